@@ -1,0 +1,77 @@
+/**
+ * The float64 reference: an LSTM/GRU stack computed exactly as PyTorch's `nn.LSTM` / `nn.GRU`
+ * define it (batch 1, zero initial state), plus ONNX-style peepholes for LSTM.
+ *
+ * @module
+ */
+
+import { type Matrix, outputSize, type RnnModel } from "./model.ts";
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/** y = M v + b (b optional), in float64. */
+function matVec(matrix: Matrix, vector: ArrayLike<number>, bias?: ArrayLike<number>): Float64Array {
+  const { rows, cols, data } = matrix;
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let sum = bias ? bias[r] : 0;
+    const base = r * cols;
+    for (let k = 0; k < cols; k++) sum += data[base + k] * vector[k];
+    out[r] = sum;
+  }
+  return out;
+}
+
+/**
+ * Run the float reference over an input sequence (T x inputSize) and return the last layer's
+ * output at every step (T x outputSize).
+ *
+ * LSTM (PyTorch, gate order i,f,g,o; peepholes as ONNX: i,f see c(t-1), o sees c(t)):
+ *   i = σ(W_ii x + b_ii + W_hi h + b_hi + p_i c), f likewise, g = tanh(...),
+ *   c' = f c + i g, o = σ(... + p_o c'), h' = o tanh(c'), projected: h' = W_hr (o tanh(c')).
+ * GRU (PyTorch, gate order r,z,n):
+ *   r = σ(W_ir x + b_ir + W_hr h + b_hr), z likewise,
+ *   n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
+ */
+export function runFloat(model: RnnModel, inputs: number[][]): number[][] {
+  const H = model.hiddenSize;
+  const hidden: Float64Array[] = model.layers.map(() => new Float64Array(outputSize(model)));
+  const cell = model.layers.map(() => new Float64Array(H));
+  const outputs: number[][] = [];
+  for (const x of inputs) {
+    let layerInput: ArrayLike<number> = x;
+    model.layers.forEach((w, l) => {
+      const gx = matVec(w.weightIh, layerInput, w.biasIh);
+      const gh = matVec(w.weightHh, hidden[l], w.biasHh);
+      if (model.kind === "lstm") {
+        const c = cell[l];
+        const m = new Float64Array(H);
+        const p = w.peephole;
+        for (let j = 0; j < H; j++) {
+          const i = sigmoid(gx[j] + gh[j] + (p ? p[j] * c[j] : 0));
+          const f = sigmoid(gx[H + j] + gh[H + j] + (p ? p[H + j] * c[j] : 0));
+          const g = Math.tanh(gx[2 * H + j] + gh[2 * H + j]);
+          c[j] = f * c[j] + i * g;
+          const o = sigmoid(gx[3 * H + j] + gh[3 * H + j] + (p ? p[2 * H + j] * c[j] : 0));
+          m[j] = o * Math.tanh(c[j]);
+        }
+        hidden[l] = w.weightHr ? matVec(w.weightHr, m) : m;
+      } else {
+        const hPrev = hidden[l];
+        const h = new Float64Array(H);
+        for (let j = 0; j < H; j++) {
+          const r = sigmoid(gx[j] + gh[j]);
+          const z = sigmoid(gx[H + j] + gh[H + j]);
+          const n = Math.tanh(gx[2 * H + j] + r * gh[2 * H + j]);
+          h[j] = (1 - z) * n + z * hPrev[j];
+        }
+        hidden[l] = h;
+      }
+      layerInput = hidden[l];
+    });
+    outputs.push(Array.from(layerInput));
+  }
+  return outputs;
+}
