@@ -1,0 +1,128 @@
+/**
+ * `deno task setup`: make this machine ready for rnnfab, idempotently.
+ *
+ * 1. System tools from Debian packages (verilator, iverilog, yosys, ...): installed with apt-get
+ *    when missing and running as root; otherwise stop with the exact command to run.
+ * 2. Python packages from requirements.txt into the project-local virtual environment `.venv`
+ *    (skipped when the requirements are unchanged since the last install).
+ *
+ * Every other task that needs these runs this first. Set RNNFAB_SKIP_SETUP=1 to skip it.
+ *
+ * @module
+ */
+
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** A system tool and the Debian package that provides it. */
+interface SystemTool {
+  /** Command looked up on PATH. */
+  command: string;
+  /** Debian package name. */
+  debianPackage: string;
+  /** Needed for the core flow (true) or only for an optional part (false). */
+  required: boolean;
+}
+
+/** The system tools rnnfab uses. */
+export const SYSTEM_TOOLS: SystemTool[] = [
+  { command: "verilator", debianPackage: "verilator", required: true },
+  { command: "iverilog", debianPackage: "iverilog", required: true },
+  { command: "yosys", debianPackage: "yosys", required: true },
+  { command: "g++", debianPackage: "g++", required: true },
+  { command: "make", debianPackage: "make", required: true },
+  { command: "python3", debianPackage: "python3-venv", required: true },
+];
+
+function onPath(command: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+}
+
+function run(command: string, args: string[], options: { quiet?: boolean } = {}): boolean {
+  const result = spawnSync(command, args, {
+    stdio: options.quiet ? "ignore" : "inherit",
+    cwd: root,
+  });
+  return result.status === 0;
+}
+
+function fail(message: string): never {
+  console.error(`setup: ${message}`);
+  Deno.exit(1);
+}
+
+function ensureSystemTools(): void {
+  const missing = SYSTEM_TOOLS.filter((tool) => !onPath(tool.command));
+  // python3 exists on Debian without the venv module; check that separately.
+  const venvMissing = onPath("python3") &&
+    spawnSync("python3", ["-c", "import venv, ensurepip"], { stdio: "ignore" }).status !== 0;
+  const packages = [
+    ...new Set([
+      ...missing.map((tool) => tool.debianPackage),
+      ...(venvMissing ? ["python3-venv"] : []),
+    ]),
+  ];
+  if (packages.length === 0) return;
+  const command = `apt-get update && apt-get install -y ${packages.join(" ")}`;
+  const isRoot = Deno.uid?.() === 0;
+  if (!isRoot) {
+    fail(
+      `missing system packages: ${packages.join(", ")}. Install them with:\n  sudo ${
+        command.replaceAll("&& apt-get", "&& sudo apt-get")
+      }`,
+    );
+  }
+  if (!onPath("apt-get")) {
+    fail(
+      `missing system packages: ${
+        packages.join(", ")
+      }, and apt-get is not available; install them with your package manager`,
+    );
+  }
+  console.error(`setup: installing ${packages.join(", ")} with apt-get (one time)`);
+  const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
+  for (const args of [["update", "-qq"], ["install", "-y", "-qq", ...packages]]) {
+    const result = spawnSync("apt-get", args, { stdio: "inherit", env });
+    if (result.status !== 0) fail(`apt-get ${args.join(" ")} failed; run it yourself: ${command}`);
+  }
+}
+
+function ensurePythonVenv(): void {
+  const requirements = readFileSync(`${root}requirements.txt`, "utf8");
+  const stamp = `${root}.venv/.rnnfab-requirements`;
+  const digest = createHash("sha256").update(requirements).digest("hex");
+  const python = `${root}.venv/bin/python`;
+  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  if (!existsSync(python)) {
+    console.error("setup: creating the Python virtual environment .venv");
+    if (!run("python3", ["-m", "venv", `${root}.venv`])) {
+      fail(
+        "python3 -m venv .venv failed; install python3-venv (apt-get install -y python3-venv) and retry",
+      );
+    }
+  }
+  console.error("setup: installing Python packages from requirements.txt into .venv");
+  if (
+    !run(python, [
+      "-m",
+      "pip",
+      "install",
+      "--quiet",
+      "--disable-pip-version-check",
+      "-r",
+      `${root}requirements.txt`,
+    ])
+  ) {
+    fail("pip install -r requirements.txt failed (is PyPI reachable?)");
+  }
+  writeFileSync(stamp, digest);
+}
+
+if (import.meta.main) {
+  if (Deno.env.get("RNNFAB_SKIP_SETUP")) Deno.exit(0);
+  ensureSystemTools();
+  ensurePythonVenv();
+}
