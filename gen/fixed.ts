@@ -335,7 +335,7 @@ export function tableActivation(
     y = table[i] + floorShift((table[i + 1] - table[i]) * t, d);
   }
   if (x >= 0) return y;
-  return fn === "sigmoid" ? 2 ** af - y : -y;
+  return fn === "sigmoid" ? 2 ** af - y : 0 - y;
 }
 
 /** Internal state of the golden model across steps: per layer, h and (LSTM) c. */
