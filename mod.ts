@@ -1,0 +1,41 @@
+/**
+ * rnnfab: a generator of FPGA accelerators for sparse recurrent neural networks.
+ *
+ * The public API: model files, the float64 reference, the fixed-point golden model, and (as they
+ * land) pruning, encoding, RTL generation, simulation and benchmarks.
+ *
+ * @module
+ */
+
+export * from "./gen/model.ts";
+export * from "./gen/errors.ts";
+export {
+  expectedTensors,
+  loadModel,
+  modelTensors,
+  modelToJson,
+  parseModelJson,
+  readSafetensors,
+  saveModel,
+  type SaveModelOptions,
+  type Tensor,
+  writeSafetensors,
+} from "./gen/model_io.ts";
+export { loadAnyModel } from "./gen/load.ts";
+export { runFloat } from "./gen/float.ts";
+export * from "./gen/fixed.ts";
+export {
+  parseQuantizedModel,
+  readQuantizedModel,
+  serializeQuantizedModel,
+  writeQuantizedModel,
+} from "./gen/quantized_io.ts";
+export { loadFixedConfig, loadInputs, parseInputs } from "./gen/inputs.ts";
+export { compareOutputs, type OutputError } from "./gen/metrics.ts";
+export {
+  normalFrom,
+  randomInputs,
+  randomModel,
+  type RandomModelOptions,
+  seededRandom,
+} from "./gen/random.ts";
