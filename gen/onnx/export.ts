@@ -57,10 +57,6 @@ function intAttribute(name: string, value: number): AttributeProto {
   return { name, type: AttributeType.INT, i: value };
 }
 
-function intsAttribute(name: string, values: number[]): AttributeProto {
-  return { name, type: AttributeType.INTS, ints: values };
-}
-
 function graphAttribute(name: string, graph: GraphProto): AttributeProto {
   return { name, type: AttributeType.GRAPH, g: graph };
 }
@@ -108,7 +104,9 @@ function toOnnxGateOrder(
 function transposed(matrix: Matrix): Float64Array {
   const out = new Float64Array(matrix.rows * matrix.cols);
   for (let r = 0; r < matrix.rows; r++) {
-    for (let c = 0; c < matrix.cols; c++) out[c * matrix.rows + r] = matrix.data[r * matrix.cols + c];
+    for (let c = 0; c < matrix.cols; c++) {
+      out[c * matrix.rows + r] = matrix.data[r * matrix.cols + c];
+    }
   }
   return out;
 }

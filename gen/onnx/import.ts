@@ -117,11 +117,19 @@ export function decodeOnnxModel(bytes: Uint8Array, source: string): ModelProto {
     );
   }
   const has = (key: string) => Object.hasOwn(model, key);
-  if (!has("graph") || !model.graph || !has("ir_version") || !has("opset_import")) {
+  const defaultOpset = (model.opset_import ?? []).find((entry) =>
+    (entry.domain ?? "") === "" || entry.domain === "ai.onnx"
+  );
+  const missing = !has("graph") || !model.graph
+    ? "graph"
+    : !has("ir_version")
+    ? "ir_version"
+    : !defaultOpset
+    ? "opset_import for the default ONNX domain"
+    : undefined;
+  if (missing) {
     throw new UserError(
-      `${source}: not an ONNX model (no ${
-        !has("graph") ? "graph" : !has("ir_version") ? "ir_version" : "opset_import"
-      } field; truncated or another file type?)`,
+      `${source}: not an ONNX model (no ${missing} field; truncated or another file type?)`,
     );
   }
   return model;
@@ -309,7 +317,9 @@ function checkAttributes(recurrent: RecurrentNode, source: string): number | und
   const layout = findAttribute(node, "layout");
   if (layout && attributeInt(layout, context) !== 0) {
     throw new UserError(
-      `${context}: layout=${attributeInt(layout, context)} (batch-first) is not supported; export with layout=0`,
+      `${context}: layout=${
+        attributeInt(layout, context)
+      } (batch-first) is not supported; export with layout=0`,
     );
   }
   const activations = findAttribute(node, "activations");
@@ -318,7 +328,9 @@ function checkAttributes(recurrent: RecurrentNode, source: string): number | und
     const lowered = names.map((name) => name.toLowerCase());
     if (lowered.join(",") !== DEFAULT_ACTIVATIONS[kind].join(",")) {
       throw new UserError(
-        `${context}: activations [${names.join(", ")}] are not supported; rnnfab supports only the defaults [${
+        `${context}: activations [${
+          names.join(", ")
+        }] are not supported; rnnfab supports only the defaults [${
           DEFAULT_ACTIVATIONS[kind].join(", ")
         }]`,
       );
@@ -384,7 +396,9 @@ function expectDims(
 ): void {
   if (tensor.dims.join(",") !== expected.join(",")) {
     throw new UserError(
-      `${context}: ${what} has shape [${tensor.dims.join(", ")}], expected [${expected.join(", ")}]`,
+      `${context}: ${what} has shape [${tensor.dims.join(", ")}], expected [${
+        expected.join(", ")
+      }]`,
     );
   }
 }
@@ -402,7 +416,9 @@ function convertLayer(
   const r = requireConstant(index, recurrent, 2, "R");
   if (w.dims.length !== 3 || w.dims[0] !== 1) {
     throw new UserError(
-      `${context}: W has shape [${w.dims.join(", ")}], expected [1, ${gates}*hidden_size, input_size]`,
+      `${context}: W has shape [${
+        w.dims.join(", ")
+      }], expected [1, ${gates}*hidden_size, input_size]`,
     );
   }
   const hiddenSize = declaredHidden ?? w.dims[1] / gates;
@@ -506,7 +522,8 @@ function orderStack(index: GraphIndex, recurrent: RecurrentNode[]): RecurrentNod
   while (remaining.size > 0) {
     const previousY = stack[stack.length - 1].node.output?.[0] ?? "";
     const next = [...remaining].find((entry) =>
-      previousY !== "" && traceBack(index, entry.node.input?.[0] ?? "", BETWEEN_LAYER_OPS) === previousY
+      previousY !== "" &&
+      traceBack(index, entry.node.input?.[0] ?? "", BETWEEN_LAYER_OPS) === previousY
     );
     if (!next) {
       const stray = [...remaining][0];
@@ -543,7 +560,9 @@ function outputNotes(index: GraphIndex, last: RecurrentNode): string[] {
     }
     if (stateOutputs.has(origin)) continue;
     const producer = index.producers.get(origin);
-    if (producer?.op_type === "Concat" && (producer.input ?? []).every((i) => stateOutputs.has(i))) {
+    if (
+      producer?.op_type === "Concat" && (producer.input ?? []).every((i) => stateOutputs.has(i))
+    ) {
       continue;
     }
     notes.push(

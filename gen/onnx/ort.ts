@@ -68,7 +68,10 @@ export async function openOnnxSession(
     inputs.forEach((row, t) => flat.set(row, t * inputSize));
     const output = await runFlat(flat, steps);
     const width = steps === 0 ? 0 : output.length / steps;
-    return Array.from({ length: steps }, (_, t) => Array.from(output.subarray(t * width, (t + 1) * width)));
+    return Array.from(
+      { length: steps },
+      (_, t) => Array.from(output.subarray(t * width, (t + 1) * width)),
+    );
   };
   return { inputName, outputName, run, runFlat, release: () => session.release() };
 }
