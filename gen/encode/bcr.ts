@@ -269,7 +269,9 @@ export function decodeBcr(image: EncodedImage): Segment[] {
     for (let pe = 0; pe < pes; pe++) {
       walkBcr(image, pe, index, (local, col, value) => {
         const position = (local * pes + pe) * seg.cols + col;
-        if (written[position]) malformed(`${seg.name}: element (${local * pes + pe}, ${col}) twice`);
+        if (written[position]) {
+          malformed(`${seg.name}: element (${local * pes + pe}, ${col}) twice`);
+        }
         written[position] = 1;
         matrix.data[position] = value;
       });

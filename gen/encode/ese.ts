@@ -69,7 +69,9 @@ function codeLookup(codebook: Codebook, weightBits: number): Map<number, number>
   checkRange("codebook bits", codebook.bits, ESE_LIMITS.codebookBits);
   if (codebook.values.length !== 2 ** codebook.bits) {
     throw new UserError(
-      `codebook: expected 2^${codebook.bits} = ${2 ** codebook.bits} values, got ${codebook.values.length}`,
+      `codebook: expected 2^${codebook.bits} = ${
+        2 ** codebook.bits
+      } values, got ${codebook.values.length}`,
     );
   }
   if (codebook.values[0] !== 0) {
@@ -78,7 +80,9 @@ function codeLookup(codebook: Codebook, weightBits: number): Map<number, number>
   const lookup = new Map<number, number>();
   codebook.values.forEach((value, code) => {
     if (!fitsSigned(value, weightBits)) {
-      throw new UserError(`codebook: value ${value} (code ${code}) does not fit ${weightBits} bits`);
+      throw new UserError(
+        `codebook: value ${value} (code ${code}) does not fit ${weightBits} bits`,
+      );
     }
     if (code > 0 && value !== 0 && !lookup.has(value)) lookup.set(value, code);
   });
@@ -142,7 +146,9 @@ export function encodeEse(segments: Segment[], options: EseOptions): EncodedImag
             summary.zeroEntries++;
             delta -= paddingDelta + 1;
           }
-          memory.weights.push(packFields([[delta, indexBits], [valueField(value, name), valueBits]]));
+          memory.weights.push(
+            packFields([[delta, indexBits], [valueField(value, name), valueBits]]),
+          );
           summary.nonZeros++;
           cursor = local;
         }
