@@ -1,0 +1,103 @@
+/**
+ * `deno task sim --design DIR [--input X | --steps T --seed S] [--simulator verilator|icarus]
+ * [--backpressure P] [--input-gaps P] [--trace]`: simulate a generated accelerator, check every
+ * output word against the fixed-point golden model and count cycles.
+ *
+ * @module
+ */
+
+import { parseFlags, requireFlag, runCommand } from "./common.ts";
+import { UserError } from "../gen/errors.ts";
+import { loadInputs } from "../gen/inputs.ts";
+import { readDesign } from "../sim/design.ts";
+import { formatResult } from "../sim/result.ts";
+import { simulateDesign } from "../sim/simulate.ts";
+
+const NAME = "deno task sim";
+const USAGE = `--design DIR [--input X | --steps T --seed S] [options]
+
+Simulates the accelerator in DIR (written by \`deno task gen\`), compares every output word with
+the fixed-point golden model (DIR/quantized.json) bit for bit, counts cycles, and writes
+DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failure, 2 on bad input.
+
+  --input X            input sequence ({"inputs": [[...], ...]}, T steps of inputSize numbers)
+  --steps T            random input sequence of T steps (default 8) ...
+  --seed S             ... from seed S (default 1; also seeds back-pressure and initial values)
+  --simulator NAME     verilator (default) or icarus (slow; for small designs)
+  --backpressure P     out_ready is low with probability P in each cycle (0..0.95, default 0)
+  --input-gaps P       a pending input beat is withheld with probability P (0..0.95, default 0)
+  --max-cycles N       give up after N cycles (default: from the design's estimate, generous)
+  --trace              write an FST waveform to DIR/sim/trace.fst (verilator)
+  --cache-dir D        build cache (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim)
+  --quiet              print only the verdict`;
+
+function parseNumber(value: string | boolean | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(number)) {
+    throw new UserError(`${NAME}: --${flag}: expected a number, got ${value}`);
+  }
+  return number;
+}
+
+function parseInteger(value: string | boolean | undefined, flag: string): number | undefined {
+  const number = parseNumber(value, flag);
+  if (number !== undefined && (!Number.isSafeInteger(number) || number < 0)) {
+    throw new UserError(`${NAME}: --${flag}: expected a non-negative integer, got ${value}`);
+  }
+  return number;
+}
+
+await runCommand(async () => {
+  const flags = parseFlags(Deno.args, {
+    name: NAME,
+    usage: USAGE,
+    options: {
+      design: { type: "string" },
+      input: { type: "string" },
+      steps: { type: "string" },
+      seed: { type: "string" },
+      simulator: { type: "string", default: "verilator" },
+      backpressure: { type: "string" },
+      "input-gaps": { type: "string" },
+      "max-cycles": { type: "string" },
+      trace: { type: "boolean" },
+      "cache-dir": { type: "string" },
+      quiet: { type: "boolean" },
+    },
+  });
+  const designDir = requireFlag(flags, "design", NAME);
+  const simulator = flags.simulator;
+  if (simulator !== "verilator" && simulator !== "icarus") {
+    throw new UserError(`${NAME}: --simulator: expected verilator or icarus, got ${simulator}`);
+  }
+  if (typeof flags.input === "string" && flags.steps !== undefined) {
+    throw new UserError(`${NAME}: give either --input or --steps, not both`);
+  }
+  const steps = parseInteger(flags.steps, "steps");
+  if (steps === 0) throw new UserError(`${NAME}: --steps: expected at least 1`);
+  let inputs: number[][] | undefined;
+  if (typeof flags.input === "string") {
+    const design = await readDesign(designDir);
+    inputs = await loadInputs(flags.input, design.model.inputSize);
+  }
+  const quiet = flags.quiet === true;
+  const result = await simulateDesign({
+    designDir,
+    inputs,
+    inputPath: typeof flags.input === "string" ? flags.input : undefined,
+    steps,
+    seed: parseInteger(flags.seed, "seed"),
+    simulator,
+    backpressure: parseNumber(flags.backpressure, "backpressure"),
+    inputGaps: parseNumber(flags["input-gaps"], "input-gaps"),
+    maxCycles: parseInteger(flags["max-cycles"], "max-cycles"),
+    trace: flags.trace === true,
+    cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
+    log: quiet ? undefined : (message) => console.error(message),
+  });
+  const summary = formatResult(result);
+  console.log(quiet ? summary.split("\n")[0] : summary);
+  if (!quiet) console.log(`wrote ${designDir}/sim/result.json`);
+  if (!result.passed) Deno.exit(1);
+});

@@ -1,0 +1,175 @@
+`default_nettype none
+// rnnfab Icarus testbench: the Verilog twin of sim/harness/verilator_main.cpp. It reads the same
+// stimulus file, drives the streaming ports of rnnfab_top with optional random output
+// back-pressure and input gaps, and writes the same "beat"/"summary" result file.
+// Plusargs: +stimulus=<file> +result=<file>. Cycle 1 is the first rising edge after reset.
+module rnnfab_tb #(
+  parameter AB = 16,                          // activation width of in_data/out_data
+  parameter STEPS = 1,                        // time steps in the stimulus
+  parameter INPUT_SIZE = 1,                   // input words per step
+  parameter OUTPUT_SIZE = 1,                  // output words per step
+  parameter TOTAL_INPUTS = STEPS * INPUT_SIZE,  // words in the stimulus file
+  parameter EXPECTED_OUTPUTS = STEPS * OUTPUT_SIZE,  // output beats to wait for
+  parameter BACKPRESSURE_PER_65536 = 0,       // out_ready is low with probability this/65536
+  parameter GAPS_PER_65536 = 0,               // a pending input is withheld with this probability
+  parameter SEED = 1,                         // seed of $random
+  parameter MAX_CYCLES = 1000000,             // give up after this many cycles
+  parameter DRAIN_CYCLES = 64,                // cycles watched for extra beats after the last one
+  parameter RESET_CYCLES = 4                  // cycles rst is held high
+);
+  reg clk = 1'b0;
+  reg rst = 1'b1;
+  reg [AB-1:0] in_data = {AB{1'b0}};
+  reg in_valid = 1'b0;
+  wire in_ready;
+  wire [AB-1:0] out_data;
+  wire out_valid;
+  reg out_ready = 1'b0;
+  wire out_last;
+
+  rnnfab_top dut (
+    .clk(clk),
+    .rst(rst),
+    .in_data(in_data),
+    .in_valid(in_valid),
+    .in_ready(in_ready),
+    .out_data(out_data),
+    .out_valid(out_valid),
+    .out_ready(out_ready),
+    .out_last(out_last)
+  );
+
+  always #5 clk = ~clk;
+
+  reg [AB-1:0] words [0:TOTAL_INPUTS-1];
+  reg [8*1024-1:0] stimulus_path;
+  reg [8*1024-1:0] result_path;
+  reg [8*32-1:0] magic;
+  integer fd_in, fd_out, scanned, version, steps_read, input_size_read, output_size_read, value, k;
+  integer seed_ready, seed_gap;
+  integer cycle, next_input, outputs, last_output_cycle, first_output_cycle, last_input_cycle;
+  integer output_stall_cycles, input_starved_cycles, input_wait_cycles;
+  integer protocol_violations, last_flag_errors, extra_beats, timed_out;
+  reg pending, in_fire, out_fire, held;
+  reg [AB-1:0] held_data;
+  reg held_last;
+
+  initial begin
+    if (!$value$plusargs("stimulus=%s", stimulus_path)) begin
+      $display("harness: +stimulus=<file> is required");
+      $finish;
+    end
+    if (!$value$plusargs("result=%s", result_path)) begin
+      $display("harness: +result=<file> is required");
+      $finish;
+    end
+    fd_in = $fopen(stimulus_path, "r");
+    if (fd_in == 0) begin
+      $display("harness: cannot open stimulus");
+      $finish;
+    end
+    scanned = $fscanf(fd_in, "%s %d", magic, version);
+    scanned = $fscanf(fd_in, "%d %d %d", steps_read, input_size_read, output_size_read);
+    if (steps_read != STEPS || input_size_read != INPUT_SIZE || output_size_read != OUTPUT_SIZE)
+    begin
+      $display("harness: stimulus sizes do not match the testbench parameters");
+      $finish;
+    end
+    for (k = 0; k < TOTAL_INPUTS; k = k + 1) begin
+      scanned = $fscanf(fd_in, "%d", value);
+      words[k] = value[AB-1:0];
+    end
+    $fclose(fd_in);
+    fd_out = $fopen(result_path, "w");
+
+    seed_ready = SEED * 2 + 1;
+    seed_gap = SEED * 2 + 2;
+    cycle = 0;
+    next_input = 0;
+    outputs = 0;
+    last_output_cycle = 0;
+    first_output_cycle = 0;
+    last_input_cycle = 0;
+    output_stall_cycles = 0;
+    input_starved_cycles = 0;
+    input_wait_cycles = 0;
+    protocol_violations = 0;
+    last_flag_errors = 0;
+    extra_beats = 0;
+    timed_out = 0;
+    pending = 1'b0;
+    held = 1'b0;
+    held_data = {AB{1'b0}};
+    held_last = 1'b0;
+
+    repeat (RESET_CYCLES) @(posedge clk);
+    #1 rst = 1'b0;
+    while (outputs < EXPECTED_OUTPUTS && timed_out == 0) begin
+      if (!pending && next_input < TOTAL_INPUTS) begin
+        pending = GAPS_PER_65536 == 0 || (($random(seed_gap) & 32'hffff) >= GAPS_PER_65536);
+      end
+      in_valid = pending;
+      in_data = next_input < TOTAL_INPUTS ? words[next_input] : {AB{1'b0}};
+      out_ready = BACKPRESSURE_PER_65536 == 0 ||
+        (($random(seed_ready) & 32'hffff) >= BACKPRESSURE_PER_65536);
+      #3;
+      cycle = cycle + 1;
+      in_fire = in_valid && in_ready;
+      out_fire = out_valid && out_ready;
+      if (out_valid && !out_ready) output_stall_cycles = output_stall_cycles + 1;
+      if (in_ready && !in_valid && next_input < TOTAL_INPUTS)
+        input_starved_cycles = input_starved_cycles + 1;
+      if (in_valid && !in_ready) input_wait_cycles = input_wait_cycles + 1;
+      if (held && (out_valid !== 1'b1 || out_data !== held_data || out_last !== held_last))
+        protocol_violations = protocol_violations + 1;
+      held = out_valid && !out_ready;
+      held_data = out_data;
+      held_last = out_last;
+      if (out_fire) begin
+        $fdisplay(fd_out, "beat %0d %0d %0d", cycle, $signed(out_data), out_last);
+        if (out_last !== ((outputs % OUTPUT_SIZE) == OUTPUT_SIZE - 1))
+          last_flag_errors = last_flag_errors + 1;
+        if (outputs == 0) first_output_cycle = cycle;
+        outputs = outputs + 1;
+        last_output_cycle = cycle;
+      end
+      if (in_fire) begin
+        pending = 1'b0;
+        next_input = next_input + 1;
+        last_input_cycle = cycle;
+      end
+      @(posedge clk);
+      #1;
+      if (outputs < EXPECTED_OUTPUTS && cycle >= MAX_CYCLES) timed_out = 1;
+    end
+    if (timed_out == 0) begin
+      in_valid = 1'b0;
+      out_ready = 1'b1;
+      repeat (DRAIN_CYCLES) begin
+        #3;
+        if (out_valid) extra_beats = extra_beats + 1;
+        @(posedge clk);
+        #1;
+      end
+    end
+    $fdisplay(fd_out, "summary cycles %0d", last_output_cycle);
+    $fdisplay(fd_out, "summary simulatedCycles %0d", cycle);
+    $fdisplay(fd_out, "summary firstOutputCycle %0d", first_output_cycle);
+    $fdisplay(fd_out, "summary lastInputCycle %0d", last_input_cycle);
+    $fdisplay(fd_out, "summary inputsAccepted %0d", next_input);
+    $fdisplay(fd_out, "summary outputs %0d", outputs);
+    $fdisplay(fd_out, "summary expectedOutputs %0d", EXPECTED_OUTPUTS);
+    $fdisplay(fd_out, "summary outputStallCycles %0d", output_stall_cycles);
+    $fdisplay(fd_out, "summary inputStarvedCycles %0d", input_starved_cycles);
+    $fdisplay(fd_out, "summary inputWaitCycles %0d", input_wait_cycles);
+    $fdisplay(fd_out, "summary peStallCycles -1");
+    $fdisplay(fd_out, "summary protocolViolations %0d", protocol_violations);
+    $fdisplay(fd_out, "summary lastFlagErrors %0d", last_flag_errors);
+    $fdisplay(fd_out, "summary extraBeats %0d", extra_beats);
+    $fdisplay(fd_out, "summary timedOut %0d", timed_out);
+    $fdisplay(fd_out, "summary end 1");
+    $fclose(fd_out);
+    $finish;
+  end
+endmodule
+`default_nettype wire
