@@ -87,6 +87,10 @@ export interface SimResult {
   cyclesPerStep: number;
   /** Measured: cycle of the first output beat. */
   firstOutputCycle: number;
+  /** Measured: cycle of the last output word of each step (null for steps that never finished). */
+  stepEndCycles: (number | null)[];
+  /** Computed: (stepEndCycles[T-1] - stepEndCycles[0]) / (T - 1), the steady-state step time (null for T = 1). */
+  steadyCyclesPerStep: number | null;
   /** Computed from `cycles` at the design's clock: microseconds for the sequence and per step. */
   time: { clockMhz: number; microseconds: number; microsecondsPerStep: number };
   /** The analytical estimate of design.json against the simulated cycles. */
@@ -186,6 +190,10 @@ export function summarizeRun(
   const usefulMacs = design.nonZerosPerStep * steps;
   const clockMhz = design.accelerator.clockMhz;
   const simulatorSeconds = s.wallSeconds ?? run.seconds;
+  const outputSize = design.model.outputSize;
+  const stepEndCycles = golden.map((_, t) => run.beats[(t + 1) * outputSize - 1]?.cycle ?? null);
+  const firstEnd = stepEndCycles[0];
+  const lastEnd = stepEndCycles[steps - 1];
   return {
     design: design.dir,
     simulator: context.simulator,
@@ -201,6 +209,10 @@ export function summarizeRun(
     cycles,
     cyclesPerStep: cycles / steps,
     firstOutputCycle: s.firstOutputCycle,
+    stepEndCycles,
+    steadyCyclesPerStep: steps > 1 && firstEnd !== null && lastEnd !== null
+      ? (lastEnd - firstEnd) / (steps - 1)
+      : null,
     time: {
       clockMhz,
       microseconds: cycles / clockMhz,
