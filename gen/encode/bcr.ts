@@ -104,26 +104,34 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
     }
     const weightBase = peMemories.map((memory) => memory.weights.length);
     const indexBase = peMemories.map((memory) => memory.index.length);
+    const rowKept = new Uint8Array(Math.min(rows, blockRows));
+    const colKept = new Uint8Array(Math.min(cols, blockCols));
     for (let rowStart = 0; rowStart < rows; rowStart += blockRows) {
       const rowEnd = Math.min(rows, rowStart + blockRows);
       for (let colStart = 0; colStart < cols; colStart += blockCols) {
         const colEnd = Math.min(cols, colStart + blockCols);
-        const rowKept = new Uint8Array(rowEnd - rowStart);
-        const colKept = new Uint8Array(colEnd - colStart);
+        rowKept.fill(0);
+        colKept.fill(0);
         for (let row = rowStart; row < rowEnd; row++) {
+          const base = row * cols;
           for (let col = colStart; col < colEnd; col++) {
-            if (data[row * cols + col] !== 0) {
+            if (data[base + col] !== 0) {
               rowKept[row - rowStart] = 1;
               colKept[col - colStart] = 1;
             }
           }
         }
         const keptCols: number[] = [];
-        colKept.forEach((kept, offset) => kept && keptCols.push(colStart + offset));
+        for (let col = colStart; col < colEnd; col++) {
+          if (colKept[col - colStart]) keptCols.push(col);
+        }
         if (keptCols.length === 0) continue;
-        for (let pe = 0; pe < pes; pe++) {
+        // Each PE's memories are independent, so the PEs of a block may be visited in any order:
+        // the rows of the PE owning row rowStart + offset are rowStart + offset + k * pes.
+        for (let offset = 0; offset < Math.min(pes, rowEnd - rowStart); offset++) {
+          const firstRow = rowStart + offset;
+          const pe = firstRow % pes;
           const peRows: number[] = [];
-          const firstRow = rowStart + (((pe - rowStart) % pes) + pes) % pes;
           for (let row = firstRow; row < rowEnd; row += pes) {
             if (rowKept[row - rowStart]) peRows.push(row);
           }

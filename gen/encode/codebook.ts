@@ -26,7 +26,7 @@ export interface WeightSharingReport {
   nonZerosBefore: number;
   /** Non-zero weights after sharing. */
   nonZerosAfter: number;
-  /** Non-zero weights whose nearest codebook value is 0 (they became 0; 0 in nearly all models). */
+  /** Non-zero weights shared to 0: counted, and 0 by construction (see `avoidZero`). */
   zeroedWeights: number;
   /** Lloyd iterations run (0 when every distinct value got its own code). */
   iterations: number;
@@ -60,10 +60,20 @@ function sharedMatrices(model: QuantizedModel): IntMatrix[] {
 }
 
 /**
+ * Keep a centroid away from 0 after rounding: one that rounds (half up) to 0 moves to +1 (when
+ * >= 0) or -1, so that no non-zero weight is ever shared to 0 (code 0 already stands for 0).
+ */
+export function avoidZero(centroid: number): number {
+  if (Math.floor(centroid + 0.5) !== 0) return centroid;
+  return centroid >= 0 ? 1 : -1;
+}
+
+/**
  * One-dimensional weighted k-means (Lloyd) over sorted distinct values with counts; centroids start
  * evenly spaced between the smallest and the largest value. Assignment ties go to the smaller
- * centroid; an empty cluster keeps its centroid. Stops when no assignment changes. Returns the
- * centroids (sorted) and the iterations.
+ * centroid; an empty cluster keeps its centroid; a centroid that would round to 0 is moved to
+ * +-1 (`avoidZero`), every iteration. Stops when no assignment changes. Returns the centroids
+ * (sorted) and the iterations.
  */
 export function kMeans1d(
   values: number[],
@@ -74,7 +84,8 @@ export function kMeans1d(
   const high = values[values.length - 1];
   let centroids = Array.from(
     { length: clusters },
-    (_, j) => clusters === 1 ? (low + high) / 2 : low + (high - low) * j / (clusters - 1),
+    (_, j) =>
+      avoidZero(clusters === 1 ? (low + high) / 2 : low + (high - low) * j / (clusters - 1)),
   );
   let assignment = new Int32Array(values.length).fill(-1);
   for (let iteration = 1; iteration <= MAX_KMEANS_ITERATIONS; iteration++) {
@@ -97,7 +108,7 @@ export function kMeans1d(
       sums[assignment[i]] += values[i] * counts[i];
       weights[assignment[i]] += counts[i];
     }
-    centroids = centroids.map((c, k) => weights[k] > 0 ? sums[k] / weights[k] : c)
+    centroids = centroids.map((c, k) => avoidZero(weights[k] > 0 ? sums[k] / weights[k] : c))
       .sort((a, b) => a - b);
     if (!changed) return { centroids, iterations: iteration };
   }

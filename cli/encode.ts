@@ -1,0 +1,208 @@
+/**
+ * `deno task encode --model M --pes N --format ese|bcr --out DIR [...]`: quantize a (pruned) model
+ * and write its weight matrices as the PEs' memory images (`.hex` for `$readmemh`) plus
+ * `manifest.json`, as docs/encoding.md describes.
+ *
+ * @module
+ */
+
+import { parseFlags, requireFlag, runCommand } from "./common.ts";
+import { UserError } from "../gen/errors.ts";
+import { DEFAULT_FIXED_CONFIG, quantizeModel } from "../gen/fixed.ts";
+import { loadFixedConfig } from "../gen/inputs.ts";
+import { loadAnyModel } from "../gen/load.ts";
+import { ESE_LIMITS } from "../gen/encode/ese.ts";
+import { BCR_LIMITS } from "../gen/encode/bcr.ts";
+import { ENCODING_FORMATS, type EncodingFormat } from "../gen/encode/image.ts";
+import { writeImageDir } from "../gen/encode/hex.ts";
+import { type BlockSize, encodeModel, type ModelImage } from "../gen/encode/model_image.ts";
+import { summarizeImage } from "../gen/encode/mod.ts";
+
+const NAME = "deno task encode";
+const USAGE = `--model M --pes N --format ese|bcr --out DIR [options]
+
+Quantizes the model M (rnnfab JSON or ONNX; usually pruned) and encodes all its weight matrices
+(weight_ih_l0, weight_hh_l0, weight_hr_l0, weight_ih_l1, ...) for N PEs (rows interleaved: row r
+goes to PE r mod N). Writes DIR (replaced if it exists) with one $readmemh image per memory
+(pe{p}_weights.hex, pe{p}_pointers.hex or pe{p}_index.hex, codebook.hex) and manifest.json, and
+prints the bit accounting. The format is docs/encoding.md.
+
+  --format ese         column-major sparse entries {relative row index, weight}, pointer memory
+  --format bcr         per block: kept row and column indices, dense kept sub-block
+  --index-bits B       ese: relative row index width (default 4; 1..${ESE_LIMITS.indexBits.max})
+  --weight-bits W      stored weight width (default: the fixed-point weightBits, 12); must hold
+                       every quantized weight
+  --codebook-bits K    ese: weight sharing with 2^K shared values (k-means), entries hold codes
+  --block RxC          bcr: block size (default: the square block 1..64 with the fewest bits)
+  --config C           fixed-point formats (JSON: weightBits, weightFrac, ...; docs/fixed-point.md)
+  --json               print the summary as JSON instead of text`;
+
+/** Parse a whole-number flag within a range, or throw a UserError naming the flag. */
+function integerFlag(
+  value: string | boolean | undefined,
+  flag: string,
+  range: { min: number; max: number },
+): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const number = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(number >= range.min && number <= range.max)) {
+    throw new UserError(
+      `${NAME}: --${flag}: expected an integer in ${range.min}..${range.max}, got ${text}`,
+    );
+  }
+  return number;
+}
+
+/** Parse `--block RxC`. */
+function blockFlag(value: string | boolean | undefined): BlockSize | undefined {
+  if (value === undefined) return undefined;
+  const match = /^([0-9]+)x([0-9]+)$/.exec(String(value));
+  const rows = match ? Number(match[1]) : 0;
+  const cols = match ? Number(match[2]) : 0;
+  const { min, max } = BCR_LIMITS.blockSide;
+  if (!match || rows < min || cols < min || rows > max || cols > max) {
+    throw new UserError(
+      `${NAME}: --block: expected ROWSxCOLS with positive integers (e.g. 16x16), got ${value}`,
+    );
+  }
+  return { rows, cols };
+}
+
+/** Format a summary for people. */
+function formatSummary(result: ModelImage, out: string): string {
+  const { image, segments, sharing, block } = result;
+  const { manifest } = image;
+  const summary = summarizeImage(image);
+  const lines: string[] = [];
+  const shapes = segments.map(({ name, matrix }) => `${name} ${matrix.rows}x${matrix.cols}`);
+  const detail = manifest.format === "ese"
+    ? `${manifest.indexBits}-bit row index, ${
+      manifest.codebookBits
+        ? `${manifest.codebookBits}-bit codes`
+        : `${manifest.weightBits}-bit weights`
+    }`
+    : `block ${block!.rows}x${block!.cols}${
+      block!.chosen ? " (chosen: fewest total bits, computed)" : ""
+    }, ${manifest.weightBits}-bit weights`;
+  lines.push(
+    `encoded ${segments.length} matrices (${
+      shapes.join(", ")
+    }) for ${manifest.pes} PEs as ${manifest.format} (${detail})`,
+  );
+  if (sharing) {
+    const r = sharing.report;
+    lines.push(
+      `weight sharing: ${r.distinctValuesBefore} distinct weights -> ${r.distinctCodes} shared values; error max ${r.maxAbsError} LSB, rms ${
+        r.rmsError.toFixed(3)
+      } LSB (computed)`,
+    );
+    if (r.zeroedWeights > 0) {
+      lines.push(`weight sharing: ${r.zeroedWeights} non-zero weights became 0 (nearest value 0)`);
+    }
+  }
+  const kinds = Object.entries(summary.bitsByKind).filter(([, bits]) => bits > 0)
+    .map(([kind, bits]) => `${kind} ${bits}`).join(", ");
+  lines.push(`wrote ${manifest.memories.length} memories + manifest.json to ${out}`);
+  lines.push(
+    `total ${manifest.totalBits} bits (${kinds}); ${manifest.nonZeros} non-zeros; ${
+      manifest.bitsPerNonZero === null
+        ? "no non-zero weight"
+        : `${manifest.bitsPerNonZero.toFixed(2)} bits per non-zero`
+    } (computed)`,
+  );
+  const stats = (values: number[]) => {
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const list = values.length <= 16 ? ` [${values.join(" ")}]` : "";
+    return `min ${Math.min(...values)}, max ${Math.max(...values)}, mean ${mean.toFixed(1)}${list}`;
+  };
+  lines.push(
+    `per-PE non-zeros: ${stats(summary.peNonZeros)}; imbalance ${
+      summary.nonZeroImbalance.toFixed(3)
+    } (max/mean)`,
+  );
+  const stored = manifest.format === "ese" ? "entries incl. padding" : "weights incl. zeros";
+  lines.push(
+    `per-PE ${stored}: ${stats(summary.peEntries)}; imbalance ${
+      summary.entryImbalance.toFixed(3)
+    } (max/mean)`,
+  );
+  return lines.join("\n");
+}
+
+await runCommand(async () => {
+  const flags = parseFlags(Deno.args, {
+    name: NAME,
+    usage: USAGE,
+    options: {
+      model: { type: "string" },
+      pes: { type: "string" },
+      format: { type: "string" },
+      out: { type: "string" },
+      "index-bits": { type: "string" },
+      "weight-bits": { type: "string" },
+      "codebook-bits": { type: "string" },
+      block: { type: "string" },
+      config: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const modelPath = requireFlag(flags, "model", NAME);
+  const pes = integerFlag(requireFlag(flags, "pes", NAME), "pes", { min: 1, max: 4096 })!;
+  const formatName = requireFlag(flags, "format", NAME);
+  if (!(ENCODING_FORMATS as readonly string[]).includes(formatName)) {
+    throw new UserError(`${NAME}: --format: expected ese or bcr, got ${formatName}`);
+  }
+  const format = formatName as EncodingFormat;
+  const out = requireFlag(flags, "out", NAME);
+  const indexBits = integerFlag(flags["index-bits"], "index-bits", ESE_LIMITS.indexBits);
+  const weightBits = integerFlag(flags["weight-bits"], "weight-bits", ESE_LIMITS.weightBits);
+  const codebookBits = integerFlag(
+    flags["codebook-bits"],
+    "codebook-bits",
+    ESE_LIMITS.codebookBits,
+  );
+  const block = blockFlag(flags.block);
+  if (format === "bcr" && indexBits !== undefined) {
+    throw new UserError(`${NAME}: --index-bits applies to --format ese only`);
+  }
+  if (format === "bcr" && codebookBits !== undefined) {
+    throw new UserError(`${NAME}: --codebook-bits (weight sharing) applies to --format ese only`);
+  }
+  if (format === "ese" && block !== undefined) {
+    throw new UserError(`${NAME}: --block applies to --format bcr only`);
+  }
+  const config = typeof flags.config === "string"
+    ? await loadFixedConfig(flags.config)
+    : DEFAULT_FIXED_CONFIG;
+
+  const model = await loadAnyModel(modelPath);
+  const quantized = quantizeModel(model, config);
+  if (quantized.saturatedValues > 0) {
+    console.error(
+      `warning: ${quantized.saturatedValues} weight/bias values saturated in the chosen fixed-point format`,
+    );
+  }
+  let result: ModelImage;
+  try {
+    result = encodeModel(quantized, { format, pes, indexBits, weightBits, codebookBits, block });
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(`${NAME}: ${modelPath}: ${error.message}`);
+    throw error;
+  }
+  await writeImageDir(out, result.image);
+  if (flags.json) {
+    console.log(JSON.stringify(
+      {
+        ...summarizeImage(result.image),
+        block: result.block,
+        weightSharing: result.sharing?.report ?? null,
+        out,
+      },
+      null,
+      2,
+    ));
+  } else {
+    console.log(formatSummary(result, out));
+  }
+});

@@ -1,0 +1,235 @@
+/**
+ * Property tests of the weight encodings (docs/encoding.md): decode(encode(W)) = W, and the PE
+ * model reading the images computes the dense product bit for bit, for arbitrary shapes,
+ * densities (empty rows, empty columns, all-zero matrices included), PE counts, index and weight
+ * widths, several segments, both formats, with and without a codebook.
+ *
+ * Runs use fast-check's random seed; a failure prints the seed and the shrunk case. Set FC_SEED to
+ * replay a seed.
+ */
+
+import fc from "fast-check";
+import assert from "node:assert/strict";
+import {
+  type Codebook,
+  decodeImage,
+  denseMatVec,
+  type EncodedImage,
+  encodeSegments,
+  imageMatVec,
+  peMatVec,
+  peRowCount,
+  type Segment,
+} from "../gen/encode/mod.ts";
+import { randomSparseMatrix, type SparseMatrixSpec } from "../gen/encode/random_sparse.ts";
+import { seededRandom } from "../gen/random.ts";
+
+const seedFromEnv = Deno.env.get("FC_SEED");
+const runParameters = (numRuns: number): fc.Parameters<unknown> =>
+  seedFromEnv ? { numRuns, seed: Number(seedFromEnv) } : { numRuns };
+
+/** Mostly small sizes, sometimes medium, rarely up to 300 (keeps the runtime modest). */
+const dimension = fc.oneof(
+  { weight: 12, arbitrary: fc.integer({ min: 1, max: 16 }) },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 300 }) },
+);
+
+const density = fc.oneof(
+  fc.constantFrom(0, 1, 0.01, 0.05),
+  fc.double({ min: 0, max: 1, noNaN: true }),
+);
+
+const matrixSpec = (valueBits: number): fc.Arbitrary<SparseMatrixSpec> =>
+  fc.record({
+    rows: dimension,
+    cols: dimension,
+    density,
+    emptyRowRate: fc.constantFrom(0, 0, 0.3, 0.8),
+    emptyColRate: fc.constantFrom(0, 0, 0.3, 0.8),
+    structure: fc.constantFrom("random" as const, "blocks" as const),
+    blockRows: fc.integer({ min: 1, max: 20 }),
+    blockCols: fc.integer({ min: 1, max: 20 }),
+    valueBits: fc.constant(valueBits),
+    seed: fc.integer(),
+  });
+
+/** PE counts 1..40, mostly small. */
+const peCount = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 8 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }) },
+);
+
+interface EncodeCase {
+  segments: Segment[];
+  image: EncodedImage;
+  vectorSeed: number;
+}
+
+function makeSegments(specs: SparseMatrixSpec[]): Segment[] {
+  return specs.map((spec, index) => ({ name: `m${index}`, matrix: randomSparseMatrix(spec) }));
+}
+
+/** Replace every non-zero by a codebook value (code 1..2^k-1 drawn at random; may become 0). */
+function applyCodebook(segments: Segment[], codebook: Codebook, seed: number): Segment[] {
+  const random = seededRandom(seed);
+  const codes = codebook.values.length;
+  return segments.map(({ name, matrix }) => ({
+    name,
+    matrix: {
+      ...matrix,
+      data: matrix.data.map((value) =>
+        value === 0 ? 0 : codebook.values[1 + Math.floor(random() * (codes - 1))]
+      ),
+    },
+  }));
+}
+
+const eseCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain((weightBits) =>
+  fc.record({
+    specs: fc.array(matrixSpec(weightBits), { minLength: 1, maxLength: 3 }),
+    pes: peCount,
+    indexBits: fc.integer({ min: 1, max: 8 }),
+    vectorSeed: fc.integer(),
+  }).map(({ specs, pes, indexBits, vectorSeed }) => {
+    const segments = makeSegments(specs);
+    const image = encodeSegments(segments, { format: "ese", pes, indexBits, weightBits });
+    return { segments, image, vectorSeed };
+  })
+);
+
+const codebookCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain((weightBits) =>
+  fc.record({
+    specs: fc.array(matrixSpec(weightBits), { minLength: 1, maxLength: 3 }),
+    pes: peCount,
+    indexBits: fc.integer({ min: 1, max: 8 }),
+    codebookBits: fc.integer({ min: 1, max: 6 }),
+    codeSeed: fc.integer(),
+    vectorSeed: fc.integer(),
+  }).map(({ specs, pes, indexBits, codebookBits, codeSeed, vectorSeed }) => {
+    const random = seededRandom(codeSeed);
+    const low = -(2 ** (weightBits - 1));
+    const span = 2 ** weightBits;
+    const values = new Int32Array(2 ** codebookBits);
+    for (let code = 1; code < values.length; code++) {
+      values[code] = low + Math.floor(random() * span); // duplicates and 0 allowed
+    }
+    const codebook = { bits: codebookBits, values };
+    const segments = applyCodebook(makeSegments(specs), codebook, codeSeed + 1);
+    const image = encodeSegments(segments, {
+      format: "ese",
+      pes,
+      indexBits,
+      weightBits,
+      codebook,
+    });
+    return { segments, image, vectorSeed };
+  })
+);
+
+const bcrCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain((weightBits) =>
+  fc.record({
+    specs: fc.array(matrixSpec(weightBits), { minLength: 1, maxLength: 3 }),
+    pes: peCount,
+    blockRows: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 })),
+    blockCols: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 })),
+    vectorSeed: fc.integer(),
+  }).map(({ specs, pes, blockRows, blockCols, vectorSeed }) => {
+    const segments = makeSegments(specs);
+    const image = encodeSegments(segments, {
+      format: "bcr",
+      pes,
+      blockRows,
+      blockCols,
+      weightBits,
+    });
+    return { segments, image, vectorSeed };
+  })
+);
+
+function assertRoundTrip({ segments, image }: EncodeCase): void {
+  const decoded = decodeImage(image);
+  assert.deepStrictEqual(decoded.length, segments.length);
+  decoded.forEach((segment, index) => {
+    const original = segments[index];
+    assert.deepStrictEqual(segment.name, original.name);
+    assert.deepStrictEqual([segment.matrix.rows, segment.matrix.cols], [
+      original.matrix.rows,
+      original.matrix.cols,
+    ]);
+    assert.deepStrictEqual(segment.matrix.data, original.matrix.data);
+  });
+  const nonZeros = segments.reduce(
+    (sum, { matrix }) => sum + matrix.data.filter((value) => value !== 0).length,
+    0,
+  );
+  assert.deepStrictEqual(image.manifest.nonZeros, nonZeros);
+  assert.deepStrictEqual(image.manifest.perPe.reduce((sum, pe) => sum + pe.nonZeros, 0), nonZeros);
+}
+
+/** A 16-bit activation vector with extremes, as the hardware would see. */
+function randomVector(length: number, seed: number): Int32Array {
+  const random = seededRandom(seed);
+  return Int32Array.from({ length }, () => {
+    const draw = random();
+    if (draw < 0.1) return -32768;
+    if (draw < 0.2) return 32767;
+    if (draw < 0.3) return 0;
+    return Math.floor(random() * 65536) - 32768;
+  });
+}
+
+function assertMatVec({ segments, image, vectorSeed }: EncodeCase): void {
+  const { pes } = image.manifest;
+  segments.forEach(({ matrix }, index) => {
+    const vector = randomVector(matrix.cols, vectorSeed + index);
+    const dense = denseMatVec(matrix, vector);
+    for (let pe = 0; pe < pes; pe++) {
+      const local = peMatVec(image, pe, index, vector);
+      assert.deepStrictEqual(local.length, peRowCount(matrix.rows, pes, pe));
+      local.forEach((sum, u) => assert.deepStrictEqual(sum, dense[u * pes + pe]));
+    }
+    assert.deepStrictEqual(imageMatVec(image, index, vector), dense);
+  });
+}
+
+Deno.test("ese: decode(encode(W)) = W for arbitrary shapes, densities, PEs and widths", () => {
+  fc.assert(fc.property(eseCase, assertRoundTrip), runParameters(400));
+});
+
+Deno.test("ese with codebook: decode(encode(W)) = W", () => {
+  fc.assert(fc.property(codebookCase, assertRoundTrip), runParameters(300));
+});
+
+Deno.test("bcr: decode(encode(W)) = W for arbitrary shapes, blocks, PEs and widths", () => {
+  fc.assert(fc.property(bcrCase, assertRoundTrip), runParameters(400));
+});
+
+Deno.test("ese: the PE model reading its image computes the dense product bit for bit", () => {
+  fc.assert(fc.property(eseCase, assertMatVec), runParameters(300));
+});
+
+Deno.test("ese with codebook: the PE model computes the dense product bit for bit", () => {
+  fc.assert(fc.property(codebookCase, assertMatVec), runParameters(200));
+});
+
+Deno.test("bcr: the PE model reading its image computes the dense product bit for bit", () => {
+  fc.assert(fc.property(bcrCase, assertMatVec), runParameters(300));
+});
+
+Deno.test("ese: padding entries appear exactly when a gap exceeds the index range", () => {
+  // One column, one PE, non-zeros at rows 0 and 9 with 2-bit indices: gap 8 > 3 -> two paddings.
+  const data = new Int32Array(10);
+  data[0] = 1;
+  data[9] = -1;
+  const image = encodeSegments([{ name: "w", matrix: { rows: 10, cols: 1, data } }], {
+    format: "ese",
+    pes: 1,
+    indexBits: 2,
+    weightBits: 4,
+  });
+  // entry = delta (2 bits) | weight (4 bits): 0|1, pad 3|0, pad 3|0, delta 0|-1 (0xf).
+  assert.deepStrictEqual(image.peMemories[0].weights, [0x01, 0x30, 0x30, 0x0f]);
+  assert.deepStrictEqual(image.peMemories[0].pointers, [0, 4]);
+  assert.deepStrictEqual(image.manifest.perPe[0].zeroEntries, 2);
+});
