@@ -16,6 +16,7 @@ export * from "./bcr.ts";
 export * from "./codebook.ts";
 export * from "./pe_model.ts";
 export * from "./hex.ts";
+export * from "./model_image.ts";
 
 /** Options of `encodeSegments`: the format and that format's options. */
 export type EncodeOptions =

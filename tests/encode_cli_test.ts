@@ -1,0 +1,164 @@
+/**
+ * `deno task encode`: --help, one-line errors with exit code 2 for bad values, and images whose
+ * decoded matrices equal the quantized (or shared) weights of the model.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodeImage, quantizedSegments, readImageDir, shareWeights } from "../gen/encode/mod.ts";
+import { quantizeModel } from "../gen/fixed.ts";
+import { loadModel, saveModel } from "../gen/model_io.ts";
+import { randomModel, seededRandom } from "../gen/random.ts";
+import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+
+const EXAMPLE = `${REPO_ROOT}examples/lstm.json`;
+
+function encode(args: string[]) {
+  return runDenoScript("cli/encode.ts", args);
+}
+
+/** A pruned LSTM with projection, saved as JSON in `dir`: 60% of each 4x4 block's columns kept. */
+async function prunedModel(dir: string): Promise<string> {
+  const model = randomModel({
+    kind: "lstm",
+    inputSize: 10,
+    hiddenSize: 12,
+    numLayers: 2,
+    projSize: 6,
+    seed: 11,
+  });
+  const random = seededRandom(5);
+  for (const layer of model.layers) {
+    for (const matrix of [layer.weightIh, layer.weightHh, layer.weightHr!]) {
+      for (let col = 0; col < matrix.cols; col++) {
+        for (let rowStart = 0; rowStart < matrix.rows; rowStart += 4) {
+          if (random() < 0.6) continue;
+          for (let row = rowStart; row < Math.min(matrix.rows, rowStart + 4); row++) {
+            matrix.data[row * matrix.cols + col] = 0;
+          }
+        }
+      }
+    }
+  }
+  const path = join(dir, "pruned.json");
+  await saveModel(model, path);
+  return path;
+}
+
+Deno.test("encode --help prints the usage and exits 0", async () => {
+  const result = await encode(["--help"]);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /usage: deno task encode --model M --pes N --format ese\|bcr/);
+  assert.match(result.stdout, /--codebook-bits K/);
+});
+
+Deno.test("encode rejects bad values with one line and exit code 2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
+  const out = join(dir, "out");
+  const base = ["--model", EXAMPLE, "--out", out];
+  const cases: [string[], RegExp][] = [
+    [["--pes", "0", "--format", "ese"], /--pes: expected an integer in 1\.\.4096, got 0/],
+    [["--pes", "two", "--format", "ese"], /--pes: expected an integer/],
+    [["--pes", "4", "--format", "csr"], /--format: expected ese or bcr, got csr/],
+    [["--pes", "4", "--format", "ese", "--index-bits", "0"], /--index-bits: expected an integer/],
+    [["--pes", "4", "--format", "ese", "--weight-bits", "4"], /narrower than the quantized/],
+    [["--pes", "4", "--format", "bcr", "--block", "999x999"], /larger than every weight matrix/],
+    [["--pes", "4", "--format", "bcr", "--block", "4by4"], /--block: expected ROWSxCOLS/],
+    [["--pes", "4", "--format", "bcr", "--codebook-bits", "4"], /ese only/],
+    [["--pes", "4", "--format", "ese", "--block", "4x4"], /bcr only/],
+    [["--pes", "4", "--format", "ese", "--model", "missing.json"], /missing\.json/],
+    [["--format", "ese"], /--pes is required/],
+  ];
+  for (const [args, expected] of cases) {
+    const result = await encode([...base, ...args]);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    const lines = result.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, `one line for ${args.join(" ")}: ${result.stderr}`);
+    assert.match(lines[0], /^error: /);
+    assert.match(lines[0], expected);
+  }
+  await assert.rejects(() => Deno.stat(out), Deno.errors.NotFound, "no output on errors");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("encode writes ese images that decode to the quantized weights", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
+  try {
+    const out = join(dir, "ese");
+    const result = await encode([
+      "--model",
+      EXAMPLE,
+      "--pes",
+      "5",
+      "--format",
+      "ese",
+      "--out",
+      out,
+      "--json",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout);
+    const image = await readImageDir(out);
+    const expected = quantizedSegments(quantizeModel(await loadModel(EXAMPLE)));
+    assert.deepStrictEqual(
+      decodeImage(image).map((s) => [s.name, s.matrix]),
+      expected.map((s) => [s.name, s.matrix]),
+    );
+    assert.equal(image.manifest.indexBits, 4);
+    assert.equal(image.manifest.weightBits, 12);
+    assert.equal(summary.totalBits, image.manifest.totalBits);
+    assert.equal(summary.peNonZeros.length, 5);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected LSTM", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
+  try {
+    const modelPath = await prunedModel(dir);
+    const quantized = quantizeModel(await loadModel(modelPath));
+    const names = quantizedSegments(quantized).map((s) => s.name);
+    assert.deepStrictEqual(names, [
+      "weight_ih_l0",
+      "weight_hh_l0",
+      "weight_hr_l0",
+      "weight_ih_l1",
+      "weight_hh_l1",
+      "weight_hr_l1",
+    ]);
+
+    const bcrOut = join(dir, "bcr");
+    const bcr = await encode([
+      ...["--model", modelPath, "--pes", "3", "--format", "bcr", "--block", "4x4"],
+      ...["--out", bcrOut],
+    ]);
+    assert.equal(bcr.code, 0, bcr.stderr);
+    assert.match(bcr.stdout, /bits per non-zero \(computed\)/);
+    assert.match(bcr.stdout, /imbalance/);
+    const bcrImage = await readImageDir(bcrOut);
+    assert.deepStrictEqual(bcrImage.manifest.block, { rows: 4, cols: 4 });
+    assert.deepStrictEqual(
+      decodeImage(bcrImage).map((s) => s.matrix),
+      quantizedSegments(quantized).map((s) => s.matrix),
+    );
+
+    const eseOut = join(dir, "ese");
+    const ese = await encode([
+      ...["--model", modelPath, "--pes", "2", "--format", "ese", "--codebook-bits", "3"],
+      ...["--index-bits", "2", "--out", eseOut],
+    ]);
+    assert.equal(ese.code, 0, ese.stderr);
+    assert.match(ese.stdout, /weight sharing: \d+ distinct weights -> 7 shared values/);
+    const eseImage = await readImageDir(eseOut);
+    assert.equal(eseImage.manifest.codebookBits, 3);
+    assert.equal(eseImage.codebook?.length, 8);
+    const shared = shareWeights(quantized, 3).model;
+    assert.deepStrictEqual(
+      decodeImage(eseImage).map((s) => s.matrix),
+      quantizedSegments(shared).map((s) => s.matrix),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,207 @@
+/**
+ * The memory images on disk: the manifest's bit accounting equals the bits actually written
+ * (every .hex file parsed back line by line), words have exactly ceil(width/4) lowercase hex
+ * digits and fit their width, and an image read back from disk decodes to the same matrices.
+ *
+ * Runs use fast-check's random seed; set FC_SEED to replay one.
+ */
+
+import fc from "fast-check";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  decodeImage,
+  type EncodedImage,
+  encodeSegments,
+  hexDigits,
+  memoryWords,
+  parseHexText,
+  readImageDir,
+  type Segment,
+  toHexLines,
+  writeImageDir,
+} from "../gen/encode/mod.ts";
+import { randomSparseMatrix } from "../gen/encode/random_sparse.ts";
+import { UserError } from "../gen/errors.ts";
+
+const seedFromEnv = Deno.env.get("FC_SEED");
+const runParameters = (numRuns: number): fc.Parameters<unknown> =>
+  seedFromEnv ? { numRuns, seed: Number(seedFromEnv) } : { numRuns };
+
+const dimension = fc.oneof(
+  { weight: 12, arbitrary: fc.integer({ min: 1, max: 16 }) },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 300 }) },
+);
+
+/** An image of 1..3 random segments in either format, ese with or without a codebook. */
+const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc.record({
+  weightBits: fc.integer({ min: 2, max: 16 }),
+  shapes: fc.array(
+    fc.record({
+      rows: dimension,
+      cols: dimension,
+      density: fc.oneof(fc.constantFrom(0, 1), fc.double({ min: 0, max: 1, noNaN: true })),
+      seed: fc.integer(),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
+  pes: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 40 })),
+  format: fc.constantFrom("ese", "ese-codebook", "bcr"),
+  indexBits: fc.integer({ min: 1, max: 8 }),
+  codebookBits: fc.integer({ min: 1, max: 5 }),
+  blockRows: fc.integer({ min: 1, max: 24 }),
+  blockCols: fc.integer({ min: 1, max: 24 }),
+}).map((c) => {
+  let segments: Segment[] = c.shapes.map((shape, index) => ({
+    name: `m${index}`,
+    matrix: randomSparseMatrix({
+      ...shape,
+      emptyRowRate: 0.2,
+      emptyColRate: 0.2,
+      structure: "random",
+      blockRows: 1,
+      blockCols: 1,
+      valueBits: c.weightBits,
+    }),
+  }));
+  if (c.format === "ese-codebook") {
+    // Codebook: 0, then 2^k - 1 distinct values spread over the weight range.
+    const codes = 2 ** c.codebookBits;
+    const low = -(2 ** (c.weightBits - 1));
+    const values = Int32Array.from(
+      { length: codes },
+      (_, code) => code === 0 ? 0 : low + Math.floor((code * (2 ** c.weightBits - 1)) / codes),
+    );
+    segments = segments.map(({ name, matrix }) => ({
+      name,
+      matrix: {
+        ...matrix,
+        data: matrix.data.map((v) =>
+          v === 0 ? 0 : values[1 + (Math.abs(v) % (codes - 1))] || values[codes - 1]
+        ),
+      },
+    }));
+    const image = encodeSegments(segments, {
+      format: "ese",
+      pes: c.pes,
+      indexBits: c.indexBits,
+      weightBits: c.weightBits,
+      codebook: { bits: c.codebookBits, values },
+    });
+    return { segments, image };
+  }
+  const image = c.format === "ese"
+    ? encodeSegments(segments, {
+      format: "ese",
+      pes: c.pes,
+      indexBits: c.indexBits,
+      weightBits: c.weightBits,
+    })
+    : encodeSegments(segments, {
+      format: "bcr",
+      pes: c.pes,
+      blockRows: c.blockRows,
+      blockCols: c.blockCols,
+      weightBits: c.weightBits,
+    });
+  return { segments, image };
+});
+
+Deno.test("the manifest's bit accounting equals the bits written to the .hex files", async () => {
+  const root = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
+  try {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(imageCase, async ({ segments, image }) => {
+        const dir = join(root, `image${run++}`);
+        await writeImageDir(dir, image);
+        const { manifest } = image;
+        let writtenBits = 0;
+        for (const memory of manifest.memories) {
+          const text = await Deno.readTextFile(join(dir, memory.file));
+          assert.ok(text.endsWith("\n"), `${memory.file} ends with a newline`);
+          const lines = text.slice(0, -1).split("\n");
+          // An empty memory holds one word of 0 and counts 0 used words.
+          assert.equal(lines.length, Math.max(memory.depth, 1), memory.file);
+          const digits = Math.ceil(memory.width / 4);
+          for (const line of lines) {
+            assert.match(line, new RegExp(`^[0-9a-f]{${digits}}$`), memory.file);
+            assert.ok(parseInt(line, 16) < 2 ** memory.width, `${line} fits ${memory.width} bits`);
+          }
+          if (memory.depth === 0) assert.equal(parseInt(lines[0], 16), 0);
+          const usedBits = memory.depth === 0 ? 0 : lines.length * memory.width;
+          assert.equal(memory.bits, usedBits, memory.file);
+          writtenBits += usedBits;
+        }
+        assert.equal(manifest.totalBits, writtenBits);
+        const nonZeros = segments.reduce(
+          (sum, { matrix }) => sum + matrix.data.filter((v) => v !== 0).length,
+          0,
+        );
+        assert.equal(manifest.nonZeros, nonZeros);
+        assert.equal(
+          manifest.bitsPerNonZero,
+          nonZeros === 0 ? null : writtenBits / nonZeros,
+        );
+        // Every file of the directory is listed in the manifest, and nothing else is there.
+        const files = [];
+        for await (const entry of Deno.readDir(dir)) files.push(entry.name);
+        assert.deepStrictEqual(
+          files.sort(),
+          [...manifest.memories.map((m) => m.file), "manifest.json"].sort(),
+        );
+        // Read back from disk: same words, same matrices.
+        const reread = await readImageDir(dir);
+        assert.deepStrictEqual(reread.manifest, manifest);
+        for (const memory of manifest.memories) {
+          assert.deepStrictEqual(memoryWords(reread, memory), memoryWords(image, memory));
+        }
+        decodeImage(reread).forEach((segment, index) =>
+          assert.deepStrictEqual(segment.matrix.data, segments[index].matrix.data)
+        );
+        await Deno.remove(dir, { recursive: true });
+      }),
+      runParameters(200),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("toHexLines: exact digit count, lowercase, one zero word for an empty memory", () => {
+  assert.deepStrictEqual(toHexLines([0, 1, 0x1f], 5), ["00", "01", "1f"]);
+  assert.deepStrictEqual(toHexLines([0xabc], 12), ["abc"]);
+  assert.deepStrictEqual(toHexLines([1], 1), ["1"]);
+  assert.deepStrictEqual(toHexLines([], 16), ["0000"]);
+  assert.deepStrictEqual(toHexLines([2 ** 47 + 5], 48), ["800000000005"]);
+  assert.equal(hexDigits(13), 4);
+  assert.throws(() => toHexLines([32], 5), /does not fit 5 bits/);
+  assert.throws(() => toHexLines([-1], 5), /does not fit 5 bits/);
+});
+
+Deno.test("parseHexText rejects wrong digit counts, upper case and words wider than the width", () => {
+  assert.deepStrictEqual(parseHexText("00\n1f\n", 5, "m.hex"), [0, 31]);
+  assert.throws(() => parseHexText("0\n", 5, "m.hex"), UserError);
+  assert.throws(() => parseHexText("1F\n", 5, "m.hex"), UserError);
+  assert.throws(() => parseHexText("20\n", 5, "m.hex"), /does not fit 5 bits/);
+});
+
+Deno.test("readImageDir rejects a .hex file whose length disagrees with the manifest", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
+  try {
+    const data = Int32Array.from([1, 0, 0, 2, 0, -3]);
+    const image = encodeSegments([{ name: "w", matrix: { rows: 3, cols: 2, data } }], {
+      format: "ese",
+      pes: 2,
+      indexBits: 2,
+      weightBits: 4,
+    });
+    const out = join(dir, "image");
+    await writeImageDir(out, image);
+    await Deno.writeTextFile(join(out, "pe0_weights.hex"), "00\n00\n00\n00\n00\n");
+    await assert.rejects(() => readImageDir(out), /manifest depth is 2/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
