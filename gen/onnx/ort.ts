@@ -18,6 +18,8 @@ export interface OnnxSessionOptions {
   intraOpThreads?: number;
   /** Graph optimization level (default "all"). */
   optimization?: "disabled" | "basic" | "extended" | "all";
+  /** Name of the model (file) for error messages (default "ONNX model"). */
+  source?: string;
 }
 
 /** An open ONNX Runtime session for a sequence model. */
@@ -42,6 +44,7 @@ export async function openOnnxSession(
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: ["cpu"],
     graphOptimizationLevel: options.optimization ?? "all",
+    logSeverityLevel: 3, // errors only: no shape-merge warnings on stderr
   };
   if (options.intraOpThreads !== undefined) {
     sessionOptions.intraOpNumThreads = options.intraOpThreads;
@@ -51,7 +54,8 @@ export async function openOnnxSession(
   try {
     session = await ort.InferenceSession.create(bytes, sessionOptions);
   } catch (error) {
-    throw new UserError(`ONNX Runtime refused the model: ${(error as Error).message}`);
+    const message = (error as Error).message.split("\n")[0];
+    throw new UserError(`${options.source ?? "ONNX model"}: ONNX Runtime refused it: ${message}`);
   }
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
