@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { UserError } from "../gen/errors.ts";
 import { runFloat } from "../gen/float.ts";
 import type { RnnModel } from "../gen/model.ts";
@@ -236,4 +237,47 @@ Deno.test("ONNX Runtime comparison is sensitive to the gate order (swapped f and
   swap(weights.biasIh, 1);
   swap(weights.biasHh, 1);
   assert.ok(maxAbsDifference(runFloat(model, inputs), expected) > 1e-3);
+});
+
+// Property: for any shape, exported models run in ONNX Runtime like the float reference, and
+// (without projection) import back exactly. Runs use fast-check's seed; FC_SEED replays one.
+const seedFromEnv = Deno.env.get("FC_SEED");
+
+Deno.test("property: random exported models agree with ONNX Runtime and round-trip", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        kind: fc.constantFrom("lstm" as const, "gru" as const),
+        inputSize: fc.integer({ min: 1, max: 9 }),
+        hiddenSize: fc.integer({ min: 1, max: 12 }),
+        numLayers: fc.integer({ min: 1, max: 3 }),
+        projSize: fc.integer({ min: 0, max: 5 }),
+        peepholes: fc.boolean(),
+        seed: fc.integer({ min: 0, max: 1 << 30 }),
+        steps: fc.integer({ min: 1, max: 12 }),
+      }),
+      async (options) => {
+        const projSize = options.kind === "lstm" && options.projSize < options.hiddenSize
+          ? options.projSize
+          : 0;
+        const model = randomModel({
+          ...options,
+          projSize,
+          peepholes: options.kind === "lstm" && options.peepholes,
+        });
+        const bytes = exportOnnx(model);
+        const inputs = randomInputs(options.steps, options.inputSize, options.seed);
+        const difference = maxAbsDifference(
+          runFloat(model, inputs),
+          await runOnnxRuntime(bytes, inputs),
+        );
+        assert.ok(difference < TOLERANCE, `max difference ${difference}`);
+        if (exportGraphKind(model) === "operators") {
+          const back = importOnnx(bytes, "exported.onnx");
+          assert.deepEqual(exportOnnx(back), bytes);
+        }
+      },
+    ),
+    seedFromEnv ? { numRuns: 100, seed: Number(seedFromEnv) } : { numRuns: 100 },
+  );
 });
