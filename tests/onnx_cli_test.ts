@@ -22,6 +22,7 @@ interface Expected {
 const GOOD = [
   { file: `${ONNX_DATA}lstm_peephole_3layer_external.onnx`, layers: 3, kind: "lstm" },
   { file: `${ONNX_DATA}gru_2layer_float_data.onnx`, layers: 2, kind: "gru" },
+  { file: `${ONNX_DATA}gru_2layer_onnx_external.onnx`, layers: 2, kind: "gru" },
   { file: `${ONNX_DATA}lstm_1layer_constants.onnx`, layers: 1, kind: "lstm" },
   { file: `${PYTORCH_DATA}lstm_2layer.onnx`, layers: 2, kind: "lstm" },
   { file: `${PYTORCH_DATA}gru_2layer.onnx`, layers: 2, kind: "gru" },
