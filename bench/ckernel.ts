@@ -1,0 +1,513 @@
+/**
+ * A C code generator for one recurrent model: a sparse path on compact BCR storage (see
+ * `bcr_storage.ts`) and a dense reference path, both computing the full LSTM/GRU step (gates,
+ * peepholes, projection) in float32 with PyTorch semantics. The model's structure (sizes, groups
+ * of equal-length rows, their trip counts, byte offsets) is compiled into the source; the weights
+ * travel in a binary blob read at start-up, so the source stays small even for large models.
+ *
+ * The program: `kernel WEIGHTS INPUTS STEPS SPARSE_OUT DENSE_OUT WARMUP REPEATS` reads float32
+ * inputs (STEPS x inputSize), runs each path WARMUP times untimed and REPEATS times timed (whole
+ * sequence from a zero state, CLOCK_MONOTONIC), writes each path's float32 outputs
+ * (STEPS x outputSize) and prints one JSON line `{"sparseNs":[...],"denseNs":[...]}`.
+ *
+ * @module
+ */
+
+import {
+  gateCount,
+  layerInputSize,
+  type Matrix,
+  outputSize,
+  type RnnKind,
+  type RnnModel,
+} from "../gen/model.ts";
+import {
+  type BcrMatrix,
+  bcrStorageBytes,
+  type BcrStorageOptions,
+  toBcrStorage,
+} from "./bcr_storage.ts";
+
+/** Where one array lives in the weight blob. */
+interface BlobArray {
+  /** C identifier stem of the array. */
+  name: string;
+  /** Byte offset in the blob (a multiple of 64). */
+  offset: number;
+  /** Element count. */
+  length: number;
+  /** Element type. */
+  type: "float" | "uint16_t";
+}
+
+/** Appends typed arrays to a blob, each aligned to 64 bytes. */
+class BlobBuilder {
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  /** Arrays appended so far. */
+  readonly arrays = new Map<string, BlobArray>();
+
+  /** Append float32 values (converted from float64) under a name. */
+  addFloats(name: string, values: ArrayLike<number>): void {
+    this.#add(name, new Uint8Array(Float32Array.from(values).buffer), values.length, "float");
+  }
+
+  /** Append uint16 values under a name. */
+  addUint16(name: string, values: ArrayLike<number>): void {
+    this.#add(name, new Uint8Array(Uint16Array.from(values).buffer), values.length, "uint16_t");
+  }
+
+  #add(name: string, bytes: Uint8Array, length: number, type: BlobArray["type"]): void {
+    const padding = (64 - (this.#size % 64)) % 64;
+    if (padding > 0) this.#parts.push(new Uint8Array(padding));
+    this.#size += padding;
+    this.arrays.set(name, { name, offset: this.#size, length, type });
+    this.#parts.push(bytes);
+    this.#size += bytes.length;
+  }
+
+  /** The finished blob. */
+  build(): Uint8Array {
+    const out = new Uint8Array(this.#size);
+    let offset = 0;
+    for (const part of this.#parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
+}
+
+/** The matrices of one layer, by role. */
+type MatrixRole = "ih" | "hh" | "hr";
+
+/** Storage summary of one matrix of the kernel. */
+export interface KernelMatrixInfo {
+  /** PyTorch name, e.g. `weight_ih_l0`. */
+  name: string;
+  /** Rows x columns. */
+  rows: number;
+  /** Columns. */
+  cols: number;
+  /** Storage grid rows per block. */
+  blockRows: number;
+  /** Storage grid columns per block. */
+  blockCols: number;
+  /** Non-zero weights. */
+  nonZeros: number;
+  /** Values stored by the sparse path (>= nonZeros). */
+  storedValues: number;
+  /** Kept sub-blocks. */
+  keptBlocks: number;
+  /** Distinct kept-block shapes (= specialized loops in the generated code). */
+  shapeGroups: number;
+  /** Bytes of float32 values in the sparse path. */
+  valueBytes: number;
+  /** Bytes of uint16 indices and block headers in the sparse path. */
+  indexBytes: number;
+}
+
+/** A generated kernel: C source, weight blob and the storage it used. */
+export interface GeneratedKernel {
+  /** The C source (C11 with GNU extensions, needs `-lm`). */
+  source: string;
+  /** The weight blob the program reads (sparse and dense paths, biases, peepholes). */
+  weights: Uint8Array;
+  /** Model input size (floats per step read from the inputs file). */
+  inputSize: number;
+  /** Model output size (floats per step written per path). */
+  outputSize: number;
+  /** Storage of every weight matrix. */
+  matrices: KernelMatrixInfo[];
+}
+
+/** Options of {@link generateKernel}. */
+export interface KernelOptions {
+  /** Storage grid for all matrices; chosen per matrix (fewest bytes) when absent. */
+  storage?: BcrStorageOptions;
+}
+
+/** The matrices of a layer with their roles. */
+function layerMatrices(model: RnnModel, layer: number): { role: MatrixRole; matrix: Matrix }[] {
+  const weights = model.layers[layer];
+  const out: { role: MatrixRole; matrix: Matrix }[] = [
+    { role: "ih", matrix: weights.weightIh },
+    { role: "hh", matrix: weights.weightHh },
+  ];
+  if (weights.weightHr) out.push({ role: "hr", matrix: weights.weightHr });
+  return out;
+}
+
+/** Most kept rows one pass over a block's columns updates (12 vectors of 8 in registers). */
+const ROWS_PER_PASS = 96;
+
+/** Floats per generic vector of the generated code (GCC vector extensions). */
+const VECTOR_WIDTH = 8;
+
+/**
+ * C code of the loop over the blocks of one shape group (`rows` kept rows of `length` kept
+ * columns): per block, per pass of at most ROWS_PER_PASS rows, the partial sums stay in vector
+ * registers while the kept columns stream by (x gathered once per column), then are added to y.
+ */
+function groupLoopCode(length: number, rows: number, blocks: number): string {
+  const lines = [`  for (int b = 0; b < ${blocks}; b++) { /* ${rows} rows of length ${length} */`];
+  for (let first = 0; first < rows; first += ROWS_PER_PASS) {
+    const last = Math.min(rows, first + ROWS_PER_PASS);
+    const vectors = Math.floor((last - first) / VECTOR_WIDTH);
+    const scalars = (last - first) % VECTOR_WIDTH;
+    const vectorIds = Array.from({ length: vectors }, (_, i) => i);
+    const scalarIds = Array.from({ length: scalars }, (_, i) => i);
+    lines.push(`    { /* rows ${first}..${last - 1} */`);
+    if (vectors > 0) lines.push(`      v8f ${vectorIds.map((i) => `a${i} = {0}`).join(", ")};`);
+    if (scalars > 0) lines.push(`      float ${scalarIds.map((i) => `s${i} = 0.0f`).join(", ")};`);
+    lines.push(
+      `      const float *w = v + ${first};`,
+      `      for (int k = 0; k < ${length}; k++) {`,
+      `        const float xk = x[ci[k]];`,
+      ...vectorIds.map((i) => `        a${i} += load_v8f(w + ${i * VECTOR_WIDTH}) * xk;`),
+      ...scalarIds.map((i) => `        s${i} += w[${vectors * VECTOR_WIDTH + i}] * xk;`),
+      `        w += ${rows};`,
+      `      }`,
+    );
+    if (vectors > 0) {
+      lines.push(
+        `      for (int l = 0; l < ${VECTOR_WIDTH}; l++) {`,
+        ...vectorIds.map((i) => `        y[ri[${first + i * VECTOR_WIDTH} + l]] += a${i}[l];`),
+        `      }`,
+      );
+    }
+    lines.push(
+      ...scalarIds.map((i) => `      y[ri[${first + vectors * VECTOR_WIDTH + i}]] += s${i};`),
+      `    }`,
+    );
+  }
+  lines.push(`    v += ${rows * length};`, `    ci += ${length};`, `    ri += ${rows};`, `  }`);
+  return lines.join("\n");
+}
+
+/** C code of the sparse matrix-vector product y += W x for one BCR matrix. */
+function sparseProductCode(id: string, storage: BcrMatrix, arrays: Map<string, BlobArray>): string {
+  const at = (suffix: string) => arrays.get(`${id}_${suffix}`)!.offset;
+  const lines = [
+    `/* ${id}: ${storage.rows}x${storage.cols}, grid ${storage.blockRows}x${storage.blockCols}, ` +
+    `${storage.keptBlocks} kept blocks in ${storage.groups.length} shape groups */`,
+    `static void sparse_${id}(const float *restrict x, float *restrict y) {`,
+    `  const float *v = (const float *)(blob + ${at("values")});`,
+    `  const uint16_t *ci = (const uint16_t *)(blob + ${at("cols")});`,
+    `  const uint16_t *ri = (const uint16_t *)(blob + ${at("rows")});`,
+  ];
+  if (storage.keptBlocks === 0) lines.push("  (void)x; (void)y; (void)v; (void)ci; (void)ri;");
+  for (const group of storage.groups) {
+    lines.push(groupLoopCode(group.rowLength, group.keptRows, group.blocks.length));
+  }
+  lines.push("}");
+  return lines.join("\n");
+}
+
+/** C code of one layer's step for one path ("sparse" or "dense"). */
+function layerStepCode(
+  model: RnnModel,
+  layer: number,
+  path: "sparse" | "dense",
+  arrays: Map<string, BlobArray>,
+): string {
+  const hidden = model.hiddenSize;
+  const inputs = layerInputSize(model, layer);
+  const recurrent = outputSize(model);
+  const gates = gateCount(model.kind) * hidden;
+  const weights = model.layers[layer];
+  const at = (name: string) => arrays.get(name)!.offset;
+  const product = (role: MatrixRole, rows: number, cols: number, x: string, y: string) =>
+    path === "sparse"
+      ? `  sparse_l${layer}_${role}(${x}, ${y});`
+      : `  dense_product((const float *)(blob + ${
+        at(`l${layer}_${role}_dense`)
+      }), ${rows}, ${cols}, ${x}, ${y});`;
+  const lines = [
+    `static void ${path}_layer${layer}(const float *restrict x, float *restrict h, float *restrict c) {`,
+    `  const float *bih = (const float *)(blob + ${at(`l${layer}_bias_ih`)});`,
+    `  const float *bhh = (const float *)(blob + ${at(`l${layer}_bias_hh`)});`,
+  ];
+  if (model.kind === "lstm") {
+    lines.push(
+      `  static float gates[${gates}];`,
+      `  static float m[${hidden}];`,
+      `  for (int j = 0; j < ${gates}; j++) gates[j] = bih[j] + bhh[j];`,
+      product("ih", gates, inputs, "x", "gates"),
+      product("hh", gates, recurrent, "h", "gates"),
+    );
+    const peephole = weights.peephole !== undefined;
+    if (peephole) {
+      lines.push(`  const float *p = (const float *)(blob + ${at(`l${layer}_peephole`)});`);
+    }
+    const peep = (
+      gate: number,
+      state: string,
+    ) => (peephole ? ` + p[${gate * hidden} + j] * ${state}` : "");
+    lines.push(
+      `  for (int j = 0; j < ${hidden}; j++) {`,
+      `    const float cp = c[j];`,
+      `    const float i = sigmoid_f(gates[j]${peep(0, "cp")});`,
+      `    const float f = sigmoid_f(gates[${hidden} + j]${peep(1, "cp")});`,
+      `    const float g = tanh_f(gates[${2 * hidden} + j]);`,
+      `    const float cn = f * cp + i * g;`,
+      `    const float o = sigmoid_f(gates[${3 * hidden} + j]${peep(2, "cn")});`,
+      `    c[j] = cn;`,
+      `    m[j] = o * tanh_f(cn);`,
+      `  }`,
+    );
+    if (weights.weightHr) {
+      lines.push(
+        `  for (int p2 = 0; p2 < ${recurrent}; p2++) h[p2] = 0.0f;`,
+        product("hr", recurrent, hidden, "m", "h"),
+      );
+    } else {
+      lines.push(`  for (int j = 0; j < ${hidden}; j++) h[j] = m[j];`);
+    }
+  } else {
+    lines.push(
+      `  static float gi[${gates}];`,
+      `  static float gh[${gates}];`,
+      `  for (int j = 0; j < ${gates}; j++) { gi[j] = bih[j]; gh[j] = bhh[j]; }`,
+      product("ih", gates, inputs, "x", "gi"),
+      product("hh", gates, recurrent, "h", "gh"),
+      `  for (int j = 0; j < ${hidden}; j++) {`,
+      `    const float r = sigmoid_f(gi[j] + gh[j]);`,
+      `    const float z = sigmoid_f(gi[${hidden} + j] + gh[${hidden} + j]);`,
+      `    const float n = tanh_f(gi[${2 * hidden} + j] + r * gh[${2 * hidden} + j]);`,
+      `    h[j] = (1.0f - z) * n + z * h[j];`,
+      `  }`,
+    );
+  }
+  lines.push("  (void)c;", "}");
+  return lines.join("\n");
+}
+
+/** C code of a whole-sequence run for one path. */
+function sequenceCode(model: RnnModel, path: "sparse" | "dense"): string {
+  const hidden = model.hiddenSize;
+  const out = outputSize(model);
+  const lines = [
+    `static void ${path}_sequence(const float *inputs, int steps, float *outputs) {`,
+    `  static float h[${model.numLayers}][${out}];`,
+    `  static float c[${model.numLayers}][${hidden}];`,
+    `  memset(h, 0, sizeof h);`,
+    `  memset(c, 0, sizeof c);`,
+    `  for (int t = 0; t < steps; t++) {`,
+    `    const float *x = inputs + (size_t)t * ${model.inputSize};`,
+  ];
+  for (let layer = 0; layer < model.numLayers; layer++) {
+    lines.push(
+      `    ${path}_layer${layer}(${
+        layer === 0 ? "x" : `h[${layer - 1}]`
+      }, h[${layer}], c[${layer}]);`,
+    );
+  }
+  lines.push(
+    `    memcpy(outputs + (size_t)t * ${out}, h[${model.numLayers - 1}], sizeof(float) * ${out});`,
+    `  }`,
+    `}`,
+  );
+  return lines.join("\n");
+}
+
+/** The fixed head of the program: blob pointer, activation, dense product, I/O and timing. */
+function programPrelude(): string {
+  return String.raw`
+static unsigned char *blob;
+
+/* Eight floats as one GCC generic vector (any ISA: AVX, SSE, NEON), loaded unaligned. */
+typedef float v8f __attribute__((vector_size(32)));
+static inline v8f load_v8f(const float *p) {
+  v8f value;
+  memcpy(&value, p, sizeof value);
+  return value;
+}
+
+/* exp for float32, Cephes-style: x = n ln2 + r (Cody-Waite split), a degree-6 polynomial for
+   e^r and 2^n built in the exponent bits. Branch-free so that loops over cells vectorize; about
+   1e-7 relative error on [-87, 88] (inputs are clamped to that range). */
+static inline float exp_f(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  const float t = x * 1.44269504088896341f;
+  const float nf = (t + 12582912.0f) - 12582912.0f; /* round to nearest integer */
+  const int32_t n = (int32_t)nf;
+  float r = x - nf * 0.693359375f;
+  r = r + nf * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const union { int32_t i; float f; } scale = { .i = (n + 127) << 23 };
+  return p * scale.f;
+}
+
+static inline float sigmoid_f(float v) { return 1.0f / (1.0f + exp_f(-v)); }
+
+/* tanh(v) = 1 - 2 / (e^(2v) + 1): absolute error about 2e-7. */
+static inline float tanh_f(float v) { return 1.0f - 2.0f / (exp_f(2.0f * v) + 1.0f); }
+
+static void dense_product(const float *restrict w, int rows, int cols, const float *restrict x,
+                          float *restrict y) {
+  for (int r = 0; r < rows; r++) {
+    const float *row = w + (size_t)r * cols;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int k = 0; k < cols; k++) s += row[k] * x[k];
+    y[r] += s;
+  }
+}
+
+static unsigned char *read_file(const char *path, size_t expected) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { fprintf(stderr, "cannot open %s\n", path); exit(3); }
+  unsigned char *data = aligned_alloc(64, (expected + 63) / 64 * 64 + 64);
+  size_t got = fread(data, 1, expected + 1, f);
+  fclose(f);
+  if (got != expected) {
+    fprintf(stderr, "%s: expected %zu bytes, read %zu\n", path, expected, got);
+    exit(3);
+  }
+  return data;
+}
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+typedef void (*sequence_fn)(const float *, int, float *);
+
+static void measure(const char *label, sequence_fn run, const float *inputs, int steps,
+                    float *outputs, int warmup, int repeats, int last) {
+  for (int i = 0; i < warmup; i++) run(inputs, steps, outputs);
+  printf("\"%s\":[", label);
+  for (int i = 0; i < repeats; i++) {
+    const double start = now_ns();
+    run(inputs, steps, outputs);
+    const double stop = now_ns();
+    printf("%s%.0f", i ? "," : "", stop - start);
+  }
+  printf("]%s", last ? "}\n" : ",");
+}
+
+static void write_file(const char *path, const float *data, size_t count) {
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(data, sizeof(float), count, f) != count) {
+    fprintf(stderr, "cannot write %s\n", path);
+    exit(3);
+  }
+  fclose(f);
+}
+`;
+}
+
+/** The program's main(): reads the files, measures both paths, writes outputs and timings. */
+function programMain(kind: RnnKind, inputSize: number, outSize: number, blobBytes: number): string {
+  return String.raw`
+int main(int argc, char **argv) {
+  if (argc != 8) {
+    fprintf(stderr, "usage: %s WEIGHTS INPUTS STEPS SPARSE_OUT DENSE_OUT WARMUP REPEATS\n", argv[0]);
+    return 2;
+  }
+  const int steps = atoi(argv[3]);
+  const int warmup = atoi(argv[6]);
+  const int repeats = atoi(argv[7]);
+  if (steps <= 0 || warmup < 0 || repeats <= 0) { fprintf(stderr, "bad counts\n"); return 2; }
+  blob = read_file(argv[1], ${blobBytes}u);
+  float *inputs = (float *)read_file(argv[2], (size_t)steps * ${inputSize} * sizeof(float));
+  float *sparse_out = calloc((size_t)steps * ${outSize}, sizeof(float));
+  float *dense_out = calloc((size_t)steps * ${outSize}, sizeof(float));
+  printf("{\"kind\":\"${kind}\",");
+  measure("sparseNs", sparse_sequence, inputs, steps, sparse_out, warmup, repeats, 0);
+  measure("denseNs", dense_sequence, inputs, steps, dense_out, warmup, repeats, 1);
+  write_file(argv[4], sparse_out, (size_t)steps * ${outSize});
+  write_file(argv[5], dense_out, (size_t)steps * ${outSize});
+  return 0;
+}
+`;
+}
+
+/**
+ * Generate the C kernel of a model: compact BCR storage for the sparse path, row-major float32
+ * matrices for the dense path, both in one weight blob.
+ */
+export function generateKernel(model: RnnModel, options: KernelOptions = {}): GeneratedKernel {
+  const blob = new BlobBuilder();
+  const storages: { id: string; storage: BcrMatrix; name: string }[] = [];
+  model.layers.forEach((weights, layer) => {
+    blob.addFloats(`l${layer}_bias_ih`, weights.biasIh);
+    blob.addFloats(`l${layer}_bias_hh`, weights.biasHh);
+    if (model.kind === "lstm" && weights.peephole) {
+      blob.addFloats(`l${layer}_peephole`, weights.peephole);
+    }
+    for (const { role, matrix } of layerMatrices(model, layer)) {
+      const id = `l${layer}_${role}`;
+      const storage = toBcrStorage(matrix, options.storage);
+      storages.push({ id, storage, name: `weight_${role}_l${layer}` });
+      const blocks = storage.groups.flatMap((group) => group.blocks);
+      blob.addFloats(`${id}_values`, concatFloat(blocks.map((b) => b.values)));
+      blob.addUint16(`${id}_cols`, blocks.flatMap((b) => b.columnIndices));
+      blob.addUint16(`${id}_rows`, blocks.flatMap((b) => b.rowIndices));
+      blob.addFloats(`${id}_dense`, matrix.data);
+    }
+  });
+  const weights = blob.build();
+  const out = outputSize(model);
+  const parts = [
+    "/* Generated by rnnfab bench/ckernel.ts: sparse (compact BCR) and dense float32 paths. */",
+    "#include <math.h>",
+    "#include <stdint.h>",
+    "#include <stdio.h>",
+    "#include <stdlib.h>",
+    "#include <string.h>",
+    "#include <time.h>",
+    programPrelude(),
+    ...storages.map(({ id, storage }) => sparseProductCode(id, storage, blob.arrays)),
+  ];
+  for (const path of ["sparse", "dense"] as const) {
+    for (let layer = 0; layer < model.numLayers; layer++) {
+      parts.push(layerStepCode(model, layer, path, blob.arrays));
+    }
+    parts.push(sequenceCode(model, path));
+  }
+  parts.push(programMain(model.kind, model.inputSize, out, weights.length));
+  return {
+    source: parts.join("\n\n"),
+    weights,
+    inputSize: model.inputSize,
+    outputSize: out,
+    matrices: storages.map(({ storage, name }) => {
+      const bytes = bcrStorageBytes(storage);
+      return {
+        name,
+        rows: storage.rows,
+        cols: storage.cols,
+        blockRows: storage.blockRows,
+        blockCols: storage.blockCols,
+        nonZeros: storage.nonZeros,
+        storedValues: storage.storedValues,
+        keptBlocks: storage.keptBlocks,
+        shapeGroups: storage.groups.length,
+        valueBytes: bytes.valueBytes,
+        indexBytes: bytes.indexBytes,
+      };
+    }),
+  };
+}
+
+/** Concatenate float64 arrays. */
+function concatFloat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
