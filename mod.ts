@@ -39,3 +39,5 @@ export {
   type RandomModelOptions,
   seededRandom,
 } from "./gen/random.ts";
+export { importOnnx, importOnnxDetailed, type OnnxImportOptions, type OnnxImportResult } from "./gen/onnx/import.ts";
+export { exportGraphKind, exportOnnx } from "./gen/onnx/export.ts";
