@@ -113,7 +113,7 @@ Deno.test("weight sharing: every non-zero weight maps to its nearest codebook va
       });
       assert.deepStrictEqual(model, before);
     }),
-    runParameters(300),
+    runParameters(500),
   );
 });
 
@@ -124,7 +124,7 @@ Deno.test("weight sharing is deterministic", () => {
       const second = shareWeights(structuredClone(model), codebookBits);
       assert.deepStrictEqual(second, first);
     }),
-    runParameters(200),
+    runParameters(300),
   );
 });
 
@@ -152,7 +152,7 @@ Deno.test("the shared model encodes with its codebook and decodes exactly; the g
         assert.equal(outputs.length, 3);
       },
     ),
-    runParameters(200),
+    runParameters(300),
   );
 });
 

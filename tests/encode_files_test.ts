@@ -162,7 +162,7 @@ Deno.test("the manifest's bit accounting equals the bits written to the .hex fil
         );
         await Deno.remove(dir, { recursive: true });
       }),
-      runParameters(200),
+      runParameters(300),
     );
   } finally {
     await Deno.remove(root, { recursive: true });
