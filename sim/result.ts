@@ -165,7 +165,7 @@ export function summarizeRun(
   if (s.timedOut) {
     failures.push(
       `timeout: the DUT produced ${s.outputs} of ${s.expectedOutputs} output words in ` +
-        `${s.simulatedCycles} cycles (limit ${settings.maxCycles}, from the estimate)`,
+        `${s.simulatedCycles} cycles (cycle limit ${settings.maxCycles})`,
     );
   } else if (run.beats.length < s.expectedOutputs) {
     failures.push(`the DUT produced ${run.beats.length} of ${s.expectedOutputs} output words`);

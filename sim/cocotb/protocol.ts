@@ -1,0 +1,176 @@
+/**
+ * The messages of the cocotb bridge (protocol version 1; docs/cocotb.md is the prose version).
+ * Every message is one JSON text frame with a `type`. Client messages come from the Python test
+ * bench, so they are validated here with zod before anything trusts them.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+
+/** The protocol version this bridge speaks; a client with another version is refused. */
+export const PROTOCOL_VERSION = 1;
+
+const probability = z.number().min(0).max(0.99);
+const count = z.number().int().nonnegative();
+
+/** Stimulus a client declares for a sequence (the bridge scales the cycle limit with it). */
+export const stimulusSchema = z.object({ backpressure: probability, inputGaps: probability });
+
+/** A sequence request: the run's own sequence, random steps, or real-valued inputs. */
+export const sequenceSpecSchema = z.discriminatedUnion("source", [
+  z.object({ source: z.literal("main"), stimulus: stimulusSchema.optional() }),
+  z.object({
+    source: z.literal("random"),
+    steps: z.number().int().min(1).max(100000),
+    stimulus: stimulusSchema.optional(),
+  }),
+  z.object({
+    source: z.literal("inputs"),
+    inputs: z.array(z.array(z.number().refine(Number.isFinite, "expected a finite number")))
+      .min(1),
+    stimulus: stimulusSchema.optional(),
+  }),
+]);
+
+/** Counters the client measured while streaming one sequence (names as the harness result). */
+export const sequenceStatsSchema = z.object({
+  cycles: count,
+  simulatedCycles: count,
+  firstOutputCycle: count,
+  lastInputCycle: count,
+  inputsAccepted: count,
+  outputs: count,
+  expectedOutputs: count,
+  outputStallCycles: count,
+  inputStarvedCycles: count,
+  inputWaitCycles: count,
+  peStallCycles: count.nullable(),
+  protocolViolations: count,
+  validDependsOnReady: count,
+  unknownControl: count,
+  lastFlagErrors: count,
+  extraBeats: count,
+  timedOut: z.boolean(),
+  wallSeconds: z.number().nonnegative(),
+});
+
+/** Every message a client may send. */
+export const clientMessageSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("hello"),
+    protocol: z.number().int(),
+    test: z.string().min(1).max(200),
+    client: z.record(z.string(), z.unknown()).default({}),
+  }),
+  z.object({ type: z.literal("request"), sequences: z.array(sequenceSpecSchema).min(1).max(100) }),
+  z.object({
+    type: z.literal("word"),
+    sequence: count,
+    index: count,
+    value: z.number().int().nullable(),
+    last: z.boolean(),
+    cycle: count,
+  }),
+  z.object({ type: z.literal("progress"), cycle: count }),
+  z.object({
+    type: z.literal("sequence_end"),
+    sequence: count,
+    aborted: z.boolean(),
+    stats: sequenceStatsSchema,
+  }),
+  z.object({ type: z.literal("end") }),
+]);
+
+/** A message from the test bench. */
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+/** A sequence request. */
+export type SequenceSpec = z.infer<typeof sequenceSpecSchema>;
+/** Streaming counters of one sequence. */
+export type SequenceStats = z.infer<typeof sequenceStatsSchema>;
+/** Stream timing declared by the client. */
+export type StimulusSpec = z.infer<typeof stimulusSchema>;
+
+/** The design facts the bridge announces (the client checks them against its own constants). */
+export interface WelcomeDesign {
+  /** Top module. */
+  top: string;
+  /** Cell type. */
+  kind: "lstm" | "gru";
+  /** Input words per step. */
+  inputSize: number;
+  /** Output words per step. */
+  outputSize: number;
+  /** Width of in_data/out_data. */
+  activationBits: number;
+  /** Fraction bits of the activation format. */
+  activationFrac: number;
+}
+
+/** Server -> client: the answer to `hello`. */
+export interface WelcomeMessage {
+  type: "welcome";
+  protocol: number;
+  design: WelcomeDesign;
+  /** The run's stimulus: back-pressure and input-gap probabilities and the seed. */
+  stimulus: { backpressure: number; inputGaps: number; seed: number };
+}
+
+/** One sequence of a plan. */
+export interface PlannedSequence {
+  /** Id within the session (words refer to it). */
+  id: number;
+  /** Where its inputs came from. */
+  source: "main" | "random" | "inputs";
+  /** Quantized inputs, T x inputSize. */
+  inputs: number[][];
+  /** Golden outputs, T x outputSize. */
+  expected: number[][];
+  /** Simulated cycles after which the client gives up on the sequence. */
+  maxCycles: number;
+}
+
+/** Server -> client: the answer to `request`. */
+export interface PlanMessage {
+  type: "plan";
+  sequences: PlannedSequence[];
+  stimulus: { backpressure: number; inputGaps: number; seed: number };
+}
+
+/** Server -> client: the answer to `end`. */
+export interface VerdictMessage {
+  type: "verdict";
+  test: string;
+  passed: boolean;
+  /** One line per problem (mismatching words first). */
+  failures: string[];
+  mismatchCount: number;
+}
+
+/** Server -> client: a refusal; the server closes the connection after it. */
+export interface ErrorMessage {
+  type: "error";
+  message: string;
+}
+
+/** Every message the server sends. */
+export type ServerMessage = WelcomeMessage | PlanMessage | VerdictMessage | ErrorMessage;
+
+/** Parse and validate one client frame; returns the message or a one-line problem. */
+export function parseClientMessage(
+  text: string,
+): { ok: true; message: ClientMessage } | { ok: false; problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problem: `not JSON (${(error as Error).message})` };
+  }
+  const parsed = clientMessageSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.map(String).join(".");
+    return { ok: false, problem: `${where ? `${where}: ` : ""}${issue.message}` };
+  }
+  return { ok: true, message: parsed.data };
+}

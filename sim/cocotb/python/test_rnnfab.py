@@ -1,0 +1,460 @@
+"""cocotb test bench of an rnnfab accelerator (top module `rnnfab_top`).
+
+Written by `deno task gen` into DIR/tb/ and meant to be read and edited. Run it with
+
+    deno task sim --design DIR --cocotb [--simulator icarus|verilator]
+
+which starts the bridge (a WebSocket server in Deno that holds the input sequences and the golden
+outputs of the fixed-point model) and then `python DIR/tb/run_cocotb.py`. Every output word the DUT
+produces is compared here and sent back to Deno, which checks it bit for bit and writes
+DIR/sim/result.json. See docs/cocotb.md in the rnnfab repository.
+
+The tests, each with its own bridge session:
+
+- test_sequence: the run's input sequence (--input or --steps/--seed) with the run's back-pressure
+  settings (--backpressure, --input-gaps); its cycle counts go into result.json.
+- test_random_backpressure: random valid/ready on both streams, then a congested output.
+- test_reset_mid_sequence: reset while outputs are in flight and while inputs are half taken; the
+  next sequence must start from a clean state.
+- test_back_to_back: several sequences, each followed at once by a minimal (2-cycle) reset.
+
+Timing of one cycle (clock period 10 ns, rising edge at t):
+  t + 1 ns  drive in_valid/in_data, out_ready low   (the "drive point")
+  t + 2 ns  sample out_valid with out_ready low, then raise out_ready if the beat is accepted
+  t + 4 ns  sample everything: a beat transfers at the next rising edge when valid && ready
+Cycle 1 is the first rising edge after reset release, as in the Verilator and Icarus harnesses.
+
+Fault injection (to prove the bench catches a single wrong bit): RNNFAB_FLIP_OUTPUT_BIT=TEST:N:B
+flips bit B of the N-th output word (0-based, counted over the whole test) that TEST reads from the
+DUT, before anything looks at it.
+"""
+
+import os
+import random
+import time
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import RisingEdge, Timer
+
+import rnnfab_design as design
+from rnnfab_bridge import MAIN, BridgeSession, random_sequence
+
+CLOCK_PERIOD_NS = 10
+#: Reset at the start of each test (cycles).
+INITIAL_RESET_CYCLES = 4
+#: Reset between sequences: the minimum of the interface contract.
+RESET_CYCLES = 2
+#: Cycles watched after the last expected word for extra output beats.
+DRAIN_CYCLES = 64
+#: Words of the activation format.
+WORD_MASK = (1 << design.ACTIVATION_BITS) - 1
+
+
+class Stimulus:
+    """Random stream timing: out_ready is low with probability `output_stall` in a cycle, and a
+    pending input word is withheld with probability `input_gap` in a cycle."""
+
+    def __init__(self, output_stall=0.0, input_gap=0.0, seed="1"):
+        self.output_stall = output_stall
+        self.input_gap = input_gap
+        self._ready_random = random.Random(f"{seed}:ready")
+        self._gap_random = random.Random(f"{seed}:gap")
+
+    def accept_output(self):
+        """Whether out_ready is high in this cycle."""
+        return self.output_stall == 0 or self._ready_random.random() >= self.output_stall
+
+    def offer_input(self):
+        """Whether the next input word is offered (in_valid high) from this cycle on."""
+        return self.input_gap == 0 or self._gap_random.random() >= self.input_gap
+
+    def as_message(self):
+        """The form the bridge expects in a request (it scales the cycle limit with it)."""
+        return {"backpressure": self.output_stall, "inputGaps": self.input_gap}
+
+
+class StreamStats:
+    """What streaming one sequence measured; sent to the bridge with `sequence_end`."""
+
+    def __init__(self, expected_outputs):
+        self.cycles = 0  # cycle of the last expected output beat
+        self.simulated_cycles = 0
+        self.first_output_cycle = 0
+        self.last_input_cycle = 0
+        self.inputs_accepted = 0
+        self.outputs = 0
+        self.expected_outputs = expected_outputs
+        self.output_stall_cycles = 0  # out_valid && !out_ready
+        self.input_starved_cycles = 0  # in_ready && !in_valid while inputs remain
+        self.input_wait_cycles = 0  # in_valid && !in_ready
+        self.pe_stall_cycles = None  # stat_pe_stall high (None without that port)
+        self.protocol_violations = 0  # a held output beat changed before it transferred
+        self.valid_depends_on_ready = 0  # out_valid changed when out_ready rose
+        self.unknown_control = 0  # x/z on in_ready or out_valid
+        self.last_flag_errors = 0
+        self.extra_beats = 0
+        self.timed_out = False
+        self.wall_seconds = 0.0
+
+    def as_message(self):
+        """The counters under the names of the harness result (docs/cocotb.md)."""
+        return {
+            "cycles": self.cycles,
+            "simulatedCycles": self.simulated_cycles,
+            "firstOutputCycle": self.first_output_cycle,
+            "lastInputCycle": self.last_input_cycle,
+            "inputsAccepted": self.inputs_accepted,
+            "outputs": self.outputs,
+            "expectedOutputs": self.expected_outputs,
+            "outputStallCycles": self.output_stall_cycles,
+            "inputStarvedCycles": self.input_starved_cycles,
+            "inputWaitCycles": self.input_wait_cycles,
+            "peStallCycles": self.pe_stall_cycles,
+            "protocolViolations": self.protocol_violations,
+            "validDependsOnReady": self.valid_depends_on_ready,
+            "unknownControl": self.unknown_control,
+            "lastFlagErrors": self.last_flag_errors,
+            "extraBeats": self.extra_beats,
+            "timedOut": self.timed_out,
+            "wallSeconds": self.wall_seconds,
+        }
+
+
+def read_bit(signal):
+    """A one-bit signal as 0/1, or None when it is x or z."""
+    value = signal.value
+    return int(value) if value.is_resolvable else None
+
+
+def read_word(signal):
+    """A data word as a signed integer, or None when it has x or z bits."""
+    value = signal.value
+    return value.signed_integer if value.is_resolvable else None
+
+
+def flip_request(test):
+    """(word, bit) from RNNFAB_FLIP_OUTPUT_BIT=TEST:N:B when it names this test, else None."""
+    setting = os.environ.get("RNNFAB_FLIP_OUTPUT_BIT", "")
+    parts = setting.split(":")
+    if len(parts) != 3 or parts[0] != test:
+        return None
+    return int(parts[1]), int(parts[2])
+
+
+def flip_bit(value, bit):
+    """Flip one bit of a signed activation word, keeping it a signed activation word."""
+    raw = (value & WORD_MASK) ^ (1 << bit)
+    return raw - (1 << design.ACTIVATION_BITS) if raw >> (design.ACTIVATION_BITS - 1) else raw
+
+
+class TestBench:
+    """Clock, reset, stream driver and monitor of one test, with its bridge session."""
+
+    def __init__(self, dut, test, session):
+        self.dut = dut
+        self.test = test
+        self.session = session
+        self.failures = []
+        self.words_read = 0
+        self._flip = flip_request(test)
+        try:
+            self._pe_stall = dut._id("stat_pe_stall", extended=False)
+        except AttributeError:
+            self._pe_stall = None
+
+    @classmethod
+    async def start(cls, dut, test):
+        """Open the bridge session, check the design, start the clock, hold the DUT idle."""
+        session = BridgeSession.open(
+            test,
+            client_info={
+                "cocotb": cocotb.__version__,
+                "simulator": cocotb.SIM_NAME,
+                "simulatorVersion": cocotb.SIM_VERSION,
+            },
+        )
+        served = session.welcome["design"]
+        mine = {
+            "inputSize": design.INPUT_SIZE,
+            "outputSize": design.OUTPUT_SIZE,
+            "activationBits": design.ACTIVATION_BITS,
+        }
+        for key, value in mine.items():
+            if served[key] != value:
+                session.close()
+                raise AssertionError(
+                    f"this test bench was generated for {key} {value}, but the bridge serves a "
+                    f"design with {key} {served[key]}: regenerate DIR/tb with `deno task gen`"
+                )
+        bench = cls(dut, test, session)
+        cocotb.start_soon(Clock(dut.clk, CLOCK_PERIOD_NS, units="ns").start())
+        dut.rst.value = 1
+        dut.in_valid.value = 0
+        dut.in_data.value = 0
+        dut.out_ready.value = 0
+        await RisingEdge(dut.clk)
+        await Timer(1, "ns")
+        return bench
+
+    def request(self, *specs, stimulus=None):
+        """Ask the bridge for input sequences and their golden outputs."""
+        message_specs = []
+        for spec in specs:
+            spec = dict(spec)
+            if stimulus is not None:
+                spec["stimulus"] = stimulus.as_message()
+            message_specs.append(spec)
+        return self.session.request(message_specs)
+
+    def stimulus(self, output_stall, input_gap, name):
+        """A Stimulus seeded from the run's seed, this test and `name`."""
+        seed = self.session.welcome["stimulus"]["seed"]
+        return Stimulus(output_stall, input_gap, seed=f"{seed}:{self.test}:{name}")
+
+    async def reset(self, cycles):
+        """Hold rst for `cycles` rising edges (streams idle); returns at the drive point."""
+        dut = self.dut
+        dut.rst.value = 1
+        dut.in_valid.value = 0
+        dut.out_ready.value = 0
+        for _ in range(cycles):
+            await RisingEdge(dut.clk)
+        await Timer(1, "ns")
+        dut.rst.value = 0
+
+    async def stream(
+        self, sequence, stimulus, abort_after_words=None, abort_after_inputs=None, drain_cycles=0
+    ):
+        """Stream one sequence through the DUT, starting at a drive point right after a reset.
+
+        Every output word goes to the bridge as it transfers. `abort_after_words` /
+        `abort_after_inputs` stop early on purpose (the caller then resets the DUT); the bridge
+        then only checks the words that came. Returns the StreamStats.
+        """
+        dut = self.dut
+        inputs = sequence.input_words()
+        expected = sequence.expected_words()
+        stats = StreamStats(len(expected))
+        if self._pe_stall is not None:
+            stats.pe_stall_cycles = 0
+        started = time.monotonic()
+        next_input = 0
+        pending = False
+        held = None  # (data, last) of the beat back-pressure held in the previous cycle
+        aborted = False
+        cycle = 0
+        while stats.outputs < len(expected):
+            if abort_after_words is not None and stats.outputs >= abort_after_words:
+                aborted = True
+                break
+            if abort_after_inputs is not None and next_input >= abort_after_inputs:
+                aborted = True
+                break
+            if cycle >= sequence.max_cycles:
+                stats.timed_out = True
+                break
+            # Drive point (1 ns after a rising edge).
+            if not pending and next_input < len(inputs):
+                pending = stimulus.offer_input()
+            dut.in_valid.value = int(pending)
+            dut.in_data.value = inputs[next_input] & WORD_MASK if next_input < len(inputs) else 0
+            ready = stimulus.accept_output()
+            dut.out_ready.value = 0
+            await Timer(1, "ns")
+            valid_without_ready = read_bit(dut.out_valid)
+            if ready:
+                dut.out_ready.value = 1
+            await Timer(2, "ns")
+            # Sample point: what transfers at the next rising edge is decided now.
+            cycle += 1
+            in_ready = read_bit(dut.in_ready)
+            out_valid = read_bit(dut.out_valid)
+            if in_ready is None or out_valid is None:
+                stats.unknown_control += 1
+            if ready and out_valid != valid_without_ready:
+                stats.valid_depends_on_ready += 1
+            out_valid = out_valid == 1
+            in_ready = in_ready == 1
+            data = read_word(dut.out_data)
+            last = read_bit(dut.out_last)
+            if held is not None and (not out_valid or (data, last) != held):
+                stats.protocol_violations += 1
+            held = (data, last) if out_valid and not ready else None
+            if out_valid and not ready:
+                stats.output_stall_cycles += 1
+            if in_ready and not pending and next_input < len(inputs):
+                stats.input_starved_cycles += 1
+            if pending and not in_ready:
+                stats.input_wait_cycles += 1
+            if self._pe_stall is not None and read_bit(self._pe_stall) == 1:
+                stats.pe_stall_cycles += 1
+            if out_valid and ready:
+                self._receive(sequence, expected, stats, data, last, cycle)
+            if pending and in_ready:
+                pending = False
+                next_input += 1
+                stats.inputs_accepted += 1
+                stats.last_input_cycle = cycle
+            if cycle % 256 == 0:
+                self.session.progress(cycle)
+            await RisingEdge(dut.clk)
+            await Timer(1, "ns")
+        if not aborted and not stats.timed_out and drain_cycles > 0:
+            dut.in_valid.value = 0
+            dut.out_ready.value = 1
+            for _ in range(drain_cycles):
+                await Timer(3, "ns")
+                if read_bit(dut.out_valid) == 1:
+                    stats.extra_beats += 1
+                await RisingEdge(dut.clk)
+                await Timer(1, "ns")
+        dut.in_valid.value = 0
+        dut.out_ready.value = 0
+        stats.simulated_cycles = cycle
+        stats.wall_seconds = time.monotonic() - started
+        self.session.end_sequence(sequence.id, aborted, stats.as_message())
+        self._check_locally(sequence, stats, aborted)
+        return stats
+
+    def _receive(self, sequence, expected_words, stats, data, last, cycle):
+        """One transferred output beat: fault injection, out_last check, report to the bridge."""
+        if self._flip is not None and self.words_read == self._flip[0] and data is not None:
+            data = flip_bit(data, self._flip[1])
+            self.dut._log.warning(
+                "fault injection: flipped bit %d of output word %d", self._flip[1], self._flip[0]
+            )
+        self.words_read += 1
+        index = stats.outputs
+        if bool(last) != (index % design.OUTPUT_SIZE == design.OUTPUT_SIZE - 1):
+            stats.last_flag_errors += 1
+        if index < len(expected_words):
+            expected = expected_words[index]
+            if data != expected:
+                step, element = divmod(index, design.OUTPUT_SIZE)
+                self.failures.append(
+                    f"sequence {sequence.id} step {step} element {element}: expected "
+                    f"{expected}, got {'x' if data is None else data} (cycle {cycle})"
+                )
+        if stats.outputs == 0:
+            stats.first_output_cycle = cycle
+        stats.outputs += 1
+        stats.cycles = cycle
+        self.session.send_word(sequence.id, index, data, last, cycle)
+
+    def _check_locally(self, sequence, stats, aborted):
+        """The test's own view of a sequence (Deno's verdict is the authoritative one)."""
+        if stats.timed_out:
+            self.failures.append(
+                f"sequence {sequence.id}: timeout, {stats.outputs} of {stats.expected_outputs} "
+                f"words in {stats.simulated_cycles} cycles"
+            )
+        for name, count in [
+            ("held output beats changed before transfer", stats.protocol_violations),
+            ("cycles where out_valid depended on out_ready", stats.valid_depends_on_ready),
+            ("cycles with x/z on in_ready or out_valid", stats.unknown_control),
+            ("beats with a wrong out_last", stats.last_flag_errors),
+            ("extra output beats after the last", stats.extra_beats),
+        ]:
+            if count:
+                self.failures.append(f"sequence {sequence.id}: {count} {name}")
+        self.dut._log.info(
+            "sequence %d (%s, %d steps): %d words%s in %d cycles, %d output-stall cycles",
+            sequence.id,
+            sequence.source,
+            sequence.steps,
+            stats.outputs,
+            " (aborted on purpose)" if aborted else "",
+            stats.simulated_cycles,
+            stats.output_stall_cycles,
+        )
+
+    def finish(self):
+        """Get Deno's verdict; fail the test when it or the local checks found a problem."""
+        verdict = self.session.end()
+        problems = list(verdict["failures"]) or self.failures
+        if not verdict["passed"] or self.failures:
+            shown = "\n  ".join(problems[:10])
+            raise AssertionError(f"{self.test} failed ({len(problems)} problems):\n  {shown}")
+
+    def close(self):
+        """Close the bridge session."""
+        self.session.close()
+
+
+@cocotb.test()
+async def test_sequence(dut):
+    """The run's input sequence with the run's back-pressure; cycles go to result.json."""
+    bench = await TestBench.start(dut, "test_sequence")
+    try:
+        plan = bench.request(MAIN)
+        run = plan.stimulus
+        stimulus = bench.stimulus(run["backpressure"], run["inputGaps"], "main")
+        await bench.reset(INITIAL_RESET_CYCLES)
+        await bench.stream(plan.sequences[0], stimulus, drain_cycles=DRAIN_CYCLES)
+        bench.finish()
+    finally:
+        bench.close()
+
+
+@cocotb.test()
+async def test_random_backpressure(dut):
+    """Random valid/ready on both streams, then a congested output (out_ready mostly low)."""
+    bench = await TestBench.start(dut, "test_random_backpressure")
+    try:
+        both = bench.stimulus(output_stall=0.5, input_gap=0.5, name="both")
+        congested = bench.stimulus(output_stall=0.85, input_gap=0.0, name="congested")
+        (first,) = bench.request(random_sequence(3), stimulus=both).sequences
+        (second,) = bench.request(random_sequence(2), stimulus=congested).sequences
+        await bench.reset(INITIAL_RESET_CYCLES)
+        await bench.stream(first, both, drain_cycles=DRAIN_CYCLES)
+        await bench.reset(RESET_CYCLES)
+        await bench.stream(second, congested, drain_cycles=DRAIN_CYCLES)
+        bench.finish()
+    finally:
+        bench.close()
+
+
+@cocotb.test()
+async def test_reset_mid_sequence(dut):
+    """Reset while output words are in flight, and while a step's inputs are half taken; each
+    following sequence must come out exactly as from a fresh accelerator."""
+    bench = await TestBench.start(dut, "test_reset_mid_sequence")
+    try:
+        stimulus = bench.stimulus(output_stall=0.3, input_gap=0.2, name="reset")
+        cut_outputs, cut_inputs, clean = bench.request(
+            random_sequence(3), random_sequence(3), random_sequence(2), stimulus=stimulus
+        ).sequences
+        await bench.reset(INITIAL_RESET_CYCLES)
+        # In the middle of the second step's output words (the third step is being computed).
+        middle_of_step = design.OUTPUT_SIZE + max(1, design.OUTPUT_SIZE // 2)
+        await bench.stream(cut_outputs, stimulus, abort_after_words=middle_of_step)
+        await bench.reset(RESET_CYCLES)
+        # Half-way through the second step's input words (the first step is being computed).
+        await bench.stream(
+            cut_inputs, stimulus, abort_after_inputs=design.INPUT_SIZE + design.INPUT_SIZE // 2
+        )
+        await bench.reset(RESET_CYCLES)
+        await bench.stream(clean, stimulus, drain_cycles=DRAIN_CYCLES)
+        bench.finish()
+    finally:
+        bench.close()
+
+
+@cocotb.test()
+async def test_back_to_back(dut):
+    """Sequences of 1, 2 and 3 steps, each followed at once by a minimal reset and the next."""
+    bench = await TestBench.start(dut, "test_back_to_back")
+    try:
+        stimulus = bench.stimulus(output_stall=0.2, input_gap=0.0, name="back-to-back")
+        sequences = bench.request(
+            random_sequence(1), random_sequence(2), random_sequence(3), stimulus=stimulus
+        ).sequences
+        await bench.reset(INITIAL_RESET_CYCLES)
+        for number, sequence in enumerate(sequences):
+            if number > 0:
+                await bench.reset(RESET_CYCLES)
+            await bench.stream(sequence, stimulus)
+        bench.finish()
+    finally:
+        bench.close()
