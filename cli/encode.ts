@@ -15,7 +15,8 @@ import { ESE_LIMITS } from "../gen/encode/ese.ts";
 import { BCR_LIMITS } from "../gen/encode/bcr.ts";
 import { ENCODING_FORMATS, type EncodingFormat } from "../gen/encode/image.ts";
 import { writeImageDir } from "../gen/encode/hex.ts";
-import { type BlockSize, encodeModel, type ModelImage } from "../gen/encode/model_image.ts";
+import { type BcrBlock, encodeModel, type ModelImage } from "../gen/encode/model_image.ts";
+import { formatBlock, parseBlock } from "../gen/prune.ts";
 import { summarizeImage } from "../gen/encode/mod.ts";
 
 const NAME = "deno task encode";
@@ -33,7 +34,8 @@ prints the bit accounting. The format is docs/encoding.md.
   --weight-bits W      stored weight width (default: the fixed-point weightBits, 12); must hold
                        every quantized weight
   --codebook-bits K    ese: weight sharing with 2^K shared values (k-means), entries hold codes
-  --block RxC          bcr: block size (default: the square block 1..64 with the fewest bits)
+  --block RxC          bcr: block size, "all" for a whole dimension as in prune (default: the
+                       square block 1..64 with the fewest total bits)
   --config C           fixed-point formats (JSON: weightBits, weightFrac, ...; docs/fixed-point.md)
   --json               print the summary as JSON instead of text`;
 
@@ -54,23 +56,22 @@ function integerFlag(
   return number;
 }
 
-/** Parse `--block RxC`. */
-function blockFlag(value: string | boolean | undefined): BlockSize | undefined {
+/** Parse `--block RxC` (R, C positive integers or "all" for a whole dimension, as `prune`). */
+function blockFlag(value: string | boolean | undefined): BcrBlock | undefined {
   if (value === undefined) return undefined;
-  const match = /^([0-9]+)x([0-9]+)$/.exec(String(value));
-  const rows = match ? Number(match[1]) : 0;
-  const cols = match ? Number(match[2]) : 0;
-  const { min, max } = BCR_LIMITS.blockSide;
-  if (!match || rows < min || cols < min || rows > max || cols > max) {
+  const block = parseBlock(String(value));
+  const { max } = BCR_LIMITS.blockSide;
+  const valid = (side: number) => side === Infinity || (Number.isInteger(side) && side <= max);
+  if (!block || !valid(block.rows) || !valid(block.cols)) {
     throw new UserError(
-      `${NAME}: --block: expected ROWSxCOLS with positive integers (e.g. 16x16), got ${value}`,
+      `${NAME}: --block: expected ROWSxCOLS with positive integers or "all" (e.g. 16x16, allx8), got ${value}`,
     );
   }
-  return { rows, cols };
+  return block;
 }
 
 /** Format a summary for people. */
-function formatSummary(result: ModelImage, out: string): string {
+function formatSummary(result: ModelImage, out: string, requestedBlock?: BcrBlock): string {
   const { image, segments, sharing, block } = result;
   const { manifest } = image;
   const summary = summarizeImage(image);
@@ -83,7 +84,11 @@ function formatSummary(result: ModelImage, out: string): string {
         : `${manifest.weightBits}-bit weights`
     }`
     : `block ${block!.rows}x${block!.cols}${
-      block!.chosen ? " (chosen: fewest total bits, computed)" : ""
+      block!.chosen
+        ? " (chosen: fewest total bits, computed)"
+        : requestedBlock && formatBlock(requestedBlock).includes("all")
+        ? ` (${formatBlock(requestedBlock)})`
+        : ""
     }, ${manifest.weightBits}-bit weights`;
   lines.push(
     `encoded ${segments.length} matrices (${
@@ -203,6 +208,6 @@ await runCommand(async () => {
       2,
     ));
   } else {
-    console.log(formatSummary(result, out));
+    console.log(formatSummary(result, out, block));
   }
 });

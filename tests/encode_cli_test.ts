@@ -138,6 +138,18 @@ Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected 
     assert.match(bcr.stdout, /imbalance/);
     const bcrImage = await readImageDir(bcrOut);
     assert.deepStrictEqual(bcrImage.manifest.block, { rows: 4, cols: 4 });
+    const wholeOut = join(dir, "bcr_all");
+    const whole = await encode([
+      ...["--model", modelPath, "--pes", "3", "--format", "bcr", "--block", "allx4"],
+      ...["--out", wholeOut],
+    ]);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.match(whole.stdout, /block 48x4 \(allx4\)/);
+    const wholeImage = await readImageDir(wholeOut);
+    assert.deepStrictEqual(
+      decodeImage(wholeImage).map((s) => s.matrix),
+      quantizedSegments(quantized).map((s) => s.matrix),
+    );
     assert.deepStrictEqual(
       decodeImage(bcrImage).map((s) => s.matrix),
       quantizedSegments(quantized).map((s) => s.matrix),

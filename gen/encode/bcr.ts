@@ -14,7 +14,7 @@ import {
   bitsFor,
   bitTotals,
   checkSegments,
-  countNonZeros,
+  countIntNonZeros,
   type EncodedImage,
   fitsSigned,
   foldSigned,
@@ -161,7 +161,7 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
       peMemories[pe].index.push(endMarker);
       perPe[pe].rows += peRowCount(rows, pes, pe);
     }
-    const segmentNonZeros = countNonZeros(matrix);
+    const segmentNonZeros = countIntNonZeros(matrix);
     nonZeros += segmentNonZeros;
     layouts.push({
       name,

@@ -13,7 +13,7 @@ import {
   bitTotals,
   checkSegments,
   CODEBOOK_FILE,
-  countNonZeros,
+  countIntNonZeros,
   type EncodedImage,
   type EseLayout,
   fitsSigned,
@@ -155,7 +155,7 @@ export function encodeEse(segments: Segment[], options: EseOptions): EncodedImag
       }
       memory.pointers.push(memory.weights.length);
     }
-    const segmentNonZeros = countNonZeros(matrix);
+    const segmentNonZeros = countIntNonZeros(matrix);
     nonZeros += segmentNonZeros;
     layouts.push({
       name,

@@ -157,6 +157,9 @@ export interface EncodedImage {
 
 /** Number of bits of an unsigned integer (at least 1): bitsFor(0) = bitsFor(1) = 1, bitsFor(4) = 3. */
 export function bitsFor(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`bitsFor: expected a non-negative safe integer, got ${value}`);
+  }
   let bits = 1;
   while (2 ** bits <= value) bits++;
   return bits;
@@ -204,7 +207,7 @@ export function peRowCount(rows: number, pes: number, pe: number): number {
 }
 
 /** Non-zero entries of an integer matrix. */
-export function countNonZeros(matrix: IntMatrix): number {
+export function countIntNonZeros(matrix: IntMatrix): number {
   let count = 0;
   for (const value of matrix.data) if (value !== 0) count++;
   return count;

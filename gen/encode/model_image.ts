@@ -19,11 +19,11 @@ import {
   segmentsWeightBits,
 } from "./image.ts";
 
-/** A block size. */
-export interface BlockSize {
-  /** Block height. */
+/** A bcr block size; `Infinity` in a field means the whole dimension (as in gen/prune.ts). */
+export interface BcrBlock {
+  /** Block height (Infinity: every segment's full height). */
   rows: number;
-  /** Block width. */
+  /** Block width (Infinity: every segment's full width). */
   cols: number;
 }
 
@@ -40,7 +40,7 @@ export interface ModelEncodeOptions {
   /** ese: share weights with a 2^k codebook (k-means); absent: linear weights. */
   codebookBits?: number;
   /** bcr: block size; absent: the candidate with the fewest total bits (see `chooseBlock`). */
-  block?: BlockSize;
+  block?: BcrBlock;
 }
 
 /** The result of `encodeModel`. */
@@ -52,7 +52,7 @@ export interface ModelImage {
   /** With a codebook: the shared model (the golden model must run on it), codebook and report. */
   sharing: SharedWeights | null;
   /** bcr: the block size used, and whether it was chosen automatically. */
-  block: (BlockSize & { chosen: boolean }) | null;
+  block: (BcrBlock & { chosen: boolean }) | null;
 }
 
 /** Default relative-index width of the ese format (ESE: 4 bits). */
@@ -61,17 +61,31 @@ export const DEFAULT_INDEX_BITS = 4;
 /** Block sides tried when no bcr block is given (square blocks). */
 export const BLOCK_CANDIDATES = [1, 2, 4, 8, 16, 32, 64] as const;
 
-/** Whether a block fits inside at least one of the segments. */
-export function blockFitsSomeSegment(segments: Segment[], block: BlockSize): boolean {
-  return segments.some(({ matrix }) => block.rows <= matrix.rows && block.cols <= matrix.cols);
+/** Whether a block fits inside at least one of the segments (a whole dimension always fits). */
+export function blockFitsSomeSegment(segments: Segment[], block: BcrBlock): boolean {
+  return segments.some(({ matrix }) =>
+    (block.rows === Infinity || block.rows <= matrix.rows) &&
+    (block.cols === Infinity || block.cols <= matrix.cols)
+  );
+}
+
+/**
+ * A block with whole dimensions resolved: Infinity becomes the largest height (width) of the
+ * segments, which tiles every segment with a single block row (column), as "whole" means.
+ */
+export function resolveBlock(segments: Segment[], block: BcrBlock): BcrBlock {
+  return {
+    rows: block.rows === Infinity ? Math.max(...segments.map((s) => s.matrix.rows)) : block.rows,
+    cols: block.cols === Infinity ? Math.max(...segments.map((s) => s.matrix.cols)) : block.cols,
+  };
 }
 
 /**
  * Choose a bcr block: among square candidate blocks that fit in at least one segment, the one whose
  * image has the fewest total bits (computed by encoding each); ties go to the smaller block.
  */
-export function chooseBlock(segments: Segment[], pes: number, weightBits: number): BlockSize {
-  let best: { block: BlockSize; bits: number } | null = null;
+export function chooseBlock(segments: Segment[], pes: number, weightBits: number): BcrBlock {
+  let best: { block: BcrBlock; bits: number } | null = null;
   for (const side of BLOCK_CANDIDATES) {
     const block = { rows: side, cols: side };
     if (!blockFitsSomeSegment(segments, block)) continue;
@@ -132,7 +146,7 @@ export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions):
     });
     return { image, segments, sharing, block: null };
   }
-  let block: BlockSize & { chosen: boolean };
+  let block: BcrBlock & { chosen: boolean };
   if (options.block) {
     if (!blockFitsSomeSegment(segments, options.block)) {
       const shapes = segments.map(({ matrix }) => `${matrix.rows}x${matrix.cols}`).join(", ");
@@ -140,7 +154,7 @@ export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions):
         `block ${options.block.rows}x${options.block.cols} is larger than every weight matrix (${shapes})`,
       );
     }
-    block = { ...options.block, chosen: false };
+    block = { ...resolveBlock(segments, options.block), chosen: false };
   } else {
     if (!Number.isInteger(options.pes) || options.pes < 1) {
       throw new UserError(`pes must be an integer >= 1, got ${options.pes}`);
