@@ -17,9 +17,11 @@ import {
   type EncodedImage,
   encodeSegments,
   imageMatVec,
+  memoryWords,
   peMatVec,
   peRowCount,
   type Segment,
+  toHexLines,
 } from "../gen/encode/mod.ts";
 import { randomSparseMatrix, type SparseMatrixSpec } from "../gen/encode/random_sparse.ts";
 import { seededRandom } from "../gen/random.ts";
@@ -278,4 +280,65 @@ Deno.test("edge cases: 300x300 dense and empty, 1x1, more PEs than rows, 1-bit i
       }
     }
   }
+});
+
+Deno.test("the worked example of docs/encoding.md, word for word", () => {
+  const matrix = {
+    rows: 6,
+    cols: 5,
+    data: Int32Array.from([
+      ...[3, 0, 0, -2, 0],
+      ...[0, 0, 0, 0, 0],
+      ...[0, 5, 0, 1, 0],
+      ...[-1, 0, 0, 0, 0],
+      ...[0, 0, 0, 0, 0],
+      ...[0, 0, 0, 0, 7],
+    ]),
+  };
+  const segments = [{ name: "W", matrix }];
+  const hex = (image: EncodedImage) =>
+    Object.fromEntries(
+      image.manifest.memories.map((memory) => [
+        memory.file,
+        toHexLines(memoryWords(image, memory), memory.width).join(" "),
+      ]),
+    );
+  const ese = encodeSegments(segments, { format: "ese", pes: 2, indexBits: 1, weightBits: 4 });
+  assert.deepStrictEqual(hex(ese), {
+    "pe0_weights.hex": "03 15 0e 01",
+    "pe0_pointers.hex": "0 1 2 2 4 4",
+    "pe1_weights.hex": "1f 10 07",
+    "pe1_pointers.hex": "0 1 1 1 1 3",
+  });
+  assert.equal(ese.manifest.totalBits, 71);
+  const codebook = { bits: 3, values: Int32Array.from([0, -2, -1, 1, 3, 5, 7, 7]) };
+  const shared = encodeSegments(segments, {
+    format: "ese",
+    pes: 2,
+    indexBits: 1,
+    weightBits: 4,
+    codebook,
+  });
+  assert.deepStrictEqual(hex(shared), {
+    "pe0_weights.hex": "4 d 1 3",
+    "pe0_pointers.hex": "0 1 2 2 4 4",
+    "pe1_weights.hex": "a 8 6",
+    "pe1_pointers.hex": "0 1 1 1 1 3",
+    "codebook.hex": "0 e f 1 3 5 7 7",
+  });
+  assert.equal(shared.manifest.totalBits, 96);
+  const bcr = encodeSegments(segments, {
+    format: "bcr",
+    pes: 2,
+    blockRows: 3,
+    blockCols: 2,
+    weightBits: 4,
+  });
+  assert.deepStrictEqual(hex(bcr), {
+    "pe0_weights.hex": "3 0 0 5 e 1",
+    "pe0_index.hex": "a 0 1 0 1 9 0 1 3 0",
+    "pe1_weights.hex": "f 7",
+    "pe1_index.hex": "5 1 0 5 2 4 0",
+  });
+  assert.equal(bcr.manifest.totalBits, 100);
 });
