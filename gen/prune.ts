@@ -899,7 +899,8 @@ export function bcrStructure(matrix: Matrix, block: BlockSize): BlockStructure[]
  * far from BCR the matrix is. Any matrix is BCR for 1 x C and R x 1 blocks.
  */
 export function detectBcr(matrix: Matrix, block: BlockSize): BcrCheck {
-  const blocks = bcrStructure(matrix, block);
+  const grid = makeGrid(matrix, block);
+  const { cols, data } = matrix;
   let holes = 0;
   let nonZeros = 0;
   let emptyBlocks = 0;
@@ -908,18 +909,49 @@ export function detectBcr(matrix: Matrix, block: BlockSize): BcrCheck {
   let colSum = 0;
   let keptRowSum = 0;
   let rowSum = 0;
-  for (const b of blocks) {
-    holes += b.holes;
-    nonZeros += b.nonZeros;
-    if (b.holes > 0) blocksWithHoles++;
-    if (b.nonZeros === 0) {
-      emptyBlocks++;
-      continue;
+  const colAny = new Uint8Array(cols);
+  const keptRowCount = new Int32Array(grid.gridCols);
+  const blockNonZeros = new Int32Array(grid.gridCols);
+  for (let gr = 0; gr < grid.gridRows; gr++) {
+    colAny.fill(0);
+    keptRowCount.fill(0);
+    blockNonZeros.fill(0);
+    const rowStart = gr * grid.blockRows;
+    const height = blockRowCount(grid, gr);
+    for (let r = rowStart; r < rowStart + height; r++) {
+      const base = r * cols;
+      for (let gc = 0; gc < grid.gridCols; gc++) {
+        const colStart = gc * grid.blockCols;
+        const colEnd = colStart + blockColCount(grid, gc);
+        let count = 0;
+        for (let c = colStart; c < colEnd; c++) {
+          if (data[base + c] !== 0) {
+            count++;
+            colAny[c] = 1;
+          }
+        }
+        if (count > 0) keptRowCount[gc]++;
+        blockNonZeros[gc] += count;
+      }
     }
-    keptColSum += b.keptCols.length;
-    colSum += b.cols;
-    keptRowSum += b.keptRows.length;
-    rowSum += b.rows;
+    for (let gc = 0; gc < grid.gridCols; gc++) {
+      const colStart = gc * grid.blockCols;
+      const width = blockColCount(grid, gc);
+      let keptColCount = 0;
+      for (let c = colStart; c < colStart + width; c++) keptColCount += colAny[c];
+      const blockHoles = keptRowCount[gc] * keptColCount - blockNonZeros[gc];
+      holes += blockHoles;
+      nonZeros += blockNonZeros[gc];
+      if (blockHoles > 0) blocksWithHoles++;
+      if (blockNonZeros[gc] === 0) {
+        emptyBlocks++;
+        continue;
+      }
+      keptColSum += keptColCount;
+      colSum += width;
+      keptRowSum += keptRowCount[gc];
+      rowSum += height;
+    }
   }
   const weights = matrix.rows * matrix.cols;
   return {
@@ -929,7 +961,7 @@ export function detectBcr(matrix: Matrix, block: BlockSize): BcrCheck {
     fill: nonZeros + holes > 0 ? nonZeros / (nonZeros + holes) : 1,
     nonZeros,
     density: weights > 0 ? nonZeros / weights : 0,
-    blocks: blocks.length,
+    blocks: grid.gridRows * grid.gridCols,
     emptyBlocks,
     blocksWithHoles,
     colKeep: colSum > 0 ? keptColSum / colSum : 0,
