@@ -41,3 +41,4 @@ export {
 } from "./gen/random.ts";
 export { importOnnx, importOnnxDetailed, type OnnxImportOptions, type OnnxImportResult } from "./gen/onnx/import.ts";
 export { exportGraphKind, exportOnnx } from "./gen/onnx/export.ts";
+export * from "./gen/encode/mod.ts";
