@@ -64,7 +64,8 @@ Common:
   --seed S            seed of the default calibration sequences (default 1)
   --report R          JSON report (default: P with .json replaced by .prune.json)
   --check-block RxC   say whether the input (no pruning flags) or the output is BCR for RxC
-  --safetensors       write the weights to a .safetensors file beside P (default: as the input)
+  --safetensors       write the weights to a .safetensors file beside P (default: as the input
+                      did, and always above a million weights)
   --quiet             no search progress lines
 
 Without pruning flags the model is accepted as is: its block structure is detected and printed
@@ -274,7 +275,10 @@ await runCommand(async () => {
       inputDensity.toFixed(4)
     } (computed)`,
   );
-  const safetensors = flags.safetensors === true || await usesSafetensors(modelPath);
+  // Weights go to a safetensors file when asked, when the input kept them in one, or when they
+  // are too many for inline JSON (over a million).
+  const safetensors = flags.safetensors === true || weights > 1_000_000 ||
+    await usesSafetensors(modelPath);
   const reportPath = typeof flags.report === "string"
     ? flags.report
     : outPath
@@ -310,10 +314,11 @@ await runCommand(async () => {
     }
     const allBcr = checkBlock ? structure.every((entry) => entry.check!.isBcr) : undefined;
     if (checkBlock) {
+      const count = structure.filter((entry) => entry.check!.isBcr).length;
       console.log(
-        `the model is ${allBcr ? "" : "NOT "}BCR for block ${
+        `the model is ${allBcr ? "" : "not "}BCR for block ${
           formatBlock(checkBlock)
-        } (every matrix)`,
+        } (${count} of ${structure.length} matrices are)`,
       );
     }
     const peLoad = pes ? modelPeLoad(model, pes) : undefined;
@@ -402,7 +407,7 @@ await runCommand(async () => {
   }));
   const outputIsBcr = outputCheck.every((entry) => entry.isBcr);
   console.log(
-    `output is ${outputIsBcr ? "" : "NOT "}BCR for block ${
+    `output is ${outputIsBcr ? "" : "not "}BCR for block ${
       formatBlock(checkBlock ?? options.block)
     } in every matrix${
       outputIsBcr
