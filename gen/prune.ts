@@ -177,9 +177,7 @@ export function parseBlock(text: string): BlockSize | null {
   if (!match) return null;
   const side = (s: string) => s === "all" ? Infinity : Number(s);
   const block = { rows: side(match[1]), cols: side(match[2]) };
-  if (block.rows < 1 || block.cols < 1) return null;
-  if (!Number.isFinite(block.rows) && block.rows !== Infinity) return null;
-  return block;
+  return block.rows >= 1 && block.cols >= 1 ? block : null;
 }
 
 /**
