@@ -278,10 +278,12 @@ function validateFraction(value: number, what: string): void {
 
 /**
  * BCR-prune one matrix. Inside every block, the columns with the largest L2 norm (over the
- * block's rows) are kept, then the rows with the largest L2 norm over the kept columns. Keep
- * counts per block are floor or ceil of fraction x block size, with the matrix total equal to
- * round(fraction x total) (the extra items go to the blocks whose next candidate is strongest).
- * With `pes`, kept rows are then swapped inside blocks (counts unchanged) to balance the PEs.
+ * block's rows) are kept, then the rows with the largest L2 norm over the kept columns. Each block
+ * keeps floor or ceil of fraction x its size; the matrix keeps round(fraction x total) columns and
+ * rows (with a density, the row quota is counted in non-zeros); the extra items go to the blocks
+ * whose next candidate is strongest. With `pes`, kept rows are then moved (inside a block, or
+ * between blocks while each stays within one row of its rate) to balance the PEs' non-zeros
+ * without changing the density. Options outside their ranges throw a RangeError.
  */
 export function pruneMatrixBcr(matrix: Matrix, options: MatrixPruneOptions): MatrixPruneResult {
   const grid = makeGrid(matrix, options.block);
