@@ -12,11 +12,13 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from cocotb.runner import get_results, get_runner
+warnings.filterwarnings("ignore", message="Python runners and associated APIs are an experimental")
+from cocotb.runner import get_results, get_runner  # noqa: E402 - after the warning filter
 
-import rnnfab_design as design
+import rnnfab_design as design  # noqa: E402
 
 TB_DIR = Path(__file__).resolve().parent
 #: Verilator: warnings do not stop the build; x bits start random (seeded), as the C++ harness.
@@ -82,6 +84,7 @@ def main():
     runner.test(
         test_module="test_rnnfab",
         hdl_toplevel=toplevel,
+        hdl_toplevel_lang="verilog",
         build_dir=build_dir,
         test_dir=design_dir,  # the working directory, so that the design's "mem/" files resolve
         testcase=arguments.testcase,

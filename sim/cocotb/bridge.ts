@@ -1,0 +1,286 @@
+/**
+ * The bridge: a WebSocket server (npm `ws`, bound to 127.0.0.1 on a free port) that serves input
+ * sequences and golden outputs of the fixed-point model to the cocotb test bench and records every
+ * output word it sends back. One connection is one test's session (docs/cocotb.md):
+ *
+ *     hello -> welcome, request -> plan, word*, sequence_end, ..., end -> verdict
+ *
+ * The bridge never trusts the client: frames are validated (protocol.ts), and a bad frame is
+ * answered with `error` and a closed connection, recorded as a problem of that test.
+ *
+ * @module
+ */
+
+import { WebSocketServer } from "ws";
+import { type QuantizedModel, quantizeInputs, runFixed } from "../../gen/fixed.ts";
+import { randomInputs } from "../../gen/random.ts";
+import { checkTest, type SequenceRecord, type TestRecord, type TestVerdict } from "./checker.ts";
+import {
+  type ClientMessage,
+  parseClientMessage,
+  PROTOCOL_VERSION,
+  type SequenceSpec,
+  type ServerMessage,
+  type StimulusSpec,
+  type WelcomeDesign,
+} from "./protocol.ts";
+
+/** The run-wide stream timing and seed. */
+export interface RunStimulus {
+  /** Probability that out_ready is low in a cycle. */
+  backpressure: number;
+  /** Probability that a pending input word is withheld in a cycle. */
+  inputGaps: number;
+  /** Seed of the run (random sequences and the client's random streams derive from it). */
+  seed: number;
+}
+
+/** Options of `startBridge`. */
+export interface BridgeOptions {
+  /** The design facts announced in `welcome`. */
+  design: WelcomeDesign;
+  /** The integer model the hardware holds (golden outputs come from `runFixed` on it). */
+  model: QuantizedModel;
+  /** The run's own input sequence (real values, T x inputSize), served as source "main". */
+  mainInputs: number[][];
+  /** The run's stream timing and seed. */
+  stimulus: RunStimulus;
+  /** Cycle limit of a sequence of `steps` steps streamed with `stimulus`. */
+  cycleLimit: (steps: number, stimulus: StimulusSpec) => number;
+  /** Progress messages. */
+  log?: (message: string) => void;
+}
+
+/** A running bridge. */
+export interface Bridge {
+  /** `ws://127.0.0.1:PORT`. */
+  url: string;
+  /** The port it listens on. */
+  port: number;
+  /** Every test session so far, in the order they said hello. */
+  tests: TestRecord[];
+  /** Verdicts sent so far, by test name. */
+  verdicts: Map<string, TestVerdict>;
+  /** Wall-clock milliseconds (performance.now) of the last connection or frame. */
+  lastActivity(): number;
+  /** Number of open connections. */
+  openConnections(): number;
+  /** Close every connection and stop listening. */
+  close(): Promise<void>;
+}
+
+/** The subset of a `ws` socket this module uses (the package ships no types). */
+interface Socket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  on(event: "message", listener: (data: { toString(): string }, isBinary: boolean) => void): void;
+  on(event: "close", listener: (code: number, reason: { toString(): string }) => void): void;
+  on(event: "error", listener: (error: Error) => void): void;
+}
+
+/** A 31-bit seed from a string (FNV-1a), so random sequences depend on (seed, test, id) only. */
+export function seedFrom(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash & 0x7fffffff;
+}
+
+/** Start the bridge; resolves once it listens. */
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const log = options.log ?? (() => {});
+  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 << 20 });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", () => resolve());
+    server.once("error", (error: Error) => reject(error));
+  });
+  const port = (server.address() as { port: number }).port;
+  const tests: TestRecord[] = [];
+  const verdicts = new Map<string, TestVerdict>();
+  const sockets = new Set<Socket>();
+  let lastActivity = performance.now();
+  const mainQuantized = quantizeInputs(options.mainInputs, options.model.format);
+  const mainGolden = runFixed(options.model, mainQuantized);
+
+  const uniqueName = (name: string) => {
+    const taken = new Set(tests.map((test) => test.name));
+    if (!taken.has(name)) return name;
+    let n = 2;
+    while (taken.has(`${name}#${n}`)) n++;
+    return `${name}#${n}`;
+  };
+
+  const makeSequence = (test: TestRecord, spec: SequenceSpec): SequenceRecord | string => {
+    const id = test.sequences.length;
+    const stimulus = spec.stimulus ??
+      { backpressure: options.stimulus.backpressure, inputGaps: options.stimulus.inputGaps };
+    let inputs: Int32Array[];
+    let expected: Int32Array[];
+    if (spec.source === "main") {
+      inputs = mainQuantized;
+      expected = mainGolden;
+    } else {
+      let real: number[][];
+      if (spec.source === "random") {
+        const seed = seedFrom(`${options.stimulus.seed}:${test.name}:${id}`);
+        real = randomInputs(spec.steps, options.design.inputSize, seed);
+      } else {
+        real = spec.inputs;
+        const bad = real.findIndex((step) => step.length !== options.design.inputSize);
+        if (bad >= 0) {
+          return `inputs[${bad}]: expected ${options.design.inputSize} numbers, got ${
+            real[bad].length
+          }`;
+        }
+      }
+      inputs = quantizeInputs(real, options.model.format);
+      expected = runFixed(options.model, inputs);
+    }
+    return {
+      id,
+      source: spec.source,
+      inputs,
+      expected,
+      maxCycles: options.cycleLimit(inputs.length, stimulus),
+      stimulus,
+      words: [],
+      problems: [],
+    };
+  };
+
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    lastActivity = performance.now();
+    let test: TestRecord | undefined;
+    const send = (message: ServerMessage) => socket.send(JSON.stringify(message));
+    const refuse = (problem: string) => {
+      test?.problems.push(`protocol: ${problem}`);
+      log(`bridge: refused ${test ? test.name : "a client"}: ${problem}`);
+      send({ type: "error", message: problem });
+      socket.close(1008, problem.slice(0, 120));
+    };
+    const handle = (message: ClientMessage) => {
+      if (message.type === "hello") {
+        if (test) return refuse("a second hello on one connection");
+        if (message.protocol !== PROTOCOL_VERSION) {
+          return refuse(
+            `protocol version ${message.protocol} is not supported; this bridge speaks ` +
+              `${PROTOCOL_VERSION} (regenerate DIR/tb with \`deno task gen\`)`,
+          );
+        }
+        test = {
+          name: uniqueName(message.test),
+          client: message.client,
+          sequences: [],
+          problems: [],
+          ended: false,
+        };
+        tests.push(test);
+        log(`bridge: ${test.name} connected`);
+        return send({
+          type: "welcome",
+          protocol: PROTOCOL_VERSION,
+          design: options.design,
+          stimulus: options.stimulus,
+        });
+      }
+      if (!test) return refuse(`'${message.type}' before hello`);
+      if (test.ended) return refuse(`'${message.type}' after end`);
+      const current = test;
+      switch (message.type) {
+        case "request": {
+          const planned: SequenceRecord[] = [];
+          for (const spec of message.sequences) {
+            const made = makeSequence(current, spec);
+            if (typeof made === "string") return refuse(`request: ${made}`);
+            current.sequences.push(made);
+            planned.push(made);
+          }
+          return send({
+            type: "plan",
+            sequences: planned.map((s) => ({
+              id: s.id,
+              source: s.source,
+              inputs: s.inputs.map((step) => Array.from(step)),
+              expected: s.expected.map((step) => Array.from(step)),
+              maxCycles: s.maxCycles,
+            })),
+            stimulus: options.stimulus,
+          });
+        }
+        case "word": {
+          const sequence = current.sequences[message.sequence];
+          if (!sequence) return refuse(`word for unknown sequence ${message.sequence}`);
+          if (sequence.end) {
+            sequence.problems.push(`sequence ${sequence.id}: a word came after sequence_end`);
+            return;
+          }
+          if (message.index !== sequence.words.length) {
+            sequence.problems.push(
+              `sequence ${sequence.id}: word ${message.index} came where ` +
+                `${sequence.words.length} was due`,
+            );
+          }
+          sequence.words.push({ value: message.value, last: message.last, cycle: message.cycle });
+          return;
+        }
+        case "progress":
+          return;
+        case "sequence_end": {
+          const sequence = current.sequences[message.sequence];
+          if (!sequence) return refuse(`sequence_end for unknown sequence ${message.sequence}`);
+          if (sequence.end) return refuse(`sequence ${sequence.id} ended twice`);
+          sequence.end = { aborted: message.aborted, stats: message.stats };
+          return;
+        }
+        case "end": {
+          current.ended = true;
+          const verdict = checkTest(current);
+          verdicts.set(current.name, verdict);
+          log(`bridge: ${current.name} ${verdict.passed ? "passed" : "FAILED"}`);
+          return send({
+            type: "verdict",
+            test: current.name,
+            passed: verdict.passed,
+            failures: verdict.failures,
+            mismatchCount: verdict.mismatchCount,
+          });
+        }
+      }
+    };
+    socket.on("message", (data, isBinary) => {
+      lastActivity = performance.now();
+      if (isBinary) return refuse("binary frame (every message is JSON text)");
+      const parsed = parseClientMessage(data.toString());
+      if (!parsed.ok) return refuse(`bad message: ${parsed.problem}`);
+      handle(parsed.message);
+    });
+    socket.on("error", (error) => test?.problems.push(`connection error: ${error.message}`));
+    socket.on("close", (code, reason) => {
+      sockets.delete(socket);
+      lastActivity = performance.now();
+      if (test && !test.ended && !test.problems.some((p) => p.startsWith("protocol:"))) {
+        const why = reason.toString();
+        test.problems.push(
+          `the connection closed before the test ended (code ${code}${why ? `: ${why}` : ""})`,
+        );
+      }
+    });
+  });
+
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    tests,
+    verdicts,
+    lastActivity: () => lastActivity,
+    openConnections: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.close(1001, "the bridge is shutting down");
+        server.close(() => resolve());
+      }),
+  };
+}
