@@ -42,3 +42,5 @@ export {
 export { importOnnx, importOnnxDetailed, type OnnxImportOptions, type OnnxImportResult } from "./gen/onnx/import.ts";
 export { exportGraphKind, exportOnnx } from "./gen/onnx/export.ts";
 export * from "./gen/encode/mod.ts";
+export * from "./gen/prune.ts";
+export * from "./gen/prune_search.ts";
