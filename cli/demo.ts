@@ -1,66 +1,117 @@
 /**
- * `deno task demo`: the main job end to end on the embedded default model (examples/lstm.json):
- * load, float and fixed-point inference with the error between them, and every later stage that
- * rnnfab has (pruning, encoding, RTL generation, simulation, comparison report).
+ * `deno task demo`: the main job end to end on the embedded default model (examples/lstm.json),
+ * by running the very commands a user would type, in order, each printing its own summary.
  *
  * @module
  */
 
 import { parseFlags, runCommand } from "./common.ts";
-import { runFloat } from "../gen/float.ts";
-import { quantizeInputs, quantizeModel, runFixed, toReal } from "../gen/fixed.ts";
-import { loadInputs } from "../gen/inputs.ts";
-import { compareOutputs } from "../gen/metrics.ts";
-import { loadModel } from "../gen/model_io.ts";
-import { weightDensity } from "../gen/model.ts";
-import { writeJsonAtomic } from "../gen/fs.ts";
+import { UserError } from "../gen/errors.ts";
 
 const root = new URL("..", import.meta.url).pathname;
+
+/** One stage of the demo: a heading and the `cli/` script with its arguments. */
+interface Stage {
+  /** What the stage shows. */
+  title: string;
+  /** Script under cli/. */
+  script: string;
+  /** Its arguments. */
+  args: string[];
+}
+
+/** The demo's stages for an output folder. */
+export function demoStages(outDir: string): Stage[] {
+  const model = `${root}examples/lstm.json`;
+  const input = `${root}examples/input16.json`;
+  const pruned = `${outDir}/lstm_pruned.json`;
+  return [
+    {
+      title: "infer: float64 reference vs fixed-point golden model (dense model)",
+      script: "infer.ts",
+      args: [
+        "--model",
+        model,
+        "--input",
+        input,
+        "--out",
+        `${outDir}/infer_dense.json`,
+        "--mode",
+        "fixed",
+        "--compare",
+      ],
+    },
+    {
+      title: "prune: BCR pruning to 25% density, hyperparameters searched, balanced over 8 PEs",
+      script: "prune.ts",
+      args: [
+        "--model",
+        model,
+        "--out",
+        pruned,
+        "--density",
+        "0.25",
+        "--pes",
+        "8",
+        "--calib",
+        input,
+      ],
+    },
+    {
+      title: "infer: the pruned model, fixed point vs float",
+      script: "infer.ts",
+      args: [
+        "--model",
+        pruned,
+        "--input",
+        input,
+        "--out",
+        `${outDir}/infer_pruned.json`,
+        "--mode",
+        "fixed",
+        "--compare",
+      ],
+    },
+    {
+      title: "encode: ESE-style compressed weight buffers for 8 PEs",
+      script: "encode.ts",
+      args: ["--model", pruned, "--pes", "8", "--format", "ese", "--out", `${outDir}/weights`],
+    },
+  ];
+}
 
 await runCommand(async () => {
   const flags = parseFlags(Deno.args, {
     name: "deno task demo",
     usage: `[--out DIR]
 
-Runs rnnfab end to end on the embedded default model examples/lstm.json and writes everything
-under DIR (default out/demo).`,
+Runs rnnfab end to end on the embedded default model examples/lstm.json (LSTM, 16 inputs, 32 cells,
+2 layers) and writes everything under DIR (default out/demo).`,
     options: { out: { type: "string", default: "out/demo" } },
   });
   const outDir = String(flags.out);
-  const modelPath = `${root}examples/lstm.json`;
-  const inputPath = `${root}examples/input16.json`;
-
-  console.log(`== 1. load: examples/lstm.json`);
-  const model = await loadModel(modelPath);
-  console.log(
-    `   ${model.kind.toUpperCase()}: ${model.inputSize} inputs, ${model.hiddenSize} cells, ${model.numLayers} layers, weight density ${
-      (100 * weightDensity(model)).toFixed(1)
-    }%`,
-  );
-  const inputs = await loadInputs(inputPath, model.inputSize);
-
-  console.log(
-    `== 2. infer: float64 reference and fixed-point golden model on ${inputs.length} steps`,
-  );
-  const floatOutputs = runFloat(model, inputs);
-  const quantized = quantizeModel(model);
-  const fixedOutputs = runFixed(quantized, quantizeInputs(inputs, quantized.format)).map((row) =>
-    toReal(row, quantized.format)
-  );
-  const error = compareOutputs(floatOutputs, fixedOutputs);
-  const f = quantized.format;
-  console.log(
-    `   formats: weights Q${f.weightBits}.${f.weightFrac}, activations Q${f.activationBits}.${f.activationFrac}, accumulator ${f.accumulatorBits} bits`,
-  );
-  console.log(
-    `   fixed vs float (computed): max abs error ${error.maxAbsError.toExponential(3)}, rms ${
-      error.rmsError.toExponential(3)
-    }`,
-  );
-  await writeJsonAtomic(`${outDir}/infer.json`, {
-    float: floatOutputs,
-    fixed: fixedOutputs,
-    error,
-  });
-  console.log(`   wrote ${outDir}/infer.json`);
+  await Deno.mkdir(outDir, { recursive: true });
+  const stages = demoStages(outDir);
+  for (const [index, stage] of stages.entries()) {
+    console.log(`\n== ${index + 1}/${stages.length} ${stage.title}`);
+    console.log(
+      `   $ deno task ${stage.script.replace(/\.ts$/, "")} ${
+        stage.args.map((a) => a.replace(root, "")).join(" ")
+      }`,
+    );
+    const status = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${root}cli/${stage.script}`, ...stage.args],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn().status;
+    if (!status.success) {
+      if (status.code === 2) {
+        throw new UserError(`demo stage ${index + 1} (${stage.script}) rejected its input`);
+      }
+      throw new Error(
+        `demo stage ${index + 1} (${stage.script}) failed with exit code ${status.code}`,
+      );
+    }
+  }
+  console.log(`\ndemo finished: outputs under ${outDir}/`);
 });
