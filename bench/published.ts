@@ -13,6 +13,8 @@ export interface PublishedRow {
   id: string;
   /** Platform, as the publication names it. */
   platform: string;
+  /** A short name for charts. */
+  shortName: string;
   /** Whose model ran. */
   model: string;
   /** Latency per frame in microseconds, or null when the publication gives no absolute time. */
@@ -39,6 +41,7 @@ const ESE_MODEL = "ESE's LSTMP on TIMIT (153 inputs, 1024 cells, 512 projection,
 export const PUBLISHED_ROWS: readonly PublishedRow[] = [
   {
     id: "ese-xcku060",
+    shortName: "ESE FPGA (their LSTMP)",
     platform: "ESE FPGA (Xilinx XCKU060, 200 MHz)",
     model: ESE_MODEL,
     usPerFrame: 82.7,
@@ -52,6 +55,7 @@ export const PUBLISHED_ROWS: readonly PublishedRow[] = [
   },
   {
     id: "ese-titanx",
+    shortName: "Titan X (ESE's LSTMP)",
     platform: "Pascal Titan X GPU (ESE's baseline)",
     model: ESE_MODEL + ", run by the ESE authors",
     usPerFrame: 287.4,
@@ -62,6 +66,7 @@ export const PUBLISHED_ROWS: readonly PublishedRow[] = [
   },
   {
     id: "ese-i7",
+    shortName: "i7-5930K (ESE's LSTMP)",
     platform: "Core i7-5930K CPU (ESE's baseline)",
     model: ESE_MODEL + ", run by the ESE authors",
     usPerFrame: 82.7 * 43,
@@ -71,6 +76,7 @@ export const PUBLISHED_ROWS: readonly PublishedRow[] = [
   },
   {
     id: "rtmobile-adreno640",
+    shortName: "RTMobile Adreno 640 (their GRU)",
     platform: "RTMobile on Adreno 640 GPU (Snapdragon 855)",
     model: "RTMobile's block-pruned GRU for speech recognition (TIMIT)",
     usPerFrame: 82.7,
@@ -81,6 +87,7 @@ export const PUBLISHED_ROWS: readonly PublishedRow[] = [
   },
   {
     id: "grim",
+    shortName: "GRIM",
     platform: "GRIM on Snapdragon 855 CPU/GPU",
     model: "GRIM's BCR-pruned CNNs and RNNs",
     usPerFrame: null,

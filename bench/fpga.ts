@@ -1,0 +1,195 @@
+/**
+ * The FPGA row of the comparison, from the rnnfab flow itself: a design written by `deno task gen`
+ * (`DIR/design.json`) and its Verilator run (`DIR/sim/result.json`, written by `deno task sim`).
+ * Cycles are measured in the cycle-accurate RTL simulation; time is cycles at the design's
+ * configured clock (an assumption until the design is placed and routed at that clock).
+ *
+ * @module
+ */
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { UserError } from "../gen/errors.ts";
+import { readJsonFile } from "../gen/inputs.ts";
+import { namedMatrices, type RnnModel } from "../gen/model.ts";
+import { readDesign, type SimDesign } from "../sim/design.ts";
+
+/** What the comparison needs from `DIR/sim/result.json` (validated; other fields pass). */
+const simResultSchema = z.looseObject({
+  simulator: z.string(),
+  steps: z.number().int().positive(),
+  bitExact: z.boolean(),
+  passed: z.boolean(),
+  cycles: z.number().positive(),
+  cyclesPerStep: z.number().positive(),
+  steadyCyclesPerStep: z.number().positive().nullable().optional(),
+  peUtilization: z.number().nonnegative(),
+  usefulMacs: z.number().nonnegative(),
+  pes: z.number().int().positive(),
+});
+
+/** The simulation figures the comparison uses. */
+export type SimFigures = z.infer<typeof simResultSchema>;
+
+/** The FPGA figures of one design. */
+export interface FpgaFigures {
+  /** Absolute design directory. */
+  designDir: string;
+  /** Weight format of the design ("ese" or "bcr"). */
+  format: string;
+  /** Processing elements. */
+  pes: number;
+  /** Configured clock, MHz (assumed, not timing-closed). */
+  clockMhz: number;
+  /** Simulator that counted the cycles. */
+  simulator: string;
+  /** Steps simulated. */
+  steps: number;
+  /** Whether the simulation was bit-exact against the golden model and protocol-clean. */
+  passed: boolean;
+  /** Measured: cycles for the whole sequence. */
+  cycles: number;
+  /** Computed: cycles / steps (includes the pipeline fill of the first step). */
+  cyclesPerStep: number;
+  /** Computed: steady-state cycles per step (null for one step). */
+  steadyCyclesPerStep: number | null;
+  /** Computed: cyclesPerStep / clockMhz, microseconds per frame. */
+  usPerFrame: number;
+  /** Computed: useful MACs / (PEs x cycles). */
+  peUtilization: number;
+  /** Useful multiply-accumulates per step (non-zero weights). */
+  nonZerosPerStep: number;
+  /** Computed: 2 x nonZerosPerStep / usPerFrame, in GOP/s (sparse work actually done). */
+  effectiveGops: number;
+  /** Computed: 2 x dense weights / usPerFrame, in GOP/s (what a dense engine would need). */
+  denseEquivalentGops: number;
+  /** Weight memory of the design in bits, when design.json states it (null otherwise). */
+  weightMemoryBits: number | null;
+  /** Where in design.json the weight memory figure was found. */
+  weightMemorySource: string | null;
+}
+
+/** Known places of the weight-memory size in design.json, first match wins. */
+const WEIGHT_MEMORY_FIELDS: readonly string[][] = [
+  ["memory", "weightBits"],
+  ["memory", "totalWeightBits"],
+  ["memories", "weightBits"],
+  ["encoding", "totalBits"],
+  ["encoding", "weightMemoryBits"],
+  ["weightMemoryBits"],
+];
+
+/** The weight-memory size stated in design.json, or null. */
+export function weightMemoryBits(
+  raw: Record<string, unknown>,
+): { bits: number; source: string } | null {
+  for (const path of WEIGHT_MEMORY_FIELDS) {
+    let value: unknown = raw;
+    for (const key of path) {
+      value = value !== null && typeof value === "object"
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
+    }
+    if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
+      return { bits: value, source: path.join(".") };
+    }
+  }
+  return null;
+}
+
+/** Combine a design and its simulation into the FPGA figures (pure). */
+export function fpgaFigures(
+  design: SimDesign,
+  sim: SimFigures,
+  model: RnnModel,
+): FpgaFigures {
+  const denseWeights = namedMatrices(model).reduce((sum, m) => sum + m.matrix.data.length, 0);
+  const clockMhz = design.accelerator.clockMhz;
+  const usPerFrame = sim.cyclesPerStep / clockMhz;
+  const memory = weightMemoryBits(design.raw);
+  return {
+    designDir: design.dir,
+    format: design.accelerator.format,
+    pes: design.accelerator.pes,
+    clockMhz,
+    simulator: sim.simulator,
+    steps: sim.steps,
+    passed: sim.passed,
+    cycles: sim.cycles,
+    cyclesPerStep: sim.cyclesPerStep,
+    steadyCyclesPerStep: sim.steadyCyclesPerStep ?? null,
+    usPerFrame,
+    peUtilization: sim.peUtilization,
+    nonZerosPerStep: design.nonZerosPerStep,
+    effectiveGops: (2 * design.nonZerosPerStep) / (usPerFrame * 1e3),
+    denseEquivalentGops: (2 * denseWeights) / (usPerFrame * 1e3),
+    weightMemoryBits: memory?.bits ?? null,
+    weightMemorySource: memory?.source ?? null,
+  };
+}
+
+/** Path of a design's simulation result. */
+export function simResultPath(designDir: string): string {
+  return join(designDir, "sim", "result.json");
+}
+
+/** Read and validate `DIR/sim/result.json`. */
+export async function readSimFigures(designDir: string): Promise<SimFigures> {
+  const path = simResultPath(designDir);
+  const parsed = simResultSchema.safeParse(await readJsonFile(path, "simulation result"));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserError(`${path}: ${issue.path.map(String).join(".")}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Check that a design was generated from this model: same shape and the same number of non-zero
+ * weights. Throws a UserError naming design.json otherwise.
+ */
+export function checkDesignMatchesModel(design: SimDesign, model: RnnModel): void {
+  const source = join(design.dir, "design.json");
+  const shape = design.model;
+  const fields: [string, number, number][] = [
+    ["inputSize", shape.inputSize, model.inputSize],
+    ["hiddenSize", shape.hiddenSize, model.hiddenSize],
+    ["numLayers", shape.numLayers, model.numLayers],
+    ["projSize", shape.projSize, model.projSize],
+  ];
+  for (const [field, designValue, modelValue] of fields) {
+    if (designValue !== modelValue) {
+      throw new UserError(
+        `${source}: model.${field}: the design has ${designValue}, the --model has ${modelValue}`,
+      );
+    }
+  }
+  if (shape.kind !== model.kind) {
+    throw new UserError(
+      `${source}: model.kind: the design is ${shape.kind}, the --model ${model.kind}`,
+    );
+  }
+  let nonZeros = 0;
+  for (const { matrix } of namedMatrices(model)) {
+    for (const value of matrix.data) if (value !== 0) nonZeros++;
+  }
+  if (design.nonZerosPerStep !== nonZeros) {
+    throw new UserError(
+      `${source}: work.nonZerosPerStep: the design has ${design.nonZerosPerStep} non-zero weights, ` +
+        `the --model (after any --density pruning) ${nonZeros}: give the model the design was made from`,
+    );
+  }
+}
+
+/** Read a design and its simulation result and compute the FPGA figures. */
+export async function readFpga(designDir: string, model: RnnModel): Promise<FpgaFigures> {
+  const design = await readDesign(designDir);
+  checkDesignMatchesModel(design, model);
+  if (!existsSync(simResultPath(designDir))) {
+    throw new UserError(
+      `${simResultPath(designDir)}: no simulation result (run deno task sim --design ${designDir})`,
+    );
+  }
+  return fpgaFigures(design, await readSimFigures(designDir), model);
+}
