@@ -55,8 +55,8 @@ export interface CocotbOptions {
   idleSeconds?: number;
   /** Run only these cocotb tests (default: all of test_rnnfab.py). */
   testcases?: string[];
-  /** Fault injection: the test bench flips `bit` of output word `word` of `test`. */
-  flipOutputBit?: { test: string; word: number; bit: number };
+  /** Fault injection: the test bench flips `bit` of the `word`-th output word `test` reads. */
+  flipOutputBits?: { test: string; word: number; bit: number }[];
   /** Python with cocotb (default: $RNNFAB_PYTHON, else the repository's .venv/bin/python). */
   python?: string;
   /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
@@ -377,9 +377,9 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
     const env: Record<string, string> = {
       PYTHONUNBUFFERED: "1",
       COCOTB_ANSI_OUTPUT: "0",
-      RNNFAB_FLIP_OUTPUT_BIT: options.flipOutputBit
-        ? `${options.flipOutputBit.test}:${options.flipOutputBit.word}:${options.flipOutputBit.bit}`
-        : "",
+      PYTHONDONTWRITEBYTECODE: "1",
+      RNNFAB_FLIP_OUTPUT_BIT: (options.flipOutputBits ?? [])
+        .map((flip) => `${flip.test}:${flip.word}:${flip.bit}`).join(","),
     };
 
     // Build (cached by everything that goes into it).

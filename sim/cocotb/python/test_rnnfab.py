@@ -26,7 +26,7 @@ Cycle 1 is the first rising edge after reset release, as in the Verilator and Ic
 
 Fault injection (to prove the bench catches a single wrong bit): RNNFAB_FLIP_OUTPUT_BIT=TEST:N:B
 flips bit B of the N-th output word (0-based, counted over the whole test) that TEST reads from the
-DUT, before anything looks at it.
+DUT, before anything looks at it; several entries are separated by commas.
 """
 
 import os
@@ -133,13 +133,14 @@ def read_word(signal):
     return value.signed_integer if value.is_resolvable else None
 
 
-def flip_request(test):
-    """(word, bit) from RNNFAB_FLIP_OUTPUT_BIT=TEST:N:B when it names this test, else None."""
-    setting = os.environ.get("RNNFAB_FLIP_OUTPUT_BIT", "")
-    parts = setting.split(":")
-    if len(parts) != 3 or parts[0] != test:
-        return None
-    return int(parts[1]), int(parts[2])
+def flip_requests(test):
+    """{word: bit} from RNNFAB_FLIP_OUTPUT_BIT=TEST:N:B[,TEST:N:B...] for the entries of `test`."""
+    flips = {}
+    for entry in os.environ.get("RNNFAB_FLIP_OUTPUT_BIT", "").split(","):
+        parts = entry.strip().split(":")
+        if len(parts) == 3 and parts[0] == test:
+            flips[int(parts[1])] = int(parts[2])
+    return flips
 
 
 def flip_bit(value, bit):
@@ -157,7 +158,7 @@ class TestBench:
         self.session = session
         self.failures = []
         self.words_read = 0
-        self._flip = flip_request(test)
+        self._flips = flip_requests(test)
         try:
             self._pe_stall = dut._id("stat_pe_stall", extended=False)
         except AttributeError:
@@ -319,11 +320,10 @@ class TestBench:
 
     def _receive(self, sequence, expected_words, stats, data, last, cycle):
         """One transferred output beat: fault injection, out_last check, report to the bridge."""
-        if self._flip is not None and self.words_read == self._flip[0] and data is not None:
-            data = flip_bit(data, self._flip[1])
-            self.dut._log.warning(
-                "fault injection: flipped bit %d of output word %d", self._flip[1], self._flip[0]
-            )
+        bit = self._flips.get(self.words_read)
+        if bit is not None and data is not None:
+            data = flip_bit(data, bit)
+            self.dut._log.warning("fault injection: flipped bit %d of word %d", bit, self.words_read)
         self.words_read += 1
         index = stats.outputs
         if bool(last) != (index % design.OUTPUT_SIZE == design.OUTPUT_SIZE - 1):

@@ -1,0 +1,408 @@
+/**
+ * The cocotb bridge without a simulator: the bit-for-bit checker, the WebSocket protocol (a Deno
+ * WebSocket client plays the test bench), the rendered test bench and the results.xml parser.
+ */
+
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { quantizeInputs, quantizeModel, runFixed } from "../gen/fixed.ts";
+import { outputSize } from "../gen/model.ts";
+import { randomInputs, randomModel } from "../gen/random.ts";
+import { type Bridge, seedFrom, startBridge } from "../sim/cocotb/bridge.ts";
+import { checkSequence, checkTest, type SequenceRecord } from "../sim/cocotb/checker.ts";
+import { PROTOCOL_VERSION, type SequenceStats } from "../sim/cocotb/protocol.ts";
+import { parseCocotbResults, verilatorSupported } from "../sim/cocotb/run.ts";
+import { renderCocotbTestbench, STATIC_FILES } from "../sim/cocotb/testbench.ts";
+import { VENV_PYTHON } from "./helpers.ts";
+
+function assertIncludes(text: string, part: string, message?: string): void {
+  assert.ok(text.includes(part), message ?? `expected "${part}" in:\n${text}`);
+}
+
+const model = quantizeModel(
+  randomModel({ kind: "lstm", inputSize: 5, hiddenSize: 6, numLayers: 1, seed: 3 }),
+);
+const mainInputs = randomInputs(4, 5, 11);
+const golden = runFixed(model, quantizeInputs(mainInputs, model.format));
+
+function stats(overrides: Partial<SequenceStats> = {}): SequenceStats {
+  return {
+    cycles: 100,
+    simulatedCycles: 100,
+    firstOutputCycle: 20,
+    lastInputCycle: 80,
+    inputsAccepted: 20,
+    outputs: 24,
+    expectedOutputs: 24,
+    outputStallCycles: 0,
+    inputStarvedCycles: 0,
+    inputWaitCycles: 0,
+    peStallCycles: null,
+    protocolViolations: 0,
+    validDependsOnReady: 0,
+    unknownControl: 0,
+    lastFlagErrors: 0,
+    extraBeats: 0,
+    timedOut: false,
+    wallSeconds: 0.1,
+    ...overrides,
+  };
+}
+
+/** A sequence record whose words are the golden outputs (optionally changed by `edit`). */
+function recordOf(edit?: (values: number[]) => void): SequenceRecord {
+  const values = golden.flatMap((step) => Array.from(step));
+  edit?.(values);
+  const size = outputSize(model);
+  return {
+    id: 0,
+    source: "main",
+    inputs: quantizeInputs(mainInputs, model.format),
+    expected: golden,
+    maxCycles: 1000,
+    stimulus: { backpressure: 0, inputGaps: 0 },
+    words: values.map((value, n) => ({ value, last: n % size === size - 1, cycle: 10 + n })),
+    problems: [],
+    end: { aborted: false, stats: stats({ outputs: values.length }) },
+  };
+}
+
+Deno.test("checker: the golden words pass", () => {
+  const check = checkSequence(recordOf());
+  assert.deepEqual(check.mismatches, []);
+  assert.deepEqual(check.failures, []);
+  assert.deepEqual(check.compared, 24);
+});
+
+Deno.test("checker: any single flipped bit of any word is one mismatch and a failed test", () => {
+  fc.assert(
+    fc.property(fc.nat(23), fc.nat(15), (word, bit) => {
+      const record = recordOf((values) => {
+        const raw = (values[word] & 0xffff) ^ (1 << bit);
+        values[word] = raw >= 0x8000 ? raw - 0x10000 : raw;
+      });
+      const verdict = checkTest({
+        name: "t",
+        client: {},
+        sequences: [record],
+        problems: [],
+        ended: true,
+      });
+      assert.deepEqual(verdict.passed, false);
+      assert.deepEqual(verdict.mismatchCount, 1);
+      assert.deepEqual(verdict.mismatches[0].step, Math.floor(word / 6));
+      assert.deepEqual(verdict.mismatches[0].index, word % 6);
+      assert.match(
+        verdict.failures[0],
+        /^sequence 0 step \d element \d: expected -?\d+, got -?\d+/,
+      );
+    }),
+    { numRuns: 200 },
+  );
+});
+
+Deno.test("checker: missing, extra, x and mis-flagged words, timeouts and protocol counters fail", () => {
+  const missing = recordOf();
+  missing.words.pop();
+  missing.end!.stats.outputs = 23;
+  assertIncludes(checkSequence(missing).failures.join("\n"), "produced 23 of 24 words");
+
+  const aborted = recordOf();
+  aborted.words.splice(10);
+  aborted.end = { aborted: true, stats: stats({ outputs: 10 }) };
+  assert.deepEqual(checkSequence(aborted).failures, [], "a prefix of an aborted sequence is fine");
+
+  const extra = recordOf();
+  extra.words.push({ value: 0, last: false, cycle: 999 });
+  extra.end!.stats.outputs = 25;
+  assertIncludes(checkSequence(extra).failures.join("\n"), "1 output words beyond the last");
+
+  const unknown = recordOf((values) => values[3] = Number.NaN);
+  unknown.words[3].value = null;
+  assert.deepEqual(checkSequence(unknown).mismatches[0].got, null);
+
+  const flag = recordOf();
+  flag.words[0].last = true;
+  assertIncludes(checkSequence(flag).failures.join("\n"), "out_last wrong on 1 words");
+
+  const timeout = recordOf();
+  timeout.words.splice(5);
+  timeout.end = { aborted: false, stats: stats({ outputs: 5, timedOut: true }) };
+  assertIncludes(checkSequence(timeout).failures.join("\n"), "timeout");
+
+  const held = recordOf();
+  held.end!.stats.protocolViolations = 2;
+  held.end!.stats.validDependsOnReady = 1;
+  const heldFailures = checkSequence(held).failures.join("\n");
+  assertIncludes(heldFailures, "2 held output beats changed");
+  assertIncludes(heldFailures, "out_valid depended on out_ready");
+
+  const unended = recordOf();
+  delete unended.end;
+  assertIncludes(checkSequence(unended).failures.join("\n"), "never ended");
+});
+
+/** A Deno WebSocket client that plays the Python test bench. */
+class FakeBench {
+  private queue: unknown[] = [];
+  private waiters: ((message: unknown) => void)[] = [];
+  closed: Promise<{ code: number; reason: string }>;
+  private constructor(private socket: WebSocket) {
+    socket.onmessage = (event) => {
+      const message = JSON.parse(event.data as string);
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(message);
+      else this.queue.push(message);
+    };
+    this.closed = new Promise((resolve) => {
+      socket.onclose = (event) => resolve({ code: event.code, reason: event.reason });
+    });
+  }
+  static async connect(url: string): Promise<FakeBench> {
+    const socket = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
+      socket.onerror = () => reject(new Error("cannot connect"));
+    });
+    return new FakeBench(socket);
+  }
+  send(message: unknown): void {
+    this.socket.send(JSON.stringify(message));
+  }
+  // deno-lint-ignore no-explicit-any
+  receive(): Promise<any> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function startTestBridge(): Promise<Bridge> {
+  return startBridge({
+    design: {
+      top: "rnnfab_top",
+      kind: "lstm",
+      inputSize: 5,
+      outputSize: 6,
+      activationBits: 16,
+      activationFrac: 12,
+    },
+    model,
+    mainInputs,
+    stimulus: { backpressure: 0.25, inputGaps: 0.1, seed: 7 },
+    cycleLimit: (steps, stimulus) => 1000 * steps + Math.round(1000 * stimulus.backpressure),
+  });
+}
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Stream every word of a plan's sequence back (with one bit flipped when asked). */
+function streamBack(
+  bench: FakeBench,
+  sequence: { id: number; expected: number[][] },
+  flipWord = -1,
+): void {
+  const words = sequence.expected.flat();
+  words.forEach((value, index) => {
+    const sent = index === flipWord ? value ^ 1 : value;
+    bench.send({
+      type: "word",
+      sequence: sequence.id,
+      index,
+      value: sent,
+      last: index % 6 === 5,
+      cycle: 30 + index,
+    });
+  });
+  bench.send({
+    type: "sequence_end",
+    sequence: sequence.id,
+    aborted: false,
+    stats: stats({ outputs: words.length, inputsAccepted: sequence.expected.length * 5 }),
+  });
+}
+
+Deno.test("bridge: a session serves the golden model and checks every word", async () => {
+  const bridge = await startTestBridge();
+  try {
+    assert.match(bridge.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+    const bench = await FakeBench.connect(bridge.url);
+    bench.send({ type: "hello", protocol: PROTOCOL_VERSION, test: "test_sequence" });
+    const welcome = await bench.receive();
+    assert.deepEqual(welcome.type, "welcome");
+    assert.deepEqual(welcome.design.outputSize, 6);
+    assert.deepEqual(welcome.stimulus, { backpressure: 0.25, inputGaps: 0.1, seed: 7 });
+
+    bench.send({
+      type: "request",
+      sequences: [
+        { source: "main" },
+        { source: "random", steps: 3, stimulus: { backpressure: 0.5, inputGaps: 0 } },
+        { source: "inputs", inputs: [[0.5, -0.25, 1, 0, 0.125]] },
+      ],
+    });
+    const plan = await bench.receive();
+    assert.deepEqual(plan.type, "plan");
+    const [main, random, given] = plan.sequences;
+    assert.deepEqual(main.expected, golden.map((step) => Array.from(step)));
+    assert.deepEqual(main.maxCycles, 4250);
+    assert.deepEqual(random.maxCycles, 3500);
+    const randomInputsQ = quantizeInputs(
+      randomInputs(3, 5, seedFrom("7:test_sequence:1")),
+      model.format,
+    );
+    assert.deepEqual(random.inputs, randomInputsQ.map((step) => Array.from(step)));
+    assert.deepEqual(random.expected, runFixed(model, randomInputsQ).map((s) => Array.from(s)));
+    assert.deepEqual(given.inputs, [[2048, -1024, 4096, 0, 512]]);
+
+    streamBack(bench, main);
+    streamBack(bench, random, 7);
+    streamBack(bench, given);
+    bench.send({ type: "end" });
+    const verdict = await bench.receive();
+    assert.deepEqual(verdict.type, "verdict");
+    assert.deepEqual(verdict.passed, false);
+    assert.deepEqual(verdict.mismatchCount, 1);
+    assert.match(verdict.failures[0], /^sequence 1 step 1 element 1: expected/);
+    bench.close();
+    await bench.closed;
+    await waitUntil(() => bridge.openConnections() === 0);
+    assert.deepEqual(bridge.tests.length, 1);
+    assert.deepEqual(bridge.verdicts.get("test_sequence")?.compared, 24 + 18 + 6);
+  } finally {
+    await bridge.close();
+  }
+});
+
+Deno.test("bridge: a wrong protocol version or a bad frame is refused with a reason", async () => {
+  const bridge = await startTestBridge();
+  try {
+    const old = await FakeBench.connect(bridge.url);
+    old.send({ type: "hello", protocol: PROTOCOL_VERSION + 1, test: "t" });
+    const refusal = await old.receive();
+    assert.deepEqual(refusal.type, "error");
+    assertIncludes(refusal.message, `this bridge speaks ${PROTOCOL_VERSION}`);
+    assert.deepEqual((await old.closed).code, 1008);
+
+    const early = await FakeBench.connect(bridge.url);
+    early.send({ type: "request", sequences: [{ source: "main" }] });
+    assertIncludes((await early.receive()).message, "'request' before hello");
+    await early.closed;
+
+    const bad = await FakeBench.connect(bridge.url);
+    bad.send({ type: "hello", protocol: PROTOCOL_VERSION, test: "t" });
+    await bad.receive();
+    bad.send({ type: "word", sequence: 0, index: "zero" });
+    assertIncludes((await bad.receive()).message, "bad message");
+    await bad.closed;
+
+    const wrongSize = await FakeBench.connect(bridge.url);
+    wrongSize.send({ type: "hello", protocol: PROTOCOL_VERSION, test: "t" });
+    await wrongSize.receive();
+    wrongSize.send({ type: "request", sequences: [{ source: "inputs", inputs: [[1, 2]] }] });
+    assertIncludes((await wrongSize.receive()).message, "expected 5 numbers, got 2");
+    await wrongSize.closed;
+    await waitUntil(() => bridge.openConnections() === 0);
+    assert.deepEqual(bridge.tests.map((test) => test.name), ["t", "t#2"]);
+    for (const test of bridge.tests) assert.deepEqual(checkTest(test).passed, false);
+  } finally {
+    await bridge.close();
+  }
+});
+
+Deno.test("bridge: a connection lost before `end` is a failure of that test", async () => {
+  const bridge = await startTestBridge();
+  try {
+    const bench = await FakeBench.connect(bridge.url);
+    bench.send({ type: "hello", protocol: PROTOCOL_VERSION, test: "test_sequence" });
+    await bench.receive();
+    bench.send({ type: "request", sequences: [{ source: "main" }] });
+    const plan = await bench.receive();
+    bench.send({
+      type: "word",
+      sequence: 0,
+      index: 0,
+      value: plan.sequences[0].expected[0][0],
+      last: false,
+      cycle: 12,
+    });
+    bench.close();
+    await bench.closed;
+    await waitUntil(() => bridge.openConnections() === 0);
+    const verdict = checkTest(bridge.tests[0]);
+    assert.deepEqual(verdict.passed, false);
+    const failures = verdict.failures.join("\n");
+    assertIncludes(failures, "never ended (1 of 24 words came)");
+    assertIncludes(failures, "the connection closed before the test ended");
+  } finally {
+    await bridge.close();
+  }
+});
+
+Deno.test("testbench: every file is rendered, the constants match the design, Python compiles", async () => {
+  const files = renderCocotbTestbench({
+    top: "rnnfab_top",
+    model: { kind: "gru", inputSize: 4, hiddenSize: 5, numLayers: 2, outputSize: 5 },
+    accelerator: { pes: 3, format: "bcr", activationBits: 16, clockMhz: 200 },
+    fixed: { activationFrac: 12 },
+  });
+  assert.deepEqual(
+    [...files.keys()].sort(),
+    [...STATIC_FILES, "rnnfab_design.py", "README.md"].sort(),
+  );
+  const constants = files.get("rnnfab_design.py")!;
+  for (
+    const line of [
+      'KIND = "gru"',
+      "INPUT_SIZE = 4",
+      "OUTPUT_SIZE = 5",
+      "NUM_LAYERS = 2",
+      "PES = 3",
+      "ACTIVATION_BITS = 16",
+      `BRIDGE_PROTOCOL = ${PROTOCOL_VERSION}`,
+    ]
+  ) assertIncludes(constants, line);
+  assertIncludes(files.get("rnnfab_bridge.py")!, `PROTOCOL_VERSION = ${PROTOCOL_VERSION}`);
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-tb-" });
+  try {
+    for (const [name, text] of files) await Deno.writeTextFile(`${dir}/${name}`, text);
+    const names = [...files.keys()].filter((name) => name.endsWith(".py"));
+    const check = await new Deno.Command(VENV_PYTHON, {
+      args: [
+        "-B",
+        "-c",
+        "import ast, sys\nfor f in sys.argv[1:]: ast.parse(open(f).read(), f)",
+        ...names,
+      ],
+      cwd: dir,
+    }).output();
+    assert.deepEqual(check.code, 0, new TextDecoder().decode(check.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("results.xml: passes, failures and messages are read", () => {
+  const xml = `<testsuites><testsuite name="all">
+<testcase name="test_sequence" classname="test_rnnfab" time="0.1" />
+<testcase name="test_back_to_back" classname="test_rnnfab"><failure message="a &lt;b&gt; &amp; c" /></testcase>
+</testsuite></testsuites>`;
+  const tests = parseCocotbResults(xml);
+  assert.deepEqual(tests.get("test_sequence"), { passed: true });
+  assert.deepEqual(tests.get("test_back_to_back"), { passed: false, message: "a <b> & c" });
+});
+
+Deno.test("simulator support: cocotb 1.x drives Verilator 5.006, cocotb 2.x needs 5.036", () => {
+  const installed = "Verilator 5.006 2023-01-22 rev (Debian 5.006-3)";
+  assert.ok(verilatorSupported("1.9.2", installed));
+  assert.ok(!verilatorSupported("1.9.2", "Verilator 4.228 2022-10-01"));
+  assert.ok(!verilatorSupported("2.0.1", installed));
+  assert.ok(verilatorSupported("2.0.1", "Verilator 5.036 2025-04-27"));
+});
