@@ -27,6 +27,14 @@ export interface CocotbDesignInfo {
   fixed?: { activationFrac?: number };
 }
 
+/** The cocotb tests of `test_rnnfab.py`, in the order cocotb runs them. */
+export const COCOTB_TESTS = [
+  "test_sequence",
+  "test_random_backpressure",
+  "test_reset_mid_sequence",
+  "test_back_to_back",
+] as const;
+
 /** Names of the files that are the same for every design. */
 export const STATIC_FILES = ["test_rnnfab.py", "rnnfab_bridge.py", "run_cocotb.py"] as const;
 
