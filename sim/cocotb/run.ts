@@ -19,7 +19,7 @@ import { cachedBuild, cacheRoot, type HashPart, hashParts } from "../cache.ts";
 import { readDesign, type SimDesign } from "../design.ts";
 import type { HarnessRun, HarnessSettings, HarnessSummary } from "../harness_io.ts";
 import { icarusVersion } from "../icarus.ts";
-import { type SimResult, summarizeRun } from "../result.ts";
+import { formatResult, type SimResult, summarizeRun } from "../result.ts";
 import { cycleLimit } from "../simulate.ts";
 import { verilatorVersion } from "../verilator.ts";
 import { type Bridge, startBridge } from "./bridge.ts";
@@ -160,20 +160,32 @@ async function runGroup(options: {
   watchdog?: () => string | undefined;
 }): Promise<GroupRun> {
   const started = performance.now();
-  const child = new Deno.Command("setsid", {
-    args: [options.command, ...options.args],
-    cwd: options.cwd,
-    env: options.env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const spawn = (command: string, args: string[]) =>
+    new Deno.Command(command, {
+      args,
+      cwd: options.cwd,
+      env: options.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  let child: Deno.ChildProcess;
+  let group = true;
+  try {
+    child = spawn("setsid", [options.command, ...options.args]);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    // No setsid (not Linux): a timeout can only kill the Python process itself.
+    child = spawn(options.command, options.args);
+    group = false;
+  }
   let killedBecause: string | undefined;
   const kill = (why: string) => {
     if (killedBecause) return;
     killedBecause = why;
     try {
-      Deno.kill(-child.pid, "SIGKILL");
+      if (group) Deno.kill(-child.pid, "SIGKILL");
+      else child.kill("SIGKILL");
     } catch {
       // already gone
     }
@@ -592,4 +604,18 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
     await bridge?.close();
     await Deno.remove(workDir, { recursive: true }).catch(() => {});
   }
+}
+
+/** A short human-readable summary: the harness summary, then one line per cocotb test. */
+export function formatCocotbResult(result: CocotbResult): string {
+  const lines = [formatResult(result)];
+  lines.push(`cocotb ${result.cocotb.version} (log: ${result.cocotb.log}):`);
+  for (const test of result.cocotb.tests) {
+    const sequences = test.sequences.map((s) => `${s.steps}${s.aborted ? " cut" : ""}`).join("+");
+    lines.push(
+      `  ${test.passed && test.cocotbPassed !== false ? "pass" : "FAIL"} ${test.test}: ` +
+        `${test.compared} words checked (steps ${sequences})`,
+    );
+  }
+  return lines.join("\n");
 }
