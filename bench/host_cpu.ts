@@ -21,7 +21,7 @@ import { buildKernel, median, runKernel, TOOLCHAINS } from "./cbuild.ts";
 import { generateKernel, type KernelMatrixInfo } from "./ckernel.ts";
 
 /** Largest absolute error against the float64 reference that a float32 run may show. */
-export const FLOAT32_TOLERANCE = 1e-4;
+export const FLOAT32_TOLERANCE = 1e-5;
 
 /** Timings and correctness of one implementation. */
 export interface TimedImplementation {

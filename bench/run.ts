@@ -137,6 +137,7 @@ function densityOf(model: RnnModel): number {
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.log ?? (() => {});
   const outDir = resolve(options.outDir);
+  if (options.designDir) await readDesign(resolve(options.designDir)); // bad input fails first
   await Deno.mkdir(outDir, { recursive: true });
   const block = options.block ?? { rows: 16, cols: 16 };
   const colShare = options.colShare ?? 0.5;
@@ -175,7 +176,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (options.designDir) {
     const designDir = resolve(options.designDir);
     if (!existsSync(simResultPath(designDir))) {
-      await readDesign(designDir); // validates design.json first
       const { simulateDesign } = await import("../sim/simulate.ts");
       log(`sim: ${designDir}`);
       await simulateDesign({ designDir, inputs, log });
