@@ -25,6 +25,7 @@ import {
   type BcrMatrix,
   bcrStorageBytes,
   type BcrStorageOptions,
+  type BlockShapeGroup,
   toBcrStorage,
 } from "./bcr_storage.ts";
 
@@ -185,6 +186,82 @@ function groupLoopCode(length: number, rows: number, blocks: number): string {
   return lines.join("\n");
 }
 
+/**
+ * How a shape group is laid out in the blob. Groups of short blocks (fewer kept rows than a
+ * vector holds) are processed VECTOR_WIDTH blocks at a time, one block per vector lane: such a
+ * "pack" stores, for each kept column k and kept row r, the 8 blocks' values side by side, the 8
+ * blocks' k-th column indices side by side, and the 8 blocks' r-th row indices side by side.
+ * The remaining blocks (and every block of taller groups) are stored one after the other: column
+ * indices, row indices, and values column by column.
+ */
+interface GroupLayout {
+  /** Blocks processed in packs of VECTOR_WIDTH (a multiple of it). */
+  packedBlocks: number;
+  /** Blocks processed one at a time. */
+  singleBlocks: number;
+  /** Values in blob order. */
+  values: number[];
+  /** Column indices in blob order. */
+  columns: number[];
+  /** Row indices in blob order. */
+  rows: number[];
+}
+
+/** Lay out one shape group (see {@link GroupLayout}). */
+function layoutGroup(group: BlockShapeGroup): GroupLayout {
+  const { rowLength, keptRows, blocks } = group;
+  const packedBlocks = keptRows < VECTOR_WIDTH ? blocks.length - (blocks.length % VECTOR_WIDTH) : 0;
+  const values: number[] = [];
+  const columns: number[] = [];
+  const rows: number[] = [];
+  for (let first = 0; first < packedBlocks; first += VECTOR_WIDTH) {
+    const pack = blocks.slice(first, first + VECTOR_WIDTH);
+    for (let k = 0; k < rowLength; k++) {
+      for (const block of pack) columns.push(block.columnIndices[k]);
+    }
+    for (let r = 0; r < keptRows; r++) {
+      for (const block of pack) rows.push(block.rowIndices[r]);
+    }
+    for (let k = 0; k < rowLength; k++) {
+      for (let r = 0; r < keptRows; r++) {
+        for (const block of pack) values.push(block.values[k * keptRows + r]);
+      }
+    }
+  }
+  for (const block of blocks.slice(packedBlocks)) {
+    columns.push(...block.columnIndices);
+    rows.push(...block.rowIndices);
+    values.push(...block.values);
+  }
+  return { packedBlocks, singleBlocks: blocks.length - packedBlocks, values, columns, rows };
+}
+
+/**
+ * C code of the packed loop of a group of short blocks: VECTOR_WIDTH blocks at once, one per
+ * lane; per kept row r one vector accumulator; per kept column the x values of the 8 blocks are
+ * gathered into one vector.
+ */
+function packedLoopCode(length: number, rows: number, packs: number): string {
+  const rowIds = Array.from({ length: rows }, (_, i) => i);
+  const lanes = Array.from({ length: VECTOR_WIDTH }, (_, i) => i);
+  return [
+    `  for (int b = 0; b < ${packs}; b++) { /* ${VECTOR_WIDTH} blocks of ${rows} rows of length ${length}, one per lane */`,
+    `    v8f ${rowIds.map((i) => `a${i} = {0}`).join(", ")};`,
+    `    for (int k = 0; k < ${length}; k++) {`,
+    `      const uint16_t *c = ci + k * ${VECTOR_WIDTH};`,
+    `      const v8f xk = {${lanes.map((l) => `x[c[${l}]]`).join(", ")}};`,
+    ...rowIds.map((i) => `      a${i} += load_v8f(v + ${i * VECTOR_WIDTH}) * xk;`),
+    `      v += ${rows * VECTOR_WIDTH};`,
+    `    }`,
+    `    for (int l = 0; l < ${VECTOR_WIDTH}; l++) {`,
+    ...rowIds.map((i) => `      y[ri[${i * VECTOR_WIDTH} + l]] += a${i}[l];`),
+    `    }`,
+    `    ci += ${length * VECTOR_WIDTH};`,
+    `    ri += ${rows * VECTOR_WIDTH};`,
+    `  }`,
+  ].join("\n");
+}
+
 /** C code of the sparse matrix-vector product y += W x for one BCR matrix. */
 function sparseProductCode(id: string, storage: BcrMatrix, arrays: Map<string, BlobArray>): string {
   const at = (suffix: string) => arrays.get(`${id}_${suffix}`)!.offset;
@@ -198,7 +275,15 @@ function sparseProductCode(id: string, storage: BcrMatrix, arrays: Map<string, B
   ];
   if (storage.keptBlocks === 0) lines.push("  (void)x; (void)y; (void)v; (void)ci; (void)ri;");
   for (const group of storage.groups) {
-    lines.push(groupLoopCode(group.rowLength, group.keptRows, group.blocks.length));
+    const layout = layoutGroup(group);
+    if (layout.packedBlocks > 0) {
+      lines.push(
+        packedLoopCode(group.rowLength, group.keptRows, layout.packedBlocks / VECTOR_WIDTH),
+      );
+    }
+    if (layout.singleBlocks > 0) {
+      lines.push(groupLoopCode(group.rowLength, group.keptRows, layout.singleBlocks));
+    }
   }
   lines.push("}");
   return lines.join("\n");
@@ -450,10 +535,10 @@ export function generateKernel(model: RnnModel, options: KernelOptions = {}): Ge
       const id = `l${layer}_${role}`;
       const storage = toBcrStorage(matrix, options.storage);
       storages.push({ id, storage, name: `weight_${role}_l${layer}` });
-      const blocks = storage.groups.flatMap((group) => group.blocks);
-      blob.addFloats(`${id}_values`, concatFloat(blocks.map((b) => b.values)));
-      blob.addUint16(`${id}_cols`, blocks.flatMap((b) => b.columnIndices));
-      blob.addUint16(`${id}_rows`, blocks.flatMap((b) => b.rowIndices));
+      const layouts = storage.groups.map(layoutGroup);
+      blob.addFloats(`${id}_values`, layouts.flatMap((layout) => layout.values));
+      blob.addUint16(`${id}_cols`, layouts.flatMap((layout) => layout.columns));
+      blob.addUint16(`${id}_rows`, layouts.flatMap((layout) => layout.rows));
       blob.addFloats(`${id}_dense`, matrix.data);
     }
   });
@@ -499,15 +584,4 @@ export function generateKernel(model: RnnModel, options: KernelOptions = {}): Ge
       };
     }),
   };
-}
-
-/** Concatenate float64 arrays. */
-function concatFloat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -99,11 +99,15 @@ Deno.test("compact BCR storage: hand-made 4x4 matrix with 2x2 blocks", () => {
 for (const toolchainId of ["native", "portable"] as const) {
   Deno.test(`C kernel (${toolchainId}) matches the float reference: LSTM, LSTMP, GRU, dense and BCR`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "rnnfab-kernel-" });
+    const loops = { packed: 0, single: 0 };
     try {
       for (const { name, model } of testModels()) {
         const inputs = randomInputs(7, model.inputSize, 4);
         const reference = runFloat(model, inputs);
         const kernel = generateKernel(model);
+        loops.packed += kernel.source.split("one per lane").length - 1;
+        loops.single += kernel.source.split("rows of length").length - 1 -
+          (kernel.source.split("one per lane").length - 1);
         const built = await buildKernel(kernel, {
           dir: `${dir}/${name.replaceAll(/\W+/g, "_")}`,
           toolchain: TOOLCHAINS[toolchainId],
@@ -131,6 +135,8 @@ for (const toolchainId of ["native", "portable"] as const) {
           `${name}: stored ${stored} values for ${nonZeros} non-zeros`,
         );
       }
+      // Both loop kinds were exercised: blocks packed across vector lanes, and single blocks.
+      assert(loops.packed > 0 && loops.single > 0, JSON.stringify(loops));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
