@@ -12,7 +12,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { parseFlags, runCommand } from "../cli/common.ts";
 import { UserError } from "../gen/errors.ts";
 import { writeJsonAtomic } from "../gen/fs.ts";
@@ -155,7 +155,7 @@ await runCommand(async () => {
     provenance: "measured",
     what: "host-CPU time per frame (one LSTM step, batch 1) of the generated BCR C kernel " +
       "against ONNX Runtime running the same pruned weights densely; medians",
-    model: modelPath,
+    model: relative(ROOT, resolve(modelPath)),
     cpu,
     compiler,
     threads: { ort: "1 intra-op, 1 inter-op", kernel: 1 },
