@@ -27,6 +27,8 @@ DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failur
   --backpressure P     out_ready is low with probability P in each cycle (0..0.95, default 0)
   --input-gaps P       a pending input beat is withheld with probability P (0..0.95, default 0)
   --max-cycles N       give up after N cycles (default: from the design's estimate, generous)
+  --init random|zero   verilator: initial value of registers and memories that have no reset
+                       (default random, seeded: a design must not rely on power-up zeros)
   --trace              write an FST waveform to DIR/sim/trace.fst (verilator)
   --cache-dir D        build cache (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim)
   --quiet              print only the verdict`;
@@ -61,6 +63,7 @@ await runCommand(async () => {
       backpressure: { type: "string" },
       "input-gaps": { type: "string" },
       "max-cycles": { type: "string" },
+      init: { type: "string", default: "random" },
       trace: { type: "boolean" },
       "cache-dir": { type: "string" },
       quiet: { type: "boolean" },
@@ -73,6 +76,10 @@ await runCommand(async () => {
   }
   if (typeof flags.input === "string" && flags.steps !== undefined) {
     throw new UserError(`${NAME}: give either --input or --steps, not both`);
+  }
+  const initialValues = flags.init;
+  if (initialValues !== "random" && initialValues !== "zero") {
+    throw new UserError(`${NAME}: --init: expected random or zero, got ${initialValues}`);
   }
   const steps = parseInteger(flags.steps, "steps");
   if (steps === 0) throw new UserError(`${NAME}: --steps: expected at least 1`);
@@ -92,6 +99,7 @@ await runCommand(async () => {
     backpressure: parseNumber(flags.backpressure, "backpressure"),
     inputGaps: parseNumber(flags["input-gaps"], "input-gaps"),
     maxCycles: parseInteger(flags["max-cycles"], "max-cycles"),
+    initialValues,
     trace: flags.trace === true,
     cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
     log: quiet ? undefined : (message) => console.error(message),

@@ -23,6 +23,11 @@ export interface HarnessSettings {
   seed: number;
   /** The run gives up (and reports a timeout) after this many cycles. */
   maxCycles: number;
+  /**
+   * Initial value of registers and memories without reset or initializer (Verilator): "random"
+   * (seeded; catches designs that rely on power-up zeros) or "zero". Icarus always starts at x.
+   */
+  initialValues: "random" | "zero";
 }
 
 /** One output beat as the harness saw it transfer. */

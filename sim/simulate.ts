@@ -41,6 +41,8 @@ export interface SimulateOptions {
   backpressure?: number;
   /** Probability that a pending input beat is withheld in a cycle, in [0, 0.95] (default 0). */
   inputGaps?: number;
+  /** Initial values of unreset state in Verilator (default "random"; see HarnessSettings). */
+  initialValues?: "random" | "zero";
   /** Write an FST waveform to DIR/sim/trace.fst (Verilator only). */
   trace?: boolean;
   /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
@@ -135,6 +137,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     inputGaps,
     seed,
     maxCycles: options.maxCycles ?? cycleLimit(design, steps, { backpressure, inputGaps }),
+    initialValues: options.initialValues ?? "random",
   };
   const root = cacheRoot(options.cacheDir);
   const simDir = join(design.dir, "sim");

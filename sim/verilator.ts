@@ -192,8 +192,9 @@ export async function runVerilatorHarness(
     String(settings.maxCycles),
     "--activation-bits",
     String(options.design.accelerator.activationBits),
-    "+verilator+rand+reset+2",
-    `+verilator+seed+${(settings.seed % 2147483646) + 1}`,
+    ...(settings.initialValues === "random"
+      ? ["+verilator+rand+reset+2", `+verilator+seed+${(settings.seed % 2147483646) + 1}`]
+      : ["+verilator+rand+reset+0"]),
   ];
   if (options.tracePath) args.push("--trace", options.tracePath);
   const log = options.log ?? (() => {});
