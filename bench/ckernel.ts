@@ -139,46 +139,54 @@ function layerMatrices(model: RnnModel, layer: number): { role: MatrixRole; matr
   return out;
 }
 
-/** Most kept rows one pass over a block's columns updates (12 vectors of 8 in registers). */
-const ROWS_PER_PASS = 96;
+/** Vector accumulators one pass keeps in registers (16 architectural vector registers). */
+const ACCUMULATORS_PER_PASS = 12;
 
-/** Floats per generic vector of the generated code (GCC vector extensions). */
-const VECTOR_WIDTH = 8;
+/** Blocks processed together, one per vector lane, in a pack of short blocks. */
+const PACK_BLOCKS = 8;
+
+/**
+ * Floats per generic vector (GCC vector extensions) of the two code variants the kernel carries:
+ * 8 (32-byte vectors) when the compiler targets AVX, 4 (16-byte vectors: SSE, NEON) otherwise.
+ * The weight blob is the same for both.
+ */
+const VECTOR_WIDTHS = [8, 4] as const;
 
 /**
  * C code of the loop over the blocks of one shape group (`rows` kept rows of `length` kept
- * columns): per block, per pass of at most ROWS_PER_PASS rows, the partial sums stay in vector
- * registers while the kept columns stream by (x gathered once per column), then are added to y.
+ * columns), one block at a time: per pass of at most ACCUMULATORS_PER_PASS vectors of rows, the
+ * partial sums stay in registers while the kept columns stream by (x gathered once per column),
+ * then are added to y.
  */
-function groupLoopCode(length: number, rows: number, blocks: number): string {
+function groupLoopCode(length: number, rows: number, blocks: number, width: number): string {
   const lines = [`  for (int b = 0; b < ${blocks}; b++) { /* ${rows} rows of length ${length} */`];
-  for (let first = 0; first < rows; first += ROWS_PER_PASS) {
-    const last = Math.min(rows, first + ROWS_PER_PASS);
-    const vectors = Math.floor((last - first) / VECTOR_WIDTH);
-    const scalars = (last - first) % VECTOR_WIDTH;
+  for (let first = 0; first < rows; first += ACCUMULATORS_PER_PASS * width) {
+    const last = Math.min(rows, first + ACCUMULATORS_PER_PASS * width);
+    const vectors = Math.floor((last - first) / width);
+    const scalars = (last - first) % width;
     const vectorIds = Array.from({ length: vectors }, (_, i) => i);
     const scalarIds = Array.from({ length: scalars }, (_, i) => i);
     lines.push(`    { /* rows ${first}..${last - 1} */`);
-    if (vectors > 0) lines.push(`      v8f ${vectorIds.map((i) => `a${i} = {0}`).join(", ")};`);
+    if (vectors > 0) lines.push(`      vecf ${vectorIds.map((i) => `a${i} = {0}`).join(", ")};`);
     if (scalars > 0) lines.push(`      float ${scalarIds.map((i) => `s${i} = 0.0f`).join(", ")};`);
     lines.push(
       `      const float *w = v + ${first};`,
       `      for (int k = 0; k < ${length}; k++) {`,
       `        const float xk = x[ci[k]];`,
-      ...vectorIds.map((i) => `        a${i} += load_v8f(w + ${i * VECTOR_WIDTH}) * xk;`),
-      ...scalarIds.map((i) => `        s${i} += w[${vectors * VECTOR_WIDTH + i}] * xk;`),
+      ...vectorIds.map((i) => `        a${i} += load_vecf(w + ${i * width}) * xk;`),
+      ...scalarIds.map((i) => `        s${i} += w[${vectors * width + i}] * xk;`),
       `        w += ${rows};`,
       `      }`,
     );
     if (vectors > 0) {
       lines.push(
-        `      for (int l = 0; l < ${VECTOR_WIDTH}; l++) {`,
-        ...vectorIds.map((i) => `        y[ri[${first + i * VECTOR_WIDTH} + l]] += a${i}[l];`),
+        `      for (int l = 0; l < ${width}; l++) {`,
+        ...vectorIds.map((i) => `        y[ri[${first + i * width} + l]] += a${i}[l];`),
         `      }`,
       );
     }
     lines.push(
-      ...scalarIds.map((i) => `      y[ri[${first + vectors * VECTOR_WIDTH + i}]] += s${i};`),
+      ...scalarIds.map((i) => `      y[ri[${first + vectors * width + i}]] += s${i};`),
       `    }`,
     );
   }
@@ -187,15 +195,15 @@ function groupLoopCode(length: number, rows: number, blocks: number): string {
 }
 
 /**
- * How a shape group is laid out in the blob. Groups of short blocks (fewer kept rows than a
- * vector holds) are processed VECTOR_WIDTH blocks at a time, one block per vector lane: such a
+ * How a shape group is laid out in the blob. Groups of short blocks (fewer kept rows than
+ * PACK_BLOCKS) are processed PACK_BLOCKS blocks at a time, one block per vector lane: such a
  * "pack" stores, for each kept column k and kept row r, the 8 blocks' values side by side, the 8
  * blocks' k-th column indices side by side, and the 8 blocks' r-th row indices side by side.
  * The remaining blocks (and every block of taller groups) are stored one after the other: column
  * indices, row indices, and values column by column.
  */
 interface GroupLayout {
-  /** Blocks processed in packs of VECTOR_WIDTH (a multiple of it). */
+  /** Blocks processed in packs (a multiple of PACK_BLOCKS). */
   packedBlocks: number;
   /** Blocks processed one at a time. */
   singleBlocks: number;
@@ -210,12 +218,12 @@ interface GroupLayout {
 /** Lay out one shape group (see {@link GroupLayout}). */
 function layoutGroup(group: BlockShapeGroup): GroupLayout {
   const { rowLength, keptRows, blocks } = group;
-  const packedBlocks = keptRows < VECTOR_WIDTH ? blocks.length - (blocks.length % VECTOR_WIDTH) : 0;
+  const packedBlocks = keptRows < PACK_BLOCKS ? blocks.length - (blocks.length % PACK_BLOCKS) : 0;
   const values: number[] = [];
   const columns: number[] = [];
   const rows: number[] = [];
-  for (let first = 0; first < packedBlocks; first += VECTOR_WIDTH) {
-    const pack = blocks.slice(first, first + VECTOR_WIDTH);
+  for (let first = 0; first < packedBlocks; first += PACK_BLOCKS) {
+    const pack = blocks.slice(first, first + PACK_BLOCKS);
     for (let k = 0; k < rowLength; k++) {
       for (const block of pack) columns.push(block.columnIndices[k]);
     }
@@ -237,34 +245,45 @@ function layoutGroup(group: BlockShapeGroup): GroupLayout {
 }
 
 /**
- * C code of the packed loop of a group of short blocks: VECTOR_WIDTH blocks at once, one per
- * lane; per kept row r one vector accumulator; per kept column the x values of the 8 blocks are
- * gathered into one vector.
+ * C code of the packed loop of a group of short blocks: PACK_BLOCKS blocks at once, one per lane
+ * (PACK_BLOCKS / width vectors per kept row); per kept column, the x values of the 8 blocks are
+ * gathered into vectors.
  */
-function packedLoopCode(length: number, rows: number, packs: number): string {
+function packedLoopCode(length: number, rows: number, packs: number, width: number): string {
+  const halves = Array.from({ length: PACK_BLOCKS / width }, (_, i) => i);
   const rowIds = Array.from({ length: rows }, (_, i) => i);
-  const lanes = Array.from({ length: VECTOR_WIDTH }, (_, i) => i);
+  const lanes = Array.from({ length: width }, (_, i) => i);
+  const accumulators = rowIds.flatMap((i) => halves.map((h) => `a${i}_${h}`));
   return [
-    `  for (int b = 0; b < ${packs}; b++) { /* ${VECTOR_WIDTH} blocks of ${rows} rows of length ${length}, one per lane */`,
-    `    v8f ${rowIds.map((i) => `a${i} = {0}`).join(", ")};`,
+    `  for (int b = 0; b < ${packs}; b++) { /* ${PACK_BLOCKS} blocks of ${rows} rows of length ${length}, one per lane */`,
+    `    vecf ${accumulators.map((name) => `${name} = {0}`).join(", ")};`,
     `    for (int k = 0; k < ${length}; k++) {`,
-    `      const uint16_t *c = ci + k * ${VECTOR_WIDTH};`,
-    `      const v8f xk = {${lanes.map((l) => `x[c[${l}]]`).join(", ")}};`,
-    ...rowIds.map((i) => `      a${i} += load_v8f(v + ${i * VECTOR_WIDTH}) * xk;`),
-    `      v += ${rows * VECTOR_WIDTH};`,
+    `      const uint16_t *c = ci + k * ${PACK_BLOCKS};`,
+    ...halves.map((h) =>
+      `      const vecf x${h} = {${lanes.map((l) => `x[c[${h * width + l}]]`).join(", ")}};`
+    ),
+    ...rowIds.flatMap((i) =>
+      halves.map((h) =>
+        `      a${i}_${h} += load_vecf(v + ${i * PACK_BLOCKS + h * width}) * x${h};`
+      )
+    ),
+    `      v += ${rows * PACK_BLOCKS};`,
     `    }`,
-    `    for (int l = 0; l < ${VECTOR_WIDTH}; l++) {`,
-    ...rowIds.map((i) => `      y[ri[${i * VECTOR_WIDTH} + l]] += a${i}[l];`),
+    `    for (int l = 0; l < ${width}; l++) {`,
+    ...rowIds.flatMap((i) =>
+      halves.map((h) => `      y[ri[${i * PACK_BLOCKS + h * width} + l]] += a${i}_${h}[l];`)
+    ),
     `    }`,
-    `    ci += ${length * VECTOR_WIDTH};`,
-    `    ri += ${rows * VECTOR_WIDTH};`,
+    `    ci += ${length * PACK_BLOCKS};`,
+    `    ri += ${rows * PACK_BLOCKS};`,
     `  }`,
   ].join("\n");
 }
 
-/** C code of the sparse matrix-vector product y += W x for one BCR matrix. */
+/** C code of the sparse matrix-vector product y += W x for one BCR matrix, both vector widths. */
 function sparseProductCode(id: string, storage: BcrMatrix, arrays: Map<string, BlobArray>): string {
   const at = (suffix: string) => arrays.get(`${id}_${suffix}`)!.offset;
+  const layouts = storage.groups.map(layoutGroup);
   const lines = [
     `/* ${id}: ${storage.rows}x${storage.cols}, grid ${storage.blockRows}x${storage.blockCols}, ` +
     `${storage.keptBlocks} kept blocks in ${storage.groups.length} shape groups */`,
@@ -274,18 +293,23 @@ function sparseProductCode(id: string, storage: BcrMatrix, arrays: Map<string, B
     `  const uint16_t *ri = (const uint16_t *)(blob + ${at("rows")});`,
   ];
   if (storage.keptBlocks === 0) lines.push("  (void)x; (void)y; (void)v; (void)ci; (void)ri;");
-  for (const group of storage.groups) {
-    const layout = layoutGroup(group);
-    if (layout.packedBlocks > 0) {
-      lines.push(
-        packedLoopCode(group.rowLength, group.keptRows, layout.packedBlocks / VECTOR_WIDTH),
-      );
-    }
-    if (layout.singleBlocks > 0) {
-      lines.push(groupLoopCode(group.rowLength, group.keptRows, layout.singleBlocks));
-    }
-  }
-  lines.push("}");
+  VECTOR_WIDTHS.forEach((width, index) => {
+    lines.push(
+      index === 0 ? `#if RNNFAB_VECTOR_WIDTH == ${width}` : `#elif RNNFAB_VECTOR_WIDTH == ${width}`,
+    );
+    storage.groups.forEach((group, g) => {
+      const layout = layouts[g];
+      if (layout.packedBlocks > 0) {
+        lines.push(
+          packedLoopCode(group.rowLength, group.keptRows, layout.packedBlocks / PACK_BLOCKS, width),
+        );
+      }
+      if (layout.singleBlocks > 0) {
+        lines.push(groupLoopCode(group.rowLength, group.keptRows, layout.singleBlocks, width));
+      }
+    });
+  });
+  lines.push("#else", "#error unsupported RNNFAB_VECTOR_WIDTH", "#endif", "}");
   return lines.join("\n");
 }
 
@@ -401,10 +425,17 @@ function programPrelude(): string {
   return String.raw`
 static unsigned char *blob;
 
-/* Eight floats as one GCC generic vector (any ISA: AVX, SSE, NEON), loaded unaligned. */
-typedef float v8f __attribute__((vector_size(32)));
-static inline v8f load_v8f(const float *p) {
-  v8f value;
+/* A GCC generic vector, loaded unaligned: 8 floats when the target has AVX, else 4 (SSE, NEON),
+   the width the hardware holds in one register. */
+#if defined(__AVX__)
+#define RNNFAB_VECTOR_WIDTH 8
+typedef float vecf __attribute__((vector_size(32)));
+#else
+#define RNNFAB_VECTOR_WIDTH 4
+typedef float vecf __attribute__((vector_size(16)));
+#endif
+static inline vecf load_vecf(const float *p) {
+  vecf value;
   memcpy(&value, p, sizeof value);
   return value;
 }
