@@ -123,6 +123,7 @@ export async function runIcarusHarness(options: {
   stimulusPath: string;
   resultPath: string;
   maxCycles: number;
+  plusargs?: string[];
   log?: (message: string) => void;
 }): Promise<HarnessRun & { seconds: number }> {
   const run = await runTool("vvp", [
@@ -130,6 +131,7 @@ export async function runIcarusHarness(options: {
     options.harness.image,
     `+stimulus=${options.stimulusPath}`,
     `+result=${options.resultPath}`,
+    ...(options.plusargs ?? []),
   ], {
     cwd: options.design.dir,
     onHeartbeat: (seconds) => options.log?.(`icarus: still running (${seconds} s)`),

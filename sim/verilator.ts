@@ -168,6 +168,8 @@ export interface VerilatorRunOptions {
   settings: HarnessSettings;
   /** FST trace file to write (the harness must be built with trace). */
   tracePath?: string;
+  /** Extra `+name=value` arguments for the design's $value$plusargs. */
+  plusargs?: string[];
   /** Progress messages. */
   log?: (message: string) => void;
 }
@@ -197,6 +199,7 @@ export async function runVerilatorHarness(
       : ["+verilator+rand+reset+0"]),
   ];
   if (options.tracePath) args.push("--trace", options.tracePath);
+  args.push(...(options.plusargs ?? []));
   const log = options.log ?? (() => {});
   const run = await runTool(options.harness.executable, args, {
     cwd: options.design.dir,

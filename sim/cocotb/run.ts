@@ -47,6 +47,8 @@ export interface CocotbOptions {
   backpressure?: number;
   /** test_sequence: probability that a pending input word is withheld, [0, 0.95] (default 0). */
   inputGaps?: number;
+  /** Verilator: registers and memories without reset start random (seeded) or zero (default random). */
+  initialValues?: "random" | "zero";
   /** Cycle limit of every sequence (default: from the design's estimate, generous). */
   maxCycles?: number;
   /** Wall-clock limit of the cocotb test process in seconds (default 600). */
@@ -339,6 +341,7 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
   const seed = options.seed ?? 1;
   const backpressure = options.backpressure ?? 0;
   const inputGaps = options.inputGaps ?? 0;
+  const initialValues = options.initialValues ?? "random";
   if (simulator !== "icarus" && simulator !== "verilator") {
     throw new UserError(`--simulator: expected icarus or verilator, got ${simulator}`);
   }
@@ -476,6 +479,8 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
         resultsPath,
         "--seed",
         String(seed),
+        "--init",
+        initialValues,
         ...(options.testcases ? ["--testcase", options.testcases.join(",")] : []),
       ],
       cwd: design.dir,
@@ -535,6 +540,7 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
       backpressure,
       inputGaps,
       seed,
+      initialValues,
       maxCycles: mainSequence?.maxCycles ??
         options.maxCycles ?? cycleLimit(design, inputs.length, runStimulus),
     };

@@ -47,6 +47,7 @@ module rnnfab_tb #(
   reg [8*32-1:0] magic;
   integer fd_in, fd_out, scanned, version, steps_read, input_size_read, output_size_read, value, k;
   integer seed_ready, seed_gap;
+  reg [31:0] draw;
   integer cycle, next_input, outputs, last_output_cycle, first_output_cycle, last_input_cycle;
   integer output_stall_cycles, input_starved_cycles, input_wait_cycles;
   integer protocol_violations, last_flag_errors, extra_beats, timed_out;
@@ -82,8 +83,8 @@ module rnnfab_tb #(
     $fclose(fd_in);
     fd_out = $fopen(result_path, "w");
 
-    seed_ready = SEED * 2 + 1;
-    seed_gap = SEED * 2 + 2;
+    seed_ready = SEED * 1103515245 + 12345;
+    seed_gap = SEED * 134775813 + 1013904223;
     cycle = 0;
     next_input = 0;
     outputs = 0;
@@ -106,12 +107,13 @@ module rnnfab_tb #(
     #1 rst = 1'b0;
     while (outputs < EXPECTED_OUTPUTS && timed_out == 0) begin
       if (!pending && next_input < TOTAL_INPUTS) begin
-        pending = GAPS_PER_65536 == 0 || (($random(seed_gap) & 32'hffff) >= GAPS_PER_65536);
+        draw = $random(seed_gap);
+        pending = GAPS_PER_65536 == 0 || draw[31:16] >= GAPS_PER_65536;
       end
       in_valid = pending;
       in_data = next_input < TOTAL_INPUTS ? words[next_input] : {AB{1'b0}};
-      out_ready = BACKPRESSURE_PER_65536 == 0 ||
-        (($random(seed_ready) & 32'hffff) >= BACKPRESSURE_PER_65536);
+      draw = $random(seed_ready);
+      out_ready = BACKPRESSURE_PER_65536 == 0 || draw[31:16] >= BACKPRESSURE_PER_65536;
       #3;
       cycle = cycle + 1;
       in_fire = in_valid && in_ready;

@@ -55,6 +55,12 @@ def parse_arguments():
     parser.add_argument("--testcase", help="comma-separated test names (default: all)")
     parser.add_argument("--results", type=Path, help="JUnit XML (default: BUILD_DIR/results.xml)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of cocotb and Verilator")
+    parser.add_argument(
+        "--init",
+        choices=["random", "zero"],
+        default="random",
+        help="Verilator: initial value of registers without reset (random: seeded by --seed)",
+    )
     parser.add_argument("--waves", action="store_true", help="record a waveform in BUILD_DIR")
     return parser.parse_args()
 
@@ -79,7 +85,11 @@ def main():
         )
     if arguments.build_only:
         return 0
-    plusargs = ["+verilator+rand+reset+2", f"+verilator+seed+{arguments.seed}"] if verilator else []
+    plusargs = []
+    if verilator and arguments.init == "random":
+        plusargs = ["+verilator+rand+reset+2", f"+verilator+seed+{arguments.seed % 2147483646 + 1}"]
+    elif verilator:
+        plusargs = ["+verilator+rand+reset+0"]
     results = (arguments.results or build_dir / "results.xml").resolve()
     runner.test(
         test_module="test_rnnfab",
