@@ -1,0 +1,90 @@
+`default_nettype none
+// rnnfab_act: sigmoid or tanh by table and linear interpolation, exactly as docs/fixed-point.md
+// ("Activation functions"). Two pipeline stages: x is sampled at the end of the cycle it is
+// presented in, y is a register that holds the result two cycles later.
+//   stage 1: a = |x|; i = a >>> D; t = a & (2^D - 1); read T[i], T[i+1] (or T[N] beyond the range)
+//   stage 2: y = T[i] + ((T[i+1] - T[i]) * t) >>> D; sigmoid(-x) = 2^AF - y, tanh(-x) = -y
+module rnnfab_act #(
+    parameter AB = 16,                    // activation width (input and output)
+    parameter AF = 12,                    // activation fraction bits
+    parameter STEP_LOG2 = 4,              // S: table segments are 2^-S wide
+    parameter RANGE_LOG2 = 3,             // R: the table covers |x| in [0, 2^R)
+    parameter IS_SIGMOID = 1,             // 1: sigmoid (negative side 2^AF - y); 0: tanh (-y)
+    parameter TABLE_FILE = "sigmoid.hex"  // $readmemh image of the 2^(R+S)+1 table entries
+) (
+    input  wire          clk,  // clock
+    input  wire [AB-1:0] x,    // activation-format input (two's complement)
+    output wire [AB-1:0] y     // activation-format output, two cycles after x
+);
+  localparam SEGMENTS = 1 << (RANGE_LOG2 + STEP_LOG2);  // N: the table has N+1 entries
+  localparam D = AF - STEP_LOG2;  // fraction bits inside a segment
+  localparam IW = RANGE_LOG2 + STEP_LOG2 + 1;  // table index width (0..N)
+  localparam DW = (D > 0) ? D : 1;  // width of the in-segment fraction t (at least 1)
+  localparam [AB:0] ONE = {{AB{1'b0}}, 1'b1};  // 1 in AB+1 bits
+
+  initial begin
+    if (AF < STEP_LOG2 || AF > AB - 1 || RANGE_LOG2 + STEP_LOG2 > 12) begin
+      $display("rnnfab_act: bad table parameters AB=%0d AF=%0d S=%0d R=%0d", AB, AF, STEP_LOG2,
+               RANGE_LOG2);
+      $finish;
+    end
+  end
+
+  reg [AB-1:0] table_rom[0:SEGMENTS];
+  initial $readmemh(TABLE_FILE, table_rom);
+
+  // Stage 1 (combinational): magnitude, range check, table reads.
+  wire          negative = x[AB-1];
+  wire [  AB:0] x_wide = {x[AB-1], x};
+  wire [  AB:0] magnitude = negative ? (~x_wide + ONE) : x_wide;
+  wire [  AB:0] segment = magnitude >> D;  // i, valid when in range
+  // In range when i < N (equivalently a < 2^(R+AF)); compared on the shifted value.
+  wire          beyond = (segment >= SEGMENTS);
+  wire [IW-1:0] index = beyond ? SEGMENTS[IW-1:0] : segment[IW-1:0];
+  wire [IW-1:0] index_next = beyond ? SEGMENTS[IW-1:0] : segment[IW-1:0] + 1'b1;
+  wire [  AB:0] base_wide = {table_rom[index][AB-1], table_rom[index]};
+  wire [  AB:0] next_wide = {table_rom[index_next][AB-1], table_rom[index_next]};
+  wire [DW-1:0] fraction;
+  generate
+    if (D > 0) begin : gen_fraction
+      assign fraction = magnitude[DW-1:0];
+    end else begin : gen_no_fraction
+      assign fraction = 1'b0;
+    end
+  endgenerate
+
+  reg [AB:0] base_q, base_d;
+  reg [AB:0] diff_q, diff_d;
+  reg [DW-1:0] fraction_q, fraction_d;
+  reg negative_q, negative_d;
+  always @* begin
+    base_d = base_wide;
+    diff_d = next_wide - base_wide;
+    fraction_d = fraction;
+    negative_d = negative;
+  end
+  always @(posedge clk) begin
+    base_q <= base_d;
+    diff_q <= diff_d;
+    fraction_q <= fraction_d;
+    negative_q <= negative_d;
+  end
+
+  // Stage 2 (combinational): interpolation and sign.
+  localparam PW = AB + 1 + DW + 1;  // product width: signed diff x unsigned fraction
+  wire signed [PW-1:0] product = $signed(diff_q) * $signed({1'b0, fraction_q});
+  wire signed [PW-1:0] shifted = product >>> D;
+  wire [AB:0] magnitude_out = base_q + shifted[AB:0];
+  // The result always fits AB bits (docs/fixed-point.md); the wider bits are never needed.
+  wire unused_act_bits = &{1'b0, shifted[PW-1:AB+1], magnitude_out[AB]};
+  localparam [AB:0] ONE_REAL = ONE << AF;  // 2^AF
+  reg [AB-1:0] y_q, y_d;
+  always @* begin
+    if (!negative_q) y_d = magnitude_out[AB-1:0];
+    else if (IS_SIGMOID != 0) y_d = ONE_REAL[AB-1:0] - magnitude_out[AB-1:0];
+    else y_d = ~magnitude_out[AB-1:0] + 1'b1;
+  end
+  always @(posedge clk) y_q <= y_d;
+  assign y = y_q;
+endmodule
+`default_nettype wire

@@ -1,0 +1,577 @@
+`default_nettype none
+// rnnfab_ctrl: the controller of the PE array (docs/architecture.md, "Controller").
+//   - input buffer: two slots of one time step's input; a step's columns can be broadcast as
+//     soon as they arrive, and the next step's input is taken while the current step computes
+//   - broadcaster: one column per cycle to all PEs (B0: read the source, B1: on the bus). A
+//     source element e lives in PE e mod N at bank address base + e div N; elements still being
+//     written by the element-wise or requantization step are waited for (write tracker)
+//   - write sequencer: issues the element-wise step (K cells) or the projection requantization
+//     (KP rows) to all PEs at one cell per cycle, and counts the rounds that have landed
+//   - output streamer: reads the last layer's h, one element per cycle, into the output register
+//   - main sequence per layer: A (matvec [x; h]) -> EW (with the projection matvec C overlapped)
+//     -> D (requantize the projection); the next layer's A overlaps the D / EW writes.
+module rnnfab_ctrl #(
+    parameter N = 1,                   // number of PEs
+    parameter LAYERS = 1,              // number of layers
+    parameter IN0 = 1,                 // input size of layer 0
+    parameter H = 1,                   // cells per layer
+    parameter O = 1,                   // output size of a layer (P with projection, else H)
+    parameter K = 1,                   // cells per PE
+    parameter KP = 1,                  // projection rows per PE (1 without projection)
+    parameter KO = 1,                  // output elements per PE
+    parameter PROJ = 0,                // 1: LSTM with projection
+    parameter AB = 16,                 // activation width
+    parameter EW_LAT = 9,              // element-wise latency, issue to readable
+    parameter BLOCK_COLS = 1,          // bcr segment width (columns)
+    parameter COL_W = 1,               // phase column address width
+    parameter SEG_W = 4,               // segment count width
+    parameter KW = 1,                  // cell index width
+    parameter KPW = 1,                 // projection row index width
+    parameter CA_W = 1,                // c/bias address width
+    parameter HA_W = 1,                // h bank address width
+    parameter RA_W = 1                 // bank read address width
+) (
+    input  wire              clk,           // clock
+    input  wire              rst,           // synchronous reset, active high
+    input  wire [    AB-1:0] in_data,       // input stream data
+    input  wire              in_valid,      // input stream valid
+    output wire              in_ready,      // input stream ready
+    output wire [    AB-1:0] out_data,      // output stream data
+    output wire              out_valid,     // output stream valid
+    input  wire              out_ready,     // output stream ready
+    output wire              out_last,      // last element of a time step
+    output wire              bc_valid,      // broadcast: column valid
+    output wire [    AB-1:0] bc_data,       // broadcast: value
+    output wire [ COL_W-1:0] bc_col,        // broadcast: position in the phase vector
+    output wire              bc_seg_last,   // broadcast: last column of a segment
+    output wire              bc_hpart,      // broadcast: column of the recurrent part
+    output wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written
+    input  wire              bc_stall,      // some PE cannot take the column
+    output wire              phase_start,   // a matrix-vector phase begins
+    output wire              phase_proj,    // the phase is the projection
+    output wire [ SEG_W-1:0] phase_nseg,    // bcr: segments of the phase
+    output wire [ SEG_W-1:0] phase_nseg0,   // bcr: segments of the input part
+    output wire [ COL_W-1:0] phase_cbase1,  // bcr: first column of the recurrent part
+    input  wire              all_idle,      // every PE engine is drained
+    output wire              ew_issue,      // element-wise issue
+    output wire [    KW-1:0] ew_k,          // its cell
+    output wire [  CA_W-1:0] ew_cbase,      // layer * K
+    output wire [  HA_W-1:0] ew_hbase,      // layer * KO
+    output wire              rq_issue,      // requantization issue
+    output wire [   KPW-1:0] rq_k,          // its projection row
+    output wire [  HA_W-1:0] rq_hbase,      // layer * KO
+    output wire [  RA_W-1:0] rd_addr,       // PE bank read address
+    output wire              rd_m,          // read the m bank
+    input  wire [N*AB-1:0]   rd_data_all,   // every PE's bank read data
+    output wire [  HA_W-1:0] out_addr,      // PE h bank read address for the output
+    input  wire [N*AB-1:0]   out_data_all   // every PE's output read data
+);
+  function integer bits_for(input integer value);
+    integer v;
+    begin
+      bits_for = 1;
+      v = value;
+      while (v > 1) begin
+        bits_for = bits_for + 1;
+        v = v >> 1;
+      end
+    end
+  endfunction
+
+  localparam PE_W = bits_for(N - 1);  // PE index width
+  localparam IB_W = bits_for(2 * IN0 - 1);  // input buffer index width
+  localparam LW = bits_for(LAYERS - 1);  // layer index width
+  localparam CNT_W = COL_W + 1;  // column counts
+  localparam KX = (K > KP) ? K : KP;  // longest write job
+  localparam WS_W = bits_for(KX);  // write sequencer counter width
+  localparam TRK_W = bits_for(KX);  // write tracker rounds width
+  localparam SEG_X0 = (IN0 + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of layer 0's input part
+  localparam SEG_XL = (O + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a later input part
+  localparam SEG_H = (O + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a recurrent part
+  localparam SEG_P = (H + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a projection
+  localparam [31:0] PE_LAST_32 = N - 1;
+  localparam [PE_W-1:0] PE_LAST = PE_LAST_32[PE_W-1:0];
+  localparam [31:0] IN0_C_32 = IN0;
+  localparam [CNT_W-1:0] IN0_C = IN0_C_32[CNT_W-1:0];
+  localparam [31:0] O_C_32 = O;
+  localparam [CNT_W-1:0] O_C = O_C_32[CNT_W-1:0];
+  localparam [31:0] H_C_32 = H;
+  localparam [CNT_W-1:0] H_C = H_C_32[CNT_W-1:0];
+  localparam [31:0] K_C_32 = K;
+  localparam [WS_W-1:0] K_C = K_C_32[WS_W-1:0];
+  localparam [31:0] KP_C_32 = KP;
+  localparam [WS_W-1:0] KP_C = KP_C_32[WS_W-1:0];
+  localparam [31:0] LAST_LAYER_32 = LAYERS - 1;
+  localparam [LW-1:0] LAST_LAYER = LAST_LAYER_32[LW-1:0];
+  localparam [31:0] IN_LAST_32 = IN0 - 1;
+  localparam [IB_W-1:0] IN_LAST = IN_LAST_32[IB_W-1:0];
+  localparam [31:0] IN_SLOT1_32 = IN0;
+  localparam [IB_W-1:0] IN_SLOT1 = IN_SLOT1_32[IB_W-1:0];
+  localparam [31:0] SEG_X0_C_32 = SEG_X0;
+  localparam [SEG_W-1:0] SEG_X0_C = SEG_X0_C_32[SEG_W-1:0];
+  localparam [31:0] SEG_XL_C_32 = SEG_XL;
+  localparam [SEG_W-1:0] SEG_XL_C = SEG_XL_C_32[SEG_W-1:0];
+  localparam [31:0] SEG_H_C_32 = SEG_H;
+  localparam [SEG_W-1:0] SEG_H_C = SEG_H_C_32[SEG_W-1:0];
+  localparam [31:0] SEG_P_C_32 = SEG_P;
+  localparam [SEG_W-1:0] SEG_P_C = SEG_P_C_32[SEG_W-1:0];
+  localparam [31:0] K_CA_32 = K;
+  localparam [CA_W-1:0] K_CA = K_CA_32[CA_W-1:0];
+  localparam [31:0] KO_HA_32 = KO;
+  localparam [HA_W-1:0] KO_HA = KO_HA_32[HA_W-1:0];
+  // sources of the broadcaster
+  localparam SRC_INPUT = 2'd0, SRC_H = 2'd1, SRC_M = 2'd2;
+  // main states
+  localparam ST_A = 3'd0, ST_A_WAIT = 3'd1, ST_EW = 3'd2, ST_EW_WAIT = 3'd3, ST_C_WAIT = 3'd4,
+      ST_D = 3'd5;
+
+  initial begin
+    if (N < 1 || LAYERS < 1 || IN0 < 1 || H < 1 || O < 1 || EW_LAT < 2 ||
+        K * N < H || KO * N < O || (PROJ != 0 && KP * N < O)) begin
+      $display("rnnfab_ctrl: inconsistent parameters N=%0d H=%0d O=%0d K=%0d KO=%0d KP=%0d", N,
+               H, O, K, KO, KP);
+      $finish;
+    end
+  end
+
+  // ================= Input buffer
+  reg [AB-1:0] in_mem[0:2*IN0-1];
+  reg [1:0] in_full_q, in_full_d;
+  reg in_wslot_q, in_wslot_d, in_rslot_q, in_rslot_d;
+  reg [IB_W-1:0] in_widx_q, in_widx_d;
+  reg in_release;  // the broadcaster took the last input column of the read slot
+  wire in_fire = in_valid && in_ready;
+  assign in_ready = !in_full_q[in_wslot_q];
+  wire [IB_W-1:0] in_waddr = (in_wslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + in_widx_q;
+  always @* begin
+    in_full_d = in_full_q;
+    in_wslot_d = in_wslot_q;
+    in_widx_d = in_widx_q;
+    in_rslot_d = in_rslot_q;
+    if (in_fire) begin
+      if (in_widx_q == IN_LAST) begin
+        in_full_d[in_wslot_q] = 1'b1;
+        in_wslot_d = !in_wslot_q;
+        in_widx_d = {IB_W{1'b0}};
+      end else begin
+        in_widx_d = in_widx_q + 1'b1;
+      end
+    end
+    if (in_release) begin
+      in_full_d[in_rslot_q] = 1'b0;
+      in_rslot_d = !in_rslot_q;
+    end
+  end
+  always @(posedge clk) begin
+    if (in_fire) in_mem[in_waddr] <= in_data;
+    if (rst) begin
+      in_full_q <= 2'b00;
+      in_wslot_q <= 1'b0;
+      in_rslot_q <= 1'b0;
+      in_widx_q <= {IB_W{1'b0}};
+    end else begin
+      in_full_q <= in_full_d;
+      in_wslot_q <= in_wslot_d;
+      in_rslot_q <= in_rslot_d;
+      in_widx_q <= in_widx_d;
+    end
+  end
+
+  // ================= Write sequencer and tracker
+  reg ws_active_q, ws_active_d;
+  reg ws_rq_q, ws_rq_d;  // 1: requantization, 0: element-wise
+  reg [WS_W-1:0] ws_count_q, ws_count_d, ws_total_q, ws_total_d;
+  reg [EW_LAT-1:0] ws_pipe_q, ws_pipe_d;  // issued rounds in flight, landing at bit 0
+  reg trk_on_q, trk_on_d;  // a bank is tracked (nothing is tracked after reset)
+  reg trk_m_q, trk_m_d;  // the tracked bank is the m bank
+  reg [LW-1:0] trk_layer_q, trk_layer_d;  // else the h bank of this layer
+  reg [TRK_W-1:0] trk_rounds_q, trk_rounds_d;  // rounds written
+  reg ws_start, ws_start_rq;
+  reg [LW-1:0] ws_start_layer;
+  reg [CA_W-1:0] ew_cbase_q, ew_cbase_d;
+  reg [HA_W-1:0] ew_hbase_q, ew_hbase_d;
+  wire ws_idle = !ws_active_q && (ws_pipe_q == {EW_LAT{1'b0}});
+  always @* begin
+    ws_active_d = ws_active_q;
+    ws_rq_d = ws_rq_q;
+    ws_count_d = ws_count_q;
+    ws_total_d = ws_total_q;
+    ws_pipe_d = ws_pipe_q >> 1;
+    trk_on_d = trk_on_q;
+    trk_m_d = trk_m_q;
+    trk_layer_d = trk_layer_q;
+    trk_rounds_d = trk_rounds_q + {{(TRK_W - 1) {1'b0}}, ws_pipe_q[0]};
+    ew_cbase_d = ew_cbase_q;
+    ew_hbase_d = ew_hbase_q;
+    if (ws_active_q) begin
+      if (ws_rq_q) ws_pipe_d[0] = 1'b1;
+      else ws_pipe_d[EW_LAT-1] = 1'b1;
+      ws_count_d = ws_count_q + 1'b1;
+      if (ws_count_q + 1'b1 == ws_total_q) ws_active_d = 1'b0;
+    end
+    if (ws_start) begin
+      ws_active_d = 1'b1;
+      ws_rq_d = ws_start_rq;
+      ws_count_d = {WS_W{1'b0}};
+      ws_total_d = ws_start_rq ? KP_C : K_C;
+      trk_on_d = 1'b1;
+      trk_m_d = (PROJ != 0) && !ws_start_rq;
+      trk_layer_d = ws_start_layer;
+      trk_rounds_d = {TRK_W{1'b0}};
+      ew_cbase_d = K_CA * {{(CA_W - LW) {1'b0}}, ws_start_layer};
+      ew_hbase_d = KO_HA * {{(HA_W - LW) {1'b0}}, ws_start_layer};
+    end
+  end
+  always @(posedge clk) begin
+    if (rst) begin
+      ws_active_q <= 1'b0;
+      ws_pipe_q <= {EW_LAT{1'b0}};
+      trk_on_q <= 1'b0;
+      trk_m_q <= 1'b0;
+      trk_layer_q <= {LW{1'b0}};
+      trk_rounds_q <= {TRK_W{1'b0}};
+    end else begin
+      ws_active_q <= ws_active_d;
+      ws_pipe_q <= ws_pipe_d;
+      trk_on_q <= trk_on_d;
+      trk_m_q <= trk_m_d;
+      trk_layer_q <= trk_layer_d;
+      trk_rounds_q <= trk_rounds_d;
+    end
+    ws_rq_q <= ws_rq_d;
+    ws_count_q <= ws_count_d;
+    ws_total_q <= ws_total_d;
+    ew_cbase_q <= ew_cbase_d;
+    ew_hbase_q <= ew_hbase_d;
+  end
+  assign ew_issue = ws_active_q && !ws_rq_q;
+  assign rq_issue = ws_active_q && ws_rq_q;
+  assign ew_k = ws_count_q[KW-1:0];
+  assign rq_k = ws_count_q[KPW-1:0];
+  assign ew_cbase = ew_cbase_q;
+  assign ew_hbase = ew_hbase_q;
+  assign rq_hbase = ew_hbase_q;
+  generate
+    if (WS_W > KW || WS_W > KPW) begin : gen_ws_unused
+      wire unused_ws_count = &{1'b0, ws_count_q};
+    end
+  endgenerate
+
+  // Whether round k of the h bank of `layer` (or of the m bank) has been written. A function of
+  // its arguments only (the tracker state is passed in), so continuous assignments see changes.
+  function round_ready(input is_m, input [LW-1:0] layer, input [RA_W-1:0] round, input on,
+                       input tracked_m, input [LW-1:0] tracked_layer, input [TRK_W-1:0] rounds);
+    begin
+      if (on && is_m == tracked_m && (is_m || layer == tracked_layer))
+        round_ready = ({{TRK_W{1'b0}}, round} < {{RA_W{1'b0}}, rounds});
+      else round_ready = 1'b1;
+    end
+  endfunction
+
+  // ================= Broadcaster
+  reg job_active_q, job_active_d;  // columns remain to be issued
+  reg job_part_q, job_part_d;  // 0: input part, 1: recurrent part
+  reg [1:0] job_src0_q, job_src0_d;  // source of part 0
+  reg [LW-1:0] job_layer0_q, job_layer0_d;  // h bank layer of part 0
+  reg [LW-1:0] job_layer1_q, job_layer1_d;  // h bank layer of part 1
+  reg [CNT_W-1:0] job_len0_q, job_len0_d, job_len1_q, job_len1_d;
+  reg [CNT_W-1:0] job_e_q, job_e_d;  // element within the part
+  reg [PE_W-1:0] job_pe_q, job_pe_d;  // e mod N
+  reg [RA_W-1:0] job_k_q, job_k_d;  // e div N
+  reg [CNT_W-1:0] job_col_q, job_col_d;  // position in the phase vector
+  reg b1_valid_q, b1_valid_d, b1_seg_last_q, b1_seg_last_d, b1_hpart_q, b1_hpart_d;
+  reg [AB-1:0] b1_data_q, b1_data_d;
+  reg [COL_W-1:0] b1_col_q, b1_col_d;
+  reg [CNT_W-1:0] bc_count_q, bc_count_d;
+  reg job_start, job_start_proj;
+  reg [LW-1:0] job_start_layer;
+
+  wire [1:0] cur_src = job_part_q ? SRC_H : job_src0_q;
+  wire [LW-1:0] cur_layer = job_part_q ? job_layer1_q : job_layer0_q;
+  wire [CNT_W-1:0] cur_len = job_part_q ? job_len1_q : job_len0_q;
+  wire cur_last = (job_e_q + 1'b1 == cur_len);
+  wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e_q[IB_W-1:0];
+  wire input_ready = in_full_q[in_rslot_q] ||
+      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e_q});
+  wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
+      round_ready(cur_src == SRC_M, cur_layer, job_k_q, trk_on_q, trk_m_q,
+                   trk_layer_q, trk_rounds_q);
+  wire b1_advance = b1_valid_q && !bc_stall;
+  wire b0_issue = job_active_q && source_ready && (!b1_valid_q || b1_advance);
+  wire job_done = !job_active_q && !b1_valid_q;
+  wire [HA_W-1:0] cur_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, cur_layer};
+  assign rd_addr = (cur_src == SRC_M) ? job_k_q :
+      {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k_q;
+  assign rd_m = (cur_src == SRC_M);
+  wire [AB-1:0] rd_selected = rd_data_all[job_pe_q*AB+:AB];
+  generate
+    if (CNT_W > IB_W) begin : gen_e_unused
+      wire unused_job_e = &{1'b0, job_e_q};
+    end
+  endgenerate
+
+  always @* begin
+    job_active_d = job_active_q;
+    job_part_d = job_part_q;
+    job_src0_d = job_src0_q;
+    job_layer0_d = job_layer0_q;
+    job_layer1_d = job_layer1_q;
+    job_len0_d = job_len0_q;
+    job_len1_d = job_len1_q;
+    job_e_d = job_e_q;
+    job_pe_d = job_pe_q;
+    job_k_d = job_k_q;
+    job_col_d = job_col_q;
+    in_release = 1'b0;
+    b1_valid_d = b1_advance ? 1'b0 : b1_valid_q;
+    b1_data_d = b1_data_q;
+    b1_col_d = b1_col_q;
+    b1_seg_last_d = b1_seg_last_q;
+    b1_hpart_d = b1_hpart_q;
+    bc_count_d = bc_count_q + {{(CNT_W - 1) {1'b0}}, b1_advance};
+    if (b0_issue) begin
+      b1_valid_d = 1'b1;
+      b1_data_d = (cur_src == SRC_INPUT) ? in_mem[in_raddr] : rd_selected;
+      b1_col_d = job_col_q[COL_W-1:0];
+      b1_seg_last_d = cur_last;
+      b1_hpart_d = job_part_q;
+      job_col_d = job_col_q + 1'b1;
+      if (cur_last) begin
+        if (cur_src == SRC_INPUT) in_release = 1'b1;
+        job_e_d = {CNT_W{1'b0}};
+        job_pe_d = {PE_W{1'b0}};
+        job_k_d = {RA_W{1'b0}};
+        if (!job_part_q && job_len1_q != {CNT_W{1'b0}}) job_part_d = 1'b1;
+        else job_active_d = 1'b0;
+      end else begin
+        job_e_d = job_e_q + 1'b1;
+        if (job_pe_q == PE_LAST) begin
+          job_pe_d = {PE_W{1'b0}};
+          job_k_d = job_k_q + 1'b1;
+        end else begin
+          job_pe_d = job_pe_q + 1'b1;
+        end
+      end
+    end
+    if (job_start) begin
+      job_active_d = 1'b1;
+      job_part_d = 1'b0;
+      job_e_d = {CNT_W{1'b0}};
+      job_pe_d = {PE_W{1'b0}};
+      job_k_d = {RA_W{1'b0}};
+      job_col_d = {CNT_W{1'b0}};
+      bc_count_d = {CNT_W{1'b0}};
+      if (job_start_proj) begin
+        job_src0_d = SRC_M;
+        job_len0_d = H_C;
+        job_len1_d = {CNT_W{1'b0}};
+      end else begin
+        job_src0_d = (job_start_layer == {LW{1'b0}}) ? SRC_INPUT : SRC_H;
+        job_layer0_d = job_start_layer - 1'b1;
+        job_layer1_d = job_start_layer;
+        job_len0_d = (job_start_layer == {LW{1'b0}}) ? IN0_C : O_C;
+        job_len1_d = O_C;
+      end
+    end
+  end
+  always @(posedge clk) begin
+    if (rst) begin
+      job_active_q <= 1'b0;
+      b1_valid_q <= 1'b0;
+      bc_count_q <= {CNT_W{1'b0}};
+    end else begin
+      job_active_q <= job_active_d;
+      b1_valid_q <= b1_valid_d;
+      bc_count_q <= bc_count_d;
+    end
+    job_part_q <= job_part_d;
+    job_src0_q <= job_src0_d;
+    job_layer0_q <= job_layer0_d;
+    job_layer1_q <= job_layer1_d;
+    job_len0_q <= job_len0_d;
+    job_len1_q <= job_len1_d;
+    job_e_q <= job_e_d;
+    job_pe_q <= job_pe_d;
+    job_k_q <= job_k_d;
+    job_col_q <= job_col_d;
+    b1_data_q <= b1_data_d;
+    b1_col_q <= b1_col_d;
+    b1_seg_last_q <= b1_seg_last_d;
+    b1_hpart_q <= b1_hpart_d;
+  end
+  assign bc_valid = b1_valid_q;
+  assign bc_data = b1_data_q;
+  assign bc_col = b1_col_q;
+  assign bc_seg_last = b1_seg_last_q;
+  assign bc_hpart = b1_hpart_q;
+  assign bc_count = bc_count_q;
+
+  // ================= Output streamer
+  reg os_active_q, os_active_d;
+  reg [CNT_W-1:0] os_e_q, os_e_d;
+  reg [PE_W-1:0] os_pe_q, os_pe_d;
+  reg [RA_W-1:0] os_k_q, os_k_d;
+  reg out_valid_q, out_valid_d, out_last_q, out_last_d;
+  reg [AB-1:0] out_data_q, out_data_d;
+  reg os_start;
+  localparam [31:0] OUT_BASE_32 = KO * (LAYERS - 1);
+  localparam [HA_W-1:0] OUT_BASE = OUT_BASE_32[HA_W-1:0];
+  assign out_addr = OUT_BASE + os_k_q[HA_W-1:0];
+  wire os_ready = round_ready(1'b0, LAST_LAYER, os_k_q, trk_on_q, trk_m_q, trk_layer_q,
+                              trk_rounds_q);
+  wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
+  wire os_last = (os_e_q + 1'b1 == O_C);
+  generate
+    if (RA_W > HA_W) begin : gen_os_unused
+      wire unused_os_k = &{1'b0, os_k_q};
+    end
+  endgenerate
+  always @* begin
+    os_active_d = os_active_q;
+    os_e_d = os_e_q;
+    os_pe_d = os_pe_q;
+    os_k_d = os_k_q;
+    out_valid_d = (out_valid_q && out_ready) ? 1'b0 : out_valid_q;
+    out_data_d = out_data_q;
+    out_last_d = out_last_q;
+    if (os_load) begin
+      out_valid_d = 1'b1;
+      out_data_d = out_data_all[os_pe_q*AB+:AB];
+      out_last_d = os_last;
+      if (os_last) begin
+        os_active_d = 1'b0;
+      end else begin
+        os_e_d = os_e_q + 1'b1;
+        if (os_pe_q == PE_LAST) begin
+          os_pe_d = {PE_W{1'b0}};
+          os_k_d = os_k_q + 1'b1;
+        end else begin
+          os_pe_d = os_pe_q + 1'b1;
+        end
+      end
+    end
+    if (os_start) begin
+      os_active_d = 1'b1;
+      os_e_d = {CNT_W{1'b0}};
+      os_pe_d = {PE_W{1'b0}};
+      os_k_d = {RA_W{1'b0}};
+    end
+  end
+  always @(posedge clk) begin
+    if (rst) begin
+      os_active_q <= 1'b0;
+      out_valid_q <= 1'b0;
+    end else begin
+      os_active_q <= os_active_d;
+      out_valid_q <= out_valid_d;
+    end
+    os_e_q <= os_e_d;
+    os_pe_q <= os_pe_d;
+    os_k_q <= os_k_d;
+    out_data_q <= out_data_d;
+    out_last_q <= out_last_d;
+  end
+  assign out_valid = out_valid_q;
+  assign out_data = out_data_q;
+  assign out_last = out_last_q;
+
+  // ================= Main sequence
+  reg [2:0] state_q, state_d;
+  reg [LW-1:0] layer_q, layer_d;
+  reg phase_proj_q, phase_proj_d;
+  reg [SEG_W-1:0] phase_nseg_q, phase_nseg_d, phase_nseg0_q, phase_nseg0_d;
+  reg [COL_W-1:0] phase_cbase1_q, phase_cbase1_d;
+  reg phase_start_d;
+  wire last_layer = (layer_q == LAST_LAYER);
+  wire [LW-1:0] next_layer = last_layer ? {LW{1'b0}} : layer_q + 1'b1;
+  wire [CNT_W-1:0] cbase1_full = (layer_q == {LW{1'b0}}) ? IN0_C : O_C;
+  always @* begin
+    state_d = state_q;
+    layer_d = layer_q;
+    phase_proj_d = phase_proj_q;
+    phase_nseg_d = phase_nseg_q;
+    phase_nseg0_d = phase_nseg0_q;
+    phase_cbase1_d = phase_cbase1_q;
+    phase_start_d = 1'b0;
+    job_start = 1'b0;
+    job_start_proj = 1'b0;
+    job_start_layer = layer_q;
+    ws_start = 1'b0;
+    ws_start_rq = 1'b0;
+    ws_start_layer = layer_q;
+    os_start = 1'b0;
+    case (state_q)
+      ST_A: begin
+        job_start = 1'b1;
+        phase_start_d = 1'b1;
+        phase_proj_d = 1'b0;
+        phase_nseg0_d = (layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_XL_C;
+        phase_nseg_d = ((layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_XL_C) + SEG_H_C;
+        phase_cbase1_d = cbase1_full[COL_W-1:0];
+        state_d = ST_A_WAIT;
+      end
+      ST_A_WAIT: begin
+        if (job_done && all_idle) state_d = ST_EW;
+      end
+      ST_EW: begin
+        if (ws_idle && (PROJ != 0 || !last_layer || !os_active_q)) begin
+          ws_start = 1'b1;
+          if (PROJ != 0) begin
+            job_start = 1'b1;
+            job_start_proj = 1'b1;
+            phase_start_d = 1'b1;
+            phase_proj_d = 1'b1;
+            phase_nseg0_d = SEG_P_C;
+            phase_nseg_d = SEG_P_C;
+            phase_cbase1_d = {COL_W{1'b0}};
+            state_d = ST_C_WAIT;
+          end else begin
+            os_start = last_layer;
+            state_d = ST_EW_WAIT;
+          end
+        end
+      end
+      ST_EW_WAIT: begin
+        if (!ws_active_q) begin
+          layer_d = next_layer;
+          state_d = ST_A;
+        end
+      end
+      ST_C_WAIT: begin
+        if (job_done && all_idle && ws_idle) state_d = ST_D;
+      end
+      default: begin  // ST_D
+        if (!last_layer || !os_active_q) begin
+          ws_start = 1'b1;
+          ws_start_rq = 1'b1;
+          os_start = last_layer;
+          layer_d = next_layer;
+          state_d = ST_A;
+        end
+      end
+    endcase
+  end
+  reg phase_start_q;
+  always @(posedge clk) begin
+    if (rst) begin
+      state_q <= ST_A;
+      layer_q <= {LW{1'b0}};
+      phase_start_q <= 1'b0;
+    end else begin
+      state_q <= state_d;
+      layer_q <= layer_d;
+      phase_start_q <= phase_start_d;
+    end
+    phase_proj_q <= phase_proj_d;
+    phase_nseg_q <= phase_nseg_d;
+    phase_nseg0_q <= phase_nseg0_d;
+    phase_cbase1_q <= phase_cbase1_d;
+  end
+  assign phase_start = phase_start_q;
+  assign phase_proj = phase_proj_q;
+  assign phase_nseg = phase_nseg_q;
+  assign phase_nseg0 = phase_nseg0_q;
+  assign phase_cbase1 = phase_cbase1_q;
+  wire unused_ctrl = &{1'b0, cbase1_full};
+endmodule
+`default_nettype wire

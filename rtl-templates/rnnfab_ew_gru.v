@@ -1,0 +1,169 @@
+`default_nettype none
+// rnnfab_ew_gru: the GRU element-wise unit of one PE, fully pipelined (one cell per cycle),
+// exactly the "GRU, per cell j" arithmetic of docs/fixed-point.md. The PE presents a cell's four
+// accumulators (r, z, xn, hn), biases and h(t-1) in the cycle called S1; h(t) is returned for
+// writing in S7 (written at the end of that cycle).
+//   S1: requantize r, z, xn, hn inputs
+//   S2-S3: r = sigmoid, z = sigmoid
+//   S4: n input = sat(xn + rshr(r * hn, AF))
+//   S5-S6: n = tanh
+//   S7: h(t) = sat(n + rshr(z * (h(t-1) - n), AF))
+module rnnfab_ew_gru #(
+    parameter AB = 16,                    // activation width
+    parameter AF = 12,                    // activation fraction bits
+    parameter WF = 10,                    // weight fraction bits
+    parameter ACC = 40,                   // accumulator width
+    parameter TAG = 4,                    // width of the cell tag carried along (PE-local cell)
+    parameter LATENCY = 8,                // issue-to-readable latency the controller assumes
+    parameter SIG_S = 4,                  // sigmoid table step log2
+    parameter SIG_R = 3,                  // sigmoid table range log2
+    parameter TANH_S = 4,                 // tanh table step log2
+    parameter TANH_R = 3,                 // tanh table range log2
+    parameter SIG_FILE = "sigmoid.hex",   // sigmoid table image
+    parameter TANH_FILE = "tanh.hex"      // tanh table image
+) (
+    input  wire           clk,        // clock
+    input  wire           rst,        // synchronous reset (clears the valid pipeline)
+    input  wire           in_valid,   // S1: a cell is presented
+    input  wire [TAG-1:0] in_tag,     // S1: its PE-local cell index
+    input  wire [ACC-1:0] acc_r,      // S1: accumulator of row r (without bias)
+    input  wire [ACC-1:0] acc_z,      // S1: accumulator of row z
+    input  wire [ACC-1:0] acc_xn,     // S1: accumulator of row xn (input part of n)
+    input  wire [ACC-1:0] acc_hn,     // S1: accumulator of row hn (recurrent part of n)
+    input  wire [ AB-1:0] bias_r,     // S1: bias of row r
+    input  wire [ AB-1:0] bias_z,     // S1: bias of row z
+    input  wire [ AB-1:0] bias_xn,    // S1: bias of row xn
+    input  wire [ AB-1:0] bias_hn,    // S1: bias of row hn
+    input  wire [ AB-1:0] h_prev,     // S1: h(t-1) of the cell
+    output wire           h_we,       // S7: write h(t)
+    output wire [TAG-1:0] h_tag,      // S7: cell of h(t)
+    output wire [ AB-1:0] h_value     // S7: h(t)
+);
+  initial begin
+    if (LATENCY != 8) begin
+      $display("rnnfab_ew_gru: the controller assumes LATENCY=%0d, the unit has 8", LATENCY);
+      $finish;
+    end
+  end
+
+  // Internal width: holds every sum of docs/fixed-point.md with room to spare.
+  localparam XW = (ACC + 3 > 2 * AB + 3) ? ACC + 3 : 2 * AB + 3;
+
+  function [XW-1:0] extend_acc(input [ACC-1:0] value);
+    extend_acc = {{(XW - ACC) {value[ACC-1]}}, value};
+  endfunction
+  function [XW-1:0] extend_ab(input [AB-1:0] value);
+    extend_ab = {{(XW - AB) {value[AB-1]}}, value};
+  endfunction
+  // Round half up on a right shift: floor((v + 2^(s-1)) / 2^s), identity for s = 0.
+  function [XW-1:0] round_shift(input [XW-1:0] value, input integer shift);
+    reg [XW-1:0] half;
+    begin
+      half = (shift > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (shift - 1)) : {XW{1'b0}};
+      round_shift = $signed(value + half) >>> shift;
+    end
+  endfunction
+  // Saturate an XW-bit value to AB bits.
+  function [AB-1:0] saturate(input [XW-1:0] value);
+    begin
+      if (value[XW-1:AB-1] == {(XW - AB + 1) {1'b0}} || value[XW-1:AB-1] == {(XW - AB + 1) {1'b1}})
+        saturate = value[AB-1:0];
+      else if (value[XW-1]) saturate = {1'b1, {(AB - 1) {1'b0}}};
+      else saturate = {1'b0, {(AB - 1) {1'b1}}};
+    end
+  endfunction
+  // requant(a) = sat_AB(rshr(a, WF)) of an accumulator plus its bias.
+  function [AB-1:0] requant_biased(input [ACC-1:0] acc, input [AB-1:0] bias);
+    requant_biased = saturate(round_shift(extend_acc(acc) + (extend_ab(bias) << WF), WF));
+  endfunction
+
+  // ---- S1 -> S2
+  reg s2_valid_q;
+  reg [TAG-1:0] s2_tag_q;
+  reg [AB-1:0] s2_rr_q, s2_rz_q, s2_xn_q, s2_hn_q, s2_h_q;
+  always @(posedge clk) begin
+    s2_valid_q <= rst ? 1'b0 : in_valid;
+    s2_tag_q <= in_tag;
+    s2_rr_q <= requant_biased(acc_r, bias_r);
+    s2_rz_q <= requant_biased(acc_z, bias_z);
+    s2_xn_q <= requant_biased(acc_xn, bias_xn);
+    s2_hn_q <= requant_biased(acc_hn, bias_hn);
+    s2_h_q <= h_prev;
+  end
+
+  // ---- S2, S3: r, z (valid in S4)
+  wire [AB-1:0] gate_r, gate_z;
+  rnnfab_act #(
+      .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
+      .TABLE_FILE(SIG_FILE)
+  ) act_r (
+      .clk(clk), .x(s2_rr_q), .y(gate_r)
+  );
+  rnnfab_act #(
+      .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
+      .TABLE_FILE(SIG_FILE)
+  ) act_z (
+      .clk(clk), .x(s2_rz_q), .y(gate_z)
+  );
+  reg s3_valid_q, s4_valid_q;
+  reg [TAG-1:0] s3_tag_q, s4_tag_q;
+  reg [AB-1:0] s3_xn_q, s4_xn_q, s3_hn_q, s4_hn_q, s3_h_q, s4_h_q;
+  always @(posedge clk) begin
+    s3_valid_q <= rst ? 1'b0 : s2_valid_q;
+    s4_valid_q <= rst ? 1'b0 : s3_valid_q;
+    s3_tag_q <= s2_tag_q;
+    s4_tag_q <= s3_tag_q;
+    s3_xn_q <= s2_xn_q;
+    s4_xn_q <= s3_xn_q;
+    s3_hn_q <= s2_hn_q;
+    s4_hn_q <= s3_hn_q;
+    s3_h_q <= s2_h_q;
+    s4_h_q <= s3_h_q;
+  end
+
+  // ---- S4: input of n
+  wire signed [2*AB-1:0] rhn = $signed(gate_r) * $signed(s4_hn_q);
+  wire [XW-1:0] n_sum = extend_ab(s4_xn_q) + round_shift({{(XW - 2 * AB) {rhn[2*AB-1]}}, rhn}, AF);
+  reg s5_valid_q;
+  reg [TAG-1:0] s5_tag_q;
+  reg [AB-1:0] s5_nin_q, s5_z_q, s5_h_q;
+  always @(posedge clk) begin
+    s5_valid_q <= rst ? 1'b0 : s4_valid_q;
+    s5_tag_q <= s4_tag_q;
+    s5_nin_q <= saturate(n_sum);
+    s5_z_q <= gate_z;
+    s5_h_q <= s4_h_q;
+  end
+
+  // ---- S5, S6: n = tanh (valid in S7)
+  wire [AB-1:0] gate_n;
+  rnnfab_act #(
+      .AB(AB), .AF(AF), .STEP_LOG2(TANH_S), .RANGE_LOG2(TANH_R), .IS_SIGMOID(0),
+      .TABLE_FILE(TANH_FILE)
+  ) act_n (
+      .clk(clk), .x(s5_nin_q), .y(gate_n)
+  );
+  reg s6_valid_q, s7_valid_q;
+  reg [TAG-1:0] s6_tag_q, s7_tag_q;
+  reg [AB-1:0] s6_z_q, s7_z_q, s6_h_q, s7_h_q;
+  always @(posedge clk) begin
+    s6_valid_q <= rst ? 1'b0 : s5_valid_q;
+    s7_valid_q <= rst ? 1'b0 : s6_valid_q;
+    s6_tag_q <= s5_tag_q;
+    s7_tag_q <= s6_tag_q;
+    s6_z_q <= s5_z_q;
+    s7_z_q <= s6_z_q;
+    s6_h_q <= s5_h_q;
+    s7_h_q <= s6_h_q;
+  end
+
+  // ---- S7: h(t) = n + rshr(z * (h(t-1) - n), AF)
+  wire signed [AB:0] h_minus_n = $signed({s7_h_q[AB-1], s7_h_q}) - $signed({gate_n[AB-1], gate_n});
+  wire signed [2*AB:0] z_term = $signed(s7_z_q) * h_minus_n;
+  wire [XW-1:0] h_sum = extend_ab(gate_n) +
+      round_shift({{(XW - 2 * AB - 1) {z_term[2*AB]}}, z_term}, AF);
+  assign h_we = s7_valid_q;
+  assign h_tag = s7_tag_q;
+  assign h_value = saturate(h_sum);
+endmodule
+`default_nettype wire

@@ -1,0 +1,246 @@
+`default_nettype none
+// rnnfab_mv_ese: the matrix-vector engine of one PE for the `ese` weight format (docs/encoding.md,
+// docs/architecture.md). Columns of the broadcast vector arrive one per cycle; the PE looks up
+// the column's end in its pointer memory (read one column ahead) and queues {value, end} only
+// when it has entries in that column, so an empty column costs the PE nothing. The consumer side
+// streams the weight memory sequentially, one entry per cycle, decoding the relative row index:
+//   C0: pop / issue weight address    C1: weight word -> row, product    C2: product to accumulator
+// Pointer and weight addresses wrap at the end of the memories: every time step walks all
+// segments of all layers in the order they were encoded.
+module rnnfab_mv_ese #(
+    parameter AB = 16,                 // activation width
+    parameter WB = 12,                 // weight width (and codebook word width)
+    parameter IDX_BITS = 4,            // relative row index (delta) width
+    parameter VAL_BITS = 12,           // value field width: WB, or the code width with a codebook
+    parameter CODEBOOK = 0,            // 1: the value field is a code into CODEBOOK_FILE
+    parameter PTR_W = 8,               // pointer word width (holds every weight address + 1)
+    parameter WEIGHT_DEPTH = 1,        // used words of the weight memory (0 allowed)
+    parameter POINTER_DEPTH = 2,       // words of the pointer memory
+    parameter QUEUE_DEPTH = 8,         // activation queue depth (entries)
+    parameter ROW_W = 4,               // PE-local row width
+    parameter K = 1,                   // cells per PE (gate bank depth)
+    parameter GRU = 0,                 // 1: GRU (recurrent gate n goes to bank 3)
+    parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
+    parameter POINTER_FILE = "pe0_pointers.hex",  // pointer memory image
+    parameter CODEBOOK_FILE = "codebook.hex"  // codebook image (CODEBOOK = 1 only)
+) (
+    input  wire               clk,          // clock
+    input  wire               rst,          // synchronous reset
+    input  wire               bc_valid,     // a column is broadcast this cycle
+    input  wire [     AB-1:0] bc_data,      // its value
+    input  wire               bc_seg_last,  // it is the last column of its segment
+    input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
+    input  wire               bc_stall,     // some PE cannot take the column: hold it
+    output wire               stall_req,    // this PE cannot take the column (queue full)
+    input  wire               phase_proj,   // the current phase is the projection
+    output wire               mac_valid,    // accumulate mac_product into (mac_bank, mac_k)
+    output wire [        2:0] mac_bank,     // 0..3: gate bank, 4: projection bank
+    output wire [  ROW_W-1:0] mac_k,        // row within the bank
+    output wire [WB+AB-1:0]   mac_product,  // weight * activation
+    output wire               idle          // queue empty and pipeline drained
+);
+  function integer bits_for(input integer value);
+    integer v;
+    begin
+      bits_for = 1;
+      v = value;
+      while (v > 1) begin
+        bits_for = bits_for + 1;
+        v = v >> 1;
+      end
+    end
+  endfunction
+
+  localparam ENTRY_W = IDX_BITS + VAL_BITS;  // weight-memory word width
+  localparam WEIGHT_ALLOC = (WEIGHT_DEPTH > 0) ? WEIGHT_DEPTH : 1;  // at least one word
+  localparam PA_W = bits_for(POINTER_DEPTH + 1);  // pointer address counter width
+  localparam PM_W = bits_for(POINTER_DEPTH - 1);  // pointer memory index width
+  localparam WM_W = bits_for(WEIGHT_ALLOC - 1);  // weight memory index width
+  localparam QA_W = bits_for(QUEUE_DEPTH - 1);  // queue address width
+  localparam QC_W = bits_for(QUEUE_DEPTH);  // queue count width
+  localparam Q_W = 1 + PTR_W + AB;  // queue entry: {hpart, end, value}
+  localparam [PTR_W:0] WEIGHT_END = WEIGHT_DEPTH[PTR_W:0];  // one past the last weight address
+
+  initial begin
+    if (QUEUE_DEPTH < 1 || POINTER_DEPTH < 2 || ROW_W < 1 || PTR_W < 1) begin
+      $display("rnnfab_mv_ese: bad parameters QUEUE_DEPTH=%0d POINTER_DEPTH=%0d", QUEUE_DEPTH,
+               POINTER_DEPTH);
+      $finish;
+    end
+    if (WEIGHT_DEPTH >= (1 << PTR_W)) begin
+      $display("rnnfab_mv_ese: PTR_W=%0d cannot address %0d weights", PTR_W, WEIGHT_DEPTH);
+      $finish;
+    end
+  end
+
+  // ---------------- Memories
+  reg [ENTRY_W-1:0] weight_mem[0:WEIGHT_ALLOC-1];
+  reg [PTR_W-1:0] pointer_mem[0:POINTER_DEPTH-1];
+  initial $readmemh(WEIGHT_FILE, weight_mem);
+  initial $readmemh(POINTER_FILE, pointer_mem);
+
+  // ---------------- Push side: pointer lookup, one column ahead
+  reg [PA_W-1:0] pointer_addr_q, pointer_addr_d;
+  reg [PTR_W-1:0] pointer_q;  // = pointer_mem[pointer_addr_q]: end of the offered column
+  reg [PTR_W-1:0] prev_end_q, prev_end_d;
+  reg [Q_W-1:0] queue_mem[0:QUEUE_DEPTH-1];
+  reg [QA_W-1:0] queue_wr_q, queue_wr_d, queue_rd_q, queue_rd_d;
+  reg [QC_W-1:0] queue_count_q, queue_count_d;
+
+  wire queue_full = (queue_count_q == QUEUE_DEPTH[QC_W-1:0]);
+  wire queue_empty = (queue_count_q == {QC_W{1'b0}});
+  wire column_nonempty = (pointer_q != prev_end_q);
+  wire advance = bc_valid && !bc_stall;
+  wire push = advance && column_nonempty;
+  assign stall_req = bc_valid && column_nonempty && queue_full;
+
+  wire [PA_W-1:0] pointer_step = pointer_addr_q + {{(PA_W - 1) {1'b0}}, 1'b1} +
+      {{(PA_W - 1) {1'b0}}, bc_seg_last};
+  wire pointer_wrap = (pointer_step >= POINTER_DEPTH[PA_W-1:0]);
+  always @* begin
+    pointer_addr_d = pointer_addr_q;
+    prev_end_d = prev_end_q;
+    if (rst) begin
+      pointer_addr_d = {{(PA_W - 1) {1'b0}}, 1'b1};
+      prev_end_d = {PTR_W{1'b0}};
+    end else if (advance) begin
+      pointer_addr_d = pointer_wrap ? {{(PA_W - 1) {1'b0}}, 1'b1} : pointer_step;
+      prev_end_d = pointer_wrap ? {PTR_W{1'b0}} : pointer_q;
+    end
+  end
+
+  // ---------------- Consumer side (C0): one entry per cycle while the queue has a column
+  wire [Q_W-1:0] head = queue_mem[queue_rd_q];
+  wire head_hpart = head[Q_W-1];
+  wire [PTR_W-1:0] head_end = head[AB+PTR_W-1:AB];
+  wire [AB-1:0] head_value = head[AB-1:0];
+  reg [PTR_W-1:0] weight_addr_q, weight_addr_d;
+  reg column_first_q, column_first_d;  // the next entry is the first of its column
+  wire fire = !queue_empty;
+  wire [PTR_W:0] weight_next = {1'b0, weight_addr_q} + {{PTR_W{1'b0}}, 1'b1};
+  wire pop = fire && (weight_next == {1'b0, head_end});
+  always @* begin
+    weight_addr_d = weight_addr_q;
+    column_first_d = column_first_q;
+    if (fire) begin
+      weight_addr_d = (weight_next == WEIGHT_END) ? {PTR_W{1'b0}} : weight_next[PTR_W-1:0];
+      column_first_d = pop;
+    end
+    queue_wr_d = queue_wr_q;
+    queue_rd_d = queue_rd_q;
+    queue_count_d = queue_count_q;
+    if (push) queue_wr_d = (queue_wr_q == QUEUE_DEPTH[QA_W-1:0] - 1'b1) ? {QA_W{1'b0}} :
+        queue_wr_q + 1'b1;
+    if (pop) queue_rd_d = (queue_rd_q == QUEUE_DEPTH[QA_W-1:0] - 1'b1) ? {QA_W{1'b0}} :
+        queue_rd_q + 1'b1;
+    if (push && !pop) queue_count_d = queue_count_q + 1'b1;
+    else if (pop && !push) queue_count_d = queue_count_q - 1'b1;
+  end
+
+  always @(posedge clk) begin
+    pointer_q <= pointer_mem[pointer_addr_d[PM_W-1:0]];
+    if (push) queue_mem[queue_wr_q] <= {bc_hpart, pointer_q, bc_data};
+    if (rst) begin
+      pointer_addr_q <= pointer_addr_d;
+      prev_end_q <= prev_end_d;
+      queue_wr_q <= {QA_W{1'b0}};
+      queue_rd_q <= {QA_W{1'b0}};
+      queue_count_q <= {QC_W{1'b0}};
+      weight_addr_q <= {PTR_W{1'b0}};
+      column_first_q <= 1'b1;
+    end else begin
+      pointer_addr_q <= pointer_addr_d;
+      prev_end_q <= prev_end_d;
+      queue_wr_q <= queue_wr_d;
+      queue_rd_q <= queue_rd_d;
+      queue_count_q <= queue_count_d;
+      weight_addr_q <= weight_addr_d;
+      column_first_q <= column_first_d;
+    end
+  end
+
+  // ---------------- C0 -> C1
+  reg [ENTRY_W-1:0] weight_word_q;
+  reg c1_valid_q, c1_first_q, c1_hpart_q;
+  reg [AB-1:0] c1_value_q;
+  always @(posedge clk) begin
+    weight_word_q <= weight_mem[weight_addr_q[WM_W-1:0]];
+    c1_valid_q <= rst ? 1'b0 : fire;
+    c1_first_q <= column_first_q;
+    c1_hpart_q <= head_hpart;
+    c1_value_q <= head_value;
+  end
+
+  // ---------------- C1: row cursor and product
+  wire [IDX_BITS-1:0] delta = weight_word_q[ENTRY_W-1:VAL_BITS];
+  wire [VAL_BITS-1:0] field = weight_word_q[VAL_BITS-1:0];
+  wire [WB-1:0] weight;
+  generate
+    if (CODEBOOK != 0) begin : gen_codebook
+      reg [WB-1:0] codebook_rom[0:(1<<VAL_BITS)-1];
+      initial $readmemh(CODEBOOK_FILE, codebook_rom);
+      assign weight = codebook_rom[field];
+    end else begin : gen_linear
+      assign weight = field[WB-1:0];
+      if (VAL_BITS > WB) begin : gen_wide_field
+        wire unused_field = &{1'b0, field[VAL_BITS-1:WB]};
+      end
+    end
+  endgenerate
+  // The row of every entry (padding included) is below the PE's row count, so it fits ROW_W
+  // bits; the sum is formed RX_W bits wide because delta may be wider than a row.
+  localparam RX_W = ((ROW_W > IDX_BITS) ? ROW_W : IDX_BITS) + 1;
+  reg [ROW_W-1:0] cursor_q, cursor_d;
+  reg [RX_W-1:0] row_wide;
+  wire [ROW_W-1:0] row = row_wide[ROW_W-1:0];
+  wire unused_row_bits = &{1'b0, row_wide[RX_W-1:ROW_W]};
+  always @* begin
+    row_wide = (c1_first_q ? {RX_W{1'b0}} : {{(RX_W - ROW_W) {1'b0}}, cursor_q} + 1'b1) +
+        {{(RX_W - IDX_BITS) {1'b0}}, delta};
+    cursor_d = c1_valid_q ? row : cursor_q;
+  end
+  wire signed [WB+AB-1:0] product = $signed(weight) * $signed(c1_value_q);
+  reg c2_valid_q, c2_hpart_q;
+  reg [ROW_W-1:0] c2_row_q;
+  reg [WB+AB-1:0] c2_product_q;
+  always @(posedge clk) begin
+    cursor_q <= cursor_d;
+    c2_valid_q <= rst ? 1'b0 : c1_valid_q;
+    c2_hpart_q <= c1_hpart_q;
+    c2_row_q <= row;
+    c2_product_q <= product;
+  end
+
+  // ---------------- C2: bank decode (local row u = gate * K + k)
+  reg [2:0] bank;
+  reg [ROW_W-1:0] bank_row;
+  localparam [ROW_W:0] K1 = K[ROW_W:0];
+  localparam [31:0] K2_FULL = 2 * K;  // row where gate 2 starts
+  localparam [ROW_W:0] K2 = K2_FULL[ROW_W:0];
+  localparam [31:0] K3_FULL = 3 * K;  // row where gate 3 starts
+  localparam [ROW_W:0] K3 = K3_FULL[ROW_W:0];
+  always @* begin
+    if (phase_proj) begin
+      bank = 3'd4;
+      bank_row = c2_row_q;
+    end else if ({1'b0, c2_row_q} >= K3) begin
+      bank = 3'd3;
+      bank_row = c2_row_q - K3[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= K2) begin
+      bank = (GRU != 0 && c2_hpart_q) ? 3'd3 : 3'd2;
+      bank_row = c2_row_q - K2[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= K1) begin
+      bank = 3'd1;
+      bank_row = c2_row_q - K1[ROW_W-1:0];
+    end else begin
+      bank = 3'd0;
+      bank_row = c2_row_q;
+    end
+  end
+  assign mac_valid = c2_valid_q;
+  assign mac_bank = bank;
+  assign mac_k = bank_row;
+  assign mac_product = c2_product_q;
+  assign idle = queue_empty && !c1_valid_q && !c2_valid_q;
+endmodule
+`default_nettype wire

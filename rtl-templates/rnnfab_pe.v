@@ -1,0 +1,334 @@
+`default_nettype none
+// rnnfab_pe: one processing element (docs/architecture.md). PE p owns the cells j = p, p+N, ...
+// (local cell k = j div N) and all four accumulator rows of each, so it runs the element-wise
+// step of its cells on its own. It holds:
+//   - a matrix-vector engine for the weight format (rnnfab_mv_ese or rnnfab_mv_bcr)
+//   - the gate accumulators (one word of four ACC-bit fields per cell) and, with a projection,
+//     the projection accumulators of its projection rows q = p, p+N, ...
+//   - bias and peephole ROMs, the cell state c, its banks of every layer's output h (element
+//     e = k*N + p at address layer*KO + k) and the m bank (element k*N + p at k) for projections
+//   - the pipelined element-wise unit (LSTM or GRU) and the projection requantizer
+module rnnfab_pe #(
+    parameter FORMAT = 0,              // 0: ese, 1: bcr
+    parameter GRU = 0,                 // 0: LSTM, 1: GRU
+    parameter PEEP = 0,                // 1: LSTM peepholes
+    parameter PROJ = 0,                // 1: LSTM with projection
+    parameter LAYERS = 1,              // number of layers
+    parameter K = 1,                   // cells per PE: ceil(H / N)
+    parameter KP = 1,                  // projection rows per PE: ceil(P / N) (1 without)
+    parameter KO = 1,                  // output elements per PE: ceil(outputSize / N)
+    parameter AB = 16,                 // activation width
+    parameter AF = 12,                 // activation fraction bits
+    parameter WB = 12,                 // weight width
+    parameter WF = 10,                 // weight fraction bits
+    parameter ACC = 40,                // accumulator width
+    parameter SIG_S = 4,               // sigmoid table step log2
+    parameter SIG_R = 3,               // sigmoid table range log2
+    parameter TANH_S = 4,              // tanh table step log2
+    parameter TANH_R = 3,              // tanh table range log2
+    parameter EW_LAT = 9,              // element-wise latency, issue to readable (LSTM 9, GRU 8)
+    parameter ROW_W = 4,               // PE-local row width of the engines
+    parameter COL_W = 1,               // phase column address width
+    parameter SEG_W = 4,               // segment count width (bcr)
+    parameter KW = 1,                  // cell index width (holds K - 1)
+    parameter KPW = 1,                 // projection row index width (holds KP - 1)
+    parameter CA_W = 1,                // c/bias/peephole address width (holds LAYERS*K - 1)
+    parameter HA_W = 1,                // h bank address width (holds LAYERS*KO - 1)
+    parameter RA_W = 1,                // read address width: max(HA_W, KW with a projection)
+    parameter IDX_BITS = 4,            // ese: relative row index width
+    parameter VAL_BITS = 12,           // ese: value field width
+    parameter CODEBOOK = 0,            // ese: 1 with a codebook
+    parameter PTR_W = 8,               // ese: pointer width
+    parameter QUEUE_DEPTH = 8,         // ese: activation queue depth
+    parameter IDX_W = 8,               // bcr: index word width
+    parameter HDR_ROW_BITS = 3,        // bcr: header rowCount width
+    parameter HDR_COL_BITS = 3,        // bcr: header colCount width
+    parameter MAX_ROWS = 1,            // bcr: most kept rows of a block in one PE
+    parameter BLOCK_COLS = 1,          // bcr: segment width
+    parameter VEC_DEPTH = 2,           // bcr: vector copy depth
+    parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
+    parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
+    parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
+    parameter WEIGHT_FILE = "pe0_weights.hex",    // weight memory image
+    parameter POINTER_FILE = "pe0_pointers.hex",  // ese pointer memory image
+    parameter INDEX_FILE = "pe0_index.hex",       // bcr index memory image
+    parameter CODEBOOK_FILE = "codebook.hex",     // ese codebook image
+    parameter BIAS_FILE = "pe0_bias.hex",         // bias ROM image: {b3, b2, b1, b0} per cell
+    parameter PEEP_FILE = "pe0_peephole.hex",     // peephole ROM image: {p_o, p_f, p_i} per cell
+    parameter SIG_FILE = "sigmoid.hex",           // sigmoid table
+    parameter TANH_FILE = "tanh.hex"              // tanh table
+) (
+    input  wire              clk,           // clock
+    input  wire              rst,           // synchronous reset
+    input  wire              bc_valid,      // broadcast: a column this cycle
+    input  wire [    AB-1:0] bc_data,       // broadcast: its value
+    input  wire [ COL_W-1:0] bc_col,        // broadcast: its position in the phase vector
+    input  wire              bc_seg_last,   // broadcast: last column of a segment (ese)
+    input  wire              bc_hpart,      // broadcast: column of the recurrent part
+    input  wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written (bcr)
+    input  wire              bc_stall,      // broadcast: some PE cannot take the column (ese)
+    output wire              stall_req,     // this PE cannot take the column (ese)
+    input  wire              phase_start,   // a matrix-vector phase begins (bcr)
+    input  wire              phase_proj,    // the phase is the projection
+    input  wire [ SEG_W-1:0] phase_nseg,    // segments of the phase (bcr)
+    input  wire [ SEG_W-1:0] phase_nseg0,   // segments of the input part (bcr)
+    input  wire [ COL_W-1:0] phase_cbase1,  // first column of the recurrent part (bcr)
+    output wire              idle,          // engine drained
+    input  wire              ew_issue,      // element-wise step: issue cell ew_k
+    input  wire [    KW-1:0] ew_k,          // local cell
+    input  wire [  CA_W-1:0] ew_cbase,      // layer * K (c, bias, peephole base)
+    input  wire [  HA_W-1:0] ew_hbase,      // layer * KO (h bank base)
+    input  wire              rq_issue,      // projection requantization: issue row rq_k
+    input  wire [   KPW-1:0] rq_k,          // local projection row
+    input  wire [  HA_W-1:0] rq_hbase,      // layer * KO
+    input  wire [  RA_W-1:0] rd_addr,       // bank read address (broadcast source)
+    input  wire              rd_m,          // read the m bank instead of h
+    output wire [    AB-1:0] rd_data,       // bank read data (combinational)
+    input  wire [  HA_W-1:0] out_addr,      // output stream read address
+    output wire [    AB-1:0] out_data       // output stream read data (combinational)
+);
+  localparam HDEPTH = LAYERS * KO;  // words of the h bank
+  localparam CDEPTH = LAYERS * K;  // words of the c bank and the bias/peephole ROMs
+  localparam GATES_W = 4 * ACC;  // one accumulator word: four gate fields
+
+  initial begin
+    if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB) begin
+      $display("rnnfab_pe: bad parameters K=%0d KO=%0d KP=%0d ACC=%0d", K, KO, KP, ACC);
+      $finish;
+    end
+  end
+
+  function [ACC-1:0] extend_product(input [WB+AB-1:0] value);
+    extend_product = {{(ACC - WB - AB) {value[WB+AB-1]}}, value};
+  endfunction
+
+  // ---------------- Matrix-vector engine
+  wire mac_valid;
+  wire [2:0] mac_bank;
+  wire [ROW_W-1:0] mac_k;
+  wire [WB+AB-1:0] mac_product;
+  generate
+    if (FORMAT == 0) begin : gen_ese
+      rnnfab_mv_ese #(
+          .AB(AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
+          .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
+          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .K(K), .GRU(GRU),
+          .WEIGHT_FILE(WEIGHT_FILE), .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
+      ) engine (
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
+          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .bc_stall(bc_stall),
+          .stall_req(stall_req), .phase_proj(phase_proj), .mac_valid(mac_valid),
+          .mac_bank(mac_bank), .mac_k(mac_k), .mac_product(mac_product), .idle(idle)
+      );
+      wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
+                                 phase_cbase1};
+    end else begin : gen_bcr
+      rnnfab_mv_bcr #(
+          .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
+          .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
+          .VEC_DEPTH(VEC_DEPTH), .COL_W(COL_W), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS),
+          .BLOCK_COLS(BLOCK_COLS), .SEG_W(SEG_W), .K(K), .GRU(GRU),
+          .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
+      ) engine (
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
+          .bc_count(bc_count), .phase_start(phase_start), .phase_proj(phase_proj),
+          .phase_nseg(phase_nseg), .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1),
+          .mac_valid(mac_valid), .mac_bank(mac_bank), .mac_k(mac_k),
+          .mac_product(mac_product), .idle(idle)
+      );
+      assign stall_req = 1'b0;
+      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_stall};
+    end
+  endgenerate
+
+  // ---------------- Element-wise issue (S0) -> S1
+  reg s1_valid_q;
+  reg [KW-1:0] s1_k_q;
+  always @(posedge clk) begin
+    s1_valid_q <= rst ? 1'b0 : ew_issue;
+    s1_k_q <= ew_k;
+  end
+  wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
+  wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
+
+  // ---------------- Gate accumulators: MAC read-modify-write, cleared when the EW reads them.
+  // A word whose live bit is 0 reads as zero: reset and the EW's read clear a word in one cycle.
+  reg [GATES_W-1:0] acc_gate[0:K-1];
+  reg [K-1:0] acc_live_q, acc_live_d;
+  wire [KW-1:0] mac_cell = mac_k[KW-1:0];
+  wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low KPW bits, gates KW
+  wire [GATES_W-1:0] mac_word = acc_live_q[mac_cell] ? acc_gate[mac_cell] : {GATES_W{1'b0}};
+  wire mac_gate = mac_valid && !mac_bank[2];
+  reg [GATES_W-1:0] mac_word_new;
+  integer field;
+  always @* begin
+    mac_word_new = mac_word;
+    for (field = 0; field < 4; field = field + 1) begin
+      if (mac_bank == field[2:0])
+        mac_word_new[field*ACC+:ACC] = mac_word[field*ACC+:ACC] + extend_product(mac_product);
+    end
+    acc_live_d = acc_live_q;
+    if (s1_valid_q) acc_live_d[s1_k_q] = 1'b0;
+    if (mac_gate) acc_live_d[mac_cell] = 1'b1;
+  end
+  always @(posedge clk) begin
+    if (!rst && mac_gate) acc_gate[mac_cell] <= mac_word_new;
+    acc_live_q <= rst ? {K{1'b0}} : acc_live_d;
+  end
+  wire [GATES_W-1:0] ew_word = acc_live_q[s1_k_q] ? acc_gate[s1_k_q] : {GATES_W{1'b0}};
+
+  // ---------------- ROMs (synchronous read, addressed in S0)
+  reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
+  initial $readmemh(BIAS_FILE, bias_rom);
+  reg [4*AB-1:0] bias_q;
+  always @(posedge clk) bias_q <= bias_rom[s0_caddr];
+
+  // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0
+  reg [AB-1:0] h_mem[0:HDEPTH-1];
+  reg [HDEPTH-1:0] h_live_q, h_live_d;
+  reg h_we;
+  reg [HA_W-1:0] h_waddr;
+  reg [AB-1:0] h_wdata;
+  always @* begin
+    h_live_d = h_live_q;
+    if (h_we) h_live_d[h_waddr] = 1'b1;
+  end
+  always @(posedge clk) begin
+    if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
+    h_live_q <= rst ? {HDEPTH{1'b0}} : h_live_d;
+  end
+  function [AB-1:0] h_read(input [HA_W-1:0] address, input [HDEPTH-1:0] live,
+                           input [AB-1:0] word);
+    h_read = live[address] ? word : {AB{1'b0}};
+  endfunction
+  assign out_data = h_read(out_addr, h_live_q, h_mem[out_addr]);
+
+  // ---------------- Element-wise unit and projection
+  localparam KPE = (PROJ != 0) ? KP : 1;  // projection accumulator depth
+  localparam MDEPTH = (PROJ != 0) ? K : 1;  // m bank depth
+  generate
+    if (GRU != 0) begin : gen_gru
+      // GRU has no projection: KO = K, so HA_W >= KW.
+      wire [HA_W-1:0] s1_haddr = ew_hbase + {{(HA_W - KW) {1'b0}}, s1_k_q};
+      wire ew_we;
+      wire [KW-1:0] ew_tag;
+      wire [AB-1:0] ew_value;
+      rnnfab_ew_gru #(
+          .AB(AB), .AF(AF), .WF(WF), .ACC(ACC), .TAG(KW), .LATENCY(EW_LAT), .SIG_S(SIG_S), .SIG_R(SIG_R),
+          .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
+      ) ew (
+          .clk(clk), .rst(rst), .in_valid(s1_valid_q), .in_tag(s1_k_q),
+          .acc_r(ew_word[0*ACC+:ACC]), .acc_z(ew_word[1*ACC+:ACC]),
+          .acc_xn(ew_word[2*ACC+:ACC]), .acc_hn(ew_word[3*ACC+:ACC]),
+          .bias_r(bias_q[0*AB+:AB]), .bias_z(bias_q[1*AB+:AB]), .bias_xn(bias_q[2*AB+:AB]),
+          .bias_hn(bias_q[3*AB+:AB]), .h_prev(h_read(s1_haddr, h_live_q, h_mem[s1_haddr])),
+          .h_we(ew_we), .h_tag(ew_tag), .h_value(ew_value)
+      );
+      always @* begin
+        h_we = ew_we;
+        h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_tag};
+        h_wdata = ew_value;
+      end
+      assign rd_data = h_read(rd_addr, h_live_q, h_mem[rd_addr]);
+      wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_hbase, rd_m};
+    end else begin : gen_lstm
+      wire [3*WB-1:0] peep_word;
+      if (PEEP != 0) begin : gen_peep
+        reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
+        initial $readmemh(PEEP_FILE, peep_rom);
+        reg [3*WB-1:0] peep_q;
+        always @(posedge clk) peep_q <= peep_rom[s0_caddr];
+        assign peep_word = peep_q;
+      end else begin : gen_no_peep
+        assign peep_word = {3 * WB{1'b0}};
+      end
+      // cell state c; unwritten words read 0
+      reg [AB-1:0] c_mem[0:CDEPTH-1];
+      reg [CDEPTH-1:0] c_live_q;
+      wire c_we;
+      wire [KW-1:0] c_tag;
+      wire [AB-1:0] c_value;
+      wire m_we;
+      wire [KW-1:0] m_tag;
+      wire [AB-1:0] m_value;
+      rnnfab_ew_lstm #(
+          .AB(AB), .AF(AF), .WB(WB), .WF(WF), .ACC(ACC), .PEEP(PEEP), .TAG(KW), .LATENCY(EW_LAT),
+          .SIG_S(SIG_S), .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R),
+          .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
+      ) ew (
+          .clk(clk), .rst(rst), .in_valid(s1_valid_q), .in_tag(s1_k_q),
+          .acc_i(ew_word[0*ACC+:ACC]), .acc_f(ew_word[1*ACC+:ACC]),
+          .acc_g(ew_word[2*ACC+:ACC]), .acc_o(ew_word[3*ACC+:ACC]),
+          .bias_i(bias_q[0*AB+:AB]), .bias_f(bias_q[1*AB+:AB]), .bias_g(bias_q[2*AB+:AB]),
+          .bias_o(bias_q[3*AB+:AB]), .peep_i(peep_word[0*WB+:WB]),
+          .peep_f(peep_word[1*WB+:WB]), .peep_o(peep_word[2*WB+:WB]),
+          .c_prev(c_live_q[s1_caddr] ? c_mem[s1_caddr] : {AB{1'b0}}), .c_we(c_we), .c_tag(c_tag), .c_value(c_value),
+          .m_we(m_we), .m_tag(m_tag), .m_value(m_value)
+      );
+      wire [CA_W-1:0] c_waddr = ew_cbase + {{(CA_W - KW) {1'b0}}, c_tag};
+      reg [CDEPTH-1:0] c_live_d;
+      always @* begin
+        c_live_d = c_live_q;
+        if (c_we) c_live_d[c_waddr] = 1'b1;
+      end
+      always @(posedge clk) begin
+        if (!rst && c_we) c_mem[c_waddr] <= c_value;
+        c_live_q <= rst ? {CDEPTH{1'b0}} : c_live_d;
+      end
+
+      if (PROJ != 0) begin : gen_proj
+        // m bank: written by the EW, read by the broadcaster for the projection.
+        reg [AB-1:0] m_mem[0:MDEPTH-1];
+        always @(posedge clk) if (!rst && m_we) m_mem[m_tag] <= m_value;
+        // projection accumulators: MAC read-modify-write; requantized into h and cleared (live
+        // bit) by rq; unwritten words read 0.
+        reg [ACC-1:0] acc_proj[0:KPE-1];
+        reg [KPE-1:0] proj_live_q, proj_live_d;
+        wire [KPW-1:0] mac_prow = mac_k[KPW-1:0];
+        wire mac_to_proj = mac_valid && mac_bank[2];
+        wire [ACC-1:0] mac_proj_word = proj_live_q[mac_prow] ? acc_proj[mac_prow] : {ACC{1'b0}};
+        always @* begin
+          proj_live_d = proj_live_q;
+          if (rq_issue) proj_live_d[rq_k] = 1'b0;
+          if (mac_to_proj) proj_live_d[mac_prow] = 1'b1;
+        end
+        always @(posedge clk) begin
+          if (!rst && mac_to_proj) acc_proj[mac_prow] <= mac_proj_word + extend_product(mac_product);
+          proj_live_q <= rst ? {KPE{1'b0}} : proj_live_d;
+        end
+        wire [ACC-1:0] rq_word = proj_live_q[rq_k] ? acc_proj[rq_k] : {ACC{1'b0}};
+        // requant(a) = sat_AB(rshr(a, WF))
+        localparam XW = ACC + 1;
+        wire [XW-1:0] rq_acc = {rq_word[ACC-1], rq_word};
+        wire [XW-1:0] rq_half;
+        if (WF > 0) begin : gen_half
+          assign rq_half = {{(XW - 1) {1'b0}}, 1'b1} << (WF - 1);
+        end else begin : gen_no_half
+          assign rq_half = {XW{1'b0}};
+        end
+        wire [XW-1:0] rq_shifted = $signed(rq_acc + rq_half) >>> WF;
+        wire rq_fits = (rq_shifted[XW-1:AB-1] == {(XW - AB + 1) {1'b0}}) ||
+            (rq_shifted[XW-1:AB-1] == {(XW - AB + 1) {1'b1}});
+        wire [AB-1:0] rq_value = rq_fits ? rq_shifted[AB-1:0] :
+            rq_shifted[XW-1] ? {1'b1, {(AB - 1) {1'b0}}} : {1'b0, {(AB - 1) {1'b1}}};
+        always @* begin
+          h_we = rq_issue;
+          h_waddr = rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};
+          h_wdata = rq_value;
+        end
+        assign rd_data = rd_m ? m_mem[rd_addr[KW-1:0]] :
+            h_read(rd_addr[HA_W-1:0], h_live_q, h_mem[rd_addr[HA_W-1:0]]);
+        wire unused_proj = &{1'b0, ew_hbase};  // m goes to the m bank; h is written by rq
+      end else begin : gen_no_proj
+        always @* begin
+          h_we = m_we;
+          h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, m_tag};
+          h_wdata = m_value;
+        end
+        assign rd_data = h_read(rd_addr, h_live_q, h_mem[rd_addr]);
+        wire unused_no_proj = &{1'b0, rq_issue, rq_k, rq_hbase, rd_m};
+      end
+    end
+  endgenerate
+endmodule
+`default_nettype wire
