@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../gen/errors.ts";
 import { readJsonFile } from "../gen/inputs.ts";
+import { type FixedPointConfig, quantizeModel } from "../gen/fixed.ts";
 import { namedMatrices, type RnnModel } from "../gen/model.ts";
 import { readDesign, type SimDesign } from "../sim/design.ts";
 
@@ -64,38 +65,21 @@ export interface FpgaFigures {
   effectiveGops: number;
   /** Computed: 2 x dense weights / usPerFrame, in GOP/s (what a dense engine would need). */
   denseEquivalentGops: number;
-  /** Weight memory of the design in bits, when design.json states it (null otherwise). */
+  /** Bits of the encoded weight image (design.json memoryBits.weightImage; null if absent). */
   weightMemoryBits: number | null;
-  /** Where in design.json the weight memory figure was found. */
-  weightMemorySource: string | null;
+  /** Bits of all memories: weights, biases, peepholes, tables (memoryBits.total; null if absent). */
+  totalMemoryBits: number | null;
 }
 
-/** Known places of the weight-memory size in design.json, first match wins. */
-const WEIGHT_MEMORY_FIELDS: readonly string[][] = [
-  ["memory", "weightBits"],
-  ["memory", "totalWeightBits"],
-  ["memories", "weightBits"],
-  ["encoding", "totalBits"],
-  ["encoding", "weightMemoryBits"],
-  ["weightMemoryBits"],
-];
-
-/** The weight-memory size stated in design.json, or null. */
-export function weightMemoryBits(
-  raw: Record<string, unknown>,
-): { bits: number; source: string } | null {
-  for (const path of WEIGHT_MEMORY_FIELDS) {
-    let value: unknown = raw;
-    for (const key of path) {
-      value = value !== null && typeof value === "object"
-        ? (value as Record<string, unknown>)[key]
-        : undefined;
-    }
-    if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
-      return { bits: value, source: path.join(".") };
-    }
+/** A non-negative number at `path` in a parsed JSON object, or null. */
+function numberAt(raw: Record<string, unknown>, path: string[]): number | null {
+  let value: unknown = raw;
+  for (const key of path) {
+    value = value !== null && typeof value === "object"
+      ? (value as Record<string, unknown>)[key]
+      : undefined;
   }
-  return null;
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
 /** Combine a design and its simulation into the FPGA figures (pure). */
@@ -107,7 +91,6 @@ export function fpgaFigures(
   const denseWeights = namedMatrices(model).reduce((sum, m) => sum + m.matrix.data.length, 0);
   const clockMhz = design.accelerator.clockMhz;
   const usPerFrame = sim.cyclesPerStep / clockMhz;
-  const memory = weightMemoryBits(design.raw);
   return {
     designDir: design.dir,
     format: design.accelerator.format,
@@ -124,8 +107,8 @@ export function fpgaFigures(
     nonZerosPerStep: design.nonZerosPerStep,
     effectiveGops: (2 * design.nonZerosPerStep) / (usPerFrame * 1e3),
     denseEquivalentGops: (2 * denseWeights) / (usPerFrame * 1e3),
-    weightMemoryBits: memory?.bits ?? null,
-    weightMemorySource: memory?.source ?? null,
+    weightMemoryBits: numberAt(design.raw, ["memoryBits", "weightImage"]),
+    totalMemoryBits: numberAt(design.raw, ["memoryBits", "total"]),
   };
 }
 
@@ -170,14 +153,22 @@ export function checkDesignMatchesModel(design: SimDesign, model: RnnModel): voi
       `${source}: model.kind: the design is ${shape.kind}, the --model ${model.kind}`,
     );
   }
+  // The design holds the quantized weights: count the model's non-zeros in the design's format
+  // (a tiny weight may round to zero). With a codebook, shared weights may differ: shape only.
+  const fixed = design.raw.fixed as FixedPointConfig | undefined;
+  const codebook = (design.raw.accelerator as Record<string, unknown> | undefined)?.codebookBits;
+  if (!fixed || (codebook !== null && codebook !== undefined)) return;
   let nonZeros = 0;
-  for (const { matrix } of namedMatrices(model)) {
-    for (const value of matrix.data) if (value !== 0) nonZeros++;
+  for (const layer of quantizeModel(model, fixed).layers) {
+    for (const matrix of [layer.weightIh, layer.weightHh, layer.weightHr]) {
+      if (matrix) for (const value of matrix.data) if (value !== 0) nonZeros++;
+    }
   }
   if (design.nonZerosPerStep !== nonZeros) {
     throw new UserError(
       `${source}: work.nonZerosPerStep: the design has ${design.nonZerosPerStep} non-zero weights, ` +
-        `the --model (after any --density pruning) ${nonZeros}: give the model the design was made from`,
+        `the --model (after any --density pruning) ${nonZeros} once quantized: give the model ` +
+        "the design was made from",
     );
   }
 }

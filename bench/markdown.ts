@@ -23,6 +23,11 @@ export function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
+/** A bit count with thousands separators, or "n/a". */
+function bitsText(bits: number | null): string {
+  return bits === null ? "n/a" : `${bits.toLocaleString("en-US")} bits`;
+}
+
 /** Escape a table cell. */
 function cell(text: string): string {
   return text.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -154,11 +159,14 @@ export function formatReportMarkdown(report: BenchReport): string {
         ["effective GOP/s (sparse)", formatNumber(f.effectiveGops), "computed"],
         ["dense-equivalent GOP/s", formatNumber(f.denseEquivalentGops), "computed"],
         [
-          "weight memory",
-          f.weightMemoryBits === null
-            ? "n/a"
-            : `${f.weightMemoryBits.toLocaleString("en-US")} bits`,
-          f.weightMemorySource ? `design.json ${f.weightMemorySource}` : "not in design.json",
+          "weight memory (encoded image)",
+          bitsText(f.weightMemoryBits),
+          "design.json memoryBits.weightImage",
+        ],
+        [
+          "all memories (weights, biases, peepholes, tables)",
+          bitsText(f.totalMemoryBits),
+          "design.json memoryBits.total",
         ],
         ["bit-exact and protocol-clean", String(f.passed), "measured"],
       ]),
@@ -170,13 +178,14 @@ export function formatReportMarkdown(report: BenchReport): string {
       "Against density:",
       "",
       ...table(
-        ["density", "cycles per step", "PE utilization", "us per frame", "provenance"],
+        ["density", "cycles per step", "PE utilization", "us per frame", "provenance", "bit-exact"],
         report.densitySweep.map((p) => [
           formatNumber(p.density),
           formatNumber(p.cyclesPerStep, 5),
           formatNumber(p.peUtilization),
           formatNumber(p.usPerFrame),
           p.provenance === "measured" ? "measured (RTL simulation)" : "modeled (design estimate)",
+          p.passed === null ? "not simulated" : String(p.passed),
         ]),
       ),
     );

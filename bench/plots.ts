@@ -13,8 +13,8 @@ import type { BenchReport, ReportRow, SweepPoint } from "./report.ts";
 /** A vega-lite specification (plain JSON). */
 export type VegaLiteSpec = Record<string, unknown>;
 
-/** Colours of the provenance labels, fixed so that every report reads the same. */
-const PROVENANCE_COLOURS: Record<string, string> = {
+/** Colours of the provenance labels ("#rrggbb"), fixed so that every report reads the same. */
+export const PROVENANCE_COLOURS: Record<string, string> = {
   "measured": "#1f77b4",
   "measured (RTL simulation)": "#17becf",
   "measured (user)": "#2ca02c",

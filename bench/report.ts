@@ -57,6 +57,8 @@ export interface SweepPoint {
   usPerFrame: number;
   /** "measured" (RTL simulation) or "modeled" (the design's analytical estimate). */
   provenance: "measured" | "modeled";
+  /** Whether the simulation was bit-exact and protocol-clean (null when not simulated). */
+  passed: boolean | null;
   /** The design directory. */
   designDir: string;
 }
@@ -265,6 +267,17 @@ export function buildReport(inputs: ReportInputs): BenchReport {
     }
   }
 
+  const simulatedSweep = inputs.densitySweep.filter((point) => point.passed !== null);
+  if (simulatedSweep.length > 0) {
+    const failed = simulatedSweep.filter((point) => point.passed === false);
+    checks.push({
+      name: "FPGA density-sweep simulations bit-exact against the golden model",
+      passed: failed.length === 0,
+      detail: failed.length === 0
+        ? `${simulatedSweep.length} designs`
+        : `failed at density ${failed.map((point) => point.density.toFixed(3)).join(", ")}`,
+    });
+  }
   checks.push({
     name: "aarch64 cross-build (qemu-user) agrees with the float64 reference",
     passed: inputs.aarch64.status === "skipped" ? null : inputs.aarch64.status === "passed",

@@ -16,7 +16,7 @@ import { randomInputs } from "../gen/random.ts";
 import { readDesign } from "../sim/design.ts";
 import { checkAarch64 } from "./aarch64.ts";
 import { BUILT_IN_DEVICES, type DeviceProfile } from "./devices.ts";
-import { type FpgaFigures, readFpga, simResultPath } from "./fpga.ts";
+import { checkDesignMatchesModel, type FpgaFigures, readFpga, simResultPath } from "./fpga.ts";
 import { formatReportHtml } from "./html.ts";
 import { type HostCpuResult, measureHostCpu } from "./host_cpu.ts";
 import { formatReportMarkdown } from "./markdown.ts";
@@ -47,8 +47,10 @@ export interface BenchOptions {
   format?: "ese" | "bcr";
   /** Clock of a generated design, MHz (default: gen's). */
   clockMhz?: number;
-  /** Further densities for the FPGA sweep (each: prune, gen, sim). */
+  /** Further densities for the FPGA sweep (each: prune, gen, then sim or the estimate). */
   sweep?: number[];
+  /** "sim" (default): simulate every sweep design; "estimate": use gen's cycle estimate. */
+  sweepMode?: "sim" | "estimate";
   /** Device profiles (default: the built-ins). */
   devices?: DeviceProfile[];
   /** Time steps of the input sequence (default 16). */
@@ -89,6 +91,8 @@ async function generateAndSimulate(
     pes: number;
     format: "ese" | "bcr";
     clockMhz?: number;
+    genArgs?: string[];
+    simulate?: boolean;
     log: (message: string) => void;
   },
 ): Promise<string> {
@@ -100,8 +104,10 @@ async function generateAndSimulate(
     pes: options.pes,
     format: options.format,
     clockMhz: options.clockMhz,
+    extraArgs: options.genArgs,
     log: options.log,
   });
+  if (options.simulate === false) return options.dir;
   options.log(`sim: ${options.dir}`);
   await simulateDesign({ designDir: options.dir, inputs: options.inputs, log: options.log });
   return options.dir;
@@ -115,7 +121,23 @@ function sweepPoint(fpga: FpgaFigures, density: number): SweepPoint {
     peUtilization: fpga.peUtilization,
     usPerFrame: fpga.usPerFrame,
     provenance: "measured",
+    passed: fpga.passed,
     designDir: fpga.designDir,
+  };
+}
+
+/** A sweep point from a design's analytical estimate (no simulation): modeled. */
+async function estimatedSweepPoint(dir: string, density: number): Promise<SweepPoint> {
+  const design = await readDesign(dir);
+  const cyclesPerStep = design.estimate.cyclesPerStep;
+  return {
+    density,
+    cyclesPerStep,
+    peUtilization: design.nonZerosPerStep / (design.accelerator.pes * cyclesPerStep),
+    usPerFrame: cyclesPerStep / design.accelerator.clockMhz,
+    provenance: "modeled",
+    passed: null,
+    designDir: design.dir,
   };
 }
 
@@ -137,7 +159,6 @@ function densityOf(model: RnnModel): number {
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.log ?? (() => {});
   const outDir = resolve(options.outDir);
-  if (options.designDir) await readDesign(resolve(options.designDir)); // bad input fails first
   await Deno.mkdir(outDir, { recursive: true });
   const block = options.block ?? { rows: 16, cols: 16 };
   const colShare = options.colShare ?? 0.5;
@@ -147,6 +168,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const pruning: ReportInputs["pruning"] = options.density !== undefined
     ? { method: "bcr", density: options.density, block: formatBlock(block), colShare }
     : null;
+  if (options.designDir) {
+    // Bad input fails before any measurement: the design must exist and be of this model.
+    checkDesignMatchesModel(await readDesign(resolve(options.designDir)), model);
+  }
   const steps = options.steps ?? 16;
   const seed = options.seed ?? 1;
   const inputs = randomInputs(steps, model.inputSize, seed);
@@ -173,6 +198,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const densitySweep: SweepPoint[] = [];
   const pes = options.pes ?? 8;
   const format = options.format ?? "bcr";
+  // A bcr design stores the blocks the bench pruned with (when they are finite).
+  const genArgs = format === "bcr" && options.density !== undefined &&
+      Number.isFinite(block.rows) && Number.isFinite(block.cols)
+    ? ["--block", `${block.rows}x${block.cols}`]
+    : [];
   if (options.designDir) {
     const designDir = resolve(options.designDir);
     if (!existsSync(simResultPath(designDir))) {
@@ -191,6 +221,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         pes,
         format,
         clockMhz: options.clockMhz,
+        genArgs,
         log,
       });
       fpga = await readFpga(dir, model);
@@ -206,9 +237,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         pes: "missing" in fpga ? pes : fpga.pes,
         format: "missing" in fpga ? format : fpga.format as "ese" | "bcr",
         clockMhz: "missing" in fpga ? options.clockMhz : fpga.clockMhz,
+        genArgs: ("missing" in fpga ? format : fpga.format) === "bcr" &&
+            Number.isFinite(block.rows) && Number.isFinite(block.cols)
+          ? ["--block", `${block.rows}x${block.cols}`]
+          : [],
+        simulate: options.sweepMode !== "estimate",
         log,
       });
-      densitySweep.push(sweepPoint(await readFpga(dir, swept), densityOf(swept)));
+      densitySweep.push(
+        options.sweepMode === "estimate"
+          ? await estimatedSweepPoint(dir, densityOf(swept))
+          : sweepPoint(await readFpga(dir, swept), densityOf(swept)),
+      );
     }
     densitySweep.sort((a, b) => a.density - b.density);
   }

@@ -34,6 +34,7 @@ measured, modeled (roofline, not a measurement) or published (their model, not o
   --format F         weight format of a design generated here: bcr (default) or ese
   --clock-mhz F      clock of a design generated here (default: gen's)
   --sweep LIST       also generate and simulate designs at these densities, e.g. 0.1,0.25,0.5
+  --sweep-estimate   for the sweep, use gen's cycle estimate (modeled) instead of simulating
   --devices FILE     device profiles and user-measured times (JSON, see docs/benchmarks.md)
   --steps T          input sequence length (default 16)
   --seed S           input sequence seed (default 1)
@@ -83,6 +84,7 @@ await runCommand(async () => {
       format: { type: "string" },
       "clock-mhz": { type: "string" },
       sweep: { type: "string" },
+      "sweep-estimate": { type: "boolean" },
       devices: { type: "string" },
       steps: { type: "string" },
       seed: { type: "string" },
@@ -142,6 +144,7 @@ await runCommand(async () => {
     format: format as "bcr" | "ese" | undefined,
     clockMhz,
     sweep,
+    sweepMode: flags["sweep-estimate"] ? "estimate" : "sim",
     devices,
     steps: parseCount(flags.steps, "steps", 1),
     seed: parseCount(flags.seed, "seed", 0),
