@@ -147,6 +147,37 @@ Deno.test("cocotb LSTM: the wall-clock limit stops a long run and kills the simu
   assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
 });
 
+Deno.test("cocotb LSTM: a silent test process is killed after the idle limit", async () => {
+  // A Python that builds normally but whose test run hangs without a word (and has a child).
+  const python = join(root, "silent-python.sh");
+  const marker = join(root, "silent-child.pid");
+  await Deno.writeTextFile(
+    python,
+    `#!/bin/sh\ncase "$*" in *--test-only*) sleep 300 & echo $! > ${marker}; wait;; ` +
+      `*) exec ${VENV_PYTHON} "$@";; esac\n`,
+  );
+  await Deno.chmod(python, 0o755);
+  const started = performance.now();
+  const result = await runCocotb({
+    designDir: await design(),
+    simulator: "icarus",
+    python,
+    idleSeconds: 2,
+    resultPath: null,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  assert.equal(result.passed, false);
+  assert.ok(
+    result.failures.some((f) => f.includes("the test bench sent nothing for 2 s")),
+    result.failures.join("\n"),
+  );
+  assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
+  // The whole process group was killed: the child is gone or a zombie waiting to be reaped.
+  const child = (await Deno.readTextFile(marker)).trim();
+  const state = await Deno.readTextFile(`/proc/${child}/stat`).catch(() => "gone");
+  assert.ok(state === "gone" || / Z /.test(state), `the hung child outlived the run: ${state}`);
+});
+
 /** A misbehaving bridge: `onHello` decides what happens after the client's hello. */
 async function withFakeBridge(
   onHello: (
