@@ -57,7 +57,10 @@ export interface CocotbOptions {
   idleSeconds?: number;
   /** Run only these cocotb tests (default: all of test_rnnfab.py). */
   testcases?: string[];
-  /** Fault injection: the test bench flips `bit` of the `word`-th output word `test` reads. */
+  /**
+   * Fault injection: the test bench flips `bit` of the `word`-th output word `test` reads
+   * (default: $RNNFAB_FLIP_OUTPUT_BIT as TEST:N:B[,...], else none).
+   */
   flipOutputBits?: { test: string; word: number; bit: number }[];
   /** Python with cocotb (default: $RNNFAB_PYTHON, else the repository's .venv/bin/python). */
   python?: string;
@@ -393,8 +396,9 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
       PYTHONUNBUFFERED: "1",
       COCOTB_ANSI_OUTPUT: "0",
       PYTHONDONTWRITEBYTECODE: "1",
-      RNNFAB_FLIP_OUTPUT_BIT: (options.flipOutputBits ?? [])
-        .map((flip) => `${flip.test}:${flip.word}:${flip.bit}`).join(","),
+      RNNFAB_FLIP_OUTPUT_BIT: options.flipOutputBits
+        ? options.flipOutputBits.map((flip) => `${flip.test}:${flip.word}:${flip.bit}`).join(",")
+        : Deno.env.get("RNNFAB_FLIP_OUTPUT_BIT") ?? "",
     };
 
     // Build (cached by everything that goes into it).
