@@ -53,8 +53,8 @@ export const AUTO_PER_PE_MIN_PES = 8;
 /** Memories of at least this many bits belong in block RAM whatever their role. */
 export const BLOCK_RAM_MIN_BITS = 4096;
 
-/** Memories of at least this many bits should not be built from flip-flops. */
-export const REGISTER_MEMORY_MAX_BITS = 256;
+/** Memories of at least this many bits should not be built from logic (flip-flops or LUTs). */
+export const LOGIC_MEMORY_MAX_BITS = 256;
 
 /** Options of `synthesizeDesign`. */
 export interface SynthesizeOptions {
@@ -98,7 +98,7 @@ export interface MemoryReport {
   writePorts: number;
   /** ram_style/rom_style attribute, if any. */
   style: string | null;
-  /** block RAM, distributed (LUT) RAM, UltraRAM/SPRAM, flip-flops, or not seen in the log. */
+  /** block RAM, distributed (LUT) RAM, UltraRAM/SPRAM, logic (FFs/LUTs), or not in the log. */
   mapping: MemoryMappingLine["kind"] | "unknown";
   /** Yosys mapping cell, e.g. $__XILINX_BLOCKRAM_TDP_. */
   mappedTo: string | null;
@@ -323,7 +323,7 @@ interface FlowContext {
 }
 
 function remainingSeconds(context: FlowContext): number {
-  return Math.floor((context.deadline - performance.now()) / 1000);
+  return Math.max(0, (context.deadline - performance.now()) / 1000);
 }
 
 async function runScript(
@@ -622,8 +622,12 @@ function subtractCells(total: CellCounts, part: CellCounts, copies: number): Cel
   return difference;
 }
 
-function mappingWarnings(
-  memories: MemoryReport[],
+/**
+ * The mapping checks: memories expected in block RAM that are not, large memories built from
+ * logic, and multipliers at least as wide as the target's DSP threshold left in LUTs.
+ */
+export function mappingChecks(
+  memories: readonly MemoryReport[],
   multipliers: MultiplierReport,
   target: SynthTarget,
 ): { warnings: string[]; memoriesInBlockRam: boolean; multipliersInDsp: boolean } {
@@ -642,9 +646,9 @@ function mappingWarnings(
         ? `it has ${memory.readPorts} read and ${memory.writePorts} write ports; block RAM has 2`
         : `mark it (* ram_style = "block" *)`;
       warnings.push(`memory ${where} became ${memory.mapping}, not block RAM: ${why}`);
-    } else if (memory.mapping === "registers" && memory.bits >= REGISTER_MEMORY_MAX_BITS) {
+    } else if (memory.mapping === "logic" && memory.bits >= LOGIC_MEMORY_MAX_BITS) {
       warnings.push(
-        `memory ${where} became flip-flops (${memory.bits * memory.instances} FFs)` +
+        `memory ${where} became logic (flip-flops for a RAM, LUTs for a ROM)` +
           (memory.asyncReadPorts > 0
             ? `: ${memory.asyncReadPorts} asynchronous read port(s) with ` +
               `${memory.readPorts} read ports`
@@ -810,7 +814,7 @@ export async function synthesizeDesign(
   const memories = collectMemories(runs, design.blockRamMemories);
   const multipliers = collectMultipliers(runs, target);
   const total = resourcesOf(totalCells, target);
-  const checks = mappingWarnings(memories, multipliers, target);
+  const checks = mappingChecks(memories, multipliers, target);
   if (multipliers.inRtl > 0 && total.dsps === 0) {
     checks.multipliersInDsp = false;
     checks.warnings.push(`${multipliers.inRtl} multipliers in the RTL but no DSP in the netlist`);

@@ -9,6 +9,8 @@ export {
   AUTO_PER_PE_MIN_PES,
   BLOCK_RAM_MIN_BITS,
   findPeModule,
+  LOGIC_MEMORY_MAX_BITS,
+  mappingChecks,
   type MemoryReport,
   type ModuleReport,
   type MultiplierReport,

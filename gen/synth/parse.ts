@@ -37,6 +37,16 @@ export function baseModuleName(name: string): string {
 }
 
 /**
+ * Remove the lines Yosys 0.23 mixes into `stat -json` output for hierarchies deeper than one
+ * level (the text-mode "design hierarchy" lines of nested modules, `   name   count`, which are
+ * not JSON). Every genuine line of that output has a quote or is only braces and commas.
+ */
+export function sanitizeStatJson(text: string): string {
+  return text.split("\n").filter((line) => line.includes('"') || /^[\s{}\[\],]*$/.test(line))
+    .join("\n");
+}
+
+/**
  * Parse `stat -json` output into modules. `blackBoxes` are module names whose instances count as
  * children even though `stat` lists no module for them.
  */
@@ -47,7 +57,7 @@ export function parseStatJson(
 ): Map<string, ModuleCells> {
   let value: { modules?: Record<string, { num_cells_by_type?: Record<string, number> }> };
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(sanitizeStatJson(text));
   } catch (error) {
     throw new Error(`${source}: not the JSON of stat -json (${(error as Error).message})`);
   }
@@ -176,7 +186,7 @@ function attributeString(line: string): string {
   return match ? match[1].replace(/\\\\/g, "\\") : "";
 }
 
-/** Parse `dump t:$mem_v2` (RTLIL text) into the memories it lists. */
+/** Parse `dump -m t:$mem_v2` (RTLIL text with module headers) into the memories it lists. */
 export function parseMemoryDump(text: string): MemoryShape[] {
   const memories: MemoryShape[] = [];
   let module = "";
@@ -224,9 +234,12 @@ export function parseMemoryDump(text: string): MemoryShape[] {
 
 /** What `memory_libmap` did with one memory. */
 export interface MemoryMappingLine {
-  /** `block` (block RAM), `distributed` (LUT RAM), `huge` (UltraRAM/SPRAM) or `registers`. */
-  kind: "block" | "distributed" | "huge" | "registers";
-  /** The Yosys mapping cell (e.g. `$__XILINX_BLOCKRAM_TDP_`), absent for registers. */
+  /**
+   * `block` (block RAM), `distributed` (LUT RAM), `huge` (UltraRAM/SPRAM) or `logic` (flip-flops
+   * for a RAM, LUT logic for a ROM: Yosys's "FF mapping").
+   */
+  kind: "block" | "distributed" | "huge" | "logic";
+  /** The Yosys mapping cell (e.g. `$__XILINX_BLOCKRAM_TDP_`), absent for logic. */
   cell?: string;
 }
 
@@ -247,7 +260,7 @@ export function parseMemoryMappings(log: string): Map<string, MemoryMappingLine>
     mappings.set(match[1], { kind: mappingKind(match[2]), cell: match[2] });
   }
   for (const match of log.matchAll(/^using FF mapping for memory (\S+)/gm)) {
-    mappings.set(match[1], { kind: "registers" });
+    mappings.set(match[1], { kind: "logic" });
   }
   return mappings;
 }

@@ -78,7 +78,7 @@ function xilinxScript(options: ScriptOptions): string[] {
     `tee -q -o ${quote(out.multipliersBefore)} stat -width -json`,
     `${synth} -run map_dsp:map_memory`,
     `tee -q -o ${quote(out.multipliersAfter)} stat -width -json`,
-    `tee -q -o ${quote(out.memories)} dump t:$mem_v2`,
+    `tee -q -o ${quote(out.memories)} dump -m t:$mem_v2`,
   ];
   if (options.lutramLibrary) {
     lines.push(
@@ -134,7 +134,7 @@ function ice40Script(options: ScriptOptions): string[] {
     "opt",
     "memory -nomap",
     "opt_clean",
-    `tee -q -o ${quote(out.memories)} dump t:$mem_v2`,
+    `tee -q -o ${quote(out.memories)} dump -m t:$mem_v2`,
     `${synth} -run map_ram:`,
     `tee -q -o ${quote(out.stat)} stat -json -top ${options.synthTop}`,
   ];

@@ -113,27 +113,35 @@ export interface YosysRun {
   output: string;
 }
 
-async function readTail(path: string, bytes: number): Promise<string> {
+async function readFrom(
+  path: string,
+  offset: number,
+  maxBytes: number,
+): Promise<{ text: string; end: number }> {
   try {
     const file = await Deno.open(path, { read: true });
     try {
       const size = (await file.stat()).size;
-      const start = Math.max(0, size - bytes);
+      const start = Math.max(offset, size - maxBytes);
       await file.seek(start, Deno.SeekMode.Start);
-      const buffer = new Uint8Array(size - start);
-      let offset = 0;
-      while (offset < buffer.length) {
-        const read = await file.read(buffer.subarray(offset));
+      const buffer = new Uint8Array(Math.max(0, size - start));
+      let filled = 0;
+      while (filled < buffer.length) {
+        const read = await file.read(buffer.subarray(filled));
         if (read === null) break;
-        offset += read;
+        filled += read;
       }
-      return new TextDecoder().decode(buffer.subarray(0, offset));
+      return { text: new TextDecoder().decode(buffer.subarray(0, filled)), end: start + filled };
     } finally {
       file.close();
     }
   } catch {
-    return "";
+    return { text: "", end: offset };
   }
+}
+
+async function readTail(path: string, bytes: number): Promise<string> {
+  return (await readFrom(path, 0, bytes)).text;
 }
 
 /** The last `bytes` bytes of a (log) file as text; empty when it cannot be read. */
@@ -173,10 +181,15 @@ export async function runYosys(scriptPath: string, options: RunYosysOptions): Pr
       // already gone
     }
   }, options.timeoutSeconds * 1000);
+  let lastPass: string | undefined;
+  let logOffset = 0;
   const progress = options.onProgress
     ? setInterval(async () => {
       const seconds = Math.round((performance.now() - started) / 1000);
-      options.onProgress!(seconds, currentPass(await readTail(options.logPath, 16384)));
+      const fresh = await readFrom(options.logPath, logOffset, 1 << 20);
+      logOffset = fresh.end;
+      lastPass = currentPass(fresh.text) ?? lastPass;
+      options.onProgress!(seconds, lastPass);
     }, (options.progressSeconds ?? 15) * 1000)
     : undefined;
   try {

@@ -1,0 +1,207 @@
+/**
+ * The `synth` command: --help, bad flags, a missing or wrong Yosys (PATH without it, fake ones
+ * printing another version or failing), Yosys errors, the time and memory bounds, and a real
+ * generated design (tiny LSTM, 2 PEs) synthesized end to end.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { saveModel } from "../gen/model_io.ts";
+import { randomModel } from "../gen/random.ts";
+import type { SynthesisReport } from "../gen/synth/flow.ts";
+import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+
+const SMALL = new URL("./data/synth/small/", import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function synth(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${REPO_ROOT}cli/synth.ts`, ...args],
+    cwd: REPO_ROOT,
+    env: { RNNFAB_SKIP_SETUP: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+async function copySmall(root: string): Promise<string> {
+  const dir = join(root, "small");
+  for (const sub of ["rtl", "mem"]) {
+    await Deno.mkdir(join(dir, sub), { recursive: true });
+    for await (const entry of Deno.readDir(join(SMALL, sub))) {
+      await Deno.copyFile(join(SMALL, sub, entry.name), join(dir, sub, entry.name));
+    }
+  }
+  return dir;
+}
+
+/** The one line a user error prints (exit 2, no stack trace). */
+function userError(run: Run): string {
+  assert.equal(run.code, 2, run.stdout + run.stderr);
+  const lines = run.stderr.trim().split("\n").filter((line) => line.startsWith("error: "));
+  assert.equal(lines.length, 1, run.stderr);
+  assert.doesNotMatch(run.stderr, /\n\s+at /);
+  return lines[0];
+}
+
+Deno.test("synth command: flags and a missing or wrong yosys", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-cli-" });
+  try {
+    const dir = await copySmall(root);
+
+    await t.step("--help", async () => {
+      const run = await synth(["--help"]);
+      assert.equal(run.code, 0);
+      assert.match(run.stdout, /usage: deno task synth --design DIR/);
+      assert.match(run.stdout, /--per-pe/);
+    });
+
+    await t.step("bad flags and directories", async () => {
+      assert.match(userError(await synth([])), /--design is required/);
+      assert.match(
+        userError(await synth(["--design", dir, "--target", "ecp5"])),
+        /--target: expected xilinx or ice40, got ecp5/,
+      );
+      assert.match(
+        userError(await synth(["--design", join(root, "nothing")])),
+        /no such design directory/,
+      );
+      assert.match(
+        userError(await synth(["--design", dir, "--timeout", "soon"])),
+        /--timeout: expected a positive number/,
+      );
+      assert.match(userError(await synth(["--design", dir, "--per-pe", "--whole"])), /not both/);
+    });
+
+    await t.step("no yosys on PATH", async () => {
+      const line = userError(await synth(["--design", dir], { PATH: join(root, "empty") }));
+      assert.match(line, /yosys not found .*install Yosys 0\.23 \(apt-get install yosys\)/);
+    });
+
+    const fakes = join(root, "fake");
+    await Deno.mkdir(fakes);
+    const fake = async (body: string) => {
+      await Deno.writeTextFile(join(fakes, "yosys"), `#!/bin/sh\n${body}\n`);
+      await Deno.chmod(join(fakes, "yosys"), 0o755);
+      return { PATH: `${fakes}:${Deno.env.get("PATH") ?? ""}` };
+    };
+
+    await t.step("a yosys too old", async () => {
+      const env = await fake('echo "Yosys 0.9 (git sha1 1061d2a, gcc 9.3.0)"');
+      assert.match(userError(await synth(["--design", dir], env)), /yosys 0\.9 is too old/);
+    });
+
+    await t.step("a yosys that fails", async () => {
+      const env = await fake('echo "libyosys.so: cannot open shared object file" >&2; exit 1');
+      assert.match(
+        userError(await synth(["--design", dir], env)),
+        /"yosys -V" failed \(exit 1: libyosys\.so: cannot open shared object file\)/,
+      );
+    });
+
+    await t.step("something else called yosys", async () => {
+      const env = await fake('echo "hello"');
+      assert.match(userError(await synth(["--design", dir], env)), /printed "hello", not a Yosys/);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("synth command: Yosys errors, time and memory bounds name the log", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-bounds-" });
+  try {
+    const dir = await copySmall(root);
+
+    await t.step("time bound", async () => {
+      const line = userError(await synth(["--design", dir, "--timeout", "1"]));
+      assert.match(line, /timed out after \d+ s.*--timeout.*log: .*whole\.log|time budget/);
+    });
+
+    await t.step("memory bound", async () => {
+      const line = userError(await synth(["--design", dir, "--max-memory-mb", "100"]));
+      assert.match(line, /ran out of memory \(limit 100 MiB.*log: .*synth\/xilinx\/\w+\.log/);
+    });
+
+    await t.step("a Verilog error", async () => {
+      await Deno.writeTextFile(join(dir, "rtl", "broken.v"), "module broken(input wire a\n");
+      const line = userError(await synth(["--design", dir]));
+      assert.match(line, /yosys elaborate run failed: .*broken\.v.*ERROR.*; log: .*elaborate\.log/);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("synth command: a generated 2-PE LSTM design", async () => {
+  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-gen-" });
+  try {
+    const modelPath = join(root, "model.json");
+    const model = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
+    await saveModel(model, modelPath);
+    const design = join(root, "design");
+    const gen = await runDenoScript("cli/gen.ts", [
+      "--model",
+      modelPath,
+      "--out",
+      design,
+      "--pes",
+      "2",
+    ]);
+    assert.equal(gen.code, 0, gen.stdout + gen.stderr);
+
+    const run = await synth(["--design", design]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /\| rnnfab: one PE \(rnnfab_pe\) \|/);
+    assert.match(run.stdout, /ESE on XCKU060 \(published, approximate\)/);
+    assert.match(run.stderr, /synth: whole: synthesizing rnnfab_top/);
+    const report: SynthesisReport = JSON.parse(
+      await Deno.readTextFile(join(design, "synth", "resources.json")),
+    );
+    assert.equal(report.target, "xilinx");
+    assert.equal(report.method, "whole");
+    assert.equal(report.pes, 2);
+    assert.equal(report.peModule, "rnnfab_pe");
+    // Every memory of the RTL is accounted for, the weight and pointer memories of both PEs are
+    // expected in block RAM, and the check says exactly which are not (each named in a warning).
+    assert.equal(report.memories.every((memory) => memory.mapping !== "unknown"), true);
+    for (const name of ["weight_mem", "pointer_mem"]) {
+      const found = report.memories.filter((memory) => memory.name === name);
+      assert.equal(found.reduce((sum, memory) => sum + memory.instances, 0), 2, name);
+      assert.equal(found.every((memory) => memory.expectedInBlockRam), true, name);
+    }
+    const missed = report.memories.filter((memory) =>
+      memory.expectedInBlockRam && memory.mapping !== "block"
+    );
+    assert.equal(report.checks.memoriesInBlockRam, missed.length === 0);
+    for (const memory of missed) {
+      assert.ok(
+        report.checks.warnings.some((warning) =>
+          warning.includes(`${memory.module}.${memory.name}`) && /not block RAM/.test(warning)
+        ),
+        `${memory.name} missed block RAM without a warning`,
+      );
+      assert.match(run.stdout, new RegExp(`${memory.name}: .*<-- expected block RAM`));
+    }
+    // Every multiplier wide enough for a DSP is in one; each PE's engine has at least one.
+    assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
+    assert.ok(report.total.dsps >= 2);
+    assert.ok(report.perPe!.dsps >= 1);
+    const pe = report.modules.find((module) => module.name === "rnnfab_pe")!;
+    assert.equal(pe.instances, 2);
+    assert.ok(report.modules.some((module) => module.name === "rnnfab_mv_ese"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
