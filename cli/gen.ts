@@ -35,7 +35,8 @@ Options (flags override the config file C, a JSON object with the same names in 
   --index-bits B        ese: relative row index width (default ${D.indexBits})
   --codebook-bits K     ese: share weights with a 2^K-word codebook (default: off)
   --queue-depth Q       ese: activation queue depth per PE (default ${D.queueDepth})
-  --block RxC           bcr: block size (default ${D.blockRows}x${D.blockCols}); or --block-rows/--block-cols
+  --block RxC           bcr: block size (default: chosen from the model's sparsity, e.g. the
+                        pruning block); or --block-rows/--block-cols
   --max-memory-bits B   refuse designs whose memories need more bits
   --weight-bits W, --weight-frac F, --activation-bits A, --activation-frac F
                         fixed-point formats (docs/fixed-point.md; weightFrac is chosen when absent)`;

@@ -28,10 +28,10 @@ export interface AcceleratorConfig {
   codebookBits?: number;
   /** ese: depth of each PE's activation queue (entries). */
   queueDepth: number;
-  /** bcr: block height used by the encoding. */
-  blockRows: number;
-  /** bcr: block width used by the encoding (also the width of a PE's column segment). */
-  blockCols: number;
+  /** bcr: block height used by the encoding; absent: chosen from the model (block_choice.ts). */
+  blockRows?: number;
+  /** bcr: block width (also the width of a PE's column segment); absent: chosen. */
+  blockCols?: number;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
@@ -44,9 +44,7 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
   format: "ese",
   clockMhz: 200,
   indexBits: 4,
-  queueDepth: 16,
-  blockRows: 64,
-  blockCols: 16,
+  queueDepth: 64,
   fixed: DEFAULT_FIXED_CONFIG,
 };
 
@@ -136,8 +134,8 @@ export function resolveAcceleratorConfig(
     indexBits: merged.indexBits ?? DEFAULT_ACCELERATOR_CONFIG.indexBits,
     codebookBits: merged.codebookBits,
     queueDepth: merged.queueDepth ?? DEFAULT_ACCELERATOR_CONFIG.queueDepth,
-    blockRows: merged.blockRows ?? DEFAULT_ACCELERATOR_CONFIG.blockRows,
-    blockCols: merged.blockCols ?? DEFAULT_ACCELERATOR_CONFIG.blockCols,
+    blockRows: merged.blockRows,
+    blockCols: merged.blockCols,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };

@@ -26,6 +26,7 @@ import {
   modelGeometry,
 } from "./hardware.ts";
 import { type CycleEstimate, estimateCycles } from "./timing.ts";
+import { type BlockScore, chooseBlock } from "./block_choice.ts";
 
 /** Bits needed to hold values 0..value (at least 1), as the RTL's `bits_for`. */
 export function bitsFor(value: number): number {
@@ -135,6 +136,8 @@ export interface DesignParams {
     codebookBits: number | null;
     blockRows: number | null;
     blockCols: number | null;
+    /** bcr: how the block was set (given, or chosen and its score). */
+    blockChoice: BlockChoice | null;
     weightBits: number;
     weightFrac: number;
     activationBits: number;
@@ -187,6 +190,35 @@ export interface DesignParams {
   hardwareSegments: HardwareSegment[];
 }
 
+/** How the bcr block was set. */
+export interface BlockChoice {
+  /** Block height. */
+  rows: number;
+  /** Block width. */
+  cols: number;
+  /** "given" (both sides configured) or "chosen" (block_choice.ts scored candidates). */
+  how: "given" | "chosen";
+  /** The winning score (chosen only): approximate cycles of the busiest PE and memory words. */
+  score: BlockScore | null;
+}
+
+/** Resolve the bcr block: the configured sides, the missing ones chosen from the model. */
+export function resolveBlock(
+  model: QuantizedModel,
+  geometry: Geometry,
+  config: AcceleratorConfig,
+): BlockChoice {
+  if (config.blockRows !== undefined && config.blockCols !== undefined) {
+    return { rows: config.blockRows, cols: config.blockCols, how: "given", score: null };
+  }
+  const matrices = hardwareSegments(model, geometry, "ese", 1).map((segment) => segment.matrix);
+  const score = chooseBlock(matrices, config.pes, {
+    rows: config.blockRows,
+    cols: config.blockCols,
+  });
+  return { rows: score.rows, cols: score.cols, how: "chosen", score };
+}
+
 /** Check the quantized model against the configuration: reject formats too narrow for it. */
 function checkModelFits(model: QuantizedModel): void {
   let nonZero = 0;
@@ -209,19 +241,23 @@ function checkModelFits(model: QuantizedModel): void {
  * compute every parameter, memory size and the cycle estimate. Throws a UserError for
  * impossible configurations (memory limit exceeded, formats too narrow).
  */
-export function deriveDesign(model: QuantizedModel, config: AcceleratorConfig): DesignParams {
+export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig): DesignParams {
   checkModelFits(model);
   let held = model;
   let weightSharing: WeightSharingReport | null = null;
   let codebook: { bits: number; values: Int32Array } | undefined;
-  if (config.format === "ese" && config.codebookBits !== undefined) {
-    const shared = shareWeights(model, config.codebookBits);
+  if (requested.format === "ese" && requested.codebookBits !== undefined) {
+    const shared = shareWeights(model, requested.codebookBits);
     held = shared.model;
     weightSharing = shared.report;
-    codebook = { bits: config.codebookBits, values: shared.codebook };
+    codebook = { bits: requested.codebookBits, values: shared.codebook };
   }
-  const geometry = modelGeometry(held, config.pes);
-  const segments = hardwareSegments(held, geometry, config.format, config.blockCols);
+  const geometry = modelGeometry(held, requested.pes);
+  const blockChoice = requested.format === "bcr" ? resolveBlock(held, geometry, requested) : null;
+  const config: AcceleratorConfig = blockChoice
+    ? { ...requested, blockRows: blockChoice.rows, blockCols: blockChoice.cols }
+    : requested;
+  const segments = hardwareSegments(held, geometry, config.format, config.blockCols ?? 1);
   const format = held.format;
   const image = config.format === "ese"
     ? encodeSegments(segments, {
@@ -234,8 +270,8 @@ export function deriveDesign(model: QuantizedModel, config: AcceleratorConfig): 
     : encodeSegments(segments, {
       format: "bcr",
       pes: config.pes,
-      blockRows: config.blockRows,
-      blockCols: config.blockCols,
+      blockRows: config.blockRows ?? 1,
+      blockCols: config.blockCols ?? 1,
       weightBits: format.weightBits,
     });
   const aux = auxMemories(held, geometry);
@@ -301,8 +337,9 @@ export function deriveDesign(model: QuantizedModel, config: AcceleratorConfig): 
       format: config.format,
       indexBits: config.format === "ese" ? config.indexBits : null,
       codebookBits: config.format === "ese" ? config.codebookBits ?? null : null,
-      blockRows: config.format === "bcr" ? config.blockRows : null,
-      blockCols: config.format === "bcr" ? config.blockCols : null,
+      blockRows: config.format === "bcr" ? config.blockRows ?? null : null,
+      blockCols: config.format === "bcr" ? config.blockCols ?? null : null,
+      blockChoice,
       weightBits: format.weightBits,
       weightFrac: format.weightFrac,
       activationBits: format.activationBits,
@@ -354,7 +391,7 @@ export function rtlParameters(
   const KO = geometry.outputsPerPe;
   const proj = model.projSize > 0;
   const bcr = config.format === "bcr";
-  const blockCols = bcr ? config.blockCols : 1;
+  const blockCols = bcr ? config.blockCols ?? 1 : 1;
   const segmentsOf = (cols: number) => Math.ceil(cols / blockCols);
   const phaseSegments = geometry.layerInputs.map((size) =>
     segmentsOf(size) + segmentsOf(geometry.outputSize)
@@ -404,7 +441,7 @@ export function rtlParameters(
     IDX_W: layout ? layout.indexWidth : 1,
     HDR_ROW_BITS: layout ? layout.headerRowBits : 1,
     HDR_COL_BITS: layout ? layout.headerColBits : 1,
-    MAX_ROWS: bcr ? Math.ceil(config.blockRows / N) : 1,
+    MAX_ROWS: bcr ? Math.ceil((config.blockRows ?? 1) / N) : 1,
     BLOCK_COLS: blockCols,
     VEC_DEPTH: geometry.longestPhase,
   };
