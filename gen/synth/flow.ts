@@ -359,7 +359,7 @@ async function runScript(
   }
   if (run.code !== 0) {
     const text = `${log}\n${run.output}`;
-    if (/bad_alloc|out of memory|Cannot allocate memory/i.test(text)) {
+    if (/bad_alloc|out of memory|cannot allocate memory|failed to map segment/i.test(text)) {
       throw new UserError(
         `yosys ${name} run ran out of memory (limit ${context.maxMemoryMb} MiB; raise ` +
           `--max-memory-mb, or use --per-pe); ${where}`,
