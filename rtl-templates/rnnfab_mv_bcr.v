@@ -66,7 +66,7 @@ module rnnfab_mv_bcr #(
   localparam WM_W = bits_for(WEIGHT_ALLOC - 1);  // weight memory index width
   localparam WA_W = bits_for(WEIGHT_ALLOC);  // weight address counter width
   localparam IM_W = bits_for(INDEX_DEPTH - 1);  // index memory index width
-  localparam IA_W = bits_for(INDEX_DEPTH + 2 + MAX_ROWS + (1 << HDR_COL_BITS));  // address math
+  localparam IA_W = bits_for(INDEX_DEPTH + (1 << HDR_ROW_BITS) + (1 << HDR_COL_BITS));  // address sums
   localparam VM_W = bits_for(VEC_DEPTH - 1);  // vector copy index width
   localparam MR_W = bits_for(MAX_ROWS - 1);  // row index width inside a slot
   localparam RB_W = SL_W + MR_W;  // row buffer index: {slot, row}
