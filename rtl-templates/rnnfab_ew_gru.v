@@ -77,17 +77,21 @@ module rnnfab_ew_gru #(
     requant_biased = saturate(round_shift(extend_acc(acc) + (extend_ab(bias) << WF), WF));
   endfunction
 
-  // ---- S1 -> S2
+  // ---- S1: requantize the four rows
+  wire [AB-1:0] s1_rr = requant_biased(acc_r, bias_r);
+  wire [AB-1:0] s1_rz = requant_biased(acc_z, bias_z);
+  wire [AB-1:0] s1_xn = requant_biased(acc_xn, bias_xn);
+  wire [AB-1:0] s1_hn = requant_biased(acc_hn, bias_hn);
   reg s2_valid_q;
   reg [TAG-1:0] s2_tag_q;
   reg [AB-1:0] s2_rr_q, s2_rz_q, s2_xn_q, s2_hn_q, s2_h_q;
   always @(posedge clk) begin
     s2_valid_q <= rst ? 1'b0 : in_valid;
     s2_tag_q <= in_tag;
-    s2_rr_q <= requant_biased(acc_r, bias_r);
-    s2_rz_q <= requant_biased(acc_z, bias_z);
-    s2_xn_q <= requant_biased(acc_xn, bias_xn);
-    s2_hn_q <= requant_biased(acc_hn, bias_hn);
+    s2_rr_q <= s1_rr;
+    s2_rz_q <= s1_rz;
+    s2_xn_q <= s1_xn;
+    s2_hn_q <= s1_hn;
     s2_h_q <= h_prev;
   end
 
@@ -124,13 +128,14 @@ module rnnfab_ew_gru #(
   // ---- S4: input of n
   wire signed [2*AB-1:0] rhn = $signed(gate_r) * $signed(s4_hn_q);
   wire [XW-1:0] n_sum = extend_ab(s4_xn_q) + round_shift({{(XW - 2 * AB) {rhn[2*AB-1]}}, rhn}, AF);
+  wire [AB-1:0] s4_nin = saturate(n_sum);
   reg s5_valid_q;
   reg [TAG-1:0] s5_tag_q;
   reg [AB-1:0] s5_nin_q, s5_z_q, s5_h_q;
   always @(posedge clk) begin
     s5_valid_q <= rst ? 1'b0 : s4_valid_q;
     s5_tag_q <= s4_tag_q;
-    s5_nin_q <= saturate(n_sum);
+    s5_nin_q <= s4_nin;
     s5_z_q <= gate_z;
     s5_h_q <= s4_h_q;
   end

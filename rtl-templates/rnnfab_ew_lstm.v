@@ -202,13 +202,14 @@ module rnnfab_ew_lstm #(
       wire unused_peep_out = &{1'b0, s5_po_q};
     end
   endgenerate
+  wire [AB-1:0] s5_ro = requant(s5_zo_q + peep_o_term);
   reg s6_valid_q;
   reg [TAG-1:0] s6_tag_q;
   reg [AB-1:0] s6_ro_q, s6_c_q;
   always @(posedge clk) begin
     s6_valid_q <= rst ? 1'b0 : s5_valid_q;
     s6_tag_q <= s5_tag_q;
-    s6_ro_q <= requant(s5_zo_q + peep_o_term);
+    s6_ro_q <= s5_ro;
     s6_c_q <= s5_c_q;
   end
 

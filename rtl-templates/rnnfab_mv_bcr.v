@@ -66,7 +66,8 @@ module rnnfab_mv_bcr #(
   localparam WM_W = bits_for(WEIGHT_ALLOC - 1);  // weight memory index width
   localparam WA_W = bits_for(WEIGHT_ALLOC);  // weight address counter width
   localparam IM_W = bits_for(INDEX_DEPTH - 1);  // index memory index width
-  localparam IA_W = bits_for(INDEX_DEPTH + (1 << HDR_ROW_BITS) + (1 << HDR_COL_BITS));  // address sums
+  // index address width: holds every address sum of the descriptor reader
+  localparam IA_W = bits_for(INDEX_DEPTH + (1 << HDR_ROW_BITS) + (1 << HDR_COL_BITS));
   localparam VM_W = bits_for(VEC_DEPTH - 1);  // vector copy index width
   localparam MR_W = bits_for(MAX_ROWS - 1);  // row index width inside a slot
   localparam RB_W = SL_W + MR_W;  // row buffer index: {slot, row}
@@ -292,6 +293,20 @@ module rnnfab_mv_bcr #(
       slot_busy_d[dr_slot_q] = 1'b1;
   end
 
+  // ---------------- Queue pointers
+  reg [SL_W-1:0] desc_wr_d, desc_rd_d;
+  reg [SL_W:0] desc_count_d;
+  reg [1:0] colq_wr_d, colq_rd_d;
+  reg [2:0] colq_count_d;
+  always @* begin
+    desc_wr_d = desc_push ? desc_wr_q + 1'b1 : desc_wr_q;
+    desc_rd_d = desc_pop ? desc_rd_q + 1'b1 : desc_rd_q;
+    desc_count_d = desc_count_q + {{SL_W{1'b0}}, desc_push} - {{SL_W{1'b0}}, desc_pop};
+    colq_wr_d = colq_push ? colq_wr_q + 1'b1 : colq_wr_q;
+    colq_rd_d = colq_pop ? colq_rd_q + 1'b1 : colq_rd_q;
+    colq_count_d = colq_count_q + {2'd0, colq_push} - {2'd0, colq_pop};
+  end
+
   // ---------------- Registers and memories
   always @(posedge clk) begin
     dr_word_q <= index_mem[dr_addr_d[IM_W-1:0]];
@@ -320,14 +335,14 @@ module rnnfab_mv_bcr #(
       dr_addr_q <= dr_addr_d;
       slot_busy_q <= slot_busy_d;
       dr_slot_q <= dr_slot_d;
-      desc_wr_q <= desc_push ? desc_wr_q + 1'b1 : desc_wr_q;
-      desc_rd_q <= desc_pop ? desc_rd_q + 1'b1 : desc_rd_q;
-      desc_count_q <= desc_count_q + {{SL_W{1'b0}}, desc_push} - {{SL_W{1'b0}}, desc_pop};
+      desc_wr_q <= desc_wr_d;
+      desc_rd_q <= desc_rd_d;
+      desc_count_q <= desc_count_d;
       cr_valid_q <= cr_valid_d;
       cr_addr_q <= cr_addr_d;
-      colq_wr_q <= colq_push ? colq_wr_q + 1'b1 : colq_wr_q;
-      colq_rd_q <= colq_pop ? colq_rd_q + 1'b1 : colq_rd_q;
-      colq_count_q <= colq_count_q + {2'd0, colq_push} - {2'd0, colq_pop};
+      colq_wr_q <= colq_wr_d;
+      colq_rd_q <= colq_rd_d;
+      colq_count_q <= colq_count_d;
       is_row_q <= is_row_d;
       weight_addr_q <= weight_addr_d;
     end

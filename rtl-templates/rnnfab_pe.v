@@ -214,7 +214,8 @@ module rnnfab_pe #(
       wire [KW-1:0] ew_tag;
       wire [AB-1:0] ew_value;
       rnnfab_ew_gru #(
-          .AB(AB), .AF(AF), .WF(WF), .ACC(ACC), .TAG(KW), .LATENCY(EW_LAT), .SIG_S(SIG_S), .SIG_R(SIG_R),
+          .AB(AB), .AF(AF), .WF(WF), .ACC(ACC), .TAG(KW), .LATENCY(EW_LAT), .SIG_S(SIG_S),
+          .SIG_R(SIG_R),
           .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
       ) ew (
           .clk(clk), .rst(rst), .in_valid(s1_valid_q), .in_tag(s1_k_q),
@@ -262,7 +263,8 @@ module rnnfab_pe #(
           .bias_i(bias_q[0*AB+:AB]), .bias_f(bias_q[1*AB+:AB]), .bias_g(bias_q[2*AB+:AB]),
           .bias_o(bias_q[3*AB+:AB]), .peep_i(peep_word[0*WB+:WB]),
           .peep_f(peep_word[1*WB+:WB]), .peep_o(peep_word[2*WB+:WB]),
-          .c_prev(c_live_q[s1_caddr] ? c_mem[s1_caddr] : {AB{1'b0}}), .c_we(c_we), .c_tag(c_tag), .c_value(c_value),
+          .c_prev(c_live_q[s1_caddr] ? c_mem[s1_caddr] : {AB{1'b0}}), .c_we(c_we),
+          .c_tag(c_tag), .c_value(c_value),
           .m_we(m_we), .m_tag(m_tag), .m_value(m_value)
       );
       wire [CA_W-1:0] c_waddr = ew_cbase + {{(CA_W - KW) {1'b0}}, c_tag};
@@ -292,8 +294,9 @@ module rnnfab_pe #(
           if (rq_issue) proj_live_d[rq_k] = 1'b0;
           if (mac_to_proj) proj_live_d[mac_prow] = 1'b1;
         end
+        wire [ACC-1:0] mac_proj_sum = mac_proj_word + extend_product(mac_product);
         always @(posedge clk) begin
-          if (!rst && mac_to_proj) acc_proj[mac_prow] <= mac_proj_word + extend_product(mac_product);
+          if (!rst && mac_to_proj) acc_proj[mac_prow] <= mac_proj_sum;
           proj_live_q <= rst ? {KPE{1'b0}} : proj_live_d;
         end
         wire [ACC-1:0] rq_word = proj_live_q[rq_k] ? acc_proj[rq_k] : {ACC{1'b0}};
