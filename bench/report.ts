@@ -267,7 +267,10 @@ export function buildReport(inputs: ReportInputs): BenchReport {
     }
   }
 
-  const simulatedSweep = inputs.densitySweep.filter((point) => point.passed !== null);
+  const mainDesign = isFpga(inputs.fpga) ? inputs.fpga.designDir : undefined;
+  const simulatedSweep = inputs.densitySweep.filter((point) =>
+    point.passed !== null && point.designDir !== mainDesign
+  );
   if (simulatedSweep.length > 0) {
     const failed = simulatedSweep.filter((point) => point.passed === false);
     checks.push({
