@@ -161,7 +161,7 @@ export function checkDesignMatchesModel(design: SimDesign, model: RnnModel): voi
   let nonZeros = 0;
   for (const layer of quantizeModel(model, fixed).layers) {
     for (const matrix of [layer.weightIh, layer.weightHh, layer.weightHr]) {
-      if (matrix) for (const value of matrix.data) if (value !== 0) nonZeros++;
+      if (matrix) { for (const value of matrix.data) if (value !== 0) nonZeros++; }
     }
   }
   if (design.nonZerosPerStep !== nonZeros) {
