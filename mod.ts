@@ -44,3 +44,4 @@ export { exportGraphKind, exportOnnx } from "./gen/onnx/export.ts";
 export * from "./gen/encode/mod.ts";
 export * from "./gen/prune.ts";
 export * from "./gen/prune_search.ts";
+export * from "./gen/synth/mod.ts";
