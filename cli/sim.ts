@@ -12,6 +12,7 @@ import { loadInputs } from "../gen/inputs.ts";
 import { readDesign } from "../sim/design.ts";
 import { formatResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
+import type { CxxOptimization } from "../sim/verilator.ts";
 
 const NAME = "deno task sim";
 const USAGE = `--design DIR [--input X | --steps T --seed S] [options]
@@ -29,6 +30,8 @@ DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failur
   --max-cycles N       give up after N cycles (default: from the design's estimate, generous)
   --init random|zero   verilator: initial value of registers and memories that have no reset
                        (default random, seeded: a design must not rely on power-up zeros)
+  --cxx-opt LEVEL      verilator: C++ optimization 0 (default, fastest build), 1, 2 or s
+                       (faster simulation of long sequences)
   --trace              write an FST waveform to DIR/sim/trace.fst (verilator)
   --cache-dir D        build cache (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim)
   --quiet              print only the verdict`;
@@ -64,6 +67,7 @@ await runCommand(async () => {
       "input-gaps": { type: "string" },
       "max-cycles": { type: "string" },
       init: { type: "string", default: "random" },
+      "cxx-opt": { type: "string", default: "0" },
       trace: { type: "boolean" },
       "cache-dir": { type: "string" },
       quiet: { type: "boolean" },
@@ -80,6 +84,10 @@ await runCommand(async () => {
   const initialValues = flags.init;
   if (initialValues !== "random" && initialValues !== "zero") {
     throw new UserError(`${NAME}: --init: expected random or zero, got ${initialValues}`);
+  }
+  const cxxOpt = String(flags["cxx-opt"]);
+  if (!["0", "1", "2", "s"].includes(cxxOpt)) {
+    throw new UserError(`${NAME}: --cxx-opt: expected 0, 1, 2 or s, got ${cxxOpt}`);
   }
   const steps = parseInteger(flags.steps, "steps");
   if (steps === 0) throw new UserError(`${NAME}: --steps: expected at least 1`);
@@ -100,6 +108,7 @@ await runCommand(async () => {
     inputGaps: parseNumber(flags["input-gaps"], "input-gaps"),
     maxCycles: parseInteger(flags["max-cycles"], "max-cycles"),
     initialValues,
+    cxxOptimization: `-O${cxxOpt}` as CxxOptimization,
     trace: flags.trace === true,
     cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
     log: quiet ? undefined : (message) => console.error(message),

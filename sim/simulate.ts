@@ -18,7 +18,7 @@ import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./d
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
-import { buildVerilatorHarness, runVerilatorHarness } from "./verilator.ts";
+import { buildVerilatorHarness, type CxxOptimization, runVerilatorHarness } from "./verilator.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -43,6 +43,8 @@ export interface SimulateOptions {
   inputGaps?: number;
   /** Initial values of unreset state in Verilator (default "random"; see HarnessSettings). */
   initialValues?: "random" | "zero";
+  /** C++ optimization of the Verilator model (default "-O0": fastest build). */
+  cxxOptimization?: CxxOptimization;
   /** Write an FST waveform to DIR/sim/trace.fst (Verilator only). */
   trace?: boolean;
   /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
@@ -159,6 +161,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
         design,
         trace: options.trace ?? false,
         peStallPort: await hasPeStallPort(design),
+        cxxOptimization: options.cxxOptimization,
         cacheRoot: root,
         log,
       });
