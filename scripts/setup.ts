@@ -35,6 +35,9 @@ export const SYSTEM_TOOLS: SystemTool[] = [
   { command: "g++", debianPackage: "g++", required: true },
   { command: "make", debianPackage: "make", required: true },
   { command: "python3", debianPackage: "python3-venv", required: true },
+  { command: "aarch64-linux-gnu-gcc", debianPackage: "gcc-aarch64-linux-gnu", required: false },
+  { command: "qemu-aarch64", debianPackage: "qemu-user", required: false },
+  { command: "chromium", debianPackage: "chromium", required: false },
 ];
 
 function onPath(command: string): boolean {
@@ -59,34 +62,40 @@ function ensureSystemTools(): void {
   // python3 exists on Debian without the venv module; check that separately.
   const venvMissing = onPath("python3") &&
     spawnSync("python3", ["-c", "import venv, ensurepip"], { stdio: "ignore" }).status !== 0;
-  const packages = [
+  const required = [
     ...new Set([
-      ...missing.map((tool) => tool.debianPackage),
+      ...missing.filter((tool) => tool.required).map((tool) => tool.debianPackage),
       ...(venvMissing ? ["python3-venv"] : []),
     ]),
   ];
+  const optional = missing.filter((tool) => !tool.required).map((tool) => tool.debianPackage);
+  const packages = [...required, ...optional];
   if (packages.length === 0) return;
   const command = `apt-get update && apt-get install -y ${packages.join(" ")}`;
   const isRoot = Deno.uid?.() === 0;
-  if (!isRoot) {
-    fail(
-      `missing system packages: ${packages.join(", ")}. Install them with:\n  sudo ${
-        command.replaceAll("&& apt-get", "&& sudo apt-get")
-      }`,
+  if (!isRoot || !onPath("apt-get")) {
+    const how = onPath("apt-get")
+      ? `install them with:\n  sudo apt-get update && sudo apt-get install -y ${packages.join(" ")}`
+      : "install them with your package manager";
+    if (required.length > 0) fail(`missing system packages: ${required.join(", ")}; ${how}`);
+    console.error(
+      `setup: optional packages missing (aarch64 cross-build and screenshot checks will be skipped): ${
+        optional.join(", ")
+      }; ${how}`,
     );
-  }
-  if (!onPath("apt-get")) {
-    fail(
-      `missing system packages: ${
-        packages.join(", ")
-      }, and apt-get is not available; install them with your package manager`,
-    );
+    return;
   }
   console.error(`setup: installing ${packages.join(", ")} with apt-get (one time)`);
   const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
   for (const args of [["update", "-qq"], ["install", "-y", "-qq", ...packages]]) {
     const result = spawnSync("apt-get", args, { stdio: "inherit", env });
-    if (result.status !== 0) fail(`apt-get ${args.join(" ")} failed; run it yourself: ${command}`);
+    if (result.status !== 0) {
+      if (required.length > 0) {
+        fail(`apt-get ${args.join(" ")} failed; run it yourself: ${command}`);
+      }
+      console.error(`setup: apt-get ${args.join(" ")} failed; optional checks will be skipped`);
+      return;
+    }
   }
 }
 
