@@ -94,6 +94,32 @@ function phaseLoads(model: QuantizedModel, pes: number) {
   return phases;
 }
 
+/**
+ * design.json's modelled step breakdown, each phase with the ideal cycles of the matching
+ * matrix-vector work (matvec: the [W_ih | W_hh] phases, projection: the W_hr phases).
+ */
+function modelledPhases(
+  breakdown: unknown,
+  phases: ReturnType<typeof phaseLoads>,
+): Record<string, { cycles: number; idealCycles?: number; overCycles?: number }> {
+  const out: Record<string, { cycles: number; idealCycles?: number; overCycles?: number }> = {};
+  if (!breakdown || typeof breakdown !== "object") return out;
+  const idealOf = (suffix: string) =>
+    phases.filter((p) => p.name.endsWith(suffix)).reduce((sum, p) => sum + p.idealCycles, 0);
+  const ideals: Record<string, number> = {
+    matvec: idealOf("[W_ih | W_hh]"),
+    projection: idealOf("W_hr"),
+  };
+  for (const [name, cycles] of Object.entries(breakdown)) {
+    if (typeof cycles !== "number") continue;
+    const ideal = ideals[name];
+    out[name] = ideal !== undefined && ideal > 0
+      ? { cycles, idealCycles: ideal, overCycles: cycles - ideal }
+      : { cycles };
+  }
+  return out;
+}
+
 /** Numeric leaves of an object, as "a.b.c" -> number (for the estimate's breakdown). */
 function numericLeaves(value: unknown, prefix = ""): Record<string, number> {
   const out: Record<string, number> = {};
@@ -113,16 +139,20 @@ interface FormatFigures {
   usPerFrame: number;
   cyclesPerFrame: number;
   steadyCyclesPerFrame: number | null;
+  averageCyclesPerFrame: number;
   firstFrameCycles: number | null;
   peUtilization: number;
   idealCyclesPerFrame: number;
   ratioToIdeal: number;
   bitExact: boolean;
   estimate: { cyclesPerFrame: number; relativeError: number; fields: Record<string, number> };
+  nonZeros: number;
+  storedEntries: number;
   cycleBreakdown: {
     idealCycles: number;
     peImbalanceCycles: number;
-    otherCycles: number;
+    beyondLoadBoundCycles: number;
+    modelled: Record<string, { cycles: number; idealCycles?: number; overCycles?: number }>;
     phases: ReturnType<typeof phaseLoads>;
     note: string;
   };
@@ -213,22 +243,25 @@ await runCommand(async () => {
     const idealCycles = phases.reduce((sum, p) => sum + p.idealCycles, 0);
     const loadBound = phases.reduce((sum, p) => sum + p.maxPeLoad, 0);
     const cyclesPerFrame = result.steadyCyclesPerStep ?? result.cyclesPerStep;
-    const memoryBits = Array.isArray(design.memories)
-      ? design.memories.reduce(
-        (sum: number, m: { bits?: number }) => sum + (typeof m.bits === "number" ? m.bits : 0),
-        0,
-      )
+    const memoryBits = typeof design.memoryBits?.total === "number"
+      ? design.memoryBits.total
       : undefined;
+    const nonZeros: number = design.work.nonZerosPerStep;
+    const storedEntries: number = design.work.entriesPerStep ?? nonZeros;
+    const modelled = modelledPhases(design.estimate?.breakdown, phases);
     const figures: FormatFigures = {
       format,
       usPerFrame: cyclesPerFrame / clockMhz,
       cyclesPerFrame,
       steadyCyclesPerFrame: result.steadyCyclesPerStep,
+      averageCyclesPerFrame: result.cyclesPerStep,
       firstFrameCycles: result.stepEndCycles[0],
       peUtilization: design.work.nonZerosPerStep / (pes * cyclesPerFrame),
       idealCyclesPerFrame: design.work.nonZerosPerStep / pes,
       ratioToIdeal: cyclesPerFrame / (design.work.nonZerosPerStep / pes),
       bitExact: result.bitExact,
+      nonZeros,
+      storedEntries,
       estimate: {
         cyclesPerFrame: design.estimate.cyclesPerStep,
         relativeError: result.estimate.relativeError,
@@ -237,12 +270,14 @@ await runCommand(async () => {
       cycleBreakdown: {
         idealCycles,
         peImbalanceCycles: loadBound - idealCycles,
-        otherCycles: cyclesPerFrame - loadBound,
+        beyondLoadBoundCycles: cyclesPerFrame - loadBound,
+        modelled,
         phases,
-        note: "computed: ideal = non-zeros / PEs per phase; imbalance = most loaded PE minus " +
-          "ideal, per phase; other = simulated steady-state cycles per frame minus the most " +
-          "loaded PEs' sum (element-wise unit, pipeline fill and drain, control); " +
-          "estimate.fields gives design.json's own breakdown",
+        note: "computed: ideal = non-zeros / PEs, per phase; imbalance = the most loaded PE's " +
+          "non-zeros minus ideal, per phase; beyond = simulated steady-state cycles per frame " +
+          "minus the most loaded PEs' sum (stored entries that are not weights, element-wise " +
+          "tail, pipeline fill and drain, control); modelled = design.json's cycle-level " +
+          "breakdown of a steady-state step (gen/rtl/timing.ts), with the ideal of its phase",
       },
       generationSeconds: generated.seconds,
       verilatorBuildSeconds: result.wallSeconds.build,
@@ -266,6 +301,7 @@ await runCommand(async () => {
       path: "examples/ese_lstmp.json",
       density: report.density,
       nonZeros: report.nonZeros,
+      nonZerosAfterQuantization: results[0]?.nonZeros ?? null,
       weights: report.weights,
       peImbalance: report.peLoad?.imbalance ?? null,
       pruneSeconds,
@@ -291,18 +327,28 @@ function printFigures(f: FormatFigures, result: SimResult): void {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines = [
     `bit-exact over ${result.steps} frames: ${f.bitExact ? "yes" : "NO"}`,
+    `non-zero weights (after quantization): ${f.nonZeros}; stored entries ${f.storedEntries}` +
+    (f.memoryBits !== undefined ? `; memories ${(f.memoryBits / 8 / 1024).toFixed(0)} KiB` : ""),
     `us per frame (computed from simulated cycles): ${f.usPerFrame.toFixed(2)} ` +
     `(published ESE: ${PUBLISHED.measuredUsPerFrame} measured, ${PUBLISHED.theoreticalUsPerFrame} theoretical; target <= 60)`,
     `cycles per frame (simulated, steady state): ${
       f.cyclesPerFrame.toFixed(1)
-    }; first frame ends at cycle ${f.firstFrameCycles}`,
+    }; first frame ends at cycle ${f.firstFrameCycles}; average over the sequence ${
+      f.averageCyclesPerFrame.toFixed(1)
+    }`,
     `ideal bound (non-zeros / PEs): ${f.idealCyclesPerFrame.toFixed(1)} cycles; ratio ${
       f.ratioToIdeal.toFixed(3)
     }; PE utilization ${pct(f.peUtilization)}`,
     `where the cycles go (computed): ideal ${f.cycleBreakdown.idealCycles.toFixed(1)}, ` +
-    `PE imbalance ${f.cycleBreakdown.peImbalanceCycles.toFixed(1)}, other ${
-      f.cycleBreakdown.otherCycles.toFixed(1)
+    `PE imbalance ${f.cycleBreakdown.peImbalanceCycles.toFixed(1)}, beyond the most loaded PE ${
+      f.cycleBreakdown.beyondLoadBoundCycles.toFixed(1)
     }`,
+    ...Object.entries(f.cycleBreakdown.modelled).map(([name, phase]) =>
+      `  modelled ${name}: ${phase.cycles} cycles` +
+      (phase.idealCycles !== undefined
+        ? ` (ideal ${phase.idealCycles.toFixed(1)}, over by ${phase.overCycles!.toFixed(1)})`
+        : "")
+    ),
     ...f.cycleBreakdown.phases.map((p) =>
       `  ${p.name}: ${p.nonZeros} non-zeros, ideal ${
         p.idealCycles.toFixed(1)

@@ -75,6 +75,8 @@ export async function cachedBuild(options: {
 }): Promise<CachedBuild> {
   const dir = join(options.root, options.kind, options.hash.slice(0, 24));
   if (await exists(join(dir, options.marker))) return { dir, cached: true, seconds: 0 };
+  // An entry without its marker is stale (an older layout): remove it so the new one can land.
+  if (await exists(dir)) await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(join(options.root, options.kind), { recursive: true });
   const temporary = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(temporary, { recursive: true });

@@ -56,6 +56,8 @@ export interface IcarusHarness {
   hash: string;
   /** Icarus's version string. */
   version: string;
+  /** Warnings iverilog printed when compiling. */
+  warnings: string[];
 }
 
 /** Compile (or fetch from the cache) the Icarus testbench of a design for one run's parameters. */
@@ -93,7 +95,7 @@ export async function buildIcarusHarness(options: IcarusBuildOptions): Promise<I
     root: options.cacheRoot,
     kind: "icarus",
     hash,
-    marker: "tb.vvp",
+    marker: "warnings.json",
     build: async (dir) => {
       log(`icarus: compiling ${design.top} with the testbench`);
       const testbenchPath = join(dir, "rnnfab_tb.v");
@@ -105,9 +107,15 @@ export async function buildIcarusHarness(options: IcarusBuildOptions): Promise<I
         `iverilog ${args.join(" ")}\n\n${run.stdout}\n${run.stderr}`,
       );
       if (run.code !== 0) throw new Error(`iverilog failed (exit ${run.code}):\n${tail(run)}`);
+      const warnings = `${run.stdout}\n${run.stderr}`.split("\n")
+        .filter((line) => /warning/i.test(line));
+      await Deno.writeTextFile(join(dir, "warnings.json"), JSON.stringify(warnings) + "\n");
     },
   });
+  const warnings: string[] = JSON.parse(await Deno.readTextFile(join(build.dir, "warnings.json")));
+  if (warnings.length > 0) log(`icarus: ${warnings.length} warnings; first: ${warnings[0]}`);
   return {
+    warnings,
     image: join(build.dir, "tb.vvp"),
     cached: build.cached,
     buildSeconds: build.seconds,

@@ -129,8 +129,8 @@ export interface SimResult {
   protocol: { violations: number; lastFlagErrors: number; extraBeats: number; timedOut: boolean };
   /** Measured wall seconds. */
   wallSeconds: { build: number; run: number; total: number };
-  /** Whether the build came from the cache, and its key. */
-  build: { cached: boolean; hash: string };
+  /** Whether the build came from the cache, its key, and how many warnings the simulator's compiler printed. */
+  build: { cached: boolean; hash: string; warnings: number };
   /** Measured: simulated cycles per wall second of the simulator run. */
   simulatedCyclesPerSecond: number;
   /** FST trace path when --trace was given. */
@@ -146,7 +146,7 @@ export interface RunContext {
   simulatorVersion: string;
   input: SimResult["input"];
   settings: HarnessSettings;
-  build: { cached: boolean; hash: string; seconds: number };
+  build: { cached: boolean; hash: string; seconds: number; warnings: number };
   runSeconds: number;
   totalSeconds: number;
   trace?: string;
@@ -246,7 +246,11 @@ export function summarizeRun(
       run: context.runSeconds,
       total: context.totalSeconds,
     },
-    build: { cached: context.build.cached, hash: context.build.hash },
+    build: {
+      cached: context.build.cached,
+      hash: context.build.hash,
+      warnings: context.build.warnings,
+    },
     simulatedCyclesPerSecond: simulatorSeconds > 0 ? s.simulatedCycles / simulatorSeconds : 0,
     ...(context.trace ? { trace: context.trace } : {}),
   };

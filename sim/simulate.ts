@@ -153,7 +153,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       stimulusText(quantizedInputs, design.model.inputSize, design.model.outputSize),
     );
     let run;
-    let build: { cached: boolean; hash: string; seconds: number };
+    let build: { cached: boolean; hash: string; seconds: number; warnings: number };
     let version: string;
     let tracePath: string | undefined;
     if (simulator === "verilator") {
@@ -165,7 +165,12 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
         cacheRoot: root,
         log,
       });
-      build = { cached: harness.cached, hash: harness.hash, seconds: harness.buildSeconds };
+      build = {
+        cached: harness.cached,
+        hash: harness.hash,
+        seconds: harness.buildSeconds,
+        warnings: harness.warnings.length,
+      };
       version = harness.version;
       tracePath = options.trace ? join(simDir, "trace.fst") : undefined;
       log(`verilator: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
@@ -180,7 +185,12 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       });
     } else {
       const harness = await buildIcarusHarness({ design, steps, settings, cacheRoot: root, log });
-      build = { cached: harness.cached, hash: harness.hash, seconds: harness.buildSeconds };
+      build = {
+        cached: harness.cached,
+        hash: harness.hash,
+        seconds: harness.buildSeconds,
+        warnings: harness.warnings.length,
+      };
       version = harness.version;
       log(`icarus: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
       run = await runIcarusHarness({

@@ -65,6 +65,8 @@ export interface VerilatorHarness {
   hash: string;
   /** Verilator's version string. */
   version: string;
+  /** Verilator warnings of the build (the first lines of each; also in the entry's build.log). */
+  warnings: string[];
 }
 
 /** C++ optimization levels offered for the Verilator model. */
@@ -82,6 +84,7 @@ export function verilatorFlags(options: {
     "--exe",
     "--build",
     "-O3",
+    "-Wno-fatal",
     "--x-assign",
     "unique",
     "--x-initial",
@@ -127,7 +130,7 @@ export async function buildVerilatorHarness(
     root: options.cacheRoot,
     kind: "verilator",
     hash,
-    marker: "harness",
+    marker: "warnings.json",
     build: async (dir) => {
       log(`verilator: building the harness of ${design.top} (${design.rtlFiles.length} files)`);
       const mainPath = join(dir, "harness_main.cpp");
@@ -157,15 +160,27 @@ export async function buildVerilatorHarness(
       if (run.code !== 0) {
         throw new Error(`verilator build failed (exit ${run.code}):\n${tail(run)}`);
       }
+      const warnings = `${run.stdout}\n${run.stderr}`.split("\n")
+        .filter((line) => line.startsWith("%Warning"));
+      await Deno.writeTextFile(join(dir, "warnings.json"), JSON.stringify(warnings) + "\n");
       await Deno.rename(join(objDir, "harness"), join(dir, "harness"));
       await Deno.remove(objDir, { recursive: true });
     },
   });
   if (!build.cached) log(`verilator: built in ${build.seconds.toFixed(1)} s`);
+  const warnings: string[] = JSON.parse(await Deno.readTextFile(join(build.dir, "warnings.json")));
+  if (warnings.length > 0) {
+    log(
+      `verilator: ${warnings.length} warnings (${join(build.dir, "build.log")}); first: ${
+        warnings[0]
+      }`,
+    );
+  }
   return {
     executable: join(build.dir, "harness"),
     cached: build.cached,
     buildSeconds: build.seconds,
+    warnings,
     hash,
     version,
   };
