@@ -75,8 +75,6 @@ export async function cachedBuild(options: {
 }): Promise<CachedBuild> {
   const dir = join(options.root, options.kind, options.hash.slice(0, 24));
   if (await exists(join(dir, options.marker))) return { dir, cached: true, seconds: 0 };
-  // An entry without its marker is stale (an older layout): remove it so the new one can land.
-  if (await exists(dir)) await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(join(options.root, options.kind), { recursive: true });
   const temporary = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(temporary, { recursive: true });
@@ -86,10 +84,15 @@ export async function cachedBuild(options: {
     const seconds = (performance.now() - started) / 1000;
     try {
       await Deno.rename(temporary, dir);
-    } catch (error) {
-      // Another process finished the same build first: keep its entry.
-      if (!(await exists(join(dir, options.marker)))) throw error;
-      await Deno.remove(temporary, { recursive: true }).catch(() => {});
+    } catch {
+      if (await exists(join(dir, options.marker))) {
+        // Another process finished the same build first: keep its entry.
+        await Deno.remove(temporary, { recursive: true }).catch(() => {});
+      } else {
+        // A stale entry without its marker (an older layout or a crash): replace it.
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        await Deno.rename(temporary, dir);
+      }
     }
     return { dir, cached: false, seconds };
   } catch (error) {
