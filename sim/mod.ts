@@ -1,0 +1,54 @@
+/**
+ * Simulation of generated accelerators (docs/simulation.md): `simulateDesign` runs a design in
+ * Verilator or Icarus, checks every output word against the fixed-point golden model and counts
+ * cycles; the parts (design reading, harness builds and runs, comparison, report) are exported
+ * for tools that need only one of them.
+ *
+ * @module
+ */
+
+export { cycleLimit, simulateDesign, type SimulateOptions, type Simulator } from "./simulate.ts";
+export {
+  compareBeats,
+  type Comparison,
+  formatResult,
+  type Mismatch,
+  type RunContext,
+  type SimResult,
+  summarizeRun,
+} from "./result.ts";
+export { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
+export {
+  type HarnessRun,
+  type HarnessSettings,
+  type HarnessSummary,
+  type OutputBeat,
+  parseHarnessResult,
+  stimulusText,
+} from "./harness_io.ts";
+export {
+  buildVerilatorHarness,
+  type CxxOptimization,
+  runVerilatorHarness,
+  type VerilatorBuildOptions,
+  verilatorFlags,
+  type VerilatorHarness,
+  type VerilatorRunOptions,
+  verilatorVersion,
+} from "./verilator.ts";
+export {
+  buildIcarusHarness,
+  type IcarusBuildOptions,
+  type IcarusHarness,
+  icarusVersion,
+  runIcarusHarness,
+} from "./icarus.ts";
+export {
+  CACHE_ENV,
+  type CachedBuild,
+  cachedBuild,
+  cacheRoot,
+  type HashPart,
+  hashParts,
+} from "./cache.ts";
+export { type GeneratedDesign, generateDesign, type GenerateDesignOptions } from "./gen_design.ts";
