@@ -109,23 +109,53 @@ module rnnfab_mv_ese #(
     end
   end
 
-  // ---------------- Consumer side (C0): one entry per cycle while the queue has a column
+  // ---------------- Weight prefetch: the weight memory is read in order (every step walks all
+  // entries of all segments), two words per cycle (two read ports), into an 8-entry buffer.
+  localparam [3:0] PF_DEPTH = 4'd8;
+  reg [ENTRY_W-1:0] pf_mem[0:7];
+  reg [2:0] pf_wr_q, pf_rd_q;
+  reg [3:0] pf_count_q, pf_count_d;
+  reg [PTR_W-1:0] pf_addr_q, pf_addr_d;
+  reg pf_inflight_q;  // a pair of words read last cycle is in pf_word0/1_q
+  reg [ENTRY_W-1:0] pf_word0_q, pf_word1_q;
+  function [PTR_W-1:0] weight_next_addr(input [PTR_W-1:0] address);
+    weight_next_addr = ({1'b0, address} + {{PTR_W{1'b0}}, 1'b1} == WEIGHT_END) ? {PTR_W{1'b0}} :
+        address + 1'b1;
+  endfunction
+  wire [PTR_W-1:0] pf_addr1 = weight_next_addr(pf_addr_q);
+  wire pf_issue = (WEIGHT_DEPTH > 0) &&
+      (pf_count_q + (pf_inflight_q ? 4'd2 : 4'd0) + 4'd2 <= PF_DEPTH);
+
+  // ---------------- Consumer side (C0): one entry per cycle while the queue has a column; a
+  // padding entry (value field 0: it only moves the row cursor) is taken together with the
+  // entry after it, so padding costs no cycle.
   wire [Q_W-1:0] head = queue_mem[queue_rd_q];
   wire head_hpart = head[Q_W-1];
   wire [PTR_W-1:0] head_end = head[AB+PTR_W-1:AB];
   wire [AB-1:0] head_value = head[AB-1:0];
-  reg [PTR_W-1:0] weight_addr_q, weight_addr_d;
+  wire [ENTRY_W-1:0] entry0 = pf_mem[pf_rd_q];
+  wire [2:0] pf_rd_plus = pf_rd_q + 3'd1;  // (a named 3-bit wire: indices must wrap at 8)
+  wire [2:0] pf_wr_plus = pf_wr_q + 3'd1;
+  wire [ENTRY_W-1:0] entry1 = pf_mem[pf_rd_plus];
+  wire entry0_padding = (entry0[VAL_BITS-1:0] == {VAL_BITS{1'b0}});
+  reg [PTR_W-1:0] weight_addr_q, weight_addr_d;  // index of the next entry to take
   reg column_first_q, column_first_d;  // the next entry is the first of its column
-  wire fire = !queue_empty;
-  wire [PTR_W:0] weight_next = {1'b0, weight_addr_q} + {{PTR_W{1'b0}}, 1'b1};
-  wire pop = fire && (weight_next == {1'b0, head_end});
+  wire fire = !queue_empty && (pf_count_q != 4'd0);
+  wire take_two = fire && entry0_padding && (pf_count_q >= 4'd2);
+  wire [PTR_W:0] weight_after = {1'b0, weight_addr_q} +
+      {{(PTR_W - 1) {1'b0}}, (take_two ? 2'd2 : 2'd1)};
+  wire pop = fire && (weight_after == {1'b0, head_end});
   always @* begin
     weight_addr_d = weight_addr_q;
     column_first_d = column_first_q;
     if (fire) begin
-      weight_addr_d = (weight_next == WEIGHT_END) ? {PTR_W{1'b0}} : weight_next[PTR_W-1:0];
+      weight_addr_d = take_two ? weight_next_addr(weight_next_addr(weight_addr_q)) :
+          weight_next_addr(weight_addr_q);
       column_first_d = pop;
     end
+    pf_addr_d = pf_issue ? weight_next_addr(pf_addr1) : pf_addr_q;
+    pf_count_d = pf_count_q + (pf_inflight_q ? 4'd2 : 4'd0) -
+        (fire ? (take_two ? 4'd2 : 4'd1) : 4'd0);
     queue_wr_d = queue_wr_q;
     queue_rd_d = queue_rd_q;
     queue_count_d = queue_count_q;
@@ -136,10 +166,18 @@ module rnnfab_mv_ese #(
     if (push && !pop) queue_count_d = queue_count_q + 1'b1;
     else if (pop && !push) queue_count_d = queue_count_q - 1'b1;
   end
+  wire [2:0] pf_wr_d = pf_inflight_q ? pf_wr_q + 3'd2 : pf_wr_q;
+  wire [2:0] pf_rd_d = fire ? pf_rd_q + (take_two ? 3'd2 : 3'd1) : pf_rd_q;
 
   always @(posedge clk) begin
     pointer_q <= pointer_mem[pointer_addr_d[PM_W-1:0]];
     if (push) queue_mem[queue_wr_q] <= {bc_hpart, pointer_q, bc_data};
+    pf_word0_q <= weight_mem[pf_addr_q[WM_W-1:0]];
+    pf_word1_q <= weight_mem[pf_addr1[WM_W-1:0]];
+    if (pf_inflight_q) begin
+      pf_mem[pf_wr_q] <= pf_word0_q;
+      pf_mem[pf_wr_plus] <= pf_word1_q;
+    end
     if (rst) begin
       pointer_addr_q <= pointer_addr_d;
       prev_end_q <= prev_end_d;
@@ -148,6 +186,11 @@ module rnnfab_mv_ese #(
       queue_count_q <= {QC_W{1'b0}};
       weight_addr_q <= {PTR_W{1'b0}};
       column_first_q <= 1'b1;
+      pf_wr_q <= 3'd0;
+      pf_rd_q <= 3'd0;
+      pf_count_q <= 4'd0;
+      pf_addr_q <= {PTR_W{1'b0}};
+      pf_inflight_q <= 1'b0;
     end else begin
       pointer_addr_q <= pointer_addr_d;
       prev_end_q <= prev_end_d;
@@ -156,24 +199,33 @@ module rnnfab_mv_ese #(
       queue_count_q <= queue_count_d;
       weight_addr_q <= weight_addr_d;
       column_first_q <= column_first_d;
+      pf_wr_q <= pf_wr_d;
+      pf_rd_q <= pf_rd_d;
+      pf_count_q <= pf_count_d;
+      pf_addr_q <= pf_addr_d;
+      pf_inflight_q <= pf_issue;
     end
   end
 
   // ---------------- C0 -> C1
-  reg [ENTRY_W-1:0] weight_word_q;
-  reg c1_valid_q, c1_first_q, c1_hpart_q;
+  reg [ENTRY_W-1:0] c1_word0_q, c1_word1_q;
+  reg c1_valid_q, c1_first_q, c1_hpart_q, c1_pair_q;
   reg [AB-1:0] c1_value_q;
   always @(posedge clk) begin
-    weight_word_q <= weight_mem[weight_addr_q[WM_W-1:0]];
+    c1_word0_q <= entry0;
+    c1_word1_q <= entry1;
     c1_valid_q <= rst ? 1'b0 : fire;
+    c1_pair_q <= take_two;
     c1_first_q <= column_first_q;
     c1_hpart_q <= head_hpart;
     c1_value_q <= head_value;
   end
 
-  // ---------------- C1: row cursor and product
-  wire [IDX_BITS-1:0] delta = weight_word_q[ENTRY_W-1:VAL_BITS];
-  wire [VAL_BITS-1:0] field = weight_word_q[VAL_BITS-1:0];
+  // ---------------- C1: row cursor and product (of the second entry of a padding pair)
+  wire [IDX_BITS-1:0] delta0 = c1_word0_q[ENTRY_W-1:VAL_BITS];
+  wire [IDX_BITS-1:0] delta1 = c1_word1_q[ENTRY_W-1:VAL_BITS];
+  wire [VAL_BITS-1:0] field = c1_pair_q ? c1_word1_q[VAL_BITS-1:0] : c1_word0_q[VAL_BITS-1:0];
+  wire unused_field0 = &{1'b0, c1_word0_q[VAL_BITS-1:0]};  // 0 when paired
   wire [WB-1:0] weight;
   generate
     if (CODEBOOK != 0) begin : gen_codebook
@@ -188,15 +240,16 @@ module rnnfab_mv_ese #(
     end
   endgenerate
   // The row of every entry (padding included) is below the PE's row count, so it fits ROW_W
-  // bits; the sum is formed RX_W bits wide because delta may be wider than a row.
-  localparam RX_W = ((ROW_W > IDX_BITS) ? ROW_W : IDX_BITS) + 1;
+  // bits; the sum is formed RX_W bits wide because deltas may be wider than a row.
+  localparam RX_W = ((ROW_W > IDX_BITS) ? ROW_W : IDX_BITS) + 2;
   reg [ROW_W-1:0] cursor_q, cursor_d;
   reg [RX_W-1:0] row_wide;
   wire [ROW_W-1:0] row = row_wide[ROW_W-1:0];
   wire unused_row_bits = &{1'b0, row_wide[RX_W-1:ROW_W]};
   always @* begin
     row_wide = (c1_first_q ? {RX_W{1'b0}} : {{(RX_W - ROW_W) {1'b0}}, cursor_q} + 1'b1) +
-        {{(RX_W - IDX_BITS) {1'b0}}, delta};
+        {{(RX_W - IDX_BITS) {1'b0}}, delta0} +
+        (c1_pair_q ? {{(RX_W - IDX_BITS) {1'b0}}, delta1} + 1'b1 : {RX_W{1'b0}});
     cursor_d = c1_valid_q ? row : cursor_q;
   end
   wire signed [WB+AB-1:0] product = $signed(weight) * $signed(c1_value_q);

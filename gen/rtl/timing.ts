@@ -76,6 +76,8 @@ class EseEngine {
   private prevEnd = 0;
   private queue: number[] = []; // end addresses
   private weightAddr = 0;
+  private pfCount = 0;
+  private pfInflight = false;
   private c1 = false;
   private c2 = false;
   // next state
@@ -85,10 +87,12 @@ class EseEngine {
   private pop = false;
   private nWeightAddr = 0;
   private fire = false;
+  private taken = 0;
+  private pfIssue = false;
 
   constructor(
     private readonly pointers: number[],
-    private readonly weightDepth: number,
+    private readonly padding: Uint8Array,
     private readonly queueDepth: number,
   ) {
     this.pointerQ = pointers[1] ?? 0;
@@ -104,6 +108,10 @@ class EseEngine {
     return this.queue.length === 0 && !this.c1 && !this.c2;
   }
 
+  private next1(address: number): number {
+    return address + 1 === this.padding.length ? 0 : address + 1;
+  }
+
   /** Compute the next state. */
   next(bcValid: boolean, bcSegLast: boolean, bcStall: boolean): void {
     const advance = bcValid && !bcStall;
@@ -117,12 +125,17 @@ class EseEngine {
       this.nPointerAddr = wrap ? 1 : step;
       this.nPrevEnd = wrap ? 0 : this.pointerQ;
     }
-    this.fire = this.queue.length > 0;
-    const weightNext = this.weightAddr + 1;
-    this.pop = this.fire && weightNext === this.queue[0];
-    this.nWeightAddr = this.fire
-      ? (weightNext === this.weightDepth ? 0 : weightNext)
-      : this.weightAddr;
+    this.pfIssue = this.padding.length > 0 &&
+      this.pfCount + (this.pfInflight ? 2 : 0) + 2 <= 8;
+    this.fire = this.queue.length > 0 && this.pfCount > 0;
+    const takeTwo = this.fire && this.padding[this.weightAddr] === 1 && this.pfCount >= 2;
+    this.taken = this.fire ? (takeTwo ? 2 : 1) : 0;
+    this.pop = this.fire && this.weightAddr + this.taken === this.queue[0];
+    this.nWeightAddr = this.weightAddr;
+    if (this.fire) {
+      this.nWeightAddr = this.next1(this.weightAddr);
+      if (takeTwo) this.nWeightAddr = this.next1(this.nWeightAddr);
+    }
   }
 
   /** Clock edge. */
@@ -133,6 +146,8 @@ class EseEngine {
     this.prevEnd = this.nPrevEnd;
     this.pointerQ = this.pointers[this.pointerAddr] ?? 0;
     this.weightAddr = this.nWeightAddr;
+    this.pfCount = this.pfCount + (this.pfInflight ? 2 : 0) - this.taken;
+    this.pfInflight = this.pfIssue;
     this.c2 = this.c1;
     this.c1 = this.fire;
   }
@@ -378,8 +393,13 @@ export function simulateTiming(options: TimingOptions, steps: number): TimingRun
   const IN0 = rtl.IN0;
   const BC = rtl.BLOCK_COLS;
   const segs = (cols: number) => Math.ceil(cols / BC);
+  const valueScale = 2 ** rtl.VAL_BITS;
   const ese = image.peMemories.map((memory) =>
-    new EseEngine(memory.pointers, memory.weights.length, rtl.QUEUE_DEPTH)
+    new EseEngine(
+      memory.pointers,
+      Uint8Array.from(memory.weights, (word) => word % valueScale === 0 ? 1 : 0),
+      rtl.QUEUE_DEPTH,
+    )
   );
   const bcrEngines = image.peMemories.map((memory) =>
     new BcrEngine(memory.index, rtl.HDR_COL_BITS, BC)
