@@ -56,3 +56,4 @@ export { countStep, type StepCounts } from "./bench/counts.ts";
 export { ROOFLINE_ASSUMPTIONS, rooflineEstimate } from "./bench/roofline.ts";
 export { BUILT_IN_DEVICES, type DeviceProfile, loadDevices, parseDevices } from "./bench/devices.ts";
 export { PUBLISHED_ROWS } from "./bench/published.ts";
+export * from "./sim/mod.ts";

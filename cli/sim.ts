@@ -12,6 +12,7 @@ import { loadInputs } from "../gen/inputs.ts";
 import { readDesign } from "../sim/design.ts";
 import { formatResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
+import { formatCocotbResult, runCocotb } from "../sim/cocotb/run.ts";
 import type { CxxOptimization } from "../sim/verilator.ts";
 
 const NAME = "deno task sim";
@@ -32,6 +33,8 @@ DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failur
                        (default random, seeded: a design must not rely on power-up zeros)
   --cxx-opt LEVEL      verilator: C++ optimization 0 (default, fastest build), 1, 2 or s
                        (faster simulation of long sequences)
+  --cocotb             run the design's cocotb test bench (DIR/tb) through the WebSocket bridge
+                       to the golden model (docs/cocotb.md)
   --trace              write an FST waveform to DIR/sim/trace.fst (verilator)
   --cache-dir D        build cache (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim)
   --quiet              print only the verdict`;
@@ -69,6 +72,7 @@ await runCommand(async () => {
       init: { type: "string", default: "random" },
       "cxx-opt": { type: "string", default: "0" },
       trace: { type: "boolean" },
+      cocotb: { type: "boolean" },
       "cache-dir": { type: "string" },
       quiet: { type: "boolean" },
     },
@@ -97,6 +101,30 @@ await runCommand(async () => {
     inputs = await loadInputs(flags.input, design.model.inputSize);
   }
   const quiet = flags.quiet === true;
+  if (flags.cocotb === true) {
+    if (flags.trace === true) {
+      throw new UserError(`${NAME}: --trace is not available with --cocotb`);
+    }
+    const result = await runCocotb({
+      designDir,
+      inputs,
+      inputPath: typeof flags.input === "string" ? flags.input : undefined,
+      steps,
+      seed: parseInteger(flags.seed, "seed"),
+      simulator,
+      backpressure: parseNumber(flags.backpressure, "backpressure"),
+      inputGaps: parseNumber(flags["input-gaps"], "input-gaps"),
+      maxCycles: parseInteger(flags["max-cycles"], "max-cycles"),
+      initialValues,
+      cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
+      log: quiet ? undefined : (message) => console.error(message),
+    });
+    const summary = formatCocotbResult(result);
+    console.log(quiet ? summary.split("\n")[0] : summary);
+    if (!quiet) console.log(`wrote ${designDir}/sim/result.json`);
+    if (!result.passed) Deno.exit(1);
+    return;
+  }
   const result = await simulateDesign({
     designDir,
     inputs,
