@@ -247,6 +247,32 @@ const CASES: Case[] = [
     density: 1,
     settings: { pes: 8, format: "bcr" },
   },
+  {
+    name: "GRU 5->6, other formats (Q10.?, Q11.6, tables S=6/R=3 and S=1/R=4), 2 PEs, ese",
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 6,
+    numLayers: 1,
+    density: 0.7,
+    settings: {
+      pes: 2,
+      weightBits: 10,
+      activationBits: 11,
+      activationFrac: 6,
+      sigmoid: { stepLog2: 6, rangeLog2: 3 },
+      tanh: { stepLog2: 1, rangeLog2: 4 },
+    },
+  },
+  {
+    name: "LSTM 4->5 peepholes, other formats (Q6.?, Q20.15), 2 PEs, bcr",
+    kind: "lstm",
+    inputSize: 4,
+    hiddenSize: 5,
+    numLayers: 2,
+    peepholes: true,
+    density: 0.8,
+    settings: { pes: 2, format: "bcr", weightBits: 6, activationBits: 20, activationFrac: 15 },
+  },
 ];
 
 for (const c of CASES) {
@@ -290,6 +316,47 @@ Deno.test("gen + icarus: reset in the middle of a sequence restarts from zero st
       const resetAt = design.estimate.firstStepCycles + 5;
       const result = await simulate(join(dir, "design"), design, inputs, { resetAt });
       assert.deepEqual(result.beats.map((b) => b.value), outputs, c.name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gen + icarus: random shapes, PE counts and formats are bit-exact and exactly estimated", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-" });
+  try {
+    const random = seededRandom(2024);
+    const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
+    const size = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+    for (let trial = 0; trial < 8; trial++) {
+      const kind = pick<RnnKind>(["lstm", "gru"]);
+      const format = pick<"ese" | "bcr">(["ese", "bcr"]);
+      const c: Case = {
+        name: `random ${trial}`,
+        kind,
+        inputSize: size(1, 9),
+        hiddenSize: size(1, 12),
+        numLayers: size(1, 2),
+        projSize: kind === "lstm" && random() < 0.4 ? size(1, 6) : 0,
+        peepholes: kind === "lstm" && random() < 0.5,
+        density: pick([1, 0.6, 0.3, 0.1]),
+        settings: {
+          pes: pick([1, 2, 3, 5, 8]),
+          format,
+          ...(format === "ese"
+            ? { indexBits: size(1, 4), queueDepth: pick([1, 2, 64]) }
+            : random() < 0.5
+            ? { blockRows: size(1, 8), blockCols: size(1, 6) }
+            : {}),
+        },
+      };
+      const design = await generate(c, join(dir, `d${trial}`));
+      const { inputs, outputs } = golden(design, 3, trial);
+      const result = await simulate(join(dir, `d${trial}`), design, inputs);
+      const label = JSON.stringify(c);
+      assert.deepEqual(result.beats.map((b) => b.value), outputs, label);
+      const estimate = design.estimate.firstStepCycles + 2 * design.estimate.cyclesPerStep;
+      assert.equal(result.beats[result.beats.length - 1].cycle, estimate, label);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -219,30 +219,12 @@ export function resolveBlock(
   return { rows: score.rows, cols: score.cols, how: "chosen", score };
 }
 
-/** Check the quantized model against the configuration: reject formats too narrow for it. */
-function checkModelFits(model: QuantizedModel): void {
-  let nonZero = 0;
-  for (const layer of model.layers) {
-    for (const matrix of [layer.weightIh, layer.weightHh, layer.weightHr]) {
-      if (!matrix) continue;
-      for (const value of matrix.data) if (value !== 0) nonZero++;
-    }
-  }
-  if (nonZero === 0) {
-    throw new UserError(
-      `weight format Q${model.format.weightBits}.${model.format.weightFrac} is too narrow: ` +
-        "every weight quantizes to 0",
-    );
-  }
-}
-
 /**
  * Derive a design: share weights (ese codebook), build the hardware segments, encode them,
  * compute every parameter, memory size and the cycle estimate. Throws a UserError for
  * impossible configurations (memory limit exceeded, formats too narrow).
  */
 export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig): DesignParams {
-  checkModelFits(model);
   let held = model;
   let weightSharing: WeightSharingReport | null = null;
   let codebook: { bits: number; values: Int32Array } | undefined;

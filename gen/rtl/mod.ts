@@ -48,9 +48,21 @@ export function quantizeForAccelerator(
   } catch (error) {
     throw new UserError((error as Error).message);
   }
+  const f = quantized.format;
+  const countNonZeros = (values: ArrayLike<number>[]) =>
+    values.reduce((sum, data) => sum + Array.from(data).filter((v) => v !== 0).length, 0);
+  const weights = (m: RnnModel | QuantizedModel) =>
+    m.layers.flatMap((layer) =>
+      [layer.weightIh, layer.weightHh, layer.weightHr].filter((x) => x !== undefined)
+        .map((x) => x!.data)
+    );
+  if (countNonZeros(weights(model)) > 0 && countNonZeros(weights(quantized)) === 0) {
+    throw new UserError(
+      `weight format Q${f.weightBits}.${f.weightFrac} is too narrow: every weight quantizes to 0`,
+    );
+  }
   const saturated = saturatedWeights(model, quantized.format);
   if (saturated > 0) {
-    const f = quantized.format;
     throw new UserError(
       `weight format Q${f.weightBits}.${f.weightFrac} is too narrow: ${saturated} weights ` +
         "saturate (raise weightBits or lower weightFrac)",
