@@ -39,7 +39,12 @@ export {
   type RandomModelOptions,
   seededRandom,
 } from "./gen/random.ts";
-export { importOnnx, importOnnxDetailed, type OnnxImportOptions, type OnnxImportResult } from "./gen/onnx/import.ts";
+export {
+  importOnnx,
+  importOnnxDetailed,
+  type OnnxImportOptions,
+  type OnnxImportResult,
+} from "./gen/onnx/import.ts";
 export { exportGraphKind, exportOnnx } from "./gen/onnx/export.ts";
 export * from "./gen/encode/mod.ts";
 export * from "./gen/prune.ts";
@@ -47,13 +52,36 @@ export * from "./gen/prune_search.ts";
 export * from "./gen/synth/mod.ts";
 export { type BenchOptions, runBench } from "./bench/run.ts";
 export { type BenchReport, buildReport, type Provenance, type ReportRow } from "./bench/report.ts";
-export { generateKernel, type GeneratedKernel } from "./bench/ckernel.ts";
+export { type GeneratedKernel, generateKernel } from "./bench/ckernel.ts";
 export { type BcrMatrix, toBcrStorage } from "./bench/bcr_storage.ts";
 export { buildKernel, runKernel, TOOLCHAINS } from "./bench/cbuild.ts";
 export { type HostCpuResult, measureHostCpu } from "./bench/host_cpu.ts";
 export { checkAarch64 } from "./bench/aarch64.ts";
 export { countStep, type StepCounts } from "./bench/counts.ts";
 export { ROOFLINE_ASSUMPTIONS, rooflineEstimate } from "./bench/roofline.ts";
-export { BUILT_IN_DEVICES, type DeviceProfile, loadDevices, parseDevices } from "./bench/devices.ts";
+export {
+  BUILT_IN_DEVICES,
+  type DeviceProfile,
+  loadDevices,
+  parseDevices,
+} from "./bench/devices.ts";
 export { PUBLISHED_ROWS } from "./bench/published.ts";
 export * from "./sim/mod.ts";
+export {
+  type AcceleratorConfig,
+  type AcceleratorSettings,
+  chooseBlock,
+  type CycleEstimate,
+  DEFAULT_ACCELERATOR_CONFIG,
+  deriveDesign,
+  designFiles,
+  designJson,
+  type DesignParams,
+  estimateCycles,
+  generateFromModel,
+  parseAcceleratorSettings,
+  quantizeForAccelerator,
+  resolveAcceleratorConfig,
+  simulateTiming,
+  writeDesign,
+} from "./gen/rtl/mod.ts";

@@ -13,6 +13,7 @@ import { writeDirAtomic, writeFileAtomic } from "../fs.ts";
 import { serializeQuantizedModel } from "../quantized_io.ts";
 import type { DesignParams, RtlParameters } from "./design.ts";
 import { wideHexText } from "./hardware.ts";
+import { renderCocotbTestbench } from "../../sim/cocotb/testbench.ts";
 
 /** The hand-written Verilog cores, copied unchanged into every design (top comes first). */
 export const CORE_FILES = [
@@ -133,6 +134,8 @@ export async function designFiles(design: DesignParams): Promise<Map<string, str
   files.set("mem/manifest.json", JSON.stringify(design.image.manifest, null, 2) + "\n");
   files.set("design.json", JSON.stringify(designJson(design), null, 2) + "\n");
   files.set("quantized.json", JSON.stringify(serializeQuantizedModel(design.quantized)) + "\n");
+  // The cocotb test bench (docs/cocotb.md): plain Python, meant to be edited by users.
+  for (const [name, text] of renderCocotbTestbench(design)) files.set(`tb/${name}`, text);
   return files;
 }
 
