@@ -25,6 +25,7 @@ export function demoStages(outDir: string): Stage[] {
   const model = `${root}examples/lstm.json`;
   const input = `${root}examples/input16.json`;
   const pruned = `${outDir}/lstm_pruned.json`;
+  const design = `${outDir}/design`;
   return [
     {
       title: "infer: float64 reference vs fixed-point golden model (dense model)",
@@ -76,6 +77,33 @@ export function demoStages(outDir: string): Stage[] {
       title: "encode: ESE-style compressed weight buffers for 8 PEs",
       script: "encode.ts",
       args: ["--model", pruned, "--pes", "8", "--format", "ese", "--out", `${outDir}/weights`],
+    },
+    {
+      title: "gen: the accelerator (8 PEs, ESE-style weight buffers, 200 MHz)",
+      script: "gen.ts",
+      args: ["--model", pruned, "--out", design, "--pes", "8", "--format", "ese"],
+    },
+    {
+      title:
+        "sim: Verilator, every output checked bit for bit against the golden model, cycles counted",
+      script: "sim.ts",
+      args: ["--design", design, "--input", input],
+    },
+    {
+      title:
+        "bench: the same model on the FPGA design, host CPU (measured), phone CPU/GPU (modeled), published",
+      script: "bench.ts",
+      args: [
+        "--model",
+        pruned,
+        "--design",
+        design,
+        "--out",
+        `${outDir}/report`,
+        "--sweep",
+        "0.1,0.5,1",
+        "--sweep-estimate",
+      ],
     },
   ];
 }
