@@ -50,7 +50,8 @@ export function modelSummary(report: BenchReport): string {
     (m.projSize > 0 ? `, ${m.projSize} projection` : "") + (m.peepholes ? ", peepholes" : "");
   const pruning = m.pruning
     ? `BCR-pruned by the bench to density ${m.pruning.density} (block ${m.pruning.block}, ` +
-      `column share ${m.pruning.colShare})`
+      `column share ${m.pruning.colShare}` +
+      (m.pruning.balancedOverPes ? `, balanced over ${m.pruning.balancedOverPes} PEs)` : ")")
     : "used as given";
   return `${m.path}: ${shape}; ${m.weights.toLocaleString("en-US")} weights, ` +
     `${m.nonZeroWeights.toLocaleString("en-US")} non-zero (density ${

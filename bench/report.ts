@@ -70,7 +70,13 @@ export interface ReportInputs {
   /** The model as benchmarked (after any pruning). */
   model: RnnModel;
   /** How the model was pruned by the bench, or null when used as given. */
-  pruning: { method: "bcr"; density: number; block: string; colShare: number } | null;
+  pruning: {
+    method: "bcr";
+    density: number;
+    block: string;
+    colShare: number;
+    balancedOverPes?: number;
+  } | null;
   /** The input sequence's origin. */
   sequence: { steps: number; seed: number };
   /** Host CPU measurements, or why they are missing. */

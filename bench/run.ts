@@ -77,9 +77,15 @@ export function generatorAvailable(): boolean {
   return existsSync(GEN_SCRIPT);
 }
 
-/** BCR-prune with the bench's uniform setting. */
-function pruneForBench(model: RnnModel, density: number, block: BlockSize, colShare: number) {
-  return pruneModelBcr(model, { block, rates: { density, colShare } }).model;
+/** BCR-prune with the bench's uniform setting, balanced over the design's PEs (as ESE does). */
+function pruneForBench(
+  model: RnnModel,
+  density: number,
+  block: BlockSize,
+  colShare: number,
+  pes: number,
+) {
+  return pruneModelBcr(model, { block, rates: { density, colShare }, pes }).model;
 }
 
 /** Generate a design for `model` and simulate it on `inputs`; returns the design folder. */
@@ -162,11 +168,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   await Deno.mkdir(outDir, { recursive: true });
   const block = options.block ?? { rows: 16, cols: 16 };
   const colShare = options.colShare ?? 0.5;
+  const pes = options.pes ?? 8;
   const model = options.density !== undefined
-    ? pruneForBench(options.model, options.density, block, colShare)
+    ? pruneForBench(options.model, options.density, block, colShare, pes)
     : options.model;
   const pruning: ReportInputs["pruning"] = options.density !== undefined
-    ? { method: "bcr", density: options.density, block: formatBlock(block), colShare }
+    ? {
+      method: "bcr",
+      density: options.density,
+      block: formatBlock(block),
+      colShare,
+      balancedOverPes: pes,
+    }
     : null;
   if (options.designDir) {
     // Bad input fails before any measurement: the design must exist and be of this model.
@@ -196,7 +209,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
   let fpga: FpgaFigures | { missing: string } = { missing: "not asked for (--no-fpga)" };
   const densitySweep: SweepPoint[] = [];
-  const pes = options.pes ?? 8;
   const format = options.format ?? "bcr";
   // A bcr design stores the blocks the bench pruned with (when they are finite).
   const genArgs = format === "bcr" && options.density !== undefined &&
@@ -230,7 +242,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (!("missing" in fpga)) densitySweep.push(sweepPoint(fpga, densityOf(model)));
   if (options.sweep && options.sweep.length > 0 && generatorAvailable()) {
     for (const density of options.sweep) {
-      const swept = pruneForBench(options.model, density, block, colShare);
+      const swept = pruneForBench(
+        options.model,
+        density,
+        block,
+        colShare,
+        "missing" in fpga ? pes : fpga.pes,
+      );
       const dir = await generateAndSimulate(swept, {
         dir: join(outDir, "sweep", `density-${density}`),
         inputs,

@@ -54,6 +54,7 @@ Deno.test("bench writes report.json, report.md and report.html with labelled row
       density: 0.3,
       block: "16x16",
       colShare: 0.5,
+      balancedOverPes: 8,
     });
     for (const key of ["usPerFrame", "effectiveGops", "denseEquivalentGops", "bytes"]) {
       assert.equal(typeof report.units[key], "string", key);
