@@ -3,6 +3,8 @@
 // ("Activation functions"). Two pipeline stages: x is sampled at the end of the cycle it is
 // presented in, y is a register that holds the result two cycles later.
 //   stage 1: a = |x|; i = a >>> D; t = a & (2^D - 1); read T[i], T[i+1] (or T[N] beyond the range)
+//            synchronously: the two reads are registered directly, so the table is a dual-port
+//            block RAM (ROM) rather than LUT logic
 //   stage 2: y = T[i] + ((T[i+1] - T[i]) * t) >>> D; sigmoid(-x) = 2^AF - y, tanh(-x) = -y
 module rnnfab_act #(
     parameter AB = 16,                    // activation width (input and output)
@@ -30,10 +32,10 @@ module rnnfab_act #(
     end
   end
 
-  reg [AB-1:0] table_rom[0:SEGMENTS];
+  (* rom_style = "block" *) reg [AB-1:0] table_rom[0:SEGMENTS];
   initial $readmemh(TABLE_FILE, table_rom);
 
-  // Stage 1 (combinational): magnitude, range check, table reads.
+  // Stage 1 (combinational): magnitude, range check, table addresses.
   wire          negative = x[AB-1];
   wire [  AB:0] x_wide = {x[AB-1], x};
   wire [  AB:0] magnitude = negative ? (~x_wide + ONE) : x_wide;
@@ -42,8 +44,6 @@ module rnnfab_act #(
   wire          beyond = (segment >= SEGMENTS);
   wire [IW-1:0] index = beyond ? SEGMENTS[IW-1:0] : segment[IW-1:0];
   wire [IW-1:0] index_next = beyond ? SEGMENTS[IW-1:0] : segment[IW-1:0] + 1'b1;
-  wire [  AB:0] base_wide = {table_rom[index][AB-1], table_rom[index]};
-  wire [  AB:0] next_wide = {table_rom[index_next][AB-1], table_rom[index_next]};
   wire [DW-1:0] fraction;
   generate
     if (D > 0) begin : gen_fraction
@@ -53,28 +53,30 @@ module rnnfab_act #(
     end
   endgenerate
 
-  reg [AB:0] base_q, base_d;
-  reg [AB:0] diff_q, diff_d;
+  // Synchronous table reads (two read ports of one ROM, no logic between the table and the
+  // registers), so the table maps to a dual-port block RAM; the difference T[i+1] - T[i] is
+  // formed in stage 2, which keeps the latency at two cycles.
+  reg [AB-1:0] base_entry_q, next_entry_q;
   reg [DW-1:0] fraction_q, fraction_d;
   reg negative_q, negative_d;
   always @* begin
-    base_d = base_wide;
-    diff_d = next_wide - base_wide;
     fraction_d = fraction;
     negative_d = negative;
   end
   always @(posedge clk) begin
-    base_q <= base_d;
-    diff_q <= diff_d;
+    base_entry_q <= table_rom[index];
+    next_entry_q <= table_rom[index_next];
     fraction_q <= fraction_d;
     negative_q <= negative_d;
   end
 
-  // Stage 2 (combinational): interpolation and sign.
+  // Stage 2 (combinational): difference, interpolation and sign.
+  wire [AB:0] base_wide = {base_entry_q[AB-1], base_entry_q};
+  wire [AB:0] diff_wide = {next_entry_q[AB-1], next_entry_q} - base_wide;
   localparam PW = AB + 1 + DW + 1;  // product width: signed diff x unsigned fraction
-  wire signed [PW-1:0] product = $signed(diff_q) * $signed({1'b0, fraction_q});
+  wire signed [PW-1:0] product = $signed(diff_wide) * $signed({1'b0, fraction_q});
   wire signed [PW-1:0] shifted = product >>> D;
-  wire [AB:0] magnitude_out = base_q + shifted[AB:0];
+  wire [AB:0] magnitude_out = base_wide + shifted[AB:0];
   // The result always fits AB bits (docs/fixed-point.md); the wider bits are never needed.
   wire unused_act_bits = &{1'b0, shifted[PW-1:AB+1], magnitude_out[AB]};
   localparam [AB:0] ONE_REAL = ONE << AF;  // 2^AF

@@ -89,10 +89,11 @@ module rnnfab_mv_bcr #(
     end
   end
 
-  // ---------------- Memories
-  reg [WB-1:0] weight_mem[0:WEIGHT_ALLOC-1];
-  reg [IDX_W-1:0] index_mem[0:INDEX_DEPTH-1];
-  reg [AB-1:0] vec_mem[0:VEC_DEPTH-1];
+  // ---------------- Memories. Weights, index (two read ports: dual-port ROM) and the vector
+  // copy (one write, one read port) are read synchronously, so they map to block RAM.
+  (* ram_style = "block" *) reg [WB-1:0] weight_mem[0:WEIGHT_ALLOC-1];
+  (* ram_style = "block" *) reg [IDX_W-1:0] index_mem[0:INDEX_DEPTH-1];
+  (* ram_style = "block" *) reg [AB-1:0] vec_mem[0:VEC_DEPTH-1];
   reg [ROW_W-1:0] row_buf[0:RB_DEPTH-1];
   initial $readmemh(WEIGHT_FILE, weight_mem);
   initial $readmemh(INDEX_FILE, index_mem);

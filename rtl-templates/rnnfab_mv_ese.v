@@ -73,9 +73,10 @@ module rnnfab_mv_ese #(
     end
   end
 
-  // ---------------- Memories
-  reg [ENTRY_W-1:0] weight_mem[0:WEIGHT_ALLOC-1];
-  reg [PTR_W-1:0] pointer_mem[0:POINTER_DEPTH-1];
+  // ---------------- Memories (both read synchronously: the read data is registered directly,
+  // so they map to block RAM; the weight memory's two read ports make it a dual-port ROM)
+  (* ram_style = "block" *) reg [ENTRY_W-1:0] weight_mem[0:WEIGHT_ALLOC-1];
+  (* ram_style = "block" *) reg [PTR_W-1:0] pointer_mem[0:POINTER_DEPTH-1];
   initial $readmemh(WEIGHT_FILE, weight_mem);
   initial $readmemh(POINTER_FILE, pointer_mem);
 
