@@ -280,7 +280,9 @@ module rnnfab_ctrl #(
   reg [RA_W-1:0] job_k_q, job_k_d;  // e div N
   reg [CNT_W-1:0] job_col_q, job_col_d;  // position in the phase vector
   reg b1_valid_q, b1_valid_d, b1_seg_last_q, b1_seg_last_d, b1_hpart_q, b1_hpart_d;
-  reg [AB-1:0] b1_data_q, b1_data_d;
+  reg [AB-1:0] b1_data_q, b1_data_d;  // a PE bank element (rd_data of the addressed PE)
+  reg [AB-1:0] b1_input_q;  // an input element: in_mem read synchronously at the issue
+  reg b1_from_input_q, b1_from_input_d;  // B1 holds an input element (b1_input_q)
   reg [COL_W-1:0] b1_col_q, b1_col_d;
   reg [CNT_W-1:0] bc_count_q, bc_count_d;
   reg job_start, job_start_proj;
@@ -325,13 +327,15 @@ module rnnfab_ctrl #(
     in_release = 1'b0;
     b1_valid_d = b1_advance ? 1'b0 : b1_valid_q;
     b1_data_d = b1_data_q;
+    b1_from_input_d = b1_from_input_q;
     b1_col_d = b1_col_q;
     b1_seg_last_d = b1_seg_last_q;
     b1_hpart_d = b1_hpart_q;
     bc_count_d = bc_count_q + {{(CNT_W - 1) {1'b0}}, b1_advance};
     if (b0_issue) begin
       b1_valid_d = 1'b1;
-      b1_data_d = (cur_src == SRC_INPUT) ? in_mem[in_raddr] : rd_selected;
+      b1_data_d = rd_selected;
+      b1_from_input_d = (cur_src == SRC_INPUT);
       b1_col_d = job_col_q[COL_W-1:0];
       b1_seg_last_d = cur_last;
       b1_hpart_d = job_part_q;
@@ -395,12 +399,15 @@ module rnnfab_ctrl #(
     job_k_q <= job_k_d;
     job_col_q <= job_col_d;
     b1_data_q <= b1_data_d;
+    b1_from_input_q <= b1_from_input_d;
+    // synchronous read (registered directly, with the issue as read enable): block RAM
+    if (b0_issue) b1_input_q <= in_mem[in_raddr];
     b1_col_q <= b1_col_d;
     b1_seg_last_q <= b1_seg_last_d;
     b1_hpart_q <= b1_hpart_d;
   end
   assign bc_valid = b1_valid_q;
-  assign bc_data = b1_data_q;
+  assign bc_data = b1_from_input_q ? b1_input_q : b1_data_q;
   assign bc_col = b1_col_q;
   assign bc_seg_last = b1_seg_last_q;
   assign bc_hpart = b1_hpart_q;
