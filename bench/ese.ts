@@ -290,8 +290,18 @@ await runCommand(async () => {
     printFigures(figures, result);
   }
 
+  // The headline figures: the fastest format simulated (all formats are in `formats`).
+  const fastest = results.reduce<FormatFigures | undefined>(
+    (best, figures) => !best || figures.usPerFrame < best.usPerFrame ? figures : best,
+    undefined,
+  );
   const output = {
     benchmark: "ese",
+    format: fastest?.format ?? null,
+    usPerFrame: fastest?.usPerFrame ?? null,
+    cyclesPerFrame: fastest?.cyclesPerFrame ?? null,
+    peUtilization: fastest?.peUtilization ?? null,
+    density: report.density,
     description: "ESE-shaped LSTMP (153 inputs, 1024 cells, 512 projection, peepholes), " +
       `BCR-pruned (${formatBlock(block)} blocks) with PE balance, ${pes} PEs at ${clockMhz} MHz, ` +
       `${steps} frames simulated with Verilator`,
