@@ -1,7 +1,8 @@
 /**
  * The `synth` command: --help, bad flags, a missing or wrong Yosys (PATH without it, fake ones
  * printing another version or failing), Yosys errors, the time and memory bounds, and a real
- * generated design (tiny LSTM, 2 PEs) synthesized end to end.
+ * generated design (tiny LSTM, 2 PEs, ese and bcr) synthesized end to end: weight, pointer and
+ * index memories in block RAM, multipliers in DSPs.
  */
 
 import assert from "node:assert/strict";
@@ -144,22 +145,45 @@ Deno.test("synth command: Yosys errors, time and memory bounds name the log", as
   }
 });
 
-Deno.test("synth command: a generated 2-PE LSTM design", async () => {
+/** Generates a tiny 2-PE LSTM design in `root` (extra gen flags in `flags`). */
+async function generateTiny(root: string, flags: string[]): Promise<string> {
+  const modelPath = join(root, "model.json");
+  const model = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
+  await saveModel(model, modelPath);
+  const design = join(root, "design");
+  const gen = await runDenoScript("cli/gen.ts", [
+    "--model",
+    modelPath,
+    "--out",
+    design,
+    "--pes",
+    "2",
+    ...flags,
+  ]);
+  assert.equal(gen.code, 0, gen.stdout + gen.stderr);
+  return design;
+}
+
+/** Instances of the memories named `name` in the report, all expected in and mapped to BRAM. */
+function assertInBlockRam(report: SynthesisReport, name: string, instances: number): void {
+  const found = report.memories.filter((memory) => memory.name === name);
+  assert.equal(found.reduce((sum, memory) => sum + memory.instances, 0), instances, name);
+  for (const memory of found) {
+    assert.equal(memory.expectedInBlockRam, true, name);
+    assert.equal(memory.mapping, "block", `${name} became ${memory.mapping}`);
+  }
+}
+
+Deno.test("synth command: a generated 2-PE LSTM design (ese)", async () => {
   const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-gen-" });
   try {
-    const modelPath = join(root, "model.json");
-    const model = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
-    await saveModel(model, modelPath);
-    const design = join(root, "design");
-    const gen = await runDenoScript("cli/gen.ts", [
-      "--model",
-      modelPath,
-      "--out",
-      design,
-      "--pes",
-      "2",
-    ]);
-    assert.equal(gen.code, 0, gen.stdout + gen.stderr);
+    const design = await generateTiny(root, []);
+    const description = JSON.parse(await Deno.readTextFile(join(design, "design.json")));
+    const weights = description.memories.find((memory: { kind: string }) =>
+      memory.kind === "weights"
+    );
+    assert.equal(weights.rtlName, "weight_mem");
+    assert.equal(weights.role, "weights");
 
     const run = await synth(["--design", design]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
@@ -173,34 +197,48 @@ Deno.test("synth command: a generated 2-PE LSTM design", async () => {
     assert.equal(report.method, "whole");
     assert.equal(report.pes, 2);
     assert.equal(report.peModule, "rnnfab_pe");
-    // Every memory of the RTL is accounted for, the weight and pointer memories of both PEs are
-    // expected in block RAM, and the check says exactly which are not (each named in a warning).
+    // Every memory of the RTL is accounted for; the weight and pointer memories of both PEs and
+    // the activation tables (two per LSTM unit, five units per PE) are block RAM.
     assert.equal(report.memories.every((memory) => memory.mapping !== "unknown"), true);
-    for (const name of ["weight_mem", "pointer_mem"]) {
-      const found = report.memories.filter((memory) => memory.name === name);
-      assert.equal(found.reduce((sum, memory) => sum + memory.instances, 0), 2, name);
-      assert.equal(found.every((memory) => memory.expectedInBlockRam), true, name);
-    }
-    const missed = report.memories.filter((memory) =>
-      memory.expectedInBlockRam && memory.mapping !== "block"
-    );
-    assert.equal(report.checks.memoriesInBlockRam, missed.length === 0);
-    for (const memory of missed) {
-      assert.ok(
-        report.checks.warnings.some((warning) =>
-          warning.includes(`${memory.module}.${memory.name}`) && /not block RAM/.test(warning)
-        ),
-        `${memory.name} missed block RAM without a warning`,
-      );
-      assert.match(run.stdout, new RegExp(`${memory.name}: .*<-- expected block RAM`));
-    }
+    assertInBlockRam(report, "weight_mem", 2);
+    assertInBlockRam(report, "pointer_mem", 2);
+    assertInBlockRam(report, "table_rom", 10);
+    assert.equal(report.memories.find((memory) => memory.name === "weight_mem")?.role, "weights");
+    // The gate accumulators are a shallow state memory: LUT RAM, and not a failure.
+    const accumulators = report.memories.find((memory) => memory.name === "acc_gate")!;
+    assert.equal(accumulators.role, "state");
+    assert.equal(accumulators.expectedInBlockRam, false);
+    assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
+    assert.ok(report.total.blockRams >= 2, JSON.stringify(report.total));
+    assert.doesNotMatch(run.stdout, /<-- expected block RAM/);
     // Every multiplier wide enough for a DSP is in one; each PE's engine has at least one.
     assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
+    assert.equal(report.multipliers.dspBlocks, report.multipliers.inRtl);
     assert.ok(report.total.dsps >= 2);
     assert.ok(report.perPe!.dsps >= 1);
     const pe = report.modules.find((module) => module.name === "rnnfab_pe")!;
     assert.equal(pe.instances, 2);
     assert.ok(report.modules.some((module) => module.name === "rnnfab_mv_ese"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("synth command: a generated 2-PE LSTM design (bcr)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-gen-bcr-" });
+  try {
+    const design = await generateTiny(root, ["--format", "bcr"]);
+    const run = await synth(["--design", design, "--json"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const report: SynthesisReport = JSON.parse(run.stdout);
+    assert.equal(report.pes, 2);
+    // Weight and index memories and the vector copy of both PEs are block RAM.
+    assertInBlockRam(report, "weight_mem", 2);
+    assertInBlockRam(report, "index_mem", 2);
+    assertInBlockRam(report, "vec_mem", 2);
+    assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
+    assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
+    assert.ok(report.modules.some((module) => module.name === "rnnfab_mv_bcr"));
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -16,7 +16,14 @@ import {
   peakMemoryMb,
 } from "../gen/synth/parse.ts";
 import { estimateXilinxLogicCells, resourcesOf } from "../gen/synth/cells.ts";
-import { findPeModule, mappingChecks, type MemoryReport } from "../gen/synth/flow.ts";
+import {
+  expectsBlockRam,
+  findPeModule,
+  LUT_RAM_MAX_DEPTH,
+  mappingChecks,
+  type MemoryReport,
+  memoryRole,
+} from "../gen/synth/flow.ts";
 import { correctedLutramLibrary } from "../gen/synth/script.ts";
 
 const NESTED_STAT = new URL("./data/synth/stat_nested_yosys023.txt", import.meta.url).pathname;
@@ -183,6 +190,7 @@ function memory(overrides: Partial<MemoryReport>): MemoryReport {
     mapping: "block",
     mappedTo: "$__XILINX_BLOCKRAM_TDP_",
     instances: 32,
+    role: "weights",
     expectedInBlockRam: true,
     source: null,
     ...overrides,
@@ -214,4 +222,57 @@ Deno.test("mapping checks: what is flagged and what is not", () => {
   assert.match(bad.warnings[0], /weight_mem .* became distributed, not block RAM: .*asynchronous/);
   assert.match(bad.warnings[1], /table_rom .* became logic/);
   assert.match(bad.warnings[2], /1 multiplier\(s\) of 28 bits in rnnfab_pe stayed in LUTs/);
+});
+
+Deno.test("mapping checks: memory roles and which memories belong in block RAM", () => {
+  const roles = new Map([["table_rom", "table" as const], ["acc_gate", "state" as const]]);
+  // design.json's roles first (hierarchical names by their leaf), then names, then ports.
+  assert.equal(memoryRole({ name: "gen_x.table_rom", writePorts: 0 }, roles), "table");
+  assert.equal(memoryRole({ name: "acc_gate", writePorts: 1 }, roles), "state");
+  assert.equal(memoryRole({ name: "weight_mem", writePorts: 0 }), "weights");
+  assert.equal(memoryRole({ name: "pointer_mem", writePorts: 0 }), "pointers");
+  assert.equal(memoryRole({ name: "index_mem", writePorts: 0 }), "index");
+  assert.equal(memoryRole({ name: "gen_lstm.c_mem", writePorts: 1 }), "state");
+  assert.equal(memoryRole({ name: "bias_rom", writePorts: 0 }), "constants");
+  assert.equal(memoryRole({ name: "lookup", writePorts: 0 }), "other");
+
+  const shape = (width: number, depth: number, style?: string) => ({ width, depth, style });
+  // Weights, pointers and index memories belong in block RAM at any size.
+  assert.equal(expectsBlockRam(shape(4, 14), "pointers"), true);
+  assert.equal(expectsBlockRam(shape(12, 192), "weights"), true);
+  // A shallow state memory is fine in LUT RAM even above 4 Kbit (the 32 x 156-bit accumulators);
+  // a deeper one of that size (the 306 x 16-bit input buffer) is not.
+  assert.equal(expectsBlockRam(shape(156, 32), "state"), false);
+  assert.equal(expectsBlockRam(shape(156, LUT_RAM_MAX_DEPTH), "state"), false);
+  assert.equal(expectsBlockRam(shape(16, 306), "state"), true);
+  assert.equal(expectsBlockRam(shape(16, 64), "state"), false);
+  // Marked block: expected there whatever its role; otherwise 4 Kbit decides.
+  assert.equal(expectsBlockRam(shape(128, 32, "block"), "state"), true);
+  assert.equal(expectsBlockRam(shape(13, 129), "table"), false);
+  assert.equal(expectsBlockRam(shape(13, 129, "block"), "table"), true);
+  assert.equal(expectsBlockRam(shape(16, 512), "other"), true);
+
+  // A 32-word ROM in LUTs is a LUT ROM, not flagged; a deeper ROM or a RAM in logic is.
+  const checks = mappingChecks(
+    [
+      memory({ name: "bias_rom", width: 64, depth: 32, bits: 2048, mapping: "logic" }),
+      memory({ name: "deep_rom", width: 16, depth: 128, bits: 2048, mapping: "logic" }),
+      memory({
+        name: "acc_gate",
+        width: 156,
+        depth: 32,
+        bits: 4992,
+        writePorts: 1,
+        asyncReadPorts: 2,
+        mapping: "distributed",
+        role: "state",
+        expectedInBlockRam: false,
+      }),
+    ].map((entry) => ({ ...entry, expectedInBlockRam: false })),
+    { inRtl: 0, dspBlocks: 0, inLogic: [] },
+    "xilinx",
+  );
+  assert.equal(checks.memoriesInBlockRam, true);
+  assert.deepEqual(checks.warnings.length, 1, checks.warnings.join("\n"));
+  assert.match(checks.warnings[0], /deep_rom .* became logic/);
 });

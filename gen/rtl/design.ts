@@ -96,12 +96,35 @@ export interface PeParameters {
   indexDepth: number;
 }
 
+/**
+ * What a memory holds, for the synthesis mapping check (gen/synth): weight, pointer and index
+ * memories belong in block RAM; `table` are the activation tables and the codebook; `constants`
+ * the bias and peephole ROMs.
+ */
+export type MemoryRole = "weights" | "pointers" | "index" | "table" | "constants";
+
+/** RTL memory name and role of each memory kind of design.json. */
+export const MEMORY_RTL: Record<string, { rtlName: string; role: MemoryRole }> = {
+  weights: { rtlName: "weight_mem", role: "weights" },
+  pointers: { rtlName: "pointer_mem", role: "pointers" },
+  index: { rtlName: "index_mem", role: "index" },
+  codebook: { rtlName: "codebook_rom", role: "table" },
+  bias: { rtlName: "bias_rom", role: "constants" },
+  peephole: { rtlName: "peep_rom", role: "constants" },
+  sigmoid: { rtlName: "table_rom", role: "table" },
+  tanh: { rtlName: "table_rom", role: "table" },
+};
+
 /** One memory of the design, for design.json. */
 export interface DesignMemory {
   /** File in mem/. */
   file: string;
   /** weights, pointers, index, codebook, bias, peephole, sigmoid, tanh. */
   kind: string;
+  /** Name of the memory in the RTL module that loads the file (e.g. `weight_mem`). */
+  rtlName: string;
+  /** What it holds (see `MemoryRole`). */
+  role: MemoryRole;
   /** Owning PE or null. */
   pe: number | null;
   /** Used words. */
@@ -268,6 +291,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
     ...image.manifest.memories.map(({ file, kind, pe, depth, width, bits }) => ({
       file,
       kind,
+      ...MEMORY_RTL[kind],
       pe,
       depth,
       width,
@@ -276,6 +300,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
     ...aux.map(({ file, kind, pe, depth, width, bits }) => ({
       file,
       kind,
+      ...MEMORY_RTL[kind],
       pe,
       depth,
       width,

@@ -56,6 +56,40 @@ export const BLOCK_RAM_MIN_BITS = 4096;
 /** Memories of at least this many bits should not be built from logic (flip-flops or LUTs). */
 export const LOGIC_MEMORY_MAX_BITS = 256;
 
+/**
+ * Written memories (working state: accumulators, cell state, queues, buffers) of at most this
+ * many words may stay in LUT RAM whatever their size, and ROMs of at most this many words in
+ * LUTs (a LUT ROM): an UltraScale LUT RAM is 32 or 64 words deep, a block RAM at least 512
+ * words deep in its widest (72-bit) mode, so a block RAM would leave at least 7/8 of its words
+ * unused, and a wide shallow memory (e.g. the PE's 32 x 156-bit gate accumulators) would take
+ * several block RAMs for a few Kbit.
+ */
+export const LUT_RAM_MAX_DEPTH = 64;
+
+/**
+ * What a memory holds, for the mapping checks: design.json's roles (`weights`, `pointers`,
+ * `index`, `table`, `constants`), `state` for a memory the design writes, `other` for any other
+ * ROM.
+ */
+export type MemoryRole =
+  | "weights"
+  | "pointers"
+  | "index"
+  | "table"
+  | "constants"
+  | "state"
+  | "other";
+
+const MEMORY_ROLES: readonly MemoryRole[] = [
+  "weights",
+  "pointers",
+  "index",
+  "table",
+  "constants",
+  "state",
+  "other",
+];
+
 /** Options of `synthesizeDesign`. */
 export interface SynthesizeOptions {
   /** Target family (default "xilinx": UltraScale, the XCKU060's family). */
@@ -104,7 +138,12 @@ export interface MemoryReport {
   mappedTo: string | null;
   /** Copies in the whole design. */
   instances: number;
-  /** Whether the flow expects it in block RAM (weight/pointer/index memories; >= 4 Kbit). */
+  /** What it holds: from design.json's `memories` (`rtlName`, `role`), else by name and ports. */
+  role: MemoryRole;
+  /**
+   * Whether the flow expects it in block RAM: marked `ram_style`/`rom_style` "block", a weight,
+   * pointer or index memory, or at least 4 Kbit, except state memories of at most 64 words.
+   */
   expectedInBlockRam: boolean;
   /** Source location. */
   source: string | null;
@@ -215,7 +254,7 @@ interface DesignInput {
   top: string;
   files: string[];
   pes?: number;
-  blockRamMemories: Set<string>;
+  memoryRoles: Map<string, MemoryRole>;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -227,20 +266,35 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function memoryHints(entries: unknown[]): Set<string> {
-  const names = new Set<string>();
+/** The role a description names (a role of design.json, or words such as "weights"). */
+function roleFromText(text: string): MemoryRole | undefined {
+  const known = MEMORY_ROLES.find((role) => role === text);
+  if (known) return known;
+  if (/weight/i.test(text)) return "weights";
+  if (/pointer/i.test(text)) return "pointers";
+  if (/index/i.test(text)) return "index";
+  if (/state|accumulat/i.test(text)) return "state";
+  if (/sigmoid|tanh|table|codebook/i.test(text)) return "table";
+  if (/bias|peephole/i.test(text)) return "constants";
+  return undefined;
+}
+
+/** RTL memory name -> role, from design.json's `memories` (`rtlName`, `role`, `kind`). */
+function memoryRoles(entries: unknown[]): Map<string, MemoryRole> {
+  const roles = new Map<string, MemoryRole>();
   for (const entry of entries) {
     if (!entry || typeof entry !== "object") continue;
     const record = entry as Record<string, unknown>;
-    const role = [record.kind, record.role, record.contents, record.name].filter((value) =>
+    const texts = [record.role, record.kind, record.contents, record.name].filter((value) =>
       typeof value === "string"
-    ).join(" ");
-    if (!/weight|pointer|index|state|accumulat/i.test(role)) continue;
+    ) as string[];
+    const role = texts.map(roleFromText).find((found) => found !== undefined);
+    if (!role) continue;
     for (const key of ["rtlName", "memory", "name"]) {
-      if (typeof record[key] === "string") names.add(record[key] as string);
+      if (typeof record[key] === "string") roles.set(record[key] as string, role);
     }
   }
-  return names;
+  return roles;
 }
 
 async function readDesignInput(dir: string): Promise<DesignInput> {
@@ -292,7 +346,7 @@ async function readDesignInput(dir: string): Promise<DesignInput> {
     top: parsed.top ?? "rnnfab_top",
     files,
     pes: parsed.accelerator?.pes,
-    blockRamMemories: memoryHints(parsed.memories ?? []),
+    memoryRoles: memoryRoles(parsed.memories ?? []),
   };
 }
 
@@ -510,14 +564,38 @@ export function findPeModule(
   return pick(pool[0][0]);
 }
 
-function expectsBlockRam(memory: MemoryShape, hints: Set<string>): boolean {
+/**
+ * What a memory holds: design.json's role for its RTL name, else its name (weight, pointer,
+ * index, ...), else `state` for a memory the design writes and `other` for a ROM.
+ */
+export function memoryRole(
+  memory: Pick<MemoryShape, "name" | "writePorts">,
+  roles: ReadonlyMap<string, MemoryRole> = new Map(),
+): MemoryRole {
   const leaf = memory.name.split(".").pop() ?? memory.name;
-  if (hints.has(memory.name) || hints.has(leaf)) return true;
-  if (/weight|pointer|index/i.test(leaf)) return true;
+  const known = roles.get(memory.name) ?? roles.get(leaf);
+  if (known) return known;
+  const byName = roleFromText(leaf);
+  if (byName && byName !== "state") return byName;
+  return memory.writePorts > 0 ? "state" : "other";
+}
+
+/**
+ * Whether a memory belongs in block RAM: it is marked so (`ram_style`/`rom_style` "block"), it
+ * holds weights, pointers or an index, or it has at least `BLOCK_RAM_MIN_BITS` bits, unless it
+ * is a state memory of at most `LUT_RAM_MAX_DEPTH` words (LUT RAM is the right place).
+ */
+export function expectsBlockRam(
+  memory: Pick<MemoryShape, "width" | "depth" | "style">,
+  role: MemoryRole,
+): boolean {
+  if (memory.style?.toLowerCase() === "block") return true;
+  if (role === "weights" || role === "pointers" || role === "index") return true;
+  if (role === "state" && memory.depth <= LUT_RAM_MAX_DEPTH) return false;
   return memory.width * memory.depth >= BLOCK_RAM_MIN_BITS;
 }
 
-function collectMemories(runs: RunData[], hints: Set<string>): MemoryReport[] {
+function collectMemories(runs: RunData[], roles: Map<string, MemoryRole>): MemoryReport[] {
   const grouped = new Map<string, MemoryReport>();
   for (const run of runs) {
     const counts = instanceCounts(run.modules, run.top);
@@ -537,7 +615,8 @@ function collectMemories(runs: RunData[], hints: Set<string>): MemoryReport[] {
         mapping: mapping?.kind ?? "unknown",
         mappedTo: mapping?.cell ?? null,
         instances,
-        expectedInBlockRam: expectsBlockRam(memory, hints),
+        role: memoryRole(memory, roles),
+        expectedInBlockRam: expectsBlockRam(memory, memoryRole(memory, roles)),
         source: memory.source ?? null,
       };
       const key = [report.module, report.name, report.width, report.depth, report.mapping].join(
@@ -624,7 +703,8 @@ function subtractCells(total: CellCounts, part: CellCounts, copies: number): Cel
 
 /**
  * The mapping checks: memories expected in block RAM that are not, large memories built from
- * logic, and multipliers at least as wide as the target's DSP threshold left in LUTs.
+ * logic (except ROMs of at most `LUT_RAM_MAX_DEPTH` words: LUT ROMs), and multipliers at least
+ * as wide as the target's DSP threshold left in LUTs.
  */
 export function mappingChecks(
   memories: readonly MemoryReport[],
@@ -646,7 +726,10 @@ export function mappingChecks(
         ? `it has ${memory.readPorts} read and ${memory.writePorts} write ports; block RAM has 2`
         : `mark it (* ram_style = "block" *)`;
       warnings.push(`memory ${where} became ${memory.mapping}, not block RAM: ${why}`);
-    } else if (memory.mapping === "logic" && memory.bits >= LOGIC_MEMORY_MAX_BITS) {
+    } else if (
+      memory.mapping === "logic" && memory.bits >= LOGIC_MEMORY_MAX_BITS &&
+      !(memory.writePorts === 0 && memory.depth <= LUT_RAM_MAX_DEPTH)
+    ) {
       warnings.push(
         `memory ${where} became logic (flip-flops for a RAM, LUTs for a ROM)` +
           (memory.asyncReadPorts > 0
@@ -811,7 +894,7 @@ export async function synthesizeDesign(
     : peReport
     ? scaleCells(peReport.perInstance.cells, 1)
     : undefined;
-  const memories = collectMemories(runs, design.blockRamMemories);
+  const memories = collectMemories(runs, design.memoryRoles);
   const multipliers = collectMultipliers(runs, target);
   const total = resourcesOf(totalCells, target);
   const checks = mappingChecks(memories, multipliers, target);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SynthesisReport } from "./flow.ts";
+import { BLOCK_RAM_MIN_BITS, LUT_RAM_MAX_DEPTH, type SynthesisReport } from "./flow.ts";
 
 /** A row source: our synthesis (measured or scaled) or a published figure. */
 export type ResourceRowKind = "measured" | "estimated" | "published";
@@ -197,7 +197,12 @@ export function formatMemoryMapping(report: SynthesisReport): string {
   const lines = report.memories.map((memory) =>
     `- ${memory.module}.${memory.name}: ${memory.depth} x ${memory.width} bits, ` +
     `${memory.instances}x -> ${memory.mapping}${memory.mappedTo ? ` (${memory.mappedTo})` : ""}` +
-    (memory.expectedInBlockRam && memory.mapping !== "block" ? "  <-- expected block RAM" : "")
+    (memory.expectedInBlockRam && memory.mapping !== "block"
+      ? "  <-- expected block RAM"
+      : memory.role === "state" && memory.mapping === "distributed" &&
+          memory.bits >= BLOCK_RAM_MIN_BITS
+      ? `  (state memory of at most ${LUT_RAM_MAX_DEPTH} words: LUT RAM by design)`
+      : "")
   );
   const multipliers = report.multipliers;
   lines.push(
