@@ -8,7 +8,8 @@
 
 import {
   aarch64Line,
-  formatBytes,
+  countsTable,
+  deviceTable,
   formatNumber,
   hostCpuLines,
   modelSummary,
@@ -54,7 +55,6 @@ tr.published td { background: #f4f4f4; color: #555; }
 export function formatReportHtml(report: BenchReport, plots: ReportPlots): string {
   const ours = report.rows.filter((row) => row.modelOwner === "ours");
   const theirs = report.rows.filter((row) => row.modelOwner === "theirs");
-  const { dense, bcr } = report.counts;
   const parts: string[] = [
     "<!DOCTYPE html>",
     '<html lang="en">',
@@ -112,36 +112,9 @@ export function formatReportHtml(report: BenchReport, plots: ReportPlots): strin
     "<ul>",
     ...report.modeled.assumptions.map((text) => `<li>${escapeHtml(text)}</li>`),
     "</ul>",
-    htmlTable(
-      ["device", "GFLOP/s", "GB/s", "efficiency (compute, memory)", "overhead us/step", "source"],
-      report.modeled.devices.map(({ device }) => [
-        `${device.name} (${device.id})`,
-        formatNumber(device.peakGflops, 4),
-        formatNumber(device.bandwidthGBs, 4),
-        `${device.computeEfficiency}, ${device.bandwidthEfficiency}`,
-        String(device.overheadUsPerStep),
-        `${device.source} [${device.origin}]`,
-      ]),
-    ),
+    htmlTable(...deviceTable(report)),
     "<h2>Counts per step (computed from the model)</h2>",
-    htmlTable(["count", "dense (float32)", "BCR (float32 + uint16 indices)"], [
-      ["multiply-accumulates", String(dense.macs), String(bcr.macs)],
-      ["FLOPs", String(dense.flops), String(bcr.flops)],
-      ["weight bytes", formatBytes(dense.weightBytes), formatBytes(bcr.weightBytes)],
-      ["index bytes", formatBytes(dense.indexBytes), formatBytes(bcr.indexBytes)],
-      [
-        "bias and peephole bytes",
-        formatBytes(dense.parameterBytes),
-        formatBytes(bcr.parameterBytes),
-      ],
-      ["activation bytes", formatBytes(dense.activationBytes), formatBytes(bcr.activationBytes)],
-      ["total bytes", formatBytes(dense.totalBytes), formatBytes(bcr.totalBytes)],
-      [
-        "FLOPs per byte",
-        formatNumber(dense.arithmeticIntensity),
-        formatNumber(bcr.arithmeticIntensity),
-      ],
-    ]),
+    htmlTable(...countsTable(report)),
     "<h2>Phone CPU code (aarch64)</h2>",
     `<p>${inline(aarch64Line(report))}</p>`,
     '<p class="note">The full data, with units and provenance, is in report.json next to this file.</p>',

@@ -100,11 +100,47 @@ export function hostCpuLines(report: BenchReport): string[] {
   ];
 }
 
+/** A table as a header and rows of cell text, shared by the Markdown and HTML formatters. */
+export type TableCells = [header: string[], rows: string[][]];
+
+/** The modeled devices' parameters, one row per device. */
+export function deviceTable(report: BenchReport): TableCells {
+  return [
+    ["device", "GFLOP/s", "GB/s", "efficiency (compute, memory)", "overhead us/step", "source"],
+    report.modeled.devices.map(({ device }) => [
+      `${device.name} (${device.id})`,
+      formatNumber(device.peakGflops, 4),
+      formatNumber(device.bandwidthGBs, 4),
+      `${device.computeEfficiency}, ${device.bandwidthEfficiency}`,
+      String(device.overheadUsPerStep),
+      `${device.source} [${device.origin}]`,
+    ]),
+  ];
+}
+
+/** Operation and byte counts per step, dense beside BCR. */
+export function countsTable(report: BenchReport): TableCells {
+  const { dense, bcr } = report.counts;
+  return [["count", "dense (float32)", "BCR (float32 + uint16 indices)"], [
+    ["multiply-accumulates", String(dense.macs), String(bcr.macs)],
+    ["FLOPs", String(dense.flops), String(bcr.flops)],
+    ["weight bytes", formatBytes(dense.weightBytes), formatBytes(bcr.weightBytes)],
+    ["index bytes", formatBytes(dense.indexBytes), formatBytes(bcr.indexBytes)],
+    ["bias and peephole bytes", formatBytes(dense.parameterBytes), formatBytes(bcr.parameterBytes)],
+    ["activation bytes", formatBytes(dense.activationBytes), formatBytes(bcr.activationBytes)],
+    ["total bytes", formatBytes(dense.totalBytes), formatBytes(bcr.totalBytes)],
+    [
+      "FLOPs per byte",
+      formatNumber(dense.arithmeticIntensity),
+      formatNumber(bcr.arithmeticIntensity),
+    ],
+  ]];
+}
+
 /** Format the whole report as Markdown. */
 export function formatReportMarkdown(report: BenchReport): string {
   const ours = report.rows.filter((row) => row.modelOwner === "ours");
   const theirs = report.rows.filter((row) => row.modelOwner === "theirs");
-  const { dense, bcr } = report.counts;
   const lines: string[] = [
     "# rnnfab benchmark report",
     "",
@@ -197,38 +233,11 @@ export function formatReportMarkdown(report: BenchReport): string {
     "",
     ...report.modeled.assumptions.map((text) => `- ${text}`),
     "",
-    ...table(
-      ["device", "GFLOP/s", "GB/s", "efficiency (compute, memory)", "overhead us/step", "source"],
-      report.modeled.devices.map(({ device }) => [
-        `${device.name} (${device.id})`,
-        formatNumber(device.peakGflops, 4),
-        formatNumber(device.bandwidthGBs, 4),
-        `${device.computeEfficiency}, ${device.bandwidthEfficiency}`,
-        String(device.overheadUsPerStep),
-        `${device.source} [${device.origin}]`,
-      ]),
-    ),
+    ...table(...deviceTable(report)),
     "",
     "## Counts per step (computed from the model)",
     "",
-    ...table(["count", "dense (float32)", "BCR (float32 + uint16 indices)"], [
-      ["multiply-accumulates", String(dense.macs), String(bcr.macs)],
-      ["FLOPs", String(dense.flops), String(bcr.flops)],
-      ["weight bytes", formatBytes(dense.weightBytes), formatBytes(bcr.weightBytes)],
-      ["index bytes", formatBytes(dense.indexBytes), formatBytes(bcr.indexBytes)],
-      [
-        "bias and peephole bytes",
-        formatBytes(dense.parameterBytes),
-        formatBytes(bcr.parameterBytes),
-      ],
-      ["activation bytes", formatBytes(dense.activationBytes), formatBytes(bcr.activationBytes)],
-      ["total bytes", formatBytes(dense.totalBytes), formatBytes(bcr.totalBytes)],
-      [
-        "FLOPs per byte",
-        formatNumber(dense.arithmeticIntensity),
-        formatNumber(bcr.arithmeticIntensity),
-      ],
-    ]),
+    ...table(...countsTable(report)),
     "",
     "## Phone CPU code (aarch64)",
     "",
