@@ -41,6 +41,19 @@ export const EXAMPLES = [
 ] as const;
 
 if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(`usage: deno task examples
+
+Re-makes the example models and input sequences in examples/ deterministically (see
+examples/README.md for the seeds); re-running reproduces the files byte for byte.`);
+    Deno.exit(0);
+  }
+  if (Deno.args.length > 0) {
+    console.error(
+      `error: deno task examples: takes no arguments, got ${Deno.args.join(" ")} (see --help)`,
+    );
+    Deno.exit(2);
+  }
   for (const example of EXAMPLES) {
     const model = randomModel({ ...example.options });
     await saveModel(model, `${here}${example.file}`, { safetensors: example.safetensors });

@@ -131,6 +131,18 @@ function ensurePythonVenv(): void {
 }
 
 if (import.meta.main) {
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(`usage: deno task setup
+
+Makes this machine ready for rnnfab (idempotent; run by demo and test):
+  - installs missing Debian packages with apt-get when root (${
+      SYSTEM_TOOLS.map((t) => t.debianPackage).join(", ")
+    }),
+    otherwise prints the exact command to run (optional ones only warn);
+  - installs requirements.txt into the project's Python virtual environment .venv.
+Set RNNFAB_SKIP_SETUP=1 to skip it.`);
+    Deno.exit(0);
+  }
   if (Deno.env.get("RNNFAB_SKIP_SETUP")) Deno.exit(0);
   ensureSystemTools();
   ensurePythonVenv();
