@@ -5,11 +5,44 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname, relative, resolve } from "node:path";
+import { UserError } from "./errors.ts";
+
+/** What is at `path` now: "missing", "directory" or "file" (anything else that is not a folder). */
+async function pathKind(path: string): Promise<"missing" | "directory" | "file"> {
+  try {
+    return (await Deno.stat(path)).isDirectory ? "directory" : "file";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return "missing";
+    }
+    throw error;
+  }
+}
+
+/**
+ * Create the folder that will hold `path`; a path component that is a file is a UserError (the
+ * user gave an output path under a file), not an internal failure.
+ */
+async function makeParent(path: string): Promise<string> {
+  const parent = dirname(path) || ".";
+  try {
+    await Deno.mkdir(parent, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
+      throw new UserError(`${path}: cannot create its folder ${parent} (a file is in the way)`);
+    }
+    throw error;
+  }
+  return parent;
+}
 
 /** Write a text or binary file atomically (temporary file in the same folder, then rename). */
 export async function writeFileAtomic(path: string, contents: string | Uint8Array): Promise<void> {
-  await Deno.mkdir(dirname(path) || ".", { recursive: true });
+  if (await pathKind(path) === "directory") {
+    throw new UserError(`${path}: is a folder (expected the path of a file to write)`);
+  }
+  await makeParent(path);
   const temporary = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
     if (typeof contents === "string") await Deno.writeTextFile(temporary, contents);
@@ -28,22 +61,32 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 
 /**
  * Populate a directory atomically: `fill` writes into a fresh temporary sibling directory, which
- * then replaces `dir` (an existing `dir` is removed only after `fill` succeeded).
+ * then replaces `dir` (an existing `dir` is removed only after `fill` succeeded). An existing file
+ * at `dir` is never replaced: that is a UserError.
  */
 export async function writeDirAtomic(
   dir: string,
   fill: (temporaryDir: string) => Promise<void>,
 ): Promise<void> {
-  const parent = dirname(dir) || ".";
-  await Deno.mkdir(parent, { recursive: true });
-  const temporary = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  // Absolute and without a trailing slash: "out/" must not put the temporary folder inside "out".
+  const target = resolve(dir);
+  if (!relative(target, Deno.cwd()).startsWith("..")) {
+    throw new UserError(
+      `${dir}: is the current folder or contains it (expected the path of an output folder)`,
+    );
+  }
+  if (await pathKind(target) === "file") {
+    throw new UserError(`${dir}: is a file (expected the path of an output folder)`);
+  }
+  await makeParent(target);
+  const temporary = `${target}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(temporary, { recursive: true });
   try {
     await fill(temporary);
-    await Deno.remove(dir, { recursive: true }).catch((error) => {
+    await Deno.remove(target, { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
-    await Deno.rename(temporary, dir);
+    await Deno.rename(temporary, target);
   } catch (error) {
     await Deno.remove(temporary, { recursive: true }).catch(() => {});
     throw error;
