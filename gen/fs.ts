@@ -37,6 +37,12 @@ async function makeParent(path: string): Promise<string> {
   return parent;
 }
 
+/** Whether a folder has no entries. */
+async function isEmptyDir(path: string): Promise<boolean> {
+  for await (const _entry of Deno.readDir(path)) return false;
+  return true;
+}
+
 /** Write a text or binary file atomically (temporary file in the same folder, then rename). */
 export async function writeFileAtomic(path: string, contents: string | Uint8Array): Promise<void> {
   if (await pathKind(path) === "directory") {
@@ -59,14 +65,26 @@ export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   return writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
+/** Options of `writeDirAtomic`. */
+export interface WriteDirOptions {
+  /**
+   * A file that marks a folder as an earlier output of the same command (e.g. "design.json"): an
+   * existing non-empty folder is replaced only when it holds this file. Without it, only a missing
+   * or empty folder is written.
+   */
+  replaceIfContains?: string;
+}
+
 /**
  * Populate a directory atomically: `fill` writes into a fresh temporary sibling directory, which
  * then replaces `dir` (an existing `dir` is removed only after `fill` succeeded). An existing file
- * at `dir` is never replaced: that is a UserError.
+ * at `dir`, the current folder, and a non-empty folder that is not an earlier output (see
+ * `WriteDirOptions`) are never replaced: each is a UserError.
  */
 export async function writeDirAtomic(
   dir: string,
   fill: (temporaryDir: string) => Promise<void>,
+  options: WriteDirOptions = {},
 ): Promise<void> {
   // Absolute and without a trailing slash: "out/" must not put the temporary folder inside "out".
   const target = resolve(dir);
@@ -75,8 +93,18 @@ export async function writeDirAtomic(
       `${dir}: is the current folder or contains it (expected the path of an output folder)`,
     );
   }
-  if (await pathKind(target) === "file") {
+  const kind = await pathKind(target);
+  if (kind === "file") {
     throw new UserError(`${dir}: is a file (expected the path of an output folder)`);
+  }
+  if (kind === "directory" && !(await isEmptyDir(target))) {
+    const marker = options.replaceIfContains;
+    if (!marker || await pathKind(`${target}/${marker}`) !== "file") {
+      throw new UserError(
+        `${dir}: the folder exists and is not an earlier output of this command` +
+          (marker ? ` (it has no ${marker})` : "") + `; remove it or choose another folder`,
+      );
+    }
   }
   await makeParent(target);
   const temporary = `${target}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;

@@ -32,9 +32,29 @@ Deno.test("writeDirAtomic: a trailing slash replaces the folder instead of delet
   try {
     await Deno.mkdir(`${root}/out`);
     await Deno.writeTextFile(`${root}/out/old.txt`, "old");
-    await writeDirAtomic(`${root}/out/`, fillOne);
+    await writeDirAtomic(`${root}/out/`, fillOne, { replaceIfContains: "old.txt" });
     assert.deepEqual(names(`${root}/out`), ["new.txt"]);
     assert.deepEqual(names(root), ["out"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("writeDirAtomic: a non-empty folder that is not an earlier output is refused and kept", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${root}/home`);
+    await Deno.writeTextFile(`${root}/home/thesis.tex`, "precious");
+    await rejectsWith(
+      () => writeDirAtomic(`${root}/home`, fillOne, { replaceIfContains: "design.json" }),
+      "is not an earlier output of this command (it has no design.json)",
+    );
+    await rejectsWith(() => writeDirAtomic(`${root}/home`, fillOne), "is not an earlier output");
+    assert.deepEqual(names(`${root}/home`), ["thesis.tex"]);
+    // An empty folder is fine to fill.
+    await Deno.mkdir(`${root}/empty`);
+    await writeDirAtomic(`${root}/empty`, fillOne);
+    assert.deepEqual(names(`${root}/empty`), ["new.txt"]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

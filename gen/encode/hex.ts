@@ -83,9 +83,11 @@ export async function writeImageFiles(dir: string, image: EncodedImage): Promise
   );
 }
 
-/** Write an image as a fresh directory `dir` (replacing any old one) atomically. */
+/** Write an image as a fresh directory `dir` (replacing an earlier image there) atomically. */
 export function writeImageDir(dir: string, image: EncodedImage): Promise<void> {
-  return writeDirAtomic(dir, (temporary) => writeImageFiles(temporary, image));
+  return writeDirAtomic(dir, (temporary) => writeImageFiles(temporary, image), {
+    replaceIfContains: "manifest.json",
+  });
 }
 
 const count = z.number().int().nonnegative();

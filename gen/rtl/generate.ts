@@ -162,10 +162,10 @@ export function designJson(design: DesignParams): Record<string, unknown> {
   };
 }
 
-/** Write a design directory atomically (an existing directory is replaced only on success). */
+/** Write a design directory atomically (an earlier design there is replaced only on success). */
 export async function writeDesign(dir: string, design: DesignParams): Promise<void> {
   const files = await designFiles(design);
   await writeDirAtomic(dir, async (temporary) => {
     for (const [path, contents] of files) await writeFileAtomic(join(temporary, path), contents);
-  });
+  }, { replaceIfContains: "design.json" });
 }
