@@ -30,7 +30,8 @@ export {
   serializeQuantizedModel,
   writeQuantizedModel,
 } from "./gen/quantized_io.ts";
-export { loadFixedConfig, loadInputs, parseInputs } from "./gen/inputs.ts";
+export { loadInputs, parseInputs } from "./gen/inputs.ts";
+export { loadFixedConfig } from "./gen/config_file.ts";
 export { compareOutputs, type OutputError } from "./gen/metrics.ts";
 export {
   normalFrom,

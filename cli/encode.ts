@@ -9,7 +9,7 @@
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../gen/errors.ts";
 import { DEFAULT_FIXED_CONFIG, quantizeModel } from "../gen/fixed.ts";
-import { loadFixedConfig } from "../gen/inputs.ts";
+import { loadFixedConfig } from "../gen/config_file.ts";
 import { loadAnyModel } from "../gen/load.ts";
 import { ESE_LIMITS } from "../gen/encode/ese.ts";
 import { BCR_LIMITS } from "../gen/encode/bcr.ts";

@@ -16,7 +16,8 @@ import {
   toReal,
 } from "../gen/fixed.ts";
 import { writeJsonAtomic } from "../gen/fs.ts";
-import { loadFixedConfig, loadInputs } from "../gen/inputs.ts";
+import { loadFixedConfig } from "../gen/config_file.ts";
+import { loadInputs } from "../gen/inputs.ts";
 import { loadAnyModel } from "../gen/load.ts";
 import { compareOutputs } from "../gen/metrics.ts";
 

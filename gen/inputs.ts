@@ -26,7 +26,8 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   }
 }
 
-function firstIssue(error: z.ZodError, source: string): UserError {
+/** The first problem zod found, as a one-line UserError naming the file and the field. */
+export function firstIssue(error: z.ZodError, source: string): UserError {
   const issue = error.issues[0];
   const where = issue.path.map((key) => typeof key === "number" ? `[${key}]` : `.${String(key)}`)
     .join("").replace(/^\./, "");
@@ -77,16 +78,4 @@ export function fixedConfigFrom(
   const problems = checkFixedConfig(config);
   if (problems.length > 0) throw new UserError(`${source}: ${problems[0]}`);
   return config;
-}
-
-/** Load a fixed-point config file (unknown fields are an error; other tools' fields are allowed via `extraFields`). */
-export async function loadFixedConfig(path: string): Promise<FixedPointConfig> {
-  const value = await readJsonFile(path, "config");
-  const parsed = z.object(fixedConfigFields).passthrough().safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, path);
-  const { weightBits, weightFrac, activationBits, activationFrac, sigmoid, tanh } = parsed.data;
-  return fixedConfigFrom(
-    { weightBits, weightFrac, activationBits, activationFrac, sigmoid, tanh },
-    path,
-  );
 }

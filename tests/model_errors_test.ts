@@ -260,6 +260,28 @@ Deno.test("bad flags and bad input sequences give exit 2 with one line", async (
     assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
     assert.match(result.stderr, expect);
   }
+  // One config schema for every command: a misspelt field is an error, not silently ignored.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ weightBitz: 10 }));
+    const typo = await runDenoScript("cli/infer.ts", [
+      "--model",
+      `${REPO_ROOT}examples/lstm.json`,
+      "--input",
+      `${REPO_ROOT}examples/input16.json`,
+      "--out",
+      `${dir}/o.json`,
+      "--mode",
+      "fixed",
+      "--config",
+      `${dir}/c.json`,
+    ]);
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.match(typo.stderr, /c\.json: Unrecognized key: "weightBitz"/);
+    await assert.rejects(Deno.stat(`${dir}/o.json`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
   const help = await runDenoScript("cli/infer.ts", ["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /usage: deno task infer/);
