@@ -94,7 +94,7 @@ await runCommand(async () => {
     throw new UserError(`${NAME}: --cxx-opt: expected 0, 1, 2 or s, got ${cxxOpt}`);
   }
   const steps = parseInteger(flags.steps, "steps");
-  if (steps === 0) throw new UserError(`${NAME}: --steps: expected at least 1`);
+  if (steps === 0) throw new UserError(`${NAME}: --steps: expected a positive integer, got 0`);
   let inputs: number[][] | undefined;
   if (typeof flags.input === "string") {
     const design = await readDesign(designDir);
