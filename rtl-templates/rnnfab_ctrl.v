@@ -59,10 +59,14 @@ module rnnfab_ctrl #(
     output wire [  HA_W-1:0] ew_hbase,      // layer * KO
     output wire              rq_issue,      // requantization issue
     output wire [   KPW-1:0] rq_k,          // its projection row
+    output wire              rq_pre,        // rq_issue next cycle (the PEs read ahead)
+    output wire [   KPW-1:0] rq_pre_k,      // its projection row
     output wire [  HA_W-1:0] rq_hbase,      // layer * KO
+    output wire              rd_en,         // PE bank read (synchronous, data next cycle)
     output wire [  RA_W-1:0] rd_addr,       // PE bank read address
     output wire              rd_m,          // read the m bank
     input  wire [N*AB-1:0]   rd_data_all,   // every PE's bank read data
+    output wire              out_en,        // PE h bank read for the output (synchronous)
     output wire [  HA_W-1:0] out_addr,      // PE h bank read address for the output
     input  wire [N*AB-1:0]   out_data_all   // every PE's output read data
 );
@@ -248,6 +252,8 @@ module rnnfab_ctrl #(
   assign rq_issue = ws_active_q && ws_rq_q;
   assign ew_k = ws_count_q[KW-1:0];
   assign rq_k = ws_count_q[KPW-1:0];
+  assign rq_pre = ws_active_d && ws_rq_d;
+  assign rq_pre_k = ws_count_d[KPW-1:0];
   assign ew_cbase = ew_cbase_q;
   assign ew_hbase = ew_hbase_q;
   assign rq_hbase = ew_hbase_q;
@@ -280,7 +286,7 @@ module rnnfab_ctrl #(
   reg [RA_W-1:0] job_k_q, job_k_d;  // e div N
   reg [CNT_W-1:0] job_col_q, job_col_d;  // position in the phase vector
   reg b1_valid_q, b1_valid_d, b1_seg_last_q, b1_seg_last_d, b1_hpart_q, b1_hpart_d;
-  reg [AB-1:0] b1_data_q, b1_data_d;  // a PE bank element (rd_data of the addressed PE)
+  reg [PE_W-1:0] b1_pe_q, b1_pe_d;  // a PE bank element: the PE whose rd_data holds it
   reg [AB-1:0] b1_input_q;  // an input element: in_mem read synchronously at the issue
   reg b1_from_input_q, b1_from_input_d;  // B1 holds an input element (b1_input_q)
   reg [COL_W-1:0] b1_col_q, b1_col_d;
@@ -305,7 +311,7 @@ module rnnfab_ctrl #(
   assign rd_addr = (cur_src == SRC_M) ? job_k_q :
       {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k_q;
   assign rd_m = (cur_src == SRC_M);
-  wire [AB-1:0] rd_selected = rd_data_all[job_pe_q*AB+:AB];
+  assign rd_en = b0_issue;  // the PEs read synchronously: their read data is B1's element
   generate
     if (CNT_W > IB_W) begin : gen_e_unused
       wire unused_job_e = &{1'b0, job_e_q};
@@ -326,7 +332,7 @@ module rnnfab_ctrl #(
     job_col_d = job_col_q;
     in_release = 1'b0;
     b1_valid_d = b1_advance ? 1'b0 : b1_valid_q;
-    b1_data_d = b1_data_q;
+    b1_pe_d = b1_pe_q;
     b1_from_input_d = b1_from_input_q;
     b1_col_d = b1_col_q;
     b1_seg_last_d = b1_seg_last_q;
@@ -334,7 +340,7 @@ module rnnfab_ctrl #(
     bc_count_d = bc_count_q + {{(CNT_W - 1) {1'b0}}, b1_advance};
     if (b0_issue) begin
       b1_valid_d = 1'b1;
-      b1_data_d = rd_selected;
+      b1_pe_d = job_pe_q;
       b1_from_input_d = (cur_src == SRC_INPUT);
       b1_col_d = job_col_q[COL_W-1:0];
       b1_seg_last_d = cur_last;
@@ -398,7 +404,7 @@ module rnnfab_ctrl #(
     job_pe_q <= job_pe_d;
     job_k_q <= job_k_d;
     job_col_q <= job_col_d;
-    b1_data_q <= b1_data_d;
+    b1_pe_q <= b1_pe_d;
     b1_from_input_q <= b1_from_input_d;
     // synchronous read (registered directly, with the issue as read enable): block RAM
     if (b0_issue) b1_input_q <= in_mem[in_raddr];
@@ -407,7 +413,7 @@ module rnnfab_ctrl #(
     b1_hpart_q <= b1_hpart_d;
   end
   assign bc_valid = b1_valid_q;
-  assign bc_data = b1_from_input_q ? b1_input_q : b1_data_q;
+  assign bc_data = b1_from_input_q ? b1_input_q : rd_data_all[b1_pe_q*AB+:AB];
   assign bc_col = b1_col_q;
   assign bc_seg_last = b1_seg_last_q;
   assign bc_hpart = b1_hpart_q;
@@ -419,7 +425,7 @@ module rnnfab_ctrl #(
   reg [PE_W-1:0] os_pe_q, os_pe_d;
   reg [RA_W-1:0] os_k_q, os_k_d;
   reg out_valid_q, out_valid_d, out_last_q, out_last_d;
-  reg [AB-1:0] out_data_q, out_data_d;
+  reg [PE_W-1:0] out_pe_q, out_pe_d;  // the PE whose out_data holds the output element
   reg os_start;
   localparam [31:0] OUT_BASE_32 = KO * (LAYERS - 1);
   localparam [HA_W-1:0] OUT_BASE = OUT_BASE_32[HA_W-1:0];
@@ -428,6 +434,7 @@ module rnnfab_ctrl #(
                               trk_rounds_q);
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
   wire os_last = (os_e_q + 1'b1 == O_C);
+  assign out_en = os_load;  // the PEs read synchronously: their read data is the output
   generate
     if (RA_W > HA_W) begin : gen_os_unused
       wire unused_os_k = &{1'b0, os_k_q};
@@ -439,11 +446,11 @@ module rnnfab_ctrl #(
     os_pe_d = os_pe_q;
     os_k_d = os_k_q;
     out_valid_d = (out_valid_q && out_ready) ? 1'b0 : out_valid_q;
-    out_data_d = out_data_q;
+    out_pe_d = out_pe_q;
     out_last_d = out_last_q;
     if (os_load) begin
       out_valid_d = 1'b1;
-      out_data_d = out_data_all[os_pe_q*AB+:AB];
+      out_pe_d = os_pe_q;
       out_last_d = os_last;
       if (os_last) begin
         os_active_d = 1'b0;
@@ -475,11 +482,11 @@ module rnnfab_ctrl #(
     os_e_q <= os_e_d;
     os_pe_q <= os_pe_d;
     os_k_q <= os_k_d;
-    out_data_q <= out_data_d;
+    out_pe_q <= out_pe_d;
     out_last_q <= out_last_d;
   end
   assign out_valid = out_valid_q;
-  assign out_data = out_data_q;
+  assign out_data = out_data_all[out_pe_q*AB+:AB];
   assign out_last = out_last_q;
 
   // ================= Main sequence

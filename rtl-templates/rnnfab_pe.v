@@ -80,12 +80,16 @@ module rnnfab_pe #(
     input  wire [  HA_W-1:0] ew_hbase,      // layer * KO (h bank base)
     input  wire              rq_issue,      // projection requantization: issue row rq_k
     input  wire [   KPW-1:0] rq_k,          // local projection row
+    input  wire              rq_pre,        // rq_issue of row rq_pre_k next cycle (read ahead)
+    input  wire [   KPW-1:0] rq_pre_k,      // that row
     input  wire [  HA_W-1:0] rq_hbase,      // layer * KO
+    input  wire              rd_en,         // read the bank at rd_addr (broadcaster B0)
     input  wire [  RA_W-1:0] rd_addr,       // bank read address (broadcast source)
     input  wire              rd_m,          // read the m bank instead of h
-    output wire [    AB-1:0] rd_data,       // bank read data (combinational)
+    output wire [    AB-1:0] rd_data,       // bank read data of the last rd_en (registered)
+    input  wire              out_en,        // read the h bank at out_addr (output stream)
     input  wire [  HA_W-1:0] out_addr,      // output stream read address
-    output wire [    AB-1:0] out_data       // output stream read data (combinational)
+    output wire [    AB-1:0] out_data       // output read data of the last out_en (registered)
 );
   localparam HDEPTH = LAYERS * KO;  // words of the h bank
   localparam CDEPTH = LAYERS * K;  // words of the c bank and the bias/peephole ROMs
@@ -151,57 +155,134 @@ module rnnfab_pe #(
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
-  // ---------------- Gate accumulators: MAC read-modify-write, cleared when the EW reads them.
-  // A word whose live bit is 0 reads as zero: reset and the EW's read clear a word in one cycle.
-  reg [GATES_W-1:0] acc_gate[0:K-1];
+  // ---------------- Gate accumulators: pipelined MAC read-modify-write, cleared when the EW
+  // reads them. One synchronous read port (block-RAM capable), shared by the engine and the
+  // element-wise unit, which never read in the same cycle (the EW runs after phase A has drained,
+  // the next phase A starts after the last EW read; projection MACs go to acc_proj):
+  //   M (mac_valid): read the cell's word          W: add the product to its field, write back
+  // A MAC in W right after a MAC of the same cell takes that MAC's sum (forwarding), since its
+  // read came before that write. A word whose live bit is 0 reads as zero: reset and the EW's read
+  // clear a word in one cycle. Memories deeper than LUT_RAM_DEPTH words are marked block RAM.
+  localparam LUT_RAM_DEPTH = 64;  // deepest state memory left to LUT RAM (docs/synthesis.md)
   reg [K-1:0] acc_live_q, acc_live_d;
   wire [KW-1:0] mac_cell = mac_k[KW-1:0];
   wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low KPW bits, gates KW
-  wire [GATES_W-1:0] mac_word = acc_live_q[mac_cell] ? acc_gate[mac_cell] : {GATES_W{1'b0}};
   wire mac_gate = mac_valid && !mac_bank[2];
-  reg [GATES_W-1:0] mac_word_new;
+  wire [KW-1:0] acc_raddr = ew_issue ? ew_k : mac_cell;
+  reg [GATES_W-1:0] acc_rd_q;  // read data: the MAC's word in W, the EW's word in S1
+  reg w_valid_q, w_live_q;
+  reg [KW-1:0] w_cell_q;
+  reg [1:0] w_field_q;
+  reg [WB+AB-1:0] w_product_q;
+  reg fw_valid_q;  // the previous W wrote fw_cell_q, field fw_field_q = fw_sum_q
+  reg [KW-1:0] fw_cell_q;
+  reg [1:0] fw_field_q;
+  reg [ACC-1:0] fw_sum_q;
+  reg [GATES_W-1:0] w_base, w_word_new;
+  reg [ACC-1:0] w_sum;
   integer field;
   always @* begin
-    mac_word_new = mac_word;
+    w_base = w_live_q ? acc_rd_q : {GATES_W{1'b0}};
     for (field = 0; field < 4; field = field + 1) begin
-      if (mac_bank == field[2:0])
-        mac_word_new[field*ACC+:ACC] = mac_word[field*ACC+:ACC] + extend_product(mac_product);
+      if (fw_valid_q && fw_cell_q == w_cell_q && fw_field_q == field[1:0])
+        w_base[field*ACC+:ACC] = fw_sum_q;
+    end
+    w_sum = {ACC{1'b0}};
+    w_word_new = w_base;
+    for (field = 0; field < 4; field = field + 1) begin
+      if (w_field_q == field[1:0]) begin
+        w_sum = w_base[field*ACC+:ACC] + extend_product(w_product_q);
+        w_word_new[field*ACC+:ACC] = w_sum;
+      end
     end
     acc_live_d = acc_live_q;
     if (s1_valid_q) acc_live_d[s1_k_q] = 1'b0;
-    if (mac_gate) acc_live_d[mac_cell] = 1'b1;
+    if (w_valid_q) acc_live_d[w_cell_q] = 1'b1;
   end
   always @(posedge clk) begin
-    if (!rst && mac_gate) acc_gate[mac_cell] <= mac_word_new;
+    w_valid_q <= rst ? 1'b0 : mac_gate;
+    w_live_q <= acc_live_q[mac_cell];
+    w_cell_q <= mac_cell;
+    w_field_q <= mac_bank[1:0];
+    w_product_q <= mac_product;
+    fw_valid_q <= rst ? 1'b0 : w_valid_q;
+    fw_cell_q <= w_cell_q;
+    fw_field_q <= w_field_q;
+    fw_sum_q <= w_sum;
     acc_live_q <= rst ? {K{1'b0}} : acc_live_d;
   end
-  wire [GATES_W-1:0] ew_word = acc_live_q[s1_k_q] ? acc_gate[s1_k_q] : {GATES_W{1'b0}};
+  wire acc_we = !rst && w_valid_q;
+  generate
+    if (K > LUT_RAM_DEPTH) begin : gen_acc_block
+      (* ram_style = "block" *) reg [GATES_W-1:0] acc_gate[0:K-1];
+      always @(posedge clk) begin
+        if (acc_we) acc_gate[w_cell_q] <= w_word_new;
+        acc_rd_q <= acc_gate[acc_raddr];
+      end
+    end else begin : gen_acc_lut
+      reg [GATES_W-1:0] acc_gate[0:K-1];
+      always @(posedge clk) begin
+        if (acc_we) acc_gate[w_cell_q] <= w_word_new;
+        acc_rd_q <= acc_gate[acc_raddr];
+      end
+    end
+  endgenerate
+  wire [GATES_W-1:0] ew_word = acc_live_q[s1_k_q] ? acc_rd_q : {GATES_W{1'b0}};
 
   // ---------------- ROMs (synchronous read, addressed in S0)
-  reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
-  initial $readmemh(BIAS_FILE, bias_rom);
   reg [4*AB-1:0] bias_q;
-  always @(posedge clk) bias_q <= bias_rom[s0_caddr];
+  generate
+    if (CDEPTH > LUT_RAM_DEPTH) begin : gen_bias_block
+      (* rom_style = "block" *) reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
+      initial $readmemh(BIAS_FILE, bias_rom);
+      always @(posedge clk) bias_q <= bias_rom[s0_caddr];
+    end else begin : gen_bias_lut
+      reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
+      initial $readmemh(BIAS_FILE, bias_rom);
+      always @(posedge clk) bias_q <= bias_rom[s0_caddr];
+    end
+  endgenerate
 
-  // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0
-  reg [AB-1:0] h_mem[0:HDEPTH-1];
+  // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0.
+  // Two synchronous read ports (block-RAM capable; read data registered directly, the live bit
+  // beside it): the output stream's, and the broadcaster's, which the GRU unit shares to read
+  // h(t-1) in S0 (the broadcaster reads no h bank while element-wise cells are issued).
   reg [HDEPTH-1:0] h_live_q, h_live_d;
   reg h_we;
   reg [HA_W-1:0] h_waddr;
   reg [AB-1:0] h_wdata;
+  reg h_ren;  // the broadcaster's (or the GRU unit's) read
+  reg [HA_W-1:0] h_raddr;
+  reg [AB-1:0] h_rd_q, out_rd_q;
+  reg h_rd_live_q, out_rd_live_q;
   always @* begin
     h_live_d = h_live_q;
     if (h_we) h_live_d[h_waddr] = 1'b1;
   end
   always @(posedge clk) begin
-    if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
     h_live_q <= rst ? {HDEPTH{1'b0}} : h_live_d;
+    if (h_ren) h_rd_live_q <= h_live_q[h_raddr];
+    if (out_en) out_rd_live_q <= h_live_q[out_addr];
   end
-  function [AB-1:0] h_read(input [HA_W-1:0] address, input [HDEPTH-1:0] live,
-                           input [AB-1:0] word);
-    h_read = live[address] ? word : {AB{1'b0}};
-  endfunction
-  assign out_data = h_read(out_addr, h_live_q, h_mem[out_addr]);
+  generate
+    if (HDEPTH > LUT_RAM_DEPTH) begin : gen_h_block
+      (* ram_style = "block" *) reg [AB-1:0] h_mem[0:HDEPTH-1];
+      always @(posedge clk) begin
+        if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
+        if (h_ren) h_rd_q <= h_mem[h_raddr];
+        if (out_en) out_rd_q <= h_mem[out_addr];
+      end
+    end else begin : gen_h_lut
+      reg [AB-1:0] h_mem[0:HDEPTH-1];
+      always @(posedge clk) begin
+        if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
+        if (h_ren) h_rd_q <= h_mem[h_raddr];
+        if (out_en) out_rd_q <= h_mem[out_addr];
+      end
+    end
+  endgenerate
+  wire [AB-1:0] h_rd_value = h_rd_live_q ? h_rd_q : {AB{1'b0}};
+  assign out_data = out_rd_live_q ? out_rd_q : {AB{1'b0}};
 
   // ---------------- Element-wise unit and projection
   localparam KPE = (PROJ != 0) ? KP : 1;  // projection accumulator depth
@@ -209,7 +290,7 @@ module rnnfab_pe #(
   generate
     if (GRU != 0) begin : gen_gru
       // GRU has no projection: KO = K, so HA_W >= KW.
-      wire [HA_W-1:0] s1_haddr = ew_hbase + {{(HA_W - KW) {1'b0}}, s1_k_q};
+      wire [HA_W-1:0] s0_haddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_k};
       wire ew_we;
       wire [KW-1:0] ew_tag;
       wire [AB-1:0] ew_value;
@@ -222,30 +303,39 @@ module rnnfab_pe #(
           .acc_r(ew_word[0*ACC+:ACC]), .acc_z(ew_word[1*ACC+:ACC]),
           .acc_xn(ew_word[2*ACC+:ACC]), .acc_hn(ew_word[3*ACC+:ACC]),
           .bias_r(bias_q[0*AB+:AB]), .bias_z(bias_q[1*AB+:AB]), .bias_xn(bias_q[2*AB+:AB]),
-          .bias_hn(bias_q[3*AB+:AB]), .h_prev(h_read(s1_haddr, h_live_q, h_mem[s1_haddr])),
+          .bias_hn(bias_q[3*AB+:AB]), .h_prev(h_rd_value),
           .h_we(ew_we), .h_tag(ew_tag), .h_value(ew_value)
       );
       always @* begin
         h_we = ew_we;
         h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_tag};
         h_wdata = ew_value;
+        h_ren = rd_en || ew_issue;
+        h_raddr = ew_issue ? s0_haddr : rd_addr;
       end
-      assign rd_data = h_read(rd_addr, h_live_q, h_mem[rd_addr]);
-      wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_hbase, rd_m};
+      assign rd_data = h_rd_value;
+      wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m};
     end else begin : gen_lstm
       wire [3*WB-1:0] peep_word;
       if (PEEP != 0) begin : gen_peep
-        reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
-        initial $readmemh(PEEP_FILE, peep_rom);
         reg [3*WB-1:0] peep_q;
-        always @(posedge clk) peep_q <= peep_rom[s0_caddr];
+        if (CDEPTH > LUT_RAM_DEPTH) begin : gen_peep_block
+          (* rom_style = "block" *) reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
+          initial $readmemh(PEEP_FILE, peep_rom);
+          always @(posedge clk) peep_q <= peep_rom[s0_caddr];
+        end else begin : gen_peep_lut
+          reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
+          initial $readmemh(PEEP_FILE, peep_rom);
+          always @(posedge clk) peep_q <= peep_rom[s0_caddr];
+        end
         assign peep_word = peep_q;
       end else begin : gen_no_peep
         assign peep_word = {3 * WB{1'b0}};
       end
-      // cell state c; unwritten words read 0
-      reg [AB-1:0] c_mem[0:CDEPTH-1];
+      // cell state c, read synchronously in S0 (block-RAM capable); unwritten words read 0.
+      // c(t-1) of a cell is read one cycle before S1; it was written in an earlier round.
       reg [CDEPTH-1:0] c_live_q;
+      reg [AB-1:0] c_rd_q;
       wire c_we;
       wire [KW-1:0] c_tag;
       wire [AB-1:0] c_value;
@@ -263,7 +353,7 @@ module rnnfab_pe #(
           .bias_i(bias_q[0*AB+:AB]), .bias_f(bias_q[1*AB+:AB]), .bias_g(bias_q[2*AB+:AB]),
           .bias_o(bias_q[3*AB+:AB]), .peep_i(peep_word[0*WB+:WB]),
           .peep_f(peep_word[1*WB+:WB]), .peep_o(peep_word[2*WB+:WB]),
-          .c_prev(c_live_q[s1_caddr] ? c_mem[s1_caddr] : {AB{1'b0}}), .c_we(c_we),
+          .c_prev(c_live_q[s1_caddr] ? c_rd_q : {AB{1'b0}}), .c_we(c_we),
           .c_tag(c_tag), .c_value(c_value),
           .m_we(m_we), .m_tag(m_tag), .m_value(m_value)
       );
@@ -273,33 +363,84 @@ module rnnfab_pe #(
         c_live_d = c_live_q;
         if (c_we) c_live_d[c_waddr] = 1'b1;
       end
-      always @(posedge clk) begin
-        if (!rst && c_we) c_mem[c_waddr] <= c_value;
-        c_live_q <= rst ? {CDEPTH{1'b0}} : c_live_d;
+      always @(posedge clk) c_live_q <= rst ? {CDEPTH{1'b0}} : c_live_d;
+      if (CDEPTH > LUT_RAM_DEPTH) begin : gen_c_block
+        (* ram_style = "block" *) reg [AB-1:0] c_mem[0:CDEPTH-1];
+        always @(posedge clk) begin
+          if (!rst && c_we) c_mem[c_waddr] <= c_value;
+          c_rd_q <= c_mem[s0_caddr];
+        end
+      end else begin : gen_c_lut
+        reg [AB-1:0] c_mem[0:CDEPTH-1];
+        always @(posedge clk) begin
+          if (!rst && c_we) c_mem[c_waddr] <= c_value;
+          c_rd_q <= c_mem[s0_caddr];
+        end
       end
 
       if (PROJ != 0) begin : gen_proj
-        // m bank: written by the EW, read by the broadcaster for the projection.
-        reg [AB-1:0] m_mem[0:MDEPTH-1];
-        always @(posedge clk) if (!rst && m_we) m_mem[m_tag] <= m_value;
-        // projection accumulators: MAC read-modify-write; requantized into h and cleared (live
-        // bit) by rq; unwritten words read 0.
-        reg [ACC-1:0] acc_proj[0:KPE-1];
+        // m bank: written by the EW, read (synchronously) by the broadcaster for the projection.
+        reg [AB-1:0] m_rd_q;
+        reg rd_m_q;
+        always @(posedge clk) if (rd_en) rd_m_q <= rd_m;
+        if (MDEPTH > LUT_RAM_DEPTH) begin : gen_m_block
+          (* ram_style = "block" *) reg [AB-1:0] m_mem[0:MDEPTH-1];
+          always @(posedge clk) begin
+            if (!rst && m_we) m_mem[m_tag] <= m_value;
+            if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
+          end
+        end else begin : gen_m_lut
+          reg [AB-1:0] m_mem[0:MDEPTH-1];
+          always @(posedge clk) begin
+            if (!rst && m_we) m_mem[m_tag] <= m_value;
+            if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
+          end
+        end
+        // projection accumulators: pipelined MAC read-modify-write as the gate accumulators
+        // (one synchronous read port, forwarding); the requantizer reads its row one cycle ahead
+        // (rq_pre: no projection MAC is in flight then) and clears it (live bit); unwritten
+        // words read 0.
         reg [KPE-1:0] proj_live_q, proj_live_d;
         wire [KPW-1:0] mac_prow = mac_k[KPW-1:0];
         wire mac_to_proj = mac_valid && mac_bank[2];
-        wire [ACC-1:0] mac_proj_word = proj_live_q[mac_prow] ? acc_proj[mac_prow] : {ACC{1'b0}};
+        wire [KPW-1:0] proj_raddr = rq_pre ? rq_pre_k : mac_prow;
+        reg [ACC-1:0] proj_rd_q;
+        reg pw_valid_q, pw_live_q, pfw_valid_q;
+        reg [KPW-1:0] pw_row_q, pfw_row_q;
+        reg [WB+AB-1:0] pw_product_q;
+        reg [ACC-1:0] pfw_sum_q;
+        wire [ACC-1:0] pw_base = (pfw_valid_q && pfw_row_q == pw_row_q) ? pfw_sum_q :
+            pw_live_q ? proj_rd_q : {ACC{1'b0}};
+        wire [ACC-1:0] pw_sum = pw_base + extend_product(pw_product_q);
         always @* begin
           proj_live_d = proj_live_q;
           if (rq_issue) proj_live_d[rq_k] = 1'b0;
-          if (mac_to_proj) proj_live_d[mac_prow] = 1'b1;
+          if (pw_valid_q) proj_live_d[pw_row_q] = 1'b1;
         end
-        wire [ACC-1:0] mac_proj_sum = mac_proj_word + extend_product(mac_product);
         always @(posedge clk) begin
-          if (!rst && mac_to_proj) acc_proj[mac_prow] <= mac_proj_sum;
+          pw_valid_q <= rst ? 1'b0 : mac_to_proj;
+          pw_live_q <= proj_live_q[mac_prow];
+          pw_row_q <= mac_prow;
+          pw_product_q <= mac_product;
+          pfw_valid_q <= rst ? 1'b0 : pw_valid_q;
+          pfw_row_q <= pw_row_q;
+          pfw_sum_q <= pw_sum;
           proj_live_q <= rst ? {KPE{1'b0}} : proj_live_d;
         end
-        wire [ACC-1:0] rq_word = proj_live_q[rq_k] ? acc_proj[rq_k] : {ACC{1'b0}};
+        if (KPE > LUT_RAM_DEPTH) begin : gen_proj_block
+          (* ram_style = "block" *) reg [ACC-1:0] acc_proj[0:KPE-1];
+          always @(posedge clk) begin
+            if (!rst && pw_valid_q) acc_proj[pw_row_q] <= pw_sum;
+            proj_rd_q <= acc_proj[proj_raddr];
+          end
+        end else begin : gen_proj_lut
+          reg [ACC-1:0] acc_proj[0:KPE-1];
+          always @(posedge clk) begin
+            if (!rst && pw_valid_q) acc_proj[pw_row_q] <= pw_sum;
+            proj_rd_q <= acc_proj[proj_raddr];
+          end
+        end
+        wire [ACC-1:0] rq_word = proj_live_q[rq_k] ? proj_rd_q : {ACC{1'b0}};
         // requant(a) = sat_AB(rshr(a, WF))
         localparam XW = ACC + 1;
         wire [XW-1:0] rq_acc = {rq_word[ACC-1], rq_word};
@@ -318,18 +459,21 @@ module rnnfab_pe #(
           h_we = rq_issue;
           h_waddr = rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};
           h_wdata = rq_value;
+          h_ren = rd_en;
+          h_raddr = rd_addr[HA_W-1:0];
         end
-        assign rd_data = rd_m ? m_mem[rd_addr[KW-1:0]] :
-            h_read(rd_addr[HA_W-1:0], h_live_q, h_mem[rd_addr[HA_W-1:0]]);
+        assign rd_data = rd_m_q ? m_rd_q : h_rd_value;
         wire unused_proj = &{1'b0, ew_hbase};  // m goes to the m bank; h is written by rq
       end else begin : gen_no_proj
         always @* begin
           h_we = m_we;
           h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, m_tag};
           h_wdata = m_value;
+          h_ren = rd_en;
+          h_raddr = rd_addr;
         end
-        assign rd_data = h_read(rd_addr, h_live_q, h_mem[rd_addr]);
-        wire unused_no_proj = &{1'b0, rq_issue, rq_k, rq_hbase, rd_m};
+        assign rd_data = h_rd_value;
+        wire unused_no_proj = &{1'b0, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m};
       end
     end
   endgenerate

@@ -79,6 +79,18 @@ const LINT_CASES: LintCase[] = [
     settings: { pes: 8, format: "bcr", blockRows: 16, blockCols: 5 },
   },
   {
+    // 70 cells, 65 projection rows, 130 h words per PE: the block-RAM variants of every state
+    // memory of the PE
+    kind: "lstm",
+    inputSize: 3,
+    hiddenSize: 140,
+    numLayers: 2,
+    projSize: 130,
+    peepholes: true,
+    density: 0.1,
+    settings: { pes: 2 },
+  },
+  {
     kind: "gru",
     inputSize: 2,
     hiddenSize: 3,

@@ -273,6 +273,41 @@ const CASES: Case[] = [
     density: 0.8,
     settings: { pes: 2, format: "bcr", weightBits: 6, activationBits: 20, activationFrac: 15 },
   },
+  {
+    // 65 cells per PE: the accumulators and c are the block-RAM variants (deeper than 64 words)
+    name: "LSTM 3->130 peepholes, 10%, 2 PEs, ese (block-RAM accumulators and c)",
+    kind: "lstm",
+    inputSize: 3,
+    hiddenSize: 130,
+    numLayers: 1,
+    peepholes: true,
+    density: 0.1,
+    steps: 2,
+    settings: { pes: 2 },
+  },
+  {
+    // K = 70, KP = 65, h bank 130 words: every state memory of the PE is a block-RAM variant
+    name: "LSTMP 3->140 proj 130, 2 layers, 10%, 2 PEs, ese (block-RAM state memories)",
+    kind: "lstm",
+    inputSize: 3,
+    hiddenSize: 140,
+    numLayers: 2,
+    projSize: 130,
+    density: 0.1,
+    steps: 2,
+    settings: { pes: 2 },
+  },
+  {
+    name: "GRU 4->130, 2 layers, BCR 4x4 at 20%, 2 PEs, bcr (block-RAM accumulators, h)",
+    kind: "gru",
+    inputSize: 4,
+    hiddenSize: 130,
+    numLayers: 2,
+    density: 0.2,
+    block: [4, 4],
+    steps: 2,
+    settings: { pes: 2, format: "bcr" },
+  },
 ];
 
 for (const c of CASES) {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { saveModel } from "../gen/model_io.ts";
-import { randomModel } from "../gen/random.ts";
+import { randomModel, seededRandom } from "../gen/random.ts";
 import type { SynthesisReport } from "../gen/synth/flow.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
@@ -204,9 +204,11 @@ Deno.test("synth command: a generated 2-PE LSTM design (ese)", async () => {
     assertInBlockRam(report, "pointer_mem", 2);
     assertInBlockRam(report, "table_rom", 10);
     assert.equal(report.memories.find((memory) => memory.name === "weight_mem")?.role, "weights");
-    // The gate accumulators are a shallow state memory: LUT RAM, and not a failure.
-    const accumulators = report.memories.find((memory) => memory.name === "acc_gate")!;
+    // The gate accumulators are a shallow state memory (4 words, read synchronously): LUT RAM,
+    // and not a failure.
+    const accumulators = report.memories.find((memory) => memory.name === "gen_acc_lut.acc_gate")!;
     assert.equal(accumulators.role, "state");
+    assert.equal(accumulators.asyncReadPorts, 0);
     assert.equal(accumulators.expectedInBlockRam, false);
     assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
     assert.ok(report.total.blockRams >= 2, JSON.stringify(report.total));
@@ -239,6 +241,59 @@ Deno.test("synth command: a generated 2-PE LSTM design (bcr)", async () => {
     assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
     assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
     assert.ok(report.modules.some((module) => module.name === "rnnfab_mv_bcr"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("synth command: more than 64 cells per PE puts the state memories in block RAM", async () => {
+  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-deep-" });
+  try {
+    // LSTM 3 -> 130 with peepholes on 2 PEs: 65 cells per PE, so the gate accumulators, c, the
+    // h bank and the bias and peephole ROMs are 65 words deep. 10% of the weights are kept to
+    // keep the weight memories (and the synthesis time) small.
+    const model = randomModel({
+      kind: "lstm",
+      inputSize: 3,
+      hiddenSize: 130,
+      numLayers: 1,
+      peepholes: true,
+      seed: 9,
+    });
+    const random = seededRandom(10);
+    for (const layer of model.layers) {
+      for (const matrix of [layer.weightIh, layer.weightHh]) {
+        for (let i = 0; i < matrix.data.length; i++) if (random() >= 0.1) matrix.data[i] = 0;
+      }
+    }
+    const modelPath = join(root, "model.json");
+    await saveModel(model, modelPath);
+    const design = join(root, "design");
+    const gen = await runDenoScript("cli/gen.ts", [
+      "--model",
+      modelPath,
+      "--out",
+      design,
+      "--pes",
+      "2",
+    ]);
+    assert.equal(gen.code, 0, gen.stdout + gen.stderr);
+    const run = await synth(["--design", design, "--json"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const report: SynthesisReport = JSON.parse(run.stdout);
+    const leaf = (name: string) => name.split(".").pop();
+    for (const name of ["acc_gate", "c_mem", "h_mem", "bias_rom", "peep_rom"]) {
+      const found = report.memories.filter((memory) => leaf(memory.name) === name);
+      assert.equal(found.reduce((sum, memory) => sum + memory.instances, 0), 2, name);
+      for (const memory of found) {
+        assert.equal(memory.depth, 65, name);
+        assert.equal(memory.asyncReadPorts, 0, name);
+        assert.equal(memory.expectedInBlockRam, true, name);
+        assert.equal(memory.mapping, "block", `${name} became ${memory.mapping}`);
+      }
+    }
+    assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
+    assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -275,4 +275,26 @@ Deno.test("mapping checks: memory roles and which memories belong in block RAM",
   assert.equal(checks.memoriesInBlockRam, true);
   assert.deepEqual(checks.warnings.length, 1, checks.warnings.join("\n"));
   assert.match(checks.warnings[0], /deep_rom .* became logic/);
+
+  // A state memory deeper than 64 words must be block-RAM capable: read asynchronously it is
+  // flagged even when it is too small to be expected in block RAM; read synchronously it is not.
+  const deep = (asyncReadPorts: number) =>
+    mappingChecks(
+      [memory({
+        name: "h_mem",
+        width: 16,
+        depth: 65,
+        bits: 1040,
+        writePorts: 1,
+        asyncReadPorts,
+        mapping: "distributed",
+        role: "state",
+        expectedInBlockRam: false,
+      })],
+      { inRtl: 0, dspBlocks: 0, inLogic: [] },
+      "xilinx",
+    );
+  assert.equal(deep(1).memoriesInBlockRam, false);
+  assert.match(deep(1).warnings[0], /h_mem .* deeper than 64 words .* cannot be block RAM/);
+  assert.deepEqual(deep(0), { warnings: [], memoriesInBlockRam: true, multipliersInDsp: true });
 });

@@ -702,9 +702,10 @@ function subtractCells(total: CellCounts, part: CellCounts, copies: number): Cel
 }
 
 /**
- * The mapping checks: memories expected in block RAM that are not, large memories built from
- * logic (except ROMs of at most `LUT_RAM_MAX_DEPTH` words: LUT ROMs), and multipliers at least
- * as wide as the target's DSP threshold left in LUTs.
+ * The mapping checks: memories expected in block RAM that are not, state memories deeper than
+ * `LUT_RAM_MAX_DEPTH` words that could not be block RAM (asynchronous reads), large memories
+ * built from logic (except ROMs of at most `LUT_RAM_MAX_DEPTH` words: LUT ROMs), and multipliers
+ * at least as wide as the target's DSP threshold left in LUTs.
  */
 export function mappingChecks(
   memories: readonly MemoryReport[],
@@ -726,6 +727,15 @@ export function mappingChecks(
         ? `it has ${memory.readPorts} read and ${memory.writePorts} write ports; block RAM has 2`
         : `mark it (* ram_style = "block" *)`;
       warnings.push(`memory ${where} became ${memory.mapping}, not block RAM: ${why}`);
+    } else if (
+      memory.role === "state" && memory.depth > LUT_RAM_MAX_DEPTH && memory.asyncReadPorts > 0
+    ) {
+      memoriesInBlockRam = false;
+      warnings.push(
+        `memory ${where} is a state memory deeper than ${LUT_RAM_MAX_DEPTH} words with ` +
+          `${memory.asyncReadPorts} asynchronous read port(s): it cannot be block RAM; read it ` +
+          `synchronously`,
+      );
     } else if (
       memory.mapping === "logic" && memory.bits >= LOGIC_MEMORY_MAX_BITS &&
       !(memory.writePorts === 0 && memory.depth <= LUT_RAM_MAX_DEPTH)
