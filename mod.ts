@@ -7,8 +7,8 @@
  * @module
  */
 
-export * from "./gen/model.ts";
-export * from "./gen/errors.ts";
+export * from "./model/model.ts";
+export * from "./util/errors.ts";
 export {
   expectedTensors,
   loadModel,
@@ -20,37 +20,37 @@ export {
   type SaveModelOptions,
   type Tensor,
   writeSafetensors,
-} from "./gen/model_io.ts";
-export { loadAnyModel } from "./gen/load.ts";
-export { runFloat } from "./gen/float.ts";
-export * from "./gen/fixed.ts";
+} from "./model/model_io.ts";
+export { loadAnyModel } from "./model/load.ts";
+export { runFloat } from "./model/float.ts";
+export * from "./model/fixed.ts";
 export {
   parseQuantizedModel,
   readQuantizedModel,
   serializeQuantizedModel,
   writeQuantizedModel,
-} from "./gen/quantized_io.ts";
-export { loadInputs, parseInputs } from "./gen/inputs.ts";
-export { loadFixedConfig } from "./gen/config_file.ts";
-export { compareOutputs, type OutputError } from "./gen/metrics.ts";
+} from "./model/quantized_io.ts";
+export { loadInputs, parseInputs } from "./model/inputs.ts";
+export { loadFixedConfig } from "./cli/config_file.ts";
+export { compareOutputs, type OutputError } from "./model/metrics.ts";
 export {
   normalFrom,
   randomInputs,
   randomModel,
   type RandomModelOptions,
   seededRandom,
-} from "./gen/random.ts";
+} from "./model/random.ts";
 export {
   importOnnx,
   importOnnxDetailed,
   type OnnxImportOptions,
   type OnnxImportResult,
-} from "./gen/onnx/import.ts";
-export { exportGraphKind, exportOnnx } from "./gen/onnx/export.ts";
-export * from "./gen/encode/mod.ts";
-export * from "./gen/prune.ts";
-export * from "./gen/prune_search.ts";
-export * from "./gen/synth/mod.ts";
+} from "./model/onnx/import.ts";
+export { exportGraphKind, exportOnnx } from "./model/onnx/export.ts";
+export * from "./encode/mod.ts";
+export * from "./prune/prune.ts";
+export * from "./prune/search.ts";
+export * from "./synth/mod.ts";
 export { type BenchOptions, runBench } from "./bench/run.ts";
 export { type BenchReport, buildReport, type Provenance, type ReportRow } from "./bench/report.ts";
 export { type GeneratedKernel, generateKernel } from "./bench/ckernel.ts";
@@ -85,4 +85,4 @@ export {
   resolveAcceleratorConfig,
   simulateTiming,
   writeDesign,
-} from "./gen/rtl/mod.ts";
+} from "./rtl/mod.ts";

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { runFloat } from "../gen/float.ts";
-import { compareOutputs } from "../gen/metrics.ts";
-import type { RnnModel } from "../gen/model.ts";
+import { runFloat } from "../model/float.ts";
+import { compareOutputs } from "../model/metrics.ts";
+import type { RnnModel } from "../model/model.ts";
 import { buildKernel, runKernel, toolchainMissing, TOOLCHAINS } from "./cbuild.ts";
 import { generateKernel } from "./ckernel.ts";
 import { FLOAT32_TOLERANCE } from "./host_cpu.ts";

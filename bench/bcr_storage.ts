@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { Matrix } from "../gen/model.ts";
+import type { Matrix } from "../model/model.ts";
 
 /** One kept sub-block: its kept rows x its kept columns, stored densely. */
 export interface KeptBlock {

@@ -20,7 +20,7 @@ import {
   outputSize,
   type RnnKind,
   type RnnModel,
-} from "../gen/model.ts";
+} from "../model/model.ts";
 import {
   type BcrMatrix,
   bcrStorageBytes,

@@ -26,7 +26,7 @@ import {
   namedMatrices,
   outputSize,
   type RnnModel,
-} from "../gen/model.ts";
+} from "../model/model.ts";
 import { bcrStorageBytes, toBcrStorage } from "./bcr_storage.ts";
 
 /** FLOPs charged per sigmoid or tanh (the generated kernel's exp-based evaluation, rounded). */

@@ -14,12 +14,12 @@
 
 import { dirname, join, relative, resolve } from "node:path";
 import { parseFlags, runCommand } from "../cli/common.ts";
-import { UserError } from "../gen/errors.ts";
-import { writeJsonAtomic } from "../gen/fs.ts";
-import { loadAnyModel } from "../gen/load.ts";
-import { weightDensity } from "../gen/model.ts";
-import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../gen/prune.ts";
-import { randomInputs } from "../gen/random.ts";
+import { UserError } from "../util/errors.ts";
+import { writeJsonAtomic } from "../util/fs.ts";
+import { loadAnyModel } from "../model/load.ts";
+import { weightDensity } from "../model/model.ts";
+import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../prune/prune.ts";
+import { randomInputs } from "../model/random.ts";
 import { measureHostCpu } from "./host_cpu.ts";
 import { formatNumber } from "./markdown.ts";
 

@@ -21,8 +21,8 @@
  */
 
 import { z } from "zod";
-import { UserError } from "../gen/errors.ts";
-import { readJsonFile } from "../gen/inputs.ts";
+import { UserError } from "../util/errors.ts";
+import { readJsonFile } from "../model/inputs.ts";
 
 /** Times measured by a user on a real device, for this model. */
 export interface MeasuredTimes {

@@ -13,12 +13,12 @@
 
 import { join, resolve } from "node:path";
 import { parseFlags, runCommand } from "../cli/common.ts";
-import { UserError } from "../gen/errors.ts";
-import { writeJsonAtomic } from "../gen/fs.ts";
-import type { IntMatrix, QuantizedModel } from "../gen/fixed.ts";
-import { loadModel } from "../gen/model_io.ts";
-import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../gen/prune.ts";
-import { readQuantizedModel } from "../gen/quantized_io.ts";
+import { UserError } from "../util/errors.ts";
+import { writeJsonAtomic } from "../util/fs.ts";
+import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
+import { loadModel } from "../model/model_io.ts";
+import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../prune/prune.ts";
+import { readQuantizedModel } from "../model/quantized_io.ts";
 import { generateDesign } from "../sim/gen_design.ts";
 import type { SimResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
@@ -277,7 +277,7 @@ await runCommand(async () => {
           "non-zeros minus ideal, per phase; beyond = simulated steady-state cycles per frame " +
           "minus the most loaded PEs' sum (stored entries that are not weights, element-wise " +
           "tail, pipeline fill and drain, control); modelled = design.json's cycle-level " +
-          "breakdown of a steady-state step (gen/rtl/timing.ts), with the ideal of its phase",
+          "breakdown of a steady-state step (rtl/timing.ts), with the ideal of its phase",
       },
       generationSeconds: generated.seconds,
       verilatorBuildSeconds: result.wallSeconds.build,

@@ -10,10 +10,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { UserError } from "../gen/errors.ts";
-import { readJsonFile } from "../gen/inputs.ts";
-import { type FixedPointConfig, quantizeModel } from "../gen/fixed.ts";
-import { namedMatrices, type RnnModel } from "../gen/model.ts";
+import { UserError } from "../util/errors.ts";
+import { readJsonFile } from "../model/inputs.ts";
+import { type FixedPointConfig, quantizeModel } from "../model/fixed.ts";
+import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { readDesign, type SimDesign } from "../sim/design.ts";
 
 /** What the comparison needs from `DIR/sim/result.json` (validated; other fields pass). */

@@ -12,11 +12,11 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { runFloat } from "../gen/float.ts";
-import { compareOutputs, type OutputError } from "../gen/metrics.ts";
-import type { RnnModel } from "../gen/model.ts";
-import { exportGraphKind, exportOnnx } from "../gen/onnx/export.ts";
-import { openOnnxSession } from "../gen/onnx/ort.ts";
+import { runFloat } from "../model/float.ts";
+import { compareOutputs, type OutputError } from "../model/metrics.ts";
+import type { RnnModel } from "../model/model.ts";
+import { exportGraphKind, exportOnnx } from "../model/onnx/export.ts";
+import { openOnnxSession } from "../model/onnx/ort.ts";
 import { buildKernel, median, runKernel, TOOLCHAINS } from "./cbuild.ts";
 import { generateKernel, type KernelMatrixInfo } from "./ckernel.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { RnnModel } from "../gen/model.ts";
+import type { RnnModel } from "../model/model.ts";
 import type { Aarch64Check } from "./aarch64.ts";
 import { countStep, type MatrixStorage, type StepCounts } from "./counts.ts";
 import type { DeviceProfile } from "./devices.ts";

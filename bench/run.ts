@@ -9,10 +9,10 @@
 
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../gen/fs.ts";
-import type { RnnModel } from "../gen/model.ts";
-import { type BlockSize, formatBlock, pruneModelBcr } from "../gen/prune.ts";
-import { randomInputs } from "../gen/random.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
+import type { RnnModel } from "../model/model.ts";
+import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/prune.ts";
+import { randomInputs } from "../model/random.ts";
 import { readDesign } from "../sim/design.ts";
 import { checkAarch64 } from "./aarch64.ts";
 import { BUILT_IN_DEVICES, type DeviceProfile } from "./devices.ts";

@@ -8,9 +8,9 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../gen/errors.ts";
-import { loadAnyModel } from "../gen/load.ts";
-import { parseBlock } from "../gen/prune.ts";
+import { UserError } from "../util/errors.ts";
+import { loadAnyModel } from "../model/load.ts";
+import { parseBlock } from "../prune/prune.ts";
 import { loadDevices } from "../bench/devices.ts";
 import { formatNumber } from "../bench/markdown.ts";
 import { generatorAvailable, runBench } from "../bench/run.ts";

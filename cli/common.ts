@@ -6,7 +6,7 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UserError } from "../gen/errors.ts";
+import { UserError } from "../util/errors.ts";
 
 /** Options of a command's flag parser. */
 export interface CommandSpec {

@@ -6,7 +6,7 @@
  */
 
 import { parseFlags, runCommand } from "./common.ts";
-import { UserError } from "../gen/errors.ts";
+import { UserError } from "../util/errors.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 

@@ -7,17 +7,17 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../gen/errors.ts";
-import { DEFAULT_FIXED_CONFIG, quantizeModel } from "../gen/fixed.ts";
-import { loadFixedConfig } from "../gen/config_file.ts";
-import { loadAnyModel } from "../gen/load.ts";
-import { ESE_LIMITS } from "../gen/encode/ese.ts";
-import { BCR_LIMITS } from "../gen/encode/bcr.ts";
-import { ENCODING_FORMATS, type EncodingFormat } from "../gen/encode/image.ts";
-import { writeImageDir } from "../gen/encode/hex.ts";
-import { type BcrBlock, encodeModel, type ModelImage } from "../gen/encode/model_image.ts";
-import { formatBlock, parseBlock } from "../gen/prune.ts";
-import { summarizeImage } from "../gen/encode/mod.ts";
+import { UserError } from "../util/errors.ts";
+import { DEFAULT_FIXED_CONFIG, quantizeModel } from "../model/fixed.ts";
+import { loadFixedConfig } from "./config_file.ts";
+import { loadAnyModel } from "../model/load.ts";
+import { ESE_LIMITS } from "../encode/ese.ts";
+import { BCR_LIMITS } from "../encode/bcr.ts";
+import { ENCODING_FORMATS, type EncodingFormat } from "../encode/image.ts";
+import { writeImageDir } from "../encode/hex.ts";
+import { type BcrBlock, encodeModel, type ModelImage } from "../encode/model_image.ts";
+import { formatBlock, parseBlock } from "../prune/prune.ts";
+import { summarizeImage } from "../encode/mod.ts";
 
 const NAME = "deno task encode";
 const USAGE = `--model M --pes N --format ese|bcr --out DIR [options]

@@ -7,9 +7,9 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../gen/errors.ts";
-import { readJsonFile } from "../gen/inputs.ts";
-import { loadAnyModel } from "../gen/load.ts";
+import { UserError } from "../util/errors.ts";
+import { readJsonFile } from "../model/inputs.ts";
+import { loadAnyModel } from "../model/load.ts";
 import {
   type AcceleratorSettings,
   DEFAULT_ACCELERATOR_CONFIG,
@@ -18,7 +18,7 @@ import {
   parseAcceleratorSettings,
   resolveAcceleratorConfig,
   writeDesign,
-} from "../gen/rtl/mod.ts";
+} from "../rtl/mod.ts";
 
 const NAME = "deno task gen";
 const D = DEFAULT_ACCELERATOR_CONFIG;

@@ -6,9 +6,9 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { saveModel } from "../gen/model_io.ts";
-import { outputSize } from "../gen/model.ts";
-import { loadOnnxModel } from "../gen/onnx/load_any.ts";
+import { saveModel } from "../model/model_io.ts";
+import { outputSize } from "../model/model.ts";
+import { loadOnnxModel } from "../model/onnx/load_any.ts";
 
 const NAME = "deno task import";
 const USAGE = `--onnx model.onnx --out model.json [--safetensors]

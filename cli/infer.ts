@@ -6,20 +6,20 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../gen/errors.ts";
-import { runFloat } from "../gen/float.ts";
+import { UserError } from "../util/errors.ts";
+import { runFloat } from "../model/float.ts";
 import {
   DEFAULT_FIXED_CONFIG,
   quantizeInputs,
   quantizeModel,
   runFixed,
   toReal,
-} from "../gen/fixed.ts";
-import { writeJsonAtomic } from "../gen/fs.ts";
-import { loadFixedConfig } from "../gen/config_file.ts";
-import { loadInputs } from "../gen/inputs.ts";
-import { loadAnyModel } from "../gen/load.ts";
-import { compareOutputs } from "../gen/metrics.ts";
+} from "../model/fixed.ts";
+import { writeJsonAtomic } from "../util/fs.ts";
+import { loadFixedConfig } from "./config_file.ts";
+import { loadInputs } from "../model/inputs.ts";
+import { loadAnyModel } from "../model/load.ts";
+import { compareOutputs } from "../model/metrics.ts";
 
 const NAME = "deno task infer";
 const USAGE = `--model M --input X --out Y [--mode float|fixed] [--config C] [--compare]

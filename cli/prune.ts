@@ -8,12 +8,12 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../gen/errors.ts";
-import { writeJsonAtomic } from "../gen/fs.ts";
-import { loadInputs } from "../gen/inputs.ts";
-import { loadAnyModel } from "../gen/load.ts";
-import { namedMatrices, type RnnModel, weightDensity } from "../gen/model.ts";
-import { saveModel } from "../gen/model_io.ts";
+import { UserError } from "../util/errors.ts";
+import { writeJsonAtomic } from "../util/fs.ts";
+import { loadInputs } from "../model/inputs.ts";
+import { loadAnyModel } from "../model/load.ts";
+import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
+import { saveModel } from "../model/model_io.ts";
 import {
   type BcrCheck,
   type BlockSize,
@@ -28,7 +28,7 @@ import {
   type PeLoad,
   peLoadImbalance,
   pruneModelBcr,
-} from "../gen/prune.ts";
+} from "../prune/prune.ts";
 import {
   calibrationSequences,
   compareWithBaselines,
@@ -36,7 +36,7 @@ import {
   type FidelityComparison,
   searchBcrHyperparameters,
   type SearchResult,
-} from "../gen/prune_search.ts";
+} from "../prune/search.ts";
 
 const NAME = "deno task prune";
 const USAGE =

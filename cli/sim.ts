@@ -7,8 +7,8 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../gen/errors.ts";
-import { loadInputs } from "../gen/inputs.ts";
+import { UserError } from "../util/errors.ts";
+import { loadInputs } from "../model/inputs.ts";
 import { readDesign } from "../sim/design.ts";
 import { formatResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";

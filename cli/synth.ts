@@ -8,10 +8,10 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../gen/errors.ts";
-import { SYNTH_TARGETS, type SynthTarget } from "../gen/synth/cells.ts";
-import { AUTO_PER_PE_MIN_PES, synthesizeDesign } from "../gen/synth/flow.ts";
-import { formatMemoryMapping, formatResourceTable, resourceTable } from "../gen/synth/table.ts";
+import { UserError } from "../util/errors.ts";
+import { SYNTH_TARGETS, type SynthTarget } from "../synth/cells.ts";
+import { AUTO_PER_PE_MIN_PES, synthesizeDesign } from "../synth/flow.ts";
+import { formatMemoryMapping, formatResourceTable, resourceTable } from "../synth/table.ts";
 
 const NAME = "deno task synth";
 const USAGE = `--design DIR [options]

@@ -1,15 +1,15 @@
 /**
  * Makes the embedded example models in examples/ deterministically: `deno task examples`.
  *
- * Every weight is drawn by `randomModel` (gen/random.ts: mulberry32 seeded as below, values
+ * Every weight is drawn by `randomModel` (model/random.ts: mulberry32 seeded as below, values
  * uniform in (-1/sqrt(H), 1/sqrt(H)) as PyTorch initialises nn.LSTM/nn.GRU, rounded to float32),
  * so re-running this script reproduces the files byte for byte. These are untrained models:
  * they exercise every part of rnnfab, but say nothing about accuracy on a task.
  */
 
-import { saveModel } from "../gen/model_io.ts";
-import { randomInputs, randomModel } from "../gen/random.ts";
-import { writeJsonAtomic } from "../gen/fs.ts";
+import { saveModel } from "../model/model_io.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
+import { writeJsonAtomic } from "../util/fs.ts";
 
 const here = new URL("../examples/", import.meta.url).pathname;
 

@@ -8,9 +8,9 @@
  */
 
 import { join } from "node:path";
-import { type BlockSize, magnitudePrune, pruneModelBcr } from "../gen/prune.ts";
-import type { RnnKind, RnnModel } from "../gen/model.ts";
-import { randomModel } from "../gen/random.ts";
+import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/prune.ts";
+import type { RnnKind, RnnModel } from "../model/model.ts";
+import { randomModel } from "../model/random.ts";
 import { generateDesign } from "./gen_design.ts";
 import type { SimResult } from "./result.ts";
 import { simulateDesign, type Simulator } from "./simulate.ts";

@@ -8,8 +8,8 @@
 
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { UserError } from "../gen/errors.ts";
-import { readJsonFile } from "../gen/inputs.ts";
+import { UserError } from "../util/errors.ts";
+import { readJsonFile } from "../model/inputs.ts";
 
 const positiveInt = z.number().int().positive();
 

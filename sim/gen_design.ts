@@ -6,9 +6,9 @@
  */
 
 import { join } from "node:path";
-import { saveModel } from "../gen/model_io.ts";
-import type { RnnModel } from "../gen/model.ts";
-import { runTool, tail } from "./process.ts";
+import { saveModel } from "../model/model_io.ts";
+import type { RnnModel } from "../model/model.ts";
+import { runTool, tail } from "../util/process.ts";
 
 /** Options of `generateDesign`. */
 export interface GenerateDesignOptions {

@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { cachedBuild, type HashPart, hashParts } from "./cache.ts";
 import type { SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, parseHarnessResult } from "./harness_io.ts";
-import { runTool, tail } from "./process.ts";
+import { runTool, tail } from "../util/process.ts";
 import { readHarnessSource } from "./verilator.ts";
 
 let cachedVersion: string | undefined;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FixedFormat } from "../gen/fixed.ts";
+import type { FixedFormat } from "../model/fixed.ts";
 import { estimatedCycles, type SimDesign } from "./design.ts";
 import type { HarnessRun, HarnessSettings } from "./harness_io.ts";
 

@@ -7,12 +7,12 @@
  */
 
 import { join } from "node:path";
-import { quantizeInputs, runFixed } from "../gen/fixed.ts";
-import { UserError } from "../gen/errors.ts";
-import { writeJsonAtomic } from "../gen/fs.ts";
-import { outputSize } from "../gen/model.ts";
-import { readQuantizedModel } from "../gen/quantized_io.ts";
-import { randomInputs } from "../gen/random.ts";
+import { quantizeInputs, runFixed } from "../model/fixed.ts";
+import { UserError } from "../util/errors.ts";
+import { writeJsonAtomic } from "../util/fs.ts";
+import { outputSize } from "../model/model.ts";
+import { readQuantizedModel } from "../model/quantized_io.ts";
+import { randomInputs } from "../model/random.ts";
 import { cacheRoot } from "./cache.ts";
 import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";

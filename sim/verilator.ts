@@ -9,7 +9,7 @@ import { basename, dirname, join } from "node:path";
 import { cachedBuild, type HashPart, hashParts } from "./cache.ts";
 import type { SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, parseHarnessResult } from "./harness_io.ts";
-import { runTool, tail } from "./process.ts";
+import { runTool, tail } from "../util/process.ts";
 
 /** Read a file shipped next to this module (works from a local checkout and from a URL). */
 export async function readHarnessSource(name: string): Promise<string> {

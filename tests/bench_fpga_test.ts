@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { saveModel } from "../gen/model_io.ts";
-import { randomModel } from "../gen/random.ts";
+import { saveModel } from "../model/model_io.ts";
+import { randomModel } from "../model/random.ts";
 import type { SimDesign } from "../sim/design.ts";
 import { fpgaFigures, type SimFigures } from "../bench/fpga.ts";
 import { PROVENANCE_COLOURS } from "../bench/plots.ts";

@@ -6,11 +6,11 @@
  */
 
 import assert from "node:assert/strict";
-import { runFloat } from "../gen/float.ts";
-import { compareOutputs } from "../gen/metrics.ts";
-import type { Matrix, RnnModel } from "../gen/model.ts";
-import { pruneModelBcr } from "../gen/prune.ts";
-import { randomInputs, randomModel } from "../gen/random.ts";
+import { runFloat } from "../model/float.ts";
+import { compareOutputs } from "../model/metrics.ts";
+import type { Matrix, RnnModel } from "../model/model.ts";
+import { pruneModelBcr } from "../prune/prune.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
 import { checkAarch64 } from "../bench/aarch64.ts";
 import { bcrStorageBytes, toBcrStorage } from "../bench/bcr_storage.ts";
 import { buildKernel, runKernel, toolchainMissing, TOOLCHAINS } from "../bench/cbuild.ts";

@@ -5,12 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { runFloat } from "../gen/float.ts";
-import { compareOutputs } from "../gen/metrics.ts";
-import { pruneModelBcr } from "../gen/prune.ts";
-import { randomInputs, randomModel } from "../gen/random.ts";
-import { exportOnnx } from "../gen/onnx/export.ts";
-import { openOnnxSession } from "../gen/onnx/ort.ts";
+import { runFloat } from "../model/float.ts";
+import { compareOutputs } from "../model/metrics.ts";
+import { pruneModelBcr } from "../prune/prune.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
+import { exportOnnx } from "../model/onnx/export.ts";
+import { openOnnxSession } from "../model/onnx/ort.ts";
 import { FLOAT32_TOLERANCE, measureHostCpu } from "../bench/host_cpu.ts";
 
 const MODELS = [

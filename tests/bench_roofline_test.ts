@@ -4,8 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { UserError } from "../gen/errors.ts";
-import type { RnnModel } from "../gen/model.ts";
+import { UserError } from "../util/errors.ts";
+import type { RnnModel } from "../model/model.ts";
 import { countStep, FLOPS_PER_ACTIVATION } from "../bench/counts.ts";
 import { BUILT_IN_DEVICES, parseDevices } from "../bench/devices.ts";
 import { rooflineEstimate } from "../bench/roofline.ts";

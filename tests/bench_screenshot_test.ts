@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadModel } from "../gen/model_io.ts";
+import { loadModel } from "../model/model_io.ts";
 import { PROVENANCE_COLOURS } from "../bench/plots.ts";
 import { runBench } from "../bench/run.ts";
 import {

@@ -5,14 +5,14 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { quantizeInputs, quantizeModel, runFixed } from "../gen/fixed.ts";
-import { outputSize } from "../gen/model.ts";
-import { randomInputs, randomModel } from "../gen/random.ts";
+import { quantizeInputs, quantizeModel, runFixed } from "../model/fixed.ts";
+import { outputSize } from "../model/model.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
 import { type Bridge, seedFrom, startBridge } from "../sim/cocotb/bridge.ts";
 import { checkSequence, checkTest, type SequenceRecord } from "../sim/cocotb/checker.ts";
-import { PROTOCOL_VERSION, type SequenceStats } from "../sim/cocotb/protocol.ts";
+import { PROTOCOL_VERSION, type SequenceStats } from "../rtl/testbench_protocol.ts";
 import { parseCocotbResults, verilatorSupported } from "../sim/cocotb/run.ts";
-import { renderCocotbTestbench, STATIC_FILES } from "../sim/cocotb/testbench.ts";
+import { renderCocotbTestbench, STATIC_FILES } from "../rtl/testbench.ts";
 import { VENV_PYTHON } from "./helpers.ts";
 
 function assertIncludes(text: string, part: string, message?: string): void {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { WebSocketServer } from "ws";
 import { caseModel, type SimCase } from "../sim/cases.ts";
 import { runCocotb } from "../sim/cocotb/run.ts";
-import { COCOTB_TESTS, renderCocotbTestbench } from "../sim/cocotb/testbench.ts";
+import { COCOTB_TESTS, renderCocotbTestbench } from "../rtl/testbench.ts";
 import { generateDesign } from "../sim/gen_design.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";

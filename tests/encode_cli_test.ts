@@ -5,10 +5,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodeImage, quantizedSegments, readImageDir, shareWeights } from "../gen/encode/mod.ts";
-import { quantizeModel } from "../gen/fixed.ts";
-import { loadModel, saveModel } from "../gen/model_io.ts";
-import { randomModel, seededRandom } from "../gen/random.ts";
+import { decodeImage, quantizedSegments, readImageDir, shareWeights } from "../encode/mod.ts";
+import { quantizeModel } from "../model/fixed.ts";
+import { loadModel, saveModel } from "../model/model_io.ts";
+import { randomModel, seededRandom } from "../model/random.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
 const EXAMPLE = `${REPO_ROOT}examples/lstm.json`;

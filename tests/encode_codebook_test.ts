@@ -15,7 +15,7 @@ import {
   nearestCode,
   quantizedSegments,
   shareWeights,
-} from "../gen/encode/mod.ts";
+} from "../encode/mod.ts";
 import {
   DEFAULT_FIXED_CONFIG,
   type IntMatrix,
@@ -23,8 +23,8 @@ import {
   quantizeInputs,
   quantizeModel,
   runFixed,
-} from "../gen/fixed.ts";
-import { randomInputs, randomModel, seededRandom } from "../gen/random.ts";
+} from "../model/fixed.ts";
+import { randomInputs, randomModel, seededRandom } from "../model/random.ts";
 
 const seedFromEnv = Deno.env.get("FC_SEED");
 const runParameters = (numRuns: number): fc.Parameters<unknown> =>

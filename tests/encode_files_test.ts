@@ -20,9 +20,9 @@ import {
   type Segment,
   toHexLines,
   writeImageDir,
-} from "../gen/encode/mod.ts";
-import { randomSparseMatrix } from "../gen/encode/random_sparse.ts";
-import { UserError } from "../gen/errors.ts";
+} from "../encode/mod.ts";
+import { randomSparseMatrix } from "../encode/random_sparse.ts";
+import { UserError } from "../util/errors.ts";
 
 const seedFromEnv = Deno.env.get("FC_SEED");
 const runParameters = (numRuns: number): fc.Parameters<unknown> =>

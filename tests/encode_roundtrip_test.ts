@@ -22,9 +22,9 @@ import {
   peRowCount,
   type Segment,
   toHexLines,
-} from "../gen/encode/mod.ts";
-import { randomSparseMatrix, type SparseMatrixSpec } from "../gen/encode/random_sparse.ts";
-import { seededRandom } from "../gen/random.ts";
+} from "../encode/mod.ts";
+import { randomSparseMatrix, type SparseMatrixSpec } from "../encode/random_sparse.ts";
+import { seededRandom } from "../model/random.ts";
 
 const seedFromEnv = Deno.env.get("FC_SEED");
 const runParameters = (numRuns: number): fc.Parameters<unknown> =>

@@ -12,11 +12,11 @@ import {
   saturate,
   tableActivation,
   toReal,
-} from "../gen/fixed.ts";
-import { runFloat } from "../gen/float.ts";
-import { compareOutputs } from "../gen/metrics.ts";
-import { loadModel } from "../gen/model_io.ts";
-import { randomInputs, randomModel } from "../gen/random.ts";
+} from "../model/fixed.ts";
+import { runFloat } from "../model/float.ts";
+import { compareOutputs } from "../model/metrics.ts";
+import { loadModel } from "../model/model_io.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
 import { REPO_ROOT } from "./helpers.ts";
 
 const RUNS = { numRuns: 500 };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { runFloat } from "../gen/float.ts";
-import { loadModel, modelToJson } from "../gen/model_io.ts";
-import { randomInputs, randomModel, type RandomModelOptions } from "../gen/random.ts";
+import { runFloat } from "../model/float.ts";
+import { loadModel, modelToJson } from "../model/model_io.ts";
+import { randomInputs, randomModel, type RandomModelOptions } from "../model/random.ts";
 import { maxAbsDifference, REPO_ROOT, runProgram, VENV_PYTHON } from "./helpers.ts";
 
 const CASES: (Omit<RandomModelOptions, "seed"> & { name: string })[] = [

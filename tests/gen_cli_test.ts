@@ -6,10 +6,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { quantizeModel } from "../gen/fixed.ts";
-import { loadModel, saveModel } from "../gen/model_io.ts";
-import { readQuantizedModel } from "../gen/quantized_io.ts";
-import { randomModel } from "../gen/random.ts";
+import { quantizeModel } from "../model/fixed.ts";
+import { loadModel, saveModel } from "../model/model_io.ts";
+import { readQuantizedModel } from "../model/quantized_io.ts";
+import { randomModel } from "../model/random.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
 const LSTM = `${REPO_ROOT}examples/lstm.json`;

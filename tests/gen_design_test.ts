@@ -6,9 +6,9 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type IntMatrix, quantizeModel } from "../gen/fixed.ts";
-import { encodeBcr, peRowCount } from "../gen/encode/mod.ts";
-import { randomModel, seededRandom } from "../gen/random.ts";
+import { type IntMatrix, quantizeModel } from "../model/fixed.ts";
+import { encodeBcr, peRowCount } from "../encode/mod.ts";
+import { randomModel, seededRandom } from "../model/random.ts";
 import {
   auxMemories,
   chooseBlock,
@@ -18,7 +18,7 @@ import {
   paddedGateMatrix,
   scoreBlock,
   sparsePattern,
-} from "../gen/rtl/mod.ts";
+} from "../rtl/mod.ts";
 
 Deno.test("padded gate matrix: cell j of gate g lands in PE j mod N at local row g*K + j div N", () => {
   fc.assert(

@@ -8,15 +8,15 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { quantizeInputs, runFixed } from "../gen/fixed.ts";
-import type { RnnKind } from "../gen/model.ts";
-import { randomInputs, randomModel, seededRandom } from "../gen/random.ts";
+import { quantizeInputs, runFixed } from "../model/fixed.ts";
+import type { RnnKind } from "../model/model.ts";
+import { randomInputs, randomModel, seededRandom } from "../model/random.ts";
 import {
   type AcceleratorSettings,
   generateFromModel,
   resolveAcceleratorConfig,
   writeDesign,
-} from "../gen/rtl/mod.ts";
+} from "../rtl/mod.ts";
 
 interface LintCase {
   kind: RnnKind;

@@ -9,16 +9,16 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { quantizeInputs, runFixed } from "../gen/fixed.ts";
-import type { RnnKind, RnnModel } from "../gen/model.ts";
-import { randomInputs, randomModel, seededRandom } from "../gen/random.ts";
+import { quantizeInputs, runFixed } from "../model/fixed.ts";
+import type { RnnKind, RnnModel } from "../model/model.ts";
+import { randomInputs, randomModel, seededRandom } from "../model/random.ts";
 import {
   type AcceleratorSettings,
   type DesignParams,
   generateFromModel,
   resolveAcceleratorConfig,
   writeDesign,
-} from "../gen/rtl/mod.ts";
+} from "../rtl/mod.ts";
 
 const TB = new URL("../rtl-templates/tb/rnnfab_gen_tb.v", import.meta.url).pathname;
 

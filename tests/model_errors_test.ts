@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { modelTensors, modelToJson, writeSafetensors } from "../gen/model_io.ts";
-import { randomModel } from "../gen/random.ts";
+import { modelTensors, modelToJson, writeSafetensors } from "../model/model_io.ts";
+import { randomModel } from "../model/random.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
 const model = randomModel({ kind: "lstm", inputSize: 3, hiddenSize: 4, numLayers: 1, seed: 5 });

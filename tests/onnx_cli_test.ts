@@ -6,9 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { runFloat } from "../gen/float.ts";
-import { loadModel, modelToJson } from "../gen/model_io.ts";
-import { loadAnyModel } from "../gen/load.ts";
+import { runFloat } from "../model/float.ts";
+import { loadModel, modelToJson } from "../model/model_io.ts";
+import { loadAnyModel } from "../model/load.ts";
 import { maxAbsDifference, REPO_ROOT, runDenoScript } from "./helpers.ts";
 
 const ONNX_DATA = `${REPO_ROOT}tests/data/onnx/`;

@@ -5,18 +5,18 @@
  */
 
 import assert from "node:assert/strict";
-import { UserError } from "../gen/errors.ts";
-import type { RnnModel } from "../gen/model.ts";
-import { randomModel } from "../gen/random.ts";
+import { UserError } from "../util/errors.ts";
+import type { RnnModel } from "../model/model.ts";
+import { randomModel } from "../model/random.ts";
 import {
   buildOnnxRecurrentModel,
   type OnnxRecurrentSpec,
   pytorchLayoutFromOnnx,
   randomOnnxLayers,
-} from "../gen/onnx/build.ts";
-import { exportOnnx } from "../gen/onnx/export.ts";
-import { importOnnx, importOnnxDetailed } from "../gen/onnx/import.ts";
-import { modelProtoType } from "../gen/onnx/schema.ts";
+} from "../model/onnx/build.ts";
+import { exportOnnx } from "../model/onnx/export.ts";
+import { importOnnx, importOnnxDetailed } from "../model/onnx/import.ts";
+import { modelProtoType } from "../model/onnx/schema.ts";
 
 function expectUserError(run: () => unknown, ...fragments: string[]): void {
   assert.throws(run, (error: Error) => {

@@ -6,19 +6,19 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { UserError } from "../gen/errors.ts";
-import { runFloat } from "../gen/float.ts";
-import type { RnnModel } from "../gen/model.ts";
-import { randomInputs, randomModel } from "../gen/random.ts";
+import { UserError } from "../util/errors.ts";
+import { runFloat } from "../model/float.ts";
+import type { RnnModel } from "../model/model.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
 import {
   buildOnnxRecurrentModel,
   type OnnxInitialState,
   type OnnxWeightStorage,
   randomOnnxLayers,
-} from "../gen/onnx/build.ts";
-import { exportGraphKind, exportOnnx } from "../gen/onnx/export.ts";
-import { importOnnx } from "../gen/onnx/import.ts";
-import { openOnnxSession, runOnnxRuntime } from "../gen/onnx/ort.ts";
+} from "../model/onnx/build.ts";
+import { exportGraphKind, exportOnnx } from "../model/onnx/export.ts";
+import { importOnnx } from "../model/onnx/import.ts";
+import { openOnnxSession, runOnnxRuntime } from "../model/onnx/ort.ts";
 import { maxAbsDifference } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;

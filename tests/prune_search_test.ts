@@ -1,20 +1,20 @@
 /**
- * The hyperparameter search and the fidelity measure (gen/prune_search.ts), and the prune command
+ * The hyperparameter search and the fidelity measure (prune/search.ts), and the prune command
  * (cli/prune.ts): outputs, reports, the check mode and one-line errors with exit code 2.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadModel } from "../gen/model_io.ts";
-import { namedMatrices, weightDensity } from "../gen/model.ts";
-import { detectBcr, parseBlock, pruneModelBcr } from "../gen/prune.ts";
+import { loadModel } from "../model/model_io.ts";
+import { namedMatrices, weightDensity } from "../model/model.ts";
+import { detectBcr, parseBlock, pruneModelBcr } from "../prune/prune.ts";
 import {
   calibrationSequences,
   compareWithBaselines,
   outputFidelity,
   searchBcrHyperparameters,
-} from "../gen/prune_search.ts";
-import { randomModel } from "../gen/random.ts";
+} from "../prune/search.ts";
+import { randomModel } from "../model/random.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
 Deno.test("outputFidelity: a model against itself is exact, a zeroed model is not", () => {

@@ -1,5 +1,5 @@
 /**
- * Properties of BCR pruning (gen/prune.ts): outputs are BCR for the block, keep counts stay within
+ * Properties of BCR pruning (prune/prune.ts): outputs are BCR for the block, keep counts stay within
  * one row/column of the rate in every block (so the density is met within one row/column per
  * block), results are deterministic, PE loads are balanced, edge blocks work; plus magnitude
  * pruning and BCR detection.
@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Matrix } from "../gen/model.ts";
+import type { Matrix } from "../model/model.ts";
 import {
   bcrStructure,
   type BlockSize,
@@ -20,8 +20,8 @@ import {
   peLoadImbalance,
   pruneMatrixBcr,
   pruneModelBcr,
-} from "../gen/prune.ts";
-import { randomModel, seededRandom } from "../gen/random.ts";
+} from "../prune/prune.ts";
+import { randomModel, seededRandom } from "../model/random.ts";
 
 const RUNS = 500;
 

@@ -7,8 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { UserError } from "../gen/errors.ts";
-import { writeDirAtomic, writeFileAtomic } from "../gen/fs.ts";
+import { UserError } from "../util/errors.ts";
+import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
 /** Assert that `action` rejects with a UserError whose message contains `text`. */
@@ -77,7 +77,7 @@ Deno.test("writeDirAtomic: the current folder (or one above it) is refused", asy
     const work = `${root}/work`;
     await Deno.mkdir(work);
     await Deno.writeTextFile(`${work}/keep.txt`, "keep");
-    const script = `import { writeDirAtomic } from "${REPO_ROOT}gen/fs.ts";
+    const script = `import { writeDirAtomic } from "${REPO_ROOT}util/fs.ts";
 for (const dir of [".", "./", ".."]) {
   try {
     await writeDirAtomic(dir, (t) => Deno.writeTextFile(t + "/new.txt", "new"));

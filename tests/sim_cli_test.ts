@@ -6,8 +6,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { quantizeInputs, runFixed, toReal } from "../gen/fixed.ts";
-import { readQuantizedModel } from "../gen/quantized_io.ts";
+import { quantizeInputs, runFixed, toReal } from "../model/fixed.ts";
+import { readQuantizedModel } from "../model/quantized_io.ts";
 import { caseModel, type SimCase } from "../sim/cases.ts";
 import { generateDesign } from "../sim/gen_design.ts";
 import type { SimResult } from "../sim/result.ts";

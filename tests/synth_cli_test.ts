@@ -7,9 +7,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { saveModel } from "../gen/model_io.ts";
-import { randomModel, seededRandom } from "../gen/random.ts";
-import type { SynthesisReport } from "../gen/synth/flow.ts";
+import { saveModel } from "../model/model_io.ts";
+import { randomModel, seededRandom } from "../model/random.ts";
+import type { SynthesisReport } from "../synth/flow.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
 const SMALL = new URL("./data/synth/small/", import.meta.url).pathname;

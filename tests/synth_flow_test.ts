@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type SynthesisReport, synthesizeDesign } from "../gen/synth/flow.ts";
-import { formatResourceTable, resourceTable } from "../gen/synth/table.ts";
+import { type SynthesisReport, synthesizeDesign } from "../synth/flow.ts";
+import { formatResourceTable, resourceTable } from "../synth/table.ts";
 
 const DATA = new URL("./data/synth/", import.meta.url).pathname;
 

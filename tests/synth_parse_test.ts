@@ -14,8 +14,8 @@ import {
   parseMemoryMappings,
   parseStatJson,
   peakMemoryMb,
-} from "../gen/synth/parse.ts";
-import { estimateXilinxLogicCells, resourcesOf } from "../gen/synth/cells.ts";
+} from "../synth/parse.ts";
+import { estimateXilinxLogicCells, resourcesOf } from "../synth/cells.ts";
 import {
   expectsBlockRam,
   findPeModule,
@@ -23,8 +23,8 @@ import {
   mappingChecks,
   type MemoryReport,
   memoryRole,
-} from "../gen/synth/flow.ts";
-import { correctedLutramLibrary } from "../gen/synth/script.ts";
+} from "../synth/flow.ts";
+import { correctedLutramLibrary } from "../synth/script.ts";
 
 const NESTED_STAT = new URL("./data/synth/stat_nested_yosys023.txt", import.meta.url).pathname;
 

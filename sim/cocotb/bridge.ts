@@ -12,8 +12,8 @@
  */
 
 import { WebSocketServer } from "ws";
-import { type QuantizedModel, quantizeInputs, runFixed } from "../../gen/fixed.ts";
-import { randomInputs } from "../../gen/random.ts";
+import { type QuantizedModel, quantizeInputs, runFixed } from "../../model/fixed.ts";
+import { randomInputs } from "../../model/random.ts";
 import { checkTest, type SequenceRecord, type TestRecord, type TestVerdict } from "./checker.ts";
 import {
   type ClientMessage,
@@ -23,7 +23,7 @@ import {
   type ServerMessage,
   type StimulusSpec,
   type WelcomeDesign,
-} from "./protocol.ts";
+} from "../../rtl/testbench_protocol.ts";
 
 /** The run-wide stream timing and seed. */
 export interface RunStimulus {

@@ -6,7 +6,7 @@
  */
 
 import type { Mismatch } from "../result.ts";
-import type { SequenceStats } from "./protocol.ts";
+import type { SequenceStats } from "../../rtl/testbench_protocol.ts";
 
 /** One output word as the test bench saw it transfer. */
 export interface ReceivedWord {

@@ -10,11 +10,11 @@
 
 import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../../gen/errors.ts";
-import { writeJsonAtomic } from "../../gen/fs.ts";
-import { outputSize } from "../../gen/model.ts";
-import { readQuantizedModel } from "../../gen/quantized_io.ts";
-import { randomInputs } from "../../gen/random.ts";
+import { UserError } from "../../util/errors.ts";
+import { writeJsonAtomic } from "../../util/fs.ts";
+import { outputSize } from "../../model/model.ts";
+import { readQuantizedModel } from "../../model/quantized_io.ts";
+import { randomInputs } from "../../model/random.ts";
 import { cachedBuild, cacheRoot, type HashPart, hashParts } from "../cache.ts";
 import { readDesign, type SimDesign } from "../design.ts";
 import type { HarnessRun, HarnessSettings, HarnessSummary } from "../harness_io.ts";
@@ -24,7 +24,7 @@ import { cycleLimit } from "../simulate.ts";
 import { verilatorVersion } from "../verilator.ts";
 import { type Bridge, startBridge } from "./bridge.ts";
 import { checkTest, type SequenceRecord, type TestVerdict } from "./checker.ts";
-import { renderCocotbTestbench } from "./testbench.ts";
+import { renderCocotbTestbench } from "../../rtl/testbench.ts";
 
 /** Simulators the cocotb flow supports. */
 export type CocotbSimulator = "icarus" | "verilator";

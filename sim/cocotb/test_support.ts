@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { readDesign } from "../design.ts";
 import { type CocotbResult, type CocotbSimulator, runCocotb } from "./run.ts";
-import { COCOTB_TESTS } from "./testbench.ts";
+import { COCOTB_TESTS } from "../../rtl/testbench.ts";
 
 /** Assert that a cocotb run passed: every test, bit-exact, in the bridge's check and in cocotb. */
 export function assertPassed(result: CocotbResult): void {

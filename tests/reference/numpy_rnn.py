@@ -1,6 +1,6 @@
 """Independent float64 LSTM/GRU reference in numpy, used by tests/float_test.ts.
 
-Written separately from gen/float.ts, straight from PyTorch's documented equations for nn.LSTM
+Written separately from model/float.ts, straight from PyTorch's documented equations for nn.LSTM
 and nn.GRU (and ONNX's peephole convention), in matrix form: all gates of a layer in one product.
 Usage: python numpy_rnn.py MODEL.json INPUTS.json  (weights inline) -> prints {"outputs": ...}.
 """

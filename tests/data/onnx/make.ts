@@ -1,7 +1,7 @@
 /**
  * Makes the ONNX test models in this folder: `deno run -A tests/data/onnx/make.ts`.
  *
- * Good models are written in ONNX's own layout by gen/onnx/build.ts (independent of rnnfab's
+ * Good models are written in ONNX's own layout by model/onnx/build.ts (independent of rnnfab's
  * export) and come with `<name>.expected.json`: an input sequence and ONNX Runtime's outputs on
  * it (measured when this script ran). Bad models (bad_*.onnx) each carry one defect that the
  * import command must report in one line.
@@ -9,10 +9,10 @@
  * @module
  */
 
-import { buildOnnxRecurrentModel, randomOnnxLayers } from "../../../gen/onnx/build.ts";
-import { runOnnxRuntime } from "../../../gen/onnx/ort.ts";
-import { modelProtoType } from "../../../gen/onnx/schema.ts";
-import { randomInputs } from "../../../gen/random.ts";
+import { buildOnnxRecurrentModel, randomOnnxLayers } from "../../../model/onnx/build.ts";
+import { runOnnxRuntime } from "../../../model/onnx/ort.ts";
+import { modelProtoType } from "../../../model/onnx/schema.ts";
+import { randomInputs } from "../../../model/random.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const STEPS = 8;

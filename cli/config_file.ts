@@ -1,0 +1,22 @@
+/**
+ * Config files (`--config C`): one schema for every command, so the same file serves `infer`,
+ * `encode` and `gen`, and a misspelt field is an error everywhere instead of silently ignored.
+ *
+ * @module
+ */
+
+import type { FixedPointConfig } from "../model/fixed.ts";
+import { firstIssue, fixedConfigFrom, readJsonFile } from "../model/inputs.ts";
+import { acceleratorConfigSchema } from "../rtl/config.ts";
+
+/** Load a config file and return its fixed-point part (accelerator fields are validated too). */
+export async function loadFixedConfig(path: string): Promise<FixedPointConfig> {
+  const value = await readJsonFile(path, "config");
+  const parsed = acceleratorConfigSchema.safeParse(value);
+  if (!parsed.success) throw firstIssue(parsed.error, path);
+  const { weightBits, weightFrac, activationBits, activationFrac, sigmoid, tanh } = parsed.data;
+  return fixedConfigFrom(
+    { weightBits, weightFrac, activationBits, activationFrac, sigmoid, tanh },
+    path,
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * Input sequences (`{"inputs": [[...], ...]}`) and fixed-point config files, validated at the edge.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { UserError } from "../util/errors.ts";
+import { checkFixedConfig, DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "./fixed.ts";
+
+/** Read a JSON file, turning a missing file or bad JSON into a one-line UserError. */
+export async function readJsonFile(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : (error as Error).message;
+    throw new UserError(`${path}: cannot read the ${what} (${reason})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** The first problem zod found, as a one-line UserError naming the file and the field. */
+export function firstIssue(error: z.ZodError, source: string): UserError {
+  const issue = error.issues[0];
+  const where = issue.path.map((key) => typeof key === "number" ? `[${key}]` : `.${String(key)}`)
+    .join("").replace(/^\./, "");
+  return new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
+}
+
+/** Validate an input sequence value: T >= 1 steps of exactly `inputSize` finite numbers. */
+export function parseInputs(value: unknown, inputSize: number, source: string): number[][] {
+  const schema = z.object({
+    inputs: z.array(
+      z.array(z.number().refine(Number.isFinite, { message: "expected a finite number" }))
+        .length(inputSize, {
+          message: `expected ${inputSize} numbers per step (the model's inputSize)`,
+        }),
+    ).min(1, { message: "expected at least one time step" }),
+  });
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw firstIssue(parsed.error, source);
+  return parsed.data.inputs;
+}
+
+/** Load an input sequence file for a model with `inputSize` inputs. */
+export async function loadInputs(path: string, inputSize: number): Promise<number[][]> {
+  return parseInputs(await readJsonFile(path, "input sequence"), inputSize, path);
+}
+
+const tableSchema = z.object({ stepLog2: z.number().int(), rangeLog2: z.number().int() }).strict();
+
+/** zod schema of the fixed-point fields of a config file (all optional; defaults fill the rest). */
+export const fixedConfigFields = {
+  weightBits: z.number().int().optional(),
+  weightFrac: z.number().int().optional(),
+  activationBits: z.number().int().optional(),
+  activationFrac: z.number().int().optional(),
+  sigmoid: tableSchema.optional(),
+  tanh: tableSchema.optional(),
+};
+
+/** Merge the fixed-point fields of a parsed config with the defaults and check the constraints. */
+export function fixedConfigFrom(
+  fields: Partial<FixedPointConfig>,
+  source: string,
+): FixedPointConfig {
+  const config: FixedPointConfig = { ...DEFAULT_FIXED_CONFIG };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  const problems = checkFixedConfig(config);
+  if (problems.length > 0) throw new UserError(`${source}: ${problems[0]}`);
+  return config;
+}

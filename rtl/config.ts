@@ -1,0 +1,151 @@
+/**
+ * The accelerator configuration of `deno task gen`: PE count, weight format and its options,
+ * activation-queue depth, clock for reporting, memory limit, and the fixed-point fields. Validated
+ * once, at the edge, with zod; every field has a default.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { UserError } from "../util/errors.ts";
+import { DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "../model/fixed.ts";
+import { fixedConfigFields, fixedConfigFrom } from "../model/inputs.ts";
+
+/** The weight formats the generator builds hardware for. */
+export type HardwareFormat = "ese" | "bcr";
+
+/** A fully resolved accelerator configuration. */
+export interface AcceleratorConfig {
+  /** Number of processing elements N. */
+  pes: number;
+  /** Weight format: `ese` (column pointers + relative row index) or `bcr` (block-compact). */
+  format: HardwareFormat;
+  /** Clock frequency used to report microseconds (the RTL itself has no clock constraint). */
+  clockMhz: number;
+  /** ese: width of the relative row index of an entry. */
+  indexBits: number;
+  /** ese: optional weight sharing with a 2^k-word codebook (k = codebookBits). */
+  codebookBits?: number;
+  /** ese: depth of each PE's activation queue (entries). */
+  queueDepth: number;
+  /** bcr: block height used by the encoding; absent: chosen from the model (block_choice.ts). */
+  blockRows?: number;
+  /** bcr: block width (also the width of a PE's column segment); absent: chosen. */
+  blockCols?: number;
+  /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
+  maxMemoryBits?: number;
+  /** The fixed-point configuration the model is quantized with. */
+  fixed: FixedPointConfig;
+}
+
+/** Defaults of every accelerator option. */
+export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
+  pes: 8,
+  format: "ese",
+  clockMhz: 200,
+  indexBits: 4,
+  queueDepth: 64,
+  fixed: DEFAULT_FIXED_CONFIG,
+};
+
+/** Hard limits of the RTL generator (beyond them the design would be silly or unsupported). */
+export const ACCELERATOR_LIMITS = {
+  pes: { min: 1, max: 1024 },
+  indexBits: { min: 1, max: 16 },
+  codebookBits: { min: 1, max: 12 },
+  queueDepth: { min: 1, max: 4096 },
+  blockSide: { min: 1, max: 65536 },
+} as const;
+
+const intIn = (range: { min: number; max: number }, what: string) =>
+  z.number().int({ message: `${what} must be an integer` }).min(range.min, {
+    message: `${what} must be at least ${range.min}`,
+  }).max(range.max, { message: `${what} must be at most ${range.max}` });
+
+/** zod schema of the accelerator fields (all optional; absent fields take the defaults). */
+export const acceleratorFields = {
+  pes: intIn(ACCELERATOR_LIMITS.pes, "pes").optional(),
+  format: z.enum(["ese", "bcr"], { message: 'format must be "ese" or "bcr"' }).optional(),
+  clockMhz: z.number().positive({ message: "clockMhz must be a positive number" }).optional(),
+  indexBits: intIn(ACCELERATOR_LIMITS.indexBits, "indexBits").optional(),
+  codebookBits: intIn(ACCELERATOR_LIMITS.codebookBits, "codebookBits").optional(),
+  queueDepth: intIn(ACCELERATOR_LIMITS.queueDepth, "queueDepth").optional(),
+  blockRows: intIn(ACCELERATOR_LIMITS.blockSide, "blockRows").optional(),
+  blockCols: intIn(ACCELERATOR_LIMITS.blockSide, "blockCols").optional(),
+  maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
+};
+
+/** zod schema of a whole config file: accelerator fields plus the fixed-point fields. */
+export const acceleratorConfigSchema = z.object({ ...acceleratorFields, ...fixedConfigFields })
+  .strict();
+
+/** Partial accelerator settings as they come from a file or from flags. */
+export type AcceleratorSettings = z.infer<typeof acceleratorConfigSchema>;
+
+function firstIssue(error: z.ZodError, source: string): UserError {
+  const issue = error.issues[0];
+  const where = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    return new UserError(
+      `${source}: unknown field ${issue.keys.map((key) => `"${key}"`).join(", ")}`,
+    );
+  }
+  // Our own messages name the field; zod's generic ones get the path in front.
+  const named = where !== "" && issue.message.startsWith(where.split(".")[0]);
+  return new UserError(`${source}: ${where && !named ? `${where}: ` : ""}${issue.message}`);
+}
+
+/** Validate raw settings (from a config file or flags); `source` names them in messages. */
+export function parseAcceleratorSettings(value: unknown, source: string): AcceleratorSettings {
+  const parsed = acceleratorConfigSchema.safeParse(value);
+  if (!parsed.success) throw firstIssue(parsed.error, source);
+  return parsed.data;
+}
+
+/**
+ * Merge settings over the defaults (later settings win) into a resolved config, checking the
+ * fixed-point constraints and the combinations zod cannot see.
+ */
+export function resolveAcceleratorConfig(
+  layers: { settings: AcceleratorSettings; source: string }[],
+): AcceleratorConfig {
+  const merged: AcceleratorSettings = {};
+  let source = "defaults";
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer.settings)) {
+      if (value !== undefined) {
+        (merged as Record<string, unknown>)[key] = value;
+        source = layer.source;
+      }
+    }
+  }
+  const fixed = fixedConfigFrom({
+    weightBits: merged.weightBits,
+    weightFrac: merged.weightFrac,
+    activationBits: merged.activationBits,
+    activationFrac: merged.activationFrac,
+    sigmoid: merged.sigmoid,
+    tanh: merged.tanh,
+  }, source);
+  const config: AcceleratorConfig = {
+    pes: merged.pes ?? DEFAULT_ACCELERATOR_CONFIG.pes,
+    format: merged.format ?? DEFAULT_ACCELERATOR_CONFIG.format,
+    clockMhz: merged.clockMhz ?? DEFAULT_ACCELERATOR_CONFIG.clockMhz,
+    indexBits: merged.indexBits ?? DEFAULT_ACCELERATOR_CONFIG.indexBits,
+    codebookBits: merged.codebookBits,
+    queueDepth: merged.queueDepth ?? DEFAULT_ACCELERATOR_CONFIG.queueDepth,
+    blockRows: merged.blockRows,
+    blockCols: merged.blockCols,
+    maxMemoryBits: merged.maxMemoryBits,
+    fixed,
+  };
+  if (config.codebookBits !== undefined && config.format !== "ese") {
+    throw new UserError(`${source}: codebookBits needs format "ese" (bcr stores plain weights)`);
+  }
+  if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {
+    throw new UserError(
+      `${source}: codebookBits (${config.codebookBits}) must not exceed weightBits (${fixed.weightBits})`,
+    );
+  }
+  return config;
+}
