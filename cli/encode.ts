@@ -9,7 +9,7 @@
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
 import { DEFAULT_FIXED_CONFIG, quantizeModel } from "../model/fixed.ts";
-import { loadFixedConfig } from "./config_file.ts";
+import { loadFixedConfig } from "../rtl/config_file.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { ESE_LIMITS } from "../encode/ese.ts";
 import { BCR_LIMITS } from "../encode/bcr.ts";
