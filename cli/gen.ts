@@ -9,6 +9,7 @@
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
 import { readJsonFile } from "../model/inputs.ts";
+import { MAX_CONFIG_BYTES } from "../util/limits.ts";
 import { loadAnyModel } from "../model/load.ts";
 import {
   type AcceleratorSettings,
@@ -98,7 +99,7 @@ await runCommand(async () => {
   const outDir = requireFlag(flags, "out", NAME);
   const layers: { settings: AcceleratorSettings; source: string }[] = [];
   if (typeof flags.config === "string") {
-    const value = await readJsonFile(flags.config, "accelerator config");
+    const value = await readJsonFile(flags.config, "accelerator config", MAX_CONFIG_BYTES);
     layers.push({ settings: parseAcceleratorSettings(value, flags.config), source: flags.config });
   }
   layers.push({ settings: flagSettings(flags), source: `${NAME} flags` });

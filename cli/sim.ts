@@ -14,6 +14,9 @@ import { formatResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { formatCocotbResult, runCocotb } from "../sim/cocotb/run.ts";
 import type { CxxOptimization } from "../sim/verilator.ts";
+import { verifyDesign } from "../sim/verify_design.ts";
+import { guardPaths } from "../util/output.ts";
+import { join } from "node:path";
 
 const NAME = "deno task sim";
 const USAGE = `--design DIR [--input X | --steps T --seed S] [options]
@@ -37,6 +40,8 @@ DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failur
                        to the golden model (docs/cocotb.md)
   --trace              write an FST waveform to DIR/sim/trace.fst (verilator)
   --cache-dir D        build cache (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim)
+  --allow-modified     simulate a design that fails verification (content hashes, memory
+                       images, tables; docs/reliability.md), printing every difference
   --quiet              print only the verdict`;
 
 function parseNumber(value: string | boolean | undefined, flag: string): number | undefined {
@@ -75,9 +80,21 @@ await runCommand(async () => {
       cocotb: { type: "boolean" },
       "cache-dir": { type: "string" },
       quiet: { type: "boolean" },
+      "allow-modified": { type: "boolean" },
     },
   });
   const designDir = requireFlag(flags, "design", NAME);
+  const allowModified = flags["allow-modified"] === true;
+  // Before anything is read from the design or written into it (docs/reliability.md).
+  const verified = await verifyDesign(designDir, { command: NAME, allowModified });
+  await guardPaths({
+    command: NAME,
+    inputs: [
+      ...verified.files.map((file) => ({ path: join(designDir, file), flag: "--design" })),
+      ...(typeof flags.input === "string" ? [{ path: flags.input, flag: "--input" }] : []),
+    ],
+    outputs: [{ path: join(designDir, "sim", "result.json"), flag: "result", kind: "file" }],
+  });
   const simulator = flags.simulator;
   if (simulator !== "verilator" && simulator !== "icarus") {
     throw new UserError(`${NAME}: --simulator: expected verilator or icarus, got ${simulator}`);
@@ -140,6 +157,8 @@ await runCommand(async () => {
     trace: flags.trace === true,
     cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
     log: quiet ? undefined : (message) => console.error(message),
+    verified: true,
+    allowModified,
   });
   const summary = formatResult(result);
   console.log(quiet ? summary.split("\n")[0] : summary);

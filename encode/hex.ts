@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
+import { MAX_DESIGN_FILE_BYTES, MAX_JSON_BYTES } from "../util/limits.ts";
+import { MARKERS, TOOLS } from "../util/output.ts";
+import { readJsonBounded, readTextBounded } from "../util/read.ts";
 import {
   type EncodedImage,
   ENCODING_FORMATS,
@@ -69,24 +72,33 @@ export function parseHexText(text: string, width: number, source: string): numbe
   });
 }
 
-/** Write every memory of an image as a `.hex` file, and `manifest.json`, into `dir`. */
-export async function writeImageFiles(dir: string, image: EncodedImage): Promise<void> {
+/**
+ * Write every memory of an image as a `.hex` file, and `manifest.json`, into `dir`; `tool` (the
+ * command's marker, e.g. "rnnfab encode") goes first into the manifest when given.
+ */
+export async function writeImageFiles(
+  dir: string,
+  image: EncodedImage,
+  tool?: string,
+): Promise<void> {
   for (const memory of image.manifest.memories) {
     await writeFileAtomic(
       join(dir, memory.file),
       toHexText(memoryWords(image, memory), memory.width),
     );
   }
-  await writeFileAtomic(
-    join(dir, "manifest.json"),
-    JSON.stringify(image.manifest, null, 2) + "\n",
-  );
+  const manifest = tool ? { tool, ...image.manifest } : image.manifest;
+  await writeFileAtomic(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 }
 
-/** Write an image as a fresh directory `dir` (replacing an earlier image there) atomically. */
+/**
+ * Write an image as a fresh directory `dir` atomically, the output of `encode`: an existing folder
+ * is replaced only when empty or an earlier encode output (manifest.json with "tool": "rnnfab
+ * encode"), so a design's mem/ folder or a user's folder is never touched.
+ */
 export function writeImageDir(dir: string, image: EncodedImage): Promise<void> {
-  return writeDirAtomic(dir, (temporary) => writeImageFiles(temporary, image), {
-    replaceIfContains: "manifest.json",
+  return writeDirAtomic(dir, (temporary) => writeImageFiles(temporary, image, TOOLS.encode), {
+    marker: MARKERS.encode,
   });
 }
 
@@ -161,18 +173,7 @@ export function parseManifest(value: unknown, source: string): EncodingManifest 
  */
 export async function readImageDir(dir: string): Promise<EncodedImage> {
   const manifestPath = join(dir, "manifest.json");
-  let text: string;
-  try {
-    text = await Deno.readTextFile(manifestPath);
-  } catch (error) {
-    throw new UserError(`${manifestPath}: cannot read the manifest (${(error as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${manifestPath}: not valid JSON (${(error as Error).message})`);
-  }
+  const value = await readJsonBounded(manifestPath, { what: "manifest", maxBytes: MAX_JSON_BYTES });
   const manifest = parseManifest(value, manifestPath);
   const peMemories: PeMemories[] = Array.from(
     { length: manifest.pes },
@@ -181,7 +182,11 @@ export async function readImageDir(dir: string): Promise<EncodedImage> {
   let codebook: number[] | null = null;
   for (const memory of manifest.memories) {
     const path = join(dir, memory.file);
-    const words = parseHexText(await Deno.readTextFile(path), memory.width, path);
+    const text = await readTextBounded(path, {
+      what: "memory image",
+      maxBytes: MAX_DESIGN_FILE_BYTES,
+    });
+    const words = parseHexText(text, memory.width, path);
     if (words.length !== Math.max(memory.depth, 1)) {
       throw new UserError(
         `${path}: ${words.length} words, manifest depth is ${memory.depth}`,

@@ -6,24 +6,20 @@
 
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { MAX_INPUT_BYTES, MAX_JSON_BYTES } from "../util/limits.ts";
+import { readJsonBounded } from "../util/read.ts";
 import { checkFixedConfig, DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "./fixed.ts";
 
-/** Read a JSON file, turning a missing file or bad JSON into a one-line UserError. */
-export async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new UserError(`${path}: cannot read the ${what} (${reason})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
+/**
+ * Read a JSON file (a regular file of at most `maxBytes`, no duplicate keys), turning a missing
+ * file, a size over the limit or bad JSON into a one-line UserError.
+ */
+export function readJsonFile(
+  path: string,
+  what: string,
+  maxBytes = MAX_JSON_BYTES,
+): Promise<unknown> {
+  return readJsonBounded(path, { what, maxBytes });
 }
 
 /** The first problem zod found, as a one-line UserError naming the file and the field. */
@@ -51,7 +47,7 @@ export function parseInputs(value: unknown, inputSize: number, source: string): 
 
 /** Load an input sequence file for a model with `inputSize` inputs. */
 export async function loadInputs(path: string, inputSize: number): Promise<number[][]> {
-  return parseInputs(await readJsonFile(path, "input sequence"), inputSize, path);
+  return parseInputs(await readJsonFile(path, "input sequence", MAX_INPUT_BYTES), inputSize, path);
 }
 
 const tableSchema = z.object({ stepLog2: z.number().int(), rangeLog2: z.number().int() }).strict();

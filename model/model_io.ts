@@ -11,6 +11,18 @@ import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import {
+  MAX_MODEL_JSON_BYTES,
+  MAX_SAFETENSORS_BYTES,
+  MAX_SAFETENSORS_HEADER_BYTES,
+} from "../util/limits.ts";
+import { checkDerivedOutput } from "../util/output.ts";
+import { parseJsonStrict, readBytesBounded, readTextBounded } from "../util/read.ts";
+import {
+  checkSafetensorsLayout,
+  isRnnfabSafetensors,
+  type SafetensorsEntry,
+} from "./safetensors_check.ts";
+import {
   gateCount,
   layerInputSize,
   type LayerWeights,
@@ -46,6 +58,21 @@ const modelFileSchema = z.object({
     z.record(z.string(), z.unknown()),
   ]),
 }).catchall(z.unknown());
+
+/** The top-level fields a model file may have (besides peephole_lK). */
+const MODEL_FIELDS = Object.keys(modelFileSchema.shape);
+
+/** Refuse unknown top-level fields (a misspelt "projsize" must not be silently ignored). */
+function checkTopLevelFields(value: unknown, source: string): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return;
+  for (const key of Object.keys(value)) {
+    if (!MODEL_FIELDS.includes(key) && !/^peephole_l\d+$/.test(key)) {
+      throw new UserError(
+        `${source}: unknown field "${key}" (expected ${MODEL_FIELDS.join(", ")} or peephole_lK)`,
+      );
+    }
+  }
+}
 
 /** Format a zod issue path like `weights.weight_ih_l0[3]`. */
 function formatPath(path: PropertyKey[]): string {
@@ -138,6 +165,11 @@ export function readSafetensors(bytes: Uint8Array, source: string): Map<string, 
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > MAX_SAFETENSORS_HEADER_BYTES) {
+    throw new UserError(
+      `${source}: header length ${headerLength} is more than the ${MAX_SAFETENSORS_HEADER_BYTES} bytes accepted (not safetensors?)`,
+    );
+  }
   if (headerLength > bytes.length - 8) {
     throw new UserError(
       `${source}: header length ${headerLength} exceeds the file size ${bytes.length} (truncated or not safetensors)`,
@@ -158,7 +190,7 @@ export function readSafetensors(bytes: Uint8Array, source: string): Map<string, 
   }
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
-  const tensors = new Map<string, Tensor>();
+  const entries: SafetensorsEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
     const parsed = z.object({
@@ -190,6 +222,11 @@ export function readSafetensors(bytes: Uint8Array, source: string): Map<string, 
         `${source}: tensor ${name}: ${end - begin} bytes do not hold shape [${shape}] of ${dtype}`,
       );
     }
+    entries.push({ name, dtype, shape, begin, end, size, count });
+  }
+  checkSafetensorsLayout(entries, dataLength, source);
+  const tensors = new Map<string, Tensor>();
+  for (const { name, dtype, shape, begin, size, count } of entries) {
     const data = new Float64Array(count);
     const base = dataStart + begin;
     for (let i = 0; i < count; i++) {
@@ -216,14 +253,16 @@ export function readSafetensors(bytes: Uint8Array, source: string): Map<string, 
 /** Write tensors as a safetensors file (F32 unless a tensor needs F64 to be exact). */
 export function writeSafetensors(
   tensors: Map<string, Tensor>,
-  options: { dtype?: "F32" | "F64" } = {},
+  options: { dtype?: "F32" | "F64"; metadata?: Record<string, string> } = {},
 ): Uint8Array {
   const dtype = options.dtype ??
     (Array.from(tensors.values()).every((t) => t.data.every((v) => Math.fround(v) === v))
       ? "F32"
       : "F64");
   const size = dtypeSizes[dtype];
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = options.metadata
+    ? { __metadata__: options.metadata }
+    : {};
   let offset = 0;
   const names = Array.from(tensors.keys()).sort();
   for (const name of names) {
@@ -293,6 +332,7 @@ export async function parseModelJson(
   source: string,
   modelPath = source,
 ): Promise<RnnModel> {
+  checkTopLevelFields(value, source);
   const parsed = modelFileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -315,14 +355,10 @@ export async function parseModelJson(
   if (typeof file.weights === "string") {
     const weightsPath = await resolveWeightsPath(modelPath, file.weights);
     tensorSource = `${source} -> ${file.weights}`;
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(weightsPath);
-    } catch (error) {
-      throw new UserError(
-        `${source}: weights: cannot read ${file.weights} (${(error as Error).message})`,
-      );
-    }
+    const bytes = await readBytesBounded(weightsPath, {
+      what: "safetensors weights file",
+      maxBytes: MAX_SAFETENSORS_BYTES,
+    });
     tensors = readSafetensors(bytes, tensorSource);
   } else {
     tensorSource = source;
@@ -410,22 +446,8 @@ export async function parseModelJson(
 
 /** Load and validate a model file (JSON, weights inline or in a safetensors file beside it). */
 export async function loadModel(path: string): Promise<RnnModel> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new UserError(`${path}: cannot read the model file (${reason})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseModelJson(value, path);
+  const text = await readTextBounded(path, { what: "model file", maxBytes: MAX_MODEL_JSON_BYTES });
+  return parseModelJson(parseJsonStrict(text, path), path);
 }
 
 /** The model's tensors under their PyTorch state-dict names (plus peephole_lK). */
@@ -475,6 +497,16 @@ export function modelToJson(model: RnnModel, weightsPath?: string): Record<strin
 export interface SaveModelOptions {
   /** Store weights in `<name>.safetensors` beside the JSON file instead of inline. */
   safetensors?: boolean;
+  /**
+   * The command writing the model (e.g. "rnnfab prune"), recorded in the safetensors metadata;
+   * with it, an existing `.safetensors` beside the output that rnnfab did not write is refused.
+   */
+  tool?: string;
+}
+
+/** The `.safetensors` file `saveModel` writes beside a model file `path`. */
+export function safetensorsPathFor(path: string): string {
+  return resolve(dirname(path), basename(path).replace(/\.json$/i, "") + ".safetensors");
 }
 
 /** Save a model file atomically (and its safetensors file, when asked). */
@@ -484,12 +516,20 @@ export async function saveModel(
   options: SaveModelOptions = {},
 ): Promise<void> {
   if (options.safetensors) {
-    const weightsName = basename(path).replace(/\.json$/i, "") + ".safetensors";
+    const weightsPath = safetensorsPathFor(path);
+    if (options.tool) {
+      await checkDerivedOutput(weightsPath, {
+        command: options.tool,
+        what: "weights file of the model",
+        isOurs: isRnnfabSafetensors,
+      });
+    }
+    const metadata = options.tool ? { tool: options.tool } : undefined;
+    await writeFileAtomic(weightsPath, writeSafetensors(modelTensors(model), { metadata }));
     await writeFileAtomic(
-      resolve(dirname(path), weightsName),
-      writeSafetensors(modelTensors(model)),
+      path,
+      JSON.stringify(modelToJson(model, basename(weightsPath)), null, 2) + "\n",
     );
-    await writeFileAtomic(path, JSON.stringify(modelToJson(model, weightsName), null, 2) + "\n");
   } else {
     await writeFileAtomic(path, JSON.stringify(modelToJson(model)) + "\n");
   }

@@ -9,6 +9,8 @@ import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import type { IntMatrix, QuantizedLayer, QuantizedModel } from "./fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
+import { MAX_QUANTIZED_BYTES } from "../util/limits.ts";
+import { readJsonBounded } from "../util/read.ts";
 
 const intArray = z.array(z.number().int());
 const intMatrix = z.object({
@@ -91,19 +93,11 @@ export function writeQuantizedModel(path: string, model: QuantizedModel): Promis
   return writeJsonAtomic(path, serializeQuantizedModel(model));
 }
 
-/** Read and validate `quantized.json`. */
+/** Read and validate `quantized.json` (a regular file within MAX_QUANTIZED_BYTES). */
 export async function readQuantizedModel(path: string): Promise<QuantizedModel> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new UserError(`${path}: cannot read the quantized model (${(error as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
+  const value = await readJsonBounded(path, {
+    what: "quantized model",
+    maxBytes: MAX_QUANTIZED_BYTES,
+  });
   return parseQuantizedModel(value, path);
 }

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import nunjucks from "nunjucks";
 import { toHexText } from "../encode/mod.ts";
 import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
+import { MARKERS } from "../util/output.ts";
+import { sealDesignJson } from "./integrity.ts";
 import { serializeQuantizedModel } from "../model/quantized_io.ts";
 import type { DesignParams, RtlParameters } from "./design.ts";
 import { wideHexText } from "./hardware.ts";
@@ -132,10 +134,11 @@ export async function designFiles(design: DesignParams): Promise<Map<string, str
     files.set(`mem/${memory.file}`, wideHexText(memory.words, memory.width));
   }
   files.set("mem/manifest.json", JSON.stringify(design.image.manifest, null, 2) + "\n");
-  files.set("design.json", JSON.stringify(designJson(design), null, 2) + "\n");
   files.set("quantized.json", JSON.stringify(serializeQuantizedModel(design.quantized)) + "\n");
   // The cocotb test bench (docs/cocotb.md): plain Python, meant to be edited by users.
   for (const [name, text] of renderCocotbTestbench(design)) files.set(`tb/${name}`, text);
+  // Last: design.json holds the content hash of every file above (rtl/integrity.ts).
+  files.set("design.json", sealDesignJson(designJson(design), files));
   return files;
 }
 
@@ -167,5 +170,5 @@ export async function writeDesign(dir: string, design: DesignParams): Promise<vo
   const files = await designFiles(design);
   await writeDirAtomic(dir, async (temporary) => {
     for (const [path, contents] of files) await writeFileAtomic(join(temporary, path), contents);
-  }, { replaceIfContains: "design.json" });
+  }, { marker: MARKERS.gen });
 }

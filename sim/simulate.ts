@@ -13,7 +13,10 @@ import { writeJsonAtomic } from "../util/fs.ts";
 import { outputSize } from "../model/model.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { randomInputs } from "../model/random.ts";
+import { onInterrupt, removeSync } from "../util/signals.ts";
 import { cacheRoot } from "./cache.ts";
+import { checkSequenceBounds } from "./bounds.ts";
+import { verifyDesign } from "./verify_design.ts";
 import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
@@ -55,6 +58,10 @@ export interface SimulateOptions {
   resultPath?: string | null;
   /** Progress messages (default: none). */
   log?: (message: string) => void;
+  /** Simulate a design that fails verification (every difference printed as a warning). */
+  allowModified?: boolean;
+  /** The caller already ran `verifyDesign` on the folder (skip it here). */
+  verified?: boolean;
 }
 
 /** A generous cycle limit from the estimate: never hang on a DUT that stops producing output. */
@@ -91,6 +98,9 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     throw new UserError(`--trace: only the Verilator flow writes traces`);
   }
 
+  if (!options.verified) {
+    await verifyDesign(options.designDir, { command: "sim", allowModified: options.allowModified });
+  }
   const design = await readDesign(options.designDir);
   const quantizedPath = join(design.dir, "quantized.json");
   const quantized = await readQuantizedModel(quantizedPath);
@@ -120,9 +130,11 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     if (!Number.isSafeInteger(steps) || steps < 1) {
       throw new UserError(`--steps: expected a positive integer, got ${steps}`);
     }
+    checkSequenceBounds(steps, design.model.outputSize);
     inputs = randomInputs(steps, design.model.inputSize, seed);
     input = { source: "random", seed };
   }
+  checkSequenceBounds(inputs.length, design.model.outputSize, options.inputPath ?? "inputs");
   for (const [t, row] of inputs.entries()) {
     if (row.length !== design.model.inputSize) {
       throw new UserError(
@@ -145,6 +157,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   const simDir = join(design.dir, "sim");
   await Deno.mkdir(simDir, { recursive: true });
   const workDir = await Deno.makeTempDir({ dir: simDir, prefix: "run-" });
+  const unregister = onInterrupt(() => removeSync(workDir));
   try {
     const stimulusPath = join(workDir, "stimulus.txt");
     const harnessResultPath = join(workDir, "harness_result.txt");
@@ -222,5 +235,6 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     return result;
   } finally {
     await Deno.remove(workDir, { recursive: true }).catch(() => {});
+    unregister();
   }
 }

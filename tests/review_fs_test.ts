@@ -31,8 +31,10 @@ Deno.test("writeDirAtomic: a trailing slash replaces the folder instead of delet
   const root = await Deno.makeTempDir();
   try {
     await Deno.mkdir(`${root}/out`);
-    await Deno.writeTextFile(`${root}/out/old.txt`, "old");
-    await writeDirAtomic(`${root}/out/`, fillOne, { replaceIfContains: "old.txt" });
+    await Deno.writeTextFile(`${root}/out/old.json`, '{"tool": "rnnfab test"}');
+    await writeDirAtomic(`${root}/out/`, fillOne, {
+      marker: { file: "old.json", tool: "rnnfab test" },
+    });
     assert.deepEqual(names(`${root}/out`), ["new.txt"]);
     assert.deepEqual(names(root), ["out"]);
   } finally {
@@ -46,8 +48,11 @@ Deno.test("writeDirAtomic: a non-empty folder that is not an earlier output is r
     await Deno.mkdir(`${root}/home`);
     await Deno.writeTextFile(`${root}/home/thesis.tex`, "precious");
     await rejectsWith(
-      () => writeDirAtomic(`${root}/home`, fillOne, { replaceIfContains: "design.json" }),
-      "is not an earlier output of this command (it has no design.json)",
+      () =>
+        writeDirAtomic(`${root}/home`, fillOne, {
+          marker: { file: "design.json", tool: "rnnfab gen" },
+        }),
+      "is not an earlier output of rnnfab gen (it has no design.json)",
     );
     await rejectsWith(() => writeDirAtomic(`${root}/home`, fillOne), "is not an earlier output");
     assert.deepEqual(names(`${root}/home`), ["thesis.tex"]);

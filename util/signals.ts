@@ -1,0 +1,156 @@
+/**
+ * Interrupts (SIGINT, SIGTERM): every command leaves no temporary behind and no child process
+ * running. Code that creates a temporary registers a synchronous cleanup with `onInterrupt`; code
+ * that starts a child process registers its pid with `trackChild`. On a signal the handler ends
+ * the tracked children and all their descendants (SIGTERM, then SIGKILL after a grace period),
+ * runs the cleanups newest first, prints one line and exits 130 (SIGINT) or 143 (SIGTERM), as a
+ * shell reports a process ended by that signal.
+ *
+ * The handler is synchronous from start to exit, so no other code of the command runs between
+ * a cleanup and the exit (a half-finished rename cannot continue after its cleanup ran).
+ *
+ * @module
+ */
+
+/** The signals rnnfab handles. */
+export type InterruptSignal = "SIGINT" | "SIGTERM";
+
+/** Exit status of a command ended by each signal (128 + the signal number). */
+export const SIGNAL_EXIT_CODES: Record<InterruptSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** How long children get to end after SIGTERM before SIGKILL (milliseconds). */
+export const CHILD_GRACE_MS = 3000;
+
+const cleanups = new Map<number, () => void>();
+const children = new Set<number>();
+let nextId = 0;
+let installed = false;
+let handling = false;
+
+/** Block the thread for `ms` milliseconds (the handler must not yield to other code). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** State letter and parent pid of a process from /proc (Linux); undefined when it is gone. */
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0], ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live descendant of the given processes (children first found, then theirs). */
+export function descendants(roots: Iterable<number>): number[] {
+  const byParent = new Map<number, number[]>();
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      const pid = Number(entry.name);
+      const stat = procStat(pid);
+      if (!stat) continue;
+      const list = byParent.get(stat.ppid) ?? [];
+      list.push(pid);
+      byParent.set(stat.ppid, list);
+    }
+  } catch {
+    return []; // no /proc: only the tracked children themselves are signalled
+  }
+  const found: number[] = [];
+  const queue = [...roots];
+  while (queue.length > 0) {
+    for (const child of byParent.get(queue.shift()!) ?? []) {
+      if (!found.includes(child)) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+/** Whether a process still runs (a zombie has ended; it only waits to be reaped). */
+function running(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+}
+
+function signal(pid: number, name: Deno.Signal): void {
+  try {
+    Deno.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+/** End the tracked children and their descendants: SIGTERM, wait, then SIGKILL. */
+export function stopChildren(graceMs = CHILD_GRACE_MS): void {
+  const all = [...new Set([...children, ...descendants(children)])];
+  for (const pid of all) signal(pid, "SIGTERM");
+  const deadline = performance.now() + graceMs;
+  while (all.some(running) && performance.now() < deadline) sleepSync(20);
+  // Descendants started meanwhile (a make that spawned a compiler) are ended too.
+  for (const pid of [...all, ...descendants(all)]) if (running(pid)) signal(pid, "SIGKILL");
+}
+
+function handle(name: InterruptSignal): void {
+  if (handling) return;
+  handling = true;
+  stopChildren();
+  for (const cleanup of [...cleanups.values()].reverse()) {
+    try {
+      cleanup();
+    } catch {
+      // best effort: the next cleanup still runs
+    }
+  }
+  console.error(`interrupted (${name}): temporary files removed`);
+  Deno.exit(SIGNAL_EXIT_CODES[name]);
+}
+
+/** Install the SIGINT and SIGTERM handlers (idempotent; they do not keep the process alive). */
+export function installInterruptHandler(): void {
+  if (installed) return;
+  installed = true;
+  for (const name of Object.keys(SIGNAL_EXIT_CODES) as InterruptSignal[]) {
+    try {
+      Deno.addSignalListener(name, () => handle(name));
+    } catch {
+      // platforms without these signals
+    }
+  }
+}
+
+/**
+ * Run `cleanup` (synchronously: use the *Sync file functions) if the command is interrupted
+ * before the returned function is called to unregister it.
+ */
+export function onInterrupt(cleanup: () => void): () => void {
+  installInterruptHandler();
+  const id = nextId++;
+  cleanups.set(id, cleanup);
+  return () => {
+    cleanups.delete(id);
+  };
+}
+
+/** End the process `pid` (and its descendants) on an interrupt; call the result when it exited. */
+export function trackChild(pid: number): () => void {
+  installInterruptHandler();
+  children.add(pid);
+  return () => {
+    children.delete(pid);
+  };
+}
+
+/** Remove a file or folder now, ignoring a missing one (for cleanups). */
+export function removeSync(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch {
+    // already gone
+  }
+}
