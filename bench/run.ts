@@ -9,7 +9,9 @@
 
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
+import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
+import { MARKERS, TOOLS } from "../util/output.ts";
+import { checkSequenceBounds } from "../sim/bounds.ts";
 import type { RnnModel } from "../model/model.ts";
 import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/prune.ts";
 import { randomInputs } from "../model/random.ts";
@@ -67,6 +69,8 @@ export interface BenchOptions {
   skipHostCpu?: boolean;
   /** Progress messages. */
   log?: (message: string) => void;
+  /** Use a `designDir` that fails verification (sim prints every difference). */
+  allowModified?: boolean;
 }
 
 /** Where `gen` lives; the FPGA row needs it unless a design is given. */
@@ -161,11 +165,79 @@ function densityOf(model: RnnModel): number {
   return nonZero / total;
 }
 
-/** Run the comparison and write the report files; returns the report. */
+/** Replace `from` at the start of every string inside `value` by `to` (plain data only). */
+function relocatePaths<T>(value: T, from: string, to: string): T {
+  if (typeof value === "string") {
+    return (value === from || value.startsWith(`${from}/`)
+      ? to + value.slice(from.length)
+      : value) as T;
+  }
+  if (Array.isArray(value)) return value.map((item) => relocatePaths(item, from, to)) as T;
+  if (
+    typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype
+  ) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, relocatePaths(item, from, to)]),
+    ) as T;
+  }
+  return value;
+}
+
+/**
+ * Run the comparison and write the report folder; returns the report. The folder is built under
+ * a temporary name and renamed into place (docs/reliability.md): an existing `outDir` is replaced
+ * only when empty or an earlier bench report (report.json with "tool": "rnnfab bench").
+ */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  checkSequenceBounds(options.steps ?? 16, 1);
+  const finalDir = resolve(options.outDir);
+  let report: BenchReport | undefined;
+  await writeDirAtomic(finalDir, async (temporary) => {
+    report = await benchInto({ ...options, outDir: temporary }, finalDir);
+  }, { marker: MARKERS.bench });
+  return report!;
+}
+
+/** The FPGA figures: an existing design (simulated when needed), or gen + sim of the model. */
+async function fpgaFor(
+  model: RnnModel,
+  options: BenchOptions & { inputs: number[][]; genArgs: string[] },
+): Promise<FpgaFigures | { missing: string }> {
+  const log = options.log ?? (() => {});
+  if (options.designDir) {
+    const designDir = resolve(options.designDir);
+    if (!existsSync(simResultPath(designDir))) {
+      const { simulateDesign } = await import("../sim/simulate.ts");
+      log(`sim: ${designDir}`);
+      await simulateDesign({
+        designDir,
+        inputs: options.inputs,
+        log,
+        allowModified: options.allowModified,
+      });
+    }
+    return await readFpga(designDir, model);
+  }
+  if (options.fpga === false) return { missing: "not asked for (--no-fpga)" };
+  if (!generatorAvailable()) {
+    return { missing: "the RTL generator (cli/gen.ts) is not in this checkout" };
+  }
+  const dir = await generateAndSimulate(model, {
+    dir: join(options.outDir, "design"),
+    inputs: options.inputs,
+    pes: options.pes ?? 8,
+    format: options.format ?? "bcr",
+    clockMhz: options.clockMhz,
+    genArgs: options.genArgs,
+    log,
+  });
+  return await readFpga(dir, model);
+}
+
+/** Run the comparison writing into `options.outDir`; paths in the report name `finalDir`. */
+async function benchInto(options: BenchOptions, finalDir: string): Promise<BenchReport> {
   const log = options.log ?? (() => {});
   const outDir = resolve(options.outDir);
-  await Deno.mkdir(outDir, { recursive: true });
   const block = options.block ?? { rows: 16, cols: 16 };
   const colShare = options.colShare ?? 0.5;
   const pes = options.pes ?? 8;
@@ -207,7 +279,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   log("aarch64: cross-build and qemu run");
   const aarch64 = await checkAarch64(model, { inputs, workDir: join(outDir, "ckernel-aarch64") });
 
-  let fpga: FpgaFigures | { missing: string } = { missing: "not asked for (--no-fpga)" };
   const densitySweep: SweepPoint[] = [];
   const format = options.format ?? "bcr";
   // A bcr design stores the blocks the bench pruned with (when they are finite).
@@ -215,30 +286,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       Number.isFinite(block.rows) && Number.isFinite(block.cols)
     ? ["--block", `${block.rows}x${block.cols}`]
     : [];
-  if (options.designDir) {
-    const designDir = resolve(options.designDir);
-    if (!existsSync(simResultPath(designDir))) {
-      const { simulateDesign } = await import("../sim/simulate.ts");
-      log(`sim: ${designDir}`);
-      await simulateDesign({ designDir, inputs, log });
-    }
-    fpga = await readFpga(designDir, model);
-  } else if (options.fpga !== false) {
-    if (!generatorAvailable()) {
-      fpga = { missing: "the RTL generator (cli/gen.ts) is not in this checkout" };
-    } else {
-      const dir = await generateAndSimulate(model, {
-        dir: join(outDir, "design"),
-        inputs,
-        pes,
-        format,
-        clockMhz: options.clockMhz,
-        genArgs,
-        log,
-      });
-      fpga = await readFpga(dir, model);
-    }
-  }
+  const fpga = await fpgaFor(model, { ...options, outDir, inputs, genArgs });
   if (!("missing" in fpga)) densitySweep.push(sweepPoint(fpga, densityOf(model)));
   if (options.sweep && options.sweep.length > 0 && generatorAvailable()) {
     for (const density of options.sweep) {
@@ -271,21 +319,25 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     densitySweep.sort((a, b) => a.density - b.density);
   }
 
-  const report = buildReport({
-    modelPath: options.modelPath,
-    model,
-    pruning,
-    sequence: { steps, seed },
-    hostCpu,
-    aarch64,
-    fpga,
-    devices: options.devices ?? [...BUILT_IN_DEVICES],
-    densitySweep,
-    storage,
-    generatedAt: new Date().toISOString(),
-  });
+  const report = relocatePaths(
+    buildReport({
+      modelPath: options.modelPath,
+      model,
+      pruning,
+      sequence: { steps, seed },
+      hostCpu,
+      aarch64,
+      fpga,
+      devices: options.devices ?? [...BUILT_IN_DEVICES],
+      densitySweep,
+      storage,
+      generatedAt: new Date().toISOString(),
+    }),
+    outDir,
+    finalDir,
+  );
   const plots = await renderReportPlots(report);
-  await writeJsonAtomic(join(outDir, "report.json"), report);
+  await writeJsonAtomic(join(outDir, "report.json"), { tool: TOOLS.bench, ...report });
   await writeFileAtomic(join(outDir, "report.md"), formatReportMarkdown(report));
   await writeFileAtomic(join(outDir, "report.html"), formatReportHtml(report, plots));
   await writeJsonAtomic(join(outDir, "plots.vl.json"), {

@@ -9,7 +9,10 @@
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
-import { loadAnyModel } from "../model/load.ts";
+import { loadAnyModel, modelInputPaths } from "../model/load.ts";
+import { guardPaths } from "../util/output.ts";
+import { verifyDesign } from "../sim/verify_design.ts";
+import { join } from "node:path";
 import { parseBlock } from "../prune/prune.ts";
 import { loadDevices } from "../bench/devices.ts";
 import { formatNumber } from "../bench/markdown.ts";
@@ -42,6 +45,8 @@ measured, modeled (roofline, not a measurement) or published (their model, not o
   --rounds N         alternating measurement rounds (default 3)
   --warmup N         warm-up runs per round (default 3)
   --skip-host        skip the host-CPU measurements
+  --allow-modified   use a --design that fails verification (every difference printed;
+                     docs/reliability.md)
   --quiet            print only the summary`;
 
 function parseNumberFlag(value: string | boolean | undefined, flag: string): number | undefined {
@@ -66,6 +71,33 @@ function parseDensity(value: number | undefined, flag: string): number | undefin
     throw new UserError(`${NAME}: --${flag}: expected a density in (0, 1], got ${value}`);
   }
   return value;
+}
+
+/** Verify a given design first; then no output may be an input or a folder holding one. */
+async function guardBenchPaths(paths: {
+  modelPath: string;
+  outDir: string;
+  designDir?: string;
+  devices?: string;
+  allowModified: boolean;
+}): Promise<void> {
+  const inputs = await modelInputPaths(paths.modelPath);
+  if (paths.devices !== undefined) inputs.push({ path: paths.devices, flag: "--devices" });
+  if (paths.designDir !== undefined) {
+    const verified = await verifyDesign(paths.designDir, {
+      command: NAME,
+      allowModified: paths.allowModified,
+    });
+    inputs.push({ path: paths.designDir, flag: "--design" });
+    for (const file of verified.files) {
+      inputs.push({ path: join(paths.designDir, file), flag: "--design" });
+    }
+  }
+  await guardPaths({
+    command: NAME,
+    inputs,
+    outputs: [{ path: paths.outDir, flag: "--out", kind: "dir" }],
+  });
 }
 
 await runCommand(async () => {
@@ -93,6 +125,7 @@ await runCommand(async () => {
       warmup: { type: "string" },
       "skip-host": { type: "boolean" },
       quiet: { type: "boolean" },
+      "allow-modified": { type: "boolean" },
     },
   });
   const modelPath = requireFlag(flags, "model", NAME);
@@ -128,6 +161,14 @@ await runCommand(async () => {
   if (flags.design !== undefined && flags["no-fpga"]) {
     throw new UserError(`${NAME}: give either --design or --no-fpga, not both`);
   }
+  const allowModified = flags["allow-modified"] === true;
+  await guardBenchPaths({
+    modelPath,
+    outDir,
+    designDir: typeof flags.design === "string" ? flags.design : undefined,
+    devices: typeof flags.devices === "string" ? flags.devices : undefined,
+    allowModified,
+  });
   const devices = typeof flags.devices === "string" ? await loadDevices(flags.devices) : undefined;
   const model = await loadAnyModel(modelPath);
   const quiet = flags.quiet === true;
@@ -152,6 +193,7 @@ await runCommand(async () => {
     rounds: parseCount(flags.rounds, "rounds", 1),
     warmup: parseCount(flags.warmup, "warmup", 0),
     skipHostCpu: flags["skip-host"] === true,
+    allowModified,
     log: quiet ? undefined : (message) => console.error(`bench: ${message}`),
   });
   for (const row of report.rows.filter((r) => r.modelOwner === "ours")) {

@@ -10,7 +10,8 @@ import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
 import { DEFAULT_FIXED_CONFIG, quantizeModel } from "../model/fixed.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
-import { loadAnyModel } from "../model/load.ts";
+import { loadAnyModel, modelInputPaths } from "../model/load.ts";
+import { guardPaths } from "../util/output.ts";
 import { ESE_LIMITS } from "../encode/ese.ts";
 import { BCR_LIMITS } from "../encode/bcr.ts";
 import { ENCODING_FORMATS, type EncodingFormat } from "../encode/image.ts";
@@ -177,6 +178,14 @@ await runCommand(async () => {
   if (format === "ese" && block !== undefined) {
     throw new UserError(`${NAME}: --block applies to --format bcr only`);
   }
+  await guardPaths({
+    command: NAME,
+    inputs: [
+      ...await modelInputPaths(modelPath),
+      ...(typeof flags.config === "string" ? [{ path: flags.config, flag: "--config" }] : []),
+    ],
+    outputs: [{ path: out, flag: "--out", kind: "dir" }],
+  });
   const config = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : DEFAULT_FIXED_CONFIG;

@@ -10,7 +10,8 @@ import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { MAX_CONFIG_BYTES } from "../util/limits.ts";
-import { loadAnyModel } from "../model/load.ts";
+import { loadAnyModel, modelInputPaths } from "../model/load.ts";
+import { guardPaths } from "../util/output.ts";
 import {
   type AcceleratorSettings,
   DEFAULT_ACCELERATOR_CONFIG,
@@ -85,6 +86,18 @@ function flagSettings(flags: Record<string, string | boolean | undefined>): Acce
   return parseAcceleratorSettings(settings, `${NAME} flags`);
 }
 
+/** Run `make`, naming the model file in front of a UserError that does not name it yet. */
+function withSource<T>(modelPath: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof UserError && !error.message.startsWith(modelPath)) {
+      throw new UserError(`${modelPath}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
 await runCommand(async () => {
   const options: Record<string, { type: "string" }> = {
     model: { type: "string" },
@@ -97,6 +110,14 @@ await runCommand(async () => {
   const flags = parseFlags(Deno.args, { name: NAME, usage: USAGE, options });
   const modelPath = requireFlag(flags, "model", NAME);
   const outDir = requireFlag(flags, "out", NAME);
+  await guardPaths({
+    command: NAME,
+    inputs: [
+      ...await modelInputPaths(modelPath),
+      ...(typeof flags.config === "string" ? [{ path: flags.config, flag: "--config" }] : []),
+    ],
+    outputs: [{ path: outDir, flag: "--out", kind: "dir" }],
+  });
   const layers: { settings: AcceleratorSettings; source: string }[] = [];
   if (typeof flags.config === "string") {
     const value = await readJsonFile(flags.config, "accelerator config", MAX_CONFIG_BYTES);
@@ -107,7 +128,7 @@ await runCommand(async () => {
 
   const started = performance.now();
   const model = await loadAnyModel(modelPath);
-  const { design, saturatedBiases } = generateFromModel(model, config);
+  const { design, saturatedBiases } = withSource(modelPath, () => generateFromModel(model, config));
   await writeDesign(outDir, design);
   const seconds = (performance.now() - started) / 1000;
 

@@ -7,6 +7,8 @@
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { saveModel } from "../model/model_io.ts";
+import { modelOutputPaths } from "../model/load.ts";
+import { guardPaths, TOOLS } from "../util/output.ts";
 import { outputSize } from "../model/model.ts";
 import { loadOnnxModel } from "../model/onnx/load_any.ts";
 
@@ -33,9 +35,15 @@ await runCommand(async () => {
   });
   const onnxPath = requireFlag(flags, "onnx", NAME);
   const outPath = requireFlag(flags, "out", NAME);
+  const safetensors = flags.safetensors === true;
+  await guardPaths({
+    command: NAME,
+    inputs: [{ path: onnxPath, flag: "--onnx" }],
+    outputs: modelOutputPaths(outPath, { flag: "--out", safetensors }),
+  });
   const { model, notes } = await loadOnnxModel(onnxPath);
   for (const note of notes) console.error(`note: ${onnxPath}: ${note}`);
-  await saveModel(model, outPath, { safetensors: flags.safetensors === true });
+  await saveModel(model, outPath, { safetensors, tool: TOOLS.import });
   const peepholes = model.layers[0].peephole ? ", peepholes" : "";
   console.log(
     `imported ${onnxPath}: ${model.kind.toUpperCase()} ${model.numLayers} layer(s), input ${model.inputSize}, hidden ${model.hiddenSize}, output ${

@@ -18,7 +18,8 @@ import {
 import { writeJsonAtomic } from "../util/fs.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
 import { loadInputs } from "../model/inputs.ts";
-import { loadAnyModel } from "../model/load.ts";
+import { loadAnyModel, modelInputPaths } from "../model/load.ts";
+import { guardPaths } from "../util/output.ts";
 import { compareOutputs } from "../model/metrics.ts";
 
 const NAME = "deno task infer";
@@ -52,6 +53,15 @@ await runCommand(async () => {
   if (mode !== "float" && mode !== "fixed") {
     throw new UserError(`${NAME}: --mode: expected float or fixed, got ${mode}`);
   }
+  await guardPaths({
+    command: NAME,
+    inputs: [
+      ...await modelInputPaths(modelPath),
+      { path: inputPath, flag: "--input" },
+      ...(typeof flags.config === "string" ? [{ path: flags.config, flag: "--config" }] : []),
+    ],
+    outputs: [{ path: outPath, flag: "--out", kind: "file" }],
+  });
   const config = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : DEFAULT_FIXED_CONFIG;

@@ -11,7 +11,8 @@ import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { loadInputs } from "../model/inputs.ts";
-import { loadAnyModel } from "../model/load.ts";
+import { loadAnyModel, modelInputPaths, modelOutputPaths } from "../model/load.ts";
+import { checkDerivedOutput, guardPaths, jsonHasTool, TOOLS } from "../util/output.ts";
 import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
 import {
@@ -285,6 +286,24 @@ await runCommand(async () => {
     ? reportPathFor(outPath)
     : undefined;
 
+  await guardPaths({
+    command: NAME,
+    inputs: [
+      ...await modelInputPaths(modelPath),
+      ...(typeof flags.calib === "string" ? [{ path: flags.calib, flag: "--calib" }] : []),
+    ],
+    outputs: [
+      ...(outPath ? modelOutputPaths(outPath, { flag: "--out", safetensors }) : []),
+      ...(reportPath ? [{ path: reportPath, flag: "--report", kind: "file" as const }] : []),
+    ],
+  });
+  if (reportPath && typeof flags.report !== "string") {
+    await checkDerivedOutput(reportPath, {
+      command: NAME,
+      what: "pruning report",
+      isOurs: (head) => jsonHasTool(head, TOOLS.prune),
+    });
+  }
   if (!pruning) {
     // Accepted as is: detect and print the block structure.
     if (inputDensity === 1 && !checkBlock) {
@@ -327,7 +346,7 @@ await runCommand(async () => {
         `PE imbalance ${percent(peLoad.imbalance)} over ${pes} PEs (max/mean - 1, computed)`,
       );
     }
-    if (outPath) await saveModel(model, outPath, { safetensors });
+    if (outPath) await saveModel(model, outPath, { safetensors, tool: TOOLS.prune });
     if (reportPath) {
       await writeJsonAtomic(reportPath, {
         tool: "rnnfab prune",
@@ -422,7 +441,7 @@ await runCommand(async () => {
   const comparison = compareWithBaselines(model, pruned, report.density, calibration, pes);
   printFidelity(comparison, calibrationLabel);
 
-  await saveModel(pruned, outPath!, { safetensors });
+  await saveModel(pruned, outPath!, { safetensors, tool: TOOLS.prune });
   const peLoads = (load?: PeLoad) => load ?? null;
   await writeJsonAtomic(reportPath!, {
     tool: "rnnfab prune",

@@ -12,6 +12,9 @@ import { UserError } from "../util/errors.ts";
 import { SYNTH_TARGETS, type SynthTarget } from "../synth/cells.ts";
 import { AUTO_PER_PE_MIN_PES, synthesizeDesign } from "../synth/flow.ts";
 import { formatMemoryMapping, formatResourceTable, resourceTable } from "../synth/table.ts";
+import { verifyDesignIntegrity } from "../rtl/integrity.ts";
+import { guardPaths } from "../util/output.ts";
+import { join } from "node:path";
 
 const NAME = "deno task synth";
 const USAGE = `--design DIR [options]
@@ -30,6 +33,8 @@ or multipliers that belong in DSPs did not get there.
   --pe-module NAME     the replicated PE module (default: found in the hierarchy)
   --timeout S          wall-clock budget of all Yosys runs in seconds (default 1800)
   --max-memory-mb M    memory bound of each Yosys process in MiB (default 75% of RAM)
+  --allow-modified     synthesize a generated design whose files changed after gen (every
+                       difference printed; docs/reliability.md)
   --json               print the report JSON instead of the table`;
 
 function positiveNumber(value: string | boolean | undefined, flag: string): number | undefined {
@@ -39,6 +44,32 @@ function positiveNumber(value: string | boolean | undefined, flag: string): numb
     throw new UserError(`${NAME}: --${flag}: expected a positive number, got ${value}`);
   }
   return number;
+}
+
+/**
+ * A generated design (design.json present) is verified against its content hashes first; then no
+ * output may be one of its files (e.g. `--out DIR/design.json`).
+ */
+async function guardSynthPaths(
+  design: string,
+  options: { out?: string; allowModified: boolean },
+): Promise<void> {
+  let inputs = [{ path: design, flag: "--design" }];
+  const generated = await Deno.stat(join(design, "design.json")).then(() => true, () => false);
+  if (generated) {
+    const verified = await verifyDesignIntegrity(design, {
+      command: NAME,
+      allowModified: options.allowModified,
+    });
+    inputs = verified.files.map((file) => ({ path: join(design, file), flag: "--design" }));
+  }
+  if (options.out !== undefined) {
+    await guardPaths({
+      command: NAME,
+      inputs,
+      outputs: [{ path: options.out, flag: "--out", kind: "file" }],
+    });
+  }
 }
 
 await runCommand(async () => {
@@ -55,9 +86,14 @@ await runCommand(async () => {
       timeout: { type: "string" },
       "max-memory-mb": { type: "string" },
       json: { type: "boolean" },
+      "allow-modified": { type: "boolean" },
     },
   });
   const design = requireFlag(flags, "design", NAME);
+  await guardSynthPaths(design, {
+    out: typeof flags.out === "string" ? flags.out : undefined,
+    allowModified: flags["allow-modified"] === true,
+  });
   const target = flags.target as SynthTarget;
   if (!SYNTH_TARGETS.includes(target)) {
     throw new UserError(`${NAME}: --target: expected ${SYNTH_TARGETS.join(" or ")}, got ${target}`);

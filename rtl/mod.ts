@@ -37,6 +37,33 @@ export function saturatedWeights(model: RnnModel, format: FixedFormat): number {
   return count;
 }
 
+/** The first weight that saturates in a format, as "weight_ih_l0[3][1] = 1e+30" (for messages). */
+export function firstSaturatedWeight(model: RnnModel, format: FixedFormat): string | undefined {
+  const scale = 2 ** format.weightFrac;
+  const saturates = (value: number) => {
+    const raw = Math.floor(value * scale + 0.5);
+    return raw !== saturate(raw, format.weightBits);
+  };
+  for (const [l, layer] of model.layers.entries()) {
+    const matrices = [
+      ["weight_ih", layer.weightIh],
+      ["weight_hh", layer.weightHh],
+      ["weight_hr", layer.weightHr],
+    ] as const;
+    for (const [name, matrix] of matrices) {
+      const i = matrix ? matrix.data.findIndex(saturates) : -1;
+      if (matrix && i >= 0) {
+        return `${name}_l${l}[${Math.floor(i / matrix.cols)}][${i % matrix.cols}] = ${
+          matrix.data[i]
+        }`;
+      }
+    }
+    const p = layer.peephole ? layer.peephole.findIndex(saturates) : -1;
+    if (p >= 0) return `peephole_l${l}[${p}] = ${layer.peephole![p]}`;
+  }
+  return undefined;
+}
+
 /** Quantize a float model for the accelerator, rejecting formats too narrow for its weights. */
 export function quantizeForAccelerator(
   model: RnnModel,
@@ -65,7 +92,8 @@ export function quantizeForAccelerator(
   if (saturated > 0) {
     throw new UserError(
       `weight format Q${f.weightBits}.${f.weightFrac} is too narrow: ${saturated} weights ` +
-        "saturate (raise weightBits or lower weightFrac)",
+        `saturate, first ${firstSaturatedWeight(model, quantized.format)} (raise weightBits ` +
+        "or lower weightFrac)",
     );
   }
   return quantized;

@@ -10,6 +10,7 @@
 
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
+import { onInterrupt, removeSync } from "../util/signals.ts";
 
 /** Environment variable that overrides the default cache root. */
 export const CACHE_ENV = "RNNFAB_SIM_CACHE";
@@ -77,6 +78,7 @@ export async function cachedBuild(options: {
   if (await exists(join(dir, options.marker))) return { dir, cached: true, seconds: 0 };
   await Deno.mkdir(join(options.root, options.kind), { recursive: true });
   const temporary = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const unregister = onInterrupt(() => removeSync(temporary));
   await Deno.mkdir(temporary, { recursive: true });
   const started = performance.now();
   try {
@@ -98,5 +100,7 @@ export async function cachedBuild(options: {
   } catch (error) {
     await Deno.remove(temporary, { recursive: true }).catch(() => {});
     throw error;
+  } finally {
+    unregister();
   }
 }

@@ -98,9 +98,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     throw new UserError(`--trace: only the Verilator flow writes traces`);
   }
 
-  if (!options.verified) {
-    await verifyDesign(options.designDir, { command: "sim", allowModified: options.allowModified });
-  }
+  if (!options.verified) await verifyDesign(options.designDir, { ...options, command: "sim" });
   const design = await readDesign(options.designDir);
   const quantizedPath = join(design.dir, "quantized.json");
   const quantized = await readQuantizedModel(quantizedPath);

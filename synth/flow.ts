@@ -45,7 +45,7 @@ import {
   type ScriptOutputs,
   synthesisScript,
 } from "./script.ts";
-import { checkYosys, logTail, runYosys, type YosysInfo } from "./yosys.ts";
+import { checkMemoryBound, checkYosys, logTail, runYosys, type YosysInfo } from "./yosys.ts";
 
 /** PE counts from which `synthesizeDesign` estimates per PE unless told otherwise. */
 export const AUTO_PER_PE_MIN_PES = 8;
@@ -413,9 +413,15 @@ async function runScript(
   }
   if (run.code !== 0) {
     const text = `${log}\n${run.output}`;
-    if (/bad_alloc|out of memory|cannot allocate memory|failed to map segment/i.test(text)) {
+    // Under `ulimit -v` an allocation failure can also end Yosys by a signal (SIGSEGV, SIGABRT).
+    const memorySignal = ["SIGSEGV", "SIGABRT", "SIGBUS", "SIGKILL"].includes(run.signal ?? "");
+    if (
+      memorySignal ||
+      /bad_alloc|out of memory|cannot allocate memory|failed to map segment/i.test(text)
+    ) {
       throw new UserError(
-        `yosys ${name} run ran out of memory (limit ${context.maxMemoryMb} MiB; raise ` +
+        `yosys ${name} run ran out of memory${memorySignal ? ` (ended by ${run.signal})` : ""} ` +
+          `(limit ${context.maxMemoryMb} MiB; raise ` +
           `--max-memory-mb, or use --per-pe); ${where}`,
       );
     }
@@ -817,6 +823,7 @@ export async function synthesizeDesign(
   const started = performance.now();
   const target = options.target ?? "xilinx";
   const log = options.log ?? (() => {});
+  checkMemoryBound(options.maxMemoryMb);
   const yosys = await checkYosys(options.yosys ?? "yosys");
   const design = await readDesignInput(dir);
   const workDir = join(design.dir, "synth", target);

@@ -6,6 +6,7 @@
  */
 
 import { UserError } from "../util/errors.ts";
+import { trackChild } from "../util/signals.ts";
 import { currentPass } from "./parse.ts";
 
 /** The Yosys release the flow is written and tested against. */
@@ -172,6 +173,7 @@ export async function runYosys(scriptPath: string, options: RunYosysOptions): Pr
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const untrack = trackChild(child.pid); // ended with its descendants on SIGINT/SIGTERM
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -206,7 +208,21 @@ export async function runYosys(scriptPath: string, options: RunYosysOptions): Pr
       output: `${stdout}${stderr}`,
     };
   } finally {
+    untrack();
     clearTimeout(timer);
     if (progress !== undefined) clearInterval(progress);
+  }
+}
+
+/** The smallest memory bound (MiB) a Yosys run is given: below it Yosys cannot even start. */
+export const MIN_YOSYS_MEMORY_MB = 32;
+
+/** Refuse a memory bound below MIN_YOSYS_MEMORY_MB (Yosys would crash before reading a file). */
+export function checkMemoryBound(maxMemoryMb: number | undefined): void {
+  if (maxMemoryMb !== undefined && maxMemoryMb < MIN_YOSYS_MEMORY_MB) {
+    throw new UserError(
+      `--max-memory-mb: expected at least ${MIN_YOSYS_MEMORY_MB} MiB (Yosys cannot start with ` +
+        `less), got ${maxMemoryMb}`,
+    );
   }
 }

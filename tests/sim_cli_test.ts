@@ -122,8 +122,20 @@ Deno.test("sim command: result, cache, inputs, trace, exit codes", async (t) => 
       const value = JSON.parse(await Deno.readTextFile(quantizedPath));
       value.layers[0].bias[3 * CASE.hiddenSize + 2] += 900; // output gate of cell 2
       await Deno.writeTextFile(quantizedPath, JSON.stringify(value));
-      const run = await runDenoScript("cli/sim.ts", ["--design", corrupted, "--steps", "3"]);
+      // Verification refuses the modified design before simulating (docs/reliability.md) ...
+      const refused = await runDenoScript("cli/sim.ts", ["--design", corrupted, "--steps", "3"]);
+      assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+      assert.match(refused.stderr, /quantized\.json: modified after gen/);
+      // ... and with --allow-modified the golden comparison still catches it.
+      const run = await runDenoScript("cli/sim.ts", [
+        "--design",
+        corrupted,
+        "--steps",
+        "3",
+        "--allow-modified",
+      ]);
       assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.match(run.stderr, /WARNING: --allow-modified/);
       assert.match(run.stdout, /^FAIL: verilator, 3 steps, \d+ mismatching words/);
       assert.match(run.stdout, /mismatch step 0 index 2: expected -?\d+, got -?\d+/);
       const result = await readResult(corrupted);

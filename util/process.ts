@@ -6,6 +6,8 @@
  * @module
  */
 
+import { trackChild } from "./signals.ts";
+
 /** Options of `runTool`. */
 export interface RunToolOptions {
   /** Working directory. */
@@ -77,6 +79,8 @@ export async function runTool(
     }
     throw error;
   }
+  // On SIGINT/SIGTERM the child and its descendants are ended (util/signals.ts).
+  const untrack = trackChild(child.pid);
   let timedOut = false;
   const timer = options.timeoutSeconds
     ? setTimeout(() => {
@@ -108,6 +112,7 @@ export async function runTool(
       timedOut,
     };
   } finally {
+    untrack();
     if (timer !== undefined) clearTimeout(timer);
     if (heartbeat !== undefined) clearInterval(heartbeat);
   }

@@ -9,8 +9,42 @@
  * @module
  */
 
+import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { UserError } from "../../util/errors.ts";
+
+/**
+ * ONNX Runtime's bundled telemetry library (Microsoft 1DS, "MAT") creates an empty debug log
+ * `$TMPDIR/mat-debug-<pid>.log` when the first session of a process starts, and never writes
+ * to it; every process that used ONNX Runtime left one behind. rnnfab removes it (when it did
+ * not exist before and is still empty).
+ */
+function ortDebugLog(): string {
+  return join(Deno.env.get("TMPDIR") || "/tmp", `mat-debug-${Deno.pid}.log`);
+}
+
+/** Whether the debug log existed before rnnfab's first session (then it is not ours). */
+let debugLogBefore: boolean | undefined;
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remove the telemetry debug log ONNX Runtime just created, if it is empty. */
+function removeOrtDebugLog(): void {
+  const path = ortDebugLog();
+  if (debugLogBefore === false && sizeOf(path) === 0) {
+    try {
+      Deno.removeSync(path);
+    } catch {
+      // gone already
+    }
+  }
+}
 
 /** Options of `openOnnxSession`. */
 export interface OnnxSessionOptions {
@@ -51,11 +85,14 @@ export async function openOnnxSession(
     sessionOptions.interOpNumThreads = 1;
   }
   let session: ort.InferenceSession;
+  debugLogBefore ??= sizeOf(ortDebugLog()) !== undefined;
   try {
     session = await ort.InferenceSession.create(bytes, sessionOptions);
   } catch (error) {
     const message = (error as Error).message.split("\n")[0];
     throw new UserError(`${options.source ?? "ONNX model"}: ONNX Runtime refused it: ${message}`);
+  } finally {
+    removeOrtDebugLog();
   }
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];

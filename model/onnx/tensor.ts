@@ -5,7 +5,8 @@
  * @module
  */
 
-import { readFileSync, realpathSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { MAX_ONNX_BYTES } from "../../util/limits.ts";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { UserError } from "../../util/errors.ts";
 import { DataType, int64ToNumber, type TensorProto } from "./schema.ts";
@@ -202,6 +203,9 @@ function readExternal(
   const length = parseByteCount(externalEntry(tensor, "length"), "length", context);
   let file: Uint8Array;
   try {
+    const info = statSync(path);
+    if (!info.isFile()) throw new Error("not a regular file");
+    if (info.size > MAX_ONNX_BYTES) throw new Error(`more than ${MAX_ONNX_BYTES} bytes`);
     file = readFileSync(path);
   } catch (error) {
     throw new UserError(
