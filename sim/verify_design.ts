@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { MAX_DESIGN_FILE_BYTES } from "../util/limits.ts";
-import { readTextBounded } from "../util/read.ts";
+import { readJsonBounded, readTextBounded } from "../util/read.ts";
 import { activationTable, type QuantizedModel } from "../model/fixed.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { decodeImage, type EncodedImage, parseHexText } from "../encode/mod.ts";
@@ -143,11 +143,16 @@ function designJsonProblems(json: Record<string, unknown>, derived: DesignParams
   const { tool: _tool, files: _files, selfSha256: _self, weightSharing: _ws, ...claimed } = json;
   const { weightSharing: _derivedWs, ...summary } = designJson(derived);
   const expected = JSON.parse(JSON.stringify(summary));
-  const difference = firstDifference(claimed, expected);
+  // The fields a person edits first, then the rest in file order, the prose description last.
+  const first = ["model", "fixed", "accelerator", "rtl", "geometry", "memories"];
+  const keys = [...first, ...Object.keys({ ...expected, ...claimed }), "description"];
+  const difference = [...new Set(keys)].map((key) =>
+    firstDifference(claimed[key], expected[key], key)
+  ).find((found) => found !== undefined);
   return difference
     ? [
-      `${join(dir, "design.json")}: ${difference} (from quantized.json and the design's ` +
-      `options)`,
+      `${join(dir, "design.json")}: ${difference} (the design that quantized.json and ` +
+      `design.json's accelerator options give)`,
     ]
     : [];
 }
@@ -309,11 +314,35 @@ async function otherFileProblems(derived: DesignParams, dir: string, memFiles: S
   return problems;
 }
 
+/** design.json's PE count against the PEs the RTL and the weight image were built for. */
+async function peCountProblems(dir: string, json: Record<string, unknown>): Promise<string[]> {
+  const pes = (json.accelerator as { pes?: unknown } | undefined)?.pes;
+  const n = (json.rtl as { N?: unknown } | undefined)?.N;
+  let manifestPes: unknown;
+  try {
+    manifestPes = (await readJsonBounded(join(dir, "mem", "manifest.json"), {
+      what: "manifest",
+      maxBytes: MAX_DESIGN_FILE_BYTES,
+    }) as { pes?: unknown }).pes;
+  } catch {
+    manifestPes = undefined;
+  }
+  if (pes === n && pes === manifestPes) return [];
+  return [
+    `${join(dir, "design.json")}: accelerator.pes is ${pes}, but rtl.N is ${n} and ` +
+    `mem/manifest.json says ${manifestPes} PEs`,
+  ];
+}
+
 /** Everything the contents check finds, in the order a reader would want to know it. */
 export async function contentProblems(dir: string, json: Record<string, unknown>) {
+  const peProblems = await peCountProblems(dir, json);
+  if (peProblems.length > 0) return peProblems;
   const quantized = await readQuantizedModel(join(dir, "quantized.json"));
   const derived = rederive(quantized, json, dir);
   const problems = designJsonProblems(json, derived, dir);
+  // A design.json that disagrees gives no trustworthy layout to read the images with.
+  if (problems.length > 0) return problems;
   problems.push(...await imageProblems(derived, dir));
   const memFiles = new Set(derived.memories.map((memory) => `mem/${memory.file}`));
   problems.push(...await otherFileProblems(derived, dir, memFiles));
