@@ -45,7 +45,8 @@ function flipWord(file: string, line: number) {
   };
 }
 
-/** Edit design.json as a parsed object. */
+/** Edit a JSON file of the design as a parsed object (the edits reach deep into it). */
+// deno-lint-ignore no-explicit-any
 function editJson(file: string, edit: (value: Record<string, any>) => void) {
   return async (dir: string) => {
     const path = join(dir, file);
