@@ -7,6 +7,8 @@
  */
 
 import { spawnSync } from "node:child_process";
+import { trackChild } from "../util/signals.ts";
+import { runTool } from "../util/process.ts";
 import { join } from "node:path";
 import type { GeneratedKernel } from "./ckernel.ts";
 
@@ -108,12 +110,15 @@ export async function buildKernel(
   const executable = join(dir, `kernel-${toolchain.id}`);
   await Deno.writeTextFile(sourcePath, kernel.source);
   await Deno.writeFile(weightsPath, kernel.weights);
-  const result = spawnSync(
-    toolchain.compiler,
-    [...toolchain.flags, "-o", executable, sourcePath, "-lm"],
-    { encoding: "utf8" },
-  );
-  if (result.status !== 0) {
+  // Asynchronous, so that an interrupt ends the compiler at once (util/signals.ts).
+  const result = await runTool(toolchain.compiler, [
+    ...toolchain.flags,
+    "-o",
+    executable,
+    sourcePath,
+    "-lm",
+  ]);
+  if (result.code !== 0) {
     throw new Error(`${toolchain.compiler} failed on ${sourcePath}:\n${result.stderr}`);
   }
   const version = spawnSync(toolchain.compiler, ["--version"], { encoding: "utf8" });
@@ -175,10 +180,13 @@ export async function runKernel(built: BuiltKernel, options: RunKernelOptions): 
     String(options.warmup),
     String(options.repeats),
   ];
-  const command = built.toolchain.runner
-    ? new Deno.Command(built.toolchain.runner, { args: [built.executable, ...args] })
-    : new Deno.Command(built.executable, { args });
-  const output = await command.output();
+  const pipes = { stdout: "piped", stderr: "piped" } as const;
+  const child =
+    (built.toolchain.runner
+      ? new Deno.Command(built.toolchain.runner, { args: [built.executable, ...args], ...pipes })
+      : new Deno.Command(built.executable, { args, ...pipes })).spawn();
+  const untrack = trackChild(child.pid); // ended on SIGINT/SIGTERM (util/signals.ts)
+  const output = await child.output().finally(untrack);
   const stderr = new TextDecoder().decode(output.stderr);
   if (output.code !== 0) {
     throw new Error(`kernel ${built.executable} exited ${output.code}: ${stderr.trim()}`);

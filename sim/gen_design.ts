@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { saveModel } from "../model/model_io.ts";
 import type { RnnModel } from "../model/model.ts";
 import { runTool, tail } from "../util/process.ts";
+import { onInterrupt, removeSync } from "../util/signals.ts";
 
 /** Options of `generateDesign`. */
 export interface GenerateDesignOptions {
@@ -43,6 +44,9 @@ export interface GeneratedDesign {
 /** Save the model and run `deno run -A cli/gen.ts --model ... --out ...`; throws on failure. */
 export async function generateDesign(options: GenerateDesignOptions): Promise<GeneratedDesign> {
   const workDir = options.workDir ?? await Deno.makeTempDir({ prefix: "rnnfab-model-" });
+  const unregister = options.workDir === undefined
+    ? onInterrupt(() => removeSync(workDir))
+    : () => {};
   const modelPath = join(workDir, "model.json");
   const large = options.model.layers.some((layer) => layer.weightHh.data.length > 100000);
   await saveModel(options.model, modelPath, { safetensors: large });
@@ -68,6 +72,7 @@ export async function generateDesign(options: GenerateDesignOptions): Promise<Ge
     timeoutSeconds: 1800,
   });
   if (options.workDir === undefined) await Deno.remove(workDir, { recursive: true });
+  unregister();
   if (run.code !== 0) {
     throw new Error(`gen failed (exit ${run.code}): ${tail(run)}`);
   }
