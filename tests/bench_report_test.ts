@@ -115,27 +115,28 @@ Deno.test("bench: --help, and one-line errors for bad input", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-errors-" });
   try {
     const bad = join(dir, "devices.json");
+    const out = join(dir, "report"); // not the folder of the inputs (docs/reliability.md)
     await Deno.writeTextFile(
       bad,
       JSON.stringify({ devices: [{ id: "x", name: "X", kind: "cpu" }] }),
     );
     const cases: [string[], RegExp][] = [
-      [["--out", dir], /--model is required/],
-      [["--model", "nope.json", "--out", dir], /nope\.json: cannot read the model file/],
+      [["--out", out], /--model is required/],
+      [["--model", "nope.json", "--out", out], /nope\.json: cannot read the model file/],
       [
-        ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", dir, "--density", "2"],
+        ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", out, "--density", "2"],
         /--density: expected a density in \(0, 1\]/,
       ],
       [
-        ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", dir, "--devices", bad],
+        ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", out, "--devices", bad],
         /devices\.json: devices\[0\]\.peakGflops: required/,
       ],
       [
-        ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", dir, "--design", join(dir, "none")],
+        ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", out, "--design", join(dir, "none")],
         /design\.json: cannot read/,
       ],
       [
-        ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", dir, "--block", "3y3"],
+        ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", out, "--block", "3y3"],
         /--block: expected RxC/,
       ],
     ];
