@@ -7,7 +7,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { trackChild } from "../util/signals.ts";
+import { trackChild } from "../util/interrupt.ts";
 import { runTool } from "../util/process.ts";
 import { join } from "node:path";
 import type { GeneratedKernel } from "./ckernel.ts";
@@ -110,7 +110,7 @@ export async function buildKernel(
   const executable = join(dir, `kernel-${toolchain.id}`);
   await Deno.writeTextFile(sourcePath, kernel.source);
   await Deno.writeFile(weightsPath, kernel.weights);
-  // Asynchronous, so that an interrupt ends the compiler at once (util/signals.ts).
+  // Asynchronous, so that an interrupt ends the compiler at once (util/interrupt.ts).
   const result = await runTool(toolchain.compiler, [
     ...toolchain.flags,
     "-o",
@@ -185,7 +185,7 @@ export async function runKernel(built: BuiltKernel, options: RunKernelOptions): 
     (built.toolchain.runner
       ? new Deno.Command(built.toolchain.runner, { args: [built.executable, ...args], ...pipes })
       : new Deno.Command(built.executable, { args, ...pipes })).spawn();
-  const untrack = trackChild(child.pid); // ended on SIGINT/SIGTERM (util/signals.ts)
+  const untrack = trackChild(child.pid); // ended on SIGINT/SIGTERM (util/interrupt.ts)
   const output = await child.output().finally(untrack);
   const stderr = new TextDecoder().decode(output.stderr);
   if (output.code !== 0) {

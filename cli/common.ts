@@ -7,7 +7,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../util/errors.ts";
-import { installInterruptHandler } from "../util/signals.ts";
+import { installInterruptHandler } from "../util/interrupt.ts";
 
 /** Options of a command's flag parser. */
 export interface CommandSpec {
@@ -60,7 +60,7 @@ export function requireFlag(
  * exit 2; any other error -> "internal error: ..." and exit 1 (stack trace with RNNFAB_DEBUG=1).
  */
 export async function runCommand(main: () => Promise<void>): Promise<void> {
-  installInterruptHandler(); // SIGINT/SIGTERM: clean up, exit 130/143 (util/signals.ts)
+  installInterruptHandler(); // SIGINT/SIGTERM: clean up, exit 130/143 (util/interrupt.ts)
   try {
     await main();
   } catch (error) {

@@ -12,7 +12,7 @@ import { UserError } from "../util/errors.ts";
 import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
 import { MAX_DESIGN_FILE_BYTES, MAX_JSON_BYTES } from "../util/limits.ts";
 import { MARKERS, TOOLS } from "../util/output.ts";
-import { readJsonBounded, readTextBounded } from "../util/read.ts";
+import { readInputText, readJsonFile } from "../util/read.ts";
 import {
   type EncodedImage,
   ENCODING_FORMATS,
@@ -173,7 +173,7 @@ export function parseManifest(value: unknown, source: string): EncodingManifest 
  */
 export async function readImageDir(dir: string): Promise<EncodedImage> {
   const manifestPath = join(dir, "manifest.json");
-  const value = await readJsonBounded(manifestPath, { what: "manifest", maxBytes: MAX_JSON_BYTES });
+  const value = await readJsonFile(manifestPath, "manifest", MAX_JSON_BYTES);
   const manifest = parseManifest(value, manifestPath);
   const peMemories: PeMemories[] = Array.from(
     { length: manifest.pes },
@@ -182,10 +182,7 @@ export async function readImageDir(dir: string): Promise<EncodedImage> {
   let codebook: number[] | null = null;
   for (const memory of manifest.memories) {
     const path = join(dir, memory.file);
-    const text = await readTextBounded(path, {
-      what: "memory image",
-      maxBytes: MAX_DESIGN_FILE_BYTES,
-    });
+    const text = await readInputText(path, "memory image", MAX_DESIGN_FILE_BYTES);
     const words = parseHexText(text, memory.width, path);
     if (words.length !== Math.max(memory.depth, 1)) {
       throw new UserError(

@@ -16,7 +16,7 @@ import {
   MAX_SAFETENSORS_HEADER_BYTES,
 } from "../util/limits.ts";
 import { checkDerivedOutput } from "../util/output.ts";
-import { parseJsonStrict, readBytesBounded, readTextBounded } from "../util/read.ts";
+import { parseJsonStrict, readInputBytes, readInputText } from "../util/read.ts";
 import {
   checkSafetensorsLayout,
   isRnnfabSafetensors,
@@ -355,10 +355,11 @@ export async function parseModelJson(
   if (typeof file.weights === "string") {
     const weightsPath = await resolveWeightsPath(modelPath, file.weights);
     tensorSource = `${source} -> ${file.weights}`;
-    const bytes = await readBytesBounded(weightsPath, {
-      what: "safetensors weights file",
-      maxBytes: MAX_SAFETENSORS_BYTES,
-    });
+    const bytes = await readInputBytes(
+      weightsPath,
+      "safetensors weights file",
+      MAX_SAFETENSORS_BYTES,
+    );
     tensors = readSafetensors(bytes, tensorSource);
   } else {
     tensorSource = source;
@@ -446,7 +447,7 @@ export async function parseModelJson(
 
 /** Load and validate a model file (JSON, weights inline or in a safetensors file beside it). */
 export async function loadModel(path: string): Promise<RnnModel> {
-  const text = await readTextBounded(path, { what: "model file", maxBytes: MAX_MODEL_JSON_BYTES });
+  const text = await readInputText(path, "model file", MAX_MODEL_JSON_BYTES);
   return parseModelJson(parseJsonStrict(text, path), path);
 }
 

@@ -10,7 +10,7 @@ import { UserError } from "../util/errors.ts";
 import type { IntMatrix, QuantizedLayer, QuantizedModel } from "./fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { MAX_QUANTIZED_BYTES } from "../util/limits.ts";
-import { readJsonBounded } from "../util/read.ts";
+import { readJsonFile } from "../util/read.ts";
 
 const intArray = z.array(z.number().int());
 const intMatrix = z.object({
@@ -95,9 +95,6 @@ export function writeQuantizedModel(path: string, model: QuantizedModel): Promis
 
 /** Read and validate `quantized.json` (a regular file within MAX_QUANTIZED_BYTES). */
 export async function readQuantizedModel(path: string): Promise<QuantizedModel> {
-  const value = await readJsonBounded(path, {
-    what: "quantized model",
-    maxBytes: MAX_QUANTIZED_BYTES,
-  });
+  const value = await readJsonFile(path, "quantized model", MAX_QUANTIZED_BYTES);
   return parseQuantizedModel(value, path);
 }

@@ -15,7 +15,7 @@ import { isAbsolute, join, normalize, resolve } from "node:path";
 import { UserError } from "../util/errors.ts";
 import { MAX_DESIGN_FILE_BYTES, MAX_DESIGN_JSON_BYTES } from "../util/limits.ts";
 import { TOOLS } from "../util/output.ts";
-import { readBytesBounded, readTextBounded } from "../util/read.ts";
+import { readInputBytes, readInputText } from "../util/read.ts";
 import { parseJsonStrict } from "../util/read.ts";
 
 /** Hex SHA-256 of text (UTF-8) or bytes. */
@@ -135,10 +135,7 @@ async function differences(dir: string, json: Record<string, unknown>): Promise<
     if (!inside(real, root)) {
       throw new UserError(`${source}: files: ${path} leads outside the design folder (a link)`);
     }
-    const bytes = await readBytesBounded(full, {
-      what: "design file",
-      maxBytes: MAX_DESIGN_FILE_BYTES,
-    });
+    const bytes = await readInputBytes(full, "design file", MAX_DESIGN_FILE_BYTES);
     if (sha256Hex(bytes) !== hash) {
       problems.push(`${full}: modified after gen (its SHA-256 differs from design.json files)`);
     }
@@ -165,10 +162,7 @@ export async function verifyDesignIntegrity(
   options: IntegrityOptions,
 ): Promise<VerifiedDesign> {
   const source = join(dir, "design.json");
-  const text = await readTextBounded(source, {
-    what: "design description",
-    maxBytes: MAX_DESIGN_JSON_BYTES,
-  });
+  const text = await readInputText(source, "design description", MAX_DESIGN_JSON_BYTES);
   const json = parseJsonStrict(text, source);
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new UserError(`${source}: expected a JSON object`);

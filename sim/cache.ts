@@ -10,7 +10,7 @@
 
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
-import { onInterrupt, removeSync } from "../util/signals.ts";
+import { onInterrupt, removeSync } from "../util/interrupt.ts";
 
 /** Environment variable that overrides the default cache root. */
 export const CACHE_ENV = "RNNFAB_SIM_CACHE";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { saveModel } from "../model/model_io.ts";
 import type { RnnModel } from "../model/model.ts";
 import { runTool, tail } from "../util/process.ts";
-import { onInterrupt, removeSync } from "../util/signals.ts";
+import { onInterrupt, removeSync } from "../util/interrupt.ts";
 
 /** Options of `generateDesign`. */
 export interface GenerateDesignOptions {

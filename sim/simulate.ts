@@ -13,7 +13,7 @@ import { writeJsonAtomic } from "../util/fs.ts";
 import { outputSize } from "../model/model.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { randomInputs } from "../model/random.ts";
-import { onInterrupt, removeSync } from "../util/signals.ts";
+import { onInterrupt, removeSync } from "../util/interrupt.ts";
 import { cacheRoot } from "./cache.ts";
 import { checkSequenceBounds } from "./bounds.ts";
 import { verifyDesign } from "./verify_design.ts";

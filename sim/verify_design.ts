@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { MAX_DESIGN_FILE_BYTES } from "../util/limits.ts";
-import { readJsonBounded, readTextBounded } from "../util/read.ts";
+import { readInputText, readJsonFile } from "../util/read.ts";
 import { activationTable, type QuantizedModel } from "../model/fixed.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { decodeImage, type EncodedImage, parseHexText } from "../encode/mod.ts";
@@ -183,10 +183,7 @@ async function readImage(path: string, width: number): Promise<bigint[] | undefi
   } catch {
     return undefined;
   }
-  const text = await readTextBounded(path, {
-    what: "memory image",
-    maxBytes: MAX_DESIGN_FILE_BYTES,
-  });
+  const text = await readInputText(path, "memory image", MAX_DESIGN_FILE_BYTES);
   return width <= 52
     ? parseHexText(text, width, path).map(BigInt)
     : parseWideHex(text, width, path);
@@ -295,10 +292,7 @@ async function otherFileProblems(derived: DesignParams, dir: string, memFiles: S
     const full = join(dir, path);
     let actual: string;
     try {
-      actual = await readTextBounded(full, {
-        what: "design file",
-        maxBytes: MAX_DESIGN_FILE_BYTES,
-      });
+      actual = await readInputText(full, "design file", MAX_DESIGN_FILE_BYTES);
     } catch {
       problems.push(`${full}: missing or unreadable (gen writes it)`);
       continue;
@@ -320,10 +314,10 @@ async function peCountProblems(dir: string, json: Record<string, unknown>): Prom
   const n = (json.rtl as { N?: unknown } | undefined)?.N;
   let manifestPes: unknown;
   try {
-    manifestPes = (await readJsonBounded(join(dir, "mem", "manifest.json"), {
-      what: "manifest",
-      maxBytes: MAX_DESIGN_FILE_BYTES,
-    }) as { pes?: unknown }).pes;
+    manifestPes =
+      (await readJsonFile(join(dir, "mem", "manifest.json"), "manifest", MAX_DESIGN_FILE_BYTES) as {
+        pes?: unknown;
+      }).pes;
   } catch {
     manifestPes = undefined;
   }

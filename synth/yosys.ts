@@ -6,7 +6,7 @@
  */
 
 import { UserError } from "../util/errors.ts";
-import { trackChild } from "../util/signals.ts";
+import { trackChild } from "../util/interrupt.ts";
 import { currentPass } from "./parse.ts";
 
 /** The Yosys release the flow is written and tested against. */

@@ -9,7 +9,7 @@
 import { dirname, relative, resolve } from "node:path";
 import { UserError } from "./errors.ts";
 import { MAX_JSON_BYTES } from "./limits.ts";
-import { onInterrupt, removeSync } from "./signals.ts";
+import { onInterrupt, removeSync } from "./interrupt.ts";
 
 /** What is at `path` now: "missing", "directory", "link" (symbolic) or "file" (anything else). */
 async function pathKind(path: string): Promise<"missing" | "directory" | "link" | "file"> {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { trackChild } from "./signals.ts";
+import { trackChild } from "./interrupt.ts";
 
 /** Options of `runTool`. */
 export interface RunToolOptions {
@@ -79,7 +79,7 @@ export async function runTool(
     }
     throw error;
   }
-  // On SIGINT/SIGTERM the child and its descendants are ended (util/signals.ts).
+  // On SIGINT/SIGTERM the child and its descendants are ended (util/interrupt.ts).
   const untrack = trackChild(child.pid);
   let timedOut = false;
   const timer = options.timeoutSeconds

@@ -1,75 +1,75 @@
 /**
- * Reading input files within stated limits: a path must name a regular file (not a folder, a
- * device such as /dev/zero, a pipe or a socket) no larger than the limit for its kind, checked
- * before reading; JSON must parse and hold no duplicate key. Every problem is a one-line
- * UserError naming the file.
+ * Reading the files users give (models, inputs, configs, designs): one place that checks, before
+ * reading, that a path names a regular file (not a folder, a device such as /dev/zero, a pipe or
+ * a socket) no larger than the stated limit for its kind (util/limits.ts), and that turns every
+ * problem into a one-line UserError naming the file and what it was meant to be. JSON must parse
+ * and hold no duplicate key.
  *
  * @module
  */
 
 import { UserError } from "./errors.ts";
 import { findDuplicateKey } from "./json.ts";
-import { formatBytes } from "./limits.ts";
+import { formatBytes, MAX_JSON_BYTES, MAX_SAFETENSORS_BYTES } from "./limits.ts";
 
-/** What is read and its size limit. */
-export interface ReadLimit {
-  /** What the file is, for messages ("model file", "input sequence"). */
-  what: string;
-  /** Largest size accepted, in bytes. */
-  maxBytes: number;
-}
-
-/** Check that `path` is a regular file within the limit; returns its size. */
-export async function checkReadable(path: string, limit: ReadLimit): Promise<number> {
+/** Check that `path` is a regular file of at most `maxBytes`; returns its size. */
+export async function checkReadable(path: string, what: string, maxBytes: number): Promise<number> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
   } catch (error) {
-    const reason =
-      error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory
-        ? "no such file"
-        : (error as Error).message;
-    throw new UserError(`${path}: cannot read the ${limit.what} (${reason})`);
+    const missing = error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.NotADirectory;
+    const reason = missing ? "no such file" : (error as Error).message;
+    throw new UserError(`${path}: cannot read the ${what} (${reason})`);
   }
   if (info.isDirectory) {
-    throw new UserError(`${path}: is a folder (expected the ${limit.what}, a file)`);
+    throw new UserError(`${path}: is a folder (expected the ${what}, a file)`);
   }
   if (!info.isFile) {
     throw new UserError(
-      `${path}: not a regular file (expected the ${limit.what}; devices, pipes and sockets are not read)`,
+      `${path}: not a regular file (expected the ${what}; devices, pipes and sockets are not read)`,
     );
   }
-  if (info.size > limit.maxBytes) {
+  if (info.size > maxBytes) {
     throw new UserError(
-      `${path}: ${formatBytes(info.size)}, more than the ${formatBytes(limit.maxBytes)} ` +
-        `accepted for a ${limit.what}`,
+      `${path}: ${formatBytes(info.size)}, more than the ${formatBytes(maxBytes)} ` +
+        `accepted for a ${what}`,
     );
   }
   return info.size;
 }
 
-/** Read a file's bytes within the limit. */
-export async function readBytesBounded(path: string, limit: ReadLimit): Promise<Uint8Array> {
-  await checkReadable(path, limit);
+/** Read a file's bytes within the limit; `what` names it in messages ("ONNX file"). */
+export async function readInputBytes(
+  path: string,
+  what: string,
+  maxBytes = MAX_SAFETENSORS_BYTES,
+): Promise<Uint8Array> {
+  await checkReadable(path, what, maxBytes);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
-    throw new UserError(`${path}: cannot read the ${limit.what} (${(error as Error).message})`);
+    throw new UserError(`${path}: cannot read the ${what} (${(error as Error).message})`);
   }
-  if (bytes.length > limit.maxBytes) {
-    throw new UserError(`${path}: grew beyond ${formatBytes(limit.maxBytes)} while being read`);
+  if (bytes.length > maxBytes) {
+    throw new UserError(`${path}: grew beyond ${formatBytes(maxBytes)} while being read`);
   }
   return bytes;
 }
 
-/** Read a UTF-8 text file within the limit. */
-export async function readTextBounded(path: string, limit: ReadLimit): Promise<string> {
-  const bytes = await readBytesBounded(path, limit);
+/** Read a UTF-8 text file within the limit; `what` names it in messages ("model file"). */
+export async function readInputText(
+  path: string,
+  what: string,
+  maxBytes = MAX_JSON_BYTES,
+): Promise<string> {
+  const bytes = await readInputBytes(path, what, maxBytes);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new UserError(`${path}: not UTF-8 text (expected the ${limit.what})`);
+    throw new UserError(`${path}: not UTF-8 text (expected the ${what})`);
   }
 }
 
@@ -91,7 +91,14 @@ export function parseJsonStrict(text: string, source: string): unknown {
   return value;
 }
 
-/** Read and parse a JSON file within the limit, strictly (see `parseJsonStrict`). */
-export async function readJsonBounded(path: string, limit: ReadLimit): Promise<unknown> {
-  return parseJsonStrict(await readTextBounded(path, limit), path);
+/**
+ * Read a JSON file within the limit, strictly (see `parseJsonStrict`): a missing file, a size
+ * over the limit, bad JSON or a duplicate key is a one-line UserError.
+ */
+export async function readJsonFile(
+  path: string,
+  what: string,
+  maxBytes = MAX_JSON_BYTES,
+): Promise<unknown> {
+  return parseJsonStrict(await readInputText(path, what, maxBytes), path);
 }

@@ -7,14 +7,14 @@
 
 import { dirname, resolve } from "node:path";
 import { MAX_ONNX_BYTES } from "../../util/limits.ts";
-import { readBytesBounded } from "../../util/read.ts";
+import { readInputBytes } from "../../util/read.ts";
 import type { RnnModel } from "../model.ts";
 import { loadModel } from "../model_io.ts";
 import { importOnnxDetailed, type OnnxImportResult } from "./import.ts";
 
 /** Read an ONNX model file and import its LSTM/GRU stack (with notes on what was left out). */
 export async function loadOnnxModel(path: string): Promise<OnnxImportResult> {
-  const bytes = await readBytesBounded(path, { what: "ONNX file", maxBytes: MAX_ONNX_BYTES });
+  const bytes = await readInputBytes(path, "ONNX file", MAX_ONNX_BYTES);
   return importOnnxDetailed(bytes, path, { baseDir: dirname(resolve(path)) });
 }
 

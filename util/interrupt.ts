@@ -12,6 +12,9 @@
  * @module
  */
 
+/** A cleanup run on interrupt; must be synchronous (the process exits right after). */
+export type InterruptCleanup = () => void;
+
 /** The signals rnnfab handles. */
 export type InterruptSignal = "SIGINT" | "SIGTERM";
 
@@ -21,7 +24,7 @@ export const SIGNAL_EXIT_CODES: Record<InterruptSignal, number> = { SIGINT: 130,
 /** How long children get to end after SIGTERM before SIGKILL (milliseconds). */
 export const CHILD_GRACE_MS = 3000;
 
-const cleanups = new Map<number, () => void>();
+const cleanups = new Map<number, InterruptCleanup>();
 const children = new Set<number>();
 let nextId = 0;
 let installed = false;
@@ -128,7 +131,7 @@ export function installInterruptHandler(): void {
  * Run `cleanup` (synchronously: use the *Sync file functions) if the command is interrupted
  * before the returned function is called to unregister it.
  */
-export function onInterrupt(cleanup: () => void): () => void {
+export function onInterrupt(cleanup: InterruptCleanup): () => void {
   installInterruptHandler();
   const id = nextId++;
   cleanups.set(id, cleanup);
