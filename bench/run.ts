@@ -192,7 +192,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   checkSequenceBounds(options.steps ?? 16, 1);
   const finalDir = resolve(options.outDir);
   let report: BenchReport | undefined;
-  await writeDirAtomic(finalDir, async (temporary) => {
+  await writeDirAtomic(options.outDir, async (temporary) => {
     report = await benchInto({ ...options, outDir: temporary }, finalDir);
   }, { marker: MARKERS.bench });
   return report!;
