@@ -413,15 +413,17 @@ async function runScript(
   }
   if (run.code !== 0) {
     const text = `${log}\n${run.output}`;
-    // Under `ulimit -v` an allocation failure can also end Yosys by a signal (SIGSEGV, SIGABRT).
-    const memorySignal = ["SIGSEGV", "SIGABRT", "SIGBUS", "SIGKILL"].includes(run.signal ?? "");
+    // Under a small `ulimit -v` an allocation failure can end Yosys by a signal (SIGSEGV,
+    // SIGABRT); with room to spare a signal is a crash (e.g. ice40_dsp's, handled by the caller).
+    const memorySignal = ["SIGSEGV", "SIGABRT", "SIGBUS", "SIGKILL"].includes(run.signal ?? "") &&
+      (context.maxMemoryMb <= 512 || (peakMemoryMb(log) ?? 0) >= context.maxMemoryMb / 2);
     if (
       memorySignal ||
       /bad_alloc|out of memory|cannot allocate memory|failed to map segment/i.test(text)
     ) {
       throw new UserError(
-        `yosys ${name} run ran out of memory${memorySignal ? ` (ended by ${run.signal})` : ""} ` +
-          `(limit ${context.maxMemoryMb} MiB; raise ` +
+        `yosys ${name} run ran out of memory (limit ${context.maxMemoryMb} MiB` +
+          `${memorySignal ? `, ended by ${run.signal}` : ""}; raise ` +
           `--max-memory-mb, or use --per-pe); ${where}`,
       );
     }
