@@ -8,10 +8,9 @@
  */
 
 import { UserError } from "../util/errors.ts";
+import { bitsFor } from "../util/bits.ts";
 import type { IntMatrix } from "../model/fixed.ts";
 import {
-  type BcrLayout,
-  bitsFor,
   bitTotals,
   checkSegments,
   countIntNonZeros,
@@ -19,17 +18,15 @@ import {
   fitsSigned,
   foldSigned,
   memoryFile,
-  type MemoryInfo,
   memoryInfo,
   packFields,
   type PeMemories,
   peRowCount,
-  type PeSummary,
   type Segment,
-  type SegmentLayout,
   splitWord,
   unfoldSigned,
 } from "./image.ts";
+import type { BcrLayout, MemoryInfo, PeSummary, SegmentLayout } from "./manifest.ts";
 import type { TermVisitor } from "./ese.ts";
 
 /** Options of `encodeBcr`. */

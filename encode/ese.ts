@@ -7,29 +7,26 @@
  */
 
 import { UserError } from "../util/errors.ts";
+import { bitsFor } from "../util/bits.ts";
 import type { IntMatrix } from "../model/fixed.ts";
 import {
-  bitsFor,
   bitTotals,
   checkSegments,
   CODEBOOK_FILE,
   countIntNonZeros,
   type EncodedImage,
-  type EseLayout,
   fitsSigned,
   foldSigned,
   memoryFile,
-  type MemoryInfo,
   memoryInfo,
   packFields,
   type PeMemories,
   peRowCount,
-  type PeSummary,
   type Segment,
-  type SegmentLayout,
   splitWord,
   unfoldSigned,
 } from "./image.ts";
+import type { EseLayout, MemoryInfo, PeSummary, SegmentLayout } from "./manifest.ts";
 
 /** A shared-weight codebook: 2^bits values in weight format, value 0 at code 0. */
 export interface Codebook {

@@ -8,15 +8,22 @@
 import { UserError } from "../util/errors.ts";
 import { type FixedFormat, type QuantizedModel, quantizeModel, saturate } from "../model/fixed.ts";
 import type { RnnModel } from "../model/model.ts";
-import type { AcceleratorConfig } from "./config.ts";
+import {
+  type AcceleratorConfig,
+  type AcceleratorSettings,
+  parseAcceleratorSettings,
+  resolveAcceleratorConfig,
+} from "./config.ts";
 import { deriveDesign, type DesignParams } from "./design.ts";
+import { writeDesign } from "./generate.ts";
 
 export * from "./config.ts";
 export * from "./design.ts";
+export * from "./design_schema.ts";
 export * from "./generate.ts";
 export * from "./hardware.ts";
 export * from "./timing.ts";
-export * from "./block_choice.ts";
+export * from "./testbench.ts";
 
 /** Weights (W_ih, W_hh, W_hr, peepholes) of a float model that saturate in a weight format. */
 export function saturatedWeights(model: RnnModel, format: FixedFormat): number {
@@ -86,4 +93,31 @@ export function generateFromModel(
 ): GeneratedModelDesign {
   const quantized = quantizeForAccelerator(model, config);
   return { design: deriveDesign(quantized, config), saturatedBiases: quantized.saturatedValues };
+}
+
+/** A written design: the design, the quantization report and the measured wall time. */
+export interface WrittenDesign extends GeneratedModelDesign {
+  /** The design directory. */
+  dir: string;
+  /** Measured: wall seconds to quantize, derive and write it. */
+  seconds: number;
+}
+
+/**
+ * What `deno task gen` does, in process: resolve the settings over the defaults (`source` names
+ * them in messages), quantize the model, derive the design and write it to `outDir`.
+ */
+export async function generateDesignDir(
+  model: RnnModel,
+  outDir: string,
+  settings: AcceleratorSettings = {},
+  source = "accelerator settings",
+): Promise<WrittenDesign> {
+  const started = performance.now();
+  const config = resolveAcceleratorConfig([
+    { settings: parseAcceleratorSettings(settings, source), source },
+  ]);
+  const generated = generateFromModel(model, config);
+  await writeDesign(outDir, generated.design);
+  return { ...generated, dir: outDir, seconds: (performance.now() - started) / 1000 };
 }

@@ -12,41 +12,7 @@
  */
 
 import type { EncodedImage } from "../encode/mod.ts";
-import type { RtlParameters } from "./design.ts";
-
-/** The estimate written to design.json. */
-export interface CycleEstimate {
-  /** Cycles per time step in the steady state. */
-  cyclesPerStep: number;
-  /** Cycles from reset release to the last output beat of the first step (inclusive). */
-  firstStepCycles: number;
-  /** How a sequence's total follows. */
-  totalCyclesFormula: string;
-  /** What the estimate is. */
-  method: string;
-  /** Modelled cycle of the last output beat of each modelled step. */
-  stepEndCycles: number[];
-  /** True when the modelled step times had settled to a fixed period (then the formula is exact). */
-  periodic: boolean;
-  /** Where the cycles of one steady-state step go (modelled). */
-  breakdown: StepBreakdown;
-  /** Microseconds per step at the configured clock. */
-  microsecondsPerStep: number;
-  /** The clock used for microseconds (MHz). */
-  clockMhz: number;
-}
-
-/** Cycles of one steady-state step by what the controller was doing (they sum to the step). */
-export interface StepBreakdown {
-  /** Matrix-vector phases [x; h] (broadcast running or PEs draining). */
-  matvec: number;
-  /** Element-wise step alone (waiting to issue, issuing cells). */
-  elementwise: number;
-  /** Projection matrix-vector phase (overlapped with the element-wise step). */
-  projection: number;
-  /** Projection requantization issue and other controller hops. */
-  other: number;
-}
+import type { CycleEstimate, RtlParameters, StepBreakdown } from "./design_schema.ts";
 
 /** Cycle-level model options. */
 export interface TimingOptions {

@@ -14,7 +14,7 @@ import { outputSize } from "../model/model.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { randomInputs } from "../model/random.ts";
 import { cacheRoot } from "./cache.ts";
-import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
+import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
@@ -59,7 +59,7 @@ export interface SimulateOptions {
 
 /** A generous cycle limit from the estimate: never hang on a DUT that stops producing output. */
 export function cycleLimit(
-  design: Pick<SimDesign, "estimate">,
+  design: { estimate: Pick<SimDesign["estimate"], "cyclesPerStep" | "firstStepCycles"> },
   steps: number,
   settings: Pick<HarnessSettings, "backpressure" | "inputGaps">,
 ): number {
@@ -160,7 +160,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       const harness = await buildVerilatorHarness({
         design,
         trace: options.trace ?? false,
-        peStallPort: await hasPeStallPort(design),
+        peStallPort: false,
         cxxOptimization: options.cxxOptimization,
         cacheRoot: root,
         log,
