@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
-import { UserError } from "../util/errors.ts";
+import { OptionError, UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { outputSize } from "../model/model.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
@@ -68,9 +68,9 @@ export function cycleLimit(
   return Math.ceil((4 * expected + 10000) / slowdown);
 }
 
-function checkProbability(name: string, value: number): void {
+function checkProbability(option: string, value: number): void {
   if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
-    throw new UserError(`--${name}: expected a probability in [0, 0.95], got ${value}`);
+    throw new OptionError(option, `expected a probability in [0, 0.95], got ${value}`);
   }
 }
 
@@ -83,12 +83,12 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   const backpressure = options.backpressure ?? 0;
   const inputGaps = options.inputGaps ?? 0;
   checkProbability("backpressure", backpressure);
-  checkProbability("input-gaps", inputGaps);
+  checkProbability("inputGaps", inputGaps);
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new UserError(`--seed: expected a non-negative integer, got ${seed}`);
+    throw new OptionError("seed", `expected a non-negative integer, got ${seed}`);
   }
   if (options.trace && simulator !== "verilator") {
-    throw new UserError(`--trace: only the Verilator flow writes traces`);
+    throw new OptionError("trace", "only the Verilator flow writes traces");
   }
 
   const design = await readDesign(options.designDir);
@@ -118,7 +118,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   } else {
     const steps = options.steps ?? 8;
     if (!Number.isSafeInteger(steps) || steps < 1) {
-      throw new UserError(`--steps: expected a positive integer, got ${steps}`);
+      throw new OptionError("steps", `expected a positive integer, got ${steps}`);
     }
     inputs = randomInputs(steps, design.model.inputSize, seed);
     input = { source: "random", seed };
