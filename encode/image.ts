@@ -7,7 +7,13 @@
 
 import { UserError } from "../util/errors.ts";
 import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
-import type { EncodingManifest, MemoryInfo, MemoryKind } from "./manifest.ts";
+import type {
+  EncodingManifest,
+  MemoryInfo,
+  MemoryKind,
+  PeSummary,
+  SegmentLayout,
+} from "./manifest.ts";
 
 /** One matrix to encode, with the name it carries in the manifest (e.g. `weight_ih_l0`). */
 export interface Segment {
@@ -167,4 +173,124 @@ export function imbalance(perPe: { nonZeros: number }[]): number {
   if (total === 0) return 1;
   const max = Math.max(...perPe.map((pe) => pe.nonZeros));
   return max / (total / perPe.length);
+}
+
+/** Throw a UserError unless `value` is an integer in `range` (`what` names it). */
+export function checkRange(what: string, value: number, range: { min: number; max: number }): void {
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new UserError(`${what} must be an integer in ${range.min}..${range.max}, got ${value}`);
+  }
+}
+
+/** An image being encoded: each PE's memory words and counts, the segments placed so far. */
+export interface ImageBuilder {
+  /** Per PE, its memories' words. */
+  peMemories: PeMemories[];
+  /** Per PE, its counts (`entries` is set by `finishImage`). */
+  perPe: PeSummary[];
+  /** The segments placed so far. */
+  segments: SegmentLayout[];
+  /** Non-zero weights of those segments. */
+  nonZeros: number;
+}
+
+/** An empty image for `pes` PEs. */
+export function startImage(pes: number): ImageBuilder {
+  return {
+    peMemories: Array.from({ length: pes }, () => ({ weights: [], pointers: [], index: [] })),
+    perPe: Array.from({ length: pes }, (_, pe) => ({
+      pe,
+      rows: 0,
+      nonZeros: 0,
+      entries: 0,
+      zeroEntries: 0,
+    })),
+    segments: [],
+    nonZeros: 0,
+  };
+}
+
+/** Record where a segment went (its bases were taken before its words were pushed). */
+export function placeSegment(
+  builder: ImageBuilder,
+  segment: Segment,
+  bases: Pick<SegmentLayout, "pointerBase" | "weightBase" | "indexBase">,
+): void {
+  const { name, matrix } = segment;
+  const nonZeros = countIntNonZeros(matrix);
+  builder.nonZeros += nonZeros;
+  builder.segments.push({ name, rows: matrix.rows, cols: matrix.cols, nonZeros, ...bases });
+}
+
+/**
+ * The finished image: per PE its weight memory (`weightWidth` wide) and its pointer or index
+ * memory (`second`), then the codebook words (weightBits wide) if any; the manifest's counts and
+ * bit totals. `fields` are the format's manifest fields.
+ */
+export function finishImage(
+  builder: ImageBuilder,
+  widths: { weights: number; second: { kind: "pointers" | "index"; width: number } },
+  fields: Omit<
+    EncodingManifest,
+    "memories" | "totalBits" | "nonZeros" | "bitsPerNonZero" | "perPe" | "segments"
+  >,
+  codebook: number[] | null = null,
+): EncodedImage {
+  const { peMemories, perPe } = builder;
+  for (const summary of perPe) summary.entries = peMemories[summary.pe].weights.length;
+  const { kind, width } = widths.second;
+  const memories: MemoryInfo[] = peMemories.flatMap((memory, pe) => [
+    memoryInfo(memoryFile(pe, "weights"), "weights", pe, memory.weights.length, widths.weights),
+    memoryInfo(memoryFile(pe, kind), kind, pe, memory[kind].length, width),
+  ]);
+  if (codebook) {
+    memories.push(memoryInfo(CODEBOOK_FILE, "codebook", null, codebook.length, fields.weightBits));
+  }
+  return {
+    manifest: {
+      ...fields,
+      memories,
+      ...bitTotals(memories, builder.nonZeros),
+      perPe,
+      segments: builder.segments,
+    },
+    peMemories,
+    codebook,
+  };
+}
+
+/** One non-zero product term as a PE sees it: local row, column, weight value. */
+export type TermVisitor = (localRow: number, col: number, value: number) => void;
+
+/** How a format walks one PE's share of one segment, calling `visit` for every stored term. */
+export type SegmentWalk = (
+  image: EncodedImage,
+  pe: number,
+  segment: number,
+  visit: TermVisitor,
+) => void;
+
+/**
+ * Rebuild the segments' integer matrices from an image by walking every PE's terms; an element
+ * stored twice is a malformed image (an Error naming the format).
+ */
+export function decodeSegments(image: EncodedImage, walk: SegmentWalk): Segment[] {
+  const { pes, segments, format } = image.manifest;
+  return segments.map((seg, index) => {
+    const data = new Int32Array(seg.rows * seg.cols);
+    const written = new Uint8Array(seg.rows * seg.cols);
+    for (let pe = 0; pe < pes; pe++) {
+      walk(image, pe, index, (local, col, value) => {
+        const position = (local * pes + pe) * seg.cols + col;
+        if (written[position]) {
+          throw new Error(
+            `malformed ${format} image: ${seg.name}: element (${local * pes + pe}, ${col}) twice`,
+          );
+        }
+        written[position] = 1;
+        data[position] = value;
+      });
+    }
+    return { name: seg.name, matrix: { rows: seg.rows, cols: seg.cols, data } };
+  });
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import type { FixedFormat, IntMatrix, QuantizedModel } from "./fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
+import { readJsonFile } from "./inputs.ts";
 
 const intArray = z.array(z.number().int());
 const int32Array = intArray.transform((values) => Int32Array.from(values));
@@ -90,17 +91,5 @@ export function writeQuantizedModel(path: string, model: QuantizedModel): Promis
 
 /** Read and validate `quantized.json`. */
 export async function readQuantizedModel(path: string): Promise<QuantizedModel> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new UserError(`${path}: cannot read the quantized model (${(error as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseQuantizedModel(value, path);
+  return parseQuantizedModel(await readJsonFile(path, "quantized model"), path);
 }

@@ -10,9 +10,15 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { sameFields } from "../util/schema.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { fixedFormatSchema } from "../model/quantized_io.ts";
-import { blockChoiceSchema, peSummarySchema, weightSharingReportSchema } from "../encode/mod.ts";
+import {
+  blockChoiceSchema,
+  manifestSchema,
+  memoryKindSchema,
+  weightSharingReportSchema,
+} from "../encode/mod.ts";
 
 const int = z.number().int();
 const count = int.nonnegative();
@@ -77,64 +83,6 @@ export const rtlParametersSchema = z.object({
 export type RtlParameters = z.infer<typeof rtlParametersSchema>;
 
 /**
- * How a model maps onto N PEs (element e of any vector lives in PE e mod N at e div N): N, gate
- * rows per cell (4 LSTM, 3 GRU), cells per PE K = ceil(H / N), H padded to K * N, projection rows
- * per PE (1 without a projection), output elements per PE, each layer's input size, a layer's
- * output size (P with a projection, else H) and the longest vector broadcast in one phase.
- */
-export const geometrySchema = z.object({
-  pes: positive,
-  gates: positive,
-  cellsPerPe: positive,
-  paddedHidden: positive,
-  projRowsPerPe: positive,
-  outputsPerPe: positive,
-  layerInputs: z.array(positive),
-  outputSize: positive,
-  longestPhase: positive,
-});
-
-/** How a model maps onto the PEs. */
-export type Geometry = z.infer<typeof geometrySchema>;
-
-/**
- * Cycles of one steady-state step by what the controller was doing (they sum to the step):
- * matrix-vector phases [x; h], the element-wise step alone, the projection phase (overlapped with
- * the element-wise step), requantization issue and other controller hops.
- */
-export const stepBreakdownSchema = z.object({
-  matvec: count,
-  elementwise: count,
-  projection: count,
-  other: count,
-});
-
-/** Cycles of one steady-state step by what the controller was doing. */
-export type StepBreakdown = z.infer<typeof stepBreakdownSchema>;
-
-/**
- * The cycle estimate (computed by the cycle model, rtl/timing.ts): cycles per steady-state step,
- * cycles from reset release to the first step's last output beat, how a sequence's total follows,
- * the method in words, the modelled cycle of each modelled step's last output beat, whether the
- * step times had settled (then the formula is exact), the breakdown, and microseconds per step at
- * the configured clock.
- */
-export const cycleEstimateSchema = z.object({
-  cyclesPerStep: z.number().positive(),
-  firstStepCycles: positive,
-  totalCyclesFormula: z.string(),
-  method: z.string(),
-  stepEndCycles: z.array(positive),
-  periodic: z.boolean(),
-  breakdown: stepBreakdownSchema,
-  microsecondsPerStep: z.number().positive(),
-  clockMhz: z.number().positive(),
-});
-
-/** The cycle estimate of design.json. */
-export type CycleEstimate = z.infer<typeof cycleEstimateSchema>;
-
-/**
  * What a memory holds, for the synthesis mapping check (synth/): weight, pointer and index
  * memories belong in block RAM; `table` are the activation tables and the codebook; `constants`
  * the bias and peephole ROMs.
@@ -144,129 +92,108 @@ export const memoryRoleSchema = z.enum(["weights", "pointers", "index", "table",
 /** What a memory holds. */
 export type MemoryRole = z.infer<typeof memoryRoleSchema>;
 
-/** The kinds of memory images a design has. */
-export const designMemoryKindSchema = z.enum([
-  "weights",
-  "pointers",
-  "index",
-  "codebook",
-  "bias",
-  "peephole",
-  "sigmoid",
-  "tanh",
-]);
-
 /**
- * One memory image of the design: its file in mem/, its kind, the name of the memory in the RTL
- * module that loads it (e.g. `weight_mem`), its role, the owning PE (null: shared), used words,
- * word width and bits (depth * width).
+ * `design.json`: everything about a generated design that is not a file of its own.
+ * - `top`, `peModule` (instantiated once per PE: what per-PE synthesis multiplies), the
+ *   generator, a one-line description;
+ * - `model`: kind, sizes, projection (0: none), a layer's output size, peepholes; `fixed`: the
+ *   resolved number formats;
+ * - `accelerator`: the options as used: PEs, weight format and its options (null where they do
+ *   not apply), how the bcr block was set, the number formats, the ese queue depth, the clock
+ *   used for microseconds, the memory limit (null: none);
+ * - `geometry`: how the model maps onto N PEs (element e of any vector lives in PE e mod N at
+ *   e div N): gate rows per cell (4 LSTM, 3 GRU), cells per PE K = ceil(H / N), H padded to
+ *   K * N, projection rows per PE (1 without a projection), output elements per PE, each layer's
+ *   input size, a layer's output size (P with a projection, else H), the longest vector
+ *   broadcast in one phase;
+ * - `rtl`: the RTL parameters; `rtlFiles`: the Verilog files relative to the design directory,
+ *   top first; `memDir`: the folder of the memory images (the top's MEM_DIR);
+ * - `memories`: every memory image: its file in mem/, kind, the name of the memory in the RTL
+ *   module that loads it (e.g. `weight_mem`), its role, owning PE (null: shared), used words,
+ *   word width, bits; `memoryBits`: by kind and in total;
+ * - `perPe`: the encoder's per-PE counts (mem/manifest.json); `segments`: as encoded (name,
+ *   layer, part x: W_ih, h: W_hh, proj: W_hr, shape);
+ * - `work` per time step: useful multiply-accumulates (non-zero weights), weight-memory words
+ *   walked over all PEs and per PE (padding or kept zeros included), the ideal cycles
+ *   nonZerosPerStep / N;
+ * - `estimate` (computed by the cycle model, rtl/timing.ts): cycles per steady-state step,
+ *   cycles from reset release to the first step's last output beat, how a sequence's total
+ *   follows, the method, the modelled cycle of each modelled step's last output beat, whether
+ *   the step times had settled (then the formula is exact), where the cycles of a steady-state
+ *   step go (matrix-vector phases, the element-wise step alone, the projection phase, other
+ *   controller hops; they sum to the step), microseconds per step at the clock;
+ * - `weightSharing`: the codebook report (ese with a codebook), else null.
  */
-export const designMemorySchema = z.object({
-  file: z.string().min(1),
-  kind: designMemoryKindSchema,
-  rtlName: z.string().min(1),
-  role: memoryRoleSchema,
-  pe: count.nullable(),
-  depth: count,
-  width: positive,
-  bits: count,
-});
-
-/** One memory image of the design. */
-export type DesignMemory = z.infer<typeof designMemorySchema>;
-
-/** Model shape: kind, sizes, projection (0: none), output size of a layer, peepholes. */
-export const designModelSchema = z.object({
-  kind: z.enum(["lstm", "gru"]),
-  inputSize: positive,
-  hiddenSize: positive,
-  numLayers: positive,
-  projSize: count,
-  outputSize: positive,
-  peepholes: z.boolean(),
-});
-
-/**
- * The accelerator options as used: PEs, weight format and its options (null where they do not
- * apply), how the bcr block was set, the number formats, the ese queue depth, the clock used for
- * microseconds and the memory limit (null: none).
- */
-export const designAcceleratorSchema = z.object({
-  pes: positive,
-  format: z.enum(["ese", "bcr"]),
-  indexBits: positive.nullable(),
-  codebookBits: positive.nullable(),
-  blockRows: positive.nullable(),
-  blockCols: positive.nullable(),
-  blockChoice: blockChoiceSchema.nullable(),
-  weightBits: positive,
-  weightFrac: int,
-  activationBits: positive,
-  activationFrac: int,
-  accumulatorBits: positive,
-  queueDepth: positive.nullable(),
-  clockMhz: z.number().positive(),
-  maxMemoryBits: z.number().positive().nullable(),
-});
-
-/** A segment as encoded: name, layer, part (x: W_ih, h: W_hh, proj: W_hr) and shape. */
-export const designSegmentSchema = z.object({
-  name: z.string(),
-  layer: count,
-  part: z.enum(["x", "h", "proj"]),
-  rows: positive,
-  cols: positive,
-});
-
-/**
- * Work per time step: useful multiply-accumulates (non-zero weights of all layers), weight-memory
- * words walked over all PEs and per PE (padding or kept zeros included), and the ideal cycles
- * nonZerosPerStep / N.
- */
-export const designWorkSchema = z.object({
-  nonZerosPerStep: count,
-  entriesPerStep: count,
-  peEntries: z.array(count),
-  idealCyclesPerStep: z.number().nonnegative(),
-});
-
-/** Memory bits by kind (weight image, bias and peephole ROMs, activation tables) and in total. */
-export const memoryBitsSchema = z.object({
-  weightImage: count,
-  bias: count,
-  peephole: count,
-  tables: count,
-  total: count,
-});
-
-/** `design.json`: everything about a generated design that is not a file of its own. */
 export const designJsonSchema = z.object({
   top: z.literal(TOP_MODULE),
-  /** The module instantiated once per PE (what per-PE synthesis multiplies). */
   peModule: z.literal(PE_MODULE),
   generator: z.object({ name: z.literal("rnnfab"), version: z.string() }),
   description: z.string(),
-  model: designModelSchema,
+  model: sameFields(positive, "inputSize", "hiddenSize", "numLayers", "outputSize")
+    .extend({ kind: z.enum(["lstm", "gru"]), projSize: count, peepholes: z.boolean() }),
   fixed: fixedFormatSchema,
-  accelerator: designAcceleratorSchema,
-  geometry: geometrySchema,
+  accelerator: z.object({
+    ...sameFields(positive, "pes", "weightBits", "activationBits", "accumulatorBits").shape,
+    ...sameFields(positive.nullable(), "indexBits", "codebookBits", "blockRows", "blockCols")
+      .shape,
+    format: z.enum(["ese", "bcr"]),
+    blockChoice: blockChoiceSchema.nullable(),
+    ...sameFields(int, "weightFrac", "activationFrac").shape,
+    queueDepth: positive.nullable(),
+    clockMhz: z.number().positive(),
+    maxMemoryBits: z.number().positive().nullable(),
+  }),
+  geometry: sameFields(positive, "pes", "gates", "cellsPerPe", "paddedHidden", "projRowsPerPe")
+    .extend(sameFields(positive, "outputsPerPe", "outputSize", "longestPhase").shape)
+    .extend({ layerInputs: z.array(positive) }),
   rtl: rtlParametersSchema,
-  /** Verilog files, relative to the design directory, top first. */
   rtlFiles: z.array(z.string().min(1)).min(1),
-  /** Folder of the memory images, relative to the design directory (the top's MEM_DIR). */
   memDir: z.string(),
-  memories: z.array(designMemorySchema),
-  memoryBits: memoryBitsSchema,
-  /** The encoder's per-PE counts (mem/manifest.json). */
-  perPe: z.array(peSummarySchema),
-  segments: z.array(designSegmentSchema),
-  work: designWorkSchema,
-  estimate: cycleEstimateSchema,
+  memories: z.array(
+    sameFields(z.string().min(1), "file", "rtlName").extend({
+      kind: z.enum([...memoryKindSchema.options, "bias", "peephole", "sigmoid", "tanh"]),
+      role: memoryRoleSchema,
+      pe: count.nullable(),
+      ...sameFields(count, "depth", "bits").shape,
+      width: positive,
+    }),
+  ),
+  memoryBits: sameFields(count, "weightImage", "bias", "peephole", "tables", "total"),
+  perPe: manifestSchema.shape.perPe,
+  segments: z.array(
+    sameFields(positive, "rows", "cols")
+      .extend({ name: z.string(), layer: count, part: z.enum(["x", "h", "proj"]) }),
+  ),
+  work: sameFields(count, "nonZerosPerStep", "entriesPerStep").extend({
+    peEntries: z.array(count),
+    idealCyclesPerStep: z.number().nonnegative(),
+  }),
+  estimate: z.object({
+    cyclesPerStep: z.number().positive(),
+    firstStepCycles: positive,
+    ...sameFields(z.string(), "totalCyclesFormula", "method").shape,
+    stepEndCycles: z.array(positive),
+    periodic: z.boolean(),
+    breakdown: sameFields(count, "matvec", "elementwise", "projection", "other"),
+    ...sameFields(z.number().positive(), "microsecondsPerStep", "clockMhz").shape,
+  }),
   weightSharing: weightSharingReportSchema.nullable(),
 });
 
 /** `design.json`. */
 export type DesignJson = z.infer<typeof designJsonSchema>;
+
+/** How a model maps onto the PEs. */
+export type Geometry = DesignJson["geometry"];
+
+/** The cycle estimate of design.json. */
+export type CycleEstimate = DesignJson["estimate"];
+
+/** Cycles of one steady-state step by what the controller was doing. */
+export type StepBreakdown = CycleEstimate["breakdown"];
+
+/** One memory image of the design. */
+export type DesignMemory = DesignJson["memories"][number];
 
 /** Validate a parsed `design.json`; `source` names the file in the one-line error. */
 export function parseDesignJson(value: unknown, source: string): DesignJson {

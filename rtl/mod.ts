@@ -25,21 +25,27 @@ export * from "./hardware.ts";
 export * from "./timing.ts";
 export * from "./testbench.ts";
 
+/** The weight arrays of a model's layers: W_ih, W_hh, W_hr (and the peepholes when asked). */
+function weightArrays(
+  model: RnnModel | QuantizedModel,
+  peepholes: boolean,
+): ArrayLike<number>[] {
+  return model.layers.flatMap((layer) =>
+    [layer.weightIh.data, layer.weightHh.data, layer.weightHr?.data]
+      .concat(peepholes ? [layer.peephole] : [])
+      .filter((values) => values !== undefined)
+  );
+}
+
 /** Weights (W_ih, W_hh, W_hr, peepholes) of a float model that saturate in a weight format. */
 export function saturatedWeights(model: RnnModel, format: FixedFormat): number {
-  let count = 0;
   const scale = 2 ** format.weightFrac;
-  const visit = (values: Float64Array) => {
-    for (const value of values) {
+  let count = 0;
+  for (const values of weightArrays(model, true)) {
+    for (const value of Array.from(values)) {
       const raw = Math.floor(value * scale + 0.5);
       if (raw !== saturate(raw, format.weightBits)) count++;
     }
-  };
-  for (const layer of model.layers) {
-    visit(layer.weightIh.data);
-    visit(layer.weightHh.data);
-    if (layer.weightHr) visit(layer.weightHr.data);
-    if (layer.peephole) visit(layer.peephole);
   }
   return count;
 }
@@ -58,12 +64,8 @@ export function quantizeForAccelerator(
   const f = quantized.format;
   const countNonZeros = (values: ArrayLike<number>[]) =>
     values.reduce((sum, data) => sum + Array.from(data).filter((v) => v !== 0).length, 0);
-  const weights = (m: RnnModel | QuantizedModel) =>
-    m.layers.flatMap((layer) =>
-      [layer.weightIh, layer.weightHh, layer.weightHr].filter((x) => x !== undefined)
-        .map((x) => x!.data)
-    );
-  if (countNonZeros(weights(model)) > 0 && countNonZeros(weights(quantized)) === 0) {
+  const nonZero = (m: RnnModel | QuantizedModel) => countNonZeros(weightArrays(m, false)) > 0;
+  if (nonZero(model) && !nonZero(quantized)) {
     throw new UserError(
       `weight format Q${f.weightBits}.${f.weightFrac} is too narrow: every weight quantizes to 0`,
     );

@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { sameFields } from "../util/schema.ts";
 
 /** Every synthesis target, in the order of `--help`. */
 export const SYNTH_TARGETS = ["xilinx", "ice40"] as const;
@@ -29,19 +30,18 @@ export type CellCounts = z.infer<typeof cellCountsSchema>;
  * SB_MAC16 blocks, carry-chain primitives, estimated logic cells (Yosys's xilinx LC estimate, or
  * max(LUTs, FFs) on ice40), and every primitive by type (what the rest is derived from).
  */
-export const resourcesSchema = z.object({
-  luts: z.number().nonnegative(),
-  lutsAsLogic: z.number().nonnegative(),
-  lutsAsMemory: z.number().nonnegative(),
-  flipFlops: z.number().nonnegative(),
-  blockRams: z.number().nonnegative(),
-  blockRamCells: cellCountsSchema,
-  hugeRams: z.number().nonnegative(),
-  dsps: z.number().nonnegative(),
-  carries: z.number().nonnegative(),
-  logicCells: z.number().nonnegative(),
-  cells: cellCountsSchema,
-});
+export const resourcesSchema = sameFields(
+  z.number().nonnegative(),
+  "luts",
+  "lutsAsLogic",
+  "lutsAsMemory",
+  "flipFlops",
+  "blockRams",
+  "hugeRams",
+  "dsps",
+  "carries",
+  "logicCells",
+).extend({ blockRamCells: cellCountsSchema, cells: cellCountsSchema });
 
 /** FPGA resources of a module or a design. */
 export type Resources = z.infer<typeof resourcesSchema>;

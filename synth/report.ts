@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { sameFields } from "../util/schema.ts";
 import { UserError } from "../util/errors.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { memoryRoleSchema } from "../rtl/design_schema.ts";
@@ -32,21 +33,13 @@ export type SynthMemoryRole = z.infer<typeof synthMemoryRoleSchema>;
  * copies in the whole design, its role, whether the flow expects it in block RAM, and its source.
  */
 export const memoryReportSchema = z.object({
-  module: z.string(),
-  name: z.string(),
-  width: count,
-  depth: count,
-  bits: count,
-  readPorts: count,
-  asyncReadPorts: count,
-  writePorts: count,
-  style: z.string().nullable(),
+  ...sameFields(z.string(), "module", "name").shape,
+  ...sameFields(count, "width", "depth", "bits", "readPorts", "asyncReadPorts", "writePorts").shape,
+  ...sameFields(z.string().nullable(), "style", "mappedTo", "source").shape,
   mapping: z.enum(["block", "distributed", "huge", "logic", "unknown"]),
-  mappedTo: z.string().nullable(),
   instances: count,
   role: synthMemoryRoleSchema,
   expectedInBlockRam: z.boolean(),
-  source: z.string().nullable(),
 });
 
 /** One memory of the design and what synthesis made of it. */
@@ -86,13 +79,9 @@ export type ModuleReport = z.infer<typeof moduleReportSchema>;
  * One Yosys run of the flow ("elaborate", "whole", "pe" or "shared"): the module synthesized,
  * wall seconds, the peak memory Yosys reported (MB), its log and script files.
  */
-export const runReportSchema = z.object({
-  name: z.string(),
-  top: z.string(),
+export const runReportSchema = sameFields(z.string(), "name", "top", "log", "script").extend({
   seconds: count,
   peakMemoryMb: count.nullable(),
-  log: z.string(),
-  script: z.string(),
 });
 
 /** One Yosys run of the flow. */
@@ -109,11 +98,8 @@ export type RunReport = z.infer<typeof runReportSchema>;
  */
 export const synthesisReportSchema = z.object({
   format: z.literal("rnnfab-synth-1"),
-  design: z.string(),
-  top: z.string(),
+  ...sameFields(z.string(), "design", "top", "flow", "yosys").shape,
   target: z.enum(SYNTH_TARGETS),
-  flow: z.string(),
-  yosys: z.string(),
   method: z.enum(["whole", "per-pe"]),
   estimated: z.boolean(),
   methodNote: z.string(),
