@@ -7,7 +7,7 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { optionAsFlag, UserError } from "../util/errors.ts";
 import { loadInputs } from "../model/inputs.ts";
 import { readDesign } from "../sim/design.ts";
 import { formatResult } from "../sim/result.ts";
@@ -140,6 +140,8 @@ await runCommand(async () => {
     trace: flags.trace === true,
     cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
     log: quiet ? undefined : (message) => console.error(message),
+  }).catch((error) => {
+    throw optionAsFlag(error);
   });
   const summary = formatResult(result);
   console.log(quiet ? summary.split("\n")[0] : summary);
