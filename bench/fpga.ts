@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { type FixedPointConfig, quantizeModel } from "../model/fixed.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
@@ -120,12 +121,7 @@ export function simResultPath(designDir: string): string {
 /** Read and validate `DIR/sim/result.json`. */
 export async function readSimFigures(designDir: string): Promise<SimFigures> {
   const path = simResultPath(designDir);
-  const parsed = simResultSchema.safeParse(await readJsonFile(path, "simulation result"));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${path}: ${issue.path.map(String).join(".")}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseWithSchema(simResultSchema, await readJsonFile(path, "simulation result"), path);
 }
 
 /**

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
 import {
   type EncodedImage,
@@ -146,13 +147,7 @@ const manifestSchema = z.object({
 
 /** Validate a parsed `manifest.json`; throws a UserError naming the field. */
 export function parseManifest(value: unknown, source: string): EncodingManifest {
-  const parsed = manifestSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.map(String).join(".");
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
-  return parsed.data as EncodingManifest;
+  return parseWithSchema(manifestSchema, value, source) as EncodingManifest;
 }
 
 /**

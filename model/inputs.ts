@@ -6,6 +6,7 @@
 
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { checkFixedConfig, DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "./fixed.ts";
 
 /** Read a JSON file, turning a missing file or bad JSON into a one-line UserError. */
@@ -26,14 +27,6 @@ export async function readJsonFile(path: string, what: string): Promise<unknown>
   }
 }
 
-/** The first problem zod found, as a one-line UserError naming the file and the field. */
-export function firstIssue(error: z.ZodError, source: string): UserError {
-  const issue = error.issues[0];
-  const where = issue.path.map((key) => typeof key === "number" ? `[${key}]` : `.${String(key)}`)
-    .join("").replace(/^\./, "");
-  return new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-}
-
 /** Validate an input sequence value: T >= 1 steps of exactly `inputSize` finite numbers. */
 export function parseInputs(value: unknown, inputSize: number, source: string): number[][] {
   const schema = z.object({
@@ -44,9 +37,7 @@ export function parseInputs(value: unknown, inputSize: number, source: string): 
         }),
     ).min(1, { message: "expected at least one time step" }),
   });
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, source);
-  return parsed.data.inputs;
+  return parseWithSchema(schema, value, source).inputs;
 }
 
 /** Load an input sequence file for a model with `inputSize` inputs. */

@@ -10,6 +10,7 @@ import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import {
   gateCount,
   layerInputSize,
@@ -44,17 +45,17 @@ const modelFileSchema = z.object({
   weights: z.union([
     z.string().min(1),
     z.record(z.string(), z.unknown()),
-  ]),
+  ], {
+    message: "expected a .safetensors path (relative to the model file) or an object of tensors",
+  }),
 }).catchall(z.unknown());
 
-/** Format a zod issue path like `weights.weight_ih_l0[3]`. */
-function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) =>
-      typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
-    "",
-  );
-}
+/** One tensor of a safetensors header. */
+const tensorEntrySchema = z.object({
+  dtype: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+});
 
 /** The tensor names and shapes a model of this header must have. */
 export function expectedTensors(
@@ -161,18 +162,11 @@ export function readSafetensors(bytes: Uint8Array, source: string): Map<string, 
   const tensors = new Map<string, Tensor>();
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
-    const parsed = z.object({
-      dtype: z.string(),
-      shape: z.array(z.number().int().nonnegative()),
-      data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
-    }).safeParse(entry);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new UserError(
-        `${source}: tensor ${name}: ${formatPath(issue.path) || "entry"}: ${issue.message}`,
-      );
-    }
-    const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+    const { dtype, shape, data_offsets: [begin, end] } = parseWithSchema(
+      tensorEntrySchema,
+      entry,
+      `${source}: tensor ${name}`,
+    );
     const size = dtypeSizes[dtype];
     if (!size) {
       throw new UserError(
@@ -293,13 +287,7 @@ export async function parseModelJson(
   source: string,
   modelPath = source,
 ): Promise<RnnModel> {
-  const parsed = modelFileSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = formatPath(issue.path);
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
-  const file = parsed.data;
+  const file = parseWithSchema(modelFileSchema, value, source);
   const header = { ...file, projSize: file.projSize ?? 0 };
   if (header.projSize > 0 && header.kind !== "lstm") {
     throw new UserError(`${source}: projSize: only LSTM models can have a projection`);

@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import type { IntMatrix, QuantizedLayer, QuantizedModel } from "./fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 
@@ -68,12 +69,7 @@ export function serializeQuantizedModel(model: QuantizedModel): unknown {
 
 /** Validate and rebuild a quantized model; `source` names the file in error messages. */
 export function parseQuantizedModel(value: unknown, source: string): QuantizedModel {
-  const parsed = quantizedSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${source}: ${issue.path.join(".")}: ${issue.message}`);
-  }
-  const data = parsed.data;
+  const data = parseWithSchema(quantizedSchema, value, source);
   return {
     ...data,
     layers: data.layers.map((layer): QuantizedLayer => ({

@@ -9,6 +9,7 @@
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { readJsonFile } from "../model/inputs.ts";
 
 const positiveInt = z.number().int().positive();
@@ -101,13 +102,7 @@ export async function readDesign(dir: string): Promise<SimDesign> {
   const absoluteDir = resolve(dir);
   const source = join(dir, "design.json");
   const value = await readJsonFile(source, "design description");
-  const parsed = designSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.map(String).join(".");
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
-  const design = parsed.data;
+  const design = parseWithSchema(designSchema, value, source);
   let rtlFiles: string[];
   if (design.rtlFiles && design.rtlFiles.length > 0) {
     rtlFiles = [];

@@ -12,6 +12,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { totalmem } from "node:os";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import {
@@ -309,14 +310,8 @@ async function readDesignInput(dir: string): Promise<DesignInput> {
   const designPath = join(absolute, "design.json");
   let parsed: z.infer<typeof designSchema> = {};
   if (await exists(designPath)) {
-    const result = designSchema.safeParse(await readJsonFile(designPath, "design description"));
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new UserError(
-        `${join(dir, "design.json")}: ${issue.path.map(String).join(".")}: ${issue.message}`,
-      );
-    }
-    parsed = result.data;
+    const value = await readJsonFile(designPath, "design description");
+    parsed = parseWithSchema(designSchema, value, join(dir, "design.json"));
   }
   const files: string[] = [];
   if (parsed.rtlFiles && parsed.rtlFiles.length > 0) {
