@@ -18,7 +18,7 @@ import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { weightDensity } from "../model/model.ts";
-import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs } from "../model/random.ts";
 import { measureHostCpu } from "./host_cpu.ts";
 import { formatNumber } from "./markdown.ts";

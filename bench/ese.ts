@@ -17,7 +17,7 @@ import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
 import { loadModel } from "../model/model_io.ts";
-import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../prune/mod.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { generateDesign } from "../sim/gen_design.ts";
 import type { SimResult } from "../sim/result.ts";

@@ -10,7 +10,7 @@
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
 import { loadAnyModel } from "../model/load.ts";
-import { parseBlock } from "../prune/prune.ts";
+import { parseBlock } from "../prune/mod.ts";
 import { loadDevices } from "../bench/devices.ts";
 import { formatNumber } from "../bench/markdown.ts";
 import { generatorAvailable, runBench } from "../bench/run.ts";

@@ -16,7 +16,7 @@ import { BCR_LIMITS } from "../encode/bcr.ts";
 import { ENCODING_FORMATS, type EncodingFormat } from "../encode/image.ts";
 import { writeImageDir } from "../encode/hex.ts";
 import { type BcrBlock, encodeModel, type ModelImage } from "../encode/model_image.ts";
-import { formatBlock, parseBlock } from "../prune/prune.ts";
+import { formatBlock, parseBlock } from "../prune/mod.ts";
 import { summarizeImage } from "../encode/mod.ts";
 
 const NAME = "deno task encode";

@@ -28,7 +28,7 @@ import {
   type PeLoad,
   peLoadImbalance,
   pruneModelBcr,
-} from "../prune/prune.ts";
+} from "../prune/mod.ts";
 import {
   calibrationSequences,
   compareWithBaselines,

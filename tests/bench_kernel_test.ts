@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { runFloat } from "../model/float.ts";
 import { compareOutputs } from "../model/metrics.ts";
 import type { Matrix, RnnModel } from "../model/model.ts";
-import { pruneModelBcr } from "../prune/prune.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { checkAarch64 } from "../bench/aarch64.ts";
 import { bcrStorageBytes, toBcrStorage } from "../bench/bcr_storage.ts";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { runFloat } from "../model/float.ts";
 import { compareOutputs } from "../model/metrics.ts";
-import { pruneModelBcr } from "../prune/prune.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { exportOnnx } from "../model/onnx/export.ts";
 import { openOnnxSession } from "../model/onnx/ort.ts";

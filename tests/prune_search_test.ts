@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadModel } from "../model/model_io.ts";
 import { namedMatrices, weightDensity } from "../model/model.ts";
-import { detectBcr, parseBlock, pruneModelBcr } from "../prune/prune.ts";
+import { detectBcr, parseBlock, pruneModelBcr } from "../prune/mod.ts";
 import {
   calibrationSequences,
   compareWithBaselines,
