@@ -5,7 +5,8 @@
  * @module
  */
 
-import { parseFlags, runCommand } from "./common.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
 import { UserError } from "../util/errors.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -108,16 +109,19 @@ export function demoStages(outDir: string): Stage[] {
   ];
 }
 
-await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: "deno task demo",
-    usage: `[--out DIR]
+const COMMAND = defineCommand({
+  name: "deno task demo",
+  synopsis: "[--out DIR]",
+  description:
+    `Runs rnnfab end to end on the embedded default model examples/lstm.json (LSTM, 16 inputs, 32 cells,
+2 layers) and writes everything under DIR.`,
+  flags: {
+    out: { type: "path", default: "out/demo", placeholder: "DIR", help: "output folder" },
+  },
+});
 
-Runs rnnfab end to end on the embedded default model examples/lstm.json (LSTM, 16 inputs, 32 cells,
-2 layers) and writes everything under DIR (default out/demo).`,
-    options: { out: { type: "string", default: "out/demo" } },
-  });
-  const outDir = String(flags.out);
+await runCommand(async () => {
+  const { out: outDir } = parseCommand(COMMAND);
   await Deno.mkdir(outDir, { recursive: true });
   const stages = demoStages(outDir);
   for (const [index, stage] of stages.entries()) {

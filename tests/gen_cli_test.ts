@@ -124,18 +124,21 @@ Deno.test("gen rejects impossible configurations with one line, exit 2, nothing 
     await saveModel(big, bigPath);
     const config = join(dir, "bad.json");
     await Deno.writeTextFile(config, JSON.stringify({ pes: 2, colour: "red" }));
+    const zeroPes = join(dir, "zero_pes.json");
+    await Deno.writeTextFile(zeroPes, JSON.stringify({ pes: 0 }));
     const out = join(dir, "design");
     await Deno.mkdir(out);
     await Deno.writeTextFile(join(out, "keep.txt"), "untouched");
     const cases: [string[], RegExp][] = [
-      [["--pes", "0"], /pes must be at least 1/],
-      [["--pes", "2.5"], /pes must be an integer/],
-      [["--format", "csr"], /format must be "ese" or "bcr"/],
+      [["--pes", "0"], /--pes: expected an integer in 1\.\.1024, got 0/],
+      [["--pes", "2.5"], /--pes: expected an integer in 1\.\.1024, got 2\.5/],
+      [["--format", "csr"], /--format: expected ese or bcr, got csr/],
+      [["--config", zeroPes], /zero_pes\.json: pes must be at least 1/],
       [["--format", "bcr", "--codebook-bits", "4"], /codebookBits needs format "ese"/],
       [["--max-memory-bits", "1000"], /more than maxMemoryBits \(1000\)/],
       [["--weight-bits", "2", "--weight-frac", "1"], /too narrow: every weight quantizes to 0/],
       [["--block", "4y4", "--format", "bcr"], /--block: expected RxC/],
-      [["--queue-depth", "0"], /queueDepth must be at least 1/],
+      [["--queue-depth", "0"], /--queue-depth: expected an integer in 1\.\.4096, got 0/],
       [["--config", config], /unknown field "colour"/],
       [["--activation-frac", "16"], /activationFrac must be in 1..activationBits-1/],
     ];

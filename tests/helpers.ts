@@ -38,9 +38,12 @@ export async function runProgram(
   };
 }
 
-/** Run one of the repository's Deno scripts (e.g. "cli/infer.ts") with all permissions. */
+/**
+ * Run one of the repository's Deno scripts (e.g. "cli/infer.ts") with all permissions; `-q` keeps
+ * Deno's own status lines (downloads, "waiting for file lock") out of the captured stderr.
+ */
 export function runDenoScript(script: string, args: string[]): Promise<CommandResult> {
-  return runProgram(Deno.execPath(), ["run", "-A", `${REPO_ROOT}${script}`, ...args]);
+  return runProgram(Deno.execPath(), ["run", "-q", "-A", `${REPO_ROOT}${script}`, ...args]);
 }
 
 /** The project venv's Python interpreter. */
