@@ -31,7 +31,7 @@ export {
   writeQuantizedModel,
 } from "./model/quantized_io.ts";
 export { loadInputs, parseInputs } from "./model/inputs.ts";
-export { loadFixedConfig } from "./cli/config_file.ts";
+export { loadFixedConfig } from "./rtl/config_file.ts";
 export { compareOutputs, type OutputError } from "./model/metrics.ts";
 export {
   normalFrom,

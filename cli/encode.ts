@@ -11,7 +11,7 @@ import { defineCommand } from "./flags.ts";
 import { blockFlag, limitFlag, pesFlag } from "./shared_flags.ts";
 import { UserError } from "../util/errors.ts";
 import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS, quantizeModel } from "../model/fixed.ts";
-import { loadFixedConfig } from "./config_file.ts";
+import { loadFixedConfig } from "../rtl/config_file.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { ACCELERATOR_LIMITS, DEFAULT_ACCELERATOR_CONFIG } from "../rtl/config.ts";
 import { ENCODING_FORMATS } from "../encode/image.ts";

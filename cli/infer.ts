@@ -16,7 +16,7 @@ import {
   toReal,
 } from "../model/fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
-import { loadFixedConfig } from "./config_file.ts";
+import { loadFixedConfig } from "../rtl/config_file.ts";
 import { loadInputs } from "../model/inputs.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { compareOutputs } from "../model/metrics.ts";

@@ -8,7 +8,7 @@
 import type { FixedPointConfig } from "../model/fixed.ts";
 import { fixedConfigFrom, readJsonFile } from "../model/inputs.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
-import { acceleratorConfigSchema } from "../rtl/config.ts";
+import { acceleratorConfigSchema } from "./config.ts";
 
 /** Load a config file and return its fixed-point part (accelerator fields are validated too). */
 export async function loadFixedConfig(path: string): Promise<FixedPointConfig> {
