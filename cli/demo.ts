@@ -8,6 +8,7 @@
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
 import { UserError } from "../util/errors.ts";
+import { runTool } from "../util/process.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -131,12 +132,15 @@ await runCommand(async () => {
         stage.args.map((a) => a.replace(root, "")).join(" ")
       }`,
     );
-    const status = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${root}cli/${stage.script}`, ...stage.args],
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn().status;
-    if (!status.success) {
+    const status = await runTool(Deno.execPath(), [
+      "run",
+      "-A",
+      `${root}cli/${stage.script}`,
+      ...stage.args,
+    ], {
+      inheritOutput: true,
+    });
+    if (status.code !== 0) {
       if (status.code === 2) {
         throw new UserError(`demo stage ${index + 1} (${stage.script}) rejected its input`);
       }
