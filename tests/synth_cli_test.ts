@@ -80,7 +80,11 @@ Deno.test("synth command: flags and a missing or wrong yosys", async (t) => {
       );
       assert.match(
         userError(await synth(["--design", dir, "--timeout", "soon"])),
-        /--timeout: expected a positive number/,
+        /--timeout: expected a number > 0, got soon/,
+      );
+      assert.match(
+        userError(await synth(["--design", dir, "--max-memory-mb", "1"])),
+        /--max-memory-mb: expected a number >= 64, got 1/,
       );
       assert.match(userError(await synth(["--design", dir, "--per-pe", "--whole"])), /not both/);
     });
