@@ -271,7 +271,7 @@ export function parseCommandLine<F extends FlagTable>(
   for (let i = 0; i < args.length; i++) {
     const token = args[i];
     if (!token.startsWith("--") || token === "--") {
-      const what = /^-[^\d.]/.test(token)
+      const what = token !== "--" && /^-[^\d.]/.test(token)
         ? `unknown flag ${token}`
         : `unexpected argument ${token}`;
       throw new UserError(`${prefix}${what} (see --help)`);
