@@ -145,12 +145,15 @@ Deno.test("flags: --help anywhere gives the help text generated from the declara
   }
   const text = helpText(COMMAND);
   assert.match(text, /^usage: deno task try --count N \[options\]\n\nA command for the tests\./);
-  assert.match(text, /\n  --count N +how many \(an integer in 1\.\.8; required\)\n/);
+  assert.match(text, /\n {2}--count N +how many \(an integer in 1\.\.8; required\)\n/);
   assert.match(text, /--offset N +a signed shift \(an integer in -10\.\.10; default 0\)/);
   assert.match(text, /--mode fast\|slow +speed \(default fast\)/);
   assert.match(text, /--file FILE +where/);
   assert.match(text, /--verbose +say more/);
-  assert.match(text, /\n\nTuning:\n  --rate X +a fraction \(a number in \(0, 1\]\)\n  --scale X/);
+  assert.match(
+    text,
+    /\n\nTuning:\n {2}--rate X +a fraction \(a number in \(0, 1\]\)\n {2}--scale X/,
+  );
   for (const line of text.split("\n")) assert.ok(line.length <= 100, line);
 });
 

@@ -99,7 +99,10 @@ Deno.test("sim command: result, cache, inputs, trace, exit codes", async (t) => 
       const cases: [string[], RegExp][] = [
         [["--design", dir, "--input", inputPath], /bad\.json: inputs\[0\]: expected 3 numbers/],
         [["--design", join(root, "missing")], /design\.json: cannot read/],
-        [["--design", dir, "--backpressure", "1.5"], /--backpressure: expected a probability/],
+        [
+          ["--design", dir, "--backpressure", "1.5"],
+          /--backpressure: expected a number in \[0, 0\.95\], got 1\.5/,
+        ],
         [["--design", dir, "--simulator", "modelsim"], /--simulator: expected verilator or icarus/],
         [["--design", dir, "--steps", "0"], /--steps/],
       ];
