@@ -112,6 +112,7 @@ measured, modeled (roofline, not a measurement) or published (their model, not o
     "skip-host": { type: "bool", help: "skip the host-CPU measurements" },
     quiet: { type: "bool", help: "print only the summary" },
   },
+  exclusive: [["design", "no-fpga"]],
 });
 
 /**
@@ -148,9 +149,6 @@ await runCommand(async () => {
     throw new UserError(
       `${NAME}: --sweep needs the RTL generator (cli/gen.ts), not in this checkout`,
     );
-  }
-  if (flags.design !== undefined && flags["no-fpga"]) {
-    throw new UserError(`${NAME}: give either --design or --no-fpga, not both`);
   }
   const devices = flags.devices !== undefined ? await loadDevices(flags.devices) : undefined;
   const model = await loadAnyModel(modelPath);

@@ -146,6 +146,8 @@ export interface CommandSpec<F extends FlagTable = FlagTable> {
   flags: F;
   /** Paragraphs after the flag list. */
   notes?: string;
+  /** Pairs of flags that must not be given together ("give either --a or --b, not both"). */
+  exclusive?: readonly (readonly [keyof F & string, keyof F & string])[];
 }
 
 /** Declare a command (keeps the literal types of its flags for `FlagValues`). */
@@ -295,6 +297,11 @@ export function parseCommandLine<F extends FlagTable>(
     }
     values[name] = parseFlagValue(name, flag, text, prefix);
   }
+  for (const [a, b] of spec.exclusive ?? []) {
+    if (values[a] !== undefined && values[b] !== undefined) {
+      throw new UserError(`${prefix}give either --${a} or --${b}, not both`);
+    }
+  }
   for (const [name, flag] of Object.entries(spec.flags)) {
     if (values[name] !== undefined) continue;
     if (flag.type === "bool") values[name] = false;
@@ -364,7 +371,7 @@ function flagHelp(name: string, flag: FlagSpec): string[] {
 }
 
 /** The --help text of a command, from its declarations. */
-export function helpText(spec: CommandSpec): string {
+export function helpText<F extends FlagTable>(spec: CommandSpec<F>): string {
   const parts = [`usage: ${spec.name} ${spec.synopsis.trim()}`];
   if (spec.description) parts.push(spec.description.trim());
   const groups = new Map<string, string[]>();

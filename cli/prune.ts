@@ -124,6 +124,7 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
     },
     quiet: { type: "bool", group: COMMON, help: "no search progress lines" },
   },
+  exclusive: [["density", "compression"]],
   notes:
     `Without pruning flags the model is accepted as is: its block structure is detected and printed
 (and it is copied to P when --out is given).`,
@@ -142,9 +143,6 @@ function pruneRequest(flags: Flags): Request {
   const { density, compression, block } = flags;
   const colKeep = flags["col-keep"];
   const rowKeep = flags["row-keep"];
-  if (density !== undefined && compression !== undefined) {
-    throw new UserError(`${NAME}: give --density or --compression, not both`);
-  }
   const target = density ?? (compression !== undefined ? 1 / compression : undefined);
   const explicit = colKeep !== undefined || rowKeep !== undefined;
   if (explicit && target !== undefined) {

@@ -33,44 +33,37 @@ export interface SharedFlagOptions<T> {
 
 type Options = SharedFlagOptions<number>;
 
+/** A whole number within a stage's limit (`{ min, max }`). */
+export function limitFlag<const O extends Options = Record<never, never>>(
+  range: { readonly min: number; readonly max: number },
+  help: string,
+  options: O = {} as O,
+): IntFlag & O {
+  return { type: "int", min: range.min, max: range.max, help, ...options };
+}
+
 /** `--pes N`: processing elements, within the generator's limit (gen, encode, prune, bench). */
 export function pesFlag<const O extends Options = Record<never, never>>(
   options: O = {} as O,
 ): IntFlag & O {
-  return {
-    type: "int",
-    ...ACCELERATOR_LIMITS.pes,
-    help: options.help ?? "processing elements (rows interleaved: row i to PE i mod N)",
-    ...options,
-  };
+  const help = "processing elements (rows interleaved: row i to PE i mod N)";
+  return limitFlag(ACCELERATOR_LIMITS.pes, options.help ?? help, options);
 }
 
 /** `--seed S`: a 32-bit seed of the random inputs. */
 export function seedFlag<const O extends Options = Record<never, never>>(
   options: O = {} as O,
 ): IntFlag & O {
-  return {
-    type: "int",
-    min: 0,
-    max: MAX_SEED,
-    placeholder: "S",
-    help: options.help ?? "seed of the random inputs",
-    ...options,
-  };
+  const help = options.help ?? "seed of the random inputs";
+  return limitFlag({ min: 0, max: MAX_SEED }, help, { placeholder: "S", ...options });
 }
 
 /** `--steps T`: length of a random input sequence. */
 export function stepsFlag<const O extends Options = Record<never, never>>(
   options: O = {} as O,
 ): IntFlag & O {
-  return {
-    type: "int",
-    min: 1,
-    max: MAX_SIMULATION_STEPS,
-    placeholder: "T",
-    help: options.help ?? "steps of the random input sequence",
-    ...options,
-  };
+  const help = options.help ?? "steps of the random input sequence";
+  return limitFlag({ min: 1, max: MAX_SIMULATION_STEPS }, help, { placeholder: "T", ...options });
 }
 
 /** A fraction in (0, 1] (densities, keep rates). */
@@ -87,15 +80,6 @@ export function positiveFlag<const O extends Options = Record<never, never>>(
   options: O = {} as O,
 ): NumberFlag & O {
   return { type: "number", min: 0, max: Infinity, minExclusive: true, help, ...options };
-}
-
-/** A whole number within a stage's limit (`{ min, max }`). */
-export function limitFlag<const O extends Options = Record<never, never>>(
-  range: { readonly min: number; readonly max: number },
-  help: string,
-  options: O = {} as O,
-): IntFlag & O {
-  return { type: "int", min: range.min, max: range.max, help, ...options };
 }
 
 /** The fixed-point width flags of `gen` and `encode` (`--weight-bits` and friends). */

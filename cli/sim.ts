@@ -9,7 +9,6 @@
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
 import { seedFlag, stepsFlag } from "./shared_flags.ts";
-import { UserError } from "../util/errors.ts";
 import { loadInputs } from "../model/inputs.ts";
 import { readDesign } from "../sim/design.ts";
 import { formatResult } from "../sim/result.ts";
@@ -85,14 +84,12 @@ DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failur
     },
     quiet: { type: "bool", help: "print only the verdict" },
   },
+  exclusive: [["input", "steps"], ["trace", "cocotb"]],
 });
 
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const { design: designDir, simulator, init: initialValues, quiet } = flags;
-  if (flags.input !== undefined && flags.steps !== undefined) {
-    throw new UserError(`${NAME}: give either --input or --steps, not both`);
-  }
   let inputs: number[][] | undefined;
   if (flags.input !== undefined) {
     const design = await readDesign(designDir);
@@ -115,7 +112,6 @@ await runCommand(async () => {
   let summary: string;
   let passed: boolean;
   if (flags.cocotb) {
-    if (flags.trace) throw new UserError(`${NAME}: --trace is not available with --cocotb`);
     const result = await runCocotb(common);
     summary = formatCocotbResult(result);
     passed = result.passed;

@@ -10,7 +10,6 @@
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
 import { positiveFlag } from "./shared_flags.ts";
-import { UserError } from "../util/errors.ts";
 import { SYNTH_TARGETS } from "../synth/cells.ts";
 import { AUTO_PER_PE_MIN_PES, synthesizeDesign } from "../synth/flow.ts";
 import { formatMemoryMapping, formatResourceTable, resourceTable } from "../synth/table.ts";
@@ -63,14 +62,12 @@ or multipliers that belong in DSPs did not get there.`,
     },
     json: { type: "bool", help: "print the report JSON instead of the table" },
   },
+  exclusive: [["per-pe", "whole"]],
 });
 
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const { design, target } = flags;
-  if (flags["per-pe"] && flags.whole) {
-    throw new UserError(`${NAME}: give either --per-pe or --whole, not both`);
-  }
   const started = performance.now();
   const report = await synthesizeDesign(design, {
     target,

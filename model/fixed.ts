@@ -6,7 +6,14 @@
  * @module
  */
 
-import { layerInputSize, type Matrix, outputSize, type RnnKind, type RnnModel } from "./model.ts";
+import {
+  layerInputSize,
+  type Matrix,
+  outputSize,
+  type RnnKind,
+  type RnnModel,
+  weightArrays,
+} from "./model.ts";
 
 /** Parameters of one piecewise-linear activation table (see docs/fixed-point.md). */
 export interface ActivationTableSpec {
@@ -143,14 +150,8 @@ export function accumulatorBits(
 /** Largest |w| over the weight matrices and peepholes of a model. */
 function largestWeight(model: RnnModel): number {
   let largest = 0;
-  const visit = (values: Float64Array) => {
+  for (const values of weightArrays(model)) {
     for (const v of values) largest = Math.max(largest, Math.abs(v));
-  };
-  for (const w of model.layers) {
-    visit(w.weightIh.data);
-    visit(w.weightHh.data);
-    if (w.weightHr) visit(w.weightHr.data);
-    if (w.peephole) visit(w.peephole);
   }
   return largest;
 }

@@ -7,25 +7,11 @@
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
+import { readJsonFile } from "../util/read.ts";
 import { checkFixedConfig, DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "./fixed.ts";
 
-/** Read a JSON file, turning a missing file or bad JSON into a one-line UserError. */
-export async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new UserError(`${path}: cannot read the ${what} (${reason})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-}
+/** Read a JSON file (re-exported from util/read.ts, where every input file is read). */
+export { readJsonFile } from "../util/read.ts";
 
 /** Validate an input sequence value: T >= 1 steps of exactly `inputSize` finite numbers. */
 export function parseInputs(value: unknown, inputSize: number, source: string): number[][] {

@@ -10,6 +10,7 @@ import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
+import { readJsonFile } from "../util/read.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
 import {
   gateCount,
@@ -398,22 +399,7 @@ export async function parseModelJson(
 
 /** Load and validate a model file (JSON, weights inline or in a safetensors file beside it). */
 export async function loadModel(path: string): Promise<RnnModel> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new UserError(`${path}: cannot read the model file (${reason})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseModelJson(value, path);
+  return parseModelJson(await readJsonFile(path, "model file"), path);
 }
 
 /** The model's tensors under their PyTorch state-dict names (plus peephole_lK). */

@@ -6,8 +6,8 @@
  */
 
 import { z } from "zod";
-import { UserError } from "../util/errors.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
+import { readJsonFile } from "../util/read.ts";
 import type { IntMatrix, QuantizedLayer, QuantizedModel } from "./fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 
@@ -89,17 +89,5 @@ export function writeQuantizedModel(path: string, model: QuantizedModel): Promis
 
 /** Read and validate `quantized.json`. */
 export async function readQuantizedModel(path: string): Promise<QuantizedModel> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new UserError(`${path}: cannot read the quantized model (${(error as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseQuantizedModel(value, path);
+  return parseQuantizedModel(await readJsonFile(path, "quantized model"), path);
 }

@@ -7,7 +7,7 @@
 
 import { UserError } from "../util/errors.ts";
 import { type FixedFormat, type QuantizedModel, quantizeModel, saturate } from "../model/fixed.ts";
-import type { RnnModel } from "../model/model.ts";
+import { type RnnModel, weightArrays } from "../model/model.ts";
 import type { AcceleratorConfig } from "./config.ts";
 import { deriveDesign, type DesignParams } from "./design.ts";
 
@@ -22,17 +22,11 @@ export * from "./block_choice.ts";
 export function saturatedWeights(model: RnnModel, format: FixedFormat): number {
   let count = 0;
   const scale = 2 ** format.weightFrac;
-  const visit = (values: Float64Array) => {
+  for (const values of weightArrays(model)) {
     for (const value of values) {
       const raw = Math.floor(value * scale + 0.5);
       if (raw !== saturate(raw, format.weightBits)) count++;
     }
-  };
-  for (const layer of model.layers) {
-    visit(layer.weightIh.data);
-    visit(layer.weightHh.data);
-    if (layer.weightHr) visit(layer.weightHr.data);
-    if (layer.peephole) visit(layer.peephole);
   }
   return count;
 }

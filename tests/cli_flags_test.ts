@@ -48,6 +48,7 @@ const COMMAND = defineCommand({
     },
     verbose: { type: "bool", help: "say more" },
   },
+  exclusive: [["name", "file"]],
 });
 
 function parse(args: string[]) {
@@ -74,8 +75,6 @@ Deno.test("flags: every type parses, defaults apply, --name=value works", () => 
     "1e3",
     "--mode",
     "slow",
-    "--name",
-    "x y",
     "--file=/tmp/a b",
     "--pair",
     "4x5",
@@ -87,11 +86,11 @@ Deno.test("flags: every type parses, defaults apply, --name=value works", () => 
     rate: 0.25,
     scale: 1000,
     mode: "slow",
-    name: "x y",
     file: "/tmp/a b",
     pair: [4, 5],
     verbose: true,
   });
+  assert.equal(parse(["--count", "1", "--name", "x y"]).name, "x y");
   const defaults = parse(["--count", "1"]);
   assert.equal(defaults.mode, "fast");
   assert.equal(defaults.verbose, false);
@@ -136,6 +135,7 @@ Deno.test("flags: unknown flags, stray arguments, missing values and required fl
   refused(["--verbose=yes", "--count", "1"], /--verbose takes no value/);
   refused([], /--count is required \(see --help\)/);
   refused(["--constructor", "1"], /unknown flag --constructor/);
+  refused(["--count", "1", "--name", "a", "--file", "b"], /give either --name or --file, not both/);
 });
 
 Deno.test("flags: --help anywhere gives the help text generated from the declarations", () => {

@@ -76,34 +76,26 @@ function listOf(items: string[]): string {
     : `${unique.slice(0, -1).join(", ")} or ${unique[unique.length - 1]}`;
 }
 
+/** How a bound reads, for counts (words) and for numbers (operators). */
+const BOUND_WORDS = {
+  minimum: { exact: ["exactly", "="], inclusive: ["at least", ">="], open: ["more than", ">"] },
+  maximum: { exact: ["exactly", "="], inclusive: ["at most", "<="], open: ["fewer than", "<"] },
+} as const;
+
 function sizeText(issue: RawIssue, bound: "minimum" | "maximum"): string {
   const value = Number(issue[bound]);
-  const small = bound === "minimum";
-  const relation = issue.exact
-    ? "exactly"
-    : small
-    ? issue.inclusive === false ? "more than" : "at least"
-    : issue.inclusive === false
-    ? "fewer than"
-    : "at most";
+  const kind = issue.exact ? "exact" : issue.inclusive === false ? "open" : "inclusive";
+  const [relation, op] = BOUND_WORDS[bound][kind];
   switch (issue.origin) {
     case "array":
     case "set":
       return `an array of ${relation} ${value} item${value === 1 ? "" : "s"}`;
     case "string":
-      return value === 1 && small && !issue.exact
+      return value === 1 && bound === "minimum" && !issue.exact
         ? "a non-empty string"
         : `a string of ${relation} ${value} characters`;
-    default: {
-      const op = issue.exact
-        ? "="
-        : small
-        ? issue.inclusive === false ? ">" : ">="
-        : issue.inclusive === false
-        ? "<"
-        : "<=";
+    default:
       return `a number ${op} ${value}`;
-    }
   }
 }
 

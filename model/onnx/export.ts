@@ -27,14 +27,12 @@ import { ONNX_GATE_FOR_PYTORCH_GATE, ONNX_PEEPHOLE_FOR_RNNFAB_PEEPHOLE } from ".
 import {
   type AttributeProto,
   AttributeType,
-  DataType,
   type GraphProto,
   modelProtoType,
   type NodeProto,
   type TensorProto,
-  type ValueInfoProto,
 } from "./schema.ts";
-import { floatTensorProto, int64TensorProto } from "./tensor.ts";
+import { floatTensorProto, floatValueInfo, int64TensorProto } from "./tensor.ts";
 
 /** The ONNX opset the export targets. */
 export const EXPORT_OPSET = 17;
@@ -69,20 +67,6 @@ function node(
   attribute: AttributeProto[] = [],
 ): NodeProto {
   return { op_type: op, input: inputs, output: outputs, name, attribute };
-}
-
-function floatValueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
-  return {
-    name,
-    type: {
-      tensor_type: {
-        elem_type: DataType.FLOAT,
-        shape: {
-          dim: dims.map((dim) => typeof dim === "number" ? { dim_value: dim } : { dim_param: dim }),
-        },
-      },
-    },
-  };
 }
 
 /** Rows of `data` (gate blocks of `hidden` rows, `cols` wide) put in ONNX gate order. */

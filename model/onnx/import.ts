@@ -71,27 +71,20 @@ const DEFAULT_ACTIVATIONS: Record<RnnKind, string[]> = {
   gru: ["sigmoid", "tanh"],
 };
 
+/** Attributes of both ONNX recurrent operators. */
+const COMMON_ATTRIBUTES = [
+  "activation_alpha",
+  "activation_beta",
+  "activations",
+  "clip",
+  "direction",
+  "hidden_size",
+  "layout",
+];
+
 const KNOWN_ATTRIBUTES: Record<RnnKind, string[]> = {
-  lstm: [
-    "activation_alpha",
-    "activation_beta",
-    "activations",
-    "clip",
-    "direction",
-    "hidden_size",
-    "input_forget",
-    "layout",
-  ],
-  gru: [
-    "activation_alpha",
-    "activation_beta",
-    "activations",
-    "clip",
-    "direction",
-    "hidden_size",
-    "layout",
-    "linear_before_reset",
-  ],
+  lstm: [...COMMON_ATTRIBUTES, "input_forget"],
+  gru: [...COMMON_ATTRIBUTES, "linear_before_reset"],
 };
 
 /** Decode ONNX protobuf bytes into a `ModelProto`, or throw a UserError naming `source`. */
