@@ -9,7 +9,7 @@ import { decodeImage, quantizedSegments, readImageDir, shareWeights } from "../e
 import { quantizeModel } from "../model/fixed.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 const EXAMPLE = `${REPO_ROOT}examples/lstm.json`;
 
@@ -82,8 +82,7 @@ Deno.test("encode rejects bad values with one line and exit code 2", async () =>
 });
 
 Deno.test("encode writes ese images that decode to the quantized weights", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
-  try {
+  await withTempDir("rnnfab-encode-", async (dir) => {
     const out = join(dir, "ese");
     const result = await encode([
       "--model",
@@ -108,14 +107,11 @@ Deno.test("encode writes ese images that decode to the quantized weights", async
     assert.equal(image.manifest.weightBits, 12);
     assert.equal(summary.totalBits, image.manifest.totalBits);
     assert.equal(summary.peNonZeros.length, 5);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected LSTM", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
-  try {
+  await withTempDir("rnnfab-encode-", async (dir) => {
     const modelPath = await prunedModel(dir);
     const quantized = quantizeModel(await loadModel(modelPath));
     const names = quantizedSegments(quantized).map((s) => s.name);
@@ -170,7 +166,5 @@ Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected 
       decodeImage(eseImage).map((s) => s.matrix),
       quantizedSegments(shared).map((s) => s.matrix),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -25,10 +25,7 @@ import {
   runFixed,
 } from "../model/fixed.ts";
 import { randomInputs, randomModel, seededRandom } from "../model/random.ts";
-
-const seedFromEnv = Deno.env.get("FC_SEED");
-const runParameters = (numRuns: number): fc.Parameters<unknown> =>
-  seedFromEnv ? { numRuns, seed: Number(seedFromEnv) } : { numRuns };
+import { fcParameters } from "./helpers.ts";
 
 /** A small random quantized model with some of its weights pruned to zero. */
 const modelCase = fc.record({
@@ -113,7 +110,7 @@ Deno.test("weight sharing: every non-zero weight maps to its nearest codebook va
       });
       assert.deepStrictEqual(model, before);
     }),
-    runParameters(500),
+    fcParameters(500),
   );
 });
 
@@ -124,7 +121,7 @@ Deno.test("weight sharing is deterministic", () => {
       const second = shareWeights(structuredClone(model), codebookBits);
       assert.deepStrictEqual(second, first);
     }),
-    runParameters(300),
+    fcParameters(300),
   );
 });
 
@@ -152,7 +149,7 @@ Deno.test("the shared model encodes with its codebook and decodes exactly; the g
         assert.equal(outputs.length, 3);
       },
     ),
-    runParameters(300),
+    fcParameters(300),
   );
 });
 

@@ -10,7 +10,7 @@ import { quantizeModel } from "../model/fixed.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { randomModel } from "../model/random.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 const LSTM = `${REPO_ROOT}examples/lstm.json`;
 const GRU = `${REPO_ROOT}examples/gru.json`;
@@ -27,8 +27,7 @@ Deno.test("gen --help prints the usage and exits 0", async () => {
 });
 
 Deno.test("gen writes rtl/, mem/, design.json and quantized.json as the contract says", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-cli-" });
-  try {
+  await withTempDir("rnnfab-gen-cli-", async (dir) => {
     const out = join(dir, "design");
     const result = await gen(["--model", LSTM, "--out", out, "--pes", "4", "--clock-mhz", "250"]);
     assert.equal(result.code, 0, result.stderr);
@@ -65,14 +64,11 @@ Deno.test("gen writes rtl/, mem/, design.json and quantized.json as the contract
     assert.deepEqual(held.format, expected.format);
     assert.deepEqual(held.layers[1].weightHh.data, expected.layers[1].weightHh.data);
     assert.deepEqual(held.layers[0].bias, expected.layers[0].bias);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("gen reads a config file; flags override it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-cli-" });
-  try {
+  await withTempDir("rnnfab-gen-cli-", async (dir) => {
     const config = join(dir, "accel.json");
     await Deno.writeTextFile(
       config,
@@ -89,14 +85,11 @@ Deno.test("gen reads a config file; flags override it", async () => {
     assert.equal(design.accelerator.blockChoice.how, "given");
     assert.equal(design.fixed.weightBits, 10);
     assert.ok(design.memories.some((m: { file: string }) => m.file === "pe4_index.hex"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("gen with a codebook shares weights and the design holds the shared model", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-cli-" });
-  try {
+  await withTempDir("rnnfab-gen-cli-", async (dir) => {
     const out = join(dir, "design");
     const result = await gen(["--model", GRU, "--out", out, "--codebook-bits", "3"]);
     assert.equal(result.code, 0, result.stderr);
@@ -104,14 +97,11 @@ Deno.test("gen with a codebook shares weights and the design holds the shared mo
     const held = await readQuantizedModel(join(out, "quantized.json"));
     const values = new Set(held.layers.flatMap((l) => [...l.weightIh.data, ...l.weightHh.data]));
     assert.ok(values.size <= 8, `${values.size} distinct weights`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("gen rejects impossible configurations with one line, exit 2, nothing written", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-cli-" });
-  try {
+  await withTempDir("rnnfab-gen-cli-", async (dir) => {
     const big = randomModel({
       kind: "gru",
       inputSize: 3,
@@ -164,7 +154,5 @@ Deno.test("gen rejects impossible configurations with one line, exit 2, nothing 
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--model is required/);
     assert.equal(await Deno.readTextFile(join(out, "keep.txt")), "untouched");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
