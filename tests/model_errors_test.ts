@@ -225,53 +225,36 @@ Deno.test("the same model loads from inline weights and from safetensors, and in
   });
 });
 
+/** Arguments of `infer` on the LSTM example with an input file of examples/ and an output. */
+function inferArgs(input: string, out: string, ...extra: string[]): string[] {
+  const model = `${REPO_ROOT}examples/lstm.json`;
+  return ["--model", model, "--input", `${REPO_ROOT}examples/${input}`, "--out", out, ...extra];
+}
+
 Deno.test("bad flags and bad input sequences give exit 2 with one line", async () => {
-  const cases: [string[], RegExp][] = [
-    [["--model", `${REPO_ROOT}examples/lstm.json`], /--input is required/],
-    [["--bogus"], /unknown flag --bogus/],
-    [[
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--input",
-      `${REPO_ROOT}examples/input153.json`,
-      "--out",
-      "/tmp/x.json",
-    ], /inputs\[0\]: expected 16 numbers per step/],
-    [[
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--input",
-      `${REPO_ROOT}examples/input16.json`,
-      "--out",
-      "/tmp/x.json",
-      "--mode",
-      "double",
-    ], /--mode: expected float or fixed/],
-  ];
-  for (const [args, expect] of cases) {
-    const result = await runDenoScript("cli/infer.ts", args);
-    assert.equal(result.code, 2, result.stderr);
-    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
-    assert.match(result.stderr, expect);
-  }
-  // One config schema for every command: a misspelt field is an error, not silently ignored.
-  await withTempDir("rnnfab-test-", async (dir) => {
+  await withTempDir("rnnfab-infer-flags-", async (dir) => {
+    const out = `${dir}/o.json`;
+    const cases: [string[], RegExp][] = [
+      [["--model", `${REPO_ROOT}examples/lstm.json`], /--input is required/],
+      [["--bogus"], /unknown flag --bogus/],
+      [inferArgs("input153.json", out), /inputs\[0\]: expected 16 numbers per step/],
+      [inferArgs("input16.json", out, "--mode", "double"), /--mode: expected float or fixed/],
+    ];
+    for (const [args, expect] of cases) {
+      const result = await runDenoScript("cli/infer.ts", args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+      assert.match(result.stderr, expect);
+    }
+    // One config schema for every command: a misspelt field is an error, not silently ignored.
     await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ weightBitz: 10 }));
-    const typo = await runDenoScript("cli/infer.ts", [
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--input",
-      `${REPO_ROOT}examples/input16.json`,
-      "--out",
-      `${dir}/o.json`,
-      "--mode",
-      "fixed",
-      "--config",
-      `${dir}/c.json`,
-    ]);
+    const typo = await runDenoScript(
+      "cli/infer.ts",
+      inferArgs("input16.json", out, "--mode", "fixed", "--config", `${dir}/c.json`),
+    );
     assert.equal(typo.code, 2, typo.stderr);
     assert.match(typo.stderr, /c\.json: unknown field "weightBitz"/);
-    await assert.rejects(Deno.stat(`${dir}/o.json`));
+    await assert.rejects(Deno.stat(out));
   });
   const help = await runDenoScript("cli/infer.ts", ["--help"]);
   assert.equal(help.code, 0);
