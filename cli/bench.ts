@@ -18,13 +18,12 @@ import {
   stepsFlag,
 } from "./shared_flags.ts";
 import { checkDensityRange, checkKeepsWeights } from "./density_limits.ts";
-import { UserError } from "../util/errors.ts";
 import { loadAnyModel } from "../model/load.ts";
 import type { RnnModel } from "../model/model.ts";
 import { pruneModelBcr } from "../prune/mod.ts";
 import { loadDevices } from "../bench/devices.ts";
 import { formatNumber } from "../bench/markdown.ts";
-import { generatorAvailable, runBench } from "../bench/run.ts";
+import { runBench } from "../bench/run.ts";
 
 const NAME = "deno task bench";
 /** Parse a comma-separated list of densities in (0, 1]. */
@@ -145,11 +144,6 @@ function checkDensities(
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const { model: modelPath, out: outDir, sweep, quiet } = flags;
-  if (sweep && !generatorAvailable()) {
-    throw new UserError(
-      `${NAME}: --sweep needs the RTL generator (cli/gen.ts), not in this checkout`,
-    );
-  }
   const devices = flags.devices !== undefined ? await loadDevices(flags.devices) : undefined;
   const model = await loadAnyModel(modelPath);
   checkDensities(model, modelPath, flags);

@@ -6,13 +6,7 @@
  */
 
 import { UserError } from "../util/errors.ts";
-import {
-  type CommandSpec,
-  type FlagTable,
-  type FlagValues,
-  parseCommandLine,
-  type StringFlag,
-} from "./flags.ts";
+import { type CommandSpec, type FlagTable, type FlagValues, parseCommandLine } from "./flags.ts";
 
 /**
  * Parse a command line: prints the help text and exits 0 on `--help`; any bad flag is a
@@ -28,40 +22,6 @@ export function parseCommand<F extends FlagTable>(
     Deno.exit(0);
   }
   return parsed.values;
-}
-
-/** Options of the older `parseFlags` (commands not yet declared with `defineCommand`). */
-export interface LegacyCommandSpec {
-  /** Command name as typed, e.g. "deno task bench:cpu". */
-  name: string;
-  /** Usage text printed by --help (everything after the name). */
-  usage: string;
-  /** Flag table in node:util parseArgs style; every value is text or a switch. */
-  options: Record<string, { type: "string" | "boolean"; default?: string }>;
-}
-
-/**
- * Parse flags given as a node:util-style table with the one parser (values as text; the help is
- * `usage` as written). For the bench commands until they declare their flags with
- * `defineCommand`.
- * @deprecated Declare the flags with `defineCommand` and use `parseCommand`.
- */
-export function parseFlags(
-  args: string[],
-  spec: LegacyCommandSpec,
-): Record<string, string | boolean | undefined> {
-  const flags: FlagTable = {};
-  for (const [name, option] of Object.entries(spec.options)) {
-    flags[name] = option.type === "boolean"
-      ? { type: "bool", help: "" }
-      : { type: "string", help: "", default: option.default } satisfies StringFlag;
-  }
-  const parsed = parseCommandLine({ name: spec.name, synopsis: "", flags }, args);
-  if (parsed.help) {
-    console.log(`usage: ${spec.name} ${spec.usage.trim()}`);
-    Deno.exit(0);
-  }
-  return parsed.values as Record<string, string | boolean | undefined>;
 }
 
 /**

@@ -14,10 +14,10 @@ import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS, quantizeModel } from "../mode
 import { loadFixedConfig } from "../rtl/config_file.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { ACCELERATOR_LIMITS, DEFAULT_ACCELERATOR_CONFIG } from "../rtl/config.ts";
-import { ENCODING_FORMATS } from "../encode/image.ts";
+import { ENCODING_FORMATS } from "../encode/manifest.ts";
 import { writeImageDir } from "../encode/hex.ts";
-import { type BcrBlock, encodeModel, type ModelImage } from "../encode/model_image.ts";
-import { formatBlock } from "../prune/mod.ts";
+import { encodeModel, type ModelImage } from "../encode/model_image.ts";
+import { type BlockSize, formatBlock } from "../prune/mod.ts";
 import { summarizeImage } from "../encode/mod.ts";
 
 const NAME = "deno task encode";
@@ -28,10 +28,12 @@ const COMMAND = defineCommand({
   synopsis: "--model M --pes N --format ese|bcr --out DIR [options]",
   description:
     `Quantizes the model M (rnnfab JSON or ONNX; usually pruned) and encodes all its weight matrices
-(weight_ih_l0, weight_hh_l0, weight_hr_l0, weight_ih_l1, ...) for N PEs (rows interleaved: row r
-goes to PE r mod N). Writes DIR (replaced if it exists) with one $readmemh image per memory
-(pe{p}_weights.hex, pe{p}_pointers.hex or pe{p}_index.hex, codebook.hex) and manifest.json, and
-prints the bit accounting. The format is docs/encoding.md. The limits are those of deno task gen.`,
+(weight_ih_l0, weight_hh_l0, weight_hr_l0, weight_ih_l1, ...) for N PEs exactly as the generated
+accelerator holds them (each gate's rows padded to a multiple of N, rows interleaved: row r goes
+to PE r mod N; bcr matrices cut into block columns). Writes DIR (replaced if it exists) with one
+$readmemh image per memory (pe{p}_weights.hex, pe{p}_pointers.hex or pe{p}_index.hex,
+codebook.hex) and manifest.json, the files of a design's mem/, and prints the bit accounting. The
+format is docs/encoding.md. The limits are those of deno task gen.`,
   flags: {
     model: { type: "path", required: true, placeholder: "M", help: "model file (JSON or ONNX)" },
     pes: pesFlag({ required: true }),
@@ -60,7 +62,7 @@ prints the bit accounting. The format is docs/encoding.md. The limits are those 
     block: blockFlag({
       allowAll: true,
       help: 'bcr: block size, "all" for a whole dimension as in prune',
-      defaultText: "the square block 1..64 with the fewest total bits",
+      defaultText: "the block with the fewest cycles on the busiest PE, as deno task gen",
     }),
     config: {
       type: "path",
@@ -72,12 +74,20 @@ prints the bit accounting. The format is docs/encoding.md. The limits are those 
 });
 
 /** Format a summary for people. */
-function formatSummary(result: ModelImage, out: string, requestedBlock?: BcrBlock): string {
+function formatSummary(result: ModelImage, out: string, requestedBlock?: BlockSize): string {
   const { image, segments, sharing, block } = result;
   const { manifest } = image;
   const summary = summarizeImage(image);
   const lines: string[] = [];
-  const shapes = segments.map(({ name, matrix }) => `${name} ${matrix.rows}x${matrix.cols}`);
+  // bcr segments are block columns of a matrix: list each matrix once, with its whole width
+  const matrices = new Map<string, { rows: number; cols: number }>();
+  for (const { name, matrix } of segments) {
+    const whole = name.replace(/\[.*\]$/, "");
+    const known = matrices.get(whole);
+    if (known) known.cols += matrix.cols;
+    else matrices.set(whole, { rows: matrix.rows, cols: matrix.cols });
+  }
+  const shapes = [...matrices].map(([name, shape]) => `${name} ${shape.rows}x${shape.cols}`);
   const detail = manifest.format === "ese"
     ? `${manifest.indexBits}-bit row index, ${
       manifest.codebookBits
@@ -85,14 +95,14 @@ function formatSummary(result: ModelImage, out: string, requestedBlock?: BcrBloc
         : `${manifest.weightBits}-bit weights`
     }`
     : `block ${block!.rows}x${block!.cols}${
-      block!.chosen
-        ? " (chosen: fewest total bits, computed)"
+      block!.how === "chosen"
+        ? " (chosen: fewest cycles on the busiest PE, then fewest words; computed)"
         : requestedBlock && formatBlock(requestedBlock).includes("all")
         ? ` (${formatBlock(requestedBlock)})`
         : ""
     }, ${manifest.weightBits}-bit weights`;
   lines.push(
-    `encoded ${segments.length} matrices (${
+    `encoded ${matrices.size} matrices (${
       shapes.join(", ")
     }) for ${manifest.pes} PEs as ${manifest.format} (${detail})`,
   );

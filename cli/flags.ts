@@ -240,7 +240,7 @@ export function parseFlagValue<S extends Exclude<FlagSpec, BoolFlag>>(
     case "enum":
       return (spec.values.includes(text) ? text : refuse()) as FlagValue<S>;
     case "custom": {
-      const value = text === "" ? undefined : spec.parse(text);
+      const value = spec.parse(text);
       return (value === undefined ? refuse() : value) as FlagValue<S>;
     }
     default:

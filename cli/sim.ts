@@ -7,6 +7,7 @@
  */
 
 import { parseCommand, runCommand } from "./common.ts";
+import { optionAsFlag } from "../util/errors.ts";
 import { defineCommand } from "./flags.ts";
 import { seedFlag, stepsFlag } from "./shared_flags.ts";
 import { loadInputs } from "../model/inputs.ts";
@@ -120,6 +121,8 @@ await runCommand(async () => {
       ...common,
       cxxOptimization: `-O${flags["cxx-opt"]}` as CxxOptimization,
       trace: flags.trace,
+    }).catch((error) => {
+      throw optionAsFlag(error);
     });
     summary = formatResult(result);
     passed = result.passed;

@@ -8,6 +8,7 @@
  */
 
 import { parseCommand, runCommand } from "./common.ts";
+import { optionAsFlag } from "../util/errors.ts";
 import { defineCommand } from "./flags.ts";
 import { positiveFlag } from "./shared_flags.ts";
 import { SYNTH_TARGETS } from "../synth/cells.ts";
@@ -47,7 +48,8 @@ or multipliers that belong in DSPs did not get there.`,
       type: "string",
       placeholder: "NAME",
       help: "the replicated PE module",
-      defaultText: "found in the hierarchy",
+      defaultText: "design.json's peModule; a directory without design.json is synthesized whole " +
+        "unless it is given",
     },
     timeout: positiveFlag("wall-clock budget of all Yosys runs in seconds", {
       defaultText: "1800",
@@ -77,6 +79,8 @@ await runCommand(async () => {
     timeoutSeconds: flags.timeout,
     maxMemoryMb: flags["max-memory-mb"],
     log: (line) => console.error(line),
+  }).catch((error) => {
+    throw optionAsFlag(error, { timeoutSeconds: "--timeout" });
   });
   if (flags.json) {
     console.log(JSON.stringify(report, null, 2));

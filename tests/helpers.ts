@@ -9,6 +9,7 @@ import fc from "fast-check";
 import type { RnnModel } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
 import { randomModel, type RandomModelOptions } from "../model/random.ts";
+import type { AcceleratorSettings, DesignJson } from "../rtl/mod.ts";
 
 /** Result of running a command to completion. */
 export interface CommandResult {
@@ -130,4 +131,21 @@ export function maxAbsDifference(a: number[][], b: number[][]): number {
     row.forEach((value, j) => largest = Math.max(largest, Math.abs(value - b[t][j])));
   });
   return largest;
+}
+
+/**
+ * The design.json of a real generated design (no files written), for tests that need a
+ * `DesignJson` or a `SimDesign` around a hand-made one: a random model of this shape, generated
+ * with these accelerator settings.
+ */
+export async function sampleDesignJson(
+  shape: { kind: "lstm" | "gru"; inputSize: number; hiddenSize: number; numLayers?: number },
+  settings: AcceleratorSettings = {},
+): Promise<DesignJson> {
+  const { generateFromModel, resolveAcceleratorConfig, designJson } = await import(
+    "../rtl/mod.ts"
+  );
+  const model = randomModel({ numLayers: 1, ...shape, seed: 1 });
+  const config = resolveAcceleratorConfig([{ settings, source: "test" }]);
+  return designJson(generateFromModel(model, config).design);
 }
