@@ -49,8 +49,7 @@ export {
 } from "./model/onnx/import.ts";
 export { exportGraphKind, exportOnnx } from "./model/onnx/export.ts";
 export * from "./encode/mod.ts";
-export * from "./prune/prune.ts";
-export * from "./prune/search.ts";
+export * from "./prune/mod.ts";
 export * from "./synth/mod.ts";
 export { type BenchOptions, runBench } from "./bench/run.ts";
 export { type BenchReport, buildReport, type Provenance, type ReportRow } from "./bench/report.ts";

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
 import type { RnnModel } from "../model/model.ts";
-import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs } from "../model/random.ts";
 import { generateDesignDir } from "../rtl/mod.ts";
 import type { AcceleratorSettings } from "../rtl/config.ts";

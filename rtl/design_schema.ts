@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { sameFields } from "../util/schema.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { fixedFormatSchema } from "../model/quantized_io.ts";
 import {
@@ -197,13 +198,7 @@ export type DesignMemory = DesignJson["memories"][number];
 
 /** Validate a parsed `design.json`; `source` names the file in the one-line error. */
 export function parseDesignJson(value: unknown, source: string): DesignJson {
-  const parsed = designJsonSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.map(String).join(".");
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
-  return parsed.data;
+  return parseWithSchema(designJsonSchema, value, source);
 }
 
 /** Read and validate `DIR/design.json`. */

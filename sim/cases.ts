@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
 import type { RnnKind, RnnModel } from "../model/model.ts";
 import { randomModel } from "../model/random.ts";
 import { type AcceleratorSettings, generateDesignDir, type WrittenDesign } from "../rtl/mod.ts";

@@ -19,6 +19,7 @@ import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
 import { buildVerilatorHarness, type CxxOptimization, runVerilatorHarness } from "./verilator.ts";
+import { checkSimulationSteps } from "./limits.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -117,9 +118,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     input = { source: "file", path: options.inputPath ?? "(in memory)" };
   } else {
     const steps = options.steps ?? 8;
-    if (!Number.isSafeInteger(steps) || steps < 1) {
-      throw new OptionError("steps", `expected a positive integer, got ${steps}`);
-    }
+    checkSimulationSteps(steps);
     inputs = randomInputs(steps, design.model.inputSize, seed);
     input = { source: "random", seed };
   }
