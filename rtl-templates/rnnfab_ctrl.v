@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_ctrl: the controller of the PE array (docs/architecture.md, "Controller").
 //   - input buffer: two slots of one time step's input; a step's columns can be broadcast as
@@ -23,13 +24,8 @@ module rnnfab_ctrl #(
     parameter AB = 16,                 // activation width
     parameter EW_LAT = 9,              // element-wise latency, issue to readable
     parameter BLOCK_COLS = 1,          // bcr segment width (columns)
-    parameter COL_W = 1,               // phase column address width
-    parameter SEG_W = 4,               // segment count width
-    parameter KW = 1,                  // cell index width
-    parameter KPW = 1,                 // projection row index width
-    parameter CA_W = 1,                // c/bias address width
-    parameter HA_W = 1,                // h bank address width
-    parameter RA_W = 1                 // bank read address width
+    // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
+    parameter `RNNFAB_BUS_WIDTHS
 ) (
     input  wire              clk,           // clock
     input  wire              rst,           // synchronous reset, active high
@@ -70,59 +66,30 @@ module rnnfab_ctrl #(
     output wire [  HA_W-1:0] out_addr,      // PE h bank read address for the output
     input  wire [N*AB-1:0]   out_data_all   // every PE's output read data
 );
-  function integer bits_for(input integer value);
-    integer v;
-    begin
-      bits_for = 1;
-      v = value;
-      while (v > 1) begin
-        bits_for = bits_for + 1;
-        v = v >> 1;
-      end
-    end
-  endfunction
-
-  localparam PE_W = bits_for(N - 1);  // PE index width
-  localparam IB_W = bits_for(2 * IN0 - 1);  // input buffer index width
-  localparam LW = bits_for(LAYERS - 1);  // layer index width
+  localparam PE_W = `RNNFAB_BITS_FOR(N - 1);  // PE index width
+  localparam IB_W = `RNNFAB_BITS_FOR(2 * IN0 - 1);  // input buffer index width
+  localparam LW = `RNNFAB_BITS_FOR(LAYERS - 1);  // layer index width
   localparam CNT_W = COL_W + 1;  // column counts
-  localparam KX = (K > KP) ? K : KP;  // longest write job
-  localparam WS_W = bits_for(KX);  // write sequencer counter width
-  localparam TRK_W = bits_for(KX);  // write tracker rounds width
-  localparam SEG_X0 = (IN0 + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of layer 0's input part
-  localparam SEG_XL = (O + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a later input part
-  localparam SEG_H = (O + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a recurrent part
-  localparam SEG_P = (H + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a projection
-  localparam [31:0] PE_LAST_32 = N - 1;
-  localparam [PE_W-1:0] PE_LAST = PE_LAST_32[PE_W-1:0];
-  localparam [31:0] IN0_C_32 = IN0;
-  localparam [CNT_W-1:0] IN0_C = IN0_C_32[CNT_W-1:0];
-  localparam [31:0] O_C_32 = O;
-  localparam [CNT_W-1:0] O_C = O_C_32[CNT_W-1:0];
-  localparam [31:0] H_C_32 = H;
-  localparam [CNT_W-1:0] H_C = H_C_32[CNT_W-1:0];
-  localparam [31:0] K_C_32 = K;
-  localparam [WS_W-1:0] K_C = K_C_32[WS_W-1:0];
-  localparam [31:0] KP_C_32 = KP;
-  localparam [WS_W-1:0] KP_C = KP_C_32[WS_W-1:0];
-  localparam [31:0] LAST_LAYER_32 = LAYERS - 1;
-  localparam [LW-1:0] LAST_LAYER = LAST_LAYER_32[LW-1:0];
-  localparam [31:0] IN_LAST_32 = IN0 - 1;
-  localparam [IB_W-1:0] IN_LAST = IN_LAST_32[IB_W-1:0];
-  localparam [31:0] IN_SLOT1_32 = IN0;
-  localparam [IB_W-1:0] IN_SLOT1 = IN_SLOT1_32[IB_W-1:0];
-  localparam [31:0] SEG_X0_C_32 = SEG_X0;
-  localparam [SEG_W-1:0] SEG_X0_C = SEG_X0_C_32[SEG_W-1:0];
-  localparam [31:0] SEG_XL_C_32 = SEG_XL;
-  localparam [SEG_W-1:0] SEG_XL_C = SEG_XL_C_32[SEG_W-1:0];
-  localparam [31:0] SEG_H_C_32 = SEG_H;
-  localparam [SEG_W-1:0] SEG_H_C = SEG_H_C_32[SEG_W-1:0];
-  localparam [31:0] SEG_P_C_32 = SEG_P;
-  localparam [SEG_W-1:0] SEG_P_C = SEG_P_C_32[SEG_W-1:0];
-  localparam [31:0] K_CA_32 = K;
-  localparam [CA_W-1:0] K_CA = K_CA_32[CA_W-1:0];
-  localparam [31:0] KO_HA_32 = KO;
-  localparam [HA_W-1:0] KO_HA = KO_HA_32[HA_W-1:0];
+  localparam KX = `RNNFAB_MAX(K, KP);  // longest write job
+  localparam WS_W = `RNNFAB_BITS_FOR(KX);  // write sequencer counter width
+  localparam TRK_W = `RNNFAB_BITS_FOR(KX);  // write tracker rounds width
+  // segments of the parts of a phase (a bcr segment is BLOCK_COLS columns wide, an ese one is
+  // the whole part, so these counts only matter to bcr)
+  localparam SEG_X0 = `RNNFAB_CEIL_DIV(IN0, BLOCK_COLS);  // layer 0's input part
+  localparam SEG_O = `RNNFAB_CEIL_DIV(O, BLOCK_COLS);  // a later layer's input, a recurrent part
+  localparam SEG_P = `RNNFAB_CEIL_DIV(H, BLOCK_COLS);  // a projection
+  localparam PE_LAST_I = N - 1, LAST_LAYER_I = LAYERS - 1, IN_LAST_I = IN0 - 1;
+  localparam OUT_BASE_I = KO * (LAYERS - 1);  // h bank address of the last layer's output
+  // the constants above and the sizes, at the widths of the registers they meet
+  localparam [PE_W-1:0] PE_LAST = PE_LAST_I[PE_W-1:0];
+  localparam [LW-1:0] LAST_LAYER = LAST_LAYER_I[LW-1:0];
+  localparam [IB_W-1:0] IN_LAST = IN_LAST_I[IB_W-1:0], IN_SLOT1 = IN0[IB_W-1:0];
+  localparam [HA_W-1:0] OUT_BASE = OUT_BASE_I[HA_W-1:0], KO_HA = KO[HA_W-1:0];
+  localparam [CA_W-1:0] K_CA = K[CA_W-1:0];
+  localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
+  localparam [WS_W-1:0] K_C = K[WS_W-1:0], KP_C = KP[WS_W-1:0];
+  localparam [SEG_W-1:0] SEG_X0_C = SEG_X0[SEG_W-1:0], SEG_O_C = SEG_O[SEG_W-1:0],
+      SEG_P_C = SEG_P[SEG_W-1:0];
   // sources of the broadcaster
   localparam SRC_INPUT = 2'd0, SRC_H = 2'd1, SRC_M = 2'd2;
   // main states
@@ -130,10 +97,10 @@ module rnnfab_ctrl #(
       ST_D = 3'd5;
 
   initial begin
-    if (N < 1 || LAYERS < 1 || IN0 < 1 || H < 1 || O < 1 || EW_LAT < 2 ||
+    if (N < 1 || LAYERS < 1 || IN0 < 1 || H < 1 || O < 1 || EW_LAT < 2 || BLOCK_COLS < 1 ||
         K * N < H || KO * N < O || (PROJ != 0 && KP * N < O)) begin
-      $display("rnnfab_ctrl: inconsistent parameters N=%0d H=%0d O=%0d K=%0d KO=%0d KP=%0d", N,
-               H, O, K, KO, KP);
+      $display("%m: inconsistent parameters N=%0d H=%0d O=%0d K=%0d KO=%0d KP=%0d", N, H, O, K,
+               KO, KP);
       $finish;
     end
   end
@@ -427,8 +394,6 @@ module rnnfab_ctrl #(
   reg out_valid_q, out_valid_d, out_last_q, out_last_d;
   reg [PE_W-1:0] out_pe_q, out_pe_d;  // the PE whose out_data holds the output element
   reg os_start;
-  localparam [31:0] OUT_BASE_32 = KO * (LAYERS - 1);
-  localparam [HA_W-1:0] OUT_BASE = OUT_BASE_32[HA_W-1:0];
   assign out_addr = OUT_BASE + os_k_q[HA_W-1:0];
   wire os_ready = round_ready(1'b0, LAST_LAYER, os_k_q, trk_on_q, trk_m_q, trk_layer_q,
                               trk_rounds_q);
@@ -519,8 +484,8 @@ module rnnfab_ctrl #(
         job_start = 1'b1;
         phase_start_d = 1'b1;
         phase_proj_d = 1'b0;
-        phase_nseg0_d = (layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_XL_C;
-        phase_nseg_d = ((layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_XL_C) + SEG_H_C;
+        phase_nseg0_d = (layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_O_C;
+        phase_nseg_d = ((layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_O_C) + SEG_O_C;
         phase_cbase1_d = cbase1_full[COL_W-1:0];
         state_d = ST_A_WAIT;
       end

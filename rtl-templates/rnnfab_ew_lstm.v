@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_ew_lstm: the LSTM element-wise unit of one PE, fully pipelined (one cell per cycle),
 // exactly the "LSTM, per cell j" arithmetic of docs/fixed-point.md. The PE presents a cell's four
@@ -48,44 +49,25 @@ module rnnfab_ew_lstm #(
     output wire [TAG-1:0] m_tag,      // S8: cell of m
     output wire [ AB-1:0] m_value     // S8: m = o * tanh(c(t))
 );
+  // Issue (S0, one cycle before S1) to the first cycle m can be read back: S0 + 9. The generator
+  // passes the latency the controller and the cycle model assume (EW_LATENCY of rtl/design.ts).
+  localparam PIPELINE_LATENCY = 9;
+  // Internal width: holds every sum of docs/fixed-point.md with room to spare.
+  localparam XW = `RNNFAB_MAX(ACC + 3, 2 * AB + 3);
+
   initial begin
-    if (LATENCY != 9) begin
-      $display("rnnfab_ew_lstm: the controller assumes LATENCY=%0d, the unit has 9", LATENCY);
+    if (LATENCY != PIPELINE_LATENCY) begin
+      $display("%m: LATENCY=%0d, but the unit's latency is %0d", LATENCY, PIPELINE_LATENCY);
+      $finish;
+    end
+    if (AF < 1 || AF > AB - 1 || WF > WB - 1 || ACC < WB + AB || TAG < 1) begin
+      $display("%m: bad parameters AB=%0d AF=%0d WB=%0d WF=%0d ACC=%0d TAG=%0d", AB, AF, WB, WF,
+               ACC, TAG);
       $finish;
     end
   end
 
-  // Internal width: holds every sum of docs/fixed-point.md with room to spare.
-  localparam XW = (ACC + 3 > 2 * AB + 3) ? ACC + 3 : 2 * AB + 3;
-
-  // Sign-extend any value up to XW bits.
-  function [XW-1:0] extend_acc(input [ACC-1:0] value);
-    extend_acc = {{(XW - ACC) {value[ACC-1]}}, value};
-  endfunction
-  function [XW-1:0] extend_ab(input [AB-1:0] value);
-    extend_ab = {{(XW - AB) {value[AB-1]}}, value};
-  endfunction
-  // Round half up on a right shift: floor((v + 2^(s-1)) / 2^s), identity for s = 0.
-  function [XW-1:0] round_shift(input [XW-1:0] value, input integer shift);
-    reg [XW-1:0] half;
-    begin
-      half = (shift > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (shift - 1)) : {XW{1'b0}};
-      round_shift = $signed(value + half) >>> shift;
-    end
-  endfunction
-  // Saturate an XW-bit value to AB bits.
-  function [AB-1:0] saturate(input [XW-1:0] value);
-    begin
-      if (value[XW-1:AB-1] == {(XW - AB + 1) {1'b0}} || value[XW-1:AB-1] == {(XW - AB + 1) {1'b1}})
-        saturate = value[AB-1:0];
-      else if (value[XW-1]) saturate = {1'b1, {(AB - 1) {1'b0}}};
-      else saturate = {1'b0, {(AB - 1) {1'b1}}};
-    end
-  endfunction
-  // requant(a) = sat_AB(rshr(a, WF)).
-  function [AB-1:0] requant(input [XW-1:0] value);
-    requant = saturate(round_shift(value, WF));
-  endfunction
+  `RNNFAB_FIXED_POINT_FUNCTIONS
 
   // Products of the peepholes (zero without peepholes).
   wire [XW-1:0] peep_i_term, peep_f_term;

@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_pe: one processing element (docs/architecture.md). PE p owns the cells j = p, p+N, ...
 // (local cell k = j div N) and all four accumulator rows of each, so it runs the element-wise
@@ -14,6 +15,9 @@ module rnnfab_pe #(
     parameter PEEP = 0,                // 1: LSTM peepholes
     parameter PROJ = 0,                // 1: LSTM with projection
     parameter LAYERS = 1,              // number of layers
+    parameter IN0 = 1,                 // input size of layer 0
+    parameter H = 1,                   // cells per layer
+    parameter O = 1,                   // output size of a layer (P with projection, else H)
     parameter K = 1,                   // cells per PE: ceil(H / N)
     parameter KP = 1,                  // projection rows per PE: ceil(P / N) (1 without)
     parameter KO = 1,                  // output elements per PE: ceil(outputSize / N)
@@ -27,14 +31,7 @@ module rnnfab_pe #(
     parameter TANH_S = 4,              // tanh table step log2
     parameter TANH_R = 3,              // tanh table range log2
     parameter EW_LAT = 9,              // element-wise latency, issue to readable (LSTM 9, GRU 8)
-    parameter ROW_W = 4,               // PE-local row width of the engines
-    parameter COL_W = 1,               // phase column address width
-    parameter SEG_W = 4,               // segment count width (bcr)
-    parameter KW = 1,                  // cell index width (holds K - 1)
-    parameter KPW = 1,                 // projection row index width (holds KP - 1)
-    parameter CA_W = 1,                // c/bias/peephole address width (holds LAYERS*K - 1)
-    parameter HA_W = 1,                // h bank address width (holds LAYERS*KO - 1)
-    parameter RA_W = 1,                // read address width: max(HA_W, KW with a projection)
+    parameter LUT_RAM_DEPTH = 64,      // deepest state memory left to LUT RAM (docs/synthesis.md)
     parameter IDX_BITS = 4,            // ese: relative row index width
     parameter VAL_BITS = 12,           // ese: value field width
     parameter CODEBOOK = 0,            // ese: 1 with a codebook
@@ -45,7 +42,6 @@ module rnnfab_pe #(
     parameter HDR_COL_BITS = 3,        // bcr: header colCount width
     parameter MAX_ROWS = 1,            // bcr: most kept rows of a block in one PE
     parameter BLOCK_COLS = 1,          // bcr: segment width
-    parameter VEC_DEPTH = 2,           // bcr: vector copy depth
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -56,7 +52,9 @@ module rnnfab_pe #(
     parameter BIAS_FILE = "pe0_bias.hex",         // bias ROM image: {b3, b2, b1, b0} per cell
     parameter PEEP_FILE = "pe0_peephole.hex",     // peephole ROM image: {p_o, p_f, p_i} per cell
     parameter SIG_FILE = "sigmoid.hex",           // sigmoid table
-    parameter TANH_FILE = "tanh.hex"              // tanh table
+    parameter TANH_FILE = "tanh.hex",             // tanh table
+    // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
+    parameter `RNNFAB_BUS_WIDTHS
 ) (
     input  wire              clk,           // clock
     input  wire              rst,           // synchronous reset
@@ -94,13 +92,26 @@ module rnnfab_pe #(
   localparam HDEPTH = LAYERS * KO;  // words of the h bank
   localparam CDEPTH = LAYERS * K;  // words of the c bank and the bias/peephole ROMs
   localparam GATES_W = 4 * ACC;  // one accumulator word: four gate fields
+  localparam ROW_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX(4 * K, KP) - 1);  // engines' local row width
+  localparam XW = ACC + 1;  // width of the projection requantizer's sum
 
   initial begin
-    if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB) begin
-      $display("rnnfab_pe: bad parameters K=%0d KO=%0d KP=%0d ACC=%0d", K, KO, KP, ACC);
+    if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB || AF > AB - 1 || WF > WB - 1)
+    begin
+      $display("%m: bad parameters K=%0d KO=%0d KP=%0d LAYERS=%0d ACC=%0d AB=%0d WB=%0d", K, KO,
+               KP, LAYERS, ACC, AB, WB);
+      $finish;
+    end
+    if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
+        (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0)
+    begin
+      $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d", IN0,
+               H, O, GRU, PROJ, PEEP, FORMAT);
       $finish;
     end
   end
+
+  `RNNFAB_FIXED_POINT_FUNCTIONS
 
   function [ACC-1:0] extend_product(input [WB+AB-1:0] value);
     extend_product = {{(ACC - WB - AB) {value[WB+AB-1]}}, value};
@@ -108,21 +119,21 @@ module rnnfab_pe #(
 
   // ---------------- Matrix-vector engine
   wire mac_valid;
-  wire [2:0] mac_bank;
-  wire [ROW_W-1:0] mac_k;
+  wire [ROW_W-1:0] mac_row;
+  wire mac_hpart;
   wire [WB+AB-1:0] mac_product;
   generate
     if (FORMAT == 0) begin : gen_ese
       rnnfab_mv_ese #(
           .AB(AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
           .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
-          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .K(K), .GRU(GRU),
-          .WEIGHT_FILE(WEIGHT_FILE), .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
+          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
+          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .bc_stall(bc_stall),
-          .stall_req(stall_req), .phase_proj(phase_proj), .mac_valid(mac_valid),
-          .mac_bank(mac_bank), .mac_k(mac_k), .mac_product(mac_product), .idle(idle)
+          .stall_req(stall_req), .mac_valid(mac_valid), .mac_row(mac_row),
+          .mac_hpart(mac_hpart), .mac_product(mac_product), .idle(idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
                                  phase_cbase1};
@@ -130,20 +141,46 @@ module rnnfab_pe #(
       rnnfab_mv_bcr #(
           .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
           .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
-          .VEC_DEPTH(VEC_DEPTH), .COL_W(COL_W), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS),
-          .BLOCK_COLS(BLOCK_COLS), .SEG_W(SEG_W), .K(K), .GRU(GRU),
-          .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
+          .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
+          .SEG_W(SEG_W), .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
-          .bc_count(bc_count), .phase_start(phase_start), .phase_proj(phase_proj),
-          .phase_nseg(phase_nseg), .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1),
-          .mac_valid(mac_valid), .mac_bank(mac_bank), .mac_k(mac_k),
-          .mac_product(mac_product), .idle(idle)
+          .bc_count(bc_count), .phase_start(phase_start), .phase_nseg(phase_nseg),
+          .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1), .mac_valid(mac_valid),
+          .mac_row(mac_row), .mac_hpart(mac_hpart), .mac_product(mac_product), .idle(idle)
       );
       assign stall_req = 1'b0;
       wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_stall};
     end
   endgenerate
+
+  // ---------------- Bank decode of the engine's MAC (docs/architecture.md, "Hardware row
+  // order"): local row u = gate * K + k of the gate rows goes to field `gate` of cell k's
+  // accumulator word (GRU: gate group 2 of a recurrent column is row hn, field 3); in the
+  // projection phase u is projection row k (bank 4).
+  localparam [31:0] GATE1_ROW = K;  // first row of gate 1
+  localparam [31:0] GATE2_ROW = 2 * K;  // first row of gate 2
+  localparam [31:0] GATE3_ROW = 3 * K;  // first row of gate 3
+  reg [2:0] mac_bank;
+  reg [ROW_W-1:0] mac_k;
+  always @* begin
+    if (phase_proj) begin
+      mac_bank = 3'd4;
+      mac_k = mac_row;
+    end else if ({1'b0, mac_row} >= GATE3_ROW[ROW_W:0]) begin
+      mac_bank = 3'd3;
+      mac_k = mac_row - GATE3_ROW[ROW_W-1:0];
+    end else if ({1'b0, mac_row} >= GATE2_ROW[ROW_W:0]) begin
+      mac_bank = (GRU != 0 && mac_hpart) ? 3'd3 : 3'd2;
+      mac_k = mac_row - GATE2_ROW[ROW_W-1:0];
+    end else if ({1'b0, mac_row} >= GATE1_ROW[ROW_W:0]) begin
+      mac_bank = 3'd1;
+      mac_k = mac_row - GATE1_ROW[ROW_W-1:0];
+    end else begin
+      mac_bank = 3'd0;
+      mac_k = mac_row;
+    end
+  end
 
   // ---------------- Element-wise issue (S0) -> S1
   reg s1_valid_q;
@@ -163,7 +200,6 @@ module rnnfab_pe #(
   // A MAC in W right after a MAC of the same cell takes that MAC's sum (forwarding), since its
   // read came before that write. A word whose live bit is 0 reads as zero: reset and the EW's read
   // clear a word in one cycle. Memories deeper than LUT_RAM_DEPTH words are marked block RAM.
-  localparam LUT_RAM_DEPTH = 64;  // deepest state memory left to LUT RAM (docs/synthesis.md)
   reg [K-1:0] acc_live_q, acc_live_d;
   wire [KW-1:0] mac_cell = mac_k[KW-1:0];
   wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low KPW bits, gates KW
@@ -441,20 +477,7 @@ module rnnfab_pe #(
           end
         end
         wire [ACC-1:0] rq_word = proj_live_q[rq_k] ? proj_rd_q : {ACC{1'b0}};
-        // requant(a) = sat_AB(rshr(a, WF))
-        localparam XW = ACC + 1;
-        wire [XW-1:0] rq_acc = {rq_word[ACC-1], rq_word};
-        wire [XW-1:0] rq_half;
-        if (WF > 0) begin : gen_half
-          assign rq_half = {{(XW - 1) {1'b0}}, 1'b1} << (WF - 1);
-        end else begin : gen_no_half
-          assign rq_half = {XW{1'b0}};
-        end
-        wire [XW-1:0] rq_shifted = $signed(rq_acc + rq_half) >>> WF;
-        wire rq_fits = (rq_shifted[XW-1:AB-1] == {(XW - AB + 1) {1'b0}}) ||
-            (rq_shifted[XW-1:AB-1] == {(XW - AB + 1) {1'b1}});
-        wire [AB-1:0] rq_value = rq_fits ? rq_shifted[AB-1:0] :
-            rq_shifted[XW-1] ? {1'b1, {(AB - 1) {1'b0}}} : {1'b0, {(AB - 1) {1'b1}}};
+        wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
         always @* begin
           h_we = rq_issue;
           h_waddr = rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};

@@ -15,7 +15,11 @@ import type { DesignParams, RtlParameters } from "./design.ts";
 import { wideHexText } from "./hardware.ts";
 import { renderCocotbTestbench } from "./testbench.ts";
 
-/** The hand-written Verilog cores, copied unchanged into every design (top comes first). */
+/**
+ * The hand-written Verilog cores, copied unchanged into every design, and the include file they
+ * share (rnnfab_pkg.vh: listed last in design.json's rtlFiles, so that every flow hashes it;
+ * compiling it alone defines its macros only).
+ */
 export const CORE_FILES = [
   "rnnfab_ctrl.v",
   "rnnfab_pe.v",
@@ -24,6 +28,7 @@ export const CORE_FILES = [
   "rnnfab_ew_lstm.v",
   "rnnfab_ew_gru.v",
   "rnnfab_act.v",
+  "rnnfab_pkg.vh",
 ] as const;
 
 /** Version string written into generated files. */
@@ -61,14 +66,7 @@ const PARAMETER_NOTES: Record<keyof RtlParameters, string> = {
   TANH_S: "tanh table step log2",
   TANH_R: "tanh table range log2",
   EW_LAT: "element-wise latency, issue to readable",
-  ROW_W: "PE-local row width",
-  COL_W: "phase column address width",
-  SEG_W: "segment count width",
-  KW: "cell index width",
-  KPW: "projection row index width",
-  CA_W: "c/bias address width",
-  HA_W: "h bank address width",
-  RA_W: "bank read address width",
+  LUT_RAM_DEPTH: "deepest state memory left to LUT RAM",
   IDX_BITS: "ese relative row index width",
   VAL_BITS: "ese value field width",
   CODEBOOK: "ese codebook present",
@@ -79,7 +77,6 @@ const PARAMETER_NOTES: Record<keyof RtlParameters, string> = {
   HDR_COL_BITS: "bcr header colCount width",
   MAX_ROWS: "bcr most kept rows of a block in one PE",
   BLOCK_COLS: "bcr segment width",
-  VEC_DEPTH: "longest phase vector",
 };
 
 /** Parameters the top does not pass down (documented in design.json only). */

@@ -140,6 +140,7 @@ for (const [index, c] of LINT_CASES.entries()) {
       const lint = await tool("verilator", [
         "--lint-only",
         "-Wall",
+        "-Irtl",
         "--top-module",
         "rnnfab_top",
         ...files,
@@ -148,6 +149,7 @@ for (const [index, c] of LINT_CASES.entries()) {
       assert.equal(lint.text.trim(), "", "no warnings expected");
       const icarus = await tool("iverilog", [
         "-g2005",
+        "-Irtl",
         "-o",
         "top.vvp",
         "-s",

@@ -131,6 +131,7 @@ async function simulate(
     .sort();
   await run("iverilog", [
     "-g2005",
+    `-I${join(dir, "rtl")}`,
     "-o",
     join(dir, "tb.vvp"),
     "-s",
