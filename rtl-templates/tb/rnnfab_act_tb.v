@@ -1,0 +1,55 @@
+`default_nettype none
+`timescale 1ns / 1ps
+// rnnfab_act_tb: unit test bench of rnnfab_act (tests/rtl_act_test.ts). A sigmoid and a tanh
+// unit take the same input: word i of +in=<file> (COUNT words of AB bits, hex) in cycle i. Every
+// cycle, "<cycle> <sigmoid y> <tanh y>" (hex) is written to +out=<file>; the test expects the
+// result of word i in cycle i + 2 and compares it with the golden model.
+module rnnfab_act_tb #(
+    parameter AB = 16,                   // activation width
+    parameter AF = 12,                   // activation fraction bits
+    parameter SIG_S = 4,                 // sigmoid table step log2
+    parameter SIG_R = 3,                 // sigmoid table range log2
+    parameter TANH_S = 4,                // tanh table step log2
+    parameter TANH_R = 3,                // tanh table range log2
+    parameter SIG_FILE = "sigmoid.hex",  // sigmoid table image
+    parameter TANH_FILE = "tanh.hex",    // tanh table image
+    parameter COUNT = 1                  // input words
+);
+  reg clk = 1'b0;
+  reg [AB-1:0] x = {AB{1'b0}};
+  wire [AB-1:0] y_sigmoid, y_tanh;
+  always #5 clk <= ~clk;
+
+  rnnfab_act #(
+      .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
+      .TABLE_FILE(SIG_FILE)
+  ) act_sigmoid (
+      .clk(clk), .x(x), .y(y_sigmoid)
+  );
+  rnnfab_act #(
+      .AB(AB), .AF(AF), .STEP_LOG2(TANH_S), .RANGE_LOG2(TANH_R), .IS_SIGMOID(0),
+      .TABLE_FILE(TANH_FILE)
+  ) act_tanh (
+      .clk(clk), .x(x), .y(y_tanh)
+  );
+
+  reg [AB-1:0] words[0:COUNT-1];
+  reg [8*512-1:0] in_path, out_path;
+  integer fd, cycle;
+  initial begin
+    if (!$value$plusargs("in=%s", in_path) || !$value$plusargs("out=%s", out_path)) begin
+      $display("%m: +in=<file> and +out=<file> are required");
+      $finish;
+    end
+    $readmemh(in_path, words);
+    fd = $fopen(out_path, "w");
+    for (cycle = 0; cycle < COUNT + 2; cycle = cycle + 1) begin
+      @(negedge clk);
+      $fdisplay(fd, "%0d %h %h", cycle, y_sigmoid, y_tanh);
+      x = (cycle < COUNT) ? words[cycle] : {AB{1'b0}};
+    end
+    $fclose(fd);
+    $finish;
+  end
+endmodule
+`default_nettype wire
