@@ -6,12 +6,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { caseModel, type SimCase } from "../sim/cases.ts";
+import { caseModel, type E2eCase } from "./e2e.ts";
 import { runCocotb } from "../sim/cocotb/run.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
 import { generateDesign } from "../sim/gen_design.ts";
 
-const GRU: SimCase = {
+const GRU: E2eCase = {
   name: "cocotb-gru",
   kind: "gru",
   inputSize: 4,

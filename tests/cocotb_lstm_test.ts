@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
-import { caseModel, type SimCase } from "../sim/cases.ts";
+import { caseModel, type E2eCase } from "./e2e.ts";
 import { runCocotb } from "../sim/cocotb/run.ts";
 import { COCOTB_TESTS, renderCocotbTestbench } from "../rtl/testbench.ts";
 import { generateDesign } from "../sim/gen_design.ts";
@@ -16,7 +16,7 @@ import { simulateDesign } from "../sim/simulate.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
 import { VENV_PYTHON } from "./helpers.ts";
 
-const LSTM: SimCase = {
+const LSTM: E2eCase = {
   name: "cocotb-lstm",
   kind: "lstm",
   inputSize: 5,

@@ -17,8 +17,8 @@ export interface UnitBench {
   tb: string;
   /** The cores it instantiates (file names in rtl-templates/). */
   cores: readonly string[];
-  /** Numeric parameters of the bench (memory images keep their default file names). */
-  parameters: Record<string, number>;
+  /** Parameters of the bench: numbers, or strings (memory image paths). */
+  parameters: Record<string, number | string>;
 }
 
 /** The simulators a bench runs on. */
@@ -43,7 +43,8 @@ export async function buildUnitBench(
   dir: string,
   simulator: UnitSimulator,
 ): Promise<string[]> {
-  const params = Object.entries(bench.parameters);
+  const params = Object.entries(bench.parameters)
+    .map(([name, value]) => [name, typeof value === "string" ? `"${value}"` : String(value)]);
   if (simulator === "icarus") {
     const image = join(dir, `${bench.tb}.vvp`);
     check(

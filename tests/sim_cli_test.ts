@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { quantizeInputs, runFixed, toReal } from "../model/fixed.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
-import { caseModel, type SimCase } from "../sim/cases.ts";
+import { caseModel, type E2eCase } from "./e2e.ts";
 import { generateDesign } from "../sim/gen_design.ts";
 import type { SimResult } from "../sim/result.ts";
 import { runDenoScript } from "./helpers.ts";
 
-const CASE: SimCase = {
+const CASE: E2eCase = {
   name: "cli-lstm",
   kind: "lstm",
   inputSize: 3,

@@ -1,0 +1,136 @@
+`include "rnnfab_pkg.vh"
+`default_nettype none
+`timescale 1ns / 1ps
+// rnnfab_mv_tb: unit test bench of the matrix-vector engines rnnfab_mv_ese (FORMAT = 0) and
+// rnnfab_mv_bcr (FORMAT = 1) of one PE (tests/rtl_mv_test.ts), driven as the controller drives
+// them. +in=<file> holds COUNT hex words, fields high to low:
+//   {kind[1:0], hpart, seg_last, nseg[15:0], nseg0[15:0], cbase1[15:0], value[AB-1:0]}
+//   kind 0: an idle cycle; kind 1: broadcast a column (value, the last of its segment, of the
+//   recurrent part), held while the engine asks for a stall; kind 2: wait until the engine is
+//   idle, then start a phase (bcr: nseg segments, nseg0 of the input part, whose recurrent part
+//   starts at column cbase1). Columns are numbered from 0 in each phase.
+// +out=<file> gets "P" when a phase starts and "M <row> <hpart> <product>" (decimal) for every
+// multiply-accumulate the engine hands to the PE. The bench stops when the words are used up
+// and the engine is idle, or after MAX_CYCLES cycles ("T").
+module rnnfab_mv_tb #(
+    parameter FORMAT = 0,                         // 0: ese, 1: bcr
+    parameter AB = 16,                            // activation width
+    parameter WB = 12,                            // weight width
+    parameter ROW_W = 4,                          // PE-local row width
+    parameter WEIGHT_DEPTH = 1,                   // used words of the weight memory
+    parameter WEIGHT_FILE = "pe0_weights.hex",    // weight memory image
+    parameter IDX_BITS = 4,                       // ese: relative row index width
+    parameter VAL_BITS = 12,                      // ese: value field width
+    parameter CODEBOOK = 0,                       // ese: 1 with a codebook
+    parameter PTR_W = 8,                          // ese: pointer width
+    parameter POINTER_DEPTH = 2,                  // ese: words of the pointer memory
+    parameter QUEUE_DEPTH = 8,                    // ese: activation queue depth
+    parameter POINTER_FILE = "pe0_pointers.hex",  // ese: pointer memory image
+    parameter CODEBOOK_FILE = "codebook.hex",     // ese: codebook image
+    parameter IDX_W = 8,                          // bcr: index word width
+    parameter HDR_ROW_BITS = 3,                   // bcr: header rowCount width
+    parameter HDR_COL_BITS = 3,                   // bcr: header colCount width
+    parameter INDEX_DEPTH = 1,                    // bcr: words of the index memory
+    parameter VEC_DEPTH = 2,                      // bcr: longest phase vector
+    parameter MAX_ROWS = 1,                       // bcr: most kept rows of a block in the PE
+    parameter BLOCK_COLS = 1,                     // bcr: segment width
+    parameter INDEX_FILE = "pe0_index.hex",       // bcr: index memory image
+    parameter COUNT = 1,                          // stimulus words
+    parameter MAX_CYCLES = 100000                 // give up after this many cycles
+);
+  localparam COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1);  // phase column address width
+  localparam W = 2 + 2 + 3 * 16 + AB;  // stimulus word width
+  reg clk = 1'b0;
+  reg rst = 1'b1;
+  always #5 clk <= ~clk;
+
+  // what the bench presents this cycle
+  reg bc_valid = 1'b0, bc_seg_last = 1'b0, bc_hpart = 1'b0, phase_start = 1'b0, gap = 1'b0;
+  reg [AB-1:0] bc_data = {AB{1'b0}};
+  reg [15:0] phase_nseg = 16'd0, phase_nseg0 = 16'd0, phase_cbase1 = 16'd0;
+  // columns of the phase already taken (the controller's bc_count); a column's position
+  reg [COL_W:0] bc_count_q = {(COL_W + 1) {1'b0}};
+  wire [COL_W-1:0] bc_col = bc_count_q[COL_W-1:0];
+  wire stall_req, mac_valid, mac_hpart, idle;
+  wire [ROW_W-1:0] mac_row;
+  wire [WB+AB-1:0] mac_product;
+  wire take = gap || (bc_valid && !stall_req) || phase_start;  // the word is used up
+  reg taken_q = 1'b0;
+  always @(posedge clk) begin
+    taken_q <= take;
+    if (phase_start) bc_count_q <= {(COL_W + 1) {1'b0}};
+    else if (bc_valid && !stall_req) bc_count_q <= bc_count_q + 1'b1;
+  end
+
+  generate
+    if (FORMAT == 0) begin : gen_ese
+      rnnfab_mv_ese #(
+          .AB(AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
+          .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
+          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
+          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
+      ) dut (
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
+          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .bc_stall(stall_req),
+          .stall_req(stall_req), .mac_valid(mac_valid), .mac_row(mac_row),
+          .mac_hpart(mac_hpart), .mac_product(mac_product), .idle(idle)
+      );
+      wire unused_bcr = &{1'b0, bc_col, phase_nseg, phase_nseg0, phase_cbase1};
+    end else begin : gen_bcr
+      rnnfab_mv_bcr #(
+          .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
+          .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
+          .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
+          .SEG_W(16), .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
+      ) dut (
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
+          .bc_count(bc_count_q), .phase_start(phase_start), .phase_nseg(phase_nseg),
+          .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1[COL_W-1:0]),
+          .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
+          .mac_product(mac_product), .idle(idle)
+      );
+      assign stall_req = 1'b0;
+      wire unused_ese = &{1'b0, bc_seg_last, bc_hpart, phase_cbase1};
+    end
+  endgenerate
+
+  reg [W-1:0] words[0:COUNT-1];
+  reg [W-1:0] word;
+  reg [8*512-1:0] in_path, out_path;
+  integer fd, cycle, next;
+  initial begin
+    if (!$value$plusargs("in=%s", in_path) || !$value$plusargs("out=%s", out_path)) begin
+      $display("%m: +in=<file> and +out=<file> are required");
+      $finish;
+    end
+    $readmemh(in_path, words);
+    fd = $fopen(out_path, "w");
+    repeat (2) @(negedge clk);
+    rst = 1'b0;
+    next = 0;
+    cycle = 0;
+    while ((next < COUNT || !idle || taken_q) && cycle < MAX_CYCLES) begin
+      @(negedge clk);
+      cycle = cycle + 1;
+      if (mac_valid) $fdisplay(fd, "M %0d %0d %0d", mac_row, mac_hpart, $signed(mac_product));
+      if (taken_q) next = next + 1;
+      word = (next < COUNT) ? words[next] : {W{1'b0}};
+      gap = (next < COUNT) && (word[W-1-:2] == 2'd0);
+      bc_valid = (next < COUNT) && (word[W-1-:2] == 2'd1);
+      phase_start = (next < COUNT) && (word[W-1-:2] == 2'd2) && idle;
+      if (phase_start) $fdisplay(fd, "P");
+      bc_hpart = word[W-3];
+      bc_seg_last = word[W-4];
+      if (phase_start) begin  // the phase's parameters hold until the next phase starts
+        phase_nseg = word[AB+47-:16];
+        phase_nseg0 = word[AB+31-:16];
+        phase_cbase1 = word[AB+15-:16];
+      end
+      bc_data = word[AB-1:0];
+    end
+    if (cycle >= MAX_CYCLES) $fdisplay(fd, "T");
+    $fclose(fd);
+    $finish;
+  end
+endmodule
+`default_nettype wire
