@@ -224,11 +224,6 @@ module rnnfab_ctrl #(
   assign ew_cbase = ew_cbase_q;
   assign ew_hbase = ew_hbase_q;
   assign rq_hbase = ew_hbase_q;
-  generate
-    if (WS_W > KW || WS_W > KPW) begin : gen_ws_unused
-      wire unused_ws_count = &{1'b0, ws_count_q};
-    end
-  endgenerate
 
   // Whether round k of the h bank of `layer` (or of the m bank) has been written. A function of
   // its arguments only (the tracker state is passed in), so continuous assignments see changes.
@@ -239,6 +234,12 @@ module rnnfab_ctrl #(
         round_ready = ({{TRK_W{1'b0}}, round} < {{RA_W{1'b0}}, rounds});
       else round_ready = 1'b1;
     end
+  endfunction
+
+  // Element e of a vector lives in PE e mod N at bank address base + e div N: the (PE, address)
+  // of element e + 1 from those of element e (the broadcaster's and the output's walks).
+  function [PE_W+RA_W-1:0] next_position(input [PE_W-1:0] pe, input [RA_W-1:0] k);
+    next_position = (pe == PE_LAST) ? {{PE_W{1'b0}}, k + 1'b1} : {pe + 1'b1, k};
   endfunction
 
   // ================= Broadcaster
@@ -279,11 +280,6 @@ module rnnfab_ctrl #(
       {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k_q;
   assign rd_m = (cur_src == SRC_M);
   assign rd_en = b0_issue;  // the PEs read synchronously: their read data is B1's element
-  generate
-    if (CNT_W > IB_W) begin : gen_e_unused
-      wire unused_job_e = &{1'b0, job_e_q};
-    end
-  endgenerate
 
   always @* begin
     job_active_d = job_active_q;
@@ -322,12 +318,7 @@ module rnnfab_ctrl #(
         else job_active_d = 1'b0;
       end else begin
         job_e_d = job_e_q + 1'b1;
-        if (job_pe_q == PE_LAST) begin
-          job_pe_d = {PE_W{1'b0}};
-          job_k_d = job_k_q + 1'b1;
-        end else begin
-          job_pe_d = job_pe_q + 1'b1;
-        end
+        {job_pe_d, job_k_d} = next_position(job_pe_q, job_k_q);
       end
     end
     if (job_start) begin
@@ -400,11 +391,6 @@ module rnnfab_ctrl #(
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
   wire os_last = (os_e_q + 1'b1 == O_C);
   assign out_en = os_load;  // the PEs read synchronously: their read data is the output
-  generate
-    if (RA_W > HA_W) begin : gen_os_unused
-      wire unused_os_k = &{1'b0, os_k_q};
-    end
-  endgenerate
   always @* begin
     os_active_d = os_active_q;
     os_e_d = os_e_q;
@@ -421,12 +407,7 @@ module rnnfab_ctrl #(
         os_active_d = 1'b0;
       end else begin
         os_e_d = os_e_q + 1'b1;
-        if (os_pe_q == PE_LAST) begin
-          os_pe_d = {PE_W{1'b0}};
-          os_k_d = os_k_q + 1'b1;
-        end else begin
-          os_pe_d = os_pe_q + 1'b1;
-        end
+        {os_pe_d, os_k_d} = next_position(os_pe_q, os_k_q);
       end
     end
     if (os_start) begin
@@ -551,6 +532,8 @@ module rnnfab_ctrl #(
   assign phase_nseg = phase_nseg_q;
   assign phase_nseg0 = phase_nseg0_q;
   assign phase_cbase1 = phase_cbase1_q;
-  wire unused_ctrl = &{1'b0, cbase1_full};
+  // bits not every parameter set uses: the high bits of the job's element, of the write
+  // sequencer's count and of the output's bank address, the width of cbase1_full
+  wire unused_ctrl = &{1'b0, cbase1_full, job_e_q, ws_count_q, os_k_q};
 endmodule
 `default_nettype wire

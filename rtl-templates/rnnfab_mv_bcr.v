@@ -40,10 +40,11 @@ module rnnfab_mv_bcr #(
     input  wire [SEG_W-1:0] phase_nseg,    // segments of the phase
     input  wire [SEG_W-1:0] phase_nseg0,   // segments of its first (input) part
     input  wire [COL_W-1:0] phase_cbase1,  // first column of its second (recurrent) part
-    output wire             mac_valid,     // accumulate mac_product into local row mac_row
-    output wire [ROW_W-1:0] mac_row,       // PE-local row of the product
-    output wire             mac_hpart,     // the product's column is in the recurrent part
-    output wire [WB+AB-1:0] mac_product,   // weight * activation
+    output wire             mac_valid,     // C1: accumulate mac_weight * mac_value into mac_row
+    output wire [ROW_W-1:0] mac_row,       // C1: PE-local row of the product
+    output wire             mac_hpart,     // C1: the column is in the recurrent part
+    output wire [   WB-1:0] mac_weight,    // C1: the weight
+    output wire [   AB-1:0] mac_value,     // C1: the column's value
     output wire             idle           // all segments of the phase done, pipeline drained
 );
   localparam SLOTS = 4;  // row slots (blocks in flight between the readers and the issue unit)
@@ -364,24 +365,13 @@ module rnnfab_mv_bcr #(
     c1_row_q <= row_buf[row_raddr];
   end
 
-  // ---------------- C1 -> C2: product
-  wire signed [WB+AB-1:0] product = $signed(c1_weight_q) * $signed(c1_value_q);
-  reg c2_valid_q, c2_hpart_q;
-  reg [ROW_W-1:0] c2_row_q;
-  reg [WB+AB-1:0] c2_product_q;
-  always @(posedge clk) begin
-    c2_valid_q <= rst ? 1'b0 : c1_valid_q;
-    c2_hpart_q <= c1_hpart_q;
-    c2_row_q <= c1_row_q;
-    c2_product_q <= product;
-  end
-
-  // ---------------- C2: the MAC (the PE maps the local row to its accumulator)
-  assign mac_valid = c2_valid_q;
-  assign mac_row = c2_row_q;
-  assign mac_hpart = c2_hpart_q;
-  assign mac_product = c2_product_q;
+  // ---------------- C1: the MAC (the PE multiplies and maps the row to its accumulator)
+  assign mac_valid = c1_valid_q;
+  assign mac_row = c1_row_q;
+  assign mac_hpart = c1_hpart_q;
+  assign mac_weight = c1_weight_q;
+  assign mac_value = c1_value_q;
   assign idle = (dr_state_q == DR_DONE) && desc_empty && !cr_valid_q && colq_empty &&
-      !c1_valid_q && !c2_valid_q;
+      !c1_valid_q;
 endmodule
 `default_nettype wire

@@ -5,7 +5,7 @@
 // the column's end in its pointer memory (read one column ahead) and queues {value, end} only
 // when it has entries in that column, so an empty column costs the PE nothing. The consumer side
 // streams the weight memory sequentially, one entry per cycle, decoding the relative row index:
-//   C0: pop / issue weight address    C1: weight word -> row, product    C2: MAC out (row, product)
+//   C0: pop / issue weight address    C1: weight word -> row, weight: the MAC to the PE
 // Pointer and weight addresses wrap at the end of the memories: every time step walks all
 // segments of all layers in the order they were encoded.
 module rnnfab_mv_ese #(
@@ -31,10 +31,11 @@ module rnnfab_mv_ese #(
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
     input  wire               bc_stall,     // some PE cannot take the column: hold it
     output wire               stall_req,    // this PE cannot take the column (queue full)
-    output wire               mac_valid,    // accumulate mac_product into local row mac_row
-    output wire [  ROW_W-1:0] mac_row,      // PE-local row of the product
-    output wire               mac_hpart,    // the product's column is in the recurrent part
-    output wire [WB+AB-1:0]   mac_product,  // weight * activation
+    output wire               mac_valid,    // C1: accumulate mac_weight * mac_value into mac_row
+    output wire [  ROW_W-1:0] mac_row,      // C1: PE-local row of the product
+    output wire               mac_hpart,    // C1: the column is in the recurrent part
+    output wire [     WB-1:0] mac_weight,   // C1: the weight
+    output wire [     AB-1:0] mac_value,    // C1: the column's value
     output wire               idle          // queue empty and pipeline drained
 );
   localparam ENTRY_W = IDX_BITS + VAL_BITS;  // weight-memory word width
@@ -244,23 +245,14 @@ module rnnfab_mv_ese #(
         (c1_pair_q ? {{(RX_W - IDX_BITS) {1'b0}}, delta1} + 1'b1 : {RX_W{1'b0}});
     cursor_d = c1_valid_q ? row : cursor_q;
   end
-  wire signed [WB+AB-1:0] product = $signed(weight) * $signed(c1_value_q);
-  reg c2_valid_q, c2_hpart_q;
-  reg [ROW_W-1:0] c2_row_q;
-  reg [WB+AB-1:0] c2_product_q;
-  always @(posedge clk) begin
-    cursor_q <= cursor_d;
-    c2_valid_q <= rst ? 1'b0 : c1_valid_q;
-    c2_hpart_q <= c1_hpart_q;
-    c2_row_q <= row;
-    c2_product_q <= product;
-  end
+  always @(posedge clk) cursor_q <= cursor_d;
 
-  // ---------------- C2: the MAC (the PE maps the local row to its accumulator)
-  assign mac_valid = c2_valid_q;
-  assign mac_row = c2_row_q;
-  assign mac_hpart = c2_hpart_q;
-  assign mac_product = c2_product_q;
-  assign idle = queue_empty && !c1_valid_q && !c2_valid_q;
+  // ---------------- C1: the MAC (the PE multiplies and maps the row to its accumulator)
+  assign mac_valid = c1_valid_q;
+  assign mac_row = row;
+  assign mac_hpart = c1_hpart_q;
+  assign mac_weight = weight;
+  assign mac_value = c1_value_q;
+  assign idle = queue_empty && !c1_valid_q;
 endmodule
 `default_nettype wire

@@ -117,11 +117,11 @@ module rnnfab_pe #(
     extend_product = {{(ACC - WB - AB) {value[WB+AB-1]}}, value};
   endfunction
 
-  // ---------------- Matrix-vector engine
-  wire mac_valid;
-  wire [ROW_W-1:0] mac_row;
-  wire mac_hpart;
-  wire [WB+AB-1:0] mac_product;
+  // ---------------- Matrix-vector engine (its MAC leaves in stage C1)
+  wire c1_valid, c1_hpart, engine_idle;
+  wire [ROW_W-1:0] c1_row;
+  wire [WB-1:0] c1_weight;
+  wire [AB-1:0] c1_value;
   generate
     if (FORMAT == 0) begin : gen_ese
       rnnfab_mv_ese #(
@@ -132,8 +132,8 @@ module rnnfab_pe #(
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .bc_stall(bc_stall),
-          .stall_req(stall_req), .mac_valid(mac_valid), .mac_row(mac_row),
-          .mac_hpart(mac_hpart), .mac_product(mac_product), .idle(idle)
+          .stall_req(stall_req), .mac_valid(c1_valid), .mac_row(c1_row), .mac_hpart(c1_hpart),
+          .mac_weight(c1_weight), .mac_value(c1_value), .idle(engine_idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
                                  phase_cbase1};
@@ -146,18 +146,34 @@ module rnnfab_pe #(
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
           .bc_count(bc_count), .phase_start(phase_start), .phase_nseg(phase_nseg),
-          .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1), .mac_valid(mac_valid),
-          .mac_row(mac_row), .mac_hpart(mac_hpart), .mac_product(mac_product), .idle(idle)
+          .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1), .mac_valid(c1_valid),
+          .mac_row(c1_row), .mac_hpart(c1_hpart), .mac_weight(c1_weight), .mac_value(c1_value),
+          .idle(engine_idle)
       );
       assign stall_req = 1'b0;
       wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_stall};
     end
   endgenerate
 
-  // ---------------- Bank decode of the engine's MAC (docs/architecture.md, "Hardware row
-  // order"): local row u = gate * K + k of the gate rows goes to field `gate` of cell k's
-  // accumulator word (GRU: gate group 2 of a recurrent column is row hn, field 3); in the
-  // projection phase u is projection row k (bank 4).
+  // ---------------- C1 -> C2: the product of the engine's MAC
+  wire signed [WB+AB-1:0] c1_product = $signed(c1_weight) * $signed(c1_value);
+  reg c2_valid_q, c2_hpart_q;
+  reg [ROW_W-1:0] c2_row_q;
+  reg [WB+AB-1:0] c2_product_q;
+  always @(posedge clk) begin
+    c2_valid_q <= rst ? 1'b0 : c1_valid;
+    c2_hpart_q <= c1_hpart;
+    c2_row_q <= c1_row;
+    c2_product_q <= c1_product;
+  end
+  wire mac_valid = c2_valid_q;  // C2: accumulate mac_product into (mac_bank, mac_k)
+  wire [WB+AB-1:0] mac_product = c2_product_q;
+  assign idle = engine_idle && !c2_valid_q;
+
+  // ---------------- C2: bank decode (docs/architecture.md, "Hardware row order"): local row
+  // u = gate * K + k of the gate rows goes to field `gate` of cell k's accumulator word (GRU: gate
+  // group 2 of a recurrent column is row hn, field 3); in the projection phase u is projection
+  // row k (bank 4).
   localparam [31:0] GATE1_ROW = K;  // first row of gate 1
   localparam [31:0] GATE2_ROW = 2 * K;  // first row of gate 2
   localparam [31:0] GATE3_ROW = 3 * K;  // first row of gate 3
@@ -166,19 +182,19 @@ module rnnfab_pe #(
   always @* begin
     if (phase_proj) begin
       mac_bank = 3'd4;
-      mac_k = mac_row;
-    end else if ({1'b0, mac_row} >= GATE3_ROW[ROW_W:0]) begin
+      mac_k = c2_row_q;
+    end else if ({1'b0, c2_row_q} >= GATE3_ROW[ROW_W:0]) begin
       mac_bank = 3'd3;
-      mac_k = mac_row - GATE3_ROW[ROW_W-1:0];
-    end else if ({1'b0, mac_row} >= GATE2_ROW[ROW_W:0]) begin
-      mac_bank = (GRU != 0 && mac_hpart) ? 3'd3 : 3'd2;
-      mac_k = mac_row - GATE2_ROW[ROW_W-1:0];
-    end else if ({1'b0, mac_row} >= GATE1_ROW[ROW_W:0]) begin
+      mac_k = c2_row_q - GATE3_ROW[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= GATE2_ROW[ROW_W:0]) begin
+      mac_bank = (GRU != 0 && c2_hpart_q) ? 3'd3 : 3'd2;
+      mac_k = c2_row_q - GATE2_ROW[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= GATE1_ROW[ROW_W:0]) begin
       mac_bank = 3'd1;
-      mac_k = mac_row - GATE1_ROW[ROW_W-1:0];
+      mac_k = c2_row_q - GATE1_ROW[ROW_W-1:0];
     end else begin
       mac_bank = 3'd0;
-      mac_k = mac_row;
+      mac_k = c2_row_q;
     end
   end
 

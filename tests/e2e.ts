@@ -11,8 +11,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { RnnKind, RnnModel } from "../model/model.ts";
-import { randomModel, seededRandom } from "../model/random.ts";
+import type { RnnModel } from "../model/model.ts";
+import { randomModel, type RandomModelOptions, seededRandom } from "../model/random.ts";
 import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/prune.ts";
 import {
   type AcceleratorSettings,
@@ -35,22 +35,10 @@ export type Thinning =
   /** in each block, a random sqrt(density) of the rows and of the columns kept */
   | { method: "blocks"; block: BlockSize };
 
-/** One end-to-end case. */
-export interface E2eCase {
+/** One end-to-end case: the shape of its random model (`randomModel` of model/random.ts), then: */
+export interface E2eCase extends Omit<RandomModelOptions, "seed" | "scale"> {
   /** Short unique name (test names, design directories). */
   name: string;
-  /** Cell type. */
-  kind: RnnKind;
-  /** Input size of layer 0. */
-  inputSize: number;
-  /** Cells per layer. */
-  hiddenSize: number;
-  /** Layers. */
-  numLayers: number;
-  /** LSTM projection size (0: none). */
-  projSize?: number;
-  /** LSTM peepholes. */
-  peepholes?: boolean;
   /** Weight density in (0, 1]; 1 leaves the model dense. */
   density: number;
   /** How the model is thinned (default magnitude). */
@@ -114,16 +102,10 @@ function thinBlocks(model: RnnModel, density: number, block: BlockSize): void {
 
 /** The model of a case: random, then thinned as the case says (deterministic). */
 export function caseModel(c: E2eCase): RnnModel {
-  const model = randomModel({
-    kind: c.kind,
-    inputSize: c.inputSize,
-    hiddenSize: c.hiddenSize,
-    numLayers: c.numLayers,
-    projSize: c.projSize ?? 0,
-    peepholes: c.peepholes ?? false,
-    seed: c.seed,
-    scale: (c.weightScale ?? 1) / Math.sqrt(c.hiddenSize),
-  });
+  const { kind, inputSize, hiddenSize, numLayers, projSize, peepholes, seed } = c;
+  const scale = (c.weightScale ?? 1) / Math.sqrt(hiddenSize);
+  const shape = { kind, inputSize, hiddenSize, numLayers, projSize, peepholes };
+  const model = randomModel({ ...shape, seed, scale });
   if (c.density >= 1) return model;
   const prune = c.prune ?? { method: "magnitude" };
   switch (prune.method) {

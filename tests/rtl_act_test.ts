@@ -8,27 +8,7 @@
 import assert from "node:assert/strict";
 import { activationTable, type FixedFormat, tableActivation } from "../model/fixed.ts";
 import { seededRandom } from "../model/random.ts";
-import { packSignedFields, wideHexText } from "../rtl/mod.ts";
-import { join } from "node:path";
-import { packHex, randomInt, signedHex, simulateUnit, type UnitSimulator } from "./rtl_units.ts";
-
-/** A format of the test (weight fields unused by the unit). */
-function format(
-  activationBits: number,
-  activationFrac: number,
-  sigmoid: [number, number],
-  tanh: [number, number],
-): FixedFormat {
-  return {
-    weightBits: 12,
-    weightFrac: 10,
-    activationBits,
-    activationFrac,
-    accumulatorBits: 40,
-    sigmoid: { stepLog2: sigmoid[0], rangeLog2: sigmoid[1] },
-    tanh: { stepLog2: tanh[0], rangeLog2: tanh[1] },
-  };
-}
+import * as unit from "./rtl_units.ts";
 
 /** Every input word, or (wide formats) the table points, their neighbours and random words. */
 function inputWords(f: FixedFormat, seed: number): number[] {
@@ -42,11 +22,13 @@ function inputWords(f: FixedFormat, seed: number): number[] {
     }
   }
   const random = seededRandom(seed);
-  for (let i = 0; i < 4000; i++) words.add(randomInt(random, -(2 ** (ab - 1)), 2 ** (ab - 1) - 1));
+  for (let i = 0; i < 4000; i++) {
+    words.add(unit.randomInt(random, -(2 ** (ab - 1)), 2 ** (ab - 1) - 1));
+  }
   return [...words].filter((x) => x >= -(2 ** (ab - 1)) && x < 2 ** (ab - 1));
 }
 
-async function checkFormat(f: FixedFormat, simulator: UnitSimulator, seed = 1): Promise<void> {
+async function checkFormat(f: FixedFormat, simulator: unit.UnitSimulator, seed = 1): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "rnnfab-act-" });
   try {
     const ab = f.activationBits;
@@ -54,12 +36,9 @@ async function checkFormat(f: FixedFormat, simulator: UnitSimulator, seed = 1): 
       sigmoid: activationTable("sigmoid", f),
       tanh: activationTable("tanh", f),
     };
-    for (const fn of ["sigmoid", "tanh"] as const) {
-      const words = Array.from(tables[fn], (v) => packSignedFields([v], ab));
-      await Deno.writeTextFile(join(dir, `${fn}.hex`), wideHexText(words, ab));
-    }
+    for (const fn of ["sigmoid", "tanh"] as const) await unit.writeTable(dir, fn, tables[fn], ab);
     const xs = inputWords(f, seed);
-    const lines = await simulateUnit(
+    const lines = await unit.simulateUnit(
       {
         tb: "rnnfab_act_tb",
         cores: ["rnnfab_act.v"],
@@ -75,7 +54,7 @@ async function checkFormat(f: FixedFormat, simulator: UnitSimulator, seed = 1): 
       },
       dir,
       simulator,
-      xs.map((x) => packHex([[x, ab]])),
+      xs.map((x) => unit.packHex([[x, ab]])),
     );
     assert.equal(lines.length, xs.length + 2);
     xs.forEach((x, i) => {
@@ -84,7 +63,11 @@ async function checkFormat(f: FixedFormat, simulator: UnitSimulator, seed = 1): 
       const expected = ["sigmoid", "tanh"].map((fn) =>
         tableActivation(x, fn as "sigmoid" | "tanh", tables[fn as "sigmoid" | "tanh"], f)
       );
-      assert.deepEqual([signedHex(sigmoid, ab), signedHex(tanh, ab)], expected, `x = ${x}`);
+      assert.deepEqual(
+        [unit.signedHex(sigmoid, ab), unit.signedHex(tanh, ab)],
+        expected,
+        `x = ${x}`,
+      );
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -92,21 +75,21 @@ async function checkFormat(f: FixedFormat, simulator: UnitSimulator, seed = 1): 
 }
 
 Deno.test("rnnfab_act, Icarus: every Q16.12 input, default tables (S=4, R=3)", async () => {
-  await checkFormat(format(16, 12, [4, 3], [4, 3]), "icarus");
+  await checkFormat(unit.unitFormat([16, 12], [12, 10], 40, [4, 3], [4, 3]), "icarus");
 });
 
 Deno.test("rnnfab_act, Icarus: every Q11.6 input, S=6 (no in-segment fraction) and S=1/R=4", async () => {
-  await checkFormat(format(11, 6, [6, 3], [1, 4]), "icarus");
+  await checkFormat(unit.unitFormat([11, 6], [12, 10], 40, [6, 3], [1, 4]), "icarus");
 });
 
 Deno.test("rnnfab_act, Icarus: Q20.15 table points, neighbours, extremes, random", async () => {
-  await checkFormat(format(20, 15, [4, 3], [5, 2]), "icarus");
+  await checkFormat(unit.unitFormat([20, 15], [12, 10], 40, [4, 3], [5, 2]), "icarus");
 });
 
 Deno.test("rnnfab_act, Icarus: every Q8.7 input, two-entry tables (S=0, R=0)", async () => {
-  await checkFormat(format(8, 7, [0, 0], [0, 0]), "icarus");
+  await checkFormat(unit.unitFormat([8, 7], [12, 10], 40, [0, 0], [0, 0]), "icarus");
 });
 
 Deno.test("rnnfab_act, Verilator (-Wall): every Q10.7 input, S=3/R=2 and S=5/R=1", async () => {
-  await checkFormat(format(10, 7, [3, 2], [5, 1]), "verilator");
+  await checkFormat(unit.unitFormat([10, 7], [12, 10], 40, [3, 2], [5, 1]), "verilator");
 });

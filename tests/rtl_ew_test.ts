@@ -8,7 +8,6 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import {
   activationTable,
   cellArithmetic,
@@ -17,14 +16,16 @@ import {
   lstmCell,
 } from "../model/fixed.ts";
 import { seededRandom } from "../model/random.ts";
-import { EW_LATENCY, packSignedFields, wideHexText } from "../rtl/mod.ts";
+import { EW_LATENCY } from "../rtl/mod.ts";
 import {
   packHex,
   randomInt,
   randomSigned,
   signedHex,
   simulateUnit,
+  unitFormat,
   type UnitSimulator,
+  writeTable,
 } from "./rtl_units.ts";
 
 /** One configuration of a unit. */
@@ -36,25 +37,8 @@ interface EwCase {
   seed: number;
 }
 
-const Q16: FixedFormat = {
-  weightBits: 12,
-  weightFrac: 10,
-  activationBits: 16,
-  activationFrac: 12,
-  accumulatorBits: 36,
-  sigmoid: { stepLog2: 4, rangeLog2: 3 },
-  tanh: { stepLog2: 4, rangeLog2: 3 },
-};
-
-const Q11: FixedFormat = {
-  weightBits: 10,
-  weightFrac: 7,
-  activationBits: 11,
-  activationFrac: 6,
-  accumulatorBits: 27,
-  sigmoid: { stepLog2: 6, rangeLog2: 3 },
-  tanh: { stepLog2: 1, rangeLog2: 4 },
-};
+const Q16 = unitFormat([16, 12], [12, 10], 36, [4, 3], [4, 3]);
+const Q11 = unitFormat([11, 6], [10, 7], 27, [6, 3], [1, 4]);
 
 /** One presented cell: its inputs and when it was presented (bench cycle). */
 interface Cell {
@@ -131,18 +115,20 @@ async function checkUnit(c: EwCase, simulator: UnitSimulator): Promise<void> {
   try {
     const f = c.format;
     for (const fn of ["sigmoid", "tanh"] as const) {
-      const words = Array.from(
-        activationTable(fn, f),
-        (v) => packSignedFields([v], f.activationBits),
-      );
-      await Deno.writeTextFile(join(dir, `${fn}.hex`), wideHexText(words, f.activationBits));
+      await writeTable(dir, fn, activationTable(fn, f), f.activationBits);
     }
     const cells = randomCells(c);
     const words = stimulus(c, cells);
     const lines = await simulateUnit(
       {
         tb: "rnnfab_ew_tb",
-        cores: ["rnnfab_ew_lstm.v", "rnnfab_ew_gru.v", "rnnfab_act.v"],
+        cores: [
+          "rnnfab_ew_lstm.v",
+          "rnnfab_ew_gru.v",
+          "rnnfab_act_lanes.v",
+          "rnnfab_act.v",
+          "rnnfab_delay.v",
+        ],
         parameters: {
           GRU: c.kind === "gru" ? 1 : 0,
           AB: f.activationBits,

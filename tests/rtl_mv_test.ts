@@ -8,7 +8,6 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { seededRandom } from "../model/random.ts";
 import { bitsFor } from "../encode/mod.ts";
 import { type DesignParams, writeDesign } from "../rtl/mod.ts";

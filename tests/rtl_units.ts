@@ -7,6 +7,8 @@
  */
 
 import { join } from "node:path";
+import type { FixedFormat } from "../model/fixed.ts";
+import { packSignedFields, wideHexText } from "../rtl/mod.ts";
 import { type CommandResult, runProgram } from "./helpers.ts";
 
 const TEMPLATES = new URL("../rtl-templates/", import.meta.url).pathname;
@@ -25,7 +27,8 @@ export interface UnitBench {
 export type UnitSimulator = "icarus" | "verilator";
 
 function sources(bench: UnitBench): string[] {
-  return [join(TEMPLATES, "tb", `${bench.tb}.v`), ...bench.cores.map((f) => join(TEMPLATES, f))];
+  const benchFiles = [`${bench.tb}.v`, "rnnfab_tb_io.v"].map((f) => join(TEMPLATES, "tb", f));
+  return [...benchFiles, ...bench.cores.map((f) => join(TEMPLATES, f))];
 }
 
 function check(run: CommandResult, what: string): string {
@@ -142,4 +145,32 @@ export function randomSigned(random: () => number, bits: number): number {
   const length = randomInt(random, 0, bits - 1);
   const magnitude = Math.floor(random() * 2 ** length);
   return random() < 0.5 ? -magnitude - 1 : magnitude;
+}
+
+/**
+ * A number format for a unit bench: Q`activation[0]`.`activation[1]` activations,
+ * Q`weight[0]`.`weight[1]` weights, `accumulatorBits`, and the tables' [stepLog2, rangeLog2].
+ */
+export function unitFormat(
+  activation: [number, number],
+  weight: [number, number],
+  accumulatorBits: number,
+  sigmoid: [number, number],
+  tanh: [number, number],
+): FixedFormat {
+  return {
+    activationBits: activation[0],
+    activationFrac: activation[1],
+    weightBits: weight[0],
+    weightFrac: weight[1],
+    accumulatorBits,
+    sigmoid: { stepLog2: sigmoid[0], rangeLog2: sigmoid[1] },
+    tanh: { stepLog2: tanh[0], rangeLog2: tanh[1] },
+  };
+}
+
+/** Write a table's `$readmemh` image (`sigmoid.hex`, `tanh.hex`) into `dir`, as gen writes it. */
+export async function writeTable(dir: string, name: string, table: Int32Array, bits: number) {
+  const words = Array.from(table, (value) => packSignedFields([value], bits));
+  await Deno.writeTextFile(join(dir, `${name}.hex`), wideHexText(words, bits));
 }

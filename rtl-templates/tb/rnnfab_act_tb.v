@@ -15,10 +15,11 @@ module rnnfab_act_tb #(
     parameter TANH_FILE = "tanh.hex",    // tanh table image
     parameter COUNT = 1                  // input words
 );
-  reg clk = 1'b0;
+  wire clk;
+  reg done = 1'b0;
+  rnnfab_tb_io #(.W(AB), .COUNT(COUNT)) io (.clk(clk), .done(done));
   reg [AB-1:0] x = {AB{1'b0}};
   wire [AB-1:0] y_sigmoid, y_tanh;
-  always #5 clk <= ~clk;
 
   rnnfab_act #(
       .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
@@ -33,23 +34,14 @@ module rnnfab_act_tb #(
       .clk(clk), .x(x), .y(y_tanh)
   );
 
-  reg [AB-1:0] words[0:COUNT-1];
-  reg [8*512-1:0] in_path, out_path;
-  integer fd, cycle;
+  integer cycle;
   initial begin
-    if (!$value$plusargs("in=%s", in_path) || !$value$plusargs("out=%s", out_path)) begin
-      $display("%m: +in=<file> and +out=<file> are required");
-      $finish;
-    end
-    $readmemh(in_path, words);
-    fd = $fopen(out_path, "w");
     for (cycle = 0; cycle < COUNT + 2; cycle = cycle + 1) begin
       @(negedge clk);
-      $fdisplay(fd, "%0d %h %h", cycle, y_sigmoid, y_tanh);
-      x = (cycle < COUNT) ? words[cycle] : {AB{1'b0}};
+      $fdisplay(io.fd, "%0d %h %h", cycle, y_sigmoid, y_tanh);
+      x = (cycle < COUNT) ? io.words[cycle] : {AB{1'b0}};
     end
-    $fclose(fd);
-    $finish;
+    done = 1'b1;
   end
 endmodule
 `default_nettype wire

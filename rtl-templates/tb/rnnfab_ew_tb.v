@@ -25,10 +25,11 @@ module rnnfab_ew_tb #(
     parameter COUNT = 1                  // input words
 );
   localparam W = 1 + TAG + 4 * ACC + 5 * AB + 3 * WB;  // stimulus word width
-  reg clk = 1'b0;
+  wire clk;
+  reg done = 1'b0;
+  rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (.clk(clk), .done(done));
   reg rst = 1'b1;
   reg [W-1:0] word = {W{1'b0}};
-  always #5 clk <= ~clk;
 
   // the fields of the word presented this cycle
   wire in_valid = word[W-1];
@@ -73,26 +74,17 @@ module rnnfab_ew_tb #(
     end
   endgenerate
 
-  reg [W-1:0] words[0:COUNT-1];
-  reg [8*512-1:0] in_path, out_path;
-  integer fd, cycle;
+  integer cycle;
   initial begin
-    if (!$value$plusargs("in=%s", in_path) || !$value$plusargs("out=%s", out_path)) begin
-      $display("%m: +in=<file> and +out=<file> are required");
-      $finish;
-    end
-    $readmemh(in_path, words);
-    fd = $fopen(out_path, "w");
     repeat (2) @(negedge clk);
     rst = 1'b0;
     for (cycle = 0; cycle < COUNT + 12; cycle = cycle + 1) begin
       @(negedge clk);
-      if (we0) $fdisplay(fd, "%0d 0 %0d %h", cycle, tag0, value0);
-      if (we1) $fdisplay(fd, "%0d 1 %0d %h", cycle, tag1, value1);
-      word = (cycle < COUNT) ? words[cycle] : {W{1'b0}};
+      if (we0) $fdisplay(io.fd, "%0d 0 %0d %h", cycle, tag0, value0);
+      if (we1) $fdisplay(io.fd, "%0d 1 %0d %h", cycle, tag1, value1);
+      word = (cycle < COUNT) ? io.words[cycle] : {W{1'b0}};
     end
-    $fclose(fd);
-    $finish;
+    done = 1'b1;
   end
 endmodule
 `default_nettype wire

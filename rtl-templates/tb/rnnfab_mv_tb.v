@@ -40,9 +40,10 @@ module rnnfab_mv_tb #(
 );
   localparam COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1);  // phase column address width
   localparam W = 2 + 2 + 3 * 16 + AB;  // stimulus word width
-  reg clk = 1'b0;
+  wire clk;
+  reg done = 1'b0;
+  rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (.clk(clk), .done(done));
   reg rst = 1'b1;
-  always #5 clk <= ~clk;
 
   // what the bench presents this cycle
   reg bc_valid = 1'b0, bc_seg_last = 1'b0, bc_hpart = 1'b0, phase_start = 1'b0, gap = 1'b0;
@@ -53,7 +54,9 @@ module rnnfab_mv_tb #(
   wire [COL_W-1:0] bc_col = bc_count_q[COL_W-1:0];
   wire stall_req, mac_valid, mac_hpart, idle;
   wire [ROW_W-1:0] mac_row;
-  wire [WB+AB-1:0] mac_product;
+  wire [WB-1:0] mac_weight;
+  wire [AB-1:0] mac_value;
+  wire signed [WB+AB-1:0] mac_product = $signed(mac_weight) * $signed(mac_value);
   wire take = gap || (bc_valid && !stall_req) || phase_start;  // the word is used up
   reg taken_q = 1'b0;
   always @(posedge clk) begin
@@ -72,8 +75,8 @@ module rnnfab_mv_tb #(
       ) dut (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .bc_stall(stall_req),
-          .stall_req(stall_req), .mac_valid(mac_valid), .mac_row(mac_row),
-          .mac_hpart(mac_hpart), .mac_product(mac_product), .idle(idle)
+          .stall_req(stall_req), .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
+          .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle)
       );
       wire unused_bcr = &{1'b0, bc_col, phase_nseg, phase_nseg0, phase_cbase1};
     end else begin : gen_bcr
@@ -87,24 +90,16 @@ module rnnfab_mv_tb #(
           .bc_count(bc_count_q), .phase_start(phase_start), .phase_nseg(phase_nseg),
           .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1[COL_W-1:0]),
           .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
-          .mac_product(mac_product), .idle(idle)
+          .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle)
       );
       assign stall_req = 1'b0;
       wire unused_ese = &{1'b0, bc_seg_last, bc_hpart, phase_cbase1};
     end
   endgenerate
 
-  reg [W-1:0] words[0:COUNT-1];
   reg [W-1:0] word;
-  reg [8*512-1:0] in_path, out_path;
-  integer fd, cycle, next;
+  integer cycle, next;
   initial begin
-    if (!$value$plusargs("in=%s", in_path) || !$value$plusargs("out=%s", out_path)) begin
-      $display("%m: +in=<file> and +out=<file> are required");
-      $finish;
-    end
-    $readmemh(in_path, words);
-    fd = $fopen(out_path, "w");
     repeat (2) @(negedge clk);
     rst = 1'b0;
     next = 0;
@@ -112,13 +107,13 @@ module rnnfab_mv_tb #(
     while ((next < COUNT || !idle || taken_q) && cycle < MAX_CYCLES) begin
       @(negedge clk);
       cycle = cycle + 1;
-      if (mac_valid) $fdisplay(fd, "M %0d %0d %0d", mac_row, mac_hpart, $signed(mac_product));
+      if (mac_valid) $fdisplay(io.fd, "M %0d %0d %0d", mac_row, mac_hpart, mac_product);
       if (taken_q) next = next + 1;
-      word = (next < COUNT) ? words[next] : {W{1'b0}};
+      word = (next < COUNT) ? io.words[next] : {W{1'b0}};
       gap = (next < COUNT) && (word[W-1-:2] == 2'd0);
       bc_valid = (next < COUNT) && (word[W-1-:2] == 2'd1);
       phase_start = (next < COUNT) && (word[W-1-:2] == 2'd2) && idle;
-      if (phase_start) $fdisplay(fd, "P");
+      if (phase_start) $fdisplay(io.fd, "P");
       bc_hpart = word[W-3];
       bc_seg_last = word[W-4];
       if (phase_start) begin  // the phase's parameters hold until the next phase starts
@@ -128,9 +123,8 @@ module rnnfab_mv_tb #(
       end
       bc_data = word[AB-1:0];
     end
-    if (cycle >= MAX_CYCLES) $fdisplay(fd, "T");
-    $fclose(fd);
-    $finish;
+    if (cycle >= MAX_CYCLES) $fdisplay(io.fd, "T");
+    done = 1'b1;
   end
 endmodule
 `default_nettype wire
