@@ -13,7 +13,7 @@ import { bitsFor } from "../encode/mod.ts";
 import { type DesignParams, writeDesign } from "../rtl/mod.ts";
 import { caseDesign, type E2eCase } from "./e2e.ts";
 import { e2eCase } from "./e2e_cases.ts";
-import { packHex, randomSigned, simulateUnit } from "./rtl_units.ts";
+import { packHex, randomSigned, simulateUnit, type UnitSimulator } from "./rtl_units.ts";
 
 /** A broadcast phase: its segments (hardware matrices) and the vector it broadcasts. */
 interface Phase {
@@ -134,7 +134,11 @@ function benchParameters(design: DesignParams, pe: number, count: number) {
   };
 }
 
-async function checkEngines(c: E2eCase, pes: number[]): Promise<void> {
+async function checkEngines(
+  c: E2eCase,
+  pes: number[],
+  simulator: UnitSimulator = "icarus",
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "rnnfab-mv-" });
   try {
     const design = caseDesign(c);
@@ -150,7 +154,7 @@ async function checkEngines(c: E2eCase, pes: number[]): Promise<void> {
           parameters: benchParameters(design, pe, words.length),
         },
         dir,
-        "icarus",
+        simulator,
         words,
       );
       const got = simulatedMacs(lines);
@@ -185,3 +189,7 @@ for (const [name, pes] of DESIGNS) {
     await checkEngines(e2eCase(name), pes);
   });
 }
+
+Deno.test("rnnfab_mv_bcr, Verilator (-Wall): gru-2layer-blocks50-pe4-bcr8x2, PE 1", async () => {
+  await checkEngines(e2eCase("gru-2layer-blocks50-pe4-bcr8x2"), [1], "verilator");
+});

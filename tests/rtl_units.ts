@@ -69,7 +69,6 @@ export async function buildUnitBench(
     await runProgram("verilator", [
       "--binary",
       "-Wall",
-      "-Wno-DECLFILENAME",
       `-I${TEMPLATES}`,
       "--top-module",
       bench.tb,

@@ -2,8 +2,8 @@
 `timescale 1ns / 1ps
 // rnnfab_act_tb: unit test bench of rnnfab_act (tests/rtl_act_test.ts). A sigmoid and a tanh
 // unit take the same input: word i of +in=<file> (COUNT words of AB bits, hex) in cycle i. Every
-// cycle, "<cycle> <sigmoid y> <tanh y>" (hex) is written to +out=<file>; the test expects the
-// result of word i in cycle i + 2 and compares it with the golden model.
+// cycle, "<cycle> <sigmoid y> <tanh y>" (hex) is written to +out=<file>, for COUNT + 2 cycles;
+// the test expects the result of word i in cycle i + 2 and compares it with the golden model.
 module rnnfab_act_tb #(
     parameter AB = 16,                   // activation width
     parameter AF = 12,                   // activation fraction bits
@@ -15,11 +15,16 @@ module rnnfab_act_tb #(
     parameter TANH_FILE = "tanh.hex",    // tanh table image
     parameter COUNT = 1                  // input words
 );
-  wire clk;
-  reg done = 1'b0;
-  rnnfab_tb_io #(.W(AB), .COUNT(COUNT)) io (.clk(clk), .done(done));
-  reg [AB-1:0] x = {AB{1'b0}};
+  wire clk, more;
+  wire [31:0] cycle;
+  wire [AB-1:0] x;
   wire [AB-1:0] y_sigmoid, y_tanh;
+  wire done = (cycle == COUNT + 2);
+  rnnfab_tb_io #(.W(AB), .COUNT(COUNT)) io (
+      .clk(clk), .cycle(cycle), .take(1'b1), .more(more), .word(x), .done(done)
+  );
+  always @(negedge clk) if (!done) $fdisplay(io.fd, "%0d %h %h", cycle, y_sigmoid, y_tanh);
+  wire unused_more = more;
 
   rnnfab_act #(
       .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
@@ -33,15 +38,5 @@ module rnnfab_act_tb #(
   ) act_tanh (
       .clk(clk), .x(x), .y(y_tanh)
   );
-
-  integer cycle;
-  initial begin
-    for (cycle = 0; cycle < COUNT + 2; cycle = cycle + 1) begin
-      @(negedge clk);
-      $fdisplay(io.fd, "%0d %h %h", cycle, y_sigmoid, y_tanh);
-      x = (cycle < COUNT) ? io.words[cycle] : {AB{1'b0}};
-    end
-    done = 1'b1;
-  end
 endmodule
 `default_nettype wire

@@ -7,7 +7,7 @@
 // (LSTM: accumulators and biases of rows i, f, g, o, peepholes p_i, p_f, p_o, prev = c(t-1);
 // GRU: rows r, z, xn, hn, peepholes unused, prev = h(t-1)). Every write the unit makes is written
 // to +out=<file> as "<cycle> <port> <tag> <value>" (value hex), port 0 for c(t) (LSTM) and 1 for
-// m (LSTM) or h(t) (GRU); the bench runs COUNT + 12 cycles.
+// m (LSTM) or h(t) (GRU); the bench runs COUNT + 12 cycles, with reset high in the first two.
 module rnnfab_ew_tb #(
     parameter GRU = 0,                   // 0: rnnfab_ew_lstm, 1: rnnfab_ew_gru
     parameter AB = 16,                   // activation width
@@ -25,11 +25,15 @@ module rnnfab_ew_tb #(
     parameter COUNT = 1                  // input words
 );
   localparam W = 1 + TAG + 4 * ACC + 5 * AB + 3 * WB;  // stimulus word width
-  wire clk;
-  reg done = 1'b0;
-  rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (.clk(clk), .done(done));
-  reg rst = 1'b1;
-  reg [W-1:0] word = {W{1'b0}};
+  wire clk, more;
+  wire [31:0] cycle;
+  wire [W-1:0] word;
+  wire rst = (cycle < 2);
+  wire done = (cycle == COUNT + 12);
+  rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (
+      .clk(clk), .cycle(cycle), .take(1'b1), .more(more), .word(word), .done(done)
+  );
+  wire unused_more = more;
 
   // the fields of the word presented this cycle
   wire in_valid = word[W-1];
@@ -74,17 +78,9 @@ module rnnfab_ew_tb #(
     end
   endgenerate
 
-  integer cycle;
-  initial begin
-    repeat (2) @(negedge clk);
-    rst = 1'b0;
-    for (cycle = 0; cycle < COUNT + 12; cycle = cycle + 1) begin
-      @(negedge clk);
-      if (we0) $fdisplay(io.fd, "%0d 0 %0d %h", cycle, tag0, value0);
-      if (we1) $fdisplay(io.fd, "%0d 1 %0d %h", cycle, tag1, value1);
-      word = (cycle < COUNT) ? io.words[cycle] : {W{1'b0}};
-    end
-    done = 1'b1;
+  always @(negedge clk) begin
+    if (we0) $fdisplay(io.fd, "%0d 0 %0d %h", cycle, tag0, value0);
+    if (we1) $fdisplay(io.fd, "%0d 1 %0d %h", cycle, tag1, value1);
   end
 endmodule
 `default_nettype wire

@@ -10,8 +10,9 @@
 //   idle, then start a phase (bcr: nseg segments, nseg0 of the input part, whose recurrent part
 //   starts at column cbase1). Columns are numbered from 0 in each phase.
 // +out=<file> gets "P" when a phase starts and "M <row> <hpart> <product>" (decimal) for every
-// multiply-accumulate the engine hands to the PE. The bench stops when the words are used up
-// and the engine is idle, or after MAX_CYCLES cycles ("T").
+// multiply-accumulate the engine hands to the PE. Reset is high in the first two cycles. The
+// bench stops when the words are used up and the engine is idle, or after MAX_CYCLES cycles
+// ("T").
 module rnnfab_mv_tb #(
     parameter FORMAT = 0,                         // 0: ese, 1: bcr
     parameter AB = 16,                            // activation width
@@ -40,29 +41,48 @@ module rnnfab_mv_tb #(
 );
   localparam COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1);  // phase column address width
   localparam W = 2 + 2 + 3 * 16 + AB;  // stimulus word width
-  wire clk;
-  reg done = 1'b0;
-  rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (.clk(clk), .done(done));
-  reg rst = 1'b1;
+  wire clk, more;
+  wire [31:0] cycle;
+  wire [W-1:0] word;
+  wire rst = (cycle < 2);
+  wire idle;  // the engine is idle
+  wire timeout = (cycle == MAX_CYCLES);
+  wire done = (!more && idle && !rst) || timeout;
+  wire take;
+  rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (
+      .clk(clk), .cycle(cycle), .take(take), .more(more), .word(word), .done(done)
+  );
 
-  // what the bench presents this cycle
-  reg bc_valid = 1'b0, bc_seg_last = 1'b0, bc_hpart = 1'b0, phase_start = 1'b0, gap = 1'b0;
-  reg [AB-1:0] bc_data = {AB{1'b0}};
-  reg [15:0] phase_nseg = 16'd0, phase_nseg0 = 16'd0, phase_cbase1 = 16'd0;
+  // the current word, presented as the controller would
+  wire [1:0] kind = more ? word[W-1-:2] : 2'd0;
+  wire gap = more && !rst && (kind == 2'd0);
+  wire bc_valid = !rst && (kind == 2'd1);
+  wire phase_start = !rst && (kind == 2'd2) && idle;  // a phase starts once the last is done
+  wire bc_hpart = word[W-3];
+  wire bc_seg_last = word[W-4];
+  wire [AB-1:0] bc_data = word[AB-1:0];
+  // the phase's parameters hold from its start until the next phase starts
+  reg [47:0] phase_q = 48'd0;
+  wire [47:0] phase = phase_start ? word[AB+47-:48] : phase_q;
+  wire [15:0] phase_nseg = phase[47:32], phase_nseg0 = phase[31:16], phase_cbase1 = phase[15:0];
   // columns of the phase already taken (the controller's bc_count); a column's position
   reg [COL_W:0] bc_count_q = {(COL_W + 1) {1'b0}};
   wire [COL_W-1:0] bc_col = bc_count_q[COL_W-1:0];
-  wire stall_req, mac_valid, mac_hpart, idle;
+  wire stall_req, mac_valid, mac_hpart;
   wire [ROW_W-1:0] mac_row;
   wire [WB-1:0] mac_weight;
   wire [AB-1:0] mac_value;
   wire signed [WB+AB-1:0] mac_product = $signed(mac_weight) * $signed(mac_value);
-  wire take = gap || (bc_valid && !stall_req) || phase_start;  // the word is used up
-  reg taken_q = 1'b0;
+  assign take = gap || (bc_valid && !stall_req) || phase_start;
   always @(posedge clk) begin
-    taken_q <= take;
+    phase_q <= phase;
     if (phase_start) bc_count_q <= {(COL_W + 1) {1'b0}};
     else if (bc_valid && !stall_req) bc_count_q <= bc_count_q + 1'b1;
+  end
+  always @(negedge clk) begin
+    if (mac_valid) $fdisplay(io.fd, "M %0d %0d %0d", mac_row, mac_hpart, mac_product);
+    if (phase_start) $fdisplay(io.fd, "P");
+    if (timeout) $fdisplay(io.fd, "T");
   end
 
   generate
@@ -97,34 +117,5 @@ module rnnfab_mv_tb #(
     end
   endgenerate
 
-  reg [W-1:0] word;
-  integer cycle, next;
-  initial begin
-    repeat (2) @(negedge clk);
-    rst = 1'b0;
-    next = 0;
-    cycle = 0;
-    while ((next < COUNT || !idle || taken_q) && cycle < MAX_CYCLES) begin
-      @(negedge clk);
-      cycle = cycle + 1;
-      if (mac_valid) $fdisplay(io.fd, "M %0d %0d %0d", mac_row, mac_hpart, mac_product);
-      if (taken_q) next = next + 1;
-      word = (next < COUNT) ? io.words[next] : {W{1'b0}};
-      gap = (next < COUNT) && (word[W-1-:2] == 2'd0);
-      bc_valid = (next < COUNT) && (word[W-1-:2] == 2'd1);
-      phase_start = (next < COUNT) && (word[W-1-:2] == 2'd2) && idle;
-      if (phase_start) $fdisplay(io.fd, "P");
-      bc_hpart = word[W-3];
-      bc_seg_last = word[W-4];
-      if (phase_start) begin  // the phase's parameters hold until the next phase starts
-        phase_nseg = word[AB+47-:16];
-        phase_nseg0 = word[AB+31-:16];
-        phase_cbase1 = word[AB+15-:16];
-      end
-      bc_data = word[AB-1:0];
-    end
-    if (cycle >= MAX_CYCLES) $fdisplay(io.fd, "T");
-    done = 1'b1;
-  end
 endmodule
 `default_nettype wire
