@@ -28,12 +28,13 @@ module rnnfab_act_lanes #(
   genvar lane;
   generate
     for (lane = 0; lane < LANES; lane = lane + 1) begin : gen_lane
+      wire [AB-1:0] lane_x = x[lane*AB+:AB];
       if (((SIGMOID_LANES >> lane) & 1) != 0) begin : gen_sigmoid
         rnnfab_act #(.AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
-                     .TABLE_FILE(SIG_FILE)) act (.clk(clk), .x(x[lane*AB+:AB]), .y(y[lane*AB+:AB]));
+                     .TABLE_FILE(SIG_FILE)) act (.clk(clk), .x(lane_x), .y(y[lane*AB+:AB]));
       end else begin : gen_tanh
         rnnfab_act #(.AB(AB), .AF(AF), .STEP_LOG2(TANH_S), .RANGE_LOG2(TANH_R), .IS_SIGMOID(0),
-                     .TABLE_FILE(TANH_FILE)) act (.clk(clk), .x(x[lane*AB+:AB]), .y(y[lane*AB+:AB]));
+                     .TABLE_FILE(TANH_FILE)) act (.clk(clk), .x(lane_x), .y(y[lane*AB+:AB]));
       end
     end
   endgenerate

@@ -236,10 +236,18 @@ module rnnfab_ctrl #(
     end
   endfunction
 
-  // Element e of a vector lives in PE e mod N at bank address base + e div N: the (PE, address)
-  // of element e + 1 from those of element e (the broadcaster's and the output's walks).
-  function [PE_W+RA_W-1:0] next_position(input [PE_W-1:0] pe, input [RA_W-1:0] k);
-    next_position = (pe == PE_LAST) ? {{PE_W{1'b0}}, k + 1'b1} : {pe + 1'b1, k};
+  // The broadcaster and the output streamer walk the elements of a vector: element e lives in
+  // PE e mod N at bank address base + e div N. A walk position is {e, e mod N, e div N}; the
+  // position of element e + 1 from that of element e:
+  localparam WALK_W = CNT_W + PE_W + RA_W;
+  function [WALK_W-1:0] walk_next(input [WALK_W-1:0] at);
+    reg [CNT_W-1:0] e;
+    reg [PE_W-1:0] pe;
+    reg [RA_W-1:0] k;
+    begin
+      {e, pe, k} = at;
+      walk_next = (pe == PE_LAST) ? {e + 1'b1, {PE_W{1'b0}}, k + 1'b1} : {e + 1'b1, pe + 1'b1, k};
+    end
   endfunction
 
   // ================= Broadcaster
@@ -249,9 +257,10 @@ module rnnfab_ctrl #(
   reg [LW-1:0] job_layer0_q, job_layer0_d;  // h bank layer of part 0
   reg [LW-1:0] job_layer1_q, job_layer1_d;  // h bank layer of part 1
   reg [CNT_W-1:0] job_len0_q, job_len0_d, job_len1_q, job_len1_d;
-  reg [CNT_W-1:0] job_e_q, job_e_d;  // element within the part
-  reg [PE_W-1:0] job_pe_q, job_pe_d;  // e mod N
-  reg [RA_W-1:0] job_k_q, job_k_d;  // e div N
+  reg [WALK_W-1:0] job_at_q, job_at_d;  // walk position of the element within the part
+  wire [CNT_W-1:0] job_e = job_at_q[WALK_W-1-:CNT_W];  // e
+  wire [PE_W-1:0] job_pe = job_at_q[PE_W+RA_W-1-:PE_W];  // e mod N
+  wire [RA_W-1:0] job_k = job_at_q[RA_W-1:0];  // e div N
   reg [CNT_W-1:0] job_col_q, job_col_d;  // position in the phase vector
   reg b1_valid_q, b1_valid_d, b1_seg_last_q, b1_seg_last_d, b1_hpart_q, b1_hpart_d;
   reg [PE_W-1:0] b1_pe_q, b1_pe_d;  // a PE bank element: the PE whose rd_data holds it
@@ -265,19 +274,19 @@ module rnnfab_ctrl #(
   wire [1:0] cur_src = job_part_q ? SRC_H : job_src0_q;
   wire [LW-1:0] cur_layer = job_part_q ? job_layer1_q : job_layer0_q;
   wire [CNT_W-1:0] cur_len = job_part_q ? job_len1_q : job_len0_q;
-  wire cur_last = (job_e_q + 1'b1 == cur_len);
-  wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e_q[IB_W-1:0];
+  wire cur_last = (job_e + 1'b1 == cur_len);
+  wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e[IB_W-1:0];
   wire input_ready = in_full_q[in_rslot_q] ||
-      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e_q});
+      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e});
   wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
-      round_ready(cur_src == SRC_M, cur_layer, job_k_q, trk_on_q, trk_m_q,
+      round_ready(cur_src == SRC_M, cur_layer, job_k, trk_on_q, trk_m_q,
                    trk_layer_q, trk_rounds_q);
   wire b1_advance = b1_valid_q && !bc_stall;
   wire b0_issue = job_active_q && source_ready && (!b1_valid_q || b1_advance);
   wire job_done = !job_active_q && !b1_valid_q;
   wire [HA_W-1:0] cur_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, cur_layer};
-  assign rd_addr = (cur_src == SRC_M) ? job_k_q :
-      {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k_q;
+  assign rd_addr = (cur_src == SRC_M) ? job_k :
+      {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k;
   assign rd_m = (cur_src == SRC_M);
   assign rd_en = b0_issue;  // the PEs read synchronously: their read data is B1's element
 
@@ -289,9 +298,7 @@ module rnnfab_ctrl #(
     job_layer1_d = job_layer1_q;
     job_len0_d = job_len0_q;
     job_len1_d = job_len1_q;
-    job_e_d = job_e_q;
-    job_pe_d = job_pe_q;
-    job_k_d = job_k_q;
+    job_at_d = job_at_q;
     job_col_d = job_col_q;
     in_release = 1'b0;
     b1_valid_d = b1_advance ? 1'b0 : b1_valid_q;
@@ -303,7 +310,7 @@ module rnnfab_ctrl #(
     bc_count_d = bc_count_q + {{(CNT_W - 1) {1'b0}}, b1_advance};
     if (b0_issue) begin
       b1_valid_d = 1'b1;
-      b1_pe_d = job_pe_q;
+      b1_pe_d = job_pe;
       b1_from_input_d = (cur_src == SRC_INPUT);
       b1_col_d = job_col_q[COL_W-1:0];
       b1_seg_last_d = cur_last;
@@ -311,22 +318,17 @@ module rnnfab_ctrl #(
       job_col_d = job_col_q + 1'b1;
       if (cur_last) begin
         if (cur_src == SRC_INPUT) in_release = 1'b1;
-        job_e_d = {CNT_W{1'b0}};
-        job_pe_d = {PE_W{1'b0}};
-        job_k_d = {RA_W{1'b0}};
+        job_at_d = {WALK_W{1'b0}};
         if (!job_part_q && job_len1_q != {CNT_W{1'b0}}) job_part_d = 1'b1;
         else job_active_d = 1'b0;
       end else begin
-        job_e_d = job_e_q + 1'b1;
-        {job_pe_d, job_k_d} = next_position(job_pe_q, job_k_q);
+        job_at_d = walk_next(job_at_q);
       end
     end
     if (job_start) begin
       job_active_d = 1'b1;
       job_part_d = 1'b0;
-      job_e_d = {CNT_W{1'b0}};
-      job_pe_d = {PE_W{1'b0}};
-      job_k_d = {RA_W{1'b0}};
+      job_at_d = {WALK_W{1'b0}};
       job_col_d = {CNT_W{1'b0}};
       bc_count_d = {CNT_W{1'b0}};
       if (job_start_proj) begin
@@ -358,9 +360,7 @@ module rnnfab_ctrl #(
     job_layer1_q <= job_layer1_d;
     job_len0_q <= job_len0_d;
     job_len1_q <= job_len1_d;
-    job_e_q <= job_e_d;
-    job_pe_q <= job_pe_d;
-    job_k_q <= job_k_d;
+    job_at_q <= job_at_d;
     job_col_q <= job_col_d;
     b1_pe_q <= b1_pe_d;
     b1_from_input_q <= b1_from_input_d;
@@ -379,42 +379,38 @@ module rnnfab_ctrl #(
 
   // ================= Output streamer
   reg os_active_q, os_active_d;
-  reg [CNT_W-1:0] os_e_q, os_e_d;
-  reg [PE_W-1:0] os_pe_q, os_pe_d;
-  reg [RA_W-1:0] os_k_q, os_k_d;
+  reg [WALK_W-1:0] os_at_q, os_at_d;  // walk position of the output element
+  wire [CNT_W-1:0] os_e = os_at_q[WALK_W-1-:CNT_W];
+  wire [PE_W-1:0] os_pe = os_at_q[PE_W+RA_W-1-:PE_W];
+  wire [RA_W-1:0] os_k = os_at_q[RA_W-1:0];
   reg out_valid_q, out_valid_d, out_last_q, out_last_d;
   reg [PE_W-1:0] out_pe_q, out_pe_d;  // the PE whose out_data holds the output element
   reg os_start;
-  assign out_addr = OUT_BASE + os_k_q[HA_W-1:0];
-  wire os_ready = round_ready(1'b0, LAST_LAYER, os_k_q, trk_on_q, trk_m_q, trk_layer_q,
+  assign out_addr = OUT_BASE + os_k[HA_W-1:0];
+  wire os_ready = round_ready(1'b0, LAST_LAYER, os_k, trk_on_q, trk_m_q, trk_layer_q,
                               trk_rounds_q);
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
-  wire os_last = (os_e_q + 1'b1 == O_C);
+  wire os_last = (os_e + 1'b1 == O_C);
   assign out_en = os_load;  // the PEs read synchronously: their read data is the output
   always @* begin
     os_active_d = os_active_q;
-    os_e_d = os_e_q;
-    os_pe_d = os_pe_q;
-    os_k_d = os_k_q;
+    os_at_d = os_at_q;
     out_valid_d = (out_valid_q && out_ready) ? 1'b0 : out_valid_q;
     out_pe_d = out_pe_q;
     out_last_d = out_last_q;
     if (os_load) begin
       out_valid_d = 1'b1;
-      out_pe_d = os_pe_q;
+      out_pe_d = os_pe;
       out_last_d = os_last;
       if (os_last) begin
         os_active_d = 1'b0;
       end else begin
-        os_e_d = os_e_q + 1'b1;
-        {os_pe_d, os_k_d} = next_position(os_pe_q, os_k_q);
+        os_at_d = walk_next(os_at_q);
       end
     end
     if (os_start) begin
       os_active_d = 1'b1;
-      os_e_d = {CNT_W{1'b0}};
-      os_pe_d = {PE_W{1'b0}};
-      os_k_d = {RA_W{1'b0}};
+      os_at_d = {WALK_W{1'b0}};
     end
   end
   always @(posedge clk) begin
@@ -425,9 +421,7 @@ module rnnfab_ctrl #(
       os_active_q <= os_active_d;
       out_valid_q <= out_valid_d;
     end
-    os_e_q <= os_e_d;
-    os_pe_q <= os_pe_d;
-    os_k_q <= os_k_d;
+    os_at_q <= os_at_d;
     out_pe_q <= out_pe_d;
     out_last_q <= out_last_d;
   end
@@ -534,6 +528,6 @@ module rnnfab_ctrl #(
   assign phase_cbase1 = phase_cbase1_q;
   // bits not every parameter set uses: the high bits of the job's element, of the write
   // sequencer's count and of the output's bank address, the width of cbase1_full
-  wire unused_ctrl = &{1'b0, cbase1_full, job_e_q, ws_count_q, os_k_q};
+  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, os_k};
 endmodule
 `default_nettype wire

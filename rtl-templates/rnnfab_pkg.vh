@@ -49,7 +49,7 @@
 // least ACC + 1, wide enough for every sum the module forms).
 //   extend_acc(v)       sign-extend an ACC-bit value to XW bits
 //   extend_ab(v)        sign-extend an AB-bit value to XW bits
-//   round_shift(v, s)   rshr: round half up on a right shift, floor((v + 2^(s-1)) / 2^s); v if s = 0
+//   round_shift(v, s)   rshr: round half up, floor((v + 2^(s-1)) / 2^s); v itself when s = 0
 //   saturate(v)         sat_AB of an XW-bit value
 //   requant(v)          requant(a) = sat_AB(rshr(a, WF))
 `define RNNFAB_FIXED_POINT_FUNCTIONS \
