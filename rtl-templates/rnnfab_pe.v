@@ -113,9 +113,6 @@ module rnnfab_pe #(
 
   `RNNFAB_FIXED_POINT_FUNCTIONS
 
-  function [ACC-1:0] extend_product(input [WB+AB-1:0] value);
-    extend_product = {{(ACC - WB - AB) {value[WB+AB-1]}}, value};
-  endfunction
 
   // ---------------- Matrix-vector engine (its MAC leaves in stage C1)
   wire c1_valid, c1_hpart, engine_idle;
@@ -208,92 +205,27 @@ module rnnfab_pe #(
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
-  // ---------------- Gate accumulators: pipelined MAC read-modify-write, cleared when the EW
-  // reads them. One synchronous read port (block-RAM capable), shared by the engine and the
-  // element-wise unit, which never read in the same cycle (the EW runs after phase A has drained,
-  // the next phase A starts after the last EW read; projection MACs go to acc_proj):
-  //   M (mac_valid): read the cell's word          W: add the product to its field, write back
-  // A MAC in W right after a MAC of the same cell takes that MAC's sum (forwarding), since its
-  // read came before that write. A word whose live bit is 0 reads as zero: reset and the EW's read
-  // clear a word in one cycle. Memories deeper than LUT_RAM_DEPTH words are marked block RAM.
-  reg [K-1:0] acc_live_q, acc_live_d;
+  // ---------------- Gate accumulators (rnnfab_acc_mem): one word of four gate fields per cell,
+  // read by the element-wise unit when it issues a cell (S0) and taken, cleared, in S1. The
+  // engine and the element-wise unit never read in the same cycle (the EW runs after phase A has
+  // drained, the next phase A starts after the last EW read; projection MACs go to acc_proj).
   wire [KW-1:0] mac_cell = mac_k[KW-1:0];
   wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low KPW bits, gates KW
-  wire mac_gate = mac_valid && !mac_bank[2];
-  wire [KW-1:0] acc_raddr = ew_issue ? ew_k : mac_cell;
-  reg [GATES_W-1:0] acc_rd_q;  // read data: the MAC's word in W, the EW's word in S1
-  reg w_valid_q, w_live_q;
-  reg [KW-1:0] w_cell_q;
-  reg [1:0] w_field_q;
-  reg [WB+AB-1:0] w_product_q;
-  reg fw_valid_q;  // the previous W wrote fw_cell_q, field fw_field_q = fw_sum_q
-  reg [KW-1:0] fw_cell_q;
-  reg [1:0] fw_field_q;
-  reg [ACC-1:0] fw_sum_q;
-  reg [GATES_W-1:0] w_base, w_word_new;
-  reg [ACC-1:0] w_sum;
-  integer field;
-  always @* begin
-    w_base = w_live_q ? acc_rd_q : {GATES_W{1'b0}};
-    for (field = 0; field < 4; field = field + 1) begin
-      if (fw_valid_q && fw_cell_q == w_cell_q && fw_field_q == field[1:0])
-        w_base[field*ACC+:ACC] = fw_sum_q;
-    end
-    w_sum = {ACC{1'b0}};
-    w_word_new = w_base;
-    for (field = 0; field < 4; field = field + 1) begin
-      if (w_field_q == field[1:0]) begin
-        w_sum = w_base[field*ACC+:ACC] + extend_product(w_product_q);
-        w_word_new[field*ACC+:ACC] = w_sum;
-      end
-    end
-    acc_live_d = acc_live_q;
-    if (s1_valid_q) acc_live_d[s1_k_q] = 1'b0;
-    if (w_valid_q) acc_live_d[w_cell_q] = 1'b1;
-  end
-  always @(posedge clk) begin
-    w_valid_q <= rst ? 1'b0 : mac_gate;
-    w_live_q <= acc_live_q[mac_cell];
-    w_cell_q <= mac_cell;
-    w_field_q <= mac_bank[1:0];
-    w_product_q <= mac_product;
-    fw_valid_q <= rst ? 1'b0 : w_valid_q;
-    fw_cell_q <= w_cell_q;
-    fw_field_q <= w_field_q;
-    fw_sum_q <= w_sum;
-    acc_live_q <= rst ? {K{1'b0}} : acc_live_d;
-  end
-  wire acc_we = !rst && w_valid_q;
-  generate
-    if (K > LUT_RAM_DEPTH) begin : gen_acc_block
-      (* ram_style = "block" *) reg [GATES_W-1:0] acc_gate[0:K-1];
-      always @(posedge clk) begin
-        if (acc_we) acc_gate[w_cell_q] <= w_word_new;
-        acc_rd_q <= acc_gate[acc_raddr];
-      end
-    end else begin : gen_acc_lut
-      reg [GATES_W-1:0] acc_gate[0:K-1];
-      always @(posedge clk) begin
-        if (acc_we) acc_gate[w_cell_q] <= w_word_new;
-        acc_rd_q <= acc_gate[acc_raddr];
-      end
-    end
-  endgenerate
-  wire [GATES_W-1:0] ew_word = acc_live_q[s1_k_q] ? acc_rd_q : {GATES_W{1'b0}};
+  wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
+  rnnfab_acc_mem #(
+      .DEPTH(K), .FIELDS(4), .ACC(ACC), .PW(WB + AB), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+  ) acc_gate (
+      .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_cell),
+      .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_addr(ew_k),
+      .take(s1_valid_q), .take_addr(s1_k_q), .word(ew_word)
+  );
 
   // ---------------- ROMs (synchronous read, addressed in S0)
   reg [4*AB-1:0] bias_q;
-  generate
-    if (CDEPTH > LUT_RAM_DEPTH) begin : gen_bias_block
-      (* rom_style = "block" *) reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
-      initial $readmemh(BIAS_FILE, bias_rom);
-      always @(posedge clk) bias_q <= bias_rom[s0_caddr];
-    end else begin : gen_bias_lut
-      reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
-      initial $readmemh(BIAS_FILE, bias_rom);
-      always @(posedge clk) bias_q <= bias_rom[s0_caddr];
-    end
-  endgenerate
+  (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+  reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
+  initial $readmemh(BIAS_FILE, bias_rom);
+  always @(posedge clk) bias_q <= bias_rom[s0_caddr];
 
   // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0.
   // Two synchronous read ports (block-RAM capable; read data registered directly, the live bit
@@ -316,23 +248,13 @@ module rnnfab_pe #(
     if (h_ren) h_rd_live_q <= h_live_q[h_raddr];
     if (out_en) out_rd_live_q <= h_live_q[out_addr];
   end
-  generate
-    if (HDEPTH > LUT_RAM_DEPTH) begin : gen_h_block
-      (* ram_style = "block" *) reg [AB-1:0] h_mem[0:HDEPTH-1];
-      always @(posedge clk) begin
-        if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
-        if (h_ren) h_rd_q <= h_mem[h_raddr];
-        if (out_en) out_rd_q <= h_mem[out_addr];
-      end
-    end else begin : gen_h_lut
-      reg [AB-1:0] h_mem[0:HDEPTH-1];
-      always @(posedge clk) begin
-        if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
-        if (h_ren) h_rd_q <= h_mem[h_raddr];
-        if (out_en) out_rd_q <= h_mem[out_addr];
-      end
-    end
-  endgenerate
+  (* ram_style = (HDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+  reg [AB-1:0] h_mem[0:HDEPTH-1];
+  always @(posedge clk) begin
+    if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
+    if (h_ren) h_rd_q <= h_mem[h_raddr];
+    if (out_en) out_rd_q <= h_mem[out_addr];
+  end
   wire [AB-1:0] h_rd_value = h_rd_live_q ? h_rd_q : {AB{1'b0}};
   assign out_data = out_rd_live_q ? out_rd_q : {AB{1'b0}};
 
@@ -371,15 +293,10 @@ module rnnfab_pe #(
       wire [3*WB-1:0] peep_word;
       if (PEEP != 0) begin : gen_peep
         reg [3*WB-1:0] peep_q;
-        if (CDEPTH > LUT_RAM_DEPTH) begin : gen_peep_block
-          (* rom_style = "block" *) reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
-          initial $readmemh(PEEP_FILE, peep_rom);
-          always @(posedge clk) peep_q <= peep_rom[s0_caddr];
-        end else begin : gen_peep_lut
-          reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
-          initial $readmemh(PEEP_FILE, peep_rom);
-          always @(posedge clk) peep_q <= peep_rom[s0_caddr];
-        end
+        (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+        reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
+        initial $readmemh(PEEP_FILE, peep_rom);
+        always @(posedge clk) peep_q <= peep_rom[s0_caddr];
         assign peep_word = peep_q;
       end else begin : gen_no_peep
         assign peep_word = {3 * WB{1'b0}};
@@ -416,18 +333,11 @@ module rnnfab_pe #(
         if (c_we) c_live_d[c_waddr] = 1'b1;
       end
       always @(posedge clk) c_live_q <= rst ? {CDEPTH{1'b0}} : c_live_d;
-      if (CDEPTH > LUT_RAM_DEPTH) begin : gen_c_block
-        (* ram_style = "block" *) reg [AB-1:0] c_mem[0:CDEPTH-1];
-        always @(posedge clk) begin
-          if (!rst && c_we) c_mem[c_waddr] <= c_value;
-          c_rd_q <= c_mem[s0_caddr];
-        end
-      end else begin : gen_c_lut
-        reg [AB-1:0] c_mem[0:CDEPTH-1];
-        always @(posedge clk) begin
-          if (!rst && c_we) c_mem[c_waddr] <= c_value;
-          c_rd_q <= c_mem[s0_caddr];
-        end
+      (* ram_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+      reg [AB-1:0] c_mem[0:CDEPTH-1];
+      always @(posedge clk) begin
+        if (!rst && c_we) c_mem[c_waddr] <= c_value;
+        c_rd_q <= c_mem[s0_caddr];
       end
 
       if (PROJ != 0) begin : gen_proj
@@ -435,64 +345,22 @@ module rnnfab_pe #(
         reg [AB-1:0] m_rd_q;
         reg rd_m_q;
         always @(posedge clk) if (rd_en) rd_m_q <= rd_m;
-        if (MDEPTH > LUT_RAM_DEPTH) begin : gen_m_block
-          (* ram_style = "block" *) reg [AB-1:0] m_mem[0:MDEPTH-1];
-          always @(posedge clk) begin
-            if (!rst && m_we) m_mem[m_tag] <= m_value;
-            if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
-          end
-        end else begin : gen_m_lut
-          reg [AB-1:0] m_mem[0:MDEPTH-1];
-          always @(posedge clk) begin
-            if (!rst && m_we) m_mem[m_tag] <= m_value;
-            if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
-          end
-        end
-        // projection accumulators: pipelined MAC read-modify-write as the gate accumulators
-        // (one synchronous read port, forwarding); the requantizer reads its row one cycle ahead
-        // (rq_pre: no projection MAC is in flight then) and clears it (live bit); unwritten
-        // words read 0.
-        reg [KPE-1:0] proj_live_q, proj_live_d;
-        wire [KPW-1:0] mac_prow = mac_k[KPW-1:0];
-        wire mac_to_proj = mac_valid && mac_bank[2];
-        wire [KPW-1:0] proj_raddr = rq_pre ? rq_pre_k : mac_prow;
-        reg [ACC-1:0] proj_rd_q;
-        reg pw_valid_q, pw_live_q, pfw_valid_q;
-        reg [KPW-1:0] pw_row_q, pfw_row_q;
-        reg [WB+AB-1:0] pw_product_q;
-        reg [ACC-1:0] pfw_sum_q;
-        wire [ACC-1:0] pw_base = (pfw_valid_q && pfw_row_q == pw_row_q) ? pfw_sum_q :
-            pw_live_q ? proj_rd_q : {ACC{1'b0}};
-        wire [ACC-1:0] pw_sum = pw_base + extend_product(pw_product_q);
-        always @* begin
-          proj_live_d = proj_live_q;
-          if (rq_issue) proj_live_d[rq_k] = 1'b0;
-          if (pw_valid_q) proj_live_d[pw_row_q] = 1'b1;
-        end
+        (* ram_style = (MDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+        reg [AB-1:0] m_mem[0:MDEPTH-1];
         always @(posedge clk) begin
-          pw_valid_q <= rst ? 1'b0 : mac_to_proj;
-          pw_live_q <= proj_live_q[mac_prow];
-          pw_row_q <= mac_prow;
-          pw_product_q <= mac_product;
-          pfw_valid_q <= rst ? 1'b0 : pw_valid_q;
-          pfw_row_q <= pw_row_q;
-          pfw_sum_q <= pw_sum;
-          proj_live_q <= rst ? {KPE{1'b0}} : proj_live_d;
+          if (!rst && m_we) m_mem[m_tag] <= m_value;
+          if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
         end
-        if (KPE > LUT_RAM_DEPTH) begin : gen_proj_block
-          (* ram_style = "block" *) reg [ACC-1:0] acc_proj[0:KPE-1];
-          always @(posedge clk) begin
-            if (!rst && pw_valid_q) acc_proj[pw_row_q] <= pw_sum;
-            proj_rd_q <= acc_proj[proj_raddr];
-          end
-        end else begin : gen_proj_lut
-          reg [ACC-1:0] acc_proj[0:KPE-1];
-          always @(posedge clk) begin
-            if (!rst && pw_valid_q) acc_proj[pw_row_q] <= pw_sum;
-            proj_rd_q <= acc_proj[proj_raddr];
-          end
-        end
-        wire [ACC-1:0] rq_word = proj_live_q[rq_k] ? proj_rd_q : {ACC{1'b0}};
+        // projection accumulators (rnnfab_acc_mem, one field per row): the requantizer reads
+        // its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
+        wire [ACC-1:0] rq_word;
+        rnnfab_acc_mem #(
+            .DEPTH(KPE), .FIELDS(1), .ACC(ACC), .PW(WB + AB), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+        ) acc_proj (
+            .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
+            .mac_addr(mac_k[KPW-1:0]), .mac_field(1'b0), .mac_product(mac_product),
+            .read(rq_pre), .read_addr(rq_pre_k), .take(rq_issue), .take_addr(rq_k), .word(rq_word)
+        );
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
         always @* begin
           h_we = rq_issue;
