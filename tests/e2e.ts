@@ -13,13 +13,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RnnModel } from "../model/model.ts";
 import { randomModel, type RandomModelOptions, seededRandom } from "../model/random.ts";
-import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
 import {
   type AcceleratorSettings,
   type DesignParams,
+  generateDesignDir,
   generateFromModel,
   resolveAcceleratorConfig,
-  writeDesign,
+  type WrittenDesign,
 } from "../rtl/mod.ts";
 import type { SimResult } from "../sim/result.ts";
 import { simulateDesign, type Simulator } from "../sim/simulate.ts";
@@ -130,9 +131,14 @@ export function caseDesign(c: E2eCase): DesignParams {
   return generateFromModel(caseModel(c), config).design;
 }
 
-/** Generate a case's design into `dir` (in process). */
-export async function generateCase(c: E2eCase, dir: string): Promise<void> {
-  await writeDesign(dir, caseDesign(c));
+/** Generate a case's design into `dir`, in process (as `deno task gen` does). */
+export function generateCase(c: E2eCase, dir: string): Promise<WrittenDesign> {
+  return generateDesignDir(
+    caseModel(c),
+    dir,
+    { ...c.settings, pes: c.pes, format: c.format },
+    c.name,
+  );
 }
 
 /** The results of one case. */

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { seededRandom } from "../model/random.ts";
-import { bitsFor } from "../encode/mod.ts";
+import { bitsFor } from "../util/bits.ts";
 import { type DesignParams, writeDesign } from "../rtl/mod.ts";
 import { caseDesign, type E2eCase } from "./e2e.ts";
 import { e2eCase } from "./e2e_cases.ts";
