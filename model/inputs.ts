@@ -7,19 +7,12 @@
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { MAX_INPUT_BYTES } from "../util/limits.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { readJsonFile } from "../util/read.ts";
 import { checkFixedConfig, DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "./fixed.ts";
 
-/** Read a JSON file within a size limit, strictly (util/read.ts); kept here for its importers. */
+/** Read a JSON file (re-exported from util/read.ts, where every input file is read). */
 export { readJsonFile } from "../util/read.ts";
-
-/** The first problem zod found, as a one-line UserError naming the file and the field. */
-export function firstIssue(error: z.ZodError, source: string): UserError {
-  const issue = error.issues[0];
-  const where = issue.path.map((key) => typeof key === "number" ? `[${key}]` : `.${String(key)}`)
-    .join("").replace(/^\./, "");
-  return new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-}
 
 /** Validate an input sequence value: T >= 1 steps of exactly `inputSize` finite numbers. */
 export function parseInputs(value: unknown, inputSize: number, source: string): number[][] {
@@ -31,9 +24,7 @@ export function parseInputs(value: unknown, inputSize: number, source: string): 
         }),
     ).min(1, { message: "expected at least one time step" }),
   });
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, source);
-  return parsed.data.inputs;
+  return parseWithSchema(schema, value, source).inputs;
 }
 
 /** Load an input sequence file for a model with `inputSize` inputs. */

@@ -16,7 +16,8 @@ import {
   MAX_SAFETENSORS_HEADER_BYTES,
 } from "../util/limits.ts";
 import { checkDerivedOutput } from "../util/output.ts";
-import { parseJsonStrict, readInputBytes, readInputText } from "../util/read.ts";
+import { readInputBytes, readJsonFile } from "../util/read.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import {
   checkSafetensorsLayout,
   isRnnfabSafetensors,
@@ -56,7 +57,9 @@ const modelFileSchema = z.object({
   weights: z.union([
     z.string().min(1),
     z.record(z.string(), z.unknown()),
-  ]),
+  ], {
+    message: "expected a .safetensors path (relative to the model file) or an object of tensors",
+  }),
 }).catchall(z.unknown());
 
 /** The top-level fields a model file may have (besides peephole_lK). */
@@ -74,14 +77,12 @@ function checkTopLevelFields(value: unknown, source: string): void {
   }
 }
 
-/** Format a zod issue path like `weights.weight_ih_l0[3]`. */
-function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) =>
-      typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
-    "",
-  );
-}
+/** One tensor of a safetensors header. */
+const tensorEntrySchema = z.object({
+  dtype: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+});
 
 /** The tensor names and shapes a model of this header must have. */
 export function expectedTensors(
@@ -193,18 +194,11 @@ export function readSafetensors(bytes: Uint8Array, source: string): Map<string, 
   const entries: SafetensorsEntry[] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
-    const parsed = z.object({
-      dtype: z.string(),
-      shape: z.array(z.number().int().nonnegative()),
-      data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
-    }).safeParse(entry);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new UserError(
-        `${source}: tensor ${name}: ${formatPath(issue.path) || "entry"}: ${issue.message}`,
-      );
-    }
-    const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+    const { dtype, shape, data_offsets: [begin, end] } = parseWithSchema(
+      tensorEntrySchema,
+      entry,
+      `${source}: tensor ${name}`,
+    );
     const size = dtypeSizes[dtype];
     if (!size) {
       throw new UserError(
@@ -224,6 +218,7 @@ export function readSafetensors(bytes: Uint8Array, source: string): Map<string, 
     }
     entries.push({ name, dtype, shape, begin, end, size, count });
   }
+  // Offsets aligned, no overlap, no gap: the header must describe the data exactly.
   checkSafetensorsLayout(entries, dataLength, source);
   const tensors = new Map<string, Tensor>();
   for (const { name, dtype, shape, begin, size, count } of entries) {
@@ -333,13 +328,7 @@ export async function parseModelJson(
   modelPath = source,
 ): Promise<RnnModel> {
   checkTopLevelFields(value, source);
-  const parsed = modelFileSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = formatPath(issue.path);
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
-  const file = parsed.data;
+  const file = parseWithSchema(modelFileSchema, value, source);
   const header = { ...file, projSize: file.projSize ?? 0 };
   if (header.projSize > 0 && header.kind !== "lstm") {
     throw new UserError(`${source}: projSize: only LSTM models can have a projection`);
@@ -447,8 +436,7 @@ export async function parseModelJson(
 
 /** Load and validate a model file (JSON, weights inline or in a safetensors file beside it). */
 export async function loadModel(path: string): Promise<RnnModel> {
-  const text = await readInputText(path, "model file", MAX_MODEL_JSON_BYTES);
-  return parseModelJson(parseJsonStrict(text, path), path);
+  return parseModelJson(await readJsonFile(path, "model file", MAX_MODEL_JSON_BYTES), path);
 }
 
 /** The model's tensors under their PyTorch state-dict names (plus peephole_lK). */

@@ -8,20 +8,20 @@
 
 import { join } from "node:path";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
-import { UserError } from "../util/errors.ts";
+import { OptionError, UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { outputSize } from "../model/model.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { randomInputs } from "../model/random.ts";
 import { onInterrupt, removeSync } from "../util/interrupt.ts";
 import { cacheRoot } from "./cache.ts";
-import { checkSequenceBounds } from "./bounds.ts";
 import { verifyDesign } from "./verify_design.ts";
-import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
+import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
 import { buildVerilatorHarness, type CxxOptimization, runVerilatorHarness } from "./verilator.ts";
+import { checkSimulationSize, checkSimulationSteps } from "./limits.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -66,7 +66,7 @@ export interface SimulateOptions {
 
 /** A generous cycle limit from the estimate: never hang on a DUT that stops producing output. */
 export function cycleLimit(
-  design: Pick<SimDesign, "estimate">,
+  design: { estimate: Pick<SimDesign["estimate"], "cyclesPerStep" | "firstStepCycles"> },
   steps: number,
   settings: Pick<HarnessSettings, "backpressure" | "inputGaps">,
 ): number {
@@ -75,9 +75,9 @@ export function cycleLimit(
   return Math.ceil((4 * expected + 10000) / slowdown);
 }
 
-function checkProbability(name: string, value: number): void {
+function checkProbability(option: string, value: number): void {
   if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
-    throw new UserError(`--${name}: expected a probability in [0, 0.95], got ${value}`);
+    throw new OptionError(option, `expected a probability in [0, 0.95], got ${value}`);
   }
 }
 
@@ -90,12 +90,12 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   const backpressure = options.backpressure ?? 0;
   const inputGaps = options.inputGaps ?? 0;
   checkProbability("backpressure", backpressure);
-  checkProbability("input-gaps", inputGaps);
+  checkProbability("inputGaps", inputGaps);
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new UserError(`--seed: expected a non-negative integer, got ${seed}`);
+    throw new OptionError("seed", `expected a non-negative integer, got ${seed}`);
   }
   if (options.trace && simulator !== "verilator") {
-    throw new UserError(`--trace: only the Verilator flow writes traces`);
+    throw new OptionError("trace", "only the Verilator flow writes traces");
   }
 
   if (!options.verified) await verifyDesign(options.designDir, { ...options, command: "sim" });
@@ -123,16 +123,14 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   if (options.inputs) {
     inputs = options.inputs;
     input = { source: "file", path: options.inputPath ?? "(in memory)" };
+    checkSimulationSize(inputs.length, design.model.outputSize, input.path);
   } else {
     const steps = options.steps ?? 8;
-    if (!Number.isSafeInteger(steps) || steps < 1) {
-      throw new UserError(`--steps: expected a positive integer, got ${steps}`);
-    }
-    checkSequenceBounds(steps, design.model.outputSize);
+    checkSimulationSteps(steps);
+    checkSimulationSize(steps, design.model.outputSize);
     inputs = randomInputs(steps, design.model.inputSize, seed);
     input = { source: "random", seed };
   }
-  checkSequenceBounds(inputs.length, design.model.outputSize, options.inputPath ?? "inputs");
   for (const [t, row] of inputs.entries()) {
     if (row.length !== design.model.inputSize) {
       throw new UserError(
@@ -171,7 +169,6 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       const harness = await buildVerilatorHarness({
         design,
         trace: options.trace ?? false,
-        peStallPort: await hasPeStallPort(design),
         cxxOptimization: options.cxxOptimization,
         cacheRoot: root,
         log,

@@ -12,8 +12,8 @@ const SCRIPTS = [
   "cli/bench.ts",
   "cli/synth.ts",
   "cli/demo.ts",
-  "bench/ese.ts",
-  "bench/cpu.ts",
+  "cli/bench_ese.ts",
+  "cli/bench_cpu.ts",
   "scripts/make_examples.ts",
   "scripts/setup.ts",
 ];

@@ -1,10 +1,12 @@
 /**
- * Interrupts (SIGINT, SIGTERM): every command leaves no temporary behind and no child process
- * running. Code that creates a temporary registers a synchronous cleanup with `onInterrupt`; code
- * that starts a child process registers its pid with `trackChild`. On a signal the handler ends
- * the tracked children and all their descendants (SIGTERM, then SIGKILL after a grace period),
- * runs the cleanups newest first, prints one line and exits 130 (SIGINT) or 143 (SIGTERM), as a
- * shell reports a process ended by that signal.
+ * What rnnfab does when it is interrupted (SIGINT, SIGTERM): no temporary left behind and no
+ * child process running. Code that creates a temporary (or must kill a tool) registers a
+ * synchronous cleanup with `onInterrupt`; the process runner also registers each tool's pid with
+ * `trackChild`. On a signal the handler ends the tracked children and all their descendants
+ * (SIGTERM, then SIGKILL after a grace period; a tool's own process group too), runs every cleanup
+ * newest first, prints one line and exits 130 (SIGINT) or 143 (SIGTERM), as a shell reports a
+ * process ended by that signal. Commands install the handler when they start (`runCommand`);
+ * library code installs it with its first registration.
  *
  * The handler is synchronous from start to exit, so no other code of the command runs between
  * a cleanup and the exit (a half-finished rename cannot continue after its cleanup ran).
@@ -24,9 +26,8 @@ export const SIGNAL_EXIT_CODES: Record<InterruptSignal, number> = { SIGINT: 130,
 /** How long children get to end after SIGTERM before SIGKILL (milliseconds). */
 export const CHILD_GRACE_MS = 3000;
 
-const cleanups = new Map<number, InterruptCleanup>();
+const cleanups = new Set<InterruptCleanup>();
 const children = new Set<number>();
-let nextId = 0;
 let installed = false;
 let handling = false;
 
@@ -103,7 +104,7 @@ function handle(name: InterruptSignal): void {
   if (handling) return;
   handling = true;
   stopChildren();
-  for (const cleanup of [...cleanups.values()].reverse()) {
+  for (const cleanup of [...cleanups].reverse()) {
     try {
       cleanup();
     } catch {
@@ -118,6 +119,7 @@ function handle(name: InterruptSignal): void {
 export function installInterruptHandler(): void {
   if (installed) return;
   installed = true;
+  if (Deno.build.os === "windows") return;
   for (const name of Object.keys(SIGNAL_EXIT_CODES) as InterruptSignal[]) {
     try {
       Deno.addSignalListener(name, () => handle(name));
@@ -133,10 +135,9 @@ export function installInterruptHandler(): void {
  */
 export function onInterrupt(cleanup: InterruptCleanup): () => void {
   installInterruptHandler();
-  const id = nextId++;
-  cleanups.set(id, cleanup);
+  cleanups.add(cleanup);
   return () => {
-    cleanups.delete(id);
+    cleanups.delete(cleanup);
   };
 }
 
