@@ -69,37 +69,36 @@ export function parseHexText(text: string, width: number, source: string): numbe
 
 /**
  * The files of an image directory: every memory as a `.hex` file and `manifest.json` (file name
- * -> text). `deno task encode` writes them as a directory (with `tool`, its marker, first in the
- * manifest); a design holds them in `mem/` (without).
+ * -> text). `deno task encode` writes them as a directory; a design holds them in `mem/`.
  */
-export function imageFiles(image: EncodedImage, tool?: string): Map<string, string> {
+export function imageFiles(image: EncodedImage): Map<string, string> {
   const files = new Map<string, string>();
   for (const memory of image.manifest.memories) {
     files.set(memory.file, toHexText(memoryWords(image, memory), memory.width));
   }
-  const manifest = tool ? { tool, ...image.manifest } : image.manifest;
-  files.set("manifest.json", JSON.stringify(manifest, null, 2) + "\n");
+  files.set("manifest.json", JSON.stringify(image.manifest, null, 2) + "\n");
   return files;
 }
 
 /** Write every memory of an image as a `.hex` file, and `manifest.json`, into `dir`. */
-export async function writeImageFiles(
-  dir: string,
-  image: EncodedImage,
-  tool?: string,
-): Promise<void> {
-  for (const [name, text] of imageFiles(image, tool)) await writeFileAtomic(join(dir, name), text);
+export async function writeImageFiles(dir: string, image: EncodedImage): Promise<void> {
+  for (const [name, text] of imageFiles(image)) await writeFileAtomic(join(dir, name), text);
 }
 
 /**
- * Write an image as a fresh directory `dir` atomically, the output of `encode`: an existing folder
- * is replaced only when empty or an earlier encode output (manifest.json with "tool": "rnnfab
- * encode"), so a design's mem/ folder or a user's folder is never touched.
+ * Write an image as a fresh directory `dir` atomically, the output of `encode`: the image files
+ * (exactly a design's `mem/` files) and the marker `encode.json` (`"tool": "rnnfab encode"`). An
+ * existing folder is replaced only when empty or an earlier encode output, so a design's mem/
+ * folder or a user's folder is never touched.
  */
 export function writeImageDir(dir: string, image: EncodedImage): Promise<void> {
-  return writeDirAtomic(dir, (temporary) => writeImageFiles(temporary, image, TOOLS.encode), {
-    marker: MARKERS.encode,
-  });
+  return writeDirAtomic(dir, async (temporary) => {
+    await writeImageFiles(temporary, image);
+    await writeFileAtomic(
+      join(temporary, MARKERS.encode.file),
+      JSON.stringify({ tool: TOOLS.encode, manifest: "manifest.json" }, null, 2) + "\n",
+    );
+  }, { marker: MARKERS.encode });
 }
 
 /** Validate a parsed `manifest.json`; throws a UserError naming the field. */

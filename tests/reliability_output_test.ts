@@ -64,7 +64,7 @@ Deno.test("output safety: a folder that is not an earlier output of the command 
           root,
           () =>
             rnnfab("encode", ["--model", model, "--pes", "2", "--format", "ese", "--out", webapp]),
-          /webapp: the folder exists and is not an earlier output of rnnfab encode \(its manifest\.json does not say "tool": "rnnfab encode"\)/,
+          /webapp: the folder exists and is not an earlier output of rnnfab encode \(it has no encode\.json\)/,
         );
       },
     );
@@ -276,8 +276,8 @@ Deno.test("output safety: an earlier output of the same command is replaced whol
       ]);
       assert.equal(encoded.code, 0, encoded.stderr);
     }
-    const manifest = JSON.parse(await Deno.readTextFile(join(weights, "manifest.json")));
-    assert.equal(manifest.tool, "rnnfab encode");
+    const marker = JSON.parse(await Deno.readTextFile(join(weights, "encode.json")));
+    assert.equal(marker.tool, "rnnfab encode");
     // No temporary is left beside the outputs.
     const names = [...Deno.readDirSync(root)].map((entry) => entry.name).sort();
     assert.deepEqual(names, ["design", "fresh", "lstm.json", "other.json", "weights"]);

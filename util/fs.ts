@@ -120,13 +120,13 @@ export async function notEarlierOutput(
   marker: OutputMarker,
 ): Promise<string | undefined> {
   const path = `${dir}/${marker.file}`;
+  if (marker.legacy && await marker.legacy(dir).catch(() => false)) return undefined;
   let info: Deno.FileInfo;
   try {
     info = await Deno.lstat(path);
   } catch {
     return `it has no ${marker.file}`;
   }
-  if (marker.legacy && await marker.legacy(dir).catch(() => false)) return undefined;
   if (!info.isFile || info.size > MAX_JSON_BYTES) return `its ${marker.file} is not a marker file`;
   try {
     const value = JSON.parse(await Deno.readTextFile(path));

@@ -81,7 +81,7 @@ async function legacyReport(dir: string): Promise<boolean> {
 /** The markers of the commands that write folders (docs/reliability.md). */
 export const MARKERS = {
   gen: { file: "design.json", tool: TOOLS.gen, legacy: legacyDesign },
-  encode: { file: "manifest.json", tool: TOOLS.encode, legacy: legacyImage },
+  encode: { file: "encode.json", tool: TOOLS.encode, legacy: legacyImage },
   bench: { file: "report.json", tool: TOOLS.bench, legacy: legacyReport },
 } satisfies Record<string, OutputMarker>;
 
