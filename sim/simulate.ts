@@ -123,14 +123,13 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   if (options.inputs) {
     inputs = options.inputs;
     input = { source: "file", path: options.inputPath ?? "(in memory)" };
-    checkSimulationSize(inputs.length, design.model.outputSize, input.path);
   } else {
     const steps = options.steps ?? 8;
     checkSimulationSteps(steps);
-    checkSimulationSize(steps, design.model.outputSize);
     inputs = randomInputs(steps, design.model.inputSize, seed);
     input = { source: "random", seed };
   }
+  checkSimulationSize(inputs.length, design.model.outputSize, options.inputPath);
   for (const [t, row] of inputs.entries()) {
     if (row.length !== design.model.inputSize) {
       throw new UserError(
