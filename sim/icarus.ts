@@ -8,6 +8,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { cachedBuild, type HashPart, hashParts } from "./cache.ts";
+import { onInterrupt, removeSync } from "../util/interrupt.ts";
 import type { SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, parseHarnessResult } from "./harness_io.ts";
 import { runTool, tail } from "../util/process.ts";
@@ -18,7 +19,17 @@ let cachedVersion: string | undefined;
 /** `iverilog -V`'s first line, e.g. "Icarus Verilog version 11.0 (stable) ()". */
 export async function icarusVersion(): Promise<string> {
   if (cachedVersion) return cachedVersion;
-  const run = await runTool("iverilog", ["-V"]);
+  // iverilog makes temporary files even for -V: in a folder of ours, removed on interrupts too.
+  const scratch = join(
+    Deno.env.get("TMPDIR") || "/tmp",
+    `rnnfab-iverilog-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
+  );
+  const forget = onInterrupt(() => removeSync(scratch));
+  await Deno.mkdir(scratch, { recursive: true });
+  const run = await runTool("iverilog", ["-V"], { env: { TMPDIR: scratch } }).finally(async () => {
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    forget();
+  });
   const first = `${run.stdout}\n${run.stderr}`.split("\n").find((line) => line.includes("Icarus"));
   if (!first) throw new Error(`iverilog -V failed: ${tail(run)}`);
   cachedVersion = first.trim();
@@ -109,7 +120,12 @@ export async function buildIcarusHarness(options: IcarusBuildOptions): Promise<I
         testbenchPath,
         ...design.rtlFiles,
       ];
-      const run = await runTool("iverilog", args, { cwd: dir, timeoutSeconds: 1800 });
+      // iverilog's own temporary files go into the build folder, which an interrupt removes.
+      const run = await runTool("iverilog", args, {
+        cwd: dir,
+        timeoutSeconds: 1800,
+        env: { TMPDIR: dir },
+      });
       await Deno.writeTextFile(
         join(dir, "build.log"),
         `iverilog ${args.join(" ")}\n\n${run.stdout}\n${run.stderr}`,

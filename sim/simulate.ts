@@ -151,8 +151,10 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   const root = cacheRoot(options.cacheDir);
   const simDir = join(design.dir, "sim");
   await Deno.mkdir(simDir, { recursive: true });
-  const workDir = await Deno.makeTempDir({ dir: simDir, prefix: "run-" });
+  // Registered before it exists: an interrupt while it is being made still removes it.
+  const workDir = join(simDir, `run-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`);
   const unregister = onInterrupt(() => removeSync(workDir));
+  await Deno.mkdir(workDir);
   try {
     const stimulusPath = join(workDir, "stimulus.txt");
     const harnessResultPath = join(workDir, "harness_result.txt");

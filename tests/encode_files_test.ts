@@ -137,12 +137,13 @@ Deno.test("the manifest's bit accounting equals the bits written to the .hex fil
           manifest.bitsPerNonZero,
           nonZeros === 0 ? null : writtenBits / nonZeros,
         );
-        // Every file of the directory is listed in the manifest, and nothing else is there.
+        // Every file of the directory is listed in the manifest, and nothing else is there but
+        // encode's marker (docs/reliability.md).
         const files = [];
         for await (const entry of Deno.readDir(dir)) files.push(entry.name);
         assert.deepStrictEqual(
           files.sort(),
-          [...manifest.memories.map((m) => m.file), "manifest.json"].sort(),
+          [...manifest.memories.map((m) => m.file), "manifest.json", "encode.json"].sort(),
         );
         // Read back from disk: same words, same matrices.
         const reread = await readImageDir(dir);
