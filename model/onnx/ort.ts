@@ -17,14 +17,13 @@ import { UserError } from "../../util/errors.ts";
  * ONNX Runtime's bundled telemetry library (Microsoft 1DS, "MAT") creates an empty debug log
  * `$TMPDIR/mat-debug-<pid>.log` when the first session of a process starts, and never writes
  * to it; every process that used ONNX Runtime left one behind. rnnfab removes it (when it did
- * not exist before and is still empty).
+ * not exist before this module was loaded, and is still empty) after each session it opens and
+ * when the process ends (a session opened through `ort` directly included).
  */
 function ortDebugLog(): string {
   return join(Deno.env.get("TMPDIR") || "/tmp", `mat-debug-${Deno.pid}.log`);
 }
 
-/** Whether the debug log existed before rnnfab's first session (then it is not ours). */
-let debugLogBefore: boolean | undefined;
 
 function sizeOf(path: string): number | undefined {
   try {
@@ -34,7 +33,11 @@ function sizeOf(path: string): number | undefined {
   }
 }
 
-/** Remove the telemetry debug log ONNX Runtime just created, if it is empty. */
+/** Whether the debug log existed before any session of this process (then it is not ours). */
+const debugLogBefore = sizeOf(ortDebugLog()) !== undefined;
+globalThis.addEventListener("unload", () => removeOrtDebugLog());
+
+/** Remove the telemetry debug log ONNX Runtime created, if it is empty. */
 function removeOrtDebugLog(): void {
   const path = ortDebugLog();
   if (debugLogBefore === false && sizeOf(path) === 0) {
@@ -85,7 +88,6 @@ export async function openOnnxSession(
     sessionOptions.interOpNumThreads = 1;
   }
   let session: ort.InferenceSession;
-  debugLogBefore ??= sizeOf(ortDebugLog()) !== undefined;
   try {
     session = await ort.InferenceSession.create(bytes, sessionOptions);
   } catch (error) {
