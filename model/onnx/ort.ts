@@ -24,7 +24,6 @@ function ortDebugLog(): string {
   return join(Deno.env.get("TMPDIR") || "/tmp", `mat-debug-${Deno.pid}.log`);
 }
 
-
 function sizeOf(path: string): number | undefined {
   try {
     return Deno.statSync(path).size;
