@@ -8,12 +8,12 @@
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
-import { loadInputs } from "../model/inputs.ts";
 import { readDesign } from "../sim/design.ts";
 import { formatResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { formatCocotbResult, runCocotb } from "../sim/cocotb/run.ts";
-import type { CxxOptimization } from "../sim/verilator.ts";
+import type { VerilatorOpt } from "../sim/verilator.ts";
+import { formatBatchResult, loadSequences, simulateBatch } from "../sim/batch.ts";
 
 const NAME = "deno task sim";
 const USAGE = `--design DIR [--input X | --steps T --seed S] [options]
@@ -22,7 +22,9 @@ Simulates the accelerator in DIR (written by \`deno task gen\`), compares every 
 the fixed-point golden model (DIR/quantized.json) bit for bit, counts cycles, and writes
 DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failure, 2 on bad input.
 
-  --input X            input sequence ({"inputs": [[...], ...]}, T steps of inputSize numbers)
+  --input X            input sequence ({"inputs": [[...], ...]}, T steps of inputSize numbers),
+                       or a batch ({"sequences": [[[...], ...], ...]}): every sequence runs in
+                       one build and one process, back to back, each checked on its own
   --steps T            random input sequence of T steps (default 8) ...
   --seed S             ... from seed S (default 1; also seeds back-pressure and initial values)
   --simulator NAME     verilator (default) or icarus (slow; for small designs)
@@ -31,8 +33,9 @@ DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failur
   --max-cycles N       give up after N cycles (default: from the design's estimate, generous)
   --init random|zero   verilator: initial value of registers and memories that have no reset
                        (default random, seeded: a design must not rely on power-up zeros)
-  --cxx-opt LEVEL      verilator: C++ optimization 0 (default, fastest build), 1, 2 or s
-                       (faster simulation of long sequences)
+  --opt auto|build|run verilator build profile: build (shortest build), run (fastest
+                       simulation, longer build) or auto (default: the one that minimises
+                       build + run for the cycles the run expects; docs/simulation.md)
   --cocotb             run the design's cocotb test bench (DIR/tb) through the WebSocket bridge
                        to the golden model (docs/cocotb.md)
   --trace              write an FST waveform to DIR/sim/trace.fst (verilator)
@@ -70,7 +73,7 @@ await runCommand(async () => {
       "input-gaps": { type: "string" },
       "max-cycles": { type: "string" },
       init: { type: "string", default: "random" },
-      "cxx-opt": { type: "string", default: "0" },
+      opt: { type: "string", default: "auto" },
       trace: { type: "boolean" },
       cocotb: { type: "boolean" },
       "cache-dir": { type: "string" },
@@ -89,18 +92,44 @@ await runCommand(async () => {
   if (initialValues !== "random" && initialValues !== "zero") {
     throw new UserError(`${NAME}: --init: expected random or zero, got ${initialValues}`);
   }
-  const cxxOpt = String(flags["cxx-opt"]);
-  if (!["0", "1", "2", "s"].includes(cxxOpt)) {
-    throw new UserError(`${NAME}: --cxx-opt: expected 0, 1, 2 or s, got ${cxxOpt}`);
+  const opt = String(flags.opt);
+  if (!["auto", "build", "run"].includes(opt)) {
+    throw new UserError(`${NAME}: --opt: expected auto, build or run, got ${opt}`);
   }
   const steps = parseInteger(flags.steps, "steps");
   if (steps === 0) throw new UserError(`${NAME}: --steps: expected a positive integer, got 0`);
   let inputs: number[][] | undefined;
+  let batch: number[][][] | undefined;
   if (typeof flags.input === "string") {
     const design = await readDesign(designDir);
-    inputs = await loadInputs(flags.input, design.model.inputSize);
+    const sequences = await loadSequences(flags.input, design.model.inputSize);
+    if (sequences.length === 1) inputs = sequences[0];
+    else batch = sequences;
   }
   const quiet = flags.quiet === true;
+  if (batch) {
+    if (flags.cocotb === true || flags.trace === true) {
+      throw new UserError(`${NAME}: a batch of sequences runs without --cocotb and --trace`);
+    }
+    const result = await simulateBatch({
+      designDir,
+      sequences: batch,
+      inputPath: String(flags.input),
+      seed: parseInteger(flags.seed, "seed"),
+      simulator,
+      backpressure: parseNumber(flags.backpressure, "backpressure"),
+      inputGaps: parseNumber(flags["input-gaps"], "input-gaps"),
+      initialValues,
+      opt: opt as VerilatorOpt,
+      cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
+      log: quiet ? undefined : (message) => console.error(message),
+    });
+    const summary = formatBatchResult(result);
+    console.log(quiet ? summary.split("\n")[0] : summary);
+    if (!quiet) console.log(`wrote ${designDir}/sim/result.json`);
+    if (!result.passed) Deno.exit(1);
+    return;
+  }
   if (flags.cocotb === true) {
     if (flags.trace === true) {
       throw new UserError(`${NAME}: --trace is not available with --cocotb`);
@@ -136,7 +165,7 @@ await runCommand(async () => {
     inputGaps: parseNumber(flags["input-gaps"], "input-gaps"),
     maxCycles: parseInteger(flags["max-cycles"], "max-cycles"),
     initialValues,
-    cxxOptimization: `-O${cxxOpt}` as CxxOptimization,
+    opt: opt as VerilatorOpt,
     trace: flags.trace === true,
     cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
     log: quiet ? undefined : (message) => console.error(message),

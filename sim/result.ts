@@ -135,6 +135,12 @@ export interface SimResult {
   simulatedCyclesPerSecond: number;
   /** FST trace path when --trace was given. */
   trace?: string;
+  /** Verilator runs: the build profile, its flags, and why the fallback Verilator ran (if it did). */
+  verilator?: {
+    profile: string;
+    flags: { verilator: string[]; make: string[] };
+    note?: string;
+  };
 }
 
 /** Everything `summarizeRun` needs besides the harness run. */
@@ -150,6 +156,7 @@ export interface RunContext {
   runSeconds: number;
   totalSeconds: number;
   trace?: string;
+  verilator?: SimResult["verilator"];
 }
 
 /** Turn a harness run into the report (pure). */
@@ -253,6 +260,7 @@ export function summarizeRun(
     },
     simulatedCyclesPerSecond: simulatorSeconds > 0 ? s.simulatedCycles / simulatorSeconds : 0,
     ...(context.trace ? { trace: context.trace } : {}),
+    ...(context.verilator ? { verilator: context.verilator } : {}),
   };
 }
 
@@ -292,6 +300,11 @@ export function formatResult(result: SimResult): string {
     }% of ${result.pes} PEs; ` +
       `stalls (measured): output back-pressure ${result.stalls.outputBackpressureCycles}, ` +
       `input starved ${result.stalls.inputStarvedCycles}`,
+  );
+  lines.push(
+    `simulator: ${result.simulatorVersion}` +
+      (result.verilator ? `, profile ${result.verilator.profile}` : "") +
+      (result.verilator?.note ? ` (${result.verilator.note})` : ""),
   );
   lines.push(
     `wall (measured): build ${result.wallSeconds.build.toFixed(1)} s` +

@@ -18,7 +18,12 @@ import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./d
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
-import { buildVerilatorHarness, type CxxOptimization, runVerilatorHarness } from "./verilator.ts";
+import {
+  buildVerilatorHarness,
+  resolveProfile,
+  runVerilatorHarness,
+  type VerilatorOpt,
+} from "./verilator.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -43,8 +48,11 @@ export interface SimulateOptions {
   inputGaps?: number;
   /** Initial values of unreset state in Verilator (default "random"; see HarnessSettings). */
   initialValues?: "random" | "zero";
-  /** C++ optimization of the Verilator model (default "-O0": fastest build). */
-  cxxOptimization?: CxxOptimization;
+  /**
+   * Verilator build profile: "build" (shortest build), "run" (fastest simulation) or "auto"
+   * (default: the one that minimises build + run for the cycles this run expects).
+   */
+  opt?: VerilatorOpt;
   /** Write an FST waveform to DIR/sim/trace.fst (Verilator only). */
   trace?: boolean;
   /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
@@ -156,15 +164,31 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     let build: { cached: boolean; hash: string; seconds: number; warnings: number };
     let version: string;
     let tracePath: string | undefined;
+    let verilator: SimResult["verilator"];
     if (simulator === "verilator") {
+      const peStallPort = await hasPeStallPort(design);
+      const trace = options.trace ?? false;
+      const profile = await resolveProfile({
+        opt: options.opt ?? "auto",
+        expectedCycles: estimatedCycles(design.estimate, steps),
+        design,
+        trace,
+        peStallPort,
+        cacheRoot: root,
+      });
       const harness = await buildVerilatorHarness({
         design,
-        trace: options.trace ?? false,
-        peStallPort: await hasPeStallPort(design),
-        cxxOptimization: options.cxxOptimization,
+        trace,
+        peStallPort,
+        profile,
         cacheRoot: root,
         log,
       });
+      verilator = {
+        profile,
+        flags: harness.flags,
+        ...(harness.note ? { note: harness.note } : {}),
+      };
       build = {
         cached: harness.cached,
         hash: harness.hash,
@@ -214,6 +238,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       runSeconds: run.seconds,
       totalSeconds: (performance.now() - started) / 1000,
       trace: tracePath,
+      verilator,
     });
     const resultPath = options.resultPath === undefined
       ? join(simDir, "result.json")

@@ -21,7 +21,7 @@ import type { HarnessRun, HarnessSettings, HarnessSummary } from "../harness_io.
 import { icarusVersion } from "../icarus.ts";
 import { formatResult, type SimResult, summarizeRun } from "../result.ts";
 import { cycleLimit } from "../simulate.ts";
-import { verilatorVersion } from "../verilator.ts";
+import { findVerilator, type VerilatorTool } from "../verilator_tool.ts";
 import { type Bridge, startBridge } from "./bridge.ts";
 import { checkTest, type SequenceRecord, type TestVerdict } from "./checker.ts";
 import { renderCocotbTestbench } from "../../rtl/testbench.ts";
@@ -146,6 +146,21 @@ export function verilatorSupported(cocotbVersion: string, verilatorVersionText: 
   const number = Number(verilator[1]) + Number(verilator[2]) / 1000;
   const major = Number(cocotbVersion.split(".")[0]);
   return number >= (major >= 2 ? 5.036 : 5.006);
+}
+
+/**
+ * The environment that makes cocotb's runner (which finds `verilator` on PATH and runs make
+ * itself) build with this Verilator: its bin directory first on PATH, its VERILATOR_ROOT, and its
+ * make variable overrides as command-line definitions in MAKEFLAGS (spaces escaped).
+ */
+export function verilatorEnvironment(tool: VerilatorTool): Record<string, string> {
+  if (!tool.root) return {};
+  const definitions = tool.makeOverrides.map((definition) => definition.replaceAll(" ", "\\ "));
+  return {
+    PATH: `${join(tool.root, "bin")}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    VERILATOR_ROOT: tool.root,
+    MAKEFLAGS: [`-j${navigator.hardwareConcurrency || 2}`, ...definitions].join(" "),
+  };
 }
 
 /** A child process run in its own process group, so that a timeout kills all of it. */
@@ -329,6 +344,8 @@ function harnessRunOf(sequence: SequenceRecord | undefined): HarnessRun {
     extraBeats: stats?.extraBeats ?? 0,
     timedOut: stats?.timedOut ?? false,
     wallSeconds: stats?.wallSeconds ?? null,
+    cpuSeconds: null,
+    initSeconds: null,
   };
   return {
     beats: (sequence?.words ?? []).map((word) => ({ ...word })),
@@ -375,9 +392,9 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
 
   const python = options.python ?? defaultPython();
   const packages = await pythonPackages(python);
-  const simulatorVersion = simulator === "icarus"
-    ? await icarusVersion()
-    : await verilatorVersion();
+  const verilator = simulator === "verilator" ? await findVerilator() : undefined;
+  const simulatorVersion = verilator ? verilator.version : await icarusVersion();
+  if (verilator?.note) log(`cocotb: ${verilator.note}`);
   if (simulator === "verilator" && !verilatorSupported(packages.cocotb, simulatorVersion)) {
     throw new UserError(
       `--simulator verilator: cocotb ${packages.cocotb} cannot drive ${simulatorVersion} ` +
@@ -399,6 +416,7 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
       RNNFAB_FLIP_OUTPUT_BIT: options.flipOutputBits
         ? options.flipOutputBits.map((flip) => `${flip.test}:${flip.word}:${flip.bit}`).join(",")
         : Deno.env.get("RNNFAB_FLIP_OUTPUT_BIT") ?? "",
+      ...(verilator ? verilatorEnvironment(verilator) : {}),
     };
 
     // Build (cached by everything that goes into it).
