@@ -24,6 +24,7 @@ import { cacheRoot } from "./cache.ts";
 import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
 import { batchStimulusText, type HarnessSettings, parseBatchHarnessResult } from "./harness_io.ts";
 import { type Mismatch, type SimResult, summarizeRun } from "./result.ts";
+import { findVerilator, type VerilatorChoice } from "./verilator_tool.ts";
 import { cycleLimit, simulateDesign, type Simulator } from "./simulate.ts";
 import {
   buildVerilatorHarness,
@@ -77,6 +78,8 @@ export interface BatchOptions {
   initialValues?: "random" | "zero";
   /** Verilator build profile (default "auto", chosen for the batch's expected cycles). */
   opt?: VerilatorOpt;
+  /** Which Verilator (default $RNNFAB_VERILATOR, else the venv's when installed). */
+  verilator?: VerilatorChoice;
   /** Build cache root. */
   cacheDir?: string;
   /** Where to write the report (default DIR/sim/result.json; null: do not write). */
@@ -136,8 +139,14 @@ export interface BatchResult {
   stimulus: Omit<HarnessSettings, "maxCycles">;
   /** Measured wall seconds: build (0 when cached), run (the simulator processes), total. */
   wallSeconds: { build: number; run: number; total: number };
-  /** Whether the build came from the cache, its key, its warning count. */
-  build: { cached: boolean; hash: string; warnings: number };
+  /** Whether the build came from the cache, its key, its warning count, its CPU seconds. */
+  build: { cached: boolean; hash: string; warnings: number; cpuSeconds?: number | null };
+  /**
+   * Measured: seconds of simulation (the harness's loops, without the model's initialization),
+   * wall and CPU (null when the harness does not measure CPU time: Icarus).
+   */
+  simulationSeconds: number;
+  simulationCpuSeconds: number | null;
   /** Measured: simulated cycles and time steps (frames) per wall second of simulation. */
   simulatedCyclesPerSecond: number;
   simulatedStepsPerSecond: number;
@@ -167,6 +176,7 @@ export function aggregateBatch(
     wallSeconds: BatchResult["wallSeconds"];
     simulatedCycles: number;
     simulationSeconds: number;
+    simulationCpuSeconds: number | null;
   },
 ): BatchResult {
   const failures = results.flatMap((result, k) =>
@@ -205,6 +215,8 @@ export function aggregateBatch(
     stimulus: context.stimulus,
     wallSeconds: context.wallSeconds,
     build: context.build,
+    simulationSeconds: seconds,
+    simulationCpuSeconds: context.simulationCpuSeconds,
     simulatedCyclesPerSecond: seconds > 0 ? context.simulatedCycles / seconds : 0,
     simulatedStepsPerSecond: seconds > 0 ? steps / seconds : 0,
   };
@@ -253,6 +265,7 @@ async function icarusBatch(
     wallSeconds: { build: seconds("build"), run: seconds("run"), total: 0 },
     simulatedCycles: results.reduce((sum, result) => sum + result.cycles, 0),
     simulationSeconds: seconds("run"),
+    simulationCpuSeconds: null,
   });
 }
 
@@ -283,6 +296,7 @@ async function verilatorBatch(
   const golden = quantized.map((inputs) => runFixed(model, inputs));
   const limits = quantized.map((inputs) => cycleLimit(design, inputs.length, settings));
   const root = cacheRoot(options.cacheDir);
+  const tool = await findVerilator(options.verilator);
   const peStallPort = await hasPeStallPort(design);
   const expectedCycles = quantized.reduce(
     (sum, inputs) => sum + estimatedCycles(design.estimate, inputs.length),
@@ -295,12 +309,14 @@ async function verilatorBatch(
     trace: false,
     peStallPort,
     cacheRoot: root,
+    tool,
   });
   const harness = await buildVerilatorHarness({
     design,
     trace: false,
     peStallPort,
     profile,
+    tool,
     cacheRoot: root,
     log,
   });
@@ -358,11 +374,19 @@ async function verilatorBatch(
       simulatorVersion: harness.version,
       verilator,
       input: context.input,
-      build: { cached: build.cached, hash: build.hash, warnings: build.warnings },
+      build: {
+        cached: build.cached,
+        hash: build.hash,
+        warnings: build.warnings,
+        cpuSeconds: harness.buildCpuSeconds,
+      },
       stimulus,
       wallSeconds: { build: harness.buildSeconds, run: run.seconds, total: 0 },
       simulatedCycles: runs.reduce((sum, r) => sum + r.summary.simulatedCycles, 0),
       simulationSeconds: runs.reduce((sum, r) => sum + (r.summary.wallSeconds ?? 0), 0),
+      simulationCpuSeconds: runs.every((r) => r.summary.cpuSeconds !== null)
+        ? runs.reduce((sum, r) => sum + r.summary.cpuSeconds!, 0)
+        : null,
     });
   } finally {
     await Deno.remove(workDir, { recursive: true }).catch(() => {});

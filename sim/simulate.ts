@@ -24,6 +24,7 @@ import {
   runVerilatorHarness,
   type VerilatorOpt,
 } from "./verilator.ts";
+import { findVerilator, type VerilatorChoice } from "./verilator_tool.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -53,6 +54,8 @@ export interface SimulateOptions {
    * (default: the one that minimises build + run for the cycles this run expects).
    */
   opt?: VerilatorOpt;
+  /** Which Verilator (default $RNNFAB_VERILATOR, else the venv's when installed). */
+  verilator?: VerilatorChoice;
   /** Write an FST waveform to DIR/sim/trace.fst (Verilator only). */
   trace?: boolean;
   /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
@@ -168,7 +171,9 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     if (simulator === "verilator") {
       const peStallPort = await hasPeStallPort(design);
       const trace = options.trace ?? false;
+      const tool = await findVerilator(options.verilator);
       const profile = await resolveProfile({
+        tool,
         opt: options.opt ?? "auto",
         expectedCycles: estimatedCycles(design.estimate, steps),
         design,
@@ -181,6 +186,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
         trace,
         peStallPort,
         profile,
+        tool,
         cacheRoot: root,
         log,
       });
