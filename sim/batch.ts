@@ -269,12 +269,8 @@ async function icarusBatch(
   });
 }
 
-async function verilatorBatch(
-  options: BatchOptions,
-  context: { design: SimDesign; model: QuantizedModel; input: BatchResult["input"] },
-): Promise<BatchResult> {
-  const { design, model } = context;
-  const log = options.log ?? (() => {});
+/** The stimulus timing of a batch (its cycle limits are per sequence), validated. */
+function batchSettings(options: BatchOptions): HarnessSettings {
   const settings: HarnessSettings = {
     backpressure: options.backpressure ?? 0,
     inputGaps: options.inputGaps ?? 0,
@@ -282,16 +278,25 @@ async function verilatorBatch(
     maxCycles: 0,
     initialValues: options.initialValues ?? "random",
   };
-  for (
-    const [name, value] of [["backpressure", settings.backpressure], [
-      "input-gaps",
-      settings.inputGaps,
-    ]] as const
-  ) {
+  const probabilities = { backpressure: settings.backpressure, "input-gaps": settings.inputGaps };
+  for (const [name, value] of Object.entries(probabilities)) {
     if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
       throw new UserError(`--${name}: expected a probability in [0, 0.95], got ${value}`);
     }
   }
+  if (!Number.isSafeInteger(settings.seed) || settings.seed < 0) {
+    throw new UserError(`--seed: expected a non-negative integer, got ${settings.seed}`);
+  }
+  return settings;
+}
+
+async function verilatorBatch(
+  options: BatchOptions,
+  context: { design: SimDesign; model: QuantizedModel; input: BatchResult["input"] },
+): Promise<BatchResult> {
+  const { design, model } = context;
+  const log = options.log ?? (() => {});
+  const settings = batchSettings(options);
   const quantized = options.sequences.map((inputs) => quantizeInputs(inputs, model.format));
   const golden = quantized.map((inputs) => runFixed(model, inputs));
   const limits = quantized.map((inputs) => cycleLimit(design, inputs.length, settings));
