@@ -20,7 +20,7 @@ const root = new URL("..", import.meta.url).pathname;
 
 /** A system tool and the Debian package that provides it. */
 interface SystemTool {
-  /** Command looked up on PATH. */
+  /** Command looked up on PATH, or an absolute path (a header) that must exist. */
   command: string;
   /** Debian package name. */
   debianPackage: string;
@@ -40,9 +40,12 @@ export const SYSTEM_TOOLS: SystemTool[] = [
   { command: "qemu-aarch64", debianPackage: "qemu-user", required: false },
   { command: "chromium", debianPackage: "chromium", required: false },
   { command: "ccache", debianPackage: "ccache", required: false },
+  // Verilator 5.048's FST writer (`sim --trace`) includes lz4.h and links -llz4.
+  { command: "/usr/include/lz4.h", debianPackage: "liblz4-dev", required: true },
 ];
 
 function onPath(command: string): boolean {
+  if (command.startsWith("/")) return existsSync(command);
   return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }
 
