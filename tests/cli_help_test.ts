@@ -14,6 +14,7 @@ const SCRIPTS = [
   "cli/demo.ts",
   "bench/ese.ts",
   "bench/cpu.ts",
+  "cli/bench_sim.ts",
   "scripts/make_examples.ts",
   "scripts/setup.ts",
 ];
