@@ -26,12 +26,13 @@ export { runFloat } from "./model/float.ts";
 export * from "./model/fixed.ts";
 export {
   parseQuantizedModel,
+  quantizedModelSchema,
   readQuantizedModel,
   serializeQuantizedModel,
   writeQuantizedModel,
 } from "./model/quantized_io.ts";
 export { loadInputs, parseInputs } from "./model/inputs.ts";
-export { loadFixedConfig } from "./cli/config_file.ts";
+export { loadFixedConfig } from "./rtl/config_file.ts";
 export { compareOutputs, type OutputError } from "./model/metrics.ts";
 export {
   normalFrom,
@@ -48,8 +49,7 @@ export {
 } from "./model/onnx/import.ts";
 export { exportGraphKind, exportOnnx } from "./model/onnx/export.ts";
 export * from "./encode/mod.ts";
-export * from "./prune/prune.ts";
-export * from "./prune/search.ts";
+export * from "./prune/mod.ts";
 export * from "./synth/mod.ts";
 export { type BenchOptions, runBench } from "./bench/run.ts";
 export { type BenchReport, buildReport, type Provenance, type ReportRow } from "./bench/report.ts";
@@ -71,17 +71,21 @@ export * from "./sim/mod.ts";
 export {
   type AcceleratorConfig,
   type AcceleratorSettings,
-  chooseBlock,
   type CycleEstimate,
   DEFAULT_ACCELERATOR_CONFIG,
   deriveDesign,
   designFiles,
+  type DesignJson,
   designJson,
+  designJsonSchema,
   type DesignParams,
   estimateCycles,
+  generateDesignDir,
   generateFromModel,
   parseAcceleratorSettings,
+  parseDesignJson,
   quantizeForAccelerator,
+  readDesignJson,
   resolveAcceleratorConfig,
   simulateTiming,
   writeDesign,

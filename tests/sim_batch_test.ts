@@ -9,12 +9,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { randomInputs } from "../model/random.ts";
 import type { BatchResult } from "../sim/batch.ts";
-import { caseModel, type SimCase } from "../sim/cases.ts";
-import { generateDesign } from "../sim/gen_design.ts";
+import { type E2eCase, generateCase } from "./e2e.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { runDenoScript } from "./helpers.ts";
 
-const CASE: SimCase = {
+const CASE: E2eCase = {
   name: "batch-lstm",
   kind: "lstm",
   inputSize: 4,
@@ -33,7 +32,7 @@ Deno.test("sim --input with a batch: one process, every sequence bit-exact, cycl
   const dir = join(root, "design");
   const cacheDir = join(root, "cache");
   try {
-    await generateDesign({ model: caseModel(CASE), outDir: dir, pes: CASE.pes, format: "bcr" });
+    await generateCase(CASE, dir);
     const sequences = [randomInputs(3, 4, 1), randomInputs(1, 4, 2), randomInputs(5, 4, 3)];
     const data = join(root, "batch.json");
     await Deno.writeTextFile(data, JSON.stringify({ sequences }));

@@ -40,9 +40,6 @@
 #include "verilated_fst_c.h"
 #endif
 
-#ifndef RNNFAB_HAS_STAT_PE_STALL
-#define RNNFAB_HAS_STAT_PE_STALL 0
-#endif
 // 1: evaluate once more after the falling edge, as rnnfab's first harness did (the benchmark's
 // "legacy" profile measures what that cost; it changes no value).
 #ifndef RNNFAB_FALLING_EDGE_EVAL
@@ -225,7 +222,6 @@ struct Counters {
   uint64_t outputStallCycles = 0;   // out_valid && !out_ready
   uint64_t inputStarvedCycles = 0;  // in_ready && !in_valid while inputs remain
   uint64_t inputWaitCycles = 0;     // in_valid && !in_ready (accelerator busy)
-  uint64_t peStallCycles = 0;       // stat_pe_stall high
   uint64_t protocolViolations = 0;
   uint64_t lastFlagErrors = 0;
   uint64_t extraBeats = 0;
@@ -298,9 +294,6 @@ class Harness {
       if (outValid && !outReady) c.outputStallCycles++;
       if (inReady && !pending && c.nextInput < totalInputs) c.inputStarvedCycles++;
       if (pending && !inReady) c.inputWaitCycles++;
-#if RNNFAB_HAS_STAT_PE_STALL
-      if (top_->stat_pe_stall) c.peStallCycles++;
-#endif
       if (previousOutputHeld && (!outValid || outData != previousData || outLast != previousLast)) {
         c.protocolViolations++;  // a held beat changed or vanished before it transferred
       }
@@ -399,8 +392,6 @@ void writeSummary(FILE* result, const Counters& c, uint64_t expectedOutputs, dou
   std::fprintf(result, "summary outputStallCycles %" PRIu64 "\n", c.outputStallCycles);
   std::fprintf(result, "summary inputStarvedCycles %" PRIu64 "\n", c.inputStarvedCycles);
   std::fprintf(result, "summary inputWaitCycles %" PRIu64 "\n", c.inputWaitCycles);
-  std::fprintf(result, "summary peStallCycles %" PRId64 "\n",
-               RNNFAB_HAS_STAT_PE_STALL ? static_cast<int64_t>(c.peStallCycles) : -1);
   std::fprintf(result, "summary protocolViolations %" PRIu64 "\n", c.protocolViolations);
   std::fprintf(result, "summary lastFlagErrors %" PRIu64 "\n", c.lastFlagErrors);
   std::fprintf(result, "summary extraBeats %" PRIu64 "\n", c.extraBeats);
