@@ -125,21 +125,22 @@ Deno.test("cocotb LSTM: the wall-clock limit stops a long run and kills the simu
     simulator: "icarus",
     steps: 5000,
     backpressure: 0.9,
-    timeoutSeconds: 3,
+    // Long enough for Python, cocotb 2 and Icarus to start and connect on a loaded machine.
+    timeoutSeconds: 10,
     resultPath: null,
   });
   const seconds = (performance.now() - started) / 1000;
   assert.equal(result.passed, false);
   assert.equal(result.cocotb.exitCode, null);
   assert.ok(
-    result.failures.some((f) => f.includes("wall-clock limit of 3 s")),
+    result.failures.some((f) => f.includes("wall-clock limit of 10 s")),
     result.failures.join("\n"),
   );
   assert.ok(
     result.failures.some((f) => f.includes("the connection closed before the test ended")),
     result.failures.join("\n"),
   );
-  assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
+  assert.ok(seconds < 60, `took ${seconds.toFixed(1)} s`);
 });
 
 Deno.test("cocotb LSTM: a silent test process is killed after the idle limit", async () => {
