@@ -7,18 +7,18 @@
  */
 
 import { parseCommand, runCommand } from "./common.ts";
-import { optionAsFlag } from "../util/errors.ts";
+import { optionAsFlag, UserError } from "../util/errors.ts";
 import { defineCommand } from "./flags.ts";
 import { seedFlag, stepsFlag } from "./shared_flags.ts";
-import { loadInputs } from "../model/inputs.ts";
 import { readDesign } from "../sim/design.ts";
 import { formatResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { formatCocotbResult, runCocotb } from "../sim/cocotb/run.ts";
-import type { CxxOptimization } from "../sim/verilator.ts";
 import { verifyDesign } from "../sim/verify_design.ts";
 import { guardPaths } from "../util/output.ts";
 import { join } from "node:path";
+import type { VerilatorOpt } from "../sim/verilator.ts";
+import { formatBatchResult, loadSequences, simulateBatch } from "../sim/batch.ts";
 
 const NAME = "deno task sim";
 
@@ -38,7 +38,9 @@ DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failur
     input: {
       type: "path",
       placeholder: "X",
-      help: 'input sequence ({"inputs": [[...], ...]}, T steps of inputSize numbers)',
+      help: 'input sequence ({"inputs": [[...], ...]}, T steps of inputSize numbers), or a ' +
+        'batch ({"sequences": [[[...], ...], ...]}): every sequence runs in one build and one ' +
+        "process, back to back, each checked on its own",
     },
     steps: stepsFlag({ help: "random input sequence of T steps ...", defaultText: "8" }),
     seed: seedFlag({
@@ -67,12 +69,13 @@ DIR/sim/result.json. Exit 0 when bit-exact, 1 on any mismatch or protocol failur
       help: "verilator: initial value of registers and memories that have no reset (random is " +
         "seeded: a design must not rely on power-up zeros)",
     },
-    "cxx-opt": {
+    opt: {
       type: "enum",
-      values: ["0", "1", "2", "s"],
-      default: "0",
-      help: "verilator: C++ optimization 0 (fastest build), 1, 2 or s (faster simulation of " +
-        "long sequences)",
+      values: ["auto", "build", "run"],
+      default: "auto",
+      help: "verilator build profile: build (shortest build), run (fastest simulation, longer " +
+        "build) or auto (the one that minimises build + run for the cycles the run expects; " +
+        "docs/simulation.md)",
     },
     cocotb: {
       type: "bool",
@@ -111,9 +114,12 @@ await runCommand(async () => {
     outputs: [{ path: join(designDir, "sim", "result.json"), flag: "result", kind: "file" }],
   });
   let inputs: number[][] | undefined;
+  let batch: number[][][] | undefined;
   if (flags.input !== undefined) {
     const design = await readDesign(designDir);
-    inputs = await loadInputs(flags.input, design.model.inputSize);
+    const sequences = await loadSequences(flags.input, design.model.inputSize);
+    if (sequences.length === 1) inputs = sequences[0];
+    else batch = sequences;
   }
   const common = {
     designDir,
@@ -131,14 +137,27 @@ await runCommand(async () => {
   };
   let summary: string;
   let passed: boolean;
-  if (flags.cocotb) {
+  if (batch) {
+    if (flags.cocotb || flags.trace) {
+      throw new UserError(`${NAME}: a batch of sequences runs without --cocotb and --trace`);
+    }
+    const result = await simulateBatch({
+      ...common,
+      sequences: batch,
+      opt: flags.opt as VerilatorOpt,
+    }).catch((error) => {
+      throw optionAsFlag(error);
+    });
+    summary = formatBatchResult(result);
+    passed = result.passed;
+  } else if (flags.cocotb) {
     const result = await runCocotb(common);
     summary = formatCocotbResult(result);
     passed = result.passed;
   } else {
     const result = await simulateDesign({
       ...common,
-      cxxOptimization: `-O${flags["cxx-opt"]}` as CxxOptimization,
+      opt: flags.opt as VerilatorOpt,
       trace: flags.trace,
       verified: true,
       allowModified,

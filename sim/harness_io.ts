@@ -4,11 +4,13 @@
  * harness writes back.
  *
  * Stimulus: `rnnfab-stimulus 1`, then `steps inputSize outputSize`, then the quantized inputs as
- * signed decimal integers, step by step.
+ * signed decimal integers, step by step. A batch of sequences (Verilator harness only) is
+ * `rnnfab-stimulus 2`, `sequences inputSize outputSize`, then per sequence `sequence steps
+ * maxCycles` and its integers.
  *
  * Result: one `beat <cycle> <value> <last>` line per transferred output beat (value `x` when a
  * four-state simulator saw unknown bits), then `summary <key> <value>` lines ending with
- * `summary end 1`.
+ * `summary end 1`. For a batch, each sequence's block starts with a `sequence <index>` line.
  *
  * @module
  */
@@ -70,8 +72,19 @@ export interface HarnessSummary {
   extraBeats: number;
   /** True when the cycle limit was reached before every output arrived. */
   timedOut: boolean;
-  /** Wall seconds the harness measured itself (null when it does not). */
+  /**
+   * Wall seconds of the simulation loop the harness measured itself (the Verilator harness: from
+   * the reset of the sequence to its last drain cycle, without the model's initialization; null
+   * when the harness does not measure).
+   */
   wallSeconds: number | null;
+  /** Process CPU seconds of the same span (null when the harness does not measure). */
+  cpuSeconds: number | null;
+  /**
+   * Seconds the harness spent before the first sequence: model construction and the initial
+   * blocks ($readmemh of the memory images); null when not measured or not the first sequence.
+   */
+  initSeconds: number | null;
 }
 
 /** A parsed harness result file. */
@@ -86,6 +99,27 @@ export interface HarnessRun {
 export function stimulusText(inputs: Int32Array[], inputSize: number, outputSize: number): string {
   const lines = ["rnnfab-stimulus 1", `${inputs.length} ${inputSize} ${outputSize}`];
   for (const step of inputs) lines.push(Array.from(step).join(" "));
+  return lines.join("\n") + "\n";
+}
+
+/** One sequence of a batch stimulus: its quantized inputs and its cycle limit. */
+export interface BatchSequence {
+  /** Quantized inputs, T x inputSize. */
+  inputs: Int32Array[];
+  /** The harness gives up on this sequence after this many cycles. */
+  maxCycles: number;
+}
+
+/** The version-2 stimulus file of several sequences run back to back in one harness process. */
+export function batchStimulusText(
+  sequences: BatchSequence[],
+  sizes: { inputSize: number; outputSize: number },
+): string {
+  const lines = ["rnnfab-stimulus 2", `${sequences.length} ${sizes.inputSize} ${sizes.outputSize}`];
+  for (const sequence of sequences) {
+    lines.push(`sequence ${sequence.inputs.length} ${sequence.maxCycles}`);
+    for (const step of sequence.inputs) lines.push(step.join(" "));
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -130,6 +164,7 @@ export function parseHarnessResult(text: string, source: string): HarnessRun {
     }
   }
   const get = (key: string) => values.get(key)!;
+  const optional = (key: string) => values.has(key) ? get(key) : null;
   return {
     beats,
     summary: {
@@ -147,7 +182,39 @@ export function parseHarnessResult(text: string, source: string): HarnessRun {
       lastFlagErrors: get("lastFlagErrors"),
       extraBeats: get("extraBeats"),
       timedOut: get("timedOut") !== 0,
-      wallSeconds: values.has("wallSeconds") ? get("wallSeconds") : null,
+      wallSeconds: optional("wallSeconds"),
+      cpuSeconds: optional("cpuSeconds"),
+      initSeconds: optional("initSeconds"),
     },
   };
+}
+
+/**
+ * Parse the result file of a batch run: one `sequence <index>` block per sequence, each a
+ * complete single-sequence result; throws when a block is missing, out of order or incomplete.
+ */
+export function parseBatchHarnessResult(
+  text: string,
+  source: string,
+  sequences: number,
+): HarnessRun[] {
+  const blocks = text.split(/^sequence /m);
+  if (blocks[0].trim() !== "") {
+    throw new Error(`${source}: the batch result does not start with a sequence line`);
+  }
+  const runs = blocks.slice(1).map((block, index) => {
+    const newline = block.indexOf("\n");
+    const header = newline < 0 ? block : block.slice(0, newline);
+    if (header.trim() !== String(index)) {
+      throw new Error(`${source}: expected sequence ${index}, found "sequence ${header.trim()}"`);
+    }
+    return parseHarnessResult(
+      newline < 0 ? "" : block.slice(newline + 1),
+      `${source} (sequence ${index})`,
+    );
+  });
+  if (runs.length !== sequences) {
+    throw new Error(`${source}: the harness reported ${runs.length} of ${sequences} sequences`);
+  }
+  return runs;
 }

@@ -26,19 +26,32 @@ export {
   type HarnessSettings,
   type HarnessSummary,
   type OutputBeat,
+  parseBatchHarnessResult,
   parseHarnessResult,
   stimulusText,
 } from "./harness_io.ts";
 export {
   buildVerilatorHarness,
-  type CxxOptimization,
+  chooseProfile,
+  resolveProfile,
   runVerilatorHarness,
+  VERILATOR_PROFILES,
   type VerilatorBuildOptions,
   verilatorFlags,
   type VerilatorHarness,
+  type VerilatorOpt,
+  type VerilatorProfileName,
   type VerilatorRunOptions,
   verilatorVersion,
 } from "./verilator.ts";
+export { findVerilator, type VerilatorChoice, type VerilatorTool } from "./verilator_tool.ts";
+export {
+  type BatchOptions,
+  type BatchResult,
+  formatBatchResult,
+  loadSequences,
+  simulateBatch,
+} from "./batch.ts";
 export {
   buildIcarusHarness,
   type IcarusBuildOptions,

@@ -95,7 +95,10 @@ const stimulusSchema = z.object({
  * - measured stall counters: output back-pressure (out_valid && !out_ready), input starved
  *   (in_ready && !in_valid while inputs remained), input wait (in_valid && !in_ready);
  * - the stimulus timing, the harness's protocol checks, measured wall seconds, the build (from
- *   the cache?, its key, compiler warnings), simulated cycles per wall second, the FST trace path.
+ *   the cache?, its key, compiler warnings), simulated cycles per wall second of the simulation
+ *   loop (Verilator: without the model's construction and $readmemh), the FST trace path;
+ * - Verilator runs: `verilator`, the build profile, its flags and a note when the fallback
+ *   Verilator ran.
  */
 export const simResultSchema = z.object({
   design: z.string(),
@@ -149,6 +152,11 @@ export const simResultSchema = z.object({
   build: z.object({ cached: z.boolean(), hash: z.string(), warnings: count }),
   simulatedCyclesPerSecond: z.number().nonnegative(),
   trace: z.string().optional(),
+  verilator: z.object({
+    profile: z.string(),
+    flags: z.object({ verilator: z.array(z.string()), make: z.array(z.string()) }),
+    note: z.string().optional(),
+  }).optional(),
 });
 
 /** The report of one simulation run (the content of `DIR/sim/result.json`). */
@@ -178,6 +186,7 @@ export interface RunContext {
   runSeconds: number;
   totalSeconds: number;
   trace?: string;
+  verilator?: SimResult["verilator"];
 }
 
 /** Turn a harness run into the report (pure). */
@@ -280,6 +289,7 @@ export function summarizeRun(
     },
     simulatedCyclesPerSecond: simulatorSeconds > 0 ? s.simulatedCycles / simulatorSeconds : 0,
     ...(context.trace ? { trace: context.trace } : {}),
+    ...(context.verilator ? { verilator: context.verilator } : {}),
   };
 }
 
@@ -319,6 +329,11 @@ export function formatResult(result: SimResult): string {
     }% of ${result.pes} PEs; ` +
       `stalls (measured): output back-pressure ${result.stalls.outputBackpressureCycles}, ` +
       `input starved ${result.stalls.inputStarvedCycles}`,
+  );
+  lines.push(
+    `simulator: ${result.simulatorVersion}` +
+      (result.verilator ? `, profile ${result.verilator.profile}` : "") +
+      (result.verilator?.note ? ` (${result.verilator.note})` : ""),
   );
   lines.push(
     `wall (measured): build ${result.wallSeconds.build.toFixed(1)} s` +

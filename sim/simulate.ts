@@ -17,10 +17,16 @@ import { onInterrupt, removeSync } from "../util/interrupt.ts";
 import { cacheRoot } from "./cache.ts";
 import { verifyDesign } from "./verify_design.ts";
 import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
-import { type HarnessSettings, stimulusText } from "./harness_io.ts";
+import { type HarnessRun, type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
-import { buildVerilatorHarness, type CxxOptimization, runVerilatorHarness } from "./verilator.ts";
+import {
+  buildVerilatorHarness,
+  resolveProfile,
+  runVerilatorHarness,
+  type VerilatorOpt,
+} from "./verilator.ts";
+import { findVerilator, type VerilatorChoice } from "./verilator_tool.ts";
 import { checkSimulationSize, checkSimulationSteps } from "./limits.ts";
 
 /** Supported simulators. */
@@ -46,8 +52,13 @@ export interface SimulateOptions {
   inputGaps?: number;
   /** Initial values of unreset state in Verilator (default "random"; see HarnessSettings). */
   initialValues?: "random" | "zero";
-  /** C++ optimization of the Verilator model (default "-O0": fastest build). */
-  cxxOptimization?: CxxOptimization;
+  /**
+   * Verilator build profile: "build" (shortest build), "run" (fastest simulation) or "auto"
+   * (default: the one that minimises build + run for the cycles this run expects).
+   */
+  opt?: VerilatorOpt;
+  /** Which Verilator (default $RNNFAB_VERILATOR, else the venv's when installed). */
+  verilator?: VerilatorChoice;
   /** Write an FST waveform to DIR/sim/trace.fst (Verilator only). */
   trace?: boolean;
   /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
@@ -79,6 +90,98 @@ function checkProbability(option: string, value: number): void {
   if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
     throw new OptionError(option, `expected a probability in [0, 0.95], got ${value}`);
   }
+}
+
+/** What a simulator flow built and ran, for `summarizeRun`. */
+interface FlowRun {
+  run: HarnessRun & { seconds: number };
+  build: { cached: boolean; hash: string; seconds: number; warnings: number };
+  version: string;
+  tracePath?: string;
+  verilator?: SimResult["verilator"];
+}
+
+/** Everything a simulator flow needs besides the options. */
+interface FlowContext {
+  design: SimDesign;
+  steps: number;
+  settings: HarnessSettings;
+  root: string;
+  files: { stimulusPath: string; resultPath: string; simDir: string };
+  log: (message: string) => void;
+}
+
+async function verilatorRun(options: SimulateOptions, context: FlowContext): Promise<FlowRun> {
+  const { design, steps, settings, root, files, log } = context;
+  const trace = options.trace ?? false;
+  const tool = await findVerilator(options.verilator);
+  const profile = await resolveProfile({
+    tool,
+    opt: options.opt ?? "auto",
+    expectedCycles: estimatedCycles(design.estimate, steps),
+    design,
+    trace,
+    cacheRoot: root,
+  });
+  const harness = await buildVerilatorHarness({
+    design,
+    trace,
+    profile,
+    tool,
+    cacheRoot: root,
+    log,
+  });
+  const tracePath = trace ? join(files.simDir, "trace.fst") : undefined;
+  log(`verilator: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
+  const run = await runVerilatorHarness({
+    harness,
+    design,
+    stimulusPath: files.stimulusPath,
+    resultPath: files.resultPath,
+    settings,
+    tracePath,
+    log,
+  });
+  return {
+    run,
+    build: {
+      cached: harness.cached,
+      hash: harness.hash,
+      seconds: harness.buildSeconds,
+      warnings: harness.warnings.length,
+    },
+    version: harness.version,
+    tracePath,
+    verilator: {
+      profile,
+      flags: harness.flags,
+      ...(harness.note ? { note: harness.note } : {}),
+    },
+  };
+}
+
+async function icarusRun(context: FlowContext): Promise<FlowRun> {
+  const { design, steps, settings, root, files, log } = context;
+  const harness = await buildIcarusHarness({ design, steps, settings, cacheRoot: root, log });
+  log(`icarus: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
+  const run = await runIcarusHarness({
+    harness,
+    design,
+    stimulusPath: files.stimulusPath,
+    resultPath: files.resultPath,
+    maxCycles: settings.maxCycles,
+    log,
+  });
+  return {
+    run,
+    build: {
+      cached: harness.cached,
+      hash: harness.hash,
+      seconds: harness.buildSeconds,
+      warnings: harness.warnings.length,
+    },
+    version: harness.version,
+  };
 }
 
 /** Simulate a design on one input sequence and check it against the golden model. */
@@ -162,55 +265,10 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       stimulusPath,
       stimulusText(quantizedInputs, design.model.inputSize, design.model.outputSize),
     );
-    let run;
-    let build: { cached: boolean; hash: string; seconds: number; warnings: number };
-    let version: string;
-    let tracePath: string | undefined;
-    if (simulator === "verilator") {
-      const harness = await buildVerilatorHarness({
-        design,
-        trace: options.trace ?? false,
-        cxxOptimization: options.cxxOptimization,
-        cacheRoot: root,
-        log,
-      });
-      build = {
-        cached: harness.cached,
-        hash: harness.hash,
-        seconds: harness.buildSeconds,
-        warnings: harness.warnings.length,
-      };
-      version = harness.version;
-      tracePath = options.trace ? join(simDir, "trace.fst") : undefined;
-      log(`verilator: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
-      run = await runVerilatorHarness({
-        harness,
-        design,
-        stimulusPath,
-        resultPath: harnessResultPath,
-        settings,
-        tracePath,
-        log,
-      });
-    } else {
-      const harness = await buildIcarusHarness({ design, steps, settings, cacheRoot: root, log });
-      build = {
-        cached: harness.cached,
-        hash: harness.hash,
-        seconds: harness.buildSeconds,
-        warnings: harness.warnings.length,
-      };
-      version = harness.version;
-      log(`icarus: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
-      run = await runIcarusHarness({
-        harness,
-        design,
-        stimulusPath,
-        resultPath: harnessResultPath,
-        maxCycles: settings.maxCycles,
-        log,
-      });
-    }
+    const files = { stimulusPath, resultPath: harnessResultPath, simDir };
+    const { run, build, version, tracePath, verilator } = simulator === "verilator"
+      ? await verilatorRun(options, { design, steps, settings, root, files, log })
+      : await icarusRun({ design, steps, settings, root, files, log });
     const result = summarizeRun(run, {
       design,
       format: quantized.format,
@@ -223,6 +281,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       runSeconds: run.seconds,
       totalSeconds: (performance.now() - started) / 1000,
       trace: tracePath,
+      verilator,
     });
     const resultPath = options.resultPath === undefined
       ? join(simDir, "result.json")

@@ -14,6 +14,7 @@ const SCRIPTS = [
   "cli/demo.ts",
   "cli/bench_ese.ts",
   "cli/bench_cpu.ts",
+  "cli/bench_sim.ts",
   "scripts/make_examples.ts",
   "scripts/setup.ts",
 ];

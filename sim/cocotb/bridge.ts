@@ -88,193 +88,258 @@ export function seedFrom(text: string): number {
   return hash & 0x7fffffff;
 }
 
+/** What every session of one bridge shares. */
+interface BridgeState {
+  options: BridgeOptions;
+  tests: TestRecord[];
+  verdicts: Map<string, TestVerdict>;
+  mainQuantized: Int32Array[];
+  mainGolden: Int32Array[];
+  log: (message: string) => void;
+}
+
+/** One connection: its test (after hello), and how to answer or refuse it. */
+interface Session {
+  test?: TestRecord;
+  send(message: ServerMessage): void;
+  refuse(problem: string): void;
+}
+
+/** A test name not taken yet in this bridge ("name", else "name#2", ...). */
+function uniqueName(tests: TestRecord[], name: string): string {
+  const taken = new Set(tests.map((test) => test.name));
+  if (!taken.has(name)) return name;
+  let n = 2;
+  while (taken.has(`${name}#${n}`)) n++;
+  return `${name}#${n}`;
+}
+
+/** The sequence a request asks for, with its golden outputs, or the problem with the request. */
+function makeSequence(
+  state: BridgeState,
+  test: TestRecord,
+  spec: SequenceSpec,
+): SequenceRecord | string {
+  const { options } = state;
+  const id = test.sequences.length;
+  const stimulus = spec.stimulus ??
+    { backpressure: options.stimulus.backpressure, inputGaps: options.stimulus.inputGaps };
+  let inputs: Int32Array[];
+  let expected: Int32Array[];
+  if (spec.source === "main") {
+    inputs = state.mainQuantized;
+    expected = state.mainGolden;
+  } else {
+    let real: number[][];
+    if (spec.source === "random") {
+      const seed = seedFrom(`${options.stimulus.seed}:${test.name}:${id}`);
+      real = randomInputs(spec.steps, options.design.inputSize, seed);
+    } else {
+      real = spec.inputs;
+      const bad = real.findIndex((step) => step.length !== options.design.inputSize);
+      if (bad >= 0) {
+        return `inputs[${bad}]: expected ${options.design.inputSize} numbers, got ${
+          real[bad].length
+        }`;
+      }
+    }
+    inputs = quantizeInputs(real, options.model.format);
+    expected = runFixed(options.model, inputs);
+  }
+  return {
+    id,
+    source: spec.source,
+    inputs,
+    expected,
+    maxCycles: options.cycleLimit(inputs.length, stimulus),
+    stimulus,
+    words: [],
+    problems: [],
+  };
+}
+
+/** hello: check the protocol version, register the test, answer welcome. */
+function handleHello(
+  state: BridgeState,
+  session: Session,
+  message: Extract<ClientMessage, { type: "hello" }>,
+): void {
+  if (session.test) return session.refuse("a second hello on one connection");
+  if (message.protocol !== PROTOCOL_VERSION) {
+    return session.refuse(
+      `protocol version ${message.protocol} is not supported; this bridge speaks ` +
+        `${PROTOCOL_VERSION} (regenerate DIR/tb with \`deno task gen\`)`,
+    );
+  }
+  const test: TestRecord = {
+    name: uniqueName(state.tests, message.test),
+    client: message.client,
+    sequences: [],
+    problems: [],
+    ended: false,
+  };
+  session.test = test;
+  state.tests.push(test);
+  state.log(`bridge: ${test.name} connected`);
+  session.send({
+    type: "welcome",
+    protocol: PROTOCOL_VERSION,
+    design: state.options.design,
+    stimulus: state.options.stimulus,
+  });
+}
+
+/** request: make the sequences and answer with the plan (or refuse the whole request). */
+function handleRequest(
+  state: BridgeState,
+  session: Session,
+  test: TestRecord,
+  specs: SequenceSpec[],
+): void {
+  const planned: SequenceRecord[] = [];
+  for (const spec of specs) {
+    const made = makeSequence(state, test, spec);
+    if (typeof made === "string") return session.refuse(`request: ${made}`);
+    test.sequences.push(made);
+    planned.push(made);
+  }
+  session.send({
+    type: "plan",
+    sequences: planned.map((s) => ({
+      id: s.id,
+      source: s.source,
+      inputs: s.inputs.map((step) => Array.from(step)),
+      expected: s.expected.map((step) => Array.from(step)),
+      maxCycles: s.maxCycles,
+    })),
+    stimulus: state.options.stimulus,
+  });
+}
+
+/** word: record a DUT output word of a sequence, noting one out of order or after its end. */
+function recordWord(
+  session: Session,
+  test: TestRecord,
+  message: Extract<ClientMessage, { type: "word" }>,
+): void {
+  const sequence = test.sequences[message.sequence];
+  if (!sequence) return session.refuse(`word for unknown sequence ${message.sequence}`);
+  if (sequence.end) {
+    sequence.problems.push(`sequence ${sequence.id}: a word came after sequence_end`);
+    return;
+  }
+  if (message.index !== sequence.words.length) {
+    sequence.problems.push(
+      `sequence ${sequence.id}: word ${message.index} came where ` +
+        `${sequence.words.length} was due`,
+    );
+  }
+  sequence.words.push({ value: message.value, last: message.last, cycle: message.cycle });
+}
+
+/** One client message of a session (every problem is a refusal or a recorded problem). */
+function handleMessage(state: BridgeState, session: Session, message: ClientMessage): void {
+  if (message.type === "hello") return handleHello(state, session, message);
+  const test = session.test;
+  if (!test) return session.refuse(`'${message.type}' before hello`);
+  if (test.ended) return session.refuse(`'${message.type}' after end`);
+  switch (message.type) {
+    case "request":
+      return handleRequest(state, session, test, message.sequences);
+    case "word":
+      return recordWord(session, test, message);
+    case "progress":
+      return;
+    case "sequence_end": {
+      const sequence = test.sequences[message.sequence];
+      if (!sequence) {
+        return session.refuse(`sequence_end for unknown sequence ${message.sequence}`);
+      }
+      if (sequence.end) return session.refuse(`sequence ${sequence.id} ended twice`);
+      sequence.end = { aborted: message.aborted, stats: message.stats };
+      return;
+    }
+    case "end": {
+      test.ended = true;
+      const verdict = checkTest(test);
+      state.verdicts.set(test.name, verdict);
+      state.log(`bridge: ${test.name} ${verdict.passed ? "passed" : "FAILED"}`);
+      return session.send({
+        type: "verdict",
+        test: test.name,
+        passed: verdict.passed,
+        failures: verdict.failures,
+        mismatchCount: verdict.mismatchCount,
+      });
+    }
+  }
+}
+
+/** Serve one connection: parse its frames, handle them, record how it closed. */
+function serveSocket(state: BridgeState, socket: Socket, touch: () => void, onClose: () => void) {
+  const session: Session = {
+    send: (message) => socket.send(JSON.stringify(message)),
+    refuse: (problem) => {
+      session.test?.problems.push(`protocol: ${problem}`);
+      state.log(`bridge: refused ${session.test ? session.test.name : "a client"}: ${problem}`);
+      session.send({ type: "error", message: problem });
+      socket.close(1008, problem.slice(0, 120));
+    },
+  };
+  socket.on("message", (data, isBinary) => {
+    touch();
+    if (isBinary) return session.refuse("binary frame (every message is JSON text)");
+    const parsed = parseClientMessage(data.toString());
+    if (!parsed.ok) return session.refuse(`bad message: ${parsed.problem}`);
+    handleMessage(state, session, parsed.message);
+  });
+  socket.on("error", (error) => session.test?.problems.push(`connection error: ${error.message}`));
+  socket.on("close", (code, reason) => {
+    onClose();
+    const test = session.test;
+    if (test && !test.ended && !test.problems.some((p) => p.startsWith("protocol:"))) {
+      const why = reason.toString();
+      test.problems.push(
+        `the connection closed before the test ended (code ${code}${why ? `: ${why}` : ""})`,
+      );
+    }
+  });
+}
+
 /** Start the bridge; resolves once it listens. */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
-  const log = options.log ?? (() => {});
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 << 20 });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", () => resolve());
     server.once("error", (error: Error) => reject(error));
   });
   const port = (server.address() as { port: number }).port;
-  const tests: TestRecord[] = [];
-  const verdicts = new Map<string, TestVerdict>();
+  const mainQuantized = quantizeInputs(options.mainInputs, options.model.format);
+  const state: BridgeState = {
+    options,
+    tests: [],
+    verdicts: new Map(),
+    mainQuantized,
+    mainGolden: runFixed(options.model, mainQuantized),
+    log: options.log ?? (() => {}),
+  };
   const sockets = new Set<Socket>();
   let lastActivity = performance.now();
-  const mainQuantized = quantizeInputs(options.mainInputs, options.model.format);
-  const mainGolden = runFixed(options.model, mainQuantized);
-
-  const uniqueName = (name: string) => {
-    const taken = new Set(tests.map((test) => test.name));
-    if (!taken.has(name)) return name;
-    let n = 2;
-    while (taken.has(`${name}#${n}`)) n++;
-    return `${name}#${n}`;
-  };
-
-  const makeSequence = (test: TestRecord, spec: SequenceSpec): SequenceRecord | string => {
-    const id = test.sequences.length;
-    const stimulus = spec.stimulus ??
-      { backpressure: options.stimulus.backpressure, inputGaps: options.stimulus.inputGaps };
-    let inputs: Int32Array[];
-    let expected: Int32Array[];
-    if (spec.source === "main") {
-      inputs = mainQuantized;
-      expected = mainGolden;
-    } else {
-      let real: number[][];
-      if (spec.source === "random") {
-        const seed = seedFrom(`${options.stimulus.seed}:${test.name}:${id}`);
-        real = randomInputs(spec.steps, options.design.inputSize, seed);
-      } else {
-        real = spec.inputs;
-        const bad = real.findIndex((step) => step.length !== options.design.inputSize);
-        if (bad >= 0) {
-          return `inputs[${bad}]: expected ${options.design.inputSize} numbers, got ${
-            real[bad].length
-          }`;
-        }
-      }
-      inputs = quantizeInputs(real, options.model.format);
-      expected = runFixed(options.model, inputs);
-    }
-    return {
-      id,
-      source: spec.source,
-      inputs,
-      expected,
-      maxCycles: options.cycleLimit(inputs.length, stimulus),
-      stimulus,
-      words: [],
-      problems: [],
-    };
-  };
-
+  const touch = () => lastActivity = performance.now();
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
-    lastActivity = performance.now();
-    let test: TestRecord | undefined;
-    const send = (message: ServerMessage) => socket.send(JSON.stringify(message));
-    const refuse = (problem: string) => {
-      test?.problems.push(`protocol: ${problem}`);
-      log(`bridge: refused ${test ? test.name : "a client"}: ${problem}`);
-      send({ type: "error", message: problem });
-      socket.close(1008, problem.slice(0, 120));
-    };
-    const handle = (message: ClientMessage) => {
-      if (message.type === "hello") {
-        if (test) return refuse("a second hello on one connection");
-        if (message.protocol !== PROTOCOL_VERSION) {
-          return refuse(
-            `protocol version ${message.protocol} is not supported; this bridge speaks ` +
-              `${PROTOCOL_VERSION} (regenerate DIR/tb with \`deno task gen\`)`,
-          );
-        }
-        test = {
-          name: uniqueName(message.test),
-          client: message.client,
-          sequences: [],
-          problems: [],
-          ended: false,
-        };
-        tests.push(test);
-        log(`bridge: ${test.name} connected`);
-        return send({
-          type: "welcome",
-          protocol: PROTOCOL_VERSION,
-          design: options.design,
-          stimulus: options.stimulus,
-        });
-      }
-      if (!test) return refuse(`'${message.type}' before hello`);
-      if (test.ended) return refuse(`'${message.type}' after end`);
-      const current = test;
-      switch (message.type) {
-        case "request": {
-          const planned: SequenceRecord[] = [];
-          for (const spec of message.sequences) {
-            const made = makeSequence(current, spec);
-            if (typeof made === "string") return refuse(`request: ${made}`);
-            current.sequences.push(made);
-            planned.push(made);
-          }
-          return send({
-            type: "plan",
-            sequences: planned.map((s) => ({
-              id: s.id,
-              source: s.source,
-              inputs: s.inputs.map((step) => Array.from(step)),
-              expected: s.expected.map((step) => Array.from(step)),
-              maxCycles: s.maxCycles,
-            })),
-            stimulus: options.stimulus,
-          });
-        }
-        case "word": {
-          const sequence = current.sequences[message.sequence];
-          if (!sequence) return refuse(`word for unknown sequence ${message.sequence}`);
-          if (sequence.end) {
-            sequence.problems.push(`sequence ${sequence.id}: a word came after sequence_end`);
-            return;
-          }
-          if (message.index !== sequence.words.length) {
-            sequence.problems.push(
-              `sequence ${sequence.id}: word ${message.index} came where ` +
-                `${sequence.words.length} was due`,
-            );
-          }
-          sequence.words.push({ value: message.value, last: message.last, cycle: message.cycle });
-          return;
-        }
-        case "progress":
-          return;
-        case "sequence_end": {
-          const sequence = current.sequences[message.sequence];
-          if (!sequence) return refuse(`sequence_end for unknown sequence ${message.sequence}`);
-          if (sequence.end) return refuse(`sequence ${sequence.id} ended twice`);
-          sequence.end = { aborted: message.aborted, stats: message.stats };
-          return;
-        }
-        case "end": {
-          current.ended = true;
-          const verdict = checkTest(current);
-          verdicts.set(current.name, verdict);
-          log(`bridge: ${current.name} ${verdict.passed ? "passed" : "FAILED"}`);
-          return send({
-            type: "verdict",
-            test: current.name,
-            passed: verdict.passed,
-            failures: verdict.failures,
-            mismatchCount: verdict.mismatchCount,
-          });
-        }
-      }
-    };
-    socket.on("message", (data, isBinary) => {
-      lastActivity = performance.now();
-      if (isBinary) return refuse("binary frame (every message is JSON text)");
-      const parsed = parseClientMessage(data.toString());
-      if (!parsed.ok) return refuse(`bad message: ${parsed.problem}`);
-      handle(parsed.message);
-    });
-    socket.on("error", (error) => test?.problems.push(`connection error: ${error.message}`));
-    socket.on("close", (code, reason) => {
+    touch();
+    serveSocket(state, socket, touch, () => {
       sockets.delete(socket);
-      lastActivity = performance.now();
-      if (test && !test.ended && !test.problems.some((p) => p.startsWith("protocol:"))) {
-        const why = reason.toString();
-        test.problems.push(
-          `the connection closed before the test ended (code ${code}${why ? `: ${why}` : ""})`,
-        );
-      }
+      touch();
     });
   });
 
   return {
     url: `ws://127.0.0.1:${port}`,
     port,
-    tests,
-    verdicts,
+    tests: state.tests,
+    verdicts: state.verdicts,
     lastActivity: () => lastActivity,
     openConnections: () => sockets.size,
     close: () =>

@@ -3,14 +3,25 @@
 // records every output beat with the cycle it transferred, and writes a plain-text result file
 // that sim/verilator.ts parses. The comparison with the golden model happens in TypeScript.
 //
-// Stimulus file (text): "rnnfab-stimulus 1", then "steps inputSize outputSize", then
-// steps*inputSize signed decimal integers (activation format), whitespace separated.
+// Stimulus file (text, sim/harness_io.ts):
+//   version 1: "rnnfab-stimulus 1", "steps inputSize outputSize", then steps*inputSize signed
+//              decimal integers (activation format), whitespace separated;
+//   version 2: "rnnfab-stimulus 2", "sequences inputSize outputSize", then per sequence
+//              "sequence steps maxCycles" and its steps*inputSize integers. The sequences run back
+//              to back in this one process, each started by a reset (the accelerator's only way
+//              to start a new sequence): --reset-cycles before the first, --between-reset-cycles
+//              (default 2, the interface's minimum) before each further one.
 //
 // Result file (text): one "beat <cycle> <value> <last>" line per transferred output beat, then
-// "summary <key> <value>" lines.
+// "summary <key> <value>" lines ending with "summary end 1"; with a version-2 stimulus every
+// sequence's block starts with a "sequence <index>" line.
 //
-// Cycle 1 is the first rising edge after reset is released; a beat transfers at a rising edge
-// when valid && ready were both high just before it.
+// Cycle 1 is the first rising edge after reset is released (in every sequence); a beat transfers
+// at a rising edge when valid && ready were both high just before it.
+//
+// Per cycle the model is evaluated twice: with the clock low and the new inputs (combinational
+// settle, outputs sampled), then with the clock high (the rising edge). Nothing in the designs
+// is sensitive to the falling edge, so a third evaluation after it would change no value.
 
 #include <chrono>
 #include <cinttypes>
@@ -18,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +40,11 @@
 #include "verilated_fst_c.h"
 #endif
 
+// 1: evaluate once more after the falling edge, as rnnfab's first harness did (the benchmark's
+// "legacy" profile measures what that cost; it changes no value).
+#ifndef RNNFAB_FALLING_EDGE_EVAL
+#define RNNFAB_FALLING_EDGE_EVAL 0
+#endif
 
 namespace {
 
@@ -42,6 +59,7 @@ struct Options {
   uint64_t drainCycles = 64;
   int activationBits = 16;
   uint64_t resetCycles = 4;
+  uint64_t betweenResetCycles = 2;
 };
 
 // splitmix64: small, deterministic, good enough for stimulus randomness.
@@ -62,6 +80,13 @@ struct Random {
   std::exit(3);
 }
 
+uint64_t parseCount(const std::string& flag, const std::string& value) {
+  char* end = nullptr;
+  const uint64_t number = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0') fail(flag + ": expected a non-negative integer, got " + value);
+  return number;
+}
+
 Options parseOptions(int argc, char** argv) {
   Options options;
   for (int i = 1; i < argc; i++) {
@@ -74,46 +99,98 @@ Options parseOptions(int argc, char** argv) {
     else if (flag == "--trace") options.trace = value;
     else if (flag == "--backpressure") options.backpressure = std::strtod(value.c_str(), nullptr);
     else if (flag == "--input-gaps") options.inputGaps = std::strtod(value.c_str(), nullptr);
-    else if (flag == "--seed") options.seed = std::strtoull(value.c_str(), nullptr, 10);
-    else if (flag == "--max-cycles") options.maxCycles = std::strtoull(value.c_str(), nullptr, 10);
-    else if (flag == "--drain-cycles") options.drainCycles = std::strtoull(value.c_str(), nullptr, 10);
+    else if (flag == "--seed") options.seed = parseCount(flag, value);
+    else if (flag == "--max-cycles") options.maxCycles = parseCount(flag, value);
+    else if (flag == "--drain-cycles") options.drainCycles = parseCount(flag, value);
     else if (flag == "--activation-bits") options.activationBits = std::atoi(value.c_str());
-    else if (flag == "--reset-cycles") options.resetCycles = std::strtoull(value.c_str(), nullptr, 10);
+    else if (flag == "--reset-cycles") options.resetCycles = parseCount(flag, value);
+    else if (flag == "--between-reset-cycles") options.betweenResetCycles = parseCount(flag, value);
     else fail("unknown flag " + flag);
   }
   if (options.stimulus.empty() || options.result.empty()) fail("--stimulus and --result are required");
+  if (options.resetCycles < 1) fail("--reset-cycles: expected at least 1");
+  if (options.activationBits < 1 || options.activationBits > 64) fail("--activation-bits: expected 1..64");
   return options;
 }
 
-struct Stimulus {
+struct Sequence {
   uint64_t steps = 0;
-  uint64_t inputSize = 0;
-  uint64_t outputSize = 0;
+  uint64_t maxCycles = 0;
   std::vector<int64_t> words;
 };
 
-Stimulus readStimulus(const std::string& path) {
-  FILE* file = std::fopen(path.c_str(), "r");
-  if (!file) fail("cannot open stimulus " + path);
+struct Stimulus {
+  int version = 1;
+  uint64_t inputSize = 0;
+  uint64_t outputSize = 0;
+  std::vector<Sequence> sequences;
+};
+
+// Whitespace-separated tokens of a whole file (read at once; strtoll is far faster than fscanf).
+class Tokens {
+ public:
+  explicit Tokens(const std::string& path) : path_(path) {
+    FILE* file = std::fopen(path.c_str(), "rb");
+    if (!file) fail("cannot open stimulus " + path);
+    char chunk[1 << 16];
+    size_t got;
+    while ((got = std::fread(chunk, 1, sizeof chunk, file)) > 0) text_.append(chunk, got);
+    std::fclose(file);
+    cursor_ = text_.c_str();
+  }
+  std::string word() {
+    skipSpace();
+    const char* start = cursor_;
+    while (*cursor_ && !isSpace(*cursor_)) cursor_++;
+    return std::string(start, cursor_);
+  }
+  int64_t integer(const char* what) {
+    skipSpace();
+    char* end = nullptr;
+    const long long value = std::strtoll(cursor_, &end, 10);
+    if (end == cursor_ || (*end && !isSpace(*end))) fail(std::string("stimulus ") + what + " missing or malformed in " + path_);
+    cursor_ = end;
+    return value;
+  }
+
+ private:
+  static bool isSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+  void skipSpace() {
+    while (*cursor_ && isSpace(*cursor_)) cursor_++;
+  }
+  std::string path_;
+  std::string text_;
+  const char* cursor_;
+};
+
+Stimulus readStimulus(const std::string& path, uint64_t defaultMaxCycles) {
+  Tokens tokens(path);
   Stimulus stimulus;
-  char magic[64] = {0};
-  int version = 0;
-  if (std::fscanf(file, "%63s %d", magic, &version) != 2 || std::strcmp(magic, "rnnfab-stimulus") != 0 ||
-      version != 1) {
-    fail("bad stimulus header in " + path);
+  if (tokens.word() != "rnnfab-stimulus") fail("bad stimulus header in " + path);
+  stimulus.version = static_cast<int>(tokens.integer("version"));
+  if (stimulus.version != 1 && stimulus.version != 2) fail("unknown stimulus version in " + path);
+  const int64_t first = tokens.integer("size");
+  stimulus.inputSize = tokens.integer("inputSize");
+  stimulus.outputSize = tokens.integer("outputSize");
+  if (first < 1 || stimulus.inputSize < 1 || stimulus.outputSize < 1) fail("bad stimulus sizes in " + path);
+  const uint64_t count = stimulus.version == 1 ? 1 : static_cast<uint64_t>(first);
+  stimulus.sequences.resize(count);
+  for (uint64_t s = 0; s < count; s++) {
+    Sequence& sequence = stimulus.sequences[s];
+    if (stimulus.version == 1) {
+      sequence.steps = first;
+      sequence.maxCycles = defaultMaxCycles;
+    } else {
+      if (tokens.word() != "sequence") fail("expected \"sequence\" in " + path);
+      const int64_t steps = tokens.integer("steps");
+      const int64_t maxCycles = tokens.integer("maxCycles");
+      if (steps < 1 || maxCycles < 1) fail("bad sequence sizes in " + path);
+      sequence.steps = steps;
+      sequence.maxCycles = maxCycles;
+    }
+    sequence.words.resize(sequence.steps * stimulus.inputSize);
+    for (auto& word : sequence.words) word = tokens.integer("word");
   }
-  if (std::fscanf(file, "%" SCNu64 " %" SCNu64 " %" SCNu64, &stimulus.steps, &stimulus.inputSize,
-                  &stimulus.outputSize) != 3) {
-    fail("bad stimulus sizes in " + path);
-  }
-  const uint64_t count = stimulus.steps * stimulus.inputSize;
-  stimulus.words.resize(count);
-  for (uint64_t i = 0; i < count; i++) {
-    long long value = 0;
-    if (std::fscanf(file, "%lld", &value) != 1) fail("stimulus ends early in " + path);
-    stimulus.words[i] = value;
-  }
-  std::fclose(file);
   return stimulus;
 }
 
@@ -124,64 +201,20 @@ int64_t signExtend(uint64_t raw, int bits) {
   return static_cast<int64_t>(raw ^ sign) - static_cast<int64_t>(sign);
 }
 
-}  // namespace
+double cpuSecondsNow() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
 
-int main(int argc, char** argv) {
-  const auto wallStart = std::chrono::steady_clock::now();
-  auto context = std::make_unique<VerilatedContext>();
-  context->commandArgs(argc, argv);
-  const Options options = parseOptions(argc, argv);
-  const Stimulus stimulus = readStimulus(options.stimulus);
-  auto top = std::make_unique<Vdut>(context.get(), "TOP");
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
-#if RNNFAB_TRACE
-  std::unique_ptr<VerilatedFstC> trace;
-  if (!options.trace.empty()) {
-    context->traceEverOn(true);
-    trace = std::make_unique<VerilatedFstC>();
-    top->trace(trace.get(), 99);
-    trace->open(options.trace.c_str());
-  }
-#else
-  if (!options.trace.empty()) fail("this harness was built without --trace-fst");
-#endif
-
-  FILE* result = std::fopen(options.result.c_str(), "w");
-  if (!result) fail("cannot write " + options.result);
-
-  Random readyRandom(options.seed * 2 + 1);
-  Random gapRandom(options.seed * 2 + 2);
-  const uint64_t inputMask =
-      options.activationBits >= 64 ? ~0ULL : ((1ULL << options.activationBits) - 1);
-  const uint64_t totalInputs = stimulus.words.size();
-  const uint64_t expectedOutputs = stimulus.steps * stimulus.outputSize;
-
-  uint64_t time = 0;
-  auto halfCycle = [&](int clockLevel) {
-    top->clk = clockLevel;
-    top->eval();
-#if RNNFAB_TRACE
-    if (trace) trace->dump(time);
-#endif
-    time++;
-  };
-
-  // Reset: rst high for resetCycles rising edges, inputs idle.
-  top->clk = 0;
-  top->rst = 1;
-  top->in_valid = 0;
-  top->in_data = 0;
-  top->out_ready = 0;
-  halfCycle(0);
-  for (uint64_t i = 0; i < options.resetCycles; i++) {
-    halfCycle(1);
-    halfCycle(0);
-  }
-  top->rst = 0;
-
+// The counters of one sequence.
+struct Counters {
   uint64_t cycle = 0;
   uint64_t nextInput = 0;
-  bool pending = false;
   uint64_t outputs = 0;
   uint64_t lastOutputCycle = 0;
   uint64_t firstOutputCycle = 0;
@@ -191,108 +224,216 @@ int main(int argc, char** argv) {
   uint64_t inputWaitCycles = 0;     // in_valid && !in_ready (accelerator busy)
   uint64_t protocolViolations = 0;
   uint64_t lastFlagErrors = 0;
-  bool previousOutputHeld = false;  // out_valid && !out_ready in the previous cycle
-  uint64_t previousData = 0;
-  uint64_t previousLast = 0;
-  bool timedOut = false;
-  auto lastProgress = std::chrono::steady_clock::now();
-
-  while (true) {
-    if (!pending && nextInput < totalInputs) {
-      pending = options.inputGaps <= 0.0 || gapRandom.uniform() >= options.inputGaps;
-    }
-    top->in_valid = pending ? 1 : 0;
-    top->in_data = nextInput < totalInputs ? (static_cast<uint64_t>(stimulus.words[nextInput]) & inputMask) : 0;
-    top->out_ready = (options.backpressure <= 0.0 || readyRandom.uniform() >= options.backpressure) ? 1 : 0;
-    top->clk = 0;
-    top->eval();
-    cycle++;
-
-    const bool inFire = top->in_valid && top->in_ready;
-    const bool outValid = top->out_valid;
-    const bool outFire = outValid && top->out_ready;
-    const uint64_t outData = static_cast<uint64_t>(top->out_data);
-    const uint64_t outLast = top->out_last ? 1 : 0;
-    if (outValid && !top->out_ready) outputStallCycles++;
-    if (top->in_ready && !top->in_valid && nextInput < totalInputs) inputStarvedCycles++;
-    if (top->in_valid && !top->in_ready) inputWaitCycles++;
-    if (previousOutputHeld && (!outValid || outData != previousData || outLast != previousLast)) {
-      protocolViolations++;  // a held beat changed or vanished before it transferred
-    }
-    previousOutputHeld = outValid && !top->out_ready;
-    previousData = outData;
-    previousLast = outLast;
-
-    if (outFire) {
-      const int64_t value = signExtend(outData, options.activationBits);
-      std::fprintf(result, "beat %" PRIu64 " %" PRId64 " %" PRIu64 "\n", cycle, value, outLast);
-      const bool lastExpected = (outputs % stimulus.outputSize) == stimulus.outputSize - 1;
-      if ((outLast != 0) != lastExpected) lastFlagErrors++;
-      if (outputs == 0) firstOutputCycle = cycle;
-      outputs++;
-      lastOutputCycle = cycle;
-    }
-    if (inFire) {
-      pending = false;
-      nextInput++;
-      lastInputCycle = cycle;
-    }
-
-    halfCycle(1);
-    halfCycle(0);
-
-    if (outputs >= expectedOutputs) break;
-    if (cycle >= options.maxCycles) {
-      timedOut = true;
-      break;
-    }
-    if ((cycle & 0xffff) == 0) {  // every 65536 cycles, look at the clock; report every 10 s
-      const auto now = std::chrono::steady_clock::now();
-      if (std::chrono::duration<double>(now - lastProgress).count() >= 10.0) {
-        lastProgress = now;
-        std::fprintf(stdout, "progress cycle %" PRIu64 " outputs %" PRIu64 " of %" PRIu64 "\n",
-                     cycle, outputs, expectedOutputs);
-        std::fflush(stdout);
-      }
-    }
-  }
-
-  // Drain: keep the output ready and offer nothing; any further beat is an extra output.
   uint64_t extraBeats = 0;
-  if (!timedOut) {
-    top->in_valid = 0;
-    top->out_ready = 1;
-    for (uint64_t i = 0; i < options.drainCycles; i++) {
-      top->clk = 0;
-      top->eval();
-      if (top->out_valid) extraBeats++;
-      halfCycle(1);
-      halfCycle(0);
+  bool timedOut = false;
+};
+
+class Harness {
+ public:
+  Harness(const Options& options, VerilatedContext* context, FILE* result)
+      : options_(options),
+        top_(std::make_unique<Vdut>(context, "TOP")),
+        result_(result),
+        readyRandom_(options.seed * 2 + 1),
+        gapRandom_(options.seed * 2 + 2),
+        inputMask_(options.activationBits >= 64 ? ~0ULL : ((1ULL << options.activationBits) - 1)) {}
+
+  void openTrace(VerilatedContext* context) {
+#if RNNFAB_TRACE
+    if (options_.trace.empty()) return;
+    context->traceEverOn(true);
+    trace_ = std::make_unique<VerilatedFstC>();
+    top_->trace(trace_.get(), 99);
+    trace_->open(options_.trace.c_str());
+#else
+    (void)context;
+    if (!options_.trace.empty()) fail("this harness was built without --trace-fst");
+#endif
+  }
+
+  // Hold rst high for `cycles` rising edges with the streams idle; ends with the clock low.
+  void reset(uint64_t cycles) {
+    top_->rst = 1;
+    top_->in_valid = 0;
+    top_->in_data = 0;
+    top_->out_ready = 0;
+    for (uint64_t i = 0; i < cycles; i++) {
+      evalAt(0);
+      evalAt(1);
+    }
+    top_->rst = 0;
+  }
+
+  // Stream one sequence (reset already done) and write its beats; returns its counters.
+  Counters run(const Sequence& sequence, uint64_t outputSize) {
+    Counters c;
+    const uint64_t totalInputs = sequence.words.size();
+    const uint64_t expectedOutputs = sequence.steps * outputSize;
+    const bool gaps = options_.inputGaps > 0.0;
+    const bool backpressure = options_.backpressure > 0.0;
+    bool pending = false;
+    bool previousOutputHeld = false;  // out_valid && !out_ready in the previous cycle
+    uint64_t previousData = 0;
+    bool previousLast = false;
+    while (true) {
+      if (!pending && c.nextInput < totalInputs) {
+        pending = !gaps || gapRandom_.uniform() >= options_.inputGaps;
+      }
+      const bool outReady = !backpressure || readyRandom_.uniform() >= options_.backpressure;
+      top_->in_valid = pending ? 1 : 0;
+      top_->in_data =
+          c.nextInput < totalInputs ? (static_cast<uint64_t>(sequence.words[c.nextInput]) & inputMask_) : 0;
+      top_->out_ready = outReady ? 1 : 0;
+      evalAt(0);
+      c.cycle++;
+
+      const bool inReady = top_->in_ready;
+      const bool outValid = top_->out_valid;
+      const uint64_t outData = static_cast<uint64_t>(top_->out_data);
+      const bool outLast = top_->out_last;
+      if (outValid && !outReady) c.outputStallCycles++;
+      if (inReady && !pending && c.nextInput < totalInputs) c.inputStarvedCycles++;
+      if (pending && !inReady) c.inputWaitCycles++;
+      if (previousOutputHeld && (!outValid || outData != previousData || outLast != previousLast)) {
+        c.protocolViolations++;  // a held beat changed or vanished before it transferred
+      }
+      previousOutputHeld = outValid && !outReady;
+      previousData = outData;
+      previousLast = outLast;
+      if (outValid && outReady) {
+        const int64_t value = signExtend(outData, options_.activationBits);
+        std::fprintf(result_, "beat %" PRIu64 " %" PRId64 " %d\n", c.cycle, value, outLast ? 1 : 0);
+        const bool lastExpected = (c.outputs % outputSize) == outputSize - 1;
+        if (outLast != lastExpected) c.lastFlagErrors++;
+        if (c.outputs == 0) c.firstOutputCycle = c.cycle;
+        c.outputs++;
+        c.lastOutputCycle = c.cycle;
+      }
+      if (pending && inReady) {
+        pending = false;
+        c.nextInput++;
+        c.lastInputCycle = c.cycle;
+      }
+      evalAt(1);
+      if (RNNFAB_FALLING_EDGE_EVAL) evalAt(0);
+
+      if (c.outputs >= expectedOutputs) break;
+      if (c.cycle >= sequence.maxCycles) {
+        c.timedOut = true;
+        break;
+      }
+      if ((c.cycle & 0xffff) == 0) reportProgress(c, expectedOutputs);
+    }
+    if (!c.timedOut) drain(c);
+    return c;
+  }
+
+  void finish() {
+    top_->final();
+#if RNNFAB_TRACE
+    if (trace_) trace_->close();
+#endif
+  }
+
+ private:
+  void evalAt(int clockLevel) {
+    top_->clk = clockLevel;
+    top_->eval();
+#if RNNFAB_TRACE
+    if (trace_) trace_->dump(time_);
+#endif
+    time_++;
+  }
+
+  // Keep the output ready and offer nothing; any further beat is an extra output.
+  void drain(Counters& c) {
+    top_->in_valid = 0;
+    top_->out_ready = 1;
+    for (uint64_t i = 0; i < options_.drainCycles; i++) {
+      evalAt(0);
+      if (top_->out_valid) c.extraBeats++;
+      evalAt(1);
+      if (RNNFAB_FALLING_EDGE_EVAL) evalAt(0);
     }
   }
 
-  top->final();
+  // Every 65536 cycles look at the clock; print a progress line every 10 s of wall time.
+  void reportProgress(const Counters& c, uint64_t expectedOutputs) {
+    const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - lastProgressTime_).count() < 10.0) return;
+    lastProgressTime_ = now;
+    std::fprintf(stdout, "progress cycle %" PRIu64 " outputs %" PRIu64 " of %" PRIu64 "\n", c.cycle,
+                 c.outputs, expectedOutputs);
+    std::fflush(stdout);
+  }
+
+  const Options& options_;
+  std::unique_ptr<Vdut> top_;
+  FILE* result_;
+  Random readyRandom_;
+  Random gapRandom_;
+  const uint64_t inputMask_;
+  uint64_t time_ = 0;
+  std::chrono::steady_clock::time_point lastProgressTime_ = std::chrono::steady_clock::now();
 #if RNNFAB_TRACE
-  if (trace) trace->close();
+  std::unique_ptr<VerilatedFstC> trace_;
 #endif
-  const double wallSeconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
-  std::fprintf(result, "summary cycles %" PRIu64 "\n", lastOutputCycle);
-  std::fprintf(result, "summary simulatedCycles %" PRIu64 "\n", cycle);
-  std::fprintf(result, "summary firstOutputCycle %" PRIu64 "\n", firstOutputCycle);
-  std::fprintf(result, "summary lastInputCycle %" PRIu64 "\n", lastInputCycle);
-  std::fprintf(result, "summary inputsAccepted %" PRIu64 "\n", nextInput);
-  std::fprintf(result, "summary outputs %" PRIu64 "\n", outputs);
+};
+
+void writeSummary(FILE* result, const Counters& c, uint64_t expectedOutputs, double wallSeconds,
+                  double cpuSeconds) {
+  std::fprintf(result, "summary cycles %" PRIu64 "\n", c.lastOutputCycle);
+  std::fprintf(result, "summary simulatedCycles %" PRIu64 "\n", c.cycle);
+  std::fprintf(result, "summary firstOutputCycle %" PRIu64 "\n", c.firstOutputCycle);
+  std::fprintf(result, "summary lastInputCycle %" PRIu64 "\n", c.lastInputCycle);
+  std::fprintf(result, "summary inputsAccepted %" PRIu64 "\n", c.nextInput);
+  std::fprintf(result, "summary outputs %" PRIu64 "\n", c.outputs);
   std::fprintf(result, "summary expectedOutputs %" PRIu64 "\n", expectedOutputs);
-  std::fprintf(result, "summary outputStallCycles %" PRIu64 "\n", outputStallCycles);
-  std::fprintf(result, "summary inputStarvedCycles %" PRIu64 "\n", inputStarvedCycles);
-  std::fprintf(result, "summary inputWaitCycles %" PRIu64 "\n", inputWaitCycles);
-  std::fprintf(result, "summary protocolViolations %" PRIu64 "\n", protocolViolations);
-  std::fprintf(result, "summary lastFlagErrors %" PRIu64 "\n", lastFlagErrors);
-  std::fprintf(result, "summary extraBeats %" PRIu64 "\n", extraBeats);
-  std::fprintf(result, "summary timedOut %d\n", timedOut ? 1 : 0);
+  std::fprintf(result, "summary outputStallCycles %" PRIu64 "\n", c.outputStallCycles);
+  std::fprintf(result, "summary inputStarvedCycles %" PRIu64 "\n", c.inputStarvedCycles);
+  std::fprintf(result, "summary inputWaitCycles %" PRIu64 "\n", c.inputWaitCycles);
+  std::fprintf(result, "summary protocolViolations %" PRIu64 "\n", c.protocolViolations);
+  std::fprintf(result, "summary lastFlagErrors %" PRIu64 "\n", c.lastFlagErrors);
+  std::fprintf(result, "summary extraBeats %" PRIu64 "\n", c.extraBeats);
+  std::fprintf(result, "summary timedOut %d\n", c.timedOut ? 1 : 0);
   std::fprintf(result, "summary wallSeconds %.6f\n", wallSeconds);
-  std::fprintf(result, "summary end 1\n");
+  std::fprintf(result, "summary cpuSeconds %.6f\n", cpuSeconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto processStart = std::chrono::steady_clock::now();
+  auto context = std::make_unique<VerilatedContext>();
+  context->commandArgs(argc, argv);
+  const Options options = parseOptions(argc, argv);
+  const Stimulus stimulus = readStimulus(options.stimulus, options.maxCycles);
+
+  FILE* result = std::fopen(options.result.c_str(), "w");
+  if (!result) fail("cannot write " + options.result);
+  static char resultBuffer[1 << 20];
+  std::setvbuf(result, resultBuffer, _IOFBF, sizeof resultBuffer);
+
+  Harness harness(options, context.get(), result);
+  harness.openTrace(context.get());
+  // The model's initial blocks ($readmemh of the memory images) run in the first evaluation:
+  // one idle cycle in reset, timed apart as initialization.
+  harness.reset(1);
+  const double initSeconds = secondsSince(processStart);
+
+  for (size_t s = 0; s < stimulus.sequences.size(); s++) {
+    const Sequence& sequence = stimulus.sequences[s];
+    const auto started = std::chrono::steady_clock::now();
+    const double cpuStarted = cpuSecondsNow();
+    if (stimulus.version == 2) std::fprintf(result, "sequence %zu\n", s);
+    harness.reset(s == 0 ? options.resetCycles - 1 : options.betweenResetCycles);
+    const Counters counters = harness.run(sequence, stimulus.outputSize);
+    writeSummary(result, counters, sequence.steps * stimulus.outputSize, secondsSince(started),
+                 cpuSecondsNow() - cpuStarted);
+    if (s == 0) std::fprintf(result, "summary initSeconds %.6f\n", initSeconds);
+    std::fprintf(result, "summary end 1\n");
+  }
+  harness.finish();
   std::fclose(result);
   return 0;
 }
