@@ -15,6 +15,8 @@ import { readJsonFile } from "../model/inputs.ts";
 import { type FixedPointConfig, quantizeModel } from "../model/fixed.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { readDesign, type SimDesign } from "../sim/design.ts";
+import { ASSUMED_CLOCK, type DesignClock } from "../rtl/clock.ts";
+import { clockForDesign } from "../synth/pnr/clock.ts";
 
 /** What the comparison needs from `DIR/sim/result.json` (validated; other fields pass). */
 const simResultSchema = z.looseObject({
@@ -41,8 +43,10 @@ export interface FpgaFigures {
   format: string;
   /** Processing elements. */
   pes: number;
-  /** Configured clock, MHz (assumed, not timing-closed). */
+  /** Clock of the times, MHz: the placed-and-routed Fmax, else the configured (assumed) clock. */
   clockMhz: number;
+  /** Where the clock comes from (rtl/clock.ts): "placed and routed (...)" or assumed. */
+  clockProvenance: string;
   /** Simulator that counted the cycles. */
   simulator: string;
   /** Steps simulated. */
@@ -87,15 +91,17 @@ export function fpgaFigures(
   design: SimDesign,
   sim: SimFigures,
   model: RnnModel,
+  clock?: DesignClock,
 ): FpgaFigures {
   const denseWeights = namedMatrices(model).reduce((sum, m) => sum + m.matrix.data.length, 0);
-  const clockMhz = design.accelerator.clockMhz;
+  const clockMhz = clock?.mhz ?? design.accelerator.clockMhz;
   const usPerFrame = sim.cyclesPerStep / clockMhz;
   return {
     designDir: design.dir,
     format: design.accelerator.format,
     pes: design.accelerator.pes,
     clockMhz,
+    clockProvenance: clock?.provenance ?? ASSUMED_CLOCK,
     simulator: sim.simulator,
     steps: sim.steps,
     passed: sim.passed,
@@ -182,5 +188,10 @@ export async function readFpga(designDir: string, model: RnnModel): Promise<Fpga
       `${simResultPath(designDir)}: no simulation result (run deno task sim --design ${designDir})`,
     );
   }
-  return fpgaFigures(design, await readSimFigures(designDir), model);
+  return fpgaFigures(
+    design,
+    await readSimFigures(designDir),
+    model,
+    await clockForDesign(designDir),
+  );
 }

@@ -222,7 +222,7 @@ export function buildReport(inputs: ReportInputs): BenchReport {
         `${fpga.simulator} cycle count over ${fpga.steps} steps (${
           fpga.cyclesPerStep.toFixed(1)
         } ` +
-        `cycles per step) at the configured ${fpga.clockMhz} MHz clock (not place-and-routed)`,
+        `cycles per step) at ${fpga.clockMhz} MHz (${fpga.clockProvenance})`,
     }));
     checks.push({
       name: "FPGA simulation bit-exact against the fixed-point golden model",

@@ -14,6 +14,7 @@ import { formatResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { formatCocotbResult, runCocotb } from "../sim/cocotb/run.ts";
 import type { CxxOptimization } from "../sim/verilator.ts";
+import { clockForDesign } from "../synth/pnr/clock.ts";
 
 const NAME = "deno task sim";
 const USAGE = `--design DIR [--input X | --steps T --seed S] [options]
@@ -140,6 +141,7 @@ await runCommand(async () => {
     trace: flags.trace === true,
     cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
     log: quiet ? undefined : (message) => console.error(message),
+    clock: await clockForDesign(designDir).catch(() => undefined),
   });
   const summary = formatResult(result);
   console.log(quiet ? summary.split("\n")[0] : summary);

@@ -28,7 +28,7 @@ export function assumedClock(mhz: number, note?: string): DesignClock {
 }
 
 /** "58.4 MHz, placed and routed (nextpnr, ECP5-25F, -8)" / "200 MHz, assumed, not timing-closed". */
-export function formatClock(clock: DesignClock): string {
+export function formatClock(clock: Pick<DesignClock, "mhz" | "provenance">): string {
   const mhz = Number.isInteger(clock.mhz) ? String(clock.mhz) : clock.mhz.toFixed(1);
   return `${mhz} MHz, ${clock.provenance}`;
 }

@@ -8,6 +8,7 @@
 import type { FixedFormat } from "../model/fixed.ts";
 import { estimatedCycles, type SimDesign } from "./design.ts";
 import type { HarnessRun, HarnessSettings } from "./harness_io.ts";
+import { assumedClock, type DesignClock, formatClock } from "../rtl/clock.ts";
 
 /** One output word that differs from the golden model. */
 export interface Mismatch {
@@ -91,8 +92,8 @@ export interface SimResult {
   stepEndCycles: (number | null)[];
   /** Computed: (stepEndCycles[T-1] - stepEndCycles[0]) / (T - 1), the steady-state step time (null for T = 1). */
   steadyCyclesPerStep: number | null;
-  /** Computed from `cycles` at the design's clock: microseconds for the sequence and per step. */
-  time: { clockMhz: number; microseconds: number; microsecondsPerStep: number };
+  /** Computed from `cycles` at the design's clock (placed and routed, else assumed; rtl/clock.ts). */
+  time: { clockMhz: number; provenance: string; microseconds: number; microsecondsPerStep: number };
   /** The analytical estimate of design.json against the simulated cycles. */
   estimate: {
     /** Estimated cycles for this sequence: firstStepCycles + (T-1) * cyclesPerStep. */
@@ -150,6 +151,8 @@ export interface RunContext {
   runSeconds: number;
   totalSeconds: number;
   trace?: string;
+  /** Clock for the times (default: design.json's, assumed). */
+  clock?: DesignClock;
 }
 
 /** Turn a harness run into the report (pure). */
@@ -188,7 +191,8 @@ export function summarizeRun(
   const cycles = s.cycles;
   const estimateCycles = estimatedCycles(design.estimate, steps);
   const usefulMacs = design.nonZerosPerStep * steps;
-  const clockMhz = design.accelerator.clockMhz;
+  const clock = context.clock ?? assumedClock(design.accelerator.clockMhz);
+  const clockMhz = clock.mhz;
   const simulatorSeconds = s.wallSeconds ?? run.seconds;
   const outputSize = design.model.outputSize;
   const stepEndCycles = golden.map((_, t) => run.beats[(t + 1) * outputSize - 1]?.cycle ?? null);
@@ -215,6 +219,7 @@ export function summarizeRun(
       : null,
     time: {
       clockMhz,
+      provenance: clock.provenance,
       microseconds: cycles / clockMhz,
       microsecondsPerStep: cycles / steps / clockMhz,
     },
@@ -278,7 +283,9 @@ export function formatResult(result: SimResult): string {
   for (const failure of result.failures) lines.push(`  ${failure}`);
   lines.push(
     `cycles (simulated): ${result.cycles} total, ${result.cyclesPerStep.toFixed(1)} per step, ` +
-      `${result.time.microsecondsPerStep.toFixed(2)} us per step at ${result.time.clockMhz} MHz`,
+      `${result.time.microsecondsPerStep.toFixed(2)} us per step at ${
+        formatClock({ mhz: result.time.clockMhz, provenance: result.time.provenance })
+      }`,
   );
   const sign = result.estimate.relativeError >= 0 ? "+" : "";
   lines.push(

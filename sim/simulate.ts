@@ -18,6 +18,7 @@ import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./d
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
+import type { DesignClock } from "../rtl/clock.ts";
 import { buildVerilatorHarness, type CxxOptimization, runVerilatorHarness } from "./verilator.ts";
 
 /** Supported simulators. */
@@ -55,6 +56,8 @@ export interface SimulateOptions {
   resultPath?: string | null;
   /** Progress messages (default: none). */
   log?: (message: string) => void;
+  /** Clock for the times (synth/pnr/clock.ts `clockForDesign`; default design.json's, assumed). */
+  clock?: DesignClock;
 }
 
 /** A generous cycle limit from the estimate: never hang on a DUT that stops producing output. */
@@ -214,6 +217,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       runSeconds: run.seconds,
       totalSeconds: (performance.now() - started) / 1000,
       trace: tracePath,
+      clock: options.clock,
     });
     const resultPath = options.resultPath === undefined
       ? join(simDir, "result.json")
