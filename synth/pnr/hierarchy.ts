@@ -84,7 +84,8 @@ const TECH_SUFFIX =
 /** The RTL signal of what remains of a name after its instance path, or null. */
 export function signalOf(rest: string): string | null {
   let name = unescape(rest).replace(TECH_SUFFIX, "");
-  name = name.replace(/\[\d+\]$/, "").replace(/(\.\d+)+$/, "");
+  // Bit indices, and the ".0.2" of a memory split into blocks (with what follows).
+  name = name.replace(/\[\d+\]$/, "").replace(/\.\d+([._].*)?$/, "");
   if (name === "" || name.startsWith("$")) return null;
   return name;
 }
