@@ -17,6 +17,7 @@ export * from "./generate.ts";
 export * from "./hardware.ts";
 export * from "./timing.ts";
 export * from "./block_choice.ts";
+export * from "./clock.ts";
 
 /** Weights (W_ih, W_hh, W_hr, peepholes) of a float model that saturate in a weight format. */
 export function saturatedWeights(model: RnnModel, format: FixedFormat): number {

@@ -31,7 +31,7 @@ import { timingReportFrom } from "./result.ts";
 import type { TimingReport } from "./schema.ts";
 import { pnrSynthesisScript, SCRIPT_NOTES } from "./script.ts";
 import { type PnrTarget, pnrTarget } from "./targets.ts";
-import { findPnrTools, type PnrTools } from "./tools.ts";
+import { DEFAULT_VENV, findPnrTools, type PnrTools } from "./tools.ts";
 
 /** Default clock target, MHz (the clock rnnfab designs assume). */
 export const DEFAULT_PNR_MHZ = 200;
@@ -260,7 +260,7 @@ export async function placeAndRoute(
       ),
     );
   }
-  const tools = await findPnrTools(target.family, options.venv);
+  const tools = await findPnrTools(target.family, options.venv ?? DEFAULT_VENV, options.log);
   const digest = await designDigest(design.dir, design.rtlFiles);
   const files = await runFiles(design, target);
   try {

