@@ -16,4 +16,4 @@ export {
 } from "./schema.ts";
 export { formatHop, formatTimingReport, pnrProvenance } from "./result.ts";
 export { partLabel, PNR_TARGET_IDS, PNR_TARGETS, type PnrTarget, pnrTarget } from "./targets.ts";
-export { type CriticalPath, type PathHop, parseNextpnrReport } from "./nextpnr_report.ts";
+export { type CriticalPath, parseNextpnrReport, type PathHop } from "./nextpnr_report.ts";
