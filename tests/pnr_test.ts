@@ -34,6 +34,7 @@ import {
 } from "../synth/pnr/nextpnr_report.ts";
 import { formatTimingReport, timingReportFrom } from "../synth/pnr/result.ts";
 import { parseTimingReport, type TimingReport } from "../synth/pnr/schema.ts";
+import { nextpnrPhase, yosysPhase } from "../synth/pnr/run.ts";
 import { pnrSynthesisScript } from "../synth/pnr/script.ts";
 import { PNR_TARGETS, pnrTarget } from "../synth/pnr/targets.ts";
 import { REPO_ROOT } from "./helpers.ts";
@@ -240,6 +241,33 @@ Deno.test("pnr: the Yosys script reads with include folders and leaves ice40_dsp
   assert.match(ice40, /^read_verilog -defer -I rtl -I extra /m);
   assert.match(ice40, /-run begin:coarse$/m);
   assert.doesNotMatch(ice40, /^ice40_dsp$/m);
+});
+
+Deno.test("pnr: progress lines say what the tools are doing", () => {
+  assert.equal(nextpnrPhase("Info: Packing IOs..\n"), "packing");
+  assert.equal(
+    nextpnrPhase(
+      "Info: Running main analytical placer.\nInfo:     at iteration #3, type ALL: " +
+        "wirelen solved = 122, spread = 9, legal = 140; time = 0.01s\n",
+    ),
+    "placing (analytical)",
+  );
+  assert.equal(
+    nextpnrPhase("Info:   at iteration #5: temp = 0.000000, timing cost = 12, wirelen = 90\n"),
+    "placing (annealing)",
+  );
+  assert.equal(
+    nextpnrPhase(
+      "Info: Routing 17699 arcs.\nInfo:      1000 |       52         947 |   52   947 |     16787|\n",
+    ),
+    "routing, 16787 arcs left",
+  );
+  assert.equal(nextpnrPhase(""), undefined);
+  assert.equal(
+    yosysPhase("11.37.4. Executing OPT_CLEAN pass (remove unused cells and wires).\n"),
+    "opt_clean",
+  );
+  assert.equal(yosysPhase("2.1. Executing Verilog-2005 frontend: rtl/a.v\n"), "reading Verilog");
 });
 
 Deno.test("pnr: timing.json from a captured report, and the clock helper", async () => {

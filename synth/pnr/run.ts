@@ -41,7 +41,7 @@ export function nextpnrPhase(log: string): string | undefined {
       return "timing analysis";
     }
     if (/Routing \d+ arcs|Routing globals|Routing\.\./.test(line)) return "routing";
-    if (/simulated annealing|at iteration #|temp =/.test(line)) return "placing (annealing)";
+    if (/simulated annealing|temp =/.test(line)) return "placing (annealing)";
     if (/analytical placer|HeAP|wirelen solved/.test(line)) return "placing (analytical)";
     if (/Packing|utilisation/.test(line)) return "packing";
   }
