@@ -1,8 +1,10 @@
 /**
  * The parts `deno task pnr` places and routes on: the Lattice ECP5 (LFE5U-25F, -45F, -85F in the
  * CABGA381 package, speed grade 8) and the iCE40 UltraPlus UP5K (SG48), with the nextpnr flags
- * that select them and what each part has (the `available` counts nextpnr reports for the part;
- * tests/pnr_test.ts checks them against nextpnr's own report).
+ * that select them and what each part has: the `available` counts nextpnr 0.11 reports for the
+ * part (tests/pnr_test.ts checks the ECP5-25F's against a captured report), except the ECP5 I/O
+ * pins, which are the CABGA381's bonded pins (Lattice DS1044: 197, 203, 205; nextpnr counts every
+ * I/O site of the 45F and 85F dies, 245 and 365).
  *
  * @module
  */
