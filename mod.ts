@@ -71,7 +71,6 @@ export * from "./sim/mod.ts";
 export {
   type AcceleratorConfig,
   type AcceleratorSettings,
-  chooseBlock,
   type CycleEstimate,
   DEFAULT_ACCELERATOR_CONFIG,
   deriveDesign,

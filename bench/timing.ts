@@ -17,7 +17,7 @@ import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { randomModel, type RandomModelOptions } from "../model/random.ts";
 import { formatBlock, pruneModelBcr } from "../prune/prune.ts";
-import { generateDesign } from "../sim/gen_design.ts";
+import { generateDesignDir } from "../rtl/mod.ts";
 import { placeAndRoute } from "../synth/pnr/flow.ts";
 import { clockForDesign, timingReportPath } from "../synth/pnr/clock.ts";
 import { criticalPathSchema, readTimingReport, type TimingReport } from "../synth/pnr/schema.ts";
@@ -233,13 +233,7 @@ async function runOne(
     options.log?.(`${spec.id}: reusing ${timingReportPath(dir)}`);
     return entryOfReport(spec, report.nonZeros, earlier, assumedMhz);
   }
-  await generateDesign({
-    model,
-    outDir: dir,
-    pes: spec.pes,
-    format: spec.format,
-    log: options.log,
-  });
+  await generateDesignDir(model, dir, { pes: spec.pes, format: spec.format }, "bench:timing");
   try {
     const timing = await placeAndRoute(dir, {
       target,

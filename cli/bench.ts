@@ -13,7 +13,7 @@ import { loadAnyModel } from "../model/load.ts";
 import { parseBlock } from "../prune/prune.ts";
 import { loadDevices } from "../bench/devices.ts";
 import { formatNumber } from "../bench/markdown.ts";
-import { generatorAvailable, runBench } from "../bench/run.ts";
+import { runBench } from "../bench/run.ts";
 
 const NAME = "deno task bench";
 const USAGE = `--model M --out REPORT_DIR [options]
@@ -120,11 +120,6 @@ await runCommand(async () => {
   const sweep = typeof flags.sweep === "string"
     ? flags.sweep.split(",").map((text) => parseDensity(parseNumberFlag(text, "sweep"), "sweep")!)
     : undefined;
-  if (sweep && !generatorAvailable()) {
-    throw new UserError(
-      `${NAME}: --sweep needs the RTL generator (cli/gen.ts), not in this checkout`,
-    );
-  }
   if (flags.design !== undefined && flags["no-fpga"]) {
     throw new UserError(`${NAME}: give either --design or --no-fpga, not both`);
   }

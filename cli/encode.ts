@@ -13,20 +13,22 @@ import { loadFixedConfig } from "../rtl/config_file.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { ESE_LIMITS } from "../encode/ese.ts";
 import { BCR_LIMITS } from "../encode/bcr.ts";
-import { ENCODING_FORMATS, type EncodingFormat } from "../encode/image.ts";
+import { ENCODING_FORMATS, type EncodingFormat } from "../encode/manifest.ts";
 import { writeImageDir } from "../encode/hex.ts";
-import { type BcrBlock, encodeModel, type ModelImage } from "../encode/model_image.ts";
-import { formatBlock, parseBlock } from "../prune/prune.ts";
+import { encodeModel, type ModelImage } from "../encode/model_image.ts";
+import { type BlockSize, formatBlock, parseBlock } from "../prune/prune.ts";
 import { summarizeImage } from "../encode/mod.ts";
 
 const NAME = "deno task encode";
 const USAGE = `--model M --pes N --format ese|bcr --out DIR [options]
 
 Quantizes the model M (rnnfab JSON or ONNX; usually pruned) and encodes all its weight matrices
-(weight_ih_l0, weight_hh_l0, weight_hr_l0, weight_ih_l1, ...) for N PEs (rows interleaved: row r
-goes to PE r mod N). Writes DIR (replaced if it exists) with one $readmemh image per memory
-(pe{p}_weights.hex, pe{p}_pointers.hex or pe{p}_index.hex, codebook.hex) and manifest.json, and
-prints the bit accounting. The format is docs/encoding.md.
+(weight_ih_l0, weight_hh_l0, weight_hr_l0, weight_ih_l1, ...) for N PEs exactly as the generated
+accelerator holds them (each gate's rows padded to a multiple of N, rows interleaved: row r goes
+to PE r mod N; bcr matrices cut into block columns). Writes DIR (replaced if it exists) with one
+$readmemh image per memory (pe{p}_weights.hex, pe{p}_pointers.hex or pe{p}_index.hex,
+codebook.hex) and manifest.json, the files of a design's mem/, and prints the bit accounting. The
+format is docs/encoding.md.
 
   --format ese         column-major sparse entries {relative row index, weight}, pointer memory
   --format bcr         per block: kept row and column indices, dense kept sub-block
@@ -35,7 +37,7 @@ prints the bit accounting. The format is docs/encoding.md.
                        every quantized weight
   --codebook-bits K    ese: weight sharing with 2^K shared values (k-means), entries hold codes
   --block RxC          bcr: block size, "all" for a whole dimension as in prune (default: the
-                       square block 1..64 with the fewest total bits)
+                       block with the fewest cycles on the busiest PE, as deno task gen)
   --config C           fixed-point formats (JSON: weightBits, weightFrac, ...; docs/fixed-point.md)
   --json               print the summary as JSON instead of text`;
 
@@ -57,7 +59,7 @@ function integerFlag(
 }
 
 /** Parse `--block RxC` (R, C positive integers or "all" for a whole dimension, as `prune`). */
-function blockFlag(value: string | boolean | undefined): BcrBlock | undefined {
+function blockFlag(value: string | boolean | undefined): BlockSize | undefined {
   if (value === undefined) return undefined;
   const block = parseBlock(String(value));
   const { max } = BCR_LIMITS.blockSide;
@@ -71,12 +73,20 @@ function blockFlag(value: string | boolean | undefined): BcrBlock | undefined {
 }
 
 /** Format a summary for people. */
-function formatSummary(result: ModelImage, out: string, requestedBlock?: BcrBlock): string {
+function formatSummary(result: ModelImage, out: string, requestedBlock?: BlockSize): string {
   const { image, segments, sharing, block } = result;
   const { manifest } = image;
   const summary = summarizeImage(image);
   const lines: string[] = [];
-  const shapes = segments.map(({ name, matrix }) => `${name} ${matrix.rows}x${matrix.cols}`);
+  // bcr segments are block columns of a matrix: list each matrix once, with its whole width
+  const matrices = new Map<string, { rows: number; cols: number }>();
+  for (const { name, matrix } of segments) {
+    const whole = name.replace(/\[.*\]$/, "");
+    const known = matrices.get(whole);
+    if (known) known.cols += matrix.cols;
+    else matrices.set(whole, { rows: matrix.rows, cols: matrix.cols });
+  }
+  const shapes = [...matrices].map(([name, shape]) => `${name} ${shape.rows}x${shape.cols}`);
   const detail = manifest.format === "ese"
     ? `${manifest.indexBits}-bit row index, ${
       manifest.codebookBits
@@ -84,14 +94,14 @@ function formatSummary(result: ModelImage, out: string, requestedBlock?: BcrBloc
         : `${manifest.weightBits}-bit weights`
     }`
     : `block ${block!.rows}x${block!.cols}${
-      block!.chosen
-        ? " (chosen: fewest total bits, computed)"
+      block!.how === "chosen"
+        ? " (chosen: fewest cycles on the busiest PE, then fewest words; computed)"
         : requestedBlock && formatBlock(requestedBlock).includes("all")
         ? ` (${formatBlock(requestedBlock)})`
         : ""
     }, ${manifest.weightBits}-bit weights`;
   lines.push(
-    `encoded ${segments.length} matrices (${
+    `encoded ${matrices.size} matrices (${
       shapes.join(", ")
     }) for ${manifest.pes} PEs as ${manifest.format} (${detail})`,
   );

@@ -7,7 +7,7 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { optionAsFlag, UserError } from "../util/errors.ts";
 import { loadInputs } from "../model/inputs.ts";
 import { readDesign } from "../sim/design.ts";
 import { formatResult } from "../sim/result.ts";
@@ -142,6 +142,8 @@ await runCommand(async () => {
     cacheDir: typeof flags["cache-dir"] === "string" ? flags["cache-dir"] : undefined,
     log: quiet ? undefined : (message) => console.error(message),
     clock: await clockForDesign(designDir).catch(() => undefined),
+  }).catch((error) => {
+    throw optionAsFlag(error);
   });
   const summary = formatResult(result);
   console.log(quiet ? summary.split("\n")[0] : summary);

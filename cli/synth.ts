@@ -8,7 +8,7 @@
  */
 
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { optionAsFlag, UserError } from "../util/errors.ts";
 import { SYNTH_TARGETS, type SynthTarget } from "../synth/cells.ts";
 import { AUTO_PER_PE_MIN_PES, synthesizeDesign } from "../synth/flow.ts";
 import { formatMemoryMapping, formatResourceTable, resourceTable } from "../synth/table.ts";
@@ -27,7 +27,8 @@ or multipliers that belong in DSPs did not get there.
   --per-pe             synthesize one PE and the shared logic, and scale by the PE count
                        (automatic from ${AUTO_PER_PE_MIN_PES} PEs on; the report says "estimated")
   --whole              synthesize the whole design even with many PEs
-  --pe-module NAME     the replicated PE module (default: found in the hierarchy)
+  --pe-module NAME     the replicated PE module (default: design.json's peModule; a directory
+                       without design.json is synthesized whole unless it is given)
   --timeout S          wall-clock budget of all Yosys runs in seconds (default 1800)
   --max-memory-mb M    memory bound of each Yosys process in MiB (default 75% of RAM)
   --json               print the report JSON instead of the table`;
@@ -74,6 +75,8 @@ await runCommand(async () => {
     timeoutSeconds: positiveNumber(flags.timeout, "timeout"),
     maxMemoryMb: positiveNumber(flags["max-memory-mb"], "max-memory-mb"),
     log: (line) => console.error(line),
+  }).catch((error) => {
+    throw optionAsFlag(error, { timeoutSeconds: "--timeout" });
   });
   if (flags.json) {
     console.log(JSON.stringify(report, null, 2));

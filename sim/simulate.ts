@@ -8,13 +8,13 @@
 
 import { join } from "node:path";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
-import { UserError } from "../util/errors.ts";
+import { OptionError, UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { outputSize } from "../model/model.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { randomInputs } from "../model/random.ts";
 import { cacheRoot } from "./cache.ts";
-import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
+import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
@@ -62,7 +62,7 @@ export interface SimulateOptions {
 
 /** A generous cycle limit from the estimate: never hang on a DUT that stops producing output. */
 export function cycleLimit(
-  design: Pick<SimDesign, "estimate">,
+  design: { estimate: Pick<SimDesign["estimate"], "cyclesPerStep" | "firstStepCycles"> },
   steps: number,
   settings: Pick<HarnessSettings, "backpressure" | "inputGaps">,
 ): number {
@@ -71,9 +71,9 @@ export function cycleLimit(
   return Math.ceil((4 * expected + 10000) / slowdown);
 }
 
-function checkProbability(name: string, value: number): void {
+function checkProbability(option: string, value: number): void {
   if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
-    throw new UserError(`--${name}: expected a probability in [0, 0.95], got ${value}`);
+    throw new OptionError(option, `expected a probability in [0, 0.95], got ${value}`);
   }
 }
 
@@ -86,12 +86,12 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   const backpressure = options.backpressure ?? 0;
   const inputGaps = options.inputGaps ?? 0;
   checkProbability("backpressure", backpressure);
-  checkProbability("input-gaps", inputGaps);
+  checkProbability("inputGaps", inputGaps);
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new UserError(`--seed: expected a non-negative integer, got ${seed}`);
+    throw new OptionError("seed", `expected a non-negative integer, got ${seed}`);
   }
   if (options.trace && simulator !== "verilator") {
-    throw new UserError(`--trace: only the Verilator flow writes traces`);
+    throw new OptionError("trace", "only the Verilator flow writes traces");
   }
 
   const design = await readDesign(options.designDir);
@@ -121,7 +121,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   } else {
     const steps = options.steps ?? 8;
     if (!Number.isSafeInteger(steps) || steps < 1) {
-      throw new UserError(`--steps: expected a positive integer, got ${steps}`);
+      throw new OptionError("steps", `expected a positive integer, got ${steps}`);
     }
     inputs = randomInputs(steps, design.model.inputSize, seed);
     input = { source: "random", seed };
@@ -163,7 +163,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       const harness = await buildVerilatorHarness({
         design,
         trace: options.trace ?? false,
-        peStallPort: await hasPeStallPort(design),
+        peStallPort: false,
         cxxOptimization: options.cxxOptimization,
         cacheRoot: root,
         log,

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import {
   decodeImage,
   encodeModel,
+  hardwareSegments,
   kMeans1d,
   nearestCode,
   quantizedSegments,
@@ -142,10 +143,11 @@ Deno.test("the shared model encodes with its codebook and decodes exactly; the g
           codebookBits,
         });
         assert.ok(sharing);
-        assert.deepStrictEqual(segments, quantizedSegments(sharing.model));
+        const expected = hardwareSegments(sharing.model, pes, "ese", 1);
+        assert.deepStrictEqual(segments, expected);
         assert.deepStrictEqual(
           decodeImage(image).map((segment) => segment.matrix),
-          weightMatrices(sharing.model),
+          expected.map((segment) => segment.matrix),
         );
         const inputs = quantizeInputs(randomInputs(3, model.inputSize, 1), model.format);
         const outputs = runFixed(sharing.model, inputs);

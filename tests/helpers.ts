@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { AcceleratorSettings, DesignJson } from "../rtl/mod.ts";
+
 /** Result of running a command to completion. */
 export interface CommandResult {
   /** Exit code. */
@@ -55,4 +57,22 @@ export function maxAbsDifference(a: number[][], b: number[][]): number {
     row.forEach((value, j) => largest = Math.max(largest, Math.abs(value - b[t][j])));
   });
   return largest;
+}
+
+/**
+ * The design.json of a real generated design (no files written), for tests that need a
+ * `DesignJson` or a `SimDesign` around a hand-made one: a random model of this shape, generated
+ * with these accelerator settings.
+ */
+export async function sampleDesignJson(
+  shape: { kind: "lstm" | "gru"; inputSize: number; hiddenSize: number; numLayers?: number },
+  settings: AcceleratorSettings = {},
+): Promise<DesignJson> {
+  const { generateFromModel, resolveAcceleratorConfig, designJson } = await import(
+    "../rtl/mod.ts"
+  );
+  const { randomModel } = await import("../model/random.ts");
+  const model = randomModel({ numLayers: 1, ...shape, seed: 1 });
+  const config = resolveAcceleratorConfig([{ settings, source: "test" }]);
+  return designJson(generateFromModel(model, config).design);
 }

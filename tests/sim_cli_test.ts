@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { quantizeInputs, runFixed, toReal } from "../model/fixed.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
-import { caseModel, type SimCase } from "../sim/cases.ts";
-import { generateDesign } from "../sim/gen_design.ts";
+import { generateCase, type SimCase } from "../sim/cases.ts";
 import type { SimResult } from "../sim/result.ts";
 import { runDenoScript } from "./helpers.ts";
 
@@ -35,7 +34,7 @@ Deno.test("sim command: result, cache, inputs, trace, exit codes", async (t) => 
   const root = await Deno.makeTempDir({ prefix: "rnnfab-sim-cli-" });
   const dir = join(root, "design");
   try {
-    await generateDesign({ model: caseModel(CASE), outDir: dir, pes: CASE.pes, format: "ese" });
+    await generateCase(CASE, dir);
 
     await t.step("--help prints usage and exits 0", async () => {
       const run = await runDenoScript("cli/sim.ts", ["--help"]);

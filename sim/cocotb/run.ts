@@ -300,11 +300,7 @@ async function locateTestbench(design: SimDesign): Promise<string> {
   }
   const fresh = join(design.dir, "sim", "cocotb-tb");
   await Deno.mkdir(fresh, { recursive: true });
-  const files = renderCocotbTestbench(
-    design.raw as unknown as Parameters<
-      typeof renderCocotbTestbench
-    >[0],
-  );
+  const files = renderCocotbTestbench(design);
   for (const [name, text] of files) await Deno.writeTextFile(join(fresh, name), text);
   return fresh;
 }

@@ -7,33 +7,12 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { createHash } from "node:crypto";
-import { z } from "zod";
 import { UserError } from "../../util/errors.ts";
-import { firstIssue, readJsonFile } from "../../model/inputs.ts";
+import { type DesignMemory, designRtlPaths, readDesignJson } from "../../rtl/design_schema.ts";
 
-// The fields of design.json (rtl/generate.ts) this stage reads; the rest passes through.
-const designSchema = z.object({
-  top: z.string().min(1),
-  description: z.string(),
-  rtlFiles: z.array(z.string().min(1)).min(1),
-  memDir: z.string().optional(),
-  memories: z.array(
-    z.object({
-      role: z.string().optional(),
-      pe: z.number().int().nonnegative().nullable().optional(),
-      bits: z.number().nonnegative(),
-    }).passthrough(),
-  ),
-  accelerator: z.object({
-    pes: z.number().int().positive(),
-    clockMhz: z.number().positive(),
-  }).passthrough(),
-  estimate: z.object({ cyclesPerStep: z.number().positive() }).passthrough(),
-}).passthrough();
-
-/** A design folder as place and route sees it. */
+/** A design folder as place and route sees it (from design.json, rtl/design_schema.ts). */
 export interface PnrDesign {
   /** Absolute folder. */
   dir: string;
@@ -46,7 +25,7 @@ export interface PnrDesign {
   /** Verilog files and headers, relative to `dir`. */
   rtlFiles: string[];
   /** Memories (role, PE, bits). */
-  memories: z.infer<typeof designSchema>["memories"];
+  memories: DesignMemory[];
   /** PEs. */
   pes: number;
   /** Configured (assumed) clock, MHz. */
@@ -58,34 +37,26 @@ export interface PnrDesign {
 /** Read a design folder; a missing folder, file or field is a UserError naming it. */
 export async function readPnrDesign(dir: string): Promise<PnrDesign> {
   const absolute = resolve(dir);
-  try {
-    if (!(await Deno.stat(absolute)).isDirectory) {
-      throw new UserError(`${dir}: not a folder (expected a design folder of deno task gen)`);
-    }
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(`${dir}: no such design folder`);
+  const info = await Deno.stat(absolute).catch(() => null);
+  if (!info) throw new UserError(`${dir}: no such design folder`);
+  if (!info.isDirectory) {
+    throw new UserError(`${dir}: not a folder (expected a design folder of deno task gen)`);
   }
-  const path = join(dir, "design.json");
-  const result = designSchema.safeParse(await readJsonFile(path, "design description"));
-  if (!result.success) throw firstIssue(result.error, path);
-  const design = result.data;
-  for (const file of design.rtlFiles) {
-    if (file.startsWith("/") || file.split("/").includes("..")) {
-      throw new UserError(`${path}: rtlFiles: ${file} is not a path inside the design folder`);
-    }
-    try {
-      await Deno.stat(join(absolute, file));
-    } catch {
-      throw new UserError(`${path}: rtlFiles: ${file} does not exist`);
-    }
+  const design = await readDesignJson(dir);
+  const paths = await designRtlPaths(absolute, design);
+  const rtlFiles = paths.map((path) => relative(absolute, path));
+  const outside = rtlFiles.find((file) => file.startsWith(".."));
+  if (outside) {
+    throw new UserError(
+      `${join(dir, "design.json")}: rtlFiles: ${outside} is outside the design folder`,
+    );
   }
   return {
     dir: absolute,
     given: dir,
     top: design.top,
     description: design.description,
-    rtlFiles: design.rtlFiles,
+    rtlFiles,
     memories: design.memories,
     pes: design.accelerator.pes,
     clockMhz: design.accelerator.clockMhz,
