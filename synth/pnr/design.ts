@@ -20,6 +20,8 @@ export interface PnrDesign {
   given: string;
   /** Top module. */
   top: string;
+  /** The module instantiated once per PE. */
+  peModule: string;
   /** design.json's one-line description. */
   description: string;
   /** Verilog files and headers, relative to `dir`. */
@@ -55,6 +57,7 @@ export async function readPnrDesign(dir: string): Promise<PnrDesign> {
     dir: absolute,
     given: dir,
     top: design.top,
+    peModule: design.peModule,
     description: design.description,
     rtlFiles,
     memories: design.memories,

@@ -279,7 +279,7 @@ export async function placeAndRoute(
       seed,
       freqMhz,
       report,
-      index: scopeIndex(synthesis.scopes, design.top, "rnnfab_pe"),
+      index: scopeIndex(synthesis.scopes, design.top, design.peModule),
       cells: synthesis.cells,
       seconds: {
         synthesis: synthesis.seconds,
