@@ -26,6 +26,7 @@ export { runFloat } from "./model/float.ts";
 export * from "./model/fixed.ts";
 export {
   parseQuantizedModel,
+  quantizedModelSchema,
   readQuantizedModel,
   serializeQuantizedModel,
   writeQuantizedModel,
@@ -48,8 +49,7 @@ export {
 } from "./model/onnx/import.ts";
 export { exportGraphKind, exportOnnx } from "./model/onnx/export.ts";
 export * from "./encode/mod.ts";
-export * from "./prune/prune.ts";
-export * from "./prune/search.ts";
+export * from "./prune/mod.ts";
 export * from "./synth/mod.ts";
 export { type BenchOptions, runBench } from "./bench/run.ts";
 export { type BenchReport, buildReport, type Provenance, type ReportRow } from "./bench/report.ts";
@@ -75,12 +75,17 @@ export {
   DEFAULT_ACCELERATOR_CONFIG,
   deriveDesign,
   designFiles,
+  type DesignJson,
   designJson,
+  designJsonSchema,
   type DesignParams,
   estimateCycles,
+  generateDesignDir,
   generateFromModel,
   parseAcceleratorSettings,
+  parseDesignJson,
   quantizeForAccelerator,
+  readDesignJson,
   resolveAcceleratorConfig,
   simulateTiming,
   writeDesign,

@@ -11,7 +11,7 @@
 import { join, relative, resolve } from "node:path";
 import type { RnnModel } from "../model/model.ts";
 import { weightDensity } from "../model/model.ts";
-import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs } from "../model/random.ts";
 import { measureHostCpu } from "./host_cpu.ts";
 import { formatNumber } from "./markdown.ts";

@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
 import { loadModel } from "../model/model_io.ts";
-import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { generateDesignDir } from "../rtl/mod.ts";
 import type { CycleEstimate, DesignParams } from "../rtl/mod.ts";
 import type { SimResult } from "../sim/result.ts";

@@ -16,7 +16,7 @@ import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { randomModel, type RandomModelOptions } from "../model/random.ts";
-import { formatBlock, pruneModelBcr } from "../prune/prune.ts";
+import { formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { generateDesignDir } from "../rtl/mod.ts";
 import { placeAndRoute } from "../synth/pnr/flow.ts";
 import { clockForDesign, timingReportPath } from "../synth/pnr/clock.ts";

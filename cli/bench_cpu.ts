@@ -11,80 +11,72 @@
  */
 
 import { dirname, join } from "node:path";
-import { parseFlags, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
+import { blockFlag, fractionFlag, stepsFlag } from "./shared_flags.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { loadAnyModel } from "../model/load.ts";
-import { type BlockSize, parseBlock } from "../prune/prune.ts";
+import { type BlockSize, parseBlock } from "../prune/mod.ts";
 import { runCpuBench, TARGET_SPEEDUP } from "../bench/cpu.ts";
 import { formatNumber } from "../bench/markdown.ts";
 
 const NAME = "deno task bench:cpu";
-const USAGE = `[--model M] [--density D] [--block RxC] [--sweep-blocks LIST] [--out FILE]
-
-Measures the generated BCR C kernel against ONNX Runtime (dense) on the host CPU, 1 thread each,
-and writes the ratio to bench/results/cpu.json.
-
-  --model M            model (default examples/ese_lstmp.json, the ESE-shaped LSTMP)
-  --density D          BCR density (default 0.1)
-  --block RxC          block shape of the headline figure (default 128x128)
-  --sweep-blocks LIST  other block shapes measured too (default 16x16,64x64,256x256; "" for none)
-  --steps T            sequence length (default 16)
-  --rounds N           alternating rounds (default 5)
-  --repeats N          timed runs per round and side (default 7)
-  --out FILE           result file (default bench/results/cpu.json)`;
-
 const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
 
-function parseBlocks(text: string): BlockSize[] {
+/** A comma-separated list of block shapes ("" for none). */
+function blockList(text: string): BlockSize[] | undefined {
   if (text.trim() === "") return [];
-  return text.split(",").map((part) => {
-    const block = parseBlock(part.trim());
-    if (!block) throw new UserError(`${NAME}: --sweep-blocks: expected RxC, got ${part}`);
-    return block;
-  });
+  const blocks = text.split(",").map((part) => parseBlock(part.trim()));
+  return blocks.every((block) => block !== null) ? blocks as BlockSize[] : undefined;
 }
 
-function parsePositive(value: string | boolean | undefined, flag: string, fallback: number) {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (typeof value !== "string" || !(number > 0) || !Number.isFinite(number)) {
-    throw new UserError(`${NAME}: --${flag}: expected a positive number, got ${value}`);
-  }
-  return number;
-}
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: "[--model M] [--density D] [--block RxC] [--sweep-blocks LIST] [--out FILE]",
+  description:
+    `Measures the generated BCR C kernel against ONNX Runtime (dense) on the host CPU, 1 thread each,
+and writes the ratio to bench/results/cpu.json.`,
+  flags: {
+    model: {
+      type: "path",
+      placeholder: "M",
+      default: join(ROOT, "examples", "ese_lstmp.json"),
+      defaultText: "examples/ese_lstmp.json, the ESE-shaped LSTMP",
+      help: "model",
+    },
+    density: fractionFlag("BCR density", { placeholder: "D", default: 0.1 }),
+    block: blockFlag({
+      allowAll: true,
+      help: "block shape of the headline figure",
+      default: { rows: 128, cols: 128 },
+      defaultText: "128x128",
+    }),
+    "sweep-blocks": {
+      type: "custom",
+      placeholder: "LIST",
+      expected: 'comma-separated RxC block shapes, or "" for none',
+      parse: blockList,
+      default: blockList("16x16,64x64,256x256")!,
+      defaultText: "16x16,64x64,256x256",
+      help: "other block shapes measured too",
+    },
+    steps: stepsFlag({ help: "sequence length", default: 16 }),
+    rounds: { type: "int", min: 1, max: 1000, default: 5, help: "alternating rounds" },
+    repeats: { type: "int", min: 1, max: 1000, default: 7, help: "timed runs per round and side" },
+    out: {
+      type: "path",
+      placeholder: "FILE",
+      default: join(ROOT, "bench", "results", "cpu.json"),
+      defaultText: "bench/results/cpu.json",
+      help: "result file",
+    },
+  },
+});
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      density: { type: "string" },
-      block: { type: "string" },
-      "sweep-blocks": { type: "string" },
-      steps: { type: "string" },
-      rounds: { type: "string" },
-      repeats: { type: "string" },
-      out: { type: "string" },
-    },
-  });
-  const modelPath = typeof flags.model === "string"
-    ? flags.model
-    : join(ROOT, "examples", "ese_lstmp.json");
-  const density = parsePositive(flags.density, "density", 0.1);
-  if (density > 1) throw new UserError(`${NAME}: --density: expected at most 1, got ${density}`);
-  const headline = parseBlocks(typeof flags.block === "string" ? flags.block : "128x128");
-  if (headline.length !== 1) throw new UserError(`${NAME}: --block: expected one RxC`);
-  const others = parseBlocks(
-    typeof flags["sweep-blocks"] === "string" ? flags["sweep-blocks"] : "16x16,64x64,256x256",
-  );
-  const steps = Math.round(parsePositive(flags.steps, "steps", 16));
-  const rounds = Math.round(parsePositive(flags.rounds, "rounds", 5));
-  const repeats = Math.round(parsePositive(flags.repeats, "repeats", 7));
-  const outPath = typeof flags.out === "string"
-    ? flags.out
-    : join(ROOT, "bench", "results", "cpu.json");
+  const { model: modelPath, density, block, steps, rounds, repeats, out: outPath, ...flags } =
+    parseCommand(COMMAND);
+  const others = flags["sweep-blocks"];
 
   const workDir = await Deno.makeTempDir({ prefix: "rnnfab-bench-cpu-" });
   let result;
@@ -94,7 +86,7 @@ await runCommand(async () => {
       modelPath,
       root: ROOT,
       density,
-      blocks: [headline[0], ...others],
+      blocks: [block, ...others],
       steps,
       rounds,
       repeats,

@@ -9,7 +9,9 @@
  */
 
 import { resolve } from "node:path";
-import { parseFlags, runCommand } from "./common.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
+import { positiveFlag, seedFlag } from "./shared_flags.ts";
 import { UserError } from "../util/errors.ts";
 import {
   formatTimingBench,
@@ -21,71 +23,63 @@ import { PNR_TARGET_IDS } from "../synth/pnr/targets.ts";
 
 const NAME = "deno task bench:timing";
 const IDS = TIMING_BENCH_DESIGNS.map((design) => design.id);
-const USAGE =
-  `[--only IDS] [--target T] [--freq MHZ] [--seed S] [--work-dir DIR] [--out FILE] [--reuse]
 
-Generates, places and routes the timing benchmark's designs and writes FILE (default
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: "[--only IDS] [--target T] [--freq MHZ] [--seed S] [--work-dir DIR] [--out FILE] " +
+    "[--reuse]",
+  description: `Generates, places and routes the timing benchmark's designs and writes FILE (default
 bench/results/timing.json): achieved Fmax, critical path (RTL instances), utilization, and
-microseconds per frame at the achieved clock. See docs/timing.md.
-
-  --only IDS       comma-separated subset of ${IDS.join(", ")}
-  --target T       ${PNR_TARGET_IDS.join(", ")} (default ecp5-85k)
-  --freq MHZ       clock target of nextpnr (default 200)
-  --seed S         placer seed (default 1)
-  --timeout S      wall-clock limit of each tool in seconds (default 7200)
-  --work-dir DIR   where designs are generated (default out/bench-timing)
-  --out FILE       results (default bench/results/timing.json)
-  --reuse          keep a design's earlier place and route when its RTL is unchanged`;
-
-function positive(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (typeof value !== "string" || value.trim() === "" || !(number > 0) || !isFinite(number)) {
-    throw new UserError(`${NAME}: --${flag}: expected a positive number, got ${value}`);
-  }
-  return number;
-}
+microseconds per frame at the achieved clock. Takes tens of minutes per design on a small
+machine. See docs/timing.md.`,
+  flags: {
+    only: {
+      type: "custom",
+      expected: `comma-separated ids of ${IDS.join(", ")}`,
+      placeholder: "IDS",
+      parse: (text: string) => {
+        const ids = text.split(",").map((id) => id.trim());
+        return ids.every((id) => IDS.includes(id)) ? ids : undefined;
+      },
+      help: "run only these designs",
+      defaultText: "all",
+    },
+    target: { type: "enum", values: PNR_TARGET_IDS, default: "ecp5-85k", help: "the part" },
+    freq: positiveFlag("clock target of nextpnr in MHz", {
+      placeholder: "MHZ",
+      defaultText: "200",
+    }),
+    seed: seedFlag({ help: "placer seed", defaultText: "1" }),
+    timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
+    "work-dir": {
+      type: "path",
+      default: "out/bench-timing",
+      placeholder: "DIR",
+      help: "where designs are generated",
+    },
+    out: { type: "path", default: "bench/results/timing.json", help: "results file" },
+    reuse: {
+      type: "bool",
+      help: "keep a design's earlier place and route when its RTL is unchanged",
+    },
+  },
+});
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      only: { type: "string" },
-      target: { type: "string", default: "ecp5-85k" },
-      freq: { type: "string" },
-      seed: { type: "string" },
-      timeout: { type: "string" },
-      "work-dir": { type: "string", default: "out/bench-timing" },
-      out: { type: "string", default: "bench/results/timing.json" },
-      reuse: { type: "boolean" },
-    },
-  });
-  const only = typeof flags.only === "string" ? flags.only.split(",").map((id) => id.trim()) : IDS;
-  for (const id of only) {
-    if (!IDS.includes(id)) {
-      throw new UserError(`${NAME}: --only: expected ${IDS.join(", ")}, got ${id}`);
-    }
-  }
-  const target = String(flags.target);
-  if (!PNR_TARGET_IDS.includes(target)) {
-    throw new UserError(`${NAME}: --target: expected ${PNR_TARGET_IDS.join(", ")}, got ${target}`);
-  }
-  const seed = positive(flags.seed, "seed");
-  if (seed !== undefined && !Number.isInteger(seed)) {
-    throw new UserError(`${NAME}: --seed: expected a positive integer, got ${flags.seed}`);
-  }
+  const flags = parseCommand(COMMAND);
+  const only: string[] = flags.only ?? IDS;
+  if (only.length === 0) throw new UserError(`${NAME}: --only: expected at least one design`);
   const results = await runTimingBench({
     designs: TIMING_BENCH_DESIGNS.filter((design) => only.includes(design.id)),
-    workDir: resolve(String(flags["work-dir"])),
-    target,
-    freqMhz: positive(flags.freq, "freq"),
-    seed,
-    timeoutSeconds: positive(flags.timeout, "timeout"),
-    reuse: flags.reuse === true,
+    workDir: resolve(flags["work-dir"]),
+    target: flags.target,
+    freqMhz: flags.freq,
+    seed: flags.seed,
+    timeoutSeconds: flags.timeout,
+    reuse: flags.reuse,
     log: (line) => console.error(`bench:timing: ${line}`),
   });
-  await writeTimingBench(String(flags.out), results);
+  await writeTimingBench(flags.out, results);
   for (const line of formatTimingBench(results)) console.log(line);
   console.log(`wrote ${flags.out}`);
 });

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
 import { runFloat } from "../model/float.ts";
 import {
   DEFAULT_FIXED_CONFIG,
@@ -21,37 +21,43 @@ import { loadInputs } from "../model/inputs.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { compareOutputs } from "../model/metrics.ts";
 
-const NAME = "deno task infer";
-const USAGE = `--model M --input X --out Y [--mode float|fixed] [--config C] [--compare]
-
-Runs the model M (rnnfab JSON, or ONNX) on the input sequence X ({"inputs": [[...], ...]}, T steps
-of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's output per step).
-
-  --mode float    float64 reference with PyTorch semantics (default)
-  --mode fixed    bit-accurate fixed-point golden model (docs/fixed-point.md)
-  --config C      fixed-point formats (JSON: weightBits, weightFrac, activationBits, ...)
-  --compare       with --mode fixed: also run float and print the error against it`;
+const COMMAND = defineCommand({
+  name: "deno task infer",
+  synopsis: "--model M --input X --out Y [--mode float|fixed] [--config C] [--compare]",
+  description:
+    `Runs the model M (rnnfab JSON, or ONNX) on the input sequence X ({"inputs": [[...], ...]}, T steps
+of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's output per step).`,
+  flags: {
+    model: {
+      type: "path",
+      required: true,
+      placeholder: "M",
+      help: "model file (rnnfab JSON or ONNX)",
+    },
+    input: { type: "path", required: true, placeholder: "X", help: "input sequence file" },
+    out: { type: "path", required: true, placeholder: "Y", help: "output sequence file to write" },
+    mode: {
+      type: "enum",
+      values: ["float", "fixed"],
+      default: "float",
+      help: "float: float64 reference with PyTorch semantics; fixed: bit-accurate fixed-point " +
+        "golden model (docs/fixed-point.md)",
+    },
+    config: {
+      type: "path",
+      placeholder: "C",
+      help: "fixed-point formats (JSON: weightBits, weightFrac, activationBits, ...)",
+    },
+    compare: {
+      type: "bool",
+      help: "with --mode fixed: also run float and print the error against it",
+    },
+  },
+});
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      input: { type: "string" },
-      out: { type: "string" },
-      mode: { type: "string", default: "float" },
-      config: { type: "string" },
-      compare: { type: "boolean" },
-    },
-  });
-  const modelPath = requireFlag(flags, "model", NAME);
-  const inputPath = requireFlag(flags, "input", NAME);
-  const outPath = requireFlag(flags, "out", NAME);
-  const mode = flags.mode;
-  if (mode !== "float" && mode !== "fixed") {
-    throw new UserError(`${NAME}: --mode: expected float or fixed, got ${mode}`);
-  }
+  const flags = parseCommand(COMMAND);
+  const { model: modelPath, input: inputPath, out: outPath, mode } = flags;
   const config = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : DEFAULT_FIXED_CONFIG;

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { UserError } from "../util/errors.ts";
 import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { type EncodedImage, memoryWords, type PeMemories } from "./image.ts";
 import { type EncodingManifest, manifestSchema } from "./manifest.ts";
 
@@ -90,13 +91,7 @@ export function writeImageDir(dir: string, image: EncodedImage): Promise<void> {
 
 /** Validate a parsed `manifest.json`; throws a UserError naming the field. */
 export function parseManifest(value: unknown, source: string): EncodingManifest {
-  const parsed = manifestSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.map(String).join(".");
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
-  return parsed.data;
+  return parseWithSchema(manifestSchema, value, source);
 }
 
 /**

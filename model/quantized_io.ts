@@ -6,9 +6,9 @@
  */
 
 import { z } from "zod";
-import { UserError } from "../util/errors.ts";
 import type { FixedFormat, IntMatrix, QuantizedModel } from "./fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { readJsonFile } from "./inputs.ts";
 
 const intArray = z.array(z.number().int());
@@ -76,12 +76,7 @@ export function serializeQuantizedModel(model: QuantizedModel): QuantizedModelFi
 
 /** Validate and rebuild a quantized model; `source` names the file in error messages. */
 export function parseQuantizedModel(value: unknown, source: string): QuantizedModel {
-  const parsed = quantizedModelSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${source}: ${issue.path.join(".")}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseWithSchema(quantizedModelSchema, value, source);
 }
 
 /** Write `quantized.json` atomically. */

@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { z } from "zod";
-import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import type { FixedFormat } from "../model/fixed.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { estimatedCycles, type SimDesign } from "./design.ts";
@@ -141,7 +141,6 @@ export const simResultSchema = z.object({
     outputBackpressureCycles: count,
     inputStarvedCycles: count,
     inputWaitCycles: count,
-    peStallCycles: count.nullable(),
   }),
   stimulus: stimulusSchema,
   protocol: z.object({
@@ -167,12 +166,7 @@ export function simResultPath(designDir: string): string {
 /** Read and validate `DIR/sim/result.json`. */
 export async function readSimResult(designDir: string): Promise<SimResult> {
   const path = simResultPath(designDir);
-  const parsed = simResultSchema.safeParse(await readJsonFile(path, "simulation result"));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${path}: ${issue.path.map(String).join(".")}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseWithSchema(simResultSchema, await readJsonFile(path, "simulation result"), path);
 }
 
 /** Everything `summarizeRun` needs besides the harness run. */
@@ -274,7 +268,6 @@ export function summarizeRun(
       outputBackpressureCycles: s.outputStallCycles,
       inputStarvedCycles: s.inputStarvedCycles,
       inputWaitCycles: s.inputWaitCycles,
-      peStallCycles: s.peStallCycles,
     },
     stimulus: settings,
     protocol: {

@@ -20,6 +20,7 @@ import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
 import type { DesignClock } from "../rtl/clock.ts";
 import { buildVerilatorHarness, type CxxOptimization, runVerilatorHarness } from "./verilator.ts";
+import { checkSimulationSteps } from "./limits.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -120,9 +121,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     input = { source: "file", path: options.inputPath ?? "(in memory)" };
   } else {
     const steps = options.steps ?? 8;
-    if (!Number.isSafeInteger(steps) || steps < 1) {
-      throw new OptionError("steps", `expected a positive integer, got ${steps}`);
-    }
+    checkSimulationSteps(steps);
     inputs = randomInputs(steps, design.model.inputSize, seed);
     input = { source: "random", seed };
   }
@@ -163,7 +162,6 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       const harness = await buildVerilatorHarness({
         design,
         trace: options.trace ?? false,
-        peStallPort: false,
         cxxOptimization: options.cxxOptimization,
         cacheRoot: root,
         log,

@@ -8,7 +8,7 @@
 
 import { z } from "zod";
 import { sameFields } from "../util/schema.ts";
-import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { memoryRoleSchema } from "../rtl/design_schema.ts";
 import { resourcesSchema, SYNTH_TARGETS } from "./cells.ts";
@@ -126,10 +126,5 @@ export type SynthesisReport = z.infer<typeof synthesisReportSchema>;
 
 /** Read and validate a synthesis report (`DIR/synth/resources.json`). */
 export async function readSynthesisReport(path: string): Promise<SynthesisReport> {
-  const parsed = synthesisReportSchema.safeParse(await readJsonFile(path, "synthesis report"));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${path}: ${issue.path.map(String).join(".")}: ${issue.message}`);
-  }
-  return parsed.data;
+  return parseWithSchema(synthesisReportSchema, await readJsonFile(path, "synthesis report"), path);
 }

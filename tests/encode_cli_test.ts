@@ -19,7 +19,7 @@ import { gateCount } from "../model/model.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
 import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 const EXAMPLE = `${REPO_ROOT}examples/lstm.json`;
 
@@ -109,13 +109,13 @@ Deno.test("encode rejects bad values with one line and exit code 2", async () =>
   const out = join(dir, "out");
   const base = ["--model", EXAMPLE, "--out", out];
   const cases: [string[], RegExp][] = [
-    [["--pes", "0", "--format", "ese"], /--pes: expected an integer in 1\.\.4096, got 0/],
+    [["--pes", "0", "--format", "ese"], /--pes: expected an integer in 1\.\.1024, got 0/],
     [["--pes", "two", "--format", "ese"], /--pes: expected an integer/],
     [["--pes", "4", "--format", "csr"], /--format: expected ese or bcr, got csr/],
     [["--pes", "4", "--format", "ese", "--index-bits", "0"], /--index-bits: expected an integer/],
     [["--pes", "4", "--format", "ese", "--weight-bits", "4"], /narrower than the quantized/],
     [["--pes", "4", "--format", "bcr", "--block", "999x999"], /larger than every weight matrix/],
-    [["--pes", "4", "--format", "bcr", "--block", "4by4"], /--block: expected ROWSxCOLS/],
+    [["--pes", "4", "--format", "bcr", "--block", "4by4"], /--block: expected RxC/],
     [["--pes", "4", "--format", "bcr", "--codebook-bits", "4"], /ese only/],
     [["--pes", "4", "--format", "ese", "--block", "4x4"], /bcr only/],
     [["--pes", "4", "--format", "ese", "--model", "missing.json"], /missing\.json/],
@@ -236,9 +236,8 @@ Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected 
   }
 });
 
-Deno.test("encode writes exactly the weight images and manifest of the design gen builds", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-gen-" });
-  try {
+Deno.test("encode writes exactly the weight images and manifest of the design gen builds", () =>
+  withTempDir("rnnfab-encode-gen-", async (dir) => {
     const modelPath = await prunedModel(dir);
     const model = await loadModel(modelPath);
     const cases: [string[], AcceleratorSettings][] = [
@@ -264,7 +263,4 @@ Deno.test("encode writes exactly the weight images and manifest of the design ge
         );
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));

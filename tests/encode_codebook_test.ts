@@ -26,10 +26,7 @@ import {
   runFixed,
 } from "../model/fixed.ts";
 import { randomInputs, randomModel, seededRandom } from "../model/random.ts";
-
-const seedFromEnv = Deno.env.get("FC_SEED");
-const runParameters = (numRuns: number): fc.Parameters<unknown> =>
-  seedFromEnv ? { numRuns, seed: Number(seedFromEnv) } : { numRuns };
+import { fcParameters } from "./helpers.ts";
 
 /** A small random quantized model with some of its weights pruned to zero. */
 const modelCase = fc.record({
@@ -114,7 +111,7 @@ Deno.test("weight sharing: every non-zero weight maps to its nearest codebook va
       });
       assert.deepStrictEqual(model, before);
     }),
-    runParameters(500),
+    fcParameters(500),
   );
 });
 
@@ -125,7 +122,7 @@ Deno.test("weight sharing is deterministic", () => {
       const second = shareWeights(structuredClone(model), codebookBits);
       assert.deepStrictEqual(second, first);
     }),
-    runParameters(300),
+    fcParameters(300),
   );
 });
 
@@ -154,7 +151,7 @@ Deno.test("the shared model encodes with its codebook and decodes exactly; the g
         assert.equal(outputs.length, 3);
       },
     ),
-    runParameters(300),
+    fcParameters(300),
   );
 });
 
