@@ -14,6 +14,8 @@ import { quantizeModel } from "../model/fixed.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { readDesign, type SimDesign } from "../sim/design.ts";
 import { readSimResult, type SimResult, simResultPath } from "../sim/result.ts";
+import { ASSUMED_CLOCK, type DesignClock } from "../rtl/clock.ts";
+import { clockForDesign } from "../synth/pnr/clock.ts";
 
 /** The simulation figures the comparison uses (fields of `DIR/sim/result.json`). */
 export type SimFigures = Pick<
@@ -35,8 +37,10 @@ export interface FpgaFigures {
   format: "ese" | "bcr";
   /** Processing elements. */
   pes: number;
-  /** Configured clock, MHz (assumed, not timing-closed). */
+  /** Clock of the times, MHz: the placed-and-routed Fmax, else the configured (assumed) clock. */
   clockMhz: number;
+  /** Where the clock comes from (rtl/clock.ts): "placed and routed (...)" or assumed. */
+  clockProvenance: string;
   /** Simulator that counted the cycles. */
   simulator: string;
   /** Steps simulated. */
@@ -70,15 +74,17 @@ export function fpgaFigures(
   design: SimDesign,
   sim: SimFigures,
   model: RnnModel,
+  clock?: DesignClock,
 ): FpgaFigures {
   const denseWeights = namedMatrices(model).reduce((sum, m) => sum + m.matrix.data.length, 0);
-  const clockMhz = design.accelerator.clockMhz;
+  const clockMhz = clock?.mhz ?? design.accelerator.clockMhz;
   const usPerFrame = sim.cyclesPerStep / clockMhz;
   return {
     designDir: design.dir,
     format: design.accelerator.format,
     pes: design.accelerator.pes,
     clockMhz,
+    clockProvenance: clock?.provenance ?? ASSUMED_CLOCK,
     simulator: sim.simulator,
     steps: sim.steps,
     passed: sim.passed,
@@ -147,5 +153,10 @@ export async function readFpga(designDir: string, model: RnnModel): Promise<Fpga
       `${simResultPath(designDir)}: no simulation result (simulate the design first)`,
     );
   }
-  return fpgaFigures(design, await readSimResult(designDir), model);
+  return fpgaFigures(
+    design,
+    await readSimResult(designDir),
+    model,
+    await clockForDesign(designDir),
+  );
 }

@@ -194,7 +194,7 @@ export function formatReportMarkdown(report: BenchReport): string {
         ["cycles (whole sequence)", String(f.cycles), `measured (${f.simulator})`],
         ["cycles per step", formatNumber(f.cyclesPerStep, 5), "computed"],
         ["steady-state cycles per step", formatNumber(f.steadyCyclesPerStep, 5), "computed"],
-        ["clock", `${f.clockMhz} MHz`, "configured (not timing-closed)"],
+        ["clock", `${f.clockMhz} MHz`, f.clockProvenance],
         ["time per frame", `${formatNumber(f.usPerFrame)} us`, "computed at the clock"],
         ["PE utilization", formatNumber(f.peUtilization), "computed"],
         ["effective GOP/s (sparse)", formatNumber(f.effectiveGops), "computed"],

@@ -218,7 +218,7 @@ function fpgaPart(fpga: FpgaFigures, context: RowContext): ReportPart {
     usPerFrame: fpga.usPerFrame,
     method:
       `${fpga.simulator} cycle count over ${fpga.steps} steps (${fpga.cyclesPerStep.toFixed(1)} ` +
-      `cycles per step) at the configured ${fpga.clockMhz} MHz clock (not place-and-routed)`,
+      `cycles per step) at ${fpga.clockMhz} MHz (${fpga.clockProvenance})`,
   });
   return {
     rows: [row],

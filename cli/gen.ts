@@ -31,6 +31,8 @@ import {
   resolveAcceleratorConfig,
   writeDesign,
 } from "../rtl/mod.ts";
+import { formatClock } from "../rtl/clock.ts";
+import { clockForDesign } from "../synth/pnr/clock.ts";
 
 const NAME = "deno task gen";
 const D = DEFAULT_ACCELERATOR_CONFIG;
@@ -170,9 +172,10 @@ await runCommand(async () => {
         (sharing.zeroedWeights > 0 ? `, ${sharing.zeroedWeights} weights became 0` : ""),
     );
   }
+  const clock = await clockForDesign(outDir);
   console.log(
     `estimate (computed by the cycle model): ${e.cyclesPerStep} cycles per step ` +
-      `(${e.microsecondsPerStep.toFixed(2)} us at ${e.clockMhz} MHz), first step ` +
+      `(${(e.cyclesPerStep / clock.mhz).toFixed(2)} us at ${formatClock(clock)}), first step ` +
       `${e.firstStepCycles}; ideal ${design.work.idealCyclesPerStep.toFixed(0)} ` +
       `(non-zeros / PEs); generated in ${seconds.toFixed(2)} s`,
   );

@@ -19,6 +19,7 @@ import { guardPaths } from "../util/output.ts";
 import { join } from "node:path";
 import type { VerilatorOpt } from "../sim/verilator.ts";
 import { formatBatchResult, loadSequences, simulateBatch } from "../sim/batch.ts";
+import { clockForDesign } from "../synth/pnr/clock.ts";
 
 const NAME = "deno task sim";
 
@@ -161,6 +162,7 @@ await runCommand(async () => {
       trace: flags.trace,
       verified: true,
       allowModified,
+      clock: await clockForDesign(designDir).catch(() => undefined),
     }).catch((error) => {
       throw optionAsFlag(error);
     });

@@ -24,6 +24,7 @@ export * from "./generate.ts";
 export * from "./hardware.ts";
 export * from "./timing.ts";
 export * from "./testbench.ts";
+export * from "./clock.ts";
 
 /** The weight arrays of a model's layers: W_ih, W_hh, W_hr (and the peepholes when asked). */
 function weightArrays(

@@ -12,6 +12,7 @@ import type { FixedFormat } from "../model/fixed.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { estimatedCycles, type SimDesign } from "./design.ts";
 import type { HarnessRun, HarnessSettings } from "./harness_io.ts";
+import { ASSUMED_CLOCK, assumedClock, type DesignClock, formatClock } from "../rtl/clock.ts";
 
 const count = z.number().int().nonnegative();
 const seconds = z.number().nonnegative();
@@ -86,7 +87,8 @@ const stimulusSchema = z.object({
  * - measured: `cycles` (reset release to the last output beat, inclusive), `firstOutputCycle`,
  *   `stepEndCycles` (last output word of each step; null for steps that never finished);
  *   computed: `cyclesPerStep` (cycles / steps), `steadyCyclesPerStep` ((last - first step end) /
- *   (T - 1), null for T = 1), `time` (microseconds at the design's clock);
+ *   (T - 1), null for T = 1), `time` (microseconds at the design's clock: the placed-and-routed
+ *   Fmax, else the configured clock; `provenance` says which, rtl/clock.ts);
  * - `estimate`: design.json's estimate for this sequence (firstStepCycles + (T-1) *
  *   cyclesPerStep), its relative error against the simulated cycles, and whether they are
  *   comparable (no back-pressure or input gaps applied);
@@ -122,6 +124,8 @@ export const simResultSchema = z.object({
   steadyCyclesPerStep: z.number().nullable(),
   time: z.object({
     clockMhz: z.number().positive(),
+    // rtl/clock.ts: "placed and routed (...)" or "assumed, not timing-closed" (absent: assumed)
+    provenance: z.string().optional(),
     microseconds: z.number().nonnegative(),
     microsecondsPerStep: z.number().nonnegative(),
   }),
@@ -187,6 +191,8 @@ export interface RunContext {
   totalSeconds: number;
   trace?: string;
   verilator?: SimResult["verilator"];
+  /** Clock for the times (default: design.json's, assumed). */
+  clock?: DesignClock;
 }
 
 /** Turn a harness run into the report (pure). */
@@ -225,7 +231,8 @@ export function summarizeRun(
   const cycles = s.cycles;
   const estimateCycles = estimatedCycles(design.estimate, steps);
   const usefulMacs = design.work.nonZerosPerStep * steps;
-  const clockMhz = design.accelerator.clockMhz;
+  const clock = context.clock ?? assumedClock(design.accelerator.clockMhz);
+  const clockMhz = clock.mhz;
   const simulatorSeconds = s.wallSeconds ?? run.seconds;
   const outputSize = design.model.outputSize;
   const stepEndCycles = golden.map((_, t) => run.beats[(t + 1) * outputSize - 1]?.cycle ?? null);
@@ -252,6 +259,7 @@ export function summarizeRun(
       : null,
     time: {
       clockMhz,
+      provenance: clock.provenance,
       microseconds: cycles / clockMhz,
       microsecondsPerStep: cycles / steps / clockMhz,
     },
@@ -315,7 +323,12 @@ export function formatResult(result: SimResult): string {
   for (const failure of result.failures) lines.push(`  ${failure}`);
   lines.push(
     `cycles (simulated): ${result.cycles} total, ${result.cyclesPerStep.toFixed(1)} per step, ` +
-      `${result.time.microsecondsPerStep.toFixed(2)} us per step at ${result.time.clockMhz} MHz`,
+      `${result.time.microsecondsPerStep.toFixed(2)} us per step at ${
+        formatClock({
+          mhz: result.time.clockMhz,
+          provenance: result.time.provenance ?? ASSUMED_CLOCK,
+        })
+      }`,
   );
   const sign = result.estimate.relativeError >= 0 ? "+" : "";
   lines.push(

@@ -28,6 +28,7 @@ import {
 } from "./verilator.ts";
 import { findVerilator, type VerilatorChoice } from "./verilator_tool.ts";
 import { checkSimulationSize, checkSimulationSteps } from "./limits.ts";
+import type { DesignClock } from "../rtl/clock.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -73,6 +74,8 @@ export interface SimulateOptions {
   allowModified?: boolean;
   /** The caller already ran `verifyDesign` on the folder (skip it here). */
   verified?: boolean;
+  /** Clock for the times (synth/pnr/clock.ts `clockForDesign`; default design.json's, assumed). */
+  clock?: DesignClock;
 }
 
 /** A generous cycle limit from the estimate: never hang on a DUT that stops producing output. */
@@ -282,6 +285,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       totalSeconds: (performance.now() - started) / 1000,
       trace: tracePath,
       verilator,
+      clock: options.clock,
     });
     const resultPath = options.resultPath === undefined
       ? join(simDir, "result.json")

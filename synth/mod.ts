@@ -46,3 +46,4 @@ export {
   type ResourceTableOptions,
 } from "./table.ts";
 export { checkYosys, TESTED_YOSYS, type YosysInfo } from "./yosys.ts";
+export * from "./pnr/mod.ts";

@@ -11,6 +11,8 @@ const SCRIPTS = [
   "cli/import.ts",
   "cli/bench.ts",
   "cli/synth.ts",
+  "cli/pnr.ts",
+  "cli/bench_timing.ts",
   "cli/demo.ts",
   "cli/bench_ese.ts",
   "cli/bench_cpu.ts",

@@ -1,0 +1,85 @@
+/**
+ * `deno task bench:timing [--only IDS] [--target T] [--freq MHZ] [--seed S] [--work-dir DIR]
+ * [--out FILE]`: generate the benchmark designs (bench/timing.ts), place and route each on the
+ * ECP5-85F and write bench/results/timing.json: Fmax, critical path, utilization and
+ * microseconds per frame at the achieved clock. Takes long (tens of minutes per design on a
+ * small machine); a benchmark, not a test.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
+import { positiveFlag, seedFlag } from "./shared_flags.ts";
+import { UserError } from "../util/errors.ts";
+import {
+  formatTimingBench,
+  runTimingBench,
+  TIMING_BENCH_DESIGNS,
+  writeTimingBench,
+} from "../bench/timing.ts";
+import { PNR_TARGET_IDS } from "../synth/pnr/targets.ts";
+
+const NAME = "deno task bench:timing";
+const IDS = TIMING_BENCH_DESIGNS.map((design) => design.id);
+
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: "[--only IDS] [--target T] [--freq MHZ] [--seed S] [--work-dir DIR] [--out FILE] " +
+    "[--reuse]",
+  description: `Generates, places and routes the timing benchmark's designs and writes FILE (default
+bench/results/timing.json): achieved Fmax, critical path (RTL instances), utilization, and
+microseconds per frame at the achieved clock. Takes tens of minutes per design on a small
+machine. See docs/timing.md.`,
+  flags: {
+    only: {
+      type: "custom",
+      expected: `comma-separated ids of ${IDS.join(", ")}`,
+      placeholder: "IDS",
+      parse: (text: string) => {
+        const ids = text.split(",").map((id) => id.trim());
+        return ids.every((id) => IDS.includes(id)) ? ids : undefined;
+      },
+      help: "run only these designs",
+      defaultText: "all",
+    },
+    target: { type: "enum", values: PNR_TARGET_IDS, default: "ecp5-85k", help: "the part" },
+    freq: positiveFlag("clock target of nextpnr in MHz", {
+      placeholder: "MHZ",
+      defaultText: "200",
+    }),
+    seed: seedFlag({ help: "placer seed", defaultText: "1" }),
+    timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
+    "work-dir": {
+      type: "path",
+      default: "out/bench-timing",
+      placeholder: "DIR",
+      help: "where designs are generated",
+    },
+    out: { type: "path", default: "bench/results/timing.json", help: "results file" },
+    reuse: {
+      type: "bool",
+      help: "keep a design's earlier place and route when its RTL is unchanged",
+    },
+  },
+});
+
+await runCommand(async () => {
+  const flags = parseCommand(COMMAND);
+  const only: string[] = flags.only ?? IDS;
+  if (only.length === 0) throw new UserError(`${NAME}: --only: expected at least one design`);
+  const results = await runTimingBench({
+    designs: TIMING_BENCH_DESIGNS.filter((design) => only.includes(design.id)),
+    workDir: resolve(flags["work-dir"]),
+    target: flags.target,
+    freqMhz: flags.freq,
+    seed: flags.seed,
+    timeoutSeconds: flags.timeout,
+    reuse: flags.reuse,
+    log: (line) => console.error(`bench:timing: ${line}`),
+  });
+  await writeTimingBench(flags.out, results);
+  for (const line of formatTimingBench(results)) console.log(line);
+  console.log(`wrote ${flags.out}`);
+});

@@ -1,0 +1,302 @@
+/**
+ * The place-and-route flow behind `deno task pnr`: check that the design can fit the part,
+ * synthesize it flat with Yosys for the family, place and route it with nextpnr at the requested
+ * clock, and write `DIR/pnr/timing.json` (schema.ts): the achieved Fmax, pass/fail, the critical
+ * path in RTL terms, every resource used and available, run times, tool versions, seed and part.
+ *
+ * Files of a run go to DIR/pnr/<target>/ (script, logs, netlist, nextpnr's report, timing.json),
+ * written in a temporary folder that replaces it only when the run succeeded; a failed run's logs
+ * are kept in DIR/pnr/<target>.failed/. DIR/pnr/timing.json is the latest successful run.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { UserError } from "../../util/errors.ts";
+import { writeJsonAtomic } from "../../util/fs.ts";
+import { tail, type ToolRun } from "../../util/process.ts";
+import { firstError } from "../parse.ts";
+import { designDigest, type PnrDesign, readPnrDesign } from "./design.ts";
+import {
+  designShortfalls,
+  fitMessage,
+  nextpnrShortfalls,
+  shortfalls,
+  synthesisNeeds,
+} from "./fit.ts";
+import { parseScopes, type Scope, scopeIndex } from "./hierarchy.ts";
+import { parseNextpnrReport } from "./nextpnr_report.ts";
+import { nextpnrPhase, runLogged, yosysPhase } from "./run.ts";
+import { timingReportFrom } from "./result.ts";
+import type { TimingReport } from "./schema.ts";
+import { pnrSynthesisScript, SCRIPT_NOTES } from "./script.ts";
+import { type PnrTarget, pnrTarget } from "./targets.ts";
+import { DEFAULT_VENV, findPnrTools, type PnrTools } from "./tools.ts";
+
+/** Default clock target, MHz (the clock rnnfab designs assume). */
+export const DEFAULT_PNR_MHZ = 200;
+
+/** Options of `placeAndRoute`. */
+export interface PlaceAndRouteOptions {
+  /** `--target` name: ecp5-25k, ecp5-45k, ecp5-85k or ice40-up5k. */
+  target: string;
+  /** Clock target, MHz (default 200). */
+  freqMhz?: number;
+  /** nextpnr's placer seed (default 1). */
+  seed?: number;
+  /** Wall-clock limit of each tool, seconds (default 7200). */
+  timeoutSeconds?: number;
+  /** Python environment holding the YoWASP tools (default the project's .venv). */
+  venv?: string;
+  /** Further Verilog include folders (relative to the design folder or absolute). */
+  includeDirs?: string[];
+  /** Progress lines (the CLI prints them on stderr). */
+  log?: (line: string) => void;
+  /** Heartbeat interval, seconds (default 10). */
+  heartbeatSeconds?: number;
+}
+
+/** The folders and relative paths of one run. */
+interface RunFiles {
+  /** Absolute final folder DIR/pnr/<target>. */
+  finalDir: string;
+  /** Absolute temporary folder of the run. */
+  workDir: string;
+  /** The temporary folder relative to the design folder (the tools' paths). */
+  work: string;
+  /** The final folder relative to the design folder (recorded paths). */
+  final: string;
+}
+
+const FILE_NAMES = {
+  script: "synth.ys",
+  yosysLog: "yosys.log",
+  stat: "stat.json",
+  scopes: "scopes.txt",
+  netlist: "netlist.json",
+  nextpnrLog: "nextpnr.log",
+  report: "nextpnr_report.json",
+  timing: "timing.json",
+};
+
+async function runFiles(design: PnrDesign, target: PnrTarget): Promise<RunFiles> {
+  const final = join("pnr", target.id);
+  const work = `${final}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(join(design.dir, work), { recursive: true });
+  return { finalDir: join(design.dir, final), workDir: join(design.dir, work), work, final };
+}
+
+async function replaceFolder(from: string, to: string): Promise<void> {
+  await Deno.remove(to, { recursive: true }).catch(() => {});
+  await Deno.rename(from, to);
+}
+
+/** A failed tool run: a UserError for what the user can fix, else an Error; both name the log. */
+function toolFailure(name: string, run: ToolRun, log: string, logPath: string): Error {
+  if (run.timedOut) {
+    return new UserError(`${name} ran past the time limit (raise --timeout); log: ${logPath}`);
+  }
+  const error = firstError(log);
+  const detail = error ?? tail(run, 3).replaceAll("\n", " | ");
+  return error && /syntax error|not found|can't open|Can't open|unknown|undefined/i.test(error)
+    ? new UserError(`${name} failed: ${error}; log: ${logPath}`)
+    : new Error(`${name} failed (exit ${run.code}): ${detail}; log: ${logPath}`);
+}
+
+/** Synthesize: the script, Yosys, the fit check on its cell counts, the instances. */
+async function synthesize(
+  design: PnrDesign,
+  target: PnrTarget,
+  tools: PnrTools,
+  files: RunFiles,
+  options: PlaceAndRouteOptions,
+): Promise<{ cells: Record<string, number>; scopes: Scope[]; seconds: number }> {
+  const path = (name: string) => join(files.work, name);
+  const script = pnrSynthesisScript({
+    family: target.family,
+    files: design.rtlFiles,
+    top: design.top,
+    includeDirs: options.includeDirs,
+    outputs: {
+      netlist: path(FILE_NAMES.netlist),
+      stat: path(FILE_NAMES.stat),
+      scopes: path(FILE_NAMES.scopes),
+    },
+  });
+  await Deno.writeTextFile(join(design.dir, path(FILE_NAMES.script)), script);
+  const label = `yosys synth_${target.family}`;
+  options.log?.(`${label}: synthesizing ${design.top} (${design.description})`);
+  const run = await runLogged(tools.yosys, [
+    "-q",
+    "-l",
+    path(FILE_NAMES.yosysLog),
+    "-s",
+    path(FILE_NAMES.script),
+  ], {
+    cwd: design.dir,
+    log: path(FILE_NAMES.yosysLog),
+    timeoutSeconds: options.timeoutSeconds ?? 7200,
+    heartbeatSeconds: options.heartbeatSeconds,
+    onProgress: options.log,
+    label,
+    phase: yosysPhase,
+  });
+  const logPath = join(files.final + ".failed", FILE_NAMES.yosysLog);
+  const log = await Deno.readTextFile(join(design.dir, path(FILE_NAMES.yosysLog))).catch(() => "");
+  if (run.code !== 0) throw toolFailure("yosys", run, log, join(design.given, logPath));
+  const conflict = /^Warning: Driver-driver conflict.*$/m.exec(log);
+  if (conflict) {
+    throw new Error(
+      `yosys left a wrong netlist (${conflict[0].slice(9, 160)}); log: ${
+        join(design.given, logPath)
+      }`,
+    );
+  }
+  const stat = JSON.parse(await Deno.readTextFile(join(design.dir, path(FILE_NAMES.stat))));
+  const totals = stat.design ?? Object.values(stat.modules ?? {})[0];
+  const cells: Record<string, number> = { ...(totals?.num_cells_by_type ?? {}) };
+  delete cells["$scopeinfo"];
+  const needs = synthesisNeeds(cells, totals?.num_port_bits ?? 0, target.family);
+  const missing = shortfalls(needs, target);
+  if (missing.length > 0) {
+    throw new UserError(
+      fitMessage(
+        missing,
+        target,
+        `Yosys synthesis estimate, lower bounds (log: ${join(design.given, logPath)})`,
+      ),
+    );
+  }
+  const scopes = parseScopes(await Deno.readTextFile(join(design.dir, path(FILE_NAMES.scopes))));
+  options.log?.(`${label}: done in ${run.seconds.toFixed(0)} s: ${summarizeCells(cells)}`);
+  return { cells, scopes, seconds: run.seconds };
+}
+
+function summarizeCells(cells: Record<string, number>): string {
+  return Object.entries(cells)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([type, count]) => `${count.toLocaleString("en-US")} ${type}`)
+    .join(", ");
+}
+
+/** Place and route with nextpnr; a design that does not fit is a UserError with the figures. */
+async function placeAndRouteNetlist(
+  design: PnrDesign,
+  target: PnrTarget,
+  tools: PnrTools,
+  files: RunFiles,
+  options: PlaceAndRouteOptions & { freqMhz: number; seed: number },
+): Promise<{ report: unknown; seconds: number }> {
+  const path = (name: string) => join(files.work, name);
+  const label = `nextpnr-${target.family}`;
+  options.log?.(
+    `${label}: placing and routing on ${target.part} (${target.package}) at ${options.freqMhz} MHz, seed ${options.seed}`,
+  );
+  const args = [
+    ...target.nextpnrArgs,
+    "--freq",
+    String(options.freqMhz),
+    "--seed",
+    String(options.seed),
+    "--json",
+    path(FILE_NAMES.netlist),
+    "--report",
+    path(FILE_NAMES.report),
+    target.family === "ecp5" ? "--lpf-allow-unconstrained" : "--pcf-allow-unconstrained",
+    "--timing-allow-fail",
+    "-q",
+    "-l",
+    path(FILE_NAMES.nextpnrLog),
+  ];
+  const run = await runLogged(tools.nextpnr, args, {
+    cwd: design.dir,
+    log: path(FILE_NAMES.nextpnrLog),
+    timeoutSeconds: options.timeoutSeconds ?? 7200,
+    heartbeatSeconds: options.heartbeatSeconds,
+    onProgress: options.log,
+    label,
+    phase: nextpnrPhase,
+  });
+  const logPath = join(design.given, files.final + ".failed", FILE_NAMES.nextpnrLog);
+  const log = await Deno.readTextFile(join(design.dir, path(FILE_NAMES.nextpnrLog))).catch(() =>
+    ""
+  );
+  if (run.code !== 0) {
+    const missing = nextpnrShortfalls(log, target);
+    if (missing.length > 0) {
+      throw new UserError(fitMessage(missing, target, `nextpnr (log: ${logPath})`));
+    }
+    throw toolFailure("nextpnr", run, log, logPath);
+  }
+  options.log?.(`${label}: done in ${run.seconds.toFixed(0)} s`);
+  const text = await Deno.readTextFile(join(design.dir, path(FILE_NAMES.report)));
+  return { report: JSON.parse(text), seconds: run.seconds };
+}
+
+/**
+ * Place and route a generated design on a part and write DIR/pnr/timing.json (and
+ * DIR/pnr/<target>/). Bad input, a missing tool and a design that cannot fit are UserErrors (one
+ * line, with the figures); a tool crash is an Error naming its log.
+ */
+export async function placeAndRoute(
+  dir: string,
+  options: PlaceAndRouteOptions,
+): Promise<TimingReport> {
+  const started = performance.now();
+  const target = pnrTarget(options.target, "--target");
+  const freqMhz = options.freqMhz ?? DEFAULT_PNR_MHZ;
+  const seed = options.seed ?? 1;
+  const design = await readPnrDesign(dir);
+  const early = designShortfalls(design.memories, target);
+  if (early.length > 0) {
+    throw new UserError(
+      fitMessage(
+        early,
+        target,
+        `lower bound from ${
+          join(dir, "design.json")
+        } (weight, pointer and index memories are block RAM); nothing was synthesized`,
+      ),
+    );
+  }
+  const tools = await findPnrTools(target.family, options.venv ?? DEFAULT_VENV, options.log);
+  const digest = await designDigest(design.dir, design.rtlFiles);
+  const files = await runFiles(design, target);
+  try {
+    const synthesis = await synthesize(design, target, tools, files, options);
+    const routed = await placeAndRouteNetlist(design, target, tools, files, {
+      ...options,
+      freqMhz,
+      seed,
+    });
+    const report = parseNextpnrReport(routed.report, join(files.work, FILE_NAMES.report));
+    const timing = timingReportFrom({
+      design,
+      target,
+      tools,
+      digest,
+      seed,
+      freqMhz,
+      report,
+      index: scopeIndex(synthesis.scopes, design.top, design.peModule),
+      cells: synthesis.cells,
+      seconds: {
+        synthesis: synthesis.seconds,
+        placeAndRoute: routed.seconds,
+        total: (performance.now() - started) / 1000,
+      },
+      files: Object.fromEntries(
+        Object.entries(FILE_NAMES).map(([key, name]) => [key, join(files.final, name)]),
+      ),
+      notes: SCRIPT_NOTES[target.family],
+    });
+    await writeJsonAtomic(join(files.workDir, FILE_NAMES.timing), timing);
+    await replaceFolder(files.workDir, files.finalDir);
+    await writeJsonAtomic(join(design.dir, "pnr", FILE_NAMES.timing), timing);
+    return timing;
+  } catch (error) {
+    await replaceFolder(files.workDir, `${files.finalDir}.failed`).catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The Yosys script of the place-and-route flow: read the design (its folders on the include
+ * path, as synth/script.ts does), synthesize it flat for the family (`synth_ecp5`, or
+ * `synth_ice40 -dsp` label by label), and write the netlist nextpnr reads, the cell counts
+ * (`stat -json`) and the module of every flattened instance (`$scopeinfo` cells, the map from
+ * nextpnr's hierarchical cell names back to the RTL).
+ *
+ * iCE40: the `ice40_dsp` pass (packing pipeline registers into SB_MAC16) is left out. On our
+ * multiply-register-register-add pipelines Yosys 0.23 crashed in it and Yosys 0.70 leaves a
+ * driver-driver conflict that it "resolves" by tying the product register to a constant (a wrong
+ * netlist); without it every multiplier is still an SB_MAC16, its pipeline registers in fabric.
+ *
+ * @module
+ */
+
+import { dirname } from "node:path";
+import type { PnrFamily } from "./targets.ts";
+
+/** Paths, relative to the Yosys working directory (the design folder), of what the script writes. */
+export interface PnrScriptOutputs {
+  /** The synthesized netlist (JSON) for nextpnr. */
+  netlist: string;
+  /** `stat -json` of the synthesized design. */
+  stat: string;
+  /** `dump t:$scopeinfo`: every flattened instance and its module. */
+  scopes: string;
+}
+
+/** Options of `pnrSynthesisScript`. */
+export interface PnrScriptOptions {
+  /** Family. */
+  family: PnrFamily;
+  /** Verilog files (relative to the working directory); `.vh` headers are only included. */
+  files: readonly string[];
+  /** Top module. */
+  top: string;
+  /** Further include folders (the folders of `files` are always on the include path). */
+  includeDirs?: readonly string[];
+  /** Outputs. */
+  outputs: PnrScriptOutputs;
+}
+
+/** Notes the flow records about its script (docs/timing.md). */
+export const SCRIPT_NOTES: Record<PnrFamily, string[]> = {
+  ecp5: [],
+  ice40: [
+    "ice40_dsp left out (Yosys 0.70 ties the product register of our multiply-register-" +
+    "register-add pipelines to a constant): multipliers are SB_MAC16, their pipeline " +
+    "registers fabric flip-flops",
+  ],
+};
+
+function quote(path: string): string {
+  if (/[\s"]/.test(path)) return `"${path.replace(/"/g, '\\"')}"`;
+  return path;
+}
+
+/** `read_verilog -defer` of the sources with their folders and `includeDirs` on the path. */
+export function readVerilogLine(files: readonly string[], includeDirs: readonly string[] = []) {
+  const folders = [...new Set([...files.map((file) => dirname(file)), ...includeDirs])];
+  const sources = files.filter((file) => !/\.(vh|svh)$/.test(file));
+  return `read_verilog -defer ${
+    [...folders.map((folder) => `-I ${quote(folder)}`), ...sources.map(quote)].join(" ")
+  }`;
+}
+
+/** synth_ice40 -dsp's coarse step (Yosys 0.70) without ice40_dsp. */
+function ice40Coarse(): string[] {
+  return [
+    "opt_expr",
+    "check",
+    "opt_clean",
+    "opt -nodffe -nosdff",
+    "fsm",
+    "opt",
+    "wreduce",
+    "peepopt",
+    "opt_clean",
+    "share",
+    "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
+    "opt_expr",
+    "opt_clean",
+    "memory_dff",
+    "alumacc -macc-only",
+    "maccmap -unmap",
+    "opt_clean",
+    "wreduce t:$mul",
+    "techmap -map +/mul2dsp.v -map +/ice40/dsp_map.v -D DSP_A_MAXWIDTH=16 -D DSP_B_MAXWIDTH=16 " +
+    "-D DSP_A_MINWIDTH=2 -D DSP_B_MINWIDTH=2 -D DSP_Y_MINWIDTH=11 -D DSP_NAME=$__MUL16X16",
+    "select a:mul2dsp",
+    "setattr -unset mul2dsp",
+    "opt_expr -fine",
+    "wreduce",
+    "select -clear",
+    "chtype -set $mul t:$__soft_mul",
+    "alumacc",
+    "opt",
+    "memory -nomap",
+    "opt_clean",
+  ];
+}
+
+/** The Yosys script (one command a line) that synthesizes a design for place and route. */
+export function pnrSynthesisScript(options: PnrScriptOptions): string {
+  const out = options.outputs;
+  const synth = options.family === "ecp5" ? [`synth_ecp5 -top ${options.top}`] : [
+    `synth_ice40 -device u -dsp -top ${options.top} -run begin:coarse`,
+    ...ice40Coarse(),
+    `synth_ice40 -device u -dsp -top ${options.top} -run map_ram:`,
+  ];
+  return [
+    readVerilogLine(options.files, options.includeDirs),
+    `hierarchy -top ${options.top}`,
+    ...synth,
+    `tee -q -o ${quote(out.stat)} stat -json`,
+    `tee -q -o ${quote(out.scopes)} dump t:$scopeinfo`,
+    `write_json ${quote(out.netlist)}`,
+  ].join("\n") + "\n";
+}
