@@ -17,20 +17,27 @@ import {
 } from "../model/fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
-import { loadInputs } from "../model/inputs.ts";
+import { loadSequenceOrData } from "../model/dataset.ts";
+import { loadHead } from "../model/head.ts";
+import { outputSize } from "../model/model.ts";
+import { inferDataFile } from "./infer_data.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { compareOutputs } from "../model/metrics.ts";
 
 const NAME = "deno task infer";
-const USAGE = `--model M --input X --out Y [--mode float|fixed] [--config C] [--compare]
+const USAGE = `--model M --input X --out Y [--mode float|fixed] [--config C] [--compare] [--head H]
 
 Runs the model M (rnnfab JSON, or ONNX) on the input sequence X ({"inputs": [[...], ...]}, T steps
 of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's output per step).
+X may also be a data file of many sequences ({"sequences": [[[...], ...], ...], "labels": [...]}
+or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x outputs list per sequence.
 
   --mode float    float64 reference with PyTorch semantics (default)
   --mode fixed    bit-accurate fixed-point golden model (docs/fixed-point.md)
   --config C      fixed-point formats (JSON: weightBits, weightFrac, activationBits, ...)
-  --compare       with --mode fixed: also run float and print the error against it`;
+  --compare       with --mode fixed: also run float and print the error against it
+  --head H        classification head ({"weight": [[...]], "bias": [...]}): Y also gets
+                  "predictions"; with labels in X, the accuracy is printed and written`;
 
 await runCommand(async () => {
   const flags = parseFlags(Deno.args, {
@@ -43,6 +50,7 @@ await runCommand(async () => {
       mode: { type: "string", default: "float" },
       config: { type: "string" },
       compare: { type: "boolean" },
+      head: { type: "string" },
     },
   });
   const modelPath = requireFlag(flags, "model", NAME);
@@ -57,7 +65,25 @@ await runCommand(async () => {
     : DEFAULT_FIXED_CONFIG;
 
   const model = await loadAnyModel(modelPath);
-  const inputs = await loadInputs(inputPath, model.inputSize);
+  const head = typeof flags.head === "string"
+    ? await loadHead(flags.head, outputSize(model))
+    : undefined;
+  const input = await loadSequenceOrData(inputPath, {
+    inputSize: model.inputSize,
+    classes: head?.weight.rows,
+  });
+  if (input.kind === "data") {
+    const { dataset } = input;
+    const compare = flags.compare === true;
+    await inferDataFile({ model, dataset, mode, config, out: outPath, head, compare });
+    return;
+  }
+  if (head) {
+    throw new UserError(
+      `${NAME}: --head needs a data file as --input ({"sequences": ..., "labels": ...}), got a single sequence in ${inputPath}`,
+    );
+  }
+  const inputs = input.inputs;
   let outputs: number[][];
   if (mode === "float") {
     outputs = runFloat(model, inputs);

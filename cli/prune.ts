@@ -10,7 +10,8 @@
 import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
-import { loadInputs } from "../model/inputs.ts";
+import { compareTaskBaselines } from "../prune/calibrate.ts";
+import { loadCalibration, printTaskComparison, RANDOM_INPUTS_NOTE } from "./prune_calib.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
@@ -30,9 +31,7 @@ import {
   pruneModelBcr,
 } from "../prune/prune.ts";
 import {
-  calibrationSequences,
   compareWithBaselines,
-  defaultCalibrationShape,
   type FidelityComparison,
   searchBcrHyperparameters,
   type SearchResult,
@@ -41,7 +40,7 @@ import {
 const NAME = "deno task prune";
 const USAGE =
   `--model M --out P (--density d | --compression x | --block RxC --col-keep a --row-keep b)
-       [--block RxC] [--uniform] [--pes N] [--calib X] [--seed S] [--report R]
+       [--block RxC] [--uniform] [--pes N] [--calib X] [--head H] [--seed S] [--report R]
        [--check-block RxC] [--safetensors] [--quiet]
 
 Block-based Column-Row (BCR) pruning (docs/pruning.md). Every weight matrix (weight_ih, weight_hh,
@@ -60,7 +59,11 @@ minimising the output error against the dense model on calibration sequences):
   --uniform           same density for every matrix, column share 0.5 (skip the rate search)
 Common:
   --pes N             balance the non-zeros over N PEs (row i to PE i mod N) and report imbalance
-  --calib X           calibration input sequence ({"inputs": [[...], ...]}); default: drawn from --seed
+  --calib X           calibration data: a data file of many sequences ({"sequences": ..., "labels":
+                      ...} or .safetensors, docs/finetune.md) or one sequence ({"inputs": ...});
+                      default: random sequences drawn from --seed (said so in the report)
+  --head H            with labelled --calib data: minimise the task loss (cross-entropy of the
+                      linear head H on the labels) instead of the output error; prints accuracy
   --seed S            seed of the default calibration sequences (default 1)
   --report R          JSON report (default: P with .json replaced by .prune.json)
   --check-block RxC   say whether the input (no pruning flags) or the output is BCR for RxC
@@ -223,6 +226,7 @@ await runCommand(async () => {
       uniform: { type: "boolean" },
       pes: { type: "string" },
       calib: { type: "string" },
+      head: { type: "string" },
       seed: { type: "string" },
       report: { type: "string" },
       "check-block": { type: "string" },
@@ -351,19 +355,16 @@ await runCommand(async () => {
   }
 
   // Calibration sequences for the search and the fidelity report.
-  let calibration: number[][][];
-  let calibrationInfo: Record<string, unknown>;
-  if (typeof flags.calib === "string") {
-    calibration = [await loadInputs(flags.calib, model.inputSize)];
-    calibrationInfo = { source: flags.calib, sequences: 1, steps: calibration[0].length };
-  } else {
-    const shape = defaultCalibrationShape(model);
-    calibration = calibrationSequences(model, seed, shape);
-    calibrationInfo = { source: `drawn from seed ${seed} (standard normal inputs)`, ...shape };
-  }
-  const calibrationLabel = `${calibrationInfo.sequences} calibration sequence(s) x ${
-    calibration[0].length
-  } steps`;
+  const calib = await loadCalibration(model, {
+    calib: typeof flags.calib === "string" ? flags.calib : undefined,
+    head: typeof flags.head === "string" ? flags.head : undefined,
+    seed,
+    name: NAME,
+  });
+  const calibration = calib.sequences;
+  const calibrationInfo = calib.info;
+  const calibrationLabel = calib.label;
+  if (calibrationInfo.random) console.log(`note: ${RANDOM_INPUTS_NOTE}`);
 
   let options: ModelPruneOptions;
   let search: SearchResult | undefined;
@@ -379,7 +380,9 @@ await runCommand(async () => {
     console.log(
       `target density ${target!.toFixed(4)} (compression ${
         (1 / target!).toFixed(2)
-      }x); search on ${calibrationLabel} (${calibrationInfo.source})`,
+      }x); search on ${calibrationLabel}, minimising the ${
+        calib.objective?.name ?? "relative RMS output error"
+      }`,
     );
     search = searchBcrHyperparameters(model, {
       density: target!,
@@ -389,6 +392,7 @@ await runCommand(async () => {
       colShares: flags.uniform ? [0.5] : undefined,
       rounds: flags.uniform ? 0 : undefined,
       onProgress: flags.quiet ? undefined : (line) => console.error(line),
+      objective: calib.objective,
     });
     options = search.options;
     console.log(
@@ -421,6 +425,10 @@ await runCommand(async () => {
   );
   const comparison = compareWithBaselines(model, pruned, report.density, calibration, pes);
   printFidelity(comparison, calibrationLabel);
+  const task = calib.task
+    ? compareTaskBaselines(model, pruned, { ...calib.task, density: report.density, pes })
+    : undefined;
+  if (task) printTaskComparison(task, calibrationLabel);
 
   await saveModel(pruned, outPath!, { safetensors });
   const peLoads = (load?: PeLoad) => load ?? null;
@@ -462,6 +470,7 @@ await runCommand(async () => {
       calibration: calibrationInfo,
       ...comparison,
     },
+    task: task ?? null,
     search: search
       ? {
         seconds: (performance.now() - started) / 1000,
