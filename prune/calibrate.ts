@@ -15,7 +15,7 @@ import { magnitudePrune, pruneModelBcr } from "./prune.ts";
 import { DEFAULT_BLOCK, type SearchObjective } from "./search.ts";
 
 /** Default budget of multiply-accumulates per evaluation of a candidate on calibration data. */
-export const DEFAULT_CALIBRATION_MACS = 1.5e9;
+export const DEFAULT_CALIBRATION_MACS = 4e8;
 
 /**
  * The calibration subset of a data set: all sequences when one float evaluation of the model on

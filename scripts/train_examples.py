@@ -30,9 +30,9 @@ from rnnfab.modules import RnnStack, last_outputs  # noqa: E402
 
 EXAMPLES = [
     {"name": "digits_lstm", "data": "digits", "kind": "lstm", "hidden": 64, "layers": 1,
-     "epochs": 40, "lr": 5e-3, "seed": 11},
+     "epochs": 40, "lr": 5e-3, "seed": 11, "safetensors": True},
     {"name": "digits_gru", "data": "digits", "kind": "gru", "hidden": 64, "layers": 2,
-     "epochs": 40, "lr": 5e-3, "seed": 12},
+     "epochs": 40, "lr": 5e-3, "seed": 12, "safetensors": True},
     {"name": "vowels_lstm", "data": "vowels", "kind": "lstm", "hidden": 256, "layers": 1,
      "epochs": 60, "lr": 2e-3, "seed": 13, "safetensors": True},
 ]
