@@ -11,7 +11,12 @@ import { parseFlags, requireFlag, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { compareTaskBaselines } from "../prune/calibrate.ts";
-import { loadCalibration, printTaskComparison, RANDOM_INPUTS_NOTE } from "./prune_calib.ts";
+import {
+  loadCalibration,
+  printTaskComparison,
+  RANDOM_INPUTS_NOTE,
+  refitOnCalibration,
+} from "./prune_calib.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
@@ -40,7 +45,7 @@ import {
 const NAME = "deno task prune";
 const USAGE =
   `--model M --out P (--density d | --compression x | --block RxC --col-keep a --row-keep b)
-       [--block RxC] [--uniform] [--pes N] [--calib X] [--head H] [--seed S] [--report R]
+       [--block RxC] [--uniform] [--pes N] [--calib X] [--head H] [--refit] [--seed S] [--report R]
        [--check-block RxC] [--safetensors] [--quiet]
 
 Block-based Column-Row (BCR) pruning (docs/pruning.md). Every weight matrix (weight_ih, weight_hh,
@@ -64,6 +69,9 @@ Common:
                       default: random sequences drawn from --seed (said so in the report)
   --head H            with labelled --calib data: minimise the task loss (cross-entropy of the
                       linear head H on the labels) instead of the output error; prints accuracy
+  --refit             after pruning, re-solve the kept weights by least squares so that every
+                      gate row reproduces the dense pre-activations on the --calib data (one shot,
+                      same zeros; docs/finetune.md)
   --seed S            seed of the default calibration sequences (default 1)
   --report R          JSON report (default: P with .json replaced by .prune.json)
   --check-block RxC   say whether the input (no pruning flags) or the output is BCR for RxC
@@ -227,6 +235,7 @@ await runCommand(async () => {
       pes: { type: "string" },
       calib: { type: "string" },
       head: { type: "string" },
+      refit: { type: "boolean" },
       seed: { type: "string" },
       report: { type: "string" },
       "check-block": { type: "string" },
@@ -403,7 +412,8 @@ await runCommand(async () => {
       }`,
     );
   }
-  const { model: pruned, report } = pruneModelBcr(model, options);
+  const { model: bcrModel, report } = pruneModelBcr(model, options);
+  const pruned = flags.refit ? refitOnCalibration(model, bcrModel, calib) : bcrModel;
   printMatrixTable(report, pes);
   const outputCheck = namedMatrices(pruned).map(({ name, matrix }) => ({
     name,
@@ -471,6 +481,7 @@ await runCommand(async () => {
       ...comparison,
     },
     task: task ?? null,
+    refit: flags.refit ? { on: "calibration data", inputs: "dense trajectory", ridge: 1e-3 } : null,
     search: search
       ? {
         seconds: (performance.now() - started) / 1000,

@@ -10,9 +10,11 @@ import { type Dataset, loadSequenceOrData, totalSteps } from "../model/dataset.t
 import { type Head, loadHead, type TaskMetrics } from "../model/head.ts";
 import { outputSize, type RnnModel } from "../model/model.ts";
 import { calibrationSubset, type TaskComparison, taskObjective } from "../prune/calibrate.ts";
+import { refitKeptWeights } from "../prune/refit.ts";
 import {
   calibrationSequences,
   defaultCalibrationShape,
+  outputFidelity,
   type SearchObjective,
 } from "../prune/search.ts";
 
@@ -100,6 +102,29 @@ export async function loadCalibration(
     task,
     objective: task ? taskObjective(head!, dataset) : undefined,
   };
+}
+
+/** `--refit`: least-squares refit of the kept weights on the calibration data (not random). */
+export function refitOnCalibration(
+  dense: RnnModel,
+  pruned: RnnModel,
+  calibration: Calibration,
+): RnnModel {
+  if (calibration.info.random) {
+    throw new UserError(
+      "deno task prune: --refit needs --calib D (it fits the kept weights to your data)",
+    );
+  }
+  const started = performance.now();
+  const refitted = refitKeptWeights(dense, pruned, calibration.sequences);
+  const before = outputFidelity(dense, pruned, calibration.sequences).relativeRmsError;
+  const after = outputFidelity(dense, refitted, calibration.sequences).relativeRmsError;
+  console.log(
+    `refit of the kept weights on ${calibration.label} (${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s): relative RMS error ${before.toFixed(5)} -> ${after.toFixed(5)} (measured)`,
+  );
+  return refitted;
 }
 
 function percent(metrics: TaskMetrics): string {
