@@ -243,30 +243,60 @@ export interface FidelityBenchOptions {
   work: string;
 }
 
-/** Run the benchmark and write its results; returns the Markdown table. */
+/** The report's fixed fields (what was measured, how). */
+const REPORT_HEAD = {
+  provenance: "measured",
+  what:
+    "test accuracy (fraction correct, last step's class through the example's linear head) of trained examples pruned by four methods, float64 reference and fixed-point golden model (12-bit weights, Q16.12 activations; bit-exact with the RTL)",
+  calibration:
+    "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher)",
+  finetuning:
+    "PyTorch (python/rnnfab), labels objective through the fixed head, Adam with cosine decay, 10% of the training data held out to keep the best epoch; fine-tuning starts from search + refit; ADMM: half the epochs ADMM from the dense model, then rnnfab's BCR pruning to the search's per-matrix densities, then half masked fine-tuning",
+};
+
+/** A benchmark report: the fixed fields, densities, time and per-example results. */
+export interface FidelityReport {
+  /** Densities measured. */
+  densities: number[];
+  /** Wall seconds of the runs (summed over merged reports). */
+  seconds: number;
+  /** Per-example results. */
+  examples:
+    (Awaited<ReturnType<typeof runExample>> & { targets: ReturnType<typeof targetChecks> })[];
+}
+
+/** Write the report (JSON and Markdown beside it); returns the Markdown. */
+export async function writeFidelityReport(out: string, report: FidelityReport): Promise<string> {
+  const markdown = fidelityMarkdown(report);
+  await writeJsonAtomic(out, { ...REPORT_HEAD, ...report });
+  await writeFileAtomic(out.replace(/\.json$/, "") + ".md", markdown);
+  return markdown;
+}
+
+/** Combine reports of separate runs (e.g. examples run in parallel) into one. */
+export async function mergeFidelityReports(paths: string[], out: string): Promise<string> {
+  const reports: FidelityReport[] = await Promise.all(
+    paths.map(async (path) => JSON.parse(await Deno.readTextFile(path))),
+  );
+  return writeFidelityReport(out, {
+    densities: reports[0].densities,
+    seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
+    examples: reports.flatMap((r) => r.examples),
+  });
+}
+
+/** Run the benchmark and write its results after each example; returns the Markdown table. */
 export async function runFidelityBench(options: FidelityBenchOptions): Promise<string> {
   const { examples, densities, out, work } = options;
   const started = performance.now();
   await makeData(join(work, "data"));
-  const results = [];
+  const report: FidelityReport = { densities, seconds: 0, examples: [] };
+  let markdown = "";
   for (const example of examples) {
     const result = await runExample(example, work, densities);
-    results.push({ ...result, targets: targetChecks(result) });
+    report.examples.push({ ...result, targets: targetChecks(result) });
+    report.seconds = (performance.now() - started) / 1000;
+    markdown = await writeFidelityReport(out, report);
   }
-  const report = {
-    provenance: "measured",
-    what:
-      "test accuracy (fraction correct, last step's class through the example's linear head) of trained examples pruned by four methods, float64 reference and fixed-point golden model (12-bit weights, Q16.12 activations; bit-exact with the RTL)",
-    calibration:
-      "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher)",
-    finetuning:
-      "PyTorch (python/rnnfab), labels objective through the fixed head, Adam with cosine decay, 10% of the training data held out to keep the best epoch; ADMM: half the epochs ADMM then rnnfab's BCR pruning then half masked fine-tuning",
-    densities,
-    seconds: (performance.now() - started) / 1000,
-    examples: results,
-  };
-  const markdown = fidelityMarkdown(report);
-  await writeJsonAtomic(out, report);
-  await writeFileAtomic(out.replace(/\.json$/, "") + ".md", markdown);
   return markdown;
 }

@@ -7,11 +7,11 @@
 
 import { parseFlags, runCommand } from "./common.ts";
 import { UserError } from "../util/errors.ts";
-import { FIDELITY_EXAMPLES, runFidelityBench } from "../bench/fidelity.ts";
+import { FIDELITY_EXAMPLES, mergeFidelityReports, runFidelityBench } from "../bench/fidelity.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const NAME = "deno task bench:fidelity";
-const USAGE = `[--only NAME,...] [--densities LIST] [--out FILE] [--work DIR]
+const USAGE = `[--only NAME,...] [--densities LIST] [--out FILE] [--work DIR] [--merge A,B]
 
 Test accuracy (float and fixed point) of the trained examples after pruning by magnitude, the
 calibrated BCR search, BCR + masked fine-tuning and BCR + ADMM, at each density; writes
@@ -20,7 +20,8 @@ bench/results/fidelity.json and fidelity.md (docs/finetune.md).
   --only NAMES      examples to run (default digits_lstm,digits_gru,vowels_lstm)
   --densities LIST  default 0.5,0.25,0.1,0.05
   --out FILE        default bench/results/fidelity.json
-  --work DIR        where data and pruned models go (default out/fidelity)`;
+  --work DIR        where data and pruned models go (default out/fidelity)
+  --merge A,B       combine result files of separate runs (e.g. --only runs in parallel) into --out`;
 
 await runCommand(async () => {
   const flags = parseFlags(Deno.args, {
@@ -31,8 +32,14 @@ await runCommand(async () => {
       densities: { type: "string", default: "0.5,0.25,0.1,0.05" },
       out: { type: "string", default: `${ROOT}bench/results/fidelity.json` },
       work: { type: "string", default: `${ROOT}out/fidelity` },
+      merge: { type: "string" },
     },
   });
+  if (typeof flags.merge === "string") {
+    console.log(await mergeFidelityReports(flags.merge.split(","), String(flags.out)));
+    console.log(`wrote ${flags.out}`);
+    return;
+  }
   const densities = String(flags.densities).split(",").map(Number);
   if (densities.some((d) => !(d > 0 && d <= 1))) {
     throw new UserError(`${NAME}: --densities: expected numbers in (0, 1], got ${flags.densities}`);

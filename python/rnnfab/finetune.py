@@ -40,7 +40,7 @@ class TrainConfig:
     batch_size: int = 32
     seed: int = 1
     held_out: float = 0.1
-    qat: Optional[dict] = None  # {"weightBits", "activationBits", "activationFrac"}
+    qat: Optional[dict] = None  # FixedPointQat arguments: weight_bits, activation_bits, ...
     log: Callable[[str], None] = print
 
 
@@ -246,9 +246,13 @@ def run_job(job: dict) -> dict:
     if head is not None:
         for p in head.parameters():
             p.requires_grad_(False)
+    qat = job.get("qat")
+    if qat:
+        qat = {"weight_bits": qat["weightBits"], "activation_bits": qat["activationBits"],
+               "activation_frac": qat["activationFrac"]}
     config = TrainConfig(objective=job["objective"], epochs=job["epochs"], lr=job["lr"],
                          batch_size=job["batchSize"], seed=job["seed"], held_out=job["heldOut"],
-                         qat=job.get("qat"), log=lambda line: print(line, flush=True))
+                         qat=qat, log=lambda line: print(line, flush=True))
     if job["phase"] == "admm":
         history = admm_train(student, teacher, data, head, job["rates"], config,
                              rho=job.get("rho", 1e-3))
