@@ -12,6 +12,8 @@ const SCRIPTS = [
   "cli/bench.ts",
   "cli/synth.ts",
   "cli/demo.ts",
+  "cli/finetune.ts",
+  "cli/bench_fidelity.ts",
   "bench/ese.ts",
   "bench/cpu.ts",
   "scripts/make_examples.ts",
