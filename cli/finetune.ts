@@ -79,9 +79,6 @@ function checkSameShape(dense: RnnModel, pruned: RnnModel, densePath: string, pr
       `${prunedPath}: expected the shape of ${densePath} (${dense.kind}, ${dense.numLayers} layer(s), ${dense.hiddenSize} cells): the pruned model must be the dense model pruned`,
     );
   }
-  if (dense.layers.some((layer) => layer.peephole)) {
-    throw new UserError(`${densePath}: peepholes: fine-tuning supports LSTM/GRU without peepholes`);
-  }
 }
 
 /** The block P was pruned with: --block, else P's .prune.json report. */

@@ -111,7 +111,8 @@ class RnnStack(nn.Module):
         b_hh = getattr(self, f"bias_hh_l{layer}")
         h = x.new_zeros(batch, self.output_size)
         c = x.new_zeros(batch, hidden)
-        peephole = getattr(self, f"peephole_l{layer}", None)
+        peephole = (self._weight(f"peephole_l{layer}")
+                    if hasattr(self, f"peephole_l{layer}") else None)
         w_hr = self._weight(f"weight_hr_l{layer}") if self.proj_size > 0 else None
         outputs = []
         for t in range(steps):
