@@ -48,8 +48,7 @@ export {
 } from "./model/onnx/import.ts";
 export { exportGraphKind, exportOnnx } from "./model/onnx/export.ts";
 export * from "./encode/mod.ts";
-export * from "./prune/prune.ts";
-export * from "./prune/search.ts";
+export * from "./prune/mod.ts";
 export * from "./model/dataset.ts";
 export * from "./model/head.ts";
 export * from "./model/evaluate.ts";
@@ -77,7 +76,6 @@ export * from "./sim/mod.ts";
 export {
   type AcceleratorConfig,
   type AcceleratorSettings,
-  chooseBlock,
   type CycleEstimate,
   DEFAULT_ACCELERATOR_CONFIG,
   deriveDesign,

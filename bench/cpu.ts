@@ -1,50 +1,26 @@
 /**
- * `deno task bench:cpu`: the measured host-CPU ratio of the generated BCR kernel to ONNX Runtime
- * (dense) on the ESE-shaped model (153 inputs, 1024 cells, 512 projection, peepholes) BCR-pruned
- * to about 10% density. Prints the figures and writes bench/results/cpu.json. The headline uses
- * 128x128 blocks; the same measurement at other block shapes (the pruner's 16x16 default among
- * them) is printed and written next to it, so the effect of the block shape is visible.
- *
- * Both sides run single-threaded on the same weights and the same input sequence, in
- * alternating rounds of one process (see `host_cpu.ts`); outputs are checked against the float64
- * reference. Our target: at least 5x.
+ * The measured host-CPU ratio of the generated BCR kernel to ONNX Runtime (dense) on one model
+ * BCR-pruned to a density, at a headline block shape and at other shapes beside it (what
+ * `deno task bench:cpu` runs and writes to bench/results/cpu.json). Both sides run
+ * single-threaded on the same weights and the same input sequence, in alternating rounds of one
+ * process (see `host_cpu.ts`); outputs are checked against the float64 reference.
  *
  * @module
  */
 
-import { dirname, join, relative, resolve } from "node:path";
-import { parseFlags, runCommand } from "../cli/common.ts";
-import { UserError } from "../util/errors.ts";
-import { writeJsonAtomic } from "../util/fs.ts";
-import { loadAnyModel } from "../model/load.ts";
+import { join, relative, resolve } from "node:path";
+import type { RnnModel } from "../model/model.ts";
 import { weightDensity } from "../model/model.ts";
-import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs } from "../model/random.ts";
 import { measureHostCpu } from "./host_cpu.ts";
 import { formatNumber } from "./markdown.ts";
 
-const NAME = "deno task bench:cpu";
-const USAGE = `[--model M] [--density D] [--block RxC] [--sweep-blocks LIST] [--out FILE]
-
-Measures the generated BCR C kernel against ONNX Runtime (dense) on the host CPU, 1 thread each,
-and writes the ratio to bench/results/cpu.json.
-
-  --model M            model (default examples/ese_lstmp.json, the ESE-shaped LSTMP)
-  --density D          BCR density (default 0.1)
-  --block RxC          block shape of the headline figure (default 128x128)
-  --sweep-blocks LIST  other block shapes measured too (default 16x16,64x64,256x256; "" for none)
-  --steps T            sequence length (default 16)
-  --rounds N           alternating rounds (default 5)
-  --repeats N          timed runs per round and side (default 7)
-  --out FILE           result file (default bench/results/cpu.json)`;
-
 /** The speed-up we aim for. */
 export const TARGET_SPEEDUP = 5;
 
-const ROOT = join(dirname(new URL(import.meta.url).pathname), "..");
-
-/** One block shape's measurement. */
-interface BlockMeasurement {
+/** One block shape's measurement (measured medians, microseconds per frame). */
+export interface BlockMeasurement {
   block: string;
   density: number;
   ortMedianUsPerFrame: number;
@@ -55,113 +31,94 @@ interface BlockMeasurement {
   bcrMaxAbsError: number;
 }
 
-function parseBlocks(text: string): BlockSize[] {
-  if (text.trim() === "") return [];
-  return text.split(",").map((part) => {
-    const block = parseBlock(part.trim());
-    if (!block) throw new UserError(`${NAME}: --sweep-blocks: expected RxC, got ${part}`);
-    return block;
-  });
+/** Options of `runCpuBench`. */
+export interface CpuBenchOptions {
+  /** The dense model and its path (reported relative to `root`). */
+  model: RnnModel;
+  modelPath: string;
+  /** Repository root, for the reported model path. */
+  root: string;
+  /** BCR density. */
+  density: number;
+  /** The headline block shape, then the others. */
+  blocks: BlockSize[];
+  /** Sequence length, alternating rounds, timed runs per round and side. */
+  steps: number;
+  rounds: number;
+  repeats: number;
+  /** Temporary folder for the kernels. */
+  workDir: string;
+  /** One line per measured block. */
+  log?: (line: string) => void;
 }
 
-function parsePositive(value: string | boolean | undefined, flag: string, fallback: number) {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (typeof value !== "string" || !(number > 0) || !Number.isFinite(number)) {
-    throw new UserError(`${NAME}: --${flag}: expected a positive number, got ${value}`);
+/** Measure one block shape: prune, measure both sides, check them against the float model. */
+async function measureBlock(
+  options: CpuBenchOptions,
+  block: BlockSize,
+  inputs: number[][],
+): Promise<BlockMeasurement & { cpu: string; compiler: string }> {
+  const model = pruneModelBcr(options.model, { block, rates: { density: options.density } }).model;
+  const result = await measureHostCpu(model, {
+    inputs,
+    workDir: join(options.workDir, formatBlock(block)),
+    rounds: options.rounds,
+    repeatsPerRound: options.repeats,
+  });
+  if (!result.ort.agreesWithFloat || !result.bcr.agreesWithFloat) {
+    throw new Error(
+      `${formatBlock(block)}: outputs disagree with the float reference (ORT ` +
+        `${result.ort.errorVsFloat.maxAbsError}, BCR ${result.bcr.errorVsFloat.maxAbsError})`,
+    );
   }
-  return number;
+  return {
+    block: formatBlock(block),
+    density: weightDensity(model),
+    ortMedianUsPerFrame: result.ort.usPerFrame,
+    bcrMedianUsPerFrame: result.bcr.usPerFrame,
+    denseCMedianUsPerFrame: result.denseC.usPerFrame,
+    speedupBcrVsOrt: result.speedupBcrVsOrt,
+    ortMaxAbsError: result.ort.errorVsFloat.maxAbsError,
+    bcrMaxAbsError: result.bcr.errorVsFloat.maxAbsError,
+    cpu: result.cpu,
+    compiler: result.compiler,
+  };
 }
 
-await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      density: { type: "string" },
-      block: { type: "string" },
-      "sweep-blocks": { type: "string" },
-      steps: { type: "string" },
-      rounds: { type: "string" },
-      repeats: { type: "string" },
-      out: { type: "string" },
-    },
-  });
-  const modelPath = typeof flags.model === "string"
-    ? flags.model
-    : join(ROOT, "examples", "ese_lstmp.json");
-  const density = parsePositive(flags.density, "density", 0.1);
-  if (density > 1) throw new UserError(`${NAME}: --density: expected at most 1, got ${density}`);
-  const headline = parseBlocks(typeof flags.block === "string" ? flags.block : "128x128");
-  if (headline.length !== 1) throw new UserError(`${NAME}: --block: expected one RxC`);
-  const others = parseBlocks(
-    typeof flags["sweep-blocks"] === "string" ? flags["sweep-blocks"] : "16x16,64x64,256x256",
-  );
-  const steps = Math.round(parsePositive(flags.steps, "steps", 16));
-  const rounds = Math.round(parsePositive(flags.rounds, "rounds", 5));
-  const repeats = Math.round(parsePositive(flags.repeats, "repeats", 7));
-  const outPath = typeof flags.out === "string"
-    ? flags.out
-    : join(ROOT, "bench", "results", "cpu.json");
+/** A measurement as one line. */
+export function formatMeasurement(m: BlockMeasurement): string {
+  return `block ${m.block.padEnd(9)} density ${m.density.toFixed(4)}: ` +
+    `ORT dense ${formatNumber(m.ortMedianUsPerFrame)} us/frame, ` +
+    `BCR kernel ${formatNumber(m.bcrMedianUsPerFrame)} us/frame, ` +
+    `C dense ${formatNumber(m.denseCMedianUsPerFrame)} us/frame: ` +
+    `${formatNumber(m.speedupBcrVsOrt)}x`;
+}
 
-  const base = await loadAnyModel(modelPath);
-  const inputs = randomInputs(steps, base.inputSize, 1);
-  const workDir = await Deno.makeTempDir({ prefix: "rnnfab-bench-cpu-" });
+/** Measure every block shape; returns the content of bench/results/cpu.json. */
+export async function runCpuBench(options: CpuBenchOptions) {
+  const inputs = randomInputs(options.steps, options.model.inputSize, 1);
   const measurements: BlockMeasurement[] = [];
   let cpu = "";
   let compiler = "";
-  try {
-    for (const block of [headline[0], ...others]) {
-      const model = pruneModelBcr(base, { block, rates: { density } }).model;
-      const result = await measureHostCpu(model, {
-        inputs,
-        workDir: join(workDir, formatBlock(block)),
-        rounds,
-        repeatsPerRound: repeats,
-      });
-      cpu = result.cpu;
-      compiler = result.compiler;
-      if (!result.ort.agreesWithFloat || !result.bcr.agreesWithFloat) {
-        throw new Error(
-          `${formatBlock(block)}: outputs disagree with the float reference (ORT ` +
-            `${result.ort.errorVsFloat.maxAbsError}, BCR ${result.bcr.errorVsFloat.maxAbsError})`,
-        );
-      }
-      const measurement: BlockMeasurement = {
-        block: formatBlock(block),
-        density: weightDensity(model),
-        ortMedianUsPerFrame: result.ort.usPerFrame,
-        bcrMedianUsPerFrame: result.bcr.usPerFrame,
-        denseCMedianUsPerFrame: result.denseC.usPerFrame,
-        speedupBcrVsOrt: result.speedupBcrVsOrt,
-        ortMaxAbsError: result.ort.errorVsFloat.maxAbsError,
-        bcrMaxAbsError: result.bcr.errorVsFloat.maxAbsError,
-      };
-      measurements.push(measurement);
-      console.log(
-        `block ${measurement.block.padEnd(9)} density ${measurement.density.toFixed(4)}: ` +
-          `ORT dense ${formatNumber(measurement.ortMedianUsPerFrame)} us/frame, ` +
-          `BCR kernel ${formatNumber(measurement.bcrMedianUsPerFrame)} us/frame, ` +
-          `C dense ${formatNumber(measurement.denseCMedianUsPerFrame)} us/frame: ` +
-          `${formatNumber(measurement.speedupBcrVsOrt)}x`,
-      );
-    }
-  } finally {
-    await Deno.remove(workDir, { recursive: true });
+  for (const block of options.blocks) {
+    const { cpu: c, compiler: k, ...measurement } = await measureBlock(options, block, inputs);
+    cpu = c;
+    compiler = k;
+    measurements.push(measurement);
+    options.log?.(formatMeasurement(measurement));
   }
   const main = measurements[0];
-  const result = {
+  return {
     provenance: "measured",
     what: "host-CPU time per frame (one LSTM step, batch 1) of the generated BCR C kernel " +
       "against ONNX Runtime running the same pruned weights densely; medians",
-    model: relative(ROOT, resolve(modelPath)),
+    model: relative(options.root, resolve(options.modelPath)),
     cpu,
     compiler,
     threads: { ort: "1 intra-op, 1 inter-op", kernel: 1 },
-    steps,
-    rounds,
-    repeatsPerRound: repeats,
+    steps: options.steps,
+    rounds: options.rounds,
+    repeatsPerRound: options.repeats,
     block: main.block,
     colShare: 0.5,
     density: main.density,
@@ -175,10 +132,4 @@ await runCommand(async () => {
     otherBlocks: measurements.slice(1),
     measuredAt: new Date().toISOString(),
   };
-  await writeJsonAtomic(outPath, result);
-  console.log(
-    `speedupBcrVsOrt ${formatNumber(result.speedupBcrVsOrt)}x at density ` +
-      `${result.density.toFixed(4)} (block ${result.block}; target ${TARGET_SPEEDUP}x: ` +
-      `${result.meetsTarget ? "met" : "NOT met"}); wrote ${outPath}`,
-  );
-});
+}

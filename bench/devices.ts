@@ -22,6 +22,7 @@
 
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { readJsonFile } from "../model/inputs.ts";
 
 /** Times measured by a user on a real device, for this model. */
@@ -147,17 +148,10 @@ const REQUIRED_FOR_NEW = ["name", "kind", "peakGflops", "bandwidthGBs"] as const
  * in error messages.
  */
 export function parseDevices(value: unknown, source: string): DeviceProfile[] {
-  const parsed = fileSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path
-      .map((key) => typeof key === "number" ? `[${key}]` : `.${String(key)}`)
-      .join("").replace(/^\./, "");
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
+  const file = parseWithSchema(fileSchema, value, source);
   const devices = BUILT_IN_DEVICES.map((device) => ({ ...device }));
   const seen = new Set<string>();
-  parsed.data.devices.forEach((entry, index) => {
+  file.devices.forEach((entry, index) => {
     if (seen.has(entry.id)) {
       throw new UserError(`${source}: devices[${index}].id: "${entry.id}" appears twice`);
     }

@@ -1,9 +1,9 @@
 /**
- * `deno task bench:ese`: the ESE-shaped LSTM (153 inputs, 1024 cells, 512 projection, peepholes;
- * examples/ese_lstmp.json), BCR-pruned with PE balance to about 11% density, generated for 32 PEs
- * at 200 MHz and simulated with Verilator over a few frames, in both weight formats. Prints and
- * writes bench/results/ese.json: microseconds and cycles per frame, PE utilization, the ideal
- * non-zeros/PEs bound and where the remaining cycles go, beside ESE's published figures.
+ * The ESE-shaped benchmark as a function (what `deno task bench:ese` runs): the ESE-shaped LSTM
+ * (153 inputs, 1024 cells, 512 projection, peepholes; examples/ese_lstmp.json), BCR-pruned with
+ * PE balance, generated in process for N PEs and simulated with Verilator over a few frames, in
+ * each weight format: microseconds and cycles per frame, PE utilization, the ideal non-zeros/PEs
+ * bound and where the remaining cycles go, beside ESE's published figures.
  *
  * A benchmark, not a test: every figure is measured (simulated cycles, wall times) or computed
  * from measured ones; the published ESE figures are labelled as such.
@@ -11,37 +11,17 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
-import { parseFlags, runCommand } from "../cli/common.ts";
-import { UserError } from "../util/errors.ts";
-import { writeJsonAtomic } from "../util/fs.ts";
+import { join } from "node:path";
 import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
 import { loadModel } from "../model/model_io.ts";
-import { type BlockSize, formatBlock, parseBlock, pruneModelBcr } from "../prune/prune.ts";
-import { readQuantizedModel } from "../model/quantized_io.ts";
-import { generateDesign } from "../sim/gen_design.ts";
+import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/mod.ts";
+import { generateDesignDir } from "../rtl/mod.ts";
+import type { CycleEstimate, DesignParams } from "../rtl/mod.ts";
 import type { SimResult } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 
-const NAME = "deno task bench:ese";
-const USAGE = `[--steps T] [--formats ese,bcr] [--density D] [--block RxC] [--pes N]
-       [--clock-mhz F] [--work-dir DIR] [--reuse-build] [--out FILE]
-
-Generates and simulates the ESE-shaped LSTMP (examples/ese_lstmp.json) and writes FILE
-(default bench/results/ese.json).
-
-  --steps T        frames (time steps) simulated (default 4)
-  --formats LIST   weight formats to run (default ese,bcr)
-  --density D      BCR pruning density with PE balance (default 0.11)
-  --block RxC      BCR block (default 16x16)
-  --pes N          processing elements (default 32)
-  --clock-mhz F    clock for the microsecond figures (default 200, as ESE)
-  --work-dir DIR   where designs are generated (default out/bench-ese)
-  --reuse-build    keep the Verilator builds of an earlier run (default: build afresh, so that
-                   the build time is measured)`;
-
 /** ESE's published figures (Han et al., FPGA 2017; shared/REFERENCE.md). */
-const PUBLISHED = {
+export const PUBLISHED = {
   source: "Han et al., ESE, FPGA 2017 (arXiv 1612.00694), via shared/REFERENCE.md",
   measuredUsPerFrame: 82.7,
   theoreticalUsPerFrame: 57.0,
@@ -99,11 +79,10 @@ function phaseLoads(model: QuantizedModel, pes: number) {
  * matrix-vector work (matvec: the [W_ih | W_hh] phases, projection: the W_hr phases).
  */
 function modelledPhases(
-  breakdown: unknown,
+  breakdown: CycleEstimate["breakdown"],
   phases: ReturnType<typeof phaseLoads>,
 ): Record<string, { cycles: number; idealCycles?: number; overCycles?: number }> {
   const out: Record<string, { cycles: number; idealCycles?: number; overCycles?: number }> = {};
-  if (!breakdown || typeof breakdown !== "object") return out;
   const idealOf = (suffix: string) =>
     phases.filter((p) => p.name.endsWith(suffix)).reduce((sum, p) => sum + p.idealCycles, 0);
   const ideals: Record<string, number> = {
@@ -111,7 +90,6 @@ function modelledPhases(
     projection: idealOf("W_hr"),
   };
   for (const [name, cycles] of Object.entries(breakdown)) {
-    if (typeof cycles !== "number") continue;
     const ideal = ideals[name];
     out[name] = ideal !== undefined && ideal > 0
       ? { cycles, idealCycles: ideal, overCycles: cycles - ideal }
@@ -134,7 +112,7 @@ function numericLeaves(value: unknown, prefix = ""): Record<string, number> {
 }
 
 /** One format's figures. */
-interface FormatFigures {
+export interface FormatFigures {
   format: string;
   usPerFrame: number;
   cyclesPerFrame: number;
@@ -161,141 +139,137 @@ interface FormatFigures {
   buildCached: boolean;
   simulationSeconds: number;
   simulatedCyclesPerSecond: number;
-  memoryBits?: number;
+  memoryBits: number;
 }
 
-await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      steps: { type: "string", default: "4" },
-      formats: { type: "string", default: "ese,bcr" },
-      density: { type: "string", default: "0.11" },
-      block: { type: "string", default: "16x16" },
-      pes: { type: "string", default: "32" },
-      "clock-mhz": { type: "string", default: "200" },
-      "work-dir": { type: "string", default: "out/bench-ese" },
-      "reuse-build": { type: "boolean" },
-      out: { type: "string", default: "bench/results/ese.json" },
-    },
-  });
-  const steps = Number(flags.steps);
-  const density = Number(flags.density);
-  const pes = Number(flags.pes);
-  const clockMhz = Number(flags["clock-mhz"]);
-  const formats = String(flags.formats).split(",").map((f) => f.trim());
-  const block: BlockSize | null = parseBlock(String(flags.block));
-  if (!Number.isInteger(steps) || steps < 2) throw new UserError(`${NAME}: --steps: expected >= 2`);
-  if (!(density > 0 && density <= 1)) throw new UserError(`${NAME}: --density: expected (0, 1]`);
-  if (!Number.isInteger(pes) || pes < 1) throw new UserError(`${NAME}: --pes: expected >= 1`);
-  if (!(clockMhz > 0)) throw new UserError(`${NAME}: --clock-mhz: expected > 0`);
-  if (!block) throw new UserError(`${NAME}: --block: expected RxC, got ${flags.block}`);
-  for (const format of formats) {
-    if (format !== "ese" && format !== "bcr") {
-      throw new UserError(`${NAME}: --formats: expected ese and/or bcr, got ${format}`);
-    }
-  }
-  const workDir = resolve(String(flags["work-dir"]));
-  await Deno.mkdir(workDir, { recursive: true });
-  const cacheDir = join(workDir, "cache");
-  if (!flags["reuse-build"]) await Deno.remove(cacheDir, { recursive: true }).catch(() => {});
+/** Options of `runEseBench`. */
+export interface EseBenchOptions {
+  /** Frames (time steps) simulated. */
+  steps: number;
+  /** Weight formats to run. */
+  formats: ("ese" | "bcr")[];
+  /** BCR pruning density with PE balance. */
+  density: number;
+  /** BCR pruning block. */
+  block: BlockSize;
+  /** Processing elements. */
+  pes: number;
+  /** Clock for the microsecond figures (MHz). */
+  clockMhz: number;
+  /** Where the designs are generated (one folder per format). */
+  workDir: string;
+  /** Verilator build cache. */
+  cacheDir: string;
+  /** Progress and figures, line by line. */
+  log: (line: string) => void;
+}
 
+/** Generate one format's design, simulate it and compute its figures. */
+async function benchFormat(
+  model: Parameters<typeof generateDesignDir>[0],
+  format: "ese" | "bcr",
+  options: EseBenchOptions,
+): Promise<{ figures: FormatFigures; result: SimResult }> {
+  const { pes, clockMhz } = options;
+  const dir = join(options.workDir, format);
+  const log = (message: string) => options.log(`  ${message}`);
+  const generated = await generateDesignDir(model, dir, { pes, format, clockMhz }, "bench:ese");
+  log(`gen: ${generated.seconds.toFixed(1)} s`);
+  const result = await simulateDesign({
+    designDir: dir,
+    steps: options.steps,
+    seed: 1,
+    cacheDir: options.cacheDir,
+    log,
+  });
+  return { figures: formatFigures(format, generated.design, result, generated.seconds), result };
+}
+
+/** The figures of one simulated format (computed from the design and the measured run). */
+function formatFigures(
+  format: string,
+  design: DesignParams,
+  result: SimResult,
+  generationSeconds: number,
+): FormatFigures {
+  const pes = design.accelerator.pes;
+  const phases = phaseLoads(design.quantized, pes);
+  const idealCycles = phases.reduce((sum, p) => sum + p.idealCycles, 0);
+  const loadBound = phases.reduce((sum, p) => sum + p.maxPeLoad, 0);
+  const cyclesPerFrame = result.steadyCyclesPerStep ?? result.cyclesPerStep;
+  const nonZeros = design.work.nonZerosPerStep;
+  return {
+    format,
+    usPerFrame: cyclesPerFrame / design.accelerator.clockMhz,
+    cyclesPerFrame,
+    steadyCyclesPerFrame: result.steadyCyclesPerStep,
+    averageCyclesPerFrame: result.cyclesPerStep,
+    firstFrameCycles: result.stepEndCycles[0],
+    peUtilization: nonZeros / (pes * cyclesPerFrame),
+    idealCyclesPerFrame: nonZeros / pes,
+    ratioToIdeal: cyclesPerFrame / (nonZeros / pes),
+    bitExact: result.bitExact,
+    nonZeros,
+    storedEntries: design.work.entriesPerStep,
+    estimate: {
+      cyclesPerFrame: design.estimate.cyclesPerStep,
+      relativeError: result.estimate.relativeError,
+      fields: numericLeaves(design.estimate),
+    },
+    cycleBreakdown: {
+      idealCycles,
+      peImbalanceCycles: loadBound - idealCycles,
+      beyondLoadBoundCycles: cyclesPerFrame - loadBound,
+      modelled: modelledPhases(design.estimate.breakdown, phases),
+      phases,
+      note: "computed: ideal = non-zeros / PEs, per phase; imbalance = the most loaded PE's " +
+        "non-zeros minus ideal, per phase; beyond = simulated steady-state cycles per frame " +
+        "minus the most loaded PEs' sum (stored entries that are not weights, element-wise " +
+        "tail, pipeline fill and drain, control); modelled = design.json's cycle-level " +
+        "breakdown of a steady-state step (rtl/timing.ts), with the ideal of its phase",
+    },
+    generationSeconds,
+    verilatorBuildSeconds: result.wallSeconds.build,
+    buildCached: result.build.cached,
+    simulationSeconds: result.wallSeconds.run,
+    simulatedCyclesPerSecond: result.simulatedCyclesPerSecond,
+    memoryBits: design.memoryBits.total,
+  };
+}
+
+/** Prune the ESE-shaped model, run every format; returns bench/results/ese.json's content. */
+export async function runEseBench(options: EseBenchOptions) {
+  const { pes, clockMhz, steps, block } = options;
   const modelPath = new URL("../examples/ese_lstmp.json", import.meta.url).pathname;
-  console.log(`model: ${modelPath}`);
+  options.log(`model: ${modelPath}`);
   const dense = await loadModel(modelPath);
   const pruneStarted = performance.now();
-  const { model, report } = pruneModelBcr(dense, { block, rates: { density }, pes });
+  const { model, report } = pruneModelBcr(dense, {
+    block,
+    rates: { density: options.density },
+    pes,
+  });
   const pruneSeconds = (performance.now() - pruneStarted) / 1000;
-  console.log(
+  options.log(
     `pruned (BCR ${formatBlock(block)}, PE balance over ${pes}): density ${
       (100 * report.density).toFixed(2)
     }%, ${report.nonZeros} non-zeros of ${report.weights}, PE imbalance ${
       (100 * (report.peLoad?.imbalance ?? 0)).toFixed(2)
     }% (${pruneSeconds.toFixed(1)} s)`,
   );
-
   const results: FormatFigures[] = [];
-  for (const format of formats as ("ese" | "bcr")[]) {
-    const dir = join(workDir, format);
-    console.log(`\n== format ${format} ==`);
-    const log = (message: string) => console.log(`  ${message}`);
-    const generated = await generateDesign({
-      model,
-      outDir: dir,
-      workDir,
-      pes,
-      format,
-      clockMhz,
-      log,
-    });
-    log(`gen: ${generated.seconds.toFixed(1)} s`);
-    const result: SimResult = await simulateDesign({
-      designDir: dir,
-      steps,
-      seed: 1,
-      cacheDir,
-      log,
-    });
-    const design = JSON.parse(await Deno.readTextFile(join(dir, "design.json")));
-    const quantized = await readQuantizedModel(join(dir, "quantized.json"));
-    const phases = phaseLoads(quantized, pes);
-    const idealCycles = phases.reduce((sum, p) => sum + p.idealCycles, 0);
-    const loadBound = phases.reduce((sum, p) => sum + p.maxPeLoad, 0);
-    const cyclesPerFrame = result.steadyCyclesPerStep ?? result.cyclesPerStep;
-    const memoryBits = typeof design.memoryBits?.total === "number"
-      ? design.memoryBits.total
-      : undefined;
-    const nonZeros: number = design.work.nonZerosPerStep;
-    const storedEntries: number = design.work.entriesPerStep ?? nonZeros;
-    const modelled = modelledPhases(design.estimate?.breakdown, phases);
-    const figures: FormatFigures = {
-      format,
-      usPerFrame: cyclesPerFrame / clockMhz,
-      cyclesPerFrame,
-      steadyCyclesPerFrame: result.steadyCyclesPerStep,
-      averageCyclesPerFrame: result.cyclesPerStep,
-      firstFrameCycles: result.stepEndCycles[0],
-      peUtilization: design.work.nonZerosPerStep / (pes * cyclesPerFrame),
-      idealCyclesPerFrame: design.work.nonZerosPerStep / pes,
-      ratioToIdeal: cyclesPerFrame / (design.work.nonZerosPerStep / pes),
-      bitExact: result.bitExact,
-      nonZeros,
-      storedEntries,
-      estimate: {
-        cyclesPerFrame: design.estimate.cyclesPerStep,
-        relativeError: result.estimate.relativeError,
-        fields: numericLeaves(design.estimate),
-      },
-      cycleBreakdown: {
-        idealCycles,
-        peImbalanceCycles: loadBound - idealCycles,
-        beyondLoadBoundCycles: cyclesPerFrame - loadBound,
-        modelled,
-        phases,
-        note: "computed: ideal = non-zeros / PEs, per phase; imbalance = the most loaded PE's " +
-          "non-zeros minus ideal, per phase; beyond = simulated steady-state cycles per frame " +
-          "minus the most loaded PEs' sum (stored entries that are not weights, element-wise " +
-          "tail, pipeline fill and drain, control); modelled = design.json's cycle-level " +
-          "breakdown of a steady-state step (rtl/timing.ts), with the ideal of its phase",
-      },
-      generationSeconds: generated.seconds,
-      verilatorBuildSeconds: result.wallSeconds.build,
-      buildCached: result.build.cached,
-      simulationSeconds: result.wallSeconds.run,
-      simulatedCyclesPerSecond: result.simulatedCyclesPerSecond,
-      memoryBits,
-    };
+  for (const format of options.formats) {
+    options.log(`\n== format ${format} ==`);
+    const { figures, result } = await benchFormat(model, format, options);
     results.push(figures);
-    printFigures(figures, result);
+    for (const line of figureLines(figures, result)) options.log(`  ${line}`);
   }
-
   // The headline figures: the fastest format simulated (all formats are in `formats`).
   const fastest = results.reduce<FormatFigures | undefined>(
     (best, figures) => !best || figures.usPerFrame < best.usPerFrame ? figures : best,
     undefined,
   );
-  const output = {
+  return {
     benchmark: "ese",
     format: fastest?.format ?? null,
     usPerFrame: fastest?.usPerFrame ?? null,
@@ -324,21 +298,15 @@ await runCommand(async () => {
     formats: results,
     machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno },
   };
-  const outPath = String(flags.out);
-  await writeJsonAtomic(outPath, output);
-  console.log(`\nwrote ${outPath}`);
-  if (results.some((r) => !r.bitExact)) {
-    console.error("error: a design was not bit-exact (see the result above)");
-    Deno.exit(1);
-  }
-});
+}
 
-function printFigures(f: FormatFigures, result: SimResult): void {
+/** The figures of one format, line by line, for people. */
+export function figureLines(f: FormatFigures, result: SimResult): string[] {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines = [
     `bit-exact over ${result.steps} frames: ${f.bitExact ? "yes" : "NO"}`,
     `non-zero weights (after quantization): ${f.nonZeros}; stored entries ${f.storedEntries}` +
-    (f.memoryBits !== undefined ? `; memories ${(f.memoryBits / 8 / 1024).toFixed(0)} KiB` : ""),
+    `; memories ${(f.memoryBits / 8 / 1024).toFixed(0)} KiB`,
     `us per frame (computed from simulated cycles): ${f.usPerFrame.toFixed(2)} ` +
     `(published ESE: ${PUBLISHED.measuredUsPerFrame} measured, ${PUBLISHED.theoreticalUsPerFrame} theoretical; target <= 60)`,
     `cycles per frame (simulated, steady state): ${
@@ -373,5 +341,5 @@ function printFigures(f: FormatFigures, result: SimResult): void {
     `${f.buildCached ? " (cached)" : ""}, simulation ${f.simulationSeconds.toFixed(2)} s, ` +
     `${Math.round(f.simulatedCyclesPerSecond)} simulated cycles/s (measured)`,
   ];
-  for (const line of lines) console.log(`  ${line}`);
+  return lines;
 }

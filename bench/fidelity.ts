@@ -28,7 +28,7 @@ import { loadModel, saveModel } from "../model/model_io.ts";
 import { outputSize, type RnnModel, weightDensity } from "../model/model.ts";
 import { calibrationSubset, taskObjective } from "../prune/calibrate.ts";
 import { finetune, projectPython } from "../prune/finetune.ts";
-import { magnitudePrune, pruneModelBcr } from "../prune/prune.ts";
+import { magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
 import { searchBcrHyperparameters } from "../prune/search.ts";
 import { fidelityMarkdown } from "./fidelity_report.ts";

@@ -9,36 +9,30 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
 import { UserError } from "../util/errors.ts";
-import { readJsonFile } from "../model/inputs.ts";
-import { type FixedPointConfig, quantizeModel } from "../model/fixed.ts";
+import { quantizeModel } from "../model/fixed.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { readDesign, type SimDesign } from "../sim/design.ts";
+import { readSimResult, type SimResult, simResultPath } from "../sim/result.ts";
 
-/** What the comparison needs from `DIR/sim/result.json` (validated; other fields pass). */
-const simResultSchema = z.looseObject({
-  simulator: z.string(),
-  steps: z.number().int().positive(),
-  bitExact: z.boolean(),
-  passed: z.boolean(),
-  cycles: z.number().positive(),
-  cyclesPerStep: z.number().positive(),
-  steadyCyclesPerStep: z.number().positive().nullable().optional(),
-  peUtilization: z.number().nonnegative(),
-  usefulMacs: z.number().nonnegative(),
-  pes: z.number().int().positive(),
-});
-
-/** The simulation figures the comparison uses. */
-export type SimFigures = z.infer<typeof simResultSchema>;
+/** The simulation figures the comparison uses (fields of `DIR/sim/result.json`). */
+export type SimFigures = Pick<
+  SimResult,
+  | "simulator"
+  | "steps"
+  | "passed"
+  | "cycles"
+  | "cyclesPerStep"
+  | "steadyCyclesPerStep"
+  | "peUtilization"
+>;
 
 /** The FPGA figures of one design. */
 export interface FpgaFigures {
   /** Absolute design directory. */
   designDir: string;
-  /** Weight format of the design ("ese" or "bcr"). */
-  format: string;
+  /** Weight format of the design. */
+  format: "ese" | "bcr";
   /** Processing elements. */
   pes: number;
   /** Configured clock, MHz (assumed, not timing-closed). */
@@ -65,21 +59,10 @@ export interface FpgaFigures {
   effectiveGops: number;
   /** Computed: 2 x dense weights / usPerFrame, in GOP/s (what a dense engine would need). */
   denseEquivalentGops: number;
-  /** Bits of the encoded weight image (design.json memoryBits.weightImage; null if absent). */
-  weightMemoryBits: number | null;
-  /** Bits of all memories: weights, biases, peepholes, tables (memoryBits.total; null if absent). */
-  totalMemoryBits: number | null;
-}
-
-/** A non-negative number at `path` in a parsed JSON object, or null. */
-function numberAt(raw: Record<string, unknown>, path: string[]): number | null {
-  let value: unknown = raw;
-  for (const key of path) {
-    value = value !== null && typeof value === "object"
-      ? (value as Record<string, unknown>)[key]
-      : undefined;
-  }
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
+  /** Bits of the encoded weight image (design.json memoryBits.weightImage). */
+  weightMemoryBits: number;
+  /** Bits of all memories: weights, biases, peepholes, tables (design.json memoryBits.total). */
+  totalMemoryBits: number;
 }
 
 /** Combine a design and its simulation into the FPGA figures (pure). */
@@ -104,28 +87,12 @@ export function fpgaFigures(
     steadyCyclesPerStep: sim.steadyCyclesPerStep ?? null,
     usPerFrame,
     peUtilization: sim.peUtilization,
-    nonZerosPerStep: design.nonZerosPerStep,
-    effectiveGops: (2 * design.nonZerosPerStep) / (usPerFrame * 1e3),
+    nonZerosPerStep: design.work.nonZerosPerStep,
+    effectiveGops: (2 * design.work.nonZerosPerStep) / (usPerFrame * 1e3),
     denseEquivalentGops: (2 * denseWeights) / (usPerFrame * 1e3),
-    weightMemoryBits: numberAt(design.raw, ["memoryBits", "weightImage"]),
-    totalMemoryBits: numberAt(design.raw, ["memoryBits", "total"]),
+    weightMemoryBits: design.memoryBits.weightImage,
+    totalMemoryBits: design.memoryBits.total,
   };
-}
-
-/** Path of a design's simulation result. */
-export function simResultPath(designDir: string): string {
-  return join(designDir, "sim", "result.json");
-}
-
-/** Read and validate `DIR/sim/result.json`. */
-export async function readSimFigures(designDir: string): Promise<SimFigures> {
-  const path = simResultPath(designDir);
-  const parsed = simResultSchema.safeParse(await readJsonFile(path, "simulation result"));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${path}: ${issue.path.map(String).join(".")}: ${issue.message}`);
-  }
-  return parsed.data;
 }
 
 /**
@@ -155,20 +122,18 @@ export function checkDesignMatchesModel(design: SimDesign, model: RnnModel): voi
   }
   // The design holds the quantized weights: count the model's non-zeros in the design's format
   // (a tiny weight may round to zero). With a codebook, shared weights may differ: shape only.
-  const fixed = design.raw.fixed as FixedPointConfig | undefined;
-  const codebook = (design.raw.accelerator as Record<string, unknown> | undefined)?.codebookBits;
-  if (!fixed || (codebook !== null && codebook !== undefined)) return;
+  if (design.accelerator.codebookBits !== null) return;
   let nonZeros = 0;
-  for (const layer of quantizeModel(model, fixed).layers) {
+  for (const layer of quantizeModel(model, design.fixed).layers) {
     for (const matrix of [layer.weightIh, layer.weightHh, layer.weightHr]) {
       if (matrix) { for (const value of matrix.data) if (value !== 0) nonZeros++; }
     }
   }
-  if (design.nonZerosPerStep !== nonZeros) {
+  if (design.work.nonZerosPerStep !== nonZeros) {
     throw new UserError(
-      `${source}: work.nonZerosPerStep: the design has ${design.nonZerosPerStep} non-zero weights, ` +
-        `the --model (after any --density pruning) ${nonZeros} once quantized: give the model ` +
-        "the design was made from",
+      `${source}: work.nonZerosPerStep: the design has ${design.work.nonZerosPerStep} non-zero ` +
+        `weights, the --model (after any --density pruning) ${nonZeros} once quantized: give ` +
+        "the model the design was made from",
     );
   }
 }
@@ -182,5 +147,5 @@ export async function readFpga(designDir: string, model: RnnModel): Promise<Fpga
       `${simResultPath(designDir)}: no simulation result (run deno task sim --design ${designDir})`,
     );
   }
-  return fpgaFigures(design, await readSimFigures(designDir), model);
+  return fpgaFigures(design, await readSimResult(designDir), model);
 }

@@ -10,9 +10,9 @@ import {
   aarch64Line,
   countsTable,
   deviceTable,
-  formatNumber,
   hostCpuLines,
   modelSummary,
+  publishedTable,
   ROW_HEADER,
   rowCells,
 } from "./markdown.ts";
@@ -77,18 +77,7 @@ export function formatReportHtml(report: BenchReport, plots: ReportPlots): strin
     htmlTable(ROW_HEADER, ours.map(rowCells), ours.map((row) => row.provenance)),
     ...hostCpuLines(report).map((line) => `<p>${inline(line)}</p>`),
     "<h2>Published figures (their models, not this one)</h2>",
-    htmlTable(
-      ["platform", "model", "provenance", "us per frame", "GOP/s", "source"],
-      theirs.map((row) => [
-        row.platform,
-        row.workload,
-        row.provenanceLabel,
-        formatNumber(row.usPerFrame),
-        formatNumber(row.effectiveGops),
-        row.method,
-      ]),
-      theirs.map(() => "published"),
-    ),
+    htmlTable(...publishedTable(report), theirs.map(() => "published")),
     '<h2 id="density">FPGA against density</h2>',
     plots.density
       ? `<div class="plot" id="plot-density">${plots.density.svg}</div>`

@@ -103,6 +103,21 @@ export function hostCpuLines(report: BenchReport): string[] {
 /** A table as a header and rows of cell text, shared by the Markdown and HTML formatters. */
 export type TableCells = [header: string[], rows: string[][]];
 
+/** The published figures (their models, not this one), one row each. */
+export function publishedTable(report: BenchReport): TableCells {
+  return [
+    ["platform", "model", "provenance", "us per frame", "GOP/s", "source"],
+    report.rows.filter((row) => row.modelOwner === "theirs").map((row) => [
+      row.platform,
+      row.workload,
+      row.provenanceLabel,
+      formatNumber(row.usPerFrame),
+      formatNumber(row.effectiveGops),
+      row.method,
+    ]),
+  ];
+}
+
 /** The modeled devices' parameters, one row per device. */
 export function deviceTable(report: BenchReport): TableCells {
   return [
@@ -140,7 +155,6 @@ export function countsTable(report: BenchReport): TableCells {
 /** Format the whole report as Markdown. */
 export function formatReportMarkdown(report: BenchReport): string {
   const ours = report.rows.filter((row) => row.modelOwner === "ours");
-  const theirs = report.rows.filter((row) => row.modelOwner === "theirs");
   const lines: string[] = [
     "# rnnfab benchmark report",
     "",
@@ -159,17 +173,7 @@ export function formatReportMarkdown(report: BenchReport): string {
     "",
     "## Published figures (their models, not this one)",
     "",
-    ...table(
-      ["platform", "model", "provenance", "us per frame", "GOP/s", "source"],
-      theirs.map((row) => [
-        row.platform,
-        row.workload,
-        row.provenanceLabel,
-        formatNumber(row.usPerFrame),
-        formatNumber(row.effectiveGops),
-        row.method,
-      ]),
-    ),
+    ...table(...publishedTable(report)),
     "",
     "## Checks",
     "",

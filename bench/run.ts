@@ -1,7 +1,7 @@
 /**
  * The whole comparison as one function (what `deno task bench` runs): prune the model if asked,
  * measure the host CPU (generated C kernel and ONNX Runtime), cross-check the aarch64 build, get
- * the FPGA figures (an existing design, or gen + sim when the RTL generator is present), sweep
+ * the FPGA figures (an existing design, or a design generated in process and simulated), sweep
  * densities, model the devices, and write report.json, report.md and report.html.
  *
  * @module
@@ -11,17 +11,21 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
 import type { RnnModel } from "../model/model.ts";
-import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs } from "../model/random.ts";
+import { generateDesignDir } from "../rtl/mod.ts";
+import type { AcceleratorSettings } from "../rtl/config.ts";
 import { readDesign } from "../sim/design.ts";
+import { simResultPath } from "../sim/result.ts";
+import { simulateDesign } from "../sim/simulate.ts";
 import { checkAarch64 } from "./aarch64.ts";
 import { BUILT_IN_DEVICES, type DeviceProfile } from "./devices.ts";
-import { checkDesignMatchesModel, type FpgaFigures, readFpga, simResultPath } from "./fpga.ts";
+import { checkDesignMatchesModel, type FpgaFigures, readFpga } from "./fpga.ts";
 import { formatReportHtml } from "./html.ts";
 import { type HostCpuResult, measureHostCpu } from "./host_cpu.ts";
 import { formatReportMarkdown } from "./markdown.ts";
 import { renderReportPlots } from "./plots.ts";
-import { type BenchReport, buildReport, type ReportInputs, type SweepPoint } from "./report.ts";
+import { type BenchReport, buildReport, type SweepPoint } from "./report.ts";
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -69,14 +73,6 @@ export interface BenchOptions {
   log?: (message: string) => void;
 }
 
-/** Where `gen` lives; the FPGA row needs it unless a design is given. */
-const GEN_SCRIPT = new URL("../cli/gen.ts", import.meta.url).pathname;
-
-/** Whether the RTL generator (`cli/gen.ts`) is present in this checkout. */
-export function generatorAvailable(): boolean {
-  return existsSync(GEN_SCRIPT);
-}
-
 /** BCR-prune with the bench's uniform setting, balanced over the design's PEs (as ESE does). */
 function pruneForBench(
   model: RnnModel,
@@ -88,35 +84,45 @@ function pruneForBench(
   return pruneModelBcr(model, { block, rates: { density, colShare }, pes }).model;
 }
 
-/** Generate a design for `model` and simulate it on `inputs`; returns the design folder. */
+/** What a generated design of the bench is: where, and the accelerator settings. */
+interface BenchDesign {
+  /** Design folder. */
+  dir: string;
+  /** PEs, weight format, clock and (bcr) block of the design. */
+  settings: AcceleratorSettings;
+  /** Simulate it (default true); false: only generate (the estimate is used). */
+  simulate?: boolean;
+}
+
+/** Generate a design for `model` in process and simulate it on `inputs`; returns its folder. */
 async function generateAndSimulate(
   model: RnnModel,
-  options: {
-    dir: string;
-    inputs: number[][];
-    pes: number;
-    format: "ese" | "bcr";
-    clockMhz?: number;
-    genArgs?: string[];
-    simulate?: boolean;
-    log: (message: string) => void;
-  },
+  design: BenchDesign,
+  inputs: number[][],
+  log: (message: string) => void,
 ): Promise<string> {
-  const { generateDesign } = await import("../sim/gen_design.ts");
-  const { simulateDesign } = await import("../sim/simulate.ts");
-  await generateDesign({
-    model,
-    outDir: options.dir,
+  log(`gen: ${design.dir}`);
+  await generateDesignDir(model, design.dir, design.settings, "bench");
+  if (design.simulate === false) return design.dir;
+  log(`sim: ${design.dir}`);
+  await simulateDesign({ designDir: design.dir, inputs, log });
+  return design.dir;
+}
+
+/** Accelerator settings of a bench design: a bcr design stores the blocks the bench pruned with. */
+function designSettings(
+  options: { pes: number; format: "ese" | "bcr"; clockMhz?: number },
+  pruneBlock: BlockSize | null,
+): AcceleratorSettings {
+  const finite = pruneBlock && Number.isFinite(pruneBlock.rows) && Number.isFinite(pruneBlock.cols);
+  return {
     pes: options.pes,
     format: options.format,
     clockMhz: options.clockMhz,
-    extraArgs: options.genArgs,
-    log: options.log,
-  });
-  if (options.simulate === false) return options.dir;
-  options.log(`sim: ${options.dir}`);
-  await simulateDesign({ designDir: options.dir, inputs: options.inputs, log: options.log });
-  return options.dir;
+    ...(options.format === "bcr" && finite
+      ? { blockRows: pruneBlock.rows, blockCols: pruneBlock.cols }
+      : {}),
+  };
 }
 
 /** A sweep point from a simulated design. */
@@ -139,7 +145,7 @@ async function estimatedSweepPoint(dir: string, density: number): Promise<SweepP
   return {
     density,
     cyclesPerStep,
-    peUtilization: design.nonZerosPerStep / (design.accelerator.pes * cyclesPerStep),
+    peUtilization: design.work.nonZerosPerStep / (design.accelerator.pes * cyclesPerStep),
     usPerFrame: cyclesPerStep / design.accelerator.clockMhz,
     provenance: "modeled",
     passed: null,
@@ -161,129 +167,87 @@ function densityOf(model: RnnModel): number {
   return nonZero / total;
 }
 
-/** Run the comparison and write the report files; returns the report. */
-export async function runBench(options: BenchOptions): Promise<BenchReport> {
+/** The pruning the bench applies (block, column share, PEs balanced over). */
+interface BenchPruning {
+  block: BlockSize;
+  colShare: number;
+  pes: number;
+}
+
+/** Measure the host CPU (generated C kernel and ONNX Runtime), unless skipped. */
+async function hostCpuFigures(
+  model: RnnModel,
+  inputs: number[][],
+  options: BenchOptions,
+  outDir: string,
+): Promise<HostCpuResult | { skipped: string }> {
+  if (options.skipHostCpu) return { skipped: "not asked for (--skip-host)" };
+  options.log?.("host CPU: generated C kernel and ONNX Runtime");
+  return await measureHostCpu(model, {
+    inputs,
+    workDir: join(outDir, "ckernel"),
+    warmup: options.warmup,
+    repeatsPerRound: options.repeats,
+    rounds: options.rounds,
+    portable: true,
+    log: options.log,
+  });
+}
+
+/** The FPGA row: the given design (simulated if it has no result yet) or a generated one. */
+async function fpgaRow(
+  model: RnnModel,
+  inputs: number[][],
+  options: BenchOptions,
+  design: BenchDesign,
+): Promise<FpgaFigures | { missing: string }> {
   const log = options.log ?? (() => {});
-  const outDir = resolve(options.outDir);
-  await Deno.mkdir(outDir, { recursive: true });
-  const block = options.block ?? { rows: 16, cols: 16 };
-  const colShare = options.colShare ?? 0.5;
-  const pes = options.pes ?? 8;
-  const model = options.density !== undefined
-    ? pruneForBench(options.model, options.density, block, colShare, pes)
-    : options.model;
-  const pruning: ReportInputs["pruning"] = options.density !== undefined
-    ? {
-      method: "bcr",
-      density: options.density,
-      block: formatBlock(block),
-      colShare,
-      balancedOverPes: pes,
-    }
-    : null;
-  if (options.designDir) {
-    // Bad input fails before any measurement: the design must exist and be of this model.
-    checkDesignMatchesModel(await readDesign(resolve(options.designDir)), model);
-  }
-  const steps = options.steps ?? 16;
-  const seed = options.seed ?? 1;
-  const inputs = randomInputs(steps, model.inputSize, seed);
-
-  let hostCpu: HostCpuResult | { skipped: string } = { skipped: "not asked for (--skip-host)" };
-  let storage;
-  if (!options.skipHostCpu) {
-    log("host CPU: generated C kernel and ONNX Runtime");
-    hostCpu = await measureHostCpu(model, {
-      inputs,
-      workDir: join(outDir, "ckernel"),
-      warmup: options.warmup,
-      repeatsPerRound: options.repeats,
-      rounds: options.rounds,
-      portable: true,
-      log,
-    });
-    storage = hostCpu.matrices;
-  }
-  log("aarch64: cross-build and qemu run");
-  const aarch64 = await checkAarch64(model, { inputs, workDir: join(outDir, "ckernel-aarch64") });
-
-  let fpga: FpgaFigures | { missing: string } = { missing: "not asked for (--no-fpga)" };
-  const densitySweep: SweepPoint[] = [];
-  const format = options.format ?? "bcr";
-  // A bcr design stores the blocks the bench pruned with (when they are finite).
-  const genArgs = format === "bcr" && options.density !== undefined &&
-      Number.isFinite(block.rows) && Number.isFinite(block.cols)
-    ? ["--block", `${block.rows}x${block.cols}`]
-    : [];
   if (options.designDir) {
     const designDir = resolve(options.designDir);
     if (!existsSync(simResultPath(designDir))) {
-      const { simulateDesign } = await import("../sim/simulate.ts");
       log(`sim: ${designDir}`);
       await simulateDesign({ designDir, inputs, log });
     }
-    fpga = await readFpga(designDir, model);
-  } else if (options.fpga !== false) {
-    if (!generatorAvailable()) {
-      fpga = { missing: "the RTL generator (cli/gen.ts) is not in this checkout" };
-    } else {
-      const dir = await generateAndSimulate(model, {
-        dir: join(outDir, "design"),
-        inputs,
-        pes,
-        format,
-        clockMhz: options.clockMhz,
-        genArgs,
-        log,
-      });
-      fpga = await readFpga(dir, model);
-    }
+    return await readFpga(designDir, model);
   }
-  if (!("missing" in fpga)) densitySweep.push(sweepPoint(fpga, densityOf(model)));
-  if (options.sweep && options.sweep.length > 0 && generatorAvailable()) {
-    for (const density of options.sweep) {
-      const swept = pruneForBench(
-        options.model,
-        density,
-        block,
-        colShare,
-        "missing" in fpga ? pes : fpga.pes,
-      );
-      const dir = await generateAndSimulate(swept, {
-        dir: join(outDir, "sweep", `density-${density}`),
-        inputs,
-        pes: "missing" in fpga ? pes : fpga.pes,
-        format: "missing" in fpga ? format : fpga.format as "ese" | "bcr",
-        clockMhz: "missing" in fpga ? options.clockMhz : fpga.clockMhz,
-        genArgs: ("missing" in fpga ? format : fpga.format) === "bcr" &&
-            Number.isFinite(block.rows) && Number.isFinite(block.cols)
-          ? ["--block", `${block.rows}x${block.cols}`]
-          : [],
-        simulate: options.sweepMode !== "estimate",
-        log,
-      });
-      densitySweep.push(
-        options.sweepMode === "estimate"
-          ? await estimatedSweepPoint(dir, densityOf(swept))
-          : sweepPoint(await readFpga(dir, swept), densityOf(swept)),
-      );
-    }
-    densitySweep.sort((a, b) => a.density - b.density);
-  }
+  if (options.fpga === false) return { missing: "not asked for (--no-fpga)" };
+  return await readFpga(await generateAndSimulate(model, design, inputs, log), model);
+}
 
-  const report = buildReport({
-    modelPath: options.modelPath,
-    model,
-    pruning,
-    sequence: { steps, seed },
-    hostCpu,
-    aarch64,
-    fpga,
-    devices: options.devices ?? [...BUILT_IN_DEVICES],
-    densitySweep,
-    storage,
-    generatedAt: new Date().toISOString(),
-  });
+/** The density sweep: prune, generate, then simulate (or take the estimate) at each density. */
+async function densitySweep(
+  options: BenchOptions,
+  inputs: number[][],
+  pruning: BenchPruning,
+  design: { pes: number; format: "ese" | "bcr"; clockMhz?: number },
+  outDir: string,
+): Promise<SweepPoint[]> {
+  const log = options.log ?? (() => {});
+  const points: SweepPoint[] = [];
+  for (const density of options.sweep ?? []) {
+    const { block, colShare } = pruning;
+    const swept = pruneForBench(options.model, density, block, colShare, design.pes);
+    const dir = await generateAndSimulate(
+      swept,
+      {
+        dir: join(outDir, "sweep", `density-${density}`),
+        settings: designSettings(design, block),
+        simulate: options.sweepMode !== "estimate",
+      },
+      inputs,
+      log,
+    );
+    points.push(
+      options.sweepMode === "estimate"
+        ? await estimatedSweepPoint(dir, densityOf(swept))
+        : sweepPoint(await readFpga(dir, swept), densityOf(swept)),
+    );
+  }
+  return points;
+}
+
+/** Write report.json, report.md, report.html and the plot specifications. */
+async function writeReport(outDir: string, report: BenchReport): Promise<void> {
   const plots = await renderReportPlots(report);
   await writeJsonAtomic(join(outDir, "report.json"), report);
   await writeFileAtomic(join(outDir, "report.md"), formatReportMarkdown(report));
@@ -292,5 +256,70 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     latency: plots.latency.spec,
     density: plots.density?.spec ?? null,
   });
+}
+
+/** Run the comparison and write the report files; returns the report. */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const log = options.log ?? (() => {});
+  const outDir = resolve(options.outDir);
+  await Deno.mkdir(outDir, { recursive: true });
+  const pruned = options.density !== undefined;
+  const pruning: BenchPruning = {
+    block: options.block ?? { rows: 16, cols: 16 },
+    colShare: options.colShare ?? 0.5,
+    pes: options.pes ?? 8,
+  };
+  const model = pruned
+    ? pruneForBench(options.model, options.density!, pruning.block, pruning.colShare, pruning.pes)
+    : options.model;
+  if (options.designDir) {
+    // Bad input fails before any measurement: the design must exist and be of this model.
+    checkDesignMatchesModel(await readDesign(resolve(options.designDir)), model);
+  }
+  const steps = options.steps ?? 16;
+  const seed = options.seed ?? 1;
+  const inputs = randomInputs(steps, model.inputSize, seed);
+  const hostCpu = await hostCpuFigures(model, inputs, options, outDir);
+  log("aarch64: cross-build and qemu run");
+  const aarch64 = await checkAarch64(model, { inputs, workDir: join(outDir, "ckernel-aarch64") });
+
+  const generated = {
+    pes: pruning.pes,
+    format: options.format ?? "bcr",
+    clockMhz: options.clockMhz,
+  };
+  const fpga = await fpgaRow(model, inputs, options, {
+    dir: join(outDir, "design"),
+    settings: designSettings(generated, pruned ? pruning.block : null),
+  });
+  const points: SweepPoint[] = [];
+  if (!("missing" in fpga)) points.push(sweepPoint(fpga, densityOf(model)));
+  // The sweep designs are made like the FPGA row's design (or the generated one's settings).
+  const swept = "missing" in fpga ? generated : fpga;
+  points.push(...await densitySweep(options, inputs, pruning, swept, outDir));
+  points.sort((a, b) => a.density - b.density);
+
+  const report = buildReport({
+    modelPath: options.modelPath,
+    model,
+    pruning: pruned
+      ? {
+        method: "bcr",
+        density: options.density!,
+        block: formatBlock(pruning.block),
+        colShare: pruning.colShare,
+        balancedOverPes: pruning.pes,
+      }
+      : null,
+    sequence: { steps, seed },
+    hostCpu,
+    aarch64,
+    fpga,
+    devices: options.devices ?? [...BUILT_IN_DEVICES],
+    densitySweep: points,
+    storage: "skipped" in hostCpu ? undefined : hostCpu.matrices,
+    generatedAt: new Date().toISOString(),
+  });
+  await writeReport(outDir, report);
   return report;
 }

@@ -7,151 +7,167 @@
  * @module
  */
 
-import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand, type FlagValues, numberFromText } from "./flags.ts";
+import {
+  blockFlag,
+  fractionFlag,
+  pesFlag,
+  positiveFlag,
+  seedFlag,
+  stepsFlag,
+} from "./shared_flags.ts";
+import { checkDensityRange, checkKeepsWeights } from "./density_limits.ts";
 import { loadAnyModel } from "../model/load.ts";
-import { parseBlock } from "../prune/prune.ts";
+import type { RnnModel } from "../model/model.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
 import { loadDevices } from "../bench/devices.ts";
 import { formatNumber } from "../bench/markdown.ts";
-import { generatorAvailable, runBench } from "../bench/run.ts";
+import { runBench } from "../bench/run.ts";
 
 const NAME = "deno task bench";
-const USAGE = `--model M --out REPORT_DIR [options]
+/** Parse a comma-separated list of densities in (0, 1]. */
+function densityList(text: string): number[] | undefined {
+  const values = text.split(",").map(numberFromText);
+  return values.every((value) => value > 0 && value <= 1) ? values : undefined;
+}
 
-Compares one model across platforms and writes REPORT_DIR/report.json (all figures with units and
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: "--model M --out REPORT_DIR [options]",
+  description:
+    `Compares one model across platforms and writes REPORT_DIR/report.json (all figures with units and
 provenance), report.md and report.html (plots, viewable offline). Every figure is labelled
-measured, modeled (roofline, not a measurement) or published (their model, not ours).
+measured, modeled (roofline, not a measurement) or published (their model, not ours).`,
+  flags: {
+    model: { type: "path", required: true, placeholder: "M", help: "model file (JSON or ONNX)" },
+    out: {
+      type: "path",
+      required: true,
+      placeholder: "DIR",
+      help: "report folder (also holds the C kernel and any generated design)",
+    },
+    density: fractionFlag("BCR-prune the model to density D first", {
+      placeholder: "D",
+      defaultText: "use it as given",
+    }),
+    block: blockFlag({
+      allowAll: true,
+      help: 'block shape of that pruning ("all" = whole dimension)',
+      defaultText: "16x16",
+    }),
+    "col-share": {
+      type: "number",
+      min: 0,
+      max: 1,
+      placeholder: "S",
+      help: "share of that pruning done by columns",
+      defaultText: "0.5",
+    },
+    design: {
+      type: "path",
+      placeholder: "DIR",
+      help: "an existing design of this model (deno task gen); its sim/result.json is used, or " +
+        "made with deno task sim when missing",
+    },
+    "no-fpga": { type: "bool", help: "no FPGA row (skip gen and sim)" },
+    pes: pesFlag({ help: "PEs of a design generated here", defaultText: "8" }),
+    format: {
+      type: "enum",
+      values: ["bcr", "ese"],
+      help: "weight format of a design generated here",
+      defaultText: "bcr",
+    },
+    "clock-mhz": positiveFlag("clock of a design generated here", {
+      placeholder: "F",
+      defaultText: "gen's",
+    }),
+    sweep: {
+      type: "custom",
+      placeholder: "LIST",
+      expected: "comma-separated densities in (0, 1], e.g. 0.1,0.25,0.5",
+      parse: densityList,
+      help: "also generate and simulate designs at these densities, e.g. 0.1,0.25,0.5",
+    },
+    "sweep-estimate": {
+      type: "bool",
+      help: "for the sweep, use gen's cycle estimate (modeled) instead of simulating",
+    },
+    devices: {
+      type: "path",
+      help: "device profiles and user-measured times (JSON, see docs/benchmarks.md)",
+    },
+    steps: stepsFlag({ help: "input sequence length", defaultText: "16" }),
+    seed: seedFlag({ help: "input sequence seed", defaultText: "1" }),
+    repeats: { type: "int", min: 1, max: 1000, help: "timed runs per round", defaultText: "7" },
+    rounds: {
+      type: "int",
+      min: 1,
+      max: 1000,
+      help: "alternating measurement rounds",
+      defaultText: "3",
+    },
+    warmup: { type: "int", min: 0, max: 1000, help: "warm-up runs per round", defaultText: "3" },
+    "skip-host": { type: "bool", help: "skip the host-CPU measurements" },
+    quiet: { type: "bool", help: "print only the summary" },
+  },
+  exclusive: [["design", "no-fpga"]],
+});
 
-  --model M          model file (rnnfab JSON or ONNX)
-  --out DIR          report folder (also holds the C kernel and any generated design)
-  --density D        BCR-prune the model to density D in (0, 1] first (default: use it as given)
-  --block RxC        block shape of that pruning (default 16x16; "all" = whole dimension)
-  --col-share S      share of that pruning done by columns, in [0, 1] (default 0.5)
-  --design DIR       an existing design of this model (deno task gen); its sim/result.json is
-                     used, or made with deno task sim when missing
-  --no-fpga          no FPGA row (skip gen and sim)
-  --pes N            PEs of a design generated here (default 8)
-  --format F         weight format of a design generated here: bcr (default) or ese
-  --clock-mhz F      clock of a design generated here (default: gen's)
-  --sweep LIST       also generate and simulate designs at these densities, e.g. 0.1,0.25,0.5
-  --sweep-estimate   for the sweep, use gen's cycle estimate (modeled) instead of simulating
-  --devices FILE     device profiles and user-measured times (JSON, see docs/benchmarks.md)
-  --steps T          input sequence length (default 16)
-  --seed S           input sequence seed (default 1)
-  --repeats N        timed runs per round (default 7)
-  --rounds N         alternating measurement rounds (default 3)
-  --warmup N         warm-up runs per round (default 3)
-  --skip-host        skip the host-CPU measurements
-  --quiet            print only the summary`;
-
-function parseNumberFlag(value: string | boolean | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (typeof value !== "string" || value.trim() === "" || !Number.isFinite(number)) {
-    throw new UserError(`${NAME}: --${flag}: expected a number, got ${value}`);
+/**
+ * Refuse densities that keep no weight of the model, before anything is written: first the
+ * share of one weight, then the bench's own pruning setting tried on the model.
+ */
+function checkDensities(
+  model: RnnModel,
+  modelPath: string,
+  flags: FlagValues<typeof COMMAND.flags>,
+): void {
+  const block = flags.block ?? { rows: 16, cols: 16 };
+  const rates = { colShare: flags["col-share"] ?? 0.5 };
+  const asked = [
+    ...(flags.density !== undefined ? [{ density: flags.density, flag: "density" as const }] : []),
+    ...(flags.sweep ?? []).map((density) => ({ density, flag: "sweep" as const })),
+  ];
+  for (const { density, flag } of asked) {
+    const source = { command: NAME, flag, given: String(density) };
+    checkDensityRange(model, modelPath, density, source);
+    const { report } = pruneModelBcr(model, {
+      block,
+      rates: { density, ...rates },
+      pes: flags.pes ?? 8,
+    });
+    checkKeepsWeights(report.nonZeros, block, source);
   }
-  return number;
-}
-
-function parseCount(value: string | boolean | undefined, flag: string, min: number) {
-  const number = parseNumberFlag(value, flag);
-  if (number !== undefined && (!Number.isSafeInteger(number) || number < min)) {
-    throw new UserError(`${NAME}: --${flag}: expected an integer >= ${min}, got ${value}`);
-  }
-  return number;
-}
-
-function parseDensity(value: number | undefined, flag: string): number | undefined {
-  if (value !== undefined && !(value > 0 && value <= 1)) {
-    throw new UserError(`${NAME}: --${flag}: expected a density in (0, 1], got ${value}`);
-  }
-  return value;
 }
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      out: { type: "string" },
-      density: { type: "string" },
-      block: { type: "string" },
-      "col-share": { type: "string" },
-      design: { type: "string" },
-      "no-fpga": { type: "boolean" },
-      pes: { type: "string" },
-      format: { type: "string" },
-      "clock-mhz": { type: "string" },
-      sweep: { type: "string" },
-      "sweep-estimate": { type: "boolean" },
-      devices: { type: "string" },
-      steps: { type: "string" },
-      seed: { type: "string" },
-      repeats: { type: "string" },
-      rounds: { type: "string" },
-      warmup: { type: "string" },
-      "skip-host": { type: "boolean" },
-      quiet: { type: "boolean" },
-    },
-  });
-  const modelPath = requireFlag(flags, "model", NAME);
-  const outDir = requireFlag(flags, "out", NAME);
-  const density = parseDensity(parseNumberFlag(flags.density, "density"), "density");
-  let block;
-  if (typeof flags.block === "string") {
-    block = parseBlock(flags.block) ?? undefined;
-    if (!block) {
-      throw new UserError(`${NAME}: --block: expected RxC (e.g. 16x16), got ${flags.block}`);
-    }
-  }
-  const colShare = parseNumberFlag(flags["col-share"], "col-share");
-  if (colShare !== undefined && !(colShare >= 0 && colShare <= 1)) {
-    throw new UserError(`${NAME}: --col-share: expected a number in [0, 1], got ${colShare}`);
-  }
-  const format = flags.format;
-  if (format !== undefined && format !== "bcr" && format !== "ese") {
-    throw new UserError(`${NAME}: --format: expected bcr or ese, got ${format}`);
-  }
-  const clockMhz = parseNumberFlag(flags["clock-mhz"], "clock-mhz");
-  if (clockMhz !== undefined && !(clockMhz > 0)) {
-    throw new UserError(`${NAME}: --clock-mhz: expected a positive number, got ${clockMhz}`);
-  }
-  const sweep = typeof flags.sweep === "string"
-    ? flags.sweep.split(",").map((text) => parseDensity(parseNumberFlag(text, "sweep"), "sweep")!)
-    : undefined;
-  if (sweep && !generatorAvailable()) {
-    throw new UserError(
-      `${NAME}: --sweep needs the RTL generator (cli/gen.ts), not in this checkout`,
-    );
-  }
-  if (flags.design !== undefined && flags["no-fpga"]) {
-    throw new UserError(`${NAME}: give either --design or --no-fpga, not both`);
-  }
-  const devices = typeof flags.devices === "string" ? await loadDevices(flags.devices) : undefined;
+  const flags = parseCommand(COMMAND);
+  const { model: modelPath, out: outDir, sweep, quiet } = flags;
+  const devices = flags.devices !== undefined ? await loadDevices(flags.devices) : undefined;
   const model = await loadAnyModel(modelPath);
-  const quiet = flags.quiet === true;
+  checkDensities(model, modelPath, flags);
   const report = await runBench({
     modelPath,
     model,
     outDir,
-    density,
-    block,
-    colShare,
-    designDir: typeof flags.design === "string" ? flags.design : undefined,
+    density: flags.density,
+    block: flags.block,
+    colShare: flags["col-share"],
+    designDir: flags.design,
     fpga: !flags["no-fpga"],
-    pes: parseCount(flags.pes, "pes", 1),
-    format: format as "bcr" | "ese" | undefined,
-    clockMhz,
+    pes: flags.pes,
+    format: flags.format,
+    clockMhz: flags["clock-mhz"],
     sweep,
     sweepMode: flags["sweep-estimate"] ? "estimate" : "sim",
     devices,
-    steps: parseCount(flags.steps, "steps", 1),
-    seed: parseCount(flags.seed, "seed", 0),
-    repeats: parseCount(flags.repeats, "repeats", 1),
-    rounds: parseCount(flags.rounds, "rounds", 1),
-    warmup: parseCount(flags.warmup, "warmup", 0),
-    skipHostCpu: flags["skip-host"] === true,
+    steps: flags.steps,
+    seed: flags.seed,
+    repeats: flags.repeats,
+    rounds: flags.rounds,
+    warmup: flags.warmup,
+    skipHostCpu: flags["skip-host"],
     log: quiet ? undefined : (message) => console.error(`bench: ${message}`),
   });
   for (const row of report.rows.filter((r) => r.modelOwner === "ours")) {

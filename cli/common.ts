@@ -1,57 +1,27 @@
 /**
- * What every rnnfab command shares: flag parsing with `--help`, and the exit-code contract
- * (0 success, 2 bad input with one clear line, 1 internal failure).
+ * What every rnnfab command shares: flag parsing with `--help` (declarations in `flags.ts`), and
+ * the exit-code contract (0 success, 2 bad input with one clear line, 1 internal failure).
  *
  * @module
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UserError } from "../util/errors.ts";
+import { type CommandSpec, type FlagTable, type FlagValues, parseCommandLine } from "./flags.ts";
 
-/** Options of a command's flag parser. */
-export interface CommandSpec {
-  /** Command name as typed, e.g. "deno task infer". */
-  name: string;
-  /** Usage text printed by --help (everything after the name). */
-  usage: string;
-  /** node:util parseArgs option table; `help` is added automatically. */
-  options: NonNullable<ParseArgsConfig["options"]>;
-}
-
-/** Parse flags; prints usage and exits 0 on --help; unknown flags are a UserError. */
-export function parseFlags(
-  args: string[],
-  spec: CommandSpec,
-): Record<string, string | boolean | undefined> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { ...spec.options, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UserError(`${spec.name}: ${(error as Error).message} (see --help)`);
-  }
-  if (parsed.values.help) {
-    console.log(`usage: ${spec.name} ${spec.usage.trim()}`);
+/**
+ * Parse a command line: prints the help text and exits 0 on `--help`; any bad flag is a
+ * UserError of one line naming the flag and what it accepts.
+ */
+export function parseCommand<F extends FlagTable>(
+  spec: CommandSpec<F>,
+  args: readonly string[] = Deno.args,
+): FlagValues<F> {
+  const parsed = parseCommandLine(spec, args);
+  if (parsed.help) {
+    console.log(parsed.text);
     Deno.exit(0);
   }
-  return parsed.values as Record<string, string | boolean | undefined>;
-}
-
-/** Read a required string flag, or throw a UserError naming it. */
-export function requireFlag(
-  values: Record<string, string | boolean | undefined>,
-  flag: string,
-  commandName: string,
-): string {
-  const value = values[flag];
-  if (typeof value !== "string" || value === "") {
-    throw new UserError(`${commandName}: --${flag} is required (see --help)`);
-  }
-  return value;
+  return parsed.values;
 }
 
 /**

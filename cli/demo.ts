@@ -5,8 +5,10 @@
  * @module
  */
 
-import { parseFlags, runCommand } from "./common.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
 import { UserError } from "../util/errors.ts";
+import { runTool } from "../util/process.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -108,16 +110,19 @@ export function demoStages(outDir: string): Stage[] {
   ];
 }
 
-await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: "deno task demo",
-    usage: `[--out DIR]
+const COMMAND = defineCommand({
+  name: "deno task demo",
+  synopsis: "[--out DIR]",
+  description:
+    `Runs rnnfab end to end on the embedded default model examples/lstm.json (LSTM, 16 inputs, 32 cells,
+2 layers) and writes everything under DIR.`,
+  flags: {
+    out: { type: "path", default: "out/demo", placeholder: "DIR", help: "output folder" },
+  },
+});
 
-Runs rnnfab end to end on the embedded default model examples/lstm.json (LSTM, 16 inputs, 32 cells,
-2 layers) and writes everything under DIR (default out/demo).`,
-    options: { out: { type: "string", default: "out/demo" } },
-  });
-  const outDir = String(flags.out);
+await runCommand(async () => {
+  const { out: outDir } = parseCommand(COMMAND);
   await Deno.mkdir(outDir, { recursive: true });
   const stages = demoStages(outDir);
   for (const [index, stage] of stages.entries()) {
@@ -127,12 +132,15 @@ Runs rnnfab end to end on the embedded default model examples/lstm.json (LSTM, 1
         stage.args.map((a) => a.replace(root, "")).join(" ")
       }`,
     );
-    const status = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${root}cli/${stage.script}`, ...stage.args],
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn().status;
-    if (!status.success) {
+    const status = await runTool(Deno.execPath(), [
+      "run",
+      "-A",
+      `${root}cli/${stage.script}`,
+      ...stage.args,
+    ], {
+      inheritOutput: true,
+    });
+    if (status.code !== 0) {
       if (status.code === 2) {
         throw new UserError(`demo stage ${index + 1} (${stage.script}) rejected its input`);
       }

@@ -6,77 +6,88 @@
  * @module
  */
 
-import { parseFlags, requireFlag, runCommand } from "./common.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
+import { blockFlag, limitFlag, pesFlag } from "./shared_flags.ts";
 import { UserError } from "../util/errors.ts";
-import { DEFAULT_FIXED_CONFIG, quantizeModel } from "../model/fixed.ts";
+import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS, quantizeModel } from "../model/fixed.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
 import { loadAnyModel } from "../model/load.ts";
-import { ESE_LIMITS } from "../encode/ese.ts";
-import { BCR_LIMITS } from "../encode/bcr.ts";
-import { ENCODING_FORMATS, type EncodingFormat } from "../encode/image.ts";
+import { ACCELERATOR_LIMITS, DEFAULT_ACCELERATOR_CONFIG } from "../rtl/config.ts";
+import { ENCODING_FORMATS } from "../encode/manifest.ts";
 import { writeImageDir } from "../encode/hex.ts";
-import { type BcrBlock, encodeModel, type ModelImage } from "../encode/model_image.ts";
-import { formatBlock, parseBlock } from "../prune/prune.ts";
+import { encodeModel, type ModelImage } from "../encode/model_image.ts";
+import { type BlockSize, formatBlock } from "../prune/mod.ts";
 import { summarizeImage } from "../encode/mod.ts";
 
 const NAME = "deno task encode";
-const USAGE = `--model M --pes N --format ese|bcr --out DIR [options]
+const LIMITS = ACCELERATOR_LIMITS;
 
-Quantizes the model M (rnnfab JSON or ONNX; usually pruned) and encodes all its weight matrices
-(weight_ih_l0, weight_hh_l0, weight_hr_l0, weight_ih_l1, ...) for N PEs (rows interleaved: row r
-goes to PE r mod N). Writes DIR (replaced if it exists) with one $readmemh image per memory
-(pe{p}_weights.hex, pe{p}_pointers.hex or pe{p}_index.hex, codebook.hex) and manifest.json, and
-prints the bit accounting. The format is docs/encoding.md.
-
-  --format ese         column-major sparse entries {relative row index, weight}, pointer memory
-  --format bcr         per block: kept row and column indices, dense kept sub-block
-  --index-bits B       ese: relative row index width (default 4; 1..${ESE_LIMITS.indexBits.max})
-  --weight-bits W      stored weight width (default: the fixed-point weightBits, 12); must hold
-                       every quantized weight
-  --codebook-bits K    ese: weight sharing with 2^K shared values (k-means), entries hold codes
-  --block RxC          bcr: block size, "all" for a whole dimension as in prune (default: the
-                       square block 1..64 with the fewest total bits)
-  --config C           fixed-point formats (JSON: weightBits, weightFrac, ...; docs/fixed-point.md)
-  --json               print the summary as JSON instead of text`;
-
-/** Parse a whole-number flag within a range, or throw a UserError naming the flag. */
-function integerFlag(
-  value: string | boolean | undefined,
-  flag: string,
-  range: { min: number; max: number },
-): number | undefined {
-  if (value === undefined) return undefined;
-  const text = String(value);
-  const number = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-  if (!(number >= range.min && number <= range.max)) {
-    throw new UserError(
-      `${NAME}: --${flag}: expected an integer in ${range.min}..${range.max}, got ${text}`,
-    );
-  }
-  return number;
-}
-
-/** Parse `--block RxC` (R, C positive integers or "all" for a whole dimension, as `prune`). */
-function blockFlag(value: string | boolean | undefined): BcrBlock | undefined {
-  if (value === undefined) return undefined;
-  const block = parseBlock(String(value));
-  const { max } = BCR_LIMITS.blockSide;
-  const valid = (side: number) => side === Infinity || (Number.isInteger(side) && side <= max);
-  if (!block || !valid(block.rows) || !valid(block.cols)) {
-    throw new UserError(
-      `${NAME}: --block: expected ROWSxCOLS with positive integers or "all" (e.g. 16x16, allx8), got ${value}`,
-    );
-  }
-  return block;
-}
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: "--model M --pes N --format ese|bcr --out DIR [options]",
+  description:
+    `Quantizes the model M (rnnfab JSON or ONNX; usually pruned) and encodes all its weight matrices
+(weight_ih_l0, weight_hh_l0, weight_hr_l0, weight_ih_l1, ...) for N PEs exactly as the generated
+accelerator holds them (each gate's rows padded to a multiple of N, rows interleaved: row r goes
+to PE r mod N; bcr matrices cut into block columns). Writes DIR (replaced if it exists) with one
+$readmemh image per memory (pe{p}_weights.hex, pe{p}_pointers.hex or pe{p}_index.hex,
+codebook.hex) and manifest.json, the files of a design's mem/, and prints the bit accounting. The
+format is docs/encoding.md. The limits are those of deno task gen.`,
+  flags: {
+    model: { type: "path", required: true, placeholder: "M", help: "model file (JSON or ONNX)" },
+    pes: pesFlag({ required: true }),
+    format: {
+      type: "enum",
+      values: ENCODING_FORMATS,
+      required: true,
+      help: "ese: column-major sparse entries {relative row index, weight}, pointer memory; " +
+        "bcr: per block, kept row and column indices, dense kept sub-block",
+    },
+    out: { type: "path", required: true, placeholder: "DIR", help: "folder to write" },
+    "index-bits": limitFlag(LIMITS.indexBits, "ese: relative row index width", {
+      placeholder: "B",
+      defaultText: String(DEFAULT_ACCELERATOR_CONFIG.indexBits),
+    }),
+    "weight-bits": limitFlag(
+      FIXED_POINT_LIMITS.weightBits,
+      "stored weight width; must hold every quantized weight",
+      { placeholder: "W", defaultText: "the fixed-point weightBits, 12" },
+    ),
+    "codebook-bits": limitFlag(
+      LIMITS.codebookBits,
+      "ese: weight sharing with 2^K shared values (k-means), entries hold codes",
+      { placeholder: "K" },
+    ),
+    block: blockFlag({
+      allowAll: true,
+      help: 'bcr: block size, "all" for a whole dimension as in prune',
+      defaultText: "the block with the fewest cycles on the busiest PE, as deno task gen",
+    }),
+    config: {
+      type: "path",
+      placeholder: "C",
+      help: "fixed-point formats (JSON: weightBits, weightFrac, ...; docs/fixed-point.md)",
+    },
+    json: { type: "bool", help: "print the summary as JSON instead of text" },
+  },
+});
 
 /** Format a summary for people. */
-function formatSummary(result: ModelImage, out: string, requestedBlock?: BcrBlock): string {
+function formatSummary(result: ModelImage, out: string, requestedBlock?: BlockSize): string {
   const { image, segments, sharing, block } = result;
   const { manifest } = image;
   const summary = summarizeImage(image);
   const lines: string[] = [];
-  const shapes = segments.map(({ name, matrix }) => `${name} ${matrix.rows}x${matrix.cols}`);
+  // bcr segments are block columns of a matrix: list each matrix once, with its whole width
+  const matrices = new Map<string, { rows: number; cols: number }>();
+  for (const { name, matrix } of segments) {
+    const whole = name.replace(/\[.*\]$/, "");
+    const known = matrices.get(whole);
+    if (known) known.cols += matrix.cols;
+    else matrices.set(whole, { rows: matrix.rows, cols: matrix.cols });
+  }
+  const shapes = [...matrices].map(([name, shape]) => `${name} ${shape.rows}x${shape.cols}`);
   const detail = manifest.format === "ese"
     ? `${manifest.indexBits}-bit row index, ${
       manifest.codebookBits
@@ -84,14 +95,14 @@ function formatSummary(result: ModelImage, out: string, requestedBlock?: BcrBloc
         : `${manifest.weightBits}-bit weights`
     }`
     : `block ${block!.rows}x${block!.cols}${
-      block!.chosen
-        ? " (chosen: fewest total bits, computed)"
+      block!.how === "chosen"
+        ? " (chosen: fewest cycles on the busiest PE, then fewest words; computed)"
         : requestedBlock && formatBlock(requestedBlock).includes("all")
         ? ` (${formatBlock(requestedBlock)})`
         : ""
     }, ${manifest.weightBits}-bit weights`;
   lines.push(
-    `encoded ${segments.length} matrices (${
+    `encoded ${matrices.size} matrices (${
       shapes.join(", ")
     }) for ${manifest.pes} PEs as ${manifest.format} (${detail})`,
   );
@@ -136,38 +147,11 @@ function formatSummary(result: ModelImage, out: string, requestedBlock?: BcrBloc
 }
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      pes: { type: "string" },
-      format: { type: "string" },
-      out: { type: "string" },
-      "index-bits": { type: "string" },
-      "weight-bits": { type: "string" },
-      "codebook-bits": { type: "string" },
-      block: { type: "string" },
-      config: { type: "string" },
-      json: { type: "boolean" },
-    },
-  });
-  const modelPath = requireFlag(flags, "model", NAME);
-  const pes = integerFlag(requireFlag(flags, "pes", NAME), "pes", { min: 1, max: 4096 })!;
-  const formatName = requireFlag(flags, "format", NAME);
-  if (!(ENCODING_FORMATS as readonly string[]).includes(formatName)) {
-    throw new UserError(`${NAME}: --format: expected ese or bcr, got ${formatName}`);
-  }
-  const format = formatName as EncodingFormat;
-  const out = requireFlag(flags, "out", NAME);
-  const indexBits = integerFlag(flags["index-bits"], "index-bits", ESE_LIMITS.indexBits);
-  const weightBits = integerFlag(flags["weight-bits"], "weight-bits", ESE_LIMITS.weightBits);
-  const codebookBits = integerFlag(
-    flags["codebook-bits"],
-    "codebook-bits",
-    ESE_LIMITS.codebookBits,
-  );
-  const block = blockFlag(flags.block);
+  const flags = parseCommand(COMMAND);
+  const { model: modelPath, pes, format, out, block } = flags;
+  const indexBits = flags["index-bits"];
+  const weightBits = flags["weight-bits"];
+  const codebookBits = flags["codebook-bits"];
   if (format === "bcr" && indexBits !== undefined) {
     throw new UserError(`${NAME}: --index-bits applies to --format ese only`);
   }

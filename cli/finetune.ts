@@ -7,7 +7,9 @@
  * @module
  */
 
-import { parseFlags, requireFlag, runCommand } from "./common.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
+import { blockFlag, positiveFlag, seedFlag } from "./shared_flags.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { loadDataset } from "../model/dataset.ts";
@@ -19,53 +21,75 @@ import { compareOutputs } from "../model/metrics.ts";
 import { namedMatrices, outputSize, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
-import { type BlockSize, formatBlock, parseBlock } from "../prune/prune.ts";
-import { finetune, type FinetuneObjective } from "../prune/finetune.ts";
+import { type BlockSize, formatBlock, parseBlock } from "../prune/mod.ts";
+import { finetune } from "../prune/finetune.ts";
 
 const NAME = "deno task finetune";
-const USAGE = `--model DENSE --pruned P --data D --out F [--head H] [--epochs N] [--lr X]
+
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: `--model DENSE --pruned P --data D --out F [--head H] [--epochs N] [--lr X]
        [--objective distill|labels] [--qat] [--config C] [--admm] [--admm-epochs N] [--block RxC]
-       [--seed S] [--batch-size B]
-
-Fine-tunes the pruned model P with its BCR zero mask held (the zeros never change: F passes
-"deno task prune --check-block" for P's block), with PyTorch from the project's .venv.
-
-  --data D              data file ({"sequences": ..., "labels": ...} or .safetensors); 10% of it is
-                        held out for the per-epoch figures and the choice of the best epoch
-  --objective distill   (default) reproduce DENSE's outputs on D's sequences; needs no labels
-  --objective labels    cross-entropy of the linear head H (kept fixed) against D's labels
-  --head H              classification head ({"weight": [[...]], "bias": [...]}); with labels the
-                        held-out accuracy is printed every epoch
-  --epochs N            masked fine-tuning epochs (default 10)
-  --lr X                Adam learning rate, cosine decay to 0 (default 0.002)
-  --qat                 fine-tune through the fixed-point formats (straight-through rounding of
-                        weights and inputs), as given by --config C (e.g. {"weightBits": 8})
-  --admm                ADMM from DENSE towards P's BCR structure (block, per-matrix densities),
-                        then rnnfab's BCR pruning, then masked fine-tuning
-  --admm-epochs N       ADMM epochs (default: --epochs)
-  --block RxC           the block P was pruned with (default: from P's .prune.json report)
-  --seed S              split and shuffling seed (default 1)
-  --batch-size B        minibatch size (default 32)
-The report goes to F with .json replaced by .finetune.json.`;
-
-function positive(
-  flags: Record<string, string | boolean | undefined>,
-  flag: string,
-  fallback: number,
-  integer: boolean,
-): number {
-  const text = flags[flag];
-  if (text === undefined) return fallback;
-  const value = typeof text === "string" && text.trim() !== "" ? Number(text) : NaN;
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new UserError(
-      `${NAME}: --${flag}: expected ${integer ? "a positive integer" : "a positive number"}, got ${
-        String(text)
-      }`,
-    );
-  }
-  return value;
-}
+       [--seed S] [--batch-size B]`,
+  description:
+    `Fine-tunes the pruned model P with its BCR zero mask held (the zeros never change: F passes
+"deno task prune --check-block" for P's block), with PyTorch from the project's .venv
+(docs/finetune.md).`,
+  flags: {
+    model: { type: "path", required: true, placeholder: "DENSE", help: "the dense model" },
+    pruned: { type: "path", required: true, placeholder: "P", help: "the pruned model (the mask)" },
+    data: {
+      type: "path",
+      required: true,
+      placeholder: "D",
+      help: 'data file ({"sequences": ..., "labels": ...} or .safetensors); 10% of it is held ' +
+        "out for the per-epoch figures and the choice of the best epoch",
+    },
+    out: { type: "path", required: true, placeholder: "F", help: "fine-tuned model to write" },
+    head: {
+      type: "path",
+      placeholder: "H",
+      help: 'classification head ({"weight": [[...]], "bias": [...]}); with labels the held-out ' +
+        "accuracy is printed every epoch",
+    },
+    objective: {
+      type: "enum",
+      values: ["distill", "labels"],
+      default: "distill",
+      help: "distill: reproduce DENSE's outputs on D's sequences (no labels needed); labels: " +
+        "cross-entropy of the head H (kept fixed) against D's labels",
+    },
+    epochs: { type: "int", min: 1, max: 10000, default: 10, help: "masked fine-tuning epochs" },
+    lr: positiveFlag("Adam learning rate, cosine decay to 0", { placeholder: "X", default: 0.002 }),
+    qat: {
+      type: "bool",
+      help: "fine-tune through the fixed-point formats of --config (straight-through rounding of " +
+        'weights and inputs), e.g. {"weightBits": 8}',
+    },
+    config: { type: "path", placeholder: "C", help: "fixed-point formats (JSON, as for infer)" },
+    admm: {
+      type: "bool",
+      help: "ADMM from DENSE towards P's BCR structure (block, per-matrix densities), then " +
+        "rnnfab's BCR pruning, then masked fine-tuning",
+    },
+    "admm-epochs": {
+      type: "int",
+      min: 1,
+      max: 10000,
+      placeholder: "N",
+      help: "ADMM epochs",
+      defaultText: "--epochs",
+    },
+    block: blockFlag({
+      allowAll: true,
+      help: "the block P was pruned with, for --admm",
+      defaultText: "from P's .prune.json report",
+    }),
+    seed: seedFlag({ help: "split and shuffling seed", default: 1 }),
+    "batch-size": { type: "int", min: 1, max: 65536, default: 32, help: "minibatch size" },
+  },
+  notes: "The report goes to F with .json replaced by .finetune.json.",
+});
 
 function checkSameShape(dense: RnnModel, pruned: RnnModel, densePath: string, prunedPath: string) {
   const a = namedMatrices(dense);
@@ -83,7 +107,7 @@ function checkSameShape(dense: RnnModel, pruned: RnnModel, densePath: string, pr
 
 /** The block P was pruned with: --block, else P's .prune.json report. */
 async function admmBlock(
-  flag: unknown,
+  flag: BlockSize | undefined,
   prunedPath: string,
 ): Promise<{ block: BlockSize; colShare: number }> {
   const reportPath = prunedPath.replace(/\.json$/i, "") + ".prune.json";
@@ -93,8 +117,8 @@ async function admmBlock(
   } catch {
     // no report: --block is required
   }
-  const text = typeof flag === "string" ? flag : report.hyperparameters?.block;
-  const block = text ? parseBlock(text) : null;
+  const text = report.hyperparameters?.block;
+  const block = flag ?? (text ? parseBlock(text) : null);
   if (!block) {
     throw new UserError(
       `${NAME}: --admm needs --block RxC (the block ${prunedPath} was pruned with; no ${reportPath} to read it from)`,
@@ -104,40 +128,11 @@ async function admmBlock(
 }
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      pruned: { type: "string" },
-      data: { type: "string" },
-      out: { type: "string" },
-      head: { type: "string" },
-      epochs: { type: "string" },
-      lr: { type: "string" },
-      objective: { type: "string", default: "distill" },
-      qat: { type: "boolean" },
-      config: { type: "string" },
-      admm: { type: "boolean" },
-      "admm-epochs": { type: "string" },
-      block: { type: "string" },
-      seed: { type: "string" },
-      "batch-size": { type: "string" },
-    },
-  });
-  const densePath = requireFlag(flags, "model", NAME);
-  const prunedPath = requireFlag(flags, "pruned", NAME);
-  const dataPath = requireFlag(flags, "data", NAME);
-  const outPath = requireFlag(flags, "out", NAME);
-  const objective = flags.objective as FinetuneObjective;
-  if (objective !== "distill" && objective !== "labels") {
-    throw new UserError(`${NAME}: --objective: expected distill or labels, got ${objective}`);
-  }
-  const epochs = positive(flags, "epochs", 10, true);
-  const lr = positive(flags, "lr", 0.002, false);
-  const seed = positive(flags, "seed", 1, true);
-  const batchSize = positive(flags, "batch-size", 32, true);
-  const admmEpochs = positive(flags, "admm-epochs", epochs, true);
+  const flags = parseCommand(COMMAND);
+  const { model: densePath, pruned: prunedPath, data: dataPath, out: outPath } = flags;
+  const { objective, epochs, lr, seed } = flags;
+  const batchSize = flags["batch-size"];
+  const admmEpochs = flags["admm-epochs"] ?? epochs;
   const config = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : DEFAULT_FIXED_CONFIG;

@@ -6,10 +6,19 @@
  * @module
  */
 
-import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand, type FlagValues } from "./flags.ts";
+import {
+  blockFlag,
+  FIXED_POINT_FLAGS,
+  limitFlag,
+  pesFlag,
+  positiveFlag,
+  withGroup,
+} from "./shared_flags.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { loadAnyModel } from "../model/load.ts";
+import { ACCELERATOR_LIMITS } from "../rtl/config.ts";
 import {
   type AcceleratorSettings,
   DEFAULT_ACCELERATOR_CONFIG,
@@ -22,82 +31,93 @@ import {
 
 const NAME = "deno task gen";
 const D = DEFAULT_ACCELERATOR_CONFIG;
-const USAGE = `--model M --out DIR [--config C] [options]
+const LIMITS = ACCELERATOR_LIMITS;
+const OPTIONS = "Options (flags override the config file C)";
+const FIXED_POINT = "Fixed-point formats (docs/fixed-point.md)";
 
-Generates the accelerator for the model M (rnnfab JSON, or ONNX): DIR/rtl/*.v (top module
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: "--model M --out DIR [--config C] [options]",
+  description:
+    `Generates the accelerator for the model M (rnnfab JSON, or ONNX): DIR/rtl/*.v (top module
 rnnfab_top), DIR/mem/*.hex, DIR/design.json (parameters, memory bits, cycle estimate) and
-DIR/quantized.json. DIR is replaced atomically, and only when generation succeeds.
-
-Options (flags override the config file C, a JSON object with the same names in camelCase):
-  --pes N               processing elements (default ${D.pes})
-  --format ese|bcr      weight format (default ${D.format})
-  --clock-mhz F         clock used to report microseconds (default ${D.clockMhz})
-  --index-bits B        ese: relative row index width (default ${D.indexBits})
-  --codebook-bits K     ese: share weights with a 2^K-word codebook (default: off)
-  --queue-depth Q       ese: activation queue depth per PE (default ${D.queueDepth})
-  --block RxC           bcr: block size (default: chosen from the model's sparsity, e.g. the
-                        pruning block); or --block-rows/--block-cols
-  --max-memory-bits B   refuse designs whose memories need more bits
-  --weight-bits W, --weight-frac F, --activation-bits A, --activation-frac F
-                        fixed-point formats (docs/fixed-point.md; weightFrac is chosen when absent)`;
-
-/** Flag name -> config field, for the numeric flags. */
-const NUMERIC_FLAGS: Record<string, keyof AcceleratorSettings> = {
-  "pes": "pes",
-  "clock-mhz": "clockMhz",
-  "index-bits": "indexBits",
-  "codebook-bits": "codebookBits",
-  "queue-depth": "queueDepth",
-  "block-rows": "blockRows",
-  "block-cols": "blockCols",
-  "max-memory-bits": "maxMemoryBits",
-  "weight-bits": "weightBits",
-  "weight-frac": "weightFrac",
-  "activation-bits": "activationBits",
-  "activation-frac": "activationFrac",
-};
-
-function numberFlag(flag: string, text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value)) {
-    throw new UserError(`${NAME}: --${flag}: expected a number, got "${text}"`);
-  }
-  return value;
-}
+DIR/quantized.json. DIR is replaced atomically, and only when generation succeeds.`,
+  flags: {
+    model: { type: "path", required: true, placeholder: "M", help: "model file (JSON or ONNX)" },
+    out: { type: "path", required: true, placeholder: "DIR", help: "design folder to write" },
+    config: {
+      type: "path",
+      placeholder: "C",
+      help: "accelerator and fixed-point options (JSON, the flag names in camelCase)",
+    },
+    pes: pesFlag({ group: OPTIONS, defaultText: String(D.pes) }),
+    format: {
+      type: "enum",
+      values: ["ese", "bcr"],
+      group: OPTIONS,
+      help: "weight format",
+      defaultText: D.format,
+    },
+    "clock-mhz": positiveFlag("clock used to report microseconds", {
+      group: OPTIONS,
+      defaultText: String(D.clockMhz),
+      placeholder: "F",
+    }),
+    "index-bits": limitFlag(LIMITS.indexBits, "ese: relative row index width", {
+      group: OPTIONS,
+      defaultText: String(D.indexBits),
+      placeholder: "B",
+    }),
+    "codebook-bits": limitFlag(LIMITS.codebookBits, "ese: share weights with a 2^K-word codebook", {
+      group: OPTIONS,
+      defaultText: "off",
+      placeholder: "K",
+    }),
+    "queue-depth": limitFlag(LIMITS.queueDepth, "ese: activation queue depth per PE", {
+      group: OPTIONS,
+      defaultText: String(D.queueDepth),
+      placeholder: "Q",
+    }),
+    block: blockFlag({
+      allowAll: false,
+      group: OPTIONS,
+      help: "bcr: block size; or --block-rows/--block-cols",
+      defaultText: "chosen from the model's sparsity, e.g. the pruning block",
+    }),
+    "block-rows": limitFlag(LIMITS.blockSide, "bcr: block height", { group: OPTIONS }),
+    "block-cols": limitFlag(LIMITS.blockSide, "bcr: block width", { group: OPTIONS }),
+    "max-memory-bits": positiveFlag("refuse designs whose memories need more bits", {
+      group: OPTIONS,
+      placeholder: "B",
+    }),
+    ...withGroup(FIXED_POINT_FLAGS, FIXED_POINT),
+  },
+});
 
 /** Settings given as flags. */
-function flagSettings(flags: Record<string, string | boolean | undefined>): AcceleratorSettings {
-  const settings: Record<string, unknown> = {};
-  for (const [flag, field] of Object.entries(NUMERIC_FLAGS)) {
-    const text = flags[flag];
-    if (typeof text === "string") settings[field] = numberFlag(flag, text);
-  }
-  if (typeof flags.format === "string") settings.format = flags.format;
-  if (typeof flags.block === "string") {
-    const match = /^(\d+)x(\d+)$/.exec(flags.block);
-    if (!match) {
-      throw new UserError(`${NAME}: --block: expected RxC (e.g. 64x16), got "${flags.block}"`);
-    }
-    settings.blockRows = Number(match[1]);
-    settings.blockCols = Number(match[2]);
-  }
-  return parseAcceleratorSettings(settings, `${NAME} flags`);
+function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSettings {
+  return parseAcceleratorSettings({
+    pes: flags.pes,
+    format: flags.format,
+    clockMhz: flags["clock-mhz"],
+    indexBits: flags["index-bits"],
+    codebookBits: flags["codebook-bits"],
+    queueDepth: flags["queue-depth"],
+    blockRows: flags.block?.rows ?? flags["block-rows"],
+    blockCols: flags.block?.cols ?? flags["block-cols"],
+    maxMemoryBits: flags["max-memory-bits"],
+    weightBits: flags["weight-bits"],
+    weightFrac: flags["weight-frac"],
+    activationBits: flags["activation-bits"],
+    activationFrac: flags["activation-frac"],
+  }, `${NAME} flags`);
 }
 
 await runCommand(async () => {
-  const options: Record<string, { type: "string" }> = {
-    model: { type: "string" },
-    out: { type: "string" },
-    config: { type: "string" },
-    format: { type: "string" },
-    block: { type: "string" },
-  };
-  for (const flag of Object.keys(NUMERIC_FLAGS)) options[flag] = { type: "string" };
-  const flags = parseFlags(Deno.args, { name: NAME, usage: USAGE, options });
-  const modelPath = requireFlag(flags, "model", NAME);
-  const outDir = requireFlag(flags, "out", NAME);
+  const flags = parseCommand(COMMAND);
+  const { model: modelPath, out: outDir } = flags;
   const layers: { settings: AcceleratorSettings; source: string }[] = [];
-  if (typeof flags.config === "string") {
+  if (flags.config !== undefined) {
     const value = await readJsonFile(flags.config, "accelerator config");
     layers.push({ settings: parseAcceleratorSettings(value, flags.config), source: flags.config });
   }

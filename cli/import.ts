@@ -5,37 +5,34 @@
  * @module
  */
 
-import { parseFlags, requireFlag, runCommand } from "./common.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
 import { saveModel } from "../model/model_io.ts";
 import { outputSize } from "../model/model.ts";
 import { loadOnnxModel } from "../model/onnx/load_any.ts";
 
-const NAME = "deno task import";
-const USAGE = `--onnx model.onnx --out model.json [--safetensors]
-
-Reads the ONNX LSTM or GRU operators of model.onnx (one or more stacked layers, forward, zero
+const COMMAND = defineCommand({
+  name: "deno task import",
+  synopsis: "--onnx model.onnx --out model.json [--safetensors]",
+  description:
+    `Reads the ONNX LSTM or GRU operators of model.onnx (one or more stacked layers, forward, zero
 initial state; weights as raw data, typed fields or external data files next to the model) and
-writes an rnnfab model file with PyTorch's gate order and names (docs/onnx.md).
-
-  --onnx FILE      the ONNX model to import
-  --out FILE       the rnnfab model file to write (JSON)
-  --safetensors    store the weights in a .safetensors file beside the JSON instead of inline`;
+writes an rnnfab model file with PyTorch's gate order and names (docs/onnx.md).`,
+  flags: {
+    onnx: { type: "path", required: true, help: "the ONNX model to import" },
+    out: { type: "path", required: true, help: "the rnnfab model file to write (JSON)" },
+    safetensors: {
+      type: "bool",
+      help: "store the weights in a .safetensors file beside the JSON instead of inline",
+    },
+  },
+});
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      onnx: { type: "string" },
-      out: { type: "string" },
-      safetensors: { type: "boolean" },
-    },
-  });
-  const onnxPath = requireFlag(flags, "onnx", NAME);
-  const outPath = requireFlag(flags, "out", NAME);
+  const { onnx: onnxPath, out: outPath, safetensors } = parseCommand(COMMAND);
   const { model, notes } = await loadOnnxModel(onnxPath);
   for (const note of notes) console.error(`note: ${onnxPath}: ${note}`);
-  await saveModel(model, outPath, { safetensors: flags.safetensors === true });
+  await saveModel(model, outPath, { safetensors });
   const peepholes = model.layers[0].peephole ? ", peepholes" : "";
   console.log(
     `imported ${onnxPath}: ${model.kind.toUpperCase()} ${model.numLayers} layer(s), input ${model.inputSize}, hidden ${model.hiddenSize}, output ${

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { parseFlags, requireFlag, runCommand } from "./common.ts";
-import { UserError } from "../util/errors.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
 import { runFloat } from "../model/float.ts";
 import {
   DEFAULT_FIXED_CONFIG,
@@ -20,46 +20,61 @@ import { loadFixedConfig } from "../rtl/config_file.ts";
 import { loadSequenceOrData } from "../model/dataset.ts";
 import { loadHead } from "../model/head.ts";
 import { outputSize } from "../model/model.ts";
+import { UserError } from "../util/errors.ts";
 import { inferDataFile } from "./infer_data.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { compareOutputs } from "../model/metrics.ts";
 
-const NAME = "deno task infer";
-const USAGE = `--model M --input X --out Y [--mode float|fixed] [--config C] [--compare] [--head H]
-
-Runs the model M (rnnfab JSON, or ONNX) on the input sequence X ({"inputs": [[...], ...]}, T steps
+const COMMAND = defineCommand({
+  name: "deno task infer",
+  synopsis: "--model M --input X --out Y [--mode float|fixed] [--config C] [--compare] [--head H]",
+  description:
+    `Runs the model M (rnnfab JSON, or ONNX) on the input sequence X ({"inputs": [[...], ...]}, T steps
 of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's output per step).
 X may also be a data file of many sequences ({"sequences": [[[...], ...], ...], "labels": [...]}
-or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x outputs list per sequence.
-
-  --mode float    float64 reference with PyTorch semantics (default)
-  --mode fixed    bit-accurate fixed-point golden model (docs/fixed-point.md)
-  --config C      fixed-point formats (JSON: weightBits, weightFrac, activationBits, ...)
-  --compare       with --mode fixed: also run float and print the error against it
-  --head H        classification head ({"weight": [[...]], "bias": [...]}): Y also gets
-                  "predictions"; with labels in X, the accuracy is printed and written`;
+or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x outputs list per sequence.`,
+  flags: {
+    model: {
+      type: "path",
+      required: true,
+      placeholder: "M",
+      help: "model file (rnnfab JSON or ONNX)",
+    },
+    input: {
+      type: "path",
+      required: true,
+      placeholder: "X",
+      help: "input sequence file, or a data file of many sequences",
+    },
+    out: { type: "path", required: true, placeholder: "Y", help: "output sequence file to write" },
+    mode: {
+      type: "enum",
+      values: ["float", "fixed"],
+      default: "float",
+      help: "float: float64 reference with PyTorch semantics; fixed: bit-accurate fixed-point " +
+        "golden model (docs/fixed-point.md)",
+    },
+    config: {
+      type: "path",
+      placeholder: "C",
+      help: "fixed-point formats (JSON: weightBits, weightFrac, activationBits, ...)",
+    },
+    compare: {
+      type: "bool",
+      help: "with --mode fixed: also run float and print the error against it",
+    },
+    head: {
+      type: "path",
+      placeholder: "H",
+      help: 'classification head ({"weight": [[...]], "bias": [...]}), with a data file: Y also ' +
+        'gets "predictions"; with labels, the accuracy is printed and written',
+    },
+  },
+});
 
 await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      input: { type: "string" },
-      out: { type: "string" },
-      mode: { type: "string", default: "float" },
-      config: { type: "string" },
-      compare: { type: "boolean" },
-      head: { type: "string" },
-    },
-  });
-  const modelPath = requireFlag(flags, "model", NAME);
-  const inputPath = requireFlag(flags, "input", NAME);
-  const outPath = requireFlag(flags, "out", NAME);
-  const mode = flags.mode;
-  if (mode !== "float" && mode !== "fixed") {
-    throw new UserError(`${NAME}: --mode: expected float or fixed, got ${mode}`);
-  }
+  const flags = parseCommand(COMMAND);
+  const { model: modelPath, input: inputPath, out: outPath, mode } = flags;
   const config = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : DEFAULT_FIXED_CONFIG;
@@ -80,7 +95,7 @@ await runCommand(async () => {
   }
   if (head) {
     throw new UserError(
-      `${NAME}: --head needs a data file as --input ({"sequences": ..., "labels": ...}), got a single sequence in ${inputPath}`,
+      `${COMMAND.name}: --head needs a data file as --input ({"sequences": ..., "labels": ...}), got a single sequence in ${inputPath}`,
     );
   }
   const inputs = input.inputs;

@@ -7,11 +7,15 @@
  * @module
  */
 
-import { parseFlags, requireFlag, runCommand } from "./common.ts";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand, type FlagValues } from "./flags.ts";
+import { blockFlag, fractionFlag, pesFlag, seedFlag } from "./shared_flags.ts";
+import { checkDensityRange, checkKeepsWeights, type DensityFlag } from "./density_limits.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { compareTaskBaselines } from "../prune/calibrate.ts";
 import {
+  type Calibration,
   loadCalibration,
   printTaskComparison,
   RANDOM_INPUTS_NOTE,
@@ -24,102 +28,188 @@ import {
   type BcrCheck,
   type BlockSize,
   checkBlockFits,
+  compareWithBaselines,
   detectBcr,
+  type FidelityComparison,
   findBcrBlocks,
   formatBlock,
   modelPeLoad,
   type ModelPruneOptions,
   type ModelPruneReport,
-  parseBlock,
-  type PeLoad,
   peLoadImbalance,
   pruneModelBcr,
-} from "../prune/prune.ts";
-import {
-  compareWithBaselines,
-  type FidelityComparison,
   searchBcrHyperparameters,
   type SearchResult,
-} from "../prune/search.ts";
+} from "../prune/mod.ts";
 
 const NAME = "deno task prune";
-const USAGE =
-  `--model M --out P (--density d | --compression x | --block RxC --col-keep a --row-keep b)
+const EXPLICIT = "Explicit hyperparameters";
+const TARGET =
+  "Target (GRIM's decoupled search: block shape, then column/row split, then per-matrix rates,\n" +
+  "minimising the output error against the dense model on calibration sequences)";
+const COMMON = "Common";
+
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis:
+    `--model M --out P (--density d | --compression x | --block RxC --col-keep a --row-keep b)
        [--block RxC] [--uniform] [--pes N] [--calib X] [--head H] [--refit] [--seed S] [--report R]
-       [--check-block RxC] [--safetensors] [--quiet]
-
-Block-based Column-Row (BCR) pruning (docs/pruning.md). Every weight matrix (weight_ih, weight_hh,
+       [--check-block RxC] [--safetensors] [--quiet]`,
+  description:
+    `Block-based Column-Row (BCR) pruning (docs/pruning.md). Every weight matrix (weight_ih, weight_hh,
 weight_hr of every layer) is tiled into R x C blocks; in each block whole columns are removed by L2
-norm, then whole rows. Biases and peepholes are kept. Pruned weights become exact zeros.
+norm, then whole rows. Biases and peepholes are kept. Pruned weights become exact zeros.`,
+  flags: {
+    model: { type: "path", required: true, placeholder: "M", help: "model file (JSON or ONNX)" },
+    out: { type: "path", placeholder: "P", help: "pruned model to write (required when pruning)" },
+    block: blockFlag({
+      allowAll: true,
+      group: EXPLICIT,
+      help: 'block shape, e.g. 16x16 (R or C may be "all": the whole dimension); with a target, ' +
+        "it fixes the block shape (skips the block search)",
+    }),
+    "col-keep": fractionFlag("fraction of each block's columns kept", {
+      group: EXPLICIT,
+      placeholder: "a",
+    }),
+    "row-keep": fractionFlag("fraction of each block's rows kept after column pruning", {
+      group: EXPLICIT,
+      placeholder: "b",
+    }),
+    density: fractionFlag("overall fraction of non-zero weights", {
+      group: TARGET,
+      placeholder: "d",
+    }),
+    compression: {
+      type: "number",
+      min: 1,
+      max: Infinity,
+      group: TARGET,
+      placeholder: "x",
+      help: "same as --density 1/x",
+    },
+    uniform: {
+      type: "bool",
+      group: TARGET,
+      help: "same density for every matrix, column share 0.5 (skip the rate search)",
+    },
+    pes: pesFlag({
+      group: COMMON,
+      help: "balance the non-zeros over N PEs (row i to PE i mod N) and report imbalance",
+    }),
+    calib: {
+      type: "path",
+      group: COMMON,
+      placeholder: "X",
+      help: 'calibration data: a data file of many sequences ({"sequences": ..., "labels": ...} ' +
+        'or .safetensors, docs/finetune.md) or one sequence ({"inputs": ...})',
+      defaultText: "random sequences drawn from --seed, said so in the report",
+    },
+    head: {
+      type: "path",
+      group: COMMON,
+      placeholder: "H",
+      help:
+        "with labelled --calib data: minimise the task loss (cross-entropy of the linear head " +
+        "H on the labels) instead of the output error; prints accuracy",
+    },
+    refit: {
+      type: "bool",
+      group: COMMON,
+      help: "after pruning, re-solve the kept weights by least squares so that every gate row " +
+        "reproduces the dense pre-activations on the --calib data (one shot, same zeros)",
+    },
+    seed: seedFlag({
+      group: COMMON,
+      help: "seed of the default calibration sequences",
+      default: 1,
+    }),
+    report: {
+      type: "path",
+      group: COMMON,
+      placeholder: "R",
+      help: "JSON report",
+      defaultText: "P with .json replaced by .prune.json",
+    },
+    "check-block": blockFlag({
+      allowAll: true,
+      group: COMMON,
+      help: "say whether the input (no pruning flags) or the output is BCR for RxC",
+    }),
+    safetensors: {
+      type: "bool",
+      group: COMMON,
+      help: "write the weights to a .safetensors file beside P (default: as the input did, and " +
+        "always above a million weights)",
+    },
+    quiet: { type: "bool", group: COMMON, help: "no search progress lines" },
+  },
+  exclusive: [["density", "compression"]],
+  notes:
+    `Without pruning flags the model is accepted as is: its block structure is detected and printed
+(and it is copied to P when --out is given).`,
+});
 
-Explicit hyperparameters:
-  --block RxC         block shape, e.g. 16x16 (R or C may be "all": the whole dimension)
-  --col-keep a        fraction of each block's columns kept, in (0, 1]
-  --row-keep b        fraction of each block's rows kept after column pruning, in (0, 1]
-Target (GRIM's decoupled search: block shape, then column/row split, then per-matrix rates,
-minimising the output error against the dense model on calibration sequences):
-  --density d         overall fraction of non-zero weights, in (0, 1]
-  --compression x     same as --density 1/x (x >= 1)
-  --block RxC         fix the block shape (skip the block search)
-  --uniform           same density for every matrix, column share 0.5 (skip the rate search)
-Common:
-  --pes N             balance the non-zeros over N PEs (row i to PE i mod N) and report imbalance
-  --calib X           calibration data: a data file of many sequences ({"sequences": ..., "labels":
-                      ...} or .safetensors, docs/finetune.md) or one sequence ({"inputs": ...});
-                      default: random sequences drawn from --seed (said so in the report)
-  --head H            with labelled --calib data: minimise the task loss (cross-entropy of the
-                      linear head H on the labels) instead of the output error; prints accuracy
-  --refit             after pruning, re-solve the kept weights by least squares so that every
-                      gate row reproduces the dense pre-activations on the --calib data (one shot,
-                      same zeros; docs/finetune.md)
-  --seed S            seed of the default calibration sequences (default 1)
-  --report R          JSON report (default: P with .json replaced by .prune.json)
-  --check-block RxC   say whether the input (no pruning flags) or the output is BCR for RxC
-  --safetensors       write the weights to a .safetensors file beside P (default: as the input
-                      did, and always above a million weights)
-  --quiet             no search progress lines
+type Flags = FlagValues<typeof COMMAND.flags>;
 
-Without pruning flags the model is accepted as is: its block structure is detected and printed
-(and it is copied to P when --out is given).`;
+/** What the flags ask for: explicit rates, a target density, or a check of the model as is. */
+type Request =
+  | { mode: "explicit"; colKeep: number; rowKeep: number; block: BlockSize; source: DensityFlag }
+  | { mode: "target"; density: number; block?: BlockSize; source: DensityFlag }
+  | { mode: "check" };
 
-/** Parse a number flag, or throw a UserError naming it and what was expected. */
-function numberFlag(
-  flags: Record<string, string | boolean | undefined>,
-  flag: string,
-  expected: string,
-  valid: (value: number) => boolean,
-): number | undefined {
-  const text = flags[flag];
-  if (text === undefined) return undefined;
-  const value = typeof text === "string" && text.trim() !== "" ? Number(text) : NaN;
-  if (!Number.isFinite(value) || !valid(value)) {
-    throw new UserError(`${NAME}: --${flag}: expected ${expected}, got ${String(text)}`);
-  }
-  return value;
-}
-
-function blockFlag(
-  flags: Record<string, string | boolean | undefined>,
-  flag: string,
-  model: RnnModel,
-): BlockSize | undefined {
-  const text = flags[flag];
-  if (typeof text !== "string") return undefined;
-  const block = parseBlock(text);
-  if (!block) {
+/** Check the combination of pruning flags (their values are checked by the parser). */
+function pruneRequest(flags: Flags): Request {
+  const { density, compression, block } = flags;
+  const colKeep = flags["col-keep"];
+  const rowKeep = flags["row-keep"];
+  const target = density ?? (compression !== undefined ? 1 / compression : undefined);
+  const explicit = colKeep !== undefined || rowKeep !== undefined;
+  if (explicit && target !== undefined) {
     throw new UserError(
-      `${NAME}: --${flag}: expected RxC with positive integers or "all" (e.g. 16x16, 16xall), got ${text}`,
+      `${NAME}: --col-keep/--row-keep set the rates explicitly; do not combine them with --density/--compression`,
     );
   }
+  if (explicit && (colKeep === undefined || rowKeep === undefined)) {
+    throw new UserError(
+      `${NAME}: explicit mode needs both --col-keep and --row-keep (and --block)`,
+    );
+  }
+  if (explicit && block === undefined) {
+    throw new UserError(`${NAME}: explicit mode needs --block RxC with --col-keep and --row-keep`);
+  }
+  if (!explicit && target === undefined && block !== undefined) {
+    throw new UserError(
+      `${NAME}: --block needs --col-keep and --row-keep, or a target --density/--compression`,
+    );
+  }
+  if ((explicit || target !== undefined) && flags.out === undefined) {
+    throw new UserError(`${NAME}: --out is required when pruning`);
+  }
+  if (explicit) {
+    const source = { command: NAME, flag: "col-keep" as const, given: `${colKeep} x ${rowKeep}` };
+    return { mode: "explicit", colKeep: colKeep!, rowKeep: rowKeep!, block: block!, source };
+  }
+  if (target !== undefined) {
+    const source: DensityFlag = density !== undefined
+      ? { command: NAME, flag: "density", given: String(density) }
+      : { command: NAME, flag: "compression", given: String(compression) };
+    return { mode: "target", density: target, block, source };
+  }
+  return { mode: "check" };
+}
+
+/** Refuse a block (--block, --check-block) larger than a matrix of the model. */
+function checkFits(model: RnnModel, flag: string, block: BlockSize | undefined): void {
+  if (!block) return;
   const misfits = checkBlockFits(model, block);
   if (misfits.length > 0) {
     throw new UserError(
-      `${NAME}: --${flag} ${text}: block larger than matrix ${
+      `${NAME}: --${flag} ${formatBlock(block)}: block larger than matrix ${
         misfits[0]
       } (use a smaller block or "all" for a whole dimension)`,
     );
   }
-  return block;
 }
 
 function percent(value: number): string {
@@ -127,11 +217,11 @@ function percent(value: number): string {
 }
 
 function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + " ".repeat(width - text.length);
+  return text.padEnd(width);
 }
 
 function padLeft(text: string, width: number): string {
-  return text.length >= width ? text : " ".repeat(width - text.length) + text;
+  return text.padStart(width);
 }
 
 /** Whether the model file keeps its weights in a safetensors file (so the output should too). */
@@ -143,10 +233,6 @@ async function usesSafetensors(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function reportPathFor(out: string): string {
-  return out.replace(/\.json$/i, "") + ".prune.json";
 }
 
 function printMatrixTable(report: ModelPruneReport, pes?: number): void {
@@ -198,6 +284,7 @@ function printFidelity(comparison: FidelityComparison, calibrationLabel: string)
   }
 }
 
+/** The detected structure of every weight matrix (and the check for one block, when given). */
 function structureOf(model: RnnModel, checkBlock?: BlockSize) {
   return namedMatrices(model).map(({ name, matrix }) => {
     const density = detectBcr(matrix, { rows: 1, cols: 1 }).density;
@@ -219,239 +306,202 @@ function structureOf(model: RnnModel, checkBlock?: BlockSize) {
   });
 }
 
-await runCommand(async () => {
-  const flags = parseFlags(Deno.args, {
-    name: NAME,
-    usage: USAGE,
-    options: {
-      model: { type: "string" },
-      out: { type: "string" },
-      block: { type: "string" },
-      "col-keep": { type: "string" },
-      "row-keep": { type: "string" },
-      density: { type: "string" },
-      compression: { type: "string" },
-      uniform: { type: "boolean" },
-      pes: { type: "string" },
-      calib: { type: "string" },
-      head: { type: "string" },
-      refit: { type: "boolean" },
-      seed: { type: "string" },
-      report: { type: "string" },
-      "check-block": { type: "string" },
-      safetensors: { type: "boolean" },
-      quiet: { type: "boolean" },
-    },
-  });
-  const modelPath = requireFlag(flags, "model", NAME);
-  const fraction = "a number in (0, 1]";
-  const density = numberFlag(flags, "density", fraction, (v) => v > 0 && v <= 1);
-  const compression = numberFlag(flags, "compression", "a number >= 1", (v) => v >= 1);
-  const colKeep = numberFlag(flags, "col-keep", fraction, (v) => v > 0 && v <= 1);
-  const rowKeep = numberFlag(flags, "row-keep", fraction, (v) => v > 0 && v <= 1);
-  const pes = numberFlag(flags, "pes", "an integer >= 1", (v) => Number.isInteger(v) && v >= 1);
-  const seed = numberFlag(flags, "seed", "an integer", Number.isInteger) ?? 1;
-  if (density !== undefined && compression !== undefined) {
-    throw new UserError(`${NAME}: give --density or --compression, not both`);
-  }
-  const target = density ?? (compression !== undefined ? 1 / compression : undefined);
-  const explicit = colKeep !== undefined || rowKeep !== undefined;
-  if (explicit && target !== undefined) {
-    throw new UserError(
-      `${NAME}: --col-keep/--row-keep set the rates explicitly; do not combine them with --density/--compression`,
-    );
-  }
-  if (explicit && (colKeep === undefined || rowKeep === undefined)) {
-    throw new UserError(
-      `${NAME}: explicit mode needs both --col-keep and --row-keep (and --block)`,
-    );
-  }
-  if (explicit && flags.block === undefined) {
-    throw new UserError(`${NAME}: explicit mode needs --block RxC with --col-keep and --row-keep`);
-  }
-  if (!explicit && target === undefined && flags.block !== undefined) {
-    throw new UserError(
-      `${NAME}: --block needs --col-keep and --row-keep, or a target --density/--compression`,
-    );
-  }
-  const outPath = typeof flags.out === "string" && flags.out !== "" ? flags.out : undefined;
-  const pruning = explicit || target !== undefined;
-  if (pruning && !outPath) throw new UserError(`${NAME}: --out is required when pruning`);
-
-  const model = await loadAnyModel(modelPath);
-  const block = blockFlag(flags, "block", model);
-  const checkBlock = blockFlag(flags, "check-block", model);
-  const weights = namedMatrices(model).reduce((sum, { matrix }) => sum + matrix.data.length, 0);
-  const inputDensity = weightDensity(model);
-  console.log(
-    `model ${modelPath}: ${model.kind}, ${model.numLayers} layer(s), ${weights} weights, density ${
-      inputDensity.toFixed(4)
-    } (computed)`,
-  );
-  // Weights go to a safetensors file when asked, when the input kept them in one, or when they
-  // are too many for inline JSON (over a million).
-  const safetensors = flags.safetensors === true || weights > 1_000_000 ||
-    await usesSafetensors(modelPath);
-  const reportPath = typeof flags.report === "string"
-    ? flags.report
-    : outPath
-    ? reportPathFor(outPath)
-    : undefined;
-
-  if (!pruning) {
-    // Accepted as is: detect and print the block structure.
-    if (inputDensity === 1 && !checkBlock) {
-      throw new UserError(
-        `${NAME}: ${modelPath} is dense and no pruning was asked: give --density, --compression, or --block with --col-keep and --row-keep (or --check-block RxC to inspect)`,
-      );
-    }
-    const structure = structureOf(model, checkBlock);
-    for (const entry of structure) {
-      const detected = entry.bcrBlocks
-        ? entry.bcrBlocks.length > 0
-          ? `BCR for blocks ${entry.bcrBlocks.join(", ")} (largest power-of-two shapes)`
-          : "no BCR structure with blocks larger than one row or column"
-        : "dense";
-      const check = entry.check
-        ? `; ${formatBlock(entry.check.block)}: ${
-          entry.check.isBcr
-            ? "BCR"
-            : `not BCR (${entry.check.holes} holes, fill ${entry.check.fill.toFixed(4)})`
-        }, colKeep ${entry.check.colKeep.toFixed(3)}, rowKeep ${entry.check.rowKeep.toFixed(3)}`
-        : "";
-      console.log(
-        `  ${pad(entry.name, 14)}${pad(`${entry.rows}x${entry.cols}`, 11)} density ${
-          entry.density.toFixed(4)
-        }: ${detected}${check}`,
-      );
-    }
-    const allBcr = checkBlock ? structure.every((entry) => entry.check!.isBcr) : undefined;
-    if (checkBlock) {
-      const count = structure.filter((entry) => entry.check!.isBcr).length;
-      console.log(
-        `the model is ${allBcr ? "" : "not "}BCR for block ${
-          formatBlock(checkBlock)
-        } (${count} of ${structure.length} matrices are)`,
-      );
-    }
-    const peLoad = pes ? modelPeLoad(model, pes) : undefined;
-    if (peLoad) {
-      console.log(
-        `PE imbalance ${percent(peLoad.imbalance)} over ${pes} PEs (max/mean - 1, computed)`,
-      );
-    }
-    if (outPath) await saveModel(model, outPath, { safetensors });
-    if (reportPath) {
-      await writeJsonAtomic(reportPath, {
-        tool: "rnnfab prune",
-        mode: "check",
-        model: modelPath,
-        out: outPath ?? null,
-        checkBlock: checkBlock ? formatBlock(checkBlock) : null,
-        isBcr: allBcr ?? null,
-        weights,
-        density: inputDensity,
-        matrices: structure.map((entry) => ({
-          ...entry,
-          peLoad: pes ? peLoadImbalance(matrixNamed(model, entry.name), pes) : undefined,
-        })),
-        peLoad: peLoad ?? null,
-      });
-    }
-    if (outPath) console.log(`wrote ${outPath} (unchanged)`);
-    if (reportPath) console.log(`wrote ${reportPath}`);
-    return;
-  }
-
-  // Calibration sequences for the search and the fidelity report.
-  const calib = await loadCalibration(model, {
-    calib: typeof flags.calib === "string" ? flags.calib : undefined,
-    head: typeof flags.head === "string" ? flags.head : undefined,
-    seed,
-    name: NAME,
-  });
-  const calibration = calib.sequences;
-  const calibrationInfo = calib.info;
-  const calibrationLabel = calib.label;
-  if (calibrationInfo.random) console.log(`note: ${RANDOM_INPUTS_NOTE}`);
-
-  let options: ModelPruneOptions;
-  let search: SearchResult | undefined;
-  const started = performance.now();
-  if (explicit) {
-    options = { block: block!, rates: { colKeep: colKeep!, rowKeep: rowKeep! }, pes };
+/** One line per matrix of `structureOf`. */
+function printStructure(structure: ReturnType<typeof structureOf>): void {
+  for (const entry of structure) {
+    const detected = entry.bcrBlocks
+      ? entry.bcrBlocks.length > 0
+        ? `BCR for blocks ${entry.bcrBlocks.join(", ")} (largest power-of-two shapes)`
+        : "no BCR structure with blocks larger than one row or column"
+      : "dense";
+    const check = entry.check
+      ? `; ${formatBlock(entry.check.block)}: ${
+        entry.check.isBcr
+          ? "BCR"
+          : `not BCR (${entry.check.holes} holes, fill ${entry.check.fill.toFixed(4)})`
+      }, colKeep ${entry.check.colKeep.toFixed(3)}, rowKeep ${entry.check.rowKeep.toFixed(3)}`
+      : "";
     console.log(
-      `explicit: block ${formatBlock(block!)}, colKeep ${colKeep}, rowKeep ${rowKeep}${
+      `  ${pad(entry.name, 14)}${pad(`${entry.rows}x${entry.cols}`, 11)} density ${
+        entry.density.toFixed(4)
+      }: ${detected}${check}`,
+    );
+  }
+}
+
+/** What every mode needs besides the flags. */
+interface Context {
+  flags: Flags;
+  model: RnnModel;
+  modelPath: string;
+  outPath?: string;
+  reportPath?: string;
+  safetensors: boolean;
+  weights: number;
+}
+
+/** Check mode: the model is accepted as is; detect and print its block structure. */
+async function checkModel(context: Context): Promise<void> {
+  const { flags, model, modelPath, outPath, reportPath, safetensors, weights } = context;
+  const checkBlock = flags["check-block"];
+  const pes = flags.pes;
+  const inputDensity = weightDensity(model);
+  if (inputDensity === 1 && !checkBlock) {
+    throw new UserError(
+      `${NAME}: ${modelPath} is dense and no pruning was asked: give --density, --compression, or --block with --col-keep and --row-keep (or --check-block RxC to inspect)`,
+    );
+  }
+  const structure = structureOf(model, checkBlock);
+  printStructure(structure);
+  const allBcr = checkBlock ? structure.every((entry) => entry.check!.isBcr) : undefined;
+  if (checkBlock) {
+    const count = structure.filter((entry) => entry.check!.isBcr).length;
+    console.log(
+      `the model is ${allBcr ? "" : "not "}BCR for block ${
+        formatBlock(checkBlock)
+      } (${count} of ${structure.length} matrices are)`,
+    );
+  }
+  const peLoad = pes ? modelPeLoad(model, pes) : undefined;
+  if (peLoad) {
+    console.log(
+      `PE imbalance ${percent(peLoad.imbalance)} over ${pes} PEs (max/mean - 1, computed)`,
+    );
+  }
+  if (outPath) await saveModel(model, outPath, { safetensors });
+  if (reportPath) {
+    await writeJsonAtomic(reportPath, {
+      tool: "rnnfab prune",
+      mode: "check",
+      model: modelPath,
+      out: outPath ?? null,
+      checkBlock: checkBlock ? formatBlock(checkBlock) : null,
+      isBcr: allBcr ?? null,
+      weights,
+      density: inputDensity,
+      matrices: structure.map((entry) => ({
+        ...entry,
+        peLoad: pes ? peLoadImbalance(matrixNamed(model, entry.name), pes) : undefined,
+      })),
+      peLoad: peLoad ?? null,
+    });
+  }
+  if (outPath) console.log(`wrote ${outPath} (unchanged)`);
+  if (reportPath) console.log(`wrote ${reportPath}`);
+}
+
+/** The pruning options: the explicit rates, or the result of the hyperparameter search. */
+function chooseOptions(
+  context: Context,
+  request: Exclude<Request, { mode: "check" }>,
+  calibration: Calibration,
+): { options: ModelPruneOptions; search?: SearchResult } {
+  const { flags, model } = context;
+  const pes = flags.pes;
+  if (request.mode === "explicit") {
+    const { block, colKeep, rowKeep } = request;
+    console.log(
+      `explicit: block ${formatBlock(block)}, colKeep ${colKeep}, rowKeep ${rowKeep}${
         pes ? `, ${pes} PEs` : ""
       }`,
     );
-  } else {
-    console.log(
-      `target density ${target!.toFixed(4)} (compression ${
-        (1 / target!).toFixed(2)
-      }x); search on ${calibrationLabel}, minimising the ${
-        calib.objective?.name ?? "relative RMS output error"
-      }`,
-    );
-    search = searchBcrHyperparameters(model, {
-      density: target!,
-      calibration,
-      pes,
-      block,
-      colShares: flags.uniform ? [0.5] : undefined,
-      rounds: flags.uniform ? 0 : undefined,
-      onProgress: flags.quiet ? undefined : (line) => console.error(line),
-      objective: calib.objective,
-    });
-    options = search.options;
-    console.log(
-      `chosen (${search.candidates.length} candidates, ${
-        ((performance.now() - started) / 1000).toFixed(1)
-      } s): block ${search.block}, column share ${search.colShare}, densities ${
-        Object.entries(search.densities).map(([name, d]) => `${name} ${d.toFixed(4)}`).join(", ")
-      }`,
-    );
+    return { options: { block, rates: { colKeep, rowKeep }, pes } };
   }
-  const { model: bcrModel, report } = pruneModelBcr(model, options);
-  const pruned = flags.refit ? refitOnCalibration(model, bcrModel, calib) : bcrModel;
-  printMatrixTable(report, pes);
-  const outputCheck = namedMatrices(pruned).map(({ name, matrix }) => ({
-    name,
-    ...detectBcr(matrix, checkBlock ?? options.block),
-  }));
-  const outputIsBcr = outputCheck.every((entry) => entry.isBcr);
+  const started = performance.now();
   console.log(
-    `output is ${outputIsBcr ? "" : "not "}BCR for block ${
-      formatBlock(checkBlock ?? options.block)
-    } in every matrix${
-      outputIsBcr
-        ? ""
-        : ` (${
-          outputCheck.filter((e) => !e.isBcr).map((e) =>
-            `${e.name}: ${e.holes} holes`
-          ).join(", ")
-        }; the input had exact zeros inside kept rows and columns)`
+    `target density ${request.density.toFixed(4)} (compression ${
+      (1 / request.density).toFixed(2)
+    }x); search on ${calibration.label}, minimising the ${
+      calibration.objective?.name ?? "relative RMS output error"
     }`,
   );
-  const comparison = compareWithBaselines(model, pruned, report.density, calibration, pes);
-  printFidelity(comparison, calibrationLabel);
-  const task = calib.task
-    ? compareTaskBaselines(model, pruned, { ...calib.task, density: report.density, pes })
-    : undefined;
-  if (task) printTaskComparison(task, calibrationLabel);
+  const search = searchBcrHyperparameters(model, {
+    density: request.density,
+    calibration: calibration.sequences,
+    pes,
+    block: request.block,
+    colShares: flags.uniform ? [0.5] : undefined,
+    rounds: flags.uniform ? 0 : undefined,
+    onProgress: flags.quiet ? undefined : (line) => console.error(line),
+    objective: calibration.objective,
+  });
+  console.log(
+    `chosen (${search.candidates.length} candidates, ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s): block ${search.block}, column share ${search.colShare}, densities ${
+      Object.entries(search.densities).map(([name, d]) => `${name} ${d.toFixed(4)}`).join(", ")
+    }`,
+  );
+  return { options: search.options, search };
+}
 
-  await saveModel(pruned, outPath!, { safetensors });
-  const peLoads = (load?: PeLoad) => load ?? null;
-  await writeJsonAtomic(reportPath!, {
+/** Whether every pruned matrix is BCR for the block, printed with the matrices that are not. */
+function checkOutput(pruned: RnnModel, block: BlockSize) {
+  const outputCheck = namedMatrices(pruned).map(({ name, matrix }) => ({
+    name,
+    ...detectBcr(matrix, block),
+  }));
+  const outputIsBcr = outputCheck.every((entry) => entry.isBcr);
+  const holes = outputCheck.filter((e) => !e.isBcr).map((e) => `${e.name}: ${e.holes} holes`);
+  console.log(
+    `output is ${outputIsBcr ? "" : "not "}BCR for block ${formatBlock(block)} in every matrix${
+      outputIsBcr
+        ? ""
+        : ` (${holes.join(", ")}; the input had exact zeros inside kept rows and columns)`
+    }`,
+  );
+  return { outputCheck, outputIsBcr };
+}
+
+/** Prune (explicit or searched), print the result and write the model and the report. */
+async function pruneAndWrite(
+  context: Context,
+  request: Exclude<Request, { mode: "check" }>,
+): Promise<void> {
+  const { flags, model, modelPath, safetensors } = context;
+  const outPath = context.outPath!;
+  const reportPath = context.reportPath!;
+  const calib = await loadCalibration(model, {
+    calib: flags.calib,
+    head: flags.head,
+    seed: flags.seed,
+    name: NAME,
+  });
+  const { sequences, info, label } = calib;
+  if (info.random) console.log(`note: ${RANDOM_INPUTS_NOTE}`);
+  const started = performance.now();
+  const { options, search } = chooseOptions(context, request, calib);
+  const { model: bcrModel, report } = pruneModelBcr(model, options);
+  const pruned = flags.refit ? refitOnCalibration(model, bcrModel, calib) : bcrModel;
+  checkKeepsWeights(report.nonZeros, options.block, request.source);
+  printMatrixTable(report, flags.pes);
+  const { outputCheck, outputIsBcr } = checkOutput(pruned, flags["check-block"] ?? options.block);
+  const comparison = compareWithBaselines(model, pruned, report.density, sequences, flags.pes);
+  printFidelity(comparison, label);
+  const task = calib.task
+    ? compareTaskBaselines(model, pruned, {
+      ...calib.task,
+      density: report.density,
+      pes: flags.pes,
+    })
+    : undefined;
+  if (task) printTaskComparison(task, label);
+
+  await saveModel(pruned, outPath, { safetensors });
+  const explicit = request.mode === "explicit";
+  const target = explicit ? undefined : request.density;
+  await writeJsonAtomic(reportPath, {
     tool: "rnnfab prune",
-    mode: explicit ? "explicit" : "target",
+    mode: request.mode,
     model: modelPath,
     out: outPath,
     target: target !== undefined ? { density: target, compression: 1 / target } : null,
     hyperparameters: {
       block: formatBlock(options.block),
-      pes: pes ?? null,
-      ...(explicit ? { colKeep, rowKeep } : { colShare: search!.colShare }),
+      pes: flags.pes ?? null,
+      ...(explicit
+        ? { colKeep: request.colKeep, rowKeep: request.rowKeep }
+        : { colShare: search!.colShare }),
       perMatrix: Object.fromEntries(
         report.matrices.map((m) => [m.name, {
           block: formatBlock(m.block),
@@ -465,7 +515,7 @@ await runCommand(async () => {
       ...m,
       block: formatBlock(m.block),
       isBcr: outputCheck.find((e) => e.name === m.name)!.isBcr,
-      peLoad: peLoads(m.peLoad),
+      peLoad: m.peLoad ?? null,
     })),
     overall: {
       weights: report.weights,
@@ -473,11 +523,11 @@ await runCommand(async () => {
       density: report.density,
       compression: report.compression,
       isBcr: outputIsBcr,
-      peLoad: peLoads(report.peLoad),
+      peLoad: report.peLoad ?? null,
     },
     fidelity: {
       measured: "float64 reference (runFloat) from a zero state, outputs of all steps",
-      calibration: calibrationInfo,
+      calibration: info,
       ...comparison,
     },
     task: task ?? null,
@@ -492,8 +542,43 @@ await runCommand(async () => {
       : null,
   });
   console.log(`wrote ${outPath}${safetensors ? " (+ .safetensors)" : ""} and ${reportPath}`);
-});
+}
 
 function matrixNamed(model: RnnModel, name: string) {
   return namedMatrices(model).find((entry) => entry.name === name)!.matrix;
 }
+
+await runCommand(async () => {
+  const flags = parseCommand(COMMAND);
+  const request = pruneRequest(flags);
+  const modelPath = flags.model;
+  const model = await loadAnyModel(modelPath);
+  checkFits(model, "block", flags.block);
+  checkFits(model, "check-block", flags["check-block"]);
+  if (request.mode === "explicit") {
+    checkDensityRange(model, modelPath, request.colKeep * request.rowKeep, request.source);
+  } else if (request.mode === "target") {
+    checkDensityRange(model, modelPath, request.density, request.source);
+  }
+  const weights = namedMatrices(model).reduce((sum, { matrix }) => sum + matrix.data.length, 0);
+  console.log(
+    `model ${modelPath}: ${model.kind}, ${model.numLayers} layer(s), ${weights} weights, density ${
+      weightDensity(model).toFixed(4)
+    } (computed)`,
+  );
+  const outPath = flags.out;
+  const context: Context = {
+    flags,
+    model,
+    modelPath,
+    outPath,
+    reportPath: flags.report ??
+      (outPath ? outPath.replace(/\.json$/i, "") + ".prune.json" : undefined),
+    // Weights go to a safetensors file when asked, when the input kept them in one, or when they
+    // are too many for inline JSON (over a million).
+    safetensors: flags.safetensors || weights > 1_000_000 || await usesSafetensors(modelPath),
+    weights,
+  };
+  if (request.mode === "check") await checkModel(context);
+  else await pruneAndWrite(context, request);
+});

@@ -8,29 +8,27 @@
  */
 
 import { UserError } from "../util/errors.ts";
+import { bitsFor } from "../util/bits.ts";
 import type { IntMatrix } from "../model/fixed.ts";
 import {
-  type BcrLayout,
-  bitsFor,
-  bitTotals,
+  checkRange,
   checkSegments,
-  countIntNonZeros,
+  decodeSegments,
   type EncodedImage,
+  finishImage,
   fitsSigned,
   foldSigned,
-  memoryFile,
-  type MemoryInfo,
-  memoryInfo,
+  type ImageBuilder,
   packFields,
-  type PeMemories,
   peRowCount,
-  type PeSummary,
+  placeSegment,
   type Segment,
-  type SegmentLayout,
   splitWord,
+  startImage,
+  type TermVisitor,
   unfoldSigned,
 } from "./image.ts";
-import type { TermVisitor } from "./ese.ts";
+import type { BcrLayout } from "./manifest.ts";
 
 /** Options of `encodeBcr`. */
 export interface BcrOptions {
@@ -50,12 +48,6 @@ export const BCR_LIMITS = {
   blockSide: { min: 1, max: 2 ** 20 },
 } as const;
 
-function checkRange(what: string, value: number, range: { min: number; max: number }): void {
-  if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    throw new UserError(`${what} must be an integer in ${range.min}..${range.max}, got ${value}`);
-  }
-}
-
 /** The field widths of a `bcr` image of these segments. */
 export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
   const headerRowBits = bitsFor(options.blockRows);
@@ -74,6 +66,74 @@ export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
   };
 }
 
+/** A block of a segment: rows [rowStart, rowEnd) x columns [colStart, colEnd). */
+interface Block {
+  rowStart: number;
+  rowEnd: number;
+  colStart: number;
+  colEnd: number;
+}
+
+/** The kept rows (any non-zero in the block) and kept columns of a block. */
+function keptLines(matrix: IntMatrix, block: Block): { rows: Uint8Array; cols: number[] } {
+  const { cols, data } = matrix;
+  const rowKept = new Uint8Array(block.rowEnd - block.rowStart);
+  const colKept = new Uint8Array(block.colEnd - block.colStart);
+  for (let row = block.rowStart; row < block.rowEnd; row++) {
+    const base = row * cols;
+    for (let col = block.colStart; col < block.colEnd; col++) {
+      if (data[base + col] !== 0) {
+        rowKept[row - block.rowStart] = 1;
+        colKept[col - block.colStart] = 1;
+      }
+    }
+  }
+  const keptCols: number[] = [];
+  for (let col = block.colStart; col < block.colEnd; col++) {
+    if (colKept[col - block.colStart]) keptCols.push(col);
+  }
+  return { rows: rowKept, cols: keptCols };
+}
+
+/** Each PE's share of one block: a header, its kept rows, the kept columns, the sub-block. */
+function encodeBlock(
+  builder: ImageBuilder,
+  matrix: IntMatrix,
+  block: Block,
+  layout: { headerRowBits: number; headerColBits: number; weightBits: number },
+): void {
+  const kept = keptLines(matrix, block);
+  if (kept.cols.length === 0) return;
+  const pes = builder.peMemories.length;
+  const { rowStart, rowEnd } = block;
+  // Each PE's memories are independent, so the PEs of a block may be visited in any order:
+  // the rows of the PE owning row rowStart + offset are rowStart + offset + k * pes.
+  for (let offset = 0; offset < Math.min(pes, rowEnd - rowStart); offset++) {
+    const firstRow = rowStart + offset;
+    const pe = firstRow % pes;
+    const peRows: number[] = [];
+    for (let row = firstRow; row < rowEnd; row += pes) {
+      if (kept.rows[row - rowStart]) peRows.push(row);
+    }
+    if (peRows.length === 0) continue;
+    const memory = builder.peMemories[pe];
+    const summary = builder.perPe[pe];
+    memory.index.push(
+      packFields([[peRows.length, layout.headerRowBits], [kept.cols.length, layout.headerColBits]]),
+    );
+    for (const row of peRows) memory.index.push((row - pe) / pes);
+    for (const col of kept.cols) memory.index.push(col);
+    for (const col of kept.cols) {
+      for (const row of peRows) {
+        const value = matrix.data[row * matrix.cols + col];
+        memory.weights.push(foldSigned(value, layout.weightBits));
+        if (value === 0) summary.zeroEntries++;
+        else summary.nonZeros++;
+      }
+    }
+  }
+}
+
 /** Encode segments in the `bcr` format for `options.pes` PEs. */
 export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImage {
   const { pes, blockRows, blockCols, weightBits } = options;
@@ -83,109 +143,36 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
   checkRange("weight bits", weightBits, BCR_LIMITS.weightBits);
   const layout = bcrLayout(segments, options);
   const endMarker = 0;
-
-  const peMemories: PeMemories[] = Array.from({ length: pes }, () => ({
-    weights: [],
-    pointers: [],
-    index: [],
-  }));
-  const perPe: PeSummary[] = Array.from(
-    { length: pes },
-    (_, pe) => ({ pe, rows: 0, nonZeros: 0, entries: 0, zeroEntries: 0 }),
-  );
-  const layouts: SegmentLayout[] = [];
-  let nonZeros = 0;
-  for (const { name, matrix } of segments) {
-    const { rows, cols, data } = matrix;
-    for (const value of data) {
+  const builder = startImage(pes);
+  for (const segment of segments) {
+    const { name, matrix } = segment;
+    for (const value of matrix.data) {
       if (!fitsSigned(value, weightBits)) {
         throw new UserError(`${name}: weight ${value} does not fit ${weightBits}-bit weights`);
       }
     }
-    const weightBase = peMemories.map((memory) => memory.weights.length);
-    const indexBase = peMemories.map((memory) => memory.index.length);
-    const rowKept = new Uint8Array(Math.min(rows, blockRows));
-    const colKept = new Uint8Array(Math.min(cols, blockCols));
-    for (let rowStart = 0; rowStart < rows; rowStart += blockRows) {
-      const rowEnd = Math.min(rows, rowStart + blockRows);
-      for (let colStart = 0; colStart < cols; colStart += blockCols) {
-        const colEnd = Math.min(cols, colStart + blockCols);
-        rowKept.fill(0);
-        colKept.fill(0);
-        for (let row = rowStart; row < rowEnd; row++) {
-          const base = row * cols;
-          for (let col = colStart; col < colEnd; col++) {
-            if (data[base + col] !== 0) {
-              rowKept[row - rowStart] = 1;
-              colKept[col - colStart] = 1;
-            }
-          }
-        }
-        const keptCols: number[] = [];
-        for (let col = colStart; col < colEnd; col++) {
-          if (colKept[col - colStart]) keptCols.push(col);
-        }
-        if (keptCols.length === 0) continue;
-        // Each PE's memories are independent, so the PEs of a block may be visited in any order:
-        // the rows of the PE owning row rowStart + offset are rowStart + offset + k * pes.
-        for (let offset = 0; offset < Math.min(pes, rowEnd - rowStart); offset++) {
-          const firstRow = rowStart + offset;
-          const pe = firstRow % pes;
-          const peRows: number[] = [];
-          for (let row = firstRow; row < rowEnd; row += pes) {
-            if (rowKept[row - rowStart]) peRows.push(row);
-          }
-          if (peRows.length === 0) continue;
-          const memory = peMemories[pe];
-          const summary = perPe[pe];
-          memory.index.push(
-            packFields([[peRows.length, layout.headerRowBits], [
-              keptCols.length,
-              layout.headerColBits,
-            ]]),
-          );
-          for (const row of peRows) memory.index.push((row - pe) / pes);
-          for (const col of keptCols) memory.index.push(col);
-          for (const col of keptCols) {
-            for (const row of peRows) {
-              const value = data[row * cols + col];
-              memory.weights.push(foldSigned(value, weightBits));
-              if (value === 0) summary.zeroEntries++;
-              else summary.nonZeros++;
-            }
-          }
-        }
+    const weightBase = builder.peMemories.map((memory) => memory.weights.length);
+    const indexBase = builder.peMemories.map((memory) => memory.index.length);
+    for (let rowStart = 0; rowStart < matrix.rows; rowStart += blockRows) {
+      const rowEnd = Math.min(matrix.rows, rowStart + blockRows);
+      for (let colStart = 0; colStart < matrix.cols; colStart += blockCols) {
+        const colEnd = Math.min(matrix.cols, colStart + blockCols);
+        encodeBlock(builder, matrix, { rowStart, rowEnd, colStart, colEnd }, {
+          ...layout,
+          weightBits,
+        });
       }
     }
     for (let pe = 0; pe < pes; pe++) {
-      peMemories[pe].index.push(endMarker);
-      perPe[pe].rows += peRowCount(rows, pes, pe);
+      builder.peMemories[pe].index.push(endMarker);
+      builder.perPe[pe].rows += peRowCount(matrix.rows, pes, pe);
     }
-    const segmentNonZeros = countIntNonZeros(matrix);
-    nonZeros += segmentNonZeros;
-    layouts.push({
-      name,
-      rows,
-      cols,
-      nonZeros: segmentNonZeros,
-      pointerBase: null,
-      weightBase,
-      indexBase,
-    });
+    placeSegment(builder, segment, { pointerBase: null, weightBase, indexBase });
   }
-  for (const summary of perPe) summary.entries = peMemories[summary.pe].weights.length;
-
-  const memories: MemoryInfo[] = [];
-  peMemories.forEach((memory, pe) => {
-    memories.push(
-      memoryInfo(memoryFile(pe, "weights"), "weights", pe, memory.weights.length, weightBits),
-    );
-    memories.push(
-      memoryInfo(memoryFile(pe, "index"), "index", pe, memory.index.length, layout.indexWidth),
-    );
-  });
-  return {
-    manifest: {
+  return finishImage(
+    builder,
+    { weights: weightBits, second: { kind: "index", width: layout.indexWidth } },
+    {
       format: "bcr",
       pes,
       weightBits,
@@ -194,14 +181,8 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
       block: { rows: blockRows, cols: blockCols },
       ese: null,
       bcr: layout,
-      memories,
-      ...bitTotals(memories, nonZeros),
-      perPe,
-      segments: layouts,
     },
-    peMemories,
-    codebook: null,
-  };
+  );
 }
 
 /** Throw the error of a malformed image. */
@@ -266,24 +247,5 @@ export function walkBcr(
 
 /** Rebuild the segments' integer matrices from a `bcr` image. */
 export function decodeBcr(image: EncodedImage): Segment[] {
-  const { pes, segments } = image.manifest;
-  return segments.map((seg, index) => {
-    const matrix: IntMatrix = {
-      rows: seg.rows,
-      cols: seg.cols,
-      data: new Int32Array(seg.rows * seg.cols),
-    };
-    const written = new Uint8Array(seg.rows * seg.cols);
-    for (let pe = 0; pe < pes; pe++) {
-      walkBcr(image, pe, index, (local, col, value) => {
-        const position = (local * pes + pe) * seg.cols + col;
-        if (written[position]) {
-          malformed(`${seg.name}: element (${local * pes + pe}, ${col}) twice`);
-        }
-        written[position] = 1;
-        matrix.data[position] = value;
-      });
-    }
-    return { name: seg.name, matrix };
-  });
+  return decodeSegments(image, walkBcr);
 }

@@ -6,35 +6,39 @@
  * @module
  */
 
+import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
 import { saturate } from "../model/fixed.ts";
 import { ESE_LIMITS } from "./ese.ts";
 
+const count = z.number().int().nonnegative();
+
+/**
+ * What weight sharing did, as data (design.json's `weightSharing`): the code width k; the
+ * codebook (2^k values, code 0 = 0); the distinct non-zero values its codes 1..2^k-1 hold (fewer
+ * than 2^k - 1 when the weights have fewer distinct values, or when centroids rounded onto the
+ * same integer); the distinct non-zero weights and the non-zero weights before sharing, the
+ * non-zero weights after; the non-zero weights shared to 0 (counted, and 0 by construction, see
+ * `avoidZero`); the Lloyd iterations run (0 when every distinct value got its own code); the
+ * largest |shared - original| and the root mean square of (shared - original) over the non-zero
+ * weights, in weight LSBs.
+ */
+export const weightSharingReportSchema = z.object({
+  codebookBits: z.number().int().positive(),
+  codebook: z.array(z.number().int()),
+  distinctCodes: count,
+  distinctValuesBefore: count,
+  nonZerosBefore: count,
+  nonZerosAfter: count,
+  zeroedWeights: count,
+  iterations: count,
+  maxAbsError: z.number().nonnegative(),
+  rmsError: z.number().nonnegative(),
+});
+
 /** What weight sharing did, as data. */
-export interface WeightSharingReport {
-  /** Code width k. */
-  codebookBits: number;
-  /** The codebook (2^k values, code 0 = 0), as plain numbers. */
-  codebook: number[];
-  /** Distinct non-zero values the codebook's codes 1..2^k-1 hold (fewer than 2^k - 1 when the
-   * weights have fewer distinct values, or when centroids rounded onto the same integer). */
-  distinctCodes: number;
-  /** Distinct non-zero weight values before sharing. */
-  distinctValuesBefore: number;
-  /** Non-zero weights before sharing. */
-  nonZerosBefore: number;
-  /** Non-zero weights after sharing. */
-  nonZerosAfter: number;
-  /** Non-zero weights shared to 0: counted, and 0 by construction (see `avoidZero`). */
-  zeroedWeights: number;
-  /** Lloyd iterations run (0 when every distinct value got its own code). */
-  iterations: number;
-  /** Largest |shared - original| over the non-zero weights, in weight LSBs. */
-  maxAbsError: number;
-  /** Root mean square of (shared - original) over the non-zero weights, in weight LSBs. */
-  rmsError: number;
-}
+export type WeightSharingReport = z.infer<typeof weightSharingReportSchema>;
 
 /** The result of `shareWeights`. */
 export interface SharedWeights {

@@ -7,29 +7,26 @@
  */
 
 import { UserError } from "../util/errors.ts";
-import type { IntMatrix } from "../model/fixed.ts";
+import { bitsFor } from "../util/bits.ts";
 import {
-  bitsFor,
-  bitTotals,
+  checkRange,
   checkSegments,
-  CODEBOOK_FILE,
-  countIntNonZeros,
+  decodeSegments,
   type EncodedImage,
-  type EseLayout,
+  finishImage,
   fitsSigned,
   foldSigned,
-  memoryFile,
-  type MemoryInfo,
-  memoryInfo,
+  type ImageBuilder,
   packFields,
-  type PeMemories,
   peRowCount,
-  type PeSummary,
+  placeSegment,
   type Segment,
-  type SegmentLayout,
   splitWord,
+  startImage,
+  type TermVisitor,
   unfoldSigned,
 } from "./image.ts";
+import type { EseLayout } from "./manifest.ts";
 
 /** A shared-weight codebook: 2^bits values in weight format, value 0 at code 0. */
 export interface Codebook {
@@ -58,12 +55,6 @@ export const ESE_LIMITS = {
   codebookBits: { min: 1, max: 16 },
 } as const;
 
-function checkRange(what: string, value: number, range: { min: number; max: number }): void {
-  if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    throw new UserError(`${what} must be an integer in ${range.min}..${range.max}, got ${value}`);
-  }
-}
-
 /** Map each codebook value to its lowest non-zero code (code 0 is reserved for padding). */
 function codeLookup(codebook: Codebook, weightBits: number): Map<number, number> {
   checkRange("codebook bits", codebook.bits, ESE_LIMITS.codebookBits);
@@ -89,17 +80,13 @@ function codeLookup(codebook: Codebook, weightBits: number): Map<number, number>
   return lookup;
 }
 
-/** Encode segments in the `ese` format for `options.pes` PEs. */
-export function encodeEse(segments: Segment[], options: EseOptions): EncodedImage {
-  const { pes, indexBits, weightBits, codebook } = options;
-  checkSegments(segments, pes);
-  checkRange("index bits", indexBits, ESE_LIMITS.indexBits);
-  checkRange("weight bits", weightBits, ESE_LIMITS.weightBits);
+/** How an entry's value field is made: the weight folded, or its codebook code. */
+function valueFieldOf(
+  weightBits: number,
+  codebook: Codebook | undefined,
+): (value: number, name: string) => number {
   const lookup = codebook ? codeLookup(codebook, weightBits) : null;
-  const valueBits = codebook ? codebook.bits : weightBits;
-  const paddingDelta = 2 ** indexBits - 1;
-  const paddingWord = packFields([[paddingDelta, indexBits], [0, valueBits]]);
-  const valueField = (value: number, name: string): number => {
+  return (value, name) => {
     if (lookup) {
       const code = lookup.get(value);
       if (code === undefined) {
@@ -112,89 +99,79 @@ export function encodeEse(segments: Segment[], options: EseOptions): EncodedImag
     }
     return foldSigned(value, weightBits);
   };
+}
 
-  const peMemories: PeMemories[] = Array.from({ length: pes }, () => ({
-    weights: [],
-    pointers: [],
-    index: [],
-  }));
-  const perPe: PeSummary[] = Array.from(
-    { length: pes },
-    (_, pe) => ({ pe, rows: 0, nonZeros: 0, entries: 0, zeroEntries: 0 }),
-  );
-  const layouts: SegmentLayout[] = [];
-  let pointerBase = 0;
-  let nonZeros = 0;
-  for (const { name, matrix } of segments) {
-    const { rows, cols, data } = matrix;
-    const weightBase: number[] = [];
-    for (let pe = 0; pe < pes; pe++) {
-      const memory = peMemories[pe];
-      const summary = perPe[pe];
-      const localRows = peRowCount(rows, pes, pe);
-      summary.rows += localRows;
-      weightBase.push(memory.weights.length);
-      for (let col = 0; col < cols; col++) {
-        memory.pointers.push(memory.weights.length);
-        let cursor = -1;
-        for (let local = 0; local < localRows; local++) {
-          const value = data[(local * pes + pe) * cols + col];
-          if (value === 0) continue;
-          let delta = local - cursor - 1;
-          while (delta > paddingDelta) {
-            memory.weights.push(paddingWord);
-            summary.zeroEntries++;
-            delta -= paddingDelta + 1;
-          }
-          memory.weights.push(
-            packFields([[delta, indexBits], [valueField(value, name), valueBits]]),
-          );
-          summary.nonZeros++;
-          cursor = local;
-        }
-      }
+/** The entry words of one segment: per PE, column by column, with its pointers. */
+function encodeEseSegment(
+  builder: ImageBuilder,
+  segment: Segment,
+  entry: { indexBits: number; valueBits: number; valueField: (value: number) => number },
+): void {
+  const { rows, cols, data } = segment.matrix;
+  const pes = builder.peMemories.length;
+  const paddingDelta = 2 ** entry.indexBits - 1;
+  const paddingWord = packFields([[paddingDelta, entry.indexBits], [0, entry.valueBits]]);
+  for (let pe = 0; pe < pes; pe++) {
+    const memory = builder.peMemories[pe];
+    const summary = builder.perPe[pe];
+    const localRows = peRowCount(rows, pes, pe);
+    summary.rows += localRows;
+    for (let col = 0; col < cols; col++) {
       memory.pointers.push(memory.weights.length);
+      let cursor = -1;
+      for (let local = 0; local < localRows; local++) {
+        const value = data[(local * pes + pe) * cols + col];
+        if (value === 0) continue;
+        let delta = local - cursor - 1;
+        while (delta > paddingDelta) {
+          memory.weights.push(paddingWord);
+          summary.zeroEntries++;
+          delta -= paddingDelta + 1;
+        }
+        const field = entry.valueField(value);
+        memory.weights.push(packFields([[delta, entry.indexBits], [field, entry.valueBits]]));
+        summary.nonZeros++;
+        cursor = local;
+      }
     }
-    const segmentNonZeros = countIntNonZeros(matrix);
-    nonZeros += segmentNonZeros;
-    layouts.push({
-      name,
-      rows,
-      cols,
-      nonZeros: segmentNonZeros,
-      pointerBase,
-      weightBase,
-      indexBase: null,
-    });
-    pointerBase += cols + 1;
+    memory.pointers.push(memory.weights.length);
   }
-  for (const summary of perPe) summary.entries = peMemories[summary.pe].weights.length;
+}
 
-  const pointerWidth = bitsFor(Math.max(...peMemories.map((memory) => memory.weights.length)));
-  const entryWidth = indexBits + valueBits;
-  const memories: MemoryInfo[] = [];
-  peMemories.forEach((memory, pe) => {
-    memories.push(
-      memoryInfo(memoryFile(pe, "weights"), "weights", pe, memory.weights.length, entryWidth),
-    );
-    memories.push(
-      memoryInfo(memoryFile(pe, "pointers"), "pointers", pe, memory.pointers.length, pointerWidth),
-    );
-  });
-  let codebookWords: number[] | null = null;
-  if (codebook) {
-    codebookWords = Array.from(codebook.values, (value) => foldSigned(value, weightBits));
-    memories.push(memoryInfo(CODEBOOK_FILE, "codebook", null, codebookWords.length, weightBits));
+/** Encode segments in the `ese` format for `options.pes` PEs. */
+export function encodeEse(segments: Segment[], options: EseOptions): EncodedImage {
+  const { pes, indexBits, weightBits, codebook } = options;
+  checkSegments(segments, pes);
+  checkRange("index bits", indexBits, ESE_LIMITS.indexBits);
+  checkRange("weight bits", weightBits, ESE_LIMITS.weightBits);
+  const valueField = valueFieldOf(weightBits, codebook);
+  const valueBits = codebook ? codebook.bits : weightBits;
+  const builder = startImage(pes);
+  let pointerBase = 0;
+  for (const segment of segments) {
+    const weightBase = builder.peMemories.map((memory) => memory.weights.length);
+    encodeEseSegment(builder, segment, {
+      indexBits,
+      valueBits,
+      valueField: (value) => valueField(value, segment.name),
+    });
+    placeSegment(builder, segment, { pointerBase, weightBase, indexBase: null });
+    pointerBase += segment.matrix.cols + 1;
   }
+  const longest = Math.max(...builder.peMemories.map((memory) => memory.weights.length));
+  const pointerWidth = bitsFor(longest);
+  const entryWidth = indexBits + valueBits;
   const ese: EseLayout = {
     entryWidth,
     valueBits,
     deltaBits: indexBits,
-    paddingDelta,
+    paddingDelta: 2 ** indexBits - 1,
     pointerWidth,
   };
-  return {
-    manifest: {
+  return finishImage(
+    builder,
+    { weights: entryWidth, second: { kind: "pointers", width: pointerWidth } },
+    {
       format: "ese",
       pes,
       weightBits,
@@ -203,18 +180,10 @@ export function encodeEse(segments: Segment[], options: EseOptions): EncodedImag
       block: null,
       ese,
       bcr: null,
-      memories,
-      ...bitTotals(memories, nonZeros),
-      perPe,
-      segments: layouts,
     },
-    peMemories,
-    codebook: codebookWords,
-  };
+    codebook ? Array.from(codebook.values, (value) => foldSigned(value, weightBits)) : null,
+  );
 }
-
-/** One non-zero product term as a PE sees it: local row, column, weight value. */
-export type TermVisitor = (localRow: number, col: number, value: number) => void;
 
 /** Throw the error of a malformed image. */
 function malformed(message: string): never {
@@ -275,18 +244,5 @@ export function walkEse(
 
 /** Rebuild the segments' integer matrices from an `ese` image. */
 export function decodeEse(image: EncodedImage): Segment[] {
-  const { pes, segments } = image.manifest;
-  return segments.map((seg, index) => {
-    const matrix: IntMatrix = {
-      rows: seg.rows,
-      cols: seg.cols,
-      data: new Int32Array(seg.rows * seg.cols),
-    };
-    for (let pe = 0; pe < pes; pe++) {
-      walkEse(image, pe, index, (local, col, value) => {
-        matrix.data[(local * pes + pe) * seg.cols + col] = value;
-      });
-    }
-    return { name: seg.name, matrix };
-  });
+  return decodeSegments(image, walkEse);
 }

@@ -7,16 +7,11 @@
  */
 
 import { join } from "node:path";
-import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
-import {
-  type EncodedImage,
-  ENCODING_FORMATS,
-  type EncodingManifest,
-  memoryWords,
-  type PeMemories,
-} from "./image.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
+import { type EncodedImage, memoryWords, type PeMemories } from "./image.ts";
+import { type EncodingManifest, manifestSchema } from "./manifest.ts";
 
 /** Hex digits of a word of `width` bits. */
 export function hexDigits(width: number): number {
@@ -69,18 +64,22 @@ export function parseHexText(text: string, width: number, source: string): numbe
   });
 }
 
+/**
+ * The files of an image directory: every memory as a `.hex` file and `manifest.json` (file name
+ * -> text). `deno task encode` writes them as a directory; a design holds them in `mem/`.
+ */
+export function imageFiles(image: EncodedImage): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const memory of image.manifest.memories) {
+    files.set(memory.file, toHexText(memoryWords(image, memory), memory.width));
+  }
+  files.set("manifest.json", JSON.stringify(image.manifest, null, 2) + "\n");
+  return files;
+}
+
 /** Write every memory of an image as a `.hex` file, and `manifest.json`, into `dir`. */
 export async function writeImageFiles(dir: string, image: EncodedImage): Promise<void> {
-  for (const memory of image.manifest.memories) {
-    await writeFileAtomic(
-      join(dir, memory.file),
-      toHexText(memoryWords(image, memory), memory.width),
-    );
-  }
-  await writeFileAtomic(
-    join(dir, "manifest.json"),
-    JSON.stringify(image.manifest, null, 2) + "\n",
-  );
+  for (const [name, text] of imageFiles(image)) await writeFileAtomic(join(dir, name), text);
 }
 
 /** Write an image as a fresh directory `dir` (replacing an earlier image there) atomically. */
@@ -90,69 +89,9 @@ export function writeImageDir(dir: string, image: EncodedImage): Promise<void> {
   });
 }
 
-const count = z.number().int().nonnegative();
-const layoutOf = <T extends z.ZodRawShape>(shape: T) => z.object(shape).nullable();
-const manifestSchema = z.object({
-  format: z.enum(ENCODING_FORMATS as [string, ...string[]]),
-  pes: z.number().int().positive(),
-  weightBits: z.number().int().positive(),
-  indexBits: count.nullable(),
-  codebookBits: count.nullable(),
-  block: z.object({ rows: z.number().int().positive(), cols: z.number().int().positive() })
-    .nullable(),
-  ese: layoutOf({
-    entryWidth: count,
-    valueBits: count,
-    deltaBits: count,
-    paddingDelta: count,
-    pointerWidth: count,
-  }),
-  bcr: layoutOf({
-    indexWidth: count,
-    headerRowBits: count,
-    headerColBits: count,
-    columnIndexBits: count,
-    localRowBits: count,
-    weightWidth: count,
-  }),
-  memories: z.array(z.object({
-    file: z.string().regex(/^[a-z0-9_]+\.hex$/),
-    kind: z.enum(["weights", "pointers", "index", "codebook"]),
-    pe: count.nullable(),
-    depth: count,
-    width: z.number().int().min(1).max(52),
-    bits: count,
-  })),
-  totalBits: count,
-  nonZeros: count,
-  bitsPerNonZero: z.number().nullable(),
-  perPe: z.array(z.object({
-    pe: count,
-    rows: count,
-    nonZeros: count,
-    entries: count,
-    zeroEntries: count,
-  })),
-  segments: z.array(z.object({
-    name: z.string(),
-    rows: z.number().int().positive(),
-    cols: z.number().int().positive(),
-    nonZeros: count,
-    pointerBase: count.nullable(),
-    weightBase: z.array(count),
-    indexBase: z.array(count).nullable(),
-  })),
-});
-
 /** Validate a parsed `manifest.json`; throws a UserError naming the field. */
 export function parseManifest(value: unknown, source: string): EncodingManifest {
-  const parsed = manifestSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.map(String).join(".");
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
-  return parsed.data as EncodingManifest;
+  return parseWithSchema(manifestSchema, value, source);
 }
 
 /**

@@ -7,6 +7,13 @@
 
 import { UserError } from "../util/errors.ts";
 import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
+import type {
+  EncodingManifest,
+  MemoryInfo,
+  MemoryKind,
+  PeSummary,
+  SegmentLayout,
+} from "./manifest.ts";
 
 /** One matrix to encode, with the name it carries in the manifest (e.g. `weight_ih_l0`). */
 export interface Segment {
@@ -14,125 +21,6 @@ export interface Segment {
   name: string;
   /** The integer matrix (quantized weights). */
   matrix: IntMatrix;
-}
-
-/** The two encodings. */
-export type EncodingFormat = "ese" | "bcr";
-
-/** The names of the two encodings, for validation. */
-export const ENCODING_FORMATS: readonly EncodingFormat[] = ["ese", "bcr"];
-
-/** What a memory holds. */
-export type MemoryKind = "weights" | "pointers" | "index" | "codebook";
-
-/** One memory of the image as listed in the manifest. */
-export interface MemoryInfo {
-  /** File name of its `.hex` image, e.g. `pe0_weights.hex`. */
-  file: string;
-  /** What it holds. */
-  kind: MemoryKind;
-  /** The PE that owns it; null for the global codebook. */
-  pe: number | null;
-  /** Used words (0 for an empty memory, whose file still holds one word of 0). */
-  depth: number;
-  /** Word width in bits. */
-  width: number;
-  /** depth * width. */
-  bits: number;
-}
-
-/** Where one segment lives in the memories. */
-export interface SegmentLayout {
-  /** Segment name. */
-  name: string;
-  /** Rows of the matrix. */
-  rows: number;
-  /** Columns of the matrix. */
-  cols: number;
-  /** Non-zero weights of the matrix. */
-  nonZeros: number;
-  /** ese: address of the segment's first pointer (the same in every PE); bcr: null. */
-  pointerBase: number | null;
-  /** Per PE: address in the PE's weight memory of the segment's first word. */
-  weightBase: number[];
-  /** bcr, per PE: address in the PE's index memory of the segment's first word; ese: null. */
-  indexBase: number[] | null;
-}
-
-/** Per-PE counts. */
-export interface PeSummary {
-  /** PE number. */
-  pe: number;
-  /** Rows of all segments this PE owns (sum over segments). */
-  rows: number;
-  /** Non-zero weights stored by this PE. */
-  nonZeros: number;
-  /** Words of its weight memory (ese: entries including padding; bcr: weights including zeros). */
-  entries: number;
-  /** Entries holding 0 (ese: padding entries; bcr: zeros inside kept sub-blocks). */
-  zeroEntries: number;
-}
-
-/** Field layout of the `ese` format. */
-export interface EseLayout {
-  /** Width of a weight-memory entry: deltaBits + valueBits. */
-  entryWidth: number;
-  /** Low field: the weight (two's complement) or the codebook code. */
-  valueBits: number;
-  /** High field: the relative row index (zero rows skipped). */
-  deltaBits: number;
-  /** delta of a padding entry: 2^deltaBits - 1 (its value field is 0). */
-  paddingDelta: number;
-  /** Width of a pointer word (the same for all PEs). */
-  pointerWidth: number;
-}
-
-/** Field layout of the `bcr` format. */
-export interface BcrLayout {
-  /** Width of an index-memory word. */
-  indexWidth: number;
-  /** Header field rowCount, the high field: bits for the block height. */
-  headerRowBits: number;
-  /** Header field colCount, the low field: bits for the block width. */
-  headerColBits: number;
-  /** Bits of an absolute column index (largest column index of any segment). */
-  columnIndexBits: number;
-  /** Bits of a PE-local row index (largest local row of any segment). */
-  localRowBits: number;
-  /** Width of a weight word (two's complement). */
-  weightWidth: number;
-}
-
-/** The manifest (`manifest.json`): everything needed to read the memories back. */
-export interface EncodingManifest {
-  /** Which encoding. */
-  format: EncodingFormat;
-  /** Number of PEs (rows interleaved: row r to PE r mod pes). */
-  pes: number;
-  /** Width of a weight value (ese without codebook, bcr) or of a codebook word. */
-  weightBits: number;
-  /** ese: bits of the relative row index; bcr: null. */
-  indexBits: number | null;
-  /** ese with weight sharing: code width k (2^k codebook words); otherwise null. */
-  codebookBits: number | null;
-  /** bcr: block height and width; ese: null. */
-  block: { rows: number; cols: number } | null;
-  /** ese field layout, or null. */
-  ese: EseLayout | null;
-  /** bcr field layout, or null. */
-  bcr: BcrLayout | null;
-  /** Every memory, PE by PE (weights, then pointers or index), then the codebook. */
-  memories: MemoryInfo[];
-  /** Sum over memories of depth * width. */
-  totalBits: number;
-  /** Non-zero weights over all segments. */
-  nonZeros: number;
-  /** totalBits / nonZeros; null when there is no non-zero weight. */
-  bitsPerNonZero: number | null;
-  /** Per-PE counts. */
-  perPe: PeSummary[];
-  /** The segments in encoding order. */
-  segments: SegmentLayout[];
 }
 
 /** The words of one PE's memories (unsigned integers, two's complement folded in). */
@@ -153,16 +41,6 @@ export interface EncodedImage {
   peMemories: PeMemories[];
   /** ese with weight sharing: the 2^k codebook words (weightBits wide, folded); else null. */
   codebook: number[] | null;
-}
-
-/** Number of bits of an unsigned integer (at least 1): bitsFor(0) = bitsFor(1) = 1, bitsFor(4) = 3. */
-export function bitsFor(value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`bitsFor: expected a non-negative safe integer, got ${value}`);
-  }
-  let bits = 1;
-  while (2 ** bits <= value) bits++;
-  return bits;
 }
 
 /** Smallest two's-complement width that holds `value` (at least 1; 2 for -2 and 1). */
@@ -295,4 +173,124 @@ export function imbalance(perPe: { nonZeros: number }[]): number {
   if (total === 0) return 1;
   const max = Math.max(...perPe.map((pe) => pe.nonZeros));
   return max / (total / perPe.length);
+}
+
+/** Throw a UserError unless `value` is an integer in `range` (`what` names it). */
+export function checkRange(what: string, value: number, range: { min: number; max: number }): void {
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new UserError(`${what} must be an integer in ${range.min}..${range.max}, got ${value}`);
+  }
+}
+
+/** An image being encoded: each PE's memory words and counts, the segments placed so far. */
+export interface ImageBuilder {
+  /** Per PE, its memories' words. */
+  peMemories: PeMemories[];
+  /** Per PE, its counts (`entries` is set by `finishImage`). */
+  perPe: PeSummary[];
+  /** The segments placed so far. */
+  segments: SegmentLayout[];
+  /** Non-zero weights of those segments. */
+  nonZeros: number;
+}
+
+/** An empty image for `pes` PEs. */
+export function startImage(pes: number): ImageBuilder {
+  return {
+    peMemories: Array.from({ length: pes }, () => ({ weights: [], pointers: [], index: [] })),
+    perPe: Array.from({ length: pes }, (_, pe) => ({
+      pe,
+      rows: 0,
+      nonZeros: 0,
+      entries: 0,
+      zeroEntries: 0,
+    })),
+    segments: [],
+    nonZeros: 0,
+  };
+}
+
+/** Record where a segment went (its bases were taken before its words were pushed). */
+export function placeSegment(
+  builder: ImageBuilder,
+  segment: Segment,
+  bases: Pick<SegmentLayout, "pointerBase" | "weightBase" | "indexBase">,
+): void {
+  const { name, matrix } = segment;
+  const nonZeros = countIntNonZeros(matrix);
+  builder.nonZeros += nonZeros;
+  builder.segments.push({ name, rows: matrix.rows, cols: matrix.cols, nonZeros, ...bases });
+}
+
+/**
+ * The finished image: per PE its weight memory (`weightWidth` wide) and its pointer or index
+ * memory (`second`), then the codebook words (weightBits wide) if any; the manifest's counts and
+ * bit totals. `fields` are the format's manifest fields.
+ */
+export function finishImage(
+  builder: ImageBuilder,
+  widths: { weights: number; second: { kind: "pointers" | "index"; width: number } },
+  fields: Omit<
+    EncodingManifest,
+    "memories" | "totalBits" | "nonZeros" | "bitsPerNonZero" | "perPe" | "segments"
+  >,
+  codebook: number[] | null = null,
+): EncodedImage {
+  const { peMemories, perPe } = builder;
+  for (const summary of perPe) summary.entries = peMemories[summary.pe].weights.length;
+  const { kind, width } = widths.second;
+  const memories: MemoryInfo[] = peMemories.flatMap((memory, pe) => [
+    memoryInfo(memoryFile(pe, "weights"), "weights", pe, memory.weights.length, widths.weights),
+    memoryInfo(memoryFile(pe, kind), kind, pe, memory[kind].length, width),
+  ]);
+  if (codebook) {
+    memories.push(memoryInfo(CODEBOOK_FILE, "codebook", null, codebook.length, fields.weightBits));
+  }
+  return {
+    manifest: {
+      ...fields,
+      memories,
+      ...bitTotals(memories, builder.nonZeros),
+      perPe,
+      segments: builder.segments,
+    },
+    peMemories,
+    codebook,
+  };
+}
+
+/** One non-zero product term as a PE sees it: local row, column, weight value. */
+export type TermVisitor = (localRow: number, col: number, value: number) => void;
+
+/** How a format walks one PE's share of one segment, calling `visit` for every stored term. */
+export type SegmentWalk = (
+  image: EncodedImage,
+  pe: number,
+  segment: number,
+  visit: TermVisitor,
+) => void;
+
+/**
+ * Rebuild the segments' integer matrices from an image by walking every PE's terms; an element
+ * stored twice is a malformed image (an Error naming the format).
+ */
+export function decodeSegments(image: EncodedImage, walk: SegmentWalk): Segment[] {
+  const { pes, segments, format } = image.manifest;
+  return segments.map((seg, index) => {
+    const data = new Int32Array(seg.rows * seg.cols);
+    const written = new Uint8Array(seg.rows * seg.cols);
+    for (let pe = 0; pe < pes; pe++) {
+      walk(image, pe, index, (local, col, value) => {
+        const position = (local * pes + pe) * seg.cols + col;
+        if (written[position]) {
+          throw new Error(
+            `malformed ${format} image: ${seg.name}: element (${local * pes + pe}, ${col}) twice`,
+          );
+        }
+        written[position] = 1;
+        data[position] = value;
+      });
+    }
+    return { name: seg.name, matrix: { rows: seg.rows, cols: seg.cols, data } };
+  });
 }

@@ -11,6 +11,9 @@ import { decodeEse, encodeEse, type EseOptions } from "./ese.ts";
 import { type EncodedImage, imbalance, type Segment } from "./image.ts";
 
 export * from "./image.ts";
+export * from "./manifest.ts";
+export * from "./pe_segments.ts";
+export * from "./block_choice.ts";
 export * from "./ese.ts";
 export * from "./bcr.ts";
 export * from "./codebook.ts";

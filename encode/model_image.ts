@@ -1,7 +1,9 @@
 /**
- * From a quantized model to its weight image: the model's weight matrices in `namedMatrices`
- * order, optional weight sharing, checks of the widths, and (bcr) the block size. This is what
- * `deno task encode` and the RTL generator call.
+ * From a quantized model to the weight image the PEs hold: optional weight sharing, the model's
+ * matrices in the PEs' row order (`hardwareSegments`: gate rows padded to K*N, bcr cut into block
+ * columns), the bcr block (given, or chosen by `chooseBlock`), checks of the widths, and the
+ * encoding. This is the one encoder of the pipeline: `deno task encode` writes its image, and the
+ * RTL generator builds the design around the same image.
  *
  * @module
  */
@@ -9,22 +11,19 @@
 import { UserError } from "../util/errors.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
 import { encodeBcr } from "./bcr.ts";
+import { type BlockChoice, chooseBlock } from "./block_choice.ts";
 import { type SharedWeights, shareWeights } from "./codebook.ts";
 import { encodeEse } from "./ese.ts";
-import {
-  type EncodedImage,
-  type EncodingFormat,
-  quantizedSegments,
-  type Segment,
-  segmentsWeightBits,
-} from "./image.ts";
+import { type EncodedImage, type Segment, segmentsWeightBits } from "./image.ts";
+import type { EncodingFormat } from "./manifest.ts";
+import { type HardwareSegment, hardwareSegments } from "./pe_segments.ts";
 
-/** A bcr block size; `Infinity` in a field means the whole dimension (as in prune/prune.ts). */
+/** A bcr block as given: a side left out is chosen; `Infinity` means the whole dimension. */
 export interface BcrBlock {
-  /** Block height (Infinity: every segment's full height). */
-  rows: number;
-  /** Block width (Infinity: every segment's full width). */
-  cols: number;
+  /** Block height (Infinity: the tallest matrix's full height). */
+  rows?: number;
+  /** Block width (Infinity: the widest matrix's full width). */
+  cols?: number;
 }
 
 /** Options of `encodeModel`. */
@@ -39,7 +38,7 @@ export interface ModelEncodeOptions {
   weightBits?: number;
   /** ese: share weights with a 2^k codebook (k-means); absent: linear weights. */
   codebookBits?: number;
-  /** bcr: block size; absent: the candidate with the fewest total bits (see `chooseBlock`). */
+  /** bcr: the block; absent (or a side absent): chosen by `chooseBlock`. */
   block?: BcrBlock;
 }
 
@@ -47,58 +46,18 @@ export interface ModelEncodeOptions {
 export interface ModelImage {
   /** The encoded image. */
   image: EncodedImage;
-  /** The segments that were encoded (after weight sharing, if any). */
-  segments: Segment[];
+  /** The segments that were encoded, in the PEs' row order (after weight sharing, if any). */
+  segments: HardwareSegment[];
+  /** The integer model the image holds: the shared model with a codebook, else the input. */
+  model: QuantizedModel;
   /** With a codebook: the shared model (the golden model must run on it), codebook and report. */
   sharing: SharedWeights | null;
-  /** bcr: the block size used, and whether it was chosen automatically. */
-  block: (BcrBlock & { chosen: boolean }) | null;
+  /** bcr: the block used and how it was set; ese: null. */
+  block: BlockChoice | null;
 }
 
 /** Default relative-index width of the ese format (ESE: 4 bits). */
 export const DEFAULT_INDEX_BITS = 4;
-
-/** Block sides tried when no bcr block is given (square blocks). */
-export const BLOCK_CANDIDATES = [1, 2, 4, 8, 16, 32, 64] as const;
-
-/** Whether a block fits inside at least one of the segments (a whole dimension always fits). */
-export function blockFitsSomeSegment(segments: Segment[], block: BcrBlock): boolean {
-  return segments.some(({ matrix }) =>
-    (block.rows === Infinity || block.rows <= matrix.rows) &&
-    (block.cols === Infinity || block.cols <= matrix.cols)
-  );
-}
-
-/**
- * A block with whole dimensions resolved: Infinity becomes the largest height (width) of the
- * segments, which tiles every segment with a single block row (column), as "whole" means.
- */
-export function resolveBlock(segments: Segment[], block: BcrBlock): BcrBlock {
-  return {
-    rows: block.rows === Infinity ? Math.max(...segments.map((s) => s.matrix.rows)) : block.rows,
-    cols: block.cols === Infinity ? Math.max(...segments.map((s) => s.matrix.cols)) : block.cols,
-  };
-}
-
-/**
- * Choose a bcr block: among square candidate blocks that fit in at least one segment, the one whose
- * image has the fewest total bits (computed by encoding each); ties go to the smaller block.
- */
-export function chooseBlock(segments: Segment[], pes: number, weightBits: number): BcrBlock {
-  let best: { block: BcrBlock; bits: number } | null = null;
-  for (const side of BLOCK_CANDIDATES) {
-    const block = { rows: side, cols: side };
-    if (!blockFitsSomeSegment(segments, block)) continue;
-    const { totalBits } = encodeBcr(segments, {
-      pes,
-      blockRows: side,
-      blockCols: side,
-      weightBits,
-    }).manifest;
-    if (best === null || totalBits < best.bits) best = { block, bits: totalBits };
-  }
-  return best?.block ?? { rows: 1, cols: 1 };
-}
 
 /** Describe where the widest weight is, for the error message. */
 function widestWeight(segments: Segment[]): string {
@@ -113,9 +72,8 @@ function widestWeight(segments: Segment[]): string {
   return `${found.name} holds ${found.value}`;
 }
 
-/** Encode every weight matrix of a quantized model (weight_ih_l0, weight_hh_l0, weight_hr_l0, ...). */
-export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions): ModelImage {
-  const weightBits = options.weightBits ?? model.format.weightBits;
+/** Reject option combinations that do not apply to the format. */
+function checkFormatOptions(options: ModelEncodeOptions): void {
   if (options.format === "bcr" && options.codebookBits !== undefined) {
     throw new UserError("a codebook (weight sharing) is only available with the ese format");
   }
@@ -125,47 +83,71 @@ export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions):
   if (options.format === "bcr" && options.indexBits !== undefined) {
     throw new UserError("index bits only apply to the ese format");
   }
+  if (!Number.isInteger(options.pes) || options.pes < 1) {
+    throw new UserError(`pes must be an integer >= 1, got ${options.pes}`);
+  }
+}
+
+/**
+ * The bcr block for these (whole, uncut) segments: given sides kept (Infinity resolved to the
+ * largest matrix), missing sides chosen by `chooseBlock`. A fully given block must fit inside at
+ * least one matrix.
+ */
+export function resolveBlock(segments: Segment[], pes: number, block: BcrBlock = {}): BlockChoice {
+  const matrices = segments.map((segment) => segment.matrix);
+  const whole = (side: number | undefined, size: (m: { rows: number; cols: number }) => number) =>
+    side === Infinity ? Math.max(...matrices.map(size)) : side;
+  const rows = whole(block.rows, (m) => m.rows);
+  const cols = whole(block.cols, (m) => m.cols);
+  if (rows === undefined || cols === undefined) {
+    const score = chooseBlock(matrices, pes, { rows, cols });
+    return { rows: score.rows, cols: score.cols, how: "chosen", score };
+  }
+  if (!matrices.some((m) => rows <= m.rows && cols <= m.cols)) {
+    const shapes = matrices.map((m) => `${m.rows}x${m.cols}`).join(", ");
+    throw new UserError(`block ${rows}x${cols} is larger than every weight matrix (${shapes})`);
+  }
+  return { rows, cols, how: "given", score: null };
+}
+
+/**
+ * Encode every weight matrix of a quantized model for `pes` PEs (weight_ih_l0, weight_hh_l0,
+ * weight_hr_l0, weight_ih_l1, ..., in the PEs' row order). Throws a UserError for options that do
+ * not apply to the format, a block larger than every matrix and weights wider than `weightBits`.
+ */
+export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions): ModelImage {
+  checkFormatOptions(options);
+  const { pes, format } = options;
+  const weightBits = options.weightBits ?? model.format.weightBits;
   const sharing = options.codebookBits === undefined
     ? null
     : shareWeights(model, options.codebookBits);
-  const segments = quantizedSegments(sharing ? sharing.model : model);
-  const needed = segmentsWeightBits(segments);
+  const held = sharing ? sharing.model : model;
+  const whole = hardwareSegments(held, pes, "ese", 1);
+  const needed = segmentsWeightBits(whole);
   if (needed > weightBits) {
     throw new UserError(
       `weight bits ${weightBits} is narrower than the quantized weights need (${needed} bits; ${
-        widestWeight(segments)
+        widestWeight(whole)
       })`,
     );
   }
-  if (options.format === "ese") {
-    const image = encodeEse(segments, {
-      pes: options.pes,
+  if (format === "ese") {
+    const image = encodeEse(whole, {
+      pes,
       indexBits: options.indexBits ?? DEFAULT_INDEX_BITS,
       weightBits,
       codebook: sharing ? { bits: options.codebookBits!, values: sharing.codebook } : undefined,
     });
-    return { image, segments, sharing, block: null };
+    return { image, segments: whole, model: held, sharing, block: null };
   }
-  let block: BcrBlock & { chosen: boolean };
-  if (options.block) {
-    if (!blockFitsSomeSegment(segments, options.block)) {
-      const shapes = segments.map(({ matrix }) => `${matrix.rows}x${matrix.cols}`).join(", ");
-      throw new UserError(
-        `block ${options.block.rows}x${options.block.cols} is larger than every weight matrix (${shapes})`,
-      );
-    }
-    block = { ...resolveBlock(segments, options.block), chosen: false };
-  } else {
-    if (!Number.isInteger(options.pes) || options.pes < 1) {
-      throw new UserError(`pes must be an integer >= 1, got ${options.pes}`);
-    }
-    block = { ...chooseBlock(segments, options.pes, weightBits), chosen: true };
-  }
+  const block = resolveBlock(whole, pes, options.block);
+  const segments = hardwareSegments(held, pes, "bcr", block.cols);
   const image = encodeBcr(segments, {
-    pes: options.pes,
+    pes,
     blockRows: block.rows,
     blockCols: block.cols,
     weightBits,
   });
-  return { image, segments, sharing: null, block };
+  return { image, segments, model: held, sharing: null, block };
 }

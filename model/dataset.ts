@@ -15,7 +15,9 @@
 
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
-import { firstIssue, parseInputs } from "./inputs.ts";
+import { parseInputs } from "./inputs.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
+import { readInputBytes, readInputText } from "../util/read.ts";
 import { datasetFromSafetensors } from "./dataset_safetensors.ts";
 
 /** Class labels of a data set: one per sequence, or one per step of every sequence. */
@@ -144,8 +146,7 @@ export function parseDataset(
   source: string,
   expect: DatasetExpectations = {},
 ): Dataset {
-  const parsed = topSchema.safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, source);
+  const parsed = { data: parseWithSchema(topSchema, value, source) };
   const width = {
     size: expect.inputSize,
     expected: "the model's inputSize",
@@ -190,33 +191,13 @@ export function isSafetensorsPath(path: string): boolean {
   return path.toLowerCase().endsWith(".safetensors");
 }
 
-async function readBytes(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new UserError(`${path}: cannot read the ${what} (${reason})`);
-  }
-}
-
-async function readText(path: string, what: string): Promise<string> {
-  const bytes = await readBytes(path, what);
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new UserError(`${path}: not a UTF-8 text file (expected JSON)`);
-  }
-}
-
 /** Load a data file (JSON or safetensors) and check it against the model and head. */
 export async function loadDataset(
   path: string,
   expect: DatasetExpectations = {},
 ): Promise<Dataset> {
   if (isSafetensorsPath(path)) {
-    const bytes = await readBytes(path, "data file");
+    const bytes = await readInputBytes(path, "data file");
     const { sequences, labels } = datasetFromSafetensors(bytes, path, expect.inputSize);
     return {
       sequences,
@@ -226,7 +207,7 @@ export async function loadDataset(
         : checkLabels(labels, sequences, path, expect.classes),
     };
   }
-  const text = await readText(path, "data file");
+  const text = await readInputText(path, "data file");
   return parseDataText(text, path, expect);
 }
 
@@ -244,7 +225,7 @@ export async function loadSequenceOrData(
   expect: DatasetExpectations & { inputSize: number },
 ): Promise<InputFile> {
   if (isSafetensorsPath(path)) return { kind: "data", dataset: await loadDataset(path, expect) };
-  const value = parseLenientJson(await readText(path, "input file"), path);
+  const value = parseLenientJson(await readInputText(path, "input file"), path);
   if (typeof value === "object" && value !== null && "sequences" in value) {
     return { kind: "data", dataset: parseDataset(value, path, expect) };
   }

@@ -6,7 +6,14 @@
  * @module
  */
 
-import { layerInputSize, type Matrix, outputSize, type RnnKind, type RnnModel } from "./model.ts";
+import {
+  layerInputSize,
+  type Matrix,
+  outputSize,
+  type RnnKind,
+  type RnnModel,
+  weightArrays,
+} from "./model.ts";
 
 /** Parameters of one piecewise-linear activation table (see docs/fixed-point.md). */
 export interface ActivationTableSpec {
@@ -143,14 +150,8 @@ export function accumulatorBits(
 /** Largest |w| over the weight matrices and peepholes of a model. */
 function largestWeight(model: RnnModel): number {
   let largest = 0;
-  const visit = (values: Float64Array) => {
+  for (const values of weightArrays(model)) {
     for (const v of values) largest = Math.max(largest, Math.abs(v));
-  };
-  for (const w of model.layers) {
-    visit(w.weightIh.data);
-    visit(w.weightHh.data);
-    if (w.weightHr) visit(w.weightHr.data);
-    if (w.peephole) visit(w.peephole);
   }
   return largest;
 }
@@ -166,15 +167,32 @@ export function chooseWeightFrac(model: RnnModel, weightBits: number): number {
   return 0;
 }
 
+/**
+ * Widths the arithmetic supports (every product and sum stays exact in a float64); the fraction
+ * widths are further bounded by their word widths (weightFrac <= weightBits - 1, activationFrac <=
+ * activationBits - 1).
+ */
+export const FIXED_POINT_LIMITS = {
+  weightBits: { min: 2, max: 24 },
+  weightFrac: { min: 0, max: 23 },
+  activationBits: { min: 2, max: 24 },
+  activationFrac: { min: 1, max: 23 },
+} as const;
+
 /** Check a config's constraints; returns a list of problems (empty when valid). */
 export function checkFixedConfig(config: FixedPointConfig): string[] {
   const problems: string[] = [];
   const { weightBits: wb, activationBits: ab, activationFrac: af } = config;
-  if (!(wb >= 2 && wb <= 24)) problems.push(`weightBits must be in 2..24, got ${wb}`);
+  const { weightBits: wbRange, activationBits: abRange } = FIXED_POINT_LIMITS;
+  if (!(wb >= wbRange.min && wb <= wbRange.max)) {
+    problems.push(`weightBits must be in ${wbRange.min}..${wbRange.max}, got ${wb}`);
+  }
   if (config.weightFrac !== undefined && !(config.weightFrac >= 0 && config.weightFrac <= wb - 1)) {
     problems.push(`weightFrac must be in 0..weightBits-1 (${wb - 1}), got ${config.weightFrac}`);
   }
-  if (!(ab >= 2 && ab <= 24)) problems.push(`activationBits must be in 2..24, got ${ab}`);
+  if (!(ab >= abRange.min && ab <= abRange.max)) {
+    problems.push(`activationBits must be in ${abRange.min}..${abRange.max}, got ${ab}`);
+  }
   if (!(af >= 1 && af <= ab - 1)) {
     problems.push(`activationFrac must be in 1..activationBits-1 (${ab - 1}), got ${af}`);
   }

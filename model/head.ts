@@ -10,7 +10,8 @@
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import type { Labels } from "./dataset.ts";
-import { firstIssue, readJsonFile } from "./inputs.ts";
+import { readJsonFile } from "./inputs.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import type { Matrix } from "./model.ts";
 
 /** A linear classification head: logits = weight * output + bias. */
@@ -29,9 +30,7 @@ const headSchema = z.object({
 
 /** Validate a parsed head file against the model's output size. */
 export function parseHead(value: unknown, source: string, outputSize: number): Head {
-  const parsed = headSchema.safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, source);
-  const { weight, bias } = parsed.data;
+  const { weight, bias } = parseWithSchema(headSchema, value, source);
   weight.forEach((row, r) => {
     if (row.length !== outputSize) {
       throw new UserError(

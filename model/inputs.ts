@@ -6,33 +6,12 @@
 
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
+import { readJsonFile } from "../util/read.ts";
 import { checkFixedConfig, DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "./fixed.ts";
 
-/** Read a JSON file, turning a missing file or bad JSON into a one-line UserError. */
-export async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new UserError(`${path}: cannot read the ${what} (${reason})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-}
-
-/** The first problem zod found, as a one-line UserError naming the file and the field. */
-export function firstIssue(error: z.ZodError, source: string): UserError {
-  const issue = error.issues[0];
-  const where = issue.path.map((key) => typeof key === "number" ? `[${key}]` : `.${String(key)}`)
-    .join("").replace(/^\./, "");
-  return new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-}
+/** Read a JSON file (re-exported from util/read.ts, where every input file is read). */
+export { readJsonFile } from "../util/read.ts";
 
 /** Validate an input sequence value: T >= 1 steps of exactly `inputSize` finite numbers. */
 export function parseInputs(value: unknown, inputSize: number, source: string): number[][] {
@@ -44,9 +23,7 @@ export function parseInputs(value: unknown, inputSize: number, source: string): 
         }),
     ).min(1, { message: "expected at least one time step" }),
   });
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, source);
-  return parsed.data.inputs;
+  return parseWithSchema(schema, value, source).inputs;
 }
 
 /** Load an input sequence file for a model with `inputSize` inputs. */

@@ -90,6 +90,19 @@ export function namedMatrices(model: RnnModel): { name: string; layer: number; m
   return out;
 }
 
+/**
+ * The value arrays quantized with the weight format, layer by layer: W_ih, W_hh, W_hr (when
+ * present) and the peepholes (when present).
+ */
+export function weightArrays(model: RnnModel): Float64Array[] {
+  return model.layers.flatMap((layer) => [
+    layer.weightIh.data,
+    layer.weightHh.data,
+    ...(layer.weightHr ? [layer.weightHr.data] : []),
+    ...(layer.peephole ? [layer.peephole] : []),
+  ]);
+}
+
 /** Fraction of non-zero weights over all weight matrices (biases and peepholes excluded). */
 export function weightDensity(model: RnnModel): number {
   let nonZero = 0;

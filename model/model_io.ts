@@ -10,6 +10,8 @@ import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
+import { readJsonFile } from "../util/read.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import {
   gateCount,
   layerInputSize,
@@ -44,17 +46,17 @@ const modelFileSchema = z.object({
   weights: z.union([
     z.string().min(1),
     z.record(z.string(), z.unknown()),
-  ]),
+  ], {
+    message: "expected a .safetensors path (relative to the model file) or an object of tensors",
+  }),
 }).catchall(z.unknown());
 
-/** Format a zod issue path like `weights.weight_ih_l0[3]`. */
-function formatPath(path: PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) =>
-      typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
-    "",
-  );
-}
+/** One tensor of a safetensors header. */
+const tensorEntrySchema = z.object({
+  dtype: z.string(),
+  shape: z.array(z.number().int().nonnegative()),
+  data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+});
 
 /** The tensor names and shapes a model of this header must have. */
 export function expectedTensors(
@@ -161,18 +163,11 @@ export function readSafetensors(bytes: Uint8Array, source: string): Map<string, 
   const tensors = new Map<string, Tensor>();
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") continue;
-    const parsed = z.object({
-      dtype: z.string(),
-      shape: z.array(z.number().int().nonnegative()),
-      data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
-    }).safeParse(entry);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new UserError(
-        `${source}: tensor ${name}: ${formatPath(issue.path) || "entry"}: ${issue.message}`,
-      );
-    }
-    const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
+    const { dtype, shape, data_offsets: [begin, end] } = parseWithSchema(
+      tensorEntrySchema,
+      entry,
+      `${source}: tensor ${name}`,
+    );
     const size = dtypeSizes[dtype];
     if (!size) {
       throw new UserError(
@@ -293,13 +288,7 @@ export async function parseModelJson(
   source: string,
   modelPath = source,
 ): Promise<RnnModel> {
-  const parsed = modelFileSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = formatPath(issue.path);
-    throw new UserError(`${source}: ${where ? `${where}: ` : ""}${issue.message}`);
-  }
-  const file = parsed.data;
+  const file = parseWithSchema(modelFileSchema, value, source);
   const header = { ...file, projSize: file.projSize ?? 0 };
   if (header.projSize > 0 && header.kind !== "lstm") {
     throw new UserError(`${source}: projSize: only LSTM models can have a projection`);
@@ -410,22 +399,7 @@ export async function parseModelJson(
 
 /** Load and validate a model file (JSON, weights inline or in a safetensors file beside it). */
 export async function loadModel(path: string): Promise<RnnModel> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new UserError(`${path}: cannot read the model file (${reason})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseModelJson(value, path);
+  return parseModelJson(await readJsonFile(path, "model file"), path);
 }
 
 /** The model's tensors under their PyTorch state-dict names (plus peephole_lK). */

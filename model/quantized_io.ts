@@ -6,54 +6,62 @@
  */
 
 import { z } from "zod";
-import { UserError } from "../util/errors.ts";
-import type { IntMatrix, QuantizedLayer, QuantizedModel } from "./fixed.ts";
+import type { FixedFormat, IntMatrix, QuantizedModel } from "./fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
+import { readJsonFile } from "./inputs.ts";
 
 const intArray = z.array(z.number().int());
+const int32Array = intArray.transform((values) => Int32Array.from(values));
 const intMatrix = z.object({
   rows: z.number().int().nonnegative(),
   cols: z.number().int().nonnegative(),
-  data: intArray,
+  data: int32Array,
 })
   .refine((m) => m.data.length === m.rows * m.cols, {
     message: "data length must equal rows * cols",
   });
 const tableSpec = z.object({ stepLog2: z.number().int(), rangeLog2: z.number().int() });
-const quantizedSchema = z.object({
+
+/** A resolved fixed-point format (`FixedFormat`), as `quantized.json` and design.json hold it. */
+export const fixedFormatSchema = z.object({
+  weightBits: z.number().int(),
+  weightFrac: z.number().int(),
+  activationBits: z.number().int(),
+  activationFrac: z.number().int(),
+  accumulatorBits: z.number().int(),
+  sigmoid: tableSpec,
+  tanh: tableSpec,
+}) satisfies z.ZodType<FixedFormat>;
+
+/**
+ * `quantized.json`: the integer model a design holds. Parsing turns the plain arrays back into
+ * Int32Arrays, so the parsed value is a `QuantizedModel` (checked by the compiler).
+ */
+export const quantizedModelSchema = z.object({
   kind: z.enum(["lstm", "gru"]),
   inputSize: z.number().int().positive(),
   hiddenSize: z.number().int().positive(),
   numLayers: z.number().int().positive(),
   projSize: z.number().int().nonnegative(),
-  format: z.object({
-    weightBits: z.number().int(),
-    weightFrac: z.number().int(),
-    activationBits: z.number().int(),
-    activationFrac: z.number().int(),
-    accumulatorBits: z.number().int(),
-    sigmoid: tableSpec,
-    tanh: tableSpec,
-  }),
+  format: fixedFormatSchema,
   layers: z.array(z.object({
     weightIh: intMatrix,
     weightHh: intMatrix,
     weightHr: intMatrix.optional(),
-    bias: intArray,
-    peephole: intArray.optional(),
+    bias: int32Array,
+    peephole: int32Array.optional(),
   })),
   saturatedValues: z.number().int().nonnegative(),
-});
+}) satisfies z.ZodType<QuantizedModel>;
+
+/** `quantized.json` as stored: plain JSON arrays of integers. */
+export type QuantizedModelFile = z.input<typeof quantizedModelSchema>;
 
 const toPlainMatrix = (m: IntMatrix) => ({ rows: m.rows, cols: m.cols, data: Array.from(m.data) });
-const toIntMatrix = (m: { rows: number; cols: number; data: number[] }): IntMatrix => ({
-  rows: m.rows,
-  cols: m.cols,
-  data: Int32Array.from(m.data),
-});
 
 /** The JSON-ready form of a quantized model. */
-export function serializeQuantizedModel(model: QuantizedModel): unknown {
+export function serializeQuantizedModel(model: QuantizedModel): QuantizedModelFile {
   return {
     ...model,
     layers: model.layers.map((layer) => ({
@@ -68,22 +76,7 @@ export function serializeQuantizedModel(model: QuantizedModel): unknown {
 
 /** Validate and rebuild a quantized model; `source` names the file in error messages. */
 export function parseQuantizedModel(value: unknown, source: string): QuantizedModel {
-  const parsed = quantizedSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UserError(`${source}: ${issue.path.join(".")}: ${issue.message}`);
-  }
-  const data = parsed.data;
-  return {
-    ...data,
-    layers: data.layers.map((layer): QuantizedLayer => ({
-      weightIh: toIntMatrix(layer.weightIh),
-      weightHh: toIntMatrix(layer.weightHh),
-      weightHr: layer.weightHr ? toIntMatrix(layer.weightHr) : undefined,
-      bias: Int32Array.from(layer.bias),
-      peephole: layer.peephole ? Int32Array.from(layer.peephole) : undefined,
-    })),
-  };
+  return parseWithSchema(quantizedModelSchema, value, source);
 }
 
 /** Write `quantized.json` atomically. */
@@ -93,17 +86,5 @@ export function writeQuantizedModel(path: string, model: QuantizedModel): Promis
 
 /** Read and validate `quantized.json`. */
 export async function readQuantizedModel(path: string): Promise<QuantizedModel> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    throw new UserError(`${path}: cannot read the quantized model (${(error as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${path}: not valid JSON (${(error as Error).message})`);
-  }
-  return parseQuantizedModel(value, path);
+  return parseQuantizedModel(await readJsonFile(path, "quantized model"), path);
 }

@@ -11,7 +11,8 @@ import { type Dataset, evenSubset, totalSteps } from "../model/dataset.ts";
 import { runSequences } from "../model/evaluate.ts";
 import { type Head, type TaskMetrics, taskMetrics } from "../model/head.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
-import { magnitudePrune, pruneModelBcr } from "./prune.ts";
+import { magnitudePrune } from "./magnitude.ts";
+import { pruneModelBcr } from "./bcr.ts";
 import { DEFAULT_BLOCK, type SearchObjective } from "./search.ts";
 
 /** Default budget of multiply-accumulates per evaluation of a candidate on calibration data. */

@@ -14,7 +14,9 @@ import { UserError } from "../util/errors.ts";
 import { runTool, tail } from "../util/process.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
-import { type BlockSize, clipBlock, type DensityRate, detectBcr, pruneModelBcr } from "./prune.ts";
+import { type BlockSize, clipBlock } from "./block.ts";
+import { type DensityRate, pruneModelBcr } from "./bcr.ts";
+import { detectBcr } from "./detect.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

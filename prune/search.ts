@@ -11,15 +11,9 @@
 import { runFloat } from "../model/float.ts";
 import { compareOutputs } from "../model/metrics.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
-import {
-  type BlockSize,
-  clipBlock,
-  type DensityRate,
-  formatBlock,
-  magnitudePrune,
-  type ModelPruneOptions,
-  pruneModelBcr,
-} from "./prune.ts";
+import { type BlockSize, clipBlock, formatBlock } from "./block.ts";
+import { type DensityRate, type ModelPruneOptions, pruneModelBcr } from "./bcr.ts";
+import { magnitudePrune } from "./magnitude.ts";
 import { randomInputs } from "../model/random.ts";
 
 /** How close a pruned model's outputs are to the dense model's on calibration sequences. */

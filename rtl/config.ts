@@ -8,6 +8,7 @@
 
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "../model/fixed.ts";
 import { fixedConfigFields, fixedConfigFrom } from "../model/inputs.ts";
 
@@ -82,24 +83,9 @@ export const acceleratorConfigSchema = z.object({ ...acceleratorFields, ...fixed
 /** Partial accelerator settings as they come from a file or from flags. */
 export type AcceleratorSettings = z.infer<typeof acceleratorConfigSchema>;
 
-function firstIssue(error: z.ZodError, source: string): UserError {
-  const issue = error.issues[0];
-  const where = issue.path.map(String).join(".");
-  if (issue.code === "unrecognized_keys") {
-    return new UserError(
-      `${source}: unknown field ${issue.keys.map((key) => `"${key}"`).join(", ")}`,
-    );
-  }
-  // Our own messages name the field; zod's generic ones get the path in front.
-  const named = where !== "" && issue.message.startsWith(where.split(".")[0]);
-  return new UserError(`${source}: ${where && !named ? `${where}: ` : ""}${issue.message}`);
-}
-
 /** Validate raw settings (from a config file or flags); `source` names them in messages. */
 export function parseAcceleratorSettings(value: unknown, source: string): AcceleratorSettings {
-  const parsed = acceleratorConfigSchema.safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, source);
-  return parsed.data;
+  return parseWithSchema(acceleratorConfigSchema, value, source);
 }
 
 /**

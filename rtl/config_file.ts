@@ -6,15 +6,18 @@
  */
 
 import type { FixedPointConfig } from "../model/fixed.ts";
-import { firstIssue, fixedConfigFrom, readJsonFile } from "../model/inputs.ts";
+import { fixedConfigFrom, readJsonFile } from "../model/inputs.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { acceleratorConfigSchema } from "./config.ts";
 
 /** Load a config file and return its fixed-point part (accelerator fields are validated too). */
 export async function loadFixedConfig(path: string): Promise<FixedPointConfig> {
   const value = await readJsonFile(path, "config");
-  const parsed = acceleratorConfigSchema.safeParse(value);
-  if (!parsed.success) throw firstIssue(parsed.error, path);
-  const { weightBits, weightFrac, activationBits, activationFrac, sigmoid, tanh } = parsed.data;
+  const { weightBits, weightFrac, activationBits, activationFrac, sigmoid, tanh } = parseWithSchema(
+    acceleratorConfigSchema,
+    value,
+    path,
+  );
   return fixedConfigFrom(
     { weightBits, weightFrac, activationBits, activationFrac, sigmoid, tanh },
     path,

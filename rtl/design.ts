@@ -1,88 +1,37 @@
 /**
  * `deriveDesign`: everything a generated accelerator is, as plain data, from a quantized model
- * and an accelerator configuration: the geometry, the encoded weight images, the auxiliary
- * memories, every RTL parameter, memory sizes, the work per step and the cycle estimate. Pure:
- * rendering and file writing live in `generate.ts`.
+ * and an accelerator configuration: the encoded weight image (`encodeModel`, the encoder of
+ * `deno task encode`), the geometry, the auxiliary memories, every RTL parameter, memory sizes,
+ * the work per step and the cycle estimate. Pure: rendering and file writing live in
+ * `generate.ts`; the design.json schema in `design_schema.ts`.
  *
  * @module
  */
 
 import { UserError } from "../util/errors.ts";
-import type { FixedFormat, QuantizedModel } from "../model/fixed.ts";
+import { bitsFor } from "../util/bits.ts";
+import type { QuantizedModel } from "../model/fixed.ts";
 import {
   type EncodedImage,
-  encodeSegments,
-  shareWeights,
-  type WeightSharingReport,
+  encodeModel,
+  type HardwareSegment,
+  type ModelEncodeOptions,
 } from "../encode/mod.ts";
 import { outputSize } from "../model/model.ts";
 import type { AcceleratorConfig } from "./config.ts";
 import {
-  auxMemories,
-  type AuxMemory,
+  type DesignJson,
+  type DesignMemory,
   type Geometry,
-  type HardwareSegment,
-  hardwareSegments,
-  modelGeometry,
-} from "./hardware.ts";
-import { type CycleEstimate, estimateCycles } from "./timing.ts";
-import { type BlockScore, chooseBlock } from "./block_choice.ts";
-
-/** Bits needed to hold values 0..value (at least 1), as the RTL's `bits_for`. */
-export function bitsFor(value: number): number {
-  let bits = 1;
-  while (2 ** bits <= value) bits++;
-  return bits;
-}
+  type MemoryRole,
+  type RtlParameters,
+  TOP_MODULE,
+} from "./design_schema.ts";
+import { auxMemories, type AuxMemory, modelGeometry } from "./hardware.ts";
+import { estimateCycles } from "./timing.ts";
 
 /** Element-wise pipeline latency (issue to readable) of the RTL units. */
 export const EW_LATENCY = { lstm: 9, gru: 8 } as const;
-
-/** The numeric parameters of the generated RTL (names as in rtl-templates/). */
-export interface RtlParameters {
-  N: number;
-  LAYERS: number;
-  IN0: number;
-  H: number;
-  P: number;
-  O: number;
-  K: number;
-  KP: number;
-  KO: number;
-  FORMAT: number;
-  GRU: number;
-  PEEP: number;
-  PROJ: number;
-  AB: number;
-  AF: number;
-  WB: number;
-  WF: number;
-  ACC: number;
-  SIG_S: number;
-  SIG_R: number;
-  TANH_S: number;
-  TANH_R: number;
-  EW_LAT: number;
-  ROW_W: number;
-  COL_W: number;
-  SEG_W: number;
-  KW: number;
-  KPW: number;
-  CA_W: number;
-  HA_W: number;
-  RA_W: number;
-  IDX_BITS: number;
-  VAL_BITS: number;
-  CODEBOOK: number;
-  PTR_W: number;
-  QUEUE_DEPTH: number;
-  IDX_W: number;
-  HDR_ROW_BITS: number;
-  HDR_COL_BITS: number;
-  MAX_ROWS: number;
-  BLOCK_COLS: number;
-  VEC_DEPTH: number;
-}
 
 /** Per-PE parameters (memory depths). */
 export interface PeParameters {
@@ -96,15 +45,8 @@ export interface PeParameters {
   indexDepth: number;
 }
 
-/**
- * What a memory holds, for the synthesis mapping check (synth/): weight, pointer and index
- * memories belong in block RAM; `table` are the activation tables and the codebook; `constants`
- * the bias and peephole ROMs.
- */
-export type MemoryRole = "weights" | "pointers" | "index" | "table" | "constants";
-
 /** RTL memory name and role of each memory kind of design.json. */
-export const MEMORY_RTL: Record<string, { rtlName: string; role: MemoryRole }> = {
+export const MEMORY_RTL: Record<DesignMemory["kind"], { rtlName: string; role: MemoryRole }> = {
   weights: { rtlName: "weight_mem", role: "weights" },
   pointers: { rtlName: "pointer_mem", role: "pointers" },
   index: { rtlName: "index_mem", role: "index" },
@@ -115,94 +57,30 @@ export const MEMORY_RTL: Record<string, { rtlName: string; role: MemoryRole }> =
   tanh: { rtlName: "table_rom", role: "table" },
 };
 
-/** One memory of the design, for design.json. */
-export interface DesignMemory {
-  /** File in mem/. */
-  file: string;
-  /** weights, pointers, index, codebook, bias, peephole, sigmoid, tanh. */
-  kind: string;
-  /** Name of the memory in the RTL module that loads the file (e.g. `weight_mem`). */
-  rtlName: string;
-  /** What it holds (see `MemoryRole`). */
-  role: MemoryRole;
-  /** Owning PE or null. */
-  pe: number | null;
-  /** Used words. */
-  depth: number;
-  /** Word width. */
-  width: number;
-  /** depth * width. */
-  bits: number;
-}
-
-/** Everything about a generated design. */
-export interface DesignParams {
-  /** Top module name. */
-  top: "rnnfab_top";
-  /** Model shape. */
-  model: {
-    kind: "lstm" | "gru";
-    inputSize: number;
-    hiddenSize: number;
-    numLayers: number;
-    projSize: number;
-    outputSize: number;
-    peepholes: boolean;
-  };
-  /** The resolved number formats. */
-  fixed: FixedFormat;
-  /** The accelerator options as used. */
-  accelerator: {
-    pes: number;
-    format: "ese" | "bcr";
-    indexBits: number | null;
-    codebookBits: number | null;
-    blockRows: number | null;
-    blockCols: number | null;
-    /** bcr: how the block was set (given, or chosen and its score). */
-    blockChoice: BlockChoice | null;
-    weightBits: number;
-    weightFrac: number;
-    activationBits: number;
-    activationFrac: number;
-    accumulatorBits: number;
-    queueDepth: number | null;
-    clockMhz: number;
-    maxMemoryBits: number | null;
-  };
-  /** How the model maps onto the PEs. */
-  geometry: Geometry;
-  /** RTL parameters. */
-  rtl: RtlParameters;
+/**
+ * Everything about a generated design: the fields of design.json it is derived with, plus what
+ * the files are written from (the integer model the hardware holds after weight sharing, the
+ * encoded weight image and the hardware segments it encodes, the auxiliary memories) and the
+ * per-PE memory depths.
+ */
+export interface DesignParams extends
+  Pick<
+    DesignJson,
+    | "top"
+    | "model"
+    | "fixed"
+    | "accelerator"
+    | "geometry"
+    | "rtl"
+    | "segments"
+    | "memories"
+    | "memoryBits"
+    | "work"
+    | "estimate"
+    | "weightSharing"
+  > {
   /** Per-PE parameters. */
   peParameters: PeParameters[];
-  /** The segments as encoded (name, layer, part, shape). */
-  segments: { name: string; layer: number; part: string; rows: number; cols: number }[];
-  /** Every memory image. */
-  memories: DesignMemory[];
-  /** Bits by kind and in total. */
-  memoryBits: {
-    weightImage: number;
-    bias: number;
-    peephole: number;
-    tables: number;
-    total: number;
-  };
-  /** Work per time step. */
-  work: {
-    /** Useful multiply-accumulates per step (non-zero weights of all layers). */
-    nonZerosPerStep: number;
-    /** Weight-memory words walked per step, all PEs (padding or kept zeros included). */
-    entriesPerStep: number;
-    /** Per PE: weight-memory words walked per step. */
-    peEntries: number[];
-    /** Ideal cycles per step: nonZerosPerStep / N. */
-    idealCyclesPerStep: number;
-  };
-  /** Analytical cycle estimate. */
-  estimate: CycleEstimate;
-  /** Weight sharing report (ese with a codebook). */
-  weightSharing: WeightSharingReport | null;
   /** The integer model the hardware holds (after weight sharing). */
   quantized: QuantizedModel;
   /** The encoded weight image. */
@@ -213,122 +91,101 @@ export interface DesignParams {
   hardwareSegments: HardwareSegment[];
 }
 
-/** How the bcr block was set. */
-export interface BlockChoice {
-  /** Block height. */
-  rows: number;
-  /** Block width. */
-  cols: number;
-  /** "given" (both sides configured) or "chosen" (block_choice.ts scored candidates). */
-  how: "given" | "chosen";
-  /** The winning score (chosen only): approximate cycles of the busiest PE and memory words. */
-  score: BlockScore | null;
-}
-
-/** Resolve the bcr block: the configured sides, the missing ones chosen from the model. */
-export function resolveBlock(
-  model: QuantizedModel,
-  geometry: Geometry,
-  config: AcceleratorConfig,
-): BlockChoice {
-  if (config.blockRows !== undefined && config.blockCols !== undefined) {
-    return { rows: config.blockRows, cols: config.blockCols, how: "given", score: null };
-  }
-  const matrices = hardwareSegments(model, geometry, "ese", 1).map((segment) => segment.matrix);
-  const score = chooseBlock(matrices, config.pes, {
-    rows: config.blockRows,
-    cols: config.blockCols,
-  });
-  return { rows: score.rows, cols: score.cols, how: "chosen", score };
-}
-
-/**
- * Derive a design: share weights (ese codebook), build the hardware segments, encode them,
- * compute every parameter, memory size and the cycle estimate. Throws a UserError for
- * impossible configurations (memory limit exceeded, formats too narrow).
- */
-export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig): DesignParams {
-  let held = model;
-  let weightSharing: WeightSharingReport | null = null;
-  let codebook: { bits: number; values: Int32Array } | undefined;
-  if (requested.format === "ese" && requested.codebookBits !== undefined) {
-    const shared = shareWeights(model, requested.codebookBits);
-    held = shared.model;
-    weightSharing = shared.report;
-    codebook = { bits: requested.codebookBits, values: shared.codebook };
-  }
-  const geometry = modelGeometry(held, requested.pes);
-  const blockChoice = requested.format === "bcr" ? resolveBlock(held, geometry, requested) : null;
-  const config: AcceleratorConfig = blockChoice
-    ? { ...requested, blockRows: blockChoice.rows, blockCols: blockChoice.cols }
-    : requested;
-  const segments = hardwareSegments(held, geometry, config.format, config.blockCols ?? 1);
-  const format = held.format;
-  const image = config.format === "ese"
-    ? encodeSegments(segments, {
+/** The encoder options of an accelerator configuration (the format's options only). */
+export function encodeOptions(config: AcceleratorConfig): ModelEncodeOptions {
+  return config.format === "ese"
+    ? {
       format: "ese",
       pes: config.pes,
       indexBits: config.indexBits,
-      weightBits: format.weightBits,
-      codebook,
-    })
-    : encodeSegments(segments, {
-      format: "bcr",
-      pes: config.pes,
-      blockRows: config.blockRows ?? 1,
-      blockCols: config.blockCols ?? 1,
-      weightBits: format.weightBits,
-    });
-  const aux = auxMemories(held, geometry);
-  const rtl = rtlParameters(held, geometry, config, image);
-  const peParameters = image.peMemories.map((memory, pe): PeParameters => ({
+      codebookBits: config.codebookBits,
+    }
+    : { format: "bcr", pes: config.pes, block: { rows: config.blockRows, cols: config.blockCols } };
+}
+
+/** Every memory image of a design with its RTL name and role: the encoder's, then the others. */
+function designMemories(image: EncodedImage, aux: AuxMemory[]): DesignMemory[] {
+  return [...image.manifest.memories, ...aux].map(({ file, kind, pe, depth, width, bits }) => ({
+    file,
+    kind,
+    ...MEMORY_RTL[kind],
     pe,
-    weightDepth: memory.weights.length,
-    pointerDepth: Math.max(1, memory.pointers.length),
-    indexDepth: Math.max(1, memory.index.length),
+    depth,
+    width,
+    bits,
   }));
-  const memories: DesignMemory[] = [
-    ...image.manifest.memories.map(({ file, kind, pe, depth, width, bits }) => ({
-      file,
-      kind,
-      ...MEMORY_RTL[kind],
-      pe,
-      depth,
-      width,
-      bits,
-    })),
-    ...aux.map(({ file, kind, pe, depth, width, bits }) => ({
-      file,
-      kind,
-      ...MEMORY_RTL[kind],
-      pe,
-      depth,
-      width,
-      bits,
-    })),
-  ];
+}
+
+/** Memory bits by kind; throws a UserError beyond the configured limit. */
+function memoryBitsOf(
+  image: EncodedImage,
+  aux: AuxMemory[],
+  limit: number | undefined,
+): DesignJson["memoryBits"] {
   const sumBits = (kinds: string[]) =>
     aux.filter((m) => kinds.includes(m.kind)).reduce((sum, m) => sum + m.bits, 0);
-  const memoryBits = {
+  const parts = {
     weightImage: image.manifest.totalBits,
     bias: sumBits(["bias"]),
     peephole: sumBits(["peephole"]),
     tables: sumBits(["sigmoid", "tanh"]),
-    total: 0,
   };
-  memoryBits.total = memoryBits.weightImage + memoryBits.bias + memoryBits.peephole +
-    memoryBits.tables;
-  if (config.maxMemoryBits !== undefined && memoryBits.total > config.maxMemoryBits) {
+  const total = parts.weightImage + parts.bias + parts.peephole + parts.tables;
+  if (limit !== undefined && total > limit) {
     throw new UserError(
-      `the design needs ${memoryBits.total} memory bits, more than maxMemoryBits ` +
-        `(${config.maxMemoryBits}); use fewer weights, a sparser model or a larger limit`,
+      `the design needs ${total} memory bits, more than maxMemoryBits ` +
+        `(${limit}); use fewer weights, a sparser model or a larger limit`,
     );
   }
+  return { ...parts, total };
+}
+
+/** The accelerator options as used (design.json's `accelerator`). */
+function acceleratorOf(
+  config: AcceleratorConfig,
+  held: QuantizedModel,
+  blockChoice: DesignJson["accelerator"]["blockChoice"],
+): DesignJson["accelerator"] {
+  const format = held.format;
+  const ese = config.format === "ese";
+  return {
+    pes: config.pes,
+    format: config.format,
+    indexBits: ese ? config.indexBits : null,
+    codebookBits: ese ? config.codebookBits ?? null : null,
+    blockRows: ese ? null : config.blockRows ?? null,
+    blockCols: ese ? null : config.blockCols ?? null,
+    blockChoice,
+    weightBits: format.weightBits,
+    weightFrac: format.weightFrac,
+    activationBits: format.activationBits,
+    activationFrac: format.activationFrac,
+    accumulatorBits: format.accumulatorBits,
+    queueDepth: ese ? config.queueDepth : null,
+    clockMhz: config.clockMhz,
+    maxMemoryBits: config.maxMemoryBits ?? null,
+  };
+}
+
+/**
+ * Derive a design: encode the model (weight sharing, hardware segments, block choice), compute
+ * every parameter, memory size and the cycle estimate. Throws a UserError for impossible
+ * configurations (memory limit exceeded, formats too narrow).
+ */
+export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig): DesignParams {
+  const encoded = encodeModel(model, encodeOptions(requested));
+  const { image, block } = encoded;
+  const held = encoded.model;
+  const config: AcceleratorConfig = block
+    ? { ...requested, blockRows: block.rows, blockCols: block.cols }
+    : requested;
+  const geometry = modelGeometry(held, config.pes);
+  const aux = auxMemories(held, geometry);
+  const rtl = rtlParameters(held, geometry, config, image);
   const peEntries = image.manifest.perPe.map((pe) => pe.entries);
   const nonZerosPerStep = image.manifest.nonZeros;
-  const estimate = estimateCycles({ rtl, image, clockMhz: config.clockMhz });
   return {
-    top: "rnnfab_top",
+    top: TOP_MODULE,
     model: {
       kind: held.kind,
       inputSize: held.inputSize,
@@ -338,48 +195,37 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
       outputSize: outputSize(held),
       peepholes: held.layers.some((layer) => layer.peephole !== undefined),
     },
-    fixed: format,
-    accelerator: {
-      pes: config.pes,
-      format: config.format,
-      indexBits: config.format === "ese" ? config.indexBits : null,
-      codebookBits: config.format === "ese" ? config.codebookBits ?? null : null,
-      blockRows: config.format === "bcr" ? config.blockRows ?? null : null,
-      blockCols: config.format === "bcr" ? config.blockCols ?? null : null,
-      blockChoice,
-      weightBits: format.weightBits,
-      weightFrac: format.weightFrac,
-      activationBits: format.activationBits,
-      activationFrac: format.activationFrac,
-      accumulatorBits: format.accumulatorBits,
-      queueDepth: config.format === "ese" ? config.queueDepth : null,
-      clockMhz: config.clockMhz,
-      maxMemoryBits: config.maxMemoryBits ?? null,
-    },
+    fixed: held.format,
+    accelerator: acceleratorOf(config, held, block),
     geometry,
     rtl,
-    peParameters,
-    segments: segments.map((s) => ({
+    peParameters: image.peMemories.map((memory, pe): PeParameters => ({
+      pe,
+      weightDepth: memory.weights.length,
+      pointerDepth: Math.max(1, memory.pointers.length),
+      indexDepth: Math.max(1, memory.index.length),
+    })),
+    segments: encoded.segments.map((s) => ({
       name: s.name,
       layer: s.layer,
       part: s.part,
       rows: s.matrix.rows,
       cols: s.matrix.cols,
     })),
-    memories,
-    memoryBits,
+    memories: designMemories(image, aux),
+    memoryBits: memoryBitsOf(image, aux, config.maxMemoryBits),
     work: {
       nonZerosPerStep,
       entriesPerStep: peEntries.reduce((a, b) => a + b, 0),
       peEntries,
       idealCyclesPerStep: nonZerosPerStep / config.pes,
     },
-    estimate,
-    weightSharing,
+    estimate: estimateCycles({ rtl, image, clockMhz: config.clockMhz }),
+    weightSharing: encoded.sharing?.report ?? null,
     quantized: held,
     image,
     auxMemories: aux,
-    hardwareSegments: segments,
+    hardwareSegments: encoded.segments,
   };
 }
 

@@ -8,10 +8,16 @@
 
 import { join } from "node:path";
 import nunjucks from "nunjucks";
-import { toHexText } from "../encode/mod.ts";
+import { imageFiles } from "../encode/mod.ts";
 import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
 import { serializeQuantizedModel } from "../model/quantized_io.ts";
-import type { DesignParams, RtlParameters } from "./design.ts";
+import type { DesignParams } from "./design.ts";
+import {
+  type DesignJson,
+  PE_MODULE,
+  type RtlParameters,
+  rtlParametersSchema,
+} from "./design_schema.ts";
 import { wideHexText } from "./hardware.ts";
 import { renderCocotbTestbench } from "./testbench.ts";
 
@@ -36,52 +42,6 @@ export function readTemplate(name: string): Promise<string> {
   return Deno.readTextFile(new URL(name, TEMPLATE_DIR));
 }
 
-/** What each top-level localparam means (rendered as comments). */
-const PARAMETER_NOTES: Record<keyof RtlParameters, string> = {
-  N: "number of PEs",
-  LAYERS: "number of layers",
-  IN0: "input size of layer 0",
-  H: "cells per layer",
-  P: "projection size (0: none)",
-  O: "output size of a layer",
-  K: "cells per PE, ceil(H / N)",
-  KP: "projection rows per PE",
-  KO: "output elements per PE",
-  FORMAT: "weight format: 0 ese, 1 bcr",
-  GRU: "cell: 0 LSTM, 1 GRU",
-  PEEP: "LSTM peepholes",
-  PROJ: "LSTM projection",
-  AB: "activation width",
-  AF: "activation fraction bits",
-  WB: "weight width",
-  WF: "weight fraction bits",
-  ACC: "accumulator width",
-  SIG_S: "sigmoid table step log2",
-  SIG_R: "sigmoid table range log2",
-  TANH_S: "tanh table step log2",
-  TANH_R: "tanh table range log2",
-  EW_LAT: "element-wise latency, issue to readable",
-  ROW_W: "PE-local row width",
-  COL_W: "phase column address width",
-  SEG_W: "segment count width",
-  KW: "cell index width",
-  KPW: "projection row index width",
-  CA_W: "c/bias address width",
-  HA_W: "h bank address width",
-  RA_W: "bank read address width",
-  IDX_BITS: "ese relative row index width",
-  VAL_BITS: "ese value field width",
-  CODEBOOK: "ese codebook present",
-  PTR_W: "ese pointer width",
-  QUEUE_DEPTH: "ese activation queue depth",
-  IDX_W: "bcr index word width",
-  HDR_ROW_BITS: "bcr header rowCount width",
-  HDR_COL_BITS: "bcr header colCount width",
-  MAX_ROWS: "bcr most kept rows of a block in one PE",
-  BLOCK_COLS: "bcr segment width",
-  VEC_DEPTH: "longest phase vector",
-};
-
 /** Parameters the top does not pass down (documented in design.json only). */
 const UNRENDERED: (keyof RtlParameters)[] = ["P"];
 
@@ -99,9 +59,10 @@ export function describeDesign(design: DesignParams): string {
 /** Render `rnnfab_top.v` from its template. */
 export function renderTop(design: DesignParams, template: string): string {
   const environment = new nunjucks.Environment(null, { autoescape: false });
-  const localparams = (Object.keys(PARAMETER_NOTES) as (keyof RtlParameters)[])
+  const shape = rtlParametersSchema.shape;
+  const localparams = (Object.keys(shape) as (keyof RtlParameters)[])
     .filter((name) => !UNRENDERED.includes(name))
-    .map((name) => [name, design.rtl[name], PARAMETER_NOTES[name]]);
+    .map((name) => [name, design.rtl[name], shape[name].description]);
   const pes = design.peParameters.map((pe) => ({
     ...pe,
     weightFile: `pe${pe.pe}_weights.hex`,
@@ -122,27 +83,23 @@ export async function designFiles(design: DesignParams): Promise<Map<string, str
   const files = new Map<string, string>();
   files.set("rtl/rnnfab_top.v", renderTop(design, await readTemplate("rnnfab_top.v.njk")));
   for (const core of CORE_FILES) files.set(`rtl/${core}`, await readTemplate(core));
-  for (const memory of design.image.manifest.memories) {
-    const words = memory.kind === "codebook"
-      ? design.image.codebook ?? []
-      : design.image.peMemories[memory.pe ?? 0][memory.kind as "weights" | "pointers" | "index"];
-    files.set(`mem/${memory.file}`, toHexText(words, memory.width));
-  }
+  for (const [name, text] of imageFiles(design.image)) files.set(`mem/${name}`, text);
   for (const memory of design.auxMemories) {
     files.set(`mem/${memory.file}`, wideHexText(memory.words, memory.width));
   }
-  files.set("mem/manifest.json", JSON.stringify(design.image.manifest, null, 2) + "\n");
-  files.set("design.json", JSON.stringify(designJson(design), null, 2) + "\n");
+  const json = designJson(design);
+  files.set("design.json", JSON.stringify(json, null, 2) + "\n");
   files.set("quantized.json", JSON.stringify(serializeQuantizedModel(design.quantized)) + "\n");
   // The cocotb test bench (docs/cocotb.md): plain Python, meant to be edited by users.
-  for (const [name, text] of renderCocotbTestbench(design)) files.set(`tb/${name}`, text);
+  for (const [name, text] of renderCocotbTestbench(json)) files.set(`tb/${name}`, text);
   return files;
 }
 
 /** The JSON-ready summary of a design (design.json). */
-export function designJson(design: DesignParams): Record<string, unknown> {
+export function designJson(design: DesignParams): DesignJson {
   return {
     top: design.top,
+    peModule: PE_MODULE,
     generator: { name: "rnnfab", version: GENERATOR_VERSION },
     description: describeDesign(design),
     model: design.model,

@@ -1,42 +1,20 @@
 /**
  * The hardware view of a quantized model: how cells, accumulator rows and vector elements are
- * spread over the PEs (the geometry), the per-layer matrices in the row order the PEs want (the
- * "hardware matrices", cut into the segments the encoder packs), and the small memories the PEs
- * hold besides the weights (biases, peepholes, activation tables). See docs/architecture.md.
+ * spread over the PEs (the geometry; the weight matrices in the PEs' row order are the encoder's
+ * `hardwareSegments`), and the small memories the PEs hold besides the weights (biases,
+ * peepholes, activation tables). See docs/architecture.md.
  *
  * @module
  */
 
-import { activationTable, type IntMatrix, type QuantizedModel } from "../model/fixed.ts";
+import { activationTable, type QuantizedModel } from "../model/fixed.ts";
 import { gateCount, layerInputSize, outputSize } from "../model/model.ts";
-import type { Segment } from "../encode/mod.ts";
-import type { HardwareFormat } from "./config.ts";
-
-/** How a model maps onto N PEs. Element e of any vector lives in PE e mod N at e div N. */
-export interface Geometry {
-  /** Number of PEs N. */
-  pes: number;
-  /** Gate rows per cell in W_ih / W_hh: 4 (LSTM i,f,g,o) or 3 (GRU r,z,n). */
-  gates: number;
-  /** Cells per PE: K = ceil(H / N). */
-  cellsPerPe: number;
-  /** H padded to a multiple of N: K * N (each gate's rows are padded to this). */
-  paddedHidden: number;
-  /** Projection rows per PE: ceil(P / N); 1 without a projection (unused). */
-  projRowsPerPe: number;
-  /** Output elements per PE: ceil(outputSize / N). */
-  outputsPerPe: number;
-  /** Input size of each layer. */
-  layerInputs: number[];
-  /** Output size of a layer (P with a projection, else H). */
-  outputSize: number;
-  /** Longest vector broadcast in one phase: max(I_l + O, H with a projection). */
-  longestPhase: number;
-}
+import { cellsPerPe } from "../encode/mod.ts";
+import type { Geometry } from "./design_schema.ts";
 
 /** Compute the geometry of a model on `pes` PEs. */
 export function modelGeometry(model: QuantizedModel, pes: number): Geometry {
-  const cellsPerPe = Math.ceil(model.hiddenSize / pes);
+  const cells = cellsPerPe(model.hiddenSize, pes);
   const out = outputSize(model);
   const layerInputs = Array.from({ length: model.numLayers }, (_, l) => layerInputSize(model, l));
   const longestPhase = Math.max(
@@ -46,102 +24,14 @@ export function modelGeometry(model: QuantizedModel, pes: number): Geometry {
   return {
     pes,
     gates: gateCount(model.kind),
-    cellsPerPe,
-    paddedHidden: cellsPerPe * pes,
+    cellsPerPe: cells,
+    paddedHidden: cells * pes,
     projRowsPerPe: model.projSize > 0 ? Math.ceil(model.projSize / pes) : 1,
     outputsPerPe: Math.ceil(out / pes),
     layerInputs,
     outputSize: out,
     longestPhase,
   };
-}
-
-/** Which part of a layer's work a segment belongs to. */
-export type SegmentPart = "x" | "h" | "proj";
-
-/** A segment as the hardware walks it, with where it came from. */
-export interface HardwareSegment extends Segment {
-  /** Layer index. */
-  layer: number;
-  /** x: W_ih columns (phase A, input part); h: W_hh (phase A, recurrent part); proj: W_hr. */
-  part: SegmentPart;
-  /** First column of the segment within its matrix (bcr segments are one block column wide). */
-  columnOffset: number;
-}
-
-/**
- * Rows of a gate matrix in hardware order: the G gate groups of H rows are each padded to
- * K*N rows, so that global row g*K*N + j (cell j of gate g) lands, by the encoders' plain
- * interleaving rule (row r -> PE r mod N, local row r div N), in PE j mod N at local row
- * g*K + j div N: every PE owns all gate rows of its cells.
- */
-export function paddedGateMatrix(matrix: IntMatrix, gates: number, hidden: number, padded: number) {
-  const { cols } = matrix;
-  const data = new Int32Array(gates * padded * cols);
-  for (let g = 0; g < gates; g++) {
-    for (let j = 0; j < hidden; j++) {
-      const from = (g * hidden + j) * cols;
-      data.set(matrix.data.subarray(from, from + cols), (g * padded + j) * cols);
-    }
-  }
-  return { rows: gates * padded, cols, data };
-}
-
-/** Columns [start, end) of a matrix. */
-function columnSlice(matrix: IntMatrix, start: number, end: number): IntMatrix {
-  const cols = end - start;
-  const data = new Int32Array(matrix.rows * cols);
-  for (let r = 0; r < matrix.rows; r++) {
-    data.set(matrix.data.subarray(r * matrix.cols + start, r * matrix.cols + end), r * cols);
-  }
-  return { rows: matrix.rows, cols, data };
-}
-
-/**
- * The segments of a model in the order every time step walks them: per layer, the input part of
- * the gate matrix, its recurrent part, then the projection. For `bcr` each matrix is cut into
- * segments one block column wide, so that a PE needs the broadcast columns in increasing order.
- */
-export function hardwareSegments(
-  model: QuantizedModel,
-  geometry: Geometry,
-  format: HardwareFormat,
-  blockCols: number,
-): HardwareSegment[] {
-  const segments: HardwareSegment[] = [];
-  const push = (name: string, layer: number, part: SegmentPart, matrix: IntMatrix) => {
-    if (format === "ese") {
-      segments.push({ name, layer, part, columnOffset: 0, matrix });
-      return;
-    }
-    for (let start = 0; start < matrix.cols; start += blockCols) {
-      const end = Math.min(matrix.cols, start + blockCols);
-      segments.push({
-        name: `${name}[${start}:${end}]`,
-        layer,
-        part,
-        columnOffset: start,
-        matrix: columnSlice(matrix, start, end),
-      });
-    }
-  };
-  const { gates, paddedHidden } = geometry;
-  model.layers.forEach((layer, l) => {
-    push(
-      `weight_ih_l${l}`,
-      l,
-      "x",
-      paddedGateMatrix(layer.weightIh, gates, model.hiddenSize, paddedHidden),
-    );
-    push(
-      `weight_hh_l${l}`,
-      l,
-      "h",
-      paddedGateMatrix(layer.weightHh, gates, model.hiddenSize, paddedHidden),
-    );
-    if (layer.weightHr) push(`weight_hr_l${l}`, l, "proj", layer.weightHr);
-  });
-  return segments;
 }
 
 /** A memory the generator writes besides the encoder's weight images. */

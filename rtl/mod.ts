@@ -8,31 +8,44 @@
 import { UserError } from "../util/errors.ts";
 import { type FixedFormat, type QuantizedModel, quantizeModel, saturate } from "../model/fixed.ts";
 import type { RnnModel } from "../model/model.ts";
-import type { AcceleratorConfig } from "./config.ts";
+import {
+  type AcceleratorConfig,
+  type AcceleratorSettings,
+  parseAcceleratorSettings,
+  resolveAcceleratorConfig,
+} from "./config.ts";
 import { deriveDesign, type DesignParams } from "./design.ts";
+import { writeDesign } from "./generate.ts";
 
 export * from "./config.ts";
 export * from "./design.ts";
+export * from "./design_schema.ts";
 export * from "./generate.ts";
 export * from "./hardware.ts";
 export * from "./timing.ts";
-export * from "./block_choice.ts";
+export * from "./testbench.ts";
+
+/** The weight arrays of a model's layers: W_ih, W_hh, W_hr (and the peepholes when asked). */
+function weightArrays(
+  model: RnnModel | QuantizedModel,
+  peepholes: boolean,
+): ArrayLike<number>[] {
+  return model.layers.flatMap((layer) =>
+    [layer.weightIh.data, layer.weightHh.data, layer.weightHr?.data]
+      .concat(peepholes ? [layer.peephole] : [])
+      .filter((values) => values !== undefined)
+  );
+}
 
 /** Weights (W_ih, W_hh, W_hr, peepholes) of a float model that saturate in a weight format. */
 export function saturatedWeights(model: RnnModel, format: FixedFormat): number {
-  let count = 0;
   const scale = 2 ** format.weightFrac;
-  const visit = (values: Float64Array) => {
-    for (const value of values) {
+  let count = 0;
+  for (const values of weightArrays(model, true)) {
+    for (const value of Array.from(values)) {
       const raw = Math.floor(value * scale + 0.5);
       if (raw !== saturate(raw, format.weightBits)) count++;
     }
-  };
-  for (const layer of model.layers) {
-    visit(layer.weightIh.data);
-    visit(layer.weightHh.data);
-    if (layer.weightHr) visit(layer.weightHr.data);
-    if (layer.peephole) visit(layer.peephole);
   }
   return count;
 }
@@ -51,12 +64,8 @@ export function quantizeForAccelerator(
   const f = quantized.format;
   const countNonZeros = (values: ArrayLike<number>[]) =>
     values.reduce((sum, data) => sum + Array.from(data).filter((v) => v !== 0).length, 0);
-  const weights = (m: RnnModel | QuantizedModel) =>
-    m.layers.flatMap((layer) =>
-      [layer.weightIh, layer.weightHh, layer.weightHr].filter((x) => x !== undefined)
-        .map((x) => x!.data)
-    );
-  if (countNonZeros(weights(model)) > 0 && countNonZeros(weights(quantized)) === 0) {
+  const nonZero = (m: RnnModel | QuantizedModel) => countNonZeros(weightArrays(m, false)) > 0;
+  if (nonZero(model) && !nonZero(quantized)) {
     throw new UserError(
       `weight format Q${f.weightBits}.${f.weightFrac} is too narrow: every weight quantizes to 0`,
     );
@@ -86,4 +95,31 @@ export function generateFromModel(
 ): GeneratedModelDesign {
   const quantized = quantizeForAccelerator(model, config);
   return { design: deriveDesign(quantized, config), saturatedBiases: quantized.saturatedValues };
+}
+
+/** A written design: the design, the quantization report and the measured wall time. */
+export interface WrittenDesign extends GeneratedModelDesign {
+  /** The design directory. */
+  dir: string;
+  /** Measured: wall seconds to quantize, derive and write it. */
+  seconds: number;
+}
+
+/**
+ * What `deno task gen` does, in process: resolve the settings over the defaults (`source` names
+ * them in messages), quantize the model, derive the design and write it to `outDir`.
+ */
+export async function generateDesignDir(
+  model: RnnModel,
+  outDir: string,
+  settings: AcceleratorSettings = {},
+  source = "accelerator settings",
+): Promise<WrittenDesign> {
+  const started = performance.now();
+  const config = resolveAcceleratorConfig([
+    { settings: parseAcceleratorSettings(settings, source), source },
+  ]);
+  const generated = generateFromModel(model, config);
+  await writeDesign(outDir, generated.design);
+  return { ...generated, dir: outDir, seconds: (performance.now() - started) / 1000 };
 }

@@ -6,26 +6,11 @@
  * @module
  */
 
+import type { DesignJson } from "./design_schema.ts";
 import { PROTOCOL_VERSION } from "./testbench_protocol.ts";
 
 /** The design facts the test bench needs (a subset of `design.json`). */
-export interface CocotbDesignInfo {
-  /** Top module name (default rnnfab_top). */
-  top?: string;
-  /** Model shape. */
-  model: {
-    kind: "lstm" | "gru";
-    inputSize: number;
-    hiddenSize: number;
-    numLayers: number;
-    projSize?: number;
-    outputSize: number;
-  };
-  /** Accelerator parameters. */
-  accelerator: { pes: number; format: string; activationBits: number; clockMhz?: number };
-  /** The fixed-point format (activationFrac is written into the constants when present). */
-  fixed?: { activationFrac?: number };
-}
+export type CocotbDesignInfo = Pick<DesignJson, "top" | "model" | "accelerator" | "fixed">;
 
 /** The cocotb tests of `test_rnnfab.py`, in the order cocotb runs them. */
 export const COCOTB_TESTS = [
@@ -54,18 +39,18 @@ export function renderDesignConstants(design: CocotbDesignInfo): string {
   const lines = [
     `"""The design this test bench was generated for (written by \`deno task gen\`)."""`,
     "",
-    `TOPLEVEL = ${pythonString(design.top ?? "rnnfab_top")}`,
+    `TOPLEVEL = ${pythonString(design.top)}`,
     `KIND = ${pythonString(model.kind)}`,
     `INPUT_SIZE = ${model.inputSize}`,
     `HIDDEN_SIZE = ${model.hiddenSize}`,
     `NUM_LAYERS = ${model.numLayers}`,
-    `PROJ_SIZE = ${model.projSize ?? 0}`,
+    `PROJ_SIZE = ${model.projSize}`,
     `OUTPUT_SIZE = ${model.outputSize}`,
     `ACTIVATION_BITS = ${accelerator.activationBits}`,
-    `ACTIVATION_FRAC = ${design.fixed?.activationFrac ?? "None"}`,
+    `ACTIVATION_FRAC = ${design.fixed.activationFrac}`,
     `PES = ${accelerator.pes}`,
     `FORMAT = ${pythonString(accelerator.format)}`,
-    `CLOCK_MHZ = ${accelerator.clockMhz ?? "None"}`,
+    `CLOCK_MHZ = ${accelerator.clockMhz}`,
     `BRIDGE_PROTOCOL = ${PROTOCOL_VERSION}`,
     "",
   ];

@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { checkSchema } from "../util/zod_error.ts";
 
 /** The protocol version this bridge speaks; a client with another version is refused. */
 export const PROTOCOL_VERSION = 1;
@@ -166,11 +167,6 @@ export function parseClientMessage(
   } catch (error) {
     return { ok: false, problem: `not JSON (${(error as Error).message})` };
   }
-  const parsed = clientMessageSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.map(String).join(".");
-    return { ok: false, problem: `${where ? `${where}: ` : ""}${issue.message}` };
-  }
-  return { ok: true, message: parsed.data };
+  const checked = checkSchema(clientMessageSchema, value);
+  return checked.ok ? { ok: true, message: checked.value } : checked;
 }

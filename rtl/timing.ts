@@ -12,41 +12,8 @@
  */
 
 import type { EncodedImage } from "../encode/mod.ts";
-import type { RtlParameters } from "./design.ts";
-
-/** The estimate written to design.json. */
-export interface CycleEstimate {
-  /** Cycles per time step in the steady state. */
-  cyclesPerStep: number;
-  /** Cycles from reset release to the last output beat of the first step (inclusive). */
-  firstStepCycles: number;
-  /** How a sequence's total follows. */
-  totalCyclesFormula: string;
-  /** What the estimate is. */
-  method: string;
-  /** Modelled cycle of the last output beat of each modelled step. */
-  stepEndCycles: number[];
-  /** True when the modelled step times had settled to a fixed period (then the formula is exact). */
-  periodic: boolean;
-  /** Where the cycles of one steady-state step go (modelled). */
-  breakdown: StepBreakdown;
-  /** Microseconds per step at the configured clock. */
-  microsecondsPerStep: number;
-  /** The clock used for microseconds (MHz). */
-  clockMhz: number;
-}
-
-/** Cycles of one steady-state step by what the controller was doing (they sum to the step). */
-export interface StepBreakdown {
-  /** Matrix-vector phases [x; h] (broadcast running or PEs draining). */
-  matvec: number;
-  /** Element-wise step alone (waiting to issue, issuing cells). */
-  elementwise: number;
-  /** Projection matrix-vector phase (overlapped with the element-wise step). */
-  projection: number;
-  /** Projection requantization issue and other controller hops. */
-  other: number;
-}
+import type { CycleEstimate, RtlParameters, StepBreakdown } from "./design_schema.ts";
+import { BcrEngine, EseEngine, type PhaseInfo } from "./timing_engines.ts";
 
 /** Cycle-level model options. */
 export interface TimingOptions {
@@ -69,649 +36,464 @@ export interface TimingRun {
 const ST_A = 0, ST_A_WAIT = 1, ST_EW = 2, ST_EW_WAIT = 3, ST_C_WAIT = 4, ST_D = 5;
 const SRC_INPUT = 0, SRC_H = 1, SRC_M = 2;
 
-/** The ESE engine of one PE (rnnfab_mv_ese.v), timing only. */
-class EseEngine {
-  private pointerAddr = 1;
-  private pointerQ: number;
-  private prevEnd = 0;
-  private queue: number[] = []; // end addresses
-  private weightAddr = 0;
-  private pfCount = 0;
-  private pfInflight = false;
-  private c1 = false;
-  private c2 = false;
-  // next state
-  private nPointerAddr = 1;
-  private nPrevEnd = 0;
-  private push = false;
-  private pop = false;
-  private nWeightAddr = 0;
-  private fire = false;
-  private taken = 0;
-  private pfIssue = false;
-
-  constructor(
-    private readonly pointers: number[],
-    private readonly padding: Uint8Array,
-    private readonly queueDepth: number,
-  ) {
-    this.pointerQ = pointers[1] ?? 0;
-  }
-
-  /** Combinational: this PE cannot take the offered column. */
-  stallRequest(bcValid: boolean): boolean {
-    return bcValid && this.pointerQ !== this.prevEnd && this.queue.length === this.queueDepth;
-  }
-
-  /** Combinational: drained. */
-  idle(): boolean {
-    return this.queue.length === 0 && !this.c1 && !this.c2;
-  }
-
-  private next1(address: number): number {
-    return address + 1 === this.padding.length ? 0 : address + 1;
-  }
-
-  /** Compute the next state. */
-  next(bcValid: boolean, bcSegLast: boolean, bcStall: boolean): void {
-    const advance = bcValid && !bcStall;
-    const nonEmpty = this.pointerQ !== this.prevEnd;
-    this.push = advance && nonEmpty;
-    this.nPointerAddr = this.pointerAddr;
-    this.nPrevEnd = this.prevEnd;
-    if (advance) {
-      const step = this.pointerAddr + 1 + (bcSegLast ? 1 : 0);
-      const wrap = step >= this.pointers.length;
-      this.nPointerAddr = wrap ? 1 : step;
-      this.nPrevEnd = wrap ? 0 : this.pointerQ;
-    }
-    this.pfIssue = this.padding.length > 0 &&
-      this.pfCount + (this.pfInflight ? 2 : 0) + 2 <= 8;
-    this.fire = this.queue.length > 0 && this.pfCount > 0;
-    const takeTwo = this.fire && this.padding[this.weightAddr] === 1 && this.pfCount >= 2;
-    this.taken = this.fire ? (takeTwo ? 2 : 1) : 0;
-    this.pop = this.fire && this.weightAddr + this.taken === this.queue[0];
-    this.nWeightAddr = this.weightAddr;
-    if (this.fire) {
-      this.nWeightAddr = this.next1(this.weightAddr);
-      if (takeTwo) this.nWeightAddr = this.next1(this.nWeightAddr);
-    }
-  }
-
-  /** Clock edge. */
-  commit(): void {
-    if (this.pop) this.queue.shift();
-    if (this.push) this.queue.push(this.pointerQ);
-    this.pointerAddr = this.nPointerAddr;
-    this.prevEnd = this.nPrevEnd;
-    this.pointerQ = this.pointers[this.pointerAddr] ?? 0;
-    this.weightAddr = this.nWeightAddr;
-    this.pfCount = this.pfCount + (this.pfInflight ? 2 : 0) - this.taken;
-    this.pfInflight = this.pfIssue;
-    this.c2 = this.c1;
-    this.c1 = this.fire;
-  }
+/** The input buffer of rnnfab_ctrl: two slots of IN0 words. */
+interface InputBuffer {
+  full: [boolean, boolean];
+  wslot: number;
+  rslot: number;
+  widx: number;
+  /** Input words offered and taken so far (the harness offers every step at once). */
+  sent: number;
 }
 
-/** Phase information the controller gives the PEs (registers of rnnfab_ctrl). */
-interface PhaseInfo {
-  start: boolean;
-  nseg: number;
-  nseg0: number;
-  cbase1: number;
+/** The broadcaster: the phase's job (B0) and the bus stage B1. */
+interface Broadcaster {
+  active: boolean;
+  part: number;
+  src0: number;
+  layer0: number;
+  layer1: number;
+  len0: number;
+  len1: number;
+  e: number;
+  pe: number;
+  k: number;
+  b1Valid: boolean;
+  b1SegLast: boolean;
+  bcCount: number;
 }
 
-const SLOTS = 4;
-const COLQ_DEPTH = 4;
-const DR_DONE = 0, DR_HEADER = 1, DR_ROWS = 2;
-
-interface Descriptor {
-  colAddr: number;
-  cols: number;
-  rows: number;
-  slot: number;
-  base: number;
+/** The write sequencer (EW cells or requantization rows) and the write tracker. */
+interface WriteSequencer {
+  active: boolean;
+  rq: boolean;
+  count: number;
+  total: number;
+  /** Bit i: an issued round that lands after i + 1 cycles. */
+  pipe: number;
+  trkOn: boolean;
+  trkM: boolean;
+  trkLayer: number;
+  trkRounds: number;
 }
 
-interface ColumnEntry {
-  vaddr: number;
-  rows: number;
-  slot: number;
-  last: boolean;
+/** The output streamer and the output register. */
+interface OutputStreamer {
+  active: boolean;
+  e: number;
+  pe: number;
+  k: number;
+  outValid: boolean;
+  outLast: boolean;
 }
 
-/** The BCR engine of one PE (rnnfab_mv_bcr.v), timing only. */
-class BcrEngine {
-  private drState = DR_DONE;
-  private drAddr = 0;
-  private drSeg = 0;
-  private drBase = 0;
-  private drRows = 0;
-  private drRow = 0;
-  private drCols = 0;
-  private drNext = 0;
-  private drSlot = 0;
-  private slotBusy: boolean[] = [false, false, false, false];
-  private desc: Descriptor[] = [];
-  private crValid = false;
-  private crAddr = 0;
-  private crCols = 0;
-  private crCol = 0;
-  private crDesc: Descriptor | null = null;
-  private colq: ColumnEntry[] = [];
-  private isRow = 0;
-  private c1 = false;
-  private c2 = false;
-  // next-state scratch
-  private n: {
-    drState: number;
-    drAddr: number;
-    drSeg: number;
-    drBase: number;
-    drRows: number;
-    drRow: number;
-    drCols: number;
-    drNext: number;
-    drSlot: number;
-    slotBusy: boolean[];
-    descPush: Descriptor | null;
-    descPop: boolean;
-    crValid: boolean;
-    crAddr: number;
-    crCols: number;
-    crCol: number;
-    crDesc: Descriptor | null;
-    colqPush: ColumnEntry | null;
-    colqPop: boolean;
-    isRow: number;
-    issue: boolean;
-  } | null = null;
-
-  constructor(
-    private readonly index: number[],
-    private readonly headerColBits: number,
-    private readonly blockCols: number,
-  ) {}
-
-  idle(): boolean {
-    return this.drState === DR_DONE && this.desc.length === 0 && !this.crValid &&
-      this.colq.length === 0 && !this.c1 && !this.c2;
-  }
-
-  private word(address: number): number {
-    return this.index[address] ?? 0;
-  }
-
-  next(phase: PhaseInfo, bcCount: number): void {
-    const colScale = 2 ** this.headerColBits;
-    const drWord = this.word(this.drAddr);
-    const headerRows = Math.floor(drWord / colScale);
-    const headerCols = drWord % colScale;
-    const endMarker = headerRows === 0 && headerCols === 0;
-    const drAddrPlus = this.drAddr + 1;
-    const n = {
-      drState: this.drState,
-      drAddr: this.drAddr,
-      drSeg: this.drSeg,
-      drBase: this.drBase,
-      drRows: this.drRows,
-      drRow: this.drRow,
-      drCols: this.drCols,
-      drNext: this.drNext,
-      drSlot: this.drSlot,
-      slotBusy: [...this.slotBusy],
-      descPush: null as Descriptor | null,
-      descPop: false,
-      crValid: this.crValid,
-      crAddr: this.crAddr,
-      crCols: this.crCols,
-      crCol: this.crCol,
-      crDesc: this.crDesc,
-      colqPush: null as ColumnEntry | null,
-      colqPop: false,
-      isRow: this.isRow,
-      issue: false,
-    };
-    let setSlot = false;
-    if (phase.start) {
-      n.drState = DR_HEADER;
-      n.drSeg = 0;
-      n.drBase = 0;
-    } else if (this.drState === DR_HEADER) {
-      if (endMarker) {
-        n.drAddr = drAddrPlus === this.index.length ? 0 : drAddrPlus;
-        if (this.drSeg + 1 === phase.nseg) {
-          n.drState = DR_DONE;
-        } else {
-          n.drSeg = this.drSeg + 1;
-          n.drBase = this.drSeg + 1 === phase.nseg0 ? phase.cbase1 : this.drBase + this.blockCols;
-        }
-      } else if (!this.slotBusy[this.drSlot]) {
-        n.drState = DR_ROWS;
-        n.drRows = headerRows;
-        n.drCols = headerCols;
-        n.drRow = 0;
-        n.drNext = drAddrPlus + headerRows + headerCols;
-        n.drAddr = drAddrPlus;
-        setSlot = true;
-      }
-    } else if (this.drState === DR_ROWS) {
-      if (this.drRow + 1 === this.drRows) {
-        n.descPush = {
-          colAddr: drAddrPlus,
-          cols: this.drCols,
-          rows: this.drRows,
-          slot: this.drSlot,
-          base: this.drBase,
-        };
-        n.drState = DR_HEADER;
-        n.drAddr = this.drNext;
-        n.drSlot = (this.drSlot + 1) % SLOTS;
-      } else {
-        n.drRow = this.drRow + 1;
-        n.drAddr = drAddrPlus;
-      }
-    }
-    // column reader
-    const colqFull = this.colq.length === COLQ_DEPTH;
-    const crLast = this.crCol + 1 === this.crCols;
-    if (this.crValid && !colqFull && this.crDesc) {
-      n.colqPush = {
-        vaddr: this.crDesc.base + this.word(this.crAddr),
-        rows: this.crDesc.rows,
-        slot: this.crDesc.slot,
-        last: crLast,
-      };
-      if (crLast) {
-        n.crValid = false;
-      } else {
-        n.crCol = this.crCol + 1;
-        n.crAddr = this.crAddr + 1;
-      }
-    }
-    if (!n.crValid && this.desc.length > 0) {
-      const head = this.desc[0];
-      n.descPop = true;
-      n.crValid = true;
-      n.crAddr = head.colAddr;
-      n.crCols = head.cols;
-      n.crCol = 0;
-      n.crDesc = head;
-    }
-    // issue unit
-    const head = this.colq[0];
-    n.issue = head !== undefined && head.vaddr < bcCount;
-    if (n.issue) {
-      n.colqPop = this.isRow + 1 === head.rows;
-      n.isRow = n.colqPop ? 0 : this.isRow + 1;
-      if (n.colqPop && head.last) n.slotBusy[head.slot] = false;
-    }
-    if (setSlot) n.slotBusy[this.drSlot] = true;
-    this.n = n;
-  }
-
-  commit(): void {
-    const n = this.n!;
-    this.drState = n.drState;
-    this.drAddr = n.drAddr;
-    this.drSeg = n.drSeg;
-    this.drBase = n.drBase;
-    this.drRows = n.drRows;
-    this.drRow = n.drRow;
-    this.drCols = n.drCols;
-    this.drNext = n.drNext;
-    this.drSlot = n.drSlot;
-    this.slotBusy = n.slotBusy;
-    if (n.descPop) this.desc.shift();
-    if (n.descPush) this.desc.push(n.descPush);
-    this.crValid = n.crValid;
-    this.crAddr = n.crAddr;
-    this.crCols = n.crCols;
-    this.crCol = n.crCol;
-    this.crDesc = n.crDesc;
-    if (n.colqPop) this.colq.shift();
-    if (n.colqPush) this.colq.push(n.colqPush);
-    this.isRow = n.isRow;
-    this.c2 = this.c1;
-    this.c1 = n.issue;
-  }
+/** The main sequence and the phase registers the PEs see. */
+interface MainSequence {
+  state: number;
+  layer: number;
+  phaseStart: boolean;
+  phaseNseg: number;
+  phaseNseg0: number;
+  phaseCbase1: number;
 }
 
-/**
- * Run the cycle-level model for `steps` time steps with inputs always offered and the output
- * always ready; returns the cycle of each step's last output beat.
- */
-export function simulateTiming(options: TimingOptions, steps: number): TimingRun {
-  const { rtl, image } = options;
-  const N = rtl.N;
-  const L = rtl.LAYERS;
+/** Every register of the controller model. */
+interface Controller {
+  input: InputBuffer;
+  job: Broadcaster;
+  ws: WriteSequencer;
+  os: OutputStreamer;
+  main: MainSequence;
+}
+
+/** The controller at reset. */
+function resetController(): Controller {
+  return {
+    input: { full: [false, false], wslot: 0, rslot: 0, widx: 0, sent: 0 },
+    job: {
+      active: false,
+      part: 0,
+      src0: SRC_INPUT,
+      layer0: 0,
+      layer1: 0,
+      len0: 0,
+      len1: 0,
+      e: 0,
+      pe: 0,
+      k: 0,
+      b1Valid: false,
+      b1SegLast: false,
+      bcCount: 0,
+    },
+    ws: {
+      active: false,
+      rq: false,
+      count: 0,
+      total: 0,
+      pipe: 0,
+      trkOn: false,
+      trkM: false,
+      trkLayer: 0,
+      trkRounds: 0,
+    },
+    os: { active: false, e: 0, pe: 0, k: 0, outValid: false, outLast: false },
+    main: {
+      state: ST_A,
+      layer: 0,
+      phaseStart: false,
+      phaseNseg: 0,
+      phaseNseg0: 0,
+      phaseCbase1: 0,
+    },
+  };
+}
+
+/** The combinational signals of one cycle, from the registers and the PEs' outputs. */
+interface Signals {
+  inFire: boolean;
+  wsIdle: boolean;
+  curSrc: number;
+  curLast: boolean;
+  b1Advance: boolean;
+  b0Issue: boolean;
+  jobDone: boolean;
+  allIdle: boolean;
+  osLoad: boolean;
+  osLast: boolean;
+  lastLayer: boolean;
+  nextLayer: number;
+}
+
+/** The output is always ready in the model (the harness's default). */
+const OUT_READY = true;
+
+/** The controller's combinational logic of one cycle. */
+function controllerSignals(
+  c: Controller,
+  pe: { bcStall: boolean; allIdle: boolean },
+  rtl: RtlParameters,
+  totalInputs: number,
+): Signals {
+  const { input, job, ws, os, main } = c;
+  const inFire = input.sent < totalInputs && !input.full[input.wslot];
+  const roundReady = (isM: boolean, lay: number, round: number) =>
+    ws.trkOn && isM === ws.trkM && (isM || lay === ws.trkLayer) ? round < ws.trkRounds : true;
+  const curSrc = job.part ? SRC_H : job.src0;
+  const curLayer = job.part ? job.layer1 : job.layer0;
+  const curLen = job.part ? job.len1 : job.len0;
+  const inputReady = input.full[input.rslot] ||
+    (input.wslot === input.rslot && input.widx > job.e);
+  const sourceReady = curSrc === SRC_INPUT
+    ? inputReady
+    : roundReady(curSrc === SRC_M, curLayer, job.k);
+  const b1Advance = job.b1Valid && !pe.bcStall;
+  const lastLayer = main.layer === rtl.LAYERS - 1;
+  return {
+    inFire,
+    wsIdle: !ws.active && ws.pipe === 0,
+    curSrc,
+    curLast: job.e + 1 === curLen,
+    b1Advance,
+    b0Issue: job.active && sourceReady && (!job.b1Valid || b1Advance),
+    jobDone: !job.active && !job.b1Valid,
+    allIdle: pe.allIdle,
+    osLoad: os.active && roundReady(false, rtl.LAYERS - 1, os.k) && (!os.outValid || OUT_READY),
+    osLast: os.e + 1 === rtl.O,
+    lastLayer,
+    nextLayer: lastLayer ? 0 : main.layer + 1,
+  };
+}
+
+/** What the main sequence decides in one cycle: its next registers and what it starts. */
+interface SequenceStep {
+  main: MainSequence;
+  jobStart: boolean;
+  jobStartProj: boolean;
+  wsStart: boolean;
+  wsStartRq: boolean;
+  osStart: boolean;
+}
+
+/** The main sequence (states A, A_WAIT, EW, EW_WAIT, C_WAIT, D of rnnfab_ctrl.v). */
+function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): SequenceStep {
+  const segs = (cols: number) => Math.ceil(cols / rtl.BLOCK_COLS);
   const proj = rtl.PROJ !== 0;
-  const bcr = rtl.FORMAT !== 0;
-  const K = rtl.K;
-  const KP = rtl.KP;
-  const O = rtl.O;
-  const IN0 = rtl.IN0;
-  const BC = rtl.BLOCK_COLS;
-  const segs = (cols: number) => Math.ceil(cols / BC);
+  const main: MainSequence = { ...c.main, phaseStart: false };
+  const step = {
+    main,
+    jobStart: false,
+    jobStartProj: false,
+    wsStart: false,
+    wsStartRq: false,
+    osStart: false,
+  };
+  switch (c.main.state) {
+    case ST_A: {
+      step.jobStart = true;
+      main.phaseStart = true;
+      const inSegs = c.main.layer === 0 ? segs(rtl.IN0) : segs(rtl.O);
+      main.phaseNseg0 = inSegs;
+      main.phaseNseg = inSegs + segs(rtl.O);
+      main.phaseCbase1 = c.main.layer === 0 ? rtl.IN0 : rtl.O;
+      main.state = ST_A_WAIT;
+      break;
+    }
+    case ST_A_WAIT:
+      if (s.jobDone && s.allIdle) main.state = ST_EW;
+      break;
+    case ST_EW:
+      if (s.wsIdle && (proj || !s.lastLayer || !c.os.active)) {
+        step.wsStart = true;
+        if (proj) {
+          step.jobStart = true;
+          step.jobStartProj = true;
+          main.phaseStart = true;
+          main.phaseNseg0 = segs(rtl.H);
+          main.phaseNseg = segs(rtl.H);
+          main.phaseCbase1 = 0;
+          main.state = ST_C_WAIT;
+        } else {
+          step.osStart = s.lastLayer;
+          main.state = ST_EW_WAIT;
+        }
+      }
+      break;
+    case ST_EW_WAIT:
+      if (!c.ws.active) {
+        main.layer = s.nextLayer;
+        main.state = ST_A;
+      }
+      break;
+    case ST_C_WAIT:
+      if (s.jobDone && s.allIdle && s.wsIdle) main.state = ST_D;
+      break;
+    default:
+      if (!s.lastLayer || !c.os.active) {
+        step.wsStart = true;
+        step.wsStartRq = true;
+        step.osStart = s.lastLayer;
+        main.layer = s.nextLayer;
+        main.state = ST_A;
+      }
+  }
+  return step;
+}
+
+/** The broadcaster's next registers, and whether it releases the input slot it read. */
+function broadcasterNext(
+  c: Controller,
+  s: Signals,
+  step: SequenceStep,
+  rtl: RtlParameters,
+): { job: Broadcaster; inRelease: boolean } {
+  const job = c.job;
+  const next: Broadcaster = {
+    ...job,
+    b1Valid: s.b1Advance ? false : job.b1Valid,
+    bcCount: job.bcCount + (s.b1Advance ? 1 : 0),
+  };
+  let inRelease = false;
+  if (s.b0Issue) {
+    next.b1Valid = true;
+    next.b1SegLast = s.curLast;
+    if (s.curLast) {
+      if (s.curSrc === SRC_INPUT) inRelease = true;
+      next.e = 0;
+      next.pe = 0;
+      next.k = 0;
+      if (!job.part && job.len1 !== 0) next.part = 1;
+      else next.active = false;
+    } else {
+      next.e = job.e + 1;
+      if (job.pe === rtl.N - 1) {
+        next.pe = 0;
+        next.k = job.k + 1;
+      } else {
+        next.pe = job.pe + 1;
+      }
+    }
+  }
+  if (step.jobStart) {
+    const layer = c.main.layer;
+    Object.assign(next, { active: true, part: 0, e: 0, pe: 0, k: 0, bcCount: 0 });
+    if (step.jobStartProj) {
+      Object.assign(next, { src0: SRC_M, len0: rtl.H, len1: 0 });
+    } else {
+      next.src0 = layer === 0 ? SRC_INPUT : SRC_H;
+      next.layer0 = layer - 1;
+      next.layer1 = layer;
+      next.len0 = layer === 0 ? rtl.IN0 : rtl.O;
+      next.len1 = rtl.O;
+    }
+  }
+  return { job: next, inRelease };
+}
+
+/** The input buffer's next registers: a word taken, then a slot released. */
+function inputBufferNext(
+  input: InputBuffer,
+  inFire: boolean,
+  inRelease: boolean,
+  inputSize: number,
+): InputBuffer {
+  const next: InputBuffer = { ...input, full: [input.full[0], input.full[1]] };
+  if (inFire) {
+    next.sent++;
+    if (next.widx === inputSize - 1) {
+      next.full[next.wslot] = true;
+      next.wslot = 1 - next.wslot;
+      next.widx = 0;
+    } else {
+      next.widx++;
+    }
+  }
+  if (inRelease) {
+    next.full[next.rslot] = false;
+    next.rslot = 1 - next.rslot;
+  }
+  return next;
+}
+
+/** The write sequencer's and tracker's next registers. */
+function writeSequencerNext(
+  c: Controller,
+  step: SequenceStep,
+  rtl: RtlParameters,
+): WriteSequencer {
+  const ws = c.ws;
+  const next: WriteSequencer = {
+    ...ws,
+    pipe: ws.pipe >> 1,
+    trkRounds: ws.trkRounds + (ws.pipe & 1),
+  };
+  if (ws.active) {
+    next.pipe |= ws.rq ? 1 : 1 << (rtl.EW_LAT - 1);
+    next.count = ws.count + 1;
+    if (ws.count + 1 === ws.total) next.active = false;
+  }
+  if (step.wsStart) {
+    next.active = true;
+    next.rq = step.wsStartRq;
+    next.count = 0;
+    next.total = step.wsStartRq ? rtl.KP : rtl.K;
+    next.trkOn = true;
+    next.trkM = rtl.PROJ !== 0 && !step.wsStartRq;
+    next.trkLayer = c.main.layer;
+    next.trkRounds = 0;
+  }
+  return next;
+}
+
+/** The output streamer's and output register's next values. */
+function outputStreamerNext(
+  os: OutputStreamer,
+  s: Signals,
+  osStart: boolean,
+  pes: number,
+): OutputStreamer {
+  const next: OutputStreamer = { ...os, outValid: os.outValid && OUT_READY ? false : os.outValid };
+  if (s.osLoad) {
+    next.outValid = true;
+    next.outLast = s.osLast;
+    if (s.osLast) {
+      next.active = false;
+    } else {
+      next.e = os.e + 1;
+      if (os.pe === pes - 1) {
+        next.pe = 0;
+        next.k = os.k + 1;
+      } else {
+        next.pe = os.pe + 1;
+      }
+    }
+  }
+  if (osStart) Object.assign(next, { active: true, e: 0, pe: 0, k: 0 });
+  return next;
+}
+
+/** Every PE's engine of a design, for its format. */
+function peEngines(rtl: RtlParameters, image: EncodedImage): (EseEngine | BcrEngine)[] {
+  if (rtl.FORMAT !== 0) {
+    return image.peMemories.map((memory) =>
+      new BcrEngine(memory.index, rtl.HDR_COL_BITS, rtl.BLOCK_COLS)
+    );
+  }
   const valueScale = 2 ** rtl.VAL_BITS;
-  const ese = image.peMemories.map((memory) =>
+  return image.peMemories.map((memory) =>
     new EseEngine(
       memory.pointers,
       Uint8Array.from(memory.weights, (word) => word % valueScale === 0 ? 1 : 0),
       rtl.QUEUE_DEPTH,
     )
   );
-  const bcrEngines = image.peMemories.map((memory) =>
-    new BcrEngine(memory.index, rtl.HDR_COL_BITS, BC)
-  );
+}
 
-  // controller registers
-  const inFull = [false, false];
-  let inWslot: number = 0, inRslot: number = 0, inWidx: number = 0;
-  let inputsSent: number = 0;
-  const totalInputs = steps * IN0;
-  let wsActive: boolean = false, wsRq: boolean = false, wsCount: number = 0, wsTotal: number = 0;
-  let wsPipe: number = 0; // bit i = issued round landing after i+1 cycles
-  let trkOn: boolean = false, trkM: boolean = false, trkLayer: number = 0, trkRounds: number = 0;
-  let jobActive: boolean = false,
-    jobPart: number = 0,
-    jobSrc0: number = SRC_INPUT,
-    jobLayer0: number = 0,
-    jobLayer1: number = 0;
-  let jobLen0: number = 0,
-    jobLen1: number = 0,
-    jobE: number = 0,
-    jobPe: number = 0,
-    jobK: number = 0;
-  let b1Valid: boolean = false, b1SegLast: boolean = false;
-  let bcCount: number = 0;
-  let osActive: boolean = false, osE: number = 0, osPe: number = 0, osK: number = 0;
-  let outValid: boolean = false, outLast: boolean = false;
-  let state: number = ST_A, layer: number = 0;
-  let phaseStart: boolean = false;
-  const phase: PhaseInfo = { start: false, nseg: 0, nseg0: 0, cbase1: 0 };
-  let phaseNseg: number = 0, phaseNseg0: number = 0, phaseCbase1: number = 0;
+/** The PEs' combinational outputs: an ese queue full (stall request), every engine drained. */
+function peOutputs(
+  engines: (EseEngine | BcrEngine)[],
+  b1Valid: boolean,
+): { bcStall: boolean; allIdle: boolean } {
+  let bcStall = false;
+  let allIdle = true;
+  for (const engine of engines) {
+    if (engine instanceof EseEngine && engine.stallRequest(b1Valid)) bcStall = true;
+    if (!engine.idle()) allIdle = false;
+  }
+  return { bcStall, allIdle };
+}
 
+/** The PEs' next states: they see the controller's registers of this cycle. */
+function pesNext(engines: (EseEngine | BcrEngine)[], c: Controller, bcStall: boolean): void {
+  const phase: PhaseInfo = {
+    start: c.main.phaseStart,
+    nseg: c.main.phaseNseg,
+    nseg0: c.main.phaseNseg0,
+    cbase1: c.main.phaseCbase1,
+  };
+  for (const engine of engines) {
+    if (engine instanceof BcrEngine) engine.next(phase, c.job.bcCount);
+    else engine.next(c.job.b1Valid, c.job.b1SegLast, bcStall);
+  }
+}
+
+/**
+ * Run the cycle-level model for `steps` time steps with inputs always offered and the output
+ * always ready; returns the cycle of each step's last output beat. Each cycle: the PEs'
+ * combinational outputs, the controller's signals, the main sequence, the PEs' and the
+ * controller's next states, then the clock edge.
+ */
+export function simulateTiming(options: TimingOptions, steps: number): TimingRun {
+  const { rtl, image } = options;
+  const engines = peEngines(rtl, image);
+  let c = resetController();
   const stepEndCycles: number[] = [];
   const stateCycles = [0, 0, 0, 0, 0, 0];
   let lastStepStateCycles = [0, 0, 0, 0, 0, 0];
   let stepStateCycles = [0, 0, 0, 0, 0, 0];
-  let outputsDone = 0;
   const limit = 1e9;
-  const pipeTop = 1 << (rtl.EW_LAT - 1);
-
-  for (let cycle: number = 1; cycle < limit; cycle++) {
-    stateCycles[state]++;
-    stepStateCycles[state]++;
-    // ---- PE combinational outputs
-    let bcStall: boolean = false;
-    let allIdle: boolean = true;
-    for (let p: number = 0; p < N; p++) {
-      if (bcr) {
-        if (!bcrEngines[p].idle()) allIdle = false;
-      } else {
-        if (ese[p].stallRequest(b1Valid)) bcStall = true;
-        if (!ese[p].idle()) allIdle = false;
-      }
-    }
-    // ---- controller combinational
-    const inValid = inputsSent < totalInputs;
-    const inReady = !inFull[inWslot];
-    const inFire = inValid && inReady;
-    const wsIdle = !wsActive && wsPipe === 0;
-    const roundReady = (isM: boolean, lay: number, round: number) =>
-      trkOn && isM === trkM && (isM || lay === trkLayer) ? round < trkRounds : true;
-    const curSrc = jobPart ? SRC_H : jobSrc0;
-    const curLayer = jobPart ? jobLayer1 : jobLayer0;
-    const curLen = jobPart ? jobLen1 : jobLen0;
-    const curLast = jobE + 1 === curLen;
-    const inputReady = inFull[inRslot] || (inWslot === inRslot && inWidx > jobE);
-    const sourceReady = curSrc === SRC_INPUT
-      ? inputReady
-      : roundReady(curSrc === SRC_M, curLayer, jobK);
-    const b1Advance: boolean = b1Valid && !bcStall;
-    const b0Issue = jobActive && sourceReady && (!b1Valid || b1Advance);
-    const jobDone = !jobActive && !b1Valid;
-    const osReady = roundReady(false, L - 1, osK);
-    const outReady = true;
-    const osLoad = osActive && osReady && (!outValid || outReady);
-    const osLast = osE + 1 === O;
-    const lastLayer = layer === L - 1;
-    const nextLayer = lastLayer ? 0 : layer + 1;
-    if (outValid && outReady && outLast) {
+  for (let cycle = 1; cycle < limit; cycle++) {
+    stateCycles[c.main.state]++;
+    stepStateCycles[c.main.state]++;
+    const pe = peOutputs(engines, c.job.b1Valid);
+    const s = controllerSignals(c, pe, rtl, steps * rtl.IN0);
+    if (c.os.outValid && OUT_READY && c.os.outLast) {
       stepEndCycles.push(cycle);
-      outputsDone++;
       lastStepStateCycles = stepStateCycles;
       stepStateCycles = [0, 0, 0, 0, 0, 0];
-      if (outputsDone === steps) break;
+      if (stepEndCycles.length === steps) break;
     }
-
-    // ---- main FSM
-    let nState: number = state, nLayer: number = layer;
-    let nPhaseStart: boolean = false;
-    let jobStart: boolean = false, jobStartProj = false;
-    const jobStartLayer = layer;
-    let wsStart: boolean = false, wsStartRq = false;
-    const wsStartLayer = layer;
-    let osStart: boolean = false;
-    let nPhaseNseg: number = phaseNseg,
-      nPhaseNseg0: number = phaseNseg0,
-      nPhaseCbase1: number = phaseCbase1;
-    switch (state) {
-      case ST_A: {
-        jobStart = true;
-        nPhaseStart = true;
-        const inSegs = layer === 0 ? segs(IN0) : segs(O);
-        nPhaseNseg0 = inSegs;
-        nPhaseNseg = inSegs + segs(O);
-        nPhaseCbase1 = layer === 0 ? IN0 : O;
-        nState = ST_A_WAIT;
-        break;
-      }
-      case ST_A_WAIT:
-        if (jobDone && allIdle) nState = ST_EW;
-        break;
-      case ST_EW:
-        if (wsIdle && (proj || !lastLayer || !osActive)) {
-          wsStart = true;
-          if (proj) {
-            jobStart = true;
-            jobStartProj = true;
-            nPhaseStart = true;
-            nPhaseNseg0 = segs(rtl.H);
-            nPhaseNseg = segs(rtl.H);
-            nPhaseCbase1 = 0;
-            nState = ST_C_WAIT;
-          } else {
-            osStart = lastLayer;
-            nState = ST_EW_WAIT;
-          }
-        }
-        break;
-      case ST_EW_WAIT:
-        if (!wsActive) {
-          nLayer = nextLayer;
-          nState = ST_A;
-        }
-        break;
-      case ST_C_WAIT:
-        if (jobDone && allIdle && wsIdle) nState = ST_D;
-        break;
-      default:
-        if (!lastLayer || !osActive) {
-          wsStart = true;
-          wsStartRq = true;
-          osStart = lastLayer;
-          nLayer = nextLayer;
-          nState = ST_A;
-        }
-    }
-
-    // ---- PE next states (they see the controller registers of this cycle)
-    phase.start = phaseStart;
-    phase.nseg = phaseNseg;
-    phase.nseg0 = phaseNseg0;
-    phase.cbase1 = phaseCbase1;
-    for (let p: number = 0; p < N; p++) {
-      if (bcr) bcrEngines[p].next(phase, bcCount);
-      else ese[p].next(b1Valid, b1SegLast, bcStall);
-    }
-
-    // ---- controller next state
-    // input buffer
-    let inRelease: boolean = false;
-    // broadcaster
-    let nJobActive: boolean = jobActive, nJobPart: number = jobPart, nJobSrc0: number = jobSrc0;
-    let nJobLayer0: number = jobLayer0,
-      nJobLayer1: number = jobLayer1,
-      nJobLen0: number = jobLen0,
-      nJobLen1: number = jobLen1;
-    let nJobE: number = jobE, nJobPe: number = jobPe, nJobK: number = jobK;
-    let nB1Valid: boolean = b1Advance ? false : b1Valid;
-    let nB1SegLast: boolean = b1SegLast;
-    let nBcCount: number = bcCount + (b1Advance ? 1 : 0);
-    if (b0Issue) {
-      nB1Valid = true;
-      nB1SegLast = curLast;
-      if (curLast) {
-        if (curSrc === SRC_INPUT) inRelease = true;
-        nJobE = 0;
-        nJobPe = 0;
-        nJobK = 0;
-        if (!jobPart && jobLen1 !== 0) nJobPart = 1;
-        else nJobActive = false;
-      } else {
-        nJobE = jobE + 1;
-        if (jobPe === N - 1) {
-          nJobPe = 0;
-          nJobK = jobK + 1;
-        } else {
-          nJobPe = jobPe + 1;
-        }
-      }
-    }
-    if (jobStart) {
-      nJobActive = true;
-      nJobPart = 0;
-      nJobE = 0;
-      nJobPe = 0;
-      nJobK = 0;
-      nBcCount = 0;
-      if (jobStartProj) {
-        nJobSrc0 = SRC_M;
-        nJobLen0 = rtl.H;
-        nJobLen1 = 0;
-      } else {
-        nJobSrc0 = jobStartLayer === 0 ? SRC_INPUT : SRC_H;
-        nJobLayer0 = jobStartLayer - 1;
-        nJobLayer1 = jobStartLayer;
-        nJobLen0 = jobStartLayer === 0 ? IN0 : O;
-        nJobLen1 = O;
-      }
-    }
-    // input buffer next
-    if (inFire) {
-      inputsSent++;
-      if (inWidx === IN0 - 1) {
-        inFull[inWslot] = true;
-        inWslot = 1 - inWslot;
-        inWidx = 0;
-      } else {
-        inWidx++;
-      }
-    }
-    if (inRelease) {
-      inFull[inRslot] = false;
-      inRslot = 1 - inRslot;
-    }
-    // write sequencer and tracker
-    let nWsActive: boolean = wsActive,
-      nWsRq: boolean = wsRq,
-      nWsCount: number = wsCount,
-      nWsTotal: number = wsTotal;
-    let nWsPipe: number = wsPipe >> 1;
-    let nTrkOn: boolean = trkOn, nTrkM: boolean = trkM, nTrkLayer: number = trkLayer;
-    let nTrkRounds: number = trkRounds + (wsPipe & 1);
-    if (wsActive) {
-      nWsPipe |= wsRq ? 1 : pipeTop;
-      nWsCount = wsCount + 1;
-      if (wsCount + 1 === wsTotal) nWsActive = false;
-    }
-    if (wsStart) {
-      nWsActive = true;
-      nWsRq = wsStartRq;
-      nWsCount = 0;
-      nWsTotal = wsStartRq ? KP : K;
-      nTrkOn = true;
-      nTrkM = proj && !wsStartRq;
-      nTrkLayer = wsStartLayer;
-      nTrkRounds = 0;
-    }
-    // output streamer
-    let nOsActive: boolean = osActive, nOsE: number = osE, nOsPe: number = osPe, nOsK: number = osK;
-    let nOutValid: boolean = outValid && outReady ? false : outValid;
-    let nOutLast: boolean = outLast;
-    if (osLoad) {
-      nOutValid = true;
-      nOutLast = osLast;
-      if (osLast) {
-        nOsActive = false;
-      } else {
-        nOsE = osE + 1;
-        if (osPe === N - 1) {
-          nOsPe = 0;
-          nOsK = osK + 1;
-        } else {
-          nOsPe = osPe + 1;
-        }
-      }
-    }
-    if (osStart) {
-      nOsActive = true;
-      nOsE = 0;
-      nOsPe = 0;
-      nOsK = 0;
-    }
-
-    // ---- clock edge
-    for (let p: number = 0; p < N; p++) {
-      if (bcr) bcrEngines[p].commit();
-      else ese[p].commit();
-    }
-    jobActive = nJobActive;
-    jobPart = nJobPart;
-    jobSrc0 = nJobSrc0;
-    jobLayer0 = nJobLayer0;
-    jobLayer1 = nJobLayer1;
-    jobLen0 = nJobLen0;
-    jobLen1 = nJobLen1;
-    jobE = nJobE;
-    jobPe = nJobPe;
-    jobK = nJobK;
-    b1Valid = nB1Valid;
-    b1SegLast = nB1SegLast;
-    bcCount = nBcCount;
-    wsActive = nWsActive;
-    wsRq = nWsRq;
-    wsCount = nWsCount;
-    wsTotal = nWsTotal;
-    wsPipe = nWsPipe;
-    trkOn = nTrkOn;
-    trkM = nTrkM;
-    trkLayer = nTrkLayer;
-    trkRounds = nTrkRounds;
-    osActive = nOsActive;
-    osE = nOsE;
-    osPe = nOsPe;
-    osK = nOsK;
-    outValid = nOutValid;
-    outLast = nOutLast;
-    state = nState;
-    layer = nLayer;
-    phaseStart = nPhaseStart;
-    phaseNseg = nPhaseNseg;
-    phaseNseg0 = nPhaseNseg0;
-    phaseCbase1 = nPhaseCbase1;
+    const step = mainSequenceNext(c, s, rtl);
+    pesNext(engines, c, pe.bcStall);
+    const { job, inRelease } = broadcasterNext(c, s, step, rtl);
+    const next: Controller = {
+      input: inputBufferNext(c.input, s.inFire, inRelease, rtl.IN0),
+      job,
+      ws: writeSequencerNext(c, step, rtl),
+      os: outputStreamerNext(c.os, s, step.osStart, rtl.N),
+      main: step.main,
+    };
+    for (const engine of engines) engine.commit();
+    c = next;
   }
   return { stepEndCycles, stateCycles, lastStepStateCycles };
 }

@@ -8,10 +8,10 @@
  */
 
 import { join } from "node:path";
-import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/prune.ts";
+import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
 import type { RnnKind, RnnModel } from "../model/model.ts";
 import { randomModel } from "../model/random.ts";
-import { generateDesign } from "./gen_design.ts";
+import { type AcceleratorSettings, generateDesignDir, type WrittenDesign } from "../rtl/mod.ts";
 import type { SimResult } from "./result.ts";
 import { simulateDesign, type Simulator } from "./simulate.ts";
 
@@ -39,8 +39,8 @@ export interface SimCase {
   pes: number;
   /** Weight format. */
   format: "ese" | "bcr";
-  /** Further `gen` flags. */
-  genArgs?: string[];
+  /** Further accelerator settings (as `deno task gen --config` takes them). */
+  settings?: AcceleratorSettings;
   /** Seed of the model, inputs and back-pressure. */
   seed: number;
   /** Time steps to simulate. */
@@ -75,7 +75,7 @@ export function caseModel(simCase: SimCase): RnnModel {
 export interface CaseRun {
   /** The design directory. */
   dir: string;
-  /** Seconds spent in `gen`. */
+  /** Seconds spent generating the design (measured). */
   genSeconds: number;
   /** Run with inputs always offered and the output always ready (cycle count vs estimate). */
   plain: SimResult;
@@ -95,16 +95,19 @@ export interface RunCaseOptions {
   cacheDir?: string;
 }
 
+/** Generate a case's design into `dir`, in process (as `deno task gen` does). */
+export function generateCase(simCase: SimCase, dir: string): Promise<WrittenDesign> {
+  return generateDesignDir(caseModel(simCase), dir, {
+    pes: simCase.pes,
+    format: simCase.format,
+    ...simCase.settings,
+  }, simCase.name);
+}
+
 /** Generate a case's design and simulate it (plain, then optionally with back-pressure). */
 export async function runCase(simCase: SimCase, options: RunCaseOptions): Promise<CaseRun> {
   const dir = join(options.root, simCase.name);
-  const generated = await generateDesign({
-    model: caseModel(simCase),
-    outDir: dir,
-    pes: simCase.pes,
-    format: simCase.format,
-    extraArgs: simCase.genArgs,
-  });
+  const generated = await generateCase(simCase, dir);
   const common = {
     designDir: dir,
     steps: simCase.steps,

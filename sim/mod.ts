@@ -13,11 +13,14 @@ export {
   type Comparison,
   formatResult,
   type Mismatch,
+  readSimResult,
   type RunContext,
   type SimResult,
+  simResultPath,
+  simResultSchema,
   summarizeRun,
 } from "./result.ts";
-export { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
+export { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
 export {
   type HarnessRun,
   type HarnessSettings,
@@ -51,4 +54,3 @@ export {
   type HashPart,
   hashParts,
 } from "./cache.ts";
-export { type GeneratedDesign, generateDesign, type GenerateDesignOptions } from "./gen_design.ts";

@@ -5,23 +5,32 @@
  * @module
  */
 
+import { join } from "node:path";
+import { z } from "zod";
+import { parseWithSchema } from "../util/zod_error.ts";
 import type { FixedFormat } from "../model/fixed.ts";
+import { readJsonFile } from "../model/inputs.ts";
 import { estimatedCycles, type SimDesign } from "./design.ts";
 import type { HarnessRun, HarnessSettings } from "./harness_io.ts";
 
+const count = z.number().int().nonnegative();
+const seconds = z.number().nonnegative();
+
+/**
+ * One output word that differs from the golden model: time step and element (0-based), the
+ * golden value (activation-format integer), the DUT value (null when it had unknown bits,
+ * Icarus) and the cycle the DUT word transferred.
+ */
+export const mismatchSchema = z.object({
+  step: count,
+  index: count,
+  expected: z.number().int(),
+  got: z.number().int().nullable(),
+  cycle: count,
+});
+
 /** One output word that differs from the golden model. */
-export interface Mismatch {
-  /** Time step (0-based). */
-  step: number;
-  /** Element of the output vector (0-based). */
-  index: number;
-  /** Golden value (activation-format integer). */
-  expected: number;
-  /** DUT value, null when it had unknown bits (Icarus). */
-  got: number | null;
-  /** Cycle the DUT word transferred. */
-  cycle: number;
-}
+export type Mismatch = z.infer<typeof mismatchSchema>;
 
 /** The outcome of comparing DUT output beats with the golden outputs. */
 export interface Comparison {
@@ -57,84 +66,104 @@ export function compareBeats(run: HarnessRun, golden: Int32Array[]): Comparison 
   return { mismatches, compared: count, words };
 }
 
+/** The stimulus timing of a run (`HarnessSettings`). */
+const stimulusSchema = z.object({
+  backpressure: z.number().min(0).max(1),
+  inputGaps: z.number().min(0).max(1),
+  seed: count,
+  maxCycles: count,
+  initialValues: z.enum(["random", "zero"]),
+}) satisfies z.ZodType<HarnessSettings>;
+
+/**
+ * The report of one simulation run, `DIR/sim/result.json` (written by the Verilator, Icarus and
+ * cocotb flows; the cocotb flow adds `flow` and `cocotb`, which this schema leaves out). Fields:
+ * - `design` (absolute directory), `simulator` and its version, where the inputs came from, the
+ *   time steps simulated;
+ * - `bitExact` (every output word equals the golden model's), `passed` (bit-exact and no protocol
+ *   problem, timeout or missing/extra word), the other problems in `failures`, the number of
+ *   mismatching words and the first 20, the DUT outputs as real numbers (null if missing);
+ * - measured: `cycles` (reset release to the last output beat, inclusive), `firstOutputCycle`,
+ *   `stepEndCycles` (last output word of each step; null for steps that never finished);
+ *   computed: `cyclesPerStep` (cycles / steps), `steadyCyclesPerStep` ((last - first step end) /
+ *   (T - 1), null for T = 1), `time` (microseconds at the design's clock);
+ * - `estimate`: design.json's estimate for this sequence (firstStepCycles + (T-1) *
+ *   cyclesPerStep), its relative error against the simulated cycles, and whether they are
+ *   comparable (no back-pressure or input gaps applied);
+ * - `usefulMacs` (non-zeros per step x steps), `pes`, `peUtilization` (usefulMacs / (pes x
+ *   cycles), computed);
+ * - measured stall counters: output back-pressure (out_valid && !out_ready), input starved
+ *   (in_ready && !in_valid while inputs remained), input wait (in_valid && !in_ready);
+ * - the stimulus timing, the harness's protocol checks, measured wall seconds, the build (from
+ *   the cache?, its key, compiler warnings), simulated cycles per wall second, the FST trace path.
+ */
+export const simResultSchema = z.object({
+  design: z.string(),
+  simulator: z.enum(["verilator", "icarus"]),
+  simulatorVersion: z.string(),
+  input: z.discriminatedUnion("source", [
+    z.object({ source: z.literal("file"), path: z.string() }),
+    z.object({ source: z.literal("random"), seed: count }),
+  ]),
+  steps: z.number().int().positive(),
+  bitExact: z.boolean(),
+  passed: z.boolean(),
+  failures: z.array(z.string()),
+  mismatchCount: count,
+  mismatches: z.array(mismatchSchema),
+  outputs: z.array(z.array(z.number().nullable())),
+  cycles: count,
+  cyclesPerStep: z.number().nonnegative(),
+  firstOutputCycle: count,
+  stepEndCycles: z.array(count.nullable()),
+  steadyCyclesPerStep: z.number().nullable(),
+  time: z.object({
+    clockMhz: z.number().positive(),
+    microseconds: z.number().nonnegative(),
+    microsecondsPerStep: z.number().nonnegative(),
+  }),
+  estimate: z.object({
+    cycles: z.number().nonnegative(),
+    cyclesPerStep: z.number().positive(),
+    firstStepCycles: z.number().positive(),
+    // NaN when no cycle was simulated: JSON writes it as null
+    relativeError: z.number().or(z.null().transform(() => Number.NaN)),
+    comparable: z.boolean(),
+  }),
+  usefulMacs: count,
+  pes: z.number().int().positive(),
+  peUtilization: z.number().nonnegative(),
+  stalls: z.object({
+    outputBackpressureCycles: count,
+    inputStarvedCycles: count,
+    inputWaitCycles: count,
+    peStallCycles: count.nullable(),
+  }),
+  stimulus: stimulusSchema,
+  protocol: z.object({
+    violations: count,
+    lastFlagErrors: count,
+    extraBeats: count,
+    timedOut: z.boolean(),
+  }),
+  wallSeconds: z.object({ build: seconds, run: seconds, total: seconds }),
+  build: z.object({ cached: z.boolean(), hash: z.string(), warnings: count }),
+  simulatedCyclesPerSecond: z.number().nonnegative(),
+  trace: z.string().optional(),
+});
+
 /** The report of one simulation run (the content of `DIR/sim/result.json`). */
-export interface SimResult {
-  /** Absolute path of the design directory. */
-  design: string;
-  /** Which simulator ran. */
-  simulator: "verilator" | "icarus";
-  /** Its version string. */
-  simulatorVersion: string;
-  /** Where the inputs came from. */
-  input: { source: "file"; path: string } | { source: "random"; seed: number };
-  /** Time steps simulated. */
-  steps: number;
-  /** True when every output word equals the golden model's, bit for bit. */
-  bitExact: boolean;
-  /** True when bit-exact and no protocol problem, timeout or missing/extra word was seen. */
-  passed: boolean;
-  /** Problems other than word mismatches (timeout, protocol, out_last, extra beats). */
-  failures: string[];
-  /** Number of mismatching words. */
-  mismatchCount: number;
-  /** The first mismatching words (at most 20). */
-  mismatches: Mismatch[];
-  /** DUT outputs as real numbers, T x outputSize (as `infer` writes them; null if missing). */
-  outputs: (number | null)[][];
-  /** Measured: cycles from reset release to the last output beat, inclusive. */
-  cycles: number;
-  /** Computed: cycles / steps. */
-  cyclesPerStep: number;
-  /** Measured: cycle of the first output beat. */
-  firstOutputCycle: number;
-  /** Measured: cycle of the last output word of each step (null for steps that never finished). */
-  stepEndCycles: (number | null)[];
-  /** Computed: (stepEndCycles[T-1] - stepEndCycles[0]) / (T - 1), the steady-state step time (null for T = 1). */
-  steadyCyclesPerStep: number | null;
-  /** Computed from `cycles` at the design's clock: microseconds for the sequence and per step. */
-  time: { clockMhz: number; microseconds: number; microsecondsPerStep: number };
-  /** The analytical estimate of design.json against the simulated cycles. */
-  estimate: {
-    /** Estimated cycles for this sequence: firstStepCycles + (T-1) * cyclesPerStep. */
-    cycles: number;
-    /** design.json estimate.cyclesPerStep. */
-    cyclesPerStep: number;
-    /** design.json estimate.firstStepCycles. */
-    firstStepCycles: number;
-    /** (estimate - simulated) / simulated. */
-    relativeError: number;
-    /** False when back-pressure or input gaps were applied (the estimate assumes neither). */
-    comparable: boolean;
-  };
-  /** Useful multiply-accumulates: work.nonZerosPerStep x steps. */
-  usefulMacs: number;
-  /** Processing elements. */
-  pes: number;
-  /** Computed: usefulMacs / (pes x cycles). */
-  peUtilization: number;
-  /** Measured stall counters. */
-  stalls: {
-    /** Cycles with out_valid && !out_ready. */
-    outputBackpressureCycles: number;
-    /** Cycles with in_ready && !in_valid while inputs remained. */
-    inputStarvedCycles: number;
-    /** Cycles with in_valid && !in_ready (accelerator busy). */
-    inputWaitCycles: number;
-    /** Cycles with stat_pe_stall high (null without that port). */
-    peStallCycles: number | null;
-  };
-  /** The stimulus timing that was applied. */
-  stimulus: HarnessSettings;
-  /** Protocol checks made by the harness. */
-  protocol: { violations: number; lastFlagErrors: number; extraBeats: number; timedOut: boolean };
-  /** Measured wall seconds. */
-  wallSeconds: { build: number; run: number; total: number };
-  /** Whether the build came from the cache, its key, and how many warnings the simulator's compiler printed. */
-  build: { cached: boolean; hash: string; warnings: number };
-  /** Measured: simulated cycles per wall second of the simulator run. */
-  simulatedCyclesPerSecond: number;
-  /** FST trace path when --trace was given. */
-  trace?: string;
+export type SimResult = z.infer<typeof simResultSchema>;
+
+/** Path of a design's simulation result. */
+export function simResultPath(designDir: string): string {
+  return join(designDir, "sim", "result.json");
+}
+
+/** Read and validate `DIR/sim/result.json`. */
+export async function readSimResult(designDir: string): Promise<SimResult> {
+  const path = simResultPath(designDir);
+  return parseWithSchema(simResultSchema, await readJsonFile(path, "simulation result"), path);
 }
 
 /** Everything `summarizeRun` needs besides the harness run. */
@@ -187,7 +216,7 @@ export function summarizeRun(
   const scale = 2 ** context.format.activationFrac;
   const cycles = s.cycles;
   const estimateCycles = estimatedCycles(design.estimate, steps);
-  const usefulMacs = design.nonZerosPerStep * steps;
+  const usefulMacs = design.work.nonZerosPerStep * steps;
   const clockMhz = design.accelerator.clockMhz;
   const simulatorSeconds = s.wallSeconds ?? run.seconds;
   const outputSize = design.model.outputSize;

@@ -8,17 +8,18 @@
 
 import { join } from "node:path";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
-import { UserError } from "../util/errors.ts";
+import { OptionError, UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { outputSize } from "../model/model.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
 import { randomInputs } from "../model/random.ts";
 import { cacheRoot } from "./cache.ts";
-import { estimatedCycles, hasPeStallPort, readDesign, type SimDesign } from "./design.ts";
+import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
 import { type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
 import { buildVerilatorHarness, type CxxOptimization, runVerilatorHarness } from "./verilator.ts";
+import { checkSimulationSteps } from "./limits.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -59,7 +60,7 @@ export interface SimulateOptions {
 
 /** A generous cycle limit from the estimate: never hang on a DUT that stops producing output. */
 export function cycleLimit(
-  design: Pick<SimDesign, "estimate">,
+  design: { estimate: Pick<SimDesign["estimate"], "cyclesPerStep" | "firstStepCycles"> },
   steps: number,
   settings: Pick<HarnessSettings, "backpressure" | "inputGaps">,
 ): number {
@@ -68,9 +69,9 @@ export function cycleLimit(
   return Math.ceil((4 * expected + 10000) / slowdown);
 }
 
-function checkProbability(name: string, value: number): void {
+function checkProbability(option: string, value: number): void {
   if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
-    throw new UserError(`--${name}: expected a probability in [0, 0.95], got ${value}`);
+    throw new OptionError(option, `expected a probability in [0, 0.95], got ${value}`);
   }
 }
 
@@ -83,12 +84,12 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   const backpressure = options.backpressure ?? 0;
   const inputGaps = options.inputGaps ?? 0;
   checkProbability("backpressure", backpressure);
-  checkProbability("input-gaps", inputGaps);
+  checkProbability("inputGaps", inputGaps);
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new UserError(`--seed: expected a non-negative integer, got ${seed}`);
+    throw new OptionError("seed", `expected a non-negative integer, got ${seed}`);
   }
   if (options.trace && simulator !== "verilator") {
-    throw new UserError(`--trace: only the Verilator flow writes traces`);
+    throw new OptionError("trace", "only the Verilator flow writes traces");
   }
 
   const design = await readDesign(options.designDir);
@@ -117,9 +118,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     input = { source: "file", path: options.inputPath ?? "(in memory)" };
   } else {
     const steps = options.steps ?? 8;
-    if (!Number.isSafeInteger(steps) || steps < 1) {
-      throw new UserError(`--steps: expected a positive integer, got ${steps}`);
-    }
+    checkSimulationSteps(steps);
     inputs = randomInputs(steps, design.model.inputSize, seed);
     input = { source: "random", seed };
   }
@@ -160,7 +159,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       const harness = await buildVerilatorHarness({
         design,
         trace: options.trace ?? false,
-        peStallPort: await hasPeStallPort(design),
+        peStallPort: false,
         cxxOptimization: options.cxxOptimization,
         cacheRoot: root,
         log,

@@ -6,40 +6,45 @@
  * @module
  */
 
-/** Synthesis targets: Xilinx UltraScale (the XCKU060's family) or Lattice iCE40 UltraPlus. */
-export type SynthTarget = "xilinx" | "ice40";
+import { z } from "zod";
+import { sameFields } from "../util/schema.ts";
 
 /** Every synthesis target, in the order of `--help`. */
-export const SYNTH_TARGETS: readonly SynthTarget[] = ["xilinx", "ice40"];
+export const SYNTH_TARGETS = ["xilinx", "ice40"] as const;
+
+/** Synthesis targets: Xilinx UltraScale (the XCKU060's family) or Lattice iCE40 UltraPlus. */
+export type SynthTarget = typeof SYNTH_TARGETS[number];
 
 /** Cell type -> count. */
-export type CellCounts = Record<string, number>;
+export const cellCountsSchema = z.record(z.string(), z.number().nonnegative());
 
-/** FPGA resources of a module or a design (counts of mapped primitives, some weighted). */
-export interface Resources {
-  /** LUTs in total: logic plus LUTs used as memory (distributed RAM, shift registers). */
-  luts: number;
-  /** LUTs used as logic (xilinx LUT1..LUT6, ice40 SB_LUT4). */
-  lutsAsLogic: number;
-  /** LUTs used as memory: distributed RAM and SRL primitives, in LUT equivalents. */
-  lutsAsMemory: number;
-  /** Flip-flops and latches. */
-  flipFlops: number;
-  /** Block RAM tiles: xilinx RAMB36 equivalents (a RAMB18 counts 0.5), ice40 SB_RAM40_4K. */
-  blockRams: number;
-  /** Block RAM primitives by type, as mapped. */
-  blockRamCells: CellCounts;
-  /** UltraRAM (xilinx) or SPRAM (ice40) primitives. */
-  hugeRams: number;
-  /** DSP slices (DSP48E1/DSP48E2) or SB_MAC16 blocks. */
-  dsps: number;
-  /** Carry-chain primitives (CARRY4/CARRY8, SB_CARRY). */
-  carries: number;
-  /** Estimated logic cells: Yosys's xilinx LC estimate (LUT pairs), or max(LUTs, FFs) on ice40. */
-  logicCells: number;
-  /** Every primitive by type (the raw counts everything above is derived from). */
-  cells: CellCounts;
-}
+/** Cell type -> count. */
+export type CellCounts = z.infer<typeof cellCountsSchema>;
+
+/**
+ * FPGA resources of a module or a design (counts of mapped primitives, some weighted): LUTs in
+ * total (logic plus LUTs used as memory), LUTs as logic (xilinx LUT1..LUT6, ice40 SB_LUT4), LUTs
+ * as memory (distributed RAM and SRL primitives, in LUT equivalents), flip-flops and latches,
+ * block RAM tiles (xilinx RAMB36 equivalents, a RAMB18 counts 0.5; ice40 SB_RAM40_4K) and their
+ * primitives by type, UltraRAM (xilinx) or SPRAM (ice40) primitives, DSP slices (DSP48E1/E2) or
+ * SB_MAC16 blocks, carry-chain primitives, estimated logic cells (Yosys's xilinx LC estimate, or
+ * max(LUTs, FFs) on ice40), and every primitive by type (what the rest is derived from).
+ */
+export const resourcesSchema = sameFields(
+  z.number().nonnegative(),
+  "luts",
+  "lutsAsLogic",
+  "lutsAsMemory",
+  "flipFlops",
+  "blockRams",
+  "hugeRams",
+  "dsps",
+  "carries",
+  "logicCells",
+).extend({ blockRamCells: cellCountsSchema, cells: cellCountsSchema });
+
+/** FPGA resources of a module or a design. */
+export type Resources = z.infer<typeof resourcesSchema>;
 
 const XILINX_LUTS = ["LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"];
 const XILINX_FLIP_FLOPS = ["FDRE", "FDSE", "FDCE", "FDPE", "LDCE", "LDPE", "FDRE_1", "FDSE_1"];
@@ -100,24 +105,19 @@ export function estimateXilinxLogicCells(cells: CellCounts): number {
   let lut3 = count(cells, "LUT3");
   let lut2 = count(cells, "LUT2");
   let lut1 = count(cells, "LUT1");
+  // a LUT of 5, 4 or 3 inputs pairs with a smaller one (LUT1 first, then LUT2) in a LUT6_2
+  const pair = (large: number, small: number) => {
+    const paired = Math.min(large, small);
+    return [large - paired, small - paired];
+  };
   let total = lut6 + lut5;
-  let paired = Math.min(lut5, lut1);
-  lut5 -= paired;
-  lut1 -= paired;
+  [lut5, lut1] = pair(lut5, lut1);
   total += lut4;
-  paired = Math.min(lut4, lut1);
-  lut4 -= paired;
-  lut1 -= paired;
-  paired = Math.min(lut4, lut2);
-  lut4 -= paired;
-  lut2 -= paired;
+  [lut4, lut1] = pair(lut4, lut1);
+  [lut4, lut2] = pair(lut4, lut2);
   total += lut3;
-  paired = Math.min(lut3, lut1);
-  lut3 -= paired;
-  lut1 -= paired;
-  paired = Math.min(lut3, lut2);
-  lut3 -= paired;
-  lut2 -= paired;
+  [lut3, lut1] = pair(lut3, lut1);
+  [lut3, lut2] = pair(lut3, lut2);
   total += Math.floor((lut2 + lut1 + 1) / 2);
   return total;
 }

@@ -5,29 +5,33 @@
  * @module
  */
 
+export { AUTO_PER_PE_MIN_PES, synthesizeDesign, type SynthesizeOptions } from "./flow.ts";
 export {
-  AUTO_PER_PE_MIN_PES,
   BLOCK_RAM_MIN_BITS,
+  designMemoryRoles,
   expectsBlockRam,
-  findPeModule,
   LOGIC_MEMORY_MAX_BITS,
   LUT_RAM_MAX_DEPTH,
   mappingChecks,
-  type MemoryReport,
-  type MemoryRole as SynthMemoryRole,
   memoryRole,
+} from "./checks.ts";
+export { findPeModule } from "./collect.ts";
+export {
+  type MemoryReport,
   type ModuleReport,
   type MultiplierReport,
+  readSynthesisReport,
   type RunReport,
   type SynthesisReport,
-  synthesizeDesign,
-  type SynthesizeOptions,
-} from "./flow.ts";
+  synthesisReportSchema,
+  type SynthMemoryRole,
+} from "./report.ts";
 export {
   type CellCounts,
   estimateXilinxLogicCells,
   type Resources,
   resourcesOf,
+  resourcesSchema,
   SYNTH_TARGETS,
   type SynthTarget,
 } from "./cells.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { BLOCK_RAM_MIN_BITS, LUT_RAM_MAX_DEPTH, type SynthesisReport } from "./flow.ts";
+import { BLOCK_RAM_MIN_BITS, LUT_RAM_MAX_DEPTH } from "./checks.ts";
+import type { SynthesisReport } from "./report.ts";
 
 /** A row source: our synthesis (measured or scaled) or a published figure. */
 export type ResourceRowKind = "measured" | "estimated" | "published";

@@ -6,6 +6,7 @@
  */
 
 import { UserError } from "../util/errors.ts";
+import { runTool, ToolNotFoundError, type ToolRun } from "../util/process.ts";
 import { currentPass } from "./parse.ts";
 
 /** The Yosys release the flow is written and tested against. */
@@ -32,16 +33,11 @@ export interface YosysInfo {
  * UserError with one line saying what to install.
  */
 export async function checkYosys(command = "yosys"): Promise<YosysInfo> {
-  let output: Deno.CommandOutput;
+  let run: ToolRun;
   try {
-    output = await new Deno.Command(command, {
-      args: ["-V"],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    run = await runTool(command, ["-V"]);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
+    if (error instanceof ToolNotFoundError) {
       throw new UserError(`yosys not found (looked for "${command}" on PATH): ${INSTALL_HINT}`);
     }
     if (error instanceof Deno.errors.PermissionDenied) {
@@ -49,12 +45,10 @@ export async function checkYosys(command = "yosys"): Promise<YosysInfo> {
     }
     throw error;
   }
-  const text = new TextDecoder().decode(output.stdout).trim();
-  const errorText = new TextDecoder().decode(output.stderr).trim();
-  const firstLine = (text || errorText).split("\n")[0] ?? "";
-  if (!output.success) {
+  const firstLine = (run.stdout.trim() || run.stderr.trim()).split("\n")[0] ?? "";
+  if (run.code !== 0) {
     throw new UserError(
-      `"${command} -V" failed (exit ${output.code}${firstLine ? `: ${firstLine}` : ""}): ` +
+      `"${command} -V" failed (exit ${run.code}${firstLine ? `: ${firstLine}` : ""}): ` +
         INSTALL_HINT,
     );
   }
@@ -154,59 +148,29 @@ export function logTail(path: string, bytes = 65536): Promise<string> {
  * limit, reporting progress from the log. Never throws for a failed run (the caller decides).
  */
 export async function runYosys(scriptPath: string, options: RunYosysOptions): Promise<YosysRun> {
-  const started = performance.now();
-  const limitKb = Math.max(1, Math.floor(options.maxMemoryMb * 1024));
-  const child = new Deno.Command("sh", {
-    args: [
-      "-c",
-      `ulimit -v ${limitKb} && exec "$0" "$@"`,
-      options.command ?? "yosys",
-      "-q",
-      "-l",
-      options.logPath,
-      "-s",
-      scriptPath,
-    ],
-    cwd: options.cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, options.timeoutSeconds * 1000);
+  const { logPath, onProgress } = options;
   let lastPass: string | undefined;
   let logOffset = 0;
-  const progress = options.onProgress
-    ? setInterval(async () => {
-      const seconds = Math.round((performance.now() - started) / 1000);
-      const fresh = await readFrom(options.logPath, logOffset, 1 << 20);
-      logOffset = fresh.end;
-      lastPass = currentPass(fresh.text) ?? lastPass;
-      options.onProgress!(seconds, lastPass);
-    }, (options.progressSeconds ?? 15) * 1000)
-    : undefined;
-  try {
-    const [stdout, stderr, status] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.status,
-    ]);
-    return {
-      code: timedOut ? -1 : status.code,
-      signal: status.signal ?? null,
-      seconds: (performance.now() - started) / 1000,
-      timedOut,
-      output: `${stdout}${stderr}`,
-    };
-  } finally {
-    clearTimeout(timer);
-    if (progress !== undefined) clearInterval(progress);
-  }
+  const run = await runTool(options.command ?? "yosys", ["-q", "-l", logPath, "-s", scriptPath], {
+    cwd: options.cwd,
+    timeoutSeconds: options.timeoutSeconds,
+    memoryLimitMb: options.maxMemoryMb,
+    processGroup: true,
+    heartbeatSeconds: options.progressSeconds,
+    onHeartbeat: onProgress
+      ? async (seconds) => {
+        const fresh = await readFrom(logPath, logOffset, 1 << 20);
+        logOffset = fresh.end;
+        lastPass = currentPass(fresh.text) ?? lastPass;
+        onProgress(seconds, lastPass);
+      }
+      : undefined,
+  });
+  return {
+    code: run.code,
+    signal: run.signal,
+    seconds: run.seconds,
+    timedOut: run.timedOut,
+    output: `${run.stdout}${run.stderr}`,
+  };
 }

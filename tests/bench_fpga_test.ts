@@ -1,8 +1,8 @@
 /**
- * The FPGA row: its arithmetic on hand-computed figures, and (when the RTL generator is in the
- * checkout) the whole flow: `deno task bench` generating and simulating a tiny design, a density
- * sweep from gen's estimates, the density plot in the browser, reuse of the design with
- * `--design`, and the refusal of a design made from another model.
+ * The FPGA row: its arithmetic on hand-computed figures, and the whole flow: `deno task bench`
+ * generating (in process) and simulating a tiny design, a density sweep from gen's estimates, the
+ * density plot in the browser, reuse of the design with `--design`, and the refusal of a design
+ * made from another model.
  */
 
 import assert from "node:assert/strict";
@@ -12,34 +12,31 @@ import { randomModel } from "../model/random.ts";
 import type { SimDesign } from "../sim/design.ts";
 import { fpgaFigures, type SimFigures } from "../bench/fpga.ts";
 import { PROVENANCE_COLOURS } from "../bench/plots.ts";
-import { generatorAvailable } from "../bench/run.ts";
 import { chromiumMissing, profileDir, screenshotPage } from "../bench/screenshot.ts";
 import { countColour } from "../bench/png.ts";
-import { runDenoScript } from "./helpers.ts";
+import { runDenoScript, sampleDesignJson } from "./helpers.ts";
 
-Deno.test("FPGA figures: time at the clock, GOP/s and utilization by hand", () => {
+Deno.test("FPGA figures: time at the clock, GOP/s and utilization by hand", async () => {
   const model = randomModel({ kind: "lstm", inputSize: 2, hiddenSize: 3, numLayers: 1, seed: 1 });
+  const json = await sampleDesignJson(
+    { kind: "lstm", inputSize: 2, hiddenSize: 3 },
+    { pes: 8, format: "bcr", clockMhz: 200 },
+  );
   const design: SimDesign = {
+    ...json,
     dir: "/design",
-    top: "rnnfab_top",
-    model: { kind: "lstm", inputSize: 2, hiddenSize: 3, numLayers: 1, projSize: 0, outputSize: 3 },
-    accelerator: { pes: 8, format: "bcr", activationBits: 16, clockMhz: 200 },
     rtlFiles: [],
-    nonZerosPerStep: 1000,
-    estimate: { cyclesPerStep: 240, firstStepCycles: 300 },
-    raw: { memoryBits: { weightImage: 12345, total: 20000 } },
+    work: { ...json.work, nonZerosPerStep: 1000 },
+    memoryBits: { ...json.memoryBits, weightImage: 12345, total: 20000 },
   };
   const sim: SimFigures = {
     simulator: "verilator",
     steps: 4,
-    bitExact: true,
     passed: true,
     cycles: 1000,
     cyclesPerStep: 250,
     steadyCyclesPerStep: 240,
     peUtilization: 0.5,
-    usefulMacs: 4000,
-    pes: 8,
   };
   const figures = fpgaFigures(design, sim, model);
   assert.equal(figures.usPerFrame, 1.25); // 250 cycles at 200 MHz
@@ -51,12 +48,8 @@ Deno.test("FPGA figures: time at the clock, GOP/s and utilization by hand", () =
   assert.equal(figures.peUtilization, 0.5);
 });
 
-const noGenerator = !generatorAvailable();
-if (noGenerator) console.warn("bench_fpga_test: flow test skipped: cli/gen.ts not in the checkout");
-
 Deno.test({
   name: "bench generates and simulates a design, sweeps density, reuses --design",
-  ignore: noGenerator,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-fpga-" });
     try {

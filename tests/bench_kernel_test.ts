@@ -9,13 +9,14 @@ import assert from "node:assert/strict";
 import { runFloat } from "../model/float.ts";
 import { compareOutputs } from "../model/metrics.ts";
 import type { Matrix, RnnModel } from "../model/model.ts";
-import { pruneModelBcr } from "../prune/prune.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { checkAarch64 } from "../bench/aarch64.ts";
 import { bcrStorageBytes, toBcrStorage } from "../bench/bcr_storage.ts";
 import { buildKernel, runKernel, toolchainMissing, TOOLCHAINS } from "../bench/cbuild.ts";
 import { generateKernel } from "../bench/ckernel.ts";
 import { FLOAT32_TOLERANCE } from "../bench/host_cpu.ts";
+import { withTempDir } from "./helpers.ts";
 
 /** The small models of the kernel tests. */
 function testModels(): { name: string; model: RnnModel }[] {
@@ -150,8 +151,7 @@ Deno.test({
   name: "C kernel cross-built for aarch64 runs under qemu-user and matches the float reference",
   ignore: aarch64Missing !== undefined,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "rnnfab-aarch64-" });
-    try {
+    await withTempDir("rnnfab-aarch64-", async (dir) => {
       for (const { name, model } of testModels().filter((_, i) => i % 2 === 1)) {
         const inputs = randomInputs(5, model.inputSize, 9);
         const check = await checkAarch64(model, {
@@ -167,8 +167,6 @@ Deno.test({
           "ELF machine is not EM_AARCH64",
         );
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -7,11 +7,12 @@
 import assert from "node:assert/strict";
 import { runFloat } from "../model/float.ts";
 import { compareOutputs } from "../model/metrics.ts";
-import { pruneModelBcr } from "../prune/prune.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { exportOnnx } from "../model/onnx/export.ts";
 import { openOnnxSession } from "../model/onnx/ort.ts";
 import { FLOAT32_TOLERANCE, measureHostCpu } from "../bench/host_cpu.ts";
+import { withTempDir } from "./helpers.ts";
 
 const MODELS = [
   randomModel({ kind: "lstm", inputSize: 8, hiddenSize: 24, numLayers: 2, seed: 31 }),
@@ -45,8 +46,7 @@ Deno.test("ONNX Runtime (1 thread) on the ONNX export agrees with the float refe
 });
 
 Deno.test("measureHostCpu: ORT, BCR and dense C all agree with the float reference", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-hostcpu-" });
-  try {
+  await withTempDir("rnnfab-hostcpu-", async (dir) => {
     for (const [index, dense] of MODELS.entries()) {
       const model = pruneModelBcr(dense, { block: { rows: 8, cols: 4 }, rates: { density: 0.3 } })
         .model;
@@ -70,7 +70,5 @@ Deno.test("measureHostCpu: ORT, BCR and dense C all agree with the float referen
       const stored = result.matrices.reduce((sum, m) => sum + m.storedValues, 0);
       assert.equal(stored, nonZeros);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

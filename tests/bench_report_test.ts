@@ -6,13 +6,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 const FAST = ["--repeats", "2", "--rounds", "1", "--warmup", "1", "--steps", "6"];
 
 Deno.test("bench writes report.json, report.md and report.html with labelled rows", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-report-" });
-  try {
+  await withTempDir("rnnfab-bench-report-", async (dir) => {
     const devicesPath = join(dir, "devices.json");
     await Deno.writeTextFile(
       devicesPath,
@@ -102,9 +101,7 @@ Deno.test("bench writes report.json, report.md and report.html with labelled row
     assert.match(html, /<svg[^>]*class="marks"/);
     assert.ok(!/<script/i.test(html), "the report must not need scripts");
     assert.ok(!/(src|href)="https?:/i.test(html), "the report must not load anything");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("bench: --help, and one-line errors for bad input", async () => {
@@ -112,8 +109,7 @@ Deno.test("bench: --help, and one-line errors for bad input", async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /usage: deno task bench --model M --out REPORT_DIR/);
 
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-errors-" });
-  try {
+  await withTempDir("rnnfab-bench-errors-", async (dir) => {
     const bad = join(dir, "devices.json");
     await Deno.writeTextFile(
       bad,
@@ -124,7 +120,7 @@ Deno.test("bench: --help, and one-line errors for bad input", async () => {
       [["--model", "nope.json", "--out", dir], /nope\.json: cannot read the model file/],
       [
         ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", dir, "--density", "2"],
-        /--density: expected a density in \(0, 1\]/,
+        /--density: expected a number in \(0, 1\], got 2/,
       ],
       [
         ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", dir, "--devices", bad],
@@ -146,7 +142,5 @@ Deno.test("bench: --help, and one-line errors for bad input", async () => {
       assert.equal(lines.length, 1, run.stderr);
       assert.match(lines[0], pattern);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

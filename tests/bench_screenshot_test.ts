@@ -17,7 +17,7 @@ import {
   profileDir,
   screenshotPage,
 } from "../bench/screenshot.ts";
-import { REPO_ROOT } from "./helpers.ts";
+import { REPO_ROOT, withTempDir } from "./helpers.ts";
 
 const missing = chromiumMissing();
 if (missing) console.warn(`bench_screenshot_test skipped: ${missing}`);
@@ -26,8 +26,7 @@ Deno.test({
   name: "report.html renders its latency plot in headless chromium",
   ignore: missing !== undefined,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "rnnfab-screenshot-" });
-    try {
+    await withTempDir("rnnfab-screenshot-", async (dir) => {
       const outDir = join(dir, "report");
       await runBench({
         modelPath: "examples/lstm.json",
@@ -61,8 +60,6 @@ Deno.test({
       for (const [what, count] of Object.entries(counts)) {
         assert.ok(count > 400, `${what} bars: only ${count} pixels`);
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

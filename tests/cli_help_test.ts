@@ -14,8 +14,8 @@ const SCRIPTS = [
   "cli/demo.ts",
   "cli/finetune.ts",
   "cli/bench_fidelity.ts",
-  "bench/ese.ts",
-  "bench/cpu.ts",
+  "cli/bench_ese.ts",
+  "cli/bench_cpu.ts",
   "scripts/make_examples.ts",
   "scripts/setup.ts",
 ];

@@ -13,7 +13,7 @@ import { checkSequence, checkTest, type SequenceRecord } from "../sim/cocotb/che
 import { PROTOCOL_VERSION, type SequenceStats } from "../rtl/testbench_protocol.ts";
 import { parseCocotbResults, verilatorSupported } from "../sim/cocotb/run.ts";
 import { renderCocotbTestbench, STATIC_FILES } from "../rtl/testbench.ts";
-import { VENV_PYTHON } from "./helpers.ts";
+import { sampleDesignJson, VENV_PYTHON } from "./helpers.ts";
 
 function assertIncludes(text: string, part: string, message?: string): void {
   assert.ok(text.includes(part), message ?? `expected "${part}" in:\n${text}`);
@@ -347,12 +347,12 @@ Deno.test("bridge: a connection lost before `end` is a failure of that test", as
 });
 
 Deno.test("testbench: every file is rendered, the constants match the design, Python compiles", async () => {
-  const files = renderCocotbTestbench({
-    top: "rnnfab_top",
-    model: { kind: "gru", inputSize: 4, hiddenSize: 5, numLayers: 2, outputSize: 5 },
-    accelerator: { pes: 3, format: "bcr", activationBits: 16, clockMhz: 200 },
-    fixed: { activationFrac: 12 },
-  });
+  const files = renderCocotbTestbench(
+    await sampleDesignJson(
+      { kind: "gru", inputSize: 4, hiddenSize: 5, numLayers: 2 },
+      { pes: 3, format: "bcr", clockMhz: 200 },
+    ),
+  );
   assert.deepEqual(
     [...files.keys()].sort(),
     [...STATIC_FILES, "rnnfab_design.py", "README.md"].sort(),

@@ -6,10 +6,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { caseModel, type SimCase } from "../sim/cases.ts";
+import { generateCase, type SimCase } from "../sim/cases.ts";
 import { runCocotb } from "../sim/cocotb/run.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
-import { generateDesign } from "../sim/gen_design.ts";
 
 const GRU: SimCase = {
   name: "cocotb-gru",
@@ -29,12 +28,7 @@ const root = await Deno.makeTempDir({ prefix: "rnnfab-cocotb-gru-" });
 const designDir = join(root, "design");
 let generated: Promise<string> | undefined;
 function design(): Promise<string> {
-  generated ??= generateDesign({
-    model: caseModel(GRU),
-    outDir: designDir,
-    pes: GRU.pes,
-    format: GRU.format,
-  }).then(() => designDir);
+  generated ??= generateCase(GRU, designDir).then(() => designDir);
   return generated;
 }
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));

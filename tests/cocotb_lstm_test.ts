@@ -8,10 +8,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
-import { caseModel, type SimCase } from "../sim/cases.ts";
+import { generateCase, type SimCase } from "../sim/cases.ts";
 import { runCocotb } from "../sim/cocotb/run.ts";
 import { COCOTB_TESTS, renderCocotbTestbench } from "../rtl/testbench.ts";
-import { generateDesign } from "../sim/gen_design.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
 import { VENV_PYTHON } from "./helpers.ts";
@@ -33,12 +32,7 @@ const root = await Deno.makeTempDir({ prefix: "rnnfab-cocotb-lstm-" });
 const designDir = join(root, "design");
 let generated: Promise<unknown> | undefined;
 function design(): Promise<string> {
-  generated ??= generateDesign({
-    model: caseModel(LSTM),
-    outDir: designDir,
-    pes: LSTM.pes,
-    format: LSTM.format,
-  });
+  generated ??= generateCase(LSTM, designDir);
   return generated.then(() => designDir);
 }
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));

@@ -1,20 +1,72 @@
 /**
- * `deno task encode`: --help, one-line errors with exit code 2 for bad values, and images whose
- * decoded matrices equal the quantized (or shared) weights of the model.
+ * `deno task encode`: --help, one-line errors with exit code 2 for bad values, images whose
+ * decoded matrices equal the quantized (or shared) weights of the model in the PEs' row order,
+ * and the same images and manifest as the design `gen` builds.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodeImage, quantizedSegments, readImageDir, shareWeights } from "../encode/mod.ts";
-import { quantizeModel } from "../model/fixed.ts";
+import {
+  decodeImage,
+  hardwareSegments,
+  quantizedSegments,
+  readImageDir,
+  type Segment,
+  shareWeights,
+} from "../encode/mod.ts";
+import { type IntMatrix, type QuantizedModel, quantizeModel } from "../model/fixed.ts";
+import { gateCount } from "../model/model.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
+import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
 const EXAMPLE = `${REPO_ROOT}examples/lstm.json`;
 
 function encode(args: string[]) {
   return runDenoScript("cli/encode.ts", args);
+}
+
+/**
+ * The model's weight matrices (in `quantizedSegments` order) from decoded image segments: block
+ * columns of one matrix joined (bcr), each gate's rows padded to a multiple of `pes` cut back
+ * to H, after checking that the padding rows are zero.
+ */
+function modelMatrices(segments: Segment[], model: QuantizedModel, pes: number): IntMatrix[] {
+  const joined = new Map<string, IntMatrix>();
+  for (const { name, matrix } of segments) {
+    const whole = name.replace(/\[.*\]$/, "");
+    const known = joined.get(whole);
+    if (!known) {
+      joined.set(whole, matrix);
+      continue;
+    }
+    const cols = known.cols + matrix.cols;
+    const data = new Int32Array(known.rows * cols);
+    for (let r = 0; r < known.rows; r++) {
+      data.set(known.data.subarray(r * known.cols, (r + 1) * known.cols), r * cols);
+      data.set(matrix.data.subarray(r * matrix.cols, (r + 1) * matrix.cols), r * cols + known.cols);
+    }
+    joined.set(whole, { rows: known.rows, cols, data });
+  }
+  const hidden = model.hiddenSize;
+  const padded = Math.ceil(hidden / pes) * pes;
+  return [...joined].map(([name, matrix]) => {
+    if (name.startsWith("weight_hr")) return matrix;
+    const gates = gateCount(model.kind);
+    const data = new Int32Array(gates * hidden * matrix.cols);
+    for (let g = 0; g < gates; g++) {
+      for (let j = 0; j < padded; j++) {
+        const row = matrix.data.subarray(
+          (g * padded + j) * matrix.cols,
+          (g * padded + j + 1) * matrix.cols,
+        );
+        if (j < hidden) data.set(row, (g * hidden + j) * matrix.cols);
+        else assert.ok(row.every((value) => value === 0), `${name}: padding row ${j} is not zero`);
+      }
+    }
+    return { rows: gates * hidden, cols: matrix.cols, data };
+  });
 }
 
 /** A pruned LSTM with projection, saved as JSON in `dir`: 60% of each 4x4 block's columns kept. */
@@ -57,13 +109,13 @@ Deno.test("encode rejects bad values with one line and exit code 2", async () =>
   const out = join(dir, "out");
   const base = ["--model", EXAMPLE, "--out", out];
   const cases: [string[], RegExp][] = [
-    [["--pes", "0", "--format", "ese"], /--pes: expected an integer in 1\.\.4096, got 0/],
+    [["--pes", "0", "--format", "ese"], /--pes: expected an integer in 1\.\.1024, got 0/],
     [["--pes", "two", "--format", "ese"], /--pes: expected an integer/],
     [["--pes", "4", "--format", "csr"], /--format: expected ese or bcr, got csr/],
     [["--pes", "4", "--format", "ese", "--index-bits", "0"], /--index-bits: expected an integer/],
     [["--pes", "4", "--format", "ese", "--weight-bits", "4"], /narrower than the quantized/],
     [["--pes", "4", "--format", "bcr", "--block", "999x999"], /larger than every weight matrix/],
-    [["--pes", "4", "--format", "bcr", "--block", "4by4"], /--block: expected ROWSxCOLS/],
+    [["--pes", "4", "--format", "bcr", "--block", "4by4"], /--block: expected RxC/],
     [["--pes", "4", "--format", "bcr", "--codebook-bits", "4"], /ese only/],
     [["--pes", "4", "--format", "ese", "--block", "4x4"], /bcr only/],
     [["--pes", "4", "--format", "ese", "--model", "missing.json"], /missing\.json/],
@@ -81,7 +133,7 @@ Deno.test("encode rejects bad values with one line and exit code 2", async () =>
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("encode writes ese images that decode to the quantized weights", async () => {
+Deno.test("encode writes ese images that decode to the quantized weights in the PEs' order", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
   try {
     const out = join(dir, "ese");
@@ -99,10 +151,17 @@ Deno.test("encode writes ese images that decode to the quantized weights", async
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout);
     const image = await readImageDir(out);
-    const expected = quantizedSegments(quantizeModel(await loadModel(EXAMPLE)));
+    const quantized = quantizeModel(await loadModel(EXAMPLE));
+    // 32 cells on 5 PEs: each gate's rows are padded to 35, as the generated hardware holds them
+    const decoded = decodeImage(image);
     assert.deepStrictEqual(
-      decodeImage(image).map((s) => [s.name, s.matrix]),
-      expected.map((s) => [s.name, s.matrix]),
+      decoded.map((s) => [s.name, s.matrix]),
+      hardwareSegments(quantized, 5, "ese", 1).map((s) => [s.name, s.matrix]),
+    );
+    assert.equal(decoded[0].matrix.rows, 4 * 35);
+    assert.deepStrictEqual(
+      modelMatrices(decoded, quantized, 5),
+      quantizedSegments(quantized).map((s) => s.matrix),
     );
     assert.equal(image.manifest.indexBits, 4);
     assert.equal(image.manifest.weightBits, 12);
@@ -146,12 +205,14 @@ Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected 
     assert.equal(whole.code, 0, whole.stderr);
     assert.match(whole.stdout, /block 48x4 \(allx4\)/);
     const wholeImage = await readImageDir(wholeOut);
+    // bcr images hold each matrix in block columns, the segments the PEs walk
+    assert.equal(decodeImage(bcrImage)[0].name, "weight_ih_l0[0:4]");
     assert.deepStrictEqual(
-      decodeImage(wholeImage).map((s) => s.matrix),
+      modelMatrices(decodeImage(wholeImage), quantized, 3),
       quantizedSegments(quantized).map((s) => s.matrix),
     );
     assert.deepStrictEqual(
-      decodeImage(bcrImage).map((s) => s.matrix),
+      modelMatrices(decodeImage(bcrImage), quantized, 3),
       quantizedSegments(quantized).map((s) => s.matrix),
     );
 
@@ -167,9 +228,42 @@ Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected 
     assert.equal(eseImage.codebook?.length, 8);
     const shared = shareWeights(quantized, 3).model;
     assert.deepStrictEqual(
-      decodeImage(eseImage).map((s) => s.matrix),
+      modelMatrices(decodeImage(eseImage), quantized, 2),
       quantizedSegments(shared).map((s) => s.matrix),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("encode writes exactly the weight images and manifest of the design gen builds", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-gen-" });
+  try {
+    const modelPath = await prunedModel(dir);
+    const model = await loadModel(modelPath);
+    const cases: [string[], AcceleratorSettings][] = [
+      [["--pes", "3", "--format", "bcr"], { pes: 3, format: "bcr" }],
+      [
+        ["--pes", "2", "--format", "ese", "--codebook-bits", "3", "--index-bits", "2"],
+        { pes: 2, format: "ese", codebookBits: 3, indexBits: 2 },
+      ],
+    ];
+    for (const [n, [flags, settings]] of cases.entries()) {
+      const out = join(dir, `encoded-${n}`);
+      const run = await encode(["--model", modelPath, ...flags, "--out", out]);
+      assert.equal(run.code, 0, run.stderr);
+      const design = join(dir, `design-${n}`);
+      await generateDesignDir(model, design, settings);
+      const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
+      const files = [...manifest.memories.map((m: { file: string }) => m.file), "manifest.json"];
+      for (const file of files) {
+        assert.equal(
+          await Deno.readTextFile(join(out, file)),
+          await Deno.readTextFile(join(design, "mem", file)),
+          `${flags.join(" ")}: ${file}`,
+        );
+      }
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import {
   decodeImage,
   encodeModel,
+  hardwareSegments,
   kMeans1d,
   nearestCode,
   quantizedSegments,
@@ -25,10 +26,7 @@ import {
   runFixed,
 } from "../model/fixed.ts";
 import { randomInputs, randomModel, seededRandom } from "../model/random.ts";
-
-const seedFromEnv = Deno.env.get("FC_SEED");
-const runParameters = (numRuns: number): fc.Parameters<unknown> =>
-  seedFromEnv ? { numRuns, seed: Number(seedFromEnv) } : { numRuns };
+import { fcParameters } from "./helpers.ts";
 
 /** A small random quantized model with some of its weights pruned to zero. */
 const modelCase = fc.record({
@@ -113,7 +111,7 @@ Deno.test("weight sharing: every non-zero weight maps to its nearest codebook va
       });
       assert.deepStrictEqual(model, before);
     }),
-    runParameters(500),
+    fcParameters(500),
   );
 });
 
@@ -124,7 +122,7 @@ Deno.test("weight sharing is deterministic", () => {
       const second = shareWeights(structuredClone(model), codebookBits);
       assert.deepStrictEqual(second, first);
     }),
-    runParameters(300),
+    fcParameters(300),
   );
 });
 
@@ -142,17 +140,18 @@ Deno.test("the shared model encodes with its codebook and decodes exactly; the g
           codebookBits,
         });
         assert.ok(sharing);
-        assert.deepStrictEqual(segments, quantizedSegments(sharing.model));
+        const expected = hardwareSegments(sharing.model, pes, "ese", 1);
+        assert.deepStrictEqual(segments, expected);
         assert.deepStrictEqual(
           decodeImage(image).map((segment) => segment.matrix),
-          weightMatrices(sharing.model),
+          expected.map((segment) => segment.matrix),
         );
         const inputs = quantizeInputs(randomInputs(3, model.inputSize, 1), model.format);
         const outputs = runFixed(sharing.model, inputs);
         assert.equal(outputs.length, 3);
       },
     ),
-    runParameters(300),
+    fcParameters(300),
   );
 });
 

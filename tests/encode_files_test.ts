@@ -23,16 +23,9 @@ import {
 } from "../encode/mod.ts";
 import { randomSparseMatrix } from "../encode/random_sparse.ts";
 import { UserError } from "../util/errors.ts";
+import { dimensionArbitrary, fcParameters } from "./helpers.ts";
 
-const seedFromEnv = Deno.env.get("FC_SEED");
-const runParameters = (numRuns: number): fc.Parameters<unknown> =>
-  seedFromEnv ? { numRuns, seed: Number(seedFromEnv) } : { numRuns };
-
-const dimension = fc.oneof(
-  { weight: 12, arbitrary: fc.integer({ min: 1, max: 16 }) },
-  { weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 300 }) },
-);
+const dimension = dimensionArbitrary(1);
 
 /** An image of 1..3 random segments in either format, ese with or without a codebook. */
 const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc.record({
@@ -162,7 +155,7 @@ Deno.test("the manifest's bit accounting equals the bits written to the .hex fil
         );
         await Deno.remove(dir, { recursive: true });
       }),
-      runParameters(300),
+      fcParameters(300),
     );
   } finally {
     await Deno.remove(root, { recursive: true });

@@ -25,17 +25,9 @@ import {
 } from "../encode/mod.ts";
 import { randomSparseMatrix, type SparseMatrixSpec } from "../encode/random_sparse.ts";
 import { seededRandom } from "../model/random.ts";
+import { dimensionArbitrary, fcParameters } from "./helpers.ts";
 
-const seedFromEnv = Deno.env.get("FC_SEED");
-const runParameters = (numRuns: number): fc.Parameters<unknown> =>
-  seedFromEnv ? { numRuns, seed: Number(seedFromEnv) } : { numRuns };
-
-/** Mostly small sizes, sometimes medium, rarely up to 300 (keeps the runtime modest). */
-const dimension = fc.oneof(
-  { weight: 12, arbitrary: fc.integer({ min: 1, max: 16 }) },
-  { weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) },
-  { weight: 2, arbitrary: fc.integer({ min: 1, max: 300 }) },
-);
+const dimension = dimensionArbitrary(2);
 
 const density = fc.oneof(
   fc.constantFrom(0, 1, 0.01, 0.05),
@@ -196,27 +188,27 @@ function assertMatVec({ segments, image, vectorSeed }: EncodeCase): void {
 }
 
 Deno.test("ese: decode(encode(W)) = W for arbitrary shapes, densities, PEs and widths", () => {
-  fc.assert(fc.property(eseCase, assertRoundTrip), runParameters(1000));
+  fc.assert(fc.property(eseCase, assertRoundTrip), fcParameters(1000));
 });
 
 Deno.test("ese with codebook: decode(encode(W)) = W", () => {
-  fc.assert(fc.property(codebookCase, assertRoundTrip), runParameters(600));
+  fc.assert(fc.property(codebookCase, assertRoundTrip), fcParameters(600));
 });
 
 Deno.test("bcr: decode(encode(W)) = W for arbitrary shapes, blocks, PEs and widths", () => {
-  fc.assert(fc.property(bcrCase, assertRoundTrip), runParameters(1000));
+  fc.assert(fc.property(bcrCase, assertRoundTrip), fcParameters(1000));
 });
 
 Deno.test("ese: the PE model reading its image computes the dense product bit for bit", () => {
-  fc.assert(fc.property(eseCase, assertMatVec), runParameters(600));
+  fc.assert(fc.property(eseCase, assertMatVec), fcParameters(600));
 });
 
 Deno.test("ese with codebook: the PE model computes the dense product bit for bit", () => {
-  fc.assert(fc.property(codebookCase, assertMatVec), runParameters(400));
+  fc.assert(fc.property(codebookCase, assertMatVec), fcParameters(400));
 });
 
 Deno.test("bcr: the PE model reading its image computes the dense product bit for bit", () => {
-  fc.assert(fc.property(bcrCase, assertMatVec), runParameters(600));
+  fc.assert(fc.property(bcrCase, assertMatVec), fcParameters(600));
 });
 
 Deno.test("ese: padding entries appear exactly when a gap exceeds the index range", () => {

@@ -3,7 +3,7 @@ import { loadModel, saveModel } from "../model/model_io.ts";
 import { namedMatrices } from "../model/model.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { outputFidelity } from "../prune/search.ts";
-import { pruneModelBcr } from "../prune/prune.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
 import { runDenoScript } from "./helpers.ts";
 
 Deno.test("finetune: distillation on a tiny model lowers the error, keeps the zero mask, stays BCR", async () => {

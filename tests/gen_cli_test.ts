@@ -7,10 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { quantizeModel } from "../model/fixed.ts";
-import { loadModel, saveModel } from "../model/model_io.ts";
+import { loadModel } from "../model/model_io.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
-import { randomModel } from "../model/random.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, saveRandomModel, withTempDir } from "./helpers.ts";
 
 const LSTM = `${REPO_ROOT}examples/lstm.json`;
 const GRU = `${REPO_ROOT}examples/gru.json`;
@@ -27,8 +26,7 @@ Deno.test("gen --help prints the usage and exits 0", async () => {
 });
 
 Deno.test("gen writes rtl/, mem/, design.json and quantized.json as the contract says", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-cli-" });
-  try {
+  await withTempDir("rnnfab-gen-cli-", async (dir) => {
     const out = join(dir, "design");
     const result = await gen(["--model", LSTM, "--out", out, "--pes", "4", "--clock-mhz", "250"]);
     assert.equal(result.code, 0, result.stderr);
@@ -65,14 +63,11 @@ Deno.test("gen writes rtl/, mem/, design.json and quantized.json as the contract
     assert.deepEqual(held.format, expected.format);
     assert.deepEqual(held.layers[1].weightHh.data, expected.layers[1].weightHh.data);
     assert.deepEqual(held.layers[0].bias, expected.layers[0].bias);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("gen reads a config file; flags override it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-cli-" });
-  try {
+  await withTempDir("rnnfab-gen-cli-", async (dir) => {
     const config = join(dir, "accel.json");
     await Deno.writeTextFile(
       config,
@@ -89,14 +84,11 @@ Deno.test("gen reads a config file; flags override it", async () => {
     assert.equal(design.accelerator.blockChoice.how, "given");
     assert.equal(design.fixed.weightBits, 10);
     assert.ok(design.memories.some((m: { file: string }) => m.file === "pe4_index.hex"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("gen with a codebook shares weights and the design holds the shared model", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-cli-" });
-  try {
+  await withTempDir("rnnfab-gen-cli-", async (dir) => {
     const out = join(dir, "design");
     const result = await gen(["--model", GRU, "--out", out, "--codebook-bits", "3"]);
     assert.equal(result.code, 0, result.stderr);
@@ -104,15 +96,14 @@ Deno.test("gen with a codebook shares weights and the design holds the shared mo
     const held = await readQuantizedModel(join(out, "quantized.json"));
     const values = new Set(held.layers.flatMap((l) => [...l.weightIh.data, ...l.weightHh.data]));
     assert.ok(values.size <= 8, `${values.size} distinct weights`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("gen rejects impossible configurations with one line, exit 2, nothing written", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-gen-cli-" });
-  try {
-    const big = randomModel({
+  await withTempDir("rnnfab-gen-cli-", async (dir) => {
+    // Weights up to 6 in magnitude: too wide for a narrow weight format.
+    const bigPath = join(dir, "big.json");
+    await saveRandomModel(bigPath, {
       kind: "gru",
       inputSize: 3,
       hiddenSize: 4,
@@ -120,22 +111,23 @@ Deno.test("gen rejects impossible configurations with one line, exit 2, nothing 
       seed: 1,
       scale: 6,
     });
-    const bigPath = join(dir, "big.json");
-    await saveModel(big, bigPath);
     const config = join(dir, "bad.json");
     await Deno.writeTextFile(config, JSON.stringify({ pes: 2, colour: "red" }));
+    const zeroPes = join(dir, "zero_pes.json");
+    await Deno.writeTextFile(zeroPes, JSON.stringify({ pes: 0 }));
     const out = join(dir, "design");
     await Deno.mkdir(out);
     await Deno.writeTextFile(join(out, "keep.txt"), "untouched");
     const cases: [string[], RegExp][] = [
-      [["--pes", "0"], /pes must be at least 1/],
-      [["--pes", "2.5"], /pes must be an integer/],
-      [["--format", "csr"], /format must be "ese" or "bcr"/],
+      [["--pes", "0"], /--pes: expected an integer in 1\.\.1024, got 0/],
+      [["--pes", "2.5"], /--pes: expected an integer in 1\.\.1024, got 2\.5/],
+      [["--format", "csr"], /--format: expected ese or bcr, got csr/],
+      [["--config", zeroPes], /zero_pes\.json: pes must be at least 1/],
       [["--format", "bcr", "--codebook-bits", "4"], /codebookBits needs format "ese"/],
       [["--max-memory-bits", "1000"], /more than maxMemoryBits \(1000\)/],
       [["--weight-bits", "2", "--weight-frac", "1"], /too narrow: every weight quantizes to 0/],
       [["--block", "4y4", "--format", "bcr"], /--block: expected RxC/],
-      [["--queue-depth", "0"], /queueDepth must be at least 1/],
+      [["--queue-depth", "0"], /--queue-depth: expected an integer in 1\.\.4096, got 0/],
       [["--config", config], /unknown field "colour"/],
       [["--activation-frac", "16"], /activationFrac must be in 1..activationBits-1/],
     ];
@@ -161,7 +153,5 @@ Deno.test("gen rejects impossible configurations with one line, exit 2, nothing 
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--model is required/);
     assert.equal(await Deno.readTextFile(join(out, "keep.txt")), "untouched");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

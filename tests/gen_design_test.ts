@@ -7,17 +7,20 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type IntMatrix, quantizeModel } from "../model/fixed.ts";
-import { encodeBcr, peRowCount } from "../encode/mod.ts";
+import {
+  chooseBlock,
+  encodeBcr,
+  paddedGateMatrix,
+  peRowCount,
+  scoreBlock,
+  sparsePattern,
+} from "../encode/mod.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
 import {
   auxMemories,
-  chooseBlock,
   DEFAULT_ACCELERATOR_CONFIG,
   deriveDesign,
   modelGeometry,
-  paddedGateMatrix,
-  scoreBlock,
-  sparsePattern,
 } from "../rtl/mod.ts";
 
 Deno.test("padded gate matrix: cell j of gate g lands in PE j mod N at local row g*K + j div N", () => {

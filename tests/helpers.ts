@@ -4,6 +4,13 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import type { RnnModel } from "../model/model.ts";
+import { saveModel } from "../model/model_io.ts";
+import { randomModel, type RandomModelOptions } from "../model/random.ts";
+import type { AcceleratorSettings, DesignJson } from "../rtl/mod.ts";
+
 /** Result of running a command to completion. */
 export interface CommandResult {
   /** Exit code. */
@@ -17,18 +24,26 @@ export interface CommandResult {
 /** The repository root (absolute path, trailing slash). */
 export const REPO_ROOT = new URL("..", import.meta.url).pathname;
 
+/** Options of `runProgram` and `runDenoScript`. */
+export interface RunOptions {
+  /** Working directory (default: the repository root). */
+  cwd?: string;
+  /** Extra environment variables (RNNFAB_SKIP_SETUP=1 is always set). */
+  env?: Record<string, string>;
+}
+
 /** Run a program (no shell) and capture its output. */
 export async function runProgram(
   program: string,
   args: string[],
-  options: { cwd?: string } = {},
+  options: RunOptions = {},
 ): Promise<CommandResult> {
   const output = await new Deno.Command(program, {
     args,
     cwd: options.cwd ?? REPO_ROOT,
     stdout: "piped",
     stderr: "piped",
-    env: { RNNFAB_SKIP_SETUP: "1" },
+    env: { RNNFAB_SKIP_SETUP: "1", ...options.env },
   }).output();
   const decoder = new TextDecoder();
   return {
@@ -38,9 +53,70 @@ export async function runProgram(
   };
 }
 
-/** Run one of the repository's Deno scripts (e.g. "cli/infer.ts") with all permissions. */
-export function runDenoScript(script: string, args: string[]): Promise<CommandResult> {
-  return runProgram(Deno.execPath(), ["run", "-A", `${REPO_ROOT}${script}`, ...args]);
+/**
+ * Run one of the repository's Deno scripts (e.g. "cli/infer.ts") with all permissions; `-q` keeps
+ * Deno's own status lines (downloads, "waiting for file lock") out of the captured stderr.
+ */
+export function runDenoScript(
+  script: string,
+  args: string[],
+  options: RunOptions = {},
+): Promise<CommandResult> {
+  return runProgram(
+    Deno.execPath(),
+    ["run", "-q", "-A", `${REPO_ROOT}${script}`, ...args],
+    options,
+  );
+}
+
+/**
+ * The one line a command prints for bad input: asserts exit code 2, exactly one "error: " line on
+ * stderr and no stack trace; returns that line.
+ */
+export function expectUserError(run: CommandResult): string {
+  assert.equal(run.code, 2, run.stdout + run.stderr);
+  const lines = run.stderr.trim().split("\n").filter((line) => line.startsWith("error: "));
+  assert.equal(lines.length, 1, run.stderr);
+  assert.doesNotMatch(run.stderr, /\n\s+at /);
+  return lines[0];
+}
+
+/** Run `body` with a fresh temporary folder, removed afterwards whatever happens. */
+export async function withTempDir<T>(
+  prefix: string,
+  body: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    return await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** fast-check run parameters: `numRuns`, and the seed of $FC_SEED to replay a failure. */
+export function fcParameters(numRuns: number): fc.Parameters<unknown> {
+  const seed = Deno.env.get("FC_SEED");
+  return seed ? { numRuns, seed: Number(seed) } : { numRuns };
+}
+
+/** Matrix sizes for property tests: mostly small, sometimes medium, rarely up to 300. */
+export function dimensionArbitrary(rareWeight = 1): fc.Arbitrary<number> {
+  return fc.oneof(
+    { weight: 12, arbitrary: fc.integer({ min: 1, max: 16 }) },
+    { weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) },
+    { weight: rareWeight, arbitrary: fc.integer({ min: 1, max: 300 }) },
+  );
+}
+
+/** Draw a random model and save it as `path` (rnnfab JSON); returns the model. */
+export async function saveRandomModel(
+  path: string,
+  options: RandomModelOptions,
+): Promise<RnnModel> {
+  const model = randomModel(options);
+  await saveModel(model, path);
+  return model;
 }
 
 /** The project venv's Python interpreter. */
@@ -55,4 +131,21 @@ export function maxAbsDifference(a: number[][], b: number[][]): number {
     row.forEach((value, j) => largest = Math.max(largest, Math.abs(value - b[t][j])));
   });
   return largest;
+}
+
+/**
+ * The design.json of a real generated design (no files written), for tests that need a
+ * `DesignJson` or a `SimDesign` around a hand-made one: a random model of this shape, generated
+ * with these accelerator settings.
+ */
+export async function sampleDesignJson(
+  shape: { kind: "lstm" | "gru"; inputSize: number; hiddenSize: number; numLayers?: number },
+  settings: AcceleratorSettings = {},
+): Promise<DesignJson> {
+  const { generateFromModel, resolveAcceleratorConfig, designJson } = await import(
+    "../rtl/mod.ts"
+  );
+  const model = randomModel({ numLayers: 1, ...shape, seed: 1 });
+  const config = resolveAcceleratorConfig([{ settings, source: "test" }]);
+  return designJson(generateFromModel(model, config).design);
 }

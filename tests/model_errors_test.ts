@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { modelTensors, modelToJson, writeSafetensors } from "../model/model_io.ts";
 import { randomModel } from "../model/random.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 const model = randomModel({ kind: "lstm", inputSize: 3, hiddenSize: 4, numLayers: 1, seed: 5 });
 const good = modelToJson(model) as Record<string, unknown> & { weights: Record<string, unknown> };
@@ -175,8 +175,7 @@ const CASES: BadCase[] = [
 
 for (const testCase of CASES) {
   Deno.test(`a malformed model gives exit 2 and one line naming the problem: ${testCase.name}`, async () => {
-    const dir = await Deno.makeTempDir();
-    try {
+    await withTempDir("rnnfab-test-", async (dir) => {
       await testCase.files(dir);
       await Deno.writeTextFile(`${dir}/in.json`, inputs);
       const result = await runDenoScript("cli/infer.ts", [
@@ -194,15 +193,12 @@ for (const testCase of CASES) {
       assert.match(lines[0], testCase.expect);
       assert.doesNotMatch(result.stderr, /^\s+at .*:\d+:\d+/m); // no stack trace
       await assert.rejects(Deno.stat(`${dir}/out.json`)); // nothing written
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
 Deno.test("the same model loads from inline weights and from safetensors, and infer exits 0", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (dir) => {
     await Deno.writeTextFile(`${dir}/m.json`, JSON.stringify(header));
     await Deno.writeFile(`${dir}/w.safetensors`, safetensorsBytes);
     await Deno.writeTextFile(`${dir}/inline.json`, JSON.stringify(good));
@@ -226,62 +222,40 @@ Deno.test("the same model loads from inline weights and from safetensors, and in
     }
     assert.deepEqual(outputs[0], outputs[2]);
     assert.deepEqual(outputs[1], outputs[3]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
+/** Arguments of `infer` on the LSTM example with an input file of examples/ and an output. */
+function inferArgs(input: string, out: string, ...extra: string[]): string[] {
+  const model = `${REPO_ROOT}examples/lstm.json`;
+  return ["--model", model, "--input", `${REPO_ROOT}examples/${input}`, "--out", out, ...extra];
+}
+
 Deno.test("bad flags and bad input sequences give exit 2 with one line", async () => {
-  const cases: [string[], RegExp][] = [
-    [["--model", `${REPO_ROOT}examples/lstm.json`], /--input is required/],
-    [["--bogus"], /Unknown option '--bogus'/],
-    [[
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--input",
-      `${REPO_ROOT}examples/input153.json`,
-      "--out",
-      "/tmp/x.json",
-    ], /inputs\[0\]: expected 16 numbers per step/],
-    [[
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--input",
-      `${REPO_ROOT}examples/input16.json`,
-      "--out",
-      "/tmp/x.json",
-      "--mode",
-      "double",
-    ], /--mode: expected float or fixed/],
-  ];
-  for (const [args, expect] of cases) {
-    const result = await runDenoScript("cli/infer.ts", args);
-    assert.equal(result.code, 2, result.stderr);
-    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
-    assert.match(result.stderr, expect);
-  }
-  // One config schema for every command: a misspelt field is an error, not silently ignored.
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-infer-flags-", async (dir) => {
+    const out = `${dir}/o.json`;
+    const cases: [string[], RegExp][] = [
+      [["--model", `${REPO_ROOT}examples/lstm.json`], /--input is required/],
+      [["--bogus"], /unknown flag --bogus/],
+      [inferArgs("input153.json", out), /inputs\[0\]: expected 16 numbers per step/],
+      [inferArgs("input16.json", out, "--mode", "double"), /--mode: expected float or fixed/],
+    ];
+    for (const [args, expect] of cases) {
+      const result = await runDenoScript("cli/infer.ts", args);
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+      assert.match(result.stderr, expect);
+    }
+    // One config schema for every command: a misspelt field is an error, not silently ignored.
     await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ weightBitz: 10 }));
-    const typo = await runDenoScript("cli/infer.ts", [
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--input",
-      `${REPO_ROOT}examples/input16.json`,
-      "--out",
-      `${dir}/o.json`,
-      "--mode",
-      "fixed",
-      "--config",
-      `${dir}/c.json`,
-    ]);
+    const typo = await runDenoScript(
+      "cli/infer.ts",
+      inferArgs("input16.json", out, "--mode", "fixed", "--config", `${dir}/c.json`),
+    );
     assert.equal(typo.code, 2, typo.stderr);
-    assert.match(typo.stderr, /c\.json: Unrecognized key: "weightBitz"/);
-    await assert.rejects(Deno.stat(`${dir}/o.json`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    assert.match(typo.stderr, /c\.json: unknown field "weightBitz"/);
+    await assert.rejects(Deno.stat(out));
+  });
   const help = await runDenoScript("cli/infer.ts", ["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /usage: deno task infer/);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { runFloat } from "../model/float.ts";
 import { loadModel, modelToJson } from "../model/model_io.ts";
 import { loadAnyModel } from "../model/load.ts";
-import { maxAbsDifference, REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { maxAbsDifference, REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 const ONNX_DATA = `${REPO_ROOT}tests/data/onnx/`;
 const PYTORCH_DATA = `${REPO_ROOT}tests/data/pytorch/`;
@@ -31,8 +31,7 @@ const GOOD = [
 for (const { file, layers, kind } of GOOD) {
   const name = file.slice(file.lastIndexOf("/") + 1);
   Deno.test(`import command: ${name} becomes a model file that reproduces the recorded outputs`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "rnnfab-import-" });
-    try {
+    await withTempDir("rnnfab-import-", async (dir) => {
       const expected = JSON.parse(
         await Deno.readTextFile(file.replace(/\.onnx$/, ".expected.json")),
       ) as Expected;
@@ -55,9 +54,7 @@ for (const { file, layers, kind } of GOOD) {
       }
       const direct = await loadAnyModel(file);
       assert.deepEqual(modelToJson(direct), modelToJson(await loadModel(`${dir}/model.json`)));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
@@ -73,8 +70,7 @@ const BAD: [string, string][] = [
 ];
 
 Deno.test("import command: bad ONNX files exit 2 with one line naming the file and the problem", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-import-" });
-  try {
+  await withTempDir("rnnfab-import-", async (dir) => {
     for (const [name, problem] of BAD) {
       const out = `${dir}/${name}.json`;
       const result = await runDenoScript("cli/import.ts", [
@@ -96,7 +92,5 @@ Deno.test("import command: bad ONNX files exit 2 with one line naming the file a
     const help = await runDenoScript("cli/import.ts", ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--safetensors/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -17,6 +17,7 @@ import {
 import { exportOnnx } from "../model/onnx/export.ts";
 import { importOnnx, importOnnxDetailed } from "../model/onnx/import.ts";
 import { modelProtoType } from "../model/onnx/schema.ts";
+import { withTempDir } from "./helpers.ts";
 
 function expectUserError(run: () => unknown, ...fragments: string[]): void {
   assert.throws(run, (error: Error) => {
@@ -131,8 +132,7 @@ Deno.test("import: every weight storage gives the same model", async () => {
     );
     assertSameModel(model, reference);
   }
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-onnx-" });
-  try {
+  await withTempDir("rnnfab-onnx-", async (dir) => {
     const built = buildOnnxRecurrentModel({
       ...spec,
       storage: "external",
@@ -141,15 +141,12 @@ Deno.test("import: every weight storage gives the same model", async () => {
     await Deno.mkdir(`${dir}/data`);
     await Deno.writeFile(`${dir}/data/weights.bin`, built.externalData!);
     assertSameModel(importOnnx(built.bytes, "ext.onnx", { baseDir: dir }), reference);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("import: external data that leaves the model's folder, is missing or short is refused", async () => {
   const spec = lstmSpec();
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-onnx-" });
-  try {
+  await withTempDir("rnnfab-onnx-", async (dir) => {
     await Deno.mkdir(`${dir}/model`);
     const base = `${dir}/model`;
     const escaping = buildOnnxRecurrentModel({
@@ -194,9 +191,7 @@ Deno.test("import: external data that leaves the model's folder, is missing or s
       "truncated file?",
     );
     expectUserError(() => importOnnx(inside.bytes, "m.onnx"), "no model folder was given");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("import: zero initial states are accepted in every form, others refused", () => {

@@ -19,7 +19,7 @@ import {
 import { exportGraphKind, exportOnnx } from "../model/onnx/export.ts";
 import { importOnnx } from "../model/onnx/import.ts";
 import { openOnnxSession, runOnnxRuntime } from "../model/onnx/ort.ts";
-import { maxAbsDifference } from "./helpers.ts";
+import { fcParameters, maxAbsDifference } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;
 const PYTORCH_DATA = new URL("./data/pytorch/", import.meta.url);
@@ -241,7 +241,6 @@ Deno.test("ONNX Runtime comparison is sensitive to the gate order (swapped f and
 
 // Property: for any shape, exported models run in ONNX Runtime like the float reference, and
 // (without projection) import back exactly. Runs use fast-check's seed; FC_SEED replays one.
-const seedFromEnv = Deno.env.get("FC_SEED");
 
 Deno.test("property: random exported models agree with ONNX Runtime and round-trip", async () => {
   await fc.assert(
@@ -278,6 +277,6 @@ Deno.test("property: random exported models agree with ONNX Runtime and round-tr
         }
       },
     ),
-    seedFromEnv ? { numRuns: 100, seed: Number(seedFromEnv) } : { numRuns: 100 },
+    fcParameters(100),
   );
 });

@@ -20,7 +20,7 @@ import {
   peLoadImbalance,
   pruneMatrixBcr,
   pruneModelBcr,
-} from "../prune/prune.ts";
+} from "../prune/mod.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
 
 const RUNS = 500;

@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { quantizeInputs, runFixed, toReal } from "../model/fixed.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
-import { caseModel, type SimCase } from "../sim/cases.ts";
-import { generateDesign } from "../sim/gen_design.ts";
+import { generateCase, type SimCase } from "../sim/cases.ts";
 import type { SimResult } from "../sim/result.ts";
 import { runDenoScript } from "./helpers.ts";
 
@@ -35,7 +34,7 @@ Deno.test("sim command: result, cache, inputs, trace, exit codes", async (t) => 
   const root = await Deno.makeTempDir({ prefix: "rnnfab-sim-cli-" });
   const dir = join(root, "design");
   try {
-    await generateDesign({ model: caseModel(CASE), outDir: dir, pes: CASE.pes, format: "ese" });
+    await generateCase(CASE, dir);
 
     await t.step("--help prints usage and exits 0", async () => {
       const run = await runDenoScript("cli/sim.ts", ["--help"]);
@@ -44,14 +43,8 @@ Deno.test("sim command: result, cache, inputs, trace, exit codes", async (t) => 
     });
 
     await t.step("random inputs: bit-exact, result.json written, second run cached", async () => {
-      const first = await runDenoScript("cli/sim.ts", [
-        "--design",
-        dir,
-        "--steps",
-        "4",
-        "--seed",
-        "7",
-      ]);
+      const sevenByFour = ["--design", dir, "--steps", "4", "--seed", "7"];
+      const first = await runDenoScript("cli/sim.ts", sevenByFour);
       assert.equal(first.code, 0, first.stdout + first.stderr);
       assert.match(first.stdout, /^PASS: verilator, 4 steps, bit-exact/);
       const result = await readResult(dir);
@@ -63,14 +56,7 @@ Deno.test("sim command: result, cache, inputs, trace, exit codes", async (t) => 
       assert.ok(result.cycles > 0 && result.cyclesPerStep === result.cycles / 4);
       assert.ok(result.stepEndCycles.every((c) => c !== null && c <= result.cycles));
       assert.equal(result.stepEndCycles[3], result.cycles);
-      const second = await runDenoScript("cli/sim.ts", [
-        "--design",
-        dir,
-        "--steps",
-        "4",
-        "--seed",
-        "7",
-      ]);
+      const second = await runDenoScript("cli/sim.ts", sevenByFour);
       assert.equal(second.code, 0, second.stderr);
       const again = await readResult(dir);
       assert.equal(again.build.cached, true);
@@ -99,7 +85,10 @@ Deno.test("sim command: result, cache, inputs, trace, exit codes", async (t) => 
       const cases: [string[], RegExp][] = [
         [["--design", dir, "--input", inputPath], /bad\.json: inputs\[0\]: expected 3 numbers/],
         [["--design", join(root, "missing")], /design\.json: cannot read/],
-        [["--design", dir, "--backpressure", "1.5"], /--backpressure: expected a probability/],
+        [
+          ["--design", dir, "--backpressure", "1.5"],
+          /--backpressure: expected a number in \[0, 0\.95\], got 1\.5/,
+        ],
         [["--design", dir, "--simulator", "modelsim"], /--simulator: expected verilator or icarus/],
         [["--design", dir, "--steps", "0"], /--steps/],
       ];
@@ -137,14 +126,8 @@ Deno.test("sim command: result, cache, inputs, trace, exit codes", async (t) => 
     });
 
     await t.step("a DUT that runs out of cycles ends with a clear error", async () => {
-      const run = await runDenoScript("cli/sim.ts", [
-        "--design",
-        dir,
-        "--steps",
-        "3",
-        "--max-cycles",
-        "5",
-      ]);
+      const args = ["--design", dir, "--steps", "3", "--max-cycles", "5"];
+      const run = await runDenoScript("cli/sim.ts", args);
       assert.equal(run.code, 1);
       assert.match(run.stdout, /timeout: the DUT produced \d+ of 15 output words in 5 cycles/);
     });

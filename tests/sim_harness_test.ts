@@ -15,6 +15,7 @@ import { buildIcarusHarness, runIcarusHarness } from "../sim/icarus.ts";
 import { compareBeats } from "../sim/result.ts";
 import { cycleLimit } from "../sim/simulate.ts";
 import { buildVerilatorHarness, runVerilatorHarness } from "../sim/verilator.ts";
+import { sampleDesignJson } from "./helpers.ts";
 
 /**
  * A DUT that collects one step of 3 input words, adds 1 to each and sends them back. Its fault
@@ -83,16 +84,9 @@ async function echoDesign(root: string, mode: number): Promise<SimDesign> {
   await Deno.mkdir(join(dir, "rtl"), { recursive: true });
   const top = join(dir, "rtl", "rnnfab_top.v");
   await Deno.writeTextFile(top, ECHO_DUT);
-  return {
-    dir,
-    top: "rnnfab_top",
-    model: { kind: "lstm", inputSize: 3, hiddenSize: 3, numLayers: 1, projSize: 0, outputSize: 3 },
-    accelerator: { pes: 1, format: "ese", activationBits: 16, clockMhz: 200 },
-    rtlFiles: [top],
-    nonZerosPerStep: 3,
-    estimate: { cyclesPerStep: 7, firstStepCycles: 7 },
-    raw: {},
-  };
+  // design.json of a real 3 -> 3 LSTM design; the harness uses the shape and the top only
+  const json = await sampleDesignJson({ kind: "lstm", inputSize: 3, hiddenSize: 3 }, { pes: 1 });
+  return { ...json, dir, rtlFiles: [top] };
 }
 
 const INPUTS = [Int32Array.of(-5, 0, 7), Int32Array.of(32766, -32768, 1)];

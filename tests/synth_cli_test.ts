@@ -9,31 +9,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { saveModel } from "../model/model_io.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
-import type { SynthesisReport } from "../synth/flow.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { readSynthesisReport, type SynthesisReport } from "../synth/report.ts";
+import { type CommandResult, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
+import type { RnnModel } from "../model/model.ts";
 
 const SMALL = new URL("./data/synth/small/", import.meta.url).pathname;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function synth(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${REPO_ROOT}cli/synth.ts`, ...args],
-    cwd: REPO_ROOT,
-    env: { RNNFAB_SKIP_SETUP: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function synth(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runDenoScript("cli/synth.ts", args, { env });
 }
 
 async function copySmall(root: string): Promise<string> {
@@ -47,18 +30,8 @@ async function copySmall(root: string): Promise<string> {
   return dir;
 }
 
-/** The one line a user error prints (exit 2, no stack trace). */
-function userError(run: Run): string {
-  assert.equal(run.code, 2, run.stdout + run.stderr);
-  const lines = run.stderr.trim().split("\n").filter((line) => line.startsWith("error: "));
-  assert.equal(lines.length, 1, run.stderr);
-  assert.doesNotMatch(run.stderr, /\n\s+at /);
-  return lines[0];
-}
-
 Deno.test("synth command: flags and a missing or wrong yosys", async (t) => {
-  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-cli-" });
-  try {
+  await withTempDir("rnnfab-synth-cli-", async (root) => {
     const dir = await copySmall(root);
 
     await t.step("--help", async () => {
@@ -69,24 +42,31 @@ Deno.test("synth command: flags and a missing or wrong yosys", async (t) => {
     });
 
     await t.step("bad flags and directories", async () => {
-      assert.match(userError(await synth([])), /--design is required/);
+      assert.match(expectUserError(await synth([])), /--design is required/);
       assert.match(
-        userError(await synth(["--design", dir, "--target", "ecp5"])),
+        expectUserError(await synth(["--design", dir, "--target", "ecp5"])),
         /--target: expected xilinx or ice40, got ecp5/,
       );
       assert.match(
-        userError(await synth(["--design", join(root, "nothing")])),
+        expectUserError(await synth(["--design", join(root, "nothing")])),
         /no such design directory/,
       );
       assert.match(
-        userError(await synth(["--design", dir, "--timeout", "soon"])),
-        /--timeout: expected a positive number/,
+        expectUserError(await synth(["--design", dir, "--timeout", "soon"])),
+        /--timeout: expected a number > 0, got soon/,
       );
-      assert.match(userError(await synth(["--design", dir, "--per-pe", "--whole"])), /not both/);
+      assert.match(
+        expectUserError(await synth(["--design", dir, "--max-memory-mb", "1"])),
+        /--max-memory-mb: expected a number >= 64, got 1/,
+      );
+      assert.match(
+        expectUserError(await synth(["--design", dir, "--per-pe", "--whole"])),
+        /not both/,
+      );
     });
 
     await t.step("no yosys on PATH", async () => {
-      const line = userError(await synth(["--design", dir], { PATH: join(root, "empty") }));
+      const line = expectUserError(await synth(["--design", dir], { PATH: join(root, "empty") }));
       assert.match(line, /yosys not found .*install Yosys 0\.23 \(apt-get install yosys\)/);
     });
 
@@ -100,55 +80,58 @@ Deno.test("synth command: flags and a missing or wrong yosys", async (t) => {
 
     await t.step("a yosys too old", async () => {
       const env = await fake('echo "Yosys 0.9 (git sha1 1061d2a, gcc 9.3.0)"');
-      assert.match(userError(await synth(["--design", dir], env)), /yosys 0\.9 is too old/);
+      assert.match(expectUserError(await synth(["--design", dir], env)), /yosys 0\.9 is too old/);
     });
 
     await t.step("a yosys that fails", async () => {
       const env = await fake('echo "libyosys.so: cannot open shared object file" >&2; exit 1');
       assert.match(
-        userError(await synth(["--design", dir], env)),
+        expectUserError(await synth(["--design", dir], env)),
         /"yosys -V" failed \(exit 1: libyosys\.so: cannot open shared object file\)/,
       );
     });
 
     await t.step("something else called yosys", async () => {
       const env = await fake('echo "hello"');
-      assert.match(userError(await synth(["--design", dir], env)), /printed "hello", not a Yosys/);
+      assert.match(
+        expectUserError(await synth(["--design", dir], env)),
+        /printed "hello", not a Yosys/,
+      );
     });
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("synth command: Yosys errors, time and memory bounds name the log", async (t) => {
-  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-bounds-" });
-  try {
+  await withTempDir("rnnfab-synth-bounds-", async (root) => {
     const dir = await copySmall(root);
 
     await t.step("time bound", async () => {
-      const line = userError(await synth(["--design", dir, "--timeout", "1"]));
-      assert.match(line, /timed out after \d+ s.*--timeout.*log: .*whole\.log|time budget/);
+      const line = expectUserError(await synth(["--design", dir, "--timeout", "1"]));
+      assert.match(
+        line,
+        /--timeout: (yosys \w+ run timed out after \d+ s.*log: .*\.log|.*time budget)/,
+      );
     });
 
     await t.step("memory bound", async () => {
-      const line = userError(await synth(["--design", dir, "--max-memory-mb", "100"]));
-      assert.match(line, /ran out of memory \(limit 100 MiB.*log: .*synth\/xilinx\/\w+\.log/);
+      const line = expectUserError(await synth(["--design", dir, "--max-memory-mb", "100"]));
+      assert.match(
+        line,
+        /--max-memory-mb: .*ran out of memory \(limit 100 MiB.*log: .*synth\/xilinx\/\w+\.log/,
+      );
     });
 
     await t.step("a Verilog error", async () => {
       await Deno.writeTextFile(join(dir, "rtl", "broken.v"), "module broken(input wire a\n");
-      const line = userError(await synth(["--design", dir]));
+      const line = expectUserError(await synth(["--design", dir]));
       assert.match(line, /yosys elaborate run failed: .*broken\.v.*ERROR.*; log: .*elaborate\.log/);
     });
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
-/** Generates a tiny 2-PE LSTM design in `root` (extra gen flags in `flags`). */
-async function generateTiny(root: string, flags: string[]): Promise<string> {
+/** Generates a 2-PE design of `model` in `root` (extra gen flags in `flags`). */
+async function generate(root: string, model: RnnModel, flags: string[] = []): Promise<string> {
   const modelPath = join(root, "model.json");
-  const model = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
   await saveModel(model, modelPath);
   const design = join(root, "design");
   const gen = await runDenoScript("cli/gen.ts", [
@@ -164,6 +147,10 @@ async function generateTiny(root: string, flags: string[]): Promise<string> {
   return design;
 }
 
+/** A tiny LSTM (4 inputs, 8 cells). */
+const TINY = () =>
+  randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
+
 /** Instances of the memories named `name` in the report, all expected in and mapped to BRAM. */
 function assertInBlockRam(report: SynthesisReport, name: string, instances: number): void {
   const found = report.memories.filter((memory) => memory.name === name);
@@ -175,9 +162,8 @@ function assertInBlockRam(report: SynthesisReport, name: string, instances: numb
 }
 
 Deno.test("synth command: a generated 2-PE LSTM design (ese)", async () => {
-  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-gen-" });
-  try {
-    const design = await generateTiny(root, []);
+  await withTempDir("rnnfab-synth-gen-", async (root) => {
+    const design = await generate(root, TINY());
     const description = JSON.parse(await Deno.readTextFile(join(design, "design.json")));
     const weights = description.memories.find((memory: { kind: string }) =>
       memory.kind === "weights"
@@ -190,9 +176,7 @@ Deno.test("synth command: a generated 2-PE LSTM design (ese)", async () => {
     assert.match(run.stdout, /\| rnnfab: one PE \(rnnfab_pe\) \|/);
     assert.match(run.stdout, /ESE on XCKU060 \(published, approximate\)/);
     assert.match(run.stderr, /synth: whole: synthesizing rnnfab_top/);
-    const report: SynthesisReport = JSON.parse(
-      await Deno.readTextFile(join(design, "synth", "resources.json")),
-    );
+    const report = await readSynthesisReport(join(design, "synth", "resources.json"));
     assert.equal(report.target, "xilinx");
     assert.equal(report.method, "whole");
     assert.equal(report.pes, 2);
@@ -221,15 +205,12 @@ Deno.test("synth command: a generated 2-PE LSTM design (ese)", async () => {
     const pe = report.modules.find((module) => module.name === "rnnfab_pe")!;
     assert.equal(pe.instances, 2);
     assert.ok(report.modules.some((module) => module.name === "rnnfab_mv_ese"));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("synth command: a generated 2-PE LSTM design (bcr)", async () => {
-  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-gen-bcr-" });
-  try {
-    const design = await generateTiny(root, ["--format", "bcr"]);
+  await withTempDir("rnnfab-synth-gen-bcr-", async (root) => {
+    const design = await generate(root, TINY(), ["--format", "bcr"]);
     const run = await synth(["--design", design, "--json"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report: SynthesisReport = JSON.parse(run.stdout);
@@ -241,14 +222,11 @@ Deno.test("synth command: a generated 2-PE LSTM design (bcr)", async () => {
     assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
     assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
     assert.ok(report.modules.some((module) => module.name === "rnnfab_mv_bcr"));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("synth command: more than 64 cells per PE puts the state memories in block RAM", async () => {
-  const root = await Deno.makeTempDir({ prefix: "rnnfab-synth-deep-" });
-  try {
+  await withTempDir("rnnfab-synth-deep-", async (root) => {
     // LSTM 3 -> 130 with peepholes on 2 PEs: 65 cells per PE, so the gate accumulators, c, the
     // h bank and the bias and peephole ROMs are 65 words deep. 10% of the weights are kept to
     // keep the weight memories (and the synthesis time) small.
@@ -266,18 +244,7 @@ Deno.test("synth command: more than 64 cells per PE puts the state memories in b
         for (let i = 0; i < matrix.data.length; i++) if (random() >= 0.1) matrix.data[i] = 0;
       }
     }
-    const modelPath = join(root, "model.json");
-    await saveModel(model, modelPath);
-    const design = join(root, "design");
-    const gen = await runDenoScript("cli/gen.ts", [
-      "--model",
-      modelPath,
-      "--out",
-      design,
-      "--pes",
-      "2",
-    ]);
-    assert.equal(gen.code, 0, gen.stdout + gen.stderr);
+    const design = await generate(root, model);
     const run = await synth(["--design", design, "--json"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report: SynthesisReport = JSON.parse(run.stdout);
@@ -294,7 +261,5 @@ Deno.test("synth command: more than 64 cells per PE puts the state memories in b
     }
     assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
     assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });

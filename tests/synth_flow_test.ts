@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type SynthesisReport, synthesizeDesign } from "../synth/flow.ts";
+import { synthesizeDesign } from "../synth/flow.ts";
+import { readSynthesisReport, type SynthesisReport } from "../synth/report.ts";
 import { formatResourceTable, resourceTable } from "../synth/table.ts";
 
 const DATA = new URL("./data/synth/", import.meta.url).pathname;
@@ -33,7 +34,9 @@ function memoryMapping(report: SynthesisReport, name: string): string {
 Deno.test("synth: small 2-PE design on xilinx, whole and per PE", async () => {
   const dir = await copyDesign("small");
   try {
-    const whole = await synthesizeDesign(dir, { target: "xilinx", perPe: false });
+    // a hand-written design has no design.json: the PE module is named
+    const named = { peModule: "rnnfab_pe" };
+    const whole = await synthesizeDesign(dir, { target: "xilinx", perPe: false, ...named });
     assert.equal(whole.method, "whole");
     assert.equal(whole.estimated, false);
     assert.match(whole.methodNote, /^measured: whole-design synthesis/);
@@ -57,13 +60,13 @@ Deno.test("synth: small 2-PE design on xilinx, whole and per PE", async () => {
     // Totals are the PEs plus the shared logic; the report file holds the same data.
     assert.equal(whole.shared!.luts + 2 * whole.perPe!.luts, whole.total.luts);
     assert.equal(whole.shared!.flipFlops + 2 * whole.perPe!.flipFlops, whole.total.flipFlops);
-    const written = JSON.parse(await Deno.readTextFile(join(dir, "synth", "resources.json")));
-    assert.deepEqual(written.total, whole.total);
+    const written = await readSynthesisReport(join(dir, "synth", "resources.json"));
+    assert.deepEqual(written, whole);
     const pe = whole.modules.find((module) => module.name === "rnnfab_pe")!;
     assert.equal(pe.instances, 2);
     assert.equal(pe.variants, 2);
 
-    const perPe = await synthesizeDesign(dir, { target: "xilinx", perPe: true });
+    const perPe = await synthesizeDesign(dir, { target: "xilinx", perPe: true, ...named });
     assert.equal(perPe.method, "per-pe");
     assert.equal(perPe.estimated, true);
     assert.match(perPe.methodNote, /^estimated: per-PE synthesis x 2/);
@@ -99,7 +102,7 @@ Deno.test("synth: small 2-PE design on xilinx, whole and per PE", async () => {
 Deno.test("synth: small 2-PE design on ice40 (SB_RAM40_4K, SB_MAC16)", async () => {
   const dir = await copyDesign("small");
   try {
-    const report = await synthesizeDesign(dir, { target: "ice40" });
+    const report = await synthesizeDesign(dir, { target: "ice40", peModule: "rnnfab_pe" });
     assert.equal(report.method, "whole"); // 2 PEs: below the automatic per-PE threshold
     for (const name of ["weights", "pointers", "accumulators"]) {
       assert.equal(memoryMapping(report, name), "block", name);
@@ -111,9 +114,7 @@ Deno.test("synth: small 2-PE design on ice40 (SB_RAM40_4K, SB_MAC16)", async () 
     assert.equal(report.checks.memoriesInBlockRam, true);
     assert.equal(report.checks.multipliersInDsp, true);
     assert.ok(report.total.luts > 100, JSON.stringify(report.total));
-    const written = JSON.parse(
-      await Deno.readTextFile(join(dir, "synth", "resources_ice40.json")),
-    );
+    const written = await readSynthesisReport(join(dir, "synth", "resources_ice40.json"));
     assert.equal(written.target, "ice40");
     const table = resourceTable(report, { publishedEse: true });
     assert.equal(table.rows.some((row) => row.kind === "published"), false);

@@ -17,13 +17,15 @@ import {
 } from "../synth/parse.ts";
 import { estimateXilinxLogicCells, resourcesOf } from "../synth/cells.ts";
 import {
+  designMemoryRoles,
   expectsBlockRam,
-  findPeModule,
   LUT_RAM_MAX_DEPTH,
   mappingChecks,
-  type MemoryReport,
   memoryRole,
-} from "../synth/flow.ts";
+} from "../synth/checks.ts";
+import { findPeModule } from "../synth/collect.ts";
+import type { MemoryReport } from "../synth/report.ts";
+import { sampleDesignJson } from "./helpers.ts";
 import { correctedLutramLibrary } from "../synth/script.ts";
 
 const NESTED_STAT = new URL("./data/synth/stat_nested_yosys023.txt", import.meta.url).pathname;
@@ -90,14 +92,13 @@ Deno.test("stat -json of Yosys 0.23 with nested hierarchy lines parses; instance
   const total = hierarchicalCells(modules, "rnnfab_top");
   assert.equal(total["$mul"] > 0, true);
 
-  const pe = findPeModule(modules, "rnnfab_top", { pes: 2 });
+  // The PE module is named (design.json's peModule): its parameterizations and instances.
+  const pe = findPeModule(modules, "rnnfab_top", "rnnfab_pe");
   assert.equal(pe?.name, "rnnfab_pe");
   assert.equal(pe?.instances, 2);
   assert.equal(pe?.variants.length, 2);
-  // Without the PE count, the outermost replicated module wins over the more numerous rnnfab_act.
-  assert.equal(findPeModule(modules, "rnnfab_top")?.name, "rnnfab_pe");
-  assert.equal(findPeModule(modules, "rnnfab_top", { peModule: "rnnfab_act" })?.instances, 10);
-  assert.equal(findPeModule(modules, "rnnfab_top", { peModule: "nonexistent" }), undefined);
+  assert.equal(findPeModule(modules, "rnnfab_top", "rnnfab_act")?.instances, 10);
+  assert.equal(findPeModule(modules, "rnnfab_top", "nonexistent"), undefined);
 });
 
 const DUMP = `
@@ -224,17 +225,22 @@ Deno.test("mapping checks: what is flagged and what is not", () => {
   assert.match(bad.warnings[2], /1 multiplier\(s\) of 28 bits in rnnfab_pe stayed in LUTs/);
 });
 
-Deno.test("mapping checks: memory roles and which memories belong in block RAM", () => {
-  const roles = new Map([["table_rom", "table" as const], ["acc_gate", "state" as const]]);
-  // design.json's roles first (hierarchical names by their leaf), then names, then ports.
-  assert.equal(memoryRole({ name: "gen_x.table_rom", writePorts: 0 }, roles), "table");
-  assert.equal(memoryRole({ name: "acc_gate", writePorts: 1 }, roles), "state");
-  assert.equal(memoryRole({ name: "weight_mem", writePorts: 0 }), "weights");
-  assert.equal(memoryRole({ name: "pointer_mem", writePorts: 0 }), "pointers");
-  assert.equal(memoryRole({ name: "index_mem", writePorts: 0 }), "index");
-  assert.equal(memoryRole({ name: "gen_lstm.c_mem", writePorts: 1 }), "state");
-  assert.equal(memoryRole({ name: "bias_rom", writePorts: 0 }), "constants");
-  assert.equal(memoryRole({ name: "lookup", writePorts: 0 }), "other");
+Deno.test("mapping checks: memory roles and which memories belong in block RAM", async () => {
+  // design.json's roles (hierarchical names by their leaf), else written -> state, ROM -> other.
+  const ese = designMemoryRoles(
+    await sampleDesignJson({ kind: "lstm", inputSize: 3, hiddenSize: 4 }, { pes: 2 }),
+  );
+  const bcr = designMemoryRoles(
+    await sampleDesignJson({ kind: "lstm", inputSize: 3, hiddenSize: 4 }, { format: "bcr" }),
+  );
+  assert.equal(memoryRole({ name: "gen_x.table_rom", writePorts: 0 }, ese), "table");
+  assert.equal(memoryRole({ name: "weight_mem", writePorts: 0 }, ese), "weights");
+  assert.equal(memoryRole({ name: "pointer_mem", writePorts: 0 }, ese), "pointers");
+  assert.equal(memoryRole({ name: "index_mem", writePorts: 0 }, bcr), "index");
+  assert.equal(memoryRole({ name: "bias_rom", writePorts: 0 }, ese), "constants");
+  assert.equal(memoryRole({ name: "gen_lstm.c_mem", writePorts: 1 }, ese), "state");
+  assert.equal(memoryRole({ name: "acc_gate", writePorts: 1 }), "state");
+  assert.equal(memoryRole({ name: "weights", writePorts: 0 }), "other");
 
   const shape = (width: number, depth: number, style?: string) => ({ width, depth, style });
   // Weights, pointers and index memories belong in block RAM at any size.

@@ -23,7 +23,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from "./schema.ts";
-import { floatTensorProto, int64TensorProto } from "./tensor.ts";
+import { floatTensorProto, floatValueInfo, int64TensorProto } from "./tensor.ts";
 
 /** One layer's weights in ONNX layout (num_directions = 1 left out). */
 export interface OnnxLayerWeights {
@@ -130,20 +130,6 @@ function attribute(name: string, value: OnnxAttributeValue): AttributeProto {
   return { name, type: AttributeType.FLOATS, floats: value as number[] };
 }
 
-function valueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
-  return {
-    name,
-    type: {
-      tensor_type: {
-        elem_type: DataType.FLOAT,
-        shape: {
-          dim: dims.map((dim) => typeof dim === "number" ? { dim_value: dim } : { dim_param: dim }),
-        },
-      },
-    },
-  };
-}
-
 /** Tensor storage: initializers or Constant nodes, and the external data file being filled. */
 class WeightStore {
   initializers: TensorProto[] = [];
@@ -223,7 +209,7 @@ function initialStateNodes(
   const shape = [1, 1, hidden];
   if (mode === "absent") return { name: "", nodes: [], initializers: [] };
   if (mode === "graph-input") {
-    graphInputs.push(valueInfo(name, shape));
+    graphInputs.push(floatValueInfo(name, shape));
     return { name, nodes: [], initializers: [] };
   }
   if (mode === "zero-initializer" || mode === "nonzero") {
@@ -311,7 +297,7 @@ export function buildOnnxRecurrentModel(spec: OnnxRecurrentSpec): BuiltOnnxModel
   const rows = (spec.kind === "lstm" ? 4 : 3) * hidden;
   const op = spec.kind === "lstm" ? "LSTM" : "GRU";
   const steps = spec.steps ?? "T";
-  const graphInputs: ValueInfoProto[] = [valueInfo("x", [steps, 1, spec.inputSize])];
+  const graphInputs: ValueInfoProto[] = [floatValueInfo("x", [steps, 1, spec.inputSize])];
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [int64TensorProto("squeeze_axes", [1], [1])];
   let current = "x";
@@ -359,11 +345,11 @@ export function buildOnnxRecurrentModel(spec: OnnxRecurrentSpec): BuiltOnnxModel
     });
     current = squeezed;
   });
-  const outputs = [valueInfo("y", [steps, 1, hidden])];
+  const outputs = [floatValueInfo("y", [steps, 1, hidden])];
   if (spec.head) {
     store.add("head_weight", [hidden, 2], Float64Array.from({ length: 2 * hidden }, (_, k) => k));
     nodes.push({ op_type: "MatMul", input: [current, "head_weight"], output: ["logits"] });
-    outputs[0] = valueInfo("logits", [steps, 1, 2]);
+    outputs[0] = floatValueInfo("logits", [steps, 1, 2]);
   }
   const graph: GraphProto = {
     name: "recurrent",

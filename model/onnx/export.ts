@@ -27,14 +27,12 @@ import { ONNX_GATE_FOR_PYTORCH_GATE, ONNX_PEEPHOLE_FOR_RNNFAB_PEEPHOLE } from ".
 import {
   type AttributeProto,
   AttributeType,
-  DataType,
   type GraphProto,
   modelProtoType,
   type NodeProto,
   type TensorProto,
-  type ValueInfoProto,
 } from "./schema.ts";
-import { floatTensorProto, int64TensorProto } from "./tensor.ts";
+import { floatTensorProto, floatValueInfo, int64TensorProto } from "./tensor.ts";
 
 /** The ONNX opset the export targets. */
 export const EXPORT_OPSET = 17;
@@ -71,20 +69,6 @@ function node(
   return { op_type: op, input: inputs, output: outputs, name, attribute };
 }
 
-function floatValueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
-  return {
-    name,
-    type: {
-      tensor_type: {
-        elem_type: DataType.FLOAT,
-        shape: {
-          dim: dims.map((dim) => typeof dim === "number" ? { dim_value: dim } : { dim_param: dim }),
-        },
-      },
-    },
-  };
-}
-
 /** Rows of `data` (gate blocks of `hidden` rows, `cols` wide) put in ONNX gate order. */
 function toOnnxGateOrder(
   data: Float64Array,
@@ -111,13 +95,23 @@ function transposed(matrix: Matrix): Float64Array {
   return out;
 }
 
-/** Initializers and node of one layer as an ONNX LSTM/GRU operator. */
-function operatorLayer(
+/** The graph of one layer: its initializers and nodes, reading `input`, writing `output`. */
+interface LayerGraph {
+  initializers: TensorProto[];
+  nodes: NodeProto[];
+  output: string;
+}
+
+/** Export one layer of a model, reading the value `input`. */
+type LayerExport = (
   model: RnnModel,
   weights: LayerWeights,
   layer: number,
   input: string,
-): { initializers: TensorProto[]; nodes: NodeProto[]; output: string } {
+) => LayerGraph;
+
+/** Initializers and node of one layer as an ONNX LSTM/GRU operator. */
+const operatorLayer: LayerExport = (model, weights, layer, input) => {
   const hidden = model.hiddenSize;
   const rows = gateCount(model.kind) * hidden;
   const inputSize = layerInputSize(model, layer);
@@ -160,15 +154,10 @@ function operatorLayer(
     node("Squeeze", [`${prefix}_Y`, "squeeze_axes"], [output], `${prefix}_squeeze`),
   ];
   return { initializers, nodes, output };
-}
+};
 
 /** Initializers and Scan node of one LSTM-with-projection layer (PyTorch gate order i,f,g,o). */
-function scanLayer(
-  model: RnnModel,
-  weights: LayerWeights,
-  layer: number,
-  input: string,
-): { initializers: TensorProto[]; nodes: NodeProto[]; output: string } {
+const scanLayer: LayerExport = (model, weights, layer, input) => {
   const hidden = model.hiddenSize;
   const proj = outputSize(model);
   const inputSize = layerInputSize(model, layer);
@@ -262,7 +251,7 @@ function scanLayer(
     [graphAttribute("body", body), intAttribute("num_scan_inputs", 1)],
   );
   return { initializers, nodes: [scan], output };
-}
+};
 
 /** The ONNX `ModelProto` (as plain data) of a model; see the module documentation. */
 export function exportOnnxProto(model: RnnModel): Record<string, unknown> {

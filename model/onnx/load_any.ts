@@ -6,22 +6,14 @@
  */
 
 import { dirname, resolve } from "node:path";
-import { UserError } from "../../util/errors.ts";
+import { readInputBytes } from "../../util/read.ts";
 import type { RnnModel } from "../model.ts";
 import { loadModel } from "../model_io.ts";
 import { importOnnxDetailed, type OnnxImportResult } from "./import.ts";
 
 /** Read an ONNX model file and import its LSTM/GRU stack (with notes on what was left out). */
 export async function loadOnnxModel(path: string): Promise<OnnxImportResult> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : (error as Error).message;
-    throw new UserError(`${path}: cannot read the ONNX file (${reason})`);
-  }
+  const bytes = await readInputBytes(path, "ONNX file");
   return importOnnxDetailed(bytes, path, { baseDir: dirname(resolve(path)) });
 }
 

@@ -8,7 +8,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { UserError } from "../../util/errors.ts";
-import { DataType, int64ToNumber, type TensorProto } from "./schema.ts";
+import { DataType, int64ToNumber, type TensorProto, type ValueInfoProto } from "./schema.ts";
 
 /** A decoded ONNX tensor: its shape, element type and values as float64. */
 export interface OnnxTensor {
@@ -89,52 +89,30 @@ export function bfloat16ToNumber(bits: number): number {
   return view.getFloat32(0);
 }
 
+/** Little-endian readers of one element of each raw data type. */
+const RAW_READERS: Record<number, (view: DataView, at: number) => number> = {
+  1: (view, at) => view.getFloat32(at, true),
+  11: (view, at) => view.getFloat64(at, true),
+  10: (view, at) => float16ToNumber(view.getUint16(at, true)),
+  16: (view, at) => bfloat16ToNumber(view.getUint16(at, true)),
+  2: (view, at) => view.getUint8(at),
+  9: (view, at) => view.getUint8(at),
+  3: (view, at) => view.getInt8(at),
+  4: (view, at) => view.getUint16(at, true),
+  5: (view, at) => view.getInt16(at, true),
+  6: (view, at) => view.getInt32(at, true),
+  12: (view, at) => view.getUint32(at, true),
+  7: (view, at) => Number(view.getBigInt64(at, true)),
+  13: (view, at) => Number(view.getBigUint64(at, true)),
+};
+
 function decodeRaw(bytes: Uint8Array, dataType: number, count: number): Float64Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float64Array(count);
   const size = ELEMENT_BYTES[dataType];
-  for (let k = 0; k < count; k++) {
-    const at = k * size;
-    switch (dataType) {
-      case 1:
-        out[k] = view.getFloat32(at, true);
-        break;
-      case 11:
-        out[k] = view.getFloat64(at, true);
-        break;
-      case 10:
-        out[k] = float16ToNumber(view.getUint16(at, true));
-        break;
-      case 16:
-        out[k] = bfloat16ToNumber(view.getUint16(at, true));
-        break;
-      case 2:
-      case 9:
-        out[k] = view.getUint8(at);
-        break;
-      case 3:
-        out[k] = view.getInt8(at);
-        break;
-      case 4:
-        out[k] = view.getUint16(at, true);
-        break;
-      case 5:
-        out[k] = view.getInt16(at, true);
-        break;
-      case 6:
-        out[k] = view.getInt32(at, true);
-        break;
-      case 12:
-        out[k] = view.getUint32(at, true);
-        break;
-      case 7:
-        out[k] = Number(view.getBigInt64(at, true));
-        break;
-      case 13:
-        out[k] = Number(view.getBigUint64(at, true));
-        break;
-    }
-  }
+  const read = RAW_READERS[dataType];
+  if (!read) return out;
+  for (let k = 0; k < count; k++) out[k] = read(view, k * size);
   return out;
 }
 
@@ -314,4 +292,19 @@ export function floatTensorProto(
 /** An int64 `TensorProto` (values stored in int64_data). */
 export function int64TensorProto(name: string, dims: number[], values: number[]): TensorProto {
   return { name, dims, data_type: DataType.INT64, int64_data: values };
+}
+
+/** A float32 tensor `ValueInfoProto` (graph input or output); string dims are symbolic. */
+export function floatValueInfo(name: string, dims: (number | string)[]): ValueInfoProto {
+  return {
+    name,
+    type: {
+      tensor_type: {
+        elem_type: DataType.FLOAT,
+        shape: {
+          dim: dims.map((dim) => typeof dim === "number" ? { dim_value: dim } : { dim_param: dim }),
+        },
+      },
+    },
+  };
 }

@@ -12,6 +12,7 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../../util/errors.ts";
 import { writeJsonAtomic } from "../../util/fs.ts";
+import { runTool } from "../../util/process.ts";
 import { outputSize } from "../../model/model.ts";
 import { readQuantizedModel } from "../../model/quantized_io.ts";
 import { randomInputs } from "../../model/random.ts";
@@ -164,69 +165,13 @@ async function runGroup(options: {
   timeoutSeconds: number;
   watchdog?: () => string | undefined;
 }): Promise<GroupRun> {
-  const started = performance.now();
-  const spawn = (command: string, args: string[]) =>
-    new Deno.Command(command, {
-      args,
-      cwd: options.cwd,
-      env: options.env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  let child: Deno.ChildProcess;
-  let group = true;
-  try {
-    child = spawn("setsid", [options.command, ...options.args]);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    // No setsid (not Linux): a timeout can only kill the Python process itself.
-    child = spawn(options.command, options.args);
-    group = false;
-  }
-  let killedBecause: string | undefined;
-  const kill = (why: string) => {
-    if (killedBecause) return;
-    killedBecause = why;
-    try {
-      if (group) Deno.kill(-child.pid, "SIGKILL");
-      else child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+  const run = await runTool(options.command, options.args, { ...options, processGroup: true });
+  return {
+    code: run.killedBecause ? null : run.code,
+    output: run.stdout + (run.stderr ? `\n--- stderr ---\n${run.stderr}` : ""),
+    seconds: run.seconds,
+    killedBecause: run.killedBecause,
   };
-  const timer = setTimeout(
-    () => kill(`it ran past its wall-clock limit of ${options.timeoutSeconds} s`),
-    options.timeoutSeconds * 1000,
-  );
-  const watch = options.watchdog
-    ? setInterval(() => {
-      const why = options.watchdog!();
-      if (why) kill(why);
-    }, 500)
-    : undefined;
-  const decoder = new TextDecoder();
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    let text = "";
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-    return text;
-  };
-  try {
-    const [stdout, stderr, status] = await Promise.all([
-      collect(child.stdout),
-      collect(child.stderr),
-      child.status,
-    ]);
-    return {
-      code: killedBecause ? null : status.code,
-      output: stdout + (stderr ? `\n--- stderr ---\n${stderr}` : ""),
-      seconds: (performance.now() - started) / 1000,
-      killedBecause,
-    };
-  } finally {
-    clearTimeout(timer);
-    if (watch !== undefined) clearInterval(watch);
-  }
 }
 
 function lastLines(text: string, count: number): string {
@@ -300,11 +245,7 @@ async function locateTestbench(design: SimDesign): Promise<string> {
   }
   const fresh = join(design.dir, "sim", "cocotb-tb");
   await Deno.mkdir(fresh, { recursive: true });
-  const files = renderCocotbTestbench(
-    design.raw as unknown as Parameters<
-      typeof renderCocotbTestbench
-    >[0],
-  );
+  const files = renderCocotbTestbench(design);
   for (const [name, text] of files) await Deno.writeTextFile(join(fresh, name), text);
   return fresh;
 }

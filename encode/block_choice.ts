@@ -10,19 +10,36 @@
  * @module
  */
 
+import { z } from "zod";
 import type { IntMatrix } from "../model/fixed.ts";
 
+/**
+ * A scored block shape: its height and width, the approximate engine cycles per step of the most
+ * loaded PE, and the weight plus index words over all PEs.
+ */
+export const blockScoreSchema = z.object({
+  rows: z.number().int().positive(),
+  cols: z.number().int().positive(),
+  maxPeCycles: z.number().nonnegative(),
+  words: z.number().int().nonnegative(),
+});
+
 /** A scored block shape. */
-export interface BlockScore {
-  /** Block height. */
-  rows: number;
-  /** Block width. */
-  cols: number;
-  /** Approximate engine cycles per step of the most loaded PE. */
-  maxPeCycles: number;
-  /** Weight plus index words over all PEs. */
-  words: number;
-}
+export type BlockScore = z.infer<typeof blockScoreSchema>;
+
+/**
+ * How the bcr block was set: its sides, "given" (both sides given) or "chosen" (`chooseBlock`
+ * scored the candidates, keeping a given side), and the winning score (chosen only).
+ */
+export const blockChoiceSchema = z.object({
+  rows: z.number().int().positive(),
+  cols: z.number().int().positive(),
+  how: z.enum(["given", "chosen"]),
+  score: blockScoreSchema.nullable(),
+});
+
+/** How the bcr block was set. */
+export type BlockChoice = z.infer<typeof blockChoiceSchema>;
 
 /** Candidate sides for a dimension: 1, 2, 4, ... below `size`, and `size` itself. */
 export function candidateSides(size: number, largest: number): number[] {

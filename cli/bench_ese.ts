@@ -1,0 +1,111 @@
+/**
+ * `deno task bench:ese`: the ESE-shaped LSTM BCR-pruned with PE balance to about 11% density,
+ * generated for 32 PEs at 200 MHz and simulated with Verilator over a few frames, in both weight
+ * formats (`runEseBench`, bench/ese.ts). Prints the figures and writes bench/results/ese.json.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
+import { blockFlag, fractionFlag, limitFlag, pesFlag, positiveFlag } from "./shared_flags.ts";
+import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
+import { writeJsonAtomic } from "../util/fs.ts";
+import { runEseBench } from "../bench/ese.ts";
+
+const NAME = "deno task bench:ese";
+const FORMATS = ["ese", "bcr"] as const;
+
+/** A comma-separated list of weight formats. */
+function formatList(text: string): ("ese" | "bcr")[] | undefined {
+  const formats = text.split(",").map((format) => format.trim());
+  return formats.every((format) => (FORMATS as readonly string[]).includes(format))
+    ? formats as ("ese" | "bcr")[]
+    : undefined;
+}
+
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: `[--steps T] [--formats ese,bcr] [--density D] [--block RxC] [--pes N]
+       [--clock-mhz F] [--work-dir DIR] [--reuse-build] [--out FILE]`,
+  description:
+    `Generates and simulates the ESE-shaped LSTMP (examples/ese_lstmp.json) and writes FILE
+(default bench/results/ese.json).`,
+  flags: {
+    steps: limitFlag({ min: 2, max: MAX_SIMULATION_STEPS }, "frames (time steps) simulated", {
+      placeholder: "T",
+      default: 4,
+    }),
+    formats: {
+      type: "custom",
+      placeholder: "LIST",
+      expected: "ese and/or bcr, comma-separated",
+      parse: formatList,
+      default: [...FORMATS] as ("ese" | "bcr")[],
+      defaultText: "ese,bcr",
+      help: "weight formats to run",
+    },
+    density: fractionFlag("BCR pruning density with PE balance", {
+      placeholder: "D",
+      default: 0.11,
+    }),
+    block: blockFlag({
+      allowAll: true,
+      help: "BCR block",
+      default: { rows: 16, cols: 16 },
+      defaultText: "16x16",
+    }),
+    pes: pesFlag({ default: 32 }),
+    "clock-mhz": positiveFlag("clock for the microsecond figures (as ESE)", {
+      placeholder: "F",
+      default: 200,
+    }),
+    "work-dir": {
+      type: "path",
+      placeholder: "DIR",
+      default: "out/bench-ese",
+      help: "where designs are generated",
+    },
+    "reuse-build": {
+      type: "bool",
+      help: "keep the Verilator builds of an earlier run (default: build afresh, so that the " +
+        "build time is measured)",
+    },
+    out: {
+      type: "path",
+      placeholder: "FILE",
+      default: "bench/results/ese.json",
+      help: "result file",
+    },
+  },
+});
+
+await runCommand(async () => {
+  const flags = parseCommand(COMMAND);
+  const { steps, formats, density, block, pes } = flags;
+  const clockMhz = flags["clock-mhz"];
+  const workDir = resolve(flags["work-dir"]);
+  await Deno.mkdir(workDir, { recursive: true });
+  const cacheDir = join(workDir, "cache");
+  if (!flags["reuse-build"]) await Deno.remove(cacheDir, { recursive: true }).catch(() => {});
+
+  const output = await runEseBench({
+    steps,
+    formats,
+    density,
+    block,
+    pes,
+    clockMhz,
+    workDir,
+    cacheDir,
+    log: (line) => console.log(line),
+  });
+  const outPath = flags.out;
+  await writeJsonAtomic(outPath, output);
+  console.log(`\nwrote ${outPath}`);
+  if (output.formats.some((r) => !r.bitExact)) {
+    console.error("error: a design was not bit-exact (see the result above)");
+    Deno.exit(1);
+  }
+});

@@ -1,0 +1,138 @@
+/**
+ * Flags that several commands take, declared once so that every command accepts the same range
+ * (the limits come from the stage that owns them: the accelerator's from rtl/config.ts, the
+ * fixed-point widths from model/fixed.ts, the simulation length from sim/simulate.ts).
+ *
+ * @module
+ */
+
+import { ACCELERATOR_LIMITS } from "../rtl/config.ts";
+import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS } from "../model/fixed.ts";
+import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
+import { type BlockSize, parseBlock } from "../prune/mod.ts";
+import type { CustomFlag, FlagSpec, IntFlag, NumberFlag } from "./flags.ts";
+
+/** Largest seed: the generators are 32-bit (model/random.ts), larger seeds would wrap. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** Options of the shared flag declarations: help text, group, default. */
+export interface SharedFlagOptions<T> {
+  /** Help text (default: a generic one). */
+  help?: string;
+  /** Group heading in --help. */
+  group?: string;
+  /** Value when absent. */
+  default?: T;
+  /** Default shown in --help when the command applies it itself. */
+  defaultText?: string;
+  /** Name of the value in --help. */
+  placeholder?: string;
+  /** A command line without this flag is refused. */
+  required?: boolean;
+}
+
+type Options = SharedFlagOptions<number>;
+
+/** A whole number within a stage's limit (`{ min, max }`). */
+export function limitFlag<const O extends Options = Record<never, never>>(
+  range: { readonly min: number; readonly max: number },
+  help: string,
+  options: O = {} as O,
+): IntFlag & O {
+  return { type: "int", min: range.min, max: range.max, help, ...options };
+}
+
+/** `--pes N`: processing elements, within the generator's limit (gen, encode, prune, bench). */
+export function pesFlag<const O extends Options = Record<never, never>>(
+  options: O = {} as O,
+): IntFlag & O {
+  const help = "processing elements (rows interleaved: row i to PE i mod N)";
+  return limitFlag(ACCELERATOR_LIMITS.pes, options.help ?? help, options);
+}
+
+/** `--seed S`: a 32-bit seed of the random inputs. */
+export function seedFlag<const O extends Options = Record<never, never>>(
+  options: O = {} as O,
+): IntFlag & O {
+  const help = options.help ?? "seed of the random inputs";
+  return limitFlag({ min: 0, max: MAX_SEED }, help, { placeholder: "S", ...options });
+}
+
+/** `--steps T`: length of a random input sequence. */
+export function stepsFlag<const O extends Options = Record<never, never>>(
+  options: O = {} as O,
+): IntFlag & O {
+  const help = options.help ?? "steps of the random input sequence";
+  return limitFlag({ min: 1, max: MAX_SIMULATION_STEPS }, help, { placeholder: "T", ...options });
+}
+
+/** A fraction in (0, 1] (densities, keep rates). */
+export function fractionFlag<const O extends Options = Record<never, never>>(
+  help: string,
+  options: O = {} as O,
+): NumberFlag & O {
+  return { type: "number", min: 0, max: 1, minExclusive: true, help, ...options };
+}
+
+/** A positive number with no upper bound (clock, time limits). */
+export function positiveFlag<const O extends Options = Record<never, never>>(
+  help: string,
+  options: O = {} as O,
+): NumberFlag & O {
+  return { type: "number", min: 0, max: Infinity, minExclusive: true, help, ...options };
+}
+
+/** The fixed-point width flags of `gen` and `encode` (`--weight-bits` and friends). */
+export const FIXED_POINT_FLAGS = {
+  "weight-bits": limitFlag(FIXED_POINT_LIMITS.weightBits, "weight word width", {
+    placeholder: "W",
+    defaultText: String(DEFAULT_FIXED_CONFIG.weightBits),
+  }),
+  "weight-frac": limitFlag(FIXED_POINT_LIMITS.weightFrac, "weight fraction bits", {
+    defaultText: "the largest that does not saturate the model's weights",
+  }),
+  "activation-bits": limitFlag(FIXED_POINT_LIMITS.activationBits, "activation word width", {
+    placeholder: "A",
+    defaultText: String(DEFAULT_FIXED_CONFIG.activationBits),
+  }),
+  "activation-frac": limitFlag(FIXED_POINT_LIMITS.activationFrac, "activation fraction bits", {
+    placeholder: "F",
+    defaultText: String(DEFAULT_FIXED_CONFIG.activationFrac),
+  }),
+} as const;
+
+/** The same flags listed under a group heading in --help. */
+export function withGroup<T extends Record<string, FlagSpec>>(flags: T, group: string): T {
+  return Object.fromEntries(
+    Object.entries(flags).map(([name, flag]) => [name, { ...flag, group }]),
+  ) as T;
+}
+
+/** Options of `blockFlag`. */
+export interface BlockFlagOptions extends SharedFlagOptions<BlockSize> {
+  /** Accept "all" for a whole dimension (prune, encode, bench); gen takes numbers only. */
+  allowAll: boolean;
+}
+
+/** `--block RxC`: a block shape, each side within the generator's block limit. */
+export function blockFlag<const O extends BlockFlagOptions>(
+  options: O,
+): CustomFlag<BlockSize> & Omit<O, "allowAll"> {
+  const { max } = ACCELERATOR_LIMITS.blockSide;
+  const sideOk = (side: number) =>
+    (options.allowAll && side === Infinity) || (Number.isInteger(side) && side <= max);
+  const { allowAll, ...rest } = options;
+  return {
+    type: "custom",
+    placeholder: "RxC",
+    expected: allowAll
+      ? `RxC with integers in 1..${max} or "all" (e.g. 16x16, 16xall)`
+      : `RxC with integers in 1..${max} (e.g. 64x16)`,
+    parse: (text) => {
+      const block = parseBlock(text);
+      return block && sideOk(block.rows) && sideOk(block.cols) ? block : undefined;
+    },
+    help: "block shape",
+    ...rest,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * The encoder's artifact: `manifest.json` of an image directory (written by `deno task encode`
+ * and into every design's `mem/`), as one zod schema. Its types are `z.infer` of the schema, so
+ * the writer (`encodeEse`, `encodeBcr`) and every reader (`readImageDir`, the RTL generator)
+ * share one description. The fields are documented in docs/encoding.md ("Files").
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { sameFields } from "../util/schema.ts";
+
+const count = z.number().int().nonnegative();
+
+/** The two encodings. */
+export const ENCODING_FORMATS = ["ese", "bcr"] as const;
+
+/** The two encodings. */
+export type EncodingFormat = typeof ENCODING_FORMATS[number];
+
+/** What a memory holds. */
+export const memoryKindSchema = z.enum(["weights", "pointers", "index", "codebook"]);
+
+/** What a memory holds. */
+export type MemoryKind = z.infer<typeof memoryKindSchema>;
+
+/**
+ * `manifest.json`: everything needed to read the memories back (docs/encoding.md, "Files").
+ * - `weightBits`: the width of a weight value or codebook word; `indexBits` (ese) and
+ *   `codebookBits` (ese with weight sharing), null otherwise; `block`: bcr's block;
+ * - `ese`: entry width = deltaBits + valueBits (the low field is the weight or its codebook code,
+ *   the high field the relative row index), the delta of a padding entry (2^deltaBits - 1) and
+ *   the pointer width (the same for all PEs); `bcr`: index-word width, the header fields
+ *   rowCount (high) and colCount (low), the bits of an absolute column index and of a PE-local
+ *   row index, the weight-word width;
+ * - `memories`, PE by PE, the codebook last: the `.hex` file, what it holds, the owning PE (null
+ *   for the codebook), used words (0 for an empty memory, whose file still holds one word of 0),
+ *   word width and `bits = depth * width`; `totalBits` sums them; `bitsPerNonZero` is null
+ *   without non-zero weights;
+ * - `perPe`: rows of all segments the PE owns, its non-zero weights, the words of its weight
+ *   memory (`entries`: ese entries including padding, bcr weights including zeros) and how many
+ *   hold 0;
+ * - `segments`: each segment's shape and non-zeros; ese: the address of its first pointer (the
+ *   same in every PE); per PE the address of its first weight word; bcr, per PE, of its first
+ *   index word.
+ */
+export const manifestSchema = z.object({
+  format: z.enum(ENCODING_FORMATS),
+  ...sameFields(z.number().int().positive(), "pes", "weightBits").shape,
+  ...sameFields(count.nullable(), "indexBits", "codebookBits").shape,
+  block: sameFields(z.number().int().positive(), "rows", "cols").nullable(),
+  ese: sameFields(count, "entryWidth", "valueBits", "deltaBits", "paddingDelta", "pointerWidth")
+    .nullable(),
+  bcr: sameFields(count, "indexWidth", "headerRowBits", "headerColBits", "columnIndexBits")
+    .extend(sameFields(count, "localRowBits", "weightWidth").shape).nullable(),
+  memories: z.array(
+    sameFields(count, "depth", "bits").extend({
+      file: z.string().regex(/^[a-z0-9_]+\.hex$/),
+      kind: memoryKindSchema,
+      pe: count.nullable(),
+      width: z.number().int().min(1).max(52),
+    }),
+  ),
+  ...sameFields(count, "totalBits", "nonZeros").shape,
+  bitsPerNonZero: z.number().nullable(),
+  perPe: z.array(sameFields(count, "pe", "rows", "nonZeros", "entries", "zeroEntries")),
+  segments: z.array(
+    sameFields(z.number().int().positive(), "rows", "cols").extend({
+      name: z.string(),
+      nonZeros: count,
+      pointerBase: count.nullable(),
+      weightBase: z.array(count),
+      indexBase: z.array(count).nullable(),
+    }),
+  ),
+});
+
+/** The manifest (`manifest.json`). */
+export type EncodingManifest = z.infer<typeof manifestSchema>;
+
+/** One memory of the image as listed in the manifest. */
+export type MemoryInfo = EncodingManifest["memories"][number];
+
+/** Where one segment lives in the memories. */
+export type SegmentLayout = EncodingManifest["segments"][number];
+
+/** Per-PE counts. */
+export type PeSummary = EncodingManifest["perPe"][number];
+
+/** Field layout of the `ese` format. */
+export type EseLayout = NonNullable<EncodingManifest["ese"]>;
+
+/** Field layout of the `bcr` format. */
+export type BcrLayout = NonNullable<EncodingManifest["bcr"]>;
