@@ -51,7 +51,7 @@ export interface FidelityExample {
 export const FIDELITY_EXAMPLES: FidelityExample[] = [
   { name: "digits_lstm", data: "digits", epochs: 20, lr: 5e-3 },
   { name: "digits_gru", data: "digits", epochs: 20, lr: 5e-3 },
-  { name: "vowels_lstm", data: "vowels", epochs: 20, lr: 2e-3 },
+  { name: "vowels_lstm", data: "vowels", epochs: 10, lr: 2e-3 },
 ];
 
 /** Float and fixed-point test accuracy of one model. */
@@ -169,7 +169,12 @@ async function makeData(folder: string): Promise<void> {
 }
 
 /** Run every density of one example. */
-export async function runExample(example: FidelityExample, work: string, densities: number[]) {
+export async function runExample(
+  example: FidelityExample,
+  work: string,
+  densities: number[],
+  onRow: (partial: ExampleResult) => Promise<void> = async () => {},
+): Promise<ExampleResult> {
   const dense = await loadModel(`${ROOT}examples/${example.name}.json`);
   const headPath = `${ROOT}examples/${example.name}.head.json`;
   const head = await loadHead(headPath, outputSize(dense));
@@ -188,8 +193,7 @@ export async function runExample(example: FidelityExample, work: string, densiti
   const denseAccuracy = accuracy(context, dense);
   log(`${example.name}: dense ${JSON.stringify(denseAccuracy)}`);
   const rows: DensityRow[] = [];
-  for (const density of densities) rows.push(await densityRow(context, density));
-  return {
+  const result = () => ({
     name: example.name,
     model: `examples/${example.name}.json`,
     kind: dense.kind,
@@ -199,12 +203,42 @@ export async function runExample(example: FidelityExample, work: string, densiti
     testSequences: context.test.sequences.length,
     finetune: { epochs: example.epochs, lr: example.lr, objective: "labels" },
     dense: denseAccuracy,
-    rows,
-  };
+    // Densest first, whatever order they ran in.
+    rows: rows.slice().sort((a, b) => b.density - a.density),
+  });
+  for (const density of densities) {
+    rows.push(await densityRow(context, density));
+    await onRow(result());
+  }
+  return result();
+}
+
+/** One example's results. */
+export interface ExampleResult {
+  /** Example name. */
+  name: string;
+  /** Model file. */
+  model: string;
+  /** lstm or gru. */
+  kind: string;
+  /** Cells per layer. */
+  hiddenSize: number;
+  /** Layers. */
+  numLayers: number;
+  /** Training sequences (calibration and fine-tuning). */
+  trainSequences: number;
+  /** Test sequences. */
+  testSequences: number;
+  /** Fine-tuning settings. */
+  finetune: { epochs: number; lr: number; objective: string };
+  /** The dense model's test accuracy. */
+  dense: AccuracyPair;
+  /** One row per density measured, densest first. */
+  rows: DensityRow[];
 }
 
 /** Target checks of one example's results. */
-export function targetChecks(result: Awaited<ReturnType<typeof runExample>>) {
+export function targetChecks(result: ExampleResult) {
   const targetDensity = result.hiddenSize >= 256 ? 0.1 : 0.25;
   const row = result.rows.find((r) => r.density === targetDensity);
   const finetuned = row
@@ -293,10 +327,12 @@ export async function runFidelityBench(options: FidelityBenchOptions): Promise<s
   const report: FidelityReport = { densities, seconds: 0, examples: [] };
   let markdown = "";
   for (const example of examples) {
-    const result = await runExample(example, work, densities);
-    report.examples.push({ ...result, targets: targetChecks(result) });
-    report.seconds = (performance.now() - started) / 1000;
-    markdown = await writeFidelityReport(out, report);
+    const done = report.examples.length;
+    await runExample(example, work, densities, async (partial) => {
+      report.examples[done] = { ...partial, targets: targetChecks(partial) };
+      report.seconds = (performance.now() - started) / 1000;
+      markdown = await writeFidelityReport(out, report);
+    });
   }
   return markdown;
 }
