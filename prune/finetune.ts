@@ -134,6 +134,7 @@ async function runPhase(
   const python = await projectPython();
   const run = await runTool("env", [
     `PYTHONPATH=${ROOT}python`,
+    "PYTHONDONTWRITEBYTECODE=1",
     python,
     "-m",
     "rnnfab.finetune",
