@@ -74,7 +74,9 @@ export function fidelityMarkdown(report: { examples: ExampleResult[]; seconds: n
       `- target, fine-tuned fixed point within 1 point of dense float at density ${target.density}: ${
         target.met === null
           ? "not measured"
-          : `${target.met ? "met" : "missed"} (${(target.gap! * 100).toFixed(2)} points)`
+          : `${target.met ? "met" : "missed"} (${target.gap! >= 0 ? "+" : ""}${
+            (target.gap! * 100).toFixed(2)
+          } points against dense float)`
       }`,
       `- target, calibrated one-shot (search + refit) at least as accurate as magnitude per matrix: ${
         misses.length === 0 ? "met at every density" : `missed at density ${misses.join(", ")}`
@@ -86,6 +88,11 @@ export function fidelityMarkdown(report: { examples: ExampleResult[]; seconds: n
       "",
     );
   }
-  lines.push(`Total time ${(report.seconds / 60).toFixed(1)} minutes (measured).`, "");
+  lines.push(
+    `Wall time ${
+      (report.seconds / 60).toFixed(1)
+    } minutes (measured; summed over the runs merged, which may have overlapped, on a shared machine).`,
+    "",
+  );
   return lines.join("\n");
 }
