@@ -111,13 +111,13 @@ export function checkDesignMatchesModel(design: SimDesign, model: RnnModel): voi
   for (const [field, designValue, modelValue] of fields) {
     if (designValue !== modelValue) {
       throw new UserError(
-        `${source}: model.${field}: the design has ${designValue}, the --model has ${modelValue}`,
+        `${source}: model.${field}: the design has ${designValue}, the model has ${modelValue}`,
       );
     }
   }
   if (shape.kind !== model.kind) {
     throw new UserError(
-      `${source}: model.kind: the design is ${shape.kind}, the --model ${model.kind}`,
+      `${source}: model.kind: the design is ${shape.kind}, the model ${model.kind}`,
     );
   }
   // The design holds the quantized weights: count the model's non-zeros in the design's format
@@ -132,7 +132,7 @@ export function checkDesignMatchesModel(design: SimDesign, model: RnnModel): voi
   if (design.work.nonZerosPerStep !== nonZeros) {
     throw new UserError(
       `${source}: work.nonZerosPerStep: the design has ${design.work.nonZerosPerStep} non-zero ` +
-        `weights, the --model (after any --density pruning) ${nonZeros} once quantized: give ` +
+        `weights, the model (after any pruning) ${nonZeros} once quantized: give ` +
         "the model the design was made from",
     );
   }
@@ -144,7 +144,7 @@ export async function readFpga(designDir: string, model: RnnModel): Promise<Fpga
   checkDesignMatchesModel(design, model);
   if (!existsSync(simResultPath(designDir))) {
     throw new UserError(
-      `${simResultPath(designDir)}: no simulation result (run deno task sim --design ${designDir})`,
+      `${simResultPath(designDir)}: no simulation result (simulate the design first)`,
     );
   }
   return fpgaFigures(design, await readSimResult(designDir), model);

@@ -187,92 +187,90 @@ function isFpga(value: ReportInputs["fpga"]): value is FpgaFigures {
   return !("missing" in value);
 }
 
-/** Build the report from the measurements, the device profiles and the published figures. */
-export function buildReport(inputs: ReportInputs): BenchReport {
-  const { model } = inputs;
-  const dense = countStep(model, "dense");
-  const bcr = countStep(model, "bcr", inputs.storage);
-  const usefulOps = 2 * dense.nonZeroWeights;
-  const denseOps = 2 * dense.denseWeights;
-  const density = dense.nonZeroWeights / dense.denseWeights;
-  const sparseWorkload = `this model, BCR sparse (density ${density.toFixed(3)})`;
-  const denseWorkload = "this model, dense (zeros stored and multiplied)";
-  const ourRow = (
+/** What every row of ours shares: this model's workloads and the GOP/s of a row. */
+interface RowContext {
+  /** A row of ours, with its GOP/s computed. */
+  ourRow: (
     row: Omit<ReportRow, "modelOwner" | "effectiveGops" | "denseEquivalentGops">,
-  ): ReportRow => ({
-    ...row,
-    modelOwner: "ours",
-    effectiveGops: gops(usefulOps, row.usPerFrame),
-    denseEquivalentGops: gops(denseOps, row.usPerFrame),
-  });
-  const rows: ReportRow[] = [];
-  const checks: BenchReport["checks"] = [];
+  ) => ReportRow;
+  density: number;
+  sparseWorkload: string;
+  denseWorkload: string;
+}
 
-  if (isFpga(inputs.fpga)) {
-    const fpga = inputs.fpga;
-    rows.push(ourRow({
-      id: "fpga",
-      shortName: `FPGA: this design (${fpga.pes} PEs, ${fpga.clockMhz} MHz)`,
-      platform: `FPGA, this design (${fpga.format}, ${fpga.pes} PEs, ${fpga.clockMhz} MHz)`,
-      workload: `this model, ${fpga.format} encoding, fixed point (density ${density.toFixed(3)})`,
-      provenance: "measured",
-      provenanceLabel: "measured (RTL simulation)",
-      usPerFrame: fpga.usPerFrame,
-      method:
-        `${fpga.simulator} cycle count over ${fpga.steps} steps (${
-          fpga.cyclesPerStep.toFixed(1)
-        } ` +
-        `cycles per step) at the configured ${fpga.clockMhz} MHz clock (not place-and-routed)`,
-    }));
-    checks.push({
+/** A part of the report: its rows and checks. */
+interface ReportPart {
+  rows: ReportRow[];
+  checks: BenchReport["checks"];
+}
+
+/** The FPGA row (measured in RTL simulation) and its bit-exactness check. */
+function fpgaPart(fpga: FpgaFigures, context: RowContext): ReportPart {
+  const row = context.ourRow({
+    id: "fpga",
+    shortName: `FPGA: this design (${fpga.pes} PEs, ${fpga.clockMhz} MHz)`,
+    platform: `FPGA, this design (${fpga.format}, ${fpga.pes} PEs, ${fpga.clockMhz} MHz)`,
+    workload: `this model, ${fpga.format} encoding, fixed point (density ${
+      context.density.toFixed(3)
+    })`,
+    provenance: "measured",
+    provenanceLabel: "measured (RTL simulation)",
+    usPerFrame: fpga.usPerFrame,
+    method:
+      `${fpga.simulator} cycle count over ${fpga.steps} steps (${fpga.cyclesPerStep.toFixed(1)} ` +
+      `cycles per step) at the configured ${fpga.clockMhz} MHz clock (not place-and-routed)`,
+  });
+  return {
+    rows: [row],
+    checks: [{
       name: "FPGA simulation bit-exact against the fixed-point golden model",
       passed: fpga.passed,
       detail: `${fpga.simulator}, ${fpga.steps} steps`,
+    }],
+  };
+}
+
+/** The host-CPU rows (measured) and their agreement checks. */
+function hostCpuPart(host: HostCpuResult, context: RowContext): ReportPart {
+  const hostRow = (id: string, what: string, timed: TimedImplementation, workload: string) =>
+    context.ourRow({
+      id,
+      shortName: `host CPU: ${what}`,
+      platform: `Host CPU (${host.cpu}), ${what}`,
+      workload,
+      provenance: "measured",
+      provenanceLabel: "measured",
+      usPerFrame: timed.usPerFrame,
+      method: `${timed.description}; median of ${timed.timedRuns} timed ${host.steps}-step runs ` +
+        `in ${host.rounds} alternating rounds, each after ${host.warmup} warm-up runs`,
     });
+  const { denseWorkload, sparseWorkload } = context;
+  const rows = [
+    hostRow("host-ort-dense", "ONNX Runtime, dense", host.ort, denseWorkload),
+    hostRow("host-c-dense", "generated C, dense", host.denseC, denseWorkload),
+    hostRow("host-c-bcr", "generated C, BCR sparse", host.bcr, sparseWorkload),
+  ];
+  if (host.bcrPortable) {
+    const what = "generated C, BCR sparse, portable -O3";
+    rows.push(hostRow("host-c-bcr-portable", what, host.bcrPortable, sparseWorkload));
   }
+  const entries: [string, TimedImplementation | undefined][] = [
+    ["ONNX Runtime", host.ort],
+    ["C kernel, BCR sparse", host.bcr],
+    ["C kernel, dense", host.denseC],
+    ["C kernel, BCR sparse (portable)", host.bcrPortable],
+  ];
+  const checks = entries.filter(([, timed]) => timed !== undefined).map(([name, timed]) => ({
+    name: `${name} outputs agree with the float64 reference`,
+    passed: timed!.agreesWithFloat,
+    detail: `max |error| ${timed!.errorVsFloat.maxAbsError.toExponential(2)}`,
+  }));
+  return { rows, checks };
+}
 
-  if (isHostCpu(inputs.hostCpu)) {
-    const host = inputs.hostCpu;
-    const hostRow = (id: string, what: string, timed: TimedImplementation, workload: string) =>
-      ourRow({
-        id,
-        shortName: `host CPU: ${what}`,
-        platform: `Host CPU (${host.cpu}), ${what}`,
-        workload,
-        provenance: "measured",
-        provenanceLabel: "measured",
-        usPerFrame: timed.usPerFrame,
-        method:
-          `${timed.description}; median of ${timed.timedRuns} timed ${host.steps}-step runs ` +
-          `in ${host.rounds} alternating rounds, each after ${host.warmup} warm-up runs`,
-      });
-    rows.push(hostRow("host-ort-dense", "ONNX Runtime, dense", host.ort, denseWorkload));
-    rows.push(hostRow("host-c-dense", "generated C, dense", host.denseC, denseWorkload));
-    rows.push(hostRow("host-c-bcr", "generated C, BCR sparse", host.bcr, sparseWorkload));
-    if (host.bcrPortable) {
-      rows.push(hostRow(
-        "host-c-bcr-portable",
-        "generated C, BCR sparse, portable -O3",
-        host.bcrPortable,
-        sparseWorkload,
-      ));
-    }
-    const entries: [string, TimedImplementation | undefined][] = [
-      ["ONNX Runtime", host.ort],
-      ["C kernel, BCR sparse", host.bcr],
-      ["C kernel, dense", host.denseC],
-      ["C kernel, BCR sparse (portable)", host.bcrPortable],
-    ];
-    for (const [name, timed] of entries) {
-      if (!timed) continue;
-      checks.push({
-        name: `${name} outputs agree with the float64 reference`,
-        passed: timed.agreesWithFloat,
-        detail: `max |error| ${timed.errorVsFloat.maxAbsError.toExponential(2)}`,
-      });
-    }
-  }
-
+/** The checks of the density sweep's simulations (other than the main design) and of aarch64. */
+function sweepAndAarch64Checks(inputs: ReportInputs): BenchReport["checks"] {
+  const checks: BenchReport["checks"] = [];
   const mainDesign = isFpga(inputs.fpga) ? inputs.fpga.designDir : undefined;
   const simulatedSweep = inputs.densitySweep.filter((point) =>
     point.passed !== null && point.designDir !== mainDesign
@@ -287,78 +285,111 @@ export function buildReport(inputs: ReportInputs): BenchReport {
         : `failed at density ${failed.map((point) => point.density.toFixed(3)).join(", ")}`,
     });
   }
+  const aarch64 = inputs.aarch64;
   checks.push({
     name: "aarch64 cross-build (qemu-user) agrees with the float64 reference",
-    passed: inputs.aarch64.status === "skipped" ? null : inputs.aarch64.status === "passed",
-    detail: inputs.aarch64.status === "skipped"
-      ? `skipped: ${inputs.aarch64.reason}`
-      : `sparse max |error| ${inputs.aarch64.sparseMaxAbsError?.toExponential(2) ?? "n/a"}, ` +
-        `dense ${inputs.aarch64.denseMaxAbsError?.toExponential(2) ?? "n/a"}` +
-        (inputs.aarch64.reason ? ` (${inputs.aarch64.reason})` : ""),
+    passed: aarch64.status === "skipped" ? null : aarch64.status === "passed",
+    detail: aarch64.status === "skipped"
+      ? `skipped: ${aarch64.reason}`
+      : `sparse max |error| ${aarch64.sparseMaxAbsError?.toExponential(2) ?? "n/a"}, ` +
+        `dense ${aarch64.denseMaxAbsError?.toExponential(2) ?? "n/a"}` +
+        (aarch64.reason ? ` (${aarch64.reason})` : ""),
   });
+  return checks;
+}
 
+/** One device's row for one workload: measured by a user, else the roofline model. */
+function deviceRow(
+  device: DeviceProfile,
+  suffix: "dense" | "bcr",
+  workload: string,
+  estimate: RooflineEstimate,
+  context: RowContext,
+): ReportRow {
+  const measured = suffix === "bcr"
+    ? device.measured?.sparseUsPerFrame
+    : device.measured?.denseUsPerFrame;
+  const common = {
+    id: `${device.id}-${suffix}`,
+    shortName: `${device.id}: ${suffix === "bcr" ? "BCR sparse" : "dense"}`,
+    platform: device.name,
+    workload,
+  };
+  return context.ourRow(
+    measured !== undefined
+      ? {
+        ...common,
+        provenance: "measured",
+        provenanceLabel: "measured (user)",
+        usPerFrame: measured,
+        method: `measured on the device by a user (${device.origin})` +
+          (device.measured?.note ? `: ${device.measured.note}` : "") +
+          `; the roofline model gave ${estimate.usPerFrame.toFixed(2)} us`,
+      }
+      : {
+        ...common,
+        provenance: "modeled",
+        provenanceLabel: "modeled",
+        usPerFrame: estimate.usPerFrame,
+        method: `roofline: ${estimate.bound}-bound (compute ${estimate.computeUs.toFixed(2)} us, ` +
+          `memory ${estimate.memoryUs.toFixed(2)} us, overhead ${estimate.overheadUs} us) on ` +
+          `${device.peakGflops} GFLOP/s x ${device.computeEfficiency}, ${device.bandwidthGBs} ` +
+          `GB/s x ${device.bandwidthEfficiency}`,
+      },
+  );
+}
+
+/** The published rows (their models, not this one). */
+function publishedRows(): ReportRow[] {
+  return PUBLISHED_ROWS.map((published) => ({
+    id: `published-${published.id}`,
+    shortName: `published: ${published.shortName}`,
+    platform: published.platform,
+    workload: published.model,
+    modelOwner: "theirs",
+    provenance: "published",
+    provenanceLabel: published.derived ? "published (derived)" : "published",
+    usPerFrame: published.usPerFrame,
+    effectiveGops: published.gops ?? null,
+    denseEquivalentGops: published.denseEquivalentGops ?? null,
+    method: `${published.note} [${published.citation}]`,
+  }));
+}
+
+/** Build the report from the measurements, the device profiles and the published figures. */
+export function buildReport(inputs: ReportInputs): BenchReport {
+  const { model } = inputs;
+  const dense = countStep(model, "dense");
+  const bcr = countStep(model, "bcr", inputs.storage);
+  const density = dense.nonZeroWeights / dense.denseWeights;
+  const context: RowContext = {
+    ourRow: (row) => ({
+      ...row,
+      modelOwner: "ours",
+      effectiveGops: gops(2 * dense.nonZeroWeights, row.usPerFrame),
+      denseEquivalentGops: gops(2 * dense.denseWeights, row.usPerFrame),
+    }),
+    density,
+    sparseWorkload: `this model, BCR sparse (density ${density.toFixed(3)})`,
+    denseWorkload: "this model, dense (zeros stored and multiplied)",
+  };
+  const parts: ReportPart[] = [
+    isFpga(inputs.fpga) ? fpgaPart(inputs.fpga, context) : { rows: [], checks: [] },
+    isHostCpu(inputs.hostCpu) ? hostCpuPart(inputs.hostCpu, context) : { rows: [], checks: [] },
+  ];
   const deviceFigures: DeviceFigures[] = inputs.devices.map((device) => ({
     device,
     dense: rooflineEstimate(dense, device),
     bcr: rooflineEstimate(bcr, device),
   }));
-  for (const figures of deviceFigures) {
-    const { device } = figures;
-    const workloads: [string, string, RooflineEstimate, number | undefined][] = [
-      ["dense", denseWorkload, figures.dense, device.measured?.denseUsPerFrame],
-      ["bcr", sparseWorkload, figures.bcr, device.measured?.sparseUsPerFrame],
-    ];
-    for (const [suffix, workload, estimate, measured] of workloads) {
-      const shortName = `${device.id}: ${suffix === "bcr" ? "BCR sparse" : "dense"}`;
-      rows.push(ourRow(
-        measured !== undefined
-          ? {
-            id: `${device.id}-${suffix}`,
-            shortName,
-            platform: device.name,
-            workload,
-            provenance: "measured",
-            provenanceLabel: "measured (user)",
-            usPerFrame: measured,
-            method: `measured on the device by a user (${device.origin})` +
-              (device.measured?.note ? `: ${device.measured.note}` : "") +
-              `; the roofline model gave ${estimate.usPerFrame.toFixed(2)} us`,
-          }
-          : {
-            id: `${device.id}-${suffix}`,
-            shortName,
-            platform: device.name,
-            workload,
-            provenance: "modeled",
-            provenanceLabel: "modeled",
-            usPerFrame: estimate.usPerFrame,
-            method:
-              `roofline: ${estimate.bound}-bound (compute ${estimate.computeUs.toFixed(2)} us, ` +
-              `memory ${estimate.memoryUs.toFixed(2)} us, overhead ${estimate.overheadUs} us) on ` +
-              `${device.peakGflops} GFLOP/s x ${device.computeEfficiency}, ${device.bandwidthGBs} ` +
-              `GB/s x ${device.bandwidthEfficiency}`,
-          },
-      ));
-    }
-  }
-
-  for (const published of PUBLISHED_ROWS) {
-    rows.push({
-      id: `published-${published.id}`,
-      shortName: `published: ${published.shortName}`,
-      platform: published.platform,
-      workload: published.model,
-      modelOwner: "theirs",
-      provenance: "published",
-      provenanceLabel: published.derived ? "published (derived)" : "published",
-      usPerFrame: published.usPerFrame,
-      effectiveGops: published.gops ?? null,
-      denseEquivalentGops: published.denseEquivalentGops ?? null,
-      method: `${published.note} [${published.citation}]`,
-    });
-  }
-
-  const peepholes = model.layers.some((layer) => layer.peephole !== undefined);
+  const rows = [
+    ...parts.flatMap((part) => part.rows),
+    ...deviceFigures.flatMap((figures) => [
+      deviceRow(figures.device, "dense", context.denseWorkload, figures.dense, context),
+      deviceRow(figures.device, "bcr", context.sparseWorkload, figures.bcr, context),
+    ]),
+    ...publishedRows(),
+  ];
   return {
     schema: "rnnfab-bench-report/1",
     generatedAt: inputs.generatedAt,
@@ -371,7 +402,7 @@ export function buildReport(inputs: ReportInputs): BenchReport {
       hiddenSize: model.hiddenSize,
       numLayers: model.numLayers,
       projSize: model.projSize,
-      peepholes,
+      peepholes: model.layers.some((layer) => layer.peephole !== undefined),
       weights: dense.denseWeights,
       nonZeroWeights: dense.nonZeroWeights,
       density,
@@ -386,6 +417,6 @@ export function buildReport(inputs: ReportInputs): BenchReport {
     modeled: { assumptions: ROOFLINE_ASSUMPTIONS, devices: deviceFigures },
     published: PUBLISHED_ROWS,
     densitySweep: inputs.densitySweep,
-    checks,
+    checks: [...parts.flatMap((part) => part.checks), ...sweepAndAarch64Checks(inputs)],
   };
 }

@@ -174,18 +174,23 @@ interface BenchPruning {
   pes: number;
 }
 
+/** One bench run: its options, the (pruned) model, the input sequence, the report folder. */
+interface BenchRun {
+  options: BenchOptions;
+  model: RnnModel;
+  inputs: number[][];
+  outDir: string;
+  log: (message: string) => void;
+}
+
 /** Measure the host CPU (generated C kernel and ONNX Runtime), unless skipped. */
-async function hostCpuFigures(
-  model: RnnModel,
-  inputs: number[][],
-  options: BenchOptions,
-  outDir: string,
-): Promise<HostCpuResult | { skipped: string }> {
+async function hostCpuFigures(run: BenchRun): Promise<HostCpuResult | { skipped: string }> {
+  const { options } = run;
   if (options.skipHostCpu) return { skipped: "not asked for (--skip-host)" };
-  options.log?.("host CPU: generated C kernel and ONNX Runtime");
-  return await measureHostCpu(model, {
-    inputs,
-    workDir: join(outDir, "ckernel"),
+  run.log("host CPU: generated C kernel and ONNX Runtime");
+  return await measureHostCpu(run.model, {
+    inputs: run.inputs,
+    workDir: join(run.outDir, "ckernel"),
     warmup: options.warmup,
     repeatsPerRound: options.repeats,
     rounds: options.rounds,
@@ -196,12 +201,10 @@ async function hostCpuFigures(
 
 /** The FPGA row: the given design (simulated if it has no result yet) or a generated one. */
 async function fpgaRow(
-  model: RnnModel,
-  inputs: number[][],
-  options: BenchOptions,
+  run: BenchRun,
   design: BenchDesign,
 ): Promise<FpgaFigures | { missing: string }> {
-  const log = options.log ?? (() => {});
+  const { options, model, inputs, log } = run;
   if (options.designDir) {
     const designDir = resolve(options.designDir);
     if (!existsSync(simResultPath(designDir))) {
@@ -216,13 +219,11 @@ async function fpgaRow(
 
 /** The density sweep: prune, generate, then simulate (or take the estimate) at each density. */
 async function densitySweep(
-  options: BenchOptions,
-  inputs: number[][],
+  run: BenchRun,
   pruning: BenchPruning,
   design: { pes: number; format: "ese" | "bcr"; clockMhz?: number },
-  outDir: string,
 ): Promise<SweepPoint[]> {
-  const log = options.log ?? (() => {});
+  const { options } = run;
   const points: SweepPoint[] = [];
   for (const density of options.sweep ?? []) {
     const { block, colShare } = pruning;
@@ -230,12 +231,12 @@ async function densitySweep(
     const dir = await generateAndSimulate(
       swept,
       {
-        dir: join(outDir, "sweep", `density-${density}`),
+        dir: join(run.outDir, "sweep", `density-${density}`),
         settings: designSettings(design, block),
         simulate: options.sweepMode !== "estimate",
       },
-      inputs,
-      log,
+      run.inputs,
+      run.log,
     );
     points.push(
       options.sweepMode === "estimate"
@@ -279,7 +280,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const steps = options.steps ?? 16;
   const seed = options.seed ?? 1;
   const inputs = randomInputs(steps, model.inputSize, seed);
-  const hostCpu = await hostCpuFigures(model, inputs, options, outDir);
+  const run: BenchRun = { options, model, inputs, outDir, log };
+  const hostCpu = await hostCpuFigures(run);
   log("aarch64: cross-build and qemu run");
   const aarch64 = await checkAarch64(model, { inputs, workDir: join(outDir, "ckernel-aarch64") });
 
@@ -288,7 +290,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     format: options.format ?? "bcr",
     clockMhz: options.clockMhz,
   };
-  const fpga = await fpgaRow(model, inputs, options, {
+  const fpga = await fpgaRow(run, {
     dir: join(outDir, "design"),
     settings: designSettings(generated, pruned ? pruning.block : null),
   });
@@ -296,7 +298,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (!("missing" in fpga)) points.push(sweepPoint(fpga, densityOf(model)));
   // The sweep designs are made like the FPGA row's design (or the generated one's settings).
   const swept = "missing" in fpga ? generated : fpga;
-  points.push(...await densitySweep(options, inputs, pruning, swept, outDir));
+  points.push(...await densitySweep(run, pruning, swept));
   points.sort((a, b) => a.density - b.density);
 
   const report = buildReport({

@@ -356,6 +356,64 @@ export function tableActivation(
   return fn === "sigmoid" ? 2 ** af - y : 0 - y;
 }
 
+/** The per-cell arithmetic of a format: table activations and requantization. */
+export interface CellArithmetic {
+  /** sigmoid by table and interpolation. */
+  sigmoid: (x: number) => number;
+  /** tanh by table and interpolation. */
+  tanh: (x: number) => number;
+  /** requant(a) = sat_AB(rshr(a, WF)) of an accumulator-scale value. */
+  requant: (a: number) => number;
+  /** The format. */
+  format: FixedFormat;
+}
+
+/** The per-cell arithmetic of a format (builds its two activation tables). */
+export function cellArithmetic(format: FixedFormat): CellArithmetic {
+  const sigmoidTable = activationTable("sigmoid", format);
+  const tanhTable = activationTable("tanh", format);
+  return {
+    sigmoid: (x) => tableActivation(x, "sigmoid", sigmoidTable, format),
+    tanh: (x) => tableActivation(x, "tanh", tanhTable, format),
+    requant: (a) => saturate(roundShift(a, format.weightFrac), format.activationBits),
+    format,
+  };
+}
+
+/**
+ * One LSTM cell ("LSTM, per cell j" of docs/fixed-point.md): `acc` are the accumulators of rows
+ * i, f, g, o with their biases (accumulator scale), `peephole` p_i, p_f, p_o (0 without), `cPrev`
+ * is c(t-1). Returns c(t) and m = o * tanh(c(t)).
+ */
+export function lstmCell(
+  arithmetic: CellArithmetic,
+  acc: readonly number[],
+  peephole: readonly number[],
+  cPrev: number,
+): { c: number; m: number } {
+  const { sigmoid, tanh, requant, format } = arithmetic;
+  const { activationBits: ab, activationFrac: af } = format;
+  const i = sigmoid(requant(acc[0] + peephole[0] * cPrev));
+  const f = sigmoid(requant(acc[1] + peephole[1] * cPrev));
+  const g = tanh(requant(acc[2]));
+  const c = saturate(roundShift(f * cPrev + i * g, af), ab);
+  const o = sigmoid(requant(acc[3] + peephole[2] * c));
+  return { c, m: saturate(roundShift(o * tanh(c), af), ab) };
+}
+
+/**
+ * One GRU cell ("GRU, per cell j" of docs/fixed-point.md): `acc` are the accumulators of rows r,
+ * z, xn, hn with their biases, `hPrev` is h(t-1). Returns h(t).
+ */
+export function gruCell(arithmetic: CellArithmetic, acc: readonly number[], hPrev: number): number {
+  const { sigmoid, tanh, requant, format } = arithmetic;
+  const { activationBits: ab, activationFrac: af } = format;
+  const r = sigmoid(requant(acc[0]));
+  const z = sigmoid(requant(acc[1]));
+  const n = tanh(saturate(requant(acc[2]) + roundShift(r * requant(acc[3]), af), ab));
+  return saturate(n + roundShift(z * (hPrev - n), af), ab);
+}
+
 /** Internal state of the golden model across steps: per layer, h and (LSTM) c. */
 interface FixedState {
   hidden: Int32Array[];
@@ -384,15 +442,9 @@ function accumulate(
 
 /** Run the fixed-point golden model on a quantized input sequence; returns h_{L-1}(t) per step. */
 export function runFixed(model: QuantizedModel, inputs: Int32Array[]): Int32Array[] {
-  const f = model.format;
-  const sigmoidTable = activationTable("sigmoid", f);
-  const tanhTable = activationTable("tanh", f);
-  const ab = f.activationBits;
-  const af = f.activationFrac;
-  const wf = f.weightFrac;
-  const sigmoid = (x: number) => tableActivation(x, "sigmoid", sigmoidTable, f);
-  const tanh = (x: number) => tableActivation(x, "tanh", tanhTable, f);
-  const requant = (a: number) => saturate(roundShift(a, wf), ab);
+  const arithmetic = cellArithmetic(model.format);
+  const { requant } = arithmetic;
+  const wf = model.format.weightFrac;
   const H = model.hiddenSize;
   const outSize = outputSize(model);
   const state: FixedState = {
@@ -415,15 +467,9 @@ export function runFixed(model: QuantizedModel, inputs: Int32Array[]): Int32Arra
         const m = new Int32Array(H);
         const p = layer.peephole;
         for (let j = 0; j < H; j++) {
-          const zi = acc[j] + (p ? p[j] * cPrev[j] : 0);
-          const zf = acc[H + j] + (p ? p[H + j] * cPrev[j] : 0);
-          const i = sigmoid(requant(zi));
-          const fg = sigmoid(requant(zf));
-          const g = tanh(requant(acc[2 * H + j]));
-          c[j] = saturate(roundShift(fg * cPrev[j] + i * g, af), ab);
-          const zo = acc[3 * H + j] + (p ? p[2 * H + j] * c[j] : 0);
-          const o = sigmoid(requant(zo));
-          m[j] = saturate(roundShift(o * tanh(c[j]), af), ab);
+          const gates = [acc[j], acc[H + j], acc[2 * H + j], acc[3 * H + j]];
+          const peephole = p ? [p[j], p[H + j], p[2 * H + j]] : [0, 0, 0];
+          ({ c: c[j], m: m[j] } = lstmCell(arithmetic, gates, peephole, cPrev[j]));
         }
         state.cell[l] = c;
         if (layer.weightHr) {
@@ -438,12 +484,8 @@ export function runFixed(model: QuantizedModel, inputs: Int32Array[]): Int32Arra
         accumulate(acc, 0, layer.weightIh, layerInput);
         accumulateGruRecurrent(acc, layer.weightHh, hPrev, H);
         for (let j = 0; j < H; j++) {
-          const r = sigmoid(requant(acc[j]));
-          const z = sigmoid(requant(acc[H + j]));
-          const xn = requant(acc[2 * H + j]);
-          const hn = requant(acc[3 * H + j]);
-          const n = tanh(saturate(xn + roundShift(r * hn, af), ab));
-          h[j] = saturate(n + roundShift(z * (hPrev[j] - n), af), ab);
+          const gates = [acc[j], acc[H + j], acc[2 * H + j], acc[3 * H + j]];
+          h[j] = gruCell(arithmetic, gates, hPrev[j]);
         }
       }
       state.hidden[l] = h;

@@ -25,9 +25,10 @@ module rnnfab_act #(
   localparam [AB:0] ONE = {{AB{1'b0}}, 1'b1};  // 1 in AB+1 bits
 
   initial begin
-    if (AF < STEP_LOG2 || AF > AB - 1 || RANGE_LOG2 + STEP_LOG2 > 12) begin
-      $display("rnnfab_act: bad table parameters AB=%0d AF=%0d S=%0d R=%0d", AB, AF, STEP_LOG2,
-               RANGE_LOG2);
+    // docs/fixed-point.md: STEP_LOG2 <= AF <= AB - 1, RANGE_LOG2 + STEP_LOG2 <= 12
+    if (AB < 2 || AF < STEP_LOG2 || AF > AB - 1 || RANGE_LOG2 + STEP_LOG2 > 12) begin
+      $display("%m: bad table parameters AB=%0d AF=%0d STEP_LOG2=%0d RANGE_LOG2=%0d", AB, AF,
+               STEP_LOG2, RANGE_LOG2);
       $finish;
     end
   end

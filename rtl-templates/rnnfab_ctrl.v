@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_ctrl: the controller of the PE array (docs/architecture.md, "Controller").
 //   - input buffer: two slots of one time step's input; a step's columns can be broadcast as
@@ -23,13 +24,8 @@ module rnnfab_ctrl #(
     parameter AB = 16,                 // activation width
     parameter EW_LAT = 9,              // element-wise latency, issue to readable
     parameter BLOCK_COLS = 1,          // bcr segment width (columns)
-    parameter COL_W = 1,               // phase column address width
-    parameter SEG_W = 4,               // segment count width
-    parameter KW = 1,                  // cell index width
-    parameter KPW = 1,                 // projection row index width
-    parameter CA_W = 1,                // c/bias address width
-    parameter HA_W = 1,                // h bank address width
-    parameter RA_W = 1                 // bank read address width
+    // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
+    parameter `RNNFAB_BUS_WIDTHS
 ) (
     input  wire              clk,           // clock
     input  wire              rst,           // synchronous reset, active high
@@ -70,59 +66,30 @@ module rnnfab_ctrl #(
     output wire [  HA_W-1:0] out_addr,      // PE h bank read address for the output
     input  wire [N*AB-1:0]   out_data_all   // every PE's output read data
 );
-  function integer bits_for(input integer value);
-    integer v;
-    begin
-      bits_for = 1;
-      v = value;
-      while (v > 1) begin
-        bits_for = bits_for + 1;
-        v = v >> 1;
-      end
-    end
-  endfunction
-
-  localparam PE_W = bits_for(N - 1);  // PE index width
-  localparam IB_W = bits_for(2 * IN0 - 1);  // input buffer index width
-  localparam LW = bits_for(LAYERS - 1);  // layer index width
+  localparam PE_W = `RNNFAB_BITS_FOR(N - 1);  // PE index width
+  localparam IB_W = `RNNFAB_BITS_FOR(2 * IN0 - 1);  // input buffer index width
+  localparam LW = `RNNFAB_BITS_FOR(LAYERS - 1);  // layer index width
   localparam CNT_W = COL_W + 1;  // column counts
-  localparam KX = (K > KP) ? K : KP;  // longest write job
-  localparam WS_W = bits_for(KX);  // write sequencer counter width
-  localparam TRK_W = bits_for(KX);  // write tracker rounds width
-  localparam SEG_X0 = (IN0 + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of layer 0's input part
-  localparam SEG_XL = (O + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a later input part
-  localparam SEG_H = (O + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a recurrent part
-  localparam SEG_P = (H + BLOCK_COLS - 1) / BLOCK_COLS;  // segments of a projection
-  localparam [31:0] PE_LAST_32 = N - 1;
-  localparam [PE_W-1:0] PE_LAST = PE_LAST_32[PE_W-1:0];
-  localparam [31:0] IN0_C_32 = IN0;
-  localparam [CNT_W-1:0] IN0_C = IN0_C_32[CNT_W-1:0];
-  localparam [31:0] O_C_32 = O;
-  localparam [CNT_W-1:0] O_C = O_C_32[CNT_W-1:0];
-  localparam [31:0] H_C_32 = H;
-  localparam [CNT_W-1:0] H_C = H_C_32[CNT_W-1:0];
-  localparam [31:0] K_C_32 = K;
-  localparam [WS_W-1:0] K_C = K_C_32[WS_W-1:0];
-  localparam [31:0] KP_C_32 = KP;
-  localparam [WS_W-1:0] KP_C = KP_C_32[WS_W-1:0];
-  localparam [31:0] LAST_LAYER_32 = LAYERS - 1;
-  localparam [LW-1:0] LAST_LAYER = LAST_LAYER_32[LW-1:0];
-  localparam [31:0] IN_LAST_32 = IN0 - 1;
-  localparam [IB_W-1:0] IN_LAST = IN_LAST_32[IB_W-1:0];
-  localparam [31:0] IN_SLOT1_32 = IN0;
-  localparam [IB_W-1:0] IN_SLOT1 = IN_SLOT1_32[IB_W-1:0];
-  localparam [31:0] SEG_X0_C_32 = SEG_X0;
-  localparam [SEG_W-1:0] SEG_X0_C = SEG_X0_C_32[SEG_W-1:0];
-  localparam [31:0] SEG_XL_C_32 = SEG_XL;
-  localparam [SEG_W-1:0] SEG_XL_C = SEG_XL_C_32[SEG_W-1:0];
-  localparam [31:0] SEG_H_C_32 = SEG_H;
-  localparam [SEG_W-1:0] SEG_H_C = SEG_H_C_32[SEG_W-1:0];
-  localparam [31:0] SEG_P_C_32 = SEG_P;
-  localparam [SEG_W-1:0] SEG_P_C = SEG_P_C_32[SEG_W-1:0];
-  localparam [31:0] K_CA_32 = K;
-  localparam [CA_W-1:0] K_CA = K_CA_32[CA_W-1:0];
-  localparam [31:0] KO_HA_32 = KO;
-  localparam [HA_W-1:0] KO_HA = KO_HA_32[HA_W-1:0];
+  localparam KX = `RNNFAB_MAX(K, KP);  // longest write job
+  localparam WS_W = `RNNFAB_BITS_FOR(KX);  // write sequencer counter width
+  localparam TRK_W = `RNNFAB_BITS_FOR(KX);  // write tracker rounds width
+  // segments of the parts of a phase (a bcr segment is BLOCK_COLS columns wide, an ese one is
+  // the whole part, so these counts only matter to bcr)
+  localparam SEG_X0 = `RNNFAB_CEIL_DIV(IN0, BLOCK_COLS);  // layer 0's input part
+  localparam SEG_O = `RNNFAB_CEIL_DIV(O, BLOCK_COLS);  // a later layer's input, a recurrent part
+  localparam SEG_P = `RNNFAB_CEIL_DIV(H, BLOCK_COLS);  // a projection
+  localparam PE_LAST_I = N - 1, LAST_LAYER_I = LAYERS - 1, IN_LAST_I = IN0 - 1;
+  localparam OUT_BASE_I = KO * (LAYERS - 1);  // h bank address of the last layer's output
+  // the constants above and the sizes, at the widths of the registers they meet
+  localparam [PE_W-1:0] PE_LAST = PE_LAST_I[PE_W-1:0];
+  localparam [LW-1:0] LAST_LAYER = LAST_LAYER_I[LW-1:0];
+  localparam [IB_W-1:0] IN_LAST = IN_LAST_I[IB_W-1:0], IN_SLOT1 = IN0[IB_W-1:0];
+  localparam [HA_W-1:0] OUT_BASE = OUT_BASE_I[HA_W-1:0], KO_HA = KO[HA_W-1:0];
+  localparam [CA_W-1:0] K_CA = K[CA_W-1:0];
+  localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
+  localparam [WS_W-1:0] K_C = K[WS_W-1:0], KP_C = KP[WS_W-1:0];
+  localparam [SEG_W-1:0] SEG_X0_C = SEG_X0[SEG_W-1:0], SEG_O_C = SEG_O[SEG_W-1:0],
+      SEG_P_C = SEG_P[SEG_W-1:0];
   // sources of the broadcaster
   localparam SRC_INPUT = 2'd0, SRC_H = 2'd1, SRC_M = 2'd2;
   // main states
@@ -130,10 +97,10 @@ module rnnfab_ctrl #(
       ST_D = 3'd5;
 
   initial begin
-    if (N < 1 || LAYERS < 1 || IN0 < 1 || H < 1 || O < 1 || EW_LAT < 2 ||
+    if (N < 1 || LAYERS < 1 || IN0 < 1 || H < 1 || O < 1 || EW_LAT < 2 || BLOCK_COLS < 1 ||
         K * N < H || KO * N < O || (PROJ != 0 && KP * N < O)) begin
-      $display("rnnfab_ctrl: inconsistent parameters N=%0d H=%0d O=%0d K=%0d KO=%0d KP=%0d", N,
-               H, O, K, KO, KP);
+      $display("%m: inconsistent parameters N=%0d H=%0d O=%0d K=%0d KO=%0d KP=%0d", N, H, O, K,
+               KO, KP);
       $finish;
     end
   end
@@ -257,11 +224,6 @@ module rnnfab_ctrl #(
   assign ew_cbase = ew_cbase_q;
   assign ew_hbase = ew_hbase_q;
   assign rq_hbase = ew_hbase_q;
-  generate
-    if (WS_W > KW || WS_W > KPW) begin : gen_ws_unused
-      wire unused_ws_count = &{1'b0, ws_count_q};
-    end
-  endgenerate
 
   // Whether round k of the h bank of `layer` (or of the m bank) has been written. A function of
   // its arguments only (the tracker state is passed in), so continuous assignments see changes.
@@ -274,6 +236,20 @@ module rnnfab_ctrl #(
     end
   endfunction
 
+  // The broadcaster and the output streamer walk the elements of a vector: element e lives in
+  // PE e mod N at bank address base + e div N. A walk position is {e, e mod N, e div N}; the
+  // position of element e + 1 from that of element e:
+  localparam WALK_W = CNT_W + PE_W + RA_W;
+  function [WALK_W-1:0] walk_next(input [WALK_W-1:0] at);
+    reg [CNT_W-1:0] e;
+    reg [PE_W-1:0] pe;
+    reg [RA_W-1:0] k;
+    begin
+      {e, pe, k} = at;
+      walk_next = (pe == PE_LAST) ? {e + 1'b1, {PE_W{1'b0}}, k + 1'b1} : {e + 1'b1, pe + 1'b1, k};
+    end
+  endfunction
+
   // ================= Broadcaster
   reg job_active_q, job_active_d;  // columns remain to be issued
   reg job_part_q, job_part_d;  // 0: input part, 1: recurrent part
@@ -281,9 +257,10 @@ module rnnfab_ctrl #(
   reg [LW-1:0] job_layer0_q, job_layer0_d;  // h bank layer of part 0
   reg [LW-1:0] job_layer1_q, job_layer1_d;  // h bank layer of part 1
   reg [CNT_W-1:0] job_len0_q, job_len0_d, job_len1_q, job_len1_d;
-  reg [CNT_W-1:0] job_e_q, job_e_d;  // element within the part
-  reg [PE_W-1:0] job_pe_q, job_pe_d;  // e mod N
-  reg [RA_W-1:0] job_k_q, job_k_d;  // e div N
+  reg [WALK_W-1:0] job_at_q, job_at_d;  // walk position of the element within the part
+  wire [CNT_W-1:0] job_e = job_at_q[WALK_W-1-:CNT_W];  // e
+  wire [PE_W-1:0] job_pe = job_at_q[PE_W+RA_W-1-:PE_W];  // e mod N
+  wire [RA_W-1:0] job_k = job_at_q[RA_W-1:0];  // e div N
   reg [CNT_W-1:0] job_col_q, job_col_d;  // position in the phase vector
   reg b1_valid_q, b1_valid_d, b1_seg_last_q, b1_seg_last_d, b1_hpart_q, b1_hpart_d;
   reg [PE_W-1:0] b1_pe_q, b1_pe_d;  // a PE bank element: the PE whose rd_data holds it
@@ -297,26 +274,21 @@ module rnnfab_ctrl #(
   wire [1:0] cur_src = job_part_q ? SRC_H : job_src0_q;
   wire [LW-1:0] cur_layer = job_part_q ? job_layer1_q : job_layer0_q;
   wire [CNT_W-1:0] cur_len = job_part_q ? job_len1_q : job_len0_q;
-  wire cur_last = (job_e_q + 1'b1 == cur_len);
-  wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e_q[IB_W-1:0];
+  wire cur_last = (job_e + 1'b1 == cur_len);
+  wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e[IB_W-1:0];
   wire input_ready = in_full_q[in_rslot_q] ||
-      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e_q});
+      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e});
   wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
-      round_ready(cur_src == SRC_M, cur_layer, job_k_q, trk_on_q, trk_m_q,
+      round_ready(cur_src == SRC_M, cur_layer, job_k, trk_on_q, trk_m_q,
                    trk_layer_q, trk_rounds_q);
   wire b1_advance = b1_valid_q && !bc_stall;
   wire b0_issue = job_active_q && source_ready && (!b1_valid_q || b1_advance);
   wire job_done = !job_active_q && !b1_valid_q;
   wire [HA_W-1:0] cur_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, cur_layer};
-  assign rd_addr = (cur_src == SRC_M) ? job_k_q :
-      {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k_q;
+  assign rd_addr = (cur_src == SRC_M) ? job_k :
+      {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k;
   assign rd_m = (cur_src == SRC_M);
   assign rd_en = b0_issue;  // the PEs read synchronously: their read data is B1's element
-  generate
-    if (CNT_W > IB_W) begin : gen_e_unused
-      wire unused_job_e = &{1'b0, job_e_q};
-    end
-  endgenerate
 
   always @* begin
     job_active_d = job_active_q;
@@ -326,9 +298,7 @@ module rnnfab_ctrl #(
     job_layer1_d = job_layer1_q;
     job_len0_d = job_len0_q;
     job_len1_d = job_len1_q;
-    job_e_d = job_e_q;
-    job_pe_d = job_pe_q;
-    job_k_d = job_k_q;
+    job_at_d = job_at_q;
     job_col_d = job_col_q;
     in_release = 1'b0;
     b1_valid_d = b1_advance ? 1'b0 : b1_valid_q;
@@ -340,7 +310,7 @@ module rnnfab_ctrl #(
     bc_count_d = bc_count_q + {{(CNT_W - 1) {1'b0}}, b1_advance};
     if (b0_issue) begin
       b1_valid_d = 1'b1;
-      b1_pe_d = job_pe_q;
+      b1_pe_d = job_pe;
       b1_from_input_d = (cur_src == SRC_INPUT);
       b1_col_d = job_col_q[COL_W-1:0];
       b1_seg_last_d = cur_last;
@@ -348,27 +318,17 @@ module rnnfab_ctrl #(
       job_col_d = job_col_q + 1'b1;
       if (cur_last) begin
         if (cur_src == SRC_INPUT) in_release = 1'b1;
-        job_e_d = {CNT_W{1'b0}};
-        job_pe_d = {PE_W{1'b0}};
-        job_k_d = {RA_W{1'b0}};
+        job_at_d = {WALK_W{1'b0}};
         if (!job_part_q && job_len1_q != {CNT_W{1'b0}}) job_part_d = 1'b1;
         else job_active_d = 1'b0;
       end else begin
-        job_e_d = job_e_q + 1'b1;
-        if (job_pe_q == PE_LAST) begin
-          job_pe_d = {PE_W{1'b0}};
-          job_k_d = job_k_q + 1'b1;
-        end else begin
-          job_pe_d = job_pe_q + 1'b1;
-        end
+        job_at_d = walk_next(job_at_q);
       end
     end
     if (job_start) begin
       job_active_d = 1'b1;
       job_part_d = 1'b0;
-      job_e_d = {CNT_W{1'b0}};
-      job_pe_d = {PE_W{1'b0}};
-      job_k_d = {RA_W{1'b0}};
+      job_at_d = {WALK_W{1'b0}};
       job_col_d = {CNT_W{1'b0}};
       bc_count_d = {CNT_W{1'b0}};
       if (job_start_proj) begin
@@ -400,9 +360,7 @@ module rnnfab_ctrl #(
     job_layer1_q <= job_layer1_d;
     job_len0_q <= job_len0_d;
     job_len1_q <= job_len1_d;
-    job_e_q <= job_e_d;
-    job_pe_q <= job_pe_d;
-    job_k_q <= job_k_d;
+    job_at_q <= job_at_d;
     job_col_q <= job_col_d;
     b1_pe_q <= b1_pe_d;
     b1_from_input_q <= b1_from_input_d;
@@ -421,54 +379,38 @@ module rnnfab_ctrl #(
 
   // ================= Output streamer
   reg os_active_q, os_active_d;
-  reg [CNT_W-1:0] os_e_q, os_e_d;
-  reg [PE_W-1:0] os_pe_q, os_pe_d;
-  reg [RA_W-1:0] os_k_q, os_k_d;
+  reg [WALK_W-1:0] os_at_q, os_at_d;  // walk position of the output element
+  wire [CNT_W-1:0] os_e = os_at_q[WALK_W-1-:CNT_W];
+  wire [PE_W-1:0] os_pe = os_at_q[PE_W+RA_W-1-:PE_W];
+  wire [RA_W-1:0] os_k = os_at_q[RA_W-1:0];
   reg out_valid_q, out_valid_d, out_last_q, out_last_d;
   reg [PE_W-1:0] out_pe_q, out_pe_d;  // the PE whose out_data holds the output element
   reg os_start;
-  localparam [31:0] OUT_BASE_32 = KO * (LAYERS - 1);
-  localparam [HA_W-1:0] OUT_BASE = OUT_BASE_32[HA_W-1:0];
-  assign out_addr = OUT_BASE + os_k_q[HA_W-1:0];
-  wire os_ready = round_ready(1'b0, LAST_LAYER, os_k_q, trk_on_q, trk_m_q, trk_layer_q,
+  assign out_addr = OUT_BASE + os_k[HA_W-1:0];
+  wire os_ready = round_ready(1'b0, LAST_LAYER, os_k, trk_on_q, trk_m_q, trk_layer_q,
                               trk_rounds_q);
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
-  wire os_last = (os_e_q + 1'b1 == O_C);
+  wire os_last = (os_e + 1'b1 == O_C);
   assign out_en = os_load;  // the PEs read synchronously: their read data is the output
-  generate
-    if (RA_W > HA_W) begin : gen_os_unused
-      wire unused_os_k = &{1'b0, os_k_q};
-    end
-  endgenerate
   always @* begin
     os_active_d = os_active_q;
-    os_e_d = os_e_q;
-    os_pe_d = os_pe_q;
-    os_k_d = os_k_q;
+    os_at_d = os_at_q;
     out_valid_d = (out_valid_q && out_ready) ? 1'b0 : out_valid_q;
     out_pe_d = out_pe_q;
     out_last_d = out_last_q;
     if (os_load) begin
       out_valid_d = 1'b1;
-      out_pe_d = os_pe_q;
+      out_pe_d = os_pe;
       out_last_d = os_last;
       if (os_last) begin
         os_active_d = 1'b0;
       end else begin
-        os_e_d = os_e_q + 1'b1;
-        if (os_pe_q == PE_LAST) begin
-          os_pe_d = {PE_W{1'b0}};
-          os_k_d = os_k_q + 1'b1;
-        end else begin
-          os_pe_d = os_pe_q + 1'b1;
-        end
+        os_at_d = walk_next(os_at_q);
       end
     end
     if (os_start) begin
       os_active_d = 1'b1;
-      os_e_d = {CNT_W{1'b0}};
-      os_pe_d = {PE_W{1'b0}};
-      os_k_d = {RA_W{1'b0}};
+      os_at_d = {WALK_W{1'b0}};
     end
   end
   always @(posedge clk) begin
@@ -479,9 +421,7 @@ module rnnfab_ctrl #(
       os_active_q <= os_active_d;
       out_valid_q <= out_valid_d;
     end
-    os_e_q <= os_e_d;
-    os_pe_q <= os_pe_d;
-    os_k_q <= os_k_d;
+    os_at_q <= os_at_d;
     out_pe_q <= out_pe_d;
     out_last_q <= out_last_d;
   end
@@ -519,8 +459,8 @@ module rnnfab_ctrl #(
         job_start = 1'b1;
         phase_start_d = 1'b1;
         phase_proj_d = 1'b0;
-        phase_nseg0_d = (layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_XL_C;
-        phase_nseg_d = ((layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_XL_C) + SEG_H_C;
+        phase_nseg0_d = (layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_O_C;
+        phase_nseg_d = ((layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_O_C) + SEG_O_C;
         phase_cbase1_d = cbase1_full[COL_W-1:0];
         state_d = ST_A_WAIT;
       end
@@ -586,6 +526,8 @@ module rnnfab_ctrl #(
   assign phase_nseg = phase_nseg_q;
   assign phase_nseg0 = phase_nseg0_q;
   assign phase_cbase1 = phase_cbase1_q;
-  wire unused_ctrl = &{1'b0, cbase1_full};
+  // bits not every parameter set uses: the high bits of the job's element, of the write
+  // sequencer's count and of the output's bank address, the width of cbase1_full
+  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, os_k};
 endmodule
 `default_nettype wire

@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_ew_gru: the GRU element-wise unit of one PE, fully pipelined (one cell per cycle),
 // exactly the "GRU, per cell j" arithmetic of docs/fixed-point.md. The PE presents a cell's four
@@ -39,136 +40,78 @@ module rnnfab_ew_gru #(
     output wire [TAG-1:0] h_tag,      // S7: cell of h(t)
     output wire [ AB-1:0] h_value     // S7: h(t)
 );
+  // Issue (S0, one cycle before S1) to the first cycle h(t) can be read back: S0 + 8. The
+  // generator passes the latency the controller and the cycle model assume (EW_LATENCY of
+  // rtl/design.ts).
+  localparam PIPELINE_LATENCY = 8;
+  // Internal width: holds every sum of docs/fixed-point.md with room to spare.
+  localparam XW = `RNNFAB_MAX(ACC + 3, 2 * AB + 3);
+
   initial begin
-    if (LATENCY != 8) begin
-      $display("rnnfab_ew_gru: the controller assumes LATENCY=%0d, the unit has 8", LATENCY);
+    if (LATENCY != PIPELINE_LATENCY) begin
+      $display("%m: LATENCY=%0d, but the unit's latency is %0d", LATENCY, PIPELINE_LATENCY);
+      $finish;
+    end
+    if (AF < 1 || AF > AB - 1 || TAG < 1) begin
+      $display("%m: bad parameters AB=%0d AF=%0d TAG=%0d", AB, AF, TAG);
       $finish;
     end
   end
 
-  // Internal width: holds every sum of docs/fixed-point.md with room to spare.
-  localparam XW = (ACC + 3 > 2 * AB + 3) ? ACC + 3 : 2 * AB + 3;
+  `RNNFAB_FIXED_POINT_FUNCTIONS
 
-  function [XW-1:0] extend_acc(input [ACC-1:0] value);
-    extend_acc = {{(XW - ACC) {value[ACC-1]}}, value};
-  endfunction
-  function [XW-1:0] extend_ab(input [AB-1:0] value);
-    extend_ab = {{(XW - AB) {value[AB-1]}}, value};
-  endfunction
-  // Round half up on a right shift: floor((v + 2^(s-1)) / 2^s), identity for s = 0.
-  function [XW-1:0] round_shift(input [XW-1:0] value, input integer shift);
-    reg [XW-1:0] half;
-    begin
-      half = (shift > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (shift - 1)) : {XW{1'b0}};
-      round_shift = $signed(value + half) >>> shift;
-    end
-  endfunction
-  // Saturate an XW-bit value to AB bits.
-  function [AB-1:0] saturate(input [XW-1:0] value);
-    begin
-      if (value[XW-1:AB-1] == {(XW - AB + 1) {1'b0}} || value[XW-1:AB-1] == {(XW - AB + 1) {1'b1}})
-        saturate = value[AB-1:0];
-      else if (value[XW-1]) saturate = {1'b1, {(AB - 1) {1'b0}}};
-      else saturate = {1'b0, {(AB - 1) {1'b1}}};
-    end
-  endfunction
-  // requant(a) = sat_AB(rshr(a, WF)) of an accumulator plus its bias.
+  // requant of an accumulator plus its bias (docs/fixed-point.md, "Accumulator rows").
   function [AB-1:0] requant_biased(input [ACC-1:0] acc, input [AB-1:0] bias);
-    requant_biased = saturate(round_shift(extend_acc(acc) + (extend_ab(bias) << WF), WF));
+    requant_biased = requant(extend_acc(acc) + (extend_ab(bias) << WF));
   endfunction
 
-  // ---- S1: requantize the four rows
+  // ---- S1: requantize the four rows; xn, hn, h(t-1) and the tag ride along to S4
   wire [AB-1:0] s1_rr = requant_biased(acc_r, bias_r);
   wire [AB-1:0] s1_rz = requant_biased(acc_z, bias_z);
   wire [AB-1:0] s1_xn = requant_biased(acc_xn, bias_xn);
   wire [AB-1:0] s1_hn = requant_biased(acc_hn, bias_hn);
-  reg s2_valid_q;
-  reg [TAG-1:0] s2_tag_q;
-  reg [AB-1:0] s2_rr_q, s2_rz_q, s2_xn_q, s2_hn_q, s2_h_q;
-  always @(posedge clk) begin
-    s2_valid_q <= rst ? 1'b0 : in_valid;
-    s2_tag_q <= in_tag;
-    s2_rr_q <= s1_rr;
-    s2_rz_q <= s1_rz;
-    s2_xn_q <= s1_xn;
-    s2_hn_q <= s1_hn;
-    s2_h_q <= h_prev;
-  end
+  reg [2*AB-1:0] s2_gates_q;  // {z, r} inputs of the activations
+  always @(posedge clk) s2_gates_q <= {s1_rz, s1_rr};
+  wire s4_valid;
+  wire [TAG-1:0] s4_tag;
+  wire [AB-1:0] s4_xn, s4_hn, s4_h;
+  rnnfab_delay #(.WIDTH(TAG + 3 * AB), .STAGES(3)) s1_to_s4 (
+      .clk(clk), .rst(rst), .in_valid(in_valid),
+      .in_data({in_tag, s1_xn, s1_hn, h_prev}),
+      .out_valid(s4_valid), .out_data({s4_tag, s4_xn, s4_hn, s4_h})
+  );
 
   // ---- S2, S3: r, z (valid in S4)
   wire [AB-1:0] gate_r, gate_z;
-  rnnfab_act #(
-      .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
-      .TABLE_FILE(SIG_FILE)
-  ) act_r (
-      .clk(clk), .x(s2_rr_q), .y(gate_r)
-  );
-  rnnfab_act #(
-      .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
-      .TABLE_FILE(SIG_FILE)
-  ) act_z (
-      .clk(clk), .x(s2_rz_q), .y(gate_z)
-  );
-  reg s3_valid_q, s4_valid_q;
-  reg [TAG-1:0] s3_tag_q, s4_tag_q;
-  reg [AB-1:0] s3_xn_q, s4_xn_q, s3_hn_q, s4_hn_q, s3_h_q, s4_h_q;
-  always @(posedge clk) begin
-    s3_valid_q <= rst ? 1'b0 : s2_valid_q;
-    s4_valid_q <= rst ? 1'b0 : s3_valid_q;
-    s3_tag_q <= s2_tag_q;
-    s4_tag_q <= s3_tag_q;
-    s3_xn_q <= s2_xn_q;
-    s4_xn_q <= s3_xn_q;
-    s3_hn_q <= s2_hn_q;
-    s4_hn_q <= s3_hn_q;
-    s3_h_q <= s2_h_q;
-    s4_h_q <= s3_h_q;
-  end
+  rnnfab_act_lanes #(
+      .LANES(2), .SIGMOID_LANES(2'b11), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
+      .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
+  ) s2_act (.clk(clk), .x(s2_gates_q), .y({gate_z, gate_r}));
 
-  // ---- S4: input of n
-  wire signed [2*AB-1:0] rhn = $signed(gate_r) * $signed(s4_hn_q);
-  wire [XW-1:0] n_sum = extend_ab(s4_xn_q) + round_shift({{(XW - 2 * AB) {rhn[2*AB-1]}}, rhn}, AF);
+  // ---- S4: input of n; z, h(t-1) and the tag ride along to S7
+  wire signed [2*AB-1:0] rhn = $signed(gate_r) * $signed(s4_hn);
+  wire [XW-1:0] n_sum = extend_ab(s4_xn) + round_shift({{(XW - 2 * AB) {rhn[2*AB-1]}}, rhn}, AF);
   wire [AB-1:0] s4_nin = saturate(n_sum);
-  reg s5_valid_q;
-  reg [TAG-1:0] s5_tag_q;
-  reg [AB-1:0] s5_nin_q, s5_z_q, s5_h_q;
-  always @(posedge clk) begin
-    s5_valid_q <= rst ? 1'b0 : s4_valid_q;
-    s5_tag_q <= s4_tag_q;
-    s5_nin_q <= s4_nin;
-    s5_z_q <= gate_z;
-    s5_h_q <= s4_h_q;
-  end
+  reg [AB-1:0] s5_nin_q;
+  always @(posedge clk) s5_nin_q <= s4_nin;
+  wire [AB-1:0] s7_z, s7_h;
+  rnnfab_delay #(.WIDTH(TAG + 2 * AB), .STAGES(3)) s4_to_s7 (
+      .clk(clk), .rst(rst), .in_valid(s4_valid), .in_data({s4_tag, gate_z, s4_h}),
+      .out_valid(h_we), .out_data({h_tag, s7_z, s7_h})
+  );
 
   // ---- S5, S6: n = tanh (valid in S7)
   wire [AB-1:0] gate_n;
-  rnnfab_act #(
-      .AB(AB), .AF(AF), .STEP_LOG2(TANH_S), .RANGE_LOG2(TANH_R), .IS_SIGMOID(0),
-      .TABLE_FILE(TANH_FILE)
-  ) act_n (
-      .clk(clk), .x(s5_nin_q), .y(gate_n)
-  );
-  reg s6_valid_q, s7_valid_q;
-  reg [TAG-1:0] s6_tag_q, s7_tag_q;
-  reg [AB-1:0] s6_z_q, s7_z_q, s6_h_q, s7_h_q;
-  always @(posedge clk) begin
-    s6_valid_q <= rst ? 1'b0 : s5_valid_q;
-    s7_valid_q <= rst ? 1'b0 : s6_valid_q;
-    s6_tag_q <= s5_tag_q;
-    s7_tag_q <= s6_tag_q;
-    s6_z_q <= s5_z_q;
-    s7_z_q <= s6_z_q;
-    s6_h_q <= s5_h_q;
-    s7_h_q <= s6_h_q;
-  end
+  rnnfab_act_lanes #(
+      .LANES(1), .SIGMOID_LANES(0), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
+      .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
+  ) s5_act (.clk(clk), .x(s5_nin_q), .y(gate_n));
 
   // ---- S7: h(t) = n + rshr(z * (h(t-1) - n), AF)
-  wire signed [AB:0] h_minus_n = $signed({s7_h_q[AB-1], s7_h_q}) - $signed({gate_n[AB-1], gate_n});
-  wire signed [2*AB:0] z_term = $signed(s7_z_q) * h_minus_n;
+  wire signed [AB:0] h_minus_n = $signed({s7_h[AB-1], s7_h}) - $signed({gate_n[AB-1], gate_n});
+  wire signed [2*AB:0] z_term = $signed(s7_z) * h_minus_n;
   wire [XW-1:0] h_sum = extend_ab(gate_n) +
       round_shift({{(XW - 2 * AB - 1) {z_term[2*AB]}}, z_term}, AF);
-  assign h_we = s7_valid_q;
-  assign h_tag = s7_tag_q;
   assign h_value = saturate(h_sum);
 endmodule
 `default_nettype wire

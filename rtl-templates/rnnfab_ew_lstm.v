@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_ew_lstm: the LSTM element-wise unit of one PE, fully pipelined (one cell per cycle),
 // exactly the "LSTM, per cell j" arithmetic of docs/fixed-point.md. The PE presents a cell's four
@@ -48,44 +49,25 @@ module rnnfab_ew_lstm #(
     output wire [TAG-1:0] m_tag,      // S8: cell of m
     output wire [ AB-1:0] m_value     // S8: m = o * tanh(c(t))
 );
+  // Issue (S0, one cycle before S1) to the first cycle m can be read back: S0 + 9. The generator
+  // passes the latency the controller and the cycle model assume (EW_LATENCY of rtl/design.ts).
+  localparam PIPELINE_LATENCY = 9;
+  // Internal width: holds every sum of docs/fixed-point.md with room to spare.
+  localparam XW = `RNNFAB_MAX(ACC + 3, 2 * AB + 3);
+
   initial begin
-    if (LATENCY != 9) begin
-      $display("rnnfab_ew_lstm: the controller assumes LATENCY=%0d, the unit has 9", LATENCY);
+    if (LATENCY != PIPELINE_LATENCY) begin
+      $display("%m: LATENCY=%0d, but the unit's latency is %0d", LATENCY, PIPELINE_LATENCY);
+      $finish;
+    end
+    if (AF < 1 || AF > AB - 1 || WF > WB - 1 || ACC < WB + AB || TAG < 1) begin
+      $display("%m: bad parameters AB=%0d AF=%0d WB=%0d WF=%0d ACC=%0d TAG=%0d", AB, AF, WB, WF,
+               ACC, TAG);
       $finish;
     end
   end
 
-  // Internal width: holds every sum of docs/fixed-point.md with room to spare.
-  localparam XW = (ACC + 3 > 2 * AB + 3) ? ACC + 3 : 2 * AB + 3;
-
-  // Sign-extend any value up to XW bits.
-  function [XW-1:0] extend_acc(input [ACC-1:0] value);
-    extend_acc = {{(XW - ACC) {value[ACC-1]}}, value};
-  endfunction
-  function [XW-1:0] extend_ab(input [AB-1:0] value);
-    extend_ab = {{(XW - AB) {value[AB-1]}}, value};
-  endfunction
-  // Round half up on a right shift: floor((v + 2^(s-1)) / 2^s), identity for s = 0.
-  function [XW-1:0] round_shift(input [XW-1:0] value, input integer shift);
-    reg [XW-1:0] half;
-    begin
-      half = (shift > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (shift - 1)) : {XW{1'b0}};
-      round_shift = $signed(value + half) >>> shift;
-    end
-  endfunction
-  // Saturate an XW-bit value to AB bits.
-  function [AB-1:0] saturate(input [XW-1:0] value);
-    begin
-      if (value[XW-1:AB-1] == {(XW - AB + 1) {1'b0}} || value[XW-1:AB-1] == {(XW - AB + 1) {1'b1}})
-        saturate = value[AB-1:0];
-      else if (value[XW-1]) saturate = {1'b1, {(AB - 1) {1'b0}}};
-      else saturate = {1'b0, {(AB - 1) {1'b1}}};
-    end
-  endfunction
-  // requant(a) = sat_AB(rshr(a, WF)).
-  function [AB-1:0] requant(input [XW-1:0] value);
-    requant = saturate(round_shift(value, WF));
-  endfunction
+  `RNNFAB_FIXED_POINT_FUNCTIONS
 
   // Products of the peepholes (zero without peepholes).
   wire [XW-1:0] peep_i_term, peep_f_term;
@@ -102,96 +84,53 @@ module rnnfab_ew_lstm #(
     end
   endgenerate
 
-  // ---- S1 -> S2
-  reg s2_valid_q, s2_valid_d;
-  reg [TAG-1:0] s2_tag_q, s2_tag_d;
-  reg [AB-1:0] s2_ri_q, s2_ri_d, s2_rf_q, s2_rf_d, s2_rg_q, s2_rg_d, s2_c_q, s2_c_d;
-  reg [XW-1:0] s2_zo_q, s2_zo_d;
-  reg [WB-1:0] s2_po_q, s2_po_d;
-  always @* begin
-    s2_valid_d = in_valid;
-    s2_tag_d = in_tag;
-    s2_ri_d = requant(extend_acc(acc_i) + (extend_ab(bias_i) << WF) + peep_i_term);
-    s2_rf_d = requant(extend_acc(acc_f) + (extend_ab(bias_f) << WF) + peep_f_term);
-    s2_rg_d = requant(extend_acc(acc_g) + (extend_ab(bias_g) << WF));
-    s2_zo_d = extend_acc(acc_o) + (extend_ab(bias_o) << WF);
-    s2_po_d = peep_o;
-    s2_c_d = c_prev;
-  end
-  always @(posedge clk) begin
-    s2_valid_q <= rst ? 1'b0 : s2_valid_d;
-    s2_tag_q <= s2_tag_d;
-    s2_ri_q <= s2_ri_d;
-    s2_rf_q <= s2_rf_d;
-    s2_rg_q <= s2_rg_d;
-    s2_zo_q <= s2_zo_d;
-    s2_po_q <= s2_po_d;
-    s2_c_q <= s2_c_d;
-  end
+  // ---- S1: requantize the inputs of i, f, g; zo (without the peephole on c(t)), p_o, c(t-1)
+  // and the tag ride along to S4
+  wire [AB-1:0] s1_ri = requant(extend_acc(acc_i) + (extend_ab(bias_i) << WF) + peep_i_term);
+  wire [AB-1:0] s1_rf = requant(extend_acc(acc_f) + (extend_ab(bias_f) << WF) + peep_f_term);
+  wire [AB-1:0] s1_rg = requant(extend_acc(acc_g) + (extend_ab(bias_g) << WF));
+  wire [XW-1:0] s1_zo = extend_acc(acc_o) + (extend_ab(bias_o) << WF);
+  reg [3*AB-1:0] s2_gates_q;  // {g, f, i} inputs of the activations
+  always @(posedge clk) s2_gates_q <= {s1_rg, s1_rf, s1_ri};
+  wire s4_valid;
+  wire [TAG-1:0] s4_tag;
+  wire [XW-1:0] s4_zo;
+  wire [WB-1:0] s4_po;
+  wire [AB-1:0] s4_c;
+  rnnfab_delay #(.WIDTH(TAG + XW + WB + AB), .STAGES(3)) s1_to_s4 (
+      .clk(clk), .rst(rst), .in_valid(in_valid), .in_data({in_tag, s1_zo, peep_o, c_prev}),
+      .out_valid(s4_valid), .out_data({s4_tag, s4_zo, s4_po, s4_c})
+  );
 
-  // ---- S2, S3: activations of i, f, g (results valid in S4)
+  // ---- S2, S3: i = sigmoid, f = sigmoid, g = tanh (results valid in S4)
   wire [AB-1:0] gate_i, gate_f, gate_g;
-  rnnfab_act #(
-      .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
-      .TABLE_FILE(SIG_FILE)
-  ) act_i (
-      .clk(clk), .x(s2_ri_q), .y(gate_i)
-  );
-  rnnfab_act #(
-      .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
-      .TABLE_FILE(SIG_FILE)
-  ) act_f (
-      .clk(clk), .x(s2_rf_q), .y(gate_f)
-  );
-  rnnfab_act #(
-      .AB(AB), .AF(AF), .STEP_LOG2(TANH_S), .RANGE_LOG2(TANH_R), .IS_SIGMOID(0),
-      .TABLE_FILE(TANH_FILE)
-  ) act_g (
-      .clk(clk), .x(s2_rg_q), .y(gate_g)
-  );
+  rnnfab_act_lanes #(
+      .LANES(3), .SIGMOID_LANES(3'b011), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
+      .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
+  ) s2_act (.clk(clk), .x(s2_gates_q), .y({gate_g, gate_f, gate_i}));
 
-  reg s3_valid_q, s4_valid_q;
-  reg [TAG-1:0] s3_tag_q, s4_tag_q;
-  reg [XW-1:0] s3_zo_q, s4_zo_q;
-  reg [WB-1:0] s3_po_q, s4_po_q;
-  reg [AB-1:0] s3_c_q, s4_c_q;
-  always @(posedge clk) begin
-    s3_valid_q <= rst ? 1'b0 : s2_valid_q;
-    s4_valid_q <= rst ? 1'b0 : s3_valid_q;
-    s3_tag_q <= s2_tag_q;
-    s4_tag_q <= s3_tag_q;
-    s3_zo_q <= s2_zo_q;
-    s4_zo_q <= s3_zo_q;
-    s3_po_q <= s2_po_q;
-    s4_po_q <= s3_po_q;
-    s3_c_q <= s2_c_q;
-    s4_c_q <= s3_c_q;
-  end
-
-  // ---- S4: c(t)
-  wire signed [2*AB-1:0] fc = $signed(gate_f) * $signed(s4_c_q);
+  // ---- S4: c(t); the valid bit and the tag ride along to S8
+  wire signed [2*AB-1:0] fc = $signed(gate_f) * $signed(s4_c);
   wire signed [2*AB-1:0] ig = $signed(gate_i) * $signed(gate_g);
   wire [XW-1:0] c_sum = {{(XW - 2 * AB) {fc[2*AB-1]}}, fc} + {{(XW - 2 * AB) {ig[2*AB-1]}}, ig};
   wire [AB-1:0] c_new = saturate(round_shift(c_sum, AF));
-  assign c_we = s4_valid_q;
-  assign c_tag = s4_tag_q;
+  assign c_we = s4_valid;
+  assign c_tag = s4_tag;
   assign c_value = c_new;
-
-  // ---- S4 -> S5
-  reg s5_valid_q;
-  reg [TAG-1:0] s5_tag_q;
+  rnnfab_delay #(.WIDTH(TAG), .STAGES(4)) s4_to_s8 (
+      .clk(clk), .rst(rst), .in_valid(s4_valid), .in_data(s4_tag), .out_valid(m_we),
+      .out_data(m_tag)
+  );
   reg [XW-1:0] s5_zo_q;
   reg [WB-1:0] s5_po_q;
   reg [AB-1:0] s5_c_q;
   always @(posedge clk) begin
-    s5_valid_q <= rst ? 1'b0 : s4_valid_q;
-    s5_tag_q <= s4_tag_q;
-    s5_zo_q <= s4_zo_q;
-    s5_po_q <= s4_po_q;
+    s5_zo_q <= s4_zo;
+    s5_po_q <= s4_po;
     s5_c_q <= c_new;
   end
 
-  // ---- S5: zo with the peephole on c(t)
+  // ---- S5: zo with the peephole on c(t); requantize
   wire [XW-1:0] peep_o_term;
   generate
     if (PEEP != 0) begin : gen_peep_out
@@ -203,44 +142,18 @@ module rnnfab_ew_lstm #(
     end
   endgenerate
   wire [AB-1:0] s5_ro = requant(s5_zo_q + peep_o_term);
-  reg s6_valid_q;
-  reg [TAG-1:0] s6_tag_q;
-  reg [AB-1:0] s6_ro_q, s6_c_q;
-  always @(posedge clk) begin
-    s6_valid_q <= rst ? 1'b0 : s5_valid_q;
-    s6_tag_q <= s5_tag_q;
-    s6_ro_q <= s5_ro;
-    s6_c_q <= s5_c_q;
-  end
+  reg [2*AB-1:0] s6_acts_q;  // {c(t), zo} inputs of the activations
+  always @(posedge clk) s6_acts_q <= {s5_c_q, s5_ro};
 
   // ---- S6, S7: o = sigmoid(zo), tanh(c(t)) (results valid in S8)
   wire [AB-1:0] gate_o, tanh_c;
-  rnnfab_act #(
-      .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
-      .TABLE_FILE(SIG_FILE)
-  ) act_o (
-      .clk(clk), .x(s6_ro_q), .y(gate_o)
-  );
-  rnnfab_act #(
-      .AB(AB), .AF(AF), .STEP_LOG2(TANH_S), .RANGE_LOG2(TANH_R), .IS_SIGMOID(0),
-      .TABLE_FILE(TANH_FILE)
-  ) act_c (
-      .clk(clk), .x(s6_c_q), .y(tanh_c)
-  );
-  reg s7_valid_q, s8_valid_q;
-  reg [TAG-1:0] s7_tag_q, s8_tag_q;
-  always @(posedge clk) begin
-    s7_valid_q <= rst ? 1'b0 : s6_valid_q;
-    s8_valid_q <= rst ? 1'b0 : s7_valid_q;
-    s7_tag_q <= s6_tag_q;
-    s8_tag_q <= s7_tag_q;
-  end
+  rnnfab_act_lanes #(
+      .LANES(2), .SIGMOID_LANES(2'b01), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
+      .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
+  ) s6_act (.clk(clk), .x(s6_acts_q), .y({tanh_c, gate_o}));
 
   // ---- S8: m
   wire signed [2*AB-1:0] otc = $signed(gate_o) * $signed(tanh_c);
-  wire [XW-1:0] m_wide = round_shift({{(XW - 2 * AB) {otc[2*AB-1]}}, otc}, AF);
-  assign m_we = s8_valid_q;
-  assign m_tag = s8_tag_q;
-  assign m_value = saturate(m_wide);
+  assign m_value = saturate(round_shift({{(XW - 2 * AB) {otc[2*AB-1]}}, otc}, AF));
 endmodule
 `default_nettype wire

@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_mv_bcr: the matrix-vector engine of one PE for the `bcr` weight format (docs/encoding.md,
 // docs/architecture.md). The broadcast vector is written into a PE-local copy (random access by
@@ -20,13 +21,12 @@ module rnnfab_mv_bcr #(
     parameter WEIGHT_DEPTH = 1,        // used words of the weight memory (0 allowed)
     parameter INDEX_DEPTH = 1,         // words of the index memory
     parameter VEC_DEPTH = 2,           // words of the vector copy (longest phase vector)
-    parameter COL_W = 1,               // phase column address width (holds VEC_DEPTH - 1)
-    parameter ROW_W = 4,               // PE-local row width
+    parameter ROW_W = 4,               // PE-local row width (holds every local row of the PE)
     parameter MAX_ROWS = 1,            // most kept rows of one block in one PE
     parameter BLOCK_COLS = 1,          // segment (block-column) width
     parameter SEG_W = 4,               // width of segment counts of a phase
-    parameter K = 1,                   // cells per PE (gate bank depth)
-    parameter GRU = 0,                 // 1: GRU (recurrent gate n goes to bank 3)
+    // derived: phase column address width (holds VEC_DEPTH - 1); leave unset
+    parameter COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1),
     parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
     parameter INDEX_FILE = "pe0_index.hex"      // index memory image
 ) (
@@ -37,39 +37,27 @@ module rnnfab_mv_bcr #(
     input  wire [COL_W-1:0] bc_col,        // its position in the phase vector
     input  wire [  COL_W:0] bc_count,      // columns of this phase already written
     input  wire             phase_start,   // a phase begins: walk its segments
-    input  wire             phase_proj,    // the current phase is the projection
     input  wire [SEG_W-1:0] phase_nseg,    // segments of the phase
     input  wire [SEG_W-1:0] phase_nseg0,   // segments of its first (input) part
     input  wire [COL_W-1:0] phase_cbase1,  // first column of its second (recurrent) part
-    output wire             mac_valid,     // accumulate mac_product into (mac_bank, mac_k)
-    output wire [      2:0] mac_bank,      // 0..3: gate bank, 4: projection bank
-    output wire [ROW_W-1:0] mac_k,         // row within the bank
-    output wire [WB+AB-1:0] mac_product,   // weight * activation
+    output wire             mac_valid,     // C1: accumulate mac_weight * mac_value into mac_row
+    output wire [ROW_W-1:0] mac_row,       // C1: PE-local row of the product
+    output wire             mac_hpart,     // C1: the column is in the recurrent part
+    output wire [   WB-1:0] mac_weight,    // C1: the weight
+    output wire [   AB-1:0] mac_value,     // C1: the column's value
     output wire             idle           // all segments of the phase done, pipeline drained
 );
-  function integer bits_for(input integer value);
-    integer v;
-    begin
-      bits_for = 1;
-      v = value;
-      while (v > 1) begin
-        bits_for = bits_for + 1;
-        v = v >> 1;
-      end
-    end
-  endfunction
-
   localparam SLOTS = 4;  // row slots (blocks in flight between the readers and the issue unit)
   localparam SL_W = 2;  // slot number width
   localparam COLQ_DEPTH = 4;  // column queue depth
   localparam WEIGHT_ALLOC = (WEIGHT_DEPTH > 0) ? WEIGHT_DEPTH : 1;
-  localparam WM_W = bits_for(WEIGHT_ALLOC - 1);  // weight memory index width
-  localparam WA_W = bits_for(WEIGHT_ALLOC);  // weight address counter width
-  localparam IM_W = bits_for(INDEX_DEPTH - 1);  // index memory index width
+  localparam WM_W = `RNNFAB_BITS_FOR(WEIGHT_ALLOC - 1);  // weight memory index width
+  localparam WA_W = `RNNFAB_BITS_FOR(WEIGHT_ALLOC);  // weight address counter width
+  localparam IM_W = `RNNFAB_BITS_FOR(INDEX_DEPTH - 1);  // index memory index width
   // index address width: holds every address sum of the descriptor reader
-  localparam IA_W = bits_for(INDEX_DEPTH + (1 << HDR_ROW_BITS) + (1 << HDR_COL_BITS));
-  localparam VM_W = bits_for(VEC_DEPTH - 1);  // vector copy index width
-  localparam MR_W = bits_for(MAX_ROWS - 1);  // row index width inside a slot
+  localparam IA_W = `RNNFAB_BITS_FOR(INDEX_DEPTH + (1 << HDR_ROW_BITS) + (1 << HDR_COL_BITS));
+  localparam VM_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1);  // vector copy index width
+  localparam MR_W = `RNNFAB_BITS_FOR(MAX_ROWS - 1);  // row index width inside a slot
   localparam RB_W = SL_W + MR_W;  // row buffer index: {slot, row}
   localparam RB_DEPTH = 1 << RB_W;  // row buffer words
   localparam [WA_W-1:0] WEIGHT_END = WEIGHT_DEPTH[WA_W-1:0];
@@ -81,10 +69,15 @@ module rnnfab_mv_bcr #(
   localparam C_W = COL_W + HDR_ROW_BITS + SL_W + 2;
 
   initial begin
-    if (MAX_ROWS < 1 || MR_W > HDR_ROW_BITS ||
-        COL_W < 1 || VEC_DEPTH < 1) begin
-      $display("rnnfab_mv_bcr: bad parameters MAX_ROWS=%0d HDR_ROW_BITS=%0d", MAX_ROWS,
-               HDR_ROW_BITS);
+    if (MAX_ROWS < 1 || MR_W > HDR_ROW_BITS || HDR_COL_BITS < 1 || ROW_W < 1) begin
+      $display("%m: bad parameters MAX_ROWS=%0d HDR_ROW_BITS=%0d HDR_COL_BITS=%0d ROW_W=%0d",
+               MAX_ROWS, HDR_ROW_BITS, HDR_COL_BITS, ROW_W);
+      $finish;
+    end
+    if (VEC_DEPTH < 1 || (1 << COL_W) < VEC_DEPTH || BLOCK_COLS < 1 || SEG_W < 1 ||
+        INDEX_DEPTH < 1 || WEIGHT_DEPTH < 0) begin
+      $display("%m: bad parameters VEC_DEPTH=%0d COL_W=%0d BLOCK_COLS=%0d SEG_W=%0d %s=%0d",
+               VEC_DEPTH, COL_W, BLOCK_COLS, SEG_W, "INDEX_DEPTH", INDEX_DEPTH);
       $finish;
     end
   end
@@ -372,50 +365,13 @@ module rnnfab_mv_bcr #(
     c1_row_q <= row_buf[row_raddr];
   end
 
-  // ---------------- C1 -> C2: product
-  wire signed [WB+AB-1:0] product = $signed(c1_weight_q) * $signed(c1_value_q);
-  reg c2_valid_q, c2_hpart_q;
-  reg [ROW_W-1:0] c2_row_q;
-  reg [WB+AB-1:0] c2_product_q;
-  always @(posedge clk) begin
-    c2_valid_q <= rst ? 1'b0 : c1_valid_q;
-    c2_hpart_q <= c1_hpart_q;
-    c2_row_q <= c1_row_q;
-    c2_product_q <= product;
-  end
-
-  // ---------------- C2: bank decode (local row u = gate * K + k)
-  localparam [31:0] K1_FULL = K;  // row where gate 1 starts
-  localparam [31:0] K2_FULL = 2 * K;  // row where gate 2 starts
-  localparam [31:0] K3_FULL = 3 * K;  // row where gate 3 starts
-  localparam [ROW_W:0] K1 = K1_FULL[ROW_W:0];
-  localparam [ROW_W:0] K2 = K2_FULL[ROW_W:0];
-  localparam [ROW_W:0] K3 = K3_FULL[ROW_W:0];
-  reg [2:0] bank;
-  reg [ROW_W-1:0] bank_row;
-  always @* begin
-    if (phase_proj) begin
-      bank = 3'd4;
-      bank_row = c2_row_q;
-    end else if ({1'b0, c2_row_q} >= K3) begin
-      bank = 3'd3;
-      bank_row = c2_row_q - K3[ROW_W-1:0];
-    end else if ({1'b0, c2_row_q} >= K2) begin
-      bank = (GRU != 0 && c2_hpart_q) ? 3'd3 : 3'd2;
-      bank_row = c2_row_q - K2[ROW_W-1:0];
-    end else if ({1'b0, c2_row_q} >= K1) begin
-      bank = 3'd1;
-      bank_row = c2_row_q - K1[ROW_W-1:0];
-    end else begin
-      bank = 3'd0;
-      bank_row = c2_row_q;
-    end
-  end
-  assign mac_valid = c2_valid_q;
-  assign mac_bank = bank;
-  assign mac_k = bank_row;
-  assign mac_product = c2_product_q;
+  // ---------------- C1: the MAC (the PE multiplies and maps the row to its accumulator)
+  assign mac_valid = c1_valid_q;
+  assign mac_row = c1_row_q;
+  assign mac_hpart = c1_hpart_q;
+  assign mac_weight = c1_weight_q;
+  assign mac_value = c1_value_q;
   assign idle = (dr_state_q == DR_DONE) && desc_empty && !cr_valid_q && colq_empty &&
-      !c1_valid_q && !c2_valid_q;
+      !c1_valid_q;
 endmodule
 `default_nettype wire

@@ -1,10 +1,11 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_mv_ese: the matrix-vector engine of one PE for the `ese` weight format (docs/encoding.md,
 // docs/architecture.md). Columns of the broadcast vector arrive one per cycle; the PE looks up
 // the column's end in its pointer memory (read one column ahead) and queues {value, end} only
 // when it has entries in that column, so an empty column costs the PE nothing. The consumer side
 // streams the weight memory sequentially, one entry per cycle, decoding the relative row index:
-//   C0: pop / issue weight address    C1: weight word -> row, product    C2: product to accumulator
+//   C0: pop / issue weight address    C1: weight word -> row, weight: the MAC to the PE
 // Pointer and weight addresses wrap at the end of the memories: every time step walks all
 // segments of all layers in the order they were encoded.
 module rnnfab_mv_ese #(
@@ -17,9 +18,7 @@ module rnnfab_mv_ese #(
     parameter WEIGHT_DEPTH = 1,        // used words of the weight memory (0 allowed)
     parameter POINTER_DEPTH = 2,       // words of the pointer memory
     parameter QUEUE_DEPTH = 8,         // activation queue depth (entries)
-    parameter ROW_W = 4,               // PE-local row width
-    parameter K = 1,                   // cells per PE (gate bank depth)
-    parameter GRU = 0,                 // 1: GRU (recurrent gate n goes to bank 3)
+    parameter ROW_W = 4,               // PE-local row width (holds every local row of the PE)
     parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
     parameter POINTER_FILE = "pe0_pointers.hex",  // pointer memory image
     parameter CODEBOOK_FILE = "codebook.hex"  // codebook image (CODEBOOK = 1 only)
@@ -32,43 +31,36 @@ module rnnfab_mv_ese #(
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
     input  wire               bc_stall,     // some PE cannot take the column: hold it
     output wire               stall_req,    // this PE cannot take the column (queue full)
-    input  wire               phase_proj,   // the current phase is the projection
-    output wire               mac_valid,    // accumulate mac_product into (mac_bank, mac_k)
-    output wire [        2:0] mac_bank,     // 0..3: gate bank, 4: projection bank
-    output wire [  ROW_W-1:0] mac_k,        // row within the bank
-    output wire [WB+AB-1:0]   mac_product,  // weight * activation
+    output wire               mac_valid,    // C1: accumulate mac_weight * mac_value into mac_row
+    output wire [  ROW_W-1:0] mac_row,      // C1: PE-local row of the product
+    output wire               mac_hpart,    // C1: the column is in the recurrent part
+    output wire [     WB-1:0] mac_weight,   // C1: the weight
+    output wire [     AB-1:0] mac_value,    // C1: the column's value
     output wire               idle          // queue empty and pipeline drained
 );
-  function integer bits_for(input integer value);
-    integer v;
-    begin
-      bits_for = 1;
-      v = value;
-      while (v > 1) begin
-        bits_for = bits_for + 1;
-        v = v >> 1;
-      end
-    end
-  endfunction
-
   localparam ENTRY_W = IDX_BITS + VAL_BITS;  // weight-memory word width
   localparam WEIGHT_ALLOC = (WEIGHT_DEPTH > 0) ? WEIGHT_DEPTH : 1;  // at least one word
-  localparam PA_W = bits_for(POINTER_DEPTH + 1);  // pointer address counter width
-  localparam PM_W = bits_for(POINTER_DEPTH - 1);  // pointer memory index width
-  localparam WM_W = bits_for(WEIGHT_ALLOC - 1);  // weight memory index width
-  localparam QA_W = bits_for(QUEUE_DEPTH - 1);  // queue address width
-  localparam QC_W = bits_for(QUEUE_DEPTH);  // queue count width
+  localparam PA_W = `RNNFAB_BITS_FOR(POINTER_DEPTH + 1);  // pointer address counter width
+  localparam PM_W = `RNNFAB_BITS_FOR(POINTER_DEPTH - 1);  // pointer memory index width
+  localparam WM_W = `RNNFAB_BITS_FOR(WEIGHT_ALLOC - 1);  // weight memory index width
+  localparam QA_W = `RNNFAB_BITS_FOR(QUEUE_DEPTH - 1);  // queue address width
+  localparam QC_W = `RNNFAB_BITS_FOR(QUEUE_DEPTH);  // queue count width
   localparam Q_W = 1 + PTR_W + AB;  // queue entry: {hpart, end, value}
   localparam [PTR_W:0] WEIGHT_END = WEIGHT_DEPTH[PTR_W:0];  // one past the last weight address
 
   initial begin
-    if (QUEUE_DEPTH < 1 || POINTER_DEPTH < 2 || ROW_W < 1 || PTR_W < 1) begin
-      $display("rnnfab_mv_ese: bad parameters QUEUE_DEPTH=%0d POINTER_DEPTH=%0d", QUEUE_DEPTH,
-               POINTER_DEPTH);
+    if (QUEUE_DEPTH < 1 || POINTER_DEPTH < 2 || ROW_W < 1) begin
+      $display("%m: bad parameters QUEUE_DEPTH=%0d POINTER_DEPTH=%0d ROW_W=%0d", QUEUE_DEPTH,
+               POINTER_DEPTH, ROW_W);
       $finish;
     end
-    if (WEIGHT_DEPTH >= (1 << PTR_W)) begin
-      $display("rnnfab_mv_ese: PTR_W=%0d cannot address %0d weights", PTR_W, WEIGHT_DEPTH);
+    if (IDX_BITS < 1 || PTR_W < 1 || (CODEBOOK == 0 && VAL_BITS < WB)) begin
+      $display("%m: bad entry format IDX_BITS=%0d VAL_BITS=%0d WB=%0d PTR_W=%0d", IDX_BITS,
+               VAL_BITS, WB, PTR_W);
+      $finish;
+    end
+    if (WEIGHT_DEPTH < 0 || WEIGHT_DEPTH >= (1 << PTR_W)) begin
+      $display("%m: PTR_W=%0d cannot address WEIGHT_DEPTH=%0d weights", PTR_W, WEIGHT_DEPTH);
       $finish;
     end
   end
@@ -253,48 +245,14 @@ module rnnfab_mv_ese #(
         (c1_pair_q ? {{(RX_W - IDX_BITS) {1'b0}}, delta1} + 1'b1 : {RX_W{1'b0}});
     cursor_d = c1_valid_q ? row : cursor_q;
   end
-  wire signed [WB+AB-1:0] product = $signed(weight) * $signed(c1_value_q);
-  reg c2_valid_q, c2_hpart_q;
-  reg [ROW_W-1:0] c2_row_q;
-  reg [WB+AB-1:0] c2_product_q;
-  always @(posedge clk) begin
-    cursor_q <= cursor_d;
-    c2_valid_q <= rst ? 1'b0 : c1_valid_q;
-    c2_hpart_q <= c1_hpart_q;
-    c2_row_q <= row;
-    c2_product_q <= product;
-  end
+  always @(posedge clk) cursor_q <= cursor_d;
 
-  // ---------------- C2: bank decode (local row u = gate * K + k)
-  reg [2:0] bank;
-  reg [ROW_W-1:0] bank_row;
-  localparam [ROW_W:0] K1 = K[ROW_W:0];
-  localparam [31:0] K2_FULL = 2 * K;  // row where gate 2 starts
-  localparam [ROW_W:0] K2 = K2_FULL[ROW_W:0];
-  localparam [31:0] K3_FULL = 3 * K;  // row where gate 3 starts
-  localparam [ROW_W:0] K3 = K3_FULL[ROW_W:0];
-  always @* begin
-    if (phase_proj) begin
-      bank = 3'd4;
-      bank_row = c2_row_q;
-    end else if ({1'b0, c2_row_q} >= K3) begin
-      bank = 3'd3;
-      bank_row = c2_row_q - K3[ROW_W-1:0];
-    end else if ({1'b0, c2_row_q} >= K2) begin
-      bank = (GRU != 0 && c2_hpart_q) ? 3'd3 : 3'd2;
-      bank_row = c2_row_q - K2[ROW_W-1:0];
-    end else if ({1'b0, c2_row_q} >= K1) begin
-      bank = 3'd1;
-      bank_row = c2_row_q - K1[ROW_W-1:0];
-    end else begin
-      bank = 3'd0;
-      bank_row = c2_row_q;
-    end
-  end
-  assign mac_valid = c2_valid_q;
-  assign mac_bank = bank;
-  assign mac_k = bank_row;
-  assign mac_product = c2_product_q;
-  assign idle = queue_empty && !c1_valid_q && !c2_valid_q;
+  // ---------------- C1: the MAC (the PE multiplies and maps the row to its accumulator)
+  assign mac_valid = c1_valid_q;
+  assign mac_row = row;
+  assign mac_hpart = c1_hpart_q;
+  assign mac_weight = weight;
+  assign mac_value = c1_value_q;
+  assign idle = queue_empty && !c1_valid_q;
 endmodule
 `default_nettype wire

@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_pe: one processing element (docs/architecture.md). PE p owns the cells j = p, p+N, ...
 // (local cell k = j div N) and all four accumulator rows of each, so it runs the element-wise
@@ -14,6 +15,9 @@ module rnnfab_pe #(
     parameter PEEP = 0,                // 1: LSTM peepholes
     parameter PROJ = 0,                // 1: LSTM with projection
     parameter LAYERS = 1,              // number of layers
+    parameter IN0 = 1,                 // input size of layer 0
+    parameter H = 1,                   // cells per layer
+    parameter O = 1,                   // output size of a layer (P with projection, else H)
     parameter K = 1,                   // cells per PE: ceil(H / N)
     parameter KP = 1,                  // projection rows per PE: ceil(P / N) (1 without)
     parameter KO = 1,                  // output elements per PE: ceil(outputSize / N)
@@ -27,14 +31,7 @@ module rnnfab_pe #(
     parameter TANH_S = 4,              // tanh table step log2
     parameter TANH_R = 3,              // tanh table range log2
     parameter EW_LAT = 9,              // element-wise latency, issue to readable (LSTM 9, GRU 8)
-    parameter ROW_W = 4,               // PE-local row width of the engines
-    parameter COL_W = 1,               // phase column address width
-    parameter SEG_W = 4,               // segment count width (bcr)
-    parameter KW = 1,                  // cell index width (holds K - 1)
-    parameter KPW = 1,                 // projection row index width (holds KP - 1)
-    parameter CA_W = 1,                // c/bias/peephole address width (holds LAYERS*K - 1)
-    parameter HA_W = 1,                // h bank address width (holds LAYERS*KO - 1)
-    parameter RA_W = 1,                // read address width: max(HA_W, KW with a projection)
+    parameter LUT_RAM_DEPTH = 64,      // deepest state memory left to LUT RAM (docs/synthesis.md)
     parameter IDX_BITS = 4,            // ese: relative row index width
     parameter VAL_BITS = 12,           // ese: value field width
     parameter CODEBOOK = 0,            // ese: 1 with a codebook
@@ -45,7 +42,6 @@ module rnnfab_pe #(
     parameter HDR_COL_BITS = 3,        // bcr: header colCount width
     parameter MAX_ROWS = 1,            // bcr: most kept rows of a block in one PE
     parameter BLOCK_COLS = 1,          // bcr: segment width
-    parameter VEC_DEPTH = 2,           // bcr: vector copy depth
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -56,7 +52,9 @@ module rnnfab_pe #(
     parameter BIAS_FILE = "pe0_bias.hex",         // bias ROM image: {b3, b2, b1, b0} per cell
     parameter PEEP_FILE = "pe0_peephole.hex",     // peephole ROM image: {p_o, p_f, p_i} per cell
     parameter SIG_FILE = "sigmoid.hex",           // sigmoid table
-    parameter TANH_FILE = "tanh.hex"              // tanh table
+    parameter TANH_FILE = "tanh.hex",             // tanh table
+    // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
+    parameter `RNNFAB_BUS_WIDTHS
 ) (
     input  wire              clk,           // clock
     input  wire              rst,           // synchronous reset
@@ -94,35 +92,45 @@ module rnnfab_pe #(
   localparam HDEPTH = LAYERS * KO;  // words of the h bank
   localparam CDEPTH = LAYERS * K;  // words of the c bank and the bias/peephole ROMs
   localparam GATES_W = 4 * ACC;  // one accumulator word: four gate fields
+  localparam ROW_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX(4 * K, KP) - 1);  // engines' local row width
+  localparam XW = ACC + 1;  // width of the projection requantizer's sum
 
   initial begin
-    if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB) begin
-      $display("rnnfab_pe: bad parameters K=%0d KO=%0d KP=%0d ACC=%0d", K, KO, KP, ACC);
+    if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB || AF > AB - 1 || WF > WB - 1)
+    begin
+      $display("%m: bad parameters K=%0d KO=%0d KP=%0d LAYERS=%0d ACC=%0d AB=%0d WB=%0d", K, KO,
+               KP, LAYERS, ACC, AB, WB);
+      $finish;
+    end
+    if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
+        (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0)
+    begin
+      $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d", IN0,
+               H, O, GRU, PROJ, PEEP, FORMAT);
       $finish;
     end
   end
 
-  function [ACC-1:0] extend_product(input [WB+AB-1:0] value);
-    extend_product = {{(ACC - WB - AB) {value[WB+AB-1]}}, value};
-  endfunction
+  `RNNFAB_FIXED_POINT_FUNCTIONS
 
-  // ---------------- Matrix-vector engine
-  wire mac_valid;
-  wire [2:0] mac_bank;
-  wire [ROW_W-1:0] mac_k;
-  wire [WB+AB-1:0] mac_product;
+
+  // ---------------- Matrix-vector engine (its MAC leaves in stage C1)
+  wire c1_valid, c1_hpart, engine_idle;
+  wire [ROW_W-1:0] c1_row;
+  wire [WB-1:0] c1_weight;
+  wire [AB-1:0] c1_value;
   generate
     if (FORMAT == 0) begin : gen_ese
       rnnfab_mv_ese #(
           .AB(AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
           .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
-          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .K(K), .GRU(GRU),
-          .WEIGHT_FILE(WEIGHT_FILE), .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
+          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
+          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .bc_stall(bc_stall),
-          .stall_req(stall_req), .phase_proj(phase_proj), .mac_valid(mac_valid),
-          .mac_bank(mac_bank), .mac_k(mac_k), .mac_product(mac_product), .idle(idle)
+          .stall_req(stall_req), .mac_valid(c1_valid), .mac_row(c1_row), .mac_hpart(c1_hpart),
+          .mac_weight(c1_weight), .mac_value(c1_value), .idle(engine_idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
                                  phase_cbase1};
@@ -130,20 +138,62 @@ module rnnfab_pe #(
       rnnfab_mv_bcr #(
           .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
           .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
-          .VEC_DEPTH(VEC_DEPTH), .COL_W(COL_W), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS),
-          .BLOCK_COLS(BLOCK_COLS), .SEG_W(SEG_W), .K(K), .GRU(GRU),
-          .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
+          .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
+          .SEG_W(SEG_W), .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
-          .bc_count(bc_count), .phase_start(phase_start), .phase_proj(phase_proj),
-          .phase_nseg(phase_nseg), .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1),
-          .mac_valid(mac_valid), .mac_bank(mac_bank), .mac_k(mac_k),
-          .mac_product(mac_product), .idle(idle)
+          .bc_count(bc_count), .phase_start(phase_start), .phase_nseg(phase_nseg),
+          .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1), .mac_valid(c1_valid),
+          .mac_row(c1_row), .mac_hpart(c1_hpart), .mac_weight(c1_weight), .mac_value(c1_value),
+          .idle(engine_idle)
       );
       assign stall_req = 1'b0;
       wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_stall};
     end
   endgenerate
+
+  // ---------------- C1 -> C2: the product of the engine's MAC
+  wire signed [WB+AB-1:0] c1_product = $signed(c1_weight) * $signed(c1_value);
+  reg c2_valid_q, c2_hpart_q;
+  reg [ROW_W-1:0] c2_row_q;
+  reg [WB+AB-1:0] c2_product_q;
+  always @(posedge clk) begin
+    c2_valid_q <= rst ? 1'b0 : c1_valid;
+    c2_hpart_q <= c1_hpart;
+    c2_row_q <= c1_row;
+    c2_product_q <= c1_product;
+  end
+  wire mac_valid = c2_valid_q;  // C2: accumulate mac_product into (mac_bank, mac_k)
+  wire [WB+AB-1:0] mac_product = c2_product_q;
+  assign idle = engine_idle && !c2_valid_q;
+
+  // ---------------- C2: bank decode (docs/architecture.md, "Hardware row order"): local row
+  // u = gate * K + k of the gate rows goes to field `gate` of cell k's accumulator word (GRU: gate
+  // group 2 of a recurrent column is row hn, field 3); in the projection phase u is projection
+  // row k (bank 4).
+  localparam [31:0] GATE1_ROW = K;  // first row of gate 1
+  localparam [31:0] GATE2_ROW = 2 * K;  // first row of gate 2
+  localparam [31:0] GATE3_ROW = 3 * K;  // first row of gate 3
+  reg [2:0] mac_bank;
+  reg [ROW_W-1:0] mac_k;
+  always @* begin
+    if (phase_proj) begin
+      mac_bank = 3'd4;
+      mac_k = c2_row_q;
+    end else if ({1'b0, c2_row_q} >= GATE3_ROW[ROW_W:0]) begin
+      mac_bank = 3'd3;
+      mac_k = c2_row_q - GATE3_ROW[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= GATE2_ROW[ROW_W:0]) begin
+      mac_bank = (GRU != 0 && c2_hpart_q) ? 3'd3 : 3'd2;
+      mac_k = c2_row_q - GATE2_ROW[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= GATE1_ROW[ROW_W:0]) begin
+      mac_bank = 3'd1;
+      mac_k = c2_row_q - GATE1_ROW[ROW_W-1:0];
+    end else begin
+      mac_bank = 3'd0;
+      mac_k = c2_row_q;
+    end
+  end
 
   // ---------------- Element-wise issue (S0) -> S1
   reg s1_valid_q;
@@ -155,93 +205,27 @@ module rnnfab_pe #(
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
-  // ---------------- Gate accumulators: pipelined MAC read-modify-write, cleared when the EW
-  // reads them. One synchronous read port (block-RAM capable), shared by the engine and the
-  // element-wise unit, which never read in the same cycle (the EW runs after phase A has drained,
-  // the next phase A starts after the last EW read; projection MACs go to acc_proj):
-  //   M (mac_valid): read the cell's word          W: add the product to its field, write back
-  // A MAC in W right after a MAC of the same cell takes that MAC's sum (forwarding), since its
-  // read came before that write. A word whose live bit is 0 reads as zero: reset and the EW's read
-  // clear a word in one cycle. Memories deeper than LUT_RAM_DEPTH words are marked block RAM.
-  localparam LUT_RAM_DEPTH = 64;  // deepest state memory left to LUT RAM (docs/synthesis.md)
-  reg [K-1:0] acc_live_q, acc_live_d;
+  // ---------------- Gate accumulators (rnnfab_acc_mem): one word of four gate fields per cell,
+  // read by the element-wise unit when it issues a cell (S0) and taken, cleared, in S1. The
+  // engine and the element-wise unit never read in the same cycle (the EW runs after phase A has
+  // drained, the next phase A starts after the last EW read; projection MACs go to acc_proj).
   wire [KW-1:0] mac_cell = mac_k[KW-1:0];
   wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low KPW bits, gates KW
-  wire mac_gate = mac_valid && !mac_bank[2];
-  wire [KW-1:0] acc_raddr = ew_issue ? ew_k : mac_cell;
-  reg [GATES_W-1:0] acc_rd_q;  // read data: the MAC's word in W, the EW's word in S1
-  reg w_valid_q, w_live_q;
-  reg [KW-1:0] w_cell_q;
-  reg [1:0] w_field_q;
-  reg [WB+AB-1:0] w_product_q;
-  reg fw_valid_q;  // the previous W wrote fw_cell_q, field fw_field_q = fw_sum_q
-  reg [KW-1:0] fw_cell_q;
-  reg [1:0] fw_field_q;
-  reg [ACC-1:0] fw_sum_q;
-  reg [GATES_W-1:0] w_base, w_word_new;
-  reg [ACC-1:0] w_sum;
-  integer field;
-  always @* begin
-    w_base = w_live_q ? acc_rd_q : {GATES_W{1'b0}};
-    for (field = 0; field < 4; field = field + 1) begin
-      if (fw_valid_q && fw_cell_q == w_cell_q && fw_field_q == field[1:0])
-        w_base[field*ACC+:ACC] = fw_sum_q;
-    end
-    w_sum = {ACC{1'b0}};
-    w_word_new = w_base;
-    for (field = 0; field < 4; field = field + 1) begin
-      if (w_field_q == field[1:0]) begin
-        w_sum = w_base[field*ACC+:ACC] + extend_product(w_product_q);
-        w_word_new[field*ACC+:ACC] = w_sum;
-      end
-    end
-    acc_live_d = acc_live_q;
-    if (s1_valid_q) acc_live_d[s1_k_q] = 1'b0;
-    if (w_valid_q) acc_live_d[w_cell_q] = 1'b1;
-  end
-  always @(posedge clk) begin
-    w_valid_q <= rst ? 1'b0 : mac_gate;
-    w_live_q <= acc_live_q[mac_cell];
-    w_cell_q <= mac_cell;
-    w_field_q <= mac_bank[1:0];
-    w_product_q <= mac_product;
-    fw_valid_q <= rst ? 1'b0 : w_valid_q;
-    fw_cell_q <= w_cell_q;
-    fw_field_q <= w_field_q;
-    fw_sum_q <= w_sum;
-    acc_live_q <= rst ? {K{1'b0}} : acc_live_d;
-  end
-  wire acc_we = !rst && w_valid_q;
-  generate
-    if (K > LUT_RAM_DEPTH) begin : gen_acc_block
-      (* ram_style = "block" *) reg [GATES_W-1:0] acc_gate[0:K-1];
-      always @(posedge clk) begin
-        if (acc_we) acc_gate[w_cell_q] <= w_word_new;
-        acc_rd_q <= acc_gate[acc_raddr];
-      end
-    end else begin : gen_acc_lut
-      reg [GATES_W-1:0] acc_gate[0:K-1];
-      always @(posedge clk) begin
-        if (acc_we) acc_gate[w_cell_q] <= w_word_new;
-        acc_rd_q <= acc_gate[acc_raddr];
-      end
-    end
-  endgenerate
-  wire [GATES_W-1:0] ew_word = acc_live_q[s1_k_q] ? acc_rd_q : {GATES_W{1'b0}};
+  wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
+  rnnfab_acc_mem #(
+      .DEPTH(K), .FIELDS(4), .ACC(ACC), .PW(WB + AB), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+  ) acc_gate (
+      .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_cell),
+      .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_addr(ew_k),
+      .take(s1_valid_q), .take_addr(s1_k_q), .word(ew_word)
+  );
 
   // ---------------- ROMs (synchronous read, addressed in S0)
   reg [4*AB-1:0] bias_q;
-  generate
-    if (CDEPTH > LUT_RAM_DEPTH) begin : gen_bias_block
-      (* rom_style = "block" *) reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
-      initial $readmemh(BIAS_FILE, bias_rom);
-      always @(posedge clk) bias_q <= bias_rom[s0_caddr];
-    end else begin : gen_bias_lut
-      reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
-      initial $readmemh(BIAS_FILE, bias_rom);
-      always @(posedge clk) bias_q <= bias_rom[s0_caddr];
-    end
-  endgenerate
+  (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+  reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
+  initial $readmemh(BIAS_FILE, bias_rom);
+  always @(posedge clk) bias_q <= bias_rom[s0_caddr];
 
   // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0.
   // Two synchronous read ports (block-RAM capable; read data registered directly, the live bit
@@ -264,23 +248,13 @@ module rnnfab_pe #(
     if (h_ren) h_rd_live_q <= h_live_q[h_raddr];
     if (out_en) out_rd_live_q <= h_live_q[out_addr];
   end
-  generate
-    if (HDEPTH > LUT_RAM_DEPTH) begin : gen_h_block
-      (* ram_style = "block" *) reg [AB-1:0] h_mem[0:HDEPTH-1];
-      always @(posedge clk) begin
-        if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
-        if (h_ren) h_rd_q <= h_mem[h_raddr];
-        if (out_en) out_rd_q <= h_mem[out_addr];
-      end
-    end else begin : gen_h_lut
-      reg [AB-1:0] h_mem[0:HDEPTH-1];
-      always @(posedge clk) begin
-        if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
-        if (h_ren) h_rd_q <= h_mem[h_raddr];
-        if (out_en) out_rd_q <= h_mem[out_addr];
-      end
-    end
-  endgenerate
+  (* ram_style = (HDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+  reg [AB-1:0] h_mem[0:HDEPTH-1];
+  always @(posedge clk) begin
+    if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
+    if (h_ren) h_rd_q <= h_mem[h_raddr];
+    if (out_en) out_rd_q <= h_mem[out_addr];
+  end
   wire [AB-1:0] h_rd_value = h_rd_live_q ? h_rd_q : {AB{1'b0}};
   assign out_data = out_rd_live_q ? out_rd_q : {AB{1'b0}};
 
@@ -319,15 +293,10 @@ module rnnfab_pe #(
       wire [3*WB-1:0] peep_word;
       if (PEEP != 0) begin : gen_peep
         reg [3*WB-1:0] peep_q;
-        if (CDEPTH > LUT_RAM_DEPTH) begin : gen_peep_block
-          (* rom_style = "block" *) reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
-          initial $readmemh(PEEP_FILE, peep_rom);
-          always @(posedge clk) peep_q <= peep_rom[s0_caddr];
-        end else begin : gen_peep_lut
-          reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
-          initial $readmemh(PEEP_FILE, peep_rom);
-          always @(posedge clk) peep_q <= peep_rom[s0_caddr];
-        end
+        (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+        reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
+        initial $readmemh(PEEP_FILE, peep_rom);
+        always @(posedge clk) peep_q <= peep_rom[s0_caddr];
         assign peep_word = peep_q;
       end else begin : gen_no_peep
         assign peep_word = {3 * WB{1'b0}};
@@ -364,18 +333,11 @@ module rnnfab_pe #(
         if (c_we) c_live_d[c_waddr] = 1'b1;
       end
       always @(posedge clk) c_live_q <= rst ? {CDEPTH{1'b0}} : c_live_d;
-      if (CDEPTH > LUT_RAM_DEPTH) begin : gen_c_block
-        (* ram_style = "block" *) reg [AB-1:0] c_mem[0:CDEPTH-1];
-        always @(posedge clk) begin
-          if (!rst && c_we) c_mem[c_waddr] <= c_value;
-          c_rd_q <= c_mem[s0_caddr];
-        end
-      end else begin : gen_c_lut
-        reg [AB-1:0] c_mem[0:CDEPTH-1];
-        always @(posedge clk) begin
-          if (!rst && c_we) c_mem[c_waddr] <= c_value;
-          c_rd_q <= c_mem[s0_caddr];
-        end
+      (* ram_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+      reg [AB-1:0] c_mem[0:CDEPTH-1];
+      always @(posedge clk) begin
+        if (!rst && c_we) c_mem[c_waddr] <= c_value;
+        c_rd_q <= c_mem[s0_caddr];
       end
 
       if (PROJ != 0) begin : gen_proj
@@ -383,78 +345,23 @@ module rnnfab_pe #(
         reg [AB-1:0] m_rd_q;
         reg rd_m_q;
         always @(posedge clk) if (rd_en) rd_m_q <= rd_m;
-        if (MDEPTH > LUT_RAM_DEPTH) begin : gen_m_block
-          (* ram_style = "block" *) reg [AB-1:0] m_mem[0:MDEPTH-1];
-          always @(posedge clk) begin
-            if (!rst && m_we) m_mem[m_tag] <= m_value;
-            if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
-          end
-        end else begin : gen_m_lut
-          reg [AB-1:0] m_mem[0:MDEPTH-1];
-          always @(posedge clk) begin
-            if (!rst && m_we) m_mem[m_tag] <= m_value;
-            if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
-          end
-        end
-        // projection accumulators: pipelined MAC read-modify-write as the gate accumulators
-        // (one synchronous read port, forwarding); the requantizer reads its row one cycle ahead
-        // (rq_pre: no projection MAC is in flight then) and clears it (live bit); unwritten
-        // words read 0.
-        reg [KPE-1:0] proj_live_q, proj_live_d;
-        wire [KPW-1:0] mac_prow = mac_k[KPW-1:0];
-        wire mac_to_proj = mac_valid && mac_bank[2];
-        wire [KPW-1:0] proj_raddr = rq_pre ? rq_pre_k : mac_prow;
-        reg [ACC-1:0] proj_rd_q;
-        reg pw_valid_q, pw_live_q, pfw_valid_q;
-        reg [KPW-1:0] pw_row_q, pfw_row_q;
-        reg [WB+AB-1:0] pw_product_q;
-        reg [ACC-1:0] pfw_sum_q;
-        wire [ACC-1:0] pw_base = (pfw_valid_q && pfw_row_q == pw_row_q) ? pfw_sum_q :
-            pw_live_q ? proj_rd_q : {ACC{1'b0}};
-        wire [ACC-1:0] pw_sum = pw_base + extend_product(pw_product_q);
-        always @* begin
-          proj_live_d = proj_live_q;
-          if (rq_issue) proj_live_d[rq_k] = 1'b0;
-          if (pw_valid_q) proj_live_d[pw_row_q] = 1'b1;
-        end
+        (* ram_style = (MDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+        reg [AB-1:0] m_mem[0:MDEPTH-1];
         always @(posedge clk) begin
-          pw_valid_q <= rst ? 1'b0 : mac_to_proj;
-          pw_live_q <= proj_live_q[mac_prow];
-          pw_row_q <= mac_prow;
-          pw_product_q <= mac_product;
-          pfw_valid_q <= rst ? 1'b0 : pw_valid_q;
-          pfw_row_q <= pw_row_q;
-          pfw_sum_q <= pw_sum;
-          proj_live_q <= rst ? {KPE{1'b0}} : proj_live_d;
+          if (!rst && m_we) m_mem[m_tag] <= m_value;
+          if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
         end
-        if (KPE > LUT_RAM_DEPTH) begin : gen_proj_block
-          (* ram_style = "block" *) reg [ACC-1:0] acc_proj[0:KPE-1];
-          always @(posedge clk) begin
-            if (!rst && pw_valid_q) acc_proj[pw_row_q] <= pw_sum;
-            proj_rd_q <= acc_proj[proj_raddr];
-          end
-        end else begin : gen_proj_lut
-          reg [ACC-1:0] acc_proj[0:KPE-1];
-          always @(posedge clk) begin
-            if (!rst && pw_valid_q) acc_proj[pw_row_q] <= pw_sum;
-            proj_rd_q <= acc_proj[proj_raddr];
-          end
-        end
-        wire [ACC-1:0] rq_word = proj_live_q[rq_k] ? proj_rd_q : {ACC{1'b0}};
-        // requant(a) = sat_AB(rshr(a, WF))
-        localparam XW = ACC + 1;
-        wire [XW-1:0] rq_acc = {rq_word[ACC-1], rq_word};
-        wire [XW-1:0] rq_half;
-        if (WF > 0) begin : gen_half
-          assign rq_half = {{(XW - 1) {1'b0}}, 1'b1} << (WF - 1);
-        end else begin : gen_no_half
-          assign rq_half = {XW{1'b0}};
-        end
-        wire [XW-1:0] rq_shifted = $signed(rq_acc + rq_half) >>> WF;
-        wire rq_fits = (rq_shifted[XW-1:AB-1] == {(XW - AB + 1) {1'b0}}) ||
-            (rq_shifted[XW-1:AB-1] == {(XW - AB + 1) {1'b1}});
-        wire [AB-1:0] rq_value = rq_fits ? rq_shifted[AB-1:0] :
-            rq_shifted[XW-1] ? {1'b1, {(AB - 1) {1'b0}}} : {1'b0, {(AB - 1) {1'b1}}};
+        // projection accumulators (rnnfab_acc_mem, one field per row): the requantizer reads
+        // its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
+        wire [ACC-1:0] rq_word;
+        rnnfab_acc_mem #(
+            .DEPTH(KPE), .FIELDS(1), .ACC(ACC), .PW(WB + AB), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+        ) acc_proj (
+            .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
+            .mac_addr(mac_k[KPW-1:0]), .mac_field(1'b0), .mac_product(mac_product),
+            .read(rq_pre), .read_addr(rq_pre_k), .take(rq_issue), .take_addr(rq_k), .word(rq_word)
+        );
+        wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
         always @* begin
           h_we = rq_issue;
           h_waddr = rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};

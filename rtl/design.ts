@@ -9,7 +9,6 @@
  */
 
 import { UserError } from "../util/errors.ts";
-import { bitsFor } from "../util/bits.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
 import {
   type EncodedImage,
@@ -30,8 +29,19 @@ import {
 import { auxMemories, type AuxMemory, modelGeometry } from "./hardware.ts";
 import { estimateCycles } from "./timing.ts";
 
-/** Element-wise pipeline latency (issue to readable) of the RTL units. */
+/**
+ * Element-wise pipeline latency (issue to readable) of the RTL units: the source of the number
+ * for the cycle model and the controller (parameter EW_LAT); the units check it against their
+ * pipeline (PIPELINE_LATENCY of rnnfab_ew_lstm.v, rnnfab_ew_gru.v) and tests/rtl_ew_test.ts
+ * measures it.
+ */
 export const EW_LATENCY = { lstm: 9, gru: 8 } as const;
+
+/**
+ * Deepest PE state memory left to LUT RAM (parameter LUT_RAM_DEPTH of rnnfab_pe.v); deeper ones
+ * are marked block RAM. The synthesis checks use the same number (docs/synthesis.md).
+ */
+export const LUT_RAM_DEPTH = 64;
 
 /** Per-PE parameters (memory depths). */
 export interface PeParameters {
@@ -245,13 +255,6 @@ export function rtlParameters(
   const proj = model.projSize > 0;
   const bcr = config.format === "bcr";
   const blockCols = bcr ? config.blockCols ?? 1 : 1;
-  const segmentsOf = (cols: number) => Math.ceil(cols / blockCols);
-  const phaseSegments = geometry.layerInputs.map((size) =>
-    segmentsOf(size) + segmentsOf(geometry.outputSize)
-  );
-  if (proj) phaseSegments.push(segmentsOf(model.hiddenSize));
-  const HA_W = bitsFor(L * KO - 1);
-  const KW = bitsFor(K - 1);
   const ese = image.manifest.ese;
   const layout = image.manifest.bcr;
   return {
@@ -278,14 +281,7 @@ export function rtlParameters(
     TANH_S: f.tanh.stepLog2,
     TANH_R: f.tanh.rangeLog2,
     EW_LAT: EW_LATENCY[model.kind],
-    ROW_W: bitsFor(Math.max(4 * K, KP) - 1),
-    COL_W: bitsFor(geometry.longestPhase - 1),
-    SEG_W: bitsFor(Math.max(...phaseSegments)),
-    KW,
-    KPW: bitsFor(KP - 1),
-    CA_W: bitsFor(L * K - 1),
-    HA_W,
-    RA_W: proj ? Math.max(HA_W, KW) : HA_W,
+    LUT_RAM_DEPTH,
     IDX_BITS: ese ? config.indexBits : 1,
     VAL_BITS: ese ? ese.valueBits : f.weightBits,
     CODEBOOK: image.manifest.codebookBits !== null ? 1 : 0,
@@ -296,6 +292,5 @@ export function rtlParameters(
     HDR_COL_BITS: layout ? layout.headerColBits : 1,
     MAX_ROWS: bcr ? Math.ceil((config.blockRows ?? 1) / N) : 1,
     BLOCK_COLS: blockCols,
-    VEC_DEPTH: geometry.longestPhase,
   };
 }

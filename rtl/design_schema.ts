@@ -32,8 +32,10 @@ export const TOP_MODULE = "rnnfab_top";
 export const PE_MODULE = "rnnfab_pe";
 
 /**
- * The numeric parameters of the generated RTL (names as in rtl-templates/); each described once,
- * here: `renderTop` writes the descriptions as comments of the top's localparams.
+ * The primary numeric parameters of the generated RTL (names as in rtl-templates/); each
+ * described once, here: `renderTop` writes the descriptions as comments of the top's
+ * localparams. The widths derived from them are computed in the cores (rnnfab_pkg.vh,
+ * docs/architecture.md, "Parameters").
  */
 export const rtlParametersSchema = z.object({
   N: int.describe("number of PEs"),
@@ -59,14 +61,7 @@ export const rtlParametersSchema = z.object({
   TANH_S: int.describe("tanh table step log2"),
   TANH_R: int.describe("tanh table range log2"),
   EW_LAT: int.describe("element-wise latency, issue to readable"),
-  ROW_W: int.describe("PE-local row width"),
-  COL_W: int.describe("phase column address width"),
-  SEG_W: int.describe("segment count width"),
-  KW: int.describe("cell index width"),
-  KPW: int.describe("projection row index width"),
-  CA_W: int.describe("c/bias address width"),
-  HA_W: int.describe("h bank address width"),
-  RA_W: int.describe("bank read address width"),
+  LUT_RAM_DEPTH: int.describe("deepest state memory left to LUT RAM"),
   IDX_BITS: int.describe("ese relative row index width"),
   VAL_BITS: int.describe("ese value field width"),
   CODEBOOK: int.describe("ese codebook present"),
@@ -77,7 +72,6 @@ export const rtlParametersSchema = z.object({
   HDR_COL_BITS: int.describe("bcr header colCount width"),
   MAX_ROWS: int.describe("bcr most kept rows of a block in one PE"),
   BLOCK_COLS: int.describe("bcr segment width"),
-  VEC_DEPTH: int.describe("longest phase vector"),
 });
 
 /** The numeric parameters of the generated RTL. */

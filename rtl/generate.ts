@@ -21,7 +21,11 @@ import {
 import { wideHexText } from "./hardware.ts";
 import { renderCocotbTestbench } from "./testbench.ts";
 
-/** The hand-written Verilog cores, copied unchanged into every design (top comes first). */
+/**
+ * The hand-written Verilog cores, copied unchanged into every design, and the include file they
+ * share (rnnfab_pkg.vh: listed last in design.json's rtlFiles, so that every flow hashes it;
+ * compiling it alone defines its macros only).
+ */
 export const CORE_FILES = [
   "rnnfab_ctrl.v",
   "rnnfab_pe.v",
@@ -29,7 +33,11 @@ export const CORE_FILES = [
   "rnnfab_mv_bcr.v",
   "rnnfab_ew_lstm.v",
   "rnnfab_ew_gru.v",
+  "rnnfab_acc_mem.v",
+  "rnnfab_act_lanes.v",
   "rnnfab_act.v",
+  "rnnfab_delay.v",
+  "rnnfab_pkg.vh",
 ] as const;
 
 /** Version string written into generated files. */

@@ -46,7 +46,6 @@ export const sequenceStatsSchema = z.object({
   outputStallCycles: count,
   inputStarvedCycles: count,
   inputWaitCycles: count,
-  peStallCycles: count.nullable(),
   protocolViolations: count,
   validDependsOnReady: count,
   unknownControl: count,

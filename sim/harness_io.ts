@@ -62,8 +62,6 @@ export interface HarnessSummary {
   inputStarvedCycles: number;
   /** Cycles with in_valid && !in_ready (the accelerator was busy and did not take input). */
   inputWaitCycles: number;
-  /** Cycles with stat_pe_stall high, null when the design has no such port. */
-  peStallCycles: number | null;
   /** Times a held output beat (valid && !ready) changed or vanished before it transferred. */
   protocolViolations: number;
   /** Beats whose out_last did not match "last element of a step". */
@@ -102,7 +100,6 @@ const SUMMARY_KEYS = [
   "outputStallCycles",
   "inputStarvedCycles",
   "inputWaitCycles",
-  "peStallCycles",
   "protocolViolations",
   "lastFlagErrors",
   "extraBeats",
@@ -146,7 +143,6 @@ export function parseHarnessResult(text: string, source: string): HarnessRun {
       outputStallCycles: get("outputStallCycles"),
       inputStarvedCycles: get("inputStarvedCycles"),
       inputWaitCycles: get("inputWaitCycles"),
-      peStallCycles: get("peStallCycles") < 0 ? null : get("peStallCycles"),
       protocolViolations: get("protocolViolations"),
       lastFlagErrors: get("lastFlagErrors"),
       extraBeats: get("extraBeats"),

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { cachedBuild, type HashPart, hashParts } from "./cache.ts";
 import type { SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, parseHarnessResult } from "./harness_io.ts";
@@ -100,7 +100,15 @@ export async function buildIcarusHarness(options: IcarusBuildOptions): Promise<I
       log(`icarus: compiling ${design.top} with the testbench`);
       const testbenchPath = join(dir, "rnnfab_tb.v");
       await Deno.writeTextFile(testbenchPath, testbench);
-      const args = [...flags, "-o", join(dir, "tb.vvp"), testbenchPath, ...design.rtlFiles];
+      const includes = [...new Set(design.rtlFiles.map((file) => `-I${dirname(file)}`))];
+      const args = [
+        ...flags,
+        ...includes,
+        "-o",
+        join(dir, "tb.vvp"),
+        testbenchPath,
+        ...design.rtlFiles,
+      ];
       const run = await runTool("iverilog", args, { cwd: dir, timeoutSeconds: 1800 });
       await Deno.writeTextFile(
         join(dir, "build.log"),

@@ -137,7 +137,6 @@ export const simResultSchema = z.object({
     outputBackpressureCycles: count,
     inputStarvedCycles: count,
     inputWaitCycles: count,
-    peStallCycles: count.nullable(),
   }),
   stimulus: stimulusSchema,
   protocol: z.object({
@@ -261,7 +260,6 @@ export function summarizeRun(
       outputBackpressureCycles: s.outputStallCycles,
       inputStarvedCycles: s.inputStarvedCycles,
       inputWaitCycles: s.inputWaitCycles,
-      peStallCycles: s.peStallCycles,
     },
     stimulus: settings,
     protocol: {

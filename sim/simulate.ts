@@ -159,7 +159,6 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       const harness = await buildVerilatorHarness({
         design,
         trace: options.trace ?? false,
-        peStallPort: false,
         cxxOptimization: options.cxxOptimization,
         cacheRoot: root,
         log,

@@ -37,8 +37,6 @@ export interface VerilatorBuildOptions {
   design: SimDesign;
   /** Build with FST tracing compiled in. */
   trace: boolean;
-  /** Whether the top has the optional `stat_pe_stall` output. */
-  peStallPort: boolean;
   /**
    * C++ optimization of the model (make's OPT_FAST): "-O0" (default) builds several times faster
    * (32-PE designs: about 11 s instead of 78 s) and simulates about half as fast as "-Os"; for
@@ -76,7 +74,6 @@ export type CxxOptimization = "-O0" | "-O1" | "-O2" | "-Os";
 export function verilatorFlags(options: {
   top: string;
   trace: boolean;
-  peStallPort: boolean;
   cxxOptimization?: CxxOptimization;
 }) {
   const flags = [
@@ -93,8 +90,6 @@ export function verilatorFlags(options: {
     "Vdut",
     "--top-module",
     options.top,
-    "-CFLAGS",
-    `-DRNNFAB_HAS_STAT_PE_STALL=${options.peStallPort ? 1 : 0}`,
     "-MAKEFLAGS",
     `OPT_FAST=${options.cxxOptimization ?? "-O0"}`,
   ];
@@ -113,7 +108,6 @@ export async function buildVerilatorHarness(
   const flags = verilatorFlags({
     top: design.top,
     trace: options.trace,
-    peStallPort: options.peStallPort,
     cxxOptimization: options.cxxOptimization,
   });
   const parts: HashPart[] = [

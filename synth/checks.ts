@@ -7,6 +7,7 @@
  */
 
 import type { DesignJson, MemoryRole } from "../rtl/design_schema.ts";
+import { LUT_RAM_DEPTH } from "../rtl/design.ts";
 import { DSP_MIN_WIDTH, type SynthTarget } from "./cells.ts";
 import type { MemoryShape } from "./parse.ts";
 import type { MemoryReport, MultiplierReport, SynthMemoryRole } from "./report.ts";
@@ -23,9 +24,10 @@ export const LOGIC_MEMORY_MAX_BITS = 256;
  * LUTs (a LUT ROM): an UltraScale LUT RAM is 32 or 64 words deep, a block RAM at least 512
  * words deep in its widest (72-bit) mode, so a block RAM would leave at least 7/8 of its words
  * unused, and a wide shallow memory (e.g. the PE's 32 x 156-bit gate accumulators) would take
- * several block RAMs for a few Kbit.
+ * several block RAMs for a few Kbit. It is the generator's `LUT_RAM_DEPTH`: the PE marks its
+ * memories deeper than this block RAM.
  */
-export const LUT_RAM_MAX_DEPTH = 64;
+export const LUT_RAM_MAX_DEPTH = LUT_RAM_DEPTH;
 
 /** RTL memory name -> role, from design.json's `memories` (`rtlName`, `role`). */
 export function designMemoryRoles(design: Pick<DesignJson, "memories">): Map<string, MemoryRole> {

@@ -139,7 +139,7 @@ async function planRuns(
   if (options.perPe === true && !pe) {
     throw new OptionError(
       "perPe",
-      `no PE module: ${design.dir} has no design.json; name the PE module (peModule)`,
+      `no PE module: ${design.dir} has no design.json and no PE module was named`,
     );
   }
   if (pe && design.pes !== undefined && pe.instances !== design.pes) {

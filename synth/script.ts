@@ -16,6 +16,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import type { SynthTarget } from "./cells.ts";
 
 /** Paths (absolute) of the files a script writes. */
@@ -58,9 +59,15 @@ function quote(path: string): string {
   return path;
 }
 
+/** `read_verilog` of the files, with their folders on the include path (rnnfab_pkg.vh). */
+function readVerilog(files: readonly string[]): string {
+  const includes = [...new Set(files.map((file) => `-I ${quote(dirname(file))}`))];
+  return `read_verilog -defer ${[...includes, ...files.map(quote)].join(" ")}`;
+}
+
 function prelude(options: ScriptOptions): string[] {
   const lines = [
-    `read_verilog -defer ${options.files.map(quote).join(" ")}`,
+    readVerilog(options.files),
     `hierarchy -top ${options.designTop}`,
   ];
   if (options.blackBoxes && options.blackBoxes.length > 0) {
@@ -151,7 +158,7 @@ export function elaborationScript(
   options: { files: readonly string[]; designTop: string; stat: string },
 ): string {
   return [
-    `read_verilog -defer ${options.files.map(quote).join(" ")}`,
+    readVerilog(options.files),
     `hierarchy -top ${options.designTop}`,
     `tee -q -o ${quote(options.stat)} stat -json -top ${options.designTop}`,
   ].join("\n") + "\n";

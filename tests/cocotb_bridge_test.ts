@@ -37,7 +37,6 @@ function stats(overrides: Partial<SequenceStats> = {}): SequenceStats {
     outputStallCycles: 0,
     inputStarvedCycles: 0,
     inputWaitCycles: 0,
-    peStallCycles: null,
     protocolViolations: 0,
     validDependsOnReady: 0,
     unknownControl: 0,

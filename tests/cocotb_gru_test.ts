@@ -6,11 +6,11 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { generateCase, type SimCase } from "../sim/cases.ts";
+import { type E2eCase, generateCase } from "./e2e.ts";
 import { runCocotb } from "../sim/cocotb/run.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
 
-const GRU: SimCase = {
+const GRU: E2eCase = {
   name: "cocotb-gru",
   kind: "gru",
   inputSize: 4,

@@ -8,14 +8,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
-import { generateCase, type SimCase } from "../sim/cases.ts";
+import { type E2eCase, generateCase } from "./e2e.ts";
 import { runCocotb } from "../sim/cocotb/run.ts";
 import { COCOTB_TESTS, renderCocotbTestbench } from "../rtl/testbench.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
 import { VENV_PYTHON } from "./helpers.ts";
 
-const LSTM: SimCase = {
+const LSTM: E2eCase = {
   name: "cocotb-lstm",
   kind: "lstm",
   inputSize: 5,

@@ -19,7 +19,7 @@ import { gateCount } from "../model/model.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
 import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 const EXAMPLE = `${REPO_ROOT}examples/lstm.json`;
 
@@ -236,9 +236,8 @@ Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected 
   }
 });
 
-Deno.test("encode writes exactly the weight images and manifest of the design gen builds", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-gen-" });
-  try {
+Deno.test("encode writes exactly the weight images and manifest of the design gen builds", () =>
+  withTempDir("rnnfab-encode-gen-", async (dir) => {
     const modelPath = await prunedModel(dir);
     const model = await loadModel(modelPath);
     const cases: [string[], AcceleratorSettings][] = [
@@ -264,7 +263,4 @@ Deno.test("encode writes exactly the weight images and manifest of the design ge
         );
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));

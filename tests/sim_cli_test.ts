@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { quantizeInputs, runFixed, toReal } from "../model/fixed.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
-import { generateCase, type SimCase } from "../sim/cases.ts";
+import { type E2eCase, generateCase } from "./e2e.ts";
 import type { SimResult } from "../sim/result.ts";
 import { runDenoScript } from "./helpers.ts";
 
-const CASE: SimCase = {
+const CASE: E2eCase = {
   name: "cli-lstm",
   kind: "lstm",
   inputSize: 3,

@@ -119,7 +119,6 @@ async function simulate(
     const harness = await buildVerilatorHarness({
       design,
       trace: false,
-      peStallPort: false,
       cacheRoot,
     });
     return await runVerilatorHarness({
@@ -160,7 +159,6 @@ Deno.test("harness result files parse; incomplete ones are rejected", () => {
       "outputStallCycles 0",
       "inputStarvedCycles 0",
       "inputWaitCycles 1",
-      "peStallCycles -1",
       "protocolViolations 0",
       "lastFlagErrors 0",
       "extraBeats 0",
@@ -171,7 +169,6 @@ Deno.test("harness result files parse; incomplete ones are rejected", () => {
     { cycle: 4, value: -3, last: false },
     { cycle: 5, value: null, last: true },
   ]);
-  assert.equal(run.summary.peStallCycles, null);
   assert.equal(run.summary.inputWaitCycles, 1);
   assert.throws(() => parseHarnessResult(text, "r.txt"), /incomplete/);
   assert.throws(() => parseHarnessResult("hello\n", "r.txt"), /unexpected harness output/);

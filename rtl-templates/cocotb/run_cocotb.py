@@ -77,6 +77,7 @@ def main():
         os.environ.setdefault("MAKEFLAGS", f"-j{os.cpu_count() or 2}")
         runner.build(
             verilog_sources=sources,
+            includes=sorted({source.parent for source in sources}),  # rnnfab_pkg.vh
             hdl_toplevel=toplevel,
             build_dir=build_dir,
             build_args=VERILATOR_BUILD_ARGS if verilator else [],

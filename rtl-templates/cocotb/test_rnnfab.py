@@ -88,7 +88,6 @@ class StreamStats:
         self.output_stall_cycles = 0  # out_valid && !out_ready
         self.input_starved_cycles = 0  # in_ready && !in_valid while inputs remain
         self.input_wait_cycles = 0  # in_valid && !in_ready
-        self.pe_stall_cycles = None  # stat_pe_stall high (None without that port)
         self.protocol_violations = 0  # a held output beat changed before it transferred
         self.valid_depends_on_ready = 0  # out_valid changed when out_ready rose
         self.unknown_control = 0  # x/z on in_ready or out_valid
@@ -110,7 +109,6 @@ class StreamStats:
             "outputStallCycles": self.output_stall_cycles,
             "inputStarvedCycles": self.input_starved_cycles,
             "inputWaitCycles": self.input_wait_cycles,
-            "peStallCycles": self.pe_stall_cycles,
             "protocolViolations": self.protocol_violations,
             "validDependsOnReady": self.valid_depends_on_ready,
             "unknownControl": self.unknown_control,
@@ -159,10 +157,6 @@ class TestBench:
         self.failures = []
         self.words_read = 0
         self._flips = flip_requests(test)
-        try:
-            self._pe_stall = dut._id("stat_pe_stall", extended=False)
-        except AttributeError:
-            self._pe_stall = None
 
     @classmethod
     async def start(cls, dut, test):
@@ -237,8 +231,6 @@ class TestBench:
         inputs = sequence.input_words()
         expected = sequence.expected_words()
         stats = StreamStats(len(expected))
-        if self._pe_stall is not None:
-            stats.pe_stall_cycles = 0
         started = time.monotonic()
         next_input = 0
         pending = False
@@ -288,8 +280,6 @@ class TestBench:
                 stats.input_starved_cycles += 1
             if pending and not in_ready:
                 stats.input_wait_cycles += 1
-            if self._pe_stall is not None and read_bit(self._pe_stall) == 1:
-                stats.pe_stall_cycles += 1
             if out_valid and ready:
                 self._receive(sequence, expected, stats, data, last, cycle)
             if pending and in_ready:

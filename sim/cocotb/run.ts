@@ -264,7 +264,6 @@ function harnessRunOf(sequence: SequenceRecord | undefined): HarnessRun {
     outputStallCycles: stats?.outputStallCycles ?? 0,
     inputStarvedCycles: stats?.inputStarvedCycles ?? 0,
     inputWaitCycles: stats?.inputWaitCycles ?? 0,
-    peStallCycles: stats?.peStallCycles ?? null,
     protocolViolations: stats?.protocolViolations ?? 0,
     lastFlagErrors: 0,
     extraBeats: stats?.extraBeats ?? 0,

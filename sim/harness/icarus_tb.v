@@ -164,7 +164,6 @@ module rnnfab_tb #(
     $fdisplay(fd_out, "summary outputStallCycles %0d", output_stall_cycles);
     $fdisplay(fd_out, "summary inputStarvedCycles %0d", input_starved_cycles);
     $fdisplay(fd_out, "summary inputWaitCycles %0d", input_wait_cycles);
-    $fdisplay(fd_out, "summary peStallCycles -1");
     $fdisplay(fd_out, "summary protocolViolations %0d", protocol_violations);
     $fdisplay(fd_out, "summary lastFlagErrors %0d", last_flag_errors);
     $fdisplay(fd_out, "summary extraBeats %0d", extra_beats);

@@ -28,9 +28,6 @@
 #include "verilated_fst_c.h"
 #endif
 
-#ifndef RNNFAB_HAS_STAT_PE_STALL
-#define RNNFAB_HAS_STAT_PE_STALL 0
-#endif
 
 namespace {
 
@@ -192,7 +189,6 @@ int main(int argc, char** argv) {
   uint64_t outputStallCycles = 0;   // out_valid && !out_ready
   uint64_t inputStarvedCycles = 0;  // in_ready && !in_valid while inputs remain
   uint64_t inputWaitCycles = 0;     // in_valid && !in_ready (accelerator busy)
-  uint64_t peStallCycles = 0;       // stat_pe_stall high
   uint64_t protocolViolations = 0;
   uint64_t lastFlagErrors = 0;
   bool previousOutputHeld = false;  // out_valid && !out_ready in the previous cycle
@@ -220,9 +216,6 @@ int main(int argc, char** argv) {
     if (outValid && !top->out_ready) outputStallCycles++;
     if (top->in_ready && !top->in_valid && nextInput < totalInputs) inputStarvedCycles++;
     if (top->in_valid && !top->in_ready) inputWaitCycles++;
-#if RNNFAB_HAS_STAT_PE_STALL
-    if (top->stat_pe_stall) peStallCycles++;
-#endif
     if (previousOutputHeld && (!outValid || outData != previousData || outLast != previousLast)) {
       protocolViolations++;  // a held beat changed or vanished before it transferred
     }
@@ -294,8 +287,6 @@ int main(int argc, char** argv) {
   std::fprintf(result, "summary outputStallCycles %" PRIu64 "\n", outputStallCycles);
   std::fprintf(result, "summary inputStarvedCycles %" PRIu64 "\n", inputStarvedCycles);
   std::fprintf(result, "summary inputWaitCycles %" PRIu64 "\n", inputWaitCycles);
-  std::fprintf(result, "summary peStallCycles %" PRId64 "\n",
-               RNNFAB_HAS_STAT_PE_STALL ? static_cast<int64_t>(peStallCycles) : -1);
   std::fprintf(result, "summary protocolViolations %" PRIu64 "\n", protocolViolations);
   std::fprintf(result, "summary lastFlagErrors %" PRIu64 "\n", lastFlagErrors);
   std::fprintf(result, "summary extraBeats %" PRIu64 "\n", extraBeats);

@@ -1,0 +1,82 @@
+// rnnfab_pkg.vh: the constant functions and helpers shared by the rnnfab cores
+// (docs/architecture.md, "Parameters"). Every core includes it at its top; the flows compile
+// with the design's rtl/ folder on the include path (`-I`). Verilog-2005 has no packages and no
+// functions outside a module, so the helpers are macros: constant expressions, usable in
+// parameter defaults and port widths, and function sets that a module expands inside its body.
+`ifndef RNNFAB_PKG_VH
+`define RNNFAB_PKG_VH
+
+// ---------------- Constant expressions
+// The larger of two constants.
+`define RNNFAB_MAX(a, b) (((a) > (b)) ? (a) : (b))
+// ceil(a / b) of two positive constants.
+`define RNNFAB_CEIL_DIV(a, b) (((a) + (b) - 1) / (b))
+// Bits of an unsigned value (at least 1): the width of a counter or index that holds 0..value.
+// RNNFAB_BITS_FOR(0) = RNNFAB_BITS_FOR(1) = 1, RNNFAB_BITS_FOR(4) = 3 (bitsFor of encode/).
+`define RNNFAB_BITS_FOR(value) (((value) < 1) ? 1 : $clog2((value) + 1))
+
+// ---------------- Widths of the controller-to-PE bus, derived from the primary parameters
+// IN0, O, H, LAYERS, PROJ, K, KP, KO and BLOCK_COLS of the module that expands it. Expanded in
+// the parameter lists of rnnfab_ctrl and rnnfab_pe (`parameter `RNNFAB_BUS_WIDTHS`) and as the
+// top's localparams, so that the three agree by construction; leave them unset when
+// instantiating.
+//   VEC_DEPTH  longest vector broadcast in one phase: max(IN0 + O, 2 O with a second layer,
+//              H with a projection)
+//   COL_W      phase column address width (holds VEC_DEPTH - 1)
+//   SEG_W      segment count width (holds the segments of the longest phase; bcr segments are
+//              BLOCK_COLS columns wide, the ese format has one column per segment count)
+//   KW, KPW    cell and projection row index widths (hold K - 1, KP - 1)
+//   CA_W       c / bias / peephole address width (holds LAYERS * K - 1)
+//   HA_W       h bank address width (holds LAYERS * KO - 1)
+//   RA_W       bank read address width (the m bank is addressed by cell with a projection)
+`define RNNFAB_BUS_WIDTHS \
+    VEC_DEPTH = `RNNFAB_MAX(IN0 + O, `RNNFAB_MAX((LAYERS > 1) ? 2 * O : 0, \
+                                                 (PROJ != 0) ? H : 0)), \
+    COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1), \
+    SEG_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX( \
+        `RNNFAB_CEIL_DIV(IN0, BLOCK_COLS) + `RNNFAB_CEIL_DIV(O, BLOCK_COLS), `RNNFAB_MAX( \
+        (LAYERS > 1) ? 2 * `RNNFAB_CEIL_DIV(O, BLOCK_COLS) : 0, \
+        (PROJ != 0) ? `RNNFAB_CEIL_DIV(H, BLOCK_COLS) : 0))), \
+    KW = `RNNFAB_BITS_FOR(K - 1), \
+    KPW = `RNNFAB_BITS_FOR(KP - 1), \
+    CA_W = `RNNFAB_BITS_FOR(LAYERS * K - 1), \
+    HA_W = `RNNFAB_BITS_FOR(LAYERS * KO - 1), \
+    RA_W = (PROJ != 0) ? `RNNFAB_MAX(HA_W, KW) : HA_W
+
+// ---------------- Fixed-point helpers of docs/fixed-point.md, as functions of the module that
+// expands `RNNFAB_FIXED_POINT_FUNCTIONS in its body. They use its parameters AB (activation
+// width), ACC (accumulator width), WF (weight fraction bits) and XW, the internal width (at
+// least ACC + 1, wide enough for every sum the module forms).
+//   extend_acc(v)       sign-extend an ACC-bit value to XW bits
+//   extend_ab(v)        sign-extend an AB-bit value to XW bits
+//   round_shift(v, s)   rshr: round half up, floor((v + 2^(s-1)) / 2^s); v itself when s = 0
+//   saturate(v)         sat_AB of an XW-bit value
+//   requant(v)          requant(a) = sat_AB(rshr(a, WF))
+`define RNNFAB_FIXED_POINT_FUNCTIONS \
+  function [XW-1:0] extend_acc(input [ACC-1:0] value); \
+    extend_acc = {{(XW - ACC) {value[ACC-1]}}, value}; \
+  endfunction \
+  function [XW-1:0] extend_ab(input [AB-1:0] value); \
+    extend_ab = {{(XW - AB) {value[AB-1]}}, value}; \
+  endfunction \
+  function [XW-1:0] round_shift(input [XW-1:0] value, input integer shift); \
+    reg [XW-1:0] half; \
+    begin \
+      half = (shift > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (shift - 1)) : {XW{1'b0}}; \
+      round_shift = $signed(value + half) >>> shift; \
+    end \
+  endfunction \
+  function [AB-1:0] saturate(input [XW-1:0] value); \
+    begin \
+      if (value[XW-1:AB-1] == {(XW - AB + 1) {1'b0}} || \
+          value[XW-1:AB-1] == {(XW - AB + 1) {1'b1}}) \
+        saturate = value[AB-1:0]; \
+      else if (value[XW-1]) saturate = {1'b1, {(AB - 1) {1'b0}}}; \
+      else saturate = {1'b0, {(AB - 1) {1'b1}}}; \
+    end \
+  endfunction \
+  function [AB-1:0] requant(input [XW-1:0] value); \
+    requant = saturate(round_shift(value, WF)); \
+  endfunction
+
+`endif  // RNNFAB_PKG_VH

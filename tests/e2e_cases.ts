@@ -1,0 +1,444 @@
+/**
+ * The end-to-end case table: every generated design that the tests simulate as a whole, on the
+ * simulator it runs on (tests/e2e.ts says what the fields mean and how a case is checked: bit-exact
+ * and the cycle model exactly equal to the simulated cycles). Kept tiny so that every build is
+ * short. tests/e2e_icarus_test.ts, e2e_verilator_lstm_test.ts and e2e_verilator_gru_test.ts run it;
+ * tests/rtl_mv_test.ts takes some of its designs for the engines' unit bench.
+ *
+ * @module
+ */
+
+import { seededRandom } from "../model/random.ts";
+import type { E2eCase } from "./e2e.ts";
+
+/** A case's fields beyond those `icarus` fills in. */
+type IcarusEntry =
+  & Omit<E2eCase, "density" | "pes" | "format" | "steps" | "simulator">
+  & Partial<Pick<E2eCase, "density" | "pes" | "format" | "steps">>;
+
+/** An Icarus case: dense, randomly thinned, 1 PE, ese, 3 steps unless the entry says otherwise. */
+function icarus(entry: IcarusEntry): E2eCase {
+  return {
+    density: 1,
+    prune: { method: "random" },
+    pes: 1,
+    format: "ese",
+    steps: 3,
+    simulator: "icarus",
+    ...entry,
+  };
+}
+
+/** Icarus: LSTM and GRU, 1 and 2 layers, peepholes, projections, odd sizes, both formats. */
+const ICARUS: E2eCase[] = ([
+  {
+    name: "lstm-dense-pe1-ese",
+    seed: 512,
+    kind: "lstm",
+    inputSize: 5,
+    hiddenSize: 7,
+    numLayers: 1,
+  },
+  {
+    name: "lstm-peep-rand40-pe3-ese-q2",
+    seed: 617,
+    kind: "lstm",
+    inputSize: 6,
+    hiddenSize: 11,
+    numLayers: 1,
+    peepholes: true,
+    density: 0.4,
+    settings: { queueDepth: 2 },
+    pes: 3,
+  },
+  {
+    // also with 60% output back-pressure
+    name: "lstmp-peep-2layer-rand30-pe4-ese-codebook",
+    seed: 720,
+    kind: "lstm",
+    inputSize: 7,
+    hiddenSize: 13,
+    numLayers: 2,
+    projSize: 5,
+    peepholes: true,
+    density: 0.3,
+    pes: 4,
+    settings: { codebookBits: 4, indexBits: 2 },
+    backpressure: 0.6,
+    steps: 4,
+  },
+  {
+    name: "gru-2layer-rand30-pe3-ese",
+    seed: 514,
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 9,
+    numLayers: 2,
+    density: 0.3,
+    pes: 3,
+  },
+  {
+    name: "gru-rand5-pe8-ese",
+    seed: 414,
+    kind: "gru",
+    inputSize: 4,
+    hiddenSize: 10,
+    numLayers: 1,
+    density: 0.05,
+    pes: 8,
+  },
+  {
+    name: "lstmp-blocks25-pe3-bcr-chosen",
+    seed: 921,
+    kind: "lstm",
+    inputSize: 9,
+    hiddenSize: 12,
+    numLayers: 1,
+    projSize: 7,
+    density: 0.25,
+    prune: { method: "blocks", block: { rows: 4, cols: 4 } },
+    pes: 3,
+    format: "bcr",
+  },
+  {
+    name: "gru-2layer-blocks50-pe4-bcr8x2",
+    seed: 616,
+    kind: "gru",
+    inputSize: 6,
+    hiddenSize: 10,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "blocks", block: { rows: 8, cols: 2 } },
+    pes: 4,
+    format: "bcr",
+    settings: { blockRows: 8, blockCols: 2 },
+  },
+  {
+    name: "lstm-peep-dense-pe8-bcr",
+    seed: 309,
+    kind: "lstm",
+    inputSize: 3,
+    hiddenSize: 6,
+    numLayers: 1,
+    peepholes: true,
+    pes: 8,
+    format: "bcr",
+  },
+  {
+    name: "gru-rand70-pe2-ese-q11.6",
+    seed: 511,
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 6,
+    numLayers: 1,
+    density: 0.7,
+    pes: 2,
+    settings: {
+      weightBits: 10,
+      activationBits: 11,
+      activationFrac: 6,
+      sigmoid: { stepLog2: 6, rangeLog2: 3 },
+      tanh: { stepLog2: 1, rangeLog2: 4 },
+    },
+  },
+  {
+    name: "lstm-peep-2layer-rand80-pe2-bcr-q20.15",
+    seed: 409,
+    kind: "lstm",
+    inputSize: 4,
+    hiddenSize: 5,
+    numLayers: 2,
+    peepholes: true,
+    density: 0.8,
+    pes: 2,
+    format: "bcr",
+    settings: { weightBits: 6, activationBits: 20, activationFrac: 15 },
+  },
+  {
+    // 65 cells per PE: the accumulators and c are the block-RAM variants (deeper than 64 words)
+    name: "lstm-peep-rand10-pe2-ese-bram",
+    seed: 433,
+    kind: "lstm",
+    inputSize: 3,
+    hiddenSize: 130,
+    numLayers: 1,
+    peepholes: true,
+    density: 0.1,
+    pes: 2,
+    steps: 2,
+  },
+  {
+    // K = 70, KP = 65, h bank 130 words: every state memory of the PE is a block-RAM variant
+    name: "lstmp-2layer-rand10-pe2-ese-bram",
+    seed: 443,
+    kind: "lstm",
+    inputSize: 3,
+    hiddenSize: 140,
+    numLayers: 2,
+    projSize: 130,
+    density: 0.1,
+    pes: 2,
+    steps: 2,
+  },
+  {
+    name: "gru-2layer-blocks20-pe2-bcr-bram",
+    seed: 534,
+    kind: "gru",
+    inputSize: 4,
+    hiddenSize: 130,
+    numLayers: 2,
+    density: 0.2,
+    prune: { method: "blocks", block: { rows: 4, cols: 4 } },
+    pes: 2,
+    format: "bcr",
+    steps: 2,
+  },
+] as IcarusEntry[]).map(icarus);
+
+/** Icarus, against Verilator on the same design: same outputs and cycles. */
+const CROSS_CHECKED: E2eCase[] = ([
+  {
+    name: "lstmp-peep-mag60-pe3-ese-cross",
+    kind: "lstm",
+    inputSize: 4,
+    hiddenSize: 5,
+    numLayers: 1,
+    projSize: 3,
+    peepholes: true,
+    density: 0.6,
+    pes: 3,
+    format: "ese",
+    seed: 31,
+    steps: 3,
+  },
+  {
+    name: "gru-2layer-bcr50-pe8-bcr-cross",
+    kind: "gru",
+    inputSize: 3,
+    hiddenSize: 4,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "bcr", block: { rows: 2, cols: 2 } },
+    pes: 8,
+    format: "bcr",
+    seed: 32,
+    steps: 3,
+  },
+] as E2eCase[]).map((c) => ({ ...c, simulator: "icarus", backpressure: 0.3, crossCheck: true }));
+
+/** Verilator (random initial register values), with 40% back-pressure and 20% input gaps. */
+const VERILATOR: E2eCase[] = ([
+  // Dense, H not a multiple of the PE count.
+  {
+    name: "lstm-dense-pe3-ese",
+    kind: "lstm",
+    inputSize: 5,
+    hiddenSize: 7,
+    numLayers: 1,
+    density: 1,
+    pes: 3,
+    format: "ese",
+    seed: 11,
+    steps: 6,
+  },
+  // Two layers, BCR-pruned to 50% with blocks that do not divide the matrices.
+  {
+    name: "lstm-2layer-bcr50-pe8-bcr",
+    kind: "lstm",
+    inputSize: 6,
+    hiddenSize: 10,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "bcr", block: { rows: 4, cols: 4 } },
+    pes: 8,
+    format: "bcr",
+    seed: 12,
+    steps: 5,
+  },
+  // Projection, 30% BCR, odd block.
+  {
+    name: "lstmp-bcr30-pe3-bcr",
+    kind: "lstm",
+    inputSize: 7,
+    hiddenSize: 11,
+    numLayers: 1,
+    projSize: 5,
+    density: 0.3,
+    prune: { method: "bcr", block: { rows: 3, cols: 5 } },
+    pes: 3,
+    format: "bcr",
+    seed: 13,
+    steps: 5,
+  },
+  // Peepholes, two layers, 20% magnitude, one PE, large weights (saturating activations).
+  {
+    name: "lstm-peep-2layer-mag20-pe1-ese",
+    kind: "lstm",
+    inputSize: 4,
+    hiddenSize: 9,
+    numLayers: 2,
+    peepholes: true,
+    density: 0.2,
+    pes: 1,
+    format: "ese",
+    seed: 14,
+    steps: 5,
+    weightScale: 3,
+  },
+  // A miniature ESE: projection and peepholes, 11% BCR with PE balance, 32 PEs, both formats.
+  ...(["ese", "bcr"] as const).map((format): E2eCase => ({
+    name: `lstmp-peep-bcr11-pe32-${format}`,
+    kind: "lstm",
+    inputSize: 13,
+    hiddenSize: 40,
+    numLayers: 1,
+    projSize: 19,
+    peepholes: true,
+    density: 0.11,
+    prune: { method: "bcr", block: { rows: 8, cols: 8 } },
+    pes: 32,
+    format,
+    seed: 15,
+    steps: 4,
+  })),
+  // Projection, two layers, 5%: rows and columns left empty.
+  {
+    name: "lstmp-2layer-mag5-pe8-ese",
+    kind: "lstm",
+    inputSize: 3,
+    hiddenSize: 6,
+    numLayers: 2,
+    projSize: 4,
+    density: 0.05,
+    pes: 8,
+    format: "ese",
+    seed: 16,
+    steps: 5,
+  },
+  // Codebook and narrow formats; three seeds of random initial register values (one build).
+  {
+    name: "lstmp-2layer-rand50-pe3-ese-codebook-q12.9",
+    kind: "lstm",
+    inputSize: 7,
+    hiddenSize: 9,
+    numLayers: 2,
+    projSize: 4,
+    density: 0.5,
+    prune: { method: "random" },
+    pes: 3,
+    format: "ese",
+    settings: { codebookBits: 3, weightBits: 8, activationBits: 12, activationFrac: 9 },
+    seed: 43,
+    steps: 3,
+    extraSeeds: [2, 3],
+  },
+  // Dense, 8 PEs for 6 cells (some PEs own no row of a gate).
+  {
+    name: "gru-dense-pe8-bcr",
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 6,
+    numLayers: 1,
+    density: 1,
+    pes: 8,
+    format: "bcr",
+    seed: 21,
+    steps: 6,
+  },
+  // Two layers at 5% on 32 PEs: most PEs have almost nothing to do.
+  {
+    name: "gru-2layer-mag5-pe32-ese",
+    kind: "gru",
+    inputSize: 3,
+    hiddenSize: 13,
+    numLayers: 2,
+    density: 0.05,
+    pes: 32,
+    format: "ese",
+    seed: 22,
+    steps: 5,
+  },
+  // 40% BCR with blocks that do not divide the matrices, large weights.
+  {
+    name: "gru-bcr40-pe3-bcr",
+    kind: "gru",
+    inputSize: 9,
+    hiddenSize: 10,
+    numLayers: 1,
+    density: 0.4,
+    prune: { method: "bcr", block: { rows: 4, cols: 3 } },
+    pes: 3,
+    format: "bcr",
+    seed: 23,
+    steps: 5,
+    weightScale: 2,
+  },
+  // Two layers, 70% magnitude, one PE.
+  {
+    name: "gru-2layer-mag70-pe1-ese",
+    kind: "gru",
+    inputSize: 4,
+    hiddenSize: 5,
+    numLayers: 2,
+    density: 0.7,
+    pes: 1,
+    format: "ese",
+    seed: 24,
+    steps: 5,
+  },
+] as E2eCase[]).map((c) => ({ backpressure: 0.4, ...c, simulator: "verilator" }));
+
+/** Random shapes, PE counts and formats under Icarus (the same draws on every machine). */
+export function randomShapeCases(count: number, seed: number): E2eCase[] {
+  const random = seededRandom(seed);
+  const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
+  const size = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+  return Array.from({ length: count }, (_, trial): E2eCase => {
+    const kind = pick(["lstm", "gru"] as const);
+    const format = pick(["ese", "bcr"] as const);
+    const inputSize = size(1, 9);
+    const hiddenSize = size(1, 12);
+    const numLayers = size(1, 2);
+    const projSize = kind === "lstm" && random() < 0.4 ? size(1, 6) : 0;
+    const peepholes = kind === "lstm" && random() < 0.5;
+    const density = pick([1, 0.6, 0.3, 0.1]);
+    const pes = pick([1, 2, 3, 5, 8]);
+    const settings = format === "ese"
+      ? { indexBits: size(1, 4), queueDepth: pick([1, 2, 64]) }
+      : random() < 0.5
+      ? { blockRows: size(1, 8), blockCols: size(1, 6) }
+      : {};
+    return {
+      name: `random-${seed}-${trial}`,
+      kind,
+      inputSize,
+      hiddenSize,
+      numLayers,
+      projSize,
+      peepholes,
+      density,
+      prune: { method: "random" },
+      pes,
+      format,
+      settings,
+      seed: inputSize * 101 + hiddenSize,
+      steps: 3,
+      simulator: "icarus",
+    };
+  });
+}
+
+/** Every end-to-end case. */
+export const E2E_CASES: E2eCase[] = [
+  ...ICARUS,
+  ...CROSS_CHECKED,
+  ...randomShapeCases(8, 2024),
+  ...VERILATOR,
+];
+
+/** A case of the table by name. */
+export function e2eCase(name: string): E2eCase {
+  const found = E2E_CASES.find((c) => c.name === name);
+  if (!found) throw new Error(`no end-to-end case ${name}`);
+  return found;
+}
