@@ -50,6 +50,12 @@ export {
 export { exportGraphKind, exportOnnx } from "./model/onnx/export.ts";
 export * from "./encode/mod.ts";
 export * from "./prune/mod.ts";
+export * from "./model/dataset.ts";
+export * from "./model/head.ts";
+export * from "./model/evaluate.ts";
+export * from "./prune/calibrate.ts";
+export * from "./prune/refit.ts";
+export * from "./prune/finetune.ts";
 export * from "./synth/mod.ts";
 export { type BenchOptions, runBench } from "./bench/run.ts";
 export { type BenchReport, buildReport, type Provenance, type ReportRow } from "./bench/report.ts";

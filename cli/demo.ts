@@ -16,10 +16,66 @@ const root = new URL("..", import.meta.url).pathname;
 interface Stage {
   /** What the stage shows. */
   title: string;
-  /** Script under cli/. */
+  /** Script under cli/ (or, with `python`, a script under scripts/ run by the project's Python). */
   script: string;
   /** Its arguments. */
   args: string[];
+  /** Run `script` from scripts/ with .venv/bin/python instead of a cli/ script with Deno. */
+  python?: boolean;
+}
+
+/**
+ * The accuracy stages: the trained digits LSTM (examples/digits_lstm.json) on its test set, dense,
+ * pruned to 25% calibrated on its training data with the least-squares refit, and fine-tuned with
+ * the mask held (docs/finetune.md).
+ */
+export function accuracyStages(outDir: string): Stage[] {
+  const model = `${root}examples/digits_lstm.json`;
+  const head = `${root}examples/digits_lstm.head.json`;
+  const test = `${root}examples/digits_test.json`;
+  const train = `${outDir}/data/digits_train.json`;
+  const pruned = `${outDir}/digits_pruned.json`;
+  const tuned = `${outDir}/digits_finetuned.json`;
+  const accuracy = (title: string, path: string, name: string): Stage => ({
+    title,
+    script: "infer.ts",
+    args: ["--model", path, "--input", test, "--head", head, "--mode", "fixed", "--out", name],
+  });
+  return [
+    accuracy(
+      "accuracy: trained digits LSTM (64 cells), dense, fixed point, 360 test sequences",
+      model,
+      `${outDir}/digits_dense.json`,
+    ),
+    {
+      title: "data: the digits training set from scikit-learn's bundled copy (no download)",
+      script: "fidelity_data.py",
+      args: [`${outDir}/data`],
+      python: true,
+    },
+    {
+      title: "prune: 25% density, search minimising the task loss on the training data, refit",
+      script: "prune.ts",
+      args: [
+        ...["--model", model, "--out", pruned, "--density", "0.25", "--quiet"],
+        ...["--calib", train, "--head", head, "--refit"],
+      ],
+    },
+    accuracy("accuracy: the pruned model, fixed point", pruned, `${outDir}/digits_pruned_out.json`),
+    {
+      title: "finetune: the BCR mask held, cross-entropy through the head (PyTorch)",
+      script: "finetune.ts",
+      args: [
+        ...["--model", model, "--pruned", pruned, "--data", train, "--head", head],
+        ...["--objective", "labels", "--epochs", "20", "--lr", "0.005", "--out", tuned],
+      ],
+    },
+    accuracy(
+      "accuracy: the fine-tuned model, fixed point",
+      tuned,
+      `${outDir}/digits_tuned_out.json`,
+    ),
+  ];
 }
 
 /** The demo's stages for an output folder. */
@@ -115,7 +171,8 @@ const COMMAND = defineCommand({
   synopsis: "[--out DIR]",
   description:
     `Runs rnnfab end to end on the embedded default model examples/lstm.json (LSTM, 16 inputs, 32 cells,
-2 layers) and writes everything under DIR.`,
+2 layers), then shows accuracy on a task with the trained digits LSTM (dense, pruned to 25%
+calibrated with refit, fine-tuned with the mask held), and writes everything under DIR.`,
   flags: {
     out: { type: "path", default: "out/demo", placeholder: "DIR", help: "output folder" },
   },
@@ -124,22 +181,26 @@ const COMMAND = defineCommand({
 await runCommand(async () => {
   const { out: outDir } = parseCommand(COMMAND);
   await Deno.mkdir(outDir, { recursive: true });
-  const stages = demoStages(outDir);
+  const stages = [...demoStages(outDir), ...accuracyStages(outDir)];
   for (const [index, stage] of stages.entries()) {
     console.log(`\n== ${index + 1}/${stages.length} ${stage.title}`);
+    const shown = stage.args.map((a) => a.replace(root, "")).join(" ");
     console.log(
-      `   $ deno task ${stage.script.replace(/\.ts$/, "")} ${
-        stage.args.map((a) => a.replace(root, "")).join(" ")
-      }`,
+      stage.python
+        ? `   $ .venv/bin/python scripts/${stage.script} ${shown}`
+        : `   $ deno task ${stage.script.replace(/\.ts$/, "")} ${shown}`,
     );
-    const status = await runTool(Deno.execPath(), [
-      "run",
-      "-A",
-      `${root}cli/${stage.script}`,
-      ...stage.args,
-    ], {
-      inheritOutput: true,
-    });
+    const status = stage.python
+      ? await runTool(
+        `${root}.venv/bin/python`,
+        [`${root}scripts/${stage.script}`, ...stage.args],
+        {
+          inheritOutput: true,
+        },
+      )
+      : await runTool(Deno.execPath(), ["run", "-A", `${root}cli/${stage.script}`, ...stage.args], {
+        inheritOutput: true,
+      });
     if (status.code !== 0) {
       if (status.code === 2) {
         throw new UserError(`demo stage ${index + 1} (${stage.script}) rejected its input`);

@@ -17,17 +17,23 @@ import {
 } from "../model/fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
-import { loadInputs } from "../model/inputs.ts";
 import { loadAnyModel, modelInputPaths } from "../model/load.ts";
 import { guardPaths } from "../util/output.ts";
+import { loadSequenceOrData } from "../model/dataset.ts";
+import { loadHead } from "../model/head.ts";
+import { outputSize } from "../model/model.ts";
+import { UserError } from "../util/errors.ts";
+import { inferDataFile } from "./infer_data.ts";
 import { compareOutputs } from "../model/metrics.ts";
 
 const COMMAND = defineCommand({
   name: "deno task infer",
-  synopsis: "--model M --input X --out Y [--mode float|fixed] [--config C] [--compare]",
+  synopsis: "--model M --input X --out Y [--mode float|fixed] [--config C] [--compare] [--head H]",
   description:
     `Runs the model M (rnnfab JSON, or ONNX) on the input sequence X ({"inputs": [[...], ...]}, T steps
-of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's output per step).`,
+of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's output per step).
+X may also be a data file of many sequences ({"sequences": [[[...], ...], ...], "labels": [...]}
+or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x outputs list per sequence.`,
   flags: {
     model: {
       type: "path",
@@ -35,7 +41,12 @@ of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's 
       placeholder: "M",
       help: "model file (rnnfab JSON or ONNX)",
     },
-    input: { type: "path", required: true, placeholder: "X", help: "input sequence file" },
+    input: {
+      type: "path",
+      required: true,
+      placeholder: "X",
+      help: "input sequence file, or a data file of many sequences",
+    },
     out: { type: "path", required: true, placeholder: "Y", help: "output sequence file to write" },
     mode: {
       type: "enum",
@@ -53,6 +64,12 @@ of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's 
       type: "bool",
       help: "with --mode fixed: also run float and print the error against it",
     },
+    head: {
+      type: "path",
+      placeholder: "H",
+      help: 'classification head ({"weight": [[...]], "bias": [...]}), with a data file: Y also ' +
+        'gets "predictions"; with labels, the accuracy is printed and written',
+    },
   },
 });
 
@@ -65,6 +82,7 @@ await runCommand(async () => {
       ...await modelInputPaths(modelPath),
       { path: inputPath, flag: "--input" },
       ...(typeof flags.config === "string" ? [{ path: flags.config, flag: "--config" }] : []),
+      ...(typeof flags.head === "string" ? [{ path: flags.head, flag: "--head" }] : []),
     ],
     outputs: [{ path: outPath, flag: "--out", kind: "file" }],
   });
@@ -73,7 +91,25 @@ await runCommand(async () => {
     : DEFAULT_FIXED_CONFIG;
 
   const model = await loadAnyModel(modelPath);
-  const inputs = await loadInputs(inputPath, model.inputSize);
+  const head = typeof flags.head === "string"
+    ? await loadHead(flags.head, outputSize(model))
+    : undefined;
+  const input = await loadSequenceOrData(inputPath, {
+    inputSize: model.inputSize,
+    classes: head?.weight.rows,
+  });
+  if (input.kind === "data") {
+    const { dataset } = input;
+    const compare = flags.compare === true;
+    await inferDataFile({ model, dataset, mode, config, out: outPath, head, compare });
+    return;
+  }
+  if (head) {
+    throw new UserError(
+      `${COMMAND.name}: --head needs a data file as --input ({"sequences": ..., "labels": ...}), got a single sequence in ${inputPath}`,
+    );
+  }
+  const inputs = input.inputs;
   let outputs: number[][];
   if (mode === "float") {
     outputs = runFloat(model, inputs);

@@ -13,18 +13,23 @@ import { blockFlag, fractionFlag, pesFlag, seedFlag } from "./shared_flags.ts";
 import { checkDensityRange, checkKeepsWeights, type DensityFlag } from "./density_limits.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
-import { loadInputs } from "../model/inputs.ts";
 import { loadAnyModel, modelInputPaths, modelOutputPaths } from "../model/load.ts";
 import { checkDerivedOutput, guardPaths, jsonHasTool, TOOLS } from "../util/output.ts";
+import { compareTaskBaselines } from "../prune/calibrate.ts";
+import {
+  type Calibration,
+  loadCalibration,
+  printTaskComparison,
+  RANDOM_INPUTS_NOTE,
+  refitOnCalibration,
+} from "./prune_calib.ts";
 import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
 import {
   type BcrCheck,
   type BlockSize,
-  calibrationSequences,
   checkBlockFits,
   compareWithBaselines,
-  defaultCalibrationShape,
   detectBcr,
   type FidelityComparison,
   findBcrBlocks,
@@ -49,7 +54,7 @@ const COMMAND = defineCommand({
   name: NAME,
   synopsis:
     `--model M --out P (--density d | --compression x | --block RxC --col-keep a --row-keep b)
-       [--block RxC] [--uniform] [--pes N] [--calib X] [--seed S] [--report R]
+       [--block RxC] [--uniform] [--pes N] [--calib X] [--head H] [--refit] [--seed S] [--report R]
        [--check-block RxC] [--safetensors] [--quiet]`,
   description:
     `Block-based Column-Row (BCR) pruning (docs/pruning.md). Every weight matrix (weight_ih, weight_hh,
@@ -97,8 +102,23 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       type: "path",
       group: COMMON,
       placeholder: "X",
-      help: 'calibration input sequence ({"inputs": [[...], ...]})',
-      defaultText: "drawn from --seed",
+      help: 'calibration data: a data file of many sequences ({"sequences": ..., "labels": ...} ' +
+        'or .safetensors, docs/finetune.md) or one sequence ({"inputs": ...})',
+      defaultText: "random sequences drawn from --seed, said so in the report",
+    },
+    head: {
+      type: "path",
+      group: COMMON,
+      placeholder: "H",
+      help:
+        "with labelled --calib data: minimise the task loss (cross-entropy of the linear head " +
+        "H on the labels) instead of the output error; prints accuracy",
+    },
+    refit: {
+      type: "bool",
+      group: COMMON,
+      help: "after pruning, re-solve the kept weights by least squares so that every gate row " +
+        "reproduces the dense pre-activations on the --calib data (one shot, same zeros)",
     },
     seed: seedFlag({
       group: COMMON,
@@ -371,24 +391,11 @@ async function checkModel(context: Context): Promise<void> {
   if (reportPath) console.log(`wrote ${reportPath}`);
 }
 
-/** Calibration sequences for the search and the fidelity report: --calib, or drawn from --seed. */
-async function calibrationFor(model: RnnModel, flags: Flags) {
-  if (flags.calib !== undefined) {
-    const sequences = [await loadInputs(flags.calib, model.inputSize)];
-    const info = { source: flags.calib, sequences: 1, steps: sequences[0].length };
-    return { sequences, info: info as Record<string, unknown> };
-  }
-  const shape = defaultCalibrationShape(model);
-  const sequences = calibrationSequences(model, flags.seed, shape);
-  const info = { source: `drawn from seed ${flags.seed} (standard normal inputs)`, ...shape };
-  return { sequences, info: info as Record<string, unknown> };
-}
-
 /** The pruning options: the explicit rates, or the result of the hyperparameter search. */
 function chooseOptions(
   context: Context,
   request: Exclude<Request, { mode: "check" }>,
-  calibration: { sequences: number[][][]; info: Record<string, unknown>; label: string },
+  calibration: Calibration,
 ): { options: ModelPruneOptions; search?: SearchResult } {
   const { flags, model } = context;
   const pes = flags.pes;
@@ -405,7 +412,9 @@ function chooseOptions(
   console.log(
     `target density ${request.density.toFixed(4)} (compression ${
       (1 / request.density).toFixed(2)
-    }x); search on ${calibration.label} (${calibration.info.source})`,
+    }x); search on ${calibration.label}, minimising the ${
+      calibration.objective?.name ?? "relative RMS output error"
+    }`,
   );
   const search = searchBcrHyperparameters(model, {
     density: request.density,
@@ -415,6 +424,7 @@ function chooseOptions(
     colShares: flags.uniform ? [0.5] : undefined,
     rounds: flags.uniform ? 0 : undefined,
     onProgress: flags.quiet ? undefined : (line) => console.error(line),
+    objective: calibration.objective,
   });
   console.log(
     `chosen (${search.candidates.length} candidates, ${
@@ -452,16 +462,31 @@ async function pruneAndWrite(
   const { flags, model, modelPath, safetensors } = context;
   const outPath = context.outPath!;
   const reportPath = context.reportPath!;
-  const { sequences, info } = await calibrationFor(model, flags);
-  const label = `${info.sequences} calibration sequence(s) x ${sequences[0].length} steps`;
+  const calib = await loadCalibration(model, {
+    calib: flags.calib,
+    head: flags.head,
+    seed: flags.seed,
+    name: NAME,
+  });
+  const { sequences, info, label } = calib;
+  if (info.random) console.log(`note: ${RANDOM_INPUTS_NOTE}`);
   const started = performance.now();
-  const { options, search } = chooseOptions(context, request, { sequences, info, label });
-  const { model: pruned, report } = pruneModelBcr(model, options);
+  const { options, search } = chooseOptions(context, request, calib);
+  const { model: bcrModel, report } = pruneModelBcr(model, options);
+  const pruned = flags.refit ? refitOnCalibration(model, bcrModel, calib) : bcrModel;
   checkKeepsWeights(report.nonZeros, options.block, request.source);
   printMatrixTable(report, flags.pes);
   const { outputCheck, outputIsBcr } = checkOutput(pruned, flags["check-block"] ?? options.block);
   const comparison = compareWithBaselines(model, pruned, report.density, sequences, flags.pes);
   printFidelity(comparison, label);
+  const task = calib.task
+    ? compareTaskBaselines(model, pruned, {
+      ...calib.task,
+      density: report.density,
+      pes: flags.pes,
+    })
+    : undefined;
+  if (task) printTaskComparison(task, label);
 
   await saveModel(pruned, outPath, { safetensors, tool: TOOLS.prune });
   const explicit = request.mode === "explicit";
@@ -506,6 +531,8 @@ async function pruneAndWrite(
       calibration: info,
       ...comparison,
     },
+    task: task ?? null,
+    refit: flags.refit ? { on: "calibration data", inputs: "dense trajectory", ridge: 1e-3 } : null,
     search: search
       ? {
         seconds: (performance.now() - started) / 1000,
@@ -533,6 +560,7 @@ async function guardPrunePaths(context: Context): Promise<void> {
     inputs: [
       ...await modelInputPaths(context.modelPath),
       ...(flags.calib !== undefined ? [{ path: flags.calib, flag: "--calib" }] : []),
+      ...(flags.head !== undefined ? [{ path: flags.head, flag: "--head" }] : []),
     ],
     outputs: [
       ...(outPath ? modelOutputPaths(outPath, { flag: "--out", safetensors }) : []),

@@ -50,6 +50,17 @@ function fidelityAgainst(
   return { relativeRmsError: error.relativeRmsError, cosine: error.cosine };
 }
 
+/**
+ * What the search minimises instead of the output error (e.g. a task loss on labelled data):
+ * `score` gets the pruned model's outputs, one T_n x outputs list per calibration sequence.
+ */
+export interface SearchObjective {
+  /** Name shown in progress lines and reports, e.g. "task cross-entropy". */
+  name: string;
+  /** Lower is better. */
+  score: (outputs: number[][][]) => number;
+}
+
 /** Shape of the default calibration set. */
 export interface CalibrationShape {
   /** Number of sequences. */
@@ -119,6 +130,8 @@ export interface SearchOptions {
   rounds?: number;
   /** Called with one line per evaluated candidate. */
   onProgress?: (line: string) => void;
+  /** Minimise this instead of the relative RMS output error (default). */
+  objective?: SearchObjective;
 }
 
 /** One evaluated candidate of the search. */
@@ -135,6 +148,8 @@ export interface SearchCandidate {
   density: number;
   /** Fidelity on the calibration sequences (measured). */
   fidelity: Fidelity;
+  /** The objective's score, when the search minimised one (measured). */
+  objective?: number;
   /** Whether this candidate became the best so far. */
   accepted: boolean;
 }
@@ -163,6 +178,7 @@ interface BestCandidate {
   colShare: number;
   densities: number[];
   fidelity: Fidelity;
+  score: number;
   density: number;
 }
 
@@ -244,9 +260,11 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
       model,
       pruneOptions(block, colShare, densities),
     );
-    const fidelity = fidelityAgainst(reference, pruned, options.calibration);
-    const accepted = !state.best ||
-      fidelity.relativeRmsError < state.best.fidelity.relativeRmsError - 1e-12;
+    const outputs = options.calibration.map((sequence) => runFloat(pruned, sequence));
+    const error = compareOutputs(reference, outputs.flat());
+    const fidelity = { relativeRmsError: error.relativeRmsError, cosine: error.cosine };
+    const score = options.objective ? options.objective.score(outputs) : fidelity.relativeRmsError;
+    const accepted = !state.best || score < state.best.score - 1e-12;
     const candidate: SearchCandidate = {
       stage,
       block: formatBlock(block),
@@ -254,6 +272,7 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
       densities: toRecord(densities),
       density: report.density,
       fidelity,
+      ...(options.objective ? { objective: score } : {}),
       accepted,
     };
     candidates.push(candidate);
@@ -262,7 +281,9 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
         densities.map((d) => d.toFixed(3)).join("/")
       }: relative RMS error ${fidelity.relativeRmsError.toFixed(5)}, cosine ${
         fidelity.cosine.toFixed(5)
-      }${accepted ? " (best so far)" : ""}`,
+      }${options.objective ? `, ${options.objective.name} ${score.toFixed(5)}` : ""}${
+        accepted ? " (best so far)" : ""
+      }`,
     );
     if (accepted) {
       state.best = {
@@ -270,6 +291,7 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
         colShare,
         densities: densities.slice(),
         fidelity,
+        score,
         density: report.density,
       };
     }

@@ -118,7 +118,9 @@ function ensurePythonVenv(): void {
       );
     }
   }
-  console.error("setup: installing Python packages from requirements.txt into .venv");
+  console.error(
+    "setup: installing Python packages from requirements.txt into .venv (the first time this takes minutes: PyTorch from PyPI brings CUDA libraries, about 4 GB; pip caches the wheels in ~/.cache/pip)",
+  );
   if (
     !run(python, [
       "-m",

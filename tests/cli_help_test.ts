@@ -14,6 +14,8 @@ const SCRIPTS = [
   "cli/pnr.ts",
   "cli/bench_timing.ts",
   "cli/demo.ts",
+  "cli/finetune.ts",
+  "cli/bench_fidelity.ts",
   "cli/bench_ese.ts",
   "cli/bench_cpu.ts",
   "cli/bench_sim.ts",

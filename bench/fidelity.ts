@@ -1,0 +1,338 @@
+/**
+ * `deno task bench:fidelity`: test accuracy of the trained examples (examples/*_lstm.json,
+ * digits_gru.json, with their heads and test sets) pruned to densities 0.5, 0.25, 0.1 and 0.05 by
+ * four methods, in float64 and in fixed point (the golden model, bit-exact with the RTL):
+ *
+ * 1. magnitude, per matrix (unstructured, one shot);
+ * 2. the BCR search, one shot, calibrated on the training data (task cross-entropy of the head),
+ *    and the same + a least-squares refit of the kept weights on the training data (one shot);
+ * 3. (2) with refit + masked fine-tuning (labels objective, PyTorch);
+ * 4. BCR + ADMM from the dense model towards (2)'s structure, then masked fine-tuning.
+ *
+ * The training data comes from scripts/fidelity_data.py (packages' bundled data, no download).
+ * Writes bench/results/fidelity.json (and .md). Targets (docs/finetune.md): fixed-point accuracy
+ * within 1 point of the dense float model after fine-tuning at 4x on the 64-cell models and at 10x
+ * on the 256-cell model; the calibrated search at least as accurate as magnitude per matrix at
+ * every density.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
+import { runTool, tail } from "../util/process.ts";
+import { type Dataset, loadDataset } from "../model/dataset.ts";
+import { evaluateTask } from "../model/evaluate.ts";
+import { type Head, loadHead } from "../model/head.ts";
+import { loadModel, saveModel } from "../model/model_io.ts";
+import { outputSize, type RnnModel, weightDensity } from "../model/model.ts";
+import { calibrationSubset, taskObjective } from "../prune/calibrate.ts";
+import { finetune, projectPython } from "../prune/finetune.ts";
+import { magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
+import { refitKeptWeights } from "../prune/refit.ts";
+import { searchBcrHyperparameters } from "../prune/search.ts";
+import { fidelityMarkdown } from "./fidelity_report.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** One trained example and how it is fine-tuned. */
+export interface FidelityExample {
+  /** Name (examples/<name>.json, <name>.head.json). */
+  name: string;
+  /** Data set name (<data>_train.json, <data>_test.json). */
+  data: string;
+  /** Masked fine-tuning epochs (ADMM: half ADMM, half masked). */
+  epochs: number;
+  /** Adam learning rate. */
+  lr: number;
+}
+
+/** The benchmark's examples. */
+export const FIDELITY_EXAMPLES: FidelityExample[] = [
+  { name: "digits_lstm", data: "digits", epochs: 20, lr: 5e-3 },
+  { name: "digits_gru", data: "digits", epochs: 20, lr: 5e-3 },
+  { name: "vowels_lstm", data: "vowels", epochs: 10, lr: 2e-3 },
+];
+
+/** Float and fixed-point test accuracy of one model. */
+export interface AccuracyPair {
+  /** float64 reference. */
+  float: number;
+  /** Fixed-point golden model (default formats, 12-bit weights). */
+  fixed: number;
+  /** Achieved weight density. */
+  density: number;
+}
+
+/** One density's row. */
+export interface DensityRow {
+  /** Target density. */
+  density: number;
+  /** Magnitude pruning per matrix, one shot. */
+  magnitudePerMatrix: AccuracyPair;
+  /** The calibrated BCR search, one shot. */
+  bcrSearch: AccuracyPair & { block: string; colShare: number; seconds: number };
+  /** The calibrated BCR search + least-squares refit of the kept weights, one shot. */
+  bcrSearchRefit: AccuracyPair & { seconds: number };
+  /** BCR search + refit + masked fine-tuning. */
+  bcrFinetuned: AccuracyPair & { seconds: number };
+  /** BCR + ADMM + masked fine-tuning. */
+  bcrAdmm: AccuracyPair & { seconds: number };
+}
+
+interface Context {
+  example: FidelityExample;
+  dense: RnnModel;
+  head: Head;
+  headPath: string;
+  train: Dataset;
+  trainPath: string;
+  test: Dataset;
+  work: string;
+}
+
+function accuracy(context: Context, model: RnnModel): AccuracyPair {
+  const measure = (mode: "float" | "fixed") =>
+    evaluateTask(model, context.head, context.test, { mode }).accuracy;
+  return { float: measure("float"), fixed: measure("fixed"), density: weightDensity(model) };
+}
+
+function log(line: string): void {
+  console.error(line);
+}
+
+async function densityRow(context: Context, density: number): Promise<DensityRow> {
+  const { dense, example } = context;
+  const tag = `${example.name} @ ${density}`;
+  const magnitudePerMatrix = accuracy(context, magnitudePrune(dense, density, "per-matrix"));
+  log(`${tag}: magnitude per matrix ${JSON.stringify(magnitudePerMatrix)}`);
+  let started = performance.now();
+  const calibration = calibrationSubset(dense, context.train);
+  const search = searchBcrHyperparameters(dense, {
+    density,
+    calibration: calibration.sequences,
+    objective: taskObjective(context.head, calibration),
+  });
+  const pruned = pruneModelBcr(dense, search.options).model;
+  const bcrSearch = {
+    ...accuracy(context, pruned),
+    block: search.block,
+    colShare: search.colShare,
+    seconds: (performance.now() - started) / 1000,
+  };
+  log(`${tag}: BCR search ${JSON.stringify(bcrSearch)}`);
+  started = performance.now();
+  const refitted = refitKeptWeights(dense, pruned, calibration.sequences);
+  const bcrSearchRefit = {
+    ...accuracy(context, refitted),
+    seconds: (performance.now() - started) / 1000,
+  };
+  log(`${tag}: BCR search + refit ${JSON.stringify(bcrSearchRefit)}`);
+  await saveModel(refitted, join(context.work, `${example.name}_${density}_bcr.json`), {
+    safetensors: true,
+  });
+  const common = {
+    dense,
+    pruned: refitted,
+    dataPath: context.trainPath,
+    headPath: context.headPath,
+    objective: "labels" as const,
+    lr: example.lr,
+    onLine: (line: string) => log(`  ${tag}: ${line}`),
+  };
+  started = performance.now();
+  const tuned = await finetune({ ...common, epochs: example.epochs });
+  const bcrFinetuned = {
+    ...accuracy(context, tuned.model),
+    seconds: (performance.now() - started) / 1000,
+  };
+  log(`${tag}: BCR + fine-tune ${JSON.stringify(bcrFinetuned)}`);
+  started = performance.now();
+  const half = Math.max(1, Math.round(example.epochs / 2));
+  const admm = await finetune({
+    ...common,
+    epochs: half,
+    admm: { epochs: half, block: search.options.block, colShare: search.colShare },
+  });
+  const bcrAdmm = {
+    ...accuracy(context, admm.model),
+    seconds: (performance.now() - started) / 1000,
+  };
+  log(`${tag}: BCR + ADMM ${JSON.stringify(bcrAdmm)}`);
+  return { density, magnitudePerMatrix, bcrSearch, bcrSearchRefit, bcrFinetuned, bcrAdmm };
+}
+
+async function makeData(folder: string): Promise<void> {
+  const python = await projectPython();
+  const run = await runTool(python, [`${ROOT}scripts/fidelity_data.py`, folder], { cwd: ROOT });
+  if (run.code !== 0) throw new Error(`scripts/fidelity_data.py failed:\n${tail(run)}`);
+}
+
+/** Run every density of one example. */
+export async function runExample(
+  example: FidelityExample,
+  work: string,
+  densities: number[],
+  onRow: (partial: ExampleResult) => Promise<void> = async () => {},
+): Promise<ExampleResult> {
+  const dense = await loadModel(`${ROOT}examples/${example.name}.json`);
+  const headPath = `${ROOT}examples/${example.name}.head.json`;
+  const head = await loadHead(headPath, outputSize(dense));
+  const expect = { inputSize: dense.inputSize, classes: head.weight.rows };
+  const trainPath = join(work, "data", `${example.data}_train.json`);
+  const context: Context = {
+    example,
+    dense,
+    head,
+    headPath,
+    train: await loadDataset(trainPath, expect),
+    trainPath,
+    test: await loadDataset(`${ROOT}examples/${example.data}_test.json`, expect),
+    work,
+  };
+  const denseAccuracy = accuracy(context, dense);
+  log(`${example.name}: dense ${JSON.stringify(denseAccuracy)}`);
+  const rows: DensityRow[] = [];
+  const result = () => ({
+    name: example.name,
+    model: `examples/${example.name}.json`,
+    kind: dense.kind,
+    hiddenSize: dense.hiddenSize,
+    numLayers: dense.numLayers,
+    trainSequences: context.train.sequences.length,
+    testSequences: context.test.sequences.length,
+    finetune: { epochs: example.epochs, lr: example.lr, objective: "labels" },
+    dense: denseAccuracy,
+    // Densest first, whatever order they ran in.
+    rows: rows.slice().sort((a, b) => b.density - a.density),
+  });
+  for (const density of densities) {
+    rows.push(await densityRow(context, density));
+    await onRow(result());
+  }
+  return result();
+}
+
+/** One example's results. */
+export interface ExampleResult {
+  /** Example name. */
+  name: string;
+  /** Model file. */
+  model: string;
+  /** lstm or gru. */
+  kind: string;
+  /** Cells per layer. */
+  hiddenSize: number;
+  /** Layers. */
+  numLayers: number;
+  /** Training sequences (calibration and fine-tuning). */
+  trainSequences: number;
+  /** Test sequences. */
+  testSequences: number;
+  /** Fine-tuning settings. */
+  finetune: { epochs: number; lr: number; objective: string };
+  /** The dense model's test accuracy. */
+  dense: AccuracyPair;
+  /** One row per density measured, densest first. */
+  rows: DensityRow[];
+}
+
+/** Target checks of one example's results. */
+export function targetChecks(result: ExampleResult) {
+  const targetDensity = result.hiddenSize >= 256 ? 0.1 : 0.25;
+  const row = result.rows.find((r) => r.density === targetDensity);
+  const finetuned = row
+    ? Math.max(row.bcrFinetuned.fixed, row.bcrAdmm.fixed) - result.dense.float
+    : null;
+  return {
+    finetuneTarget: {
+      density: targetDensity,
+      what:
+        "best fine-tuned fixed-point accuracy (masked or ADMM) minus dense float accuracy, target >= -0.01",
+      gap: finetuned,
+      met: finetuned === null ? null : finetuned >= -0.01,
+    },
+    searchVsMagnitude: result.rows.map((r) => ({
+      density: r.density,
+      what: "calibrated one-shot (search + refit) minus magnitude per matrix, accuracy",
+      float: r.bcrSearchRefit.float - r.magnitudePerMatrix.float,
+      fixed: r.bcrSearchRefit.fixed - r.magnitudePerMatrix.fixed,
+      met: r.bcrSearchRefit.float >= r.magnitudePerMatrix.float &&
+        r.bcrSearchRefit.fixed >= r.magnitudePerMatrix.fixed,
+      searchAloneMet: r.bcrSearch.float >= r.magnitudePerMatrix.float &&
+        r.bcrSearch.fixed >= r.magnitudePerMatrix.fixed,
+    })),
+  };
+}
+
+/** Options of `runFidelityBench`. */
+export interface FidelityBenchOptions {
+  /** Examples to run (default all of FIDELITY_EXAMPLES). */
+  examples: FidelityExample[];
+  /** Target densities. */
+  densities: number[];
+  /** Result file (JSON; the Markdown table goes beside it). */
+  out: string;
+  /** Work folder for data and pruned models. */
+  work: string;
+}
+
+/** The report's fixed fields (what was measured, how). */
+const REPORT_HEAD = {
+  provenance: "measured",
+  what:
+    "test accuracy (fraction correct, last step's class through the example's linear head) of trained examples pruned by four methods, float64 reference and fixed-point golden model (12-bit weights, Q16.12 activations; bit-exact with the RTL)",
+  calibration:
+    "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher)",
+  finetuning:
+    "PyTorch (python/rnnfab), labels objective through the fixed head, Adam with cosine decay, 10% of the training data held out to keep the best epoch; fine-tuning starts from search + refit; ADMM: half the epochs ADMM from the dense model, then rnnfab's BCR pruning to the search's per-matrix densities, then half masked fine-tuning",
+};
+
+/** A benchmark report: the fixed fields, densities, time and per-example results. */
+export interface FidelityReport {
+  /** Densities measured. */
+  densities: number[];
+  /** Wall seconds of the runs (summed over merged reports). */
+  seconds: number;
+  /** Per-example results. */
+  examples:
+    (Awaited<ReturnType<typeof runExample>> & { targets: ReturnType<typeof targetChecks> })[];
+}
+
+/** Write the report (JSON and Markdown beside it); returns the Markdown. */
+export async function writeFidelityReport(out: string, report: FidelityReport): Promise<string> {
+  const markdown = fidelityMarkdown(report);
+  await writeJsonAtomic(out, { ...REPORT_HEAD, ...report });
+  await writeFileAtomic(out.replace(/\.json$/, "") + ".md", markdown);
+  return markdown;
+}
+
+/** Combine reports of separate runs (e.g. examples run in parallel) into one. */
+export async function mergeFidelityReports(paths: string[], out: string): Promise<string> {
+  const reports: FidelityReport[] = await Promise.all(
+    paths.map(async (path) => JSON.parse(await Deno.readTextFile(path))),
+  );
+  return writeFidelityReport(out, {
+    densities: reports[0].densities,
+    seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
+    examples: reports.flatMap((r) => r.examples),
+  });
+}
+
+/** Run the benchmark and write its results after each example; returns the Markdown table. */
+export async function runFidelityBench(options: FidelityBenchOptions): Promise<string> {
+  const { examples, densities, out, work } = options;
+  const started = performance.now();
+  await makeData(join(work, "data"));
+  const report: FidelityReport = { densities, seconds: 0, examples: [] };
+  let markdown = "";
+  for (const example of examples) {
+    const done = report.examples.length;
+    await runExample(example, work, densities, async (partial) => {
+      report.examples[done] = { ...partial, targets: targetChecks(partial) };
+      report.seconds = (performance.now() - started) / 1000;
+      markdown = await writeFidelityReport(out, report);
+    });
+  }
+  return markdown;
+}

@@ -1,0 +1,98 @@
+/**
+ * The Markdown table of `bench:fidelity`'s results (bench/results/fidelity.md).
+ *
+ * @module
+ */
+
+interface Pair {
+  float: number;
+  fixed: number;
+  density: number;
+}
+
+interface Row {
+  density: number;
+  magnitudePerMatrix: Pair;
+  bcrSearch: Pair & { block: string };
+  bcrSearchRefit: Pair;
+  bcrFinetuned: Pair;
+  bcrAdmm: Pair;
+}
+
+interface ExampleResult {
+  name: string;
+  kind: string;
+  hiddenSize: number;
+  numLayers: number;
+  dense: Pair;
+  rows: Row[];
+  targets: {
+    finetuneTarget: { density: number; gap: number | null; met: boolean | null };
+    searchVsMagnitude: { density: number; met: boolean; searchAloneMet: boolean }[];
+  };
+}
+
+function pct(value: number): string {
+  return `${(value * 100).toFixed(2)}`;
+}
+
+function pair(value: Pair): string {
+  return `${pct(value.float)} / ${pct(value.fixed)}`;
+}
+
+/** Markdown tables, one per example: accuracy float / fixed (%) per method and density. */
+export function fidelityMarkdown(report: { examples: ExampleResult[]; seconds: number }): string {
+  const lines = [
+    "# Accuracy after pruning (measured by `deno task bench:fidelity`)",
+    "",
+    "Test accuracy in %, float64 / fixed point (bit-exact with the RTL). Densities are targets;",
+    "achieved densities are in fidelity.json.",
+    "",
+  ];
+  for (const result of report.examples) {
+    lines.push(
+      `## ${result.name}: ${result.kind.toUpperCase()}, ${result.numLayers} x ${result.hiddenSize} cells`,
+      "",
+      `dense: ${pair(result.dense)}`,
+      "",
+      "| density | magnitude per matrix | BCR search (calibrated) | BCR search + refit | BCR + refit + fine-tune | BCR + ADMM | search block |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
+    );
+    for (const row of result.rows) {
+      lines.push(
+        `| ${row.density} | ${pair(row.magnitudePerMatrix)} | ${pair(row.bcrSearch)} | ${
+          pair(row.bcrSearchRefit)
+        } | ${pair(row.bcrFinetuned)} | ${pair(row.bcrAdmm)} | ${row.bcrSearch.block} |`,
+      );
+    }
+    const target = result.targets.finetuneTarget;
+    const misses = result.targets.searchVsMagnitude.filter((s) => !s.met).map((s) => s.density);
+    const aloneMisses = result.targets.searchVsMagnitude.filter((s) => !s.searchAloneMet)
+      .map((s) => s.density);
+    lines.push(
+      "",
+      `- target, fine-tuned fixed point within 1 point of dense float at density ${target.density}: ${
+        target.met === null
+          ? "not measured"
+          : `${target.met ? "met" : "missed"} (${target.gap! >= 0 ? "+" : ""}${
+            (target.gap! * 100).toFixed(2)
+          } points against dense float)`
+      }`,
+      `- target, calibrated one-shot (search + refit) at least as accurate as magnitude per matrix: ${
+        misses.length === 0 ? "met at every density" : `missed at density ${misses.join(", ")}`
+      }; the search alone: ${
+        aloneMisses.length === 0
+          ? "met at every density"
+          : `missed at density ${aloneMisses.join(", ")}`
+      }`,
+      "",
+    );
+  }
+  lines.push(
+    `Wall time ${
+      (report.seconds / 60).toFixed(1)
+    } minutes (measured; summed over the runs merged, which may have overlapped, on a shared machine).`,
+    "",
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,151 @@
+/**
+ * Calibration for `deno task prune`: `--calib X` (one sequence, or a data file of many, possibly
+ * labelled) and `--head H`, or random sequences from `--seed`, said plainly. See docs/finetune.md.
+ *
+ * @module
+ */
+
+import { UserError } from "../util/errors.ts";
+import { type Dataset, loadSequenceOrData, totalSteps } from "../model/dataset.ts";
+import { type Head, loadHead, type TaskMetrics } from "../model/head.ts";
+import { outputSize, type RnnModel } from "../model/model.ts";
+import { calibrationSubset, type TaskComparison, taskObjective } from "../prune/calibrate.ts";
+import { refitKeptWeights } from "../prune/refit.ts";
+import {
+  calibrationSequences,
+  defaultCalibrationShape,
+  outputFidelity,
+  type SearchObjective,
+} from "../prune/search.ts";
+
+/** The calibration data of a prune run. */
+export interface Calibration {
+  /** Sequences the search and the fidelity figures run on. */
+  sequences: number[][][];
+  /** What the report says about them. */
+  info: Record<string, unknown>;
+  /** Short text for the terminal. */
+  label: string;
+  /** The labelled data set and head, when both were given. */
+  task?: { dataset: Dataset; head: Head };
+  /** The task objective for the search, with a head and labels. */
+  objective?: SearchObjective;
+}
+
+/** The note printed and reported when no calibration data was given. */
+export const RANDOM_INPUTS_NOTE =
+  "no --calib: the search and the fidelity figures ran on random (standard normal) inputs, not on your data; they say nothing about accuracy on a task (give --calib D, and --head H with labels)";
+
+/** Options of `loadCalibration`. */
+export interface CalibrationFlags {
+  /** --calib path. */
+  calib?: string;
+  /** --head path. */
+  head?: string;
+  /** --seed for random sequences. */
+  seed: number;
+  /** Command name for messages. */
+  name: string;
+}
+
+/** Build the calibration of a prune run from its flags. */
+export async function loadCalibration(
+  model: RnnModel,
+  flags: CalibrationFlags,
+): Promise<Calibration> {
+  const head = flags.head ? await loadHead(flags.head, outputSize(model)) : undefined;
+  if (head && !flags.calib) {
+    throw new UserError(`${flags.name}: --head needs --calib D, a data file with labels`);
+  }
+  if (!flags.calib) {
+    const shape = defaultCalibrationShape(model);
+    const sequences = calibrationSequences(model, flags.seed, shape);
+    return {
+      sequences,
+      info: {
+        source: `drawn from seed ${flags.seed} (standard normal inputs)`,
+        random: true,
+        note: RANDOM_INPUTS_NOTE,
+        ...shape,
+      },
+      label: `${shape.sequences} random calibration sequence(s) x ${shape.steps} steps`,
+    };
+  }
+  const input = await loadSequenceOrData(flags.calib, {
+    inputSize: model.inputSize,
+    classes: head?.weight.rows,
+  });
+  const full: Dataset = input.kind === "data"
+    ? input.dataset
+    : { sequences: [input.inputs], inputSize: model.inputSize };
+  if (head && !full.labels) {
+    throw new UserError(`${flags.calib}: labels: missing (--head needs labelled calibration data)`);
+  }
+  const dataset = calibrationSubset(model, full);
+  const used = dataset.sequences.length;
+  const of = full.sequences.length;
+  const steps = totalSteps(dataset.sequences);
+  const info: Record<string, unknown> = {
+    source: flags.calib,
+    random: false,
+    sequences: used,
+    sequencesInFile: of,
+    steps,
+    objective: head ? "task cross-entropy (head and labels)" : "relative RMS output error",
+  };
+  const subset = used < of ? ` (${used} of ${of}, evenly spaced, to bound the search time)` : "";
+  const task = head ? { dataset, head } : undefined;
+  return {
+    sequences: dataset.sequences,
+    info,
+    label: `${used} calibration sequence(s)${subset}, ${steps} steps, from ${flags.calib}`,
+    task,
+    objective: task ? taskObjective(head!, dataset) : undefined,
+  };
+}
+
+/** `--refit`: least-squares refit of the kept weights on the calibration data (not random). */
+export function refitOnCalibration(
+  dense: RnnModel,
+  pruned: RnnModel,
+  calibration: Calibration,
+): RnnModel {
+  if (calibration.info.random) {
+    throw new UserError(
+      "deno task prune: --refit needs --calib D (it fits the kept weights to your data)",
+    );
+  }
+  const started = performance.now();
+  const refitted = refitKeptWeights(dense, pruned, calibration.sequences);
+  const before = outputFidelity(dense, pruned, calibration.sequences).relativeRmsError;
+  const after = outputFidelity(dense, refitted, calibration.sequences).relativeRmsError;
+  console.log(
+    `refit of the kept weights on ${calibration.label} (${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s): relative RMS error ${before.toFixed(5)} -> ${after.toFixed(5)} (measured)`,
+  );
+  return refitted;
+}
+
+function percent(metrics: TaskMetrics): string {
+  return `${(metrics.accuracy * 100).toFixed(2)}%`;
+}
+
+/** Print the task accuracy of dense, result and baselines on the calibration data. */
+export function printTaskComparison(comparison: TaskComparison, label: string): void {
+  console.log(`task accuracy on ${label} (measured, float64 reference):`);
+  const rows: [string, TaskMetrics][] = [
+    ["dense", comparison.dense],
+    ["BCR, this result", comparison.result],
+    ["BCR, uniform 16x16 (no search)", comparison.bcrUniform],
+    ["magnitude, per matrix (unstructured)", comparison.magnitudePerMatrix],
+    ["magnitude, global (unstructured)", comparison.magnitudeGlobal],
+  ];
+  for (const [name, metrics] of rows) {
+    console.log(
+      `  ${name.padEnd(38)} accuracy ${percent(metrics).padStart(7)}  cross-entropy ${
+        metrics.loss.toFixed(4)
+      }`,
+    );
+  }
+}

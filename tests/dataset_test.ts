@@ -1,0 +1,288 @@
+import assert from "node:assert/strict";
+import { loadDataset, parseDataText } from "../model/dataset.ts";
+import { parseHead, taskMetrics } from "../model/head.ts";
+import { modelToJson } from "../model/model_io.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
+import { UserError } from "../util/errors.ts";
+import { runDenoScript } from "./helpers.ts";
+
+/** A safetensors file with tensors of any dtype (little-endian), for the data-file reader. */
+function safetensors(
+  tensors: Record<string, { dtype: string; shape: number[]; values: number[] }>,
+) {
+  const sizes: Record<string, number> = { F32: 4, F64: 8, I64: 8, I32: 4 };
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const bytes = t.values.length * sizes[t.dtype];
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const t of Object.values(tensors)) {
+    for (const v of t.values) {
+      if (t.dtype === "F32") view.setFloat32(at, v, true);
+      else if (t.dtype === "F64") view.setFloat64(at, v, true);
+      else if (t.dtype === "I64") view.setBigInt64(at, BigInt(v), true);
+      else view.setInt32(at, v, true);
+      at += sizes[t.dtype];
+    }
+  }
+  return out;
+}
+
+function throwsUser(fn: () => unknown, pattern: RegExp) {
+  assert.throws(fn, (error: unknown) => error instanceof UserError && pattern.test(error.message));
+}
+
+Deno.test("data files: sequences of different lengths, per-sequence and per-step labels", () => {
+  const text = JSON.stringify({ sequences: [[[1, 2]], [[3, 4], [5, 6]]], labels: [1, 0] });
+  const data = parseDataText(text, "d.json", { inputSize: 2, classes: 2 });
+  assert.deepEqual(data.sequences.map((s) => s.length), [1, 2]);
+  assert.deepEqual(data.labels, { kind: "sequence", values: [1, 0] });
+  const steps = parseDataText(
+    JSON.stringify({ sequences: [[[1]], [[2], [3]]], labels: [[0], [1, 2]] }),
+    "d.json",
+  );
+  assert.deepEqual(steps.labels, { kind: "step", values: [[0], [1, 2]] });
+});
+
+Deno.test("data files: each bad file is one line naming the file and the field", () => {
+  const bad: [string, RegExp, { inputSize?: number; classes?: number }?][] = [
+    [
+      '{"sequences": [[[1, 2]], [[3]]]}',
+      /d\.json: sequences\[1\]\[0\]: expected 2 numbers per step/,
+    ],
+    [
+      '{"sequences": [[[1, 2]]]}',
+      /sequences\[0\]\[0\]: expected 3 numbers per step \(the model's inputSize\), got 2/,
+      {
+        inputSize: 3,
+      },
+    ],
+    ['{"sequences": [[[1, NaN]]]}', /sequences\[0\]\[0\]\[1\]: expected a finite number, got NaN/],
+    [
+      '{"sequences": [[[1, -Infinity]]]}',
+      /sequences\[0\]\[0\]\[1\]: expected a finite number, got -Infinity/,
+    ],
+    [
+      '{"sequences": [[[1]]], "labels": [3]}',
+      /labels\[0\]: expected a class id in 0\.\.2 \(the head has 3 rows\), got 3/,
+      {
+        classes: 3,
+      },
+    ],
+    ['{"sequences": [[[1]]], "labels": [1.5]}', /labels\[0\]: expected a class id/],
+    [
+      '{"sequences": [[[1]]], "labels": [0, 1]}',
+      /labels: expected 1 labels \(one per sequence\), got 2/,
+    ],
+    [
+      '{"sequences": [[[1]], [[1], [2]]], "labels": [[0], [1]]}',
+      /labels\[1\]: expected 2 class ids/,
+    ],
+    ['{"sequences": []}', /sequences: expected at least one sequence/],
+    ['{"sequences": [[]]}', /sequences\[0\]: expected a non-empty array of time steps/],
+    ['{"sequences": [[[1]]], "extra": 1}', /d\.json: .*extra/],
+    ["{", /d\.json: not valid JSON/],
+  ];
+  for (const [text, pattern, expect] of bad) {
+    throwsUser(() => parseDataText(text, "d.json", expect ?? {}), pattern);
+  }
+});
+
+Deno.test("data files: safetensors with padding, lengths and int64 labels", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const x = [1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 9, 10]; // [2, 3, 2]
+    await Deno.writeFile(
+      `${dir}/d.safetensors`,
+      safetensors({
+        sequences: { dtype: "F32", shape: [2, 3, 2], values: x },
+        lengths: { dtype: "I64", shape: [2], values: [2, 3] },
+        labels: { dtype: "I64", shape: [2], values: [1, 0] },
+      }),
+    );
+    const data = await loadDataset(`${dir}/d.safetensors`, { inputSize: 2, classes: 2 });
+    assert.deepEqual(data.sequences, [[[1, 2], [3, 4]], [[5, 6], [7, 8], [9, 10]]]);
+    assert.deepEqual(data.labels, { kind: "sequence", values: [1, 0] });
+    await Deno.writeFile(
+      `${dir}/bad.safetensors`,
+      safetensors({
+        sequences: { dtype: "F32", shape: [1, 2, 1], values: [1, NaN] },
+      }),
+    );
+    await assert.rejects(
+      loadDataset(`${dir}/bad.safetensors`),
+      /bad\.safetensors: sequences\[0\]\[1\]\[0\]: expected a finite number, got NaN/,
+    );
+    await Deno.writeFile(
+      `${dir}/len.safetensors`,
+      safetensors({
+        sequences: { dtype: "F32", shape: [1, 2, 1], values: [1, 2] },
+        lengths: { dtype: "I32", shape: [1], values: [3] },
+      }),
+    );
+    await assert.rejects(
+      loadDataset(`${dir}/len.safetensors`),
+      /lengths\[0\]: expected an integer in 1\.\.2, got 3/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("heads: shape checked against the model; accuracy and cross-entropy", () => {
+  throwsUser(
+    () => parseHead({ weight: [[1, 2], [3]], bias: [0, 0] }, "h.json", 2),
+    /h\.json: weight\[1\]: expected 2 numbers \(the model's output size\), got 1/,
+  );
+  throwsUser(
+    () => parseHead({ weight: [[1, 2]], bias: [0, 0] }, "h.json", 2),
+    /h\.json: bias: expected 1 numbers \(one per row of weight\), got 2/,
+  );
+  const head = parseHead({ weight: [[1, 0], [0, 1]], bias: [0, 0] }, "h.json", 2);
+  const metrics = taskMetrics(head, [[[0, 0], [2, 1]], [[0, 3]]], {
+    kind: "sequence",
+    values: [0, 0],
+  });
+  assert.equal(metrics.correct, 1);
+  assert.equal(metrics.count, 2);
+  const ce = (Math.log(Math.exp(2) + Math.exp(1)) - 2 + Math.log(1 + Math.exp(3)) - 0) / 2;
+  assert.ok(Math.abs(metrics.loss - ce) < 1e-12);
+});
+
+// ---- the commands ----
+
+const model = randomModel({ kind: "gru", inputSize: 3, hiddenSize: 4, numLayers: 2, seed: 7 });
+const sequences = [5, 2, 7].map((steps, k) => randomInputs(steps, 3, 40 + k));
+const head = { weight: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]], bias: [0, 0.1, 0] };
+
+async function withFiles(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/m.json`, JSON.stringify(modelToJson(model)));
+    await Deno.writeTextFile(`${dir}/h.json`, JSON.stringify(head));
+    await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences, labels: [0, 1, 2] }));
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("infer on a data file equals per-sequence runs (float and fixed)", async () => {
+  await withFiles(async (dir) => {
+    for (const mode of ["float", "fixed"]) {
+      const all = await runDenoScript("cli/infer.ts", [
+        ...["--model", `${dir}/m.json`, "--input", `${dir}/d.json`, "--out", `${dir}/all.json`],
+        ...["--mode", mode, "--head", `${dir}/h.json`],
+      ]);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stdout, /accuracy \(measured, .*\): .*% \(\d\/3 sequences\)/);
+      const outputs = JSON.parse(await Deno.readTextFile(`${dir}/all.json`));
+      assert.equal(outputs.outputs.length, 3);
+      assert.equal(outputs.predictions.length, 3);
+      for (let n = 0; n < sequences.length; n++) {
+        await Deno.writeTextFile(`${dir}/s.json`, JSON.stringify({ inputs: sequences[n] }));
+        const one = await runDenoScript("cli/infer.ts", [
+          ...["--model", `${dir}/m.json`, "--input", `${dir}/s.json`, "--out", `${dir}/one.json`],
+          ...["--mode", mode],
+        ]);
+        assert.equal(one.code, 0, one.stderr);
+        const single = JSON.parse(await Deno.readTextFile(`${dir}/one.json`)).outputs;
+        assert.deepEqual(outputs.outputs[n], single, `${mode}, sequence ${n}`);
+      }
+    }
+  });
+});
+
+Deno.test("infer and prune: bad data files and heads exit 2 with one line, nothing written", async () => {
+  await withFiles(async (dir) => {
+    const cases: [string, string, RegExp][] = [
+      [
+        "ragged",
+        '{"sequences": [[[1, 2, 3]], [[1, 2]]]}',
+        /ragged\.json: sequences\[1\]\[0\]: expected 3 numbers per step/,
+      ],
+      [
+        "nan",
+        '{"sequences": [[[1, 2, NaN]]]}',
+        /nan\.json: sequences\[0\]\[0\]\[2\]: expected a finite number, got NaN/,
+      ],
+      [
+        "range",
+        '{"sequences": [[[1, 2, 3]]], "labels": [7]}',
+        /range\.json: labels\[0\]: expected a class id in 0\.\.2/,
+      ],
+    ];
+    for (const [name, text, pattern] of cases) {
+      await Deno.writeTextFile(`${dir}/${name}.json`, text);
+      for (
+        const [script, args] of [
+          ["cli/infer.ts", ["--input", `${dir}/${name}.json`, "--out", `${dir}/o.json`]],
+          ["cli/prune.ts", [
+            "--calib",
+            `${dir}/${name}.json`,
+            "--out",
+            `${dir}/o.json`,
+            "--density",
+            "0.5",
+          ]],
+        ] as const
+      ) {
+        const run = await runDenoScript(script, [
+          ...["--model", `${dir}/m.json`, "--head", `${dir}/h.json`],
+          ...args,
+        ]);
+        assert.equal(run.code, 2, `${script} ${name}: ${run.stderr}`);
+        const lines = run.stderr.trim().split("\n");
+        assert.equal(lines.length, 1, run.stderr);
+        assert.match(lines[0], pattern);
+        await assert.rejects(Deno.stat(`${dir}/o.json`));
+      }
+    }
+    await Deno.writeTextFile(`${dir}/h2.json`, JSON.stringify({ weight: [[1, 2, 3]], bias: [0] }));
+    const run = await runDenoScript("cli/infer.ts", [
+      ...["--model", `${dir}/m.json`, "--head", `${dir}/h2.json`, "--input", `${dir}/d.json`],
+      ...["--out", `${dir}/o.json`],
+    ]);
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr.trim(),
+      /^error: .*h2\.json: weight\[0\]: expected 4 numbers \(the model's output size\), got 3$/,
+    );
+  });
+});
+
+Deno.test("prune --calib D --head H minimises the task loss; without --calib the report says random", async () => {
+  await withFiles(async (dir) => {
+    const run = await runDenoScript("cli/prune.ts", [
+      ...["--model", `${dir}/m.json`, "--out", `${dir}/p.json`, "--density", "0.5", "--quiet"],
+      ...["--calib", `${dir}/d.json`, "--head", `${dir}/h.json`, "--block", "4x3"],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /minimising the task cross-entropy/);
+    assert.match(run.stdout, /task accuracy on 3 calibration sequence/);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/p.prune.json`));
+    assert.equal(report.fidelity.calibration.random, false);
+    assert.equal(report.task.result.count, 3);
+    assert.ok(report.search.candidates.every((c: { objective?: number }) => c.objective! >= 0));
+    const random = await runDenoScript("cli/prune.ts", [
+      ...["--model", `${dir}/m.json`, "--out", `${dir}/r.json`, "--density", "0.5", "--quiet"],
+      ...["--block", "4x3", "--uniform"],
+    ]);
+    assert.equal(random.code, 0, random.stderr);
+    assert.match(
+      random.stdout,
+      /note: no --calib: the search and the fidelity figures ran on random/,
+    );
+    const randomReport = JSON.parse(await Deno.readTextFile(`${dir}/r.prune.json`));
+    assert.equal(randomReport.fidelity.calibration.random, true);
+    assert.match(randomReport.fidelity.calibration.note, /random/);
+  });
+});

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { loadModel, saveModel } from "../model/model_io.ts";
+import { namedMatrices } from "../model/model.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
+import { outputFidelity } from "../prune/search.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
+import { runDenoScript } from "./helpers.ts";
+
+Deno.test("finetune: distillation on a tiny model lowers the error, keeps the zero mask, stays BCR", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const dense = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 3 });
+    const block = { rows: 4, cols: 4 };
+    const { model: pruned } = pruneModelBcr(dense, {
+      block,
+      rates: { density: 0.3, colShare: 0.5 },
+    });
+    await saveModel(dense, `${dir}/dense.json`);
+    await saveModel(pruned, `${dir}/pruned.json`);
+    const sequences = Array.from({ length: 60 }, (_, k) => randomInputs(3 + (k % 5), 4, 100 + k));
+    await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences }));
+    const run = await runDenoScript("cli/finetune.ts", [
+      ...[
+        "--model",
+        `${dir}/dense.json`,
+        "--pruned",
+        `${dir}/pruned.json`,
+        "--data",
+        `${dir}/d.json`,
+      ],
+      ...["--out", `${dir}/ft.json`, "--epochs", "8", "--lr", "0.005"],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /fine-tune epoch 8\/8/);
+    const tuned = await loadModel(`${dir}/ft.json`);
+    const before = outputFidelity(dense, pruned, sequences).relativeRmsError;
+    const after = outputFidelity(dense, tuned, sequences).relativeRmsError;
+    assert.ok(after < before, `relative RMS error ${before} -> ${after}`);
+    namedMatrices(pruned).forEach(({ name, matrix }, i) => {
+      const other = namedMatrices(tuned)[i].matrix.data;
+      assert.ok(matrix.data.every((v, k) => (v === 0) === (other[k] === 0)), name);
+    });
+    const check = await runDenoScript("cli/prune.ts", [
+      "--model",
+      `${dir}/ft.json`,
+      "--check-block",
+      "4x4",
+    ]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /the model is BCR for block 4x4/);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/ft.finetune.json`));
+    assert.equal(report.maskUnchanged, true);
+
+    const bad = await runDenoScript("cli/finetune.ts", [
+      ...[
+        "--model",
+        `${dir}/dense.json`,
+        "--pruned",
+        `${dir}/pruned.json`,
+        "--data",
+        `${dir}/d.json`,
+      ],
+      ...["--out", `${dir}/x.json`, "--objective", "labels"],
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr.trim(), /^error: .*--objective labels needs --head H and labels/);
+    await assert.rejects(Deno.stat(`${dir}/x.json`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("finetune --admm ends BCR for P's block at P's densities; --qat runs through 8-bit weights", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const dense = randomModel({ kind: "gru", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 4 });
+    const { model: pruned } = pruneModelBcr(dense, {
+      block: { rows: 4, cols: 4 },
+      rates: { density: 0.4, colShare: 0.5 },
+    });
+    await saveModel(dense, `${dir}/dense.json`);
+    await saveModel(pruned, `${dir}/pruned.json`);
+    const sequences = Array.from({ length: 30 }, (_, k) => randomInputs(4, 4, 200 + k));
+    await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences }));
+    await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ weightBits: 8 }));
+    const common = [
+      "--model",
+      `${dir}/dense.json`,
+      "--pruned",
+      `${dir}/pruned.json`,
+      "--data",
+      `${dir}/d.json`,
+    ];
+    const admm = await runDenoScript("cli/finetune.ts", [
+      ...common,
+      ...["--out", `${dir}/a.json`, "--epochs", "2", "--admm", "--block", "4x4"],
+    ]);
+    assert.equal(admm.code, 0, admm.stderr);
+    assert.match(admm.stdout, /admm epoch 2: rho/);
+    const check = await runDenoScript("cli/prune.ts", [
+      "--model",
+      `${dir}/a.json`,
+      "--check-block",
+      "4x4",
+    ]);
+    assert.match(check.stdout, /the model is BCR for block 4x4/);
+    const tuned = await loadModel(`${dir}/a.json`);
+    namedMatrices(tuned).forEach(({ matrix }, i) => {
+      const expected = namedMatrices(pruned)[i].matrix;
+      const count = (m: typeof matrix) => m.data.filter((v) => v !== 0).length;
+      assert.ok(Math.abs(count(matrix) - count(expected)) <= 4 * 4, "density of P, within a block");
+    });
+    const qat = await runDenoScript("cli/finetune.ts", [
+      ...common,
+      ...["--out", `${dir}/q.json`, "--epochs", "2", "--qat", "--config", `${dir}/c.json`],
+    ]);
+    assert.equal(qat.code, 0, qat.stderr);
+    assert.match(qat.stdout, /QAT 8-bit weights/);
+    const noBlock = await runDenoScript("cli/finetune.ts", [
+      ...common,
+      "--out",
+      `${dir}/x.json`,
+      "--admm",
+    ]);
+    assert.equal(noBlock.code, 2);
+    assert.match(noBlock.stderr, /--admm needs --block RxC/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
