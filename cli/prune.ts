@@ -26,17 +26,21 @@ import {
 import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
 import {
-  type BcrCheck,
+  percent,
+  printFidelity,
+  printMatrixTable,
+  printStructure,
+  structureOf,
+  usesSafetensors,
+} from "./prune_print.ts";
+import {
   type BlockSize,
   checkBlockFits,
   compareWithBaselines,
   detectBcr,
-  type FidelityComparison,
-  findBcrBlocks,
   formatBlock,
   modelPeLoad,
   type ModelPruneOptions,
-  type ModelPruneReport,
   peLoadImbalance,
   pruneModelBcr,
   searchBcrHyperparameters,
@@ -209,123 +213,6 @@ function checkFits(model: RnnModel, flag: string, block: BlockSize | undefined):
       `${NAME}: --${flag} ${formatBlock(block)}: block larger than matrix ${
         misfits[0]
       } (use a smaller block or "all" for a whole dimension)`,
-    );
-  }
-}
-
-function percent(value: number): string {
-  return `${(value * 100).toFixed(3)}%`;
-}
-
-function pad(text: string, width: number): string {
-  return text.padEnd(width);
-}
-
-function padLeft(text: string, width: number): string {
-  return text.padStart(width);
-}
-
-/** Whether the model file keeps its weights in a safetensors file (so the output should too). */
-async function usesSafetensors(path: string): Promise<boolean> {
-  if (!path.toLowerCase().endsWith(".json")) return false;
-  try {
-    const value = JSON.parse(await Deno.readTextFile(path));
-    return typeof value?.weights === "string";
-  } catch {
-    return false;
-  }
-}
-
-function printMatrixTable(report: ModelPruneReport, pes?: number): void {
-  console.log(
-    `${pad("matrix", 14)}${pad("shape", 11)}${pad("block", 9)}${padLeft("colKeep", 8)}${
-      padLeft("rowKeep", 9)
-    }${padLeft("non-zeros", 11)}${padLeft("density", 9)}${pes ? padLeft("PE imbalance", 14) : ""}`,
-  );
-  for (const m of report.matrices) {
-    console.log(
-      `${pad(m.name, 14)}${pad(`${m.rows}x${m.cols}`, 11)}${pad(formatBlock(m.block), 9)}${
-        padLeft(m.colKeep.toFixed(3), 8)
-      }${padLeft(m.rowKeep.toFixed(3), 9)}${padLeft(String(m.nonZeros), 11)}${
-        padLeft(m.density.toFixed(4), 9)
-      }${m.peLoad ? padLeft(percent(m.peLoad.imbalance), 14) : ""}`,
-    );
-  }
-  console.log(
-    `overall: ${report.nonZeros} non-zeros of ${report.weights} weights (computed): density ${
-      report.density.toFixed(4)
-    }, compression ${report.compression.toFixed(2)}x${
-      report.peLoad
-        ? `, PE imbalance ${
-          percent(report.peLoad.imbalance)
-        } over ${report.peLoad.pes} PEs (max/mean - 1)`
-        : ""
-    }`,
-  );
-}
-
-function printFidelity(comparison: FidelityComparison, calibrationLabel: string): void {
-  console.log(
-    `fidelity against the dense model (measured with the float64 reference on ${calibrationLabel}; density ${
-      comparison.density.toFixed(4)
-    } for all rows):`,
-  );
-  const rows: [string, { relativeRmsError: number; cosine: number }][] = [
-    ["BCR, this result", comparison.result],
-    ["BCR, uniform 16x16 (no search)", comparison.bcrUniform],
-    ["magnitude, per matrix (unstructured)", comparison.magnitudePerMatrix],
-    ["magnitude, global (unstructured)", comparison.magnitudeGlobal],
-  ];
-  for (const [label, fidelity] of rows) {
-    console.log(
-      `  ${pad(label, 38)} relative RMS error ${fidelity.relativeRmsError.toFixed(5)}  cosine ${
-        fidelity.cosine.toFixed(5)
-      }`,
-    );
-  }
-}
-
-/** The detected structure of every weight matrix (and the check for one block, when given). */
-function structureOf(model: RnnModel, checkBlock?: BlockSize) {
-  return namedMatrices(model).map(({ name, matrix }) => {
-    const density = detectBcr(matrix, { rows: 1, cols: 1 }).density;
-    const entry: {
-      name: string;
-      rows: number;
-      cols: number;
-      density: number;
-      bcrBlocks?: string[];
-      check?: BcrCheck;
-    } = { name, rows: matrix.rows, cols: matrix.cols, density };
-    if (density < 1) {
-      entry.bcrBlocks = findBcrBlocks(matrix)
-        .filter((b) => b.rows > 1 && b.cols > 1)
-        .map(formatBlock);
-    }
-    if (checkBlock) entry.check = detectBcr(matrix, checkBlock);
-    return entry;
-  });
-}
-
-/** One line per matrix of `structureOf`. */
-function printStructure(structure: ReturnType<typeof structureOf>): void {
-  for (const entry of structure) {
-    const detected = entry.bcrBlocks
-      ? entry.bcrBlocks.length > 0
-        ? `BCR for blocks ${entry.bcrBlocks.join(", ")} (largest power-of-two shapes)`
-        : "no BCR structure with blocks larger than one row or column"
-      : "dense";
-    const check = entry.check
-      ? `; ${formatBlock(entry.check.block)}: ${
-        entry.check.isBcr
-          ? "BCR"
-          : `not BCR (${entry.check.holes} holes, fill ${entry.check.fill.toFixed(4)})`
-      }, colKeep ${entry.check.colKeep.toFixed(3)}, rowKeep ${entry.check.rowKeep.toFixed(3)}`
-      : "";
-    console.log(
-      `  ${pad(entry.name, 14)}${pad(`${entry.rows}x${entry.cols}`, 11)} density ${
-        entry.density.toFixed(4)
-      }: ${detected}${check}`,
     );
   }
 }
