@@ -25,14 +25,10 @@ import { cacheRoot } from "./cache.ts";
 import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
 import { batchStimulusText, type HarnessSettings, parseBatchHarnessResult } from "./harness_io.ts";
 import { type Mismatch, type SimResult, summarizeRun } from "./result.ts";
-import { findVerilator, type VerilatorChoice } from "./verilator_tool.ts";
+import { findVerilator } from "./verilator_tool.ts";
 import { cycleLimit, simulateDesign, type Simulator } from "./simulate.ts";
-import {
-  buildVerilatorHarness,
-  resolveProfile,
-  runVerilatorHarnessRaw,
-  type VerilatorOpt,
-} from "./verilator.ts";
+import { buildVerilatorHarness, resolveProfile, runVerilatorHarnessRaw } from "./verilator.ts";
+import type { StimulusOptions, VerilatorProfileOptions } from "./options.ts";
 
 /** Validate a data file's value: `{"sequences": [...]}` or `{"inputs": [...]}`. */
 export function parseSequences(value: unknown, inputSize: number, source: string): number[][][] {
@@ -56,33 +52,11 @@ export async function loadSequences(path: string, inputSize: number): Promise<nu
 }
 
 /** Options of `simulateBatch`. */
-export interface BatchOptions {
-  /** The design directory written by `gen`. */
-  designDir: string;
+export interface BatchOptions extends StimulusOptions, VerilatorProfileOptions {
   /** Real-valued input sequences, each T_k x inputSize. */
   sequences: number[][][];
-  /** Where they came from, for the report. */
-  inputPath?: string;
-  /** Seed of back-pressure, input gaps and random initial values (default 1). */
-  seed?: number;
   /** Simulator (default verilator). */
   simulator?: Simulator;
-  /** Probability that out_ready is low in a cycle, [0, 0.95] (default 0). */
-  backpressure?: number;
-  /** Probability that a pending input beat is withheld in a cycle, [0, 0.95] (default 0). */
-  inputGaps?: number;
-  /** Initial values of unreset state in Verilator (default "random"). */
-  initialValues?: "random" | "zero";
-  /** Verilator build profile (default "auto", chosen for the batch's expected cycles). */
-  opt?: VerilatorOpt;
-  /** Which Verilator (default $RNNFAB_VERILATOR, else the venv's when installed). */
-  verilator?: VerilatorChoice;
-  /** Build cache root. */
-  cacheDir?: string;
-  /** Where to write the report (default DIR/sim/result.json; null: do not write). */
-  resultPath?: string | null;
-  /** Progress messages. */
-  log?: (message: string) => void;
 }
 
 /** One sequence's verdict in a batch report. */

@@ -8,6 +8,7 @@
  */
 
 export { cycleLimit, simulateDesign, type SimulateOptions, type Simulator } from "./simulate.ts";
+export type { StimulusOptions, VerilatorProfileOptions } from "./options.ts";
 export {
   compareBeats,
   type Comparison,

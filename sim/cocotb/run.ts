@@ -43,30 +43,19 @@ export {
 } from "./environment.ts";
 import { type Bridge, startBridge } from "./bridge.ts";
 import { renderCocotbTestbench } from "../../rtl/testbench.ts";
+import type { StimulusOptions } from "../options.ts";
 
 /** Simulators the cocotb flow supports. */
 export type CocotbSimulator = "icarus" | "verilator";
 
 /** Options of `runCocotb`. */
-export interface CocotbOptions {
-  /** The design directory written by `gen`. */
-  designDir: string;
+export interface CocotbOptions extends StimulusOptions {
   /** Real-valued inputs (T x inputSize); when absent, `steps` random steps from `seed`. */
   inputs?: number[][];
-  /** Where `inputs` came from, for the report. */
-  inputPath?: string;
   /** Random steps when `inputs` is absent (default 8). */
   steps?: number;
-  /** Seed of the random inputs and of every random stream of the tests (default 1). */
-  seed?: number;
   /** Simulator (default icarus). */
   simulator?: CocotbSimulator;
-  /** test_sequence: probability that out_ready is low in a cycle, [0, 0.95] (default 0). */
-  backpressure?: number;
-  /** test_sequence: probability that a pending input word is withheld, [0, 0.95] (default 0). */
-  inputGaps?: number;
-  /** Verilator: registers and memories without reset start random (seeded) or zero (default random). */
-  initialValues?: "random" | "zero";
   /** Cycle limit of every sequence (default: from the design's estimate, generous). */
   maxCycles?: number;
   /** Wall-clock limit of the cocotb test process in seconds (default 600). */
@@ -82,12 +71,6 @@ export interface CocotbOptions {
   flipOutputBits?: { test: string; word: number; bit: number }[];
   /** Python with cocotb (default: $RNNFAB_PYTHON, else the repository's .venv/bin/python). */
   python?: string;
-  /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
-  cacheDir?: string;
-  /** Where to write the result (default DIR/sim/result.json; null: do not write). */
-  resultPath?: string | null;
-  /** Progress messages (default: none). */
-  log?: (message: string) => void;
 }
 
 /** The report of a cocotb run: the harness report fields plus the cocotb details. */

@@ -1,0 +1,42 @@
+/**
+ * Options every simulation flow shares (Verilator and Icarus runs, batches, the cocotb bench):
+ * which design, the stimulus settings, where the result goes. Each flow's options extend these.
+ *
+ * @module
+ */
+
+import type { VerilatorOpt } from "./verilator.ts";
+import type { VerilatorChoice } from "./verilator_tool.ts";
+
+/** The design, the random stimulus and the report of a simulation run. */
+export interface StimulusOptions {
+  /** The design directory written by `gen`. */
+  designDir: string;
+  /** Where the inputs came from, for the report (a file path). */
+  inputPath?: string;
+  /** Seed of random inputs, back-pressure, input gaps and random initial values (default 1). */
+  seed?: number;
+  /** Probability that out_ready is low in a cycle, in [0, 0.95] (default 0). */
+  backpressure?: number;
+  /** Probability that a pending input beat is withheld in a cycle, in [0, 0.95] (default 0). */
+  inputGaps?: number;
+  /** Initial values of unreset state (Verilator; default "random", seeded; see HarnessSettings). */
+  initialValues?: "random" | "zero";
+  /** Build cache root (default: $RNNFAB_SIM_CACHE or ./.cache/rnnfab-sim). */
+  cacheDir?: string;
+  /** Where to write the result (default DIR/sim/result.json; null: do not write). */
+  resultPath?: string | null;
+  /** Progress messages (default: none). */
+  log?: (message: string) => void;
+}
+
+/** How the Verilator model is built. */
+export interface VerilatorProfileOptions {
+  /**
+   * Verilator build profile: "build" (shortest build), "run" (fastest simulation) or "auto"
+   * (default: the one that minimises build + run for the cycles this run expects).
+   */
+  opt?: VerilatorOpt;
+  /** Which Verilator (default $RNNFAB_VERILATOR, else the venv's when installed). */
+  verilator?: VerilatorChoice;
+}
