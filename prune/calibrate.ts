@@ -11,9 +11,7 @@ import { type Dataset, evenSubset, totalSteps } from "../model/dataset.ts";
 import { runSequences } from "../model/evaluate.ts";
 import { type Head, type TaskMetrics, taskMetrics } from "../model/head.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
-import { magnitudePrune } from "./magnitude.ts";
-import { pruneModelBcr } from "./bcr.ts";
-import { DEFAULT_BLOCK, type SearchObjective } from "./search.ts";
+import { baselineModels, type SearchObjective } from "./search.ts";
 
 /** Default budget of multiply-accumulates per evaluation of a candidate on calibration data. */
 export const DEFAULT_CALIBRATION_MACS = 4e8;
@@ -80,16 +78,12 @@ export function compareTaskBaselines(
   const { head, dataset, density, pes } = options;
   const measure = (model: RnnModel) =>
     taskMetrics(head, runSequences(model, dataset.sequences).outputs, dataset.labels!);
-  const uniform = pruneModelBcr(dense, {
-    block: DEFAULT_BLOCK,
-    rates: { density, colShare: 0.5 },
-    pes,
-  }).model;
+  const baselines = baselineModels(dense, density, pes);
   return {
     dense: measure(dense),
     result: measure(pruned),
-    bcrUniform: measure(uniform),
-    magnitudePerMatrix: measure(magnitudePrune(dense, density, "per-matrix")),
-    magnitudeGlobal: measure(magnitudePrune(dense, density, "global")),
+    bcrUniform: measure(baselines.bcrUniform),
+    magnitudePerMatrix: measure(baselines.magnitudePerMatrix),
+    magnitudeGlobal: measure(baselines.magnitudeGlobal),
   };
 }

@@ -371,16 +371,35 @@ export function compareWithBaselines(
 ): FidelityComparison {
   const reference = runSequences(dense, calibration);
   const measure = (model: RnnModel) => fidelityAgainst(reference, model, calibration);
-  const uniform = pruneModelBcr(dense, {
-    block: DEFAULT_BLOCK,
-    rates: { density, colShare: 0.5 },
-    pes,
-  }).model;
+  const baselines = baselineModels(dense, density, pes);
   return {
     result: measure(pruned),
-    bcrUniform: measure(uniform),
-    magnitudePerMatrix: measure(magnitudePrune(dense, density, "per-matrix")),
-    magnitudeGlobal: measure(magnitudePrune(dense, density, "global")),
+    bcrUniform: measure(baselines.bcrUniform),
+    magnitudePerMatrix: measure(baselines.magnitudePerMatrix),
+    magnitudeGlobal: measure(baselines.magnitudeGlobal),
     density,
+  };
+}
+
+/** The baselines a pruned model is compared with, at the same density. */
+export interface BaselineModels {
+  /** Uniform BCR: the default block, one rate for every matrix, columns and rows split evenly. */
+  bcrUniform: RnnModel;
+  /** Unstructured magnitude pruning, each matrix to the density. */
+  magnitudePerMatrix: RnnModel;
+  /** Unstructured magnitude pruning, one threshold over all matrices. */
+  magnitudeGlobal: RnnModel;
+}
+
+/** Prune `dense` to `density` with each baseline method (optionally balanced over `pes`). */
+export function baselineModels(dense: RnnModel, density: number, pes?: number): BaselineModels {
+  return {
+    bcrUniform: pruneModelBcr(dense, {
+      block: DEFAULT_BLOCK,
+      rates: { density, colShare: 0.5 },
+      pes,
+    }).model,
+    magnitudePerMatrix: magnitudePrune(dense, density, "per-matrix"),
+    magnitudeGlobal: magnitudePrune(dense, density, "global"),
   };
 }
