@@ -225,7 +225,7 @@ export async function loadSequenceOrData(
   expect: DatasetExpectations & { inputSize: number },
 ): Promise<InputFile> {
   if (isSafetensorsPath(path)) return { kind: "data", dataset: await loadDataset(path, expect) };
-  const value = parseLenientJson(await readInputText(path, "input file"), path);
+  const value = parseLenientJson(await readInputText(path, "input sequence or data file"), path);
   if (typeof value === "object" && value !== null && "sequences" in value) {
     return { kind: "data", dataset: parseDataset(value, path, expect) };
   }

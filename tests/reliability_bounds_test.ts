@@ -82,7 +82,7 @@ Deno.test("bounds: files are checked before they are read", async (t) => {
         root,
         "infer",
         ["--model", model, "--input", "/dev/zero", "--out", out],
-        /\/dev\/zero: not a regular file \(expected the input sequence/,
+        /\/dev\/zero: not a regular file \(expected the input sequence or data file/,
       );
     });
 
