@@ -75,6 +75,18 @@ interface FlowRun {
   verilator?: SimResult["verilator"];
 }
 
+/** What the report says about a harness build (either simulator). */
+function buildSummary(
+  harness: { cached: boolean; hash: string; buildSeconds: number; warnings: unknown[] },
+): FlowRun["build"] {
+  return {
+    cached: harness.cached,
+    hash: harness.hash,
+    seconds: harness.buildSeconds,
+    warnings: harness.warnings.length,
+  };
+}
+
 /** Everything a simulator flow needs besides the options. */
 interface FlowContext {
   design: SimDesign;
@@ -118,12 +130,7 @@ async function verilatorRun(options: SimulateOptions, context: FlowContext): Pro
   });
   return {
     run,
-    build: {
-      cached: harness.cached,
-      hash: harness.hash,
-      seconds: harness.buildSeconds,
-      warnings: harness.warnings.length,
-    },
+    build: buildSummary(harness),
     version: harness.version,
     tracePath,
     verilator: {
@@ -148,12 +155,7 @@ async function icarusRun(context: FlowContext): Promise<FlowRun> {
   });
   return {
     run,
-    build: {
-      cached: harness.cached,
-      hash: harness.hash,
-      seconds: harness.buildSeconds,
-      warnings: harness.warnings.length,
-    },
+    build: buildSummary(harness),
     version: harness.version,
   };
 }

@@ -12,6 +12,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+
+def matrix_names(num_layers: int, proj_size: int) -> list[str]:
+    """The weight matrices that BCR pruning touches, in rnnfab's order (as model/model.ts)."""
+    names = []
+    for layer in range(num_layers):
+        names += [f"weight_ih_l{layer}", f"weight_hh_l{layer}"]
+        if proj_size > 0:
+            names.append(f"weight_hr_l{layer}")
+    return names
+
 @dataclass
 class RnnfabModel:
     """An LSTM/GRU stack as rnnfab stores it: a header and float64 tensors by state-dict name."""
@@ -33,12 +43,7 @@ class RnnfabModel:
 
     def matrix_names(self) -> list[str]:
         """The weight matrices that BCR pruning touches, in rnnfab's order."""
-        names = []
-        for layer in range(self.num_layers):
-            names += [f"weight_ih_l{layer}", f"weight_hh_l{layer}"]
-            if self.proj_size > 0:
-                names.append(f"weight_hr_l{layer}")
-        return names
+        return matrix_names(self.num_layers, self.proj_size)
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every tensor name and shape a model of this header has (biases included)."""

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .model_io import RnnfabModel
+from .model_io import RnnfabModel, matrix_names
 
 WeightTransform = Callable[[str, torch.Tensor], torch.Tensor]
 
@@ -59,12 +59,7 @@ class RnnStack(nn.Module):
 
     def matrix_names(self) -> list[str]:
         """The weight matrices that BCR pruning touches, in rnnfab's order."""
-        names = []
-        for layer in range(self.num_layers):
-            names += [f"weight_ih_l{layer}", f"weight_hh_l{layer}"]
-            if self.proj_size > 0:
-                names.append(f"weight_hr_l{layer}")
-        return names
+        return matrix_names(self.num_layers, self.proj_size)
 
     @classmethod
     def from_rnnfab(cls, model: RnnfabModel, dtype=torch.float32) -> "RnnStack":
