@@ -16,7 +16,8 @@ import { loadDataset } from "../model/dataset.ts";
 import { runSequences } from "../model/evaluate.ts";
 import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
 import { loadHead, taskMetrics } from "../model/head.ts";
-import { loadAnyModel } from "../model/load.ts";
+import { loadAnyModel, modelInputPaths, modelOutputPaths } from "../model/load.ts";
+import { checkDerivedOutput, guardPaths, jsonHasTool, TOOLS } from "../util/output.ts";
 import { compareOutputs } from "../model/metrics.ts";
 import { namedMatrices, outputSize, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
@@ -127,6 +128,42 @@ async function admmBlock(
   return { block, colShare: report.hyperparameters?.colShare ?? 0.5 };
 }
 
+/**
+ * No output may be an input (docs/reliability.md); the report and the weights file beside `--out`
+ * are overwritten only when they are earlier outputs of rnnfab.
+ */
+async function guardFinetunePaths(paths: {
+  model: string;
+  pruned: string;
+  data: string;
+  head?: string;
+  config?: string;
+  out: string;
+  reportPath: string;
+  safetensors: boolean;
+}): Promise<void> {
+  const optional = (path: string | undefined, flag: string) => path ? [{ path, flag }] : [];
+  await guardPaths({
+    command: NAME,
+    inputs: [
+      ...await modelInputPaths(paths.model),
+      ...await modelInputPaths(paths.pruned, "--pruned"),
+      { path: paths.data, flag: "--data" },
+      ...optional(paths.head, "--head"),
+      ...optional(paths.config, "--config"),
+    ],
+    outputs: [
+      ...modelOutputPaths(paths.out, { flag: "--out", safetensors: paths.safetensors }),
+      { path: paths.reportPath, flag: "report", kind: "file" },
+    ],
+  });
+  await checkDerivedOutput(paths.reportPath, {
+    command: NAME,
+    what: "fine-tuning report",
+    isOurs: (head) => jsonHasTool(head, TOOLS.finetune),
+  });
+}
+
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const { model: densePath, pruned: prunedPath, data: dataPath, out: outPath } = flags;
@@ -140,6 +177,10 @@ await runCommand(async () => {
   const pruned = await loadAnyModel(prunedPath);
   checkSameShape(dense, pruned, densePath, prunedPath);
   const headPath = typeof flags.head === "string" ? flags.head : undefined;
+  const safetensors = namedMatrices(dense).reduce((s, m) => s + m.matrix.data.length, 0) >
+    1_000_000;
+  const reportPath = outPath.replace(/\.json$/i, "") + ".finetune.json";
+  await guardFinetunePaths({ ...flags, head: headPath, safetensors, reportPath });
   const head = headPath ? await loadHead(headPath, outputSize(dense)) : undefined;
   const data = await loadDataset(dataPath, {
     inputSize: dense.inputSize,
@@ -196,12 +237,9 @@ await runCommand(async () => {
       );
     }
   }
-  await saveModel(result.model, outPath, {
-    safetensors: namedMatrices(dense).reduce((s, m) => s + m.matrix.data.length, 0) > 1_000_000,
-  });
-  const reportPath = outPath.replace(/\.json$/i, "") + ".finetune.json";
+  await saveModel(result.model, outPath, { safetensors, tool: TOOLS.finetune });
   await writeJsonAtomic(reportPath, {
-    tool: "rnnfab finetune",
+    tool: TOOLS.finetune,
     model: densePath,
     pruned: prunedPath,
     data: dataPath,

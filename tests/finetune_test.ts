@@ -128,3 +128,38 @@ Deno.test("finetune --admm ends BCR for P's block at P's densities; --qat runs t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("finetune: no output may be an input, and a user's file beside --out is kept", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const dense = randomModel({ kind: "gru", inputSize: 3, hiddenSize: 4, numLayers: 1, seed: 5 });
+    await saveModel(dense, `${dir}/dense.json`);
+    await saveModel(dense, `${dir}/pruned.json`);
+    const data = JSON.stringify({ sequences: [randomInputs(3, 3, 1)] });
+    await Deno.writeTextFile(`${dir}/d.json`, data);
+    const userReport = "my notes\n";
+    await Deno.writeTextFile(`${dir}/ft.finetune.json`, userReport);
+    const before = await Deno.readTextFile(`${dir}/pruned.json`);
+    const inputs = ["--model", `${dir}/dense.json`, "--pruned", `${dir}/pruned.json`];
+    const cases: [string, RegExp][] = [
+      [`${dir}/pruned.json`, /--out .*is the input --pruned/],
+      [`${dir}/d.json`, /--out .*is the input --data/],
+      [`${dir}/ft.json`, /ft\.finetune\.json: exists and is not an earlier rnnfab output/],
+    ];
+    for (const [out, message] of cases) {
+      const run = await runDenoScript("cli/finetune.ts", [
+        ...inputs,
+        ...["--data", `${dir}/d.json`, "--out", out],
+      ]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+      assert.match(run.stderr, message);
+    }
+    assert.equal(await Deno.readTextFile(`${dir}/pruned.json`), before);
+    assert.equal(await Deno.readTextFile(`${dir}/d.json`), data);
+    assert.equal(await Deno.readTextFile(`${dir}/ft.finetune.json`), userReport);
+    await assert.rejects(Deno.stat(`${dir}/ft.json`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

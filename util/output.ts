@@ -19,6 +19,7 @@ export const TOOLS = {
   bench: "rnnfab bench",
   prune: "rnnfab prune",
   import: "rnnfab import",
+  finetune: "rnnfab finetune",
 } as const;
 
 /** A JSON object file of at most MAX_JSON_BYTES, or undefined. */
