@@ -123,7 +123,7 @@ Deno.test("finetune --admm ends BCR for P's block at P's densities; --qat runs t
       "--admm",
     ]);
     assert.equal(noBlock.code, 2);
-    assert.match(noBlock.stderr, /--admm needs --block RxC/);
+    assert.match(noBlock.stderr, /--schedule admm needs --block RxC/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

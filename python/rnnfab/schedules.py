@@ -95,15 +95,15 @@ def stages(config: ScheduleConfig) -> list[tuple[str, int]]:
     """(stage, epochs) in order; every stage has its own Adam and cosine decay."""
     name, epochs = config.schedule, config.epochs
     if name == "fixed":
-        return [("masked", epochs)]
+        return [("fine-tune", epochs)]
     if name == "gradual":
         return [("gradual", epochs)]
     if name == "gap":
-        return [("gap", epochs - config.final_epochs), ("masked", config.final_epochs)]
+        return [("gap", epochs - config.final_epochs), ("fine-tune", config.final_epochs)]
     if name == "imp":
         return [("dense", epochs)] + [(f"imp{k}", epochs) for k in range(1, config.imp_rounds + 1)]
     if name == "admm":
-        return [("admm", config.admm_epochs), ("masked", epochs)]
+        return [("admm", config.admm_epochs), ("fine-tune", epochs)]
     raise ValueError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {name}")
 
 
@@ -195,7 +195,7 @@ class ScheduleRun:
     def begin_stage(self, kind: str) -> None:
         """What happens to the masks and weights when a stage starts."""
         c = self.config
-        if kind == "masked" and c.schedule == "fixed":
+        if kind == "fine-tune" and c.schedule == "fixed":
             if self.start_masks is not None:
                 self.holder.masks = dict(self.start_masks)
                 self.holder.apply()
@@ -255,6 +255,9 @@ class ScheduleRun:
                     w = getattr(self.student, n).detach()
                     self.extra["z"][n] = self.project(n, w + self.extra["u"][n])
                     self.extra["u"][n] += w - self.extra["z"][n]
+            gap = math.sqrt(sum(float(((getattr(self.student, n).detach() - self.extra["z"][n]) ** 2).sum())
+                                for n in self.names))
+            c.log(f"admm epoch {epoch}: rho {self.extra['rho']:.2e}, ||W - Z|| {gap:.4f}")
             self.extra["rho"] *= c.rho_growth
         elif kind == "gap" and epoch % c.gap_interval == 0:
             grown = self.parts()[self.extra["grown"]]
@@ -318,7 +321,11 @@ class ScheduleRun:
 
     def load(self) -> dict:
         """Restore everything from the checkpoint; returns the optimizer-side state."""
-        state = torch.load(self.config.checkpoint, weights_only=False)
+        try:
+            state = torch.load(self.config.checkpoint, weights_only=True)
+        except Exception as error:  # not a checkpoint of ours
+            raise ScheduleError(f"{self.config.checkpoint}: not a checkpoint of rnnfab's schedules "
+                                f"({type(error).__name__})") from None
         if state.get("fingerprint") != self.fingerprint():
             raise ScheduleError(f"{self.config.checkpoint}: written by a different run (schedule, "
                                 "epochs, seed, learning rate, densities or structure differ); "

@@ -67,7 +67,7 @@ def test_mask_keeps_structure_and_density(schedule, structure):
             assert bool((weight[~mask] == 0).all()), f"{name}: a pruned weight is not zero"
             if structure == "bcr":
                 assert is_bcr(mask, (4, 4)), f"{name}: not BCR at {entry}"
-        final = entry["phase"] in ("masked",) or entry["phase"].startswith("imp") or (
+        final = entry["phase"] in ("fine-tune",) or entry["phase"].startswith("imp") or (
             entry["phase"] == "gradual" and entry["epoch"] >= 3)
         if final:
             expected = (bcr_density((64, 16), (4, 4), 0.25, 0.5) * 64 * 16 +
