@@ -3,8 +3,8 @@
 
 - ``bcr``: rnnfab's BCR structure. Every full R x C block keeps the same ``kc`` columns (largest
   L2 norm in the block) and then the same ``kr`` rows (largest norm over the kept columns), with
-  ``kc = round(C * density^col_share)`` and ``kr = round(density * R * C / kc)`` (both at least 1);
-  edge blocks keep the same fractions of their width and height. The density is therefore a
+  ``kc`` near ``C * density^col_share`` and ``kc * kr`` as close to ``density * R * C`` as
+  whole numbers allow (``bcr_counts``); edge blocks keep the same fractions of their width and height. The density is therefore a
   function of the shape and the rates only (``bcr_density``), the same at every recomputation.
   With ``pes > 1`` the rows are chosen load-balance aware (as ESE): rows are interleaved over the
   PEs (row i to PE i mod pes) and each block takes its next row from the least-loaded PE that has
@@ -24,13 +24,23 @@ from .bcr import bcr_mask
 
 
 def bcr_counts(block: tuple[int, int], density: float, col_share: float) -> tuple[int, int]:
-    """(kept columns, kept rows) of a full block at ``density``."""
+    """(kept columns, kept rows) of a full block at ``density``: the pair whose product comes
+    closest to ``density * R * C``, among kept-column counts within a factor of 2 of
+    ``C * density^col_share`` (ties: the count closest to it, then fewer columns)."""
     rows, cols = block
     if density >= 1:
         return cols, rows
-    kept_cols = min(cols, max(1, math.floor(cols * density ** col_share + 0.5)))
-    kept_rows = min(rows, max(1, math.floor(density * rows * cols / kept_cols + 0.5)))
-    return kept_cols, kept_rows
+    ideal = cols * density ** col_share
+    target = density * rows * cols
+    best = None
+    for kept_cols in range(1, cols + 1):
+        if not (ideal / 2 <= kept_cols <= ideal * 2) and kept_cols != max(1, round(ideal)):
+            continue
+        kept_rows = min(rows, max(1, math.floor(target / kept_cols + 0.5)))
+        key = (abs(kept_cols * kept_rows - target), abs(kept_cols - ideal), kept_cols)
+        if best is None or key < best[0]:
+            best = (key, kept_cols, kept_rows)
+    return best[1], best[2]
 
 
 def _rates(shape, block, density, col_share):
