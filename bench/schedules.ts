@@ -78,7 +78,7 @@ export const SCHEDULE_EXAMPLES: ScheduleExample[] = [
   {
     name: "digits_lstm",
     data: "digits",
-    block: { rows: 4, cols: 4 },
+    block: { rows: 8, cols: 8 },
     settings: settings(10, 5e-3),
   },
 ];
