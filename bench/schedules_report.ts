@@ -5,8 +5,79 @@
  * @module
  */
 
-import { SCHEDULES } from "../prune/schedules.ts";
-import type { ScheduleExampleResult, ScheduleRow, SchedulesReport } from "./schedules.ts";
+import {
+  type MaskStructure,
+  type ScheduleKnobs,
+  type ScheduleName,
+  SCHEDULES,
+  type WinningTicket,
+} from "../prune/schedules.ts";
+
+/** Float and fixed-point test accuracy. */
+export interface TestAccuracy {
+  /** float64 reference. */
+  float: number;
+  /** Fixed-point golden model (default formats, 12-bit weights; bit-exact with the RTL). */
+  fixed: number;
+}
+
+/** One schedule run. */
+export interface ScheduleRow {
+  /** Schedule. */
+  schedule: ScheduleName;
+  /** Mask structure. */
+  structure: MaskStructure;
+  /** Target density (every matrix). */
+  targetDensity: number;
+  /** Achieved density (non-zeros / weights). */
+  density: number;
+  /** Test accuracy. */
+  accuracy: TestAccuracy;
+  /** Training wall seconds on this machine (Python start included). */
+  seconds: number;
+  /** Epochs run in all (every stage). */
+  epochsRun: number;
+  /** finetune --epochs. */
+  epochs: number;
+  /** Learning rate. */
+  lr: number;
+  /** Seed. */
+  seed: number;
+  /** Knobs. */
+  knobs: ScheduleKnobs;
+  /** imp: the winning-ticket verdict (held-out figures). */
+  winningTicket?: WinningTicket;
+}
+
+/** One example's results. */
+export interface ScheduleExampleResult {
+  /** Example name. */
+  name: string;
+  /** Cells per layer. */
+  hiddenSize: number;
+  /** lstm or gru. */
+  kind: string;
+  /** BCR block. */
+  block: string;
+  /** Training and test sequences. */
+  sequences: { train: number; test: number };
+  /** The dense model's test accuracy. */
+  dense: TestAccuracy;
+  /** The runs. */
+  rows: ScheduleRow[];
+}
+
+/** The report. */
+export interface SchedulesReport {
+  /** Densities run. */
+  densities: number[];
+  /** Seeds run. */
+  seeds: number[];
+  /** Wall seconds (summed over merged reports). */
+  seconds: number;
+  /** Per-example results. */
+  examples: ScheduleExampleResult[];
+}
 
 const percent = (value: number) => (value * 100).toFixed(2);
 const points = (value: number) => `${value >= 0 ? "+" : ""}${(value * 100).toFixed(2)}`;
