@@ -144,8 +144,19 @@ export async function mergeSchedulesReports(paths: string[], out: string): Promi
     densities: [...new Set(reports.flatMap((r) => r.densities))],
     seeds: [...new Set(reports.flatMap((r) => r.seeds))],
     seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
-    examples: reports.flatMap((r) => r.examples),
+    examples: mergeExamples(reports.flatMap((r) => r.examples)),
   });
+}
+
+/** Results of the same example (e.g. densities run in separate processes) as one. */
+function mergeExamples(examples: ScheduleExampleResult[]): ScheduleExampleResult[] {
+  const byName = new Map<string, ScheduleExampleResult>();
+  for (const example of examples) {
+    const known = byName.get(example.name);
+    if (known) known.rows.push(...example.rows);
+    else byName.set(example.name, { ...example, rows: [...example.rows] });
+  }
+  return [...byName.values()];
 }
 
 async function runOne(

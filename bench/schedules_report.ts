@@ -200,6 +200,11 @@ export function schedulesMarkdown(report: SchedulesReport): string {
       "",
     );
   }
-  out.push(`Wall time of the benchmark: ${(report.seconds / 60).toFixed(1)} min.`, "");
+  out.push(
+    `Wall time of the benchmark: ${
+      (report.seconds / 60).toFixed(1)
+    } min, summed over its processes (merged runs ran side by side).`,
+    "",
+  );
   return out.join("\n");
 }
