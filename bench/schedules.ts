@@ -60,17 +60,28 @@ export interface ScheduleExample {
   data: string;
   /** BCR block of the masks. */
   block: BlockSize;
-  /** Per-schedule settings. */
-  settings: Record<ScheduleName, ScheduleSetting>;
+  /** Base epochs (finetune --epochs of fixed and gradual; the others scale with it). */
+  epochs: number;
+  /** Base learning rate. */
+  lr: number;
 }
 
-function settings(base: number, lr: number): Record<ScheduleName, ScheduleSetting> {
+/** Each schedule's settings for base epochs and learning rate. */
+export function scheduleSettings(base: number, lr: number): Record<ScheduleName, ScheduleSetting> {
   return {
     fixed: { epochs: base, lr, knobs: {} },
     gradual: { epochs: base, lr, knobs: {} },
-    gap: { epochs: 2 * base, lr: 2.5 * lr, knobs: { fromScratch: true, finalEpochs: base / 2 } },
+    gap: {
+      epochs: 2 * base,
+      lr: 2.5 * lr,
+      knobs: { fromScratch: true, finalEpochs: Math.max(1, Math.floor(base / 2)) },
+    },
     imp: { epochs: base, lr, knobs: { impRounds: 2, rewindEpoch: 1 } },
-    admm: { epochs: base / 2, lr, knobs: { admmEpochs: base / 2 } },
+    admm: {
+      epochs: Math.max(1, Math.floor(base / 2)),
+      lr,
+      knobs: { admmEpochs: Math.max(1, Math.ceil(base / 2)) },
+    },
   };
 }
 
@@ -80,13 +91,15 @@ export const SCHEDULE_EXAMPLES: ScheduleExample[] = [
     name: "vowels_lstm",
     data: "vowels",
     block: { rows: 16, cols: 16 },
-    settings: settings(10, 2e-3),
+    epochs: 10,
+    lr: 2e-3,
   },
   {
     name: "digits_lstm",
     data: "digits",
     block: { rows: 8, cols: 8 },
-    settings: settings(10, 5e-3),
+    epochs: 10,
+    lr: 5e-3,
   },
 ];
 
@@ -102,6 +115,8 @@ export interface SchedulesBenchOptions {
   densities: number[];
   /** Seeds. */
   seeds: number[];
+  /** Base epochs instead of the example's. */
+  epochs?: number;
   /** Result file (JSON; Markdown beside it). */
   out: string;
   /** Work folder (data). */
@@ -167,10 +182,16 @@ async function runOne(
     example: ScheduleExample;
     trainPath: string;
   },
-  run: { schedule: ScheduleName; structure: MaskStructure; density: number; seed: number },
+  run: {
+    schedule: ScheduleName;
+    structure: MaskStructure;
+    density: number;
+    seed: number;
+    epochs?: number;
+  },
 ): Promise<ScheduleRow> {
   const { dense, head, test, example } = context;
-  const setting = example.settings[run.schedule];
+  const setting = scheduleSettings(run.epochs ?? example.epochs, example.lr)[run.schedule];
   const started = performance.now();
   const result = await trainSchedule({
     schedule: run.schedule,
@@ -190,8 +211,9 @@ async function runOne(
   });
   const seconds = (performance.now() - started) / 1000;
   const model = result.model!;
+  const { epochs: _base, ...named } = run;
   return {
-    ...run,
+    ...named,
     targetDensity: run.density,
     density: weightDensity(model),
     accuracy: accuracy(model, head, test),
@@ -237,7 +259,13 @@ export async function runSchedulesBench(options: SchedulesBenchOptions): Promise
       for (const structure of options.structures) {
         for (const schedule of options.schedules) {
           for (const seed of options.seeds) {
-            const row = await runOne(context, { schedule, structure, density, seed });
+            const row = await runOne(context, {
+              schedule,
+              structure,
+              density,
+              seed,
+              epochs: options.epochs,
+            });
             console.error(
               `${example.name} ${schedule} ${structure} @ ${density} seed ${seed}: fixed ${
                 (row.accuracy.fixed * 100).toFixed(2)

@@ -86,7 +86,7 @@ const points = (value: number) => `${value >= 0 ? "+" : ""}${(value * 100).toFix
 function groups(rows: ScheduleRow[]): ScheduleRow[][] {
   const byKey = new Map<string, ScheduleRow[]>();
   for (const row of rows) {
-    const key = `${row.targetDensity}|${row.structure}|${row.schedule}`;
+    const key = `${row.targetDensity}|${row.structure}|${row.schedule}|${row.epochs}`;
     byKey.set(key, [...(byKey.get(key) ?? []), row]);
   }
   const order = (
@@ -94,7 +94,7 @@ function groups(rows: ScheduleRow[]): ScheduleRow[][] {
   ) => [-row.targetDensity, row.structure === "bcr" ? 0 : 1, SCHEDULES.indexOf(row.schedule)];
   return [...byKey.values()].sort((a, b) => {
     const [x, y] = [order(a[0]), order(b[0])];
-    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || a[0].epochs - b[0].epochs;
   });
 }
 
@@ -123,7 +123,7 @@ export function scheduleTargets(example: ScheduleExampleResult): ScheduleTarget[
       (!schedule || g[0].schedule === schedule)
     );
   const best = at(0.1, "bcr").map((g) => ({
-    schedule: g[0].schedule,
+    schedule: `${g[0].schedule}, ${g[0].epochsRun} epochs`,
     fixed: mean(g.map((r) => r.accuracy.fixed)),
   })).sort((a, b) => b.fixed - a.fixed)[0];
   const gap = at(0.25, "bcr", "gap")[0];

@@ -82,6 +82,14 @@ golden model and the training time; writes bench/results/schedules.json and sche
       defaultText: "1",
       help: "seeds (several: the table gives the mean and the range)",
     },
+    epochs: {
+      type: "int",
+      min: 1,
+      max: 10000,
+      placeholder: "N",
+      help: "base epochs (fixed, gradual, imp per round; gap 2N; admm N/2 + N/2)",
+      defaultText: "each example's (10)",
+    },
     out: {
       type: "path",
       placeholder: "FILE",
@@ -124,6 +132,7 @@ await runCommand(async () => {
     structures: [...flags.structures],
     densities: [...flags.densities],
     seeds: [...flags.seeds],
+    epochs: flags.epochs,
     out: flags.out,
     work: flags.work,
   });
