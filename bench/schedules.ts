@@ -23,6 +23,7 @@ import { outputSize, type RnnModel, weightDensity } from "../model/model.ts";
 import { type BlockSize, formatBlock } from "../prune/block.ts";
 import { projectPython } from "../prune/finetune.ts";
 import {
+  inputWeightedDensities,
   type MaskStructure,
   type ScheduleKnobs,
   type ScheduleName,
@@ -117,6 +118,8 @@ export interface SchedulesBenchOptions {
   seeds: number[];
   /** Base epochs instead of the example's. */
   epochs?: number;
+  /** The input matrices at this density, the others lower (same total). */
+  inputDensity?: number;
   /** Result file (JSON; Markdown beside it). */
   out: string;
   /** Work folder (data). */
@@ -188,6 +191,7 @@ async function runOne(
     density: number;
     seed: number;
     epochs?: number;
+    inputDensity?: number;
   },
 ): Promise<ScheduleRow> {
   const { dense, head, test, example } = context;
@@ -196,7 +200,9 @@ async function runOne(
   const result = await trainSchedule({
     schedule: run.schedule,
     dense,
-    densities: targetDensities(dense, run.density),
+    densities: run.inputDensity
+      ? inputWeightedDensities(dense, run.density, run.inputDensity)
+      : targetDensities(dense, run.density),
     structure: run.structure,
     block: example.block,
     colShare: 0.5,
@@ -211,10 +217,11 @@ async function runOne(
   });
   const seconds = (performance.now() - started) / 1000;
   const model = result.model!;
-  const { epochs: _base, ...named } = run;
+  const { epochs: _base, inputDensity, ...named } = run;
   return {
     ...named,
     targetDensity: run.density,
+    ...(inputDensity ? { inputDensity } : {}),
     density: weightDensity(model),
     accuracy: accuracy(model, head, test),
     seconds,
@@ -265,6 +272,7 @@ export async function runSchedulesBench(options: SchedulesBenchOptions): Promise
               density,
               seed,
               epochs: options.epochs,
+              inputDensity: options.inputDensity,
             });
             console.error(
               `${example.name} ${schedule} ${structure} @ ${density} seed ${seed}: fixed ${

@@ -27,8 +27,10 @@ export interface ScheduleRow {
   schedule: ScheduleName;
   /** Mask structure. */
   structure: MaskStructure;
-  /** Target density (every matrix). */
+  /** Target density (every matrix, or the whole model with inputDensity). */
   targetDensity: number;
+  /** The input matrices' density when they were kept denser than the rest. */
+  inputDensity?: number;
   /** Achieved density (non-zeros / weights). */
   density: number;
   /** Test accuracy. */
@@ -86,7 +88,9 @@ const points = (value: number) => `${value >= 0 ? "+" : ""}${(value * 100).toFix
 function groups(rows: ScheduleRow[]): ScheduleRow[][] {
   const byKey = new Map<string, ScheduleRow[]>();
   for (const row of rows) {
-    const key = `${row.targetDensity}|${row.structure}|${row.schedule}|${row.epochs}`;
+    const key = `${row.targetDensity}|${row.structure}|${row.schedule}|${row.epochs}|${
+      row.inputDensity ?? ""
+    }`;
     byKey.set(key, [...(byKey.get(key) ?? []), row]);
   }
   const order = (
@@ -155,7 +159,9 @@ function line(example: ScheduleExampleResult, group: ScheduleRow[]): string {
   );
   return `| ${example.name} | ${(1 / first.targetDensity).toFixed(0)}x (${
     first.density.toFixed(3)
-  }) | ${first.structure} | ${first.schedule} | ${percent(mean(fixed))}${spread} | ${
+  }) | ${first.structure}${
+    first.inputDensity ? `, W_ih at ${first.inputDensity}` : ""
+  } | ${first.schedule} | ${percent(mean(fixed))}${spread} | ${
     percent(mean(group.map((r) => r.accuracy.float)))
   } | ${points(mean(fixed) - example.dense.fixed)} | ${
     mean(group.map((r) => r.seconds)).toFixed(0)

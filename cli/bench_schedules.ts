@@ -90,6 +90,15 @@ golden model and the training time; writes bench/results/schedules.json and sche
       help: "base epochs (fixed, gradual, imp per round; gap 2N; admm N/2 + N/2)",
       defaultText: "each example's (10)",
     },
+    "input-density": {
+      type: "number",
+      min: 0,
+      max: 1,
+      minExclusive: true,
+      placeholder: "X",
+      help: "the input matrices (weight_ih) at density X, the others lower so that the model " +
+        "is at each target density",
+    },
     out: {
       type: "path",
       placeholder: "FILE",
@@ -133,6 +142,7 @@ await runCommand(async () => {
     densities: [...flags.densities],
     seeds: [...flags.seeds],
     epochs: flags.epochs,
+    inputDensity: flags["input-density"],
     out: flags.out,
     work: flags.work,
   });

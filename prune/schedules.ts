@@ -147,6 +147,33 @@ export function targetDensities(model: RnnModel, density: number): Record<string
   return Object.fromEntries(namedMatrices(model).map(({ name }) => [name, density]));
 }
 
+/**
+ * Per-matrix densities with the input matrices (`weight_ih_*`) at `inputDensity` and the others
+ * lowered so that the whole model is at `density` (the input matrices are small and each of their
+ * columns is an input feature).
+ */
+export function inputWeightedDensities(
+  model: RnnModel,
+  density: number,
+  inputDensity: number,
+): Record<string, number> {
+  const matrices = namedMatrices(model);
+  const size = (m: (typeof matrices)[number]) => m.matrix.rows * m.matrix.cols;
+  const total = matrices.reduce((s, m) => s + size(m), 0);
+  const inputs = matrices.filter((m) => m.name.startsWith("weight_ih_"));
+  const inputSize = inputs.reduce((s, m) => s + size(m), 0);
+  const rest = (density * total - inputDensity * inputSize) / (total - inputSize);
+  if (!(rest > 0 && rest <= 1)) {
+    throw new UserError(
+      `input density ${inputDensity}: leaves no valid density for the other matrices at ${density}`,
+    );
+  }
+  return Object.fromEntries(matrices.map((m) => [
+    m.name,
+    m.name.startsWith("weight_ih_") ? inputDensity : rest,
+  ]));
+}
+
 /** The measured density of every matrix of `model` (non-zeros / size). */
 export function measuredDensities(model: RnnModel): Record<string, number> {
   return Object.fromEntries(
