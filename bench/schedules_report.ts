@@ -127,7 +127,9 @@ export function scheduleTargets(example: ScheduleExampleResult): ScheduleTarget[
       (!schedule || g[0].schedule === schedule)
     );
   const best = at(0.1, "bcr").map((g) => ({
-    schedule: `${g[0].schedule}, ${g[0].epochsRun} epochs`,
+    schedule: `${g[0].schedule}, ${g[0].epochsRun} epochs${
+      g[0].inputDensity ? `, W_ih at ${g[0].inputDensity}` : ""
+    }`,
     fixed: mean(g.map((r) => r.accuracy.fixed)),
   })).sort((a, b) => b.fixed - a.fixed)[0];
   const gap = at(0.25, "bcr", "gap")[0];
