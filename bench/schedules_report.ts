@@ -132,7 +132,11 @@ export function scheduleTargets(example: ScheduleExampleResult): ScheduleTarget[
     }`,
     fixed: mean(g.map((r) => r.accuracy.fixed)),
   })).sort((a, b) => b.fixed - a.fixed)[0];
-  const gap = at(0.25, "bcr", "gap")[0];
+  const uniform = at(0.1, "bcr").filter((g) => !g[0].inputDensity).map((g) => ({
+    schedule: `${g[0].schedule}, ${g[0].epochsRun} epochs`,
+    fixed: mean(g.map((r) => r.accuracy.fixed)),
+  })).sort((a, b) => b.fixed - a.fixed)[0];
+  const gap = at(0.25, "bcr", "gap").filter((g) => !g[0].inputDensity)[0];
   const gapFixed = gap ? mean(gap.map((r) => r.accuracy.fixed)) : null;
   return [
     {
@@ -140,6 +144,12 @@ export function scheduleTargets(example: ScheduleExampleResult): ScheduleTarget[
       gap: best ? best.fixed - dense : null,
       met: best ? best.fixed >= dense - 0.01 : null,
       run: best ? best.schedule : "not run",
+    },
+    {
+      target: "the same with every matrix at the target density",
+      gap: uniform ? uniform.fixed - dense : null,
+      met: uniform ? uniform.fixed >= dense - 0.01 : null,
+      run: uniform ? uniform.schedule : "not run",
     },
     {
       target: "GaP from scratch within 1 point of dense at 4x, BCR",
@@ -205,6 +215,10 @@ export function schedulesMarkdown(report: SchedulesReport): string {
             : `${t.met ? "met" : "**short**"} (${t.run}, ${points(t.gap!)} points)`
         }`
       ),
+      "",
+      'Where a target is short, docs/pruning.md ("Measured") says why. The imp verdict is on ' +
+        "the held-out 10% of the training data; when both runs reach 100% there it says held " +
+        "even where the test accuracy is lower.",
       "",
     );
   }

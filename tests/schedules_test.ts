@@ -142,7 +142,7 @@ Deno.test("finetune --schedule: bad knob values are one line and exit 2, nothing
         ["--schedule", "admm", "--rho-growth", "0.5"],
         /--rho-growth: expected a number in \[1, 100\], got 0.5/,
       ],
-      [["--schedule", "wavy"], /--schedule: expected one of/],
+      [["--schedule", "wavy"], /--schedule: expected fixed, gradual, gap, imp or admm, got wavy/],
       [["--resume"], /--resume needs --checkpoint C/],
       [
         ["--schedule", "gap", "--admm"],
