@@ -193,6 +193,32 @@ const ICARUS: E2eCase[] = ([
     format: "bcr",
     steps: 2,
   },
+  {
+    // MAC lanes under Icarus: 16 lanes on one PE (K padded from 5 to 16 cells), projection
+    name: "lstmp-dense-pe1-bcr-lanes16",
+    seed: 535,
+    kind: "lstm",
+    inputSize: 3,
+    hiddenSize: 5,
+    numLayers: 1,
+    projSize: 3,
+    format: "bcr",
+    settings: { lanes: 16 },
+  },
+  {
+    name: "gru-2layer-blocks50-pe3-bcr-lanes2",
+    seed: 536,
+    kind: "gru",
+    inputSize: 4,
+    hiddenSize: 7,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "blocks", block: { rows: 2, cols: 2 } },
+    pes: 3,
+    format: "bcr",
+    settings: { lanes: 2 },
+    backpressure: 0.5,
+  },
 ] as IcarusEntry[]).map(icarus);
 
 /** Icarus, against Verilator on the same design: same outputs and cycles. */
@@ -301,6 +327,57 @@ const VERILATOR: E2eCase[] = ([
     seed: 15,
     steps: 4,
   })),
+  // MAC lanes (bcr, docs/architecture.md): projection, peepholes, two layers, odd sizes; the
+  // cells of both layers reordered into lines of 4, projection rows interleaved.
+  {
+    name: "lstmp-peep-2layer-blocks40-pe3-bcr-lanes4",
+    kind: "lstm",
+    inputSize: 7,
+    hiddenSize: 13,
+    numLayers: 2,
+    projSize: 5,
+    peepholes: true,
+    density: 0.4,
+    prune: { method: "blocks", block: { rows: 4, cols: 4 } },
+    pes: 3,
+    format: "bcr",
+    settings: { lanes: 4 },
+    seed: 31,
+    steps: 4,
+  },
+  // Lanes without a projection: layer 0 reordered, the last layer's rows interleaved; K padded
+  // from 5 to 6 cells per PE.
+  {
+    name: "lstm-2layer-bcr50-pe2-bcr-lanes2",
+    kind: "lstm",
+    inputSize: 6,
+    hiddenSize: 10,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "bcr", block: { rows: 4, cols: 4 } },
+    pes: 2,
+    format: "bcr",
+    settings: { lanes: 2 },
+    seed: 32,
+    steps: 4,
+  },
+  // A miniature ESE on 8 PEs x 4 lanes (32 multipliers), 11% BCR with PE balance.
+  {
+    name: "lstmp-peep-bcr11-pe8-bcr-lanes4",
+    kind: "lstm",
+    inputSize: 13,
+    hiddenSize: 40,
+    numLayers: 1,
+    projSize: 19,
+    peepholes: true,
+    density: 0.11,
+    prune: { method: "bcr", block: { rows: 8, cols: 8 } },
+    pes: 8,
+    format: "bcr",
+    settings: { lanes: 4, blockRows: 8, blockCols: 8 },
+    seed: 33,
+    steps: 4,
+  },
   // Projection, two layers, 5%: rows and columns left empty.
   {
     name: "lstmp-2layer-mag5-pe8-ese",
@@ -372,6 +449,21 @@ const VERILATOR: E2eCase[] = ([
     seed: 23,
     steps: 5,
     weightScale: 2,
+  },
+  // GRU with 8 lanes: K padded from 6 to 8 cells per PE, layer 0 reordered.
+  {
+    name: "gru-2layer-blocks50-pe2-bcr-lanes8",
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 11,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "blocks", block: { rows: 4, cols: 2 } },
+    pes: 2,
+    format: "bcr",
+    settings: { lanes: 8 },
+    seed: 34,
+    steps: 4,
   },
   // Two layers, 70% magnitude, one PE.
   {

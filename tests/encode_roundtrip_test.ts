@@ -127,8 +127,9 @@ const bcrCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain(
     pes: peCount,
     blockRows: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 })),
     blockCols: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 })),
+    lanes: fc.constantFrom(1, 1, 2, 4, 8, 16),
     vectorSeed: fc.integer(),
-  }).map(({ specs, pes, blockRows, blockCols, vectorSeed }) => {
+  }).map(({ specs, pes, blockRows, blockCols, lanes, vectorSeed }) => {
     const segments = makeSegments(specs);
     const image = encodeSegments(segments, {
       format: "bcr",
@@ -136,6 +137,7 @@ const bcrCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain(
       blockRows,
       blockCols,
       weightBits,
+      lanes,
     });
     return { segments, image, vectorSeed };
   })
