@@ -102,6 +102,15 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       group: COMMON,
       help: "balance the non-zeros over N PEs (row i to PE i mod N) and report imbalance",
     }),
+    lanes: {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16"],
+      group: COMMON,
+      placeholder: "L",
+      help: "with --pes: the PEs' MAC lanes (gen --lanes): prune in lane order, keeping whole " +
+        "lines of L rows (one weight word) instead of balancing single rows",
+      defaultText: "1",
+    },
     calib: {
       type: "path",
       group: COMMON,
@@ -278,6 +287,11 @@ async function checkModel(context: Context): Promise<void> {
   if (reportPath) console.log(`wrote ${reportPath}`);
 }
 
+/** The MAC lanes of --lanes (1 without). */
+function laneCount(flags: { lanes?: string }): number {
+  return flags.lanes === undefined ? 1 : Number(flags.lanes);
+}
+
 /** The pruning options: the explicit rates, or the result of the hyperparameter search. */
 function chooseOptions(
   context: Context,
@@ -293,7 +307,7 @@ function chooseOptions(
         pes ? `, ${pes} PEs` : ""
       }`,
     );
-    return { options: { block, rates: { colKeep, rowKeep }, pes } };
+    return { options: { block, rates: { colKeep, rowKeep }, pes, lanes: laneCount(flags) } };
   }
   const started = performance.now();
   console.log(
@@ -307,6 +321,7 @@ function chooseOptions(
     density: request.density,
     calibration: calibration.sequences,
     pes,
+    lanes: laneCount(flags),
     block: request.block,
     colShares: flags.uniform ? [0.5] : undefined,
     rounds: flags.uniform ? 0 : undefined,

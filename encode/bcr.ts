@@ -29,6 +29,7 @@ import {
   unfoldSigned,
 } from "./image.ts";
 import type { BcrLayout } from "./manifest.ts";
+import { laneRowOrder } from "../prune/mod.ts";
 
 /** Options of `encodeBcr`. */
 export interface BcrOptions {
@@ -73,24 +74,23 @@ export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
   };
 }
 
-/** A block of a segment: rows [rowStart, rowEnd) x columns [colStart, colEnd). */
+/** A block of a segment: the rows listed (in the tiling order) x columns [colStart, colEnd). */
 interface Block {
-  rowStart: number;
-  rowEnd: number;
+  rows: ArrayLike<number>;
   colStart: number;
   colEnd: number;
 }
 
-/** The kept rows (any non-zero in the block) and kept columns of a block. */
-function keptLines(matrix: IntMatrix, block: Block): { rows: Uint8Array; cols: number[] } {
+/** The kept rows (any non-zero in the block), flagged in `keptRow`, and kept columns of a block. */
+function keptLines(matrix: IntMatrix, block: Block, keptRow: Uint8Array): number[] {
   const { cols, data } = matrix;
-  const rowKept = new Uint8Array(block.rowEnd - block.rowStart);
   const colKept = new Uint8Array(block.colEnd - block.colStart);
-  for (let row = block.rowStart; row < block.rowEnd; row++) {
+  for (let i = 0; i < block.rows.length; i++) {
+    const row = block.rows[i];
     const base = row * cols;
     for (let col = block.colStart; col < block.colEnd; col++) {
       if (data[base + col] !== 0) {
-        rowKept[row - block.rowStart] = 1;
+        keptRow[row] = 1;
         colKept[col - block.colStart] = 1;
       }
     }
@@ -99,51 +99,54 @@ function keptLines(matrix: IntMatrix, block: Block): { rows: Uint8Array; cols: n
   for (let col = block.colStart; col < block.colEnd; col++) {
     if (colKept[col - block.colStart]) keptCols.push(col);
   }
-  return { rows: rowKept, cols: keptCols };
+  return keptCols;
 }
 
 /**
  * Each PE's share of one block: a header {lines, columns}, its lines (local row div L, where the
- * PE has kept rows), the kept columns, then per kept column the lines' weight words (L weights
- * each, the rows of the line; 0 where a row is not a kept row of this block or of this PE).
+ * PE has kept rows of the block), the kept columns, then per kept column the lines' weight words
+ * (L weights each, the rows of the line; 0 where a row is not a kept row of this block).
+ * `keptRow` is scratch (all 0 on entry and on return). Returns the most lines of one PE.
  */
 function encodeBlock(
   builder: ImageBuilder,
   matrix: IntMatrix,
   block: Block,
   layout: { headerRowBits: number; headerColBits: number; weightBits: number; lanes: number },
+  keptRow: Uint8Array,
 ): number {
-  const kept = keptLines(matrix, block);
-  if (kept.cols.length === 0) return 0;
+  const keptCols = keptLines(matrix, block, keptRow);
   const pes = builder.peMemories.length;
-  const { rowStart, rowEnd } = block;
   const { lanes } = layout;
+  const linesOf = new Map<number, number[]>();
+  for (let i = 0; i < block.rows.length; i++) {
+    const row = block.rows[i];
+    if (!keptRow[row]) continue;
+    const pe = row % pes;
+    const line = Math.floor(Math.floor(row / pes) / lanes);
+    const lines = linesOf.get(pe) ?? [];
+    if (!lines.includes(line)) lines.push(line);
+    linesOf.set(pe, lines);
+  }
   let mostLines = 0;
-  // Each PE's memories are independent, so the PEs of a block may be visited in any order:
-  // the rows of the PE owning row rowStart + offset are rowStart + offset + k * pes.
-  for (let offset = 0; offset < Math.min(pes, rowEnd - rowStart); offset++) {
-    const firstRow = rowStart + offset;
-    const pe = firstRow % pes;
-    const lines: number[] = [];
-    for (let row = firstRow; row < rowEnd; row += pes) {
-      const line = Math.floor((row - pe) / pes / lanes);
-      if (kept.rows[row - rowStart] && lines.at(-1) !== line) lines.push(line);
-    }
-    if (lines.length === 0) continue;
+  // Each PE's memories are independent, so the PEs of a block may be visited in any order.
+  for (const [pe, lines] of linesOf) {
+    lines.sort((a, b) => a - b);
     mostLines = Math.max(mostLines, lines.length);
     const memory = builder.peMemories[pe];
     const summary = builder.perPe[pe];
     memory.index.push(
-      packFields([[lines.length, layout.headerRowBits], [kept.cols.length, layout.headerColBits]]),
+      packFields([[lines.length, layout.headerRowBits], [keptCols.length, layout.headerColBits]]),
     );
     for (const line of lines) memory.index.push(line);
-    for (const col of kept.cols) memory.index.push(col);
-    for (const col of kept.cols) {
+    for (const col of keptCols) memory.index.push(col);
+    for (const col of keptCols) {
       for (const line of lines) {
         for (let lane = 0; lane < lanes; lane++) {
           const row = (line * lanes + lane) * pes + pe;
-          const inside = row >= rowStart && row < rowEnd && kept.rows[row - rowStart] === 1;
-          const value = inside ? matrix.data[row * matrix.cols + col] : 0;
+          const value = row < matrix.rows && keptRow[row]
+            ? matrix.data[row * matrix.cols + col]
+            : 0;
           memory.weights.push(foldSigned(value, layout.weightBits));
           if (value === 0) summary.zeroEntries++;
           else summary.nonZeros++;
@@ -151,6 +154,7 @@ function encodeBlock(
       }
     }
   }
+  for (let i = 0; i < block.rows.length; i++) keptRow[block.rows[i]] = 0;
   return mostLines;
 }
 
@@ -177,15 +181,19 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
     }
     const weightBase = builder.peMemories.map((memory) => memory.weights.length);
     const indexBase = builder.peMemories.map((memory) => memory.index.length);
+    const order = laneRowOrder(matrix.rows, pes, lanes);
+    const keptRow = new Uint8Array(matrix.rows);
     for (let rowStart = 0; rowStart < matrix.rows; rowStart += blockRows) {
-      const rowEnd = Math.min(matrix.rows, rowStart + blockRows);
+      const rows = order.subarray(rowStart, Math.min(matrix.rows, rowStart + blockRows));
       for (let colStart = 0; colStart < matrix.cols; colStart += blockCols) {
         const colEnd = Math.min(matrix.cols, colStart + blockCols);
-        const lines = encodeBlock(builder, matrix, { rowStart, rowEnd, colStart, colEnd }, {
-          ...layout,
-          weightBits,
-          lanes,
-        });
+        const lines = encodeBlock(
+          builder,
+          matrix,
+          { rows, colStart, colEnd },
+          { ...layout, weightBits, lanes },
+          keptRow,
+        );
         layout.maxBlockLines = Math.max(layout.maxBlockLines, lines);
       }
     }

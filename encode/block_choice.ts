@@ -12,6 +12,7 @@
 
 import { z } from "zod";
 import type { IntMatrix } from "../model/fixed.ts";
+import { laneRowOrder } from "../prune/mod.ts";
 
 /**
  * A scored block shape: its height and width, the approximate engine cycles per step of the most
@@ -74,7 +75,8 @@ export function sparsePattern(matrix: IntMatrix): SparsePattern {
 }
 
 /**
- * Score one block shape over the patterns (rows interleaved over `pes` PEs): per PE, each block
+ * Score one block shape over the patterns (rows interleaved over `pes` PEs, blocks cut in
+ * `laneRowOrder`, the rows themselves with one lane): per PE, each block
  * share of R kept lines (with L lanes, local row div L; R kept rows with one lane) and C kept
  * columns costs max(R * C, C, 1 + R) cycles (the MACs, the column reader, the descriptor reader)
  * and R * C + 1 + R + C words; each segment end marker one of each, and each matrix the width of
@@ -100,9 +102,11 @@ export function scoreBlock(
     const blockStamp = new Int32Array(gridCols).fill(-1);
     const lineStamp = new Int32Array(gridCols * pes).fill(-1);
     const touched: number[] = [];
+    const order = laneRowOrder(rows, pes, lanes);
     for (let stripe = 0; stripe * br < rows; stripe++) {
       const rowEnd = Math.min(rows, (stripe + 1) * br);
-      for (let r = stripe * br; r < rowEnd; r++) {
+      for (let position = stripe * br; position < rowEnd; position++) {
+        const r = order[position];
         const pe = r % pes;
         for (let i = rowStart[r]; i < rowStart[r + 1]; i++) {
           const c = columns[i];

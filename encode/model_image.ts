@@ -152,8 +152,8 @@ export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions):
     return { image, segments: whole, model: held, sharing, block: null };
   }
   const lanes = options.lanes ?? 1;
-  const ordered = lanes === 1 ? whole : hardwareSegments(held, pes, "ese", 1, lanes);
-  const block = resolveBlock(ordered, pes, options.block, lanes);
+  const padded = lanes === 1 ? whole : hardwareSegments(held, pes, "ese", 1, lanes);
+  const block = resolveBlock(padded, pes, options.block, lanes);
   const segments = hardwareSegments(held, pes, "bcr", block.cols, lanes);
   const image = encodeBcr(segments, {
     pes,

@@ -196,7 +196,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
     ? { ...requested, blockRows: block.rows, blockCols: block.cols }
     : requested;
   const geometry = modelGeometry(held, config.pes, config.lanes);
-  const aux = auxMemories(held, geometry, config.lanes);
+  const aux = auxMemories(held, geometry);
   const rtl = rtlParameters(held, geometry, config, image);
   const peEntries = image.manifest.perPe.map((pe) => pe.entries);
   const nonZerosPerStep = image.manifest.nonZeros;

@@ -9,7 +9,7 @@
 
 import { activationTable, type QuantizedModel } from "../model/fixed.ts";
 import { gateCount, layerInputSize, outputSize } from "../model/model.ts";
-import { cellsPerPe, layerCellPositions } from "../encode/mod.ts";
+import { cellsPerPe } from "../encode/mod.ts";
 import type { Geometry } from "./design_schema.ts";
 
 /** Compute the geometry of a model on `pes` PEs with `lanes` MAC lanes each. */
@@ -62,17 +62,11 @@ export function packSignedFields(fields: number[], width: number): bigint {
 
 /**
  * Per-PE bias and peephole ROMs and the two activation tables. Bias word of PE p at address
- * l*K + k (hardware cell k*N + p, the model cell placed there: `layerCellPositions`, the identity
- * with one lane): {b3, b2, b1, b0}, the four accumulator-row biases (LSTM i,f,g,o; GRU
- * r,z,xn,hn). Peephole word: {p_o, p_f, p_i}. Cells beyond H hold zeros.
+ * l*K + k (cell j = k*N + p): {b3, b2, b1, b0}, the four accumulator-row biases (LSTM i,f,g,o;
+ * GRU r,z,xn,hn). Peephole word: {p_o, p_f, p_i}. Cells beyond H hold zeros.
  */
-export function auxMemories(model: QuantizedModel, geometry: Geometry, lanes = 1): AuxMemory[] {
+export function auxMemories(model: QuantizedModel, geometry: Geometry): AuxMemory[] {
   const { pes, cellsPerPe } = geometry;
-  const cellAt = layerCellPositions(model, pes, lanes).map((positions) => {
-    const inverse = new Int32Array(cellsPerPe * pes).fill(-1);
-    positions.forEach((position, cell) => inverse[position] = cell);
-    return inverse;
-  });
   const { activationBits: ab, weightBits: wb } = model.format;
   const hidden = model.hiddenSize;
   const memories: AuxMemory[] = [];
@@ -80,10 +74,10 @@ export function auxMemories(model: QuantizedModel, geometry: Geometry, lanes = 1
   for (let pe = 0; pe < pes; pe++) {
     const bias: bigint[] = [];
     const peephole: bigint[] = [];
-    for (const [l, layer] of model.layers.entries()) {
+    for (const layer of model.layers) {
       for (let k = 0; k < cellsPerPe; k++) {
-        const j = cellAt[l][k * pes + pe];
-        const inside = j >= 0 && j < hidden;
+        const j = k * pes + pe;
+        const inside = j < hidden;
         const rowBias = (g: number) => inside ? layer.bias[g * hidden + j] : 0;
         bias.push(packSignedFields([rowBias(3), rowBias(2), rowBias(1), rowBias(0)], ab));
         const p = (g: number) => inside && layer.peephole ? layer.peephole[g * hidden + j] : 0;
