@@ -138,7 +138,7 @@ export const designJsonSchema = z.object({
       .shape,
     format: z.enum(["ese", "bcr"]),
     blockChoice: blockChoiceSchema.nullable(),
-    lanes: positive,
+    lanes: positive.default(1),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),
