@@ -327,8 +327,7 @@ const VERILATOR: E2eCase[] = ([
     seed: 15,
     steps: 4,
   })),
-  // MAC lanes (bcr, docs/architecture.md): projection, peepholes, two layers, odd sizes; the
-  // cells of both layers reordered into lines of 4, projection rows interleaved.
+  // MAC lanes (bcr, docs/architecture.md): projection, peepholes, two layers, odd sizes.
   {
     name: "lstmp-peep-2layer-blocks40-pe3-bcr-lanes4",
     kind: "lstm",
@@ -345,10 +344,9 @@ const VERILATOR: E2eCase[] = ([
     seed: 31,
     steps: 4,
   },
-  // Lanes without a projection: layer 0 reordered, the last layer's rows interleaved; K padded
-  // from 5 to 6 cells per PE.
+  // Lanes without a projection, 8-bit weights (Q8.6); K padded from 5 to 6 cells per PE.
   {
-    name: "lstm-2layer-bcr50-pe2-bcr-lanes2",
+    name: "lstm-2layer-bcr50-pe2-bcr-lanes2-q8.6",
     kind: "lstm",
     inputSize: 6,
     hiddenSize: 10,
@@ -357,7 +355,7 @@ const VERILATOR: E2eCase[] = ([
     prune: { method: "bcr", block: { rows: 4, cols: 4 } },
     pes: 2,
     format: "bcr",
-    settings: { lanes: 2 },
+    settings: { lanes: 2, weightBits: 8, weightFrac: 6 },
     seed: 32,
     steps: 4,
   },
@@ -450,7 +448,7 @@ const VERILATOR: E2eCase[] = ([
     steps: 5,
     weightScale: 2,
   },
-  // GRU with 8 lanes: K padded from 6 to 8 cells per PE, layer 0 reordered.
+  // GRU with 8 lanes: K padded from 6 to 8 cells per PE.
   {
     name: "gru-2layer-blocks50-pe2-bcr-lanes8",
     kind: "gru",
