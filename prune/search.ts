@@ -243,8 +243,7 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
       block,
       rates: { density: options.density, colShare },
       perMatrix,
-      pes: options.pes,
-      lanes: options.lanes,
+      ...{ pes: options.pes, lanes: options.lanes },
     } satisfies ModelPruneOptions;
   };
 
