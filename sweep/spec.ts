@@ -80,10 +80,12 @@ export const synthParameterSchemas = {
   perPe: z.boolean(),
 } as const;
 
-/** The simulation parameters (sim/simulate.ts `simulateDesign`). */
+/**
+ * The simulation parameters (sim/simulate.ts `simulateDesign`); the input is the fidelity
+ * sequence, so the simulated outputs give the fidelity error too.
+ */
 export const simParameterSchemas = {
   simulator: z.enum(["verilator", "icarus"]),
-  steps: positiveInt.max(64),
   seed: z.number().int().min(0),
 } as const;
 

@@ -148,10 +148,9 @@ async function deepStage(stage: Deep, job: JobFile, model: RnnModel, options: Ru
   }
   if (stage === "sim") {
     const sequence = fidelityInputs(model, inputs);
-    const steps = (inputs.sim.steps as number | undefined) ?? sequence.length;
     const result = await simulateDesign({
       designDir: dir,
-      inputs: sequence.slice(0, steps),
+      inputs: sequence,
       simulator: (inputs.sim.simulator ?? "verilator") as Simulator,
       seed: (inputs.sim.seed as number | undefined) ?? 1,
       verified: true,
@@ -161,7 +160,7 @@ async function deepStage(stage: Deep, job: JobFile, model: RnnModel, options: Ru
       throw new UserError(`simulation failed: ${result.failures[0] ?? "outputs differ"}`);
     }
     const simulated = result.outputs.every((row) => row.every((v) => v !== null))
-      ? outputError(result.outputs as number[][], runFloat(model, sequence.slice(0, steps)))
+      ? outputError(result.outputs as number[][], runFloat(model, sequence))
       : null;
     return {
       simulator: result.simulator,
