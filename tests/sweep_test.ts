@@ -40,7 +40,7 @@ async function writeSpec(dir: string, spec: Record<string, unknown>): Promise<st
 }
 
 /** results.jsonl without the wall times (the rest must not depend on how the sweep ran). */
-export async function resultRows(outDir: string): Promise<Record<string, unknown>[]> {
+async function resultRows(outDir: string): Promise<Record<string, unknown>[]> {
   const text = await Deno.readTextFile(join(outDir, "results.jsonl"));
   return text.trim().split("\n").map((line) => {
     const { wallSeconds: _, ...rest } = JSON.parse(line);
@@ -163,7 +163,7 @@ Deno.test("sweep: a sweep killed halfway resumes and ends with the results of an
       stdout: "null",
       stderr: "null",
     }).spawn();
-    const results = async () => {
+    const results = () => {
       try {
         return [...Deno.readDirSync(join(out, "jobs"))].filter((e) => e.name.endsWith(".json"))
           .length;
@@ -171,11 +171,11 @@ Deno.test("sweep: a sweep killed halfway resumes and ends with the results of an
         return 0;
       }
     };
-    while (await results() < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (results() < 3) await new Promise((resolve) => setTimeout(resolve, 50));
     child.kill("SIGTERM");
     const status = await child.status;
     assert.equal(status.code, 143);
-    const kept = await results();
+    const kept = results();
     assert.ok(kept < 12, `the sweep finished (${kept} results) before it was killed`);
     const names = [...Deno.readDirSync(join(out, "jobs"))].map((e) => e.name);
     assert.ok(names.every((name) => /^[0-9a-f]{64}\.json$/.test(name)), names.join(", "));
