@@ -62,7 +62,7 @@ export function frontPlotSpec(
         mark: { type: "line", interpolate: "step-after", color: "#d62728", opacity: 0.5 },
         encoding: { order: { field: "x", type: "quantitative" } },
       },
-      { mark: { type: "point", filled: true, size: 50 }, encoding: { color: colour } },
+      { mark: { type: "point", filled: true, size: 60, opacity: 1 }, encoding: { color: colour } },
     ],
   };
 }
@@ -143,7 +143,7 @@ function pointsTable(spec: SweepSpec, rows: SweepRow[]): string {
 const STYLE = `
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1400px; color: #222; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.8em; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; white-space: nowrap; }
 th { background: #f2f2f2; cursor: pointer; }
 tr.front td { background: #fdecea; }
 .plots { display: flex; flex-wrap: wrap; gap: 1em; }
@@ -191,7 +191,7 @@ export async function sweepHtml(
     `<p>Model ${escapeHtml(spec.modelPath)}; ${rows.length} points over ${
       escapeHtml(spec.axes.map((a) => `${a.key} (${a.values.length})`).join(", "))
     }; stages ${escapeHtml(spec.stages.join(" + "))}${
-      spec.screen ? " for the screened front candidates" : ""
+      spec.screen && spec.stages.length > 1 ? " (the later ones on the screened candidates)" : ""
     }; ` +
     `objectives ${escapeHtml(spec.objectives.join(", "))}; budget ${escapeHtml(budget)}.</p>`,
     '<p class="note">Provenance of every figure: c computed (cycle model, golden model, gen), ' +

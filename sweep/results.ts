@@ -212,7 +212,9 @@ function proxies(row: SweepRow): FrontPoint {
 export function frontDefinitions(spec: SweepSpec): { name: string; keys: string[] }[] {
   const fronts = [{ name: "all objectives", keys: [...spec.objectives] as string[] }];
   for (const other of ["dsps", "luts", "blockRams", "fidelityError"]) {
-    if (spec.objectives.includes(other as Objective) && spec.objectives.includes("usPerFrame")) {
+    const pair = spec.objectives.includes(other as Objective) &&
+      spec.objectives.includes("usPerFrame");
+    if (pair && spec.objectives.length > 2) {
       fronts.push({ name: `usPerFrame vs ${other}`, keys: ["usPerFrame", other] });
     }
   }

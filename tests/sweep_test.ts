@@ -8,6 +8,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { countColour } from "../bench/png.ts";
+import {
+  chromiumMissing,
+  imageStatistics,
+  profileDir,
+  screenshotPage,
+} from "../bench/screenshot.ts";
 import { expectUserError, runDenoScript, saveRandomModel, withTempDir } from "./helpers.ts";
 
 /** A 12-point spec (density x PEs x format) on `model`. */
@@ -212,4 +219,37 @@ Deno.test("sweep: screening simulates only the front candidates; their figures s
       if (row.onFront) assert.ok(row.candidate);
     }
   });
+});
+
+const noChromium = chromiumMissing();
+if (noChromium) console.warn(`sweep_test screenshot skipped: ${noChromium}`);
+
+Deno.test({
+  name: "sweep: sweep.html renders its front plot and table in headless chromium",
+  ignore: noChromium !== undefined,
+  fn: async () => {
+    await withTempDir("rnnfab-sweep-shot-", async (dir) => {
+      const spec = await writeSpec(dir, smallSpec("model.json"));
+      const out = join(dir, "out");
+      const run = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+      assert.equal(run.code, 0, run.stderr);
+      const pngPath = join(dir, "sweep.png");
+      const image = await screenshotPage({
+        htmlPath: join(out, "sweep.html"),
+        pngPath,
+        width: 1200,
+        height: 900,
+        profileDir: profileDir(dir),
+      });
+      assert.equal(image.width, 1200);
+      const statistics = imageStatistics(image);
+      assert.ok(statistics.colours > 50, `only ${statistics.colours} colours`);
+      // The front's points and line (red) and the other points (grey) are drawn.
+      assert.ok(countColour(image, "#d62728", 20) > 100, "no front points on screen");
+      assert.ok(countColour(image, "#9e9e9e", 20) > 50, "no other points on screen");
+      // RNNFAB_SWEEP_SCREENSHOT=docs/images/sweep.png keeps the picture for the README.
+      const keep = Deno.env.get("RNNFAB_SWEEP_SCREENSHOT");
+      if (keep) await Deno.copyFile(pngPath, keep);
+    });
+  },
 });
