@@ -99,7 +99,7 @@ Deno.test("sweep: a bad spec is one line and exit 2", async () => {
   });
 });
 
-Deno.test("sweep: 12 points write results, pareto and html; the front is the brute-force one; a rerun reuses every point", async () => {
+Deno.test("sweep: 12 points write results, pareto and html; the front is the brute-force one; a rerun reuses every point, an extended sweep computes only the new ones", async () => {
   await withTempDir("rnnfab-sweep-", async (dir) => {
     const spec = await writeSpec(dir, smallSpec("model.json"));
     const out = join(dir, "out");
@@ -130,6 +130,14 @@ Deno.test("sweep: 12 points write results, pareto and html; the front is the bru
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /0 jobs computed, 12 cached, 0 failed/);
     assert.deepEqual(await resultRows(out), rows);
+
+    // An extended sweep (one more PE count) computes only the new points.
+    const wider = smallSpec("model.json");
+    wider.axes["gen.pes"] = { from: 1, to: 8, factor: 2 };
+    await Deno.writeTextFile(spec, JSON.stringify(wider));
+    const extended = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+    assert.equal(extended.code, 0, extended.stderr);
+    assert.match(extended.stdout, /16 points.*4 jobs computed, 12 cached, 0 failed/);
   });
 });
 

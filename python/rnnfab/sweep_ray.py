@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,11 +62,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import ray  # imported here: the module's help and tests of the helpers need no Ray
 
+    # SIGTERM (the sweep was interrupted): leave through `finally`, which stops the local instance.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+
     entries = [json.loads(line) for line in Path(args.queue).read_text().splitlines() if line]
     if args.address:
         ray.init(address=args.address, logging_level="WARNING", log_to_driver=False)
     else:
-        ray.init(num_cpus=args.num_cpus, include_dashboard=False, logging_level="WARNING",
+        ray.init(address="local", num_cpus=args.num_cpus, include_dashboard=False,
+                 logging_level="WARNING",
                  log_to_driver=False)
     try:
         task = ray.remote(num_cpus=1, max_retries=2)(run_point)
