@@ -18,6 +18,7 @@ import { randomInputs } from "../model/random.ts";
 import { parseBlock, pruneModelBcr } from "../prune/mod.ts";
 import {
   type AcceleratorSettings,
+  DEFAULT_ACCELERATOR_CONFIG,
   type DesignParams,
   generateFromModel,
   parseAcceleratorSettings,
@@ -41,7 +42,9 @@ export function prunedModel(model: RnnModel, inputs: JobInputs): RnnModel {
   return pruneModelBcr(model, {
     block,
     rates: { density, colShare },
-    pes: balance ? (inputs.gen.pes as number | undefined) ?? 8 : undefined,
+    pes: balance
+      ? (inputs.gen.pes as number | undefined) ?? DEFAULT_ACCELERATOR_CONFIG.pes
+      : undefined,
   }).model;
 }
 
