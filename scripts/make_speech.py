@@ -5,7 +5,7 @@
 Ten command words are spoken by espeak-ng (Debian package ``espeak-ng``) in eight English accents,
 twelve voice variants, random speeds and pitches; each utterance gets random silence before and
 after, a random gain and white noise at a random signal-to-noise ratio, all drawn from one seeded
-generator. The audio becomes feature frames every 10 ms (25 ms Hamming windows, 1024-point FFT,
+generator (espeak-ng's own silence around the word is cut first). The audio becomes feature frames every 10 ms (25 ms Hamming windows, 1024-point FFT,
 triangular mel bands from 20 Hz to 8 kHz, natural log of the band energies):
 
 - ``speech40_{train,test}.safetensors``: 40 log-mel bands per frame (small models);
@@ -49,6 +49,7 @@ WINDOW_S = 0.025        # 25 ms analysis window
 FFT_SIZE = 1024
 MEL_LOW_HZ, MEL_HIGH_HZ = 20.0, 8000.0
 LOG_FLOOR = 1e-10
+TRIM_LEVEL = 1e-3       # |sample| above which espeak-ng's output counts as speech
 
 
 def espeak_version() -> str:
@@ -93,11 +94,18 @@ def utterance_plan(per_word: int, seed: int) -> list[dict]:
     return plan
 
 
+def trim(speech: np.ndarray) -> np.ndarray:
+    """The spoken part: espeak-ng's own leading and trailing silence (about 0.4 s after every word)
+    cut at the first and last sample above TRIM_LEVEL, so that only the drawn silences remain."""
+    loud = np.nonzero(np.abs(speech) > TRIM_LEVEL)[0]
+    return speech[loud[0]:loud[-1] + 1] if loud.size else speech
+
+
 def render(entry: dict) -> tuple[np.ndarray, int]:
     """The noisy waveform of one utterance."""
     voice = f"{entry['accent']}+{entry['variant']}"
     speech, rate = speak(entry["word"], voice, entry["speed"], entry["pitch"])
-    speech = speech * entry["gain"]
+    speech = trim(speech) * entry["gain"]
     before = np.zeros(int(round(entry["silence_before_s"] * rate)))
     after = np.zeros(int(round(entry["silence_after_s"] * rate)))
     signal = np.concatenate([before, speech, after])

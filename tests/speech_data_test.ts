@@ -31,7 +31,7 @@ Deno.test({
           classes: 10,
         });
         assert.equal(data.sequences.length, a.counts[split]);
-        for (const sequence of data.sequences) assert.ok(sequence.length >= 30);
+        for (const sequence of data.sequences) assert.ok(sequence.length >= 10);
       }
       const testVariants = new Set(a.testVariants);
       for (const utterance of a.utterances) {
