@@ -1,8 +1,9 @@
 /**
- * `deno task delta:sweep [--data DIR] [--thetas 0,0.05,...] [--mode fixed|float] [--limit N]`:
+ * `deno task delta:sweep [--data DIR] [--thetas 0,0.05,...] [--mode fixed|float] [--config C]
+ * [--limit N]`:
  * the fired fraction and the accuracy of the speech models of scripts/train_speech.py over a
  * range of thresholds (theta_x = theta_h = theta, real units), computed with rnnfab's delta models
- * (docs/delta.md) on the test set of scripts/make_speech.py. Writes `DIR/delta_sweep.json` and
+ * (docs/delta.md) on the test set of scripts/make_speech.py. Writes `DIR/delta_sweep_MODE.json` and
  * prints a Markdown table (docs/delta.md quotes it).
  *
  * @module
@@ -16,6 +17,8 @@ import { loadHead, taskMetrics } from "../model/head.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { outputSize } from "../model/model.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
+import { loadFixedConfig } from "../rtl/config_file.ts";
+import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,11 +26,13 @@ const { values } = parseArgs({
     thetas: { type: "string", default: "0,0.05,0.1,0.2,0.3,0.5" },
     mode: { type: "string", default: "fixed" },
     limit: { type: "string", default: "0" },
+    config: { type: "string" },
   },
 });
 const mode = values.mode === "float" ? "float" : "fixed";
 const thetas = values.thetas.split(",").map(Number);
 const folder = values.data;
+const config = values.config ? await loadFixedConfig(values.config) : DEFAULT_FIXED_CONFIG;
 const test = await loadDataset(`${folder}/speech40_test.safetensors`, { classes: 10 });
 const limit = Number(values.limit);
 if (limit > 0) {
@@ -50,6 +55,7 @@ for (const name of names) {
     const started = performance.now();
     const run = runSequencesDelta(model, test.sequences, {
       mode,
+      config,
       delta: { thetaX: theta, thetaH: theta },
       source: "delta_sweep",
     });
@@ -67,10 +73,11 @@ for (const name of names) {
     );
   }
 }
-await writeJsonAtomic(`${folder}/delta_sweep.json`, {
+await writeJsonAtomic(`${folder}/delta_sweep_${mode}.json`, {
   what: "accuracy (measured on the test set) and fired fractions (computed) of rnnfab's delta " +
     `models (${mode}), theta_x = theta_h = theta in real units`,
   sequences: test.sequences.length,
+  fixedPoint: config,
   rows,
 });
-console.error(`wrote ${folder}/delta_sweep.json`);
+console.error(`wrote ${folder}/delta_sweep_${mode}.json`);
