@@ -66,7 +66,8 @@ or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x output
     },
     compare: {
       type: "bool",
-      help: "with --mode fixed: also run float and print the error against it",
+      help: "with --mode fixed (or delta): also run the dense float model and print the error " +
+        "against it",
     },
     head: {
       type: "path",
@@ -125,6 +126,14 @@ await runCommand(async () => {
       source: delta.source,
     });
     outputs = run.outputs[0];
+    if (flags.compare) {
+      const error = compareOutputs(runFloat(model, inputs), outputs);
+      console.error(
+        `error against the dense float model (computed): max abs ${
+          error.maxAbsError.toExponential(3)
+        }, rms ${error.rmsError.toExponential(3)}`,
+      );
+    }
     await writeJsonAtomic(outPath, {
       outputs,
       delta: printDeltaReport(deltaReport(run.stats), mode),
