@@ -120,16 +120,33 @@ function addColumn(
   }
 }
 
+/** One entry of a layer's delta queue: what the encoder emits when a column fires. */
+export interface FiredColumn {
+  /** Time step (0-based). */
+  step: number;
+  /** Layer. */
+  layer: number;
+  /** "x": an input column of the layer (W_ih); "h": a recurrent column (W_hh). */
+  part: "x" | "h";
+  /** Column index within the part. */
+  column: number;
+  /** The integer delta v - v_hat (AB + 1 bits, docs/delta.md). */
+  delta: number;
+}
+
 /**
  * The fixed-point delta golden model: thresholds in activation LSBs. Every layer keeps x_hat,
  * h_hat and 4H integer memories (starting at bias << WF) that accumulate W * delta over the fired
  * columns; the cells read the memories where the dense model reads its accumulators. With zero
- * thresholds the outputs are those of `runFixed`, bit for bit.
+ * thresholds the outputs are those of `runFixed`, bit for bit. `onFire` sees every fired column in
+ * the order the encoder emits them (per step and layer: the x part in column order, then the h
+ * part), e.g. for a cycle model or a test bench that checks a delta queue.
  */
 export function runFixedDelta(
   model: QuantizedModel,
   inputs: Int32Array[],
   thresholds: DeltaThresholds,
+  options: { onFire?: (fired: FiredColumn) => void } = {},
 ): FixedDeltaRun {
   const H = model.hiddenSize;
   const stats = emptyStats(model);
@@ -142,15 +159,19 @@ export function runFixedDelta(
   const same = (row: number) => row;
   // GRU: recurrent rows r, z keep their place; rows n go to the separate memory hn (rows 3H..4H).
   const recurrent = model.kind === "lstm" ? same : (row: number) => row < 2 * H ? row : row + H;
+  const { onFire } = options;
   const outputs = runFixed(model, inputs, {
     accumulators: (l, x, hPrev) => {
       const { weightIh, weightHh } = model.layers[l];
       const memory = memories[l];
-      const firedX = encodeDeltas(x, xHat[l], thresholds.thetaX[l], (k, d) => {
-        addColumn(memory, weightIh, k, d, same);
+      const step = l === 0 ? stats.firedX.length : stats.firedX.length - 1;
+      const firedX = encodeDeltas(x, xHat[l], thresholds.thetaX[l], (column, delta) => {
+        addColumn(memory, weightIh, column, delta, same);
+        onFire?.({ step, layer: l, part: "x", column, delta });
       });
-      const firedH = encodeDeltas(hPrev, hHat[l], thresholds.thetaH[l], (k, d) => {
-        addColumn(memory, weightHh, k, d, recurrent);
+      const firedH = encodeDeltas(hPrev, hHat[l], thresholds.thetaH[l], (column, delta) => {
+        addColumn(memory, weightHh, column, delta, recurrent);
+        onFire?.({ step, layer: l, part: "h", column, delta });
       });
       record(stats, l, firedX, firedH);
       return memory.slice();

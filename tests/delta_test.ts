@@ -14,7 +14,12 @@ import {
   realThresholds,
   summarizeStats,
 } from "../model/delta.ts";
-import { encodeDeltas, runFixedDelta, runFloatDelta } from "../model/delta_run.ts";
+import {
+  encodeDeltas,
+  type FiredColumn,
+  runFixedDelta,
+  runFloatDelta,
+} from "../model/delta_run.ts";
 import { normalFrom, randomInputs, randomModel, seededRandom } from "../model/random.ts";
 import type { RnnModel } from "../model/model.ts";
 import { fcParameters } from "./helpers.ts";
@@ -238,4 +243,45 @@ Deno.test("real and fixed units fire on the same values: the float and fixed mod
   const shown = q.map((step) => toReal(step, quantized.format));
   const floatRun = runFloatDelta(model, shown, { thetaX: [theta], thetaH: [theta] });
   assert.deepEqual(floatRun.stats.firedX, fixedRun.stats.firedX);
+});
+
+Deno.test("onFire reports every fired column with its delta, matching the counts and rebuilding x_hat and h_hat", () => {
+  fc.assert(
+    fc.property(
+      caseArbitrary,
+      fc.integer({ min: 0, max: 2000 }),
+      ({ shape, steps, walk }, theta) => {
+        const model = randomModel(shape);
+        const quantized = quantizeModel(model);
+        const q = quantizeInputs(inputsFor(model, steps, shape.seed, walk), quantized.format);
+        const events: FiredColumn[] = [];
+        const run = runFixedDelta(
+          quantized,
+          q,
+          { thetaX: [theta, theta], thetaH: [theta, theta] },
+          {
+            onFire: (event) => events.push(event),
+          },
+        );
+        const rebuilt = {
+          x: run.xHat.map((v) => new Array(v.length).fill(0)),
+          h: run.hHat.map((v) => new Array(v.length).fill(0)),
+        };
+        for (let t = 0; t < steps; t++) {
+          for (let l = 0; l < model.numLayers; l++) {
+            const at = events.filter((e) => e.step === t && e.layer === l);
+            assert.equal(at.filter((e) => e.part === "x").length, run.stats.firedX[t][l]);
+            assert.equal(at.filter((e) => e.part === "h").length, run.stats.firedH[t][l]);
+          }
+        }
+        for (const e of events) {
+          assert.ok(Math.abs(e.delta) > theta);
+          rebuilt[e.part][e.layer][e.column] += e.delta;
+        }
+        assert.deepEqual(rebuilt.x, run.xHat.map((v) => Array.from(v)));
+        assert.deepEqual(rebuilt.h, run.hHat.map((v) => Array.from(v)));
+      },
+    ),
+    fcParameters(100),
+  );
 });
