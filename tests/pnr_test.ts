@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { saveModel } from "../model/model_io.ts";
-import { randomModel } from "../model/random.ts";
+import { randomModel, type RandomModelOptions } from "../model/random.ts";
+import { generateDesignDir } from "../rtl/mod.ts";
 import { ASSUMED_CLOCK } from "../rtl/clock.ts";
 import { clockForDesign } from "../synth/pnr/clock.ts";
 import {
@@ -37,38 +37,12 @@ import { parseTimingReport, type TimingReport } from "../synth/pnr/schema.ts";
 import { nextpnrPhase, yosysPhase } from "../synth/pnr/run.ts";
 import { pnrSynthesisScript } from "../synth/pnr/script.ts";
 import { PNR_TARGETS, pnrTarget } from "../synth/pnr/targets.ts";
-import { REPO_ROOT } from "./helpers.ts";
+import { type CommandResult, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
 
 const DATA = new URL("./data/pnr/", import.meta.url).pathname;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function pnr(args: string[]): Promise<Run> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${REPO_ROOT}cli/pnr.ts`, ...args],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-/** The one line a user error prints (exit 2, no stack trace). */
-function userError(run: Run): string {
-  assert.equal(run.code, 2, run.stdout + run.stderr);
-  const lines = run.stderr.trim().split("\n").filter((line) => line.startsWith("error: "));
-  assert.equal(lines.length, 1, run.stderr);
-  assert.doesNotMatch(run.stderr, /\n\s+at /);
-  return lines[0];
+function pnr(args: string[]): Promise<CommandResult> {
+  return runDenoScript("cli/pnr.ts", args);
 }
 
 async function captured(name: string) {
@@ -80,34 +54,17 @@ async function captured(name: string) {
   return { report, index: scopeIndex(scopes, "rnnfab_top", "rnnfab_pe") };
 }
 
-/** Generate a design with `deno task gen` from a random model. */
+/** The tiny GRU (4 -> 4) of the command tests. */
+const TINY_GRU = { kind: "gru", inputSize: 4, hiddenSize: 4, numLayers: 1, seed: 5 } as const;
+
+/** Generate a design from a random model in process, as `deno task gen` does. */
 async function generate(
   root: string,
   name: string,
-  model: Parameters<typeof randomModel>[0],
+  model: RandomModelOptions,
   pes: number,
 ): Promise<string> {
-  const modelPath = join(root, `${name}.json`);
-  await saveModel(randomModel(model), modelPath);
-  const dir = join(root, name);
-  const gen = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${REPO_ROOT}cli/gen.ts`,
-      "--model",
-      modelPath,
-      "--out",
-      dir,
-      "--pes",
-      `${pes}`,
-    ],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(gen.code, 0, new TextDecoder().decode(gen.stderr));
-  return dir;
+  return (await generateDesignDir(randomModel(model), join(root, name), { pes })).dir;
 }
 
 Deno.test("pnr: the captured ECP5 report: Fmax, the critical path in RTL terms, port paths", async () => {
@@ -308,62 +265,40 @@ Deno.test("pnr: timing.json from a captured report, and the clock helper", async
 });
 
 Deno.test("pnr command: --help and one-line errors", async () => {
-  const root = await Deno.makeTempDir({ prefix: "rnnfab-pnr-cli-" });
-  try {
+  await withTempDir("rnnfab-pnr-cli-", async (root) => {
     const help = await pnr(["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /usage: deno task pnr --design DIR --target T/);
-    assert.match(userError(await pnr(["--target", "ecp5-25k"])), /--design is required/);
-    const design = await generate(root, "small", {
-      kind: "gru",
-      inputSize: 4,
-      hiddenSize: 4,
-      numLayers: 1,
-      seed: 5,
-    }, 1);
+    assert.match(expectUserError(await pnr(["--target", "ecp5-25k"])), /--design is required/);
+    const design = await generate(root, "small", TINY_GRU, 1);
     assert.match(
-      userError(await pnr(["--design", design, "--target", "ecp5-12k"])),
+      expectUserError(await pnr(["--design", design, "--target", "ecp5-12k"])),
       /^error: deno task pnr: --target: expected ecp5-25k, ecp5-45k, ecp5-85k or ice40-up5k, got ecp5-12k$/,
     );
     assert.match(
-      userError(await pnr(["--design", design, "--target", "ice40-up5k", "--freq", "fast"])),
+      expectUserError(await pnr(["--design", design, "--target", "ice40-up5k", "--freq", "fast"])),
       /--freq: expected a number > 0, got fast/,
     );
     assert.match(
-      userError(await pnr(["--design", join(root, "none"), "--target", "ecp5-25k"])),
+      expectUserError(await pnr(["--design", join(root, "none"), "--target", "ecp5-25k"])),
       /no such design folder/,
     );
     // A dense GRU 64 -> 128 on 2 PEs: its weights alone need more block RAM than the UP5K has;
     // said before anything is synthesized.
-    const big = await generate(root, "big", {
-      kind: "gru",
-      inputSize: 64,
-      hiddenSize: 128,
-      numLayers: 1,
-      seed: 5,
-    }, 2);
-    const line = userError(await pnr(["--design", big, "--target", "ice40-up5k"]));
+    const big = await generate(root, "big", { ...TINY_GRU, inputSize: 64, hiddenSize: 128 }, 2);
+    const line = expectUserError(await pnr(["--design", big, "--target", "ice40-up5k"]));
     assert.match(
       line,
       /does not fit the iCE40 UP5K \(iCE40UP5K\): it needs \d+ block RAM \(SB_RAM40_4K, 4 Kbit\) \(the part has 30\).*nothing was synthesized/,
     );
     await assert.rejects(Deno.stat(join(big, "pnr", "timing.json")));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 /** Place and route the tiny design on a part and check timing.json and the clock helper. */
-async function placeTiny(target: string, freq: string): Promise<TimingReport> {
-  const root = await Deno.makeTempDir({ prefix: `rnnfab-pnr-${target}-` });
-  try {
-    const design = await generate(root, "gru", {
-      kind: "gru",
-      inputSize: 4,
-      hiddenSize: 4,
-      numLayers: 1,
-      seed: 5,
-    }, 1);
+function placeTiny(target: string, freq: string): Promise<TimingReport> {
+  return withTempDir(`rnnfab-pnr-${target}-`, async (root) => {
+    const design = await generate(root, "gru", TINY_GRU, 1);
     assert.equal((await clockForDesign(design)).provenance, ASSUMED_CLOCK);
     const run = await pnr(["--design", design, "--target", target, "--freq", freq]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
@@ -399,9 +334,7 @@ async function placeTiny(target: string, freq: string): Promise<TimingReport> {
       placedAndRouted: true,
     });
     return timing;
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 }
 
 Deno.test("pnr command: a tiny GRU placed and routed on the iCE40 UP5K", async () => {

@@ -151,34 +151,21 @@ Deno.test("output safety: an output is never an input", async (t) => {
 
     await t.step("prune --report onto the model; two outputs on one path", async () => {
       const pruned = join(root, "pruned.json");
+      const prune = (report: string) => () =>
+        rnnfab("prune", [
+          "--model",
+          model,
+          "--out",
+          pruned,
+          "--density",
+          "0.5",
+          "--report",
+          report,
+        ]);
+      await refusedUnchanged(root, prune(model), /--report .*lstm\.json: is the input --model /);
       await refusedUnchanged(
         root,
-        () =>
-          rnnfab("prune", [
-            "--model",
-            model,
-            "--out",
-            pruned,
-            "--density",
-            "0.5",
-            "--report",
-            model,
-          ]),
-        /--report .*lstm\.json: is the input --model /,
-      );
-      await refusedUnchanged(
-        root,
-        () =>
-          rnnfab("prune", [
-            "--model",
-            model,
-            "--out",
-            pruned,
-            "--density",
-            "0.5",
-            "--report",
-            pruned,
-          ]),
+        prune(pruned),
         /--out .*pruned\.json and --report .*pruned\.json overlap/,
       );
     });
@@ -264,16 +251,8 @@ Deno.test("output safety: an earlier output of the same command is replaced whol
 
     const weights = join(root, "weights");
     for (let run = 0; run < 2; run++) {
-      const encoded = await rnnfab("encode", [
-        "--model",
-        model,
-        "--pes",
-        "2",
-        "--format",
-        "ese",
-        "--out",
-        weights,
-      ]);
+      const args = ["--model", model, "--pes", "2", "--format", "ese", "--out", weights];
+      const encoded = await rnnfab("encode", args);
       assert.equal(encoded.code, 0, encoded.stderr);
     }
     const marker = JSON.parse(await Deno.readTextFile(join(weights, "encode.json")));
