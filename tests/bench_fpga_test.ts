@@ -61,8 +61,8 @@ Deno.test({
       const out = join(dir, "report");
       const common = ["--model", modelPath, "--density", "0.5", "--block", "8x8", "--quiet"];
       const fast = ["--skip-host", "--steps", "4"];
-      const sweep = ["--pes", "4", "--sweep", "0.25,1", "--sweep-estimate"];
-      const run = await runDenoScript("cli/bench.ts", [...common, ...fast, ...sweep, "--out", out]);
+      const sweepFlags = ["--pes", "4", "--sweep", "0.25,1", "--sweep-estimate"];
+      const run = await runDenoScript("cli/bench.ts", [...common, ...fast, ...sweepFlags, "--out", out]);
       assert.equal(run.code, 0, run.stderr);
       const report = JSON.parse(await Deno.readTextFile(join(out, "report.json")));
       assert.equal(report.fpga.passed, true, "the simulation must be bit-exact");

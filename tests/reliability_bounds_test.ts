@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { modelTensors, writeSafetensors } from "../model/model_io.ts";
+import { modelTensors } from "../model/model_io.ts";
+import { writeSafetensors } from "../model/safetensors.ts";
 import { randomModel } from "../model/random.ts";
 import { findDuplicateKey } from "../util/json.ts";
 import {
