@@ -271,6 +271,18 @@ Deno.test("prune --calib D --head H minimises the task loss; without --calib the
     const report = JSON.parse(await Deno.readTextFile(`${dir}/p.prune.json`));
     assert.equal(report.fidelity.calibration.random, false);
     assert.equal(report.task.result.count, 3);
+    // Dense and pruned, float64 and fixed point side by side; the dense float64 run is the
+    // reference of the output error, and its accuracy is the task comparison's.
+    const [dense, result] = report.variants.rows;
+    assert.deepEqual(report.variants.rows.map((row: { name: string }) => row.name), [
+      "dense",
+      "BCR, this result",
+    ]);
+    assert.equal(dense.float.relativeRmsError, 0);
+    assert.equal(dense.float.accuracy, report.task.dense.accuracy);
+    assert.equal(result.float.accuracy, report.task.result.accuracy);
+    assert.ok(result.fixed.accuracy >= 0 && result.fixed.relativeRmsError > 0);
+    assert.match(run.stdout, /float64 and fixed point \(golden model, bit-exact with the RTL\)/);
     assert.ok(report.search.candidates.every((c: { objective?: number }) => c.objective! >= 0));
     const random = await runDenoScript("cli/prune.ts", [
       ...["--model", `${dir}/m.json`, "--out", `${dir}/r.json`, "--density", "0.5", "--quiet"],
