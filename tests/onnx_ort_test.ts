@@ -130,13 +130,8 @@ for (const c of BUILT_CASES) {
 }
 
 Deno.test("ONNX Runtime: GRU with linear_before_reset=0 is another cell, and import refuses it", async () => {
-  const layers = randomOnnxLayers({
-    kind: "gru",
-    inputSize: 5,
-    hiddenSize: 8,
-    numLayers: 1,
-    seed: 5,
-  });
+  const shape = { kind: "gru", inputSize: 5, hiddenSize: 8, numLayers: 1 } as const;
+  const layers = randomOnnxLayers({ ...shape, seed: 5 });
   const spec = { kind: "gru" as const, inputSize: 5, hiddenSize: 8, layers };
   const inputs = randomInputs(12, 5, 9);
   const linearBefore = buildOnnxRecurrentModel(spec);
@@ -213,13 +208,8 @@ for (const name of ["lstm_2layer", "gru_2layer"]) {
 }
 
 Deno.test("ONNX Runtime comparison is sensitive to the gate order (swapped f and o gates fail)", async () => {
-  const layers = randomOnnxLayers({
-    kind: "lstm",
-    inputSize: 4,
-    hiddenSize: 6,
-    numLayers: 1,
-    seed: 8,
-  });
+  const shape = { kind: "lstm", inputSize: 4, hiddenSize: 6, numLayers: 1 } as const;
+  const layers = randomOnnxLayers({ ...shape, seed: 8 });
   const built = buildOnnxRecurrentModel({ kind: "lstm", inputSize: 4, hiddenSize: 6, layers });
   const inputs = randomInputs(10, 4, 1);
   const expected = await runOnnxRuntime(built.bytes, inputs);
