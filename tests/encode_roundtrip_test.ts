@@ -187,29 +187,20 @@ function assertMatVec({ segments, image, vectorSeed }: EncodeCase): void {
   });
 }
 
-Deno.test("ese: decode(encode(W)) = W for arbitrary shapes, densities, PEs and widths", () => {
-  fc.assert(fc.property(eseCase, assertRoundTrip), fcParameters(1000));
-});
-
-Deno.test("ese with codebook: decode(encode(W)) = W", () => {
-  fc.assert(fc.property(codebookCase, assertRoundTrip), fcParameters(600));
-});
-
-Deno.test("bcr: decode(encode(W)) = W for arbitrary shapes, blocks, PEs and widths", () => {
-  fc.assert(fc.property(bcrCase, assertRoundTrip), fcParameters(1000));
-});
-
-Deno.test("ese: the PE model reading its image computes the dense product bit for bit", () => {
-  fc.assert(fc.property(eseCase, assertMatVec), fcParameters(600));
-});
-
-Deno.test("ese with codebook: the PE model computes the dense product bit for bit", () => {
-  fc.assert(fc.property(codebookCase, assertMatVec), fcParameters(400));
-});
-
-Deno.test("bcr: the PE model reading its image computes the dense product bit for bit", () => {
-  fc.assert(fc.property(bcrCase, assertMatVec), fcParameters(600));
-});
+/** The property runs: each case kind through the round trip and the PE model's product. */
+const PROPERTIES: [name: string, arbitrary: typeof eseCase, runs: number, productRuns: number][] = [
+  ["ese", eseCase, 1000, 600],
+  ["ese with codebook", codebookCase, 600, 400],
+  ["bcr", bcrCase, 1000, 600],
+];
+for (const [name, arbitrary, runs, productRuns] of PROPERTIES) {
+  Deno.test(`${name}: decode(encode(W)) = W for arbitrary shapes, PEs and widths`, () => {
+    fc.assert(fc.property(arbitrary, assertRoundTrip), fcParameters(runs));
+  });
+  Deno.test(`${name}: the PE model reading its image computes the dense product bit for bit`, () => {
+    fc.assert(fc.property(arbitrary, assertMatVec), fcParameters(productRuns));
+  });
+}
 
 Deno.test("ese: padding entries appear exactly when a gap exceeds the index range", () => {
   // One column, one PE, non-zeros at rows 0 and 9 with 2-bit indices: gap 8 > 3 -> two paddings.

@@ -16,11 +16,10 @@ import { verifyDesign } from "../sim/verify_design.ts";
 import {
   copyTree,
   refusal,
-  removeRoot,
   rnnfab,
-  tempRoot,
   tinyDesign,
   tinyModel,
+  withTempRoot,
 } from "./reliability_helpers.ts";
 
 const sha256 = (content: string | Uint8Array) => createHash("sha256").update(content).digest("hex");
@@ -136,8 +135,7 @@ async function simRefuses(dir: string, cache: string): Promise<string> {
 }
 
 Deno.test("integrity: sim refuses every changed file of a design before simulating", async (t) => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const lstm = await tinyModel(root, "lstm");
     const gru = await tinyModel(root, "gru");
     const designs = {
@@ -216,7 +214,5 @@ Deno.test("integrity: sim refuses every changed file of a design before simulati
         assert.deepEqual(verified.modifications, []);
       }
     });
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });

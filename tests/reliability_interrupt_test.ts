@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { seededRandom } from "../model/random.ts";
 import { REPO_ROOT } from "./helpers.ts";
-import { removeRoot, snapshot, tempRoot, tinyDesign, tinyModel } from "./reliability_helpers.ts";
+import { snapshot, tinyDesign, tinyModel, withTempRoot } from "./reliability_helpers.ts";
 
 /** Points per command. */
 const POINTS = 20;
@@ -268,8 +268,7 @@ async function benchPoints(root: string): Promise<void> {
 }
 
 Deno.test("interrupts: gen, sim and bench leave the old or the new whole output, nothing else", async () => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     // The three commands run side by side, each in its own folder (its own TMPDIR and cache).
     const timed = async (name: string, points: Promise<void>) => {
       const started = performance.now();
@@ -282,7 +281,5 @@ Deno.test("interrupts: gen, sim and bench leave the old or the new whole output,
       timed("bench", benchPoints(await subRoot(root, "bench"))),
     ]);
     for (const run of runs) if (run.status === "rejected") throw run.reason;
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });
