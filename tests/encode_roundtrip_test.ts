@@ -286,7 +286,8 @@ Deno.test("the worked example of docs/encoding.md, word for word", () => {
         toHexLines(memoryWords(image, memory), memory.width).join(" "),
       ]),
     );
-  const ese = encodeSegments(segments, { format: "ese", pes: 2, indexBits: 1, weightBits: 4 });
+  const eseOptions = { format: "ese", pes: 2, indexBits: 1, weightBits: 4 } as const;
+  const ese = encodeSegments(segments, eseOptions);
   assert.deepStrictEqual(hex(ese), {
     "pe0_weights.hex": "03 15 0e 01",
     "pe0_pointers.hex": "0 1 2 2 4 4",
@@ -295,13 +296,7 @@ Deno.test("the worked example of docs/encoding.md, word for word", () => {
   });
   assert.equal(ese.manifest.totalBits, 71);
   const codebook = { bits: 3, values: Int32Array.from([0, -2, -1, 1, 3, 5, 7, 7]) };
-  const shared = encodeSegments(segments, {
-    format: "ese",
-    pes: 2,
-    indexBits: 1,
-    weightBits: 4,
-    codebook,
-  });
+  const shared = encodeSegments(segments, { ...eseOptions, codebook });
   assert.deepStrictEqual(hex(shared), {
     "pe0_weights.hex": "4 d 1 3",
     "pe0_pointers.hex": "0 1 2 2 4 4",
@@ -310,13 +305,8 @@ Deno.test("the worked example of docs/encoding.md, word for word", () => {
     "codebook.hex": "0 e f 1 3 5 7 7",
   });
   assert.equal(shared.manifest.totalBits, 96);
-  const bcr = encodeSegments(segments, {
-    format: "bcr",
-    pes: 2,
-    blockRows: 3,
-    blockCols: 2,
-    weightBits: 4,
-  });
+  const bcrOptions = { format: "bcr", pes: 2, blockRows: 3, blockCols: 2, weightBits: 4 } as const;
+  const bcr = encodeSegments(segments, bcrOptions);
   assert.deepStrictEqual(hex(bcr), {
     "pe0_weights.hex": "3 0 0 5 e 1",
     "pe0_index.hex": "a 0 1 0 1 9 0 1 3 0",

@@ -1,16 +1,13 @@
 /**
  * Place and route (`deno task pnr`, synth/pnr/): the parsers on captured nextpnr reports
  * (tests/data/pnr), the mapping of netlist names back to RTL instances, the fit checks, the
- * clock helper, one-line errors (bad target, a design that cannot fit), and two real runs on a
- * tiny generated GRU (1 PE) for iCE40 UP5K and ECP5-25F (a few minutes each on a loaded machine).
+ * clock helper and one-line errors (bad target, a design that cannot fit). The two real runs on a
+ * tiny generated GRU (1 PE), for iCE40 UP5K and ECP5-25F, are tests/pnr_ice40_test.ts and
+ * pnr_ecp5_test.ts (one file each, so that they can run on different test workers).
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { randomModel, type RandomModelOptions } from "../model/random.ts";
-import { generateDesignDir } from "../rtl/mod.ts";
-import { ASSUMED_CLOCK } from "../rtl/clock.ts";
-import { clockForDesign } from "../synth/pnr/clock.ts";
 import {
   blockRamLowerBound,
   designShortfalls,
@@ -33,17 +30,14 @@ import {
   parseNextpnrReport,
 } from "../synth/pnr/nextpnr_report.ts";
 import { formatTimingReport, timingReportFrom } from "../synth/pnr/result.ts";
-import { parseTimingReport, type TimingReport } from "../synth/pnr/schema.ts";
+import { parseTimingReport } from "../synth/pnr/schema.ts";
 import { nextpnrPhase, yosysPhase } from "../synth/pnr/run.ts";
 import { pnrSynthesisScript } from "../synth/pnr/script.ts";
-import { PNR_TARGETS, pnrTarget } from "../synth/pnr/targets.ts";
-import { type CommandResult, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
+import { pnrTarget } from "../synth/pnr/targets.ts";
+import { expectUserError, withTempDir } from "./helpers.ts";
+import { generate, pnr, TINY_GRU } from "./pnr_helpers.ts";
 
 const DATA = new URL("./data/pnr/", import.meta.url).pathname;
-
-function pnr(args: string[]): Promise<CommandResult> {
-  return runDenoScript("cli/pnr.ts", args);
-}
 
 async function captured(name: string) {
   const report = parseNextpnrReport(
@@ -52,19 +46,6 @@ async function captured(name: string) {
   );
   const scopes = parseScopes(await Deno.readTextFile(join(DATA, `${name}.scopes.txt`)));
   return { report, index: scopeIndex(scopes, "rnnfab_top", "rnnfab_pe") };
-}
-
-/** The tiny GRU (4 -> 4) of the command tests. */
-const TINY_GRU = { kind: "gru", inputSize: 4, hiddenSize: 4, numLayers: 1, seed: 5 } as const;
-
-/** Generate a design from a random model in process, as `deno task gen` does. */
-async function generate(
-  root: string,
-  name: string,
-  model: RandomModelOptions,
-  pes: number,
-): Promise<string> {
-  return (await generateDesignDir(randomModel(model), join(root, name), { pes })).dir;
 }
 
 Deno.test("pnr: the captured ECP5 report: Fmax, the critical path in RTL terms, port paths", async () => {
@@ -293,61 +274,4 @@ Deno.test("pnr command: --help and one-line errors", async () => {
     );
     await assert.rejects(Deno.stat(join(big, "pnr", "timing.json")));
   });
-});
-
-/** Place and route the tiny design on a part and check timing.json and the clock helper. */
-function placeTiny(target: string, freq: string): Promise<TimingReport> {
-  return withTempDir(`rnnfab-pnr-${target}-`, async (root) => {
-    const design = await generate(root, "gru", TINY_GRU, 1);
-    assert.equal((await clockForDesign(design)).provenance, ASSUMED_CLOCK);
-    const run = await pnr(["--design", design, "--target", target, "--freq", freq]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stderr, /pnr: nextpnr-(ecp5|ice40): \d+ s, /, "heartbeat lines");
-    assert.match(run.stdout, /Fmax \d+\.\d+ MHz, target/);
-    const timing = parseTimingReport(
-      JSON.parse(await Deno.readTextFile(join(design, "pnr", "timing.json"))),
-      "timing.json",
-    );
-    assert.equal(timing.target.id, target);
-    assert.ok(timing.fmaxMhz > 1 && timing.fmaxMhz < 1000, `${timing.fmaxMhz}`);
-    assert.equal(timing.passed, timing.fmaxMhz >= Number(freq));
-    const hops = timing.criticalPath.hops;
-    assert.ok(hops.length >= 1);
-    assert.ok(
-      hops.some((hop) =>
-        /^(pe0|ctrl)(\.|$)/.test(hop.instance) && hop.module.startsWith("rnnfab_")
-      ),
-      JSON.stringify(hops),
-    );
-    assert.ok(timing.criticalPath.logicNs > 0 && timing.criticalPath.routingNs > 0);
-    for (const row of timing.utilization.summary) {
-      assert.ok(row.available > 0 && row.used >= 0, JSON.stringify(row));
-    }
-    assert.ok(timing.utilization.summary.some((row) => row.used > 0));
-    assert.match(timing.tools.yosys, /^Yosys 0\.\d+/);
-    assert.match(timing.tools.nextpnr, /^nextpnr-/);
-    await Deno.stat(join(design, timing.files.nextpnrLog));
-    const clock = await clockForDesign(design);
-    assert.deepEqual(clock, {
-      mhz: timing.fmaxMhz,
-      provenance: timing.provenance,
-      placedAndRouted: true,
-    });
-    return timing;
-  });
-}
-
-Deno.test("pnr command: a tiny GRU placed and routed on the iCE40 UP5K", async () => {
-  const timing = await placeTiny("ice40-up5k", "50");
-  assert.equal(timing.provenance, "placed and routed (nextpnr, iCE40 UP5K)");
-  const dsp = timing.utilization.summary.find((row) => row.resource === "ICESTORM_DSP")!;
-  assert.ok(dsp.used >= 1 && dsp.available === 8);
-});
-
-Deno.test("pnr command: a tiny GRU placed and routed on the ECP5-25F", async () => {
-  const timing = await placeTiny("ecp5-25k", "200");
-  assert.equal(timing.provenance, "placed and routed (nextpnr, ECP5-25F, -8)");
-  assert.equal(timing.target.speedGrade, "8");
-  const bram = timing.utilization.summary.find((row) => row.resource === "DP16KD")!;
-  assert.ok(bram.used >= 2 && bram.available === PNR_TARGETS[0].resources[2].available);
 });
