@@ -12,6 +12,7 @@ import type { VariantFigures, VariantRow } from "../model/evaluate.ts";
 import { outputSize, type RnnModel } from "../model/model.ts";
 import { calibrationSubset, type TaskComparison, taskObjective } from "../prune/calibrate.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
+import { baselineRows } from "./prune_print.ts";
 import {
   calibrationSequences,
   defaultCalibrationShape,
@@ -135,13 +136,7 @@ function percent(metrics: TaskMetrics): string {
 /** Print the task accuracy of dense, result and baselines on the calibration data. */
 export function printTaskComparison(comparison: TaskComparison, label: string): void {
   console.log(`task accuracy on ${label} (measured, float64 reference):`);
-  const rows: [string, TaskMetrics][] = [
-    ["dense", comparison.dense],
-    ["BCR, this result", comparison.result],
-    ["BCR, uniform 16x16 (no search)", comparison.bcrUniform],
-    ["magnitude, per matrix (unstructured)", comparison.magnitudePerMatrix],
-    ["magnitude, global (unstructured)", comparison.magnitudeGlobal],
-  ];
+  const rows: [string, TaskMetrics][] = [["dense", comparison.dense], ...baselineRows(comparison)];
   for (const [name, metrics] of rows) {
     console.log(
       `  ${name.padEnd(38)} accuracy ${percent(metrics).padStart(7)}  cross-entropy ${
