@@ -14,7 +14,7 @@ import { fpgaFigures, type SimFigures } from "../bench/fpga.ts";
 import { PROVENANCE_COLOURS } from "../bench/plots.ts";
 import { chromiumMissing, profileDir, screenshotPage } from "../bench/screenshot.ts";
 import { countColour } from "../bench/png.ts";
-import { runDenoScript, sampleDesignJson } from "./helpers.ts";
+import { runDenoScript, sampleDesignJson, withTempDir } from "./helpers.ts";
 
 Deno.test("FPGA figures: time at the clock, GOP/s and utilization by hand", async () => {
   const model = randomModel({ kind: "lstm", inputSize: 2, hiddenSize: 3, numLayers: 1, seed: 1 });
@@ -91,8 +91,7 @@ function assertAccuracySection(section: any): void {
 Deno.test({
   name: "bench generates and simulates a design, sweeps density, reuses --design",
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-fpga-" });
-    try {
+    await withTempDir("rnnfab-bench-fpga-", async (dir) => {
       const modelPath = join(dir, "model.json");
       await saveModel(
         randomModel({ kind: "lstm", inputSize: 6, hiddenSize: 16, numLayers: 1, seed: 41 }),
@@ -186,8 +185,6 @@ Deno.test({
       assert.equal(refused.code, 2, refused.stderr);
       assert.match(refused.stderr.trim(), /^error: .*design\.json: work\.nonZerosPerStep: /);
       assert.equal(refused.stderr.trim().split("\n").length, 1);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

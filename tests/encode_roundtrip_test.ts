@@ -287,31 +287,31 @@ Deno.test("the worked example of docs/encoding.md, word for word", () => {
       ]),
     );
   const eseOptions = { format: "ese", pes: 2, indexBits: 1, weightBits: 4 } as const;
-  const ese = encodeSegments(segments, eseOptions);
-  assert.deepStrictEqual(hex(ese), {
-    "pe0_weights.hex": "03 15 0e 01",
-    "pe0_pointers.hex": "0 1 2 2 4 4",
-    "pe1_weights.hex": "1f 10 07",
-    "pe1_pointers.hex": "0 1 1 1 1 3",
-  });
-  assert.equal(ese.manifest.totalBits, 71);
   const codebook = { bits: 3, values: Int32Array.from([0, -2, -1, 1, 3, 5, 7, 7]) };
-  const shared = encodeSegments(segments, { ...eseOptions, codebook });
-  assert.deepStrictEqual(hex(shared), {
-    "pe0_weights.hex": "4 d 1 3",
-    "pe0_pointers.hex": "0 1 2 2 4 4",
-    "pe1_weights.hex": "a 8 6",
-    "pe1_pointers.hex": "0 1 1 1 1 3",
-    "codebook.hex": "0 e f 1 3 5 7 7",
-  });
-  assert.equal(shared.manifest.totalBits, 96);
-  const bcrOptions = { format: "bcr", pes: 2, blockRows: 3, blockCols: 2, weightBits: 4 } as const;
-  const bcr = encodeSegments(segments, bcrOptions);
-  assert.deepStrictEqual(hex(bcr), {
-    "pe0_weights.hex": "3 0 0 5 e 1",
-    "pe0_index.hex": "a 0 1 0 1 9 0 1 3 0",
-    "pe1_weights.hex": "f 7",
-    "pe1_index.hex": "5 1 0 5 2 4 0",
-  });
-  assert.equal(bcr.manifest.totalBits, 100);
+  const pointers = { "pe0_pointers.hex": "0 1 2 2 4 4", "pe1_pointers.hex": "0 1 1 1 1 3" };
+  // Each format's options, the words of every memory, and the total bits.
+  const expectations: [Parameters<typeof encodeSegments>[1], Record<string, string>, number][] = [
+    [
+      eseOptions,
+      { "pe0_weights.hex": "03 15 0e 01", "pe1_weights.hex": "1f 10 07", ...pointers },
+      71,
+    ],
+    [{ ...eseOptions, codebook }, {
+      "pe0_weights.hex": "4 d 1 3",
+      "pe1_weights.hex": "a 8 6",
+      ...pointers,
+      "codebook.hex": "0 e f 1 3 5 7 7",
+    }, 96],
+    [{ format: "bcr", pes: 2, blockRows: 3, blockCols: 2, weightBits: 4 }, {
+      "pe0_weights.hex": "3 0 0 5 e 1",
+      "pe0_index.hex": "a 0 1 0 1 9 0 1 3 0",
+      "pe1_weights.hex": "f 7",
+      "pe1_index.hex": "5 1 0 5 2 4 0",
+    }, 100],
+  ];
+  for (const [options, files, totalBits] of expectations) {
+    const image = encodeSegments(segments, options);
+    assert.deepStrictEqual(hex(image), files);
+    assert.equal(image.manifest.totalBits, totalBits);
+  }
 });
