@@ -1,6 +1,7 @@
 /**
- * A real place and route of the tiny generated GRU (1 PE) on the ECP5-25F (a few minutes on a
- * loaded machine): timing.json, the critical path in RTL terms, utilization, the clock helper.
+ * A real place and route of the tiny generated GRU (1 PE, narrow formats: pnr_helpers.ts) on the
+ * ECP5-25F (minutes on a loaded machine): timing.json, the critical path in RTL terms,
+ * utilization, the clock helper.
  */
 
 import assert from "node:assert/strict";

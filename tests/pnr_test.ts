@@ -251,7 +251,7 @@ Deno.test("pnr command: --help and one-line errors", async () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /usage: deno task pnr --design DIR --target T/);
     assert.match(expectUserError(await pnr(["--target", "ecp5-25k"])), /--design is required/);
-    const design = await generate(root, "small", TINY_GRU, 1);
+    const design = await generate(root, "small", TINY_GRU, { pes: 1 });
     assert.match(
       expectUserError(await pnr(["--design", design, "--target", "ecp5-12k"])),
       /^error: deno task pnr: --target: expected ecp5-25k, ecp5-45k, ecp5-85k or ice40-up5k, got ecp5-12k$/,
@@ -266,7 +266,9 @@ Deno.test("pnr command: --help and one-line errors", async () => {
     );
     // A dense GRU 64 -> 128 on 2 PEs: its weights alone need more block RAM than the UP5K has;
     // said before anything is synthesized.
-    const big = await generate(root, "big", { ...TINY_GRU, inputSize: 64, hiddenSize: 128 }, 2);
+    const big = await generate(root, "big", { ...TINY_GRU, inputSize: 64, hiddenSize: 128 }, {
+      pes: 2,
+    });
     const line = expectUserError(await pnr(["--design", big, "--target", "ice40-up5k"]));
     assert.match(
       line,
