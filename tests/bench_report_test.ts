@@ -30,18 +30,10 @@ Deno.test("bench writes report.json, report.md and report.html with labelled row
       }),
     );
     const out = join(dir, "report");
+    const model = `${REPO_ROOT}examples/lstm.json`;
     const run = await runDenoScript("cli/bench.ts", [
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--density",
-      "0.3",
-      "--no-fpga",
-      "--devices",
-      devicesPath,
-      "--out",
-      out,
-      "--quiet",
-      ...FAST,
+      ...["--model", model, "--density", "0.3", "--no-fpga", "--devices", devicesPath],
+      ...["--out", out, "--quiet", ...FAST],
     ]);
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(await Deno.readTextFile(join(out, "report.json")));

@@ -120,15 +120,9 @@ Deno.test("infer --out FOLDER exits 2 with one line; encode --out DIR/ writes DI
     assert.equal(infer.code, 2, infer.stderr);
     assert.equal(infer.stderr.trim().split("\n").length, 1, infer.stderr);
     assert.ok(infer.stderr.includes(`error: ${root}: is a folder`), infer.stderr);
+    const encodeFlags = ["--pes", "2", "--format", "ese", "--out", `${root}/weights/`];
     const encode = await runDenoScript("cli/encode.ts", [
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--pes",
-      "2",
-      "--format",
-      "ese",
-      "--out",
-      `${root}/weights/`,
+      ...["--model", `${REPO_ROOT}examples/lstm.json`, ...encodeFlags],
     ]);
     assert.equal(encode.code, 0, encode.stderr);
     assert.ok((await Deno.stat(`${root}/weights/manifest.json`)).isFile);
