@@ -10,10 +10,7 @@ import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
-import {
-  MAX_MODEL_JSON_BYTES,
-  MAX_SAFETENSORS_BYTES,
-} from "../util/limits.ts";
+import { MAX_MODEL_JSON_BYTES, MAX_SAFETENSORS_BYTES } from "../util/limits.ts";
 import { checkDerivedOutput } from "../util/output.ts";
 import { readInputBytes, readJsonFile } from "../util/read.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
