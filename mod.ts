@@ -15,12 +15,10 @@ export {
   modelTensors,
   modelToJson,
   parseModelJson,
-  readSafetensors,
   saveModel,
   type SaveModelOptions,
-  type Tensor,
-  writeSafetensors,
 } from "./model/model_io.ts";
+export { readSafetensors, type Tensor, writeSafetensors } from "./model/safetensors.ts";
 export { loadAnyModel } from "./model/load.ts";
 export { runFloat } from "./model/float.ts";
 export * from "./model/fixed.ts";
