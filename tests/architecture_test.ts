@@ -3,8 +3,8 @@
  * imports itself through a cycle, and no source file or function outgrows what a reader can hold.
  *
  * Layers, lowest first: util -> model -> prune -> encode -> rtl -> (sim | synth) -> bench ->
- * sweep -> (cli | mod.ts) -> scripts. A file may import its own layer or a lower one; sim and synth are
- * siblings and import neither each other.
+ * sweep -> (cli | mod.ts) -> scripts. A file may import its own layer or a lower one; sim and
+ * synth are siblings and import neither each other.
  */
 
 import assert from "node:assert/strict";
