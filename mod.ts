@@ -96,3 +96,13 @@ export {
   simulateTiming,
   writeDesign,
 } from "./rtl/mod.ts";
+export {
+  type FrontObjective,
+  paretoFront,
+  parseSweepSpec,
+  runSweep,
+  type SweepOptions,
+  type SweepSpec,
+  sweepSpecSchema,
+  type SweepSummary,
+} from "./sweep/mod.ts";
