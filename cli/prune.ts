@@ -16,10 +16,12 @@ import { writeJsonAtomic } from "../util/fs.ts";
 import { loadAnyModel, modelInputPaths, modelOutputPaths } from "../model/load.ts";
 import { checkDerivedOutput, guardPaths, jsonHasTool, TOOLS } from "../util/output.ts";
 import { compareTaskBaselines } from "../prune/calibrate.ts";
+import { compareVariants } from "../model/evaluate.ts";
 import {
   type Calibration,
   loadCalibration,
   printTaskComparison,
+  printVariants,
   RANDOM_INPUTS_NOTE,
   refitOnCalibration,
 } from "./prune_calib.ts";
@@ -389,6 +391,15 @@ async function pruneAndWrite(
     })
     : undefined;
   if (task) printTaskComparison(task, label);
+  const variants = compareVariants(model, [
+    { name: "dense", model },
+    ...(flags.refit ? [{ name: "BCR, one shot (before the refit)", model: bcrModel }] : []),
+    { name: flags.refit ? "BCR, this result (refit)" : "BCR, this result", model: pruned },
+  ], {
+    dataset: calib.task?.dataset ?? { sequences, inputSize: model.inputSize },
+    head: calib.task?.head,
+  });
+  printVariants(variants, label);
 
   await saveModel(pruned, outPath, { safetensors, tool: TOOLS.prune });
   const explicit = request.mode === "explicit";
@@ -434,6 +445,11 @@ async function pruneAndWrite(
       ...comparison,
     },
     task: task ?? null,
+    variants: {
+      measured: "float64 reference and fixed-point golden model (default formats, bit-exact " +
+        "with the RTL) on the calibration data; output error against the dense float64 outputs",
+      rows: variants,
+    },
     refit: flags.refit ? { on: "calibration data", inputs: "dense trajectory", ridge: 1e-3 } : null,
     search: search
       ? {
