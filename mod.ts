@@ -15,12 +15,10 @@ export {
   modelTensors,
   modelToJson,
   parseModelJson,
-  readSafetensors,
   saveModel,
   type SaveModelOptions,
-  type Tensor,
-  writeSafetensors,
 } from "./model/model_io.ts";
+export { readSafetensors, type Tensor, writeSafetensors } from "./model/safetensors.ts";
 export { loadAnyModel } from "./model/load.ts";
 export { runFloat } from "./model/float.ts";
 export * from "./model/fixed.ts";
@@ -32,7 +30,9 @@ export {
   writeQuantizedModel,
 } from "./model/quantized_io.ts";
 export { loadInputs, parseInputs } from "./model/inputs.ts";
-export { loadFixedConfig } from "./rtl/config_file.ts";
+export { loadFixedConfig, loadModelConfig } from "./rtl/config_file.ts";
+export * from "./model/delta.ts";
+export * from "./model/delta_run.ts";
 export { compareOutputs, type OutputError } from "./model/metrics.ts";
 export {
   normalFrom,
@@ -96,3 +96,13 @@ export {
   simulateTiming,
   writeDesign,
 } from "./rtl/mod.ts";
+export {
+  type FrontObjective,
+  paretoFront,
+  parseSweepSpec,
+  runSweep,
+  type SweepOptions,
+  type SweepSpec,
+  sweepSpecSchema,
+  type SweepSummary,
+} from "./sweep/mod.ts";
