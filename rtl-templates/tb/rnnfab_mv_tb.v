@@ -74,7 +74,15 @@ module rnnfab_mv_tb #(
   wire [LANES*WB-1:0] mac_weight;
   wire [AB-1:0] mac_value;
   integer lane;
-  reg signed [WB+AB-1:0] lane_product;  // one lane's product (sized: the operands extend to it)
+  // every lane's product, WB+AB bits each (sized: the operands extend to it)
+  wire [LANES*(WB+AB)-1:0] lane_products;
+  genvar gl;
+  generate
+    for (gl = 0; gl < LANES; gl = gl + 1) begin : gen_lane_product
+      wire signed [WB+AB-1:0] product = $signed(mac_weight[gl*WB+:WB]) * $signed(mac_value);
+      assign lane_products[gl*(WB+AB)+:(WB+AB)] = product;
+    end
+  endgenerate
   assign take = gap || (bc_valid && !stall_req) || phase_start;
   always @(posedge clk) begin
     phase_q <= phase;
@@ -85,8 +93,8 @@ module rnnfab_mv_tb #(
     // one line per lane: local row line * LANES + lane (zero products are left out by the test)
     if (mac_valid)
       for (lane = 0; lane < LANES; lane = lane + 1) begin
-        lane_product = $signed(mac_weight[lane*WB+:WB]) * $signed(mac_value);
-        $fdisplay(io.fd, "M %0d %0d %0d", mac_row * LANES + lane, mac_hpart, lane_product);
+        $fdisplay(io.fd, "M %0d %0d %0d", mac_row * LANES + lane, mac_hpart,
+                  $signed(lane_products[lane*(WB+AB)+:(WB+AB)]));
       end
     if (phase_start) $fdisplay(io.fd, "P");
     if (timeout) $fdisplay(io.fd, "T");
