@@ -32,7 +32,9 @@ export {
   writeQuantizedModel,
 } from "./model/quantized_io.ts";
 export { loadInputs, parseInputs } from "./model/inputs.ts";
-export { loadFixedConfig } from "./rtl/config_file.ts";
+export { loadFixedConfig, loadModelConfig } from "./rtl/config_file.ts";
+export * from "./model/delta.ts";
+export * from "./model/delta_run.ts";
 export { compareOutputs, type OutputError } from "./model/metrics.ts";
 export {
   normalFrom,

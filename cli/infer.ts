@@ -16,7 +16,9 @@ import {
   toReal,
 } from "../model/fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
-import { loadFixedConfig } from "../rtl/config_file.ts";
+import { loadModelConfig } from "../rtl/config_file.ts";
+import { runSequencesDelta } from "../model/delta_run.ts";
+import { deltaReport, printDeltaReport } from "./infer_delta.ts";
 import { loadAnyModel, modelInputPaths } from "../model/load.ts";
 import { guardPaths } from "../util/output.ts";
 import { loadSequenceOrData } from "../model/dataset.ts";
@@ -58,11 +60,14 @@ or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x output
     config: {
       type: "path",
       placeholder: "C",
-      help: "fixed-point formats (JSON: weightBits, weightFrac, activationBits, ...)",
+      help: "fixed-point formats (JSON: weightBits, weightFrac, activationBits, ...); with " +
+        '"delta": {"thetaX", "thetaH"} the delta model runs and the fired fraction is printed ' +
+        "(docs/delta.md)",
     },
     compare: {
       type: "bool",
-      help: "with --mode fixed: also run float and print the error against it",
+      help: "with --mode fixed (or delta): also run the dense float model and print the error " +
+        "against it",
     },
     head: {
       type: "path",
@@ -86,9 +91,11 @@ await runCommand(async () => {
     ],
     outputs: [{ path: outPath, flag: "--out", kind: "file" }],
   });
-  const config = typeof flags.config === "string"
-    ? await loadFixedConfig(flags.config)
-    : DEFAULT_FIXED_CONFIG;
+  const loaded = typeof flags.config === "string"
+    ? await loadModelConfig(flags.config)
+    : { fixed: DEFAULT_FIXED_CONFIG };
+  const config = loaded.fixed;
+  const delta = loaded.delta && { config: loaded.delta, source: String(flags.config) };
 
   const model = await loadAnyModel(modelPath);
   const head = typeof flags.head === "string"
@@ -101,7 +108,7 @@ await runCommand(async () => {
   if (input.kind === "data") {
     const { dataset } = input;
     const compare = flags.compare === true;
-    await inferDataFile({ model, dataset, mode, config, out: outPath, head, compare });
+    await inferDataFile({ model, dataset, mode, config, out: outPath, head, compare, delta });
     return;
   }
   if (head) {
@@ -111,6 +118,33 @@ await runCommand(async () => {
   }
   const inputs = input.inputs;
   let outputs: number[][];
+  if (delta) {
+    const run = runSequencesDelta(model, [inputs], {
+      mode,
+      config,
+      delta: delta.config,
+      source: delta.source,
+    });
+    outputs = run.outputs[0];
+    if (flags.compare) {
+      const error = compareOutputs(runFloat(model, inputs), outputs);
+      console.error(
+        `error against the dense float model (computed): max abs ${
+          error.maxAbsError.toExponential(3)
+        }, rms ${error.rmsError.toExponential(3)}`,
+      );
+    }
+    await writeJsonAtomic(outPath, {
+      outputs,
+      delta: printDeltaReport(deltaReport(run.stats), mode),
+    });
+    console.error(
+      `wrote ${outPath}: ${outputs.length} steps x ${
+        outputs[0]?.length ?? 0
+      } outputs (${mode}, delta)`,
+    );
+    return;
+  }
   if (mode === "float") {
     outputs = runFloat(model, inputs);
   } else {

@@ -8,6 +8,9 @@
 import type { Dataset } from "../model/dataset.ts";
 import { type RunMode, runSequences } from "../model/evaluate.ts";
 import type { FixedPointConfig } from "../model/fixed.ts";
+import type { DeltaConfig } from "../model/delta.ts";
+import { runSequencesDelta } from "../model/delta_run.ts";
+import { deltaReport, printDeltaReport } from "./infer_delta.ts";
 import { type Head, predictions, taskMetrics } from "../model/head.ts";
 import type { RnnModel } from "../model/model.ts";
 import { compareOutputs } from "../model/metrics.ts";
@@ -29,13 +32,23 @@ export interface InferDataOptions {
   head?: Head;
   /** With fixed mode: also run float and print the error against it. */
   compare?: boolean;
+  /** Delta thresholds (docs/delta.md): run the delta model instead, report the fired counts. */
+  delta?: { config: DeltaConfig; source: string };
 }
 
 /** Run a model over a data file, write `{"outputs": [...]}` and print what was measured. */
 export async function inferDataFile(options: InferDataOptions): Promise<void> {
   const { model, dataset, mode, config, head } = options;
   const started = performance.now();
-  const run = runSequences(model, dataset.sequences, { mode, config });
+  const { delta } = options;
+  const deltaRun = delta &&
+    runSequencesDelta(model, dataset.sequences, {
+      mode,
+      config,
+      delta: delta.config,
+      source: delta.source,
+    });
+  const run = deltaRun ?? runSequences(model, dataset.sequences, { mode, config });
   const seconds = (performance.now() - started) / 1000;
   if (run.saturatedValues > 0) {
     console.error(
@@ -52,6 +65,7 @@ export async function inferDataFile(options: InferDataOptions): Promise<void> {
     );
   }
   const result: Record<string, unknown> = { outputs: run.outputs };
+  if (deltaRun) result.delta = printDeltaReport(deltaReport(deltaRun.stats), mode);
   if (head) {
     const perStep = dataset.labels?.kind === "step";
     result.predictions = predictions(head, run.outputs, perStep);

@@ -440,11 +440,43 @@ function accumulate(
   }
 }
 
+/**
+ * The 4H accumulators of one layer and step (docs/fixed-point.md, "Accumulator rows"): the biases
+ * at accumulator scale plus the products with x (this layer's input) and hPrev, exact. GRU: W_ih
+ * rows r,z,n and W_hh rows r,z,n go to accumulator rows r,z,xn and r,z,hn.
+ */
+export function denseAccumulators(
+  model: Pick<QuantizedModel, "kind" | "hiddenSize" | "format">,
+  layer: QuantizedLayer,
+  x: Int32Array,
+  hPrev: Int32Array,
+): Float64Array {
+  const H = model.hiddenSize;
+  const acc = new Float64Array(4 * H);
+  for (let r = 0; r < 4 * H; r++) acc[r] = layer.bias[r] * 2 ** model.format.weightFrac;
+  accumulate(acc, 0, layer.weightIh, x);
+  if (model.kind === "lstm") accumulate(acc, 0, layer.weightHh, hPrev);
+  else accumulateGruRecurrent(acc, layer.weightHh, hPrev, H);
+  return acc;
+}
+
+/** Options of `runFixed`. */
+export interface FixedRunOptions {
+  /**
+   * The accumulators of layer `layer` at a step, given its input x and previous output hPrev
+   * (default: `denseAccumulators`). The delta model (`model/delta_run.ts`) passes its memories.
+   */
+  accumulators?: (layer: number, x: Int32Array, hPrev: Int32Array) => Float64Array;
+}
+
 /** Run the fixed-point golden model on a quantized input sequence; returns h_{L-1}(t) per step. */
-export function runFixed(model: QuantizedModel, inputs: Int32Array[]): Int32Array[] {
+export function runFixed(
+  model: QuantizedModel,
+  inputs: Int32Array[],
+  options: FixedRunOptions = {},
+): Int32Array[] {
   const arithmetic = cellArithmetic(model.format);
   const { requant } = arithmetic;
-  const wf = model.format.weightFrac;
   const H = model.hiddenSize;
   const outSize = outputSize(model);
   const state: FixedState = {
@@ -456,12 +488,10 @@ export function runFixed(model: QuantizedModel, inputs: Int32Array[]): Int32Arra
     let layerInput = x;
     model.layers.forEach((layer, l) => {
       const hPrev = state.hidden[l];
-      const acc = new Float64Array(4 * H);
-      for (let r = 0; r < 4 * H; r++) acc[r] = layer.bias[r] * 2 ** wf;
+      const acc = options.accumulators?.(l, layerInput, hPrev) ??
+        denseAccumulators(model, layer, layerInput, hPrev);
       const h = new Int32Array(outSize);
       if (model.kind === "lstm") {
-        accumulate(acc, 0, layer.weightIh, layerInput);
-        accumulate(acc, 0, layer.weightHh, hPrev);
         const cPrev = state.cell[l];
         const c = new Int32Array(H);
         const m = new Int32Array(H);
@@ -480,9 +510,6 @@ export function runFixed(model: QuantizedModel, inputs: Int32Array[]): Int32Arra
           h.set(m);
         }
       } else {
-        // GRU: W_ih rows r,z,n and W_hh rows r,z,n map to accumulator rows r,z,xn and r,z,hn.
-        accumulate(acc, 0, layer.weightIh, layerInput);
-        accumulateGruRecurrent(acc, layer.weightHh, hPrev, H);
         for (let j = 0; j < H; j++) {
           const gates = [acc[j], acc[H + j], acc[2 * H + j], acc[3 * H + j]];
           h[j] = gruCell(arithmetic, gates, hPrev[j]);

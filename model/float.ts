@@ -24,6 +24,20 @@ function matVec(matrix: Matrix, vector: ArrayLike<number>, bias?: ArrayLike<numb
   return out;
 }
 
+/** Options of `runFloat`. */
+export interface FloatRunOptions {
+  /**
+   * The vectors the matrix-vector products of layer `layer` see, given its input x and its previous
+   * output hPrev (default: x and hPrev themselves). The delta model (`model/delta_run.ts`) passes
+   * the last-sent values here; the cells always use the real state.
+   */
+  matVecInputs?: (
+    layer: number,
+    x: ArrayLike<number>,
+    hPrev: ArrayLike<number>,
+  ) => { x: ArrayLike<number>; h: ArrayLike<number> };
+}
+
 /**
  * Run the float reference over an input sequence (T x inputSize) and return the last layer's
  * output at every step (T x outputSize).
@@ -35,7 +49,11 @@ function matVec(matrix: Matrix, vector: ArrayLike<number>, bias?: ArrayLike<numb
  *   r = σ(W_ir x + b_ir + W_hr h + b_hr), z likewise,
  *   n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
  */
-export function runFloat(model: RnnModel, inputs: number[][]): number[][] {
+export function runFloat(
+  model: RnnModel,
+  inputs: number[][],
+  options: FloatRunOptions = {},
+): number[][] {
   const H = model.hiddenSize;
   const hidden: Float64Array[] = model.layers.map(() => new Float64Array(outputSize(model)));
   const cell = model.layers.map(() => new Float64Array(H));
@@ -43,8 +61,10 @@ export function runFloat(model: RnnModel, inputs: number[][]): number[][] {
   for (const x of inputs) {
     let layerInput: ArrayLike<number> = x;
     model.layers.forEach((w, l) => {
-      const gx = matVec(w.weightIh, layerInput, w.biasIh);
-      const gh = matVec(w.weightHh, hidden[l], w.biasHh);
+      const seen = options.matVecInputs?.(l, layerInput, hidden[l]) ??
+        { x: layerInput, h: hidden[l] };
+      const gx = matVec(w.weightIh, seen.x, w.biasIh);
+      const gh = matVec(w.weightHh, seen.h, w.biasHh);
       if (model.kind === "lstm") {
         const c = cell[l];
         const m = new Float64Array(H);

@@ -11,6 +11,7 @@ import { UserError } from "../util/errors.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
 import { DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "../model/fixed.ts";
 import { fixedConfigFields, fixedConfigFrom } from "../model/inputs.ts";
+import { deltaConfigSchema } from "../model/delta.ts";
 
 /** The weight formats the generator builds hardware for. */
 export type HardwareFormat = "ese" | "bcr";
@@ -76,9 +77,15 @@ export const acceleratorFields = {
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
 
-/** zod schema of a whole config file: accelerator fields plus the fixed-point fields. */
-export const acceleratorConfigSchema = z.object({ ...acceleratorFields, ...fixedConfigFields })
-  .strict();
+/**
+ * zod schema of a whole config file: accelerator fields, the fixed-point fields and the delta
+ * thresholds (`delta`, docs/delta.md; read by `infer`, not yet built in hardware).
+ */
+export const acceleratorConfigSchema = z.object({
+  ...acceleratorFields,
+  ...fixedConfigFields,
+  delta: deltaConfigSchema.optional(),
+}).strict();
 
 /** Partial accelerator settings as they come from a file or from flags. */
 export type AcceleratorSettings = z.infer<typeof acceleratorConfigSchema>;
@@ -125,6 +132,11 @@ export function resolveAcceleratorConfig(
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };
+  if (merged.delta !== undefined) {
+    throw new UserError(
+      `${source}: delta: the generated hardware does not implement delta activations yet (docs/delta.md); infer runs them`,
+    );
+  }
   if (config.codebookBits !== undefined && config.format !== "ese") {
     throw new UserError(`${source}: codebookBits needs format "ese" (bcr stores plain weights)`);
   }

@@ -40,6 +40,8 @@ export const SYSTEM_TOOLS: SystemTool[] = [
   { command: "qemu-aarch64", debianPackage: "qemu-user", required: false },
   { command: "chromium", debianPackage: "chromium", required: false },
   { command: "ccache", debianPackage: "ccache", required: false },
+  // scripts/make_speech.py speaks the words of the speech data set (docs/delta.md).
+  { command: "espeak-ng", debianPackage: "espeak-ng", required: false },
   // Verilator 5.048's FST writer (`sim --trace`) includes lz4.h and links -llz4.
   { command: "/usr/include/lz4.h", debianPackage: "liblz4-dev", required: true },
 ];

@@ -97,7 +97,12 @@ export function stopChildren(graceMs = CHILD_GRACE_MS): void {
   const deadline = performance.now() + graceMs;
   while (all.some(running) && performance.now() < deadline) sleepSync(20);
   // Descendants started meanwhile (a make that spawned a compiler) are ended too.
-  for (const pid of [...all, ...descendants(all)]) if (running(pid)) signal(pid, "SIGKILL");
+  const stubborn = [...all, ...descendants(all)].filter(running);
+  for (const pid of stubborn) signal(pid, "SIGKILL");
+  // A killed process still has to run its exit (seconds for a large one on a loaded machine):
+  // wait for it, so that no child outlives rnnfab's own exit.
+  const killDeadline = performance.now() + graceMs;
+  while (stubborn.some(running) && performance.now() < killDeadline) sleepSync(20);
 }
 
 function handle(name: InterruptSignal): void {

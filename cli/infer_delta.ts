@@ -1,0 +1,58 @@
+/**
+ * The delta side of `deno task infer` (docs/delta.md): with a `delta` field in `--config`, the
+ * delta model runs instead of the dense one; the fired fraction of every layer is printed and the
+ * fired count of every step and layer is written into Y.
+ *
+ * @module
+ */
+
+import { type DeltaStats, summarizeStats } from "../model/delta.ts";
+
+/** What Y gets under "delta": counts per sequence, step and layer, and the per-layer fractions. */
+export interface DeltaReport {
+  /** `fired[n][t][l]`: columns of layer l (input and recurrent together) fired at step t. */
+  fired: number[][][];
+  /** `firedX[n][t][l]`: input columns only. */
+  firedX: number[][][];
+  /** `firedH[n][t][l]`: recurrent columns only. */
+  firedH: number[][][];
+  /** Per layer: input columns and recurrent columns. */
+  columns: { x: number; h: number }[];
+  /** Per layer: fired fraction over all steps of all sequences (x and h together). */
+  firedFraction: number[];
+  /** Per layer: fired fraction of the input columns. */
+  firedFractionX: number[];
+  /** Per layer: fired fraction of the recurrent columns. */
+  firedFractionH: number[];
+}
+
+/** Collect the fired counts of one run per sequence into the report written into Y. */
+export function deltaReport(stats: DeltaStats[]): DeltaReport {
+  const summary = summarizeStats(stats);
+  return {
+    fired: stats.map((run) =>
+      run.firedX.map((step, t) => step.map((x, l) => x + run.firedH[t][l]))
+    ),
+    firedX: stats.map((run) => run.firedX),
+    firedH: stats.map((run) => run.firedH),
+    columns: stats[0].columnsX.map((x, l) => ({ x, h: stats[0].columnsH[l] })),
+    firedFraction: summary.firedFraction,
+    firedFractionX: summary.firedFractionX,
+    firedFractionH: summary.firedFractionH,
+  };
+}
+
+/** Print the fired fraction of every layer (computed by the model, mode named) and return it. */
+export function printDeltaReport(report: DeltaReport, mode: string): DeltaReport {
+  report.firedFraction.forEach((fraction, l) => {
+    const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
+    console.log(
+      `delta (${mode} model, computed): layer ${l} fired ${percent(fraction)} of columns (inputs ${
+        percent(report.firedFractionX[l])
+      } of ${report.columns[l].x}, recurrent ${percent(report.firedFractionH[l])} of ${
+        report.columns[l].h
+      })`,
+    );
+  });
+  return report;
+}

@@ -1,0 +1,168 @@
+"""Delta activations in PyTorch (docs/delta.md): the forward pass of an ``RnnStack`` in which the
+matrix-vector products see the last-sent values x_hat, h_hat (a value is sent where it moved by
+more than the layer's threshold), exactly as rnnfab's float reference ``runFloatDelta``
+(model/delta_run.ts) defines it, and a training loop with the thresholds in the forward pass.
+
+Training uses a straight-through gradient (as the DeltaGRU/Spartus papers do): the forward value
+of a product's input is v_hat, its gradient flows to v as if no threshold were there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import DataSet, batches
+from .modules import RnnStack, last_outputs
+
+
+def _per_layer(theta, layers: int) -> list[float]:
+    values = list(theta) if isinstance(theta, (list, tuple)) else [float(theta)] * layers
+    if len(values) != layers:
+        raise ValueError(f"expected one threshold per layer ({layers}), got {len(values)}")
+    return [float(v) for v in values]
+
+
+def _encode(value: torch.Tensor, sent: torch.Tensor, theta: float, alive: torch.Tensor):
+    """Fire where |value - sent| > theta on live sequences; returns (new sent, fired mask,
+    straight-through input whose forward value is the new sent)."""
+    fired = ((value - sent).abs() > theta) & (alive > 0)
+    new_sent = torch.where(fired, value, sent).detach()
+    return new_sent, fired, value + (new_sent - value).detach()
+
+
+@dataclass
+class DeltaOutput:
+    """Outputs [B, T, out] and the fired counts per layer: ``fired_x[l]``, ``fired_h[l]`` are
+    [B, T] tensors (columns fired per sequence and step; zero past a sequence's end)."""
+
+    outputs: torch.Tensor
+    fired_x: list[torch.Tensor]
+    fired_h: list[torch.Tensor]
+
+
+def delta_forward(stack: RnnStack, x: torch.Tensor, theta_x, theta_h,
+                  lengths: Optional[torch.Tensor] = None) -> DeltaOutput:
+    """The delta forward pass of ``stack`` on a padded batch (thresholds in real units, one
+    number or one per layer). With zero thresholds it equals ``stack(x, lengths)``."""
+    batch, steps, _ = x.shape
+    if stack.input_transform is not None:
+        x = stack.input_transform(x)
+    if lengths is None:
+        lengths = torch.full((batch,), steps, dtype=torch.long)
+    alive = (torch.arange(steps).unsqueeze(0) < lengths.unsqueeze(1)).to(x.dtype)
+    thetas_x = _per_layer(theta_x, stack.num_layers)
+    thetas_h = _per_layer(theta_h, stack.num_layers)
+    fired_x, fired_h = [], []
+    layer_input = x
+    for layer in range(stack.num_layers):
+        layer_input, fx, fh = _delta_layer(stack, layer, layer_input, alive,
+                                           thetas_x[layer], thetas_h[layer])
+        fired_x.append(fx)
+        fired_h.append(fh)
+    return DeltaOutput(layer_input, fired_x, fired_h)
+
+
+def _delta_layer(stack: RnnStack, layer: int, x: torch.Tensor, alive: torch.Tensor,
+                 theta_x: float, theta_h: float):
+    batch, steps, inputs = x.shape
+    w_ih = stack._weight(f"weight_ih_l{layer}")
+    w_hh = stack._weight(f"weight_hh_l{layer}")
+    b_ih = getattr(stack, f"bias_ih_l{layer}")
+    b_hh = getattr(stack, f"bias_hh_l{layer}")
+    peephole = (stack._weight(f"peephole_l{layer}")
+                if hasattr(stack, f"peephole_l{layer}") else None)
+    w_hr = stack._weight(f"weight_hr_l{layer}") if stack.proj_size > 0 else None
+    h = x.new_zeros(batch, stack.output_size)
+    c = x.new_zeros(batch, stack.hidden_size)
+    x_hat = x.new_zeros(batch, inputs)
+    h_hat = x.new_zeros(batch, stack.output_size)
+    outputs, fired_x, fired_h = [], [], []
+    for t in range(steps):
+        live = alive[:, t].unsqueeze(1)
+        x_hat, fx, x_seen = _encode(x[:, t], x_hat, theta_x, live)
+        h_hat, fh, h_seen = _encode(h, h_hat, theta_h, live)
+        fired_x.append(fx.sum(dim=1))
+        fired_h.append(fh.sum(dim=1))
+        gx = torch.matmul(x_seen, w_ih.t()) + b_ih
+        gh = torch.matmul(h_seen, w_hh.t()) + b_hh
+        if stack.kind == "lstm":
+            zi, zf, zg, zo = (gx + gh).chunk(4, dim=1)
+            if peephole is not None:
+                p_i, p_f, p_o = peephole.chunk(3)
+                zi = zi + p_i * c
+                zf = zf + p_f * c
+            c_new = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
+            if peephole is not None:
+                zo = zo + p_o * c_new
+            m = torch.sigmoid(zo) * torch.tanh(c_new)
+            h_new = torch.matmul(m, w_hr.t()) if w_hr is not None else m
+            c = live * c_new + (1 - live) * c
+        else:
+            xr, xz, xn = gx.chunk(3, dim=1)
+            hr, hz, hn = gh.chunk(3, dim=1)
+            r = torch.sigmoid(xr + hr)
+            z = torch.sigmoid(xz + hz)
+            n = torch.tanh(xn + r * hn)
+            h_new = (1 - z) * n + z * h
+        h = live * h_new + (1 - live) * h
+        outputs.append(h)
+    return torch.stack(outputs, dim=1), torch.stack(fired_x, dim=1), torch.stack(fired_h, dim=1)
+
+
+@dataclass
+class DeltaTrainConfig:
+    """Training with thresholds in the forward pass."""
+
+    theta_x: float | Sequence[float] = 0.0
+    theta_h: float | Sequence[float] = 0.0
+    epochs: int = 10
+    lr: float = 1e-3
+    batch_size: int = 32
+    seed: int = 0
+
+
+@torch.no_grad()
+def delta_accuracy(stack: RnnStack, head: torch.nn.Linear, data: DataSet, theta_x, theta_h):
+    """Accuracy on the last step and fired fractions per layer (x and h together), measured in
+    float PyTorch with the delta forward pass."""
+    correct, fired, slots = 0, np.zeros(stack.num_layers), np.zeros(stack.num_layers)
+    dtype = next(stack.parameters()).dtype
+    for batch in batches(data, 256, dtype=dtype):
+        run = delta_forward(stack, batch.x, theta_x, theta_h, batch.lengths)
+        logits = head(last_outputs(run.outputs, batch.lengths))
+        correct += int((logits.argmax(-1) == batch.labels).sum())
+        steps = int(batch.lengths.sum())
+        for layer in range(stack.num_layers):
+            fired[layer] += float(run.fired_x[layer].sum() + run.fired_h[layer].sum())
+            columns = (stack.input_size if layer == 0 else stack.output_size) + stack.output_size
+            slots[layer] += steps * columns
+    return correct / len(data), (fired / slots).tolist()
+
+
+def train_delta(stack: RnnStack, head: torch.nn.Linear, data: DataSet, config: DeltaTrainConfig,
+                log=print) -> None:
+    """Train ``stack`` and ``head`` on the last step's output (cross-entropy), with the
+    thresholds in the forward pass (straight-through gradient); zero thresholds train densely."""
+    torch.manual_seed(config.seed)
+    parameters = list(stack.parameters()) + list(head.parameters())
+    optimizer = torch.optim.Adam(parameters, lr=config.lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.epochs)
+    generator = np.random.default_rng(config.seed)
+    dtype = next(stack.parameters()).dtype
+    for epoch in range(1, config.epochs + 1):
+        total = 0.0
+        for batch in batches(data, config.batch_size, generator.permutation(len(data)), dtype):
+            run = delta_forward(stack, batch.x, config.theta_x, config.theta_h, batch.lengths)
+            loss = F.cross_entropy(head(last_outputs(run.outputs, batch.lengths)), batch.labels)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
+            optimizer.step()
+            total += loss.item() * len(batch.labels)
+        schedule.step()
+        log(f"epoch {epoch}: train loss {total / len(data):.4f}")

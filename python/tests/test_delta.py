@@ -1,0 +1,67 @@
+"""Tests of rnnfab.delta (run by tests/python_test.ts under pytest)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from rnnfab import RnnStack  # noqa: E402
+from rnnfab.data import DataSet, make_batch  # noqa: E402
+from rnnfab.delta import DeltaTrainConfig, delta_accuracy, delta_forward, train_delta  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def stack_of(kind, proj=0, seed=0):
+    return RnnStack(kind, 5, 8, 2, proj_size=proj, seed=seed).to(torch.float64)
+
+
+def walk(n=6, inputs=5, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        steps = int(rng.integers(3, 12))
+        moves = rng.normal(scale=0.1, size=(steps, inputs)) * (rng.random((steps, inputs)) < 0.5)
+        out.append(np.cumsum(moves, axis=0) + rng.normal(size=inputs))
+    return out
+
+
+@pytest.mark.parametrize("kind,proj", [("lstm", 0), ("lstm", 3), ("gru", 0)])
+def test_zero_thresholds_equal_the_dense_forward(kind, proj):
+    stack = stack_of(kind, proj)
+    batch = make_batch(DataSet(walk()), torch.float64)
+    dense = stack(batch.x, batch.lengths)
+    delta = delta_forward(stack, batch.x, 0.0, 0.0, batch.lengths)
+    live = (torch.arange(batch.x.shape[1]).unsqueeze(0) < batch.lengths.unsqueeze(1))
+    assert torch.allclose(delta.outputs[live], dense[live], atol=1e-12)
+
+
+def test_fired_counts_follow_the_thresholds_and_vanish_past_the_end():
+    stack = stack_of("lstm")
+    batch = make_batch(DataSet(walk()), torch.float64)
+    few = delta_forward(stack, batch.x, 0.2, 0.2, batch.lengths)
+    none = delta_forward(stack, batch.x, 100.0, 100.0, batch.lengths)
+    every = delta_forward(stack, batch.x, 0.0, 0.0, batch.lengths)
+    assert int(sum(f.sum() for f in none.fired_x + none.fired_h)) == 0
+    assert int(few.fired_x[0].sum()) <= int(every.fired_x[0].sum())
+    for b, n in enumerate(batch.lengths.tolist()):
+        assert int(every.fired_x[0][b, n:].sum()) == 0
+
+
+def test_straight_through_training_moves_the_weights_and_reports_fractions():
+    stack = stack_of("gru")
+    head = torch.nn.Linear(8, 2, dtype=torch.float64)
+    data = DataSet(walk(8), [0, 1] * 4)
+    before = stack.weight_ih_l0.detach().clone()
+    train_delta(stack, head, data, DeltaTrainConfig(theta_x=0.05, theta_h=0.05, epochs=2,
+                                                    batch_size=4), log=lambda _: None)
+    assert not torch.equal(before, stack.weight_ih_l0.detach())
+    accuracy, fractions = delta_accuracy(stack, head, data, 0.05, 0.05)
+    assert 0 <= accuracy <= 1 and len(fractions) == 2
+    assert all(0 < f <= 1 for f in fractions)

@@ -1,0 +1,139 @@
+"""Train a small LSTM on the spoken-word set of scripts/make_speech.py, densely and then with delta
+thresholds in the forward pass (docs/delta.md): ``deno task train:speech`` runs
+``python scripts/train_speech.py [--data DIR] [--out DIR]``.
+
+- ``speech_lstm``: LSTM, 40 log-mel inputs, 64 cells, 2 layers, a linear head on the last step's
+  output, trained densely (cross-entropy, Adam, cosine schedule; seeded, one thread) through
+  ``torch.nn.LSTM``, whose time loop runs in C++.
+- ``speech_lstm_delta<theta>``: the dense model fine-tuned with theta_x = theta_h = theta in the
+  forward pass (straight-through gradient, rnnfab.delta), for each theta of ``--delta-thetas``.
+
+Models and heads go to ``DIR/models`` (default ``.cache/speech/models``), never committed; test
+accuracies are printed (measured, float32 PyTorch). ``scripts/delta_sweep.ts`` then measures the
+fired fraction and accuracy with rnnfab's fixed-point delta golden model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+from rnnfab.data import batches, load_data, load_head, save_head  # noqa: E402
+from rnnfab.delta import DeltaTrainConfig, delta_accuracy, train_delta  # noqa: E402
+from rnnfab.model_io import load_model, save_model  # noqa: E402
+from rnnfab.modules import RnnStack  # noqa: E402
+
+
+TAIL = 10  # training steps per sequence that carry the label (the last 100 ms)
+
+
+def train_dense(stack: RnnStack, head: torch.nn.Linear, data, epochs: int, lr: float,
+                batch_size: int) -> None:
+    """Dense training through ``torch.nn.LSTM`` (packed sequences, the same arithmetic as
+    ``RnnStack``, python/tests compare them, but its time loop runs in C++); the trained weights
+    are copied into ``stack``."""
+    lstm = torch.nn.LSTM(stack.input_size, stack.hidden_size, stack.num_layers, batch_first=True)
+    lstm.load_state_dict({k: v.to(torch.float32) for k, v in stack.state_dict().items()})
+    with torch.no_grad():  # forget-gate biases start at 1 (0.5 + 0.5), a common aid to memory
+        for layer in range(stack.num_layers):
+            for name in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
+                getattr(lstm, name)[stack.hidden_size:2 * stack.hidden_size] = 0.5
+    parameters = list(lstm.parameters()) + list(head.parameters())
+    optimizer = torch.optim.Adam(parameters, lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
+    generator = np.random.default_rng(19)
+    for epoch in range(1, epochs + 1):
+        total = 0.0
+        for batch in batches(data, batch_size, generator.permutation(len(data))):
+            packed = torch.nn.utils.rnn.pack_padded_sequence(batch.x, batch.lengths,
+                                                             batch_first=True,
+                                                             enforce_sorted=False)
+            outputs, _ = lstm(packed)
+            outputs, _ = torch.nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True)
+            # The word's label on each of the last TAIL steps (the last one is what rnnfab's head
+            # reads): a denser training signal than the last step alone, same model.
+            steps = torch.arange(outputs.shape[1]).unsqueeze(0)
+            tail = (steps < batch.lengths.unsqueeze(1)) & (steps >= batch.lengths.unsqueeze(1) - TAIL)
+            logits = head(outputs[tail])
+            labels = batch.labels.unsqueeze(1).expand(-1, outputs.shape[1])[tail]
+            loss = F.cross_entropy(logits, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
+            optimizer.step()
+            total += loss.item() * len(batch.labels)
+        schedule.step()
+        print(f"speech_lstm epoch {epoch}: train loss {total / len(data):.4f}", flush=True)
+    with torch.no_grad():
+        for name, value in lstm.state_dict().items():
+            getattr(stack, name).copy_(value)
+
+
+def main() -> None:
+    """Train the dense model and its delta fine-tunes; write them; print test accuracies."""
+    parser = argparse.ArgumentParser(prog="python scripts/train_speech.py",
+                                     description="Train a small LSTM on the speech set.")
+    parser.add_argument("--data", default=os.path.join(ROOT, ".cache", "speech"))
+    parser.add_argument("--out", default=None, help="default: DATA/models")
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--lr", type=float, default=8e-3)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--delta-epochs", type=int, default=8)
+    parser.add_argument("--reuse-dense", action="store_true",
+                        help="start from OUT/speech_lstm.json when it exists (no dense training)")
+    parser.add_argument("--delta-thetas", default="0.1,0.3",
+                        help="comma-separated thresholds for the delta fine-tunes ('' for none)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    out = args.out or os.path.join(args.data, "models")
+    os.makedirs(out, exist_ok=True)
+    train = load_data(os.path.join(args.data, "speech40_train.safetensors"))
+    test = load_data(os.path.join(args.data, "speech40_test.safetensors"))
+    classes = int(max(train.labels)) + 1
+    stack = RnnStack("lstm", train.sequences[0].shape[1], args.hidden, args.layers,
+                     seed=19).to(torch.float32)
+    torch.manual_seed(19)
+    head = torch.nn.Linear(stack.output_size, classes)
+
+    def report(name, stack, head, theta):
+        accuracy, fractions = delta_accuracy(stack, head, test, theta, theta)
+        print(f"{name}: test accuracy {accuracy * 100:.2f}% at theta {theta} (measured, float32 "
+              f"PyTorch), fired {', '.join(f'{f * 100:.1f}%' for f in fractions)} per layer",
+              flush=True)
+
+    dense_path = os.path.join(out, "speech_lstm.json")
+    if args.reuse_dense and os.path.exists(dense_path):
+        stack = RnnStack.from_rnnfab(load_model(dense_path), torch.float32)
+        head = load_head(os.path.join(out, "speech_lstm.head.json")).to(torch.float32)
+    else:
+        train_dense(stack, head, train, args.epochs, args.lr, args.batch)
+        save_model(stack.to_rnnfab(), dense_path, safetensors=True)
+        save_head(head, os.path.join(out, "speech_lstm.head.json"))
+    report("speech_lstm", stack, head, 0.0)
+    for theta in [float(v) for v in args.delta_thetas.split(",") if v.strip()]:
+        name = f"speech_lstm_delta{theta:g}"
+        tuned, tuned_head = copy.deepcopy(stack), copy.deepcopy(head)
+        report(f"{name} before fine-tuning", tuned, tuned_head, theta)
+        train_delta(tuned, tuned_head, train,
+                    DeltaTrainConfig(theta_x=theta, theta_h=theta, epochs=args.delta_epochs,
+                                     lr=1e-3, seed=20),
+                    log=lambda line, name=name: print(f"{name} {line}", flush=True))
+        report(name, tuned, tuned_head, theta)
+        save_model(tuned.to_rnnfab(), os.path.join(out, f"{name}.json"), safetensors=True)
+        save_head(tuned_head, os.path.join(out, f"{name}.head.json"))
+
+
+if __name__ == "__main__":
+    main()

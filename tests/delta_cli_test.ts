@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { expectUserError, REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
+
+const MODEL = `${REPO_ROOT}examples/lstm.json`;
+const INPUT = `${REPO_ROOT}examples/input16.json`;
+
+async function infer(dir: string, name: string, config: unknown, ...extra: string[]) {
+  await Deno.writeTextFile(`${dir}/${name}.config.json`, JSON.stringify(config));
+  const out = `${dir}/${name}.out.json`;
+  const run = await runDenoScript("cli/infer.ts", [
+    "--model",
+    MODEL,
+    "--input",
+    INPUT,
+    "--out",
+    out,
+    "--config",
+    `${dir}/${name}.config.json`,
+    ...extra,
+  ]);
+  return { run, out };
+}
+
+Deno.test("infer --config with delta: theta 0 gives the dense outputs, a threshold fires less, counts go into Y", async () => {
+  await withTempDir("rnnfab-delta-cli-", async (dir) => {
+    for (const mode of ["fixed", "float"]) {
+      const dense = await infer(dir, `dense-${mode}`, {}, "--mode", mode);
+      assert.equal(dense.run.code, 0, dense.run.stderr);
+      const zero = await infer(
+        dir,
+        `zero-${mode}`,
+        { delta: { thetaX: 0, thetaH: 0 } },
+        "--mode",
+        mode,
+      );
+      assert.equal(zero.run.code, 0, zero.run.stderr);
+      assert.match(zero.run.stdout, /delta \((fixed|float) model, computed\): layer 0 fired/);
+      const denseOut = JSON.parse(await Deno.readTextFile(dense.out));
+      const zeroOut = JSON.parse(await Deno.readTextFile(zero.out));
+      assert.deepEqual(zeroOut.outputs, denseOut.outputs);
+      const steps = denseOut.outputs.length;
+      assert.equal(zeroOut.delta.fired[0].length, steps);
+      // In fixed units: 0.5 in Q16.12 is 2048 LSBs; the same as {"thetaX": 0.5} in real units.
+      const fixedUnits = await infer(
+        dir,
+        `t-${mode}`,
+        {
+          delta: { thetaX: 2048, thetaH: 2048, units: "fixed" },
+        },
+        "--mode",
+        mode,
+      );
+      const real = await infer(
+        dir,
+        `r-${mode}`,
+        { delta: { thetaX: 0.5, thetaH: 0.5 } },
+        "--mode",
+        mode,
+      );
+      assert.equal(fixedUnits.run.code, 0, fixedUnits.run.stderr);
+      const a = JSON.parse(await Deno.readTextFile(fixedUnits.out));
+      const b = JSON.parse(await Deno.readTextFile(real.out));
+      assert.deepEqual(a, b);
+      assert.ok(a.delta.firedFraction[0] < zeroOut.delta.firedFraction[0]);
+    }
+  });
+});
+
+Deno.test("delta config errors: one line, exit 2; gen refuses delta until the RTL has it", async () => {
+  await withTempDir("rnnfab-delta-cli-", async (dir) => {
+    const bad = await infer(dir, "bad", { delta: { thetaX: -1, thetaH: 0 } });
+    assert.match(expectUserError(bad.run), /bad\.config\.json: delta\.thetaX/);
+    const units = await infer(dir, "units", { delta: { thetaX: 0.5, thetaH: 0, units: "fixed" } });
+    assert.match(expectUserError(units.run), /delta\.thetaX: expected an integer in fixed units/);
+    const layers = await infer(dir, "layers", { delta: { thetaX: [0, 0, 0], thetaH: 0 } });
+    assert.match(expectUserError(layers.run), /expected one threshold per layer/);
+    await assert.rejects(Deno.stat(bad.out));
+    const gen = await runDenoScript("cli/gen.ts", [
+      "--model",
+      MODEL,
+      "--out",
+      `${dir}/design`,
+      "--config",
+      `${dir}/bad.config.json`.replace("bad", "layers"),
+    ]);
+    assert.match(expectUserError(gen), /delta/);
+  });
+});
