@@ -15,12 +15,10 @@ export {
   modelTensors,
   modelToJson,
   parseModelJson,
-  readSafetensors,
   saveModel,
   type SaveModelOptions,
-  type Tensor,
-  writeSafetensors,
 } from "./model/model_io.ts";
+export { readSafetensors, type Tensor, writeSafetensors } from "./model/safetensors.ts";
 export { loadAnyModel } from "./model/load.ts";
 export { runFloat } from "./model/float.ts";
 export * from "./model/fixed.ts";
@@ -98,3 +96,13 @@ export {
   simulateTiming,
   writeDesign,
 } from "./rtl/mod.ts";
+export {
+  type FrontObjective,
+  paretoFront,
+  parseSweepSpec,
+  runSweep,
+  type SweepOptions,
+  type SweepSpec,
+  sweepSpecSchema,
+  type SweepSummary,
+} from "./sweep/mod.ts";

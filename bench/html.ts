@@ -16,6 +16,7 @@ import {
   ROW_HEADER,
   rowCells,
 } from "./markdown.ts";
+import { accuracyIntro, type AccuracySection, accuracyTable } from "./accuracy.ts";
 import type { ReportPlots } from "./plots.ts";
 import type { BenchReport } from "./report.ts";
 
@@ -51,6 +52,16 @@ tr.published td { background: #f4f4f4; color: #555; }
 .note { color: #555; font-size: 0.9em; }
 `;
 
+/** The accuracy section: the sentence, the table and its notes. */
+function accuracyHtml(section: AccuracySection): string[] {
+  return [
+    "<h2>Accuracy and output error</h2>",
+    `<p>${escapeHtml(accuracyIntro(section))}</p>`,
+    htmlTable(...accuracyTable(section)),
+    ...section.notes.map((note) => `<p class="note">${escapeHtml(note)}</p>`),
+  ];
+}
+
 /** Format the report as a self-contained HTML page with the rendered plots inlined. */
 export function formatReportHtml(report: BenchReport, plots: ReportPlots): string {
   const ours = report.rows.filter((row) => row.modelOwner === "ours");
@@ -76,6 +87,7 @@ export function formatReportHtml(report: BenchReport, plots: ReportPlots): strin
     "<h2>This model on each platform</h2>",
     htmlTable(ROW_HEADER, ours.map(rowCells), ours.map((row) => row.provenance)),
     ...hostCpuLines(report).map((line) => `<p>${inline(line)}</p>`),
+    ...(report.accuracy ? accuracyHtml(report.accuracy) : []),
     "<h2>Published figures (their models, not this one)</h2>",
     htmlTable(...publishedTable(report), theirs.map(() => "published")),
     '<h2 id="density">FPGA against density</h2>',

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { accuracyIntro, type AccuracySection, accuracyTable } from "./accuracy.ts";
 import type { BenchReport, ReportRow } from "./report.ts";
 
 /** A number with `digits` significant digits, or "n/a". */
@@ -171,6 +172,7 @@ export function formatReportMarkdown(report: BenchReport): string {
     "",
     ...hostCpuLines(report),
     "",
+    ...(report.accuracy ? accuracyLines(report.accuracy) : []),
     "## Published figures (their models, not this one)",
     "",
     ...table(...publishedTable(report)),
@@ -249,6 +251,19 @@ export function formatReportMarkdown(report: BenchReport): string {
     "",
   );
   return lines.join("\n");
+}
+
+/** The accuracy section: the sentence, the table and its notes. */
+function accuracyLines(section: AccuracySection): string[] {
+  return [
+    "## Accuracy and output error",
+    "",
+    accuracyIntro(section),
+    "",
+    ...table(...accuracyTable(section)),
+    ...(section.notes.length > 0 ? ["", ...section.notes.map((note) => `- ${note}`)] : []),
+    "",
+  ];
 }
 
 /** One sentence about the aarch64 check. */

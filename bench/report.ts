@@ -8,6 +8,7 @@
  */
 
 import type { RnnModel } from "../model/model.ts";
+import type { AccuracySection } from "./accuracy.ts";
 import type { Aarch64Check } from "./aarch64.ts";
 import { countStep, type MatrixStorage, type StepCounts } from "./counts.ts";
 import type { DeviceProfile } from "./devices.ts";
@@ -93,6 +94,8 @@ export interface ReportInputs {
   storage?: MatrixStorage[];
   /** When the report was made (ISO 8601). */
   generatedAt: string;
+  /** Accuracy and output error on a data file (`--data`), when given. */
+  accuracy?: AccuracySection;
 }
 
 /** A device's modeled (or user-measured) figures for both workloads. */
@@ -149,6 +152,8 @@ export interface BenchReport {
   densitySweep: SweepPoint[];
   /** Correctness checks behind the measured rows. */
   checks: { name: string; passed: boolean | null; detail: string }[];
+  /** Accuracy and output error of dense, pruned, fine-tuned, fixed-point and RTL (`--data`). */
+  accuracy: AccuracySection | null;
 }
 
 /** Units of the report's figures. */
@@ -418,5 +423,6 @@ export function buildReport(inputs: ReportInputs): BenchReport {
     published: PUBLISHED_ROWS,
     densitySweep: inputs.densitySweep,
     checks: [...parts.flatMap((part) => part.checks), ...sweepAndAarch64Checks(inputs)],
+    accuracy: inputs.accuracy ?? null,
   };
 }

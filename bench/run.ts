@@ -12,7 +12,9 @@ import { join, resolve } from "node:path";
 import { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
 import { MARKERS, TOOLS } from "../util/output.ts";
 import { checkSimulationSize } from "../sim/limits.ts";
-import type { RnnModel } from "../model/model.ts";
+import { type RnnModel, weightDensity } from "../model/model.ts";
+import type { Dataset } from "../model/dataset.ts";
+import type { Head } from "../model/head.ts";
 import { type BlockSize, formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { randomInputs } from "../model/random.ts";
 import { generateDesignDir } from "../rtl/mod.ts";
@@ -20,6 +22,7 @@ import type { AcceleratorSettings } from "../rtl/config.ts";
 import { readDesign } from "../sim/design.ts";
 import { simResultPath } from "../sim/result.ts";
 import { simulateDesign } from "../sim/simulate.ts";
+import { accuracySection } from "./accuracy.ts";
 import { checkAarch64 } from "./aarch64.ts";
 import { BUILT_IN_DEVICES, type DeviceProfile } from "./devices.ts";
 import { checkDesignMatchesModel, type FpgaFigures, readFpga } from "./fpga.ts";
@@ -75,6 +78,20 @@ export interface BenchOptions {
   log?: (message: string) => void;
   /** Use a `designDir` that fails verification (sim prints every difference). */
   allowModified?: boolean;
+  /** Measure accuracy and output error on a data file (`--data`, `--head`, `--finetuned`). */
+  accuracy?: BenchAccuracyOptions;
+}
+
+/** The data, head and fine-tuned model of the accuracy section. */
+export interface BenchAccuracyOptions {
+  /** The data set and its file. */
+  dataset: Dataset;
+  /** The data file. */
+  dataPath: string;
+  /** The head and its file (accuracy needs it and labels). */
+  head?: { head: Head; path: string };
+  /** A fine-tuned model measured beside the dense and pruned ones. */
+  finetuned?: { model: RnnModel; path: string };
 }
 
 /** BCR-prune with the bench's uniform setting, balanced over the design's PEs (as ESE does). */
@@ -157,20 +174,6 @@ async function estimatedSweepPoint(dir: string, density: number): Promise<SweepP
   };
 }
 
-/** Density of a model's weights. */
-function densityOf(model: RnnModel): number {
-  let nonZero = 0;
-  let total = 0;
-  for (const layer of model.layers) {
-    for (const matrix of [layer.weightIh, layer.weightHh, layer.weightHr]) {
-      if (!matrix) continue;
-      total += matrix.data.length;
-      for (const value of matrix.data) if (value !== 0) nonZero++;
-    }
-  }
-  return nonZero / total;
-}
-
 /** The pruning the bench applies (block, column share, PEs balanced over). */
 interface BenchPruning {
   block: BlockSize;
@@ -244,8 +247,8 @@ async function densitySweep(
     );
     points.push(
       options.sweepMode === "estimate"
-        ? await estimatedSweepPoint(dir, densityOf(swept))
-        : sweepPoint(await readFpga(dir, swept), densityOf(swept)),
+        ? await estimatedSweepPoint(dir, weightDensity(swept))
+        : sweepPoint(await readFpga(dir, swept), weightDensity(swept)),
     );
   }
   return points;
@@ -331,12 +334,26 @@ async function benchInto(options: BenchOptions, finalDir: string): Promise<Bench
     settings: designSettings(generated, pruned ? pruning.block : null),
   });
   const points: SweepPoint[] = [];
-  if (!("missing" in fpga)) points.push(sweepPoint(fpga, densityOf(model)));
+  if (!("missing" in fpga)) points.push(sweepPoint(fpga, weightDensity(model)));
   // The sweep designs are made like the FPGA row's design (or the generated one's settings).
   const swept = "missing" in fpga ? generated : fpga;
   points.push(...await densitySweep(run, pruning, swept));
   points.sort((a, b) => a.density - b.density);
 
+  const accuracy = options.accuracy
+    ? (log(`accuracy: ${options.accuracy.dataPath}`),
+      accuracySection({
+        ...options.accuracy,
+        given: options.model,
+        pruned: pruned
+          ? {
+            model,
+            label: `pruned (BCR, density ${options.density}, ${formatBlock(pruning.block)})`,
+          }
+          : undefined,
+        fpga,
+      }))
+    : undefined;
   const built = buildReport({
     modelPath: options.modelPath,
     model,
@@ -357,6 +374,7 @@ async function benchInto(options: BenchOptions, finalDir: string): Promise<Bench
     densitySweep: points,
     storage: "skipped" in hostCpu ? undefined : hostCpu.matrices,
     generatedAt: new Date().toISOString(),
+    accuracy,
   });
   const report = relocatePaths(built, outDir, finalDir);
   await writeReport(outDir, report);

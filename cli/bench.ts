@@ -26,7 +26,11 @@ import type { RnnModel } from "../model/model.ts";
 import { pruneModelBcr } from "../prune/mod.ts";
 import { loadDevices } from "../bench/devices.ts";
 import { formatNumber } from "../bench/markdown.ts";
-import { runBench } from "../bench/run.ts";
+import { type BenchAccuracyOptions, runBench } from "../bench/run.ts";
+import { loadDataset } from "../model/dataset.ts";
+import { loadHead } from "../model/head.ts";
+import { outputSize } from "../model/model.ts";
+import { UserError } from "../util/errors.ts";
 
 const NAME = "deno task bench";
 /** Parse a comma-separated list of densities in (0, 1]. */
@@ -118,6 +122,22 @@ measured, modeled (roofline, not a measurement) or published (their model, not o
       help: "use a --design that fails verification (every difference printed; " +
         "docs/reliability.md)",
     },
+    data: {
+      type: "path",
+      placeholder: "D",
+      help: "data file (docs/finetune.md): report the accuracy and output error of the dense, " +
+        "pruned, fine-tuned, fixed-point and RTL models on its sequences",
+    },
+    head: {
+      type: "path",
+      placeholder: "H",
+      help: "linear head of the model (with labels in --data: accuracy)",
+    },
+    finetuned: {
+      type: "path",
+      placeholder: "F",
+      help: "a fine-tuned model (deno task finetune) measured beside the others on --data",
+    },
   },
   exclusive: [["design", "no-fpga"]],
 });
@@ -154,11 +174,14 @@ async function guardBenchPaths(paths: {
   modelPath: string;
   outDir: string;
   designDir?: string;
-  devices?: string;
+  /** Further input files by flag name (devices, data, head, finetuned). */
+  files: Record<string, string | undefined>;
   allowModified: boolean;
 }): Promise<void> {
   const inputs = await modelInputPaths(paths.modelPath);
-  if (paths.devices !== undefined) inputs.push({ path: paths.devices, flag: "--devices" });
+  for (const [flag, path] of Object.entries(paths.files)) {
+    if (path !== undefined) inputs.push({ path, flag: `--${flag}` });
+  }
   if (paths.designDir !== undefined) {
     const verified = await verifyDesign(paths.designDir, {
       command: NAME,
@@ -176,6 +199,40 @@ async function guardBenchPaths(paths: {
   });
 }
 
+/** `--data`, `--head` and `--finetuned`, loaded and checked against the model. */
+async function loadAccuracyInputs(
+  model: RnnModel,
+  flags: FlagValues<typeof COMMAND.flags>,
+): Promise<BenchAccuracyOptions | undefined> {
+  if (flags.data === undefined) {
+    const alone = flags.head !== undefined ? "--head" : flags.finetuned ? "--finetuned" : null;
+    if (alone) throw new UserError(`${NAME}: ${alone} needs --data D`);
+    return undefined;
+  }
+  const head = flags.head !== undefined
+    ? { head: await loadHead(flags.head, outputSize(model)), path: flags.head }
+    : undefined;
+  const dataset = await loadDataset(flags.data, {
+    inputSize: model.inputSize,
+    classes: head?.head.weight.rows,
+  });
+  let finetuned: BenchAccuracyOptions["finetuned"];
+  if (flags.finetuned !== undefined) {
+    const tuned = await loadAnyModel(flags.finetuned);
+    const shape = (m: RnnModel) =>
+      `${m.kind} ${m.inputSize} -> ${m.hiddenSize} x${m.numLayers}, projection ${m.projSize}`;
+    if (shape(tuned) !== shape(model)) {
+      throw new UserError(
+        `${flags.finetuned}: expected a model of the --model's shape (${shape(model)}), got ${
+          shape(tuned)
+        }`,
+      );
+    }
+    finetuned = { model: tuned, path: flags.finetuned };
+  }
+  return { dataset, dataPath: flags.data, head, finetuned };
+}
+
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const { model: modelPath, out: outDir, sweep, quiet } = flags;
@@ -184,12 +241,18 @@ await runCommand(async () => {
     modelPath,
     outDir,
     designDir: flags.design,
-    devices: flags.devices,
+    files: {
+      devices: flags.devices,
+      data: flags.data,
+      head: flags.head,
+      finetuned: flags.finetuned,
+    },
     allowModified,
   });
   const devices = flags.devices !== undefined ? await loadDevices(flags.devices) : undefined;
   const model = await loadAnyModel(modelPath);
   checkDensities(model, modelPath, flags);
+  const accuracy = await loadAccuracyInputs(model, flags);
   const report = await runBench({
     modelPath,
     model,
@@ -212,6 +275,7 @@ await runCommand(async () => {
     warmup: flags.warmup,
     skipHostCpu: flags["skip-host"],
     allowModified,
+    accuracy,
     log: quiet ? undefined : (message) => console.error(`bench: ${message}`),
   });
   for (const row of report.rows.filter((r) => r.modelOwner === "ours")) {

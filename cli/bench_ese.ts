@@ -13,6 +13,8 @@ import { blockFlag, fractionFlag, limitFlag, pesFlag, positiveFlag } from "./sha
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { runEseBench } from "../bench/ese.ts";
+import { parseScalingConfigs, runEseScaling, type ScalingConfig } from "../bench/ese_scaling.ts";
+import { loadModel } from "../model/model_io.ts";
 
 const NAME = "deno task bench:ese";
 const FORMATS = ["ese", "bcr"] as const;
@@ -25,9 +27,12 @@ function formatList(text: string): ("ese" | "bcr")[] | undefined {
     : undefined;
 }
 
+const DEFAULT_SCALING: ScalingConfig[] = parseScalingConfigs("32x1,32x4,64x4,128x4,128x8,256x8")!;
+
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: `[--steps T] [--formats ese,bcr] [--density D] [--block RxC] [--pes N]
+       [--scaling NxL,...] [--simulate-max-pes N] [--skip-synth]
        [--clock-mhz F] [--work-dir DIR] [--reuse-build] [--out FILE]`,
   description:
     `Generates and simulates the ESE-shaped LSTMP (examples/ese_lstmp.json) and writes FILE
@@ -57,6 +62,25 @@ const COMMAND = defineCommand({
       defaultText: "16x16",
     }),
     pes: pesFlag({ default: 32 }),
+    scaling: {
+      type: "custom",
+      placeholder: "LIST",
+      expected: "PEs x lanes pairs such as 32x1,64x4 (lanes 1, 2, 4, 8, 16), comma-separated",
+      parse: parseScalingConfigs,
+      default: DEFAULT_SCALING,
+      defaultText: "32x1,32x4,64x4,128x4,128x8,256x8",
+      help: "bcr scaling table: PEs x MAC lanes, each pruned lane-aware ('none' to skip)",
+    },
+    "simulate-max-pes": limitFlag(
+      { min: 0, max: 1024 },
+      "scaling: simulate with Verilator up " +
+        "to this many PEs (larger: the exact cycle model)",
+      { placeholder: "N", default: 128 },
+    ),
+    "skip-synth": {
+      type: "bool",
+      help: "scaling: leave out the Yosys per-PE resource estimate",
+    },
     "clock-mhz": positiveFlag("clock for the microsecond figures (as ESE)", {
       placeholder: "F",
       default: 200,
@@ -101,10 +125,33 @@ await runCommand(async () => {
     cacheDir,
     log: (line) => console.log(line),
   });
+  const modelPath = new URL("../examples/ese_lstmp.json", import.meta.url).pathname;
+  const scaling = flags.scaling.length === 0 ? null : await runEseScaling({
+    dense: await loadModel(modelPath),
+    configs: flags.scaling,
+    density,
+    block,
+    clockMhz,
+    steps,
+    simulateMaxPes: flags["simulate-max-pes"],
+    synth: !flags["skip-synth"],
+    workDir,
+    cacheDir,
+    log: (line) => console.log(line),
+  });
+  if (scaling?.headline) {
+    const h = scaling.headline;
+    console.log(
+      `\nheadline (fastest${h.fitsXcku060 ? " within the XCKU060 budget" : ""}): ${h.pes} PEs x ` +
+        `${h.lanes} lanes, ${h.usPerFrame.toFixed(2)} us/frame (target <= 5: ${
+          h.meetsUsTarget ? "met" : "NOT met"
+        }), ${h.effectiveGops.toFixed(1)} GOP/s, ${h.bitsPerNonZero?.toFixed(2)} bits/non-zero`,
+    );
+  }
   const outPath = flags.out;
-  await writeJsonAtomic(outPath, output);
+  await writeJsonAtomic(outPath, { ...output, scaling });
   console.log(`\nwrote ${outPath}`);
-  if (output.formats.some((r) => !r.bitExact)) {
+  if (output.formats.some((r) => !r.bitExact) || scaling?.rows.some((r) => r.bitExact === false)) {
     console.error("error: a design was not bit-exact (see the result above)");
     Deno.exit(1);
   }

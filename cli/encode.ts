@@ -65,6 +65,13 @@ format is docs/encoding.md. The limits are those of deno task gen.`,
       help: 'bcr: block size, "all" for a whole dimension as in prune',
       defaultText: "the block with the fewest cycles on the busiest PE, as deno task gen",
     }),
+    lanes: {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16"],
+      placeholder: "L",
+      help: "bcr: MAC lanes per PE (L weights per weight word, as deno task gen --lanes)",
+      defaultText: "1",
+    },
     config: {
       type: "path",
       placeholder: "C",
@@ -162,6 +169,10 @@ await runCommand(async () => {
   if (format === "ese" && block !== undefined) {
     throw new UserError(`${NAME}: --block applies to --format bcr only`);
   }
+  const lanes = flags.lanes === undefined ? 1 : Number(flags.lanes);
+  if (format === "ese" && lanes !== 1) {
+    throw new UserError(`${NAME}: --lanes applies to --format bcr only`);
+  }
   await guardPaths({
     command: NAME,
     inputs: [
@@ -183,7 +194,15 @@ await runCommand(async () => {
   }
   let result: ModelImage;
   try {
-    result = encodeModel(quantized, { format, pes, indexBits, weightBits, codebookBits, block });
+    result = encodeModel(quantized, {
+      format,
+      pes,
+      indexBits,
+      weightBits,
+      codebookBits,
+      block,
+      lanes,
+    });
   } catch (error) {
     if (error instanceof UserError) throw new UserError(`${NAME}: ${modelPath}: ${error.message}`);
     throw error;

@@ -91,6 +91,14 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
     }),
     "block-rows": limitFlag(LIMITS.blockSide, "bcr: block height", { group: OPTIONS }),
     "block-cols": limitFlag(LIMITS.blockSide, "bcr: block width", { group: OPTIONS }),
+    lanes: {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16"],
+      group: OPTIONS,
+      help: "bcr: MAC lanes per PE (one weight word feeds L multipliers)",
+      defaultText: String(D.lanes),
+      placeholder: "L",
+    },
     "max-memory-bits": positiveFlag("refuse designs whose memories need more bits", {
       group: OPTIONS,
       placeholder: "B",
@@ -110,6 +118,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     queueDepth: flags["queue-depth"],
     blockRows: flags.block?.rows ?? flags["block-rows"],
     blockCols: flags.block?.cols ?? flags["block-cols"],
+    lanes: flags.lanes === undefined ? undefined : Number(flags.lanes),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
     weightFrac: flags["weight-frac"],

@@ -16,10 +16,12 @@ import { writeJsonAtomic } from "../util/fs.ts";
 import { loadAnyModel, modelInputPaths, modelOutputPaths } from "../model/load.ts";
 import { checkDerivedOutput, guardPaths, jsonHasTool, TOOLS } from "../util/output.ts";
 import { compareTaskBaselines } from "../prune/calibrate.ts";
+import { compareVariants } from "../model/evaluate.ts";
 import {
   type Calibration,
   loadCalibration,
   printTaskComparison,
+  printVariants,
   RANDOM_INPUTS_NOTE,
   refitOnCalibration,
 } from "./prune_calib.ts";
@@ -102,6 +104,15 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       group: COMMON,
       help: "balance the non-zeros over N PEs (row i to PE i mod N) and report imbalance",
     }),
+    lanes: {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16"],
+      group: COMMON,
+      placeholder: "L",
+      help: "with --pes: the PEs' MAC lanes (gen --lanes): prune in lane order, keeping whole " +
+        "lines of L rows (one weight word) instead of balancing single rows",
+      defaultText: "1",
+    },
     calib: {
       type: "path",
       group: COMMON,
@@ -278,6 +289,11 @@ async function checkModel(context: Context): Promise<void> {
   if (reportPath) console.log(`wrote ${reportPath}`);
 }
 
+/** The MAC lanes of --lanes (1 without). */
+function laneCount(flags: { lanes?: string }): number {
+  return flags.lanes === undefined ? 1 : Number(flags.lanes);
+}
+
 /** The pruning options: the explicit rates, or the result of the hyperparameter search. */
 function chooseOptions(
   context: Context,
@@ -293,7 +309,7 @@ function chooseOptions(
         pes ? `, ${pes} PEs` : ""
       }`,
     );
-    return { options: { block, rates: { colKeep, rowKeep }, pes } };
+    return { options: { block, rates: { colKeep, rowKeep }, pes, lanes: laneCount(flags) } };
   }
   const started = performance.now();
   console.log(
@@ -307,6 +323,7 @@ function chooseOptions(
     density: request.density,
     calibration: calibration.sequences,
     pes,
+    lanes: laneCount(flags),
     block: request.block,
     colShares: flags.uniform ? [0.5] : undefined,
     rounds: flags.uniform ? 0 : undefined,
@@ -374,6 +391,15 @@ async function pruneAndWrite(
     })
     : undefined;
   if (task) printTaskComparison(task, label);
+  const variants = compareVariants(model, [
+    { name: "dense", model },
+    ...(flags.refit ? [{ name: "BCR, one shot (before the refit)", model: bcrModel }] : []),
+    { name: flags.refit ? "BCR, this result (refit)" : "BCR, this result", model: pruned },
+  ], {
+    dataset: calib.task?.dataset ?? { sequences, inputSize: model.inputSize },
+    head: calib.task?.head,
+  });
+  printVariants(variants, label);
 
   await saveModel(pruned, outPath, { safetensors, tool: TOOLS.prune });
   const explicit = request.mode === "explicit";
@@ -419,6 +445,11 @@ async function pruneAndWrite(
       ...comparison,
     },
     task: task ?? null,
+    variants: {
+      measured: "float64 reference and fixed-point golden model (default formats, bit-exact " +
+        "with the RTL) on the calibration data; output error against the dense float64 outputs",
+      rows: variants,
+    },
     refit: flags.refit ? { on: "calibration data", inputs: "dense trajectory", ridge: 1e-3 } : null,
     search: search
       ? {

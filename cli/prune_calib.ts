@@ -8,9 +8,11 @@
 import { UserError } from "../util/errors.ts";
 import { type Dataset, loadSequenceOrData, totalSteps } from "../model/dataset.ts";
 import { type Head, loadHead, type TaskMetrics } from "../model/head.ts";
+import type { VariantFigures, VariantRow } from "../model/evaluate.ts";
 import { outputSize, type RnnModel } from "../model/model.ts";
 import { calibrationSubset, type TaskComparison, taskObjective } from "../prune/calibrate.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
+import { baselineRows } from "./prune_print.ts";
 import {
   calibrationSequences,
   defaultCalibrationShape,
@@ -134,17 +136,36 @@ function percent(metrics: TaskMetrics): string {
 /** Print the task accuracy of dense, result and baselines on the calibration data. */
 export function printTaskComparison(comparison: TaskComparison, label: string): void {
   console.log(`task accuracy on ${label} (measured, float64 reference):`);
-  const rows: [string, TaskMetrics][] = [
-    ["dense", comparison.dense],
-    ["BCR, this result", comparison.result],
-    ["BCR, uniform 16x16 (no search)", comparison.bcrUniform],
-    ["magnitude, per matrix (unstructured)", comparison.magnitudePerMatrix],
-    ["magnitude, global (unstructured)", comparison.magnitudeGlobal],
-  ];
+  const rows: [string, TaskMetrics][] = [["dense", comparison.dense], ...baselineRows(comparison)];
   for (const [name, metrics] of rows) {
     console.log(
       `  ${name.padEnd(38)} accuracy ${percent(metrics).padStart(7)}  cross-entropy ${
         metrics.loss.toFixed(4)
+      }`,
+    );
+  }
+}
+
+function cellOf(value: number | null, format: (value: number) => string): string {
+  return value === null ? "-" : format(value);
+}
+
+/** Print accuracy (with a head and labels) and output error, float64 and fixed point, per model. */
+export function printVariants(rows: VariantRow[], label: string): void {
+  console.log(
+    `float64 and fixed point (golden model, bit-exact with the RTL) on ${label} (measured; ` +
+      "output error: relative RMS error against the dense float64 outputs):",
+  );
+  const accuracy = (value: number) => `${(value * 100).toFixed(2)}%`;
+  for (const row of rows) {
+    const figures = ([mode, f]: [string, VariantFigures]) =>
+      `${mode} accuracy ${cellOf(f.accuracy, accuracy).padStart(7)} error ${
+        f.relativeRmsError.toExponential(3)
+      }`;
+    console.log(
+      `  ${row.name.padEnd(38)} density ${row.density.toFixed(4)}  ${
+        ([["float", row.float], ["fixed", row.fixed]] as [string, VariantFigures][]).map(figures)
+          .join("  ")
       }`,
     );
   }

@@ -72,6 +72,28 @@ export function printMatrixTable(report: ModelPruneReport, pes?: number): void {
   );
 }
 
+/** A result beside the baselines at its density, as the comparisons name them. */
+export interface BaselineFigures<T> {
+  /** The pruned model being reported. */
+  result: T;
+  /** Uniform BCR, 16x16, column share 0.5. */
+  bcrUniform: T;
+  /** Magnitude pruning per matrix. */
+  magnitudePerMatrix: T;
+  /** Magnitude pruning, one global threshold. */
+  magnitudeGlobal: T;
+}
+
+/** The rows of a comparison with the baselines, labelled as the terminal prints them. */
+export function baselineRows<T>(comparison: BaselineFigures<T>): [label: string, figures: T][] {
+  return [
+    ["BCR, this result", comparison.result],
+    ["BCR, uniform 16x16 (no search)", comparison.bcrUniform],
+    ["magnitude, per matrix (unstructured)", comparison.magnitudePerMatrix],
+    ["magnitude, global (unstructured)", comparison.magnitudeGlobal],
+  ];
+}
+
 /** The fidelity of the pruned model beside uniform BCR and magnitude pruning. */
 export function printFidelity(comparison: FidelityComparison, calibrationLabel: string): void {
   console.log(
@@ -79,13 +101,7 @@ export function printFidelity(comparison: FidelityComparison, calibrationLabel: 
       comparison.density.toFixed(4)
     } for all rows):`,
   );
-  const rows: [string, { relativeRmsError: number; cosine: number }][] = [
-    ["BCR, this result", comparison.result],
-    ["BCR, uniform 16x16 (no search)", comparison.bcrUniform],
-    ["magnitude, per matrix (unstructured)", comparison.magnitudePerMatrix],
-    ["magnitude, global (unstructured)", comparison.magnitudeGlobal],
-  ];
-  for (const [label, fidelity] of rows) {
+  for (const [label, fidelity] of baselineRows(comparison)) {
     console.log(
       `  ${pad(label, 38)} relative RMS error ${fidelity.relativeRmsError.toFixed(5)}  cosine ${
         fidelity.cosine.toFixed(5)

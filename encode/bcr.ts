@@ -29,6 +29,7 @@ import {
   unfoldSigned,
 } from "./image.ts";
 import type { BcrLayout } from "./manifest.ts";
+import { laneRowOrder } from "../prune/mod.ts";
 
 /** Options of `encodeBcr`. */
 export interface BcrOptions {
@@ -38,14 +39,20 @@ export interface BcrOptions {
   blockRows: number;
   /** Block width Bc. */
   blockCols: number;
-  /** Width of a weight word (two's complement). */
+  /** Width of one weight (two's complement). */
   weightBits: number;
+  /**
+   * MAC lanes L (default 1): a weight word holds L weights, those of the L local rows of one
+   * line (local rows line*L .. line*L + L-1), so that one kept column feeds L multipliers.
+   */
+  lanes?: number;
 }
 
 /** Limits of the options (keep every word within 48 bits, exact in a float64). */
 export const BCR_LIMITS = {
   weightBits: { min: 2, max: 24 },
   blockSide: { min: 1, max: 2 ** 20 },
+  lanes: [1, 2, 4, 8, 16],
 } as const;
 
 /** The field widths of a `bcr` image of these segments. */
@@ -55,7 +62,7 @@ export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
   const maxCols = Math.max(...segments.map((s) => s.matrix.cols));
   const maxLocalRows = Math.max(...segments.map((s) => peRowCount(s.matrix.rows, options.pes, 0)));
   const columnIndexBits = bitsFor(maxCols - 1);
-  const localRowBits = bitsFor(maxLocalRows - 1);
+  const localRowBits = bitsFor(Math.ceil(maxLocalRows / (options.lanes ?? 1)) - 1);
   return {
     indexWidth: Math.max(headerRowBits + headerColBits, columnIndexBits, localRowBits),
     headerRowBits,
@@ -63,27 +70,27 @@ export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
     columnIndexBits,
     localRowBits,
     weightWidth: options.weightBits,
+    maxBlockLines: 0,
   };
 }
 
-/** A block of a segment: rows [rowStart, rowEnd) x columns [colStart, colEnd). */
+/** A block of a segment: the rows listed (in the tiling order) x columns [colStart, colEnd). */
 interface Block {
-  rowStart: number;
-  rowEnd: number;
+  rows: ArrayLike<number>;
   colStart: number;
   colEnd: number;
 }
 
-/** The kept rows (any non-zero in the block) and kept columns of a block. */
-function keptLines(matrix: IntMatrix, block: Block): { rows: Uint8Array; cols: number[] } {
+/** The kept rows (any non-zero in the block), flagged in `keptRow`, and kept columns of a block. */
+function keptLines(matrix: IntMatrix, block: Block, keptRow: Uint8Array): number[] {
   const { cols, data } = matrix;
-  const rowKept = new Uint8Array(block.rowEnd - block.rowStart);
   const colKept = new Uint8Array(block.colEnd - block.colStart);
-  for (let row = block.rowStart; row < block.rowEnd; row++) {
+  for (let i = 0; i < block.rows.length; i++) {
+    const row = block.rows[i];
     const base = row * cols;
     for (let col = block.colStart; col < block.colEnd; col++) {
       if (data[base + col] !== 0) {
-        rowKept[row - block.rowStart] = 1;
+        keptRow[row] = 1;
         colKept[col - block.colStart] = 1;
       }
     }
@@ -92,52 +99,73 @@ function keptLines(matrix: IntMatrix, block: Block): { rows: Uint8Array; cols: n
   for (let col = block.colStart; col < block.colEnd; col++) {
     if (colKept[col - block.colStart]) keptCols.push(col);
   }
-  return { rows: rowKept, cols: keptCols };
+  return keptCols;
 }
 
-/** Each PE's share of one block: a header, its kept rows, the kept columns, the sub-block. */
+/**
+ * Each PE's share of one block: a header {lines, columns}, its lines (local row div L, where the
+ * PE has kept rows of the block), the kept columns, then per kept column the lines' weight words
+ * (L weights each, the rows of the line; 0 where a row is not a kept row of this block).
+ * `keptRow` is scratch (all 0 on entry and on return). Returns the most lines of one PE.
+ */
 function encodeBlock(
   builder: ImageBuilder,
   matrix: IntMatrix,
   block: Block,
-  layout: { headerRowBits: number; headerColBits: number; weightBits: number },
-): void {
-  const kept = keptLines(matrix, block);
-  if (kept.cols.length === 0) return;
+  layout: { headerRowBits: number; headerColBits: number; weightBits: number; lanes: number },
+  keptRow: Uint8Array,
+): number {
+  const keptCols = keptLines(matrix, block, keptRow);
   const pes = builder.peMemories.length;
-  const { rowStart, rowEnd } = block;
-  // Each PE's memories are independent, so the PEs of a block may be visited in any order:
-  // the rows of the PE owning row rowStart + offset are rowStart + offset + k * pes.
-  for (let offset = 0; offset < Math.min(pes, rowEnd - rowStart); offset++) {
-    const firstRow = rowStart + offset;
-    const pe = firstRow % pes;
-    const peRows: number[] = [];
-    for (let row = firstRow; row < rowEnd; row += pes) {
-      if (kept.rows[row - rowStart]) peRows.push(row);
-    }
-    if (peRows.length === 0) continue;
+  const { lanes } = layout;
+  const linesOf = new Map<number, number[]>();
+  for (let i = 0; i < block.rows.length; i++) {
+    const row = block.rows[i];
+    if (!keptRow[row]) continue;
+    const pe = row % pes;
+    const line = Math.floor(Math.floor(row / pes) / lanes);
+    const lines = linesOf.get(pe) ?? [];
+    if (!lines.includes(line)) lines.push(line);
+    linesOf.set(pe, lines);
+  }
+  let mostLines = 0;
+  // Each PE's memories are independent, so the PEs of a block may be visited in any order.
+  for (const [pe, lines] of linesOf) {
+    lines.sort((a, b) => a - b);
+    mostLines = Math.max(mostLines, lines.length);
     const memory = builder.peMemories[pe];
     const summary = builder.perPe[pe];
     memory.index.push(
-      packFields([[peRows.length, layout.headerRowBits], [kept.cols.length, layout.headerColBits]]),
+      packFields([[lines.length, layout.headerRowBits], [keptCols.length, layout.headerColBits]]),
     );
-    for (const row of peRows) memory.index.push((row - pe) / pes);
-    for (const col of kept.cols) memory.index.push(col);
-    for (const col of kept.cols) {
-      for (const row of peRows) {
-        const value = matrix.data[row * matrix.cols + col];
-        memory.weights.push(foldSigned(value, layout.weightBits));
-        if (value === 0) summary.zeroEntries++;
-        else summary.nonZeros++;
+    for (const line of lines) memory.index.push(line);
+    for (const col of keptCols) memory.index.push(col);
+    for (const col of keptCols) {
+      for (const line of lines) {
+        for (let lane = 0; lane < lanes; lane++) {
+          const row = (line * lanes + lane) * pes + pe;
+          const value = row < matrix.rows && keptRow[row]
+            ? matrix.data[row * matrix.cols + col]
+            : 0;
+          memory.weights.push(foldSigned(value, layout.weightBits));
+          if (value === 0) summary.zeroEntries++;
+          else summary.nonZeros++;
+        }
       }
     }
   }
+  for (let i = 0; i < block.rows.length; i++) keptRow[block.rows[i]] = 0;
+  return mostLines;
 }
 
 /** Encode segments in the `bcr` format for `options.pes` PEs. */
 export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImage {
   const { pes, blockRows, blockCols, weightBits } = options;
+  const lanes = options.lanes ?? 1;
   checkSegments(segments, pes);
+  if (!(BCR_LIMITS.lanes as readonly number[]).includes(lanes)) {
+    throw new UserError(`lanes must be one of ${BCR_LIMITS.lanes.join(", ")}, got ${lanes}`);
+  }
   checkRange("block rows", blockRows, BCR_LIMITS.blockSide);
   checkRange("block cols", blockCols, BCR_LIMITS.blockSide);
   checkRange("weight bits", weightBits, BCR_LIMITS.weightBits);
@@ -153,14 +181,20 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
     }
     const weightBase = builder.peMemories.map((memory) => memory.weights.length);
     const indexBase = builder.peMemories.map((memory) => memory.index.length);
+    const order = laneRowOrder(matrix.rows, pes, lanes);
+    const keptRow = new Uint8Array(matrix.rows);
     for (let rowStart = 0; rowStart < matrix.rows; rowStart += blockRows) {
-      const rowEnd = Math.min(matrix.rows, rowStart + blockRows);
+      const rows = order.subarray(rowStart, Math.min(matrix.rows, rowStart + blockRows));
       for (let colStart = 0; colStart < matrix.cols; colStart += blockCols) {
         const colEnd = Math.min(matrix.cols, colStart + blockCols);
-        encodeBlock(builder, matrix, { rowStart, rowEnd, colStart, colEnd }, {
-          ...layout,
-          weightBits,
-        });
+        const lines = encodeBlock(
+          builder,
+          matrix,
+          { rows, colStart, colEnd },
+          { ...layout, weightBits, lanes },
+          keptRow,
+        );
+        layout.maxBlockLines = Math.max(layout.maxBlockLines, lines);
       }
     }
     for (let pe = 0; pe < pes; pe++) {
@@ -176,6 +210,7 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
       format: "bcr",
       pes,
       weightBits,
+      lanes,
       indexBits: null,
       codebookBits: null,
       block: { rows: blockRows, cols: blockCols },
@@ -192,9 +227,11 @@ function malformed(message: string): never {
 
 /**
  * Walk PE `pe`'s share of segment `segment` exactly as the PE hardware does: from the segment's
- * index base, read a header {rowCount, colCount}; stop at {0, 0}; else read rowCount local row
- * indices and colCount column indices, then rowCount x colCount weights column-major from the
- * weight memory, visiting (localRow, col, weight) for each (zeros included).
+ * index base, read a header {lineCount, colCount}; stop at {0, 0}; else read lineCount line
+ * indices and colCount column indices, then lineCount x colCount weight words column-major from
+ * the weight memory (L weights each: local rows line*L .. line*L + L-1), visiting
+ * (localRow, col, weight) for each (zeros included; with lanes, zero weights are left out, as a
+ * lane may stand for a row beyond the matrix or of another block).
  */
 export function walkBcr(
   image: EncodedImage,
@@ -205,6 +242,7 @@ export function walkBcr(
   const { manifest } = image;
   const layout = manifest.bcr;
   if (manifest.format !== "bcr" || !layout) malformed("not a bcr image");
+  const lanes = manifest.lanes;
   const seg = manifest.segments[segment];
   const memory = image.peMemories[pe];
   const localRows = peRowCount(seg.rows, manifest.pes, pe);
@@ -218,15 +256,17 @@ export function walkBcr(
   };
   for (;;) {
     const header = splitWord(read("a header"), layout.headerColBits);
-    const rowCount = header.high;
+    const lineCount = header.high;
     const colCount = header.low;
-    if (rowCount === 0 && colCount === 0) break;
-    if (rowCount === 0 || colCount === 0) malformed(`PE ${pe} ${seg.name}: empty block header`);
-    const rowIndices: number[] = [];
-    for (let i = 0; i < rowCount; i++) {
-      const local = read("row indices");
-      if (local >= localRows) malformed(`PE ${pe} ${seg.name}: local row ${local} out of range`);
-      rowIndices.push(local);
+    if (lineCount === 0 && colCount === 0) break;
+    if (lineCount === 0 || colCount === 0) malformed(`PE ${pe} ${seg.name}: empty block header`);
+    const lines: number[] = [];
+    for (let i = 0; i < lineCount; i++) {
+      const line = read("row indices");
+      if (line * lanes >= localRows) {
+        malformed(`PE ${pe} ${seg.name}: local row ${line * lanes} out of range`);
+      }
+      lines.push(line);
     }
     const colIndices: number[] = [];
     for (let i = 0; i < colCount; i++) {
@@ -234,12 +274,18 @@ export function walkBcr(
       if (col >= seg.cols) malformed(`PE ${pe} ${seg.name}: column ${col} out of range`);
       colIndices.push(col);
     }
-    if (weightAddress + rowCount * colCount > memory.weights.length) {
+    if (weightAddress + lineCount * colCount * lanes > memory.weights.length) {
       malformed(`PE ${pe} ${seg.name}: weight memory ends inside a block`);
     }
     for (const col of colIndices) {
-      for (const local of rowIndices) {
-        visit(local, col, unfoldSigned(memory.weights[weightAddress++], layout.weightWidth));
+      for (const line of lines) {
+        for (let lane = 0; lane < lanes; lane++) {
+          const local = line * lanes + lane;
+          const value = unfoldSigned(memory.weights[weightAddress++], layout.weightWidth);
+          if (lanes > 1 && value === 0) continue;
+          if (local >= localRows) malformed(`PE ${pe} ${seg.name}: weight beyond the last row`);
+          visit(local, col, value);
+        }
       }
     }
   }

@@ -12,6 +12,7 @@
 
 import { z } from "zod";
 import type { IntMatrix } from "../model/fixed.ts";
+import { laneRowOrder } from "../prune/mod.ts";
 
 /**
  * A scored block shape: its height and width, the approximate engine cycles per step of the most
@@ -74,16 +75,19 @@ export function sparsePattern(matrix: IntMatrix): SparsePattern {
 }
 
 /**
- * Score one block shape over the patterns (rows interleaved over `pes` PEs): per PE, each block
- * share of R kept rows and C kept columns costs max(R * C, C, 1 + R) cycles (the MACs, the column
- * reader, the descriptor reader) and R * C + 1 + R + C words; each segment end marker one of each,
- * and each matrix the width of one segment (the engine waits for a segment's columns).
+ * Score one block shape over the patterns (rows interleaved over `pes` PEs, blocks cut in
+ * `laneRowOrder`, the rows themselves with one lane): per PE, each block
+ * share of R kept lines (with L lanes, local row div L; R kept rows with one lane) and C kept
+ * columns costs max(R * C, C, 1 + R) cycles (the MACs, the column reader, the descriptor reader)
+ * and R * C + 1 + R + C words; each segment end marker one of each, and each matrix the width of
+ * one segment (the engine waits for a segment's columns).
  */
 export function scoreBlock(
   patterns: SparsePattern[],
   pes: number,
   blockRows: number,
   blockCols: number,
+  lanes = 1,
 ): BlockScore {
   const peCycles = new Float64Array(pes);
   let words = 0;
@@ -96,10 +100,13 @@ export function scoreBlock(
     const columnStamp = new Int32Array(cols).fill(-1);
     const share = new Int32Array(gridCols * pes);
     const blockStamp = new Int32Array(gridCols).fill(-1);
+    const lineStamp = new Int32Array(gridCols * pes).fill(-1);
     const touched: number[] = [];
+    const order = laneRowOrder(rows, pes, lanes);
     for (let stripe = 0; stripe * br < rows; stripe++) {
       const rowEnd = Math.min(rows, (stripe + 1) * br);
-      for (let r = stripe * br; r < rowEnd; r++) {
+      for (let position = stripe * br; position < rowEnd; position++) {
+        const r = order[position];
         const pe = r % pes;
         for (let i = rowStart[r]; i < rowStart[r + 1]; i++) {
           const c = columns[i];
@@ -108,12 +115,14 @@ export function scoreBlock(
             columnStamp[c] = stripe;
             keptCols[k]++;
           }
-          if (blockStamp[k] !== r) {
-            blockStamp[k] = r;
-            const key = k * pes + pe;
+          const key = k * pes + pe;
+          const line = Math.floor(Math.floor(r / pes) / lanes);
+          if (blockStamp[k] !== r && (share[key] === 0 || lineStamp[key] !== line)) {
+            lineStamp[key] = line;
             if (share[key] === 0) touched.push(key);
             share[key]++;
           }
+          blockStamp[k] = r;
         }
       }
       for (const key of touched) {
@@ -123,6 +132,7 @@ export function scoreBlock(
         peCycles[key % pes] += Math.max(kept * c, c, 1 + kept);
         words += kept * c + 1 + kept + c;
         share[key] = 0;
+        lineStamp[key] = -1;
       }
       for (const key of touched) keptCols[Math.floor(key / pes)] = 0;
       touched.length = 0;
@@ -144,6 +154,7 @@ export function chooseBlock(
   matrices: IntMatrix[],
   pes: number,
   fixed: { rows?: number; cols?: number } = {},
+  lanes = 1,
 ): BlockScore {
   const patterns = matrices.map(sparsePattern);
   const tallest = Math.max(...matrices.map((m) => m.rows));
@@ -155,7 +166,7 @@ export function chooseBlock(
   let best: BlockScore | null = null;
   for (const rows of heights) {
     for (const cols of widths) {
-      const score = scoreBlock(patterns, pes, rows, cols);
+      const score = scoreBlock(patterns, pes, rows, cols, lanes);
       if (
         best === null || score.maxPeCycles < best.maxPeCycles ||
         (score.maxPeCycles === best.maxPeCycles && score.words < best.words)

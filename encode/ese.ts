@@ -175,6 +175,7 @@ export function encodeEse(segments: Segment[], options: EseOptions): EncodedImag
       format: "ese",
       pes,
       weightBits,
+      lanes: 1,
       indexBits,
       codebookBits: codebook ? codebook.bits : null,
       block: null,

@@ -13,7 +13,14 @@ import { MAX_DESIGN_FILE_BYTES, MAX_JSON_BYTES } from "../util/limits.ts";
 import { MARKERS, TOOLS } from "../util/output.ts";
 import { readInputText, readJsonFile } from "../util/read.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
-import { type EncodedImage, memoryWords, type PeMemories } from "./image.ts";
+import {
+  type EncodedImage,
+  hasLaneWords,
+  memoryWords,
+  memoryWordsWide,
+  type PeMemories,
+  unpackLanes,
+} from "./image.ts";
 import { type EncodingManifest, manifestSchema } from "./manifest.ts";
 
 /** Hex digits of a word of `width` bits. */
@@ -37,6 +44,32 @@ export function toHexLines(words: readonly number[], width: number): string[] {
       throw new Error(`word ${word} at address ${address} does not fit ${width} bits`);
     }
     return word.toString(16).padStart(digits, "0");
+  });
+}
+
+/** The text of a `.hex` file of words of any width (BigInt), as `toHexText` writes it. */
+export function toWideHexText(words: readonly bigint[], width: number): string {
+  const digits = hexDigits(width);
+  const lines = words.length === 0
+    ? ["0".repeat(digits)]
+    : words.map((word) => word.toString(16).padStart(digits, "0"));
+  return lines.join("\n") + "\n";
+}
+
+/** Parse a `.hex` file of words of any width (BigInt), as strictly as `parseHexText`. */
+export function parseWideHexText(text: string, width: number, source: string): bigint[] {
+  const digits = hexDigits(width);
+  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+  const pattern = new RegExp(`^[0-9a-f]{${digits}}$`);
+  return lines.map((line, index) => {
+    const word = pattern.test(line) ? BigInt(`0x${line}`) : -1n;
+    if (word < 0n || word >= 1n << BigInt(width)) {
+      throw new UserError(
+        `${source}:${index + 1}: expected ${digits} lowercase hex digits of ${width} bits, ` +
+          `got "${line}"`,
+      );
+    }
+    return word;
   });
 }
 
@@ -74,7 +107,12 @@ export function parseHexText(text: string, width: number, source: string): numbe
 export function imageFiles(image: EncodedImage): Map<string, string> {
   const files = new Map<string, string>();
   for (const memory of image.manifest.memories) {
-    files.set(memory.file, toHexText(memoryWords(image, memory), memory.width));
+    files.set(
+      memory.file,
+      hasLaneWords(image, memory)
+        ? toWideHexText(memoryWordsWide(image, memory), memory.width)
+        : toHexText(memoryWords(image, memory), memory.width),
+    );
   }
   files.set("manifest.json", JSON.stringify(image.manifest, null, 2) + "\n");
   return files;
@@ -122,13 +160,17 @@ export async function readImageDir(dir: string): Promise<EncodedImage> {
   for (const memory of manifest.memories) {
     const path = join(dir, memory.file);
     const text = await readInputText(path, "memory image", MAX_DESIGN_FILE_BYTES);
-    const words = parseHexText(text, memory.width, path);
-    if (words.length !== Math.max(memory.depth, 1)) {
+    const lanes = memory.kind === "weights" ? manifest.lanes : 1;
+    const words = lanes > 1
+      ? unpackLanes(parseWideHexText(text, memory.width, path), lanes, memory.width / lanes)
+      : parseHexText(text, memory.width, path);
+    const slots = Math.max(memory.depth, 1) * lanes;
+    if (words.length !== slots) {
       throw new UserError(
-        `${path}: ${words.length} words, manifest depth is ${memory.depth}`,
+        `${path}: ${words.length / lanes} words, manifest depth is ${memory.depth}`,
       );
     }
-    if (memory.depth === 0 && words[0] !== 0) {
+    if (memory.depth === 0 && words.some((word) => word !== 0)) {
       throw new UserError(`${path}: an empty memory must hold one word of 0`);
     }
     if (memory.kind !== "codebook" && !(memory.pe !== null && memory.pe < manifest.pes)) {

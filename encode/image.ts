@@ -160,11 +160,55 @@ export function bitTotals(
   return { totalBits, nonZeros, bitsPerNonZero: nonZeros === 0 ? null : totalBits / nonZeros };
 }
 
-/** The words of a memory of an image, by its manifest entry. */
+/**
+ * The words of a memory of an image, by its manifest entry. With lanes (bcr), a PE's `weights`
+ * are its weight slots, `lanes` per memory word: use `memoryWordsWide` for the words themselves.
+ */
 export function memoryWords(image: EncodedImage, memory: MemoryInfo): number[] {
   if (memory.kind === "codebook") return image.codebook ?? [];
   const pe = image.peMemories[memory.pe ?? 0];
   return pe[memory.kind];
+}
+
+/** Whether a memory's words pack `lanes` weight slots each (a bcr weight memory with lanes). */
+export function hasLaneWords(image: EncodedImage, memory: MemoryInfo): boolean {
+  return memory.kind === "weights" && image.manifest.lanes > 1;
+}
+
+/**
+ * Pack weight slots into words of `lanes` slots each, slot `a * lanes + l` in bits
+ * [l * laneBits, (l + 1) * laneBits) of word a (lane 0 lowest).
+ */
+export function packLanes(slots: readonly number[], lanes: number, laneBits: number): bigint[] {
+  const words: bigint[] = [];
+  for (let a = 0; a * lanes < slots.length; a++) {
+    let word = 0n;
+    for (let lane = lanes - 1; lane >= 0; lane--) {
+      word = (word << BigInt(laneBits)) | BigInt(slots[a * lanes + lane] ?? 0);
+    }
+    words.push(word);
+  }
+  return words;
+}
+
+/** Split words of `lanes` slots each back into the slots (the inverse of `packLanes`). */
+export function unpackLanes(words: readonly bigint[], lanes: number, laneBits: number): number[] {
+  const mask = (1n << BigInt(laneBits)) - 1n;
+  const slots: number[] = [];
+  for (const word of words) {
+    for (let lane = 0; lane < lanes; lane++) {
+      slots.push(Number((word >> BigInt(lane * laneBits)) & mask));
+    }
+  }
+  return slots;
+}
+
+/** The words of a memory of an image as BigInt, lanes packed (any width). */
+export function memoryWordsWide(image: EncodedImage, memory: MemoryInfo): bigint[] {
+  const words = memoryWords(image, memory);
+  if (!hasLaneWords(image, memory)) return words.map(BigInt);
+  const lanes = image.manifest.lanes;
+  return packLanes(words, lanes, memory.width / lanes);
 }
 
 /** Load balance of per-PE non-zero counts: max / mean (1 is perfect; 1 when all are zero). */
@@ -223,9 +267,9 @@ export function placeSegment(
 }
 
 /**
- * The finished image: per PE its weight memory (`weightWidth` wide) and its pointer or index
- * memory (`second`), then the codebook words (weightBits wide) if any; the manifest's counts and
- * bit totals. `fields` are the format's manifest fields.
+ * The finished image: per PE its weight memory (`lanes` weights of `weights` bits per word) and
+ * its pointer or index memory (`second`), then the codebook words (weightBits wide) if any; the
+ * manifest's counts and bit totals. `fields` are the format's manifest fields.
  */
 export function finishImage(
   builder: ImageBuilder,
@@ -237,10 +281,17 @@ export function finishImage(
   codebook: number[] | null = null,
 ): EncodedImage {
   const { peMemories, perPe } = builder;
+  const { lanes } = fields;
   for (const summary of perPe) summary.entries = peMemories[summary.pe].weights.length;
   const { kind, width } = widths.second;
   const memories: MemoryInfo[] = peMemories.flatMap((memory, pe) => [
-    memoryInfo(memoryFile(pe, "weights"), "weights", pe, memory.weights.length, widths.weights),
+    memoryInfo(
+      memoryFile(pe, "weights"),
+      "weights",
+      pe,
+      Math.ceil(memory.weights.length / lanes),
+      widths.weights * lanes,
+    ),
     memoryInfo(memoryFile(pe, kind), kind, pe, memory[kind].length, width),
   ]);
   if (codebook) {

@@ -12,6 +12,9 @@ import { sameFields } from "../util/schema.ts";
 
 const count = z.number().int().nonnegative();
 
+/** Widest memory word of an image: a bcr weight word of 16 lanes of 24-bit weights. */
+export const MAX_WORD_BITS = 16 * 24;
+
 /** The two encodings. */
 export const ENCODING_FORMATS = ["ese", "bcr"] as const;
 
@@ -26,13 +29,15 @@ export type MemoryKind = z.infer<typeof memoryKindSchema>;
 
 /**
  * `manifest.json`: everything needed to read the memories back (docs/encoding.md, "Files").
+ * - `lanes`: weights per weight-memory word (bcr: L multipliers fed by one word; 1 for ese);
  * - `weightBits`: the width of a weight value or codebook word; `indexBits` (ese) and
  *   `codebookBits` (ese with weight sharing), null otherwise; `block`: bcr's block;
  * - `ese`: entry width = deltaBits + valueBits (the low field is the weight or its codebook code,
  *   the high field the relative row index), the delta of a padding entry (2^deltaBits - 1) and
  *   the pointer width (the same for all PEs); `bcr`: index-word width, the header fields
  *   rowCount (high) and colCount (low), the bits of an absolute column index and of a PE-local
- *   row index, the weight-word width;
+ *   row index (with lanes: a line index, local row div L), the width of one weight (a weight
+ *   word holds `lanes` of them) and the most row (line) words one block record of one PE has;
  * - `memories`, PE by PE, the codebook last: the `.hex` file, what it holds, the owning PE (null
  *   for the codebook), used words (0 for an empty memory, whose file still holds one word of 0),
  *   word width and `bits = depth * width`; `totalBits` sums them; `bitsPerNonZero` is null
@@ -46,19 +51,19 @@ export type MemoryKind = z.infer<typeof memoryKindSchema>;
  */
 export const manifestSchema = z.object({
   format: z.enum(ENCODING_FORMATS),
-  ...sameFields(z.number().int().positive(), "pes", "weightBits").shape,
+  ...sameFields(z.number().int().positive(), "pes", "weightBits", "lanes").shape,
   ...sameFields(count.nullable(), "indexBits", "codebookBits").shape,
   block: sameFields(z.number().int().positive(), "rows", "cols").nullable(),
   ese: sameFields(count, "entryWidth", "valueBits", "deltaBits", "paddingDelta", "pointerWidth")
     .nullable(),
   bcr: sameFields(count, "indexWidth", "headerRowBits", "headerColBits", "columnIndexBits")
-    .extend(sameFields(count, "localRowBits", "weightWidth").shape).nullable(),
+    .extend(sameFields(count, "localRowBits", "weightWidth", "maxBlockLines").shape).nullable(),
   memories: z.array(
     sameFields(count, "depth", "bits").extend({
       file: z.string().regex(/^[a-z0-9_]+\.hex$/),
       kind: memoryKindSchema,
       pe: count.nullable(),
-      width: z.number().int().min(1).max(52),
+      width: z.number().int().min(1).max(MAX_WORD_BITS),
     }),
   ),
   ...sameFields(count, "totalBits", "nonZeros").shape,

@@ -40,6 +40,8 @@ export interface ModelEncodeOptions {
   codebookBits?: number;
   /** bcr: the block; absent (or a side absent): chosen by `chooseBlock`. */
   block?: BcrBlock;
+  /** bcr: MAC lanes L (weights per weight word; default 1). */
+  lanes?: number;
 }
 
 /** The result of `encodeModel`. */
@@ -80,6 +82,9 @@ function checkFormatOptions(options: ModelEncodeOptions): void {
   if (options.format === "ese" && options.block !== undefined) {
     throw new UserError("a block size only applies to the bcr format");
   }
+  if (options.format === "ese" && (options.lanes ?? 1) !== 1) {
+    throw new UserError("MAC lanes are only available with the bcr format");
+  }
   if (options.format === "bcr" && options.indexBits !== undefined) {
     throw new UserError("index bits only apply to the ese format");
   }
@@ -93,14 +98,19 @@ function checkFormatOptions(options: ModelEncodeOptions): void {
  * largest matrix), missing sides chosen by `chooseBlock`. A fully given block must fit inside at
  * least one matrix.
  */
-export function resolveBlock(segments: Segment[], pes: number, block: BcrBlock = {}): BlockChoice {
+export function resolveBlock(
+  segments: Segment[],
+  pes: number,
+  block: BcrBlock = {},
+  lanes = 1,
+): BlockChoice {
   const matrices = segments.map((segment) => segment.matrix);
   const whole = (side: number | undefined, size: (m: { rows: number; cols: number }) => number) =>
     side === Infinity ? Math.max(...matrices.map(size)) : side;
   const rows = whole(block.rows, (m) => m.rows);
   const cols = whole(block.cols, (m) => m.cols);
   if (rows === undefined || cols === undefined) {
-    const score = chooseBlock(matrices, pes, { rows, cols });
+    const score = chooseBlock(matrices, pes, { rows, cols }, lanes);
     return { rows: score.rows, cols: score.cols, how: "chosen", score };
   }
   if (!matrices.some((m) => rows <= m.rows && cols <= m.cols)) {
@@ -141,13 +151,16 @@ export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions):
     });
     return { image, segments: whole, model: held, sharing, block: null };
   }
-  const block = resolveBlock(whole, pes, options.block);
-  const segments = hardwareSegments(held, pes, "bcr", block.cols);
+  const lanes = options.lanes ?? 1;
+  const padded = lanes === 1 ? whole : hardwareSegments(held, pes, "ese", 1, lanes);
+  const block = resolveBlock(padded, pes, options.block, lanes);
+  const segments = hardwareSegments(held, pes, "bcr", block.cols, lanes);
   const image = encodeBcr(segments, {
     pes,
     blockRows: block.rows,
     blockCols: block.cols,
     weightBits,
+    lanes,
   });
   return { image, segments, model: held, sharing: null, block };
 }

@@ -27,9 +27,12 @@ export interface HardwareSegment extends Segment {
   columnOffset: number;
 }
 
-/** Cells per PE when `hidden` cells are spread over `pes` PEs: K = ceil(H / N). */
-export function cellsPerPe(hidden: number, pes: number): number {
-  return Math.ceil(hidden / pes);
+/**
+ * Cells per PE when `hidden` cells are spread over `pes` PEs: K = ceil(H / N), rounded up to a
+ * multiple of the MAC lanes L (the PE banks its accumulators by local cell mod L).
+ */
+export function cellsPerPe(hidden: number, pes: number, lanes = 1): number {
+  return lanes * Math.ceil(Math.ceil(hidden / pes) / lanes);
 }
 
 /**
@@ -70,12 +73,14 @@ function columnSlice(matrix: IntMatrix, start: number, end: number): IntMatrix {
  * input part of the gate matrix (`weight_ih_l{l}`), its recurrent part (`weight_hh_l{l}`), then
  * the projection (`weight_hr_l{l}`). For `bcr` each matrix is cut into segments `blockCols` wide
  * (named `weight_ih_l0[0:4]`, ...), so that a PE needs the broadcast columns in increasing order.
+ * With L MAC lanes (bcr) K is a multiple of L (the PE banks its accumulators by cell mod L).
  */
 export function hardwareSegments(
   model: QuantizedModel,
   pes: number,
   format: EncodingFormat,
   blockCols: number,
+  lanes = 1,
 ): HardwareSegment[] {
   const segments: HardwareSegment[] = [];
   const push = (name: string, layer: number, part: SegmentPart, matrix: IntMatrix) => {
@@ -96,7 +101,7 @@ export function hardwareSegments(
   };
   const gates = gateCount(model.kind);
   const hidden = model.hiddenSize;
-  const padded = cellsPerPe(hidden, pes) * pes;
+  const padded = cellsPerPe(hidden, pes, lanes) * pes;
   model.layers.forEach((layer, l) => {
     push(`weight_ih_l${l}`, l, "x", paddedGateMatrix(layer.weightIh, gates, hidden, padded));
     push(`weight_hh_l${l}`, l, "h", paddedGateMatrix(layer.weightHh, gates, hidden, padded));

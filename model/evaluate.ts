@@ -16,7 +16,8 @@ import {
 } from "./fixed.ts";
 import type { Dataset } from "./dataset.ts";
 import { type Head, type TaskMetrics, taskMetrics } from "./head.ts";
-import type { RnnModel } from "./model.ts";
+import { type RnnModel, weightDensity } from "./model.ts";
+import { compareOutputs } from "./metrics.ts";
 
 /** Which arithmetic runs the model. */
 export type RunMode = "float" | "fixed";
@@ -64,4 +65,78 @@ export function evaluateTask(
 ): TaskMetrics {
   if (!dataset.labels) throw new Error("evaluateTask: the data set has no labels");
   return taskMetrics(head, runSequences(model, dataset.sequences, options).outputs, dataset.labels);
+}
+
+/** One model, and the arithmetic it runs in, for `compareVariants`. */
+export interface Variant {
+  /** What it is, e.g. "dense", "pruned (BCR 0.25)", "fine-tuned". */
+  name: string;
+  /** The model. */
+  model: RnnModel;
+}
+
+/** A variant's figures in one arithmetic on a data set. */
+export interface VariantFigures {
+  /** Fraction correct through the head (null without a head and labels). */
+  accuracy: number | null;
+  /** Mean cross-entropy of the head (null without a head and labels). */
+  loss: number | null;
+  /** RMS of the output differences / RMS of the reference outputs (0 is perfect). */
+  relativeRmsError: number;
+  /** Cosine similarity of all outputs with the reference's, flattened (1 is perfect). */
+  cosine: number;
+}
+
+/** A variant measured in float64 and in fixed point. */
+export interface VariantRow {
+  /** The variant's name. */
+  name: string;
+  /** Weight density of the variant (computed). */
+  density: number;
+  /** float64 reference. */
+  float: VariantFigures;
+  /** Fixed-point golden model (bit-exact with the generated hardware). */
+  fixed: VariantFigures;
+}
+
+/** Options of `compareVariants`. */
+export interface CompareVariantsOptions {
+  /** The data set (labels needed for accuracy). */
+  dataset: Dataset;
+  /** The classification head, for accuracy and loss. */
+  head?: Head;
+  /** Fixed-point formats (default `DEFAULT_FIXED_CONFIG`). */
+  config?: FixedPointConfig;
+}
+
+/**
+ * Accuracy (with a head and labels) and output error of each variant, in float64 and in fixed
+ * point, on every sequence of a data set. The output error is against `reference` in float64
+ * (the dense model: the error of the dense model's own float64 run is 0).
+ */
+export function compareVariants(
+  reference: RnnModel,
+  variants: Variant[],
+  options: CompareVariantsOptions,
+): VariantRow[] {
+  const { dataset, head } = options;
+  const referenceOutputs = runSequences(reference, dataset.sequences).outputs.flat();
+  const figures = (model: RnnModel, mode: RunMode): VariantFigures => {
+    const outputs = runSequences(model, dataset.sequences, { mode, config: options.config })
+      .outputs;
+    const error = compareOutputs(referenceOutputs, outputs.flat());
+    const task = head && dataset.labels ? taskMetrics(head, outputs, dataset.labels) : null;
+    return {
+      accuracy: task?.accuracy ?? null,
+      loss: task?.loss ?? null,
+      relativeRmsError: error.relativeRmsError,
+      cosine: error.cosine,
+    };
+  };
+  return variants.map(({ name, model }) => ({
+    name,
+    density: weightDensity(model),
+    float: figures(model, "float"),
+    fixed: figures(model, "fixed"),
+  }));
 }

@@ -10,19 +10,12 @@ import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
-import {
-  MAX_MODEL_JSON_BYTES,
-  MAX_SAFETENSORS_BYTES,
-  MAX_SAFETENSORS_HEADER_BYTES,
-} from "../util/limits.ts";
+import { MAX_MODEL_JSON_BYTES, MAX_SAFETENSORS_BYTES } from "../util/limits.ts";
 import { checkDerivedOutput } from "../util/output.ts";
 import { readInputBytes, readJsonFile } from "../util/read.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
-import {
-  checkSafetensorsLayout,
-  isRnnfabSafetensors,
-  type SafetensorsEntry,
-} from "./safetensors_check.ts";
+import { isRnnfabSafetensors } from "./safetensors_check.ts";
+import { readSafetensors, type Tensor, writeSafetensors } from "./safetensors.ts";
 import {
   gateCount,
   layerInputSize,
@@ -31,14 +24,6 @@ import {
   outputSize,
   type RnnModel,
 } from "./model.ts";
-
-/** A tensor read from a safetensors file, converted to float64. */
-export interface Tensor {
-  /** Dimensions, outermost first. */
-  shape: number[];
-  /** Values, row-major. */
-  data: Float64Array;
-}
 
 type NestedNumbers = number | NestedNumbers[];
 
@@ -76,13 +61,6 @@ function checkTopLevelFields(value: unknown, source: string): void {
     }
   }
 }
-
-/** One tensor of a safetensors header. */
-const tensorEntrySchema = z.object({
-  dtype: z.string(),
-  shape: z.array(z.number().int().nonnegative()),
-  data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
-});
 
 /** The tensor names and shapes a model of this header must have. */
 export function expectedTensors(
@@ -139,149 +117,6 @@ function inlineTensor(value: unknown, where: string): Tensor {
   };
   walk(value as NestedNumbers, 0, "");
   return { shape, data };
-}
-
-const dtypeSizes: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
-
-/** Decode an IEEE half-precision value. */
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
-/**
- * Read a safetensors file: an 8-byte little-endian header length, a JSON header
- * `{name: {dtype, shape, data_offsets: [begin, end]}}`, then raw little-endian tensors.
- * Supports F64, F32, F16 and BF16; every value must be finite.
- */
-export function readSafetensors(bytes: Uint8Array, source: string): Map<string, Tensor> {
-  if (bytes.length < 8) {
-    throw new UserError(
-      `${source}: not a safetensors file (only ${bytes.length} bytes; truncated?)`,
-    );
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_SAFETENSORS_HEADER_BYTES) {
-    throw new UserError(
-      `${source}: header length ${headerLength} is more than the ${MAX_SAFETENSORS_HEADER_BYTES} bytes accepted (not safetensors?)`,
-    );
-  }
-  if (headerLength > bytes.length - 8) {
-    throw new UserError(
-      `${source}: header length ${headerLength} exceeds the file size ${bytes.length} (truncated or not safetensors)`,
-    );
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(
-      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)),
-    );
-  } catch {
-    throw new UserError(
-      `${source}: the safetensors header is not valid JSON (truncated or not safetensors)`,
-    );
-  }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) {
-    throw new UserError(`${source}: the safetensors header must be a JSON object`);
-  }
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-  const entries: SafetensorsEntry[] = [];
-  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
-    if (name === "__metadata__") continue;
-    const { dtype, shape, data_offsets: [begin, end] } = parseWithSchema(
-      tensorEntrySchema,
-      entry,
-      `${source}: tensor ${name}`,
-    );
-    const size = dtypeSizes[dtype];
-    if (!size) {
-      throw new UserError(
-        `${source}: tensor ${name}: unsupported dtype ${dtype} (expected F32, F64, F16 or BF16)`,
-      );
-    }
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (end < begin || end > dataLength) {
-      throw new UserError(
-        `${source}: tensor ${name}: data_offsets [${begin}, ${end}] lie outside the ${dataLength} data bytes (truncated?)`,
-      );
-    }
-    if (end - begin !== count * size) {
-      throw new UserError(
-        `${source}: tensor ${name}: ${end - begin} bytes do not hold shape [${shape}] of ${dtype}`,
-      );
-    }
-    entries.push({ name, dtype, shape, begin, end, size, count });
-  }
-  // Offsets aligned, no overlap, no gap: the header must describe the data exactly.
-  checkSafetensorsLayout(entries, dataLength, source);
-  const tensors = new Map<string, Tensor>();
-  for (const { name, dtype, shape, begin, size, count } of entries) {
-    const data = new Float64Array(count);
-    const base = dataStart + begin;
-    for (let i = 0; i < count; i++) {
-      const at = base + i * size;
-      const value = dtype === "F64"
-        ? view.getFloat64(at, true)
-        : dtype === "F32"
-        ? view.getFloat32(at, true)
-        : dtype === "F16"
-        ? halfToFloat(view.getUint16(at, true))
-        : new Float32Array(new Uint32Array([view.getUint16(at, true) << 16]).buffer)[0];
-      if (!Number.isFinite(value)) {
-        throw new UserError(
-          `${source}: tensor ${name}: element ${i} is ${value} (expected a finite number)`,
-        );
-      }
-      data[i] = value;
-    }
-    tensors.set(name, { shape, data });
-  }
-  return tensors;
-}
-
-/** Write tensors as a safetensors file (F32 unless a tensor needs F64 to be exact). */
-export function writeSafetensors(
-  tensors: Map<string, Tensor>,
-  options: { dtype?: "F32" | "F64"; metadata?: Record<string, string> } = {},
-): Uint8Array {
-  const dtype = options.dtype ??
-    (Array.from(tensors.values()).every((t) => t.data.every((v) => Math.fround(v) === v))
-      ? "F32"
-      : "F64");
-  const size = dtypeSizes[dtype];
-  const header: Record<string, unknown> = options.metadata
-    ? { __metadata__: options.metadata }
-    : {};
-  let offset = 0;
-  const names = Array.from(tensors.keys()).sort();
-  for (const name of names) {
-    const tensor = tensors.get(name)!;
-    const length = tensor.data.length * size;
-    header[name] = { dtype, shape: tensor.shape, data_offsets: [offset, offset + length] };
-    offset += length;
-  }
-  let headerText = JSON.stringify(header);
-  while ((8 + headerText.length) % 8 !== 0) headerText += " ";
-  const headerBytes = new TextEncoder().encode(headerText);
-  const bytes = new Uint8Array(8 + headerBytes.length + offset);
-  const view = new DataView(bytes.buffer);
-  view.setBigUint64(0, BigInt(headerBytes.length), true);
-  bytes.set(headerBytes, 8);
-  let at = 8 + headerBytes.length;
-  for (const name of names) {
-    for (const value of tensors.get(name)!.data) {
-      if (dtype === "F32") view.setFloat32(at, value, true);
-      else view.setFloat64(at, value, true);
-      at += size;
-    }
-  }
-  return bytes;
 }
 
 /** Resolve a weights path relative to the model file, refusing paths that leave its folder. */

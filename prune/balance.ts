@@ -369,3 +369,48 @@ export function modelPeLoad(model: RnnModel, pes: number): PeLoad {
   for (const { matrix } of namedMatrices(model)) addLoads(loads, matrix);
   return loadSummary(loads);
 }
+
+/**
+ * The lane order of a PE-interleaved matrix of `rows` rows (row r in PE r mod N at local row
+ * u = r div N, line u div L, lane u mod L): `order[i]` is the row at position i when the rows are
+ * sorted by (line, PE, lane), so that each line of each PE (the L rows one weight word of a
+ * PE with L MAC lanes feeds) is a run of consecutive positions. The bcr encoder cuts blocks in
+ * this order (a block of Br rows gives Br / L PEs one line each) and lane-aware pruning prunes in
+ * it. With L = 1 it is the identity.
+ */
+export function laneRowOrder(rows: number, pes: number, lanes: number): Int32Array {
+  const order = Int32Array.from({ length: rows }, (_, r) => r);
+  if (lanes === 1) return order;
+  const key = (r: number) => {
+    const u = Math.floor(r / pes);
+    return (Math.floor(u / lanes) * pes + (r % pes)) * lanes + (u % lanes);
+  };
+  return order.sort((a, b) => key(a) - key(b));
+}
+
+/**
+ * A model matrix's rows in lane order on `pes` PEs with `lanes` lanes, as the hardware holds
+ * them (docs/architecture.md): gate matrices (`gates` groups of `hidden` rows) with each gate's
+ * rows padded to K*N, K = ceil(H / N) rounded up to a multiple of L; other matrices (the
+ * projection) as they are. `order[i]` is the model row at position i, `groups[i]` its lane group
+ * (line * N + PE: the rows one weight word holds).
+ */
+export function modelLaneOrder(
+  rows: number,
+  gate: { gates: number; hidden: number } | null,
+  pes: number,
+  lanes: number,
+): { order: Int32Array; groups: Int32Array } {
+  const padded = gate ? lanes * Math.ceil(Math.ceil(gate.hidden / pes) / lanes) * pes : rows;
+  const hardwareRows = gate ? gate.gates * padded : rows;
+  const order: number[] = [];
+  const groups: number[] = [];
+  for (const r of laneRowOrder(hardwareRows, pes, lanes)) {
+    const cell = r % padded;
+    if (gate && cell >= gate.hidden) continue;
+    order.push(gate ? Math.floor(r / padded) * gate.hidden + cell : r);
+    groups.push(Math.floor(Math.floor(r / pes) / lanes) * pes + (r % pes));
+  }
+  if (order.length !== rows) throw new Error(`lane order: ${order.length} rows, expected ${rows}`);
+  return { order: Int32Array.from(order), groups: Int32Array.from(groups) };
+}

@@ -10,7 +10,13 @@
  * @module
  */
 
-import { cloneModel, type Matrix, namedMatrices, type RnnModel } from "../model/model.ts";
+import {
+  cloneModel,
+  gateCount,
+  type Matrix,
+  namedMatrices,
+  type RnnModel,
+} from "../model/model.ts";
 import {
   blockColCount,
   blockRowCount,
@@ -20,7 +26,13 @@ import {
   makeGrid,
   validateFraction,
 } from "./block.ts";
-import { balanceRows, modelPeLoad, type PeLoad, peLoadImbalance } from "./balance.ts";
+import {
+  balanceRows,
+  modelLaneOrder,
+  modelPeLoad,
+  type PeLoad,
+  peLoadImbalance,
+} from "./balance.ts";
 
 /** Explicit keep fractions: the fraction of columns, then of rows, kept inside each block. */
 export interface KeepRates {
@@ -47,6 +59,11 @@ export type MatrixPruneOptions = (KeepRates | DensityRate) & {
   block: BlockSize;
   /** Balance the kept non-zeros over this many PEs (rows interleaved); 1 or absent: no balancing. */
   pes?: number;
+  /**
+   * Lane groups: rows with the same id inside a block are kept or pruned together (the rows one
+   * weight word of a PE with MAC lanes holds; `modelLaneOrder`). Replaces the PE balancing.
+   */
+  rowGroups?: Int32Array;
 };
 
 /** What `pruneMatrixBcr` did to one matrix. */
@@ -107,6 +124,11 @@ export interface ModelPruneOptions {
   perMatrix?: Record<string, KeepRates | DensityRate>;
   /** Balance every matrix over this many PEs. */
   pes?: number;
+  /**
+   * MAC lanes L of the PEs (with `pes`): prune in lane order, keeping whole lines of L rows
+   * (the rows that share a weight word), instead of balancing single rows.
+   */
+  lanes?: number;
 }
 
 /** Per-matrix line of a model pruning report. */
@@ -239,6 +261,7 @@ function selectRows(
   grid: Grid,
   columns: { keptColCounts: number[]; keptCols: number[][] },
   rate: { rowKeep: number } | { density: number },
+  rowGroups?: Int32Array,
 ): RowSelection {
   const { rows, cols, data } = matrix;
   const { keptColCounts, keptCols } = columns;
@@ -271,6 +294,14 @@ function selectRows(
   const rowKeep = "density" in rate
     ? keptArea > 0 ? Math.min(1, (rate.density * rows * cols) / keptArea) : 1
     : rate.rowKeep;
+  if (rowGroups) {
+    const keptRowFlags = selectRowGroups(grid, columns.keptColCounts, rowSquares, {
+      rowKeep,
+      rowGroups,
+      density: "density" in rate,
+    });
+    return { rowKeep, keptRowFlags, rowSquares };
+  }
   // Extra rows go to the blocks whose next row has the largest mean square per kept column.
   const keptRowCounts = allocateKeepCounts(
     blockHeights,
@@ -290,6 +321,61 @@ function selectRows(
     return flags;
   });
   return { rowKeep, keptRowFlags, rowSquares };
+}
+
+/**
+ * The row stage by lane groups: inside each block, the runs of rows with one group id are scored
+ * by their summed squares over the kept columns and kept or pruned whole, rowKeep of the groups
+ * of each block (floor or ceil, extra groups where the next group is strongest, as rows are).
+ */
+function selectRowGroups(
+  grid: Grid,
+  keptColCounts: number[],
+  rowSquares: Float64Array,
+  options: { rowKeep: number; rowGroups: Int32Array; density: boolean },
+): Uint8Array[] {
+  const { rows } = grid;
+  const blockCount = grid.gridRows * grid.gridCols;
+  const starts: number[][] = [];
+  const scores: number[][] = [];
+  const ranks: number[][] = [];
+  const sizes: number[] = [];
+  for (let unit = 0; unit < blockCount; unit++) {
+    const gr = Math.floor(unit / grid.gridCols);
+    const gc = unit % grid.gridCols;
+    const rowStart = gr * grid.blockRows;
+    const height = keptColCounts[unit] > 0 ? blockRowCount(grid, gr) : 0;
+    const unitStarts: number[] = [];
+    const unitScores: number[] = [];
+    for (let i = 0; i < height; i++) {
+      const r = rowStart + i;
+      if (i === 0 || options.rowGroups[r] !== options.rowGroups[r - 1]) {
+        unitStarts.push(i);
+        unitScores.push(0);
+      }
+      unitScores[unitScores.length - 1] += rowSquares[gc * rows + r];
+    }
+    unitStarts.push(height);
+    starts.push(unitStarts);
+    scores.push(unitScores);
+    ranks.push(rankByScore(unitScores, 0, unitScores.length));
+    sizes.push(unitScores.length);
+  }
+  const counts = allocateKeepCounts(
+    sizes,
+    options.rowKeep,
+    (unit, base) => scores[unit][ranks[unit][base]] / keptColCounts[unit],
+    options.density ? keptColCounts : undefined,
+  );
+  return counts.map((count, unit) => {
+    const gr = Math.floor(unit / grid.gridCols);
+    const flags = new Uint8Array(keptColCounts[unit] > 0 ? blockRowCount(grid, gr) : 0);
+    for (let k = 0; k < count; k++) {
+      const group = ranks[unit][k];
+      flags.fill(1, starts[unit][group], starts[unit][group + 1]);
+    }
+    return flags;
+  });
 }
 
 /** Copy the kept weights into a zero matrix and list the kept rows and columns per block. */
@@ -360,9 +446,15 @@ export function pruneMatrixBcr(matrix: Matrix, options: MatrixPruneOptions): Mat
     rate = { rowKeep: options.rowKeep };
   }
   const columns = selectColumns(matrix, grid, colKeep);
-  const { rowKeep, keptRowFlags, rowSquares } = selectRows(matrix, grid, columns, rate);
+  const { rowKeep, keptRowFlags, rowSquares } = selectRows(
+    matrix,
+    grid,
+    columns,
+    rate,
+    options.rowGroups,
+  );
   const pes = options.pes ?? 1;
-  const balanceSwaps = pes > 1
+  const balanceSwaps = pes > 1 && !options.rowGroups
     ? balanceRows({
       grid,
       pes,
@@ -405,13 +497,51 @@ export function pruneModelBcr(
   const matrices: MatrixReport[] = [];
   for (const { name, matrix } of namedMatrices(model)) {
     const rates = options.perMatrix?.[name] ?? options.rates;
-    const result = pruneMatrixBcr(matrix, { ...rates, block: options.block, pes: options.pes });
+    const lanes = options.lanes ?? 1;
+    const result = lanes > 1 && options.pes
+      ? pruneInLaneOrder(
+        matrix,
+        name,
+        model,
+        { ...rates, block: options.block, pes: options.pes },
+        lanes,
+      )
+      : pruneMatrixBcr(matrix, { ...rates, block: options.block, pes: options.pes });
     prunedMatrices.get(name)!.data.set(result.matrix.data);
     const entry: MatrixReport = { name, rows: matrix.rows, cols: matrix.cols, ...result.stats };
     if (options.pes) entry.peLoad = peLoadImbalance(result.matrix, options.pes);
     matrices.push(entry);
   }
   return { model: pruned, report: modelReport(pruned, matrices, options.pes) };
+}
+
+/**
+ * BCR-prune a matrix in lane order (`modelLaneOrder`: gate matrices as the PEs hold them, the
+ * projection as it is) keeping whole lane groups, and put its rows back in model order. The
+ * pattern's row indices are positions in the lane order.
+ */
+function pruneInLaneOrder(
+  matrix: Matrix,
+  name: string,
+  model: RnnModel,
+  options: MatrixPruneOptions & { pes: number },
+  lanes: number,
+): MatrixPruneResult {
+  const gate = name.startsWith("weight_ih") || name.startsWith("weight_hh")
+    ? { gates: gateCount(model.kind), hidden: model.hiddenSize }
+    : null;
+  const { order, groups } = modelLaneOrder(matrix.rows, gate, options.pes, lanes);
+  const { rows, cols } = matrix;
+  const permuted = new Float64Array(rows * cols);
+  order.forEach((row, i) =>
+    permuted.set(matrix.data.subarray(row * cols, (row + 1) * cols), i * cols)
+  );
+  const result = pruneMatrixBcr({ rows, cols, data: permuted }, { ...options, rowGroups: groups });
+  const data = new Float64Array(rows * cols);
+  order.forEach((row, i) =>
+    data.set(result.matrix.data.subarray(i * cols, (i + 1) * cols), row * cols)
+  );
+  return { ...result, matrix: { rows, cols, data } };
 }
 
 function modelReport(model: RnnModel, matrices: MatrixReport[], pes?: number): ModelPruneReport {

@@ -20,7 +20,14 @@ export {
   pruneMatrixBcr,
   pruneModelBcr,
 } from "./bcr.ts";
-export { countNonZeros, modelPeLoad, type PeLoad, peLoadImbalance } from "./balance.ts";
+export {
+  countNonZeros,
+  laneRowOrder,
+  modelLaneOrder,
+  modelPeLoad,
+  type PeLoad,
+  peLoadImbalance,
+} from "./balance.ts";
 export { magnitudePrune, type MagnitudeScope } from "./magnitude.ts";
 export {
   type BcrCheck,

@@ -118,6 +118,8 @@ export interface SearchOptions {
   calibration: number[][][];
   /** Balance over this many PEs in every evaluated candidate. */
   pes?: number;
+  /** With `pes`: MAC lanes of the PEs (prune in lane order, whole lines; `ModelPruneOptions`). */
+  lanes?: number;
   /** Block shapes tried in stage 1 (default `DEFAULT_BLOCK_CANDIDATES`). */
   blockCandidates?: BlockSize[];
   /** Fix the block shape (stage 1 is skipped). */
@@ -241,7 +243,7 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
       block,
       rates: { density: options.density, colShare },
       perMatrix,
-      pes: options.pes,
+      ...{ pes: options.pes, lanes: options.lanes },
     } satisfies ModelPruneOptions;
   };
 

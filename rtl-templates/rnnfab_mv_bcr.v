@@ -9,6 +9,9 @@
 //   column reader     (index port A): the block's column indices, one per cycle, into a queue
 //   issue unit:                        per column, one MAC per kept row; waits until the column's
 //                                     value has been broadcast (column < bc_count)
+// With LANES > 1 a row word is a line (PE-local rows line*LANES .. line*LANES + LANES-1) and a
+// weight word holds the LANES weights of the line (lane l in bits [l*WB +: WB]): one kept column
+// feeds LANES multipliers from one weight word, one column index and one vector read.
 // Segments are one block-column wide (gen writes them so), so columns are needed in nearly
 // increasing order and the engine overlaps the broadcast. Addresses wrap at the end of the
 // memories: every time step walks all segments of all layers in encoding order.
@@ -25,6 +28,7 @@ module rnnfab_mv_bcr #(
     parameter MAX_ROWS = 1,            // most kept rows of one block in one PE
     parameter BLOCK_COLS = 1,          // segment (block-column) width
     parameter SEG_W = 4,               // width of segment counts of a phase
+    parameter LANES = 1,               // weights per weight word (MAC lanes)
     // derived: phase column address width (holds VEC_DEPTH - 1); leave unset
     parameter COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1),
     parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
@@ -43,7 +47,7 @@ module rnnfab_mv_bcr #(
     output wire             mac_valid,     // C1: accumulate mac_weight * mac_value into mac_row
     output wire [ROW_W-1:0] mac_row,       // C1: PE-local row of the product
     output wire             mac_hpart,     // C1: the column is in the recurrent part
-    output wire [   WB-1:0] mac_weight,    // C1: the weight
+    output wire [LANES*WB-1:0] mac_weight, // C1: the weights, lane l in [l*WB +: WB]
     output wire [   AB-1:0] mac_value,     // C1: the column's value
     output wire             idle           // all segments of the phase done, pipeline drained
 );
@@ -75,7 +79,7 @@ module rnnfab_mv_bcr #(
       $finish;
     end
     if (VEC_DEPTH < 1 || (1 << COL_W) < VEC_DEPTH || BLOCK_COLS < 1 || SEG_W < 1 ||
-        INDEX_DEPTH < 1 || WEIGHT_DEPTH < 0) begin
+        INDEX_DEPTH < 1 || WEIGHT_DEPTH < 0 || LANES < 1) begin
       $display("%m: bad parameters VEC_DEPTH=%0d COL_W=%0d BLOCK_COLS=%0d SEG_W=%0d %s=%0d",
                VEC_DEPTH, COL_W, BLOCK_COLS, SEG_W, "INDEX_DEPTH", INDEX_DEPTH);
       $finish;
@@ -84,7 +88,7 @@ module rnnfab_mv_bcr #(
 
   // ---------------- Memories. Weights, index (two read ports: dual-port ROM) and the vector
   // copy (one write, one read port) are read synchronously, so they map to block RAM.
-  (* ram_style = "block" *) reg [WB-1:0] weight_mem[0:WEIGHT_ALLOC-1];
+  (* ram_style = "block" *) reg [LANES*WB-1:0] weight_mem[0:WEIGHT_ALLOC-1];
   (* ram_style = "block" *) reg [IDX_W-1:0] index_mem[0:INDEX_DEPTH-1];
   (* ram_style = "block" *) reg [AB-1:0] vec_mem[0:VEC_DEPTH-1];
   reg [ROW_W-1:0] row_buf[0:RB_DEPTH-1];
@@ -354,7 +358,7 @@ module rnnfab_mv_bcr #(
 
   // ---------------- C0 -> C1: weight, vector value and row
   reg c1_valid_q, c1_hpart_q;
-  reg [WB-1:0] c1_weight_q;
+  reg [LANES*WB-1:0] c1_weight_q;
   reg [AB-1:0] c1_value_q;
   reg [ROW_W-1:0] c1_row_q;
   always @(posedge clk) begin
@@ -365,7 +369,7 @@ module rnnfab_mv_bcr #(
     c1_row_q <= row_buf[row_raddr];
   end
 
-  // ---------------- C1: the MAC (the PE multiplies and maps the row to its accumulator)
+  // ---------------- C1: the MAC (the PE multiplies and maps the row (line) to its accumulators)
   assign mac_valid = c1_valid_q;
   assign mac_row = c1_row_q;
   assign mac_hpart = c1_hpart_q;

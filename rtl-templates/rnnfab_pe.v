@@ -42,6 +42,7 @@ module rnnfab_pe #(
     parameter HDR_COL_BITS = 3,        // bcr: header colCount width
     parameter MAX_ROWS = 1,            // bcr: most kept rows of a block in one PE
     parameter BLOCK_COLS = 1,          // bcr: segment width
+    parameter LANES = 1,               // bcr: MAC lanes (1, 2, 4, 8, 16); K is a multiple
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -94,6 +95,7 @@ module rnnfab_pe #(
   localparam GATES_W = 4 * ACC;  // one accumulator word: four gate fields
   localparam ROW_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX(4 * K, KP) - 1);  // engines' local row width
   localparam XW = ACC + 1;  // width of the projection requantizer's sum
+  localparam PW = WB + AB;  // product width
 
   initial begin
     if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB || AF > AB - 1 || WF > WB - 1)
@@ -103,10 +105,12 @@ module rnnfab_pe #(
       $finish;
     end
     if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
-        (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0)
+        (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0 ||
+        !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
+        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1))
     begin
-      $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d", IN0,
-               H, O, GRU, PROJ, PEEP, FORMAT);
+      $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
+               IN0, H, O, GRU, PROJ, PEEP, FORMAT, "LANES", LANES);
       $finish;
     end
   end
@@ -114,10 +118,11 @@ module rnnfab_pe #(
   `RNNFAB_FIXED_POINT_FUNCTIONS
 
 
-  // ---------------- Matrix-vector engine (its MAC leaves in stage C1)
+  // ---------------- Matrix-vector engine (its MAC leaves in stage C1; bcr: LANES weights of one
+  // line of local rows)
   wire c1_valid, c1_hpart, engine_idle;
   wire [ROW_W-1:0] c1_row;
-  wire [WB-1:0] c1_weight;
+  wire [LANES*WB-1:0] c1_weight;
   wire [AB-1:0] c1_value;
   generate
     if (FORMAT == 0) begin : gen_ese
@@ -139,7 +144,7 @@ module rnnfab_pe #(
           .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
           .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
           .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
-          .SEG_W(SEG_W), .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
+          .SEG_W(SEG_W), .LANES(LANES), .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
           .bc_count(bc_count), .phase_start(phase_start), .phase_nseg(phase_nseg),
@@ -152,46 +157,57 @@ module rnnfab_pe #(
     end
   endgenerate
 
-  // ---------------- C1 -> C2: the product of the engine's MAC
-  wire signed [WB+AB-1:0] c1_product = $signed(c1_weight) * $signed(c1_value);
-  reg c2_valid_q, c2_hpart_q;
-  reg [ROW_W-1:0] c2_row_q;
-  reg [WB+AB-1:0] c2_product_q;
+  // ---------------- C1 -> C2 -> C3: the products of the engine's MAC, one multiplier per lane,
+  // in the DSP-block pattern: registered inputs (C2: A/B registers), registered product (C3: M
+  // register); the accumulator memory registers it once more before its adder (W).
+  reg c2_valid_q, c2_hpart_q, c3_valid_q, c3_hpart_q;
+  reg [ROW_W-1:0] c2_row_q, c3_row_q;
+  reg [LANES*WB-1:0] c2_weight_q;
+  reg [AB-1:0] c2_value_q;
+  reg [LANES*PW-1:0] c3_product_q;
+  integer lane;
   always @(posedge clk) begin
     c2_valid_q <= rst ? 1'b0 : c1_valid;
     c2_hpart_q <= c1_hpart;
     c2_row_q <= c1_row;
-    c2_product_q <= c1_product;
+    c2_weight_q <= c1_weight;
+    c2_value_q <= c1_value;
+    c3_valid_q <= rst ? 1'b0 : c2_valid_q;
+    c3_hpart_q <= c2_hpart_q;
+    c3_row_q <= c2_row_q;
+    for (lane = 0; lane < LANES; lane = lane + 1)
+      c3_product_q[lane*PW+:PW] <= $signed(c2_weight_q[lane*WB+:WB]) * $signed(c2_value_q);
   end
-  wire mac_valid = c2_valid_q;  // C2: accumulate mac_product into (mac_bank, mac_k)
-  wire [WB+AB-1:0] mac_product = c2_product_q;
-  assign idle = engine_idle && !c2_valid_q;
+  wire mac_valid = c3_valid_q;  // C3: accumulate lane l's product into (mac_bank, mac_k, l)
+  wire [LANES*PW-1:0] mac_product = c3_product_q;
+  assign idle = engine_idle && !c2_valid_q && !c3_valid_q;
 
-  // ---------------- C2: bank decode (docs/architecture.md, "Hardware row order"): local row
+  // ---------------- C3: bank decode (docs/architecture.md, "Hardware row order"): local row
   // u = gate * K + k of the gate rows goes to field `gate` of cell k's accumulator word (GRU: gate
   // group 2 of a recurrent column is row hn, field 3); in the projection phase u is projection
-  // row k (bank 4).
-  localparam [31:0] GATE1_ROW = K;  // first row of gate 1
-  localparam [31:0] GATE2_ROW = 2 * K;  // first row of gate 2
-  localparam [31:0] GATE3_ROW = 3 * K;  // first row of gate 3
+  // row k (bank 4). With lanes the engine gives a line u div LANES; its lane l is cell (or
+  // projection row) mac_k * LANES + l, held by accumulator bank l (K is a multiple of LANES).
+  localparam [31:0] GATE1_ROW = K / LANES;  // first row (line) of gate 1
+  localparam [31:0] GATE2_ROW = 2 * K / LANES;  // first row (line) of gate 2
+  localparam [31:0] GATE3_ROW = 3 * K / LANES;  // first row (line) of gate 3
   reg [2:0] mac_bank;
   reg [ROW_W-1:0] mac_k;
   always @* begin
     if (phase_proj) begin
       mac_bank = 3'd4;
-      mac_k = c2_row_q;
-    end else if ({1'b0, c2_row_q} >= GATE3_ROW[ROW_W:0]) begin
+      mac_k = c3_row_q;
+    end else if ({1'b0, c3_row_q} >= GATE3_ROW[ROW_W:0]) begin
       mac_bank = 3'd3;
-      mac_k = c2_row_q - GATE3_ROW[ROW_W-1:0];
-    end else if ({1'b0, c2_row_q} >= GATE2_ROW[ROW_W:0]) begin
-      mac_bank = (GRU != 0 && c2_hpart_q) ? 3'd3 : 3'd2;
-      mac_k = c2_row_q - GATE2_ROW[ROW_W-1:0];
-    end else if ({1'b0, c2_row_q} >= GATE1_ROW[ROW_W:0]) begin
+      mac_k = c3_row_q - GATE3_ROW[ROW_W-1:0];
+    end else if ({1'b0, c3_row_q} >= GATE2_ROW[ROW_W:0]) begin
+      mac_bank = (GRU != 0 && c3_hpart_q) ? 3'd3 : 3'd2;
+      mac_k = c3_row_q - GATE2_ROW[ROW_W-1:0];
+    end else if ({1'b0, c3_row_q} >= GATE1_ROW[ROW_W:0]) begin
       mac_bank = 3'd1;
-      mac_k = c2_row_q - GATE1_ROW[ROW_W-1:0];
+      mac_k = c3_row_q - GATE1_ROW[ROW_W-1:0];
     end else begin
       mac_bank = 3'd0;
-      mac_k = c2_row_q;
+      mac_k = c3_row_q;
     end
   end
 
@@ -209,16 +225,44 @@ module rnnfab_pe #(
   // read by the element-wise unit when it issues a cell (S0) and taken, cleared, in S1. The
   // engine and the element-wise unit never read in the same cycle (the EW runs after phase A has
   // drained, the next phase A starts after the last EW read; projection MACs go to acc_proj).
-  wire [KW-1:0] mac_cell = mac_k[KW-1:0];
-  wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low KPW bits, gates KW
+  // With lanes, LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
+  // element-wise unit reads one bank per cell, the lanes write all banks at once.
+  wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low bits, gates fewer
   wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
-  rnnfab_acc_mem #(
-      .DEPTH(K), .FIELDS(4), .ACC(ACC), .PW(WB + AB), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
-  ) acc_gate (
-      .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_cell),
-      .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_addr(ew_k),
-      .take(s1_valid_q), .take_addr(s1_k_q), .word(ew_word)
-  );
+  generate
+    if (LANES == 1) begin : gen_acc_one
+      rnnfab_acc_mem #(
+          .DEPTH(K), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+      ) acc_gate (
+          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_k[KW-1:0]),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_addr(ew_k),
+          .take(s1_valid_q), .take_addr(s1_k_q), .word(ew_word)
+      );
+    end else begin : gen_acc_lanes
+      localparam LB = $clog2(LANES);  // lane index width
+      localparam KB = K / LANES;  // words per bank
+      localparam KBW = `RNNFAB_BITS_FOR(KB - 1);  // bank address width
+      wire [KW-1:0] ew_group = ew_k >> LB;
+      wire [KW-1:0] s1_group = s1_k_q >> LB;
+      wire [LB-1:0] ew_lane = ew_k[LB-1:0];
+      wire [LB-1:0] s1_lane = s1_k_q[LB-1:0];
+      wire [LANES*GATES_W-1:0] bank_words;
+      wire unused_groups = &{1'b0, ew_group, s1_group};
+      genvar b;
+      for (b = 0; b < LANES; b = b + 1) begin : gen_bank
+        rnnfab_acc_mem #(
+            .DEPTH(KB), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+        ) acc_gate (
+            .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]),
+            .mac_addr(mac_k[KBW-1:0]), .mac_field(mac_bank[1:0]),
+            .mac_product(mac_product[b*PW+:PW]), .read(ew_issue && ew_lane == b),
+            .read_addr(ew_group[KBW-1:0]), .take(s1_valid_q && s1_lane == b),
+            .take_addr(s1_group[KBW-1:0]), .word(bank_words[b*GATES_W+:GATES_W])
+        );
+      end
+      assign ew_word = bank_words[s1_lane*GATES_W+:GATES_W];
+    end
+  endgenerate
 
   // ---------------- ROMs (synchronous read, addressed in S0)
   reg [4*AB-1:0] bias_q;
@@ -354,13 +398,42 @@ module rnnfab_pe #(
         // projection accumulators (rnnfab_acc_mem, one field per row): the requantizer reads
         // its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
         wire [ACC-1:0] rq_word;
-        rnnfab_acc_mem #(
-            .DEPTH(KPE), .FIELDS(1), .ACC(ACC), .PW(WB + AB), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
-        ) acc_proj (
-            .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
-            .mac_addr(mac_k[KPW-1:0]), .mac_field(1'b0), .mac_product(mac_product),
-            .read(rq_pre), .read_addr(rq_pre_k), .take(rq_issue), .take_addr(rq_k), .word(rq_word)
-        );
+        if (LANES == 1) begin : gen_proj_one
+          rnnfab_acc_mem #(
+              .DEPTH(KPE), .FIELDS(1), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+          ) acc_proj (
+              .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
+              .mac_addr(mac_k[KPW-1:0]), .mac_field(1'b0), .mac_product(mac_product),
+              .read(rq_pre), .read_addr(rq_pre_k), .take(rq_issue), .take_addr(rq_k),
+              .word(rq_word)
+          );
+        end else begin : gen_proj_lanes
+          // LANES banks: projection row q in bank q mod LANES at q div LANES
+          localparam LB = $clog2(LANES);  // lane index width
+          localparam KPB = (KPE + LANES - 1) / LANES;  // words per bank
+          localparam KPBW = `RNNFAB_BITS_FOR(KPB - 1);  // bank address width
+          wire [KPW+LB-1:0] pre_ext = {{LB{1'b0}}, rq_pre_k};
+          wire [KPW+LB-1:0] rq_ext = {{LB{1'b0}}, rq_k};
+          wire [KPW+LB-1:0] pre_group = pre_ext >> LB;
+          wire [KPW+LB-1:0] rq_group = rq_ext >> LB;
+          wire [LB-1:0] pre_lane = pre_ext[LB-1:0];
+          wire [LB-1:0] rq_lane = rq_ext[LB-1:0];
+          wire [LANES*ACC-1:0] bank_words;
+          wire unused_groups = &{1'b0, pre_group, rq_group};
+          genvar b;
+          for (b = 0; b < LANES; b = b + 1) begin : gen_bank
+            rnnfab_acc_mem #(
+                .DEPTH(KPB), .FIELDS(1), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+            ) acc_proj (
+                .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
+                .mac_addr(mac_k[KPBW-1:0]), .mac_field(1'b0),
+                .mac_product(mac_product[b*PW+:PW]), .read(rq_pre && pre_lane == b),
+                .read_addr(pre_group[KPBW-1:0]), .take(rq_issue && rq_lane == b),
+                .take_addr(rq_group[KPBW-1:0]), .word(bank_words[b*ACC+:ACC])
+            );
+          end
+          assign rq_word = bank_words[rq_lane*ACC+:ACC];
+        end
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
         always @* begin
           h_we = rq_issue;

@@ -34,6 +34,8 @@ export interface AcceleratorConfig {
   blockRows?: number;
   /** bcr: block width (also the width of a PE's column segment); absent: chosen. */
   blockCols?: number;
+  /** bcr: MAC lanes L per PE (1, 2, 4, 8, 16): one weight word feeds L multipliers. */
+  lanes: number;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
@@ -47,8 +49,12 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
   clockMhz: 200,
   indexBits: 4,
   queueDepth: 64,
+  lanes: 1,
   fixed: DEFAULT_FIXED_CONFIG,
 };
+
+/** The MAC lane counts the generator builds (powers of two: the PE banks by cell mod L). */
+export const LANE_COUNTS = [1, 2, 4, 8, 16] as const;
 
 /** Hard limits of the RTL generator (beyond them the design would be silly or unsupported). */
 export const ACCELERATOR_LIMITS = {
@@ -74,6 +80,14 @@ export const acceleratorFields = {
   queueDepth: intIn(ACCELERATOR_LIMITS.queueDepth, "queueDepth").optional(),
   blockRows: intIn(ACCELERATOR_LIMITS.blockSide, "blockRows").optional(),
   blockCols: intIn(ACCELERATOR_LIMITS.blockSide, "blockCols").optional(),
+  lanes: z.union(
+    LANE_COUNTS.map((n) => z.literal(n)) as unknown as [
+      z.ZodLiteral<1>,
+      z.ZodLiteral<2>,
+      ...z.ZodLiteral<number>[],
+    ],
+    { message: "lanes must be 1, 2, 4, 8 or 16" },
+  ).optional(),
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
 
@@ -129,6 +143,7 @@ export function resolveAcceleratorConfig(
     queueDepth: merged.queueDepth ?? DEFAULT_ACCELERATOR_CONFIG.queueDepth,
     blockRows: merged.blockRows,
     blockCols: merged.blockCols,
+    lanes: merged.lanes ?? DEFAULT_ACCELERATOR_CONFIG.lanes,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };
@@ -139,6 +154,9 @@ export function resolveAcceleratorConfig(
   }
   if (config.codebookBits !== undefined && config.format !== "ese") {
     throw new UserError(`${source}: codebookBits needs format "ese" (bcr stores plain weights)`);
+  }
+  if (config.lanes !== 1 && config.format !== "bcr") {
+    throw new UserError(`${source}: lanes needs format "bcr" (ese has one MAC per PE)`);
   }
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {
     throw new UserError(

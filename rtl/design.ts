@@ -120,7 +120,12 @@ export function encodeOptions(config: AcceleratorConfig): ModelEncodeOptions {
       indexBits: config.indexBits,
       codebookBits: config.codebookBits,
     }
-    : { format: "bcr", pes: config.pes, block: { rows: config.blockRows, cols: config.blockCols } };
+    : {
+      format: "bcr",
+      pes: config.pes,
+      block: { rows: config.blockRows, cols: config.blockCols },
+      lanes: config.lanes,
+    };
 }
 
 /** Every memory image of a design with its RTL name and role: the encoder's, then the others. */
@@ -176,6 +181,7 @@ function acceleratorOf(
     blockRows: ese ? null : config.blockRows ?? null,
     blockCols: ese ? null : config.blockCols ?? null,
     blockChoice,
+    lanes: config.lanes,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,
@@ -199,7 +205,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
   const config: AcceleratorConfig = block
     ? { ...requested, blockRows: block.rows, blockCols: block.cols }
     : requested;
-  const geometry = modelGeometry(held, config.pes);
+  const geometry = modelGeometry(held, config.pes, config.lanes);
   const aux = auxMemories(held, geometry);
   const rtl = rtlParameters(held, geometry, config, image);
   const peEntries = image.manifest.perPe.map((pe) => pe.entries);
@@ -221,7 +227,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
     rtl,
     peParameters: image.peMemories.map((memory, pe): PeParameters => ({
       pe,
-      weightDepth: memory.weights.length,
+      weightDepth: Math.ceil(memory.weights.length / image.manifest.lanes),
       pointerDepth: Math.max(1, memory.pointers.length),
       indexDepth: Math.max(1, memory.index.length),
     })),
@@ -300,7 +306,12 @@ export function rtlParameters(
     IDX_W: layout ? layout.indexWidth : 1,
     HDR_ROW_BITS: layout ? layout.headerRowBits : 1,
     HDR_COL_BITS: layout ? layout.headerColBits : 1,
-    MAX_ROWS: bcr ? Math.ceil((config.blockRows ?? 1) / N) : 1,
+    MAX_ROWS: !bcr
+      ? 1
+      : config.lanes === 1
+      ? Math.ceil((config.blockRows ?? 1) / N)
+      : Math.max(1, layout?.maxBlockLines ?? 1),
     BLOCK_COLS: blockCols,
+    LANES: config.lanes,
   };
 }

@@ -44,7 +44,7 @@ export const rtlParametersSchema = z.object({
   H: int.describe("cells per layer"),
   P: int.describe("projection size (0: none)"),
   O: int.describe("output size of a layer"),
-  K: int.describe("cells per PE, ceil(H / N)"),
+  K: int.describe("cells per PE, ceil(H / N) rounded up to a multiple of LANES"),
   KP: int.describe("projection rows per PE"),
   KO: int.describe("output elements per PE"),
   FORMAT: int.describe("weight format: 0 ese, 1 bcr"),
@@ -70,8 +70,9 @@ export const rtlParametersSchema = z.object({
   IDX_W: int.describe("bcr index word width"),
   HDR_ROW_BITS: int.describe("bcr header rowCount width"),
   HDR_COL_BITS: int.describe("bcr header colCount width"),
-  MAX_ROWS: int.describe("bcr most kept rows of a block in one PE"),
+  MAX_ROWS: int.describe("bcr most row (line) words of a block record of one PE"),
   BLOCK_COLS: int.describe("bcr segment width"),
+  LANES: int.describe("bcr MAC lanes: weights per weight word, multipliers per PE"),
 });
 
 /** The numeric parameters of the generated RTL. */
@@ -94,10 +95,12 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  * - `model`: kind, sizes, projection (0: none), a layer's output size, peepholes; `fixed`: the
  *   resolved number formats;
  * - `accelerator`: the options as used: PEs, weight format and its options (null where they do
- *   not apply), how the bcr block was set, the number formats, the ese queue depth, the clock
+ *   not apply), how the bcr block was set, the MAC lanes per PE (bcr; 1 for ese), the number
+ *   formats, the ese queue depth, the clock
  *   used for microseconds, the memory limit (null: none);
  * - `geometry`: how the model maps onto N PEs (element e of any vector lives in PE e mod N at
- *   e div N): gate rows per cell (4 LSTM, 3 GRU), cells per PE K = ceil(H / N), H padded to
+ *   e div N): gate rows per cell (4 LSTM, 3 GRU), cells per PE K = ceil(H / N) (rounded up to a
+ *   multiple of the lanes), H padded to
  *   K * N, projection rows per PE (1 without a projection), output elements per PE, each layer's
  *   input size, a layer's output size (P with a projection, else H), the longest vector
  *   broadcast in one phase;
@@ -135,6 +138,7 @@ export const designJsonSchema = z.object({
       .shape,
     format: z.enum(["ese", "bcr"]),
     blockChoice: blockChoiceSchema.nullable(),
+    lanes: positive.default(1),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),

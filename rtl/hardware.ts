@@ -12,9 +12,9 @@ import { gateCount, layerInputSize, outputSize } from "../model/model.ts";
 import { cellsPerPe } from "../encode/mod.ts";
 import type { Geometry } from "./design_schema.ts";
 
-/** Compute the geometry of a model on `pes` PEs. */
-export function modelGeometry(model: QuantizedModel, pes: number): Geometry {
-  const cells = cellsPerPe(model.hiddenSize, pes);
+/** Compute the geometry of a model on `pes` PEs with `lanes` MAC lanes each. */
+export function modelGeometry(model: QuantizedModel, pes: number, lanes = 1): Geometry {
+  const cells = cellsPerPe(model.hiddenSize, pes, lanes);
   const out = outputSize(model);
   const layerInputs = Array.from({ length: model.numLayers }, (_, l) => layerInputSize(model, l));
   const longestPhase = Math.max(
@@ -27,7 +27,7 @@ export function modelGeometry(model: QuantizedModel, pes: number): Geometry {
     cellsPerPe: cells,
     paddedHidden: cells * pes,
     projRowsPerPe: model.projSize > 0 ? Math.ceil(model.projSize / pes) : 1,
-    outputsPerPe: Math.ceil(out / pes),
+    outputsPerPe: model.projSize > 0 ? Math.ceil(out / pes) : Math.max(cells, Math.ceil(out / pes)),
     layerInputs,
     outputSize: out,
     longestPhase,

@@ -1,6 +1,7 @@
 /**
  * The matrix-vector engines of the cycle model (rtl/timing.ts): each PE's `rnnfab_mv_ese.v` or
- * `rnnfab_mv_bcr.v`, timing only, driven by the PE's real pointer or index memory words. Each
+ * `rnnfab_mv_bcr.v`, timing only, driven by the PE's real pointer or index memory words, with
+ * the PE's multiplier stages C2 (registered inputs) and C3 (registered product). Each
  * register mirrors the register of the same name in rtl-templates/; `next` computes the next
  * state from the registers and the controller's signals of this cycle, `commit` is the edge.
  *
@@ -18,6 +19,7 @@ export class EseEngine {
   private pfInflight = false;
   private c1 = false;
   private c2 = false;
+  private c3 = false;
   // next state
   private nPointerAddr = 1;
   private nPrevEnd = 0;
@@ -43,7 +45,7 @@ export class EseEngine {
 
   /** Combinational: drained. */
   idle(): boolean {
-    return this.queue.length === 0 && !this.c1 && !this.c2;
+    return this.queue.length === 0 && !this.c1 && !this.c2 && !this.c3;
   }
 
   private next1(address: number): number {
@@ -86,6 +88,7 @@ export class EseEngine {
     this.weightAddr = this.nWeightAddr;
     this.pfCount = this.pfCount + (this.pfInflight ? 2 : 0) - this.taken;
     this.pfInflight = this.pfIssue;
+    this.c3 = this.c2;
     this.c2 = this.c1;
     this.c1 = this.fire;
   }
@@ -140,6 +143,7 @@ export class BcrEngine {
   private isRow = 0;
   private c1 = false;
   private c2 = false;
+  private c3 = false;
   // next-state scratch
   private n: {
     drState: number;
@@ -173,7 +177,7 @@ export class BcrEngine {
 
   idle(): boolean {
     return this.drState === DR_DONE && this.desc.length === 0 && !this.crValid &&
-      this.colq.length === 0 && !this.c1 && !this.c2;
+      this.colq.length === 0 && !this.c1 && !this.c2 && !this.c3;
   }
 
   private word(address: number): number {
@@ -310,6 +314,7 @@ export class BcrEngine {
     if (n.colqPop) this.colq.shift();
     if (n.colqPush) this.colq.push(n.colqPush);
     this.isRow = n.isRow;
+    this.c3 = this.c2;
     this.c2 = this.c1;
     this.c1 = n.issue;
   }

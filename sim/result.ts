@@ -92,7 +92,7 @@ const stimulusSchema = z.object({
  * - `estimate`: design.json's estimate for this sequence (firstStepCycles + (T-1) *
  *   cyclesPerStep), its relative error against the simulated cycles, and whether they are
  *   comparable (no back-pressure or input gaps applied);
- * - `usefulMacs` (non-zeros per step x steps), `pes`, `peUtilization` (usefulMacs / (pes x
+ * - `usefulMacs` (non-zeros per step x steps), `pes`, `peUtilization` (usefulMacs / (pes x lanes x
  *   cycles), computed);
  * - measured stall counters: output back-pressure (out_valid && !out_ready), input starved
  *   (in_ready && !in_valid while inputs remained), input wait (in_valid && !in_ready);
@@ -272,7 +272,9 @@ export function summarizeRun(
     },
     usefulMacs,
     pes: design.accelerator.pes,
-    peUtilization: cycles > 0 ? usefulMacs / (design.accelerator.pes * cycles) : 0,
+    peUtilization: cycles > 0
+      ? usefulMacs / (design.accelerator.pes * (design.accelerator.lanes ?? 1) * cycles)
+      : 0,
     stalls: {
       outputBackpressureCycles: s.outputStallCycles,
       inputStarvedCycles: s.inputStarvedCycles,

@@ -19,7 +19,13 @@ import { MAX_DESIGN_FILE_BYTES } from "../util/limits.ts";
 import { readInputText, readJsonFile } from "../util/read.ts";
 import { activationTable, type QuantizedModel } from "../model/fixed.ts";
 import { readQuantizedModel } from "../model/quantized_io.ts";
-import { decodeImage, type EncodedImage, parseHexText } from "../encode/mod.ts";
+import {
+  decodeImage,
+  type EncodedImage,
+  memoryWordsWide,
+  parseHexText,
+  unpackLanes,
+} from "../encode/mod.ts";
 import {
   ACCELERATOR_LIMITS,
   type AcceleratorConfig,
@@ -50,6 +56,7 @@ const acceleratorSchema = z.looseObject({
   blockCols: count(ACCELERATOR_LIMITS.blockSide).nullable(),
   blockChoice: z.looseObject({ how: z.enum(["given", "chosen"]) }).nullable(),
   queueDepth: count(ACCELERATOR_LIMITS.queueDepth).nullable(),
+  lanes: z.number().int().positive().optional(),
   maxMemoryBits: z.number().positive().nullable(),
 });
 
@@ -75,6 +82,7 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     queueDepth,
     blockRows: a.blockRows ?? undefined,
     blockCols: a.blockCols ?? undefined,
+    lanes: a.lanes ?? 1,
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };
@@ -209,10 +217,7 @@ async function imageProblems(derived: DesignParams, dir: string) {
   const images = new Map<string, bigint[]>();
   const expectedWords = new Map<string, bigint[]>();
   for (const memory of derived.image.manifest.memories) {
-    const words = memory.kind === "codebook"
-      ? derived.image.codebook ?? []
-      : derived.image.peMemories[memory.pe ?? 0][memory.kind as "weights" | "pointers" | "index"];
-    expectedWords.set(memory.file, words.map(BigInt));
+    expectedWords.set(memory.file, memoryWordsWide(derived.image, memory));
   }
   for (const aux of derived.auxMemories) expectedWords.set(aux.file, aux.words);
   for (const memory of derived.memories) {
@@ -245,8 +250,12 @@ async function imageProblems(derived: DesignParams, dir: string) {
 /** Decode the weight images as read and compare every weight with the quantized matrices. */
 function decodeProblems(derived: DesignParams, images: Map<string, bigint[]>, memDir: string) {
   const { manifest } = derived.image;
-  const words = (file: string, depth: number) =>
-    depth === 0 ? [] : (images.get(file) ?? []).map(Number);
+  const words = (file: string, depth: number, lanes: number) =>
+    depth === 0
+      ? []
+      : lanes > 1
+      ? unpackLanes(images.get(file) ?? [], lanes, manifest.weightBits)
+      : (images.get(file) ?? []).map(Number);
   const image: EncodedImage = {
     manifest,
     peMemories: Array.from(
@@ -256,7 +265,7 @@ function decodeProblems(derived: DesignParams, images: Map<string, bigint[]>, me
     codebook: null,
   };
   for (const memory of manifest.memories) {
-    const read = words(memory.file, memory.depth);
+    const read = words(memory.file, memory.depth, memory.kind === "weights" ? manifest.lanes : 1);
     if (memory.kind === "codebook") image.codebook = read;
     else image.peMemories[memory.pe ?? 0][memory.kind] = read;
   }

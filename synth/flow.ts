@@ -33,7 +33,8 @@ import {
 } from "./collect.ts";
 import { hierarchicalCells } from "./parse.ts";
 import type { SynthesisReport } from "./report.ts";
-import { elaborate, exists, type FlowContext, prepareLutramLibrary, synthesize } from "./runs.ts";
+import { elaborate, type FlowContext, prepareLutramLibrary, synthesize } from "./runs.ts";
+import { pathExists } from "../util/fs.ts";
 import { checkMemoryBound, checkYosys } from "./yosys.ts";
 
 /** PE counts from which `synthesizeDesign` estimates per PE unless told otherwise. */
@@ -95,7 +96,7 @@ async function readDesignInput(dir: string): Promise<DesignInput> {
   const info = await Deno.stat(absolute).catch(() => undefined);
   if (!info) throw new UserError(`${dir}: no such design directory`);
   if (!info.isDirectory) throw new UserError(`${dir}: not a directory (expected a design dir)`);
-  if (await exists(join(absolute, "design.json"))) {
+  if (await pathExists(join(absolute, "design.json"))) {
     const design = await readDesignJson(dir);
     const paths = await designRtlPaths(dir, design);
     return {

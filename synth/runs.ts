@@ -29,16 +29,7 @@ import {
   synthesisScript,
 } from "./script.ts";
 import { logTail, runYosys, type YosysInfo } from "./yosys.ts";
-
-/** Whether a path exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { pathExists } from "../util/fs.ts";
 
 /** What every run of one flow shares: the design, the target, Yosys, budgets, notes. */
 export interface FlowContext {
@@ -234,7 +225,7 @@ async function yosysShareFolders(command: string): Promise<string[]> {
   if (command.includes("/")) binary = resolve(command);
   else {
     for (const folder of (Deno.env.get("PATH") ?? "").split(":")) {
-      if (folder && await exists(join(folder, command))) {
+      if (folder && await pathExists(join(folder, command))) {
         binary = join(folder, command);
         break;
       }
@@ -253,7 +244,7 @@ export async function prepareLutramLibrary(context: FlowContext): Promise<void> 
   if (context.target !== "xilinx") return;
   for (const share of await yosysShareFolders(context.yosys.command)) {
     const library = join(share, "xilinx", "lutrams_xcu.txt");
-    if (!(await exists(library))) continue;
+    if (!(await pathExists(library))) continue;
     const corrected = correctedLutramLibrary(await Deno.readTextFile(library));
     if (!corrected) return;
     context.lutramLibrary = join(context.workDir, "lutrams_xcu_corrected.txt");

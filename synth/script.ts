@@ -54,15 +54,75 @@ export interface ScriptOptions {
   ice40DspPacking?: boolean;
 }
 
-function quote(path: string): string {
+/** A path as a Yosys script argument (quoted when it holds white space or quotes). */
+export function quote(path: string): string {
   if (/[\s"]/.test(path)) return `"${path.replace(/"/g, '\\"')}"`;
   return path;
 }
 
-/** `read_verilog` of the files, with their folders on the include path (rnnfab_pkg.vh). */
-function readVerilog(files: readonly string[]): string {
-  const includes = [...new Set(files.map((file) => `-I ${quote(dirname(file))}`))];
-  return `read_verilog -defer ${[...includes, ...files.map(quote)].join(" ")}`;
+/**
+ * `read_verilog -defer` of the sources with their folders and `includeDirs` on the include path
+ * (rnnfab_pkg.vh); `.vh`/`.svh` headers in `files` are only included, not read.
+ */
+export function readVerilog(files: readonly string[], includeDirs: readonly string[] = []): string {
+  const folders = [...new Set([...files.map((file) => dirname(file)), ...includeDirs])];
+  const sources = files.filter((file) => !/\.(vh|svh)$/.test(file));
+  return `read_verilog -defer ${
+    [...folders.map((folder) => `-I ${quote(folder)}`), ...sources.map(quote)].join(" ")
+  }`;
+}
+
+/** Options of `ice40CoarseSteps`. */
+export interface Ice40CoarseOptions {
+  /** The Yosys version whose `synth_ice40 -dsp` coarse step is spelled out. */
+  yosys: "0.23" | "0.70";
+  /** Run the `ice40_dsp` packing pass. */
+  dspPacking: boolean;
+  /** Commands run just before DSP mapping (e.g. a `stat` record). */
+  beforeDsp?: string[];
+  /** Commands run just after DSP mapping. */
+  afterDsp?: string[];
+}
+
+/**
+ * `synth_ice40 -dsp`'s coarse step label by label, as Yosys 0.23 (the synthesis flow) and 0.70
+ * (the place-and-route flow) run it, with `ice40_dsp` optional and room for records around the DSP
+ * mapping. The two versions differ only in the order of the first passes and 0.70's
+ * `alumacc -macc-only; maccmap -unmap` before the multipliers are narrowed.
+ */
+export function ice40CoarseSteps(options: Ice40CoarseOptions): string[] {
+  const newer = options.yosys === "0.70";
+  return [
+    ...(newer ? ["opt_expr", "check", "opt_clean"] : ["opt_expr", "opt_clean", "check"]),
+    "opt -nodffe -nosdff",
+    "fsm",
+    "opt",
+    "wreduce",
+    "peepopt",
+    "opt_clean",
+    "share",
+    "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
+    "opt_expr",
+    "opt_clean",
+    "memory_dff",
+    ...(newer ? ["alumacc -macc-only", "maccmap -unmap", "opt_clean"] : []),
+    "wreduce t:$mul",
+    ...options.beforeDsp ?? [],
+    "techmap -map +/mul2dsp.v -map +/ice40/dsp_map.v -D DSP_A_MAXWIDTH=16 -D DSP_B_MAXWIDTH=16 " +
+    "-D DSP_A_MINWIDTH=2 -D DSP_B_MINWIDTH=2 -D DSP_Y_MINWIDTH=11 -D DSP_NAME=$__MUL16X16",
+    "select a:mul2dsp",
+    "setattr -unset mul2dsp",
+    "opt_expr -fine",
+    "wreduce",
+    "select -clear",
+    ...(options.dspPacking ? ["ice40_dsp"] : []),
+    "chtype -set $mul t:$__soft_mul",
+    ...options.afterDsp ?? [],
+    "alumacc",
+    "opt",
+    "memory -nomap",
+    "opt_clean",
+  ];
 }
 
 function prelude(options: ScriptOptions): string[] {
@@ -110,37 +170,12 @@ function ice40Script(options: ScriptOptions): string[] {
   return [
     ...prelude(options),
     `${synth} -run begin:coarse`,
-    // synth_ice40's coarse step (Yosys 0.23), with the DSP records and ice40_dsp optional.
-    "opt_expr",
-    "opt_clean",
-    "check",
-    "opt -nodffe -nosdff",
-    "fsm",
-    "opt",
-    "wreduce",
-    "peepopt",
-    "opt_clean",
-    "share",
-    "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
-    "opt_expr",
-    "opt_clean",
-    "memory_dff",
-    "wreduce t:$mul",
-    `tee -q -o ${quote(out.multipliersBefore)} stat -width -json`,
-    "techmap -map +/mul2dsp.v -map +/ice40/dsp_map.v -D DSP_A_MAXWIDTH=16 -D DSP_B_MAXWIDTH=16 " +
-    "-D DSP_A_MINWIDTH=2 -D DSP_B_MINWIDTH=2 -D DSP_Y_MINWIDTH=11 -D DSP_NAME=$__MUL16X16",
-    "select a:mul2dsp",
-    "setattr -unset mul2dsp",
-    "opt_expr -fine",
-    "wreduce",
-    "select -clear",
-    ...(options.ice40DspPacking === false ? [] : ["ice40_dsp"]),
-    "chtype -set $mul t:$__soft_mul",
-    `tee -q -o ${quote(out.multipliersAfter)} stat -width -json`,
-    "alumacc",
-    "opt",
-    "memory -nomap",
-    "opt_clean",
+    ...ice40CoarseSteps({
+      yosys: "0.23",
+      dspPacking: options.ice40DspPacking !== false,
+      beforeDsp: [`tee -q -o ${quote(out.multipliersBefore)} stat -width -json`],
+      afterDsp: [`tee -q -o ${quote(out.multipliersAfter)} stat -width -json`],
+    }),
     `tee -q -o ${quote(out.memories)} dump -m t:$mem_v2`,
     `${synth} -run map_ram:`,
     `tee -q -o ${quote(out.stat)} stat -json -top ${options.synthTop}`,

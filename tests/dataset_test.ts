@@ -4,7 +4,7 @@ import { parseHead, taskMetrics } from "../model/head.ts";
 import { modelToJson } from "../model/model_io.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { UserError } from "../util/errors.ts";
-import { runDenoScript } from "./helpers.ts";
+import { runDenoScript, withTempDir } from "./helpers.ts";
 
 /** A safetensors file with tensors of any dtype (little-endian), for the data-file reader. */
 function safetensors(
@@ -97,8 +97,7 @@ Deno.test("data files: each bad file is one line naming the file and the field",
 });
 
 Deno.test("data files: safetensors with padding, lengths and int64 labels", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (dir) => {
     const x = [1, 2, 3, 4, 0, 0, 5, 6, 7, 8, 9, 10]; // [2, 3, 2]
     await Deno.writeFile(
       `${dir}/d.safetensors`,
@@ -132,9 +131,7 @@ Deno.test("data files: safetensors with padding, lengths and int64 labels", asyn
       loadDataset(`${dir}/len.safetensors`),
       /lengths\[0\]: expected an integer in 1\.\.2, got 3/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("heads: shape checked against the model; accuracy and cross-entropy", () => {
@@ -164,15 +161,12 @@ const sequences = [5, 2, 7].map((steps, k) => randomInputs(steps, 3, 40 + k));
 const head = { weight: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]], bias: [0, 0.1, 0] };
 
 async function withFiles(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (dir) => {
     await Deno.writeTextFile(`${dir}/m.json`, JSON.stringify(modelToJson(model)));
     await Deno.writeTextFile(`${dir}/h.json`, JSON.stringify(head));
     await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences, labels: [0, 1, 2] }));
     await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 Deno.test("infer on a data file equals per-sequence runs (float and fixed)", async () => {
@@ -271,6 +265,18 @@ Deno.test("prune --calib D --head H minimises the task loss; without --calib the
     const report = JSON.parse(await Deno.readTextFile(`${dir}/p.prune.json`));
     assert.equal(report.fidelity.calibration.random, false);
     assert.equal(report.task.result.count, 3);
+    // Dense and pruned, float64 and fixed point side by side; the dense float64 run is the
+    // reference of the output error, and its accuracy is the task comparison's.
+    const [dense, result] = report.variants.rows;
+    assert.deepEqual(report.variants.rows.map((row: { name: string }) => row.name), [
+      "dense",
+      "BCR, this result",
+    ]);
+    assert.equal(dense.float.relativeRmsError, 0);
+    assert.equal(dense.float.accuracy, report.task.dense.accuracy);
+    assert.equal(result.float.accuracy, report.task.result.accuracy);
+    assert.ok(result.fixed.accuracy >= 0 && result.fixed.relativeRmsError > 0);
+    assert.match(run.stdout, /float64 and fixed point \(golden model, bit-exact with the RTL\)/);
     assert.ok(report.search.candidates.every((c: { objective?: number }) => c.objective! >= 0));
     const random = await runDenoScript("cli/prune.ts", [
       ...["--model", `${dir}/m.json`, "--out", `${dir}/r.json`, "--density", "0.5", "--quiet"],

@@ -238,10 +238,17 @@ export function describeE2eRun(c: E2eCase, run: E2eRun): string {
     `; build ${p.wallSeconds.build.toFixed(1)} s`;
 }
 
+/** Every other case from index `start` (0 or 1): a table split over two test files. */
+export function everyOther(cases: E2eCase[], start: 0 | 1): E2eCase[] {
+  return cases.filter((_, i) => i % 2 === start);
+}
+
 /** Register one Deno test that runs `cases` as steps (one design folder at a time). */
 export function e2eTests(label: string, cases: E2eCase[]): void {
   Deno.test(`end-to-end (${label}): bit-exact, cycle model = simulated cycles`, async (t) => {
-    const root = await Deno.makeTempDir({ prefix: `rnnfab-e2e-${label.replace(" ", "-")}-` });
+    const root = await Deno.makeTempDir({
+      prefix: `rnnfab-e2e-${label.replace(/[^a-z0-9]+/gi, "-")}-`,
+    });
     const started = performance.now();
     try {
       for (const c of cases) {

@@ -134,8 +134,7 @@ Deno.test("encode rejects bad values with one line and exit code 2", async () =>
 });
 
 Deno.test("encode writes ese images that decode to the quantized weights in the PEs' order", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
-  try {
+  await withTempDir("rnnfab-encode-", async (dir) => {
     const out = join(dir, "ese");
     const result = await encode([
       "--model",
@@ -167,14 +166,11 @@ Deno.test("encode writes ese images that decode to the quantized weights in the 
     assert.equal(image.manifest.weightBits, 12);
     assert.equal(summary.totalBits, image.manifest.totalBits);
     assert.equal(summary.peNonZeros.length, 5);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected LSTM", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
-  try {
+  await withTempDir("rnnfab-encode-", async (dir) => {
     const modelPath = await prunedModel(dir);
     const quantized = quantizeModel(await loadModel(modelPath));
     const names = quantizedSegments(quantized).map((s) => s.name);
@@ -231,9 +227,7 @@ Deno.test("encode: bcr with a block, ese with a codebook, on a pruned projected 
       modelMatrices(decodeImage(eseImage), quantized, 2),
       quantizedSegments(shared).map((s) => s.matrix),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("encode writes exactly the weight images and manifest of the design gen builds", () =>

@@ -23,7 +23,7 @@ import {
 } from "../encode/mod.ts";
 import { randomSparseMatrix } from "../encode/random_sparse.ts";
 import { UserError } from "../util/errors.ts";
-import { dimensionArbitrary, fcParameters } from "./helpers.ts";
+import { dimensionArbitrary, fcParameters, withTempDir } from "./helpers.ts";
 
 const dimension = dimensionArbitrary(1);
 
@@ -102,8 +102,7 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
 });
 
 Deno.test("the manifest's bit accounting equals the bits written to the .hex files", async () => {
-  const root = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
-  try {
+  await withTempDir("rnnfab-encode-", async (root) => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(imageCase, async ({ segments, image }) => {
@@ -158,9 +157,7 @@ Deno.test("the manifest's bit accounting equals the bits written to the .hex fil
       }),
       fcParameters(300),
     );
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("toHexLines: exact digit count, lowercase, one zero word for an empty memory", () => {
@@ -182,8 +179,7 @@ Deno.test("parseHexText rejects wrong digit counts, upper case and words wider t
 });
 
 Deno.test("readImageDir rejects a .hex file whose length disagrees with the manifest", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-encode-" });
-  try {
+  await withTempDir("rnnfab-encode-", async (dir) => {
     const data = Int32Array.from([1, 0, 0, 2, 0, -3]);
     const image = encodeSegments([{ name: "w", matrix: { rows: 3, cols: 2, data } }], {
       format: "ese",
@@ -195,7 +191,5 @@ Deno.test("readImageDir rejects a .hex file whose length disagrees with the mani
     await writeImageDir(out, image);
     await Deno.writeTextFile(join(out, "pe0_weights.hex"), "00\n00\n00\n00\n00\n");
     await assert.rejects(() => readImageDir(out), /manifest depth is 2/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

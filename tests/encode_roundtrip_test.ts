@@ -127,8 +127,9 @@ const bcrCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain(
     pes: peCount,
     blockRows: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 })),
     blockCols: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 })),
+    lanes: fc.constantFrom(1, 1, 2, 4, 8, 16),
     vectorSeed: fc.integer(),
-  }).map(({ specs, pes, blockRows, blockCols, vectorSeed }) => {
+  }).map(({ specs, pes, blockRows, blockCols, lanes, vectorSeed }) => {
     const segments = makeSegments(specs);
     const image = encodeSegments(segments, {
       format: "bcr",
@@ -136,6 +137,7 @@ const bcrCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain(
       blockRows,
       blockCols,
       weightBits,
+      lanes,
     });
     return { segments, image, vectorSeed };
   })
@@ -187,29 +189,20 @@ function assertMatVec({ segments, image, vectorSeed }: EncodeCase): void {
   });
 }
 
-Deno.test("ese: decode(encode(W)) = W for arbitrary shapes, densities, PEs and widths", () => {
-  fc.assert(fc.property(eseCase, assertRoundTrip), fcParameters(1000));
-});
-
-Deno.test("ese with codebook: decode(encode(W)) = W", () => {
-  fc.assert(fc.property(codebookCase, assertRoundTrip), fcParameters(600));
-});
-
-Deno.test("bcr: decode(encode(W)) = W for arbitrary shapes, blocks, PEs and widths", () => {
-  fc.assert(fc.property(bcrCase, assertRoundTrip), fcParameters(1000));
-});
-
-Deno.test("ese: the PE model reading its image computes the dense product bit for bit", () => {
-  fc.assert(fc.property(eseCase, assertMatVec), fcParameters(600));
-});
-
-Deno.test("ese with codebook: the PE model computes the dense product bit for bit", () => {
-  fc.assert(fc.property(codebookCase, assertMatVec), fcParameters(400));
-});
-
-Deno.test("bcr: the PE model reading its image computes the dense product bit for bit", () => {
-  fc.assert(fc.property(bcrCase, assertMatVec), fcParameters(600));
-});
+/** The property runs: each case kind through the round trip and the PE model's product. */
+const PROPERTIES: [name: string, arbitrary: typeof eseCase, runs: number, productRuns: number][] = [
+  ["ese", eseCase, 1000, 600],
+  ["ese with codebook", codebookCase, 600, 400],
+  ["bcr", bcrCase, 1000, 600],
+];
+for (const [name, arbitrary, runs, productRuns] of PROPERTIES) {
+  Deno.test(`${name}: decode(encode(W)) = W for arbitrary shapes, PEs and widths`, () => {
+    fc.assert(fc.property(arbitrary, assertRoundTrip), fcParameters(runs));
+  });
+  Deno.test(`${name}: the PE model reading its image computes the dense product bit for bit`, () => {
+    fc.assert(fc.property(arbitrary, assertMatVec), fcParameters(productRuns));
+  });
+}
 
 Deno.test("ese: padding entries appear exactly when a gap exceeds the index range", () => {
   // One column, one PE, non-zeros at rows 0 and 9 with 2-bit indices: gap 8 > 3 -> two paddings.
@@ -295,42 +288,32 @@ Deno.test("the worked example of docs/encoding.md, word for word", () => {
         toHexLines(memoryWords(image, memory), memory.width).join(" "),
       ]),
     );
-  const ese = encodeSegments(segments, { format: "ese", pes: 2, indexBits: 1, weightBits: 4 });
-  assert.deepStrictEqual(hex(ese), {
-    "pe0_weights.hex": "03 15 0e 01",
-    "pe0_pointers.hex": "0 1 2 2 4 4",
-    "pe1_weights.hex": "1f 10 07",
-    "pe1_pointers.hex": "0 1 1 1 1 3",
-  });
-  assert.equal(ese.manifest.totalBits, 71);
+  const eseOptions = { format: "ese", pes: 2, indexBits: 1, weightBits: 4 } as const;
   const codebook = { bits: 3, values: Int32Array.from([0, -2, -1, 1, 3, 5, 7, 7]) };
-  const shared = encodeSegments(segments, {
-    format: "ese",
-    pes: 2,
-    indexBits: 1,
-    weightBits: 4,
-    codebook,
-  });
-  assert.deepStrictEqual(hex(shared), {
-    "pe0_weights.hex": "4 d 1 3",
-    "pe0_pointers.hex": "0 1 2 2 4 4",
-    "pe1_weights.hex": "a 8 6",
-    "pe1_pointers.hex": "0 1 1 1 1 3",
-    "codebook.hex": "0 e f 1 3 5 7 7",
-  });
-  assert.equal(shared.manifest.totalBits, 96);
-  const bcr = encodeSegments(segments, {
-    format: "bcr",
-    pes: 2,
-    blockRows: 3,
-    blockCols: 2,
-    weightBits: 4,
-  });
-  assert.deepStrictEqual(hex(bcr), {
-    "pe0_weights.hex": "3 0 0 5 e 1",
-    "pe0_index.hex": "a 0 1 0 1 9 0 1 3 0",
-    "pe1_weights.hex": "f 7",
-    "pe1_index.hex": "5 1 0 5 2 4 0",
-  });
-  assert.equal(bcr.manifest.totalBits, 100);
+  const pointers = { "pe0_pointers.hex": "0 1 2 2 4 4", "pe1_pointers.hex": "0 1 1 1 1 3" };
+  // Each format's options, the words of every memory, and the total bits.
+  const expectations: [Parameters<typeof encodeSegments>[1], Record<string, string>, number][] = [
+    [
+      eseOptions,
+      { "pe0_weights.hex": "03 15 0e 01", "pe1_weights.hex": "1f 10 07", ...pointers },
+      71,
+    ],
+    [{ ...eseOptions, codebook }, {
+      "pe0_weights.hex": "4 d 1 3",
+      "pe1_weights.hex": "a 8 6",
+      ...pointers,
+      "codebook.hex": "0 e f 1 3 5 7 7",
+    }, 96],
+    [{ format: "bcr", pes: 2, blockRows: 3, blockCols: 2, weightBits: 4 }, {
+      "pe0_weights.hex": "3 0 0 5 e 1",
+      "pe0_index.hex": "a 0 1 0 1 9 0 1 3 0",
+      "pe1_weights.hex": "f 7",
+      "pe1_index.hex": "5 1 0 5 2 4 0",
+    }, 100],
+  ];
+  for (const [options, files, totalBits] of expectations) {
+    const image = encodeSegments(segments, options);
+    assert.deepStrictEqual(hex(image), files);
+    assert.equal(image.manifest.totalBits, totalBits);
+  }
 });

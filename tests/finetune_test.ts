@@ -4,30 +4,45 @@ import { namedMatrices } from "../model/model.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { outputFidelity } from "../prune/search.ts";
 import { pruneModelBcr } from "../prune/mod.ts";
-import { runDenoScript } from "./helpers.ts";
+import type { RnnModel } from "../model/model.ts";
+import { type CommandResult, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
+
+function finetune(args: string[]): Promise<CommandResult> {
+  return runDenoScript("cli/finetune.ts", args);
+}
+
+/** Save the dense and pruned models and the data in `dir`; returns finetune's input flags. */
+async function writeInputs(
+  dir: string,
+  models: { dense: RnnModel; pruned: RnnModel },
+  sequences: number[][][],
+): Promise<string[]> {
+  const path = (name: string) => `${dir}/${name}.json`;
+  await saveModel(models.dense, path("dense"));
+  await saveModel(models.pruned, path("pruned"));
+  await Deno.writeTextFile(path("d"), JSON.stringify({ sequences }));
+  return ["--model", path("dense"), "--pruned", path("pruned"), "--data", path("d")];
+}
+
+/** `prune --check-block 4x4` accepts the model file. */
+async function assertBcr4x4(path: string): Promise<void> {
+  const check = await runDenoScript("cli/prune.ts", ["--model", path, "--check-block", "4x4"]);
+  assert.equal(check.code, 0, check.stderr);
+  assert.match(check.stdout, /the model is BCR for block 4x4/);
+}
 
 Deno.test("finetune: distillation on a tiny model lowers the error, keeps the zero mask, stays BCR", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-finetune-", async (dir) => {
     const dense = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 3 });
     const block = { rows: 4, cols: 4 };
     const { model: pruned } = pruneModelBcr(dense, {
       block,
       rates: { density: 0.3, colShare: 0.5 },
     });
-    await saveModel(dense, `${dir}/dense.json`);
-    await saveModel(pruned, `${dir}/pruned.json`);
     const sequences = Array.from({ length: 60 }, (_, k) => randomInputs(3 + (k % 5), 4, 100 + k));
-    await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences }));
-    const run = await runDenoScript("cli/finetune.ts", [
-      ...[
-        "--model",
-        `${dir}/dense.json`,
-        "--pruned",
-        `${dir}/pruned.json`,
-        "--data",
-        `${dir}/d.json`,
-      ],
+    const inputs = await writeInputs(dir, { dense, pruned }, sequences);
+    const run = await finetune([
+      ...inputs,
       ...["--out", `${dir}/ft.json`, "--epochs", "8", "--lr", "0.005"],
     ]);
     assert.equal(run.code, 0, run.stderr);
@@ -40,98 +55,52 @@ Deno.test("finetune: distillation on a tiny model lowers the error, keeps the ze
       const other = namedMatrices(tuned)[i].matrix.data;
       assert.ok(matrix.data.every((v, k) => (v === 0) === (other[k] === 0)), name);
     });
-    const check = await runDenoScript("cli/prune.ts", [
-      "--model",
-      `${dir}/ft.json`,
-      "--check-block",
-      "4x4",
-    ]);
-    assert.equal(check.code, 0, check.stderr);
-    assert.match(check.stdout, /the model is BCR for block 4x4/);
+    await assertBcr4x4(`${dir}/ft.json`);
     const report = JSON.parse(await Deno.readTextFile(`${dir}/ft.finetune.json`));
     assert.equal(report.maskUnchanged, true);
 
-    const bad = await runDenoScript("cli/finetune.ts", [
-      ...[
-        "--model",
-        `${dir}/dense.json`,
-        "--pruned",
-        `${dir}/pruned.json`,
-        "--data",
-        `${dir}/d.json`,
-      ],
-      ...["--out", `${dir}/x.json`, "--objective", "labels"],
-    ]);
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr.trim(), /^error: .*--objective labels needs --head H and labels/);
+    const bad = await finetune([...inputs, "--out", `${dir}/x.json`, "--objective", "labels"]);
+    assert.match(expectUserError(bad), /^error: .*--objective labels needs --head H and labels/);
     await assert.rejects(Deno.stat(`${dir}/x.json`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("finetune --admm ends BCR for P's block at P's densities; --qat runs through 8-bit weights", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-finetune-admm-", async (dir) => {
     const dense = randomModel({ kind: "gru", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 4 });
     const { model: pruned } = pruneModelBcr(dense, {
       block: { rows: 4, cols: 4 },
       rates: { density: 0.4, colShare: 0.5 },
     });
-    await saveModel(dense, `${dir}/dense.json`);
-    await saveModel(pruned, `${dir}/pruned.json`);
     const sequences = Array.from({ length: 30 }, (_, k) => randomInputs(4, 4, 200 + k));
-    await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences }));
+    const common = await writeInputs(dir, { dense, pruned }, sequences);
     await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ weightBits: 8 }));
-    const common = [
-      "--model",
-      `${dir}/dense.json`,
-      "--pruned",
-      `${dir}/pruned.json`,
-      "--data",
-      `${dir}/d.json`,
-    ];
-    const admm = await runDenoScript("cli/finetune.ts", [
+    const admm = await finetune([
       ...common,
       ...["--out", `${dir}/a.json`, "--epochs", "2", "--admm", "--block", "4x4"],
     ]);
     assert.equal(admm.code, 0, admm.stderr);
     assert.match(admm.stdout, /admm epoch 2: rho/);
-    const check = await runDenoScript("cli/prune.ts", [
-      "--model",
-      `${dir}/a.json`,
-      "--check-block",
-      "4x4",
-    ]);
-    assert.match(check.stdout, /the model is BCR for block 4x4/);
+    await assertBcr4x4(`${dir}/a.json`);
     const tuned = await loadModel(`${dir}/a.json`);
     namedMatrices(tuned).forEach(({ matrix }, i) => {
       const expected = namedMatrices(pruned)[i].matrix;
       const count = (m: typeof matrix) => m.data.filter((v) => v !== 0).length;
       assert.ok(Math.abs(count(matrix) - count(expected)) <= 4 * 4, "density of P, within a block");
     });
-    const qat = await runDenoScript("cli/finetune.ts", [
+    const qat = await finetune([
       ...common,
       ...["--out", `${dir}/q.json`, "--epochs", "2", "--qat", "--config", `${dir}/c.json`],
     ]);
     assert.equal(qat.code, 0, qat.stderr);
     assert.match(qat.stdout, /QAT 8-bit weights/);
-    const noBlock = await runDenoScript("cli/finetune.ts", [
-      ...common,
-      "--out",
-      `${dir}/x.json`,
-      "--admm",
-    ]);
-    assert.equal(noBlock.code, 2);
-    assert.match(noBlock.stderr, /--admm needs --block RxC/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    const noBlock = await finetune([...common, "--out", `${dir}/x.json`, "--admm"]);
+    assert.match(expectUserError(noBlock), /--schedule admm needs --block RxC/);
+  });
 });
 
 Deno.test("finetune: no output may be an input, and a user's file beside --out is kept", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-finetune-out-", async (dir) => {
     const dense = randomModel({ kind: "gru", inputSize: 3, hiddenSize: 4, numLayers: 1, seed: 5 });
     await saveModel(dense, `${dir}/dense.json`);
     await saveModel(dense, `${dir}/pruned.json`);
@@ -147,19 +116,13 @@ Deno.test("finetune: no output may be an input, and a user's file beside --out i
       [`${dir}/ft.json`, /ft\.finetune\.json: exists and is not an earlier rnnfab output/],
     ];
     for (const [out, message] of cases) {
-      const run = await runDenoScript("cli/finetune.ts", [
-        ...inputs,
-        ...["--data", `${dir}/d.json`, "--out", out],
-      ]);
-      assert.equal(run.code, 2, run.stderr);
+      const run = await finetune([...inputs, "--data", `${dir}/d.json`, "--out", out]);
       assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-      assert.match(run.stderr, message);
+      assert.match(expectUserError(run), message);
     }
     assert.equal(await Deno.readTextFile(`${dir}/pruned.json`), before);
     assert.equal(await Deno.readTextFile(`${dir}/d.json`), data);
     assert.equal(await Deno.readTextFile(`${dir}/ft.finetune.json`), userReport);
     await assert.rejects(Deno.stat(`${dir}/ft.json`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

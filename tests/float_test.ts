@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { runFloat } from "../model/float.ts";
 import { loadModel, modelToJson } from "../model/model_io.ts";
 import { randomInputs, randomModel, type RandomModelOptions } from "../model/random.ts";
-import { maxAbsDifference, REPO_ROOT, runProgram, VENV_PYTHON } from "./helpers.ts";
+import { maxAbsDifference, REPO_ROOT, runProgram, VENV_PYTHON, withTempDir } from "./helpers.ts";
 
 const CASES: (Omit<RandomModelOptions, "seed"> & { name: string })[] = [
   { name: "LSTM 1 layer, odd sizes", kind: "lstm", inputSize: 7, hiddenSize: 13, numLayers: 1 },
@@ -42,8 +42,7 @@ for (const [index, testCase] of CASES.entries()) {
     // Larger weights than PyTorch's default make the nonlinearities matter.
     const model = randomModel({ ...testCase, seed: 100 + index, scale: 0.8 });
     const inputs = randomInputs(12, testCase.inputSize, 200 + index);
-    const dir = await Deno.makeTempDir();
-    try {
+    await withTempDir("rnnfab-test-", async (dir) => {
       await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(modelToJson(model)));
       await Deno.writeTextFile(`${dir}/inputs.json`, JSON.stringify({ inputs }));
       const result = await runProgram(VENV_PYTHON, [
@@ -58,9 +57,7 @@ for (const [index, testCase] of CASES.entries()) {
       assert.ok(difference < 1e-9, `max difference ${difference}`);
       // The outputs must not be trivially small, or the comparison would prove nothing.
       assert.ok(Math.max(...actual.flat().map(Math.abs)) > 0.05);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 

@@ -99,6 +99,22 @@ const LINT_CASES: E2eCase[] = [
     "ese",
   ),
   lintCase(
+    "lstm 13->29 proj 11 peepholes x2, 4 PEs x 4 lanes",
+    { kind: "lstm", inputSize: 13, hiddenSize: 29, numLayers: 2, projSize: 11, peepholes: true },
+    0.3,
+    4,
+    "bcr",
+    { lanes: 4 },
+  ),
+  lintCase(
+    "gru 5->9, 2 PEs x 16 lanes",
+    { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
+    0.5,
+    2,
+    "bcr",
+    { lanes: 16 },
+  ),
+  lintCase(
     "gru 2->3, 1 PE, block 1x1",
     { kind: "gru", inputSize: 2, hiddenSize: 3, numLayers: 1 },
     1,

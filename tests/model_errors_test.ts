@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { modelTensors, modelToJson, writeSafetensors } from "../model/model_io.ts";
+import { modelTensors, modelToJson } from "../model/model_io.ts";
+import { writeSafetensors } from "../model/safetensors.ts";
 import { randomModel } from "../model/random.ts";
 import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
@@ -178,13 +179,9 @@ for (const testCase of CASES) {
     await withTempDir("rnnfab-test-", async (dir) => {
       await testCase.files(dir);
       await Deno.writeTextFile(`${dir}/in.json`, inputs);
+      const [model, input, out] = ["m", "in", "out"].map((name) => `${dir}/${name}.json`);
       const result = await runDenoScript("cli/infer.ts", [
-        "--model",
-        `${dir}/m.json`,
-        "--input",
-        `${dir}/in.json`,
-        "--out",
-        `${dir}/out.json`,
+        ...["--model", model, "--input", input, "--out", out],
       ]);
       assert.equal(result.code, 2, result.stderr);
       const lines = result.stderr.trim().split("\n");

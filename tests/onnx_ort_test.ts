@@ -19,7 +19,7 @@ import {
 import { exportGraphKind, exportOnnx } from "../model/onnx/export.ts";
 import { importOnnx } from "../model/onnx/import.ts";
 import { openOnnxSession, runOnnxRuntime } from "../model/onnx/ort.ts";
-import { fcParameters, maxAbsDifference } from "./helpers.ts";
+import { fcParameters, maxAbsDifference, withTempDir } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;
 const PYTORCH_DATA = new URL("./data/pytorch/", import.meta.url);
@@ -28,15 +28,13 @@ async function importBuilt(
   built: ReturnType<typeof buildOnnxRecurrentModel>,
   source: string,
 ): Promise<RnnModel> {
-  if (!built.externalData) return importOnnx(built.bytes, source);
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-onnx-" });
-  try {
-    await Deno.writeFile(`${dir}/${built.externalLocation}`, built.externalData);
+  const externalData = built.externalData;
+  if (!externalData) return importOnnx(built.bytes, source);
+  return await withTempDir("rnnfab-onnx-", async (dir) => {
+    await Deno.writeFile(`${dir}/${built.externalLocation}`, externalData);
     await Deno.writeFile(`${dir}/${source}`, built.bytes);
     return importOnnx(built.bytes, source, { baseDir: dir });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 /** ONNX Runtime needs external data files on disk next to the model; run it from a file. */
@@ -44,10 +42,10 @@ async function runBuilt(
   built: ReturnType<typeof buildOnnxRecurrentModel>,
   inputs: number[][],
 ): Promise<number[][]> {
-  if (!built.externalData) return runOnnxRuntime(built.bytes, inputs);
-  const dir = await Deno.makeTempDir({ prefix: "rnnfab-onnx-" });
-  try {
-    await Deno.writeFile(`${dir}/${built.externalLocation}`, built.externalData);
+  const externalData = built.externalData;
+  if (!externalData) return runOnnxRuntime(built.bytes, inputs);
+  return await withTempDir("rnnfab-onnx-", async (dir) => {
+    await Deno.writeFile(`${dir}/${built.externalLocation}`, externalData);
     await Deno.writeFile(`${dir}/model.onnx`, built.bytes);
     const ort = await import("onnxruntime-node");
     const session = await ort.InferenceSession.create(`${dir}/model.onnx`);
@@ -63,9 +61,7 @@ async function runBuilt(
       { length: steps },
       (_, t) => Array.from(data.subarray(t * width, (t + 1) * width)),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 interface BuiltCase {
@@ -130,13 +126,8 @@ for (const c of BUILT_CASES) {
 }
 
 Deno.test("ONNX Runtime: GRU with linear_before_reset=0 is another cell, and import refuses it", async () => {
-  const layers = randomOnnxLayers({
-    kind: "gru",
-    inputSize: 5,
-    hiddenSize: 8,
-    numLayers: 1,
-    seed: 5,
-  });
+  const shape = { kind: "gru", inputSize: 5, hiddenSize: 8, numLayers: 1 } as const;
+  const layers = randomOnnxLayers({ ...shape, seed: 5 });
   const spec = { kind: "gru" as const, inputSize: 5, hiddenSize: 8, layers };
   const inputs = randomInputs(12, 5, 9);
   const linearBefore = buildOnnxRecurrentModel(spec);
@@ -213,13 +204,8 @@ for (const name of ["lstm_2layer", "gru_2layer"]) {
 }
 
 Deno.test("ONNX Runtime comparison is sensitive to the gate order (swapped f and o gates fail)", async () => {
-  const layers = randomOnnxLayers({
-    kind: "lstm",
-    inputSize: 4,
-    hiddenSize: 6,
-    numLayers: 1,
-    seed: 8,
-  });
+  const shape = { kind: "lstm", inputSize: 4, hiddenSize: 6, numLayers: 1 } as const;
+  const layers = randomOnnxLayers({ ...shape, seed: 8 });
   const built = buildOnnxRecurrentModel({ kind: "lstm", inputSize: 4, hiddenSize: 6, layers });
   const inputs = randomInputs(10, 4, 1);
   const expected = await runOnnxRuntime(built.bytes, inputs);

@@ -1,16 +1,13 @@
 /**
  * Place and route (`deno task pnr`, synth/pnr/): the parsers on captured nextpnr reports
  * (tests/data/pnr), the mapping of netlist names back to RTL instances, the fit checks, the
- * clock helper, one-line errors (bad target, a design that cannot fit), and two real runs on a
- * tiny generated GRU (1 PE) for iCE40 UP5K and ECP5-25F (a few minutes each on a loaded machine).
+ * clock helper and one-line errors (bad target, a design that cannot fit). The two real runs on a
+ * tiny generated GRU (1 PE), for iCE40 UP5K and ECP5-25F, are tests/pnr_ice40_test.ts and
+ * pnr_ecp5_test.ts (one file each, so that they can run on different test workers).
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { saveModel } from "../model/model_io.ts";
-import { randomModel } from "../model/random.ts";
-import { ASSUMED_CLOCK } from "../rtl/clock.ts";
-import { clockForDesign } from "../synth/pnr/clock.ts";
 import {
   blockRamLowerBound,
   designShortfalls,
@@ -33,43 +30,14 @@ import {
   parseNextpnrReport,
 } from "../synth/pnr/nextpnr_report.ts";
 import { formatTimingReport, timingReportFrom } from "../synth/pnr/result.ts";
-import { parseTimingReport, type TimingReport } from "../synth/pnr/schema.ts";
+import { parseTimingReport } from "../synth/pnr/schema.ts";
 import { nextpnrPhase, yosysPhase } from "../synth/pnr/run.ts";
 import { pnrSynthesisScript } from "../synth/pnr/script.ts";
-import { PNR_TARGETS, pnrTarget } from "../synth/pnr/targets.ts";
-import { REPO_ROOT } from "./helpers.ts";
+import { pnrTarget } from "../synth/pnr/targets.ts";
+import { expectUserError, withTempDir } from "./helpers.ts";
+import { generate, pnr, TINY_GRU } from "./pnr_helpers.ts";
 
 const DATA = new URL("./data/pnr/", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function pnr(args: string[]): Promise<Run> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${REPO_ROOT}cli/pnr.ts`, ...args],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-/** The one line a user error prints (exit 2, no stack trace). */
-function userError(run: Run): string {
-  assert.equal(run.code, 2, run.stdout + run.stderr);
-  const lines = run.stderr.trim().split("\n").filter((line) => line.startsWith("error: "));
-  assert.equal(lines.length, 1, run.stderr);
-  assert.doesNotMatch(run.stderr, /\n\s+at /);
-  return lines[0];
-}
 
 async function captured(name: string) {
   const report = parseNextpnrReport(
@@ -78,36 +46,6 @@ async function captured(name: string) {
   );
   const scopes = parseScopes(await Deno.readTextFile(join(DATA, `${name}.scopes.txt`)));
   return { report, index: scopeIndex(scopes, "rnnfab_top", "rnnfab_pe") };
-}
-
-/** Generate a design with `deno task gen` from a random model. */
-async function generate(
-  root: string,
-  name: string,
-  model: Parameters<typeof randomModel>[0],
-  pes: number,
-): Promise<string> {
-  const modelPath = join(root, `${name}.json`);
-  await saveModel(randomModel(model), modelPath);
-  const dir = join(root, name);
-  const gen = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${REPO_ROOT}cli/gen.ts`,
-      "--model",
-      modelPath,
-      "--out",
-      dir,
-      "--pes",
-      `${pes}`,
-    ],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(gen.code, 0, new TextDecoder().decode(gen.stderr));
-  return dir;
 }
 
 Deno.test("pnr: the captured ECP5 report: Fmax, the critical path in RTL terms, port paths", async () => {
@@ -308,113 +246,34 @@ Deno.test("pnr: timing.json from a captured report, and the clock helper", async
 });
 
 Deno.test("pnr command: --help and one-line errors", async () => {
-  const root = await Deno.makeTempDir({ prefix: "rnnfab-pnr-cli-" });
-  try {
+  await withTempDir("rnnfab-pnr-cli-", async (root) => {
     const help = await pnr(["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /usage: deno task pnr --design DIR --target T/);
-    assert.match(userError(await pnr(["--target", "ecp5-25k"])), /--design is required/);
-    const design = await generate(root, "small", {
-      kind: "gru",
-      inputSize: 4,
-      hiddenSize: 4,
-      numLayers: 1,
-      seed: 5,
-    }, 1);
+    assert.match(expectUserError(await pnr(["--target", "ecp5-25k"])), /--design is required/);
+    const design = await generate(root, "small", TINY_GRU, { pes: 1 });
     assert.match(
-      userError(await pnr(["--design", design, "--target", "ecp5-12k"])),
+      expectUserError(await pnr(["--design", design, "--target", "ecp5-12k"])),
       /^error: deno task pnr: --target: expected ecp5-25k, ecp5-45k, ecp5-85k or ice40-up5k, got ecp5-12k$/,
     );
     assert.match(
-      userError(await pnr(["--design", design, "--target", "ice40-up5k", "--freq", "fast"])),
+      expectUserError(await pnr(["--design", design, "--target", "ice40-up5k", "--freq", "fast"])),
       /--freq: expected a number > 0, got fast/,
     );
     assert.match(
-      userError(await pnr(["--design", join(root, "none"), "--target", "ecp5-25k"])),
+      expectUserError(await pnr(["--design", join(root, "none"), "--target", "ecp5-25k"])),
       /no such design folder/,
     );
     // A dense GRU 64 -> 128 on 2 PEs: its weights alone need more block RAM than the UP5K has;
     // said before anything is synthesized.
-    const big = await generate(root, "big", {
-      kind: "gru",
-      inputSize: 64,
-      hiddenSize: 128,
-      numLayers: 1,
-      seed: 5,
-    }, 2);
-    const line = userError(await pnr(["--design", big, "--target", "ice40-up5k"]));
+    const big = await generate(root, "big", { ...TINY_GRU, inputSize: 64, hiddenSize: 128 }, {
+      pes: 2,
+    });
+    const line = expectUserError(await pnr(["--design", big, "--target", "ice40-up5k"]));
     assert.match(
       line,
       /does not fit the iCE40 UP5K \(iCE40UP5K\): it needs \d+ block RAM \(SB_RAM40_4K, 4 Kbit\) \(the part has 30\).*nothing was synthesized/,
     );
     await assert.rejects(Deno.stat(join(big, "pnr", "timing.json")));
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-});
-
-/** Place and route the tiny design on a part and check timing.json and the clock helper. */
-async function placeTiny(target: string, freq: string): Promise<TimingReport> {
-  const root = await Deno.makeTempDir({ prefix: `rnnfab-pnr-${target}-` });
-  try {
-    const design = await generate(root, "gru", {
-      kind: "gru",
-      inputSize: 4,
-      hiddenSize: 4,
-      numLayers: 1,
-      seed: 5,
-    }, 1);
-    assert.equal((await clockForDesign(design)).provenance, ASSUMED_CLOCK);
-    const run = await pnr(["--design", design, "--target", target, "--freq", freq]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stderr, /pnr: nextpnr-(ecp5|ice40): \d+ s, /, "heartbeat lines");
-    assert.match(run.stdout, /Fmax \d+\.\d+ MHz, target/);
-    const timing = parseTimingReport(
-      JSON.parse(await Deno.readTextFile(join(design, "pnr", "timing.json"))),
-      "timing.json",
-    );
-    assert.equal(timing.target.id, target);
-    assert.ok(timing.fmaxMhz > 1 && timing.fmaxMhz < 1000, `${timing.fmaxMhz}`);
-    assert.equal(timing.passed, timing.fmaxMhz >= Number(freq));
-    const hops = timing.criticalPath.hops;
-    assert.ok(hops.length >= 1);
-    assert.ok(
-      hops.some((hop) =>
-        /^(pe0|ctrl)(\.|$)/.test(hop.instance) && hop.module.startsWith("rnnfab_")
-      ),
-      JSON.stringify(hops),
-    );
-    assert.ok(timing.criticalPath.logicNs > 0 && timing.criticalPath.routingNs > 0);
-    for (const row of timing.utilization.summary) {
-      assert.ok(row.available > 0 && row.used >= 0, JSON.stringify(row));
-    }
-    assert.ok(timing.utilization.summary.some((row) => row.used > 0));
-    assert.match(timing.tools.yosys, /^Yosys 0\.\d+/);
-    assert.match(timing.tools.nextpnr, /^nextpnr-/);
-    await Deno.stat(join(design, timing.files.nextpnrLog));
-    const clock = await clockForDesign(design);
-    assert.deepEqual(clock, {
-      mhz: timing.fmaxMhz,
-      provenance: timing.provenance,
-      placedAndRouted: true,
-    });
-    return timing;
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
-Deno.test("pnr command: a tiny GRU placed and routed on the iCE40 UP5K", async () => {
-  const timing = await placeTiny("ice40-up5k", "50");
-  assert.equal(timing.provenance, "placed and routed (nextpnr, iCE40 UP5K)");
-  const dsp = timing.utilization.summary.find((row) => row.resource === "ICESTORM_DSP")!;
-  assert.ok(dsp.used >= 1 && dsp.available === 8);
-});
-
-Deno.test("pnr command: a tiny GRU placed and routed on the ECP5-25F", async () => {
-  const timing = await placeTiny("ecp5-25k", "200");
-  assert.equal(timing.provenance, "placed and routed (nextpnr, ECP5-25F, -8)");
-  assert.equal(timing.target.speedGrade, "8");
-  const bram = timing.utilization.summary.find((row) => row.resource === "DP16KD")!;
-  assert.ok(bram.used >= 2 && bram.available === PNR_TARGETS[0].resources[2].available);
+  });
 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runTool, tail, ToolNotFoundError } from "../util/process.ts";
-import { REPO_ROOT } from "./helpers.ts";
+import { REPO_ROOT, withTempDir } from "./helpers.ts";
 
 /** Whether a process id is alive. */
 function alive(pid: number): boolean {
@@ -83,8 +83,7 @@ Deno.test("runTool: the memory bound applies to the tool", async () => {
 
 for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
   Deno.test(`an rnnfab process that gets ${signal} kills the tools it runs`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "rnnfab-process-" });
-    try {
+    await withTempDir("rnnfab-process-", async (dir) => {
       const script = join(dir, "parent.ts");
       await Deno.writeTextFile(
         script,
@@ -111,8 +110,6 @@ console.log("not reached");
       await parent.stderr.cancel();
       assert.equal(status.code, code);
       assert.ok(await eventually(() => !alive(grandchild)), "no tool survives the parent");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }

@@ -314,15 +314,8 @@ Deno.test("columns are removed by L2 norm inside the block, then rows over the k
 });
 
 Deno.test("model pruning: every matrix pruned, biases and peepholes untouched, input unchanged", () => {
-  const model = randomModel({
-    kind: "lstm",
-    inputSize: 6,
-    hiddenSize: 8,
-    numLayers: 2,
-    projSize: 4,
-    peepholes: true,
-    seed: 9,
-  });
+  const shape = { kind: "lstm", inputSize: 6, hiddenSize: 8, numLayers: 2, projSize: 4 } as const;
+  const model = randomModel({ ...shape, peepholes: true, seed: 9 });
   const before = JSON.stringify(model.layers.map((l) => Array.from(l.weightHh.data)));
   const { model: pruned, report } = pruneModelBcr(model, {
     block: { rows: 4, cols: 4 },

@@ -8,7 +8,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { modelTensors, writeSafetensors } from "../model/model_io.ts";
+import { modelTensors } from "../model/model_io.ts";
+import { writeSafetensors } from "../model/safetensors.ts";
 import { randomModel } from "../model/random.ts";
 import { findDuplicateKey } from "../util/json.ts";
 import {
@@ -20,13 +21,12 @@ import {
 import { REPO_ROOT } from "./helpers.ts";
 import {
   refusal,
-  removeRoot,
   rnnfab,
   snapshot,
-  tempRoot,
   TINY,
   tinyDesign,
   tinyModel,
+  withTempRoot,
 } from "./reliability_helpers.ts";
 
 /** Run, expect one refusal line matching `pattern`, and no change below `root`. */
@@ -44,8 +44,7 @@ async function refused(
 }
 
 Deno.test("bounds: files are checked before they are read", async (t) => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const model = await tinyModel(root, "lstm");
     const input = join(root, "input.json");
     await Deno.writeTextFile(input, JSON.stringify({ inputs: [[0.1, 0.2, 0.3, 0.4]] }));
@@ -114,9 +113,7 @@ Deno.test("bounds: files are checked before they are read", async (t) => {
         /big\.json: weight format Q12\.0 is too narrow: 1 weights saturate, first weight_hh_l0\[3\]\[1\] = 1e\+30/,
       );
     });
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });
 
 /**
@@ -152,8 +149,7 @@ async function lyingModel(
 }
 
 Deno.test("bounds: lying safetensors headers are refused", async () => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const input = join(root, "input.json");
     await Deno.writeTextFile(input, JSON.stringify({ inputs: [[0.1, 0.2, 0.3, 0.4]] }));
     type Header = Record<string, { data_offsets: number[] }>;
@@ -183,14 +179,11 @@ Deno.test("bounds: lying safetensors headers are refused", async () => {
         new RegExp(`${name}\\.safetensors: .*${pattern.source}`),
       );
     }
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });
 
 Deno.test("bounds: sequence limits, unwritable outputs and a Yosys memory bound", async (t) => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const model = await tinyModel(root, "lstm");
     const design = await tinyDesign(model, join(root, "design"));
     const cache = join(root, "cache");
@@ -236,9 +229,7 @@ Deno.test("bounds: sequence limits, unwritable outputs and a Yosys memory bound"
         assert.match(line, /yosys \w+ run ran out of memory.*limit 64 MiB/);
       },
     );
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });
 
 Deno.test("bounds: duplicate keys are found wherever they are", () => {

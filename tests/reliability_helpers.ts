@@ -23,6 +23,16 @@ export async function tempRoot(): Promise<string> {
   return await Deno.realPath(await Deno.makeTempDir({ prefix: PREFIX }));
 }
 
+/** Run `body` in a fresh `tempRoot`, removed afterwards whatever happens. */
+export async function withTempRoot<T>(body: (root: string) => Promise<T>): Promise<T> {
+  const root = await tempRoot();
+  try {
+    return await body(root);
+  } finally {
+    await removeRoot(root);
+  }
+}
+
 /** Remove a folder made by `tempRoot`, refusing anything else (the checkout above all). */
 export async function removeRoot(root: string): Promise<void> {
   const real = await Deno.realPath(root);

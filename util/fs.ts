@@ -218,3 +218,13 @@ export async function writeDirAtomic(
     unregister();
   }
 }
+
+/** Whether anything exists at `path` (a file, a folder, a link's target). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

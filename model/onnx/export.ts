@@ -15,14 +15,8 @@
  * @module
  */
 
-import {
-  gateCount,
-  layerInputSize,
-  type LayerWeights,
-  type Matrix,
-  outputSize,
-  type RnnModel,
-} from "../model.ts";
+import { gateCount, layerInputSize, outputSize } from "../model.ts";
+import type { LayerWeights, Matrix, RnnModel } from "../model.ts";
 import { ONNX_GATE_FOR_PYTORCH_GATE, ONNX_PEEPHOLE_FOR_RNNFAB_PEEPHOLE } from "./import.ts";
 import {
   type AttributeProto,

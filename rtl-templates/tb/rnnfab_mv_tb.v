@@ -35,6 +35,7 @@ module rnnfab_mv_tb #(
     parameter VEC_DEPTH = 2,                      // bcr: longest phase vector
     parameter MAX_ROWS = 1,                       // bcr: most kept rows of a block in the PE
     parameter BLOCK_COLS = 1,                     // bcr: segment width
+    parameter LANES = 1,                          // bcr: MAC lanes (weights per weight word)
     parameter INDEX_FILE = "pe0_index.hex",       // bcr: index memory image
     parameter COUNT = 1,                          // stimulus words
     parameter MAX_CYCLES = 100000                 // give up after this many cycles
@@ -70,9 +71,10 @@ module rnnfab_mv_tb #(
   wire [COL_W-1:0] bc_col = bc_count_q[COL_W-1:0];
   wire stall_req, mac_valid, mac_hpart;
   wire [ROW_W-1:0] mac_row;
-  wire [WB-1:0] mac_weight;
+  wire [LANES*WB-1:0] mac_weight;
   wire [AB-1:0] mac_value;
-  wire signed [WB+AB-1:0] mac_product = $signed(mac_weight) * $signed(mac_value);
+  integer lane;
+  reg signed [WB+AB-1:0] lane_product;  // one lane's product (sized: the operands extend to it)
   assign take = gap || (bc_valid && !stall_req) || phase_start;
   always @(posedge clk) begin
     phase_q <= phase;
@@ -80,7 +82,12 @@ module rnnfab_mv_tb #(
     else if (bc_valid && !stall_req) bc_count_q <= bc_count_q + 1'b1;
   end
   always @(negedge clk) begin
-    if (mac_valid) $fdisplay(io.fd, "M %0d %0d %0d", mac_row, mac_hpart, mac_product);
+    // one line per lane: local row line * LANES + lane (zero products are left out by the test)
+    if (mac_valid)
+      for (lane = 0; lane < LANES; lane = lane + 1) begin
+        lane_product = $signed(mac_weight[lane*WB+:WB]) * $signed(mac_value);
+        $fdisplay(io.fd, "M %0d %0d %0d", mac_row * LANES + lane, mac_hpart, lane_product);
+      end
     if (phase_start) $fdisplay(io.fd, "P");
     if (timeout) $fdisplay(io.fd, "T");
   end
@@ -104,6 +111,7 @@ module rnnfab_mv_tb #(
           .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
           .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
           .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
+          .LANES(LANES),
           .SEG_W(16), .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
       ) dut (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),

@@ -11,19 +11,11 @@ import { join } from "node:path";
 import { assumedClock, type DesignClock } from "../../rtl/clock.ts";
 import { designDigest, readPnrDesign } from "./design.ts";
 import { readTimingReport, type TimingReport } from "./schema.ts";
+import { pathExists } from "../../util/fs.ts";
 
 /** Path of a design's latest place-and-route result. */
 export function timingReportPath(designDir: string): string {
   return join(designDir, "pnr", "timing.json");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The clock of a timing report: its Fmax, labelled with its provenance. */
@@ -40,7 +32,7 @@ export async function clockForDesign(dir: string, assumedMhz?: number): Promise<
   const design = await readPnrDesign(dir);
   const assumed = assumedMhz ?? design.clockMhz;
   const path = timingReportPath(dir);
-  if (!(await exists(path))) return assumedClock(assumed);
+  if (!(await pathExists(path))) return assumedClock(assumed);
   let report: TimingReport;
   try {
     report = await readTimingReport(path);

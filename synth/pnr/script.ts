@@ -13,7 +13,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { ice40CoarseSteps, quote, readVerilog } from "../script.ts";
 import type { PnrFamily } from "./targets.ts";
 
 /** Paths, relative to the Yosys working directory (the design folder), of what the script writes. */
@@ -50,66 +50,16 @@ export const SCRIPT_NOTES: Record<PnrFamily, string[]> = {
   ],
 };
 
-function quote(path: string): string {
-  if (/[\s"]/.test(path)) return `"${path.replace(/"/g, '\\"')}"`;
-  return path;
-}
-
-/** `read_verilog -defer` of the sources with their folders and `includeDirs` on the path. */
-export function readVerilogLine(files: readonly string[], includeDirs: readonly string[] = []) {
-  const folders = [...new Set([...files.map((file) => dirname(file)), ...includeDirs])];
-  const sources = files.filter((file) => !/\.(vh|svh)$/.test(file));
-  return `read_verilog -defer ${
-    [...folders.map((folder) => `-I ${quote(folder)}`), ...sources.map(quote)].join(" ")
-  }`;
-}
-
-/** synth_ice40 -dsp's coarse step (Yosys 0.70) without ice40_dsp. */
-function ice40Coarse(): string[] {
-  return [
-    "opt_expr",
-    "check",
-    "opt_clean",
-    "opt -nodffe -nosdff",
-    "fsm",
-    "opt",
-    "wreduce",
-    "peepopt",
-    "opt_clean",
-    "share",
-    "techmap -map +/cmp2lut.v -D LUT_WIDTH=4",
-    "opt_expr",
-    "opt_clean",
-    "memory_dff",
-    "alumacc -macc-only",
-    "maccmap -unmap",
-    "opt_clean",
-    "wreduce t:$mul",
-    "techmap -map +/mul2dsp.v -map +/ice40/dsp_map.v -D DSP_A_MAXWIDTH=16 -D DSP_B_MAXWIDTH=16 " +
-    "-D DSP_A_MINWIDTH=2 -D DSP_B_MINWIDTH=2 -D DSP_Y_MINWIDTH=11 -D DSP_NAME=$__MUL16X16",
-    "select a:mul2dsp",
-    "setattr -unset mul2dsp",
-    "opt_expr -fine",
-    "wreduce",
-    "select -clear",
-    "chtype -set $mul t:$__soft_mul",
-    "alumacc",
-    "opt",
-    "memory -nomap",
-    "opt_clean",
-  ];
-}
-
 /** The Yosys script (one command a line) that synthesizes a design for place and route. */
 export function pnrSynthesisScript(options: PnrScriptOptions): string {
   const out = options.outputs;
   const synth = options.family === "ecp5" ? [`synth_ecp5 -top ${options.top}`] : [
     `synth_ice40 -device u -dsp -top ${options.top} -run begin:coarse`,
-    ...ice40Coarse(),
+    ...ice40CoarseSteps({ yosys: "0.70", dspPacking: false }),
     `synth_ice40 -device u -dsp -top ${options.top} -run map_ram:`,
   ];
   return [
-    readVerilogLine(options.files, options.includeDirs),
+    readVerilog(options.files, options.includeDirs),
     `hierarchy -top ${options.top}`,
     ...synth,
     `tee -q -o ${quote(out.stat)} stat -json`,

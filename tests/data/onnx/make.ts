@@ -9,7 +9,11 @@
  * @module
  */
 
-import { buildOnnxRecurrentModel, randomOnnxLayers } from "../../../model/onnx/build.ts";
+import {
+  buildOnnxRecurrentModel,
+  type OnnxRecurrentSpec,
+  randomOnnxLayers,
+} from "../../../model/onnx/build.ts";
 import { runOnnxRuntime } from "../../../model/onnx/ort.ts";
 import { modelProtoType } from "../../../model/onnx/schema.ts";
 import { randomInputs } from "../../../model/random.ts";
@@ -60,104 +64,55 @@ async function openOnnxSessionFromFile(path: string) {
   };
 }
 
-const lstmLayers = randomOnnxLayers({
-  kind: "lstm",
-  inputSize: 5,
-  hiddenSize: 8,
-  numLayers: 3,
-  peepholes: true,
-  seed: 31,
-});
-await writeGood(
-  "lstm_peephole_3layer_external",
-  buildOnnxRecurrentModel({
-    kind: "lstm",
-    inputSize: 5,
-    hiddenSize: 8,
-    layers: lstmLayers,
+/** A random model's layers and the spec that builds it (the layers drawn from `seed`). */
+function spec(
+  kind: "lstm" | "gru",
+  sizes: { inputSize: number; hiddenSize: number; numLayers: number; peepholes?: boolean },
+  seed: number,
+): OnnxRecurrentSpec {
+  const layers = randomOnnxLayers({ kind, ...sizes, seed });
+  return { kind, inputSize: sizes.inputSize, hiddenSize: sizes.hiddenSize, layers };
+}
+
+const lstm3 = spec("lstm", { inputSize: 5, hiddenSize: 8, numLayers: 3, peepholes: true }, 31);
+const gru2 = spec("gru", { inputSize: 4, hiddenSize: 8, numLayers: 2 }, 32);
+const small = spec("lstm", { inputSize: 3, hiddenSize: 6, numLayers: 1 }, 33);
+
+/** Good models: name, spec, how they store the weights and the initial state. */
+const GOOD: [string, OnnxRecurrentSpec][] = [
+  ["lstm_peephole_3layer_external", {
+    ...lstm3,
     storage: "external",
     externalLocation: "lstm_peephole_3layer_external.weights.bin",
     initialState: "zero-expand",
-  }),
-  5,
-);
-const gruLayers = randomOnnxLayers({
-  kind: "gru",
-  inputSize: 4,
-  hiddenSize: 8,
-  numLayers: 2,
-  seed: 32,
-});
-await writeGood(
-  "gru_2layer_float_data",
-  buildOnnxRecurrentModel({
-    kind: "gru",
-    inputSize: 4,
-    hiddenSize: 8,
-    layers: gruLayers,
-    storage: "float_data",
-    initialState: "zero-initializer",
-  }),
-  4,
-);
-const smallLstm = randomOnnxLayers({
-  kind: "lstm",
-  inputSize: 3,
-  hiddenSize: 6,
-  numLayers: 1,
-  seed: 33,
-});
-await writeGood(
-  "lstm_1layer_constants",
-  buildOnnxRecurrentModel({
-    kind: "lstm",
-    inputSize: 3,
-    hiddenSize: 6,
-    layers: smallLstm,
-    storage: "constant",
-    initialState: "zero-constant-of-shape",
-  }),
-  3,
-);
+  }],
+  ["gru_2layer_float_data", { ...gru2, storage: "float_data", initialState: "zero-initializer" }],
+  ["lstm_1layer_constants", { ...small, storage: "constant", initialState: "zero-constant-of-shape" }],
+];
+for (const [name, good] of GOOD) await writeGood(name, buildOnnxRecurrentModel(good), good.inputSize);
 
-const plain = buildOnnxRecurrentModel({
-  kind: "lstm",
-  inputSize: 3,
-  hiddenSize: 6,
-  layers: smallLstm,
-});
+const plain = buildOnnxRecurrentModel(small);
 await Deno.writeFile(`${here}bad_truncated.onnx`, plain.bytes.subarray(0, plain.bytes.length >> 1));
 await Deno.writeTextFile(`${here}bad_not_onnx.onnx`, "this is a text file, not an ONNX model\n");
-await Deno.writeFile(
-  `${here}bad_gru_linear_before_reset_0.onnx`,
-  buildOnnxRecurrentModel({
-    kind: "gru",
-    inputSize: 4,
-    hiddenSize: 8,
-    layers: gruLayers.slice(0, 1),
+
+/** Bad models built with one defect each. */
+const BAD: [string, OnnxRecurrentSpec][] = [
+  ["bad_gru_linear_before_reset_0", {
+    ...gru2,
+    layers: gru2.layers.slice(0, 1),
     attributes: { linear_before_reset: 0 },
-  }).bytes,
-);
-await Deno.writeFile(
-  `${here}bad_lstm_bidirectional.onnx`,
-  buildOnnxRecurrentModel({
-    kind: "lstm",
-    inputSize: 3,
-    hiddenSize: 6,
-    layers: smallLstm,
-    attributes: { direction: "bidirectional" },
-  }).bytes,
-);
-await Deno.writeFile(
-  `${here}bad_lstm_hidden_size.onnx`,
-  buildOnnxRecurrentModel({
-    kind: "lstm",
-    inputSize: 3,
-    hiddenSize: 6,
-    layers: smallLstm,
-    attributes: { hidden_size: 7 },
-  }).bytes,
-);
+  }],
+  ["bad_lstm_bidirectional", { ...small, attributes: { direction: "bidirectional" } }],
+  ["bad_lstm_hidden_size", { ...small, attributes: { hidden_size: 7 } }],
+  ["bad_lstm_external_escape", {
+    ...small,
+    storage: "external",
+    externalLocation: "../pytorch/lstm_2layer.safetensors",
+  }],
+];
+for (const [name, bad] of BAD) {
+  await Deno.writeFile(`${here}${name}.onnx`, buildOnnxRecurrentModel(bad).bytes);
+}
 const type = modelProtoType();
 const withoutR = type.toObject(type.decode(plain.bytes), { longs: Number });
 withoutR.graph.initializer = withoutR.graph.initializer.filter((t: { name: string }) =>
@@ -166,16 +121,5 @@ withoutR.graph.initializer = withoutR.graph.initializer.filter((t: { name: strin
 await Deno.writeFile(
   `${here}bad_lstm_missing_initializer.onnx`,
   type.encode(type.fromObject(withoutR)).finish(),
-);
-await Deno.writeFile(
-  `${here}bad_lstm_external_escape.onnx`,
-  buildOnnxRecurrentModel({
-    kind: "lstm",
-    inputSize: 3,
-    hiddenSize: 6,
-    layers: smallLstm,
-    storage: "external",
-    externalLocation: "../pytorch/lstm_2layer.safetensors",
-  }).bytes,
 );
 console.log("ok");

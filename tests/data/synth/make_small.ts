@@ -1,35 +1,23 @@
 /**
  * Writes the memory images of the small synthesis test design (tests/data/synth/small): a random
  * sparse 64 x 64 matrix of 12-bit weights (10 fraction bits), rows interleaved over 2 PEs, stored
- * per PE as column pointers ({end, begin}, 10 bits each) and entries ({weight, local row}), plus a
- * test vector and the outputs the design must produce. Deterministic; run from the repository
- * root: `deno run -A tests/data/synth/make_small.ts`.
+ * per PE as column pointers ({end, begin}, 10 bits each) and entries ({weight, local row}).
+ * Deterministic; run from the repository root: `deno run -A tests/data/synth/make_small.ts`.
  *
  * @module
  */
+
+import { seededRandom } from "../../../model/random.ts";
 
 const PES = 2;
 const INPUTS = 64;
 const ROWS = 64;
 const WEIGHT_BITS = 12;
-const ACTIVATION_BITS = 16;
-const FRACTION = 10;
 const NZ_DEPTH = 512;
 const DENSITY = 0.22;
 const ROW_BITS = 5;
 const POINTER_BITS = 10;
 const DIR = new URL("./small/", import.meta.url).pathname;
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hex(value: number, bits: number): string {
   const masked = BigInt.asUintN(bits, BigInt(value));
@@ -68,14 +56,3 @@ for (let pe = 0; pe < PES; pe++) {
   await Deno.writeTextFile(`${DIR}mem/pe${pe}_weights.hex`, entries.join("\n") + "\n");
   await Deno.writeTextFile(`${DIR}mem/pe${pe}_pointers.hex`, pointers.join("\n") + "\n");
 }
-
-const limit = 1 << (ACTIVATION_BITS - 1);
-const inputs = Array.from({ length: INPUTS }, () => Math.round((random() * 2 - 1) * 2048));
-const outputs = weights.map((row) => {
-  const sum = row.reduce((total, weight, column) => total + weight * inputs[column], 0);
-  return Math.max(-limit, Math.min(limit - 1, Math.floor(sum / (1 << FRACTION))));
-});
-await Deno.writeTextFile(
-  `${DIR}vectors.hex`,
-  [...inputs, ...outputs].map((value) => hex(value, ACTIVATION_BITS)).join("\n") + "\n",
-);

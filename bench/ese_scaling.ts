@@ -1,0 +1,270 @@
+/**
+ * The scaling table of `deno task bench:ese`: the ESE-shaped LSTMP on bcr accelerators of N PEs
+ * with L MAC lanes each (`gen --lanes`), pruned lane-aware for each (`prune --pes N --lanes L`):
+ * cycles per frame (simulated with Verilator and checked bit for bit where the run is affordable,
+ * else the exact cycle model of design.json, labelled "computed (cycle model)"), the ideal
+ * non-zeros / (N x L), utilization, microseconds per frame and effective GOP/s at the (assumed)
+ * clock, bits per non-zero, where the cycles go, and Yosys resources (per-PE estimate x N).
+ *
+ * A benchmark, not a test: every figure says how it was obtained.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { RnnModel } from "../model/model.ts";
+import { type BlockSize, pruneModelBcr } from "../prune/mod.ts";
+import { generateDesignDir } from "../rtl/mod.ts";
+import { simulateDesign } from "../sim/simulate.ts";
+import { synthesizeDesign } from "../synth/mod.ts";
+
+/** ESE's published XCKU060 budget (shared/REFERENCE.md): the design must fit it. */
+export const XCKU060_BUDGET = { dsps: 1504, blockRams: 947, luts: 294000 } as const;
+
+/** The issue's targets for the headline. */
+export const SCALING_TARGETS = {
+  usPerFrame: 5,
+  gops: 282,
+  bitsPerNonZero12: 14,
+  note: "issue #14: <= 5 us per frame at batch 1 within ESE's XCKU060 budget " +
+    "(<= 1,504 DSP, <= 947 BRAM36, <= 294k LUT); >= 282 GOP/s with batch; <= 14 bits per " +
+    "non-zero at 12-bit weights",
+} as const;
+
+/** One PEs x lanes configuration. */
+export interface ScalingConfig {
+  pes: number;
+  lanes: number;
+}
+
+/** Parse "32x1,32x4" into configurations ("none": no configuration; undefined when malformed). */
+export function parseScalingConfigs(text: string): ScalingConfig[] | undefined {
+  if (text.trim() === "none") return [];
+  const configs = text.split(",").map((item) => {
+    const match = /^(\d+)x(\d+)$/.exec(item.trim());
+    return match ? { pes: Number(match[1]), lanes: Number(match[2]) } : undefined;
+  });
+  const lanes = [1, 2, 4, 8, 16];
+  return configs.every((c) => c && c.pes >= 1 && c.pes <= 1024 && lanes.includes(c.lanes))
+    ? configs as ScalingConfig[]
+    : undefined;
+}
+
+/** Options of `runEseScaling`. */
+export interface ScalingOptions {
+  /** The dense ESE-shaped model. */
+  dense: RnnModel;
+  /** Configurations. */
+  configs: ScalingConfig[];
+  /** Pruning density and block (lane-aware pruning per configuration). */
+  density: number;
+  block: BlockSize;
+  /** Assumed clock (MHz). */
+  clockMhz: number;
+  /** Frames simulated. */
+  steps: number;
+  /** Simulate with Verilator only up to this many PEs (larger: the cycle model). */
+  simulateMaxPes: number;
+  /** Run the per-PE Yosys estimate. */
+  synth: boolean;
+  /** Work and cache folders. */
+  workDir: string;
+  cacheDir: string;
+  /** Progress lines. */
+  log: (line: string) => void;
+}
+
+/** Yosys figures of one configuration (per-PE synthesis x N plus the shared logic). */
+export interface ScalingResources {
+  luts: number;
+  flipFlops: number;
+  blockRams: number;
+  dsps: number;
+  perPe: { luts: number; flipFlops: number; blockRams: number; dsps: number } | null;
+  estimated: boolean;
+  fitsXcku060: boolean;
+  seconds: number;
+}
+
+/** One row of the scaling table. */
+export interface ScalingRow {
+  pes: number;
+  lanes: number;
+  multipliers: number;
+  cyclesPerFrame: number;
+  cyclesSource: string;
+  bitExact: boolean | null;
+  cycleModelCycles: number;
+  cycleModelError: number | null;
+  idealCyclesPerFrame: number;
+  utilization: number;
+  usPerFrame: number;
+  effectiveGops: number;
+  bitsPerNonZero: number | null;
+  nonZeros: number;
+  block: string;
+  breakdown: Record<string, number>;
+  broadcastBoundCycles: number;
+  resources: ScalingResources | null;
+}
+
+/**
+ * Columns broadcast, one per cycle, in a frame: every layer's [x; h] and, with a projection, its
+ * cells; the floor of the current controller whatever the PEs and lanes.
+ */
+function broadcastBound(
+  model: {
+    inputSize: number;
+    hiddenSize: number;
+    numLayers: number;
+    projSize: number;
+    outputSize: number;
+  },
+): number {
+  const { inputSize, hiddenSize, numLayers, outputSize } = model;
+  const proj = model.projSize > 0 ? hiddenSize : 0;
+  return inputSize + (numLayers - 1) * outputSize + numLayers * (outputSize + proj);
+}
+
+/** Per-PE Yosys resources of a generated design. */
+async function designResources(dir: string, log: (line: string) => void) {
+  const started = performance.now();
+  const report = await synthesizeDesign(dir, { perPe: true, log: () => {} });
+  const total = report.total;
+  const pe = report.perPe;
+  const seconds = (performance.now() - started) / 1000;
+  log(`synth (per-PE estimate): ${total.luts} LUTs, ${total.dsps} DSPs (${seconds.toFixed(0)} s)`);
+  return {
+    luts: total.luts,
+    flipFlops: total.flipFlops,
+    blockRams: total.blockRams,
+    dsps: total.dsps,
+    perPe: pe
+      ? { luts: pe.luts, flipFlops: pe.flipFlops, blockRams: pe.blockRams, dsps: pe.dsps }
+      : null,
+    estimated: report.estimated,
+    fitsXcku060: total.dsps <= XCKU060_BUDGET.dsps && total.blockRams <= XCKU060_BUDGET.blockRams &&
+      total.luts <= XCKU060_BUDGET.luts,
+    seconds,
+  };
+}
+
+/** Prune, generate, simulate (or model) and synthesize one configuration. */
+async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promise<ScalingRow> {
+  const { pes, lanes } = config;
+  const log = (line: string) => options.log(`  ${line}`);
+  const { model } = pruneModelBcr(options.dense, {
+    block: options.block,
+    rates: { density: options.density },
+    pes,
+    lanes,
+  });
+  const dir = join(options.workDir, `bcr-${pes}x${lanes}`);
+  const { design } = await generateDesignDir(model, dir, {
+    pes,
+    format: "bcr",
+    lanes: lanes as 1,
+    clockMhz: options.clockMhz,
+    blockRows: options.block.rows,
+    blockCols: options.block.cols,
+  }, "bench:ese");
+  const modelled = design.estimate.cyclesPerStep;
+  let cycles = modelled;
+  let cyclesSource = "computed (cycle model)";
+  let bitExact: boolean | null = null;
+  let error: number | null = null;
+  if (pes <= options.simulateMaxPes) {
+    const result = await simulateDesign({
+      designDir: dir,
+      steps: options.steps,
+      seed: 1,
+      cacheDir: options.cacheDir,
+      log,
+    });
+    cycles = result.steadyCyclesPerStep ?? result.cyclesPerStep;
+    cyclesSource = `simulated (Verilator, ${options.steps} frames, steady state)`;
+    bitExact = result.bitExact;
+    error = result.estimate.relativeError;
+  }
+  const nonZeros = design.work.nonZerosPerStep;
+  const ideal = nonZeros / (pes * lanes);
+  const usPerFrame = cycles / options.clockMhz;
+  const resources = options.synth ? await designResources(dir, log) : null;
+  return {
+    pes,
+    lanes,
+    multipliers: pes * lanes,
+    cyclesPerFrame: cycles,
+    cyclesSource,
+    bitExact,
+    cycleModelCycles: modelled,
+    cycleModelError: error,
+    idealCyclesPerFrame: ideal,
+    utilization: ideal / cycles,
+    usPerFrame,
+    effectiveGops: (2 * nonZeros) / (usPerFrame * 1e3),
+    bitsPerNonZero: design.image.manifest.bitsPerNonZero,
+    nonZeros,
+    block: `${design.accelerator.blockRows}x${design.accelerator.blockCols}`,
+    breakdown: { ...design.estimate.breakdown },
+    broadcastBoundCycles: broadcastBound(design.model),
+    resources,
+  };
+}
+
+/** The line printed for one row. */
+export function scalingLine(row: ScalingRow): string {
+  const fit = row.resources
+    ? `; ${row.resources.luts} LUTs, ${row.resources.flipFlops} FFs, ${row.resources.blockRams} ` +
+      `BRAM36, ${row.resources.dsps} DSPs (Yosys per-PE estimate x N)${
+        row.resources.fitsXcku060 ? ", fits the XCKU060 budget" : ", over the XCKU060 budget"
+      }`
+    : "";
+  return `${row.pes} PEs x ${row.lanes} lanes: ${row.cyclesPerFrame} cycles/frame (${row.cyclesSource}` +
+    `${row.bitExact === null ? "" : row.bitExact ? ", bit-exact" : ", NOT bit-exact"}), ideal ` +
+    `${row.idealCyclesPerFrame.toFixed(0)}, utilization ${(100 * row.utilization).toFixed(1)}%, ` +
+    `${row.usPerFrame.toFixed(2)} us/frame and ${row.effectiveGops.toFixed(1)} GOP/s at the ` +
+    `assumed clock, ${row.bitsPerNonZero?.toFixed(2)} bits/non-zero${fit}`;
+}
+
+/** Run every configuration; the table and its headline (bench/results/ese.json's `scaling`). */
+export async function runEseScaling(options: ScalingOptions) {
+  const rows: ScalingRow[] = [];
+  for (const config of options.configs) {
+    options.log(`\n== bcr ${config.pes} PEs x ${config.lanes} lanes ==`);
+    const row = await scalingRow(config, options);
+    rows.push(row);
+    options.log(`  ${scalingLine(row)}`);
+  }
+  const fitting = rows.filter((row) => row.resources?.fitsXcku060);
+  const best = (candidates: ScalingRow[]) =>
+    candidates.reduce<ScalingRow | null>(
+      (a, row) => !a || row.usPerFrame < a.usPerFrame ? row : a,
+      null,
+    );
+  const headline = best(fitting) ?? best(rows);
+  return {
+    description: "ESE-shaped LSTMP, bcr with MAC lanes, pruned lane-aware per configuration " +
+      "(prune --pes N --lanes L, 16x16-style blocks cut in lane order), 12-bit weights, batch 1",
+    clockMhz: options.clockMhz,
+    clockNote: "assumed clock (as ESE's 200 MHz); the place-and-route figures of docs/timing.md " +
+      "are lower on the open flow",
+    measured: "cycles: simulated with Verilator (bit-exact) where cyclesSource says so, else " +
+      "computed by the exact cycle model of design.json (0 cycles off the simulation on every " +
+      "simulated case); us, GOP/s computed at the assumed clock; resources: Yosys per-PE " +
+      "estimate x N plus the shared logic",
+    budget: XCKU060_BUDGET,
+    targets: SCALING_TARGETS,
+    headline: headline && {
+      pes: headline.pes,
+      lanes: headline.lanes,
+      usPerFrame: headline.usPerFrame,
+      effectiveGops: headline.effectiveGops,
+      bitsPerNonZero: headline.bitsPerNonZero,
+      fitsXcku060: headline.resources?.fitsXcku060 ?? null,
+      meetsUsTarget: headline.usPerFrame <= SCALING_TARGETS.usPerFrame,
+      cyclesSource: headline.cyclesSource,
+    },
+    rows,
+  };
+}

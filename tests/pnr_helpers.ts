@@ -1,0 +1,93 @@
+/**
+ * What the place-and-route tests share: the command, the tiny GRU they generate in process, and one
+ * real run on a part with its checks (tests/pnr_ice40_test.ts and pnr_ecp5_test.ts: each its own
+ * file, so that the two long runs can go to different test workers).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { randomModel, type RandomModelOptions } from "../model/random.ts";
+import { ASSUMED_CLOCK } from "../rtl/clock.ts";
+import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
+import { clockForDesign } from "../synth/pnr/clock.ts";
+import { parseTimingReport, type TimingReport } from "../synth/pnr/schema.ts";
+import { type CommandResult, runDenoScript, withTempDir } from "./helpers.ts";
+
+/** `deno task pnr` with these arguments. */
+export function pnr(args: string[]): Promise<CommandResult> {
+  return runDenoScript("cli/pnr.ts", args);
+}
+
+/** The tiny GRU (4 -> 4, one layer) of the command tests. */
+export const TINY_GRU = {
+  kind: "gru",
+  inputSize: 4,
+  hiddenSize: 4,
+  numLayers: 1,
+  seed: 5,
+} as const;
+
+/**
+ * Narrow number formats for the real runs: 8-bit weights, Q12.8 activations. The datapath (and so
+ * the synthesis and placement work) shrinks; measured on the iCE40 UP5K: 2,763 LCs and 31 I/O
+ * instead of 3,639 and 39, place and route 356 s instead of 519 s on the same loaded machine.
+ */
+export const NARROW_FORMATS: AcceleratorSettings = {
+  weightBits: 8,
+  activationBits: 12,
+  activationFrac: 8,
+};
+
+/** Generate a design from a random model in process, as `deno task gen` does. */
+export async function generate(
+  root: string,
+  name: string,
+  model: RandomModelOptions,
+  settings: AcceleratorSettings,
+): Promise<string> {
+  return (await generateDesignDir(randomModel(model), join(root, name), settings)).dir;
+}
+
+/** Place and route the tiny design on a part and check timing.json and the clock helper. */
+export function placeTiny(target: string, freq: string): Promise<TimingReport> {
+  return withTempDir(`rnnfab-pnr-${target}-`, async (root) => {
+    const design = await generate(root, "gru", TINY_GRU, { pes: 1, ...NARROW_FORMATS });
+    assert.equal((await clockForDesign(design)).provenance, ASSUMED_CLOCK);
+    const run = await pnr(["--design", design, "--target", target, "--freq", freq]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stderr, /pnr: nextpnr-(ecp5|ice40): \d+ s, /, "heartbeat lines");
+    assert.match(run.stdout, /Fmax \d+\.\d+ MHz, target/);
+    const timing = parseTimingReport(
+      JSON.parse(await Deno.readTextFile(join(design, "pnr", "timing.json"))),
+      "timing.json",
+    );
+    assert.equal(timing.target.id, target);
+    assert.ok(timing.fmaxMhz > 1 && timing.fmaxMhz < 1000, `${timing.fmaxMhz}`);
+    assert.equal(timing.passed, timing.fmaxMhz >= Number(freq));
+    const hops = timing.criticalPath.hops;
+    assert.ok(hops.length >= 1);
+    assert.ok(
+      hops.some((hop) =>
+        /^(pe0|ctrl)(\.|$)/.test(hop.instance) && hop.module.startsWith("rnnfab_")
+      ),
+      JSON.stringify(hops),
+    );
+    assert.ok(timing.criticalPath.logicNs > 0 && timing.criticalPath.routingNs > 0);
+    for (const row of timing.utilization.summary) {
+      assert.ok(row.available > 0 && row.used >= 0, JSON.stringify(row));
+    }
+    assert.ok(timing.utilization.summary.some((row) => row.used > 0));
+    assert.match(timing.tools.yosys, /^Yosys 0\.\d+/);
+    assert.match(timing.tools.nextpnr, /^nextpnr-/);
+    await Deno.stat(join(design, timing.files.nextpnrLog));
+    const clock = await clockForDesign(design);
+    assert.deepEqual(clock, {
+      mhz: timing.fmaxMhz,
+      provenance: timing.provenance,
+      placedAndRouted: true,
+    });
+    return timing;
+  });
+}
