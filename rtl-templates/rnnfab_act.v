@@ -1,30 +1,48 @@
 `default_nettype none
 // rnnfab_act: sigmoid or tanh by table and linear interpolation, exactly as docs/fixed-point.md
-// ("Activation functions"). Two pipeline stages: x is sampled at the end of the cycle it is
-// presented in, y is a register that holds the result two cycles later.
-//   stage 1: a = |x|; i = a >>> D; t = a & (2^D - 1); read T[i], T[i+1] (or T[N] beyond the range)
-//            synchronously: the two reads are registered directly, so the table is a dual-port
-//            block RAM (ROM) rather than LUT logic
-//   stage 2: y = T[i] + ((T[i+1] - T[i]) * t) >>> D; sigmoid(-x) = 2^AF - y, tanh(-x) = -y
+// ("Activation functions"). Pipelined for the clock (docs/timing.md, "The pipelined datapath"):
+// six register stages, so y holds the result of the x presented six cycles earlier (x is
+// sampled at the end of the cycle it is presented in; drive it from a register).
+//   A1: a = |x| and a + 2^D (two carry chains side by side, from x alone)
+//   A2: i = a >> D, T[i] and T[i+1] (or T[N] beyond the range) read from the table: the
+//       addresses are a compare and a multiplexer, and the reads are registered directly, so
+//       the table is a dual-port block RAM (ROM)
+//   A3: the two table words registered again (the block RAM's clock-to-output is most of a
+//       cycle at 150 MHz; nothing follows it in that cycle)
+//   A4: d = T[i+1] - T[i], and the base with the sign applied: T[i], or 2^AF - T[i] (sigmoid)
+//       or -T[i] (tanh) for x < 0
+//   A5: p = d * t (t = a & (2^D - 1)): the multiplier alone in its cycle
+//   A6: y = base + (p >>> D), or base - (p >>> D) for x < 0, which equals the fixed-point
+//       spec's y = T[i] + (d * t >>> D) with sigmoid(-x) = 2^AF - y, tanh(-x) = -y (mod 2^AB)
+// No reset: every register is datapath; the valid bits travel beside the unit.
 module rnnfab_act #(
     parameter AB = 16,                    // activation width (input and output)
     parameter AF = 12,                    // activation fraction bits
     parameter STEP_LOG2 = 4,              // S: table segments are 2^-S wide
     parameter RANGE_LOG2 = 3,             // R: the table covers |x| in [0, 2^R)
     parameter IS_SIGMOID = 1,             // 1: sigmoid (negative side 2^AF - y); 0: tanh (-y)
-    parameter TABLE_FILE = "sigmoid.hex"  // $readmemh image of the 2^(R+S)+1 table entries
+    parameter TABLE_FILE = "sigmoid.hex", // $readmemh image of the 2^(R+S)+1 table entries
+    parameter LATENCY = 6                 // x-to-y latency the instantiator assumes (checked)
 ) (
     input  wire          clk,  // clock
     input  wire [AB-1:0] x,    // activation-format input (two's complement)
-    output wire [AB-1:0] y     // activation-format output, two cycles after x
+    output wire [AB-1:0] y     // activation-format output, LATENCY cycles after x
 );
+  // Cycles from x to y (ACT_LATENCY of rtl/design.ts; the element-wise units count on it).
+  localparam PIPELINE_LATENCY = 6;
   localparam SEGMENTS = 1 << (RANGE_LOG2 + STEP_LOG2);  // N: the table has N+1 entries
   localparam D = AF - STEP_LOG2;  // fraction bits inside a segment
   localparam IW = RANGE_LOG2 + STEP_LOG2 + 1;  // table index width (0..N)
   localparam DW = (D > 0) ? D : 1;  // width of the in-segment fraction t (at least 1)
   localparam [AB:0] ONE = {{AB{1'b0}}, 1'b1};  // 1 in AB+1 bits
+  localparam [AB:0] STEP = ONE << D;  // 2^D: one table segment
+  localparam [AB:0] ONE_REAL = ONE << AF;  // 2^AF
 
   initial begin
+    if (LATENCY != PIPELINE_LATENCY) begin
+      $display("%m: LATENCY=%0d, but the unit's latency is %0d", LATENCY, PIPELINE_LATENCY);
+      $finish;
+    end
     // docs/fixed-point.md: STEP_LOG2 <= AF <= AB - 1, RANGE_LOG2 + STEP_LOG2 <= 12
     if (AB < 2 || AF < STEP_LOG2 || AF > AB - 1 || RANGE_LOG2 + STEP_LOG2 > 12) begin
       $display("%m: bad table parameters AB=%0d AF=%0d STEP_LOG2=%0d RANGE_LOG2=%0d", AB, AF,
@@ -36,56 +54,99 @@ module rnnfab_act #(
   (* rom_style = "block" *) reg [AB-1:0] table_rom[0:SEGMENTS];
   initial $readmemh(TABLE_FILE, table_rom);
 
-  // Stage 1 (combinational): magnitude, range check, table addresses.
-  wire          negative = x[AB-1];
-  wire [  AB:0] x_wide = {x[AB-1], x};
-  wire [  AB:0] magnitude = negative ? (~x_wide + ONE) : x_wide;
-  wire [  AB:0] segment = magnitude >> D;  // i, valid when in range
+  // ---- A1: magnitude a = |x| (at most 2^(AB-1)) and a + 2^D (at most 2^AB), both AB+1 bits
+  wire negative = x[AB-1];
+  wire [AB:0] x_wide = {x[AB-1], x};
+  reg [AB:0] a1_magnitude_q, a1_magnitude_d, a1_next_q, a1_next_d;
+  reg a1_negative_q;
+  always @* begin
+    a1_magnitude_d = negative ? (~x_wide + ONE) : x_wide;
+    a1_next_d = negative ? (~x_wide + (ONE + STEP)) : (x_wide + STEP);
+  end
+  always @(posedge clk) begin
+    a1_magnitude_q <= a1_magnitude_d;
+    a1_next_q <= a1_next_d;
+    a1_negative_q <= negative;
+  end
+
+  // ---- A2: table addresses and the synchronous reads (two read ports of one ROM, no logic
+  // between the table and the registers)
+  wire [AB:0] segment = a1_magnitude_q >> D;  // i, valid when in range
+  wire [AB:0] segment_next = a1_next_q >> D;  // i + 1
   // In range when i < N (equivalently a < 2^(R+AF)); compared on the shifted value.
-  wire          beyond = (segment >= SEGMENTS);
+  wire beyond = (segment >= SEGMENTS);
   wire [IW-1:0] index = beyond ? SEGMENTS[IW-1:0] : segment[IW-1:0];
-  wire [IW-1:0] index_next = beyond ? SEGMENTS[IW-1:0] : segment[IW-1:0] + 1'b1;
+  wire [IW-1:0] index_next = beyond ? SEGMENTS[IW-1:0] : segment_next[IW-1:0];
+  wire unused_next_bits = &{1'b0, segment_next[AB:IW]};
   wire [DW-1:0] fraction;
   generate
     if (D > 0) begin : gen_fraction
-      assign fraction = magnitude[DW-1:0];
+      assign fraction = a1_magnitude_q[DW-1:0];
     end else begin : gen_no_fraction
       assign fraction = 1'b0;
+      wire unused_no_fraction = &{1'b0, a1_next_q[0]};
     end
   endgenerate
+  reg [AB-1:0] a2_base_q, a2_next_q;
+  reg [DW-1:0] a2_fraction_q;
+  reg a2_negative_q;
+  always @(posedge clk) begin
+    a2_base_q <= table_rom[index];
+    a2_next_q <= table_rom[index_next];
+    a2_fraction_q <= fraction;
+    a2_negative_q <= a1_negative_q;
+  end
 
-  // Synchronous table reads (two read ports of one ROM, no logic between the table and the
-  // registers), so the table maps to a dual-port block RAM; the difference T[i+1] - T[i] is
-  // formed in stage 2, which keeps the latency at two cycles.
-  reg [AB-1:0] base_entry_q, next_entry_q;
-  reg [DW-1:0] fraction_q, fraction_d;
-  reg negative_q, negative_d;
+  // ---- A3: the table words again, out of the block RAM's output into fabric registers
+  reg [AB-1:0] a3_base_q, a3_next_q;
+  reg [DW-1:0] a3_fraction_q;
+  reg a3_negative_q;
+  always @(posedge clk) begin
+    a3_base_q <= a2_base_q;
+    a3_next_q <= a2_next_q;
+    a3_fraction_q <= a2_fraction_q;
+    a3_negative_q <= a2_negative_q;
+  end
+
+  // ---- A4: difference T[i+1] - T[i] and the signed base
+  wire [AB:0] base_wide = {a3_base_q[AB-1], a3_base_q};
+  reg [AB:0] a4_diff_q, a4_diff_d;
+  reg [AB-1:0] a4_base_q, a4_base_d;
+  reg [DW-1:0] a4_fraction_q;
+  reg a4_negative_q;
   always @* begin
-    fraction_d = fraction;
-    negative_d = negative;
+    a4_diff_d = {a3_next_q[AB-1], a3_next_q} - base_wide;
+    if (!a3_negative_q) a4_base_d = a3_base_q;
+    else if (IS_SIGMOID != 0) a4_base_d = ONE_REAL[AB-1:0] - a3_base_q;
+    else a4_base_d = ~a3_base_q + 1'b1;
   end
   always @(posedge clk) begin
-    base_entry_q <= table_rom[index];
-    next_entry_q <= table_rom[index_next];
-    fraction_q <= fraction_d;
-    negative_q <= negative_d;
+    a4_diff_q <= a4_diff_d;
+    a4_base_q <= a4_base_d;
+    a4_fraction_q <= a3_fraction_q;
+    a4_negative_q <= a3_negative_q;
   end
 
-  // Stage 2 (combinational): difference, interpolation and sign.
-  wire [AB:0] base_wide = {base_entry_q[AB-1], base_entry_q};
-  wire [AB:0] diff_wide = {next_entry_q[AB-1], next_entry_q} - base_wide;
-  localparam PW = AB + 1 + DW + 1;  // product width: signed diff x unsigned fraction
-  wire signed [PW-1:0] product = $signed(diff_wide) * $signed({1'b0, fraction_q});
-  wire signed [PW-1:0] shifted = product >>> D;
-  wire [AB:0] magnitude_out = base_wide + shifted[AB:0];
-  // The result always fits AB bits (docs/fixed-point.md); the wider bits are never needed.
-  wire unused_act_bits = &{1'b0, shifted[PW-1:AB+1], magnitude_out[AB]};
-  localparam [AB:0] ONE_REAL = ONE << AF;  // 2^AF
+  // ---- A5: interpolation product (signed difference x unsigned fraction)
+  localparam PW = AB + 1 + DW + 1;  // product width
+  wire signed [PW-1:0] product = $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
+  reg [PW-1:0] a5_product_q;
+  reg [AB-1:0] a5_base_q;
+  reg a5_negative_q;
+  always @(posedge clk) begin
+    a5_product_q <= product;
+    a5_base_q <= a4_base_q;
+    a5_negative_q <= a4_negative_q;
+  end
+
+  // ---- A6: base plus or minus the shifted product (mod 2^AB: the result always fits AB bits,
+  // docs/fixed-point.md)
+  wire signed [PW-1:0] shifted = $signed(a5_product_q) >>> D;
+  wire unused_act_bits = &{1'b0, shifted[PW-1:AB]};
   reg [AB-1:0] y_q, y_d;
   always @* begin
-    if (!negative_q) y_d = magnitude_out[AB-1:0];
-    else if (IS_SIGMOID != 0) y_d = ONE_REAL[AB-1:0] - magnitude_out[AB-1:0];
-    else y_d = ~magnitude_out[AB-1:0] + 1'b1;
+    if (a5_negative_q) y_d = a5_base_q - shifted[AB-1:0];
+    else y_d = a5_base_q + shifted[AB-1:0];
   end
   always @(posedge clk) y_q <= y_d;
   assign y = y_q;

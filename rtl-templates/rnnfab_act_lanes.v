@@ -1,7 +1,8 @@
 `default_nettype none
 // rnnfab_act_lanes: the activation stage of an element-wise pipeline: LANES table units
-// (rnnfab_act, two cycles) side by side, lane l a sigmoid when bit l of SIGMOID_LANES is set and a
-// tanh otherwise. Each lane has its own table (a dual-port ROM), as one rnnfab_act.
+// (rnnfab_act, six cycles: its LATENCY) side by side, lane l a sigmoid when bit l of
+// SIGMOID_LANES is set and a tanh otherwise. Each lane has its own table (a dual-port ROM), as
+// one rnnfab_act.
 module rnnfab_act_lanes #(
     parameter LANES = 1,                  // activation units
     parameter SIGMOID_LANES = 1,          // bit l set: lane l is a sigmoid (else a tanh)
@@ -16,7 +17,7 @@ module rnnfab_act_lanes #(
 ) (
     input  wire                clk,  // clock
     input  wire [LANES*AB-1:0] x,    // lane l: x[l*AB +: AB]
-    output wire [LANES*AB-1:0] y     // lane l: f(x) two cycles after x
+    output wire [LANES*AB-1:0] y     // lane l: f(x) six cycles after x (rnnfab_act's LATENCY)
 );
   initial begin
     if (LANES < 1 || SIGMOID_LANES < 0 || SIGMOID_LANES >= (1 << LANES)) begin

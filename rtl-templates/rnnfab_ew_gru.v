@@ -1,21 +1,30 @@
 `include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_ew_gru: the GRU element-wise unit of one PE, fully pipelined (one cell per cycle),
-// exactly the "GRU, per cell j" arithmetic of docs/fixed-point.md. The PE presents a cell's four
-// accumulators (r, z, xn, hn), biases and h(t-1) in the cycle called S1; h(t) is returned for
-// writing in S7 (written at the end of that cycle).
-//   S1: requantize r, z, xn, hn inputs
-//   S2-S3: r = sigmoid, z = sigmoid
-//   S4: n input = sat(xn + rshr(r * hn, AF))
-//   S5-S6: n = tanh
-//   S7: h(t) = sat(n + rshr(z * (h(t-1) - n), AF))
+// exactly the "GRU, per cell j" arithmetic of docs/fixed-point.md, pipelined for the clock
+// (docs/timing.md, "The pipelined datapath"): no stage multiplies and adds, or adds and
+// saturates, in one cycle. The PE presents a cell's four accumulators (r, z, xn, hn), biases and
+// h(t-1) in the cycle called S1 (cycle 0 below); the stages are counted from there, a value
+// computed in cycle c held in a register read in cycle c + 1:
+//   0       E1: v = acc + (bias << WF) + 2^(WF-1) for r, z, xn, hn (one carry chain each)
+//   1       E2: requant = sat(v >>> WF)
+//   2-7     r = sigmoid, z = sigmoid (rnnfab_act, six cycles)
+//   8       N1: r * hn
+//   9       N2: xn * 2^AF + 2^(AF-1) + r * hn (one carry chain: the rounding folded in)
+//   10      N3: n input = sat(N2 >>> AF) = sat(xn + rshr(r * hn, AF))
+//   11-16   n = tanh (rnnfab_act)
+//   17      H1: h(t-1) - n
+//   18      H2: z * (h(t-1) - n)
+//   19      H3: n * 2^AF + 2^(AF-1) + z * (h(t-1) - n)
+//   20      H4: h(t) = sat(H3 >>> AF), registered: written in cycle 21 (h_we)
+// Only the valid bits are reset.
 module rnnfab_ew_gru #(
     parameter AB = 16,                    // activation width
     parameter AF = 12,                    // activation fraction bits
     parameter WF = 10,                    // weight fraction bits
     parameter ACC = 40,                   // accumulator width
     parameter TAG = 4,                    // width of the cell tag carried along (PE-local cell)
-    parameter LATENCY = 8,                // issue-to-readable latency the controller assumes
+    parameter LATENCY = 23,               // issue-to-readable latency the controller assumes
     parameter SIG_S = 4,                  // sigmoid table step log2
     parameter SIG_R = 3,                  // sigmoid table range log2
     parameter TANH_S = 4,                 // tanh table step log2
@@ -36,16 +45,19 @@ module rnnfab_ew_gru #(
     input  wire [ AB-1:0] bias_xn,    // S1: bias of row xn
     input  wire [ AB-1:0] bias_hn,    // S1: bias of row hn
     input  wire [ AB-1:0] h_prev,     // S1: h(t-1) of the cell
-    output wire           h_we,       // S7: write h(t)
-    output wire [TAG-1:0] h_tag,      // S7: cell of h(t)
-    output wire [ AB-1:0] h_value     // S7: h(t)
+    output wire           h_we,       // cycle 21 after S1: write h(t)
+    output wire [TAG-1:0] h_tag,      // cycle 21: cell of h(t)
+    output wire [ AB-1:0] h_value     // cycle 21: h(t)
 );
-  // Issue (S0, one cycle before S1) to the first cycle h(t) can be read back: S0 + 8. The
-  // generator passes the latency the controller and the cycle model assume (EW_LATENCY of
-  // rtl/design.ts).
-  localparam PIPELINE_LATENCY = 8;
+  // Issue (S0, one cycle before S1) to the first cycle h(t) can be read back: S0 + 23 (written
+  // at the end of cycle 21 after S1). The generator passes the latency the controller and the
+  // cycle model assume (EW_LATENCY of rtl/design.ts).
+  localparam PIPELINE_LATENCY = 23;
   // Internal width: holds every sum of docs/fixed-point.md with room to spare.
   localparam XW = `RNNFAB_MAX(ACC + 3, 2 * AB + 3);
+  // The rounding halves of rshr by WF and by AF (zero when the shift is zero).
+  localparam [XW-1:0] HALF_WF = (WF > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (WF - 1)) : {XW{1'b0}};
+  localparam [XW-1:0] HALF_AF = {{(XW - 1) {1'b0}}, 1'b1} << (AF - 1);
 
   initial begin
     if (LATENCY != PIPELINE_LATENCY) begin
@@ -60,58 +72,97 @@ module rnnfab_ew_gru #(
 
   `RNNFAB_FIXED_POINT_FUNCTIONS
 
-  // requant of an accumulator plus its bias (docs/fixed-point.md, "Accumulator rows").
-  function [AB-1:0] requant_biased(input [ACC-1:0] acc, input [AB-1:0] bias);
-    requant_biased = requant(extend_acc(acc) + (extend_ab(bias) << WF));
+  // acc + (bias << WF) + 2^(WF-1): the bias and the rounding half share bits (bias << WF has
+  // none below WF), so one adder forms requant's rounded sum.
+  function [XW-1:0] biased(input [ACC-1:0] acc, input [AB-1:0] bias);
+    biased = extend_acc(acc) + ((extend_ab(bias) << WF) | HALF_WF);
+  endfunction
+  // value * 2^AF + 2^(AF-1) + product: value + rshr(product, AF) before the shift.
+  function [XW-1:0] rounded_sum(input [AB-1:0] value, input [XW-1:0] product);
+    rounded_sum = ((extend_ab(value) << AF) | HALF_AF) + product;
   endfunction
 
-  // ---- S1: requantize the four rows; xn, hn, h(t-1) and the tag ride along to S4
-  wire [AB-1:0] s1_rr = requant_biased(acc_r, bias_r);
-  wire [AB-1:0] s1_rz = requant_biased(acc_z, bias_z);
-  wire [AB-1:0] s1_xn = requant_biased(acc_xn, bias_xn);
-  wire [AB-1:0] s1_hn = requant_biased(acc_hn, bias_hn);
-  reg [2*AB-1:0] s2_gates_q;  // {z, r} inputs of the activations
-  always @(posedge clk) s2_gates_q <= {s1_rz, s1_rr};
-  wire s4_valid;
-  wire [TAG-1:0] s4_tag;
-  wire [AB-1:0] s4_xn, s4_hn, s4_h;
-  rnnfab_delay #(.WIDTH(TAG + 3 * AB), .STAGES(3)) s1_to_s4 (
-      .clk(clk), .rst(rst), .in_valid(in_valid),
-      .in_data({in_tag, s1_xn, s1_hn, h_prev}),
-      .out_valid(s4_valid), .out_data({s4_tag, s4_xn, s4_hn, s4_h})
+  // ---- E1, E2: requantize the four rows
+  reg [XW-1:0] e1_r_q, e1_z_q, e1_xn_q, e1_hn_q;
+  reg [AB-1:0] e2_r_q, e2_z_q, e2_xn_q, e2_hn_q;
+  always @(posedge clk) begin
+    e1_r_q <= biased(acc_r, bias_r);
+    e1_z_q <= biased(acc_z, bias_z);
+    e1_xn_q <= biased(acc_xn, bias_xn);
+    e1_hn_q <= biased(acc_hn, bias_hn);
+    e2_r_q <= saturate($signed(e1_r_q) >>> WF);
+    e2_z_q <= saturate($signed(e1_z_q) >>> WF);
+    e2_xn_q <= saturate($signed(e1_xn_q) >>> WF);
+    e2_hn_q <= saturate($signed(e1_hn_q) >>> WF);
+  end
+  // valid, tag and h(t-1) ride along to H1 (cycle 17)
+  wire h1_valid;
+  wire [TAG-1:0] h1_tag;
+  wire [AB-1:0] h1_h;
+  rnnfab_delay #(.WIDTH(TAG + AB), .STAGES(17)) e1_to_h1 (
+      .clk(clk), .rst(rst), .in_valid(in_valid), .in_data({in_tag, h_prev}),
+      .out_valid(h1_valid), .out_data({h1_tag, h1_h})
   );
 
-  // ---- S2, S3: r, z (valid in S4)
+  // ---- cycles 2-7: r, z (read in cycle 8)
   wire [AB-1:0] gate_r, gate_z;
   rnnfab_act_lanes #(
       .LANES(2), .SIGMOID_LANES(2'b11), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s2_act (.clk(clk), .x(s2_gates_q), .y({gate_z, gate_r}));
-
-  // ---- S4: input of n; z, h(t-1) and the tag ride along to S7
-  wire signed [2*AB-1:0] rhn = $signed(gate_r) * $signed(s4_hn);
-  wire [XW-1:0] n_sum = extend_ab(s4_xn) + round_shift({{(XW - 2 * AB) {rhn[2*AB-1]}}, rhn}, AF);
-  wire [AB-1:0] s4_nin = saturate(n_sum);
-  reg [AB-1:0] s5_nin_q;
-  always @(posedge clk) s5_nin_q <= s4_nin;
-  wire [AB-1:0] s7_z, s7_h;
-  rnnfab_delay #(.WIDTH(TAG + 2 * AB), .STAGES(3)) s4_to_s7 (
-      .clk(clk), .rst(rst), .in_valid(s4_valid), .in_data({s4_tag, gate_z, s4_h}),
-      .out_valid(h_we), .out_data({h_tag, s7_z, s7_h})
+  ) s2_act (.clk(clk), .x({e2_z_q, e2_r_q}), .y({gate_z, gate_r}));
+  // hn to N1 (cycle 8), xn to N2 (cycle 9)
+  wire [AB-1:0] n1_hn, n1_xn;
+  wire unused_n1_valid;
+  rnnfab_delay #(.WIDTH(2 * AB), .STAGES(6)) e2_to_n1 (
+      .clk(clk), .rst(rst), .in_valid(1'b0), .in_data({e2_xn_q, e2_hn_q}),
+      .out_valid(unused_n1_valid), .out_data({n1_xn, n1_hn})
   );
 
-  // ---- S5, S6: n = tanh (valid in S7)
+  // ---- N1-N3: n input = sat(xn + rshr(r * hn, AF))
+  reg signed [2*AB-1:0] n1_rhn_q;
+  reg [AB-1:0] n1_xn_q;
+  reg [XW-1:0] n2_sum_q;
+  reg [AB-1:0] n3_nin_q;
+  always @(posedge clk) begin
+    n1_rhn_q <= $signed(gate_r) * $signed(n1_hn);
+    n1_xn_q <= n1_xn;
+    n2_sum_q <= rounded_sum(n1_xn_q, {{(XW - 2 * AB) {n1_rhn_q[2*AB-1]}}, n1_rhn_q});
+    n3_nin_q <= saturate($signed(n2_sum_q) >>> AF);
+  end
+  // z to H2 (cycle 18)
+  wire [AB-1:0] h2_z;
+  wire unused_h2_valid;
+  rnnfab_delay #(.WIDTH(AB), .STAGES(10)) n1_to_h2 (
+      .clk(clk), .rst(rst), .in_valid(1'b0), .in_data(gate_z), .out_valid(unused_h2_valid),
+      .out_data(h2_z)
+  );
+
+  // ---- cycles 11-16: n = tanh (read in cycle 17)
   wire [AB-1:0] gate_n;
   rnnfab_act_lanes #(
       .LANES(1), .SIGMOID_LANES(0), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s5_act (.clk(clk), .x(s5_nin_q), .y(gate_n));
+  ) s5_act (.clk(clk), .x(n3_nin_q), .y(gate_n));
 
-  // ---- S7: h(t) = n + rshr(z * (h(t-1) - n), AF)
-  wire signed [AB:0] h_minus_n = $signed({s7_h[AB-1], s7_h}) - $signed({gate_n[AB-1], gate_n});
-  wire signed [2*AB:0] z_term = $signed(s7_z) * h_minus_n;
-  wire [XW-1:0] h_sum = extend_ab(gate_n) +
-      round_shift({{(XW - 2 * AB - 1) {z_term[2*AB]}}, z_term}, AF);
-  assign h_value = saturate(h_sum);
+  // ---- H1-H4: h(t) = sat(n + rshr(z * (h(t-1) - n), AF))
+  reg signed [AB:0] h1_diff_q;
+  reg [AB-1:0] h1_n_q, h2_n_q;
+  reg signed [2*AB:0] h2_term_q;
+  reg [XW-1:0] h3_sum_q;
+  reg [AB-1:0] h4_value_q;
+  always @(posedge clk) begin
+    h1_diff_q <= $signed({h1_h[AB-1], h1_h}) - $signed({gate_n[AB-1], gate_n});
+    h1_n_q <= gate_n;
+    h2_term_q <= $signed(h2_z) * h1_diff_q;
+    h2_n_q <= h1_n_q;
+    h3_sum_q <= rounded_sum(h2_n_q, {{(XW - 2 * AB - 1) {h2_term_q[2*AB]}}, h2_term_q});
+    h4_value_q <= saturate($signed(h3_sum_q) >>> AF);
+  end
+  wire unused_valids = &{1'b0, unused_n1_valid, unused_h2_valid};
+  rnnfab_delay #(.WIDTH(TAG), .STAGES(4)) h1_to_out (
+      .clk(clk), .rst(rst), .in_valid(h1_valid), .in_data(h1_tag), .out_valid(h_we),
+      .out_data(h_tag)
+  );
+  assign h_value = h4_value_q;
 endmodule
 `default_nettype wire

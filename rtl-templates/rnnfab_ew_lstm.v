@@ -1,15 +1,28 @@
 `include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_ew_lstm: the LSTM element-wise unit of one PE, fully pipelined (one cell per cycle),
-// exactly the "LSTM, per cell j" arithmetic of docs/fixed-point.md. The PE presents a cell's four
-// accumulators, biases, peepholes and c(t-1) in the cycle called S1; the unit returns c(t) for
-// writing in S4 and m = o * tanh(c(t)) for writing in S8 (written at the end of those cycles).
-//   S1: zi, zf (with peepholes on c(t-1)), g input, partial zo; requantize
-//   S2-S3: i = sigmoid, f = sigmoid, g = tanh
-//   S4: c(t) = sat(rshr(f * c(t-1) + i * g, AF))
-//   S5: zo = acc_o + b_o + p_o * c(t); requantize
-//   S6-S7: o = sigmoid, tanh(c(t))
-//   S8: m = sat(rshr(o * tanh(c(t)), AF))
+// exactly the "LSTM, per cell j" arithmetic of docs/fixed-point.md, pipelined for the clock
+// (docs/timing.md, "The pipelined datapath"): no stage multiplies and adds, or adds and
+// saturates, in one cycle. The PE presents a cell's four accumulators, biases, peepholes and
+// c(t-1) in the cycle called S1 (cycle 0 below); the stages are counted from there, a value
+// computed in cycle c held in a register read in cycle c + 1:
+//   0       L1: v = acc + (bias << WF) + 2^(WF-1) for i, f, g, o; c(t-1) and peepholes registered
+//   1       L2: p_i * c(t-1), p_f * c(t-1) (zero without peepholes)
+//   2       L3: zi = v_i + p_i * c(t-1), zf = v_f + p_f * c(t-1)
+//   3       L4: requant = sat(z >>> WF) of i, f, g
+//   4-9     i = sigmoid, f = sigmoid, g = tanh (rnnfab_act, six cycles)
+//   10      C1: f * c(t-1), i * g
+//   11      C2: f * c(t-1) + i * g
+//   12      C3: + 2^(AF-1) (rshr's rounding)
+//   13      C4: c(t) = sat(C3 >>> AF), registered: written in cycle 14 (c_we)
+//   14      O1: p_o * c(t)
+//   15      O2: zo = v_o + p_o * c(t)
+//   16      O3: requant(zo); c(t) delayed beside it
+//   17-22   o = sigmoid(zo), tanh(c(t)) (rnnfab_act)
+//   23      M1: o * tanh(c(t))
+//   24      M2: + 2^(AF-1)
+//   25      M3: m = sat(M2 >>> AF), registered: written in cycle 26 (m_we)
+// Only the valid bits are reset.
 module rnnfab_ew_lstm #(
     parameter AB = 16,                    // activation width
     parameter AF = 12,                    // activation fraction bits
@@ -18,7 +31,7 @@ module rnnfab_ew_lstm #(
     parameter ACC = 40,                   // accumulator width
     parameter PEEP = 0,                   // 1 when the model has peepholes
     parameter TAG = 4,                    // width of the cell tag carried along (PE-local cell)
-    parameter LATENCY = 9,                // issue-to-readable latency the controller assumes
+    parameter LATENCY = 28,               // issue-to-readable latency the controller assumes
     parameter SIG_S = 4,                  // sigmoid table step log2
     parameter SIG_R = 3,                  // sigmoid table range log2
     parameter TANH_S = 4,                 // tanh table step log2
@@ -42,18 +55,22 @@ module rnnfab_ew_lstm #(
     input  wire [ WB-1:0] peep_f,     // S1: peephole p_f
     input  wire [ WB-1:0] peep_o,     // S1: peephole p_o
     input  wire [ AB-1:0] c_prev,     // S1: c(t-1) of the cell
-    output wire           c_we,       // S4: write c(t)
-    output wire [TAG-1:0] c_tag,      // S4: cell of c(t)
-    output wire [ AB-1:0] c_value,    // S4: c(t)
-    output wire           m_we,       // S8: write m
-    output wire [TAG-1:0] m_tag,      // S8: cell of m
-    output wire [ AB-1:0] m_value     // S8: m = o * tanh(c(t))
+    output wire           c_we,       // cycle 14 after S1: write c(t)
+    output wire [TAG-1:0] c_tag,      // cycle 14: cell of c(t)
+    output wire [ AB-1:0] c_value,    // cycle 14: c(t)
+    output wire           m_we,       // cycle 26 after S1: write m
+    output wire [TAG-1:0] m_tag,      // cycle 26: cell of m
+    output wire [ AB-1:0] m_value     // cycle 26: m = o * tanh(c(t))
 );
-  // Issue (S0, one cycle before S1) to the first cycle m can be read back: S0 + 9. The generator
-  // passes the latency the controller and the cycle model assume (EW_LATENCY of rtl/design.ts).
-  localparam PIPELINE_LATENCY = 9;
+  // Issue (S0, one cycle before S1) to the first cycle m can be read back: S0 + 28 (written at
+  // the end of cycle 26 after S1). The generator passes the latency the controller and the cycle
+  // model assume (EW_LATENCY of rtl/design.ts); c(t) is written in cycle 14 (EW_C_WRITE).
+  localparam PIPELINE_LATENCY = 28;
   // Internal width: holds every sum of docs/fixed-point.md with room to spare.
   localparam XW = `RNNFAB_MAX(ACC + 3, 2 * AB + 3);
+  // The rounding halves of rshr by WF and by AF (zero when the shift is zero).
+  localparam [XW-1:0] HALF_WF = (WF > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (WF - 1)) : {XW{1'b0}};
+  localparam [XW-1:0] HALF_AF = {{(XW - 1) {1'b0}}, 1'b1} << (AF - 1);
 
   initial begin
     if (LATENCY != PIPELINE_LATENCY) begin
@@ -69,91 +86,145 @@ module rnnfab_ew_lstm #(
 
   `RNNFAB_FIXED_POINT_FUNCTIONS
 
-  // Products of the peepholes (zero without peepholes).
-  wire [XW-1:0] peep_i_term, peep_f_term;
+  // acc + (bias << WF) + 2^(WF-1): the bias and the rounding half share bits (bias << WF has
+  // none below WF), so one adder forms requant's rounded sum.
+  function [XW-1:0] biased(input [ACC-1:0] acc, input [AB-1:0] bias);
+    biased = extend_acc(acc) + ((extend_ab(bias) << WF) | HALF_WF);
+  endfunction
+  // A peephole product p * c, sign-extended to XW bits.
+  function [XW-1:0] extend_peep(input [WB+AB-1:0] product);
+    extend_peep = {{(XW - WB - AB) {product[WB+AB-1]}}, product};
+  endfunction
+  // A product of two activations, sign-extended to XW bits.
+  function [XW-1:0] extend_product(input [2*AB-1:0] product);
+    extend_product = {{(XW - 2 * AB) {product[2*AB-1]}}, product};
+  endfunction
+
+  // ---- L1: rounded sums of rows i, f, g (o's goes into the delay line below); c(t-1) and the
+  // peepholes registered
+  reg [XW-1:0] l1_i_q, l1_f_q, l1_g_q;
+  reg [AB-1:0] l1_c_q;
+  reg [WB-1:0] l1_pi_q, l1_pf_q;
+  always @(posedge clk) begin
+    l1_i_q <= biased(acc_i, bias_i);
+    l1_f_q <= biased(acc_f, bias_f);
+    l1_g_q <= biased(acc_g, bias_g);
+    l1_c_q <= c_prev;
+    l1_pi_q <= peep_i;
+    l1_pf_q <= peep_f;
+  end
+
+  // ---- L2: peephole products on c(t-1) (zero without peepholes)
+  reg [XW-1:0] l2_pi_q, l2_pf_q;
   generate
     if (PEEP != 0) begin : gen_peep_in
-      wire signed [WB+AB-1:0] product_i = $signed(peep_i) * $signed(c_prev);
-      wire signed [WB+AB-1:0] product_f = $signed(peep_f) * $signed(c_prev);
-      assign peep_i_term = {{(XW - WB - AB) {product_i[WB+AB-1]}}, product_i};
-      assign peep_f_term = {{(XW - WB - AB) {product_f[WB+AB-1]}}, product_f};
+      always @(posedge clk) begin
+        l2_pi_q <= extend_peep($signed(l1_pi_q) * $signed(l1_c_q));
+        l2_pf_q <= extend_peep($signed(l1_pf_q) * $signed(l1_c_q));
+      end
     end else begin : gen_no_peep_in
-      assign peep_i_term = {XW{1'b0}};
-      assign peep_f_term = {XW{1'b0}};
-      wire unused_peep_in = &{1'b0, peep_i, peep_f};
+      always @(posedge clk) begin
+        l2_pi_q <= {XW{1'b0}};
+        l2_pf_q <= {XW{1'b0}};
+      end
+      wire unused_peep_in = &{1'b0, l1_pi_q, l1_pf_q};
     end
   endgenerate
-
-  // ---- S1: requantize the inputs of i, f, g; zo (without the peephole on c(t)), p_o, c(t-1)
-  // and the tag ride along to S4
-  wire [AB-1:0] s1_ri = requant(extend_acc(acc_i) + (extend_ab(bias_i) << WF) + peep_i_term);
-  wire [AB-1:0] s1_rf = requant(extend_acc(acc_f) + (extend_ab(bias_f) << WF) + peep_f_term);
-  wire [AB-1:0] s1_rg = requant(extend_acc(acc_g) + (extend_ab(bias_g) << WF));
-  wire [XW-1:0] s1_zo = extend_acc(acc_o) + (extend_ab(bias_o) << WF);
-  reg [3*AB-1:0] s2_gates_q;  // {g, f, i} inputs of the activations
-  always @(posedge clk) s2_gates_q <= {s1_rg, s1_rf, s1_ri};
-  wire s4_valid;
-  wire [TAG-1:0] s4_tag;
-  wire [XW-1:0] s4_zo;
-  wire [WB-1:0] s4_po;
-  wire [AB-1:0] s4_c;
-  rnnfab_delay #(.WIDTH(TAG + XW + WB + AB), .STAGES(3)) s1_to_s4 (
-      .clk(clk), .rst(rst), .in_valid(in_valid), .in_data({in_tag, s1_zo, peep_o, c_prev}),
-      .out_valid(s4_valid), .out_data({s4_tag, s4_zo, s4_po, s4_c})
+  reg [XW-1:0] l2_i_q, l2_f_q, l2_g_q;
+  reg [XW-1:0] l3_i_q, l3_f_q, l3_g_q;
+  reg [3*AB-1:0] l4_gates_q;  // {g, f, i} inputs of the activations
+  always @(posedge clk) begin
+    l2_i_q <= l1_i_q;
+    l2_f_q <= l1_f_q;
+    l2_g_q <= l1_g_q;
+    // ---- L3: add the peephole terms
+    l3_i_q <= l2_i_q + l2_pi_q;
+    l3_f_q <= l2_f_q + l2_pf_q;
+    l3_g_q <= l2_g_q;
+    // ---- L4: requantize
+    l4_gates_q <= {saturate($signed(l3_g_q) >>> WF), saturate($signed(l3_f_q) >>> WF),
+                   saturate($signed(l3_i_q) >>> WF)};
+  end
+  // c(t-1) to C1 (cycle 10)
+  wire [AB-1:0] c1_c;
+  wire unused_c1_valid;
+  rnnfab_delay #(.WIDTH(AB), .STAGES(9)) l1_to_c1 (
+      .clk(clk), .rst(rst), .in_valid(1'b0), .in_data(l1_c_q), .out_valid(unused_c1_valid),
+      .out_data(c1_c)
+  );
+  // valid and tag to the c write (cycle 14), v_o and p_o to O1 (cycle 14)
+  wire [XW-1:0] o1_v;
+  wire [WB-1:0] o1_po;
+  rnnfab_delay #(.WIDTH(TAG + XW + WB), .STAGES(14)) l1_to_o1 (
+      .clk(clk), .rst(rst), .in_valid(in_valid), .in_data({in_tag, biased(acc_o, bias_o), peep_o}),
+      .out_valid(c_we), .out_data({c_tag, o1_v, o1_po})
   );
 
-  // ---- S2, S3: i = sigmoid, f = sigmoid, g = tanh (results valid in S4)
+  // ---- cycles 4-9: i = sigmoid, f = sigmoid, g = tanh (read in cycle 10)
   wire [AB-1:0] gate_i, gate_f, gate_g;
   rnnfab_act_lanes #(
       .LANES(3), .SIGMOID_LANES(3'b011), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s2_act (.clk(clk), .x(s2_gates_q), .y({gate_g, gate_f, gate_i}));
+  ) s2_act (.clk(clk), .x(l4_gates_q), .y({gate_g, gate_f, gate_i}));
 
-  // ---- S4: c(t); the valid bit and the tag ride along to S8
-  wire signed [2*AB-1:0] fc = $signed(gate_f) * $signed(s4_c);
-  wire signed [2*AB-1:0] ig = $signed(gate_i) * $signed(gate_g);
-  wire [XW-1:0] c_sum = {{(XW - 2 * AB) {fc[2*AB-1]}}, fc} + {{(XW - 2 * AB) {ig[2*AB-1]}}, ig};
-  wire [AB-1:0] c_new = saturate(round_shift(c_sum, AF));
-  assign c_we = s4_valid;
-  assign c_tag = s4_tag;
-  assign c_value = c_new;
-  rnnfab_delay #(.WIDTH(TAG), .STAGES(4)) s4_to_s8 (
-      .clk(clk), .rst(rst), .in_valid(s4_valid), .in_data(s4_tag), .out_valid(m_we),
-      .out_data(m_tag)
-  );
-  reg [XW-1:0] s5_zo_q;
-  reg [WB-1:0] s5_po_q;
-  reg [AB-1:0] s5_c_q;
+  // ---- C1-C4: c(t) = sat(rshr(f * c(t-1) + i * g, AF))
+  reg signed [2*AB-1:0] c1_fc_q, c1_ig_q;
+  reg [XW-1:0] c2_sum_q, c3_sum_q;
+  reg [AB-1:0] c4_c_q;
   always @(posedge clk) begin
-    s5_zo_q <= s4_zo;
-    s5_po_q <= s4_po;
-    s5_c_q <= c_new;
+    c1_fc_q <= $signed(gate_f) * $signed(c1_c);
+    c1_ig_q <= $signed(gate_i) * $signed(gate_g);
+    c2_sum_q <= extend_product(c1_fc_q) + extend_product(c1_ig_q);
+    c3_sum_q <= c2_sum_q + HALF_AF;
+    c4_c_q <= saturate($signed(c3_sum_q) >>> AF);
   end
+  assign c_value = c4_c_q;
 
-  // ---- S5: zo with the peephole on c(t); requantize
-  wire [XW-1:0] peep_o_term;
+  // ---- O1-O3: zo = v_o + p_o * c(t), requantized
+  reg [XW-1:0] o1_v_q, o2_zo_q;
+  reg [AB-1:0] o3_zo_q;
   generate
     if (PEEP != 0) begin : gen_peep_out
-      wire signed [WB+AB-1:0] product_o = $signed(s5_po_q) * $signed(s5_c_q);
-      assign peep_o_term = {{(XW - WB - AB) {product_o[WB+AB-1]}}, product_o};
+      reg [XW-1:0] o1_po_q;
+      always @(posedge clk) o1_po_q <= extend_peep($signed(o1_po) * $signed(c4_c_q));
+      always @(posedge clk) o2_zo_q <= o1_v_q + o1_po_q;
     end else begin : gen_no_peep_out
-      assign peep_o_term = {XW{1'b0}};
-      wire unused_peep_out = &{1'b0, s5_po_q};
+      always @(posedge clk) o2_zo_q <= o1_v_q;
+      wire unused_peep_out = &{1'b0, o1_po};
     end
   endgenerate
-  wire [AB-1:0] s5_ro = requant(s5_zo_q + peep_o_term);
-  reg [2*AB-1:0] s6_acts_q;  // {c(t), zo} inputs of the activations
-  always @(posedge clk) s6_acts_q <= {s5_c_q, s5_ro};
+  always @(posedge clk) begin
+    o1_v_q <= o1_v;
+    o3_zo_q <= saturate($signed(o2_zo_q) >>> WF);
+  end
+  // c(t) beside zo (cycle 17)
+  wire [AB-1:0] o3_c;
+  wire unused_o3_valid;
+  rnnfab_delay #(.WIDTH(AB), .STAGES(3)) c4_to_o3 (
+      .clk(clk), .rst(rst), .in_valid(1'b0), .in_data(c4_c_q), .out_valid(unused_o3_valid),
+      .out_data(o3_c)
+  );
 
-  // ---- S6, S7: o = sigmoid(zo), tanh(c(t)) (results valid in S8)
+  // ---- cycles 17-22: o = sigmoid(zo), tanh(c(t)) (read in cycle 23)
   wire [AB-1:0] gate_o, tanh_c;
   rnnfab_act_lanes #(
       .LANES(2), .SIGMOID_LANES(2'b01), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s6_act (.clk(clk), .x(s6_acts_q), .y({tanh_c, gate_o}));
+  ) s6_act (.clk(clk), .x({o3_c, o3_zo_q}), .y({tanh_c, gate_o}));
 
-  // ---- S8: m
-  wire signed [2*AB-1:0] otc = $signed(gate_o) * $signed(tanh_c);
-  assign m_value = saturate(round_shift({{(XW - 2 * AB) {otc[2*AB-1]}}, otc}, AF));
+  // ---- M1-M3: m = sat(rshr(o * tanh(c(t)), AF))
+  reg signed [2*AB-1:0] m1_otc_q;
+  reg [XW-1:0] m2_sum_q;
+  reg [AB-1:0] m3_m_q;
+  always @(posedge clk) begin
+    m1_otc_q <= $signed(gate_o) * $signed(tanh_c);
+    m2_sum_q <= extend_product(m1_otc_q) + HALF_AF;
+    m3_m_q <= saturate($signed(m2_sum_q) >>> AF);
+  end
+  assign m_value = m3_m_q;
+  wire unused_valids = &{1'b0, unused_c1_valid, unused_o3_valid};
+  rnnfab_delay #(.WIDTH(TAG), .STAGES(12)) c_to_m (
+      .clk(clk), .rst(rst), .in_valid(c_we), .in_data(c_tag), .out_valid(m_we), .out_data(m_tag)
+  );
 endmodule
 `default_nettype wire

@@ -20,6 +20,7 @@ import {
   auxMemories,
   DEFAULT_ACCELERATOR_CONFIG,
   deriveDesign,
+  EW_LATENCY,
   modelGeometry,
 } from "../rtl/mod.ts";
 
@@ -162,7 +163,7 @@ Deno.test("design: memory accounting, estimate periodic and at least the busiest
     const busiest = Math.max(...design.work.peEntries);
     assert.ok(design.estimate.cyclesPerStep >= busiest, format);
     assert.ok(design.estimate.cyclesPerStep >= design.work.idealCyclesPerStep);
-    assert.equal(design.rtl.EW_LAT, 9);
+    assert.equal(design.rtl.EW_LAT, EW_LATENCY.lstm);
     assert.equal(design.geometry.cellsPerPe, 5);
     assert.equal(design.geometry.projRowsPerPe, 2);
   }

@@ -2,13 +2,15 @@
  * Unit test bench of the activation unit (rtl-templates/rnnfab_act.v with
  * rtl-templates/tb/rnnfab_act_tb.v): for several formats, sigmoid and tanh of every input word
  * (or, for wide formats, of every table point, its neighbours and random words) equal the golden
- * model's `tableActivation`, two cycles after the input, under Icarus and Verilator.
+ * model's `tableActivation`, ACT_LATENCY (rtl/design.ts) cycles after the input, under Icarus and
+ * Verilator.
  */
 
 import assert from "node:assert/strict";
 import { activationTable, type FixedFormat, tableActivation } from "../model/fixed.ts";
 import { seededRandom } from "../model/random.ts";
 import * as unit from "./rtl_units.ts";
+import { ACT_LATENCY } from "../rtl/mod.ts";
 
 /** Every input word, or (wide formats) the table points, their neighbours and random words. */
 function inputWords(f: FixedFormat, seed: number): number[] {
@@ -49,6 +51,7 @@ async function checkFormat(f: FixedFormat, simulator: unit.UnitSimulator, seed =
           SIG_R: f.sigmoid.rangeLog2,
           TANH_S: f.tanh.stepLog2,
           TANH_R: f.tanh.rangeLog2,
+          LATENCY: ACT_LATENCY,
           COUNT: xs.length,
         },
       },
@@ -56,10 +59,10 @@ async function checkFormat(f: FixedFormat, simulator: unit.UnitSimulator, seed =
       simulator,
       xs.map((x) => unit.packHex([[x, ab]])),
     );
-    assert.equal(lines.length, xs.length + 2);
+    assert.equal(lines.length, xs.length + ACT_LATENCY);
     xs.forEach((x, i) => {
-      const [cycle, sigmoid, tanh] = lines[i + 2].split(" ");
-      assert.equal(Number(cycle), i + 2);
+      const [cycle, sigmoid, tanh] = lines[i + ACT_LATENCY].split(" ");
+      assert.equal(Number(cycle), i + ACT_LATENCY);
       const expected = ["sigmoid", "tanh"].map((fn) =>
         tableActivation(x, fn as "sigmoid" | "tanh", tables[fn as "sigmoid" | "tanh"], f)
       );

@@ -16,7 +16,7 @@ import {
   lstmCell,
 } from "../model/fixed.ts";
 import { seededRandom } from "../model/random.ts";
-import { EW_LATENCY } from "../rtl/mod.ts";
+import { EW_C_WRITE, EW_LATENCY } from "../rtl/mod.ts";
 import {
   packHex,
   randomInt,
@@ -100,7 +100,7 @@ function expectedWrites(c: EwCase, cells: Cell[]): string[] {
     if (c.kind === "lstm") {
       const peephole = c.peepholes ? cell.peephole : [0, 0, 0];
       const { c: state, m } = lstmCell(arithmetic, acc, peephole, cell.prev);
-      lines.push([cell.cycle + 3, `0 ${cell.tag} ${hex(state)}`]);
+      lines.push([cell.cycle + EW_C_WRITE, `0 ${cell.tag} ${hex(state)}`]);
       lines.push([cell.cycle + last, `1 ${cell.tag} ${hex(m)}`]);
     } else {
       lines.push([cell.cycle + last, `1 ${cell.tag} ${hex(gruCell(arithmetic, acc, cell.prev))}`]);

@@ -7,7 +7,7 @@
 // (LSTM: accumulators and biases of rows i, f, g, o, peepholes p_i, p_f, p_o, prev = c(t-1);
 // GRU: rows r, z, xn, hn, peepholes unused, prev = h(t-1)). Every write the unit makes is written
 // to +out=<file> as "<cycle> <port> <tag> <value>" (value hex), port 0 for c(t) (LSTM) and 1 for
-// m (LSTM) or h(t) (GRU); the bench runs COUNT + 12 cycles, with reset high in the first two.
+// m (LSTM) or h(t) (GRU); the bench runs COUNT + LATENCY + 3 cycles, with reset high in the first two.
 module rnnfab_ew_tb #(
     parameter GRU = 0,                   // 0: rnnfab_ew_lstm, 1: rnnfab_ew_gru
     parameter AB = 16,                   // activation width
@@ -29,7 +29,7 @@ module rnnfab_ew_tb #(
   wire [31:0] cycle;
   wire [W-1:0] word;
   wire rst = (cycle < 2);
-  wire done = (cycle == COUNT + 12);
+  wire done = (cycle == COUNT + LATENCY + 3);
   rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (
       .clk(clk), .cycle(cycle), .take(1'b1), .more(more), .word(word), .done(done)
   );
