@@ -21,7 +21,7 @@ import { writeJsonAtomic } from "../util/fs.ts";
 import { cacheRoot } from "./cache.ts";
 import { estimatedCycles, readDesign, readDesignModel, type SimDesign } from "./design.ts";
 import { batchStimulusText, type HarnessSettings, parseBatchHarnessResult } from "./harness_io.ts";
-import { type Mismatch, type SimResult, summarizeRun } from "./result.ts";
+import { formatToolLines, type Mismatch, type SimResult, summarizeRun } from "./result.ts";
 import { findVerilator } from "./verilator_tool.ts";
 import { cycleLimit, simulateDesign, type Simulator } from "./simulate.ts";
 import { buildVerilatorHarness, resolveProfile, runVerilatorHarnessRaw } from "./verilator.ts";
@@ -347,16 +347,6 @@ export function formatBatchResult(result: BatchResult): string {
   }
   for (const failure of result.failures.slice(0, 5)) lines.push(`  ${failure}`);
   lines.push(`cycles (simulated): ${result.cycles} over the sequences`);
-  lines.push(
-    `simulator: ${result.simulatorVersion}` +
-      (result.verilator ? `, profile ${result.verilator.profile}` : "") +
-      (result.verilator?.note ? ` (${result.verilator.note})` : ""),
-  );
-  lines.push(
-    `wall (measured): build ${result.wallSeconds.build.toFixed(1)} s` +
-      `${result.build.cached ? " (cached)" : ""}, run ${result.wallSeconds.run.toFixed(2)} s, ` +
-      `${Math.round(result.simulatedCyclesPerSecond)} simulated cycles/s, ` +
-      `${result.simulatedStepsPerSecond.toFixed(1)} steps/s`,
-  );
+  lines.push(...formatToolLines(result, result.simulatedStepsPerSecond));
   return lines.join("\n");
 }
