@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from .data import DataSet, batches
 from .modules import RnnStack, last_outputs
+from .train import train_epochs
 
 
 def _per_layer(theta, layers: int) -> list[float]:
@@ -149,20 +150,12 @@ def train_delta(stack: RnnStack, head: torch.nn.Linear, data: DataSet, config: D
     """Train ``stack`` and ``head`` on the last step's output (cross-entropy), with the
     thresholds in the forward pass (straight-through gradient); zero thresholds train densely."""
     torch.manual_seed(config.seed)
-    parameters = list(stack.parameters()) + list(head.parameters())
-    optimizer = torch.optim.Adam(parameters, lr=config.lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.epochs)
-    generator = np.random.default_rng(config.seed)
-    dtype = next(stack.parameters()).dtype
-    for epoch in range(1, config.epochs + 1):
-        total = 0.0
-        for batch in batches(data, config.batch_size, generator.permutation(len(data)), dtype):
-            run = delta_forward(stack, batch.x, config.theta_x, config.theta_h, batch.lengths)
-            loss = F.cross_entropy(head(last_outputs(run.outputs, batch.lengths)), batch.labels)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
-            optimizer.step()
-            total += loss.item() * len(batch.labels)
-        schedule.step()
-        log(f"epoch {epoch}: train loss {total / len(data):.4f}")
+
+    def batch_loss(batch) -> torch.Tensor:
+        run = delta_forward(stack, batch.x, config.theta_x, config.theta_h, batch.lengths)
+        return F.cross_entropy(head(last_outputs(run.outputs, batch.lengths)), batch.labels)
+
+    train_epochs(list(stack.parameters()) + list(head.parameters()), data, epochs=config.epochs,
+                 lr=config.lr, batch_size=config.batch_size, seed=config.seed,
+                 batch_loss=batch_loss, dtype=next(stack.parameters()).dtype,
+                 on_epoch=lambda epoch, loss: log(f"epoch {epoch}: train loss {loss:.4f}"))
