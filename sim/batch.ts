@@ -17,7 +17,6 @@ import { quantizeInputs, runFixed } from "../model/fixed.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
-import { writeJsonAtomic } from "../util/fs.ts";
 import { cacheRoot } from "./cache.ts";
 import { estimatedCycles, readDesign, readDesignModel, type SimDesign } from "./design.ts";
 import { batchStimulusText, type HarnessSettings, parseBatchHarnessResult } from "./harness_io.ts";
@@ -25,7 +24,12 @@ import { formatToolLines, type Mismatch, type SimResult, summarizeRun } from "./
 import { findVerilator } from "./verilator_tool.ts";
 import { cycleLimit, simulateDesign, type Simulator } from "./simulate.ts";
 import { buildVerilatorHarness, resolveProfile, runVerilatorHarnessRaw } from "./verilator.ts";
-import { type StimulusOptions, stimulusSettings, type VerilatorProfileOptions } from "./options.ts";
+import {
+  type StimulusOptions,
+  stimulusSettings,
+  type VerilatorProfileOptions,
+  writeRunResult,
+} from "./options.ts";
 
 /** Validate a data file's value: `{"sequences": [...]}` or `{"inputs": [...]}`. */
 export function parseSequences(value: unknown, inputSize: number, source: string): number[][][] {
@@ -186,10 +190,7 @@ export async function simulateBatch(options: BatchOptions): Promise<BatchResult>
     ? await verilatorBatch(options, { design, model, input })
     : await icarusBatch(options, { design, input });
   result.wallSeconds.total = (performance.now() - started) / 1000;
-  const resultPath = options.resultPath === undefined
-    ? join(design.dir, "sim", "result.json")
-    : options.resultPath;
-  if (resultPath !== null) await writeJsonAtomic(resultPath, result);
+  await writeRunResult(result, options, design.dir);
   return result;
 }
 

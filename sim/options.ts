@@ -5,7 +5,9 @@
  * @module
  */
 
+import { join } from "node:path";
 import { OptionError } from "../util/errors.ts";
+import { writeJsonAtomic } from "../util/fs.ts";
 import type { VerilatorOpt } from "./verilator.ts";
 import type { VerilatorChoice } from "./verilator_tool.ts";
 
@@ -72,4 +74,19 @@ export function stimulusSettings(options: StimulusOptions): StimulusSettings {
     throw new OptionError("seed", `expected a non-negative integer, got ${settings.seed}`);
   }
   return settings;
+}
+
+/**
+ * Write a run's result where `options.resultPath` says: by default `DIR/sim/result.json` of the
+ * design directory `designDir`; null: nowhere.
+ */
+export async function writeRunResult(
+  result: unknown,
+  options: Pick<StimulusOptions, "resultPath">,
+  designDir: string,
+): Promise<void> {
+  const path = options.resultPath === undefined
+    ? join(designDir, "sim", "result.json")
+    : options.resultPath;
+  if (path !== null) await writeJsonAtomic(path, result);
 }

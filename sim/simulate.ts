@@ -9,7 +9,6 @@
 import { join } from "node:path";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
 import { OptionError, UserError } from "../util/errors.ts";
-import { writeJsonAtomic } from "../util/fs.ts";
 import { randomInputs } from "../model/random.ts";
 import { onInterrupt, removeSync } from "../util/interrupt.ts";
 import { cacheRoot } from "./cache.ts";
@@ -22,7 +21,12 @@ import { buildVerilatorHarness, resolveProfile, runVerilatorHarness } from "./ve
 import { findVerilator } from "./verilator_tool.ts";
 import { checkSimulationSize, checkSimulationSteps } from "./limits.ts";
 import type { DesignClock } from "../rtl/clock.ts";
-import { type StimulusOptions, stimulusSettings, type VerilatorProfileOptions } from "./options.ts";
+import {
+  type StimulusOptions,
+  stimulusSettings,
+  type VerilatorProfileOptions,
+  writeRunResult,
+} from "./options.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -229,10 +233,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       verilator,
       clock: options.clock,
     });
-    const resultPath = options.resultPath === undefined
-      ? join(simDir, "result.json")
-      : options.resultPath;
-    if (resultPath !== null) await writeJsonAtomic(resultPath, result);
+    await writeRunResult(result, options, design.dir);
     return result;
   } finally {
     await Deno.remove(workDir, { recursive: true }).catch(() => {});

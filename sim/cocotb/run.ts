@@ -10,7 +10,6 @@
 
 import { basename, join } from "node:path";
 import { UserError } from "../../util/errors.ts";
-import { writeJsonAtomic } from "../../util/fs.ts";
 import { randomInputs } from "../../model/random.ts";
 import { cachedBuild, cacheRoot, type HashPart, hashParts } from "../cache.ts";
 import { readDesign, readDesignModel, type SimDesign } from "../design.ts";
@@ -33,7 +32,7 @@ export type { CocotbTestReport } from "./report.ts";
 
 import { type Bridge, startBridge } from "./bridge.ts";
 import { renderCocotbTestbench } from "../../rtl/testbench.ts";
-import { type StimulusOptions, stimulusSettings } from "../options.ts";
+import { type StimulusOptions, stimulusSettings, writeRunResult } from "../options.ts";
 
 /** Simulators the cocotb flow supports. */
 export type CocotbSimulator = "icarus" | "verilator";
@@ -399,10 +398,7 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
         tests: reports,
       },
     };
-    const resultPath = options.resultPath === undefined
-      ? join(simDir, "result.json")
-      : options.resultPath;
-    if (resultPath !== null) await writeJsonAtomic(resultPath, result);
+    await writeRunResult(result, options, design.dir);
     return result;
   } finally {
     await bridge?.close();
