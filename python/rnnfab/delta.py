@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import DataSet, batches
+from .cells import cell_step
 from .modules import RnnStack, last_outputs
 from .train import train_epochs
 
@@ -91,25 +92,9 @@ def _delta_layer(stack: RnnStack, layer: int, x: torch.Tensor, alive: torch.Tens
         fired_h.append(fh.sum(dim=1))
         gx = torch.matmul(x_seen, w_ih.t()) + b_ih
         gh = torch.matmul(h_seen, w_hh.t()) + b_hh
+        h_new, c_new = cell_step(stack.kind, gx, gh, h, c, peephole, w_hr)
         if stack.kind == "lstm":
-            zi, zf, zg, zo = (gx + gh).chunk(4, dim=1)
-            if peephole is not None:
-                p_i, p_f, p_o = peephole.chunk(3)
-                zi = zi + p_i * c
-                zf = zf + p_f * c
-            c_new = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
-            if peephole is not None:
-                zo = zo + p_o * c_new
-            m = torch.sigmoid(zo) * torch.tanh(c_new)
-            h_new = torch.matmul(m, w_hr.t()) if w_hr is not None else m
             c = live * c_new + (1 - live) * c
-        else:
-            xr, xz, xn = gx.chunk(3, dim=1)
-            hr, hz, hn = gh.chunk(3, dim=1)
-            r = torch.sigmoid(xr + hr)
-            z = torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
-            h_new = (1 - z) * n + z * h
         h = live * h_new + (1 - live) * h
         outputs.append(h)
     return torch.stack(outputs, dim=1), torch.stack(fired_x, dim=1), torch.stack(fired_h, dim=1)
