@@ -1,21 +1,21 @@
 /**
- * `deno task finetune --model DENSE --pruned P --data D --out F [--head H] [--epochs N] [--lr X]
- * [--objective distill|labels] [--qat] [--config C] [--admm] [--admm-epochs N] [--block RxC]`:
- * fine-tune a pruned model with its BCR zero mask held (PyTorch, python/rnnfab), optionally after
- * ADMM. See docs/finetune.md.
+ * `deno task finetune --model DENSE (--pruned P | --density D) --data D --out F
+ * [--schedule fixed|gradual|gap|imp|admm] [schedule knobs] [--checkpoint C [--resume]]`: train a
+ * sparse model with one of the pruning schedules (prune/schedules.ts, PyTorch in python/rnnfab),
+ * the BCR structure kept; `fixed` fine-tunes P with its zero mask held. See docs/finetune.md and
+ * docs/pruning.md ("Pruning schedules").
  *
  * @module
  */
 
 import { parseCommand, runCommand } from "./common.ts";
-import { defineCommand } from "./flags.ts";
-import { blockFlag, positiveFlag, seedFlag } from "./shared_flags.ts";
+import { FINETUNE_COMMAND, FINETUNE_NAME as NAME, KNOB_FLAGS } from "./finetune_flags.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
-import { loadDataset } from "../model/dataset.ts";
+import { type Dataset, loadDataset } from "../model/dataset.ts";
 import { runSequences } from "../model/evaluate.ts";
-import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
-import { loadHead, taskMetrics } from "../model/head.ts";
+import { DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "../model/fixed.ts";
+import { type Head, loadHead, taskMetrics } from "../model/head.ts";
 import { loadAnyModel, modelInputPaths, modelOutputPaths } from "../model/load.ts";
 import { checkDerivedOutput, guardPaths, jsonHasTool, TOOLS } from "../util/output.ts";
 import { compareOutputs } from "../model/metrics.ts";
@@ -23,74 +23,15 @@ import { namedMatrices, outputSize, type RnnModel, weightDensity } from "../mode
 import { saveModel } from "../model/model_io.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
 import { type BlockSize, formatBlock, parseBlock } from "../prune/mod.ts";
-import { finetune } from "../prune/finetune.ts";
-
-const NAME = "deno task finetune";
-
-const COMMAND = defineCommand({
-  name: NAME,
-  synopsis: `--model DENSE --pruned P --data D --out F [--head H] [--epochs N] [--lr X]
-       [--objective distill|labels] [--qat] [--config C] [--admm] [--admm-epochs N] [--block RxC]
-       [--seed S] [--batch-size B]`,
-  description:
-    `Fine-tunes the pruned model P with its BCR zero mask held (the zeros never change: F passes
-"deno task prune --check-block" for P's block), with PyTorch from the project's .venv
-(docs/finetune.md).`,
-  flags: {
-    model: { type: "path", required: true, placeholder: "DENSE", help: "the dense model" },
-    pruned: { type: "path", required: true, placeholder: "P", help: "the pruned model (the mask)" },
-    data: {
-      type: "path",
-      required: true,
-      placeholder: "D",
-      help: 'data file ({"sequences": ..., "labels": ...} or .safetensors); 10% of it is held ' +
-        "out for the per-epoch figures and the choice of the best epoch",
-    },
-    out: { type: "path", required: true, placeholder: "F", help: "fine-tuned model to write" },
-    head: {
-      type: "path",
-      placeholder: "H",
-      help: 'classification head ({"weight": [[...]], "bias": [...]}); with labels the held-out ' +
-        "accuracy is printed every epoch",
-    },
-    objective: {
-      type: "enum",
-      values: ["distill", "labels"],
-      default: "distill",
-      help: "distill: reproduce DENSE's outputs on D's sequences (no labels needed); labels: " +
-        "cross-entropy of the head H (kept fixed) against D's labels",
-    },
-    epochs: { type: "int", min: 1, max: 10000, default: 10, help: "masked fine-tuning epochs" },
-    lr: positiveFlag("Adam learning rate, cosine decay to 0", { placeholder: "X", default: 0.002 }),
-    qat: {
-      type: "bool",
-      help: "fine-tune through the fixed-point formats of --config (straight-through rounding of " +
-        'weights and inputs), e.g. {"weightBits": 8}',
-    },
-    config: { type: "path", placeholder: "C", help: "fixed-point formats (JSON, as for infer)" },
-    admm: {
-      type: "bool",
-      help: "ADMM from DENSE towards P's BCR structure (block, per-matrix densities), then " +
-        "rnnfab's BCR pruning, then masked fine-tuning",
-    },
-    "admm-epochs": {
-      type: "int",
-      min: 1,
-      max: 10000,
-      placeholder: "N",
-      help: "ADMM epochs",
-      defaultText: "--epochs",
-    },
-    block: blockFlag({
-      allowAll: true,
-      help: "the block P was pruned with, for --admm",
-      defaultText: "from P's .prune.json report",
-    }),
-    seed: seedFlag({ help: "split and shuffling seed", default: 1 }),
-    "batch-size": { type: "int", min: 1, max: 65536, default: 32, help: "minibatch size" },
-  },
-  notes: "The report goes to F with .json replaced by .finetune.json.",
-});
+import {
+  checkStructure,
+  knobProblem,
+  measuredDensities,
+  type ScheduleKnobs,
+  type ScheduleName,
+  targetDensities,
+  trainSchedule,
+} from "../prune/schedules.ts";
 
 function checkSameShape(dense: RnnModel, pruned: RnnModel, densePath: string, prunedPath: string) {
   const a = namedMatrices(dense);
@@ -106,26 +47,32 @@ function checkSameShape(dense: RnnModel, pruned: RnnModel, densePath: string, pr
   }
 }
 
-/** The block P was pruned with: --block, else P's .prune.json report. */
-async function admmBlock(
-  flag: BlockSize | undefined,
-  prunedPath: string,
+/** The block and column share of the masks: --block/--col-share, else P's report, else 4x4/0.5. */
+async function maskShape(
+  flags: { block?: BlockSize; "col-share"?: number },
+  prunedPath: string | undefined,
+  schedule: ScheduleName,
 ): Promise<{ block: BlockSize; colShare: number }> {
-  const reportPath = prunedPath.replace(/\.json$/i, "") + ".prune.json";
   let report: { hyperparameters?: { block?: string; colShare?: number } } = {};
-  try {
-    report = JSON.parse(await Deno.readTextFile(reportPath));
-  } catch {
-    // no report: --block is required
+  const reportPath = prunedPath ? prunedPath.replace(/\.json$/i, "") + ".prune.json" : undefined;
+  if (reportPath) {
+    try {
+      report = JSON.parse(await Deno.readTextFile(reportPath));
+    } catch {
+      // no report: --block is required for the schedules that compute masks
+    }
   }
   const text = report.hyperparameters?.block;
-  const block = flag ?? (text ? parseBlock(text) : null);
-  if (!block) {
+  const block = flags.block ?? (text ? parseBlock(text) : null);
+  if (!block && reportPath && schedule !== "fixed") {
     throw new UserError(
-      `${NAME}: --admm needs --block RxC (the block ${prunedPath} was pruned with; no ${reportPath} to read it from)`,
+      `${NAME}: --schedule ${schedule} needs --block RxC (the block ${prunedPath} was pruned with; no ${reportPath} to read it from)`,
     );
   }
-  return { block, colShare: report.hyperparameters?.colShare ?? 0.5 };
+  return {
+    block: block ?? { rows: 4, cols: 4 },
+    colShare: flags["col-share"] ?? report.hyperparameters?.colShare ?? 0.5,
+  };
 }
 
 /**
@@ -134,20 +81,21 @@ async function admmBlock(
  */
 async function guardFinetunePaths(paths: {
   model: string;
-  pruned: string;
+  pruned?: string;
   data: string;
   head?: string;
   config?: string;
   out: string;
   reportPath: string;
   safetensors: boolean;
+  checkpoint?: string;
 }): Promise<void> {
   const optional = (path: string | undefined, flag: string) => path ? [{ path, flag }] : [];
   await guardPaths({
     command: NAME,
     inputs: [
       ...await modelInputPaths(paths.model),
-      ...await modelInputPaths(paths.pruned, "--pruned"),
+      ...(paths.pruned ? await modelInputPaths(paths.pruned, "--pruned") : []),
       { path: paths.data, flag: "--data" },
       ...optional(paths.head, "--head"),
       ...optional(paths.config, "--config"),
@@ -155,6 +103,9 @@ async function guardFinetunePaths(paths: {
     outputs: [
       ...modelOutputPaths(paths.out, { flag: "--out", safetensors: paths.safetensors }),
       { path: paths.reportPath, flag: "report", kind: "file" },
+      ...(paths.checkpoint
+        ? [{ path: paths.checkpoint, flag: "--checkpoint", kind: "file" as const }]
+        : []),
     ],
   });
   await checkDerivedOutput(paths.reportPath, {
@@ -164,98 +115,242 @@ async function guardFinetunePaths(paths: {
   });
 }
 
-await runCommand(async () => {
-  const flags = parseCommand(COMMAND);
-  const { model: densePath, pruned: prunedPath, data: dataPath, out: outPath } = flags;
-  const { objective, epochs, lr, seed } = flags;
-  const batchSize = flags["batch-size"];
-  const admmEpochs = flags["admm-epochs"] ?? epochs;
-  const config = typeof flags.config === "string"
-    ? await loadFixedConfig(flags.config)
-    : DEFAULT_FIXED_CONFIG;
-  const dense = await loadAnyModel(densePath);
-  const pruned = await loadAnyModel(prunedPath);
-  checkSameShape(dense, pruned, densePath, prunedPath);
-  const headPath = typeof flags.head === "string" ? flags.head : undefined;
-  const safetensors = namedMatrices(dense).reduce((s, m) => s + m.matrix.data.length, 0) >
-    1_000_000;
-  const reportPath = outPath.replace(/\.json$/i, "") + ".finetune.json";
-  await guardFinetunePaths({ ...flags, head: headPath, safetensors, reportPath });
-  const head = headPath ? await loadHead(headPath, outputSize(dense)) : undefined;
-  const data = await loadDataset(dataPath, {
-    inputSize: dense.inputSize,
-    classes: head?.weight.rows,
-  });
-  if (objective === "labels" && (!head || !data.labels)) {
-    throw new UserError(`${NAME}: --objective labels needs --head H and labels in ${dataPath}`);
+type Flags = ReturnType<typeof parseCommand<typeof FINETUNE_COMMAND.flags>>;
+
+/** The schedule's knobs from the flags (absent ones stay absent: Python's defaults apply). */
+function knobsOf(flags: Flags): ScheduleKnobs {
+  return {
+    gradualStart: flags["gradual-start"],
+    gradualEnd: flags["gradual-end"],
+    gradualUpdates: flags["gradual-updates"],
+    gapParts: flags["gap-parts"],
+    gapInterval: flags["gap-interval"],
+    finalEpochs: flags["final-epochs"],
+    fromScratch: flags["from-scratch"] || undefined,
+    impRounds: flags["imp-rounds"],
+    rewindEpoch: flags["rewind-epoch"],
+    admmEpochs: flags["admm-epochs"],
+    rho: flags.rho,
+    rhoGrowth: flags["rho-growth"],
+    stopAfter: flags["stop-after"],
+  };
+}
+
+/** --schedule, with --admm as its alias. */
+function scheduleOf(flags: Flags): ScheduleName {
+  if (flags.admm && flags.schedule !== "fixed" && flags.schedule !== "admm") {
+    throw new UserError(
+      `${NAME}: --admm is --schedule admm; it cannot go with --schedule ${flags.schedule}`,
+    );
   }
-  const admm = flags.admm
-    ? { epochs: admmEpochs, ...(await admmBlock(flags.block, prunedPath)) }
-    : undefined;
-  console.log(
-    `fine-tuning ${prunedPath} (density ${
-      weightDensity(pruned).toFixed(4)
-    }) on ${data.sequences.length} sequences of ${dataPath}: objective ${objective}, ${epochs} epochs, lr ${lr}${
-      flags.qat ? `, QAT ${config.weightBits}-bit weights` : ""
-    }${admm ? `, after ${admm.epochs} ADMM epochs towards block ${formatBlock(admm.block)}` : ""}`,
-  );
-  const result = await finetune({
-    dense,
-    pruned,
-    dataPath,
-    headPath,
-    objective,
-    epochs,
-    lr,
-    seed,
-    batchSize,
-    qat: flags.qat
-      ? {
-        weightBits: config.weightBits,
-        activationBits: config.activationBits,
-        activationFrac: config.activationFrac,
-      }
-      : undefined,
-    admm,
-    onLine: (line) => console.log(`  ${line}`),
-  });
-  // Figures over the whole data file (training part included), float64 reference and fixed point.
+  return flags.admm ? "admm" : flags.schedule;
+}
+
+/** Checks of the checkpoint flags: C is no input and not --out; an existing C needs --resume. */
+async function checkCheckpoint(flags: Flags): Promise<void> {
+  const { checkpoint, resume } = flags;
+  if ((resume || flags["stop-after"] !== undefined) && checkpoint === undefined) {
+    throw new UserError(`${NAME}: ${resume ? "--resume" : "--stop-after"} needs --checkpoint C`);
+  }
+  if (checkpoint === undefined) return;
+  const exists = await Deno.stat(checkpoint).then(() => true, () => false);
+  if (exists && !resume) {
+    throw new UserError(
+      `${NAME}: --checkpoint ${checkpoint}: exists; add --resume to continue from it, or remove it`,
+    );
+  }
+}
+
+/** Float and fixed-point figures of the start and the result over the whole data file. */
+function summarise(
+  models: [string, RnnModel][],
+  context: { dense: RnnModel; data: Dataset; head?: Head; config: FixedPointConfig; path: string },
+): Record<string, unknown> {
+  const { dense, data, head, config } = context;
   const summary: Record<string, unknown> = {};
   const reference = runSequences(dense, data.sequences).outputs;
-  for (const [name, model] of [["start", result.start], ["finetuned", result.model]] as const) {
+  for (const [name, model] of models) {
     for (const mode of ["float", "fixed"] as const) {
       const outputs = runSequences(model, data.sequences, { mode, config }).outputs;
       const error = compareOutputs(reference.flat(), outputs.flat()).relativeRmsError;
       const metrics = head && data.labels ? taskMetrics(head, outputs, data.labels) : undefined;
       summary[`${name}.${mode}`] = { relativeRmsError: error, ...(metrics ?? {}) };
       console.log(
-        `${name.padEnd(9)} ${
-          mode.padEnd(5)
-        } on all of ${dataPath} (measured): relative RMS error vs dense ${error.toFixed(5)}${
-          metrics ? `, accuracy ${(metrics.accuracy * 100).toFixed(2)}%` : ""
-        }`,
+        `${name.padEnd(9)} ${mode.padEnd(5)} on all of ${context.path} (measured): relative RMS ` +
+          `error vs dense ${error.toFixed(5)}${
+            metrics ? `, accuracy ${(metrics.accuracy * 100).toFixed(2)}%` : ""
+          }`,
       );
     }
   }
-  await saveModel(result.model, outPath, { safetensors, tool: TOOLS.finetune });
-  await writeJsonAtomic(reportPath, {
-    tool: TOOLS.finetune,
-    model: densePath,
+  return summary;
+}
+
+/** Everything the command has read and checked before training. */
+async function prepare(flags: Flags) {
+  const { model: densePath, data: dataPath, out: outPath } = flags;
+  const schedule = scheduleOf(flags);
+  const prunedPath = flags.pruned;
+  const config = typeof flags.config === "string"
+    ? await loadFixedConfig(flags.config)
+    : DEFAULT_FIXED_CONFIG;
+  const dense = await loadAnyModel(densePath);
+  const pruned = prunedPath ? await loadAnyModel(prunedPath) : undefined;
+  if (pruned) checkSameShape(dense, pruned, densePath, prunedPath!);
+  if (!pruned && flags.density === undefined) {
+    throw new UserError(`${NAME}: --schedule ${schedule} needs --pruned P or --density D`);
+  }
+  const knobs = knobsOf(flags);
+  const problem = knobProblem(
+    schedule,
+    flags.epochs,
+    knobs,
+    (knob) => KNOB_FLAGS[knob],
+    namedMatrices(dense).length,
+  );
+  if (problem) throw new UserError(`${NAME}: ${problem}`);
+  await checkCheckpoint(flags);
+  const headPath = typeof flags.head === "string" ? flags.head : undefined;
+  const safetensors = namedMatrices(dense).reduce((s, m) => s + m.matrix.data.length, 0) >
+    1_000_000;
+  const reportPath = outPath.replace(/\.json$/i, "") + ".finetune.json";
+  await guardFinetunePaths({
+    ...flags,
     pruned: prunedPath,
-    data: dataPath,
-    head: headPath ?? null,
-    out: outPath,
+    head: headPath,
+    safetensors,
+    reportPath,
+  });
+  const head = headPath ? await loadHead(headPath, outputSize(dense)) : undefined;
+  const data = await loadDataset(dataPath, {
+    inputSize: dense.inputSize,
+    classes: head?.weight.rows,
+  });
+  if (flags.objective === "labels" && (!head || !data.labels)) {
+    throw new UserError(`${NAME}: --objective labels needs --head H and labels in ${dataPath}`);
+  }
+  const shape = await maskShape(flags, prunedPath, schedule);
+  const densities = pruned ? measuredDensities(pruned) : targetDensities(dense, flags.density!);
+  return {
+    schedule,
+    config,
+    dense,
+    pruned,
+    knobs,
+    headPath,
+    head,
+    data,
+    safetensors,
+    reportPath,
+    shape,
+    densities,
+  };
+}
+
+await runCommand(async () => {
+  const flags = parseCommand(FINETUNE_COMMAND);
+  const { data: dataPath, out: outPath, objective, epochs, lr, seed } = flags;
+  const context = await prepare(flags);
+  const { schedule, config, dense, pruned, knobs, headPath, head, data, shape } = context;
+  const start = pruned ?? dense;
+  const qat = flags.qat
+    ? {
+      weightBits: config.weightBits,
+      activationBits: config.activationBits,
+      activationFrac: config.activationFrac,
+    }
+    : undefined;
+  console.log(
+    `training ${flags.pruned ?? flags.model} (density ${
+      weightDensity(start).toFixed(4)
+    }) with the ${schedule} schedule on ${data.sequences.length} sequences of ${dataPath}: ` +
+      `${flags.structure}${flags.structure === "bcr" ? ` ${formatBlock(shape.block)}` : ""}, ` +
+      `objective ${objective}, ${epochs} epochs, lr ${lr}${
+        qat ? `, QAT ${config.weightBits}-bit weights` : ""
+      }`,
+  );
+  const result = await trainSchedule({
+    schedule,
+    dense,
+    maskFrom: schedule === "fixed" ? pruned : undefined,
+    densities: context.densities,
+    structure: flags.structure,
+    block: shape.block,
+    colShare: shape.colShare,
+    pes: flags.pes,
+    dataPath,
+    headPath,
     objective,
     epochs,
     lr,
-    qat: flags.qat ? config : null,
-    admm: admm
-      ? { epochs: admm.epochs, block: formatBlock(admm.block), colShare: admm.colShare }
-      : null,
+    seed,
+    batchSize: flags["batch-size"],
+    qat,
+    knobs,
+    checkpoint: flags.checkpoint,
+    resume: flags.resume,
+    onLine: (line) => console.log(`  ${line}`),
+  });
+  if (!result.model) {
+    console.log(
+      `stopped after --stop-after ${flags["stop-after"]} epochs: nothing written; continue with ` +
+        `--checkpoint ${flags.checkpoint} --resume`,
+    );
+    return;
+  }
+  // Figures over the whole data file (training part included), float64 reference and fixed point.
+  const summary = summarise([["start", start], ["finetuned", result.model]], {
+    dense,
+    data,
+    head,
+    config,
+    path: dataPath,
+  });
+  const structure = checkStructure(result.model, {
+    ...shape,
+    structure: flags.structure,
+    pes: flags.pes,
+  });
+  const ticket = result.summary?.winningTicket;
+  if (ticket) {
+    console.log(
+      `winning ticket (${ticket.measure}, the sparse network retrained from the rewound weights ` +
+        `against the dense run with the same budget): ${ticket.held ? "held" : "not held"}`,
+    );
+  }
+  await saveModel(result.model, outPath, {
+    safetensors: context.safetensors,
+    tool: TOOLS.finetune,
+  });
+  await writeJsonAtomic(context.reportPath, {
+    tool: TOOLS.finetune,
+    model: flags.model,
+    pruned: flags.pruned ?? null,
+    data: dataPath,
+    head: headPath ?? null,
+    out: outPath,
+    schedule,
+    structure: flags.structure,
+    block: formatBlock(shape.block),
+    colShare: shape.colShare,
+    pes: flags.pes,
+    targetDensities: context.densities,
+    knobs,
+    objective,
+    epochs,
+    lr,
+    seed,
+    qat: qat ? config : null,
     density: weightDensity(result.model),
-    maskUnchanged: true,
+    structureCheck: structure,
+    maskUnchanged: schedule === "fixed" && pruned ? true : null,
+    winningTicket: ticket ?? null,
     summary,
     history: result.history,
   });
-  console.log(`wrote ${outPath} (zero mask unchanged: checked) and ${reportPath}`);
+  console.log(
+    `wrote ${outPath} (${
+      schedule === "fixed" && pruned ? "zero mask unchanged" : `BCR structure`
+    }: checked; density ${weightDensity(result.model).toFixed(4)}) and ${context.reportPath}`,
+  );
 });

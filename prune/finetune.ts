@@ -121,11 +121,18 @@ function admmRates(pruned: RnnModel, admm: AdmmOptions) {
   return { rates, densities };
 }
 
-async function runPhase(
+/**
+ * Run one job of the Python side (`python -m MODULE JOB`) in `folder`: writes the job with its
+ * output and history paths, returns the history file's content and the output model (absent when
+ * the job wrote none). A job the user can fix exits 3 with "rnnfab-error: ..." on stderr: a
+ * UserError of that line.
+ */
+export async function runPythonJob(
   job: Record<string, unknown>,
   folder: string,
   onLine: (line: string) => void,
-): Promise<{ model: RnnModel; history: Record<string, unknown>[] }> {
+  module = "rnnfab.finetune",
+): Promise<{ model: RnnModel | null; result: Record<string, unknown> }> {
   const name = String(job.phase);
   const jobPath = join(folder, `${name}.job.json`);
   const out = join(folder, `${name}.out.json`);
@@ -137,14 +144,28 @@ async function runPhase(
     "PYTHONDONTWRITEBYTECODE=1",
     python,
     "-m",
-    "rnnfab.finetune",
+    module,
     jobPath,
   ], { cwd: ROOT, onLine });
-  if (run.code !== 0) {
-    throw new Error(`python -m rnnfab.finetune (${name}) failed:\n${tail(run)}`);
+  if (run.code === 3) {
+    const line = run.stderr.split("\n").find((l) => l.startsWith("rnnfab-error: "));
+    if (line) throw new UserError(line.slice("rnnfab-error: ".length));
   }
-  const history = JSON.parse(await Deno.readTextFile(historyPath)).history;
-  return { model: await loadModel(out), history };
+  if (run.code !== 0) {
+    throw new Error(`python -m ${module} (${name}) failed:\n${tail(run)}`);
+  }
+  const result = JSON.parse(await Deno.readTextFile(historyPath));
+  const written = await Deno.stat(out).then(() => true, () => false);
+  return { model: written ? await loadModel(out) : null, result };
+}
+
+async function runPhase(
+  job: Record<string, unknown>,
+  folder: string,
+  onLine: (line: string) => void,
+): Promise<{ model: RnnModel; history: Record<string, unknown>[] }> {
+  const { model, result } = await runPythonJob(job, folder, onLine);
+  return { model: model!, history: result.history as Record<string, unknown>[] };
 }
 
 /**

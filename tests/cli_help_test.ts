@@ -16,6 +16,7 @@ const SCRIPTS = [
   "cli/demo.ts",
   "cli/finetune.ts",
   "cli/bench_fidelity.ts",
+  "cli/bench_schedules.ts",
   "cli/bench_ese.ts",
   "cli/bench_cpu.ts",
   "cli/bench_sim.ts",

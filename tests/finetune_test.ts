@@ -95,7 +95,7 @@ Deno.test("finetune --admm ends BCR for P's block at P's densities; --qat runs t
     assert.equal(qat.code, 0, qat.stderr);
     assert.match(qat.stdout, /QAT 8-bit weights/);
     const noBlock = await finetune([...common, "--out", `${dir}/x.json`, "--admm"]);
-    assert.match(expectUserError(noBlock), /--admm needs --block RxC/);
+    assert.match(expectUserError(noBlock), /--schedule admm needs --block RxC/);
   });
 });
 

@@ -7,7 +7,10 @@
 - ``bcr``: projection onto the BCR set (for ADMM).
 - ``data``: rnnfab data files and linear heads.
 - ``quant``: straight-through fake quantization in rnnfab's fixed-point formats (QAT).
-- ``finetune``: the training loops behind ``deno task finetune``.
+- ``finetune``: masked fine-tuning and ADMM training loops.
+- ``sparsity``: masks at a target density (BCR with PE-balanced rows, or unstructured).
+- ``schedules``: the pruning schedules (fixed, gradual, gap, imp, admm) with checkpoints, behind
+  ``deno task finetune``.
 """
 
 from .model_io import load_model, save_model, RnnfabModel

@@ -1,0 +1,151 @@
+/**
+ * `deno task bench:schedules [--only NAMES] [--schedules LIST] [--structures LIST]
+ * [--densities LIST] [--seeds LIST] [--out FILE] [--work DIR] [--merge A,B]`: each pruning schedule
+ * on the trained examples (bench/schedules.ts, docs/pruning.md).
+ *
+ * @module
+ */
+
+import { parseCommand, runCommand } from "./common.ts";
+import { defineCommand } from "./flags.ts";
+import { UserError } from "../util/errors.ts";
+import {
+  ALL_SCHEDULES,
+  mergeSchedulesReports,
+  runSchedulesBench,
+  SCHEDULE_EXAMPLES,
+} from "../bench/schedules.ts";
+import type { MaskStructure, ScheduleName } from "../prune/schedules.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const NAME = "deno task bench:schedules";
+
+/** A comma-separated list of words from `allowed`. */
+function wordsFlag<T extends string>(allowed: readonly T[], help: string) {
+  return {
+    type: "custom" as const,
+    placeholder: "LIST",
+    expected: `comma-separated words among ${allowed.join(", ")}`,
+    parse: (text: string) => {
+      const words = text.split(",");
+      return words.every((w) => (allowed as readonly string[]).includes(w))
+        ? words as T[]
+        : undefined;
+    },
+    default: [...allowed],
+    defaultText: allowed.join(","),
+    help,
+  };
+}
+
+const COMMAND = defineCommand({
+  name: NAME,
+  synopsis: `[--only NAMES] [--schedules LIST] [--structures LIST] [--densities LIST]
+       [--seeds LIST] [--out FILE] [--work DIR] [--merge A,B]`,
+  description:
+    `Trains the examples with each pruning schedule (fixed, gradual, gap from scratch, imp, admm) at
+each density, BCR and unstructured, and measures the test accuracy through rnnfab's fixed-point
+golden model and the training time; writes bench/results/schedules.json and schedules.md
+(docs/pruning.md, "Pruning schedules").`,
+  flags: {
+    only: {
+      type: "string",
+      placeholder: "NAMES",
+      help: "examples to run, comma-separated",
+      defaultText: SCHEDULE_EXAMPLES.map((e) => e.name).join(","),
+    },
+    schedules: wordsFlag<ScheduleName>(ALL_SCHEDULES, "schedules"),
+    structures: wordsFlag<MaskStructure>(["bcr", "unstructured"], "mask structures"),
+    densities: {
+      type: "custom",
+      placeholder: "LIST",
+      expected: "comma-separated numbers in (0, 1]",
+      parse: (text: string) => {
+        const values = text.split(",").map(Number);
+        return values.every((d) => d > 0 && d <= 1) ? values : undefined;
+      },
+      default: [0.5, 0.25, 0.1],
+      defaultText: "0.5,0.25,0.1 (2x, 4x, 10x)",
+      help: "target densities",
+    },
+    seeds: {
+      type: "custom",
+      placeholder: "LIST",
+      expected: "comma-separated integers in 0..2^31",
+      parse: (text: string) => {
+        const values = text.split(",").map(Number);
+        return values.every((s) => Number.isInteger(s) && s >= 0 && s <= 2 ** 31)
+          ? values
+          : undefined;
+      },
+      default: [1],
+      defaultText: "1",
+      help: "seeds (several: the table gives the mean and the range)",
+    },
+    epochs: {
+      type: "int",
+      min: 1,
+      max: 10000,
+      placeholder: "N",
+      help: "base epochs (fixed, gradual, imp per round; gap 2N; admm N/2 + N/2)",
+      defaultText: "each example's (10)",
+    },
+    "input-density": {
+      type: "number",
+      min: 0,
+      max: 1,
+      minExclusive: true,
+      placeholder: "X",
+      help: "the input matrices (weight_ih) at density X, the others lower so that the model " +
+        "is at each target density",
+    },
+    out: {
+      type: "path",
+      placeholder: "FILE",
+      default: `${ROOT}bench/results/schedules.json`,
+      defaultText: "bench/results/schedules.json",
+      help: "result file (the Markdown table goes beside it)",
+    },
+    work: {
+      type: "path",
+      placeholder: "DIR",
+      default: `${ROOT}out/schedules`,
+      defaultText: "out/schedules",
+      help: "where the training data goes",
+    },
+    merge: {
+      type: "string",
+      placeholder: "A,B",
+      help: "combine result files of separate runs (e.g. --only runs in parallel) into --out",
+    },
+  },
+});
+
+await runCommand(async () => {
+  const flags = parseCommand(COMMAND);
+  if (flags.merge !== undefined) {
+    console.log(await mergeSchedulesReports(flags.merge.split(","), flags.out));
+    console.log(`wrote ${flags.out}`);
+    return;
+  }
+  const names = flags.only?.split(",");
+  const examples = SCHEDULE_EXAMPLES.filter((e) => !names || names.includes(e.name));
+  if (names && examples.length !== names.length) {
+    throw new UserError(
+      `${NAME}: --only: expected names among ${SCHEDULE_EXAMPLES.map((e) => e.name).join(", ")}`,
+    );
+  }
+  const markdown = await runSchedulesBench({
+    examples,
+    schedules: [...flags.schedules],
+    structures: [...flags.structures],
+    densities: [...flags.densities],
+    seeds: [...flags.seeds],
+    epochs: flags.epochs,
+    inputDensity: flags["input-density"],
+    out: flags.out,
+    work: flags.work,
+  });
+  console.log(markdown);
+  console.log(`wrote ${flags.out}`);
+});

@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { loadModel, saveModel } from "../model/model_io.ts";
+import { namedMatrices } from "../model/model.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
+import { detectBcr } from "../prune/detect.ts";
+import { runDenoScript } from "./helpers.ts";
+
+/** A tiny dense LSTM and 40 labelled sequences with a head (seconds per schedule). */
+async function tinyProblem(dir: string) {
+  const dense = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 7 });
+  await saveModel(dense, `${dir}/dense.json`);
+  const sequences = Array.from({ length: 40 }, (_, k) => randomInputs(3 + (k % 4), 4, 300 + k));
+  const labels = sequences.map((_, k) => k % 3);
+  await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences, labels }));
+  const weight = Array.from(
+    { length: 3 },
+    (_, r) => Array.from({ length: 8 }, (_, c) => ((r + c) % 3) - 1),
+  );
+  await Deno.writeTextFile(`${dir}/h.json`, JSON.stringify({ weight, bias: [0, 0, 0] }));
+  return [
+    ...["--model", `${dir}/dense.json`, "--data", `${dir}/d.json`, "--head", `${dir}/h.json`],
+    ...["--objective", "labels", "--density", "0.25", "--block", "4x4", "--lr", "0.01"],
+  ];
+}
+
+Deno.test("finetune --schedule: every schedule ends BCR for the block at the target density", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const common = await tinyProblem(dir);
+    const cases: [string, string[]][] = [
+      ["fixed", ["--epochs", "2"]],
+      ["gradual", ["--epochs", "3", "--gradual-end", "1"]],
+      ["gap", ["--epochs", "3", "--from-scratch", "--final-epochs", "1"]],
+      ["imp", ["--epochs", "1", "--imp-rounds", "2"]],
+      ["admm", ["--epochs", "1", "--admm-epochs", "1", "--pes", "2"]],
+    ];
+    for (const [schedule, extra] of cases) {
+      const out = `${dir}/${schedule}.json`;
+      const run = await runDenoScript("cli/finetune.ts", [
+        ...common,
+        ...["--schedule", schedule, "--out", out, ...extra],
+      ]);
+      assert.equal(run.code, 0, `${schedule}: ${run.stderr}`);
+      const model = await loadModel(out);
+      for (const { name, matrix } of namedMatrices(model)) {
+        const check = detectBcr(matrix, { rows: 4, cols: 4 });
+        assert.ok(check.isBcr, `${schedule}: ${name} is not BCR 4x4`);
+        // 4x4 blocks at 0.25: 2 columns x 2 rows of 16 in every block.
+        assert.equal(check.density, 0.25, `${schedule}: ${name} density ${check.density}`);
+      }
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/${schedule}.finetune.json`));
+      assert.equal(report.schedule, schedule);
+      assert.equal(report.structureCheck.structured, true);
+      if (schedule === "imp") {
+        assert.match(run.stdout, /winning ticket \(held-out accuracy.*\): (held|not held)/);
+        assert.equal(typeof report.winningTicket.held, "boolean");
+      }
+      if (schedule === "admm") assert.ok(report.structureCheck.peLoad.pes === 2);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("finetune --checkpoint: stopped and resumed gives the uninterrupted run's model", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const common = [...await tinyProblem(dir), "--schedule", "gradual", "--epochs", "4"];
+    const whole = await runDenoScript("cli/finetune.ts", [...common, "--out", `${dir}/a.json`]);
+    assert.equal(whole.code, 0, whole.stderr);
+    const checkpoint = ["--checkpoint", `${dir}/run.ckpt`];
+    const stopped = await runDenoScript("cli/finetune.ts", [
+      ...[...common, ...checkpoint, "--out", `${dir}/b.json`, "--stop-after", "2"],
+    ]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, /stopped after --stop-after 2 epochs: nothing written/);
+    await assert.rejects(Deno.stat(`${dir}/b.json`));
+    const again = await runDenoScript("cli/finetune.ts", [
+      ...common,
+      ...checkpoint,
+      "--out",
+      `${dir}/b.json`,
+    ]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /run\.ckpt: exists; add --resume/);
+    const resumed = await runDenoScript("cli/finetune.ts", [
+      ...[...common, ...checkpoint, "--resume", "--out", `${dir}/b.json`],
+    ]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /resumed from .*run\.ckpt: stage gradual, epoch 2/);
+    const a = namedMatrices(await loadModel(`${dir}/a.json`));
+    const b = namedMatrices(await loadModel(`${dir}/b.json`));
+    a.forEach(({ name, matrix }, i) => assert.deepEqual(b[i].matrix.data, matrix.data, name));
+    const other = await runDenoScript("cli/finetune.ts", [
+      ...[...common, ...checkpoint, "--resume", "--out", `${dir}/c.json`, "--seed", "9"],
+    ]);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr.trim(), /^error: .*run\.ckpt: written by a different run/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("finetune --schedule: bad knob values are one line and exit 2, nothing written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const common = [...await tinyProblem(dir), "--out", `${dir}/x.json`];
+    const cases: [string[], RegExp][] = [
+      [
+        ["--schedule", "gradual", "--epochs", "4", "--gradual-end", "4"],
+        /--gradual-end 4: expected below --epochs \(4\)/,
+      ],
+      [
+        ["--schedule", "gradual", "--gradual-start", "5", "--gradual-end", "3"],
+        /--gradual-start 5: expected at most --gradual-end \(3\)/,
+      ],
+      [
+        ["--schedule", "gap", "--imp-rounds", "2"],
+        /--imp-rounds applies to --schedule imp, not gap/,
+      ],
+      [
+        ["--schedule", "gradual", "--from-scratch"],
+        /--from-scratch applies to --schedule gap or imp/,
+      ],
+      [
+        ["--schedule", "gap", "--epochs", "4", "--final-epochs", "4"],
+        /--final-epochs 4: expected below --epochs/,
+      ],
+      [
+        ["--schedule", "gap", "--gap-parts", "3"],
+        /--gap-parts 3: expected at most the model's 2 weight matrices/,
+      ],
+      [
+        ["--schedule", "gap", "--gap-interval", "0"],
+        /--gap-interval: expected an integer in 1\.\./,
+      ],
+      [
+        ["--schedule", "imp", "--rewind-epoch", "20"],
+        /--rewind-epoch 20: expected at most --epochs \(10\)/,
+      ],
+      [
+        ["--schedule", "admm", "--rho-growth", "0.5"],
+        /--rho-growth: expected a number in \[1, 100\], got 0.5/,
+      ],
+      [["--schedule", "wavy"], /--schedule: expected fixed, gradual, gap, imp or admm, got wavy/],
+      [["--resume"], /--resume needs --checkpoint C/],
+      [
+        ["--schedule", "gap", "--admm"],
+        /--admm is --schedule admm; it cannot go with --schedule gap/,
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const run = await runDenoScript("cli/finetune.ts", [...common, ...flags]);
+      assert.equal(run.code, 2, `${flags.join(" ")}: ${run.stderr}`);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+      assert.match(run.stderr, message);
+    }
+    const noTarget = await runDenoScript("cli/finetune.ts", [
+      ...["--model", `${dir}/dense.json`, "--data", `${dir}/d.json`, "--out", `${dir}/x.json`],
+      ...["--schedule", "gradual"],
+    ]);
+    assert.equal(noTarget.code, 2);
+    assert.match(noTarget.stderr, /--schedule gradual needs --pruned P or --density D/);
+    await assert.rejects(Deno.stat(`${dir}/x.json`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
