@@ -10,7 +10,6 @@
 
 import { z } from "zod";
 import { parseWithSchema } from "../../util/zod_error.ts";
-import { UserError } from "../../util/errors.ts";
 import {
   locate,
   refineLocation,
