@@ -12,13 +12,6 @@ import { FIDELITY_EXAMPLES, mergeFidelityReports, runFidelityBench } from "../be
 
 const NAME = "deno task bench:fidelity";
 
-const { only, densities, out, work, merge } = exampleBenchFlags({
-  examples: FIDELITY_EXAMPLES,
-  densities: { default: [0.5, 0.25, 0.1, 0.05], text: "0.5,0.25,0.1,0.05" },
-  resultFile: "fidelity.json",
-  work: { dir: "fidelity", help: "where the data and the pruned models go" },
-});
-
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--only NAME,...] [--densities LIST] [--out FILE] [--work DIR] [--merge A,B]",
@@ -26,13 +19,12 @@ const COMMAND = defineCommand({
     `Test accuracy (float and fixed point) of the trained examples after pruning by magnitude, the
 calibrated BCR search (with and without the least-squares refit), BCR + masked fine-tuning and
 BCR + ADMM, at each density; writes bench/results/fidelity.json and fidelity.md (docs/finetune.md).`,
-  flags: {
-    only,
-    densities,
-    out,
-    work,
-    merge,
-  },
+  flags: exampleBenchFlags({
+    examples: FIDELITY_EXAMPLES,
+    densities: { default: [0.5, 0.25, 0.1, 0.05], text: "0.5,0.25,0.1,0.05" },
+    resultFile: "fidelity.json",
+    work: { dir: "fidelity", help: "where the data and the pruned models go" },
+  }),
 });
 
 await runCommand(async () => {
