@@ -175,14 +175,20 @@ async function benchFormat(
   const log = (message: string) => options.log(`  ${message}`);
   const generated = await generateDesignDir(model, dir, { pes, format, clockMhz }, "bench:ese");
   log(`gen: ${generated.seconds.toFixed(1)} s`);
-  const result = await simulateDesign({
-    designDir: dir,
-    steps: options.steps,
-    seed: 1,
-    cacheDir: options.cacheDir,
-    log,
-  });
+  const result = await simulateFrames(dir, { ...options, log });
   return { figures: formatFigures(format, generated.design, result, generated.seconds), result };
+}
+
+/**
+ * Simulate a generated design (Verilator, the default profile) on `steps` random frames of
+ * seed 1 with the builds cached in `cacheDir`: the run of every design of the ESE benches.
+ */
+export function simulateFrames(
+  designDir: string,
+  options: { steps: number; cacheDir: string; log: (message: string) => void },
+): Promise<SimResult> {
+  const { steps, cacheDir, log } = options;
+  return simulateDesign({ designDir, steps, seed: 1, cacheDir, log });
 }
 
 /** The figures of one simulated format (computed from the design and the measured run). */

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import type { RnnModel } from "../model/model.ts";
 import { type BlockSize, pruneModelBcr } from "../prune/mod.ts";
 import { generateDesignDir } from "../rtl/mod.ts";
-import { simulateDesign } from "../sim/simulate.ts";
+import { simulateFrames } from "./ese.ts";
 import { synthesizeDesign } from "../synth/mod.ts";
 
 /** ESE's published XCKU060 budget (shared/REFERENCE.md): the design must fit it. */
@@ -174,13 +174,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
   let bitExact: boolean | null = null;
   let error: number | null = null;
   if (pes <= options.simulateMaxPes) {
-    const result = await simulateDesign({
-      designDir: dir,
-      steps: options.steps,
-      seed: 1,
-      cacheDir: options.cacheDir,
-      log,
-    });
+    const result = await simulateFrames(dir, { ...options, log });
     cycles = result.steadyCyclesPerStep ?? result.cyclesPerStep;
     cyclesSource = `simulated (Verilator, ${options.steps} frames, steady state)`;
     bitExact = result.bitExact;

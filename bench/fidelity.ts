@@ -19,15 +19,14 @@
  */
 
 import { join } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
-import { runTool, tail } from "../util/process.ts";
+import { makeExampleData, readReports, writeReportPair } from "./example_files.ts";
 import { type Dataset, loadDataset } from "../model/dataset.ts";
 import { evaluateTask } from "../model/evaluate.ts";
 import { type Head, loadHead } from "../model/head.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { outputSize, type RnnModel, weightDensity } from "../model/model.ts";
 import { calibrationSubset, taskObjective } from "../prune/calibrate.ts";
-import { finetune, projectPython } from "../prune/finetune.ts";
+import { finetune } from "../prune/finetune.ts";
 import { magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
 import { searchBcrHyperparameters } from "../prune/search.ts";
@@ -162,12 +161,6 @@ async function densityRow(context: Context, density: number): Promise<DensityRow
   return { density, magnitudePerMatrix, bcrSearch, bcrSearchRefit, bcrFinetuned, bcrAdmm };
 }
 
-async function makeData(folder: string): Promise<void> {
-  const python = await projectPython();
-  const run = await runTool(python, [`${ROOT}scripts/fidelity_data.py`, folder], { cwd: ROOT });
-  if (run.code !== 0) throw new Error(`scripts/fidelity_data.py failed:\n${tail(run)}`);
-}
-
 /** Run every density of one example. */
 export async function runExample(
   example: FidelityExample,
@@ -300,18 +293,17 @@ export interface FidelityReport {
 }
 
 /** Write the report (JSON and Markdown beside it); returns the Markdown. */
-export async function writeFidelityReport(out: string, report: FidelityReport): Promise<string> {
-  const markdown = fidelityMarkdown(report);
-  await writeJsonAtomic(out, { ...REPORT_HEAD, ...report });
-  await writeFileAtomic(out.replace(/\.json$/, "") + ".md", markdown);
-  return markdown;
+export function writeFidelityReport(out: string, report: FidelityReport): Promise<string> {
+  return writeReportPair(out, {
+    head: REPORT_HEAD,
+    body: report,
+    markdown: fidelityMarkdown(report),
+  });
 }
 
 /** Combine reports of separate runs (e.g. examples run in parallel) into one. */
 export async function mergeFidelityReports(paths: string[], out: string): Promise<string> {
-  const reports: FidelityReport[] = await Promise.all(
-    paths.map(async (path) => JSON.parse(await Deno.readTextFile(path))),
-  );
+  const reports = await readReports<FidelityReport>(paths);
   return writeFidelityReport(out, {
     densities: reports[0].densities,
     seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
@@ -323,7 +315,7 @@ export async function mergeFidelityReports(paths: string[], out: string): Promis
 export async function runFidelityBench(options: FidelityBenchOptions): Promise<string> {
   const { examples, densities, out, work } = options;
   const started = performance.now();
-  await makeData(join(work, "data"));
+  await makeExampleData(join(work, "data"));
   const report: FidelityReport = { densities, seconds: 0, examples: [] };
   let markdown = "";
   for (const example of examples) {

@@ -13,15 +13,13 @@
  */
 
 import { join } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
-import { runTool, tail } from "../util/process.ts";
+import { makeExampleData, readReports, writeReportPair } from "./example_files.ts";
 import { type Dataset, loadDataset } from "../model/dataset.ts";
 import { evaluateTask } from "../model/evaluate.ts";
 import { type Head, loadHead } from "../model/head.ts";
 import { loadModel } from "../model/model_io.ts";
 import { outputSize, type RnnModel, weightDensity } from "../model/model.ts";
 import { type BlockSize, formatBlock } from "../prune/block.ts";
-import { projectPython } from "../prune/finetune.ts";
 import {
   inputWeightedDensities,
   type MaskStructure,
@@ -139,25 +137,18 @@ function accuracy(model: RnnModel, head: Head, test: Dataset): TestAccuracy {
   return { float: measure("float"), fixed: measure("fixed") };
 }
 
-async function makeData(folder: string): Promise<void> {
-  const python = await projectPython();
-  const run = await runTool(python, [`${ROOT}scripts/fidelity_data.py`, folder], { cwd: ROOT });
-  if (run.code !== 0) throw new Error(`scripts/fidelity_data.py failed:\n${tail(run)}`);
-}
-
 /** Write the report (JSON and Markdown beside it); returns the Markdown. */
-export async function writeSchedulesReport(out: string, report: SchedulesReport): Promise<string> {
-  const markdown = schedulesMarkdown(report);
-  await writeJsonAtomic(out, { ...REPORT_HEAD, ...report });
-  await writeFileAtomic(out.replace(/\.json$/, "") + ".md", markdown);
-  return markdown;
+export function writeSchedulesReport(out: string, report: SchedulesReport): Promise<string> {
+  return writeReportPair(out, {
+    head: REPORT_HEAD,
+    body: report,
+    markdown: schedulesMarkdown(report),
+  });
 }
 
 /** Combine reports of separate runs (e.g. examples run in parallel) into one. */
 export async function mergeSchedulesReports(paths: string[], out: string): Promise<string> {
-  const reports: SchedulesReport[] = await Promise.all(
-    paths.map(async (path) => JSON.parse(await Deno.readTextFile(path))),
-  );
+  const reports = await readReports<SchedulesReport>(paths);
   return writeSchedulesReport(out, {
     densities: [...new Set(reports.flatMap((r) => r.densities))],
     seeds: [...new Set(reports.flatMap((r) => r.seeds))],
@@ -236,7 +227,7 @@ async function runOne(
 /** Run the benchmark, writing the report after every run; returns the Markdown table. */
 export async function runSchedulesBench(options: SchedulesBenchOptions): Promise<string> {
   const started = performance.now();
-  await makeData(join(options.work, "data"));
+  await makeExampleData(join(options.work, "data"));
   const report: SchedulesReport = {
     densities: options.densities,
     seeds: options.seeds,

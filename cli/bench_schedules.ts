@@ -8,7 +8,7 @@
 
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { UserError } from "../util/errors.ts";
+import { exampleBenchFlags, mergeWhenAsked, selectExamples } from "./example_bench.ts";
 import {
   ALL_SCHEDULES,
   mergeSchedulesReports,
@@ -17,7 +17,6 @@ import {
 } from "../bench/schedules.ts";
 import type { MaskStructure, ScheduleName } from "../prune/schedules.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const NAME = "deno task bench:schedules";
 
 /** A comma-separated list of words from `allowed`. */
@@ -38,6 +37,13 @@ function wordsFlag<T extends string>(allowed: readonly T[], help: string) {
   };
 }
 
+const { only, densities, out, work, merge } = exampleBenchFlags({
+  examples: SCHEDULE_EXAMPLES,
+  densities: { default: [0.5, 0.25, 0.1], text: "0.5,0.25,0.1 (2x, 4x, 10x)" },
+  resultFile: "schedules.json",
+  work: { dir: "schedules", help: "where the training data goes" },
+});
+
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: `[--only NAMES] [--schedules LIST] [--structures LIST] [--densities LIST]
@@ -48,26 +54,10 @@ each density, BCR and unstructured, and measures the test accuracy through rnnfa
 golden model and the training time; writes bench/results/schedules.json and schedules.md
 (docs/pruning.md, "Pruning schedules").`,
   flags: {
-    only: {
-      type: "string",
-      placeholder: "NAMES",
-      help: "examples to run, comma-separated",
-      defaultText: SCHEDULE_EXAMPLES.map((e) => e.name).join(","),
-    },
+    only,
     schedules: wordsFlag<ScheduleName>(ALL_SCHEDULES, "schedules"),
     structures: wordsFlag<MaskStructure>(["bcr", "unstructured"], "mask structures"),
-    densities: {
-      type: "custom",
-      placeholder: "LIST",
-      expected: "comma-separated numbers in (0, 1]",
-      parse: (text: string) => {
-        const values = text.split(",").map(Number);
-        return values.every((d) => d > 0 && d <= 1) ? values : undefined;
-      },
-      default: [0.5, 0.25, 0.1],
-      defaultText: "0.5,0.25,0.1 (2x, 4x, 10x)",
-      help: "target densities",
-    },
+    densities,
     seeds: {
       type: "custom",
       placeholder: "LIST",
@@ -99,42 +89,16 @@ golden model and the training time; writes bench/results/schedules.json and sche
       help: "the input matrices (weight_ih) at density X, the others lower so that the model " +
         "is at each target density",
     },
-    out: {
-      type: "path",
-      placeholder: "FILE",
-      default: `${ROOT}bench/results/schedules.json`,
-      defaultText: "bench/results/schedules.json",
-      help: "result file (the Markdown table goes beside it)",
-    },
-    work: {
-      type: "path",
-      placeholder: "DIR",
-      default: `${ROOT}out/schedules`,
-      defaultText: "out/schedules",
-      help: "where the training data goes",
-    },
-    merge: {
-      type: "string",
-      placeholder: "A,B",
-      help: "combine result files of separate runs (e.g. --only runs in parallel) into --out",
-    },
+    out,
+    work,
+    merge,
   },
 });
 
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
-  if (flags.merge !== undefined) {
-    console.log(await mergeSchedulesReports(flags.merge.split(","), flags.out));
-    console.log(`wrote ${flags.out}`);
-    return;
-  }
-  const names = flags.only?.split(",");
-  const examples = SCHEDULE_EXAMPLES.filter((e) => !names || names.includes(e.name));
-  if (names && examples.length !== names.length) {
-    throw new UserError(
-      `${NAME}: --only: expected names among ${SCHEDULE_EXAMPLES.map((e) => e.name).join(", ")}`,
-    );
-  }
+  if (await mergeWhenAsked(flags, mergeSchedulesReports)) return;
+  const examples = selectExamples(NAME, flags.only, SCHEDULE_EXAMPLES);
   const markdown = await runSchedulesBench({
     examples,
     schedules: [...flags.schedules],

@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { positiveFlag, seedFlag } from "./shared_flags.ts";
+import { pnrRunFlags } from "./shared_flags.ts";
 import { UserError } from "../util/errors.ts";
 import {
   formatTimingBench,
@@ -45,12 +45,7 @@ machine. See docs/timing.md.`,
       defaultText: "all",
     },
     target: { type: "enum", values: PNR_TARGET_IDS, default: "ecp5-85k", help: "the part" },
-    freq: positiveFlag("clock target of nextpnr in MHz", {
-      placeholder: "MHZ",
-      defaultText: "200",
-    }),
-    seed: seedFlag({ help: "placer seed", defaultText: "1" }),
-    timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
+    ...pnrRunFlags(),
     "work-dir": {
       type: "path",
       default: "out/bench-timing",

@@ -9,8 +9,8 @@
 
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { positiveFlag, seedFlag } from "./shared_flags.ts";
-import { DEFAULT_PNR_MHZ, placeAndRoute } from "../synth/pnr/flow.ts";
+import { pnrRunFlags } from "./shared_flags.ts";
+import { placeAndRoute } from "../synth/pnr/flow.ts";
 import { formatTimingReport } from "../synth/pnr/result.ts";
 import { PNR_TARGET_IDS } from "../synth/pnr/targets.ts";
 
@@ -36,12 +36,7 @@ Takes minutes (progress every 10 s on stderr). See docs/timing.md.`,
       help: "the part: ECP5 LFE5U-25F/45F/85F (CABGA381, speed grade 8) or iCE40 UltraPlus UP5K " +
         "(SG48)",
     },
-    freq: positiveFlag("clock target of nextpnr in MHz", {
-      placeholder: "MHZ",
-      defaultText: String(DEFAULT_PNR_MHZ),
-    }),
-    seed: seedFlag({ help: "placer seed", defaultText: "1" }),
-    timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
+    ...pnrRunFlags(),
     "include-dir": {
       type: "custom",
       expected: "comma-separated folders",

@@ -9,6 +9,7 @@
 import { ACCELERATOR_LIMITS } from "../rtl/config.ts";
 import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS } from "../model/fixed.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
+import { DEFAULT_PNR_MHZ } from "../synth/pnr/flow.ts";
 import { type BlockSize, parseBlock } from "../prune/mod.ts";
 import type { CustomFlag, FlagSpec, IntFlag, NumberFlag } from "./flags.ts";
 
@@ -134,5 +135,17 @@ export function blockFlag<const O extends BlockFlagOptions>(
     },
     help: "block shape",
     ...rest,
+  };
+}
+
+/** `--freq MHZ --seed S --timeout S`: the place-and-route run's flags (pnr, bench:timing). */
+export function pnrRunFlags() {
+  return {
+    freq: positiveFlag("clock target of nextpnr in MHz", {
+      placeholder: "MHZ",
+      defaultText: String(DEFAULT_PNR_MHZ),
+    }),
+    seed: seedFlag({ help: "placer seed", defaultText: "1" }),
+    timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
   };
 }

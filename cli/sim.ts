@@ -152,7 +152,9 @@ await runCommand(async () => {
     summary = formatBatchResult(result);
     passed = result.passed;
   } else if (flags.cocotb) {
-    const result = await runCocotb(common);
+    const result = await runCocotb(common).catch((error) => {
+      throw optionAsFlag(error);
+    });
     summary = formatCocotbResult(result);
     passed = result.passed;
   } else {

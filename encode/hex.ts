@@ -78,25 +78,49 @@ export function toHexText(words: readonly number[], width: number): string {
   return toHexLines(words, width).join("\n") + "\n";
 }
 
+/** How `parseHexWords` reads one line's digits and whether the word fits the width. */
+export interface HexWordReader<T> {
+  /** Bits of a word. */
+  width: number;
+  /** The file, for messages. */
+  source: string;
+  /** The word of a line of lowercase hex digits. */
+  parse: (digits: string) => T;
+  /** Whether a word fits `width` bits. */
+  fits: (word: T) => boolean;
+}
+
 /**
- * Parse a `.hex` file written by `toHexText`: every line exactly ceil(width/4) lowercase hex
- * digits whose value fits `width` bits; throws a UserError naming the file and line otherwise.
+ * Parse a `$readmemh` image strictly: every line exactly ceil(width/4) lowercase hex digits whose
+ * value fits `width` bits; throws a UserError naming the file and line otherwise.
  */
-export function parseHexText(text: string, width: number, source: string): number[] {
+export function parseHexWords<T>(text: string, reader: HexWordReader<T>): T[] {
+  const { width, source } = reader;
   const digits = hexDigits(width);
   const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
   const pattern = new RegExp(`^[0-9a-f]{${digits}}$`);
   return lines.map((line, index) => {
     if (!pattern.test(line)) {
+      const shown = line.length > 60 ? `${line.slice(0, 57)}...` : line;
       throw new UserError(
-        `${source}:${index + 1}: expected ${digits} lowercase hex digits, got "${line}"`,
+        `${source}:${index + 1}: expected ${digits} lowercase hex digits, got "${shown}"`,
       );
     }
-    const word = parseInt(line, 16);
-    if (word >= 2 ** width) {
+    const word = reader.parse(line);
+    if (!reader.fits(word)) {
       throw new UserError(`${source}:${index + 1}: ${line} does not fit ${width} bits`);
     }
     return word;
+  });
+}
+
+/** Parse a `.hex` file written by `toHexText` (words up to 48 bits), as `parseHexWords`. */
+export function parseHexText(text: string, width: number, source: string): number[] {
+  return parseHexWords(text, {
+    width,
+    source,
+    parse: (digits) => parseInt(digits, 16),
+    fits: (word) => word < 2 ** width,
   });
 }
 

@@ -16,7 +16,6 @@ import os
 import sys
 import tempfile
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -27,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fidelity_data import write_all  # noqa: E402
 from rnnfab.data import batches, load_data, save_data, save_head  # noqa: E402
 from rnnfab.modules import RnnStack, last_outputs  # noqa: E402
+from rnnfab.train import train_epochs  # noqa: E402
 
 EXAMPLES = [
     {"name": "digits_lstm", "data": "digits", "kind": "lstm", "hidden": 64, "layers": 1,
@@ -56,25 +56,20 @@ def train(example: dict, train_data, test_data, out_dir: str) -> None:
     model = RnnStack(example["kind"], inputs, example["hidden"], example["layers"],
                      seed=example["seed"]).to(torch.float32)
     head = torch.nn.Linear(model.output_size, classes)
-    parameters = list(model.parameters()) + list(head.parameters())
-    optimizer = torch.optim.Adam(parameters, lr=example["lr"])
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, example["epochs"])
-    generator = np.random.default_rng(example["seed"])
-    for epoch in range(1, example["epochs"] + 1):
-        total = 0.0
-        for batch in batches(train_data, 32, generator.permutation(len(train_data))):
-            logits = head(last_outputs(model(batch.x, batch.lengths), batch.lengths))
-            loss = F.cross_entropy(logits, batch.labels)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
-            optimizer.step()
-            total += loss.item() * len(batch.labels)
-        schedule.step()
+
+    def batch_loss(batch) -> torch.Tensor:
+        logits = head(last_outputs(model(batch.x, batch.lengths), batch.lengths))
+        return F.cross_entropy(logits, batch.labels)
+
+    def report(epoch: int, loss: float) -> None:
         if epoch % 10 == 0 or epoch == example["epochs"]:
-            print(f"{example['name']} epoch {epoch}: train loss {total / len(train_data):.4f}, "
+            print(f"{example['name']} epoch {epoch}: train loss {loss:.4f}, "
                   f"test accuracy {accuracy(model, head, test_data) * 100:.2f}% (measured)",
                   flush=True)
+
+    train_epochs(list(model.parameters()) + list(head.parameters()), train_data,
+                 epochs=example["epochs"], lr=example["lr"], batch_size=32, seed=example["seed"],
+                 batch_loss=batch_loss, on_epoch=report)
     from rnnfab.model_io import save_model
 
     save_model(model.to_rnnfab(), os.path.join(out_dir, f"{example['name']}.json"),

@@ -20,17 +20,17 @@ import copy
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
-from rnnfab.data import batches, load_data, load_head, save_head  # noqa: E402
+from rnnfab.data import load_data, load_head, save_head  # noqa: E402
 from rnnfab.delta import DeltaTrainConfig, delta_accuracy, train_delta  # noqa: E402
 from rnnfab.model_io import load_model, save_model  # noqa: E402
 from rnnfab.modules import RnnStack  # noqa: E402
+from rnnfab.train import train_epochs  # noqa: E402
 
 
 TAIL = 10  # training steps per sequence that carry the label (the last 100 ms)
@@ -47,32 +47,23 @@ def train_dense(stack: RnnStack, head: torch.nn.Linear, data, epochs: int, lr: f
         for layer in range(stack.num_layers):
             for name in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
                 getattr(lstm, name)[stack.hidden_size:2 * stack.hidden_size] = 0.5
-    parameters = list(lstm.parameters()) + list(head.parameters())
-    optimizer = torch.optim.Adam(parameters, lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
-    generator = np.random.default_rng(19)
-    for epoch in range(1, epochs + 1):
-        total = 0.0
-        for batch in batches(data, batch_size, generator.permutation(len(data))):
-            packed = torch.nn.utils.rnn.pack_padded_sequence(batch.x, batch.lengths,
-                                                             batch_first=True,
-                                                             enforce_sorted=False)
-            outputs, _ = lstm(packed)
-            outputs, _ = torch.nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True)
-            # The word's label on each of the last TAIL steps (the last one is what rnnfab's head
-            # reads): a denser training signal than the last step alone, same model.
-            steps = torch.arange(outputs.shape[1]).unsqueeze(0)
-            tail = (steps < batch.lengths.unsqueeze(1)) & (steps >= batch.lengths.unsqueeze(1) - TAIL)
-            logits = head(outputs[tail])
-            labels = batch.labels.unsqueeze(1).expand(-1, outputs.shape[1])[tail]
-            loss = F.cross_entropy(logits, labels)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
-            optimizer.step()
-            total += loss.item() * len(batch.labels)
-        schedule.step()
-        print(f"speech_lstm epoch {epoch}: train loss {total / len(data):.4f}", flush=True)
+
+    def batch_loss(batch) -> torch.Tensor:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(batch.x, batch.lengths, batch_first=True,
+                                                         enforce_sorted=False)
+        outputs, _ = lstm(packed)
+        outputs, _ = torch.nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True)
+        # The word's label on each of the last TAIL steps (the last one is what rnnfab's head
+        # reads): a denser training signal than the last step alone, same model.
+        steps = torch.arange(outputs.shape[1]).unsqueeze(0)
+        tail = (steps < batch.lengths.unsqueeze(1)) & (steps >= batch.lengths.unsqueeze(1) - TAIL)
+        labels = batch.labels.unsqueeze(1).expand(-1, outputs.shape[1])[tail]
+        return F.cross_entropy(head(outputs[tail]), labels)
+
+    train_epochs(list(lstm.parameters()) + list(head.parameters()), data, epochs=epochs, lr=lr,
+                 batch_size=batch_size, seed=19, batch_loss=batch_loss,
+                 on_epoch=lambda epoch, loss: print(
+                     f"speech_lstm epoch {epoch}: train loss {loss:.4f}", flush=True))
     with torch.no_grad():
         for name, value in lstm.state_dict().items():
             getattr(stack, name).copy_(value)

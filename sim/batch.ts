@@ -16,19 +16,20 @@ import { z } from "zod";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
-import { outputSize } from "../model/model.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
-import { readQuantizedModel } from "../model/quantized_io.ts";
-import { UserError } from "../util/errors.ts";
-import { writeJsonAtomic } from "../util/fs.ts";
 import { cacheRoot } from "./cache.ts";
-import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
+import { estimatedCycles, readDesign, readDesignModel, type SimDesign } from "./design.ts";
 import { batchStimulusText, type HarnessSettings, parseBatchHarnessResult } from "./harness_io.ts";
-import { type Mismatch, type SimResult, summarizeRun } from "./result.ts";
+import { formatToolLines, type Mismatch, type SimResult, summarizeRun } from "./result.ts";
 import { findVerilator } from "./verilator_tool.ts";
 import { cycleLimit, simulateDesign, type Simulator } from "./simulate.ts";
 import { buildVerilatorHarness, resolveProfile, runVerilatorHarnessRaw } from "./verilator.ts";
-import type { StimulusOptions, VerilatorProfileOptions } from "./options.ts";
+import {
+  type StimulusOptions,
+  stimulusSettings,
+  type VerilatorProfileOptions,
+  writeRunResult,
+} from "./options.ts";
 
 /** Validate a data file's value: `{"sequences": [...]}` or `{"inputs": [...]}`. */
 export function parseSequences(value: unknown, inputSize: number, source: string): number[][][] {
@@ -123,21 +124,6 @@ export interface BatchResult {
   simulatedStepsPerSecond: number;
 }
 
-function checkedModel(design: SimDesign, model: QuantizedModel, path: string): void {
-  if (model.inputSize !== design.model.inputSize || outputSize(model) !== design.model.outputSize) {
-    throw new UserError(
-      `${path}: shape ${model.inputSize} -> ${outputSize(model)} does not match ` +
-        `design.json (${design.model.inputSize} -> ${design.model.outputSize})`,
-    );
-  }
-  if (model.format.activationBits !== design.accelerator.activationBits) {
-    throw new UserError(
-      `${path}: format.activationBits ${model.format.activationBits} differs from ` +
-        `design.json accelerator.activationBits ${design.accelerator.activationBits}`,
-    );
-  }
-}
-
 /** Condense per-sequence reports into the batch report (pure). */
 export function aggregateBatch(
   results: SimResult[],
@@ -198,18 +184,13 @@ export async function simulateBatch(options: BatchOptions): Promise<BatchResult>
   const started = performance.now();
   const simulator = options.simulator ?? "verilator";
   const design = await readDesign(options.designDir);
-  const quantizedPath = join(design.dir, "quantized.json");
-  const model = await readQuantizedModel(quantizedPath);
-  checkedModel(design, model, quantizedPath);
+  const model = await readDesignModel(design);
   const input = { source: "file" as const, path: options.inputPath ?? "(in memory)" };
   const result = simulator === "verilator"
     ? await verilatorBatch(options, { design, model, input })
     : await icarusBatch(options, { design, input });
   result.wallSeconds.total = (performance.now() - started) / 1000;
-  const resultPath = options.resultPath === undefined
-    ? join(design.dir, "sim", "result.json")
-    : options.resultPath;
-  if (resultPath !== null) await writeJsonAtomic(resultPath, result);
+  await writeRunResult(result, options, design.dir);
   return result;
 }
 
@@ -242,23 +223,7 @@ async function icarusBatch(
 
 /** The stimulus timing of a batch (its cycle limits are per sequence), validated. */
 function batchSettings(options: BatchOptions): HarnessSettings {
-  const settings: HarnessSettings = {
-    backpressure: options.backpressure ?? 0,
-    inputGaps: options.inputGaps ?? 0,
-    seed: options.seed ?? 1,
-    maxCycles: 0,
-    initialValues: options.initialValues ?? "random",
-  };
-  const probabilities = { backpressure: settings.backpressure, "input-gaps": settings.inputGaps };
-  for (const [name, value] of Object.entries(probabilities)) {
-    if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
-      throw new UserError(`--${name}: expected a probability in [0, 0.95], got ${value}`);
-    }
-  }
-  if (!Number.isSafeInteger(settings.seed) || settings.seed < 0) {
-    throw new UserError(`--seed: expected a non-negative integer, got ${settings.seed}`);
-  }
-  return settings;
+  return { ...stimulusSettings(options), maxCycles: 0 };
 }
 
 async function verilatorBatch(
@@ -383,16 +348,6 @@ export function formatBatchResult(result: BatchResult): string {
   }
   for (const failure of result.failures.slice(0, 5)) lines.push(`  ${failure}`);
   lines.push(`cycles (simulated): ${result.cycles} over the sequences`);
-  lines.push(
-    `simulator: ${result.simulatorVersion}` +
-      (result.verilator ? `, profile ${result.verilator.profile}` : "") +
-      (result.verilator?.note ? ` (${result.verilator.note})` : ""),
-  );
-  lines.push(
-    `wall (measured): build ${result.wallSeconds.build.toFixed(1)} s` +
-      `${result.build.cached ? " (cached)" : ""}, run ${result.wallSeconds.run.toFixed(2)} s, ` +
-      `${Math.round(result.simulatedCyclesPerSecond)} simulated cycles/s, ` +
-      `${result.simulatedStepsPerSecond.toFixed(1)} steps/s`,
-  );
+  lines.push(...formatToolLines(result, result.simulatedStepsPerSecond));
   return lines.join("\n");
 }

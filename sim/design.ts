@@ -6,7 +6,11 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import type { QuantizedModel } from "../model/fixed.ts";
+import { outputSize } from "../model/model.ts";
+import { readQuantizedModel } from "../model/quantized_io.ts";
+import { UserError } from "../util/errors.ts";
 import { type DesignJson, designRtlPaths, readDesignJson } from "../rtl/design_schema.ts";
 
 /** A design as the simulation flows see it: design.json, where it is, its Verilog files. */
@@ -29,4 +33,26 @@ export function estimatedCycles(
 export async function readDesign(dir: string): Promise<SimDesign> {
   const json = await readDesignJson(dir);
   return { ...json, dir: resolve(dir), rtlFiles: await designRtlPaths(dir, json) };
+}
+
+/**
+ * Read the design's `quantized.json` (the golden model) and check it against design.json: the
+ * same input and output sizes and the same activation width, or a `UserError` naming the file.
+ */
+export async function readDesignModel(design: SimDesign): Promise<QuantizedModel> {
+  const path = join(design.dir, "quantized.json");
+  const model = await readQuantizedModel(path);
+  if (model.inputSize !== design.model.inputSize || outputSize(model) !== design.model.outputSize) {
+    throw new UserError(
+      `${path}: shape ${model.inputSize} -> ${outputSize(model)} does not match ` +
+        `design.json (${design.model.inputSize} -> ${design.model.outputSize})`,
+    );
+  }
+  if (model.format.activationBits !== design.accelerator.activationBits) {
+    throw new UserError(
+      `${path}: format.activationBits ${model.format.activationBits} differs from ` +
+        `design.json accelerator.activationBits ${design.accelerator.activationBits}`,
+    );
+  }
+  return model;
 }

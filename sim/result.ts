@@ -345,15 +345,28 @@ export function formatResult(result: SimResult): string {
       `stalls (measured): output back-pressure ${result.stalls.outputBackpressureCycles}, ` +
       `input starved ${result.stalls.inputStarvedCycles}`,
   );
-  lines.push(
-    `simulator: ${result.simulatorVersion}` +
-      (result.verilator ? `, profile ${result.verilator.profile}` : "") +
-      (result.verilator?.note ? ` (${result.verilator.note})` : ""),
-  );
-  lines.push(
-    `wall (measured): build ${result.wallSeconds.build.toFixed(1)} s` +
-      `${result.build.cached ? " (cached)" : ""}, run ${result.wallSeconds.run.toFixed(2)} s, ` +
-      `${Math.round(result.simulatedCyclesPerSecond)} simulated cycles/s`,
-  );
+  lines.push(...formatToolLines(result));
   return lines.join("\n");
+}
+
+/**
+ * The report lines on the simulator and the measured wall time of a run (or of a batch: with
+ * `stepsPerSecond`, the simulated steps per wall second too).
+ */
+export function formatToolLines(
+  result: Pick<SimResult, "simulatorVersion" | "verilator" | "simulatedCyclesPerSecond"> & {
+    wallSeconds: { build: number; run: number };
+    build: { cached: boolean };
+  },
+  stepsPerSecond?: number,
+): string[] {
+  return [
+    `simulator: ${result.simulatorVersion}` +
+    (result.verilator ? `, profile ${result.verilator.profile}` : "") +
+    (result.verilator?.note ? ` (${result.verilator.note})` : ""),
+    `wall (measured): build ${result.wallSeconds.build.toFixed(1)} s` +
+    `${result.build.cached ? " (cached)" : ""}, run ${result.wallSeconds.run.toFixed(2)} s, ` +
+    `${Math.round(result.simulatedCyclesPerSecond)} simulated cycles/s` +
+    (stepsPerSecond === undefined ? "" : `, ${stepsPerSecond.toFixed(1)} steps/s`),
+  ];
 }

@@ -9,14 +9,11 @@
 import { join } from "node:path";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
 import { OptionError, UserError } from "../util/errors.ts";
-import { writeJsonAtomic } from "../util/fs.ts";
-import { outputSize } from "../model/model.ts";
-import { readQuantizedModel } from "../model/quantized_io.ts";
 import { randomInputs } from "../model/random.ts";
 import { onInterrupt, removeSync } from "../util/interrupt.ts";
 import { cacheRoot } from "./cache.ts";
 import { verifyDesign } from "./verify_design.ts";
-import { estimatedCycles, readDesign, type SimDesign } from "./design.ts";
+import { estimatedCycles, readDesign, readDesignModel, type SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, stimulusText } from "./harness_io.ts";
 import { buildIcarusHarness, runIcarusHarness } from "./icarus.ts";
 import { type SimResult, summarizeRun } from "./result.ts";
@@ -24,7 +21,12 @@ import { buildVerilatorHarness, resolveProfile, runVerilatorHarness } from "./ve
 import { findVerilator } from "./verilator_tool.ts";
 import { checkSimulationSize, checkSimulationSteps } from "./limits.ts";
 import type { DesignClock } from "../rtl/clock.ts";
-import type { StimulusOptions, VerilatorProfileOptions } from "./options.ts";
+import {
+  type StimulusOptions,
+  stimulusSettings,
+  type VerilatorProfileOptions,
+  writeRunResult,
+} from "./options.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -58,12 +60,6 @@ export function cycleLimit(
   const expected = estimatedCycles(design.estimate, steps);
   const slowdown = (1 - settings.backpressure) * (1 - settings.inputGaps);
   return Math.ceil((4 * expected + 10000) / slowdown);
-}
-
-function checkProbability(option: string, value: number): void {
-  if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
-    throw new OptionError(option, `expected a probability in [0, 0.95], got ${value}`);
-  }
 }
 
 /** What a simulator flow built and ran, for `summarizeRun`. */
@@ -165,37 +161,14 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   const started = performance.now();
   const log = options.log ?? (() => {});
   const simulator = options.simulator ?? "verilator";
-  const seed = options.seed ?? 1;
-  const backpressure = options.backpressure ?? 0;
-  const inputGaps = options.inputGaps ?? 0;
-  checkProbability("backpressure", backpressure);
-  checkProbability("inputGaps", inputGaps);
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new OptionError("seed", `expected a non-negative integer, got ${seed}`);
-  }
+  const { seed, backpressure, inputGaps } = stimulusSettings(options);
   if (options.trace && simulator !== "verilator") {
     throw new OptionError("trace", "only the Verilator flow writes traces");
   }
 
   if (!options.verified) await verifyDesign(options.designDir, { ...options, command: "sim" });
   const design = await readDesign(options.designDir);
-  const quantizedPath = join(design.dir, "quantized.json");
-  const quantized = await readQuantizedModel(quantizedPath);
-  if (
-    quantized.inputSize !== design.model.inputSize ||
-    outputSize(quantized) !== design.model.outputSize
-  ) {
-    throw new UserError(
-      `${quantizedPath}: shape ${quantized.inputSize} -> ${outputSize(quantized)} does not match ` +
-        `design.json (${design.model.inputSize} -> ${design.model.outputSize})`,
-    );
-  }
-  if (quantized.format.activationBits !== design.accelerator.activationBits) {
-    throw new UserError(
-      `${quantizedPath}: format.activationBits ${quantized.format.activationBits} differs from ` +
-        `design.json accelerator.activationBits ${design.accelerator.activationBits}`,
-    );
-  }
+  const quantized = await readDesignModel(design);
 
   let inputs: number[][];
   let input: SimResult["input"];
@@ -260,10 +233,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       verilator,
       clock: options.clock,
     });
-    const resultPath = options.resultPath === undefined
-      ? join(simDir, "result.json")
-      : options.resultPath;
-    if (resultPath !== null) await writeJsonAtomic(resultPath, result);
+    await writeRunResult(result, options, design.dir);
     return result;
   } finally {
     await Deno.remove(workDir, { recursive: true }).catch(() => {});

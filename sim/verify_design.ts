@@ -24,6 +24,7 @@ import {
   type EncodedImage,
   memoryWordsWide,
   parseHexText,
+  parseHexWords,
   unpackLanes,
 } from "../encode/mod.ts";
 import {
@@ -165,22 +166,13 @@ function designJsonProblems(json: Record<string, unknown>, derived: DesignParams
     : [];
 }
 
-/** Parse a `$readmemh` image of words up to any width, strictly (file and line on error). */
+/** Parse a `$readmemh` image of words up to any width, as `parseHexWords`. */
 export function parseWideHex(text: string, width: number, source: string): bigint[] {
-  const digits = Math.ceil(width / 4);
-  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
-  const pattern = new RegExp(`^[0-9a-f]{${digits}}$`);
-  return lines.map((line, index) => {
-    if (!pattern.test(line)) {
-      throw new UserError(
-        `${source}:${index + 1}: expected ${digits} lowercase hex digits, got "${brief(line)}"`,
-      );
-    }
-    const word = BigInt(`0x${line}`);
-    if (word >= 1n << BigInt(width)) {
-      throw new UserError(`${source}:${index + 1}: ${line} does not fit ${width} bits`);
-    }
-    return word;
+  return parseHexWords(text, {
+    width,
+    source,
+    parse: (digits) => BigInt(`0x${digits}`),
+    fits: (word) => word < 1n << BigInt(width),
   });
 }
 

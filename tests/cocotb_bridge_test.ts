@@ -11,7 +11,7 @@ import { randomInputs, randomModel } from "../model/random.ts";
 import { type Bridge, seedFrom, startBridge } from "../sim/cocotb/bridge.ts";
 import { checkSequence, checkTest, type SequenceRecord } from "../sim/cocotb/checker.ts";
 import { PROTOCOL_VERSION, type SequenceStats } from "../rtl/testbench_protocol.ts";
-import { parseCocotbResults, verilatorSupported } from "../sim/cocotb/run.ts";
+import { parseCocotbResults, verilatorSupported } from "../sim/cocotb/environment.ts";
 import { renderCocotbTestbench, STATIC_FILES } from "../rtl/testbench.ts";
 import { sampleDesignJson, VENV_PYTHON, withTempDir } from "./helpers.ts";
 

@@ -24,15 +24,11 @@ async function infer(dir: string, name: string, config: unknown, ...extra: strin
 Deno.test("infer --config with delta: theta 0 gives the dense outputs, a threshold fires less, counts go into Y", async () => {
   await withTempDir("rnnfab-delta-cli-", async (dir) => {
     for (const mode of ["fixed", "float"]) {
-      const dense = await infer(dir, `dense-${mode}`, {}, "--mode", mode);
+      const inferIn = (name: string, config: unknown) =>
+        infer(dir, `${name}-${mode}`, config, "--mode", mode);
+      const dense = await inferIn("dense", {});
       assert.equal(dense.run.code, 0, dense.run.stderr);
-      const zero = await infer(
-        dir,
-        `zero-${mode}`,
-        { delta: { thetaX: 0, thetaH: 0 } },
-        "--mode",
-        mode,
-      );
+      const zero = await inferIn("zero", { delta: { thetaX: 0, thetaH: 0 } });
       assert.equal(zero.run.code, 0, zero.run.stderr);
       assert.match(zero.run.stdout, /delta \((fixed|float) model, computed\): layer 0 fired/);
       const denseOut = JSON.parse(await Deno.readTextFile(dense.out));
@@ -41,22 +37,10 @@ Deno.test("infer --config with delta: theta 0 gives the dense outputs, a thresho
       const steps = denseOut.outputs.length;
       assert.equal(zeroOut.delta.fired[0].length, steps);
       // In fixed units: 0.5 in Q16.12 is 2048 LSBs; the same as {"thetaX": 0.5} in real units.
-      const fixedUnits = await infer(
-        dir,
-        `t-${mode}`,
-        {
-          delta: { thetaX: 2048, thetaH: 2048, units: "fixed" },
-        },
-        "--mode",
-        mode,
-      );
-      const real = await infer(
-        dir,
-        `r-${mode}`,
-        { delta: { thetaX: 0.5, thetaH: 0.5 } },
-        "--mode",
-        mode,
-      );
+      const fixedUnits = await inferIn("t", {
+        delta: { thetaX: 2048, thetaH: 2048, units: "fixed" },
+      });
+      const real = await inferIn("r", { delta: { thetaX: 0.5, thetaH: 0.5 } });
       assert.equal(fixedUnits.run.code, 0, fixedUnits.run.stderr);
       const a = JSON.parse(await Deno.readTextFile(fixedUnits.out));
       const b = JSON.parse(await Deno.readTextFile(real.out));

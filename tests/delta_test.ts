@@ -22,18 +22,12 @@ import {
 } from "../model/delta_run.ts";
 import { normalFrom, randomInputs, randomModel, seededRandom } from "../model/random.ts";
 import type { RnnModel } from "../model/model.ts";
-import { fcParameters } from "./helpers.ts";
+import { fcParameters, modelShapeFields } from "./helpers.ts";
 
 /** A model shape for the properties: LSTM (with or without projection, peepholes) or GRU, 1-2 layers. */
-const shapeArbitrary = fc.record({
-  kind: fc.constantFrom("lstm" as const, "gru" as const),
-  inputSize: fc.integer({ min: 1, max: 6 }),
-  hiddenSize: fc.integer({ min: 1, max: 6 }),
-  numLayers: fc.integer({ min: 1, max: 2 }),
-  projSize: fc.integer({ min: 0, max: 3 }),
-  peepholes: fc.boolean(),
-  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-}).map((shape) => ({ ...shape, projSize: shape.kind === "lstm" ? shape.projSize : 0 }));
+const shapeArbitrary = fc.record(
+  modelShapeFields({ inputSize: 6, hiddenSize: 6, numLayers: 2, projSize: 3, seed: 2 ** 31 - 1 }),
+).map((shape) => ({ ...shape, projSize: shape.kind === "lstm" ? shape.projSize : 0 }));
 
 /**
  * Inputs that change slowly and sometimes not at all (a random walk that holds its value about half
@@ -56,6 +50,15 @@ const caseArbitrary = fc.record({
   steps: fc.integer({ min: 1, max: 12 }),
   walk: fc.boolean(),
 });
+type CaseValue = typeof caseArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+/** A case's model, its quantized model and the quantized inputs. */
+function quantizedCase({ shape, steps, walk }: CaseValue) {
+  const model = randomModel(shape);
+  const quantized = quantizeModel(model);
+  const q = quantizeInputs(inputsFor(model, steps, shape.seed, walk), quantized.format);
+  return { model, quantized, q };
+}
 
 function sameValues(actual: ArrayLike<number>[], expected: ArrayLike<number>[]): void {
   assert.equal(actual.length, expected.length);
@@ -95,9 +98,7 @@ Deno.test("the integer memories always equal the dense accumulators of the last-
       caseArbitrary,
       fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 4, maxLength: 4 }),
       ({ shape, steps, walk }, [x0, x1, h0, h1]) => {
-        const model = randomModel(shape);
-        const quantized = quantizeModel(model);
-        const q = quantizeInputs(inputsFor(model, steps, shape.seed, walk), quantized.format);
+        const { quantized, q } = quantizedCase({ shape, steps, walk });
         const run = runFixedDelta(quantized, q, { thetaX: [x0, x1], thetaH: [h0, h1] });
         quantized.layers.forEach((layer, l) => {
           const dense = denseAccumulators(quantized, layer, run.xHat[l], run.hHat[l]);
@@ -145,9 +146,7 @@ Deno.test("layer 0's fired input counts match an independent replay, and never e
       caseArbitrary,
       fc.integer({ min: 0, max: 4000 }),
       ({ shape, steps, walk }, theta) => {
-        const model = randomModel(shape);
-        const quantized = quantizeModel(model);
-        const q = quantizeInputs(inputsFor(model, steps, shape.seed, walk), quantized.format);
+        const { model, quantized, q } = quantizedCase({ shape, steps, walk });
         const thresholds = { thetaX: [theta, theta], thetaH: [theta, theta] };
         const run = runFixedDelta(quantized, q, thresholds);
         const hat = new Array(model.inputSize).fill(0);
@@ -251,9 +250,7 @@ Deno.test("onFire reports every fired column with its delta, matching the counts
       caseArbitrary,
       fc.integer({ min: 0, max: 2000 }),
       ({ shape, steps, walk }, theta) => {
-        const model = randomModel(shape);
-        const quantized = quantizeModel(model);
-        const q = quantizeInputs(inputsFor(model, steps, shape.seed, walk), quantized.format);
+        const { model, quantized, q } = quantizedCase({ shape, steps, walk });
         const events: FiredColumn[] = [];
         const run = runFixedDelta(
           quantized,

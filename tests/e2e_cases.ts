@@ -11,6 +11,38 @@
 import { seededRandom } from "../model/random.ts";
 import type { E2eCase } from "./e2e.ts";
 
+/** A miniature ESE: LSTM with projection and peepholes, 11% BCR in 8x8 blocks. */
+const MINI_ESE = {
+  kind: "lstm",
+  inputSize: 13,
+  hiddenSize: 40,
+  numLayers: 1,
+  projSize: 19,
+  peepholes: true,
+  density: 0.11,
+  prune: { method: "bcr", block: { rows: 8, cols: 8 } },
+} as const satisfies Partial<E2eCase>;
+
+/** Two LSTM layers with projection and peepholes, odd sizes. */
+const LSTMP_PEEP_2LAYER = {
+  kind: "lstm",
+  inputSize: 7,
+  hiddenSize: 13,
+  numLayers: 2,
+  projSize: 5,
+  peepholes: true,
+} as const satisfies Partial<E2eCase>;
+
+/** Two LSTM layers, BCR-pruned to 50% in 4x4 blocks that do not divide the matrices. */
+const LSTM_2LAYER_BCR50 = {
+  kind: "lstm",
+  inputSize: 6,
+  hiddenSize: 10,
+  numLayers: 2,
+  density: 0.5,
+  prune: { method: "bcr", block: { rows: 4, cols: 4 } },
+} as const satisfies Partial<E2eCase>;
+
 /** A case's fields beyond those `icarus` fills in. */
 type IcarusEntry =
   & Omit<E2eCase, "density" | "pes" | "format" | "steps" | "simulator">
@@ -55,12 +87,7 @@ const ICARUS: E2eCase[] = ([
     // also with 60% output back-pressure
     name: "lstmp-peep-2layer-rand30-pe4-ese-codebook",
     seed: 720,
-    kind: "lstm",
-    inputSize: 7,
-    hiddenSize: 13,
-    numLayers: 2,
-    projSize: 5,
-    peepholes: true,
+    ...LSTMP_PEEP_2LAYER,
     density: 0.3,
     pes: 4,
     settings: { codebookBits: 4, indexBits: 2 },
@@ -270,12 +297,7 @@ const VERILATOR: E2eCase[] = ([
   // Two layers, BCR-pruned to 50% with blocks that do not divide the matrices.
   {
     name: "lstm-2layer-bcr50-pe8-bcr",
-    kind: "lstm",
-    inputSize: 6,
-    hiddenSize: 10,
-    numLayers: 2,
-    density: 0.5,
-    prune: { method: "bcr", block: { rows: 4, cols: 4 } },
+    ...LSTM_2LAYER_BCR50,
     pes: 8,
     format: "bcr",
     seed: 12,
@@ -314,14 +336,7 @@ const VERILATOR: E2eCase[] = ([
   // A miniature ESE: projection and peepholes, 11% BCR with PE balance, 32 PEs, both formats.
   ...(["ese", "bcr"] as const).map((format): E2eCase => ({
     name: `lstmp-peep-bcr11-pe32-${format}`,
-    kind: "lstm",
-    inputSize: 13,
-    hiddenSize: 40,
-    numLayers: 1,
-    projSize: 19,
-    peepholes: true,
-    density: 0.11,
-    prune: { method: "bcr", block: { rows: 8, cols: 8 } },
+    ...MINI_ESE,
     pes: 32,
     format,
     seed: 15,
@@ -330,12 +345,7 @@ const VERILATOR: E2eCase[] = ([
   // MAC lanes (bcr, docs/architecture.md): projection, peepholes, two layers, odd sizes.
   {
     name: "lstmp-peep-2layer-blocks40-pe3-bcr-lanes4",
-    kind: "lstm",
-    inputSize: 7,
-    hiddenSize: 13,
-    numLayers: 2,
-    projSize: 5,
-    peepholes: true,
+    ...LSTMP_PEEP_2LAYER,
     density: 0.4,
     prune: { method: "blocks", block: { rows: 4, cols: 4 } },
     pes: 3,
@@ -347,12 +357,7 @@ const VERILATOR: E2eCase[] = ([
   // Lanes without a projection, 8-bit weights (Q8.6); K padded from 5 to 6 cells per PE.
   {
     name: "lstm-2layer-bcr50-pe2-bcr-lanes2-q8.6",
-    kind: "lstm",
-    inputSize: 6,
-    hiddenSize: 10,
-    numLayers: 2,
-    density: 0.5,
-    prune: { method: "bcr", block: { rows: 4, cols: 4 } },
+    ...LSTM_2LAYER_BCR50,
     pes: 2,
     format: "bcr",
     settings: { lanes: 2, weightBits: 8, weightFrac: 6 },
@@ -362,14 +367,7 @@ const VERILATOR: E2eCase[] = ([
   // A miniature ESE on 8 PEs x 4 lanes (32 multipliers), 11% BCR with PE balance.
   {
     name: "lstmp-peep-bcr11-pe8-bcr-lanes4",
-    kind: "lstm",
-    inputSize: 13,
-    hiddenSize: 40,
-    numLayers: 1,
-    projSize: 19,
-    peepholes: true,
-    density: 0.11,
-    prune: { method: "bcr", block: { rows: 8, cols: 8 } },
+    ...MINI_ESE,
     pes: 8,
     format: "bcr",
     settings: { lanes: 4, blockRows: 8, blockCols: 8 },

@@ -149,3 +149,29 @@ export async function sampleDesignJson(
   const config = resolveAcceleratorConfig([{ settings, source: "test" }]);
   return designJson(generateFromModel(model, config).design);
 }
+
+/** The largest sizes `modelShapeFields` draws. */
+export interface ModelShapeLimits {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  projSize: number;
+  seed: number;
+}
+
+/**
+ * The fields of a random model shape for fast-check records: LSTM or GRU, sizes from 1 (projection
+ * from 0) to the limits, peepholes or not, a seed. Spread into `fc.record` beside a test's own
+ * fields.
+ */
+export function modelShapeFields(limits: ModelShapeLimits) {
+  return {
+    kind: fc.constantFrom("lstm" as const, "gru" as const),
+    inputSize: fc.integer({ min: 1, max: limits.inputSize }),
+    hiddenSize: fc.integer({ min: 1, max: limits.hiddenSize }),
+    numLayers: fc.integer({ min: 1, max: limits.numLayers }),
+    projSize: fc.integer({ min: 0, max: limits.projSize }),
+    peepholes: fc.boolean(),
+    seed: fc.integer({ min: 0, max: limits.seed }),
+  };
+}

@@ -12,71 +12,68 @@ async function makeSpeech(out: string, ...extra: string[]) {
   return await runProgram(VENV_PYTHON, ["scripts/make_speech.py", "--out", out, ...extra]);
 }
 
-Deno.test({
-  name:
-    "make_speech: the same bytes twice, rnnfab data files of 40 and 153 features, split by voice",
-  ignore: !espeak,
-  fn: async () => {
-    await withTempDir("rnnfab-speech-", async (dir) => {
-      const first = await makeSpeech(`${dir}/a`, "--per-word", "1");
-      assert.equal(first.code, 0, first.stderr);
-      const second = await makeSpeech(`${dir}/b`, "--per-word", "1");
-      assert.equal(second.code, 0, second.stderr);
-      const a = JSON.parse(await Deno.readTextFile(`${dir}/a/manifest.json`));
-      const b = JSON.parse(await Deno.readTextFile(`${dir}/b/manifest.json`));
-      assert.deepEqual(a.files, b.files);
-      for (const [size, split] of [[40, "train"], [153, "test"]] as const) {
-        const data = await loadDataset(`${dir}/a/speech${size}_${split}.safetensors`, {
-          inputSize: size,
-          classes: 10,
-        });
-        assert.equal(data.sequences.length, a.counts[split]);
-        for (const sequence of data.sequences) assert.ok(sequence.length >= 10);
-      }
-      const testVariants = new Set(a.testVariants);
-      for (const utterance of a.utterances) {
-        assert.equal(utterance.split, testVariants.has(utterance.variant) ? "test" : "train");
-      }
-      // Again into its own folder: allowed (it holds only what the script wrote).
-      assert.equal((await makeSpeech(`${dir}/a`, "--per-word", "1")).code, 0);
-      // A folder with someone else's file: refused, nothing touched.
-      await Deno.mkdir(`${dir}/c`);
-      await Deno.writeTextFile(`${dir}/c/notes.txt`, "mine");
-      const refused = await makeSpeech(`${dir}/c`, "--per-word", "1");
-      assert.notEqual(refused.code, 0);
-      assert.match(refused.stderr, /holds files this script did not write \(notes\.txt/);
-      assert.deepEqual([...Deno.readDirSync(`${dir}/c`)].map((e) => e.name), ["notes.txt"]);
-    });
-  },
-});
+/** A test that needs espeak-ng (ignored without it), in a fresh temporary folder. */
+function speechTest(name: string, fn: (dir: string) => Promise<void>): void {
+  Deno.test({ name, ignore: !espeak, fn: () => withTempDir("rnnfab-speech-", fn) });
+}
 
-Deno.test({
-  name:
-    "speech features change slowly: layer 0 of a delta model skips most input columns at theta 0.5",
-  ignore: !espeak,
-  fn: async () => {
-    await withTempDir("rnnfab-speech-", async (dir) => {
-      assert.equal((await makeSpeech(dir, "--per-word", "1")).code, 0);
-      const data = await loadDataset(`${dir}/speech40_train.safetensors`, { inputSize: 40 });
-      const model = randomModel({
-        kind: "lstm",
-        inputSize: 40,
-        hiddenSize: 8,
-        numLayers: 1,
-        seed: 1,
+speechTest(
+  "make_speech: the same bytes twice, rnnfab data files of 40 and 153 features, split by voice",
+  async (dir) => {
+    const first = await makeSpeech(`${dir}/a`, "--per-word", "1");
+    assert.equal(first.code, 0, first.stderr);
+    const second = await makeSpeech(`${dir}/b`, "--per-word", "1");
+    assert.equal(second.code, 0, second.stderr);
+    const a = JSON.parse(await Deno.readTextFile(`${dir}/a/manifest.json`));
+    const b = JSON.parse(await Deno.readTextFile(`${dir}/b/manifest.json`));
+    assert.deepEqual(a.files, b.files);
+    for (const [size, split] of [[40, "train"], [153, "test"]] as const) {
+      const data = await loadDataset(`${dir}/a/speech${size}_${split}.safetensors`, {
+        inputSize: size,
+        classes: 10,
       });
-      const fired = (theta: number) =>
-        summarizeStats(
-          runSequencesDelta(model, data.sequences, {
-            mode: "fixed",
-            delta: { thetaX: theta, thetaH: 0 },
-            source: "test",
-          }).stats,
-        ).firedFractionX[0];
-      const dense = fired(0);
-      const sparse = fired(0.5);
-      assert.ok(dense > 0.95, `theta 0: ${dense}`);
-      assert.ok(sparse < 0.5, `theta 0.5: ${sparse}`);
-    });
+      assert.equal(data.sequences.length, a.counts[split]);
+      for (const sequence of data.sequences) assert.ok(sequence.length >= 10);
+    }
+    const testVariants = new Set(a.testVariants);
+    for (const utterance of a.utterances) {
+      assert.equal(utterance.split, testVariants.has(utterance.variant) ? "test" : "train");
+    }
+    // Again into its own folder: allowed (it holds only what the script wrote).
+    assert.equal((await makeSpeech(`${dir}/a`, "--per-word", "1")).code, 0);
+    // A folder with someone else's file: refused, nothing touched.
+    await Deno.mkdir(`${dir}/c`);
+    await Deno.writeTextFile(`${dir}/c/notes.txt`, "mine");
+    const refused = await makeSpeech(`${dir}/c`, "--per-word", "1");
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /holds files this script did not write \(notes\.txt/);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/c`)].map((e) => e.name), ["notes.txt"]);
   },
-});
+);
+
+speechTest(
+  "speech features change slowly: layer 0 of a delta model skips most input columns at theta 0.5",
+  async (dir) => {
+    assert.equal((await makeSpeech(dir, "--per-word", "1")).code, 0);
+    const data = await loadDataset(`${dir}/speech40_train.safetensors`, { inputSize: 40 });
+    const model = randomModel({
+      kind: "lstm",
+      inputSize: 40,
+      hiddenSize: 8,
+      numLayers: 1,
+      seed: 1,
+    });
+    const fired = (theta: number) =>
+      summarizeStats(
+        runSequencesDelta(model, data.sequences, {
+          mode: "fixed",
+          delta: { thetaX: theta, thetaH: 0 },
+          source: "test",
+        }).stats,
+      ).firedFractionX[0];
+    const dense = fired(0);
+    const sparse = fired(0.5);
+    assert.ok(dense > 0.95, `theta 0: ${dense}`);
+    assert.ok(sparse < 0.5, `theta 0.5: ${sparse}`);
+  },
+);

@@ -53,25 +53,11 @@ Deno.test({
       );
       const local = join(dir, "local");
       const ray = join(dir, "ray");
-      const a = await runDenoScript("cli/sweep.ts", [
-        "--spec",
-        spec,
-        "--out",
-        local,
-        "--jobs",
-        "2",
-      ]);
+      const sweep = (out: string, ...more: string[]) =>
+        runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out, ...more]);
+      const a = await sweep(local, "--jobs", "2");
       assert.equal(a.code, 0, a.stderr);
-      const b = await runDenoScript("cli/sweep.ts", [
-        "--spec",
-        spec,
-        "--out",
-        ray,
-        "--engine",
-        "ray",
-        "--jobs",
-        "2",
-      ]);
+      const b = await sweep(ray, "--engine", "ray", "--jobs", "2");
       assert.equal(b.code, 0, b.stderr);
       const rows = await resultRows(local);
       assert.equal(rows.length, 12);
@@ -81,14 +67,7 @@ Deno.test({
         await Deno.readTextFile(join(ray, "pareto.json")),
         await Deno.readTextFile(join(local, "pareto.json")),
       );
-      const again = await runDenoScript("cli/sweep.ts", [
-        "--spec",
-        spec,
-        "--out",
-        ray,
-        "--engine",
-        "ray",
-      ]);
+      const again = await sweep(ray, "--engine", "ray");
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /0 jobs computed, \d+ cached, 0 failed/);
     });

@@ -33,6 +33,11 @@ function smallSpec(model: string, extra: Record<string, unknown> = {}) {
 }
 
 /** Write a spec and a small model into `dir`; returns the spec path. */
+/** Run `deno task sweep --spec SPEC --out OUT`. */
+function sweep(spec: string, out: string) {
+  return runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+}
+
 async function writeSpec(dir: string, spec: Record<string, unknown>): Promise<string> {
   await saveRandomModel(join(dir, "model.json"), {
     kind: "lstm",
@@ -87,12 +92,7 @@ Deno.test("sweep: a bad spec is one line and exit 2", async () => {
     ];
     for (const [i, [change, expected]] of cases.entries()) {
       const spec = await writeSpec(dir, smallSpec("model.json", change));
-      const run = await runDenoScript("cli/sweep.ts", [
-        "--spec",
-        spec,
-        "--out",
-        join(dir, `out${i}`),
-      ]);
+      const run = await sweep(spec, join(dir, `out${i}`));
       const line = expectUserError(run);
       assert.match(line, expected);
     }
@@ -103,7 +103,7 @@ Deno.test("sweep: 12 points write results, pareto and html; the front is the bru
   await withTempDir("rnnfab-sweep-", async (dir) => {
     const spec = await writeSpec(dir, smallSpec("model.json"));
     const out = join(dir, "out");
-    const first = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+    const first = await sweep(spec, out);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /12 points.*12 jobs computed, 0 cached, 0 failed/);
     assert.match(first.stderr, /sweep estimate: 12\/12 done \(0 cached, 0 failed/);
@@ -126,7 +126,7 @@ Deno.test("sweep: 12 points write results, pareto and html; the front is the bru
     assert.match(html, /<table id="points">/);
     assert.equal((html.match(/<tr( class="front")?><td data-sort/g) ?? []).length, 12);
 
-    const again = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+    const again = await sweep(spec, out);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /0 jobs computed, 12 cached, 0 failed/);
     assert.deepEqual(await resultRows(out), rows);
@@ -135,7 +135,7 @@ Deno.test("sweep: 12 points write results, pareto and html; the front is the bru
     const wider = smallSpec("model.json");
     wider.axes["gen.pes"] = { from: 1, to: 8, factor: 2 };
     await Deno.writeTextFile(spec, JSON.stringify(wider));
-    const extended = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+    const extended = await sweep(spec, out);
     assert.equal(extended.code, 0, extended.stderr);
     assert.match(extended.stdout, /16 points.*4 jobs computed, 12 cached, 0 failed/);
   });
@@ -146,10 +146,10 @@ Deno.test("sweep: a folder that is not an earlier sweep is refused", async () =>
     const spec = await writeSpec(dir, smallSpec("model.json"));
     await Deno.mkdir(join(dir, "mine"));
     await Deno.writeTextFile(join(dir, "mine", "notes.txt"), "keep");
-    const run = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", join(dir, "mine")]);
+    const run = await sweep(spec, join(dir, "mine"));
     assert.match(expectUserError(run), /not an earlier sweep/);
     assert.equal(await Deno.readTextFile(join(dir, "mine", "notes.txt")), "keep");
-    const onto = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", dir]);
+    const onto = await sweep(spec, dir);
     assert.match(expectUserError(onto), /contains the input --spec/);
   });
 });
@@ -168,7 +168,7 @@ Deno.test("sweep: a sweep killed halfway resumes and ends with the results of an
   await withTempDir("rnnfab-sweep-kill-", async (dir) => {
     const spec = await writeSpec(dir, simSpec(false));
     const whole = join(dir, "whole");
-    const through = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", whole]);
+    const through = await sweep(spec, whole);
     assert.equal(through.code, 0, through.stderr);
 
     const out = join(dir, "killed");
@@ -195,7 +195,7 @@ Deno.test("sweep: a sweep killed halfway resumes and ends with the results of an
     const names = [...Deno.readDirSync(join(out, "jobs"))].map((e) => e.name);
     assert.ok(names.every((name) => /^[0-9a-f]{64}\.json$/.test(name)), names.join(", "));
 
-    const resumed = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+    const resumed = await sweep(spec, out);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(
       resumed.stdout,
@@ -209,7 +209,7 @@ Deno.test("sweep: screening simulates only the front candidates; their figures s
   await withTempDir("rnnfab-sweep-screen-", async (dir) => {
     const spec = await writeSpec(dir, simSpec(true));
     const out = join(dir, "out");
-    const run = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+    const run = await sweep(spec, out);
     assert.equal(run.code, 0, run.stderr);
     const rows = await resultRows(out) as {
       candidate: boolean;
@@ -239,7 +239,7 @@ Deno.test({
     await withTempDir("rnnfab-sweep-shot-", async (dir) => {
       const spec = await writeSpec(dir, smallSpec("model.json"));
       const out = join(dir, "out");
-      const run = await runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+      const run = await sweep(spec, out);
       assert.equal(run.code, 0, run.stderr);
       const pngPath = join(dir, "sweep.png");
       const image = await screenshotPage({

@@ -171,14 +171,19 @@ export function checkSchema<S extends z.ZodType>(
 
 /**
  * Validate a value read from `source` (a file name, or "deno task gen flags"); throws a UserError
- * "source: field: expected ..., got ..." naming the first problem.
+ * "source: field: expected ..., got ..." naming the first problem, followed by
+ * "(expected `fileKind`)" when given ("a nextpnr --report JSON file").
  */
 export function parseWithSchema<S extends z.ZodType>(
   schema: S,
   value: unknown,
   source: string,
+  fileKind?: string,
 ): z.output<S> {
   const checked = checkSchema(schema, value);
-  if (!checked.ok) throw new UserError(`${source}: ${checked.problem}`);
+  if (!checked.ok) {
+    const kind = fileKind ? ` (expected ${fileKind})` : "";
+    throw new UserError(`${source}: ${checked.problem}${kind}`);
+  }
   return checked.value;
 }

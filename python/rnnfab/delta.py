@@ -17,7 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from .data import DataSet, batches
+from .cells import cell_step
 from .modules import RnnStack, last_outputs
+from .train import train_epochs
 
 
 def _per_layer(theta, layers: int) -> list[float]:
@@ -90,25 +92,9 @@ def _delta_layer(stack: RnnStack, layer: int, x: torch.Tensor, alive: torch.Tens
         fired_h.append(fh.sum(dim=1))
         gx = torch.matmul(x_seen, w_ih.t()) + b_ih
         gh = torch.matmul(h_seen, w_hh.t()) + b_hh
+        h_new, c_new = cell_step(stack.kind, gx, gh, h, c, peephole, w_hr)
         if stack.kind == "lstm":
-            zi, zf, zg, zo = (gx + gh).chunk(4, dim=1)
-            if peephole is not None:
-                p_i, p_f, p_o = peephole.chunk(3)
-                zi = zi + p_i * c
-                zf = zf + p_f * c
-            c_new = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
-            if peephole is not None:
-                zo = zo + p_o * c_new
-            m = torch.sigmoid(zo) * torch.tanh(c_new)
-            h_new = torch.matmul(m, w_hr.t()) if w_hr is not None else m
             c = live * c_new + (1 - live) * c
-        else:
-            xr, xz, xn = gx.chunk(3, dim=1)
-            hr, hz, hn = gh.chunk(3, dim=1)
-            r = torch.sigmoid(xr + hr)
-            z = torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)
-            h_new = (1 - z) * n + z * h
         h = live * h_new + (1 - live) * h
         outputs.append(h)
     return torch.stack(outputs, dim=1), torch.stack(fired_x, dim=1), torch.stack(fired_h, dim=1)
@@ -149,20 +135,12 @@ def train_delta(stack: RnnStack, head: torch.nn.Linear, data: DataSet, config: D
     """Train ``stack`` and ``head`` on the last step's output (cross-entropy), with the
     thresholds in the forward pass (straight-through gradient); zero thresholds train densely."""
     torch.manual_seed(config.seed)
-    parameters = list(stack.parameters()) + list(head.parameters())
-    optimizer = torch.optim.Adam(parameters, lr=config.lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.epochs)
-    generator = np.random.default_rng(config.seed)
-    dtype = next(stack.parameters()).dtype
-    for epoch in range(1, config.epochs + 1):
-        total = 0.0
-        for batch in batches(data, config.batch_size, generator.permutation(len(data)), dtype):
-            run = delta_forward(stack, batch.x, config.theta_x, config.theta_h, batch.lengths)
-            loss = F.cross_entropy(head(last_outputs(run.outputs, batch.lengths)), batch.labels)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
-            optimizer.step()
-            total += loss.item() * len(batch.labels)
-        schedule.step()
-        log(f"epoch {epoch}: train loss {total / len(data):.4f}")
+
+    def batch_loss(batch) -> torch.Tensor:
+        run = delta_forward(stack, batch.x, config.theta_x, config.theta_h, batch.lengths)
+        return F.cross_entropy(head(last_outputs(run.outputs, batch.lengths)), batch.labels)
+
+    train_epochs(list(stack.parameters()) + list(head.parameters()), data, epochs=config.epochs,
+                 lr=config.lr, batch_size=config.batch_size, seed=config.seed,
+                 batch_loss=batch_loss, dtype=next(stack.parameters()).dtype,
+                 on_epoch=lambda epoch, loss: log(f"epoch {epoch}: train loss {loss:.4f}"))

@@ -10,13 +10,9 @@
 
 import { basename, join } from "node:path";
 import { UserError } from "../../util/errors.ts";
-import { writeJsonAtomic } from "../../util/fs.ts";
-import { outputSize } from "../../model/model.ts";
-import { readQuantizedModel } from "../../model/quantized_io.ts";
-import type { QuantizedModel } from "../../model/fixed.ts";
 import { randomInputs } from "../../model/random.ts";
 import { cachedBuild, cacheRoot, type HashPart, hashParts } from "../cache.ts";
-import { readDesign, type SimDesign } from "../design.ts";
+import { readDesign, readDesignModel, type SimDesign } from "../design.ts";
 import type { HarnessSettings } from "../harness_io.ts";
 import { icarusVersion } from "../icarus.ts";
 import { formatResult, type SimResult, summarizeRun } from "../result.ts";
@@ -34,16 +30,9 @@ import { type CocotbTestReport, harnessRunOf, runFailures, testReports } from ".
 
 export type { CocotbTestReport } from "./report.ts";
 
-export {
-  defaultPython,
-  parseCocotbResults,
-  pythonPackages,
-  verilatorEnvironment,
-  verilatorSupported,
-} from "./environment.ts";
 import { type Bridge, startBridge } from "./bridge.ts";
 import { renderCocotbTestbench } from "../../rtl/testbench.ts";
-import type { StimulusOptions } from "../options.ts";
+import { type StimulusOptions, stimulusSettings, writeRunResult } from "../options.ts";
 
 /** Simulators the cocotb flow supports. */
 export type CocotbSimulator = "icarus" | "verilator";
@@ -94,12 +83,6 @@ export interface CocotbResult extends SimResult {
   };
 }
 
-function checkProbability(name: string, value: number): void {
-  if (!(Number.isFinite(value) && value >= 0 && value <= 0.95)) {
-    throw new UserError(`--${name}: expected a probability in [0, 0.95], got ${value}`);
-  }
-}
-
 function prepareInputs(
   options: CocotbOptions,
   design: SimDesign,
@@ -146,43 +129,11 @@ async function locateTestbench(design: SimDesign): Promise<string> {
 
 /** The run's parameters with their defaults, validated. */
 function runParameters(options: CocotbOptions) {
-  const parameters = {
-    simulator: options.simulator ?? "icarus",
-    seed: options.seed ?? 1,
-    backpressure: options.backpressure ?? 0,
-    inputGaps: options.inputGaps ?? 0,
-    initialValues: options.initialValues ?? "random",
-  };
+  const parameters = { simulator: options.simulator ?? "icarus", ...stimulusSettings(options) };
   if (parameters.simulator !== "icarus" && parameters.simulator !== "verilator") {
     throw new UserError(`--simulator: expected icarus or verilator, got ${parameters.simulator}`);
   }
-  checkProbability("backpressure", parameters.backpressure);
-  checkProbability("input-gaps", parameters.inputGaps);
-  if (!Number.isSafeInteger(parameters.seed) || parameters.seed < 0) {
-    throw new UserError(`--seed: expected a non-negative integer, got ${parameters.seed}`);
-  }
   return parameters;
-}
-
-/** DIR/quantized.json, checked against design.json. */
-async function checkedQuantizedModel(design: SimDesign): Promise<QuantizedModel> {
-  const quantizedPath = join(design.dir, "quantized.json");
-  const model = await readQuantizedModel(quantizedPath);
-  if (
-    model.inputSize !== design.model.inputSize || outputSize(model) !== design.model.outputSize
-  ) {
-    throw new UserError(
-      `${quantizedPath}: shape ${model.inputSize} -> ${outputSize(model)} does not match ` +
-        `design.json (${design.model.inputSize} -> ${design.model.outputSize})`,
-    );
-  }
-  if (model.format.activationBits !== design.accelerator.activationBits) {
-    throw new UserError(
-      `${quantizedPath}: format.activationBits ${model.format.activationBits} differs from ` +
-        `design.json accelerator.activationBits ${design.accelerator.activationBits}`,
-    );
-  }
-  return model;
 }
 
 /** The Python, its packages, and the simulator's version (the Verilator must suit cocotb). */
@@ -343,7 +294,7 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
   const log = options.log ?? (() => {});
   const { simulator, seed, backpressure, inputGaps, initialValues } = runParameters(options);
   const design = await readDesign(options.designDir);
-  const model = await checkedQuantizedModel(design);
+  const model = await readDesignModel(design);
   const { inputs, input } = prepareInputs(options, design, seed);
   const { python, packages, verilator, simulatorVersion } = await toolchain(
     options,
@@ -447,10 +398,7 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
         tests: reports,
       },
     };
-    const resultPath = options.resultPath === undefined
-      ? join(simDir, "result.json")
-      : options.resultPath;
-    if (resultPath !== null) await writeJsonAtomic(resultPath, result);
+    await writeRunResult(result, options, design.dir);
     return result;
   } finally {
     await bridge?.close();

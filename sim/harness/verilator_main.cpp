@@ -382,19 +382,27 @@ class Harness {
 
 void writeSummary(FILE* result, const Counters& c, uint64_t expectedOutputs, double wallSeconds,
                   double cpuSeconds) {
-  std::fprintf(result, "summary cycles %" PRIu64 "\n", c.lastOutputCycle);
-  std::fprintf(result, "summary simulatedCycles %" PRIu64 "\n", c.cycle);
-  std::fprintf(result, "summary firstOutputCycle %" PRIu64 "\n", c.firstOutputCycle);
-  std::fprintf(result, "summary lastInputCycle %" PRIu64 "\n", c.lastInputCycle);
-  std::fprintf(result, "summary inputsAccepted %" PRIu64 "\n", c.nextInput);
-  std::fprintf(result, "summary outputs %" PRIu64 "\n", c.outputs);
-  std::fprintf(result, "summary expectedOutputs %" PRIu64 "\n", expectedOutputs);
-  std::fprintf(result, "summary outputStallCycles %" PRIu64 "\n", c.outputStallCycles);
-  std::fprintf(result, "summary inputStarvedCycles %" PRIu64 "\n", c.inputStarvedCycles);
-  std::fprintf(result, "summary inputWaitCycles %" PRIu64 "\n", c.inputWaitCycles);
-  std::fprintf(result, "summary protocolViolations %" PRIu64 "\n", c.protocolViolations);
-  std::fprintf(result, "summary lastFlagErrors %" PRIu64 "\n", c.lastFlagErrors);
-  std::fprintf(result, "summary extraBeats %" PRIu64 "\n", c.extraBeats);
+  const struct {
+    const char* name;
+    uint64_t value;
+  } counts[] = {
+      {"cycles", c.lastOutputCycle},
+      {"simulatedCycles", c.cycle},
+      {"firstOutputCycle", c.firstOutputCycle},
+      {"lastInputCycle", c.lastInputCycle},
+      {"inputsAccepted", c.nextInput},
+      {"outputs", c.outputs},
+      {"expectedOutputs", expectedOutputs},
+      {"outputStallCycles", c.outputStallCycles},
+      {"inputStarvedCycles", c.inputStarvedCycles},
+      {"inputWaitCycles", c.inputWaitCycles},
+      {"protocolViolations", c.protocolViolations},
+      {"lastFlagErrors", c.lastFlagErrors},
+      {"extraBeats", c.extraBeats},
+  };
+  for (const auto& count : counts) {
+    std::fprintf(result, "summary %s %" PRIu64 "\n", count.name, count.value);
+  }
   std::fprintf(result, "summary timedOut %d\n", c.timedOut ? 1 : 0);
   std::fprintf(result, "summary wallSeconds %.6f\n", wallSeconds);
   std::fprintf(result, "summary cpuSeconds %.6f\n", cpuSeconds);

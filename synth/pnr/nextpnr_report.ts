@@ -9,7 +9,7 @@
  */
 
 import { z } from "zod";
-import { UserError } from "../../util/errors.ts";
+import { parseWithSchema } from "../../util/zod_error.ts";
 import {
   locate,
   refineLocation,
@@ -46,15 +46,7 @@ export type NextpnrSegment = z.infer<typeof segmentSchema>;
 
 /** Validate a parsed nextpnr report; a malformed one is a UserError naming `source`. */
 export function parseNextpnrReport(value: unknown, source: string): NextpnrReport {
-  const result = nextpnrReportSchema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new UserError(
-      `${source}: ${issue.path.map(String).join(".") || "(top)"}: ${issue.message} ` +
-        "(expected a nextpnr --report JSON file)",
-    );
-  }
-  return result.data;
+  return parseWithSchema(nextpnrReportSchema, value, source, "a nextpnr --report JSON file");
 }
 
 /** A run of consecutive path segments inside one RTL instance. */

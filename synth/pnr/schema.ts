@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import { UserError } from "../../util/errors.ts";
+import { parseWithSchema } from "../../util/zod_error.ts";
 import { readJsonFile } from "../../model/inputs.ts";
 
 /** Format tag of timing.json. */
@@ -111,15 +111,12 @@ export type TimingReport = z.infer<typeof timingReportSchema>;
 
 /** Validate a parsed timing.json; a malformed one is a UserError naming `source`. */
 export function parseTimingReport(value: unknown, source: string): TimingReport {
-  const result = timingReportSchema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new UserError(
-      `${source}: ${issue.path.map(String).join(".") || "(top)"}: ${issue.message} ` +
-        `(expected a ${TIMING_FORMAT} file of deno task pnr)`,
-    );
-  }
-  return result.data;
+  return parseWithSchema(
+    timingReportSchema,
+    value,
+    source,
+    `a ${TIMING_FORMAT} file of deno task pnr`,
+  );
 }
 
 /** Read and validate a timing.json file. */

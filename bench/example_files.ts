@@ -1,0 +1,34 @@
+/**
+ * Files the benchmarks over the trained examples (bench/fidelity.ts, bench/schedules.ts) share:
+ * the training data they make, and their report pair (JSON and the Markdown table beside it).
+ *
+ * @module
+ */
+
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
+import { runTool, tail } from "../util/process.ts";
+import { projectPython } from "../prune/finetune.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** Write the examples' training data into `folder` (scripts/fidelity_data.py, no download). */
+export async function makeExampleData(folder: string): Promise<void> {
+  const python = await projectPython();
+  const run = await runTool(python, [`${ROOT}scripts/fidelity_data.py`, folder], { cwd: ROOT });
+  if (run.code !== 0) throw new Error(`scripts/fidelity_data.py failed:\n${tail(run)}`);
+}
+
+/** Write a report: `out` (JSON, `head` first) and the Markdown beside it (`.md`); returns it. */
+export async function writeReportPair(
+  out: string,
+  report: { head: Record<string, unknown>; body: object; markdown: string },
+): Promise<string> {
+  await writeJsonAtomic(out, { ...report.head, ...report.body });
+  await writeFileAtomic(out.replace(/\.json$/, "") + ".md", report.markdown);
+  return report.markdown;
+}
+
+/** Read the reports of separate runs, for a merge. */
+export function readReports<T>(paths: string[]): Promise<T[]> {
+  return Promise.all(paths.map(async (path) => JSON.parse(await Deno.readTextFile(path)) as T));
+}
