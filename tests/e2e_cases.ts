@@ -2,7 +2,9 @@
  * The end-to-end case table: every generated design that the tests simulate as a whole, on the
  * simulator it runs on (tests/e2e.ts says what the fields mean and how a case is checked: bit-exact
  * and the cycle model exactly equal to the simulated cycles). Kept tiny so that every build is
- * short. tests/e2e_icarus_test.ts, e2e_verilator_lstm_test.ts and e2e_verilator_gru_test.ts run it;
+ * short. tests/e2e_icarus_test.ts, e2e_verilator_lstm_test.ts and e2e_verilator_lstm2_test.ts
+ * (every other LSTM case each, so the two test workers share them) and e2e_verilator_gru_test.ts
+ * run it;
  * tests/rtl_mv_test.ts takes some of its designs for the engines' unit bench.
  *
  * @module
