@@ -46,33 +46,38 @@ export interface AdmmOptions {
 }
 
 /** Options of `finetune`. */
-export interface FinetuneOptions {
-  /** The dense (teacher) model. */
+/** The training run shared by `finetune` and the pruning schedules (prune/schedules.ts). */
+export interface TrainingRunOptions {
+  /** The dense model (the teacher of the distill objective). */
   dense: RnnModel;
-  /** The pruned model whose zeros are the mask (and whose densities ADMM targets). */
-  pruned: RnnModel;
   /** A validated data file (JSON or safetensors). */
   dataPath: string;
   /** A validated head file (needed by the labels objective). */
   headPath?: string;
   /** distill (default) or labels. */
   objective: FinetuneObjective;
-  /** Epochs of masked fine-tuning. */
+  /** Epochs (of masked fine-tuning; per stage for a schedule: docs/pruning.md). */
   epochs: number;
-  /** Adam learning rate (cosine decay to 0). */
+  /** Adam learning rate (cosine decay to 0; in every stage for a schedule). */
   lr: number;
-  /** Minibatch size. */
+  /** Minibatch size (32). */
   batchSize?: number;
-  /** Seed of the split and the shuffling. */
+  /** Seed of the split and the shuffling (and of --from-scratch's initialisation) (1). */
   seed?: number;
   /** Fraction of the data held out for the per-epoch figures and the choice of the best epoch. */
   heldOut?: number;
-  /** Fine-tune through these fixed-point formats. */
+  /** Train through these fixed-point formats. */
   qat?: QatFormat;
-  /** Run ADMM first. */
-  admm?: AdmmOptions;
   /** Called with every progress line. */
   onLine?: (line: string) => void;
+}
+
+/** What `finetune` takes: the training run, the pruned model and optionally ADMM first. */
+export interface FinetuneOptions extends TrainingRunOptions {
+  /** The pruned model whose zeros are the mask (and whose densities ADMM targets). */
+  pruned: RnnModel;
+  /** Run ADMM first. */
+  admm?: AdmmOptions;
 }
 
 /** What `finetune` returns. */

@@ -16,7 +16,7 @@ import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { type BlockSize, clipBlock, formatBlock } from "./block.ts";
 import { detectBcr } from "./detect.ts";
 import { modelPeLoad, type PeLoad } from "./balance.ts";
-import { type QatFormat, runPythonJob, sameZeros } from "./finetune.ts";
+import { type QatFormat, runPythonJob, sameZeros, type TrainingRunOptions } from "./finetune.ts";
 
 /** The schedules. */
 export const SCHEDULES = ["fixed", "gradual", "gap", "imp", "admm"] as const;
@@ -75,11 +75,9 @@ export const KNOB_SCHEDULES: Record<keyof ScheduleKnobs, readonly ScheduleName[]
 };
 
 /** Options of `trainSchedule`. */
-export interface ScheduleOptions {
+export interface ScheduleOptions extends TrainingRunOptions {
   /** The schedule. */
   schedule: ScheduleName;
-  /** The dense model (teacher, and the start of every schedule but fixed). */
-  dense: RnnModel;
   /** fixed: the pruned model whose zeros are the mask (absent: one-shot mask of `dense`). */
   maskFrom?: RnnModel;
   /** Target density per matrix name. */
@@ -92,32 +90,12 @@ export interface ScheduleOptions {
   colShare: number;
   /** Balance kept rows over this many PEs (1: no balancing). */
   pes: number;
-  /** A validated data file. */
-  dataPath: string;
-  /** A validated head file (labels objective). */
-  headPath?: string;
-  /** distill or labels. */
-  objective: "distill" | "labels";
-  /** Epochs per stage (docs/pruning.md). */
-  epochs: number;
-  /** Adam learning rate (cosine decay to 0 in every stage). */
-  lr: number;
-  /** Minibatch size (32). */
-  batchSize?: number;
-  /** Seed of the split, the shuffling and --from-scratch's initialisation (1). */
-  seed?: number;
-  /** Held-out fraction (0.1). */
-  heldOut?: number;
-  /** Train through these fixed-point formats. */
-  qat?: QatFormat;
   /** The schedule's knobs. */
   knobs?: ScheduleKnobs;
   /** Checkpoint written after every epoch. */
   checkpoint?: string;
   /** Continue from `checkpoint`. */
   resume?: boolean;
-  /** Progress lines. */
-  onLine?: (line: string) => void;
 }
 
 /** IMP's winning-ticket verdict (held-out figures of the dense run and the last round). */
