@@ -42,7 +42,7 @@ module rnnfab_ctrl #(
     output wire              bc_seg_last,   // broadcast: last column of a segment
     output wire              bc_hpart,      // broadcast: column of the recurrent part
     output wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written
-    input  wire              bc_stall,      // some PE cannot take the column
+    input  wire              bc_stall,      // some PE asks to stop broadcasting (registered there)
     output wire              phase_start,   // a matrix-vector phase begins
     output wire              phase_proj,    // the phase is the projection
     output wire [ SEG_W-1:0] phase_nseg,    // bcr: segments of the phase
@@ -281,8 +281,13 @@ module rnnfab_ctrl #(
   wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
       round_ready(cur_src == SRC_M, cur_layer, job_k, trk_on_q, trk_m_q,
                    trk_layer_q, trk_rounds_q);
-  wire b1_advance = b1_valid_q && !bc_stall;
-  wire b0_issue = job_active_q && source_ready && (!b1_valid_q || b1_advance);
+  // The bus never waits: every PE takes every column. A PE whose queue fills up raises its
+  // registered stall request; their OR is registered once more here and stops the issue (B0);
+  // the PEs' queues have room for the columns on their way (rnnfab_mv_ese.v, STALL_SLACK).
+  reg bc_stall_q;
+  always @(posedge clk) bc_stall_q <= rst ? 1'b0 : bc_stall;
+  wire b1_advance = b1_valid_q;
+  wire b0_issue = job_active_q && source_ready && !bc_stall_q;
   wire job_done = !job_active_q && !b1_valid_q;
   wire [HA_W-1:0] cur_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, cur_layer};
   assign rd_addr = (cur_src == SRC_M) ? job_k :
