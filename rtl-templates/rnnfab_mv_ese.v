@@ -29,8 +29,7 @@ module rnnfab_mv_ese #(
     input  wire [     AB-1:0] bc_data,      // its value
     input  wire               bc_seg_last,  // it is the last column of its segment
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
-    input  wire               bc_stall,     // some PE cannot take the column: hold it
-    output wire               stall_req,    // this PE cannot take the column (queue full)
+    output wire               stall_req,    // registered: stop broadcasting (queue at QUEUE_DEPTH)
     output wire               mac_valid,    // C1: accumulate mac_weight * mac_value into mac_row
     output wire [  ROW_W-1:0] mac_row,      // C1: PE-local row of the product
     output wire               mac_hpart,    // C1: the column is in the recurrent part
@@ -43,8 +42,6 @@ module rnnfab_mv_ese #(
   localparam PA_W = `RNNFAB_BITS_FOR(POINTER_DEPTH + 1);  // pointer address counter width
   localparam PM_W = `RNNFAB_BITS_FOR(POINTER_DEPTH - 1);  // pointer memory index width
   localparam WM_W = `RNNFAB_BITS_FOR(WEIGHT_ALLOC - 1);  // weight memory index width
-  localparam QA_W = `RNNFAB_BITS_FOR(QUEUE_DEPTH - 1);  // queue address width
-  localparam QC_W = `RNNFAB_BITS_FOR(QUEUE_DEPTH);  // queue count width
   localparam Q_W = 1 + PTR_W + AB;  // queue entry: {hpart, end, value}
   localparam [PTR_W:0] WEIGHT_END = WEIGHT_DEPTH[PTR_W:0];  // one past the last weight address
 
@@ -72,34 +69,82 @@ module rnnfab_mv_ese #(
   initial $readmemh(WEIGHT_FILE, weight_mem);
   initial $readmemh(POINTER_FILE, pointer_mem);
 
-  // ---------------- Push side: pointer lookup, one column ahead
-  reg [PA_W-1:0] pointer_addr_q, pointer_addr_d;
+  // ---------------- Push side, in two stages (a block RAM's output only goes into a register):
+  //   P0: the column on the bus; the pointer memory, addressed one column ahead, gives its end
+  //   P1: the column and its end registered; a non-empty column is pushed into the queue
+  // Every column on the bus is taken (the bus does not wait): the PE asks the controller to stop
+  // broadcasting with a registered stall, raised when the queue holds QUEUE_DEPTH entries, and the
+  // queue has STALL_SLACK more entries for the columns already on their way. The controller
+  // registers the OR of the requests (bc_stall_q) before its issue stage sees it; a column issued
+  // in cycle t is pushed at the end of t + 2, and the issue in t needed a queue below
+  // QUEUE_DEPTH in t - 2, so at most five columns (issued t - 4 ... t) land on a count of at most
+  // QUEUE_DEPTH - 1: QUEUE_DEPTH + 4 entries.
+  localparam STALL_SLACK = 4;  // queue entries past the stall threshold
+  localparam QUEUE_ALLOC = QUEUE_DEPTH + STALL_SLACK;  // entries of the queue memory
+  localparam QA_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC - 1);  // queue address width
+  localparam QC_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC);  // queue count width
+  localparam [QC_W-1:0] STALL_AT = QUEUE_DEPTH[QC_W-1:0];  // stall from this count on
+  localparam [QA_W-1:0] QUEUE_LAST = QUEUE_DEPTH[QA_W-1:0] + STALL_SLACK[QA_W-1:0] - 1'b1;
+  localparam [PA_W-1:0] PA_ONE = {{(PA_W - 1) {1'b0}}, 1'b1};
+  // The pointer address after `address`: the next column (plus one more word after a segment's
+  // last column), back to 1 at the end of the memory; {wrapped, address}.
+  function [PA_W:0] pointer_step(input [PA_W-1:0] address, input seg_last);
+    reg [PA_W-1:0] step;
+    begin
+      step = address + PA_ONE + {{(PA_W - 1) {1'b0}}, seg_last};
+      pointer_step = (step >= POINTER_DEPTH[PA_W-1:0]) ? {1'b1, PA_ONE} : {1'b0, step};
+    end
+  endfunction
+  localparam [PA_W:0] RESET_STEP1 = pointer_step(PA_ONE, 1'b0);
+  localparam [PA_W:0] RESET_STEP2 = pointer_step(PA_ONE, 1'b1);
+  reg [PA_W-1:0] pointer_addr_q, pointer_addr_d;  // address of the offered column's end
+  // the steps after pointer_addr_q, {wrapped, address}: after an ordinary column (step1) and
+  // after a segment's last column (step2), so that the next address is a multiplexer
+  reg [PA_W:0] step1_q, step1_d, step2_q, step2_d;
   reg [PTR_W-1:0] pointer_q;  // = pointer_mem[pointer_addr_q]: end of the offered column
-  reg [PTR_W-1:0] prev_end_q, prev_end_d;
-  reg [Q_W-1:0] queue_mem[0:QUEUE_DEPTH-1];
+  reg p1_valid_q, p1_hpart_q, p1_wrap_q;
+  reg [AB-1:0] p1_data_q;
+  reg [PTR_W-1:0] p1_end_q;  // end of the column in P1
+  reg [PTR_W-1:0] last_end_q;  // end of the column before it (0 at the start of the memory)
+  (* ram_style = (QUEUE_ALLOC > 128) ? "block" : "distributed" *)
+  reg [Q_W-1:0] queue_mem[0:QUEUE_ALLOC-1];
   reg [QA_W-1:0] queue_wr_q, queue_wr_d, queue_rd_q, queue_rd_d;
   reg [QC_W-1:0] queue_count_q, queue_count_d;
+  reg stall_q;
 
-  wire queue_full = (queue_count_q == QUEUE_DEPTH[QC_W-1:0]);
   wire queue_empty = (queue_count_q == {QC_W{1'b0}});
-  wire column_nonempty = (pointer_q != prev_end_q);
-  wire advance = bc_valid && !bc_stall;
-  wire push = advance && column_nonempty;
-  assign stall_req = bc_valid && column_nonempty && queue_full;
+  wire advance = bc_valid;
+  wire push = p1_valid_q && (p1_end_q != last_end_q);
+  assign stall_req = stall_q;
 
-  wire [PA_W-1:0] pointer_step = pointer_addr_q + {{(PA_W - 1) {1'b0}}, 1'b1} +
-      {{(PA_W - 1) {1'b0}}, bc_seg_last};
-  wire pointer_wrap = (pointer_step >= POINTER_DEPTH[PA_W-1:0]);
   always @* begin
     pointer_addr_d = pointer_addr_q;
-    prev_end_d = prev_end_q;
+    step1_d = step1_q;
+    step2_d = step2_q;
     if (rst) begin
-      pointer_addr_d = {{(PA_W - 1) {1'b0}}, 1'b1};
-      prev_end_d = {PTR_W{1'b0}};
+      pointer_addr_d = PA_ONE;
+      step1_d = RESET_STEP1;
+      step2_d = RESET_STEP2;
     end else if (advance) begin
-      pointer_addr_d = pointer_wrap ? {{(PA_W - 1) {1'b0}}, 1'b1} : pointer_step;
-      prev_end_d = pointer_wrap ? {PTR_W{1'b0}} : pointer_q;
+      pointer_addr_d = bc_seg_last ? step2_q[PA_W-1:0] : step1_q[PA_W-1:0];
+      step1_d = bc_seg_last ? pointer_step(step2_q[PA_W-1:0], 1'b0) :
+          pointer_step(step1_q[PA_W-1:0], 1'b0);
+      step2_d = bc_seg_last ? pointer_step(step2_q[PA_W-1:0], 1'b1) :
+          pointer_step(step1_q[PA_W-1:0], 1'b1);
     end
+  end
+  always @(posedge clk) begin
+    pointer_addr_q <= pointer_addr_d;
+    step1_q <= step1_d;
+    step2_q <= step2_d;
+    p1_valid_q <= rst ? 1'b0 : bc_valid;
+    p1_hpart_q <= bc_hpart;
+    p1_data_q <= bc_data;
+    p1_end_q <= pointer_q;
+    p1_wrap_q <= bc_seg_last ? step2_q[PA_W] : step1_q[PA_W];
+    if (rst) last_end_q <= {PTR_W{1'b0}};
+    else if (p1_valid_q) last_end_q <= p1_wrap_q ? {PTR_W{1'b0}} : p1_end_q;
+    stall_q <= rst ? 1'b0 : (queue_count_q >= STALL_AT);
   end
 
   // ---------------- Weight prefetch: the weight memory is read in order (every step walks all
@@ -135,9 +180,13 @@ module rnnfab_mv_ese #(
   reg column_first_q, column_first_d;  // the next entry is the first of its column
   wire fire = !queue_empty && (pf_count_q != 4'd0);
   wire take_two = fire && entry0_padding && (pf_count_q >= 4'd2);
-  wire [PTR_W:0] weight_after = {1'b0, weight_addr_q} +
-      {{(PTR_W - 1) {1'b0}}, (take_two ? 2'd2 : 2'd1)};
-  wire pop = fire && (weight_after == {1'b0, head_end});
+  // the column ends after this cycle's entry (or pair): both sums are compared with the head's
+  // end side by side, and take_two only selects, so the padding check is not in series with them
+  wire [PTR_W:0] weight_plus1 = {1'b0, weight_addr_q} + {{PTR_W{1'b0}}, 1'b1};
+  wire [PTR_W:0] weight_plus2 = {1'b0, weight_addr_q} + {{(PTR_W - 1) {1'b0}}, 2'd2};
+  wire end_after1 = (weight_plus1 == {1'b0, head_end});
+  wire end_after2 = (weight_plus2 == {1'b0, head_end});
+  wire pop = fire && (take_two ? end_after2 : end_after1);
   always @* begin
     weight_addr_d = weight_addr_q;
     column_first_d = column_first_q;
@@ -152,10 +201,8 @@ module rnnfab_mv_ese #(
     queue_wr_d = queue_wr_q;
     queue_rd_d = queue_rd_q;
     queue_count_d = queue_count_q;
-    if (push) queue_wr_d = (queue_wr_q == QUEUE_DEPTH[QA_W-1:0] - 1'b1) ? {QA_W{1'b0}} :
-        queue_wr_q + 1'b1;
-    if (pop) queue_rd_d = (queue_rd_q == QUEUE_DEPTH[QA_W-1:0] - 1'b1) ? {QA_W{1'b0}} :
-        queue_rd_q + 1'b1;
+    if (push) queue_wr_d = (queue_wr_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_wr_q + 1'b1;
+    if (pop) queue_rd_d = (queue_rd_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_rd_q + 1'b1;
     if (push && !pop) queue_count_d = queue_count_q + 1'b1;
     else if (pop && !push) queue_count_d = queue_count_q - 1'b1;
   end
@@ -164,7 +211,7 @@ module rnnfab_mv_ese #(
 
   always @(posedge clk) begin
     pointer_q <= pointer_mem[pointer_addr_d[PM_W-1:0]];
-    if (push) queue_mem[queue_wr_q] <= {bc_hpart, pointer_q, bc_data};
+    if (push) queue_mem[queue_wr_q] <= {p1_hpart_q, p1_end_q, p1_data_q};
     pf_word0_q <= weight_mem[pf_addr_q[WM_W-1:0]];
     pf_word1_q <= weight_mem[pf_addr1[WM_W-1:0]];
     if (pf_inflight_q) begin
@@ -172,8 +219,6 @@ module rnnfab_mv_ese #(
       pf_mem[pf_wr_plus] <= pf_word1_q;
     end
     if (rst) begin
-      pointer_addr_q <= pointer_addr_d;
-      prev_end_q <= prev_end_d;
       queue_wr_q <= {QA_W{1'b0}};
       queue_rd_q <= {QA_W{1'b0}};
       queue_count_q <= {QC_W{1'b0}};
@@ -185,8 +230,6 @@ module rnnfab_mv_ese #(
       pf_addr_q <= {PTR_W{1'b0}};
       pf_inflight_q <= 1'b0;
     end else begin
-      pointer_addr_q <= pointer_addr_d;
-      prev_end_q <= prev_end_d;
       queue_wr_q <= queue_wr_d;
       queue_rd_q <= queue_rd_d;
       queue_count_q <= queue_count_d;
@@ -253,6 +296,6 @@ module rnnfab_mv_ese #(
   assign mac_hpart = c1_hpart_q;
   assign mac_weight = weight;
   assign mac_value = c1_value_q;
-  assign idle = queue_empty && !c1_valid_q;
+  assign idle = queue_empty && !p1_valid_q && !c1_valid_q;
 endmodule
 `default_nettype wire

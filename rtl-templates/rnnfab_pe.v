@@ -65,8 +65,7 @@ module rnnfab_pe #(
     input  wire              bc_seg_last,   // broadcast: last column of a segment (ese)
     input  wire              bc_hpart,      // broadcast: column of the recurrent part
     input  wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written (bcr)
-    input  wire              bc_stall,      // broadcast: some PE cannot take the column (ese)
-    output wire              stall_req,     // this PE cannot take the column (ese)
+    output wire              stall_req,     // registered: stop broadcasting, queue full (ese)
     input  wire              phase_start,   // a matrix-vector phase begins (bcr)
     input  wire              phase_proj,    // the phase is the projection
     input  wire [ SEG_W-1:0] phase_nseg,    // segments of the phase (bcr)
@@ -133,8 +132,8 @@ module rnnfab_pe #(
           .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
-          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .bc_stall(bc_stall),
-          .stall_req(stall_req), .mac_valid(c1_valid), .mac_row(c1_row), .mac_hpart(c1_hpart),
+          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .stall_req(stall_req),
+          .mac_valid(c1_valid), .mac_row(c1_row), .mac_hpart(c1_hpart),
           .mac_weight(c1_weight), .mac_value(c1_value), .idle(engine_idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
@@ -153,7 +152,7 @@ module rnnfab_pe #(
           .idle(engine_idle)
       );
       assign stall_req = 1'b0;
-      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_stall};
+      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart};
     end
   endgenerate
 

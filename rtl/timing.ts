@@ -61,6 +61,8 @@ interface Broadcaster {
   b1Valid: boolean;
   b1SegLast: boolean;
   bcCount: number;
+  /** The OR of the PEs' registered stall requests, registered (bc_stall_q). */
+  bcStall: boolean;
 }
 
 /** The write sequencer (EW cells or requantization rows) and the write tracker. */
@@ -124,6 +126,7 @@ function resetController(): Controller {
       b1Valid: false,
       b1SegLast: false,
       bcCount: 0,
+      bcStall: false,
     },
     ws: {
       active: false,
@@ -170,7 +173,7 @@ const OUT_READY = true;
 /** The controller's combinational logic of one cycle. */
 function controllerSignals(
   c: Controller,
-  pe: { bcStall: boolean; allIdle: boolean },
+  pe: { allIdle: boolean },
   rtl: RtlParameters,
   totalInputs: number,
 ): Signals {
@@ -186,7 +189,7 @@ function controllerSignals(
   const sourceReady = curSrc === SRC_INPUT
     ? inputReady
     : roundReady(curSrc === SRC_M, curLayer, job.k);
-  const b1Advance = job.b1Valid && !pe.bcStall;
+  const b1Advance = job.b1Valid; // the bus never waits
   const lastLayer = main.layer === rtl.LAYERS - 1;
   return {
     inFire,
@@ -194,7 +197,7 @@ function controllerSignals(
     curSrc,
     curLast: job.e + 1 === curLen,
     b1Advance,
-    b0Issue: job.active && sourceReady && (!job.b1Valid || b1Advance),
+    b0Issue: job.active && sourceReady && !job.bcStall,
     jobDone: !job.active && !job.b1Valid,
     allIdle: pe.allIdle,
     osLoad: os.active && roundReady(false, rtl.LAYERS - 1, os.k) && (!os.outValid || OUT_READY),
@@ -285,10 +288,12 @@ function broadcasterNext(
   s: Signals,
   step: SequenceStep,
   rtl: RtlParameters,
+  bcStall: boolean,
 ): { job: Broadcaster; inRelease: boolean } {
   const job = c.job;
   const next: Broadcaster = {
     ...job,
+    bcStall,
     b1Valid: s.b1Advance ? false : job.b1Valid,
     bcCount: job.bcCount + (s.b1Advance ? 1 : 0),
   };
@@ -428,22 +433,19 @@ function peEngines(rtl: RtlParameters, image: EncodedImage): (EseEngine | BcrEng
   );
 }
 
-/** The PEs' combinational outputs: an ese queue full (stall request), every engine drained. */
-function peOutputs(
-  engines: (EseEngine | BcrEngine)[],
-  b1Valid: boolean,
-): { bcStall: boolean; allIdle: boolean } {
+/** The PEs' outputs: the OR of the ese stall requests (registers), every engine drained. */
+function peOutputs(engines: (EseEngine | BcrEngine)[]): { bcStall: boolean; allIdle: boolean } {
   let bcStall = false;
   let allIdle = true;
   for (const engine of engines) {
-    if (engine instanceof EseEngine && engine.stallRequest(b1Valid)) bcStall = true;
+    if (engine instanceof EseEngine && engine.stallRequest()) bcStall = true;
     if (!engine.idle()) allIdle = false;
   }
   return { bcStall, allIdle };
 }
 
 /** The PEs' next states: they see the controller's registers of this cycle. */
-function pesNext(engines: (EseEngine | BcrEngine)[], c: Controller, bcStall: boolean): void {
+function pesNext(engines: (EseEngine | BcrEngine)[], c: Controller): void {
   const phase: PhaseInfo = {
     start: c.main.phaseStart,
     nseg: c.main.phaseNseg,
@@ -452,7 +454,7 @@ function pesNext(engines: (EseEngine | BcrEngine)[], c: Controller, bcStall: boo
   };
   for (const engine of engines) {
     if (engine instanceof BcrEngine) engine.next(phase, c.job.bcCount);
-    else engine.next(c.job.b1Valid, c.job.b1SegLast, bcStall);
+    else engine.next(c.job.b1Valid, c.job.b1SegLast);
   }
 }
 
@@ -474,7 +476,7 @@ export function simulateTiming(options: TimingOptions, steps: number): TimingRun
   for (let cycle = 1; cycle < limit; cycle++) {
     stateCycles[c.main.state]++;
     stepStateCycles[c.main.state]++;
-    const pe = peOutputs(engines, c.job.b1Valid);
+    const pe = peOutputs(engines);
     const s = controllerSignals(c, pe, rtl, steps * rtl.IN0);
     if (c.os.outValid && OUT_READY && c.os.outLast) {
       stepEndCycles.push(cycle);
@@ -483,8 +485,8 @@ export function simulateTiming(options: TimingOptions, steps: number): TimingRun
       if (stepEndCycles.length === steps) break;
     }
     const step = mainSequenceNext(c, s, rtl);
-    pesNext(engines, c, pe.bcStall);
-    const { job, inRelease } = broadcasterNext(c, s, step, rtl);
+    pesNext(engines, c);
+    const { job, inRelease } = broadcasterNext(c, s, step, rtl, pe.bcStall);
     const next: Controller = {
       input: inputBufferNext(c.input, s.inFire, inRelease, rtl.IN0),
       job,

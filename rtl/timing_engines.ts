@@ -8,12 +8,23 @@
  * @module
  */
 
-/** The ESE engine of one PE (rnnfab_mv_ese.v), timing only. */
+/** Queue entries of `rnnfab_mv_ese.v` past its stall threshold (its STALL_SLACK). */
+export const ESE_STALL_SLACK = 4;
+
+/**
+ * The ESE engine of one PE (rnnfab_mv_ese.v), timing only: P0 (the column on the bus, its end
+ * read from the pointer memory), P1 (registered; a non-empty column is pushed), the queue, C0
+ * and C1, and the registered stall request (queue at `queueDepth` entries or more).
+ */
 export class EseEngine {
   private pointerAddr = 1;
   private pointerQ: number;
-  private prevEnd = 0;
+  private p1Valid = false;
+  private p1End = 0;
+  private p1Wrap = false;
+  private lastEnd = 0;
   private queue: number[] = []; // end addresses
+  private stallQ = false;
   private weightAddr = 0;
   private pfCount = 0;
   private pfInflight = false;
@@ -22,7 +33,8 @@ export class EseEngine {
   private c3 = false;
   // next state
   private nPointerAddr = 1;
-  private nPrevEnd = 0;
+  private nP1Valid = false;
+  private nP1Wrap = false;
   private push = false;
   private pop = false;
   private nWeightAddr = 0;
@@ -38,32 +50,29 @@ export class EseEngine {
     this.pointerQ = pointers[1] ?? 0;
   }
 
-  /** Combinational: this PE cannot take the offered column. */
-  stallRequest(bcValid: boolean): boolean {
-    return bcValid && this.pointerQ !== this.prevEnd && this.queue.length === this.queueDepth;
+  /** The registered stall request. */
+  stallRequest(): boolean {
+    return this.stallQ;
   }
 
   /** Combinational: drained. */
   idle(): boolean {
-    return this.queue.length === 0 && !this.c1 && !this.c2 && !this.c3;
+    return this.queue.length === 0 && !this.p1Valid && !this.c1 && !this.c2 && !this.c3;
   }
 
   private next1(address: number): number {
     return address + 1 === this.padding.length ? 0 : address + 1;
   }
 
-  /** Compute the next state. */
-  next(bcValid: boolean, bcSegLast: boolean, bcStall: boolean): void {
-    const advance = bcValid && !bcStall;
-    const nonEmpty = this.pointerQ !== this.prevEnd;
-    this.push = advance && nonEmpty;
+  /** Compute the next state; every column on the bus is taken. */
+  next(bcValid: boolean, bcSegLast: boolean): void {
+    this.push = this.p1Valid && this.p1End !== this.lastEnd;
     this.nPointerAddr = this.pointerAddr;
-    this.nPrevEnd = this.prevEnd;
-    if (advance) {
+    this.nP1Valid = bcValid;
+    if (bcValid) {
       const step = this.pointerAddr + 1 + (bcSegLast ? 1 : 0);
-      const wrap = step >= this.pointers.length;
-      this.nPointerAddr = wrap ? 1 : step;
-      this.nPrevEnd = wrap ? 0 : this.pointerQ;
+      this.nP1Wrap = step >= this.pointers.length;
+      this.nPointerAddr = this.nP1Wrap ? 1 : step;
     }
     this.pfIssue = this.padding.length > 0 &&
       this.pfCount + (this.pfInflight ? 2 : 0) + 2 <= 8;
@@ -80,10 +89,17 @@ export class EseEngine {
 
   /** Clock edge. */
   commit(): void {
+    this.stallQ = this.queue.length >= this.queueDepth;
     if (this.pop) this.queue.shift();
-    if (this.push) this.queue.push(this.pointerQ);
+    if (this.push) this.queue.push(this.p1End);
+    if (this.queue.length > this.queueDepth + ESE_STALL_SLACK) {
+      throw new Error(`ese queue overflow: ${this.queue.length} entries`);
+    }
+    if (this.p1Valid) this.lastEnd = this.p1Wrap ? 0 : this.p1End;
+    this.p1Valid = this.nP1Valid;
+    this.p1End = this.pointerQ;
+    this.p1Wrap = this.nP1Wrap;
     this.pointerAddr = this.nPointerAddr;
-    this.prevEnd = this.nPrevEnd;
     this.pointerQ = this.pointers[this.pointerAddr] ?? 0;
     this.weightAddr = this.nWeightAddr;
     this.pfCount = this.pfCount + (this.pfInflight ? 2 : 0) - this.taken;

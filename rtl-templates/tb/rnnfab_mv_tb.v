@@ -6,9 +6,9 @@
 // them. +in=<file> holds COUNT hex words, fields high to low:
 //   {kind[1:0], hpart, seg_last, nseg[15:0], nseg0[15:0], cbase1[15:0], value[AB-1:0]}
 //   kind 0: an idle cycle; kind 1: broadcast a column (value, the last of its segment, of the
-//   recurrent part), held while the engine asks for a stall; kind 2: wait until the engine is
-//   idle, then start a phase (bcr: nseg segments, nseg0 of the input part, whose recurrent part
-//   starts at column cbase1). Columns are numbered from 0 in each phase.
+//   recurrent part), held while the engine's registered stall request (registered once more,
+//   as the controller does) is up; kind 2: wait until the engine is idle, then start a phase
+//   (bcr: nseg segments, nseg0 of the input part, whose recurrent part starts at column cbase1). Columns are numbered from 0 in each phase.
 // +out=<file> gets "P" when a phase starts and "M <row> <hpart> <product>" (decimal) for every
 // multiply-accumulate the engine hands to the PE. Reset is high in the first two cycles. The
 // bench stops when the words are used up and the engine is idle, or after MAX_CYCLES cycles
@@ -48,7 +48,10 @@ module rnnfab_mv_tb #(
   wire rst = (cycle < 2);
   wire idle;  // the engine is idle
   wire timeout = (cycle == MAX_CYCLES);
-  wire done = (!more && idle && !rst) || timeout;
+  // decided at the falling edge, when the registers of the rising edge have all settled (a
+  // combinational `done` could see the word index advance before the engine's input register)
+  reg done = 1'b0;
+  always @(negedge clk) done <= (!more && idle && !rst) || timeout;
   wire take;
   rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (
       .clk(clk), .cycle(cycle), .take(take), .more(more), .word(word), .done(done)
@@ -57,7 +60,8 @@ module rnnfab_mv_tb #(
   // the current word, presented as the controller would
   wire [1:0] kind = more ? word[W-1-:2] : 2'd0;
   wire gap = more && !rst && (kind == 2'd0);
-  wire bc_valid = !rst && (kind == 2'd1);
+  reg bc_stall_q = 1'b0;  // the engine's stall request, registered as the controller does
+  wire bc_valid = !rst && (kind == 2'd1) && !bc_stall_q;
   wire phase_start = !rst && (kind == 2'd2) && idle;  // a phase starts once the last is done
   wire bc_hpart = word[W-3];
   wire bc_seg_last = word[W-4];
@@ -83,11 +87,12 @@ module rnnfab_mv_tb #(
       assign lane_products[gl*(WB+AB)+:(WB+AB)] = product;
     end
   endgenerate
-  assign take = gap || (bc_valid && !stall_req) || phase_start;
+  assign take = gap || bc_valid || phase_start;
   always @(posedge clk) begin
+    bc_stall_q <= stall_req;
     phase_q <= phase;
     if (phase_start) bc_count_q <= {(COL_W + 1) {1'b0}};
-    else if (bc_valid && !stall_req) bc_count_q <= bc_count_q + 1'b1;
+    else if (bc_valid) bc_count_q <= bc_count_q + 1'b1;
   end
   always @(negedge clk) begin
     // one line per lane: local row line * LANES + lane (zero products are left out by the test)
@@ -109,8 +114,8 @@ module rnnfab_mv_tb #(
           .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
       ) dut (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
-          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .bc_stall(stall_req),
-          .stall_req(stall_req), .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
+          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .stall_req(stall_req),
+          .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
           .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle)
       );
       wire unused_bcr = &{1'b0, bc_col, phase_nseg, phase_nseg0, phase_cbase1};
