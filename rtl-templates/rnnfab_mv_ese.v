@@ -17,7 +17,7 @@ module rnnfab_mv_ese #(
     parameter PTR_W = 8,               // pointer word width (holds every weight address + 1)
     parameter WEIGHT_DEPTH = 1,        // used words of the weight memory (0 allowed)
     parameter POINTER_DEPTH = 2,       // words of the pointer memory
-    parameter QUEUE_DEPTH = 8,         // activation queue depth (entries)
+    parameter QUEUE_DEPTH = 8,         // activation queue entries (at least 5 are built)
     parameter ROW_W = 4,               // PE-local row width (holds every local row of the PE)
     parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
     parameter POINTER_FILE = "pe0_pointers.hex",  // pointer memory image
@@ -29,7 +29,7 @@ module rnnfab_mv_ese #(
     input  wire [     AB-1:0] bc_data,      // its value
     input  wire               bc_seg_last,  // it is the last column of its segment
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
-    output wire               stall_req,    // registered: stop broadcasting (queue at QUEUE_DEPTH)
+    output wire               stall_req,    // registered: stop broadcasting (queue nearly full)
     output wire               mac_valid,    // C1: accumulate mac_weight * mac_value into mac_row
     output wire [  ROW_W-1:0] mac_row,      // C1: PE-local row of the product
     output wire               mac_hpart,    // C1: the column is in the recurrent part
@@ -73,18 +73,19 @@ module rnnfab_mv_ese #(
   //   P0: the column on the bus; the pointer memory, addressed one column ahead, gives its end
   //   P1: the column and its end registered; a non-empty column is pushed into the queue
   // Every column on the bus is taken (the bus does not wait): the PE asks the controller to stop
-  // broadcasting with a registered stall, raised when the queue holds QUEUE_DEPTH entries, and the
-  // queue has STALL_SLACK more entries for the columns already on their way. The controller
+  // broadcasting with a registered stall, raised while the queue holds STALL_SLACK entries less
+  // than it has, which leaves room for the columns already on their way. The controller
   // registers the OR of the requests (bc_stall_q) before its issue stage sees it; a column issued
-  // in cycle t is pushed at the end of t + 2, and the issue in t needed a queue below
-  // QUEUE_DEPTH in t - 2, so at most five columns (issued t - 4 ... t) land on a count of at most
-  // QUEUE_DEPTH - 1: QUEUE_DEPTH + 4 entries.
+  // in cycle t is pushed at the end of t + 2, and the issue in t needed a queue below STALL_AT
+  // in t - 2, so at most five columns (issued t - 4 ... t) land on a count of at most
+  // STALL_AT - 1: STALL_AT + 4 entries. The queue has QUEUE_DEPTH entries, at least 5.
   localparam STALL_SLACK = 4;  // queue entries past the stall threshold
-  localparam QUEUE_ALLOC = QUEUE_DEPTH + STALL_SLACK;  // entries of the queue memory
+  localparam QUEUE_ALLOC = `RNNFAB_MAX(QUEUE_DEPTH, STALL_SLACK + 1);  // queue entries
   localparam QA_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC - 1);  // queue address width
   localparam QC_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC);  // queue count width
-  localparam [QC_W-1:0] STALL_AT = QUEUE_DEPTH[QC_W-1:0];  // stall from this count on
-  localparam [QA_W-1:0] QUEUE_LAST = QUEUE_DEPTH[QA_W-1:0] + STALL_SLACK[QA_W-1:0] - 1'b1;
+  localparam STALL_AT_I = QUEUE_ALLOC - STALL_SLACK, QUEUE_LAST_I = QUEUE_ALLOC - 1;
+  localparam [QC_W-1:0] STALL_AT = STALL_AT_I[QC_W-1:0];  // stall from this count on
+  localparam [QA_W-1:0] QUEUE_LAST = QUEUE_LAST_I[QA_W-1:0];  // last queue address
   localparam [PA_W-1:0] PA_ONE = {{(PA_W - 1) {1'b0}}, 1'b1};
   // The pointer address after `address`: the next column (plus one more word after a segment's
   // last column), back to 1 at the end of the memory; {wrapped, address}.

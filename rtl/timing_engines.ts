@@ -11,10 +11,15 @@
 /** Queue entries of `rnnfab_mv_ese.v` past its stall threshold (its STALL_SLACK). */
 export const ESE_STALL_SLACK = 4;
 
+/** The entries `rnnfab_mv_ese.v` builds for a queue depth (its QUEUE_ALLOC). */
+export function eseQueueEntries(queueDepth: number): number {
+  return Math.max(queueDepth, ESE_STALL_SLACK + 1);
+}
+
 /**
  * The ESE engine of one PE (rnnfab_mv_ese.v), timing only: P0 (the column on the bus, its end
  * read from the pointer memory), P1 (registered; a non-empty column is pushed), the queue, C0
- * and C1, and the registered stall request (queue at `queueDepth` entries or more).
+ * and C1, and the registered stall request (the queue within ESE_STALL_SLACK of full).
  */
 export class EseEngine {
   private pointerAddr = 1;
@@ -42,12 +47,15 @@ export class EseEngine {
   private taken = 0;
   private pfIssue = false;
 
+  private readonly entries: number;
+
   constructor(
     private readonly pointers: number[],
     private readonly padding: Uint8Array,
-    private readonly queueDepth: number,
+    queueDepth: number,
   ) {
     this.pointerQ = pointers[1] ?? 0;
+    this.entries = eseQueueEntries(queueDepth);
   }
 
   /** The registered stall request. */
@@ -89,10 +97,10 @@ export class EseEngine {
 
   /** Clock edge. */
   commit(): void {
-    this.stallQ = this.queue.length >= this.queueDepth;
+    this.stallQ = this.queue.length >= this.entries - ESE_STALL_SLACK;
     if (this.pop) this.queue.shift();
     if (this.push) this.queue.push(this.p1End);
-    if (this.queue.length > this.queueDepth + ESE_STALL_SLACK) {
+    if (this.queue.length > this.entries) {
       throw new Error(`ese queue overflow: ${this.queue.length} entries`);
     }
     if (this.p1Valid) this.lastEnd = this.p1Wrap ? 0 : this.p1End;
