@@ -11,7 +11,7 @@ import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS } from "../model/fixed.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { DEFAULT_PNR_MHZ } from "../synth/pnr/flow.ts";
 import { type BlockSize, parseBlock } from "../prune/mod.ts";
-import type { CustomFlag, FlagSpec, IntFlag, NumberFlag } from "./flags.ts";
+import type { CustomFlag, FlagSpec, IntFlag, NumberFlag, PathFlag } from "./flags.ts";
 
 /** Largest seed: the generators are 32-bit (model/random.ts), larger seeds would wrap. */
 export const MAX_SEED = 2 ** 32 - 1;
@@ -147,5 +147,36 @@ export function pnrRunFlags() {
     }),
     seed: seedFlag({ help: "placer seed", defaultText: "1" }),
     timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
+  };
+}
+
+/** Options of `benchOutputFlags`. */
+export interface BenchOutputOptions {
+  /** Default of `--work-dir` (generated designs, builds), relative to the working folder. */
+  workDir: string;
+  /** Help of `--work-dir`. */
+  workHelp: string;
+  /** Default of `--out`, the result file (under bench/results/). */
+  out: string;
+}
+
+/** A path flag that always has a value. */
+type DefaultedPath = PathFlag & { default: string };
+
+/**
+ * `--work-dir DIR` and `--out FILE` of a benchmark command (bench:ese, bench:sim): the folder it
+ * generates and builds in, and the result file it writes.
+ */
+export function benchOutputFlags(
+  options: BenchOutputOptions,
+): { "work-dir": DefaultedPath; out: DefaultedPath } {
+  return {
+    "work-dir": {
+      type: "path",
+      placeholder: "DIR",
+      default: options.workDir,
+      help: options.workHelp,
+    },
+    out: { type: "path", placeholder: "FILE", default: options.out, help: "result file" },
   };
 }
