@@ -122,6 +122,14 @@ export function integersIn<K extends string>(
   return fc.record(arbitraries) as fc.Arbitrary<Record<K, number>>;
 }
 
+/**
+ * A maker of test values: `const stats = withDefaults<Stats>({ ... })`, then `stats()` is the
+ * defaults and `stats({ outputs: 5 })` the defaults with those fields replaced.
+ */
+export function withDefaults<T extends object>(defaults: T): (overrides?: Partial<T>) => T {
+  return (overrides = {}) => ({ ...defaults, ...overrides });
+}
+
 /** Matrix sizes for property tests: mostly small, sometimes medium, rarely up to 300. */
 export function dimensionArbitrary(rareWeight = 1): fc.Arbitrary<number> {
   return fc.oneof(
