@@ -43,6 +43,14 @@ export function limitFlag<const O extends Options = Record<never, never>>(
   return { type: "int", min: range.min, max: range.max, help, ...options };
 }
 
+/** `--model M`, required: a model file in any format `loadAnyModel` reads (infer, calibrate). */
+export const MODEL_FLAG = {
+  type: "path",
+  required: true,
+  placeholder: "M",
+  help: "model file (rnnfab JSON or ONNX)",
+} as const satisfies PathFlag;
+
 /** `--pes N`: processing elements, within the generator's limit (gen, encode, prune, bench). */
 export function pesFlag<const O extends Options = Record<never, never>>(
   options: O = {} as O,
