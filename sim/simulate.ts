@@ -154,7 +154,7 @@ async function verilatorRun(options: SimulateOptions, context: FlowContext): Pro
 }
 
 async function icarusRun(context: FlowContext): Promise<FlowRun> {
-  const { design, steps, settings, root, files, log } = context;
+  const { design, steps, settings, root, log } = context;
   const harness = await buildIcarusHarness({ design, steps, settings, cacheRoot: root, log });
   return runBuilt(
     context,
