@@ -14,7 +14,9 @@
 //   A5: p = d * t (t = a & (2^D - 1)): the multiplier alone in its cycle
 //   A6: y = base + (p >>> D), or base - (p >>> D) for x < 0, which equals the fixed-point
 //       spec's y = T[i] + (d * t >>> D) with sigmoid(-x) = 2^AF - y, tanh(-x) = -y (mod 2^AB)
-// No reset: every register is datapath; the valid bits travel beside the unit.
+// No reset: every register is datapath; the valid bits travel beside the unit. `en` is a clock
+// enable of every register: the owner lowers it while no value it will use is in the unit (it
+// changes no used result and lets the simulator skip the idle unit, docs/simulation.md).
 module rnnfab_act #(
     parameter AB = 16,                    // activation width (input and output)
     parameter AF = 12,                    // activation fraction bits
@@ -25,6 +27,7 @@ module rnnfab_act #(
     parameter LATENCY = 6                 // x-to-y latency the instantiator assumes (checked)
 ) (
     input  wire          clk,  // clock
+    input  wire          en,   // clock enable of every register (hold when low)
     input  wire [AB-1:0] x,    // activation-format input (two's complement)
     output wire [AB-1:0] y     // activation-format output, LATENCY cycles after x
 );
@@ -55,7 +58,7 @@ module rnnfab_act #(
   initial $readmemh(TABLE_FILE, table_rom);
 
   // Every stage's logic is a function of the registers before it, evaluated in the clocked
-  // block (no free-running combinational nets, which a simulator evaluates every cycle).
+  // block, so that a simulator skips it with the registers while `en` is low (docs/simulation.md).
 
   // ---- A1: magnitude a = |x| (at most 2^(AB-1)) and a + 2^D (at most 2^AB), both AB+1 bits
   function [AB:0] magnitude(input [AB-1:0] value, input [AB:0] offset);  // |value| + offset
@@ -63,7 +66,7 @@ module rnnfab_act #(
   endfunction
   reg [AB:0] a1_magnitude_q, a1_next_q;
   reg a1_negative_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     a1_magnitude_q <= magnitude(x, {(AB + 1) {1'b0}});
     a1_next_q <= magnitude(x, STEP);
     a1_negative_q <= x[AB-1];
@@ -95,7 +98,7 @@ module rnnfab_act #(
   reg [AB-1:0] a2_base_q, a2_next_q;
   reg [DW-1:0] a2_fraction_q;
   reg a2_negative_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     a2_base_q <= table_rom[table_index(a1_magnitude_q, a1_magnitude_q)];
     a2_next_q <= table_rom[table_index(a1_magnitude_q, a1_next_q)];
     a2_fraction_q <= fraction;
@@ -106,7 +109,7 @@ module rnnfab_act #(
   reg [AB-1:0] a3_base_q, a3_next_q;
   reg [DW-1:0] a3_fraction_q;
   reg a3_negative_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     a3_base_q <= a2_base_q;
     a3_next_q <= a2_next_q;
     a3_fraction_q <= a2_fraction_q;
@@ -123,7 +126,7 @@ module rnnfab_act #(
   reg [AB-1:0] a4_base_q;
   reg [DW-1:0] a4_fraction_q;
   reg a4_negative_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     a4_diff_q <= {a3_next_q[AB-1], a3_next_q} - {a3_base_q[AB-1], a3_base_q};
     a4_base_q <= signed_base(a3_base_q, a3_negative_q);
     a4_fraction_q <= a3_fraction_q;
@@ -135,7 +138,7 @@ module rnnfab_act #(
   reg [PW-1:0] a5_product_q;
   reg [AB-1:0] a5_base_q;
   reg a5_negative_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     a5_product_q <= $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
     a5_base_q <= a4_base_q;
     a5_negative_q <= a4_negative_q;
@@ -153,7 +156,7 @@ module rnnfab_act #(
     end
   endfunction
   reg [AB-1:0] y_q;
-  always @(posedge clk) y_q <= interpolate(a5_base_q, a5_product_q, a5_negative_q);
+  always @(posedge clk) if (en) y_q <= interpolate(a5_base_q, a5_product_q, a5_negative_q);
   assign y = y_q;
 endmodule
 `default_nettype wire

@@ -1,14 +1,17 @@
 `default_nettype none
 // rnnfab_delay: STAGES register stages that carry a valid bit (cleared by reset) and its data
-// along a pipeline; out_* is in_* of STAGES cycles earlier. Each data stage is a register of its
-// own (not one wide vector shifted as a whole, which Verilator evaluates slowly with wide-word
-// calls); the hardware is the same shift chain.
+// along a pipeline; out_* is in_* of STAGES cycles earlier. The data stages shift only when `en`
+// is high (a clock enable): the owner lowers it while no word it will use is in the pipeline,
+// which changes no used word and lets the simulator skip the idle stages (docs/simulation.md).
+// The valid bits always shift. Each data stage is a register of its own (not one wide vector
+// shifted as a whole, which Verilator evaluates slowly); the hardware is the same shift chain.
 module rnnfab_delay #(
     parameter WIDTH = 1,   // data bits
     parameter STAGES = 1   // register stages
 ) (
     input  wire             clk,        // clock
     input  wire             rst,        // synchronous reset: clears the valid bits
+    input  wire             en,         // data stages shift (hold when low)
     input  wire             in_valid,   // valid bit in
     input  wire [WIDTH-1:0] in_data,    // data in
     output wire             out_valid,  // in_valid of STAGES cycles earlier
@@ -35,9 +38,9 @@ module rnnfab_delay #(
     for (s = 0; s < STAGES; s = s + 1) begin : gen_stage
       reg [WIDTH-1:0] data_q;  // stage s
       if (s == 0) begin : gen_first
-        always @(posedge clk) data_q <= in_data;
+        always @(posedge clk) if (en) data_q <= in_data;
       end else begin : gen_next
-        always @(posedge clk) data_q <= gen_stage[s-1].data_q;
+        always @(posedge clk) if (en) data_q <= gen_stage[s-1].data_q;
       end
     end
   endgenerate
