@@ -46,8 +46,8 @@ def train_dense(stack: RnnStack, head: torch.nn.Linear, data, epochs: int, lr: f
     lstm.load_state_dict({k: v.to(torch.float32) for k, v in stack.state_dict().items()})
     with torch.no_grad():  # forget-gate biases start at 1 (0.5 + 0.5), a common aid to memory
         for layer in range(stack.num_layers):
-            for name in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
-                getattr(lstm, name)[stack.hidden_size:2 * stack.hidden_size] = 0.5
+            for bias in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
+                getattr(lstm, bias)[stack.hidden_size:2 * stack.hidden_size] = 0.5
 
     def batch_loss(batch) -> torch.Tensor:
         packed = torch.nn.utils.rnn.pack_padded_sequence(batch.x, batch.lengths, batch_first=True,
@@ -66,8 +66,8 @@ def train_dense(stack: RnnStack, head: torch.nn.Linear, data, epochs: int, lr: f
                  on_epoch=lambda epoch, loss: print(
                      f"{name} epoch {epoch}: train loss {loss:.4f}", flush=True))
     with torch.no_grad():
-        for name, value in lstm.state_dict().items():
-            getattr(stack, name).copy_(value)
+        for tensor, value in lstm.state_dict().items():
+            getattr(stack, tensor).copy_(value)
 
 
 def main() -> None:
