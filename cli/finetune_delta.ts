@@ -133,7 +133,10 @@ export async function runDeltaFinetune(run: DeltaFinetuneRun): Promise<void> {
         " of the columns per layer (computed by the golden model)",
     );
   }
-  await saveModel(result.model, run.outPath, { safetensors: run.safetensors, tool: TOOLS.finetune });
+  await saveModel(result.model, run.outPath, {
+    safetensors: run.safetensors,
+    tool: TOOLS.finetune,
+  });
   await writeJsonAtomic(run.reportPath, {
     tool: TOOLS.finetune,
     model: run.densePath,
