@@ -55,7 +55,11 @@ time and effective TOp/s at an assumed clock, and issue 19's targets. Writes FIL
       default: ".cache/speech/speech40_test.safetensors",
       help: "the labelled test set",
     },
-    theta: { ...DELTA_FLAG, help: "theta_x,theta_h (real units)", default: undefined },
+    theta: {
+      ...DELTA_FLAG,
+      help: "theta_x,theta_h (real units; the thresholds --delta-model was trained with)",
+      defaultText: "0.3,0.3",
+    },
     config: {
       type: "path",
       placeholder: "C",
@@ -69,8 +73,10 @@ time and effective TOp/s at an assumed clock, and issue 19's targets. Writes FIL
       expected: LANE_COUNTS.join(", "),
       parse: (text: string) =>
         (LANE_COUNTS as readonly number[]).includes(Number(text)) ? Number(text) : undefined,
+      placeholder: "L",
       help: "MAC lanes per PE (bcr)",
       default: 1,
+      defaultText: "1",
     },
     clock: positiveFlag("assumed clock (MHz) for microseconds and TOp/s", { default: 200 }),
     limit: limitFlag({ min: 0, max: 1_000_000 }, "use the first N test sequences (0: all)", {
