@@ -78,8 +78,11 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     `What limits them: ${fixed.cycles.toFixed(0)} of the ${c.dense.cyclesPerFrame} cycles of a ` +
     "frame are not matrix-vector work over the fired columns (element-wise, projection, " +
     "transfers, per-phase fill), so skipping columns alone can give at most " +
-    `${fixed.bound.toFixed(2)}x on this design; the throughput and time targets are those of a ` +
-    "1024-cell layer, and this model has " +
+    `${fixed.bound.toFixed(2)}x on this design; a fired column costs the busiest PE ` +
+    `${c.delta.columnBalance.busiestPe.toFixed(2)} cycles where the mean PE spends ` +
+    `${c.delta.columnBalance.meanPe.toFixed(2)} (computed from the image: the pruning balances ` +
+    "the PEs over whole matrices, not within each column); the throughput and time targets " +
+    "are those of a 1024-cell layer, and this model has " +
     `${t.denseOpsPerFrame} dense operations per frame (the ESE shape has 6.5 M).`,
   ];
   return lines.join("\n") + "\n";

@@ -92,6 +92,8 @@ export interface DeltaCycleReport {
   broadcastColumns: number;
   /** Encoder cost assumption. */
   encoder: "overlapped" | "serial";
+  /** Cycles of a fired column: the mean PE's and the busiest PE's, averaged over columns. */
+  columnBalance: { meanPe: number; busiestPe: number };
 }
 
 /** ese: entries per column of one PE's segment (padding entries excluded). */
@@ -147,6 +149,23 @@ export function columnWork(design: DeltaCycleDesign): ColumnWork {
     }
   });
   return { x, h };
+}
+
+/**
+ * Per-column balance of the work: the mean over columns of the mean PE's cycles and of the
+ * busiest PE's cycles (with few fired columns per step, the busiest PE decides).
+ */
+export function columnBalance(work: ColumnWork): { meanPe: number; busiestPe: number } {
+  let mean = 0, busiest = 0, columns = 0;
+  for (const layer of [...work.x, ...work.h]) {
+    for (let c = 0; c < layer[0].length; c++) {
+      const cycles = layer.map((pe) => pe[c]);
+      mean += cycles.reduce((a, b) => a + b, 0) / cycles.length;
+      busiest += Math.max(...cycles);
+      columns++;
+    }
+  }
+  return { meanPe: mean / Math.max(1, columns), busiestPe: busiest / Math.max(1, columns) };
 }
 
 /** Phase A cycles of one layer for the fired columns (without the fill latency). */
@@ -228,6 +247,7 @@ export function deltaCycles(
     speedup: dense / delta.mean,
     broadcastColumns,
     encoder,
+    columnBalance: columnBalance(work),
   };
 }
 
