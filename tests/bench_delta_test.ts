@@ -58,6 +58,8 @@ Deno.test("bench:delta on tiny models: labelled figures, the dense design's cycl
     assert.match(markdown, /## Delta activations \(issue 19\)/);
     assert.match(markdown, /modeled \(column-skip datapath not built\)/);
     assert.match(markdown, /What limits them/);
-    assert.ok(result.cycles.delta.columnBalance.busiestPe >= result.cycles.delta.columnBalance.meanPe);
+    assert.ok(
+      result.cycles.delta.columnBalance.busiestPe >= result.cycles.delta.columnBalance.meanPe,
+    );
   });
 });
