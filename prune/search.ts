@@ -10,7 +10,7 @@
 
 import { runFloat } from "../model/float.ts";
 import { compareOutputs } from "../model/metrics.ts";
-import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
+import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { type BlockSize, clipBlock, formatBlock } from "./block.ts";
 import { type DensityRate, type ModelPruneOptions, pruneModelBcr } from "./bcr.ts";
 import { magnitudePrune } from "./magnitude.ts";
@@ -134,11 +134,6 @@ export interface SearchOptions {
   onProgress?: (line: string) => void;
   /** Minimise this instead of the relative RMS output error (default). */
   objective?: SearchObjective;
-  /**
-   * How a candidate's options become a pruned model (default `pruneModelBcr`; e.g. the
-   * activation-aware masks of prune/search_activation.ts).
-   */
-  prune?: (options: ModelPruneOptions) => RnnModel;
 }
 
 /** One evaluated candidate of the search. */
@@ -263,11 +258,10 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
     const key = `${blockKey(model, block)}|${colShare}|${densities.map((d) => d.toPrecision(6))}`;
     if (evaluated.has(key)) return false;
     evaluated.add(key);
-    const chosenOptions = pruneOptions(block, colShare, densities);
-    const pruned = options.prune
-      ? options.prune(chosenOptions)
-      : pruneModelBcr(model, chosenOptions).model;
-    const report = { density: weightDensity(pruned) };
+    const { model: pruned, report } = pruneModelBcr(
+      model,
+      pruneOptions(block, colShare, densities),
+    );
     const outputs = options.calibration.map((sequence) => runFloat(pruned, sequence));
     const error = compareOutputs(reference, outputs.flat());
     const fidelity = { relativeRmsError: error.relativeRmsError, cosine: error.cosine };
