@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import { UserError } from "../util/errors.ts";
 import { runTool, tail } from "../util/process.ts";
+import { projectPython } from "../util/python.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { type BlockSize, clipBlock } from "./block.ts";
@@ -91,17 +92,6 @@ export interface FinetuneResult {
   history: Record<string, unknown>[];
 }
 
-/** The project's Python interpreter, or a UserError saying how to get it. */
-export async function projectPython(): Promise<string> {
-  const python = `${ROOT}.venv/bin/python`;
-  try {
-    await Deno.stat(python);
-  } catch {
-    throw new UserError(`${python}: missing; run deno task setup (installs PyTorch into .venv)`);
-  }
-  return python;
-}
-
 /** Whether two models have exactly the same zero pattern in every weight matrix. */
 export function sameZeros(a: RnnModel, b: RnnModel): boolean {
   const left = namedMatrices(a);
@@ -144,7 +134,7 @@ export async function runPythonJob(
   const out = join(folder, `${name}.out.json`);
   const historyPath = join(folder, `${name}.history.json`);
   await Deno.writeTextFile(jobPath, JSON.stringify({ ...job, out, history: historyPath }));
-  const python = await projectPython();
+  const python = await projectPython("PyTorch");
   const run = await runTool("env", [
     `PYTHONPATH=${ROOT}python`,
     "PYTHONDONTWRITEBYTECODE=1",

@@ -51,12 +51,7 @@ def delta_forward(stack: RnnStack, x: torch.Tensor, theta_x, theta_h,
                   lengths: Optional[torch.Tensor] = None) -> DeltaOutput:
     """The delta forward pass of ``stack`` on a padded batch (thresholds in real units, one
     number or one per layer). With zero thresholds it equals ``stack(x, lengths)``."""
-    batch, steps, _ = x.shape
-    if stack.input_transform is not None:
-        x = stack.input_transform(x)
-    if lengths is None:
-        lengths = torch.full((batch,), steps, dtype=torch.long)
-    alive = (torch.arange(steps).unsqueeze(0) < lengths.unsqueeze(1)).to(x.dtype)
+    x, alive = stack.prepare_batch(x, lengths)
     thetas_x = _per_layer(theta_x, stack.num_layers)
     thetas_h = _per_layer(theta_h, stack.num_layers)
     fired_x, fired_h = [], []
