@@ -2,9 +2,10 @@
  * Fine-tuning with the BCR mask held, and ADMM, run by PyTorch in the project's Python environment
  * (`python/rnnfab`, installed by `deno task setup`). This side writes the models and a job file to
  * a temporary folder, runs `python -m rnnfab.finetune JOB`, reads the result back and checks that
- * the zero mask did not change. With ADMM it runs the ADMM phase on the dense model, prunes the
- * result with rnnfab's own BCR pruning to the pruned model's per-matrix densities, then fine-tunes
- * that with its mask held. See docs/finetune.md.
+ * the zero mask did not change. With ADMM it runs the ADMM phase on the dense model (the ADMM stage
+ * of `--schedule admm`, python/rnnfab/schedules.py `admm_phase`, projecting onto the pruned
+ * model's per-matrix rates), prunes the result with rnnfab's own BCR pruning to the pruned model's
+ * per-matrix densities, then fine-tunes that with its mask held. See docs/finetune.md.
  *
  * @module
  */
@@ -158,8 +159,9 @@ async function runPhase(
   job: Record<string, unknown>,
   folder: string,
   onLine: (line: string) => void,
+  module = "rnnfab.finetune",
 ): Promise<{ model: RnnModel; history: Record<string, unknown>[] }> {
-  const { model, result } = await runPythonJob(job, folder, onLine);
+  const { model, result } = await runPythonJob(job, folder, onLine, module);
   return { model: model!, history: result.history as Record<string, unknown>[] };
 }
 
@@ -199,6 +201,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
         },
         folder,
         onLine,
+        "rnnfab.schedules", // its admm_phase: the one ADMM implementation (--schedule admm's)
       );
       history.push(...admm.history);
       start = pruneModelBcr(admm.model, {
