@@ -20,7 +20,16 @@ export {
 } from "./model/model_io.ts";
 export { readSafetensors, type Tensor, writeSafetensors } from "./model/safetensors.ts";
 export { loadAnyModel } from "./model/load.ts";
-export { runFloat } from "./model/float.ts";
+export { type FloatRunOptions, type ObservedQuantity, runFloat } from "./model/float.ts";
+export {
+  type ActivationFracChoice,
+  type ActivationFracOptions,
+  type ActivationRanges,
+  activationRanges,
+  chooseActivationFrac,
+  minimumActivationFrac,
+  RANGE_QUANTITIES,
+} from "./model/calibrate.ts";
 export * from "./model/fixed.ts";
 export {
   parseQuantizedModel,

@@ -7,6 +7,7 @@
 
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
+import { MODEL_FLAG } from "./shared_flags.ts";
 import { runFloat } from "../model/float.ts";
 import {
   DEFAULT_FIXED_CONFIG,
@@ -37,12 +38,7 @@ of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's 
 X may also be a data file of many sequences ({"sequences": [[[...], ...], ...], "labels": [...]}
 or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x outputs list per sequence.`,
   flags: {
-    model: {
-      type: "path",
-      required: true,
-      placeholder: "M",
-      help: "model file (rnnfab JSON or ONNX)",
-    },
+    model: MODEL_FLAG,
     input: {
       type: "path",
       required: true,

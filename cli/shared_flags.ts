@@ -11,7 +11,7 @@ import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS } from "../model/fixed.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { DEFAULT_PNR_MHZ } from "../synth/pnr/flow.ts";
 import { type BlockSize, parseBlock } from "../prune/mod.ts";
-import type { CustomFlag, FlagSpec, IntFlag, NumberFlag } from "./flags.ts";
+import type { CustomFlag, FlagSpec, IntFlag, NumberFlag, PathFlag } from "./flags.ts";
 
 /** Largest seed: the generators are 32-bit (model/random.ts), larger seeds would wrap. */
 export const MAX_SEED = 2 ** 32 - 1;
@@ -42,6 +42,14 @@ export function limitFlag<const O extends Options = Record<never, never>>(
 ): IntFlag & O {
   return { type: "int", min: range.min, max: range.max, help, ...options };
 }
+
+/** `--model M`, required: a model file in any format `loadAnyModel` reads (infer, calibrate). */
+export const MODEL_FLAG = {
+  type: "path",
+  required: true,
+  placeholder: "M",
+  help: "model file (rnnfab JSON or ONNX)",
+} as const satisfies PathFlag;
 
 /** `--pes N`: processing elements, within the generator's limit (gen, encode, prune, bench). */
 export function pesFlag<const O extends Options = Record<never, never>>(

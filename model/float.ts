@@ -24,6 +24,14 @@ function matVec(matrix: Matrix, vector: ArrayLike<number>, bias?: ArrayLike<numb
   return out;
 }
 
+/** The GRU candidate's input term W_in x + b_in and recurrent term W_hn h + b_hn, side by side. */
+function gruCandidateTerms(gx: Float64Array, gh: Float64Array, H: number): Float64Array {
+  const terms = new Float64Array(2 * H);
+  terms.set(gx.subarray(2 * H, 3 * H), 0);
+  terms.set(gh.subarray(2 * H, 3 * H), H);
+  return terms;
+}
+
 /** Options of `runFloat`. */
 export interface FloatRunOptions {
   /**
@@ -36,7 +44,17 @@ export interface FloatRunOptions {
     x: ArrayLike<number>,
     hPrev: ArrayLike<number>,
   ) => { x: ArrayLike<number>; h: ArrayLike<number> };
+  /**
+   * Called with the values of layer `layer` that the fixed-point model holds in activation words:
+   * the LSTM cell state (`cell`, every step), the layer output (`hidden`, after the projection
+   * where there is one) and the GRU candidate's two pre-activation terms (`candidate`). Range
+   * calibration (`model/calibrate.ts`) reads them; the run itself is unchanged.
+   */
+  observe?: (layer: number, quantity: ObservedQuantity, values: ArrayLike<number>) => void;
 }
+
+/** The quantities `FloatRunOptions.observe` reports. */
+export type ObservedQuantity = "cell" | "hidden" | "candidate";
 
 /**
  * Run the float reference over an input sequence (T x inputSize) and return the last layer's
@@ -78,9 +96,11 @@ export function runFloat(
           m[j] = o * Math.tanh(c[j]);
         }
         hidden[l] = w.weightHr ? matVec(w.weightHr, m) : m;
+        options.observe?.(l, "cell", c);
       } else {
         const hPrev = hidden[l];
         const h = new Float64Array(H);
+        if (options.observe) options.observe(l, "candidate", gruCandidateTerms(gx, gh, H));
         for (let j = 0; j < H; j++) {
           const r = sigmoid(gx[j] + gh[j]);
           const z = sigmoid(gx[H + j] + gh[H + j]);
@@ -89,6 +109,7 @@ export function runFloat(
         }
         hidden[l] = h;
       }
+      options.observe?.(l, "hidden", hidden[l]);
       layerInput = hidden[l];
     });
     outputs.push(Array.from(layerInput));

@@ -42,7 +42,7 @@ export interface RandomModelOptions {
   hiddenSize: number;
   /** Number of layers. */
   numLayers: number;
-  /** LSTM projection size (0 or absent: none). */
+  /** LSTM projection size (0 or absent: none). A GRU has no projection: ignored for `gru`. */
   projSize?: number;
   /** LSTM peepholes (drawn like the weights). */
   peepholes?: boolean;
@@ -60,7 +60,7 @@ export interface RandomModelOptions {
 export function randomModel(options: RandomModelOptions): RnnModel {
   const random = seededRandom(options.seed);
   const { kind, inputSize, hiddenSize, numLayers } = options;
-  const projSize = options.projSize ?? 0;
+  const projSize = kind === "lstm" ? options.projSize ?? 0 : 0;
   const scale = options.scale ?? 1 / Math.sqrt(hiddenSize);
   const draw = () => Math.fround((2 * random() - 1) * scale);
   const vector = (length: number) => Float64Array.from({ length }, draw);
@@ -76,7 +76,7 @@ export function randomModel(options: RandomModelOptions): RnnModel {
     const weightHh = matrix(gates, outputSize(shape));
     const biasIh = vector(gates);
     const biasHh = vector(gates);
-    const weightHr = kind === "lstm" && projSize > 0 ? matrix(projSize, hiddenSize) : undefined;
+    const weightHr = projSize > 0 ? matrix(projSize, hiddenSize) : undefined;
     const peephole = kind === "lstm" && options.peepholes ? vector(3 * hiddenSize) : undefined;
     return { weightIh, weightHh, biasIh, biasHh, weightHr, peephole };
   });
@@ -85,7 +85,7 @@ export function randomModel(options: RandomModelOptions): RnnModel {
     inputSize,
     hiddenSize,
     numLayers,
-    projSize: kind === "lstm" ? projSize : 0,
+    projSize,
     layers,
   };
 }

@@ -73,3 +73,23 @@ for (const name of ["lstm_2layer", "gru_2layer", "lstm_proj"]) {
     assert.ok(difference < 1e-6, `max difference ${difference}`);
   });
 }
+
+Deno.test("randomModel: a GRU ignores projSize (a GRU has no projection) and stays consistent", async () => {
+  const model = randomModel({
+    kind: "gru",
+    inputSize: 4,
+    hiddenSize: 6,
+    numLayers: 2,
+    projSize: 3,
+    seed: 5,
+  });
+  assert.equal(model.projSize, 0);
+  assert.equal(model.layers[0].weightHh.cols, 6);
+  assert.equal(model.layers[1].weightIh.cols, 6);
+  await withTempDir("rnnfab-test-", async (dir) => {
+    await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(modelToJson(model)));
+    const loaded = await loadModel(`${dir}/model.json`);
+    const outputs = runFloat(loaded, randomInputs(3, 4, 1));
+    assert.ok(outputs.flat().every(Number.isFinite));
+  });
+});
