@@ -287,8 +287,8 @@ module rnnfab_ctrl #(
   reg [CNT_W-1:0] job_col_q, job_col_d;  // position in the phase vector
   reg b1_valid_q, b1_valid_d, b1_seg_last_q, b1_seg_last_d, b1_hpart_q, b1_hpart_d;
   reg [PE_W-1:0] b1_pe_q, b1_pe_d;  // a PE bank element: the PE whose rd_data holds it
-  wire [BCAST*AB-1:0] b1_input;  // input elements: the input banks read synchronously at the issue
-  reg b1_from_input_q, b1_from_input_d;  // B1 holds an input element (b1_input_q)
+  wire [BCAST*AB-1:0] b1_input;  // input elements: the input banks, read at the issue
+  reg b1_from_input_q, b1_from_input_d;  // B1 holds input elements (b1_input)
   reg [COL_W-1:0] b1_col_q, b1_col_d;
   reg [CNT_W-1:0] bc_count_q, bc_count_d;
   reg job_start, job_start_proj;

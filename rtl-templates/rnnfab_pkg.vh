@@ -19,8 +19,8 @@
 
 // ---------------- Widths of the controller-to-PE bus, derived from the primary parameters
 // IN0, O, H, LAYERS, PROJ, K, KP, KO, BLOCK_COLS and BCAST of the module that expands it.
-// Expanded in the parameter lists of rnnfab_ctrl and rnnfab_pe (`parameter `RNNFAB_BUS_WIDTHS`) and as the
-// top's localparams, so that the three agree by construction; leave them unset when
+// Expanded in the parameter lists of rnnfab_ctrl and rnnfab_pe (`parameter `RNNFAB_BUS_WIDTHS`)
+// and as the top's localparams, so that the three agree by construction; leave them unset when
 // instantiating.
 //   VEC_DEPTH  positions of the longest vector broadcast in one phase: max(IN0 + O, 2 O with
 //              a second layer, H with a projection), the input part rounded up to a multiple of
