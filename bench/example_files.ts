@@ -7,13 +7,13 @@
 
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
 import { runTool, tail } from "../util/process.ts";
-import { projectPython } from "../prune/finetune.ts";
+import { projectPython } from "../util/python.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /** Write the examples' training data into `folder` (scripts/fidelity_data.py, no download). */
 export async function makeExampleData(folder: string): Promise<void> {
-  const python = await projectPython();
+  const python = await projectPython("PyTorch");
   const run = await runTool(python, [`${ROOT}scripts/fidelity_data.py`, folder], { cwd: ROOT });
   if (run.code !== 0) throw new Error(`scripts/fidelity_data.py failed:\n${tail(run)}`);
 }

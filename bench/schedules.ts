@@ -23,6 +23,7 @@ import { type BlockSize, formatBlock } from "../prune/block.ts";
 import {
   inputWeightedDensities,
   type MaskStructure,
+  measuredDensities,
   type ScheduleKnobs,
   type ScheduleName,
   SCHEDULES,
@@ -192,7 +193,11 @@ async function runOne(
     schedule: run.schedule,
     dense,
     densities: run.inputDensity
-      ? inputWeightedDensities(dense, run.density, run.inputDensity)
+      ? inputWeightedDensities(dense, run.density, run.inputDensity, {
+        structure: run.structure,
+        block: example.block,
+        colShare: 0.5,
+      }).densities
       : targetDensities(dense, run.density),
     structure: run.structure,
     block: example.block,
@@ -214,6 +219,7 @@ async function runOne(
     targetDensity: run.density,
     ...(inputDensity ? { inputDensity } : {}),
     density: weightDensity(model),
+    matrixDensities: measuredDensities(model),
     accuracy: accuracy(model, head, test),
     seconds,
     epochsRun: result.summary!.epochsRun,

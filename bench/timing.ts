@@ -20,7 +20,12 @@ import { formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { generateDesignDir } from "../rtl/mod.ts";
 import { placeAndRoute } from "../synth/pnr/flow.ts";
 import { clockForDesign, timingReportPath } from "../synth/pnr/clock.ts";
-import { criticalPathSchema, readTimingReport, type TimingReport } from "../synth/pnr/schema.ts";
+import {
+  readTimingReport,
+  type TimingReport,
+  timingReportSchema,
+  utilizationRowSchema,
+} from "../synth/pnr/schema.ts";
 import { formatHop } from "../synth/pnr/result.ts";
 
 /** Format tag of bench/results/timing.json. */
@@ -85,6 +90,9 @@ export const TIMING_BENCH_DESIGNS: readonly TimingBenchDesign[] = [
   })),
 ];
 
+/** The place-and-route report's fields an entry repeats (null where the design does not fit). */
+const pnr = timingReportSchema.shape;
+
 const entrySchema = z.object({
   id: z.string(),
   description: z.string(),
@@ -95,10 +103,10 @@ const entrySchema = z.object({
   /** "placed and routed" or "does not fit" (with the message of the flow). */
   status: z.enum(["placed and routed", "does not fit"]),
   message: z.string().nullable(),
-  fmaxMhz: z.number().nullable(),
-  requestedMhz: z.number(),
-  passed: z.boolean().nullable(),
-  provenance: z.string().nullable(),
+  fmaxMhz: pnr.fmaxMhz.nullable(),
+  requestedMhz: pnr.requestedMhz,
+  passed: pnr.passed.nullable(),
+  provenance: pnr.provenance.nullable(),
   /** Cycles per frame of the cycle estimate (equal to simulation). */
   cyclesPerFrame: z.number(),
   /** Microseconds per frame at the achieved Fmax. */
@@ -106,18 +114,12 @@ const entrySchema = z.object({
   /** Microseconds per frame at the assumed 200 MHz, for comparison (assumed, not timing-closed). */
   usPerFrameAssumed: z.number(),
   assumedMhz: z.number(),
-  criticalPath: criticalPathSchema.nullable(),
+  criticalPath: pnr.criticalPath.nullable(),
   /** The critical path, one line per RTL instance. */
   criticalPathText: z.array(z.string()),
-  utilization: z.array(z.object({
-    resource: z.string(),
-    name: z.string(),
-    used: z.number(),
-    available: z.number(),
-    percent: z.number(),
-  })),
+  utilization: z.array(utilizationRowSchema),
   runtimeSeconds: z.number(),
-  seed: z.number().int(),
+  seed: pnr.seed,
   tools: z.record(z.string(), z.string()),
 });
 

@@ -9,7 +9,14 @@
 import { join, resolve } from "node:path";
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { blockFlag, fractionFlag, limitFlag, pesFlag, positiveFlag } from "./shared_flags.ts";
+import {
+  benchOutputFlags,
+  blockFlag,
+  fractionFlag,
+  limitFlag,
+  pesFlag,
+  positiveFlag,
+} from "./shared_flags.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { runEseBench } from "../bench/ese.ts";
@@ -87,22 +94,15 @@ const COMMAND = defineCommand({
       placeholder: "F",
       default: 200,
     }),
-    "work-dir": {
-      type: "path",
-      placeholder: "DIR",
-      default: "out/bench-ese",
-      help: "where designs are generated",
-    },
+    ...benchOutputFlags({
+      workDir: "out/bench-ese",
+      workHelp: "where designs are generated",
+      out: "bench/results/ese.json",
+    }),
     "reuse-build": {
       type: "bool",
       help: "keep the Verilator builds of an earlier run (default: build afresh, so that the " +
         "build time is measured)",
-    },
-    out: {
-      type: "path",
-      placeholder: "FILE",
-      default: "bench/results/ese.json",
-      help: "result file",
     },
   },
 });

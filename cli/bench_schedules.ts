@@ -86,8 +86,8 @@ golden model and the training time; writes bench/results/schedules.json and sche
       max: 1,
       minExclusive: true,
       placeholder: "X",
-      help: "the input matrices (weight_ih) at density X, the others lower so that the model " +
-        "is at each target density",
+      help: "the input matrices (weight_ih) at density X, the others at the largest density " +
+        "that keeps the whole model at or below each target (BCR counts per block)",
     },
     out,
     work,

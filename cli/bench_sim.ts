@@ -11,6 +11,7 @@
 import { resolve } from "node:path";
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
+import { benchOutputFlags } from "./shared_flags.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import {
   availableVerilators,
@@ -71,18 +72,11 @@ profiles, and writes FILE (default bench/results/sim.json). Every build starts f
       defaultText: "old,build,run",
       help: "old (Debian Verilator, the first defaults), build, run",
     },
-    "work-dir": {
-      type: "path",
-      placeholder: "DIR",
-      default: "out/bench-sim",
-      help: "designs and build caches",
-    },
-    out: {
-      type: "path",
-      placeholder: "FILE",
-      default: "bench/results/sim.json",
-      help: "the report",
-    },
+    ...benchOutputFlags({
+      workDir: "out/bench-sim",
+      workHelp: "designs and build caches",
+      out: "bench/results/sim.json",
+    }),
   },
 });
 

@@ -17,6 +17,7 @@ import { runSequences } from "../model/evaluate.ts";
 import { DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "../model/fixed.ts";
 import { type Head, loadHead, taskMetrics } from "../model/head.ts";
 import { loadAnyModel, modelInputPaths, modelOutputPaths } from "../model/load.ts";
+import { runDeltaFinetune } from "./finetune_delta.ts";
 import { checkDerivedOutput, guardPaths, jsonHasTool, TOOLS } from "../util/output.ts";
 import { compareOutputs } from "../model/metrics.ts";
 import { namedMatrices, outputSize, type RnnModel, weightDensity } from "../model/model.ts";
@@ -260,6 +261,18 @@ await runCommand(async () => {
       activationFrac: config.activationFrac,
     }
     : undefined;
+  if (flags.delta) {
+    const training = { objective, epochs, lr, seed, batchSize: flags["batch-size"], qat };
+    return await runDeltaFinetune({
+      ...context,
+      delta: flags.delta,
+      densePath: flags.model,
+      prunedPath: flags.pruned,
+      dataPath,
+      outPath,
+      training,
+    });
+  }
   console.log(
     `training ${flags.pruned ?? flags.model} (density ${
       weightDensity(start).toFixed(4)

@@ -8,6 +8,7 @@
 import { defineCommand } from "./flags.ts";
 import { blockFlag, fractionFlag, pesFlag, positiveFlag, seedFlag } from "./shared_flags.ts";
 import { type ScheduleKnobs, SCHEDULES } from "../prune/schedules.ts";
+import { DELTA_FLAG } from "./finetune_delta.ts";
 
 /** The command's name. */
 export const FINETUNE_NAME = "deno task finetune";
@@ -27,7 +28,7 @@ export const FINETUNE_COMMAND = defineCommand({
   name: FINETUNE_NAME,
   synopsis: `--model DENSE (--pruned P | --density D) --data D --out F [--head H]
        [--schedule fixed|gradual|gap|imp|admm] [--structure bcr|unstructured] [--block RxC]
-       [--epochs N] [--lr X] [--objective distill|labels] [--qat] [--config C]
+       [--epochs N] [--lr X] [--objective distill|labels] [--qat] [--config C] [--delta TX,TH]
        [schedule knobs, below] [--checkpoint C [--resume] [--stop-after N]] [--seed S]`,
   description: `Trains a sparse model with a pruning schedule, with PyTorch from the project's .venv
 (docs/pruning.md, "Pruning schedules"; docs/finetune.md). fixed (the default) fine-tunes P with
@@ -115,6 +116,7 @@ training, keeping the BCR block structure (checked on the result).`,
         'weights and inputs), e.g. {"weightBits": 8}',
     },
     config: { type: "path", placeholder: "C", help: "fixed-point formats (JSON, as for infer)" },
+    delta: DELTA_FLAG,
     seed: seedFlag({ help: "split, shuffling and --from-scratch initialisation seed", default: 1 }),
     "batch-size": { type: "int", min: 1, max: 65536, default: 32, help: "minibatch size" },
     "gradual-start": epochsFlag("epoch at which the density starts to fall", "gradual", "0"),

@@ -157,3 +157,34 @@ export function pnrRunFlags() {
     timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
   };
 }
+
+/** Options of `benchOutputFlags`. */
+export interface BenchOutputOptions {
+  /** Default of `--work-dir` (generated designs, builds), relative to the working folder. */
+  workDir: string;
+  /** Help of `--work-dir`. */
+  workHelp: string;
+  /** Default of `--out`, the result file (under bench/results/). */
+  out: string;
+}
+
+/** A path flag that always has a value. */
+type DefaultedPath = PathFlag & { default: string };
+
+/**
+ * `--work-dir DIR` and `--out FILE` of a benchmark command (bench:ese, bench:sim): the folder it
+ * generates and builds in, and the result file it writes.
+ */
+export function benchOutputFlags(
+  options: BenchOutputOptions,
+): { "work-dir": DefaultedPath; out: DefaultedPath } {
+  return {
+    "work-dir": {
+      type: "path",
+      placeholder: "DIR",
+      default: options.workDir,
+      help: options.workHelp,
+    },
+    out: { type: "path", placeholder: "FILE", default: options.out, help: "result file" },
+  };
+}

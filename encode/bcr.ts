@@ -19,28 +19,27 @@ import {
   fitsSigned,
   foldSigned,
   type ImageBuilder,
+  type ImageOptions,
   packFields,
   peRowCount,
+  peShare,
   placeSegment,
   type Segment,
+  type SegmentWalk,
   splitWord,
   startImage,
-  type TermVisitor,
   unfoldSigned,
+  WEIGHT_BITS_LIMIT,
 } from "./image.ts";
 import type { BcrLayout } from "./manifest.ts";
 import { laneRowOrder } from "../prune/mod.ts";
 
 /** Options of `encodeBcr`. */
-export interface BcrOptions {
-  /** Number of PEs (rows interleaved). */
-  pes: number;
+export interface BcrOptions extends ImageOptions {
   /** Block height Br. */
   blockRows: number;
   /** Block width Bc. */
   blockCols: number;
-  /** Width of one weight (two's complement). */
-  weightBits: number;
   /**
    * MAC lanes L (default 1): a weight word holds L weights, those of the L local rows of one
    * line (local rows line*L .. line*L + L-1), so that one kept column feeds L multipliers.
@@ -50,7 +49,7 @@ export interface BcrOptions {
 
 /** Limits of the options (keep every word within 48 bits, exact in a float64). */
 export const BCR_LIMITS = {
-  weightBits: { min: 2, max: 24 },
+  weightBits: WEIGHT_BITS_LIMIT,
   blockSide: { min: 1, max: 2 ** 20 },
   lanes: [1, 2, 4, 8, 16],
 } as const;
@@ -220,11 +219,6 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
   );
 }
 
-/** Throw the error of a malformed image. */
-function malformed(message: string): never {
-  throw new Error(`malformed bcr image: ${message}`);
-}
-
 /**
  * Walk PE `pe`'s share of segment `segment` exactly as the PE hardware does: from the segment's
  * index base, read a header {lineCount, colCount}; stop at {0, 0}; else read lineCount line
@@ -233,19 +227,10 @@ function malformed(message: string): never {
  * (localRow, col, weight) for each (zeros included; with lanes, zero weights are left out, as a
  * lane may stand for a row beyond the matrix or of another block).
  */
-export function walkBcr(
-  image: EncodedImage,
-  pe: number,
-  segment: number,
-  visit: TermVisitor,
-): void {
-  const { manifest } = image;
-  const layout = manifest.bcr;
-  if (manifest.format !== "bcr" || !layout) malformed("not a bcr image");
-  const lanes = manifest.lanes;
-  const seg = manifest.segments[segment];
-  const memory = image.peMemories[pe];
-  const localRows = peRowCount(seg.rows, manifest.pes, pe);
+export const walkBcr: SegmentWalk = (image, pe, segment, visit) => {
+  const { seg, memory, localRows, malformed } = peShare(image, { format: "bcr", pe, segment });
+  const layout = image.manifest.bcr ?? malformed("no bcr layout");
+  const lanes = image.manifest.lanes;
   let indexAddress = seg.indexBase?.[pe] ?? malformed(`segment ${seg.name} has no index base`);
   let weightAddress = seg.weightBase[pe];
   const read = (what: string): number => {
@@ -289,7 +274,7 @@ export function walkBcr(
       }
     }
   }
-}
+};
 
 /** Rebuild the segments' integer matrices from a `bcr` image. */
 export function decodeBcr(image: EncodedImage): Segment[] {

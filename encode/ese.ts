@@ -17,14 +17,17 @@ import {
   fitsSigned,
   foldSigned,
   type ImageBuilder,
+  type ImageOptions,
   packFields,
   peRowCount,
+  peShare,
   placeSegment,
   type Segment,
+  type SegmentWalk,
   splitWord,
   startImage,
-  type TermVisitor,
   unfoldSigned,
+  WEIGHT_BITS_LIMIT,
 } from "./image.ts";
 import type { EseLayout } from "./manifest.ts";
 
@@ -37,21 +40,20 @@ export interface Codebook {
 }
 
 /** Options of `encodeEse`. */
-export interface EseOptions {
-  /** Number of PEs (rows interleaved). */
-  pes: number;
+export interface EseOptions extends ImageOptions {
   /** Bits of the relative row index (delta) of an entry. */
   indexBits: number;
-  /** Width of a weight (two's complement); with a codebook, the width of a codebook word. */
-  weightBits: number;
-  /** Optional weight sharing: entries then hold codes; every non-zero weight must be a value. */
+  /**
+   * Optional weight sharing: entries then hold codes; every non-zero weight must be a value, and
+   * `weightBits` is the width of a codebook word.
+   */
   codebook?: Codebook;
 }
 
 /** Limits of the options (keep every word within 48 bits, exact in a float64). */
 export const ESE_LIMITS = {
   indexBits: { min: 1, max: 24 },
-  weightBits: { min: 2, max: 24 },
+  weightBits: WEIGHT_BITS_LIMIT,
   codebookBits: { min: 1, max: 16 },
 } as const;
 
@@ -186,11 +188,6 @@ export function encodeEse(segments: Segment[], options: EseOptions): EncodedImag
   );
 }
 
-/** Throw the error of a malformed image. */
-function malformed(message: string): never {
-  throw new Error(`malformed ese image: ${message}`);
-}
-
 /** The signed weight values the codes of an image stand for (null without a codebook). */
 export function codebookValues(image: EncodedImage): Int32Array | null {
   if (!image.codebook) return null;
@@ -204,19 +201,10 @@ export function codebookValues(image: EncodedImage): Int32Array | null {
  * it into {delta, value}, advance the row cursor by delta + 1 and visit (cursor, c, weight).
  * Padding entries (value field 0) advance the cursor and are not visited.
  */
-export function walkEse(
-  image: EncodedImage,
-  pe: number,
-  segment: number,
-  visit: TermVisitor,
-): void {
-  const { manifest } = image;
-  const layout = manifest.ese;
-  if (manifest.format !== "ese" || !layout) malformed("not an ese image");
-  const seg = manifest.segments[segment];
-  const memory = image.peMemories[pe];
+export const walkEse: SegmentWalk = (image, pe, segment, visit) => {
+  const { seg, memory, localRows, malformed } = peShare(image, { format: "ese", pe, segment });
+  const layout = image.manifest.ese ?? malformed("no ese layout");
   const values = codebookValues(image);
-  const localRows = peRowCount(seg.rows, manifest.pes, pe);
   const base = seg.pointerBase ?? malformed(`segment ${seg.name} has no pointer base`);
   for (let col = 0; col < seg.cols; col++) {
     const start = memory.pointers[base + col];
@@ -241,7 +229,7 @@ export function walkEse(
       visit(cursor, col, value);
     }
   }
-}
+};
 
 /** Rebuild the segments' integer matrices from an `ese` image. */
 export function decodeEse(image: EncodedImage): Segment[] {

@@ -43,6 +43,17 @@ export interface EncodedImage {
   codebook: number[] | null;
 }
 
+/** Options every format's encoder takes. */
+export interface ImageOptions {
+  /** Number of PEs (rows interleaved: row i to PE i mod N). */
+  pes: number;
+  /** Width of one weight (two's complement). */
+  weightBits: number;
+}
+
+/** The weight width every format accepts (keeps every word within 48 bits, exact in a float64). */
+export const WEIGHT_BITS_LIMIT = { min: 2, max: 24 } as const;
+
 /** Smallest two's-complement width that holds `value` (at least 1; 2 for -2 and 1). */
 export function signedBitsFor(value: number): number {
   let bits = 1;
@@ -321,6 +332,38 @@ export type SegmentWalk = (
   visit: TermVisitor,
 ) => void;
 
+/** Throw the Error of a malformed image of `format` (a corrupted image or a bug; not user input). */
+export function malformedImage(format: string, message: string): never {
+  throw new Error(`malformed ${format} image: ${message}`);
+}
+
+/** PE `pe`'s share of one segment of an image: where every format's walk starts. */
+export interface PeShare {
+  /** The segment's manifest entry. */
+  seg: SegmentLayout;
+  /** The PE's memories. */
+  memory: PeMemories;
+  /** The PE's local rows of the segment (rows interleaved: row i to PE i mod N). */
+  localRows: number;
+  /** Throw the error of a malformed image of the walk's format. */
+  malformed: (message: string) => never;
+}
+
+/** PE `pe`'s share of segment `segment` of an image that must be of `format` (else malformed). */
+export function peShare(
+  image: EncodedImage,
+  share: { format: EncodingManifest["format"]; pe: number; segment: number },
+): PeShare {
+  const { manifest } = image;
+  const malformed = (message: string) => malformedImage(share.format, message);
+  if (manifest.format !== share.format) {
+    malformed(`not ${share.format === "ese" ? "an" : "a"} ${share.format} image`);
+  }
+  const seg = manifest.segments[share.segment];
+  const localRows = peRowCount(seg.rows, manifest.pes, share.pe);
+  return { seg, memory: image.peMemories[share.pe], localRows, malformed };
+}
+
 /**
  * Rebuild the segments' integer matrices from an image by walking every PE's terms; an element
  * stored twice is a malformed image (an Error naming the format).
@@ -334,9 +377,7 @@ export function decodeSegments(image: EncodedImage, walk: SegmentWalk): Segment[
       walk(image, pe, index, (local, col, value) => {
         const position = (local * pes + pe) * seg.cols + col;
         if (written[position]) {
-          throw new Error(
-            `malformed ${format} image: ${seg.name}: element (${local * pes + pe}, ${col}) twice`,
-          );
+          malformedImage(format, `${seg.name}: element (${local * pes + pe}, ${col}) twice`);
         }
         written[position] = 1;
         data[position] = value;

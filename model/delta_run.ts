@@ -146,7 +146,11 @@ export function runFixedDelta(
   model: QuantizedModel,
   inputs: Int32Array[],
   thresholds: DeltaThresholds,
-  options: { onFire?: (fired: FiredColumn) => void } = {},
+  options: {
+    onFire?: (fired: FiredColumn) => void;
+    /** Sees every layer's column vector [x ; h(t-1)] before it is encoded (e.g. an encoder bench). */
+    onColumns?: (step: number, layer: number, x: Int32Array, hPrev: Int32Array) => void;
+  } = {},
 ): FixedDeltaRun {
   const H = model.hiddenSize;
   const stats = emptyStats(model);
@@ -159,12 +163,13 @@ export function runFixedDelta(
   const same = (row: number) => row;
   // GRU: recurrent rows r, z keep their place; rows n go to the separate memory hn (rows 3H..4H).
   const recurrent = model.kind === "lstm" ? same : (row: number) => row < 2 * H ? row : row + H;
-  const { onFire } = options;
+  const { onFire, onColumns } = options;
   const outputs = runFixed(model, inputs, {
     accumulators: (l, x, hPrev) => {
       const { weightIh, weightHh } = model.layers[l];
       const memory = memories[l];
       const step = l === 0 ? stats.firedX.length : stats.firedX.length - 1;
+      onColumns?.(step, l, x, hPrev);
       const firedX = encodeDeltas(x, xHat[l], thresholds.thetaX[l], (column, delta) => {
         addColumn(memory, weightIh, column, delta, same);
         onFire?.({ step, layer: l, part: "x", column, delta });

@@ -2,9 +2,10 @@
  * Fine-tuning with the BCR mask held, and ADMM, run by PyTorch in the project's Python environment
  * (`python/rnnfab`, installed by `deno task setup`). This side writes the models and a job file to
  * a temporary folder, runs `python -m rnnfab.finetune JOB`, reads the result back and checks that
- * the zero mask did not change. With ADMM it runs the ADMM phase on the dense model, prunes the
- * result with rnnfab's own BCR pruning to the pruned model's per-matrix densities, then fine-tunes
- * that with its mask held. See docs/finetune.md.
+ * the zero mask did not change. With ADMM it runs the ADMM phase on the dense model (the ADMM stage
+ * of `--schedule admm`, python/rnnfab/schedules.py `admm_phase`, projecting onto the pruned
+ * model's per-matrix rates), prunes the result with rnnfab's own BCR pruning to the pruned model's
+ * per-matrix densities, then fine-tunes that with its mask held. See docs/finetune.md.
  *
  * @module
  */
@@ -12,6 +13,7 @@
 import { join } from "node:path";
 import { UserError } from "../util/errors.ts";
 import { runTool, tail } from "../util/process.ts";
+import { projectPython } from "../util/python.ts";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { type BlockSize, clipBlock } from "./block.ts";
@@ -90,17 +92,6 @@ export interface FinetuneResult {
   history: Record<string, unknown>[];
 }
 
-/** The project's Python interpreter, or a UserError saying how to get it. */
-export async function projectPython(): Promise<string> {
-  const python = `${ROOT}.venv/bin/python`;
-  try {
-    await Deno.stat(python);
-  } catch {
-    throw new UserError(`${python}: missing; run deno task setup (installs PyTorch into .venv)`);
-  }
-  return python;
-}
-
 /** Whether two models have exactly the same zero pattern in every weight matrix. */
 export function sameZeros(a: RnnModel, b: RnnModel): boolean {
   const left = namedMatrices(a);
@@ -143,7 +134,7 @@ export async function runPythonJob(
   const out = join(folder, `${name}.out.json`);
   const historyPath = join(folder, `${name}.history.json`);
   await Deno.writeTextFile(jobPath, JSON.stringify({ ...job, out, history: historyPath }));
-  const python = await projectPython();
+  const python = await projectPython("PyTorch");
   const run = await runTool("env", [
     `PYTHONPATH=${ROOT}python`,
     "PYTHONDONTWRITEBYTECODE=1",
@@ -168,8 +159,9 @@ async function runPhase(
   job: Record<string, unknown>,
   folder: string,
   onLine: (line: string) => void,
+  module = "rnnfab.finetune",
 ): Promise<{ model: RnnModel; history: Record<string, unknown>[] }> {
-  const { model, result } = await runPythonJob(job, folder, onLine);
+  const { model, result } = await runPythonJob(job, folder, onLine, module);
   return { model: model!, history: result.history as Record<string, unknown>[] };
 }
 
@@ -209,6 +201,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
         },
         folder,
         onLine,
+        "rnnfab.schedules", // its admm_phase: the one ADMM implementation (--schedule admm's)
       );
       history.push(...admm.history);
       start = pruneModelBcr(admm.model, {

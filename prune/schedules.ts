@@ -16,7 +16,7 @@ import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { type BlockSize, clipBlock, formatBlock } from "./block.ts";
 import { detectBcr } from "./detect.ts";
 import { modelPeLoad, type PeLoad } from "./balance.ts";
-import { type QatFormat, runPythonJob, sameZeros, type TrainingRunOptions } from "./finetune.ts";
+import { runPythonJob, sameZeros, type TrainingRunOptions } from "./finetune.ts";
 
 /** The schedules. */
 export const SCHEDULES = ["fixed", "gradual", "gap", "imp", "admm"] as const;
@@ -126,30 +126,129 @@ export function targetDensities(model: RnnModel, density: number): Record<string
 }
 
 /**
- * Per-matrix densities with the input matrices (`weight_ih_*`) at `inputDensity` and the others
- * lowered so that the whole model is at `density` (the input matrices are small and each of their
- * columns is an input feature).
+ * (kept columns, kept rows) of a full `rows` x `cols` block at `density`, as the Python side's
+ * `bcr_counts` (python/rnnfab/sparsity.py): the pair whose product comes closest to
+ * `density * rows * cols`, among kept-column counts within a factor of 2 of
+ * `cols * density^colShare` (ties: the count closest to it, then fewer columns).
+ */
+export function bcrCounts(
+  block: { rows: number; cols: number },
+  density: number,
+  colShare: number,
+): { cols: number; rows: number } {
+  const { rows, cols } = block;
+  if (density >= 1) return { cols, rows };
+  const ideal = cols * density ** colShare;
+  const target = density * rows * cols;
+  let best: { key: number[]; cols: number; rows: number } | null = null;
+  for (let keptCols = 1; keptCols <= cols; keptCols++) {
+    if (
+      !(ideal / 2 <= keptCols && keptCols <= ideal * 2) && keptCols !== Math.max(1, round(ideal))
+    ) {
+      continue;
+    }
+    const keptRows = Math.min(rows, Math.max(1, Math.floor(target / keptCols + 0.5)));
+    const key = [Math.abs(keptCols * keptRows - target), Math.abs(keptCols - ideal), keptCols];
+    if (best === null || lexicographicLess(key, best.key)) {
+      best = { key, cols: keptCols, rows: keptRows };
+    }
+  }
+  return { cols: best!.cols, rows: best!.rows };
+}
+
+/** Python's round (half to even), for the one place bcr_counts uses it. */
+function round(value: number): number {
+  const floor = Math.floor(value);
+  const rest = value - floor;
+  if (rest !== 0.5) return Math.round(value);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+function lexicographicLess(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
+}
+
+/**
+ * The weights a schedule's mask keeps in a `rows` x `cols` matrix at `density` (the Python side's
+ * `target_mask`): BCR per-block counts with edge blocks at the same fractions, or
+ * `round(density * size)` unstructured.
+ */
+export function keptWeights(
+  shape: { rows: number; cols: number },
+  density: number,
+  options: { structure: MaskStructure; block: BlockSize; colShare: number },
+): number {
+  const size = shape.rows * shape.cols;
+  if (density >= 1) return size;
+  if (options.structure === "unstructured") return Math.max(1, Math.floor(density * size + 0.5));
+  const rows = Math.min(options.block.rows, shape.rows);
+  const cols = Math.min(options.block.cols, shape.cols);
+  const counts = bcrCounts({ rows, cols }, density, options.colShare);
+  const keep = (extent: number, step: number, kept: number) => {
+    let total = 0;
+    for (let start = 0; start < extent; start += step) {
+      const width = Math.min(step, extent - start);
+      total += Math.floor((kept / step) * width + 0.5);
+    }
+    return total;
+  };
+  return keep(shape.rows, rows, counts.rows) * keep(shape.cols, cols, counts.cols);
+}
+
+/** Per-matrix densities and the whole model's density they give (kept / weights). */
+export interface DensitySplit {
+  /** Target density per matrix name (what the schedule's masks are asked for). */
+  densities: Record<string, number>;
+  /** Kept weights / weights over all matrices under those masks. */
+  overall: number;
+}
+
+/**
+ * Per-matrix densities with the input matrices (`weight_ih_*`) at `inputDensity` and every other
+ * matrix at one lower density, the largest whose masks (BCR counts per block, or unstructured)
+ * keep the whole model at or below `density` (so the compression over all weight matrices
+ * together is at least 1 / `density`; BCR's whole-block counts make it exact only by chance).
  */
 export function inputWeightedDensities(
   model: RnnModel,
   density: number,
   inputDensity: number,
-): Record<string, number> {
-  const matrices = namedMatrices(model);
-  const size = (m: (typeof matrices)[number]) => m.matrix.rows * m.matrix.cols;
-  const total = matrices.reduce((s, m) => s + size(m), 0);
-  const inputs = matrices.filter((m) => m.name.startsWith("weight_ih_"));
-  const inputSize = inputs.reduce((s, m) => s + size(m), 0);
-  const rest = (density * total - inputDensity * inputSize) / (total - inputSize);
-  if (!(rest > 0 && rest <= 1)) {
+  options: { structure: MaskStructure; block: BlockSize; colShare: number },
+): DensitySplit {
+  const matrices = namedMatrices(model).map(({ name, matrix }) => ({
+    name,
+    shape: { rows: matrix.rows, cols: matrix.cols },
+    input: name.startsWith("weight_ih_"),
+  }));
+  const total = matrices.reduce((s, m) => s + m.shape.rows * m.shape.cols, 0);
+  const inputKept = matrices.filter((m) => m.input)
+    .reduce((s, m) => s + keptWeights(m.shape, inputDensity, options), 0);
+  const others = matrices.filter((m) => !m.input);
+  // Densities at which the others' counts change: k / (block area), or k / size unstructured.
+  const steps = new Set<number>();
+  for (const { shape } of others) {
+    const area = options.structure === "unstructured"
+      ? shape.rows * shape.cols
+      : Math.min(options.block.rows, shape.rows) * Math.min(options.block.cols, shape.cols);
+    for (let k = 1; k <= area; k++) steps.add(k / area);
+  }
+  let best: { rest: number; kept: number } | null = null;
+  for (const rest of [...steps].sort((a, b) => a - b)) {
+    const kept = inputKept + others.reduce((s, m) => s + keptWeights(m.shape, rest, options), 0);
+    if (kept <= density * total && (best === null || kept >= best.kept)) best = { rest, kept };
+  }
+  if (best === null || others.length === 0) {
     throw new UserError(
       `input density ${inputDensity}: leaves no valid density for the other matrices at ${density}`,
     );
   }
-  return Object.fromEntries(matrices.map((m) => [
-    m.name,
-    m.name.startsWith("weight_ih_") ? inputDensity : rest,
-  ]));
+  return {
+    densities: Object.fromEntries(
+      matrices.map((m) => [m.name, m.input ? inputDensity : best!.rest]),
+    ),
+    overall: best.kept / total,
+  };
 }
 
 /** The measured density of every matrix of `model` (non-zeros / size). */

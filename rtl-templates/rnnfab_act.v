@@ -14,7 +14,9 @@
 //   A5: p = d * t (t = a & (2^D - 1)): the multiplier alone in its cycle
 //   A6: y = base + (p >>> D), or base - (p >>> D) for x < 0, which equals the fixed-point
 //       spec's y = T[i] + (d * t >>> D) with sigmoid(-x) = 2^AF - y, tanh(-x) = -y (mod 2^AB)
-// No reset: every register is datapath; the valid bits travel beside the unit.
+// No reset: every register is datapath; the valid bits travel beside the unit. `en` is a clock
+// enable of every register: the owner lowers it while no value it will use is in the unit (it
+// changes no used result and lets the simulator skip the idle unit, docs/simulation.md).
 module rnnfab_act #(
     parameter AB = 16,                    // activation width (input and output)
     parameter AF = 12,                    // activation fraction bits
@@ -25,6 +27,7 @@ module rnnfab_act #(
     parameter LATENCY = 6                 // x-to-y latency the instantiator assumes (checked)
 ) (
     input  wire          clk,  // clock
+    input  wire          en,   // clock enable of every register (hold when low)
     input  wire [AB-1:0] x,    // activation-format input (two's complement)
     output wire [AB-1:0] y     // activation-format output, LATENCY cycles after x
 );
@@ -54,30 +57,35 @@ module rnnfab_act #(
   (* rom_style = "block" *) reg [AB-1:0] table_rom[0:SEGMENTS];
   initial $readmemh(TABLE_FILE, table_rom);
 
+  // Every stage's logic is a function of the registers before it, evaluated in the clocked
+  // block, so that a simulator skips it with the registers while `en` is low (docs/simulation.md).
+
   // ---- A1: magnitude a = |x| (at most 2^(AB-1)) and a + 2^D (at most 2^AB), both AB+1 bits
-  wire negative = x[AB-1];
-  wire [AB:0] x_wide = {x[AB-1], x};
-  reg [AB:0] a1_magnitude_q, a1_magnitude_d, a1_next_q, a1_next_d;
+  function [AB:0] magnitude(input [AB-1:0] value, input [AB:0] offset);  // |value| + offset
+    magnitude = value[AB-1] ? (~{value[AB-1], value} + (ONE + offset)) : ({1'b0, value} + offset);
+  endfunction
+  reg [AB:0] a1_magnitude_q, a1_next_q;
   reg a1_negative_q;
-  always @* begin
-    a1_magnitude_d = negative ? (~x_wide + ONE) : x_wide;
-    a1_next_d = negative ? (~x_wide + (ONE + STEP)) : (x_wide + STEP);
-  end
-  always @(posedge clk) begin
-    a1_magnitude_q <= a1_magnitude_d;
-    a1_next_q <= a1_next_d;
-    a1_negative_q <= negative;
+  always @(posedge clk) if (en) begin
+    a1_magnitude_q <= magnitude(x, {(AB + 1) {1'b0}});
+    a1_next_q <= magnitude(x, STEP);
+    a1_negative_q <= x[AB-1];
   end
 
   // ---- A2: table addresses and the synchronous reads (two read ports of one ROM, no logic
-  // between the table and the registers)
-  wire [AB:0] segment = a1_magnitude_q >> D;  // i, valid when in range
-  wire [AB:0] segment_next = a1_next_q >> D;  // i + 1
-  // In range when i < N (equivalently a < 2^(R+AF)); compared on the shifted value.
-  wire beyond = (segment >= SEGMENTS);
-  wire [IW-1:0] index = beyond ? SEGMENTS[IW-1:0] : segment[IW-1:0];
-  wire [IW-1:0] index_next = beyond ? SEGMENTS[IW-1:0] : segment_next[IW-1:0];
-  wire unused_next_bits = &{1'b0, segment_next[AB:IW]};
+  // between the table and the registers). i = a >> D is in range when i < N (equivalently
+  // a < 2^(R+AF)); beyond it both addresses are N.
+  function [IW-1:0] table_index(input [AB:0] value, input [AB:0] address);  // address >> D or N
+    reg [AB:0] segment;
+    /* verilator lint_off UNUSEDSIGNAL */  // the bits above the index
+    reg [AB:0] address_segment;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+      segment = value >> D;
+      address_segment = address >> D;
+      table_index = (segment >= SEGMENTS) ? SEGMENTS[IW-1:0] : address_segment[IW-1:0];
+    end
+  endfunction
   wire [DW-1:0] fraction;
   generate
     if (D > 0) begin : gen_fraction
@@ -90,9 +98,9 @@ module rnnfab_act #(
   reg [AB-1:0] a2_base_q, a2_next_q;
   reg [DW-1:0] a2_fraction_q;
   reg a2_negative_q;
-  always @(posedge clk) begin
-    a2_base_q <= table_rom[index];
-    a2_next_q <= table_rom[index_next];
+  always @(posedge clk) if (en) begin
+    a2_base_q <= table_rom[table_index(a1_magnitude_q, a1_magnitude_q)];
+    a2_next_q <= table_rom[table_index(a1_magnitude_q, a1_next_q)];
     a2_fraction_q <= fraction;
     a2_negative_q <= a1_negative_q;
   end
@@ -101,7 +109,7 @@ module rnnfab_act #(
   reg [AB-1:0] a3_base_q, a3_next_q;
   reg [DW-1:0] a3_fraction_q;
   reg a3_negative_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     a3_base_q <= a2_base_q;
     a3_next_q <= a2_next_q;
     a3_fraction_q <= a2_fraction_q;
@@ -109,46 +117,46 @@ module rnnfab_act #(
   end
 
   // ---- A4: difference T[i+1] - T[i] and the signed base
-  wire [AB:0] base_wide = {a3_base_q[AB-1], a3_base_q};
-  reg [AB:0] a4_diff_q, a4_diff_d;
-  reg [AB-1:0] a4_base_q, a4_base_d;
+  function [AB-1:0] signed_base(input [AB-1:0] base, input negative);
+    if (!negative) signed_base = base;
+    else if (IS_SIGMOID != 0) signed_base = ONE_REAL[AB-1:0] - base;
+    else signed_base = ~base + 1'b1;
+  endfunction
+  reg [AB:0] a4_diff_q;
+  reg [AB-1:0] a4_base_q;
   reg [DW-1:0] a4_fraction_q;
   reg a4_negative_q;
-  always @* begin
-    a4_diff_d = {a3_next_q[AB-1], a3_next_q} - base_wide;
-    if (!a3_negative_q) a4_base_d = a3_base_q;
-    else if (IS_SIGMOID != 0) a4_base_d = ONE_REAL[AB-1:0] - a3_base_q;
-    else a4_base_d = ~a3_base_q + 1'b1;
-  end
-  always @(posedge clk) begin
-    a4_diff_q <= a4_diff_d;
-    a4_base_q <= a4_base_d;
+  always @(posedge clk) if (en) begin
+    a4_diff_q <= {a3_next_q[AB-1], a3_next_q} - {a3_base_q[AB-1], a3_base_q};
+    a4_base_q <= signed_base(a3_base_q, a3_negative_q);
     a4_fraction_q <= a3_fraction_q;
     a4_negative_q <= a3_negative_q;
   end
 
   // ---- A5: interpolation product (signed difference x unsigned fraction)
   localparam PW = AB + 1 + DW + 1;  // product width
-  wire signed [PW-1:0] product = $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
   reg [PW-1:0] a5_product_q;
   reg [AB-1:0] a5_base_q;
   reg a5_negative_q;
-  always @(posedge clk) begin
-    a5_product_q <= product;
+  always @(posedge clk) if (en) begin
+    a5_product_q <= $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
     a5_base_q <= a4_base_q;
     a5_negative_q <= a4_negative_q;
   end
 
   // ---- A6: base plus or minus the shifted product (mod 2^AB: the result always fits AB bits,
   // docs/fixed-point.md)
-  wire signed [PW-1:0] shifted = $signed(a5_product_q) >>> D;
-  wire unused_act_bits = &{1'b0, shifted[PW-1:AB]};
-  reg [AB-1:0] y_q, y_d;
-  always @* begin
-    if (a5_negative_q) y_d = a5_base_q - shifted[AB-1:0];
-    else y_d = a5_base_q + shifted[AB-1:0];
-  end
-  always @(posedge clk) y_q <= y_d;
+  function [AB-1:0] interpolate(input [AB-1:0] base, input [PW-1:0] product, input negative);
+    /* verilator lint_off UNUSEDSIGNAL */  // the bits above AB (the result is mod 2^AB)
+    reg [PW-1:0] shifted;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+      shifted = $signed(product) >>> D;
+      interpolate = negative ? base - shifted[AB-1:0] : base + shifted[AB-1:0];
+    end
+  endfunction
+  reg [AB-1:0] y_q;
+  always @(posedge clk) if (en) y_q <= interpolate(a5_base_q, a5_product_q, a5_negative_q);
   assign y = y_q;
 endmodule
 `default_nettype wire

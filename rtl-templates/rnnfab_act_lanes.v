@@ -16,6 +16,7 @@ module rnnfab_act_lanes #(
     parameter TANH_FILE = "tanh.hex"      // tanh table image
 ) (
     input  wire                clk,  // clock
+    input  wire                en,   // clock enable of every register (rnnfab_act)
     input  wire [LANES*AB-1:0] x,    // lane l: x[l*AB +: AB]
     output wire [LANES*AB-1:0] y     // lane l: f(x) six cycles after x (rnnfab_act's LATENCY)
 );
@@ -32,10 +33,12 @@ module rnnfab_act_lanes #(
       wire [AB-1:0] lane_x = x[lane*AB+:AB];
       if (((SIGMOID_LANES >> lane) & 1) != 0) begin : gen_sigmoid
         rnnfab_act #(.AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
-                     .TABLE_FILE(SIG_FILE)) act (.clk(clk), .x(lane_x), .y(y[lane*AB+:AB]));
+                     .TABLE_FILE(SIG_FILE))
+            act (.clk(clk), .en(en), .x(lane_x), .y(y[lane*AB+:AB]));
       end else begin : gen_tanh
         rnnfab_act #(.AB(AB), .AF(AF), .STEP_LOG2(TANH_S), .RANGE_LOG2(TANH_R), .IS_SIGMOID(0),
-                     .TABLE_FILE(TANH_FILE)) act (.clk(clk), .x(lane_x), .y(y[lane*AB+:AB]));
+                     .TABLE_FILE(TANH_FILE))
+            act (.clk(clk), .en(en), .x(lane_x), .y(y[lane*AB+:AB]));
       end
     end
   endgenerate

@@ -82,10 +82,25 @@ module rnnfab_ew_gru #(
     rounded_sum = ((extend_ab(value) << AF) | HALF_AF) + product;
   endfunction
 
+  // ---- Clock enable of the datapath: high from the cycle a cell is presented (S1) through
+  // cycle 20 after it, the cycle h(t) is registered (H4); low while the unit is empty, when
+  // no register holds a value that is used again. Gating changes no written value and no cycle,
+  // and lets the simulator skip the idle unit (docs/simulation.md). The valid bits always shift.
+  localparam BUSY_CYCLES = 20;  // the last cycle after S1 that registers a used value
+  localparam BW = `RNNFAB_BITS_FOR(BUSY_CYCLES);  // busy counter width
+  reg [BW-1:0] busy_q, busy_d;
+  always @* begin
+    if (in_valid) busy_d = BUSY_CYCLES[BW-1:0];
+    else if (busy_q != {BW{1'b0}}) busy_d = busy_q - 1'b1;
+    else busy_d = busy_q;
+  end
+  always @(posedge clk) busy_q <= rst ? {BW{1'b0}} : busy_d;
+  wire en = in_valid || (busy_q != {BW{1'b0}});
+
   // ---- E1, E2: requantize the four rows
   reg [XW-1:0] e1_r_q, e1_z_q, e1_xn_q, e1_hn_q;
   reg [AB-1:0] e2_r_q, e2_z_q, e2_xn_q, e2_hn_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     e1_r_q <= biased(acc_r, bias_r);
     e1_z_q <= biased(acc_z, bias_z);
     e1_xn_q <= biased(acc_xn, bias_xn);
@@ -100,7 +115,7 @@ module rnnfab_ew_gru #(
   wire [TAG-1:0] h1_tag;
   wire [AB-1:0] h1_h;
   rnnfab_delay #(.WIDTH(TAG + AB), .STAGES(17)) e1_to_h1 (
-      .clk(clk), .rst(rst), .in_valid(in_valid), .in_data({in_tag, h_prev}),
+      .clk(clk), .rst(rst), .en(en), .in_valid(in_valid), .in_data({in_tag, h_prev}),
       .out_valid(h1_valid), .out_data({h1_tag, h1_h})
   );
 
@@ -109,12 +124,12 @@ module rnnfab_ew_gru #(
   rnnfab_act_lanes #(
       .LANES(2), .SIGMOID_LANES(2'b11), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s2_act (.clk(clk), .x({e2_z_q, e2_r_q}), .y({gate_z, gate_r}));
+  ) s2_act (.clk(clk), .en(en), .x({e2_z_q, e2_r_q}), .y({gate_z, gate_r}));
   // hn to N1 (cycle 8), xn to N2 (cycle 9)
   wire [AB-1:0] n1_hn, n1_xn;
   wire unused_n1_valid;
   rnnfab_delay #(.WIDTH(2 * AB), .STAGES(6)) e2_to_n1 (
-      .clk(clk), .rst(rst), .in_valid(1'b0), .in_data({e2_xn_q, e2_hn_q}),
+      .clk(clk), .rst(rst), .en(en), .in_valid(1'b0), .in_data({e2_xn_q, e2_hn_q}),
       .out_valid(unused_n1_valid), .out_data({n1_xn, n1_hn})
   );
 
@@ -123,7 +138,7 @@ module rnnfab_ew_gru #(
   reg [AB-1:0] n1_xn_q;
   reg [XW-1:0] n2_sum_q;
   reg [AB-1:0] n3_nin_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     n1_rhn_q <= $signed(gate_r) * $signed(n1_hn);
     n1_xn_q <= n1_xn;
     n2_sum_q <= rounded_sum(n1_xn_q, {{(XW - 2 * AB) {n1_rhn_q[2*AB-1]}}, n1_rhn_q});
@@ -133,8 +148,8 @@ module rnnfab_ew_gru #(
   wire [AB-1:0] h2_z;
   wire unused_h2_valid;
   rnnfab_delay #(.WIDTH(AB), .STAGES(10)) n1_to_h2 (
-      .clk(clk), .rst(rst), .in_valid(1'b0), .in_data(gate_z), .out_valid(unused_h2_valid),
-      .out_data(h2_z)
+      .clk(clk), .rst(rst), .en(en), .in_valid(1'b0), .in_data(gate_z),
+      .out_valid(unused_h2_valid), .out_data(h2_z)
   );
 
   // ---- cycles 11-16: n = tanh (read in cycle 17)
@@ -142,7 +157,7 @@ module rnnfab_ew_gru #(
   rnnfab_act_lanes #(
       .LANES(1), .SIGMOID_LANES(0), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s5_act (.clk(clk), .x(n3_nin_q), .y(gate_n));
+  ) s5_act (.clk(clk), .en(en), .x(n3_nin_q), .y(gate_n));
 
   // ---- H1-H4: h(t) = sat(n + rshr(z * (h(t-1) - n), AF))
   reg signed [AB:0] h1_diff_q;
@@ -150,7 +165,7 @@ module rnnfab_ew_gru #(
   reg signed [2*AB:0] h2_term_q;
   reg [XW-1:0] h3_sum_q;
   reg [AB-1:0] h4_value_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     h1_diff_q <= $signed({h1_h[AB-1], h1_h}) - $signed({gate_n[AB-1], gate_n});
     h1_n_q <= gate_n;
     h2_term_q <= $signed(h2_z) * h1_diff_q;
@@ -160,7 +175,7 @@ module rnnfab_ew_gru #(
   end
   wire unused_valids = &{1'b0, unused_n1_valid, unused_h2_valid};
   rnnfab_delay #(.WIDTH(TAG), .STAGES(4)) h1_to_out (
-      .clk(clk), .rst(rst), .in_valid(h1_valid), .in_data(h1_tag), .out_valid(h_we),
+      .clk(clk), .rst(rst), .en(en), .in_valid(h1_valid), .in_data(h1_tag), .out_valid(h_we),
       .out_data(h_tag)
   );
   assign h_value = h4_value_q;

@@ -100,12 +100,27 @@ module rnnfab_ew_lstm #(
     extend_product = {{(XW - 2 * AB) {product[2*AB-1]}}, product};
   endfunction
 
+  // ---- Clock enable of the datapath: high from the cycle a cell is presented (S1) through
+  // cycle 25 after it, the cycle m is registered (M3); low while the unit is empty, when
+  // no register holds a value that is used again. Gating changes no written value and no cycle,
+  // and lets the simulator skip the idle unit (docs/simulation.md). The valid bits always shift.
+  localparam BUSY_CYCLES = 25;  // the last cycle after S1 that registers a used value
+  localparam BW = `RNNFAB_BITS_FOR(BUSY_CYCLES);  // busy counter width
+  reg [BW-1:0] busy_q, busy_d;
+  always @* begin
+    if (in_valid) busy_d = BUSY_CYCLES[BW-1:0];
+    else if (busy_q != {BW{1'b0}}) busy_d = busy_q - 1'b1;
+    else busy_d = busy_q;
+  end
+  always @(posedge clk) busy_q <= rst ? {BW{1'b0}} : busy_d;
+  wire en = in_valid || (busy_q != {BW{1'b0}});
+
   // ---- L1: rounded sums of rows i, f, g (o's goes into the delay line below); c(t-1) and the
   // peepholes registered
   reg [XW-1:0] l1_i_q, l1_f_q, l1_g_q;
   reg [AB-1:0] l1_c_q;
   reg [WB-1:0] l1_pi_q, l1_pf_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     l1_i_q <= biased(acc_i, bias_i);
     l1_f_q <= biased(acc_f, bias_f);
     l1_g_q <= biased(acc_g, bias_g);
@@ -118,12 +133,12 @@ module rnnfab_ew_lstm #(
   reg [XW-1:0] l2_pi_q, l2_pf_q;
   generate
     if (PEEP != 0) begin : gen_peep_in
-      always @(posedge clk) begin
+      always @(posedge clk) if (en) begin
         l2_pi_q <= extend_peep($signed(l1_pi_q) * $signed(l1_c_q));
         l2_pf_q <= extend_peep($signed(l1_pf_q) * $signed(l1_c_q));
       end
     end else begin : gen_no_peep_in
-      always @(posedge clk) begin
+      always @(posedge clk) if (en) begin
         l2_pi_q <= {XW{1'b0}};
         l2_pf_q <= {XW{1'b0}};
       end
@@ -133,7 +148,7 @@ module rnnfab_ew_lstm #(
   reg [XW-1:0] l2_i_q, l2_f_q, l2_g_q;
   reg [XW-1:0] l3_i_q, l3_f_q, l3_g_q;
   reg [3*AB-1:0] l4_gates_q;  // {g, f, i} inputs of the activations
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     l2_i_q <= l1_i_q;
     l2_f_q <= l1_f_q;
     l2_g_q <= l1_g_q;
@@ -149,15 +164,16 @@ module rnnfab_ew_lstm #(
   wire [AB-1:0] c1_c;
   wire unused_c1_valid;
   rnnfab_delay #(.WIDTH(AB), .STAGES(9)) l1_to_c1 (
-      .clk(clk), .rst(rst), .in_valid(1'b0), .in_data(l1_c_q), .out_valid(unused_c1_valid),
-      .out_data(c1_c)
+      .clk(clk), .rst(rst), .en(en), .in_valid(1'b0), .in_data(l1_c_q),
+      .out_valid(unused_c1_valid), .out_data(c1_c)
   );
   // valid and tag to the c write (cycle 14), v_o and p_o to O1 (cycle 14)
   wire [XW-1:0] o1_v;
   wire [WB-1:0] o1_po;
   rnnfab_delay #(.WIDTH(TAG + XW + WB), .STAGES(14)) l1_to_o1 (
-      .clk(clk), .rst(rst), .in_valid(in_valid), .in_data({in_tag, biased(acc_o, bias_o), peep_o}),
-      .out_valid(c_we), .out_data({c_tag, o1_v, o1_po})
+      .clk(clk), .rst(rst), .en(en), .in_valid(in_valid),
+      .in_data({in_tag, biased(acc_o, bias_o), peep_o}), .out_valid(c_we),
+      .out_data({c_tag, o1_v, o1_po})
   );
 
   // ---- cycles 4-9: i = sigmoid, f = sigmoid, g = tanh (read in cycle 10)
@@ -165,13 +181,13 @@ module rnnfab_ew_lstm #(
   rnnfab_act_lanes #(
       .LANES(3), .SIGMOID_LANES(3'b011), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s2_act (.clk(clk), .x(l4_gates_q), .y({gate_g, gate_f, gate_i}));
+  ) s2_act (.clk(clk), .en(en), .x(l4_gates_q), .y({gate_g, gate_f, gate_i}));
 
   // ---- C1-C4: c(t) = sat(rshr(f * c(t-1) + i * g, AF))
   reg signed [2*AB-1:0] c1_fc_q, c1_ig_q;
   reg [XW-1:0] c2_sum_q, c3_sum_q;
   reg [AB-1:0] c4_c_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     c1_fc_q <= $signed(gate_f) * $signed(c1_c);
     c1_ig_q <= $signed(gate_i) * $signed(gate_g);
     c2_sum_q <= extend_product(c1_fc_q) + extend_product(c1_ig_q);
@@ -186,14 +202,14 @@ module rnnfab_ew_lstm #(
   generate
     if (PEEP != 0) begin : gen_peep_out
       reg [XW-1:0] o1_po_q;
-      always @(posedge clk) o1_po_q <= extend_peep($signed(o1_po) * $signed(c4_c_q));
-      always @(posedge clk) o2_zo_q <= o1_v_q + o1_po_q;
+      always @(posedge clk) if (en) o1_po_q <= extend_peep($signed(o1_po) * $signed(c4_c_q));
+      always @(posedge clk) if (en) o2_zo_q <= o1_v_q + o1_po_q;
     end else begin : gen_no_peep_out
-      always @(posedge clk) o2_zo_q <= o1_v_q;
+      always @(posedge clk) if (en) o2_zo_q <= o1_v_q;
       wire unused_peep_out = &{1'b0, o1_po};
     end
   endgenerate
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     o1_v_q <= o1_v;
     o3_zo_q <= saturate($signed(o2_zo_q) >>> WF);
   end
@@ -201,8 +217,8 @@ module rnnfab_ew_lstm #(
   wire [AB-1:0] o3_c;
   wire unused_o3_valid;
   rnnfab_delay #(.WIDTH(AB), .STAGES(3)) c4_to_o3 (
-      .clk(clk), .rst(rst), .in_valid(1'b0), .in_data(c4_c_q), .out_valid(unused_o3_valid),
-      .out_data(o3_c)
+      .clk(clk), .rst(rst), .en(en), .in_valid(1'b0), .in_data(c4_c_q),
+      .out_valid(unused_o3_valid), .out_data(o3_c)
   );
 
   // ---- cycles 17-22: o = sigmoid(zo), tanh(c(t)) (read in cycle 23)
@@ -210,13 +226,13 @@ module rnnfab_ew_lstm #(
   rnnfab_act_lanes #(
       .LANES(2), .SIGMOID_LANES(2'b01), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s6_act (.clk(clk), .x({o3_c, o3_zo_q}), .y({tanh_c, gate_o}));
+  ) s6_act (.clk(clk), .en(en), .x({o3_c, o3_zo_q}), .y({tanh_c, gate_o}));
 
   // ---- M1-M3: m = sat(rshr(o * tanh(c(t)), AF))
   reg signed [2*AB-1:0] m1_otc_q;
   reg [XW-1:0] m2_sum_q;
   reg [AB-1:0] m3_m_q;
-  always @(posedge clk) begin
+  always @(posedge clk) if (en) begin
     m1_otc_q <= $signed(gate_o) * $signed(tanh_c);
     m2_sum_q <= extend_product(m1_otc_q) + HALF_AF;
     m3_m_q <= saturate($signed(m2_sum_q) >>> AF);
@@ -224,7 +240,8 @@ module rnnfab_ew_lstm #(
   assign m_value = m3_m_q;
   wire unused_valids = &{1'b0, unused_c1_valid, unused_o3_valid};
   rnnfab_delay #(.WIDTH(TAG), .STAGES(12)) c_to_m (
-      .clk(clk), .rst(rst), .in_valid(c_we), .in_data(c_tag), .out_valid(m_we), .out_data(m_tag)
+      .clk(clk), .rst(rst), .en(en), .in_valid(c_we), .in_data(c_tag), .out_valid(m_we),
+      .out_data(m_tag)
   );
 endmodule
 `default_nettype wire

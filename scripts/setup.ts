@@ -28,22 +28,42 @@ interface SystemTool {
   required: boolean;
 }
 
+/** The tools the core flow needs: command (or header) -> Debian package. */
+const REQUIRED_TOOLS: Record<string, string> = {
+  verilator: "verilator",
+  iverilog: "iverilog",
+  yosys: "yosys",
+  "g++": "g++",
+  make: "make",
+  python3: "python3-venv",
+  // Verilator 5.048's FST writer (`sim --trace`) includes lz4.h and links -llz4.
+  "/usr/include/lz4.h": "liblz4-dev",
+};
+
+/** The tools only optional parts use: command -> Debian package. */
+const OPTIONAL_TOOLS: Record<string, string> = {
+  // The C kernel cross-compiled for and run on aarch64 (bench).
+  "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
+  "qemu-aarch64": "qemu-user",
+  chromium: "chromium",
+  ccache: "ccache",
+  // scripts/make_speech.py speaks the words of the speech data set (docs/delta.md).
+  "espeak-ng": "espeak-ng",
+};
+
+/** The tools of a table, each marked required or not. */
+function toolsOf(table: Record<string, string>, required: boolean): SystemTool[] {
+  return Object.entries(table).map(([command, debianPackage]) => ({
+    command,
+    debianPackage,
+    required,
+  }));
+}
+
 /** The system tools rnnfab uses. */
 export const SYSTEM_TOOLS: SystemTool[] = [
-  { command: "verilator", debianPackage: "verilator", required: true },
-  { command: "iverilog", debianPackage: "iverilog", required: true },
-  { command: "yosys", debianPackage: "yosys", required: true },
-  { command: "g++", debianPackage: "g++", required: true },
-  { command: "make", debianPackage: "make", required: true },
-  { command: "python3", debianPackage: "python3-venv", required: true },
-  { command: "aarch64-linux-gnu-gcc", debianPackage: "gcc-aarch64-linux-gnu", required: false },
-  { command: "qemu-aarch64", debianPackage: "qemu-user", required: false },
-  { command: "chromium", debianPackage: "chromium", required: false },
-  { command: "ccache", debianPackage: "ccache", required: false },
-  // scripts/make_speech.py speaks the words of the speech data set (docs/delta.md).
-  { command: "espeak-ng", debianPackage: "espeak-ng", required: false },
-  // Verilator 5.048's FST writer (`sim --trace`) includes lz4.h and links -llz4.
-  { command: "/usr/include/lz4.h", debianPackage: "liblz4-dev", required: true },
+  ...toolsOf(REQUIRED_TOOLS, true),
+  ...toolsOf(OPTIONAL_TOOLS, false),
 ];
 
 function onPath(command: string): boolean {

@@ -37,16 +37,17 @@ TAIL = 10  # training steps per sequence that carry the label (the last 100 ms)
 
 
 def train_dense(stack: RnnStack, head: torch.nn.Linear, data, epochs: int, lr: float,
-                batch_size: int) -> None:
+                batch_size: int, name: str = "speech_lstm") -> None:
     """Dense training through ``torch.nn.LSTM`` (packed sequences, the same arithmetic as
     ``RnnStack``, python/tests compare them, but its time loop runs in C++); the trained weights
     are copied into ``stack``."""
-    lstm = torch.nn.LSTM(stack.input_size, stack.hidden_size, stack.num_layers, batch_first=True)
+    lstm = torch.nn.LSTM(stack.input_size, stack.hidden_size, stack.num_layers, batch_first=True,
+                         proj_size=stack.proj_size)
     lstm.load_state_dict({k: v.to(torch.float32) for k, v in stack.state_dict().items()})
     with torch.no_grad():  # forget-gate biases start at 1 (0.5 + 0.5), a common aid to memory
         for layer in range(stack.num_layers):
-            for name in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
-                getattr(lstm, name)[stack.hidden_size:2 * stack.hidden_size] = 0.5
+            for bias in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
+                getattr(lstm, bias)[stack.hidden_size:2 * stack.hidden_size] = 0.5
 
     def batch_loss(batch) -> torch.Tensor:
         packed = torch.nn.utils.rnn.pack_padded_sequence(batch.x, batch.lengths, batch_first=True,
@@ -63,10 +64,10 @@ def train_dense(stack: RnnStack, head: torch.nn.Linear, data, epochs: int, lr: f
     train_epochs(list(lstm.parameters()) + list(head.parameters()), data, epochs=epochs, lr=lr,
                  batch_size=batch_size, seed=19, batch_loss=batch_loss,
                  on_epoch=lambda epoch, loss: print(
-                     f"speech_lstm epoch {epoch}: train loss {loss:.4f}", flush=True))
+                     f"{name} epoch {epoch}: train loss {loss:.4f}", flush=True))
     with torch.no_grad():
-        for name, value in lstm.state_dict().items():
-            getattr(stack, name).copy_(value)
+        for tensor, value in lstm.state_dict().items():
+            getattr(stack, tensor).copy_(value)
 
 
 def main() -> None:
@@ -77,6 +78,13 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="default: DATA/models")
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--proj", type=int, default=0,
+                        help="projection size (LSTMP; 0: none); the ESE shape is --features 153 "
+                        "--hidden 1024 --proj 512 --layers 1 (without peepholes)")
+    parser.add_argument("--features", type=int, choices=(40, 153), default=40,
+                        help="speech40 (40 log-mel bands) or speech153 (51 bands + differences)")
+    parser.add_argument("--name", default=None, help="model name (default speech_lstm, "
+                        "speech_lstmp<H>x<P> with --proj)")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--lr", type=float, default=8e-3)
     parser.add_argument("--batch", type=int, default=16)
@@ -90,11 +98,12 @@ def main() -> None:
     torch.use_deterministic_algorithms(True)
     out = args.out or os.path.join(args.data, "models")
     os.makedirs(out, exist_ok=True)
-    train = load_data(os.path.join(args.data, "speech40_train.safetensors"))
-    test = load_data(os.path.join(args.data, "speech40_test.safetensors"))
+    train = load_data(os.path.join(args.data, f"speech{args.features}_train.safetensors"))
+    test = load_data(os.path.join(args.data, f"speech{args.features}_test.safetensors"))
     classes = int(max(train.labels)) + 1
+    base = args.name or (f"speech_lstmp{args.hidden}x{args.proj}" if args.proj else "speech_lstm")
     stack = RnnStack("lstm", train.sequences[0].shape[1], args.hidden, args.layers,
-                     seed=19).to(torch.float32)
+                     proj_size=args.proj, seed=19).to(torch.float32)
     torch.manual_seed(19)
     head = torch.nn.Linear(stack.output_size, classes)
 
@@ -104,17 +113,17 @@ def main() -> None:
               f"PyTorch), fired {', '.join(f'{f * 100:.1f}%' for f in fractions)} per layer",
               flush=True)
 
-    dense_path = os.path.join(out, "speech_lstm.json")
+    dense_path = os.path.join(out, f"{base}.json")
     if args.reuse_dense and os.path.exists(dense_path):
         stack = RnnStack.from_rnnfab(load_model(dense_path), torch.float32)
-        head = load_head(os.path.join(out, "speech_lstm.head.json")).to(torch.float32)
+        head = load_head(os.path.join(out, f"{base}.head.json")).to(torch.float32)
     else:
-        train_dense(stack, head, train, args.epochs, args.lr, args.batch)
+        train_dense(stack, head, train, args.epochs, args.lr, args.batch, base)
         save_model(stack.to_rnnfab(), dense_path, safetensors=True)
-        save_head(head, os.path.join(out, "speech_lstm.head.json"))
-    report("speech_lstm", stack, head, 0.0)
+        save_head(head, os.path.join(out, f"{base}.head.json"))
+    report(base, stack, head, 0.0)
     for theta in [float(v) for v in args.delta_thetas.split(",") if v.strip()]:
-        name = f"speech_lstm_delta{theta:g}"
+        name = f"{base}_delta{theta:g}"
         tuned, tuned_head = copy.deepcopy(stack), copy.deepcopy(head)
         report(f"{name} before fine-tuning", tuned, tuned_head, theta)
         train_delta(tuned, tuned_head, train,

@@ -71,18 +71,6 @@ interface FlowRun {
   verilator?: SimResult["verilator"];
 }
 
-/** What the report says about a harness build (either simulator). */
-function buildSummary(
-  harness: { cached: boolean; hash: string; buildSeconds: number; warnings: unknown[] },
-): FlowRun["build"] {
-  return {
-    cached: harness.cached,
-    hash: harness.hash,
-    seconds: harness.buildSeconds,
-    warnings: harness.warnings.length,
-  };
-}
-
 /** Everything a simulator flow needs besides the options. */
 interface FlowContext {
   design: SimDesign;
@@ -91,6 +79,41 @@ interface FlowContext {
   root: string;
   files: { stimulusPath: string; resultPath: string; simDir: string };
   log: (message: string) => void;
+}
+
+/** A built harness of either simulator, as the report describes its build. */
+interface BuiltHarness {
+  cached: boolean;
+  hash: string;
+  buildSeconds: number;
+  warnings: unknown[];
+  version: string;
+}
+
+/**
+ * What both simulator flows do once their harness is built: log the run, run it on the context's
+ * stimulus (`execute`, the simulator's own run function, given the stimulus and result paths)
+ * and describe the run and the build for the report.
+ */
+async function runBuilt(
+  context: FlowContext,
+  built: { simulator: Simulator; harness: BuiltHarness },
+  execute: (paths: { stimulusPath: string; resultPath: string }) => Promise<FlowRun["run"]>,
+): Promise<FlowRun> {
+  const { steps, settings, files, log } = context;
+  log(`${built.simulator}: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
+  const run = await execute({ stimulusPath: files.stimulusPath, resultPath: files.resultPath });
+  const { harness } = built;
+  return {
+    run,
+    build: {
+      cached: harness.cached,
+      hash: harness.hash,
+      seconds: harness.buildSeconds,
+      warnings: harness.warnings.length,
+    },
+    version: harness.version,
+  };
 }
 
 async function verilatorRun(options: SimulateOptions, context: FlowContext): Promise<FlowRun> {
@@ -114,20 +137,13 @@ async function verilatorRun(options: SimulateOptions, context: FlowContext): Pro
     log,
   });
   const tracePath = trace ? join(files.simDir, "trace.fst") : undefined;
-  log(`verilator: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
-  const run = await runVerilatorHarness({
-    harness,
-    design,
-    stimulusPath: files.stimulusPath,
-    resultPath: files.resultPath,
-    settings,
-    tracePath,
-    log,
-  });
+  const flow = await runBuilt(
+    context,
+    { simulator: "verilator", harness },
+    (paths) => runVerilatorHarness({ harness, design, ...paths, settings, tracePath, log }),
+  );
   return {
-    run,
-    build: buildSummary(harness),
-    version: harness.version,
+    ...flow,
     tracePath,
     verilator: {
       profile,
@@ -138,22 +154,13 @@ async function verilatorRun(options: SimulateOptions, context: FlowContext): Pro
 }
 
 async function icarusRun(context: FlowContext): Promise<FlowRun> {
-  const { design, steps, settings, root, files, log } = context;
+  const { design, steps, settings, root, log } = context;
   const harness = await buildIcarusHarness({ design, steps, settings, cacheRoot: root, log });
-  log(`icarus: running ${steps} steps (limit ${settings.maxCycles} cycles)`);
-  const run = await runIcarusHarness({
-    harness,
-    design,
-    stimulusPath: files.stimulusPath,
-    resultPath: files.resultPath,
-    maxCycles: settings.maxCycles,
-    log,
-  });
-  return {
-    run,
-    build: buildSummary(harness),
-    version: harness.version,
-  };
+  return runBuilt(
+    context,
+    { simulator: "icarus", harness },
+    (paths) => runIcarusHarness({ harness, design, ...paths, maxCycles: settings.maxCycles, log }),
+  );
 }
 
 /** Simulate a design on one input sequence and check it against the golden model. */

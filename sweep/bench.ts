@@ -92,7 +92,8 @@ export async function runSweepBench(options: {
   const byHash = new Map(last!.rows.map((row) => [row.hash, row]));
   const report: BenchSweepReport = {
     generatedAt: new Date().toISOString(),
-    spec: BENCH_SWEEP_SPEC,
+    // The model path relative to the repository (the run's checkout path says nothing).
+    spec: { ...BENCH_SWEEP_SPEC, model: "examples/ese_lstmp.json" },
     cpus: navigator.hardwareConcurrency,
     runs,
     front: last!.fronts[0].hashes.map((hash) => {

@@ -13,6 +13,7 @@ import { UserError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import { onInterrupt, removeSync } from "../util/interrupt.ts";
 import { runTool, tail } from "../util/process.ts";
+import { projectPython } from "../util/python.ts";
 import type { RnnModel } from "../model/model.ts";
 import type { JobFile, JobResult } from "./job.ts";
 import type { Progress } from "./progress.ts";
@@ -68,17 +69,6 @@ async function runLocal(jobs: JobFile[], options: EngineOptions): Promise<void> 
   await Promise.all(Array.from({ length: Math.min(options.jobs, jobs.length) }, worker));
 }
 
-/** The Python of the project's environment. */
-async function projectPython(): Promise<string> {
-  const python = `${ROOT}.venv/bin/python`;
-  try {
-    await Deno.stat(python);
-  } catch {
-    throw new UserError(`${python}: missing; run deno task setup (installs ray into .venv)`);
-  }
-  return python;
-}
-
 /** One line of the Ray driver's queue: the job and the result so far. */
 export interface QueueEntry {
   /** The job. */
@@ -89,7 +79,7 @@ export interface QueueEntry {
 
 /** Run jobs as Ray tasks through the driver; it writes each result file. */
 async function runRay(jobs: JobFile[], options: EngineOptions): Promise<void> {
-  const python = await projectPython();
+  const python = await projectPython("ray");
   const queue = join(options.outDir, `queue-${crypto.randomUUID().slice(0, 8)}.jsonl`);
   const forget = onInterrupt(() => removeSync(queue));
   try {

@@ -8,7 +8,13 @@
 
 import type { JobResult } from "./job.ts";
 import { type FrontObjective, type FrontPoint, paretoFront } from "./pareto.ts";
-import { MAXIMIZED, type Objective, type PartBudget, type SweepSpec } from "./spec.ts";
+import {
+  ECP5_BUDGET_RESOURCES,
+  MAXIMIZED,
+  type Objective,
+  type PartBudget,
+  type SweepSpec,
+} from "./spec.ts";
 
 /** Where a figure comes from. */
 export type Provenance = "computed" | "simulated" | "synthesized" | "placed-and-routed";
@@ -95,9 +101,32 @@ export function rowFigures(result: JobResult): Pick<SweepRow, "figures" | "clock
 
 const BUDGET_KEYS = ["luts", "flipFlops", "blockRams", "dsps", "memoryBits"] as const;
 
-/** Check a row's figures against a budget. */
-export function checkBudget(
+/**
+ * The figures a budget is checked against: the row's own, except that an ECP5 budget (`family`
+ * "ecp5") takes LUTs, flip-flops, block RAMs and multipliers from place and route's utilization
+ * (null before place and route).
+ */
+export function budgetFigures(
   figures: SweepRow["figures"],
+  budget: PartBudget | null,
+  placed: { resource: string; used: number }[] | undefined,
+): Record<typeof BUDGET_KEYS[number], number | null> {
+  const own = Object.fromEntries(BUDGET_KEYS.map((key) => [key, figures[key].value]));
+  if (budget?.family !== "ecp5") return own as Record<typeof BUDGET_KEYS[number], number | null>;
+  const used = (resource: string) =>
+    placed === undefined ? null : placed.find((row) => row.resource === resource)?.used ?? 0;
+  return {
+    luts: used(ECP5_BUDGET_RESOURCES.luts),
+    flipFlops: used(ECP5_BUDGET_RESOURCES.flipFlops),
+    blockRams: used(ECP5_BUDGET_RESOURCES.blockRams),
+    dsps: used(ECP5_BUDGET_RESOURCES.dsps),
+    memoryBits: figures.memoryBits.value,
+  };
+}
+
+/** Check a row's budget figures (`budgetFigures`) against a budget. */
+export function checkBudget(
+  values: Record<typeof BUDGET_KEYS[number], number | null>,
   budget: PartBudget | null,
 ): Pick<SweepRow, "withinBudget" | "overBudget"> {
   if (budget === null) return { withinBudget: null, overBudget: [] };
@@ -106,7 +135,7 @@ export function checkBudget(
   for (const key of BUDGET_KEYS) {
     const limit = budget[key];
     if (limit === undefined) continue;
-    const value = figures[key].value;
+    const value = values[key];
     if (value === null) unknown = true;
     else if (value > limit) over.push(`${key} ${value} > ${limit}`);
   }
@@ -137,7 +166,7 @@ export function resultRow(result: JobResult, budget: PartBudget | null): SweepRo
       : null,
     figures,
     clock,
-    ...checkBudget(figures, budget),
+    ...checkBudget(budgetFigures(figures, budget, result.stages.pnr?.utilization), budget),
     candidate: false,
     onFront: false,
     wallSeconds: result.wallSeconds,

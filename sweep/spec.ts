@@ -124,6 +124,19 @@ const axisSchema = z.union([z.array(z.unknown()), rangeSchema], {
   message: 'expected a list of values or a range {"from", "to", "step" or "factor"}',
 });
 
+/** The count of a nextpnr resource of a part (0 when the part lacks it). */
+function available(target: typeof PNR_TARGETS[number], resource: string): number {
+  return target.resources.find((r) => r.resource === resource)?.available ?? 0;
+}
+
+/** The nextpnr resources an ECP5 budget's figures are checked against, by budget key. */
+export const ECP5_BUDGET_RESOURCES = {
+  luts: "TRELLIS_COMB",
+  flipFlops: "TRELLIS_FF",
+  blockRams: "DP16KD",
+  dsps: "MULT18X18D",
+} as const;
+
 /** Resource budgets by named part (the synthesis target family they are checked against). */
 export const BUDGET_PARTS: Record<string, PartBudget> = {
   // Kintex UltraScale XCKU060 (DS890): CLB LUTs, flip-flops, RAMB36 blocks, DSP48E2 slices.
@@ -135,33 +148,45 @@ export const BUDGET_PARTS: Record<string, PartBudget> = {
     dsps: 2_760,
     memoryBits: 1_080 * 36_864,
   },
+  // iCE40 UP5K: checked against `synth.target: "ice40"` (logic cells, SB_RAM40_4K, SB_MAC16).
   ...Object.fromEntries(
-    PNR_TARGETS.filter((target) => target.family === "ice40").map((target) => {
-      const count = (name: string) =>
-        target.resources.find((r) => r.resource === name)?.available ?? 0;
-      return [target.id, {
-        family: "ice40",
-        luts: count("ICESTORM_LC"),
-        flipFlops: count("ICESTORM_LC"),
-        blockRams: count("ICESTORM_RAM"),
-        dsps: count("ICESTORM_DSP"),
-        memoryBits: count("ICESTORM_RAM") * target.blockRamBits,
-      }];
-    }),
+    PNR_TARGETS.filter((target) => target.family === "ice40").map((target) => [target.id, {
+      family: "ice40",
+      luts: available(target, "ICESTORM_LC"),
+      flipFlops: available(target, "ICESTORM_LC"),
+      blockRams: available(target, "ICESTORM_RAM"),
+      dsps: available(target, "ICESTORM_DSP"),
+      memoryBits: available(target, "ICESTORM_RAM") * target.blockRamBits,
+    }]),
+  ),
+  // ECP5 parts: checked against place and route's utilization (nextpnr's LUT4s, flip-flops,
+  // DP16KD block RAMs and MULT18X18D multipliers), as rnnfab's synth has no ECP5 target.
+  ...Object.fromEntries(
+    PNR_TARGETS.filter((target) => target.family === "ecp5").map((target) => [target.id, {
+      family: "ecp5",
+      luts: available(target, ECP5_BUDGET_RESOURCES.luts),
+      flipFlops: available(target, ECP5_BUDGET_RESOURCES.flipFlops),
+      blockRams: available(target, ECP5_BUDGET_RESOURCES.blockRams),
+      dsps: available(target, ECP5_BUDGET_RESOURCES.dsps),
+      memoryBits: available(target, target.blockRamResource) * target.blockRamBits,
+    }]),
   ),
 };
 
-/** A resource budget in numbers (any subset); `family` ties LUT/BRAM units to a synthesis target. */
+/**
+ * A resource budget in numbers (any subset); `family` ties LUT/BRAM units to a synthesis target
+ * ("xilinx", "ice40") or, for "ecp5", to place and route's utilization.
+ */
 export interface PartBudget {
-  /** Synthesis target family whose units the numbers are in (null: any). */
-  family: "xilinx" | "ice40" | null;
-  /** LUTs. */
+  /** Family whose units the numbers are in (null: any; "ecp5": nextpnr's utilization). */
+  family: "xilinx" | "ice40" | "ecp5" | null;
+  /** LUTs (ECP5: LUT4s, TRELLIS_COMB). */
   luts?: number;
   /** Flip-flops. */
   flipFlops?: number;
-  /** Block RAM tiles (RAMB36 on xilinx, SB_RAM40_4K on ice40). */
+  /** Block RAM tiles (RAMB36 on xilinx, SB_RAM40_4K on ice40, DP16KD on ECP5). */
   blockRams?: number;
-  /** DSP slices. */
+  /** DSP slices (ECP5: MULT18X18D). */
   dsps?: number;
   /** Bits of all generated memories (computed from design.json; the check before synthesis). */
   memoryBits?: number;
@@ -361,7 +386,8 @@ function checkCombination(spec: SweepSpec, source: string): void {
     }
   }
   const family = spec.budget?.family;
-  if (family) {
+  if (family === "ecp5") checkPlacedBudget(spec, source);
+  else if (family) {
     const targets = spec.axes.find((axis) => axis.key === "synth.target")?.values ??
       [spec.settings.synth.target ?? "xilinx"];
     const other = targets.find((target) => target !== family);
@@ -371,6 +397,21 @@ function checkCombination(spec: SweepSpec, source: string): void {
           `synth.target is ${other} (set settings.synth.target to "${family}" or give numbers)`,
       );
     }
+  }
+}
+
+/** An ECP5 part budget needs place and route on ECP5 parts (its figures are nextpnr's). */
+function checkPlacedBudget(spec: SweepSpec, source: string): void {
+  const where = `${source}: budget: part ${spec.budgetPart} is checked against place and ` +
+    "route's utilization";
+  if (!spec.stages.includes("pnr")) {
+    throw new UserError(`${where}, but depth does not run pnr (add "pnr" to depth)`);
+  }
+  const targets = spec.axes.find((axis) => axis.key === "pnr.target")?.values ??
+    [spec.settings.pnr.target ?? "ecp5-85k"];
+  const other = targets.find((target) => !String(target).startsWith("ecp5-"));
+  if (other !== undefined) {
+    throw new UserError(`${where}, but pnr.target is ${other} (expected an ECP5 part)`);
   }
 }
 

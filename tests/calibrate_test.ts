@@ -3,18 +3,16 @@ import fc from "fast-check";
 import {
   activationRanges,
   chooseActivationFrac,
-  minimumActivationFrac,
-} from "../model/calibrate.ts";
-import {
   DEFAULT_FIXED_CONFIG,
+  minimumActivationFrac,
   quantizeInputs,
   quantizeModel,
+  randomModel,
   runFixed,
+  runFloat,
+  saveModel,
   toReal,
-} from "../model/fixed.ts";
-import { runFloat } from "../model/float.ts";
-import { randomModel } from "../model/random.ts";
-import { saveModel } from "../model/model_io.ts";
+} from "../mod.ts";
 import {
   expectUserError,
   fcParameters,

@@ -20,6 +20,7 @@ const SCRIPTS = [
   "cli/bench_ese.ts",
   "cli/bench_cpu.ts",
   "cli/bench_sim.ts",
+  "cli/bench_delta.ts",
   "scripts/make_examples.ts",
   "scripts/setup.ts",
 ];

@@ -13,7 +13,7 @@ import { checkSequence, checkTest, type SequenceRecord } from "../sim/cocotb/che
 import { PROTOCOL_VERSION, type SequenceStats } from "../rtl/testbench_protocol.ts";
 import { parseCocotbResults, verilatorSupported } from "../sim/cocotb/environment.ts";
 import { renderCocotbTestbench, STATIC_FILES } from "../rtl/testbench.ts";
-import { sampleDesignJson, VENV_PYTHON, withTempDir } from "./helpers.ts";
+import { sampleDesignJson, VENV_PYTHON, withDefaults, withTempDir } from "./helpers.ts";
 
 function assertIncludes(text: string, part: string, message?: string): void {
   assert.ok(text.includes(part), message ?? `expected "${part}" in:\n${text}`);
@@ -25,28 +25,25 @@ const model = quantizeModel(
 const mainInputs = randomInputs(4, 5, 11);
 const golden = runFixed(model, quantizeInputs(mainInputs, model.format));
 
-function stats(overrides: Partial<SequenceStats> = {}): SequenceStats {
-  return {
-    cycles: 100,
-    simulatedCycles: 100,
-    firstOutputCycle: 20,
-    lastInputCycle: 80,
-    inputsAccepted: 20,
-    outputs: 24,
-    expectedOutputs: 24,
-    outputStallCycles: 0,
-    inputStarvedCycles: 0,
-    inputWaitCycles: 0,
-    protocolViolations: 0,
-    validDependsOnReady: 0,
-    unknownControl: 0,
-    lastFlagErrors: 0,
-    extraBeats: 0,
-    timedOut: false,
-    wallSeconds: 0.1,
-    ...overrides,
-  };
-}
+const stats = withDefaults<SequenceStats>({
+  cycles: 100,
+  simulatedCycles: 100,
+  firstOutputCycle: 20,
+  lastInputCycle: 80,
+  inputsAccepted: 20,
+  outputs: 24,
+  expectedOutputs: 24,
+  outputStallCycles: 0,
+  inputStarvedCycles: 0,
+  inputWaitCycles: 0,
+  protocolViolations: 0,
+  validDependsOnReady: 0,
+  unknownControl: 0,
+  lastFlagErrors: 0,
+  extraBeats: 0,
+  timedOut: false,
+  wallSeconds: 0.1,
+});
 
 /** A sequence record whose words are the golden outputs (optionally changed by `edit`). */
 function recordOf(edit?: (values: number[]) => void): SequenceRecord {

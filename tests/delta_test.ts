@@ -22,7 +22,7 @@ import {
 } from "../model/delta_run.ts";
 import { normalFrom, randomInputs, randomModel, seededRandom } from "../model/random.ts";
 import type { RnnModel } from "../model/model.ts";
-import { fcParameters, modelShapeFields } from "./helpers.ts";
+import { fcParameters, modelShapeFields, propertyTest } from "./helpers.ts";
 
 /** A model shape for the properties: LSTM (with or without projection, peepholes) or GRU, 1-2 layers. */
 const shapeArbitrary = fc.record(
@@ -58,6 +58,12 @@ function quantizedCase({ shape, steps, walk }: CaseValue) {
   const quantized = quantizeModel(model);
   const q = quantizeInputs(inputsFor(model, steps, shape.seed, walk), quantized.format);
   return { model, quantized, q };
+}
+
+/** A drawn case, quantized, with a threshold of up to `maxTheta` LSBs. */
+function thresholdCase(maxTheta: number) {
+  return fc.tuple(caseArbitrary, fc.integer({ min: 0, max: maxTheta }))
+    .map(([value, theta]) => ({ ...value, ...quantizedCase(value), theta }));
 }
 
 function sameValues(actual: ArrayLike<number>[], expected: ArrayLike<number>[]): void {
@@ -140,35 +146,29 @@ Deno.test("the encoder fires exactly where |v - v_hat| > theta and updates v_hat
   );
 });
 
-Deno.test("layer 0's fired input counts match an independent replay, and never exceed those of theta = 0", () => {
-  fc.assert(
-    fc.property(
-      caseArbitrary,
-      fc.integer({ min: 0, max: 4000 }),
-      ({ shape, steps, walk }, theta) => {
-        const { model, quantized, q } = quantizedCase({ shape, steps, walk });
-        const thresholds = { thetaX: [theta, theta], thetaH: [theta, theta] };
-        const run = runFixedDelta(quantized, q, thresholds);
-        const hat = new Array(model.inputSize).fill(0);
-        q.forEach((x, t) => {
-          let fired = 0;
-          x.forEach((v, k) => {
-            if (Math.abs(v - hat[k]) > theta) {
-              hat[k] = v;
-              fired++;
-            }
-            assert.ok(Math.abs(v - hat[k]) <= theta);
-          });
-          assert.equal(run.stats.firedX[t][0], fired);
-        });
-        const dense = runFixedDelta(quantized, q, zero);
-        const total = (counts: number[][]) => counts.reduce((s, step) => s + step[0], 0);
-        assert.ok(total(run.stats.firedX) <= total(dense.stats.firedX));
-      },
-    ),
-    fcParameters(150),
-  );
-});
+propertyTest(
+  "layer 0's fired input counts match an independent replay, and never exceed those of theta = 0",
+  150,
+  fc.property(thresholdCase(4000), ({ model, quantized, q, theta }) => {
+    const thresholds = { thetaX: [theta, theta], thetaH: [theta, theta] };
+    const run = runFixedDelta(quantized, q, thresholds);
+    const hat = new Array(model.inputSize).fill(0);
+    q.forEach((x, t) => {
+      let fired = 0;
+      x.forEach((v, k) => {
+        if (Math.abs(v - hat[k]) > theta) {
+          hat[k] = v;
+          fired++;
+        }
+        assert.ok(Math.abs(v - hat[k]) <= theta);
+      });
+      assert.equal(run.stats.firedX[t][0], fired);
+    });
+    const dense = runFixedDelta(quantized, q, zero);
+    const total = (counts: number[][]) => counts.reduce((s, step) => s + step[0], 0);
+    assert.ok(total(run.stats.firedX) <= total(dense.stats.firedX));
+  }),
+);
 
 Deno.test("fired fraction is not monotone in theta in general: a larger threshold can fire more (docs/delta.md)", () => {
   // One input, values in LSBs: 0, 600, 1100, 100, 1100, 100, ... With theta = 550 the encoder sends
@@ -244,41 +244,35 @@ Deno.test("real and fixed units fire on the same values: the float and fixed mod
   assert.deepEqual(floatRun.stats.firedX, fixedRun.stats.firedX);
 });
 
-Deno.test("onFire reports every fired column with its delta, matching the counts and rebuilding x_hat and h_hat", () => {
-  fc.assert(
-    fc.property(
-      caseArbitrary,
-      fc.integer({ min: 0, max: 2000 }),
-      ({ shape, steps, walk }, theta) => {
-        const { model, quantized, q } = quantizedCase({ shape, steps, walk });
-        const events: FiredColumn[] = [];
-        const run = runFixedDelta(
-          quantized,
-          q,
-          { thetaX: [theta, theta], thetaH: [theta, theta] },
-          {
-            onFire: (event) => events.push(event),
-          },
-        );
-        const rebuilt = {
-          x: run.xHat.map((v) => new Array(v.length).fill(0)),
-          h: run.hHat.map((v) => new Array(v.length).fill(0)),
-        };
-        for (let t = 0; t < steps; t++) {
-          for (let l = 0; l < model.numLayers; l++) {
-            const at = events.filter((e) => e.step === t && e.layer === l);
-            assert.equal(at.filter((e) => e.part === "x").length, run.stats.firedX[t][l]);
-            assert.equal(at.filter((e) => e.part === "h").length, run.stats.firedH[t][l]);
-          }
-        }
-        for (const e of events) {
-          assert.ok(Math.abs(e.delta) > theta);
-          rebuilt[e.part][e.layer][e.column] += e.delta;
-        }
-        assert.deepEqual(rebuilt.x, run.xHat.map((v) => Array.from(v)));
-        assert.deepEqual(rebuilt.h, run.hHat.map((v) => Array.from(v)));
+propertyTest(
+  "onFire reports every fired column with its delta, matching the counts and rebuilding x_hat and h_hat",
+  100,
+  fc.property(thresholdCase(2000), ({ model, quantized, q, steps, theta }) => {
+    const events: FiredColumn[] = [];
+    const run = runFixedDelta(
+      quantized,
+      q,
+      { thetaX: [theta, theta], thetaH: [theta, theta] },
+      {
+        onFire: (event) => events.push(event),
       },
-    ),
-    fcParameters(100),
-  );
-});
+    );
+    const rebuilt = {
+      x: run.xHat.map((v) => new Array(v.length).fill(0)),
+      h: run.hHat.map((v) => new Array(v.length).fill(0)),
+    };
+    for (let t = 0; t < steps; t++) {
+      for (let l = 0; l < model.numLayers; l++) {
+        const at = events.filter((e) => e.step === t && e.layer === l);
+        assert.equal(at.filter((e) => e.part === "x").length, run.stats.firedX[t][l]);
+        assert.equal(at.filter((e) => e.part === "h").length, run.stats.firedH[t][l]);
+      }
+    }
+    for (const e of events) {
+      assert.ok(Math.abs(e.delta) > theta);
+      rebuilt[e.part][e.layer][e.column] += e.delta;
+    }
+    assert.deepEqual(rebuilt.x, run.xHat.map((v) => Array.from(v)));
+    assert.deepEqual(rebuilt.h, run.hHat.map((v) => Array.from(v)));
+  }),
+);

@@ -4,6 +4,8 @@ import { namedMatrices } from "../model/model.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { outputFidelity } from "../prune/search.ts";
 import { pruneModelBcr } from "../prune/mod.ts";
+import { detectBcr } from "../prune/detect.ts";
+import { finetune as finetuneLibrary } from "../prune/finetune.ts";
 import type { RnnModel } from "../model/model.ts";
 import { type CommandResult, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
 
@@ -124,5 +126,48 @@ Deno.test("finetune: no output may be an input, and a user's file beside --out i
     assert.equal(await Deno.readTextFile(`${dir}/d.json`), data);
     assert.equal(await Deno.readTextFile(`${dir}/ft.finetune.json`), userReport);
     await assert.rejects(Deno.stat(`${dir}/ft.json`));
+  });
+});
+
+Deno.test("prune/finetune.ts finetune() with admm: the schedules' ADMM stage, then rnnfab's BCR pruning, mask held", async () => {
+  await withTempDir("rnnfab-finetune-lib-admm-", async (dir) => {
+    const dense = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
+    const block = { rows: 4, cols: 4 };
+    const { model: pruned } = pruneModelBcr(dense, {
+      block,
+      rates: { density: 0.25, colShare: 0.5 },
+    });
+    const sequences = Array.from({ length: 30 }, (_, k) => randomInputs(3 + (k % 4), 4, 500 + k));
+    await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences }));
+    const lines: string[] = [];
+    const result = await finetuneLibrary({
+      dense,
+      pruned,
+      dataPath: `${dir}/d.json`,
+      objective: "distill",
+      epochs: 1,
+      lr: 0.005,
+      admm: { epochs: 2, block, colShare: 0.5 },
+      onLine: (line) => lines.push(line),
+    });
+    assert.ok(lines.some((l) => /^admm epoch 2: rho/.test(l)), lines.join("\n"));
+    assert.deepEqual(result.history.map((h) => h.phase), [
+      "admm",
+      "admm",
+      "admm",
+      "fine-tune",
+      "fine-tune",
+    ]);
+    namedMatrices(result.start).forEach(({ name, matrix }, i) => {
+      const check = detectBcr(matrix, block);
+      assert.ok(check.isBcr, name);
+      assert.equal(
+        check.nonZeros,
+        detectBcr(namedMatrices(pruned)[i].matrix, block).nonZeros,
+        name,
+      );
+      const tuned = namedMatrices(result.model)[i].matrix.data;
+      assert.ok(matrix.data.every((v, k) => (v === 0) === (tuned[k] === 0)), name);
+    });
   });
 });

@@ -17,7 +17,7 @@ import { runFloat } from "../model/float.ts";
 import { compareOutputs } from "../model/metrics.ts";
 import { loadModel } from "../model/model_io.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
-import { REPO_ROOT } from "./helpers.ts";
+import { integersIn, propertyTest, REPO_ROOT } from "./helpers.ts";
 
 const RUNS = { numRuns: 500 };
 
@@ -114,22 +114,19 @@ Deno.test("table activations: symmetric, monotonic, and within the documented er
   );
 });
 
-Deno.test("the derived accumulator width holds the worst-case sum", () => {
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 2, max: 16 }),
-      fc.integer({ min: 2, max: 20 }),
-      fc.integer({ min: 1, max: 3000 }),
-      (weightBits, activationBits, terms) => {
-        const accumulatorBits = weightBits + activationBits + Math.ceil(Math.log2(terms + 2));
-        // terms products, a bias shifted into place and a peephole product, all at their extremes.
-        const worst = (terms + 2) * 2 ** (weightBits - 1) * 2 ** (activationBits - 1);
-        assert.ok(worst <= 2 ** (accumulatorBits - 1));
-      },
-    ),
-    RUNS,
-  );
-});
+propertyTest(
+  "the derived accumulator width holds the worst-case sum",
+  RUNS.numRuns,
+  fc.property(
+    integersIn({ weightBits: [2, 16], activationBits: [2, 20], terms: [1, 3000] }),
+    ({ weightBits, activationBits, terms }) => {
+      const accumulatorBits = weightBits + activationBits + Math.ceil(Math.log2(terms + 2));
+      // terms products, a bias shifted into place and a peephole product, all at their extremes.
+      const worst = (terms + 2) * 2 ** (weightBits - 1) * 2 ** (activationBits - 1);
+      assert.ok(worst <= 2 ** (accumulatorBits - 1));
+    },
+  ),
+);
 
 /** The bound docs/fixed-point.md states for the default formats on the example models. */
 const BOUND = { maxAbsError: 0.02, rmsError: 0.005 };

@@ -16,6 +16,7 @@ import {
   sparsePattern,
 } from "../encode/mod.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
+import { integersIn, propertyTest } from "./helpers.ts";
 import {
   auxMemories,
   DEFAULT_ACCELERATOR_CONFIG,
@@ -24,43 +25,39 @@ import {
   modelGeometry,
 } from "../rtl/mod.ts";
 
-Deno.test("padded gate matrix: cell j of gate g lands in PE j mod N at local row g*K + j div N", () => {
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 1, max: 4 }),
-      fc.integer({ min: 1, max: 13 }),
-      fc.integer({ min: 1, max: 9 }),
-      fc.integer({ min: 1, max: 5 }),
-      (gates, hidden, pes, cols) => {
-        const matrix: IntMatrix = {
-          rows: gates * hidden,
-          cols,
-          data: Int32Array.from({ length: gates * hidden * cols }, (_, i) => i + 1),
-        };
-        const cellsPerPe = Math.ceil(hidden / pes);
-        const padded = paddedGateMatrix(matrix, gates, hidden, cellsPerPe * pes);
-        assert.equal(padded.rows, gates * cellsPerPe * pes);
-        for (let g = 0; g < gates; g++) {
-          for (let j = 0; j < cellsPerPe * pes; j++) {
-            const row = g * cellsPerPe * pes + j;
-            // the encoders' rule: row r -> PE r mod N, local row r div N
-            assert.equal(row % pes, j % pes);
-            assert.equal(Math.floor(row / pes), g * cellsPerPe + Math.floor(j / pes));
-            for (let c = 0; c < cols; c++) {
-              const value = padded.data[row * cols + c];
-              assert.equal(value, j < hidden ? matrix.data[(g * hidden + j) * cols + c] : 0);
-            }
+propertyTest(
+  "padded gate matrix: cell j of gate g lands in PE j mod N at local row g*K + j div N",
+  200,
+  fc.property(
+    integersIn({ gates: [1, 4], hidden: [1, 13], pes: [1, 9], cols: [1, 5] }),
+    ({ gates, hidden, pes, cols }) => {
+      const matrix: IntMatrix = {
+        rows: gates * hidden,
+        cols,
+        data: Int32Array.from({ length: gates * hidden * cols }, (_, i) => i + 1),
+      };
+      const cellsPerPe = Math.ceil(hidden / pes);
+      const padded = paddedGateMatrix(matrix, gates, hidden, cellsPerPe * pes);
+      assert.equal(padded.rows, gates * cellsPerPe * pes);
+      for (let g = 0; g < gates; g++) {
+        for (let j = 0; j < cellsPerPe * pes; j++) {
+          const row = g * cellsPerPe * pes + j;
+          // the encoders' rule: row r -> PE r mod N, local row r div N
+          assert.equal(row % pes, j % pes);
+          assert.equal(Math.floor(row / pes), g * cellsPerPe + Math.floor(j / pes));
+          for (let c = 0; c < cols; c++) {
+            const value = padded.data[row * cols + c];
+            assert.equal(value, j < hidden ? matrix.data[(g * hidden + j) * cols + c] : 0);
           }
         }
-        // every PE owns exactly gates * K rows
-        for (let pe = 0; pe < pes; pe++) {
-          assert.equal(peRowCount(padded.rows, pes, pe), gates * cellsPerPe);
-        }
-      },
-    ),
-    { numRuns: 200 },
-  );
-});
+      }
+      // every PE owns exactly gates * K rows
+      for (let pe = 0; pe < pes; pe++) {
+        assert.equal(peRowCount(padded.rows, pes, pe), gates * cellsPerPe);
+      }
+    },
+  ),
+);
 
 Deno.test("bias and peephole ROM words hold the four row biases and three peepholes per cell", () => {
   const model = quantizeModel(

@@ -100,6 +100,36 @@ export function fcParameters(numRuns: number): fc.Parameters<unknown> {
   return seed ? { numRuns, seed: Number(seed) } : { numRuns };
 }
 
+/**
+ * A property test: `Deno.test(name)` asserting `property` over `runs` draws (`fcParameters`:
+ * $FC_SEED replays a failure).
+ */
+export function propertyTest<Ts>(name: string, runs: number, property: fc.IProperty<Ts>): void {
+  Deno.test(name, () => fc.assert(property, fcParameters(runs) as fc.Parameters<Ts>));
+}
+
+/**
+ * Whole numbers drawn together, by name: `integersIn({ pes: [1, 9], cols: [1, 5] })` draws
+ * `{ pes, cols }`, each within its inclusive range.
+ */
+export function integersIn<K extends string>(
+  ranges: Record<K, readonly [min: number, max: number]>,
+): fc.Arbitrary<Record<K, number>> {
+  const entries = Object.entries(ranges) as [K, readonly [number, number]][];
+  const arbitraries = Object.fromEntries(
+    entries.map(([name, [min, max]]) => [name, fc.integer({ min, max })]),
+  ) as Record<K, fc.Arbitrary<number>>;
+  return fc.record(arbitraries) as fc.Arbitrary<Record<K, number>>;
+}
+
+/**
+ * A maker of test values: `const stats = withDefaults<Stats>({ ... })`, then `stats()` is the
+ * defaults and `stats({ outputs: 5 })` the defaults with those fields replaced.
+ */
+export function withDefaults<T extends object>(defaults: T): (overrides?: Partial<T>) => T {
+  return (overrides = {}) => ({ ...defaults, ...overrides });
+}
+
 /** Matrix sizes for property tests: mostly small, sometimes medium, rarely up to 300. */
 export function dimensionArbitrary(rareWeight = 1): fc.Arbitrary<number> {
   return fc.oneof(

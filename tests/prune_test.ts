@@ -22,6 +22,7 @@ import {
   pruneModelBcr,
 } from "../prune/mod.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
+import { integersIn, propertyTest } from "./helpers.ts";
 
 const RUNS = 500;
 
@@ -179,44 +180,40 @@ Deno.test("pruning is deterministic (same input, same output, with and without P
   );
 });
 
-Deno.test("load balance: same density and BCR, max load never rises, balanced within one block row of columns", () => {
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 1, max: 8 }),
-      fc.integer({ min: 1, max: 6 }),
-      fc.integer({ min: 1, max: 4 }),
-      fc.integer({ min: 1, max: 24 }),
-      fc.integer({ min: 1, max: 24 }),
-      keepFraction,
-      fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-      (pes, rowGroups, blockRowFactor, cols, blockColsPick, density, seed) => {
-        // Block rows a multiple of the PE count, rows a multiple of the block rows: every block
-        // holds the same number of rows of every PE.
-        const blockRows = pes * blockRowFactor;
-        const matrix = denseMatrix(blockRows * rowGroups, cols, seed);
-        const block = { rows: blockRows, cols: Math.min(cols, blockColsPick) };
-        const plain = pruneMatrixBcr(matrix, { block, density });
-        const balanced = pruneMatrixBcr(matrix, { block, density, pes });
-        assertBcrResult(matrix, balanced, block);
-        assert.equal(balanced.stats.nonZeros, plain.stats.nonZeros);
-        const before = peLoadImbalance(plain.matrix, pes);
-        const after = peLoadImbalance(balanced.matrix, pes);
-        assert.ok(after.max <= before.max);
-        const widest = Math.max(0, ...balanced.pattern.map((b) => b.keptCols.length));
-        assert.ok(
-          after.max - after.min <= widest,
-          `loads ${after.loads} (widest kept block ${widest})`,
-        );
-        // Rows stay within one of the rate in every block.
-        for (const b of balanced.pattern) {
-          if (b.keptCols.length === 0) continue;
-          assert.ok(Math.abs(b.keptRows.length - balanced.stats.rowKeep * b.rows) <= 1 + 1e-9);
-        }
-      },
-    ),
-    { numRuns: RUNS },
-  );
-});
+propertyTest(
+  "load balance: same density and BCR, max load never rises, balanced within one block row of columns",
+  RUNS,
+  fc.property(
+    integersIn({ pes: [1, 8], rowGroups: [1, 6], blockRowFactor: [1, 4], cols: [1, 24] }),
+    fc.integer({ min: 1, max: 24 }),
+    keepFraction,
+    fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    ({ pes, rowGroups, blockRowFactor, cols }, blockColsPick, density, seed) => {
+      // Block rows a multiple of the PE count, rows a multiple of the block rows: every block
+      // holds the same number of rows of every PE.
+      const blockRows = pes * blockRowFactor;
+      const matrix = denseMatrix(blockRows * rowGroups, cols, seed);
+      const block = { rows: blockRows, cols: Math.min(cols, blockColsPick) };
+      const plain = pruneMatrixBcr(matrix, { block, density });
+      const balanced = pruneMatrixBcr(matrix, { block, density, pes });
+      assertBcrResult(matrix, balanced, block);
+      assert.equal(balanced.stats.nonZeros, plain.stats.nonZeros);
+      const before = peLoadImbalance(plain.matrix, pes);
+      const after = peLoadImbalance(balanced.matrix, pes);
+      assert.ok(after.max <= before.max);
+      const widest = Math.max(0, ...balanced.pattern.map((b) => b.keptCols.length));
+      assert.ok(
+        after.max - after.min <= widest,
+        `loads ${after.loads} (widest kept block ${widest})`,
+      );
+      // Rows stay within one of the rate in every block.
+      for (const b of balanced.pattern) {
+        if (b.keptCols.length === 0) continue;
+        assert.ok(Math.abs(b.keptRows.length - balanced.stats.rowKeep * b.rows) <= 1 + 1e-9);
+      }
+    },
+  ),
+);
 
 Deno.test("load balance with any shape: density, BCR and the max load are kept or improved", () => {
   fc.assert(

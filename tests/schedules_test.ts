@@ -3,7 +3,8 @@ import { loadModel, saveModel } from "../model/model_io.ts";
 import { namedMatrices } from "../model/model.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { detectBcr } from "../prune/detect.ts";
-import { runDenoScript } from "./helpers.ts";
+import { inputWeightedDensities, keptWeights } from "../prune/schedules.ts";
+import { runDenoScript, runProgram, VENV_PYTHON } from "./helpers.ts";
 
 /** A tiny dense LSTM and 40 labelled sequences with a head (seconds per schedule). */
 async function tinyProblem(dir: string) {
@@ -165,4 +166,43 @@ Deno.test("finetune --schedule: bad knob values are one line and exit 2, nothing
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("keptWeights is the Python masks' count; the input-weighted split stays at or below the target", async () => {
+  const cases: [number, number, number, number, number][] = [];
+  for (const [rows, cols, block] of [[1024, 12, 16], [1024, 256, 16], [40, 13, 8], [9, 7, 4]]) {
+    for (const density of [0.078125, 0.1, 0.25, 0.37, 0.5]) {
+      cases.push([rows, cols, block, block, density]);
+    }
+  }
+  const script = `import json, sys; sys.path.insert(0, "python")
+from rnnfab.sparsity import bcr_density
+print(json.dumps([round(bcr_density((r, c), (br, bc), d, 0.5) * r * c) for r, c, br, bc, d in ${
+    JSON.stringify(cases)
+  }]))`;
+  const run = await runProgram(VENV_PYTHON, ["-c", script]);
+  assert.equal(run.code, 0, run.stderr);
+  const python = JSON.parse(run.stdout) as number[];
+  const options = { structure: "bcr" as const, colShare: 0.5 };
+  cases.forEach(([rows, cols, br, bc, density], k) =>
+    assert.equal(
+      keptWeights({ rows, cols }, density, { ...options, block: { rows: br, cols: bc } }),
+      python[k],
+      `${rows}x${cols} block ${br}x${bc} at ${density}`,
+    )
+  );
+  // The 256-cell vowels LSTM's shapes: W_ih 1024x12 at 0.5 leaves W_hh at 20 of 256 per block.
+  const model = randomModel({
+    kind: "lstm",
+    inputSize: 12,
+    hiddenSize: 256,
+    numLayers: 1,
+    seed: 1,
+  });
+  const block = { rows: 16, cols: 16 };
+  const split = inputWeightedDensities(model, 0.1, 0.5, { ...options, block });
+  assert.deepEqual(split.densities, { weight_ih_l0: 0.5, weight_hh_l0: 20 / 256 });
+  assert.equal(split.overall, (6144 + 20 * 1024) / (12288 + 262144));
+  const more = keptWeights({ rows: 1024, cols: 256 }, 21 / 256, { ...options, block });
+  assert.ok(6144 + more > 0.1 * (12288 + 262144), "the next count up would pass 0.1");
 });

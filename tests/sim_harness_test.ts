@@ -29,7 +29,7 @@ import {
 } from "../sim/verilator.ts";
 import { makeOverrides, versionNumber } from "../sim/verilator_tool.ts";
 import { parseSequences } from "../sim/batch.ts";
-import { sampleDesignJson } from "./helpers.ts";
+import { sampleDesignJson, withDefaults } from "./helpers.ts";
 
 /**
  * A DUT that collects one step of 3 input words, adds 1 to each and sends them back. Its fault
@@ -106,16 +106,13 @@ async function echoDesign(root: string, mode: number): Promise<SimDesign> {
 const INPUTS = [Int32Array.of(-5, 0, 7), Int32Array.of(32766, -32768, 1)];
 const EXPECTED = INPUTS.map((step) => step.map((x) => ((x + 1 + 32768) & 0xffff) - 32768));
 
-function settings(overrides: Partial<HarnessSettings> = {}): HarnessSettings {
-  return {
-    backpressure: 0,
-    inputGaps: 0,
-    seed: 5,
-    maxCycles: 2000,
-    initialValues: "random",
-    ...overrides,
-  };
-}
+const settings = withDefaults<HarnessSettings>({
+  backpressure: 0,
+  inputGaps: 0,
+  seed: 5,
+  maxCycles: 2000,
+  initialValues: "random",
+});
 
 async function simulate(
   root: string,

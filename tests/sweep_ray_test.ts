@@ -1,14 +1,17 @@
 /**
  * `deno task sweep --engine ray` on a local Ray instance (started and stopped by the driver with
- * 2 CPUs) gives the same results.jsonl as `--engine local --jobs 2`: 12 points over 3 axes, the
- * front candidates simulated (Icarus), every figure equal apart from wall times; a rerun on Ray
- * reuses every point. Skipped, with a message, when the project's Python cannot import ray
- * (`deno task setup` installs it from requirements.txt).
+ * 2 CPUs) gives the same results.jsonl as `--engine local --jobs 2`: 12 points over 3 axes
+ * (density x assumed clock x weight width) estimated, the 2 front candidates synthesized (Yosys,
+ * iCE40) and simulated (Icarus), every figure equal apart from wall times; a rerun on Ray reuses
+ * every point. The model is the place-and-route tests' tiny GRU with narrow formats, so that one
+ * synthesis costs about 20 CPU seconds. Skipped, with a message, when the project's Python cannot
+ * import ray (`deno task setup` installs it from requirements.txt).
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runDenoScript, runProgram, saveRandomModel, VENV_PYTHON, withTempDir } from "./helpers.ts";
+import { NARROW_FORMATS, TINY_GRU } from "./pnr_helpers.ts";
 
 /** results.jsonl without the wall times. */
 async function resultRows(outDir: string): Promise<Record<string, unknown>[]> {
@@ -28,13 +31,7 @@ Deno.test({
   ignore: missing !== undefined,
   fn: async () => {
     await withTempDir("rnnfab-sweep-ray-", async (dir) => {
-      await saveRandomModel(join(dir, "model.json"), {
-        kind: "gru",
-        inputSize: 3,
-        hiddenSize: 8,
-        numLayers: 1,
-        seed: 11,
-      });
+      await saveRandomModel(join(dir, "model.json"), TINY_GRU);
       const spec = join(dir, "spec.json");
       await Deno.writeTextFile(
         spec,
@@ -42,12 +39,17 @@ Deno.test({
           model: "model.json",
           axes: {
             "prune.density": [0.5, 0.25],
-            "gen.pes": [1, 2, 4],
-            "gen.format": ["ese", "bcr"],
+            "gen.clockMhz": [50, 100, 200],
+            "gen.weightBits": [8, 12],
           },
-          settings: { prune: { block: "2x2" }, sim: { simulator: "icarus" } },
+          settings: {
+            prune: { block: "2x2" },
+            gen: { pes: 1, ...NARROW_FORMATS },
+            synth: { target: "ice40" },
+            sim: { simulator: "icarus" },
+          },
           objectives: ["usPerFrame", "gops", "fidelityError"],
-          depth: ["sim"],
+          depth: "sim",
           fidelity: { steps: 3 },
         }),
       );
@@ -61,7 +63,18 @@ Deno.test({
       assert.equal(b.code, 0, b.stderr);
       const rows = await resultRows(local);
       assert.equal(rows.length, 12);
-      assert.ok(rows.some((row) => row.depth === "sim"), "no point was simulated");
+      // Screening: only the candidates (the 200 MHz points of the front) are synthesized and
+      // simulated; their LUTs say synthesized, the others' are unknown.
+      const deep = rows.filter((row) => row.depth === "sim");
+      assert.ok(deep.length > 0 && deep.length <= 4, `${deep.length} points ran deep`);
+      for (const row of rows) {
+        const figures = row.figures as Record<string, { value: number | null; provenance: string }>;
+        const synthesized = row.depth === "sim";
+        assert.equal(row.candidate, synthesized);
+        assert.equal(figures.luts.provenance, synthesized ? "synthesized" : null);
+        assert.equal(figures.fidelityError.provenance, synthesized ? "simulated" : "computed");
+        if (synthesized) assert.ok(figures.luts.value! > 0 && figures.blockRams.value! > 0);
+      }
       assert.deepEqual(await resultRows(ray), rows);
       assert.equal(
         await Deno.readTextFile(join(ray, "pareto.json")),

@@ -124,3 +124,55 @@ Deno.test("sweep screening: resources stand in as PEs; a point beaten on everyth
   ].map((result) => resultRow(result, null));
   assert.deepEqual([...screenCandidates(rows, spec)].sort(), ["accurate", "fast", "small"]);
 });
+
+Deno.test("sweep budget: an ECP5 part is checked against place and route's utilization", () => {
+  const spec = (extra: Record<string, unknown>) =>
+    parseSweepSpec(
+      { model: "m.json", axes: { "gen.pes": [1, 2] }, budget: { part: "ecp5-25k" }, ...extra },
+      "spec.json",
+      "/tmp",
+    );
+  const placed = spec({ depth: "pnr", settings: { pnr: { target: "ecp5-25k" } } });
+  assert.deepEqual(placed.budget, {
+    family: "ecp5",
+    luts: 24288,
+    flipFlops: 24288,
+    blockRams: 56,
+    dsps: 28,
+    memoryBits: 56 * 18432,
+  });
+  assert.throws(
+    () => spec({ depth: "synth" }),
+    /checked against place and route's utilization, but depth does not run pnr/,
+  );
+  assert.throws(
+    () => spec({ depth: "pnr", settings: { pnr: { target: "ice40-up5k" } } }),
+    /pnr.target is ice40-up5k \(expected an ECP5 part\)/,
+  );
+  const result = estimated("p", { us: 1, error: 0.1, pes: 1 });
+  // Before place and route the LUTs are unknown: not over, not within.
+  assert.equal(resultRow(result, placed.budget).withinBudget, null);
+  const utilization = (luts: number) => [
+    { resource: "TRELLIS_COMB", used: luts, available: 24288 },
+    { resource: "TRELLIS_FF", used: 900, available: 24288 },
+    { resource: "DP16KD", used: 4, available: 56 },
+    { resource: "MULT18X18D", used: 2, available: 28 },
+  ];
+  const pnr = (luts: number) => ({
+    ...result,
+    stages: {
+      ...result.stages,
+      pnr: {
+        target: "ecp5-25k",
+        requestedMhz: 100,
+        fmaxMhz: 80,
+        passed: true,
+        utilization: utilization(luts),
+      },
+    },
+  });
+  assert.equal(resultRow(pnr(3000), placed.budget).withinBudget, true);
+  const over = resultRow(pnr(30000), placed.budget);
+  assert.equal(over.withinBudget, false);
+  assert.deepEqual(over.overBudget, ["luts 30000 > 24288"]);
+});

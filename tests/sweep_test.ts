@@ -15,7 +15,13 @@ import {
   profileDir,
   screenshotPage,
 } from "../bench/screenshot.ts";
-import { expectUserError, runDenoScript, saveRandomModel, withTempDir } from "./helpers.ts";
+import {
+  type CommandResult,
+  expectUserError,
+  runDenoScript,
+  saveRandomModel,
+  withTempDir,
+} from "./helpers.ts";
 
 /** A 12-point spec (density x PEs x format) on `model`. */
 function smallSpec(model: string, extra: Record<string, unknown> = {}) {
@@ -36,6 +42,13 @@ function smallSpec(model: string, extra: Record<string, unknown> = {}) {
 /** Run `deno task sweep --spec SPEC --out OUT`. */
 function sweep(spec: string, out: string) {
   return runDenoScript("cli/sweep.ts", ["--spec", spec, "--out", out]);
+}
+
+/** Run a sweep that must succeed (its stderr shown when it does not); returns the run. */
+async function sweepOk(spec: string, out: string): Promise<CommandResult> {
+  const run = await sweep(spec, out);
+  assert.equal(run.code, 0, run.stderr);
+  return run;
 }
 
 async function writeSpec(dir: string, spec: Record<string, unknown>): Promise<string> {
@@ -103,8 +116,7 @@ Deno.test("sweep: 12 points write results, pareto and html; the front is the bru
   await withTempDir("rnnfab-sweep-", async (dir) => {
     const spec = await writeSpec(dir, smallSpec("model.json"));
     const out = join(dir, "out");
-    const first = await sweep(spec, out);
-    assert.equal(first.code, 0, first.stderr);
+    const first = await sweepOk(spec, out);
     assert.match(first.stdout, /12 points.*12 jobs computed, 0 cached, 0 failed/);
     assert.match(first.stderr, /sweep estimate: 12\/12 done \(0 cached, 0 failed/);
     const rows = await resultRows(out);
@@ -126,8 +138,7 @@ Deno.test("sweep: 12 points write results, pareto and html; the front is the bru
     assert.match(html, /<table id="points">/);
     assert.equal((html.match(/<tr( class="front")?><td data-sort/g) ?? []).length, 12);
 
-    const again = await sweep(spec, out);
-    assert.equal(again.code, 0, again.stderr);
+    const again = await sweepOk(spec, out);
     assert.match(again.stdout, /0 jobs computed, 12 cached, 0 failed/);
     assert.deepEqual(await resultRows(out), rows);
 
@@ -135,8 +146,7 @@ Deno.test("sweep: 12 points write results, pareto and html; the front is the bru
     const wider = smallSpec("model.json");
     wider.axes["gen.pes"] = { from: 1, to: 8, factor: 2 };
     await Deno.writeTextFile(spec, JSON.stringify(wider));
-    const extended = await sweep(spec, out);
-    assert.equal(extended.code, 0, extended.stderr);
+    const extended = await sweepOk(spec, out);
     assert.match(extended.stdout, /16 points.*4 jobs computed, 12 cached, 0 failed/);
   });
 });
@@ -168,8 +178,7 @@ Deno.test("sweep: a sweep killed halfway resumes and ends with the results of an
   await withTempDir("rnnfab-sweep-kill-", async (dir) => {
     const spec = await writeSpec(dir, simSpec(false));
     const whole = join(dir, "whole");
-    const through = await sweep(spec, whole);
-    assert.equal(through.code, 0, through.stderr);
+    await sweepOk(spec, whole);
 
     const out = join(dir, "killed");
     const child = new Deno.Command(Deno.execPath(), {
@@ -195,8 +204,7 @@ Deno.test("sweep: a sweep killed halfway resumes and ends with the results of an
     const names = [...Deno.readDirSync(join(out, "jobs"))].map((e) => e.name);
     assert.ok(names.every((name) => /^[0-9a-f]{64}\.json$/.test(name)), names.join(", "));
 
-    const resumed = await sweep(spec, out);
-    assert.equal(resumed.code, 0, resumed.stderr);
+    const resumed = await sweepOk(spec, out);
     assert.match(
       resumed.stdout,
       new RegExp(`${12 - kept} jobs computed, ${kept} cached, 0 failed`),
@@ -209,8 +217,7 @@ Deno.test("sweep: screening simulates only the front candidates; their figures s
   await withTempDir("rnnfab-sweep-screen-", async (dir) => {
     const spec = await writeSpec(dir, simSpec(true));
     const out = join(dir, "out");
-    const run = await sweep(spec, out);
-    assert.equal(run.code, 0, run.stderr);
+    await sweepOk(spec, out);
     const rows = await resultRows(out) as {
       candidate: boolean;
       depth: string;
@@ -239,8 +246,7 @@ Deno.test({
     await withTempDir("rnnfab-sweep-shot-", async (dir) => {
       const spec = await writeSpec(dir, smallSpec("model.json"));
       const out = join(dir, "out");
-      const run = await sweep(spec, out);
-      assert.equal(run.code, 0, run.stderr);
+      await sweepOk(spec, out);
       const pngPath = join(dir, "sweep.png");
       const image = await screenshotPage({
         htmlPath: join(out, "sweep.html"),

@@ -25,7 +25,7 @@ import {
 } from "../synth/checks.ts";
 import { findPeModule } from "../synth/collect.ts";
 import type { MemoryReport } from "../synth/report.ts";
-import { sampleDesignJson } from "./helpers.ts";
+import { sampleDesignJson, withDefaults } from "./helpers.ts";
 import { correctedLutramLibrary } from "../synth/script.ts";
 
 const NESTED_STAT = new URL("./data/synth/stat_nested_yosys023.txt", import.meta.url).pathname;
@@ -177,26 +177,23 @@ Deno.test("the UltraScale LUT RAM library correction applies to Yosys 0.23's fil
   assert.equal(correctedLutramLibrary("ram distributed $__X_ { abits 5; }"), undefined);
 });
 
-function memory(overrides: Partial<MemoryReport>): MemoryReport {
-  return {
-    module: "rnnfab_pe",
-    name: "weight_mem",
-    width: 16,
-    depth: 1024,
-    bits: 16384,
-    readPorts: 1,
-    asyncReadPorts: 0,
-    writePorts: 0,
-    style: null,
-    mapping: "block",
-    mappedTo: "$__XILINX_BLOCKRAM_TDP_",
-    instances: 32,
-    role: "weights",
-    expectedInBlockRam: true,
-    source: null,
-    ...overrides,
-  };
-}
+const memory = withDefaults<MemoryReport>({
+  module: "rnnfab_pe",
+  name: "weight_mem",
+  width: 16,
+  depth: 1024,
+  bits: 16384,
+  readPorts: 1,
+  asyncReadPorts: 0,
+  writePorts: 0,
+  style: null,
+  mapping: "block",
+  mappedTo: "$__XILINX_BLOCKRAM_TDP_",
+  instances: 32,
+  role: "weights",
+  expectedInBlockRam: true,
+  source: null,
+});
 
 Deno.test("mapping checks: what is flagged and what is not", () => {
   const clean = mappingChecks(

@@ -40,12 +40,18 @@ export async function checkReadable(path: string, what: string, maxBytes: number
   return info.size;
 }
 
-/** Read a file's bytes within the limit; `what` names it in messages ("ONNX file"). */
-export async function readInputBytes(
-  path: string,
-  what: string,
+/**
+ * How every reader of an input file is called: the path, what the file is meant to be (named in
+ * every message: "ONNX file", "model file") and its size limit (a default per reader).
+ */
+export type InputReader<T> = (path: string, what: string, maxBytes?: number) => Promise<T>;
+
+/** Read a file's bytes within the limit (default: the safetensors limit). */
+export const readInputBytes: InputReader<Uint8Array> = async (
+  path,
+  what,
   maxBytes = MAX_SAFETENSORS_BYTES,
-): Promise<Uint8Array> {
+) => {
   await checkReadable(path, what, maxBytes);
   let bytes: Uint8Array;
   try {
@@ -57,21 +63,17 @@ export async function readInputBytes(
     throw new UserError(`${path}: grew beyond ${formatBytes(maxBytes)} while being read`);
   }
   return bytes;
-}
+};
 
-/** Read a UTF-8 text file within the limit; `what` names it in messages ("model file"). */
-export async function readInputText(
-  path: string,
-  what: string,
-  maxBytes = MAX_JSON_BYTES,
-): Promise<string> {
+/** Read a UTF-8 text file within the limit (default: the JSON limit). */
+export const readInputText: InputReader<string> = async (path, what, maxBytes = MAX_JSON_BYTES) => {
   const bytes = await readInputBytes(path, what, maxBytes);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw new UserError(`${path}: not UTF-8 text (expected the ${what})`);
   }
-}
+};
 
 /** Parse JSON text strictly: valid JSON with no duplicate key; errors name `source`. */
 export function parseJsonStrict(text: string, source: string): unknown {
@@ -92,13 +94,8 @@ export function parseJsonStrict(text: string, source: string): unknown {
 }
 
 /**
- * Read a JSON file within the limit, strictly (see `parseJsonStrict`): a missing file, a size
- * over the limit, bad JSON or a duplicate key is a one-line UserError.
+ * Read a JSON file within the limit (default: the JSON limit), strictly (see `parseJsonStrict`): a
+ * missing file, a size over the limit, bad JSON or a duplicate key is a one-line UserError.
  */
-export async function readJsonFile(
-  path: string,
-  what: string,
-  maxBytes = MAX_JSON_BYTES,
-): Promise<unknown> {
-  return parseJsonStrict(await readInputText(path, what, maxBytes), path);
-}
+export const readJsonFile: InputReader<unknown> = async (path, what, maxBytes = MAX_JSON_BYTES) =>
+  parseJsonStrict(await readInputText(path, what, maxBytes), path);

@@ -5,18 +5,27 @@ more than the layer's threshold), exactly as rnnfab's float reference ``runFloat
 
 Training uses a straight-through gradient (as the DeltaGRU/Spartus papers do): the forward value
 of a product's input is v_hat, its gradient flows to v as if no threshold were there.
+
+``python -m rnnfab.delta JOB.json`` runs the job of ``deno task finetune --delta`` (written by
+prune/delta_finetune.ts): masked fine-tuning (``rnnfab.finetune.finetune_masked``, the BCR zero
+mask held) of a ``DeltaStack``, whose forward pass is the delta forward pass.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import json
+import os
+import sys
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import DataSet, batches
+from .data import DataSet, batches, load_data, load_head
+from .finetune import TrainConfig, finetune_masked
+from .model_io import load_model, save_model
 from .cells import cell_step
 from .modules import RnnStack, last_outputs
 from .train import train_epochs
@@ -51,12 +60,7 @@ def delta_forward(stack: RnnStack, x: torch.Tensor, theta_x, theta_h,
                   lengths: Optional[torch.Tensor] = None) -> DeltaOutput:
     """The delta forward pass of ``stack`` on a padded batch (thresholds in real units, one
     number or one per layer). With zero thresholds it equals ``stack(x, lengths)``."""
-    batch, steps, _ = x.shape
-    if stack.input_transform is not None:
-        x = stack.input_transform(x)
-    if lengths is None:
-        lengths = torch.full((batch,), steps, dtype=torch.long)
-    alive = (torch.arange(steps).unsqueeze(0) < lengths.unsqueeze(1)).to(x.dtype)
+    x, alive = stack.prepare_batch(x, lengths)
     thetas_x = _per_layer(theta_x, stack.num_layers)
     thetas_h = _per_layer(theta_h, stack.num_layers)
     fired_x, fired_h = [], []
@@ -144,3 +148,90 @@ def train_delta(stack: RnnStack, head: torch.nn.Linear, data: DataSet, config: D
                  lr=config.lr, batch_size=config.batch_size, seed=config.seed,
                  batch_loss=batch_loss, dtype=next(stack.parameters()).dtype,
                  on_epoch=lambda epoch, loss: log(f"epoch {epoch}: train loss {loss:.4f}"))
+
+
+class DeltaStack(RnnStack):
+    """An ``RnnStack`` whose forward pass is the delta forward pass with its thresholds
+    ``theta_x``, ``theta_h`` (real units; one number or one per layer): the same parameters and
+    state dict, so the masked fine-tuning loop trains it unchanged (straight-through)."""
+
+    theta_x: float | Sequence[float] = 0.0
+    theta_h: float | Sequence[float] = 0.0
+
+    def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return delta_forward(self, x, self.theta_x, self.theta_h, lengths).outputs
+
+
+def delta_stack(model, theta_x, theta_h, dtype=torch.float32) -> DeltaStack:
+    """A ``DeltaStack`` holding an rnnfab model's weights, with the given thresholds."""
+    stack = DeltaStack.from_rnnfab(model, dtype)
+    _per_layer(theta_x, stack.num_layers)
+    _per_layer(theta_h, stack.num_layers)
+    stack.theta_x, stack.theta_h = theta_x, theta_h
+    return stack
+
+
+@torch.no_grad()
+def fired_fractions(stack: RnnStack, data: DataSet, theta_x, theta_h) -> list[float]:
+    """Fired fraction per layer (x and h columns together) of the delta forward pass over every
+    valid step of ``data`` (float PyTorch)."""
+    fired, slots = np.zeros(stack.num_layers), np.zeros(stack.num_layers)
+    dtype = next(stack.parameters()).dtype
+    for batch in batches(data, 256, dtype=dtype):
+        run = delta_forward(stack, batch.x, theta_x, theta_h, batch.lengths)
+        steps = int(batch.lengths.sum())
+        for layer in range(stack.num_layers):
+            fired[layer] += float(run.fired_x[layer].sum() + run.fired_h[layer].sum())
+            columns = (stack.input_size if layer == 0 else stack.output_size) + stack.output_size
+            slots[layer] += steps * columns
+    return (fired / np.maximum(slots, 1)).tolist()
+
+
+def run_delta_job(job: dict) -> dict:
+    """Masked fine-tuning with the thresholds ``job["delta"]`` in the forward pass: the teacher
+    (distill objective) is the dense model without thresholds; the zero mask of ``job["start"]``
+    is held and checked. Returns the history and the fired fractions before and after."""
+    torch.set_num_threads(int(os.environ.get("RNNFAB_TORCH_THREADS", "1")))
+    torch.use_deterministic_algorithms(True)
+    theta_x, theta_h = job["delta"]["thetaX"], job["delta"]["thetaH"]
+    teacher = RnnStack.from_rnnfab(load_model(job["dense"])).eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    student = delta_stack(load_model(job["start"]), theta_x, theta_h)
+    data = load_data(job["data"])
+    head = load_head(job["head"]).to(torch.float32) if job.get("head") else None
+    if head is not None:
+        for p in head.parameters():
+            p.requires_grad_(False)
+    qat = job.get("qat")
+    if qat:
+        qat = {"weight_bits": qat["weightBits"], "activation_bits": qat["activationBits"],
+               "activation_frac": qat["activationFrac"]}
+    config = TrainConfig(objective=job["objective"], epochs=job["epochs"], lr=job["lr"],
+                         batch_size=job["batchSize"], seed=job["seed"], held_out=job["heldOut"],
+                         qat=qat, log=lambda line: print(line, flush=True))
+    before = fired_fractions(student, data, theta_x, theta_h)
+    history = finetune_masked(student, teacher, data, head, config)
+    after = fired_fractions(student, data, theta_x, theta_h)
+    print(f"fired fraction per layer (float, all of the data): before "
+          f"{', '.join(f'{f * 100:.1f}%' for f in before)}; after "
+          f"{', '.join(f'{f * 100:.1f}%' for f in after)}", flush=True)
+    save_model(student.to_rnnfab(), job["out"])
+    return {"history": history, "firedBefore": before, "firedAfter": after}
+
+
+def main(argv: list[str]) -> int:
+    """``python -m rnnfab.delta JOB.json``: run the job, write its result to job["history"]."""
+    if len(argv) != 1:
+        print("usage: python -m rnnfab.delta JOB.json", file=sys.stderr)
+        return 2
+    with open(argv[0], encoding="utf-8") as handle:
+        job = json.load(handle)
+    result = run_delta_job(job)
+    with open(job["history"], "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

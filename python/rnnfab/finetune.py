@@ -1,10 +1,13 @@
-"""The training loops behind ``deno task finetune`` (docs/finetune.md), usable on their own:
+"""Masked fine-tuning behind ``deno task finetune`` (docs/finetune.md), and the pieces every
+training loop shares (split, losses, held-out evaluation):
 
 - ``finetune_masked``: fine-tune a pruned model with its BCR zero mask held, either to reproduce
   the dense model's outputs (``distill``) or to minimise the cross-entropy of a fixed linear head
-  against labels (``labels``); optionally through rnnfab's fixed-point formats (QAT).
-- ``admm_train``: ADMM (as RTMobile/GRIM): alternate the task update of W, penalised by
-  rho/2 ||W - Z + U||^2, with Z = projection of W + U onto the BCR set and U += W - Z.
+  against labels (``labels``); optionally through rnnfab's fixed-point formats (QAT). It is the
+  ``fixed`` schedule of schedules.py, which holds rnnfab's one training loop.
+
+ADMM (as RTMobile/GRIM) is in schedules.py too (``--schedule admm``, and ``admm_phase`` for the
+ADMM phase of prune/finetune.ts): rnnfab's one ADMM implementation.
 
 Progress goes to stdout, one line per epoch. ``python -m rnnfab.finetune JOB.json`` runs a job
 that rnnfab's TypeScript side wrote (it has validated every file and flag already)."""
@@ -22,12 +25,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .bcr import project_bcr
-from .data import DataSet, Batch, batches, load_data, load_head, make_batch
-from .mask import bcr_masks, hold_masks, masks_hold
+from .data import DataSet, Batch, batches, load_data, load_head
+from .mask import bcr_masks, masks_hold
 from .model_io import load_model, save_model
 from .modules import RnnStack, last_outputs
-from .quant import FixedPointQat
 
 
 @dataclass
@@ -128,109 +129,30 @@ def _describe(figures: dict) -> str:
     return "; ".join(parts)
 
 
-def _train_epochs(student, teacher, head, train, held, config: TrainConfig, extra_loss=None,
-                  after_epoch=None, label="fine-tune", select_best=True) -> list[dict]:
-    """The shared epoch loop; keeps the best held-out state when ``select_best``."""
-    generator = np.random.default_rng(config.seed)
-    optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda epoch: 0.5 * (1 + math.cos(math.pi * epoch / max(config.epochs, 1))))
-    hold = getattr(student, "_mask_hold_factory", None)
-    holder = hold(optimizer) if hold else None
-    qat = FixedPointQat(student, **config.qat) if config.qat else None
-    figures = evaluate(student, teacher, held, head)
-    history = [{"epoch": 0, "phase": label, **figures}]
-    config.log(f"{label} epoch 0/{config.epochs}: {_describe(figures)}")
-    best, best_state = figures, {k: v.clone() for k, v in student.state_dict().items()}
-    for epoch in range(1, config.epochs + 1):
-        total, count = 0.0, 0
-        for batch in batches(train, config.batch_size, generator.permutation(len(train))):
-            if qat:
-                qat.refresh()
-            outputs = student(batch.x, batch.lengths)
-            if config.objective == "labels":
-                loss = task_loss(outputs, batch, head)
-            else:
-                with torch.no_grad():
-                    reference = teacher(batch.x, batch.lengths)
-                loss = distill_loss(outputs, reference, batch)
-            full = loss + (extra_loss() if extra_loss else 0)
-            optimizer.zero_grad()
-            full.backward()
-            optimizer.step()
-            total += loss.item() * len(batch.lengths)
-            count += len(batch.lengths)
-        schedule.step()
-        if after_epoch:
-            after_epoch(epoch)
-        if qat:
-            qat.refresh()
-        figures = evaluate(student, teacher, held, head)
-        history.append({"epoch": epoch, "phase": label, "trainLoss": total / count, **figures})
-        config.log(f"{label} epoch {epoch}/{config.epochs}: train {config.objective} loss "
-                   f"{total / count:.5f}; {_describe(figures)}")
-        if select_best and _better(figures, best):
-            best, best_state = figures, {k: v.clone() for k, v in student.state_dict().items()}
-    if qat:
-        qat.remove()
-    if holder:
-        holder.remove()
-    if select_best:
-        student.load_state_dict(best_state)
-        config.log(f"{label}: kept the best held-out state: {_describe(best)}")
-    return history
-
-
 def finetune_masked(student: RnnStack, teacher: Optional[RnnStack], data: DataSet, head=None,
                     config: TrainConfig = TrainConfig()) -> list[dict]:
-    """Fine-tune ``student`` with its zero mask held (the mask is read from its zeros now)."""
-    torch.manual_seed(config.seed)
+    """Fine-tune ``student`` with its zero mask held (the mask is read from its zeros now): the
+    ``fixed`` schedule of schedules.py from that mask (one training loop for both)."""
+    from .schedules import ScheduleConfig, ScheduleRun  # schedules.py imports this module
+
     masks = bcr_masks(student)
-    student._mask_hold_factory = lambda optimizer: hold_masks(student, optimizer, masks)
-    train, held = split(data, config.held_out, config.seed)
-    try:
-        history = _train_epochs(student, teacher, head, train, held, config)
-    finally:
-        del student._mask_hold_factory
+    schedule = ScheduleConfig(
+        schedule="fixed", densities={n: 1.0 for n in masks}, objective=config.objective,
+        epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, seed=config.seed,
+        held_out=config.held_out, qat=config.qat, log=config.log)
+    run = ScheduleRun(student, teacher, data, head, schedule, masks)
+    run.run()
     if not masks_hold(student, masks):
         raise RuntimeError("the BCR mask changed during fine-tuning")
-    return history
+    return run.history
 
 
-def admm_train(student: RnnStack, teacher: Optional[RnnStack], data: DataSet, head,
-               rates: dict, config: TrainConfig, rho: float = 1e-3,
-               rho_growth: float = 1.3) -> list[dict]:
-    """ADMM towards the BCR set given by ``rates`` ({name: {"block": [r, c], "colKeep",
-    "rowKeep"}}); leaves ``student`` dense (the caller prunes it, then fine-tunes masked)."""
-    torch.manual_seed(config.seed)
-    names = list(rates)
-
-    def project(name, value):
-        rate = rates[name]
-        return project_bcr(value, tuple(rate["block"]), rate["colKeep"], rate["rowKeep"])
-
-    with torch.no_grad():
-        z = {n: project(n, getattr(student, n).detach()) for n in names}
-        u = {n: torch.zeros_like(z[n]) for n in names}
-    state = {"rho": rho}
-
-    def penalty():
-        return sum(state["rho"] / 2 * ((getattr(student, n) - z[n] + u[n]) ** 2).sum()
-                   for n in names)
-
-    def after_epoch(epoch):
-        with torch.no_grad():
-            for n in names:
-                w = getattr(student, n).detach()
-                z[n] = project(n, w + u[n])
-                u[n] += w - z[n]
-        gap = math.sqrt(sum(float(((getattr(student, n) - z[n]) ** 2).sum()) for n in names))
-        config.log(f"admm epoch {epoch}: rho {state['rho']:.2e}, ||W - Z|| {gap:.4f}")
-        state["rho"] *= rho_growth
-
-    train, held = split(data, config.held_out, config.seed)
-    return _train_epochs(student, teacher, head, train, held, config, extra_loss=penalty,
-                         after_epoch=after_epoch, label="admm", select_best=False)
+def qat_arguments(qat: Optional[dict]) -> Optional[dict]:
+    """FixedPointQat's arguments from a job's ``qat`` (camelCase, or None)."""
+    if not qat:
+        return None
+    return {"weight_bits": qat["weightBits"], "activation_bits": qat["activationBits"],
+            "activation_frac": qat["activationFrac"]}
 
 
 def run_job(job: dict) -> dict:
@@ -246,18 +168,10 @@ def run_job(job: dict) -> dict:
     if head is not None:
         for p in head.parameters():
             p.requires_grad_(False)
-    qat = job.get("qat")
-    if qat:
-        qat = {"weight_bits": qat["weightBits"], "activation_bits": qat["activationBits"],
-               "activation_frac": qat["activationFrac"]}
     config = TrainConfig(objective=job["objective"], epochs=job["epochs"], lr=job["lr"],
                          batch_size=job["batchSize"], seed=job["seed"], held_out=job["heldOut"],
-                         qat=qat, log=lambda line: print(line, flush=True))
-    if job["phase"] == "admm":
-        history = admm_train(student, teacher, data, head, job["rates"], config,
-                             rho=job.get("rho", 1e-3))
-    else:
-        history = finetune_masked(student, teacher, data, head, config)
+                         qat=qat_arguments(job.get("qat")), log=lambda line: print(line, flush=True))
+    history = finetune_masked(student, teacher, data, head, config)
     save_model(student.to_rnnfab(), job["out"])
     return {"history": history}
 

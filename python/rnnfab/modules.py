@@ -5,12 +5,13 @@ lengths (a sequence's state stops changing after its last step)."""
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import torch
 from torch import nn
 
+from .cells import cell_step
 from .model_io import RnnfabModel, matrix_names
 
 WeightTransform = Callable[[str, torch.Tensor], torch.Tensor]
@@ -83,16 +84,23 @@ class RnnStack(nn.Module):
         weight = getattr(self, name)
         return self.weight_transform(name, weight) if self.weight_transform else weight
 
-    def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Outputs of the last layer at every step, [B, T, output_size], for a padded batch
-        ``x`` [B, T, input_size]; steps past a sequence's length repeat its last state."""
+    def prepare_batch(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None
+                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The first layer's input (``x`` [B, T, input_size] through ``input_transform``, if any)
+        and the alive mask [B, T] in ``x``'s dtype: 1 up to each sequence's length (all steps
+        when ``lengths`` is None), 0 past it. Every forward pass over the stack starts here."""
         batch, steps, _ = x.shape
         if self.input_transform is not None:
             x = self.input_transform(x)
         if lengths is None:
             lengths = torch.full((batch,), steps, dtype=torch.long)
         alive = (torch.arange(steps).unsqueeze(0) < lengths.unsqueeze(1)).to(x.dtype)
-        layer_input = x
+        return x, alive
+
+    def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Outputs of the last layer at every step, [B, T, output_size], for a padded batch
+        ``x`` [B, T, input_size]; steps past a sequence's length repeat its last state."""
+        layer_input, alive = self.prepare_batch(x, lengths)
         for layer in range(self.num_layers):
             layer_input = self._layer(layer, layer_input, alive)
         return layer_input
@@ -114,25 +122,9 @@ class RnnStack(nn.Module):
             gx = gx_all[:, t]
             gh = torch.matmul(h, w_hh.t()) + b_hh
             keep = alive[:, t].unsqueeze(1)
+            h_new, c_new = cell_step(self.kind, gx, gh, h, c, peephole, w_hr)
             if self.kind == "lstm":
-                zi, zf, zg, zo = (gx + gh).chunk(4, dim=1)
-                if peephole is not None:
-                    p_i, p_f, p_o = peephole.chunk(3)
-                    zi = zi + p_i * c
-                    zf = zf + p_f * c
-                c_new = torch.sigmoid(zf) * c + torch.sigmoid(zi) * torch.tanh(zg)
-                if peephole is not None:
-                    zo = zo + p_o * c_new
-                m = torch.sigmoid(zo) * torch.tanh(c_new)
-                h_new = torch.matmul(m, w_hr.t()) if w_hr is not None else m
                 c = keep * c_new + (1 - keep) * c
-            else:
-                xr, xz, xn = gx.chunk(3, dim=1)
-                hr, hz, hn = gh.chunk(3, dim=1)
-                r = torch.sigmoid(xr + hr)
-                z = torch.sigmoid(xz + hz)
-                n = torch.tanh(xn + r * hn)
-                h_new = (1 - z) * n + z * h
             h = keep * h_new + (1 - keep) * h
             outputs.append(h)
         return torch.stack(outputs, dim=1)

@@ -17,11 +17,16 @@
   reaches the dense run's held-out accuracy) is reported.
 - ``admm`` (RTMobile/GRIM): ``admm_epochs`` of the task loss plus rho/2 ||W - Z + U||^2 with Z the
   projection of W + U onto the target structure, then the hard mask, then masked fine-tuning.
+  ``admm_phase`` runs the ADMM stage alone onto given per-matrix BCR rates and leaves the weights
+  dense (``deno task finetune``'s library ADMM, prune/finetune.ts: rnnfab's own BCR pruning and
+  masked fine-tuning follow on the TypeScript side; bench:fidelity uses it). This is rnnfab's one
+  ADMM implementation.
 
 Every schedule keeps the BCR structure (or unstructured masks), optional PE balancing and optional
 QAT; ``checkpoint`` is written after every epoch and ``resume`` continues from it with the same
 result as an uninterrupted run (weights, optimizer, learning-rate schedule, masks, random states).
-``python -m rnnfab.schedules JOB.json`` runs a job written by rnnfab's TypeScript side."""
+``python -m rnnfab.schedules JOB.json`` runs a job written by rnnfab's TypeScript side (a schedule,
+or with ``"phase": "admm"`` the ADMM phase alone)."""
 
 from __future__ import annotations
 
@@ -36,7 +41,9 @@ import numpy as np
 import torch
 
 from .data import batches, load_data, load_head
-from .finetune import _better, _describe, distill_loss, evaluate, split, task_loss
+from .bcr import project_bcr
+from .finetune import (TrainConfig, _better, _describe, distill_loss, evaluate, qat_arguments,
+                       split, task_loss)
 from .model_io import load_model, save_model
 from .modules import RnnStack
 from .quant import FixedPointQat
@@ -74,6 +81,10 @@ class ScheduleConfig:
     admm_epochs: Optional[int] = None  # default: --epochs
     rho: float = 1e-3
     rho_growth: float = 1.3
+    # admm: project onto these per-matrix BCR rates ({name: {"block", "colKeep", "rowKeep"}})
+    # instead of the target structure, and stop after the ADMM stage with the weights dense
+    # (admm_phase: the caller prunes)
+    projection: Optional[dict] = None
     checkpoint: Optional[str] = None
     resume: bool = False
     stop_after: Optional[int] = None  # stop after this many epochs in all (then resume)
@@ -103,6 +114,8 @@ def stages(config: ScheduleConfig) -> list[tuple[str, int]]:
     if name == "imp":
         return [("dense", epochs)] + [(f"imp{k}", epochs) for k in range(1, config.imp_rounds + 1)]
     if name == "admm":
+        if config.projection is not None:
+            return [("admm", config.admm_epochs)]
         return [("admm", config.admm_epochs), ("fine-tune", epochs)]
     raise ValueError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {name}")
 
@@ -221,7 +234,11 @@ class ScheduleRun:
             self.extra["rho"] = c.rho
 
     def project(self, name: str, value: torch.Tensor) -> torch.Tensor:
+        """ADMM's Z: ``value`` projected onto the target structure (or ``projection``'s rates)."""
         c = self.config
+        if c.projection is not None:
+            rate = c.projection[name]
+            return project_bcr(value, tuple(rate["block"]), rate["colKeep"], rate["rowKeep"])
         mask = target_mask(value, c.densities[name], c.structure, tuple(c.block), c.col_share, c.pes)
         return value * mask.to(value.dtype)
 
@@ -269,7 +286,7 @@ class ScheduleRun:
 
     def end_stage(self, kind: str) -> None:
         c = self.config
-        if kind == "admm":
+        if kind == "admm" and c.projection is None:
             self.prune(self.names)
         elif kind == "gap":
             self.prune(self.names)  # already at the target unless the interval did not divide
@@ -468,10 +485,7 @@ def random_like(model: RnnStack, seed: int) -> RnnStack:
 
 def config_from_job(job: dict) -> ScheduleConfig:
     """The ScheduleConfig of a job file (keys in camelCase, as the TypeScript side writes them)."""
-    qat = job.get("qat")
-    if qat:
-        qat = {"weight_bits": qat["weightBits"], "activation_bits": qat["activationBits"],
-               "activation_frac": qat["activationFrac"]}
+    qat = qat_arguments(job.get("qat"))
     knobs = job.get("knobs", {})
     names = {"gradualStart": "gradual_start", "gradualEnd": "gradual_end",
              "gradualUpdates": "gradual_updates", "gapParts": "gap_parts",
@@ -489,25 +503,58 @@ def config_from_job(job: dict) -> ScheduleConfig:
         **{names[k]: v for k, v in knobs.items() if v is not None})
 
 
-def run_schedule_job(job: dict) -> dict:
-    """Run a schedule job; writes the model to job["out"] unless stopped early."""
+def admm_phase(student: RnnStack, teacher: Optional[RnnStack], data, head, rates: dict,
+               config: TrainConfig, rho: float = 1e-3, rho_growth: float = 1.3) -> list[dict]:
+    """ADMM alone towards the BCR set given by ``rates`` ({name: {"block": [r, c], "colKeep",
+    "rowKeep"}}) for ``config.epochs`` epochs: the schedule's ADMM stage with that projection.
+    Leaves ``student`` dense (the caller prunes it, then fine-tunes masked); returns the history."""
+    schedule = ScheduleConfig(
+        schedule="admm", densities={n: 1.0 for n in student.matrix_names()}, objective=config.objective,
+        epochs=0, admm_epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
+        seed=config.seed, held_out=config.held_out, qat=config.qat, rho=rho, rho_growth=rho_growth,
+        projection=rates, log=config.log)
+    run = ScheduleRun(student, teacher, data, head, schedule)
+    run.run()
+    return run.history
+
+
+def _stacks(job: dict):
+    """The job's teacher (frozen), starting stack and head (frozen, or None)."""
     torch.set_num_threads(int(os.environ.get("RNNFAB_TORCH_THREADS", "1")))
     torch.use_deterministic_algorithms(True)
-    config = config_from_job(job)
     teacher = RnnStack.from_rnnfab(load_model(job["dense"])).eval()
     for p in teacher.parameters():
         p.requires_grad_(False)
-    start = RnnStack.from_rnnfab(load_model(job["start"]))
+    head = load_head(job["head"]).to(torch.float32) if job.get("head") else None
+    if head is not None:
+        for p in head.parameters():
+            p.requires_grad_(False)
+    return teacher, RnnStack.from_rnnfab(load_model(job["start"])), head
+
+
+def run_admm_job(job: dict) -> dict:
+    """The ADMM phase job of prune/finetune.ts; writes the (dense) model to job["out"]."""
+    teacher, student, head = _stacks(job)
+    config = TrainConfig(objective=job["objective"], epochs=job["epochs"], lr=job["lr"],
+                         batch_size=job["batchSize"], seed=job["seed"], held_out=job["heldOut"],
+                         qat=qat_arguments(job.get("qat")),
+                         log=lambda line: print(line, flush=True))
+    history = admm_phase(student, teacher, load_data(job["data"]), head, job["rates"], config,
+                         rho=job.get("rho", 1e-3))
+    save_model(student.to_rnnfab(), job["out"])
+    return {"history": history}
+
+
+def run_schedule_job(job: dict) -> dict:
+    """Run a schedule job; writes the model to job["out"] unless stopped early."""
+    teacher, start, head = _stacks(job)
+    config = config_from_job(job)
     start_masks = None
     if job.get("maskFrom"):
         source = RnnStack.from_rnnfab(load_model(job["maskFrom"]))
         start_masks = {n: getattr(source, n).detach() != 0 for n in source.matrix_names()}
     if config.from_scratch:
         start = random_like(start, config.seed)
-    head = load_head(job["head"]).to(torch.float32) if job.get("head") else None
-    if head is not None:
-        for p in head.parameters():
-            p.requires_grad_(False)
     run = ScheduleRun(start, teacher, load_data(job["data"]), head, config, start_masks)
     finished = run.run()
     if finished:
@@ -524,7 +571,7 @@ def main(argv: list[str]) -> int:
     with open(argv[0], encoding="utf-8") as handle:
         job = json.load(handle)
     try:
-        result = run_schedule_job(job)
+        result = run_admm_job(job) if job.get("phase") == "admm" else run_schedule_job(job)
     except ScheduleError as error:
         print(f"rnnfab-error: {error}", file=sys.stderr, flush=True)
         return 3

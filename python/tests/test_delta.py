@@ -65,3 +65,45 @@ def test_straight_through_training_moves_the_weights_and_reports_fractions():
     accuracy, fractions = delta_accuracy(stack, head, data, 0.05, 0.05)
     assert 0 <= accuracy <= 1 and len(fractions) == 2
     assert all(0 < f <= 1 for f in fractions)
+
+
+def test_delta_job_holds_the_mask_and_trains_through_the_thresholds(tmp_path):
+    from rnnfab.data import save_data
+    from rnnfab.delta import DeltaStack, delta_stack, run_delta_job
+    from rnnfab.model_io import load_model, save_model
+
+    dense = stack_of("lstm", seed=3).to(torch.float32)
+    pruned = stack_of("lstm", seed=3).to(torch.float32)
+    with torch.no_grad():  # a column-block mask: every other 4x4 block of every matrix zeroed
+        for name in pruned.matrix_names():
+            weight = getattr(pruned, name)
+            for r in range(0, weight.shape[0], 4):
+                for c in range(0, weight.shape[1], 4):
+                    if (r // 4 + c // 4) % 2:
+                        weight[r:r + 4, c:c + 4] = 0
+    save_model(dense.to_rnnfab(), str(tmp_path / "dense.json"))
+    save_model(pruned.to_rnnfab(), str(tmp_path / "start.json"))
+    save_data(DataSet(walk(12, seed=4)), str(tmp_path / "d.json"))
+    job = {"dense": str(tmp_path / "dense.json"), "start": str(tmp_path / "start.json"),
+           "data": str(tmp_path / "d.json"), "head": None, "objective": "distill", "epochs": 2,
+           "lr": 0.005, "batchSize": 4, "seed": 1, "heldOut": 0.25, "qat": None,
+           "delta": {"thetaX": 0.05, "thetaH": [0.02, 0.03]},
+           "out": str(tmp_path / "out.json")}
+    result = run_delta_job(job)
+    assert [row["epoch"] for row in result["history"]] == [0, 1, 2]
+    assert len(result["firedAfter"]) == 2 and all(0 < f < 1 for f in result["firedAfter"])
+    tuned = load_model(job["out"])
+    start = load_model(job["start"])
+    for name in pruned.matrix_names():
+        assert np.array_equal(np.asarray(tuned.tensors[name]) == 0,
+                              np.asarray(start.tensors[name]) == 0), name
+    assert not np.array_equal(np.asarray(tuned.tensors["weight_ih_l0"]),
+                              np.asarray(start.tensors["weight_ih_l0"]))
+    # the DeltaStack's forward pass is the delta forward pass with its thresholds
+    stack = delta_stack(tuned, 0.05, [0.02, 0.03], torch.float64)
+    assert isinstance(stack, DeltaStack)
+    batch = make_batch(DataSet(walk()), torch.float64)
+    expected = delta_forward(stack, batch.x, 0.05, [0.02, 0.03], batch.lengths).outputs
+    assert torch.equal(stack(batch.x, batch.lengths), expected)
+    with pytest.raises(ValueError, match="one threshold per layer"):
+        delta_stack(tuned, [0.1], 0.1)

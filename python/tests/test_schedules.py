@@ -1,6 +1,7 @@
 """Tests of the pruning schedules (python/rnnfab/schedules.py, docs/pruning.md): every schedule
 keeps the mask's structure and density through training; resuming from a checkpoint gives the
-same result as an uninterrupted run; fixed equals finetune_masked."""
+same result as an uninterrupted run; fixed equals finetune_masked; admm_phase (the ADMM of
+prune/finetune.ts) is the admm schedule's ADMM stage."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from rnnfab import RnnStack  # noqa: E402
 from rnnfab.data import DataSet  # noqa: E402
 from rnnfab.finetune import TrainConfig, finetune_masked  # noqa: E402
-from rnnfab.schedules import ScheduleConfig, ScheduleRun, gradual_density  # noqa: E402
+from rnnfab.schedules import ScheduleConfig, ScheduleRun, admm_phase, gradual_density  # noqa: E402
 from rnnfab.sparsity import bcr_density, is_bcr, pe_loads, target_mask  # noqa: E402
 
 torch.set_num_threads(1)
@@ -132,6 +133,26 @@ def test_fixed_equals_finetune_masked():
                                                         batch_size=8, seed=3, log=lambda _: None))
     ScheduleRun(b, teacher, data, head, config("fixed", epochs=3, log=lambda _: None),
                 {n: getattr(b, n).detach() != 0 for n in b.matrix_names()}).run()
+    for name, value in a.state_dict().items():
+        assert torch.equal(value, b.state_dict()[name]), name
+
+
+def test_admm_phase_is_the_admm_schedules_admm_stage():
+    # At 0.25 in 4x4 blocks the schedule keeps 2 columns x 2 rows: the rates 0.5 / 0.5.
+    teacher, data, head = small_problem()
+    a, b = clone(teacher), clone(teacher)
+    rates = {n: {"block": [4, 4], "colKeep": 0.5, "rowKeep": 0.5} for n in a.matrix_names()}
+    history = admm_phase(a, teacher, data, head, rates,
+                         TrainConfig(objective="labels", epochs=2, lr=5e-3, batch_size=8, seed=3,
+                                     log=lambda _: None))
+    assert [h["phase"] for h in history] == ["admm"] * 3 and "rho" in history[-1]
+    assert any(int((getattr(a, n) == 0).sum()) == 0 for n in a.matrix_names())  # left dense
+    with torch.no_grad():
+        for name in a.matrix_names():
+            weight = getattr(a, name)
+            weight.mul_(target_mask(weight, 0.25, "bcr", (4, 4)).to(weight.dtype))
+    assert not ScheduleRun(b, teacher, data, head,
+                           config("admm", epochs=1, stop_after=2, log=lambda _: None)).run()
     for name, value in a.state_dict().items():
         assert torch.equal(value, b.state_dict()[name]), name
 

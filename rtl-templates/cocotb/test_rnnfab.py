@@ -372,79 +372,77 @@ class TestBench:
         self.session.close()
 
 
-@cocotb.test()
-async def test_sequence(dut):
+def bench_test(body):
+    """A cocotb test named after ``body``: start the test bench, run ``await body(bench)``, get
+    Deno's verdict (``finish``) and always close the bridge session. Every test here is one."""
+
+    async def run(dut):
+        bench = await TestBench.start(dut, body.__name__)
+        try:
+            await body(bench)
+            bench.finish()
+        finally:
+            bench.close()
+
+    run.__name__ = body.__name__
+    run.__qualname__ = body.__qualname__
+    run.__doc__ = body.__doc__
+    return cocotb.test()(run)
+
+
+@bench_test
+async def test_sequence(bench):
     """The run's input sequence with the run's back-pressure; cycles go to result.json."""
-    bench = await TestBench.start(dut, "test_sequence")
-    try:
-        plan = bench.request(MAIN)
-        run = plan.stimulus
-        stimulus = bench.stimulus(run["backpressure"], run["inputGaps"], "main")
-        await bench.reset(INITIAL_RESET_CYCLES)
-        await bench.stream(plan.sequences[0], stimulus, drain_cycles=DRAIN_CYCLES)
-        bench.finish()
-    finally:
-        bench.close()
+    plan = bench.request(MAIN)
+    run = plan.stimulus
+    stimulus = bench.stimulus(run["backpressure"], run["inputGaps"], "main")
+    await bench.reset(INITIAL_RESET_CYCLES)
+    await bench.stream(plan.sequences[0], stimulus, drain_cycles=DRAIN_CYCLES)
 
 
-@cocotb.test()
-async def test_random_backpressure(dut):
+@bench_test
+async def test_random_backpressure(bench):
     """Random valid/ready on both streams, then a congested output (out_ready mostly low)."""
-    bench = await TestBench.start(dut, "test_random_backpressure")
-    try:
-        both = bench.stimulus(output_stall=0.5, input_gap=0.5, name="both")
-        congested = bench.stimulus(output_stall=0.85, input_gap=0.0, name="congested")
-        (first,) = bench.request(random_sequence(3), stimulus=both).sequences
-        (second,) = bench.request(random_sequence(2), stimulus=congested).sequences
-        await bench.reset(INITIAL_RESET_CYCLES)
-        await bench.stream(first, both, drain_cycles=DRAIN_CYCLES)
-        await bench.reset(RESET_CYCLES)
-        await bench.stream(second, congested, drain_cycles=DRAIN_CYCLES)
-        bench.finish()
-    finally:
-        bench.close()
+    both = bench.stimulus(output_stall=0.5, input_gap=0.5, name="both")
+    congested = bench.stimulus(output_stall=0.85, input_gap=0.0, name="congested")
+    (first,) = bench.request(random_sequence(3), stimulus=both).sequences
+    (second,) = bench.request(random_sequence(2), stimulus=congested).sequences
+    await bench.reset(INITIAL_RESET_CYCLES)
+    await bench.stream(first, both, drain_cycles=DRAIN_CYCLES)
+    await bench.reset(RESET_CYCLES)
+    await bench.stream(second, congested, drain_cycles=DRAIN_CYCLES)
 
 
-@cocotb.test()
-async def test_reset_mid_sequence(dut):
+@bench_test
+async def test_reset_mid_sequence(bench):
     """Reset while output words are in flight, and while a step's inputs are half taken; each
     following sequence must come out exactly as from a fresh accelerator."""
-    bench = await TestBench.start(dut, "test_reset_mid_sequence")
-    try:
-        stimulus = bench.stimulus(output_stall=0.3, input_gap=0.2, name="reset")
-        cut_outputs, cut_inputs, clean = bench.request(
-            random_sequence(3), random_sequence(3), random_sequence(2), stimulus=stimulus
-        ).sequences
-        await bench.reset(INITIAL_RESET_CYCLES)
-        # In the middle of the second step's output words (the third step is being computed).
-        middle_of_step = design.OUTPUT_SIZE + max(1, design.OUTPUT_SIZE // 2)
-        await bench.stream(cut_outputs, stimulus, abort_after_words=middle_of_step)
-        await bench.reset(RESET_CYCLES)
-        # Half-way through the second step's input words (the first step is being computed).
-        await bench.stream(
-            cut_inputs, stimulus, abort_after_inputs=design.INPUT_SIZE + design.INPUT_SIZE // 2
-        )
-        await bench.reset(RESET_CYCLES)
-        await bench.stream(clean, stimulus, drain_cycles=DRAIN_CYCLES)
-        bench.finish()
-    finally:
-        bench.close()
+    stimulus = bench.stimulus(output_stall=0.3, input_gap=0.2, name="reset")
+    cut_outputs, cut_inputs, clean = bench.request(
+        random_sequence(3), random_sequence(3), random_sequence(2), stimulus=stimulus
+    ).sequences
+    await bench.reset(INITIAL_RESET_CYCLES)
+    # In the middle of the second step's output words (the third step is being computed).
+    middle_of_step = design.OUTPUT_SIZE + max(1, design.OUTPUT_SIZE // 2)
+    await bench.stream(cut_outputs, stimulus, abort_after_words=middle_of_step)
+    await bench.reset(RESET_CYCLES)
+    # Half-way through the second step's input words (the first step is being computed).
+    await bench.stream(
+        cut_inputs, stimulus, abort_after_inputs=design.INPUT_SIZE + design.INPUT_SIZE // 2
+    )
+    await bench.reset(RESET_CYCLES)
+    await bench.stream(clean, stimulus, drain_cycles=DRAIN_CYCLES)
 
 
-@cocotb.test()
-async def test_back_to_back(dut):
+@bench_test
+async def test_back_to_back(bench):
     """Sequences of 1, 2 and 3 steps, each followed at once by a minimal reset and the next."""
-    bench = await TestBench.start(dut, "test_back_to_back")
-    try:
-        stimulus = bench.stimulus(output_stall=0.2, input_gap=0.0, name="back-to-back")
-        sequences = bench.request(
-            random_sequence(1), random_sequence(2), random_sequence(3), stimulus=stimulus
-        ).sequences
-        await bench.reset(INITIAL_RESET_CYCLES)
-        for number, sequence in enumerate(sequences):
-            if number > 0:
-                await bench.reset(RESET_CYCLES)
-            await bench.stream(sequence, stimulus)
-        bench.finish()
-    finally:
-        bench.close()
+    stimulus = bench.stimulus(output_stall=0.2, input_gap=0.0, name="back-to-back")
+    sequences = bench.request(
+        random_sequence(1), random_sequence(2), random_sequence(3), stimulus=stimulus
+    ).sequences
+    await bench.reset(INITIAL_RESET_CYCLES)
+    for number, sequence in enumerate(sequences):
+        if number > 0:
+            await bench.reset(RESET_CYCLES)
+        await bench.stream(sequence, stimulus)

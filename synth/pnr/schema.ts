@@ -37,6 +37,15 @@ export const criticalPathSchema = z.object({
   hops: z.array(hopSchema),
 });
 
+/** One headline resource of the part: its name, used, available and percent used. */
+export const utilizationRowSchema = z.object({
+  resource: z.string(),
+  name: z.string(),
+  used: z.number(),
+  available: z.number(),
+  percent: z.number(),
+});
+
 /** timing.json. */
 export const timingReportSchema = z.object({
   format: z.literal(TIMING_FORMAT),
@@ -79,13 +88,7 @@ export const timingReportSchema = z.object({
   })),
   utilization: z.object({
     /** The part's headline resources: name, used, available, percent. */
-    summary: z.array(z.object({
-      resource: z.string(),
-      name: z.string(),
-      used: z.number(),
-      available: z.number(),
-      percent: z.number(),
-    })),
+    summary: z.array(utilizationRowSchema),
     /** Every bel type nextpnr reports. */
     resources: z.record(z.string(), usage),
     /** Cells of the synthesized netlist (Yosys stat). */

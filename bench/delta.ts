@@ -1,0 +1,273 @@
+/**
+ * The delta benchmark (`deno task bench:delta`, docs/delta.md "Benchmark"): on a model trained on
+ * the speech set, the accuracy of the dense model, the BCR-pruned model and the BCR + delta model
+ * (measured with the fixed-point golden models on the test set), the fired fraction per layer
+ * (computed by the delta golden model), the cycles per frame of one design without delta (the
+ * cycle model of the generated RTL, rtl/timing.ts) and with delta (modeled, rtl/delta_cycles.ts:
+ * the column-skip datapath is not built), microseconds per frame at an assumed clock and the
+ * effective throughput, each figure labelled, and the targets of issue 19 with the shortfall.
+ *
+ * @module
+ */
+
+import type { Dataset } from "../model/dataset.ts";
+import { type DeltaConfig, fixedThresholds, summarizeStats } from "../model/delta.ts";
+import { runFixedDelta } from "../model/delta_run.ts";
+import { runSequences } from "../model/evaluate.ts";
+import { type FixedPointConfig, quantizeInputs, toReal } from "../model/fixed.ts";
+import { type Head, taskMetrics } from "../model/head.ts";
+import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
+import type { AcceleratorConfig } from "../rtl/config.ts";
+import { generateFromModel } from "../rtl/mod.ts";
+import {
+  DELTA_CYCLES_LABEL,
+  type DeltaCycleReport,
+  deltaCycles,
+  type FiredStep,
+  firedStepCollector,
+} from "../rtl/delta_cycles.ts";
+
+/** The targets of issue 19. */
+export const DELTA_TARGETS = {
+  accuracyLossPoints: 1,
+  cycleReduction: 5,
+  effectiveTops: 9.4,
+  microsecondsPerFrame: 1,
+  budget: { dsp: 1504, bram36: 947, lut: 294_000 },
+} as const;
+
+/** What the benchmark takes. */
+export interface DeltaBenchOptions {
+  /** The three models with the names they are reported under (file paths). */
+  models: { dense: RnnModel; bcr: RnnModel; bcrDelta: RnnModel };
+  /** Their paths (reported). */
+  paths: { dense: string; bcr: string; bcrDelta: string; test: string };
+  /** The classification head (shared by the three: fine-tuning keeps it fixed). */
+  head: Head;
+  /** The test set (labelled). */
+  test: Dataset;
+  /** Thresholds (real units). */
+  delta: DeltaConfig;
+  /** The accelerator of the BCR + delta model (its fixed-point formats are the golden models'). */
+  accelerator: AcceleratorConfig;
+  /** Called with progress lines. */
+  log?: (line: string) => void;
+}
+
+/** One accuracy row. */
+export interface AccuracyFigure {
+  /** Model and mode. */
+  name: string;
+  /** Test accuracy. */
+  accuracy: number;
+  /** Weight density. */
+  density: number;
+  /** How the figure was obtained. */
+  label: string;
+}
+
+/** The benchmark's result (bench/results/delta.json). */
+export interface DeltaBenchResult {
+  /** What this is. */
+  what: string;
+  /** Model shape, paths, test set size. */
+  setup: Record<string, unknown>;
+  /** Accuracies. */
+  accuracy: AccuracyFigure[];
+  /** Per layer fired fraction (x and h together, x, h) of the BCR + delta model. */
+  fired: { fraction: number[]; fractionX: number[]; fractionH: number[]; label: string };
+  /** Cycles per frame without delta (the design's cycle estimate) and with delta (modeled). */
+  cycles: {
+    dense: { cyclesPerFrame: number; label: string };
+    delta: DeltaCycleReport;
+    deltaSerialEncoder: DeltaCycleReport;
+  };
+  /** Time and throughput at the assumed clock. */
+  throughput: Record<string, number | string>;
+  /** Resources: multipliers (computed) and what is not estimated. */
+  resources: Record<string, number | string>;
+  /** Each target with the figure reached and whether it is met. */
+  targets: { target: string; goal: string; reached: string; met: boolean; limit?: string }[];
+}
+
+const MEASURED = "measured: rnnfab's fixed-point golden model on the test set";
+
+function fixedAccuracy(
+  model: RnnModel,
+  options: Pick<DeltaBenchOptions, "head" | "test"> & { config: FixedPointConfig },
+): number {
+  const outputs = runSequences(model, options.test.sequences, {
+    mode: "fixed",
+    config: options.config,
+  }).outputs;
+  return taskMetrics(options.head, outputs, options.test.labels!).accuracy;
+}
+
+/** The delta golden model on the design's integer model: accuracy, fired counts, fired sets. */
+function deltaRun(
+  design: ReturnType<typeof generateFromModel>["design"],
+  options: DeltaBenchOptions,
+): { accuracy: number; frames: FiredStep[]; summary: ReturnType<typeof summarizeStats> } {
+  const quantized = design.quantized;
+  const thresholds = fixedThresholds(options.delta, {
+    numLayers: quantized.numLayers,
+    activationFrac: quantized.format.activationFrac,
+    source: "bench:delta",
+  });
+  const frames: FiredStep[] = [];
+  const stats = [];
+  const outputs: number[][][] = [];
+  for (const sequence of options.test.sequences) {
+    const collector = firedStepCollector(quantized.numLayers);
+    const inputs = quantizeInputs(sequence, quantized.format);
+    const run = runFixedDelta(quantized, inputs, thresholds, { onFire: collector.onFire });
+    frames.push(...collector.finish(inputs.length));
+    stats.push(run.stats);
+    outputs.push(run.outputs.map((step) => toReal(step, quantized.format)));
+  }
+  const accuracy = taskMetrics(options.head, outputs, options.test.labels!).accuracy;
+  return { accuracy, frames, summary: summarizeStats(stats) };
+}
+
+/** Dense operations of one frame: 2 per weight of every matrix of the dense model. */
+export function denseOpsPerFrame(model: RnnModel): number {
+  return 2 * namedMatrices(model).reduce((sum, { matrix }) => sum + matrix.rows * matrix.cols, 0);
+}
+
+/** Run the benchmark. */
+export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
+  const log = options.log ?? (() => {});
+  const config = options.accelerator.fixed;
+  const { dense, bcr, bcrDelta } = options.models;
+  const accuracy: AccuracyFigure[] = [];
+  const add = (name: string, model: RnnModel, value: number, label = MEASURED) => {
+    accuracy.push({ name, accuracy: value, density: weightDensity(model), label });
+    log(`${name}: accuracy ${(value * 100).toFixed(2)}% (${label})`);
+  };
+  add("dense", dense, fixedAccuracy(dense, { ...options, config }));
+  add("BCR only", bcr, fixedAccuracy(bcr, { ...options, config }));
+  const bcrDesign = generateFromModel(bcr, options.accelerator).design;
+  add(
+    "BCR only, delta thresholds (not trained with them)",
+    bcr,
+    deltaRun(bcrDesign, options).accuracy,
+  );
+  const { design } = generateFromModel(bcrDelta, options.accelerator);
+  log(
+    `design: ${design.accelerator.pes} PEs, ${design.accelerator.format}, estimate ` +
+      `${design.estimate.cyclesPerStep} cycles per frame without delta`,
+  );
+  const run = deltaRun(design, options);
+  add("BCR + delta (trained with the thresholds)", bcrDelta, run.accuracy);
+  const delta = deltaCycles(design, run.frames);
+  const serial = deltaCycles(design, run.frames, { encoder: "serial" });
+  const clockMhz = options.accelerator.clockMhz;
+  const ops = denseOpsPerFrame(dense);
+  const us = (cycles: number) => cycles / clockMhz;
+  const tops = (cycles: number) => ops / (us(cycles) * 1e-6) / 1e12;
+  const multipliers = design.accelerator.pes * design.accelerator.lanes;
+  const denseAccuracy = accuracy[0].accuracy;
+  const lossPoints = (denseAccuracy - run.accuracy) * 100;
+  const throughput = {
+    clockMhz,
+    clockLabel: "assumed (no place and route of this design)",
+    denseOpsPerFrame: ops,
+    microsecondsPerFrameDense: us(design.estimate.cyclesPerStep),
+    microsecondsPerFrameDelta: us(delta.delta.mean),
+    microsecondsPerFrameDeltaP99: us(delta.delta.p99),
+    effectiveTopsDense: tops(design.estimate.cyclesPerStep),
+    effectiveTopsDelta: tops(delta.delta.mean),
+    label:
+      `computed from the cycles at the assumed clock; the delta figures are ${DELTA_CYCLES_LABEL}`,
+  };
+  return {
+    what: "issue 19 delta benchmark: accuracy dense / BCR / BCR + delta, fired fractions, cycles " +
+      "per frame without and with delta on one design",
+    setup: {
+      model: {
+        kind: dense.kind,
+        inputSize: dense.inputSize,
+        hiddenSize: dense.hiddenSize,
+        projSize: dense.projSize,
+        numLayers: dense.numLayers,
+      },
+      paths: options.paths,
+      testSequences: options.test.sequences.length,
+      frames: run.frames.length,
+      delta: options.delta,
+      fixedPoint: config,
+      accelerator: {
+        pes: design.accelerator.pes,
+        format: design.accelerator.format,
+        lanes: design.accelerator.lanes,
+        block: [design.accelerator.blockRows ?? null, design.accelerator.blockCols ?? null],
+      },
+    },
+    accuracy,
+    fired: {
+      fraction: run.summary.firedFraction,
+      fractionX: run.summary.firedFractionX,
+      fractionH: run.summary.firedFractionH,
+      label: "computed by the fixed-point delta golden model on the test set",
+    },
+    cycles: {
+      dense: {
+        cyclesPerFrame: design.estimate.cyclesPerStep,
+        label: "computed: cycle model of the generated RTL (rtl/timing.ts, equal to Verilator " +
+          "on the end-to-end cases)",
+      },
+      delta,
+      deltaSerialEncoder: serial,
+    },
+    throughput,
+    resources: {
+      multipliers,
+      multipliersLabel: "computed: PEs x lanes (one DSP each); BRAM and LUTs not estimated here",
+    },
+    targets: targetsOf({ lossPoints, delta, us, tops, multipliers }),
+  };
+}
+
+/** Issue 19's targets against the figures. */
+function targetsOf(figures: {
+  lossPoints: number;
+  delta: DeltaCycleReport;
+  us: (cycles: number) => number;
+  tops: (cycles: number) => number;
+  multipliers: number;
+}): DeltaBenchResult["targets"] {
+  const { lossPoints, delta, us, tops, multipliers } = figures;
+  return [
+    {
+      target: "accuracy loss vs dense",
+      goal: `<= ${DELTA_TARGETS.accuracyLossPoints} point`,
+      reached: `${lossPoints.toFixed(2)} points`,
+      met: lossPoints <= DELTA_TARGETS.accuracyLossPoints,
+    },
+    {
+      target: "fewer cycles per frame from delta (same design)",
+      goal: `>= ${DELTA_TARGETS.cycleReduction}x`,
+      reached: `${delta.speedup.toFixed(2)}x (${DELTA_CYCLES_LABEL})`,
+      met: delta.speedup >= DELTA_TARGETS.cycleReduction,
+    },
+    {
+      target: "effective throughput at batch 1",
+      goal: `>= ${DELTA_TARGETS.effectiveTops} TOp/s`,
+      reached: `${tops(delta.delta.mean).toFixed(4)} TOp/s (assumed clock, modeled cycles)`,
+      met: tops(delta.delta.mean) >= DELTA_TARGETS.effectiveTops,
+    },
+    {
+      target: "time per frame",
+      goal: `<= ${DELTA_TARGETS.microsecondsPerFrame} us`,
+      reached: `${us(delta.delta.mean).toFixed(3)} us (assumed clock, modeled cycles)`,
+      met: us(delta.delta.mean) <= DELTA_TARGETS.microsecondsPerFrame,
+    },
+    {
+      target: "within the XCKU060 budget",
+      goal: `<= ${DELTA_TARGETS.budget.dsp} DSP, ${DELTA_TARGETS.budget.bram36} BRAM36, ` +
+        `${DELTA_TARGETS.budget.lut} LUT`,
+      reached: `${multipliers} multipliers (BRAM, LUT not estimated)`,
+      met: multipliers <= DELTA_TARGETS.budget.dsp,
+    },
+  ];
+}

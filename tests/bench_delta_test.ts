@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { saveModel } from "../model/model_io.ts";
+import { randomModel } from "../model/random.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
+import { runDenoScript, withTempDir } from "./helpers.ts";
+
+/** A slow random walk per sequence. */
+function walk(steps: number, size: number, seed: number): number[][] {
+  let state = seed;
+  const next = () => ((state = (state * 69069 + 1) % 4294967296) / 4294967296) - 0.5;
+  let value = Array.from({ length: size }, () => 2 * next());
+  return Array.from({ length: steps }, () => (value = value.map((v) => v + 0.3 * next())));
+}
+
+Deno.test("bench:delta on tiny models: labelled figures, the dense design's cycles and the modeled delta cycles, targets", async () => {
+  await withTempDir("rnnfab-bench-delta-", async (dir) => {
+    const dense = randomModel({
+      kind: "lstm",
+      inputSize: 4,
+      hiddenSize: 8,
+      numLayers: 2,
+      seed: 21,
+    });
+    const { model: bcr } = pruneModelBcr(dense, {
+      block: { rows: 4, cols: 2 },
+      rates: { density: 0.5, colShare: 0.5 },
+    });
+    await saveModel(dense, `${dir}/dense.json`);
+    await saveModel(bcr, `${dir}/bcr.json`);
+    const sequences = Array.from({ length: 6 }, (_, k) => walk(8 + k, 4, 30 + k));
+    const labels = sequences.map((_, k) => k % 3);
+    await Deno.writeTextFile(`${dir}/test.json`, JSON.stringify({ sequences, labels }));
+    const head = {
+      weight: [0, 1, 2].map((c) => Array.from({ length: 8 }, (_, j) => Math.sin(c * 8 + j))),
+      bias: [0, 0.1, -0.1],
+    };
+    await Deno.writeTextFile(`${dir}/head.json`, JSON.stringify(head));
+    const run = await runDenoScript("cli/bench_delta.ts", [
+      ...["--dense", `${dir}/dense.json`, "--bcr", `${dir}/bcr.json`],
+      ...["--delta-model", `${dir}/bcr.json`, "--head", `${dir}/head.json`],
+      ...["--data", `${dir}/test.json`, "--theta", "0.1,0.05", "--pes", "4"],
+      ...["--out", `${dir}/delta.json`],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(await Deno.readTextFile(`${dir}/delta.json`));
+    assert.equal(result.accuracy.length, 4);
+    assert.ok(result.accuracy.every((a: { label: string }) => /measured/.test(a.label)));
+    assert.equal(result.fired.fraction.length, 2);
+    assert.ok(result.fired.fraction.every((f: number) => f > 0 && f < 1));
+    const frames = sequences.reduce((sum, s) => sum + s.length, 0);
+    assert.equal(result.cycles.delta.frames, frames);
+    assert.match(result.cycles.delta.label, /modeled \(column-skip datapath not built\)/);
+    assert.ok(result.cycles.delta.delta.worst <= result.cycles.dense.cyclesPerFrame);
+    assert.ok(result.cycles.delta.speedup > 1);
+    assert.match(result.throughput.clockLabel, /assumed/);
+    assert.equal(result.targets.length, 5);
+    const markdown = await Deno.readTextFile(`${dir}/delta.md`);
+    assert.match(markdown, /## Delta activations \(issue 19\)/);
+    assert.match(markdown, /modeled \(column-skip datapath not built\)/);
+    assert.match(markdown, /What limits them/);
+    assert.ok(
+      result.cycles.delta.columnBalance.busiestPe >= result.cycles.delta.columnBalance.meanPe,
+    );
+  });
+});
