@@ -1,6 +1,7 @@
 /**
  * The scaling table of `deno task bench:ese`: the ESE-shaped LSTMP on bcr accelerators of N PEs
- * with L MAC lanes each (`gen --lanes`), pruned lane-aware for each (`prune --pes N --lanes L`):
+ * with L MAC lanes each (`gen --lanes`) and W columns per broadcast beat (`gen --broadcast`, by
+ * default gen's), pruned lane-aware for each (`prune --pes N --lanes L`):
  * cycles per frame (simulated with Verilator and checked bit for bit where the run is affordable,
  * else the exact cycle model of design.json, labelled "computed (cycle model)"), the ideal
  * non-zeros / (N x L), utilization, microseconds per frame and effective GOP/s at the (assumed)
@@ -31,21 +32,31 @@ export const SCALING_TARGETS = {
     "non-zero at 12-bit weights",
 } as const;
 
-/** One PEs x lanes configuration. */
+/** One PEs x lanes configuration (broadcast width: gen's default unless given). */
 export interface ScalingConfig {
   pes: number;
   lanes: number;
+  broadcast?: number;
 }
 
-/** Parse "32x1,32x4" into configurations ("none": no configuration; undefined when malformed). */
+/**
+ * Parse "32x1,32x4,64x8w4" (PEs x lanes, optionally w and the columns per broadcast beat) into
+ * configurations ("none": no configuration; undefined when malformed).
+ */
 export function parseScalingConfigs(text: string): ScalingConfig[] | undefined {
   if (text.trim() === "none") return [];
   const configs = text.split(",").map((item) => {
-    const match = /^(\d+)x(\d+)$/.exec(item.trim());
-    return match ? { pes: Number(match[1]), lanes: Number(match[2]) } : undefined;
+    const match = /^(\d+)x(\d+)(?:w(\d+))?$/.exec(item.trim());
+    if (!match) return undefined;
+    const config: ScalingConfig = { pes: Number(match[1]), lanes: Number(match[2]) };
+    if (match[3] !== undefined) config.broadcast = Number(match[3]);
+    return config;
   });
-  const lanes = [1, 2, 4, 8, 16];
-  return configs.every((c) => c && c.pes >= 1 && c.pes <= 1024 && lanes.includes(c.lanes))
+  const widths = [1, 2, 4, 8, 16];
+  return configs.every((c) =>
+      c && c.pes >= 1 && c.pes <= 1024 && widths.includes(c.lanes) &&
+      (c.broadcast === undefined || (widths.includes(c.broadcast) && c.pes % c.broadcast === 0))
+    )
     ? configs as ScalingConfig[]
     : undefined;
 }
@@ -90,6 +101,8 @@ export interface ScalingResources {
 export interface ScalingRow {
   pes: number;
   lanes: number;
+  /** Columns per broadcast beat (design.json's accelerator.broadcast). */
+  broadcast: number;
   multipliers: number;
   cyclesPerFrame: number;
   cyclesSource: string;
@@ -109,10 +122,11 @@ export interface ScalingRow {
 }
 
 /**
- * Columns broadcast, one per cycle, in a frame: every layer's [x; h] and, with a projection, its
- * cells; the floor of the current controller whatever the PEs and lanes.
+ * Broadcast beats in a frame (W columns per beat, one beat per cycle; a part of a phase vector
+ * starts a new beat): every layer's [x; h] and, with a projection, its cells; the floor of the
+ * controller whatever the PEs and lanes.
  */
-function broadcastBound(
+export function broadcastBound(
   model: {
     inputSize: number;
     hiddenSize: number;
@@ -120,10 +134,13 @@ function broadcastBound(
     projSize: number;
     outputSize: number;
   },
+  width: number,
 ): number {
   const { inputSize, hiddenSize, numLayers, outputSize } = model;
-  const proj = model.projSize > 0 ? hiddenSize : 0;
-  return inputSize + (numLayers - 1) * outputSize + numLayers * (outputSize + proj);
+  const beats = (columns: number) => Math.ceil(columns / width);
+  const proj = model.projSize > 0 ? beats(hiddenSize) : 0;
+  return beats(inputSize) + (numLayers - 1) * beats(outputSize) +
+    numLayers * (beats(outputSize) + proj);
 }
 
 /** Per-PE Yosys resources of a generated design. */
@@ -151,7 +168,7 @@ async function designResources(dir: string, log: (line: string) => void) {
 
 /** Prune, generate, simulate (or model) and synthesize one configuration. */
 async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promise<ScalingRow> {
-  const { pes, lanes } = config;
+  const { pes, lanes, broadcast } = config;
   const log = (line: string) => options.log(`  ${line}`);
   const { model } = pruneModelBcr(options.dense, {
     block: options.block,
@@ -159,11 +176,12 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
     pes,
     lanes,
   });
-  const dir = join(options.workDir, `bcr-${pes}x${lanes}`);
+  const dir = join(options.workDir, `bcr-${pes}x${lanes}${broadcast ? `w${broadcast}` : ""}`);
   const { design } = await generateDesignDir(model, dir, {
     pes,
     format: "bcr",
     lanes: lanes as 1,
+    broadcast,
     clockMhz: options.clockMhz,
     blockRows: options.block.rows,
     blockCols: options.block.cols,
@@ -187,6 +205,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
   return {
     pes,
     lanes,
+    broadcast: design.accelerator.broadcast,
     multipliers: pes * lanes,
     cyclesPerFrame: cycles,
     cyclesSource,
@@ -201,7 +220,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
     nonZeros,
     block: `${design.accelerator.blockRows}x${design.accelerator.blockCols}`,
     breakdown: { ...design.estimate.breakdown },
-    broadcastBoundCycles: broadcastBound(design.model),
+    broadcastBoundCycles: broadcastBound(design.model, design.accelerator.broadcast),
     resources,
   };
 }
@@ -214,7 +233,7 @@ export function scalingLine(row: ScalingRow): string {
         row.resources.fitsXcku060 ? ", fits the XCKU060 budget" : ", over the XCKU060 budget"
       }`
     : "";
-  return `${row.pes} PEs x ${row.lanes} lanes: ${row.cyclesPerFrame} cycles/frame (${row.cyclesSource}` +
+  return `${row.pes} PEs x ${row.lanes} lanes, ${row.broadcast} columns per beat: ${row.cyclesPerFrame} cycles/frame (${row.cyclesSource}` +
     `${row.bitExact === null ? "" : row.bitExact ? ", bit-exact" : ", NOT bit-exact"}), ideal ` +
     `${row.idealCyclesPerFrame.toFixed(0)}, utilization ${(100 * row.utilization).toFixed(1)}%, ` +
     `${row.usPerFrame.toFixed(2)} us/frame and ${row.effectiveGops.toFixed(1)} GOP/s at the ` +
@@ -225,7 +244,10 @@ export function scalingLine(row: ScalingRow): string {
 export async function runEseScaling(options: ScalingOptions) {
   const rows: ScalingRow[] = [];
   for (const config of options.configs) {
-    options.log(`\n== bcr ${config.pes} PEs x ${config.lanes} lanes ==`);
+    options.log(
+      `\n== bcr ${config.pes} PEs x ${config.lanes} lanes` +
+        `${config.broadcast ? `, broadcast ${config.broadcast}` : ""} ==`,
+    );
     const row = await scalingRow(config, options);
     rows.push(row);
     options.log(`  ${scalingLine(row)}`);
@@ -238,7 +260,8 @@ export async function runEseScaling(options: ScalingOptions) {
     );
   const headline = best(fitting) ?? best(rows);
   return {
-    description: "ESE-shaped LSTMP, bcr with MAC lanes, pruned lane-aware per configuration " +
+    description: "ESE-shaped LSTMP, bcr with MAC lanes and broadcast beats (gen's default " +
+      "width unless the configuration names one), pruned lane-aware per configuration " +
       "(prune --pes N --lanes L, 16x16-style blocks cut in lane order), 12-bit weights, batch 1",
     clockMhz: options.clockMhz,
     clockNote: "assumed clock (as ESE's 200 MHz); the place-and-route figures of docs/timing.md " +
@@ -252,6 +275,7 @@ export async function runEseScaling(options: ScalingOptions) {
     headline: headline && {
       pes: headline.pes,
       lanes: headline.lanes,
+      broadcast: headline.broadcast,
       usPerFrame: headline.usPerFrame,
       effectiveGops: headline.effectiveGops,
       bitsPerNonZero: headline.bitsPerNonZero,

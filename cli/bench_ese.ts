@@ -72,11 +72,13 @@ const COMMAND = defineCommand({
     scaling: {
       type: "custom",
       placeholder: "LIST",
-      expected: "PEs x lanes pairs such as 32x1,64x4 (lanes 1, 2, 4, 8, 16), comma-separated",
+      expected: "PEs x lanes pairs such as 32x1,64x4 (lanes 1, 2, 4, 8, 16), optionally with " +
+        "the broadcast width (64x8w4), comma-separated",
       parse: parseScalingConfigs,
       default: DEFAULT_SCALING,
       defaultText: "32x1,32x4,64x4,128x4,128x8,256x8",
-      help: "bcr scaling table: PEs x MAC lanes, each pruned lane-aware ('none' to skip)",
+      help: "bcr scaling table: PEs x MAC lanes (w: columns per broadcast beat, default gen's), " +
+        "each pruned lane-aware ('none' to skip)",
     },
     "simulate-max-pes": limitFlag(
       { min: 0, max: 1024 },
@@ -143,9 +145,11 @@ await runCommand(async () => {
     const h = scaling.headline;
     console.log(
       `\nheadline (fastest${h.fitsXcku060 ? " within the XCKU060 budget" : ""}): ${h.pes} PEs x ` +
-        `${h.lanes} lanes, ${h.usPerFrame.toFixed(2)} us/frame (target <= 5: ${
-          h.meetsUsTarget ? "met" : "NOT met"
-        }), ${h.effectiveGops.toFixed(1)} GOP/s, ${h.bitsPerNonZero?.toFixed(2)} bits/non-zero`,
+        `${h.lanes} lanes (broadcast ${h.broadcast}), ${
+          h.usPerFrame.toFixed(2)
+        } us/frame (target <= 5: ${h.meetsUsTarget ? "met" : "NOT met"}), ${
+          h.effectiveGops.toFixed(1)
+        } GOP/s, ${h.bitsPerNonZero?.toFixed(2)} bits/non-zero`,
     );
   }
   const outPath = flags.out;

@@ -99,6 +99,14 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       defaultText: String(D.lanes),
       placeholder: "L",
     },
+    broadcast: {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16"],
+      group: OPTIONS,
+      help: "bcr: vector elements broadcast per cycle (must divide --pes)",
+      defaultText: "the largest power of two up to --lanes that divides --pes",
+      placeholder: "W",
+    },
     "max-memory-bits": positiveFlag("refuse designs whose memories need more bits", {
       group: OPTIONS,
       placeholder: "B",
@@ -119,6 +127,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     blockRows: flags.block?.rows ?? flags["block-rows"],
     blockCols: flags.block?.cols ?? flags["block-cols"],
     lanes: flags.lanes === undefined ? undefined : Number(flags.lanes),
+    broadcast: flags.broadcast === undefined ? undefined : Number(flags.broadcast),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
     weightFrac: flags["weight-frac"],

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { saveModel } from "../model/model_io.ts";
 import type { RnnModel } from "../model/model.ts";
-import { runPythonJob, sameZeros, type TrainingRunOptions } from "./finetune.ts";
+import { runPythonJob, sameZeros, trainingJobFields, type TrainingRunOptions } from "./finetune.ts";
 
 /** Thresholds in real units: one number for every layer, or one per layer. */
 export interface DeltaTrainingThresholds {
@@ -52,17 +52,10 @@ export async function finetuneDelta(options: DeltaFinetuneOptions): Promise<Delt
     await saveModel(options.pruned, startPath, { safetensors: true });
     const { model, result } = await runPythonJob(
       {
+        ...trainingJobFields(options, densePath),
         phase: "delta",
-        dense: densePath,
         start: startPath,
-        data: options.dataPath,
-        head: options.headPath ?? null,
-        objective: options.objective,
         epochs: options.epochs,
-        lr: options.lr,
-        batchSize: options.batchSize ?? 32,
-        seed: options.seed ?? 1,
-        heldOut: options.heldOut ?? 0.1,
         qat: options.qat ?? null,
         delta: options.delta,
       },

@@ -47,7 +47,6 @@ export interface AdmmOptions {
   rho?: number;
 }
 
-/** Options of `finetune`. */
 /** The training run shared by `finetune` and the pruning schedules (prune/schedules.ts). */
 export interface TrainingRunOptions {
   /** The dense model (the teacher of the distill objective). */
@@ -72,6 +71,23 @@ export interface TrainingRunOptions {
   qat?: QatFormat;
   /** Called with every progress line. */
   onLine?: (line: string) => void;
+}
+
+/**
+ * The fields of a Python job (python/rnnfab/jobs.py) that every training run shares, defaults
+ * filled in; `densePath` is where the dense model was saved for the job.
+ */
+export function trainingJobFields(options: TrainingRunOptions, densePath: string) {
+  return {
+    dense: densePath,
+    data: options.dataPath,
+    head: options.headPath ?? null,
+    objective: options.objective,
+    lr: options.lr,
+    batchSize: options.batchSize ?? 32,
+    seed: options.seed ?? 1,
+    heldOut: options.heldOut ?? 0.1,
+  };
 }
 
 /** What `finetune` takes: the training run, the pruned model and optionally ADMM first. */
@@ -175,16 +191,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneResult
   try {
     const densePath = join(folder, "dense.json");
     await saveModel(options.dense, densePath, { safetensors: true });
-    const base = {
-      dense: densePath,
-      data: options.dataPath,
-      head: options.headPath ?? null,
-      objective: options.objective,
-      lr: options.lr,
-      batchSize: options.batchSize ?? 32,
-      seed: options.seed ?? 1,
-      heldOut: options.heldOut ?? 0.1,
-    };
+    const base = trainingJobFields(options, densePath);
     let start = options.pruned;
     const history: Record<string, unknown>[] = [];
     if (options.admm) {

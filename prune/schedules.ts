@@ -16,7 +16,7 @@ import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { type BlockSize, clipBlock, formatBlock } from "./block.ts";
 import { detectBcr } from "./detect.ts";
 import { modelPeLoad, type PeLoad } from "./balance.ts";
-import { runPythonJob, sameZeros, type TrainingRunOptions } from "./finetune.ts";
+import { runPythonJob, sameZeros, trainingJobFields, type TrainingRunOptions } from "./finetune.ts";
 
 /** The schedules. */
 export const SCHEDULES = ["fixed", "gradual", "gap", "imp", "admm"] as const;
@@ -361,24 +361,17 @@ export async function trainSchedule(options: ScheduleOptions): Promise<ScheduleR
       await saveModel(options.maskFrom, maskPath, { safetensors: true });
     }
     const job = {
+      ...trainingJobFields(options, densePath),
       phase: "schedule",
       schedule: options.schedule,
-      dense: densePath,
       start: options.schedule === "fixed" && maskPath ? maskPath : densePath,
       maskFrom: options.schedule === "fixed" ? maskPath : null,
-      data: options.dataPath,
-      head: options.headPath ?? null,
-      objective: options.objective,
       densities: options.densities,
       structure: options.structure,
       block: [options.block.rows, options.block.cols].map((v) => Number.isFinite(v) ? v : 1e9),
       colShare: options.colShare,
       pes: options.pes,
       epochs: options.epochs,
-      lr: options.lr,
-      batchSize: options.batchSize ?? 32,
-      seed: options.seed ?? 1,
-      heldOut: options.heldOut ?? 0.1,
       qat: options.qat ?? null,
       knobs: options.knobs ?? {},
       checkpoint: options.checkpoint ?? null,

@@ -1,13 +1,15 @@
 `include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_acc_mem: an accumulator memory of the PE (docs/architecture.md, "The PE"): DEPTH words of
-// FIELDS accumulator fields (ACC bits each, exact sums), updated by a pipelined multiply-
-// accumulate read-modify-write through one synchronous read port (block-RAM capable):
-//   M (mac_valid): read the word          W: add the product to its field, write the word back
-// A MAC in W right after a MAC of the same word takes that MAC's sum (forwarding): its read came
-// before that write. The consumer (the element-wise unit, the requantizer) reads a word through
-// the same port (`read`, never in a cycle with a MAC read) and takes it the next cycle (`take`):
-// `word` is the word, and taking clears it. A word whose live bit is 0 reads as zero, so reset
+// FIELDS accumulator fields (ACC bits each, exact sums; one memory per field), updated by a
+// pipelined multiply-accumulate read-modify-write through one synchronous read port each
+// (block-RAM capable):
+//   M (mac_valid): read the field          W: add the product to it, write the field back
+// A MAC in W right after a MAC of the same field of the same word takes that MAC's sum
+// (forwarding): its read came before that write. The consumer (the element-wise unit, the
+// requantizer) reads a word through the same ports (`read`, never in a cycle with a MAC read)
+// and takes it the next cycle (`take`):
+// `word` is the word, and taking clears it. A field whose live bit is 0 reads as zero, so reset
 // and a take clear a word in one cycle. Memories deeper than LUT_RAM_DEPTH words are marked block
 // RAM; the others are left to the synthesis tool (LUT RAM for these shallow, wide memories).
 module rnnfab_acc_mem #(
@@ -43,9 +45,12 @@ module rnnfab_acc_mem #(
     end
   end
 
-  reg [DEPTH-1:0] live_q, live_d;
-  reg [WW-1:0] rd_q;  // read data: the MAC's word in W, the consumer's word when it takes it
-  reg w_valid_q, w_live_q;  // W: a MAC, and whether its word was live when read
+  // One memory per field (ACC bits wide, one write port): a MAC writes only its field's memory,
+  // so the adder, the forwarding compare and its multiplexer are one field wide; the consumer
+  // reads every field's memory at one address. A live bit per field and word.
+  wire [WW-1:0] rd;  // read data of every field's memory (registered in the memory)
+  wire [FIELDS-1:0] live_at_mac;  // live bit of each field of word mac_addr
+  reg w_valid_q, w_live_q;  // W: a MAC, and whether its field was live when read
   reg [AW-1:0] w_addr_q;
   reg [FW-1:0] w_field_q;
   reg [PW-1:0] w_product_q;
@@ -53,30 +58,22 @@ module rnnfab_acc_mem #(
   reg [AW-1:0] fw_addr_q;
   reg [FW-1:0] fw_field_q;
   reg [ACC-1:0] fw_sum_q;
-  reg [WW-1:0] w_base, w_word;
-  reg [ACC-1:0] w_sum;
+  reg [ACC-1:0] w_base, w_sum;
+  reg mac_live;
   integer field;
   always @* begin
-    w_base = w_live_q ? rd_q : {WW{1'b0}};
+    w_base = {ACC{1'b0}};
+    mac_live = 1'b0;
     for (field = 0; field < FIELDS; field = field + 1) begin
-      if (fw_valid_q && fw_addr_q == w_addr_q && fw_field_q == field[FW-1:0])
-        w_base[field*ACC+:ACC] = fw_sum_q;
+      if (w_field_q == field[FW-1:0] && w_live_q) w_base = rd[field*ACC+:ACC];
+      if (mac_field == field[FW-1:0]) mac_live = live_at_mac[field];
     end
-    w_sum = {ACC{1'b0}};
-    w_word = w_base;
-    for (field = 0; field < FIELDS; field = field + 1) begin
-      if (w_field_q == field[FW-1:0]) begin
-        w_sum = w_base[field*ACC+:ACC] + {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q};
-        w_word[field*ACC+:ACC] = w_sum;
-      end
-    end
-    live_d = live_q;
-    if (take) live_d[take_addr] = 1'b0;
-    if (w_valid_q) live_d[w_addr_q] = 1'b1;
+    if (fw_valid_q && fw_addr_q == w_addr_q && fw_field_q == w_field_q) w_base = fw_sum_q;
+    w_sum = w_base + {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q};
   end
   always @(posedge clk) begin
     w_valid_q <= rst ? 1'b0 : mac_valid;
-    w_live_q <= live_q[mac_addr];
+    w_live_q <= mac_live;
     w_addr_q <= mac_addr;
     w_field_q <= mac_field;
     w_product_q <= mac_product;
@@ -84,14 +81,31 @@ module rnnfab_acc_mem #(
     fw_addr_q <= w_addr_q;
     fw_field_q <= w_field_q;
     fw_sum_q <= w_sum;
-    live_q <= rst ? {DEPTH{1'b0}} : live_d;
   end
-  (* ram_style = (DEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
-  reg [WW-1:0] acc_mem[0:DEPTH-1];
-  always @(posedge clk) begin
-    if (!rst && w_valid_q) acc_mem[w_addr_q] <= w_word;
-    rd_q <= acc_mem[read ? read_addr : mac_addr];
-  end
-  assign word = live_q[take_addr] ? rd_q : {WW{1'b0}};
+  genvar f;
+  generate
+    for (f = 0; f < FIELDS; f = f + 1) begin : gen_field
+      localparam integer F_I = f;
+      localparam [FW-1:0] F = F_I[FW-1:0];
+      wire w_here = w_valid_q && w_field_q == F;  // W writes this field
+      reg [DEPTH-1:0] live_q, live_d;
+      always @* begin
+        live_d = live_q;
+        if (take) live_d[take_addr] = 1'b0;
+        if (w_here) live_d[w_addr_q] = 1'b1;
+      end
+      reg [ACC-1:0] rd_q;
+      (* ram_style = (DEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+      reg [ACC-1:0] acc_mem[0:DEPTH-1];
+      always @(posedge clk) begin
+        live_q <= rst ? {DEPTH{1'b0}} : live_d;
+        if (!rst && w_here) acc_mem[w_addr_q] <= w_sum;
+        rd_q <= acc_mem[read ? read_addr : mac_addr];
+      end
+      assign live_at_mac[f] = live_q[mac_addr];
+      assign rd[f*ACC+:ACC] = rd_q;
+      assign word[f*ACC+:ACC] = live_q[take_addr] ? rd_q : {ACC{1'b0}};
+    end
+  endgenerate
 endmodule
 `default_nettype wire

@@ -3,9 +3,11 @@
 // rnnfab_ctrl: the controller of the PE array (docs/architecture.md, "Controller").
 //   - input buffer: two slots of one time step's input; a step's columns can be broadcast as
 //     soon as they arrive, and the next step's input is taken while the current step computes
-//   - broadcaster: one column per cycle to all PEs (B0: read the source, B1: on the bus). A
-//     source element e lives in PE e mod N at bank address base + e div N; elements still being
-//     written by the element-wise or requantization step are waited for (write tracker)
+//   - broadcaster: one beat of BCAST columns per cycle to all PEs (B0: read the source, B1: on
+//     the bus). A source element e lives in PE e mod N at bank address base + e div N, so the
+//     BCAST elements of a beat (e a multiple of BCAST, which divides N) live in BCAST
+//     neighbouring PEs at one address; elements still being written by the element-wise or
+//     requantization step are waited for (write tracker)
 //   - write sequencer: issues the element-wise step (K cells) or the projection requantization
 //     (KP rows) to all PEs at one cell per cycle, and counts the rounds that have landed
 //   - output streamer: reads the last layer's h, one element per cycle, into the output register
@@ -24,6 +26,7 @@ module rnnfab_ctrl #(
     parameter AB = 16,                 // activation width
     parameter EW_LAT = 9,              // element-wise latency, issue to readable
     parameter BLOCK_COLS = 1,          // bcr segment width (columns)
+    parameter BCAST = 1,               // columns per broadcast beat (a power of two dividing N)
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -37,8 +40,8 @@ module rnnfab_ctrl #(
     input  wire              out_ready,     // output stream ready
     output wire              out_last,      // last element of a time step
     output wire              bc_valid,      // broadcast: column valid
-    output wire [    AB-1:0] bc_data,       // broadcast: value
-    output wire [ COL_W-1:0] bc_col,        // broadcast: position in the phase vector
+    output wire [BCAST*AB-1:0] bc_data,     // broadcast: values, column bc_col + i in [i*AB +: AB]
+    output wire [ COL_W-1:0] bc_col,        // broadcast: position of the beat's first column
     output wire              bc_seg_last,   // broadcast: last column of a segment
     output wire              bc_hpart,      // broadcast: column of the recurrent part
     output wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written
@@ -67,7 +70,11 @@ module rnnfab_ctrl #(
     input  wire [N*AB-1:0]   out_data_all   // every PE's output read data
 );
   localparam PE_W = `RNNFAB_BITS_FOR(N - 1);  // PE index width
-  localparam IB_W = `RNNFAB_BITS_FOR(2 * IN0 - 1);  // input buffer index width
+  localparam IN0W = `RNNFAB_ALIGN(IN0, BCAST);  // input buffer slot stride (whole beats)
+  localparam IB_W = `RNNFAB_BITS_FOR(2 * IN0W - 1);  // input buffer index width
+  localparam IN_BANK = 2 * IN0W / BCAST;  // words of an input buffer bank
+  localparam IBA_W = `RNNFAB_BITS_FOR(IN_BANK - 1);  // input buffer bank address width
+  localparam LB = $clog2(BCAST);  // beat lane index width (0: one column per beat)
   localparam LW = `RNNFAB_BITS_FOR(LAYERS - 1);  // layer index width
   localparam CNT_W = COL_W + 1;  // column counts
   localparam KX = `RNNFAB_MAX(K, KP);  // longest write job
@@ -79,14 +86,20 @@ module rnnfab_ctrl #(
   localparam SEG_O = `RNNFAB_CEIL_DIV(O, BLOCK_COLS);  // a later layer's input, a recurrent part
   localparam SEG_P = `RNNFAB_CEIL_DIV(H, BLOCK_COLS);  // a projection
   localparam PE_LAST_I = N - 1, LAST_LAYER_I = LAYERS - 1, IN_LAST_I = IN0 - 1;
+  localparam BEAT_PE_LAST_I = N - BCAST, BEAT_LAST_I = BCAST - 1;
+  localparam IN0W_I = IN0W, OW_I = `RNNFAB_ALIGN(O, BCAST);  // first column of part 1
   localparam OUT_BASE_I = KO * (LAYERS - 1);  // h bank address of the last layer's output
   // the constants above and the sizes, at the widths of the registers they meet
-  localparam [PE_W-1:0] PE_LAST = PE_LAST_I[PE_W-1:0];
+  localparam [PE_W-1:0] PE_LAST = PE_LAST_I[PE_W-1:0], BEAT_PE_LAST = BEAT_PE_LAST_I[PE_W-1:0];
+  localparam [PE_W-1:0] BCAST_PE = BCAST[PE_W-1:0];  // (unused when BCAST = N)
   localparam [LW-1:0] LAST_LAYER = LAST_LAYER_I[LW-1:0];
-  localparam [IB_W-1:0] IN_LAST = IN_LAST_I[IB_W-1:0], IN_SLOT1 = IN0[IB_W-1:0];
+  localparam [IB_W-1:0] IN_LAST = IN_LAST_I[IB_W-1:0], IN_SLOT1 = IN0W_I[IB_W-1:0];
+  localparam [IB_W-1:0] IN_LANE_MASK = BEAT_LAST_I[IB_W-1:0];
   localparam [HA_W-1:0] OUT_BASE = OUT_BASE_I[HA_W-1:0], KO_HA = KO[HA_W-1:0];
   localparam [CA_W-1:0] K_CA = K[CA_W-1:0];
   localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
+  localparam [CNT_W-1:0] IN0W_C = IN0W_I[CNT_W-1:0], OW_C = OW_I[CNT_W-1:0];
+  localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0], BEAT_LAST_C = BEAT_LAST_I[CNT_W-1:0];
   localparam [WS_W-1:0] K_C = K[WS_W-1:0], KP_C = KP[WS_W-1:0];
   localparam [SEG_W-1:0] SEG_X0_C = SEG_X0[SEG_W-1:0], SEG_O_C = SEG_O[SEG_W-1:0],
       SEG_P_C = SEG_P[SEG_W-1:0];
@@ -103,17 +116,23 @@ module rnnfab_ctrl #(
                KO, KP);
       $finish;
     end
+    if (BCAST < 1 || (1 << LB) != BCAST || (N % BCAST) != 0) begin
+      $display("%m: BCAST=%0d must be a power of two that divides N=%0d", BCAST, N);
+      $finish;
+    end
   end
 
   // ================= Input buffer
-  reg [AB-1:0] in_mem[0:2*IN0-1];
   reg [1:0] in_full_q, in_full_d;
   reg in_wslot_q, in_wslot_d, in_rslot_q, in_rslot_d;
   reg [IB_W-1:0] in_widx_q, in_widx_d;
   reg in_release;  // the broadcaster took the last input column of the read slot
   wire in_fire = in_valid && in_ready;
   assign in_ready = !in_full_q[in_wslot_q];
+  // slot s holds element i at position s * IN0W + i: in bank i mod BCAST (one memory per beat
+  // lane, so that B0 reads a whole beat) at word (s * IN0W + i) div BCAST
   wire [IB_W-1:0] in_waddr = (in_wslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + in_widx_q;
+  wire [IB_W-1:0] in_wword = in_waddr >> LB;
   always @* begin
     in_full_d = in_full_q;
     in_wslot_d = in_wslot_q;
@@ -134,7 +153,6 @@ module rnnfab_ctrl #(
     end
   end
   always @(posedge clk) begin
-    if (in_fire) in_mem[in_waddr] <= in_data;
     if (rst) begin
       in_full_q <= 2'b00;
       in_wslot_q <= 1'b0;
@@ -238,15 +256,20 @@ module rnnfab_ctrl #(
 
   // The broadcaster and the output streamer walk the elements of a vector: element e lives in
   // PE e mod N at bank address base + e div N. A walk position is {e, e mod N, e div N}; the
-  // position of element e + 1 from that of element e:
+  // position of element e + 1 (beat: e + BCAST) from that of element e:
   localparam WALK_W = CNT_W + PE_W + RA_W;
-  function [WALK_W-1:0] walk_next(input [WALK_W-1:0] at);
+  function [WALK_W-1:0] walk_next(input [WALK_W-1:0] at, input beat);
     reg [CNT_W-1:0] e;
     reg [PE_W-1:0] pe;
     reg [RA_W-1:0] k;
     begin
       {e, pe, k} = at;
-      walk_next = (pe == PE_LAST) ? {e + 1'b1, {PE_W{1'b0}}, k + 1'b1} : {e + 1'b1, pe + 1'b1, k};
+      if (beat)
+        walk_next = (pe == BEAT_PE_LAST) ? {e + BCAST_C, {PE_W{1'b0}}, k + 1'b1} :
+            {e + BCAST_C, pe + BCAST_PE, k};
+      else
+        walk_next = (pe == PE_LAST) ? {e + 1'b1, {PE_W{1'b0}}, k + 1'b1} :
+            {e + 1'b1, pe + 1'b1, k};
     end
   endfunction
 
@@ -264,8 +287,8 @@ module rnnfab_ctrl #(
   reg [CNT_W-1:0] job_col_q, job_col_d;  // position in the phase vector
   reg b1_valid_q, b1_valid_d, b1_seg_last_q, b1_seg_last_d, b1_hpart_q, b1_hpart_d;
   reg [PE_W-1:0] b1_pe_q, b1_pe_d;  // a PE bank element: the PE whose rd_data holds it
-  reg [AB-1:0] b1_input_q;  // an input element: in_mem read synchronously at the issue
-  reg b1_from_input_q, b1_from_input_d;  // B1 holds an input element (b1_input_q)
+  wire [BCAST*AB-1:0] b1_input;  // input elements: the input banks, read at the issue
+  reg b1_from_input_q, b1_from_input_d;  // B1 holds input elements (b1_input)
   reg [COL_W-1:0] b1_col_q, b1_col_d;
   reg [CNT_W-1:0] bc_count_q, bc_count_d;
   reg job_start, job_start_proj;
@@ -274,10 +297,12 @@ module rnnfab_ctrl #(
   wire [1:0] cur_src = job_part_q ? SRC_H : job_src0_q;
   wire [LW-1:0] cur_layer = job_part_q ? job_layer1_q : job_layer0_q;
   wire [CNT_W-1:0] cur_len = job_part_q ? job_len1_q : job_len0_q;
-  wire cur_last = (job_e + 1'b1 == cur_len);
+  wire cur_last = (job_e + BCAST_C >= cur_len);  // the beat holds the part's last element
   wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e[IB_W-1:0];
+  wire [IB_W-1:0] in_rword = in_raddr >> LB;
+  wire [CNT_W-1:0] job_e_last = job_e + BEAT_LAST_C;  // the beat's last element
   wire input_ready = in_full_q[in_rslot_q] ||
-      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e});
+      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e_last});
   wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
       round_ready(cur_src == SRC_M, cur_layer, job_k, trk_on_q, trk_m_q,
                    trk_layer_q, trk_rounds_q);
@@ -312,7 +337,7 @@ module rnnfab_ctrl #(
     b1_col_d = b1_col_q;
     b1_seg_last_d = b1_seg_last_q;
     b1_hpart_d = b1_hpart_q;
-    bc_count_d = bc_count_q + {{(CNT_W - 1) {1'b0}}, b1_advance};
+    bc_count_d = bc_count_q + (b1_advance ? BCAST_C : {CNT_W{1'b0}});
     if (b0_issue) begin
       b1_valid_d = 1'b1;
       b1_pe_d = job_pe;
@@ -320,14 +345,14 @@ module rnnfab_ctrl #(
       b1_col_d = job_col_q[COL_W-1:0];
       b1_seg_last_d = cur_last;
       b1_hpart_d = job_part_q;
-      job_col_d = job_col_q + 1'b1;
+      job_col_d = job_col_q + BCAST_C;
       if (cur_last) begin
         if (cur_src == SRC_INPUT) in_release = 1'b1;
         job_at_d = {WALK_W{1'b0}};
         if (!job_part_q && job_len1_q != {CNT_W{1'b0}}) job_part_d = 1'b1;
         else job_active_d = 1'b0;
       end else begin
-        job_at_d = walk_next(job_at_q);
+        job_at_d = walk_next(job_at_q, 1'b1);
       end
     end
     if (job_start) begin
@@ -369,14 +394,28 @@ module rnnfab_ctrl #(
     job_col_q <= job_col_d;
     b1_pe_q <= b1_pe_d;
     b1_from_input_q <= b1_from_input_d;
-    // synchronous read (registered directly, with the issue as read enable): block RAM
-    if (b0_issue) b1_input_q <= in_mem[in_raddr];
     b1_col_q <= b1_col_d;
     b1_seg_last_q <= b1_seg_last_d;
     b1_hpart_q <= b1_hpart_d;
   end
   assign bc_valid = b1_valid_q;
-  assign bc_data = b1_from_input_q ? b1_input_q : rd_data_all[b1_pe_q*AB+:AB];
+  // input banks: written one element per cycle, read one beat per issue (synchronous, with the
+  // issue as read enable: block RAM)
+  genvar lane;
+  generate
+    for (lane = 0; lane < BCAST; lane = lane + 1) begin : gen_in_bank
+      localparam integer LANE_I = lane;
+      localparam [IB_W-1:0] LANE = LANE_I[IB_W-1:0];
+      reg [AB-1:0] in_mem[0:IN_BANK-1];
+      reg [AB-1:0] rd_q;
+      always @(posedge clk) begin
+        if (in_fire && (in_waddr & IN_LANE_MASK) == LANE) in_mem[in_wword[IBA_W-1:0]] <= in_data;
+        if (b0_issue) rd_q <= in_mem[in_rword[IBA_W-1:0]];
+      end
+      assign b1_input[lane*AB+:AB] = rd_q;
+    end
+  endgenerate
+  assign bc_data = b1_from_input_q ? b1_input : rd_data_all[b1_pe_q*AB+:BCAST*AB];
   assign bc_col = b1_col_q;
   assign bc_seg_last = b1_seg_last_q;
   assign bc_hpart = b1_hpart_q;
@@ -410,7 +449,7 @@ module rnnfab_ctrl #(
       if (os_last) begin
         os_active_d = 1'b0;
       end else begin
-        os_at_d = walk_next(os_at_q);
+        os_at_d = walk_next(os_at_q, 1'b0);
       end
     end
     if (os_start) begin
@@ -443,7 +482,7 @@ module rnnfab_ctrl #(
   reg phase_start_d;
   wire last_layer = (layer_q == LAST_LAYER);
   wire [LW-1:0] next_layer = last_layer ? {LW{1'b0}} : layer_q + 1'b1;
-  wire [CNT_W-1:0] cbase1_full = (layer_q == {LW{1'b0}}) ? IN0_C : O_C;
+  wire [CNT_W-1:0] cbase1_full = (layer_q == {LW{1'b0}}) ? IN0W_C : OW_C;
   always @* begin
     state_d = state_q;
     layer_d = layer_q;
@@ -532,7 +571,8 @@ module rnnfab_ctrl #(
   assign phase_nseg0 = phase_nseg0_q;
   assign phase_cbase1 = phase_cbase1_q;
   // bits not every parameter set uses: the high bits of the job's element, of the write
-  // sequencer's count and of the output's bank address, the width of cbase1_full
-  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, os_k};
+  // sequencer's count and of the output's bank address, the width of cbase1_full, the high bits
+  // of the input banks' word addresses
+  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, os_k, in_wword, in_rword};
 endmodule
 `default_nettype wire

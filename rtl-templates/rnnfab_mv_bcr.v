@@ -12,6 +12,9 @@
 // With LANES > 1 a row word is a line (PE-local rows line*LANES .. line*LANES + LANES-1) and a
 // weight word holds the LANES weights of the line (lane l in bits [l*WB +: WB]): one kept column
 // feeds LANES multipliers from one weight word, one column index and one vector read.
+// With BCAST > 1 the bus carries BCAST consecutive columns per beat (the first at bc_col, a
+// multiple of BCAST); the copy is BCAST banks, column c in bank c mod BCAST at c div BCAST, so a
+// beat writes every bank once.
 // Segments are one block-column wide (gen writes them so), so columns are needed in nearly
 // increasing order and the engine overlaps the broadcast. Addresses wrap at the end of the
 // memories: every time step walks all segments of all layers in encoding order.
@@ -29,6 +32,7 @@ module rnnfab_mv_bcr #(
     parameter BLOCK_COLS = 1,          // segment (block-column) width
     parameter SEG_W = 4,               // width of segment counts of a phase
     parameter LANES = 1,               // weights per weight word (MAC lanes)
+    parameter BCAST = 1,               // columns per broadcast beat (power of two)
     // derived: phase column address width (holds VEC_DEPTH - 1); leave unset
     parameter COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1),
     parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
@@ -37,8 +41,8 @@ module rnnfab_mv_bcr #(
     input  wire             clk,           // clock
     input  wire             rst,           // synchronous reset
     input  wire             bc_valid,      // a column is broadcast this cycle
-    input  wire [   AB-1:0] bc_data,       // its value
-    input  wire [COL_W-1:0] bc_col,        // its position in the phase vector
+    input  wire [BCAST*AB-1:0] bc_data,    // its values, column bc_col + i in [i*AB +: AB]
+    input  wire [COL_W-1:0] bc_col,        // the position of its first column in the phase vector
     input  wire [  COL_W:0] bc_count,      // columns of this phase already written
     input  wire             phase_start,   // a phase begins: walk its segments
     input  wire [SEG_W-1:0] phase_nseg,    // segments of the phase
@@ -60,7 +64,10 @@ module rnnfab_mv_bcr #(
   localparam IM_W = `RNNFAB_BITS_FOR(INDEX_DEPTH - 1);  // index memory index width
   // index address width: holds every address sum of the descriptor reader
   localparam IA_W = `RNNFAB_BITS_FOR(INDEX_DEPTH + (1 << HDR_ROW_BITS) + (1 << HDR_COL_BITS));
-  localparam VM_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1);  // vector copy index width
+  localparam LB = $clog2(BCAST);  // beat lane index width
+  localparam VB_DEPTH = `RNNFAB_CEIL_DIV(VEC_DEPTH, BCAST);  // words of a vector copy bank
+  localparam VM_W = `RNNFAB_BITS_FOR(VB_DEPTH - 1);  // vector copy bank index width
+  localparam [COL_W-1:0] LANE_MASK = BCAST - 1;  // a column's bank (beat lane)
   localparam MR_W = `RNNFAB_BITS_FOR(MAX_ROWS - 1);  // row index width inside a slot
   localparam RB_W = SL_W + MR_W;  // row buffer index: {slot, row}
   localparam RB_DEPTH = 1 << RB_W;  // row buffer words
@@ -79,7 +86,7 @@ module rnnfab_mv_bcr #(
       $finish;
     end
     if (VEC_DEPTH < 1 || (1 << COL_W) < VEC_DEPTH || BLOCK_COLS < 1 || SEG_W < 1 ||
-        INDEX_DEPTH < 1 || WEIGHT_DEPTH < 0 || LANES < 1) begin
+        INDEX_DEPTH < 1 || WEIGHT_DEPTH < 0 || LANES < 1 || (1 << LB) != BCAST) begin
       $display("%m: bad parameters VEC_DEPTH=%0d COL_W=%0d BLOCK_COLS=%0d SEG_W=%0d %s=%0d",
                VEC_DEPTH, COL_W, BLOCK_COLS, SEG_W, "INDEX_DEPTH", INDEX_DEPTH);
       $finish;
@@ -87,10 +94,9 @@ module rnnfab_mv_bcr #(
   end
 
   // ---------------- Memories. Weights, index (two read ports: dual-port ROM) and the vector
-  // copy (one write, one read port) are read synchronously, so they map to block RAM.
+  // copy banks (one write, one read port each) are read synchronously, so they map to block RAM.
   (* ram_style = "block" *) reg [LANES*WB-1:0] weight_mem[0:WEIGHT_ALLOC-1];
   (* ram_style = "block" *) reg [IDX_W-1:0] index_mem[0:INDEX_DEPTH-1];
-  (* ram_style = "block" *) reg [AB-1:0] vec_mem[0:VEC_DEPTH-1];
   reg [ROW_W-1:0] row_buf[0:RB_DEPTH-1];
   initial $readmemh(WEIGHT_FILE, weight_mem);
   initial $readmemh(INDEX_FILE, index_mem);
@@ -309,7 +315,6 @@ module rnnfab_mv_bcr #(
   always @(posedge clk) begin
     dr_word_q <= index_mem[dr_addr_d[IM_W-1:0]];
     cr_word_q <= index_mem[cr_addr_d[IM_W-1:0]];
-    if (bc_valid) vec_mem[bc_col[VM_W-1:0]] <= bc_data;
     if (row_we) row_buf[row_waddr] <= row_wdata;
     if (desc_push) desc_mem[desc_wr_q] <= desc_in;
     if (colq_push) colq_mem[colq_wr_q] <= colq_in;
@@ -359,22 +364,41 @@ module rnnfab_mv_bcr #(
   // ---------------- C0 -> C1: weight, vector value and row
   reg c1_valid_q, c1_hpart_q;
   reg [LANES*WB-1:0] c1_weight_q;
-  reg [AB-1:0] c1_value_q;
   reg [ROW_W-1:0] c1_row_q;
+  reg [COL_W-1:0] c1_lane_q;  // the bank of the column's value
   always @(posedge clk) begin
     c1_valid_q <= rst ? 1'b0 : issue;
     c1_hpart_q <= ch_hpart;
     c1_weight_q <= weight_mem[weight_addr_q[WM_W-1:0]];
-    c1_value_q <= vec_mem[ch_vaddr[VM_W-1:0]];
     c1_row_q <= row_buf[row_raddr];
+    c1_lane_q <= ch_vaddr & LANE_MASK;
   end
+  // the vector copy: a beat writes bank i at bc_col div BCAST; the issue unit reads the column's
+  // word in every bank and C1 selects its bank
+  wire [COL_W-1:0] bc_word = bc_col >> LB;
+  wire [COL_W-1:0] ch_word = ch_vaddr >> LB;
+  wire [BCAST*AB-1:0] vec_rd;
+  genvar lane;
+  generate
+    for (lane = 0; lane < BCAST; lane = lane + 1) begin : gen_vec_bank
+      (* ram_style = "block" *) reg [AB-1:0] vec_mem[0:VB_DEPTH-1];
+      reg [AB-1:0] rd_q;
+      always @(posedge clk) begin
+        if (bc_valid) vec_mem[bc_word[VM_W-1:0]] <= bc_data[lane*AB+:AB];
+        rd_q <= vec_mem[ch_word[VM_W-1:0]];
+      end
+      assign vec_rd[lane*AB+:AB] = rd_q;
+    end
+  endgenerate
+  wire [AB-1:0] c1_value = vec_rd[c1_lane_q*AB+:AB];
+  wire unused_words = &{1'b0, bc_word, ch_word};  // high bits beyond a bank's address
 
   // ---------------- C1: the MAC (the PE multiplies and maps the row (line) to its accumulators)
   assign mac_valid = c1_valid_q;
   assign mac_row = c1_row_q;
   assign mac_hpart = c1_hpart_q;
   assign mac_weight = c1_weight_q;
-  assign mac_value = c1_value_q;
+  assign mac_value = c1_value;
   assign idle = (dr_state_q == DR_DONE) && desc_empty && !cr_valid_q && colq_empty &&
       !c1_valid_q;
 endmodule

@@ -43,6 +43,7 @@ module rnnfab_pe #(
     parameter MAX_ROWS = 1,            // bcr: most kept rows of a block in one PE
     parameter BLOCK_COLS = 1,          // bcr: segment width
     parameter LANES = 1,               // bcr: MAC lanes (1, 2, 4, 8, 16); K is a multiple
+    parameter BCAST = 1,               // columns per broadcast beat (bcr; power of two)
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -60,8 +61,8 @@ module rnnfab_pe #(
     input  wire              clk,           // clock
     input  wire              rst,           // synchronous reset
     input  wire              bc_valid,      // broadcast: a column this cycle
-    input  wire [    AB-1:0] bc_data,       // broadcast: its value
-    input  wire [ COL_W-1:0] bc_col,        // broadcast: its position in the phase vector
+    input  wire [BCAST*AB-1:0] bc_data,     // broadcast: its values ([i*AB +: AB]: bc_col + i)
+    input  wire [ COL_W-1:0] bc_col,        // broadcast: the position of its first column
     input  wire              bc_seg_last,   // broadcast: last column of a segment (ese)
     input  wire              bc_hpart,      // broadcast: column of the recurrent part
     input  wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written (bcr)
@@ -106,7 +107,7 @@ module rnnfab_pe #(
     if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
         (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0 ||
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
-        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1))
+        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1))
     begin
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
                IN0, H, O, GRU, PROJ, PEEP, FORMAT, "LANES", LANES);
@@ -131,19 +132,20 @@ module rnnfab_pe #(
           .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
           .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
       ) engine (
-          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data[AB-1:0]),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .stall_req(stall_req),
           .mac_valid(c1_valid), .mac_row(c1_row), .mac_hpart(c1_hpart),
           .mac_weight(c1_weight), .mac_value(c1_value), .idle(engine_idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
-                                 phase_cbase1};
+                                 phase_cbase1, bc_data};
     end else begin : gen_bcr
       rnnfab_mv_bcr #(
           .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
           .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
           .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
-          .SEG_W(SEG_W), .LANES(LANES), .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
+          .SEG_W(SEG_W), .LANES(LANES), .BCAST(BCAST), .WEIGHT_FILE(WEIGHT_FILE),
+          .INDEX_FILE(INDEX_FILE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
           .bc_count(bc_count), .phase_start(phase_start), .phase_nseg(phase_nseg),

@@ -14,14 +14,17 @@
 // Bits of an unsigned value (at least 1): the width of a counter or index that holds 0..value.
 // RNNFAB_BITS_FOR(0) = RNNFAB_BITS_FOR(1) = 1, RNNFAB_BITS_FOR(4) = 3 (bitsFor of encode/).
 `define RNNFAB_BITS_FOR(value) (((value) < 1) ? 1 : $clog2((value) + 1))
+// a rounded up to a multiple of the positive constant b.
+`define RNNFAB_ALIGN(a, b) (`RNNFAB_CEIL_DIV(a, b) * (b))
 
 // ---------------- Widths of the controller-to-PE bus, derived from the primary parameters
-// IN0, O, H, LAYERS, PROJ, K, KP, KO and BLOCK_COLS of the module that expands it. Expanded in
-// the parameter lists of rnnfab_ctrl and rnnfab_pe (`parameter `RNNFAB_BUS_WIDTHS`) and as the
-// top's localparams, so that the three agree by construction; leave them unset when
+// IN0, O, H, LAYERS, PROJ, K, KP, KO, BLOCK_COLS and BCAST of the module that expands it.
+// Expanded in the parameter lists of rnnfab_ctrl and rnnfab_pe (`parameter `RNNFAB_BUS_WIDTHS`)
+// and as the top's localparams, so that the three agree by construction; leave them unset when
 // instantiating.
-//   VEC_DEPTH  longest vector broadcast in one phase: max(IN0 + O, 2 O with a second layer,
-//              H with a projection)
+//   VEC_DEPTH  positions of the longest vector broadcast in one phase: max(IN0 + O, 2 O with
+//              a second layer, H with a projection), the input part rounded up to a multiple of
+//              BCAST (a bus beat of BCAST columns never straddles the two parts)
 //   COL_W      phase column address width (holds VEC_DEPTH - 1)
 //   SEG_W      segment count width (holds the segments of the longest phase; bcr segments are
 //              BLOCK_COLS columns wide, the ese format has one column per segment count)
@@ -30,8 +33,8 @@
 //   HA_W       h bank address width (holds LAYERS * KO - 1)
 //   RA_W       bank read address width (the m bank is addressed by cell with a projection)
 `define RNNFAB_BUS_WIDTHS \
-    VEC_DEPTH = `RNNFAB_MAX(IN0 + O, `RNNFAB_MAX((LAYERS > 1) ? 2 * O : 0, \
-                                                 (PROJ != 0) ? H : 0)), \
+    VEC_DEPTH = `RNNFAB_MAX(`RNNFAB_ALIGN(IN0, BCAST) + O, \
+        `RNNFAB_MAX((LAYERS > 1) ? `RNNFAB_ALIGN(O, BCAST) + O : 0, (PROJ != 0) ? H : 0)), \
     COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1), \
     SEG_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX( \
         `RNNFAB_CEIL_DIV(IN0, BLOCK_COLS) + `RNNFAB_CEIL_DIV(O, BLOCK_COLS), `RNNFAB_MAX( \

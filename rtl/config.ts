@@ -36,6 +36,12 @@ export interface AcceleratorConfig {
   blockCols?: number;
   /** bcr: MAC lanes L per PE (1, 2, 4, 8, 16): one weight word feeds L multipliers. */
   lanes: number;
+  /**
+   * bcr: columns per broadcast beat W (1, 2, 4, 8, 16, dividing `pes`): the controller puts W
+   * vector elements on the bus per cycle. Default: the largest power of two up to `lanes` that
+   * divides `pes` (`defaultBroadcast`); always 1 for ese.
+   */
+  broadcast: number;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
@@ -50,11 +56,26 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
   indexBits: 4,
   queueDepth: 64,
   lanes: 1,
+  broadcast: 1,
   fixed: DEFAULT_FIXED_CONFIG,
 };
 
 /** The MAC lane counts the generator builds (powers of two: the PE banks by cell mod L). */
 export const LANE_COUNTS = [1, 2, 4, 8, 16] as const;
+
+/** The broadcast widths the generator builds (powers of two: a beat lives in W neighbouring PEs). */
+export const BROADCAST_WIDTHS = [1, 2, 4, 8, 16] as const;
+
+/**
+ * The default broadcast width of a bcr design: the largest power of two up to the MAC lanes that
+ * divides the PE count (L lanes take a column's L weights per cycle, so the broadcast keeps up
+ * with L columns per cycle where the PEs allow it).
+ */
+export function defaultBroadcast(pes: number, lanes: number): number {
+  let width = 1;
+  while (width * 2 <= lanes && pes % (width * 2) === 0) width *= 2;
+  return width;
+}
 
 /** Hard limits of the RTL generator (beyond them the design would be silly or unsupported). */
 export const ACCELERATOR_LIMITS = {
@@ -88,6 +109,9 @@ export const acceleratorFields = {
     ],
     { message: "lanes must be 1, 2, 4, 8 or 16" },
   ).optional(),
+  broadcast: z.number().refine((n) => (BROADCAST_WIDTHS as readonly number[]).includes(n), {
+    message: "broadcast must be 1, 2, 4, 8 or 16",
+  }).optional(),
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
 
@@ -144,6 +168,7 @@ export function resolveAcceleratorConfig(
     blockRows: merged.blockRows,
     blockCols: merged.blockCols,
     lanes: merged.lanes ?? DEFAULT_ACCELERATOR_CONFIG.lanes,
+    broadcast: 1,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };
@@ -158,10 +183,27 @@ export function resolveAcceleratorConfig(
   if (config.lanes !== 1 && config.format !== "bcr") {
     throw new UserError(`${source}: lanes needs format "bcr" (ese has one MAC per PE)`);
   }
+  config.broadcast = broadcastOf(config, merged.broadcast, source);
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {
     throw new UserError(
       `${source}: codebookBits (${config.codebookBits}) must not exceed weightBits (${fixed.weightBits})`,
     );
   }
   return config;
+}
+
+/** The broadcast width of a resolved configuration: the one asked for (checked) or the default. */
+function broadcastOf(config: AcceleratorConfig, asked: number | undefined, source: string): number {
+  if (asked === undefined) {
+    return config.format === "bcr" ? defaultBroadcast(config.pes, config.lanes) : 1;
+  }
+  if (asked !== 1 && config.format !== "bcr") {
+    throw new UserError(`${source}: broadcast needs format "bcr" (ese takes one column per cycle)`);
+  }
+  if (config.pes % asked !== 0) {
+    throw new UserError(
+      `${source}: broadcast (${asked}) must divide pes (${config.pes}): a beat's elements live in neighbouring PEs`,
+    );
+  }
+  return asked;
 }

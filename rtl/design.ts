@@ -182,6 +182,7 @@ function acceleratorOf(
     blockCols: ese ? null : config.blockCols ?? null,
     blockChoice,
     lanes: config.lanes,
+    broadcast: config.broadcast,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,
@@ -313,5 +314,6 @@ export function rtlParameters(
       : Math.max(1, layout?.maxBlockLines ?? 1),
     BLOCK_COLS: blockCols,
     LANES: config.lanes,
+    BCAST: config.broadcast,
   };
 }

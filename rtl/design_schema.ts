@@ -73,6 +73,7 @@ export const rtlParametersSchema = z.object({
   MAX_ROWS: int.describe("bcr most row (line) words of a block record of one PE"),
   BLOCK_COLS: int.describe("bcr segment width"),
   LANES: int.describe("bcr MAC lanes: weights per weight word, multipliers per PE"),
+  BCAST: int.default(1).describe("bcr columns per broadcast beat (divides N)"),
 });
 
 /** The numeric parameters of the generated RTL. */
@@ -95,9 +96,9 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  * - `model`: kind, sizes, projection (0: none), a layer's output size, peepholes; `fixed`: the
  *   resolved number formats;
  * - `accelerator`: the options as used: PEs, weight format and its options (null where they do
- *   not apply), how the bcr block was set, the MAC lanes per PE (bcr; 1 for ese), the number
- *   formats, the ese queue depth, the clock
- *   used for microseconds, the memory limit (null: none);
+ *   not apply), how the bcr block was set, the MAC lanes per PE (bcr; 1 for ese), the
+ *   columns per broadcast beat (bcr; 1 for ese), the number formats, the ese queue depth, the
+ *   clock used for microseconds, the memory limit (null: none);
  * - `geometry`: how the model maps onto N PEs (element e of any vector lives in PE e mod N at
  *   e div N): gate rows per cell (4 LSTM, 3 GRU), cells per PE K = ceil(H / N) (rounded up to a
  *   multiple of the lanes), H padded to
@@ -139,6 +140,7 @@ export const designJsonSchema = z.object({
     format: z.enum(["ese", "bcr"]),
     blockChoice: blockChoiceSchema.nullable(),
     lanes: positive.default(1),
+    broadcast: positive.default(1),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),

@@ -62,7 +62,8 @@ export function describeDesign(design: DesignParams): string {
   const shape = `${m.kind.toUpperCase()} ${m.inputSize}->${m.hiddenSize}` +
     (m.projSize > 0 ? ` proj ${m.projSize}` : "") + (m.peepholes ? " peepholes" : "") +
     ` x${m.numLayers}`;
-  const lanes = a.lanes > 1 ? ` x ${a.lanes} MAC lanes` : "";
+  const lanes = (a.lanes > 1 ? ` x ${a.lanes} MAC lanes` : "") +
+    (a.broadcast > 1 ? `, ${a.broadcast} columns per broadcast` : "");
   return `${shape}; ${a.pes} PEs${lanes}, ${a.format}, Q${a.weightBits}.${a.weightFrac} weights, ` +
     `Q${a.activationBits}.${a.activationFrac} activations`;
 }

@@ -46,7 +46,7 @@ interface InputBuffer {
   sent: number;
 }
 
-/** The broadcaster: the phase's job (B0) and the bus stage B1. */
+/** The broadcaster: the phase's job (B0) and the bus stage B1 (beats of BCAST columns). */
 interface Broadcaster {
   active: boolean;
   part: number;
@@ -184,8 +184,9 @@ function controllerSignals(
   const curSrc = job.part ? SRC_H : job.src0;
   const curLayer = job.part ? job.layer1 : job.layer0;
   const curLen = job.part ? job.len1 : job.len0;
+  const beat = rtl.BCAST;
   const inputReady = input.full[input.rslot] ||
-    (input.wslot === input.rslot && input.widx > job.e);
+    (input.wslot === input.rslot && input.widx > job.e + beat - 1);
   const sourceReady = curSrc === SRC_INPUT
     ? inputReady
     : roundReady(curSrc === SRC_M, curLayer, job.k);
@@ -195,7 +196,7 @@ function controllerSignals(
     inFire,
     wsIdle: !ws.active && ws.pipe === 0,
     curSrc,
-    curLast: job.e + 1 === curLen,
+    curLast: job.e + beat >= curLen,
     b1Advance,
     b0Issue: job.active && sourceReady && !job.bcStall,
     jobDone: !job.active && !job.b1Valid,
@@ -220,6 +221,7 @@ interface SequenceStep {
 /** The main sequence (states A, A_WAIT, EW, EW_WAIT, C_WAIT, D of rnnfab_ctrl.v). */
 function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): SequenceStep {
   const segs = (cols: number) => Math.ceil(cols / rtl.BLOCK_COLS);
+  const align = (cols: number) => Math.ceil(cols / rtl.BCAST) * rtl.BCAST;
   const proj = rtl.PROJ !== 0;
   const main: MainSequence = { ...c.main, phaseStart: false };
   const step = {
@@ -237,7 +239,7 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
       const inSegs = c.main.layer === 0 ? segs(rtl.IN0) : segs(rtl.O);
       main.phaseNseg0 = inSegs;
       main.phaseNseg = inSegs + segs(rtl.O);
-      main.phaseCbase1 = c.main.layer === 0 ? rtl.IN0 : rtl.O;
+      main.phaseCbase1 = align(c.main.layer === 0 ? rtl.IN0 : rtl.O);
       main.state = ST_A_WAIT;
       break;
     }
@@ -295,7 +297,7 @@ function broadcasterNext(
     ...job,
     bcStall,
     b1Valid: s.b1Advance ? false : job.b1Valid,
-    bcCount: job.bcCount + (s.b1Advance ? 1 : 0),
+    bcCount: job.bcCount + (s.b1Advance ? rtl.BCAST : 0),
   };
   let inRelease = false;
   if (s.b0Issue) {
@@ -309,12 +311,12 @@ function broadcasterNext(
       if (!job.part && job.len1 !== 0) next.part = 1;
       else next.active = false;
     } else {
-      next.e = job.e + 1;
-      if (job.pe === rtl.N - 1) {
+      next.e = job.e + rtl.BCAST;
+      if (job.pe === rtl.N - rtl.BCAST) {
         next.pe = 0;
         next.k = job.k + 1;
       } else {
-        next.pe = job.pe + 1;
+        next.pe = job.pe + rtl.BCAST;
       }
     }
   }

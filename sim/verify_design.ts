@@ -58,6 +58,7 @@ const acceleratorSchema = z.looseObject({
   blockChoice: z.looseObject({ how: z.enum(["given", "chosen"]) }).nullable(),
   queueDepth: count(ACCELERATOR_LIMITS.queueDepth).nullable(),
   lanes: z.number().int().positive().optional(),
+  broadcast: z.number().int().positive().optional(),
   maxMemoryBits: z.number().positive().nullable(),
 });
 
@@ -84,6 +85,7 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     blockRows: a.blockRows ?? undefined,
     blockCols: a.blockCols ?? undefined,
     lanes: a.lanes ?? 1,
+    broadcast: a.broadcast ?? 1,
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };

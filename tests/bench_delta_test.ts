@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { saveModel } from "../model/model_io.ts";
-import { randomModel } from "../model/random.ts";
-import { pruneModelBcr } from "../prune/mod.ts";
-import { runDenoScript, withTempDir } from "./helpers.ts";
+import { densePrunedPair, runDenoScript, withTempDir } from "./helpers.ts";
 
 /** A slow random walk per sequence. */
 function walk(steps: number, size: number, seed: number): number[][] {
@@ -14,17 +12,10 @@ function walk(steps: number, size: number, seed: number): number[][] {
 
 Deno.test("bench:delta on tiny models: labelled figures, the dense design's cycles and the modeled delta cycles, targets", async () => {
   await withTempDir("rnnfab-bench-delta-", async (dir) => {
-    const dense = randomModel({
-      kind: "lstm",
-      inputSize: 4,
-      hiddenSize: 8,
-      numLayers: 2,
-      seed: 21,
-    });
-    const { model: bcr } = pruneModelBcr(dense, {
-      block: { rows: 4, cols: 2 },
-      rates: { density: 0.5, colShare: 0.5 },
-    });
+    const { dense, pruned: bcr } = densePrunedPair(
+      { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 2, seed: 21 },
+      { rows: 4, cols: 2, density: 0.5 },
+    );
     await saveModel(dense, `${dir}/dense.json`);
     await saveModel(bcr, `${dir}/bcr.json`);
     const sequences = Array.from({ length: 6 }, (_, k) => walk(8 + k, 4, 30 + k));

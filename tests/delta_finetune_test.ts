@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { namedMatrices } from "../model/model.ts";
-import { randomModel } from "../model/random.ts";
-import { pruneModelBcr } from "../prune/mod.ts";
-import { expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
+import { densePrunedPair, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
 
 /** Slowly moving inputs (a random walk), where thresholds skip some columns and fire others. */
 function walk(steps: number, inputs: number, seed: number): number[][] {
@@ -20,11 +18,10 @@ function walk(steps: number, inputs: number, seed: number): number[][] {
 
 Deno.test("finetune --delta trains a tiny pruned GRU with thresholds in the forward pass, mask held", async () => {
   await withTempDir("rnnfab-finetune-delta-", async (dir) => {
-    const dense = randomModel({ kind: "gru", inputSize: 4, hiddenSize: 8, numLayers: 2, seed: 5 });
-    const { model: pruned } = pruneModelBcr(dense, {
-      block: { rows: 4, cols: 4 },
-      rates: { density: 0.5, colShare: 0.5 },
-    });
+    const { dense, pruned } = densePrunedPair(
+      { kind: "gru", inputSize: 4, hiddenSize: 8, numLayers: 2, seed: 5 },
+      { rows: 4, cols: 4, density: 0.5 },
+    );
     await saveModel(dense, `${dir}/dense.json`);
     await saveModel(pruned, `${dir}/pruned.json`);
     const sequences = Array.from({ length: 24 }, (_, k) => walk(6 + (k % 4), 4, 7 + k));

@@ -248,6 +248,23 @@ const ICARUS: E2eCase[] = ([
     settings: { lanes: 2 },
     backpressure: 0.5,
   },
+  {
+    // broadcast beats under Icarus: 2 columns per beat, projection, two layers, odd sizes (the
+    // input part ends in half a beat)
+    name: "lstmp-peep-2layer-rand60-pe2-bcr-bcast2",
+    seed: 537,
+    kind: "lstm",
+    inputSize: 7,
+    hiddenSize: 13,
+    numLayers: 2,
+    projSize: 5,
+    peepholes: true,
+    density: 0.6,
+    pes: 2,
+    format: "bcr",
+    settings: { broadcast: 2 },
+    backpressure: 0.5,
+  },
 ] as IcarusEntry[]).map(icarus);
 
 /** Icarus, against Verilator on the same design: same outputs and cycles. */
@@ -376,6 +393,16 @@ const VERILATOR: E2eCase[] = ([
     seed: 33,
     steps: 4,
   },
+  // Broadcast beats of 8 columns on 8 PEs of one lane (IN0 = 13, P = 19: partial last beats).
+  {
+    name: "lstmp-peep-bcr11-pe8-bcr-bcast8",
+    ...MINI_ESE,
+    pes: 8,
+    format: "bcr",
+    settings: { broadcast: 8, blockRows: 8, blockCols: 8 },
+    seed: 35,
+    steps: 4,
+  },
   // Projection, two layers, 5%: rows and columns left empty.
   {
     name: "lstmp-2layer-mag5-pe8-ese",
@@ -461,6 +488,21 @@ const VERILATOR: E2eCase[] = ([
     format: "bcr",
     settings: { lanes: 8 },
     seed: 34,
+    steps: 4,
+  },
+  // GRU, two layers, 2 lanes, beats of 4 columns on 4 PEs (5 inputs, 11 cells: partial beats).
+  {
+    name: "gru-2layer-blocks50-pe4-bcr-lanes2-bcast4",
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 11,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "blocks", block: { rows: 4, cols: 2 } },
+    pes: 4,
+    format: "bcr",
+    settings: { lanes: 2, broadcast: 4 },
+    seed: 36,
     steps: 4,
   },
   // Two layers, 70% magnitude, one PE.

@@ -3,11 +3,16 @@ import { loadModel, saveModel } from "../model/model_io.ts";
 import { namedMatrices } from "../model/model.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { outputFidelity } from "../prune/search.ts";
-import { pruneModelBcr } from "../prune/mod.ts";
 import { detectBcr } from "../prune/detect.ts";
 import { finetune as finetuneLibrary } from "../prune/finetune.ts";
 import type { RnnModel } from "../model/model.ts";
-import { type CommandResult, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
+import {
+  type CommandResult,
+  densePrunedPair,
+  expectUserError,
+  runDenoScript,
+  withTempDir,
+} from "./helpers.ts";
 
 function finetune(args: string[]): Promise<CommandResult> {
   return runDenoScript("cli/finetune.ts", args);
@@ -35,12 +40,11 @@ async function assertBcr4x4(path: string): Promise<void> {
 
 Deno.test("finetune: distillation on a tiny model lowers the error, keeps the zero mask, stays BCR", async () => {
   await withTempDir("rnnfab-finetune-", async (dir) => {
-    const dense = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 3 });
+    const { dense, pruned } = densePrunedPair(
+      { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 3 },
+      { rows: 4, cols: 4, density: 0.3 },
+    );
     const block = { rows: 4, cols: 4 };
-    const { model: pruned } = pruneModelBcr(dense, {
-      block,
-      rates: { density: 0.3, colShare: 0.5 },
-    });
     const sequences = Array.from({ length: 60 }, (_, k) => randomInputs(3 + (k % 5), 4, 100 + k));
     const inputs = await writeInputs(dir, { dense, pruned }, sequences);
     const run = await finetune([
@@ -69,11 +73,10 @@ Deno.test("finetune: distillation on a tiny model lowers the error, keeps the ze
 
 Deno.test("finetune --admm ends BCR for P's block at P's densities; --qat runs through 8-bit weights", async () => {
   await withTempDir("rnnfab-finetune-admm-", async (dir) => {
-    const dense = randomModel({ kind: "gru", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 4 });
-    const { model: pruned } = pruneModelBcr(dense, {
-      block: { rows: 4, cols: 4 },
-      rates: { density: 0.4, colShare: 0.5 },
-    });
+    const { dense, pruned } = densePrunedPair(
+      { kind: "gru", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 4 },
+      { rows: 4, cols: 4, density: 0.4 },
+    );
     const sequences = Array.from({ length: 30 }, (_, k) => randomInputs(4, 4, 200 + k));
     const common = await writeInputs(dir, { dense, pruned }, sequences);
     await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ weightBits: 8 }));
@@ -131,12 +134,11 @@ Deno.test("finetune: no output may be an input, and a user's file beside --out i
 
 Deno.test("prune/finetune.ts finetune() with admm: the schedules' ADMM stage, then rnnfab's BCR pruning, mask held", async () => {
   await withTempDir("rnnfab-finetune-lib-admm-", async (dir) => {
-    const dense = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 });
+    const { dense, pruned } = densePrunedPair(
+      { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 },
+      { rows: 4, cols: 4, density: 0.25 },
+    );
     const block = { rows: 4, cols: 4 };
-    const { model: pruned } = pruneModelBcr(dense, {
-      block,
-      rates: { density: 0.25, colShare: 0.5 },
-    });
     const sequences = Array.from({ length: 30 }, (_, k) => randomInputs(3 + (k % 4), 4, 500 + k));
     await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences }));
     const lines: string[] = [];

@@ -114,6 +114,23 @@ const LINT_CASES: E2eCase[] = [
     "bcr",
     { lanes: 16 },
   ),
+  // broadcast beats (bcr): 8 columns per beat on 8 PEs of one lane, 16 on 32 PEs of 2 lanes
+  lintCase(
+    "lstm 13->29 proj 11 peepholes x2, 8 PEs, broadcast 8",
+    { kind: "lstm", inputSize: 13, hiddenSize: 29, numLayers: 2, projSize: 11, peepholes: true },
+    0.3,
+    8,
+    "bcr",
+    { broadcast: 8 },
+  ),
+  lintCase(
+    "gru 40->64, 32 PEs x 2 lanes, broadcast 16",
+    { kind: "gru", inputSize: 40, hiddenSize: 64, numLayers: 1 },
+    0.15,
+    32,
+    "bcr",
+    { lanes: 2, broadcast: 16 },
+  ),
   lintCase(
     "gru 2->3, 1 PE, block 1x1",
     { kind: "gru", inputSize: 2, hiddenSize: 3, numLayers: 1 },

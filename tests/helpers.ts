@@ -9,6 +9,7 @@ import fc from "fast-check";
 import type { RnnModel } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
 import { randomModel, type RandomModelOptions } from "../model/random.ts";
+import { pruneModelBcr } from "../prune/mod.ts";
 import type { AcceleratorSettings, DesignJson } from "../rtl/mod.ts";
 
 /** Result of running a command to completion. */
@@ -204,4 +205,29 @@ export function modelShapeFields(limits: ModelShapeLimits) {
     peepholes: fc.boolean(),
     seed: fc.integer({ min: 0, max: limits.seed }),
   };
+}
+
+/** The BCR pruning of a test model: block shape, target density, share of the cut taken by columns. */
+export interface TestPruning {
+  /** Block rows. */
+  rows: number;
+  /** Block columns. */
+  cols: number;
+  /** Target density. */
+  density: number;
+  /** Share of the cut taken by columns (0.5 unless given). */
+  colShare?: number;
+}
+
+/** A random model and its BCR pruning, the starting pair of the fine-tuning and delta tests. */
+export function densePrunedPair(
+  shape: RandomModelOptions,
+  pruning: TestPruning,
+): { dense: RnnModel; pruned: RnnModel } {
+  const dense = randomModel(shape);
+  const { model: pruned } = pruneModelBcr(dense, {
+    block: { rows: pruning.rows, cols: pruning.cols },
+    rates: { density: pruning.density, colShare: pruning.colShare ?? 0.5 },
+  });
+  return { dense, pruned };
 }

@@ -9,7 +9,11 @@ import assert from "node:assert/strict";
 import { randomModel } from "../model/random.ts";
 import { laneRowOrder, modelLaneOrder, pruneModelBcr } from "../prune/mod.ts";
 import { cellsPerPe } from "../encode/mod.ts";
-import { generateFromModel, resolveAcceleratorConfig } from "../rtl/mod.ts";
+import {
+  generateFromModel,
+  parseAcceleratorSettings,
+  resolveAcceleratorConfig,
+} from "../rtl/mod.ts";
 import { namedMatrices } from "../model/model.ts";
 
 Deno.test("lane order: a permutation; each PE's line is a run of L consecutive positions", () => {
@@ -83,5 +87,22 @@ Deno.test("K is a multiple of the lanes; lanes need bcr", () => {
   assert.throws(
     () => resolveAcceleratorConfig([{ settings: { format: "ese", lanes: 4 }, source: "flags" }]),
     /lanes needs format "bcr"/,
+  );
+});
+
+Deno.test("broadcast width: default up to the lanes and dividing the PEs; checks", () => {
+  const resolve = (settings: Parameters<typeof resolveAcceleratorConfig>[0][0]["settings"]) =>
+    resolveAcceleratorConfig([{ settings, source: "flags" }]).broadcast;
+  assert.equal(resolve({ format: "bcr", pes: 32, lanes: 4 }), 4);
+  assert.equal(resolve({ format: "bcr", pes: 6, lanes: 8 }), 2);
+  assert.equal(resolve({ format: "bcr", pes: 3, lanes: 4 }), 1);
+  assert.equal(resolve({ format: "bcr", pes: 8 }), 1);
+  assert.equal(resolve({ format: "ese", pes: 8 }), 1);
+  assert.equal(resolve({ format: "bcr", pes: 8, broadcast: 8 }), 8);
+  assert.throws(() => resolve({ format: "ese", pes: 8, broadcast: 2 }), /broadcast needs format/);
+  assert.throws(() => resolve({ format: "bcr", pes: 6, broadcast: 4 }), /must divide pes/);
+  assert.throws(
+    () => parseAcceleratorSettings({ format: "bcr", broadcast: 3 }, "flags"),
+    /1, 2, 4, 8 or 16/,
   );
 });

@@ -14,7 +14,6 @@ mask held) of a ``DeltaStack``, whose forward pass is the delta forward pass.
 from __future__ import annotations
 
 from dataclasses import dataclass
-import json
 import os
 import sys
 from typing import Optional, Sequence
@@ -26,6 +25,7 @@ import torch.nn.functional as F
 from .data import DataSet, batches, load_data, load_head
 from .finetune import TrainConfig, finetune_masked
 from .model_io import load_model, save_model
+from .jobs import run_job_file
 from .cells import cell_step
 from .modules import RnnStack, last_outputs
 from .train import train_epochs
@@ -222,15 +222,7 @@ def run_delta_job(job: dict) -> dict:
 
 def main(argv: list[str]) -> int:
     """``python -m rnnfab.delta JOB.json``: run the job, write its result to job["history"]."""
-    if len(argv) != 1:
-        print("usage: python -m rnnfab.delta JOB.json", file=sys.stderr)
-        return 2
-    with open(argv[0], encoding="utf-8") as handle:
-        job = json.load(handle)
-    result = run_delta_job(job)
-    with open(job["history"], "w", encoding="utf-8") as handle:
-        json.dump(result, handle)
-    return 0
+    return run_job_file(argv, "delta", run_delta_job)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ that rnnfab's TypeScript side wrote (it has validated every file and flag alread
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -28,6 +27,7 @@ import torch.nn.functional as F
 from .data import DataSet, Batch, batches, load_data, load_head
 from .mask import bcr_masks, masks_hold
 from .model_io import load_model, save_model
+from .jobs import run_job_file
 from .modules import RnnStack, last_outputs
 
 
@@ -178,15 +178,7 @@ def run_job(job: dict) -> dict:
 
 def main(argv: list[str]) -> int:
     """``python -m rnnfab.finetune JOB.json``: run the job, write its history beside the output."""
-    if len(argv) != 1:
-        print("usage: python -m rnnfab.finetune JOB.json", file=sys.stderr)
-        return 2
-    with open(argv[0], encoding="utf-8") as handle:
-        job = json.load(handle)
-    result = run_job(job)
-    with open(job["history"], "w", encoding="utf-8") as handle:
-        json.dump(result, handle)
-    return 0
+    return run_job_file(argv, "finetune", run_job)
 
 
 if __name__ == "__main__":

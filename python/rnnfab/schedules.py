@@ -30,7 +30,6 @@ or with ``"phase": "admm"`` the ADMM phase alone)."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -45,6 +44,7 @@ from .bcr import project_bcr
 from .finetune import (TrainConfig, _better, _describe, distill_loss, evaluate, qat_arguments,
                        split, task_loss)
 from .model_io import load_model, save_model
+from .jobs import run_job_file
 from .modules import RnnStack
 from .quant import FixedPointQat
 from .sparsity import target_mask
@@ -563,21 +563,14 @@ def run_schedule_job(job: dict) -> dict:
             "summary": run.summary() if finished else None}
 
 
+def run_job(job: dict) -> dict:
+    """Run a schedule job, or its ADMM phase alone when ``job["phase"]`` is "admm"."""
+    return run_admm_job(job) if job.get("phase") == "admm" else run_schedule_job(job)
+
+
 def main(argv: list[str]) -> int:
     """``python -m rnnfab.schedules JOB.json``: run the job, write its result beside the output."""
-    if len(argv) != 1:
-        print("usage: python -m rnnfab.schedules JOB.json", file=sys.stderr)
-        return 2
-    with open(argv[0], encoding="utf-8") as handle:
-        job = json.load(handle)
-    try:
-        result = run_admm_job(job) if job.get("phase") == "admm" else run_schedule_job(job)
-    except ScheduleError as error:
-        print(f"rnnfab-error: {error}", file=sys.stderr, flush=True)
-        return 3
-    with open(job["history"], "w", encoding="utf-8") as handle:
-        json.dump(result, handle)
-    return 0
+    return run_job_file(argv, "schedules", run_job, reported=(ScheduleError,))
 
 
 if __name__ == "__main__":
