@@ -122,6 +122,9 @@ export function ice40CoarseSteps(options: Ice40CoarseOptions): string[] {
     "opt",
     "memory -nomap",
     "opt_clean",
+    // The iCE40 has no LUT RAM: a memory that asks for distributed RAM (the ESE engine's queue,
+    // which should stay out of block RAM on ECP5 and Xilinx) is left to Yosys's own choice here.
+    "setattr -unset ram_style a:ram_style=distributed",
   ];
 }
 
