@@ -44,7 +44,6 @@ Deno.test("finetune: distillation on a tiny model lowers the error, keeps the ze
       { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 3 },
       { rows: 4, cols: 4, density: 0.3 },
     );
-    const block = { rows: 4, cols: 4 };
     const sequences = Array.from({ length: 60 }, (_, k) => randomInputs(3 + (k % 5), 4, 100 + k));
     const inputs = await writeInputs(dir, { dense, pruned }, sequences);
     const run = await finetune([
