@@ -9,7 +9,8 @@
 // (forwarding): its read came before that write. The consumer (the element-wise unit, the
 // requantizer) reads a word through the same ports (`read`, never in a cycle with a MAC read)
 // and takes it the next cycle (`take`):
-// `word` is the word, and taking clears it. A field whose live bit is 0 reads as zero, so reset
+// `word` is the word, and taking clears it (KEEP = 0; with KEEP = 1 the word stays and the next
+// time step accumulates on top of it: the delta memories M of docs/delta.md). A field whose live bit is 0 reads as zero, so reset
 // and a take clear a word in one cycle. Memories deeper than LUT_RAM_DEPTH words are marked block
 // RAM; the others are left to the synthesis tool (LUT RAM for these shallow, wide memories).
 module rnnfab_acc_mem #(
@@ -18,6 +19,7 @@ module rnnfab_acc_mem #(
     parameter ACC = 40,              // accumulator width
     parameter PW = 28,               // product width (sign-extended to ACC)
     parameter LUT_RAM_DEPTH = 64,    // deepest memory left to LUT RAM
+    parameter KEEP = 0,              // 1: a take leaves the word (delta memories M, docs/delta.md)
     // derived: word address and field index widths; leave unset
     parameter AW = `RNNFAB_BITS_FOR(DEPTH - 1),
     parameter FW = `RNNFAB_BITS_FOR(FIELDS - 1)
@@ -38,7 +40,7 @@ module rnnfab_acc_mem #(
 
   initial begin
     if (DEPTH < 1 || FIELDS < 1 || PW > ACC || (1 << AW) < DEPTH || (1 << FW) < FIELDS ||
-        LUT_RAM_DEPTH < 0) begin
+        LUT_RAM_DEPTH < 0 || KEEP < 0 || KEEP > 1) begin
       $display("%m: bad parameters DEPTH=%0d FIELDS=%0d ACC=%0d PW=%0d AW=%0d FW=%0d", DEPTH,
                FIELDS, ACC, PW, AW, FW);
       $finish;
@@ -91,7 +93,7 @@ module rnnfab_acc_mem #(
       reg [DEPTH-1:0] live_q, live_d;
       always @* begin
         live_d = live_q;
-        if (take) live_d[take_addr] = 1'b0;
+        if (take && KEEP == 0) live_d[take_addr] = 1'b0;
         if (w_here) live_d[w_addr_q] = 1'b1;
       end
       reg [ACC-1:0] rd_q;

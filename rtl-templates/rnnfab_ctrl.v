@@ -48,6 +48,8 @@ module rnnfab_ctrl #(
     input  wire              bc_stall,      // some PE asks to stop broadcasting (registered there)
     output wire              phase_start,   // a matrix-vector phase begins
     output wire              phase_proj,    // the phase is the projection
+    output wire [`RNNFAB_BITS_FOR(LAYERS - 1)-1:0] phase_layer,  // the phase's layer (delta)
+    output wire [  CA_W-1:0] phase_cbase,   // the phase's layer * K (delta: its memories M)
     output wire [ SEG_W-1:0] phase_nseg,    // bcr: segments of the phase
     output wire [ SEG_W-1:0] phase_nseg0,   // bcr: segments of the input part
     output wire [ COL_W-1:0] phase_cbase1,  // bcr: first column of the recurrent part
@@ -567,6 +569,8 @@ module rnnfab_ctrl #(
   end
   assign phase_start = phase_start_q;
   assign phase_proj = phase_proj_q;
+  assign phase_layer = layer_q;
+  assign phase_cbase = K_CA * {{(CA_W - LW) {1'b0}}, layer_q};
   assign phase_nseg = phase_nseg_q;
   assign phase_nseg0 = phase_nseg0_q;
   assign phase_cbase1 = phase_cbase1_q;

@@ -8,8 +8,8 @@
 // rounded; d has AB + 1 bits. The last value of a step (in_last) always leaves an entry with
 // out_last set: the fired entry of that column, or an empty marker (out_none) where it did not
 // fire, so that the consumer sees where every step's fired list ends. `clear` sets every v_hat to
-// 0 (a new sequence); `rst` also empties the pipeline and the queue. Not yet wired into the top:
-// the PEs do not skip columns yet (docs/delta.md, "Hardware").
+// 0 (a new sequence); `rst` also empties the pipeline and the queue. rnnfab_delta_bc holds one
+// per layer (docs/delta.md, "Hardware").
 //
 // Pipeline: the input is registered in stage S1 together with v_hat[index] (a synchronous read,
 // forwarded when S1 is writing the same index); S1 subtracts, compares and writes the queue.
@@ -37,6 +37,7 @@ module rnnfab_delta_enc #(
     output wire [AB:0]      out_delta,  // d = v - v_hat (AB + 1 bits, two's complement)
     output wire             out_last,   // the step's last entry
     output wire             out_none,   // an empty end-of-step marker (no column fired)
+    output wire [QW:0]      level,      // entries in the queue
     output wire             idle        // S1 and the queue are empty
 );
   initial begin
@@ -95,6 +96,7 @@ module rnnfab_delta_enc #(
   assign out_valid = (count_q != 0);
   assign {out_none, out_last, out_index, out_delta} = queue_mem[rd_q];
   assign idle = !s1_valid_q && (count_q == 0);
+  assign level = count_q;
 
   // Next state.
   always @* begin

@@ -8,6 +8,11 @@
 //   C0: pop / issue weight address    C1: weight word -> row, weight: the MAC to the PE
 // Pointer and weight addresses wrap at the end of the memories: every time step walks all
 // segments of all layers in the order they were encoded.
+// Delta mode (DELTA = 1, docs/delta.md, "Hardware"): only the fired columns arrive, each with the
+// pointer address of its first entry (bc_ptr) and its delta (AB + 1 bits); P0 reads the column's
+// start and end from the pointer memory (two read ports), the queue holds both, and the consumer
+// reads the weight memory at the column's own addresses (no sequential prefetch; a padding entry
+// costs a cycle here).
 module rnnfab_mv_ese #(
     parameter AB = 16,                 // activation width
     parameter WB = 12,                 // weight width (and codebook word width)
@@ -21,12 +26,15 @@ module rnnfab_mv_ese #(
     parameter ROW_W = 4,               // PE-local row width (holds every local row of the PE)
     parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
     parameter POINTER_FILE = "pe0_pointers.hex",  // pointer memory image
-    parameter CODEBOOK_FILE = "codebook.hex"  // codebook image (CODEBOOK = 1 only)
+    parameter CODEBOOK_FILE = "codebook.hex",  // codebook image (CODEBOOK = 1 only)
+    parameter DELTA = 0,               // 1: delta mode (fired columns by pointer address)
+    parameter BP_W = 1                 // delta: width of bc_ptr (a pointer memory address)
 ) (
     input  wire               clk,          // clock
     input  wire               rst,          // synchronous reset
     input  wire               bc_valid,     // a column is broadcast this cycle
-    input  wire [     AB-1:0] bc_data,      // its value
+    input  wire [AB+DELTA-1:0] bc_data,     // its value (delta mode: the delta, AB + 1 bits)
+    input  wire [   BP_W-1:0] bc_ptr,       // delta: pointer address of the column's first entry
     input  wire               bc_seg_last,  // it is the last column of its segment
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
     output wire               stall_req,    // registered: stop broadcasting (queue nearly full)
@@ -34,7 +42,7 @@ module rnnfab_mv_ese #(
     output wire [  ROW_W-1:0] mac_row,      // C1: PE-local row of the product
     output wire               mac_hpart,    // C1: the column is in the recurrent part
     output wire [     WB-1:0] mac_weight,   // C1: the weight
-    output wire [     AB-1:0] mac_value,    // C1: the column's value
+    output wire [AB+DELTA-1:0] mac_value,   // C1: the column's value (or delta)
     output wire               idle          // queue empty and pipeline drained
 );
   localparam ENTRY_W = IDX_BITS + VAL_BITS;  // weight-memory word width
@@ -42,7 +50,8 @@ module rnnfab_mv_ese #(
   localparam PA_W = `RNNFAB_BITS_FOR(POINTER_DEPTH + 1);  // pointer address counter width
   localparam PM_W = `RNNFAB_BITS_FOR(POINTER_DEPTH - 1);  // pointer memory index width
   localparam WM_W = `RNNFAB_BITS_FOR(WEIGHT_ALLOC - 1);  // weight memory index width
-  localparam Q_W = 1 + PTR_W + AB;  // queue entry: {hpart, end, value}
+  localparam VW = AB + DELTA;  // value width on the bus and in the queue
+  localparam Q_W = 1 + (1 + DELTA) * PTR_W + VW;  // queue entry: {hpart, [start,] end, value}
   localparam [PTR_W:0] WEIGHT_END = WEIGHT_DEPTH[PTR_W:0];  // one past the last weight address
 
   initial begin
@@ -51,9 +60,10 @@ module rnnfab_mv_ese #(
                POINTER_DEPTH, ROW_W);
       $finish;
     end
-    if (IDX_BITS < 1 || PTR_W < 1 || (CODEBOOK == 0 && VAL_BITS < WB)) begin
-      $display("%m: bad entry format IDX_BITS=%0d VAL_BITS=%0d WB=%0d PTR_W=%0d", IDX_BITS,
-               VAL_BITS, WB, PTR_W);
+    if (IDX_BITS < 1 || PTR_W < 1 || (CODEBOOK == 0 && VAL_BITS < WB) || DELTA < 0 ||
+        DELTA > 1 || (DELTA != 0 && BP_W != PM_W)) begin
+      $display("%m: bad entry format IDX_BITS=%0d VAL_BITS=%0d WB=%0d PTR_W=%0d DELTA=%0d",
+               IDX_BITS, VAL_BITS, WB, PTR_W, DELTA);
       $finish;
     end
     if (WEIGHT_DEPTH < 0 || WEIGHT_DEPTH >= (1 << PTR_W)) begin
@@ -104,7 +114,8 @@ module rnnfab_mv_ese #(
   reg [PA_W:0] step1_q, step1_d, step2_q, step2_d;
   reg [PTR_W-1:0] pointer_q;  // = pointer_mem[pointer_addr_q]: end of the offered column
   reg p1_valid_q, p1_hpart_q, p1_wrap_q;
-  reg [AB-1:0] p1_data_q;
+  reg [VW-1:0] p1_data_q;
+  reg [PTR_W-1:0] d_start_q, d_end_q;  // delta: the column's start and end (read in P0)
   reg [PTR_W-1:0] p1_end_q;  // end of the column in P1
   reg [PTR_W-1:0] last_end_q;  // end of the column before it (0 at the start of the memory)
   (* ram_style = (QUEUE_ALLOC > 128) ? "block" : "distributed" *)
@@ -115,7 +126,26 @@ module rnnfab_mv_ese #(
 
   wire queue_empty = (queue_count_q == {QC_W{1'b0}});
   wire advance = bc_valid;
-  wire push = p1_valid_q && (p1_end_q != last_end_q);
+  wire push = p1_valid_q && ((DELTA != 0) ? (d_start_q != d_end_q) : (p1_end_q != last_end_q));
+  wire [Q_W-1:0] push_entry;  // {hpart, [start,] end, value}
+  generate
+    if (DELTA != 0) begin : gen_delta_push
+      // P0 reads the start and the end of the column on the bus (its pointer and the next)
+      wire [BP_W-1:0] bc_ptr_next = bc_ptr + 1'b1;
+      always @(posedge clk) begin
+        d_start_q <= pointer_mem[bc_ptr];
+        d_end_q <= pointer_mem[bc_ptr_next];
+      end
+      assign push_entry = {p1_hpart_q, d_start_q, d_end_q, p1_data_q};
+    end else begin : gen_dense_push
+      always @(posedge clk) begin
+        d_start_q <= {PTR_W{1'b0}};
+        d_end_q <= {PTR_W{1'b0}};
+      end
+      assign push_entry = {p1_hpart_q, p1_end_q, p1_data_q};
+      wire unused_delta_inputs = &{1'b0, bc_ptr};
+    end
+  endgenerate
   assign stall_req = stall_q;
 
   always @* begin
@@ -170,8 +200,9 @@ module rnnfab_mv_ese #(
   // entry after it, so padding costs no cycle.
   wire [Q_W-1:0] head = queue_mem[queue_rd_q];
   wire head_hpart = head[Q_W-1];
-  wire [PTR_W-1:0] head_end = head[AB+PTR_W-1:AB];
-  wire [AB-1:0] head_value = head[AB-1:0];
+  wire [PTR_W-1:0] head_end = head[VW+PTR_W-1:VW];
+  wire [PTR_W-1:0] head_start = head[VW+DELTA*PTR_W+PTR_W-1-:PTR_W];  // delta mode only
+  wire [VW-1:0] head_value = head[VW-1:0];
   wire [ENTRY_W-1:0] entry0 = pf_mem[pf_rd_q];
   wire [2:0] pf_rd_plus = pf_rd_q + 3'd1;  // (a named 3-bit wire: indices must wrap at 8)
   wire [2:0] pf_wr_plus = pf_wr_q + 3'd1;
@@ -179,20 +210,25 @@ module rnnfab_mv_ese #(
   wire entry0_padding = (entry0[VAL_BITS-1:0] == {VAL_BITS{1'b0}});
   reg [PTR_W-1:0] weight_addr_q, weight_addr_d;  // index of the next entry to take
   reg column_first_q, column_first_d;  // the next entry is the first of its column
-  wire fire = !queue_empty && (pf_count_q != 4'd0);
-  wire take_two = fire && entry0_padding && (pf_count_q >= 4'd2);
+  // delta mode: the address of this cycle's entry (the head's start when it is a column's first)
+  wire [PTR_W-1:0] d_addr = column_first_q ? head_start : weight_addr_q;
+  wire [PTR_W:0] d_addr_plus1 = {1'b0, d_addr} + {{PTR_W{1'b0}}, 1'b1};
+  wire fire = !queue_empty && ((DELTA != 0) || (pf_count_q != 4'd0));
+  wire take_two = (DELTA == 0) && fire && entry0_padding && (pf_count_q >= 4'd2);
   // the column ends after this cycle's entry (or pair): both sums are compared with the head's
   // end side by side, and take_two only selects, so the padding check is not in series with them
   wire [PTR_W:0] weight_plus1 = {1'b0, weight_addr_q} + {{PTR_W{1'b0}}, 1'b1};
   wire [PTR_W:0] weight_plus2 = {1'b0, weight_addr_q} + {{(PTR_W - 1) {1'b0}}, 2'd2};
   wire end_after1 = (weight_plus1 == {1'b0, head_end});
   wire end_after2 = (weight_plus2 == {1'b0, head_end});
-  wire pop = fire && (take_two ? end_after2 : end_after1);
+  wire pop = fire && ((DELTA != 0) ? (d_addr_plus1 == {1'b0, head_end}) :
+      (take_two ? end_after2 : end_after1));
   always @* begin
     weight_addr_d = weight_addr_q;
     column_first_d = column_first_q;
     if (fire) begin
-      weight_addr_d = take_two ? weight_next_addr(weight_next_addr(weight_addr_q)) :
+      weight_addr_d = (DELTA != 0) ? d_addr_plus1[PTR_W-1:0] :
+          take_two ? weight_next_addr(weight_next_addr(weight_addr_q)) :
           weight_next_addr(weight_addr_q);
       column_first_d = pop;
     end
@@ -212,7 +248,7 @@ module rnnfab_mv_ese #(
 
   always @(posedge clk) begin
     pointer_q <= pointer_mem[pointer_addr_d[PM_W-1:0]];
-    if (push) queue_mem[queue_wr_q] <= {p1_hpart_q, p1_end_q, p1_data_q};
+    if (push) queue_mem[queue_wr_q] <= push_entry;
     pf_word0_q <= weight_mem[pf_addr_q[WM_W-1:0]];
     pf_word1_q <= weight_mem[pf_addr1[WM_W-1:0]];
     if (pf_inflight_q) begin
@@ -247,9 +283,9 @@ module rnnfab_mv_ese #(
   // ---------------- C0 -> C1
   reg [ENTRY_W-1:0] c1_word0_q, c1_word1_q;
   reg c1_valid_q, c1_first_q, c1_hpart_q, c1_pair_q;
-  reg [AB-1:0] c1_value_q;
+  reg [VW-1:0] c1_value_q;
   always @(posedge clk) begin
-    c1_word0_q <= entry0;
+    c1_word0_q <= (DELTA != 0) ? weight_mem[d_addr[WM_W-1:0]] : entry0;
     c1_word1_q <= entry1;
     c1_valid_q <= rst ? 1'b0 : fire;
     c1_pair_q <= take_two;

@@ -44,6 +44,8 @@ module rnnfab_pe #(
     parameter BLOCK_COLS = 1,          // bcr: segment width
     parameter LANES = 1,               // bcr: MAC lanes (1, 2, 4, 8, 16); K is a multiple
     parameter BCAST = 1,               // columns per broadcast beat (bcr; power of two)
+    parameter DELTA = 0,               // 1: delta activations (ese; docs/delta.md, "Hardware")
+    parameter DPTR_W = 1,              // delta: pointer address width of bc_ptr
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -66,6 +68,9 @@ module rnnfab_pe #(
     input  wire              bc_seg_last,   // broadcast: last column of a segment (ese)
     input  wire              bc_hpart,      // broadcast: column of the recurrent part
     input  wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written (bcr)
+    input  wire [      AB:0] bc_delta,      // delta: the column's delta (AB + 1 bits)
+    input  wire [DPTR_W-1:0] bc_ptr,        // delta: pointer address of the column's first entry
+    input  wire [  CA_W-1:0] mac_cbase,     // delta: the phase's layer * K (its memories M)
     output wire              stall_req,     // registered: stop broadcasting, queue full (ese)
     input  wire              phase_start,   // a matrix-vector phase begins (bcr)
     input  wire              phase_proj,    // the phase is the projection
@@ -95,7 +100,8 @@ module rnnfab_pe #(
   localparam GATES_W = 4 * ACC;  // one accumulator word: four gate fields
   localparam ROW_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX(4 * K, KP) - 1);  // engines' local row width
   localparam XW = ACC + 1;  // width of the projection requantizer's sum
-  localparam PW = WB + AB;  // product width
+  localparam VW = AB + DELTA;  // broadcast value width (a delta has one bit more)
+  localparam PW = WB + VW;  // product width
 
   initial begin
     if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB || AF > AB - 1 || WF > WB - 1)
@@ -107,7 +113,8 @@ module rnnfab_pe #(
     if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
         (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0 ||
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
-        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1))
+        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1) ||
+        DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || LANES != 1)))
     begin
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
                IN0, H, O, GRU, PROJ, PEEP, FORMAT, "LANES", LANES);
@@ -123,22 +130,31 @@ module rnnfab_pe #(
   wire c1_valid, c1_hpart, engine_idle;
   wire [ROW_W-1:0] c1_row;
   wire [LANES*WB-1:0] c1_weight;
-  wire [AB-1:0] c1_value;
+  wire [VW-1:0] c1_value;
   generate
     if (FORMAT == 0) begin : gen_ese
+      wire [VW-1:0] engine_value;  // the broadcast value, or with delta the delta
+      if (DELTA != 0) begin : gen_delta_value
+        assign engine_value = bc_delta;
+        wire unused_dense_value = &{1'b0, bc_data};
+      end else begin : gen_dense_value
+        assign engine_value = bc_data[AB-1:0];
+        wire unused_delta_value = &{1'b0, bc_delta};
+      end
       rnnfab_mv_ese #(
           .AB(AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
           .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
           .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
-          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
+          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE), .DELTA(DELTA),
+          .BP_W(DPTR_W)
       ) engine (
-          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data[AB-1:0]),
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value), .bc_ptr(bc_ptr),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .stall_req(stall_req),
           .mac_valid(c1_valid), .mac_row(c1_row), .mac_hpart(c1_hpart),
           .mac_weight(c1_weight), .mac_value(c1_value), .idle(engine_idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
-                                 phase_cbase1, bc_data};
+                                 phase_cbase1};
     end else begin : gen_bcr
       rnnfab_mv_bcr #(
           .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
@@ -154,7 +170,7 @@ module rnnfab_pe #(
           .idle(engine_idle)
       );
       assign stall_req = 1'b0;
-      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart};
+      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_delta, bc_ptr};
     end
   endgenerate
 
@@ -164,7 +180,7 @@ module rnnfab_pe #(
   reg c2_valid_q, c2_hpart_q, c3_valid_q, c3_hpart_q;
   reg [ROW_W-1:0] c2_row_q, c3_row_q;
   reg [LANES*WB-1:0] c2_weight_q;
-  reg [AB-1:0] c2_value_q;
+  reg [VW-1:0] c2_value_q;
   reg [LANES*PW-1:0] c3_product_q;
   integer lane;
   always @(posedge clk) begin
@@ -231,7 +247,17 @@ module rnnfab_pe #(
   wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low bits, gates fewer
   wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
   generate
-    if (LANES == 1) begin : gen_acc_one
+    if (LANES == 1 && DELTA != 0) begin : gen_acc_delta
+      // delta: the memories M of every layer (cell k of layer l at l * K + k), kept across steps
+      wire [CA_W-1:0] mac_caddr = mac_cbase + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
+      rnnfab_acc_mem #(
+          .DEPTH(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1)
+      ) acc_gate (
+          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_caddr),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue),
+          .read_addr(s0_caddr), .take(s1_valid_q), .take_addr(s1_caddr), .word(ew_word)
+      );
+    end else if (LANES == 1) begin : gen_acc_one
       rnnfab_acc_mem #(
           .DEPTH(K), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
       ) acc_gate (
@@ -239,7 +265,9 @@ module rnnfab_pe #(
           .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_addr(ew_k),
           .take(s1_valid_q), .take_addr(s1_k_q), .word(ew_word)
       );
+      wire unused_cbase = &{1'b0, mac_cbase};
     end else begin : gen_acc_lanes
+      wire unused_cbase = &{1'b0, mac_cbase};
       localparam LB = $clog2(LANES);  // lane index width
       localparam KB = K / LANES;  // words per bank
       localparam KBW = `RNNFAB_BITS_FOR(KB - 1);  // bank address width

@@ -11,7 +11,7 @@ import { UserError } from "../util/errors.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
 import { DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "../model/fixed.ts";
 import { fixedConfigFields, fixedConfigFrom } from "../model/inputs.ts";
-import { deltaConfigSchema } from "../model/delta.ts";
+import { type DeltaConfig, deltaConfigSchema } from "../model/delta.ts";
 
 /** The weight formats the generator builds hardware for. */
 export type HardwareFormat = "ese" | "bcr";
@@ -46,6 +46,8 @@ export interface AcceleratorConfig {
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
   fixed: FixedPointConfig;
+  /** Delta activations (docs/delta.md): thresholds; ese only. Absent: a dense design. */
+  delta?: DeltaConfig;
 }
 
 /** Defaults of every accelerator option. */
@@ -117,7 +119,7 @@ export const acceleratorFields = {
 
 /**
  * zod schema of a whole config file: accelerator fields, the fixed-point fields and the delta
- * thresholds (`delta`, docs/delta.md; read by `infer`, not yet built in hardware).
+ * thresholds (`delta`, docs/delta.md; read by `infer`, built by `gen` for the ese format).
  */
 export const acceleratorConfigSchema = z.object({
   ...acceleratorFields,
@@ -173,9 +175,12 @@ export function resolveAcceleratorConfig(
     fixed,
   };
   if (merged.delta !== undefined) {
-    throw new UserError(
-      `${source}: delta: the generated hardware does not implement delta activations yet (docs/delta.md); infer runs them`,
-    );
+    if (config.format !== "ese") {
+      throw new UserError(
+        `${source}: delta needs format "ese" (its engine addresses a fired column's pointer; bcr walks blocks)`,
+      );
+    }
+    config.delta = merged.delta;
   }
   if (config.codebookBits !== undefined && config.format !== "ese") {
     throw new UserError(`${source}: codebookBits needs format "ese" (bcr stores plain weights)`);

@@ -17,8 +17,11 @@ import {
   type ModelEncodeOptions,
 } from "../encode/mod.ts";
 import { outputSize } from "../model/model.ts";
+import { fixedThresholds } from "../model/delta.ts";
+import { bitsFor } from "../util/bits.ts";
 import type { AcceleratorConfig } from "./config.ts";
 import {
+  type DesignDelta,
   type DesignJson,
   type DesignMemory,
   type Geometry,
@@ -98,6 +101,7 @@ export interface DesignParams extends
     | "work"
     | "estimate"
     | "weightSharing"
+    | "delta"
   > {
   /** Per-PE parameters. */
   peParameters: PeParameters[];
@@ -208,6 +212,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
     : requested;
   const geometry = modelGeometry(held, config.pes, config.lanes);
   const aux = auxMemories(held, geometry);
+  const delta = designDelta(held, config, encoded.segments);
   const rtl = rtlParameters(held, geometry, config, image);
   const peEntries = image.manifest.perPe.map((pe) => pe.entries);
   const nonZerosPerStep = image.manifest.nonZeros;
@@ -249,6 +254,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
     },
     estimate: estimateCycles({ rtl, image, clockMhz: config.clockMhz }),
     weightSharing: encoded.sharing?.report ?? null,
+    ...(delta ? { delta } : {}),
     quantized: held,
     image,
     auxMemories: aux,
@@ -315,5 +321,45 @@ export function rtlParameters(
     BLOCK_COLS: blockCols,
     LANES: config.lanes,
     BCAST: config.broadcast,
+    DELTA: config.delta ? 1 : 0,
+    // the PEs' pointer memory address width (PM_W of rnnfab_mv_ese.v; every PE's has one depth)
+    DPTR_W: config.delta ? bitsFor(Math.max(1, image.peMemories[0].pointers.length) - 1) : 1,
+  };
+}
+
+/**
+ * The delta part of a design (docs/delta.md, "Hardware"), or undefined for a dense one: the
+ * thresholds in activation LSBs, clamped to 2^AB - 1 (a delta of AB + 1 bits never exceeds it, so
+ * a larger threshold fires as rarely), and the pointer address of every layer's x, h and
+ * projection segments (ese: C + 1 words per segment, in encoding order).
+ */
+export function designDelta(
+  model: QuantizedModel,
+  config: AcceleratorConfig,
+  segments: HardwareSegment[],
+): DesignDelta | undefined {
+  if (!config.delta) return undefined;
+  const f = model.format;
+  const thresholds = fixedThresholds(config.delta, {
+    numLayers: model.numLayers,
+    activationFrac: f.activationFrac,
+    source: "config",
+  });
+  const most = 2 ** f.activationBits - 1;
+  const clamp = (values: number[]) => values.map((v) => Math.min(v, most));
+  const base = { x: [] as number[], h: [] as number[], proj: [] as number[] };
+  let address = 0;
+  for (const segment of segments) {
+    base[segment.part][segment.layer] = address;
+    address += segment.matrix.cols + 1;
+  }
+  return {
+    thetaX: clamp(thresholds.thetaX),
+    thetaH: clamp(thresholds.thetaH),
+    pointerBase: {
+      x: base.x,
+      h: base.h,
+      proj: model.layers.map((_, l) => base.proj[l] ?? 0),
+    },
   };
 }

@@ -74,7 +74,27 @@ export const rtlParametersSchema = z.object({
   BLOCK_COLS: int.describe("bcr segment width"),
   LANES: int.describe("bcr MAC lanes: weights per weight word, multipliers per PE"),
   BCAST: int.default(1).describe("bcr columns per broadcast beat (divides N)"),
+  DELTA: int.default(0).describe("delta activations (ese): 1 skips the columns that did not fire"),
+  DPTR_W: int.default(1).describe("delta: pointer memory address width of a fired column"),
 });
+
+/**
+ * design.json's `delta` (delta designs only, docs/delta.md): the thresholds per layer in
+ * activation LSBs as the hardware holds them, and where each layer's segments start in the PEs'
+ * pointer memories (ese, the same in every PE).
+ */
+export const designDeltaSchema = z.object({
+  thetaX: z.array(z.number().int().nonnegative()),
+  thetaH: z.array(z.number().int().nonnegative()),
+  pointerBase: z.object({
+    x: z.array(z.number().int().nonnegative()),
+    h: z.array(z.number().int().nonnegative()),
+    proj: z.array(z.number().int().nonnegative()),
+  }),
+});
+
+/** design.json's `delta`. */
+export type DesignDelta = z.infer<typeof designDeltaSchema>;
 
 /** The numeric parameters of the generated RTL. */
 export type RtlParameters = z.infer<typeof rtlParametersSchema>;
@@ -181,6 +201,7 @@ export const designJsonSchema = z.object({
     ...sameFields(z.number().positive(), "microsecondsPerStep", "clockMhz").shape,
   }),
   weightSharing: weightSharingReportSchema.nullable(),
+  delta: designDeltaSchema.optional(),
   // The seal gen writes (rtl/integrity.ts, docs/reliability.md); verified before a design is used.
   tool: z.literal("rnnfab gen").optional(),
   files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),

@@ -42,6 +42,34 @@ export const CORE_FILES = [
   "rnnfab_pkg.vh",
 ] as const;
 
+/** The cores a delta design adds (docs/delta.md, "Hardware"), listed before rnnfab_pkg.vh. */
+export const DELTA_FILES = ["rnnfab_delta_bc.v", "rnnfab_delta_enc.v"] as const;
+
+/** The cores of a design: CORE_FILES, with the delta cores before the include file when asked. */
+export function coreFilesOf(design: Pick<DesignParams, "rtl">): string[] {
+  if (!design.rtl.DELTA) return [...CORE_FILES];
+  return [...CORE_FILES.slice(0, -1), ...DELTA_FILES, CORE_FILES[CORE_FILES.length - 1]];
+}
+
+/** A Verilog concatenation of one `width`-bit word per layer, layer 0 in the low bits. */
+function perLayerVector(values: number[], width: number): string {
+  return `{${values.map((v) => `${width}'d${v}`).reverse().join(", ")}}`;
+}
+
+/** The delta block's parameters as the top template writes them (undefined: a dense design). */
+function deltaTemplateValues(design: DesignParams) {
+  const delta = design.delta;
+  if (!delta) return undefined;
+  const { AB, DPTR_W } = design.rtl;
+  return {
+    thetaX: perLayerVector(delta.thetaX, AB),
+    thetaH: perLayerVector(delta.thetaH, AB),
+    baseX: perLayerVector(delta.pointerBase.x, DPTR_W),
+    baseH: perLayerVector(delta.pointerBase.h, DPTR_W),
+    baseP: perLayerVector(delta.pointerBase.proj, DPTR_W),
+  };
+}
+
 /** Version string written into generated files. */
 export const GENERATOR_VERSION = "0.1.0";
 
@@ -87,6 +115,7 @@ export function renderTop(design: DesignParams, template: string): string {
     p: design.rtl,
     localparams,
     pes,
+    delta: deltaTemplateValues(design),
   });
 }
 
@@ -94,7 +123,7 @@ export function renderTop(design: DesignParams, template: string): string {
 export async function designFiles(design: DesignParams): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   files.set("rtl/rnnfab_top.v", renderTop(design, await readTemplate("rnnfab_top.v.njk")));
-  for (const core of CORE_FILES) files.set(`rtl/${core}`, await readTemplate(core));
+  for (const core of coreFilesOf(design)) files.set(`rtl/${core}`, await readTemplate(core));
   for (const [name, text] of imageFiles(design.image)) files.set(`mem/${name}`, text);
   for (const memory of design.auxMemories) {
     files.set(`mem/${memory.file}`, wideHexText(memory.words, memory.width));
@@ -120,7 +149,7 @@ export function designJson(design: DesignParams): DesignJson {
     accelerator: design.accelerator,
     geometry: design.geometry,
     rtl: design.rtl,
-    rtlFiles: ["rtl/rnnfab_top.v", ...CORE_FILES.map((core) => `rtl/${core}`)],
+    rtlFiles: ["rtl/rnnfab_top.v", ...coreFilesOf(design).map((core) => `rtl/${core}`)],
     memDir: "mem/",
     memories: design.memories,
     memoryBits: design.memoryBits,
@@ -129,6 +158,7 @@ export function designJson(design: DesignParams): DesignJson {
     work: design.work,
     estimate: design.estimate,
     weightSharing: design.weightSharing,
+    ...(design.delta ? { delta: design.delta } : {}),
   };
 }
 

@@ -13,7 +13,8 @@
 
 import { join } from "node:path";
 import { z } from "zod";
-import { quantizeInputs, runFixed } from "../model/fixed.ts";
+import { quantizeInputs } from "../model/fixed.ts";
+import { goldenOutputs } from "./golden.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
@@ -234,7 +235,7 @@ async function verilatorBatch(
   const log = options.log ?? (() => {});
   const settings = batchSettings(options);
   const quantized = options.sequences.map((inputs) => quantizeInputs(inputs, model.format));
-  const golden = quantized.map((inputs) => runFixed(model, inputs));
+  const golden = quantized.map((inputs) => goldenOutputs(design, model, inputs));
   const limits = quantized.map((inputs) => cycleLimit(design, inputs.length, settings));
   const root = cacheRoot(options.cacheDir);
   const tool = await findVerilator(options.verilator);

@@ -7,7 +7,8 @@
  */
 
 import { join } from "node:path";
-import { quantizeInputs, runFixed } from "../model/fixed.ts";
+import { quantizeInputs } from "../model/fixed.ts";
+import { goldenOutputs } from "./golden.ts";
 import { OptionError, UserError } from "../util/errors.ts";
 import { randomInputs } from "../model/random.ts";
 import { onInterrupt, removeSync } from "../util/interrupt.ts";
@@ -197,7 +198,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     }
   }
   const quantizedInputs = quantizeInputs(inputs, quantized.format);
-  const golden = runFixed(quantized, quantizedInputs);
+  const golden = goldenOutputs(design, quantized, quantizedInputs);
   const steps = inputs.length;
 
   const settings: HarnessSettings = {

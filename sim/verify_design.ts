@@ -42,6 +42,7 @@ import {
   type VerifiedDesign,
   verifyDesignIntegrity,
 } from "../rtl/integrity.ts";
+import { designDeltaSchema } from "../rtl/design_schema.ts";
 
 const count = (range: { min: number; max: number }) =>
   z.number().int().min(range.min).max(range.max);
@@ -89,6 +90,11 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };
+  // a delta design (docs/delta.md): its thresholds, in activation LSBs as design.json holds them
+  const delta = designDeltaSchema.safeParse(json.delta);
+  if (delta.success) {
+    base.delta = { thetaX: delta.data.thetaX, thetaH: delta.data.thetaH, units: "fixed" };
+  }
   if (a.format !== "bcr" || a.blockChoice?.how !== "chosen") return [base];
   const free = { ...base, blockRows: undefined, blockCols: undefined };
   return [free, { ...free, blockRows: base.blockRows }, { ...free, blockCols: base.blockCols }];

@@ -29,6 +29,8 @@ module rnnfab_delta_enc_tb #(
   wire in_ready, out_valid, out_last, out_none, idle;
   wire [IDX_W-1:0] out_index;
   wire [AB:0] out_delta;
+  wire [$clog2(QUEUE_DEPTH):0] level;  // (QUEUE_DEPTH >= 2: its QW is $clog2(QUEUE_DEPTH))
+  wire unused_level = &{1'b0, level};
   wire done = !more && !rst && idle;
   rnnfab_tb_io #(.W(W), .COUNT(COUNT)) io (
       .clk(clk), .cycle(cycle), .take(in_valid && in_ready), .more(more), .word(word),
@@ -47,7 +49,8 @@ module rnnfab_delta_enc_tb #(
       .in_valid(in_valid), .in_ready(in_ready), .in_index(word[AB+:IDX_W]),
       .in_value(word[AB-1:0]), .in_last(word[W-1]),
       .out_valid(out_valid), .out_ready(out_ready), .out_index(out_index),
-      .out_delta(out_delta), .out_last(out_last), .out_none(out_none), .idle(idle)
+      .out_delta(out_delta), .out_last(out_last), .out_none(out_none), .level(level),
+      .idle(idle)
   );
 endmodule
 `default_nettype wire

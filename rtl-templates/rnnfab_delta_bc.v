@@ -1,0 +1,132 @@
+`include "rnnfab_pkg.vh"
+`default_nettype none
+// rnnfab_delta_bc: the delta broadcast between the controller and the PEs of a delta design
+// (docs/delta.md, "Hardware"). The controller broadcasts every column of a phase as in a dense
+// design; in a gate phase (phase_proj = 0) the column goes to the delta encoder of its layer
+// (rnnfab_delta_enc: compare with theta, update v_hat, queue (index, delta) where it fired), and
+// the fired entries leave the encoders' queues one per cycle onto the PEs' bus with the pointer
+// address of the column's first entry in the PEs' pointer memories (the segment's base plus the
+// column); the end-of-step markers are dropped. A projection column (phase_proj = 1: m is not
+// delta-coded) passes straight through as its own value with its pointer address.
+//
+// Flow control, as between the controller and the PEs (rnnfab_mv_ese.v): the bus never waits.
+// The OR of the PEs' registered stall requests is registered here (pe_stall_q) and stops the
+// queue's output; this block's own registered request (stall) stops the controller's issue while
+// the active encoder's queue holds STALL_SLACK entries less than it has (a column issued in cycle
+// t is queued at the end of t + 2, as in the PE). In a projection phase the PEs' request goes to
+// the controller directly (the pass-through adds no register).
+//   gate column: bus (B1) -> encoder S1 -> queue -> output register -> PEs (P0)
+//   projection column: bus (B1) -> PEs (P0)
+module rnnfab_delta_bc #(
+    parameter LAYERS = 1,                    // number of layers
+    parameter IN0 = 1,                       // input size of layer 0
+    parameter O = 1,                         // output size of a layer (its recurrent columns)
+    parameter AB = 16,                       // activation width
+    parameter COL_W = 1,                     // width of the controller's column position
+    parameter BP_W = 1,                      // pointer memory address width (the PEs')
+    parameter [LAYERS*AB-1:0] THETA_X = 0,   // theta_x of layer l in [l*AB +: AB] (LSBs)
+    parameter [LAYERS*AB-1:0] THETA_H = 0,   // theta_h of layer l in [l*AB +: AB] (LSBs)
+    parameter [LAYERS*BP_W-1:0] BASE_X = 0,  // pointer address of layer l's W_ih column 0
+    parameter [LAYERS*BP_W-1:0] BASE_H = 0,  // pointer address of layer l's W_hh column 0
+    parameter [LAYERS*BP_W-1:0] BASE_P = 0,  // pointer address of layer l's W_hr column 0
+    parameter QUEUE_DEPTH = 8,               // fired-queue entries of each encoder (>= 5)
+    // derived: layer index width, encoder column index width; leave unset
+    parameter LW = `RNNFAB_BITS_FOR(LAYERS - 1),
+    parameter IDX_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX(IN0, O) + O - 1)
+) (
+    input  wire             clk,          // clock
+    input  wire             rst,          // synchronous reset: queues empty, every v_hat = 0
+    input  wire             bc_valid,     // controller: a column on the bus
+    input  wire [   AB-1:0] bc_data,      // controller: its value
+    input  wire [COL_W-1:0] bc_col,       // controller: its position in the phase vector
+    input  wire             bc_seg_last,  // controller: last column of its part
+    input  wire             bc_hpart,     // controller: column of the recurrent part
+    input  wire             phase_proj,   // controller: the phase is the projection
+    input  wire [   LW-1:0] phase_layer,  // controller: the phase's layer
+    input  wire             pe_stall,     // OR of the PEs' registered stall requests
+    output wire             stall,        // to the controller: stop issuing columns
+    output wire             dl_valid,     // PEs: a column this cycle
+    output wire [     AB:0] dl_delta,     // PEs: its delta (AB + 1 bits)
+    output wire [ BP_W-1:0] dl_ptr,       // PEs: pointer address of its first entry
+    output wire             dl_hpart,     // PEs: column of the recurrent part
+    output wire             idle          // every encoder drained, nothing on the way
+);
+  localparam QW = `RNNFAB_BITS_FOR(QUEUE_DEPTH - 1);  // encoder queue pointer width
+  localparam STALL_SLACK = 4;  // queue entries past the stall threshold (as rnnfab_mv_ese.v)
+  localparam STALL_AT_I = QUEUE_DEPTH - STALL_SLACK;
+  localparam [QW:0] STALL_AT = STALL_AT_I[QW:0];  // stall from this level on
+  localparam XW = `RNNFAB_MAX(`RNNFAB_MAX(COL_W, IDX_W), BP_W) + 1;  // column arithmetic width
+  localparam [XW-1:0] IN0_X = IN0[XW-1:0], O_X = O[XW-1:0];
+
+  initial begin
+    if (LAYERS < 1 || IN0 < 1 || O < 1 || QUEUE_DEPTH < STALL_SLACK + 1 || BP_W < 1 ||
+        IDX_W < `RNNFAB_BITS_FOR(`RNNFAB_MAX(IN0, O) + O - 1) || COL_W < 1) begin
+      $display("%m: bad parameters LAYERS=%0d IN0=%0d O=%0d QUEUE_DEPTH=%0d BP_W=%0d IDX_W=%0d",
+               LAYERS, IN0, O, QUEUE_DEPTH, BP_W, IDX_W);
+      $finish;
+    end
+  end
+
+  // ---------------- one encoder per layer; only the phase's layer takes columns
+  wire gate_column = bc_valid && !phase_proj;
+  wire [XW-1:0] bc_col_x = {{(XW - COL_W) {1'b0}}, bc_col};
+  wire [LAYERS-1:0] enc_valid, enc_none, enc_idle;
+  wire [LAYERS*IDX_W-1:0] enc_index;
+  wire [LAYERS*(AB+1)-1:0] enc_delta;
+  wire [LAYERS*(QW+1)-1:0] enc_level;
+  wire [LAYERS-1:0] enc_ready_unused, enc_last_unused;
+  reg pe_stall_q;
+  wire pop = !pe_stall_q;  // the phase's encoder gives its head (if any) this cycle
+  genvar l;
+  generate
+    for (l = 0; l < LAYERS; l = l + 1) begin : gen_enc
+      localparam integer IN_L = (l == 0) ? IN0 : O;  // input columns of layer l
+      localparam [LW-1:0] LAYER = l[LW-1:0];
+      rnnfab_delta_enc #(
+          .AB(AB), .COLS(IN_L + O), .SPLIT(IN_L), .QUEUE_DEPTH(QUEUE_DEPTH), .IDX_W(IDX_W)
+      ) enc (
+          .clk(clk), .rst(rst), .clear(1'b0), .theta_x(THETA_X[l*AB+:AB]),
+          .theta_h(THETA_H[l*AB+:AB]), .in_valid(gate_column && phase_layer == LAYER),
+          .in_ready(enc_ready_unused[l]), .in_index(bc_col_x[IDX_W-1:0]), .in_value(bc_data),
+          .in_last(bc_hpart && bc_seg_last), .out_valid(enc_valid[l]),
+          .out_ready(pop && phase_layer == LAYER), .out_index(enc_index[l*IDX_W+:IDX_W]),
+          .out_delta(enc_delta[l*(AB+1)+:AB+1]), .out_last(enc_last_unused[l]),
+          .out_none(enc_none[l]), .level(enc_level[l*(QW+1)+:QW+1]), .idle(enc_idle[l])
+      );
+    end
+  endgenerate
+
+  // ---------------- the phase's encoder head -> output register (pointer address of the column)
+  wire [IDX_W-1:0] head_index = enc_index[phase_layer*IDX_W+:IDX_W];
+  wire [QW:0] head_level = enc_level[phase_layer*(QW+1)+:QW+1];
+  wire head_valid = enc_valid[phase_layer];
+  wire [XW-1:0] head_x = {{(XW - IDX_W) {1'b0}}, head_index};
+  wire [XW-1:0] in_cols = (phase_layer == {LW{1'b0}}) ? IN0_X : O_X;
+  wire head_hpart = (head_x >= in_cols);
+  wire [XW-1:0] head_hcol = head_x - in_cols;  // its column of W_hh (recurrent part)
+  wire [BP_W-1:0] head_ptr = head_hpart ?
+      BASE_H[phase_layer*BP_W+:BP_W] + head_hcol[BP_W-1:0] :
+      BASE_X[phase_layer*BP_W+:BP_W] + head_x[BP_W-1:0];
+  reg out_valid_q, out_hpart_q, stall_q;
+  reg [AB:0] out_delta_q;
+  reg [BP_W-1:0] out_ptr_q;
+  always @(posedge clk) begin
+    pe_stall_q <= rst ? 1'b0 : pe_stall;
+    out_valid_q <= rst ? 1'b0 : (pop && head_valid && !enc_none[phase_layer]);
+    out_hpart_q <= head_hpart;
+    out_delta_q <= enc_delta[phase_layer*(AB+1)+:AB+1];
+    out_ptr_q <= head_ptr;
+    stall_q <= rst ? 1'b0 : (head_level >= STALL_AT);
+  end
+
+  // ---------------- the bus to the PEs: the output register, or a projection column as it is
+  wire [BP_W-1:0] proj_ptr = BASE_P[phase_layer*BP_W+:BP_W] + bc_col_x[BP_W-1:0];
+  assign dl_valid = phase_proj ? bc_valid : out_valid_q;
+  assign dl_delta = phase_proj ? {bc_data[AB-1], bc_data} : out_delta_q;
+  assign dl_ptr = phase_proj ? proj_ptr : out_ptr_q;
+  assign dl_hpart = phase_proj ? 1'b0 : out_hpart_q;
+  assign stall = phase_proj ? pe_stall : stall_q;
+  assign idle = (&enc_idle) && !out_valid_q;
+  wire unused_bc = &{1'b0, enc_ready_unused, enc_last_unused, head_hcol, head_x, bc_col_x};
+endmodule
+`default_nettype wire
