@@ -82,14 +82,19 @@ module rnnfab_delta_bc #(
     for (l = 0; l < LAYERS; l = l + 1) begin : gen_enc
       localparam integer IN_L = (l == 0) ? IN0 : O;  // input columns of layer l
       localparam [LW-1:0] LAYER = l[LW-1:0];
+      localparam IW = `RNNFAB_BITS_FOR(IN_L + O - 1);  // this encoder's index width
+      wire [IW-1:0] out_index;
+      wire [IDX_W:0] index_wide = {{(IDX_W + 1 - IW) {1'b0}}, out_index};
+      assign enc_index[l*IDX_W+:IDX_W] = index_wide[IDX_W-1:0];
+      wire unused_index_top = &{1'b0, index_wide[IDX_W]};
       rnnfab_delta_enc #(
-          .AB(AB), .COLS(IN_L + O), .SPLIT(IN_L), .QUEUE_DEPTH(QUEUE_DEPTH), .IDX_W(IDX_W)
+          .AB(AB), .COLS(IN_L + O), .SPLIT(IN_L), .QUEUE_DEPTH(QUEUE_DEPTH)
       ) enc (
           .clk(clk), .rst(rst), .clear(1'b0), .theta_x(THETA_X[l*AB+:AB]),
           .theta_h(THETA_H[l*AB+:AB]), .in_valid(gate_column && phase_layer == LAYER),
-          .in_ready(enc_ready_unused[l]), .in_index(bc_col_x[IDX_W-1:0]), .in_value(bc_data),
+          .in_ready(enc_ready_unused[l]), .in_index(bc_col_x[IW-1:0]), .in_value(bc_data),
           .in_last(bc_hpart && bc_seg_last), .out_valid(enc_valid[l]),
-          .out_ready(pop && phase_layer == LAYER), .out_index(enc_index[l*IDX_W+:IDX_W]),
+          .out_ready(pop && phase_layer == LAYER), .out_index(out_index),
           .out_delta(enc_delta[l*(AB+1)+:AB+1]), .out_last(enc_last_unused[l]),
           .out_none(enc_none[l]), .level(enc_level[l*(QW+1)+:QW+1]), .idle(enc_idle[l])
       );

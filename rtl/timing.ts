@@ -60,6 +60,9 @@ interface Broadcaster {
   k: number;
   b1Valid: boolean;
   b1SegLast: boolean;
+  /** The bus's column position (b1_col_q) and part (b1_hpart_q). */
+  b1Col: number;
+  b1Hpart: boolean;
   bcCount: number;
   /** The OR of the PEs' registered stall requests, registered (bc_stall_q). */
   bcStall: boolean;
@@ -97,10 +100,12 @@ interface MainSequence {
   phaseNseg: number;
   phaseNseg0: number;
   phaseCbase1: number;
+  /** phase_proj_q: the phase is the projection. */
+  phaseProj: boolean;
 }
 
 /** Every register of the controller model. */
-interface Controller {
+export interface Controller {
   input: InputBuffer;
   job: Broadcaster;
   ws: WriteSequencer;
@@ -125,6 +130,8 @@ function resetController(): Controller {
       k: 0,
       b1Valid: false,
       b1SegLast: false,
+      b1Col: 0,
+      b1Hpart: false,
       bcCount: 0,
       bcStall: false,
     },
@@ -147,6 +154,7 @@ function resetController(): Controller {
       phaseNseg: 0,
       phaseNseg0: 0,
       phaseCbase1: 0,
+      phaseProj: false,
     },
   };
 }
@@ -236,6 +244,7 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
     case ST_A: {
       step.jobStart = true;
       main.phaseStart = true;
+      main.phaseProj = false;
       const inSegs = c.main.layer === 0 ? segs(rtl.IN0) : segs(rtl.O);
       main.phaseNseg0 = inSegs;
       main.phaseNseg = inSegs + segs(rtl.O);
@@ -253,6 +262,7 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
           step.jobStart = true;
           step.jobStartProj = true;
           main.phaseStart = true;
+          main.phaseProj = true;
           main.phaseNseg0 = segs(rtl.H);
           main.phaseNseg = segs(rtl.H);
           main.phaseCbase1 = 0;
@@ -303,6 +313,8 @@ function broadcasterNext(
   if (s.b0Issue) {
     next.b1Valid = true;
     next.b1SegLast = s.curLast;
+    next.b1Col = (job.part ? Math.ceil(job.len0 / rtl.BCAST) * rtl.BCAST : 0) + job.e;
+    next.b1Hpart = job.part === 1;
     if (s.curLast) {
       if (s.curSrc === SRC_INPUT) inRelease = true;
       next.e = 0;
@@ -418,6 +430,30 @@ function outputStreamerNext(
   return next;
 }
 
+/**
+ * What the controller sees of the PE side (the PEs, and a delta design's delta broadcast):
+ * combinational outputs from the registers, the next state from the controller's registers of
+ * this cycle, and the clock edge.
+ */
+export interface PeSide {
+  /** The stall request the controller registers (bc_stall), and every engine drained. */
+  outputs(c: Controller): { bcStall: boolean; allIdle: boolean };
+  /** Compute the next state from the controller's registers of this cycle. */
+  next(c: Controller): void;
+  /** Clock edge. */
+  commit(): void;
+}
+
+/** The PE side of a dense design: every PE's engine. */
+function denseSide(rtl: RtlParameters, image: EncodedImage): PeSide {
+  const engines = peEngines(rtl, image);
+  return {
+    outputs: () => peOutputs(engines),
+    next: (c) => pesNext(engines, c),
+    commit: () => engines.forEach((engine) => engine.commit()),
+  };
+}
+
 /** Every PE's engine of a design, for its format. */
 function peEngines(rtl: RtlParameters, image: EncodedImage): (EseEngine | BcrEngine)[] {
   if (rtl.FORMAT !== 0) {
@@ -466,9 +502,12 @@ function pesNext(engines: (EseEngine | BcrEngine)[], c: Controller): void {
  * combinational outputs, the controller's signals, the main sequence, the PEs' and the
  * controller's next states, then the clock edge.
  */
-export function simulateTiming(options: TimingOptions, steps: number): TimingRun {
-  const { rtl, image } = options;
-  const engines = peEngines(rtl, image);
+export function simulateTiming(
+  options: TimingOptions,
+  steps: number,
+  side: PeSide = denseSide(options.rtl, options.image),
+): TimingRun {
+  const { rtl } = options;
   let c = resetController();
   const stepEndCycles: number[] = [];
   const stateCycles = [0, 0, 0, 0, 0, 0];
@@ -478,7 +517,7 @@ export function simulateTiming(options: TimingOptions, steps: number): TimingRun
   for (let cycle = 1; cycle < limit; cycle++) {
     stateCycles[c.main.state]++;
     stepStateCycles[c.main.state]++;
-    const pe = peOutputs(engines);
+    const pe = side.outputs(c);
     const s = controllerSignals(c, pe, rtl, steps * rtl.IN0);
     if (c.os.outValid && OUT_READY && c.os.outLast) {
       stepEndCycles.push(cycle);
@@ -487,7 +526,7 @@ export function simulateTiming(options: TimingOptions, steps: number): TimingRun
       if (stepEndCycles.length === steps) break;
     }
     const step = mainSequenceNext(c, s, rtl);
-    pesNext(engines, c);
+    side.next(c);
     const { job, inRelease } = broadcasterNext(c, s, step, rtl, pe.bcStall);
     const next: Controller = {
       input: inputBufferNext(c.input, s.inFire, inRelease, rtl.IN0),
@@ -496,7 +535,7 @@ export function simulateTiming(options: TimingOptions, steps: number): TimingRun
       os: outputStreamerNext(c.os, s, step.osStart, rtl.N),
       main: step.main,
     };
-    for (const engine of engines) engine.commit();
+    side.commit();
     c = next;
   }
   return { stepEndCycles, stateCycles, lastStepStateCycles };
