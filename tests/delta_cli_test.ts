@@ -50,7 +50,7 @@ Deno.test("infer --config with delta: theta 0 gives the dense outputs, a thresho
   });
 });
 
-Deno.test("delta config errors: one line, exit 2; gen refuses delta until the RTL has it", async () => {
+Deno.test("delta config errors: one line, exit 2, in infer and in gen", async () => {
   await withTempDir("rnnfab-delta-cli-", async (dir) => {
     const bad = await infer(dir, "bad", { delta: { thetaX: -1, thetaH: 0 } });
     assert.match(expectUserError(bad.run), /bad\.config\.json: delta\.thetaX/);

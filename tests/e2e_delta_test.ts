@@ -1,0 +1,134 @@
+/**
+ * Delta designs end to end under Verilator (docs/delta.md, "Hardware"): `gen` with a `delta`
+ * config, every output word bit-exact against the fixed-point delta golden model (with theta = 0
+ * against the dense golden model, which the dense design matches), with and without random output
+ * back-pressure and input gaps, and the delta cycle model (rtl/delta_timing.ts) equal to the
+ * simulated cycle of every step's last output beat, on random inputs and on speech features.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { caseDesign, type E2eCase, generateCase } from "./e2e.ts";
+import { firedColumnsOf, simulateDeltaTiming } from "../rtl/delta_timing.ts";
+import { quantizeInputs, runFixed } from "../model/fixed.ts";
+import { randomInputs } from "../model/random.ts";
+import { loadDataset } from "../model/dataset.ts";
+import { simulateDesign } from "../sim/simulate.ts";
+import { runProgram, VENV_PYTHON, withTempDir } from "./helpers.ts";
+
+/** A delta case: an ese e2e case with thresholds (real units, every layer). */
+function deltaCase(
+  name: string,
+  shape: Pick<E2eCase, "kind" | "numLayers"> & Partial<E2eCase>,
+  theta: number,
+): E2eCase {
+  return {
+    name,
+    inputSize: 6,
+    hiddenSize: 8,
+    density: 0.5,
+    pes: 4,
+    format: "ese",
+    seed: 3,
+    steps: 8,
+    ...shape,
+    settings: { delta: { thetaX: theta, thetaH: theta } },
+  };
+}
+
+/** Simulate a generated delta case (plain, and with back-pressure when asked) and check it. */
+async function checkDeltaCase(
+  c: E2eCase,
+  root: string,
+  options: { backpressure?: number; inputs?: number[][] } = {},
+) {
+  const dir = join(root, c.name);
+  await generateCase(c, dir);
+  const design = caseDesign(c);
+  const real = options.inputs ?? randomInputs(c.steps, c.inputSize, c.seed);
+  const common = { designDir: dir, seed: c.seed, resultPath: null, inputs: real };
+  const plain = await simulateDesign(common);
+  assert.ok(plain.bitExact, `${c.name}: ${JSON.stringify(plain.mismatches[0])}`);
+  assert.deepEqual(plain.failures, []);
+  const inputs = quantizeInputs(real, design.quantized.format);
+  const fired = firedColumnsOf(design.quantized, inputs, design.delta!);
+  const model = simulateDeltaTiming(
+    { rtl: design.rtl, image: design.image, delta: design.delta! },
+    fired,
+  );
+  assert.deepEqual(plain.stepEndCycles, model.stepEndCycles, `${c.name}: cycle model`);
+  if (options.backpressure) {
+    const stalled = await simulateDesign({
+      ...common,
+      backpressure: options.backpressure,
+      inputGaps: options.backpressure / 2,
+    });
+    assert.ok(stalled.bitExact, `${c.name} stalled: ${JSON.stringify(stalled.mismatches[0])}`);
+    assert.ok(stalled.stalls.outputBackpressureCycles > 0);
+  }
+  return { plain, design, inputs, fired };
+}
+
+Deno.test("delta theta = 0: the dense golden outputs bit for bit, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    const c = deltaCase("delta0-lstm2", { kind: "lstm", numLayers: 2 }, 0);
+    const { plain, design, inputs } = await checkDeltaCase(c, root);
+    const scale = 2 ** -design.quantized.format.activationFrac;
+    const dense = runFixed(design.quantized, inputs).map((o) => Array.from(o, (v) => v * scale));
+    assert.deepEqual(plain.outputs, dense);
+  });
+});
+
+Deno.test("delta LSTM 1 layer and GRU 2 layers: bit-exact with back-pressure, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    const lstm = deltaCase("delta-lstm1", { kind: "lstm", numLayers: 1 }, 0.05);
+    const { fired } = await checkDeltaCase(lstm, root, { backpressure: 0.3 });
+    // thresholds > 0 skip columns: fewer than all of them fired
+    const count = fired.flat().reduce((sum, s) => sum + s.size, 0);
+    assert.ok(count < lstm.steps * (lstm.inputSize + lstm.hiddenSize), `fired ${count}`);
+    const gru = deltaCase("delta-gru2", { kind: "gru", numLayers: 2 }, 0.2);
+    await checkDeltaCase(gru, root, { backpressure: 0.3 });
+  });
+});
+
+Deno.test("delta LSTMP 2 layers (dense projection): bit-exact with back-pressure, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    const c = deltaCase("delta-lstmp2", { kind: "lstm", numLayers: 2, projSize: 4 }, 0.1);
+    await checkDeltaCase(c, root, { backpressure: 0.3 });
+  });
+});
+
+const espeak = new Deno.Command("sh", { args: ["-c", "command -v espeak-ng"] }).outputSync()
+  .success;
+
+Deno.test({
+  name: "delta cycle model equals Verilator on speech features (2 utterances, 40 bands)",
+  ignore: !espeak,
+  fn: () =>
+    withTempDir("rnnfab-delta-speech-", async (root) => {
+      const made = await runProgram(VENV_PYTHON, [
+        "scripts/make_speech.py",
+        "--out",
+        join(root, "speech"),
+        "--per-word",
+        "1",
+      ]);
+      assert.equal(made.code, 0, made.stderr);
+      const data = await loadDataset(join(root, "speech", "speech40_test.safetensors"), {
+        inputSize: 40,
+      });
+      const c = deltaCase("delta-speech", {
+        kind: "lstm",
+        numLayers: 2,
+        inputSize: 40,
+        hiddenSize: 16,
+        density: 0.3,
+      }, 0.3);
+      for (const [i, sequence] of data.sequences.slice(0, 2).entries()) {
+        const { plain } = await checkDeltaCase({ ...c, name: `${c.name}${i}` }, root, {
+          inputs: sequence,
+        });
+        assert.equal(plain.steps, sequence.length);
+      }
+    }),
+});
