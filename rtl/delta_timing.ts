@@ -32,7 +32,9 @@ export function firedColumnsOf(
 ): FiredColumns {
   const fired: FiredColumns = inputs.map(() => model.layers.map(() => new Set<number>()));
   const onFire = (f: FiredColumn) =>
-    fired[f.step][f.layer].add(f.part === "x" ? f.column : layerInputSize(model, f.layer) + f.column);
+    fired[f.step][f.layer].add(
+      f.part === "x" ? f.column : layerInputSize(model, f.layer) + f.column,
+    );
   runFixedDelta(model, inputs, { thetaX: delta.thetaX, thetaH: delta.thetaH }, { onFire });
   return fired;
 }
