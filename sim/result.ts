@@ -13,6 +13,7 @@ import { readJsonFile } from "../model/inputs.ts";
 import { estimatedCycles, type SimDesign } from "./design.ts";
 import type { HarnessRun, HarnessSettings } from "./harness_io.ts";
 import { ASSUMED_CLOCK, assumedClock, type DesignClock, formatClock } from "../rtl/clock.ts";
+import { cycleStats } from "../rtl/delta_cycles.ts";
 
 const count = z.number().int().nonnegative();
 const seconds = z.number().nonnegative();
@@ -156,6 +157,18 @@ export const simResultSchema = z.object({
   build: z.object({ cached: z.boolean(), hash: z.string(), warnings: count }),
   simulatedCyclesPerSecond: z.number().nonnegative(),
   trace: z.string().optional(),
+  // delta designs (docs/delta.md): fired fraction per layer (computed by the delta golden model)
+  // and cycles per frame (measured: between consecutive steps' last output beats)
+  delta: z.object({
+    firedFraction: z.array(z.number().nonnegative()),
+    frames: count,
+    cyclesPerFrame: z.object({
+      mean: z.number().nonnegative(),
+      p50: count,
+      p99: count,
+      worst: count,
+    }),
+  }).optional(),
   verilator: z.object({
     profile: z.string(),
     flags: z.object({ verilator: z.array(z.string()), make: z.array(z.string()) }),
@@ -182,6 +195,8 @@ export interface RunContext {
   design: SimDesign;
   format: FixedFormat;
   golden: Int32Array[];
+  /** Delta designs: the fired fraction of every layer (the delta golden model's). */
+  firedFraction?: number[];
   simulator: "verilator" | "icarus";
   simulatorVersion: string;
   input: SimResult["input"];
@@ -299,8 +314,22 @@ export function summarizeRun(
     },
     simulatedCyclesPerSecond: simulatorSeconds > 0 ? s.simulatedCycles / simulatorSeconds : 0,
     ...(context.trace ? { trace: context.trace } : {}),
+    ...(context.firedFraction ? { delta: deltaSummary(context.firedFraction, stepEndCycles) } : {}),
     ...(context.verilator ? { verilator: context.verilator } : {}),
   };
+}
+
+/**
+ * A delta design's figures: the fired fractions and the cycles per frame, the cycles between
+ * consecutive steps' last output beats (every step's from reset with one step).
+ */
+function deltaSummary(
+  firedFraction: number[],
+  stepEndCycles: (number | null)[],
+): NonNullable<SimResult["delta"]> {
+  const ends = stepEndCycles.filter((end): end is number => end !== null);
+  const frames = ends.length > 1 ? ends.slice(1).map((end, t) => end - ends[t]) : ends;
+  return { firedFraction, frames: frames.length, cyclesPerFrame: cycleStats(frames) };
 }
 
 /** A short human-readable summary of a result (the CLI prints it). */
@@ -338,6 +367,14 @@ export function formatResult(result: SimResult): string {
       `${sign}${(100 * result.estimate.relativeError).toFixed(2)}% vs simulated` +
       (result.estimate.comparable ? "" : " (not comparable: back-pressure or input gaps applied)"),
   );
+  if (result.delta) {
+    const { firedFraction, cyclesPerFrame: c } = result.delta;
+    lines.push(
+      `delta: fired ${firedFraction.map((f) => `${(100 * f).toFixed(1)}%`).join(" / ")} ` +
+        `per layer (computed); cycles per frame (measured) mean ${c.mean.toFixed(1)}, ` +
+        `p50 ${c.p50}, p99 ${c.p99}, worst ${c.worst} over ${result.delta.frames} frames`,
+    );
+  }
   lines.push(
     `PE utilization (computed): ${
       (100 * result.peUtilization).toFixed(1)

@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import { quantizeInputs } from "../model/fixed.ts";
-import { goldenOutputs } from "./golden.ts";
+import { goldenRun } from "./golden.ts";
 import { OptionError, UserError } from "../util/errors.ts";
 import { randomInputs } from "../model/random.ts";
 import { onInterrupt, removeSync } from "../util/interrupt.ts";
@@ -198,7 +198,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     }
   }
   const quantizedInputs = quantizeInputs(inputs, quantized.format);
-  const golden = goldenOutputs(design, quantized, quantizedInputs);
+  const { outputs: golden, firedFraction } = goldenRun(design, quantized, quantizedInputs);
   const steps = inputs.length;
 
   const settings: HarnessSettings = {
@@ -230,6 +230,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
       design,
       format: quantized.format,
       golden,
+      firedFraction,
       simulator,
       simulatorVersion: version,
       input,

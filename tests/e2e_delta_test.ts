@@ -57,6 +57,11 @@ async function checkDeltaCase(
     fired,
   );
   assert.deepEqual(plain.stepEndCycles, model.stepEndCycles, `${c.name}: cycle model`);
+  // the report: fired fraction per layer, cycles per frame between the steps' last beats
+  const frames = model.stepEndCycles.slice(1).map((end, t) => end - model.stepEndCycles[t]);
+  assert.equal(plain.delta?.frames, frames.length);
+  assert.equal(plain.delta?.cyclesPerFrame.worst, Math.max(...frames));
+  assert.equal(plain.delta?.firedFraction.length, c.numLayers);
   if (options.backpressure) {
     const stalled = await simulateDesign({
       ...common,
