@@ -2,9 +2,10 @@
 `default_nettype none
 // rnnfab_delta_bc: the delta broadcast between the controller and the PEs of a delta design
 // (docs/delta.md, "Hardware"). The controller broadcasts every column of a phase as in a dense
-// design; in a gate phase (phase_proj = 0) the column goes to the delta encoder of its layer
-// (rnnfab_delta_enc: compare with theta, update v_hat, queue (index, delta) where it fired), and
-// the fired entries leave the encoders' queues one per cycle onto the PEs' bus with the pointer
+// design, BCAST columns per beat; in a gate phase (phase_proj = 0) the beat goes to the delta
+// encoder of its layer (rnnfab_delta_lanes: compare with theta, update v_hat, queue the beat's
+// fired columns), and the fired columns leave the encoders' queues one per cycle onto the PEs' bus
+// with the pointer
 // address of the column's first entry in the PEs' pointer memories (the segment's base plus the
 // column); the end-of-step markers are dropped. A projection column (phase_proj = 1: m is not
 // delta-coded) passes straight through as its own value with its pointer address.
@@ -22,6 +23,7 @@ module rnnfab_delta_bc #(
     parameter IN0 = 1,                       // input size of layer 0
     parameter O = 1,                         // output size of a layer (its recurrent columns)
     parameter AB = 16,                       // activation width
+    parameter BCAST = 1,                     // columns per beat of the controller's bus
     parameter COL_W = 1,                     // width of the controller's column position
     parameter BP_W = 1,                      // pointer memory address width (the PEs')
     parameter [LAYERS*AB-1:0] THETA_X = 0,   // theta_x of layer l in [l*AB +: AB] (LSBs)
@@ -37,7 +39,7 @@ module rnnfab_delta_bc #(
     input  wire             clk,          // clock
     input  wire             rst,          // synchronous reset: queues empty, every v_hat = 0
     input  wire             bc_valid,     // controller: a column on the bus
-    input  wire [   AB-1:0] bc_data,      // controller: its value
+    input  wire [BCAST*AB-1:0] bc_data,   // controller: its values (column bc_col + i at i*AB)
     input  wire [COL_W-1:0] bc_col,       // controller: its position in the phase vector
     input  wire             bc_seg_last,  // controller: last column of its part
     input  wire             bc_hpart,     // controller: column of the recurrent part
@@ -74,7 +76,7 @@ module rnnfab_delta_bc #(
   wire [LAYERS*IDX_W-1:0] enc_index;
   wire [LAYERS*(AB+1)-1:0] enc_delta;
   wire [LAYERS*(QW+1)-1:0] enc_level;
-  wire [LAYERS-1:0] enc_ready_unused, enc_last_unused;
+  wire [LAYERS-1:0] enc_fire, enc_hpart_all;
   reg pe_stall_q;
   wire pop = !pe_stall_q;  // the phase's encoder gives its head (if any) this cycle
   genvar l;
@@ -86,17 +88,17 @@ module rnnfab_delta_bc #(
       wire [IW-1:0] out_index;
       wire [IDX_W:0] index_wide = {{(IDX_W + 1 - IW) {1'b0}}, out_index};
       assign enc_index[l*IDX_W+:IDX_W] = index_wide[IDX_W-1:0];
+      assign enc_none[l] = !enc_fire[l];
       wire unused_index_top = &{1'b0, index_wide[IDX_W]};
-      rnnfab_delta_enc #(
-          .AB(AB), .COLS(IN_L + O), .SPLIT(IN_L), .QUEUE_DEPTH(QUEUE_DEPTH)
+      rnnfab_delta_lanes #(
+          .AB(AB), .W(BCAST), .IN(IN_L), .O(O), .QUEUE_DEPTH(QUEUE_DEPTH), .POS_W(COL_W)
       ) enc (
-          .clk(clk), .rst(rst), .clear(1'b0), .theta_x(THETA_X[l*AB+:AB]),
-          .theta_h(THETA_H[l*AB+:AB]), .in_valid(gate_column && phase_layer == LAYER),
-          .in_ready(enc_ready_unused[l]), .in_index(bc_col_x[IW-1:0]), .in_value(bc_data),
-          .in_last(bc_hpart && bc_seg_last), .out_valid(enc_valid[l]),
-          .out_ready(pop && phase_layer == LAYER), .out_index(out_index),
-          .out_delta(enc_delta[l*(AB+1)+:AB+1]), .out_last(enc_last_unused[l]),
-          .out_none(enc_none[l]), .level(enc_level[l*(QW+1)+:QW+1]), .idle(enc_idle[l])
+          .clk(clk), .rst(rst), .theta_x(THETA_X[l*AB+:AB]), .theta_h(THETA_H[l*AB+:AB]),
+          .in_valid(gate_column && phase_layer == LAYER), .in_pos(bc_col), .in_data(bc_data),
+          .in_last(bc_hpart && bc_seg_last), .out_ready(pop && phase_layer == LAYER),
+          .out_valid(enc_valid[l]), .out_fire(enc_fire[l]), .out_index(out_index),
+          .out_hpart(enc_hpart_all[l]), .out_delta(enc_delta[l*(AB+1)+:AB+1]),
+          .level(enc_level[l*(QW+1)+:QW+1]), .idle(enc_idle[l])
       );
     end
   endgenerate
@@ -127,11 +129,11 @@ module rnnfab_delta_bc #(
   // ---------------- the bus to the PEs: the output register, or a projection column as it is
   wire [BP_W-1:0] proj_ptr = BASE_P[phase_layer*BP_W+:BP_W] + bc_col_x[BP_W-1:0];
   assign dl_valid = phase_proj ? bc_valid : out_valid_q;
-  assign dl_delta = phase_proj ? {bc_data[AB-1], bc_data} : out_delta_q;
+  assign dl_delta = phase_proj ? {bc_data[AB-1], bc_data[AB-1:0]} : out_delta_q;
   assign dl_ptr = phase_proj ? proj_ptr : out_ptr_q;
   assign dl_hpart = phase_proj ? 1'b0 : out_hpart_q;
   assign stall = phase_proj ? pe_stall : stall_q;
   assign idle = (&enc_idle) && !out_valid_q;
-  wire unused_bc = &{1'b0, enc_ready_unused, enc_last_unused, head_hcol, head_x, bc_col_x};
+  wire unused_bc = &{1'b0, enc_hpart_all, head_hcol, head_x, bc_col_x};
 endmodule
 `default_nettype wire

@@ -202,8 +202,10 @@ function broadcastOf(config: AcceleratorConfig, asked: number | undefined, sourc
   if (asked === undefined) {
     return config.format === "bcr" ? defaultBroadcast(config.pes, config.lanes) : 1;
   }
-  if (asked !== 1 && config.format !== "bcr") {
-    throw new UserError(`${source}: broadcast needs format "bcr" (ese takes one column per cycle)`);
+  if (asked !== 1 && config.format !== "bcr" && !config.delta) {
+    throw new UserError(
+      `${source}: broadcast needs format "bcr" or delta (ese takes one column per cycle)`,
+    );
   }
   if (config.pes % asked !== 0) {
     throw new UserError(

@@ -39,12 +39,14 @@ export function firedColumnsOf(
   return fired;
 }
 
-/** One layer's rnnfab_delta_enc: stage S1 and the fired queue (entries: "none" markers or not). */
+/** One layer's rnnfab_delta_lanes: stage S1, the queue of beats (their fired encoder indices). */
 class EncoderModel {
   s1Valid = false;
-  s1Index = 0;
+  s1Pos = 0;
   s1Last = false;
-  queue: { none: boolean; index: number }[] = [];
+  queue: { fired: number[]; hpart: boolean }[] = [];
+  /** Lanes of the head beat already given (sent_q), counted. */
+  sent = 0;
   step = 0;
 }
 
@@ -118,8 +120,8 @@ class DeltaSide implements PeSide {
   private outPtr = 0;
   private stallQ = false;
   // next state
-  private n = { peStall: false, outValid: false, outPtr: 0, stall: false, pop: -1 };
-  private take: { layer: number; index: number; last: boolean } | null = null;
+  private n = { peStall: false, outValid: false, outPtr: 0, stall: false, give: -1, pop: false };
+  private take: { layer: number; pos: number; last: boolean } | null = null;
 
   constructor(
     private readonly rtl: RtlParameters,
@@ -150,21 +152,23 @@ class DeltaSide implements PeSide {
   next(c: Controller): void {
     const layer = c.main.layer;
     const head = this.encoders[layer];
-    const pop = !this.peStallQ;
-    const entry = head.queue[0];
-    const hpart = entry !== undefined && entry.index >= this.inputs(layer);
+    const ready = !this.peStallQ;
+    const beat = head.queue[0];
+    const index = beat?.fired[head.sent];
+    const hpart = index !== undefined && index >= this.inputs(layer);
     const base = hpart ? this.delta.pointerBase.h[layer] : this.delta.pointerBase.x[layer];
-    const column = entry === undefined ? 0 : hpart ? entry.index - this.inputs(layer) : entry.index;
+    const column = index === undefined ? 0 : hpart ? index - this.inputs(layer) : index;
     this.n = {
       peStall: this.peStall(),
-      outValid: pop && entry !== undefined && !entry.none,
+      outValid: ready && index !== undefined,
       outPtr: base + column,
       stall: head.queue.length >= DELTA_QUEUE_DEPTH - ESE_STALL_SLACK,
-      pop: pop && entry !== undefined ? layer : -1,
+      give: ready && beat !== undefined ? layer : -1,
+      pop: ready && beat !== undefined && head.sent + 1 >= beat.fired.length,
     };
     const bus = c.job.b1Valid;
     this.take = bus && !c.main.phaseProj
-      ? { layer, index: c.job.b1Col, last: c.job.b1Hpart && c.job.b1SegLast }
+      ? { layer, pos: c.job.b1Col, last: c.job.b1Hpart && c.job.b1SegLast }
       : null;
     const projValid = bus && c.main.phaseProj;
     const valid = c.main.phaseProj ? projValid : this.outValid;
@@ -172,20 +176,31 @@ class DeltaSide implements PeSide {
     for (const engine of this.engines) engine.next(valid, ptr);
   }
 
+  private s1Beat(layer: number, encoder: EncoderModel) {
+    return beatOf(this.rtl, layer, encoder.s1Pos, this.fired[encoder.step]?.[layer]);
+  }
+
   commit(): void {
     for (const [l, encoder] of this.encoders.entries()) {
-      if (this.n.pop === l) encoder.queue.shift();
+      if (this.n.give === l) {
+        if (this.n.pop) {
+          encoder.queue.shift();
+          encoder.sent = 0;
+        } else {
+          encoder.sent++;
+        }
+      }
       if (encoder.s1Valid) {
-        const fire = this.fired[encoder.step]?.[l]?.has(encoder.s1Index) ?? false;
-        if (fire || encoder.s1Last) encoder.queue.push({ none: !fire, index: encoder.s1Index });
+        const beat = this.s1Beat(l, encoder);
+        if (beat.fired.length > 0 || encoder.s1Last) encoder.queue.push(beat);
         if (encoder.s1Last) encoder.step++;
         if (encoder.queue.length > DELTA_QUEUE_DEPTH) {
-          throw new Error(`delta encoder queue overflow: ${encoder.queue.length} entries`);
+          throw new Error(`delta encoder queue overflow: ${encoder.queue.length} beats`);
         }
       }
       encoder.s1Valid = this.take?.layer === l;
       if (this.take?.layer === l) {
-        encoder.s1Index = this.take.index;
+        encoder.s1Pos = this.take.pos;
         encoder.s1Last = this.take.last;
       }
     }
@@ -195,6 +210,29 @@ class DeltaSide implements PeSide {
     this.stallQ = this.n.stall;
     for (const engine of this.engines) engine.commit();
   }
+}
+
+/**
+ * The beat in S1 of layer l's encoder: its columns (lanes past a part's end are none) that fired,
+ * as encoder indices (x: the column, h: I_l + the column), lowest lane first.
+ */
+function beatOf(
+  rtl: RtlParameters,
+  layer: number,
+  pos: number,
+  fired: Set<number> | undefined,
+): { fired: number[]; hpart: boolean } {
+  const inputs = layer === 0 ? rtl.IN0 : rtl.O;
+  const alignIn = Math.ceil(inputs / rtl.BCAST) * rtl.BCAST;
+  const hpart = pos >= alignIn;
+  const start = hpart ? pos - alignIn : pos;
+  const length = hpart ? rtl.O : inputs;
+  const indices: number[] = [];
+  for (let i = 0; i < rtl.BCAST && start + i < length; i++) {
+    const index = hpart ? inputs + start + i : start + i;
+    if (fired?.has(index)) indices.push(index);
+  }
+  return { fired: indices, hpart };
 }
 
 /**

@@ -339,6 +339,12 @@ export function designDelta(
   segments: HardwareSegment[],
 ): DesignDelta | undefined {
   if (!config.delta) return undefined;
+  if (config.broadcast > 1 && model.projSize > 0) {
+    throw new UserError(
+      "config: broadcast > 1 with delta needs a model without projection (the projection " +
+        "columns pass to the PEs one per cycle)",
+    );
+  }
   const f = model.format;
   const thresholds = fixedThresholds(config.delta, {
     numLayers: model.numLayers,

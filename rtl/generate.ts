@@ -43,7 +43,7 @@ export const CORE_FILES = [
 ] as const;
 
 /** The cores a delta design adds (docs/delta.md, "Hardware"), listed before rnnfab_pkg.vh. */
-export const DELTA_FILES = ["rnnfab_delta_bc.v", "rnnfab_delta_enc.v"] as const;
+export const DELTA_FILES = ["rnnfab_delta_bc.v", "rnnfab_delta_lanes.v"] as const;
 
 /** The cores of a design: CORE_FILES, with the delta cores before the include file when asked. */
 export function coreFilesOf(design: Pick<DesignParams, "rtl">): string[] {

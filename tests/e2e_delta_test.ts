@@ -50,6 +50,7 @@ async function checkDeltaCase(
   const plain = await simulateDesign(common);
   assert.ok(plain.bitExact, `${c.name}: ${JSON.stringify(plain.mismatches[0])}`);
   assert.deepEqual(plain.failures, []);
+  assert.equal(plain.build.warnings, 0, `${c.name}: Verilator warnings`);
   const inputs = quantizeInputs(real, design.quantized.format);
   const fired = firedColumnsOf(design.quantized, inputs, design.delta!);
   const model = simulateDeltaTiming(
@@ -136,4 +137,14 @@ Deno.test({
         assert.equal(plain.steps, sequence.length);
       }
     }),
+});
+
+Deno.test("delta with 4 columns per beat (LSTM 2 layers, GRU 1 layer): bit-exact, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    for (const [name, kind, layers] of [["lstm2", "lstm", 2], ["gru1", "gru", 1]] as const) {
+      const c = deltaCase(`delta-w4-${name}`, { kind, numLayers: layers, inputSize: 7 }, 0.05);
+      c.settings = { ...c.settings, broadcast: 4 };
+      await checkDeltaCase(c, root, { backpressure: 0.3 });
+    }
+  });
 });
