@@ -1,9 +1,10 @@
 /**
  * `deno task bench:delta [--dense M] [--bcr B] [--delta-model D] [--head H] [--data T]
  * [--theta TX,TH] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
- * [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts, docs/delta.md "Benchmark"):
- * accuracy dense / BCR only / BCR + delta, fired fraction per layer, cycles per frame without and
- * with delta (modeled), microseconds per frame and effective TOp/s at an assumed clock, and the
+ * [--broadcast W] [--verilator K] [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts,
+ * docs/delta.md "Benchmark"): accuracy dense / BCR only / BCR + delta, fired fraction per layer,
+ * cycles per frame without and with delta (the built ese datapath: its cycle model, Verilator on
+ * K utterances; and the older analytical model), microseconds per frame and effective TOp/s at an assumed clock, and the
  * targets of issue 19. Writes FILE (bench/results/delta.json) and FILE with .md.
  *
  * @module
@@ -21,8 +22,9 @@ import { loadAnyModel } from "../model/load.ts";
 import { outputSize } from "../model/model.ts";
 import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
-import { DEFAULT_ACCELERATOR_CONFIG, LANE_COUNTS } from "../rtl/config.ts";
+import { BROADCAST_WIDTHS, DEFAULT_ACCELERATOR_CONFIG, LANE_COUNTS } from "../rtl/config.ts";
 import { runDeltaBench } from "../bench/delta.ts";
+import { builtDesigns, measureBuiltDelta } from "../bench/delta_built.ts";
 import { deltaMarkdown } from "../bench/delta_report.ts";
 
 const NAME = "deno task bench:delta";
@@ -31,12 +33,13 @@ const MODELS = ".cache/speech/models";
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
-    "[--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ] [--limit N] [--out FILE]",
+    "[--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ] [--broadcast W] " +
+    "[--verilator K] [--limit N] [--out FILE]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
 "Benchmark"): accuracy of the dense, the BCR-pruned and the BCR + delta model (measured, fixed-point
-golden models on T), fired fraction per layer (computed), cycles per frame of one design without
-delta (the RTL's cycle model) and with delta (modeled: the column-skip datapath is not built),
-time and effective TOp/s at an assumed clock, and issue 19's targets. Writes FILE and FILE.md.`,
+golden models on T), fired fraction per layer (computed), cycles per frame of the built delta
+datapath (ese, W columns per beat) without and with delta (its cycle model, equal to Verilator;
+Verilator itself on the first K utterances) and of the older analytical model (modeled), time and effective TOp/s at an assumed clock, and issue 19's targets. Writes FILE and FILE.md.`,
   flags: {
     dense: { type: "path", default: `${MODELS}/speech_lstm.json`, help: "the dense model" },
     bcr: {
@@ -79,6 +82,19 @@ time and effective TOp/s at an assumed clock, and issue 19's targets. Writes FIL
       defaultText: "1",
     },
     clock: positiveFlag("assumed clock (MHz) for microseconds and TOp/s", { default: 200 }),
+    broadcast: {
+      type: "custom",
+      expected: BROADCAST_WIDTHS.join(", "),
+      parse: (text: string) =>
+        (BROADCAST_WIDTHS as readonly number[]).includes(Number(text)) ? Number(text) : undefined,
+      placeholder: "W",
+      help: "columns per beat of the built delta datapath (ese; divides --pes)",
+      default: 8,
+      defaultText: "8",
+    },
+    verilator: limitFlag({ min: 0, max: 1000 }, "simulate the built delta design on K utterances", {
+      default: 2,
+    }),
     limit: limitFlag({ min: 0, max: 1_000_000 }, "use the first N test sequences (0: all)", {
       default: 0,
     }),
@@ -121,8 +137,24 @@ await runCommand(async () => {
       clockMhz: flags.clock,
       fixed,
     },
+    broadcast: flags.broadcast,
     log: (line) => console.error(`bench:delta: ${line}`),
   });
+  if (flags.verilator > 0) {
+    const designs = builtDesigns(bcrDelta, {
+      ...DEFAULT_ACCELERATOR_CONFIG,
+      pes: flags.pes,
+      clockMhz: flags.clock,
+      fixed,
+    }, { delta: theta, broadcast: flags.broadcast });
+    const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-delta-" });
+    try {
+      const sequences = test.sequences.slice(0, flags.verilator);
+      result.cycles.built.verilator = await measureBuiltDelta(designs.delta, sequences, dir);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
   const markdown = deltaMarkdown(result);
   await writeJsonAtomic(flags.out, result);
   await writeFileAtomic(flags.out.replace(/\.json$/i, "") + ".md", markdown);

@@ -10,7 +10,7 @@ function walk(steps: number, size: number, seed: number): number[][] {
   return Array.from({ length: steps }, () => (value = value.map((v) => v + 0.3 * next())));
 }
 
-Deno.test("bench:delta on tiny models: labelled figures, the dense design's cycles and the modeled delta cycles, targets", async () => {
+Deno.test("bench:delta on tiny models: labelled figures, the built delta datapath's cycles (model and Verilator), the analytical model's, targets", async () => {
   await withTempDir("rnnfab-bench-delta-", async (dir) => {
     const { dense, pruned: bcr } = densePrunedPair(
       { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 2, seed: 21 },
@@ -30,6 +30,7 @@ Deno.test("bench:delta on tiny models: labelled figures, the dense design's cycl
       ...["--dense", `${dir}/dense.json`, "--bcr", `${dir}/bcr.json`],
       ...["--delta-model", `${dir}/bcr.json`, "--head", `${dir}/head.json`],
       ...["--data", `${dir}/test.json`, "--theta", "0.1,0.05", "--pes", "4"],
+      ...["--broadcast", "2", "--verilator", "1"],
       ...["--out", `${dir}/delta.json`],
     ]);
     assert.equal(run.code, 0, run.stderr);
@@ -45,9 +46,18 @@ Deno.test("bench:delta on tiny models: labelled figures, the dense design's cycl
     assert.ok(result.cycles.delta.speedup > 1);
     assert.match(result.throughput.clockLabel, /assumed/);
     assert.equal(result.targets.length, 5);
+    const built = result.cycles.built;
+    assert.equal(built.design.broadcast, 2);
+    assert.equal(built.frames, frames - sequences.length);
+    assert.ok(built.delta.mean < built.denseCyclesPerFrame, JSON.stringify(built));
+    assert.equal(built.verilator.sequences, 1);
+    assert.ok(built.verilator.equal, "Verilator equals the cycle model");
+    assert.match(built.label, /rtl\/delta_timing\.ts/);
     const markdown = await Deno.readTextFile(`${dir}/delta.md`);
     assert.match(markdown, /## Delta activations \(issue 19\)/);
     assert.match(markdown, /modeled \(column-skip datapath not built\)/);
+    assert.match(markdown, /built datapath with delta \(ese, 2 columns per beat\)/);
+    assert.match(markdown, /measured \(Verilator; every step end equal to the cycle model\)/);
     assert.match(markdown, /What limits them/);
     assert.ok(
       result.cycles.delta.columnBalance.busiestPe >= result.cycles.delta.columnBalance.meanPe,

@@ -1,0 +1,114 @@
+/**
+ * The cycles of the built delta datapath for `bench:delta` (docs/delta.md, "Hardware"): the model
+ * generated for the `ese` format without delta (its cycle estimate, rtl/timing.ts) and with delta
+ * (`gen` with the thresholds and W columns per beat); the delta design's cycles per frame over
+ * every test frame from its cycle model (rtl/delta_timing.ts, equal to Verilator cycle for cycle
+ * in tests/e2e_delta_test.ts), and, for the first sequences, simulated by Verilator
+ * (`measureBuiltDelta`).
+ *
+ * @module
+ */
+
+import type { DeltaConfig } from "../model/delta.ts";
+import { quantizeInputs } from "../model/fixed.ts";
+import type { RnnModel } from "../model/model.ts";
+import type { AcceleratorConfig } from "../rtl/config.ts";
+import { type CycleStats, cycleStats } from "../rtl/delta_cycles.ts";
+import { firedColumnsOf, simulateDeltaTiming } from "../rtl/delta_timing.ts";
+import { type DesignParams, generateFromModel, writeDesign } from "../rtl/mod.ts";
+import { simulateDesign } from "../sim/simulate.ts";
+
+/** The label of the built datapath's computed cycles. */
+export const BUILT_DELTA_LABEL = "computed: cycle model of the built delta datapath " +
+  "(rtl/delta_timing.ts, equal to Verilator cycle for cycle in tests/e2e_delta_test.ts)";
+
+/** The built datapath's figures. */
+export interface BuiltDeltaCycles {
+  /** How the delta figures were obtained. */
+  label: string;
+  /** PEs, format, columns per beat of the delta design. */
+  design: { pes: number; format: "ese"; broadcast: number };
+  /** Cycles per frame of the same model generated without delta (ese, its cycle estimate). */
+  denseCyclesPerFrame: number;
+  /** Frames counted: the step ends after each sequence's first (the start-up is not a frame). */
+  frames: number;
+  /** Cycles between consecutive step ends of the delta design. */
+  delta: CycleStats;
+  /** denseCyclesPerFrame / delta.mean. */
+  speedup: number;
+  /** Verilator runs of the first sequences, when asked (`measureBuiltDelta`). */
+  verilator?: { sequences: number; frames: number; delta: CycleStats; equal: boolean };
+}
+
+/** The two designs: the model on ese without delta, and with it at W columns per beat. */
+export function builtDesigns(
+  model: RnnModel,
+  accelerator: AcceleratorConfig,
+  options: { delta: DeltaConfig; broadcast: number },
+): { dense: DesignParams; delta: DesignParams } {
+  const base = { ...accelerator, format: "ese" as const, lanes: 1, broadcast: 1 };
+  const dense = generateFromModel(model, base).design;
+  const deltaConfig = { ...base, delta: options.delta, broadcast: options.broadcast };
+  const delta = generateFromModel(model, deltaConfig).design;
+  return { dense, delta };
+}
+
+function stepPeriods(ends: (number | null)[]): number[] {
+  const known = ends.filter((end): end is number => end !== null);
+  return known.slice(1).map((end, t) => end - known[t]);
+}
+
+/** The delta design's cycles per frame on every test sequence, from its cycle model. */
+export function builtDeltaCycles(
+  designs: { dense: DesignParams; delta: DesignParams },
+  sequences: number[][][],
+  broadcast: number,
+): BuiltDeltaCycles {
+  const { dense, delta } = designs;
+  const periods: number[] = [];
+  for (const sequence of sequences) {
+    const inputs = quantizeInputs(sequence, delta.quantized.format);
+    const fired = firedColumnsOf(delta.quantized, inputs, delta.delta!);
+    const run = simulateDeltaTiming(
+      { rtl: delta.rtl, image: delta.image, delta: delta.delta! },
+      fired,
+    );
+    periods.push(...stepPeriods(run.stepEndCycles));
+  }
+  const stats = cycleStats(periods);
+  return {
+    label: BUILT_DELTA_LABEL,
+    design: { pes: delta.accelerator.pes, format: "ese", broadcast },
+    denseCyclesPerFrame: dense.estimate.cyclesPerStep,
+    frames: periods.length,
+    delta: stats,
+    speedup: dense.estimate.cyclesPerStep / stats.mean,
+  };
+}
+
+/**
+ * Simulate the delta design under Verilator on the first `count` sequences (written to `dir`):
+ * its cycles per frame, measured, and whether every step end equals the cycle model's.
+ */
+export async function measureBuiltDelta(
+  delta: DesignParams,
+  sequences: number[][][],
+  dir: string,
+): Promise<NonNullable<BuiltDeltaCycles["verilator"]>> {
+  await writeDesign(dir, delta);
+  const periods: number[] = [];
+  let equal = true;
+  for (const sequence of sequences) {
+    const result = await simulateDesign({ designDir: dir, inputs: sequence, resultPath: null });
+    if (!result.bitExact) throw new Error(`bench:delta: the delta design is not bit-exact`);
+    const inputs = quantizeInputs(sequence, delta.quantized.format);
+    const fired = firedColumnsOf(delta.quantized, inputs, delta.delta!);
+    const model = simulateDeltaTiming(
+      { rtl: delta.rtl, image: delta.image, delta: delta.delta! },
+      fired,
+    );
+    equal &&= JSON.stringify(model.stepEndCycles) === JSON.stringify(result.stepEndCycles);
+    periods.push(...stepPeriods(result.stepEndCycles));
+  }
+  return { sequences: sequences.length, frames: periods.length, delta: cycleStats(periods), equal };
+}
