@@ -63,8 +63,8 @@ export const rtlParametersSchema = z.object({
   EW_LAT: int.describe("element-wise latency, issue to readable"),
   LUT_RAM_DEPTH: int.describe("deepest state memory left to LUT RAM"),
   IDX_BITS: int.describe("ese relative row index width"),
-  VAL_BITS: int.describe("ese value field width"),
-  CODEBOOK: int.describe("ese codebook present"),
+  VAL_BITS: int.describe("weight field width: ese value field, bcr weight slot (WB, or the code width)"),
+  CODEBOOK: int.describe("codebook present (weights stored as codes)"),
   PTR_W: int.describe("ese pointer width"),
   QUEUE_DEPTH: int.describe("ese activation queue depth"),
   IDX_W: int.describe("bcr index word width"),
@@ -121,7 +121,7 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  *   the step times had settled (then the formula is exact), where the cycles of a steady-state
  *   step go (matrix-vector phases, the element-wise step alone, the projection phase, other
  *   controller hops; they sum to the step), microseconds per step at the clock;
- * - `weightSharing`: the codebook report (ese with a codebook), else null;
+ * - `weightSharing`: the codebook report (with a codebook), else null;
  * - `tool`, `files`, `selfSha256`: the seal of gen (rtl/integrity.ts): "rnnfab gen", the SHA-256
  *   of every other file of the design, and of design.json's own text without `selfSha256`.
  */
