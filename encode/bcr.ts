@@ -57,7 +57,10 @@ export const BCR_LIMITS = {
   lanes: [1, 2, 4, 8, 16],
 } as const;
 
-/** The field widths of a `bcr` image of these segments. */
+/**
+ * The field widths of a `bcr` image of these segments that the shapes set; the header fields
+ * (and so the index width) are set by `fitHeaders` once the block records are known.
+ */
 export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
   const headerRowBits = bitsFor(options.blockRows);
   const headerColBits = bitsFor(options.blockCols);
@@ -74,6 +77,42 @@ export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
     weightWidth: options.codebook ? options.codebook.bits : options.weightBits,
     maxBlockLines: 0,
   };
+}
+
+/** A block record's header: where it is (PE, index address) and its counts. */
+interface Header {
+  pe: number;
+  address: number;
+  lines: number;
+  cols: number;
+}
+
+/**
+ * Narrow the header fields to the records: rowCount bits hold the most lines of one record (at
+ * least the engine's row-slot depth: ceil(Br / N) with one lane), colCount bits the most kept
+ * columns; then write the headers and set the index width (docs/encoding.md, "Changes" 3).
+ */
+function fitHeaders(
+  builder: ImageBuilder,
+  layout: BcrLayout,
+  fit: { headers: Header[]; blockRows: number; lanes: number },
+): void {
+  const pes = builder.peMemories.length;
+  const mostCols = fit.headers.reduce((most, header) => Math.max(most, header.cols), 1);
+  const slots = fit.lanes === 1 ? Math.ceil(fit.blockRows / pes) : 1;
+  layout.headerRowBits = bitsFor(Math.max(layout.maxBlockLines, slots));
+  layout.headerColBits = bitsFor(mostCols);
+  for (const { pe, address, lines, cols } of fit.headers) {
+    builder.peMemories[pe].index[address] = packFields([
+      [lines, layout.headerRowBits],
+      [cols, layout.headerColBits],
+    ]);
+  }
+  layout.indexWidth = Math.max(
+    layout.headerRowBits + layout.headerColBits,
+    layout.columnIndexBits,
+    layout.localRowBits,
+  );
 }
 
 /** A block of a segment: the rows listed (in the tiling order) x columns [colStart, colEnd). */
@@ -115,8 +154,7 @@ function encodeBlock(
   matrix: IntMatrix,
   block: Block,
   layout: {
-    headerRowBits: number;
-    headerColBits: number;
+    headers: Header[];
     lanes: number;
     weightField: (value: number) => number;
   },
@@ -142,9 +180,13 @@ function encodeBlock(
     mostLines = Math.max(mostLines, lines.length);
     const memory = builder.peMemories[pe];
     const summary = builder.perPe[pe];
-    memory.index.push(
-      packFields([[lines.length, layout.headerRowBits], [keptCols.length, layout.headerColBits]]),
-    );
+    layout.headers.push({
+      pe,
+      address: memory.index.length,
+      lines: lines.length,
+      cols: keptCols.length,
+    });
+    memory.index.push(0); // written by fitHeaders
     for (const line of lines) memory.index.push(line);
     for (const col of keptCols) memory.index.push(col);
     for (const col of keptCols) {
@@ -180,6 +222,7 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
   const weightField = weightFieldOf(weightBits, options.codebook);
   const endMarker = 0;
   const builder = startImage(pes);
+  const headers: Header[] = [];
   for (const segment of segments) {
     const { name, matrix } = segment;
     const weightBase = builder.peMemories.map((memory) => memory.weights.length);
@@ -194,7 +237,7 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
           builder,
           matrix,
           { rows, colStart, colEnd },
-          { ...layout, lanes, weightField: (value) => weightField(value, name) },
+          { headers, lanes, weightField: (value) => weightField(value, name) },
           keptRow,
         );
         layout.maxBlockLines = Math.max(layout.maxBlockLines, lines);
@@ -206,6 +249,7 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
     }
     placeSegment(builder, segment, { pointerBase: null, weightBase, indexBase });
   }
+  fitHeaders(builder, layout, { headers, blockRows, lanes });
   return finishImage(
     builder,
     { weights: layout.weightWidth, second: { kind: "index", width: layout.indexWidth } },
