@@ -34,6 +34,8 @@ export interface WeightStorage {
   totalBits: number;
   /** totalBits / nonZeros. */
   bitsPerNonZero: number | null;
+  /** Width of an index word (bcr layout). */
+  indexWidth: number;
   /** Bits in weight memories, index memories and the codebook. */
   bitsByKind: { weights: number; index: number; codebook: number };
 }
@@ -63,6 +65,7 @@ export function weightStorage(
       nonZeros: summary.nonZeros,
       totalBits: summary.totalBits,
       bitsPerNonZero: summary.bitsPerNonZero,
+      indexWidth: image.manifest.bcr?.indexWidth ?? 0,
       bitsByKind: {
         weights: summary.bitsByKind.weights,
         index: summary.bitsByKind.index,
