@@ -211,6 +211,8 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
   const ideal = nonZeros / (pes * lanes);
   const usPerFrame = cycles / options.clockMhz;
   const resources = options.synth ? await designResources(dir, log) : null;
+  const storage = weightStorage(model, { pes, lanes, block: options.block });
+  log(storageLine(storage));
   return {
     pes,
     lanes,
@@ -226,7 +228,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
     usPerFrame,
     effectiveGops: (2 * nonZeros) / (usPerFrame * 1e3),
     bitsPerNonZero: design.image.manifest.bitsPerNonZero,
-    weightStorage: weightStorage(model, { pes, lanes, block: options.block }),
+    weightStorage: storage,
     nonZeros,
     block: `${design.accelerator.blockRows}x${design.accelerator.blockCols}`,
     breakdown: { ...design.estimate.breakdown },
@@ -261,7 +263,6 @@ export async function runEseScaling(options: ScalingOptions) {
     const row = await scalingRow(config, options);
     rows.push(row);
     options.log(`  ${scalingLine(row)}`);
-    options.log(`  ${storageLine(row.weightStorage)}`);
   }
   const fitting = rows.filter((row) => row.resources?.fitsXcku060);
   const best = (candidates: ScalingRow[]) =>
