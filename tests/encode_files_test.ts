@@ -10,6 +10,7 @@ import fc from "fast-check";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  type Codebook,
   decodeImage,
   type EncodedImage,
   encodeSegments,
@@ -59,6 +60,7 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
       valueBits: c.weightBits,
     }),
   }));
+  let codebook: Codebook | undefined;
   if (c.format.endsWith("-codebook")) {
     // Codebook: 0, then 2^k - 1 distinct values spread over the weight range.
     const codes = 2 ** c.codebookBits;
@@ -76,32 +78,15 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
         ),
       },
     }));
-    const codebook = { bits: c.codebookBits, values };
-    const image = c.format === "ese-codebook"
-      ? encodeSegments(segments, {
-        format: "ese",
-        pes: c.pes,
-        indexBits: c.indexBits,
-        weightBits: c.weightBits,
-        codebook,
-      })
-      : encodeSegments(segments, {
-        format: "bcr",
-        pes: c.pes,
-        blockRows: c.blockRows,
-        blockCols: c.blockCols,
-        weightBits: c.weightBits,
-        lanes: c.lanes,
-        codebook,
-      });
-    return { segments, image };
+    codebook = { bits: c.codebookBits, values };
   }
-  const image = c.format === "ese"
+  const image = c.format.startsWith("ese")
     ? encodeSegments(segments, {
       format: "ese",
       pes: c.pes,
       indexBits: c.indexBits,
       weightBits: c.weightBits,
+      codebook,
     })
     : encodeSegments(segments, {
       format: "bcr",
@@ -109,6 +94,8 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
       blockRows: c.blockRows,
       blockCols: c.blockCols,
       weightBits: c.weightBits,
+      lanes: c.lanes,
+      codebook,
     });
   return { segments, image };
 });
