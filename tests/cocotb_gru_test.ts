@@ -27,17 +27,23 @@ const GRU: E2eCase = {
 
 const { design } = lazyCaseDesign(GRU);
 
-Deno.test("cocotb GRU on Icarus: every test bit-exact with back-pressure", async () => {
+/** cocotb on Icarus on a case's design with [output back-pressure, input gaps]: all passed. */
+async function icarusPasses(designDir: string, c: E2eCase, stalls: [number, number]) {
   const result = await runCocotb({
-    designDir: await design(),
+    designDir,
     simulator: "icarus",
-    steps: GRU.steps,
-    seed: GRU.seed,
-    backpressure: 0.5,
-    inputGaps: 0.3,
+    steps: c.steps,
+    seed: c.seed,
+    backpressure: stalls[0],
+    inputGaps: stalls[1],
     resultPath: null,
   });
   assertPassed(result);
+  return result;
+}
+
+Deno.test("cocotb GRU on Icarus: every test bit-exact with back-pressure", async () => {
+  const result = await icarusPasses(await design(), GRU, [0.5, 0.3]);
   assert.ok(result.stalls.outputBackpressureCycles > 0, "back-pressure was not exercised");
 });
 
@@ -57,14 +63,5 @@ const GRU_CODEBOOK: E2eCase = {
 const codebookDesign = lazyCaseDesign(GRU_CODEBOOK).design;
 
 Deno.test("cocotb GRU, bcr with a 3-bit codebook, on Icarus: every test bit-exact", async () => {
-  const result = await runCocotb({
-    designDir: await codebookDesign(),
-    simulator: "icarus",
-    steps: GRU_CODEBOOK.steps,
-    seed: GRU_CODEBOOK.seed,
-    backpressure: 0.4,
-    inputGaps: 0.2,
-    resultPath: null,
-  });
-  assertPassed(result);
+  await icarusPasses(await codebookDesign(), GRU_CODEBOOK, [0.4, 0.2]);
 });
