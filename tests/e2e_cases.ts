@@ -450,12 +450,12 @@ const VERILATOR: E2eCase[] = ([
     extraSeeds: [2, 3],
   },
   // bcr with a 4-bit codebook (weight slots hold codes, looked up per lane): LSTMP with
-  // peepholes on 4 PEs x 4 lanes; GRU of two layers with 8-bit weights on 3 PEs x 2 lanes; LSTM
+  // peepholes on 2 PEs x 4 lanes; GRU of two layers with 8-bit weights on 3 PEs x 2 lanes; LSTM
   // of two layers with one lane and 3-bit codes.
   {
-    name: "lstmp-peep-bcr11-pe4-bcr-lanes4-codebook4",
+    name: "lstmp-peep-bcr11-pe2-bcr-lanes4-codebook4",
     ...MINI_ESE,
-    pes: 4,
+    pes: 2,
     format: "bcr",
     settings: { lanes: 4, blockRows: 8, blockCols: 8, codebookBits: 4 },
     seed: 44,
