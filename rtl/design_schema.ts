@@ -123,7 +123,7 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  *   the step times had settled (then the formula is exact), where the cycles of a steady-state
  *   step go (matrix-vector phases, the element-wise step alone, the projection phase, other
  *   controller hops; they sum to the step), microseconds per step at the clock;
- * - `weightSharing`: the codebook report (with a codebook), else null;
+ * - `weightSharing`: the codebook report (ese with a codebook), else null;
  * - `tool`, `files`, `selfSha256`: the seal of gen (rtl/integrity.ts): "rnnfab gen", the SHA-256
  *   of every other file of the design, and of design.json's own text without `selfSha256`.
  */
