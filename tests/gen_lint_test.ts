@@ -147,6 +147,22 @@ const LINT_CASES: E2eCase[] = [
     "bcr",
     { blockRows: 1, blockCols: 1 },
   ),
+  lintCase(
+    "lstm 7->9 proj 4 peepholes x2, 3 PEs, delta, codebook",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 2, projSize: 4, peepholes: true },
+    0.5,
+    3,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: [0, 0.2] }, codebookBits: 3 },
+  ),
+  lintCase(
+    "gru 5->8 x3, 4 PEs, delta, 4 columns per beat",
+    { kind: "gru", inputSize: 5, hiddenSize: 8, numLayers: 3 },
+    0.5,
+    4,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1 }, broadcast: 4 },
+  ),
 ];
 
 async function tool(program: string, args: string[], cwd: string) {
