@@ -108,7 +108,7 @@ const espeak = new Deno.Command("sh", { args: ["-c", "command -v espeak-ng"] }).
   .success;
 
 Deno.test({
-  name: "delta cycle model equals Verilator on speech features (2 utterances, 40 bands)",
+  name: "delta cycle model equals Verilator on speech features (one utterance, 40 bands)",
   ignore: !espeak,
   fn: () =>
     withTempDir("rnnfab-delta-speech-", async (root) => {
@@ -130,7 +130,7 @@ Deno.test({
         hiddenSize: 16,
         density: 0.3,
       }, 0.3);
-      for (const [i, sequence] of data.sequences.slice(0, 2).entries()) {
+      for (const [i, sequence] of data.sequences.slice(0, 1).entries()) {
         const { plain } = await checkDeltaCase({ ...c, name: `${c.name}${i}` }, root, {
           inputs: sequence,
         });
