@@ -107,7 +107,7 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       type: "enum",
       values: ["1", "2", "4", "8", "16"],
       group: OPTIONS,
-      help: "bcr: vector elements broadcast per cycle (must divide --pes)",
+      help: "bcr, or ese with delta: vector elements broadcast per cycle (must divide --pes)",
       defaultText: "the largest power of two up to --lanes that divides --pes",
       placeholder: "W",
     },
