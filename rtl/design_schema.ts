@@ -74,6 +74,7 @@ export const rtlParametersSchema = z.object({
   BLOCK_COLS: int.describe("bcr segment width"),
   LANES: int.describe("bcr MAC lanes: weights per weight word, multipliers per PE"),
   BCAST: int.default(1).describe("bcr columns per broadcast beat (divides N)"),
+  BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
 });
 
 /** The numeric parameters of the generated RTL. */
@@ -97,7 +98,8 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  *   resolved number formats;
  * - `accelerator`: the options as used: PEs, weight format and its options (null where they do
  *   not apply), how the bcr block was set, the MAC lanes per PE (bcr; 1 for ese), the
- *   columns per broadcast beat (bcr; 1 for ese), the number formats, the ese queue depth, the
+ *   columns per broadcast beat (bcr; 1 for ese), the batch (sequences per stream beat), the
+ *   number formats, the ese queue depth, the
  *   clock used for microseconds, the memory limit (null: none);
  * - `geometry`: how the model maps onto N PEs (element e of any vector lives in PE e mod N at
  *   e div N): gate rows per cell (4 LSTM, 3 GRU), cells per PE K = ceil(H / N) (rounded up to a
@@ -141,6 +143,7 @@ export const designJsonSchema = z.object({
     blockChoice: blockChoiceSchema.nullable(),
     lanes: positive.default(1),
     broadcast: positive.default(1),
+    batch: positive.default(1),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),
