@@ -198,7 +198,9 @@ export function resolveAcceleratorConfig(
     throw new UserError(`${source}: lanes needs format "bcr" (ese has one MAC per PE)`);
   }
   if (config.batch !== 1 && config.format !== "bcr") {
-    throw new UserError(`${source}: batch needs format "bcr" (the ese engine is not built for batch yet)`);
+    throw new UserError(
+      `${source}: batch needs format "bcr" (the ese engine is not built for batch yet)`,
+    );
   }
   config.broadcast = broadcastOf(config, merged.broadcast, source);
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {

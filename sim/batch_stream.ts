@@ -9,6 +9,7 @@
  */
 
 import { randomInputs } from "../model/random.ts";
+import { UserError } from "../util/errors.ts";
 
 /**
  * Interleave B sequences of equal length step by step: row t of the result holds, for each
@@ -47,6 +48,25 @@ export function batchInputs(
   options: { inputs?: number[][]; steps: number; inputSize: number; seed: number },
   batch: number,
 ): number[][][] {
-  return Array.from({ length: batch }, (_, s) =>
-    options.inputs ?? randomInputs(options.steps, options.inputSize, options.seed + s));
+  return Array.from(
+    { length: batch },
+    (_, s) => options.inputs ?? randomInputs(options.steps, options.inputSize, options.seed + s),
+  );
+}
+
+/**
+ * Refuse a batch design where a flow drives one sequence per stream beat (the data-file runs of
+ * sim/batch.ts, the cocotb bench): one line naming the design and the feature.
+ */
+export function refuseBatchDesign(
+  design: { dir: string; accelerator: { batch?: number } },
+  feature: string,
+): void {
+  const batch = design.accelerator.batch ?? 1;
+  if (batch > 1) {
+    throw new UserError(
+      `${design.dir}: ${feature} does not support batch designs yet (gen --batch ${batch}); ` +
+        "run sim without it",
+    );
+  }
 }

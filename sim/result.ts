@@ -203,7 +203,7 @@ export function summarizeRun(
 ): SimResult {
   const { design, golden, settings } = context;
   const steps = golden.length;
-  const batch = design.accelerator.batch ?? 1;  // sequences per stream beat, words per beat
+  const batch = design.accelerator.batch ?? 1; // sequences per stream beat, words per beat
   const inputWords = steps * design.model.inputSize * batch;
   const comparison = compareBeats(run, golden);
   const s = run.summary;
