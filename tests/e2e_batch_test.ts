@@ -28,9 +28,10 @@ export const BATCH_CASES: E2eCase[] = [
     steps: 4,
     backpressure: 0.4,
   },
-  // GRU, two layers, 2 lanes, beats of 4 columns on 4 PEs (partial beats), batch 4
+  // GRU, two layers, 2 lanes, beats of 4 columns on 4 PEs (partial beats), batch 8 (128-bit
+  // stream beats: the Verilator harness's wide ports)
   {
-    name: "gru-2layer-blocks50-pe4-bcr-lanes2-bcast4-batch4",
+    name: "gru-2layer-blocks50-pe4-bcr-lanes2-bcast4-batch8",
     kind: "gru",
     inputSize: 5,
     hiddenSize: 11,
@@ -39,7 +40,7 @@ export const BATCH_CASES: E2eCase[] = [
     prune: { method: "blocks", block: { rows: 4, cols: 2 } },
     pes: 4,
     format: "bcr",
-    settings: { lanes: 2, broadcast: 4, batch: 4 },
+    settings: { lanes: 2, broadcast: 4, batch: 8 },
     seed: 42,
     steps: 4,
     backpressure: 0.4,
