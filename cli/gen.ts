@@ -111,7 +111,7 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       type: "enum",
       values: ["1", "2", "4", "8", "16"],
       group: OPTIONS,
-      help: "bcr: independent sequences sharing every weight read (B elements per stream beat)",
+      help: "independent sequences sharing every weight read (B elements per stream beat)",
       defaultText: String(D.batch),
       placeholder: "B",
     },

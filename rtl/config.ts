@@ -43,7 +43,7 @@ export interface AcceleratorConfig {
    */
   broadcast: number;
   /**
-   * bcr: independent sequences B (1, 2, 4, 8, 16) that share every weight read: each lane's
+   * Independent sequences B (1, 2, 4, 8, 16) that share every weight read: each lane's
    * weight feeds B multipliers, each with its own activations, accumulators and state; the streams
    * carry B elements per beat (docs/architecture.md, "Batch").
    */
@@ -196,11 +196,6 @@ export function resolveAcceleratorConfig(
   }
   if (config.lanes !== 1 && config.format !== "bcr") {
     throw new UserError(`${source}: lanes needs format "bcr" (ese has one MAC per PE)`);
-  }
-  if (config.batch !== 1 && config.format !== "bcr") {
-    throw new UserError(
-      `${source}: batch needs format "bcr" (the ese engine is not built for batch yet)`,
-    );
   }
   config.broadcast = broadcastOf(config, merged.broadcast, source);
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {

@@ -122,7 +122,8 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  *   follows, the method, the modelled cycle of each modelled step's last output beat, whether
  *   the step times had settled (then the formula is exact), where the cycles of a steady-state
  *   step go (matrix-vector phases, the element-wise step alone, the projection phase, other
- *   controller hops; they sum to the step), microseconds per step at the clock;
+ *   controller hops; they sum to the step), microseconds per step at the clock, the frames a step
+ *   computes (the batch B: B sequences advance one step together, in the same cycles);
  * - `weightSharing`: the codebook report (ese with a codebook), else null;
  * - `tool`, `files`, `selfSha256`: the seal of gen (rtl/integrity.ts): "rnnfab gen", the SHA-256
  *   of every other file of the design, and of design.json's own text without `selfSha256`.
@@ -182,6 +183,7 @@ export const designJsonSchema = z.object({
     periodic: z.boolean(),
     breakdown: sameFields(count, "matvec", "elementwise", "projection", "other"),
     ...sameFields(z.number().positive(), "microsecondsPerStep", "clockMhz").shape,
+    framesPerStep: positive.default(1),
   }),
   weightSharing: weightSharingReportSchema.nullable(),
   // The seal gen writes (rtl/integrity.ts, docs/reliability.md); verified before a design is used.

@@ -6,10 +6,10 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { resolveAcceleratorConfig } from "../rtl/config.ts";
+import { parseAcceleratorSettings, resolveAcceleratorConfig } from "../rtl/config.ts";
 import { writeDesign } from "../rtl/mod.ts";
 import { UserError } from "../util/errors.ts";
-import { interleaveSequences, sequenceOf } from "../sim/batch_stream.ts";
+import { interleaveSequences, refuseBatchDesign, sequenceOf } from "../sim/batch_stream.ts";
 import { caseDesign, type E2eCase } from "./e2e.ts";
 import { expectUserError, REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
@@ -29,23 +29,31 @@ const TINY: E2eCase = {
   steps: 1,
 };
 
-Deno.test("batch: bcr only, 1/2/4/8/16, default 1", () => {
+Deno.test("batch: 1/2/4/8/16 for both formats, default 1; refused where a flow has no batch", () => {
   const resolve = (settings: Record<string, unknown>) =>
     resolveAcceleratorConfig([{ settings, source: "flags" }]);
   assert.equal(resolve({ format: "bcr" }).batch, 1);
   assert.equal(resolve({ format: "bcr", batch: 16 }).batch, 16);
-  assert.throws(() => resolve({ format: "ese", batch: 2 }), (error: unknown) => {
+  assert.equal(resolve({ format: "ese", batch: 2 }).batch, 2);
+  assert.throws(
+    () => parseAcceleratorSettings({ batch: 3 }, "c.json"),
+    /batch must be 1, 2, 4, 8 or 16/,
+  );
+  const design = { dir: "d", accelerator: { batch: 4 } };
+  assert.throws(() => refuseBatchDesign(design, "sim --cocotb"), (error: unknown) => {
     assert.ok(error instanceof UserError);
-    assert.match(error.message, /^flags: batch needs format "bcr"/);
+    assert.match(
+      error.message,
+      /^d: sim --cocotb does not support batch designs yet \(gen --batch 4\)/,
+    );
     return true;
   });
+  refuseBatchDesign({ dir: "d", accelerator: { batch: 1 } }, "sim --cocotb");
 });
 
-Deno.test("gen --batch: one-line exit-2 errors naming the flag, nothing written", async () => {
+Deno.test("gen --batch: a one-line exit-2 error naming the flag, nothing written", async () => {
   await withTempDir("rnnfab-batch-cli-", async (dir) => {
     const out = join(dir, "design");
-    const ese = await runDenoScript("cli/gen.ts", ["--model", GRU, "--out", out, "--batch", "2"]);
-    assert.match(expectUserError(ese), /batch needs format "bcr"/);
     const odd = await runDenoScript("cli/gen.ts", [
       "--model",
       GRU,
@@ -65,6 +73,12 @@ Deno.test("batch: design.json and the top have B copies of each PE and B-word st
   const design = caseDesign(TINY);
   assert.equal(design.accelerator.batch, 4);
   assert.equal(design.rtl.BATCH, 4);
+  assert.equal(design.estimate.framesPerStep, 4);
+  // the same cycles as the batch-1 design: the copies follow copy 0's schedule
+  const single = caseDesign({ ...TINY, settings: {} });
+  assert.equal(single.estimate.framesPerStep, 1);
+  assert.equal(design.estimate.cyclesPerStep, single.estimate.cyclesPerStep);
+  assert.equal(design.estimate.firstStepCycles, single.estimate.firstStepCycles);
   await withTempDir("rnnfab-batch-top-", async (dir) => {
     await writeDesign(dir, design);
     const top = await Deno.readTextFile(join(dir, "rtl", "rnnfab_top.v"));

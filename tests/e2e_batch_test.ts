@@ -9,7 +9,7 @@
 import { e2eTests } from "./e2e.ts";
 import type { E2eCase } from "./e2e.ts";
 
-/** Batch cases: LSTMP with peepholes, GRU, lanes, beats, odd sizes, back-pressure. */
+/** Batch cases: LSTMP with peepholes, LSTM, GRU, both formats, lanes, beats, odd sizes, back-pressure. */
 export const BATCH_CASES: E2eCase[] = [
   {
     name: "lstmp-peep-2layer-blocks40-pe3-bcr-lanes2-batch2",
@@ -45,6 +45,22 @@ export const BATCH_CASES: E2eCase[] = [
     steps: 4,
     backpressure: 0.4,
   },
+  // LSTM without projection, two layers, 50% BCR, 2 PEs x 2 lanes, batch 4 (64-bit beats)
+  {
+    name: "lstm-2layer-bcr50-pe2-bcr-lanes2-batch4",
+    kind: "lstm",
+    inputSize: 6,
+    hiddenSize: 10,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "bcr", block: { rows: 4, cols: 4 } },
+    pes: 2,
+    format: "bcr",
+    settings: { lanes: 2, batch: 4 },
+    seed: 45,
+    steps: 4,
+    backpressure: 0.4,
+  },
   // Icarus: LSTM with peepholes, odd sizes on 3 PEs, batch 4, back-pressure
   {
     name: "lstm-peep-rand50-pe3-bcr-batch4-icarus",
@@ -59,6 +75,41 @@ export const BATCH_CASES: E2eCase[] = [
     format: "bcr",
     settings: { batch: 4 },
     seed: 43,
+    steps: 3,
+    simulator: "icarus",
+    backpressure: 0.3,
+  },
+  // Icarus, ese: the engine's activation queue holds B values per column (2 entries: stalls)
+  {
+    name: "gru-2layer-rand60-pe3-ese-batch4-icarus",
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 7,
+    numLayers: 2,
+    density: 0.6,
+    prune: { method: "random" },
+    pes: 3,
+    format: "ese",
+    settings: { batch: 4, queueDepth: 2 },
+    seed: 46,
+    steps: 3,
+    simulator: "icarus",
+    backpressure: 0.3,
+  },
+  {
+    name: "lstmp-peep-rand40-pe2-ese-batch2-icarus",
+    kind: "lstm",
+    inputSize: 6,
+    hiddenSize: 9,
+    numLayers: 1,
+    projSize: 4,
+    peepholes: true,
+    density: 0.4,
+    prune: { method: "random" },
+    pes: 2,
+    format: "ese",
+    settings: { batch: 2, indexBits: 2 },
+    seed: 47,
     steps: 3,
     simulator: "icarus",
     backpressure: 0.3,
