@@ -202,6 +202,7 @@ await runCommand(async () => {
   const clock = await clockForDesign(outDir);
   console.log(
     `estimate (computed by the cycle model): ${e.cyclesPerStep} cycles per step ` +
+      (e.framesPerStep > 1 ? `of ${e.framesPerStep} sequences ` : "") +
       `(${(e.cyclesPerStep / clock.mhz).toFixed(2)} us at ${formatClock(clock)}), first step ` +
       `${e.firstStepCycles}; ideal ${design.work.idealCyclesPerStep.toFixed(0)} ` +
       `(non-zeros / PEs); generated in ${seconds.toFixed(2)} s`,
