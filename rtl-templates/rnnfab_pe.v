@@ -67,7 +67,7 @@ module rnnfab_pe #(
     input  wire              clk,           // clock
     input  wire              rst,           // synchronous reset
     input  wire              bc_valid,      // broadcast: a column this cycle
-    input  wire [BCAST*BATCH*AB-1:0] bc_data,  // broadcast: [(i*BATCH+s)*AB +: AB]: bc_col + i, seq s
+    input  wire [BCAST*BATCH*AB-1:0] bc_data,  // column bc_col + i, sequence s: [(i*B+s)*AB+:AB]
     input  wire [ COL_W-1:0] bc_col,        // broadcast: the position of its first column
     input  wire              bc_seg_last,   // broadcast: last column of a segment (ese)
     input  wire              bc_hpart,      // broadcast: column of the recurrent part

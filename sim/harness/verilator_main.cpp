@@ -118,7 +118,9 @@ Options parseOptions(int argc, char** argv) {
   if (options.stimulus.empty() || options.result.empty()) fail("--stimulus and --result are required");
   if (options.resetCycles < 1) fail("--reset-cycles: expected at least 1");
   if (options.activationBits < 1 || options.activationBits > 64) fail("--activation-bits: expected 1..64");
-  if (options.wordsPerBeat < 1 || options.wordsPerBeat > kMaxWordsPerBeat) fail("--words-per-beat: expected 1..16");
+  if (options.wordsPerBeat < 1 || options.wordsPerBeat > kMaxWordsPerBeat) {
+    fail("--words-per-beat: expected 1..16");
+  }
   return options;
 }
 
