@@ -114,6 +114,23 @@ export const BATCH_CASES: E2eCase[] = [
     simulator: "icarus",
     backpressure: 0.3,
   },
+  // Icarus: bcr with a 4-bit codebook and lanes, batch 2 (the engine looks codes up, values pass)
+  {
+    name: "gru-2layer-blocks50-pe3-bcr-lanes2-codebook4-batch2-icarus",
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 7,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "blocks", block: { rows: 4, cols: 2 } },
+    pes: 3,
+    format: "bcr",
+    settings: { lanes: 2, codebookBits: 4, batch: 2 },
+    seed: 48,
+    steps: 3,
+    simulator: "icarus",
+    backpressure: 0.3,
+  },
   // Icarus: GRU, batch 16 (256-bit stream beats), 2 PEs
   {
     name: "gru-dense-pe2-bcr-batch16-icarus",
