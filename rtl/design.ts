@@ -188,6 +188,7 @@ function acceleratorOf(
     blockChoice,
     lanes: config.lanes,
     broadcast: config.broadcast,
+    batch: config.batch,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,
@@ -322,6 +323,7 @@ export function rtlParameters(
     BLOCK_COLS: blockCols,
     LANES: config.lanes,
     BCAST: config.broadcast,
+    BATCH: config.batch,
     DELTA: config.delta ? 1 : 0,
     // the PEs' pointer memory address width (PM_W of rnnfab_mv_ese.v; every PE's has one depth)
     DPTR_W: config.delta ? bitsFor(Math.max(1, image.peMemories[0].pointers.length) - 1) : 1,
@@ -340,6 +342,9 @@ export function designDelta(
   segments: HardwareSegment[],
 ): DesignDelta | undefined {
   if (!config.delta) return undefined;
+  if (config.batch > 1) {
+    throw new UserError("config: delta needs batch 1 (every sequence has its own v_hat and M)");
+  }
   if (config.broadcast > 1 && model.projSize > 0) {
     throw new UserError(
       "config: broadcast > 1 with delta needs a model without projection (the projection " +

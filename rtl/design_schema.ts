@@ -78,6 +78,7 @@ export const rtlParametersSchema = z.object({
   BCAST: int.default(1).describe("bcr columns per broadcast beat (divides N)"),
   DELTA: int.default(0).describe("delta activations (ese): 1 skips the columns that did not fire"),
   DPTR_W: int.default(1).describe("delta: pointer memory address width of a fired column"),
+  BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
 });
 
 /**
@@ -119,7 +120,8 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  *   resolved number formats;
  * - `accelerator`: the options as used: PEs, weight format and its options (null where they do
  *   not apply), how the bcr block was set, the MAC lanes per PE (bcr; 1 for ese), the
- *   columns per broadcast beat (bcr; 1 for ese), the number formats, the ese queue depth, the
+ *   columns per broadcast beat (bcr; 1 for ese), the batch (sequences per stream beat), the
+ *   number formats, the ese queue depth, the
  *   clock used for microseconds, the memory limit (null: none);
  * - `geometry`: how the model maps onto N PEs (element e of any vector lives in PE e mod N at
  *   e div N): gate rows per cell (4 LSTM, 3 GRU), cells per PE K = ceil(H / N) (rounded up to a
@@ -142,7 +144,8 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  *   follows, the method, the modelled cycle of each modelled step's last output beat, whether
  *   the step times had settled (then the formula is exact), where the cycles of a steady-state
  *   step go (matrix-vector phases, the element-wise step alone, the projection phase, other
- *   controller hops; they sum to the step), microseconds per step at the clock;
+ *   controller hops; they sum to the step), microseconds per step at the clock, the frames a step
+ *   computes (the batch B: B sequences advance one step together, in the same cycles);
  * - `weightSharing`: the codebook report (ese with a codebook), else null;
  * - `tool`, `files`, `selfSha256`: the seal of gen (rtl/integrity.ts): "rnnfab gen", the SHA-256
  *   of every other file of the design, and of design.json's own text without `selfSha256`.
@@ -163,6 +166,7 @@ export const designJsonSchema = z.object({
     blockChoice: blockChoiceSchema.nullable(),
     lanes: positive.default(1),
     broadcast: positive.default(1),
+    batch: positive.default(1),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),
@@ -201,6 +205,7 @@ export const designJsonSchema = z.object({
     periodic: z.boolean(),
     breakdown: sameFields(count, "matvec", "elementwise", "projection", "other"),
     ...sameFields(z.number().positive(), "microsecondsPerStep", "clockMhz").shape,
+    framesPerStep: positive.default(1),
   }),
   weightSharing: weightSharingReportSchema.nullable(),
   delta: designDeltaSchema.optional(),
