@@ -79,8 +79,8 @@ export async function buildUnitBench(
         "--timing",
         "-Wall",
         // The benches give the clock (and a few registers) their time-0 value in the declaration,
-        // so that no edge happens at time 0, and then assign them: intended here, a warning of
-        // Verilator 5.034 and later (-Wall), which 5.006 would reject as an unknown option.
+        // so that no edge happens at time 0, and then assign them: intended here, but a -Wall
+        // warning of current Verilators (5.048); 5.006 would reject the option as unknown.
         ...(tool.versionNumber >= 5.034 ? ["-Wno-PROCASSINIT"] : []),
         `-I${TEMPLATES}`,
         "--top-module",
