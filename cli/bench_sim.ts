@@ -14,6 +14,7 @@ import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
 import { benchOutputFlags } from "./shared_flags.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
+import { UserError } from "../util/errors.ts";
 import {
   availableVerilators,
   BENCH_CONFIGS,
@@ -49,12 +50,15 @@ const sequencesFlag = (help: string, fallback: number) =>
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: `[--designs gru8,ese8,ese16,ese32,ese32x4] [--gru-sequences N] [--ese-sequences N]
-       [--configs old,build,run] [--width-configs run] [--work-dir DIR] [--out FILE]`,
+       [--configs old,build,run] [--width-configs run] [--work-dir DIR] [--out FILE]
+       --combine A.json,B.json [--out FILE]`,
   description:
     `Measures Verilator build time and simulation speed, old defaults against the new build
 profiles (8-PE GRU, 32-PE ESE-shaped LSTMP), and simulated frames per second of the ESE-shaped
 LSTMP against accelerator width (8, 16, 32 PEs, 32 PEs x 4 lanes), and writes FILE (default
-bench/results/sim.json). Every build starts from an empty cache.`,
+bench/results/sim.json). Every build starts from an empty cache. --combine measures nothing: it
+writes the designs of result files written by runs that were made at the same time into one file
+(each run's command line and load average under "runs") and computes the width trend over them.`,
   flags: {
     designs: {
       type: "custom",
@@ -88,6 +92,13 @@ bench/results/sim.json). Every build starts from an empty cache.`,
       defaultText: "run",
       help: "on the other ESE-shaped widths (the trend compares the run profile)",
     },
+    combine: {
+      type: "custom",
+      placeholder: "LIST",
+      expected: "result files of bench:sim, comma-separated",
+      parse: (text: string) => text.split(",").map((item) => item.trim()).filter(Boolean),
+      help: "combine the designs of these result files (measures nothing)",
+    },
     ...benchOutputFlags({
       workDir: "out/bench-sim",
       workHelp: "designs and build caches",
@@ -96,8 +107,39 @@ bench/results/sim.json). Every build starts from an empty cache.`,
   },
 });
 
+/** A bench:sim result file (the fields --combine reads; one-line error otherwise). */
+async function readResult(path: string): Promise<{ designs: DesignFigures[]; run: unknown }> {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(await Deno.readTextFile(path));
+  } catch (error) {
+    throw new UserError(`${path}: cannot read a bench:sim result (${(error as Error).message})`);
+  }
+  if (data?.benchmark !== "sim" || !Array.isArray(data.designs)) {
+    throw new UserError(`${path}: expected a bench:sim result ("benchmark": "sim", "designs")`);
+  }
+  const runs = Array.isArray(data.runs) ? data.runs : [{ file: path, machine: data.machine }];
+  return { designs: data.designs as DesignFigures[], run: runs };
+}
+
+async function combine(paths: string[], outPath: string): Promise<void> {
+  const results = await Promise.all(paths.map(readResult));
+  const designs = results.flatMap((result) => result.designs);
+  const output = {
+    ...JSON.parse(await Deno.readTextFile(paths[0])),
+    runs: results.flatMap((result) => result.run),
+    designs,
+    widths: widthTrend(designs, "new, profile run"),
+  };
+  delete output.machine;
+  await writeJsonAtomic(outPath, output);
+  console.log(`combined ${designs.length} designs of ${paths.length} files into ${outPath}`);
+}
+
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
+  if (flags.combine) return await combine(flags.combine, flags.out);
+  const loadAverageAtStart = Deno.loadavg();
   const workDir = resolve(flags["work-dir"]);
   await Deno.mkdir(workDir, { recursive: true });
   const configsOf = (names: (keyof typeof CONFIGS)[]) =>
@@ -139,6 +181,7 @@ await runCommand(async () => {
     verilators,
     machine: {
       cpus: navigator.hardwareConcurrency,
+      loadAverageAtStart,
       loadAverage: Deno.loadavg(),
       deno: Deno.version.deno,
     },

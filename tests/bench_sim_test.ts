@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   type ConfigFigures,
   type DesignFigures,
@@ -12,6 +13,7 @@ import {
   type RunFigures,
   widthTrend,
 } from "../bench/sim.ts";
+import { runDenoScript } from "./helpers.ts";
 
 function run(cycles: number, steps: number, cpuSeconds: number): RunFigures {
   return {
@@ -74,4 +76,31 @@ Deno.test("bench:sim widths: frames per CPU second from the fidelity batch, narr
   assert.equal(rows[0].framesPerCpuSecond, 40000 * 32 / 4 / 40000);
   assert.equal(rows[1].multipliers, 128);
   assert.equal(widthTrend([design("ese8", 8, 1, 10)], "old defaults").length, 0);
+});
+
+Deno.test("bench:sim --combine: the designs of two runs, each run's machine, the trend over both", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-sim-" });
+  try {
+    const file = async (name: string, designs: DesignFigures[], load: number) => {
+      const path = join(dir, name);
+      const machine = { cpus: 2, loadAverage: [load, load, load] };
+      await Deno.writeTextFile(path, JSON.stringify({ benchmark: "sim", machine, designs }));
+      return path;
+    };
+    const a = await file("a.json", [design("ese32", 32, 1, 11000)], 30);
+    const b = await file("b.json", [design("ese8", 8, 1, 40000)], 20);
+    const out = join(dir, "sim.json");
+    const run = await runDenoScript("cli/bench_sim.ts", ["--combine", `${a},${b}`, "--out", out]);
+    assert.equal(run.code, 0, run.stderr);
+    const combined = JSON.parse(await Deno.readTextFile(out));
+    assert.deepEqual(combined.designs.map((d: DesignFigures) => d.name), ["ese32", "ese8"]);
+    assert.deepEqual(combined.runs.map((r: { file: string }) => r.file), [a, b]);
+    assert.equal(combined.runs[1].machine.loadAverage[0], 20);
+    assert.deepEqual(combined.widths.map((w: { design: string }) => w.design), ["ese8", "ese32"]);
+    const bad = await runDenoScript("cli/bench_sim.ts", ["--combine", out + ".missing"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /sim\.json\.missing: cannot read a bench:sim result/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
