@@ -83,6 +83,8 @@ export interface ScalingOptions {
   cacheDir: string;
   /** Progress lines. */
   log: (line: string) => void;
+  /** Configurations run at a time (default 1). */
+  jobs?: number;
 }
 
 /** Yosys figures of one configuration (per-PE synthesis x N plus the shared logic). */
@@ -169,7 +171,7 @@ async function designResources(dir: string, log: (line: string) => void) {
 /** Prune, generate, simulate (or model) and synthesize one configuration. */
 async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promise<ScalingRow> {
   const { pes, lanes, broadcast } = config;
-  const log = (line: string) => options.log(`  ${line}`);
+  const log = (line: string) => options.log(`  [${configName(config)}] ${line}`);
   const { model } = pruneModelBcr(options.dense, {
     block: options.block,
     rates: { density: options.density },
@@ -240,18 +242,39 @@ export function scalingLine(row: ScalingRow): string {
     `assumed clock, ${row.bitsPerNonZero?.toFixed(2)} bits/non-zero${fit}`;
 }
 
+/** "32x16" or "64x8w4": a configuration as the --scaling flag spells it. */
+function configName(config: ScalingConfig): string {
+  return `${config.pes}x${config.lanes}${config.broadcast ? `w${config.broadcast}` : ""}`;
+}
+
+/** Run `tasks` at most `jobs` at a time; the results in task order. */
+export async function runPool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker));
+  return results;
+}
+
 /** Run every configuration; the table and its headline (bench/results/ese.json's `scaling`). */
 export async function runEseScaling(options: ScalingOptions) {
-  const rows: ScalingRow[] = [];
-  for (const config of options.configs) {
-    options.log(
-      `\n== bcr ${config.pes} PEs x ${config.lanes} lanes` +
-        `${config.broadcast ? `, broadcast ${config.broadcast}` : ""} ==`,
-    );
-    const row = await scalingRow(config, options);
-    rows.push(row);
-    options.log(`  ${scalingLine(row)}`);
-  }
+  const rows = await runPool(
+    options.configs.map((config) => async () => {
+      options.log(
+        `\n== bcr ${config.pes} PEs x ${config.lanes} lanes` +
+          `${config.broadcast ? `, broadcast ${config.broadcast}` : ""} ==`,
+      );
+      const row = await scalingRow(config, options);
+      options.log(`  [${configName(config)}] ${scalingLine(row)}`);
+      return row;
+    }),
+    options.jobs ?? 1,
+  );
   const fitting = rows.filter((row) => row.resources?.fitsXcku060);
   const best = (candidates: ScalingRow[]) =>
     candidates.reduce<ScalingRow | null>(

@@ -34,12 +34,14 @@ function formatList(text: string): ("ese" | "bcr")[] | undefined {
     : undefined;
 }
 
-const DEFAULT_SCALING: ScalingConfig[] = parseScalingConfigs("32x1,32x4,64x4,128x4,128x8,256x8")!;
+const DEFAULT_SCALING: ScalingConfig[] = parseScalingConfigs(
+  "32x1,32x4,32x8,32x16,64x4,64x8,128x4,128x8,256x8",
+)!;
 
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: `[--steps T] [--formats ese,bcr] [--density D] [--block RxC] [--pes N]
-       [--scaling NxL,...] [--simulate-max-pes N] [--skip-synth]
+       [--scaling NxL,...] [--simulate-max-pes N] [--skip-synth] [--jobs J]
        [--clock-mhz F] [--work-dir DIR] [--reuse-build] [--out FILE]`,
   description:
     `Generates and simulates the ESE-shaped LSTMP (examples/ese_lstmp.json) and writes FILE
@@ -76,7 +78,7 @@ const COMMAND = defineCommand({
         "the broadcast width (64x8w4), comma-separated",
       parse: parseScalingConfigs,
       default: DEFAULT_SCALING,
-      defaultText: "32x1,32x4,64x4,128x4,128x8,256x8",
+      defaultText: "32x1,32x4,32x8,32x16,64x4,64x8,128x4,128x8,256x8",
       help: "bcr scaling table: PEs x MAC lanes (w: columns per broadcast beat, default gen's), " +
         "each pruned lane-aware ('none' to skip)",
     },
@@ -85,6 +87,11 @@ const COMMAND = defineCommand({
       "scaling: simulate with Verilator up " +
         "to this many PEs (larger: the exact cycle model)",
       { placeholder: "N", default: 128 },
+    ),
+    jobs: limitFlag(
+      { min: 1, max: 16 },
+      "scaling configurations run at a time; above 1 the format runs go beside them",
+      { placeholder: "J", default: 1 },
     ),
     "skip-synth": {
       type: "bool",
@@ -116,7 +123,8 @@ await runCommand(async () => {
   const cacheDir = join(workDir, "cache");
   if (!flags["reuse-build"]) await Deno.remove(cacheDir, { recursive: true }).catch(() => {});
 
-  const output = await runEseBench({
+  const jobs = flags.jobs;
+  const formatsRun = runEseBench({
     steps,
     formats,
     density,
@@ -127,8 +135,10 @@ await runCommand(async () => {
     cacheDir,
     log: (line) => console.log(line),
   });
+  // one job at a time: the formats first, then the scaling table
+  if (jobs === 1) await formatsRun;
   const modelPath = new URL("../examples/ese_lstmp.json", import.meta.url).pathname;
-  const scaling = flags.scaling.length === 0 ? null : await runEseScaling({
+  const scalingRun = flags.scaling.length === 0 ? Promise.resolve(null) : runEseScaling({
     dense: await loadModel(modelPath),
     configs: flags.scaling,
     density,
@@ -140,7 +150,9 @@ await runCommand(async () => {
     workDir,
     cacheDir,
     log: (line) => console.log(line),
+    jobs,
   });
+  const [output, scaling] = await Promise.all([formatsRun, scalingRun]);
   if (scaling?.headline) {
     const h = scaling.headline;
     console.log(
