@@ -37,19 +37,23 @@ export interface ScalingConfig {
   pes: number;
   lanes: number;
   broadcast?: number;
+  /** true: the cycle model only, whatever `simulateMaxPes` says ("32x4m"). */
+  modelOnly?: boolean;
 }
 
 /**
- * Parse "32x1,32x4,64x8w4" (PEs x lanes, optionally w and the columns per broadcast beat) into
- * configurations ("none": no configuration; undefined when malformed).
+ * Parse "32x1,32x4,64x8w4,32x8m" (PEs x lanes, optionally w and the columns per broadcast beat,
+ * optionally m: the cycle model only) into configurations ("none": no configuration; undefined
+ * when malformed).
  */
 export function parseScalingConfigs(text: string): ScalingConfig[] | undefined {
   if (text.trim() === "none") return [];
   const configs = text.split(",").map((item) => {
-    const match = /^(\d+)x(\d+)(?:w(\d+))?$/.exec(item.trim());
+    const match = /^(\d+)x(\d+)(?:w(\d+))?(m?)$/.exec(item.trim());
     if (!match) return undefined;
     const config: ScalingConfig = { pes: Number(match[1]), lanes: Number(match[2]) };
     if (match[3] !== undefined) config.broadcast = Number(match[3]);
+    if (match[4] === "m") config.modelOnly = true;
     return config;
   });
   const widths = [1, 2, 4, 8, 16];
@@ -85,6 +89,8 @@ export interface ScalingOptions {
   log: (line: string) => void;
   /** Configurations run at a time (default 1). */
   jobs?: number;
+  /** Called with the rows finished so far (in configuration order) as each row finishes. */
+  onRows?: (rows: ScalingRow[]) => Promise<void>;
 }
 
 /** Yosys figures of one configuration (per-PE synthesis x N plus the shared logic). */
@@ -193,7 +199,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
   let cyclesSource = "computed (cycle model)";
   let bitExact: boolean | null = null;
   let error: number | null = null;
-  if (pes <= options.simulateMaxPes) {
+  if (pes <= options.simulateMaxPes && !config.modelOnly) {
     const result = await simulateFrames(dir, { ...options, log });
     cycles = result.steadyCyclesPerStep ?? result.cyclesPerStep;
     cyclesSource = `simulated (Verilator, ${options.steps} frames, steady state)`;
@@ -244,7 +250,9 @@ export function scalingLine(row: ScalingRow): string {
 
 /** "32x16" or "64x8w4": a configuration as the --scaling flag spells it. */
 function configName(config: ScalingConfig): string {
-  return `${config.pes}x${config.lanes}${config.broadcast ? `w${config.broadcast}` : ""}`;
+  return `${config.pes}x${config.lanes}${config.broadcast ? `w${config.broadcast}` : ""}${
+    config.modelOnly ? "m" : ""
+  }`;
 }
 
 /** Run `tasks` at most `jobs` at a time; the results in task order. */
@@ -263,6 +271,7 @@ export async function runPool<T>(tasks: (() => Promise<T>)[], jobs: number): Pro
 
 /** Run every configuration; the table and its headline (bench/results/ese.json's `scaling`). */
 export async function runEseScaling(options: ScalingOptions) {
+  const done = new Map<ScalingConfig, ScalingRow>();
   const rows = await runPool(
     options.configs.map((config) => async () => {
       options.log(
@@ -271,10 +280,17 @@ export async function runEseScaling(options: ScalingOptions) {
       );
       const row = await scalingRow(config, options);
       options.log(`  [${configName(config)}] ${scalingLine(row)}`);
+      done.set(config, row);
+      await options.onRows?.(options.configs.flatMap((c) => done.get(c) ?? []));
       return row;
     }),
     options.jobs ?? 1,
   );
+  return scalingSummary(rows, options);
+}
+
+/** The table and its headline (the fastest row within the budget, else the fastest). */
+export function scalingSummary(rows: ScalingRow[], options: { clockMhz: number }) {
   const fitting = rows.filter((row) => row.resources?.fitsXcku060);
   const best = (candidates: ScalingRow[]) =>
     candidates.reduce<ScalingRow | null>(

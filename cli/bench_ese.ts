@@ -20,7 +20,12 @@ import {
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { runEseBench } from "../bench/ese.ts";
-import { parseScalingConfigs, runEseScaling, type ScalingConfig } from "../bench/ese_scaling.ts";
+import {
+  parseScalingConfigs,
+  runEseScaling,
+  type ScalingConfig,
+  scalingSummary,
+} from "../bench/ese_scaling.ts";
 import { loadModel } from "../model/model_io.ts";
 
 const NAME = "deno task bench:ese";
@@ -75,7 +80,7 @@ const COMMAND = defineCommand({
       type: "custom",
       placeholder: "LIST",
       expected: "PEs x lanes pairs such as 32x1,64x4 (lanes 1, 2, 4, 8, 16), optionally with " +
-        "the broadcast width (64x8w4), comma-separated",
+        "the broadcast width (64x8w4) and m for the cycle model only (32x4m), comma-separated",
       parse: parseScalingConfigs,
       default: DEFAULT_SCALING,
       defaultText: "32x1,32x4,32x8,32x16,64x4,64x8,128x4,128x8,256x8",
@@ -151,6 +156,12 @@ await runCommand(async () => {
     cacheDir,
     log: (line) => console.log(line),
     jobs,
+    // the rows finished so far, written as they finish (complete: false until the end)
+    onRows: (rows) =>
+      writeJsonAtomic(flags.out, {
+        complete: false,
+        scaling: scalingSummary(rows, { clockMhz }),
+      }),
   });
   const [output, scaling] = await Promise.all([formatsRun, scalingRun]);
   if (scaling?.headline) {
