@@ -33,6 +33,7 @@ const FORMATS = ["ese", "bcr"] as const;
 
 /** A comma-separated list of weight formats. */
 function formatList(text: string): ("ese" | "bcr")[] | undefined {
+  if (text.trim() === "none") return [];
   const formats = text.split(",").map((format) => format.trim());
   return formats.every((format) => (FORMATS as readonly string[]).includes(format))
     ? formats as ("ese" | "bcr")[]
@@ -59,7 +60,7 @@ const COMMAND = defineCommand({
     formats: {
       type: "custom",
       placeholder: "LIST",
-      expected: "ese and/or bcr, comma-separated",
+      expected: "ese and/or bcr, comma-separated, or none",
       parse: formatList,
       default: [...FORMATS] as ("ese" | "bcr")[],
       defaultText: "ese,bcr",
