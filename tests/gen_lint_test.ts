@@ -68,6 +68,14 @@ const LINT_CASES: E2eCase[] = [
     { codebookBits: 3, weightBits: 8, activationBits: 12, activationFrac: 9 },
   ),
   lintCase(
+    "lstm 7->9 proj 4 peepholes, 3 PEs, bcr, 2 lanes, 4-bit codebook, Q8 weights",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 1, projSize: 4, peepholes: true },
+    0.5,
+    3,
+    "bcr",
+    { lanes: 2, codebookBits: 4, weightBits: 8 },
+  ),
+  lintCase(
     "gru 11->21 x3, 3 PEs",
     { kind: "gru", inputSize: 11, hiddenSize: 21, numLayers: 3 },
     0.3,
@@ -130,6 +138,23 @@ const LINT_CASES: E2eCase[] = [
     32,
     "bcr",
     { lanes: 2, broadcast: 16 },
+  ),
+  // batch (bcr): B copies of each PE sharing its engine, B-word stream beats
+  lintCase(
+    "lstm 13->29 proj 11 peepholes x2, 4 PEs x 2 lanes, batch 4",
+    { kind: "lstm", inputSize: 13, hiddenSize: 29, numLayers: 2, projSize: 11, peepholes: true },
+    0.3,
+    4,
+    "bcr",
+    { lanes: 2, batch: 4 },
+  ),
+  lintCase(
+    "gru 5->9, 2 PEs, broadcast 2, batch 16",
+    { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
+    0.5,
+    2,
+    "bcr",
+    { broadcast: 2, batch: 16 },
   ),
   lintCase(
     "gru 2->3, 1 PE, block 1x1",
