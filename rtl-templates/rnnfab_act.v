@@ -14,9 +14,10 @@
 //   A5: p = d * t (t = a & (2^D - 1)): the multiplier alone in its cycle
 //   A6: y = base + (p >>> D), or base - (p >>> D) for x < 0, which equals the fixed-point
 //       spec's y = T[i] + (d * t >>> D) with sigmoid(-x) = 2^AF - y, tanh(-x) = -y (mod 2^AB)
-// No reset: every register is datapath; the valid bits travel beside the unit. `en` is a clock
-// enable of every register: the owner lowers it while no value it will use is in the unit (it
-// changes no used result and lets the simulator skip the idle unit, docs/simulation.md).
+// No reset: every register is datapath; the valid bits travel beside the unit. en[k - 1] is the
+// clock enable of stage Ak: the owner raises it in the cycles a value it will use enters that
+// stage (the per-stage enables of rnnfab_ew_stages), so a stage holds while no such value passes
+// (it changes no used result; docs/timing.md, docs/simulation.md).
 module rnnfab_act #(
     parameter AB = 16,                    // activation width (input and output)
     parameter AF = 12,                    // activation fraction bits
@@ -26,10 +27,10 @@ module rnnfab_act #(
     parameter TABLE_FILE = "sigmoid.hex", // $readmemh image of the 2^(R+S)+1 table entries
     parameter LATENCY = 6                 // x-to-y latency the instantiator assumes (checked)
 ) (
-    input  wire          clk,  // clock
-    input  wire          en,   // clock enable of every register (hold when low)
-    input  wire [AB-1:0] x,    // activation-format input (two's complement)
-    output wire [AB-1:0] y     // activation-format output, LATENCY cycles after x
+    input  wire               clk,  // clock
+    input  wire [LATENCY-1:0] en,   // en[k - 1]: clock enable of stage Ak (hold when low)
+    input  wire [     AB-1:0] x,    // activation-format input (two's complement)
+    output wire [     AB-1:0] y     // activation-format output, LATENCY cycles after x
 );
   // Cycles from x to y (ACT_LATENCY of rtl/design.ts; the element-wise units count on it).
   localparam PIPELINE_LATENCY = 6;
@@ -58,7 +59,8 @@ module rnnfab_act #(
   initial $readmemh(TABLE_FILE, table_rom);
 
   // Every stage's logic is a function of the registers before it, evaluated in the clocked
-  // block, so that a simulator skips it with the registers while `en` is low (docs/simulation.md).
+  // block, so that a simulator skips it with the registers while its enable is low
+  // (docs/simulation.md).
 
   // ---- A1: magnitude a = |x| (at most 2^(AB-1)) and a + 2^D (at most 2^AB), both AB+1 bits
   function [AB:0] magnitude(input [AB-1:0] value, input [AB:0] offset);  // |value| + offset
@@ -66,7 +68,7 @@ module rnnfab_act #(
   endfunction
   reg [AB:0] a1_magnitude_q, a1_next_q;
   reg a1_negative_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[0]) begin
     a1_magnitude_q <= magnitude(x, {(AB + 1) {1'b0}});
     a1_next_q <= magnitude(x, STEP);
     a1_negative_q <= x[AB-1];
@@ -98,7 +100,7 @@ module rnnfab_act #(
   reg [AB-1:0] a2_base_q, a2_next_q;
   reg [DW-1:0] a2_fraction_q;
   reg a2_negative_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[1]) begin
     a2_base_q <= table_rom[table_index(a1_magnitude_q, a1_magnitude_q)];
     a2_next_q <= table_rom[table_index(a1_magnitude_q, a1_next_q)];
     a2_fraction_q <= fraction;
@@ -109,7 +111,7 @@ module rnnfab_act #(
   reg [AB-1:0] a3_base_q, a3_next_q;
   reg [DW-1:0] a3_fraction_q;
   reg a3_negative_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[2]) begin
     a3_base_q <= a2_base_q;
     a3_next_q <= a2_next_q;
     a3_fraction_q <= a2_fraction_q;
@@ -126,7 +128,7 @@ module rnnfab_act #(
   reg [AB-1:0] a4_base_q;
   reg [DW-1:0] a4_fraction_q;
   reg a4_negative_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[3]) begin
     a4_diff_q <= {a3_next_q[AB-1], a3_next_q} - {a3_base_q[AB-1], a3_base_q};
     a4_base_q <= signed_base(a3_base_q, a3_negative_q);
     a4_fraction_q <= a3_fraction_q;
@@ -138,7 +140,7 @@ module rnnfab_act #(
   reg [PW-1:0] a5_product_q;
   reg [AB-1:0] a5_base_q;
   reg a5_negative_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[4]) begin
     a5_product_q <= $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
     a5_base_q <= a4_base_q;
     a5_negative_q <= a4_negative_q;
@@ -156,7 +158,7 @@ module rnnfab_act #(
     end
   endfunction
   reg [AB-1:0] y_q;
-  always @(posedge clk) if (en) y_q <= interpolate(a5_base_q, a5_product_q, a5_negative_q);
+  always @(posedge clk) if (en[5]) y_q <= interpolate(a5_base_q, a5_product_q, a5_negative_q);
   assign y = y_q;
 endmodule
 `default_nettype wire
