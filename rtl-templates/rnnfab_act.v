@@ -150,15 +150,26 @@ module rnnfab_act #(
     a4_negative_q <= a3_negative_q;
   end
 
-  // ---- A5: interpolation product (signed difference x unsigned fraction). The attribute lets the
-  // place-and-route flow build it from LUTs when the part runs out of multipliers (docs/timing.md).
+  // ---- A5: interpolation product (signed difference x unsigned fraction). A sigmoid's product
+  // carries an attribute that lets the place-and-route flow build it from LUTs when the part runs
+  // out of multipliers (docs/timing.md, "The flow"); the arithmetic is the same.
   localparam PW = DIFW + DW + 1;  // product width
   localparam SW = `RNNFAB_MAX(PW, AB);  // the product sign-extended to at least AB bits
   reg [PW-1:0] a5_product_q;
   reg [AB-1:0] a5_base_q;
   reg a5_negative_q;
+  generate
+    if (IS_SIGMOID != 0) begin : gen_lut_product
+      always @(posedge clk)
+        if (en[4])
+          a5_product_q <= $signed(a4_diff_q) * (* rnnfab_lut_multiplier *)
+              $signed({1'b0, a4_fraction_q});
+    end else begin : gen_product
+      always @(posedge clk)
+        if (en[4]) a5_product_q <= $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
+    end
+  endgenerate
   always @(posedge clk) if (en[4]) begin
-    a5_product_q <= $signed(a4_diff_q) * (* rnnfab_lut_multiplier *) $signed({1'b0, a4_fraction_q});
     a5_base_q <= a4_base_q;
     a5_negative_q <= a4_negative_q;
   end

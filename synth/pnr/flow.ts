@@ -193,7 +193,7 @@ const MULTIPLIER_RESOURCES = new Set(["MULT18X18D", "ICESTORM_DSP"]);
 
 /**
  * Synthesize so that the design fits: when the part lacks only multipliers, synthesize again
- * with the activation units' interpolation products in LUTs (script.ts, `lutMultipliers`); the
+ * with the sigmoid units' interpolation products in LUTs (script.ts, `lutMultipliers`); the
  * note says so with the figures. A design that still does not fit is a UserError with them.
  */
 async function synthesizeToFit(
@@ -221,7 +221,7 @@ async function synthesizeToFit(
   }
   const short = first.missing.map((s) => `${s.needed} ${s.name}, the part has ${s.available}`);
   options.log?.(
-    `the design needs ${short.join("; ")}: synthesizing again with the activation ` +
+    `the design needs ${short.join("; ")}: synthesizing again with the sigmoid ` +
       `interpolation products in LUTs`,
   );
   const second = await synthesize(design, target, tools, files, {
@@ -229,7 +229,7 @@ async function synthesizeToFit(
     lutMultipliers: true,
   });
   if (second.missing.length > 0) {
-    throw fitError(second, " with the activation interpolation products in LUTs");
+    throw fitError(second, " with the sigmoid interpolation products in LUTs");
   }
   const mapped = (first.cells["MULT18X18D"] ?? first.cells["SB_MAC16"] ?? 0) -
     (second.cells["MULT18X18D"] ?? second.cells["SB_MAC16"] ?? 0);
@@ -237,7 +237,7 @@ async function synthesizeToFit(
     ...second,
     notes: [
       `multipliers: the design needs ${short.join("; ")} with every product in a DSP block; ` +
-      `the ${mapped} activation interpolation products (rnnfab_act) are Booth multipliers in ` +
+      `the ${mapped} sigmoid interpolation products (rnnfab_act) are Booth multipliers in ` +
       `LUTs (Yosys booth)`,
     ],
   };

@@ -6,7 +6,7 @@
  * nextpnr's hierarchical cell names back to the RTL).
  *
  * Multipliers to LUTs (`lutMultipliers`): the products the RTL marks with the attribute
- * `rnnfab_lut_multiplier` (the activation units' interpolation products, rnnfab_act.v) are
+ * `rnnfab_lut_multiplier` (the sigmoid units' interpolation products, rnnfab_act.v) are
  * turned into Booth-encoded LUT multipliers (Yosys `booth`) before synthesis infers DSP blocks,
  * for a design that needs more multipliers than the part has (flow.ts retries with it).
  *
