@@ -33,7 +33,7 @@ export interface RefitOptions {
 }
 
 /** One layer of a model as a one-layer model (same weights, shared arrays). */
-function layerModel(model: RnnModel, layer: number): RnnModel {
+export function layerModel(model: RnnModel, layer: number): RnnModel {
   return {
     ...model,
     inputSize: layerInputSize(model, layer),
@@ -43,7 +43,7 @@ function layerModel(model: RnnModel, layer: number): RnnModel {
 }
 
 /** Layer inputs v(t) = [x(t); h(t-1)] of every step of every sequence (h from the layer's run). */
-function layerFeatures(inputs: number[][][], outputs: number[][][]): Float64Array[] {
+export function layerFeatures(inputs: number[][][], outputs: number[][][]): Float64Array[] {
   const features: Float64Array[] = [];
   inputs.forEach((sequence, n) => {
     const width = sequence[0].length;
@@ -59,7 +59,7 @@ function layerFeatures(inputs: number[][][], outputs: number[][][]): Float64Arra
 }
 
 /** Row r of matrix times v[offset .. offset + cols). */
-function rowDot(matrix: Matrix, r: number, v: Float64Array, offset: number): number {
+export function rowDot(matrix: Matrix, r: number, v: Float64Array, offset: number): number {
   let sum = 0;
   const base = r * matrix.cols;
   for (let c = 0; c < matrix.cols; c++) sum += matrix.data[base + c] * v[offset + c];

@@ -1,0 +1,97 @@
+/**
+ * One-shot bias correction of a pruned model on calibration data (the bias correction of
+ * post-training quantization and pruning, e.g. Nagel et al. 2019, Finkelstein et al. 2019, applied
+ * to recurrent layers): after the mask is chosen (and the kept weights refitted), each gate row's
+ * biases are shifted so that the mean of its matrix-vector terms over every step of the calibration
+ * sequences equals the dense model's:
+ *
+ *   b_ih[r] += mean_t (W_ih x)_r(dense) - (W_ih x)_r(pruned),
+ *   b_hh[r] += mean_t (W_hh h)_r(dense) - (W_hh h)_r(pruned).
+ *
+ * By default the pruned terms are taken on the pruned network's own trajectory (its layer inputs
+ * when it runs on the calibration data, layer by layer, each layer seeing the corrected layers
+ * below), so the correction also removes the mean drift that the changed states bring; the dense
+ * terms always on the dense trajectory. No weight changes, so the zero mask never changes; with
+ * zero calibration error (a pruned model that computes what the dense one does) every shift is
+ * exactly zero. The input and recurrent parts go to b_ih and b_hh apart, which keeps the GRU's
+ * n gate (W_in x + b_in + r (W_hn h + b_hn)) exact. Peepholes and projections are unchanged.
+ * See docs/finetune.md.
+ *
+ * @module
+ */
+
+import { runFloat } from "../model/float.ts";
+import { cloneModel, type RnnModel } from "../model/model.ts";
+import { layerFeatures, layerModel, rowDot } from "./refit.ts";
+
+/** Options of `correctBiases`. */
+export interface BiasCorrectionOptions {
+  /**
+   * Where the pruned model's terms are taken: on its own trajectory (`pruned`, default) or on
+   * the dense model's layer inputs (`dense`: only the mean error of the weights themselves).
+   */
+  inputs?: "pruned" | "dense";
+}
+
+/** Per-row mean shifts of one layer: dense minus pruned matrix-vector terms. */
+function meanShifts(
+  dense: RnnModel,
+  pruned: RnnModel,
+  features: { dense: Float64Array[]; pruned: Float64Array[] },
+): { ih: Float64Array; hh: Float64Array } {
+  const d = dense.layers[0];
+  const p = pruned.layers[0];
+  const rows = d.weightIh.rows;
+  const width = d.weightIh.cols;
+  const ih = new Float64Array(rows);
+  const hh = new Float64Array(rows);
+  features.dense.forEach((v, s) => {
+    const u = features.pruned[s];
+    for (let r = 0; r < rows; r++) {
+      ih[r] += rowDot(d.weightIh, r, v, 0) - rowDot(p.weightIh, r, u, 0);
+      hh[r] += rowDot(d.weightHh, r, v, width) - rowDot(p.weightHh, r, u, width);
+    }
+  });
+  const steps = Math.max(1, features.dense.length);
+  for (let r = 0; r < rows; r++) {
+    ih[r] /= steps;
+    hh[r] /= steps;
+  }
+  return { ih, hh };
+}
+
+/**
+ * Shift the biases of `pruned` so that every gate row's mean matrix-vector terms on the calibration
+ * sequences match the dense model's. Returns a new model; weights, peepholes and projections are
+ * `pruned`'s.
+ */
+export function correctBiases(
+  dense: RnnModel,
+  pruned: RnnModel,
+  sequences: number[][][],
+  options: BiasCorrectionOptions = {},
+): RnnModel {
+  const result = cloneModel(pruned);
+  const own = (options.inputs ?? "pruned") === "pruned";
+  let denseInputs = sequences;
+  let prunedInputs = sequences;
+  for (let layer = 0; layer < dense.numLayers; layer++) {
+    const denseLayer = layerModel(dense, layer);
+    const prunedLayer = layerModel(result, layer);
+    const denseOutputs = denseInputs.map((s) => runFloat(denseLayer, s));
+    const denseFeatures = layerFeatures(denseInputs, denseOutputs);
+    const prunedFeatures = own
+      ? layerFeatures(prunedInputs, prunedInputs.map((s) => runFloat(prunedLayer, s)))
+      : denseFeatures;
+    const shifts = meanShifts(denseLayer, prunedLayer, {
+      dense: denseFeatures,
+      pruned: prunedFeatures,
+    });
+    const weights = result.layers[layer];
+    shifts.ih.forEach((shift, r) => weights.biasIh[r] += shift);
+    shifts.hh.forEach((shift, r) => weights.biasHh[r] += shift);
+    prunedInputs = prunedInputs.map((s) => runFloat(prunedLayer, s));
+    denseInputs = denseOutputs;
+  }
+  return result;
+}
