@@ -11,6 +11,7 @@ import { type Head, loadHead, type TaskMetrics } from "../model/head.ts";
 import type { VariantFigures, VariantRow } from "../model/evaluate.ts";
 import { outputSize, type RnnModel } from "../model/model.ts";
 import { calibrationSubset, type TaskComparison, taskObjective } from "../prune/calibrate.ts";
+import { correctBiases } from "../prune/bias_correct.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
 import { baselineRows } from "./prune_print.ts";
 import {
@@ -106,27 +107,51 @@ export async function loadCalibration(
   };
 }
 
-/** `--refit`: least-squares refit of the kept weights on the calibration data (not random). */
-export function refitOnCalibration(
+/** The one-shot corrections after the mask is chosen (`--refit`, `--bias-correct`). */
+export interface Corrections {
+  /** Least-squares refit of the kept weights. */
+  refit: boolean;
+  /** Bias correction (after the refit when both are asked for). */
+  biasCorrect: boolean;
+}
+
+/**
+ * `--refit` and `--bias-correct`: the one-shot corrections of the pruned model on the calibration
+ * data (not random), each printed with the output error before and after it.
+ */
+export function correctOnCalibration(
   dense: RnnModel,
   pruned: RnnModel,
   calibration: Calibration,
+  corrections: Corrections,
 ): RnnModel {
-  if (calibration.info.random) {
-    throw new UserError(
-      "deno task prune: --refit needs --calib D (it fits the kept weights to your data)",
+  const steps = [
+    ...(corrections.refit
+      ? [{ flag: "--refit", what: "refit of the kept weights", run: refitKeptWeights }]
+      : []),
+    ...(corrections.biasCorrect
+      ? [{ flag: "--bias-correct", what: "bias correction", run: correctBiases }]
+      : []),
+  ];
+  let model = pruned;
+  for (const step of steps) {
+    if (calibration.info.random) {
+      throw new UserError(
+        `deno task prune: ${step.flag} needs --calib D (it fits the pruned model to your data)`,
+      );
+    }
+    const started = performance.now();
+    const corrected = step.run(dense, model, calibration.sequences);
+    const before = outputFidelity(dense, model, calibration.sequences).relativeRmsError;
+    const after = outputFidelity(dense, corrected, calibration.sequences).relativeRmsError;
+    console.log(
+      `${step.what} on ${calibration.label} (${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s): relative RMS error ${before.toFixed(5)} -> ${after.toFixed(5)} (measured)`,
     );
+    model = corrected;
   }
-  const started = performance.now();
-  const refitted = refitKeptWeights(dense, pruned, calibration.sequences);
-  const before = outputFidelity(dense, pruned, calibration.sequences).relativeRmsError;
-  const after = outputFidelity(dense, refitted, calibration.sequences).relativeRmsError;
-  console.log(
-    `refit of the kept weights on ${calibration.label} (${
-      ((performance.now() - started) / 1000).toFixed(1)
-    } s): relative RMS error ${before.toFixed(5)} -> ${after.toFixed(5)} (measured)`,
-  );
-  return refitted;
+  return model;
 }
 
 function percent(metrics: TaskMetrics): string {
