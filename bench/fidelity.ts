@@ -20,7 +20,7 @@
  */
 
 import { join } from "node:path";
-import { makeExampleData, readReports, writeReportPair } from "./example_files.ts";
+import { makeExampleData, readReports, reportFiles } from "./example_files.ts";
 import { type Dataset, loadDataset } from "../model/dataset.ts";
 import { evaluateTask } from "../model/evaluate.ts";
 import { type Head, loadHead } from "../model/head.ts";
@@ -376,25 +376,22 @@ export interface FidelityReport {
     (Awaited<ReturnType<typeof runExample>> & { targets: ReturnType<typeof targetChecks> })[];
 }
 
-/** Write the report (JSON and Markdown beside it); returns the Markdown. */
-export function writeFidelityReport(out: string, report: FidelityReport): Promise<string> {
-  return writeReportPair(out, {
-    head: REPORT_HEAD,
-    body: report,
-    markdown: fidelityMarkdown(report),
-  });
-}
-
-/** Combine reports of separate runs (e.g. examples run in parallel) into one. */
-export async function mergeFidelityReports(paths: string[], out: string): Promise<string> {
-  const reports = await readReports<FidelityReport>(paths);
-  return writeFidelityReport(out, {
+const FIDELITY_FILES = reportFiles<FidelityReport>({
+  head: REPORT_HEAD,
+  markdown: fidelityMarkdown,
+  combine: (reports) => ({
     densities: reports[0].densities,
     ...(reports[0].carried ? { carried: reports[0].carried } : {}),
     seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
     examples: reports.flatMap((r) => r.examples),
-  });
-}
+  }),
+});
+
+/** Write the report (JSON and Markdown beside it); returns the Markdown. */
+export const writeFidelityReport = FIDELITY_FILES.write;
+
+/** Combine reports of separate runs (e.g. examples run in parallel) into one. */
+export const mergeFidelityReports = FIDELITY_FILES.merge;
 
 /** Run the benchmark and write its results after each example; returns the Markdown table. */
 export async function runFidelityBench(options: FidelityBenchOptions): Promise<string> {

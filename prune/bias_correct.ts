@@ -20,9 +20,8 @@
  * @module
  */
 
-import { runFloat } from "../model/float.ts";
 import { cloneModel, type RnnModel } from "../model/model.ts";
-import { layerFeatures, layerModel, rowDot } from "./refit.ts";
+import { correctLayerByLayer, type LayerFeatures, layerModel, rowDot } from "./refit.ts";
 
 /** Options of `correctBiases`. */
 export interface BiasCorrectionOptions {
@@ -37,7 +36,7 @@ export interface BiasCorrectionOptions {
 function meanShifts(
   dense: RnnModel,
   pruned: RnnModel,
-  features: { dense: Float64Array[]; pruned: Float64Array[] },
+  features: LayerFeatures,
 ): { ih: Float64Array; hh: Float64Array } {
   const d = dense.layers[0];
   const p = pruned.layers[0];
@@ -73,25 +72,11 @@ export function correctBiases(
 ): RnnModel {
   const result = cloneModel(pruned);
   const own = (options.inputs ?? "pruned") === "pruned";
-  let denseInputs = sequences;
-  let prunedInputs = sequences;
-  for (let layer = 0; layer < dense.numLayers; layer++) {
-    const denseLayer = layerModel(dense, layer);
-    const prunedLayer = layerModel(result, layer);
-    const denseOutputs = denseInputs.map((s) => runFloat(denseLayer, s));
-    const denseFeatures = layerFeatures(denseInputs, denseOutputs);
-    const prunedFeatures = own
-      ? layerFeatures(prunedInputs, prunedInputs.map((s) => runFloat(prunedLayer, s)))
-      : denseFeatures;
-    const shifts = meanShifts(denseLayer, prunedLayer, {
-      dense: denseFeatures,
-      pruned: prunedFeatures,
-    });
+  correctLayerByLayer(dense, result, { sequences, own }, (layer, features) => {
+    const shifts = meanShifts(layerModel(dense, layer), layerModel(result, layer), features);
     const weights = result.layers[layer];
     shifts.ih.forEach((shift, r) => weights.biasIh[r] += shift);
     shifts.hh.forEach((shift, r) => weights.biasHh[r] += shift);
-    prunedInputs = prunedInputs.map((s) => runFloat(prunedLayer, s));
-    denseInputs = denseOutputs;
-  }
+  });
   return result;
 }
