@@ -137,7 +137,7 @@ function oneShotColumns(context: Context, density: number, tag: string) {
   };
   log(`${tag}: BCR search + refit ${JSON.stringify(bcrSearchRefit)}`);
   started = performance.now();
-  const corrected = correctBiases(dense, refitted, calibration.sequences);
+  const corrected = correctBiases(dense, refitted, { sequences: calibration.sequences });
   const bcrSearchOneShot = {
     ...accuracy(context, corrected),
     seconds: (performance.now() - started) / 1000,

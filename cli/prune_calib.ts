@@ -130,7 +130,12 @@ export function correctOnCalibration(
       ? [{ flag: "--refit", what: "refit of the kept weights", run: refitKeptWeights }]
       : []),
     ...(corrections.biasCorrect
-      ? [{ flag: "--bias-correct", what: "bias correction", run: correctBiases }]
+      ? [{
+        flag: "--bias-correct",
+        what: "bias correction",
+        run: (d: RnnModel, p: RnnModel, sequences: number[][][]) =>
+          correctBiases(d, p, { sequences }),
+      }]
       : []),
   ];
   let model = pruned;

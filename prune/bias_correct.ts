@@ -23,8 +23,10 @@
 import { cloneModel, type RnnModel } from "../model/model.ts";
 import { correctLayerByLayer, type LayerFeatures, layerModel, rowDot } from "./refit.ts";
 
-/** Options of `correctBiases`. */
-export interface BiasCorrectionOptions {
+/** The calibration data of `correctBiases`, and where the pruned model's terms are taken. */
+export interface BiasCalibration {
+  /** Calibration sequences (T x inputSize each). */
+  sequences: number[][][];
   /**
    * Where the pruned model's terms are taken: on its own trajectory (`pruned`, default) or on
    * the dense model's layer inputs (`dense`: only the mean error of the weights themselves).
@@ -67,11 +69,11 @@ function meanShifts(
 export function correctBiases(
   dense: RnnModel,
   pruned: RnnModel,
-  sequences: number[][][],
-  options: BiasCorrectionOptions = {},
+  calibration: BiasCalibration,
 ): RnnModel {
   const result = cloneModel(pruned);
-  const own = (options.inputs ?? "pruned") === "pruned";
+  const { sequences } = calibration;
+  const own = (calibration.inputs ?? "pruned") === "pruned";
   correctLayerByLayer(dense, result, { sequences, own }, (layer, features) => {
     const shifts = meanShifts(layerModel(dense, layer), layerModel(result, layer), features);
     const weights = result.layers[layer];

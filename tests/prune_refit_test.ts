@@ -58,7 +58,7 @@ propertyTest(
     const refitted = refitKeptWeights(dense, pruned, sequences);
     assert(sameMask(refitted, pruned));
     for (const inputs of ["pruned", "dense"] as const) {
-      const corrected = correctBiases(dense, refitted, sequences, { inputs });
+      const corrected = correctBiases(dense, refitted, { sequences, inputs });
       assert(sameWeights(corrected, refitted));
       corrected.layers.forEach((layer, l) => {
         assert(layer.peephole?.join() === refitted.layers[l].peephole?.join());
@@ -73,7 +73,7 @@ propertyTest(
   fc.property(shapes, (shape) => {
     const { dense, sequences } = pairOf(shape);
     for (const inputs of ["pruned", "dense"] as const) {
-      const corrected = correctBiases(dense, cloneModel(dense), sequences, { inputs });
+      const corrected = correctBiases(dense, cloneModel(dense), { sequences, inputs });
       corrected.layers.forEach((layer, l) => {
         assert(layer.biasIh.every((b, r) => b === dense.layers[l].biasIh[r]));
         assert(layer.biasHh.every((b, r) => b === dense.layers[l].biasHh[r]));
@@ -102,7 +102,7 @@ propertyTest(
   20,
   fc.property(shapes, (shape) => {
     const { dense, pruned, sequences } = pairOf({ ...shape, numLayers: 1 });
-    const corrected = correctBiases(dense, pruned, sequences, { inputs: "dense" });
+    const corrected = correctBiases(dense, pruned, { sequences, inputs: "dense" });
     const outputs = sequences.map((s) => runFloat(layerModel(dense, 0), s));
     const features = layerFeatures(sequences, outputs);
     const want = meanTerms(dense, 0, features);
