@@ -5,8 +5,9 @@
  *
  * 1. magnitude, per matrix (unstructured, one shot);
  * 2. the BCR search, one shot, calibrated on the training data (task cross-entropy of the head),
- *    the same + a least-squares refit of the kept weights, and that + a bias correction (the
- *    search's one-shot result), each on the training data;
+ *    the same + a least-squares refit of the kept weights, that + a bias correction, and the
+ *    search's one-shot result (the bias correction kept when it lowers the calibration loss), all
+ *    chosen on the training data;
  * 3. (2) with refit + masked fine-tuning (labels objective, PyTorch);
  * 4. BCR + ADMM from the dense model towards (2)'s structure, then masked fine-tuning.
  *
@@ -29,9 +30,9 @@ import { outputSize, type RnnModel, weightDensity } from "../model/model.ts";
 import { calibrationSubset, taskObjective } from "../prune/calibrate.ts";
 import { finetune } from "../prune/finetune.ts";
 import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
-import { correctBiases } from "../prune/bias_correct.ts";
+import { correctBiasesIfBetter } from "../prune/bias_correct.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
-import { searchBcrHyperparameters } from "../prune/search.ts";
+import { searchBcrHyperparameters, searchLoss } from "../prune/search.ts";
 import { fidelityMarkdown } from "./fidelity_report.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -65,6 +66,16 @@ export interface AccuracyPair {
   density: number;
 }
 
+/** Whether the one-shot flow kept the bias correction, and the calibration losses it compared. */
+export interface BiasDecision {
+  /** Kept (it lowered the loss). */
+  applied: boolean;
+  /** The search's loss (the head's cross-entropy) on the calibration data, search + refit. */
+  lossBefore: number;
+  /** The same after the bias correction. */
+  lossAfter: number;
+}
+
 /** One density's row. */
 export interface DensityRow {
   /** Target density. */
@@ -75,11 +86,13 @@ export interface DensityRow {
   bcrSearch: AccuracyPair & { block: string; colShare: number; seconds: number };
   /** The calibrated BCR search + least-squares refit of the kept weights, one shot. */
   bcrSearchRefit: AccuracyPair & { seconds: number };
+  /** Search + refit + bias correction, always applied (absent in reports before the step). */
+  bcrSearchRefitBias?: AccuracyPair & { seconds: number };
   /**
-   * The search's one-shot result: search + refit + bias correction (absent in reports written
-   * before the step existed).
+   * The search's one-shot result: search + refit, + the bias correction when it lowers the
+   * search's loss on the calibration data (absent in reports before the step).
    */
-  bcrSearchOneShot?: AccuracyPair & { seconds: number };
+  bcrSearchOneShot?: AccuracyPair & { biasCorrection: BiasDecision };
   /** BCR search + refit + masked fine-tuning. */
   bcrFinetuned: AccuracyPair & { seconds: number };
   /** BCR + ADMM + masked fine-tuning. */
@@ -116,10 +129,11 @@ function oneShotColumns(context: Context, density: number, tag: string) {
   log(`${tag}: magnitude per matrix ${JSON.stringify(magnitudePerMatrix)}`);
   let started = performance.now();
   const calibration = calibrationSubset(dense, context.train);
+  const objective = taskObjective(context.head, calibration);
   const search = searchBcrHyperparameters(dense, {
     density,
     calibration: calibration.sequences,
-    objective: taskObjective(context.head, calibration),
+    objective,
   });
   const pruned = pruneModelBcr(dense, search.options).model;
   const bcrSearch = {
@@ -137,13 +151,27 @@ function oneShotColumns(context: Context, density: number, tag: string) {
   };
   log(`${tag}: BCR search + refit ${JSON.stringify(bcrSearchRefit)}`);
   started = performance.now();
-  const corrected = correctBiases(dense, refitted, { sequences: calibration.sequences });
-  const bcrSearchOneShot = {
-    ...accuracy(context, corrected),
+  const { sequences } = calibration;
+  const guarded = correctBiasesIfBetter(dense, refitted, {
+    sequences,
+    loss: searchLoss(dense, sequences, objective),
+  });
+  const bcrSearchRefitBias = {
+    ...accuracy(context, guarded.corrected),
     seconds: (performance.now() - started) / 1000,
   };
-  log(`${tag}: BCR search + refit + bias correction ${JSON.stringify(bcrSearchOneShot)}`);
-  const columns = { magnitudePerMatrix, bcrSearch, bcrSearchRefit, bcrSearchOneShot };
+  log(`${tag}: BCR search + refit + bias correction ${JSON.stringify(bcrSearchRefitBias)}`);
+  const { applied, lossBefore, lossAfter } = guarded;
+  const { seconds: _, ...chosen } = applied ? bcrSearchRefitBias : bcrSearchRefit;
+  const bcrSearchOneShot = { ...chosen, biasCorrection: { applied, lossBefore, lossAfter } };
+  log(`${tag}: one-shot result ${JSON.stringify(bcrSearchOneShot)}`);
+  const columns = {
+    magnitudePerMatrix,
+    bcrSearch,
+    bcrSearchRefit,
+    bcrSearchRefitBias,
+    bcrSearchOneShot,
+  };
   return { columns, search, refitted };
 }
 
@@ -323,7 +351,7 @@ export function targetChecks(result: ExampleResult) {
       return {
         density: r.density,
         what: r.bcrSearchOneShot
-          ? "calibrated one-shot (search + refit + bias correction) minus magnitude per matrix, accuracy"
+          ? "calibrated one-shot result (search + refit, + bias correction when it lowers the calibration loss) minus magnitude per matrix, accuracy"
           : "calibrated one-shot (search + refit; no bias correction in this row) minus magnitude per matrix, accuracy",
         float: oneShot.float - r.magnitudePerMatrix.float,
         fixed: oneShot.fixed - r.magnitudePerMatrix.fixed,
@@ -358,7 +386,7 @@ const REPORT_HEAD = {
   what:
     "test accuracy (fraction correct, last step's class through the example's linear head) of trained examples pruned by four methods, float64 reference and fixed-point golden model (12-bit weights, Q16.12 activations; bit-exact with the RTL)",
   calibration:
-    "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher); the bias correction (bcrSearchOneShot, the search's one-shot result) then shifts each gate row's biases so that its mean matrix-vector terms on the same sequences, on the pruned model's own trajectory, equal the dense model's",
+    "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher); the bias correction (bcrSearchRefitBias) then shifts each gate row's biases so that its mean matrix-vector terms on the same sequences, on the pruned model's own trajectory, equal the dense model's; the search's one-shot result (bcrSearchOneShot) is search + refit with the bias correction kept only when it lowers the head's cross-entropy on the same calibration sequences",
   finetuning:
     "PyTorch (python/rnnfab), labels objective through the fixed head, Adam with cosine decay, 10% of the training data held out to keep the best epoch; fine-tuning starts from search + refit; ADMM: half the epochs ADMM from the dense model, then rnnfab's BCR pruning to the search's per-matrix densities, then half masked fine-tuning",
 };

@@ -82,3 +82,35 @@ export function correctBiases(
   });
   return result;
 }
+
+/** The result of `correctBiasesIfBetter`. */
+export interface GuardedBiasCorrection {
+  /** The corrected model when the correction lowered the loss, else `pruned` itself. */
+  model: RnnModel;
+  /** The corrected model, kept or not. */
+  corrected: RnnModel;
+  /** Whether the correction was kept. */
+  applied: boolean;
+  /** The calibration loss of `pruned`. */
+  lossBefore: number;
+  /** The calibration loss of the corrected model (kept or not). */
+  lossAfter: number;
+}
+
+/**
+ * The bias correction as the one-shot flow uses it: corrected on the calibration data and kept only
+ * when it lowers `loss` (the search's objective on the same data: the head's cross-entropy, or the
+ * output error), so that it can never make the one-shot result worse on the data it was chosen
+ * on. Nothing here looks at any other data.
+ */
+export function correctBiasesIfBetter(
+  dense: RnnModel,
+  pruned: RnnModel,
+  calibration: BiasCalibration & { loss: (model: RnnModel) => number },
+): GuardedBiasCorrection {
+  const corrected = correctBiases(dense, pruned, calibration);
+  const lossBefore = calibration.loss(pruned);
+  const lossAfter = calibration.loss(corrected);
+  const applied = lossAfter < lossBefore;
+  return { model: applied ? corrected : pruned, corrected, applied, lossBefore, lossAfter };
+}
