@@ -140,7 +140,8 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       type: "bool",
       group: COMMON,
       help: "after pruning (and --refit), shift every gate row's biases so that its mean " +
-        "pre-activation on the --calib data matches the dense model's (one shot, same weights)",
+        "pre-activation on the --calib data matches the dense model's (one shot, same weights); " +
+        "kept only when it lowers the search's loss on that data",
     },
     seed: seedFlag({
       group: COMMON,
@@ -395,7 +396,12 @@ async function pruneAndWrite(
   const { model: bcrModel, report } = pruneModelBcr(model, options);
   const corrections = { refit: flags.refit, biasCorrect: flags["bias-correct"] };
   const corrected = corrections.refit || corrections.biasCorrect;
-  const pruned = correctOnCalibration(model, bcrModel, calib, corrections);
+  const { model: pruned, biasCorrection } = correctOnCalibration(
+    model,
+    bcrModel,
+    calib,
+    corrections,
+  );
   checkKeepsWeights(report.nonZeros, options.block, request.source);
   printMatrixTable(report, flags.pes);
   const { outputCheck, outputIsBcr } = checkOutput(pruned, flags["check-block"] ?? options.block);
@@ -412,7 +418,12 @@ async function pruneAndWrite(
   const variants = compareVariants(model, [
     { name: "dense", model },
     ...(corrected ? [{ name: "BCR, one shot (before the corrections)", model: bcrModel }] : []),
-    { name: `BCR, this result${correctionNames(corrections)}`, model: pruned },
+    {
+      name: `BCR, this result${
+        correctionNames({ ...corrections, biasCorrect: biasCorrection?.applied ?? false })
+      }`,
+      model: pruned,
+    },
   ], {
     dataset: calib.task?.dataset ?? { sequences, inputSize: model.inputSize },
     head: calib.task?.head,
@@ -469,8 +480,8 @@ async function pruneAndWrite(
       rows: variants,
     },
     refit: flags.refit ? { on: "calibration data", inputs: "dense trajectory", ridge: 1e-3 } : null,
-    biasCorrection: corrections.biasCorrect
-      ? { on: "calibration data", inputs: "pruned model's own trajectory" }
+    biasCorrection: biasCorrection
+      ? { on: "calibration data", inputs: "pruned model's own trajectory", ...biasCorrection }
       : null,
     search: search
       ? {

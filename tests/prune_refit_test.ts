@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { outputFidelity } from "../prune/search.ts";
-import { correctBiases } from "../prune/bias_correct.ts";
+import { outputFidelity, searchLoss } from "../prune/search.ts";
+import { correctBiases, correctBiasesIfBetter } from "../prune/bias_correct.ts";
 import { layerFeatures, layerModel, refitKeptWeights, rowDot } from "../prune/refit.ts";
 import { runFloat } from "../model/float.ts";
 import { cloneModel, namedMatrices, type RnnModel } from "../model/model.ts";
@@ -132,3 +132,18 @@ Deno.test("the refit brings a pruned model's outputs closer to the dense model's
   const after = outputFidelity(dense, refitted, sequences).relativeRmsError;
   assert(after < before, `relative RMS error ${before} -> ${after}`);
 });
+
+propertyTest(
+  "the one-shot flow keeps the bias correction only when it lowers the search's loss",
+  20,
+  fc.property(shapes, (shape) => {
+    const { dense, pruned, sequences } = pairOf(shape);
+    const loss = searchLoss(dense, sequences);
+    const guarded = correctBiasesIfBetter(dense, pruned, { sequences, loss });
+    assert.equal(guarded.lossBefore, loss(pruned));
+    assert.equal(guarded.lossAfter, loss(guarded.corrected));
+    assert.equal(guarded.applied, guarded.lossAfter < guarded.lossBefore);
+    assert.equal(guarded.model, guarded.applied ? guarded.corrected : pruned);
+    assert(loss(guarded.model) <= guarded.lossBefore);
+  }),
+);
