@@ -18,6 +18,12 @@ import { type BlockSize, pruneModelBcr } from "../prune/mod.ts";
 import { generateDesignDir } from "../rtl/mod.ts";
 import { simulateFrames } from "./ese.ts";
 import { synthesizeDesign } from "../synth/mod.ts";
+import {
+  STORAGE_TARGETS,
+  storageLine,
+  type WeightStorage,
+  weightStorage,
+} from "./weight_storage.ts";
 
 /** ESE's published XCKU060 budget (shared/REFERENCE.md): the design must fit it. */
 export const XCKU060_BUDGET = { dsps: 1504, blockRams: 947, luts: 294000 } as const;
@@ -26,10 +32,11 @@ export const XCKU060_BUDGET = { dsps: 1504, blockRams: 947, luts: 294000 } as co
 export const SCALING_TARGETS = {
   usPerFrame: 5,
   gops: 282,
-  bitsPerNonZero12: 14,
+  bitsPerNonZero12: STORAGE_TARGETS["12-bit"],
+  bitsPerNonZero8: STORAGE_TARGETS["8-bit"],
   note: "issue #14: <= 5 us per frame at batch 1 within ESE's XCKU060 budget " +
     "(<= 1,504 DSP, <= 947 BRAM36, <= 294k LUT); >= 282 GOP/s with batch; <= 14 bits per " +
-    "non-zero at 12-bit weights",
+    "non-zero at 12-bit weights, <= 10 at 8-bit",
 } as const;
 
 /** One PEs x lanes configuration (broadcast width: gen's default unless given). */
@@ -114,6 +121,8 @@ export interface ScalingRow {
   usPerFrame: number;
   effectiveGops: number;
   bitsPerNonZero: number | null;
+  /** Bits per non-zero of the same pruned model per weight format (bench/weight_storage.ts). */
+  weightStorage: WeightStorage[];
   nonZeros: number;
   block: string;
   breakdown: Record<string, number>;
@@ -202,6 +211,8 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
   const ideal = nonZeros / (pes * lanes);
   const usPerFrame = cycles / options.clockMhz;
   const resources = options.synth ? await designResources(dir, log) : null;
+  const storage = weightStorage(model, { pes, lanes, block: options.block });
+  log(storageLine(storage));
   return {
     pes,
     lanes,
@@ -217,6 +228,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
     usPerFrame,
     effectiveGops: (2 * nonZeros) / (usPerFrame * 1e3),
     bitsPerNonZero: design.image.manifest.bitsPerNonZero,
+    weightStorage: storage,
     nonZeros,
     block: `${design.accelerator.blockRows}x${design.accelerator.blockCols}`,
     breakdown: { ...design.estimate.breakdown },
@@ -279,6 +291,9 @@ export async function runEseScaling(options: ScalingOptions) {
       usPerFrame: headline.usPerFrame,
       effectiveGops: headline.effectiveGops,
       bitsPerNonZero: headline.bitsPerNonZero,
+      bitsPerNonZeroByWeights: Object.fromEntries(
+        headline.weightStorage.map((storage) => [storage.format, storage.bitsPerNonZero]),
+      ),
       fitsXcku060: headline.resources?.fitsXcku060 ?? null,
       meetsUsTarget: headline.usPerFrame <= SCALING_TARGETS.usPerFrame,
       cyclesSource: headline.cyclesSource,

@@ -57,7 +57,7 @@ format is docs/encoding.md. The limits are those of deno task gen.`,
     ),
     "codebook-bits": limitFlag(
       LIMITS.codebookBits,
-      "ese: weight sharing with 2^K shared values (k-means), entries hold codes",
+      "weight sharing with 2^K shared values (k-means); weights stored as K-bit codes",
       { placeholder: "K" },
     ),
     block: blockFlag({
@@ -108,7 +108,11 @@ function formatSummary(result: ModelImage, out: string, requestedBlock?: BlockSi
         : requestedBlock && formatBlock(requestedBlock).includes("all")
         ? ` (${formatBlock(requestedBlock)})`
         : ""
-    }, ${manifest.weightBits}-bit weights`;
+    }, ${
+      manifest.codebookBits
+        ? `${manifest.codebookBits}-bit codes`
+        : `${manifest.weightBits}-bit weights`
+    }`;
   lines.push(
     `encoded ${matrices.size} matrices (${
       shapes.join(", ")
@@ -162,9 +166,6 @@ await runCommand(async () => {
   const codebookBits = flags["codebook-bits"];
   if (format === "bcr" && indexBits !== undefined) {
     throw new UserError(`${NAME}: --index-bits applies to --format ese only`);
-  }
-  if (format === "bcr" && codebookBits !== undefined) {
-    throw new UserError(`${NAME}: --codebook-bits (weight sharing) applies to --format ese only`);
   }
   if (format === "ese" && block !== undefined) {
     throw new UserError(`${NAME}: --block applies to --format bcr only`);

@@ -73,11 +73,15 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       defaultText: String(D.indexBits),
       placeholder: "B",
     }),
-    "codebook-bits": limitFlag(LIMITS.codebookBits, "ese: share weights with a 2^K-word codebook", {
-      group: OPTIONS,
-      defaultText: "off",
-      placeholder: "K",
-    }),
+    "codebook-bits": limitFlag(
+      LIMITS.codebookBits,
+      "share weights with a 2^K-word codebook (K-bit codes)",
+      {
+        group: OPTIONS,
+        defaultText: "off",
+        placeholder: "K",
+      },
+    ),
     "queue-depth": limitFlag(LIMITS.queueDepth, "ese: activation queue depth per PE", {
       group: OPTIONS,
       defaultText: String(D.queueDepth),

@@ -7,7 +7,10 @@
 
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { MODEL_FLAG } from "./shared_flags.ts";
+import { limitFlag, MODEL_FLAG } from "./shared_flags.ts";
+import { ACCELERATOR_LIMITS } from "../rtl/config.ts";
+import { shareWeights } from "../encode/mod.ts";
+import type { QuantizedModel } from "../model/fixed.ts";
 import { runFloat } from "../model/float.ts";
 import {
   DEFAULT_FIXED_CONFIG,
@@ -31,7 +34,8 @@ import { compareOutputs } from "../model/metrics.ts";
 
 const COMMAND = defineCommand({
   name: "deno task infer",
-  synopsis: "--model M --input X --out Y [--mode float|fixed] [--config C] [--compare] [--head H]",
+  synopsis: "--model M --input X --out Y [--mode float|fixed] [--config C] [--codebook-bits K]\n" +
+    "       [--compare] [--head H]",
   description:
     `Runs the model M (rnnfab JSON, or ONNX) on the input sequence X ({"inputs": [[...], ...]}, T steps
 of inputSize numbers) and writes Y ({"outputs": [[...], ...]}, the last layer's output per step).
@@ -60,6 +64,12 @@ or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x output
         '"delta": {"thetaX", "thetaH"} the delta model runs and the fired fraction is printed ' +
         "(docs/delta.md)",
     },
+    "codebook-bits": limitFlag(
+      ACCELERATOR_LIMITS.codebookBits,
+      "with --mode fixed: share the quantized weights through a 2^K-word codebook first, as " +
+        'gen --codebook-bits K stores them (docs/fixed-point.md, "Narrow weights")',
+      { placeholder: "K" },
+    ),
     compare: {
       type: "bool",
       help: "with --mode fixed (or delta): also run the dense float model and print the error " +
@@ -73,6 +83,27 @@ or .safetensors, docs/finetune.md): then Y is {"outputs": [...]}, one T x output
     },
   },
 });
+
+/** The weight-sharing step of `--codebook-bits K` (fixed mode only), printing what it did. */
+function sharedWeights(
+  bits: number | undefined,
+  mode: string,
+  delta: boolean,
+): ((quantized: QuantizedModel) => QuantizedModel) | undefined {
+  if (bits === undefined) return undefined;
+  if (mode !== "fixed" || delta) {
+    throw new UserError(`${COMMAND.name}: --codebook-bits needs --mode fixed (without delta)`);
+  }
+  return (quantized) => {
+    const { model, report } = shareWeights(quantized, bits);
+    console.error(
+      `weight sharing (computed): ${report.distinctCodes} values in a ${
+        2 ** bits
+      }-word codebook, rms error ${report.rmsError.toFixed(2)} LSB`,
+    );
+    return model;
+  };
+}
 
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
@@ -92,6 +123,7 @@ await runCommand(async () => {
     : { fixed: DEFAULT_FIXED_CONFIG };
   const config = loaded.fixed;
   const delta = loaded.delta && { config: loaded.delta, source: String(flags.config) };
+  const weights = sharedWeights(flags["codebook-bits"], mode, delta !== undefined);
 
   const model = await loadAnyModel(modelPath);
   const head = typeof flags.head === "string"
@@ -104,7 +136,10 @@ await runCommand(async () => {
   if (input.kind === "data") {
     const { dataset } = input;
     const compare = flags.compare === true;
-    await inferDataFile({ model, dataset, mode, config, out: outPath, head, compare, delta });
+    await inferDataFile({
+      ...{ model, dataset, mode, config, weights },
+      ...{ out: outPath, head, compare, delta },
+    });
     return;
   }
   if (head) {
@@ -144,7 +179,7 @@ await runCommand(async () => {
   if (mode === "float") {
     outputs = runFloat(model, inputs);
   } else {
-    const quantized = quantizeModel(model, config);
+    const quantized = (weights ?? ((q: QuantizedModel) => q))(quantizeModel(model, config));
     if (quantized.saturatedValues > 0) {
       console.error(
         `warning: ${quantized.saturatedValues} weight/bias values saturated in the chosen fixed-point format`,

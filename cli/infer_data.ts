@@ -7,7 +7,7 @@
 
 import type { Dataset } from "../model/dataset.ts";
 import { type RunMode, runSequences } from "../model/evaluate.ts";
-import type { FixedPointConfig } from "../model/fixed.ts";
+import type { FixedPointConfig, QuantizedModel } from "../model/fixed.ts";
 import type { DeltaConfig } from "../model/delta.ts";
 import { runSequencesDelta } from "../model/delta_run.ts";
 import { deltaReport, printDeltaReport } from "./infer_delta.ts";
@@ -26,6 +26,8 @@ export interface InferDataOptions {
   mode: RunMode;
   /** Fixed-point formats. */
   config: FixedPointConfig;
+  /** Fixed mode: the quantized model as the hardware holds it (weight sharing). */
+  weights?: (quantized: QuantizedModel) => QuantizedModel;
   /** Output path. */
   out: string;
   /** A classification head, when given. */
@@ -48,7 +50,8 @@ export async function inferDataFile(options: InferDataOptions): Promise<void> {
       delta: delta.config,
       source: delta.source,
     });
-  const run = deltaRun ?? runSequences(model, dataset.sequences, { mode, config });
+  const run = deltaRun ??
+    runSequences(model, dataset.sequences, { mode, config, weights: options.weights });
   const seconds = (performance.now() - started) / 1000;
   if (run.saturatedValues > 0) {
     console.error(

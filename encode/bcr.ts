@@ -16,8 +16,6 @@ import {
   decodeSegments,
   type EncodedImage,
   finishImage,
-  fitsSigned,
-  foldSigned,
   type ImageBuilder,
   type ImageOptions,
   packFields,
@@ -28,10 +26,10 @@ import {
   type SegmentWalk,
   splitWord,
   startImage,
-  unfoldSigned,
   WEIGHT_BITS_LIMIT,
 } from "./image.ts";
 import type { BcrLayout } from "./manifest.ts";
+import { type Codebook, codebookWords, weightFieldOf, weightOfField } from "./codes.ts";
 import { laneRowOrder } from "../prune/mod.ts";
 
 /** Options of `encodeBcr`. */
@@ -45,6 +43,11 @@ export interface BcrOptions extends ImageOptions {
    * line (local rows line*L .. line*L + L-1), so that one kept column feeds L multipliers.
    */
   lanes?: number;
+  /**
+   * Optional weight sharing: weight slots then hold codes (`codebook.bits` wide, code 0 = 0) and
+   * `weightBits` is the width of a codebook word.
+   */
+  codebook?: Codebook;
 }
 
 /** Limits of the options (keep every word within 48 bits, exact in a float64). */
@@ -54,7 +57,10 @@ export const BCR_LIMITS = {
   lanes: [1, 2, 4, 8, 16],
 } as const;
 
-/** The field widths of a `bcr` image of these segments. */
+/**
+ * The field widths of a `bcr` image of these segments that the shapes set; the header fields
+ * (and so the index width) are set by `fitHeaders` once the block records are known.
+ */
 export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
   const headerRowBits = bitsFor(options.blockRows);
   const headerColBits = bitsFor(options.blockCols);
@@ -68,9 +74,45 @@ export function bcrLayout(segments: Segment[], options: BcrOptions): BcrLayout {
     headerColBits,
     columnIndexBits,
     localRowBits,
-    weightWidth: options.weightBits,
+    weightWidth: options.codebook ? options.codebook.bits : options.weightBits,
     maxBlockLines: 0,
   };
+}
+
+/** A block record's header: where it is (PE, index address) and its counts. */
+interface Header {
+  pe: number;
+  address: number;
+  lines: number;
+  cols: number;
+}
+
+/**
+ * Narrow the header fields to the records: rowCount bits hold the most lines of one record (at
+ * least the engine's row-slot depth: ceil(Br / N) with one lane), colCount bits the most kept
+ * columns; then write the headers and set the index width (docs/encoding.md, "Changes" 3).
+ */
+function fitHeaders(
+  builder: ImageBuilder,
+  layout: BcrLayout,
+  fit: { headers: Header[]; blockRows: number; lanes: number },
+): void {
+  const pes = builder.peMemories.length;
+  const mostCols = fit.headers.reduce((most, header) => Math.max(most, header.cols), 1);
+  const slots = fit.lanes === 1 ? Math.ceil(fit.blockRows / pes) : 1;
+  layout.headerRowBits = bitsFor(Math.max(layout.maxBlockLines, slots));
+  layout.headerColBits = bitsFor(mostCols);
+  for (const { pe, address, lines, cols } of fit.headers) {
+    builder.peMemories[pe].index[address] = packFields([
+      [lines, layout.headerRowBits],
+      [cols, layout.headerColBits],
+    ]);
+  }
+  layout.indexWidth = Math.max(
+    layout.headerRowBits + layout.headerColBits,
+    layout.columnIndexBits,
+    layout.localRowBits,
+  );
 }
 
 /** A block of a segment: the rows listed (in the tiling order) x columns [colStart, colEnd). */
@@ -111,7 +153,11 @@ function encodeBlock(
   builder: ImageBuilder,
   matrix: IntMatrix,
   block: Block,
-  layout: { headerRowBits: number; headerColBits: number; weightBits: number; lanes: number },
+  layout: {
+    headers: Header[];
+    lanes: number;
+    weightField: (value: number) => number;
+  },
   keptRow: Uint8Array,
 ): number {
   const keptCols = keptLines(matrix, block, keptRow);
@@ -134,9 +180,13 @@ function encodeBlock(
     mostLines = Math.max(mostLines, lines.length);
     const memory = builder.peMemories[pe];
     const summary = builder.perPe[pe];
-    memory.index.push(
-      packFields([[lines.length, layout.headerRowBits], [keptCols.length, layout.headerColBits]]),
-    );
+    layout.headers.push({
+      pe,
+      address: memory.index.length,
+      lines: lines.length,
+      cols: keptCols.length,
+    });
+    memory.index.push(0); // written by fitHeaders
     for (const line of lines) memory.index.push(line);
     for (const col of keptCols) memory.index.push(col);
     for (const col of keptCols) {
@@ -146,7 +196,7 @@ function encodeBlock(
           const value = row < matrix.rows && keptRow[row]
             ? matrix.data[row * matrix.cols + col]
             : 0;
-          memory.weights.push(foldSigned(value, layout.weightBits));
+          memory.weights.push(layout.weightField(value));
           if (value === 0) summary.zeroEntries++;
           else summary.nonZeros++;
         }
@@ -169,15 +219,12 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
   checkRange("block cols", blockCols, BCR_LIMITS.blockSide);
   checkRange("weight bits", weightBits, BCR_LIMITS.weightBits);
   const layout = bcrLayout(segments, options);
+  const weightField = weightFieldOf(weightBits, options.codebook);
   const endMarker = 0;
   const builder = startImage(pes);
+  const headers: Header[] = [];
   for (const segment of segments) {
     const { name, matrix } = segment;
-    for (const value of matrix.data) {
-      if (!fitsSigned(value, weightBits)) {
-        throw new UserError(`${name}: weight ${value} does not fit ${weightBits}-bit weights`);
-      }
-    }
     const weightBase = builder.peMemories.map((memory) => memory.weights.length);
     const indexBase = builder.peMemories.map((memory) => memory.index.length);
     const order = laneRowOrder(matrix.rows, pes, lanes);
@@ -190,7 +237,7 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
           builder,
           matrix,
           { rows, colStart, colEnd },
-          { ...layout, weightBits, lanes },
+          { headers, lanes, weightField: (value) => weightField(value, name) },
           keptRow,
         );
         layout.maxBlockLines = Math.max(layout.maxBlockLines, lines);
@@ -202,20 +249,22 @@ export function encodeBcr(segments: Segment[], options: BcrOptions): EncodedImag
     }
     placeSegment(builder, segment, { pointerBase: null, weightBase, indexBase });
   }
+  fitHeaders(builder, layout, { headers, blockRows, lanes });
   return finishImage(
     builder,
-    { weights: weightBits, second: { kind: "index", width: layout.indexWidth } },
+    { weights: layout.weightWidth, second: { kind: "index", width: layout.indexWidth } },
     {
       format: "bcr",
       pes,
       weightBits,
       lanes,
       indexBits: null,
-      codebookBits: null,
+      codebookBits: options.codebook ? options.codebook.bits : null,
       block: { rows: blockRows, cols: blockCols },
       ese: null,
       bcr: layout,
     },
+    codebookWords(options.codebook, weightBits),
   );
 }
 
@@ -233,6 +282,7 @@ export const walkBcr: SegmentWalk = (image, pe, segment, visit) => {
   const lanes = image.manifest.lanes;
   let indexAddress = seg.indexBase?.[pe] ?? malformed(`segment ${seg.name} has no index base`);
   let weightAddress = seg.weightBase[pe];
+  const weightOf = weightOfField(image, layout.weightWidth);
   const read = (what: string): number => {
     if (indexAddress >= memory.index.length) {
       malformed(`PE ${pe} ${seg.name}: index memory ends inside ${what}`);
@@ -266,7 +316,7 @@ export const walkBcr: SegmentWalk = (image, pe, segment, visit) => {
       for (const line of lines) {
         for (let lane = 0; lane < lanes; lane++) {
           const local = line * lanes + lane;
-          const value = unfoldSigned(memory.weights[weightAddress++], layout.weightWidth);
+          const value = weightOf(memory.weights[weightAddress++]);
           if (lanes > 1 && value === 0) continue;
           if (local >= localRows) malformed(`PE ${pe} ${seg.name}: weight beyond the last row`);
           visit(local, col, value);

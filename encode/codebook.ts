@@ -10,7 +10,7 @@ import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
 import { saturate } from "../model/fixed.ts";
-import { ESE_LIMITS } from "./ese.ts";
+import { CODEBOOK_BITS_LIMIT } from "./codes.ts";
 
 const count = z.number().int().nonnegative();
 
@@ -139,7 +139,7 @@ export function nearestCode(codebook: Int32Array, value: number): number {
  * values, each gets its own code and nothing changes. Returns a new model; the input is untouched.
  */
 export function shareWeights(model: QuantizedModel, bits: number): SharedWeights {
-  const { min, max } = ESE_LIMITS.codebookBits;
+  const { min, max } = CODEBOOK_BITS_LIMIT;
   if (!Number.isInteger(bits) || bits < min || bits > max) {
     throw new UserError(`codebook bits must be an integer in ${min}..${max}, got ${bits}`);
   }

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { UserError } from "../util/errors.ts";
 import { bitsFor } from "../util/bits.ts";
 import {
   checkRange,
@@ -14,8 +13,6 @@ import {
   decodeSegments,
   type EncodedImage,
   finishImage,
-  fitsSigned,
-  foldSigned,
   type ImageBuilder,
   type ImageOptions,
   packFields,
@@ -26,18 +23,16 @@ import {
   type SegmentWalk,
   splitWord,
   startImage,
-  unfoldSigned,
   WEIGHT_BITS_LIMIT,
 } from "./image.ts";
 import type { EseLayout } from "./manifest.ts";
-
-/** A shared-weight codebook: 2^bits values in weight format, value 0 at code 0. */
-export interface Codebook {
-  /** Code width k. */
-  bits: number;
-  /** The 2^k values; values[0] must be 0. */
-  values: Int32Array;
-}
+import {
+  type Codebook,
+  CODEBOOK_BITS_LIMIT,
+  codebookWords,
+  weightFieldOf,
+  weightOfField,
+} from "./codes.ts";
 
 /** Options of `encodeEse`. */
 export interface EseOptions extends ImageOptions {
@@ -54,54 +49,8 @@ export interface EseOptions extends ImageOptions {
 export const ESE_LIMITS = {
   indexBits: { min: 1, max: 24 },
   weightBits: WEIGHT_BITS_LIMIT,
-  codebookBits: { min: 1, max: 16 },
+  codebookBits: CODEBOOK_BITS_LIMIT,
 } as const;
-
-/** Map each codebook value to its lowest non-zero code (code 0 is reserved for padding). */
-function codeLookup(codebook: Codebook, weightBits: number): Map<number, number> {
-  checkRange("codebook bits", codebook.bits, ESE_LIMITS.codebookBits);
-  if (codebook.values.length !== 2 ** codebook.bits) {
-    throw new UserError(
-      `codebook: expected 2^${codebook.bits} = ${
-        2 ** codebook.bits
-      } values, got ${codebook.values.length}`,
-    );
-  }
-  if (codebook.values[0] !== 0) {
-    throw new UserError(`codebook: code 0 must hold 0 (padding), got ${codebook.values[0]}`);
-  }
-  const lookup = new Map<number, number>();
-  codebook.values.forEach((value, code) => {
-    if (!fitsSigned(value, weightBits)) {
-      throw new UserError(
-        `codebook: value ${value} (code ${code}) does not fit ${weightBits} bits`,
-      );
-    }
-    if (code > 0 && value !== 0 && !lookup.has(value)) lookup.set(value, code);
-  });
-  return lookup;
-}
-
-/** How an entry's value field is made: the weight folded, or its codebook code. */
-function valueFieldOf(
-  weightBits: number,
-  codebook: Codebook | undefined,
-): (value: number, name: string) => number {
-  const lookup = codebook ? codeLookup(codebook, weightBits) : null;
-  return (value, name) => {
-    if (lookup) {
-      const code = lookup.get(value);
-      if (code === undefined) {
-        throw new UserError(`${name}: weight ${value} is not a value of the codebook`);
-      }
-      return code;
-    }
-    if (!fitsSigned(value, weightBits)) {
-      throw new UserError(`${name}: weight ${value} does not fit ${weightBits}-bit weights`);
-    }
-    return foldSigned(value, weightBits);
-  };
-}
 
 /** The entry words of one segment: per PE, column by column, with its pointers. */
 function encodeEseSegment(
@@ -146,7 +95,7 @@ export function encodeEse(segments: Segment[], options: EseOptions): EncodedImag
   checkSegments(segments, pes);
   checkRange("index bits", indexBits, ESE_LIMITS.indexBits);
   checkRange("weight bits", weightBits, ESE_LIMITS.weightBits);
-  const valueField = valueFieldOf(weightBits, codebook);
+  const valueField = weightFieldOf(weightBits, codebook);
   const valueBits = codebook ? codebook.bits : weightBits;
   const builder = startImage(pes);
   let pointerBase = 0;
@@ -184,15 +133,8 @@ export function encodeEse(segments: Segment[], options: EseOptions): EncodedImag
       ese,
       bcr: null,
     },
-    codebook ? Array.from(codebook.values, (value) => foldSigned(value, weightBits)) : null,
+    codebookWords(codebook, weightBits),
   );
-}
-
-/** The signed weight values the codes of an image stand for (null without a codebook). */
-export function codebookValues(image: EncodedImage): Int32Array | null {
-  if (!image.codebook) return null;
-  const bits = image.manifest.weightBits;
-  return Int32Array.from(image.codebook, (word) => unfoldSigned(word, bits));
 }
 
 /**
@@ -204,7 +146,7 @@ export function codebookValues(image: EncodedImage): Int32Array | null {
 export const walkEse: SegmentWalk = (image, pe, segment, visit) => {
   const { seg, memory, localRows, malformed } = peShare(image, { format: "ese", pe, segment });
   const layout = image.manifest.ese ?? malformed("no ese layout");
-  const values = codebookValues(image);
+  const weightOf = weightOfField(image, layout.valueBits);
   const base = seg.pointerBase ?? malformed(`segment ${seg.name} has no pointer base`);
   for (let col = 0; col < seg.cols; col++) {
     const start = memory.pointers[base + col];
@@ -225,8 +167,7 @@ export const walkEse: SegmentWalk = (image, pe, segment, visit) => {
       if (cursor >= localRows) {
         malformed(`PE ${pe} ${seg.name} column ${col}: row ${cursor} beyond ${localRows} rows`);
       }
-      const value = values ? values[field] : unfoldSigned(field, layout.valueBits);
-      visit(cursor, col, value);
+      visit(cursor, col, weightOf(field));
     }
   }
 };

@@ -17,6 +17,7 @@ export * from "./block_choice.ts";
 export * from "./ese.ts";
 export * from "./bcr.ts";
 export * from "./codebook.ts";
+export * from "./codes.ts";
 export * from "./pe_model.ts";
 export * from "./hex.ts";
 export * from "./model_image.ts";

@@ -76,9 +76,6 @@ function widestWeight(segments: Segment[]): string {
 
 /** Reject option combinations that do not apply to the format. */
 function checkFormatOptions(options: ModelEncodeOptions): void {
-  if (options.format === "bcr" && options.codebookBits !== undefined) {
-    throw new UserError("a codebook (weight sharing) is only available with the ese format");
-  }
   if (options.format === "ese" && options.block !== undefined) {
     throw new UserError("a block size only applies to the bcr format");
   }
@@ -142,12 +139,13 @@ export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions):
       })`,
     );
   }
+  const codebook = sharing ? { bits: options.codebookBits!, values: sharing.codebook } : undefined;
   if (format === "ese") {
     const image = encodeEse(whole, {
       pes,
       indexBits: options.indexBits ?? DEFAULT_INDEX_BITS,
       weightBits,
-      codebook: sharing ? { bits: options.codebookBits!, values: sharing.codebook } : undefined,
+      codebook,
     });
     return { image, segments: whole, model: held, sharing, block: null };
   }
@@ -161,6 +159,7 @@ export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions):
     blockCols: block.cols,
     weightBits,
     lanes,
+    codebook,
   });
-  return { image, segments, model: held, sharing: null, block };
+  return { image, segments, model: held, sharing, block };
 }

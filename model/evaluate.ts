@@ -9,6 +9,7 @@ import { runFloat } from "./float.ts";
 import {
   DEFAULT_FIXED_CONFIG,
   type FixedPointConfig,
+  type QuantizedModel,
   quantizeInputs,
   quantizeModel,
   runFixed,
@@ -28,6 +29,11 @@ export interface RunOptions {
   mode?: RunMode;
   /** Fixed-point formats (default `DEFAULT_FIXED_CONFIG`). */
   config?: FixedPointConfig;
+  /**
+   * Fixed mode: replaces the quantized model before the run, e.g. with its shared weights (a
+   * codebook, `shareWeights` of encode/codebook.ts), as the hardware holds it.
+   */
+  weights?: (quantized: QuantizedModel) => QuantizedModel;
 }
 
 /** Outputs of a run over many sequences, and how many values saturated when quantizing. */
@@ -47,7 +53,8 @@ export function runSequences(
   if ((options.mode ?? "float") === "float") {
     return { outputs: sequences.map((sequence) => runFloat(model, sequence)), saturatedValues: 0 };
   }
-  const quantized = quantizeModel(model, options.config ?? DEFAULT_FIXED_CONFIG);
+  const plain = quantizeModel(model, options.config ?? DEFAULT_FIXED_CONFIG);
+  const quantized = options.weights ? options.weights(plain) : plain;
   const outputs = sequences.map((sequence) =>
     runFixed(quantized, quantizeInputs(sequence, quantized.format)).map((step) =>
       toReal(step, quantized.format)

@@ -12,6 +12,8 @@
 // With LANES > 1 a row word is a line (PE-local rows line*LANES .. line*LANES + LANES-1) and a
 // weight word holds the LANES weights of the line (lane l in bits [l*WB +: WB]): one kept column
 // feeds LANES multipliers from one weight word, one column index and one vector read.
+// With CODEBOOK = 1 a weight slot is a VAL_BITS-bit code (lane l in bits [l*VAL_BITS +: VAL_BITS])
+// and each lane looks its weight up in a 2^VAL_BITS-word table (LUTs) in stage C1.
 // With BCAST > 1 the bus carries BCAST consecutive columns per beat (the first at bc_col, a
 // multiple of BCAST); the copy is BCAST banks, column c in bank c mod BCAST at c div BCAST, so a
 // beat writes every bank once.
@@ -33,10 +35,13 @@ module rnnfab_mv_bcr #(
     parameter SEG_W = 4,               // width of segment counts of a phase
     parameter LANES = 1,               // weights per weight word (MAC lanes)
     parameter BCAST = 1,               // columns per broadcast beat (power of two)
+    parameter CODEBOOK = 0,            // 1: weight slots are codes into CODEBOOK_FILE
+    parameter VAL_BITS = WB,           // code width (CODEBOOK = 1 only)
     // derived: phase column address width (holds VEC_DEPTH - 1); leave unset
     parameter COL_W = `RNNFAB_BITS_FOR(VEC_DEPTH - 1),
     parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
-    parameter INDEX_FILE = "pe0_index.hex"      // index memory image
+    parameter INDEX_FILE = "pe0_index.hex",     // index memory image
+    parameter CODEBOOK_FILE = "codebook.hex"    // codebook image (CODEBOOK = 1 only)
 ) (
     input  wire             clk,           // clock
     input  wire             rst,           // synchronous reset
@@ -74,6 +79,7 @@ module rnnfab_mv_bcr #(
   localparam [WA_W-1:0] WEIGHT_END = WEIGHT_DEPTH[WA_W-1:0];
   localparam [IA_W-1:0] INDEX_END = INDEX_DEPTH[IA_W-1:0];
   localparam [COL_W-1:0] SEG_STEP = BLOCK_COLS[COL_W-1:0];
+  localparam SLOT_W = (CODEBOOK != 0) ? VAL_BITS : WB;  // stored bits per weight slot
   // descriptor: {col_addr, cols, rows, slot, base, hpart}
   localparam D_W = IA_W + HDR_COL_BITS + HDR_ROW_BITS + SL_W + COL_W + 1;
   // column entry: {vaddr, rows, slot, last, hpart}
@@ -86,7 +92,8 @@ module rnnfab_mv_bcr #(
       $finish;
     end
     if (VEC_DEPTH < 1 || (1 << COL_W) < VEC_DEPTH || BLOCK_COLS < 1 || SEG_W < 1 ||
-        INDEX_DEPTH < 1 || WEIGHT_DEPTH < 0 || LANES < 1 || (1 << LB) != BCAST) begin
+        INDEX_DEPTH < 1 || WEIGHT_DEPTH < 0 || LANES < 1 || (1 << LB) != BCAST ||
+        (CODEBOOK != 0 && (VAL_BITS < 1 || VAL_BITS > 16))) begin
       $display("%m: bad parameters VEC_DEPTH=%0d COL_W=%0d BLOCK_COLS=%0d SEG_W=%0d %s=%0d",
                VEC_DEPTH, COL_W, BLOCK_COLS, SEG_W, "INDEX_DEPTH", INDEX_DEPTH);
       $finish;
@@ -95,7 +102,7 @@ module rnnfab_mv_bcr #(
 
   // ---------------- Memories. Weights, index (two read ports: dual-port ROM) and the vector
   // copy banks (one write, one read port each) are read synchronously, so they map to block RAM.
-  (* ram_style = "block" *) reg [LANES*WB-1:0] weight_mem[0:WEIGHT_ALLOC-1];
+  (* ram_style = "block" *) reg [LANES*SLOT_W-1:0] weight_mem[0:WEIGHT_ALLOC-1];
   (* ram_style = "block" *) reg [IDX_W-1:0] index_mem[0:INDEX_DEPTH-1];
   reg [ROW_W-1:0] row_buf[0:RB_DEPTH-1];
   initial $readmemh(WEIGHT_FILE, weight_mem);
@@ -363,7 +370,7 @@ module rnnfab_mv_bcr #(
 
   // ---------------- C0 -> C1: weight, vector value and row
   reg c1_valid_q, c1_hpart_q;
-  reg [LANES*WB-1:0] c1_weight_q;
+  reg [LANES*SLOT_W-1:0] c1_weight_q;  // the weight word as stored (weights or codes)
   reg [ROW_W-1:0] c1_row_q;
   reg [COL_W-1:0] c1_lane_q;  // the bank of the column's value
   always @(posedge clk) begin
@@ -391,13 +398,27 @@ module rnnfab_mv_bcr #(
     end
   endgenerate
   wire [AB-1:0] c1_value = vec_rd[c1_lane_q*AB+:AB];
+
+  // ---------------- C1: the weight read path (a codebook lookup per lane, or the word itself)
+  wire [LANES*WB-1:0] c1_weights;
+  generate
+    if (CODEBOOK != 0) begin : gen_codebook
+      reg [WB-1:0] codebook_rom[0:(1<<VAL_BITS)-1];
+      initial $readmemh(CODEBOOK_FILE, codebook_rom);
+      for (lane = 0; lane < LANES; lane = lane + 1) begin : gen_lookup
+        assign c1_weights[lane*WB+:WB] = codebook_rom[c1_weight_q[lane*VAL_BITS+:VAL_BITS]];
+      end
+    end else begin : gen_linear
+      assign c1_weights = c1_weight_q;
+    end
+  endgenerate
   wire unused_words = &{1'b0, bc_word, ch_word};  // high bits beyond a bank's address
 
   // ---------------- C1: the MAC (the PE multiplies and maps the row (line) to its accumulators)
   assign mac_valid = c1_valid_q;
   assign mac_row = c1_row_q;
   assign mac_hpart = c1_hpart_q;
-  assign mac_weight = c1_weight_q;
+  assign mac_weight = c1_weights;
   assign mac_value = c1_value;
   assign idle = (dr_state_q == DR_DONE) && desc_empty && !cr_valid_q && colq_empty &&
       !c1_valid_q;

@@ -33,8 +33,8 @@ module rnnfab_pe #(
     parameter EW_LAT = 9,              // element-wise latency, issue to readable (LSTM 9, GRU 8)
     parameter LUT_RAM_DEPTH = 64,      // deepest state memory left to LUT RAM (docs/synthesis.md)
     parameter IDX_BITS = 4,            // ese: relative row index width
-    parameter VAL_BITS = 12,           // ese: value field width
-    parameter CODEBOOK = 0,            // ese: 1 with a codebook
+    parameter VAL_BITS = 12,           // weight field: ese value field, bcr weight slot width
+    parameter CODEBOOK = 0,            // 1 with a codebook (weights stored as codes)
     parameter PTR_W = 8,               // ese: pointer width
     parameter QUEUE_DEPTH = 8,         // ese: activation queue depth
     parameter IDX_W = 8,               // bcr: index word width
@@ -50,7 +50,7 @@ module rnnfab_pe #(
     parameter WEIGHT_FILE = "pe0_weights.hex",    // weight memory image
     parameter POINTER_FILE = "pe0_pointers.hex",  // ese pointer memory image
     parameter INDEX_FILE = "pe0_index.hex",       // bcr index memory image
-    parameter CODEBOOK_FILE = "codebook.hex",     // ese codebook image
+    parameter CODEBOOK_FILE = "codebook.hex",     // codebook image
     parameter BIAS_FILE = "pe0_bias.hex",         // bias ROM image: {b3, b2, b1, b0} per cell
     parameter PEEP_FILE = "pe0_peephole.hex",     // peephole ROM image: {p_o, p_f, p_i} per cell
     parameter SIG_FILE = "sigmoid.hex",           // sigmoid table
@@ -145,7 +145,8 @@ module rnnfab_pe #(
           .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
           .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
           .SEG_W(SEG_W), .LANES(LANES), .BCAST(BCAST), .WEIGHT_FILE(WEIGHT_FILE),
-          .INDEX_FILE(INDEX_FILE)
+          .INDEX_FILE(INDEX_FILE), .CODEBOOK(CODEBOOK), .VAL_BITS(VAL_BITS),
+          .CODEBOOK_FILE(CODEBOOK_FILE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
           .bc_count(bc_count), .phase_start(phase_start), .phase_nseg(phase_nseg),

@@ -26,7 +26,7 @@ export interface AcceleratorConfig {
   clockMhz: number;
   /** ese: width of the relative row index of an entry. */
   indexBits: number;
-  /** ese: optional weight sharing with a 2^k-word codebook (k = codebookBits). */
+  /** Optional weight sharing with a 2^k-word codebook (k = codebookBits), ese or bcr. */
   codebookBits?: number;
   /** ese: depth of each PE's activation queue (entries). */
   queueDepth: number;
@@ -176,9 +176,6 @@ export function resolveAcceleratorConfig(
     throw new UserError(
       `${source}: delta: the generated hardware does not implement delta activations yet (docs/delta.md); infer runs them`,
     );
-  }
-  if (config.codebookBits !== undefined && config.format !== "ese") {
-    throw new UserError(`${source}: codebookBits needs format "ese" (bcr stores plain weights)`);
   }
   if (config.lanes !== 1 && config.format !== "bcr") {
     throw new UserError(`${source}: lanes needs format "bcr" (ese has one MAC per PE)`);

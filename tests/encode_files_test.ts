@@ -10,6 +10,7 @@ import fc from "fast-check";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  type Codebook,
   decodeImage,
   type EncodedImage,
   encodeSegments,
@@ -27,7 +28,7 @@ import { dimensionArbitrary, fcParameters, withTempDir } from "./helpers.ts";
 
 const dimension = dimensionArbitrary(1);
 
-/** An image of 1..3 random segments in either format, ese with or without a codebook. */
+/** An image of 1..3 random segments in either format, with or without a codebook. */
 const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc.record({
   weightBits: fc.integer({ min: 2, max: 16 }),
   shapes: fc.array(
@@ -40,7 +41,8 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
     { minLength: 1, maxLength: 3 },
   ),
   pes: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 40 })),
-  format: fc.constantFrom("ese", "ese-codebook", "bcr"),
+  format: fc.constantFrom("ese", "ese-codebook", "bcr", "bcr-codebook"),
+  lanes: fc.constantFrom(1, 2, 4),
   indexBits: fc.integer({ min: 1, max: 8 }),
   codebookBits: fc.integer({ min: 1, max: 5 }),
   blockRows: fc.integer({ min: 1, max: 24 }),
@@ -58,7 +60,8 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
       valueBits: c.weightBits,
     }),
   }));
-  if (c.format === "ese-codebook") {
+  let codebook: Codebook | undefined;
+  if (c.format.endsWith("-codebook")) {
     // Codebook: 0, then 2^k - 1 distinct values spread over the weight range.
     const codes = 2 ** c.codebookBits;
     const low = -(2 ** (c.weightBits - 1));
@@ -75,21 +78,15 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
         ),
       },
     }));
-    const image = encodeSegments(segments, {
-      format: "ese",
-      pes: c.pes,
-      indexBits: c.indexBits,
-      weightBits: c.weightBits,
-      codebook: { bits: c.codebookBits, values },
-    });
-    return { segments, image };
+    codebook = { bits: c.codebookBits, values };
   }
-  const image = c.format === "ese"
+  const image = c.format.startsWith("ese")
     ? encodeSegments(segments, {
       format: "ese",
       pes: c.pes,
       indexBits: c.indexBits,
       weightBits: c.weightBits,
+      codebook,
     })
     : encodeSegments(segments, {
       format: "bcr",
@@ -97,6 +94,8 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
       blockRows: c.blockRows,
       blockCols: c.blockCols,
       weightBits: c.weightBits,
+      lanes: c.lanes,
+      codebook,
     });
   return { segments, image };
 });

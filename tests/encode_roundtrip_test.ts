@@ -79,6 +79,16 @@ function applyCodebook(segments: Segment[], codebook: Codebook, seed: number): S
   }));
 }
 
+/** A codebook of 2^bits values of `weightBits` bits: 0, then random values (duplicates and 0 allowed). */
+function randomCodebook(weightBits: number, bits: number, seed: number): Codebook {
+  const random = seededRandom(seed);
+  const values = new Int32Array(2 ** bits);
+  for (let code = 1; code < values.length; code++) {
+    values[code] = -(2 ** (weightBits - 1)) + Math.floor(random() * 2 ** weightBits);
+  }
+  return { bits, values };
+}
+
 const eseCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain((weightBits) =>
   fc.record({
     specs: fc.array(matrixSpec(weightBits), { minLength: 1, maxLength: 3 }),
@@ -101,14 +111,7 @@ const codebookCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).c
     codeSeed: fc.integer(),
     vectorSeed: fc.integer(),
   }).map(({ specs, pes, indexBits, codebookBits, codeSeed, vectorSeed }) => {
-    const random = seededRandom(codeSeed);
-    const low = -(2 ** (weightBits - 1));
-    const span = 2 ** weightBits;
-    const values = new Int32Array(2 ** codebookBits);
-    for (let code = 1; code < values.length; code++) {
-      values[code] = low + Math.floor(random() * span); // duplicates and 0 allowed
-    }
-    const codebook = { bits: codebookBits, values };
+    const codebook = randomCodebook(weightBits, codebookBits, codeSeed);
     const segments = applyCodebook(makeSegments(specs), codebook, codeSeed + 1);
     const image = encodeSegments(segments, {
       format: "ese",
@@ -121,6 +124,7 @@ const codebookCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).c
   })
 );
 
+/** bcr, with lanes, half of the cases with a codebook (weight slots then hold codes). */
 const bcrCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain((weightBits) =>
   fc.record({
     specs: fc.array(matrixSpec(weightBits), { minLength: 1, maxLength: 3 }),
@@ -128,9 +132,15 @@ const bcrCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain(
     blockRows: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 })),
     blockCols: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 300 })),
     lanes: fc.constantFrom(1, 1, 2, 4, 8, 16),
+    codebookBits: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+    codeSeed: fc.integer(),
     vectorSeed: fc.integer(),
-  }).map(({ specs, pes, blockRows, blockCols, lanes, vectorSeed }) => {
-    const segments = makeSegments(specs);
+  }).map(({ specs, pes, blockRows, blockCols, lanes, codebookBits, codeSeed, vectorSeed }) => {
+    const codebook = codebookBits === undefined
+      ? undefined
+      : randomCodebook(weightBits, codebookBits, codeSeed);
+    const plain = makeSegments(specs);
+    const segments = codebook ? applyCodebook(plain, codebook, codeSeed + 1) : plain;
     const image = encodeSegments(segments, {
       format: "bcr",
       pes,
@@ -138,6 +148,7 @@ const bcrCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain(
       blockCols,
       weightBits,
       lanes,
+      codebook,
     });
     return { segments, image, vectorSeed };
   })
@@ -193,7 +204,7 @@ function assertMatVec({ segments, image, vectorSeed }: EncodeCase): void {
 const PROPERTIES: [name: string, arbitrary: typeof eseCase, runs: number, productRuns: number][] = [
   ["ese", eseCase, 1000, 600],
   ["ese with codebook", codebookCase, 600, 400],
-  ["bcr", bcrCase, 1000, 600],
+  ["bcr (with and without a codebook)", bcrCase, 1000, 600],
 ];
 for (const [name, arbitrary, runs, productRuns] of PROPERTIES) {
   Deno.test(`${name}: decode(encode(W)) = W for arbitrary shapes, PEs and widths`, () => {

@@ -123,7 +123,6 @@ Deno.test("gen rejects impossible configurations with one line, exit 2, nothing 
       [["--pes", "2.5"], /--pes: expected an integer in 1\.\.1024, got 2\.5/],
       [["--format", "csr"], /--format: expected ese or bcr, got csr/],
       [["--config", zeroPes], /zero_pes\.json: pes must be at least 1/],
-      [["--format", "bcr", "--codebook-bits", "4"], /codebookBits needs format "ese"/],
       [["--max-memory-bits", "1000"], /more than maxMemoryBits \(1000\)/],
       [["--weight-bits", "2", "--weight-frac", "1"], /too narrow: every weight quantizes to 0/],
       [["--block", "4y4", "--format", "bcr"], /--block: expected RxC/],

@@ -68,6 +68,14 @@ const LINT_CASES: E2eCase[] = [
     { codebookBits: 3, weightBits: 8, activationBits: 12, activationFrac: 9 },
   ),
   lintCase(
+    "lstm 7->9 proj 4 peepholes, 3 PEs, bcr, 2 lanes, 4-bit codebook, Q8 weights",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 1, projSize: 4, peepholes: true },
+    0.5,
+    3,
+    "bcr",
+    { lanes: 2, codebookBits: 4, weightBits: 8 },
+  ),
+  lintCase(
     "gru 11->21 x3, 3 PEs",
     { kind: "gru", inputSize: 11, hiddenSize: 21, numLayers: 3 },
     0.3,

@@ -185,6 +185,7 @@ const DESIGNS: [string, number[]][] = [
   ["lstmp-peep-bcr11-pe32-bcr", [0, 17]],
   ["lstmp-peep-2layer-blocks40-pe3-bcr-lanes4", [0, 2]],
   ["gru-2layer-blocks50-pe3-bcr-lanes2", [1]],
+  ["gru-2layer-blocks50-pe3-bcr-lanes2-codebook4-q8.6", [0, 2]],
 ];
 
 for (const [name, pes] of DESIGNS) {

@@ -21,13 +21,13 @@ module rnnfab_mv_tb #(
     parameter WEIGHT_DEPTH = 1,                   // used words of the weight memory
     parameter WEIGHT_FILE = "pe0_weights.hex",    // weight memory image
     parameter IDX_BITS = 4,                       // ese: relative row index width
-    parameter VAL_BITS = 12,                      // ese: value field width
-    parameter CODEBOOK = 0,                       // ese: 1 with a codebook
+    parameter VAL_BITS = 12,                      // weight field: ese value, bcr weight slot
+    parameter CODEBOOK = 0,                       // 1 with a codebook
     parameter PTR_W = 8,                          // ese: pointer width
     parameter POINTER_DEPTH = 2,                  // ese: words of the pointer memory
     parameter QUEUE_DEPTH = 8,                    // ese: activation queue depth
     parameter POINTER_FILE = "pe0_pointers.hex",  // ese: pointer memory image
-    parameter CODEBOOK_FILE = "codebook.hex",     // ese: codebook image
+    parameter CODEBOOK_FILE = "codebook.hex",     // codebook image
     parameter IDX_W = 8,                          // bcr: index word width
     parameter HDR_ROW_BITS = 3,                   // bcr: header rowCount width
     parameter HDR_COL_BITS = 3,                   // bcr: header colCount width
@@ -124,7 +124,7 @@ module rnnfab_mv_tb #(
           .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
           .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
           .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
-          .LANES(LANES),
+          .LANES(LANES), .CODEBOOK(CODEBOOK), .VAL_BITS(VAL_BITS), .CODEBOOK_FILE(CODEBOOK_FILE),
           .SEG_W(16), .WEIGHT_FILE(WEIGHT_FILE), .INDEX_FILE(INDEX_FILE)
       ) dut (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
