@@ -111,6 +111,14 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       defaultText: "the largest power of two up to --lanes that divides --pes",
       placeholder: "W",
     },
+    batch: {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16"],
+      group: OPTIONS,
+      help: "independent sequences sharing every weight read (B elements per stream beat)",
+      defaultText: String(D.batch),
+      placeholder: "B",
+    },
     "max-memory-bits": positiveFlag("refuse designs whose memories need more bits", {
       group: OPTIONS,
       placeholder: "B",
@@ -132,6 +140,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     blockCols: flags.block?.cols ?? flags["block-cols"],
     lanes: flags.lanes === undefined ? undefined : Number(flags.lanes),
     broadcast: flags.broadcast === undefined ? undefined : Number(flags.broadcast),
+    batch: flags.batch === undefined ? undefined : Number(flags.batch),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
     weightFrac: flags["weight-frac"],
@@ -197,6 +206,7 @@ await runCommand(async () => {
   const clock = await clockForDesign(outDir);
   console.log(
     `estimate (computed by the cycle model): ${e.cyclesPerStep} cycles per step ` +
+      (e.framesPerStep > 1 ? `of ${e.framesPerStep} sequences ` : "") +
       `(${(e.cyclesPerStep / clock.mhz).toFixed(2)} us at ${formatClock(clock)}), first step ` +
       `${e.firstStepCycles}; ideal ${design.work.idealCyclesPerStep.toFixed(0)} ` +
       `(non-zeros / PEs); generated in ${seconds.toFixed(2)} s`,

@@ -9,6 +9,10 @@
 //   - bias and peephole ROMs, the cell state c, its banks of every layer's output h (element
 //     e = k*N + p at address layer*KO + k) and the m bank (element k*N + p at k) for projections
 //   - the pipelined element-wise unit (LSTM or GRU) and the projection requantizer
+// With a batch (BATCH > 1) the top has BATCH copies of each PE: copy SEQ = 0 owns the engine (its
+// vector copy holds BATCH values per column) and hands its C1 MAC to the others (lead_out ->
+// lead_in), so one weight read feeds BATCH x LANES multipliers; every copy computes its own
+// sequence's accumulators, state and element-wise steps (docs/architecture.md, "Batch").
 module rnnfab_pe #(
     parameter FORMAT = 0,              // 0: ese, 1: bcr
     parameter GRU = 0,                 // 0: LSTM, 1: GRU
@@ -44,6 +48,8 @@ module rnnfab_pe #(
     parameter BLOCK_COLS = 1,          // bcr: segment width
     parameter LANES = 1,               // bcr: MAC lanes (1, 2, 4, 8, 16); K is a multiple
     parameter BCAST = 1,               // columns per broadcast beat (bcr; power of two)
+    parameter BATCH = 1,               // sequences sharing the engine (bc_data: BATCH per column)
+    parameter SEQ = 0,                 // this copy's sequence; > 0: no engine, takes lead_in
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -61,7 +67,7 @@ module rnnfab_pe #(
     input  wire              clk,           // clock
     input  wire              rst,           // synchronous reset
     input  wire              bc_valid,      // broadcast: a column this cycle
-    input  wire [BCAST*AB-1:0] bc_data,     // broadcast: its values ([i*AB +: AB]: bc_col + i)
+    input  wire [BCAST*BATCH*AB-1:0] bc_data,  // column bc_col + i, sequence s: [(i*B+s)*AB+:AB]
     input  wire [ COL_W-1:0] bc_col,        // broadcast: the position of its first column
     input  wire              bc_seg_last,   // broadcast: last column of a segment (ese)
     input  wire              bc_hpart,      // broadcast: column of the recurrent part
@@ -88,14 +94,17 @@ module rnnfab_pe #(
     output wire [    AB-1:0] rd_data,       // bank read data of the last rd_en (registered)
     input  wire              out_en,        // read the h bank at out_addr (output stream)
     input  wire [  HA_W-1:0] out_addr,      // output stream read address
-    output wire [    AB-1:0] out_data       // output read data of the last out_en (registered)
+    output wire [    AB-1:0] out_data,      // output read data of the last out_en (registered)
+    output wire [`RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB)-1:0] lead_out,  // SEQ 0: the C1 MAC
+    input  wire [`RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB)-1:0] lead_in    // SEQ > 0: copy 0's
 );
   localparam HDEPTH = LAYERS * KO;  // words of the h bank
   localparam CDEPTH = LAYERS * K;  // words of the c bank and the bias/peephole ROMs
   localparam GATES_W = 4 * ACC;  // one accumulator word: four gate fields
-  localparam ROW_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX(4 * K, KP) - 1);  // engines' local row width
+  localparam ROW_W = `RNNFAB_ROW_W(K, KP);  // engines' local row width
   localparam XW = ACC + 1;  // width of the projection requantizer's sum
   localparam PW = WB + AB;  // product width
+  localparam LEAD_W = `RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB);  // lead_out / lead_in width
 
   initial begin
     if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB || AF > AB - 1 || WF > WB - 1)
@@ -107,10 +116,12 @@ module rnnfab_pe #(
     if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
         (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0 ||
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
-        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1))
+        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1) ||
+        BATCH < 1 || SEQ < 0 || SEQ >= BATCH)
     begin
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
                IN0, H, O, GRU, PROJ, PEEP, FORMAT, "LANES", LANES);
+      $display("%m: BATCH=%0d SEQ=%0d", BATCH, SEQ);
       $finish;
     end
   end
@@ -124,24 +135,45 @@ module rnnfab_pe #(
   wire [ROW_W-1:0] c1_row;
   wire [LANES*WB-1:0] c1_weight;
   wire [AB-1:0] c1_value;
+  wire e_valid, e_hpart;  // the engine's MAC (SEQ 0): BATCH values, sequence s in [s*AB +: AB]
+  wire [ROW_W-1:0] e_row;
+  wire [LANES*WB-1:0] e_weight;
+  wire [BATCH*AB-1:0] e_values;
+  assign lead_out = {e_valid, e_hpart, e_row, e_weight, e_values};
   generate
-    if (FORMAT == 0) begin : gen_ese
+    if (SEQ != 0) begin : gen_copy
+      // a batch copy: no engine; copy 0's MAC, this copy's value
+      wire [BATCH*AB-1:0] lead_values;
+      assign {c1_valid, c1_hpart, c1_row, c1_weight, lead_values} = lead_in;
+      assign c1_value = lead_values[SEQ*AB+:AB];
+      wire unused_lead_values = &{1'b0, lead_values};
+      assign {e_valid, e_hpart, e_row, e_weight, e_values} = {LEAD_W{1'b0}};
+      assign engine_idle = 1'b1;
+      assign stall_req = 1'b0;
+      wire unused_copy_inputs = &{1'b0, bc_valid, bc_data, bc_col, bc_count, phase_start,
+                                  phase_nseg, phase_nseg0, phase_cbase1, bc_seg_last, bc_hpart};
+    end else begin : gen_lead
+      assign {c1_valid, c1_hpart, c1_row, c1_weight} = {e_valid, e_hpart, e_row, e_weight};
+      assign c1_value = e_values[AB-1:0];
+      wire unused_lead_in = &{1'b0, lead_in};
+    end
+    if (SEQ == 0 && FORMAT == 0) begin : gen_ese
       rnnfab_mv_ese #(
-          .AB(AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
+          .AB(BATCH * AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
           .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
           .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
           .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
       ) engine (
-          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data[AB-1:0]),
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data[BATCH*AB-1:0]),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .stall_req(stall_req),
-          .mac_valid(c1_valid), .mac_row(c1_row), .mac_hpart(c1_hpart),
-          .mac_weight(c1_weight), .mac_value(c1_value), .idle(engine_idle)
+          .mac_valid(e_valid), .mac_row(e_row), .mac_hpart(e_hpart),
+          .mac_weight(e_weight), .mac_value(e_values), .idle(engine_idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
                                  phase_cbase1, bc_data};
-    end else begin : gen_bcr
+    end else if (SEQ == 0) begin : gen_bcr
       rnnfab_mv_bcr #(
-          .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
+          .AB(BATCH * AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
           .HDR_COL_BITS(HDR_COL_BITS), .WEIGHT_DEPTH(WEIGHT_DEPTH), .INDEX_DEPTH(INDEX_DEPTH),
           .VEC_DEPTH(VEC_DEPTH), .ROW_W(ROW_W), .MAX_ROWS(MAX_ROWS), .BLOCK_COLS(BLOCK_COLS),
           .SEG_W(SEG_W), .LANES(LANES), .BCAST(BCAST), .WEIGHT_FILE(WEIGHT_FILE),
@@ -150,8 +182,8 @@ module rnnfab_pe #(
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_col(bc_col),
           .bc_count(bc_count), .phase_start(phase_start), .phase_nseg(phase_nseg),
-          .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1), .mac_valid(c1_valid),
-          .mac_row(c1_row), .mac_hpart(c1_hpart), .mac_weight(c1_weight), .mac_value(c1_value),
+          .phase_nseg0(phase_nseg0), .phase_cbase1(phase_cbase1), .mac_valid(e_valid),
+          .mac_row(e_row), .mac_hpart(e_hpart), .mac_weight(e_weight), .mac_value(e_values),
           .idle(engine_idle)
       );
       assign stall_req = 1'b0;

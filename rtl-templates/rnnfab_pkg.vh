@@ -46,6 +46,13 @@
     HA_W = `RNNFAB_BITS_FOR(LAYERS * KO - 1), \
     RA_W = (PROJ != 0) ? `RNNFAB_MAX(HA_W, KW) : HA_W
 
+// ---------------- Batch (docs/architecture.md, "Batch"): a PE's matrix-vector engine hands its
+// C1 multiply-accumulate to the PE's batch copies as one bus, {valid, hpart, row, LANES weights,
+// BATCH values}; the engines' local row width holds every gate and projection row of a PE.
+`define RNNFAB_ROW_W(K, KP) `RNNFAB_BITS_FOR(`RNNFAB_MAX(4 * (K), (KP)) - 1)
+`define RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB) \
+    (2 + `RNNFAB_ROW_W(K, KP) + (LANES) * (WB) + (BATCH) * (AB))
+
 // ---------------- Fixed-point helpers of docs/fixed-point.md, as functions of the module that
 // expands `RNNFAB_FIXED_POINT_FUNCTIONS in its body. They use its parameters AB (activation
 // width), ACC (accumulator width), WF (weight fraction bits) and XW, the internal width (at

@@ -42,6 +42,12 @@ export interface AcceleratorConfig {
    * divides `pes` (`defaultBroadcast`); always 1 for ese.
    */
   broadcast: number;
+  /**
+   * Independent sequences B (1, 2, 4, 8, 16) that share every weight read: each lane's
+   * weight feeds B multipliers, each with its own activations, accumulators and state; the streams
+   * carry B elements per beat (docs/architecture.md, "Batch").
+   */
+  batch: number;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
@@ -57,6 +63,7 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
   queueDepth: 64,
   lanes: 1,
   broadcast: 1,
+  batch: 1,
   fixed: DEFAULT_FIXED_CONFIG,
 };
 
@@ -76,6 +83,9 @@ export function defaultBroadcast(pes: number, lanes: number): number {
   while (width * 2 <= lanes && pes % (width * 2) === 0) width *= 2;
   return width;
 }
+
+/** The batch sizes the generator builds (sequences per stream beat). */
+export const BATCH_SIZES = [1, 2, 4, 8, 16] as const;
 
 /** Hard limits of the RTL generator (beyond them the design would be silly or unsupported). */
 export const ACCELERATOR_LIMITS = {
@@ -111,6 +121,9 @@ export const acceleratorFields = {
   ).optional(),
   broadcast: z.number().refine((n) => (BROADCAST_WIDTHS as readonly number[]).includes(n), {
     message: "broadcast must be 1, 2, 4, 8 or 16",
+  }).optional(),
+  batch: z.number().refine((n) => (BATCH_SIZES as readonly number[]).includes(n), {
+    message: "batch must be 1, 2, 4, 8 or 16",
   }).optional(),
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
@@ -169,6 +182,7 @@ export function resolveAcceleratorConfig(
     blockCols: merged.blockCols,
     lanes: merged.lanes ?? DEFAULT_ACCELERATOR_CONFIG.lanes,
     broadcast: 1,
+    batch: merged.batch ?? DEFAULT_ACCELERATOR_CONFIG.batch,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };

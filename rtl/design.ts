@@ -184,6 +184,7 @@ function acceleratorOf(
     blockChoice,
     lanes: config.lanes,
     broadcast: config.broadcast,
+    batch: config.batch,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,
@@ -316,5 +317,6 @@ export function rtlParameters(
     BLOCK_COLS: blockCols,
     LANES: config.lanes,
     BCAST: config.broadcast,
+    BATCH: config.batch,
   };
 }

@@ -76,6 +76,7 @@ export const rtlParametersSchema = z.object({
   BLOCK_COLS: int.describe("bcr segment width"),
   LANES: int.describe("bcr MAC lanes: weights per weight word, multipliers per PE"),
   BCAST: int.default(1).describe("bcr columns per broadcast beat (divides N)"),
+  BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
 });
 
 /** The numeric parameters of the generated RTL. */
@@ -99,7 +100,8 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  *   resolved number formats;
  * - `accelerator`: the options as used: PEs, weight format and its options (null where they do
  *   not apply), how the bcr block was set, the MAC lanes per PE (bcr; 1 for ese), the
- *   columns per broadcast beat (bcr; 1 for ese), the number formats, the ese queue depth, the
+ *   columns per broadcast beat (bcr; 1 for ese), the batch (sequences per stream beat), the
+ *   number formats, the ese queue depth, the
  *   clock used for microseconds, the memory limit (null: none);
  * - `geometry`: how the model maps onto N PEs (element e of any vector lives in PE e mod N at
  *   e div N): gate rows per cell (4 LSTM, 3 GRU), cells per PE K = ceil(H / N) (rounded up to a
@@ -122,7 +124,8 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  *   follows, the method, the modelled cycle of each modelled step's last output beat, whether
  *   the step times had settled (then the formula is exact), where the cycles of a steady-state
  *   step go (matrix-vector phases, the element-wise step alone, the projection phase, other
- *   controller hops; they sum to the step), microseconds per step at the clock;
+ *   controller hops; they sum to the step), microseconds per step at the clock, the frames a step
+ *   computes (the batch B: B sequences advance one step together, in the same cycles);
  * - `weightSharing`: the codebook report (ese with a codebook), else null;
  * - `tool`, `files`, `selfSha256`: the seal of gen (rtl/integrity.ts): "rnnfab gen", the SHA-256
  *   of every other file of the design, and of design.json's own text without `selfSha256`.
@@ -143,6 +146,7 @@ export const designJsonSchema = z.object({
     blockChoice: blockChoiceSchema.nullable(),
     lanes: positive.default(1),
     broadcast: positive.default(1),
+    batch: positive.default(1),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),
@@ -181,6 +185,7 @@ export const designJsonSchema = z.object({
     periodic: z.boolean(),
     breakdown: sameFields(count, "matvec", "elementwise", "projection", "other"),
     ...sameFields(z.number().positive(), "microsecondsPerStep", "clockMhz").shape,
+    framesPerStep: positive.default(1),
   }),
   weightSharing: weightSharingReportSchema.nullable(),
   // The seal gen writes (rtl/integrity.ts, docs/reliability.md); verified before a design is used.

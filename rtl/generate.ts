@@ -63,7 +63,8 @@ export function describeDesign(design: DesignParams): string {
     (m.projSize > 0 ? ` proj ${m.projSize}` : "") + (m.peepholes ? " peepholes" : "") +
     ` x${m.numLayers}`;
   const lanes = (a.lanes > 1 ? ` x ${a.lanes} MAC lanes` : "") +
-    (a.broadcast > 1 ? `, ${a.broadcast} columns per broadcast` : "");
+    (a.broadcast > 1 ? `, ${a.broadcast} columns per broadcast` : "") +
+    (a.batch > 1 ? `, batch ${a.batch}` : "");
   return `${shape}; ${a.pes} PEs${lanes}, ${a.format}, Q${a.weightBits}.${a.weightFrac} weights, ` +
     `Q${a.activationBits}.${a.activationFrac} activations`;
 }

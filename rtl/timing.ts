@@ -540,6 +540,9 @@ export function estimateCycles(
     breakdown,
     microsecondsPerStep: cyclesPerStep / clockMhz,
     clockMhz,
+    // batch: the B copies of every PE take the same MACs and cells in the same cycles, so the
+    // model of one sequence times all B of them (a step computes B frames)
+    framesPerStep: options.rtl.BATCH ?? 1,
   };
 }
 

@@ -16,6 +16,7 @@ import { z } from "zod";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
+import { refuseBatchDesign } from "./batch_stream.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
 import { cacheRoot } from "./cache.ts";
 import { estimatedCycles, readDesign, readDesignModel, type SimDesign } from "./design.ts";
@@ -184,6 +185,7 @@ export async function simulateBatch(options: BatchOptions): Promise<BatchResult>
   const started = performance.now();
   const simulator = options.simulator ?? "verilator";
   const design = await readDesign(options.designDir);
+  refuseBatchDesign(design, "sim --input with a data file of sequences");
   const model = await readDesignModel(design);
   const input = { source: "file" as const, path: options.inputPath ?? "(in memory)" };
   const result = simulator === "verilator"

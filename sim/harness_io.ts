@@ -8,6 +8,10 @@
  * `rnnfab-stimulus 2`, `sequences inputSize outputSize`, then per sequence `sequence steps
  * maxCycles` and its integers.
  *
+ * A batch design (`gen --batch B`) takes B words per stream beat: the stimulus lists them beat by
+ * beat (`inputSize` and `outputSize` count words, B per element) and the result has one `beat`
+ * line per word (sim/batch_stream.ts).
+ *
  * Result: one `beat <cycle> <value> <last>` line per transferred output beat (value `x` when a
  * four-state simulator saw unknown bits), then `summary <key> <value>` lines ending with
  * `summary end 1`. For a batch, each sequence's block starts with a `sequence <index>` line.

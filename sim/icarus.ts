@@ -79,9 +79,10 @@ export async function buildIcarusHarness(options: IcarusBuildOptions): Promise<I
   const testbench = await readHarnessSource("icarus_tb.v");
   const parameters: Record<string, number> = {
     AB: design.accelerator.activationBits,
+    BATCH: design.accelerator.batch ?? 1,
     STEPS: options.steps,
-    INPUT_SIZE: design.model.inputSize,
-    OUTPUT_SIZE: design.model.outputSize,
+    INPUT_SIZE: design.model.inputSize * (design.accelerator.batch ?? 1),
+    OUTPUT_SIZE: design.model.outputSize * (design.accelerator.batch ?? 1),
     BACKPRESSURE_PER_65536: per65536(settings.backpressure),
     GAPS_PER_65536: per65536(settings.inputGaps),
     SEED: settings.seed % 1000000007,

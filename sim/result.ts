@@ -92,8 +92,9 @@ const stimulusSchema = z.object({
  * - `estimate`: design.json's estimate for this sequence (firstStepCycles + (T-1) *
  *   cyclesPerStep), its relative error against the simulated cycles, and whether they are
  *   comparable (no back-pressure or input gaps applied);
- * - `usefulMacs` (non-zeros per step x steps), `pes`, `peUtilization` (usefulMacs / (pes x lanes x
- *   cycles), computed);
+ * - `usefulMacs` (non-zeros per step x steps x batch), `pes`, `peUtilization` (usefulMacs / (pes
+ *   x lanes x batch x cycles), computed); a batch design's words (outputs, mismatch indices) are
+ *   in stream order: word `i * B + s` of a step is element i of sequence s (sim/batch_stream.ts);
  * - measured stall counters: output back-pressure (out_valid && !out_ready), input starved
  *   (in_ready && !in_valid while inputs remained), input wait (in_valid && !in_ready);
  * - the stimulus timing, the harness's protocol checks, measured wall seconds, the build (from
@@ -202,6 +203,8 @@ export function summarizeRun(
 ): SimResult {
   const { design, golden, settings } = context;
   const steps = golden.length;
+  const batch = design.accelerator.batch ?? 1; // sequences per stream beat, words per beat
+  const inputWords = steps * design.model.inputSize * batch;
   const comparison = compareBeats(run, golden);
   const s = run.summary;
   const failures: string[] = [];
@@ -213,10 +216,8 @@ export function summarizeRun(
   } else if (run.beats.length < s.expectedOutputs) {
     failures.push(`the DUT produced ${run.beats.length} of ${s.expectedOutputs} output words`);
   }
-  if (s.inputsAccepted !== steps * design.model.inputSize) {
-    failures.push(
-      `the DUT accepted ${s.inputsAccepted} of ${steps * design.model.inputSize} input words`,
-    );
+  if (s.inputsAccepted !== inputWords) {
+    failures.push(`the DUT accepted ${s.inputsAccepted} of ${inputWords} input words`);
   }
   if (s.protocolViolations > 0) {
     failures.push(`protocol: ${s.protocolViolations} held output beats changed before transfer`);
@@ -230,11 +231,11 @@ export function summarizeRun(
   const scale = 2 ** context.format.activationFrac;
   const cycles = s.cycles;
   const estimateCycles = estimatedCycles(design.estimate, steps);
-  const usefulMacs = design.work.nonZerosPerStep * steps;
+  const usefulMacs = design.work.nonZerosPerStep * steps * batch;
   const clock = context.clock ?? assumedClock(design.accelerator.clockMhz);
   const clockMhz = clock.mhz;
   const simulatorSeconds = s.wallSeconds ?? run.seconds;
-  const outputSize = design.model.outputSize;
+  const outputSize = design.model.outputSize * batch;
   const stepEndCycles = golden.map((_, t) => run.beats[(t + 1) * outputSize - 1]?.cycle ?? null);
   const firstEnd = stepEndCycles[0];
   const lastEnd = stepEndCycles[steps - 1];
@@ -273,7 +274,8 @@ export function summarizeRun(
     usefulMacs,
     pes: design.accelerator.pes,
     peUtilization: cycles > 0
-      ? usefulMacs / (design.accelerator.pes * (design.accelerator.lanes ?? 1) * cycles)
+      ? usefulMacs /
+        (design.accelerator.pes * (design.accelerator.lanes ?? 1) * batch * cycles)
       : 0,
     stalls: {
       outputBackpressureCycles: s.outputStallCycles,

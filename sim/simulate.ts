@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
 import { OptionError, UserError } from "../util/errors.ts";
-import { randomInputs } from "../model/random.ts";
+import { batchInputs, interleaveSequences } from "./batch_stream.ts";
 import { onInterrupt, removeSync } from "../util/interrupt.ts";
 import { cacheRoot } from "./cache.ts";
 import { verifyDesign } from "./verify_design.ts";
@@ -177,27 +177,28 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   const design = await readDesign(options.designDir);
   const quantized = await readDesignModel(design);
 
-  let inputs: number[][];
+  // A batch design (gen --batch B) runs B sequences at once: the given one in every slot, or B
+  // random ones (seeds seed .. seed + B - 1); the streams interleave them (sim/batch_stream.ts).
+  const batch = design.accelerator.batch ?? 1;
   let input: SimResult["input"];
   if (options.inputs) {
-    inputs = options.inputs;
     input = { source: "file", path: options.inputPath ?? "(in memory)" };
   } else {
-    const steps = options.steps ?? 8;
-    checkSimulationSteps(steps);
-    inputs = randomInputs(steps, design.model.inputSize, seed);
+    checkSimulationSteps(options.steps ?? 8);
     input = { source: "random", seed };
   }
-  checkSimulationSize(inputs.length, design.model.outputSize, options.inputPath);
+  const { inputSize } = design.model;
+  const sequences = batchInputs({ ...options, steps: options.steps ?? 8, inputSize, seed }, batch);
+  const inputs = sequences[0];
+  checkSimulationSize(inputs.length, design.model.outputSize * batch, options.inputPath);
   for (const [t, row] of inputs.entries()) {
-    if (row.length !== design.model.inputSize) {
-      throw new UserError(
-        `inputs[${t}]: expected ${design.model.inputSize} numbers, got ${row.length}`,
-      );
+    if (row.length !== inputSize) {
+      throw new UserError(`inputs[${t}]: expected ${inputSize} numbers, got ${row.length}`);
     }
   }
-  const quantizedInputs = quantizeInputs(inputs, quantized.format);
-  const golden = runFixed(quantized, quantizedInputs);
+  const quantizedSequences = sequences.map((rows) => quantizeInputs(rows, quantized.format));
+  const quantizedInputs = interleaveSequences(quantizedSequences);
+  const golden = interleaveSequences(quantizedSequences.map((q) => runFixed(quantized, q)));
   const steps = inputs.length;
 
   const settings: HarnessSettings = {
@@ -219,7 +220,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
     const harnessResultPath = join(workDir, "harness_result.txt");
     await Deno.writeTextFile(
       stimulusPath,
-      stimulusText(quantizedInputs, design.model.inputSize, design.model.outputSize),
+      stimulusText(quantizedInputs, inputSize * batch, design.model.outputSize * batch),
     );
     const files = { stimulusPath, resultPath: harnessResultPath, simDir };
     const { run, build, version, tracePath, verilator } = simulator === "verilator"

@@ -59,6 +59,7 @@ const acceleratorSchema = z.looseObject({
   queueDepth: count(ACCELERATOR_LIMITS.queueDepth).nullable(),
   lanes: z.number().int().positive().optional(),
   broadcast: z.number().int().positive().optional(),
+  batch: z.number().int().positive().optional(),
   maxMemoryBits: z.number().positive().nullable(),
 });
 
@@ -86,6 +87,7 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     blockCols: a.blockCols ?? undefined,
     lanes: a.lanes ?? 1,
     broadcast: a.broadcast ?? 1,
+    batch: a.batch ?? 1,
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };

@@ -453,6 +453,9 @@ export function harnessArguments(options: VerilatorRunOptions): string[] {
     String(settings.maxCycles),
     "--activation-bits",
     String(options.design.accelerator.activationBits),
+    ...((options.design.accelerator.batch ?? 1) > 1
+      ? ["--words-per-beat", String(options.design.accelerator.batch)]
+      : []),
     ...(settings.initialValues === "random"
       ? ["+verilator+rand+reset+2", `+verilator+seed+${(settings.seed % 2147483646) + 1}`]
       : ["+verilator+rand+reset+0"]),

@@ -50,7 +50,13 @@ export function findPeModule(
   modules: Map<string, ModuleCells>,
   top: string,
   name: string,
-): { name: string; variants: string[]; instances: number } | undefined {
+): {
+  name: string;
+  variants: string[];
+  instances: number;
+  copyVariants: string[];
+  copyInstances: number;
+} | undefined {
   const counts = instanceCounts(modules, top);
   const variants: string[] = [];
   let instances = 0;
@@ -59,7 +65,26 @@ export function findPeModule(
     variants.push(module);
     instances += count;
   }
-  return variants.length > 0 ? { name, variants, instances } : undefined;
+  if (variants.length === 0) return undefined;
+  // Batch designs (gen --batch B): a PE's B-1 copies have no matrix-vector engine of their own
+  // (docs/architecture.md, "Batch"); they are synthesized apart, the PE count is the engines'.
+  const hasEngine = (variant: string) =>
+    Object.keys(modules.get(variant)?.children ?? {}).some((child) =>
+      /^rnnfab_mv_/.test(baseModuleName(child))
+    );
+  const leaders = variants.filter(hasEngine);
+  const copyVariants = variants.filter((variant) => !hasEngine(variant));
+  if (leaders.length === 0 || copyVariants.length === 0) {
+    return { name, variants, instances, copyVariants: [], copyInstances: 0 };
+  }
+  const copyInstances = copyVariants.reduce((sum, variant) => sum + (counts.get(variant) ?? 0), 0);
+  return {
+    name,
+    variants: [...leaders, ...copyVariants],
+    instances: instances - copyInstances,
+    copyVariants,
+    copyInstances,
+  };
 }
 
 /** Every memory of the runs, grouped by module, name, shape and mapping. */

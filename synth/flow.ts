@@ -167,6 +167,16 @@ async function runSynthesis(
   if (!perPe || !pe) {
     return [await synthesize(context, { name: "whole", synthTop: top, blackBoxes: [], copies: 1 })];
   }
+  const copies = pe.copyInstances > 0
+    ? [
+      await synthesize(context, {
+        name: "pe-copy",
+        synthTop: pe.copyVariants[0],
+        blackBoxes: [],
+        copies: pe.copyInstances,
+      }),
+    ]
+    : [];
   return [
     await synthesize(context, {
       name: "pe",
@@ -174,6 +184,7 @@ async function runSynthesis(
       blackBoxes: [],
       copies: pe.instances,
     }),
+    ...copies,
     await synthesize(context, {
       name: "shared",
       synthTop: top,
@@ -212,6 +223,13 @@ function assembleReport(
     checks.warnings.push(`${multipliers.inRtl} multipliers in the RTL but no DSP in the netlist`);
   }
   const pes = pe?.instances ?? null;
+  // batch copies (per-PE runs of a batch design): the second run, subtracted from the shared part
+  const copyCells = perPe && pe && pe.copyInstances > 0
+    ? hierarchicalCells(runs[1].modules, runs[1].top, { primitivesOnly: true })
+    : undefined;
+  const copyNote = copyCells
+    ? ` and ${pe!.copyInstances} batch copies (one synthesized and multiplied)`
+    : "";
   return {
     format: "rnnfab-synth-1",
     top: design.top,
@@ -222,14 +240,21 @@ function assembleReport(
     estimated: perPe,
     methodNote: perPe
       ? `estimated: per-PE synthesis x ${pes} (one ${pe!.name} synthesized and multiplied by ` +
-        `${pes}) plus the shared logic synthesized once with the PEs as black boxes`
+        `${pes})${copyNote} plus the shared logic synthesized once with the PEs as black boxes`
       : `measured: whole-design synthesis (${runs[0].report.seconds} s)`,
     pes,
     peModule: pe?.name ?? null,
     total,
     perPe: perPeCells ? resourcesOf(perPeCells, target) : null,
     shared: perPeCells && pes
-      ? resourcesOf(subtractCells(totalCells, perPeCells, pes), target)
+      ? resourcesOf(
+        subtractCells(
+          subtractCells(totalCells, perPeCells, pes),
+          copyCells ?? {},
+          pe?.copyInstances ?? 0,
+        ),
+        target,
+      )
       : null,
     modules,
     memories,

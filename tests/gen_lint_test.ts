@@ -139,6 +139,23 @@ const LINT_CASES: E2eCase[] = [
     "bcr",
     { lanes: 2, broadcast: 16 },
   ),
+  // batch (bcr): B copies of each PE sharing its engine, B-word stream beats
+  lintCase(
+    "lstm 13->29 proj 11 peepholes x2, 4 PEs x 2 lanes, batch 4",
+    { kind: "lstm", inputSize: 13, hiddenSize: 29, numLayers: 2, projSize: 11, peepholes: true },
+    0.3,
+    4,
+    "bcr",
+    { lanes: 2, batch: 4 },
+  ),
+  lintCase(
+    "gru 5->9, 2 PEs, broadcast 2, batch 16",
+    { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
+    0.5,
+    2,
+    "bcr",
+    { broadcast: 2, batch: 16 },
+  ),
   lintCase(
     "gru 2->3, 1 PE, block 1x1",
     { kind: "gru", inputSize: 2, hiddenSize: 3, numLayers: 1 },

@@ -10,6 +10,7 @@
 
 import { basename, join } from "node:path";
 import { UserError } from "../../util/errors.ts";
+import { refuseBatchDesign } from "../batch_stream.ts";
 import { randomInputs } from "../../model/random.ts";
 import { cachedBuild, cacheRoot, type HashPart, hashParts } from "../cache.ts";
 import { readDesign, readDesignModel, type SimDesign } from "../design.ts";
@@ -294,6 +295,7 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
   const log = options.log ?? (() => {});
   const { simulator, seed, backpressure, inputGaps, initialValues } = runParameters(options);
   const design = await readDesign(options.designDir);
+  refuseBatchDesign(design, "sim --cocotb");
   const model = await readDesignModel(design);
   const { inputs, input } = prepareInputs(options, design, seed);
   const { python, packages, verilator, simulatorVersion } = await toolchain(

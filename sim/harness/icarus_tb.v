@@ -3,8 +3,12 @@
 // stimulus file, drives the streaming ports of rnnfab_top with optional random output
 // back-pressure and input gaps, and writes the same "beat"/"summary" result file.
 // Plusargs: +stimulus=<file> +result=<file>. Cycle 1 is the first rising edge after reset.
+// Batch designs (BATCH > 1): a stream beat carries BATCH words, word s in [s*AB +: AB]; the
+// stimulus lists the words beat by beat (INPUT_SIZE and OUTPUT_SIZE count words) and the result
+// has one "beat" line per word.
 module rnnfab_tb #(
-  parameter AB = 16,                          // activation width of in_data/out_data
+  parameter AB = 16,                          // activation width of a stream word
+  parameter BATCH = 1,                        // words per stream beat (gen --batch)
   parameter STEPS = 1,                        // time steps in the stimulus
   parameter INPUT_SIZE = 1,                   // input words per step
   parameter OUTPUT_SIZE = 1,                  // output words per step
@@ -19,10 +23,10 @@ module rnnfab_tb #(
 );
   reg clk = 1'b0;
   reg rst = 1'b1;
-  reg [AB-1:0] in_data = {AB{1'b0}};
+  reg [BATCH*AB-1:0] in_data = {BATCH * AB{1'b0}};
   reg in_valid = 1'b0;
   wire in_ready;
-  wire [AB-1:0] out_data;
+  wire [BATCH*AB-1:0] out_data;
   wire out_valid;
   reg out_ready = 1'b0;
   wire out_last;
@@ -46,13 +50,14 @@ module rnnfab_tb #(
   reg [8*1024-1:0] result_path;
   reg [8*32-1:0] magic;
   integer fd_in, fd_out, scanned, version, steps_read, input_size_read, output_size_read, value, k;
+  integer w;
   integer seed_ready, seed_gap;
   reg [31:0] draw;
   integer cycle, next_input, outputs, last_output_cycle, first_output_cycle, last_input_cycle;
   integer output_stall_cycles, input_starved_cycles, input_wait_cycles;
   integer protocol_violations, last_flag_errors, extra_beats, timed_out;
   reg pending, in_fire, out_fire, held;
-  reg [AB-1:0] held_data;
+  reg [BATCH*AB-1:0] held_data;
   reg held_last;
 
   initial begin
@@ -100,7 +105,7 @@ module rnnfab_tb #(
     timed_out = 0;
     pending = 1'b0;
     held = 1'b0;
-    held_data = {AB{1'b0}};
+    held_data = {BATCH * AB{1'b0}};
     held_last = 1'b0;
 
     repeat (RESET_CYCLES) @(posedge clk);
@@ -111,7 +116,8 @@ module rnnfab_tb #(
         pending = GAPS_PER_65536 == 0 || draw[31:16] >= GAPS_PER_65536;
       end
       in_valid = pending;
-      in_data = next_input < TOTAL_INPUTS ? words[next_input] : {AB{1'b0}};
+      for (w = 0; w < BATCH; w = w + 1)
+        in_data[w*AB+:AB] = next_input + w < TOTAL_INPUTS ? words[next_input+w] : {AB{1'b0}};
       draw = $random(seed_ready);
       out_ready = BACKPRESSURE_PER_65536 == 0 || draw[31:16] >= BACKPRESSURE_PER_65536;
       #3;
@@ -128,16 +134,17 @@ module rnnfab_tb #(
       held_data = out_data;
       held_last = out_last;
       if (out_fire) begin
-        $fdisplay(fd_out, "beat %0d %0d %0d", cycle, $signed(out_data), out_last);
-        if (out_last !== ((outputs % OUTPUT_SIZE) == OUTPUT_SIZE - 1))
+        for (w = 0; w < BATCH; w = w + 1)
+          $fdisplay(fd_out, "beat %0d %0d %0d", cycle, $signed(out_data[w*AB+:AB]), out_last);
+        if (out_last !== (((outputs + BATCH) % OUTPUT_SIZE) == 0))
           last_flag_errors = last_flag_errors + 1;
         if (outputs == 0) first_output_cycle = cycle;
-        outputs = outputs + 1;
+        outputs = outputs + BATCH;
         last_output_cycle = cycle;
       end
       if (in_fire) begin
         pending = 1'b0;
-        next_input = next_input + 1;
+        next_input = next_input + BATCH;
         last_input_cycle = cycle;
       end
       @(posedge clk);

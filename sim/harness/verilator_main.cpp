@@ -12,6 +12,10 @@
 //              to start a new sequence): --reset-cycles before the first, --between-reset-cycles
 //              (default 2, the interface's minimum) before each further one.
 //
+// Batch designs (gen --batch B, --words-per-beat B): every stream beat carries B words, word s
+// in bits [s*AB, (s+1)*AB) of in_data / out_data; the stimulus lists the words beat by beat
+// (inputSize counts words), and the result has one "beat" line per word (B lines per beat).
+//
 // Result file (text): one "beat <cycle> <value> <last>" line per transferred output beat, then
 // "summary <key> <value>" lines ending with "summary end 1"; with a version-2 stimulus every
 // sequence's block starts with a "sequence <index>" line.
@@ -48,6 +52,8 @@
 
 namespace {
 
+constexpr int kMaxWordsPerBeat = 16;
+
 struct Options {
   std::string stimulus;
   std::string result;
@@ -58,6 +64,7 @@ struct Options {
   uint64_t maxCycles = 1000000;
   uint64_t drainCycles = 64;
   int activationBits = 16;
+  int wordsPerBeat = 1;  // batch: words of a stream beat
   uint64_t resetCycles = 4;
   uint64_t betweenResetCycles = 2;
 };
@@ -103,6 +110,7 @@ Options parseOptions(int argc, char** argv) {
     else if (flag == "--max-cycles") options.maxCycles = parseCount(flag, value);
     else if (flag == "--drain-cycles") options.drainCycles = parseCount(flag, value);
     else if (flag == "--activation-bits") options.activationBits = std::atoi(value.c_str());
+    else if (flag == "--words-per-beat") options.wordsPerBeat = std::atoi(value.c_str());
     else if (flag == "--reset-cycles") options.resetCycles = parseCount(flag, value);
     else if (flag == "--between-reset-cycles") options.betweenResetCycles = parseCount(flag, value);
     else fail("unknown flag " + flag);
@@ -110,6 +118,9 @@ Options parseOptions(int argc, char** argv) {
   if (options.stimulus.empty() || options.result.empty()) fail("--stimulus and --result are required");
   if (options.resetCycles < 1) fail("--reset-cycles: expected at least 1");
   if (options.activationBits < 1 || options.activationBits > 64) fail("--activation-bits: expected 1..64");
+  if (options.wordsPerBeat < 1 || options.wordsPerBeat > kMaxWordsPerBeat) {
+    fail("--words-per-beat: expected 1..16");
+  }
   return options;
 }
 
@@ -201,6 +212,42 @@ int64_t signExtend(uint64_t raw, int bits) {
   return static_cast<int64_t>(raw ^ sign) - static_cast<int64_t>(sign);
 }
 
+// Stream ports: up to 64 bits Verilator gives an integer, wider a VlWide of 32-bit words. A beat
+// holds `count` words of `bits` bits, word s at bit s * bits.
+template <typename T>
+void packBeat(T& port, const int64_t* words, int count, int bits, uint64_t mask) {
+  uint64_t value = 0;
+  for (int s = 0; s < count; s++) value |= (static_cast<uint64_t>(words[s]) & mask) << (s * bits);
+  port = static_cast<T>(value);
+}
+template <std::size_t N>
+void packBeat(VlWide<N>& port, const int64_t* words, int count, int bits, uint64_t mask) {
+  for (std::size_t i = 0; i < N; i++) port[i] = 0;
+  for (int s = 0; s < count; s++) {
+    const uint64_t value = static_cast<uint64_t>(words[s]) & mask;
+    for (int b = 0; b < bits; b++) {
+      const int bit = s * bits + b;
+      if ((value >> b) & 1) port[bit / 32] |= 1U << (bit % 32);
+    }
+  }
+}
+template <typename T>
+void unpackBeat(const T& port, uint64_t* words, int count, int bits) {
+  const uint64_t value = static_cast<uint64_t>(port);
+  for (int s = 0; s < count; s++) words[s] = bits * s >= 64 ? 0 : value >> (s * bits);
+}
+template <std::size_t N>
+void unpackBeat(const VlWide<N>& port, uint64_t* words, int count, int bits) {
+  for (int s = 0; s < count; s++) {
+    uint64_t value = 0;
+    for (int b = 0; b < bits; b++) {
+      const int bit = s * bits + b;
+      value |= static_cast<uint64_t>((port[bit / 32] >> (bit % 32)) & 1U) << b;
+    }
+    words[s] = value;
+  }
+}
+
 double cpuSecondsNow() {
   timespec now{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
@@ -255,7 +302,8 @@ class Harness {
   void reset(uint64_t cycles) {
     top_->rst = 1;
     top_->in_valid = 0;
-    top_->in_data = 0;
+    const int64_t zeros[kMaxWordsPerBeat] = {};
+    packBeat(top_->in_data, zeros, options_.wordsPerBeat, options_.activationBits, inputMask_);
     top_->out_ready = 0;
     for (uint64_t i = 0; i < cycles; i++) {
       evalAt(0);
@@ -273,7 +321,10 @@ class Harness {
     const bool backpressure = options_.backpressure > 0.0;
     bool pending = false;
     bool previousOutputHeld = false;  // out_valid && !out_ready in the previous cycle
-    uint64_t previousData = 0;
+    const int beatWords = options_.wordsPerBeat;
+    const int64_t zeros[kMaxWordsPerBeat] = {};
+    uint64_t outWords[kMaxWordsPerBeat] = {};
+    uint64_t previousWords[kMaxWordsPerBeat] = {};
     bool previousLast = false;
     while (true) {
       if (!pending && c.nextInput < totalInputs) {
@@ -281,37 +332,44 @@ class Harness {
       }
       const bool outReady = !backpressure || readyRandom_.uniform() >= options_.backpressure;
       top_->in_valid = pending ? 1 : 0;
-      top_->in_data =
-          c.nextInput < totalInputs ? (static_cast<uint64_t>(sequence.words[c.nextInput]) & inputMask_) : 0;
+      packBeat(top_->in_data, c.nextInput < totalInputs ? &sequence.words[c.nextInput] : zeros, beatWords,
+               options_.activationBits, inputMask_);
       top_->out_ready = outReady ? 1 : 0;
       evalAt(0);
       c.cycle++;
 
       const bool inReady = top_->in_ready;
       const bool outValid = top_->out_valid;
-      const uint64_t outData = static_cast<uint64_t>(top_->out_data);
+      unpackBeat(top_->out_data, outWords, beatWords, options_.activationBits);
       const bool outLast = top_->out_last;
       if (outValid && !outReady) c.outputStallCycles++;
       if (inReady && !pending && c.nextInput < totalInputs) c.inputStarvedCycles++;
       if (pending && !inReady) c.inputWaitCycles++;
-      if (previousOutputHeld && (!outValid || outData != previousData || outLast != previousLast)) {
+      bool sameData = true;
+      for (int w = 0; w < beatWords; w++) {
+        const uint64_t mask = inputMask_;
+        sameData = sameData && ((outWords[w] ^ previousWords[w]) & mask) == 0;
+        previousWords[w] = outWords[w];
+      }
+      if (previousOutputHeld && (!outValid || !sameData || outLast != previousLast)) {
         c.protocolViolations++;  // a held beat changed or vanished before it transferred
       }
       previousOutputHeld = outValid && !outReady;
-      previousData = outData;
       previousLast = outLast;
       if (outValid && outReady) {
-        const int64_t value = signExtend(outData, options_.activationBits);
-        std::fprintf(result_, "beat %" PRIu64 " %" PRId64 " %d\n", c.cycle, value, outLast ? 1 : 0);
-        const bool lastExpected = (c.outputs % outputSize) == outputSize - 1;
+        for (int w = 0; w < beatWords; w++) {
+          const int64_t value = signExtend(outWords[w], options_.activationBits);
+          std::fprintf(result_, "beat %" PRIu64 " %" PRId64 " %d\n", c.cycle, value, outLast ? 1 : 0);
+        }
+        const bool lastExpected = (c.outputs + beatWords) % outputSize == 0;
         if (outLast != lastExpected) c.lastFlagErrors++;
         if (c.outputs == 0) c.firstOutputCycle = c.cycle;
-        c.outputs++;
+        c.outputs += beatWords;
         c.lastOutputCycle = c.cycle;
       }
       if (pending && inReady) {
         pending = false;
-        c.nextInput++;
+        c.nextInput += beatWords;
         c.lastInputCycle = c.cycle;
       }
       evalAt(1);

@@ -1,0 +1,44 @@
+/**
+ * Yosys on a batch design (`gen --batch B`): the per-PE estimate synthesizes one PE with its
+ * engine and one batch copy apart (synth/collect.ts `findPeModule`), and its total agrees with
+ * the whole-design synthesis.
+ */
+
+import assert from "node:assert/strict";
+import { writeDesign } from "../rtl/mod.ts";
+import { synthesizeDesign } from "../synth/flow.ts";
+import { caseDesign, type E2eCase } from "./e2e.ts";
+import { withTempDir } from "./helpers.ts";
+
+const CASE: E2eCase = {
+  name: "batch-synth",
+  kind: "gru",
+  inputSize: 2,
+  hiddenSize: 4,
+  numLayers: 1,
+  density: 1,
+  pes: 2,
+  format: "bcr",
+  settings: { batch: 2 },
+  seed: 5,
+  steps: 1,
+};
+
+Deno.test("synth: a batch design per PE (PE + copy) agrees with the whole design", async () => {
+  await withTempDir("rnnfab-batch-synth-", async (dir) => {
+    await writeDesign(dir, caseDesign(CASE));
+    const whole = await synthesizeDesign(dir, { target: "xilinx", perPe: false });
+    const perPe = await synthesizeDesign(dir, { target: "xilinx", perPe: true });
+    assert.equal(perPe.pes, 2);
+    assert.equal(perPe.runs.map((run) => run.name).join(","), "elaborate,pe,pe-copy,shared");
+    assert.match(perPe.methodNote, /x 2 .* and 2 batch copies/);
+    // Multipliers are exact; the logic within a few percent (the two PEs' images differ, and the
+    // whole-design run optimizes across the top's wiring).
+    assert.equal(perPe.total.dsps, whole.total.dsps);
+    assert.ok(perPe.total.dsps > 0);
+    for (const key of ["luts", "flipFlops", "blockRams"] as const) {
+      const off = Math.abs(perPe.total[key] - whole.total[key]) / whole.total[key];
+      assert.ok(off <= 0.05, `${key}: per-PE ${perPe.total[key]}, whole ${whole.total[key]}`);
+    }
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Batch designs (`gen --batch B`): the configuration's limits and refusals, the CLI's one-line
+ * errors, what design.json and the top say, and the stream order of sim/batch_stream.ts. The
+ * simulations are in tests/e2e_batch_test.ts.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseAcceleratorSettings, resolveAcceleratorConfig } from "../rtl/config.ts";
+import { writeDesign } from "../rtl/mod.ts";
+import { UserError } from "../util/errors.ts";
+import { interleaveSequences, refuseBatchDesign, sequenceOf } from "../sim/batch_stream.ts";
+import { caseDesign, type E2eCase } from "./e2e.ts";
+import { expectUserError, REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
+
+const GRU = `${REPO_ROOT}examples/gru.json`;
+
+const TINY: E2eCase = {
+  name: "batch-tiny",
+  kind: "lstm",
+  inputSize: 3,
+  hiddenSize: 5,
+  numLayers: 1,
+  density: 1,
+  pes: 2,
+  format: "bcr",
+  settings: { batch: 4 },
+  seed: 3,
+  steps: 1,
+};
+
+Deno.test("batch: 1/2/4/8/16 for both formats, default 1; refused where a flow has no batch", () => {
+  const resolve = (settings: Record<string, unknown>) =>
+    resolveAcceleratorConfig([{ settings, source: "flags" }]);
+  assert.equal(resolve({ format: "bcr" }).batch, 1);
+  assert.equal(resolve({ format: "bcr", batch: 16 }).batch, 16);
+  assert.equal(resolve({ format: "ese", batch: 2 }).batch, 2);
+  assert.throws(
+    () => parseAcceleratorSettings({ batch: 3 }, "c.json"),
+    /batch must be 1, 2, 4, 8 or 16/,
+  );
+  const design = { dir: "d", accelerator: { batch: 4 } };
+  assert.throws(() => refuseBatchDesign(design, "sim --cocotb"), (error: unknown) => {
+    assert.ok(error instanceof UserError);
+    assert.match(
+      error.message,
+      /^d: sim --cocotb does not support batch designs yet \(gen --batch 4\)/,
+    );
+    return true;
+  });
+  refuseBatchDesign({ dir: "d", accelerator: { batch: 1 } }, "sim --cocotb");
+});
+
+Deno.test("gen --batch: a one-line exit-2 error naming the flag, nothing written", async () => {
+  await withTempDir("rnnfab-batch-cli-", async (dir) => {
+    const out = join(dir, "design");
+    const odd = await runDenoScript("cli/gen.ts", [
+      "--model",
+      GRU,
+      "--out",
+      out,
+      "--format",
+      "bcr",
+      "--batch",
+      "3",
+    ]);
+    assert.match(expectUserError(odd), /--batch/);
+    assert.equal(await Deno.stat(out).then(() => true, () => false), false);
+  });
+});
+
+Deno.test("batch: design.json and the top have B copies of each PE and B-word streams", async () => {
+  const design = caseDesign(TINY);
+  assert.equal(design.accelerator.batch, 4);
+  assert.equal(design.rtl.BATCH, 4);
+  assert.equal(design.estimate.framesPerStep, 4);
+  // the same cycles as the batch-1 design: the copies follow copy 0's schedule
+  const single = caseDesign({ ...TINY, settings: {} });
+  assert.equal(single.estimate.framesPerStep, 1);
+  assert.equal(design.estimate.cyclesPerStep, single.estimate.cyclesPerStep);
+  assert.equal(design.estimate.firstStepCycles, single.estimate.firstStepCycles);
+  await withTempDir("rnnfab-batch-top-", async (dir) => {
+    await writeDesign(dir, design);
+    const top = await Deno.readTextFile(join(dir, "rtl", "rnnfab_top.v"));
+    const ab = design.accelerator.activationBits;
+    assert.match(top, new RegExp(`input  wire \\[${4 * ab - 1}:0\\] in_data`));
+    assert.match(top, new RegExp(`output wire \\[${4 * ab - 1}:0\\] out_data`));
+    for (const name of ["pe0", "pe0_b1", "pe0_b3", "pe1", "pe1_b2"]) {
+      assert.match(top, new RegExp(`\\) ${name} \\(`));
+    }
+    assert.match(top, /\.lead_in\(pe1_lead\)/);
+  });
+});
+
+Deno.test("batch streams: element-major interleaving and back", () => {
+  const a = [Int32Array.from([1, 2, 3]), Int32Array.from([4, 5, 6])];
+  const b = [Int32Array.from([-1, -2, -3]), Int32Array.from([-4, -5, -6])];
+  const rows = interleaveSequences([a, b]);
+  assert.deepEqual(Array.from(rows[0]), [1, -1, 2, -2, 3, -3]);
+  assert.deepEqual(sequenceOf(rows, 2, 1), [[-1, -2, -3], [-4, -5, -6]]);
+  assert.deepEqual(sequenceOf(rows, 2, 0), [[1, 2, 3], [4, 5, 6]]);
+  assert.throws(() => interleaveSequences([a, [a[0]]]));
+});
