@@ -16,23 +16,16 @@ import {
   limitFlag,
   pesFlag,
   positiveFlag,
+  wordsFlag,
 } from "./shared_flags.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { runEseBench } from "../bench/ese.ts";
 import { parseScalingConfigs, runEseScaling, type ScalingConfig } from "../bench/ese_scaling.ts";
 import { loadModel } from "../model/model_io.ts";
+import { ENCODING_FORMATS } from "../encode/manifest.ts";
 
 const NAME = "deno task bench:ese";
-const FORMATS = ["ese", "bcr"] as const;
-
-/** A comma-separated list of weight formats. */
-function formatList(text: string): ("ese" | "bcr")[] | undefined {
-  const formats = text.split(",").map((format) => format.trim());
-  return formats.every((format) => (FORMATS as readonly string[]).includes(format))
-    ? formats as ("ese" | "bcr")[]
-    : undefined;
-}
 
 const DEFAULT_SCALING: ScalingConfig[] = parseScalingConfigs("32x1,32x4,64x4,128x4,128x8,256x8")!;
 
@@ -49,15 +42,10 @@ const COMMAND = defineCommand({
       placeholder: "T",
       default: 4,
     }),
-    formats: {
-      type: "custom",
-      placeholder: "LIST",
+    formats: wordsFlag(ENCODING_FORMATS, {
       expected: "ese and/or bcr, comma-separated",
-      parse: formatList,
-      default: [...FORMATS] as ("ese" | "bcr")[],
-      defaultText: "ese,bcr",
       help: "weight formats to run",
-    },
+    }),
     density: fractionFlag("BCR pruning density with PE balance", {
       placeholder: "D",
       default: 0.11,
