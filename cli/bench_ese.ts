@@ -16,6 +16,7 @@ import {
   limitFlag,
   pesFlag,
   positiveFlag,
+  wordsFlag,
 } from "./shared_flags.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
@@ -27,17 +28,13 @@ import {
   scalingSummary,
 } from "../bench/ese_scaling.ts";
 import { loadModel } from "../model/model_io.ts";
+import { ENCODING_FORMATS } from "../encode/manifest.ts";
 
 const NAME = "deno task bench:ese";
-const FORMATS = ["ese", "bcr"] as const;
 
-/** A comma-separated list of weight formats. */
-function formatList(text: string): ("ese" | "bcr")[] | undefined {
-  if (text.trim() === "none") return [];
-  const formats = text.split(",").map((format) => format.trim());
-  return formats.every((format) => (FORMATS as readonly string[]).includes(format))
-    ? formats as ("ese" | "bcr")[]
-    : undefined;
+/** A words flag that also takes "none" (no word). */
+function noneOr<F extends { parse: (text: string) => unknown[] | undefined }>(flag: F): F {
+  return { ...flag, parse: (text: string) => text.trim() === "none" ? [] : flag.parse(text) };
 }
 
 const DEFAULT_SCALING: ScalingConfig[] = parseScalingConfigs(
@@ -57,15 +54,10 @@ const COMMAND = defineCommand({
       placeholder: "T",
       default: 4,
     }),
-    formats: {
-      type: "custom",
-      placeholder: "LIST",
+    formats: noneOr(wordsFlag(ENCODING_FORMATS, {
       expected: "ese and/or bcr, comma-separated, or none",
-      parse: formatList,
-      default: [...FORMATS] as ("ese" | "bcr")[],
-      defaultText: "ese,bcr",
       help: "weight formats to run",
-    },
+    })),
     density: fractionFlag("BCR pruning density with PE balance", {
       placeholder: "D",
       default: 0.11,

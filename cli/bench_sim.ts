@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { benchOutputFlags } from "./shared_flags.ts";
+import { benchOutputFlags, wordsFlag } from "./shared_flags.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import {
   availableVerilators,
@@ -28,16 +28,6 @@ const NAME = "deno task bench:sim";
 const DESIGNS = ["gru8", "ese32"] as const;
 const CONFIGS = { old: "legacy", build: "build", run: "run" } as const;
 
-/** A comma-separated list of words out of `allowed`, or undefined. */
-function listOf<T extends string>(allowed: readonly T[]) {
-  return (text: string): T[] | undefined => {
-    const items = text.split(",").map((item) => item.trim());
-    return items.every((item) => (allowed as readonly string[]).includes(item))
-      ? items as T[]
-      : undefined;
-  };
-}
-
 const sequencesFlag = (help: string, fallback: number) =>
   ({ type: "int", min: 1, max: 100_000, placeholder: "N", default: fallback, help }) as const;
 
@@ -49,29 +39,19 @@ const COMMAND = defineCommand({
     `Measures Verilator build time and simulation speed, old defaults against the new build
 profiles, and writes FILE (default bench/results/sim.json). Every build starts from an empty cache.`,
   flags: {
-    designs: {
-      type: "custom",
-      placeholder: "LIST",
+    designs: wordsFlag(DESIGNS, {
       expected: "gru8 and/or ese32, comma-separated",
-      parse: listOf(DESIGNS),
-      default: [...DESIGNS],
-      defaultText: "gru8,ese32",
       help: "gru8 (8-PE GRU) and/or ese32 (32-PE ESE-shaped LSTMP)",
-    },
+    }),
     "gru-sequences": sequencesFlag(
       `sequences of ${STEPS_PER_SEQUENCE} steps in the GRU's fidelity batch`,
       1000,
     ),
     "ese-sequences": sequencesFlag("sequences in the ESE-shaped design's fidelity batch", 8),
-    configs: {
-      type: "custom",
-      placeholder: "LIST",
+    configs: wordsFlag(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[], {
       expected: "old, build and/or run, comma-separated",
-      parse: listOf(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[]),
-      default: ["old", "build", "run"] as (keyof typeof CONFIGS)[],
-      defaultText: "old,build,run",
       help: "old (Debian Verilator, the first defaults), build, run",
-    },
+    }),
     ...benchOutputFlags({
       workDir: "out/bench-sim",
       workHelp: "designs and build caches",
