@@ -44,19 +44,23 @@ export interface ScalingConfig {
   pes: number;
   lanes: number;
   broadcast?: number;
+  /** true: the cycle model only, whatever `simulateMaxPes` says ("32x4m"). */
+  modelOnly?: boolean;
 }
 
 /**
- * Parse "32x1,32x4,64x8w4" (PEs x lanes, optionally w and the columns per broadcast beat) into
- * configurations ("none": no configuration; undefined when malformed).
+ * Parse "32x1,32x4,64x8w4,32x8m" (PEs x lanes, optionally w and the columns per broadcast beat,
+ * optionally m: the cycle model only) into configurations ("none": no configuration; undefined
+ * when malformed).
  */
 export function parseScalingConfigs(text: string): ScalingConfig[] | undefined {
   if (text.trim() === "none") return [];
   const configs = text.split(",").map((item) => {
-    const match = /^(\d+)x(\d+)(?:w(\d+))?$/.exec(item.trim());
+    const match = /^(\d+)x(\d+)(?:w(\d+))?(m?)$/.exec(item.trim());
     if (!match) return undefined;
     const config: ScalingConfig = { pes: Number(match[1]), lanes: Number(match[2]) };
     if (match[3] !== undefined) config.broadcast = Number(match[3]);
+    if (match[4] === "m") config.modelOnly = true;
     return config;
   });
   const widths = [1, 2, 4, 8, 16];
@@ -90,6 +94,10 @@ export interface ScalingOptions {
   cacheDir: string;
   /** Progress lines. */
   log: (line: string) => void;
+  /** Configurations run at a time (default 1). */
+  jobs?: number;
+  /** Called with the rows finished so far (in configuration order) as each row finishes. */
+  onRows?: (rows: ScalingRow[]) => Promise<void>;
 }
 
 /** Yosys figures of one configuration (per-PE synthesis x N plus the shared logic). */
@@ -178,7 +186,7 @@ async function designResources(dir: string, log: (line: string) => void) {
 /** Prune, generate, simulate (or model) and synthesize one configuration. */
 async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promise<ScalingRow> {
   const { pes, lanes, broadcast } = config;
-  const log = (line: string) => options.log(`  ${line}`);
+  const log = (line: string) => options.log(`  [${configName(config)}] ${line}`);
   const { model } = pruneModelBcr(options.dense, {
     block: options.block,
     rates: { density: options.density },
@@ -200,7 +208,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
   let cyclesSource = "computed (cycle model)";
   let bitExact: boolean | null = null;
   let error: number | null = null;
-  if (pes <= options.simulateMaxPes) {
+  if (pes <= options.simulateMaxPes && !config.modelOnly) {
     const result = await simulateFrames(dir, { ...options, log });
     cycles = result.steadyCyclesPerStep ?? result.cyclesPerStep;
     cyclesSource = `simulated (Verilator, ${options.steps} frames, steady state)`;
@@ -252,18 +260,49 @@ export function scalingLine(row: ScalingRow): string {
     `assumed clock, ${row.bitsPerNonZero?.toFixed(2)} bits/non-zero${fit}`;
 }
 
+/** "32x16" or "64x8w4": a configuration as the --scaling flag spells it. */
+function configName(config: ScalingConfig): string {
+  return `${config.pes}x${config.lanes}${config.broadcast ? `w${config.broadcast}` : ""}${
+    config.modelOnly ? "m" : ""
+  }`;
+}
+
+/** Run `tasks` at most `jobs` at a time; the results in task order. */
+export async function runPool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker));
+  return results;
+}
+
 /** Run every configuration; the table and its headline (bench/results/ese.json's `scaling`). */
 export async function runEseScaling(options: ScalingOptions) {
-  const rows: ScalingRow[] = [];
-  for (const config of options.configs) {
-    options.log(
-      `\n== bcr ${config.pes} PEs x ${config.lanes} lanes` +
-        `${config.broadcast ? `, broadcast ${config.broadcast}` : ""} ==`,
-    );
-    const row = await scalingRow(config, options);
-    rows.push(row);
-    options.log(`  ${scalingLine(row)}`);
-  }
+  const done = new Map<ScalingConfig, ScalingRow>();
+  const rows = await runPool(
+    options.configs.map((config) => async () => {
+      options.log(
+        `\n== bcr ${config.pes} PEs x ${config.lanes} lanes` +
+          `${config.broadcast ? `, broadcast ${config.broadcast}` : ""} ==`,
+      );
+      const row = await scalingRow(config, options);
+      options.log(`  [${configName(config)}] ${scalingLine(row)}`);
+      done.set(config, row);
+      await options.onRows?.(options.configs.flatMap((c) => done.get(c) ?? []));
+      return row;
+    }),
+    options.jobs ?? 1,
+  );
+  return scalingSummary(rows, options);
+}
+
+/** The table and its headline (the fastest row within the budget, else the fastest). */
+export function scalingSummary(rows: ScalingRow[], options: { clockMhz: number }) {
   const fitting = rows.filter((row) => row.resources?.fitsXcku060);
   const best = (candidates: ScalingRow[]) =>
     candidates.reduce<ScalingRow | null>(

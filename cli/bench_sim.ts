@@ -12,7 +12,7 @@
 import { resolve } from "node:path";
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { benchOutputFlags } from "./shared_flags.ts";
+import { benchOutputFlags, wordsFlag } from "./shared_flags.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { UserError } from "../util/errors.ts";
 import {
@@ -34,16 +34,6 @@ const DESIGNS = ["gru8", "ese8", "ese16", "ese32", "ese32x4"] as const;
 const COMPARED = ["gru8", "ese32"];
 const CONFIGS = { old: "legacy", build: "build", run: "run" } as const;
 
-/** A comma-separated list of words out of `allowed`, or undefined. */
-function listOf<T extends string>(allowed: readonly T[]) {
-  return (text: string): T[] | undefined => {
-    const items = text.split(",").map((item) => item.trim());
-    return items.every((item) => (allowed as readonly string[]).includes(item))
-      ? items as T[]
-      : undefined;
-  };
-}
-
 const sequencesFlag = (help: string, fallback: number) =>
   ({ type: "int", min: 1, max: 100_000, placeholder: "N", default: fallback, help }) as const;
 
@@ -58,40 +48,26 @@ profiles (8-PE GRU, 32-PE ESE-shaped LSTMP), and simulated frames per second of 
 LSTMP against accelerator width (8, 16, 32 PEs, 32 PEs x 4 lanes), and writes FILE (default
 bench/results/sim.json). Every build starts from an empty cache. --combine measures nothing: it
 writes the designs of result files written by runs that were made at the same time into one file
-(each run's command line and load average under "runs") and computes the width trend over them.`,
+(each run's file and machine, load average included, under "runs") and computes the width trend.`,
   flags: {
-    designs: {
-      type: "custom",
-      placeholder: "LIST",
+    designs: wordsFlag(DESIGNS, {
       expected: "gru8, ese8, ese16, ese32 and/or ese32x4, comma-separated",
-      parse: listOf(DESIGNS),
-      default: [...DESIGNS],
-      defaultText: DESIGNS.join(","),
       help: "gru8 (8-PE GRU), eseN (N-PE ESE-shaped LSTMP), ese32x4 (32 PEs x 4 MAC lanes)",
-    },
+    }),
     "gru-sequences": sequencesFlag(
       `sequences of ${STEPS_PER_SEQUENCE} steps in the GRU's fidelity batch`,
       1000,
     ),
     "ese-sequences": sequencesFlag("sequences in the ESE-shaped design's fidelity batch", 8),
-    configs: {
-      type: "custom",
-      placeholder: "LIST",
+    configs: wordsFlag(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[], {
       expected: "old, build and/or run, comma-separated",
-      parse: listOf(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[]),
-      default: ["old", "build", "run"] as (keyof typeof CONFIGS)[],
-      defaultText: "old,build,run",
       help: "on gru8 and ese32: old (Debian Verilator, the first defaults), build, run",
-    },
-    "width-configs": {
-      type: "custom",
-      placeholder: "LIST",
+    }),
+    "width-configs": wordsFlag(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[], {
       expected: "old, build and/or run, comma-separated",
-      parse: listOf(Object.keys(CONFIGS) as (keyof typeof CONFIGS)[]),
-      default: ["run"] as (keyof typeof CONFIGS)[],
-      defaultText: "run",
+      default: ["run"],
       help: "on the other ESE-shaped widths (the trend compares the run profile)",
-    },
+    }),
     combine: {
       type: "custom",
       placeholder: "LIST",
