@@ -6,22 +6,15 @@
  * @module
  */
 
-import { EPSILON, type Grid } from "./block.ts";
+import { EPSILON } from "./block.ts";
+import type { BalanceInput } from "./balance.ts";
 
-/** What the group balancer works on; `keptRowFlags` is changed in place. */
-export interface GroupBalanceInput {
-  /** The block grid of the matrix (rows in lane order). */
-  grid: Grid;
-  /** Number of PEs; a group id is line * pes + PE (`modelLaneOrder`). */
-  pes: number;
-  /** Group keep fraction of every block. */
-  rowKeep: number;
-  /** Kept columns per block (a kept row of the block costs that many non-zeros). */
-  keptColCounts: number[];
-  /** Per block, 1 for each kept row (a group's rows all 1 or all 0). */
-  keptRowFlags: Uint8Array[];
-  /** Squared row norms over the kept columns, [block column][row]. */
-  rowSquares: Float64Array;
+/**
+ * What the group balancer works on: the load balancer's input with the grid's rows in lane order
+ * and a PE id per group (a group id is line * pes + PE, `modelLaneOrder`); a kept row costs
+ * `keptColCounts` non-zeros, and a group's rows are all kept or all pruned.
+ */
+export interface GroupBalanceInput extends BalanceInput {
   /** Lane group id of each row (position in lane order). */
   rowGroups: Int32Array;
 }
