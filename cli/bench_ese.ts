@@ -73,11 +73,13 @@ const COMMAND = defineCommand({
       type: "custom",
       placeholder: "LIST",
       expected: "PEs x lanes pairs such as 32x1,64x4 (lanes 1, 2, 4, 8, 16), optionally with " +
-        "the broadcast width (64x8w4) and m for the cycle model only (32x4m), comma-separated",
+        "the broadcast width (64x8w4), b and the batch (32x4b4) and m for the cycle model only " +
+        "(32x4m), comma-separated",
       parse: parseScalingConfigs,
       default: DEFAULT_SCALING,
       defaultText: "32x1,32x4,32x8,32x16,64x4,64x8,128x4,128x8,256x8",
-      help: "bcr scaling table: PEs x MAC lanes (w: columns per broadcast beat, default gen's), " +
+      help: "bcr scaling table: PEs x MAC lanes (w: columns per broadcast beat, default gen's; " +
+        "b: batch) " +
         "each pruned lane-aware ('none' to skip)",
     },
     "simulate-max-pes": limitFlag(
@@ -166,6 +168,15 @@ await runCommand(async () => {
         } us/frame (target <= 5: ${h.meetsUsTarget ? "met" : "NOT met"}), ${
           h.effectiveGops.toFixed(1)
         } GOP/s, ${h.bitsPerNonZero?.toFixed(2)} bits/non-zero`,
+    );
+  }
+  if (scaling?.throughputHeadline) {
+    const t = scaling.throughputHeadline;
+    console.log(
+      `throughput headline (most GOP/s within the XCKU060 budget): ${t.pes} PEs x ${t.lanes} ` +
+        `lanes, batch ${t.batch}, ${t.effectiveGops.toFixed(1)} GOP/s (target >= 282: ${
+          t.meetsGopsTarget ? "met" : "NOT met"
+        })`,
     );
   }
   const outPath = flags.out;
