@@ -44,25 +44,33 @@ export interface ScalingConfig {
   pes: number;
   lanes: number;
   broadcast?: number;
+  /** Sequences sharing every weight read (`gen --batch`; default 1). */
+  batch?: number;
+  /** true: the cycle model only, whatever `simulateMaxPes` says ("32x4m"). */
+  modelOnly?: boolean;
 }
 
 /**
- * Parse "32x1,32x4,64x8w4" (PEs x lanes, optionally w and the columns per broadcast beat) into
- * configurations ("none": no configuration; undefined when malformed).
+ * Parse "32x1,32x4,64x8w4,32x4b4,32x8m" (PEs x lanes, optionally w and the columns per broadcast
+ * beat, optionally b and the batch, optionally m: the cycle model only) into configurations
+ * ("none": no configuration; undefined when malformed).
  */
 export function parseScalingConfigs(text: string): ScalingConfig[] | undefined {
   if (text.trim() === "none") return [];
   const configs = text.split(",").map((item) => {
-    const match = /^(\d+)x(\d+)(?:w(\d+))?$/.exec(item.trim());
+    const match = /^(\d+)x(\d+)(?:w(\d+))?(?:b(\d+))?(m?)$/.exec(item.trim());
     if (!match) return undefined;
     const config: ScalingConfig = { pes: Number(match[1]), lanes: Number(match[2]) };
     if (match[3] !== undefined) config.broadcast = Number(match[3]);
+    if (match[4] !== undefined) config.batch = Number(match[4]);
+    if (match[5] === "m") config.modelOnly = true;
     return config;
   });
   const widths = [1, 2, 4, 8, 16];
   return configs.every((c) =>
       c && c.pes >= 1 && c.pes <= 1024 && widths.includes(c.lanes) &&
-      (c.broadcast === undefined || (widths.includes(c.broadcast) && c.pes % c.broadcast === 0))
+      (c.broadcast === undefined || (widths.includes(c.broadcast) && c.pes % c.broadcast === 0)) &&
+      (c.batch === undefined || widths.includes(c.batch))
     )
     ? configs as ScalingConfig[]
     : undefined;
@@ -90,6 +98,10 @@ export interface ScalingOptions {
   cacheDir: string;
   /** Progress lines. */
   log: (line: string) => void;
+  /** Configurations run at a time (default 1). */
+  jobs?: number;
+  /** Called with the rows finished so far (in configuration order) as each row finishes. */
+  onRows?: (rows: ScalingRow[]) => Promise<void>;
 }
 
 /** Yosys figures of one configuration (per-PE synthesis x N plus the shared logic). */
@@ -110,6 +122,8 @@ export interface ScalingRow {
   lanes: number;
   /** Columns per broadcast beat (design.json's accelerator.broadcast). */
   broadcast: number;
+  /** Sequences sharing every weight read (a step computes this many frames). */
+  batch: number;
   multipliers: number;
   cyclesPerFrame: number;
   cyclesSource: string;
@@ -118,7 +132,9 @@ export interface ScalingRow {
   cycleModelError: number | null;
   idealCyclesPerFrame: number;
   utilization: number;
+  /** Microseconds of one step (batch frames) at the assumed clock. */
   usPerFrame: number;
+  /** Operations of the step's frames (2 per non-zero each) per second, in G. */
   effectiveGops: number;
   bitsPerNonZero: number | null;
   /** Bits per non-zero of the same pruned model per weight format (bench/weight_storage.ts). */
@@ -178,19 +194,21 @@ async function designResources(dir: string, log: (line: string) => void) {
 /** Prune, generate, simulate (or model) and synthesize one configuration. */
 async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promise<ScalingRow> {
   const { pes, lanes, broadcast } = config;
-  const log = (line: string) => options.log(`  ${line}`);
+  const batch = config.batch ?? 1;
+  const log = (line: string) => options.log(`  [${configName(config)}] ${line}`);
   const { model } = pruneModelBcr(options.dense, {
     block: options.block,
     rates: { density: options.density },
     pes,
     lanes,
   });
-  const dir = join(options.workDir, `bcr-${pes}x${lanes}${broadcast ? `w${broadcast}` : ""}`);
+  const dir = join(options.workDir, `bcr-${configName({ ...config, modelOnly: false })}`);
   const { design } = await generateDesignDir(model, dir, {
     pes,
     format: "bcr",
     lanes: lanes as 1,
     broadcast,
+    batch,
     clockMhz: options.clockMhz,
     blockRows: options.block.rows,
     blockCols: options.block.cols,
@@ -200,7 +218,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
   let cyclesSource = "computed (cycle model)";
   let bitExact: boolean | null = null;
   let error: number | null = null;
-  if (pes <= options.simulateMaxPes) {
+  if (pes <= options.simulateMaxPes && !config.modelOnly) {
     const result = await simulateFrames(dir, { ...options, log });
     cycles = result.steadyCyclesPerStep ?? result.cyclesPerStep;
     cyclesSource = `simulated (Verilator, ${options.steps} frames, steady state)`;
@@ -217,7 +235,8 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
     pes,
     lanes,
     broadcast: design.accelerator.broadcast,
-    multipliers: pes * lanes,
+    batch,
+    multipliers: pes * lanes * batch,
     cyclesPerFrame: cycles,
     cyclesSource,
     bitExact,
@@ -226,7 +245,7 @@ async function scalingRow(config: ScalingConfig, options: ScalingOptions): Promi
     idealCyclesPerFrame: ideal,
     utilization: ideal / cycles,
     usPerFrame,
-    effectiveGops: (2 * nonZeros) / (usPerFrame * 1e3),
+    effectiveGops: (2 * nonZeros * batch) / (usPerFrame * 1e3),
     bitsPerNonZero: design.image.manifest.bitsPerNonZero,
     weightStorage: storage,
     nonZeros,
@@ -245,36 +264,80 @@ export function scalingLine(row: ScalingRow): string {
         row.resources.fitsXcku060 ? ", fits the XCKU060 budget" : ", over the XCKU060 budget"
       }`
     : "";
-  return `${row.pes} PEs x ${row.lanes} lanes, ${row.broadcast} columns per beat: ${row.cyclesPerFrame} cycles/frame (${row.cyclesSource}` +
+  const batch = row.batch > 1 ? `, batch ${row.batch}` : "";
+  return `${row.pes} PEs x ${row.lanes} lanes, ${row.broadcast} columns per beat${batch}: ${row.cyclesPerFrame} cycles/${
+    row.batch > 1 ? "step" : "frame"
+  } (${row.cyclesSource}` +
     `${row.bitExact === null ? "" : row.bitExact ? ", bit-exact" : ", NOT bit-exact"}), ideal ` +
     `${row.idealCyclesPerFrame.toFixed(0)}, utilization ${(100 * row.utilization).toFixed(1)}%, ` +
-    `${row.usPerFrame.toFixed(2)} us/frame and ${row.effectiveGops.toFixed(1)} GOP/s at the ` +
+    `${row.usPerFrame.toFixed(2)} us/${row.batch > 1 ? "step" : "frame"} and ` +
+    `${row.effectiveGops.toFixed(1)} GOP/s at the ` +
     `assumed clock, ${row.bitsPerNonZero?.toFixed(2)} bits/non-zero${fit}`;
+}
+
+/** "32x16", "64x8w4" or "32x4b4": a configuration as the --scaling flag spells it. */
+function configName(config: ScalingConfig): string {
+  return `${config.pes}x${config.lanes}${config.broadcast ? `w${config.broadcast}` : ""}${
+    config.batch && config.batch > 1 ? `b${config.batch}` : ""
+  }${config.modelOnly ? "m" : ""}`;
+}
+
+/** Run `tasks` at most `jobs` at a time; the results in task order. */
+export async function runPool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker));
+  return results;
 }
 
 /** Run every configuration; the table and its headline (bench/results/ese.json's `scaling`). */
 export async function runEseScaling(options: ScalingOptions) {
-  const rows: ScalingRow[] = [];
-  for (const config of options.configs) {
-    options.log(
-      `\n== bcr ${config.pes} PEs x ${config.lanes} lanes` +
-        `${config.broadcast ? `, broadcast ${config.broadcast}` : ""} ==`,
-    );
-    const row = await scalingRow(config, options);
-    rows.push(row);
-    options.log(`  ${scalingLine(row)}`);
-  }
+  const done = new Map<ScalingConfig, ScalingRow>();
+  const rows = await runPool(
+    options.configs.map((config) => async () => {
+      options.log(
+        `\n== bcr ${config.pes} PEs x ${config.lanes} lanes` +
+          `${config.broadcast ? `, broadcast ${config.broadcast}` : ""}` +
+          `${config.batch && config.batch > 1 ? `, batch ${config.batch}` : ""} ==`,
+      );
+      const row = await scalingRow(config, options);
+      options.log(`  [${configName(config)}] ${scalingLine(row)}`);
+      done.set(config, row);
+      await options.onRows?.(options.configs.flatMap((c) => done.get(c) ?? []));
+      return row;
+    }),
+    options.jobs ?? 1,
+  );
+  return scalingSummary(rows, options);
+}
+
+/**
+ * The table and its headlines: at batch 1, the fastest row within the budget, else the fastest;
+ * the throughput headline, the row of most effective GOP/s (any batch) within the budget.
+ */
+export function scalingSummary(rows: ScalingRow[], options: { clockMhz: number }) {
   const fitting = rows.filter((row) => row.resources?.fitsXcku060);
   const best = (candidates: ScalingRow[]) =>
-    candidates.reduce<ScalingRow | null>(
+    candidates.filter((row) => row.batch === 1).reduce<ScalingRow | null>(
       (a, row) => !a || row.usPerFrame < a.usPerFrame ? row : a,
       null,
     );
   const headline = best(fitting) ?? best(rows);
+  const throughput = fitting.reduce<ScalingRow | null>(
+    (a, row) => !a || row.effectiveGops > a.effectiveGops ? row : a,
+    null,
+  );
   return {
     description: "ESE-shaped LSTMP, bcr with MAC lanes and broadcast beats (gen's default " +
       "width unless the configuration names one), pruned lane-aware per configuration " +
-      "(prune --pes N --lanes L, 16x16-style blocks cut in lane order), 12-bit weights, batch 1",
+      "(prune --pes N --lanes L, 16x16-style blocks cut in lane order), 12-bit weights, batch 1 " +
+      "unless the row says otherwise (a batch row's cycles and us are per step of B frames)",
     clockMhz: options.clockMhz,
     clockNote: "assumed clock (as ESE's 200 MHz); the place-and-route figures of docs/timing.md " +
       "are lower on the open flow",
@@ -297,6 +360,14 @@ export async function runEseScaling(options: ScalingOptions) {
       fitsXcku060: headline.resources?.fitsXcku060 ?? null,
       meetsUsTarget: headline.usPerFrame <= SCALING_TARGETS.usPerFrame,
       cyclesSource: headline.cyclesSource,
+    },
+    throughputHeadline: throughput && {
+      pes: throughput.pes,
+      lanes: throughput.lanes,
+      batch: throughput.batch,
+      effectiveGops: throughput.effectiveGops,
+      meetsGopsTarget: throughput.effectiveGops >= SCALING_TARGETS.gops,
+      cyclesSource: throughput.cyclesSource,
     },
     rows,
   };

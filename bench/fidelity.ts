@@ -5,7 +5,9 @@
  *
  * 1. magnitude, per matrix (unstructured, one shot);
  * 2. the BCR search, one shot, calibrated on the training data (task cross-entropy of the head),
- *    and the same + a least-squares refit of the kept weights on the training data (one shot);
+ *    the same + a least-squares refit of the kept weights, that + a bias correction, and the
+ *    search's one-shot result (the bias correction kept when it lowers the calibration loss), all
+ *    chosen on the training data;
  * 3. (2) with refit + masked fine-tuning (labels objective, PyTorch);
  * 4. BCR + ADMM from the dense model towards (2)'s structure, then masked fine-tuning.
  *
@@ -19,7 +21,7 @@
  */
 
 import { join } from "node:path";
-import { makeExampleData, readReports, writeReportPair } from "./example_files.ts";
+import { makeExampleData, readReports, reportFiles } from "./example_files.ts";
 import { type Dataset, loadDataset } from "../model/dataset.ts";
 import { evaluateTask } from "../model/evaluate.ts";
 import { type Head, loadHead } from "../model/head.ts";
@@ -27,9 +29,10 @@ import { loadModel, saveModel } from "../model/model_io.ts";
 import { outputSize, type RnnModel, weightDensity } from "../model/model.ts";
 import { calibrationSubset, taskObjective } from "../prune/calibrate.ts";
 import { finetune } from "../prune/finetune.ts";
-import { magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
+import { type BlockSize, magnitudePrune, pruneModelBcr } from "../prune/mod.ts";
+import { correctBiasesIfBetter } from "../prune/bias_correct.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
-import { searchBcrHyperparameters } from "../prune/search.ts";
+import { searchBcrHyperparameters, searchLoss } from "../prune/search.ts";
 import { fidelityMarkdown } from "./fidelity_report.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -63,6 +66,16 @@ export interface AccuracyPair {
   density: number;
 }
 
+/** Whether the one-shot flow kept the bias correction, and the calibration losses it compared. */
+export interface BiasDecision {
+  /** Kept (it lowered the loss). */
+  applied: boolean;
+  /** The search's loss (the head's cross-entropy) on the calibration data, search + refit. */
+  lossBefore: number;
+  /** The same after the bias correction. */
+  lossAfter: number;
+}
+
 /** One density's row. */
 export interface DensityRow {
   /** Target density. */
@@ -73,6 +86,13 @@ export interface DensityRow {
   bcrSearch: AccuracyPair & { block: string; colShare: number; seconds: number };
   /** The calibrated BCR search + least-squares refit of the kept weights, one shot. */
   bcrSearchRefit: AccuracyPair & { seconds: number };
+  /** Search + refit + bias correction, always applied (absent in reports before the step). */
+  bcrSearchRefitBias?: AccuracyPair & { seconds: number };
+  /**
+   * The search's one-shot result: search + refit, + the bias correction when it lowers the
+   * search's loss on the calibration data (absent in reports before the step).
+   */
+  bcrSearchOneShot?: AccuracyPair & { biasCorrection: BiasDecision };
   /** BCR search + refit + masked fine-tuning. */
   bcrFinetuned: AccuracyPair & { seconds: number };
   /** BCR + ADMM + masked fine-tuning. */
@@ -88,6 +108,8 @@ interface Context {
   trainPath: string;
   test: Dataset;
   work: string;
+  /** With `--one-shot`: the earlier report's rows whose fine-tuned and ADMM columns are kept. */
+  carried?: DensityRow[];
 }
 
 function accuracy(context: Context, model: RnnModel): AccuracyPair {
@@ -100,17 +122,18 @@ function log(line: string): void {
   console.error(line);
 }
 
-async function densityRow(context: Context, density: number): Promise<DensityRow> {
-  const { dense, example } = context;
-  const tag = `${example.name} @ ${density}`;
+/** The one-shot columns: magnitude, the calibrated search, + refit, + bias correction. */
+function oneShotColumns(context: Context, density: number, tag: string) {
+  const { dense } = context;
   const magnitudePerMatrix = accuracy(context, magnitudePrune(dense, density, "per-matrix"));
   log(`${tag}: magnitude per matrix ${JSON.stringify(magnitudePerMatrix)}`);
   let started = performance.now();
   const calibration = calibrationSubset(dense, context.train);
+  const objective = taskObjective(context.head, calibration);
   const search = searchBcrHyperparameters(dense, {
     density,
     calibration: calibration.sequences,
-    objective: taskObjective(context.head, calibration),
+    objective,
   });
   const pruned = pruneModelBcr(dense, search.options).model;
   const bcrSearch = {
@@ -127,19 +150,71 @@ async function densityRow(context: Context, density: number): Promise<DensityRow
     seconds: (performance.now() - started) / 1000,
   };
   log(`${tag}: BCR search + refit ${JSON.stringify(bcrSearchRefit)}`);
-  await saveModel(refitted, join(context.work, `${example.name}_${density}_bcr.json`), {
+  started = performance.now();
+  const { sequences } = calibration;
+  const guarded = correctBiasesIfBetter(dense, refitted, {
+    sequences,
+    loss: searchLoss(dense, sequences, objective),
+  });
+  const bcrSearchRefitBias = {
+    ...accuracy(context, guarded.corrected),
+    seconds: (performance.now() - started) / 1000,
+  };
+  log(`${tag}: BCR search + refit + bias correction ${JSON.stringify(bcrSearchRefitBias)}`);
+  const { applied, lossBefore, lossAfter } = guarded;
+  const { seconds: _, ...chosen } = applied ? bcrSearchRefitBias : bcrSearchRefit;
+  const bcrSearchOneShot = { ...chosen, biasCorrection: { applied, lossBefore, lossAfter } };
+  log(`${tag}: one-shot result ${JSON.stringify(bcrSearchOneShot)}`);
+  const columns = {
+    magnitudePerMatrix,
+    bcrSearch,
+    bcrSearchRefit,
+    bcrSearchRefitBias,
+    bcrSearchOneShot,
+  };
+  return { columns, search, refitted };
+}
+
+/**
+ * The fine-tuned and ADMM columns of an earlier report (`--one-shot`), after checking that this
+ * run reproduced that report's search + refit, where fine-tuning and ADMM start.
+ */
+function carriedColumns(context: Context, density: number, refit: AccuracyPair) {
+  const row = context.carried!.find((r) => r.density === density);
+  if (!row) throw new Error(`--one-shot: the earlier report has no row at density ${density}`);
+  const same = (a: AccuracyPair) =>
+    a.float === refit.float && a.fixed === refit.fixed && a.density === refit.density;
+  if (!same(row.bcrSearchRefit)) {
+    throw new Error(
+      `--one-shot: search + refit at density ${density} is not the earlier report's (${
+        JSON.stringify(row.bcrSearchRefit)
+      } there, ${JSON.stringify(refit)} now): its fine-tuned columns cannot be kept`,
+    );
+  }
+  return { bcrFinetuned: row.bcrFinetuned, bcrAdmm: row.bcrAdmm };
+}
+
+/** Masked fine-tuning from search + refit, and ADMM towards the search's structure. */
+async function trainedColumns(
+  context: Context,
+  density: number,
+  start: { refitted: RnnModel; block: BlockSize; colShare: number },
+) {
+  const { dense, example } = context;
+  const tag = `${example.name} @ ${density}`;
+  await saveModel(start.refitted, join(context.work, `${example.name}_${density}_bcr.json`), {
     safetensors: true,
   });
   const common = {
     dense,
-    pruned: refitted,
+    pruned: start.refitted,
     dataPath: context.trainPath,
     headPath: context.headPath,
     objective: "labels" as const,
     lr: example.lr,
     onLine: (line: string) => log(`  ${tag}: ${line}`),
   };
-  started = performance.now();
+  let started = performance.now();
   const tuned = await finetune({ ...common, epochs: example.epochs });
   const bcrFinetuned = {
     ...accuracy(context, tuned.model),
@@ -151,27 +226,50 @@ async function densityRow(context: Context, density: number): Promise<DensityRow
   const admm = await finetune({
     ...common,
     epochs: half,
-    admm: { epochs: half, block: search.options.block, colShare: search.colShare },
+    admm: { epochs: half, block: start.block, colShare: start.colShare },
   });
   const bcrAdmm = {
     ...accuracy(context, admm.model),
     seconds: (performance.now() - started) / 1000,
   };
   log(`${tag}: BCR + ADMM ${JSON.stringify(bcrAdmm)}`);
-  return { density, magnitudePerMatrix, bcrSearch, bcrSearchRefit, bcrFinetuned, bcrAdmm };
+  return { bcrFinetuned, bcrAdmm };
+}
+
+async function densityRow(context: Context, density: number): Promise<DensityRow> {
+  const tag = `${context.example.name} @ ${density}`;
+  const { columns, search, refitted } = oneShotColumns(context, density, tag);
+  const trained = context.carried
+    ? carriedColumns(context, density, columns.bcrSearchRefit)
+    : await trainedColumns(context, density, {
+      refitted,
+      block: search.options.block,
+      colShare: search.colShare,
+    });
+  return { density, ...columns, ...trained };
+}
+
+/** Where and what `runExample` runs. */
+export interface ExampleRunOptions {
+  /** Work folder (data, pruned models). */
+  work: string;
+  /** Target densities, in the order they run. */
+  densities: number[];
+  /** `--one-shot`: this example's rows of an earlier report, whose trained columns are kept. */
+  carried?: DensityRow[];
 }
 
 /** Run every density of one example. */
 export async function runExample(
   example: FidelityExample,
-  work: string,
-  densities: number[],
+  options: ExampleRunOptions,
   onRow: (partial: ExampleResult) => Promise<void> = async () => {},
 ): Promise<ExampleResult> {
   const dense = await loadModel(`${ROOT}examples/${example.name}.json`);
   const headPath = `${ROOT}examples/${example.name}.head.json`;
   const head = await loadHead(headPath, outputSize(dense));
   const expect = { inputSize: dense.inputSize, classes: head.weight.rows };
+  const { work, densities } = options;
   const trainPath = join(work, "data", `${example.data}_train.json`);
   const context: Context = {
     example,
@@ -182,6 +280,7 @@ export async function runExample(
     trainPath,
     test: await loadDataset(`${ROOT}examples/${example.data}_test.json`, expect),
     work,
+    carried: options.carried,
   };
   const denseAccuracy = accuracy(context, dense);
   log(`${example.name}: dense ${JSON.stringify(denseAccuracy)}`);
@@ -245,16 +344,22 @@ export function targetChecks(result: ExampleResult) {
       gap: finetuned,
       met: finetuned === null ? null : finetuned >= -0.01,
     },
-    searchVsMagnitude: result.rows.map((r) => ({
-      density: r.density,
-      what: "calibrated one-shot (search + refit) minus magnitude per matrix, accuracy",
-      float: r.bcrSearchRefit.float - r.magnitudePerMatrix.float,
-      fixed: r.bcrSearchRefit.fixed - r.magnitudePerMatrix.fixed,
-      met: r.bcrSearchRefit.float >= r.magnitudePerMatrix.float &&
-        r.bcrSearchRefit.fixed >= r.magnitudePerMatrix.fixed,
-      searchAloneMet: r.bcrSearch.float >= r.magnitudePerMatrix.float &&
-        r.bcrSearch.fixed >= r.magnitudePerMatrix.fixed,
-    })),
+    searchVsMagnitude: result.rows.map((r) => {
+      const oneShot = r.bcrSearchOneShot ?? r.bcrSearchRefit;
+      const atLeast = (a: AccuracyPair) =>
+        a.float >= r.magnitudePerMatrix.float && a.fixed >= r.magnitudePerMatrix.fixed;
+      return {
+        density: r.density,
+        what: r.bcrSearchOneShot
+          ? "calibrated one-shot result (search + refit, + bias correction when it lowers the calibration loss) minus magnitude per matrix, accuracy"
+          : "calibrated one-shot (search + refit; no bias correction in this row) minus magnitude per matrix, accuracy",
+        float: oneShot.float - r.magnitudePerMatrix.float,
+        fixed: oneShot.fixed - r.magnitudePerMatrix.fixed,
+        met: atLeast(oneShot),
+        refitMet: atLeast(r.bcrSearchRefit),
+        searchAloneMet: atLeast(r.bcrSearch),
+      };
+    }),
   };
 }
 
@@ -268,6 +373,11 @@ export interface FidelityBenchOptions {
   out: string;
   /** Work folder for data and pruned models. */
   work: string;
+  /**
+   * `--one-shot FILE`: run the one-shot columns only and keep the fine-tuned and ADMM columns of
+   * this earlier report (checked: this run must reproduce its search + refit, where they start).
+   */
+  oneShot?: string;
 }
 
 /** The report's fixed fields (what was measured, how). */
@@ -276,7 +386,7 @@ const REPORT_HEAD = {
   what:
     "test accuracy (fraction correct, last step's class through the example's linear head) of trained examples pruned by four methods, float64 reference and fixed-point golden model (12-bit weights, Q16.12 activations; bit-exact with the RTL)",
   calibration:
-    "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher)",
+    "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher); the bias correction (bcrSearchRefitBias) then shifts each gate row's biases so that its mean matrix-vector terms on the same sequences, on the pruned model's own trajectory, equal the dense model's; the search's one-shot result (bcrSearchOneShot) is search + refit with the bias correction kept only when it lowers the head's cross-entropy on the same calibration sequences",
   finetuning:
     "PyTorch (python/rnnfab), labels objective through the fixed head, Adam with cosine decay, 10% of the training data held out to keep the best epoch; fine-tuning starts from search + refit; ADMM: half the epochs ADMM from the dense model, then rnnfab's BCR pruning to the search's per-matrix densities, then half masked fine-tuning",
 };
@@ -287,40 +397,59 @@ export interface FidelityReport {
   densities: number[];
   /** Wall seconds of the runs (summed over merged reports). */
   seconds: number;
+  /** With `--one-shot`: where the fine-tuned and ADMM columns come from. */
+  carried?: { from: string; what: string };
   /** Per-example results. */
   examples:
     (Awaited<ReturnType<typeof runExample>> & { targets: ReturnType<typeof targetChecks> })[];
 }
 
-/** Write the report (JSON and Markdown beside it); returns the Markdown. */
-export function writeFidelityReport(out: string, report: FidelityReport): Promise<string> {
-  return writeReportPair(out, {
-    head: REPORT_HEAD,
-    body: report,
-    markdown: fidelityMarkdown(report),
-  });
-}
-
-/** Combine reports of separate runs (e.g. examples run in parallel) into one. */
-export async function mergeFidelityReports(paths: string[], out: string): Promise<string> {
-  const reports = await readReports<FidelityReport>(paths);
-  return writeFidelityReport(out, {
+const FIDELITY_FILES = reportFiles<FidelityReport>({
+  head: REPORT_HEAD,
+  markdown: fidelityMarkdown,
+  combine: (reports) => ({
     densities: reports[0].densities,
+    ...(reports[0].carried ? { carried: reports[0].carried } : {}),
     seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
     examples: reports.flatMap((r) => r.examples),
-  });
-}
+  }),
+});
+
+/** Write the report (JSON and Markdown beside it); returns the Markdown. */
+export const writeFidelityReport = FIDELITY_FILES.write;
+
+/** Combine reports of separate runs (e.g. examples run in parallel) into one. */
+export const mergeFidelityReports = FIDELITY_FILES.merge;
 
 /** Run the benchmark and write its results after each example; returns the Markdown table. */
 export async function runFidelityBench(options: FidelityBenchOptions): Promise<string> {
   const { examples, densities, out, work } = options;
   const started = performance.now();
+  const earlier = options.oneShot
+    ? (await readReports<FidelityReport>([options.oneShot]))[0]
+    : null;
   await makeExampleData(join(work, "data"));
-  const report: FidelityReport = { densities, seconds: 0, examples: [] };
+  const report: FidelityReport = {
+    densities,
+    seconds: 0,
+    examples: [],
+    ...(earlier
+      ? {
+        carried: {
+          from: options.oneShot!,
+          what:
+            "bcrFinetuned and bcrAdmm are the earlier report's: this run ran the one-shot columns only, and reproduced the earlier search + refit exactly (checked), where fine-tuning and ADMM start",
+        },
+      }
+      : {}),
+  };
   let markdown = "";
   for (const example of examples) {
     const done = report.examples.length;
-    await runExample(example, work, densities, async (partial) => {
+    const carried = earlier
+      ? earlier.examples.find((e) => e.name === example.name)?.rows ?? []
+      : undefined;
+    await runExample(example, { work, densities, carried }, async (partial) => {
       report.examples[done] = { ...partial, targets: targetChecks(partial) };
       report.seconds = (performance.now() - started) / 1000;
       markdown = await writeFidelityReport(out, report);

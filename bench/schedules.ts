@@ -13,7 +13,7 @@
  */
 
 import { join } from "node:path";
-import { makeExampleData, readReports, writeReportPair } from "./example_files.ts";
+import { makeExampleData, reportFiles } from "./example_files.ts";
 import { type Dataset, loadDataset } from "../model/dataset.ts";
 import { evaluateTask } from "../model/evaluate.ts";
 import { type Head, loadHead } from "../model/head.ts";
@@ -138,25 +138,22 @@ function accuracy(model: RnnModel, head: Head, test: Dataset): TestAccuracy {
   return { float: measure("float"), fixed: measure("fixed") };
 }
 
-/** Write the report (JSON and Markdown beside it); returns the Markdown. */
-export function writeSchedulesReport(out: string, report: SchedulesReport): Promise<string> {
-  return writeReportPair(out, {
-    head: REPORT_HEAD,
-    body: report,
-    markdown: schedulesMarkdown(report),
-  });
-}
-
-/** Combine reports of separate runs (e.g. examples run in parallel) into one. */
-export async function mergeSchedulesReports(paths: string[], out: string): Promise<string> {
-  const reports = await readReports<SchedulesReport>(paths);
-  return writeSchedulesReport(out, {
+const SCHEDULES_FILES = reportFiles<SchedulesReport>({
+  head: REPORT_HEAD,
+  markdown: schedulesMarkdown,
+  combine: (reports) => ({
     densities: [...new Set(reports.flatMap((r) => r.densities))],
     seeds: [...new Set(reports.flatMap((r) => r.seeds))],
     seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
     examples: mergeExamples(reports.flatMap((r) => r.examples)),
-  });
-}
+  }),
+});
+
+/** Write the report (JSON and Markdown beside it); returns the Markdown. */
+export const writeSchedulesReport = SCHEDULES_FILES.write;
+
+/** Combine reports of separate runs (e.g. examples run in parallel) into one. */
+export const mergeSchedulesReports = SCHEDULES_FILES.merge;
 
 /** Results of the same example (e.g. densities run in separate processes) as one. */
 function mergeExamples(examples: ScheduleExampleResult[]): ScheduleExampleResult[] {

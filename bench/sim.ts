@@ -29,8 +29,10 @@ export interface BenchDesign {
   name: string;
   /** What it is. */
   description: string;
-  /** PEs. */
+  /** PEs, MAC lanes per PE (default 1), columns per broadcast beat (default: gen's). */
   pes: number;
+  lanes?: number;
+  broadcast?: number;
   /** The pruned model. */
   model: () => Promise<RnnModel>;
   /** Sequences of the fidelity batch. */
@@ -82,13 +84,27 @@ export function gruDesign(fidelitySequences: number): BenchDesign {
   };
 }
 
-/** The 32-PE ESE-shaped LSTMP of `bench:ese` (BCR 16x16 at 11%, PE-balanced), bcr format. */
-export function eseDesign(fidelitySequences: number): BenchDesign {
+/**
+ * The ESE-shaped LSTMP of `bench:ese` (BCR 16x16 at 11%, PE-balanced, lane-aware with lanes > 1)
+ * on `pes` PEs of `lanes` MAC lanes (`broadcast` columns per beat; gen's default when unset), bcr
+ * format: "ese32" is the 32-PE design, the others measure frames per second against width.
+ */
+export function eseDesign(
+  fidelitySequences: number,
+  width: { pes: number; lanes?: number; broadcast?: number } = { pes: 32 },
+): BenchDesign {
+  const { pes, lanes = 1, broadcast } = width;
+  const name = `ese${pes}${lanes > 1 ? `x${lanes}` : ""}`;
+  const shape = `${pes} PEs${lanes > 1 ? ` x ${lanes} lanes` : ""}${
+    broadcast ? `, ${broadcast} columns per broadcast beat` : ""
+  }`;
   return {
-    name: "ese32",
+    name,
     description: "ESE-shaped LSTMP (examples/ese_lstmp.json: 153 -> 1024 cells, 512 projection, " +
-      "peepholes), BCR 16x16 at 11% density (PE-balanced), 32 PEs, bcr (pruned as bench:ese)",
-    pes: 32,
+      `peepholes), BCR 16x16 at 11% density (PE-balanced), ${shape}, bcr (pruned as bench:ese)`,
+    pes,
+    lanes,
+    ...(broadcast ? { broadcast } : {}),
     fidelitySequences,
     model: async () => {
       const path = new URL("../examples/ese_lstmp.json", import.meta.url).pathname;
@@ -96,12 +112,21 @@ export function eseDesign(fidelitySequences: number): BenchDesign {
       return pruneModelBcr(dense, {
         block: { rows: 16, cols: 16 },
         rates: { density: 0.11 },
-        pes: 32,
+        pes,
+        ...(lanes > 1 ? { lanes } : {}),
       })
         .model;
     },
   };
 }
+
+/** The ESE-shaped widths of the frames-per-second trend (names as `eseDesign` gives them). */
+export const ESE_WIDTHS: Record<string, { pes: number; lanes?: number; broadcast?: number }> = {
+  ese8: { pes: 8 },
+  ese16: { pes: 16 },
+  ese32: { pes: 32 },
+  ese32x4: { pes: 32, lanes: 4, broadcast: 4 },
+};
 
 /** One measured simulation (the check or the fidelity batch) of one configuration. */
 export interface RunFigures {
@@ -239,6 +264,9 @@ export interface DesignFigures {
   name: string;
   description: string;
   pes: number;
+  /** MAC lanes per PE and columns per broadcast beat (design.json). */
+  lanes: number;
+  broadcast: number;
   /** Estimated cycles of one 16-step sequence (design.json). */
   estimatedCyclesPerSequence: number;
   /** Every configuration measured (a configuration that could not run has `error`). */
@@ -257,7 +285,12 @@ export async function benchDesign(options: {
   const { design, log } = options;
   const dir = join(options.workDir, design.name);
   log(`== ${design.name}: ${design.description}`);
-  await generateDesignDir(await design.model(), dir, { pes: design.pes, format: "bcr" }, NAME);
+  await generateDesignDir(await design.model(), dir, {
+    pes: design.pes,
+    format: "bcr",
+    lanes: (design.lanes ?? 1) as 1,
+    ...(design.broadcast ? { broadcast: design.broadcast } : {}),
+  }, NAME);
   const generated = await readDesign(dir);
   const perSequence = generated.estimate.firstStepCycles +
     (STEPS_PER_SEQUENCE - 1) * generated.estimate.cyclesPerStep;
@@ -285,6 +318,8 @@ export async function benchDesign(options: {
     name: design.name,
     description: design.description,
     pes: design.pes,
+    lanes: generated.accelerator.lanes ?? 1,
+    broadcast: generated.accelerator.broadcast ?? 1,
     estimatedCyclesPerSequence: perSequence,
     configs,
     newDefaults: autoChoices(measured, {
@@ -325,4 +360,57 @@ export async function availableVerilators(): Promise<Record<VerilatorSource, str
     }
   };
   return { pypi: await describe("pypi"), system: await describe("system") };
+}
+
+/** One row of the frames-per-second trend against accelerator width. */
+export interface WidthRow {
+  /** Design name, PEs, lanes, multipliers (PEs x lanes). */
+  design: string;
+  pes: number;
+  lanes: number;
+  multipliers: number;
+  /** The configuration measured (the fastest profile measured on every width). */
+  config: string;
+  /** Measured simulated cycles of one 16-step frame sequence, per frame (computed). */
+  cyclesPerFrame: number;
+  /** Measured: cycles per CPU second of the fidelity batch; frames per CPU and per wall second. */
+  cyclesPerCpuSecond: number | null;
+  framesPerCpuSecond: number | null;
+  framesPerSecond: number;
+  /** Measured build wall and CPU seconds of that configuration. */
+  buildSeconds: number;
+  buildCpuSeconds: number | null;
+}
+
+/**
+ * The frames-per-second trend: for each ESE-shaped design measured, the figures of `config`'s
+ * fidelity batch, narrowest first (pure).
+ */
+export function widthTrend(designs: DesignFigures[], config: string): WidthRow[] {
+  const rows: WidthRow[] = [];
+  for (const design of designs) {
+    if (!design.name.startsWith("ese")) continue;
+    const figures = design.configs.find((c): c is ConfigFigures =>
+      !("error" in c) && c.config === config
+    );
+    if (!figures) continue;
+    const run = figures.fidelity;
+    const cyclesPerFrame = run.simulatedCycles / run.steps;
+    rows.push({
+      design: design.name,
+      pes: design.pes,
+      lanes: design.lanes,
+      multipliers: design.pes * design.lanes,
+      config,
+      cyclesPerFrame,
+      cyclesPerCpuSecond: run.cyclesPerCpuSecond,
+      framesPerCpuSecond: run.cyclesPerCpuSecond === null
+        ? null
+        : run.cyclesPerCpuSecond / cyclesPerFrame,
+      framesPerSecond: run.framesPerSecond,
+      buildSeconds: figures.buildSeconds,
+      buildCpuSeconds: figures.buildCpuSeconds,
+    });
+  }
+  return rows.sort((a, b) => a.multipliers - b.multipliers);
 }

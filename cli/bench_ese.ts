@@ -16,30 +16,35 @@ import {
   limitFlag,
   pesFlag,
   positiveFlag,
+  wordsFlag,
 } from "./shared_flags.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { runEseBench } from "../bench/ese.ts";
-import { parseScalingConfigs, runEseScaling, type ScalingConfig } from "../bench/ese_scaling.ts";
+import {
+  parseScalingConfigs,
+  runEseScaling,
+  type ScalingConfig,
+  scalingSummary,
+} from "../bench/ese_scaling.ts";
 import { loadModel } from "../model/model_io.ts";
+import { ENCODING_FORMATS } from "../encode/manifest.ts";
 
 const NAME = "deno task bench:ese";
-const FORMATS = ["ese", "bcr"] as const;
 
-/** A comma-separated list of weight formats. */
-function formatList(text: string): ("ese" | "bcr")[] | undefined {
-  const formats = text.split(",").map((format) => format.trim());
-  return formats.every((format) => (FORMATS as readonly string[]).includes(format))
-    ? formats as ("ese" | "bcr")[]
-    : undefined;
+/** A words flag that also takes "none" (no word). */
+function noneOr<F extends { parse: (text: string) => unknown[] | undefined }>(flag: F): F {
+  return { ...flag, parse: (text: string) => text.trim() === "none" ? [] : flag.parse(text) };
 }
 
-const DEFAULT_SCALING: ScalingConfig[] = parseScalingConfigs("32x1,32x4,64x4,128x4,128x8,256x8")!;
+const DEFAULT_SCALING: ScalingConfig[] = parseScalingConfigs(
+  "32x1,32x4,32x8,32x16,64x4,64x8,128x4,128x8,256x8",
+)!;
 
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: `[--steps T] [--formats ese,bcr] [--density D] [--block RxC] [--pes N]
-       [--scaling NxL,...] [--simulate-max-pes N] [--skip-synth]
+       [--scaling NxL,...] [--simulate-max-pes N] [--skip-synth] [--jobs J]
        [--clock-mhz F] [--work-dir DIR] [--reuse-build] [--out FILE]`,
   description:
     `Generates and simulates the ESE-shaped LSTMP (examples/ese_lstmp.json) and writes FILE
@@ -49,15 +54,10 @@ const COMMAND = defineCommand({
       placeholder: "T",
       default: 4,
     }),
-    formats: {
-      type: "custom",
-      placeholder: "LIST",
-      expected: "ese and/or bcr, comma-separated",
-      parse: formatList,
-      default: [...FORMATS] as ("ese" | "bcr")[],
-      defaultText: "ese,bcr",
+    formats: noneOr(wordsFlag(ENCODING_FORMATS, {
+      expected: "ese and/or bcr, comma-separated, or none",
       help: "weight formats to run",
-    },
+    })),
     density: fractionFlag("BCR pruning density with PE balance", {
       placeholder: "D",
       default: 0.11,
@@ -73,11 +73,13 @@ const COMMAND = defineCommand({
       type: "custom",
       placeholder: "LIST",
       expected: "PEs x lanes pairs such as 32x1,64x4 (lanes 1, 2, 4, 8, 16), optionally with " +
-        "the broadcast width (64x8w4), comma-separated",
+        "the broadcast width (64x8w4), b and the batch (32x4b4) and m for the cycle model only " +
+        "(32x4m), comma-separated",
       parse: parseScalingConfigs,
       default: DEFAULT_SCALING,
-      defaultText: "32x1,32x4,64x4,128x4,128x8,256x8",
-      help: "bcr scaling table: PEs x MAC lanes (w: columns per broadcast beat, default gen's), " +
+      defaultText: "32x1,32x4,32x8,32x16,64x4,64x8,128x4,128x8,256x8",
+      help: "bcr scaling table: PEs x MAC lanes (w: columns per broadcast beat, default gen's; " +
+        "b: batch) " +
         "each pruned lane-aware ('none' to skip)",
     },
     "simulate-max-pes": limitFlag(
@@ -85,6 +87,11 @@ const COMMAND = defineCommand({
       "scaling: simulate with Verilator up " +
         "to this many PEs (larger: the exact cycle model)",
       { placeholder: "N", default: 128 },
+    ),
+    jobs: limitFlag(
+      { min: 1, max: 16 },
+      "scaling configurations run at a time; above 1 the format runs go beside them",
+      { placeholder: "J", default: 1 },
     ),
     "skip-synth": {
       type: "bool",
@@ -116,7 +123,8 @@ await runCommand(async () => {
   const cacheDir = join(workDir, "cache");
   if (!flags["reuse-build"]) await Deno.remove(cacheDir, { recursive: true }).catch(() => {});
 
-  const output = await runEseBench({
+  const jobs = flags.jobs;
+  const formatsRun = runEseBench({
     steps,
     formats,
     density,
@@ -127,8 +135,10 @@ await runCommand(async () => {
     cacheDir,
     log: (line) => console.log(line),
   });
+  // one job at a time: the formats first, then the scaling table
+  if (jobs === 1) await formatsRun;
   const modelPath = new URL("../examples/ese_lstmp.json", import.meta.url).pathname;
-  const scaling = flags.scaling.length === 0 ? null : await runEseScaling({
+  const scalingRun = flags.scaling.length === 0 ? Promise.resolve(null) : runEseScaling({
     dense: await loadModel(modelPath),
     configs: flags.scaling,
     density,
@@ -140,7 +150,15 @@ await runCommand(async () => {
     workDir,
     cacheDir,
     log: (line) => console.log(line),
+    jobs,
+    // the rows finished so far, written as they finish (complete: false until the end)
+    onRows: (rows) =>
+      writeJsonAtomic(flags.out, {
+        complete: false,
+        scaling: scalingSummary(rows, { clockMhz }),
+      }),
   });
+  const [output, scaling] = await Promise.all([formatsRun, scalingRun]);
   if (scaling?.headline) {
     const h = scaling.headline;
     console.log(
@@ -150,6 +168,15 @@ await runCommand(async () => {
         } us/frame (target <= 5: ${h.meetsUsTarget ? "met" : "NOT met"}), ${
           h.effectiveGops.toFixed(1)
         } GOP/s, ${h.bitsPerNonZero?.toFixed(2)} bits/non-zero`,
+    );
+  }
+  if (scaling?.throughputHeadline) {
+    const t = scaling.throughputHeadline;
+    console.log(
+      `throughput headline (most GOP/s within the XCKU060 budget): ${t.pes} PEs x ${t.lanes} ` +
+        `lanes, batch ${t.batch}, ${t.effectiveGops.toFixed(1)} GOP/s (target >= 282: ${
+          t.meetsGopsTarget ? "met" : "NOT met"
+        })`,
     );
   }
   const outPath = flags.out;

@@ -5,7 +5,9 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { parseCommand, runCommand } from "./common.ts";
+import { UserError } from "../util/errors.ts";
 import { defineCommand } from "./flags.ts";
 import { exampleBenchFlags, mergeWhenAsked, selectExamples } from "./example_bench.ts";
 import { FIDELITY_EXAMPLES, mergeFidelityReports, runFidelityBench } from "../bench/fidelity.ts";
@@ -14,17 +16,27 @@ const NAME = "deno task bench:fidelity";
 
 const COMMAND = defineCommand({
   name: NAME,
-  synopsis: "[--only NAME,...] [--densities LIST] [--out FILE] [--work DIR] [--merge A,B]",
+  synopsis:
+    "[--only NAME,...] [--densities LIST] [--out FILE] [--work DIR] [--merge A,B] [--one-shot EARLIER]",
   description:
     `Test accuracy (float and fixed point) of the trained examples after pruning by magnitude, the
-calibrated BCR search (with and without the least-squares refit), BCR + masked fine-tuning and
-BCR + ADMM, at each density; writes bench/results/fidelity.json and fidelity.md (docs/finetune.md).`,
-  flags: exampleBenchFlags({
-    examples: FIDELITY_EXAMPLES,
-    densities: { default: [0.5, 0.25, 0.1, 0.05], text: "0.5,0.25,0.1,0.05" },
-    resultFile: "fidelity.json",
-    work: { dir: "fidelity", help: "where the data and the pruned models go" },
-  }),
+calibrated BCR search (alone, + the least-squares refit, + the bias correction), BCR + masked
+fine-tuning and BCR + ADMM, at each density; writes bench/results/fidelity.json and fidelity.md
+(docs/finetune.md).`,
+  flags: {
+    ...exampleBenchFlags({
+      examples: FIDELITY_EXAMPLES,
+      densities: { default: [0.5, 0.25, 0.1, 0.05], text: "0.5,0.25,0.1,0.05" },
+      resultFile: "fidelity.json",
+      work: { dir: "fidelity", help: "where the data and the pruned models go" },
+    }),
+    "one-shot": {
+      type: "path" as const,
+      placeholder: "EARLIER",
+      help:
+        "run the one-shot columns only; keep the fine-tuned and ADMM columns of this earlier report (its search + refit must be reproduced exactly)",
+    },
+  },
 });
 
 await runCommand(async () => {
@@ -32,7 +44,17 @@ await runCommand(async () => {
   if (await mergeWhenAsked(flags, mergeFidelityReports)) return;
   const examples = selectExamples(NAME, flags.only, FIDELITY_EXAMPLES);
   const { densities, out, work } = flags;
-  const markdown = await runFidelityBench({ examples, densities: [...densities], out, work });
+  const oneShot = flags["one-shot"];
+  if (oneShot !== undefined && resolve(oneShot) === resolve(out)) {
+    throw new UserError(`${NAME}: --one-shot: expected a file other than --out (${out})`);
+  }
+  const markdown = await runFidelityBench({
+    examples,
+    densities: [...densities],
+    out,
+    work,
+    oneShot,
+  });
   console.log(markdown);
   console.log(`wrote ${out}`);
 });

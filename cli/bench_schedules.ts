@@ -9,6 +9,7 @@
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
 import { exampleBenchFlags, mergeWhenAsked, selectExamples } from "./example_bench.ts";
+import { wordsFlag } from "./shared_flags.ts";
 import {
   ALL_SCHEDULES,
   mergeSchedulesReports,
@@ -18,24 +19,6 @@ import {
 import type { MaskStructure, ScheduleName } from "../prune/schedules.ts";
 
 const NAME = "deno task bench:schedules";
-
-/** A comma-separated list of words from `allowed`. */
-function wordsFlag<T extends string>(allowed: readonly T[], help: string) {
-  return {
-    type: "custom" as const,
-    placeholder: "LIST",
-    expected: `comma-separated words among ${allowed.join(", ")}`,
-    parse: (text: string) => {
-      const words = text.split(",");
-      return words.every((w) => (allowed as readonly string[]).includes(w))
-        ? words as T[]
-        : undefined;
-    },
-    default: [...allowed],
-    defaultText: allowed.join(","),
-    help,
-  };
-}
 
 const { only, densities, out, work, merge } = exampleBenchFlags({
   examples: SCHEDULE_EXAMPLES,
@@ -55,8 +38,8 @@ golden model and the training time; writes bench/results/schedules.json and sche
 (docs/pruning.md, "Pruning schedules").`,
   flags: {
     only,
-    schedules: wordsFlag<ScheduleName>(ALL_SCHEDULES, "schedules"),
-    structures: wordsFlag<MaskStructure>(["bcr", "unstructured"], "mask structures"),
+    schedules: wordsFlag<ScheduleName>(ALL_SCHEDULES, { help: "schedules" }),
+    structures: wordsFlag<MaskStructure>(["bcr", "unstructured"], { help: "mask structures" }),
     densities,
     seeds: {
       type: "custom",

@@ -19,11 +19,12 @@ import { compareTaskBaselines } from "../prune/calibrate.ts";
 import { compareVariants } from "../model/evaluate.ts";
 import {
   type Calibration,
+  type Corrections,
+  correctOnCalibration,
   loadCalibration,
   printTaskComparison,
   printVariants,
   RANDOM_INPUTS_NOTE,
-  refitOnCalibration,
 } from "./prune_calib.ts";
 import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
@@ -60,7 +61,7 @@ const COMMAND = defineCommand({
   name: NAME,
   synopsis:
     `--model M --out P (--density d | --compression x | --block RxC --col-keep a --row-keep b)
-       [--block RxC] [--uniform] [--pes N] [--calib X] [--head H] [--refit] [--seed S] [--report R]
+       [--block RxC] [--uniform] [--pes N] [--calib X] [--head H] [--refit] [--bias-correct] [--seed S] [--report R]
        [--check-block RxC] [--safetensors] [--quiet]`,
   description:
     `Block-based Column-Row (BCR) pruning (docs/pruning.md). Every weight matrix (weight_ih, weight_hh,
@@ -134,6 +135,13 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       group: COMMON,
       help: "after pruning, re-solve the kept weights by least squares so that every gate row " +
         "reproduces the dense pre-activations on the --calib data (one shot, same zeros)",
+    },
+    "bias-correct": {
+      type: "bool",
+      group: COMMON,
+      help: "after pruning (and --refit), shift every gate row's biases so that its mean " +
+        "pre-activation on the --calib data matches the dense model's (one shot, same weights); " +
+        "kept only when it lowers the search's loss on that data",
     },
     seed: seedFlag({
       group: COMMON,
@@ -341,6 +349,15 @@ function chooseOptions(
 }
 
 /** Whether every pruned matrix is BCR for the block, printed with the matrices that are not. */
+/** " (refit + bias correction)" and the like: the corrections a result went through. */
+function correctionNames(corrections: Corrections): string {
+  const names = [
+    ...(corrections.refit ? ["refit"] : []),
+    ...(corrections.biasCorrect ? ["bias correction"] : []),
+  ];
+  return names.length ? ` (${names.join(" + ")})` : "";
+}
+
 function checkOutput(pruned: RnnModel, block: BlockSize) {
   const outputCheck = namedMatrices(pruned).map(({ name, matrix }) => ({
     name,
@@ -377,7 +394,14 @@ async function pruneAndWrite(
   const started = performance.now();
   const { options, search } = chooseOptions(context, request, calib);
   const { model: bcrModel, report } = pruneModelBcr(model, options);
-  const pruned = flags.refit ? refitOnCalibration(model, bcrModel, calib) : bcrModel;
+  const corrections = { refit: flags.refit, biasCorrect: flags["bias-correct"] };
+  const corrected = corrections.refit || corrections.biasCorrect;
+  const { model: pruned, biasCorrection } = correctOnCalibration(
+    model,
+    bcrModel,
+    calib,
+    corrections,
+  );
   checkKeepsWeights(report.nonZeros, options.block, request.source);
   printMatrixTable(report, flags.pes);
   const { outputCheck, outputIsBcr } = checkOutput(pruned, flags["check-block"] ?? options.block);
@@ -393,8 +417,13 @@ async function pruneAndWrite(
   if (task) printTaskComparison(task, label);
   const variants = compareVariants(model, [
     { name: "dense", model },
-    ...(flags.refit ? [{ name: "BCR, one shot (before the refit)", model: bcrModel }] : []),
-    { name: flags.refit ? "BCR, this result (refit)" : "BCR, this result", model: pruned },
+    ...(corrected ? [{ name: "BCR, one shot (before the corrections)", model: bcrModel }] : []),
+    {
+      name: `BCR, this result${
+        correctionNames({ ...corrections, biasCorrect: biasCorrection?.applied ?? false })
+      }`,
+      model: pruned,
+    },
   ], {
     dataset: calib.task?.dataset ?? { sequences, inputSize: model.inputSize },
     head: calib.task?.head,
@@ -451,6 +480,9 @@ async function pruneAndWrite(
       rows: variants,
     },
     refit: flags.refit ? { on: "calibration data", inputs: "dense trajectory", ridge: 1e-3 } : null,
+    biasCorrection: biasCorrection
+      ? { on: "calibration data", inputs: "pruned model's own trajectory", ...biasCorrection }
+      : null,
     search: search
       ? {
         seconds: (performance.now() - started) / 1000,

@@ -11,12 +11,14 @@ import { type Head, loadHead, type TaskMetrics } from "../model/head.ts";
 import type { VariantFigures, VariantRow } from "../model/evaluate.ts";
 import { outputSize, type RnnModel } from "../model/model.ts";
 import { calibrationSubset, type TaskComparison, taskObjective } from "../prune/calibrate.ts";
+import { correctBiasesIfBetter } from "../prune/bias_correct.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
 import { baselineRows } from "./prune_print.ts";
 import {
   calibrationSequences,
   defaultCalibrationShape,
   outputFidelity,
+  searchLoss,
   type SearchObjective,
 } from "../prune/search.ts";
 
@@ -106,27 +108,75 @@ export async function loadCalibration(
   };
 }
 
-/** `--refit`: least-squares refit of the kept weights on the calibration data (not random). */
-export function refitOnCalibration(
+/** The one-shot corrections after the mask is chosen (`--refit`, `--bias-correct`). */
+export interface Corrections {
+  /** Least-squares refit of the kept weights. */
+  refit: boolean;
+  /** Bias correction (after the refit when both are asked for). */
+  biasCorrect: boolean;
+}
+
+/** What `--bias-correct` did, for the report. */
+export interface BiasCorrectionReport {
+  /** Kept: it lowered the search's loss on the calibration data. */
+  applied: boolean;
+  /** The loss compared (the search's objective). */
+  loss: string;
+  /** Its value before and after the correction. */
+  before: number;
+  after: number;
+}
+
+function checkCalibrated(calibration: Calibration, flag: string): void {
+  if (calibration.info.random) {
+    throw new UserError(
+      `deno task prune: ${flag} needs --calib D (it fits the pruned model to your data)`,
+    );
+  }
+}
+
+function printStep(what: string, calibration: Calibration, started: number, change: string) {
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`${what} on ${calibration.label} (${seconds} s): ${change} (measured)`);
+}
+
+/**
+ * `--refit` and `--bias-correct`: the one-shot corrections of the pruned model on the calibration
+ * data (not random), each printed with what it changed. The bias correction is kept only when it
+ * lowers the search's loss on that data (`correctBiasesIfBetter`).
+ */
+export function correctOnCalibration(
   dense: RnnModel,
   pruned: RnnModel,
   calibration: Calibration,
-): RnnModel {
-  if (calibration.info.random) {
-    throw new UserError(
-      "deno task prune: --refit needs --calib D (it fits the kept weights to your data)",
-    );
+  corrections: Corrections,
+): { model: RnnModel; biasCorrection: BiasCorrectionReport | null } {
+  const { sequences } = calibration;
+  let model = pruned;
+  if (corrections.refit) {
+    checkCalibrated(calibration, "--refit");
+    const started = performance.now();
+    const refitted = refitKeptWeights(dense, model, sequences);
+    const before = outputFidelity(dense, model, sequences).relativeRmsError;
+    const after = outputFidelity(dense, refitted, sequences).relativeRmsError;
+    const change = `relative RMS error ${before.toFixed(5)} -> ${after.toFixed(5)}`;
+    printStep("refit of the kept weights", calibration, started, change);
+    model = refitted;
   }
+  if (!corrections.biasCorrect) return { model, biasCorrection: null };
+  checkCalibrated(calibration, "--bias-correct");
   const started = performance.now();
-  const refitted = refitKeptWeights(dense, pruned, calibration.sequences);
-  const before = outputFidelity(dense, pruned, calibration.sequences).relativeRmsError;
-  const after = outputFidelity(dense, refitted, calibration.sequences).relativeRmsError;
-  console.log(
-    `refit of the kept weights on ${calibration.label} (${
-      ((performance.now() - started) / 1000).toFixed(1)
-    } s): relative RMS error ${before.toFixed(5)} -> ${after.toFixed(5)} (measured)`,
-  );
-  return refitted;
+  const loss = calibration.objective?.name ?? "relative RMS error";
+  const guarded = correctBiasesIfBetter(dense, model, {
+    sequences,
+    loss: searchLoss(dense, sequences, calibration.objective),
+  });
+  const { applied, lossBefore: before, lossAfter: after } = guarded;
+  const change = `${loss} ${before.toFixed(5)} -> ${after.toFixed(5)}, ${
+    applied ? "kept" : "not kept (it did not lower it)"
+  }`;
+  printStep("bias correction", calibration, started, change);
+  return { model: guarded.model, biasCorrection: { applied, loss, before, after } };
 }
 
 function percent(metrics: TaskMetrics): string {

@@ -188,3 +188,38 @@ export function benchOutputFlags(
     out: { type: "path", placeholder: "FILE", default: options.out, help: "result file" },
   };
 }
+
+/** Options of `wordsFlag`. */
+export interface WordsFlagOptions<T extends string> {
+  /** Help text. */
+  help: string;
+  /** Value when absent (default: every allowed word). */
+  default?: readonly T[];
+  /** What is accepted, for messages and --help (default: the allowed words). */
+  expected?: string;
+}
+
+/**
+ * A comma-separated list of words out of `allowed` (spaces around a word are ignored), e.g.
+ * `--formats ese,bcr`; every allowed word when absent unless `default` says otherwise.
+ */
+export function wordsFlag<const T extends string>(
+  allowed: readonly T[],
+  options: WordsFlagOptions<T>,
+): CustomFlag<T[]> & { default: T[] } {
+  const defaults = [...(options.default ?? allowed)];
+  return {
+    type: "custom",
+    placeholder: "LIST",
+    expected: options.expected ?? `comma-separated words among ${allowed.join(", ")}`,
+    parse: (text: string) => {
+      const words = text.split(",").map((word) => word.trim());
+      return words.every((word) => (allowed as readonly string[]).includes(word))
+        ? words as T[]
+        : undefined;
+    },
+    default: defaults,
+    defaultText: defaults.join(","),
+    help: options.help,
+  };
+}

@@ -33,6 +33,7 @@ import {
   type PeLoad,
   peLoadImbalance,
 } from "./balance.ts";
+import { balanceGroups } from "./balance_groups.ts";
 
 /** Explicit keep fractions: the fraction of columns, then of rows, kept inside each block. */
 export interface KeepRates {
@@ -61,7 +62,8 @@ export type MatrixPruneOptions = (KeepRates | DensityRate) & {
   pes?: number;
   /**
    * Lane groups: rows with the same id inside a block are kept or pruned together (the rows one
-   * weight word of a PE with MAC lanes holds; `modelLaneOrder`). Replaces the PE balancing.
+   * weight word of a PE with MAC lanes holds; `modelLaneOrder`: id = line * pes + PE). With
+   * `pes`, whole groups are balanced over the PEs (balance_groups.ts) instead of rows.
    */
   rowGroups?: Int32Array;
 };
@@ -454,16 +456,19 @@ export function pruneMatrixBcr(matrix: Matrix, options: MatrixPruneOptions): Mat
     options.rowGroups,
   );
   const pes = options.pes ?? 1;
-  const balanceSwaps = pes > 1 && !options.rowGroups
-    ? balanceRows({
-      grid,
-      pes,
-      rowKeep,
-      keptColCounts: columns.keptColCounts,
-      keptRowFlags,
-      rowSquares,
-    })
-    : 0;
+  const balanceInput = {
+    grid,
+    pes,
+    rowKeep,
+    keptColCounts: columns.keptColCounts,
+    keptRowFlags,
+    rowSquares,
+  };
+  const balanceSwaps = pes <= 1
+    ? 0
+    : options.rowGroups
+    ? balanceGroups({ ...balanceInput, rowGroups: options.rowGroups })
+    : balanceRows(balanceInput);
   const { out, pattern, emptyBlocks } = keptPattern(matrix, grid, columns.keptCols, keptRowFlags);
   let nonZeros = 0;
   for (const w of out) if (w !== 0) nonZeros++;

@@ -33,7 +33,7 @@ export interface RefitOptions {
 }
 
 /** One layer of a model as a one-layer model (same weights, shared arrays). */
-function layerModel(model: RnnModel, layer: number): RnnModel {
+export function layerModel(model: RnnModel, layer: number): RnnModel {
   return {
     ...model,
     inputSize: layerInputSize(model, layer),
@@ -43,7 +43,7 @@ function layerModel(model: RnnModel, layer: number): RnnModel {
 }
 
 /** Layer inputs v(t) = [x(t); h(t-1)] of every step of every sequence (h from the layer's run). */
-function layerFeatures(inputs: number[][][], outputs: number[][][]): Float64Array[] {
+export function layerFeatures(inputs: number[][][], outputs: number[][][]): Float64Array[] {
   const features: Float64Array[] = [];
   inputs.forEach((sequence, n) => {
     const width = sequence[0].length;
@@ -59,7 +59,7 @@ function layerFeatures(inputs: number[][][], outputs: number[][][]): Float64Arra
 }
 
 /** Row r of matrix times v[offset .. offset + cols). */
-function rowDot(matrix: Matrix, r: number, v: Float64Array, offset: number): number {
+export function rowDot(matrix: Matrix, r: number, v: Float64Array, offset: number): number {
   let sum = 0;
   const base = r * matrix.cols;
   for (let c = 0; c < matrix.cols; c++) sum += matrix.data[base + c] * v[offset + c];
@@ -189,6 +189,42 @@ function refitLayer(model: RnnModel, layer: number, stats: Statistics, ridge: nu
   }
 }
 
+/** The layer inputs [x(t); h(t-1)] of one layer over every calibration step, dense and pruned. */
+export interface LayerFeatures {
+  /** The dense model's, on its own trajectory. */
+  dense: Float64Array[];
+  /** The pruned model's on its own trajectory (`own`), else the dense ones. */
+  pruned: Float64Array[];
+}
+
+/**
+ * Walk the layers of `dense` and `result` (a pruned copy, corrected in place layer by layer) over
+ * the calibration sequences: `correct(layer, features)` may change `result`'s layer, and the next
+ * layer's pruned inputs are the corrected layer's outputs. With `own` false the pruned features are
+ * the dense ones (no pruned run).
+ */
+export function correctLayerByLayer(
+  dense: RnnModel,
+  result: RnnModel,
+  options: { sequences: number[][][]; own: boolean },
+  correct: (layer: number, features: LayerFeatures) => void,
+): void {
+  let denseInputs = options.sequences;
+  let prunedInputs = options.sequences;
+  for (let layer = 0; layer < dense.numLayers; layer++) {
+    const denseLayer = layerModel(dense, layer);
+    const prunedLayer = layerModel(result, layer);
+    const denseOutputs = denseInputs.map((s) => runFloat(denseLayer, s));
+    const denseFeatures = layerFeatures(denseInputs, denseOutputs);
+    const prunedFeatures = options.own
+      ? layerFeatures(prunedInputs, prunedInputs.map((s) => runFloat(prunedLayer, s)))
+      : denseFeatures;
+    correct(layer, { dense: denseFeatures, pruned: prunedFeatures });
+    prunedInputs = prunedInputs.map((s) => runFloat(prunedLayer, s));
+    denseInputs = denseOutputs;
+  }
+}
+
 /**
  * Refit the kept weights of `pruned` (the zeros of `pruned` define the mask) to reproduce the
  * dense model's gate pre-activations on calibration sequences. Returns a new model.
@@ -201,23 +237,12 @@ export function refitKeptWeights(
 ): RnnModel {
   const ridge = options.ridge ?? 1e-3;
   const result = cloneModel(pruned);
-  let denseInputs = sequences;
-  let prunedInputs = sequences;
-  for (let layer = 0; layer < dense.numLayers; layer++) {
-    const denseLayer = layerModel(dense, layer);
-    const denseOutputs = denseInputs.map((s) => runFloat(denseLayer, s));
-    const prunedLayer = layerModel(result, layer);
-    const prunedOutputs = prunedInputs.map((s) => runFloat(prunedLayer, s));
-    const own = options.inputs === "pruned";
-    const stats = statistics(
-      own ? layerFeatures(prunedInputs, prunedOutputs) : layerFeatures(denseInputs, denseOutputs),
-      layerFeatures(denseInputs, denseOutputs),
-      { ih: dense.layers[layer].weightIh, hh: dense.layers[layer].weightHh },
-    );
+  const own = options.inputs === "pruned";
+  correctLayerByLayer(dense, result, { sequences, own }, (layer, features) => {
+    const { weightIh: ih, weightHh: hh } = dense.layers[layer];
+    const stats = statistics(features.pruned, features.dense, { ih, hh });
     refitLayer(result, layer, stats, ridge);
-    prunedInputs = prunedInputs.map((s) => runFloat(prunedLayer, s));
-    denseInputs = denseOutputs;
-  }
+  });
   if (outputSize(result) !== outputSize(dense)) throw new Error("refit changed the output size");
   return result;
 }

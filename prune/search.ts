@@ -61,6 +61,21 @@ export interface SearchObjective {
   score: (outputs: number[][][]) => number;
 }
 
+/**
+ * The search's loss of a model on calibration sequences: the objective's score, or without one the
+ * relative RMS output error against `dense` (lower is better either way).
+ */
+export function searchLoss(
+  dense: RnnModel,
+  sequences: number[][][],
+  objective?: SearchObjective,
+): (model: RnnModel) => number {
+  return (model) =>
+    objective
+      ? objective.score(sequences.map((sequence) => runFloat(model, sequence)))
+      : outputFidelity(dense, model, sequences).relativeRmsError;
+}
+
 /** Shape of the default calibration set. */
 export interface CalibrationShape {
   /** Number of sequences. */

@@ -8,11 +8,13 @@
 // A MAC in W right after a MAC of the same field of the same word takes that MAC's sum
 // (forwarding): its read came before that write. The consumer (the element-wise unit, the
 // requantizer) reads a word through the same ports (`read`, never in a cycle with a MAC read)
-// and takes it the next cycle (`take`):
-// `word` is the word, and taking clears it (KEEP = 0; with KEEP = 1 the word stays and the next
-// time step accumulates on top of it: the delta memories M of docs/delta.md). A field whose live bit is 0 reads as zero, so reset
-// and a take clear a word in one cycle. Memories deeper than LUT_RAM_DEPTH words are marked block
-// RAM; the others are left to the synthesis tool (LUT RAM for these shallow, wide memories).
+// and takes it the next cycle (`take`): `word` is the word (zero after a cycle without `read`),
+// and taking clears it (KEEP = 0; with KEEP = 1 the word stays and the next time step adds to
+// it: the delta memories M of docs/delta.md). A field whose live bit is 0 reads as zero, so reset
+// and a take clear a word in one cycle: the read register of a field is reset (synchronously) when the word read is
+// not live or the field not read, so the zero costs no logic after the memory. Memories deeper
+// than LUT_RAM_DEPTH words are marked block RAM; the others are left to the synthesis tool (LUT
+// RAM for these shallow, wide memories).
 module rnnfab_acc_mem #(
     parameter DEPTH = 1,             // words
     parameter FIELDS = 4,            // accumulator fields per word
@@ -34,7 +36,7 @@ module rnnfab_acc_mem #(
     input  wire [      AW-1:0]   read_addr,    // its word
     input  wire                  take,         // the consumer takes word take_addr (read before)
     input  wire [      AW-1:0]   take_addr,    // its word
-    output wire [FIELDS*ACC-1:0] word          // the word taken (zero when not live)
+    output wire [FIELDS*ACC-1:0] word          // the word read (zero if not live or not read)
 );
   localparam WW = FIELDS * ACC;  // word width
 
@@ -51,8 +53,7 @@ module rnnfab_acc_mem #(
   // so the adder, the forwarding compare and its multiplexer are one field wide; the consumer
   // reads every field's memory at one address. A live bit per field and word.
   wire [WW-1:0] rd;  // read data of every field's memory (registered in the memory)
-  wire [FIELDS-1:0] live_at_mac;  // live bit of each field of word mac_addr
-  reg w_valid_q, w_live_q;  // W: a MAC, and whether its field was live when read
+  reg w_valid_q;  // W: a MAC
   reg [AW-1:0] w_addr_q;
   reg [FW-1:0] w_field_q;
   reg [PW-1:0] w_product_q;
@@ -61,21 +62,16 @@ module rnnfab_acc_mem #(
   reg [FW-1:0] fw_field_q;
   reg [ACC-1:0] fw_sum_q;
   reg [ACC-1:0] w_base, w_sum;
-  reg mac_live;
   integer field;
   always @* begin
+    // only the MAC's field was loaded (the others read zero): an OR, not a field multiplexer
     w_base = {ACC{1'b0}};
-    mac_live = 1'b0;
-    for (field = 0; field < FIELDS; field = field + 1) begin
-      if (w_field_q == field[FW-1:0] && w_live_q) w_base = rd[field*ACC+:ACC];
-      if (mac_field == field[FW-1:0]) mac_live = live_at_mac[field];
-    end
+    for (field = 0; field < FIELDS; field = field + 1) w_base = w_base | rd[field*ACC+:ACC];
     if (fw_valid_q && fw_addr_q == w_addr_q && fw_field_q == w_field_q) w_base = fw_sum_q;
     w_sum = w_base + {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q};
   end
   always @(posedge clk) begin
     w_valid_q <= rst ? 1'b0 : mac_valid;
-    w_live_q <= mac_live;
     w_addr_q <= mac_addr;
     w_field_q <= mac_field;
     w_product_q <= mac_product;
@@ -97,17 +93,26 @@ module rnnfab_acc_mem #(
         if (w_here) live_d[w_addr_q] = 1'b1;
       end
       reg [ACC-1:0] rd_q;
+      wire [AW-1:0] rd_addr = read ? read_addr : mac_addr;
       (* ram_style = (DEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
       reg [ACC-1:0] acc_mem[0:DEPTH-1];
+      // the read register loads the field for the consumer's read or this field's MAC, and is
+      // reset (synchronously) otherwise and when the word read is not live (its live bit is
+      // final at the read: a MAC's pending write is forwarded, a consumer's read comes after
+      // the last write and before the take); so zeroing costs no logic after the memory (the
+      // flip-flops' reset input, a block RAM's output register reset), the MAC's field is an
+      // OR of the fields, and a memory not read by the consumer outputs zero (the PE ORs its
+      // lane banks' words instead of multiplexing them)
+      wire rd_load = read || (mac_valid && mac_field == F);
       always @(posedge clk) begin
         live_q <= rst ? {DEPTH{1'b0}} : live_d;
         if (!rst && w_here) acc_mem[w_addr_q] <= w_sum;
-        rd_q <= acc_mem[read ? read_addr : mac_addr];
+        if (!rd_load || !live_q[rd_addr]) rd_q <= {ACC{1'b0}};
+        else rd_q <= acc_mem[rd_addr];
       end
-      assign live_at_mac[f] = live_q[mac_addr];
       assign rd[f*ACC+:ACC] = rd_q;
-      assign word[f*ACC+:ACC] = live_q[take_addr] ? rd_q : {ACC{1'b0}};
     end
   endgenerate
+  assign word = rd;
 endmodule
 `default_nettype wire

@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_act: sigmoid or tanh by table and linear interpolation, exactly as docs/fixed-point.md
 // ("Activation functions"). Pipelined for the clock (docs/timing.md, "The pipelined datapath"):
@@ -10,13 +11,16 @@
 //   A3: the two table words registered again (the block RAM's clock-to-output is most of a
 //       cycle at 150 MHz; nothing follows it in that cycle)
 //   A4: d = T[i+1] - T[i], and the base with the sign applied: T[i], or 2^AF - T[i] (sigmoid)
-//       or -T[i] (tanh) for x < 0
+//       or -T[i] (tanh) for x < 0. d is held in D + 2 bits: adjacent entries of rnnfab's
+//       tables (rounded sigmoid and tanh, slopes at most 1) differ by at most 2^D + 1
+//       (rtl/hardware.ts checks it when it writes the tables), so the product is narrow
 //   A5: p = d * t (t = a & (2^D - 1)): the multiplier alone in its cycle
 //   A6: y = base + (p >>> D), or base - (p >>> D) for x < 0, which equals the fixed-point
 //       spec's y = T[i] + (d * t >>> D) with sigmoid(-x) = 2^AF - y, tanh(-x) = -y (mod 2^AB)
-// No reset: every register is datapath; the valid bits travel beside the unit. `en` is a clock
-// enable of every register: the owner lowers it while no value it will use is in the unit (it
-// changes no used result and lets the simulator skip the idle unit, docs/simulation.md).
+// No reset: every register is datapath; the valid bits travel beside the unit. en[k - 1] is the
+// clock enable of stage Ak: the owner raises it in the cycles a value it will use enters that
+// stage (the per-stage enables of rnnfab_ew_stages), so a stage holds while no such value passes
+// (it changes no used result; docs/timing.md, docs/simulation.md).
 module rnnfab_act #(
     parameter AB = 16,                    // activation width (input and output)
     parameter AF = 12,                    // activation fraction bits
@@ -26,10 +30,10 @@ module rnnfab_act #(
     parameter TABLE_FILE = "sigmoid.hex", // $readmemh image of the 2^(R+S)+1 table entries
     parameter LATENCY = 6                 // x-to-y latency the instantiator assumes (checked)
 ) (
-    input  wire          clk,  // clock
-    input  wire          en,   // clock enable of every register (hold when low)
-    input  wire [AB-1:0] x,    // activation-format input (two's complement)
-    output wire [AB-1:0] y     // activation-format output, LATENCY cycles after x
+    input  wire               clk,  // clock
+    input  wire [LATENCY-1:0] en,   // en[k - 1]: clock enable of stage Ak (hold when low)
+    input  wire [     AB-1:0] x,    // activation-format input (two's complement)
+    output wire [     AB-1:0] y     // activation-format output, LATENCY cycles after x
 );
   // Cycles from x to y (ACT_LATENCY of rtl/design.ts; the element-wise units count on it).
   localparam PIPELINE_LATENCY = 6;
@@ -37,6 +41,8 @@ module rnnfab_act #(
   localparam D = AF - STEP_LOG2;  // fraction bits inside a segment
   localparam IW = RANGE_LOG2 + STEP_LOG2 + 1;  // table index width (0..N)
   localparam DW = (D > 0) ? D : 1;  // width of the in-segment fraction t (at least 1)
+  // Width of d = T[i+1] - T[i] (signed; |d| <= 2^D + 1); with D = 0 the fraction is 0 and d unused.
+  localparam DIFW = `RNNFAB_MAX(D + 2, 2);
   localparam [AB:0] ONE = {{AB{1'b0}}, 1'b1};  // 1 in AB+1 bits
   localparam [AB:0] STEP = ONE << D;  // 2^D: one table segment
   localparam [AB:0] ONE_REAL = ONE << AF;  // 2^AF
@@ -58,7 +64,8 @@ module rnnfab_act #(
   initial $readmemh(TABLE_FILE, table_rom);
 
   // Every stage's logic is a function of the registers before it, evaluated in the clocked
-  // block, so that a simulator skips it with the registers while `en` is low (docs/simulation.md).
+  // block, so that a simulator skips it with the registers while its enable is low
+  // (docs/simulation.md).
 
   // ---- A1: magnitude a = |x| (at most 2^(AB-1)) and a + 2^D (at most 2^AB), both AB+1 bits
   function [AB:0] magnitude(input [AB-1:0] value, input [AB:0] offset);  // |value| + offset
@@ -66,7 +73,7 @@ module rnnfab_act #(
   endfunction
   reg [AB:0] a1_magnitude_q, a1_next_q;
   reg a1_negative_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[0]) begin
     a1_magnitude_q <= magnitude(x, {(AB + 1) {1'b0}});
     a1_next_q <= magnitude(x, STEP);
     a1_negative_q <= x[AB-1];
@@ -98,7 +105,7 @@ module rnnfab_act #(
   reg [AB-1:0] a2_base_q, a2_next_q;
   reg [DW-1:0] a2_fraction_q;
   reg a2_negative_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[1]) begin
     a2_base_q <= table_rom[table_index(a1_magnitude_q, a1_magnitude_q)];
     a2_next_q <= table_rom[table_index(a1_magnitude_q, a1_next_q)];
     a2_fraction_q <= fraction;
@@ -109,7 +116,7 @@ module rnnfab_act #(
   reg [AB-1:0] a3_base_q, a3_next_q;
   reg [DW-1:0] a3_fraction_q;
   reg a3_negative_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[2]) begin
     a3_base_q <= a2_base_q;
     a3_next_q <= a2_next_q;
     a3_fraction_q <= a2_fraction_q;
@@ -122,24 +129,47 @@ module rnnfab_act #(
     else if (IS_SIGMOID != 0) signed_base = ONE_REAL[AB-1:0] - base;
     else signed_base = ~base + 1'b1;
   endfunction
-  reg [AB:0] a4_diff_q;
+  // T[i+1] - T[i] in DIFW bits (the bits above are sign copies for rnnfab's tables)
+  function [DIFW-1:0] difference(input [AB-1:0] next, input [AB-1:0] base);
+    /* verilator lint_off UNUSEDSIGNAL */  // the bits above DIFW
+    reg [AB:0] full;
+    /* verilator lint_on UNUSEDSIGNAL */
+    begin
+      full = {next[AB-1], next} - {base[AB-1], base};
+      difference = full[DIFW-1:0];
+    end
+  endfunction
+  reg [DIFW-1:0] a4_diff_q;
   reg [AB-1:0] a4_base_q;
   reg [DW-1:0] a4_fraction_q;
   reg a4_negative_q;
-  always @(posedge clk) if (en) begin
-    a4_diff_q <= {a3_next_q[AB-1], a3_next_q} - {a3_base_q[AB-1], a3_base_q};
+  always @(posedge clk) if (en[3]) begin
+    a4_diff_q <= difference(a3_next_q, a3_base_q);
     a4_base_q <= signed_base(a3_base_q, a3_negative_q);
     a4_fraction_q <= a3_fraction_q;
     a4_negative_q <= a3_negative_q;
   end
 
-  // ---- A5: interpolation product (signed difference x unsigned fraction)
-  localparam PW = AB + 1 + DW + 1;  // product width
+  // ---- A5: interpolation product (signed difference x unsigned fraction). A sigmoid's product
+  // carries an attribute that lets the place-and-route flow build it from LUTs when the part runs
+  // out of multipliers (docs/timing.md, "The flow"); the arithmetic is the same.
+  localparam PW = DIFW + DW + 1;  // product width
+  localparam SW = `RNNFAB_MAX(PW, AB);  // the product sign-extended to at least AB bits
   reg [PW-1:0] a5_product_q;
   reg [AB-1:0] a5_base_q;
   reg a5_negative_q;
-  always @(posedge clk) if (en) begin
-    a5_product_q <= $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
+  generate
+    if (IS_SIGMOID != 0) begin : gen_lut_product
+      always @(posedge clk)
+        if (en[4])
+          a5_product_q <= $signed(a4_diff_q) * (* rnnfab_lut_multiplier *)
+              $signed({1'b0, a4_fraction_q});
+    end else begin : gen_product
+      always @(posedge clk)
+        if (en[4]) a5_product_q <= $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
+    end
+  endgenerate
+  always @(posedge clk) if (en[4]) begin
     a5_base_q <= a4_base_q;
     a5_negative_q <= a4_negative_q;
   end
@@ -148,15 +178,15 @@ module rnnfab_act #(
   // docs/fixed-point.md)
   function [AB-1:0] interpolate(input [AB-1:0] base, input [PW-1:0] product, input negative);
     /* verilator lint_off UNUSEDSIGNAL */  // the bits above AB (the result is mod 2^AB)
-    reg [PW-1:0] shifted;
+    reg [SW:0] shifted;
     /* verilator lint_on UNUSEDSIGNAL */
     begin
-      shifted = $signed(product) >>> D;
+      shifted = $signed({{(SW - PW + 1) {product[PW-1]}}, product}) >>> D;
       interpolate = negative ? base - shifted[AB-1:0] : base + shifted[AB-1:0];
     end
   endfunction
   reg [AB-1:0] y_q;
-  always @(posedge clk) if (en) y_q <= interpolate(a5_base_q, a5_product_q, a5_negative_q);
+  always @(posedge clk) if (en[5]) y_q <= interpolate(a5_base_q, a5_product_q, a5_negative_q);
   assign y = y_q;
 endmodule
 `default_nettype wire

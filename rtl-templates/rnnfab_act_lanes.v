@@ -16,7 +16,7 @@ module rnnfab_act_lanes #(
     parameter TANH_FILE = "tanh.hex"      // tanh table image
 ) (
     input  wire                clk,  // clock
-    input  wire                en,   // clock enable of every register (rnnfab_act)
+    input  wire [         5:0] en,   // en[k - 1]: clock enable of stage Ak of every lane
     input  wire [LANES*AB-1:0] x,    // lane l: x[l*AB +: AB]
     output wire [LANES*AB-1:0] y     // lane l: f(x) six cycles after x (rnnfab_act's LATENCY)
 );

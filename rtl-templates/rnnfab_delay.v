@@ -1,21 +1,19 @@
 `default_nettype none
-// rnnfab_delay: STAGES register stages that carry a valid bit (cleared by reset) and its data
-// along a pipeline; out_* is in_* of STAGES cycles earlier. The data stages shift only when `en`
-// is high (a clock enable): the owner lowers it while no word it will use is in the pipeline,
-// which changes no used word and lets the simulator skip the idle stages (docs/simulation.md).
-// The valid bits always shift. Each data stage is a register of its own (not one wide vector
+// rnnfab_delay: STAGES register stages that carry data along a pipeline; out_data is in_data of
+// STAGES cycles earlier for every word the owner uses. Stage s shifts when en[s] is high (its
+// clock enable): the owner passes the per-stage enables of its pipeline (rnnfab_ew_stages), so a
+// stage registers in the cycles a word it will use passes it and holds otherwise (a pipeline
+// that never stalls reads each stage in the cycle after it is written). The valid bits travel
+// in the owner's rnnfab_ew_stages. Each data stage is a register of its own (not one wide vector
 // shifted as a whole, which Verilator evaluates slowly); the hardware is the same shift chain.
 module rnnfab_delay #(
     parameter WIDTH = 1,   // data bits
     parameter STAGES = 1   // register stages
 ) (
-    input  wire             clk,        // clock
-    input  wire             rst,        // synchronous reset: clears the valid bits
-    input  wire             en,         // data stages shift (hold when low)
-    input  wire             in_valid,   // valid bit in
-    input  wire [WIDTH-1:0] in_data,    // data in
-    output wire             out_valid,  // in_valid of STAGES cycles earlier
-    output wire [WIDTH-1:0] out_data    // in_data of STAGES cycles earlier
+    input  wire              clk,       // clock
+    input  wire [STAGES-1:0] en,        // en[s]: stage s shifts (holds when low)
+    input  wire [ WIDTH-1:0] in_data,   // data in
+    output wire [ WIDTH-1:0] out_data   // in_data of STAGES cycles earlier
 );
   initial begin
     if (WIDTH < 1 || STAGES < 1) begin
@@ -24,23 +22,14 @@ module rnnfab_delay #(
     end
   end
 
-  // valid bit s belongs to stage s; stage 0 holds the newest
-  reg [STAGES-1:0] valid_q, valid_d;
-  always @* begin
-    valid_d = valid_q << 1;
-    valid_d[0] = in_valid;
-  end
-  always @(posedge clk) valid_q <= rst ? {STAGES{1'b0}} : valid_d;
-  assign out_valid = valid_q[STAGES-1];
-
   genvar s;
   generate
     for (s = 0; s < STAGES; s = s + 1) begin : gen_stage
-      reg [WIDTH-1:0] data_q;  // stage s
+      reg [WIDTH-1:0] data_q;  // stage s (stage 0 holds the newest)
       if (s == 0) begin : gen_first
-        always @(posedge clk) if (en) data_q <= in_data;
+        always @(posedge clk) if (en[s]) data_q <= in_data;
       end else begin : gen_next
-        always @(posedge clk) if (en) data_q <= gen_stage[s-1].data_q;
+        always @(posedge clk) if (en[s]) data_q <= gen_stage[s-1].data_q;
       end
     end
   endgenerate

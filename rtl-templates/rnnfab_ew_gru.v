@@ -82,41 +82,31 @@ module rnnfab_ew_gru #(
     rounded_sum = ((extend_ab(value) << AF) | HALF_AF) + product;
   endfunction
 
-  // ---- Clock enable of the datapath: high from the cycle a cell is presented (S1) through
-  // cycle 20 after it, the cycle h(t) is registered (H4); low while the unit is empty, when
-  // no register holds a value that is used again. Gating changes no written value and no cycle,
-  // and lets the simulator skip the idle unit (docs/simulation.md). The valid bits always shift.
-  localparam BUSY_CYCLES = 20;  // the last cycle after S1 that registers a used value
-  localparam BW = `RNNFAB_BITS_FOR(BUSY_CYCLES);  // busy counter width
-  reg [BW-1:0] busy_q, busy_d;
-  always @* begin
-    if (in_valid) busy_d = BUSY_CYCLES[BW-1:0];
-    else if (busy_q != {BW{1'b0}}) busy_d = busy_q - 1'b1;
-    else busy_d = busy_q;
-  end
-  always @(posedge clk) busy_q <= rst ? {BW{1'b0}} : busy_d;
-  wire en = in_valid || (busy_q != {BW{1'b0}});
+  // ---- Per-stage clock enables: en[c] is high while a cell is in cycle c after its S1 (a
+  // register written in cycle c is written under en[c]); en[21] is the h(t) write.
+  wire [21:0] en;
+  rnnfab_ew_stages #(.CYCLES(21)) stages (.clk(clk), .rst(rst), .in_valid(in_valid), .en(en));
 
   // ---- E1, E2: requantize the four rows
   reg [XW-1:0] e1_r_q, e1_z_q, e1_xn_q, e1_hn_q;
   reg [AB-1:0] e2_r_q, e2_z_q, e2_xn_q, e2_hn_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[0]) begin
     e1_r_q <= biased(acc_r, bias_r);
     e1_z_q <= biased(acc_z, bias_z);
     e1_xn_q <= biased(acc_xn, bias_xn);
     e1_hn_q <= biased(acc_hn, bias_hn);
+  end
+  always @(posedge clk) if (en[1]) begin
     e2_r_q <= saturate($signed(e1_r_q) >>> WF);
     e2_z_q <= saturate($signed(e1_z_q) >>> WF);
     e2_xn_q <= saturate($signed(e1_xn_q) >>> WF);
     e2_hn_q <= saturate($signed(e1_hn_q) >>> WF);
   end
-  // valid, tag and h(t-1) ride along to H1 (cycle 17)
-  wire h1_valid;
+  // tag and h(t-1) ride along to H1 (cycle 17)
   wire [TAG-1:0] h1_tag;
   wire [AB-1:0] h1_h;
   rnnfab_delay #(.WIDTH(TAG + AB), .STAGES(17)) e1_to_h1 (
-      .clk(clk), .rst(rst), .en(en), .in_valid(in_valid), .in_data({in_tag, h_prev}),
-      .out_valid(h1_valid), .out_data({h1_tag, h1_h})
+      .clk(clk), .en(en[16:0]), .in_data({in_tag, h_prev}), .out_data({h1_tag, h1_h})
   );
 
   // ---- cycles 2-7: r, z (read in cycle 8)
@@ -124,13 +114,11 @@ module rnnfab_ew_gru #(
   rnnfab_act_lanes #(
       .LANES(2), .SIGMOID_LANES(2'b11), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s2_act (.clk(clk), .en(en), .x({e2_z_q, e2_r_q}), .y({gate_z, gate_r}));
+  ) s2_act (.clk(clk), .en(en[7:2]), .x({e2_z_q, e2_r_q}), .y({gate_z, gate_r}));
   // hn to N1 (cycle 8), xn to N2 (cycle 9)
   wire [AB-1:0] n1_hn, n1_xn;
-  wire unused_n1_valid;
   rnnfab_delay #(.WIDTH(2 * AB), .STAGES(6)) e2_to_n1 (
-      .clk(clk), .rst(rst), .en(en), .in_valid(1'b0), .in_data({e2_xn_q, e2_hn_q}),
-      .out_valid(unused_n1_valid), .out_data({n1_xn, n1_hn})
+      .clk(clk), .en(en[7:2]), .in_data({e2_xn_q, e2_hn_q}), .out_data({n1_xn, n1_hn})
   );
 
   // ---- N1-N3: n input = sat(xn + rshr(r * hn, AF))
@@ -138,18 +126,17 @@ module rnnfab_ew_gru #(
   reg [AB-1:0] n1_xn_q;
   reg [XW-1:0] n2_sum_q;
   reg [AB-1:0] n3_nin_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[8]) begin
     n1_rhn_q <= $signed(gate_r) * $signed(n1_hn);
     n1_xn_q <= n1_xn;
-    n2_sum_q <= rounded_sum(n1_xn_q, {{(XW - 2 * AB) {n1_rhn_q[2*AB-1]}}, n1_rhn_q});
-    n3_nin_q <= saturate($signed(n2_sum_q) >>> AF);
   end
+  always @(posedge clk)
+    if (en[9]) n2_sum_q <= rounded_sum(n1_xn_q, {{(XW - 2 * AB) {n1_rhn_q[2*AB-1]}}, n1_rhn_q});
+  always @(posedge clk) if (en[10]) n3_nin_q <= saturate($signed(n2_sum_q) >>> AF);
   // z to H2 (cycle 18)
   wire [AB-1:0] h2_z;
-  wire unused_h2_valid;
   rnnfab_delay #(.WIDTH(AB), .STAGES(10)) n1_to_h2 (
-      .clk(clk), .rst(rst), .en(en), .in_valid(1'b0), .in_data(gate_z),
-      .out_valid(unused_h2_valid), .out_data(h2_z)
+      .clk(clk), .en(en[17:8]), .in_data(gate_z), .out_data(h2_z)
   );
 
   // ---- cycles 11-16: n = tanh (read in cycle 17)
@@ -157,7 +144,7 @@ module rnnfab_ew_gru #(
   rnnfab_act_lanes #(
       .LANES(1), .SIGMOID_LANES(0), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s5_act (.clk(clk), .en(en), .x(n3_nin_q), .y(gate_n));
+  ) s5_act (.clk(clk), .en(en[16:11]), .x(n3_nin_q), .y(gate_n));
 
   // ---- H1-H4: h(t) = sat(n + rshr(z * (h(t-1) - n), AF))
   reg signed [AB:0] h1_diff_q;
@@ -165,19 +152,21 @@ module rnnfab_ew_gru #(
   reg signed [2*AB:0] h2_term_q;
   reg [XW-1:0] h3_sum_q;
   reg [AB-1:0] h4_value_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[17]) begin
     h1_diff_q <= $signed({h1_h[AB-1], h1_h}) - $signed({gate_n[AB-1], gate_n});
     h1_n_q <= gate_n;
+  end
+  always @(posedge clk) if (en[18]) begin
     h2_term_q <= $signed(h2_z) * h1_diff_q;
     h2_n_q <= h1_n_q;
-    h3_sum_q <= rounded_sum(h2_n_q, {{(XW - 2 * AB - 1) {h2_term_q[2*AB]}}, h2_term_q});
-    h4_value_q <= saturate($signed(h3_sum_q) >>> AF);
   end
-  wire unused_valids = &{1'b0, unused_n1_valid, unused_h2_valid};
+  always @(posedge clk)
+    if (en[19]) h3_sum_q <= rounded_sum(h2_n_q, {{(XW - 2 * AB - 1) {h2_term_q[2*AB]}}, h2_term_q});
+  always @(posedge clk) if (en[20]) h4_value_q <= saturate($signed(h3_sum_q) >>> AF);
   rnnfab_delay #(.WIDTH(TAG), .STAGES(4)) h1_to_out (
-      .clk(clk), .rst(rst), .en(en), .in_valid(h1_valid), .in_data(h1_tag), .out_valid(h_we),
-      .out_data(h_tag)
+      .clk(clk), .en(en[20:17]), .in_data(h1_tag), .out_data(h_tag)
   );
+  assign h_we = en[21];
   assign h_value = h4_value_q;
 endmodule
 `default_nettype wire

@@ -100,27 +100,18 @@ module rnnfab_ew_lstm #(
     extend_product = {{(XW - 2 * AB) {product[2*AB-1]}}, product};
   endfunction
 
-  // ---- Clock enable of the datapath: high from the cycle a cell is presented (S1) through
-  // cycle 25 after it, the cycle m is registered (M3); low while the unit is empty, when
-  // no register holds a value that is used again. Gating changes no written value and no cycle,
-  // and lets the simulator skip the idle unit (docs/simulation.md). The valid bits always shift.
-  localparam BUSY_CYCLES = 25;  // the last cycle after S1 that registers a used value
-  localparam BW = `RNNFAB_BITS_FOR(BUSY_CYCLES);  // busy counter width
-  reg [BW-1:0] busy_q, busy_d;
-  always @* begin
-    if (in_valid) busy_d = BUSY_CYCLES[BW-1:0];
-    else if (busy_q != {BW{1'b0}}) busy_d = busy_q - 1'b1;
-    else busy_d = busy_q;
-  end
-  always @(posedge clk) busy_q <= rst ? {BW{1'b0}} : busy_d;
-  wire en = in_valid || (busy_q != {BW{1'b0}});
+  // ---- Per-stage clock enables: en[c] is high while a cell is in cycle c after its S1 (a
+  // register written in cycle c is written under en[c]); en[14] is the c(t) write, en[26] the m
+  // write.
+  wire [26:0] en;
+  rnnfab_ew_stages #(.CYCLES(26)) stages (.clk(clk), .rst(rst), .in_valid(in_valid), .en(en));
 
   // ---- L1: rounded sums of rows i, f, g (o's goes into the delay line below); c(t-1) and the
   // peepholes registered
   reg [XW-1:0] l1_i_q, l1_f_q, l1_g_q;
   reg [AB-1:0] l1_c_q;
   reg [WB-1:0] l1_pi_q, l1_pf_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[0]) begin
     l1_i_q <= biased(acc_i, bias_i);
     l1_f_q <= biased(acc_f, bias_f);
     l1_g_q <= biased(acc_g, bias_g);
@@ -133,12 +124,12 @@ module rnnfab_ew_lstm #(
   reg [XW-1:0] l2_pi_q, l2_pf_q;
   generate
     if (PEEP != 0) begin : gen_peep_in
-      always @(posedge clk) if (en) begin
+      always @(posedge clk) if (en[1]) begin
         l2_pi_q <= extend_peep($signed(l1_pi_q) * $signed(l1_c_q));
         l2_pf_q <= extend_peep($signed(l1_pf_q) * $signed(l1_c_q));
       end
     end else begin : gen_no_peep_in
-      always @(posedge clk) if (en) begin
+      always @(posedge clk) if (en[1]) begin
         l2_pi_q <= {XW{1'b0}};
         l2_pf_q <= {XW{1'b0}};
       end
@@ -148,52 +139,54 @@ module rnnfab_ew_lstm #(
   reg [XW-1:0] l2_i_q, l2_f_q, l2_g_q;
   reg [XW-1:0] l3_i_q, l3_f_q, l3_g_q;
   reg [3*AB-1:0] l4_gates_q;  // {g, f, i} inputs of the activations
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[1]) begin
     l2_i_q <= l1_i_q;
     l2_f_q <= l1_f_q;
     l2_g_q <= l1_g_q;
-    // ---- L3: add the peephole terms
+  end
+  // ---- L3: add the peephole terms
+  always @(posedge clk) if (en[2]) begin
     l3_i_q <= l2_i_q + l2_pi_q;
     l3_f_q <= l2_f_q + l2_pf_q;
     l3_g_q <= l2_g_q;
-    // ---- L4: requantize
-    l4_gates_q <= {saturate($signed(l3_g_q) >>> WF), saturate($signed(l3_f_q) >>> WF),
-                   saturate($signed(l3_i_q) >>> WF)};
   end
+  // ---- L4: requantize
+  always @(posedge clk)
+    if (en[3])
+      l4_gates_q <= {saturate($signed(l3_g_q) >>> WF), saturate($signed(l3_f_q) >>> WF),
+                     saturate($signed(l3_i_q) >>> WF)};
   // c(t-1) to C1 (cycle 10)
   wire [AB-1:0] c1_c;
-  wire unused_c1_valid;
   rnnfab_delay #(.WIDTH(AB), .STAGES(9)) l1_to_c1 (
-      .clk(clk), .rst(rst), .en(en), .in_valid(1'b0), .in_data(l1_c_q),
-      .out_valid(unused_c1_valid), .out_data(c1_c)
+      .clk(clk), .en(en[9:1]), .in_data(l1_c_q), .out_data(c1_c)
   );
-  // valid and tag to the c write (cycle 14), v_o and p_o to O1 (cycle 14)
+  // tag to the c write (cycle 14), v_o and p_o to O1 (cycle 14)
   wire [XW-1:0] o1_v;
   wire [WB-1:0] o1_po;
   rnnfab_delay #(.WIDTH(TAG + XW + WB), .STAGES(14)) l1_to_o1 (
-      .clk(clk), .rst(rst), .en(en), .in_valid(in_valid),
-      .in_data({in_tag, biased(acc_o, bias_o), peep_o}), .out_valid(c_we),
+      .clk(clk), .en(en[13:0]), .in_data({in_tag, biased(acc_o, bias_o), peep_o}),
       .out_data({c_tag, o1_v, o1_po})
   );
+  assign c_we = en[14];
 
   // ---- cycles 4-9: i = sigmoid, f = sigmoid, g = tanh (read in cycle 10)
   wire [AB-1:0] gate_i, gate_f, gate_g;
   rnnfab_act_lanes #(
       .LANES(3), .SIGMOID_LANES(3'b011), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s2_act (.clk(clk), .en(en), .x(l4_gates_q), .y({gate_g, gate_f, gate_i}));
+  ) s2_act (.clk(clk), .en(en[9:4]), .x(l4_gates_q), .y({gate_g, gate_f, gate_i}));
 
   // ---- C1-C4: c(t) = sat(rshr(f * c(t-1) + i * g, AF))
   reg signed [2*AB-1:0] c1_fc_q, c1_ig_q;
   reg [XW-1:0] c2_sum_q, c3_sum_q;
   reg [AB-1:0] c4_c_q;
-  always @(posedge clk) if (en) begin
+  always @(posedge clk) if (en[10]) begin
     c1_fc_q <= $signed(gate_f) * $signed(c1_c);
     c1_ig_q <= $signed(gate_i) * $signed(gate_g);
-    c2_sum_q <= extend_product(c1_fc_q) + extend_product(c1_ig_q);
-    c3_sum_q <= c2_sum_q + HALF_AF;
-    c4_c_q <= saturate($signed(c3_sum_q) >>> AF);
   end
+  always @(posedge clk) if (en[11]) c2_sum_q <= extend_product(c1_fc_q) + extend_product(c1_ig_q);
+  always @(posedge clk) if (en[12]) c3_sum_q <= c2_sum_q + HALF_AF;
+  always @(posedge clk) if (en[13]) c4_c_q <= saturate($signed(c3_sum_q) >>> AF);
   assign c_value = c4_c_q;
 
   // ---- O1-O3: zo = v_o + p_o * c(t), requantized
@@ -202,23 +195,19 @@ module rnnfab_ew_lstm #(
   generate
     if (PEEP != 0) begin : gen_peep_out
       reg [XW-1:0] o1_po_q;
-      always @(posedge clk) if (en) o1_po_q <= extend_peep($signed(o1_po) * $signed(c4_c_q));
-      always @(posedge clk) if (en) o2_zo_q <= o1_v_q + o1_po_q;
+      always @(posedge clk) if (en[14]) o1_po_q <= extend_peep($signed(o1_po) * $signed(c4_c_q));
+      always @(posedge clk) if (en[15]) o2_zo_q <= o1_v_q + o1_po_q;
     end else begin : gen_no_peep_out
-      always @(posedge clk) if (en) o2_zo_q <= o1_v_q;
+      always @(posedge clk) if (en[15]) o2_zo_q <= o1_v_q;
       wire unused_peep_out = &{1'b0, o1_po};
     end
   endgenerate
-  always @(posedge clk) if (en) begin
-    o1_v_q <= o1_v;
-    o3_zo_q <= saturate($signed(o2_zo_q) >>> WF);
-  end
+  always @(posedge clk) if (en[14]) o1_v_q <= o1_v;
+  always @(posedge clk) if (en[16]) o3_zo_q <= saturate($signed(o2_zo_q) >>> WF);
   // c(t) beside zo (cycle 17)
   wire [AB-1:0] o3_c;
-  wire unused_o3_valid;
   rnnfab_delay #(.WIDTH(AB), .STAGES(3)) c4_to_o3 (
-      .clk(clk), .rst(rst), .en(en), .in_valid(1'b0), .in_data(c4_c_q),
-      .out_valid(unused_o3_valid), .out_data(o3_c)
+      .clk(clk), .en(en[16:14]), .in_data(c4_c_q), .out_data(o3_c)
   );
 
   // ---- cycles 17-22: o = sigmoid(zo), tanh(c(t)) (read in cycle 23)
@@ -226,22 +215,19 @@ module rnnfab_ew_lstm #(
   rnnfab_act_lanes #(
       .LANES(2), .SIGMOID_LANES(2'b01), .AB(AB), .AF(AF), .SIG_S(SIG_S), .SIG_R(SIG_R),
       .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-  ) s6_act (.clk(clk), .en(en), .x({o3_c, o3_zo_q}), .y({tanh_c, gate_o}));
+  ) s6_act (.clk(clk), .en(en[22:17]), .x({o3_c, o3_zo_q}), .y({tanh_c, gate_o}));
 
   // ---- M1-M3: m = sat(rshr(o * tanh(c(t)), AF))
   reg signed [2*AB-1:0] m1_otc_q;
   reg [XW-1:0] m2_sum_q;
   reg [AB-1:0] m3_m_q;
-  always @(posedge clk) if (en) begin
-    m1_otc_q <= $signed(gate_o) * $signed(tanh_c);
-    m2_sum_q <= extend_product(m1_otc_q) + HALF_AF;
-    m3_m_q <= saturate($signed(m2_sum_q) >>> AF);
-  end
+  always @(posedge clk) if (en[23]) m1_otc_q <= $signed(gate_o) * $signed(tanh_c);
+  always @(posedge clk) if (en[24]) m2_sum_q <= extend_product(m1_otc_q) + HALF_AF;
+  always @(posedge clk) if (en[25]) m3_m_q <= saturate($signed(m2_sum_q) >>> AF);
   assign m_value = m3_m_q;
-  wire unused_valids = &{1'b0, unused_c1_valid, unused_o3_valid};
   rnnfab_delay #(.WIDTH(TAG), .STAGES(12)) c_to_m (
-      .clk(clk), .rst(rst), .en(en), .in_valid(c_we), .in_data(c_tag), .out_valid(m_we),
-      .out_data(m_tag)
+      .clk(clk), .en(en[25:14]), .in_data(c_tag), .out_data(m_tag)
   );
+  assign m_we = en[26];
 endmodule
 `default_nettype wire

@@ -324,7 +324,15 @@ module rnnfab_pe #(
             .take_addr(s1_group[KBW-1:0]), .word(bank_words[b*GATES_W+:GATES_W])
         );
       end
-      assign ew_word = bank_words[s1_lane*GATES_W+:GATES_W];
+      // only the bank read in S0 holds a word in S1 (rnnfab_acc_mem: the others read zero), so
+      // the cell's word is the OR of the banks' words, not an L-way multiplexer
+      reg [GATES_W-1:0] banks_or;
+      integer ob;
+      always @* begin
+        banks_or = {GATES_W{1'b0}};
+        for (ob = 0; ob < LANES; ob = ob + 1) banks_or = banks_or | bank_words[ob*GATES_W+:GATES_W];
+      end
+      assign ew_word = banks_or;
     end
   endgenerate
 
@@ -496,7 +504,14 @@ module rnnfab_pe #(
                 .take_addr(rq_group[KPBW-1:0]), .word(bank_words[b*ACC+:ACC])
             );
           end
-          assign rq_word = bank_words[rq_lane*ACC+:ACC];
+          // only the bank read by rq_pre holds a word (rnnfab_acc_mem): OR the banks' words
+          reg [ACC-1:0] banks_or;
+          integer ob;
+          always @* begin
+            banks_or = {ACC{1'b0}};
+            for (ob = 0; ob < LANES; ob = ob + 1) banks_or = banks_or | bank_words[ob*ACC+:ACC];
+          end
+          assign rq_word = banks_or;
         end
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
         always @* begin

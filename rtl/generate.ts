@@ -39,6 +39,7 @@ export const CORE_FILES = [
   "rnnfab_act_lanes.v",
   "rnnfab_act.v",
   "rnnfab_delay.v",
+  "rnnfab_ew_stages.v",
   "rnnfab_pkg.vh",
 ] as const;
 

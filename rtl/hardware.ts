@@ -90,10 +90,32 @@ export function auxMemories(model: QuantizedModel, geometry: Geometry): AuxMemor
     }
   }
   for (const fn of ["sigmoid", "tanh"] as const) {
-    const table = Array.from(activationTable(fn, model.format), (v) => packSignedFields([v], ab));
+    const entries = activationTable(fn, model.format);
+    checkTableSteps(fn, entries, model.format.activationFrac - model.format[fn].stepLog2);
+    const table = Array.from(entries, (v) => packSignedFields([v], ab));
     memories.push(memory(`${fn}.hex`, fn, null, ab, table));
   }
   return memories;
+}
+
+/**
+ * rnnfab_act.v holds T[i+1] - T[i] in D + 2 signed bits (D = AF - S, the fraction bits inside a
+ * segment): true of the rounded sigmoid and tanh tables (slopes at most 1, so adjacent entries
+ * differ by at most 2^D + 1); checked here so that a table that breaks it never reaches the RTL.
+ */
+export function checkTableSteps(fn: string, table: Int32Array, fractionBits: number): void {
+  if (fractionBits === 0) return; // the in-segment fraction is 0: the difference is unused
+  const limit = 2 ** (fractionBits + 1);
+  for (let i = 0; i + 1 < table.length; i++) {
+    const step = table[i + 1] - table[i];
+    if (step < -limit || step >= limit) {
+      throw new Error(
+        `${fn} table: entries ${i} and ${i + 1} differ by ${step}, outside the ${
+          fractionBits + 2
+        }-bit difference of rnnfab_act.v`,
+      );
+    }
+  }
 }
 
 function memory(

@@ -18,7 +18,12 @@ import { cachedBuild, cachedBuildExists, type HashPart, hashParts } from "./cach
 import type { SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, parseHarnessResult } from "./harness_io.ts";
 import { runTool, tail } from "../util/process.ts";
-import { findVerilator, type VerilatorTool } from "./verilator_tool.ts";
+import {
+  findVerilator,
+  verilatedMakeCommand,
+  verilatorCommand,
+  type VerilatorTool,
+} from "./verilator_tool.ts";
 
 /** Read a file shipped next to this module (works from a local checkout and from a URL). */
 export async function readHarnessSource(name: string): Promise<string> {
@@ -288,7 +293,6 @@ async function verilateAndCompile(
   await Deno.writeTextFile(mainPath, key.harnessSource);
   const objDir = join(dir, "obj");
   const includeDirs = [...new Set(design.rtlFiles.map((file) => dirname(file)))];
-  const environment = tool.root ? [`VERILATOR_ROOT=${tool.root}`] : [];
   const verilateArgs = [
     ...key.flags.verilator,
     "-Mdir",
@@ -301,8 +305,9 @@ async function verilateAndCompile(
   ];
   const heartbeat = (what: string) => (seconds: number) =>
     log(`verilator: still ${what} (${seconds} s)`);
+  const [verilator, verilatorArgs] = verilatorCommand(tool, verilateArgs);
   const verilate = await runTool(
-    ...timed(["env", ...environment, tool.executable, ...verilateArgs]),
+    ...timed([verilator, ...verilatorArgs]),
     {
       cwd: dir,
       onHeartbeat: heartbeat("verilating"),
@@ -310,17 +315,12 @@ async function verilateAndCompile(
     },
   );
   const ccache = await ccacheCommand();
-  const makeArgs = [
-    "-C",
+  const [, makeArgs] = verilatedMakeCommand(tool, {
     objDir,
-    "-f",
-    "Vdut.mk",
-    "-j",
-    String(options.jobs ?? 2),
-    ...key.flags.make,
-    ...tool.makeOverrides,
-    ...(ccache ? [`OBJCACHE=${ccache}`] : []),
-  ];
+    makefile: "Vdut.mk",
+    jobs: options.jobs ?? 2,
+    variables: [...key.flags.make, ...(ccache ? [`OBJCACHE=${ccache}`] : [])],
+  });
   const compile = verilate.code === 0
     ? await runTool(
       ...timed([

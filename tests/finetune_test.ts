@@ -38,12 +38,25 @@ async function assertBcr4x4(path: string): Promise<void> {
   assert.match(check.stdout, /the model is BCR for block 4x4/);
 }
 
-Deno.test("finetune: distillation on a tiny model lowers the error, keeps the zero mask, stays BCR", async () => {
-  await withTempDir("rnnfab-finetune-", async (dir) => {
-    const { dense, pruned } = densePrunedPair(
-      { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 3 },
-      { rows: 4, cols: 4, density: 0.3 },
-    );
+/** A test in a temporary folder on a random model and its BCR pruning (`densePrunedPair`). */
+function testOnPair(
+  name: string,
+  pair: Parameters<typeof densePrunedPair>,
+  body: (dir: string, models: ReturnType<typeof densePrunedPair>) => Promise<void>,
+): void {
+  Deno.test(
+    name,
+    () => withTempDir("rnnfab-finetune-", (dir) => body(dir, densePrunedPair(...pair))),
+  );
+}
+
+testOnPair(
+  "finetune: distillation on a tiny model lowers the error, keeps the zero mask, stays BCR",
+  [
+    { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 3 },
+    { rows: 4, cols: 4, density: 0.3 },
+  ],
+  async (dir, { dense, pruned }) => {
     const sequences = Array.from({ length: 60 }, (_, k) => randomInputs(3 + (k % 5), 4, 100 + k));
     const inputs = await writeInputs(dir, { dense, pruned }, sequences);
     const run = await finetune([
@@ -67,15 +80,16 @@ Deno.test("finetune: distillation on a tiny model lowers the error, keeps the ze
     const bad = await finetune([...inputs, "--out", `${dir}/x.json`, "--objective", "labels"]);
     assert.match(expectUserError(bad), /^error: .*--objective labels needs --head H and labels/);
     await assert.rejects(Deno.stat(`${dir}/x.json`));
-  });
-});
+  },
+);
 
-Deno.test("finetune --admm ends BCR for P's block at P's densities; --qat runs through 8-bit weights", async () => {
-  await withTempDir("rnnfab-finetune-admm-", async (dir) => {
-    const { dense, pruned } = densePrunedPair(
-      { kind: "gru", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 4 },
-      { rows: 4, cols: 4, density: 0.4 },
-    );
+testOnPair(
+  "finetune --admm ends BCR for P's block at P's densities; --qat runs through 8-bit weights",
+  [
+    { kind: "gru", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 4 },
+    { rows: 4, cols: 4, density: 0.4 },
+  ],
+  async (dir, { dense, pruned }) => {
     const sequences = Array.from({ length: 30 }, (_, k) => randomInputs(4, 4, 200 + k));
     const common = await writeInputs(dir, { dense, pruned }, sequences);
     await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ weightBits: 8 }));
@@ -100,8 +114,8 @@ Deno.test("finetune --admm ends BCR for P's block at P's densities; --qat runs t
     assert.match(qat.stdout, /QAT 8-bit weights/);
     const noBlock = await finetune([...common, "--out", `${dir}/x.json`, "--admm"]);
     assert.match(expectUserError(noBlock), /--schedule admm needs --block RxC/);
-  });
-});
+  },
+);
 
 Deno.test("finetune: no output may be an input, and a user's file beside --out is kept", async () => {
   await withTempDir("rnnfab-finetune-out-", async (dir) => {
@@ -132,16 +146,17 @@ Deno.test("finetune: no output may be an input, and a user's file beside --out i
 });
 
 Deno.test("prune/finetune.ts finetune() with admm: the schedules' ADMM stage, then rnnfab's BCR pruning, mask held", async () => {
-  await withTempDir("rnnfab-finetune-lib-admm-", async (dir) => {
-    const { dense, pruned } = densePrunedPair(
-      { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 },
-      { rows: 4, cols: 4, density: 0.25 },
-    );
-    const block = { rows: 4, cols: 4 };
-    const sequences = Array.from({ length: 30 }, (_, k) => randomInputs(3 + (k % 4), 4, 500 + k));
+  const block = { rows: 4, cols: 4 };
+  const { dense, pruned } = densePrunedPair(
+    { kind: "lstm", inputSize: 4, hiddenSize: 8, numLayers: 1, seed: 5 },
+    { ...block, density: 0.25 },
+  );
+  const sequences = Array.from({ length: 30 }, (_, k) => randomInputs(3 + (k % 4), 4, 500 + k));
+  const lines: string[] = [];
+  // The library reads the data from a file; it needs the folder only while it runs.
+  const result = await withTempDir("rnnfab-finetune-lib-admm-", async (dir) => {
     await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences }));
-    const lines: string[] = [];
-    const result = await finetuneLibrary({
+    return finetuneLibrary({
       dense,
       pruned,
       dataPath: `${dir}/d.json`,
@@ -151,24 +166,24 @@ Deno.test("prune/finetune.ts finetune() with admm: the schedules' ADMM stage, th
       admm: { epochs: 2, block, colShare: 0.5 },
       onLine: (line) => lines.push(line),
     });
-    assert.ok(lines.some((l) => /^admm epoch 2: rho/.test(l)), lines.join("\n"));
-    assert.deepEqual(result.history.map((h) => h.phase), [
-      "admm",
-      "admm",
-      "admm",
-      "fine-tune",
-      "fine-tune",
-    ]);
-    namedMatrices(result.start).forEach(({ name, matrix }, i) => {
-      const check = detectBcr(matrix, block);
-      assert.ok(check.isBcr, name);
-      assert.equal(
-        check.nonZeros,
-        detectBcr(namedMatrices(pruned)[i].matrix, block).nonZeros,
-        name,
-      );
-      const tuned = namedMatrices(result.model)[i].matrix.data;
-      assert.ok(matrix.data.every((v, k) => (v === 0) === (tuned[k] === 0)), name);
-    });
+  });
+  assert.ok(lines.some((l) => /^admm epoch 2: rho/.test(l)), lines.join("\n"));
+  assert.deepEqual(result.history.map((h) => h.phase), [
+    "admm",
+    "admm",
+    "admm",
+    "fine-tune",
+    "fine-tune",
+  ]);
+  namedMatrices(result.start).forEach(({ name, matrix }, i) => {
+    const check = detectBcr(matrix, block);
+    assert.ok(check.isBcr, name);
+    assert.equal(
+      check.nonZeros,
+      detectBcr(namedMatrices(pruned)[i].matrix, block).nonZeros,
+      name,
+    );
+    const tuned = namedMatrices(result.model)[i].matrix.data;
+    assert.ok(matrix.data.every((v, k) => (v === 0) === (tuned[k] === 0)), name);
   });
 });

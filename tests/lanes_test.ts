@@ -79,6 +79,28 @@ Deno.test("lane-aware pruning keeps or drops a line's rows together, at the dens
   assert.equal(design.accelerator.lanes, lanes);
 });
 
+Deno.test("lane-aware pruning balances the PEs: whole lines move, the density stays", () => {
+  const model = randomModel({ kind: "lstm", inputSize: 40, hiddenSize: 64, numLayers: 1, seed: 5 });
+  const options = { block: { rows: 16, cols: 8 }, rates: { density: 0.2 }, pes: 4, lanes: 4 };
+  const { model: pruned, report } = pruneModelBcr(model, options);
+  const swaps = report.matrices.reduce((sum, m) => sum + m.balanceSwaps, 0);
+  assert.ok(swaps > 0, "no line moved");
+  assert.ok(report.peLoad!.imbalance < 0.05, `PE imbalance ${report.peLoad!.imbalance}`);
+  // the same non-zeros as the pruning without balance (1 PE): equal-cost lines were exchanged
+  const unbalanced = pruneModelBcr(model, { ...options, pes: 1, lanes: 1 }).report;
+  assert.ok(Math.abs(report.nonZeros - unbalanced.nonZeros) / unbalanced.nonZeros < 0.02);
+  const lanesOnly = generateFromModel(
+    pruned,
+    resolveAcceleratorConfig([{
+      settings: { pes: 4, format: "bcr", lanes: 4, blockRows: 16, blockCols: 8 },
+      source: "test",
+    }]),
+  ).design.image.manifest;
+  const entries = lanesOnly.perPe.map((pe) => pe.entries);
+  const mean = entries.reduce((a, b) => a + b, 0) / entries.length;
+  assert.ok(Math.max(...entries) / mean < 1.05, `lane slots per PE ${entries}`);
+});
+
 Deno.test("K is a multiple of the lanes; lanes need bcr", () => {
   assert.equal(cellsPerPe(10, 2, 1), 5);
   assert.equal(cellsPerPe(10, 2, 2), 6);

@@ -169,6 +169,18 @@ Deno.test("pnr: the Yosys script reads with include folders and leaves ice40_dsp
   assert.match(ecp5, /^synth_ecp5 -top rnnfab_top$/m);
   assert.match(ecp5, /^tee -q -o pnr\/w\/s.txt dump t:\$scopeinfo$/m);
   assert.match(ecp5, /^write_json pnr\/w\/netlist.json$/m);
+  assert.doesNotMatch(ecp5, /booth/);
+  const lut = pnrSynthesisScript({
+    family: "ecp5",
+    files,
+    top: "rnnfab_top",
+    outputs,
+    lutMultipliers: true,
+  });
+  assert.match(
+    lut,
+    /^hierarchy -top rnnfab_top\nproc\nbooth a:rnnfab_lut_multiplier\nsynth_ecp5 /m,
+  );
   const ice40 = pnrSynthesisScript({
     family: "ice40",
     files,

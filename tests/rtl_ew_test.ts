@@ -128,6 +128,7 @@ async function checkUnit(c: EwCase, simulator: UnitSimulator): Promise<void> {
           "rnnfab_act_lanes.v",
           "rnnfab_act.v",
           "rnnfab_delay.v",
+          "rnnfab_ew_stages.v",
         ],
         parameters: {
           GRU: c.kind === "gru" ? 1 : 0,

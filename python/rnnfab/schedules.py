@@ -47,6 +47,7 @@ from .model_io import load_model, save_model
 from .jobs import run_job_file
 from .modules import RnnStack
 from .quant import FixedPointQat
+from .mask import MaskHolder
 from .sparsity import target_mask
 
 SCHEDULES = ("fixed", "gradual", "gap", "imp", "admm")
@@ -124,38 +125,6 @@ def gradual_density(final: float, progress: float) -> float:
     """Zhu & Gupta's cubic schedule: 1 at progress 0, ``final`` at progress 1."""
     progress = min(1.0, max(0.0, progress))
     return final + (1 - final) * (1 - progress) ** 3
-
-
-class MaskHolder:
-    """Masks that may change during training, held through ``optimizer.step()``: gradients of
-    pruned weights are zeroed and the masks re-applied after every step. ``masks[name]`` absent
-    means the matrix is dense."""
-
-    def __init__(self, module: RnnStack):
-        self.module = module
-        self.masks: dict[str, torch.Tensor] = {}
-        self._handles = []
-        for name in module.matrix_names():
-            parameter = getattr(module, name)
-            self._handles.append(parameter.register_hook(
-                lambda grad, name=name: grad * self.masks[name].to(grad.dtype)
-                if name in self.masks else grad))
-
-    @torch.no_grad()
-    def apply(self) -> None:
-        """Set every masked-out weight to zero."""
-        for name, mask in self.masks.items():
-            getattr(self.module, name).mul_(mask.to(getattr(self.module, name).dtype))
-
-    def attach(self, optimizer: torch.optim.Optimizer) -> None:
-        """Re-apply the masks after every step of ``optimizer``."""
-        self._handles.append(optimizer.register_step_post_hook(lambda *_: self.apply()))
-
-    def remove(self) -> None:
-        """Detach every hook."""
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
 
 
 class ScheduleRun:

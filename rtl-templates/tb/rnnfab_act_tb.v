@@ -32,13 +32,13 @@ module rnnfab_act_tb #(
       .AB(AB), .AF(AF), .STEP_LOG2(SIG_S), .RANGE_LOG2(SIG_R), .IS_SIGMOID(1),
       .TABLE_FILE(SIG_FILE), .LATENCY(LATENCY)
   ) act_sigmoid (
-      .clk(clk), .en(1'b1), .x(x), .y(y_sigmoid)
+      .clk(clk), .en({LATENCY{1'b1}}), .x(x), .y(y_sigmoid)
   );
   rnnfab_act #(
       .AB(AB), .AF(AF), .STEP_LOG2(TANH_S), .RANGE_LOG2(TANH_R), .IS_SIGMOID(0),
       .TABLE_FILE(TANH_FILE), .LATENCY(LATENCY)
   ) act_tanh (
-      .clk(clk), .en(1'b1), .x(x), .y(y_tanh)
+      .clk(clk), .en({LATENCY{1'b1}}), .x(x), .y(y_tanh)
   );
 endmodule
 `default_nettype wire

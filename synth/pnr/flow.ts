@@ -21,6 +21,7 @@ import {
   designShortfalls,
   fitMessage,
   nextpnrShortfalls,
+  type Shortfall,
   shortfalls,
   synthesisNeeds,
 } from "./fit.ts";
@@ -103,20 +104,35 @@ function toolFailure(name: string, run: ToolRun, log: string, logPath: string): 
     : new Error(`${name} failed (exit ${run.code}): ${detail}; log: ${logPath}`);
 }
 
+/** What one synthesis gives: cell counts, instances, seconds, and what the part lacks. */
+interface Synthesis {
+  /** Yosys cell counts by type. */
+  cells: Record<string, number>;
+  /** Every flattened instance and its module. */
+  scopes: Scope[];
+  /** Yosys wall seconds. */
+  seconds: number;
+  /** Resources the synthesized design needs more of than the part has (empty: it fits). */
+  missing: Shortfall[];
+  /** Where the log will be when the run fails (for messages). */
+  logPath: string;
+}
+
 /** Synthesize: the script, Yosys, the fit check on its cell counts, the instances. */
 async function synthesize(
   design: PnrDesign,
   target: PnrTarget,
   tools: PnrTools,
   files: RunFiles,
-  options: PlaceAndRouteOptions,
-): Promise<{ cells: Record<string, number>; scopes: Scope[]; seconds: number }> {
+  options: PlaceAndRouteOptions & { lutMultipliers: boolean },
+): Promise<Synthesis> {
   const path = (name: string) => join(files.work, name);
   const script = pnrSynthesisScript({
     family: target.family,
     files: design.rtlFiles,
     top: design.top,
     includeDirs: options.includeDirs,
+    lutMultipliers: options.lutMultipliers,
     outputs: {
       netlist: path(FILE_NAMES.netlist),
       stat: path(FILE_NAMES.stat),
@@ -159,17 +175,72 @@ async function synthesize(
   const needs = synthesisNeeds(cells, totals?.num_port_bits ?? 0, target.family);
   const missing = shortfalls(needs, target);
   if (missing.length > 0) {
-    throw new UserError(
-      fitMessage(
-        missing,
-        target,
-        `Yosys synthesis estimate, lower bounds (log: ${join(design.given, logPath)})`,
-      ),
-    );
+    return {
+      cells,
+      scopes: [],
+      seconds: run.seconds,
+      missing,
+      logPath: join(design.given, logPath),
+    };
   }
   const scopes = parseScopes(await Deno.readTextFile(join(design.dir, path(FILE_NAMES.scopes))));
   options.log?.(`${label}: done in ${run.seconds.toFixed(0)} s: ${summarizeCells(cells)}`);
-  return { cells, scopes, seconds: run.seconds };
+  return { cells, scopes, seconds: run.seconds, missing, logPath: join(design.given, logPath) };
+}
+
+/** The part's multiplier resources: what mapping products to LUTs can relieve. */
+const MULTIPLIER_RESOURCES = new Set(["MULT18X18D", "ICESTORM_DSP"]);
+
+/**
+ * Synthesize so that the design fits: when the part lacks only multipliers, synthesize again
+ * with the sigmoid units' interpolation products in LUTs (script.ts, `lutMultipliers`); the
+ * note says so with the figures. A design that still does not fit is a UserError with them.
+ */
+async function synthesizeToFit(
+  design: PnrDesign,
+  target: PnrTarget,
+  tools: PnrTools,
+  files: RunFiles,
+  options: PlaceAndRouteOptions,
+): Promise<Synthesis & { notes: string[] }> {
+  const fitError = (synthesis: Synthesis, how: string) =>
+    new UserError(
+      fitMessage(
+        synthesis.missing,
+        target,
+        `Yosys synthesis estimate${how}, lower bounds (log: ${synthesis.logPath})`,
+      ),
+    );
+  const first = await synthesize(design, target, tools, files, {
+    ...options,
+    lutMultipliers: false,
+  });
+  if (first.missing.length === 0) return { ...first, notes: [] };
+  if (!first.missing.every((shortfall) => MULTIPLIER_RESOURCES.has(shortfall.resource))) {
+    throw fitError(first, "");
+  }
+  const short = first.missing.map((s) => `${s.needed} ${s.name}, the part has ${s.available}`);
+  options.log?.(
+    `the design needs ${short.join("; ")}: synthesizing again with the sigmoid ` +
+      `interpolation products in LUTs`,
+  );
+  const second = await synthesize(design, target, tools, files, {
+    ...options,
+    lutMultipliers: true,
+  });
+  if (second.missing.length > 0) {
+    throw fitError(second, " with the sigmoid interpolation products in LUTs");
+  }
+  const mapped = (first.cells["MULT18X18D"] ?? first.cells["SB_MAC16"] ?? 0) -
+    (second.cells["MULT18X18D"] ?? second.cells["SB_MAC16"] ?? 0);
+  return {
+    ...second,
+    notes: [
+      `multipliers: the design needs ${short.join("; ")} with every product in a DSP block; ` +
+      `the ${mapped} sigmoid interpolation products (rnnfab_act) are Booth multipliers in ` +
+      `LUTs (Yosys booth)`,
+    ],
+  };
 }
 
 function summarizeCells(cells: Record<string, number>): string {
@@ -264,7 +335,7 @@ export async function placeAndRoute(
   const digest = await designDigest(design.dir, design.rtlFiles);
   const files = await runFiles(design, target);
   try {
-    const synthesis = await synthesize(design, target, tools, files, options);
+    const synthesis = await synthesizeToFit(design, target, tools, files, options);
     const routed = await placeAndRouteNetlist(design, target, tools, files, {
       ...options,
       freqMhz,
@@ -289,7 +360,7 @@ export async function placeAndRoute(
       files: Object.fromEntries(
         Object.entries(FILE_NAMES).map(([key, name]) => [key, join(files.final, name)]),
       ),
-      notes: SCRIPT_NOTES[target.family],
+      notes: [...SCRIPT_NOTES[target.family], ...synthesis.notes],
     });
     await writeJsonAtomic(join(files.workDir, FILE_NAMES.timing), timing);
     await replaceFolder(files.workDir, files.finalDir);

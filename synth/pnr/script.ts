@@ -5,6 +5,11 @@
  * (`stat -json`) and the module of every flattened instance (`$scopeinfo` cells, the map from
  * nextpnr's hierarchical cell names back to the RTL).
  *
+ * Multipliers to LUTs (`lutMultipliers`): the products the RTL marks with the attribute
+ * `rnnfab_lut_multiplier` (the sigmoid units' interpolation products, rnnfab_act.v) are
+ * turned into Booth-encoded LUT multipliers (Yosys `booth`) before synthesis infers DSP blocks,
+ * for a design that needs more multipliers than the part has (flow.ts retries with it).
+ *
  * iCE40: the `ice40_dsp` pass (packing pipeline registers into SB_MAC16) is left out. On our
  * multiply-register-register-add pipelines Yosys 0.23 crashed in it and Yosys 0.70 leaves a
  * driver-driver conflict that it "resolves" by tying the product register to a constant (a wrong
@@ -38,7 +43,12 @@ export interface PnrScriptOptions {
   includeDirs?: readonly string[];
   /** Outputs. */
   outputs: PnrScriptOutputs;
+  /** Map the products marked `rnnfab_lut_multiplier` to LUTs (Booth) instead of DSP blocks. */
+  lutMultipliers?: boolean;
 }
+
+/** The RTL attribute that marks a product the flow may build from LUTs (rnnfab_act.v). */
+export const LUT_MULTIPLIER_ATTRIBUTE = "rnnfab_lut_multiplier";
 
 /** Notes the flow records about its script (docs/timing.md). */
 export const SCRIPT_NOTES: Record<PnrFamily, string[]> = {
@@ -61,6 +71,7 @@ export function pnrSynthesisScript(options: PnrScriptOptions): string {
   return [
     readVerilog(options.files, options.includeDirs),
     `hierarchy -top ${options.top}`,
+    ...(options.lutMultipliers ? ["proc", `booth a:${LUT_MULTIPLIER_ATTRIBUTE}`] : []),
     ...synth,
     `tee -q -o ${quote(out.stat)} stat -json`,
     `tee -q -o ${quote(out.scopes)} dump t:$scopeinfo`,
