@@ -12,7 +12,7 @@
 
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { limitFlag, pesFlag, positiveFlag } from "./shared_flags.ts";
+import { limitFlag, numberChoiceFlag, pesFlag, positiveFlag } from "./shared_flags.ts";
 import { DELTA_FLAG } from "./finetune_delta.ts";
 import { UserError } from "../util/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
@@ -71,27 +71,17 @@ Verilator itself on the first K utterances) and of the older analytical model (m
     },
     pes: pesFlag({ default: 32 }),
     format: { type: "enum", values: ["ese", "bcr"], default: "bcr", help: "weight format" },
-    lanes: {
-      type: "custom",
-      expected: LANE_COUNTS.join(", "),
-      parse: (text: string) =>
-        (LANE_COUNTS as readonly number[]).includes(Number(text)) ? Number(text) : undefined,
-      placeholder: "L",
+    lanes: numberChoiceFlag(LANE_COUNTS, {
       help: "MAC lanes per PE (bcr)",
-      default: 1,
-      defaultText: "1",
-    },
+      placeholder: "L",
+      fallback: 1,
+    }),
     clock: positiveFlag("assumed clock (MHz) for microseconds and TOp/s", { default: 200 }),
-    broadcast: {
-      type: "custom",
-      expected: BROADCAST_WIDTHS.join(", "),
-      parse: (text: string) =>
-        (BROADCAST_WIDTHS as readonly number[]).includes(Number(text)) ? Number(text) : undefined,
-      placeholder: "W",
+    broadcast: numberChoiceFlag(BROADCAST_WIDTHS, {
       help: "columns per beat of the built delta datapath (ese; divides --pes)",
-      default: 8,
-      defaultText: "8",
-    },
+      placeholder: "W",
+      fallback: 8,
+    }),
     verilator: limitFlag({ min: 0, max: 1000 }, "simulate the built delta design on K utterances", {
       default: 2,
     }),

@@ -223,3 +223,19 @@ export function wordsFlag<const T extends string>(
     help: options.help,
   };
 }
+
+/** One number out of `allowed` (e.g. `--lanes L` among 1, 2, 4, 8, 16), `fallback` when absent. */
+export function numberChoiceFlag(
+  allowed: readonly number[],
+  options: { help: string; placeholder: string; fallback: number },
+): CustomFlag<number> & { default: number } {
+  return {
+    type: "custom",
+    expected: allowed.join(", "),
+    parse: (text: string) => allowed.includes(Number(text)) ? Number(text) : undefined,
+    placeholder: options.placeholder,
+    help: options.help,
+    default: options.fallback,
+    defaultText: String(options.fallback),
+  };
+}
