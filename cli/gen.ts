@@ -209,6 +209,6 @@ await runCommand(async () => {
       (e.framesPerStep > 1 ? `of ${e.framesPerStep} sequences ` : "") +
       `(${(e.cyclesPerStep / clock.mhz).toFixed(2)} us at ${formatClock(clock)}), first step ` +
       `${e.firstStepCycles}; ideal ${design.work.idealCyclesPerStep.toFixed(0)} ` +
-      `(non-zeros / PEs); generated in ${seconds.toFixed(2)} s`,
+      `(non-zeros / (PEs x lanes)); generated in ${seconds.toFixed(2)} s`,
   );
 });

@@ -252,7 +252,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
       nonZerosPerStep,
       entriesPerStep: peEntries.reduce((a, b) => a + b, 0),
       peEntries,
-      idealCyclesPerStep: nonZerosPerStep / config.pes,
+      idealCyclesPerStep: nonZerosPerStep / (config.pes * config.lanes),
     },
     estimate: estimateCycles({ rtl, image, clockMhz: config.clockMhz }),
     weightSharing: encoded.sharing?.report ?? null,

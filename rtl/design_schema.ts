@@ -195,6 +195,7 @@ export const designJsonSchema = z.object({
   ),
   work: sameFields(count, "nonZerosPerStep", "entriesPerStep").extend({
     peEntries: z.array(count),
+    /** Non-zeros per step / (PEs x lanes): the cycles if every multiplier worked every cycle. */
     idealCyclesPerStep: z.number().nonnegative(),
   }),
   estimate: z.object({

@@ -89,14 +89,16 @@ Deno.test("lane-aware pruning balances the PEs: whole lines move, the density st
   // the same non-zeros as the pruning without balance (1 PE): equal-cost lines were exchanged
   const unbalanced = pruneModelBcr(model, { ...options, pes: 1, lanes: 1 }).report;
   assert.ok(Math.abs(report.nonZeros - unbalanced.nonZeros) / unbalanced.nonZeros < 0.02);
-  const lanesOnly = generateFromModel(
+  const { design } = generateFromModel(
     pruned,
     resolveAcceleratorConfig([{
       settings: { pes: 4, format: "bcr", lanes: 4, blockRows: 16, blockCols: 8 },
       source: "test",
     }]),
-  ).design.image.manifest;
-  const entries = lanesOnly.perPe.map((pe) => pe.entries);
+  );
+  // the ideal counts every multiplier: non-zeros / (PEs x lanes)
+  assert.equal(design.work.idealCyclesPerStep, design.work.nonZerosPerStep / 16);
+  const entries = design.image.manifest.perPe.map((pe) => pe.entries);
   const mean = entries.reduce((a, b) => a + b, 0) / entries.length;
   assert.ok(Math.max(...entries) / mean < 1.05, `lane slots per PE ${entries}`);
 });
