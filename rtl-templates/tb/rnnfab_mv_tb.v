@@ -113,7 +113,7 @@ module rnnfab_mv_tb #(
           .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
           .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
       ) dut (
-          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data),
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_ptr(1'b0),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .stall_req(stall_req),
           .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
           .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle)
