@@ -268,12 +268,7 @@ const ICARUS: E2eCase[] = ([
     // input part ends in half a beat)
     name: "lstmp-peep-2layer-rand60-pe2-bcr-bcast2",
     seed: 537,
-    kind: "lstm",
-    inputSize: 7,
-    hiddenSize: 13,
-    numLayers: 2,
-    projSize: 5,
-    peepholes: true,
+    ...LSTMP_PEEP_2LAYER,
     density: 0.6,
     pes: 2,
     format: "bcr",

@@ -37,6 +37,16 @@ function lintCase(
   };
 }
 
+/** LSTM 13 -> 29 with an 11-row projection and peepholes, two layers (odd sizes). */
+const LSTMP_13_29 = {
+  kind: "lstm",
+  inputSize: 13,
+  hiddenSize: 29,
+  numLayers: 2,
+  projSize: 11,
+  peepholes: true,
+} as const;
+
 const LINT_CASES: E2eCase[] = [
   lintCase(
     "lstm 3->5, 1 PE",
@@ -92,7 +102,7 @@ const LINT_CASES: E2eCase[] = [
   ),
   lintCase(
     "lstm 13->29 proj 11 peepholes x2, 8 PEs, block 16x5",
-    { kind: "lstm", inputSize: 13, hiddenSize: 29, numLayers: 2, projSize: 11, peepholes: true },
+    LSTMP_13_29,
     0.3,
     8,
     "bcr",
@@ -109,7 +119,7 @@ const LINT_CASES: E2eCase[] = [
   ),
   lintCase(
     "lstm 13->29 proj 11 peepholes x2, 4 PEs x 4 lanes",
-    { kind: "lstm", inputSize: 13, hiddenSize: 29, numLayers: 2, projSize: 11, peepholes: true },
+    LSTMP_13_29,
     0.3,
     4,
     "bcr",
@@ -126,7 +136,7 @@ const LINT_CASES: E2eCase[] = [
   // broadcast beats (bcr): 8 columns per beat on 8 PEs of one lane, 16 on 32 PEs of 2 lanes
   lintCase(
     "lstm 13->29 proj 11 peepholes x2, 8 PEs, broadcast 8",
-    { kind: "lstm", inputSize: 13, hiddenSize: 29, numLayers: 2, projSize: 11, peepholes: true },
+    LSTMP_13_29,
     0.3,
     8,
     "bcr",
@@ -143,7 +153,7 @@ const LINT_CASES: E2eCase[] = [
   // batch (bcr): B copies of each PE sharing its engine, B-word stream beats
   lintCase(
     "lstm 13->29 proj 11 peepholes x2, 4 PEs x 2 lanes, batch 4",
-    { kind: "lstm", inputSize: 13, hiddenSize: 29, numLayers: 2, projSize: 11, peepholes: true },
+    LSTMP_13_29,
     0.3,
     4,
     "bcr",
