@@ -50,60 +50,61 @@ module rnnfab_acc_mem #(
   end
 
   // One memory per field (ACC bits wide, one write port): a MAC writes only its field's memory,
-  // so the adder, the forwarding compare and its multiplexer are one field wide; the consumer
-  // reads every field's memory at one address. A live bit per field and word.
+  // so the adder and the forwarding compare are one field wide; the consumer reads every field's
+  // memory at one address. A live bit per field and word.
   wire [WW-1:0] rd;  // read data of every field's memory (registered in the memory)
   reg w_valid_q;  // W: a MAC
   reg [AW-1:0] w_addr_q;
   reg [FW-1:0] w_field_q;
   reg [PW-1:0] w_product_q;
-  reg fw_valid_q;  // the previous W wrote field fw_field_q of fw_addr_q: fw_sum_q
-  reg [AW-1:0] fw_addr_q;
-  reg [FW-1:0] fw_field_q;
-  reg [ACC-1:0] fw_sum_q;
+  // Forwarding: a MAC in M that follows a MAC of the same field and word in W (whose write lands
+  // after M's read) takes that MAC's sum in its W. The compare is made in M, and both operands of
+  // the next W are registers that hold zero unless they carry the base: the sum register fw_q
+  // (reset unless forwarding) and the field's read register (reset when forwarding, when another
+  // field is read, and when the word is not live). So the base of the W adder is the OR of the
+  // fields' read registers and fw_q: no multiplexer before the adder.
+  (* keep *) wire fw_match = mac_valid && w_valid_q && mac_addr == w_addr_q && mac_field == w_field_q;
+  reg [ACC-1:0] fw_q;
   reg [ACC-1:0] w_base, w_sum;
   integer field;
   always @* begin
-    // only the MAC's field was loaded (the others read zero): an OR, not a field multiplexer
-    w_base = {ACC{1'b0}};
+    w_base = fw_q;
     for (field = 0; field < FIELDS; field = field + 1) w_base = w_base | rd[field*ACC+:ACC];
-    if (fw_valid_q && fw_addr_q == w_addr_q && fw_field_q == w_field_q) w_base = fw_sum_q;
-    w_sum = w_base + {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q};
+    w_sum = {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q} + w_base;
   end
   always @(posedge clk) begin
     w_valid_q <= rst ? 1'b0 : mac_valid;
     w_addr_q <= mac_addr;
     w_field_q <= mac_field;
     w_product_q <= mac_product;
-    fw_valid_q <= rst ? 1'b0 : w_valid_q;
-    fw_addr_q <= w_addr_q;
-    fw_field_q <= w_field_q;
-    fw_sum_q <= w_sum;
+    fw_q <= fw_match ? w_sum : {ACC{1'b0}};
   end
+  wire [AW-1:0] rd_addr = read ? read_addr : mac_addr;  // the address every field reads
   genvar f;
   generate
     for (f = 0; f < FIELDS; f = f + 1) begin : gen_field
       localparam integer F_I = f;
       localparam [FW-1:0] F = F_I[FW-1:0];
       wire w_here = w_valid_q && w_field_q == F;  // W writes this field
+      // live bits, word by word (a decoder: an indexed bit write builds shifters in Yosys)
       reg [DEPTH-1:0] live_q, live_d;
+      integer a;
       always @* begin
-        live_d = live_q;
-        if (take && KEEP == 0) live_d[take_addr] = 1'b0;
-        if (w_here) live_d[w_addr_q] = 1'b1;
+        for (a = 0; a < DEPTH; a = a + 1)
+          live_d[a] = (live_q[a] && !(take && KEEP == 0 && take_addr == a[AW-1:0])) ||
+                      (w_here && w_addr_q == a[AW-1:0]);
       end
       reg [ACC-1:0] rd_q;
-      wire [AW-1:0] rd_addr = read ? read_addr : mac_addr;
       (* ram_style = (DEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
       reg [ACC-1:0] acc_mem[0:DEPTH-1];
-      // the read register loads the field for the consumer's read or this field's MAC, and is
-      // reset (synchronously) otherwise and when the word read is not live (its live bit is
-      // final at the read: a MAC's pending write is forwarded, a consumer's read comes after
-      // the last write and before the take); so zeroing costs no logic after the memory (the
-      // flip-flops' reset input, a block RAM's output register reset), the MAC's field is an
-      // OR of the fields, and a memory not read by the consumer outputs zero (the PE ORs its
-      // lane banks' words instead of multiplexing them)
-      wire rd_load = read || (mac_valid && mac_field == F);
+      // the read register loads the field for the consumer's read or this field's MAC (unless
+      // it is forwarded), and is reset (synchronously) otherwise and when the word read is not
+      // live (its live bit is final at the read: a MAC's pending write is forwarded, a
+      // consumer's read comes after the last write and before the take); so zeroing costs no
+      // logic after the memory (the flip-flops' reset input, a block RAM's output register
+      // reset), the MAC's base is an OR of the fields, and a memory not read by the consumer
+      // outputs zero (the PE ORs its lane banks' words instead of multiplexing them)
+      wire rd_load = read || (mac_valid && mac_field == F && !fw_match);
       always @(posedge clk) begin
         live_q <= rst ? {DEPTH{1'b0}} : live_d;
         if (!rst && w_here) acc_mem[w_addr_q] <= w_sum;

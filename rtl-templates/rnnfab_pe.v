@@ -273,66 +273,37 @@ module rnnfab_pe #(
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
-  // ---------------- Gate accumulators (rnnfab_acc_mem): one word of four gate fields per cell,
+  // ---------------- Gate accumulators (rnnfab_acc_banks): one word of four gate fields per cell,
   // read by the element-wise unit when it issues a cell (S0) and taken, cleared, in S1. The
   // engine and the element-wise unit never read in the same cycle (the EW runs after phase A has
   // drained, the next phase A starts after the last EW read; projection MACs go to acc_proj).
-  // With lanes, LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
-  // element-wise unit reads one bank per cell, the lanes write all banks at once.
-  wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low bits, gates fewer
   wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
   generate
-    if (LANES == 1 && DELTA != 0) begin : gen_acc_delta
-      // delta: the memories M of every layer (cell k of layer l at l * K + k), kept across steps
+    if (DELTA != 0) begin : gen_acc_delta
+      // delta (LANES = 1): the memories M of every layer (cell k of layer l at l * K + k), kept
+      // across steps
       wire [CA_W-1:0] mac_caddr = mac_cbase + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
-      rnnfab_acc_mem #(
-          .DEPTH(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1)
+      rnnfab_acc_banks #(
+          .LANES(1), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
       ) acc_gate (
-          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_caddr),
+          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
           .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue),
-          .read_addr(s0_caddr), .take(s1_valid_q), .take_addr(s1_caddr), .word(ew_word)
+          .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr), .word(ew_word)
       );
-    end else if (LANES == 1) begin : gen_acc_one
-      rnnfab_acc_mem #(
-          .DEPTH(K), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+      wire unused_mac_k = &{1'b0, mac_k};  // the low KW bits are the cell
+    end else begin : gen_acc
+      // LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
+      // element-wise unit reads one bank per cell, the lanes write all banks at once
+      rnnfab_acc_banks #(
+          .LANES(LANES), .WORDS(K), .FIELDS(4), .ACC(ACC), .PW(PW),
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW)
       ) acc_gate (
-          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_k[KW-1:0]),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_addr(ew_k),
-          .take(s1_valid_q), .take_addr(s1_k_q), .word(ew_word)
+          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_k(ew_k),
+          .take(s1_valid_q), .take_k(s1_k_q), .word(ew_word)
       );
       wire unused_cbase = &{1'b0, mac_cbase};
-    end else begin : gen_acc_lanes
-      wire unused_cbase = &{1'b0, mac_cbase};
-      localparam LB = $clog2(LANES);  // lane index width
-      localparam KB = K / LANES;  // words per bank
-      localparam KBW = `RNNFAB_BITS_FOR(KB - 1);  // bank address width
-      wire [KW-1:0] ew_group = ew_k >> LB;
-      wire [KW-1:0] s1_group = s1_k_q >> LB;
-      wire [LB-1:0] ew_lane = ew_k[LB-1:0];
-      wire [LB-1:0] s1_lane = s1_k_q[LB-1:0];
-      wire [LANES*GATES_W-1:0] bank_words;
-      wire unused_groups = &{1'b0, ew_group, s1_group};
-      genvar b;
-      for (b = 0; b < LANES; b = b + 1) begin : gen_bank
-        rnnfab_acc_mem #(
-            .DEPTH(KB), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
-        ) acc_gate (
-            .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]),
-            .mac_addr(mac_k[KBW-1:0]), .mac_field(mac_bank[1:0]),
-            .mac_product(mac_product[b*PW+:PW]), .read(ew_issue && ew_lane == b),
-            .read_addr(ew_group[KBW-1:0]), .take(s1_valid_q && s1_lane == b),
-            .take_addr(s1_group[KBW-1:0]), .word(bank_words[b*GATES_W+:GATES_W])
-        );
-      end
-      // only the bank read in S0 holds a word in S1 (rnnfab_acc_mem: the others read zero), so
-      // the cell's word is the OR of the banks' words, not an L-way multiplexer
-      reg [GATES_W-1:0] banks_or;
-      integer ob;
-      always @* begin
-        banks_or = {GATES_W{1'b0}};
-        for (ob = 0; ob < LANES; ob = ob + 1) banks_or = banks_or | bank_words[ob*GATES_W+:GATES_W];
-      end
-      assign ew_word = banks_or;
     end
   endgenerate
 
@@ -355,9 +326,10 @@ module rnnfab_pe #(
   reg [HA_W-1:0] h_raddr;
   reg [AB-1:0] h_rd_q, out_rd_q;
   reg h_rd_live_q, out_rd_live_q;
-  always @* begin
-    h_live_d = h_live_q;
-    if (h_we) h_live_d[h_waddr] = 1'b1;
+  integer ha;
+  always @* begin  // a decoder (an indexed bit write builds shifters in Yosys)
+    for (ha = 0; ha < HDEPTH; ha = ha + 1)
+      h_live_d[ha] = h_live_q[ha] || (h_we && h_waddr == ha[HA_W-1:0]);
   end
   always @(posedge clk) begin
     h_live_q <= rst ? {HDEPTH{1'b0}} : h_live_d;
@@ -444,9 +416,10 @@ module rnnfab_pe #(
       );
       wire [CA_W-1:0] c_waddr = ew_cbase + {{(CA_W - KW) {1'b0}}, c_tag};
       reg [CDEPTH-1:0] c_live_d;
-      always @* begin
-        c_live_d = c_live_q;
-        if (c_we) c_live_d[c_waddr] = 1'b1;
+      integer ca;
+      always @* begin  // a decoder, as h_live_d
+        for (ca = 0; ca < CDEPTH; ca = ca + 1)
+          c_live_d[ca] = c_live_q[ca] || (c_we && c_waddr == ca[CA_W-1:0]);
       end
       always @(posedge clk) c_live_q <= rst ? {CDEPTH{1'b0}} : c_live_d;
       (* ram_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
@@ -470,49 +443,14 @@ module rnnfab_pe #(
         // projection accumulators (rnnfab_acc_mem, one field per row): the requantizer reads
         // its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
         wire [ACC-1:0] rq_word;
-        if (LANES == 1) begin : gen_proj_one
-          rnnfab_acc_mem #(
-              .DEPTH(KPE), .FIELDS(1), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
-          ) acc_proj (
-              .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
-              .mac_addr(mac_k[KPW-1:0]), .mac_field(1'b0), .mac_product(mac_product),
-              .read(rq_pre), .read_addr(rq_pre_k), .take(rq_issue), .take_addr(rq_k),
-              .word(rq_word)
-          );
-        end else begin : gen_proj_lanes
-          // LANES banks: projection row q in bank q mod LANES at q div LANES
-          localparam LB = $clog2(LANES);  // lane index width
-          localparam KPB = (KPE + LANES - 1) / LANES;  // words per bank
-          localparam KPBW = `RNNFAB_BITS_FOR(KPB - 1);  // bank address width
-          wire [KPW+LB-1:0] pre_ext = {{LB{1'b0}}, rq_pre_k};
-          wire [KPW+LB-1:0] rq_ext = {{LB{1'b0}}, rq_k};
-          wire [KPW+LB-1:0] pre_group = pre_ext >> LB;
-          wire [KPW+LB-1:0] rq_group = rq_ext >> LB;
-          wire [LB-1:0] pre_lane = pre_ext[LB-1:0];
-          wire [LB-1:0] rq_lane = rq_ext[LB-1:0];
-          wire [LANES*ACC-1:0] bank_words;
-          wire unused_groups = &{1'b0, pre_group, rq_group};
-          genvar b;
-          for (b = 0; b < LANES; b = b + 1) begin : gen_bank
-            rnnfab_acc_mem #(
-                .DEPTH(KPB), .FIELDS(1), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
-            ) acc_proj (
-                .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
-                .mac_addr(mac_k[KPBW-1:0]), .mac_field(1'b0),
-                .mac_product(mac_product[b*PW+:PW]), .read(rq_pre && pre_lane == b),
-                .read_addr(pre_group[KPBW-1:0]), .take(rq_issue && rq_lane == b),
-                .take_addr(rq_group[KPBW-1:0]), .word(bank_words[b*ACC+:ACC])
-            );
-          end
-          // only the bank read by rq_pre holds a word (rnnfab_acc_mem): OR the banks' words
-          reg [ACC-1:0] banks_or;
-          integer ob;
-          always @* begin
-            banks_or = {ACC{1'b0}};
-            for (ob = 0; ob < LANES; ob = ob + 1) banks_or = banks_or | bank_words[ob*ACC+:ACC];
-          end
-          assign rq_word = banks_or;
-        end
+        rnnfab_acc_banks #(
+            .LANES(LANES), .WORDS(KPE), .FIELDS(1), .ACC(ACC), .PW(PW),
+            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KPW)
+        ) acc_proj (
+            .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_line(mac_k),
+            .mac_field(1'b0), .mac_product(mac_product), .read(rq_pre), .read_k(rq_pre_k),
+            .take(rq_issue), .take_k(rq_k), .word(rq_word)
+        );
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
         always @* begin
           h_we = rq_issue;
