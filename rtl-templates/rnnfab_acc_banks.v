@@ -7,7 +7,9 @@
 // its own read-modify-write port. The consumer (the element-wise unit, the requantizer) reads row
 // read_k and takes it the next cycle (take_k): only the bank read holds a word (a bank not read
 // outputs zero, rnnfab_acc_mem), so `word` is the OR of the banks' words, not a multiplexer
-// (Yosys built a part-select of the banks' words as a shifter over all of them).
+// (Yosys built a part-select of the banks' words as a shifter over all of them). With FIELDS2 > 0
+// the last FIELDS2 fields are a second consumer's (read2_k, take2_k: the projection rows beside
+// the gate fields, sharing each bank's adder; rnnfab_acc_mem).
 module rnnfab_acc_banks #(
     parameter LANES = 1,             // banks (MAC lanes: 1, 2, 4, 8, 16)
     parameter WORDS = 1,             // rows held (rounded up to whole lines)
@@ -16,8 +18,10 @@ module rnnfab_acc_banks #(
     parameter PW = 28,               // product width
     parameter LUT_RAM_DEPTH = 64,    // deepest memory left to LUT RAM
     parameter KEEP = 0,              // 1: a take leaves the word (rnnfab_acc_mem; LANES = 1)
+    parameter FIELDS2 = 0,           // the last FIELDS2 fields: the second consumer's
     parameter MW = 1,                // width of mac_line (at least the bank address width)
     parameter IW = 1,                // width of read_k, take_k (holds 0 .. WORDS - 1)
+    parameter IW2 = 1,               // width of read2_k, take2_k
     // derived: words per bank, bank address and field index widths; leave unset
     parameter BANK_DEPTH = (WORDS + LANES - 1) / LANES,
     parameter BAW = `RNNFAB_BITS_FOR(BANK_DEPTH - 1),
@@ -33,6 +37,10 @@ module rnnfab_acc_banks #(
     input  wire [      IW-1:0]   read_k,       // its row
     input  wire                  take,         // the consumer takes row take_k (read before)
     input  wire [      IW-1:0]   take_k,       // its row
+    input  wire                  read2,        // the second consumer reads row read2_k
+    input  wire [     IW2-1:0]   read2_k,      // its row
+    input  wire                  take2,        // the second consumer takes row take2_k
+    input  wire [     IW2-1:0]   take2_k,      // its row
     output wire [FIELDS*ACC-1:0] word          // the row read (zero if not live or not read)
 );
   localparam LB = `RNNFAB_BITS_FOR(LANES - 1);  // bank index width (1 for one bank)
@@ -40,20 +48,27 @@ module rnnfab_acc_banks #(
 
   initial begin
     if (!(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) || WORDS < 1 ||
-        MW < BAW || (1 << IW) < WORDS || (KEEP != 0 && LANES != 1)) begin
+        MW < BAW || (1 << IW) < BANK_DEPTH || (1 << IW2) < BANK_DEPTH ||
+        (KEEP != 0 && LANES != 1)) begin
       $display("%m: bad parameters LANES=%0d WORDS=%0d MW=%0d IW=%0d BAW=%0d KEEP=%0d", LANES,
                WORDS, MW, IW, BAW, KEEP);
       $finish;
     end
   end
 
-  // row k: bank k mod LANES, word k div LANES (IW + LB bits, so the shift loses nothing)
-  wire [IW+LB-1:0] read_ext = {{LB{1'b0}}, read_k};
-  wire [IW+LB-1:0] take_ext = {{LB{1'b0}}, take_k};
-  wire [IW+LB-1:0] read_word = LANES > 1 ? read_ext >> LB : read_ext;
-  wire [IW+LB-1:0] take_word = LANES > 1 ? take_ext >> LB : take_ext;
+  // row k: bank k mod LANES, word k div LANES (XW bits: the shift loses nothing, and the bank
+  // address is a part of it whatever the row widths)
+  localparam XW = `RNNFAB_MAX(`RNNFAB_MAX(IW, IW2), BAW) + LB;
+  wire [XW-1:0] read_ext = {{(XW - IW) {1'b0}}, read_k};
+  wire [XW-1:0] take_ext = {{(XW - IW) {1'b0}}, take_k};
+  wire [XW-1:0] read_word = LANES > 1 ? read_ext >> LB : read_ext;
+  wire [XW-1:0] take_word = LANES > 1 ? take_ext >> LB : take_ext;
   wire [LANES*WW-1:0] bank_words;
-  wire unused_rows = &{1'b0, read_word, take_word, mac_line};
+  wire [XW-1:0] read2_ext = {{(XW - IW2) {1'b0}}, read2_k};
+  wire [XW-1:0] take2_ext = {{(XW - IW2) {1'b0}}, take2_k};
+  wire [XW-1:0] read2_word = LANES > 1 ? read2_ext >> LB : read2_ext;
+  wire [XW-1:0] take2_word = LANES > 1 ? take2_ext >> LB : take2_ext;
+  wire unused_rows = &{1'b0, read_word, take_word, read2_word, take2_word, mac_line};
   genvar b;
   generate
     for (b = 0; b < LANES; b = b + 1) begin : gen_bank
@@ -61,14 +76,18 @@ module rnnfab_acc_banks #(
       localparam [LB-1:0] BANK = B_I[LB-1:0];
       wire here_read = LANES == 1 || read_ext[LB-1:0] == BANK;
       wire here_take = LANES == 1 || take_ext[LB-1:0] == BANK;
+      wire here_read2 = LANES == 1 || read2_ext[LB-1:0] == BANK;
+      wire here_take2 = LANES == 1 || take2_ext[LB-1:0] == BANK;
       rnnfab_acc_mem #(
           .DEPTH(BANK_DEPTH), .FIELDS(FIELDS), .ACC(ACC), .PW(PW),
-          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(KEEP)
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(KEEP), .FIELDS2(FIELDS2)
       ) acc (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_addr(mac_line[BAW-1:0]),
           .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]),
           .read(read && here_read), .read_addr(read_word[BAW-1:0]),
           .take(take && here_take), .take_addr(take_word[BAW-1:0]),
+          .read2(read2 && here_read2), .read2_addr(read2_word[BAW-1:0]),
+          .take2(take2 && here_take2), .take2_addr(take2_word[BAW-1:0]),
           .word(bank_words[b*WW+:WW])
       );
     end

@@ -278,6 +278,10 @@ module rnnfab_pe #(
   // engine and the element-wise unit never read in the same cycle (the EW runs after phase A has
   // drained, the next phase A starts after the last EW read; projection MACs go to acc_proj).
   wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
+  // LSTM with projection (dense): the projection accumulators are a fifth field of the gate
+  // banks (one adder for both phases); merged_rq_word is the requantizer's row
+  localparam MERGE_PROJ = (DELTA == 0 && PROJ != 0 && GRU == 0) ? 1 : 0;
+  wire [ACC-1:0] merged_rq_word;
   generate
     if (DELTA != 0) begin : gen_acc_delta
       // delta (LANES = 1): the memories M of every layer (cell k of layer l at l * K + k), kept
@@ -289,9 +293,27 @@ module rnnfab_pe #(
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
           .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue),
-          .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr), .word(ew_word)
+          .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr), .read2(1'b0),
+          .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );
       wire unused_mac_k = &{1'b0, mac_k};  // the low KW bits are the cell
+    end else if (MERGE_PROJ != 0) begin : gen_acc_proj
+      // the projection rows as a fifth field of the gate banks (row q in bank q mod LANES at
+      // q div LANES, as the cells): one adder per bank for both phases (rnnfab_acc_mem FIELDS2);
+      // the requantizer reads its row one cycle ahead (rq_pre: no projection MAC in flight)
+      wire [5*ACC-1:0] acc_word;
+      rnnfab_acc_banks #(
+          .LANES(LANES), .WORDS(`RNNFAB_MAX(K, KP)), .FIELDS(5), .ACC(ACC), .PW(PW),
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW)
+      ) acc_gate (
+          .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
+          .mac_product(mac_product), .read(ew_issue), .read_k(ew_k), .take(s1_valid_q),
+          .take_k(s1_k_q), .read2(rq_pre), .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k),
+          .word(acc_word)
+      );
+      assign ew_word = acc_word[4*ACC-1:0];
+      assign merged_rq_word = acc_word[5*ACC-1:4*ACC];
+      wire unused_cbase = &{1'b0, mac_cbase};
     end else begin : gen_acc
       // LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
       // element-wise unit reads one bank per cell, the lanes write all banks at once
@@ -301,9 +323,14 @@ module rnnfab_pe #(
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
           .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_k(ew_k),
-          .take(s1_valid_q), .take_k(s1_k_q), .word(ew_word)
+          .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
+          .take2_k(1'b0), .word(ew_word)
       );
       wire unused_cbase = &{1'b0, mac_cbase};
+    end
+    if (MERGE_PROJ == 0) begin : gen_no_merged_proj
+      assign merged_rq_word = {ACC{1'b0}};
+      wire unused_merged = &{1'b0, merged_rq_word};
     end
   endgenerate
 
@@ -443,14 +470,19 @@ module rnnfab_pe #(
         // projection accumulators (rnnfab_acc_mem, one field per row): the requantizer reads
         // its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
         wire [ACC-1:0] rq_word;
-        rnnfab_acc_banks #(
-            .LANES(LANES), .WORDS(KPE), .FIELDS(1), .ACC(ACC), .PW(PW),
-            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KPW)
-        ) acc_proj (
-            .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_line(mac_k),
-            .mac_field(1'b0), .mac_product(mac_product), .read(rq_pre), .read_k(rq_pre_k),
-            .take(rq_issue), .take_k(rq_k), .word(rq_word)
-        );
+        if (MERGE_PROJ != 0) begin : gen_proj_merged
+          assign rq_word = merged_rq_word;
+        end else begin : gen_proj_banks
+          rnnfab_acc_banks #(
+              .LANES(LANES), .WORDS(KPE), .FIELDS(1), .ACC(ACC), .PW(PW),
+              .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KPW)
+          ) acc_proj (
+              .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_line(mac_k),
+              .mac_field(1'b0), .mac_product(mac_product), .read(rq_pre), .read_k(rq_pre_k),
+              .take(rq_issue), .take_k(rq_k), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
+              .take2_k(1'b0), .word(rq_word)
+          );
+        end
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
         always @* begin
           h_we = rq_issue;
