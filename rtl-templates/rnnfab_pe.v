@@ -276,7 +276,8 @@ module rnnfab_pe #(
   // ---------------- Gate accumulators (rnnfab_acc_banks): one word of four gate fields per cell,
   // read by the element-wise unit when it issues a cell (S0) and taken, cleared, in S1. The
   // engine and the element-wise unit never read in the same cycle (the EW runs after phase A has
-  // drained, the next phase A starts after the last EW read; projection MACs go to acc_proj).
+  // drained, the next phase A starts after the last EW read; projection MACs go to the
+  // projection field's memories).
   wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
   // LSTM with projection (dense): the projection accumulators are a fifth field of the gate
   // banks (one adder for both phases); merged_rq_word is the requantizer's row
@@ -467,8 +468,8 @@ module rnnfab_pe #(
           if (!rst && m_we) m_mem[m_tag] <= m_value;
           if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
         end
-        // projection accumulators (rnnfab_acc_mem, one field per row): the requantizer reads
-        // its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
+        // projection accumulators (the gate banks' fifth field, or with delta banks of their
+        // own, one field per row): the requantizer reads its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
         wire [ACC-1:0] rq_word;
         if (MERGE_PROJ != 0) begin : gen_proj_merged
           assign rq_word = merged_rq_word;
