@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Dataset, Labels } from "../model/dataset.ts";
+import { type Dataset, pickSequences as pick } from "../model/dataset.ts";
 import { runSequences } from "../model/evaluate.ts";
 import { type Head, taskMetrics } from "../model/head.ts";
 import { compareOutputs } from "../model/metrics.ts";
@@ -41,15 +41,6 @@ export interface HeldOutSplit {
   how: string;
   /** Whether `fit` is the whole calibration subset (else the chosen recipe is fitted again on it). */
   fitIsCalibration: boolean;
-}
-
-function pick(dataset: Dataset, indices: number[]): Dataset {
-  const labels: Labels | undefined = dataset.labels === undefined
-    ? undefined
-    : dataset.labels.kind === "sequence"
-    ? { kind: "sequence", values: indices.map((i) => (dataset.labels!.values as number[])[i]) }
-    : { kind: "step", values: indices.map((i) => (dataset.labels!.values as number[][])[i]) };
-  return { ...dataset, sequences: indices.map((i) => dataset.sequences[i]), labels };
 }
 
 /**
