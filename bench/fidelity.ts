@@ -487,12 +487,36 @@ const FIDELITY_FILES = reportFiles<FidelityReport>({
   head: REPORT_HEAD,
   markdown: fidelityMarkdown,
   combine: (reports) => ({
-    densities: reports[0].densities,
+    densities: [...new Set(reports.flatMap((r) => r.densities))].sort((a, b) => b - a),
     ...(reports[0].carried ? { carried: reports[0].carried } : {}),
     seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
-    examples: reports.flatMap((r) => r.examples),
+    examples: combineExamples(reports.flatMap((r) => r.examples)),
   }),
 });
+
+/**
+ * One entry per example: the rows of runs of the same example at other densities (e.g. densities
+ * run as separate processes) join it, densest first, and its targets are checked again.
+ */
+function combineExamples(examples: FidelityReport["examples"]): FidelityReport["examples"] {
+  const byName = new Map<string, FidelityReport["examples"][number]>();
+  for (const example of examples) {
+    const earlier = byName.get(example.name);
+    if (!earlier) {
+      byName.set(example.name, example);
+      continue;
+    }
+    const densities = new Set(earlier.rows.map((row) => row.density));
+    const twice = example.rows.find((row) => densities.has(row.density));
+    if (twice) {
+      throw new Error(`--merge: ${example.name} has density ${twice.density} in two reports`);
+    }
+    const rows = [...earlier.rows, ...example.rows].sort((a, b) => b.density - a.density);
+    const merged = { ...earlier, rows };
+    byName.set(example.name, { ...merged, targets: targetChecks(merged) });
+  }
+  return [...byName.values()];
+}
 
 /** Write the report (JSON and Markdown beside it); returns the Markdown. */
 export const writeFidelityReport = FIDELITY_FILES.write;

@@ -14,7 +14,15 @@ import { evenSubset } from "../model/dataset.ts";
 import { taskObjective } from "../prune/calibrate.ts";
 import { searchBcrHyperparameters } from "../prune/search.ts";
 import { heldOutSplit, selectOneShot } from "../prune/select.ts";
-import { type Context, FIDELITY_EXAMPLES, oneShotColumns } from "../bench/fidelity.ts";
+import {
+  type Context,
+  FIDELITY_EXAMPLES,
+  type FidelityReport,
+  mergeFidelityReports,
+  oneShotColumns,
+  targetChecks,
+  writeFidelityReport,
+} from "../bench/fidelity.ts";
 
 const CLASSES = 3;
 
@@ -139,4 +147,84 @@ Deno.test("bench:fidelity's one-shot columns: the test set changes no choice, on
     a.columns.bcrSearchOneShot.biasCorrection,
     b.columns.bcrSearchOneShot.biasCorrection,
   );
+});
+
+Deno.test("bench:fidelity --merge: rows of one example from separate density runs join, targets checked again", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pair = (fixed: number) => ({ float: fixed, fixed, density: 0.5 });
+    const row = (density: number, selected: number) => ({
+      density,
+      magnitudePerMatrix: pair(0.9),
+      bcrSearch: { ...pair(0.8), block: "4x4", colShare: 0.5, seconds: 1 },
+      bcrSearchRefit: { ...pair(0.95), seconds: 1 },
+      bcrSearchSelected: {
+        ...pair(selected),
+        seconds: 1,
+        selection: {
+          chosen: {
+            block: "4x4",
+            colShare: 0.5,
+            structure: 0,
+            ridge: 1e-3,
+            biasCorrection: false,
+            accuracy: 1,
+            loss: 0,
+          },
+          split: "s",
+          fitSequences: 1,
+          heldOutSequences: 1,
+          loss: "l",
+          variants: [],
+        },
+      },
+      bcrFinetuned: { ...pair(0.97), seconds: 1 },
+      bcrAdmm: { ...pair(0.97), seconds: 1 },
+    });
+    const example = (rows: ReturnType<typeof row>[]) => {
+      const result = {
+        name: "x",
+        model: "m",
+        kind: "lstm",
+        hiddenSize: 64,
+        numLayers: 1,
+        trainSequences: 1,
+        testSequences: 1,
+        finetune: { epochs: 1, lr: 1, objective: "labels" },
+        dense: pair(0.97),
+        rows,
+      };
+      return { ...result, targets: targetChecks(result) };
+    };
+    const report = (densities: number[], rows: ReturnType<typeof row>[]): FidelityReport => ({
+      densities,
+      seconds: 10,
+      examples: [example(rows)],
+    });
+    await writeFidelityReport(
+      `${dir}/a.json`,
+      report([0.5, 0.25], [row(0.5, 0.95), row(0.25, 0.95)]),
+    );
+    await writeFidelityReport(`${dir}/b.json`, report([0.05], [row(0.05, 0.85)]));
+    await mergeFidelityReports([`${dir}/a.json`, `${dir}/b.json`], `${dir}/m.json`);
+    const merged = JSON.parse(await Deno.readTextFile(`${dir}/m.json`));
+    assert.deepEqual(merged.densities, [0.5, 0.25, 0.05]);
+    assert.equal(merged.examples.length, 1);
+    assert.deepEqual(merged.examples[0].rows.map((r: { density: number }) => r.density), [
+      0.5,
+      0.25,
+      0.05,
+    ]);
+    assert.deepEqual(
+      merged.examples[0].targets.searchVsMagnitude.map((t: { met: boolean }) => t.met),
+      [true, true, false],
+    );
+    assert.equal(merged.seconds, 20);
+    await assert.rejects(
+      mergeFidelityReports([`${dir}/a.json`, `${dir}/a.json`], `${dir}/n.json`),
+      /x has density 0.5 in two reports/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
