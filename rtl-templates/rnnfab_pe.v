@@ -212,8 +212,8 @@ module rnnfab_pe #(
   // ---------------- C1 -> C2 -> C3: the products of the engine's MAC, one multiplier per lane,
   // in the DSP-block pattern: registered inputs (C2: A/B registers), registered product (C3: M
   // register); the accumulator memory registers it once more before its adder (W).
-  reg c2_valid_q, c2_hpart_q, c3_valid_q, c3_hpart_q;
-  reg [ROW_W-1:0] c2_row_q, c3_row_q;
+  reg c2_valid_q, c2_hpart_q, c3_valid_q;
+  reg [ROW_W-1:0] c2_row_q;
   reg [LANES*WB-1:0] c2_weight_q;
   reg [VW-1:0] c2_value_q;
   reg [LANES*PW-1:0] c3_product_q;
@@ -225,8 +225,6 @@ module rnnfab_pe #(
     c2_weight_q <= c1_weight;
     c2_value_q <= c1_value;
     c3_valid_q <= rst ? 1'b0 : c2_valid_q;
-    c3_hpart_q <= c2_hpart_q;
-    c3_row_q <= c2_row_q;
     for (lane = 0; lane < LANES; lane = lane + 1)
       c3_product_q[lane*PW+:PW] <= $signed(c2_weight_q[lane*WB+:WB]) * $signed(c2_value_q);
   end
@@ -234,7 +232,7 @@ module rnnfab_pe #(
   wire [LANES*PW-1:0] mac_product = c3_product_q;
   assign idle = engine_idle && !c2_valid_q && !c3_valid_q;
 
-  // ---------------- C3: bank decode (docs/architecture.md, "Hardware row order"): local row
+  // ---------------- C2: bank decode, registered into C3 (mac_bank, mac_k) (docs/architecture.md, "Hardware row order"): local row
   // u = gate * K + k of the gate rows goes to field `gate` of cell k's accumulator word (GRU: gate
   // group 2 of a recurrent column is row hn, field 3); in the projection phase u is projection
   // row k (bank 4). With lanes the engine gives a line u div LANES; its lane l is cell (or
@@ -242,25 +240,30 @@ module rnnfab_pe #(
   localparam [31:0] GATE1_ROW = K / LANES;  // first row (line) of gate 1
   localparam [31:0] GATE2_ROW = 2 * K / LANES;  // first row (line) of gate 2
   localparam [31:0] GATE3_ROW = 3 * K / LANES;  // first row (line) of gate 3
-  reg [2:0] mac_bank;
-  reg [ROW_W-1:0] mac_k;
+  // (phase_proj holds while MACs are in flight: the controller changes phase when all are idle)
+  reg [2:0] mac_bank, c2_bank;
+  reg [ROW_W-1:0] mac_k, c2_k;
   always @* begin
     if (phase_proj) begin
-      mac_bank = 3'd4;
-      mac_k = c3_row_q;
-    end else if ({1'b0, c3_row_q} >= GATE3_ROW[ROW_W:0]) begin
-      mac_bank = 3'd3;
-      mac_k = c3_row_q - GATE3_ROW[ROW_W-1:0];
-    end else if ({1'b0, c3_row_q} >= GATE2_ROW[ROW_W:0]) begin
-      mac_bank = (GRU != 0 && c3_hpart_q) ? 3'd3 : 3'd2;
-      mac_k = c3_row_q - GATE2_ROW[ROW_W-1:0];
-    end else if ({1'b0, c3_row_q} >= GATE1_ROW[ROW_W:0]) begin
-      mac_bank = 3'd1;
-      mac_k = c3_row_q - GATE1_ROW[ROW_W-1:0];
+      c2_bank = 3'd4;
+      c2_k = c2_row_q;
+    end else if ({1'b0, c2_row_q} >= GATE3_ROW[ROW_W:0]) begin
+      c2_bank = 3'd3;
+      c2_k = c2_row_q - GATE3_ROW[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= GATE2_ROW[ROW_W:0]) begin
+      c2_bank = (GRU != 0 && c2_hpart_q) ? 3'd3 : 3'd2;
+      c2_k = c2_row_q - GATE2_ROW[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= GATE1_ROW[ROW_W:0]) begin
+      c2_bank = 3'd1;
+      c2_k = c2_row_q - GATE1_ROW[ROW_W-1:0];
     end else begin
-      mac_bank = 3'd0;
-      mac_k = c3_row_q;
+      c2_bank = 3'd0;
+      c2_k = c2_row_q;
     end
+  end
+  always @(posedge clk) begin
+    mac_bank <= c2_bank;
+    mac_k <= c2_k;
   end
 
   // ---------------- Element-wise issue (S0) -> S1
