@@ -27,6 +27,7 @@ import {
   firedStepCollector,
 } from "../rtl/delta_cycles.ts";
 import { type BuiltDeltaCycles, builtDeltaCycles, builtDesigns } from "./delta_built.ts";
+import { type DeltaSweep, deltaSweep, pickTheta, type SweepPoint } from "./delta_sweep.ts";
 
 /** The targets of issue 19. */
 export const DELTA_TARGETS = {
@@ -53,6 +54,8 @@ export interface DeltaBenchOptions {
   accelerator: AcceleratorConfig;
   /** Columns per beat of the built delta datapath (ese; default 1). */
   broadcast?: number;
+  /** Thresholds of the sweep on the BCR + delta model (real units; none: no sweep). */
+  sweep?: number[];
   /** Called with progress lines. */
   log?: (line: string) => void;
 }
@@ -91,6 +94,8 @@ export interface DeltaBenchResult {
   throughput: Record<string, number | string>;
   /** Resources: multipliers (computed) and what is not estimated. */
   resources: Record<string, number | string>;
+  /** The threshold sweep on the BCR + delta model, and the largest theta within the budget. */
+  sweep?: DeltaSweep & { picked: SweepPoint | null; budgetPoints: number };
   /** Each target with the figure reached and whether it is met. */
   targets: { target: string; goal: string; reached: string; met: boolean; limit?: string }[];
 }
@@ -198,6 +203,20 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
     label:
       `computed from the cycles at the assumed clock; the delta figures are ${DELTA_CYCLES_LABEL}`,
   };
+  const sweep = options.sweep?.length
+    ? deltaSweep({
+      model: bcrDelta,
+      path: options.paths.bcrDelta,
+      thetas: options.sweep,
+      head: options.head,
+      sequences: options.test.sequences,
+      labels: options.test.labels!,
+      accelerator: options.accelerator,
+      broadcast,
+      denseOps: ops,
+      log,
+    })
+    : undefined;
   return {
     what: "issue 19 delta benchmark: accuracy dense / BCR / BCR + delta, fired fractions, cycles " +
       "per frame without and with delta on one design",
@@ -242,6 +261,11 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
     resources: {
       multipliers,
       multipliersLabel: "computed: PEs x lanes (one DSP each); BRAM and LUTs not estimated here",
+    },
+    sweep: sweep && {
+      ...sweep,
+      budgetPoints: DELTA_TARGETS.accuracyLossPoints,
+      picked: pickTheta(sweep, denseAccuracy, DELTA_TARGETS.accuracyLossPoints),
     },
     targets: targetsOf({ lossPoints, built, us, tops, multipliers }),
   };
