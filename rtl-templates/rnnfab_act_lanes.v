@@ -1,3 +1,4 @@
+`include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_act_lanes: the activation stage of an element-wise pipeline: LANES table units
 // (rnnfab_act, six cycles: its LATENCY) side by side, lane l a sigmoid when bit l of
@@ -8,12 +9,7 @@ module rnnfab_act_lanes #(
     parameter SIGMOID_LANES = 1,          // bit l set: lane l is a sigmoid (else a tanh)
     parameter AB = 16,                    // activation width
     parameter AF = 12,                    // activation fraction bits
-    parameter SIG_S = 4,                  // sigmoid table step log2
-    parameter SIG_R = 3,                  // sigmoid table range log2
-    parameter TANH_S = 4,                 // tanh table step log2
-    parameter TANH_R = 3,                 // tanh table range log2
-    parameter SIG_FILE = "sigmoid.hex",   // sigmoid table image
-    parameter TANH_FILE = "tanh.hex"      // tanh table image
+    `RNNFAB_ACT_TABLE_PARAMS              // the activation tables (rnnfab_pkg.vh)
 ) (
     input  wire                clk,  // clock
     input  wire [         5:0] en,   // en[k - 1]: clock enable of stage Ak of every lane

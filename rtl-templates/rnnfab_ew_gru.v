@@ -25,12 +25,7 @@ module rnnfab_ew_gru #(
     parameter ACC = 40,                   // accumulator width
     parameter TAG = 4,                    // width of the cell tag carried along (PE-local cell)
     parameter LATENCY = 23,               // issue-to-readable latency the controller assumes
-    parameter SIG_S = 4,                  // sigmoid table step log2
-    parameter SIG_R = 3,                  // sigmoid table range log2
-    parameter TANH_S = 4,                 // tanh table step log2
-    parameter TANH_R = 3,                 // tanh table range log2
-    parameter SIG_FILE = "sigmoid.hex",   // sigmoid table image
-    parameter TANH_FILE = "tanh.hex"      // tanh table image
+    `RNNFAB_ACT_TABLE_PARAMS              // the activation tables (rnnfab_pkg.vh)
 ) (
     input  wire           clk,        // clock
     input  wire           rst,        // synchronous reset (clears the valid pipeline)
@@ -53,30 +48,20 @@ module rnnfab_ew_gru #(
   // at the end of cycle 21 after S1). The generator passes the latency the controller and the
   // cycle model assume (EW_LATENCY of rtl/design.ts).
   localparam PIPELINE_LATENCY = 23;
-  // Internal width: holds every sum of docs/fixed-point.md with room to spare.
-  localparam XW = `RNNFAB_MAX(ACC + 3, 2 * AB + 3);
-  // The rounding halves of rshr by WF and by AF (zero when the shift is zero).
-  localparam [XW-1:0] HALF_WF = (WF > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (WF - 1)) : {XW{1'b0}};
-  localparam [XW-1:0] HALF_AF = {{(XW - 1) {1'b0}}, 1'b1} << (AF - 1);
+  // XW (internal width), HALF_WF and HALF_AF (rnnfab_pkg.vh).
+  `RNNFAB_EW_CONSTANTS
 
   initial begin
-    if (LATENCY != PIPELINE_LATENCY) begin
-      $display("%m: LATENCY=%0d, but the unit's latency is %0d", LATENCY, PIPELINE_LATENCY);
-      $finish;
-    end
+    `RNNFAB_EW_LATENCY_CHECK
     if (AF < 1 || AF > AB - 1 || TAG < 1) begin
       $display("%m: bad parameters AB=%0d AF=%0d TAG=%0d", AB, AF, TAG);
       $finish;
     end
   end
 
-  `RNNFAB_FIXED_POINT_FUNCTIONS
+  // The fixed-point helpers and biased(acc, bias) (rnnfab_pkg.vh).
+  `RNNFAB_EW_FUNCTIONS
 
-  // acc + (bias << WF) + 2^(WF-1): the bias and the rounding half share bits (bias << WF has
-  // none below WF), so one adder forms requant's rounded sum.
-  function [XW-1:0] biased(input [ACC-1:0] acc, input [AB-1:0] bias);
-    biased = extend_acc(acc) + ((extend_ab(bias) << WF) | HALF_WF);
-  endfunction
   // value * 2^AF + 2^(AF-1) + product: value + rshr(product, AF) before the shift.
   function [XW-1:0] rounded_sum(input [AB-1:0] value, input [XW-1:0] product);
     rounded_sum = ((extend_ab(value) << AF) | HALF_AF) + product;

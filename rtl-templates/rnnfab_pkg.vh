@@ -89,4 +89,43 @@
     requant = saturate(round_shift(value, WF)); \
   endfunction
 
+// ---------------- Activation tables (rnnfab_act): the parameters that choose the sigmoid and
+// tanh tables, in the parameter list of every module that passes them on (rnnfab_act_lanes and
+// the element-wise units; expand it last in the list, or follow it with a comma).
+//   SIG_S, SIG_R        sigmoid table step log2 and range log2 (docs/fixed-point.md)
+//   TANH_S, TANH_R      tanh table step log2 and range log2
+//   SIG_FILE, TANH_FILE the tables' $readmemh images
+`define RNNFAB_ACT_TABLE_PARAMS \
+    parameter SIG_S = 4, \
+    parameter SIG_R = 3, \
+    parameter TANH_S = 4, \
+    parameter TANH_R = 3, \
+    parameter SIG_FILE = "sigmoid.hex", \
+    parameter TANH_FILE = "tanh.hex"
+
+// ---------------- Element-wise units (rnnfab_ew_lstm, rnnfab_ew_gru): their internal width, the
+// rounding halves, the latency check and the requantization of a gate row. They use the module's
+// parameters AB, AF, WF, ACC and LATENCY, and its localparam PIPELINE_LATENCY.
+//   XW                  internal width: holds every sum of docs/fixed-point.md with room to spare
+//   HALF_WF, HALF_AF    the rounding halves of rshr by WF and by AF (zero when the shift is zero)
+`define RNNFAB_EW_CONSTANTS \
+  localparam XW = `RNNFAB_MAX(ACC + 3, 2 * AB + 3); \
+  localparam [XW-1:0] HALF_WF = (WF > 0) ? ({{(XW - 1) {1'b0}}, 1'b1} << (WF - 1)) : {XW{1'b0}}; \
+  localparam [XW-1:0] HALF_AF = {{(XW - 1) {1'b0}}, 1'b1} << (AF - 1);
+// A statement of the unit's parameter check (initial block): stop elaboration when the latency the
+// controller assumes (LATENCY, EW_LATENCY of rtl/design.ts) is not the pipeline's.
+`define RNNFAB_EW_LATENCY_CHECK \
+    if (LATENCY != PIPELINE_LATENCY) begin \
+      $display("%m: LATENCY=%0d, but the unit's latency is %0d", LATENCY, PIPELINE_LATENCY); \
+      $finish; \
+    end
+// The fixed-point helpers (RNNFAB_FIXED_POINT_FUNCTIONS) and
+//   biased(acc, bias)   acc + (bias << WF) + 2^(WF-1): the bias and the rounding half share bits
+//                       (bias << WF has none below WF), so one adder forms requant's rounded sum
+`define RNNFAB_EW_FUNCTIONS \
+  `RNNFAB_FIXED_POINT_FUNCTIONS \
+  function [XW-1:0] biased(input [ACC-1:0] acc, input [AB-1:0] bias); \
+    biased = extend_acc(acc) + ((extend_ab(bias) << WF) | HALF_WF); \
+  endfunction
+
 `endif  // RNNFAB_PKG_VH

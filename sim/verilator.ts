@@ -64,9 +64,12 @@ export interface VerilatorProfile {
 export const VERILATOR_PROFILES: Record<VerilatorProfileName, VerilatorProfile> = {
   build: {
     name: "build",
-    description: "shortest build: the model's C++ at -O0 (short sequences, tests)",
+    description: "shortest build: the model's C++ at -O0 in one compile unit (short sequences, " +
+      "tests)",
     verilatorArgs: ["-O3", "--x-assign", "unique", "--x-initial", "unique"],
-    makeArgs: ["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1"],
+    // One compile unit (Vdut__ALL.cpp): the model's headers are parsed once, not once per file
+    // and once more per precompiled header (measured on an 8-PE design: 4.4 CPU s instead of 17).
+    makeArgs: ["OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1", "VM_PARALLEL_BUILDS=0"],
     harnessDefines: [],
   },
   run: {

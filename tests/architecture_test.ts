@@ -1,6 +1,8 @@
 /**
  * The shape of the code base (docs/code.md): imports run one way along the pipeline, no module
- * imports itself through a cycle, and no source file or function outgrows what a reader can hold.
+ * imports itself through a cycle, and no source file or function outgrows what a reader can hold
+ * (every non-test .ts file: at most 600 lines; every function, method and arrow function: at
+ * most 120 lines, measured as tests/function_spans.ts says).
  *
  * Layers, lowest first: util -> model -> prune -> encode -> rtl -> (sim | synth) -> bench ->
  * sweep -> (cli | mod.ts) -> scripts. A file may import its own layer or a lower one; sim and
@@ -9,6 +11,7 @@
 
 import assert from "node:assert/strict";
 import { dirname, join, normalize, relative } from "node:path";
+import { functionSpans } from "./function_spans.ts";
 import { REPO_ROOT } from "./helpers.ts";
 
 /** The layer of each top-level source folder (higher may import lower, never the reverse). */
@@ -32,7 +35,7 @@ const SOURCE_ROOTS = Object.keys(LAYERS);
 
 /** Largest source file, in lines. */
 const MAX_FILE_LINES = 600;
-/** Largest top-level function, in lines. */
+/** Largest function, method or arrow function, in lines. */
 const MAX_FUNCTION_LINES = 120;
 
 async function sourceFiles(): Promise<string[]> {
@@ -118,34 +121,43 @@ function importCycles(graph: Map<string, string[]>): string[][] {
 }
 
 /**
- * Top-level functions longer than the limit. deno fmt puts the closing brace of a top-level
- * declaration alone at column 0, so a declaration runs from its first line to the next `}` line.
+ * Functions longer than the limit: every function, method and arrow function, measured by the
+ * brace-matching scan of tests/function_spans.ts (from the line of its parameter list to the line
+ * of its body's closing brace, both counted; nested functions count in the function around them).
  */
-function longFunctions(file: string, lines: string[]): string[] {
-  const start =
-    /^(?:export\s+)?(?:default\s+)?(?:async\s+)?function\*?\s+(\w+)|^(?:export\s+)?const\s+(\w+)\s*=\s*(?:async\s*)?\(/;
-  const found: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const match = lines[i].match(start);
-    if (!match) continue;
-    let end = i;
-    while (end < lines.length && !/^\}[;)]*$/.test(lines[end])) end++;
-    const length = end - i + 1;
-    if (end < lines.length && length > MAX_FUNCTION_LINES) {
-      found.push(`${file}:${i + 1} ${match[1] ?? match[2]} (${length} lines)`);
+function longFunctions(file: string, text: string): string[] {
+  return functionSpans(text).filter((span) => span.lines > MAX_FUNCTION_LINES)
+    .map((span) => `${file}:${span.startLine} ${span.name} (${span.lines} lines)`);
+}
+
+/** Every non-test TypeScript file of the repository (outside tests/, dot folders, node_modules). */
+async function nonTestFiles(): Promise<string[]> {
+  const skip = new Set(["tests", "node_modules", "out"]);
+  const files: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(join(REPO_ROOT, dir))) {
+      const path = dir ? join(dir, entry.name) : entry.name;
+      if (entry.name.startsWith(".") || (dir === "" && skip.has(entry.name))) continue;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.isFile && path.endsWith(".ts") && !path.endsWith("_test.ts")) {
+        files.push(path);
+      }
     }
-  }
-  return found;
+  };
+  await walk("");
+  return files.sort();
 }
 
 const files = await sourceFiles();
-const texts = new Map(
-  await Promise.all(
-    files.map(async (file) =>
+const readAll = (paths: string[]) =>
+  Promise.all(
+    paths.map(async (file) =>
       [file, await Deno.readTextFile(join(REPO_ROOT, file))] as [string, string]
     ),
-  ),
-);
+  );
+const texts = new Map(await readAll(files));
+/** Every non-test source, for the size checks (a superset of the layered files). */
+const sizedTexts = new Map(await readAll(await nonTestFiles()));
 const graph = new Map(files.map((file) => [file, importsOf(file, texts.get(file)!)]));
 
 Deno.test("architecture: imports run one way along the pipeline", () => {
@@ -168,14 +180,14 @@ Deno.test("architecture: every relative import names an existing file", async ()
 });
 
 Deno.test(`architecture: no source file over ${MAX_FILE_LINES} lines`, () => {
-  const long = [...texts].map(([file, text]) => [file, text.split("\n").length] as const)
+  const long = [...sizedTexts].map(([file, text]) => [file, text.split("\n").length] as const)
     .filter(([, count]) => count > MAX_FILE_LINES)
     .map(([file, count]) => `${file} (${count} lines)`);
   assert.deepEqual(long, []);
 });
 
-Deno.test(`architecture: no top-level function over ${MAX_FUNCTION_LINES} lines`, () => {
-  const long = [...texts].flatMap(([file, text]) => longFunctions(file, text.split("\n")));
+Deno.test(`architecture: no function or method over ${MAX_FUNCTION_LINES} lines`, () => {
+  const long = [...sizedTexts].flatMap(([file, text]) => longFunctions(file, text));
   assert.deepEqual(long, []);
 });
 
@@ -184,7 +196,25 @@ Deno.test("architecture: the checks themselves catch what they are meant to", ()
   assert.deepEqual(layerViolations(upward), ["model/a.ts -> rtl/b.ts", "sim/c.ts -> synth/d.ts"]);
   const cyclic = new Map([["rtl/a.ts", ["rtl/b.ts"]], ["rtl/b.ts", ["rtl/a.ts"]]]);
   assert.deepEqual(importCycles(cyclic), [["rtl/a.ts", "rtl/b.ts"]]);
-  const body = ["export function big() {", ...Array(MAX_FUNCTION_LINES).fill("  x;"), "}"];
-  assert.deepEqual(longFunctions("f.ts", body).length, 1);
+  const lines = (n: number) => Array(n).fill("    x();").join("\n");
+  const big = (header: string, n: number) => `${header}\n${lines(n)}\n  }`;
+  const limit = MAX_FUNCTION_LINES - 2;
+  for (
+    const header of [
+      "  export async function big(a: { b: number }): Promise<{ c: string }> {",
+      "  big(a: number): void {",
+      "  const big = async (a: number) => {",
+      "  const big = a => {",
+      "  private get big(): number {",
+    ]
+  ) {
+    assert.deepEqual(longFunctions("f.ts", big(header, limit)), [], header);
+    assert.deepEqual(longFunctions("f.ts", big(header, limit + 1)).length, 1, header);
+  }
+  // Braces in strings, templates, regular expressions and comments do not count; control blocks
+  // and object literals are no functions.
+  const tricky = `function f() {\n  const s = "}";\n  const t = \`\${"}"} }\`;\n` +
+    `  const r = /}/;\n  // }\n  if (s) {\n    x();\n  }\n  return { a: 1 };\n}\n`;
+  assert.deepEqual(functionSpans(tricky), [{ name: "f", startLine: 1, lines: 10 }]);
   assert.deepEqual(importsOf("sim/x.ts", `import { a } from "../rtl/mod.ts";`), ["rtl/mod.ts"]);
 });
