@@ -188,21 +188,12 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
   const multipliers = design.accelerator.pes * design.accelerator.lanes;
   const denseAccuracy = accuracy[0].accuracy;
   const lossPoints = (denseAccuracy - run.accuracy) * 100;
-  const throughput = {
+  const throughput = throughputOf({
     clockMhz,
-    clockLabel: "assumed (no place and route of this design)",
-    denseOpsPerFrame: ops,
-    microsecondsPerFrameBuiltDense: us(built.denseCyclesPerFrame),
-    microsecondsPerFrameBuiltDelta: us(built.delta.mean),
-    effectiveTopsBuiltDelta: tops(built.delta.mean),
-    microsecondsPerFrameDense: us(design.estimate.cyclesPerStep),
-    microsecondsPerFrameDelta: us(delta.delta.mean),
-    microsecondsPerFrameDeltaP99: us(delta.delta.p99),
-    effectiveTopsDense: tops(design.estimate.cyclesPerStep),
-    effectiveTopsDelta: tops(delta.delta.mean),
-    label:
-      `computed from the cycles at the assumed clock; the delta figures are ${DELTA_CYCLES_LABEL}`,
-  };
+    ops,
+    builtCycles: { dense: built.denseCyclesPerFrame, delta: built.delta.mean },
+    modeled: { dense: design.estimate.cyclesPerStep, delta: delta.delta },
+  });
   const sweep = options.sweep?.length
     ? deltaSweep({
       model: bcrDelta,
@@ -268,6 +259,33 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       picked: pickTheta(sweep, denseAccuracy, DELTA_TARGETS.accuracyLossPoints),
     },
     targets: targetsOf({ lossPoints, built, us, tops, multipliers }),
+  };
+}
+
+/** Time per frame and effective throughput at the assumed clock (built and modeled cycles). */
+function throughputOf(figures: {
+  clockMhz: number;
+  ops: number;
+  builtCycles: { dense: number; delta: number };
+  modeled: { dense: number; delta: { mean: number; p99: number } };
+}): Record<string, number | string> {
+  const { clockMhz, ops, builtCycles, modeled } = figures;
+  const us = (cycles: number) => cycles / clockMhz;
+  const tops = (cycles: number) => ops / (us(cycles) * 1e-6) / 1e12;
+  return {
+    clockMhz,
+    clockLabel: "assumed (no place and route of this design)",
+    denseOpsPerFrame: ops,
+    microsecondsPerFrameBuiltDense: us(builtCycles.dense),
+    microsecondsPerFrameBuiltDelta: us(builtCycles.delta),
+    effectiveTopsBuiltDelta: tops(builtCycles.delta),
+    microsecondsPerFrameDense: us(modeled.dense),
+    microsecondsPerFrameDelta: us(modeled.delta.mean),
+    microsecondsPerFrameDeltaP99: us(modeled.delta.p99),
+    effectiveTopsDense: tops(modeled.dense),
+    effectiveTopsDelta: tops(modeled.delta.mean),
+    label:
+      `computed from the cycles at the assumed clock; the delta figures are ${DELTA_CYCLES_LABEL}`,
   };
 }
 
