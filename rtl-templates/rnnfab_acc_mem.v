@@ -54,7 +54,8 @@ module rnnfab_acc_mem #(
 
   initial begin
     if (DEPTH < 1 || FIELDS < 1 || PW > ACC || (1 << AW) < DEPTH || (1 << FW) < FIELDS ||
-        LUT_RAM_DEPTH < 0 || KEEP < 0 || KEEP > 1 || FIELDS2 < 0 || FIELDS2 >= FIELDS) begin
+        LUT_RAM_DEPTH < 0 || KEEP < 0 || KEEP > 1 || FIELDS2 < 0 || FIELDS2 >= FIELDS ||
+        (FIELDS2 > 0 && DEPTH > LUT_RAM_DEPTH)) begin
       $display("%m: bad parameters DEPTH=%0d FIELDS=%0d ACC=%0d PW=%0d AW=%0d FW=%0d", DEPTH,
                FIELDS, ACC, PW, AW, FW);
       $finish;
@@ -78,10 +79,11 @@ module rnnfab_acc_mem #(
   (* keep *) wire fw_match = mac_valid && w_valid_q && mac_addr == w_addr_q && mac_field == w_field_q;
   reg [ACC-1:0] fw_q;
   reg [ACC-1:0] w_base, w_sum;
-  // With a second consumer in a block RAM, a MAC of its fields leaves the first consumer's
-  // fields out (their read registers may hold that consumer's read). In LUT RAM each field has a
-  // read register of its own for the consumer beside the MAC's (SPLIT: flip-flops on the same
-  // read data), so the MAC's registers hold only MAC reads and the base is a plain OR.
+  // With a second consumer (LUT RAM only: the parameter check) each field has a read register
+  // of its own for the consumer beside the MAC's (SPLIT: flip-flops on the same read data), so
+  // the MAC's registers hold only MAC reads and the base is a plain OR. (The masking of the first
+  // consumer's fields below, for a block RAM, is not used: the Icarus end-to-end case of a
+  // block-RAM LSTMP failed with it, cause not diagnosed; the PE keeps separate projection banks.)
   localparam SPLIT = (FIELDS2 > 0 && DEPTH <= LUT_RAM_DEPTH) ? 1 : 0;
   wire [WW-1:0] mac_rd;  // the MAC's read registers (rd itself without SPLIT)
   wire w_first = FIELDS2 == 0 || SPLIT != 0 || {1'b0, w_field_q} < FIELDS1_W;

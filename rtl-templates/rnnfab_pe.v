@@ -284,7 +284,10 @@ module rnnfab_pe #(
   wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
   // LSTM with projection (dense): the projection accumulators are a fifth field of the gate
   // banks (one adder for both phases); merged_rq_word is the requantizer's row
-  localparam MERGE_PROJ = (DELTA == 0 && PROJ != 0 && GRU == 0) ? 1 : 0;
+  // (LUT RAM banks only: there each field has a consumer read register of its own,
+  // rnnfab_acc_mem SPLIT; block-RAM banks keep separate projection banks)
+  localparam MERGE_PROJ = (DELTA == 0 && PROJ != 0 && GRU == 0 &&
+                           (`RNNFAB_MAX(K, KP) + LANES - 1) / LANES <= LUT_RAM_DEPTH) ? 1 : 0;
   wire [ACC-1:0] merged_rq_word;
   generate
     if (DELTA != 0) begin : gen_acc_delta
