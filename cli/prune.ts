@@ -19,6 +19,7 @@ import { compareTaskBaselines } from "../prune/calibrate.ts";
 import { compareVariants } from "../model/evaluate.ts";
 import {
   type Calibration,
+  correctionReport,
   type Corrections,
   correctOnCalibration,
   loadCalibration,
@@ -62,7 +63,7 @@ const COMMAND = defineCommand({
   synopsis:
     `--model M --out P (--density d | --compression x | --block RxC --col-keep a --row-keep b)
        [--block RxC] [--uniform] [--pes N] [--calib X] [--head H] [--refit] [--bias-correct] [--seed S] [--report R]
-       [--check-block RxC] [--safetensors] [--quiet]`,
+       [--select] [--check-block RxC] [--safetensors] [--quiet]`,
   description:
     `Block-based Column-Row (BCR) pruning (docs/pruning.md). Every weight matrix (weight_ih, weight_hh,
 weight_hr of every layer) is tiled into R x C blocks; in each block whole columns are removed by L2
@@ -135,6 +136,13 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       group: COMMON,
       help: "after pruning, re-solve the kept weights by least squares so that every gate row " +
         "reproduces the dense pre-activations on the --calib data (one shot, same zeros)",
+    },
+    select: {
+      type: "bool",
+      group: COMMON,
+      help: "with --calib D (a data file) and the search: choose the one-shot result among the " +
+        "search's 3 best structures x refit ridge 1e-3/1e-2/1e-1 x bias correction off/on by " +
+        "accuracy, then loss, on a held-out split of D (replaces --refit and --bias-correct)",
     },
     "bias-correct": {
       type: "bool",
@@ -394,14 +402,12 @@ async function pruneAndWrite(
   const started = performance.now();
   const { options, search } = chooseOptions(context, request, calib);
   const { model: bcrModel, report } = pruneModelBcr(model, options);
-  const corrections = { refit: flags.refit, biasCorrect: flags["bias-correct"] };
-  const corrected = corrections.refit || corrections.biasCorrect;
-  const { model: pruned, biasCorrection } = correctOnCalibration(
-    model,
-    bcrModel,
-    calib,
-    corrections,
-  );
+  const { select, refit } = flags;
+  const corrected = refit || flags["bias-correct"] || select;
+  const outcome = correctOnCalibration(model, bcrModel, calib, {
+    ...{ refit, biasCorrect: flags["bias-correct"], select, search },
+  });
+  const pruned = outcome.model;
   checkKeepsWeights(report.nonZeros, options.block, request.source);
   printMatrixTable(report, flags.pes);
   const { outputCheck, outputIsBcr } = checkOutput(pruned, flags["check-block"] ?? options.block);
@@ -419,9 +425,7 @@ async function pruneAndWrite(
     { name: "dense", model },
     ...(corrected ? [{ name: "BCR, one shot (before the corrections)", model: bcrModel }] : []),
     {
-      name: `BCR, this result${
-        correctionNames({ ...corrections, biasCorrect: biasCorrection?.applied ?? false })
-      }`,
+      name: `BCR, this result${correctionNames(outcome.applied)}`,
       model: pruned,
     },
   ], {
@@ -479,10 +483,7 @@ async function pruneAndWrite(
         "with the RTL) on the calibration data; output error against the dense float64 outputs",
       rows: variants,
     },
-    refit: flags.refit ? { on: "calibration data", inputs: "dense trajectory", ridge: 1e-3 } : null,
-    biasCorrection: biasCorrection
-      ? { on: "calibration data", inputs: "pruned model's own trajectory", ...biasCorrection }
-      : null,
+    ...correctionReport(outcome),
     search: search
       ? {
         seconds: (performance.now() - started) / 1000,

@@ -13,6 +13,7 @@ import { outputSize, type RnnModel } from "../model/model.ts";
 import { calibrationSubset, type TaskComparison, taskObjective } from "../prune/calibrate.ts";
 import { correctBiasesIfBetter } from "../prune/bias_correct.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
+import { type Selection, selectOneShot } from "../prune/select.ts";
 import { baselineRows } from "./prune_print.ts";
 import {
   calibrationSequences,
@@ -20,6 +21,7 @@ import {
   outputFidelity,
   searchLoss,
   type SearchObjective,
+  type SearchResult,
 } from "../prune/search.ts";
 
 /** The calibration data of a prune run. */
@@ -34,6 +36,8 @@ export interface Calibration {
   task?: { dataset: Dataset; head: Head };
   /** The task objective for the search, with a head and labels. */
   objective?: SearchObjective;
+  /** With a data file: the whole file and the calibration subset of it (for `--select`). */
+  data?: { full: Dataset; subset: Dataset };
 }
 
 /** The note printed and reported when no calibration data was given. */
@@ -105,6 +109,7 @@ export async function loadCalibration(
     label: `${used} calibration sequence(s)${subset}, ${steps} steps, from ${flags.calib}`,
     task,
     objective: task ? taskObjective(head!, dataset) : undefined,
+    data: input.kind === "data" ? { full, subset: dataset } : undefined,
   };
 }
 
@@ -114,6 +119,26 @@ export interface Corrections {
   refit: boolean;
   /** Bias correction (after the refit when both are asked for). */
   biasCorrect: boolean;
+}
+
+/** What `correctOnCalibration` asks for: the corrections, or `--select` with the search's result. */
+export interface CorrectionRequest extends Corrections {
+  /** `--select`: choose structure, ridge and bias correction on a held-out split. */
+  select: boolean;
+  /** The search's result (absent with explicit rates). */
+  search?: SearchResult;
+}
+
+/** The corrected model and what was done, for the terminal and the report. */
+export interface CorrectionOutcome {
+  /** The result. */
+  model: RnnModel;
+  /** The corrections applied. */
+  applied: Corrections;
+  /** What `--bias-correct` did (null without it, and with `--select`). */
+  biasCorrection: BiasCorrectionReport | null;
+  /** What `--select` chose (null without it). */
+  selection: Selection | null;
 }
 
 /** What `--bias-correct` did, for the report. */
@@ -143,17 +168,20 @@ function printStep(what: string, calibration: Calibration, started: number, chan
 /**
  * `--refit` and `--bias-correct`: the one-shot corrections of the pruned model on the calibration
  * data (not random), each printed with what it changed. The bias correction is kept only when it
- * lowers the search's loss on that data (`correctBiasesIfBetter`).
+ * lowers the search's loss on that data (`correctBiasesIfBetter`). With `--select`, the held-out
+ * selection (`selectOnCalibration`) instead.
  */
 export function correctOnCalibration(
   dense: RnnModel,
   pruned: RnnModel,
   calibration: Calibration,
-  corrections: Corrections,
-): { model: RnnModel; biasCorrection: BiasCorrectionReport | null } {
+  request: CorrectionRequest,
+): CorrectionOutcome {
+  if (request.select) return selectOnCalibration(dense, calibration, request);
   const { sequences } = calibration;
   let model = pruned;
-  if (corrections.refit) {
+  const applied = { refit: request.refit, biasCorrect: false };
+  if (request.refit) {
     checkCalibrated(calibration, "--refit");
     const started = performance.now();
     const refitted = refitKeptWeights(dense, model, sequences);
@@ -163,7 +191,7 @@ export function correctOnCalibration(
     printStep("refit of the kept weights", calibration, started, change);
     model = refitted;
   }
-  if (!corrections.biasCorrect) return { model, biasCorrection: null };
+  if (!request.biasCorrect) return { model, applied, biasCorrection: null, selection: null };
   checkCalibrated(calibration, "--bias-correct");
   const started = performance.now();
   const loss = calibration.objective?.name ?? "relative RMS error";
@@ -171,12 +199,89 @@ export function correctOnCalibration(
     sequences,
     loss: searchLoss(dense, sequences, calibration.objective),
   });
-  const { applied, lossBefore: before, lossAfter: after } = guarded;
+  const { applied: kept, lossBefore: before, lossAfter: after } = guarded;
   const change = `${loss} ${before.toFixed(5)} -> ${after.toFixed(5)}, ${
-    applied ? "kept" : "not kept (it did not lower it)"
+    kept ? "kept" : "not kept (it did not lower it)"
   }`;
   printStep("bias correction", calibration, started, change);
-  return { model: guarded.model, biasCorrection: { applied, loss, before, after } };
+  return {
+    model: guarded.model,
+    applied: { ...applied, biasCorrect: kept },
+    biasCorrection: { applied: kept, loss, before, after },
+    selection: null,
+  };
+}
+
+/**
+ * `--select`: the one-shot result chosen among the search's best structures, refit ridge terms
+ * and bias correction off/on by its score on a held-out split of the --calib data file
+ * (prune/select.ts); printed with the split and the choice.
+ */
+function selectOnCalibration(
+  dense: RnnModel,
+  calibration: Calibration,
+  request: CorrectionRequest,
+): CorrectionOutcome {
+  checkCalibrated(calibration, "--select");
+  if (!request.search) {
+    throw new UserError("deno task prune: --select needs the search (--density or --compression)");
+  }
+  if (!calibration.data || calibration.data.full.sequences.length < 2) {
+    throw new UserError(
+      "deno task prune: --select needs --calib D, a data file of at least 2 sequences",
+    );
+  }
+  const started = performance.now();
+  const selection = selectOneShot(dense, {
+    search: request.search,
+    data: calibration.data.full,
+    calibration: calibration.data.subset,
+    head: calibration.task?.head,
+    onProgress: (line) => console.error(line),
+  });
+  const { chosen, split } = selection;
+  const score = `${
+    chosen.accuracy === null ? "" : `accuracy ${(chosen.accuracy * 100).toFixed(2)}%, `
+  }${selection.loss} ${chosen.loss.toFixed(5)}`;
+  printStep(
+    `held-out selection (${selection.variants.length} variants fitted on ${split.fitIndices.length} sequences, scored on ${split.how})`,
+    calibration,
+    started,
+    `chose structure #${chosen.structure} (block ${chosen.block}, column share ${chosen.colShare}), refit ridge ${chosen.ridge}, bias correction ${
+      chosen.biasCorrection ? "on" : "off"
+    }; held-out ${score}`,
+  );
+  return {
+    model: selection.model,
+    applied: { refit: true, biasCorrect: chosen.biasCorrection },
+    biasCorrection: null,
+    selection,
+  };
+}
+
+/** The report's `refit`, `biasCorrection` and `selection` fields. */
+export function correctionReport(outcome: CorrectionOutcome) {
+  const { applied, biasCorrection, selection } = outcome;
+  const ridge = selection?.chosen.ridge ?? 1e-3;
+  return {
+    refit: applied.refit ? { on: "calibration data", inputs: "dense trajectory", ridge } : null,
+    biasCorrection: biasCorrection
+      ? { on: "calibration data", inputs: "pruned model's own trajectory", ...biasCorrection }
+      : null,
+    selection: selection
+      ? {
+        what:
+          "the search's best structures x refit ridge x bias correction off/on, fitted on the fit split, scored on the held-out split (accuracy, then loss; with a head and labels)",
+        split: selection.split.how,
+        fitSequences: selection.split.fitIndices.length,
+        heldOutSequences: selection.split.heldOutIndices.length,
+        refittedOnCalibration: !selection.split.fitIsCalibration,
+        loss: selection.loss,
+        chosen: selection.chosen,
+        variants: selection.variants,
+      }
+      : null,
+  };
 }
 
 function percent(metrics: TaskMetrics): string {

@@ -244,11 +244,18 @@ export function totalSteps(sequences: number[][][]): number {
 export function evenSubset(dataset: Dataset, count: number): Dataset {
   const n = dataset.sequences.length;
   if (count >= n) return dataset;
-  const picks = Array.from({ length: count }, (_, k) => Math.floor((k * n) / count));
+  return pickSequences(
+    dataset,
+    Array.from({ length: count }, (_, k) => Math.floor((k * n) / count)),
+  );
+}
+
+/** The sequences at `indices` (the same arrays, in that order), their labels following them. */
+export function pickSequences(dataset: Dataset, indices: number[]): Dataset {
   const labels: Labels | undefined = dataset.labels === undefined
     ? undefined
     : dataset.labels.kind === "sequence"
-    ? { kind: "sequence", values: picks.map((i) => (dataset.labels!.values as number[])[i]) }
-    : { kind: "step", values: picks.map((i) => (dataset.labels!.values as number[][])[i]) };
-  return { ...dataset, sequences: picks.map((i) => dataset.sequences[i]), labels };
+    ? { kind: "sequence", values: indices.map((i) => (dataset.labels!.values as number[])[i]) }
+    : { kind: "step", values: indices.map((i) => (dataset.labels!.values as number[][])[i]) };
+  return { ...dataset, sequences: indices.map((i) => dataset.sequences[i]), labels };
 }

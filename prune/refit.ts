@@ -236,13 +236,34 @@ export function refitKeptWeights(
   options: RefitOptions = {},
 ): RnnModel {
   const ridge = options.ridge ?? 1e-3;
+  if (options.inputs !== "pruned") return refitRidges(dense, pruned, sequences, [ridge])[0];
   const result = cloneModel(pruned);
-  const own = options.inputs === "pruned";
-  correctLayerByLayer(dense, result, { sequences, own }, (layer, features) => {
+  correctLayerByLayer(dense, result, { sequences, own: true }, (layer, features) => {
     const { weightIh: ih, weightHh: hh } = dense.layers[layer];
     const stats = statistics(features.pruned, features.dense, { ih, hh });
     refitLayer(result, layer, stats, ridge);
   });
   if (outputSize(result) !== outputSize(dense)) throw new Error("refit changed the output size");
   return result;
+}
+
+/**
+ * `refitKeptWeights` (dense layer inputs) at several ridge terms at once: the Gram and cross
+ * statistics are gathered once per layer and solved once per ridge. Result k equals
+ * `refitKeptWeights(dense, pruned, sequences, { ridge: ridges[k] })` exactly.
+ */
+export function refitRidges(
+  dense: RnnModel,
+  pruned: RnnModel,
+  sequences: number[][][],
+  ridges: number[],
+): RnnModel[] {
+  const results = ridges.map(() => cloneModel(pruned));
+  if (results.length === 0) return results;
+  correctLayerByLayer(dense, results[0], { sequences, own: false }, (layer, features) => {
+    const { weightIh: ih, weightHh: hh } = dense.layers[layer];
+    const stats = statistics(features.pruned, features.dense, { ih, hh });
+    results.forEach((result, k) => refitLayer(result, layer, stats, ridges[k]));
+  });
+  return results;
 }

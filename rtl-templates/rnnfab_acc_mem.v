@@ -11,10 +11,15 @@
 // and takes it the next cycle (`take`): `word` is the word (zero after a cycle without `read`),
 // and taking clears it (KEEP = 0; with KEEP = 1 the word stays and the next time step adds to
 // it: the delta memories M of docs/delta.md). A field whose live bit is 0 reads as zero, so reset
-// and a take clear a word in one cycle: the read register of a field is reset (synchronously) when the word read is
-// not live or the field not read, so the zero costs no logic after the memory. Memories deeper
-// than LUT_RAM_DEPTH words are marked block RAM; the others are left to the synthesis tool (LUT
-// RAM for these shallow, wide memories).
+// and a take clear a word in one cycle: the read register of a field is reset (synchronously)
+// when the word read is not live or the field not read, so the zero costs no logic after the
+// memory. With FIELDS2 > 0 the last FIELDS2 fields belong to a second consumer (`read2`,
+// `take2`: the projection rows beside the gate fields, sharing the adder): its reads may come
+// while MACs of its own fields run, never while MACs of the first consumer's fields run, and the
+// first consumer's reads never while MACs of its fields run; a MAC of the second consumer's
+// fields does not see the first consumer's fields. Memories deeper than LUT_RAM_DEPTH words are
+// marked block RAM; the others are left to the synthesis tool (LUT RAM for these shallow, wide
+// memories).
 module rnnfab_acc_mem #(
     parameter DEPTH = 1,             // words
     parameter FIELDS = 4,            // accumulator fields per word
@@ -22,6 +27,7 @@ module rnnfab_acc_mem #(
     parameter PW = 28,               // product width (sign-extended to ACC)
     parameter LUT_RAM_DEPTH = 64,    // deepest memory left to LUT RAM
     parameter KEEP = 0,              // 1: a take leaves the word (delta memories M, docs/delta.md)
+    parameter FIELDS2 = 0,           // the last FIELDS2 fields: the second consumer's (read2)
     // derived: word address and field index widths; leave unset
     parameter AW = `RNNFAB_BITS_FOR(DEPTH - 1),
     parameter FW = `RNNFAB_BITS_FOR(FIELDS - 1)
@@ -36,13 +42,19 @@ module rnnfab_acc_mem #(
     input  wire [      AW-1:0]   read_addr,    // its word
     input  wire                  take,         // the consumer takes word take_addr (read before)
     input  wire [      AW-1:0]   take_addr,    // its word
+    input  wire                  read2,        // the second consumer reads word read2_addr
+    input  wire [      AW-1:0]   read2_addr,   // its word
+    input  wire                  take2,        // the second consumer takes word take2_addr
+    input  wire [      AW-1:0]   take2_addr,   // its word
     output wire [FIELDS*ACC-1:0] word          // the word read (zero if not live or not read)
 );
   localparam WW = FIELDS * ACC;  // word width
+  localparam integer FIELDS1 = FIELDS - FIELDS2;  // the first consumer's fields
+  localparam [FW:0] FIELDS1_W = FIELDS1[FW:0];
 
   initial begin
     if (DEPTH < 1 || FIELDS < 1 || PW > ACC || (1 << AW) < DEPTH || (1 << FW) < FIELDS ||
-        LUT_RAM_DEPTH < 0 || KEEP < 0 || KEEP > 1) begin
+        LUT_RAM_DEPTH < 0 || KEEP < 0 || KEEP > 1 || FIELDS2 < 0 || FIELDS2 >= FIELDS) begin
       $display("%m: bad parameters DEPTH=%0d FIELDS=%0d ACC=%0d PW=%0d AW=%0d FW=%0d", DEPTH,
                FIELDS, ACC, PW, AW, FW);
       $finish;
@@ -50,65 +62,103 @@ module rnnfab_acc_mem #(
   end
 
   // One memory per field (ACC bits wide, one write port): a MAC writes only its field's memory,
-  // so the adder, the forwarding compare and its multiplexer are one field wide; the consumer
-  // reads every field's memory at one address. A live bit per field and word.
+  // so the adder and the forwarding compare are one field wide; the consumer reads every field's
+  // memory at one address. A live bit per field and word.
   wire [WW-1:0] rd;  // read data of every field's memory (registered in the memory)
   reg w_valid_q;  // W: a MAC
   reg [AW-1:0] w_addr_q;
   reg [FW-1:0] w_field_q;
   reg [PW-1:0] w_product_q;
-  reg fw_valid_q;  // the previous W wrote field fw_field_q of fw_addr_q: fw_sum_q
-  reg [AW-1:0] fw_addr_q;
-  reg [FW-1:0] fw_field_q;
-  reg [ACC-1:0] fw_sum_q;
+  // Forwarding: a MAC in M that follows a MAC of the same field and word in W (whose write lands
+  // after M's read) takes that MAC's sum in its W. The compare is made in M, and both operands of
+  // the next W are registers that hold zero unless they carry the base: the sum register fw_q
+  // (reset unless forwarding) and the field's read register (reset when forwarding, when another
+  // field is read, and when the word is not live). So the base of the W adder is the OR of the
+  // fields' read registers and fw_q: no multiplexer before the adder.
+  (* keep *) wire fw_match = mac_valid && w_valid_q && mac_addr == w_addr_q && mac_field == w_field_q;
+  reg [ACC-1:0] fw_q;
   reg [ACC-1:0] w_base, w_sum;
+  // With a second consumer in a block RAM, a MAC of its fields leaves the first consumer's
+  // fields out (their read registers may hold that consumer's read). In LUT RAM each field has a
+  // read register of its own for the consumer beside the MAC's (SPLIT: flip-flops on the same
+  // read data), so the MAC's registers hold only MAC reads and the base is a plain OR.
+  localparam SPLIT = (FIELDS2 > 0 && DEPTH <= LUT_RAM_DEPTH) ? 1 : 0;
+  wire [WW-1:0] mac_rd;  // the MAC's read registers (rd itself without SPLIT)
+  wire w_first = FIELDS2 == 0 || SPLIT != 0 || {1'b0, w_field_q} < FIELDS1_W;
+  reg [ACC-1:0] first_or;
   integer field;
   always @* begin
-    // only the MAC's field was loaded (the others read zero): an OR, not a field multiplexer
-    w_base = {ACC{1'b0}};
-    for (field = 0; field < FIELDS; field = field + 1) w_base = w_base | rd[field*ACC+:ACC];
-    if (fw_valid_q && fw_addr_q == w_addr_q && fw_field_q == w_field_q) w_base = fw_sum_q;
-    w_sum = w_base + {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q};
+    first_or = {ACC{1'b0}};
+    for (field = 0; field < FIELDS1; field = field + 1)
+      first_or = first_or | mac_rd[field*ACC+:ACC];
+    w_base = fw_q | (w_first ? first_or : {ACC{1'b0}});
+    for (field = FIELDS1; field < FIELDS; field = field + 1)
+      w_base = w_base | mac_rd[field*ACC+:ACC];
+    w_sum = {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q} + w_base;
   end
   always @(posedge clk) begin
     w_valid_q <= rst ? 1'b0 : mac_valid;
     w_addr_q <= mac_addr;
     w_field_q <= mac_field;
     w_product_q <= mac_product;
-    fw_valid_q <= rst ? 1'b0 : w_valid_q;
-    fw_addr_q <= w_addr_q;
-    fw_field_q <= w_field_q;
-    fw_sum_q <= w_sum;
+    fw_q <= fw_match ? w_sum : {ACC{1'b0}};
   end
   genvar f;
   generate
+    if (FIELDS2 == 0) begin : gen_one_consumer
+      wire unused_read2 = &{1'b0, read2, read2_addr, take2, take2_addr};
+    end
     for (f = 0; f < FIELDS; f = f + 1) begin : gen_field
       localparam integer F_I = f;
       localparam [FW-1:0] F = F_I[FW-1:0];
+      // the consumer of this field
+      wire c_read = (f < FIELDS1) ? read : read2;
+      wire c_take = (f < FIELDS1) ? take : take2;
+      wire [AW-1:0] c_read_addr = (f < FIELDS1) ? read_addr : read2_addr;
+      wire [AW-1:0] c_take_addr = (f < FIELDS1) ? take_addr : take2_addr;
+      wire [AW-1:0] rd_addr = c_read ? c_read_addr : mac_addr;  // the address the field reads
       wire w_here = w_valid_q && w_field_q == F;  // W writes this field
+      // live bits, word by word (a decoder: an indexed bit write builds shifters in Yosys)
       reg [DEPTH-1:0] live_q, live_d;
+      integer a;
       always @* begin
-        live_d = live_q;
-        if (take && KEEP == 0) live_d[take_addr] = 1'b0;
-        if (w_here) live_d[w_addr_q] = 1'b1;
+        for (a = 0; a < DEPTH; a = a + 1)
+          live_d[a] = (live_q[a] && !(c_take && KEEP == 0 && c_take_addr == a[AW-1:0])) ||
+                      (w_here && w_addr_q == a[AW-1:0]);
       end
-      reg [ACC-1:0] rd_q;
-      wire [AW-1:0] rd_addr = read ? read_addr : mac_addr;
       (* ram_style = (DEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
       reg [ACC-1:0] acc_mem[0:DEPTH-1];
-      // the read register loads the field for the consumer's read or this field's MAC, and is
-      // reset (synchronously) otherwise and when the word read is not live (its live bit is
-      // final at the read: a MAC's pending write is forwarded, a consumer's read comes after
-      // the last write and before the take); so zeroing costs no logic after the memory (the
-      // flip-flops' reset input, a block RAM's output register reset), the MAC's field is an
-      // OR of the fields, and a memory not read by the consumer outputs zero (the PE ORs its
-      // lane banks' words instead of multiplexing them)
-      wire rd_load = read || (mac_valid && mac_field == F);
+      // the read register loads the field for the consumer's read or this field's MAC (unless
+      // it is forwarded), and is reset (synchronously) otherwise and when the word read is not
+      // live (its live bit is final at the read: a MAC's pending write is forwarded, a
+      // consumer's read comes after the last write and before the take); so zeroing costs no
+      // logic after the memory (the flip-flops' reset input, a block RAM's output register
+      // reset), the MAC's base is an OR of the fields, and a memory not read by the consumer
+      // outputs zero (the PE ORs its lane banks' words instead of multiplexing them)
+      wire mac_load = mac_valid && mac_field == F && !fw_match;
+      reg [ACC-1:0] rd_q;
       always @(posedge clk) begin
         live_q <= rst ? {DEPTH{1'b0}} : live_d;
         if (!rst && w_here) acc_mem[w_addr_q] <= w_sum;
-        if (!rd_load || !live_q[rd_addr]) rd_q <= {ACC{1'b0}};
-        else rd_q <= acc_mem[rd_addr];
+      end
+      if (SPLIT != 0) begin : gen_split
+        // LUT RAM: one asynchronous read, two registers (the consumer's, the MAC's)
+        wire [ACC-1:0] rd_word = acc_mem[rd_addr];
+        wire rd_live = live_q[rd_addr];
+        reg [ACC-1:0] mac_q;
+        always @(posedge clk) begin
+          if (!c_read || !rd_live) rd_q <= {ACC{1'b0}};
+          else rd_q <= rd_word;
+          if (!mac_load || !rd_live) mac_q <= {ACC{1'b0}};
+          else mac_q <= rd_word;
+        end
+        assign mac_rd[f*ACC+:ACC] = mac_q;
+      end else begin : gen_shared
+        always @(posedge clk) begin
+          if (!(c_read || mac_load) || !live_q[rd_addr]) rd_q <= {ACC{1'b0}};
+          else rd_q <= acc_mem[rd_addr];
+        end
+        assign mac_rd[f*ACC+:ACC] = rd_q;
       end
       assign rd[f*ACC+:ACC] = rd_q;
     end

@@ -51,7 +51,9 @@ module rnnfab_mv_ese #(
   localparam PM_W = `RNNFAB_BITS_FOR(POINTER_DEPTH - 1);  // pointer memory index width
   localparam WM_W = `RNNFAB_BITS_FOR(WEIGHT_ALLOC - 1);  // weight memory index width
   localparam VW = AB + DELTA;  // value width on the bus and in the queue
-  localparam Q_W = 1 + (1 + DELTA) * PTR_W + VW;  // queue entry: {hpart, [start,] end, value}
+  // queue entry: {hpart, start, end, value} (delta), {hpart, length, length is 1, is 2, value}
+  localparam QF_W = (DELTA != 0) ? 2 * PTR_W : PTR_W + 2;  // its column fields
+  localparam Q_W = 1 + QF_W + VW;
   localparam [PTR_W:0] WEIGHT_END = WEIGHT_DEPTH[PTR_W:0];  // one past the last weight address
 
   initial begin
@@ -118,16 +120,19 @@ module rnnfab_mv_ese #(
   reg [PTR_W-1:0] d_start_q, d_end_q;  // delta: the column's start and end (read in P0)
   reg [PTR_W-1:0] p1_end_q;  // end of the column in P1
   reg [PTR_W-1:0] last_end_q;  // end of the column before it (0 at the start of the memory)
+  localparam integer ONE_I = 1, TWO_I = 2;
+  localparam [PTR_W:0] END_ONE = ONE_I[PTR_W:0], END_TWO = TWO_I[PTR_W:0];
+  reg [PTR_W:0] last_end1_q, last_end2_q;  // last_end_q + 1 and + 2
+  // The queue: its oldest entry in the head registers (head_*), the others in queue_mem
   (* ram_style = (QUEUE_ALLOC > 128) ? "block" : "distributed" *)
   reg [Q_W-1:0] queue_mem[0:QUEUE_ALLOC-1];
   reg [QA_W-1:0] queue_wr_q, queue_wr_d, queue_rd_q, queue_rd_d;
-  reg [QC_W-1:0] queue_count_q, queue_count_d;
+  reg [QC_W-1:0] queue_count_q, queue_count_d;  // entries, the head's included
   reg stall_q;
 
-  wire queue_empty = (queue_count_q == {QC_W{1'b0}});
   wire advance = bc_valid;
   wire push = p1_valid_q && ((DELTA != 0) ? (d_start_q != d_end_q) : (p1_end_q != last_end_q));
-  wire [Q_W-1:0] push_entry;  // {hpart, [start,] end, value}
+  wire [Q_W-1:0] push_entry;  // {hpart, column fields, value}
   generate
     if (DELTA != 0) begin : gen_delta_push
       // P0 reads the start and the end of the column on the bus (its pointer and the next)
@@ -137,12 +142,17 @@ module rnnfab_mv_ese #(
         d_end_q <= pointer_mem[bc_ptr_next];
       end
       assign push_entry = {p1_hpart_q, d_start_q, d_end_q, p1_data_q};
+      wire unused_dense_sums = &{1'b0, last_end1_q, last_end2_q};
     end else begin : gen_dense_push
       always @(posedge clk) begin
         d_start_q <= {PTR_W{1'b0}};
         d_end_q <= {PTR_W{1'b0}};
       end
-      assign push_entry = {p1_hpart_q, p1_end_q, p1_data_q};
+      // the column's length, and whether it is 1 or 2 (compared with registered sums)
+      wire [PTR_W-1:0] p1_length = p1_end_q - last_end_q;
+      wire p1_length1 = ({1'b0, p1_end_q} == last_end1_q);
+      wire p1_length2 = ({1'b0, p1_end_q} == last_end2_q);
+      assign push_entry = {p1_hpart_q, p1_length, p1_length1, p1_length2, p1_data_q};
       wire unused_delta_inputs = &{1'b0, bc_ptr};
     end
   endgenerate
@@ -173,110 +183,186 @@ module rnnfab_mv_ese #(
     p1_data_q <= bc_data;
     p1_end_q <= pointer_q;
     p1_wrap_q <= bc_seg_last ? step2_q[PA_W] : step1_q[PA_W];
-    if (rst) last_end_q <= {PTR_W{1'b0}};
-    else if (p1_valid_q) last_end_q <= p1_wrap_q ? {PTR_W{1'b0}} : p1_end_q;
+    if (rst) begin
+      last_end_q <= {PTR_W{1'b0}};
+      last_end1_q <= END_ONE;
+      last_end2_q <= END_TWO;
+    end else if (p1_valid_q) begin
+      last_end_q <= p1_wrap_q ? {PTR_W{1'b0}} : p1_end_q;
+      last_end1_q <= p1_wrap_q ? END_ONE : {1'b0, p1_end_q} + END_ONE;
+      last_end2_q <= p1_wrap_q ? END_TWO : {1'b0, p1_end_q} + END_TWO;
+    end
     stall_q <= rst ? 1'b0 : (queue_count_q >= STALL_AT);
   end
 
   // ---------------- Weight prefetch: the weight memory is read in order (every step walks all
-  // entries of all segments), two words per cycle (two read ports), into an 8-entry buffer.
+  // entries of all segments), two words per cycle (two read ports): F1 registers them out of the
+  // block RAM, F2 once more in the fabric, where their padding flags are formed, and at the end of
+  // F2 they enter an 8-entry buffer. The buffer's padding flags are kept in order from its head
+  // (pf_pad_q[0] is the head's), so that the consumer's decision reads registers only.
   localparam [3:0] PF_DEPTH = 4'd8;
   reg [ENTRY_W-1:0] pf_mem[0:7];
   reg [2:0] pf_wr_q, pf_rd_q;
-  reg [3:0] pf_count_q, pf_count_d;
+  reg [3:0] pf_count_q, pf_count_d;  // entries in the buffer
+  reg pf_some_q, pf_some_d, pf_two_q, pf_two_d;  // pf_count_q != 0, pf_count_q >= 2
+  reg [7:0] pf_pad_q;  // padding flags of the buffered entries, from the head on
   reg [PTR_W-1:0] pf_addr_q, pf_addr_d;
-  reg pf_inflight_q;  // a pair of words read last cycle is in pf_word0/1_q
-  reg [ENTRY_W-1:0] pf_word0_q, pf_word1_q;
+  reg pf_inflight_q;  // F1: a pair of words read last cycle is in pf_word0/1_q
+  reg pf_ready_q;  // F2: the pair is in pf_word0/1_r and enters the buffer at the end of this cycle
+  reg [ENTRY_W-1:0] pf_word0_q, pf_word1_q, pf_word0_r, pf_word1_r;
   function [PTR_W-1:0] weight_next_addr(input [PTR_W-1:0] address);
     weight_next_addr = ({1'b0, address} + {{PTR_W{1'b0}}, 1'b1} == WEIGHT_END) ? {PTR_W{1'b0}} :
         address + 1'b1;
   endfunction
   wire [PTR_W-1:0] pf_addr1 = weight_next_addr(pf_addr_q);
+  wire [3:0] pf_filled = pf_count_q + (pf_ready_q ? 4'd2 : 4'd0);  // after F2's write
   wire pf_issue = (WEIGHT_DEPTH > 0) &&
-      (pf_count_q + (pf_inflight_q ? 4'd2 : 4'd0) + 4'd2 <= PF_DEPTH);
+      (pf_filled + (pf_inflight_q ? 4'd2 : 4'd0) + 4'd2 <= PF_DEPTH);
+  wire pad_word0 = (pf_word0_r[VAL_BITS-1:0] == {VAL_BITS{1'b0}});
+  wire pad_word1 = (pf_word1_r[VAL_BITS-1:0] == {VAL_BITS{1'b0}});
 
   // ---------------- Consumer side (C0): one entry per cycle while the queue has a column; a
   // padding entry (value field 0: it only moves the row cursor) is taken together with the
-  // entry after it, so padding costs no cycle.
-  wire [Q_W-1:0] head = queue_mem[queue_rd_q];
-  wire head_hpart = head[Q_W-1];
-  wire [PTR_W-1:0] head_end = head[VW+PTR_W-1:VW];
-  wire [PTR_W-1:0] head_start = head[VW+DELTA*PTR_W+PTR_W-1-:PTR_W];  // delta mode only
-  wire [VW-1:0] head_value = head[VW-1:0];
+  // entry after it, so padding costs no cycle. The decision (fire, take_two, pop) reads only
+  // registers: the head of the queue and its column's remaining length flags, the buffer's count
+  // flags and the head entry's padding flag.
+  reg head_valid_q, head_valid_d;  // the queue has an entry (in the head registers)
+  reg head_hpart_q;
+  reg [VW-1:0] head_value_q;
+  reg [QF_W-1:0] head_fields_q;  // delta: {start, end}; dense: as loaded (length, flags)
+  reg [PTR_W-1:0] head_left_q, head_left_d;  // dense: entries of the head's column still to take
+  reg head_left1_q, head_left1_d, head_left2_q, head_left2_d;  // head_left_q == 1, == 2
+  localparam integer THREE_I = 3, FOUR_I = 4;
+  localparam [PTR_W-1:0] LEFT_ONE = ONE_I[PTR_W-1:0], LEFT_TWO = TWO_I[PTR_W-1:0];
+  localparam [PTR_W-1:0] LEFT_THREE = THREE_I[PTR_W-1:0], LEFT_FOUR = FOUR_I[PTR_W-1:0];
+  wire [PTR_W-1:0] head_end = head_fields_q[PTR_W-1:0];  // delta mode only
+  wire [PTR_W-1:0] head_start = head_fields_q[QF_W-1-:PTR_W];  // delta mode only
   wire [ENTRY_W-1:0] entry0 = pf_mem[pf_rd_q];
   wire [2:0] pf_rd_plus = pf_rd_q + 3'd1;  // (a named 3-bit wire: indices must wrap at 8)
   wire [2:0] pf_wr_plus = pf_wr_q + 3'd1;
   wire [ENTRY_W-1:0] entry1 = pf_mem[pf_rd_plus];
-  wire entry0_padding = (entry0[VAL_BITS-1:0] == {VAL_BITS{1'b0}});
-  reg [PTR_W-1:0] weight_addr_q, weight_addr_d;  // index of the next entry to take
+  reg [PTR_W-1:0] weight_addr_q, weight_addr_d;  // delta: index of the next entry to take
   reg column_first_q, column_first_d;  // the next entry is the first of its column
   // delta mode: the address of this cycle's entry (the head's start when it is a column's first)
   wire [PTR_W-1:0] d_addr = column_first_q ? head_start : weight_addr_q;
   wire [PTR_W:0] d_addr_plus1 = {1'b0, d_addr} + {{PTR_W{1'b0}}, 1'b1};
-  wire fire = !queue_empty && ((DELTA != 0) || (pf_count_q != 4'd0));
-  wire take_two = (DELTA == 0) && fire && entry0_padding && (pf_count_q >= 4'd2);
-  // the column ends after this cycle's entry (or pair): both sums are compared with the head's
-  // end side by side, and take_two only selects, so the padding check is not in series with them
-  wire [PTR_W:0] weight_plus1 = {1'b0, weight_addr_q} + {{PTR_W{1'b0}}, 1'b1};
-  wire [PTR_W:0] weight_plus2 = {1'b0, weight_addr_q} + {{(PTR_W - 1) {1'b0}}, 2'd2};
-  wire end_after1 = (weight_plus1 == {1'b0, head_end});
-  wire end_after2 = (weight_plus2 == {1'b0, head_end});
+  wire fire = head_valid_q && ((DELTA != 0) || pf_some_q);
+  wire take_two = (DELTA == 0) && fire && pf_pad_q[0] && pf_two_q;
   wire pop = fire && ((DELTA != 0) ? (d_addr_plus1 == {1'b0, head_end}) :
-      (take_two ? end_after2 : end_after1));
+      (take_two ? head_left2_q : head_left1_q));
+  // the head registers take the next entry: the oldest in queue_mem, else the one pushed now
+  wire queue_behind = (queue_count_q > {{(QC_W - 1) {1'b0}}, 1'b1});  // entries behind the head
+  wire head_free = !head_valid_q || pop;
+  wire load_mem = head_free && queue_behind;
+  wire load_push = head_free && !queue_behind && push;
+  wire [Q_W-1:0] load_entry = load_mem ? queue_mem[queue_rd_q] : push_entry;
+  wire [QF_W-1:0] load_fields = load_entry[VW+QF_W-1:VW];
   always @* begin
     weight_addr_d = weight_addr_q;
     column_first_d = column_first_q;
     if (fire) begin
-      weight_addr_d = (DELTA != 0) ? d_addr_plus1[PTR_W-1:0] :
-          take_two ? weight_next_addr(weight_next_addr(weight_addr_q)) :
-          weight_next_addr(weight_addr_q);
+      weight_addr_d = (DELTA != 0) ? d_addr_plus1[PTR_W-1:0] : weight_addr_q;
       column_first_d = pop;
     end
+    // dense: the head column's entries left (loaded with a new head, else less what is taken)
+    head_left_d = head_left_q;
+    head_left1_d = head_left1_q;
+    head_left2_d = head_left2_q;
+    if (load_mem || load_push) begin
+      head_left_d = load_fields[QF_W-1-:PTR_W];
+      head_left1_d = load_fields[1];
+      head_left2_d = load_fields[0];
+    end else if (fire) begin
+      head_left_d = head_left_q - (take_two ? LEFT_TWO : LEFT_ONE);
+      head_left1_d = take_two ? (head_left_q == LEFT_THREE) : (head_left_q == LEFT_TWO);
+      head_left2_d = take_two ? (head_left_q == LEFT_FOUR) : (head_left_q == LEFT_THREE);
+    end
+    // the buffer after taking 0, 1 or 2 entries and F2's write: count flags and padding flags
     pf_addr_d = pf_issue ? weight_next_addr(pf_addr1) : pf_addr_q;
-    pf_count_d = pf_count_q + (pf_inflight_q ? 4'd2 : 4'd0) -
-        (fire ? (take_two ? 4'd2 : 4'd1) : 4'd0);
+    pf_count_d = pf_filled - (fire ? (take_two ? 4'd2 : 4'd1) : 4'd0);
+    pf_some_d = fire ? (take_two ? (pf_filled > 4'd2) : (pf_filled > 4'd1)) : (pf_filled != 4'd0);
+    pf_two_d = fire ? (take_two ? (pf_filled > 4'd3) : (pf_filled > 4'd2)) : (pf_filled > 4'd1);
     queue_wr_d = queue_wr_q;
     queue_rd_d = queue_rd_q;
     queue_count_d = queue_count_q;
-    if (push) queue_wr_d = (queue_wr_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_wr_q + 1'b1;
-    if (pop) queue_rd_d = (queue_rd_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_rd_q + 1'b1;
+    head_valid_d = head_free ? (queue_behind || push) : 1'b1;
+    if (push && !load_push) queue_wr_d = (queue_wr_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_wr_q + 1'b1;
+    if (load_mem) queue_rd_d = (queue_rd_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_rd_q + 1'b1;
     if (push && !pop) queue_count_d = queue_count_q + 1'b1;
     else if (pop && !push) queue_count_d = queue_count_q - 1'b1;
   end
-  wire [2:0] pf_wr_d = pf_inflight_q ? pf_wr_q + 3'd2 : pf_wr_q;
+  // The padding flag of the entry `position` places from the head once F2's pair has entered
+  // (count: the entries before it; flags: theirs, from the head on; pad0, pad1: F2's pair).
+  function pad_at(input [3:0] position, input [3:0] count, input [9:0] flags, input pad0,
+                  input pad1);
+    pad_at = (position < count) ? flags[position] : (position == count) ? pad0 : pad1;
+  endfunction
+  // the head's padding flag next cycle: the entry taken_count places on
+  wire [7:0] pf_pad_d;
+  genvar gp;
+  generate
+    for (gp = 0; gp < 8; gp = gp + 1) begin : gen_pad
+      localparam integer P0_I = gp, P1_I = gp + 1, P2_I = gp + 2;
+      localparam [3:0] P0 = P0_I[3:0], P1 = P1_I[3:0], P2 = P2_I[3:0];
+      wire keep0 = pad_at(P0, pf_count_q, {2'b00, pf_pad_q}, pad_word0, pad_word1);
+      wire keep1 = pad_at(P1, pf_count_q, {2'b00, pf_pad_q}, pad_word0, pad_word1);
+      wire keep2 = pad_at(P2, pf_count_q, {2'b00, pf_pad_q}, pad_word0, pad_word1);
+      assign pf_pad_d[gp] = fire ? (take_two ? keep2 : keep1) : keep0;
+    end
+  endgenerate
+  wire [2:0] pf_wr_d = pf_ready_q ? pf_wr_q + 3'd2 : pf_wr_q;
   wire [2:0] pf_rd_d = fire ? pf_rd_q + (take_two ? 3'd2 : 3'd1) : pf_rd_q;
 
   always @(posedge clk) begin
     pointer_q <= pointer_mem[pointer_addr_d[PM_W-1:0]];
-    if (push) queue_mem[queue_wr_q] <= push_entry;
+    if (push && !load_push) queue_mem[queue_wr_q] <= push_entry;
+    if (load_mem || load_push) begin
+      head_hpart_q <= load_entry[Q_W-1];
+      head_fields_q <= load_fields;
+      head_value_q <= load_entry[VW-1:0];
+    end
+    head_left_q <= head_left_d;
+    head_left1_q <= head_left1_d;
+    head_left2_q <= head_left2_d;
     pf_word0_q <= weight_mem[pf_addr_q[WM_W-1:0]];
     pf_word1_q <= weight_mem[pf_addr1[WM_W-1:0]];
-    if (pf_inflight_q) begin
-      pf_mem[pf_wr_q] <= pf_word0_q;
-      pf_mem[pf_wr_plus] <= pf_word1_q;
+    pf_word0_r <= pf_word0_q;
+    pf_word1_r <= pf_word1_q;
+    if (pf_ready_q) begin
+      pf_mem[pf_wr_q] <= pf_word0_r;
+      pf_mem[pf_wr_plus] <= pf_word1_r;
     end
+    pf_pad_q <= pf_pad_d;
     if (rst) begin
       queue_wr_q <= {QA_W{1'b0}};
       queue_rd_q <= {QA_W{1'b0}};
       queue_count_q <= {QC_W{1'b0}};
+      head_valid_q <= 1'b0;
       weight_addr_q <= {PTR_W{1'b0}};
       column_first_q <= 1'b1;
       pf_wr_q <= 3'd0;
       pf_rd_q <= 3'd0;
       pf_count_q <= 4'd0;
+      pf_some_q <= 1'b0;
+      pf_two_q <= 1'b0;
       pf_addr_q <= {PTR_W{1'b0}};
       pf_inflight_q <= 1'b0;
+      pf_ready_q <= 1'b0;
     end else begin
       queue_wr_q <= queue_wr_d;
       queue_rd_q <= queue_rd_d;
       queue_count_q <= queue_count_d;
+      head_valid_q <= head_valid_d;
       weight_addr_q <= weight_addr_d;
       column_first_q <= column_first_d;
       pf_wr_q <= pf_wr_d;
       pf_rd_q <= pf_rd_d;
       pf_count_q <= pf_count_d;
+      pf_some_q <= pf_some_d;
+      pf_two_q <= pf_two_d;
       pf_addr_q <= pf_addr_d;
       pf_inflight_q <= pf_issue;
+      pf_ready_q <= pf_inflight_q;
     end
   end
 
@@ -290,8 +376,8 @@ module rnnfab_mv_ese #(
     c1_valid_q <= rst ? 1'b0 : fire;
     c1_pair_q <= take_two;
     c1_first_q <= column_first_q;
-    c1_hpart_q <= head_hpart;
-    c1_value_q <= head_value;
+    c1_hpart_q <= head_hpart_q;
+    c1_value_q <= head_value_q;
   end
 
   // ---------------- C1: row cursor and product (of the second entry of a padding pair)
@@ -333,6 +419,6 @@ module rnnfab_mv_ese #(
   assign mac_hpart = c1_hpart_q;
   assign mac_weight = weight;
   assign mac_value = c1_value_q;
-  assign idle = queue_empty && !p1_valid_q && !c1_valid_q;
+  assign idle = !head_valid_q && !p1_valid_q && !c1_valid_q;
 endmodule
 `default_nettype wire

@@ -212,8 +212,8 @@ module rnnfab_pe #(
   // ---------------- C1 -> C2 -> C3: the products of the engine's MAC, one multiplier per lane,
   // in the DSP-block pattern: registered inputs (C2: A/B registers), registered product (C3: M
   // register); the accumulator memory registers it once more before its adder (W).
-  reg c2_valid_q, c2_hpart_q, c3_valid_q, c3_hpart_q;
-  reg [ROW_W-1:0] c2_row_q, c3_row_q;
+  reg c2_valid_q, c2_hpart_q, c3_valid_q;
+  reg [ROW_W-1:0] c2_row_q;
   reg [LANES*WB-1:0] c2_weight_q;
   reg [VW-1:0] c2_value_q;
   reg [LANES*PW-1:0] c3_product_q;
@@ -225,8 +225,6 @@ module rnnfab_pe #(
     c2_weight_q <= c1_weight;
     c2_value_q <= c1_value;
     c3_valid_q <= rst ? 1'b0 : c2_valid_q;
-    c3_hpart_q <= c2_hpart_q;
-    c3_row_q <= c2_row_q;
     for (lane = 0; lane < LANES; lane = lane + 1)
       c3_product_q[lane*PW+:PW] <= $signed(c2_weight_q[lane*WB+:WB]) * $signed(c2_value_q);
   end
@@ -234,7 +232,7 @@ module rnnfab_pe #(
   wire [LANES*PW-1:0] mac_product = c3_product_q;
   assign idle = engine_idle && !c2_valid_q && !c3_valid_q;
 
-  // ---------------- C3: bank decode (docs/architecture.md, "Hardware row order"): local row
+  // ---------------- C2: bank decode, registered into C3 (mac_bank, mac_k) (docs/architecture.md, "Hardware row order"): local row
   // u = gate * K + k of the gate rows goes to field `gate` of cell k's accumulator word (GRU: gate
   // group 2 of a recurrent column is row hn, field 3); in the projection phase u is projection
   // row k (bank 4). With lanes the engine gives a line u div LANES; its lane l is cell (or
@@ -242,25 +240,30 @@ module rnnfab_pe #(
   localparam [31:0] GATE1_ROW = K / LANES;  // first row (line) of gate 1
   localparam [31:0] GATE2_ROW = 2 * K / LANES;  // first row (line) of gate 2
   localparam [31:0] GATE3_ROW = 3 * K / LANES;  // first row (line) of gate 3
-  reg [2:0] mac_bank;
-  reg [ROW_W-1:0] mac_k;
+  // (phase_proj holds while MACs are in flight: the controller changes phase when all are idle)
+  reg [2:0] mac_bank, c2_bank;
+  reg [ROW_W-1:0] mac_k, c2_k;
   always @* begin
     if (phase_proj) begin
-      mac_bank = 3'd4;
-      mac_k = c3_row_q;
-    end else if ({1'b0, c3_row_q} >= GATE3_ROW[ROW_W:0]) begin
-      mac_bank = 3'd3;
-      mac_k = c3_row_q - GATE3_ROW[ROW_W-1:0];
-    end else if ({1'b0, c3_row_q} >= GATE2_ROW[ROW_W:0]) begin
-      mac_bank = (GRU != 0 && c3_hpart_q) ? 3'd3 : 3'd2;
-      mac_k = c3_row_q - GATE2_ROW[ROW_W-1:0];
-    end else if ({1'b0, c3_row_q} >= GATE1_ROW[ROW_W:0]) begin
-      mac_bank = 3'd1;
-      mac_k = c3_row_q - GATE1_ROW[ROW_W-1:0];
+      c2_bank = 3'd4;
+      c2_k = c2_row_q;
+    end else if ({1'b0, c2_row_q} >= GATE3_ROW[ROW_W:0]) begin
+      c2_bank = 3'd3;
+      c2_k = c2_row_q - GATE3_ROW[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= GATE2_ROW[ROW_W:0]) begin
+      c2_bank = (GRU != 0 && c2_hpart_q) ? 3'd3 : 3'd2;
+      c2_k = c2_row_q - GATE2_ROW[ROW_W-1:0];
+    end else if ({1'b0, c2_row_q} >= GATE1_ROW[ROW_W:0]) begin
+      c2_bank = 3'd1;
+      c2_k = c2_row_q - GATE1_ROW[ROW_W-1:0];
     end else begin
-      mac_bank = 3'd0;
-      mac_k = c3_row_q;
+      c2_bank = 3'd0;
+      c2_k = c2_row_q;
     end
+  end
+  always @(posedge clk) begin
+    mac_bank <= c2_bank;
+    mac_k <= c2_k;
   end
 
   // ---------------- Element-wise issue (S0) -> S1
@@ -273,66 +276,65 @@ module rnnfab_pe #(
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
-  // ---------------- Gate accumulators (rnnfab_acc_mem): one word of four gate fields per cell,
+  // ---------------- Gate accumulators (rnnfab_acc_banks): one word of four gate fields per cell,
   // read by the element-wise unit when it issues a cell (S0) and taken, cleared, in S1. The
   // engine and the element-wise unit never read in the same cycle (the EW runs after phase A has
-  // drained, the next phase A starts after the last EW read; projection MACs go to acc_proj).
-  // With lanes, LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
-  // element-wise unit reads one bank per cell, the lanes write all banks at once.
-  wire unused_mac_k = &{1'b0, mac_k};  // the projection uses the low bits, gates fewer
+  // drained, the next phase A starts after the last EW read; projection MACs go to the
+  // projection field's memories).
   wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
+  // LSTM with projection (dense): the projection accumulators are a fifth field of the gate
+  // banks (one adder for both phases); merged_rq_word is the requantizer's row
+  localparam MERGE_PROJ = (DELTA == 0 && PROJ != 0 && GRU == 0) ? 1 : 0;
+  wire [ACC-1:0] merged_rq_word;
   generate
-    if (LANES == 1 && DELTA != 0) begin : gen_acc_delta
-      // delta: the memories M of every layer (cell k of layer l at l * K + k), kept across steps
+    if (DELTA != 0) begin : gen_acc_delta
+      // delta (LANES = 1): the memories M of every layer (cell k of layer l at l * K + k), kept
+      // across steps
       wire [CA_W-1:0] mac_caddr = mac_cbase + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
-      rnnfab_acc_mem #(
-          .DEPTH(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1)
+      rnnfab_acc_banks #(
+          .LANES(1), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
       ) acc_gate (
-          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_caddr),
+          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
           .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue),
-          .read_addr(s0_caddr), .take(s1_valid_q), .take_addr(s1_caddr), .word(ew_word)
+          .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr), .read2(1'b0),
+          .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );
-    end else if (LANES == 1) begin : gen_acc_one
-      rnnfab_acc_mem #(
-          .DEPTH(K), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+      wire unused_mac_k = &{1'b0, mac_k};  // the low KW bits are the cell
+    end else if (MERGE_PROJ != 0) begin : gen_acc_proj
+      // the projection rows as a fifth field of the gate banks (row q in bank q mod LANES at
+      // q div LANES, as the cells): one adder per bank for both phases (rnnfab_acc_mem FIELDS2);
+      // the requantizer reads its row one cycle ahead (rq_pre: no projection MAC in flight)
+      wire [5*ACC-1:0] acc_word;
+      rnnfab_acc_banks #(
+          .LANES(LANES), .WORDS(`RNNFAB_MAX(K, KP)), .FIELDS(5), .ACC(ACC), .PW(PW),
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW)
       ) acc_gate (
-          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_addr(mac_k[KW-1:0]),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_addr(ew_k),
-          .take(s1_valid_q), .take_addr(s1_k_q), .word(ew_word)
+          .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
+          .mac_product(mac_product), .read(ew_issue), .read_k(ew_k), .take(s1_valid_q),
+          .take_k(s1_k_q), .read2(rq_pre), .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k),
+          .word(acc_word)
+      );
+      assign ew_word = acc_word[4*ACC-1:0];
+      assign merged_rq_word = acc_word[5*ACC-1:4*ACC];
+      wire unused_cbase = &{1'b0, mac_cbase};
+    end else begin : gen_acc
+      // LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
+      // element-wise unit reads one bank per cell, the lanes write all banks at once
+      rnnfab_acc_banks #(
+          .LANES(LANES), .WORDS(K), .FIELDS(4), .ACC(ACC), .PW(PW),
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW)
+      ) acc_gate (
+          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_k(ew_k),
+          .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
+          .take2_k(1'b0), .word(ew_word)
       );
       wire unused_cbase = &{1'b0, mac_cbase};
-    end else begin : gen_acc_lanes
-      wire unused_cbase = &{1'b0, mac_cbase};
-      localparam LB = $clog2(LANES);  // lane index width
-      localparam KB = K / LANES;  // words per bank
-      localparam KBW = `RNNFAB_BITS_FOR(KB - 1);  // bank address width
-      wire [KW-1:0] ew_group = ew_k >> LB;
-      wire [KW-1:0] s1_group = s1_k_q >> LB;
-      wire [LB-1:0] ew_lane = ew_k[LB-1:0];
-      wire [LB-1:0] s1_lane = s1_k_q[LB-1:0];
-      wire [LANES*GATES_W-1:0] bank_words;
-      wire unused_groups = &{1'b0, ew_group, s1_group};
-      genvar b;
-      for (b = 0; b < LANES; b = b + 1) begin : gen_bank
-        rnnfab_acc_mem #(
-            .DEPTH(KB), .FIELDS(4), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
-        ) acc_gate (
-            .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]),
-            .mac_addr(mac_k[KBW-1:0]), .mac_field(mac_bank[1:0]),
-            .mac_product(mac_product[b*PW+:PW]), .read(ew_issue && ew_lane == b),
-            .read_addr(ew_group[KBW-1:0]), .take(s1_valid_q && s1_lane == b),
-            .take_addr(s1_group[KBW-1:0]), .word(bank_words[b*GATES_W+:GATES_W])
-        );
-      end
-      // only the bank read in S0 holds a word in S1 (rnnfab_acc_mem: the others read zero), so
-      // the cell's word is the OR of the banks' words, not an L-way multiplexer
-      reg [GATES_W-1:0] banks_or;
-      integer ob;
-      always @* begin
-        banks_or = {GATES_W{1'b0}};
-        for (ob = 0; ob < LANES; ob = ob + 1) banks_or = banks_or | bank_words[ob*GATES_W+:GATES_W];
-      end
-      assign ew_word = banks_or;
+    end
+    if (MERGE_PROJ == 0) begin : gen_no_merged_proj
+      assign merged_rq_word = {ACC{1'b0}};
+      wire unused_merged = &{1'b0, merged_rq_word};
     end
   endgenerate
 
@@ -355,9 +357,10 @@ module rnnfab_pe #(
   reg [HA_W-1:0] h_raddr;
   reg [AB-1:0] h_rd_q, out_rd_q;
   reg h_rd_live_q, out_rd_live_q;
-  always @* begin
-    h_live_d = h_live_q;
-    if (h_we) h_live_d[h_waddr] = 1'b1;
+  integer ha;
+  always @* begin  // a decoder (an indexed bit write builds shifters in Yosys)
+    for (ha = 0; ha < HDEPTH; ha = ha + 1)
+      h_live_d[ha] = h_live_q[ha] || (h_we && h_waddr == ha[HA_W-1:0]);
   end
   always @(posedge clk) begin
     h_live_q <= rst ? {HDEPTH{1'b0}} : h_live_d;
@@ -444,9 +447,10 @@ module rnnfab_pe #(
       );
       wire [CA_W-1:0] c_waddr = ew_cbase + {{(CA_W - KW) {1'b0}}, c_tag};
       reg [CDEPTH-1:0] c_live_d;
-      always @* begin
-        c_live_d = c_live_q;
-        if (c_we) c_live_d[c_waddr] = 1'b1;
+      integer ca;
+      always @* begin  // a decoder, as h_live_d
+        for (ca = 0; ca < CDEPTH; ca = ca + 1)
+          c_live_d[ca] = c_live_q[ca] || (c_we && c_waddr == ca[CA_W-1:0]);
       end
       always @(posedge clk) c_live_q <= rst ? {CDEPTH{1'b0}} : c_live_d;
       (* ram_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
@@ -467,51 +471,21 @@ module rnnfab_pe #(
           if (!rst && m_we) m_mem[m_tag] <= m_value;
           if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
         end
-        // projection accumulators (rnnfab_acc_mem, one field per row): the requantizer reads
-        // its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
+        // projection accumulators (the gate banks' fifth field, or with delta banks of their
+        // own, one field per row): the requantizer reads its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
         wire [ACC-1:0] rq_word;
-        if (LANES == 1) begin : gen_proj_one
-          rnnfab_acc_mem #(
-              .DEPTH(KPE), .FIELDS(1), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+        if (MERGE_PROJ != 0) begin : gen_proj_merged
+          assign rq_word = merged_rq_word;
+        end else begin : gen_proj_banks
+          rnnfab_acc_banks #(
+              .LANES(LANES), .WORDS(KPE), .FIELDS(1), .ACC(ACC), .PW(PW),
+              .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KPW)
           ) acc_proj (
-              .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
-              .mac_addr(mac_k[KPW-1:0]), .mac_field(1'b0), .mac_product(mac_product),
-              .read(rq_pre), .read_addr(rq_pre_k), .take(rq_issue), .take_addr(rq_k),
-              .word(rq_word)
+              .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_line(mac_k),
+              .mac_field(1'b0), .mac_product(mac_product), .read(rq_pre), .read_k(rq_pre_k),
+              .take(rq_issue), .take_k(rq_k), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
+              .take2_k(1'b0), .word(rq_word)
           );
-        end else begin : gen_proj_lanes
-          // LANES banks: projection row q in bank q mod LANES at q div LANES
-          localparam LB = $clog2(LANES);  // lane index width
-          localparam KPB = (KPE + LANES - 1) / LANES;  // words per bank
-          localparam KPBW = `RNNFAB_BITS_FOR(KPB - 1);  // bank address width
-          wire [KPW+LB-1:0] pre_ext = {{LB{1'b0}}, rq_pre_k};
-          wire [KPW+LB-1:0] rq_ext = {{LB{1'b0}}, rq_k};
-          wire [KPW+LB-1:0] pre_group = pre_ext >> LB;
-          wire [KPW+LB-1:0] rq_group = rq_ext >> LB;
-          wire [LB-1:0] pre_lane = pre_ext[LB-1:0];
-          wire [LB-1:0] rq_lane = rq_ext[LB-1:0];
-          wire [LANES*ACC-1:0] bank_words;
-          wire unused_groups = &{1'b0, pre_group, rq_group};
-          genvar b;
-          for (b = 0; b < LANES; b = b + 1) begin : gen_bank
-            rnnfab_acc_mem #(
-                .DEPTH(KPB), .FIELDS(1), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
-            ) acc_proj (
-                .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]),
-                .mac_addr(mac_k[KPBW-1:0]), .mac_field(1'b0),
-                .mac_product(mac_product[b*PW+:PW]), .read(rq_pre && pre_lane == b),
-                .read_addr(pre_group[KPBW-1:0]), .take(rq_issue && rq_lane == b),
-                .take_addr(rq_group[KPBW-1:0]), .word(bank_words[b*ACC+:ACC])
-            );
-          end
-          // only the bank read by rq_pre holds a word (rnnfab_acc_mem): OR the banks' words
-          reg [ACC-1:0] banks_or;
-          integer ob;
-          always @* begin
-            banks_or = {ACC{1'b0}};
-            for (ob = 0; ob < LANES; ob = ob + 1) banks_or = banks_or | bank_words[ob*ACC+:ACC];
-          end
-          assign rq_word = banks_or;
         end
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
         always @* begin

@@ -36,6 +36,7 @@ export const CORE_FILES = [
   "rnnfab_ew_lstm.v",
   "rnnfab_ew_gru.v",
   "rnnfab_acc_mem.v",
+  "rnnfab_acc_banks.v",
   "rnnfab_act_lanes.v",
   "rnnfab_act.v",
   "rnnfab_delay.v",

@@ -21,11 +21,23 @@ export interface SimDesign extends Omit<DesignJson, "rtlFiles"> {
   rtlFiles: string[];
 }
 
-/** Cycles the analytical estimate predicts for a sequence of `steps` time steps. */
+/**
+ * Cycles the cycle model predicts for a sequence of `steps` time steps: the modeled step's end
+ * when the model ran that far (`stepEndCycles`, exact), past it the last two steps repeated (a
+ * step time that settles to one value or alternates between two stays exact), and without step
+ * ends `firstStepCycles + (T-1) * cyclesPerStep`.
+ */
 export function estimatedCycles(
-  estimate: { cyclesPerStep: number; firstStepCycles: number },
+  estimate: { cyclesPerStep: number; firstStepCycles: number; stepEndCycles?: number[] },
   steps: number,
 ): number {
+  const ends = estimate.stepEndCycles ?? [];
+  const n = ends.length;
+  if (steps <= n) return ends[steps - 1];
+  if (n >= 3) {
+    const last = n - 1 - ((steps - n) % 2); // the modeled step of the same parity as steps - 1
+    return ends[last] + ((steps - 1 - last) / 2) * (ends[n - 1] - ends[n - 3]);
+  }
   return estimate.firstStepCycles + (steps - 1) * estimate.cyclesPerStep;
 }
 

@@ -90,8 +90,8 @@ const stimulusSchema = z.object({
  *   computed: `cyclesPerStep` (cycles / steps), `steadyCyclesPerStep` ((last - first step end) /
  *   (T - 1), null for T = 1), `time` (microseconds at the design's clock: the placed-and-routed
  *   Fmax, else the configured clock; `provenance` says which, rtl/clock.ts);
- * - `estimate`: design.json's estimate for this sequence (firstStepCycles + (T-1) *
- *   cyclesPerStep), its relative error against the simulated cycles, and whether they are
+ * - `estimate`: design.json's estimate for this sequence (`estimatedCycles`: the modelled step
+ *   ends, past them the last two steps repeated), its relative error against the simulated cycles, and whether they are
  *   comparable (no back-pressure or input gaps applied);
  * - `usefulMacs` (non-zeros per step x steps x batch), `pes`, `peUtilization` (usefulMacs / (pes
  *   x lanes x batch x cycles), computed); a batch design's words (outputs, mismatch indices) are

@@ -54,7 +54,7 @@ export interface SimulateOptions extends StimulusOptions, VerilatorProfileOption
 
 /** A generous cycle limit from the estimate: never hang on a DUT that stops producing output. */
 export function cycleLimit(
-  design: { estimate: Pick<SimDesign["estimate"], "cyclesPerStep" | "firstStepCycles"> },
+  design: { estimate: Parameters<typeof estimatedCycles>[0] },
   steps: number,
   settings: Pick<HarnessSettings, "backpressure" | "inputGaps">,
 ): number {

@@ -337,3 +337,37 @@ Deno.test("prune --calib D --head H minimises the task loss, --refit --bias-corr
     await assert.rejects(Deno.stat(`${dir}/b.json`));
   });
 });
+
+Deno.test("prune --select: the one-shot result chosen on a held-out split of --calib, in the report", async () => {
+  await withFiles(async (dir) => {
+    const run = await runDenoScript("cli/prune.ts", [
+      ...["--model", `${dir}/m.json`, "--out", `${dir}/p.json`, "--density", "0.5", "--quiet"],
+      ...["--calib", `${dir}/d.json`, "--head", `${dir}/h.json`, "--block", "4x3", "--select"],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /held-out selection \(\d+ variants fitted on 2 sequences, scored on/);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/p.prune.json`));
+    const { selection } = report;
+    assert.equal(selection.fitSequences, 2);
+    assert.equal(selection.heldOutSequences, 1);
+    assert.equal(selection.refittedOnCalibration, true);
+    assert.match(selection.loss, /task cross-entropy/);
+    assert.ok(selection.variants.length >= 6);
+    assert.ok(
+      selection.variants.some((v: object) =>
+        JSON.stringify(v) === JSON.stringify(selection.chosen)
+      ),
+    );
+    assert.equal(report.refit.ridge, selection.chosen.ridge);
+    assert.equal(
+      report.variants.rows.at(-1).name,
+      `BCR, this result (refit${selection.chosen.biasCorrection ? " + bias correction" : ""})`,
+    );
+    const explicit = await runDenoScript("cli/prune.ts", [
+      ...["--model", `${dir}/m.json`, "--out", `${dir}/e.json`, "--quiet", "--block", "4x3"],
+      ...["--col-keep", "0.5", "--row-keep", "1", "--calib", `${dir}/d.json`, "--select"],
+    ]);
+    assert.match(expectUserError(explicit), /--select needs the search/);
+    await assert.rejects(Deno.stat(`${dir}/e.json`));
+  });
+});

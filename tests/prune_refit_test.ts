@@ -10,7 +10,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { outputFidelity, searchLoss } from "../prune/search.ts";
 import { correctBiases, correctBiasesIfBetter } from "../prune/bias_correct.ts";
-import { layerFeatures, layerModel, refitKeptWeights, rowDot } from "../prune/refit.ts";
+import {
+  layerFeatures,
+  layerModel,
+  refitKeptWeights,
+  refitRidges,
+  rowDot,
+} from "../prune/refit.ts";
 import { runFloat } from "../model/float.ts";
 import { cloneModel, namedMatrices, type RnnModel } from "../model/model.ts";
 import { randomInputs } from "../model/random.ts";
@@ -145,5 +151,18 @@ propertyTest(
     assert.equal(guarded.applied, guarded.lossAfter < guarded.lossBefore);
     assert.equal(guarded.model, guarded.applied ? guarded.corrected : pruned);
     assert(loss(guarded.model) <= guarded.lossBefore);
+  }),
+);
+
+propertyTest(
+  "refitRidges: one statistics pass, each ridge equal to refitKeptWeights at that ridge",
+  10,
+  fc.property(shapes, (shape) => {
+    const { dense, pruned, sequences } = pairOf(shape);
+    const ridges = [1e-3, 1e-1];
+    refitRidges(dense, pruned, sequences, ridges).forEach((model, k) => {
+      const single = refitKeptWeights(dense, pruned, sequences, { ridge: ridges[k] });
+      assert(sameWeights(model, single));
+    });
   }),
 );

@@ -1,0 +1,230 @@
+/**
+ * The held-out selection of the one-shot result (prune/select.ts) and its use in bench:fidelity:
+ * the split is two disjoint parts of the training data, every variant is scored on the held-out
+ * part (and only its labels matter), and the test set never changes what is chosen.
+ */
+
+import assert from "node:assert/strict";
+import type { Dataset } from "../model/dataset.ts";
+import { runSequences } from "../model/evaluate.ts";
+import { type Head, predictions, taskMetrics } from "../model/head.ts";
+import type { RnnModel } from "../model/model.ts";
+import { randomInputs, randomModel } from "../model/random.ts";
+import { evenSubset } from "../model/dataset.ts";
+import { taskObjective } from "../prune/calibrate.ts";
+import { searchBcrHyperparameters } from "../prune/search.ts";
+import { heldOutSplit, selectOneShot } from "../prune/select.ts";
+import {
+  type Context,
+  FIDELITY_EXAMPLES,
+  type FidelityReport,
+  mergeFidelityReports,
+  oneShotColumns,
+  targetChecks,
+  writeFidelityReport,
+} from "../bench/fidelity.ts";
+
+const CLASSES = 3;
+
+function tinyTask(seed: number) {
+  const dense = randomModel({ kind: "lstm", inputSize: 3, hiddenSize: 8, numLayers: 1, seed });
+  const weight = randomModel({ kind: "gru", inputSize: 8, hiddenSize: 1, numLayers: 1, seed })
+    .layers[0].weightIh;
+  const head: Head = { weight, bias: new Float64Array(weight.rows) };
+  const data = (count: number, offset: number): Dataset => {
+    const sequences = Array.from(
+      { length: count },
+      (_, n) => randomInputs(3 + (n % 3), 3, seed + offset + n),
+    );
+    // Labels: the dense model's own predictions, one in four moved to the next class.
+    const predicted = predictions(head, runSequences(dense, sequences).outputs, false) as number[];
+    const values = predicted.map((c, n) => n % 4 === 0 ? (c + 1) % weight.rows : c);
+    return { sequences, inputSize: 3, labels: { kind: "sequence", values } };
+  };
+  return { dense, head, train: data(20, 100), test: data(12, 900) };
+}
+
+function searchOn(dense: RnnModel, head: Head, calibration: Dataset) {
+  return searchBcrHyperparameters(dense, {
+    density: 0.5,
+    calibration: calibration.sequences,
+    objective: taskObjective(head, calibration),
+    blockCandidates: [{ rows: 2, cols: 2 }, { rows: 4, cols: 4 }],
+    rounds: 1,
+  });
+}
+
+Deno.test("heldOutSplit: two disjoint parts of the training data, held-out outside the fit", () => {
+  const { dense, train } = tinyTask(1);
+  // The calibration subset leaves sequences out: those are held out, the fit is the subset.
+  const subset = evenSubset(train, 8);
+  const a = heldOutSplit(dense, train, subset);
+  assert.equal(a.fitIsCalibration, true);
+  assert.deepEqual(a.fit.sequences, subset.sequences);
+  assert.equal(a.heldOutIndices.length, 12);
+  // The whole data set is the calibration subset: every 5th sequence is left out of the fit.
+  const b = heldOutSplit(dense, train, train);
+  assert.equal(b.fitIsCalibration, false);
+  assert.deepEqual(b.heldOutIndices, [4, 9, 14, 19]);
+  for (const split of [a, b]) {
+    const fit = new Set(split.fitIndices);
+    assert.ok(split.heldOutIndices.every((i) => !fit.has(i) && i >= 0 && i < 20));
+    split.heldOut.sequences.forEach((s, k) =>
+      assert.equal(s, train.sequences[split.heldOutIndices[k]])
+    );
+    split.fit.sequences.forEach((s, k) => assert.equal(s, train.sequences[split.fitIndices[k]]));
+  }
+});
+
+Deno.test("selectOneShot: variants scored on the held-out split only; its choice is the best there", () => {
+  const { dense, head, train } = tinyTask(2);
+  const calibration = evenSubset(train, 10);
+  const search = searchOn(dense, head, calibration);
+  const selection = selectOneShot(dense, { search, data: train, calibration, head, structures: 2 });
+  assert.equal(selection.variants.length, 2 * 3 * 2);
+  // The chosen model's held-out figures are the ones it was chosen by.
+  const { heldOut } = selection.split;
+  const metrics = taskMetrics(
+    head,
+    runSequences(selection.model, heldOut.sequences).outputs,
+    heldOut.labels!,
+  );
+  assert.equal(metrics.accuracy, selection.chosen.accuracy);
+  assert.equal(metrics.loss, selection.chosen.loss);
+  // No variant beats it on held-out accuracy, then loss.
+  for (const v of selection.variants) {
+    assert.ok(
+      v.accuracy! < selection.chosen.accuracy! ||
+        (v.accuracy === selection.chosen.accuracy && v.loss >= selection.chosen.loss),
+    );
+  }
+  // Only the held-out labels are read: other training labels change nothing; held-out ones do.
+  const relabel = (keep: (i: number) => boolean): Dataset => ({
+    ...train,
+    labels: {
+      kind: "sequence",
+      values: (train.labels!.values as number[]).map((c, i) => keep(i) ? c : (c + 1) % CLASSES),
+    },
+  });
+  const held = new Set(selection.split.heldOutIndices);
+  const otherLabels = selectOneShot(dense, {
+    search,
+    data: relabel((i) => held.has(i)),
+    calibration,
+    head,
+    structures: 2,
+  });
+  assert.deepEqual(otherLabels.variants, selection.variants);
+  const heldLabels = selectOneShot(dense, {
+    search,
+    data: relabel((i) => !held.has(i)),
+    calibration,
+    head,
+    structures: 2,
+  });
+  assert.notDeepEqual(heldLabels.variants, selection.variants);
+});
+
+Deno.test("bench:fidelity's one-shot columns: the test set changes no choice, only the figures", () => {
+  const { dense, head, train, test } = tinyTask(3);
+  const other = tinyTask(4).test;
+  const context = (testSet: Dataset): Context => ({
+    example: FIDELITY_EXAMPLES[0],
+    dense,
+    head,
+    headPath: "unused",
+    train,
+    trainPath: "unused",
+    test: testSet,
+    work: "unused",
+  });
+  const a = oneShotColumns(context(test), 0.5, "a");
+  const b = oneShotColumns(context(other), 0.5, "b");
+  assert.ok(a.columns.bcrSearchSelected.selection.heldOutSequences > 0);
+  assert.deepEqual(a.columns.bcrSearchSelected.selection, b.columns.bcrSearchSelected.selection);
+  assert.deepEqual(a.search.candidates, b.search.candidates);
+  assert.deepEqual(
+    a.columns.bcrSearchOneShot.biasCorrection,
+    b.columns.bcrSearchOneShot.biasCorrection,
+  );
+});
+
+Deno.test("bench:fidelity --merge: rows of one example from separate density runs join, targets checked again", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pair = (fixed: number) => ({ float: fixed, fixed, density: 0.5 });
+    const row = (density: number, selected: number) => ({
+      density,
+      magnitudePerMatrix: pair(0.9),
+      bcrSearch: { ...pair(0.8), block: "4x4", colShare: 0.5, seconds: 1 },
+      bcrSearchRefit: { ...pair(0.95), seconds: 1 },
+      bcrSearchSelected: {
+        ...pair(selected),
+        seconds: 1,
+        selection: {
+          chosen: {
+            block: "4x4",
+            colShare: 0.5,
+            structure: 0,
+            ridge: 1e-3,
+            biasCorrection: false,
+            accuracy: 1,
+            loss: 0,
+          },
+          split: "s",
+          fitSequences: 1,
+          heldOutSequences: 1,
+          loss: "l",
+          variants: [],
+        },
+      },
+      bcrFinetuned: { ...pair(0.97), seconds: 1 },
+      bcrAdmm: { ...pair(0.97), seconds: 1 },
+    });
+    const example = (rows: ReturnType<typeof row>[]) => {
+      const result = {
+        name: "x",
+        model: "m",
+        kind: "lstm",
+        hiddenSize: 64,
+        numLayers: 1,
+        trainSequences: 1,
+        testSequences: 1,
+        finetune: { epochs: 1, lr: 1, objective: "labels" },
+        dense: pair(0.97),
+        rows,
+      };
+      return { ...result, targets: targetChecks(result) };
+    };
+    const report = (densities: number[], rows: ReturnType<typeof row>[]): FidelityReport => ({
+      densities,
+      seconds: 10,
+      examples: [example(rows)],
+    });
+    await writeFidelityReport(
+      `${dir}/a.json`,
+      report([0.5, 0.25], [row(0.5, 0.95), row(0.25, 0.95)]),
+    );
+    await writeFidelityReport(`${dir}/b.json`, report([0.05], [row(0.05, 0.85)]));
+    await mergeFidelityReports([`${dir}/a.json`, `${dir}/b.json`], `${dir}/m.json`);
+    const merged = JSON.parse(await Deno.readTextFile(`${dir}/m.json`));
+    assert.deepEqual(merged.densities, [0.5, 0.25, 0.05]);
+    assert.equal(merged.examples.length, 1);
+    assert.deepEqual(merged.examples[0].rows.map((r: { density: number }) => r.density), [
+      0.5,
+      0.25,
+      0.05,
+    ]);
+    assert.deepEqual(
+      merged.examples[0].targets.searchVsMagnitude.map((t: { met: boolean }) => t.met),
+      [true, true, false],
+    );
+    assert.equal(merged.seconds, 20);
+    await assert.rejects(
+      mergeFidelityReports([`${dir}/a.json`, `${dir}/a.json`], `${dir}/n.json`),
+      /x has density 0.5 in two reports/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
