@@ -21,7 +21,7 @@ module rnnfab_acc_banks #(
     parameter FIELDS2 = 0,           // the last FIELDS2 fields: the second consumer's
     parameter MW = 1,                // width of mac_line (at least the bank address width)
     parameter IW = 1,                // width of read_k, take_k (holds 0 .. WORDS - 1)
-    parameter IW2 = 1,               // width of read2_k, take2_k (FIELDS2 > 0)
+    parameter IW2 = 1,               // width of read2_k, take2_k
     // derived: words per bank, bank address and field index widths; leave unset
     parameter BANK_DEPTH = (WORDS + LANES - 1) / LANES,
     parameter BAW = `RNNFAB_BITS_FOR(BANK_DEPTH - 1),
@@ -48,8 +48,7 @@ module rnnfab_acc_banks #(
 
   initial begin
     if (!(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) || WORDS < 1 ||
-        MW < BAW || (1 << IW) < BANK_DEPTH || (FIELDS2 > 0 && (1 << IW2) < BANK_DEPTH) ||
-        (KEEP != 0 && LANES != 1)) begin
+        MW < BAW || IW < 1 || IW2 < 1 || (KEEP != 0 && LANES != 1)) begin
       $display("%m: bad parameters LANES=%0d WORDS=%0d MW=%0d IW=%0d BAW=%0d KEEP=%0d", LANES,
                WORDS, MW, IW, BAW, KEEP);
       $finish;
