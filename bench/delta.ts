@@ -27,6 +27,7 @@ import {
   firedStepCollector,
 } from "../rtl/delta_cycles.ts";
 import { type BuiltDeltaCycles, builtDeltaCycles, builtDesigns } from "./delta_built.ts";
+import { type DeltaSweep, deltaSweep, pickTheta, type SweepPoint } from "./delta_sweep.ts";
 
 /** The targets of issue 19. */
 export const DELTA_TARGETS = {
@@ -53,6 +54,8 @@ export interface DeltaBenchOptions {
   accelerator: AcceleratorConfig;
   /** Columns per beat of the built delta datapath (ese; default 1). */
   broadcast?: number;
+  /** Thresholds of the sweep on the BCR + delta model (real units; none: no sweep). */
+  sweep?: number[];
   /** Called with progress lines. */
   log?: (line: string) => void;
 }
@@ -91,6 +94,8 @@ export interface DeltaBenchResult {
   throughput: Record<string, number | string>;
   /** Resources: multipliers (computed) and what is not estimated. */
   resources: Record<string, number | string>;
+  /** The threshold sweep on the BCR + delta model, and the largest theta within the budget. */
+  sweep?: DeltaSweep & { picked: SweepPoint | null; budgetPoints: number };
   /** Each target with the figure reached and whether it is met. */
   targets: { target: string; goal: string; reached: string; met: boolean; limit?: string }[];
 }
@@ -183,21 +188,26 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
   const multipliers = design.accelerator.pes * design.accelerator.lanes;
   const denseAccuracy = accuracy[0].accuracy;
   const lossPoints = (denseAccuracy - run.accuracy) * 100;
-  const throughput = {
+  const throughput = throughputOf({
     clockMhz,
-    clockLabel: "assumed (no place and route of this design)",
-    denseOpsPerFrame: ops,
-    microsecondsPerFrameBuiltDense: us(built.denseCyclesPerFrame),
-    microsecondsPerFrameBuiltDelta: us(built.delta.mean),
-    effectiveTopsBuiltDelta: tops(built.delta.mean),
-    microsecondsPerFrameDense: us(design.estimate.cyclesPerStep),
-    microsecondsPerFrameDelta: us(delta.delta.mean),
-    microsecondsPerFrameDeltaP99: us(delta.delta.p99),
-    effectiveTopsDense: tops(design.estimate.cyclesPerStep),
-    effectiveTopsDelta: tops(delta.delta.mean),
-    label:
-      `computed from the cycles at the assumed clock; the delta figures are ${DELTA_CYCLES_LABEL}`,
-  };
+    ops,
+    builtCycles: { dense: built.denseCyclesPerFrame, delta: built.delta.mean },
+    modeled: { dense: design.estimate.cyclesPerStep, delta: delta.delta },
+  });
+  const sweep = options.sweep?.length
+    ? deltaSweep({
+      model: bcrDelta,
+      path: options.paths.bcrDelta,
+      thetas: options.sweep,
+      head: options.head,
+      sequences: options.test.sequences,
+      labels: options.test.labels!,
+      accelerator: options.accelerator,
+      broadcast,
+      denseOps: ops,
+      log,
+    })
+    : undefined;
   return {
     what: "issue 19 delta benchmark: accuracy dense / BCR / BCR + delta, fired fractions, cycles " +
       "per frame without and with delta on one design",
@@ -243,7 +253,39 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       multipliers,
       multipliersLabel: "computed: PEs x lanes (one DSP each); BRAM and LUTs not estimated here",
     },
+    sweep: sweep && {
+      ...sweep,
+      budgetPoints: DELTA_TARGETS.accuracyLossPoints,
+      picked: pickTheta(sweep, denseAccuracy, DELTA_TARGETS.accuracyLossPoints),
+    },
     targets: targetsOf({ lossPoints, built, us, tops, multipliers }),
+  };
+}
+
+/** Time per frame and effective throughput at the assumed clock (built and modeled cycles). */
+function throughputOf(figures: {
+  clockMhz: number;
+  ops: number;
+  builtCycles: { dense: number; delta: number };
+  modeled: { dense: number; delta: { mean: number; p99: number } };
+}): Record<string, number | string> {
+  const { clockMhz, ops, builtCycles, modeled } = figures;
+  const us = (cycles: number) => cycles / clockMhz;
+  const tops = (cycles: number) => ops / (us(cycles) * 1e-6) / 1e12;
+  return {
+    clockMhz,
+    clockLabel: "assumed (no place and route of this design)",
+    denseOpsPerFrame: ops,
+    microsecondsPerFrameBuiltDense: us(builtCycles.dense),
+    microsecondsPerFrameBuiltDelta: us(builtCycles.delta),
+    effectiveTopsBuiltDelta: tops(builtCycles.delta),
+    microsecondsPerFrameDense: us(modeled.dense),
+    microsecondsPerFrameDelta: us(modeled.delta.mean),
+    microsecondsPerFrameDeltaP99: us(modeled.delta.p99),
+    effectiveTopsDense: tops(modeled.dense),
+    effectiveTopsDelta: tops(modeled.delta.mean),
+    label:
+      `computed from the cycles at the assumed clock; the delta figures are ${DELTA_CYCLES_LABEL}`,
   };
 }
 

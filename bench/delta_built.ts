@@ -53,7 +53,8 @@ export function builtDesigns(
   return { dense, delta };
 }
 
-function stepPeriods(ends: (number | null)[]): number[] {
+/** Cycles between consecutive known step ends. */
+export function stepPeriods(ends: (number | null)[]): number[] {
   const known = ends.filter((end): end is number => end !== null);
   return known.slice(1).map((end, t) => end - known[t]);
 }

@@ -43,6 +43,35 @@ function builtRows(built: DeltaBenchResult["cycles"]["built"]): string[] {
   return rows;
 }
 
+/** The threshold sweep's table (empty without a sweep). */
+function sweepLines(result: DeltaBenchResult): string[] {
+  const sweep = result.sweep;
+  if (!sweep) return [];
+  const dense = result.accuracy[0].accuracy;
+  return [
+    `Threshold sweep on ${sweep.model} (theta_x = theta_h, real units; ${sweep.label}; the same ` +
+    `model without delta: ${sweep.denseCyclesPerFrame} cycles per frame, ese, ${sweep.broadcast} ` +
+    "column(s) per beat with delta):",
+    "",
+    "| theta | accuracy | vs dense | fired per layer | cycles per frame mean / p50 / p99 / worst | " +
+    "fewer cycles | us per frame (assumed clock) | effective TOp/s (assumed clock) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...sweep.points.map((p) =>
+      `| ${p.theta} | ${percent(p.accuracy)} | ${((p.accuracy - dense) * 100).toFixed(2)} | ${
+        p.fired.fraction.map(percent).join(" / ")
+      } | ${p.cycles.mean.toFixed(1)} / ${p.cycles.p50} / ${p.cycles.p99} / ${p.cycles.worst} | ${
+        p.speedup.toFixed(2)
+      }x | ${p.microseconds.mean.toFixed(3)} | ${p.effectiveTops.toFixed(4)} |`
+    ),
+    "",
+    sweep.picked
+      ? `Largest theta within ${sweep.budgetPoints} point of the dense model: ${sweep.picked.theta} ` +
+        `(${percent(sweep.picked.accuracy)}, ${sweep.picked.speedup.toFixed(2)}x fewer cycles).`
+      : `No theta of the sweep is within ${sweep.budgetPoints} point of the dense model.`,
+    "",
+  ];
+}
+
 /** The section as Markdown lines. */
 export function deltaMarkdown(result: DeltaBenchResult): string {
   const model = result.setup.model as Record<string, number | string>;
@@ -86,15 +115,21 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
       } | ${report.delta.p50} | ${report.delta.p99} | ${report.delta.worst} | ${report.label} |`;
     }),
     "",
-    `At ${t.clockMhz} MHz (${t.clockLabel}): ${
+    `At ${t.clockMhz} MHz (${t.clockLabel}), the built datapath: ${
+      Number(t.microsecondsPerFrameBuiltDense).toFixed(3)
+    } us per frame without delta, ${
+      Number(t.microsecondsPerFrameBuiltDelta).toFixed(3)
+    } us with delta (mean), ${t.denseOpsPerFrame} dense operations per frame: ${
+      Number(t.effectiveTopsBuiltDelta).toFixed(4)
+    } TOp/s effective. The older analytical model: ${
       Number(t.microsecondsPerFrameDense).toFixed(3)
-    } us per frame without delta, ${Number(t.microsecondsPerFrameDelta).toFixed(3)} us with ` +
-    `delta (mean; p99 ${
+    } us without, ${Number(t.microsecondsPerFrameDelta).toFixed(3)} us with delta (mean; p99 ${
       Number(t.microsecondsPerFrameDeltaP99).toFixed(3)
-    } us); ${t.denseOpsPerFrame} ` +
-    `dense operations per frame give ${Number(t.effectiveTopsDense).toFixed(4)} TOp/s without ` +
-    `and ${Number(t.effectiveTopsDelta).toFixed(4)} TOp/s effective with delta (${t.label}).`,
+    } us), ${Number(t.effectiveTopsDense).toFixed(4)} and ${
+      Number(t.effectiveTopsDelta).toFixed(4)
+    } TOp/s (${t.label}).`,
     "",
+    ...sweepLines(result),
     "| target | goal | reached | met |",
     "| --- | --- | --- | --- |",
     ...result.targets.map((g) =>

@@ -377,6 +377,11 @@ export interface WidthRow {
   cyclesPerCpuSecond: number | null;
   framesPerCpuSecond: number | null;
   framesPerSecond: number;
+  /**
+   * Computed: CPU microseconds per simulated cycle and PE (1e6 / (cycles per CPU second x PEs)):
+   * what one PE's per-edge code costs; constant when the model scales linearly with PEs.
+   */
+  cpuMicrosecondsPerPeCycle: number | null;
   /** Measured build wall and CPU seconds of that configuration. */
   buildSeconds: number;
   buildCpuSeconds: number | null;
@@ -408,6 +413,9 @@ export function widthTrend(designs: DesignFigures[], config: string): WidthRow[]
         ? null
         : run.cyclesPerCpuSecond / cyclesPerFrame,
       framesPerSecond: run.framesPerSecond,
+      cpuMicrosecondsPerPeCycle: run.cyclesPerCpuSecond === null
+        ? null
+        : 1e6 / (run.cyclesPerCpuSecond * design.pes),
       buildSeconds: figures.buildSeconds,
       buildCpuSeconds: figures.buildCpuSeconds,
     });

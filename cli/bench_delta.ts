@@ -11,7 +11,7 @@
  */
 
 import { parseCommand, runCommand } from "./common.ts";
-import { defineCommand } from "./flags.ts";
+import { defineCommand, type FlagValues } from "./flags.ts";
 import { limitFlag, numberChoiceFlag, pesFlag, positiveFlag } from "./shared_flags.ts";
 import { DELTA_FLAG } from "./finetune_delta.ts";
 import { UserError } from "../util/errors.ts";
@@ -30,6 +30,34 @@ import { deltaMarkdown } from "../bench/delta_report.ts";
 const NAME = "deno task bench:delta";
 const MODELS = ".cache/speech/models";
 
+/** The model sets of `deno task models:speech` (python/rnnfab/speech_models.py). */
+const SETS = {
+  small: { name: "speech_lstm", data: ".cache/speech/speech40_test.safetensors", broadcast: 8 },
+  ese: {
+    name: "speech_lstmp1024x512",
+    data: ".cache/speech/speech153_test.safetensors",
+    broadcast: 1,
+  },
+} as const;
+
+/** The --sweep flag: comma-separated non-negative thresholds. */
+const SWEEP_FLAG = {
+  type: "custom" as const,
+  placeholder: "LIST",
+  expected: "comma-separated non-negative numbers (real units), e.g. 0,0.1,0.3, or 'none'",
+  parse: (text: string): number[] | undefined => {
+    if (text === "none") return [];
+    const values = text.split(",").map((part) => Number(part.trim()));
+    return values.every((v) => Number.isFinite(v) && v >= 0) && values.length > 0
+      ? values
+      : undefined;
+  },
+  default: [0, 0.1, 0.2, 0.3, 0.5],
+  defaultText: "0,0.1,0.2,0.3,0.5",
+  help: "threshold sweep on the BCR + delta model (theta_x = theta_h): accuracy, fired " +
+    "fraction, cycles of the built datapath",
+};
+
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
@@ -41,23 +69,32 @@ golden models on T), fired fraction per layer (computed), cycles per frame of th
 datapath (ese, W columns per beat) without and with delta (its cycle model, equal to Verilator;
 Verilator itself on the first K utterances) and of the older analytical model (modeled), time and effective TOp/s at an assumed clock, and issue 19's targets. Writes FILE and FILE.md.`,
   flags: {
-    dense: { type: "path", default: `${MODELS}/speech_lstm.json`, help: "the dense model" },
+    set: {
+      type: "enum",
+      values: ["small", "ese"],
+      default: "small",
+      help: "the model set of `deno task models:speech` whose files are the defaults of " +
+        "--dense, --bcr, --delta-model, --head, --data (small: LSTM 40/64 x 2; ese: LSTMP " +
+        "153/1024/512) and of --broadcast (8; ese: 1, the projection) and --out",
+    },
+    dense: { type: "path", help: "the dense model", defaultText: `${MODELS}/NAME.json` },
     bcr: {
       type: "path",
-      default: `${MODELS}/speech_lstm_bcr.json`,
-      help: "the BCR-pruned, fine-tuned model (finetune --pruned)",
+      defaultText: `${MODELS}/NAME_bcr.json`,
+      help: "the BCR-pruned, fine-tuned model",
     },
     "delta-model": {
       type: "path",
-      default: `${MODELS}/speech_lstm_bcr_delta.json`,
-      help: "the BCR model fine-tuned with the thresholds (finetune --delta)",
+      defaultText: `${MODELS}/NAME_bcr_delta.json`,
+      help: "the BCR model fine-tuned with the thresholds",
     },
-    head: { type: "path", default: `${MODELS}/speech_lstm.head.json`, help: "the head" },
+    head: { type: "path", defaultText: `${MODELS}/NAME.head.json`, help: "the head" },
     data: {
       type: "path",
-      default: ".cache/speech/speech40_test.safetensors",
+      defaultText: ".cache/speech/speech40_test.safetensors (ese: speech153)",
       help: "the labelled test set",
     },
+    sweep: SWEEP_FLAG,
     theta: {
       ...DELTA_FLAG,
       help: "theta_x,theta_h (real units; the thresholds --delta-model was trained with)",
@@ -77,77 +114,104 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       fallback: 1,
     }),
     clock: positiveFlag("assumed clock (MHz) for microseconds and TOp/s", { default: 200 }),
-    broadcast: numberChoiceFlag(BROADCAST_WIDTHS, {
-      help: "columns per beat of the built delta datapath (ese; divides --pes)",
-      placeholder: "W",
-      fallback: 8,
-    }),
+    broadcast: {
+      ...numberChoiceFlag(BROADCAST_WIDTHS, {
+        help: "columns per beat of the built delta datapath (ese; divides --pes)",
+        placeholder: "W",
+        fallback: 8,
+      }),
+      default: undefined,
+      defaultText: "8 (--set ese: 1)",
+    },
     verilator: limitFlag({ min: 0, max: 1000 }, "simulate the built delta design on K utterances", {
       default: 2,
     }),
     limit: limitFlag({ min: 0, max: 1_000_000 }, "use the first N test sequences (0: all)", {
       default: 0,
     }),
-    out: { type: "path", default: "bench/results/delta.json", help: "results file" },
+    out: {
+      type: "path",
+      defaultText: "bench/results/delta.json (small: delta-small.json)",
+      help: "results file",
+    },
   },
 });
 
+/** The flags' paths with the model set's defaults filled in. */
+function pathsOf(flags: FlagValues<typeof COMMAND.flags>) {
+  const set = SETS[flags.set as keyof typeof SETS];
+  const model = (suffix: string) => `${MODELS}/${set.name}${suffix}.json`;
+  return {
+    dense: flags.dense ?? model(""),
+    bcr: flags.bcr ?? model("_bcr"),
+    bcrDelta: flags["delta-model"] ?? model("_bcr_delta"),
+    head: flags.head ?? model(".head"),
+    test: flags.data ?? set.data,
+    out: flags.out ??
+      (flags.set === "ese" ? "bench/results/delta.json" : "bench/results/delta-small.json"),
+    broadcast: flags.broadcast ?? set.broadcast,
+  };
+}
+
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
+  const paths = pathsOf(flags);
   const theta = flags.theta ?? { thetaX: 0.3, thetaH: 0.3 };
   const fixed = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : { ...DEFAULT_FIXED_CONFIG, activationBits: 20 };
   const [dense, bcr, bcrDelta] = await Promise.all(
-    [flags.dense, flags.bcr, flags["delta-model"]].map((path) => loadAnyModel(path)),
+    [paths.dense, paths.bcr, paths.bcrDelta].map((path) => loadAnyModel(path)),
   );
-  const head = await loadHead(flags.head, outputSize(dense));
-  const test = await loadDataset(flags.data, {
+  const head = await loadHead(paths.head, outputSize(dense));
+  const test = await loadDataset(paths.test, {
     inputSize: dense.inputSize,
     classes: head.weight.rows,
   });
   if (!test.labels || test.labels.kind !== "sequence") {
-    throw new UserError(`${flags.data}: expected one label per sequence`);
+    throw new UserError(`${paths.test}: expected one label per sequence`);
   }
   if (flags.limit > 0) {
     test.sequences = test.sequences.slice(0, flags.limit);
     test.labels.values = test.labels.values.slice(0, flags.limit);
   }
+  const accelerator = {
+    ...DEFAULT_ACCELERATOR_CONFIG,
+    pes: flags.pes,
+    format: flags.format,
+    lanes: flags.lanes,
+    clockMhz: flags.clock,
+    fixed,
+  };
+  const log = (line: string) => console.error(`bench:delta: ${line}`);
   const result = runDeltaBench({
     models: { dense, bcr, bcrDelta },
-    paths: { dense: flags.dense, bcr: flags.bcr, bcrDelta: flags["delta-model"], test: flags.data },
+    paths: { dense: paths.dense, bcr: paths.bcr, bcrDelta: paths.bcrDelta, test: paths.test },
     head,
     test,
     delta: theta,
-    accelerator: {
-      ...DEFAULT_ACCELERATOR_CONFIG,
-      pes: flags.pes,
-      format: flags.format,
-      lanes: flags.lanes,
-      clockMhz: flags.clock,
-      fixed,
-    },
-    broadcast: flags.broadcast,
-    log: (line) => console.error(`bench:delta: ${line}`),
+    accelerator,
+    broadcast: paths.broadcast,
+    sweep: flags.sweep,
+    log,
   });
   if (flags.verilator > 0) {
-    const designs = builtDesigns(bcrDelta, {
-      ...DEFAULT_ACCELERATOR_CONFIG,
-      pes: flags.pes,
-      clockMhz: flags.clock,
-      fixed,
-    }, { delta: theta, broadcast: flags.broadcast });
+    const designs = builtDesigns(bcrDelta, { ...accelerator, format: "ese", lanes: 1 }, {
+      delta: theta,
+      broadcast: paths.broadcast,
+    });
     const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-delta-" });
     try {
       const sequences = test.sequences.slice(0, flags.verilator);
       result.cycles.built.verilator = await measureBuiltDelta(designs.delta, sequences, dir);
+      log(`Verilator: ${JSON.stringify(result.cycles.built.verilator)}`);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
   }
   const markdown = deltaMarkdown(result);
-  await writeJsonAtomic(flags.out, result);
-  await writeFileAtomic(flags.out.replace(/\.json$/i, "") + ".md", markdown);
+  await writeJsonAtomic(paths.out, result);
+  await writeFileAtomic(paths.out.replace(/\.json$/i, "") + ".md", markdown);
   console.log(markdown);
-  console.log(`wrote ${flags.out}`);
+  console.log(`wrote ${paths.out}`);
 });

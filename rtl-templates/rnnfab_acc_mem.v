@@ -78,16 +78,22 @@ module rnnfab_acc_mem #(
   (* keep *) wire fw_match = mac_valid && w_valid_q && mac_addr == w_addr_q && mac_field == w_field_q;
   reg [ACC-1:0] fw_q;
   reg [ACC-1:0] w_base, w_sum;
-  // with a second consumer, a MAC of its fields leaves the first consumer's fields out (they
-  // may hold that consumer's read)
-  wire w_first = FIELDS2 == 0 || {1'b0, w_field_q} < FIELDS1_W;
+  // With a second consumer in a block RAM, a MAC of its fields leaves the first consumer's
+  // fields out (their read registers may hold that consumer's read). In LUT RAM each field has a
+  // read register of its own for the consumer beside the MAC's (SPLIT: flip-flops on the same
+  // read data), so the MAC's registers hold only MAC reads and the base is a plain OR.
+  localparam SPLIT = (FIELDS2 > 0 && DEPTH <= LUT_RAM_DEPTH) ? 1 : 0;
+  wire [WW-1:0] mac_rd;  // the MAC's read registers (rd itself without SPLIT)
+  wire w_first = FIELDS2 == 0 || SPLIT != 0 || {1'b0, w_field_q} < FIELDS1_W;
   reg [ACC-1:0] first_or;
   integer field;
   always @* begin
     first_or = {ACC{1'b0}};
-    for (field = 0; field < FIELDS1; field = field + 1) first_or = first_or | rd[field*ACC+:ACC];
+    for (field = 0; field < FIELDS1; field = field + 1)
+      first_or = first_or | mac_rd[field*ACC+:ACC];
     w_base = fw_q | (w_first ? first_or : {ACC{1'b0}});
-    for (field = FIELDS1; field < FIELDS; field = field + 1) w_base = w_base | rd[field*ACC+:ACC];
+    for (field = FIELDS1; field < FIELDS; field = field + 1)
+      w_base = w_base | mac_rd[field*ACC+:ACC];
     w_sum = {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q} + w_base;
   end
   always @(posedge clk) begin
@@ -120,7 +126,6 @@ module rnnfab_acc_mem #(
           live_d[a] = (live_q[a] && !(c_take && KEEP == 0 && c_take_addr == a[AW-1:0])) ||
                       (w_here && w_addr_q == a[AW-1:0]);
       end
-      reg [ACC-1:0] rd_q;
       (* ram_style = (DEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
       reg [ACC-1:0] acc_mem[0:DEPTH-1];
       // the read register loads the field for the consumer's read or this field's MAC (unless
@@ -130,12 +135,30 @@ module rnnfab_acc_mem #(
       // logic after the memory (the flip-flops' reset input, a block RAM's output register
       // reset), the MAC's base is an OR of the fields, and a memory not read by the consumer
       // outputs zero (the PE ORs its lane banks' words instead of multiplexing them)
-      wire rd_load = c_read || (mac_valid && mac_field == F && !fw_match);
+      wire mac_load = mac_valid && mac_field == F && !fw_match;
+      reg [ACC-1:0] rd_q;
       always @(posedge clk) begin
         live_q <= rst ? {DEPTH{1'b0}} : live_d;
         if (!rst && w_here) acc_mem[w_addr_q] <= w_sum;
-        if (!rd_load || !live_q[rd_addr]) rd_q <= {ACC{1'b0}};
-        else rd_q <= acc_mem[rd_addr];
+      end
+      if (SPLIT != 0) begin : gen_split
+        // LUT RAM: one asynchronous read, two registers (the consumer's, the MAC's)
+        wire [ACC-1:0] rd_word = acc_mem[rd_addr];
+        wire rd_live = live_q[rd_addr];
+        reg [ACC-1:0] mac_q;
+        always @(posedge clk) begin
+          if (!c_read || !rd_live) rd_q <= {ACC{1'b0}};
+          else rd_q <= rd_word;
+          if (!mac_load || !rd_live) mac_q <= {ACC{1'b0}};
+          else mac_q <= rd_word;
+        end
+        assign mac_rd[f*ACC+:ACC] = mac_q;
+      end else begin : gen_shared
+        always @(posedge clk) begin
+          if (!(c_read || mac_load) || !live_q[rd_addr]) rd_q <= {ACC{1'b0}};
+          else rd_q <= acc_mem[rd_addr];
+        end
+        assign mac_rd[f*ACC+:ACC] = rd_q;
       end
       assign rd[f*ACC+:ACC] = rd_q;
     end

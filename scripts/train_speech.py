@@ -4,7 +4,7 @@ thresholds in the forward pass (docs/delta.md): ``deno task train:speech`` runs
 
 - ``speech_lstm``: LSTM, 40 log-mel inputs, 64 cells, 2 layers, a linear head on the last step's
   output, trained densely (cross-entropy, Adam, cosine schedule; seeded, one thread) through
-  ``torch.nn.LSTM``, whose time loop runs in C++.
+  ``torch.nn.LSTM``, whose time loop runs in C++ (``rnnfab.speech.train_lstm``).
 - ``speech_lstm_delta<theta>``: the dense model fine-tuned with theta_x = theta_h = theta in the
   forward pass (straight-through gradient, rnnfab.delta), for each theta of ``--delta-thetas``.
 
@@ -21,7 +21,6 @@ import os
 import sys
 
 import torch
-import torch.nn.functional as F
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.join(ROOT, "python"))
@@ -30,44 +29,7 @@ from rnnfab.data import load_data, load_head, save_head  # noqa: E402
 from rnnfab.delta import DeltaTrainConfig, delta_accuracy, train_delta  # noqa: E402
 from rnnfab.model_io import load_model, save_model  # noqa: E402
 from rnnfab.modules import RnnStack  # noqa: E402
-from rnnfab.train import train_epochs  # noqa: E402
-
-
-TAIL = 10  # training steps per sequence that carry the label (the last 100 ms)
-
-
-def train_dense(stack: RnnStack, head: torch.nn.Linear, data, epochs: int, lr: float,
-                batch_size: int, name: str = "speech_lstm") -> None:
-    """Dense training through ``torch.nn.LSTM`` (packed sequences, the same arithmetic as
-    ``RnnStack``, python/tests compare them, but its time loop runs in C++); the trained weights
-    are copied into ``stack``."""
-    lstm = torch.nn.LSTM(stack.input_size, stack.hidden_size, stack.num_layers, batch_first=True,
-                         proj_size=stack.proj_size)
-    lstm.load_state_dict({k: v.to(torch.float32) for k, v in stack.state_dict().items()})
-    with torch.no_grad():  # forget-gate biases start at 1 (0.5 + 0.5), a common aid to memory
-        for layer in range(stack.num_layers):
-            for bias in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
-                getattr(lstm, bias)[stack.hidden_size:2 * stack.hidden_size] = 0.5
-
-    def batch_loss(batch) -> torch.Tensor:
-        packed = torch.nn.utils.rnn.pack_padded_sequence(batch.x, batch.lengths, batch_first=True,
-                                                         enforce_sorted=False)
-        outputs, _ = lstm(packed)
-        outputs, _ = torch.nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True)
-        # The word's label on each of the last TAIL steps (the last one is what rnnfab's head
-        # reads): a denser training signal than the last step alone, same model.
-        steps = torch.arange(outputs.shape[1]).unsqueeze(0)
-        tail = (steps < batch.lengths.unsqueeze(1)) & (steps >= batch.lengths.unsqueeze(1) - TAIL)
-        labels = batch.labels.unsqueeze(1).expand(-1, outputs.shape[1])[tail]
-        return F.cross_entropy(head(outputs[tail]), labels)
-
-    train_epochs(list(lstm.parameters()) + list(head.parameters()), data, epochs=epochs, lr=lr,
-                 batch_size=batch_size, seed=19, batch_loss=batch_loss,
-                 on_epoch=lambda epoch, loss: print(
-                     f"{name} epoch {epoch}: train loss {loss:.4f}", flush=True))
-    with torch.no_grad():
-        for tensor, value in lstm.state_dict().items():
-            getattr(stack, tensor).copy_(value)
+from rnnfab.speech import train_lstm  # noqa: E402
 
 
 def main() -> None:
@@ -118,7 +80,8 @@ def main() -> None:
         stack = RnnStack.from_rnnfab(load_model(dense_path), torch.float32)
         head = load_head(os.path.join(out, f"{base}.head.json")).to(torch.float32)
     else:
-        train_dense(stack, head, train, args.epochs, args.lr, args.batch, base)
+        train_lstm(stack, head, train, epochs=args.epochs, lr=args.lr, batch_size=args.batch,
+                   seed=19, log=lambda line: print(f"{base} {line}", flush=True))
         save_model(stack.to_rnnfab(), dense_path, safetensors=True)
         save_head(head, os.path.join(out, f"{base}.head.json"))
     report(base, stack, head, 0.0)

@@ -102,10 +102,11 @@ export const VERILATOR_PROFILES: Record<VerilatorProfileName, VerilatorProfile> 
 
 /**
  * Expected simulated cycles above which the `run` profile's longer build pays for itself
- * (measured on the 2-core development machine, docs/simulation.md: the extra build time of
- * `run` over `build` is recovered after roughly this many cycles on the 8-PE and 32-PE designs).
+ * (measured on the 2-core development machine, docs/simulation.md: on the 32-PE design `run`
+ * builds in 45 CPU s more than `build` and saves 19.5 CPU us per cycle, so it wins after about
+ * 2.3 million cycles; the 8-PE GRU's figures give about 3.4 million).
  */
-export const RUN_PROFILE_MIN_CYCLES = 500_000;
+export const RUN_PROFILE_MIN_CYCLES = 2_000_000;
 
 /**
  * The profile that minimises build + run: `run` when its build is cached already or the run is

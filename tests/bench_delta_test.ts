@@ -30,7 +30,7 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
       ...["--dense", `${dir}/dense.json`, "--bcr", `${dir}/bcr.json`],
       ...["--delta-model", `${dir}/bcr.json`, "--head", `${dir}/head.json`],
       ...["--data", `${dir}/test.json`, "--theta", "0.1,0.05", "--pes", "4"],
-      ...["--broadcast", "2", "--verilator", "1"],
+      ...["--broadcast", "2", "--verilator", "1", "--sweep", "0,0.1"],
       ...["--out", `${dir}/delta.json`],
     ]);
     assert.equal(run.code, 0, run.stderr);
@@ -53,7 +53,16 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
     assert.equal(built.verilator.sequences, 1);
     assert.ok(built.verilator.equal, "Verilator equals the cycle model");
     assert.match(built.label, /rtl\/delta_timing\.ts/);
+    // The sweep: theta 0 is the dense fixed-point model (bit for bit), so its accuracy is the BCR
+    // model's (the delta model here is the BCR model); theta 0.1 fires less and takes fewer cycles.
+    const [zero, point] = result.sweep.points;
+    assert.equal(zero.accuracy, result.accuracy[1].accuracy);
+    assert.ok(point.fired.fraction.every((f: number, l: number) => f < zero.fired.fraction[l]));
+    assert.ok(point.cycles.mean < zero.cycles.mean);
+    assert.equal(result.sweep.denseCyclesPerFrame, built.denseCyclesPerFrame);
+    assert.equal(point.speedup, built.denseCyclesPerFrame / point.cycles.mean);
     const markdown = await Deno.readTextFile(`${dir}/delta.md`);
+    assert.match(markdown, /Threshold sweep on /);
     assert.match(markdown, /## Delta activations \(issue 19\)/);
     assert.match(markdown, /modeled \(column-skip datapath not built\)/);
     assert.match(markdown, /built datapath with delta \(ese, 2 columns per beat\)/);

@@ -75,6 +75,8 @@ Deno.test("bench:sim widths: frames per CPU second from the fidelity batch, narr
   assert.equal(rows[0].cyclesPerFrame, 40000);
   assert.equal(rows[0].framesPerCpuSecond, 40000 * 32 / 4 / 40000);
   assert.equal(rows[1].multipliers, 128);
+  // 32 x 1000 cycles in 4 CPU s on 32 PEs: 8000 cycles per CPU s, 1e6 / 8000 / 32 us per PE cycle
+  assert.equal(rows[1].cpuMicrosecondsPerPeCycle, 1e6 / 8000 / 32);
   assert.equal(widthTrend([design("ese8", 8, 1, 10)], "old defaults").length, 0);
 });
 

@@ -205,7 +205,13 @@ function bodyAfterParameters(code: string, i: number, pairs: Map<number, number>
 export function functionSpans(text: string): FunctionSpan[] {
   const code = codeOnly(text);
   const pairs = matchingBrackets(code);
-  const lineOf = (offset: number) => code.slice(0, offset).split("\n").length;
+  // The line (1-based) of every offset, counted once.
+  const lines = new Uint32Array(code.length + 1);
+  for (let i = 0, line = 1; i <= code.length; i++) {
+    lines[i] = line;
+    if (code[i] === "\n") line++;
+  }
+  const lineOf = (offset: number) => lines[offset];
   const spans: FunctionSpan[] = [];
   const seenBodies = new Set<number>();
   const add = (start: number, body: number, name: string) => {
@@ -216,7 +222,8 @@ export function functionSpans(text: string): FunctionSpan[] {
     spans.push({ name, startLine, lines: lineOf(close) - startLine + 1 });
   };
   const nameBefore = (offset: number): string => {
-    const head = code.slice(Math.max(0, offset - 200), offset).replace(/\s*<[^<>]*>\s*$/, "");
+    const head = code.slice(Math.max(0, offset - 200), offset).replace(/\s*<[^<>]*>\s*$/, "")
+      .replace(/\basync\s*$/, "");
     const match = head.match(/([\w$]+)\s*(?:[:=][^=;{}()]*?)?(?:=\s*(?:async\s*)?)?$/);
     return match ? match[1] : "(anonymous)";
   };
@@ -224,7 +231,7 @@ export function functionSpans(text: string): FunctionSpan[] {
     if (code[i] === "(") {
       const close = pairs.get(i);
       if (close === undefined) continue;
-      const word = code.slice(0, i).match(/([\w$]+)\s*$/)?.[1] ?? "";
+      const word = code.slice(Math.max(0, i - 100), i).match(/([\w$]+)\s*$/)?.[1] ?? "";
       if (CONTROL_WORDS.has(word)) continue;
       const at = bodyAfterParameters(code, close + 1, pairs);
       if (at < 0) continue;

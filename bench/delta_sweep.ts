@@ -1,0 +1,178 @@
+/**
+ * The threshold sweep of `bench:delta` (docs/delta.md, "Benchmark"): for each threshold theta
+ * (theta_x = theta_h, real units, every layer) on one model, the built delta datapath generated
+ * at that theta (ese, W columns per beat), the fixed-point delta golden model's accuracy on the
+ * test set and fired fraction per layer, and the design's cycles per frame from its cycle model
+ * (rtl/delta_timing.ts, equal to Verilator cycle for cycle) over every test frame, with the
+ * speed-up against the same model without delta, time and effective throughput at the assumed
+ * clock. `pickTheta` chooses the largest theta within an accuracy budget.
+ *
+ * @module
+ */
+
+import { summarizeStats } from "../model/delta.ts";
+import { runFixedDelta } from "../model/delta_run.ts";
+import { quantizeInputs, toReal } from "../model/fixed.ts";
+import { type Head, taskMetrics } from "../model/head.ts";
+import type { Labels } from "../model/dataset.ts";
+import type { RnnModel } from "../model/model.ts";
+import type { AcceleratorConfig } from "../rtl/config.ts";
+import { layerInputSize } from "../model/model.ts";
+import { type CycleStats, cycleStats } from "../rtl/delta_cycles.ts";
+import { type FiredColumns, simulateDeltaTiming } from "../rtl/delta_timing.ts";
+import { builtDesigns, stepPeriods } from "./delta_built.ts";
+
+/** One threshold of the sweep. */
+export interface SweepPoint {
+  /** theta_x = theta_h (real units). */
+  theta: number;
+  /** The same in activation LSBs (per layer, x and h). */
+  thetaFixed: { thetaX: number[]; thetaH: number[] };
+  /** Test accuracy of the fixed-point delta golden model (measured). */
+  accuracy: number;
+  /** Fired fraction per layer (x and h together), x part, h part (computed). */
+  fired: { fraction: number[]; fractionX: number[]; fractionH: number[] };
+  /** Cycles between consecutive step ends of the delta design (computed, cycle model). */
+  cycles: CycleStats;
+  /** The same model without delta (ese, its cycle estimate) over `cycles.mean`. */
+  speedup: number;
+  /** Mean and p99 time per frame at the assumed clock. */
+  microseconds: { mean: number; p99: number; worst: number };
+  /** Dense operations per frame / mean time. */
+  effectiveTops: number;
+}
+
+/** The sweep's result. */
+export interface DeltaSweep {
+  /** How the figures were obtained. */
+  label: string;
+  /** The model swept (its path). */
+  model: string;
+  /** Columns per beat of the delta designs. */
+  broadcast: number;
+  /** The same model without delta: cycles per frame (ese, cycle estimate). */
+  denseCyclesPerFrame: number;
+  /** One row per threshold. */
+  points: SweepPoint[];
+}
+
+/** What the sweep takes. */
+export interface DeltaSweepOptions {
+  /** The model swept (usually BCR + delta) and its path. */
+  model: RnnModel;
+  /** Its path (reported). */
+  path: string;
+  /** Thresholds (real units). */
+  thetas: number[];
+  /** The head and the labelled test sequences. */
+  head: Head;
+  /** Test inputs. */
+  sequences: number[][][];
+  /** Their labels. */
+  labels: Labels;
+  /** The accelerator (PEs, fixed point, clock); format and lanes are set to ese, 1. */
+  accelerator: AcceleratorConfig;
+  /** Columns per beat. */
+  broadcast: number;
+  /** Dense operations per frame (for the effective throughput). */
+  denseOps: number;
+  /** Called with a line per point. */
+  log?: (line: string) => void;
+}
+
+/** Run the golden model once per sequence: outputs (real), fired counts, fired columns. */
+function goldenRun(
+  design: ReturnType<typeof builtDesigns>["delta"],
+  sequences: number[][][],
+): {
+  outputs: number[][][];
+  stats: ReturnType<typeof runFixedDelta>["stats"][];
+  fired: FiredColumns[];
+} {
+  const quantized = design.quantized;
+  const thresholds = { thetaX: design.delta!.thetaX, thetaH: design.delta!.thetaH };
+  const outputs: number[][][] = [];
+  const stats = [];
+  const fired: FiredColumns[] = [];
+  for (const sequence of sequences) {
+    const inputs = quantizeInputs(sequence, quantized.format);
+    const columns: FiredColumns = inputs.map(() => quantized.layers.map(() => new Set<number>()));
+    const run = runFixedDelta(quantized, inputs, thresholds, {
+      onFire: (f) =>
+        columns[f.step][f.layer].add(
+          f.part === "x" ? f.column : layerInputSize(quantized, f.layer) + f.column,
+        ),
+    });
+    outputs.push(run.outputs.map((step) => toReal(step, quantized.format)));
+    stats.push(run.stats);
+    fired.push(columns);
+  }
+  return { outputs, stats, fired };
+}
+
+/** Sweep the thresholds. */
+export function deltaSweep(options: DeltaSweepOptions): DeltaSweep {
+  const clock = options.accelerator.clockMhz;
+  let denseCycles = 0;
+  const points = options.thetas.map((theta) => {
+    const designs = builtDesigns(options.model, options.accelerator, {
+      delta: { thetaX: theta, thetaH: theta },
+      broadcast: options.broadcast,
+    });
+    denseCycles = designs.dense.estimate.cyclesPerStep;
+    const design = designs.delta;
+    const run = goldenRun(design, options.sequences);
+    const accuracy = taskMetrics(options.head, run.outputs, options.labels).accuracy;
+    const summary = summarizeStats(run.stats);
+    const periods = run.fired.flatMap((fired) =>
+      stepPeriods(
+        simulateDeltaTiming({ rtl: design.rtl, image: design.image, delta: design.delta! }, fired)
+          .stepEndCycles,
+      )
+    );
+    const cycles = cycleStats(periods);
+    const point: SweepPoint = {
+      theta,
+      thetaFixed: { thetaX: design.delta!.thetaX, thetaH: design.delta!.thetaH },
+      accuracy,
+      fired: {
+        fraction: summary.firedFraction,
+        fractionX: summary.firedFractionX,
+        fractionH: summary.firedFractionH,
+      },
+      cycles,
+      speedup: denseCycles / cycles.mean,
+      microseconds: {
+        mean: cycles.mean / clock,
+        p99: cycles.p99 / clock,
+        worst: cycles.worst / clock,
+      },
+      effectiveTops: options.denseOps / (cycles.mean / clock * 1e-6) / 1e12,
+    };
+    options.log?.(
+      `sweep theta ${theta}: accuracy ${(accuracy * 100).toFixed(2)}%, fired ${
+        summary.firedFraction.map((f) => `${(f * 100).toFixed(1)}%`).join(" / ")
+      }, ${cycles.mean.toFixed(1)} cycles per frame (${point.speedup.toFixed(2)}x)`,
+    );
+    return point;
+  });
+  return {
+    label: "accuracy measured (fixed-point delta golden model on the test set); fired fractions " +
+      "computed by it; cycles computed by the built datapath's cycle model (rtl/delta_timing.ts, " +
+      "equal to Verilator); time and TOp/s at the assumed clock",
+    model: options.path,
+    broadcast: options.broadcast,
+    denseCyclesPerFrame: denseCycles,
+    points,
+  };
+}
+
+/** The largest theta whose accuracy is within `budgetPoints` of `reference` (null: none). */
+export function pickTheta(
+  sweep: DeltaSweep,
+  reference: number,
+  budgetPoints: number,
+): SweepPoint | null {
+  const within = sweep.points.filter((p) => (reference - p.accuracy) * 100 <= budgetPoints + 1e-9);
+  return within.length === 0 ? null : within.reduce((a, b) => (b.theta > a.theta ? b : a));
+}

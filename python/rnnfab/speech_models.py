@@ -1,0 +1,245 @@
+"""The trained speech models of ``deno task bench:delta``, made reproducibly and cached
+(docs/delta.md, "Trained models"): ``deno task models:speech [--set small|ese|all]`` runs
+``python -m rnnfab.speech_models``.
+
+For each model set (``RECIPES``), in ``DIR/models`` (default ``.cache/speech/models``, never
+committed), each stage from the one before, every random draw seeded:
+
+1. ``NAME.json`` + ``NAME.head.json``: dense training (``rnnfab.speech.train_lstm``; with
+   ``trainSubset`` every stage trains on that many training utterances, a seeded draw);
+2. ``NAME_bcr0.json``: BCR pruning by rnnfab's own pruner (``deno run -A cli/prune.ts --block
+   --col-keep --row-keep --pes``, balanced over the design's PEs);
+3. ``NAME_bcr.json``: BCR only: fine-tuned with the mask held and the head fixed;
+4. ``NAME_bcr_delta.json``: BCR + delta: ``NAME_bcr`` fine-tuned further with the thresholds in
+   the forward pass (straight-through), the mask held, the head fixed.
+
+``NAME.models.json`` records each stage's recipe key (its settings, the key of the stage before
+and the SHA-256 of the data files), its CPU seconds and its float32 test accuracy (measured). A
+stage whose output exists with the same key is reused; one whose key changed is made again (with
+every stage after it). Files this module did not record are never overwritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+from .data import load_data, load_head, save_head
+from .mask import bcr_masks, masks_hold
+from .model_io import load_model, save_model
+from .modules import RnnStack
+from .speech import float_accuracy, train_delta_masked, train_lstm
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+# Epochs are sized for 2 shared cores (docs/delta.md gives the CPU seconds of each stage).
+RECIPES = {
+    "small": {
+        "name": "speech_lstm", "features": 40, "hidden": 64, "proj": 0, "layers": 2,
+        "dense": {"epochs": 15, "lr": 8e-3, "batch": 16},
+        "prune": {"block": "8x8", "colKeep": 0.5, "rowKeep": 0.5, "pes": 32},
+        "bcr": {"epochs": 6, "lr": 2e-3, "batch": 16},
+        "delta": {"theta": 0.3, "epochs": 4, "lr": 1e-3, "batch": 16},
+    },
+    # The ESE shape costs ~50x the small model per frame: a seeded draw of 256 of the 756
+    # training utterances and few epochs (docs/delta.md gives what that costs in accuracy; at
+    # lr 3e-3 its loss did not fall in 2 epochs).
+    "ese": {
+        "name": "speech_lstmp1024x512", "features": 153, "hidden": 1024, "proj": 512, "layers": 1,
+        "trainSubset": 256,
+        "dense": {"epochs": 2, "lr": 1.5e-3, "batch": 16},
+        "prune": {"block": "8x8", "colKeep": 0.5, "rowKeep": 0.25, "pes": 32},
+        "bcr": {"epochs": 1, "lr": 1e-3, "batch": 16},
+        "delta": {"theta": 0.3, "epochs": 1, "lr": 5e-4, "batch": 16},
+    },
+}
+STAGES = ("dense", "prune", "bcr", "delta")
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _key(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class Pipeline:
+    """One model set's stages, their outputs and the record (``NAME.models.json``)."""
+
+    def __init__(self, recipe: dict, data_dir: str, out: str, log=print):
+        self.recipe, self.out, self.log = recipe, out, log
+        self.name = recipe["name"]
+        features = recipe["features"]
+        self.train_path = os.path.join(data_dir, f"speech{features}_train.safetensors")
+        self.test_path = os.path.join(data_dir, f"speech{features}_test.safetensors")
+        for path in (self.train_path, self.test_path):
+            if not os.path.exists(path):
+                raise SystemExit(f"{path}: missing; make the speech set first "
+                                 "(deno task data:speech)")
+        self.record_path = os.path.join(out, f"{self.name}.models.json")
+        self.record = {"generator": "rnnfab python -m rnnfab.speech_models", "stages": {}}
+        if os.path.exists(self.record_path):
+            with open(self.record_path, encoding="utf-8") as handle:
+                self.record = json.load(handle)
+        data_key = [_sha256(self.train_path), _sha256(self.test_path)]
+        shape = {k: recipe.get(k) for k in ("features", "hidden", "proj", "layers", "trainSubset")}
+        self.keys, previous = {}, _key([shape, data_key])
+        for stage in STAGES:
+            previous = self.keys[stage] = _key([previous, stage, recipe[stage]])
+        self._train = self._test = None
+
+    def path(self, stage: str) -> str:
+        """The model file a stage writes."""
+        suffix = {"dense": "", "prune": "_bcr0", "bcr": "_bcr", "delta": "_bcr_delta"}[stage]
+        return os.path.join(self.out, f"{self.name}{suffix}.json")
+
+    @property
+    def head_path(self) -> str:
+        """The head file (written by the dense stage)."""
+        return os.path.join(self.out, f"{self.name}.head.json")
+
+    def data(self):
+        """Training and test sets (loaded once)."""
+        if self._train is None:
+            self._train, self._test = load_data(self.train_path), load_data(self.test_path)
+            subset = self.recipe.get("trainSubset")
+            if subset and subset < len(self._train):
+                draw = np.random.default_rng(19).choice(len(self._train), subset, replace=False)
+                self._train = self._train.subset(np.sort(draw))
+        return self._train, self._test
+
+    def fresh(self, stage: str) -> bool:
+        """Whether the stage's output exists and was made with the current key."""
+        entry = self.record["stages"].get(stage)
+        return bool(entry) and entry.get("key") == self.keys[stage] and os.path.exists(
+            self.path(stage))
+
+    def _check_writable(self, stage: str) -> None:
+        if os.path.exists(self.path(stage)) and stage not in self.record["stages"]:
+            raise SystemExit(f"{self.path(stage)}: exists and was not made by rnnfab.speech_models"
+                             "; move it away or choose another --out")
+
+    def _save_record(self) -> None:
+        temp = self.record_path + ".tmp"
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(self.record, handle, indent=2)
+            handle.write("\n")
+        os.replace(temp, self.record_path)
+
+    def run(self) -> None:
+        """Make every stage that is not fresh (and every stage after it)."""
+        stale = False
+        for stage in STAGES:
+            stale = stale or not self.fresh(stage)
+            if not stale:
+                self.log(f"{self.name} {stage}: cached ({self.path(stage)})")
+                continue
+            self._check_writable(stage)
+            start, wall = time.process_time(), time.time()
+            figures = getattr(self, f"_make_{stage}")()
+            self.record["stages"][stage] = {
+                "key": self.keys[stage], "settings": self.recipe[stage],
+                "cpuSeconds": round(time.process_time() - start, 1),
+                "wallSeconds": round(time.time() - wall, 1), **figures}
+            self._save_record()
+            self.log(f"{self.name} {stage}: {json.dumps(self.record['stages'][stage])}")
+
+    def _accuracy(self, stack: RnnStack, head, theta: float = 0.0) -> dict:
+        accuracy, fired = float_accuracy(stack, head, self.data()[1], theta)
+        return {"theta": theta, "accuracy": accuracy, "firedFraction": fired,
+                "label": "measured: float32 PyTorch on the test set"}
+
+    def _make_dense(self) -> dict:
+        recipe, (train, _) = self.recipe, self.data()
+        settings = recipe["dense"]
+        stack = RnnStack("lstm", recipe["features"], recipe["hidden"], recipe["layers"],
+                         proj_size=recipe["proj"], seed=19).to(torch.float32)
+        torch.manual_seed(19)
+        head = torch.nn.Linear(stack.output_size, int(max(train.labels)) + 1)
+        train_lstm(stack, head, train, epochs=settings["epochs"], lr=settings["lr"],
+                   batch_size=settings["batch"], seed=19,
+                   log=lambda line: self.log(f"{self.name} dense {line}"))
+        save_model(stack.to_rnnfab(), self.path("dense"), safetensors=True)
+        save_head(head, self.head_path)
+        return {"test": self._accuracy(stack, head)}
+
+    def _make_prune(self) -> dict:
+        settings = self.recipe["prune"]
+        command = ["deno", "run", "-A", os.path.join(ROOT, "cli", "prune.ts"),
+                   "--model", self.path("dense"), "--block", settings["block"],
+                   "--col-keep", str(settings["colKeep"]), "--row-keep", str(settings["rowKeep"]),
+                   "--pes", str(settings["pes"]), "--safetensors", "--quiet",
+                   "--out", self.path("prune")]
+        self.log(f"{self.name} prune: {' '.join(command)}")
+        subprocess.run(command, check=True, cwd=ROOT)
+        stack = RnnStack.from_rnnfab(load_model(self.path("prune")))
+        return {"test": self._accuracy(stack, self._head())}
+
+    def _head(self) -> torch.nn.Linear:
+        return load_head(self.head_path).to(torch.float32)
+
+    def _make_bcr(self) -> dict:
+        settings, (train, _) = self.recipe["bcr"], self.data()
+        stack = RnnStack.from_rnnfab(load_model(self.path("prune")))
+        masks = bcr_masks(stack)
+        head = self._head()
+        train_lstm(stack, head, train, epochs=settings["epochs"], lr=settings["lr"],
+                   batch_size=settings["batch"], seed=21, masks=masks, train_head=False,
+                   forget_bias=False, log=lambda line: self.log(f"{self.name} bcr {line}"))
+        if not masks_hold(stack, masks):
+            raise RuntimeError("the BCR mask changed during fine-tuning")
+        save_model(stack.to_rnnfab(), self.path("bcr"), safetensors=True)
+        theta = self.recipe["delta"]["theta"]
+        return {"test": self._accuracy(stack, head), "testAtTheta": self._accuracy(
+            stack, head, theta)}
+
+    def _make_delta(self) -> dict:
+        settings, (train, _) = self.recipe["delta"], self.data()
+        stack = RnnStack.from_rnnfab(load_model(self.path("bcr")))
+        masks = bcr_masks(stack)
+        head = self._head()
+        train_delta_masked(stack, head, train, theta=settings["theta"], epochs=settings["epochs"],
+                           lr=settings["lr"], batch_size=settings["batch"], seed=22, masks=masks,
+                           log=lambda line: self.log(f"{self.name} delta {line}"))
+        if not masks_hold(stack, masks):
+            raise RuntimeError("the BCR mask changed during delta fine-tuning")
+        save_model(stack.to_rnnfab(), self.path("delta"), safetensors=True)
+        return {"testAtTheta": self._accuracy(stack, head, settings["theta"]),
+                "test": self._accuracy(stack, head)}
+
+
+def main(argv: list[str]) -> int:
+    """Make (or reuse) the model sets named by --set."""
+    parser = argparse.ArgumentParser(prog="deno task models:speech",
+                                     description="Train, prune and fine-tune the speech models "
+                                     "of bench:delta (cached).")
+    parser.add_argument("--set", choices=(*RECIPES, "all"), default="small")
+    parser.add_argument("--data", default=os.path.join(ROOT, ".cache", "speech"))
+    parser.add_argument("--out", default=None, help="default: DATA/models")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    out = args.out or os.path.join(args.data, "models")
+    os.makedirs(out, exist_ok=True)
+    for name in (list(RECIPES) if args.set == "all" else [args.set]):
+        Pipeline(copy.deepcopy(RECIPES[name]), args.data, out,
+                 log=lambda line: print(line, flush=True)).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

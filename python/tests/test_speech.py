@@ -1,0 +1,70 @@
+"""Tests of rnnfab.speech and rnnfab.speech_models' record (run by tests/python_test.ts under
+pytest)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from rnnfab import RnnStack  # noqa: E402
+from rnnfab.bcr import bcr_mask  # noqa: E402
+from rnnfab.data import DataSet  # noqa: E402
+from rnnfab.mask import apply_masks, bcr_masks, masks_hold  # noqa: E402
+from rnnfab.speech import float_accuracy, train_delta_masked, train_lstm  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def words(n=12, inputs=5, seed=0):
+    """Slow random walks whose label is the sign pattern of their drift (3 classes)."""
+    rng = np.random.default_rng(seed)
+    sequences, labels = [], []
+    for k in range(n):
+        label = k % 3
+        steps = int(rng.integers(12, 20))
+        drift = (label - 1) * 0.2
+        sequences.append(np.cumsum(rng.normal(drift, 0.05, size=(steps, inputs)), axis=0))
+        labels.append(label)
+    return DataSet(sequences, labels)
+
+
+def pruned_stack(proj=0):
+    stack = RnnStack("lstm", 5, 8, 1, proj_size=proj, seed=3).to(torch.float32)
+    masks = {name: bcr_mask(getattr(stack, name), (4, 4), 0.5, 0.5)
+             for name in stack.matrix_names()}
+    apply_masks(stack, masks)
+    return stack, masks
+
+
+def test_masked_training_holds_the_mask_and_the_head_and_learns():
+    stack, masks = pruned_stack(proj=3)
+    torch.manual_seed(0)
+    head = torch.nn.Linear(stack.output_size, 3)
+    head_before = head.weight.detach().clone()
+    data = words()
+    before = {name: getattr(stack, name).detach().clone() for name in masks}
+    train_lstm(stack, head, data, epochs=3, lr=1e-2, batch_size=4, masks=masks,
+               train_head=False, forget_bias=False, log=lambda _: None)
+    assert masks_hold(stack, masks)
+    assert torch.equal(head.weight, head_before)
+    assert any(not torch.equal(getattr(stack, n), before[n]) for n in masks)
+    assert bcr_masks(stack).keys() == masks.keys()
+
+
+def test_delta_fine_tuning_holds_the_mask_and_fires_less_with_larger_thresholds():
+    stack, masks = pruned_stack()
+    torch.manual_seed(0)
+    head = torch.nn.Linear(stack.output_size, 3)
+    data = words()
+    train_delta_masked(stack, head, data, theta=0.1, epochs=2, lr=1e-2, batch_size=4,
+                       masks=masks, log=lambda _: None)
+    assert masks_hold(stack, masks)
+    _, fired_small = float_accuracy(stack, head, data, 0.05)
+    _, fired_large = float_accuracy(stack, head, data, 0.5)
+    _, fired_zero = float_accuracy(stack, head, data, 0.0)
+    assert fired_zero[0] > fired_small[0] > fired_large[0]
