@@ -286,7 +286,8 @@ module rnnfab_mv_ese #(
     queue_rd_d = queue_rd_q;
     queue_count_d = queue_count_q;
     head_valid_d = head_free ? (queue_behind || push) : 1'b1;
-    if (push && !load_push) queue_wr_d = (queue_wr_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_wr_q + 1'b1;
+    if (push && !load_push)
+      queue_wr_d = (queue_wr_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_wr_q + 1'b1;
     if (load_mem) queue_rd_d = (queue_rd_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_rd_q + 1'b1;
     if (push && !pop) queue_count_d = queue_count_q + 1'b1;
     else if (pop && !push) queue_count_d = queue_count_q - 1'b1;

@@ -232,8 +232,8 @@ module rnnfab_pe #(
   wire [LANES*PW-1:0] mac_product = c3_product_q;
   assign idle = engine_idle && !c2_valid_q && !c3_valid_q;
 
-  // ---------------- C2: bank decode, registered into C3 (mac_bank, mac_k) (docs/architecture.md, "Hardware row order"): local row
-  // u = gate * K + k of the gate rows goes to field `gate` of cell k's accumulator word (GRU: gate
+  // ---------------- C2: bank decode, registered into C3 (mac_bank, mac_k) (docs/architecture.md,
+  // "Hardware row order"): local row u = gate * K + k of the gate rows goes to field `gate` of cell k's accumulator word (GRU: gate
   // group 2 of a recurrent column is row hn, field 3); in the projection phase u is projection
   // row k (bank 4). With lanes the engine gives a line u div LANES; its lane l is cell (or
   // projection row) mac_k * LANES + l, held by accumulator bank l (K is a multiple of LANES).
