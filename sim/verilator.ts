@@ -13,7 +13,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { cachedBuild, cachedBuildExists, type HashPart, hashParts } from "./cache.ts";
 import type { SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, parseHarnessResult } from "./harness_io.ts";
@@ -264,6 +264,28 @@ async function ccacheCommand(): Promise<string | null> {
   }
 }
 
+/**
+ * How a Verilator make compiles through ccache, when it is on PATH (else nothing): the make
+ * variable `OBJCACHE` and the environment `env NAME=VALUE...` words. The ccache folder is
+ * `<cacheRoot>/verilator/ccache`, so Verilator's runtime files compile once per cache root;
+ * `baseDir` (CCACHE_BASEDIR) makes the paths under it count relative to the compile's folder,
+ * so that a harness or bench source, the same in every build folder, compiles once too.
+ */
+export async function ccacheMake(
+  cacheRoot: string,
+  baseDir: string,
+): Promise<{ variables: string[]; env: string[] }> {
+  const ccache = await ccacheCommand();
+  if (!ccache) return { variables: [], env: [] };
+  return {
+    variables: [`OBJCACHE=${ccache}`],
+    env: [
+      `CCACHE_DIR=${resolve(cacheRoot, "verilator", "ccache")}`,
+      `CCACHE_BASEDIR=${resolve(baseDir)}`,
+    ],
+  };
+}
+
 const TIME = "/usr/bin/time";
 
 /** A command line, measured by /usr/bin/time (user + system CPU seconds) when it exists. */
@@ -318,18 +340,20 @@ async function verilateAndCompile(
       timeoutSeconds: 3600,
     },
   );
-  const ccache = await ccacheCommand();
+  // The harness (the same source and, at equal port widths, the same Vdut.h) compiles once per
+  // cache root, not once per design: its path counts relative to the build folder.
+  const ccache = await ccacheMake(options.cacheRoot, dirname(dir));
   const [, makeArgs] = verilatedMakeCommand(tool, {
     objDir,
     makefile: "Vdut.mk",
     jobs: options.jobs ?? 2,
-    variables: [...key.flags.make, ...(ccache ? [`OBJCACHE=${ccache}`] : [])],
+    variables: [...key.flags.make, ...ccache.variables],
   });
   const compile = verilate.code === 0
     ? await runTool(
       ...timed([
         "env",
-        ...(ccache ? [`CCACHE_DIR=${join(dirname(dir), "ccache")}`] : []),
+        ...ccache.env,
         "make",
         ...makeArgs,
       ]),

@@ -9,6 +9,8 @@
 import { join } from "node:path";
 import type { FixedFormat } from "../model/fixed.ts";
 import { packSignedFields, wideHexText } from "../rtl/mod.ts";
+import { cacheRoot } from "../sim/cache.ts";
+import { ccacheMake, VERILATOR_PROFILES } from "../sim/verilator.ts";
 import { findVerilator, verilatedMakeCommand, verilatorCommand } from "../sim/verilator_tool.ts";
 import { type CommandResult, runProgram } from "./helpers.ts";
 
@@ -96,11 +98,17 @@ export async function buildUnitBench(
     ),
     `verilator (${tool.version}) of ${bench.tb}`,
   );
+  // The sim flow's short-build profile (the benches run few cycles), and ccache in the run's build
+  // cache: Verilator's runtime (with timing) compiles once for all the benches.
+  const ccache = await ccacheMake(cacheRoot(), dir);
+  const [make, makeArgs] = verilatedMakeCommand(tool, {
+    objDir,
+    makefile: `V${bench.tb}.mk`,
+    jobs: 2,
+    variables: [...VERILATOR_PROFILES.build.makeArgs, ...ccache.variables],
+  });
   check(
-    await runProgram(
-      ...verilatedMakeCommand(tool, { objDir, makefile: `V${bench.tb}.mk`, jobs: 2 }),
-      { cwd: dir },
-    ),
+    await runProgram("env", [...ccache.env, make, ...makeArgs], { cwd: dir }),
     `make of the verilated ${bench.tb}`,
   );
   return [join(dir, "obj", bench.tb)];
