@@ -49,14 +49,22 @@ export function verilatorSupported(cocotbVersion: string, verilatorVersionText: 
 /**
  * The environment that makes cocotb's runner (which finds `verilator` on PATH and runs make
  * itself) build with this Verilator: its bin directory first on PATH, its VERILATOR_ROOT, and its
- * make variable overrides as command-line definitions in MAKEFLAGS (spaces escaped).
+ * make variable overrides and `make` (further definitions: the build profile's optimization,
+ * OBJCACHE) as command-line definitions in MAKEFLAGS (spaces escaped).
  */
-export function verilatorEnvironment(tool: VerilatorTool): Record<string, string> {
-  if (!tool.root) return {};
-  const definitions = tool.makeOverrides.map((definition) => definition.replaceAll(" ", "\\ "));
+export function verilatorEnvironment(
+  tool: VerilatorTool,
+  make: string[] = [],
+): Record<string, string> {
+  const definitions = [...(tool.root ? tool.makeOverrides : []), ...make]
+    .map((definition) => definition.replaceAll(" ", "\\ "));
   return {
-    PATH: `${join(tool.root, "bin")}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
-    VERILATOR_ROOT: tool.root,
+    ...(tool.root
+      ? {
+        PATH: `${join(tool.root, "bin")}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+        VERILATOR_ROOT: tool.root,
+      }
+      : {}),
     MAKEFLAGS: [`-j${navigator.hardwareConcurrency || 2}`, ...definitions].join(" "),
   };
 }

@@ -18,6 +18,7 @@ import type { HarnessSettings } from "../harness_io.ts";
 import { icarusVersion } from "../icarus.ts";
 import { formatResult, type SimResult, summarizeRun } from "../result.ts";
 import { cycleLimit } from "../simulate.ts";
+import { ccacheMake, VERILATOR_PROFILES } from "../verilator.ts";
 import { findVerilator, type VerilatorTool } from "../verilator_tool.ts";
 import {
   defaultPython,
@@ -178,6 +179,8 @@ function makeBuildContext(options: CocotbOptions, context: {
   packages: { cocotb: string };
   verilator?: VerilatorTool;
   simulatorVersion: string;
+  /** The Verilator build's make definitions and environment (`cocotbVerilatorMake`). */
+  make: { variables: string[]; env: string[] };
   log: (message: string) => void;
 }): BuildContext {
   const flips = options.flipOutputBits
@@ -193,16 +196,39 @@ function makeBuildContext(options: CocotbOptions, context: {
       COCOTB_ANSI_OUTPUT: "0",
       PYTHONDONTWRITEBYTECODE: "1",
       RNNFAB_FLIP_OUTPUT_BIT: flips,
-      ...(context.verilator ? verilatorEnvironment(context.verilator) : {}),
+      ...(context.verilator
+        ? {
+          ...verilatorEnvironment(context.verilator, context.make.variables),
+          ...Object.fromEntries(context.make.env.map((word) => word.split(/=(.*)/s, 2))),
+        }
+        : {}),
     },
     hashParts: [
       { name: "simulator", content: context.simulatorVersion },
+      { name: "make", content: JSON.stringify(context.make.variables.filter(isOptimization)) },
       { name: "cocotb", content: context.packages.cocotb },
       { name: "python", content: context.python },
     ],
     cacheDir: options.cacheDir,
     log: context.log,
   };
+}
+
+function isOptimization(definition: string): boolean {
+  return !definition.startsWith("OBJCACHE=");
+}
+
+/**
+ * How cocotb's runner makes the Verilator model: the sim flow's short-build profile (the model's
+ * C++ at -O0 in one compile unit) with Verilator's runtime at -O0 too (its VPI file alone takes
+ * 19 CPU s at -O1, 6.6 at -O0; a cocotb run's speed is Python's, not the model's), through
+ * ccache in the build cache (`ccacheMake`), so that the runtime compiles once per cache root.
+ */
+async function cocotbVerilatorMake(cacheDir: string | undefined) {
+  const root = cacheRoot(cacheDir);
+  const ccache = await ccacheMake(root, join(root, "cocotb-verilator"));
+  const profile = VERILATOR_PROFILES.build.makeArgs.filter((v) => !v.startsWith("OPT_GLOBAL="));
+  return { variables: [...profile, "OPT_GLOBAL=-O0", ...ccache.variables], env: ccache.env };
 }
 
 /** Build the design with cocotb's runner, cached by everything that goes into it. */
@@ -318,6 +344,7 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
       packages,
       verilator,
       simulatorVersion,
+      make: verilator ? await cocotbVerilatorMake(options.cacheDir) : { variables: [], env: [] },
       log,
     });
     const { build, hash, buildLog } = await cocotbBuild(buildContext);
