@@ -82,7 +82,13 @@ function selectedCell(row: Row): string {
 }
 
 /** Markdown tables, one per example: accuracy float / fixed (%) per method and density. */
-export function fidelityMarkdown(report: { examples: ExampleResult[]; seconds: number }): string {
+export function fidelityMarkdown(
+  report: {
+    examples: ExampleResult[];
+    seconds: number;
+    rerun?: { column: string; from: string; earlierSeconds: number };
+  },
+): string {
   const lines = [
     "# Accuracy after pruning (measured by `deno task bench:fidelity`)",
     "",
@@ -161,10 +167,14 @@ export function fidelityMarkdown(report: { examples: ExampleResult[]; seconds: n
       "",
     );
   }
+  const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} minutes`;
+  const summed = "summed over the runs merged, which may have overlapped, on a shared machine";
   lines.push(
-    `Wall time ${
-      (report.seconds / 60).toFixed(1)
-    } minutes (measured; summed over the runs merged, which may have overlapped, on a shared machine).`,
+    report.rerun
+      ? `Only the held-out selected column (${report.rerun.column}) was measured again (\`--selected ${report.rerun.from}\`, which also re-runs the search it starts from and checks that it reproduces the earlier search column); every other column is that report's. Wall time of the re-run ${
+        minutes(report.seconds)
+      } (measured; ${summed}); of the earlier runs ${minutes(report.rerun.earlierSeconds)}.`
+      : `Wall time ${minutes(report.seconds)} (measured; ${summed}).`,
     "",
   );
   return lines.join("\n");
