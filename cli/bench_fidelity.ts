@@ -21,7 +21,8 @@ const COMMAND = defineCommand({
     "[--only NAME,...] [--densities LIST] [--out FILE] [--work DIR] [--merge A,B] [--one-shot EARLIER | --selected EARLIER]",
   description:
     `Test accuracy (float and fixed point) of the trained examples after pruning by magnitude, the
-calibrated BCR search (alone, + the least-squares refit, + the bias correction), BCR + masked
+calibrated BCR search (alone, + the least-squares refit, + the bias correction, the held-out
+selected one-shot result), BCR + masked
 fine-tuning and BCR + ADMM, at each density; writes bench/results/fidelity.json and fidelity.md
 (docs/finetune.md).`,
   flags: {
