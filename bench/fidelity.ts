@@ -5,9 +5,9 @@
  *
  * 1. magnitude, per matrix (unstructured, one shot);
  * 2. the BCR search, one shot, calibrated on the training data (task cross-entropy of the head),
- *    the same + a least-squares refit of the kept weights, that + a bias correction, and the
- *    search's one-shot result (the bias correction kept when it lowers the calibration loss), all
- *    chosen on the training data;
+ *    the same + a least-squares refit, that + a bias correction, the guarded one-shot result (bias
+ *    correction kept when it lowers the calibration loss) and the held-out selected one
+ *    (prune/select.ts), all chosen on the training data;
  * 3. (2) with refit + masked fine-tuning (labels objective, PyTorch);
  * 4. BCR + ADMM from the dense model towards (2)'s structure, then masked fine-tuning.
  *

@@ -158,7 +158,10 @@ export interface SelectionOptions {
   data: Dataset;
   /** The search's calibration subset of `data`. */
   calibration: Dataset;
-  /** With labels in `data`: score by the head's accuracy, then its cross-entropy. */
+  /**
+   * With labels in `data`: score by the head's accuracy, then the distillation loss against the
+   * dense model, then the cross-entropy (`rankVariants`).
+   */
   head?: Head;
   /** How many of the search's best structures (default 3). */
   structures?: number;
