@@ -12,6 +12,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runDenoScript, runProgram, saveRandomModel, VENV_PYTHON, withTempDir } from "./helpers.ts";
 import { NARROW_FORMATS, TINY_GRU } from "./pnr_helpers.ts";
+import { trainingPackagesReady } from "../util/python.ts";
+
+// PyTorch and Ray may still be installing in the background (scripts/run_tests.ts).
+await trainingPackagesReady();
 
 /** results.jsonl without the wall times. */
 async function resultRows(outDir: string): Promise<Record<string, unknown>[]> {
