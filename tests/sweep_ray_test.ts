@@ -5,7 +5,7 @@
  * iCE40) and simulated (Icarus), every figure equal apart from wall times; a rerun on Ray reuses
  * every point. The model is the place-and-route tests' tiny GRU with narrow formats, so that one
  * synthesis costs about 20 CPU seconds. Skipped, with a message, when the project's Python cannot
- * import ray (`deno task setup` installs it from requirements.txt).
+ * import ray (`deno task setup` installs it from requirements-training.txt).
  */
 
 import assert from "node:assert/strict";
