@@ -11,11 +11,10 @@
  * 3. (2) with refit + masked fine-tuning (labels objective, PyTorch);
  * 4. BCR + ADMM from the dense model towards (2)'s structure, then masked fine-tuning.
  *
- * The training data comes from scripts/fidelity_data.py (packages' bundled data, no download).
- * Writes bench/results/fidelity.json (and .md). Targets (docs/finetune.md): fixed-point accuracy
- * within 1 point of the dense float model after fine-tuning at 4x on the 64-cell models and at 10x
- * on the 256-cell model; the calibrated search at least as accurate as magnitude per matrix at
- * every density.
+ * Training data: scripts/fidelity_data.py (bundled data). Writes bench/results/fidelity.json (.md).
+ * Targets (docs/finetune.md): fixed-point accuracy within 1 point of the dense float model after
+ * fine-tuning at 4x on the 64-cell models and at 10x on the 256-cell one; the calibrated search at
+ * least as accurate as magnitude per matrix at every density.
  *
  * @module
  */
