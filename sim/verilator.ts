@@ -18,6 +18,7 @@ import { cachedBuild, cachedBuildExists, type HashPart, hashParts } from "./cach
 import type { SimDesign } from "./design.ts";
 import { type HarnessRun, type HarnessSettings, parseHarnessResult } from "./harness_io.ts";
 import { runTool, tail } from "../util/process.ts";
+import { withSharedPch } from "./verilator_pch.ts";
 import {
   findVerilator,
   verilatedMakeCommand,
@@ -282,6 +283,8 @@ export async function ccacheMake(
     env: [
       `CCACHE_DIR=${resolve(cacheRoot, "verilator", "ccache")}`,
       `CCACHE_BASEDIR=${resolve(baseDir)}`,
+      // what ccache needs to cache compiles that include a precompiled header (verilator_pch.ts)
+      "CCACHE_SLOPPINESS=pch_defines,time_macros",
     ],
   };
 }
@@ -343,11 +346,28 @@ async function verilateAndCompile(
   // The harness (the same source and, at equal port widths, the same Vdut.h) compiles once per
   // cache root, not once per design: its path counts relative to the build folder.
   const ccache = await ccacheMake(options.cacheRoot, dirname(dir));
+  // The build profile's model and harness compile with a precompiled verilated.h (shared).
+  // (its CPU seconds count in the build that made it)
+  const pch = verilate.code === 0 && options.profile === "build"
+    ? await withSharedPch({
+      cacheRoot: options.cacheRoot,
+      objDir,
+      makefile: "Vdut.mk",
+      tool,
+      variables: key.flags.make,
+      trace: options.trace,
+      env: ccache.env,
+      wrap: timed,
+    }).catch((error) => {
+      log(`verilator: no precompiled header (${error.message.split("\n")[0]})`);
+      return { variables: key.flags.make, run: undefined };
+    })
+    : { variables: key.flags.make, run: undefined };
   const [, makeArgs] = verilatedMakeCommand(tool, {
     objDir,
     makefile: "Vdut.mk",
     jobs: options.jobs ?? 2,
-    variables: [...key.flags.make, ...ccache.variables],
+    variables: [...pch.variables, ...ccache.variables],
   });
   const compile = verilate.code === 0
     ? await runTool(
@@ -378,13 +398,17 @@ async function verilateAndCompile(
   }
   const warnings = `${verilate.stdout}\n${verilate.stderr}`.split("\n")
     .filter((line) => line.startsWith("%Warning"));
-  const cpu = [cpuSeconds(verilate.stderr), compile ? cpuSeconds(compile.stderr) : 0];
+  const cpu = [
+    cpuSeconds(verilate.stderr),
+    compile ? cpuSeconds(compile.stderr) : 0,
+    pch.run ? cpuSeconds(pch.run.stderr) : 0,
+  ];
   await Deno.writeTextFile(
     join(dir, "build.json"),
     JSON.stringify({
       verilateSeconds: verilate.seconds,
       compileSeconds: compile?.seconds ?? null,
-      cpuSeconds: cpu.every((x) => x !== null) ? cpu[0]! + cpu[1]! : null,
+      cpuSeconds: cpu.every((x) => x !== null) ? cpu.reduce((sum, x) => sum! + x!, 0) : null,
     }) + "\n",
   );
   await Deno.writeTextFile(join(dir, "warnings.json"), JSON.stringify(warnings) + "\n");
