@@ -54,8 +54,8 @@ module rnnfab_ctrl #(
     output wire [ SEG_W-1:0] phase_nseg0,   // bcr: segments of the input part
     output wire [ COL_W-1:0] phase_cbase1,  // bcr: first column of the recurrent part
     input  wire              all_idle,      // every PE engine is drained
-    output wire              ew_issue,      // element-wise issue
-    output wire [    KW-1:0] ew_k,          // its cell
+    output wire              ew_pre,        // element-wise issue next cycle (the PEs register it)
+    output wire [    KW-1:0] ew_pre_k,      // its cell
     output wire [  CA_W-1:0] ew_cbase,      // layer * K
     output wire [  HA_W-1:0] ew_hbase,      // layer * KO
     output wire              rq_issue,      // requantization issue
@@ -235,9 +235,9 @@ module rnnfab_ctrl #(
     ew_cbase_q <= ew_cbase_d;
     ew_hbase_q <= ew_hbase_d;
   end
-  assign ew_issue = ws_active_q && !ws_rq_q;
+  assign ew_pre = ws_active_d && !ws_rq_d;
   assign rq_issue = ws_active_q && ws_rq_q;
-  assign ew_k = ws_count_q[KW-1:0];
+  assign ew_pre_k = ws_count_d[KW-1:0];
   assign rq_k = ws_count_q[KPW-1:0];
   assign rq_pre = ws_active_d && ws_rq_d;
   assign rq_pre_k = ws_count_d[KPW-1:0];

@@ -84,8 +84,8 @@ module rnnfab_pe #(
     input  wire [ SEG_W-1:0] phase_nseg0,   // segments of the input part (bcr)
     input  wire [ COL_W-1:0] phase_cbase1,  // first column of the recurrent part (bcr)
     output wire              idle,          // engine drained
-    input  wire              ew_issue,      // element-wise step: issue cell ew_k
-    input  wire [    KW-1:0] ew_k,          // local cell
+    input  wire              ew_pre,        // element-wise step next cycle: issue cell ew_pre_k
+    input  wire [    KW-1:0] ew_pre_k,      // that local cell
     input  wire [  CA_W-1:0] ew_cbase,      // layer * K (c, bias, peephole base)
     input  wire [  HA_W-1:0] ew_hbase,      // layer * KO (h bank base)
     input  wire              rq_issue,      // projection requantization: issue row rq_k
@@ -266,14 +266,18 @@ module rnnfab_pe #(
     mac_k <= c2_k;
   end
 
-  // ---------------- Element-wise issue (S0) -> S1
-  reg s1_valid_q;
-  reg [KW-1:0] s1_k_q;
+  // ---------------- Element-wise issue (S0) -> S1. The issue and its cell are registered here
+  // from the controller's next state (ew_pre), so the h bank's and the accumulators' read address
+  // multiplexers start from a register inside the PE (docs/timing.md); same cycle as before.
+  reg ew_issue_q, s1_valid_q;
+  reg [KW-1:0] ew_k_q, s1_k_q;
   always @(posedge clk) begin
-    s1_valid_q <= rst ? 1'b0 : ew_issue;
-    s1_k_q <= ew_k;
+    ew_issue_q <= rst ? 1'b0 : ew_pre;
+    ew_k_q <= ew_pre_k;
+    s1_valid_q <= rst ? 1'b0 : ew_issue_q;
+    s1_k_q <= ew_k_q;
   end
-  wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
+  wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k_q};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
   // ---------------- Gate accumulators (rnnfab_acc_banks): one word of four gate fields per cell,
@@ -299,7 +303,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue_q),
           .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr), .read2(1'b0),
           .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );
@@ -314,7 +318,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
-          .mac_product(mac_product), .read(ew_issue), .read_k(ew_k), .take(s1_valid_q),
+          .mac_product(mac_product), .read(ew_issue_q), .read_k(ew_k_q), .take(s1_valid_q),
           .take_k(s1_k_q), .read2(rq_pre), .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k),
           .word(acc_word)
       );
@@ -329,7 +333,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_k(ew_k),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue_q), .read_k(ew_k_q),
           .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
           .take2_k(1'b0), .word(ew_word)
       );
@@ -386,7 +390,7 @@ module rnnfab_pe #(
   generate
     if (GRU != 0) begin : gen_gru
       // GRU has no projection: KO = K, so HA_W >= KW.
-      wire [HA_W-1:0] s0_haddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_k};
+      wire [HA_W-1:0] s0_haddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_k_q};
       wire ew_we;
       wire [KW-1:0] ew_tag;
       wire [AB-1:0] ew_value;
@@ -406,8 +410,8 @@ module rnnfab_pe #(
         h_we = ew_we;
         h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_tag};
         h_wdata = ew_value;
-        h_ren = rd_en || ew_issue;
-        h_raddr = ew_issue ? s0_haddr : rd_addr;
+        h_ren = rd_en || ew_issue_q;
+        h_raddr = ew_issue_q ? s0_haddr : rd_addr;
       end
       assign rd_data = h_rd_value;
       wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m};
