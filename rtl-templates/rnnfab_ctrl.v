@@ -63,8 +63,7 @@ module rnnfab_ctrl #(
     output wire              rq_pre,        // rq_issue next cycle (the PEs read ahead)
     output wire [   KPW-1:0] rq_pre_k,      // its projection row
     output wire [  HA_W-1:0] rq_hbase,      // layer * KO
-    output wire              rd_en,         // PE bank read (synchronous, data next cycle)
-    output wire [  RA_W-1:0] rd_addr,       // PE bank read address
+    output wire [  RA_W-1:0] rd_addr,       // PE bank read address (read every cycle)
     output wire              rd_m,          // read the m bank
     input  wire [N*AB-1:0]   rd_data_all,   // every PE's bank read data
     output wire              out_en,        // PE h bank read for the output (synchronous)
@@ -316,11 +315,21 @@ module rnnfab_ctrl #(
   wire b1_advance = b1_valid_q;
   wire b0_issue = job_active_q && source_ready && !bc_stall_q;
   wire job_done = !job_active_q && !b1_valid_q;
-  wire [HA_W-1:0] cur_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, cur_layer};
-  assign rd_addr = (cur_src == SRC_M) ? job_k :
-      {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k;
-  assign rd_m = (cur_src == SRC_M);
-  assign rd_en = b0_issue;  // the PEs read synchronously: their read data is B1's element
+  // The PEs read their banks every cycle (synchronously: the read data of an issue is B1's
+  // element) at rd_addr, a register loaded from the broadcaster's next state, so the address
+  // reaches every PE from a register (docs/timing.md); it equals the address of the walk position.
+  wire [1:0] nxt_src = job_part_d ? SRC_H : job_src0_d;
+  wire [LW-1:0] nxt_layer = job_part_d ? job_layer1_d : job_layer0_d;
+  wire [RA_W-1:0] nxt_k = job_at_d[RA_W-1:0];
+  wire [HA_W-1:0] nxt_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, nxt_layer};
+  reg [RA_W-1:0] rd_addr_q;
+  reg rd_m_q;
+  always @(posedge clk) begin
+    rd_addr_q <= (nxt_src == SRC_M) ? nxt_k : {{(RA_W - HA_W) {1'b0}}, nxt_hbase} + nxt_k;
+    rd_m_q <= (nxt_src == SRC_M);
+  end
+  assign rd_addr = rd_addr_q;
+  assign rd_m = rd_m_q;
 
   always @* begin
     job_active_d = job_active_q;

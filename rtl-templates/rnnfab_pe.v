@@ -93,10 +93,9 @@ module rnnfab_pe #(
     input  wire              rq_pre,        // rq_issue of row rq_pre_k next cycle (read ahead)
     input  wire [   KPW-1:0] rq_pre_k,      // that row
     input  wire [  HA_W-1:0] rq_hbase,      // layer * KO
-    input  wire              rd_en,         // read the bank at rd_addr (broadcaster B0)
-    input  wire [  RA_W-1:0] rd_addr,       // bank read address (broadcast source)
+    input  wire [  RA_W-1:0] rd_addr,       // bank read address (read every cycle)
     input  wire              rd_m,          // read the m bank instead of h
-    output wire [    AB-1:0] rd_data,       // bank read data of the last rd_en (registered)
+    output wire [    AB-1:0] rd_data,       // bank read data at the last rd_addr (registered)
     input  wire              out_en,        // read the h bank at out_addr (output stream)
     input  wire [  HA_W-1:0] out_addr,      // output stream read address
     output wire [    AB-1:0] out_data,      // output read data of the last out_en (registered)
@@ -355,12 +354,12 @@ module rnnfab_pe #(
   // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0.
   // Two synchronous read ports (block-RAM capable; read data registered directly, the live bit
   // beside it): the output stream's, and the broadcaster's, which the GRU unit shares to read
-  // h(t-1) in S0 (the broadcaster reads no h bank while element-wise cells are issued).
+  // h(t-1) in S0 (the broadcaster reads no h bank while element-wise cells are issued). That port
+  // reads every cycle (its data is used only the cycle after an issue), so no enable fans out.
   reg [HDEPTH-1:0] h_live_q, h_live_d;
   reg h_we;
   reg [HA_W-1:0] h_waddr;
   reg [AB-1:0] h_wdata;
-  reg h_ren;  // the broadcaster's (or the GRU unit's) read
   reg [HA_W-1:0] h_raddr;
   reg [AB-1:0] h_rd_q, out_rd_q;
   reg h_rd_live_q, out_rd_live_q;
@@ -371,14 +370,14 @@ module rnnfab_pe #(
   end
   always @(posedge clk) begin
     h_live_q <= rst ? {HDEPTH{1'b0}} : h_live_d;
-    if (h_ren) h_rd_live_q <= h_live_q[h_raddr];
+    h_rd_live_q <= h_live_q[h_raddr];  // read every cycle: no enable fans out to it
     if (out_en) out_rd_live_q <= h_live_q[out_addr];
   end
   (* ram_style = (HDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
   reg [AB-1:0] h_mem[0:HDEPTH-1];
   always @(posedge clk) begin
     if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
-    if (h_ren) h_rd_q <= h_mem[h_raddr];
+    h_rd_q <= h_mem[h_raddr];
     if (out_en) out_rd_q <= h_mem[out_addr];
   end
   wire [AB-1:0] h_rd_value = h_rd_live_q ? h_rd_q : {AB{1'b0}};
@@ -410,7 +409,6 @@ module rnnfab_pe #(
         h_we = ew_we;
         h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_tag};
         h_wdata = ew_value;
-        h_ren = rd_en || ew_issue_q;
         h_raddr = ew_issue_q ? s0_haddr : rd_addr;
       end
       assign rd_data = h_rd_value;
@@ -471,12 +469,12 @@ module rnnfab_pe #(
         // m bank: written by the EW, read (synchronously) by the broadcaster for the projection.
         reg [AB-1:0] m_rd_q;
         reg rd_m_q;
-        always @(posedge clk) if (rd_en) rd_m_q <= rd_m;
+        always @(posedge clk) rd_m_q <= rd_m;
         (* ram_style = (MDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
         reg [AB-1:0] m_mem[0:MDEPTH-1];
         always @(posedge clk) begin
           if (!rst && m_we) m_mem[m_tag] <= m_value;
-          if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
+          m_rd_q <= m_mem[rd_addr[KW-1:0]];
         end
         // projection accumulators (the gate banks' fifth field, or with delta banks of their
         // own, one field per row): the requantizer reads its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
@@ -499,7 +497,6 @@ module rnnfab_pe #(
           h_we = rq_issue;
           h_waddr = rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};
           h_wdata = rq_value;
-          h_ren = rd_en;
           h_raddr = rd_addr[HA_W-1:0];
         end
         assign rd_data = rd_m_q ? m_rd_q : h_rd_value;
@@ -509,7 +506,6 @@ module rnnfab_pe #(
           h_we = m_we;
           h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, m_tag};
           h_wdata = m_value;
-          h_ren = rd_en;
           h_raddr = rd_addr;
         end
         assign rd_data = h_rd_value;
