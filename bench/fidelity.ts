@@ -5,17 +5,16 @@
  *
  * 1. magnitude, per matrix (unstructured, one shot);
  * 2. the BCR search, one shot, calibrated on the training data (task cross-entropy of the head),
- *    the same + a least-squares refit of the kept weights, that + a bias correction, and the
- *    search's one-shot result (the bias correction kept when it lowers the calibration loss), all
- *    chosen on the training data;
+ *    the same + a least-squares refit, that + a bias correction, the guarded one-shot result (bias
+ *    correction kept when it lowers the calibration loss) and the held-out selected one
+ *    (prune/select.ts), all chosen on the training data;
  * 3. (2) with refit + masked fine-tuning (labels objective, PyTorch);
  * 4. BCR + ADMM from the dense model towards (2)'s structure, then masked fine-tuning.
  *
- * The training data comes from scripts/fidelity_data.py (packages' bundled data, no download).
- * Writes bench/results/fidelity.json (and .md). Targets (docs/finetune.md): fixed-point accuracy
- * within 1 point of the dense float model after fine-tuning at 4x on the 64-cell models and at 10x
- * on the 256-cell model; the calibrated search at least as accurate as magnitude per matrix at
- * every density.
+ * Training data: scripts/fidelity_data.py (bundled data). Writes bench/results/fidelity.json (.md).
+ * Targets (docs/finetune.md): fixed-point accuracy within 1 point of the dense float model after
+ * fine-tuning at 4x on the 64-cell models and at 10x on the 256-cell one; the calibrated search at
+ * least as accurate as magnitude per matrix at every density.
  *
  * @module
  */
@@ -34,7 +33,7 @@ import { correctBiasesIfBetter } from "../prune/bias_correct.ts";
 import { refitKeptWeights } from "../prune/refit.ts";
 import { searchBcrHyperparameters, searchLoss, type SearchResult } from "../prune/search.ts";
 import { type SelectionVariant, selectOneShot } from "../prune/select.ts";
-import { fidelityMarkdown } from "./fidelity_report.ts";
+import { FIDELITY_REPORT_HEAD, fidelityMarkdown } from "./fidelity_report.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -88,6 +87,8 @@ export interface SelectionRecord {
   heldOutSequences: number;
   /** What the held-out loss is. */
   loss: string;
+  /** The ranking rule, in words (absent in reports before it was recorded). */
+  rule?: string;
   /** Every variant scored. */
   variants: SelectionVariant[];
 }
@@ -139,6 +140,8 @@ export interface Context {
   work: string;
   /** With `--one-shot`: the earlier report's rows whose fine-tuned and ADMM columns are kept. */
   carried?: DensityRow[];
+  /** With `--selected`: the earlier report's rows, every column kept but the held-out selected. */
+  rerunSelected?: DensityRow[];
 }
 
 function accuracy(context: Context, model: RnnModel): AccuracyPair {
@@ -151,16 +154,10 @@ function log(line: string): void {
   console.error(line);
 }
 
-/**
- * The one-shot columns: magnitude, the calibrated search, + refit, + bias correction, the guarded
- * and the held-out selected one-shot results. Every choice is made on `context.train`; the test
- * set only measures the models chosen.
- */
-export function oneShotColumns(context: Context, density: number, tag: string) {
+/** The calibrated search, one shot, on the training data (its calibration subset). */
+function searchColumn(context: Context, density: number, tag: string) {
   const { dense } = context;
-  const magnitudePerMatrix = accuracy(context, magnitudePrune(dense, density, "per-matrix"));
-  log(`${tag}: magnitude per matrix ${JSON.stringify(magnitudePerMatrix)}`);
-  let started = performance.now();
+  const started = performance.now();
   const calibration = calibrationSubset(dense, context.train);
   const objective = taskObjective(context.head, calibration);
   const search = searchBcrHyperparameters(dense, {
@@ -176,7 +173,20 @@ export function oneShotColumns(context: Context, density: number, tag: string) {
     seconds: (performance.now() - started) / 1000,
   };
   log(`${tag}: BCR search ${JSON.stringify(bcrSearch)}`);
-  started = performance.now();
+  return { calibration, objective, search, pruned, bcrSearch };
+}
+
+/**
+ * The one-shot columns: magnitude, the calibrated search, + refit, + bias correction, the guarded
+ * and the held-out selected one-shot results. Every choice is made on `context.train`; the test
+ * set only measures the models chosen.
+ */
+export function oneShotColumns(context: Context, density: number, tag: string) {
+  const { dense } = context;
+  const magnitudePerMatrix = accuracy(context, magnitudePrune(dense, density, "per-matrix"));
+  log(`${tag}: magnitude per matrix ${JSON.stringify(magnitudePerMatrix)}`);
+  const { calibration, objective, search, pruned, bcrSearch } = searchColumn(context, density, tag);
+  let started = performance.now();
   const refitted = refitKeptWeights(dense, pruned, calibration.sequences);
   const bcrSearchRefit = {
     ...accuracy(context, refitted),
@@ -227,7 +237,7 @@ function selectedColumn(
     head: context.head,
     onProgress: log,
   });
-  const { chosen, split, loss, variants } = selection;
+  const { chosen, split, loss, rule, variants } = selection;
   const column = {
     ...accuracy(context, selection.model),
     seconds: (performance.now() - started) / 1000,
@@ -237,6 +247,7 @@ function selectedColumn(
       fitSequences: split.fitIndices.length,
       heldOutSequences: split.heldOutIndices.length,
       loss,
+      rule,
       variants,
     },
   };
@@ -310,8 +321,30 @@ async function trainedColumns(
   return { bcrFinetuned, bcrAdmm };
 }
 
+/**
+ * `--selected`: the earlier report's row with the held-out selected column measured again. The
+ * search runs again (the selection starts from its candidates) and must reproduce the earlier
+ * search column exactly (structure and test accuracy), else the run stops.
+ */
+function rerunSelectedRow(context: Context, density: number, tag: string): DensityRow {
+  const row = context.rerunSelected!.find((r) => r.density === density);
+  if (!row) throw new Error(`--selected: the earlier report has no row at density ${density}`);
+  const { calibration, search, bcrSearch } = searchColumn(context, density, tag);
+  const { seconds: _, ...now } = bcrSearch;
+  const { seconds: __, ...then } = row.bcrSearch;
+  if (JSON.stringify(now) !== JSON.stringify(then)) {
+    throw new Error(
+      `--selected: the search at density ${density} is not the earlier report's (${
+        JSON.stringify(then)
+      } there, ${JSON.stringify(now)} now)`,
+    );
+  }
+  return { ...row, bcrSearchSelected: selectedColumn(context, { search, calibration, tag }) };
+}
+
 async function densityRow(context: Context, density: number): Promise<DensityRow> {
   const tag = `${context.example.name} @ ${density}`;
+  if (context.rerunSelected) return rerunSelectedRow(context, density, tag);
   const { columns, search, refitted } = oneShotColumns(context, density, tag);
   const trained = context.carried
     ? carriedColumns(context, density, columns.bcrSearchRefit)
@@ -331,6 +364,8 @@ export interface ExampleRunOptions {
   densities: number[];
   /** `--one-shot`: this example's rows of an earlier report, whose trained columns are kept. */
   carried?: DensityRow[];
+  /** `--selected`: this example's rows of an earlier report; only the selected column runs. */
+  rerunSelected?: DensityRow[];
 }
 
 /** Run every density of one example. */
@@ -355,6 +390,7 @@ export async function runExample(
     test: await loadDataset(`${ROOT}examples/${example.data}_test.json`, expect),
     work,
     carried: options.carried,
+    rerunSelected: options.rerunSelected,
   };
   const denseAccuracy = accuracy(context, dense);
   log(`${example.name}: dense ${JSON.stringify(denseAccuracy)}`);
@@ -457,18 +493,12 @@ export interface FidelityBenchOptions {
    * this earlier report (checked: this run must reproduce its search + refit, where they start).
    */
   oneShot?: string;
+  /**
+   * `--selected FILE`: re-run the held-out selected column only and keep every other column of
+   * this earlier report (checked: this run must reproduce its search column).
+   */
+  selected?: string;
 }
-
-/** The report's fixed fields (what was measured, how). */
-const REPORT_HEAD = {
-  provenance: "measured",
-  what:
-    "test accuracy (fraction correct, last step's class through the example's linear head) of trained examples pruned by four methods, float64 reference and fixed-point golden model (12-bit weights, Q16.12 activations; bit-exact with the RTL)",
-  calibration:
-    "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher); the bias correction (bcrSearchRefitBias) then shifts each gate row's biases so that its mean matrix-vector terms on the same sequences, on the pruned model's own trajectory, equal the dense model's; the guarded one-shot result (bcrSearchOneShot) is search + refit with the bias correction kept only when it lowers the head's cross-entropy on the same calibration sequences; the held-out selected one-shot result (bcrSearchSelected, the column the target uses) is chosen among the search's 3 best structures x refit ridge 1e-3/1e-2/1e-1 x bias correction off/on by accuracy, then cross-entropy, on a held-out split of the training data (training sequences outside the calibration subset, or every 5th calibration sequence left out of the fit), then fitted again on the calibration subset when the split was carved out of it; the test set enters no choice",
-  finetuning:
-    "PyTorch (python/rnnfab), labels objective through the fixed head, Adam with cosine decay, 10% of the training data held out to keep the best epoch; fine-tuning starts from search + refit; ADMM: half the epochs ADMM from the dense model, then rnnfab's BCR pruning to the search's per-matrix densities, then half masked fine-tuning",
-};
 
 /** A benchmark report: the fixed fields, densities, time and per-example results. */
 export interface FidelityReport {
@@ -478,17 +508,23 @@ export interface FidelityReport {
   seconds: number;
   /** With `--one-shot`: where the fine-tuned and ADMM columns come from. */
   carried?: { from: string; what: string };
+  /**
+   * With `--selected`: the held-out selected column was measured again by this run (`seconds` is
+   * this run's); every other column, and `carried`, are the earlier report's.
+   */
+  rerun?: { column: string; from: string; what: string; earlierSeconds: number };
   /** Per-example results. */
   examples:
     (Awaited<ReturnType<typeof runExample>> & { targets: ReturnType<typeof targetChecks> })[];
 }
 
 const FIDELITY_FILES = reportFiles<FidelityReport>({
-  head: REPORT_HEAD,
+  head: FIDELITY_REPORT_HEAD,
   markdown: fidelityMarkdown,
   combine: (reports) => ({
     densities: [...new Set(reports.flatMap((r) => r.densities))].sort((a, b) => b - a),
     ...(reports[0].carried ? { carried: reports[0].carried } : {}),
+    ...(reports[0].rerun ? { rerun: reports[0].rerun } : {}),
     seconds: reports.reduce((sum, r) => sum + r.seconds, 0),
     examples: combineExamples(reports.flatMap((r) => r.examples)),
   }),
@@ -528,31 +564,32 @@ export const mergeFidelityReports = FIDELITY_FILES.merge;
 export async function runFidelityBench(options: FidelityBenchOptions): Promise<string> {
   const { examples, densities, out, work } = options;
   const started = performance.now();
-  const earlier = options.oneShot
-    ? (await readReports<FidelityReport>([options.oneShot]))[0]
-    : null;
+  const from = options.selected ?? options.oneShot;
+  const earlier = from ? (await readReports<FidelityReport>([from]))[0] : null;
   await makeExampleData(join(work, "data"));
-  const report: FidelityReport = {
-    densities,
-    seconds: 0,
-    examples: [],
-    ...(earlier
-      ? {
-        carried: {
-          from: options.oneShot!,
-          what:
-            "bcrFinetuned and bcrAdmm are the earlier report's: this run ran the one-shot columns only, and reproduced the earlier search + refit exactly (checked), where fine-tuning and ADMM start",
-        },
-      }
-      : {}),
-  };
+  const report: FidelityReport = { densities, seconds: 0, examples: [] };
+  if (earlier && options.selected) {
+    if (earlier.carried) report.carried = earlier.carried;
+    report.rerun = {
+      column: "bcrSearchSelected",
+      from: options.selected,
+      what:
+        "this run measured the held-out selected column (bcrSearchSelected) again, after reproducing the earlier search column exactly (checked); every other column is the earlier report's, and seconds is this run's",
+      earlierSeconds: earlier.seconds,
+    };
+  } else if (earlier) {
+    report.carried = {
+      from: options.oneShot!,
+      what:
+        "bcrFinetuned and bcrAdmm are the earlier report's: this run ran the one-shot columns only, and reproduced the earlier search + refit exactly (checked), where fine-tuning and ADMM start",
+    };
+  }
   let markdown = "";
   for (const example of examples) {
     const done = report.examples.length;
-    const carried = earlier
-      ? earlier.examples.find((e) => e.name === example.name)?.rows ?? []
-      : undefined;
-    await runExample(example, { work, densities, carried }, async (partial) => {
+    const rows = earlier?.examples.find((e) => e.name === example.name)?.rows ?? [];
+    const keep = options.selected ? { rerunSelected: rows } : earlier ? { carried: rows } : {};
+    await runExample(example, { work, densities, ...keep }, async (partial) => {
       report.examples[done] = { ...partial, targets: targetChecks(partial) };
       report.seconds = (performance.now() - started) / 1000;
       markdown = await writeFidelityReport(out, report);

@@ -4,6 +4,17 @@
  * @module
  */
 
+/** The report's fixed fields (what was measured, how). */
+export const FIDELITY_REPORT_HEAD = {
+  provenance: "measured",
+  what:
+    "test accuracy (fraction correct, last step's class through the example's linear head) of trained examples pruned by four methods, float64 reference and fixed-point golden model (12-bit weights, Q16.12 activations; bit-exact with the RTL)",
+  calibration:
+    "the BCR search runs on the training data (at most 4e8 multiply-accumulates per evaluation; evenly spaced subset beyond) and minimises the head's cross-entropy; the refit re-solves the kept weights by least squares on the same sequences (dense trajectory as teacher); the bias correction (bcrSearchRefitBias) then shifts each gate row's biases so that its mean matrix-vector terms on the same sequences, on the pruned model's own trajectory, equal the dense model's; the guarded one-shot result (bcrSearchOneShot) is search + refit with the bias correction kept only when it lowers the head's cross-entropy on the same calibration sequences; the held-out selected one-shot result (bcrSearchSelected, the column the target uses) is chosen among the search's 3 best structures and the search's choice with 2x2 blocks x refit ridge 1e-3/1e-2/1e-1 x bias correction off/on by accuracy, then the distillation loss (mean KL(dense || pruned) of the head's softmax), then cross-entropy, on a held-out split of the training data (training sequences outside the calibration subset, or every 5th calibration sequence left out of the fit), then fitted again on the calibration subset when the split was carved out of it; the test set enters no choice",
+  finetuning:
+    "PyTorch (python/rnnfab), labels objective through the fixed head, Adam with cosine decay, 10% of the training data held out to keep the best epoch; fine-tuning starts from search + refit; ADMM: half the epochs ADMM from the dense model, then rnnfab's BCR pruning to the search's per-matrix densities, then half masked fine-tuning",
+};
+
 interface Pair {
   float: number;
   fixed: number;
@@ -71,7 +82,13 @@ function selectedCell(row: Row): string {
 }
 
 /** Markdown tables, one per example: accuracy float / fixed (%) per method and density. */
-export function fidelityMarkdown(report: { examples: ExampleResult[]; seconds: number }): string {
+export function fidelityMarkdown(
+  report: {
+    examples: ExampleResult[];
+    seconds: number;
+    rerun?: { column: string; from: string; earlierSeconds: number };
+  },
+): string {
   const lines = [
     "# Accuracy after pruning (measured by `deno task bench:fidelity`)",
     "",
@@ -150,10 +167,14 @@ export function fidelityMarkdown(report: { examples: ExampleResult[]; seconds: n
       "",
     );
   }
+  const minutes = (seconds: number) => `${(seconds / 60).toFixed(1)} minutes`;
+  const summed = "summed over the runs merged, which may have overlapped, on a shared machine";
   lines.push(
-    `Wall time ${
-      (report.seconds / 60).toFixed(1)
-    } minutes (measured; summed over the runs merged, which may have overlapped, on a shared machine).`,
+    report.rerun
+      ? `Only the held-out selected column (${report.rerun.column}) was measured again (\`--selected ${report.rerun.from}\`, which also re-runs the search it starts from and checks that it reproduces the earlier search column); every other column is that report's. Wall time of the re-run ${
+        minutes(report.seconds)
+      } (measured; ${summed}); of the earlier runs ${minutes(report.rerun.earlierSeconds)}.`
+      : `Wall time ${minutes(report.seconds)} (measured; ${summed}).`,
     "",
   );
   return lines.join("\n");

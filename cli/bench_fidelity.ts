@@ -1,5 +1,6 @@
 /**
- * `deno task bench:fidelity [--only NAMES] [--densities LIST] [--out FILE] [--work DIR]`: accuracy of
+ * `deno task bench:fidelity [--only NAMES] [--densities LIST] [--out FILE] [--work DIR]
+ * [--merge A,B] [--one-shot EARLIER | --selected EARLIER]`: accuracy of
  * the trained examples after pruning, one-shot and fine-tuned (bench/fidelity.ts, docs/finetune.md).
  *
  * @module
@@ -17,10 +18,11 @@ const NAME = "deno task bench:fidelity";
 const COMMAND = defineCommand({
   name: NAME,
   synopsis:
-    "[--only NAME,...] [--densities LIST] [--out FILE] [--work DIR] [--merge A,B] [--one-shot EARLIER]",
+    "[--only NAME,...] [--densities LIST] [--out FILE] [--work DIR] [--merge A,B] [--one-shot EARLIER | --selected EARLIER]",
   description:
     `Test accuracy (float and fixed point) of the trained examples after pruning by magnitude, the
-calibrated BCR search (alone, + the least-squares refit, + the bias correction), BCR + masked
+calibrated BCR search (alone, + the least-squares refit, + the bias correction, the held-out
+selected one-shot result), BCR + masked
 fine-tuning and BCR + ADMM, at each density; writes bench/results/fidelity.json and fidelity.md
 (docs/finetune.md).`,
   flags: {
@@ -36,6 +38,12 @@ fine-tuning and BCR + ADMM, at each density; writes bench/results/fidelity.json 
       help:
         "run the one-shot columns only; keep the fine-tuned and ADMM columns of this earlier report (its search + refit must be reproduced exactly)",
     },
+    selected: {
+      type: "path" as const,
+      placeholder: "EARLIER",
+      help:
+        "run the held-out selected one-shot column only (and the search it starts from, which must reproduce this earlier report's exactly); keep every other column of that report",
+    },
   },
 });
 
@@ -44,9 +52,15 @@ await runCommand(async () => {
   if (await mergeWhenAsked(flags, mergeFidelityReports)) return;
   const examples = selectExamples(NAME, flags.only, FIDELITY_EXAMPLES);
   const { densities, out, work } = flags;
+  const { selected } = flags;
   const oneShot = flags["one-shot"];
-  if (oneShot !== undefined && resolve(oneShot) === resolve(out)) {
-    throw new UserError(`${NAME}: --one-shot: expected a file other than --out (${out})`);
+  if (oneShot !== undefined && selected !== undefined) {
+    throw new UserError(`${NAME}: --selected: expected no --one-shot beside it`);
+  }
+  for (const [flag, path] of [["--one-shot", oneShot], ["--selected", selected]]) {
+    if (path !== undefined && resolve(path) === resolve(out)) {
+      throw new UserError(`${NAME}: ${flag}: expected a file other than --out (${out})`);
+    }
   }
   const markdown = await runFidelityBench({
     examples,
@@ -54,6 +68,7 @@ await runCommand(async () => {
     out,
     work,
     oneShot,
+    selected,
   });
   console.log(markdown);
   console.log(`wrote ${out}`);

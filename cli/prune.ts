@@ -141,8 +141,9 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       type: "bool",
       group: COMMON,
       help: "with --calib D (a data file) and the search: choose the one-shot result among the " +
-        "search's 3 best structures x refit ridge 1e-3/1e-2/1e-1 x bias correction off/on by " +
-        "accuracy, then loss, on a held-out split of D (replaces --refit and --bias-correct)",
+        "search's 3 best structures and its choice with 2x2 blocks x refit ridge 1e-3/1e-2/1e-1 " +
+        "x bias correction off/on on a held-out split of D: accuracy, then the distillation loss " +
+        "against the dense model, then cross-entropy (replaces --refit and --bias-correct)",
     },
     "bias-correct": {
       type: "bool",

@@ -242,6 +242,8 @@ function selectOnCalibration(
   const { chosen, split } = selection;
   const score = `${
     chosen.accuracy === null ? "" : `accuracy ${(chosen.accuracy * 100).toFixed(2)}%, `
+  }${
+    chosen.distillation === null ? "" : `distillation ${chosen.distillation.toFixed(6)}, `
   }${selection.loss} ${chosen.loss.toFixed(5)}`;
   printStep(
     `held-out selection (${selection.variants.length} variants fitted on ${split.fitIndices.length} sequences, scored on ${split.how})`,
@@ -271,7 +273,8 @@ export function correctionReport(outcome: CorrectionOutcome) {
     selection: selection
       ? {
         what:
-          "the search's best structures x refit ridge x bias correction off/on, fitted on the fit split, scored on the held-out split (accuracy, then loss; with a head and labels)",
+          "the search's best structures and its choice with finer blocks x refit ridge x bias correction off/on, fitted on the fit split, scored on the held-out split",
+        rule: selection.rule,
         split: selection.split.how,
         fitSequences: selection.split.fitIndices.length,
         heldOutSequences: selection.split.heldOutIndices.length,

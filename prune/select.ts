@@ -4,10 +4,14 @@
  * the refit and the bias correction are then fitted on that same data, so the search's own loss
  * cannot tell which structure, ridge term or bias correction generalises best. Here every variant
  * (the search's best few structures x refit ridge terms x bias correction off/on) is fitted on a
- * fit split of the training data and scored on a held-out split of it that it was not fitted on:
- * with a head and labels, the highest held-out accuracy, ties broken by the lowest held-out
- * cross-entropy (without, the lowest held-out relative RMS output error); remaining ties keep the
- * earliest variant (the search's choice, the smallest ridge, no bias correction first). The chosen
+ * fit split of the training data and scored on a held-out split of it that it was not fitted on
+ * (`rankVariants`): with a head and labels, the highest held-out accuracy, ties broken by the
+ * lowest held-out distillation loss (the mean KL divergence of the head's class distribution from
+ * the dense model's), then by the lowest held-out cross-entropy; without, the lowest held-out
+ * relative RMS output error against the dense model; remaining ties keep the earliest variant
+ * (the search's choice, the smallest ridge, no bias correction first). Besides the search's best
+ * structures, the search's choice is also tried with finer blocks (2x2 by default), closer to
+ * unstructured pruning in the same BCR format. The chosen
  * recipe is then fitted again on the whole calibration subset when the held-out split was carved
  * out of it. Only the data given here is read: no test set enters any choice. See
  * docs/finetune.md.
@@ -17,10 +21,11 @@
 
 import { type Dataset, pickSequences as pick } from "../model/dataset.ts";
 import { runSequences } from "../model/evaluate.ts";
-import { type Head, taskMetrics } from "../model/head.ts";
+import { type Head, headLogits, taskMetrics } from "../model/head.ts";
+import type { Labels } from "../model/dataset.ts";
 import { compareOutputs } from "../model/metrics.ts";
 import type { RnnModel } from "../model/model.ts";
-import { parseBlock } from "./block.ts";
+import { type BlockSize, formatBlock, parseBlock } from "./block.ts";
 import { type DensityRate, type ModelPruneOptions, pruneModelBcr } from "./bcr.ts";
 import { correctBiases } from "./bias_correct.ts";
 import { calibrationSubset } from "./calibrate.ts";
@@ -126,6 +131,25 @@ export function bestCandidates(search: SearchResult, count: number): SearchCandi
     .slice(0, count);
 }
 
+/**
+ * The structures the selection tries: the search's `count` best candidates (best first), then the
+ * search's choice with each of `finer` blocks whose rows and columns are both no larger than the
+ * choice's and that is not already among them (same column share, same per-matrix densities).
+ */
+export function selectionStructures(
+  search: SearchResult,
+  count: number,
+  finer: BlockSize[],
+): SearchCandidate[] {
+  const best = bestCandidates(search, count);
+  const choice = parseBlock(best[0].block)!;
+  const extra = finer
+    .filter((block) => block.rows <= choice.rows && block.cols <= choice.cols)
+    .map((block) => ({ ...best[0], block: formatBlock(block) }))
+    .filter((c) => !best.some((b) => b.block === c.block && b.colShare === c.colShare));
+  return [...best, ...extra];
+}
+
 /** Options of `selectOneShot`. */
 export interface SelectionOptions {
   /** The search's result (its candidates are the structures tried). */
@@ -134,10 +158,15 @@ export interface SelectionOptions {
   data: Dataset;
   /** The search's calibration subset of `data`. */
   calibration: Dataset;
-  /** With labels in `data`: score by the head's accuracy, then its cross-entropy. */
+  /**
+   * With labels in `data`: score by the head's accuracy, then the distillation loss against the
+   * dense model, then the cross-entropy (`rankVariants`).
+   */
   head?: Head;
   /** How many of the search's best structures (default 3). */
   structures?: number;
+  /** Finer blocks tried on the search's choice (default 2x2; `selectionStructures`). */
+  finerBlocks?: BlockSize[];
   /** Refit ridge terms (default 1e-3, 1e-2, 1e-1; relative to the mean Gram diagonal). */
   ridges?: number[];
   /** Bias correction settings tried (default off, on). */
@@ -156,7 +185,10 @@ export interface SelectionVariant {
   block: string;
   /** Column share of the structure. */
   colShare: number;
-  /** Rank of the structure in the search (0 = the search's choice). */
+  /**
+   * Index of the structure: the search's rank (0 = the search's choice), then the finer blocks on
+   * the search's choice.
+   */
   structure: number;
   /** Refit ridge term. */
   ridge: number;
@@ -166,6 +198,11 @@ export interface SelectionVariant {
   accuracy: number | null;
   /** Held-out loss: the head's cross-entropy, else the relative RMS output error. */
   loss: number;
+  /**
+   * Held-out distillation loss (with a head and labels, else null): the mean over the scored
+   * steps of KL(dense || pruned) of the head's softmax, in nats.
+   */
+  distillation: number | null;
 }
 
 /** The result of `selectOneShot`. */
@@ -180,27 +217,66 @@ export interface Selection {
   split: HeldOutSplit;
   /** What the held-out loss is. */
   loss: string;
+  /** The ranking rule, in words. */
+  rule: string;
 }
 
-/** Whether variant a beats b on the held-out split (accuracy first, then loss). */
-function better(a: SelectionVariant, b: SelectionVariant): boolean {
+/**
+ * The selection's ranking rule: negative when variant a ranks before b. The highest held-out
+ * accuracy first; at equal accuracy (or without one) the lowest distillation loss when both have
+ * one; then the lowest loss (cross-entropy, or the relative RMS output error without a head); 0 on
+ * a full tie (the earlier variant is kept).
+ */
+export function rankVariants(
+  a: Pick<SelectionVariant, "accuracy" | "distillation" | "loss">,
+  b: Pick<SelectionVariant, "accuracy" | "distillation" | "loss">,
+): number {
   if (a.accuracy !== null && b.accuracy !== null && a.accuracy !== b.accuracy) {
-    return a.accuracy > b.accuracy;
+    return b.accuracy - a.accuracy;
   }
-  return a.loss < b.loss;
+  if (a.distillation !== null && b.distillation !== null && a.distillation !== b.distillation) {
+    return a.distillation - b.distillation;
+  }
+  return a.loss - b.loss;
+}
+
+/** Log-softmax of logits. */
+function logSoftmax(logits: Float64Array): Float64Array {
+  const max = Math.max(...logits);
+  const log = Math.log(logits.reduce((sum, v) => sum + Math.exp(v - max), 0)) + max;
+  return logits.map((v) => v - log);
+}
+
+/** The head's log-probabilities on the steps the labels score (last step, or every step). */
+function scoredLogProbs(head: Head, outputs: number[][][], labels: Labels): Float64Array[] {
+  return outputs.flatMap((sequence) =>
+    labels.kind === "sequence"
+      ? [logSoftmax(headLogits(head, sequence[sequence.length - 1]))]
+      : sequence.map((step) => logSoftmax(headLogits(head, step)))
+  );
+}
+
+/** Mean KL(p || q) of log-probability vectors, step by step. */
+export function meanKl(p: Float64Array[], q: Float64Array[]): number {
+  let sum = 0;
+  p.forEach((lp, n) => lp.forEach((v, k) => sum += Math.exp(v) * (v - q[n][k])));
+  return p.length ? sum / p.length : 0;
 }
 
 /** A scorer of models on the held-out split. */
 function heldOutScore(dense: RnnModel, heldOut: Dataset, head?: Head) {
   const labels = head ? heldOut.labels : undefined;
-  const reference = labels ? null : runSequences(dense, heldOut.sequences).outputs.flat();
+  const denseOutputs = runSequences(dense, heldOut.sequences).outputs;
+  const reference = labels ? scoredLogProbs(head!, denseOutputs, labels) : null;
   return (model: RnnModel) => {
     const outputs = runSequences(model, heldOut.sequences).outputs;
     if (labels) {
       const metrics = taskMetrics(head!, outputs, labels);
-      return { accuracy: metrics.accuracy, loss: metrics.loss };
+      const distillation = meanKl(reference!, scoredLogProbs(head!, outputs, labels));
+      return { accuracy: metrics.accuracy, loss: metrics.loss, distillation };
     }
-    return { accuracy: null, loss: compareOutputs(reference!, outputs.flat()).relativeRmsError };
+    const loss = compareOutputs(denseOutputs.flat(), outputs.flat()).relativeRmsError;
+    return { accuracy: null, loss, distillation: null };
   };
 }
 
@@ -232,7 +308,11 @@ export function selectOneShot(dense: RnnModel, options: SelectionOptions): Selec
   };
   const head = options.head && split.heldOut.labels ? options.head : undefined;
   const score = heldOutScore(dense, split.heldOut, head);
-  const structures = bestCandidates(options.search, options.structures ?? 3);
+  const structures = selectionStructures(
+    options.search,
+    options.structures ?? 3,
+    options.finerBlocks ?? [{ rows: 2, cols: 2 }],
+  );
   const variants: SelectionVariant[] = [];
   let best: { variant: SelectionVariant; model: RnnModel; options: ModelPruneOptions } | null =
     null;
@@ -248,13 +328,15 @@ export function selectOneShot(dense: RnnModel, options: SelectionOptions): Selec
         ...score(model),
       };
       variants.push(variant);
-      const accepted = !best || better(variant, best.variant);
+      const accepted = !best || rankVariants(variant, best.variant) < 0;
       if (accepted) best = { variant, model, options: pruneOptions };
       options.onProgress?.(
         `  [select] structure ${structure} (${variant.block}, colShare ${variant.colShare}) ridge ${ridge} bias correction ${
           bias ? "on" : "off"
         }: held-out ${
           variant.accuracy === null ? "" : `accuracy ${(variant.accuracy * 100).toFixed(2)}%, `
+        }${
+          variant.distillation === null ? "" : `distillation ${variant.distillation.toFixed(6)}, `
         }loss ${variant.loss.toFixed(5)}${accepted ? " (best so far)" : ""}`,
       );
     }
@@ -272,5 +354,8 @@ export function selectOneShot(dense: RnnModel, options: SelectionOptions): Selec
     variants,
     split,
     loss: head ? "task cross-entropy (head and labels)" : "relative RMS output error",
+    rule: head
+      ? "highest held-out accuracy, then lowest held-out distillation loss (mean KL(dense || pruned) of the head's softmax), then lowest held-out cross-entropy, then the earliest variant"
+      : "lowest held-out relative RMS output error against the dense model, then the earliest variant",
   };
 }

@@ -9,7 +9,9 @@
 //     neighbouring PEs at one address; elements still being written by the element-wise or
 //     requantization step are waited for (write tracker)
 //   - write sequencer: issues the element-wise step (K cells) or the projection requantization
-//     (KP rows) to all PEs at one cell per cycle, and counts the rounds that have landed
+//     (KP rows) to all PEs at one cell per cycle, and counts the rounds that have landed; with
+//     EW_SEQS > 1 (a batch whose copies share one element-wise unit per PE) each cell is issued
+//     EW_SEQS times, once per sequence (ew_seq), and its round lands with the last sequence's
 //   - output streamer: reads the last layer's h, one element per cycle, into the output register
 //   - main sequence per layer: A (matvec [x; h]) -> EW (with the projection matvec C overlapped)
 //     -> D (requantize the projection); the next layer's A overlaps the D / EW writes.
@@ -27,6 +29,7 @@ module rnnfab_ctrl #(
     parameter EW_LAT = 9,              // element-wise latency, issue to readable
     parameter BLOCK_COLS = 1,          // bcr segment width (columns)
     parameter BCAST = 1,               // columns per broadcast beat (a power of two dividing N)
+    parameter EW_SEQS = 1,             // issues per element-wise cell (the batch; power of two)
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -56,6 +59,7 @@ module rnnfab_ctrl #(
     input  wire              all_idle,      // every PE engine is drained
     output wire              ew_issue,      // element-wise issue
     output wire [    KW-1:0] ew_k,          // its cell
+    output wire [`RNNFAB_SEQ_W(EW_SEQS)-1:0] ew_seq,  // its sequence (batch copy)
     output wire [  CA_W-1:0] ew_cbase,      // layer * K
     output wire [  HA_W-1:0] ew_hbase,      // layer * KO
     output wire              rq_issue,      // requantization issue
@@ -79,7 +83,8 @@ module rnnfab_ctrl #(
   localparam LB = $clog2(BCAST);  // beat lane index width (0: one column per beat)
   localparam LW = `RNNFAB_BITS_FOR(LAYERS - 1);  // layer index width
   localparam CNT_W = COL_W + 1;  // column counts
-  localparam KX = `RNNFAB_MAX(K, KP);  // longest write job
+  localparam SQB = $clog2(EW_SEQS);  // sequence bits of a write sequencer count
+  localparam KX = `RNNFAB_MAX(K * EW_SEQS, KP);  // longest write job
   localparam WS_W = `RNNFAB_BITS_FOR(KX);  // write sequencer counter width
   localparam TRK_W = `RNNFAB_BITS_FOR(KX);  // write tracker rounds width
   // segments of the parts of a phase (a bcr segment is BLOCK_COLS columns wide, an ese one is
@@ -102,7 +107,9 @@ module rnnfab_ctrl #(
   localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
   localparam [CNT_W-1:0] IN0W_C = IN0W_I[CNT_W-1:0], OW_C = OW_I[CNT_W-1:0];
   localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0], BEAT_LAST_C = BEAT_LAST_I[CNT_W-1:0];
-  localparam [WS_W-1:0] K_C = K[WS_W-1:0], KP_C = KP[WS_W-1:0];
+  localparam KS_I = K * EW_SEQS, SEQ_LAST_I = EW_SEQS - 1;
+  localparam [WS_W-1:0] K_C = KS_I[WS_W-1:0], KP_C = KP[WS_W-1:0];
+  localparam [WS_W-1:0] SEQ_LAST = SEQ_LAST_I[WS_W-1:0];
   localparam [SEG_W-1:0] SEG_X0_C = SEG_X0[SEG_W-1:0], SEG_O_C = SEG_O[SEG_W-1:0],
       SEG_P_C = SEG_P[SEG_W-1:0];
   // sources of the broadcaster
@@ -116,6 +123,10 @@ module rnnfab_ctrl #(
         K * N < H || KO * N < O || (PROJ != 0 && KP * N < O)) begin
       $display("%m: inconsistent parameters N=%0d H=%0d O=%0d K=%0d KO=%0d KP=%0d", N, H, O, K,
                KO, KP);
+      $finish;
+    end
+    if (EW_SEQS < 1 || (1 << SQB) != EW_SEQS) begin
+      $display("%m: EW_SEQS=%0d must be a power of two", EW_SEQS);
       $finish;
     end
     if (BCAST < 1 || (1 << LB) != BCAST || (N % BCAST) != 0) begin
@@ -196,7 +207,7 @@ module rnnfab_ctrl #(
     ew_hbase_d = ew_hbase_q;
     if (ws_active_q) begin
       if (ws_rq_q) ws_pipe_d[0] = 1'b1;
-      else ws_pipe_d[EW_LAT-1] = 1'b1;
+      else if ((ws_count_q & SEQ_LAST) == SEQ_LAST) ws_pipe_d[EW_LAT-1] = 1'b1;
       ws_count_d = ws_count_q + 1'b1;
       if (ws_count_q + 1'b1 == ws_total_q) ws_active_d = 1'b0;
     end
@@ -237,7 +248,10 @@ module rnnfab_ctrl #(
   end
   assign ew_issue = ws_active_q && !ws_rq_q;
   assign rq_issue = ws_active_q && ws_rq_q;
-  assign ew_k = ws_count_q[KW-1:0];
+  wire [WS_W-1:0] ws_cell = ws_count_q >> SQB;  // the count is {cell, sequence}
+  wire [WS_W-1:0] ws_seq = ws_count_q & SEQ_LAST;
+  assign ew_k = ws_cell[KW-1:0];
+  assign ew_seq = ws_seq[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
   assign rq_k = ws_count_q[KPW-1:0];
   assign rq_pre = ws_active_d && ws_rq_d;
   assign rq_pre_k = ws_count_d[KPW-1:0];
@@ -577,6 +591,7 @@ module rnnfab_ctrl #(
   // bits not every parameter set uses: the high bits of the job's element, of the write
   // sequencer's count and of the output's bank address, the width of cbase1_full, the high bits
   // of the input banks' word addresses
-  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, os_k, in_wword, in_rword};
+  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, ws_cell, ws_seq, os_k, in_wword,
+                       in_rword};
 endmodule
 `default_nettype wire

@@ -11,8 +11,11 @@
 //   - the pipelined element-wise unit (LSTM or GRU) and the projection requantizer
 // With a batch (BATCH > 1) the top has BATCH copies of each PE: copy SEQ = 0 owns the engine (its
 // vector copy holds BATCH values per column) and hands its C1 MAC to the others (lead_out ->
-// lead_in), so one weight read feeds BATCH x LANES multipliers; every copy computes its own
-// sequence's accumulators, state and element-wise steps (docs/architecture.md, "Batch").
+// lead_in), so one weight read feeds BATCH x LANES multipliers; every copy keeps its own
+// sequence's accumulators and state, and the copies share copy 0's element-wise unit and bias
+// and peephole ROMs: the controller issues each cell once per sequence (ew_seq), copy s hands
+// its accumulator word and c(t-1) (GRU: h(t-1)) to copy 0 (share_out -> share_in) and writes
+// the results tagged with its sequence (ewr_out -> ewr_in) (docs/architecture.md, "Batch").
 module rnnfab_pe #(
     parameter FORMAT = 0,              // 0: ese, 1: bcr
     parameter GRU = 0,                 // 0: LSTM, 1: GRU
@@ -86,6 +89,7 @@ module rnnfab_pe #(
     output wire              idle,          // engine drained
     input  wire              ew_issue,      // element-wise step: issue cell ew_k
     input  wire [    KW-1:0] ew_k,          // local cell
+    input  wire [`RNNFAB_SEQ_W(BATCH)-1:0] ew_seq,  // its sequence: the copy that takes it
     input  wire [  CA_W-1:0] ew_cbase,      // layer * K (c, bias, peephole base)
     input  wire [  HA_W-1:0] ew_hbase,      // layer * KO (h bank base)
     input  wire              rq_issue,      // projection requantization: issue row rq_k
@@ -101,7 +105,11 @@ module rnnfab_pe #(
     input  wire [  HA_W-1:0] out_addr,      // output stream read address
     output wire [    AB-1:0] out_data,      // output read data of the last out_en (registered)
     output wire [`RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB)-1:0] lead_out,  // SEQ 0: the C1 MAC
-    input  wire [`RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB)-1:0] lead_in    // SEQ > 0: copy 0's
+    input  wire [`RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB)-1:0] lead_in,   // SEQ > 0: copy 0's
+    output wire [`RNNFAB_SHARE_W(ACC, AB)-1:0] share_out,  // SEQ > 0: its S1 cell for copy 0
+    input  wire [BATCH*`RNNFAB_SHARE_W(ACC, AB)-1:0] share_in,  // SEQ 0: copy s's at s (s > 0)
+    output wire [`RNNFAB_EWR_W(KW, BATCH, AB)-1:0] ewr_out,  // SEQ 0: the unit's results
+    input  wire [`RNNFAB_EWR_W(KW, BATCH, AB)-1:0] ewr_in    // SEQ > 0: copy 0's ewr_out
 );
   localparam HDEPTH = LAYERS * KO;  // words of the h bank
   localparam CDEPTH = LAYERS * K;  // words of the c bank and the bias/peephole ROMs
@@ -111,6 +119,12 @@ module rnnfab_pe #(
   localparam VW = AB + DELTA;  // broadcast value width (a delta has one bit more)
   localparam PW = WB + VW;  // product width
   localparam LEAD_W = `RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB);  // lead_out / lead_in width
+  localparam SHARE = (BATCH > 1) ? 1 : 0;  // the copies share copy 0's element-wise unit
+  localparam UNIT = (SEQ == 0) ? 1 : 0;  // this copy holds the element-wise unit and the ROMs
+  localparam SQW = `RNNFAB_SEQ_W(BATCH);  // sequence width
+  localparam TW = KW + SQW;  // a result's tag: {sequence, cell}
+  localparam SHARE_W = `RNNFAB_SHARE_W(ACC, AB);  // share_out: {accumulator word, c or h}
+  localparam EWR_W = `RNNFAB_EWR_W(KW, BATCH, AB);  // ewr_out: the unit's results
 
   initial begin
     if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB || AF > AB - 1 || WF > WB - 1)
@@ -266,12 +280,18 @@ module rnnfab_pe #(
     mac_k <= c2_k;
   end
 
-  // ---------------- Element-wise issue (S0) -> S1
-  reg s1_valid_q;
+  // ---------------- Element-wise issue (S0) -> S1: this copy's cells (my_issue), and in copy 0
+  // every copy's (the shared unit's input)
+  localparam [31:0] SEQ_U = SEQ;  // SEQ as a vector
+  wire my_issue = ew_issue && (SHARE == 0 || ew_seq == SEQ_U[SQW-1:0]);
+  reg s1_valid_q, s1_unit_q;
   reg [KW-1:0] s1_k_q;
+  reg [SQW-1:0] s1_seq_q;
   always @(posedge clk) begin
-    s1_valid_q <= rst ? 1'b0 : ew_issue;
+    s1_valid_q <= rst ? 1'b0 : my_issue;
+    s1_unit_q <= rst ? 1'b0 : ew_issue;
     s1_k_q <= ew_k;
+    s1_seq_q <= ew_seq;
   end
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
@@ -299,7 +319,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(my_issue),
           .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr), .read2(1'b0),
           .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );
@@ -314,7 +334,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
-          .mac_product(mac_product), .read(ew_issue), .read_k(ew_k), .take(s1_valid_q),
+          .mac_product(mac_product), .read(my_issue), .read_k(ew_k), .take(s1_valid_q),
           .take_k(s1_k_q), .read2(rq_pre), .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k),
           .word(acc_word)
       );
@@ -329,7 +349,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(ew_issue), .read_k(ew_k),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(my_issue), .read_k(ew_k),
           .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
           .take2_k(1'b0), .word(ew_word)
       );
@@ -341,12 +361,34 @@ module rnnfab_pe #(
     end
   endgenerate
 
-  // ---------------- ROMs (synchronous read, addressed in S0)
-  reg [4*AB-1:0] bias_q;
-  (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
-  reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
-  initial $readmemh(BIAS_FILE, bias_rom);
-  always @(posedge clk) bias_q <= bias_rom[s0_caddr];
+  // ---------------- ROMs (synchronous read, addressed in S0), beside the element-wise unit: with
+  // a batch in copy 0 only (cell k has one bias and peephole word for every sequence, and the
+  // controller holds ew_k while it issues cell k to the copies one after another)
+  wire [4*AB-1:0] bias_word;
+  wire [3*WB-1:0] peep_word;
+  generate
+    if (UNIT != 0) begin : gen_roms
+      reg [4*AB-1:0] bias_q;
+      (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+      reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
+      initial $readmemh(BIAS_FILE, bias_rom);
+      always @(posedge clk) bias_q <= bias_rom[s0_caddr];
+      assign bias_word = bias_q;
+      if (PEEP != 0 && GRU == 0) begin : gen_peep
+        reg [3*WB-1:0] peep_q;
+        (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
+        reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
+        initial $readmemh(PEEP_FILE, peep_rom);
+        always @(posedge clk) peep_q <= peep_rom[s0_caddr];
+        assign peep_word = peep_q;
+      end else begin : gen_no_peep
+        assign peep_word = {3 * WB{1'b0}};
+      end
+    end else begin : gen_no_roms
+      assign bias_word = {4 * AB{1'b0}};
+      assign peep_word = {3 * WB{1'b0}};
+    end
+  endgenerate
 
   // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0.
   // Two synchronous read ports (block-RAM capable; read data registered directly, the live bit
@@ -380,74 +422,110 @@ module rnnfab_pe #(
   wire [AB-1:0] h_rd_value = h_rd_live_q ? h_rd_q : {AB{1'b0}};
   assign out_data = out_rd_live_q ? out_rd_q : {AB{1'b0}};
 
-  // ---------------- Element-wise unit and projection
+  // ---------------- Element-wise unit (copy 0) and its results. A cell in S1: this copy's four
+  // accumulators and c(t-1) (LSTM) or h(t-1) (GRU), own_cell; copy 0's unit takes its own or
+  // copy s1_seq_q's (share_in) and hands every result, tagged {sequence, cell}, to the copies.
+  wire [AB-1:0] own_prev;  // c(t-1) or h(t-1) of the cell in S1
+  wire [SHARE_W-1:0] own_cell = {ew_word, own_prev};
+  assign share_out = (SEQ != 0) ? own_cell : {SHARE_W{1'b0}};
+  wire r_c_we, r_m_we;  // the unit's results: c(t) (LSTM), m (LSTM) or h(t) (GRU)
+  wire [TW-1:0] r_c_tag, r_m_tag;
+  wire [AB-1:0] r_c_value, r_m_value;
+  localparam UTW = (SHARE != 0) ? TW : KW;  // the unit's tag (the cell alone without a batch)
+  generate
+    if (UNIT != 0) begin : gen_unit
+      reg [SHARE_W-1:0] unit_cell;
+      integer sq;
+      always @* begin
+        unit_cell = own_cell;
+        for (sq = 1; sq < BATCH; sq = sq + 1)
+          if (s1_seq_q == sq[SQW-1:0]) unit_cell = share_in[sq*SHARE_W+:SHARE_W];
+      end
+      wire [GATES_W-1:0] u_acc = unit_cell[SHARE_W-1:AB];
+      wire [AB-1:0] u_prev = unit_cell[AB-1:0];
+      wire [UTW-1:0] u_tag, u_c_tag, u_m_tag;
+      if (SHARE != 0) begin : gen_seq_tag
+        assign u_tag = {s1_seq_q, s1_k_q};
+        assign r_c_tag = u_c_tag;
+        assign r_m_tag = u_m_tag;
+      end else begin : gen_cell_tag
+        assign u_tag = s1_k_q;
+        assign r_c_tag = {{SQW{1'b0}}, u_c_tag};
+        assign r_m_tag = {{SQW{1'b0}}, u_m_tag};
+        wire unused_seq = &{1'b0, s1_seq_q};
+      end
+      if (GRU != 0) begin : gen_gru_unit
+        rnnfab_ew_gru #(
+            .AB(AB), .AF(AF), .WF(WF), .ACC(ACC), .TAG(UTW), .LATENCY(EW_LAT), .SIG_S(SIG_S),
+            .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE),
+            .TANH_FILE(TANH_FILE)
+        ) ew (
+            .clk(clk), .rst(rst), .in_valid(s1_unit_q), .in_tag(u_tag),
+            .acc_r(u_acc[0*ACC+:ACC]), .acc_z(u_acc[1*ACC+:ACC]), .acc_xn(u_acc[2*ACC+:ACC]),
+            .acc_hn(u_acc[3*ACC+:ACC]), .bias_r(bias_word[0*AB+:AB]),
+            .bias_z(bias_word[1*AB+:AB]), .bias_xn(bias_word[2*AB+:AB]),
+            .bias_hn(bias_word[3*AB+:AB]), .h_prev(u_prev),
+            .h_we(r_m_we), .h_tag(u_m_tag), .h_value(r_m_value)
+        );
+        assign r_c_we = 1'b0;
+        assign u_c_tag = {UTW{1'b0}};
+        assign r_c_value = {AB{1'b0}};
+        wire unused_peep = &{1'b0, peep_word};
+      end else begin : gen_lstm_unit
+        rnnfab_ew_lstm #(
+            .AB(AB), .AF(AF), .WB(WB), .WF(WF), .ACC(ACC), .PEEP(PEEP), .TAG(UTW),
+            .LATENCY(EW_LAT), .SIG_S(SIG_S), .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R),
+            .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
+        ) ew (
+            .clk(clk), .rst(rst), .in_valid(s1_unit_q), .in_tag(u_tag),
+            .acc_i(u_acc[0*ACC+:ACC]), .acc_f(u_acc[1*ACC+:ACC]), .acc_g(u_acc[2*ACC+:ACC]),
+            .acc_o(u_acc[3*ACC+:ACC]), .bias_i(bias_word[0*AB+:AB]),
+            .bias_f(bias_word[1*AB+:AB]), .bias_g(bias_word[2*AB+:AB]),
+            .bias_o(bias_word[3*AB+:AB]), .peep_i(peep_word[0*WB+:WB]),
+            .peep_f(peep_word[1*WB+:WB]), .peep_o(peep_word[2*WB+:WB]), .c_prev(u_prev),
+            .c_we(r_c_we), .c_tag(u_c_tag), .c_value(r_c_value),
+            .m_we(r_m_we), .m_tag(u_m_tag), .m_value(r_m_value)
+        );
+      end
+      assign ewr_out = {r_c_we, r_c_tag, r_c_value, r_m_we, r_m_tag, r_m_value};
+      wire unused_ewr_in = &{1'b0, ewr_in, share_in[SHARE_W-1:0]};
+    end else begin : gen_unit_copy
+      assign {r_c_we, r_c_tag, r_c_value, r_m_we, r_m_tag, r_m_value} = ewr_in;
+      assign ewr_out = {EWR_W{1'b0}};
+      wire unused_copy_unit = &{1'b0, share_in, s1_unit_q, s1_seq_q, bias_word, peep_word,
+                                 s0_caddr};
+    end
+  endgenerate
+  // the results for this copy's sequence
+  wire c_we = r_c_we && (SHARE == 0 || r_c_tag[TW-1:KW] == SEQ_U[SQW-1:0]);
+  wire m_we = r_m_we && (SHARE == 0 || r_m_tag[TW-1:KW] == SEQ_U[SQW-1:0]);
+  wire [KW-1:0] c_tag = r_c_tag[KW-1:0], m_tag = r_m_tag[KW-1:0];
+
+  // ---------------- State and projection
   localparam KPE = (PROJ != 0) ? KP : 1;  // projection accumulator depth
   localparam MDEPTH = (PROJ != 0) ? K : 1;  // m bank depth
   generate
     if (GRU != 0) begin : gen_gru
-      // GRU has no projection: KO = K, so HA_W >= KW.
+      // GRU has no projection: KO = K, so HA_W >= KW. h(t-1) is read in S0 through the
+      // broadcaster's port.
       wire [HA_W-1:0] s0_haddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_k};
-      wire ew_we;
-      wire [KW-1:0] ew_tag;
-      wire [AB-1:0] ew_value;
-      rnnfab_ew_gru #(
-          .AB(AB), .AF(AF), .WF(WF), .ACC(ACC), .TAG(KW), .LATENCY(EW_LAT), .SIG_S(SIG_S),
-          .SIG_R(SIG_R),
-          .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-      ) ew (
-          .clk(clk), .rst(rst), .in_valid(s1_valid_q), .in_tag(s1_k_q),
-          .acc_r(ew_word[0*ACC+:ACC]), .acc_z(ew_word[1*ACC+:ACC]),
-          .acc_xn(ew_word[2*ACC+:ACC]), .acc_hn(ew_word[3*ACC+:ACC]),
-          .bias_r(bias_q[0*AB+:AB]), .bias_z(bias_q[1*AB+:AB]), .bias_xn(bias_q[2*AB+:AB]),
-          .bias_hn(bias_q[3*AB+:AB]), .h_prev(h_rd_value),
-          .h_we(ew_we), .h_tag(ew_tag), .h_value(ew_value)
-      );
+      assign own_prev = h_rd_value;
       always @* begin
-        h_we = ew_we;
-        h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_tag};
-        h_wdata = ew_value;
-        h_ren = rd_en || ew_issue;
-        h_raddr = ew_issue ? s0_haddr : rd_addr;
+        h_we = m_we;
+        h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, m_tag};
+        h_wdata = r_m_value;
+        h_ren = rd_en || my_issue;
+        h_raddr = my_issue ? s0_haddr : rd_addr;
       end
       assign rd_data = h_rd_value;
-      wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m};
+      wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m,
+                          c_we, c_tag, r_c_value};
     end else begin : gen_lstm
-      wire [3*WB-1:0] peep_word;
-      if (PEEP != 0) begin : gen_peep
-        reg [3*WB-1:0] peep_q;
-        (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
-        reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
-        initial $readmemh(PEEP_FILE, peep_rom);
-        always @(posedge clk) peep_q <= peep_rom[s0_caddr];
-        assign peep_word = peep_q;
-      end else begin : gen_no_peep
-        assign peep_word = {3 * WB{1'b0}};
-      end
       // cell state c, read synchronously in S0 (block-RAM capable); unwritten words read 0.
       // c(t-1) of a cell is read one cycle before S1; it was written in an earlier round.
       reg [CDEPTH-1:0] c_live_q;
       reg [AB-1:0] c_rd_q;
-      wire c_we;
-      wire [KW-1:0] c_tag;
-      wire [AB-1:0] c_value;
-      wire m_we;
-      wire [KW-1:0] m_tag;
-      wire [AB-1:0] m_value;
-      rnnfab_ew_lstm #(
-          .AB(AB), .AF(AF), .WB(WB), .WF(WF), .ACC(ACC), .PEEP(PEEP), .TAG(KW), .LATENCY(EW_LAT),
-          .SIG_S(SIG_S), .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R),
-          .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-      ) ew (
-          .clk(clk), .rst(rst), .in_valid(s1_valid_q), .in_tag(s1_k_q),
-          .acc_i(ew_word[0*ACC+:ACC]), .acc_f(ew_word[1*ACC+:ACC]),
-          .acc_g(ew_word[2*ACC+:ACC]), .acc_o(ew_word[3*ACC+:ACC]),
-          .bias_i(bias_q[0*AB+:AB]), .bias_f(bias_q[1*AB+:AB]), .bias_g(bias_q[2*AB+:AB]),
-          .bias_o(bias_q[3*AB+:AB]), .peep_i(peep_word[0*WB+:WB]),
-          .peep_f(peep_word[1*WB+:WB]), .peep_o(peep_word[2*WB+:WB]),
-          .c_prev(c_live_q[s1_caddr] ? c_rd_q : {AB{1'b0}}), .c_we(c_we),
-          .c_tag(c_tag), .c_value(c_value),
-          .m_we(m_we), .m_tag(m_tag), .m_value(m_value)
-      );
+      assign own_prev = c_live_q[s1_caddr] ? c_rd_q : {AB{1'b0}};
       wire [CA_W-1:0] c_waddr = ew_cbase + {{(CA_W - KW) {1'b0}}, c_tag};
       reg [CDEPTH-1:0] c_live_d;
       integer ca;
@@ -459,7 +537,7 @@ module rnnfab_pe #(
       (* ram_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
       reg [AB-1:0] c_mem[0:CDEPTH-1];
       always @(posedge clk) begin
-        if (!rst && c_we) c_mem[c_waddr] <= c_value;
+        if (!rst && c_we) c_mem[c_waddr] <= r_c_value;
         c_rd_q <= c_mem[s0_caddr];
       end
 
@@ -471,7 +549,7 @@ module rnnfab_pe #(
         (* ram_style = (MDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
         reg [AB-1:0] m_mem[0:MDEPTH-1];
         always @(posedge clk) begin
-          if (!rst && m_we) m_mem[m_tag] <= m_value;
+          if (!rst && m_we) m_mem[m_tag] <= r_m_value;
           if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
         end
         // projection accumulators (the gate banks' fifth field, or with delta banks of their
@@ -504,7 +582,7 @@ module rnnfab_pe #(
         always @* begin
           h_we = m_we;
           h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, m_tag};
-          h_wdata = m_value;
+          h_wdata = r_m_value;
           h_ren = rd_en;
           h_raddr = rd_addr;
         end

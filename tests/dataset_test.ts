@@ -352,6 +352,9 @@ Deno.test("prune --select: the one-shot result chosen on a held-out split of --c
     assert.equal(selection.heldOutSequences, 1);
     assert.equal(selection.refittedOnCalibration, true);
     assert.match(selection.loss, /task cross-entropy/);
+    assert.match(selection.rule, /accuracy, then lowest held-out distillation loss/);
+    // The search's choice with 2x2 blocks is among the structures tried.
+    assert.ok(selection.variants.some((v: { block: string }) => v.block === "2x2"));
     assert.ok(selection.variants.length >= 6);
     assert.ok(
       selection.variants.some((v: object) =>

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { loadModel, saveModel } from "../model/model_io.ts";
 import { namedMatrices } from "../model/model.ts";
 import { densePrunedPair, expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
+import { trainingPackagesReady } from "../util/python.ts";
+
+// PyTorch and Ray may still be installing in the background (scripts/run_tests.ts).
+await trainingPackagesReady();
 
 /** Slowly moving inputs (a random walk), where thresholds skip some columns and fire others. */
 function walk(steps: number, inputs: number, seed: number): number[][] {

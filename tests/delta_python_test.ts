@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { runFloatDelta } from "../model/delta_run.ts";
 import { randomInputs } from "../model/random.ts";
 import { REPO_ROOT, runProgram, saveRandomModel, VENV_PYTHON, withTempDir } from "./helpers.ts";
+import { trainingPackagesReady } from "../util/python.ts";
+
+// PyTorch may still be installing in the background (scripts/run_tests.ts).
+await trainingPackagesReady();
 
 // The Python delta forward pass (python/rnnfab/delta.py, what training sees) against the float64
 // reference runFloatDelta: the same outputs and the same fired counts, LSTM (with projection and

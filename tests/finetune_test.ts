@@ -13,6 +13,10 @@ import {
   runDenoScript,
   withTempDir,
 } from "./helpers.ts";
+import { trainingPackagesReady } from "../util/python.ts";
+
+// PyTorch and Ray may still be installing in the background (scripts/run_tests.ts).
+await trainingPackagesReady();
 
 function finetune(args: string[]): Promise<CommandResult> {
   return runDenoScript("cli/finetune.ts", args);

@@ -13,7 +13,14 @@ import { randomInputs, randomModel } from "../model/random.ts";
 import { evenSubset } from "../model/dataset.ts";
 import { taskObjective } from "../prune/calibrate.ts";
 import { searchBcrHyperparameters } from "../prune/search.ts";
-import { heldOutSplit, selectOneShot } from "../prune/select.ts";
+import {
+  heldOutSplit,
+  meanKl,
+  rankVariants,
+  selectionStructures,
+  selectOneShot,
+} from "../prune/select.ts";
+import type { SearchCandidate, SearchResult } from "../prune/search.ts";
 import {
   type Context,
   FIDELITY_EXAMPLES,
@@ -81,7 +88,8 @@ Deno.test("selectOneShot: variants scored on the held-out split only; its choice
   const calibration = evenSubset(train, 10);
   const search = searchOn(dense, head, calibration);
   const selection = selectOneShot(dense, { search, data: train, calibration, head, structures: 2 });
-  assert.equal(selection.variants.length, 2 * 3 * 2);
+  const structures = selectionStructures(search, 2, [{ rows: 2, cols: 2 }]);
+  assert.equal(selection.variants.length, structures.length * 3 * 2);
   // The chosen model's held-out figures are the ones it was chosen by.
   const { heldOut } = selection.split;
   const metrics = taskMetrics(
@@ -91,13 +99,9 @@ Deno.test("selectOneShot: variants scored on the held-out split only; its choice
   );
   assert.equal(metrics.accuracy, selection.chosen.accuracy);
   assert.equal(metrics.loss, selection.chosen.loss);
-  // No variant beats it on held-out accuracy, then loss.
-  for (const v of selection.variants) {
-    assert.ok(
-      v.accuracy! < selection.chosen.accuracy! ||
-        (v.accuracy === selection.chosen.accuracy && v.loss >= selection.chosen.loss),
-    );
-  }
+  assert.ok(selection.chosen.distillation! >= 0);
+  // No variant ranks before it (accuracy, then distillation, then loss).
+  for (const v of selection.variants) assert.ok(rankVariants(selection.chosen, v) <= 0);
   // Only the held-out labels are read: other training labels change nothing; held-out ones do.
   const relabel = (keep: (i: number) => boolean): Dataset => ({
     ...train,
@@ -125,6 +129,59 @@ Deno.test("selectOneShot: variants scored on the held-out split only; its choice
   assert.notDeepEqual(heldLabels.variants, selection.variants);
 });
 
+Deno.test("rankVariants: accuracy first, then the distillation loss, then the loss; ties keep order", () => {
+  const v = (accuracy: number | null, distillation: number | null, loss: number) => ({
+    accuracy,
+    distillation,
+    loss,
+  });
+  // Saturated held-out accuracy: the distillation loss decides, not the cross-entropy.
+  const variants = [v(1, 0.004, 0.0018), v(1, 0.002, 0.0020), v(0.99, 0.0001, 0.0001)];
+  const order = variants.map((_, i) => i).sort((a, b) =>
+    rankVariants(variants[a], variants[b]) || a - b
+  );
+  assert.deepEqual(order, [1, 0, 2]);
+  // Equal distillation: the loss decides; a full tie is 0 (the earlier variant is kept).
+  assert.ok(rankVariants(v(1, 0.002, 0.001), v(1, 0.002, 0.002)) < 0);
+  assert.equal(rankVariants(v(1, 0.002, 0.001), v(1, 0.002, 0.001)), 0);
+  // Without a head: the loss (output error) alone.
+  assert.ok(rankVariants(v(null, null, 0.1), v(null, null, 0.2)) < 0);
+  // meanKl: zero against itself, and the textbook value for two distributions.
+  const log = (p: number[]) => Float64Array.from(p, Math.log);
+  assert.equal(meanKl([log([0.5, 0.5])], [log([0.5, 0.5])]), 0);
+  const kl = 0.9 * Math.log(0.9 / 0.5) + 0.1 * Math.log(0.1 / 0.5);
+  assert.ok(Math.abs(meanKl([log([0.9, 0.1])], [log([0.5, 0.5])]) - kl) < 1e-12);
+});
+
+Deno.test("selectionStructures: the search's best, then its choice with finer blocks", () => {
+  const candidate = (block: string, colShare: number, objective: number): SearchCandidate => ({
+    stage: "block",
+    block,
+    colShare,
+    densities: { weight_ih_l0: 0.5 },
+    density: 0.5,
+    fidelity: { relativeRmsError: 0, cosine: 1 },
+    objective,
+    accepted: false,
+  });
+  const search = {
+    candidates: [candidate("8x8", 0.5, 3), candidate("4x4", 0.5, 1), candidate("4x4", 0.25, 2)],
+  } as SearchResult;
+  const blocks = (list: SearchCandidate[]) => list.map((c) => `${c.block} ${c.colShare}`);
+  assert.deepEqual(blocks(selectionStructures(search, 2, [{ rows: 2, cols: 2 }])), [
+    "4x4 0.5",
+    "4x4 0.25",
+    "2x2 0.5",
+  ]);
+  // Not coarser than the choice, and not twice.
+  assert.deepEqual(blocks(selectionStructures(search, 3, [{ rows: 8, cols: 8 }])), [
+    "4x4 0.5",
+    "4x4 0.25",
+    "8x8 0.5",
+  ]);
+  assert.equal(selectionStructures(search, 1, [{ rows: 4, cols: 4 }]).length, 1);
+});
+
 Deno.test("bench:fidelity's one-shot columns: the test set changes no choice, only the figures", () => {
   const { dense, head, train, test } = tinyTask(3);
   const other = tinyTask(4).test;
@@ -149,7 +206,7 @@ Deno.test("bench:fidelity's one-shot columns: the test set changes no choice, on
   );
 });
 
-Deno.test("bench:fidelity --merge: rows of one example from separate density runs join, targets checked again", async () => {
+Deno.test("bench:fidelity --merge: rows of separate density runs join, targets checked again", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const pair = (fixed: number) => ({ float: fixed, fixed, density: 0.5 });
@@ -170,6 +227,7 @@ Deno.test("bench:fidelity --merge: rows of one example from separate density run
             biasCorrection: false,
             accuracy: 1,
             loss: 0,
+            distillation: 0,
           },
           split: "s",
           fitSequences: 1,
@@ -200,6 +258,7 @@ Deno.test("bench:fidelity --merge: rows of one example from separate density run
       densities,
       seconds: 10,
       examples: [example(rows)],
+      rerun: { column: "bcrSearchSelected", from: "e.json", what: "w", earlierSeconds: 600 },
     });
     await writeFidelityReport(
       `${dir}/a.json`,
@@ -220,6 +279,12 @@ Deno.test("bench:fidelity --merge: rows of one example from separate density run
       [true, true, false],
     );
     assert.equal(merged.seconds, 20);
+    // A --selected re-run says so, with its own time and the earlier runs'.
+    assert.equal(merged.rerun.earlierSeconds, 600);
+    assert.match(
+      await Deno.readTextFile(`${dir}/m.md`),
+      /Only the held-out selected column \(bcrSearchSelected\) was measured again .* re-run 0\.3 minutes .* earlier runs 10\.0 minutes/,
+    );
     await assert.rejects(
       mergeFidelityReports([`${dir}/a.json`, `${dir}/a.json`], `${dir}/n.json`),
       /x has density 0.5 in two reports/,

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { REPO_ROOT, runProgram, VENV_PYTHON } from "./helpers.ts";
+import { trainingPackagesReady } from "../util/python.ts";
+
+// PyTorch and Ray may still be installing in the background (scripts/run_tests.ts).
+await trainingPackagesReady();
 
 Deno.test("the Python package python/rnnfab passes its pytest tests", async () => {
   const run = await runProgram(VENV_PYTHON, [

@@ -5,6 +5,10 @@ import { randomInputs, randomModel } from "../model/random.ts";
 import { detectBcr } from "../prune/detect.ts";
 import { inputWeightedDensities, keptWeights } from "../prune/schedules.ts";
 import { runDenoScript, runProgram, VENV_PYTHON } from "./helpers.ts";
+import { trainingPackagesReady } from "../util/python.ts";
+
+// PyTorch and Ray may still be installing in the background (scripts/run_tests.ts).
+await trainingPackagesReady();
 
 /** A tiny dense LSTM and 40 labelled sequences with a head (seconds per schedule). */
 async function tinyProblem(dir: string) {

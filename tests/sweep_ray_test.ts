@@ -1,18 +1,22 @@
 /**
  * `deno task sweep --engine ray` on a local Ray instance (started and stopped by the driver with
  * 2 CPUs) gives the same results.jsonl as `--engine local --jobs 2`: 6 points (one density,
- * assumed clock x weight width) estimated, the front candidate (the 200 MHz point of the wider
- * weights) synthesized (Yosys, iCE40) and simulated (Icarus), every figure equal apart from wall
- * times; a rerun on Ray reuses every point. The model is the place-and-route tests' tiny GRU with
+ * assumed clock x weight width) estimated, the front candidate (a 200 MHz point) synthesized
+ * (Yosys, iCE40) and simulated (Icarus), every figure equal apart from wall times; a rerun on Ray reuses every point. The model is the place-and-route tests' tiny GRU with
  * narrow formats, so that one synthesis costs about 20 CPU seconds; one density keeps the front to
- * one candidate, so that the suite pays for two syntheses (local and Ray), not four. Skipped, with a message, when the project's Python cannot
- * import ray (`deno task setup` installs it from requirements.txt).
+ * one candidate, so that the suite pays for two syntheses (local and Ray), not four. Skipped, with
+ * a message, when the project's Python cannot import ray (`deno task setup` installs it from
+ * requirements-training.txt).
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runDenoScript, runProgram, saveRandomModel, VENV_PYTHON, withTempDir } from "./helpers.ts";
 import { NARROW_FORMATS, TINY_GRU } from "./pnr_helpers.ts";
+import { trainingPackagesReady } from "../util/python.ts";
+
+// PyTorch and Ray may still be installing in the background (scripts/run_tests.ts).
+await trainingPackagesReady();
 
 /** results.jsonl without the wall times. */
 async function resultRows(outDir: string): Promise<Record<string, unknown>[]> {
