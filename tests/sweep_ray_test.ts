@@ -2,10 +2,11 @@
  * `deno task sweep --engine ray` on a local Ray instance (started and stopped by the driver with
  * 2 CPUs) gives the same results.jsonl as `--engine local --jobs 2`: 6 points (one density,
  * assumed clock x weight width) estimated, the front candidate (a 200 MHz point) synthesized
- * (Yosys, iCE40) and simulated (Icarus), every figure equal apart from wall times; a rerun on Ray reuses every point. The model is the place-and-route tests' tiny GRU with
- * narrow formats, so that one synthesis costs about 20 CPU seconds; one density keeps the front to
- * one candidate, so that the suite pays for two syntheses (local and Ray), not four. Skipped, with
- * a message, when the project's Python cannot import ray (`deno task setup` installs it from
+ * (Yosys, iCE40) and simulated (Icarus), every figure equal apart from wall times; a rerun on Ray
+ * reuses every point. The model is the place-and-route tests' tiny GRU with narrow formats, so
+ * that one synthesis costs about 20 CPU seconds; one density keeps the front to one candidate, so
+ * that the suite pays for two syntheses (local and Ray), not four. Skipped, with a message, when
+ * the project's Python cannot import ray (`deno task setup` installs it from
  * requirements-training.txt).
  */
 
