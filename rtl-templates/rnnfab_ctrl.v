@@ -11,7 +11,7 @@
 //   - write sequencer: issues the element-wise step (K cells) or the projection requantization
 //     (KP rows) to all PEs at one cell per cycle, and counts the rounds that have landed; with
 //     EW_SEQS > 1 (a batch whose copies share one element-wise unit per PE) each cell is issued
-//     EW_SEQS times, once per sequence (ew_seq), and its round lands with the last sequence's
+//     EW_SEQS times, once per sequence (ew_pre_seq), and its round lands with the last sequence's
 //   - output streamer: reads the last layer's h, one element per cycle, into the output register
 //   - main sequence per layer: A (matvec [x; h]) -> EW (with the projection matvec C overlapped)
 //     -> D (requantize the projection); the next layer's A overlaps the D / EW writes.
@@ -57,9 +57,9 @@ module rnnfab_ctrl #(
     output wire [ SEG_W-1:0] phase_nseg0,   // bcr: segments of the input part
     output wire [ COL_W-1:0] phase_cbase1,  // bcr: first column of the recurrent part
     input  wire              all_idle,      // every PE engine is drained
-    output wire              ew_issue,      // element-wise issue
-    output wire [    KW-1:0] ew_k,          // its cell
-    output wire [`RNNFAB_SEQ_W(EW_SEQS)-1:0] ew_seq,  // its sequence (batch copy)
+    output wire              ew_pre,        // element-wise issue next cycle (the PEs register it)
+    output wire [    KW-1:0] ew_pre_k,      // its cell
+    output wire [`RNNFAB_SEQ_W(EW_SEQS)-1:0] ew_pre_seq,  // its sequence (batch copy)
     output wire [  CA_W-1:0] ew_cbase,      // layer * K
     output wire [  HA_W-1:0] ew_hbase,      // layer * KO
     output wire              rq_issue,      // requantization issue
@@ -67,8 +67,7 @@ module rnnfab_ctrl #(
     output wire              rq_pre,        // rq_issue next cycle (the PEs read ahead)
     output wire [   KPW-1:0] rq_pre_k,      // its projection row
     output wire [  HA_W-1:0] rq_hbase,      // layer * KO
-    output wire              rd_en,         // PE bank read (synchronous, data next cycle)
-    output wire [  RA_W-1:0] rd_addr,       // PE bank read address
+    output wire [  RA_W-1:0] rd_addr,       // PE bank read address (read every cycle)
     output wire              rd_m,          // read the m bank
     input  wire [N*AB-1:0]   rd_data_all,   // every PE's bank read data
     output wire              out_en,        // PE h bank read for the output (synchronous)
@@ -246,12 +245,12 @@ module rnnfab_ctrl #(
     ew_cbase_q <= ew_cbase_d;
     ew_hbase_q <= ew_hbase_d;
   end
-  assign ew_issue = ws_active_q && !ws_rq_q;
+  assign ew_pre = ws_active_d && !ws_rq_d;
   assign rq_issue = ws_active_q && ws_rq_q;
-  wire [WS_W-1:0] ws_cell = ws_count_q >> SQB;  // the count is {cell, sequence}
-  wire [WS_W-1:0] ws_seq = ws_count_q & SEQ_LAST;
-  assign ew_k = ws_cell[KW-1:0];
-  assign ew_seq = ws_seq[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
+  wire [WS_W-1:0] ws_cell_d = ws_count_d >> SQB;  // the count is {cell, sequence}
+  wire [WS_W-1:0] ws_seq_d = ws_count_d & SEQ_LAST;
+  assign ew_pre_k = ws_cell_d[KW-1:0];
+  assign ew_pre_seq = ws_seq_d[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
   assign rq_k = ws_count_q[KPW-1:0];
   assign rq_pre = ws_active_d && ws_rq_d;
   assign rq_pre_k = ws_count_d[KPW-1:0];
@@ -330,11 +329,21 @@ module rnnfab_ctrl #(
   wire b1_advance = b1_valid_q;
   wire b0_issue = job_active_q && source_ready && !bc_stall_q;
   wire job_done = !job_active_q && !b1_valid_q;
-  wire [HA_W-1:0] cur_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, cur_layer};
-  assign rd_addr = (cur_src == SRC_M) ? job_k :
-      {{(RA_W - HA_W) {1'b0}}, cur_hbase} + job_k;
-  assign rd_m = (cur_src == SRC_M);
-  assign rd_en = b0_issue;  // the PEs read synchronously: their read data is B1's element
+  // The PEs read their banks every cycle (synchronously: the read data of an issue is B1's
+  // element) at rd_addr, a register loaded from the broadcaster's next state, so the address
+  // reaches every PE from a register (docs/timing.md); it equals the address of the walk position.
+  wire [1:0] nxt_src = job_part_d ? SRC_H : job_src0_d;
+  wire [LW-1:0] nxt_layer = job_part_d ? job_layer1_d : job_layer0_d;
+  wire [RA_W-1:0] nxt_k = job_at_d[RA_W-1:0];
+  wire [HA_W-1:0] nxt_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, nxt_layer};
+  reg [RA_W-1:0] rd_addr_q;
+  reg rd_m_q;
+  always @(posedge clk) begin
+    rd_addr_q <= (nxt_src == SRC_M) ? nxt_k : {{(RA_W - HA_W) {1'b0}}, nxt_hbase} + nxt_k;
+    rd_m_q <= (nxt_src == SRC_M);
+  end
+  assign rd_addr = rd_addr_q;
+  assign rd_m = rd_m_q;
 
   always @* begin
     job_active_d = job_active_q;
@@ -591,7 +600,7 @@ module rnnfab_ctrl #(
   // bits not every parameter set uses: the high bits of the job's element, of the write
   // sequencer's count and of the output's bank address, the width of cbase1_full, the high bits
   // of the input banks' word addresses
-  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, ws_cell, ws_seq, os_k, in_wword,
+  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, ws_cell_d, ws_seq_d, os_k, in_wword,
                        in_rword};
 endmodule
 `default_nettype wire

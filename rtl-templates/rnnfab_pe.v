@@ -13,7 +13,7 @@
 // vector copy holds BATCH values per column) and hands its C1 MAC to the others (lead_out ->
 // lead_in), so one weight read feeds BATCH x LANES multipliers; every copy keeps its own
 // sequence's accumulators and state, and the copies share copy 0's element-wise unit and bias
-// and peephole ROMs: the controller issues each cell once per sequence (ew_seq), copy s hands
+// and peephole ROMs: the controller issues each cell once per sequence (ew_pre_seq), copy s hands
 // its accumulator word and c(t-1) (GRU: h(t-1)) to copy 0 (share_out -> share_in) and writes
 // the results tagged with its sequence (ewr_out -> ewr_in) (docs/architecture.md, "Batch").
 module rnnfab_pe #(
@@ -87,9 +87,9 @@ module rnnfab_pe #(
     input  wire [ SEG_W-1:0] phase_nseg0,   // segments of the input part (bcr)
     input  wire [ COL_W-1:0] phase_cbase1,  // first column of the recurrent part (bcr)
     output wire              idle,          // engine drained
-    input  wire              ew_issue,      // element-wise step: issue cell ew_k
-    input  wire [    KW-1:0] ew_k,          // local cell
-    input  wire [`RNNFAB_SEQ_W(BATCH)-1:0] ew_seq,  // its sequence: the copy that takes it
+    input  wire              ew_pre,        // element-wise step next cycle: issue cell ew_pre_k
+    input  wire [    KW-1:0] ew_pre_k,      // that local cell
+    input  wire [`RNNFAB_SEQ_W(BATCH)-1:0] ew_pre_seq,  // its sequence: the copy that takes it
     input  wire [  CA_W-1:0] ew_cbase,      // layer * K (c, bias, peephole base)
     input  wire [  HA_W-1:0] ew_hbase,      // layer * KO (h bank base)
     input  wire              rq_issue,      // projection requantization: issue row rq_k
@@ -97,10 +97,9 @@ module rnnfab_pe #(
     input  wire              rq_pre,        // rq_issue of row rq_pre_k next cycle (read ahead)
     input  wire [   KPW-1:0] rq_pre_k,      // that row
     input  wire [  HA_W-1:0] rq_hbase,      // layer * KO
-    input  wire              rd_en,         // read the bank at rd_addr (broadcaster B0)
-    input  wire [  RA_W-1:0] rd_addr,       // bank read address (broadcast source)
+    input  wire [  RA_W-1:0] rd_addr,       // bank read address (read every cycle)
     input  wire              rd_m,          // read the m bank instead of h
-    output wire [    AB-1:0] rd_data,       // bank read data of the last rd_en (registered)
+    output wire [    AB-1:0] rd_data,       // bank read data at the last rd_addr (registered)
     input  wire              out_en,        // read the h bank at out_addr (output stream)
     input  wire [  HA_W-1:0] out_addr,      // output stream read address
     output wire [    AB-1:0] out_data,      // output read data of the last out_en (registered)
@@ -280,20 +279,25 @@ module rnnfab_pe #(
     mac_k <= c2_k;
   end
 
-  // ---------------- Element-wise issue (S0) -> S1: this copy's cells (my_issue), and in copy 0
-  // every copy's (the shared unit's input)
+  // ---------------- Element-wise issue (S0) -> S1: this copy's cells (my_issue_q), and in copy 0
+  // every copy's (the shared unit's input). The issue, its cell and sequence are registered here
+  // from the controller's next state (ew_pre), so the h bank's and the accumulators' read address
+  // multiplexers start from a register inside the PE (docs/timing.md); same cycle as before.
   localparam [31:0] SEQ_U = SEQ;  // SEQ as a vector
-  wire my_issue = ew_issue && (SHARE == 0 || ew_seq == SEQ_U[SQW-1:0]);
-  reg s1_valid_q, s1_unit_q;
-  reg [KW-1:0] s1_k_q;
-  reg [SQW-1:0] s1_seq_q;
+  reg ew_issue_q, my_issue_q, s1_valid_q, s1_unit_q;
+  reg [KW-1:0] ew_k_q, s1_k_q;
+  reg [SQW-1:0] ew_seq_q, s1_seq_q;
   always @(posedge clk) begin
-    s1_valid_q <= rst ? 1'b0 : my_issue;
-    s1_unit_q <= rst ? 1'b0 : ew_issue;
-    s1_k_q <= ew_k;
-    s1_seq_q <= ew_seq;
+    ew_issue_q <= rst ? 1'b0 : ew_pre;
+    my_issue_q <= rst ? 1'b0 : ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0]);
+    ew_k_q <= ew_pre_k;
+    ew_seq_q <= ew_pre_seq;
+    s1_valid_q <= rst ? 1'b0 : my_issue_q;
+    s1_unit_q <= rst ? 1'b0 : ew_issue_q;
+    s1_k_q <= ew_k_q;
+    s1_seq_q <= ew_seq_q;
   end
-  wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k};
+  wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k_q};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
   // ---------------- Gate accumulators (rnnfab_acc_banks): one word of four gate fields per cell,
@@ -319,7 +323,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(my_issue),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(my_issue_q),
           .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr), .read2(1'b0),
           .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );
@@ -334,7 +338,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
-          .mac_product(mac_product), .read(my_issue), .read_k(ew_k), .take(s1_valid_q),
+          .mac_product(mac_product), .read(my_issue_q), .read_k(ew_k_q), .take(s1_valid_q),
           .take_k(s1_k_q), .read2(rq_pre), .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k),
           .word(acc_word)
       );
@@ -349,7 +353,7 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(my_issue), .read_k(ew_k),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(my_issue_q), .read_k(ew_k_q),
           .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
           .take2_k(1'b0), .word(ew_word)
       );
@@ -393,12 +397,12 @@ module rnnfab_pe #(
   // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0.
   // Two synchronous read ports (block-RAM capable; read data registered directly, the live bit
   // beside it): the output stream's, and the broadcaster's, which the GRU unit shares to read
-  // h(t-1) in S0 (the broadcaster reads no h bank while element-wise cells are issued).
+  // h(t-1) in S0 (the broadcaster reads no h bank while element-wise cells are issued). That port
+  // reads every cycle (its data is used only the cycle after an issue), so no enable fans out.
   reg [HDEPTH-1:0] h_live_q, h_live_d;
   reg h_we;
   reg [HA_W-1:0] h_waddr;
   reg [AB-1:0] h_wdata;
-  reg h_ren;  // the broadcaster's (or the GRU unit's) read
   reg [HA_W-1:0] h_raddr;
   reg [AB-1:0] h_rd_q, out_rd_q;
   reg h_rd_live_q, out_rd_live_q;
@@ -409,14 +413,14 @@ module rnnfab_pe #(
   end
   always @(posedge clk) begin
     h_live_q <= rst ? {HDEPTH{1'b0}} : h_live_d;
-    if (h_ren) h_rd_live_q <= h_live_q[h_raddr];
+    h_rd_live_q <= h_live_q[h_raddr];  // read every cycle: no enable fans out to it
     if (out_en) out_rd_live_q <= h_live_q[out_addr];
   end
   (* ram_style = (HDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
   reg [AB-1:0] h_mem[0:HDEPTH-1];
   always @(posedge clk) begin
     if (!rst && h_we) h_mem[h_waddr] <= h_wdata;
-    if (h_ren) h_rd_q <= h_mem[h_raddr];
+    h_rd_q <= h_mem[h_raddr];
     if (out_en) out_rd_q <= h_mem[out_addr];
   end
   wire [AB-1:0] h_rd_value = h_rd_live_q ? h_rd_q : {AB{1'b0}};
@@ -508,14 +512,13 @@ module rnnfab_pe #(
     if (GRU != 0) begin : gen_gru
       // GRU has no projection: KO = K, so HA_W >= KW. h(t-1) is read in S0 through the
       // broadcaster's port.
-      wire [HA_W-1:0] s0_haddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_k};
+      wire [HA_W-1:0] s0_haddr = ew_hbase + {{(HA_W - KW) {1'b0}}, ew_k_q};
       assign own_prev = h_rd_value;
       always @* begin
         h_we = m_we;
         h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, m_tag};
         h_wdata = r_m_value;
-        h_ren = rd_en || my_issue;
-        h_raddr = my_issue ? s0_haddr : rd_addr;
+        h_raddr = my_issue_q ? s0_haddr : rd_addr;
       end
       assign rd_data = h_rd_value;
       wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m,
@@ -545,12 +548,12 @@ module rnnfab_pe #(
         // m bank: written by the EW, read (synchronously) by the broadcaster for the projection.
         reg [AB-1:0] m_rd_q;
         reg rd_m_q;
-        always @(posedge clk) if (rd_en) rd_m_q <= rd_m;
+        always @(posedge clk) rd_m_q <= rd_m;
         (* ram_style = (MDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
         reg [AB-1:0] m_mem[0:MDEPTH-1];
         always @(posedge clk) begin
           if (!rst && m_we) m_mem[m_tag] <= r_m_value;
-          if (rd_en) m_rd_q <= m_mem[rd_addr[KW-1:0]];
+          m_rd_q <= m_mem[rd_addr[KW-1:0]];
         end
         // projection accumulators (the gate banks' fifth field, or with delta banks of their
         // own, one field per row): the requantizer reads its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
@@ -573,7 +576,6 @@ module rnnfab_pe #(
           h_we = rq_issue;
           h_waddr = rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};
           h_wdata = rq_value;
-          h_ren = rd_en;
           h_raddr = rd_addr[HA_W-1:0];
         end
         assign rd_data = rd_m_q ? m_rd_q : h_rd_value;
@@ -583,7 +585,6 @@ module rnnfab_pe #(
           h_we = m_we;
           h_waddr = ew_hbase + {{(HA_W - KW) {1'b0}}, m_tag};
           h_wdata = r_m_value;
-          h_ren = rd_en;
           h_raddr = rd_addr;
         end
         assign rd_data = h_rd_value;

@@ -28,79 +28,78 @@ async function tinyProblem(dir: string) {
   ];
 }
 
-Deno.test("finetune --schedule: every schedule ends BCR for the block at the target density", async () => {
+/** The gradual schedule's knobs: its run is also the uninterrupted run of the checkpoint step. */
+const GRADUAL = ["--schedule", "gradual", "--epochs", "4", "--gradual-end", "3"];
+
+Deno.test("finetune --schedule: every schedule ends BCR for the block at the target density; --checkpoint: stopped and resumed gives the uninterrupted run's model", async (t) => {
   const dir = await Deno.makeTempDir();
   try {
     const common = await tinyProblem(dir);
-    const cases: [string, string[]][] = [
-      ["fixed", ["--epochs", "2"]],
-      ["gradual", ["--epochs", "3", "--gradual-end", "1"]],
-      ["gap", ["--epochs", "3", "--from-scratch", "--final-epochs", "1"]],
-      ["imp", ["--epochs", "1", "--imp-rounds", "2"]],
-      ["admm", ["--epochs", "1", "--admm-epochs", "1", "--pes", "2"]],
-    ];
-    for (const [schedule, extra] of cases) {
-      const out = `${dir}/${schedule}.json`;
-      const run = await runDenoScript("cli/finetune.ts", [
-        ...common,
-        ...["--schedule", schedule, "--out", out, ...extra],
-      ]);
-      assert.equal(run.code, 0, `${schedule}: ${run.stderr}`);
-      const model = await loadModel(out);
-      for (const { name, matrix } of namedMatrices(model)) {
-        const check = detectBcr(matrix, { rows: 4, cols: 4 });
-        assert.ok(check.isBcr, `${schedule}: ${name} is not BCR 4x4`);
-        // 4x4 blocks at 0.25: 2 columns x 2 rows of 16 in every block.
-        assert.equal(check.density, 0.25, `${schedule}: ${name} density ${check.density}`);
+    await t.step("every schedule ends BCR for the block at the target density", async () => {
+      const cases: [string, string[]][] = [
+        ["fixed", ["--schedule", "fixed", "--epochs", "2"]],
+        ["gradual", GRADUAL],
+        ["gap", ["--schedule", "gap", "--epochs", "3", "--from-scratch", "--final-epochs", "1"]],
+        ["imp", ["--schedule", "imp", "--epochs", "1", "--imp-rounds", "2"]],
+        ["admm", ["--schedule", "admm", "--epochs", "1", "--admm-epochs", "1", "--pes", "2"]],
+      ];
+      for (const [schedule, flags] of cases) {
+        const out = `${dir}/${schedule}.json`;
+        const run = await runDenoScript("cli/finetune.ts", [...common, ...flags, "--out", out]);
+        assert.equal(run.code, 0, `${schedule}: ${run.stderr}`);
+        const model = await loadModel(out);
+        for (const { name, matrix } of namedMatrices(model)) {
+          const check = detectBcr(matrix, { rows: 4, cols: 4 });
+          assert.ok(check.isBcr, `${schedule}: ${name} is not BCR 4x4`);
+          // 4x4 blocks at 0.25: 2 columns x 2 rows of 16 in every block.
+          assert.equal(check.density, 0.25, `${schedule}: ${name} density ${check.density}`);
+        }
+        const report = JSON.parse(await Deno.readTextFile(`${dir}/${schedule}.finetune.json`));
+        assert.equal(report.schedule, schedule);
+        assert.equal(report.structureCheck.structured, true);
+        if (schedule === "imp") {
+          assert.match(run.stdout, /winning ticket \(held-out accuracy.*\): (held|not held)/);
+          assert.equal(typeof report.winningTicket.held, "boolean");
+        }
+        if (schedule === "admm") assert.ok(report.structureCheck.peLoad.pes === 2);
       }
-      const report = JSON.parse(await Deno.readTextFile(`${dir}/${schedule}.finetune.json`));
-      assert.equal(report.schedule, schedule);
-      assert.equal(report.structureCheck.structured, true);
-      if (schedule === "imp") {
-        assert.match(run.stdout, /winning ticket \(held-out accuracy.*\): (held|not held)/);
-        assert.equal(typeof report.winningTicket.held, "boolean");
-      }
-      if (schedule === "admm") assert.ok(report.structureCheck.peLoad.pes === 2);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    });
 
-Deno.test("finetune --checkpoint: stopped and resumed gives the uninterrupted run's model", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const common = [...await tinyProblem(dir), "--schedule", "gradual", "--epochs", "4"];
-    const whole = await runDenoScript("cli/finetune.ts", [...common, "--out", `${dir}/a.json`]);
-    assert.equal(whole.code, 0, whole.stderr);
-    const checkpoint = ["--checkpoint", `${dir}/run.ckpt`];
-    const stopped = await runDenoScript("cli/finetune.ts", [
-      ...[...common, ...checkpoint, "--out", `${dir}/b.json`, "--stop-after", "2"],
-    ]);
-    assert.equal(stopped.code, 0, stopped.stderr);
-    assert.match(stopped.stdout, /stopped after --stop-after 2 epochs: nothing written/);
-    await assert.rejects(Deno.stat(`${dir}/b.json`));
-    const again = await runDenoScript("cli/finetune.ts", [
-      ...common,
-      ...checkpoint,
-      "--out",
-      `${dir}/b.json`,
-    ]);
-    assert.equal(again.code, 2);
-    assert.match(again.stderr, /run\.ckpt: exists; add --resume/);
-    const resumed = await runDenoScript("cli/finetune.ts", [
-      ...[...common, ...checkpoint, "--resume", "--out", `${dir}/b.json`],
-    ]);
-    assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stdout, /resumed from .*run\.ckpt: stage gradual, epoch 2/);
-    const a = namedMatrices(await loadModel(`${dir}/a.json`));
-    const b = namedMatrices(await loadModel(`${dir}/b.json`));
-    a.forEach(({ name, matrix }, i) => assert.deepEqual(b[i].matrix.data, matrix.data, name));
-    const other = await runDenoScript("cli/finetune.ts", [
-      ...[...common, ...checkpoint, "--resume", "--out", `${dir}/c.json`, "--seed", "9"],
-    ]);
-    assert.equal(other.code, 2);
-    assert.match(other.stderr.trim(), /^error: .*run\.ckpt: written by a different run/);
+    // The uninterrupted run is the gradual schedule's above (gradual.json, same flags).
+    await t.step(
+      "--checkpoint: stopped and resumed gives the uninterrupted run's model",
+      async () => {
+        const flags = [...common, ...GRADUAL];
+        const checkpoint = ["--checkpoint", `${dir}/run.ckpt`];
+        const stopped = await runDenoScript("cli/finetune.ts", [
+          ...[...flags, ...checkpoint, "--out", `${dir}/b.json`, "--stop-after", "2"],
+        ]);
+        assert.equal(stopped.code, 0, stopped.stderr);
+        assert.match(stopped.stdout, /stopped after --stop-after 2 epochs: nothing written/);
+        await assert.rejects(Deno.stat(`${dir}/b.json`));
+        const again = await runDenoScript("cli/finetune.ts", [
+          ...flags,
+          ...checkpoint,
+          "--out",
+          `${dir}/b.json`,
+        ]);
+        assert.equal(again.code, 2);
+        assert.match(again.stderr, /run\.ckpt: exists; add --resume/);
+        const resumed = await runDenoScript("cli/finetune.ts", [
+          ...[...flags, ...checkpoint, "--resume", "--out", `${dir}/b.json`],
+        ]);
+        assert.equal(resumed.code, 0, resumed.stderr);
+        assert.match(resumed.stdout, /resumed from .*run\.ckpt: stage gradual, epoch 2/);
+        const a = namedMatrices(await loadModel(`${dir}/gradual.json`));
+        const b = namedMatrices(await loadModel(`${dir}/b.json`));
+        a.forEach(({ name, matrix }, i) => assert.deepEqual(b[i].matrix.data, matrix.data, name));
+        const other = await runDenoScript("cli/finetune.ts", [
+          ...[...flags, ...checkpoint, "--resume", "--out", `${dir}/c.json`, "--seed", "9"],
+        ]);
+        assert.equal(other.code, 2);
+        assert.match(other.stderr.trim(), /^error: .*run\.ckpt: written by a different run/);
+      },
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,8 +1,10 @@
 /**
  * The `synth` command: --help, bad flags, a missing or wrong Yosys (PATH without it, fake ones
- * printing another version or failing), Yosys errors, the time and memory bounds, and a real
- * generated design (tiny LSTM, 2 PEs, ese and bcr) synthesized end to end: weight, pointer and
- * index memories in block RAM, multipliers in DSPs.
+ * printing another version or failing), Yosys errors, the time and memory bounds, and two real
+ * generated 2-PE designs synthesized end to end: a tiny ese LSTM (weight, pointer and table
+ * memories in block RAM, shallow state memories in LUT RAM, multipliers in DSPs) and a bcr LSTM
+ * with 65 cells per PE (weight, index and vector memories, and the deep state memories, in block
+ * RAM: one Yosys run for both properties).
  */
 
 import assert from "node:assert/strict";
@@ -190,32 +192,16 @@ Deno.test("synth command: a generated 2-PE LSTM design (ese)", async () => {
   });
 });
 
-Deno.test("synth command: a generated 2-PE LSTM design (bcr)", async () => {
-  await withTempDir("rnnfab-synth-gen-bcr-", async (root) => {
-    const design = await generate(root, TINY(), { format: "bcr" });
-    const run = await synth(["--design", design, "--json"]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    const report: SynthesisReport = JSON.parse(run.stdout);
-    assert.equal(report.pes, 2);
-    // Weight and index memories and the vector copy of both PEs are block RAM.
-    assertInBlockRam(report, "weight_mem", 2);
-    assertInBlockRam(report, "index_mem", 2);
-    assertInBlockRam(report, "vec_mem", 2);
-    assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
-    assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
-    assert.ok(report.modules.some((module) => module.name === "rnnfab_mv_bcr"));
-  });
-});
-
-Deno.test("synth command: more than 64 cells per PE puts the state memories in block RAM", async () => {
-  await withTempDir("rnnfab-synth-deep-", async (root) => {
-    // LSTM 3 -> 65 with peepholes on 1 PE: 65 cells per PE, so the gate accumulators, c, the
-    // h bank and the bias and peephole ROMs are 65 words deep. One PE and 10% of the weights
-    // kept keep the design (and the synthesis time) small.
+Deno.test("synth command: a generated 2-PE LSTM design (bcr), 65 cells per PE: state memories in block RAM", async () => {
+  await withTempDir("rnnfab-synth-bcr-deep-", async (root) => {
+    // LSTM 3 -> 130 with peepholes on 2 PEs: 65 cells per PE, more than the 64 words of a LUT
+    // RAM, so the gate accumulators, c, the h bank and the bias and peephole ROMs are 65 words
+    // deep. 10% of the weights kept keep the design (and the synthesis time) small. One design
+    // for both properties (the bcr engine's memories, the deep state memories): one Yosys run.
     const model = randomModel({
       kind: "lstm",
       inputSize: 3,
-      hiddenSize: 65,
+      hiddenSize: 130,
       numLayers: 1,
       peepholes: true,
       seed: 9,
@@ -226,14 +212,19 @@ Deno.test("synth command: more than 64 cells per PE puts the state memories in b
         for (let i = 0; i < matrix.data.length; i++) if (random() >= 0.1) matrix.data[i] = 0;
       }
     }
-    const design = await generate(root, model, { pes: 1 });
+    const design = await generate(root, model, { format: "bcr" });
     const run = await synth(["--design", design, "--json"]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     const report: SynthesisReport = JSON.parse(run.stdout);
+    assert.equal(report.pes, 2);
+    // Weight and index memories and the vector copy of both PEs are block RAM.
+    assertInBlockRam(report, "weight_mem", 2);
+    assertInBlockRam(report, "index_mem", 2);
+    assertInBlockRam(report, "vec_mem", 2);
     for (const name of ["acc_mem", "c_mem", "h_mem", "bias_rom", "peep_rom"]) {
       const found = report.memories.filter((memory) => leaf(memory.name) === name);
-      // the gate accumulators: one memory per gate field
-      const instances = name === "acc_mem" ? 4 : 1;
+      // the gate accumulators: one memory per gate field, in each PE
+      const instances = name === "acc_mem" ? 4 * 2 : 2;
       assert.equal(found.reduce((sum, memory) => sum + memory.instances, 0), instances, name);
       for (const memory of found) {
         assert.equal(memory.depth, 65, name);
@@ -244,5 +235,6 @@ Deno.test("synth command: more than 64 cells per PE puts the state memories in b
     }
     assert.equal(report.checks.memoriesInBlockRam, true, report.checks.warnings.join("\n"));
     assert.equal(report.checks.multipliersInDsp, true, report.checks.warnings.join("\n"));
+    assert.ok(report.modules.some((module) => module.name === "rnnfab_mv_bcr"));
   });
 });

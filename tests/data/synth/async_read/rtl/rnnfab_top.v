@@ -6,7 +6,7 @@
 module rnnfab_top #(
   parameter AB = 16,                    // activation bits
   parameter WB = 16,                    // weight bits
-  parameter DEPTH = 512,                // weights (input elements per output)
+  parameter DEPTH = 256,                // weights (input elements per output)
   parameter MEM_DIR = "mem/"            // prefix of the memory image file
 ) (
   input wire clk,                       // clock
