@@ -32,27 +32,28 @@ const root = new URL("..", import.meta.url).pathname;
  * development machine; docs/code.md, "The test suite"), slowest first.
  */
 export const SLOWEST_FIRST = [
+  "tests/synth_cli_test.ts",
   "tests/e2e_verilator_lstm_test.ts",
   "tests/e2e_verilator_lstm2_test.ts",
   "tests/e2e_verilator_gru_test.ts",
-  "tests/synth_cli_test.ts",
+  "tests/schedules_test.ts",
   "tests/batch_synth_test.ts",
   "tests/e2e_batch_test.ts",
+  "tests/cocotb_gru_test.ts",
+  "tests/e2e_delta_test.ts",
   "tests/e2e_icarus_test.ts",
   "tests/gen_lint_test.ts",
-  "tests/e2e_delta_test.ts",
-  "tests/schedules_test.ts",
-  "tests/sweep_ray_test.ts",
   "tests/cocotb_lstm_test.ts",
-  "tests/pnr_ice40_test.ts",
   "tests/synth_flow_test.ts",
-  "tests/cocotb_gru_test.ts",
+  "tests/pnr_ice40_test.ts",
+  "tests/reliability_interrupt_test.ts",
+  "tests/sweep_ray_test.ts",
+  "tests/pnr_ecp5_test.ts",
   "tests/bench_kernel_test.ts",
   "tests/finetune_test.ts",
-  "tests/sim_cli_test.ts",
   "tests/bench_fpga_test.ts",
   "tests/bench_delta_test.ts",
-  "tests/pnr_ecp5_test.ts",
+  "tests/sim_cli_test.ts",
 ];
 
 /**
