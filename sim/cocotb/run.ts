@@ -319,6 +319,47 @@ async function runTests(context: {
   return { run, cocotbTests };
 }
 
+/**
+ * The harness-style report of a run: from the run's own sequences (`main`; one per slot of a batch
+ * design's beats, interleaved as the harness streams them), as `summarizeRun` makes it.
+ */
+function summarizeMain(bridge: Bridge, context: {
+  design: SimDesign;
+  model: Awaited<ReturnType<typeof readDesignModel>>;
+  simulator: CocotbSimulator;
+  simulatorVersion: string;
+  input: SimResult["input"];
+  steps: number;
+  settings: Omit<HarnessSettings, "maxCycles"> & { maxCycles?: number };
+  build: { cached: boolean; hash: string; seconds: number; warnings: number };
+  runSeconds: number;
+  totalSeconds: number;
+}): { base: SimResult; mainFound: boolean } {
+  const { design, model, settings } = context;
+  const mainTest = bridge.tests.find((test) => test.sequences.some((s) => s.source === "main"));
+  const mainSequence = mainTest?.sequences.find((s) => s.source === "main");
+  const mainSequences = mainTest?.sequences.filter((s) => s.stream === mainSequence?.stream) ?? [];
+  const base = summarizeRun({ ...harnessRunOf(mainSequences), seconds: context.runSeconds }, {
+    ...context,
+    format: model.format,
+    golden: interleaveSequences(mainSequences.map((s) => s.expected)),
+    firedFraction: design.delta && mainSequence
+      ? goldenRun(design, model, mainSequence.inputs).firedFraction
+      : undefined,
+    settings: {
+      ...settings,
+      maxCycles: mainSequence?.maxCycles ?? settings.maxCycles ??
+        cycleLimit(design, context.steps, settings),
+    },
+  });
+  if (!mainSequence) {
+    base.steps = context.steps;
+    base.bitExact = false;
+    base.outputs = [];
+  }
+  return { base, mainFound: mainSequence !== undefined };
+}
+
 /** Run the cocotb tests of a design against the golden model and write DIR/sim/result.json. */
 export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
   const started = performance.now();
@@ -384,41 +425,21 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
     await Deno.writeTextFile(logPath, [...buildLog, run.output].join("\n"));
     const reports = testReports(bridge, cocotbTests);
 
-    // The harness-style report comes from the run's own sequences (one per slot of a batch
-    // design's beats, interleaved as the harness streams them).
-    const mainTest = bridge.tests.find((test) => test.sequences.some((s) => s.source === "main"));
-    const mainSequence = mainTest?.sequences.find((s) => s.source === "main");
-    const mainSequences = mainTest?.sequences.filter((s) => s.stream === mainSequence?.stream) ??
-      [];
-    const firedFraction = design.delta && mainSequence
-      ? goldenRun(design, model, mainSequence.inputs).firedFraction
-      : undefined;
-    const base = summarizeRun({ ...harnessRunOf(mainSequences), seconds: run.seconds }, {
+    const { base, mainFound } = summarizeMain(bridge, {
       design,
-      format: model.format,
-      golden: interleaveSequences(mainSequences.map((s) => s.expected)),
-      firedFraction,
+      model,
       simulator,
       simulatorVersion,
       input,
-      settings: {
-        ...runStimulus,
-        initialValues,
-        maxCycles: mainSequence?.maxCycles ??
-          options.maxCycles ?? cycleLimit(design, steps, runStimulus),
-      },
+      steps,
+      settings: { ...runStimulus, initialValues, maxCycles: options.maxCycles },
       build: { cached: build.cached, hash, seconds: build.seconds, warnings: 0 }, // the cocotb makefile flow does not count warnings
       runSeconds: run.seconds,
       totalSeconds: (performance.now() - started) / 1000,
     });
-    if (!mainSequence) {
-      base.steps = steps;
-      base.bitExact = false;
-      base.outputs = [];
-    }
     const failures = runFailures({
       run,
-      mainFound: mainSequence !== undefined,
+      mainFound,
       reports,
       cocotbTests,
       bridgeTests: bridge.tests.map((test) => test.name),
