@@ -3,8 +3,9 @@
  * 3 PEs x 2 MAC lanes, bcr; `gen --batch 2`: every stream beat carries one word of each of two
  * sequences): bit-exact per sequence on Icarus and Verilator with random back-pressure, the cycle
  * model equal to the cocotb run, and a single flipped output bit (in slot 1 of a beat) failing
- * each cocotb test at exactly that word of that sequence; the GRU at batch 1 with 2 lanes, 8-bit
- * weights and a 4-bit codebook (weights stored as codes, looked up in the PEs) bit-exact on Icarus.
+ * each cocotb test at exactly that word of that sequence; the GRU at batch 1 on 4 PEs x 2 lanes,
+ * 2 columns per broadcast beat, 8-bit weights and a 4-bit codebook (weights stored as codes, looked
+ * up in the PEs) bit-exact on Icarus.
  */
 
 import assert from "node:assert/strict";
@@ -88,11 +89,15 @@ Deno.test("cocotb GRU batch 2: one flipped bit of slot 1 fails each test at exac
 
 const GRU_CODEBOOK: E2eCase = {
   ...GRU_BATCH,
-  name: "cocotb-gru-lanes2-codebook4-q8.6",
-  settings: { lanes: 2, codebookBits: 4, weightBits: 8, weightFrac: 6 },
+  name: "cocotb-gru-lanes2-bcast2-codebook4-q8.6",
+  pes: 4,
+  settings: { lanes: 2, broadcast: 2, codebookBits: 4, weightBits: 8, weightFrac: 6 },
 };
 const codebookDesign = lazyCaseDesign(GRU_CODEBOOK).design;
 
-Deno.test("cocotb GRU, bcr on 2 lanes with 8-bit weights and a 4-bit codebook, on Icarus: bit-exact", async () => {
-  await icarusPasses(await codebookDesign(), GRU_CODEBOOK, [0.4, 0.2]);
+Deno.test("cocotb GRU, bcr on 2 lanes, 2 columns per beat, 8-bit weights, a 4-bit codebook, on Icarus: bit-exact", async () => {
+  const dir = await codebookDesign();
+  const design = JSON.parse(await Deno.readTextFile(`${dir}/design.json`));
+  assert.deepEqual([design.rtl.LANES, design.rtl.BCAST, design.rtl.CODEBOOK], [2, 2, 1]);
+  await icarusPasses(dir, GRU_CODEBOOK, [0.4, 0.2]);
 });
