@@ -474,10 +474,14 @@ export function formatCocotbResult(result: CocotbResult): string {
   const lines = [formatResult(result)];
   lines.push(`cocotb ${result.cocotb.version} (log: ${result.cocotb.log}):`);
   for (const test of result.cocotb.tests) {
-    const sequences = test.sequences.map((s) => `${s.steps}${s.aborted ? " cut" : ""}`).join("+");
+    // one entry per stream (its slot-0 sequence); a batch design's streams carry B sequences
+    const streams = test.sequences.filter((s) => s.slot === 0);
+    const steps = streams.map((s) => `${s.steps}${s.aborted ? " cut" : ""}`).join("+");
+    const batch = streams.length > 0 ? test.sequences.length / streams.length : 1;
     lines.push(
       `  ${test.passed && test.cocotbPassed !== false ? "pass" : "FAIL"} ${test.test}: ` +
-        `${test.compared} words checked (steps ${sequences})`,
+        `${test.compared} words checked (steps ${steps}` +
+        `${batch > 1 ? `, ${batch} sequences per stream` : ""})`,
     );
   }
   return lines.join("\n");
