@@ -436,6 +436,34 @@ Deno.test("testbench: every file is rendered, the constants match the design, Py
   });
 });
 
+Deno.test("testbench, batch 2: a beat packs one word per slot and splits into them, x/z per word", async () => {
+  const files = renderCocotbTestbench(
+    await sampleDesignJson(
+      { kind: "gru", inputSize: 4, hiddenSize: 5 },
+      { pes: 2, format: "bcr", batch: 2 },
+    ),
+  );
+  assertIncludes(files.get("rnnfab_design.py")!, "BATCH = 2");
+  await withTempDir("rnnfab-tb-batch-", async (dir) => {
+    for (const [name, text] of files) await Deno.writeTextFile(`${dir}/${name}`, text);
+    // 16-bit words: slot 0 in the low half of a beat, slot 1 in the high half
+    const script = [
+      "from cocotb.types import LogicArray",
+      "import test_rnnfab as t",
+      "class Signal:",
+      "    def __init__(self, bits): self.value = LogicArray(bits)",
+      "print(t.read_words(Signal('1' * 16 + '0' * 13 + '111')))",
+      "print(t.read_words(Signal('0' * 8 + 'X' + '0' * 7 + '1' * 16)))",
+      "print(hex(t.pack_beat((7, -1))))",
+    ].join("\n");
+    const run = await new Deno.Command(VENV_PYTHON, { args: ["-B", "-c", script], cwd: dir })
+      .output();
+    const text = new TextDecoder().decode(run.stdout);
+    assert.deepEqual(run.code, 0, new TextDecoder().decode(run.stderr));
+    assert.deepEqual(text.trim().split("\n"), ["(7, -1)", "(-1, None)", "0xffff0007"]);
+  });
+});
+
 Deno.test("results.xml: passes, failures and messages are read", () => {
   const xml = `<testsuites><testsuite name="all">
 <testcase name="test_sequence" classname="test_rnnfab" time="0.1" />
