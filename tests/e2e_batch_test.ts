@@ -67,8 +67,10 @@ export const BATCH_CASES: E2eCase[] = [
     backpressure: 0.3,
     steps: 3,
   }),
-  // Icarus, ese: LSTMP with peepholes, two layers, a codebook, batch 2
+  // Icarus, ese: LSTMP with peepholes, two layers, a codebook, batch 2, and batch 4 (a gate field a
+  // cycle, one bank a PE)
   batchOf("lstmp-peep-2layer-rand30-pe4-ese-codebook", 2, { simulator: "icarus", steps: 3 }),
+  batchOf("lstmp-peep-2layer-rand30-pe4-ese-codebook", 4, { simulator: "icarus", steps: 2 }),
   // Icarus: bcr with a 4-bit codebook and lanes, batch 2 (the engine looks codes up, values pass)
   batchOf("gru-2layer-blocks50-pe3-bcr-lanes2-codebook4-q8.6", 2, {
     simulator: "icarus",
