@@ -108,8 +108,8 @@ endmodule
 // its consumer's reads share its port, as in rnnfab_acc_mem): two 39-bit read ports per
 // sequence where the bank as built has five. The consumer then reads one gate field per read
 // (read_field), so a cell's four gate fields take four reads: with S = 4 sequences sharing one
-// element-wise unit (a cell of each sequence every 4 cycles) one port keeps up, but the
-// element-wise step would start 3 cycles later (rnnfab_ctrl.v and the cycle model would change).
+// element-wise unit (a cell of each sequence every 4 cycles) one port keeps up, and the unit's
+// input comes 3 cycles later (built as rnnfab_acc_serial.v for S = 1: EW_LAT + 3).
 // The base of the adder is the OR of three registers (gate read, fifth-field read, forwarded
 // sum) instead of six.
 module acc_fields_probe #(
