@@ -27,6 +27,9 @@ function builtRows(built: DeltaBenchResult["cycles"]["built"]): string[] {
     "cycle model of the generated RTL (rtl/timing.ts) |",
     `| built datapath with delta (${beat}), ${built.frames} frames | ${d.mean.toFixed(1)} | ` +
     `${d.p50} | ${d.p99} | ${d.worst} | ${built.label} |`,
+    `| same design, no column fired (what delta cannot remove) | ${
+      built.idleCyclesPerFrame.toFixed(1)
+    } | | | | computed: the same cycle model with every fired set empty |`,
   ];
   const v = built.verilator;
   if (v) {
