@@ -50,10 +50,7 @@ interface InputBuffer {
 interface Broadcaster {
   active: boolean;
   part: number;
-  /**
-   * job_rfirst_q: the recurrent part is walked first (a delta design's layer l > 0: part 0 reads
-   * the layer's own h, part 1 layer l - 1's, whose write-back may still be on its way).
-   */
+  /** job_rfirst_q: part 0 is the recurrent part (RFIRST: a delta design's layer l > 0). */
   rfirst: boolean;
   src0: number;
   layer0: number;
@@ -319,7 +316,6 @@ function broadcasterNext(
   if (s.b0Issue) {
     next.b1Valid = true;
     next.b1SegLast = s.curLast;
-    // the recurrent part's columns follow the input part's in the phase vector, in either order
     const recurrent = job.rfirst ? job.part === 0 : job.part === 1;
     next.b1Col = (recurrent ? Math.ceil(job.len0 / rtl.BCAST) * rtl.BCAST : 0) + job.e;
     next.b1Hpart = recurrent;
