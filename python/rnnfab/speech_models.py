@@ -160,10 +160,14 @@ class Pipeline:
             self._save_record()
             self.log(f"{self.name} {stage}: {json.dumps(self.record['stages'][stage])}")
 
-    def _accuracy(self, stack: RnnStack, head, theta: float = 0.0) -> dict:
-        accuracy, fired = float_accuracy(stack, head, self.data()[1], theta)
-        return {"theta": theta, "accuracy": accuracy, "firedFraction": fired,
-                "label": "measured: float32 PyTorch on the test set"}
+    def _accuracy(self, stack: RnnStack, head, theta: float = 0.0,
+                  theta_input: float | None = None) -> dict:
+        accuracy, fired = float_accuracy(stack, head, self.data()[1], theta, theta_input)
+        figures = {"theta": theta, "accuracy": accuracy, "firedFraction": fired,
+                   "label": "measured: float32 PyTorch on the test set"}
+        if theta_input is not None:
+            figures["thetaInput"] = theta_input
+        return figures
 
     def _make_dense(self) -> dict:
         recipe, (train, _) = self.recipe, self.data()
@@ -218,11 +222,13 @@ class Pipeline:
         head = self._head()
         train_delta_masked(stack, head, train, theta=settings["theta"], epochs=settings["epochs"],
                            lr=settings["lr"], batch_size=settings["batch"], seed=22, masks=masks,
+                           theta_input=settings.get("thetaInput"),
                            log=lambda line: self.log(f"{self.name} delta {line}"))
         if not masks_hold(stack, masks):
             raise RuntimeError("the BCR mask changed during delta fine-tuning")
         save_model(stack.to_rnnfab(), self.path("delta"), safetensors=True)
-        return {"testAtTheta": self._accuracy(stack, head, settings["theta"]),
+        return {"testAtTheta": self._accuracy(stack, head, settings["theta"],
+                                              settings.get("thetaInput")),
                 "test": self._accuracy(stack, head)}
 
 
