@@ -14,7 +14,10 @@
 // gate field at a time: `read` reads gate field 0 of read_k, fields 1 .. 3 follow in the next 3
 // cycles, each taken (cleared) the cycle after its read, and `word` holds the whole row in the
 // cycle after field 3's read (`take` and take_k are not used); the second consumer's field is
-// read as without SERIAL.
+// read as without SERIAL. DSP (SERIAL, and only where the Xilinx synthesis flow defines
+// RNNFAB_DSP48E2: docs/architecture.md, "(a) the adder in the DSP slice"): each bank multiplies
+// and adds in a DSP48E2 (rnnfab_acc_serial DSP) from the MAC's operands two cycles before M:
+// mac_a (every lane's), lane l's mac_b in [l*OPB_W +: OPB_W]; mac_product is then not used.
 module rnnfab_acc_banks #(
     parameter LANES = 1,             // banks (MAC lanes: 1, 2, 4, 8, 16)
     parameter WORDS = 1,             // rows held (rounded up to whole lines)
@@ -28,6 +31,8 @@ module rnnfab_acc_banks #(
     parameter IW = 1,                // width of read_k, take_k (holds 0 .. WORDS - 1)
     parameter IW2 = 1,               // width of read2_k, take2_k
     parameter SERIAL = 0,            // 1: rnnfab_acc_serial banks (one gate field per cycle)
+    parameter OPA_W = 1,             // DSP: mac_a width
+    parameter OPB_W = 1,             // DSP: mac_b width (a lane's)
     // derived: words per bank, bank address and field index widths; leave unset
     parameter BANK_DEPTH = (WORDS + LANES - 1) / LANES,
     parameter BAW = `RNNFAB_BITS_FOR(BANK_DEPTH - 1),
@@ -39,6 +44,8 @@ module rnnfab_acc_banks #(
     input  wire [      MW-1:0]   mac_line,     // M: the line (its low BAW bits: the bank word)
     input  wire [      FW-1:0]   mac_field,    // M: the field
     input  wire [LANES*PW-1:0]   mac_product,  // M: the products, lane l in [l*PW +: PW]
+    input  wire [   OPA_W-1:0]   mac_a,        // DSP: M - 2: the first operand, every lane's
+    input  wire [LANES*OPB_W-1:0] mac_b,       // DSP: M - 2: lane l's second operand
     input  wire                  read,         // the consumer reads row read_k
     input  wire [      IW-1:0]   read_k,       // its row
     input  wire                  take,         // the consumer takes row take_k (read before)
@@ -52,6 +59,11 @@ module rnnfab_acc_banks #(
   localparam LB = `RNNFAB_BITS_FOR(LANES - 1);  // bank index width (1 for one bank)
   localparam WW = FIELDS * ACC;  // word width
   localparam BW = (SERIAL != 0) ? 2 * ACC : WW;  // a bank's word: {fifth field, gate field}
+`ifdef RNNFAB_DSP48E2
+  localparam DSP = (SERIAL != 0 && OPA_W <= 27 && OPB_W <= 17 && ACC <= 47) ? 1 : 0;
+`else
+  localparam DSP = 0;  // the banks add mac_product (generic RTL)
+`endif
 
   initial begin
     if (!(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) || WORDS < 1 ||
@@ -115,10 +127,12 @@ module rnnfab_acc_banks #(
       wire here_take2 = LANES == 1 || take2_ext[LB-1:0] == BANK;
       if (SERIAL != 0) begin : gen_serial
         rnnfab_acc_serial #(
-            .DEPTH(BANK_DEPTH), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+            .DEPTH(BANK_DEPTH), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .DSP(DSP),
+            .OPA_W(OPA_W), .OPB_W(OPB_W)
         ) acc (
             .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_addr(mac_line[BAW-1:0]),
-            .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]),
+            .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]), .mac_a(mac_a),
+            .mac_b(mac_b[b*OPB_W+:OPB_W]),
             .read(c_read && here_read), .read_field(c_field), .read_addr(read_word[BAW-1:0]),
             .take(c_take && here_take), .take_field(t_field), .take_addr(take_word[BAW-1:0]),
             .read2(read2 && here_read2), .read2_addr(read2_word[BAW-1:0]),
@@ -126,6 +140,7 @@ module rnnfab_acc_banks #(
             .word(bank_words[b*BW+:BW])
         );
       end else begin : gen_fields
+        wire unused_operands = &{1'b0, mac_a, mac_b[b*OPB_W+:OPB_W]};
         rnnfab_acc_mem #(
             .DEPTH(BANK_DEPTH), .FIELDS(FIELDS), .ACC(ACC), .PW(PW),
             .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(KEEP), .FIELDS2(FIELDS2)

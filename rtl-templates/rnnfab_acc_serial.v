@@ -11,11 +11,19 @@
 // (the second consumer's) is a memory of its own. LUT RAM pays per read port, not per bit (one
 // 39-bit port of up to 32 words is 3 RAM32M16): two ports where rnnfab_acc_mem has five, and the
 // adder's base is the OR of three registers. `word` is {projection field, gate field read}.
+// With DSP = 1 (rnnfab_pe sets it only where the Xilinx synthesis flow defines RNNFAB_DSP48E2)
+// the multiply and the adder are one rnnfab_mac_dsp (a DSP48E2): the bank takes the MAC's
+// operands two cycles before M (mac_a, mac_b, the engine's C1) instead of mac_product, the slice's
+// M register is the W product register, and the base is its C input ("(a) the adder in the DSP
+// slice").
 module rnnfab_acc_serial #(
     parameter DEPTH = 1,             // words
     parameter ACC = 40,              // accumulator width
     parameter PW = 28,               // product width (sign-extended to ACC)
     parameter LUT_RAM_DEPTH = 64,    // deepest memory left to LUT RAM (DEPTH must not exceed it)
+    parameter DSP = 0,               // 1: multiply and add in rnnfab_mac_dsp (mac_a, mac_b)
+    parameter OPA_W = 16,             // DSP: mac_a width (the value)
+    parameter OPB_W = 12,             // DSP: mac_b width (the weight); OPA_W + OPB_W = PW
     // derived: word address width; leave unset
     parameter AW = `RNNFAB_BITS_FOR(DEPTH - 1)
 ) (
@@ -24,7 +32,9 @@ module rnnfab_acc_serial #(
     input  wire             mac_valid,    // M: add mac_product to field mac_field of mac_addr
     input  wire [   AW-1:0] mac_addr,     // M: its word
     input  wire [      2:0] mac_field,    // M: its field (0..3 gate, 4 projection)
-    input  wire [   PW-1:0] mac_product,  // M: the product
+    input  wire [   PW-1:0] mac_product,  // M: the product (DSP = 0)
+    input  wire [ OPA_W-1:0] mac_a,        // DSP: M - 2: the product's first operand
+    input  wire [ OPB_W-1:0] mac_b,        // DSP: M - 2: its second
     input  wire             read,         // the consumer reads gate field read_field of read_addr
     input  wire [      1:0] read_field,   // its field
     input  wire [   AW-1:0] read_addr,    // its word
@@ -40,7 +50,8 @@ module rnnfab_acc_serial #(
   localparam GD = 4 << AW;  // gate memory words: address {field, word}
 
   initial begin
-    if (DEPTH < 1 || PW > ACC || (1 << AW) < DEPTH || DEPTH > LUT_RAM_DEPTH) begin
+    if (DEPTH < 1 || PW > ACC || (1 << AW) < DEPTH || DEPTH > LUT_RAM_DEPTH ||
+        (DSP != 0 && OPA_W + OPB_W != PW)) begin
       $display("%m: bad parameters DEPTH=%0d ACC=%0d PW=%0d AW=%0d LUT_RAM_DEPTH=%0d", DEPTH, ACC,
                PW, AW, LUT_RAM_DEPTH);
       $finish;
@@ -50,13 +61,27 @@ module rnnfab_acc_serial #(
   reg w_valid_q;  // W: a MAC
   reg [AW-1:0] w_addr_q;
   reg [2:0] w_field_q;
-  reg [PW-1:0] w_product_q;
   // forwarding as in rnnfab_acc_mem: compare in M, sum register reset unless forwarding
   (* keep *) wire fw_match = mac_valid && w_valid_q && mac_addr == w_addr_q &&
                              mac_field == w_field_q;
   reg [ACC-1:0] fw_q, g_mac_q, p_mac_q, g_rd_q, p_rd_q;
-  wire [ACC-1:0] w_sum = {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q} +
-                         (fw_q | g_mac_q | p_mac_q);
+  wire [ACC-1:0] w_base = fw_q | g_mac_q | p_mac_q;
+  wire [ACC-1:0] w_sum;  // W: product + base
+  generate
+    if (DSP != 0) begin : gen_dsp
+      rnnfab_mac_dsp #(
+          .AW(OPA_W), .BW(OPB_W), .CW(ACC)
+      ) mac (
+          .clk(clk), .a_in(mac_a), .b_in(mac_b), .c_in(w_base), .sum(w_sum)
+      );
+      wire unused_product = &{1'b0, mac_product};
+    end else begin : gen_fabric
+      reg [PW-1:0] w_product_q;
+      always @(posedge clk) w_product_q <= mac_product;
+      assign w_sum = {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q} + w_base;
+      wire unused_operands = &{1'b0, mac_a, mac_b};
+    end
+  endgenerate
   wire w_gate = w_valid_q && !w_field_q[2];
   wire w_proj = w_valid_q && w_field_q[2];
   wire [AW+1:0] g_w_addr = {w_field_q[1:0], w_addr_q};
@@ -65,7 +90,6 @@ module rnnfab_acc_serial #(
     w_valid_q <= rst ? 1'b0 : mac_valid;
     w_addr_q <= mac_addr;
     w_field_q <= mac_field;
-    w_product_q <= mac_product;
     fw_q <= fw_match ? w_sum : {ACC{1'b0}};
   end
 

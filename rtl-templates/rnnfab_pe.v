@@ -326,9 +326,9 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(my_issue_q),
-          .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr), .read2(1'b0),
-          .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0), .mac_b(1'b0),
+          .read(my_issue_q), .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr),
+          .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );
       wire unused_mac_k = &{1'b0, mac_k};  // the low KW bits are the cell
     end else if (MERGE_PROJ != 0) begin : gen_acc_proj
@@ -339,12 +339,12 @@ module rnnfab_pe #(
       rnnfab_acc_banks #(
           .LANES(LANES), .WORDS(`RNNFAB_MAX(K, KP)), .FIELDS(5), .ACC(ACC), .PW(PW),
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW),
-          .SERIAL(ACC_SERIAL)
+          .SERIAL(ACC_SERIAL), .OPA_W(VW), .OPB_W(WB)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
-          .mac_product(mac_product), .read(a_my_issue_q), .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q),
-          .take_k(s1_k_q), .read2(rq_pre), .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k),
-          .word(acc_word)
+          .mac_product(mac_product), .mac_a(c1_value), .mac_b(c1_weight), .read(a_my_issue_q),
+          .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q), .take_k(s1_k_q), .read2(rq_pre),
+          .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k), .word(acc_word)
       );
       assign ew_word = acc_word[4*ACC-1:0];
       assign merged_rq_word = acc_word[5*ACC-1:4*ACC];
@@ -357,9 +357,9 @@ module rnnfab_pe #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .read(my_issue_q), .read_k(ew_k_q),
-          .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
-          .take2_k(1'b0), .word(ew_word)
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
+          .read(my_issue_q), .read_k(ew_k_q), .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0),
+          .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );
       wire unused_cbase = &{1'b0, mac_cbase};
     end
@@ -570,9 +570,9 @@ module rnnfab_pe #(
               .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KPW)
           ) acc_proj (
               .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_line(mac_k),
-              .mac_field(1'b0), .mac_product(mac_product), .read(rq_pre), .read_k(rq_pre_k),
-              .take(rq_issue), .take_k(rq_k), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
-              .take2_k(1'b0), .word(rq_word)
+              .mac_field(1'b0), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
+              .read(rq_pre), .read_k(rq_pre_k), .take(rq_issue), .take_k(rq_k), .read2(1'b0),
+              .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(rq_word)
           );
         end
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));

@@ -38,6 +38,7 @@ export const CORE_FILES = [
   "rnnfab_acc_mem.v",
   "rnnfab_acc_banks.v",
   "rnnfab_acc_serial.v",
+  "rnnfab_mac_dsp.v",
   "rnnfab_act_lanes.v",
   "rnnfab_act.v",
   "rnnfab_delay.v",

@@ -62,15 +62,31 @@ export function quote(path: string): string {
 
 /**
  * `read_verilog -defer` of the sources with their folders and `includeDirs` on the include path
- * (rnnfab_pkg.vh); `.vh`/`.svh` headers in `files` are only included, not read.
+ * (rnnfab_pkg.vh), and `defines` (`-D NAME`); `.vh`/`.svh` headers in `files` are only included,
+ * not read.
  */
-export function readVerilog(files: readonly string[], includeDirs: readonly string[] = []): string {
+export function readVerilog(
+  files: readonly string[],
+  includeDirs: readonly string[] = [],
+  defines: readonly string[] = [],
+): string {
   const folders = [...new Set([...files.map((file) => dirname(file)), ...includeDirs])];
   const sources = files.filter((file) => !/\.(vh|svh)$/.test(file));
   return `read_verilog -defer ${
-    [...folders.map((folder) => `-I ${quote(folder)}`), ...sources.map(quote)].join(" ")
+    [
+      ...defines.map((define) => `-D ${define}`),
+      ...folders.map((folder) => `-I ${quote(folder)}`),
+      ...sources.map(quote),
+    ].join(" ")
   }`;
 }
+
+/**
+ * The define of the Xilinx flow: the accumulator banks of rnnfab_acc_serial multiply and add in
+ * an instantiated DSP48E2 (rnnfab_mac_dsp.v; Yosys 0.23 does not fold a registered multiply-add
+ * into one itself). Other targets and the simulators keep the generic RTL.
+ */
+export const XILINX_DEFINES = ["RNNFAB_DSP48E2"] as const;
 
 /** Options of `ice40CoarseSteps`. */
 export interface Ice40CoarseOptions {
@@ -129,8 +145,11 @@ export function ice40CoarseSteps(options: Ice40CoarseOptions): string[] {
 }
 
 function prelude(options: ScriptOptions): string[] {
+  const xilinx = options.target === "xilinx";
   const lines = [
-    readVerilog(options.files),
+    // the primitives (black boxes) before the hierarchy: the design instantiates DSP48E2
+    ...(xilinx ? ["read_verilog -lib -specify +/xilinx/cells_sim.v +/xilinx/cells_xtra.v"] : []),
+    readVerilog(options.files, [], xilinx ? XILINX_DEFINES : []),
     `hierarchy -top ${options.designTop}`,
   ];
   if (options.blackBoxes && options.blackBoxes.length > 0) {
