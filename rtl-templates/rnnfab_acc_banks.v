@@ -59,11 +59,7 @@ module rnnfab_acc_banks #(
   localparam LB = `RNNFAB_BITS_FOR(LANES - 1);  // bank index width (1 for one bank)
   localparam WW = FIELDS * ACC;  // word width
   localparam BW = (SERIAL != 0) ? 2 * ACC : WW;  // a bank's word: {fifth field, gate field}
-`ifdef RNNFAB_DSP48E2
-  localparam DSP = (SERIAL != 0 && OPA_W <= 27 && OPB_W <= 17 && ACC <= 47) ? 1 : 0;
-`else
-  localparam DSP = 0;  // the banks add mac_product (generic RTL)
-`endif
+  localparam DSP = `RNNFAB_MAC_DSP(SERIAL, OPB_W, OPA_W, ACC);  // the banks multiply and add
 
   initial begin
     if (!(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) || WORDS < 1 ||

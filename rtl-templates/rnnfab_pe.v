@@ -144,8 +144,7 @@ module rnnfab_pe #(
 
   `RNNFAB_FIXED_POINT_FUNCTIONS
 
-  // ---------------- Matrix-vector engine (its MAC leaves in stage C1; bcr: LANES weights of one
-  // line of local rows)
+  // ---------------- Matrix-vector engine (MAC out in C1; bcr: LANES weights of a line of rows)
   wire c1_valid, c1_hpart, engine_idle;
   wire [ROW_W-1:0] c1_row;
   wire [LANES*WB-1:0] c1_weight;
@@ -220,6 +219,7 @@ module rnnfab_pe #(
   // ---------------- C1 -> C2 -> C3: the products of the engine's MAC, one multiplier per lane,
   // in the DSP-block pattern: registered inputs (C2: A/B registers), registered product (C3: M
   // register); the accumulator memory registers it once more before its adder (W).
+  localparam MAC_DSP = `RNNFAB_MAC_DSP(ACC_SERIAL, WB, VW, ACC);  // 1: banks multiply C1 in DSPs
   reg c2_valid_q, c2_hpart_q, c3_valid_q;
   reg [ROW_W-1:0] c2_row_q;
   reg [LANES*WB-1:0] c2_weight_q;
@@ -230,17 +230,16 @@ module rnnfab_pe #(
     {c2_valid_q, c3_valid_q} <= rst ? 2'b00 : {c1_valid, c2_valid_q};
     {c2_hpart_q, c2_row_q, c2_weight_q, c2_value_q} <= {c1_hpart, c1_row, c1_weight, c1_value};
     for (lane = 0; lane < LANES; lane = lane + 1)
-      c3_product_q[lane*PW+:PW] <= $signed(c2_weight_q[lane*WB+:WB]) * $signed(c2_value_q);
+      c3_product_q[lane*PW+:PW] <= (MAC_DSP != 0) ? $signed({PW{1'b0}}) :
+          $signed(c2_weight_q[lane*WB+:WB]) * $signed(c2_value_q);
   end
   wire mac_valid = c3_valid_q;  // C3: accumulate lane l's product into (mac_bank, mac_k, l)
   wire [LANES*PW-1:0] mac_product = c3_product_q;
   assign idle = engine_idle && !c2_valid_q && !c3_valid_q;
 
-  // ---------------- C2: bank decode, registered into C3 (mac_bank, mac_k) (docs/architecture.md,
-  // "Hardware row order"): local row u = gate * K + k of the gate rows goes to field `gate` of cell k's accumulator word (GRU: gate
-  // group 2 of a recurrent column is row hn, field 3); in the projection phase u is projection
-  // row k (bank 4). With lanes the engine gives a line u div LANES; its lane l is cell (or
-  // projection row) mac_k * LANES + l, held by accumulator bank l (K is a multiple of LANES).
+  // ---------------- C2: bank decode into C3 (mac_bank, mac_k) ("Hardware row order"): local row
+  // u = gate * K + k is field `gate` of cell k's word (GRU: gate group 2 of a recurrent column is
+  // hn, field 3); projection: row k, bank 4. Lanes: line u div LANES, lane l: row mac_k * LANES + l.
   localparam [31:0] GATE1_ROW = K / LANES;  // first row (line) of gate 1
   localparam [31:0] GATE2_ROW = 2 * K / LANES;  // first row (line) of gate 2
   localparam [31:0] GATE3_ROW = 3 * K / LANES;  // first row (line) of gate 3

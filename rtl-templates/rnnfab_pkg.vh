@@ -60,6 +60,14 @@
 `define RNNFAB_SEQ_W(BATCH) `RNNFAB_BITS_FOR((BATCH) - 1)
 `define RNNFAB_SHARE_W(ACC, AB) (4 * (ACC) + (AB))
 `define RNNFAB_EWR_W(KW, BATCH, AB) (2 + 2 * ((KW) + `RNNFAB_SEQ_W(BATCH)) + 2 * (AB))
+// 1 where the serial accumulator banks multiply and add in a DSP48E2 (rnnfab_mac_dsp.v): only
+// with the define RNNFAB_DSP48E2, which the Xilinx synthesis flow alone sets (synth/script.ts)
+`ifdef RNNFAB_DSP48E2
+`define RNNFAB_MAC_DSP(SERIAL, WB, VW, ACC) \
+  (((SERIAL) != 0 && (WB) <= 17 && (VW) <= 27 && (ACC) <= 47) ? 1 : 0)
+`else
+`define RNNFAB_MAC_DSP(SERIAL, WB, VW, ACC) 0
+`endif
 
 // ---------------- Fixed-point helpers of docs/fixed-point.md, as functions of the module that
 // expands `RNNFAB_FIXED_POINT_FUNCTIONS in its body. They use its parameters AB (activation
