@@ -112,6 +112,20 @@ module rnnfab_acc_banks #(
   wire [XW-1:0] read2_word = LANES > 1 ? read2_ext >> LB : read2_ext;
   wire [XW-1:0] take2_word = LANES > 1 ? take2_ext >> LB : take2_ext;
   wire unused_rows = &{1'b0, read_word, take_word, read2_word, take2_word, mac_line};
+  // SERIAL: the banks' read addresses, one multiplexer for all banks (rnnfab_acc_serial): the
+  // consumers' while they read (no MAC of that memory is in flight then), else the MAC's
+  wire [BAW+1:0] g_rd_addr;
+  wire [BAW-1:0] p_rd_addr;
+  generate
+    if (SERIAL != 0) begin : gen_serial_addr
+      assign g_rd_addr = c_read ? {c_field, read_word[BAW-1:0]} :
+                                  {mac_field[1:0], mac_line[BAW-1:0]};
+      assign p_rd_addr = read2 ? read2_word[BAW-1:0] : mac_line[BAW-1:0];
+    end else begin : gen_no_serial_addr
+      assign {g_rd_addr, p_rd_addr} = {(2 * BAW + 2) {1'b0}};
+      wire unused_addr = &{1'b0, g_rd_addr, p_rd_addr};
+    end
+  endgenerate
   genvar b;
   generate
     for (b = 0; b < LANES; b = b + 1) begin : gen_bank
@@ -129,9 +143,9 @@ module rnnfab_acc_banks #(
             .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_addr(mac_line[BAW-1:0]),
             .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]), .mac_a(mac_a),
             .mac_b(mac_b[b*OPB_W+:OPB_W]),
-            .read(c_read && here_read), .read_field(c_field), .read_addr(read_word[BAW-1:0]),
+            .read(c_read && here_read), .rd_addr(g_rd_addr),
             .take(c_take && here_take), .take_field(t_field), .take_addr(take_word[BAW-1:0]),
-            .read2(read2 && here_read2), .read2_addr(read2_word[BAW-1:0]),
+            .read2(read2 && here_read2), .rd2_addr(p_rd_addr),
             .take2(take2 && here_take2), .take2_addr(take2_word[BAW-1:0]),
             .word(bank_words[b*BW+:BW])
         );

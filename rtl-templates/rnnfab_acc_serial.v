@@ -35,14 +35,13 @@ module rnnfab_acc_serial #(
     input  wire [   PW-1:0] mac_product,  // M: the product (DSP = 0)
     input  wire [ OPA_W-1:0] mac_a,        // DSP: M - 2: the product's first operand
     input  wire [ OPB_W-1:0] mac_b,        // DSP: M - 2: its second
-    input  wire             read,         // the consumer reads gate field read_field of read_addr
-    input  wire [      1:0] read_field,   // its field
-    input  wire [   AW-1:0] read_addr,    // its word
+    input  wire             read,         // the consumer reads gate field rd_addr here
+    input  wire [   AW+1:0] rd_addr,      // gate memory read address {field, word} (see below)
     input  wire             take,         // the consumer takes that field (read the cycle before)
     input  wire [      1:0] take_field,   // its field
     input  wire [   AW-1:0] take_addr,    // its word
-    input  wire             read2,        // the second consumer reads word read2_addr
-    input  wire [   AW-1:0] read2_addr,   // its word
+    input  wire             read2,        // the second consumer reads word rd2_addr here
+    input  wire [   AW-1:0] rd2_addr,     // projection memory read address (see below)
     input  wire             take2,        // the second consumer takes word take2_addr
     input  wire [   AW-1:0] take2_addr,   // its word
     output wire [2*ACC-1:0] word          // {projection field, gate field} read (zero if not)
@@ -117,8 +116,10 @@ module rnnfab_acc_serial #(
   end
   // one asynchronous read per memory, two registers on each (the consumer's, the MAC's), each
   // reset when its read is not asked for or the word read is not live
-  wire [AW+1:0] g_rd_addr = read ? {read_field, read_addr} : {mac_field[1:0], mac_addr};
-  wire [AW-1:0] p_rd_addr = read2 ? read2_addr : mac_addr;
+  // the read addresses: the consumer's while it reads any bank of the PE (no MAC of that memory
+  // is in flight then), else the MAC's, multiplexed once for all banks by rnnfab_acc_banks
+  wire [AW+1:0] g_rd_addr = rd_addr;
+  wire [AW-1:0] p_rd_addr = rd2_addr;
   wire [ACC-1:0] g_word = g_mem[g_rd_addr];
   wire [ACC-1:0] p_word = p_mem[p_rd_addr];
   wire g_live = g_live_q[g_rd_addr];
