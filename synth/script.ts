@@ -145,11 +145,11 @@ export function ice40CoarseSteps(options: Ice40CoarseOptions): string[] {
 }
 
 function prelude(options: ScriptOptions): string[] {
-  const xilinx = options.target === "xilinx";
+  // (a DSP48E2 the design instantiates stays an unknown cell here: `hierarchy` without -check
+  // leaves it, and synth_xilinx reads the primitives' library before its own hierarchy check)
+  const defines = options.target === "xilinx" ? XILINX_DEFINES : [];
   const lines = [
-    // the primitives (black boxes) before the hierarchy: the design instantiates DSP48E2
-    ...(xilinx ? ["read_verilog -lib -specify +/xilinx/cells_sim.v +/xilinx/cells_xtra.v"] : []),
-    readVerilog(options.files, [], xilinx ? XILINX_DEFINES : []),
+    readVerilog(options.files, [], defines),
     `hierarchy -top ${options.designTop}`,
   ];
   if (options.blackBoxes && options.blackBoxes.length > 0) {
