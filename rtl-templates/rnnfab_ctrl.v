@@ -182,6 +182,9 @@ module rnnfab_ctrl #(
   reg ws_active_q, ws_active_d;
   reg ws_rq_q, ws_rq_d;  // 1: requantization, 0: element-wise
   reg [WS_W-1:0] ws_count_q, ws_count_d, ws_total_q, ws_total_d;
+  // the count is the job's last (count + 1 == total), a register loaded from the next state, so
+  // that the issues the PEs take (ew_pre, rq_pre) need no adder and compare in their cycle
+  reg ws_last_q;
   reg [EW_LAT-1:0] ws_pipe_q, ws_pipe_d;  // issued rounds in flight, landing at bit 0
   reg trk_on_q, trk_on_d;  // a bank is tracked (nothing is tracked after reset)
   reg trk_m_q, trk_m_d;  // the tracked bank is the m bank
@@ -211,7 +214,7 @@ module rnnfab_ctrl #(
       if (ws_rq_q) ws_pipe_d[0] = 1'b1;
       else if ((ws_count_q & SEQ_LAST) == SEQ_LAST) ws_pipe_d[EW_LAT-1] = 1'b1;
       ws_count_d = ws_count_q + 1'b1;
-      if (ws_count_q + 1'b1 == ws_total_q) ws_active_d = 1'b0;
+      if (ws_last_q) ws_active_d = 1'b0;
     end
     if (ws_start) begin
       ws_active_d = 1'b1;
@@ -247,6 +250,7 @@ module rnnfab_ctrl #(
     ws_rq_q <= ws_rq_d;
     ws_count_q <= ws_count_d;
     ws_total_q <= ws_total_d;
+    ws_last_q <= (ws_count_d + 1'b1 == ws_total_d);
     ew_cbase_q <= ew_cbase_d;
     ew_hbase_q <= ew_hbase_d;
   end
