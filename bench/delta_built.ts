@@ -36,6 +36,12 @@ export interface BuiltDeltaCycles {
   delta: CycleStats;
   /** denseCyclesPerFrame / delta.mean. */
   speedup: number;
+  /**
+   * Cycles per frame of the delta design when no column fires (the cycle model on the first
+   * sequence with every fired set empty): what delta cannot remove on this design (the
+   * element-wise latency, the output stream, the walk of every column through the encoders).
+   */
+  idleCyclesPerFrame: number;
   /** Verilator runs of the first sequences, when asked (`measureBuiltDelta`). */
   verilator?: { sequences: number; frames: number; delta: CycleStats; equal: boolean };
 }
@@ -78,6 +84,7 @@ export function builtDeltaCycles(
   }
   const stats = cycleStats(periods);
   return {
+    idleCyclesPerFrame: idleCycles(delta, sequences[0]?.length ?? 0),
     label: BUILT_DELTA_LABEL,
     design: { pes: delta.accelerator.pes, format: "ese", broadcast },
     denseCyclesPerFrame: dense.estimate.cyclesPerStep,
@@ -85,6 +92,19 @@ export function builtDeltaCycles(
     delta: stats,
     speedup: dense.estimate.cyclesPerStep / stats.mean,
   };
+}
+
+/** The delta design's mean cycles per frame over `steps` steps on which no column fires. */
+function idleCycles(delta: DesignParams, steps: number): number {
+  if (steps < 2) return 0;
+  const none = Array.from({ length: steps }, () => delta.rtl.LAYERS).map((layers) =>
+    Array.from({ length: layers }, () => new Set<number>())
+  );
+  const run = simulateDeltaTiming(
+    { rtl: delta.rtl, image: delta.image, delta: delta.delta! },
+    none,
+  );
+  return cycleStats(stepPeriods(run.stepEndCycles)).mean;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * `deno task bench:delta [--dense M] [--bcr B] [--delta-model D] [--head H] [--data T]
- * [--theta TX,TH] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
+ * [--theta TX,TH] [--theta-input X] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
  * [--broadcast W] [--verilator K] [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts,
  * docs/delta.md "Benchmark"): accuracy dense / BCR only / BCR + delta, fired fraction per layer,
  * cycles per frame without and with delta (the built ese datapath: its cycle model, Verilator on
@@ -18,6 +18,7 @@ import { UserError } from "../util/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
 import { loadDataset } from "../model/dataset.ts";
 import { loadHead } from "../model/head.ts";
+import type { DeltaConfig } from "../model/delta.ts";
 import { loadAnyModel } from "../model/load.ts";
 import { outputSize } from "../model/model.ts";
 import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
@@ -61,7 +62,7 @@ const SWEEP_FLAG = {
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
-    "[--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ] [--broadcast W] " +
+    "[--theta-input X] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ] [--broadcast W] " +
     "[--verilator K] [--limit N] [--out FILE]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
 "Benchmark"): accuracy of the dense, the BCR-pruned and the BCR + delta model (measured, fixed-point
@@ -100,6 +101,16 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       help: "theta_x,theta_h (real units; the thresholds --delta-model was trained with)",
       defaultText: "0.3,0.3",
     },
+    "theta-input": {
+      type: "number",
+      min: 0,
+      max: Infinity,
+      placeholder: "X",
+      help: "theta_x of layer 0 only (the input features, standardized to unit deviation, where " +
+        "every other part holds hidden values in (-1, 1); real units); the sweep keeps " +
+        "theta_x = theta_h everywhere",
+      defaultText: "theta_x",
+    },
     config: {
       type: "path",
       placeholder: "C",
@@ -137,6 +148,19 @@ Verilator itself on the first K utterances) and of the older analytical model (m
   },
 });
 
+/** The thresholds: --theta, with layer 0's theta_x replaced by --theta-input when given. */
+function thresholdsOf(
+  theta: { thetaX: number; thetaH: number },
+  input: number | undefined,
+  layers: number,
+): DeltaConfig {
+  if (input === undefined) return theta;
+  return {
+    thetaX: Array.from({ length: layers }, (_, l) => l === 0 ? input : theta.thetaX),
+    thetaH: theta.thetaH,
+  };
+}
+
 /** The flags' paths with the model set's defaults filled in. */
 function pathsOf(flags: FlagValues<typeof COMMAND.flags>) {
   const set = SETS[flags.set as keyof typeof SETS];
@@ -156,7 +180,7 @@ function pathsOf(flags: FlagValues<typeof COMMAND.flags>) {
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const paths = pathsOf(flags);
-  const theta = flags.theta ?? { thetaX: 0.3, thetaH: 0.3 };
+  const uniform = flags.theta ?? { thetaX: 0.3, thetaH: 0.3 };
   const fixed = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : { ...DEFAULT_FIXED_CONFIG, activationBits: 20 };
@@ -164,6 +188,7 @@ await runCommand(async () => {
     [paths.dense, paths.bcr, paths.bcrDelta].map((path) => loadAnyModel(path)),
   );
   const head = await loadHead(paths.head, outputSize(dense));
+  const theta = thresholdsOf(uniform, flags["theta-input"], dense.numLayers);
   const test = await loadDataset(paths.test, {
     inputSize: dense.inputSize,
     classes: head.weight.rows,

@@ -45,6 +45,7 @@ import {
   formatBlock,
   modelPeLoad,
   type ModelPruneOptions,
+  type PeBalance,
   peLoadImbalance,
   pruneModelBcr,
   searchBcrHyperparameters,
@@ -114,6 +115,14 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       help: "with --pes: the PEs' MAC lanes (gen --lanes): prune in lane order, keeping whole " +
         "lines of L rows (one weight word) instead of balancing single rows",
       defaultText: "1",
+    },
+    balance: {
+      type: "enum",
+      values: ["rows", "columns"],
+      group: COMMON,
+      default: "rows",
+      help: "with --pes: what to balance: rows (each PE's non-zeros over each matrix) or " +
+        "columns (each column's non-zeros over the PEs: for delta designs, docs/pruning.md)",
     },
     calib: {
       type: "path",
@@ -216,6 +225,9 @@ function pruneRequest(flags: Flags): Request {
       `${NAME}: --block needs --col-keep and --row-keep, or a target --density/--compression`,
     );
   }
+  if (flags.balance === "columns" && (flags.pes === undefined || flags.lanes !== undefined)) {
+    throw new UserError(`${NAME}: --balance columns needs --pes (and takes no --lanes)`);
+  }
   if ((explicit || target !== undefined) && flags.out === undefined) {
     throw new UserError(`${NAME}: --out is required when pruning`);
   }
@@ -311,6 +323,11 @@ function laneCount(flags: { lanes?: string }): number {
   return flags.lanes === undefined ? 1 : Number(flags.lanes);
 }
 
+/** What --pes balances (--balance). */
+function balanceOf(flags: { balance?: string }): PeBalance {
+  return flags.balance === "columns" ? "columns" : "rows";
+}
+
 /** The pruning options: the explicit rates, or the result of the hyperparameter search. */
 function chooseOptions(
   context: Context,
@@ -326,7 +343,15 @@ function chooseOptions(
         pes ? `, ${pes} PEs` : ""
       }`,
     );
-    return { options: { block, rates: { colKeep, rowKeep }, pes, lanes: laneCount(flags) } };
+    return {
+      options: {
+        block,
+        rates: { colKeep, rowKeep },
+        pes,
+        lanes: laneCount(flags),
+        balance: balanceOf(flags),
+      },
+    };
   }
   const started = performance.now();
   console.log(
@@ -341,6 +366,7 @@ function chooseOptions(
     calibration: calibration.sequences,
     pes,
     lanes: laneCount(flags),
+    balance: balanceOf(flags),
     block: request.block,
     colShares: flags.uniform ? [0.5] : undefined,
     rounds: flags.uniform ? 0 : undefined,

@@ -34,6 +34,7 @@ import {
   peLoadImbalance,
 } from "./balance.ts";
 import { balanceGroups } from "./balance_groups.ts";
+import { balanceColumns } from "./balance_columns.ts";
 
 /** Explicit keep fractions: the fraction of columns, then of rows, kept inside each block. */
 export interface KeepRates {
@@ -66,7 +67,15 @@ export type MatrixPruneOptions = (KeepRates | DensityRate) & {
    * `pes`, whole groups are balanced over the PEs (balance_groups.ts) instead of rows.
    */
   rowGroups?: Int32Array;
+  /**
+   * What `pes` balances: "rows" (default: each PE's non-zeros over the whole matrix) or
+   * "columns" (each column's non-zeros over the PEs, for delta datapaths: balance_columns.ts).
+   */
+  balance?: PeBalance;
 };
+
+/** What PE balancing evens out: whole-matrix loads, or every column's share (delta). */
+export type PeBalance = "rows" | "columns";
 
 /** What `pruneMatrixBcr` did to one matrix. */
 export interface MatrixPruneStats {
@@ -131,6 +140,8 @@ export interface ModelPruneOptions {
    * (the rows that share a weight word), instead of balancing single rows.
    */
   lanes?: number;
+  /** What `pes` balances (default "rows"; "columns" for delta datapaths, not with lanes). */
+  balance?: PeBalance;
 }
 
 /** Per-matrix line of a model pruning report. */
@@ -468,6 +479,8 @@ export function pruneMatrixBcr(matrix: Matrix, options: MatrixPruneOptions): Mat
     ? 0
     : options.rowGroups
     ? balanceGroups({ ...balanceInput, rowGroups: options.rowGroups })
+    : options.balance === "columns"
+    ? balanceColumns({ matrix, grid, pes, keptCols: columns.keptCols, keptRowFlags })
     : balanceRows(balanceInput);
   const { out, pattern, emptyBlocks } = keptPattern(matrix, grid, columns.keptCols, keptRowFlags);
   let nonZeros = 0;
@@ -511,7 +524,12 @@ export function pruneModelBcr(
         { ...rates, block: options.block, pes: options.pes },
         lanes,
       )
-      : pruneMatrixBcr(matrix, { ...rates, block: options.block, pes: options.pes });
+      : pruneMatrixBcr(matrix, {
+        ...rates,
+        block: options.block,
+        pes: options.pes,
+        balance: options.balance,
+      });
     prunedMatrices.get(name)!.data.set(result.matrix.data);
     const entry: MatrixReport = { name, rows: matrix.rows, cols: matrix.cols, ...result.stats };
     if (options.pes) entry.peLoad = peLoadImbalance(result.matrix, options.pes);

@@ -17,6 +17,7 @@ export {
   type MatrixReport,
   type ModelPruneOptions,
   type ModelPruneReport,
+  type PeBalance,
   pruneMatrixBcr,
   pruneModelBcr,
 } from "./bcr.ts";
@@ -28,6 +29,12 @@ export {
   type PeLoad,
   peLoadImbalance,
 } from "./balance.ts";
+export {
+  balanceColumns,
+  columnBalanceOf,
+  type ColumnBalanceStats,
+  columnPeCounts,
+} from "./balance_columns.ts";
 export { magnitudePrune, type MagnitudeScope } from "./magnitude.ts";
 export {
   type BcrCheck,

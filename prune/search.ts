@@ -12,7 +12,7 @@ import { runFloat } from "../model/float.ts";
 import { compareOutputs } from "../model/metrics.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
 import { type BlockSize, clipBlock, formatBlock } from "./block.ts";
-import { type DensityRate, type ModelPruneOptions, pruneModelBcr } from "./bcr.ts";
+import { type DensityRate, type ModelPruneOptions, type PeBalance, pruneModelBcr } from "./bcr.ts";
 import { magnitudePrune } from "./magnitude.ts";
 import { randomInputs } from "../model/random.ts";
 
@@ -135,6 +135,8 @@ export interface SearchOptions {
   pes?: number;
   /** With `pes`: MAC lanes of the PEs (prune in lane order, whole lines; `ModelPruneOptions`). */
   lanes?: number;
+  /** With `pes`: what to balance (`ModelPruneOptions`). */
+  balance?: PeBalance;
   /** Block shapes tried in stage 1 (default `DEFAULT_BLOCK_CANDIDATES`). */
   blockCandidates?: BlockSize[];
   /** Fix the block shape (stage 1 is skipped). */
@@ -258,7 +260,7 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
       block,
       rates: { density: options.density, colShare },
       perMatrix,
-      ...{ pes: options.pes, lanes: options.lanes },
+      ...{ pes: options.pes, lanes: options.lanes, balance: options.balance },
     } satisfies ModelPruneOptions;
   };
 

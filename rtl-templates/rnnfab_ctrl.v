@@ -30,6 +30,7 @@ module rnnfab_ctrl #(
     parameter BLOCK_COLS = 1,          // bcr segment width (columns)
     parameter BCAST = 1,               // columns per broadcast beat (a power of two dividing N)
     parameter EW_SEQS = 1,             // issues per element-wise cell (the batch; power of two)
+    parameter RFIRST = 0,              // 1 (delta designs): a layer l > 0 walks its recurrent part first
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -299,7 +300,10 @@ module rnnfab_ctrl #(
 
   // ================= Broadcaster
   reg job_active_q, job_active_d;  // columns remain to be issued
-  reg job_part_q, job_part_d;  // 0: input part, 1: recurrent part
+  reg job_part_q, job_part_d;  // 0: first part (the input part unless job_rfirst_q), 1: second
+  // the recurrent part first (RFIRST, a gate phase of layer l > 0): it reads the layer's own h,
+  // already written, while layer l - 1's write-back, the input part, is still on its way
+  reg job_rfirst_q, job_rfirst_d;
   reg [1:0] job_src0_q, job_src0_d;  // source of part 0
   reg [LW-1:0] job_layer0_q, job_layer0_d;  // h bank layer of part 0
   reg [LW-1:0] job_layer1_q, job_layer1_d;  // h bank layer of part 1
@@ -357,6 +361,7 @@ module rnnfab_ctrl #(
   always @* begin
     job_active_d = job_active_q;
     job_part_d = job_part_q;
+    job_rfirst_d = job_rfirst_q;
     job_src0_d = job_src0_q;
     job_layer0_d = job_layer0_q;
     job_layer1_d = job_layer1_q;
@@ -378,11 +383,12 @@ module rnnfab_ctrl #(
       b1_from_input_d = (cur_src == SRC_INPUT);
       b1_col_d = job_col_q[COL_W-1:0];
       b1_seg_last_d = cur_last;
-      b1_hpart_d = job_part_q;
+      b1_hpart_d = job_part_q ^ job_rfirst_q;
       job_col_d = job_col_q + BCAST_C;
       if (cur_last) begin
         if (cur_src == SRC_INPUT) in_release = 1'b1;
         job_at_d = {WALK_W{1'b0}};
+        if (job_rfirst_q) job_col_d = {CNT_W{1'b0}};  // the input part's columns come first
         if (!job_part_q && job_len1_q != {CNT_W{1'b0}}) job_part_d = 1'b1;
         else job_active_d = 1'b0;
       end else begin
@@ -392,6 +398,7 @@ module rnnfab_ctrl #(
     if (job_start) begin
       job_active_d = 1'b1;
       job_part_d = 1'b0;
+      job_rfirst_d = 1'b0;
       job_at_d = {WALK_W{1'b0}};
       job_col_d = {CNT_W{1'b0}};
       bc_count_d = {CNT_W{1'b0}};
@@ -401,8 +408,11 @@ module rnnfab_ctrl #(
         job_len1_d = {CNT_W{1'b0}};
       end else begin
         job_src0_d = (job_start_layer == {LW{1'b0}}) ? SRC_INPUT : SRC_H;
-        job_layer0_d = job_start_layer - 1'b1;
-        job_layer1_d = job_start_layer;
+        job_rfirst_d = (RFIRST != 0) && (job_start_layer != {LW{1'b0}});
+        // (a layer l > 0's parts are both O long: only the banks and the columns swap)
+        job_layer0_d = job_rfirst_d ? job_start_layer : job_start_layer - 1'b1;
+        job_layer1_d = job_rfirst_d ? job_start_layer - 1'b1 : job_start_layer;
+        if (job_rfirst_d) job_col_d = OW_C;
         job_len0_d = (job_start_layer == {LW{1'b0}}) ? IN0_C : O_C;
         job_len1_d = O_C;
       end
@@ -419,6 +429,7 @@ module rnnfab_ctrl #(
       bc_count_q <= bc_count_d;
     end
     job_part_q <= job_part_d;
+    job_rfirst_q <= job_rfirst_d;
     job_src0_q <= job_src0_d;
     job_layer0_q <= job_layer0_d;
     job_layer1_q <= job_layer1_d;

@@ -8,7 +8,9 @@
 // with the pointer
 // address of the column's first entry in the PEs' pointer memories (the segment's base plus the
 // column); the end-of-step markers are dropped. A projection column (phase_proj = 1: m is not
-// delta-coded) passes straight through as its own value with its pointer address.
+// delta-coded) passes straight through as its own value with its pointer address. The controller
+// walks a layer l > 0's recurrent part first (rnnfab_ctrl RFIRST, set in delta designs), so the
+// step's last beat there is the input part's.
 //
 // Flow control, as between the controller and the PEs (rnnfab_mv_ese.v): the bus never waits.
 // The OR of the PEs' registered stall requests is registered here (pe_stall_q) and stops the
@@ -84,6 +86,9 @@ module rnnfab_delta_bc #(
     for (l = 0; l < LAYERS; l = l + 1) begin : gen_enc
       localparam integer IN_L = (l == 0) ? IN0 : O;  // input columns of layer l
       localparam [LW-1:0] LAYER = l[LW-1:0];
+      // the step's last beat: the recurrent part's last, or the input part's where the controller
+      // walks a layer l > 0's recurrent part first (rnnfab_ctrl RFIRST, set in delta designs)
+      localparam RFIRST_L = (l > 0) ? 1'b1 : 1'b0;
       localparam IW = `RNNFAB_BITS_FOR(IN_L + O - 1);  // this encoder's index width
       wire [IW-1:0] out_index;
       wire [IDX_W:0] index_wide = {{(IDX_W + 1 - IW) {1'b0}}, out_index};
@@ -95,7 +100,7 @@ module rnnfab_delta_bc #(
       ) enc (
           .clk(clk), .rst(rst), .theta_x(THETA_X[l*AB+:AB]), .theta_h(THETA_H[l*AB+:AB]),
           .in_valid(gate_column && phase_layer == LAYER), .in_pos(bc_col), .in_data(bc_data),
-          .in_last(bc_hpart && bc_seg_last), .out_ready(pop && phase_layer == LAYER),
+          .in_last(bc_seg_last && (bc_hpart ^ RFIRST_L)), .out_ready(pop && phase_layer == LAYER),
           .out_valid(enc_valid[l]), .out_fire(enc_fire[l]), .out_index(out_index),
           .out_hpart(enc_hpart_all[l]), .out_delta(enc_delta[l*(AB+1)+:AB+1]),
           .level(enc_level[l*(QW+1)+:QW+1]), .idle(enc_idle[l])

@@ -168,7 +168,7 @@ class DeltaSide implements PeSide {
     };
     const bus = c.job.b1Valid;
     this.take = bus && !c.main.phaseProj
-      ? { layer, pos: c.job.b1Col, last: c.job.b1Hpart && c.job.b1SegLast }
+      ? { layer, pos: c.job.b1Col, last: c.job.b1SegLast && c.job.b1Hpart !== c.job.rfirst }
       : null;
     const projValid = bus && c.main.phaseProj;
     const valid = c.main.phaseProj ? projValid : this.outValid;

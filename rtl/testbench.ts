@@ -49,6 +49,8 @@ export function renderDesignConstants(design: CocotbDesignInfo): string {
     `ACTIVATION_BITS = ${accelerator.activationBits}`,
     `ACTIVATION_FRAC = ${design.fixed.activationFrac}`,
     `PES = ${accelerator.pes}`,
+    `LANES = ${accelerator.lanes ?? 1}`,
+    `BATCH = ${accelerator.batch ?? 1}`,
     `FORMAT = ${pythonString(accelerator.format)}`,
     `CLOCK_MHZ = ${accelerator.clockMhz}`,
     `BRIDGE_PROTOCOL = ${PROTOCOL_VERSION}`,
@@ -59,10 +61,13 @@ export function renderDesignConstants(design: CocotbDesignInfo): string {
 
 function renderReadme(design: CocotbDesignInfo): string {
   const { model, accelerator } = design;
+  const batch = accelerator.batch ?? 1;
+  const batchNote = batch > 1 ? `, batch ${batch}: ${batch} sequences per stream beat` : "";
   return `# cocotb test bench
 
 For the ${model.kind.toUpperCase()} accelerator in this directory (${model.inputSize} inputs, ` +
-    `${model.outputSize} outputs per step, ${accelerator.pes} PEs, ${accelerator.format} weights).
+    `${model.outputSize} outputs per step, ${accelerator.pes} PEs, ${accelerator.format} weights` +
+    `${batchNote}).
 
 Run it from the rnnfab repository:
 

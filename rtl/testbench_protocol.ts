@@ -1,5 +1,5 @@
 /**
- * The messages of the cocotb bridge (protocol version 1; docs/cocotb.md is the prose version).
+ * The messages of the cocotb bridge (protocol version 2; docs/cocotb.md is the prose version).
  * Every message is one JSON text frame with a `type`. Client messages come from the Python test
  * bench, so they are validated here with zod before anything trusts them.
  *
@@ -9,8 +9,12 @@
 import { z } from "zod";
 import { checkSchema } from "../util/zod_error.ts";
 
-/** The protocol version this bridge speaks; a client with another version is refused. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this bridge speaks; a client with another version is refused. Version 2:
+ * a request on a batch design (`gen --batch B`) is answered with B sequences per spec, one per
+ * slot of the stream beats (`slot`, `stream` in the plan).
+ */
+export const PROTOCOL_VERSION = 2;
 
 const probability = z.number().min(0).max(0.99);
 const count = z.number().int().nonnegative();
@@ -105,6 +109,8 @@ export interface WelcomeDesign {
   activationBits: number;
   /** Fraction bits of the activation format. */
   activationFrac: number;
+  /** Sequences per stream beat (`gen --batch B`; 1 for a design without batch). */
+  batch: number;
 }
 
 /** Server -> client: the answer to `hello`. */
@@ -120,6 +126,10 @@ export interface WelcomeMessage {
 export interface PlannedSequence {
   /** Id within the session (words refer to it). */
   id: number;
+  /** Its slot in the stream beats, its sequence tag: bits [slot*AB, (slot+1)*AB) (0..B-1). */
+  slot: number;
+  /** Id of the stream's slot-0 sequence: the B sequences that share one stream have the same. */
+  stream: number;
   /** Where its inputs came from. */
   source: "main" | "random" | "inputs";
   /** Quantized inputs, T x inputSize. */

@@ -50,6 +50,8 @@ interface InputBuffer {
 interface Broadcaster {
   active: boolean;
   part: number;
+  /** job_rfirst_q: part 0 is the recurrent part (RFIRST: a delta design's layer l > 0). */
+  rfirst: boolean;
   src0: number;
   layer0: number;
   layer1: number;
@@ -122,6 +124,7 @@ function resetController(): Controller {
     job: {
       active: false,
       part: 0,
+      rfirst: false,
       src0: SRC_INPUT,
       layer0: 0,
       layer1: 0,
@@ -317,8 +320,9 @@ function broadcasterNext(
   if (s.b0Issue) {
     next.b1Valid = true;
     next.b1SegLast = s.curLast;
-    next.b1Col = (job.part ? Math.ceil(job.len0 / rtl.BCAST) * rtl.BCAST : 0) + job.e;
-    next.b1Hpart = job.part === 1;
+    const recurrent = job.rfirst ? job.part === 0 : job.part === 1;
+    next.b1Col = (recurrent ? Math.ceil(job.len0 / rtl.BCAST) * rtl.BCAST : 0) + job.e;
+    next.b1Hpart = recurrent;
     if (s.curLast) {
       if (s.curSrc === SRC_INPUT) inRelease = true;
       next.e = 0;
@@ -338,13 +342,14 @@ function broadcasterNext(
   }
   if (step.jobStart) {
     const layer = c.main.layer;
-    Object.assign(next, { active: true, part: 0, e: 0, pe: 0, k: 0, bcCount: 0 });
+    Object.assign(next, { active: true, part: 0, e: 0, pe: 0, k: 0, bcCount: 0, rfirst: false });
     if (step.jobStartProj) {
       Object.assign(next, { src0: SRC_M, len0: rtl.H, len1: 0 });
     } else {
       next.src0 = layer === 0 ? SRC_INPUT : SRC_H;
-      next.layer0 = layer - 1;
-      next.layer1 = layer;
+      next.rfirst = rtl.DELTA === 1 && layer > 0;
+      next.layer0 = next.rfirst ? layer : layer - 1;
+      next.layer1 = next.rfirst ? layer - 1 : layer;
       next.len0 = layer === 0 ? rtl.IN0 : rtl.O;
       next.len1 = rtl.O;
     }

@@ -108,6 +108,8 @@ interface TrainingInstall {
   statusFile: string;
   /** Resolves when pip has ended and the status file is written. */
   done: Promise<boolean>;
+  /** Stops pip (the run was terminated); its stamp is not written, so the next setup installs again. */
+  stop: () => void;
 }
 
 /**
@@ -123,16 +125,16 @@ function startTrainingInstall(folder: string): TrainingInstall {
     `setup: installing requirements-training.txt (PyTorch with its CUDA libraries, about 4 GB, and Ray) into .venv in the background; the tests that need it start last and wait for it (log: ${log})`,
   );
   const [program, args] = pipInstallCommand(["requirements-training.txt"]);
+  const status = new Deno.Command(program, {
+    args,
+    cwd: root,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
   const done = (async () => {
     const open = () => Deno.open(log, { append: true, create: true });
     const [out, err] = [await open(), await open()];
-    const status = new Deno.Command(program, {
-      args,
-      cwd: root,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
     // Each stream closes its own handle of the log when pip's output ends.
     await Promise.all([status.stdout.pipeTo(out.writable), status.stderr.pipeTo(err.writable)])
       .catch(() => {});
@@ -143,7 +145,14 @@ function startTrainingInstall(folder: string): TrainingInstall {
     await Deno.rename(`${statusFile}.tmp`, statusFile);
     return success;
   })();
-  return { statusFile, done };
+  const stop = () => {
+    try {
+      status.kill("SIGTERM");
+    } catch {
+      // already ended
+    }
+  };
+  return { statusFile, done, stop };
 }
 
 if (import.meta.main) {
@@ -171,9 +180,10 @@ if (import.meta.main) {
   }).spawn();
 
   // Ctrl-C reaches the test run too (same process group); wait for it to end, then clean up.
-  // SIGTERM is passed on.
+  // SIGTERM is passed on, to the tests and to a background install.
   Deno.addSignalListener("SIGINT", () => {});
   Deno.addSignalListener("SIGTERM", () => {
+    training?.stop();
     try {
       child.kill("SIGTERM");
     } catch {

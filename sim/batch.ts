@@ -3,7 +3,10 @@
  * with Verilator, one harness process. The sequences run back to back, each started by a
  * 2-cycle reset (the accelerator's only way to begin a new sequence, docs/cocotb.md), and each
  * is checked bit for bit against the fixed-point golden model on its own. Icarus runs them one
- * process per sequence (its testbench is built for one sequence length).
+ * process per sequence (its testbench is built for one sequence length). A batch design (`gen
+ * --batch B`) streams them B at a time under Verilator, one per slot of the beats
+ * (`groupForSlots` of sim/batch_stream.ts), and each is checked on its own slot's words; under
+ * Icarus each sequence runs in every slot.
  *
  * Data file: `{"sequences": [[[...], ...], ...]}` (each sequence T_k steps of inputSize numbers),
  * or a single `{"inputs": [[...], ...]}` sequence.
@@ -17,11 +20,22 @@ import { quantizeInputs } from "../model/fixed.ts";
 import { goldenOutputs } from "./golden.ts";
 import { readJsonFile } from "../model/inputs.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
-import { refuseBatchDesign } from "./batch_stream.ts";
+import {
+  groupForSlots,
+  interleaveSequences,
+  type SlotGroup,
+  slotRun,
+  slotSequences,
+} from "./batch_stream.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
 import { cacheRoot } from "./cache.ts";
 import { estimatedCycles, readDesign, readDesignModel, type SimDesign } from "./design.ts";
-import { batchStimulusText, type HarnessSettings, parseBatchHarnessResult } from "./harness_io.ts";
+import {
+  batchStimulusText,
+  type HarnessRun,
+  type HarnessSettings,
+  parseBatchHarnessResult,
+} from "./harness_io.ts";
 import { formatToolLines, type Mismatch, type SimResult, summarizeRun } from "./result.ts";
 import { findVerilator } from "./verilator_tool.ts";
 import { cycleLimit, simulateDesign, type Simulator } from "./simulate.ts";
@@ -186,7 +200,6 @@ export async function simulateBatch(options: BatchOptions): Promise<BatchResult>
   const started = performance.now();
   const simulator = options.simulator ?? "verilator";
   const design = await readDesign(options.designDir);
-  refuseBatchDesign(design, "sim --input with a data file of sequences");
   const model = await readDesignModel(design);
   const input = { source: "file" as const, path: options.inputPath ?? "(in memory)" };
   const result = simulator === "verilator"
@@ -236,13 +249,15 @@ async function verilatorBatch(
   const { design, model } = context;
   const log = options.log ?? (() => {});
   const settings = batchSettings(options);
+  const batch = design.accelerator.batch ?? 1;
   const quantized = options.sequences.map((inputs) => quantizeInputs(inputs, model.format));
   const golden = quantized.map((inputs) => goldenOutputs(design, model, inputs));
-  const limits = quantized.map((inputs) => cycleLimit(design, inputs.length, settings));
+  const groups = groupForSlots(quantized.map((inputs) => inputs.length), batch);
+  const limits = groups.map((group) => cycleLimit(design, group.steps, settings));
   const root = cacheRoot(options.cacheDir);
   const tool = await findVerilator(options.verilator);
-  const expectedCycles = quantized.reduce(
-    (sum, inputs) => sum + estimatedCycles(design.estimate, inputs.length),
+  const expectedCycles = groups.reduce(
+    (sum, group) => sum + estimatedCycles(design.estimate, group.steps),
     0,
   );
   const profile = await resolveProfile({
@@ -270,8 +285,11 @@ async function verilatorBatch(
     await Deno.writeTextFile(
       stimulusPath,
       batchStimulusText(
-        quantized.map((inputs, k) => ({ inputs, maxCycles: limits[k] })),
-        { inputSize: design.model.inputSize, outputSize: design.model.outputSize },
+        groups.map((group, k) => ({
+          inputs: interleaveSequences(slotSequences(group, quantized, batch)),
+          maxCycles: limits[k],
+        })),
+        { inputSize: design.model.inputSize * batch, outputSize: design.model.outputSize * batch },
       ),
     );
     log(`verilator: running ${quantized.length} sequences (${expectedCycles} cycles estimated)`);
@@ -282,7 +300,7 @@ async function verilatorBatch(
       resultPath,
       settings: { ...settings, maxCycles: Math.max(...limits) },
     });
-    const runs = parseBatchHarnessResult(run.text, resultPath, quantized.length);
+    const runs = parseBatchHarnessResult(run.text, resultPath, groups.length);
     const verilator = {
       profile,
       flags: harness.flags,
@@ -294,19 +312,30 @@ async function verilatorBatch(
       seconds: harness.buildSeconds,
       warnings: harness.warnings.length,
     };
-    const results = runs.map((sequenceRun, k) =>
-      summarizeRun({ ...sequenceRun, seconds: sequenceRun.summary.wallSeconds ?? 0 }, {
-        design,
-        format: model.format,
-        golden: golden[k],
-        simulator: "verilator",
-        simulatorVersion: harness.version,
-        input: context.input,
-        settings: { ...settings, maxCycles: limits[k] },
-        build,
-        runSeconds: sequenceRun.summary.wallSeconds ?? 0,
-        totalSeconds: 0,
-      })
+    const results = sequenceResults(
+      runs,
+      groups,
+      (k, sequenceRun, limit) =>
+        summarizeRun({ ...sequenceRun, seconds: sequenceRun.summary.wallSeconds ?? 0 }, {
+          // a slot's words are one sequence's: the batch-1 view of the design (its estimate stays)
+          design: { ...design, accelerator: { ...design.accelerator, batch: 1 } },
+          format: model.format,
+          golden: golden[k],
+          simulator: "verilator",
+          simulatorVersion: harness.version,
+          input: context.input,
+          settings: { ...settings, maxCycles: limit },
+          build,
+          runSeconds: sequenceRun.summary.wallSeconds ?? 0,
+          totalSeconds: 0,
+        }),
+      {
+        batch,
+        inputSize: design.model.inputSize,
+        outputSize: design.model.outputSize,
+        limits,
+        lengths: quantized.map((inputs) => inputs.length),
+      },
     );
     const { maxCycles: _limit, ...stimulus } = settings;
     return aggregateBatch(results, {
@@ -332,6 +361,35 @@ async function verilatorBatch(
   } finally {
     await Deno.remove(workDir, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The report of every sequence of a data file (in file order) from the harness runs of its slot
+ * groups: at batch 1 a group's run is its sequence's; at batch B each member's own slot's part
+ * (`slotRun`). `summarize` turns sequence k's run into its report.
+ */
+function sequenceResults(
+  runs: HarnessRun[],
+  groups: SlotGroup[],
+  summarize: (k: number, run: HarnessRun, limit: number) => SimResult,
+  options: {
+    batch: number;
+    inputSize: number;
+    outputSize: number;
+    limits: number[];
+    lengths: number[];
+  },
+): SimResult[] {
+  const results: SimResult[] = [];
+  groups.forEach((group, g) =>
+    group.members.forEach((k, slot) => {
+      const own = options.batch === 1
+        ? runs[g]
+        : slotRun(runs[g], { ...options, slot, steps: options.lengths[k] });
+      results[k] = summarize(k, own, options.limits[g]);
+    })
+  );
+  return results;
 }
 
 /** A short human-readable summary of a batch report (the CLI prints it). */

@@ -8,8 +8,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseAcceleratorSettings, resolveAcceleratorConfig } from "../rtl/config.ts";
 import { writeDesign } from "../rtl/mod.ts";
-import { UserError } from "../util/errors.ts";
-import { interleaveSequences, refuseBatchDesign, sequenceOf } from "../sim/batch_stream.ts";
+import {
+  groupForSlots,
+  interleaveSequences,
+  sequenceOf,
+  slotRun,
+  slotSequences,
+} from "../sim/batch_stream.ts";
 import { caseDesign, type E2eCase } from "./e2e.ts";
 import { expectUserError, REPO_ROOT, runDenoScript, withTempDir } from "./helpers.ts";
 
@@ -29,7 +34,7 @@ const TINY: E2eCase = {
   steps: 1,
 };
 
-Deno.test("batch: 1/2/4/8/16 for both formats, default 1; refused where a flow has no batch", () => {
+Deno.test("batch: 1/2/4/8/16 for both formats, default 1", () => {
   const resolve = (settings: Record<string, unknown>) =>
     resolveAcceleratorConfig([{ settings, source: "flags" }]);
   assert.equal(resolve({ format: "bcr" }).batch, 1);
@@ -39,16 +44,6 @@ Deno.test("batch: 1/2/4/8/16 for both formats, default 1; refused where a flow h
     () => parseAcceleratorSettings({ batch: 3 }, "c.json"),
     /batch must be 1, 2, 4, 8 or 16/,
   );
-  const design = { dir: "d", accelerator: { batch: 4 } };
-  assert.throws(() => refuseBatchDesign(design, "sim --cocotb"), (error: unknown) => {
-    assert.ok(error instanceof UserError);
-    assert.match(
-      error.message,
-      /^d: sim --cocotb does not support batch designs yet \(gen --batch 4\)/,
-    );
-    return true;
-  });
-  refuseBatchDesign({ dir: "d", accelerator: { batch: 1 } }, "sim --cocotb");
 });
 
 Deno.test("gen --batch: a one-line exit-2 error naming the flag, nothing written", async () => {
@@ -107,4 +102,57 @@ Deno.test("batch streams: element-major interleaving and back", () => {
   assert.deepEqual(sequenceOf(rows, 2, 1), [[-1, -2, -3], [-4, -5, -6]]);
   assert.deepEqual(sequenceOf(rows, 2, 0), [[1, 2, 3], [4, 5, 6]]);
   assert.throws(() => interleaveSequences([a, [a[0]]]));
+});
+
+Deno.test("batch streams: a data file's sequences B at a time, padded, and each slot's own words", () => {
+  // longest first, equal lengths together; file order at batch 1
+  assert.deepEqual(groupForSlots([2, 3, 2, 1, 3], 2), [
+    { members: [1, 4], steps: 3 },
+    { members: [0, 2], steps: 2 },
+    { members: [3], steps: 1 },
+  ]);
+  assert.deepEqual(groupForSlots([2, 3], 1).map((g) => g.members), [[0], [1]]);
+  // a shorter member padded with zero steps, an empty slot filled with the first member
+  const x = [[Int32Array.from([1, 2])], [Int32Array.from([3, 4]), Int32Array.from([5, 6])]];
+  const slots = slotSequences({ members: [1, 0], steps: 2 }, x, 2);
+  assert.deepEqual(slots[1].map((step) => Array.from(step)), [[1, 2], [0, 0]]);
+  assert.deepEqual(slotSequences({ members: [0], steps: 1 }, x, 2)[1], x[0]);
+  // slot 1's words of its first step out of a 2-step batch-2 run with 2 outputs per step
+  const beats = Array.from({ length: 8 }, (_, n) => ({ cycle: 10 + n, value: n, last: false }));
+  const summary = {
+    cycles: 17,
+    simulatedCycles: 17,
+    firstOutputCycle: 10,
+    lastInputCycle: 5,
+    inputsAccepted: 8,
+    outputs: 8,
+    expectedOutputs: 8,
+    outputStallCycles: 3,
+    inputStarvedCycles: 0,
+    inputWaitCycles: 0,
+    protocolViolations: 0,
+    lastFlagErrors: 0,
+    extraBeats: 0,
+    timedOut: false,
+    wallSeconds: null,
+    cpuSeconds: null,
+    initSeconds: null,
+  };
+  const own = slotRun({ beats, summary }, {
+    batch: 2,
+    slot: 1,
+    steps: 1,
+    inputSize: 2,
+    outputSize: 2,
+  });
+  assert.deepEqual(own.beats.map((beat) => beat.value), [1, 3]);
+  assert.deepEqual(
+    [
+      own.summary.cycles,
+      own.summary.inputsAccepted,
+      own.summary.outputs,
+      own.summary.outputStallCycles,
+    ],
+    [13, 2, 2, 3],
+  );
 });

@@ -50,6 +50,8 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
     assert.equal(built.design.broadcast, 2);
     assert.equal(built.frames, frames - sequences.length);
     assert.ok(built.delta.mean < built.denseCyclesPerFrame, JSON.stringify(built));
+    // nothing fired: the floor of the delta design, at most every frame's cycles
+    assert.ok(built.idleCyclesPerFrame > 0 && built.idleCyclesPerFrame <= built.delta.p50);
     assert.equal(built.verilator.sequences, 1);
     assert.ok(built.verilator.equal, "Verilator equals the cycle model");
     assert.match(built.label, /rtl\/delta_timing\.ts/);
@@ -66,6 +68,7 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
     assert.match(markdown, /## Delta activations \(issue 19\)/);
     assert.match(markdown, /modeled \(column-skip datapath not built\)/);
     assert.match(markdown, /built datapath with delta \(ese, 2 columns per beat\)/);
+    assert.match(markdown, /no column fired \(what delta cannot remove\)/);
     assert.match(markdown, /measured \(Verilator; every step end equal to the cycle model\)/);
     assert.match(markdown, /What limits them/);
     assert.ok(

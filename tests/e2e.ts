@@ -9,6 +9,7 @@
  * @module
  */
 
+import "./sim_cache_env.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RnnModel } from "../model/model.ts";

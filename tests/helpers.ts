@@ -4,6 +4,7 @@
  * @module
  */
 
+import "./sim_cache_env.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { RnnModel } from "../model/model.ts";

@@ -81,18 +81,27 @@ def train_lstm(stack: RnnStack, head: torch.nn.Linear, data: DataSet, *, epochs:
             getattr(stack, tensor).copy_(value)
 
 
+def input_thresholds(stack: RnnStack, theta: float, theta_input: Optional[float]):
+    """theta_x per layer: ``theta``, with layer 0's (the input features) ``theta_input`` when
+    given."""
+    if theta_input is None:
+        return theta
+    return [theta_input] + [theta] * (stack.num_layers - 1)
+
+
 def train_delta_masked(stack: RnnStack, head: torch.nn.Linear, data: DataSet, *, theta: float,
                        epochs: int, lr: float, batch_size: int, seed: int = 20,
-                       masks: Optional[dict] = None,
+                       masks: Optional[dict] = None, theta_input: Optional[float] = None,
                        log: Callable[[str], None] = print) -> None:
     """Fine-tune ``stack`` with theta_x = theta_h = ``theta`` in the forward pass (every layer;
-    straight-through gradient, rnnfab.delta), the ``tail_loss`` of the fixed ``head``, the BCR
-    ``masks`` held."""
+    layer 0's theta_x ``theta_input`` when given; straight-through gradient, rnnfab.delta), the
+    ``tail_loss`` of the fixed ``head``, the BCR ``masks`` held."""
     torch.manual_seed(seed)
     _freeze(head)
+    theta_x = input_thresholds(stack, theta, theta_input)
 
     def batch_loss(batch: Batch) -> torch.Tensor:
-        run = delta_forward(stack, batch.x, theta, theta, batch.lengths)
+        run = delta_forward(stack, batch.x, theta_x, theta, batch.lengths)
         return tail_loss(run.outputs, batch, head)
 
     train_epochs(list(stack.parameters()), data, epochs=epochs, lr=lr, batch_size=batch_size,
@@ -103,7 +112,9 @@ def train_delta_masked(stack: RnnStack, head: torch.nn.Linear, data: DataSet, *,
 
 
 def float_accuracy(stack: RnnStack, head: torch.nn.Linear, data: DataSet,
-                   theta: float = 0.0) -> tuple[float, list[float]]:
+                   theta: float = 0.0,
+                   theta_input: Optional[float] = None) -> tuple[float, list[float]]:
     """Accuracy on the last step and fired fraction per layer with theta_x = theta_h = ``theta``
-    (float32 PyTorch, measured)."""
-    return delta_accuracy(stack, head.to(torch.float32), data, theta, theta)
+    (layer 0's theta_x ``theta_input`` when given; float32 PyTorch, measured)."""
+    return delta_accuracy(stack, head.to(torch.float32), data,
+                          input_thresholds(stack, theta, theta_input), theta)

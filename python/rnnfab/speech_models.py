@@ -8,7 +8,8 @@ committed), each stage from the one before, every random draw seeded:
 1. ``NAME.json`` + ``NAME.head.json``: dense training (``rnnfab.speech.train_lstm``; with
    ``trainSubset`` every stage trains on that many training utterances, a seeded draw);
 2. ``NAME_bcr0.json``: BCR pruning by rnnfab's own pruner (``deno run -A cli/prune.ts --block
-   --col-keep --row-keep --pes``, balanced over the design's PEs);
+   --col-keep --row-keep --pes [--balance columns]``, balanced over the design's PEs; with
+   ``balance: columns`` every column's non-zeros spread evenly over them, for the delta datapath);
 3. ``NAME_bcr.json``: BCR only: fine-tuned with the mask held and the head fixed;
 4. ``NAME_bcr_delta.json``: BCR + delta: ``NAME_bcr`` fine-tuned further with the thresholds in
    the forward pass (straight-through), the mask held, the head fixed.
@@ -46,7 +47,8 @@ RECIPES = {
     "small": {
         "name": "speech_lstm", "features": 40, "hidden": 64, "proj": 0, "layers": 2,
         "dense": {"epochs": 15, "lr": 8e-3, "batch": 16},
-        "prune": {"block": "8x8", "colKeep": 0.5, "rowKeep": 0.5, "pes": 32},
+        "prune": {"block": "8x8", "colKeep": 0.5, "rowKeep": 0.5, "pes": 32,
+                  "balance": "columns"},
         "bcr": {"epochs": 6, "lr": 2e-3, "batch": 16},
         "delta": {"theta": 0.3, "epochs": 4, "lr": 1e-3, "batch": 16},
     },
@@ -158,10 +160,14 @@ class Pipeline:
             self._save_record()
             self.log(f"{self.name} {stage}: {json.dumps(self.record['stages'][stage])}")
 
-    def _accuracy(self, stack: RnnStack, head, theta: float = 0.0) -> dict:
-        accuracy, fired = float_accuracy(stack, head, self.data()[1], theta)
-        return {"theta": theta, "accuracy": accuracy, "firedFraction": fired,
-                "label": "measured: float32 PyTorch on the test set"}
+    def _accuracy(self, stack: RnnStack, head, theta: float = 0.0,
+                  theta_input: float | None = None) -> dict:
+        accuracy, fired = float_accuracy(stack, head, self.data()[1], theta, theta_input)
+        figures = {"theta": theta, "accuracy": accuracy, "firedFraction": fired,
+                   "label": "measured: float32 PyTorch on the test set"}
+        if theta_input is not None:
+            figures["thetaInput"] = theta_input
+        return figures
 
     def _make_dense(self) -> dict:
         recipe, (train, _) = self.recipe, self.data()
@@ -184,6 +190,8 @@ class Pipeline:
                    "--col-keep", str(settings["colKeep"]), "--row-keep", str(settings["rowKeep"]),
                    "--pes", str(settings["pes"]), "--safetensors", "--quiet",
                    "--out", self.path("prune")]
+        if settings.get("balance"):
+            command[-2:-2] = ["--balance", settings["balance"]]
         self.log(f"{self.name} prune: {' '.join(command)}")
         subprocess.run(command, check=True, cwd=ROOT)
         stack = RnnStack.from_rnnfab(load_model(self.path("prune")))
@@ -214,11 +222,13 @@ class Pipeline:
         head = self._head()
         train_delta_masked(stack, head, train, theta=settings["theta"], epochs=settings["epochs"],
                            lr=settings["lr"], batch_size=settings["batch"], seed=22, masks=masks,
+                           theta_input=settings.get("thetaInput"),
                            log=lambda line: self.log(f"{self.name} delta {line}"))
         if not masks_hold(stack, masks):
             raise RuntimeError("the BCR mask changed during delta fine-tuning")
         save_model(stack.to_rnnfab(), self.path("delta"), safetensors=True)
-        return {"testAtTheta": self._accuracy(stack, head, settings["theta"]),
+        return {"testAtTheta": self._accuracy(stack, head, settings["theta"],
+                                              settings.get("thetaInput")),
                 "test": self._accuracy(stack, head)}
 
 

@@ -15,7 +15,8 @@ from rnnfab import RnnStack  # noqa: E402
 from rnnfab.bcr import bcr_mask  # noqa: E402
 from rnnfab.data import DataSet  # noqa: E402
 from rnnfab.mask import apply_masks, bcr_masks, masks_hold  # noqa: E402
-from rnnfab.speech import float_accuracy, train_delta_masked, train_lstm  # noqa: E402
+from rnnfab.speech import (float_accuracy, input_thresholds, train_delta_masked,  # noqa: E402
+                           train_lstm)
 
 torch.set_num_threads(1)
 
@@ -68,3 +69,17 @@ def test_delta_fine_tuning_holds_the_mask_and_fires_less_with_larger_thresholds(
     _, fired_large = float_accuracy(stack, head, data, 0.5)
     _, fired_zero = float_accuracy(stack, head, data, 0.0)
     assert fired_zero[0] > fired_small[0] > fired_large[0]
+
+
+def test_input_threshold_sets_layer_zero_theta_x_only():
+    stack = RnnStack("lstm", 5, 8, 2, seed=3).to(torch.float32)
+    assert input_thresholds(stack, 0.3, None) == 0.3
+    assert input_thresholds(stack, 0.3, 0.4) == [0.4, 0.3]
+    torch.manual_seed(0)
+    head = torch.nn.Linear(stack.output_size, 3)
+    data = words()
+    same = float_accuracy(stack, head, data, 0.2, 0.2)
+    assert same == float_accuracy(stack, head, data, 0.2)
+    _, fired_high = float_accuracy(stack, head, data, 0.2, 5.0)
+    # layer 0's inputs never fire above 5 (slow walks), so layer 0 fires less
+    assert fired_high[0] < same[1][0]

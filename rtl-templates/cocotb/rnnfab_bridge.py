@@ -1,4 +1,4 @@
-"""Client side of the rnnfab cocotb bridge (protocol version 1, see docs/cocotb.md).
+"""Client side of the rnnfab cocotb bridge (protocol version 2, see docs/cocotb.md).
 
 `deno task sim --design DIR --cocotb` starts a WebSocket server in Deno that holds the input
 sequences and the golden outputs of the fixed-point model, and runs this test bench with the URL in
@@ -6,6 +6,7 @@ the environment variable RNNFAB_BRIDGE_URL. Each cocotb test opens one session:
 
     session = BridgeSession.open("test_name")      # hello -> welcome
     plan = session.request([MAIN])                  # request -> plan (inputs and expected words)
+    for stream in plan.streams: ...                 # the B sequences of a batch design's beats
     session.send_word(sequence_id, index, value, last, cycle)   # every DUT output word
     session.end_sequence(sequence_id, aborted, stats)
     verdict = session.end()                         # end -> verdict (Deno's bit-for-bit check)
@@ -23,7 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import connect
 
 #: Version of the message protocol this client speaks; the server refuses any other.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 #: Sequence request: the run's own input sequence (`--input FILE` or `--steps/--seed`).
 MAIN = {"source": "main"}
@@ -49,6 +50,11 @@ class Sequence:
     def __init__(self, message):
         #: Id of the sequence within the session (used in `send_word`).
         self.id = message["id"]
+        #: Its slot in the stream beats, its sequence tag: in_data/out_data bits
+        #: [slot * ACTIVATION_BITS, (slot + 1) * ACTIVATION_BITS) (0 without batch).
+        self.slot = message["slot"]
+        #: Id of the slot-0 sequence of the stream it shares with the other slots.
+        self.stream = message["stream"]
         #: Where the inputs came from ("main", "random" or "inputs").
         self.source = message["source"]
         #: Quantized inputs, T lists of inputSize integers (activation format).
@@ -72,12 +78,50 @@ class Sequence:
         return [word for step in self.expected for word in step]
 
 
+class Stream:
+    """The sequences that share one stream: one per slot of the beats of a batch design
+    (`gen --batch B`: beat word s is sequence s's), a single sequence without batch."""
+
+    def __init__(self, sequences):
+        #: The sequences in slot order.
+        self.sequences = sorted(sequences, key=lambda sequence: sequence.slot)
+        #: Id of the slot-0 sequence.
+        self.id = self.sequences[0].id
+        #: Where the inputs came from.
+        self.source = self.sequences[0].source
+        #: Simulated cycles after which streaming gives up (a hung DUT).
+        self.max_cycles = self.sequences[0].max_cycles
+
+    @property
+    def batch(self):
+        """Sequences per beat."""
+        return len(self.sequences)
+
+    @property
+    def steps(self):
+        """Number of time steps (the same for every slot)."""
+        return self.sequences[0].steps
+
+    def input_beats(self):
+        """The input beats in streaming order: per beat, one word per slot (slot order)."""
+        return list(zip(*(sequence.input_words() for sequence in self.sequences)))
+
+    def expected_beats(self):
+        """The golden output beats in streaming order: per beat, one word per slot."""
+        return list(zip(*(sequence.expected_words() for sequence in self.sequences)))
+
+
 class Plan:
     """The server's answer to `request`: sequences and the stimulus the run asked for."""
 
     def __init__(self, message):
-        #: The requested sequences, in request order.
+        #: The requested sequences, in request order (B per request on a batch design).
         self.sequences = [Sequence(s) for s in message["sequences"]]
+        #: The streams, one per requested sequence spec, in request order.
+        self.streams = [
+            Stream([s for s in self.sequences if s.stream == stream])
+            for stream in dict.fromkeys(s.stream for s in self.sequences)
+        ]
         #: The run's stimulus settings: backpressure, inputGaps, seed.
         self.stimulus = message["stimulus"]
 

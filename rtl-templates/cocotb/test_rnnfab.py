@@ -18,6 +18,12 @@ The tests, each with its own bridge session:
   next sequence must start from a clean state.
 - test_back_to_back: several sequences, each followed at once by a minimal (2-cycle) reset.
 
+Batch designs (`gen --batch B`): every beat of in_data/out_data carries one word of each of B
+sequences, sequence s (its slot, the sequence tag) in bits [s * ACTIVATION_BITS, (s + 1) *
+ACTIVATION_BITS). Every request then yields one stream of B sequences (`plan.streams`), each slot
+with its own inputs and golden outputs, and every output word is checked against its own
+sequence's. Counts of words below (steps, cuts) are counted in beats, one word per slot.
+
 Timing of one cycle (clock period 10 ns, rising edge at t):
   t + 1 ns  drive in_valid/in_data, out_ready low   (the "drive point")
   t + 2 ns  sample out_valid with out_ready low, then raise out_ready if the beat is accepted
@@ -26,7 +32,8 @@ Cycle 1 is the first rising edge after reset release, as in the Verilator and Ic
 
 Fault injection (to prove the bench catches a single wrong bit): RNNFAB_FLIP_OUTPUT_BIT=TEST:N:B
 flips bit B of the N-th output word (0-based, counted over the whole test) that TEST reads from the
-DUT, before anything looks at it; several entries are separated by commas.
+DUT, before anything looks at it; several entries are separated by commas. On a batch design word N
+is slot N % B of output beat N // B.
 """
 
 import os
@@ -49,6 +56,8 @@ RESET_CYCLES = 2
 DRAIN_CYCLES = 64
 #: Words of the activation format.
 WORD_MASK = (1 << design.ACTIVATION_BITS) - 1
+#: Sequences per stream beat (gen --batch), each in its slot of ACTIVATION_BITS bits.
+BATCH = design.BATCH
 
 
 class Stimulus:
@@ -125,10 +134,36 @@ def read_bit(signal):
     return int(value) if value.is_resolvable else None
 
 
-def read_word(signal):
-    """A data word as a signed integer, or None when it has x or z bits."""
+def signed_word(raw):
+    """An activation word's bits (unsigned) as a signed integer."""
+    return raw - (1 << design.ACTIVATION_BITS) if raw >> (design.ACTIVATION_BITS - 1) else raw
+
+
+def read_words(signal):
+    """The BATCH words of a stream beat (slot order) as signed integers, None for a word with x
+    or z bits."""
     value = signal.value
-    return value.to_signed() if value.is_resolvable else None
+    if value.is_resolvable:
+        raw = value.to_unsigned()
+        return tuple(
+            signed_word((raw >> (slot * design.ACTIVATION_BITS)) & WORD_MASK)
+            for slot in range(BATCH)
+        )
+    bits = str(value)  # most significant bit first
+    words = []
+    for slot in range(BATCH):
+        end = len(bits) - slot * design.ACTIVATION_BITS
+        word = bits[end - design.ACTIVATION_BITS : end]
+        words.append(signed_word(int(word, 2)) if set(word) <= {"0", "1"} else None)
+    return tuple(words)
+
+
+def pack_beat(words):
+    """The in_data value of one input beat: word s (signed) in slot s."""
+    packed = 0
+    for slot, word in enumerate(words):
+        packed |= (word & WORD_MASK) << (slot * design.ACTIVATION_BITS)
+    return packed
 
 
 def flip_requests(test):
@@ -143,8 +178,14 @@ def flip_requests(test):
 
 def flip_bit(value, bit):
     """Flip one bit of a signed activation word, keeping it a signed activation word."""
-    raw = (value & WORD_MASK) ^ (1 << bit)
-    return raw - (1 << design.ACTIVATION_BITS) if raw >> (design.ACTIVATION_BITS - 1) else raw
+    return signed_word((value & WORD_MASK) ^ (1 << bit))
+
+
+def stream_label(stream):
+    """How messages name a stream: its sequence, or its B sequences."""
+    if stream.batch == 1:
+        return f"sequence {stream.id}"
+    return "sequences " + ", ".join(str(sequence.id) for sequence in stream.sequences)
 
 
 class TestBench:
@@ -174,6 +215,7 @@ class TestBench:
             "inputSize": design.INPUT_SIZE,
             "outputSize": design.OUTPUT_SIZE,
             "activationBits": design.ACTIVATION_BITS,
+            "batch": BATCH,
         }
         for key, value in mine.items():
             if served[key] != value:
@@ -219,17 +261,18 @@ class TestBench:
         dut.rst.value = 0
 
     async def stream(
-        self, sequence, stimulus, abort_after_words=None, abort_after_inputs=None, drain_cycles=0
+        self, stream, stimulus, abort_after_words=None, abort_after_inputs=None, drain_cycles=0
     ):
-        """Stream one sequence through the DUT, starting at a drive point right after a reset.
+        """Stream one stream of a plan (one sequence, or B on a batch design) through the DUT,
+        starting at a drive point right after a reset.
 
         Every output word goes to the bridge as it transfers. `abort_after_words` /
-        `abort_after_inputs` stop early on purpose (the caller then resets the DUT); the bridge
-        then only checks the words that came. Returns the StreamStats.
+        `abort_after_inputs` (beats) stop early on purpose (the caller then resets the DUT); the
+        bridge then only checks the words that came. Returns the StreamStats.
         """
         dut = self.dut
-        inputs = sequence.input_words()
-        expected = sequence.expected_words()
+        inputs = [pack_beat(beat) for beat in stream.input_beats()]
+        expected = stream.expected_beats()
         stats = StreamStats(len(expected))
         started = time.monotonic()
         next_input = 0
@@ -244,14 +287,14 @@ class TestBench:
             if abort_after_inputs is not None and next_input >= abort_after_inputs:
                 aborted = True
                 break
-            if cycle >= sequence.max_cycles:
+            if cycle >= stream.max_cycles:
                 stats.timed_out = True
                 break
             # Drive point (1 ns after a rising edge).
             if not pending and next_input < len(inputs):
                 pending = stimulus.offer_input()
             dut.in_valid.value = int(pending)
-            dut.in_data.value = inputs[next_input] & WORD_MASK if next_input < len(inputs) else 0
+            dut.in_data.value = inputs[next_input] if next_input < len(inputs) else 0
             ready = stimulus.accept_output()
             dut.out_ready.value = 0
             await Timer(1, unit="ns")
@@ -269,7 +312,7 @@ class TestBench:
                 stats.valid_depends_on_ready += 1
             out_valid = out_valid == 1
             in_ready = in_ready == 1
-            data = read_word(dut.out_data)
+            data = read_words(dut.out_data)
             last = read_bit(dut.out_last)
             if held is not None and (not out_valid or (data, last) != held):
                 stats.protocol_violations += 1
@@ -281,7 +324,7 @@ class TestBench:
             if pending and not in_ready:
                 stats.input_wait_cycles += 1
             if out_valid and ready:
-                self._receive(sequence, expected, stats, data, last, cycle)
+                self._receive(stream, expected, stats, data, last, cycle)
             if pending and in_ready:
                 pending = False
                 next_input += 1
@@ -304,39 +347,46 @@ class TestBench:
         dut.out_ready.value = 0
         stats.simulated_cycles = cycle
         stats.wall_seconds = time.monotonic() - started
-        self.session.end_sequence(sequence.id, aborted, stats.as_message())
-        self._check_locally(sequence, stats, aborted)
+        for sequence in stream.sequences:
+            self.session.end_sequence(sequence.id, aborted, stats.as_message())
+        self._check_locally(stream, stats, aborted)
         return stats
 
-    def _receive(self, sequence, expected_words, stats, data, last, cycle):
-        """One transferred output beat: fault injection, out_last check, report to the bridge."""
-        bit = self._flips.get(self.words_read)
-        if bit is not None and data is not None:
-            data = flip_bit(data, bit)
-            self.dut._log.warning("fault injection: flipped bit %d of word %d", bit, self.words_read)
-        self.words_read += 1
+    def _receive(self, stream, expected_beats, stats, data, last, cycle):
+        """One transferred output beat: fault injection, out_last check, its words (one per
+        slot) checked against their own sequences and reported to the bridge."""
         index = stats.outputs
         if bool(last) != (index % design.OUTPUT_SIZE == design.OUTPUT_SIZE - 1):
             stats.last_flag_errors += 1
-        if index < len(expected_words):
-            expected = expected_words[index]
-            if data != expected:
-                step, element = divmod(index, design.OUTPUT_SIZE)
-                self.failures.append(
-                    f"sequence {sequence.id} step {step} element {element}: expected "
-                    f"{expected}, got {'x' if data is None else data} (cycle {cycle})"
+        for sequence, word in zip(stream.sequences, data):
+            bit = self._flips.get(self.words_read)
+            if bit is not None and word is not None:
+                word = flip_bit(word, bit)
+                self.dut._log.warning(
+                    "fault injection: flipped bit %d of word %d", bit, self.words_read
                 )
+            self.words_read += 1
+            if index < len(expected_beats):
+                expected = expected_beats[index][sequence.slot]
+                if word != expected:
+                    step, element = divmod(index, design.OUTPUT_SIZE)
+                    slot = f" (slot {sequence.slot})" if BATCH > 1 else ""
+                    self.failures.append(
+                        f"sequence {sequence.id}{slot} step {step} element {element}: expected "
+                        f"{expected}, got {'x' if word is None else word} (cycle {cycle})"
+                    )
+            self.session.send_word(sequence.id, index, word, last, cycle)
         if stats.outputs == 0:
             stats.first_output_cycle = cycle
         stats.outputs += 1
         stats.cycles = cycle
-        self.session.send_word(sequence.id, index, data, last, cycle)
 
-    def _check_locally(self, sequence, stats, aborted):
-        """The test's own view of a sequence (Deno's verdict is the authoritative one)."""
+    def _check_locally(self, stream, stats, aborted):
+        """The test's own view of a stream (Deno's verdict is the authoritative one)."""
+        label = stream_label(stream)
         if stats.timed_out:
             self.failures.append(
-                f"sequence {sequence.id}: timeout, {stats.outputs} of {stats.expected_outputs} "
+                f"{label}: timeout, {stats.outputs} of {stats.expected_outputs} "
                 f"words in {stats.simulated_cycles} cycles"
             )
         for name, count in [
@@ -347,12 +397,12 @@ class TestBench:
             ("extra output beats after the last", stats.extra_beats),
         ]:
             if count:
-                self.failures.append(f"sequence {sequence.id}: {count} {name}")
+                self.failures.append(f"{label}: {count} {name}")
         self.dut._log.info(
-            "sequence %d (%s, %d steps): %d words%s in %d cycles, %d output-stall cycles",
-            sequence.id,
-            sequence.source,
-            sequence.steps,
+            "%s (%s, %d steps): %d beats%s in %d cycles, %d output-stall cycles",
+            label,
+            stream.source,
+            stream.steps,
             stats.outputs,
             " (aborted on purpose)" if aborted else "",
             stats.simulated_cycles,
@@ -397,7 +447,7 @@ async def test_sequence(bench):
     run = plan.stimulus
     stimulus = bench.stimulus(run["backpressure"], run["inputGaps"], "main")
     await bench.reset(INITIAL_RESET_CYCLES)
-    await bench.stream(plan.sequences[0], stimulus, drain_cycles=DRAIN_CYCLES)
+    await bench.stream(plan.streams[0], stimulus, drain_cycles=DRAIN_CYCLES)
 
 
 @bench_test
@@ -405,8 +455,8 @@ async def test_random_backpressure(bench):
     """Random valid/ready on both streams, then a congested output (out_ready mostly low)."""
     both = bench.stimulus(output_stall=0.5, input_gap=0.5, name="both")
     congested = bench.stimulus(output_stall=0.85, input_gap=0.0, name="congested")
-    (first,) = bench.request(random_sequence(3), stimulus=both).sequences
-    (second,) = bench.request(random_sequence(2), stimulus=congested).sequences
+    (first,) = bench.request(random_sequence(3), stimulus=both).streams
+    (second,) = bench.request(random_sequence(2), stimulus=congested).streams
     await bench.reset(INITIAL_RESET_CYCLES)
     await bench.stream(first, both, drain_cycles=DRAIN_CYCLES)
     await bench.reset(RESET_CYCLES)
@@ -420,7 +470,7 @@ async def test_reset_mid_sequence(bench):
     stimulus = bench.stimulus(output_stall=0.3, input_gap=0.2, name="reset")
     cut_outputs, cut_inputs, clean = bench.request(
         random_sequence(3), random_sequence(3), random_sequence(2), stimulus=stimulus
-    ).sequences
+    ).streams
     await bench.reset(INITIAL_RESET_CYCLES)
     # In the middle of the second step's output words (the third step is being computed).
     middle_of_step = design.OUTPUT_SIZE + max(1, design.OUTPUT_SIZE // 2)
@@ -438,11 +488,11 @@ async def test_reset_mid_sequence(bench):
 async def test_back_to_back(bench):
     """Sequences of 1, 2 and 3 steps, each followed at once by a minimal reset and the next."""
     stimulus = bench.stimulus(output_stall=0.2, input_gap=0.0, name="back-to-back")
-    sequences = bench.request(
+    streams = bench.request(
         random_sequence(1), random_sequence(2), random_sequence(3), stimulus=stimulus
-    ).sequences
+    ).streams
     await bench.reset(INITIAL_RESET_CYCLES)
-    for number, sequence in enumerate(sequences):
+    for number, stream in enumerate(streams):
         if number > 0:
             await bench.reset(RESET_CYCLES)
-        await bench.stream(sequence, stimulus)
+        await bench.stream(stream, stimulus)

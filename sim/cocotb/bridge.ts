@@ -39,10 +39,18 @@ export interface RunStimulus {
 export interface BridgeOptions {
   /** The design facts announced in `welcome`. */
   design: WelcomeDesign;
-  /** The integer model the hardware holds (golden outputs come from `runFixed` on it). */
+  /** The integer model the hardware holds (its input format quantizes the inputs). */
   model: QuantizedModel;
-  /** The run's own input sequence (real values, T x inputSize), served as source "main". */
-  mainInputs: number[][];
+  /**
+   * The golden outputs of quantized inputs (default `runFixed` on `model`; a delta design's
+   * golden model is the delta one, sim/golden.ts).
+   */
+  golden?: (inputs: Int32Array[]) => Int32Array[];
+  /**
+   * The run's own input sequences (real values, T x inputSize), served as source "main": one per
+   * slot of the stream beats (`design.batch` of them, equally long).
+   */
+  mainInputs: number[][][];
   /** The run's stream timing and seed. */
   stimulus: RunStimulus;
   /** Cycle limit of a sequence of `steps` steps streamed with `stimulus`. */
@@ -93,8 +101,9 @@ interface BridgeState {
   options: BridgeOptions;
   tests: TestRecord[];
   verdicts: Map<string, TestVerdict>;
-  mainQuantized: Int32Array[];
-  mainGolden: Int32Array[];
+  mainQuantized: Int32Array[][];
+  mainGolden: Int32Array[][];
+  golden: (inputs: Int32Array[]) => Int32Array[];
   log: (message: string) => void;
 }
 
@@ -114,48 +123,60 @@ function uniqueName(tests: TestRecord[], name: string): string {
   return `${name}#${n}`;
 }
 
-/** The sequence a request asks for, with its golden outputs, or the problem with the request. */
-function makeSequence(
+/**
+ * The B sequences a request asks for (one per slot of the stream beats, sequence ids consecutive),
+ * with their golden outputs, or the problem with the request. `random` gives every slot its own
+ * inputs (seed from the run's seed, the test and the sequence id); `inputs` puts the given inputs
+ * in every slot; `main` is the run's own sequences.
+ */
+function makeSequences(
   state: BridgeState,
   test: TestRecord,
   spec: SequenceSpec,
-): SequenceRecord | string {
+): SequenceRecord[] | string {
   const { options } = state;
-  const id = test.sequences.length;
+  const stream = test.sequences.length;
   const stimulus = spec.stimulus ??
     { backpressure: options.stimulus.backpressure, inputGaps: options.stimulus.inputGaps };
-  let inputs: Int32Array[];
-  let expected: Int32Array[];
-  if (spec.source === "main") {
-    inputs = state.mainQuantized;
-    expected = state.mainGolden;
-  } else {
-    let real: number[][];
-    if (spec.source === "random") {
-      const seed = seedFrom(`${options.stimulus.seed}:${test.name}:${id}`);
-      real = randomInputs(spec.steps, options.design.inputSize, seed);
-    } else {
-      real = spec.inputs;
-      const bad = real.findIndex((step) => step.length !== options.design.inputSize);
-      if (bad >= 0) {
-        return `inputs[${bad}]: expected ${options.design.inputSize} numbers, got ${
-          real[bad].length
-        }`;
-      }
+  if (spec.source === "inputs") {
+    const bad = spec.inputs.findIndex((step) => step.length !== options.design.inputSize);
+    if (bad >= 0) {
+      return `inputs[${bad}]: expected ${options.design.inputSize} numbers, got ${
+        spec.inputs[bad].length
+      }`;
     }
-    inputs = quantizeInputs(real, options.model.format);
-    expected = runFixed(options.model, inputs);
   }
-  return {
-    id,
-    source: spec.source,
-    inputs,
-    expected,
-    maxCycles: options.cycleLimit(inputs.length, stimulus),
-    stimulus,
-    words: [],
-    problems: [],
-  };
+  return Array.from({ length: options.design.batch }, (_, slot) => {
+    const id = stream + slot;
+    let inputs: Int32Array[];
+    let expected: Int32Array[];
+    if (spec.source === "main") {
+      inputs = state.mainQuantized[slot];
+      expected = state.mainGolden[slot];
+    } else {
+      const real = spec.source === "random"
+        ? randomInputs(
+          spec.steps,
+          options.design.inputSize,
+          seedFrom(`${options.stimulus.seed}:${test.name}:${id}`),
+        )
+        : spec.inputs;
+      inputs = quantizeInputs(real, options.model.format);
+      expected = state.golden(inputs);
+    }
+    return {
+      id,
+      slot,
+      stream,
+      source: spec.source,
+      inputs,
+      expected,
+      maxCycles: options.cycleLimit(inputs.length, stimulus),
+      stimulus,
+      words: [],
+      problems: [],
+    };
+  });
 }
 
 /** hello: check the protocol version, register the test, answer welcome. */
@@ -198,15 +219,17 @@ function handleRequest(
 ): void {
   const planned: SequenceRecord[] = [];
   for (const spec of specs) {
-    const made = makeSequence(state, test, spec);
+    const made = makeSequences(state, test, spec);
     if (typeof made === "string") return session.refuse(`request: ${made}`);
-    test.sequences.push(made);
-    planned.push(made);
+    test.sequences.push(...made);
+    planned.push(...made);
   }
   session.send({
     type: "plan",
     sequences: planned.map((s) => ({
       id: s.id,
+      slot: s.slot,
+      stream: s.stream,
       source: s.source,
       inputs: s.inputs.map((step) => Array.from(step)),
       expected: s.expected.map((step) => Array.from(step)),
@@ -314,13 +337,22 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     server.once("error", (error: Error) => reject(error));
   });
   const port = (server.address() as { port: number }).port;
-  const mainQuantized = quantizeInputs(options.mainInputs, options.model.format);
+  if (options.mainInputs.length !== options.design.batch) {
+    throw new Error(
+      `the bridge needs ${options.design.batch} main sequences, got ${options.mainInputs.length}`,
+    );
+  }
+  const golden = options.golden ?? ((inputs: Int32Array[]) => runFixed(options.model, inputs));
+  const mainQuantized = options.mainInputs.map((real) =>
+    quantizeInputs(real, options.model.format)
+  );
   const state: BridgeState = {
     options,
     tests: [],
     verdicts: new Map(),
     mainQuantized,
-    mainGolden: runFixed(options.model, mainQuantized),
+    mainGolden: mainQuantized.map(golden),
+    golden,
     log: options.log ?? (() => {}),
   };
   const sockets = new Set<Socket>();

@@ -22,6 +22,10 @@ export interface ReceivedWord {
 export interface SequenceRecord {
   /** Id within the test's session. */
   id: number;
+  /** Its slot in the stream beats (its sequence tag, 0..B-1; 0 without batch). */
+  slot: number;
+  /** Id of the slot-0 sequence of its stream (the B sequences streamed together). */
+  stream: number;
   /** Where the inputs came from. */
   source: "main" | "random" | "inputs";
   /** Quantized inputs, T x inputSize. */

@@ -16,9 +16,10 @@ export interface CocotbTestReport extends TestVerdict {
   cocotbPassed: boolean | null;
   /** cocotb's failure message, if any. */
   cocotbMessage?: string;
-  /** Per sequence: source, steps, words, whether it was cut short on purpose, and counters. */
+  /** Per sequence: its slot in the stream beats, source, steps, words, whether it was cut short on purpose, and counters. */
   sequences: {
     id: number;
+    slot: number;
     source: string;
     steps: number;
     words: number;
@@ -29,18 +30,25 @@ export interface CocotbTestReport extends TestVerdict {
   }[];
 }
 
-/** The main sequence's record as a harness run, for `summarizeRun` (pure). */
-export function harnessRunOf(sequence: SequenceRecord | undefined): HarnessRun {
+/**
+ * The main sequences' records as one harness run, for `summarizeRun` (pure): the B sequences of a
+ * batch design's stream (slot order) interleaved as the harness lists a beat's words, word
+ * `i * B + s` of a step being element i of slot s (sim/batch_stream.ts); one sequence without batch.
+ */
+export function harnessRunOf(sequences: SequenceRecord[]): HarnessRun {
+  const batch = Math.max(1, sequences.length);
+  const sequence = sequences[0];
   const stats = sequence?.end?.stats;
   const expected = (sequence?.expected.length ?? 0) * (sequence?.expected[0]?.length ?? 0);
+  const beats = Math.min(...sequences.map((s) => s.words.length));
   const summary: HarnessSummary = {
     cycles: stats?.cycles ?? 0,
     simulatedCycles: stats?.simulatedCycles ?? 0,
     firstOutputCycle: stats?.firstOutputCycle ?? 0,
     lastInputCycle: stats?.lastInputCycle ?? 0,
-    inputsAccepted: stats?.inputsAccepted ?? 0,
-    outputs: sequence?.words.length ?? 0,
-    expectedOutputs: expected,
+    inputsAccepted: (stats?.inputsAccepted ?? 0) * batch,
+    outputs: sequences.reduce((sum, s) => sum + s.words.length, 0),
+    expectedOutputs: expected * batch,
     outputStallCycles: stats?.outputStallCycles ?? 0,
     inputStarvedCycles: stats?.inputStarvedCycles ?? 0,
     inputWaitCycles: stats?.inputWaitCycles ?? 0,
@@ -53,7 +61,10 @@ export function harnessRunOf(sequence: SequenceRecord | undefined): HarnessRun {
     initSeconds: null,
   };
   return {
-    beats: (sequence?.words ?? []).map((word) => ({ ...word })),
+    beats: Array.from(
+      { length: sequences.length ? beats * batch : 0 },
+      (_, n) => ({ ...sequences[n % batch].words[Math.floor(n / batch)] }),
+    ),
     summary,
   };
 }
@@ -72,6 +83,7 @@ export function testReports(
       ...(outcome?.message ? { cocotbMessage: outcome.message } : {}),
       sequences: test.sequences.map((s) => ({
         id: s.id,
+        slot: s.slot,
         source: s.source,
         steps: s.inputs.length,
         words: s.words.length,

@@ -10,8 +10,8 @@
 
 import { basename, join } from "node:path";
 import { UserError } from "../../util/errors.ts";
-import { refuseBatchDesign } from "../batch_stream.ts";
-import { randomInputs } from "../../model/random.ts";
+import { batchInputs, interleaveSequences } from "../batch_stream.ts";
+import { goldenRun } from "../golden.ts";
 import { cachedBuild, cacheRoot, type HashPart, hashParts } from "../cache.ts";
 import { readDesign, readDesignModel, type SimDesign } from "../design.ts";
 import type { HarnessSettings } from "../harness_io.ts";
@@ -85,22 +85,26 @@ export interface CocotbResult extends SimResult {
   };
 }
 
+/**
+ * The run's own input sequences, one per slot of a batch design's stream beats (the given inputs
+ * in every slot, or random steps, slot s from seed `seed + s`, as the harness flow does).
+ */
 function prepareInputs(
   options: CocotbOptions,
   design: SimDesign,
   seed: number,
-): { inputs: number[][]; input: SimResult["input"] } {
+): { sequences: number[][][]; input: SimResult["input"] } {
+  const { inputSize } = design.model;
+  const batch = design.accelerator.batch ?? 1;
   if (options.inputs) {
     for (const [t, row] of options.inputs.entries()) {
-      if (row.length !== design.model.inputSize) {
-        throw new UserError(
-          `inputs[${t}]: expected ${design.model.inputSize} numbers, got ${row.length}`,
-        );
+      if (row.length !== inputSize) {
+        throw new UserError(`inputs[${t}]: expected ${inputSize} numbers, got ${row.length}`);
       }
     }
     if (options.inputs.length === 0) throw new UserError(`inputs: expected at least one step`);
     return {
-      inputs: options.inputs,
+      sequences: batchInputs({ inputs: options.inputs, steps: 0, inputSize, seed }, batch),
       input: { source: "file", path: options.inputPath ?? "(in memory)" },
     };
   }
@@ -109,7 +113,7 @@ function prepareInputs(
     throw new UserError(`--steps: expected a positive integer, got ${steps}`);
   }
   return {
-    inputs: randomInputs(steps, design.model.inputSize, seed),
+    sequences: batchInputs({ steps, inputSize, seed }, batch),
     input: { source: "random", seed },
   };
 }
@@ -315,15 +319,56 @@ async function runTests(context: {
   return { run, cocotbTests };
 }
 
+/**
+ * The harness-style report of a run: from the run's own sequences (`main`; one per slot of a batch
+ * design's beats, interleaved as the harness streams them), as `summarizeRun` makes it.
+ */
+function summarizeMain(bridge: Bridge, context: {
+  design: SimDesign;
+  model: Awaited<ReturnType<typeof readDesignModel>>;
+  simulator: CocotbSimulator;
+  simulatorVersion: string;
+  input: SimResult["input"];
+  steps: number;
+  settings: Omit<HarnessSettings, "maxCycles"> & { maxCycles?: number };
+  build: { cached: boolean; hash: string; seconds: number; warnings: number };
+  runSeconds: number;
+  totalSeconds: number;
+}): { base: SimResult; mainFound: boolean } {
+  const { design, model, settings } = context;
+  const mainTest = bridge.tests.find((test) => test.sequences.some((s) => s.source === "main"));
+  const mainSequence = mainTest?.sequences.find((s) => s.source === "main");
+  const mainSequences = mainTest?.sequences.filter((s) => s.stream === mainSequence?.stream) ?? [];
+  const base = summarizeRun({ ...harnessRunOf(mainSequences), seconds: context.runSeconds }, {
+    ...context,
+    format: model.format,
+    golden: interleaveSequences(mainSequences.map((s) => s.expected)),
+    firedFraction: design.delta && mainSequence
+      ? goldenRun(design, model, mainSequence.inputs).firedFraction
+      : undefined,
+    settings: {
+      ...settings,
+      maxCycles: mainSequence?.maxCycles ?? settings.maxCycles ??
+        cycleLimit(design, context.steps, settings),
+    },
+  });
+  if (!mainSequence) {
+    base.steps = context.steps;
+    base.bitExact = false;
+    base.outputs = [];
+  }
+  return { base, mainFound: mainSequence !== undefined };
+}
+
 /** Run the cocotb tests of a design against the golden model and write DIR/sim/result.json. */
 export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
   const started = performance.now();
   const log = options.log ?? (() => {});
   const { simulator, seed, backpressure, inputGaps, initialValues } = runParameters(options);
   const design = await readDesign(options.designDir);
-  refuseBatchDesign(design, "sim --cocotb");
   const model = await readDesignModel(design);
-  const { inputs, input } = prepareInputs(options, design, seed);
+  const { sequences, input } = prepareInputs(options, design, seed);
+  const steps = sequences[0].length;
   const { python, packages, verilator, simulatorVersion } = await toolchain(
     options,
     simulator,
@@ -357,9 +402,11 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
         outputSize: design.model.outputSize,
         activationBits: design.accelerator.activationBits,
         activationFrac: model.format.activationFrac,
+        batch: design.accelerator.batch ?? 1,
       },
       model,
-      mainInputs: inputs,
+      golden: (quantized) => goldenRun(design, model, quantized).outputs,
+      mainInputs: sequences,
       stimulus: runStimulus,
       cycleLimit: (steps, stimulus) =>
         options.maxCycles ?? cycleLimit(design, steps, stimulus as HarnessSettings),
@@ -378,34 +425,21 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
     await Deno.writeTextFile(logPath, [...buildLog, run.output].join("\n"));
     const reports = testReports(bridge, cocotbTests);
 
-    // The harness-style report comes from the first sequence of the run's own inputs.
-    const mainTest = bridge.tests.find((test) => test.sequences.some((s) => s.source === "main"));
-    const mainSequence = mainTest?.sequences.find((s) => s.source === "main");
-    const base = summarizeRun({ ...harnessRunOf(mainSequence), seconds: run.seconds }, {
+    const { base, mainFound } = summarizeMain(bridge, {
       design,
-      format: model.format,
-      golden: mainSequence?.expected ?? [],
+      model,
       simulator,
       simulatorVersion,
       input,
-      settings: {
-        ...runStimulus,
-        initialValues,
-        maxCycles: mainSequence?.maxCycles ??
-          options.maxCycles ?? cycleLimit(design, inputs.length, runStimulus),
-      },
+      steps,
+      settings: { ...runStimulus, initialValues, maxCycles: options.maxCycles },
       build: { cached: build.cached, hash, seconds: build.seconds, warnings: 0 }, // the cocotb makefile flow does not count warnings
       runSeconds: run.seconds,
       totalSeconds: (performance.now() - started) / 1000,
     });
-    if (!mainSequence) {
-      base.steps = inputs.length;
-      base.bitExact = false;
-      base.outputs = [];
-    }
     const failures = runFailures({
       run,
-      mainFound: mainSequence !== undefined,
+      mainFound,
       reports,
       cocotbTests,
       bridgeTests: bridge.tests.map((test) => test.name),
@@ -440,10 +474,14 @@ export function formatCocotbResult(result: CocotbResult): string {
   const lines = [formatResult(result)];
   lines.push(`cocotb ${result.cocotb.version} (log: ${result.cocotb.log}):`);
   for (const test of result.cocotb.tests) {
-    const sequences = test.sequences.map((s) => `${s.steps}${s.aborted ? " cut" : ""}`).join("+");
+    // one entry per stream (its slot-0 sequence); a batch design's streams carry B sequences
+    const streams = test.sequences.filter((s) => s.slot === 0);
+    const steps = streams.map((s) => `${s.steps}${s.aborted ? " cut" : ""}`).join("+");
+    const batch = streams.length > 0 ? test.sequences.length / streams.length : 1;
     lines.push(
       `  ${test.passed && test.cocotbPassed !== false ? "pass" : "FAIL"} ${test.test}: ` +
-        `${test.compared} words checked (steps ${sequences})`,
+        `${test.compared} words checked (steps ${steps}` +
+        `${batch > 1 ? `, ${batch} sequences per stream` : ""})`,
     );
   }
   return lines.join("\n");

@@ -23,7 +23,9 @@ export function assertPassed(result: CocotbResult): void {
     assert.ok(test.compared > 0, `${test.test} compared no word`);
   }
   const reset = result.cocotb.tests.find((test) => test.test === "test_reset_mid_sequence")!;
-  assert.deepEqual(reset.sequences.map((s) => s.aborted), [true, true, false]);
+  // one entry per stream (its slot-0 sequence; a batch design's streams carry B sequences)
+  const streams = reset.sequences.filter((s) => s.slot === 0);
+  assert.deepEqual(streams.map((s) => s.aborted), [true, true, false]);
   assert.equal(result.mismatchCount, 0);
   assert.equal(result.outputs.length, result.steps);
   assert.ok(result.cycles > 0 && result.firstOutputCycle > 0);
@@ -47,21 +49,29 @@ export async function assertFlipsCaught(options: {
   const design = await readDesign(options.designDir);
   const size = design.model.outputSize;
   const bits = design.accelerator.activationBits;
-  // word (counted over the test) -> where it lands: test_reset_mid_sequence's flip is in the
-  // prefix of the sequence a reset cuts short; test_back_to_back's in its second sequence.
+  const batch = design.accelerator.batch ?? 1;
+  // Where each flip lands: output beat `beat` of the test (counted over its streams), slot
+  // `slot` of a batch design's beats (the last one: a tagged word other than slot 0); the word
+  // number counts every slot of every beat. test_reset_mid_sequence's flip is in the prefix of
+  // the stream a reset cuts short; test_back_to_back's in its second stream (its first is 1 step).
+  const slot = batch - 1;
   const flips = [
-    { test: "test_sequence", word: size + 1, bit: 0, sequence: 0, step: 1, index: 1 },
-    { test: "test_random_backpressure", word: 3, bit: bits - 1, sequence: 0, step: 0, index: 3 },
-    { test: "test_reset_mid_sequence", word: 2, bit: 5, sequence: 0, step: 0, index: 2 },
-    { test: "test_back_to_back", word: size + 1, bit: 11, sequence: 1, step: 0, index: 1 },
-  ];
+    { test: "test_sequence", beat: size + 1, bit: 0, stream: 0, step: 1, index: 1 },
+    { test: "test_random_backpressure", beat: 3, bit: bits - 1, stream: 0, step: 0, index: 3 },
+    { test: "test_reset_mid_sequence", beat: 2, bit: 5, stream: 0, step: 0, index: 2 },
+    { test: "test_back_to_back", beat: size + 1, bit: 11, stream: 1, step: 0, index: 1 },
+  ].map((flip) => ({
+    ...flip,
+    word: flip.beat * batch + slot,
+    sequence: flip.stream * batch + slot,
+  }));
   const result = await runCocotb({
     designDir: options.designDir,
     simulator: options.simulator,
     seed: options.seed,
     steps: 3,
     backpressure: 0.2,
-    flipOutputBits: flips,
+    flipOutputBits: flips.map(({ test, word, bit }) => ({ test, word, bit })),
     resultPath: null,
   });
   assert.equal(result.passed, false);

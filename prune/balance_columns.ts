@@ -1,0 +1,261 @@
+/**
+ * Column balance for delta datapaths (docs/pruning.md, "Column balance"): a design that walks
+ * only the fired columns (docs/delta.md) spends, on each fired column, the time of the PE that
+ * holds most of that column's non-zeros. With rows interleaved over N PEs (row r to PE r mod N),
+ * this local search moves the kept rows and kept columns of BCR blocks (a kept row for a pruned
+ * row of the same block, or a kept column for a pruned column of the same block: every block
+ * keeps as many rows and columns as before, so the density is unchanged) so that every column's
+ * non-zeros spread evenly over the PEs, as Spartus' column-balanced pruning does.
+ *
+ * The potential is phi = sum over columns c and PEs p of count[c][p]^3 (count: the kept positions
+ * of column c in PE p's rows). It is smallest when every column's entries are spread evenly (and
+ * columns hold equal shares); the cube weighs the busiest PEs more than a square would (on
+ * random 256 x 64 matrices, 8x8 blocks at 0.5 x 0.5 on 32 PEs, it ends with no column above 3
+ * entries in a PE where the square leaves 4s). Every move made lowers phi strictly, so the
+ * search ends. Each
+ * round takes, per block, the move that loses the least squared weight per unit of phi it
+ * removes, and makes these moves in that order (each checked again against the counts of the
+ * moves before it).
+ *
+ * @module
+ */
+
+import type { Matrix } from "../model/model.ts";
+import type { Grid } from "./block.ts";
+
+/** What the column balancer works on; `keptCols` and `keptRowFlags` are changed in place. */
+export interface ColumnBalanceInput {
+  /** The matrix (its weights score the moves). */
+  matrix: Matrix;
+  /** The block grid. */
+  grid: Grid;
+  /** PEs (row r to PE r mod pes). */
+  pes: number;
+  /** Per block (row-major), the kept columns (absolute indices). */
+  keptCols: number[][];
+  /** Per block, 1 for each kept row (block-relative). */
+  keptRowFlags: Uint8Array[];
+}
+
+/** One candidate move: a kept item of a block traded for a pruned one. */
+interface ColumnMove {
+  unit: number;
+  kind: "row" | "col";
+  /** Kept item given up (row: block-relative; col: absolute column). */
+  give: number;
+  /** Pruned item taken. */
+  take: number;
+  /** Change of phi (negative). */
+  dPhi: number;
+  /** Squared weight lost (may be negative: a gain). */
+  loss: number;
+}
+
+/** Kept positions per column and PE: `counts[c * pes + p]`. */
+export function columnPeCounts(
+  grid: Grid,
+  pes: number,
+  keptCols: number[][],
+  keptRowFlags: Uint8Array[],
+): Int32Array {
+  const counts = new Int32Array(grid.cols * pes);
+  keptRowFlags.forEach((flags, unit) => {
+    const rowStart = Math.floor(unit / grid.gridCols) * grid.blockRows;
+    flags.forEach((flag, i) => {
+      if (!flag) return;
+      const pe = (rowStart + i) % pes;
+      for (const c of keptCols[unit]) counts[c * pes + pe]++;
+    });
+  });
+  return counts;
+}
+
+/** The column balancer's state. */
+class ColumnBalancer {
+  readonly counts: Int32Array;
+
+  constructor(private readonly input: ColumnBalanceInput) {
+    this.counts = columnPeCounts(input.grid, input.pes, input.keptCols, input.keptRowFlags);
+  }
+
+  private rowStart(unit: number): number {
+    return Math.floor(unit / this.input.grid.gridCols) * this.input.grid.blockRows;
+  }
+
+  private weight(row: number, col: number): number {
+    const { matrix } = this.input;
+    const w = matrix.data[row * matrix.cols + col];
+    return w * w;
+  }
+
+  /** Change of phi when every (column, PE) in `changes` moves by its amount. */
+  private phiChange(changes: Map<number, number>): number {
+    let d = 0;
+    for (const [key, delta] of changes) {
+      const n = this.counts[key];
+      d += (n + delta) ** 3 - n ** 3;
+    }
+    return d;
+  }
+
+  /** The (column, PE) changes of a move. */
+  private changesOf(move: Pick<ColumnMove, "unit" | "kind" | "give" | "take">) {
+    const { pes, keptCols, keptRowFlags } = this.input;
+    const changes = new Map<number, number>();
+    const add = (key: number, delta: number) => changes.set(key, (changes.get(key) ?? 0) + delta);
+    const start = this.rowStart(move.unit);
+    if (move.kind === "row") {
+      const give = (start + move.give) % pes;
+      const take = (start + move.take) % pes;
+      for (const c of keptCols[move.unit]) {
+        add(c * pes + give, -1);
+        add(c * pes + take, 1);
+      }
+    } else {
+      keptRowFlags[move.unit].forEach((flag, i) => {
+        if (!flag) return;
+        const pe = (start + i) % pes;
+        add(move.give * pes + pe, -1);
+        add(move.take * pes + pe, 1);
+      });
+    }
+    return changes;
+  }
+
+  private lossOf(move: Pick<ColumnMove, "unit" | "kind" | "give" | "take">): number {
+    const { keptCols, keptRowFlags } = this.input;
+    const start = this.rowStart(move.unit);
+    let loss = 0;
+    if (move.kind === "row") {
+      for (const c of keptCols[move.unit]) {
+        loss += this.weight(start + move.give, c) - this.weight(start + move.take, c);
+      }
+    } else {
+      keptRowFlags[move.unit].forEach((flag, i) => {
+        if (flag) loss += this.weight(start + i, move.give) - this.weight(start + i, move.take);
+      });
+    }
+    return loss;
+  }
+
+  private static better(move: ColumnMove, best: ColumnMove | null): boolean {
+    if (!best) return true;
+    const a = move.loss / -move.dPhi;
+    const b = best.loss / -best.dPhi;
+    return a < b || (a === b && move.dPhi < best.dPhi);
+  }
+
+  private consider(
+    candidate: Pick<ColumnMove, "unit" | "kind" | "give" | "take">,
+    best: ColumnMove | null,
+  ): ColumnMove | null {
+    const dPhi = this.phiChange(this.changesOf(candidate));
+    if (dPhi >= 0) return best;
+    const move = { ...candidate, dPhi, loss: this.lossOf(candidate) };
+    return ColumnBalancer.better(move, best) ? move : best;
+  }
+
+  /** The best phi-lowering move inside a block, or null. */
+  bestMove(unit: number): ColumnMove | null {
+    const { grid, keptCols, keptRowFlags } = this.input;
+    const flags = keptRowFlags[unit];
+    const kept = keptCols[unit];
+    if (flags.length === 0 || kept.length === 0) return null;
+    let best: ColumnMove | null = null;
+    for (let give = 0; give < flags.length; give++) {
+      if (!flags[give]) continue;
+      for (let take = 0; take < flags.length; take++) {
+        if (!flags[take]) best = this.consider({ unit, kind: "row", give, take }, best);
+      }
+    }
+    const colStart = (unit % grid.gridCols) * grid.blockCols;
+    const width = Math.min(grid.blockCols, grid.cols - colStart);
+    const keptSet = new Set(kept);
+    for (const give of kept) {
+      for (let take = colStart; take < colStart + width; take++) {
+        if (!keptSet.has(take)) best = this.consider({ unit, kind: "col", give, take }, best);
+      }
+    }
+    return best;
+  }
+
+  /** Make a move if it still lowers phi; whether it was made. */
+  apply(move: ColumnMove): boolean {
+    const changes = this.changesOf(move);
+    if (this.phiChange(changes) >= 0) return false;
+    for (const [key, delta] of changes) this.counts[key] += delta;
+    const { keptCols, keptRowFlags } = this.input;
+    if (move.kind === "row") {
+      keptRowFlags[move.unit][move.give] = 0;
+      keptRowFlags[move.unit][move.take] = 1;
+    } else {
+      const cols = keptCols[move.unit];
+      cols[cols.indexOf(move.give)] = move.take;
+      cols.sort((a, b) => a - b);
+    }
+    return true;
+  }
+}
+
+/**
+ * Column-balanced selection: move kept rows and columns inside blocks, each move lowering
+ * phi = sum of count[c][p]^3, cheapest in squared weight per unit of phi first, until no move
+ * lowers it (or `maxRounds` rounds). Changes `keptCols` and `keptRowFlags` in place; returns the
+ * number of moves made.
+ */
+export function balanceColumns(input: ColumnBalanceInput, maxRounds = 200): number {
+  const balancer = new ColumnBalancer(input);
+  const units = input.keptRowFlags.length;
+  let moves = 0;
+  for (let round = 0; round < maxRounds; round++) {
+    const candidates: ColumnMove[] = [];
+    for (let unit = 0; unit < units; unit++) {
+      const move = balancer.bestMove(unit);
+      if (move) candidates.push(move);
+    }
+    candidates.sort((a, b) => a.loss / -a.dPhi - b.loss / -b.dPhi || a.unit - b.unit);
+    let made = 0;
+    for (const move of candidates) if (balancer.apply(move)) made++;
+    moves += made;
+    if (made === 0) break;
+  }
+  return moves;
+}
+
+/** Per column, the largest and the mean of its kept positions over the PEs. */
+export interface ColumnBalanceStats {
+  /** Mean over columns of the busiest PE's count (the cycles a fired column costs). */
+  meanMax: number;
+  /** Mean over columns of the mean PE's count. */
+  meanMean: number;
+  /** Largest count of any column in any PE. */
+  worst: number;
+}
+
+/** Column balance of a matrix's non-zeros with rows interleaved over `pes` PEs. */
+export function columnBalanceOf(matrix: Matrix, pes: number): ColumnBalanceStats {
+  const { rows, cols, data } = matrix;
+  const counts = new Int32Array(cols * pes);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) if (data[r * cols + c] !== 0) counts[c * pes + (r % pes)]++;
+  }
+  let sumMax = 0;
+  let sumMean = 0;
+  let worst = 0;
+  for (let c = 0; c < cols; c++) {
+    let max = 0;
+    let total = 0;
+    for (let p = 0; p < pes; p++) {
+      max = Math.max(max, counts[c * pes + p]);
+      total += counts[c * pes + p];
+    }
+    sumMax += max;
+    sumMean += total / pes;
+    worst = Math.max(worst, max);
+  }
+  return {
+    meanMax: cols > 0 ? sumMax / cols : 0,
+    meanMean: cols > 0 ? sumMean / cols : 0,
+    worst,
+  };
+}
