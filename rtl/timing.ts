@@ -561,6 +561,7 @@ export function simulateTiming(
 export function estimateCycles(
   options: TimingOptions & { clockMhz?: number },
 ): CycleEstimate {
+  const periodsOf = (ends: number[]) => ends.slice(1).map((end, i) => end - ends[i]);
   let run = simulateTiming(options, 3);
   let periods = periodsOf(run.stepEndCycles);
   if (periods[periods.length - 1] !== periods[periods.length - 2]) {
@@ -596,8 +597,4 @@ export function estimateCycles(
     // sequence after another (a step computes B frames)
     framesPerStep: options.rtl.BATCH ?? 1,
   };
-}
-
-function periodsOf(ends: number[]): number[] {
-  return ends.slice(1).map((end, i) => end - ends[i]);
 }
