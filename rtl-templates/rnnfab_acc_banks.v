@@ -9,7 +9,12 @@
 // outputs zero, rnnfab_acc_mem), so `word` is the OR of the banks' words, not a multiplexer
 // (Yosys built a part-select of the banks' words as a shifter over all of them). With FIELDS2 > 0
 // the last FIELDS2 fields are a second consumer's (read2_k, take2_k: the projection rows beside
-// the gate fields, sharing each bank's adder; rnnfab_acc_mem).
+// the gate fields, sharing each bank's adder; rnnfab_acc_mem). With SERIAL = 1 (FIELDS = 5,
+// FIELDS2 = 1, reads at least 4 cycles apart) the banks are rnnfab_acc_serial, which read one
+// gate field at a time: `read` reads gate field 0 of read_k, fields 1 .. 3 follow in the next 3
+// cycles, each taken (cleared) the cycle after its read, and `word` holds the whole row in the
+// cycle after field 3's read (`take` and take_k are not used); the second consumer's field is
+// read as without SERIAL.
 module rnnfab_acc_banks #(
     parameter LANES = 1,             // banks (MAC lanes: 1, 2, 4, 8, 16)
     parameter WORDS = 1,             // rows held (rounded up to whole lines)
@@ -22,6 +27,7 @@ module rnnfab_acc_banks #(
     parameter MW = 1,                // width of mac_line (at least the bank address width)
     parameter IW = 1,                // width of read_k, take_k (holds 0 .. WORDS - 1)
     parameter IW2 = 1,               // width of read2_k, take2_k
+    parameter SERIAL = 0,            // 1: rnnfab_acc_serial banks (one gate field per cycle)
     // derived: words per bank, bank address and field index widths; leave unset
     parameter BANK_DEPTH = (WORDS + LANES - 1) / LANES,
     parameter BAW = `RNNFAB_BITS_FOR(BANK_DEPTH - 1),
@@ -45,10 +51,12 @@ module rnnfab_acc_banks #(
 );
   localparam LB = `RNNFAB_BITS_FOR(LANES - 1);  // bank index width (1 for one bank)
   localparam WW = FIELDS * ACC;  // word width
+  localparam BW = (SERIAL != 0) ? 2 * ACC : WW;  // a bank's word: {fifth field, gate field}
 
   initial begin
     if (!(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) || WORDS < 1 ||
-        MW < BAW || IW < 1 || IW2 < 1 || (KEEP != 0 && LANES != 1)) begin
+        MW < BAW || IW < 1 || IW2 < 1 || (KEEP != 0 && LANES != 1) ||
+        (SERIAL != 0 && (FIELDS != 5 || FIELDS2 != 1 || KEEP != 0))) begin
       $display("%m: bad parameters LANES=%0d WORDS=%0d MW=%0d IW=%0d BAW=%0d KEEP=%0d", LANES,
                WORDS, MW, IW, BAW, KEEP);
       $finish;
@@ -58,11 +66,39 @@ module rnnfab_acc_banks #(
   // row k: bank k mod LANES, word k div LANES (XW bits: the shift loses nothing, and the bank
   // address is a part of it whatever the row widths)
   localparam XW = `RNNFAB_MAX(`RNNFAB_MAX(IW, IW2), BAW) + LB;
-  wire [XW-1:0] read_ext = {{(XW - IW) {1'b0}}, read_k};
-  wire [XW-1:0] take_ext = {{(XW - IW) {1'b0}}, take_k};
+  // SERIAL: the gate field read (c_field of row c_k) and taken (t_*) in this cycle
+  wire c_read, c_take;
+  wire [1:0] c_field, t_field;
+  wire [IW-1:0] c_k, t_k;
+  generate
+    if (SERIAL != 0) begin : gen_serial_reads
+      reg [2:0] next_q;  // fields 1, 2, 3 of row k_q are read in this cycle
+      reg [IW-1:0] k_q, t_k_q;
+      reg t_q;
+      reg [1:0] t_field_q;
+      always @(posedge clk) begin
+        next_q <= rst ? 3'b000 : {next_q[1:0], read};
+        if (read) k_q <= read_k;
+        t_q <= rst ? 1'b0 : c_read;
+        t_field_q <= c_field;
+        t_k_q <= c_k;
+      end
+      assign c_read = read || |next_q;
+      assign c_field = next_q[0] ? 2'd1 : next_q[1] ? 2'd2 : next_q[2] ? 2'd3 : 2'd0;
+      assign c_k = read ? read_k : k_q;
+      assign {c_take, t_field, t_k} = {t_q, t_field_q, t_k_q};
+      wire unused_take = &{1'b0, take, take_k};
+    end else begin : gen_word_reads
+      assign {c_read, c_field, c_k} = {read, 2'd0, read_k};
+      assign {c_take, t_field, t_k} = {take, 2'd0, take_k};
+      wire unused_fields = &{1'b0, c_field, t_field};  // SERIAL only
+    end
+  endgenerate
+  wire [XW-1:0] read_ext = {{(XW - IW) {1'b0}}, c_k};
+  wire [XW-1:0] take_ext = {{(XW - IW) {1'b0}}, t_k};
   wire [XW-1:0] read_word = LANES > 1 ? read_ext >> LB : read_ext;
   wire [XW-1:0] take_word = LANES > 1 ? take_ext >> LB : take_ext;
-  wire [LANES*WW-1:0] bank_words;
+  wire [LANES*BW-1:0] bank_words;
   wire [XW-1:0] read2_ext = {{(XW - IW2) {1'b0}}, read2_k};
   wire [XW-1:0] take2_ext = {{(XW - IW2) {1'b0}}, take2_k};
   wire [XW-1:0] read2_word = LANES > 1 ? read2_ext >> LB : read2_ext;
@@ -77,28 +113,67 @@ module rnnfab_acc_banks #(
       wire here_take = LANES == 1 || take_ext[LB-1:0] == BANK;
       wire here_read2 = LANES == 1 || read2_ext[LB-1:0] == BANK;
       wire here_take2 = LANES == 1 || take2_ext[LB-1:0] == BANK;
-      rnnfab_acc_mem #(
-          .DEPTH(BANK_DEPTH), .FIELDS(FIELDS), .ACC(ACC), .PW(PW),
-          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(KEEP), .FIELDS2(FIELDS2)
-      ) acc (
-          .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_addr(mac_line[BAW-1:0]),
-          .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]),
-          .read(read && here_read), .read_addr(read_word[BAW-1:0]),
-          .take(take && here_take), .take_addr(take_word[BAW-1:0]),
-          .read2(read2 && here_read2), .read2_addr(read2_word[BAW-1:0]),
-          .take2(take2 && here_take2), .take2_addr(take2_word[BAW-1:0]),
-          .word(bank_words[b*WW+:WW])
-      );
+      if (SERIAL != 0) begin : gen_serial
+        rnnfab_acc_serial #(
+            .DEPTH(BANK_DEPTH), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH)
+        ) acc (
+            .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_addr(mac_line[BAW-1:0]),
+            .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]),
+            .read(c_read && here_read), .read_field(c_field), .read_addr(read_word[BAW-1:0]),
+            .take(c_take && here_take), .take_field(t_field), .take_addr(take_word[BAW-1:0]),
+            .read2(read2 && here_read2), .read2_addr(read2_word[BAW-1:0]),
+            .take2(take2 && here_take2), .take2_addr(take2_word[BAW-1:0]),
+            .word(bank_words[b*BW+:BW])
+        );
+      end else begin : gen_fields
+        rnnfab_acc_mem #(
+            .DEPTH(BANK_DEPTH), .FIELDS(FIELDS), .ACC(ACC), .PW(PW),
+            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(KEEP), .FIELDS2(FIELDS2)
+        ) acc (
+            .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_addr(mac_line[BAW-1:0]),
+            .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]),
+            .read(c_read && here_read), .read_addr(read_word[BAW-1:0]),
+            .take(c_take && here_take), .take_addr(take_word[BAW-1:0]),
+            .read2(read2 && here_read2), .read2_addr(read2_word[BAW-1:0]),
+            .take2(take2 && here_take2), .take2_addr(take2_word[BAW-1:0]),
+            .word(bank_words[b*WW+:WW])
+        );
+      end
     end
   endgenerate
 
   // only the bank read holds a word: OR the banks' words
-  reg [WW-1:0] banks_or;
-  integer ob;
-  always @* begin
-    banks_or = {WW{1'b0}};
-    for (ob = 0; ob < LANES; ob = ob + 1) banks_or = banks_or | bank_words[ob*WW+:WW];
-  end
-  assign word = banks_or;
+  wire [BW-1:0] banks_or;
+  genvar ob, obit;
+  generate
+    for (obit = 0; obit < BW; obit = obit + 1) begin : gen_or_bit
+      wire [LANES-1:0] bit_of;  // bit obit of every bank's word
+      for (ob = 0; ob < LANES; ob = ob + 1) begin : gen_or_bank
+        assign bit_of[ob] = bank_words[ob*BW+obit];
+      end
+      if (SERIAL != 0 && LANES > 6) begin : gen_or_split
+        // a 6-input OR kept apart, then the rest: two LUTs a bit (ABC built three)
+        (* keep *) wire low6 = |bit_of[5:0];
+        assign banks_or[obit] = low6 | (|bit_of[LANES-1:6]);
+      end else begin : gen_or_whole
+        assign banks_or[obit] = |bit_of;
+      end
+    end
+  endgenerate
+  generate
+    if (SERIAL != 0) begin : gen_serial_word
+      // gate fields 0 .. 2 held until field 3 is read: the row, in the cycle after that read
+      // (a register a field with its own enable: a part-select write built a shifter in Yosys)
+      reg [ACC-1:0] held0_q, held1_q, held2_q;
+      always @(posedge clk) begin
+        if (c_take && t_field == 2'd0) held0_q <= banks_or[ACC-1:0];
+        if (c_take && t_field == 2'd1) held1_q <= banks_or[ACC-1:0];
+        if (c_take && t_field == 2'd2) held2_q <= banks_or[ACC-1:0];
+      end
+      assign word = {banks_or[2*ACC-1:ACC], banks_or[ACC-1:0], held2_q, held1_q, held0_q};
+    end else begin : gen_word
+      assign word = banks_or;
+    end
+  endgenerate
 endmodule
 `default_nettype wire

@@ -2,20 +2,15 @@
 `default_nettype none
 // rnnfab_pe: one processing element (docs/architecture.md). PE p owns the cells j = p, p+N, ...
 // (local cell k = j div N) and all four accumulator rows of each, so it runs the element-wise
-// step of its cells on its own. It holds:
-//   - a matrix-vector engine for the weight format (rnnfab_mv_ese or rnnfab_mv_bcr)
-//   - the gate accumulators (one word of four ACC-bit fields per cell) and, with a projection,
-//     the projection accumulators of its projection rows q = p, p+N, ...
-//   - bias and peephole ROMs, the cell state c, its banks of every layer's output h (element
-//     e = k*N + p at address layer*KO + k) and the m bank (element k*N + p at k) for projections
-//   - the pipelined element-wise unit (LSTM or GRU) and the projection requantizer
-// With a batch (BATCH > 1) the top has BATCH copies of each PE: copy SEQ = 0 owns the engine (its
-// vector copy holds BATCH values per column) and hands its C1 MAC to the others (lead_out ->
-// lead_in), so one weight read feeds BATCH x LANES multipliers; every copy keeps its own
-// sequence's accumulators and state, and the copies share copy 0's element-wise unit and bias
-// and peephole ROMs: the controller issues each cell once per sequence (ew_pre_seq), copy s hands
-// its accumulator word and c(t-1) (GRU: h(t-1)) to copy 0 (share_out -> share_in) and writes
-// the results tagged with its sequence (ewr_out -> ewr_in) (docs/architecture.md, "Batch").
+// step of its cells on its own. It holds a matrix-vector engine (rnnfab_mv_ese or _bcr), the gate
+// accumulators (a word of four ACC-bit fields per cell) and, with a projection, those of its
+// projection rows q = p, p+N, ...; bias and peephole ROMs, the cell state c, the h bank of
+// every layer's outputs (element e = k*N + p at layer*KO + k), the m bank (k*N + p at k); the
+// element-wise unit and the projection requantizer. With BATCH > 1 the top has BATCH copies of
+// each PE: copy SEQ = 0 owns the engine (B values per column) and hands its C1 MAC to the others
+// (lead_out -> lead_in); every copy keeps its sequence's accumulators and state and hands its
+// accumulator word and c(t-1) (GRU: h(t-1)) to copy 0's element-wise unit and ROMs (share_out ->
+// share_in), which returns results tagged with the sequence (ewr_out -> ewr_in) ("Batch").
 module rnnfab_pe #(
     parameter FORMAT = 0,              // 0: ese, 1: bcr
     parameter GRU = 0,                 // 0: LSTM, 1: GRU
@@ -53,6 +48,7 @@ module rnnfab_pe #(
     parameter BCAST = 1,               // columns per broadcast beat (bcr; power of two)
     parameter BATCH = 1,               // sequences sharing the engine (bc_data: BATCH per column)
     parameter SEQ = 0,                 // this copy's sequence; > 0: no engine, takes lead_in
+    parameter ACC_SERIAL = 0,          // 1: accumulators read a gate field a cycle (rtl/design.ts)
     parameter DELTA = 0,               // 1: delta activations (ese; docs/delta.md, "Hardware")
     parameter DPTR_W = 1,              // delta: pointer address width of bc_ptr
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
@@ -137,7 +133,7 @@ module rnnfab_pe #(
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
         (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
         DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || LANES != 1 || BATCH != 1)) ||
-        BATCH < 1 || SEQ < 0 || SEQ >= BATCH)
+        BATCH < 1 || SEQ < 0 || SEQ >= BATCH || ACC_SERIAL < 0 || ACC_SERIAL > 1)
     begin
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
                IN0, H, O, GRU, PROJ, PEEP, FORMAT, "LANES", LANES);
@@ -147,7 +143,6 @@ module rnnfab_pe #(
   end
 
   `RNNFAB_FIXED_POINT_FUNCTIONS
-
 
   // ---------------- Matrix-vector engine (its MAC leaves in stage C1; bcr: LANES weights of one
   // line of local rows)
@@ -232,12 +227,8 @@ module rnnfab_pe #(
   reg [LANES*PW-1:0] c3_product_q;
   integer lane;
   always @(posedge clk) begin
-    c2_valid_q <= rst ? 1'b0 : c1_valid;
-    c2_hpart_q <= c1_hpart;
-    c2_row_q <= c1_row;
-    c2_weight_q <= c1_weight;
-    c2_value_q <= c1_value;
-    c3_valid_q <= rst ? 1'b0 : c2_valid_q;
+    {c2_valid_q, c3_valid_q} <= rst ? 2'b00 : {c1_valid, c2_valid_q};
+    {c2_hpart_q, c2_row_q, c2_weight_q, c2_value_q} <= {c1_hpart, c1_row, c1_weight, c1_value};
     for (lane = 0; lane < LANES; lane = lane + 1)
       c3_product_q[lane*PW+:PW] <= $signed(c2_weight_q[lane*WB+:WB]) * $signed(c2_value_q);
   end
@@ -274,42 +265,54 @@ module rnnfab_pe #(
       c2_k = c2_row_q;
     end
   end
-  always @(posedge clk) begin
-    mac_bank <= c2_bank;
-    mac_k <= c2_k;
-  end
+  always @(posedge clk) {mac_bank, mac_k} <= {c2_bank, c2_k};
 
   // ---------------- Element-wise issue (S0) -> S1: this copy's cells (my_issue_q), and in copy 0
   // every copy's (the shared unit's input). The issue, its cell and sequence are registered here
   // from the controller's next state (ew_pre), so the h bank's and the accumulators' read address
   // multiplexers start from a register inside the PE (docs/timing.md); same cycle as before.
+  // ACC_SERIAL: the banks read a cell's gate fields in 4 cycles from this S0 (a_*), the rest of
+  // S0 comes ACC_DELAY cycles later: the controller's and the cycle model's EW_LAT is that longer
   localparam [31:0] SEQ_U = SEQ;  // SEQ as a vector
-  reg ew_issue_q, my_issue_q, s1_valid_q, s1_unit_q;
-  reg [KW-1:0] ew_k_q, s1_k_q;
-  reg [SQW-1:0] ew_seq_q, s1_seq_q;
+  localparam ACC_DELAY = (ACC_SERIAL != 0) ? 3 : 0;  // ACC_SERIAL_DELAY of rtl/design.ts
+  localparam DLW = 2 + KW + SQW;  // an S0: {issue, this copy's issue, cell, sequence}
+  reg a_issue_q, a_my_issue_q;
+  reg [KW+SQW-1:0] a_cell_q;
   always @(posedge clk) begin
-    ew_issue_q <= rst ? 1'b0 : ew_pre;
-    my_issue_q <= rst ? 1'b0 : ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0]);
-    ew_k_q <= ew_pre_k;
-    ew_seq_q <= ew_pre_seq;
-    s1_valid_q <= rst ? 1'b0 : my_issue_q;
-    s1_unit_q <= rst ? 1'b0 : ew_issue_q;
-    s1_k_q <= ew_k_q;
-    s1_seq_q <= ew_seq_q;
+    {a_issue_q, a_my_issue_q} <= rst ? 2'b00 :
+        {ew_pre, ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0])};
+    a_cell_q <= {ew_pre_k, ew_pre_seq};
+  end
+  wire [(ACC_DELAY+1)*DLW-1:0] s0_line;  // S0 delayed d cycles at [d*DLW +: DLW]
+  assign s0_line[DLW-1:0] = {a_issue_q, a_my_issue_q, a_cell_q};
+  genvar dl;
+  generate
+    for (dl = 1; dl <= ACC_DELAY; dl = dl + 1) begin : gen_s0_delay
+      reg [DLW-1:0] stage_q;
+      always @(posedge clk) stage_q <= rst ? {DLW{1'b0}} : s0_line[(dl-1)*DLW+:DLW];
+      assign s0_line[dl*DLW+:DLW] = stage_q;
+    end
+  endgenerate
+  wire ew_issue_q, my_issue_q;  // S0 of the element-wise side
+  wire [KW-1:0] ew_k_q;
+  wire [SQW-1:0] ew_seq_q;
+  assign {ew_issue_q, my_issue_q, ew_k_q, ew_seq_q} = s0_line[ACC_DELAY*DLW+:DLW];
+  reg s1_valid_q, s1_unit_q;
+  reg [KW-1:0] s1_k_q;
+  reg [SQW-1:0] s1_seq_q;
+  always @(posedge clk) begin
+    {s1_valid_q, s1_unit_q} <= rst ? 2'b00 : {my_issue_q, ew_issue_q};
+    {s1_k_q, s1_seq_q} <= {ew_k_q, ew_seq_q};
   end
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k_q};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
-  // ---------------- Gate accumulators (rnnfab_acc_banks): one word of four gate fields per cell,
-  // read by the element-wise unit when it issues a cell (S0) and taken, cleared, in S1. The
-  // engine and the element-wise unit never read in the same cycle (the EW runs after phase A has
-  // drained, the next phase A starts after the last EW read; projection MACs go to the
-  // projection field's memories).
+  // ---------------- Gate accumulators (rnnfab_acc_banks): a word of four gate fields per cell,
+  // read in S0, taken (cleared) in S1; never read by the engine and the element-wise unit in one
+  // cycle (EW after phase A drained, next phase A after the last EW read; projection: field 4).
   wire [GATES_W-1:0] ew_word;  // S1: the cell's accumulators
-  // LSTM with projection (dense): the projection accumulators are a fifth field of the gate
-  // banks (one adder for both phases); merged_rq_word is the requantizer's row
-  // (LUT RAM banks only: there each field has a consumer read register of its own,
-  // rnnfab_acc_mem SPLIT; block-RAM banks keep separate projection banks)
+  // LSTM with projection: the projection rows a fifth field of the gate banks (one adder for both
+  // phases; LUT RAM banks only, rnnfab_acc_mem SPLIT); merged_rq_word: the requantizer's row
   localparam MERGE_PROJ = (DELTA == 0 && PROJ != 0 && GRU == 0 &&
                            (`RNNFAB_MAX(K, KP) + LANES - 1) / LANES <= LUT_RAM_DEPTH) ? 1 : 0;
   wire [ACC-1:0] merged_rq_word;
@@ -335,10 +338,11 @@ module rnnfab_pe #(
       wire [5*ACC-1:0] acc_word;
       rnnfab_acc_banks #(
           .LANES(LANES), .WORDS(`RNNFAB_MAX(K, KP)), .FIELDS(5), .ACC(ACC), .PW(PW),
-          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW)
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW),
+          .SERIAL(ACC_SERIAL)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
-          .mac_product(mac_product), .read(my_issue_q), .read_k(ew_k_q), .take(s1_valid_q),
+          .mac_product(mac_product), .read(a_my_issue_q), .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q),
           .take_k(s1_k_q), .read2(rq_pre), .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k),
           .word(acc_word)
       );
@@ -460,7 +464,7 @@ module rnnfab_pe #(
       end
       if (GRU != 0) begin : gen_gru_unit
         rnnfab_ew_gru #(
-            .AB(AB), .AF(AF), .WF(WF), .ACC(ACC), .TAG(UTW), .LATENCY(EW_LAT), .SIG_S(SIG_S),
+            .AB(AB), .AF(AF), .WF(WF), .ACC(ACC), .TAG(UTW), .LATENCY(EW_LAT - ACC_DELAY), .SIG_S(SIG_S),
             .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE),
             .TANH_FILE(TANH_FILE)
         ) ew (
@@ -478,7 +482,7 @@ module rnnfab_pe #(
       end else begin : gen_lstm_unit
         rnnfab_ew_lstm #(
             .AB(AB), .AF(AF), .WB(WB), .WF(WF), .ACC(ACC), .PEEP(PEEP), .TAG(UTW),
-            .LATENCY(EW_LAT), .SIG_S(SIG_S), .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R),
+            .LATENCY(EW_LAT - ACC_DELAY), .SIG_S(SIG_S), .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R),
             .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
         ) ew (
             .clk(clk), .rst(rst), .in_valid(s1_unit_q), .in_tag(u_tag),

@@ -264,6 +264,30 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
   };
 }
 
+/**
+ * Cycles the element-wise unit's input comes later in a design whose accumulator banks are read
+ * one gate field a cycle (`ACC_SERIAL`, rnnfab_acc_serial.v: a cell's four gate fields take four
+ * reads, the unit takes the cell after the last).
+ */
+export const ACC_SERIAL_DELAY = 3;
+
+/**
+ * Whether a design's accumulator banks are read one gate field a cycle (docs/architecture.md,
+ * "Batch"): an LSTM with projection whose projection rows are the banks' fifth field (LUT RAM
+ * banks, no delta), with a batch of at least 4, so that each batch copy gets a cell every 4 or more
+ * cycles of the shared element-wise unit.
+ */
+export function accumulatorsSerial(
+  model: QuantizedModel,
+  config: AcceleratorConfig,
+  cellsPerPe: number,
+  projRowsPerPe: number,
+): boolean {
+  const bankDepth = Math.ceil(Math.max(cellsPerPe, projRowsPerPe) / config.lanes);
+  return model.kind === "lstm" && model.projSize > 0 && !config.delta && config.batch >= 4 &&
+    bankDepth <= LUT_RAM_DEPTH;
+}
+
 /** The RTL parameters of a design. */
 export function rtlParameters(
   model: QuantizedModel,
@@ -282,6 +306,7 @@ export function rtlParameters(
   const blockCols = bcr ? config.blockCols ?? 1 : 1;
   const ese = image.manifest.ese;
   const layout = image.manifest.bcr;
+  const serial = accumulatorsSerial(model, config, K, KP);
   return {
     N,
     LAYERS: L,
@@ -305,7 +330,7 @@ export function rtlParameters(
     SIG_R: f.sigmoid.rangeLog2,
     TANH_S: f.tanh.stepLog2,
     TANH_R: f.tanh.rangeLog2,
-    EW_LAT: EW_LATENCY[model.kind],
+    EW_LAT: EW_LATENCY[model.kind] + (serial ? ACC_SERIAL_DELAY : 0),
     LUT_RAM_DEPTH,
     IDX_BITS: ese ? config.indexBits : 1,
     VAL_BITS: ese ? ese.valueBits : layout ? layout.weightWidth : f.weightBits,
@@ -324,6 +349,7 @@ export function rtlParameters(
     LANES: config.lanes,
     BCAST: config.broadcast,
     BATCH: config.batch,
+    ACC_SERIAL: serial ? 1 : 0,
     DELTA: config.delta ? 1 : 0,
     // the PEs' pointer memory address width (PM_W of rnnfab_mv_ese.v; every PE's has one depth)
     DPTR_W: config.delta ? bitsFor(Math.max(1, image.peMemories[0].pointers.length) - 1) : 1,

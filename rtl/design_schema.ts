@@ -79,6 +79,9 @@ export const rtlParametersSchema = z.object({
   DELTA: int.default(0).describe("delta activations (ese): 1 skips the columns that did not fire"),
   DPTR_W: int.default(1).describe("delta: pointer memory address width of a fired column"),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
+  ACC_SERIAL: int.default(0).describe(
+    "1: accumulator banks read one gate field a cycle (rnnfab_acc_serial; EW_LAT 3 longer)",
+  ),
 });
 
 /**

@@ -37,6 +37,7 @@ export const CORE_FILES = [
   "rnnfab_ew_gru.v",
   "rnnfab_acc_mem.v",
   "rnnfab_acc_banks.v",
+  "rnnfab_acc_serial.v",
   "rnnfab_act_lanes.v",
   "rnnfab_act.v",
   "rnnfab_delay.v",

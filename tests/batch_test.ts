@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseAcceleratorSettings, resolveAcceleratorConfig } from "../rtl/config.ts";
-import { writeDesign } from "../rtl/mod.ts";
+import { ACC_SERIAL_DELAY, EW_LATENCY, writeDesign } from "../rtl/mod.ts";
 import {
   groupForSlots,
   interleaveSequences,
@@ -92,6 +92,19 @@ Deno.test("batch: design.json and the top have B copies of each PE and B-word st
     assert.match(top, /\.ewr_in\(pe1_ewr\)/);
     assert.match(top, /\.EW_SEQS\(BATCH\)/);
   });
+});
+
+Deno.test("batch: an LSTMP from batch 4 reads its accumulators a gate field a cycle", () => {
+  // ACC_SERIAL (rtl/design.ts accumulatorsSerial): the unit's input 3 cycles later, so the
+  // controller's and the cycle model's element-wise latency is 3 longer
+  const lstmp = { ...TINY, hiddenSize: 8, projSize: 4, peepholes: true };
+  for (const batch of [1, 2, 4, 8]) {
+    const design = caseDesign({ ...lstmp, settings: { batch } });
+    const serial = batch >= 4;
+    assert.equal(design.rtl.ACC_SERIAL, serial ? 1 : 0, `batch ${batch}`);
+    assert.equal(design.rtl.EW_LAT, EW_LATENCY.lstm + (serial ? ACC_SERIAL_DELAY : 0));
+  }
+  assert.equal(caseDesign(TINY).rtl.ACC_SERIAL, 0); // no projection
 });
 
 Deno.test("batch streams: element-major interleaving and back", () => {

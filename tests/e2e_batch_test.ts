@@ -34,8 +34,9 @@ function batchOf(base: string, batch: number, changes: Partial<E2eCase> = {}): E
 
 /** Batch cases: LSTMP with peepholes, LSTM, GRU, both formats, lanes, beats, odd sizes, back-pressure. */
 export const BATCH_CASES: E2eCase[] = [
-  // Verilator: LSTMP with peepholes, two layers, 4 lanes, batch 2
-  batchOf("lstmp-peep-2layer-blocks40-pe3-bcr-lanes4", 2, { backpressure: 0.4 }),
+  // Verilator: LSTMP with peepholes, two layers, 4 lanes, batch 4: accumulator banks read a gate
+  // field a cycle (ACC_SERIAL; batch 2 of LSTMP: the Icarus ese case below)
+  batchOf("lstmp-peep-2layer-blocks40-pe3-bcr-lanes4", 4, { backpressure: 0.4 }),
   // GRU, two layers, 2 lanes, beats of 4 columns on 4 PEs (partial beats), batch 8 (128-bit
   // stream beats: the Verilator harness's wide ports)
   batchOf("gru-2layer-blocks50-pe4-bcr-lanes2-bcast4", 8, { backpressure: 0.4 }),
@@ -66,8 +67,10 @@ export const BATCH_CASES: E2eCase[] = [
     backpressure: 0.3,
     steps: 3,
   }),
-  // Icarus, ese: LSTMP with peepholes, two layers, a codebook, batch 2
+  // Icarus, ese: LSTMP with peepholes, two layers, a codebook, batch 2, and batch 4 (a gate field a
+  // cycle, one bank a PE)
   batchOf("lstmp-peep-2layer-rand30-pe4-ese-codebook", 2, { simulator: "icarus", steps: 3 }),
+  batchOf("lstmp-peep-2layer-rand30-pe4-ese-codebook", 4, { simulator: "icarus", steps: 2 }),
   // Icarus: bcr with a 4-bit codebook and lanes, batch 2 (the engine looks codes up, values pass)
   batchOf("gru-2layer-blocks50-pe3-bcr-lanes2-codebook4-q8.6", 2, {
     simulator: "icarus",
