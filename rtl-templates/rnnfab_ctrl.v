@@ -183,6 +183,9 @@ module rnnfab_ctrl #(
   reg ws_active_q, ws_active_d;
   reg ws_rq_q, ws_rq_d;  // 1: requantization, 0: element-wise
   reg [WS_W-1:0] ws_count_q, ws_count_d, ws_total_q, ws_total_d;
+  // the count is the job's last (count + 1 == total), a register loaded from the next state, so
+  // that the issues the PEs take (ew_pre, rq_pre) need no adder and compare in their cycle
+  reg ws_last_q;
   reg [EW_LAT-1:0] ws_pipe_q, ws_pipe_d;  // issued rounds in flight, landing at bit 0
   reg trk_on_q, trk_on_d;  // a bank is tracked (nothing is tracked after reset)
   reg trk_m_q, trk_m_d;  // the tracked bank is the m bank
@@ -192,7 +195,10 @@ module rnnfab_ctrl #(
   reg [LW-1:0] ws_start_layer;
   reg [CA_W-1:0] ew_cbase_q, ew_cbase_d;
   reg [HA_W-1:0] ew_hbase_q, ew_hbase_d;
-  wire ws_idle = !ws_active_q && (ws_pipe_q == {EW_LAT{1'b0}});
+  // the sequencer is idle: a register loaded from the next state, so it holds in cycle t what
+  // !ws_active_q && ws_pipe_q == 0 held (the main sequence reads it from one register)
+  reg ws_idle_q;
+  wire ws_idle = ws_idle_q;
   always @* begin
     ws_active_d = ws_active_q;
     ws_rq_d = ws_rq_q;
@@ -209,7 +215,7 @@ module rnnfab_ctrl #(
       if (ws_rq_q) ws_pipe_d[0] = 1'b1;
       else if ((ws_count_q & SEQ_LAST) == SEQ_LAST) ws_pipe_d[EW_LAT-1] = 1'b1;
       ws_count_d = ws_count_q + 1'b1;
-      if (ws_count_q + 1'b1 == ws_total_q) ws_active_d = 1'b0;
+      if (ws_last_q) ws_active_d = 1'b0;
     end
     if (ws_start) begin
       ws_active_d = 1'b1;
@@ -227,6 +233,7 @@ module rnnfab_ctrl #(
   always @(posedge clk) begin
     if (rst) begin
       ws_active_q <= 1'b0;
+      ws_idle_q <= 1'b1;
       ws_pipe_q <= {EW_LAT{1'b0}};
       trk_on_q <= 1'b0;
       trk_m_q <= 1'b0;
@@ -234,6 +241,7 @@ module rnnfab_ctrl #(
       trk_rounds_q <= {TRK_W{1'b0}};
     end else begin
       ws_active_q <= ws_active_d;
+      ws_idle_q <= !ws_active_d && (ws_pipe_d == {EW_LAT{1'b0}});
       ws_pipe_q <= ws_pipe_d;
       trk_on_q <= trk_on_d;
       trk_m_q <= trk_m_d;
@@ -243,6 +251,7 @@ module rnnfab_ctrl #(
     ws_rq_q <= ws_rq_d;
     ws_count_q <= ws_count_d;
     ws_total_q <= ws_total_d;
+    ws_last_q <= (ws_count_d + 1'b1 == ws_total_d);
     ew_cbase_q <= ew_cbase_d;
     ew_hbase_q <= ew_hbase_d;
   end
@@ -459,7 +468,9 @@ module rnnfab_ctrl #(
 
   // ================= Output streamer
   reg os_active_q, os_active_d;
-  reg [WALK_W-1:0] os_at_q, os_at_d;  // walk position of the output element
+  // walk position of the output element: back to element 0 after the last one (and at reset),
+  // so that a start only sets os_active_q (the start is not a reset of the position's registers)
+  reg [WALK_W-1:0] os_at_q, os_at_d;
   wire [CNT_W-1:0] os_e = os_at_q[WALK_W-1-:CNT_W];
   wire [PE_W-1:0] os_pe = os_at_q[PE_W+RA_W-1-:PE_W];
   wire [RA_W-1:0] os_k = os_at_q[RA_W-1:0];
@@ -484,24 +495,23 @@ module rnnfab_ctrl #(
       out_last_d = os_last;
       if (os_last) begin
         os_active_d = 1'b0;
+        os_at_d = {WALK_W{1'b0}};
       end else begin
         os_at_d = walk_next(os_at_q, 1'b0);
       end
     end
-    if (os_start) begin
-      os_active_d = 1'b1;
-      os_at_d = {WALK_W{1'b0}};
-    end
+    if (os_start) os_active_d = 1'b1;  // (the streamer is idle, at element 0)
   end
   always @(posedge clk) begin
     if (rst) begin
       os_active_q <= 1'b0;
+      os_at_q <= {WALK_W{1'b0}};
       out_valid_q <= 1'b0;
     end else begin
       os_active_q <= os_active_d;
+      os_at_q <= os_at_d;
       out_valid_q <= out_valid_d;
     end
-    os_at_q <= os_at_d;
     out_pe_q <= out_pe_d;
     out_last_q <= out_last_d;
   end
@@ -516,7 +526,15 @@ module rnnfab_ctrl #(
   reg [SEG_W-1:0] phase_nseg_q, phase_nseg_d, phase_nseg0_q, phase_nseg0_d;
   reg [COL_W-1:0] phase_cbase1_q, phase_cbase1_d;
   reg phase_start_d;
-  wire last_layer = (layer_q == LAST_LAYER);
+  // the layer is the last one: a register loaded with layer_d (docs/timing.md)
+  reg last_layer_q;
+  wire last_layer = last_layer_q;
+  // The PEs' engines (and the broadcast) were drained in the cycle before, with nothing on the bus
+  // then and no job started: every PE's idle bit is ANDed into this register, and the waits of
+  // the main sequence read it (one cycle later than the AND itself; the cycle model counts it).
+  // Nothing is issued while it waits, so once drained the PEs stay drained.
+  reg drained_q;
+  always @(posedge clk) drained_q <= !rst && job_done && all_idle && !job_start;
   wire [LW-1:0] next_layer = last_layer ? {LW{1'b0}} : layer_q + 1'b1;
   wire [CNT_W-1:0] cbase1_full = (layer_q == {LW{1'b0}}) ? IN0W_C : OW_C;
   always @* begin
@@ -545,7 +563,7 @@ module rnnfab_ctrl #(
         state_d = ST_A_WAIT;
       end
       ST_A_WAIT: begin
-        if (job_done && all_idle) state_d = ST_EW;
+        if (drained_q) state_d = ST_EW;
       end
       ST_EW: begin
         if (ws_idle && (PROJ != 0 || !last_layer || !os_active_q)) begin
@@ -572,7 +590,7 @@ module rnnfab_ctrl #(
         end
       end
       ST_C_WAIT: begin
-        if (job_done && all_idle && ws_idle) state_d = ST_D;
+        if (drained_q && ws_idle) state_d = ST_D;
       end
       default: begin  // ST_D
         if (!last_layer || !os_active_q) begin
@@ -590,10 +608,12 @@ module rnnfab_ctrl #(
     if (rst) begin
       state_q <= ST_A;
       layer_q <= {LW{1'b0}};
+      last_layer_q <= (LAST_LAYER == {LW{1'b0}});
       phase_start_q <= 1'b0;
     end else begin
       state_q <= state_d;
       layer_q <= layer_d;
+      last_layer_q <= (layer_d == LAST_LAYER);
       phase_start_q <= phase_start_d;
     end
     phase_proj_q <= phase_proj_d;

@@ -54,7 +54,6 @@ module rnnfab_mv_ese #(
   // queue entry: {hpart, start, end, value} (delta), {hpart, length, length is 1, is 2, value}
   localparam QF_W = (DELTA != 0) ? 2 * PTR_W : PTR_W + 2;  // its column fields
   localparam Q_W = 1 + QF_W + VW;
-  localparam [PTR_W:0] WEIGHT_END = WEIGHT_DEPTH[PTR_W:0];  // one past the last weight address
 
   initial begin
     if (QUEUE_DEPTH < 1 || POINTER_DEPTH < 2 || ROW_W < 1) begin
@@ -207,14 +206,28 @@ module rnnfab_mv_ese #(
   reg pf_some_q, pf_some_d, pf_two_q, pf_two_d;  // pf_count_q != 0, pf_count_q >= 2
   reg [7:0] pf_pad_q;  // padding flags of the buffered entries, from the head on
   reg [PTR_W-1:0] pf_addr_q, pf_addr_d;
+  // pf_addr_q is the last weight address (pf_addr_q + 1 == WEIGHT_DEPTH), the one before (+ 2):
+  // registers, so that the two addresses a cycle reads and the next pair's need one adder and a
+  // multiplexer, not two increments with a wrap compare each in a row (docs/timing.md)
+  reg pf_last0_q, pf_last0_d, pf_last1_q, pf_last1_d;
   reg pf_inflight_q;  // F1: a pair of words read last cycle is in pf_word0/1_q
   reg pf_ready_q;  // F2: the pair is in pf_word0/1_r and enters the buffer at the end of this cycle
   reg [ENTRY_W-1:0] pf_word0_q, pf_word1_q, pf_word0_r, pf_word1_r;
-  function [PTR_W-1:0] weight_next_addr(input [PTR_W-1:0] address);
-    weight_next_addr = ({1'b0, address} + {{PTR_W{1'b0}}, 1'b1} == WEIGHT_END) ? {PTR_W{1'b0}} :
-        address + 1'b1;
-  endfunction
-  wire [PTR_W-1:0] pf_addr1 = weight_next_addr(pf_addr_q);
+  // the weight addresses a pair can move to from a (a + 2, 1 or 0 across the wrap), and whether
+  // each is the last or the one before it; the wrap cases are constants
+  localparam integer WD_I = WEIGHT_DEPTH;
+  localparam integer AFTER_WRAP_I = (WD_I == 1) ? 0 : 1;  // the next of address 0
+  localparam [PTR_W-1:0] AFTER_WRAP = AFTER_WRAP_I[PTR_W-1:0];
+  localparam integer END_M3_I = (WD_I >= 3) ? WD_I - 3 : (1 << PTR_W);  // none: out of range
+  localparam integer END_M4_I = (WD_I >= 4) ? WD_I - 4 : (1 << PTR_W);
+  localparam [PTR_W:0] END_M3 = END_M3_I[PTR_W:0], END_M4 = END_M4_I[PTR_W:0];
+  localparam LAST0_AT_WRAP = (AFTER_WRAP_I + 1 == WD_I);  // the flags after a wrap
+  localparam LAST1_AT_WRAP = (AFTER_WRAP_I + 2 == WD_I);
+  localparam LAST0_AT_0 = (WD_I == 1), LAST1_AT_0 = (WD_I == 2);
+  wire [PTR_W-1:0] pf_addr1 = pf_last0_q ? {PTR_W{1'b0}} : pf_addr_q + 1'b1;
+  wire unused_pf_addr1 = &{1'b0, pf_addr1};  // (its high bits where the memory is smaller)
+  localparam [PTR_W-1:0] PF_STEP = TWO_I[PTR_W-1:0];  // a pair's step
+  wire [PTR_W-1:0] pf_addr2 = pf_addr_q + PF_STEP;
   wire [3:0] pf_filled = pf_count_q + (pf_ready_q ? 4'd2 : 4'd0);  // after F2's write
   wire pf_issue = (WEIGHT_DEPTH > 0) &&
       (pf_filled + (pf_inflight_q ? 4'd2 : 4'd0) + 4'd2 <= PF_DEPTH);
@@ -278,7 +291,24 @@ module rnnfab_mv_ese #(
       head_left2_d = take_two ? (head_left_q == LEFT_FOUR) : (head_left_q == LEFT_THREE);
     end
     // the buffer after taking 0, 1 or 2 entries and F2's write: count flags and padding flags
-    pf_addr_d = pf_issue ? weight_next_addr(pf_addr1) : pf_addr_q;
+    pf_addr_d = pf_addr_q;
+    pf_last0_d = pf_last0_q;
+    pf_last1_d = pf_last1_q;
+    if (pf_issue) begin
+      if (pf_last0_q) begin
+        pf_addr_d = AFTER_WRAP;
+        pf_last0_d = LAST0_AT_WRAP;
+        pf_last1_d = LAST1_AT_WRAP;
+      end else if (pf_last1_q) begin
+        pf_addr_d = {PTR_W{1'b0}};
+        pf_last0_d = LAST0_AT_0;
+        pf_last1_d = LAST1_AT_0;
+      end else begin
+        pf_addr_d = pf_addr2;
+        pf_last0_d = ({1'b0, pf_addr_q} == END_M3);
+        pf_last1_d = ({1'b0, pf_addr_q} == END_M4);
+      end
+    end
     pf_count_d = pf_filled - (fire ? (take_two ? 4'd2 : 4'd1) : 4'd0);
     pf_some_d = fire ? (take_two ? (pf_filled > 4'd2) : (pf_filled > 4'd1)) : (pf_filled != 4'd0);
     pf_two_d = fire ? (take_two ? (pf_filled > 4'd3) : (pf_filled > 4'd2)) : (pf_filled > 4'd1);
@@ -347,6 +377,8 @@ module rnnfab_mv_ese #(
       pf_some_q <= 1'b0;
       pf_two_q <= 1'b0;
       pf_addr_q <= {PTR_W{1'b0}};
+      pf_last0_q <= LAST0_AT_0;
+      pf_last1_q <= LAST1_AT_0;
       pf_inflight_q <= 1'b0;
       pf_ready_q <= 1'b0;
     end else begin
@@ -362,6 +394,8 @@ module rnnfab_mv_ese #(
       pf_some_q <= pf_some_d;
       pf_two_q <= pf_two_d;
       pf_addr_q <= pf_addr_d;
+      pf_last0_q <= pf_last0_d;
+      pf_last1_q <= pf_last1_d;
       pf_inflight_q <= pf_issue;
       pf_ready_q <= pf_inflight_q;
     end

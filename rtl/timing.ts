@@ -104,6 +104,8 @@ interface MainSequence {
   phaseCbase1: number;
   /** phase_proj_q: the phase is the projection. */
   phaseProj: boolean;
+  /** drained_q: the previous cycle had every engine drained, no bus beat and no job started. */
+  drained: boolean;
 }
 
 /** Every register of the controller model. */
@@ -158,6 +160,7 @@ function resetController(): Controller {
       phaseNseg0: 0,
       phaseCbase1: 0,
       phaseProj: false,
+      drained: false,
     },
   };
 }
@@ -256,7 +259,7 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
       break;
     }
     case ST_A_WAIT:
-      if (s.jobDone && s.allIdle) main.state = ST_EW;
+      if (c.main.drained) main.state = ST_EW;
       break;
     case ST_EW:
       if (s.wsIdle && (proj || !s.lastLayer || !c.os.active)) {
@@ -283,7 +286,7 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
       }
       break;
     case ST_C_WAIT:
-      if (s.jobDone && s.allIdle && s.wsIdle) main.state = ST_D;
+      if (c.main.drained && s.wsIdle) main.state = ST_D;
       break;
     default:
       if (!s.lastLayer || !c.os.active) {
@@ -294,6 +297,7 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
         main.state = ST_A;
       }
   }
+  main.drained = s.jobDone && s.allIdle && !step.jobStart;
   return step;
 }
 
@@ -424,7 +428,7 @@ function outputStreamerNext(
     next.outValid = true;
     next.outLast = s.osLast;
     if (s.osLast) {
-      next.active = false;
+      Object.assign(next, { active: false, e: 0, pe: 0, k: 0 });
     } else {
       next.e = os.e + 1;
       if (os.pe === pes - 1) {
@@ -435,7 +439,7 @@ function outputStreamerNext(
       }
     }
   }
-  if (osStart) Object.assign(next, { active: true, e: 0, pe: 0, k: 0 });
+  if (osStart) next.active = true; // the streamer is idle, at element 0
   return next;
 }
 
@@ -557,6 +561,7 @@ export function simulateTiming(
 export function estimateCycles(
   options: TimingOptions & { clockMhz?: number },
 ): CycleEstimate {
+  const periodsOf = (ends: number[]) => ends.slice(1).map((end, i) => end - ends[i]);
   let run = simulateTiming(options, 3);
   let periods = periodsOf(run.stepEndCycles);
   if (periods[periods.length - 1] !== periods[periods.length - 2]) {
@@ -592,8 +597,4 @@ export function estimateCycles(
     // sequence after another (a step computes B frames)
     framesPerStep: options.rtl.BATCH ?? 1,
   };
-}
-
-function periodsOf(ends: number[]): number[] {
-  return ends.slice(1).map((end, i) => end - ends[i]);
 }

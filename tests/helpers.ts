@@ -7,9 +7,9 @@
 import "./sim_cache_env.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { RnnModel } from "../model/model.ts";
+import type { Matrix, RnnModel } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
-import { randomModel, type RandomModelOptions } from "../model/random.ts";
+import { randomModel, type RandomModelOptions, seededRandom } from "../model/random.ts";
 import { pruneModelBcr } from "../prune/mod.ts";
 import type { AcceleratorSettings, DesignJson } from "../rtl/mod.ts";
 
@@ -231,4 +231,14 @@ export function densePrunedPair(
     rates: { density: pruning.density, colShare: pruning.colShare ?? 0.5 },
   });
   return { dense, pruned };
+}
+
+/** A matrix with no exact zeros (so kept positions are exactly the non-zeros). */
+export function denseMatrix(rows: number, cols: number, seed: number): Matrix {
+  const random = seededRandom(seed);
+  const data = Float64Array.from({ length: rows * cols }, () => {
+    const value = 2 * random() - 1;
+    return value === 0 ? 0.5 : value;
+  });
+  return { rows, cols, data };
 }

@@ -8,18 +8,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Matrix } from "../model/model.ts";
-import { seededRandom } from "../model/random.ts";
 import { columnBalanceOf, detectBcr, pruneMatrixBcr } from "../prune/mod.ts";
-import { integersIn, propertyTest } from "./helpers.ts";
-
-function denseMatrix(rows: number, cols: number, seed: number): Matrix {
-  const random = seededRandom(seed);
-  const data = Float64Array.from({ length: rows * cols }, () => {
-    const value = 2 * random() - 1;
-    return value === 0 ? 0.5 : value;
-  });
-  return { rows, cols, data };
-}
+import { denseMatrix, integersIn, propertyTest } from "./helpers.ts";
 
 /** sum over columns and PEs of count^3 (rows interleaved over `pes`). */
 function cubicPotential(matrix: Matrix, pes: number): number {

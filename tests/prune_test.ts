@@ -22,19 +22,9 @@ import {
   pruneModelBcr,
 } from "../prune/mod.ts";
 import { randomModel, seededRandom } from "../model/random.ts";
-import { integersIn, propertyTest } from "./helpers.ts";
+import { denseMatrix, integersIn, propertyTest } from "./helpers.ts";
 
 const RUNS = 500;
-
-/** A matrix with no exact zeros (so kept positions are exactly the non-zeros). */
-function denseMatrix(rows: number, cols: number, seed: number): Matrix {
-  const random = seededRandom(seed);
-  const data = Float64Array.from({ length: rows * cols }, () => {
-    const value = 2 * random() - 1;
-    return value === 0 ? 0.5 : value;
-  });
-  return { rows, cols, data };
-}
 
 /** A matrix shape, a block that fits it (sometimes "all" in a dimension) and a seed. */
 const shapeAndBlock = fc.record({
