@@ -13,9 +13,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { generateCase } from "./e2e.ts";
 import { e2eCase } from "./e2e_cases.ts";
-import { runProgram } from "./helpers.ts";
+import { runProgram, verilatorLint } from "./helpers.ts";
 import { simulateDesign } from "../sim/simulate.ts";
-import { findVerilator, verilatorCommand } from "../sim/verilator_tool.ts";
 
 const MODEL = new URL("../sim/models/DSP48E2.v", import.meta.url);
 const DEFINE_FILE = "rtl/rnnfab_dsp48e2_on.v";
@@ -40,19 +39,8 @@ Deno.test("DSP48E2 path (batch 4, 4 lanes, serial banks): lint clean, one slice 
     const dir = join(root, c.name);
     await generateCase(c, dir);
     const files = (await switchOn(dir)).filter((file) => !file.endsWith(".vh"));
-    const lint = await runProgram(
-      ...verilatorCommand(await findVerilator(), [
-        "--lint-only",
-        "-Wall",
-        "-Irtl",
-        "--top-module",
-        "rnnfab_top",
-        ...files,
-      ]),
-      { cwd: dir },
-    );
-    const warnings = (lint.stdout + lint.stderr).split("\n")
-      .filter((line) => line.trim() !== "" && !/^- (V e r i l a t i o n|Verilator:)/.test(line));
+    const lint = await verilatorLint(dir, files);
+    const warnings = lint.text.split("\n").filter((line) => line.trim() !== "");
     assert.equal(lint.code, 0, warnings.join("\n"));
     assert.deepEqual(warnings, []);
     // the primitive is really there: one DSP48E2 per bank (3 PEs x 4 copies x 4 lanes)

@@ -9,8 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeDesign } from "../rtl/mod.ts";
 import { caseDesign, type E2eCase } from "./e2e.ts";
-import { findVerilator, verilatorCommand } from "../sim/verilator_tool.ts";
-import { runProgram } from "./helpers.ts";
+import { runProgram, verilatorLint, withoutVerilatorReport } from "./helpers.ts";
 
 /** A lint case: the shape, density (random thinning), PEs, format and settings. */
 function lintCase(
@@ -195,11 +194,7 @@ const LINT_CASES: E2eCase[] = [
 
 async function tool(program: string, args: string[], cwd: string) {
   const run = await runProgram(program, args, { cwd });
-  // Verilator 5.048 ends every run with a statistics report ("- V e r i l a t i o n   R e p o r t",
-  // "- Verilator: ..."): not a warning.
-  const text = (run.stdout + run.stderr).split("\n")
-    .filter((line) => !/^- (V e r i l a t i o n|Verilator:)/.test(line)).join("\n");
-  return { code: run.code, text };
+  return { code: run.code, text: withoutVerilatorReport(run.stdout + run.stderr) };
 }
 
 for (const c of LINT_CASES) {
@@ -209,17 +204,7 @@ for (const c of LINT_CASES) {
       await writeDesign(dir, caseDesign(c));
       const files = [...Deno.readDirSync(join(dir, "rtl"))]
         .map((entry) => join("rtl", entry.name)).sort();
-      const lint = await tool(
-        ...verilatorCommand(await findVerilator(), [
-          "--lint-only",
-          "-Wall",
-          "-Irtl",
-          "--top-module",
-          "rnnfab_top",
-          ...files,
-        ]),
-        dir,
-      );
+      const lint = await verilatorLint(dir, files);
       assert.equal(lint.code, 0, lint.text);
       assert.equal(lint.text.trim(), "", "no warnings expected");
       const icarus = await tool("iverilog", [

@@ -12,6 +12,7 @@ import { saveModel } from "../model/model_io.ts";
 import { randomModel, type RandomModelOptions, seededRandom } from "../model/random.ts";
 import { pruneModelBcr } from "../prune/mod.ts";
 import type { AcceleratorSettings, DesignJson } from "../rtl/mod.ts";
+import { findVerilator, verilatorCommand } from "../sim/verilator_tool.ts";
 
 /** Result of running a command to completion. */
 export interface CommandResult {
@@ -241,4 +242,26 @@ export function denseMatrix(rows: number, cols: number, seed: number): Matrix {
     return value === 0 ? 0.5 : value;
   });
   return { rows, cols, data };
+}
+
+/**
+ * Verilator 5.048 ends every run with a statistics report ("- V e r i l a t i o n   R e p o r t",
+ * "- Verilator: ..."): not a warning. `output` without those lines.
+ */
+export function withoutVerilatorReport(output: string): string {
+  return output.split("\n").filter((line) => !/^- (V e r i l a t i o n|Verilator:)/.test(line))
+    .join("\n");
+}
+
+/**
+ * `verilator --lint-only -Wall` of a generated design's `files` (top `rnnfab_top`, include path
+ * `rtl/`), run in `dir`: its exit code and output, the statistics report left out.
+ */
+export async function verilatorLint(
+  dir: string,
+  files: string[],
+): Promise<{ code: number; text: string }> {
+  const args = ["--lint-only", "-Wall", "-Irtl", "--top-module", "rnnfab_top", ...files];
+  const run = await runProgram(...verilatorCommand(await findVerilator(), args), { cwd: dir });
+  return { code: run.code, text: withoutVerilatorReport(run.stdout + run.stderr) };
 }
