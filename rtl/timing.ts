@@ -443,11 +443,7 @@ function outputStreamerNext(
   return next;
 }
 
-/**
- * What the controller sees of the PE side (the PEs, and a delta design's delta broadcast):
- * combinational outputs from the registers, the next state from the controller's registers of
- * this cycle, and the clock edge.
- */
+/** The PE side as the controller sees it (the PEs, and a delta design's delta broadcast). */
 export interface PeSide {
   /** The stall request the controller registers (bc_stall), and every engine drained. */
   outputs(c: Controller): { bcStall: boolean; allIdle: boolean };
