@@ -1,13 +1,13 @@
 `default_nettype none
-// rnnfab_mul: a signed multiply with a register stage on each side of the multiplier, the
-// pattern nextpnr places beside a MULT18X18D (docs/timing.md, "The pipelined datapath"):
-//   M1: the operands registered (plain copies: no logic before them, so the placer puts them at
-//       the multiplier instead of at the carry chain or the fan-out that computed them)
-//   M2: p = a * b, the multiplier alone in its cycle
-//   M3: the product registered again (a plain copy beside the multiplier; the adder after it
-//       reads this one)
+// rnnfab_mul: a signed multiply with a register stage on each side of the multiplier
+// (docs/timing.md, "The pipelined datapath"):
+//   M1: the operands registered
+//   M2: p = a * b registered: the multiplier alone in its cycle
+//   M3: the product registered again (a fabric copy: the routing out of the multiplier has a
+//       cycle of its own; the adder after it reads this one)
 // y holds a * b of the operands presented three cycles earlier (LATENCY). en[k - 1] is the clock
 // enable of stage Mk (the owner's per-stage enables, rnnfab_ew_stages); no reset: datapath only.
+// On the ECP5 place-and-route flow M1 and M2 are a MULT18X18D's own registers (below).
 // LUT_MULTIPLIER = 1 marks the product for the place-and-route flow's LUT fallback (docs/timing.md,
 // "The flow"); the arithmetic is the same.
 module rnnfab_mul #(
