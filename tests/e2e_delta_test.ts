@@ -148,3 +148,24 @@ Deno.test("delta with 4 columns per beat (LSTM 2 layers, GRU 1 layer): bit-exact
     }
   });
 });
+
+Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 and 4 columns per beat: bit-exact with back-pressure, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    for (const broadcast of [1, 4]) {
+      const c = deltaCase(
+        `delta-lstmp2-m-w${broadcast}`,
+        { kind: "lstm", numLayers: 2, projSize: 4, inputSize: 7 },
+        0.1,
+      );
+      c.settings = { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 }, broadcast };
+      const { fired, design } = await checkDeltaCase(c, root, { backpressure: 0.3 });
+      // the m part fired (some of it) and the encoder never fired more than theta_m allows
+      const m = fired.flat().reduce(
+        (sum, set, i) => sum + [...set].filter((k) => k >= (i % 2 === 0 ? 7 : 4) + 4).length,
+        0,
+      );
+      assert.ok(m > 0 && m < c.steps * 2 * c.hiddenSize, `m fired ${m}`);
+      assert.deepEqual(design.delta!.thetaM, [204, 204]);
+    }
+  });
+});
