@@ -14,7 +14,7 @@
 import type { EncodedImage } from "../encode/mod.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
 import { layerInputSize, outputSize } from "../model/model.ts";
-import { type FiredColumn, runFixedDelta } from "../model/delta_run.ts";
+import { type FiredColumn, type FixedDeltaRun, runFixedDelta } from "../model/delta_run.ts";
 import { type DesignDelta, designThresholds, type RtlParameters } from "./design_schema.ts";
 import { type Controller, type PeSide, simulateTiming, type TimingRun } from "./timing.ts";
 import { ESE_STALL_SLACK, eseQueueEntries } from "./timing_engines.ts";
@@ -34,6 +34,15 @@ export function firedColumnsOf(
   inputs: Int32Array[],
   delta: Pick<DesignDelta, "thetaX" | "thetaH" | "thetaM">,
 ): FiredColumns {
+  return deltaRunWithColumns(model, inputs, delta).fired;
+}
+
+/** The fixed-point delta golden model's run of an input sequence and its fired columns. */
+export function deltaRunWithColumns(
+  model: QuantizedModel,
+  inputs: Int32Array[],
+  delta: Pick<DesignDelta, "thetaX" | "thetaH" | "thetaM">,
+): { run: FixedDeltaRun; fired: FiredColumns } {
   const fired: FiredColumns = inputs.map(() => model.layers.map(() => new Set<number>()));
   const offset = {
     x: () => 0,
@@ -41,8 +50,8 @@ export function firedColumnsOf(
     m: (l: number) => layerInputSize(model, l) + outputSize(model),
   };
   const onFire = (f: FiredColumn) => fired[f.step][f.layer].add(offset[f.part](f.layer) + f.column);
-  runFixedDelta(model, inputs, designThresholds(delta), { onFire });
-  return fired;
+  const run = runFixedDelta(model, inputs, designThresholds(delta), { onFire });
+  return { run, fired };
 }
 
 /** One layer's rnnfab_delta_lanes: stage S1, the queue of beats (their fired encoder indices). */
