@@ -75,9 +75,10 @@ async function checkDeltaCase(
   return { plain, design, inputs, fired };
 }
 
-Deno.test("delta theta = 0: the dense golden outputs bit for bit, cycles exact", async () => {
+Deno.test("delta theta = 0 (theta_m = 0 too, a 2-layer LSTMP): the dense golden outputs bit for bit, cycles exact", async () => {
   await withTempDir("rnnfab-delta-e2e-", async (root) => {
-    const c = deltaCase("delta0-lstm2", { kind: "lstm", numLayers: 2 }, 0);
+    const c = deltaCase("delta0-lstmp2", { kind: "lstm", numLayers: 2, projSize: 4 }, 0);
+    c.settings = { delta: { thetaX: 0, thetaH: 0, thetaM: 0 } };
     const { plain, design, inputs } = await checkDeltaCase(c, root);
     const scale = 2 ** -design.quantized.format.activationFrac;
     const dense = runFixed(design.quantized, inputs).map((o) => Array.from(o, (v) => v * scale));
