@@ -181,6 +181,8 @@ export function runFixedDelta(
     onFire?: (fired: FiredColumn) => void;
     /** Sees every layer's column vector [x ; h(t-1)] before it is encoded (e.g. an encoder bench). */
     onColumns?: (step: number, layer: number, x: Int32Array, hPrev: Int32Array) => void;
+    /** With theta_m: sees every layer's projection input m before it is encoded. */
+    onProjection?: (step: number, layer: number, m: Int32Array) => void;
   } = {},
 ): FixedDeltaRun {
   const H = model.hiddenSize;
@@ -197,7 +199,7 @@ export function runFixedDelta(
   const same = (row: number) => row;
   // GRU: recurrent rows r, z keep their place; rows n go to the separate memory hn (rows 3H..4H).
   const recurrent = model.kind === "lstm" ? same : (row: number) => row < 2 * H ? row : row + H;
-  const { onFire, onColumns } = options;
+  const { onFire, onColumns, onProjection } = options;
   const outputs = runFixed(model, inputs, {
     accumulators: (l, x, hPrev) => {
       const { weightIh, weightHh } = model.layers[l];
@@ -220,6 +222,7 @@ export function runFixedDelta(
         const memory = projectionMemories[l];
         const step = stats.firedX.length - 1;
         const weightHr = model.layers[l].weightHr!;
+        onProjection?.(step, l, m);
         const firedM = encodeDeltas(m, mHat[l], thresholds.thetaM![l], (column, delta) => {
           addColumn(memory, weightHr, column, delta, same);
           onFire?.({ step, layer: l, part: "m", column, delta });
