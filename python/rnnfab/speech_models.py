@@ -60,7 +60,7 @@ RECIPES = {
         "dense": {"epochs": 12, "lr": 1.5e-3, "batch": 16},
         "prune": {"block": "8x8", "colKeep": 0.5, "rowKeep": 0.25, "pes": 32,
                   "balance": "columns"},
-        "bcr": {"epochs": 3, "lr": 1e-3, "batch": 16},
+        "bcr": {"epochs": 8, "lr": 1e-3, "batch": 16},
         "delta": {"theta": 0.3, "epochs": 1, "lr": 5e-4, "batch": 16},
     },
 }
