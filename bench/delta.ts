@@ -80,8 +80,14 @@ export interface DeltaBenchResult {
   setup: Record<string, unknown>;
   /** Accuracies. */
   accuracy: AccuracyFigure[];
-  /** Per layer fired fraction (x and h together, x, h) of the BCR + delta model. */
-  fired: { fraction: number[]; fractionX: number[]; fractionH: number[]; label: string };
+  /** Per layer fired fraction (x, h and m together, x, h, m) of the BCR + delta model. */
+  fired: {
+    fraction: number[];
+    fractionX: number[];
+    fractionH: number[];
+    fractionM: number[];
+    label: string;
+  };
   /** Cycles per frame without delta (the design's cycle estimate) and with delta (modeled). */
   cycles: {
     dense: { cyclesPerFrame: number; label: string };
@@ -199,6 +205,7 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       model: bcrDelta,
       path: options.paths.bcrDelta,
       thetas: options.sweep,
+      thetaM: options.delta.thetaM,
       head: options.head,
       sequences: options.test.sequences,
       labels: options.test.labels!,
@@ -236,6 +243,7 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       fraction: run.summary.firedFraction,
       fractionX: run.summary.firedFractionX,
       fractionH: run.summary.firedFractionH,
+      fractionM: run.summary.firedFractionM,
       label: "computed by the fixed-point delta golden model on the test set",
     },
     cycles: {

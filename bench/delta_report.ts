@@ -47,12 +47,19 @@ function builtRows(built: DeltaBenchResult["cycles"]["built"]): string[] {
 }
 
 /** The threshold sweep's table (empty without a sweep). */
+/** theta_m of the run (real units), or undefined: the dense projection. */
+function thetaMOf(result: DeltaBenchResult): unknown {
+  return (result.setup.delta as { thetaM?: unknown } | undefined)?.thetaM;
+}
+
 function sweepLines(result: DeltaBenchResult): string[] {
   const sweep = result.sweep;
   if (!sweep) return [];
   const dense = result.accuracy[0].accuracy;
   return [
-    `Threshold sweep on ${sweep.model} (theta_x = theta_h, real units; ${sweep.label}; the same ` +
+    `Threshold sweep on ${sweep.model} (theta_x = theta_h, real units${
+      thetaMOf(result) === undefined ? "" : `, theta_m ${thetaMOf(result)} at every point`
+    }; ${sweep.label}; the same ` +
     `model without delta: ${sweep.denseCyclesPerFrame} cycles per frame, ese, ${sweep.broadcast} ` +
     "column(s) per beat with delta):",
     "",
@@ -101,6 +108,10 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     result.fired.fraction.map((f, l) =>
       `layer ${l} ${percent(f)} (x ${percent(result.fired.fractionX[l])}, h ${
         percent(result.fired.fractionH[l])
+      }${
+        thetaMOf(result) === undefined
+          ? ""
+          : `, projection input m ${percent(result.fired.fractionM?.[l] ?? 0)}`
       })`
     ).join("; ") + ".",
     "",

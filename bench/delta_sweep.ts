@@ -11,27 +11,31 @@
  */
 
 import { summarizeStats } from "../model/delta.ts";
-import { runFixedDelta } from "../model/delta_run.ts";
+import type { runFixedDelta } from "../model/delta_run.ts";
 import { quantizeInputs, toReal } from "../model/fixed.ts";
 import { type Head, taskMetrics } from "../model/head.ts";
 import type { Labels } from "../model/dataset.ts";
 import type { RnnModel } from "../model/model.ts";
 import type { AcceleratorConfig } from "../rtl/config.ts";
-import { layerInputSize } from "../model/model.ts";
+import { designThresholds } from "../rtl/design_schema.ts";
 import { type CycleStats, cycleStats } from "../rtl/delta_cycles.ts";
-import { type FiredColumns, simulateDeltaTiming } from "../rtl/delta_timing.ts";
+import {
+  deltaRunWithColumns,
+  type FiredColumns,
+  simulateDeltaTiming,
+} from "../rtl/delta_timing.ts";
 import { builtDesigns, stepPeriods } from "./delta_built.ts";
 
 /** One threshold of the sweep. */
 export interface SweepPoint {
   /** theta_x = theta_h (real units). */
   theta: number;
-  /** The same in activation LSBs (per layer, x and h). */
-  thetaFixed: { thetaX: number[]; thetaH: number[] };
+  /** The same in activation LSBs (per layer, x and h; m with theta_m). */
+  thetaFixed: { thetaX: number[]; thetaH: number[]; thetaM?: number[] };
   /** Test accuracy of the fixed-point delta golden model (measured). */
   accuracy: number;
-  /** Fired fraction per layer (x and h together), x part, h part (computed). */
-  fired: { fraction: number[]; fractionX: number[]; fractionH: number[] };
+  /** Fired fraction per layer (x, h and m together), x part, h part, m part (computed). */
+  fired: { fraction: number[]; fractionX: number[]; fractionH: number[]; fractionM: number[] };
   /** Cycles between consecutive step ends of the delta design (computed, cycle model). */
   cycles: CycleStats;
   /** The same model without delta (ese, its cycle estimate) over `cycles.mean`. */
@@ -64,6 +68,8 @@ export interface DeltaSweepOptions {
   path: string;
   /** Thresholds (real units). */
   thetas: number[];
+  /** theta_m of every point (real units, one or one per layer; absent: the dense projection). */
+  thetaM?: number | number[];
   /** The head and the labelled test sequences. */
   head: Head;
   /** Test inputs. */
@@ -90,19 +96,12 @@ function goldenRun(
   fired: FiredColumns[];
 } {
   const quantized = design.quantized;
-  const thresholds = { thetaX: design.delta!.thetaX, thetaH: design.delta!.thetaH };
   const outputs: number[][][] = [];
   const stats = [];
   const fired: FiredColumns[] = [];
   for (const sequence of sequences) {
     const inputs = quantizeInputs(sequence, quantized.format);
-    const columns: FiredColumns = inputs.map(() => quantized.layers.map(() => new Set<number>()));
-    const run = runFixedDelta(quantized, inputs, thresholds, {
-      onFire: (f) =>
-        columns[f.step][f.layer].add(
-          f.part === "x" ? f.column : layerInputSize(quantized, f.layer) + f.column,
-        ),
-    });
+    const { run, fired: columns } = deltaRunWithColumns(quantized, inputs, design.delta!);
     outputs.push(run.outputs.map((step) => toReal(step, quantized.format)));
     stats.push(run.stats);
     fired.push(columns);
@@ -116,7 +115,9 @@ export function deltaSweep(options: DeltaSweepOptions): DeltaSweep {
   let denseCycles = 0;
   const points = options.thetas.map((theta) => {
     const designs = builtDesigns(options.model, options.accelerator, {
-      delta: { thetaX: theta, thetaH: theta },
+      delta: options.thetaM === undefined
+        ? { thetaX: theta, thetaH: theta }
+        : { thetaX: theta, thetaH: theta, thetaM: options.thetaM },
       broadcast: options.broadcast,
     });
     denseCycles = designs.dense.estimate.cyclesPerStep;
@@ -133,12 +134,13 @@ export function deltaSweep(options: DeltaSweepOptions): DeltaSweep {
     const cycles = cycleStats(periods);
     const point: SweepPoint = {
       theta,
-      thetaFixed: { thetaX: design.delta!.thetaX, thetaH: design.delta!.thetaH },
+      thetaFixed: designThresholds(design.delta!),
       accuracy,
       fired: {
         fraction: summary.firedFraction,
         fractionX: summary.firedFractionX,
         fractionH: summary.firedFractionH,
+        fractionM: summary.firedFractionM,
       },
       cycles,
       speedup: denseCycles / cycles.mean,

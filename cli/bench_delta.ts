@@ -1,6 +1,6 @@
 /**
  * `deno task bench:delta [--dense M] [--bcr B] [--delta-model D] [--head H] [--data T]
- * [--theta TX,TH] [--theta-input X] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
+ * [--theta TX,TH] [--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
  * [--broadcast W] [--verilator K] [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts,
  * docs/delta.md "Benchmark"): accuracy dense / BCR only / BCR + delta, fired fraction per layer,
  * cycles per frame without and with delta (the built ese datapath: its cycle model, Verilator on
@@ -62,7 +62,7 @@ const SWEEP_FLAG = {
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
-    "[--theta-input X] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ] [--broadcast W] " +
+    "[--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ] [--broadcast W] " +
     "[--verilator K] [--limit N] [--out FILE]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
 "Benchmark"): accuracy of the dense, the BCR-pruned and the BCR + delta model (measured, fixed-point
@@ -76,7 +76,7 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       default: "small",
       help: "the model set of `deno task models:speech` whose files are the defaults of " +
         "--dense, --bcr, --delta-model, --head, --data (small: LSTM 40/64 x 2; ese: LSTMP " +
-        "153/1024/512) and of --broadcast (8; ese: 1, the projection) and --out",
+        "153/1024/512) and of --broadcast (8; ese: 1, the projection, unless --theta-m) and --out",
     },
     dense: { type: "path", help: "the dense model", defaultText: `${MODELS}/NAME.json` },
     bcr: {
@@ -111,6 +111,16 @@ Verilator itself on the first K utterances) and of the older analytical model (m
         "theta_x = theta_h everywhere",
       defaultText: "theta_x",
     },
+    "theta-m": {
+      type: "number",
+      min: 0,
+      max: Infinity,
+      placeholder: "M",
+      help: "theta_m of every layer (real units): delta-code the projection input m of an LSTM " +
+        "with projection (docs/delta.md), here and in every sweep point; without it the " +
+        "projection stays dense",
+      defaultText: "none (dense projection)",
+    },
     config: {
       type: "path",
       placeholder: "C",
@@ -132,7 +142,7 @@ Verilator itself on the first K utterances) and of the older analytical model (m
         fallback: 8,
       }),
       default: undefined,
-      defaultText: "8 (--set ese: 1)",
+      defaultText: "8 (--set ese: 1 without --theta-m)",
     },
     verilator: limitFlag({ min: 0, max: 1000 }, "simulate the built delta design on K utterances", {
       default: 2,
@@ -148,16 +158,22 @@ Verilator itself on the first K utterances) and of the older analytical model (m
   },
 });
 
-/** The thresholds: --theta, with layer 0's theta_x replaced by --theta-input when given. */
+/**
+ * The thresholds: --theta, with layer 0's theta_x replaced by --theta-input when given, and
+ * theta_m from --theta-m.
+ */
 function thresholdsOf(
   theta: { thetaX: number; thetaH: number },
-  input: number | undefined,
+  extra: { input: number | undefined; thetaM: number | undefined },
   layers: number,
 ): DeltaConfig {
-  if (input === undefined) return theta;
+  const m = extra.thetaM === undefined ? {} : { thetaM: extra.thetaM };
+  if (extra.input === undefined) return { ...theta, ...m };
+  const input = extra.input;
   return {
     thetaX: Array.from({ length: layers }, (_, l) => l === 0 ? input : theta.thetaX),
     thetaH: theta.thetaH,
+    ...m,
   };
 }
 
@@ -173,7 +189,8 @@ function pathsOf(flags: FlagValues<typeof COMMAND.flags>) {
     test: flags.data ?? set.data,
     out: flags.out ??
       (flags.set === "ese" ? "bench/results/delta.json" : "bench/results/delta-small.json"),
-    broadcast: flags.broadcast ?? set.broadcast,
+    // a projection takes W > 1 only with a delta-coded input (--theta-m)
+    broadcast: flags.broadcast ?? (flags["theta-m"] === undefined ? set.broadcast : 8),
   };
 }
 
@@ -188,7 +205,11 @@ await runCommand(async () => {
     [paths.dense, paths.bcr, paths.bcrDelta].map((path) => loadAnyModel(path)),
   );
   const head = await loadHead(paths.head, outputSize(dense));
-  const theta = thresholdsOf(uniform, flags["theta-input"], dense.numLayers);
+  const theta = thresholdsOf(
+    uniform,
+    { input: flags["theta-input"], thetaM: flags["theta-m"] },
+    dense.numLayers,
+  );
   const test = await loadDataset(paths.test, {
     inputSize: dense.inputSize,
     classes: head.weight.rows,

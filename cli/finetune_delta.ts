@@ -21,26 +21,33 @@ import { finetuneDelta } from "../prune/delta_finetune.ts";
 import { summarizeStats } from "../model/delta.ts";
 import type { FinetuneObjective, QatFormat } from "../prune/finetune.ts";
 
-/** The --delta flag: "thetaX,thetaH", two non-negative numbers in real units. */
+/**
+ * The --delta flag: "thetaX,thetaH[,thetaM]", two or three non-negative numbers in real units
+ * (thetaM: the delta-coded projection input of an LSTM with projection).
+ */
 export const DELTA_FLAG = {
   type: "custom" as const,
-  expected: "TX,TH: two non-negative numbers (real units), e.g. 0.1,0.2",
-  placeholder: "TX,TH",
-  help: "train with delta thresholds theta_x, theta_h (every layer, real units) in the forward " +
-    "pass, straight-through, the BCR mask of P held (--schedule fixed; docs/delta.md)",
-  parse: (text: string): { thetaX: number; thetaH: number } | undefined => {
+  expected: "TX,TH or TX,TH,TM: two or three non-negative numbers (real units), e.g. 0.1,0.2",
+  placeholder: "TX,TH[,TM]",
+  help: "train with delta thresholds theta_x, theta_h (every layer, real units; and theta_m, " +
+    "the projection input of an LSTM with projection) in the forward pass, straight-through, " +
+    "the BCR mask of P held (--schedule fixed; docs/delta.md)",
+  parse: (text: string): { thetaX: number; thetaH: number; thetaM?: number } | undefined => {
     const parts = text.split(",").map((part) => part.trim());
-    if (parts.length !== 2 || parts.some((part) => part === "")) return undefined;
-    const [thetaX, thetaH] = parts.map(Number);
-    const valid = (v: number) => Number.isFinite(v) && v >= 0;
-    return valid(thetaX) && valid(thetaH) ? { thetaX, thetaH } : undefined;
+    if (parts.length < 2 || parts.length > 3 || parts.some((part) => part === "")) {
+      return undefined;
+    }
+    const values = parts.map(Number);
+    if (!values.every((v) => Number.isFinite(v) && v >= 0)) return undefined;
+    const [thetaX, thetaH, thetaM] = values;
+    return thetaM === undefined ? { thetaX, thetaH } : { thetaX, thetaH, thetaM };
   },
 };
 
 /** What the delta run takes from the finetune command (flags and prepared inputs). */
 export interface DeltaFinetuneRun {
   /** The thresholds of --delta. */
-  delta: { thetaX: number; thetaH: number };
+  delta: { thetaX: number; thetaH: number; thetaM?: number };
   /** --schedule (must be fixed). */
   schedule: string;
   /** The dense model and its path. */
@@ -103,10 +110,18 @@ export async function runDeltaFinetune(run: DeltaFinetuneRun): Promise<void> {
         "--pruned P",
     );
   }
-  const delta: DeltaConfig = { thetaX: run.delta.thetaX, thetaH: run.delta.thetaH };
+  const delta: DeltaConfig = { ...run.delta };
+  if (delta.thetaM !== undefined && !(run.pruned.kind === "lstm" && run.pruned.projSize > 0)) {
+    throw new UserError(
+      "deno task finetune: --delta TX,TH,TM: theta_m delta-codes the projection input of an " +
+        "LSTM with projection, and the model has no projection",
+    );
+  }
   console.log(
     `training ${run.prunedPath} (density ${weightDensity(run.pruned).toFixed(4)}) with delta ` +
-      `thresholds theta_x ${delta.thetaX}, theta_h ${delta.thetaH} in the forward pass, mask ` +
+      `thresholds theta_x ${delta.thetaX}, theta_h ${delta.thetaH}` +
+      (delta.thetaM === undefined ? "" : `, theta_m ${delta.thetaM}`) +
+      ` in the forward pass, mask ` +
       `held, on ${run.data.sequences.length} sequences of ${run.dataPath}: objective ` +
       `${run.training.objective}, ${run.training.epochs} epochs, lr ${run.training.lr}`,
   );

@@ -1,5 +1,6 @@
 /**
- * Delta activations (docs/delta.md): the config field `"delta": {"thetaX", "thetaH", "units"}`,
+ * Delta activations (docs/delta.md): the config field `"delta": {"thetaX", "thetaH", "thetaM",
+ * "units"}`,
  * thresholds resolved per layer into real or fixed-point units, and the fired counts the delta
  * models report. The models themselves are in `delta_run.ts`.
  *
@@ -21,6 +22,8 @@ const thresholdSchema = z.union([
 export const deltaConfigSchema = z.object({
   thetaX: thresholdSchema,
   thetaH: thresholdSchema,
+  /** theta_m: delta-codes the projection input m of an LSTM with projection (absent: dense). */
+  thetaM: thresholdSchema.optional(),
   units: z.enum(["real", "fixed"], { message: 'units must be "real" or "fixed"' }).optional(),
 }).strict();
 
@@ -33,6 +36,29 @@ export interface DeltaThresholds {
   thetaX: number[];
   /** theta_h of every layer. */
   thetaH: number[];
+  /** theta_m of every layer (the projection input m); absent: the dense projection. */
+  thetaM?: number[];
+}
+
+/** Where thresholds are resolved: the model's layer count and format, and the config's name. */
+export interface ThresholdUnits {
+  /** Layers of the model. */
+  numLayers: number;
+  /** Activation fraction bits (fixed units are LSBs of 2^-activationFrac). */
+  activationFrac: number;
+  /** Where the config came from, for messages. */
+  source: string;
+  /** Whether the model has a projection (false refuses thetaM; absent: not checked). */
+  projection?: boolean;
+}
+
+function checkThetaM(config: DeltaConfig, units: ThresholdUnits): void {
+  if (config.thetaM !== undefined && units.projection === false) {
+    throw new UserError(
+      `${units.source}: delta.thetaM: expected no thetaM: it delta-codes the projection input ` +
+        "of an LSTM with projection, and this model has no projection",
+    );
+  }
 }
 
 function perLayer(
@@ -57,9 +83,10 @@ function perLayer(
  */
 export function fixedThresholds(
   config: DeltaConfig,
-  options: { numLayers: number; activationFrac: number; source: string },
+  options: ThresholdUnits,
 ): DeltaThresholds {
   const { numLayers, activationFrac, source } = options;
+  checkThetaM(config, options);
   const convert = (value: number, what: string): number => {
     if (config.units !== "fixed") return Math.floor(value * 2 ** activationFrac);
     if (!Number.isInteger(value)) {
@@ -69,24 +96,34 @@ export function fixedThresholds(
     }
     return value;
   };
-  return {
+  const thresholds: DeltaThresholds = {
     thetaX: perLayer(config.thetaX, numLayers, "thetaX", source).map((v) => convert(v, "thetaX")),
     thetaH: perLayer(config.thetaH, numLayers, "thetaH", source).map((v) => convert(v, "thetaH")),
   };
+  if (config.thetaM !== undefined) {
+    thresholds.thetaM = perLayer(config.thetaM, numLayers, "thetaM", source)
+      .map((v) => convert(v, "thetaM"));
+  }
+  return thresholds;
 }
 
 /** Thresholds of every layer in real units (fixed units are divided by 2^activationFrac). */
 export function realThresholds(
   config: DeltaConfig,
-  options: { numLayers: number; activationFrac: number; source: string },
+  options: ThresholdUnits,
 ): DeltaThresholds {
   const { numLayers, activationFrac, source } = options;
   const scale = config.units === "fixed" ? 2 ** -activationFrac : 1;
+  checkThetaM(config, options);
   if (config.units === "fixed") fixedThresholds(config, options); // integer check
-  return {
+  const thresholds: DeltaThresholds = {
     thetaX: perLayer(config.thetaX, numLayers, "thetaX", source).map((v) => v * scale),
     thetaH: perLayer(config.thetaH, numLayers, "thetaH", source).map((v) => v * scale),
   };
+  if (config.thetaM !== undefined) {
+    thresholds.thetaM = perLayer(config.thetaM, numLayers, "thetaM", source).map((v) => v * scale);
+  }
+  return thresholds;
 }
 
 /** Fired counts of one run (one sequence) of a delta model. */
@@ -95,22 +132,29 @@ export interface DeltaStats {
   firedX: number[][];
   /** `firedH[t][l]`: recurrent columns of layer l that fired at step t. */
   firedH: number[][];
+  /** `firedM[t][l]`: projection input columns (m) of layer l that fired at step t (0: dense). */
+  firedM: number[][];
   /** Input columns of every layer (its input size). */
   columnsX: number[];
   /** Recurrent columns of every layer (P with a projection, else H). */
   columnsH: number[];
+  /** Delta-coded projection input columns of every layer: H with theta_m, else 0. */
+  columnsM: number[];
 }
 
-/** Empty fired counts for a model (no steps yet). */
+/** Empty fired counts for a model (no steps yet); `codedM`: theta_m delta-codes m. */
 export function emptyStats(
   model: Pick<RnnModel, "inputSize" | "hiddenSize" | "projSize" | "numLayers">,
+  codedM = false,
 ): DeltaStats {
   const layers = Array.from({ length: model.numLayers }, (_, l) => l);
   return {
     firedX: [],
     firedH: [],
+    firedM: [],
     columnsX: layers.map((l) => layerInputSize(model, l)),
     columnsH: layers.map(() => outputSize(model)),
+    columnsM: layers.map(() => codedM ? model.hiddenSize : 0),
   };
 }
 
@@ -118,12 +162,14 @@ export function emptyStats(
 export interface DeltaSummary {
   /** Steps counted (over all sequences). */
   steps: number;
-  /** Per layer: fired fraction of all columns (x and h together). */
+  /** Per layer: fired fraction of all columns (x, h and delta-coded m together). */
   firedFraction: number[];
   /** Per layer: fired fraction of the input columns. */
   firedFractionX: number[];
   /** Per layer: fired fraction of the recurrent columns. */
   firedFractionH: number[];
+  /** Per layer: fired fraction of the projection input columns (0 where m is not delta-coded). */
+  firedFractionM: number[];
 }
 
 /** Fired fractions per layer over runs of the same model. */
@@ -136,15 +182,17 @@ export function summarizeStats(runs: DeltaStats[]): DeltaSummary {
     steps * columns === 0 ? 0 : fired / (steps * columns);
   const firedFractionX: number[] = [];
   const firedFractionH: number[] = [];
+  const firedFractionM: number[] = [];
   const firedFraction: number[] = [];
   for (let l = 0; l < layers; l++) {
     const x = total((run) => run.firedX, l);
     const h = total((run) => run.firedH, l);
-    const columnsX = runs[0].columnsX[l];
-    const columnsH = runs[0].columnsH[l];
-    firedFractionX.push(fraction(x, columnsX));
-    firedFractionH.push(fraction(h, columnsH));
-    firedFraction.push(fraction(x + h, columnsX + columnsH));
+    const m = total((run) => run.firedM, l);
+    const [cx, ch, cm] = [runs[0].columnsX[l], runs[0].columnsH[l], runs[0].columnsM[l]];
+    firedFractionX.push(fraction(x, cx));
+    firedFractionH.push(fraction(h, ch));
+    firedFractionM.push(fraction(m, cm));
+    firedFraction.push(fraction(x + h + m, cx + ch + cm));
   }
-  return { steps, firedFraction, firedFractionX, firedFractionH };
+  return { steps, firedFraction, firedFractionX, firedFractionH, firedFractionM };
 }

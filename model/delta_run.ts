@@ -2,7 +2,8 @@
  * The delta models of docs/delta.md: the float64 reference (`runFloatDelta`, memories through their
  * invariant b + W v_hat) and the fixed-point golden model (`runFixedDelta`, integer memories that
  * accumulate W * delta column by column, as the hardware will). Both report the fired count of
- * every step and layer.
+ * every step and layer. With theta_m (an LSTM with projection) the projection input m is
+ * delta-coded too: `h = W_hr m_hat`, through P projection memories in fixed point.
  *
  * @module
  */
@@ -39,12 +40,16 @@ export interface DeltaRun<V> {
   xHat: V[];
   /** Last-sent recurrent inputs of every layer after the last step. */
   hHat: V[];
+  /** Last-sent projection inputs m of every layer after the last step (empty without theta_m). */
+  mHat: V[];
 }
 
 /** Fixed-point delta run: also the memories M (4H per layer, accumulator scale) at the end. */
 export interface FixedDeltaRun extends DeltaRun<Int32Array> {
   /** Pre-activation memories of every layer after the last step. */
   memories: Float64Array[];
+  /** Projection memories M_r (P per layer, accumulator scale; empty without theta_m). */
+  projectionMemories: Float64Array[];
 }
 
 /**
@@ -75,25 +80,39 @@ function record(stats: DeltaStats, layer: number, firedX: number, firedH: number
   if (layer === 0) {
     stats.firedX.push([]);
     stats.firedH.push([]);
+    stats.firedM.push([]);
   }
   stats.firedX[stats.firedX.length - 1].push(firedX);
   stats.firedH[stats.firedH.length - 1].push(firedH);
+  stats.firedM[stats.firedM.length - 1].push(0);
+}
+
+/** Records the fired projection input columns of a layer at the current step. */
+function recordM(stats: DeltaStats, layer: number, firedM: number): void {
+  stats.firedM[stats.firedM.length - 1][layer] = firedM;
+}
+
+/** Whether theta_m delta-codes the projection input of this model. */
+function codesM(model: { projSize: number; kind: string }, thresholds: DeltaThresholds): boolean {
+  return thresholds.thetaM !== undefined && model.kind === "lstm" && model.projSize > 0;
 }
 
 /**
  * The float64 delta reference: thresholds in real units. The matrix-vector products see x_hat and
- * h_hat (`b + W v_hat`, the memories' invariant); with zero thresholds the outputs are those of
- * `runFloat`, bit for bit.
+ * h_hat (`b + W v_hat`, the memories' invariant) and, with theta_m, the projection sees m_hat
+ * (`W_hr m_hat`); with zero thresholds the outputs are those of `runFloat`, bit for bit.
  */
 export function runFloatDelta(
   model: RnnModel,
   inputs: number[][],
   thresholds: DeltaThresholds,
 ): DeltaRun<Float64Array> {
-  const stats = emptyStats(model);
+  const codedM = codesM(model, thresholds);
+  const stats = emptyStats(model, codedM);
   const layers = model.layers.map((_, l) => l);
   const xHat = layers.map((l) => new Float64Array(layerInputSize(model, l)));
   const hHat = layers.map(() => new Float64Array(outputSize(model)));
+  const mHat = codedM ? layers.map(() => new Float64Array(model.hiddenSize)) : [];
   const outputs = runFloat(model, inputs, {
     matVecInputs: (l, x, hPrev) => {
       const firedX = encodeDeltas(x, xHat[l], thresholds.thetaX[l]);
@@ -101,8 +120,14 @@ export function runFloatDelta(
       record(stats, l, firedX, firedH);
       return { x: xHat[l], h: hHat[l] };
     },
+    projectionInput: codedM
+      ? (l, m) => {
+        recordM(stats, l, encodeDeltas(m, mHat[l], thresholds.thetaM![l]));
+        return mHat[l];
+      }
+      : undefined,
   });
-  return { outputs: outputs.map((step) => Float64Array.from(step)), stats, xHat, hHat };
+  return { outputs: outputs.map((step) => Float64Array.from(step)), stats, xHat, hHat, mHat };
 }
 
 /** memory[route(r)] += W[r][column] * delta for every non-zero weight of the column (exact). */
@@ -126,8 +151,11 @@ export interface FiredColumn {
   step: number;
   /** Layer. */
   layer: number;
-  /** "x": an input column of the layer (W_ih); "h": a recurrent column (W_hh). */
-  part: "x" | "h";
+  /**
+   * "x": an input column of the layer (W_ih); "h": a recurrent column (W_hh); "m": a projection
+   * input column (W_hr, with theta_m).
+   */
+  part: "x" | "h" | "m";
   /** Column index within the part. */
   column: number;
   /** The integer delta v - v_hat (AB + 1 bits, docs/delta.md). */
@@ -138,9 +166,12 @@ export interface FiredColumn {
  * The fixed-point delta golden model: thresholds in activation LSBs. Every layer keeps x_hat,
  * h_hat and 4H integer memories (starting at bias << WF) that accumulate W * delta over the fired
  * columns; the cells read the memories where the dense model reads its accumulators. With zero
- * thresholds the outputs are those of `runFixed`, bit for bit. `onFire` sees every fired column in
- * the order the encoder emits them (per step and layer: the x part in column order, then the h
- * part), e.g. for a cycle model or a test bench that checks a delta queue.
+ * thresholds the outputs are those of `runFixed`, bit for bit. With theta_m every LSTMP layer also
+ * keeps m_hat and P projection memories M_r (starting at 0: no projection bias) that accumulate
+ * W_hr * delta over the fired m columns; h = requant(M_r), so theta_m = 0 is the dense projection
+ * bit for bit. `onFire` sees every fired column in the order the encoder emits them (per step and
+ * layer: the x part in column order, then the h part, then, after the cells, the m part), e.g.
+ * for a cycle model or a test bench that checks a delta queue.
  */
 export function runFixedDelta(
   model: QuantizedModel,
@@ -150,20 +181,25 @@ export function runFixedDelta(
     onFire?: (fired: FiredColumn) => void;
     /** Sees every layer's column vector [x ; h(t-1)] before it is encoded (e.g. an encoder bench). */
     onColumns?: (step: number, layer: number, x: Int32Array, hPrev: Int32Array) => void;
+    /** With theta_m: sees every layer's projection input m before it is encoded. */
+    onProjection?: (step: number, layer: number, m: Int32Array) => void;
   } = {},
 ): FixedDeltaRun {
   const H = model.hiddenSize;
-  const stats = emptyStats(model);
+  const codedM = codesM(model, thresholds);
+  const stats = emptyStats(model, codedM);
   const layers = model.layers.map((_, l) => l);
   const xHat = layers.map((l) => new Int32Array(layerInputSize(model, l)));
   const hHat = layers.map(() => new Int32Array(outputSize(model)));
+  const mHat = codedM ? layers.map(() => new Int32Array(H)) : [];
+  const projectionMemories = codedM ? layers.map(() => new Float64Array(model.projSize)) : [];
   const memories = model.layers.map((layer) =>
     Float64Array.from(layer.bias, (b) => b * 2 ** model.format.weightFrac)
   );
   const same = (row: number) => row;
   // GRU: recurrent rows r, z keep their place; rows n go to the separate memory hn (rows 3H..4H).
   const recurrent = model.kind === "lstm" ? same : (row: number) => row < 2 * H ? row : row + H;
-  const { onFire, onColumns } = options;
+  const { onFire, onColumns, onProjection } = options;
   const outputs = runFixed(model, inputs, {
     accumulators: (l, x, hPrev) => {
       const { weightIh, weightHh } = model.layers[l];
@@ -181,8 +217,22 @@ export function runFixedDelta(
       record(stats, l, firedX, firedH);
       return memory.slice();
     },
+    projection: codedM
+      ? (l, m) => {
+        const memory = projectionMemories[l];
+        const step = stats.firedX.length - 1;
+        const weightHr = model.layers[l].weightHr!;
+        onProjection?.(step, l, m);
+        const firedM = encodeDeltas(m, mHat[l], thresholds.thetaM![l], (column, delta) => {
+          addColumn(memory, weightHr, column, delta, same);
+          onFire?.({ step, layer: l, part: "m", column, delta });
+        });
+        recordM(stats, l, firedM);
+        return memory.slice();
+      }
+      : undefined,
   });
-  return { outputs, stats, xHat, hHat, memories };
+  return { outputs, stats, xHat, hHat, mHat, memories, projectionMemories };
 }
 
 /** Options of `runSequencesDelta`. */
@@ -218,6 +268,7 @@ export function runSequencesDelta(
     numLayers: model.numLayers,
     activationFrac: config.activationFrac,
     source: options.source,
+    projection: model.kind === "lstm" && model.projSize > 0,
   };
   if (options.mode === "float") {
     const thresholds = realThresholds(options.delta, units);

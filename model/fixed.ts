@@ -467,6 +467,11 @@ export interface FixedRunOptions {
    * (default: `denseAccumulators`). The delta model (`model/delta_run.ts`) passes its memories.
    */
   accumulators?: (layer: number, x: Int32Array, hPrev: Int32Array) => Float64Array;
+  /**
+   * The P projection accumulators of layer `layer` given m (default: `W_hr m`, exact); the delta
+   * model passes its projection memories when theta_m delta-codes m. requant follows either way.
+   */
+  projection?: (layer: number, m: Int32Array) => Float64Array;
 }
 
 /** Run the fixed-point golden model on a quantized input sequence; returns h_{L-1}(t) per step. */
@@ -503,8 +508,11 @@ export function runFixed(
         }
         state.cell[l] = c;
         if (layer.weightHr) {
-          const projAcc = new Float64Array(model.projSize);
-          accumulate(projAcc, 0, layer.weightHr, m);
+          let projAcc = options.projection?.(l, m);
+          if (!projAcc) {
+            projAcc = new Float64Array(model.projSize);
+            accumulate(projAcc, 0, layer.weightHr, m);
+          }
           for (let q = 0; q < model.projSize; q++) h[q] = requant(projAcc[q]);
         } else {
           h.set(m);

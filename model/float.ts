@@ -45,6 +45,11 @@ export interface FloatRunOptions {
     hPrev: ArrayLike<number>,
   ) => { x: ArrayLike<number>; h: ArrayLike<number> };
   /**
+   * The vector the projection `W_hr m` of layer `layer` sees, given m (default: m itself). The
+   * delta model passes the last-sent m_hat here when theta_m delta-codes the projection input.
+   */
+  projectionInput?: (layer: number, m: Float64Array) => ArrayLike<number>;
+  /**
    * Called with the values of layer `layer` that the fixed-point model holds in activation words:
    * the LSTM cell state (`cell`, every step), the layer output (`hidden`, after the projection
    * where there is one) and the GRU candidate's two pre-activation terms (`candidate`). Range
@@ -95,7 +100,7 @@ export function runFloat(
           const o = sigmoid(gx[3 * H + j] + gh[3 * H + j] + (p ? p[2 * H + j] * c[j] : 0));
           m[j] = o * Math.tanh(c[j]);
         }
-        hidden[l] = w.weightHr ? matVec(w.weightHr, m) : m;
+        hidden[l] = w.weightHr ? matVec(w.weightHr, options.projectionInput?.(l, m) ?? m) : m;
         options.observe?.(l, "cell", c);
       } else {
         const hPrev = hidden[l];

@@ -19,6 +19,8 @@ export interface DeltaTrainingThresholds {
   thetaX: number | number[];
   /** theta_h (recurrent inputs). */
   thetaH: number | number[];
+  /** theta_m (the projection input of an LSTM with projection; absent: dense projection). */
+  thetaM?: number | number[];
 }
 
 /** Options of `finetuneDelta`: a training run, the pruned model (its zeros are the mask). */

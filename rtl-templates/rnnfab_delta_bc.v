@@ -7,8 +7,11 @@
 // fired columns), and the fired columns leave the encoders' queues one per cycle onto the PEs' bus
 // with the pointer
 // address of the column's first entry in the PEs' pointer memories (the segment's base plus the
-// column); the end-of-step markers are dropped. A projection column (phase_proj = 1: m is not
-// delta-coded) passes straight through as its own value with its pointer address. The controller
+// column); the end-of-step markers are dropped. A projection column (phase_proj = 1) passes
+// straight through as its own value with its pointer address where m is not delta-coded
+// (PDELTA = 0, one column per beat); with PDELTA = 1 the projection beats go to the layer's
+// projection encoder (a rnnfab_delta_lanes of H columns with theta_m and v_hat = m_hat) and leave
+// like the gate columns, so the PEs' memories M_r get W_hr * delta. The controller
 // walks a layer l > 0's recurrent part first (rnnfab_ctrl RFIRST, set in delta designs), so the
 // step's last beat there is the input part's.
 //
@@ -19,7 +22,7 @@
 // t is queued at the end of t + 2, as in the PE). In a projection phase the PEs' request goes to
 // the controller directly (the pass-through adds no register).
 //   gate column: bus (B1) -> encoder S1 -> queue -> output register -> PEs (P0)
-//   projection column: bus (B1) -> PEs (P0)
+//   projection column: bus (B1) -> PEs (P0); PDELTA = 1: as a gate column, its own encoder
 module rnnfab_delta_bc #(
     parameter LAYERS = 1,                    // number of layers
     parameter IN0 = 1,                       // input size of layer 0
@@ -34,6 +37,9 @@ module rnnfab_delta_bc #(
     parameter [LAYERS*BP_W-1:0] BASE_H = 0,  // pointer address of layer l's W_hh column 0
     parameter [LAYERS*BP_W-1:0] BASE_P = 0,  // pointer address of layer l's W_hr column 0
     parameter QUEUE_DEPTH = 8,               // fired-queue entries of each encoder (>= 5)
+    parameter PDELTA = 0,                    // 1: the projection input m is delta-coded
+    parameter H = 1,                         // cells of a layer (projection input columns)
+    parameter [LAYERS*AB-1:0] THETA_M = 0,   // theta_m of layer l in [l*AB +: AB] (PDELTA)
     // derived: layer index width, encoder column index width; leave unset
     parameter LW = `RNNFAB_BITS_FOR(LAYERS - 1),
     parameter IDX_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX(IN0, O) + O - 1)
@@ -108,37 +114,78 @@ module rnnfab_delta_bc #(
     end
   endgenerate
 
+  // ---------------- PDELTA: one projection encoder per layer (m: H columns with theta_m; its
+  // second part, one column that is never fed, is unused)
+  localparam PIDX_W = `RNNFAB_BITS_FOR(H);  // projection encoder index width
+  wire proj_coded = (PDELTA != 0) && phase_proj;
+  wire [LAYERS-1:0] penc_valid, penc_fire, penc_idle;
+  wire [LAYERS*PIDX_W-1:0] penc_index;
+  wire [LAYERS*(AB+1)-1:0] penc_delta;
+  wire [LAYERS*(QW+1)-1:0] penc_level;
+  generate
+    for (l = 0; l < LAYERS; l = l + 1) begin : gen_penc
+      localparam [LW-1:0] LAYER = l[LW-1:0];
+      if (PDELTA != 0) begin : gen_coded
+        wire unused_hpart;
+        rnnfab_delta_lanes #(
+            .AB(AB), .W(BCAST), .IN(H), .O(1), .QUEUE_DEPTH(QUEUE_DEPTH), .POS_W(COL_W + 1)
+        ) penc (
+            .clk(clk), .rst(rst), .theta_x(THETA_M[l*AB+:AB]), .theta_h({AB{1'b1}}),
+            .in_valid(bc_valid && phase_proj && phase_layer == LAYER), .in_pos({1'b0, bc_col}),
+            .in_data(bc_data), .in_last(bc_seg_last),
+            .out_ready(pop && phase_proj && phase_layer == LAYER), .out_valid(penc_valid[l]),
+            .out_fire(penc_fire[l]), .out_index(penc_index[l*PIDX_W+:PIDX_W]),
+            .out_hpart(unused_hpart), .out_delta(penc_delta[l*(AB+1)+:AB+1]),
+            .level(penc_level[l*(QW+1)+:QW+1]), .idle(penc_idle[l])
+        );
+      end else begin : gen_dense
+        assign {penc_valid[l], penc_fire[l], penc_idle[l]} = 3'b001;
+        assign penc_index[l*PIDX_W+:PIDX_W] = {PIDX_W{1'b0}};
+        assign penc_delta[l*(AB+1)+:AB+1] = {(AB + 1) {1'b0}};
+        assign penc_level[l*(QW+1)+:QW+1] = {(QW + 1) {1'b0}};
+      end
+    end
+  endgenerate
+
   // ---------------- the phase's encoder head -> output register (pointer address of the column)
   wire [IDX_W-1:0] head_index = enc_index[phase_layer*IDX_W+:IDX_W];
-  wire [QW:0] head_level = enc_level[phase_layer*(QW+1)+:QW+1];
-  wire head_valid = enc_valid[phase_layer];
+  wire [PIDX_W-1:0] phead_index = penc_index[phase_layer*PIDX_W+:PIDX_W];
+  wire [QW:0] head_level = proj_coded ? penc_level[phase_layer*(QW+1)+:QW+1] :
+      enc_level[phase_layer*(QW+1)+:QW+1];
+  wire head_valid = proj_coded ? penc_valid[phase_layer] : enc_valid[phase_layer];
+  wire head_none = proj_coded ? !penc_fire[phase_layer] : enc_none[phase_layer];
+  wire [AB:0] head_delta = proj_coded ? penc_delta[phase_layer*(AB+1)+:AB+1] :
+      enc_delta[phase_layer*(AB+1)+:AB+1];
   wire [XW-1:0] head_x = {{(XW - IDX_W) {1'b0}}, head_index};
+  wire [XW-1:0] phead_x = {{(XW - PIDX_W) {1'b0}}, phead_index};
   wire [XW-1:0] in_cols = (phase_layer == {LW{1'b0}}) ? IN0_X : O_X;
-  wire head_hpart = (head_x >= in_cols);
+  wire head_hpart = !proj_coded && (head_x >= in_cols);
   wire [XW-1:0] head_hcol = head_x - in_cols;  // its column of W_hh (recurrent part)
-  wire [BP_W-1:0] head_ptr = head_hpart ?
-      BASE_H[phase_layer*BP_W+:BP_W] + head_hcol[BP_W-1:0] :
+  wire [BP_W-1:0] head_ptr = proj_coded ? BASE_P[phase_layer*BP_W+:BP_W] + phead_x[BP_W-1:0] :
+      head_hpart ? BASE_H[phase_layer*BP_W+:BP_W] + head_hcol[BP_W-1:0] :
       BASE_X[phase_layer*BP_W+:BP_W] + head_x[BP_W-1:0];
   reg out_valid_q, out_hpart_q, stall_q;
   reg [AB:0] out_delta_q;
   reg [BP_W-1:0] out_ptr_q;
   always @(posedge clk) begin
     pe_stall_q <= rst ? 1'b0 : pe_stall;
-    out_valid_q <= rst ? 1'b0 : (pop && head_valid && !enc_none[phase_layer]);
+    out_valid_q <= rst ? 1'b0 : (pop && head_valid && !head_none);
     out_hpart_q <= head_hpart;
-    out_delta_q <= enc_delta[phase_layer*(AB+1)+:AB+1];
+    out_delta_q <= head_delta;
     out_ptr_q <= head_ptr;
     stall_q <= rst ? 1'b0 : (head_level >= STALL_AT);
   end
 
-  // ---------------- the bus to the PEs: the output register, or a projection column as it is
+  // ---------------- the bus to the PEs: the output register, or (PDELTA = 0) a projection column
+  // as it is
+  wire pass = phase_proj && (PDELTA == 0);
   wire [BP_W-1:0] proj_ptr = BASE_P[phase_layer*BP_W+:BP_W] + bc_col_x[BP_W-1:0];
-  assign dl_valid = phase_proj ? bc_valid : out_valid_q;
-  assign dl_delta = phase_proj ? {bc_data[AB-1], bc_data[AB-1:0]} : out_delta_q;
-  assign dl_ptr = phase_proj ? proj_ptr : out_ptr_q;
-  assign dl_hpart = phase_proj ? 1'b0 : out_hpart_q;
-  assign stall = phase_proj ? pe_stall : stall_q;
-  assign idle = (&enc_idle) && !out_valid_q;
-  wire unused_bc = &{1'b0, enc_hpart_all, head_hcol, head_x, bc_col_x};
+  assign dl_valid = pass ? bc_valid : out_valid_q;
+  assign dl_delta = pass ? {bc_data[AB-1], bc_data[AB-1:0]} : out_delta_q;
+  assign dl_ptr = pass ? proj_ptr : out_ptr_q;
+  assign dl_hpart = pass ? 1'b0 : out_hpart_q;
+  assign stall = pass ? pe_stall : stall_q;
+  assign idle = (&enc_idle) && (&penc_idle) && !out_valid_q;
+  wire unused_bc = &{1'b0, enc_hpart_all, head_hcol, head_x, phead_x, bc_col_x};
 endmodule
 `default_nettype wire

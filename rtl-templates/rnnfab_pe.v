@@ -50,6 +50,7 @@ module rnnfab_pe #(
     parameter SEQ = 0,                 // this copy's sequence; > 0: no engine, takes lead_in
     parameter ACC_SERIAL = 0,          // 1: accumulators read a gate field a cycle (rtl/design.ts)
     parameter DELTA = 0,               // 1: delta activations (ese; docs/delta.md, "Hardware")
+    parameter PDELTA = 0,              // 1: delta-coded projection input (theta_m; DELTA = 1)
     parameter DPTR_W = 1,              // delta: pointer address width of bc_ptr
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
@@ -133,7 +134,7 @@ module rnnfab_pe #(
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
         (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
         DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || LANES != 1 || BATCH != 1)) ||
-        BATCH < 1 || SEQ < 0 || SEQ >= BATCH || ACC_SERIAL < 0 || ACC_SERIAL > 1)
+        BATCH < 1 || SEQ < 0 || SEQ >= BATCH || ACC_SERIAL < 0 || ACC_SERIAL > 1 || PDELTA > DELTA)
     begin
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
                IN0, H, O, GRU, PROJ, PEEP, FORMAT, "LANES", LANES);
@@ -558,20 +559,19 @@ module rnnfab_pe #(
           if (!rst && m_we) m_mem[m_tag] <= r_m_value;
           m_rd_q <= m_mem[rd_addr[KW-1:0]];
         end
-        // projection accumulators (the gate banks' fifth field, or with delta banks of their
-        // own, one field per row): the requantizer reads its row one cycle ahead (rq_pre: no projection MAC is in flight then) and takes it
+        // projection accumulators (gate banks' fifth field, or banks of their own; PDELTA: kept, M_r)
         wire [ACC-1:0] rq_word;
         if (MERGE_PROJ != 0) begin : gen_proj_merged
           assign rq_word = merged_rq_word;
         end else begin : gen_proj_banks
-          rnnfab_acc_banks #(
-              .LANES(LANES), .WORDS(KPE), .FIELDS(1), .ACC(ACC), .PW(PW),
-              .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KPW)
+          rnnfab_acc_proj #(
+              .LANES(LANES), .KP(KPE), .LAYERS(LAYERS), .ACC(ACC), .PW(PW), .KEEP(PDELTA),
+              .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .ROW_W(ROW_W), .KPW(KPW), .CA_W(CA_W), .HA_W(HA_W)
           ) acc_proj (
-              .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_line(mac_k),
-              .mac_field(1'b0), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
-              .read(rq_pre), .read_k(rq_pre_k), .take(rq_issue), .take_k(rq_k), .read2(1'b0),
-              .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(rq_word)
+              .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_k(mac_k),
+              .mac_cbase(mac_cbase), .mac_product(mac_product), .rq_pre(rq_pre),
+              .rq_pre_k(rq_pre_k), .rq_issue(rq_issue), .rq_k(rq_k), .rq_hbase(rq_hbase),
+              .word(rq_word)
           );
         end
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));

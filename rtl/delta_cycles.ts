@@ -256,7 +256,7 @@ export function deltaCycles(
  * per step (steps where nothing fired included).
  */
 export function firedStepCollector(layers: number): {
-  onFire: (fired: { step: number; layer: number; part: "x" | "h"; column: number }) => void;
+  onFire: (fired: { step: number; layer: number; part: "x" | "h" | "m"; column: number }) => void;
   finish: (steps: number) => FiredStep[];
 } {
   const steps: FiredStep[] = [];
@@ -269,6 +269,7 @@ export function firedStepCollector(layers: number): {
   };
   return {
     onFire: ({ step, layer, part, column }) => {
+      if (part === "m") return; // the analytical model keeps the projection dense
       grow(step + 1);
       steps[step][part][layer].push(column);
     },

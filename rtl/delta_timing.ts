@@ -4,7 +4,8 @@
  * the output register, the registered stall requests) and the delta mode of `rnnfab_mv_ese.v`
  * (fired columns by pointer address, one weight entry per cycle), timing only. Which columns fire
  * is data: the model takes the fired columns of every step and layer (from the fixed-point delta
- * golden model, `firedColumnsOf`). With inputs always offered and the output always ready it gives
+ * golden model, `firedColumnsOf`). With theta_m (design.json's `delta.thetaM`) the projection
+ * beats go through a projection encoder per layer as the gate beats do; without, they pass. With inputs always offered and the output always ready it gives
  * the simulated cycle of every step's last output beat exactly (tests/e2e_delta_test.ts).
  *
  * @module
@@ -12,13 +13,16 @@
 
 import type { EncodedImage } from "../encode/mod.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
-import { layerInputSize } from "../model/model.ts";
-import { type FiredColumn, runFixedDelta } from "../model/delta_run.ts";
-import type { DesignDelta, RtlParameters } from "./design_schema.ts";
+import { layerInputSize, outputSize } from "../model/model.ts";
+import { type FiredColumn, type FixedDeltaRun, runFixedDelta } from "../model/delta_run.ts";
+import { type DesignDelta, designThresholds, type RtlParameters } from "./design_schema.ts";
 import { type Controller, type PeSide, simulateTiming, type TimingRun } from "./timing.ts";
 import { ESE_STALL_SLACK, eseQueueEntries } from "./timing_engines.ts";
 
-/** Fired columns: `fired[t][l]` holds the positions in [x ; h] (h at I_l + column) that fired. */
+/**
+ * Fired columns: `fired[t][l]` holds the positions in [x ; h ; m] (h at I_l + column, m, the
+ * delta-coded projection input, at I_l + O + column) that fired.
+ */
 export type FiredColumns = Set<number>[][];
 
 /** Queue entries of each encoder of `rnnfab_delta_bc.v` (its QUEUE_DEPTH). */
@@ -28,15 +32,26 @@ export const DELTA_QUEUE_DEPTH = 8;
 export function firedColumnsOf(
   model: QuantizedModel,
   inputs: Int32Array[],
-  delta: Pick<DesignDelta, "thetaX" | "thetaH">,
+  delta: Pick<DesignDelta, "thetaX" | "thetaH" | "thetaM">,
 ): FiredColumns {
+  return deltaRunWithColumns(model, inputs, delta).fired;
+}
+
+/** The fixed-point delta golden model's run of an input sequence and its fired columns. */
+export function deltaRunWithColumns(
+  model: QuantizedModel,
+  inputs: Int32Array[],
+  delta: Pick<DesignDelta, "thetaX" | "thetaH" | "thetaM">,
+): { run: FixedDeltaRun; fired: FiredColumns } {
   const fired: FiredColumns = inputs.map(() => model.layers.map(() => new Set<number>()));
-  const onFire = (f: FiredColumn) =>
-    fired[f.step][f.layer].add(
-      f.part === "x" ? f.column : layerInputSize(model, f.layer) + f.column,
-    );
-  runFixedDelta(model, inputs, { thetaX: delta.thetaX, thetaH: delta.thetaH }, { onFire });
-  return fired;
+  const offset = {
+    x: () => 0,
+    h: (l: number) => layerInputSize(model, l),
+    m: (l: number) => layerInputSize(model, l) + outputSize(model),
+  };
+  const onFire = (f: FiredColumn) => fired[f.step][f.layer].add(offset[f.part](f.layer) + f.column);
+  const run = runFixedDelta(model, inputs, designThresholds(delta), { onFire });
+  return { run, fired };
 }
 
 /** One layer's rnnfab_delta_lanes: stage S1, the queue of beats (their fired encoder indices). */
@@ -114,14 +129,24 @@ class EseDeltaEngine {
 /** The PE side of a delta design: rnnfab_delta_bc and every PE's delta engine. */
 class DeltaSide implements PeSide {
   private readonly encoders: EncoderModel[];
+  /** theta_m: the projection encoder of every layer (else none: projection beats pass). */
+  private readonly projEncoders: EncoderModel[];
   private readonly engines: EseDeltaEngine[];
   private peStallQ = false;
   private outValid = false;
   private outPtr = 0;
   private stallQ = false;
   // next state
-  private n = { peStall: false, outValid: false, outPtr: 0, stall: false, give: -1, pop: false };
-  private take: { layer: number; pos: number; last: boolean } | null = null;
+  private n = {
+    peStall: false,
+    outValid: false,
+    outPtr: 0,
+    stall: false,
+    give: -1,
+    giveProj: false,
+    pop: false,
+  };
+  private take: { layer: number; pos: number; last: boolean; proj: boolean } | null = null;
 
   constructor(
     private readonly rtl: RtlParameters,
@@ -130,6 +155,9 @@ class DeltaSide implements PeSide {
     private readonly fired: FiredColumns,
   ) {
     this.encoders = Array.from({ length: rtl.LAYERS }, () => new EncoderModel());
+    this.projEncoders = delta.thetaM
+      ? Array.from({ length: rtl.LAYERS }, () => new EncoderModel())
+      : [];
     this.engines = image.peMemories.map((m) => new EseDeltaEngine(m.pointers, rtl.QUEUE_DEPTH));
   }
 
@@ -141,22 +169,33 @@ class DeltaSide implements PeSide {
     return this.engines.some((engine) => engine.stallRequest());
   }
 
+  /** Projection beats pass straight to the PEs (m not delta-coded). */
+  private passes(c: Controller): boolean {
+    return c.main.phaseProj && this.projEncoders.length === 0;
+  }
+
   outputs(c: Controller): { bcStall: boolean; allIdle: boolean } {
-    const encodersIdle = this.encoders.every((e) => !e.s1Valid && e.queue.length === 0);
+    const encodersIdle = [...this.encoders, ...this.projEncoders]
+      .every((e) => !e.s1Valid && e.queue.length === 0);
     return {
-      bcStall: c.main.phaseProj ? this.peStall() : this.stallQ,
+      bcStall: this.passes(c) ? this.peStall() : this.stallQ,
       allIdle: this.engines.every((engine) => engine.idle()) && encodersIdle && !this.outValid,
     };
   }
 
   next(c: Controller): void {
     const layer = c.main.layer;
-    const head = this.encoders[layer];
+    const coded = c.main.phaseProj && !this.passes(c);
+    const head = coded ? this.projEncoders[layer] : this.encoders[layer];
     const ready = !this.peStallQ;
     const beat = head.queue[0];
     const index = beat?.fired[head.sent];
-    const hpart = index !== undefined && index >= this.inputs(layer);
-    const base = hpart ? this.delta.pointerBase.h[layer] : this.delta.pointerBase.x[layer];
+    const hpart = !coded && index !== undefined && index >= this.inputs(layer);
+    const base = coded
+      ? this.delta.pointerBase.proj[layer]
+      : hpart
+      ? this.delta.pointerBase.h[layer]
+      : this.delta.pointerBase.x[layer];
     const column = index === undefined ? 0 : hpart ? index - this.inputs(layer) : index;
     this.n = {
       peStall: this.peStall(),
@@ -164,25 +203,49 @@ class DeltaSide implements PeSide {
       outPtr: base + column,
       stall: head.queue.length >= DELTA_QUEUE_DEPTH - ESE_STALL_SLACK,
       give: ready && beat !== undefined ? layer : -1,
+      giveProj: coded,
       pop: ready && beat !== undefined && head.sent + 1 >= beat.fired.length,
     };
     const bus = c.job.b1Valid;
-    this.take = bus && !c.main.phaseProj
-      ? { layer, pos: c.job.b1Col, last: c.job.b1SegLast && c.job.b1Hpart !== c.job.rfirst }
+    this.take = bus && !this.passes(c)
+      ? {
+        layer,
+        pos: c.job.b1Col,
+        last: c.main.phaseProj
+          ? c.job.b1SegLast
+          : c.job.b1SegLast && c.job.b1Hpart !== c.job.rfirst,
+        proj: c.main.phaseProj,
+      }
       : null;
-    const projValid = bus && c.main.phaseProj;
-    const valid = c.main.phaseProj ? projValid : this.outValid;
-    const ptr = c.main.phaseProj ? this.delta.pointerBase.proj[layer] + c.job.b1Col : this.outPtr;
+    const pass = this.passes(c);
+    const valid = pass ? bus : this.outValid;
+    const ptr = pass ? this.delta.pointerBase.proj[layer] + c.job.b1Col : this.outPtr;
     for (const engine of this.engines) engine.next(valid, ptr);
   }
 
-  private s1Beat(layer: number, encoder: EncoderModel) {
-    return beatOf(this.rtl, layer, encoder.s1Pos, this.fired[encoder.step]?.[layer]);
+  private s1Beat(layer: number, encoder: EncoderModel, proj: boolean) {
+    const fired = this.fired[encoder.step]?.[layer];
+    return proj
+      ? projectionBeatOf(this.rtl, this.inputs(layer) + this.rtl.O, encoder.s1Pos, fired)
+      : beatOf(this.rtl, layer, encoder.s1Pos, fired);
   }
 
   commit(): void {
-    for (const [l, encoder] of this.encoders.entries()) {
-      if (this.n.give === l) {
+    this.commitEncoders(this.encoders, false);
+    this.commitEncoders(this.projEncoders, true);
+    this.peStallQ = this.n.peStall;
+    this.outValid = this.n.outValid;
+    this.outPtr = this.n.outPtr;
+    this.stallQ = this.n.stall;
+    for (const engine of this.engines) engine.commit();
+  }
+
+  /** The encoders of one kind (gate or projection): give, S1 into the queue, take a beat. */
+  private commitEncoders(encoders: EncoderModel[], proj: boolean): void {
+    const taking = (l: number) => this.take?.layer === l && this.take.proj === proj;
+    const giving = (l: number) => this.n.give === l && this.n.giveProj === proj;
+    for (const [l, encoder] of encoders.entries()) {
+      if (giving(l)) {
         if (this.n.pop) {
           encoder.queue.shift();
           encoder.sent = 0;
@@ -191,24 +254,19 @@ class DeltaSide implements PeSide {
         }
       }
       if (encoder.s1Valid) {
-        const beat = this.s1Beat(l, encoder);
+        const beat = this.s1Beat(l, encoder, proj);
         if (beat.fired.length > 0 || encoder.s1Last) encoder.queue.push(beat);
         if (encoder.s1Last) encoder.step++;
         if (encoder.queue.length > DELTA_QUEUE_DEPTH) {
           throw new Error(`delta encoder queue overflow: ${encoder.queue.length} beats`);
         }
       }
-      encoder.s1Valid = this.take?.layer === l;
-      if (this.take?.layer === l) {
-        encoder.s1Pos = this.take.pos;
-        encoder.s1Last = this.take.last;
+      encoder.s1Valid = taking(l);
+      if (taking(l)) {
+        encoder.s1Pos = this.take!.pos;
+        encoder.s1Last = this.take!.last;
       }
     }
-    this.peStallQ = this.n.peStall;
-    this.outValid = this.n.outValid;
-    this.outPtr = this.n.outPtr;
-    this.stallQ = this.n.stall;
-    for (const engine of this.engines) engine.commit();
   }
 }
 
@@ -233,6 +291,23 @@ function beatOf(
     if (fired?.has(index)) indices.push(index);
   }
   return { fired: indices, hpart };
+}
+
+/**
+ * The beat in S1 of layer l's projection encoder (theta_m): its columns of m (lanes past H are
+ * none) that fired (at `offset` + column in the fired set), as columns, lowest lane first.
+ */
+function projectionBeatOf(
+  rtl: RtlParameters,
+  offset: number,
+  pos: number,
+  fired: Set<number> | undefined,
+): { fired: number[]; hpart: boolean } {
+  const columns: number[] = [];
+  for (let i = 0; i < rtl.BCAST && pos + i < rtl.H; i++) {
+    if (fired?.has(offset + pos + i)) columns.push(pos + i);
+  }
+  return { fired: columns, hpart: false };
 }
 
 /**

@@ -371,10 +371,16 @@ export function designDelta(
   if (config.batch > 1) {
     throw new UserError("config: delta needs batch 1 (every sequence has its own v_hat and M)");
   }
-  if (config.broadcast > 1 && model.projSize > 0) {
+  if (config.broadcast > 1 && model.projSize > 0 && config.delta.thetaM === undefined) {
     throw new UserError(
-      "config: broadcast > 1 with delta needs a model without projection (the projection " +
-        "columns pass to the PEs one per cycle)",
+      "config: broadcast > 1 with delta and a projection needs delta.thetaM (without it the " +
+        "projection columns pass to the PEs one per cycle)",
+    );
+  }
+  if (config.delta.thetaM !== undefined && model.projSize > model.hiddenSize) {
+    throw new UserError(
+      `config: delta.thetaM needs a projection no larger than the cells (${model.projSize} > ` +
+        `${model.hiddenSize}: the projection memories share the gate memories' addresses)`,
     );
   }
   const f = model.format;
@@ -382,6 +388,7 @@ export function designDelta(
     numLayers: model.numLayers,
     activationFrac: f.activationFrac,
     source: "config",
+    projection: model.kind === "lstm" && model.projSize > 0,
   });
   const most = 2 ** f.activationBits - 1;
   const clamp = (values: number[]) => values.map((v) => Math.min(v, most));
@@ -394,6 +401,7 @@ export function designDelta(
   return {
     thetaX: clamp(thresholds.thetaX),
     thetaH: clamp(thresholds.thetaH),
+    ...(thresholds.thetaM ? { thetaM: clamp(thresholds.thetaM) } : {}),
     pointerBase: {
       x: base.x,
       h: base.h,

@@ -92,6 +92,8 @@ export const rtlParametersSchema = z.object({
 export const designDeltaSchema = z.object({
   thetaX: z.array(z.number().int().nonnegative()),
   thetaH: z.array(z.number().int().nonnegative()),
+  /** theta_m per layer: the projection input m is delta-coded (absent: the dense projection). */
+  thetaM: z.array(z.number().int().nonnegative()).optional(),
   pointerBase: z.object({
     x: z.array(z.number().int().nonnegative()),
     h: z.array(z.number().int().nonnegative()),
@@ -101,6 +103,14 @@ export const designDeltaSchema = z.object({
 
 /** design.json's `delta`. */
 export type DesignDelta = z.infer<typeof designDeltaSchema>;
+
+/** The thresholds of a delta design as the golden model takes them (fixed units). */
+export function designThresholds(
+  delta: Pick<DesignDelta, "thetaX" | "thetaH" | "thetaM">,
+): { thetaX: number[]; thetaH: number[]; thetaM?: number[] } {
+  const { thetaX, thetaH, thetaM } = delta;
+  return thetaM ? { thetaX, thetaH, thetaM } : { thetaX, thetaH };
+}
 
 /** The numeric parameters of the generated RTL. */
 export type RtlParameters = z.infer<typeof rtlParametersSchema>;

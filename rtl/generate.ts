@@ -38,6 +38,7 @@ export const CORE_FILES = [
   "rnnfab_acc_mem.v",
   "rnnfab_acc_banks.v",
   "rnnfab_acc_serial.v",
+  "rnnfab_acc_proj.v",
   "rnnfab_mac_dsp.v",
   "rnnfab_act_lanes.v",
   "rnnfab_act.v",
@@ -72,6 +73,8 @@ function deltaTemplateValues(design: DesignParams) {
     baseX: perLayerVector(delta.pointerBase.x, DPTR_W),
     baseH: perLayerVector(delta.pointerBase.h, DPTR_W),
     baseP: perLayerVector(delta.pointerBase.proj, DPTR_W),
+    pdelta: delta.thetaM ? 1 : 0,
+    thetaM: perLayerVector(delta.thetaM ?? delta.thetaX.map(() => 0), AB),
   };
 }
 

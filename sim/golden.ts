@@ -8,7 +8,8 @@
 
 import { type QuantizedModel, runFixed } from "../model/fixed.ts";
 import { runFixedDelta } from "../model/delta_run.ts";
-import type { DesignJson } from "../rtl/design_schema.ts";
+import { summarizeStats } from "../model/delta.ts";
+import { type DesignJson, designThresholds } from "../rtl/design_schema.ts";
 
 /** The golden run of one sequence: its outputs and, for a delta design, the fired fractions. */
 export interface GoldenRun {
@@ -25,14 +26,8 @@ export function goldenRun(
   inputs: Int32Array[],
 ): GoldenRun {
   if (!design.delta) return { outputs: runFixed(model, inputs) };
-  const { thetaX, thetaH } = design.delta;
-  const { outputs, stats } = runFixedDelta(model, inputs, { thetaX, thetaH });
-  const firedFraction = model.layers.map((_, l) => {
-    const fired = stats.firedX.reduce((sum, step, t) => sum + step[l] + stats.firedH[t][l], 0);
-    const columns = stats.firedX.length * (stats.columnsX[l] + stats.columnsH[l]);
-    return columns > 0 ? fired / columns : 0;
-  });
-  return { outputs, firedFraction };
+  const { outputs, stats } = runFixedDelta(model, inputs, designThresholds(design.delta));
+  return { outputs, firedFraction: summarizeStats([stats]).firedFraction };
 }
 
 /** The golden outputs of one quantized input sequence on a design. */

@@ -42,7 +42,7 @@ import {
   type VerifiedDesign,
   verifyDesignIntegrity,
 } from "../rtl/integrity.ts";
-import { designDeltaSchema } from "../rtl/design_schema.ts";
+import { designDeltaSchema, designThresholds } from "../rtl/design_schema.ts";
 
 const count = (range: { min: number; max: number }) =>
   z.number().int().min(range.min).max(range.max);
@@ -95,7 +95,7 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
   // a delta design (docs/delta.md): its thresholds, in activation LSBs as design.json holds them
   const delta = designDeltaSchema.safeParse(json.delta);
   if (delta.success) {
-    base.delta = { thetaX: delta.data.thetaX, thetaH: delta.data.thetaH, units: "fixed" };
+    base.delta = { ...designThresholds(delta.data), units: "fixed" };
   }
   if (a.format !== "bcr" || a.blockChoice?.how !== "chosen") return [base];
   const free = { ...base, blockRows: undefined, blockCols: undefined };

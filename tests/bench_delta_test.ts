@@ -76,3 +76,45 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
     );
   });
 });
+
+Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired fraction, the sweep at that theta_m, 2 columns per beat (cycle model only)", async () => {
+  await withTempDir("rnnfab-bench-delta-m-", async (dir) => {
+    const { dense, pruned: bcr } = densePrunedPair(
+      { kind: "lstm", inputSize: 4, hiddenSize: 8, projSize: 4, numLayers: 1, seed: 22 },
+      { rows: 4, cols: 2, density: 0.5 },
+    );
+    await saveModel(dense, `${dir}/dense.json`);
+    await saveModel(bcr, `${dir}/bcr.json`);
+    const sequences = Array.from({ length: 3 }, (_, k) => walk(8, 4, 40 + k));
+    await Deno.writeTextFile(
+      `${dir}/test.json`,
+      JSON.stringify({ sequences, labels: [0, 1, 0] }),
+    );
+    const head = { weight: [[1, 0, 0, 0], [0, 1, 0, 0]], bias: [0, 0] };
+    await Deno.writeTextFile(`${dir}/head.json`, JSON.stringify(head));
+    const args = [
+      ...["--dense", `${dir}/dense.json`, "--bcr", `${dir}/bcr.json`],
+      ...["--delta-model", `${dir}/bcr.json`, "--head", `${dir}/head.json`],
+      ...["--data", `${dir}/test.json`, "--theta", "0.1,0.05", "--pes", "4"],
+      ...["--broadcast", "2", "--verilator", "0", "--sweep", "0.1"],
+    ];
+    const run = await runDenoScript("cli/bench_delta.ts", [
+      ...args,
+      ...["--theta-m", "0.05", "--out", `${dir}/delta.json`],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(await Deno.readTextFile(`${dir}/delta.json`));
+    assert.equal(result.setup.delta.thetaM, 0.05);
+    assert.ok(result.fired.fractionM[0] > 0 && result.fired.fractionM[0] < 1);
+    assert.equal(result.cycles.built.design.broadcast, 2);
+    assert.deepEqual(result.sweep.points[0].thetaFixed.thetaM, [204]);
+    assert.match(await Deno.readTextFile(`${dir}/delta.md`), /projection input m /);
+    // without --theta-m a projection with 2 columns per beat is refused (one line, exit 2)
+    const refused = await runDenoScript("cli/bench_delta.ts", [
+      ...args,
+      ...["--out", `${dir}/dense-proj.json`],
+    ]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /needs delta\.thetaM/);
+  });
+});

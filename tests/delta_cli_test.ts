@@ -58,6 +58,11 @@ Deno.test("delta config errors: one line, exit 2, in infer and in gen", async ()
     assert.match(expectUserError(units.run), /delta\.thetaX: expected an integer in fixed units/);
     const layers = await infer(dir, "layers", { delta: { thetaX: [0, 0, 0], thetaH: 0 } });
     assert.match(expectUserError(layers.run), /expected one threshold per layer/);
+    const noProjection = await infer(dir, "m", { delta: { thetaX: 0, thetaH: 0, thetaM: 0.1 } });
+    assert.match(
+      expectUserError(noProjection.run),
+      /m\.config\.json: delta\.thetaM: expected no thetaM: .* this model has no projection/,
+    );
     await assert.rejects(Deno.stat(bad.out));
     const gen = await runDenoScript("cli/gen.ts", [
       "--model",
@@ -68,5 +73,46 @@ Deno.test("delta config errors: one line, exit 2, in infer and in gen", async ()
       `${dir}/bad.config.json`.replace("bad", "layers"),
     ]);
     assert.match(expectUserError(gen), /delta/);
+  });
+});
+
+/** What the LSTMP test reads from Y. */
+interface InferOut {
+  outputs: number[][];
+  delta: { firedFractionM: number[]; columns: { m: number }[] };
+}
+
+Deno.test("infer --config with theta_m on an LSTMP: theta_m 0 is the dense projection, the m part is reported", async () => {
+  await withTempDir("rnnfab-delta-cli-m-", async (dir) => {
+    const run = (name: string) =>
+      runDenoScript("cli/infer.ts", [
+        ...["--model", `${REPO_ROOT}examples/ese_lstmp.json`],
+        ...["--input", `${REPO_ROOT}examples/input153.json`, "--out", `${dir}/${name}.json`],
+        ...["--config", `${dir}/${name}.config.json`],
+      ]).then(async (result) => ({
+        result,
+        out: result.code === 0
+          ? JSON.parse(await Deno.readTextFile(`${dir}/${name}.json`))
+          : undefined,
+      }));
+    const configs = {
+      dense: { delta: { thetaX: 0, thetaH: 0 } },
+      zero: { delta: { thetaX: 0, thetaH: 0, thetaM: 0 } },
+      some: { delta: { thetaX: 0, thetaH: 0, thetaM: 0.05 } },
+    };
+    const outs: Record<
+      string,
+      { result: { stdout: string; stderr: string; code: number }; out: InferOut }
+    > = {};
+    for (const [name, config] of Object.entries(configs)) {
+      await Deno.writeTextFile(`${dir}/${name}.config.json`, JSON.stringify(config));
+      outs[name] = await run(name);
+      assert.equal(outs[name].result.code, 0, outs[name].result.stderr);
+    }
+    assert.deepEqual(outs.zero.out.outputs, outs.dense.out.outputs);
+    assert.match(outs.some.result.stdout, /projection input \d+\.\d+% of 1024/);
+    const m = outs.some.out.delta.firedFractionM[0];
+    assert.ok(m > 0 && m < outs.zero.out.delta.firedFractionM[0], `m fired ${m}`);
+    assert.equal(outs.dense.out.delta.columns[0].m, 0);
   });
 });

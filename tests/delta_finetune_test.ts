@@ -64,6 +64,36 @@ Deno.test("finetune --delta trains a tiny pruned GRU with thresholds in the forw
       ...["--out", `${dir}/x.json`, "--delta", "0.1"],
     ]);
     assert.match(expectUserError(bad), /--delta/);
+    const noProjection = await runDenoScript("cli/finetune.ts", [
+      ...inputs,
+      ...["--out", `${dir}/x.json`, "--delta", "0.1,0.1,0.1"],
+    ]);
+    assert.match(expectUserError(noProjection), /theta_m .* the model has no projection/);
     await assert.rejects(Deno.stat(`${dir}/x.json`));
+  });
+});
+
+Deno.test("finetune --delta TX,TH,TM trains a tiny pruned LSTMP with a delta-coded projection input", async () => {
+  await withTempDir("rnnfab-finetune-delta-m-", async (dir) => {
+    const { dense, pruned } = densePrunedPair(
+      { kind: "lstm", inputSize: 4, hiddenSize: 8, projSize: 4, numLayers: 1, seed: 6 },
+      { rows: 4, cols: 4, density: 0.5 },
+    );
+    await saveModel(dense, `${dir}/dense.json`);
+    await saveModel(pruned, `${dir}/pruned.json`);
+    const sequences = Array.from({ length: 12 }, (_, k) => walk(6, 4, 17 + k));
+    await Deno.writeTextFile(`${dir}/d.json`, JSON.stringify({ sequences }));
+    const run = await runDenoScript("cli/finetune.ts", [
+      ...["--model", `${dir}/dense.json`, "--pruned", `${dir}/pruned.json`],
+      ...["--data", `${dir}/d.json`, "--out", `${dir}/ft.json`, "--epochs", "1"],
+      ...["--delta", "0.05,0.05,0.02"],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /theta_m 0\.02 in the forward pass/);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/ft.finetune.json`));
+    assert.deepEqual(report.delta, { thetaX: 0.05, thetaH: 0.05, thetaM: 0.02 });
+    assert.equal(report.maskUnchanged, true);
+    const fired = report.summary["finetuned.fixed.delta"].firedFraction as number[];
+    assert.ok(fired.length === 1 && fired[0] > 0 && fired[0] < 1, `fired ${fired}`);
   });
 });

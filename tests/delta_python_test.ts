@@ -9,7 +9,7 @@ await trainingPackagesReady();
 
 // The Python delta forward pass (python/rnnfab/delta.py, what training sees) against the float64
 // reference runFloatDelta: the same outputs and the same fired counts, LSTM (with projection and
-// peepholes) and GRU, 2 layers, thresholds > 0.
+// peepholes; also with theta_m, the delta-coded projection input) and GRU, 2 layers, thresholds > 0.
 const PYTHON = `
 import json, sys, torch
 sys.path.insert(0, "${REPO_ROOT}python")
@@ -18,10 +18,12 @@ from rnnfab.delta import delta_forward
 model = load_model(sys.argv[1])
 stack = RnnStack.from_rnnfab(model, torch.float64)
 x = torch.tensor(json.load(open(sys.argv[2]))["inputs"], dtype=torch.float64).unsqueeze(0)
-run = delta_forward(stack, x, [0.3, 0.05], [0.02, 0.1])
+theta_m = json.loads(sys.argv[3])
+run = delta_forward(stack, x, [0.3, 0.05], [0.02, 0.1], None, theta_m)
 print(json.dumps({"outputs": run.outputs[0].tolist(),
                   "firedX": torch.stack(run.fired_x, 2)[0].tolist(),
-                  "firedH": torch.stack(run.fired_h, 2)[0].tolist()}))
+                  "firedH": torch.stack(run.fired_h, 2)[0].tolist(),
+                  "firedM": torch.stack(run.fired_m, 2)[0].tolist()}))
 `;
 
 Deno.test("the Python delta forward pass equals the float delta reference (outputs and fired counts)", async () => {
@@ -30,10 +32,13 @@ Deno.test("the Python delta forward pass equals the float delta reference (outpu
     const shapes = [
       { kind: "lstm" as const, projSize: 3, peepholes: true },
       { kind: "gru" as const },
+      { kind: "lstm" as const, projSize: 3, peepholes: true, thetaM: [0.05, 0.1] },
     ];
     for (const [i, shape] of shapes.entries()) {
       const model = await saveRandomModel(`${dir}/m${i}.json`, {
-        ...shape,
+        kind: shape.kind,
+        projSize: shape.projSize,
+        peepholes: shape.peepholes,
         inputSize: 4,
         hiddenSize: 6,
         numLayers: 2,
@@ -50,12 +55,22 @@ Deno.test("the Python delta forward pass equals the float delta reference (outpu
         `${dir}/run.py`,
         `${dir}/m${i}.json`,
         `${dir}/x${i}.json`,
+        JSON.stringify(shape.thetaM ?? null),
       ]);
       assert.equal(run.code, 0, run.stderr);
       const python = JSON.parse(run.stdout);
-      const reference = runFloatDelta(model, inputs, { thetaX: [0.3, 0.05], thetaH: [0.02, 0.1] });
+      const reference = runFloatDelta(model, inputs, {
+        thetaX: [0.3, 0.05],
+        thetaH: [0.02, 0.1],
+        thetaM: shape.thetaM,
+      });
       assert.deepEqual(python.firedX, reference.stats.firedX);
       assert.deepEqual(python.firedH, reference.stats.firedH);
+      if (shape.thetaM) {
+        assert.deepEqual(python.firedM, reference.stats.firedM);
+        const m = reference.stats.firedM.flat().reduce((s, v) => s + v, 0);
+        assert.ok(m > 0 && m < 20 * 2 * 6, `some but not all of m fired: ${m}`);
+      }
       reference.outputs.forEach((step, t) =>
         step.forEach((value, j) => assert.ok(Math.abs(value - python.outputs[t][j]) < 1e-12))
       );

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  cellArithmetic,
   denseAccumulators,
   quantizeInputs,
   quantizeModel,
@@ -93,7 +94,51 @@ Deno.test("theta = 0: the fixed delta model equals the dense golden model bit fo
       sameValues(run.outputs, runFixed(quantized, q));
       sameValues(runFloatDelta(model, inputs, zero).outputs, runFloat(model, inputs));
       assert.equal(run.stats.firedX.length, steps);
+      // theta_m = 0: the delta-coded projection input is the dense projection, bit for bit
+      const zeroM = { ...zero, thetaM: [0, 0] };
+      sameValues(runFixedDelta(quantized, q, zeroM).outputs, runFixed(quantized, q));
+      sameValues(runFloatDelta(model, inputs, zeroM).outputs, runFloat(model, inputs));
     }),
+    fcParameters(150),
+  );
+});
+
+Deno.test("theta_m: the projection memories always equal W_hr m_hat in integers, h their requantization", () => {
+  fc.assert(
+    fc.property(
+      caseArbitrary,
+      fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 3, maxLength: 3 }),
+      ({ shape, steps, walk }, [x, h, m]) => {
+        const { quantized, q } = quantizedCase({
+          shape: { ...shape, kind: "lstm", projSize: 3 },
+          steps,
+          walk,
+        });
+        const run = runFixedDelta(quantized, q, { thetaX: [x, x], thetaH: [h, h], thetaM: [m, m] });
+        const last = quantized.layers.length - 1;
+        quantized.layers.forEach((layer, l) => {
+          const dense = new Float64Array(quantized.projSize);
+          const { rows, cols, data } = layer.weightHr!;
+          for (let r = 0; r < rows; r++) {
+            for (let k = 0; k < cols; k++) dense[r] += data[r * cols + k] * run.mHat[l][k];
+          }
+          assert.deepEqual(Array.from(run.projectionMemories[l]), Array.from(dense));
+          assert.equal(run.stats.columnsM[l], quantized.hiddenSize);
+        });
+        const { requant } = cellArithmetic(quantized.format);
+        Array.from(run.projectionMemories[last]).forEach((acc, j) => {
+          assert.equal(run.outputs[run.outputs.length - 1][j], requant(acc));
+        });
+        // no theta_m above every |m|: nothing fires, m_hat and h stay 0
+        const none = runFixedDelta(quantized, q, {
+          thetaX: [x, x],
+          thetaH: [h, h],
+          thetaM: [2 ** 20, 2 ** 20],
+        });
+        assert.ok(none.outputs.every((step) => step.every((v) => v === 0)));
+        assert.ok(none.stats.firedM.every((step) => step.every((v) => v === 0)));
+      },
+    ),
     fcParameters(150),
   );
 });
@@ -222,6 +267,24 @@ Deno.test("thresholds: real units become floor(theta * 2^AF); fixed units must b
     () => fixedThresholds(real, { numLayers: 3, activationFrac: 12, source }),
     /c\.json: delta\.thetaH: expected one threshold per layer \(3\), got 2/,
   );
+  const withM = deltaConfigSchema.parse({ thetaX: 0.05, thetaH: 0.1, thetaM: [0.2, 0.5] });
+  assert.deepEqual(
+    fixedThresholds(withM, { numLayers: 2, activationFrac: 12, source, projection: true }).thetaM,
+    [819, 2048],
+  );
+  assert.deepEqual(
+    realThresholds({ ...fixed, thetaM: 2048 }, { numLayers: 1, activationFrac: 12, source })
+      .thetaM,
+    [0.5],
+  );
+  assert.throws(
+    () => fixedThresholds(withM, { numLayers: 2, activationFrac: 12, source, projection: false }),
+    /c\.json: delta\.thetaM: expected no thetaM: .*this model has no projection/,
+  );
+  assert.equal(
+    fixedThresholds(real, { numLayers: 2, activationFrac: 12, source }).thetaM,
+    undefined,
+  );
   assert.equal(deltaConfigSchema.safeParse({ thetaX: -1, thetaH: 0 }).success, false);
   assert.equal(deltaConfigSchema.safeParse({ thetaX: 0, thetaH: 0, extra: 1 }).success, false);
 });
@@ -252,7 +315,7 @@ propertyTest(
     const run = runFixedDelta(
       quantized,
       q,
-      { thetaX: [theta, theta], thetaH: [theta, theta] },
+      { thetaX: [theta, theta], thetaH: [theta, theta], thetaM: [theta, theta] },
       {
         onFire: (event) => events.push(event),
       },
@@ -260,12 +323,17 @@ propertyTest(
     const rebuilt = {
       x: run.xHat.map((v) => new Array(v.length).fill(0)),
       h: run.hHat.map((v) => new Array(v.length).fill(0)),
+      m: run.mHat.map((v) => new Array(v.length).fill(0)),
     };
     for (let t = 0; t < steps; t++) {
       for (let l = 0; l < model.numLayers; l++) {
         const at = events.filter((e) => e.step === t && e.layer === l);
         assert.equal(at.filter((e) => e.part === "x").length, run.stats.firedX[t][l]);
         assert.equal(at.filter((e) => e.part === "h").length, run.stats.firedH[t][l]);
+        assert.equal(at.filter((e) => e.part === "m").length, run.stats.firedM[t][l]);
+        // the m part comes after the layer's x and h parts
+        const firstM = at.findIndex((e) => e.part === "m");
+        if (firstM >= 0) assert.ok(at.slice(firstM).every((e) => e.part === "m"));
       }
     }
     for (const e of events) {
@@ -274,5 +342,10 @@ propertyTest(
     }
     assert.deepEqual(rebuilt.x, run.xHat.map((v) => Array.from(v)));
     assert.deepEqual(rebuilt.h, run.hHat.map((v) => Array.from(v)));
+    assert.deepEqual(rebuilt.m, run.mHat.map((v) => Array.from(v)));
+    assert.equal(
+      run.mHat.length,
+      model.projSize > 0 && model.kind === "lstm" ? model.numLayers : 0,
+    );
   }),
 );

@@ -75,9 +75,10 @@ async function checkDeltaCase(
   return { plain, design, inputs, fired };
 }
 
-Deno.test("delta theta = 0: the dense golden outputs bit for bit, cycles exact", async () => {
+Deno.test("delta theta = 0 (theta_m = 0 too, a 2-layer LSTMP): the dense golden outputs bit for bit, cycles exact", async () => {
   await withTempDir("rnnfab-delta-e2e-", async (root) => {
-    const c = deltaCase("delta0-lstm2", { kind: "lstm", numLayers: 2 }, 0);
+    const c = deltaCase("delta0-lstmp2", { kind: "lstm", numLayers: 2, projSize: 4 }, 0);
+    c.settings = { delta: { thetaX: 0, thetaH: 0, thetaM: 0 } };
     const { plain, design, inputs } = await checkDeltaCase(c, root);
     const scale = 2 ** -design.quantized.format.activationFrac;
     const dense = runFixed(design.quantized, inputs).map((o) => Array.from(o, (v) => v * scale));
@@ -145,6 +146,27 @@ Deno.test("delta with 4 columns per beat (LSTM 2 layers, GRU 1 layer): bit-exact
       const c = deltaCase(`delta-w4-${name}`, { kind, numLayers: layers, inputSize: 7 }, 0.05);
       c.settings = { ...c.settings, broadcast: 4 };
       await checkDeltaCase(c, root, { backpressure: 0.3 });
+    }
+  });
+});
+
+Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 and 4 columns per beat: bit-exact with back-pressure, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    for (const broadcast of [1, 4]) {
+      const c = deltaCase(
+        `delta-lstmp2-m-w${broadcast}`,
+        { kind: "lstm", numLayers: 2, projSize: 4, inputSize: 7 },
+        0.1,
+      );
+      c.settings = { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 }, broadcast };
+      const { fired, design } = await checkDeltaCase(c, root, { backpressure: 0.3 });
+      // the m part fired (some of it) and the encoder never fired more than theta_m allows
+      const m = fired.flat().reduce(
+        (sum, set, i) => sum + [...set].filter((k) => k >= (i % 2 === 0 ? 7 : 4) + 4).length,
+        0,
+      );
+      assert.ok(m > 0 && m < c.steps * 2 * c.hiddenSize, `m fired ${m}`);
+      assert.deepEqual(design.delta!.thetaM, [204, 204]);
     }
   });
 });

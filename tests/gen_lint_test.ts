@@ -190,6 +190,14 @@ const LINT_CASES: E2eCase[] = [
     "ese",
     { delta: { thetaX: 0.1, thetaH: 0.1 }, broadcast: 4 },
   ),
+  lintCase(
+    "lstm 7->9 proj 4 peepholes x3, 4 PEs, delta with theta_m, 4 columns per beat",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 3, projSize: 4, peepholes: true },
+    0.5,
+    4,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: [0.05, 0, 0.2] }, broadcast: 4 },
+  ),
 ];
 
 async function tool(program: string, args: string[], cwd: string) {

@@ -48,33 +48,42 @@ def _encode(value: torch.Tensor, sent: torch.Tensor, theta: float, alive: torch.
 
 @dataclass
 class DeltaOutput:
-    """Outputs [B, T, out] and the fired counts per layer: ``fired_x[l]``, ``fired_h[l]`` are
-    [B, T] tensors (columns fired per sequence and step; zero past a sequence's end)."""
+    """Outputs [B, T, out] and the fired counts per layer: ``fired_x[l]``, ``fired_h[l]`` (and
+    ``fired_m[l]``, the projection input m, with ``theta_m``; zeros without) are [B, T] tensors
+    (columns fired per sequence and step; zero past a sequence's end)."""
 
     outputs: torch.Tensor
     fired_x: list[torch.Tensor]
     fired_h: list[torch.Tensor]
+    fired_m: list[torch.Tensor]
 
 
 def delta_forward(stack: RnnStack, x: torch.Tensor, theta_x, theta_h,
-                  lengths: Optional[torch.Tensor] = None) -> DeltaOutput:
+                  lengths: Optional[torch.Tensor] = None, theta_m=None) -> DeltaOutput:
     """The delta forward pass of ``stack`` on a padded batch (thresholds in real units, one
-    number or one per layer). With zero thresholds it equals ``stack(x, lengths)``."""
+    number or one per layer). With zero thresholds it equals ``stack(x, lengths)``. ``theta_m``
+    (an LSTM with projection only; None: the dense projection) delta-codes the projection's
+    input m: h = W_hr m_hat."""
     x, alive = stack.prepare_batch(x, lengths)
     thetas_x = _per_layer(theta_x, stack.num_layers)
     thetas_h = _per_layer(theta_h, stack.num_layers)
-    fired_x, fired_h = [], []
+    thetas_m = (_per_layer(theta_m, stack.num_layers) if theta_m is not None
+                else [None] * stack.num_layers)
+    if theta_m is not None and stack.proj_size == 0:
+        raise ValueError("theta_m needs an LSTM with projection (proj_size > 0)")
+    fired_x, fired_h, fired_m = [], [], []
     layer_input = x
     for layer in range(stack.num_layers):
-        layer_input, fx, fh = _delta_layer(stack, layer, layer_input, alive,
-                                           thetas_x[layer], thetas_h[layer])
+        layer_input, fx, fh, fm = _delta_layer(stack, layer, layer_input, alive,
+                                               thetas_x[layer], thetas_h[layer], thetas_m[layer])
         fired_x.append(fx)
         fired_h.append(fh)
-    return DeltaOutput(layer_input, fired_x, fired_h)
+        fired_m.append(fm)
+    return DeltaOutput(layer_input, fired_x, fired_h, fired_m)
 
 
 def _delta_layer(stack: RnnStack, layer: int, x: torch.Tensor, alive: torch.Tensor,
-                 theta_x: float, theta_h: float):
+                 theta_x: float, theta_h: float, theta_m: Optional[float]):
     batch, steps, inputs = x.shape
     w_ih = stack._weight(f"weight_ih_l{layer}")
     w_hh = stack._weight(f"weight_hh_l{layer}")
@@ -87,7 +96,8 @@ def _delta_layer(stack: RnnStack, layer: int, x: torch.Tensor, alive: torch.Tens
     c = x.new_zeros(batch, stack.hidden_size)
     x_hat = x.new_zeros(batch, inputs)
     h_hat = x.new_zeros(batch, stack.output_size)
-    outputs, fired_x, fired_h = [], [], []
+    m_hat = x.new_zeros(batch, stack.hidden_size)
+    outputs, fired_x, fired_h, fired_m = [], [], [], []
     for t in range(steps):
         live = alive[:, t].unsqueeze(1)
         x_hat, fx, x_seen = _encode(x[:, t], x_hat, theta_x, live)
@@ -96,12 +106,20 @@ def _delta_layer(stack: RnnStack, layer: int, x: torch.Tensor, alive: torch.Tens
         fired_h.append(fh.sum(dim=1))
         gx = torch.matmul(x_seen, w_ih.t()) + b_ih
         gh = torch.matmul(h_seen, w_hh.t()) + b_hh
-        h_new, c_new = cell_step(stack.kind, gx, gh, h, c, peephole, w_hr)
+        h_new, c_new = cell_step(stack.kind, gx, gh, h, c, peephole,
+                                 w_hr if theta_m is None else None)
+        if theta_m is not None:  # h = W_hr m_hat (the projection memories' invariant)
+            m_hat, fm, m_seen = _encode(h_new, m_hat, theta_m, live)
+            h_new = torch.matmul(m_seen, w_hr.t())
+            fired_m.append(fm.sum(dim=1))
+        else:
+            fired_m.append(torch.zeros_like(fired_x[-1]))
         if stack.kind == "lstm":
             c = live * c_new + (1 - live) * c
         h = live * h_new + (1 - live) * h
         outputs.append(h)
-    return torch.stack(outputs, dim=1), torch.stack(fired_x, dim=1), torch.stack(fired_h, dim=1)
+    return (torch.stack(outputs, dim=1), torch.stack(fired_x, dim=1), torch.stack(fired_h, dim=1),
+            torch.stack(fired_m, dim=1))
 
 
 @dataclass
@@ -110,28 +128,38 @@ class DeltaTrainConfig:
 
     theta_x: float | Sequence[float] = 0.0
     theta_h: float | Sequence[float] = 0.0
+    theta_m: Optional[float | Sequence[float]] = None
     epochs: int = 10
     lr: float = 1e-3
     batch_size: int = 32
     seed: int = 0
 
 
+def _count_fired(stack: RnnStack, run: DeltaOutput, steps: int, theta_m, fired, slots) -> None:
+    """Adds a run's fired columns and column slots per layer: x and h parts, and the projection
+    input m (H columns) where ``theta_m`` delta-codes it."""
+    for layer in range(stack.num_layers):
+        fired[layer] += float(run.fired_x[layer].sum() + run.fired_h[layer].sum())
+        columns = (stack.input_size if layer == 0 else stack.output_size) + stack.output_size
+        if theta_m is not None:
+            fired[layer] += float(run.fired_m[layer].sum())
+            columns += stack.hidden_size
+        slots[layer] += steps * columns
+
+
 @torch.no_grad()
-def delta_accuracy(stack: RnnStack, head: torch.nn.Linear, data: DataSet, theta_x, theta_h):
-    """Accuracy on the last step and fired fractions per layer (x and h together), measured in
-    float PyTorch with the delta forward pass."""
+def delta_accuracy(stack: RnnStack, head: torch.nn.Linear, data: DataSet, theta_x, theta_h,
+                   theta_m=None):
+    """Accuracy on the last step and fired fractions per layer (x, h and, with ``theta_m``, m
+    together), measured in float PyTorch with the delta forward pass."""
     correct, fired, slots = 0, np.zeros(stack.num_layers), np.zeros(stack.num_layers)
     dtype = next(stack.parameters()).dtype
     for batch in batches(data, 256, dtype=dtype):
-        run = delta_forward(stack, batch.x, theta_x, theta_h, batch.lengths)
+        run = delta_forward(stack, batch.x, theta_x, theta_h, batch.lengths, theta_m)
         logits = head(last_outputs(run.outputs, batch.lengths))
         correct += int((logits.argmax(-1) == batch.labels).sum())
-        steps = int(batch.lengths.sum())
-        for layer in range(stack.num_layers):
-            fired[layer] += float(run.fired_x[layer].sum() + run.fired_h[layer].sum())
-            columns = (stack.input_size if layer == 0 else stack.output_size) + stack.output_size
-            slots[layer] += steps * columns
-    return correct / len(data), (fired / slots).tolist()
+        _count_fired(stack, run, int(batch.lengths.sum()), theta_m, fired, slots)
+    return correct / len(data), (fired / np.maximum(slots, 1)).tolist()
 
 
 def train_delta(stack: RnnStack, head: torch.nn.Linear, data: DataSet, config: DeltaTrainConfig,
@@ -141,7 +169,8 @@ def train_delta(stack: RnnStack, head: torch.nn.Linear, data: DataSet, config: D
     torch.manual_seed(config.seed)
 
     def batch_loss(batch) -> torch.Tensor:
-        run = delta_forward(stack, batch.x, config.theta_x, config.theta_h, batch.lengths)
+        run = delta_forward(stack, batch.x, config.theta_x, config.theta_h, batch.lengths,
+                            config.theta_m)
         return F.cross_entropy(head(last_outputs(run.outputs, batch.lengths)), batch.labels)
 
     train_epochs(list(stack.parameters()) + list(head.parameters()), data, epochs=config.epochs,
@@ -152,38 +181,41 @@ def train_delta(stack: RnnStack, head: torch.nn.Linear, data: DataSet, config: D
 
 class DeltaStack(RnnStack):
     """An ``RnnStack`` whose forward pass is the delta forward pass with its thresholds
-    ``theta_x``, ``theta_h`` (real units; one number or one per layer): the same parameters and
-    state dict, so the masked fine-tuning loop trains it unchanged (straight-through)."""
+    ``theta_x``, ``theta_h`` (and ``theta_m``, None: dense projection; real units; one number or
+    one per layer): the same parameters and state dict, so the masked fine-tuning loop trains it
+    unchanged (straight-through)."""
 
     theta_x: float | Sequence[float] = 0.0
     theta_h: float | Sequence[float] = 0.0
+    theta_m: Optional[float | Sequence[float]] = None
 
     def forward(self, x: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> torch.Tensor:
-        return delta_forward(self, x, self.theta_x, self.theta_h, lengths).outputs
+        return delta_forward(self, x, self.theta_x, self.theta_h, lengths, self.theta_m).outputs
 
 
-def delta_stack(model, theta_x, theta_h, dtype=torch.float32) -> DeltaStack:
+def delta_stack(model, theta_x, theta_h, dtype=torch.float32, theta_m=None) -> DeltaStack:
     """A ``DeltaStack`` holding an rnnfab model's weights, with the given thresholds."""
     stack = DeltaStack.from_rnnfab(model, dtype)
     _per_layer(theta_x, stack.num_layers)
     _per_layer(theta_h, stack.num_layers)
-    stack.theta_x, stack.theta_h = theta_x, theta_h
+    if theta_m is not None:
+        _per_layer(theta_m, stack.num_layers)
+        if stack.proj_size == 0:
+            raise ValueError("theta_m needs an LSTM with projection (proj_size > 0)")
+    stack.theta_x, stack.theta_h, stack.theta_m = theta_x, theta_h, theta_m
     return stack
 
 
 @torch.no_grad()
-def fired_fractions(stack: RnnStack, data: DataSet, theta_x, theta_h) -> list[float]:
-    """Fired fraction per layer (x and h columns together) of the delta forward pass over every
-    valid step of ``data`` (float PyTorch)."""
+def fired_fractions(stack: RnnStack, data: DataSet, theta_x, theta_h,
+                    theta_m=None) -> list[float]:
+    """Fired fraction per layer (x, h and, with ``theta_m``, m columns together) of the delta
+    forward pass over every valid step of ``data`` (float PyTorch)."""
     fired, slots = np.zeros(stack.num_layers), np.zeros(stack.num_layers)
     dtype = next(stack.parameters()).dtype
     for batch in batches(data, 256, dtype=dtype):
-        run = delta_forward(stack, batch.x, theta_x, theta_h, batch.lengths)
-        steps = int(batch.lengths.sum())
-        for layer in range(stack.num_layers):
-            fired[layer] += float(run.fired_x[layer].sum() + run.fired_h[layer].sum())
-            columns = (stack.input_size if layer == 0 else stack.output_size) + stack.output_size
-            slots[layer] += steps * columns
+        run = delta_forward(stack, batch.x, theta_x, theta_h, batch.lengths, theta_m)
+        _count_fired(stack, run, int(batch.lengths.sum()), theta_m, fired, slots)
     return (fired / np.maximum(slots, 1)).tolist()
 
 
@@ -194,10 +226,11 @@ def run_delta_job(job: dict) -> dict:
     torch.set_num_threads(int(os.environ.get("RNNFAB_TORCH_THREADS", "1")))
     torch.use_deterministic_algorithms(True)
     theta_x, theta_h = job["delta"]["thetaX"], job["delta"]["thetaH"]
+    theta_m = job["delta"].get("thetaM")
     teacher = RnnStack.from_rnnfab(load_model(job["dense"])).eval()
     for p in teacher.parameters():
         p.requires_grad_(False)
-    student = delta_stack(load_model(job["start"]), theta_x, theta_h)
+    student = delta_stack(load_model(job["start"]), theta_x, theta_h, theta_m=theta_m)
     data = load_data(job["data"])
     head = load_head(job["head"]).to(torch.float32) if job.get("head") else None
     if head is not None:
@@ -210,9 +243,9 @@ def run_delta_job(job: dict) -> dict:
     config = TrainConfig(objective=job["objective"], epochs=job["epochs"], lr=job["lr"],
                          batch_size=job["batchSize"], seed=job["seed"], held_out=job["heldOut"],
                          qat=qat, log=lambda line: print(line, flush=True))
-    before = fired_fractions(student, data, theta_x, theta_h)
+    before = fired_fractions(student, data, theta_x, theta_h, theta_m)
     history = finetune_masked(student, teacher, data, head, config)
-    after = fired_fractions(student, data, theta_x, theta_h)
+    after = fired_fractions(student, data, theta_x, theta_h, theta_m)
     print(f"fired fraction per layer (float, all of the data): before "
           f"{', '.join(f'{f * 100:.1f}%' for f in before)}; after "
           f"{', '.join(f'{f * 100:.1f}%' for f in after)}", flush=True)

@@ -92,16 +92,18 @@ def input_thresholds(stack: RnnStack, theta: float, theta_input: Optional[float]
 def train_delta_masked(stack: RnnStack, head: torch.nn.Linear, data: DataSet, *, theta: float,
                        epochs: int, lr: float, batch_size: int, seed: int = 20,
                        masks: Optional[dict] = None, theta_input: Optional[float] = None,
+                       theta_m: Optional[float] = None,
                        log: Callable[[str], None] = print) -> None:
     """Fine-tune ``stack`` with theta_x = theta_h = ``theta`` in the forward pass (every layer;
-    layer 0's theta_x ``theta_input`` when given; straight-through gradient, rnnfab.delta), the
+    layer 0's theta_x ``theta_input`` when given; the projection input m delta-coded with
+    ``theta_m`` when given, an LSTMP only; straight-through gradient, rnnfab.delta), the
     ``tail_loss`` of the fixed ``head``, the BCR ``masks`` held."""
     torch.manual_seed(seed)
     _freeze(head)
     theta_x = input_thresholds(stack, theta, theta_input)
 
     def batch_loss(batch: Batch) -> torch.Tensor:
-        run = delta_forward(stack, batch.x, theta_x, theta, batch.lengths)
+        run = delta_forward(stack, batch.x, theta_x, theta, batch.lengths, theta_m)
         return tail_loss(run.outputs, batch, head)
 
     train_epochs(list(stack.parameters()), data, epochs=epochs, lr=lr, batch_size=batch_size,
@@ -113,8 +115,10 @@ def train_delta_masked(stack: RnnStack, head: torch.nn.Linear, data: DataSet, *,
 
 def float_accuracy(stack: RnnStack, head: torch.nn.Linear, data: DataSet,
                    theta: float = 0.0,
-                   theta_input: Optional[float] = None) -> tuple[float, list[float]]:
+                   theta_input: Optional[float] = None,
+                   theta_m: Optional[float] = None) -> tuple[float, list[float]]:
     """Accuracy on the last step and fired fraction per layer with theta_x = theta_h = ``theta``
-    (layer 0's theta_x ``theta_input`` when given; float32 PyTorch, measured)."""
+    (layer 0's theta_x ``theta_input`` when given, the projection input's ``theta_m`` when given;
+    float32 PyTorch, measured)."""
     return delta_accuracy(stack, head.to(torch.float32), data,
-                          input_thresholds(stack, theta, theta_input), theta)
+                          input_thresholds(stack, theta, theta_input), theta, theta_m)

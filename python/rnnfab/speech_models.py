@@ -60,8 +60,8 @@ RECIPES = {
         "dense": {"epochs": 12, "lr": 1.5e-3, "batch": 16},
         "prune": {"block": "8x8", "colKeep": 0.5, "rowKeep": 0.25, "pes": 32,
                   "balance": "columns"},
-        "bcr": {"epochs": 3, "lr": 1e-3, "batch": 16},
-        "delta": {"theta": 0.3, "epochs": 1, "lr": 5e-4, "batch": 16},
+        "bcr": {"epochs": 8, "lr": 1e-3, "batch": 16},
+        "delta": {"theta": 0.3, "thetaM": 0.3, "epochs": 1, "lr": 5e-4, "batch": 16},
     },
 }
 STAGES = ("dense", "prune", "bcr", "delta")
@@ -161,12 +161,14 @@ class Pipeline:
             self.log(f"{self.name} {stage}: {json.dumps(self.record['stages'][stage])}")
 
     def _accuracy(self, stack: RnnStack, head, theta: float = 0.0,
-                  theta_input: float | None = None) -> dict:
-        accuracy, fired = float_accuracy(stack, head, self.data()[1], theta, theta_input)
+                  theta_input: float | None = None, theta_m: float | None = None) -> dict:
+        accuracy, fired = float_accuracy(stack, head, self.data()[1], theta, theta_input, theta_m)
         figures = {"theta": theta, "accuracy": accuracy, "firedFraction": fired,
                    "label": "measured: float32 PyTorch on the test set"}
         if theta_input is not None:
             figures["thetaInput"] = theta_input
+        if theta_m is not None:
+            figures["thetaM"] = theta_m
         return figures
 
     def _make_dense(self) -> dict:
@@ -211,9 +213,9 @@ class Pipeline:
         if not masks_hold(stack, masks):
             raise RuntimeError("the BCR mask changed during fine-tuning")
         save_model(stack.to_rnnfab(), self.path("bcr"), safetensors=True)
-        theta = self.recipe["delta"]["theta"]
+        delta = self.recipe["delta"]
         return {"test": self._accuracy(stack, head), "testAtTheta": self._accuracy(
-            stack, head, theta)}
+            stack, head, delta["theta"], delta.get("thetaInput"), delta.get("thetaM"))}
 
     def _make_delta(self) -> dict:
         settings, (train, _) = self.recipe["delta"], self.data()
@@ -222,13 +224,13 @@ class Pipeline:
         head = self._head()
         train_delta_masked(stack, head, train, theta=settings["theta"], epochs=settings["epochs"],
                            lr=settings["lr"], batch_size=settings["batch"], seed=22, masks=masks,
-                           theta_input=settings.get("thetaInput"),
+                           theta_input=settings.get("thetaInput"), theta_m=settings.get("thetaM"),
                            log=lambda line: self.log(f"{self.name} delta {line}"))
         if not masks_hold(stack, masks):
             raise RuntimeError("the BCR mask changed during delta fine-tuning")
         save_model(stack.to_rnnfab(), self.path("delta"), safetensors=True)
         return {"testAtTheta": self._accuracy(stack, head, settings["theta"],
-                                              settings.get("thetaInput")),
+                                              settings.get("thetaInput"), settings.get("thetaM")),
                 "test": self._accuracy(stack, head)}
 
 

@@ -107,3 +107,30 @@ def test_delta_job_holds_the_mask_and_trains_through_the_thresholds(tmp_path):
     assert torch.equal(stack(batch.x, batch.lengths), expected)
     with pytest.raises(ValueError, match="one threshold per layer"):
         delta_stack(tuned, [0.1], 0.1)
+
+
+def test_theta_m_delta_codes_the_projection_input():
+    stack = stack_of("lstm", proj=3, seed=2)
+    batch = make_batch(DataSet(walk()), torch.float64)
+    live = (torch.arange(batch.x.shape[1]).unsqueeze(0) < batch.lengths.unsqueeze(1))
+    dense = delta_forward(stack, batch.x, 0.1, 0.1, batch.lengths)
+    zero = delta_forward(stack, batch.x, 0.1, 0.1, batch.lengths, theta_m=0.0)
+    assert torch.allclose(zero.outputs[live], dense.outputs[live], atol=1e-12)
+    assert all(int(f.sum()) == 0 for f in dense.fired_m)  # no theta_m: dense projection
+    some = delta_forward(stack, batch.x, 0.1, 0.1, batch.lengths, theta_m=[0.05, 0.2])
+    every = int(sum(f.sum() for f in zero.fired_m))
+    fired = int(sum(f.sum() for f in some.fired_m))
+    assert 0 < fired < every
+    for b, n in enumerate(batch.lengths.tolist()):
+        assert int(some.fired_m[0][b, n:].sum()) == 0
+    none = delta_forward(stack, batch.x, 0.1, 0.1, batch.lengths, theta_m=100.0)
+    assert torch.count_nonzero(none.outputs) == 0  # m_hat stays 0, so h = W_hr m_hat = 0
+    with pytest.raises(ValueError, match="projection"):
+        delta_forward(stack_of("lstm"), batch.x, 0.1, 0.1, batch.lengths, theta_m=0.1)
+    # the gradient flows through m (straight-through)
+    stack.zero_grad()
+    delta_forward(stack, batch.x, 0.1, 0.1, batch.lengths, theta_m=0.05).outputs.sum().backward()
+    assert stack.weight_ih_l0.grad is not None and float(stack.weight_ih_l0.grad.abs().sum()) > 0
+    accuracy, fractions = delta_accuracy(stack, torch.nn.Linear(3, 2, dtype=torch.float64),
+                                         DataSet(walk(), [0, 1] * 3), 0.1, 0.1, 0.05)
+    assert 0 <= accuracy <= 1 and all(0 < f < 1 for f in fractions)
