@@ -2,7 +2,7 @@
 `default_nettype none
 // rnnfab_act: sigmoid or tanh by table and linear interpolation, exactly as docs/fixed-point.md
 // ("Activation functions"). Pipelined for the clock (docs/timing.md, "The pipelined datapath"):
-// six register stages, so y holds the result of the x presented six cycles earlier (x is
+// eight register stages, so y holds the result of the x presented eight cycles earlier (x is
 // sampled at the end of the cycle it is presented in; drive it from a register).
 //   A1: a = |x| and a + 2^D (two carry chains side by side, from x alone)
 //   A2: i = a >> D, T[i] and T[i+1] (or T[N] beyond the range) read from the table: the
@@ -14,8 +14,9 @@
 //       or -T[i] (tanh) for x < 0. d is held in D + 2 bits: adjacent entries of rnnfab's
 //       tables (rounded sigmoid and tanh, slopes at most 1) differ by at most 2^D + 1
 //       (rtl/hardware.ts checks it when it writes the tables), so the product is narrow
-//   A5: p = d * t (t = a & (2^D - 1)): the multiplier alone in its cycle
-//   A6: y = base + (p >>> D), or base - (p >>> D) for x < 0, which equals the fixed-point
+//   A5-A7: p = d * t (t = a & (2^D - 1)) in rnnfab_mul: operands registered, the multiplier
+//       alone in its cycle, the product registered again
+//   A8: y = base + (p >>> D), or base - (p >>> D) for x < 0, which equals the fixed-point
 //       spec's y = T[i] + (d * t >>> D) with sigmoid(-x) = 2^AF - y, tanh(-x) = -y (mod 2^AB)
 // No reset: every register is datapath; the valid bits travel beside the unit. en[k - 1] is the
 // clock enable of stage Ak: the owner raises it in the cycles a value it will use enters that
@@ -28,7 +29,7 @@ module rnnfab_act #(
     parameter RANGE_LOG2 = 3,             // R: the table covers |x| in [0, 2^R)
     parameter IS_SIGMOID = 1,             // 1: sigmoid (negative side 2^AF - y); 0: tanh (-y)
     parameter TABLE_FILE = "sigmoid.hex", // $readmemh image of the 2^(R+S)+1 table entries
-    parameter LATENCY = 6                 // x-to-y latency the instantiator assumes (checked)
+    parameter LATENCY = `RNNFAB_ACT_LATENCY  // x-to-y latency the instantiator assumes (checked)
 ) (
     input  wire               clk,  // clock
     input  wire [LATENCY-1:0] en,   // en[k - 1]: clock enable of stage Ak (hold when low)
@@ -36,7 +37,7 @@ module rnnfab_act #(
     output wire [     AB-1:0] y     // activation-format output, LATENCY cycles after x
 );
   // Cycles from x to y (ACT_LATENCY of rtl/design.ts; the element-wise units count on it).
-  localparam PIPELINE_LATENCY = 6;
+  localparam PIPELINE_LATENCY = `RNNFAB_ACT_LATENCY;
   localparam SEGMENTS = 1 << (RANGE_LOG2 + STEP_LOG2);  // N: the table has N+1 entries
   localparam D = AF - STEP_LOG2;  // fraction bits inside a segment
   localparam IW = RANGE_LOG2 + STEP_LOG2 + 1;  // table index width (0..N)
@@ -150,31 +151,24 @@ module rnnfab_act #(
     a4_negative_q <= a3_negative_q;
   end
 
-  // ---- A5: interpolation product (signed difference x unsigned fraction). A sigmoid's product
-  // carries an attribute that lets the place-and-route flow build it from LUTs when the part runs
-  // out of multipliers (docs/timing.md, "The flow"); the arithmetic is the same.
+  // ---- A5-A7: interpolation product (signed difference x unsigned fraction) in rnnfab_mul:
+  // the operands registered (A5), the multiplier alone (A6), the product registered again (A7).
+  // A sigmoid's product may be built from LUTs when the part runs out of multipliers
+  // (docs/timing.md, "The flow"); the arithmetic is the same. The base and the sign ride beside it.
   localparam PW = DIFW + DW + 1;  // product width
   localparam SW = `RNNFAB_MAX(PW, AB);  // the product sign-extended to at least AB bits
-  reg [PW-1:0] a5_product_q;
-  reg [AB-1:0] a5_base_q;
-  reg a5_negative_q;
-  generate
-    if (IS_SIGMOID != 0) begin : gen_lut_product
-      always @(posedge clk)
-        if (en[4])
-          a5_product_q <= $signed(a4_diff_q) * (* rnnfab_lut_multiplier *)
-              $signed({1'b0, a4_fraction_q});
-    end else begin : gen_product
-      always @(posedge clk)
-        if (en[4]) a5_product_q <= $signed(a4_diff_q) * $signed({1'b0, a4_fraction_q});
-    end
-  endgenerate
-  always @(posedge clk) if (en[4]) begin
-    a5_base_q <= a4_base_q;
-    a5_negative_q <= a4_negative_q;
-  end
+  wire [PW-1:0] a7_product;
+  rnnfab_mul #(.AW(DIFW), .BW(DW + 1), .LUT_MULTIPLIER(IS_SIGMOID != 0)) a5_mul (
+      .clk(clk), .en(en[6:4]), .a(a4_diff_q), .b({1'b0, a4_fraction_q}), .y(a7_product)
+  );
+  wire [AB-1:0] a7_base;
+  wire a7_negative;
+  rnnfab_delay #(.WIDTH(AB + 1), .STAGES(3)) a4_to_a7 (
+      .clk(clk), .en(en[6:4]), .in_data({a4_base_q, a4_negative_q}),
+      .out_data({a7_base, a7_negative})
+  );
 
-  // ---- A6: base plus or minus the shifted product (mod 2^AB: the result always fits AB bits,
+  // ---- A8: base plus or minus the shifted product (mod 2^AB: the result always fits AB bits,
   // docs/fixed-point.md)
   function [AB-1:0] interpolate(input [AB-1:0] base, input [PW-1:0] product, input negative);
     /* verilator lint_off UNUSEDSIGNAL */  // the bits above AB (the result is mod 2^AB)
@@ -186,7 +180,7 @@ module rnnfab_act #(
     end
   endfunction
   reg [AB-1:0] y_q;
-  always @(posedge clk) if (en[5]) y_q <= interpolate(a5_base_q, a5_product_q, a5_negative_q);
+  always @(posedge clk) if (en[7]) y_q <= interpolate(a7_base, a7_product, a7_negative);
   assign y = y_q;
 endmodule
 `default_nettype wire

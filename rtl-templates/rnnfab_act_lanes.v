@@ -1,7 +1,7 @@
 `include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_act_lanes: the activation stage of an element-wise pipeline: LANES table units
-// (rnnfab_act, six cycles: its LATENCY) side by side, lane l a sigmoid when bit l of
+// (rnnfab_act, eight cycles: its LATENCY) side by side, lane l a sigmoid when bit l of
 // SIGMOID_LANES is set and a tanh otherwise. Each lane has its own table (a dual-port ROM), as
 // one rnnfab_act.
 module rnnfab_act_lanes #(
@@ -12,9 +12,9 @@ module rnnfab_act_lanes #(
     `RNNFAB_ACT_TABLE_PARAMS              // the activation tables (rnnfab_pkg.vh)
 ) (
     input  wire                clk,  // clock
-    input  wire [         5:0] en,   // en[k - 1]: clock enable of stage Ak of every lane
+    input  wire [`RNNFAB_ACT_LATENCY-1:0] en,  // en[k - 1]: enable of stage Ak of every lane
     input  wire [LANES*AB-1:0] x,    // lane l: x[l*AB +: AB]
-    output wire [LANES*AB-1:0] y     // lane l: f(x) six cycles after x (rnnfab_act's LATENCY)
+    output wire [LANES*AB-1:0] y     // lane l: f(x) eight cycles after x (rnnfab_act's LATENCY)
 );
   initial begin
     if (LANES < 1 || SIGMOID_LANES < 0 || SIGMOID_LANES >= (1 << LANES)) begin

@@ -105,6 +105,10 @@
     requant = saturate(round_shift(value, WF)); \
   endfunction
 
+// ---------------- Activation unit (rnnfab_act): its latency in cycles, x to y (ACT_LATENCY of
+// rtl/design.ts; the element-wise units count their stages with it)
+`define RNNFAB_ACT_LATENCY 8
+
 // ---------------- Activation tables (rnnfab_act): the parameters that choose the sigmoid and
 // tanh tables, in the parameter list of every module that passes them on (rnnfab_act_lanes and
 // the element-wise units; expand it last in the list, or follow it with a comma).

@@ -38,17 +38,17 @@ import { estimateCycles } from "./timing.ts";
  * pipeline (PIPELINE_LATENCY of rnnfab_ew_lstm.v, rnnfab_ew_gru.v) and tests/rtl_ew_test.ts
  * measures it.
  */
-export const EW_LATENCY = { lstm: 28, gru: 23 } as const;
+export const EW_LATENCY = { lstm: 40, gru: 31 } as const;
 
 /**
  * Cycles from a cell's S1 to the cycle its c(t) is written (port c_we of rnnfab_ew_lstm.v); c is
  * read again only in the next time step, so the cycle model does not need it. tests/rtl_ew_test.ts
  * checks it.
  */
-export const EW_C_WRITE = 14;
+export const EW_C_WRITE = 20;
 
 /** Latency of the activation unit (LATENCY of rnnfab_act.v), x to y; tests/rtl_act_test.ts. */
-export const ACT_LATENCY = 6;
+export const ACT_LATENCY = 8;
 
 /**
  * Deepest PE state memory left to LUT RAM (parameter LUT_RAM_DEPTH of rnnfab_pe.v); deeper ones

@@ -42,6 +42,7 @@ export const CORE_FILES = [
   "rnnfab_mac_dsp.v",
   "rnnfab_act_lanes.v",
   "rnnfab_act.v",
+  "rnnfab_mul.v",
   "rnnfab_delay.v",
   "rnnfab_ew_stages.v",
   "rnnfab_pkg.vh",

@@ -76,8 +76,8 @@ interface WriteSequencer {
   rq: boolean;
   count: number;
   total: number;
-  /** Bit i: an issued round that lands after i + 1 cycles. */
-  pipe: number;
+  /** Bit i: an issued round that lands after i + 1 cycles (EW_LAT may pass 32 bits). */
+  pipe: bigint;
   trkOn: boolean;
   trkM: boolean;
   trkLayer: number;
@@ -145,7 +145,7 @@ function resetController(): Controller {
       rq: false,
       count: 0,
       total: 0,
-      pipe: 0,
+      pipe: 0n,
       trkOn: false,
       trkM: false,
       trkLayer: 0,
@@ -208,7 +208,7 @@ function controllerSignals(
   const lastLayer = main.layer === rtl.LAYERS - 1;
   return {
     inFire,
-    wsIdle: !ws.active && ws.pipe === 0,
+    wsIdle: !ws.active && ws.pipe === 0n,
     curSrc,
     curLast: job.e + beat >= curLen,
     b1Advance,
@@ -391,15 +391,15 @@ function writeSequencerNext(
   const ws = c.ws;
   const next: WriteSequencer = {
     ...ws,
-    pipe: ws.pipe >> 1,
-    trkRounds: ws.trkRounds + (ws.pipe & 1),
+    pipe: ws.pipe >> 1n,
+    trkRounds: ws.trkRounds + Number(ws.pipe & 1n),
   };
   // a batch's copies share one element-wise unit per PE: each cell is issued once per sequence
   // (count = cell x B + sequence) and its round lands with the last sequence's
   const seqs = rtl.BATCH ?? 1;
   if (ws.active) {
-    if (ws.rq) next.pipe |= 1;
-    else if (ws.count % seqs === seqs - 1) next.pipe |= 1 << (rtl.EW_LAT - 1);
+    if (ws.rq) next.pipe |= 1n;
+    else if (ws.count % seqs === seqs - 1) next.pipe |= 1n << BigInt(rtl.EW_LAT - 1);
     next.count = ws.count + 1;
     if (ws.count + 1 === ws.total) next.active = false;
   }

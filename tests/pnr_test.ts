@@ -165,8 +165,14 @@ Deno.test("pnr: the Yosys script reads with include folders and leaves ice40_dsp
   const outputs = { netlist: "pnr/w/netlist.json", stat: "pnr/w/stat.json", scopes: "pnr/w/s.txt" };
   const files = ["rtl/rnnfab_top.v", "rtl/rnnfab_pe.v", "rtl/rnnfab_pkg.vh"];
   const ecp5 = pnrSynthesisScript({ family: "ecp5", files, top: "rnnfab_top", outputs });
-  assert.match(ecp5, /^read_verilog -defer -I rtl rtl\/rnnfab_top\.v rtl\/rnnfab_pe\.v$/m);
-  assert.match(ecp5, /^synth_ecp5 -top rnnfab_top$/m);
+  assert.match(
+    ecp5,
+    /^read_verilog -defer -D RNNFAB_ECP5_MULT -I rtl rtl\/rnnfab_top\.v rtl\/rnnfab_pe\.v$/m,
+  );
+  assert.match(
+    ecp5,
+    /^synth_ecp5 -top rnnfab_top\nsetparam .*t:MULT18X18D a:rnnfab_mult_registers/m,
+  );
   assert.match(ecp5, /^tee -q -o pnr\/w\/s.txt dump t:\$scopeinfo$/m);
   assert.match(ecp5, /^write_json pnr\/w\/netlist.json$/m);
   assert.doesNotMatch(ecp5, /booth/);
@@ -181,6 +187,7 @@ Deno.test("pnr: the Yosys script reads with include folders and leaves ice40_dsp
     lut,
     /^hierarchy -top rnnfab_top\nproc\nbooth a:rnnfab_lut_multiplier\nsynth_ecp5 /m,
   );
+  assert.match(lut, /-D RNNFAB_ECP5_MULT -D RNNFAB_LUT_MULTIPLIERS /);
   const ice40 = pnrSynthesisScript({
     family: "ice40",
     files,
@@ -189,6 +196,7 @@ Deno.test("pnr: the Yosys script reads with include folders and leaves ice40_dsp
     outputs,
   });
   assert.match(ice40, /^read_verilog -defer -I rtl -I extra /m);
+  assert.doesNotMatch(ice40, /RNNFAB_ECP5_MULT|setparam/);
   assert.match(ice40, /-run begin:coarse$/m);
   assert.doesNotMatch(ice40, /^ice40_dsp$/m);
 });

@@ -43,7 +43,7 @@ async function checkFormat(f: FixedFormat, simulator: unit.UnitSimulator, seed =
     const lines = await unit.simulateUnit(
       {
         tb: "rnnfab_act_tb",
-        cores: ["rnnfab_act.v"],
+        cores: ["rnnfab_act.v", "rnnfab_mul.v", "rnnfab_delay.v"],
         parameters: {
           AB: ab,
           AF: f.activationFrac,

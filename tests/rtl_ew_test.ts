@@ -127,6 +127,7 @@ async function checkUnit(c: EwCase, simulator: UnitSimulator): Promise<void> {
           "rnnfab_ew_gru.v",
           "rnnfab_act_lanes.v",
           "rnnfab_act.v",
+          "rnnfab_mul.v",
           "rnnfab_delay.v",
           "rnnfab_ew_stages.v",
         ],

@@ -14,7 +14,7 @@ module rnnfab_act_tb #(
     parameter TANH_R = 3,                // tanh table range log2
     parameter SIG_FILE = "sigmoid.hex",  // sigmoid table image
     parameter TANH_FILE = "tanh.hex",    // tanh table image
-    parameter LATENCY = 6,               // the unit's latency (ACT_LATENCY of rtl/design.ts)
+    parameter LATENCY = 8,               // the unit's latency (ACT_LATENCY of rtl/design.ts)
     parameter COUNT = 1                  // input words
 );
   wire clk, more;

@@ -50,9 +50,23 @@ export interface PnrScriptOptions {
 /** The RTL attribute that marks a product the flow may build from LUTs (rnnfab_act.v). */
 export const LUT_MULTIPLIER_ATTRIBUTE = "rnnfab_lut_multiplier";
 
+/**
+ * ECP5: the define under which rnnfab_mul.v instantiates a MULT18X18D whose own input and output
+ * registers hold its operands and product (Yosys 0.70 maps none into an inferred one), and the
+ * attribute of those instances. The parameters are set after synthesis (`setparam`): a
+ * parameterized blackbox instance fails under `read_verilog -defer` once the design is flattened.
+ */
+export const ECP5_MULT_DEFINE = "RNNFAB_ECP5_MULT";
+const ECP5_MULT_ATTRIBUTE = "rnnfab_mult_registers";
+const ECP5_MULT_REGISTERS = ["REG_INPUTA_CLK", "REG_INPUTB_CLK", "REG_OUTPUT_CLK"]
+  .map((name) => `-set ${name} "CLK0"`).join(" ") + ` -set REG_OUTPUT_CE "CE1"`;
+
 /** Notes the flow records about its script (docs/timing.md). */
 export const SCRIPT_NOTES: Record<PnrFamily, string[]> = {
-  ecp5: [],
+  ecp5: [
+    "element-wise multipliers (rnnfab_mul.v, operands up to 18 bits) instantiated as MULT18X18D " +
+    "with their input and output registers (CLK0; CE0 operands, CE1 product)",
+  ],
   ice40: [
     "ice40_dsp left out (Yosys 0.70 ties the product register of our multiply-register-" +
     "register-add pipelines to a constant): multipliers are SB_MAC16, their pipeline " +
@@ -63,13 +77,23 @@ export const SCRIPT_NOTES: Record<PnrFamily, string[]> = {
 /** The Yosys script (one command a line) that synthesizes a design for place and route. */
 export function pnrSynthesisScript(options: PnrScriptOptions): string {
   const out = options.outputs;
-  const synth = options.family === "ecp5" ? [`synth_ecp5 -top ${options.top}`] : [
-    `synth_ice40 -device u -dsp -top ${options.top} -run begin:coarse`,
-    ...ice40CoarseSteps({ yosys: "0.70", dspPacking: false }),
-    `synth_ice40 -device u -dsp -top ${options.top} -run map_ram:`,
-  ];
+  const ecp5 = options.family === "ecp5";
+  // the LUT fallback's products stay generic RTL, so that `booth` sees them (rnnfab_mul.v)
+  const defines = ecp5
+    ? [ECP5_MULT_DEFINE, ...(options.lutMultipliers ? ["RNNFAB_LUT_MULTIPLIERS"] : [])]
+    : [];
+  const synth = ecp5
+    ? [
+      `synth_ecp5 -top ${options.top}`,
+      `setparam ${ECP5_MULT_REGISTERS} t:MULT18X18D a:${ECP5_MULT_ATTRIBUTE} %i`,
+    ]
+    : [
+      `synth_ice40 -device u -dsp -top ${options.top} -run begin:coarse`,
+      ...ice40CoarseSteps({ yosys: "0.70", dspPacking: false }),
+      `synth_ice40 -device u -dsp -top ${options.top} -run map_ram:`,
+    ];
   return [
-    readVerilog(options.files, options.includeDirs),
+    readVerilog(options.files, options.includeDirs, defines),
     `hierarchy -top ${options.top}`,
     ...(options.lutMultipliers ? ["proc", `booth a:${LUT_MULTIPLIER_ATTRIBUTE}`] : []),
     ...synth,
