@@ -61,7 +61,7 @@ RECIPES = {
         "prune": {"block": "8x8", "colKeep": 0.5, "rowKeep": 0.25, "pes": 32,
                   "balance": "columns"},
         "bcr": {"epochs": 8, "lr": 1e-3, "batch": 16},
-        "delta": {"theta": 0.3, "thetaM": 0.3, "epochs": 1, "lr": 5e-4, "batch": 16},
+        "delta": {"theta": 0.3, "thetaM": 0.3, "epochs": 4, "lr": 5e-4, "batch": 16},
     },
 }
 STAGES = ("dense", "prune", "bcr", "delta")
