@@ -144,15 +144,28 @@ module rnnfab_acc_mem #(
         if (!rst && w_here) acc_mem[w_addr_q] <= w_sum;
       end
       if (SPLIT != 0) begin : gen_split
-        // LUT RAM: one asynchronous read, two registers (the consumer's, the MAC's)
-        wire [ACC-1:0] rd_word = acc_mem[rd_addr];
-        wire rd_live = live_q[rd_addr];
+        // LUT RAM: two registers (the consumer's, the MAC's). A consumer's read never comes in a
+        // cycle with a MAC read of the field (the module's contract), so the MAC's register is
+        // cleared from registers alone (mac_load and the live bit at mac_addr), never from the
+        // consumer's read. The second consumer's read (read2: the controller's read-ahead of the
+        // requantizer) gets a read port of its own, so the MAC's register does not depend on it
+        // at all (the synthesis tool duplicates that field's LUT RAM; docs/timing.md).
+        wire [AW-1:0] c_rd_addr = (f < FIELDS1) ? rd_addr : c_read_addr;
+        wire [ACC-1:0] c_word = acc_mem[c_rd_addr];
+        wire [ACC-1:0] mac_word;
+        if (f < FIELDS1) begin : gen_first_port
+          assign mac_word = c_word;  // rd_addr is mac_addr whenever mac_load
+        end else begin : gen_second_port
+          assign mac_word = acc_mem[mac_addr];
+        end
+        wire c_live = live_q[c_rd_addr];
+        wire mac_live = live_q[mac_addr];
         reg [ACC-1:0] mac_q;
         always @(posedge clk) begin
-          if (!c_read || !rd_live) rd_q <= {ACC{1'b0}};
-          else rd_q <= rd_word;
-          if (!mac_load || !rd_live) mac_q <= {ACC{1'b0}};
-          else mac_q <= rd_word;
+          if (!c_read || !c_live) rd_q <= {ACC{1'b0}};
+          else rd_q <= c_word;
+          if (!mac_load || !mac_live) mac_q <= {ACC{1'b0}};
+          else mac_q <= mac_word;
         end
         assign mac_rd[f*ACC+:ACC] = mac_q;
       end else begin : gen_shared

@@ -262,8 +262,8 @@ module rnnfab_ctrl #(
   assign ew_pre_k = ws_cell_d[KW-1:0];
   assign ew_pre_seq = ws_seq_d[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
   assign rq_k = ws_count_q[KPW-1:0];
-  assign rq_pre = ws_active_d && ws_rq_d;
-  assign rq_pre_k = ws_count_d[KPW-1:0];
+  // rq_pre, rq_pre_k (ws_active_d && ws_rq_d, ws_count_d): registers loaded a cycle ahead, at
+  // the end of the module (after the main sequence they depend on)
   assign ew_cbase = ew_cbase_q;
   assign ew_hbase = ew_hbase_q;
   assign rq_hbase = ew_hbase_q;
@@ -621,6 +621,21 @@ module rnnfab_ctrl #(
     phase_nseg0_q <= phase_nseg0_d;
     phase_cbase1_q <= phase_cbase1_d;
   end
+  // The requantizer's read-ahead (rq_pre: ws_active_d && ws_rq_d; rq_pre_k: ws_count_d, its row
+  // while rq_pre), registered from the next state, so that the PEs' projection reads (and their
+  // read registers' clears) start from a register, not from the main sequence's decision
+  // (docs/timing.md). Next cycle the sequencer goes on with a requantization that is not at its
+  // last row, or the main sequence starts one in ST_D (the sequencer idle then; row 0).
+  reg rq_pre_q;
+  reg [KPW-1:0] rq_pre_k_q;
+  wire [WS_W-1:0] ws_count_d1 = ws_count_d + 1'b1;
+  wire rq_start_next = state_d == ST_D && (layer_d != LAST_LAYER || !os_active_d);
+  always @(posedge clk) begin
+    rq_pre_q <= !rst && (rq_start_next || (ws_active_d && ws_rq_d && ws_count_d1 != ws_total_d));
+    rq_pre_k_q <= rq_start_next ? {KPW{1'b0}} : ws_count_d1[KPW-1:0];
+  end
+  assign rq_pre = rq_pre_q;
+  assign rq_pre_k = rq_pre_k_q;
   assign phase_start = phase_start_q;
   assign phase_proj = phase_proj_q;
   assign phase_layer = layer_q;

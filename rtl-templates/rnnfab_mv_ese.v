@@ -346,7 +346,11 @@ module rnnfab_mv_ese #(
 
   always @(posedge clk) begin
     pointer_q <= pointer_mem[pointer_addr_d[PM_W-1:0]];
-    if (push && !load_push) queue_mem[queue_wr_q] <= push_entry;
+    // the queue's slot queue_wr_q is written every cycle: it is free (queue_mem holds at most
+    // QUEUE_ALLOC - 1 entries, the head aside: the stall above), and only a push that does not
+    // go to the head moves queue_wr_q past it; so the LUT RAM's write enables are the decode of
+    // queue_wr_q alone, a register, not of the push and head decision (docs/timing.md)
+    queue_mem[queue_wr_q] <= push_entry;
     if (load_mem || load_push) begin
       head_hpart_q <= load_entry[Q_W-1];
       head_fields_q <= load_fields;
