@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { type QuantizedModel, quantizeInputs, quantizeModel } from "../model/fixed.ts";
 import { type FiredColumn, runFixedDelta } from "../model/delta_run.ts";
 import { randomModel } from "../model/random.ts";
-import { layerInputSize, outputSize, type RnnModel } from "../model/model.ts";
+import { layerInputSize, type RnnModel } from "../model/model.ts";
 import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
 import * as unit from "./rtl_units.ts";
 
