@@ -114,7 +114,7 @@ export async function runDeltaFinetune(run: DeltaFinetuneRun): Promise<void> {
   if (delta.thetaM !== undefined && !(run.pruned.kind === "lstm" && run.pruned.projSize > 0)) {
     throw new UserError(
       "deno task finetune: --delta TX,TH,TM: theta_m delta-codes the projection input of an " +
-        "LSTM with projection, and the model has no projection",
+        `LSTM with projection, and the model has no projection (${run.prunedPath})`,
     );
   }
   console.log(
