@@ -369,35 +369,6 @@ module rnnfab_pe #(
     end
   endgenerate
 
-  // ---------------- ROMs (synchronous read, addressed in S0), beside the element-wise unit: with
-  // a batch in copy 0 only (cell k has one bias and peephole word for every sequence, and the
-  // controller holds ew_k while it issues cell k to the copies one after another)
-  wire [4*AB-1:0] bias_word;
-  wire [3*WB-1:0] peep_word;
-  generate
-    if (UNIT != 0) begin : gen_roms
-      reg [4*AB-1:0] bias_q;
-      (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
-      reg [4*AB-1:0] bias_rom[0:CDEPTH-1];
-      initial $readmemh(BIAS_FILE, bias_rom);
-      always @(posedge clk) bias_q <= bias_rom[s0_caddr];
-      assign bias_word = bias_q;
-      if (PEEP != 0 && GRU == 0) begin : gen_peep
-        reg [3*WB-1:0] peep_q;
-        (* rom_style = (CDEPTH > LUT_RAM_DEPTH) ? "block" : "auto" *)
-        reg [3*WB-1:0] peep_rom[0:CDEPTH-1];
-        initial $readmemh(PEEP_FILE, peep_rom);
-        always @(posedge clk) peep_q <= peep_rom[s0_caddr];
-        assign peep_word = peep_q;
-      end else begin : gen_no_peep
-        assign peep_word = {3 * WB{1'b0}};
-      end
-    end else begin : gen_no_roms
-      assign bias_word = {4 * AB{1'b0}};
-      assign peep_word = {3 * WB{1'b0}};
-    end
-  endgenerate
-
   // ---------------- h bank (every layer's output elements of this PE); unwritten words read 0.
   // Two synchronous read ports (block-RAM capable; read data registered directly, the live bit
   // beside it): the output stream's, and the broadcaster's, which the GRU unit shares to read
@@ -439,69 +410,25 @@ module rnnfab_pe #(
   wire r_c_we, r_m_we;  // the unit's results: c(t) (LSTM), m (LSTM) or h(t) (GRU)
   wire [TW-1:0] r_c_tag, r_m_tag;
   wire [AB-1:0] r_c_value, r_m_value;
-  localparam UTW = (SHARE != 0) ? TW : KW;  // the unit's tag (the cell alone without a batch)
   generate
     if (UNIT != 0) begin : gen_unit
-      reg [SHARE_W-1:0] unit_cell;
-      integer sq;
-      always @* begin
-        unit_cell = own_cell;
-        for (sq = 1; sq < BATCH; sq = sq + 1)
-          if (s1_seq_q == sq[SQW-1:0]) unit_cell = share_in[sq*SHARE_W+:SHARE_W];
-      end
-      wire [GATES_W-1:0] u_acc = unit_cell[SHARE_W-1:AB];
-      wire [AB-1:0] u_prev = unit_cell[AB-1:0];
-      wire [UTW-1:0] u_tag, u_c_tag, u_m_tag;
-      if (SHARE != 0) begin : gen_seq_tag
-        assign u_tag = {s1_seq_q, s1_k_q};
-        assign r_c_tag = u_c_tag;
-        assign r_m_tag = u_m_tag;
-      end else begin : gen_cell_tag
-        assign u_tag = s1_k_q;
-        assign r_c_tag = {{SQW{1'b0}}, u_c_tag};
-        assign r_m_tag = {{SQW{1'b0}}, u_m_tag};
-        wire unused_seq = &{1'b0, s1_seq_q};
-      end
-      if (GRU != 0) begin : gen_gru_unit
-        rnnfab_ew_gru #(
-            .AB(AB), .AF(AF), .WF(WF), .ACC(ACC), .TAG(UTW), .LATENCY(EW_LAT - ACC_DELAY), .SIG_S(SIG_S),
-            .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE),
-            .TANH_FILE(TANH_FILE)
-        ) ew (
-            .clk(clk), .rst(rst), .in_valid(s1_unit_q), .in_tag(u_tag),
-            .acc_r(u_acc[0*ACC+:ACC]), .acc_z(u_acc[1*ACC+:ACC]), .acc_xn(u_acc[2*ACC+:ACC]),
-            .acc_hn(u_acc[3*ACC+:ACC]), .bias_r(bias_word[0*AB+:AB]),
-            .bias_z(bias_word[1*AB+:AB]), .bias_xn(bias_word[2*AB+:AB]),
-            .bias_hn(bias_word[3*AB+:AB]), .h_prev(u_prev),
-            .h_we(r_m_we), .h_tag(u_m_tag), .h_value(r_m_value)
-        );
-        assign r_c_we = 1'b0;
-        assign u_c_tag = {UTW{1'b0}};
-        assign r_c_value = {AB{1'b0}};
-        wire unused_peep = &{1'b0, peep_word};
-      end else begin : gen_lstm_unit
-        rnnfab_ew_lstm #(
-            .AB(AB), .AF(AF), .WB(WB), .WF(WF), .ACC(ACC), .PEEP(PEEP), .TAG(UTW),
-            .LATENCY(EW_LAT - ACC_DELAY), .SIG_S(SIG_S), .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R),
-            .SIG_FILE(SIG_FILE), .TANH_FILE(TANH_FILE)
-        ) ew (
-            .clk(clk), .rst(rst), .in_valid(s1_unit_q), .in_tag(u_tag),
-            .acc_i(u_acc[0*ACC+:ACC]), .acc_f(u_acc[1*ACC+:ACC]), .acc_g(u_acc[2*ACC+:ACC]),
-            .acc_o(u_acc[3*ACC+:ACC]), .bias_i(bias_word[0*AB+:AB]),
-            .bias_f(bias_word[1*AB+:AB]), .bias_g(bias_word[2*AB+:AB]),
-            .bias_o(bias_word[3*AB+:AB]), .peep_i(peep_word[0*WB+:WB]),
-            .peep_f(peep_word[1*WB+:WB]), .peep_o(peep_word[2*WB+:WB]), .c_prev(u_prev),
-            .c_we(r_c_we), .c_tag(u_c_tag), .c_value(r_c_value),
-            .m_we(r_m_we), .m_tag(u_m_tag), .m_value(r_m_value)
-        );
-      end
-      assign ewr_out = {r_c_we, r_c_tag, r_c_value, r_m_we, r_m_tag, r_m_value};
-      wire unused_ewr_in = &{1'b0, ewr_in, share_in[SHARE_W-1:0]};
+      // bias and peephole ROMs (addressed in S0) and the unit (rnnfab_ew_unit.v)
+      rnnfab_ew_unit #(
+          .GRU(GRU), .PEEP(PEEP), .AB(AB), .AF(AF), .WB(WB), .WF(WF), .ACC(ACC),
+          .LATENCY(EW_LAT - ACC_DELAY), .BATCH(BATCH), .KW(KW), .CA_W(CA_W), .CDEPTH(CDEPTH),
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .BIAS_FILE(BIAS_FILE), .PEEP_FILE(PEEP_FILE),
+          .SIG_S(SIG_S), .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE),
+          .TANH_FILE(TANH_FILE)
+      ) unit (
+          .clk(clk), .rst(rst), .rom_addr(s0_caddr), .in_valid(s1_unit_q), .in_k(s1_k_q),
+          .in_seq(s1_seq_q), .own_cell(own_cell), .share_in(share_in), .ewr_out(ewr_out)
+      );
+      assign {r_c_we, r_c_tag, r_c_value, r_m_we, r_m_tag, r_m_value} = ewr_out;
+      wire unused_ewr_in = &{1'b0, ewr_in};
     end else begin : gen_unit_copy
       assign {r_c_we, r_c_tag, r_c_value, r_m_we, r_m_tag, r_m_value} = ewr_in;
       assign ewr_out = {EWR_W{1'b0}};
-      wire unused_copy_unit = &{1'b0, share_in, s1_unit_q, s1_seq_q, bias_word, peep_word,
-                                 s0_caddr};
+      wire unused_copy_unit = &{1'b0, share_in, s1_unit_q, s1_seq_q, s0_caddr};
     end
   endgenerate
   // the results for this copy's sequence
@@ -529,10 +456,16 @@ module rnnfab_pe #(
                           c_we, c_tag, r_c_value};
     end else begin : gen_lstm
       // cell state c, read synchronously in S0 (block-RAM capable); unwritten words read 0.
-      // c(t-1) of a cell is read one cycle before S1; it was written in an earlier round.
+      // c(t-1) of a cell is read one cycle before S1; it was written in an earlier round. Its
+      // live bit is read in S0 too, into a register beside the data (c_rd_live_q): the zero of
+      // an unwritten c(t-1) comes from a register of this PE, not from the controller's cell
+      // base through a multiplexer (docs/timing.md).
       reg [CDEPTH-1:0] c_live_q;
       reg [AB-1:0] c_rd_q;
-      assign own_prev = c_live_q[s1_caddr] ? c_rd_q : {AB{1'b0}};
+      reg c_rd_live_q;
+      always @(posedge clk) c_rd_live_q <= c_live_q[s0_caddr];
+      assign own_prev = c_rd_live_q ? c_rd_q : {AB{1'b0}};
+      wire unused_s1_caddr = &{1'b0, s1_caddr};  // (the delta banks take at it)
       wire [CA_W-1:0] c_waddr = ew_cbase + {{(CA_W - KW) {1'b0}}, c_tag};
       reg [CDEPTH-1:0] c_live_d;
       integer ca;

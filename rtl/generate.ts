@@ -35,6 +35,7 @@ export const CORE_FILES = [
   "rnnfab_mv_bcr.v",
   "rnnfab_ew_lstm.v",
   "rnnfab_ew_gru.v",
+  "rnnfab_ew_unit.v",
   "rnnfab_acc_mem.v",
   "rnnfab_acc_banks.v",
   "rnnfab_acc_serial.v",
