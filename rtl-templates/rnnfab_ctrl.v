@@ -343,17 +343,32 @@ module rnnfab_ctrl #(
   wire b0_issue = job_active_q && source_ready && !bc_stall_q;
   wire job_done = !job_active_q && !b1_valid_q;
   // The PEs read their banks every cycle (synchronously: the read data of an issue is B1's
-  // element) at rd_addr, a register loaded from the broadcaster's next state, so the address
-  // reaches every PE from a register (docs/timing.md); it equals the address of the walk position.
-  wire [1:0] nxt_src = job_part_d ? SRC_H : job_src0_d;
-  wire [LW-1:0] nxt_layer = job_part_d ? job_layer1_d : job_layer0_d;
-  wire [RA_W-1:0] nxt_k = job_at_d[RA_W-1:0];
-  wire [HA_W-1:0] nxt_hbase = KO_HA * {{(HA_W - LW) {1'b0}}, nxt_layer};
+  // element) at rd_addr, a register that always holds the bank address of the walk position, so
+  // the address reaches every PE from a register (docs/timing.md). Its next value is chosen by
+  // the issue from addresses computed from registers alone (the issue decision, source_ready,
+  // has only a multiplexer after it): the next element's (+1 when the walk wraps to the next
+  // bank word), the next part's first (the h bank of part 1's layer; a job that ends keeps its
+  // part's base), or at a start the first part's first.
+  function [RA_W-1:0] part_base(input [1:0] src, input [LW-1:0] layer);
+    part_base = (src == SRC_M) ? {RA_W{1'b0}} :
+        {{(RA_W - HA_W) {1'b0}}, KO_HA * {{(HA_W - LW) {1'b0}}, layer}};
+  endfunction
+  wire start_rfirst = (RFIRST != 0) && (job_start_layer != {LW{1'b0}});
+  wire [1:0] start_src = job_start_proj ? SRC_M :
+      (job_start_layer == {LW{1'b0}}) ? SRC_INPUT : SRC_H;
+  // (a projection's part 0 reads the m bank from 0, whatever its layer)
+  wire [LW-1:0] start_layer0 = start_rfirst ? job_start_layer : job_start_layer - 1'b1;
+  wire part_switch = !job_part_q && job_len1_q != {CNT_W{1'b0}};  // cur_last: on to part 1
   reg [RA_W-1:0] rd_addr_q;
+  wire rd_word_next = (job_pe == BEAT_PE_LAST);  // the walk's next beat is in the next word
+  wire [RA_W-1:0] rd_addr_issue = !cur_last ? rd_addr_q + {{(RA_W - 1) {1'b0}}, rd_word_next} :
+      part_switch ? part_base(SRC_H, job_layer1_q) : part_base(cur_src, cur_layer);
   reg rd_m_q;
   always @(posedge clk) begin
-    rd_addr_q <= (nxt_src == SRC_M) ? nxt_k : {{(RA_W - HA_W) {1'b0}}, nxt_hbase} + nxt_k;
-    rd_m_q <= (nxt_src == SRC_M);
+    rd_addr_q <= job_start ? part_base(start_src, start_layer0) :
+        b0_issue ? rd_addr_issue : rd_addr_q;
+    rd_m_q <= job_start ? (start_src == SRC_M) :
+        (b0_issue && cur_last && part_switch) ? 1'b0 : rd_m_q;
   end
   assign rd_addr = rd_addr_q;
   assign rd_m = rd_m_q;
