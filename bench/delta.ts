@@ -220,18 +220,7 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       log,
     })
     : undefined;
-  const configs = options.configs?.length
-    ? deltaConfigTable({
-      model: bcrDelta,
-      accelerator: options.accelerator,
-      delta: options.delta,
-      sequences: options.test.sequences,
-      points: options.configs,
-      denseOps: ops,
-      budget: DELTA_TARGETS.budget,
-      log,
-    })
-    : undefined;
+  const configs = configTableOf(options, ops);
   return {
     what: "issue 19 delta benchmark: accuracy dense / BCR / BCR + delta, fired fractions, cycles " +
       "per frame without and with delta on one design",
@@ -286,6 +275,21 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
     configs,
     targets: targetsOf({ lossPoints, built, us, tops, multipliers }),
   };
+}
+
+/** The configuration table of `options.configs` (none: undefined). */
+function configTableOf(options: DeltaBenchOptions, denseOps: number): DeltaConfigTable | undefined {
+  if (!options.configs?.length) return undefined;
+  return deltaConfigTable({
+    model: options.models.bcrDelta,
+    accelerator: options.accelerator,
+    delta: options.delta,
+    sequences: options.test.sequences,
+    points: options.configs,
+    denseOps,
+    budget: DELTA_TARGETS.budget,
+    log: options.log,
+  });
 }
 
 /** Time per frame and effective throughput at the assumed clock (built and modeled cycles). */
