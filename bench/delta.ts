@@ -28,6 +28,7 @@ import {
 } from "../rtl/delta_cycles.ts";
 import { type BuiltDeltaCycles, builtDeltaCycles, builtDesigns } from "./delta_built.ts";
 import { type DeltaSweep, deltaSweep, pickTheta, type SweepPoint } from "./delta_sweep.ts";
+import { type DeltaConfigTable, deltaConfigTable, type DeltaDesignPoint } from "./delta_configs.ts";
 
 /** The targets of issue 19. */
 export const DELTA_TARGETS = {
@@ -56,6 +57,8 @@ export interface DeltaBenchOptions {
   broadcast?: number;
   /** Thresholds of the sweep on the BCR + delta model (real units; none: no sweep). */
   sweep?: number[];
+  /** Designs of the configuration table (PEs, W, output words; none: no table). */
+  configs?: DeltaDesignPoint[];
   /** Called with progress lines. */
   log?: (line: string) => void;
 }
@@ -102,6 +105,8 @@ export interface DeltaBenchResult {
   resources: Record<string, number | string>;
   /** The threshold sweep on the BCR + delta model, and the largest theta within the budget. */
   sweep?: DeltaSweep & { picked: SweepPoint | null; budgetPoints: number };
+  /** The configuration table (`--configs`) and the fastest configuration within the budget. */
+  configs?: DeltaConfigTable;
   /** Each target with the figure reached and whether it is met. */
   targets: { target: string; goal: string; reached: string; met: boolean; limit?: string }[];
 }
@@ -215,6 +220,7 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       log,
     })
     : undefined;
+  const configs = configTableOf(options, ops);
   return {
     what: "issue 19 delta benchmark: accuracy dense / BCR / BCR + delta, fired fractions, cycles " +
       "per frame without and with delta on one design",
@@ -266,8 +272,24 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       budgetPoints: DELTA_TARGETS.accuracyLossPoints,
       picked: pickTheta(sweep, denseAccuracy, DELTA_TARGETS.accuracyLossPoints),
     },
+    configs,
     targets: targetsOf({ lossPoints, built, us, tops, multipliers }),
   };
+}
+
+/** The configuration table of `options.configs` (none: undefined). */
+function configTableOf(options: DeltaBenchOptions, denseOps: number): DeltaConfigTable | undefined {
+  if (!options.configs?.length) return undefined;
+  return deltaConfigTable({
+    model: options.models.bcrDelta,
+    accelerator: options.accelerator,
+    delta: options.delta,
+    sequences: options.test.sequences,
+    points: options.configs,
+    denseOps,
+    budget: DELTA_TARGETS.budget,
+    log: options.log,
+  });
 }
 
 /** Time per frame and effective throughput at the assumed clock (built and modeled cycles). */

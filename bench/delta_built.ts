@@ -15,6 +15,7 @@ import type { RnnModel } from "../model/model.ts";
 import type { AcceleratorConfig } from "../rtl/config.ts";
 import { type CycleStats, cycleStats } from "../rtl/delta_cycles.ts";
 import { firedColumnsOf, simulateDeltaTiming } from "../rtl/delta_timing.ts";
+import type { TimingRun } from "../rtl/timing.ts";
 import { type DesignParams, generateFromModel, writeDesign } from "../rtl/mod.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 
@@ -26,8 +27,8 @@ export const BUILT_DELTA_LABEL = "computed: cycle model of the built delta datap
 export interface BuiltDeltaCycles {
   /** How the delta figures were obtained. */
   label: string;
-  /** PEs, format, columns per beat of the delta design. */
-  design: { pes: number; format: "ese"; broadcast: number };
+  /** PEs, format, columns per beat and output elements per beat of the delta design. */
+  design: { pes: number; format: "ese"; broadcast: number; outWords: number };
   /** Cycles per frame of the same model generated without delta (ese, its cycle estimate). */
   denseCyclesPerFrame: number;
   /** Frames counted: the step ends after each sequence's first (the start-up is not a frame). */
@@ -42,8 +43,43 @@ export interface BuiltDeltaCycles {
    * element-wise latency, the output stream, the walk of every column through the encoders).
    */
   idleCyclesPerFrame: number;
+  /**
+   * Where a frame's cycles go (the cycle model's main states, cycles per step over every step of
+   * every sequence): `matvec` the gate phase (ST_A_WAIT: the walk of every column through the
+   * encoders and the fired columns' work), `projection` the element-wise issue, its latency and
+   * the projection phase (ST_EW, ST_EW_WAIT, ST_C_WAIT), `outputWait` the wait for the previous
+   * step's output stream before h is overwritten (ST_D), `other` the phase starts (ST_A).
+   */
+  phases: DeltaPhases;
+  /** The same with no column fired: the floor. */
+  idlePhases: DeltaPhases;
   /** Verilator runs of the first sequences, when asked (`measureBuiltDelta`). */
   verilator?: { sequences: number; frames: number; delta: CycleStats; equal: boolean };
+}
+
+/** Cycles per step in each part of a delta frame (the cycle model's main states). */
+export interface DeltaPhases {
+  /** ST_A_WAIT: the gate matrix-vector phase. */
+  matvec: number;
+  /** ST_EW, ST_EW_WAIT, ST_C_WAIT: element-wise issue and latency, the projection phase. */
+  projection: number;
+  /** ST_D: the wait for the output stream. */
+  outputWait: number;
+  /** ST_A: phase starts. */
+  other: number;
+}
+
+/** The phases of cycle-model runs: main-state cycles summed over the runs, per step. */
+export function phasesOf(runs: { stateCycles: number[] }[], steps: number): DeltaPhases {
+  const sum = [0, 0, 0, 0, 0, 0];
+  for (const run of runs) run.stateCycles.forEach((cycles, i) => sum[i] += cycles);
+  const per = (cycles: number) => steps > 0 ? cycles / steps : 0;
+  return {
+    other: per(sum[0]),
+    matvec: per(sum[1]),
+    projection: per(sum[2] + sum[3] + sum[4]),
+    outputWait: per(sum[5]),
+  };
 }
 
 /** The two designs: the model on ese without delta, and with it at W columns per beat. */
@@ -73,6 +109,8 @@ export function builtDeltaCycles(
 ): BuiltDeltaCycles {
   const { dense, delta } = designs;
   const periods: number[] = [];
+  const runs: TimingRun[] = [];
+  let steps = 0;
   for (const sequence of sequences) {
     const inputs = quantizeInputs(sequence, delta.quantized.format);
     const fired = firedColumnsOf(delta.quantized, inputs, delta.delta!);
@@ -81,12 +119,22 @@ export function builtDeltaCycles(
       fired,
     );
     periods.push(...stepPeriods(run.stepEndCycles));
+    runs.push(run);
+    steps += fired.length;
   }
   const stats = cycleStats(periods);
+  const idle = idleCycles(delta, sequences[0]?.length ?? 0);
   return {
-    idleCyclesPerFrame: idleCycles(delta, sequences[0]?.length ?? 0),
+    idleCyclesPerFrame: idle.mean,
+    phases: phasesOf(runs, steps),
+    idlePhases: idle.phases,
     label: BUILT_DELTA_LABEL,
-    design: { pes: delta.accelerator.pes, format: "ese", broadcast },
+    design: {
+      pes: delta.accelerator.pes,
+      format: "ese",
+      broadcast,
+      outWords: delta.accelerator.outWords ?? 1,
+    },
     denseCyclesPerFrame: dense.estimate.cyclesPerStep,
     frames: periods.length,
     delta: stats,
@@ -94,9 +142,9 @@ export function builtDeltaCycles(
   };
 }
 
-/** The delta design's mean cycles per frame over `steps` steps on which no column fires. */
-function idleCycles(delta: DesignParams, steps: number): number {
-  if (steps < 2) return 0;
+/** The delta design's mean cycles per frame, and its phases, over `steps` steps of no fire. */
+function idleCycles(delta: DesignParams, steps: number): { mean: number; phases: DeltaPhases } {
+  if (steps < 2) return { mean: 0, phases: phasesOf([], 0) };
   const none = Array.from({ length: steps }, () => delta.rtl.LAYERS).map((layers) =>
     Array.from({ length: layers }, () => new Set<number>())
   );
@@ -104,7 +152,7 @@ function idleCycles(delta: DesignParams, steps: number): number {
     { rtl: delta.rtl, image: delta.image, delta: delta.delta! },
     none,
   );
-  return cycleStats(stepPeriods(run.stepEndCycles)).mean;
+  return { mean: cycleStats(stepPeriods(run.stepEndCycles)).mean, phases: phasesOf([run], steps) };
 }
 
 /**

@@ -6,6 +6,8 @@
  */
 
 import type { DeltaBenchResult } from "./delta.ts";
+import type { DeltaPhases } from "./delta_built.ts";
+import { deltaConfigMarkdown } from "./delta_configs.ts";
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 
@@ -16,6 +18,12 @@ export function fixedPart(result: DeltaBenchResult): { cycles: number; bound: nu
   const cycles = report.denseCyclesPerFrame - report.calibration.denseMatvec +
     layers * report.calibration.fillPerLayer;
   return { cycles, bound: report.denseCyclesPerFrame / Math.max(1, cycles) };
+}
+
+/** Where a frame's cycles go, as text. */
+function phaseText(p: DeltaPhases): string {
+  return `${p.matvec.toFixed(1)} gate matrix-vector, ${p.projection.toFixed(1)} element-wise ` +
+    `and projection, ${p.outputWait.toFixed(1)} waiting for the output stream`;
 }
 
 /** The built datapath's rows of the cycles table. */
@@ -144,6 +152,7 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     } TOp/s (${t.label}).`,
     "",
     ...sweepLines(result),
+    ...(result.configs ? deltaConfigMarkdown(result.configs) : []),
     "| target | goal | reached | met |",
     "| --- | --- | --- | --- |",
     ...result.targets.map((g) =>
@@ -152,9 +161,10 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     "",
     `What limits them: on the built datapath a frame takes ${
       c.built.idleCyclesPerFrame.toFixed(1)
-    } cycles when no column fires (computed: the element-wise latency, the output stream of one ` +
-    "word per cycle and the walk of every column through the encoders, which delta does not " +
-    "remove), so delta alone " +
+    } cycles when no column fires (computed: the element-wise latency, the output stream of ` +
+    `${c.built.design.outWords} word(s) per cycle and the walk of every column through the ` +
+    `encoders, which delta does not remove: per frame ${phaseText(c.built.idlePhases)}; with the ` +
+    `test set's fires ${phaseText(c.built.phases)}), so delta alone ` +
     `gives at most ${(c.built.denseCyclesPerFrame / c.built.idleCyclesPerFrame).toFixed(2)}x ` +
     `there (the older analytical model's bound: ${fixed.cycles.toFixed(0)} of ` +
     `${c.dense.cyclesPerFrame} cycles not matrix-vector work, at most ${

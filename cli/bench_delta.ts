@@ -1,7 +1,7 @@
 /**
  * `deno task bench:delta [--dense M] [--bcr B] [--delta-model D] [--head H] [--data T]
  * [--theta TX,TH] [--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
- * [--broadcast W] [--verilator K] [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts,
+ * [--broadcast W] [--out-words O] [--configs LIST] [--verilator K] [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts,
  * docs/delta.md "Benchmark"): accuracy dense / BCR only / BCR + delta, fired fraction per layer,
  * cycles per frame without and with delta (the built ese datapath: its cycle model, Verilator on
  * K utterances; and the older analytical model), microseconds per frame and effective TOp/s at an assumed clock, and the
@@ -27,8 +27,11 @@ import { BROADCAST_WIDTHS, DEFAULT_ACCELERATOR_CONFIG, LANE_COUNTS } from "../rt
 import { runDeltaBench } from "../bench/delta.ts";
 import { builtDesigns, measureBuiltDelta } from "../bench/delta_built.ts";
 import { deltaMarkdown } from "../bench/delta_report.ts";
+import { parseDesignPoints, widestOutWords } from "../bench/delta_configs.ts";
 
 const NAME = "deno task bench:delta";
+/** The configuration table of `--set ese` (with --theta-m): within the budget, and 128 PEs over it. */
+const ESE_CONFIGS = "32x8o32,64x16o64,96x16o32,112x16o16,128x16o64";
 const MODELS = ".cache/speech/models";
 
 /** The model sets of `deno task models:speech` (python/rnnfab/speech_models.py). */
@@ -63,7 +66,7 @@ const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
     "[--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ] [--broadcast W] " +
-    "[--verilator K] [--limit N] [--out FILE]",
+    "[--out-words O] [--configs LIST] [--verilator K] [--limit N] [--out FILE]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
 "Benchmark"): accuracy of the dense, the BCR-pruned and the BCR + delta model (measured, fixed-point
 golden models on T), fired fraction per layer (computed), cycles per frame of the built delta
@@ -143,6 +146,26 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       }),
       default: undefined,
       defaultText: "8 (--set ese: 1 without --theta-m)",
+    },
+    "out-words": {
+      ...numberChoiceFlag([1, 2, 4, 8, 16, 32, 64], {
+        help: "output elements per beat of the built designs (divides --pes)",
+        placeholder: "O",
+        fallback: 1,
+      }),
+      default: undefined,
+      defaultText: "the largest power of two up to 64 that divides --pes",
+    },
+    configs: {
+      type: "custom" as const,
+      placeholder: "LIST",
+      expected: "comma-separated PxW or PxWoO (PEs x columns per beat, O output elements per " +
+        "beat; W and O powers of two dividing P), e.g. 96x16o32, or 'none'",
+      parse: (text: string) => text === "none" ? [] : parseDesignPoints(text),
+      help: "configuration table: the BCR + delta model built at each (cycle model on the test " +
+        "set), its cycles, where they go, time, TOp/s, a resource estimate, and the fastest " +
+        "within the XCKU060 budget",
+      defaultText: `none (--set ese with --theta-m: ${ESE_CONFIGS})`,
     },
     verilator: limitFlag({ min: 0, max: 1000 }, "simulate the built delta design on K utterances", {
       default: 2,
@@ -227,8 +250,13 @@ await runCommand(async () => {
     format: flags.format,
     lanes: flags.lanes,
     clockMhz: flags.clock,
+    outWords: flags["out-words"] ?? widestOutWords(flags.pes),
     fixed,
   };
+  const configs = flags.configs ??
+    (flags.set === "ese" && flags["theta-m"] !== undefined
+      ? parseDesignPoints(ESE_CONFIGS)
+      : undefined);
   const log = (line: string) => console.error(`bench:delta: ${line}`);
   const result = runDeltaBench({
     models: { dense, bcr, bcrDelta },
@@ -239,6 +267,7 @@ await runCommand(async () => {
     accelerator,
     broadcast: paths.broadcast,
     sweep: flags.sweep,
+    configs,
     log,
   });
   if (flags.verilator > 0) {

@@ -119,6 +119,15 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       defaultText: String(D.batch),
       placeholder: "B",
     },
+    "out-words": {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16", "32", "64"],
+      group: OPTIONS,
+      help: "output stream elements per beat (must divide --pes; batch 1): the output of a " +
+        "step takes ceil(P / W) beats",
+      defaultText: "1",
+      placeholder: "W",
+    },
     "max-memory-bits": positiveFlag("refuse designs whose memories need more bits", {
       group: OPTIONS,
       placeholder: "B",
@@ -141,6 +150,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     lanes: flags.lanes === undefined ? undefined : Number(flags.lanes),
     broadcast: flags.broadcast === undefined ? undefined : Number(flags.broadcast),
     batch: flags.batch === undefined ? undefined : Number(flags.batch),
+    outWords: flags["out-words"] === undefined ? undefined : Number(flags["out-words"]),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
     weightFrac: flags["weight-frac"],

@@ -12,7 +12,8 @@
 //     (KP rows) to all PEs at one cell per cycle, and counts the rounds that have landed; with
 //     EW_SEQS > 1 (a batch whose copies share one element-wise unit per PE) each cell is issued
 //     EW_SEQS times, once per sequence (ew_pre_seq), and its round lands with the last sequence's
-//   - output streamer: reads the last layer's h, one element per cycle, into the output register
+//   - output streamer: reads the last layer's h, OUT_WORDS elements per beat (one bank address of
+//     OUT_WORDS neighbouring PEs), into the output register
 //   - main sequence per layer: A (matvec [x; h]) -> EW (with the projection matvec C overlapped)
 //     -> D (requantize the projection); the next layer's A overlaps the D / EW writes.
 module rnnfab_ctrl #(
@@ -31,6 +32,7 @@ module rnnfab_ctrl #(
     parameter BCAST = 1,               // columns per broadcast beat (a power of two dividing N)
     parameter EW_SEQS = 1,             // issues per element-wise cell (the batch; power of two)
     parameter RFIRST = 0,              // 1 (delta designs): a layer l > 0 walks its recurrent part first
+    parameter OUT_WORDS = 1,           // output elements per beat (a power of two dividing N)
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -39,7 +41,7 @@ module rnnfab_ctrl #(
     input  wire [    AB-1:0] in_data,       // input stream data
     input  wire              in_valid,      // input stream valid
     output wire              in_ready,      // input stream ready
-    output wire [    AB-1:0] out_data,      // output stream data
+    output wire [OUT_WORDS*AB-1:0] out_data,  // output stream data: element e + i in [i*AB +: AB]
     output wire              out_valid,     // output stream valid
     input  wire              out_ready,     // output stream ready
     output wire              out_last,      // last element of a time step
@@ -131,6 +133,10 @@ module rnnfab_ctrl #(
     end
     if (BCAST < 1 || (1 << LB) != BCAST || (N % BCAST) != 0) begin
       $display("%m: BCAST=%0d must be a power of two that divides N=%0d", BCAST, N);
+      $finish;
+    end
+    if (OUT_WORDS < 1 || (1 << $clog2(OUT_WORDS)) != OUT_WORDS || (N % OUT_WORDS) != 0) begin
+      $display("%m: OUT_WORDS=%0d must be a power of two that divides N=%0d", OUT_WORDS, N);
       $finish;
     end
   end
@@ -482,6 +488,23 @@ module rnnfab_ctrl #(
   assign bc_count = bc_count_q;
 
   // ================= Output streamer
+  // A beat holds elements e .. e + OUT_WORDS - 1 (e a multiple of OUT_WORDS, which divides N):
+  // they live in OUT_WORDS neighbouring PEs at one bank address, so one read gives the beat; the
+  // lanes past O of a step's last beat carry what those PEs hold there (not outputs).
+  localparam OUT_PE_LAST_I = N - OUT_WORDS;
+  localparam [PE_W-1:0] OUT_PE_LAST = OUT_PE_LAST_I[PE_W-1:0];
+  localparam [PE_W-1:0] OUT_WORDS_PE = OUT_WORDS[PE_W-1:0];  // (unused when OUT_WORDS = N)
+  localparam [CNT_W-1:0] OUT_WORDS_C = OUT_WORDS[CNT_W-1:0];  // (exact whenever a beat follows)
+  function [WALK_W-1:0] os_walk_next(input [WALK_W-1:0] at);
+    reg [CNT_W-1:0] e;
+    reg [PE_W-1:0] pe;
+    reg [RA_W-1:0] k;
+    begin
+      {e, pe, k} = at;
+      os_walk_next = (pe == OUT_PE_LAST) ? {e + OUT_WORDS_C, {PE_W{1'b0}}, k + 1'b1} :
+          {e + OUT_WORDS_C, pe + OUT_WORDS_PE, k};
+    end
+  endfunction
   reg os_active_q, os_active_d;
   // walk position of the output element: back to element 0 after the last one (and at reset),
   // so that a start only sets os_active_q (the start is not a reset of the position's registers)
@@ -496,7 +519,7 @@ module rnnfab_ctrl #(
   wire os_ready = round_ready(1'b0, LAST_LAYER, os_k, trk_on_q, trk_m_q, trk_layer_q,
                               trk_rounds_q);
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
-  wire os_last = (os_e + 1'b1 == O_C);
+  wire os_last = ({{(32 - CNT_W) {1'b0}}, os_e} + OUT_WORDS >= O);  // (CNT_W < 32)
   assign out_en = os_load;  // the PEs read synchronously: their read data is the output
   always @* begin
     os_active_d = os_active_q;
@@ -512,7 +535,7 @@ module rnnfab_ctrl #(
         os_active_d = 1'b0;
         os_at_d = {WALK_W{1'b0}};
       end else begin
-        os_at_d = walk_next(os_at_q, 1'b0);
+        os_at_d = os_walk_next(os_at_q);
       end
     end
     if (os_start) os_active_d = 1'b1;  // (the streamer is idle, at element 0)
@@ -531,7 +554,7 @@ module rnnfab_ctrl #(
     out_last_q <= out_last_d;
   end
   assign out_valid = out_valid_q;
-  assign out_data = out_data_all[out_pe_q*AB+:AB];
+  assign out_data = out_data_all[out_pe_q*AB+:OUT_WORDS*AB];
   assign out_last = out_last_q;
 
   // ================= Main sequence

@@ -48,6 +48,12 @@ export interface AcceleratorConfig {
    * carry B elements per beat (docs/architecture.md, "Batch").
    */
   batch: number;
+  /**
+   * Output stream words per beat (1, 2, 4, ... dividing `pes`; batch 1): the streamer reads one
+   * bank address of `outWords` neighbouring PEs per beat, so a step's P (or H) outputs take
+   * ceil(P / outWords) beats (docs/architecture.md, "Streaming interface"). Absent: 1.
+   */
+  outWords?: number;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
@@ -66,6 +72,7 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
   lanes: 1,
   broadcast: 1,
   batch: 1,
+  outWords: 1,
   fixed: DEFAULT_FIXED_CONFIG,
 };
 
@@ -74,6 +81,9 @@ export const LANE_COUNTS = [1, 2, 4, 8, 16] as const;
 
 /** The broadcast widths the generator builds (powers of two: a beat lives in W neighbouring PEs). */
 export const BROADCAST_WIDTHS = [1, 2, 4, 8, 16] as const;
+
+/** The most output words per stream beat (a power of two that divides the PE count). */
+export const MAX_OUT_WORDS = 64;
 
 /**
  * The default broadcast width of a bcr design: the largest power of two up to the MAC lanes that
@@ -126,6 +136,9 @@ export const acceleratorFields = {
   }).optional(),
   batch: z.number().refine((n) => (BATCH_SIZES as readonly number[]).includes(n), {
     message: "batch must be 1, 2, 4, 8 or 16",
+  }).optional(),
+  outWords: z.number().int().refine((n) => n >= 1 && n <= MAX_OUT_WORDS && (n & (n - 1)) === 0, {
+    message: `outWords must be a power of two from 1 to ${MAX_OUT_WORDS}`,
   }).optional(),
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
@@ -185,6 +198,7 @@ export function resolveAcceleratorConfig(
     lanes: merged.lanes ?? DEFAULT_ACCELERATOR_CONFIG.lanes,
     broadcast: 1,
     batch: merged.batch ?? DEFAULT_ACCELERATOR_CONFIG.batch,
+    outWords: merged.outWords ?? DEFAULT_ACCELERATOR_CONFIG.outWords,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };
@@ -200,12 +214,26 @@ export function resolveAcceleratorConfig(
     throw new UserError(`${source}: lanes needs format "bcr" (ese has one MAC per PE)`);
   }
   config.broadcast = broadcastOf(config, merged.broadcast, source);
+  checkOutWords(config, source);
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {
     throw new UserError(
       `${source}: codebookBits (${config.codebookBits}) must not exceed weightBits (${fixed.weightBits})`,
     );
   }
   return config;
+}
+
+/** outWords: a beat's outputs live at one address of outWords neighbouring PEs (batch 1). */
+export function checkOutWords(config: AcceleratorConfig, source: string): void {
+  const words = config.outWords ?? 1;
+  if (config.pes % words !== 0) {
+    throw new UserError(
+      `${source}: outWords (${words}) must divide pes (${config.pes}): a beat's outputs live in neighbouring PEs`,
+    );
+  }
+  if (words > 1 && config.batch > 1) {
+    throw new UserError(`${source}: outWords > 1 needs batch 1 (a batch beat carries B sequences)`);
+  }
 }
 
 /** The broadcast width of a resolved configuration: the one asked for (checked) or the default. */

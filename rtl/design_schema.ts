@@ -79,6 +79,7 @@ export const rtlParametersSchema = z.object({
   DELTA: int.default(0).describe("delta activations (ese): 1 skips the columns that did not fire"),
   DPTR_W: int.default(1).describe("delta: pointer memory address width of a fired column"),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
+  OUT_WORDS: int.default(1).describe("output stream elements per beat (divides N; batch 1)"),
   ACC_SERIAL: int.default(0).describe(
     "1: accumulator banks read one gate field a cycle (rnnfab_acc_serial; EW_LAT 3 longer)",
   ),
@@ -180,6 +181,7 @@ export const designJsonSchema = z.object({
     lanes: positive.default(1),
     broadcast: positive.default(1),
     batch: positive.default(1),
+    outWords: positive.default(1),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),

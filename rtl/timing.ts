@@ -216,7 +216,7 @@ function controllerSignals(
     jobDone: !job.active && !job.b1Valid,
     allIdle: pe.allIdle,
     osLoad: os.active && roundReady(false, rtl.LAYERS - 1, os.k) && (!os.outValid || OUT_READY),
-    osLast: os.e + 1 === rtl.O,
+    osLast: os.e + (rtl.OUT_WORDS ?? 1) >= rtl.O,
     lastLayer,
     nextLayer: lastLayer ? 0 : main.layer + 1,
   };
@@ -416,13 +416,14 @@ function writeSequencerNext(
   return next;
 }
 
-/** The output streamer's and output register's next values. */
+/** The output streamer's and output register's next values (OUT_WORDS elements per beat). */
 function outputStreamerNext(
   os: OutputStreamer,
   s: Signals,
   osStart: boolean,
-  pes: number,
+  rtl: RtlParameters,
 ): OutputStreamer {
+  const words = rtl.OUT_WORDS ?? 1;
   const next: OutputStreamer = { ...os, outValid: os.outValid && OUT_READY ? false : os.outValid };
   if (s.osLoad) {
     next.outValid = true;
@@ -430,12 +431,12 @@ function outputStreamerNext(
     if (s.osLast) {
       Object.assign(next, { active: false, e: 0, pe: 0, k: 0 });
     } else {
-      next.e = os.e + 1;
-      if (os.pe === pes - 1) {
+      next.e = os.e + words;
+      if (os.pe === rtl.N - words) {
         next.pe = 0;
         next.k = os.k + 1;
       } else {
-        next.pe = os.pe + 1;
+        next.pe = os.pe + words;
       }
     }
   }
@@ -541,7 +542,7 @@ export function simulateTiming(
       input: inputBufferNext(c.input, s.inFire, inRelease, rtl.IN0),
       job,
       ws: writeSequencerNext(c, step, rtl),
-      os: outputStreamerNext(c.os, s, step.osStart, rtl.N),
+      os: outputStreamerNext(c.os, s, step.osStart, rtl),
       main: step.main,
     };
     side.commit();

@@ -61,6 +61,7 @@ const acceleratorSchema = z.looseObject({
   lanes: z.number().int().positive().optional(),
   broadcast: z.number().int().positive().optional(),
   batch: z.number().int().positive().optional(),
+  outWords: z.number().int().positive().optional(),
   maxMemoryBits: z.number().positive().nullable(),
 });
 
@@ -89,6 +90,7 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     lanes: a.lanes ?? 1,
     broadcast: a.broadcast ?? 1,
     batch: a.batch ?? 1,
+    outWords: a.outWords ?? 1,
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };

@@ -508,6 +508,9 @@ export function harnessArguments(options: VerilatorRunOptions): string[] {
     ...((options.design.accelerator.batch ?? 1) > 1
       ? ["--words-per-beat", String(options.design.accelerator.batch)]
       : []),
+    ...((options.design.accelerator.outWords ?? 1) > 1
+      ? ["--out-words-per-beat", String(options.design.accelerator.outWords)]
+      : []),
     ...(settings.initialValues === "random"
       ? ["+verilator+rand+reset+2", `+verilator+seed+${(settings.seed % 2147483646) + 1}`]
       : ["+verilator+rand+reset+0"]),

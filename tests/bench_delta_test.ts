@@ -100,11 +100,27 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
     ];
     const run = await runDenoScript("cli/bench_delta.ts", [
       ...args,
-      ...["--theta-m", "0.05", "--out", `${dir}/delta.json`],
+      ...["--theta-m", "0.05", "--out", `${dir}/delta.json`, "--configs", "4x2o4,4x4o2"],
     ]);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(await Deno.readTextFile(`${dir}/delta.json`));
     assert.equal(result.setup.delta.thetaM, 0.05);
+    // the configuration table: each design's cycles and where they go; the built design streams
+    // the widest output beat that divides the PEs by default
+    assert.equal(result.cycles.built.design.outWords, 4);
+    const rows = result.configs.rows;
+    assert.deepEqual(rows.map((r: { broadcast: number }) => r.broadcast), [2, 4]);
+    assert.equal(rows[0].delta.mean, result.cycles.built.delta.mean);
+    for (const row of rows) {
+      const p = row.phases;
+      assert.ok(p.matvec > 0 && p.projection > 0 && row.idleCyclesPerFrame <= row.delta.p50);
+      assert.ok(row.resources.fits);
+    }
+    assert.ok(result.configs.best);
+    assert.match(
+      await Deno.readTextFile(`${dir}/delta.md`),
+      /Fastest within the budget: \*\*4 PEs/,
+    );
     assert.ok(result.fired.fractionM[0] > 0 && result.fired.fractionM[0] < 1);
     assert.equal(result.cycles.built.design.broadcast, 2);
     assert.deepEqual(result.sweep.points[0].thetaFixed.thetaM, [204]);

@@ -107,7 +107,8 @@ const ICARUS: E2eCase[] = ([
     pes: 3,
   },
   {
-    name: "gru-rand5-pe8-ese",
+    // also 4 output elements per beat (gen --out-words): 10 outputs in beats of 4, 4 and 2
+    name: "gru-rand5-pe8-ese-out4",
     seed: 414,
     kind: "gru",
     inputSize: 4,
@@ -115,6 +116,7 @@ const ICARUS: E2eCase[] = ([
     numLayers: 1,
     density: 0.05,
     pes: 8,
+    settings: { outWords: 4 },
   },
   {
     name: "lstmp-blocks25-pe3-bcr-chosen",
@@ -496,9 +498,10 @@ const VERILATOR: E2eCase[] = ([
     seed: 21,
     steps: 6,
   },
-  // Two layers at 5% on 32 PEs: most PEs have almost nothing to do.
+  // Two layers at 5% on 32 PEs: most PEs have almost nothing to do; 8 output elements per beat
+  // (gen --out-words: 13 outputs in beats of 8 and 5).
   {
-    name: "gru-2layer-mag5-pe32-ese",
+    name: "gru-2layer-mag5-pe32-ese-out8",
     kind: "gru",
     inputSize: 3,
     hiddenSize: 13,
@@ -508,6 +511,8 @@ const VERILATOR: E2eCase[] = ([
     format: "ese",
     seed: 22,
     steps: 5,
+    settings: { outWords: 8 },
+    backpressure: 0.3,
   },
   // 40% BCR with blocks that do not divide the matrices, large weights.
   {

@@ -150,19 +150,26 @@ Deno.test("delta with 4 columns per beat (LSTM 2 layers, GRU 1 layer): bit-exact
   });
 });
 
-Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 and 4 columns per beat: bit-exact with back-pressure, cycles exact", async () => {
+Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 and 4 columns per beat (the latter with 4 output elements per beat): bit-exact with back-pressure, cycles exact", async () => {
   await withTempDir("rnnfab-delta-e2e-", async (root) => {
     for (const broadcast of [1, 4]) {
+      // W = 4 also streams 4 outputs per beat (gen --out-words): P = 6 in beats of 4 and 2
+      const proj = broadcast === 4 ? 6 : 4;
       const c = deltaCase(
         `delta-lstmp2-m-w${broadcast}`,
-        { kind: "lstm", numLayers: 2, projSize: 4, inputSize: 7 },
+        { kind: "lstm", numLayers: 2, projSize: proj, inputSize: 7 },
         0.1,
       );
-      c.settings = { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 }, broadcast };
+      c.settings = {
+        delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 },
+        broadcast,
+        outWords: broadcast,
+      };
       const { fired, design } = await checkDeltaCase(c, root, { backpressure: 0.3 });
+      assert.equal(design.rtl.OUT_WORDS, broadcast);
       // the m part fired (some of it) and the encoder never fired more than theta_m allows
       const m = fired.flat().reduce(
-        (sum, set, i) => sum + [...set].filter((k) => k >= (i % 2 === 0 ? 7 : 4) + 4).length,
+        (sum, set, i) => sum + [...set].filter((k) => k >= (i % 2 === 0 ? 7 : proj) + proj).length,
         0,
       );
       assert.ok(m > 0 && m < c.steps * 2 * c.hiddenSize, `m fired ${m}`);

@@ -181,7 +181,7 @@ const DESIGNS: [string, number[]][] = [
   ["lstmp-blocks25-pe3-bcr-chosen", [0, 1, 2]],
   ["gru-2layer-blocks50-pe4-bcr8x2", [0, 3]],
   ["lstm-peep-2layer-rand80-pe2-bcr-q20.15", [1]],
-  ["gru-2layer-mag5-pe32-ese", [0, 5, 31]],
+  ["gru-2layer-mag5-pe32-ese-out8", [0, 5, 31]],
   ["lstmp-peep-bcr11-pe32-bcr", [0, 17]],
   ["lstmp-peep-2layer-blocks40-pe3-bcr-lanes4", [0, 2]],
   ["gru-2layer-blocks50-pe3-bcr-lanes2", [1]],

@@ -366,6 +366,12 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
   const log = options.log ?? (() => {});
   const { simulator, seed, backpressure, inputGaps, initialValues } = runParameters(options);
   const design = await readDesign(options.designDir);
+  if ((design.accelerator.outWords ?? 1) > 1) {
+    throw new UserError(
+      `${options.designDir}/design.json: accelerator.outWords is ${design.accelerator.outWords}; ` +
+        `the cocotb bench streams one output element per beat (use sim, Verilator or Icarus)`,
+    );
+  }
   const model = await readDesignModel(design);
   const { sequences, input } = prepareInputs(options, design, seed);
   const steps = sequences[0].length;

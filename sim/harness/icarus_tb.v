@@ -5,10 +5,14 @@
 // Plusargs: +stimulus=<file> +result=<file>. Cycle 1 is the first rising edge after reset.
 // Batch designs (BATCH > 1): a stream beat carries BATCH words, word s in [s*AB +: AB]; the
 // stimulus lists the words beat by beat (INPUT_SIZE and OUTPUT_SIZE count words) and the result
-// has one "beat" line per word.
+// has one "beat" line per word. Wide output (gen --out-words W, OUT_WORDS = W): an output beat
+// carries W consecutive elements, element e + j in [j*AB +: AB]; one "beat" line per element, a
+// step's last beat only its elements'.
 module rnnfab_tb #(
   parameter AB = 16,                          // activation width of a stream word
   parameter BATCH = 1,                        // words per stream beat (gen --batch)
+  parameter OUT_WORDS = 1,                    // elements per output beat (gen --out-words)
+  parameter OUT_BEAT = BATCH * OUT_WORDS,     // words of an output beat
   parameter STEPS = 1,                        // time steps in the stimulus
   parameter INPUT_SIZE = 1,                   // input words per step
   parameter OUTPUT_SIZE = 1,                  // output words per step
@@ -26,7 +30,7 @@ module rnnfab_tb #(
   reg [BATCH*AB-1:0] in_data = {BATCH * AB{1'b0}};
   reg in_valid = 1'b0;
   wire in_ready;
-  wire [BATCH*AB-1:0] out_data;
+  wire [OUT_BEAT*AB-1:0] out_data;
   wire out_valid;
   reg out_ready = 1'b0;
   wire out_last;
@@ -50,14 +54,14 @@ module rnnfab_tb #(
   reg [8*1024-1:0] result_path;
   reg [8*32-1:0] magic;
   integer fd_in, fd_out, scanned, version, steps_read, input_size_read, output_size_read, value, k;
-  integer w;
+  integer w, beat_words;
   integer seed_ready, seed_gap;
   reg [31:0] draw;
   integer cycle, next_input, outputs, last_output_cycle, first_output_cycle, last_input_cycle;
   integer output_stall_cycles, input_starved_cycles, input_wait_cycles;
   integer protocol_violations, last_flag_errors, extra_beats, timed_out;
   reg pending, in_fire, out_fire, held;
-  reg [BATCH*AB-1:0] held_data;
+  reg [OUT_BEAT*AB-1:0] held_data;
   reg held_last;
 
   initial begin
@@ -105,7 +109,7 @@ module rnnfab_tb #(
     timed_out = 0;
     pending = 1'b0;
     held = 1'b0;
-    held_data = {BATCH * AB{1'b0}};
+    held_data = {OUT_BEAT * AB{1'b0}};
     held_last = 1'b0;
 
     repeat (RESET_CYCLES) @(posedge clk);
@@ -134,12 +138,15 @@ module rnnfab_tb #(
       held_data = out_data;
       held_last = out_last;
       if (out_fire) begin
-        for (w = 0; w < BATCH; w = w + 1)
+        // a step's last beat may hold fewer outputs than lanes (wide output)
+        beat_words = OUTPUT_SIZE - outputs % OUTPUT_SIZE;
+        if (beat_words > OUT_BEAT) beat_words = OUT_BEAT;
+        for (w = 0; w < beat_words; w = w + 1)
           $fdisplay(fd_out, "beat %0d %0d %0d", cycle, $signed(out_data[w*AB+:AB]), out_last);
-        if (out_last !== (((outputs + BATCH) % OUTPUT_SIZE) == 0))
+        if (out_last !== (((outputs + beat_words) % OUTPUT_SIZE) == 0))
           last_flag_errors = last_flag_errors + 1;
         if (outputs == 0) first_output_cycle = cycle;
-        outputs = outputs + BATCH;
+        outputs = outputs + beat_words;
         last_output_cycle = cycle;
       end
       if (in_fire) begin

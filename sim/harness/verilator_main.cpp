@@ -15,6 +15,10 @@
 // Batch designs (gen --batch B, --words-per-beat B): every stream beat carries B words, word s
 // in bits [s*AB, (s+1)*AB) of in_data / out_data; the stimulus lists the words beat by beat
 // (inputSize counts words), and the result has one "beat" line per word (B lines per beat).
+// Wide output (gen --out-words W, --out-words-per-beat W): an output beat carries W consecutive
+// elements of a step, element e + j in bits [j*AB, (j+1)*AB); the result has one "beat" line
+// per element, and a step's last beat only the lines of its elements (the lanes past the output
+// size carry no output).
 //
 // Result file (text): one "beat <cycle> <value> <last>" line per transferred output beat, then
 // "summary <key> <value>" lines ending with "summary end 1"; with a version-2 stimulus every
@@ -52,7 +56,7 @@
 
 namespace {
 
-constexpr int kMaxWordsPerBeat = 16;
+constexpr int kMaxWordsPerBeat = 64;
 
 struct Options {
   std::string stimulus;
@@ -65,6 +69,7 @@ struct Options {
   uint64_t drainCycles = 64;
   int activationBits = 16;
   int wordsPerBeat = 1;  // batch: words of a stream beat
+  int outWordsPerBeat = 0;  // words of an output beat (0: wordsPerBeat)
   uint64_t resetCycles = 4;
   uint64_t betweenResetCycles = 2;
 };
@@ -111,6 +116,7 @@ Options parseOptions(int argc, char** argv) {
     else if (flag == "--drain-cycles") options.drainCycles = parseCount(flag, value);
     else if (flag == "--activation-bits") options.activationBits = std::atoi(value.c_str());
     else if (flag == "--words-per-beat") options.wordsPerBeat = std::atoi(value.c_str());
+    else if (flag == "--out-words-per-beat") options.outWordsPerBeat = std::atoi(value.c_str());
     else if (flag == "--reset-cycles") options.resetCycles = parseCount(flag, value);
     else if (flag == "--between-reset-cycles") options.betweenResetCycles = parseCount(flag, value);
     else fail("unknown flag " + flag);
@@ -119,7 +125,11 @@ Options parseOptions(int argc, char** argv) {
   if (options.resetCycles < 1) fail("--reset-cycles: expected at least 1");
   if (options.activationBits < 1 || options.activationBits > 64) fail("--activation-bits: expected 1..64");
   if (options.wordsPerBeat < 1 || options.wordsPerBeat > kMaxWordsPerBeat) {
-    fail("--words-per-beat: expected 1..16");
+    fail("--words-per-beat: expected 1..64");
+  }
+  if (options.outWordsPerBeat == 0) options.outWordsPerBeat = options.wordsPerBeat;
+  if (options.outWordsPerBeat < 1 || options.outWordsPerBeat > kMaxWordsPerBeat) {
+    fail("--out-words-per-beat: expected 1..64");
   }
   return options;
 }
@@ -322,6 +332,7 @@ class Harness {
     bool pending = false;
     bool previousOutputHeld = false;  // out_valid && !out_ready in the previous cycle
     const int beatWords = options_.wordsPerBeat;
+    const int outBeatWords = options_.outWordsPerBeat;
     const int64_t zeros[kMaxWordsPerBeat] = {};
     uint64_t outWords[kMaxWordsPerBeat] = {};
     uint64_t previousWords[kMaxWordsPerBeat] = {};
@@ -340,13 +351,13 @@ class Harness {
 
       const bool inReady = top_->in_ready;
       const bool outValid = top_->out_valid;
-      unpackBeat(top_->out_data, outWords, beatWords, options_.activationBits);
+      unpackBeat(top_->out_data, outWords, outBeatWords, options_.activationBits);
       const bool outLast = top_->out_last;
       if (outValid && !outReady) c.outputStallCycles++;
       if (inReady && !pending && c.nextInput < totalInputs) c.inputStarvedCycles++;
       if (pending && !inReady) c.inputWaitCycles++;
       bool sameData = true;
-      for (int w = 0; w < beatWords; w++) {
+      for (int w = 0; w < outBeatWords; w++) {
         const uint64_t mask = inputMask_;
         sameData = sameData && ((outWords[w] ^ previousWords[w]) & mask) == 0;
         previousWords[w] = outWords[w];
@@ -357,14 +368,17 @@ class Harness {
       previousOutputHeld = outValid && !outReady;
       previousLast = outLast;
       if (outValid && outReady) {
-        for (int w = 0; w < beatWords; w++) {
+        // a step's last beat may hold fewer outputs than lanes (wide output)
+        const uint64_t stepLeft = outputSize - c.outputs % outputSize;
+        const int words = stepLeft < static_cast<uint64_t>(outBeatWords) ? static_cast<int>(stepLeft) : outBeatWords;
+        for (int w = 0; w < words; w++) {
           const int64_t value = signExtend(outWords[w], options_.activationBits);
           std::fprintf(result_, "beat %" PRIu64 " %" PRId64 " %d\n", c.cycle, value, outLast ? 1 : 0);
         }
-        const bool lastExpected = (c.outputs + beatWords) % outputSize == 0;
+        const bool lastExpected = (c.outputs + words) % outputSize == 0;
         if (outLast != lastExpected) c.lastFlagErrors++;
         if (c.outputs == 0) c.firstOutputCycle = c.cycle;
-        c.outputs += beatWords;
+        c.outputs += words;
         c.lastOutputCycle = c.cycle;
       }
       if (pending && inReady) {

@@ -1,0 +1,217 @@
+/**
+ * The configuration table of `bench:delta` (`--configs`, docs/delta.md "Benchmark"): the BCR +
+ * delta model built at several PE counts, columns per beat W and output elements per beat, each
+ * design's cycles per frame over the test set from its cycle model (rtl/delta_timing.ts, equal to
+ * Verilator), where the frame's cycles go (`DeltaPhases`), time and effective throughput at the
+ * assumed clock, a resource estimate scaled from one synthesized design, and the fastest
+ * configuration within ESE's XCKU060 budget.
+ *
+ * @module
+ */
+
+import type { DeltaConfig } from "../model/delta.ts";
+import type { RnnModel } from "../model/model.ts";
+import type { AcceleratorConfig } from "../rtl/config.ts";
+import type { CycleStats } from "../rtl/delta_cycles.ts";
+import { builtDeltaCycles, builtDesigns, type DeltaPhases } from "./delta_built.ts";
+
+/** One configuration: PEs, columns per beat, output elements per beat. */
+export interface DeltaDesignPoint {
+  /** PEs. */
+  pes: number;
+  /** Columns per broadcast beat W (divides pes). */
+  broadcast: number;
+  /** Output elements per beat (divides pes). */
+  outWords: number;
+}
+
+/**
+ * Resources per PE and shared, from the Yosys per-PE estimate (`synth --per-pe`, Yosys 0.23) of
+ * the 64-PE, W = 8 delta design with theta_m of an ESE-shaped model (docs/delta.md, "Within ESE's
+ * XCKU060 budget"): a fixed estimate, scaled by the PE count here.
+ */
+export const DELTA_PE_RESOURCES = {
+  perPe: { lut: 2372, bram36: 7, dsp: 12 },
+  shared: { lut: 15045, bram36: 0, dsp: 2 },
+  label: "computed: the Yosys per-PE estimate of a 64-PE, W = 8 delta design scaled by the PE " +
+    "count (the wider beats' encoders and output multiplexer not counted)",
+} as const;
+
+/** A resource estimate against a budget. */
+export interface ResourceEstimate {
+  /** LUTs. */
+  lut: number;
+  /** BRAM36 blocks. */
+  bram36: number;
+  /** DSP slices. */
+  dsp: number;
+  /** Within the budget. */
+  fits: boolean;
+}
+
+/** The resource estimate of a PE count (DELTA_PE_RESOURCES) against a budget. */
+export function deltaResources(
+  pes: number,
+  budget: { lut: number; bram36: number; dsp: number },
+): ResourceEstimate {
+  const { perPe, shared } = DELTA_PE_RESOURCES;
+  const lut = shared.lut + pes * perPe.lut;
+  const bram36 = shared.bram36 + pes * perPe.bram36;
+  const dsp = shared.dsp + pes * perPe.dsp;
+  return {
+    lut,
+    bram36,
+    dsp,
+    fits: lut <= budget.lut && bram36 <= budget.bram36 && dsp <= budget.dsp,
+  };
+}
+
+/** One row of the table. */
+export interface DeltaConfigRow extends DeltaDesignPoint {
+  /** Cycles per frame of the same model and design without delta (its cycle estimate). */
+  denseCyclesPerFrame: number;
+  /** Cycles per frame with delta over every test frame (cycle model). */
+  delta: CycleStats;
+  /** With no column fired. */
+  idleCyclesPerFrame: number;
+  /** Where the cycles go (mean per step) and with no column fired. */
+  phases: DeltaPhases;
+  idlePhases: DeltaPhases;
+  /** The part of `phases` with the most cycles. */
+  limit: keyof DeltaPhases;
+  /** Microseconds per frame (mean) and effective TOp/s at the assumed clock. */
+  microseconds: number;
+  effectiveTops: number;
+  /** Resources (estimate). */
+  resources: ResourceEstimate;
+}
+
+/** The table and its pick. */
+export interface DeltaConfigTable {
+  /** How the figures were obtained. */
+  label: string;
+  /** Clock (MHz, assumed). */
+  clockMhz: number;
+  /** Resource estimate's origin. */
+  resourcesLabel: string;
+  /** Every configuration. */
+  rows: DeltaConfigRow[];
+  /** The lowest mean cycles per frame within the budget (null: none fits). */
+  best: DeltaConfigRow | null;
+}
+
+/** Parse "PxW" or "PxWoO" (O output elements per beat, else 1), comma-separated. */
+export function parseDesignPoints(text: string): DeltaDesignPoint[] | undefined {
+  const points: DeltaDesignPoint[] = [];
+  for (const part of text.split(",")) {
+    const match = /^(\d+)x(\d+)(?:o(\d+))?$/.exec(part.trim());
+    if (!match) return undefined;
+    const [pes, broadcast, outWords] = [match[1], match[2], match[3] ?? "1"].map(Number);
+    const power = (n: number) => n >= 1 && (n & (n - 1)) === 0;
+    if (pes < 1 || !power(broadcast) || !power(outWords)) return undefined;
+    if (pes % broadcast !== 0 || pes % outWords !== 0) return undefined;
+    points.push({ pes, broadcast, outWords });
+  }
+  return points;
+}
+
+/** The widest output beat for a PE count: the largest power of two up to 64 dividing it. */
+export function widestOutWords(pes: number): number {
+  let words = 1;
+  while (words * 2 <= 64 && pes % (words * 2) === 0) words *= 2;
+  return words;
+}
+
+/** Build and time every configuration on the test sequences (cycle model). */
+export function deltaConfigTable(options: {
+  model: RnnModel;
+  accelerator: AcceleratorConfig;
+  delta: DeltaConfig;
+  sequences: number[][][];
+  points: DeltaDesignPoint[];
+  denseOps: number;
+  budget: { lut: number; bram36: number; dsp: number };
+  log?: (line: string) => void;
+}): DeltaConfigTable {
+  const clockMhz = options.accelerator.clockMhz;
+  const rows = options.points.map((point): DeltaConfigRow => {
+    const accelerator = { ...options.accelerator, pes: point.pes, outWords: point.outWords };
+    const designs = builtDesigns(options.model, accelerator, {
+      delta: options.delta,
+      broadcast: point.broadcast,
+    });
+    const built = builtDeltaCycles(designs, options.sequences, point.broadcast);
+    const phases = built.phases;
+    const limit = (Object.keys(phases) as (keyof DeltaPhases)[])
+      .reduce((a, b) => phases[b] > phases[a] ? b : a);
+    const microseconds = built.delta.mean / clockMhz;
+    const row = {
+      ...point,
+      denseCyclesPerFrame: built.denseCyclesPerFrame,
+      delta: built.delta,
+      idleCyclesPerFrame: built.idleCyclesPerFrame,
+      phases,
+      idlePhases: built.idlePhases,
+      limit,
+      microseconds,
+      effectiveTops: options.denseOps / (microseconds * 1e-6) / 1e12,
+      resources: deltaResources(point.pes, options.budget),
+    };
+    options.log?.(
+      `config ${point.pes} PEs, W ${point.broadcast}, out ${point.outWords}: ` +
+        `${row.delta.mean.toFixed(1)} cycles per frame (idle ${row.idleCyclesPerFrame}), ` +
+        `${microseconds.toFixed(2)} us, limit ${limit}`,
+    );
+    return row;
+  });
+  const fitting = rows.filter((row) => row.resources.fits);
+  const best = fitting.reduce<DeltaConfigRow | null>(
+    (a, b) => a === null || b.delta.mean < a.delta.mean ? b : a,
+    null,
+  );
+  return {
+    label: "computed: cycle model of each built delta design (rtl/delta_timing.ts, equal to " +
+      "Verilator) over the test frames; time and TOp/s at the assumed clock",
+    clockMhz,
+    resourcesLabel: DELTA_PE_RESOURCES.label,
+    rows,
+    best,
+  };
+}
+
+/** The table as Markdown. */
+export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
+  const f = (n: number) => n.toFixed(1);
+  const lines = [
+    `### Configurations (${table.label}, ${table.clockMhz} MHz assumed)`,
+    "",
+    "| PEs | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / projection / output wait (per frame) | limit | us | TOp/s | LUT / BRAM36 / DSP (estimate) | fits |",
+    "| --- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | ----------------------------- | ---- |",
+  ];
+  for (const r of table.rows) {
+    const d = r.delta;
+    const p = r.phases;
+    lines.push(
+      `| ${r.pes} | ${r.broadcast} | ${r.outWords} | ${r.denseCyclesPerFrame} | ` +
+        `${f(d.mean)} / ${d.p50} / ${d.p99} / ${d.worst} | ${f(r.idleCyclesPerFrame)} | ` +
+        `${f(p.matvec)} / ${f(p.projection)} / ${f(p.outputWait)} | ${r.limit} | ` +
+        `${r.microseconds.toFixed(2)} | ${r.effectiveTops.toFixed(2)} | ` +
+        `${r.resources.lut} / ${r.resources.bram36} / ${r.resources.dsp} | ` +
+        `${r.resources.fits ? "yes" : "no"} |`,
+    );
+  }
+  const b = table.best;
+  lines.push(
+    "",
+    b
+      ? `Fastest within the budget: **${b.pes} PEs, W = ${b.broadcast}, ${b.outWords} output ` +
+        `elements per beat: ${f(b.delta.mean)} cycles per frame, ${
+          b.microseconds.toFixed(2)
+        } us, ` +
+        `${b.effectiveTops.toFixed(2)} TOp/s** (assumed clock); limit: ${b.limit}.`
+      : "No configuration fits the budget.",
+    `Resources: ${table.resourcesLabel}.`,
+    "",
+  );
+  return lines;
+}
