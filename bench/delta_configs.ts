@@ -3,8 +3,9 @@
  * delta model built at several PE counts, columns per beat W and output elements per beat, each
  * design's cycles per frame over the test set from its cycle model (rtl/delta_timing.ts, equal to
  * Verilator), where the frame's cycles go (`DeltaPhases`), time and effective throughput at the
- * assumed clock, a resource estimate scaled from one synthesized design, and the fastest
- * configuration within ESE's XCKU060 budget.
+ * assumed clock, resources (LUTs and DSPs scaled from one synthesized design; BRAM36 the larger
+ * of that estimate and the lower bound of the design's own memories, bench/delta_memories.ts), and
+ * the fastest configuration within ESE's XCKU060 budget.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { RnnModel } from "../model/model.ts";
 import type { AcceleratorConfig } from "../rtl/config.ts";
 import type { CycleStats } from "../rtl/delta_cycles.ts";
 import { builtDeltaCycles, builtDesigns, type DeltaPhases } from "./delta_built.ts";
+import { type DesignBlockRams, designBlockRams, MEMORY_BRAM_LABEL } from "./delta_memories.ts";
 
 /** One configuration: PEs, columns per beat, output elements per beat. */
 export interface DeltaDesignPoint {
@@ -39,30 +41,54 @@ export const DELTA_PE_RESOURCES = {
 
 /** A resource estimate against a budget. */
 export interface ResourceEstimate {
-  /** LUTs. */
+  /** LUTs (the scaled Yosys estimate). */
   lut: number;
-  /** BRAM36 blocks. */
+  /** BRAM36 blocks: the larger of the two figures below (what `fits` uses). */
   bram36: number;
-  /** DSP slices. */
+  /** DSP slices (the scaled Yosys estimate). */
   dsp: number;
+  /** BRAM36 of the scaled Yosys estimate (DELTA_PE_RESOURCES). */
+  bram36Estimate: number;
+  /** BRAM36 lower bound from this design's own memories (bench/delta_memories.ts). */
+  bram36FromMemories: number;
+  /** Which figure decided `bram36`: the scaled estimate or the design's memories. */
+  bram36Decided: "estimate" | "memories";
   /** Within the budget. */
   fits: boolean;
+  /** How the figures were obtained. */
+  label: string;
 }
 
-/** The resource estimate of a PE count (DELTA_PE_RESOURCES) against a budget. */
+/**
+ * The resources of a PE count against a budget: LUTs and DSPs the scaled Yosys estimate
+ * (DELTA_PE_RESOURCES), BRAM36 the larger of that estimate and the design's memories' lower bound
+ * (`memoryBram36`, computed from the built design: it follows the model's density, the estimate
+ * does not).
+ */
 export function deltaResources(
   pes: number,
-  budget: { lut: number; bram36: number; dsp: number },
+  options: { budget: { lut: number; bram36: number; dsp: number }; memoryBram36: number },
 ): ResourceEstimate {
   const { perPe, shared } = DELTA_PE_RESOURCES;
+  const { budget, memoryBram36 } = options;
   const lut = shared.lut + pes * perPe.lut;
-  const bram36 = shared.bram36 + pes * perPe.bram36;
+  const bram36Estimate = shared.bram36 + pes * perPe.bram36;
   const dsp = shared.dsp + pes * perPe.dsp;
+  const bram36Decided = memoryBram36 > bram36Estimate ? "memories" : "estimate";
+  const bram36 = Math.max(bram36Estimate, memoryBram36);
   return {
     lut,
     bram36,
     dsp,
+    bram36Estimate,
+    bram36FromMemories: memoryBram36,
+    bram36Decided,
     fits: lut <= budget.lut && bram36 <= budget.bram36 && dsp <= budget.dsp,
+    label: `LUT and DSP: the scaled Yosys estimate; BRAM36: ${bram36} from ${
+      bram36Decided === "memories"
+        ? `this design's memories (lower bound; the scaled estimate says ${bram36Estimate})`
+        : `the scaled Yosys estimate (this design's memories need at least ${memoryBram36})`
+    }`,
   };
 }
 
@@ -82,8 +108,10 @@ export interface DeltaConfigRow extends DeltaDesignPoint {
   /** Microseconds per frame (mean) and effective TOp/s at the assumed clock. */
   microseconds: number;
   effectiveTops: number;
-  /** Resources (estimate). */
+  /** Resources (LUT and DSP estimated, BRAM36 the larger of the estimate and the memories' bound). */
   resources: ResourceEstimate;
+  /** The built delta design's memories that are block RAM by design, and their BRAM36 bound. */
+  memoryBlockRams: DesignBlockRams;
 }
 
 /** The table and its pick. */
@@ -145,6 +173,7 @@ export function deltaConfigTable(options: {
     const limit = (Object.keys(phases) as (keyof DeltaPhases)[])
       .reduce((a, b) => phases[b] > phases[a] ? b : a);
     const microseconds = built.delta.mean / clockMhz;
+    const memoryBlockRams = designBlockRams(designs.delta);
     const row = {
       ...point,
       denseCyclesPerFrame: built.denseCyclesPerFrame,
@@ -155,12 +184,16 @@ export function deltaConfigTable(options: {
       limit,
       microseconds,
       effectiveTops: options.denseOps / (microseconds * 1e-6) / 1e12,
-      resources: deltaResources(point.pes, options.budget),
+      resources: deltaResources(point.pes, {
+        budget: options.budget,
+        memoryBram36: memoryBlockRams.bram36,
+      }),
+      memoryBlockRams,
     };
     options.log?.(
       `config ${point.pes} PEs, W ${point.broadcast}, out ${point.outWords}: ` +
         `${row.delta.mean.toFixed(1)} cycles per frame (idle ${row.idleCyclesPerFrame}), ` +
-        `${microseconds.toFixed(2)} us, limit ${limit}`,
+        `${microseconds.toFixed(2)} us, limit ${limit}; ${row.resources.label}`,
     );
     return row;
   });
@@ -173,10 +206,20 @@ export function deltaConfigTable(options: {
     label: "computed: cycle model of each built delta design (rtl/delta_timing.ts, equal to " +
       "Verilator) over the test frames; time and TOp/s at the assumed clock",
     clockMhz,
-    resourcesLabel: DELTA_PE_RESOURCES.label,
+    resourcesLabel: `computed: LUT and DSP ${
+      DELTA_PE_RESOURCES.label.replace(/^computed: /, "")
+    }; BRAM36 the larger of that estimate and the ${MEMORY_BRAM_LABEL.replace(/^computed: /, "")}`,
     rows,
     best,
   };
+}
+
+/** The BRAM36 cell: both figures, the deciding one in bold. */
+function bramCell(resources: ResourceEstimate): string {
+  const { bram36Estimate: estimate, bram36FromMemories: memories, bram36Decided } = resources;
+  return bram36Decided === "memories"
+    ? `${estimate} / **${memories}** (memories)`
+    : `**${estimate}** / ${memories} (estimate)`;
 }
 
 /** The table as Markdown. */
@@ -185,8 +228,8 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
   const lines = [
     `### Configurations (${table.label}, ${table.clockMhz} MHz assumed)`,
     "",
-    "| PEs | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / projection / output wait (per frame) | limit | us | TOp/s | LUT / BRAM36 / DSP (estimate) | fits |",
-    "| --- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | ----------------------------- | ---- |",
+    "| PEs | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / projection / output wait (per frame) | limit | us | TOp/s | LUT / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
+    "| --- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | --------------------------- | -------------------------------------------------------------- | ---- |",
   ];
   for (const r of table.rows) {
     const d = r.delta;
@@ -196,7 +239,7 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
         `${f(d.mean)} / ${d.p50} / ${d.p99} / ${d.worst} | ${f(r.idleCyclesPerFrame)} | ` +
         `${f(p.matvec)} / ${f(p.projection)} / ${f(p.outputWait)} | ${r.limit} | ` +
         `${r.microseconds.toFixed(2)} | ${r.effectiveTops.toFixed(2)} | ` +
-        `${r.resources.lut} / ${r.resources.bram36} / ${r.resources.dsp} | ` +
+        `${r.resources.lut} / ${r.resources.dsp} | ${bramCell(r.resources)} | ` +
         `${r.resources.fits ? "yes" : "no"} |`,
     );
   }
@@ -208,7 +251,8 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
         `elements per beat: ${f(b.delta.mean)} cycles per frame, ${
           b.microseconds.toFixed(2)
         } us, ` +
-        `${b.effectiveTops.toFixed(2)} TOp/s** (assumed clock); limit: ${b.limit}.`
+        `${b.effectiveTops.toFixed(2)} TOp/s** (assumed clock); limit: ${b.limit}; ` +
+        `${b.resources.label}.`
       : "No configuration fits the budget.",
     `Resources: ${table.resourcesLabel}.`,
     "",

@@ -115,11 +115,22 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
       const p = row.phases;
       assert.ok(p.matvec > 0 && p.projection > 0 && row.idleCyclesPerFrame <= row.delta.p50);
       assert.ok(row.resources.fits);
+      // BRAM36: the larger of the scaled estimate and the design's memories' bound, both kept
+      const { bram36, bram36Estimate, bram36FromMemories } = row.resources;
+      assert.equal(bram36, Math.max(bram36Estimate, bram36FromMemories));
+      assert.equal(bram36FromMemories, row.memoryBlockRams.bram36);
+      assert.ok(
+        row.memoryBlockRams.memories.some((m: { memory: string }) => m.memory === "weight_mem"),
+      );
     }
     assert.ok(result.configs.best);
     assert.match(
       await Deno.readTextFile(`${dir}/delta.md`),
       /Fastest within the budget: \*\*4 PEs/,
+    );
+    assert.match(
+      await Deno.readTextFile(`${dir}/delta.md`),
+      /BRAM36: scaled estimate \/ memories' bound/,
     );
     assert.ok(result.fired.fractionM[0] > 0 && result.fired.fractionM[0] < 1);
     assert.equal(result.cycles.built.design.broadcast, 2);

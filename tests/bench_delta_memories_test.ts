@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { builtDesigns } from "../bench/delta_built.ts";
+import {
+  DELTA_PE_RESOURCES,
+  deltaConfigMarkdown,
+  deltaConfigTable,
+  deltaResources,
+} from "../bench/delta_configs.ts";
+import { designBlockRams } from "../bench/delta_memories.ts";
+import type { DeltaConfig } from "../model/delta.ts";
+import { DEFAULT_ACCELERATOR_CONFIG } from "../rtl/config.ts";
+import { usedWidth, XILINX_BRAM36_BITS, xilinxBram36 } from "../synth/xilinx_bram.ts";
+import { densePrunedPair } from "./helpers.ts";
+
+const THETA: DeltaConfig = { thetaX: 0.1, thetaH: 0.05 };
+
+Deno.test("xilinxBram36: the cheapest Xilinx block RAM shapes, RAMB18 as half, two read ports true dual port only", () => {
+  // 7,250 x 16: three 2K x 18 RAMB36 and, for the last 1,106 words (over a RAMB18's 1K x 18), a
+  // fourth; 7,144 words: the last 1,000 fit a RAMB18
+  assert.equal(xilinxBram36({ depth: 7250, width: 16, readPorts: 1 }), 4);
+  assert.equal(xilinxBram36({ depth: 6144 + 1000, width: 16, readPorts: 1 }), 3.5);
+  // an activation table: 129 words, 13 bits used, two read ports: one RAMB18 (1K x 18)
+  assert.equal(xilinxBram36({ depth: 129, width: 13, readPorts: 2 }), 0.5);
+  // 20 bits with two read ports: wider than a RAMB18's true dual port (18)
+  assert.equal(xilinxBram36({ depth: 129, width: 20, readPorts: 2 }), 1);
+  // 72 bits: one RAMB36 as simple dual port (one read port), two with two read ports
+  assert.equal(xilinxBram36({ depth: 512, width: 72, readPorts: 1 }), 1);
+  assert.equal(xilinxBram36({ depth: 512, width: 72, readPorts: 2 }), 2);
+  assert.equal(xilinxBram36({ depth: 1, width: 1, readPorts: 1 }), 0.5);
+  assert.equal(xilinxBram36({ depth: 100, width: 0, readPorts: 1 }), 0);
+  // never below the bits bound
+  for (const [depth, width] of [[3000, 7], [70000, 3], [5000, 40], [1500, 100]]) {
+    const blocks = xilinxBram36({ depth, width, readPorts: 2 });
+    assert.ok(blocks >= (depth * width) / XILINX_BRAM36_BITS, `${depth} x ${width}: ${blocks}`);
+  }
+  // constant lanes need no storage (bit 0 always 1, bits 3-7 always 0)
+  assert.equal(usedWidth([0b0101, 0b0111, 0b0001], 8), 2);
+  assert.equal(usedWidth([5n, 5n], 4), 0);
+});
+
+Deno.test("designBlockRams: a tiny delta LSTMP's weights, pointers and activation tables, 3.5 BRAM36 per PE", () => {
+  const { pruned } = densePrunedPair(
+    { kind: "lstm", inputSize: 4, hiddenSize: 8, projSize: 4, numLayers: 1, seed: 22 },
+    { rows: 4, cols: 2, density: 0.5 },
+  );
+  const accelerator = { ...DEFAULT_ACCELERATOR_CONFIG, pes: 4, outWords: 4 };
+  const { delta } = builtDesigns(pruned, accelerator, {
+    delta: { ...THETA, thetaM: 0.05 },
+    broadcast: 2,
+  });
+  const rams = designBlockRams(delta);
+  const byName = Object.fromEntries(rams.memories.map((m) => [m.memory, m]));
+  assert.deepEqual(Object.keys(byName).sort(), [
+    "pointer_mem",
+    "table_rom (sigmoid)",
+    "table_rom (tanh)",
+    "weight_mem",
+  ]);
+  // every memory is small: one RAMB18 each; per PE weights, pointers (two read ports) and five
+  // tables (three sigmoid, two tanh): 3.5, as Yosys maps the generated tiny design (docs/synthesis.md)
+  assert.equal(byName.weight_mem.copies, 4);
+  assert.equal(byName.pointer_mem.readPorts, 2);
+  assert.equal(byName["table_rom (sigmoid)"].copies, 12);
+  assert.equal(byName["table_rom (tanh)"].copies, 8);
+  assert.equal(rams.bram36, 4 * 3.5);
+  assert.ok(rams.bram36 >= rams.bram36FromBits);
+});
+
+Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bias ROM count; the table's fit check takes the larger BRAM36 figure", () => {
+  // one PE, 80 cells: K = 80 > 64, so the memories M (four gate fields), c, h and the bias ROM are
+  // block RAM; 26,846 weight entries of 16 bits: 13.5 BRAM36 alone
+  const { pruned } = densePrunedPair(
+    { kind: "lstm", inputSize: 32, hiddenSize: 80, numLayers: 1, seed: 5 },
+    { rows: 4, cols: 2, density: 0.75 },
+  );
+  const sequences = [
+    Array.from({ length: 4 }, (_, t) => Array.from({ length: 32 }, (_, j) => Math.sin(t + j))),
+  ];
+  const table = deltaConfigTable({
+    model: pruned,
+    accelerator: DEFAULT_ACCELERATOR_CONFIG,
+    delta: THETA,
+    sequences,
+    points: [{ pes: 1, broadcast: 1, outWords: 1 }],
+    denseOps: 1000,
+    budget: { lut: 1e9, dsp: 1e9, bram36: 10 },
+  });
+  const [row] = table.rows;
+  const names = row.memoryBlockRams.memories.map((m) => m.memory);
+  for (const name of ["acc_mem (gates)", "c_mem", "h_mem", "bias_rom", "weight_mem"]) {
+    assert.ok(names.includes(name), `${name} in ${names}`);
+  }
+  const gates = row.memoryBlockRams.memories.find((m) => m.memory === "acc_mem (gates)")!;
+  assert.equal(gates.copies, 4);
+  const r = row.resources;
+  assert.equal(r.bram36Estimate, DELTA_PE_RESOURCES.perPe.bram36);
+  assert.equal(r.bram36FromMemories, row.memoryBlockRams.bram36);
+  assert.ok(r.bram36FromMemories > r.bram36Estimate && r.bram36FromMemories > 10);
+  assert.equal(r.bram36, r.bram36FromMemories);
+  assert.equal(r.bram36Decided, "memories");
+  assert.equal(r.fits, false);
+  assert.match(r.label, /BRAM36: [\d.]+ from this design's memories/);
+  assert.equal(table.best, null);
+  const markdown = deltaConfigMarkdown(table).join("\n");
+  assert.match(markdown, new RegExp(`\\| 7 / \\*\\*${r.bram36}\\*\\* \\(memories\\) \\| no \\|`));
+  assert.match(markdown, /No configuration fits the budget/);
+  assert.match(markdown, /the larger of that estimate and the lower bound from this design's/);
+});
+
+Deno.test("deltaResources: the memories' bound or the scaled estimate, whichever is larger, decides BRAM36 and the fit", () => {
+  const budget = { lut: 294_000, bram36: 947, dsp: 1504 };
+  const under = deltaResources(112, { budget, memoryBram36: 700 });
+  assert.equal(under.bram36, 784);
+  assert.equal(under.bram36Decided, "estimate");
+  assert.ok(under.fits);
+  assert.match(under.label, /BRAM36: 784 from the scaled Yosys estimate .*at least 700/);
+  const over = deltaResources(112, { budget, memoryBram36: 1000 });
+  assert.equal(over.bram36, 1000);
+  assert.equal(over.bram36Estimate, 784);
+  assert.equal(over.bram36Decided, "memories");
+  assert.equal(over.fits, false);
+  assert.match(
+    over.label,
+    /from this design's memories \(lower bound; the scaled estimate says 784\)/,
+  );
+  assert.match(over.label, /^LUT and DSP: the scaled Yosys estimate/);
+});
