@@ -11,7 +11,12 @@
  */
 
 import type { Dataset } from "../model/dataset.ts";
-import { type DeltaConfig, fixedThresholds, summarizeStats } from "../model/delta.ts";
+import {
+  type DeltaConfig,
+  type DeltaSummary,
+  fixedThresholds,
+  summarizeStats,
+} from "../model/delta.ts";
 import { runFixedDelta } from "../model/delta_run.ts";
 import { runSequences } from "../model/evaluate.ts";
 import { type FixedPointConfig, quantizeInputs, toReal } from "../model/fixed.ts";
@@ -26,6 +31,7 @@ import {
   type FiredStep,
   firedStepCollector,
 } from "../rtl/delta_cycles.ts";
+import { type DeltaWorkBound, deltaWorkBound } from "./delta_bound.ts";
 import { type BuiltDeltaCycles, builtDeltaCycles, builtDesigns } from "./delta_built.ts";
 import { type DeltaSweep, deltaSweep, pickTheta, type SweepPoint } from "./delta_sweep.ts";
 import { type DeltaConfigTable, deltaConfigTable, type DeltaDesignPoint } from "./delta_configs.ts";
@@ -107,6 +113,8 @@ export interface DeltaBenchResult {
   sweep?: DeltaSweep & { picked: SweepPoint | null; budgetPoints: number };
   /** The configuration table (`--configs`) and the fastest configuration within the budget. */
   configs?: DeltaConfigTable;
+  /** What the time targets ask of any datapath: the MACs a delta frame leaves (computed). */
+  bound?: DeltaWorkBound;
   /** Each target with the figure reached and whether it is met. */
   targets: { target: string; goal: string; reached: string; met: boolean; limit?: string }[];
 }
@@ -220,7 +228,6 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       log,
     })
     : undefined;
-  const configs = configTableOf(options, ops);
   return {
     what: "issue 19 delta benchmark: accuracy dense / BCR / BCR + delta, fired fractions, cycles " +
       "per frame without and with delta on one design",
@@ -272,9 +279,27 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
       budgetPoints: DELTA_TARGETS.accuracyLossPoints,
       picked: pickTheta(sweep, denseAccuracy, DELTA_TARGETS.accuracyLossPoints),
     },
-    configs,
+    configs: configTableOf(options, ops),
+    bound: boundOf(options, { fired: run.summary, denseOps: ops }),
     targets: targetsOf({ lossPoints, built, us, tops, multipliers }),
   };
+}
+
+/** What the time targets ask of any datapath on the BCR + delta model (computed). */
+function boundOf(
+  options: DeltaBenchOptions,
+  figures: { fired: DeltaSummary; denseOps: number },
+): DeltaWorkBound {
+  return deltaWorkBound({
+    model: options.models.bcrDelta,
+    fired: figures.fired,
+    deltaCodedProjection: options.delta.thetaM !== undefined,
+    denseOps: figures.denseOps,
+    clockMhz: options.accelerator.clockMhz,
+    targetMicroseconds: DELTA_TARGETS.microsecondsPerFrame,
+    targetTops: DELTA_TARGETS.effectiveTops,
+    dspBudget: DELTA_TARGETS.budget.dsp,
+  });
 }
 
 /** The configuration table of `options.configs` (none: undefined). */

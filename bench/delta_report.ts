@@ -8,6 +8,7 @@
 import type { DeltaBenchResult } from "./delta.ts";
 import type { DeltaPhases } from "./delta_built.ts";
 import { deltaConfigMarkdown } from "./delta_configs.ts";
+import { formatDeltaWorkBound } from "./delta_bound.ts";
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 
@@ -153,6 +154,7 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     "",
     ...sweepLines(result),
     ...(result.configs ? deltaConfigMarkdown(result.configs) : []),
+    ...(result.bound ? [formatDeltaWorkBound(result.bound), ""] : []),
     "| target | goal | reached | met |",
     "| --- | --- | --- | --- |",
     ...result.targets.map((g) =>

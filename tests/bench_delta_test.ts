@@ -46,6 +46,10 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
     assert.ok(result.cycles.delta.speedup > 1);
     assert.match(result.throughput.clockLabel, /assumed/);
     assert.equal(result.targets.length, 5);
+    // what the time targets ask: fewer MACs than the model's non-zeros (computed)
+    assert.ok(result.bound.macsPerFrame > 0);
+    assert.ok(result.bound.macsPerFrame < result.bound.macsPerFrameWithoutDelta);
+    assert.match(result.bound.label, /^computed/);
     const built = result.cycles.built;
     assert.equal(built.design.broadcast, 2);
     assert.equal(built.frames, frames - sequences.length);
@@ -71,6 +75,7 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
     assert.match(markdown, /no column fired \(what delta cannot remove\)/);
     assert.match(markdown, /measured \(Verilator; every step end equal to the cycle model\)/);
     assert.match(markdown, /What limits them/);
+    assert.match(markdown, /A delta frame leaves [\d,]+ MACs/);
     assert.ok(
       result.cycles.delta.columnBalance.busiestPe >= result.cycles.delta.columnBalance.meanPe,
     );
