@@ -129,6 +129,14 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
       );
     }
     assert.ok(result.configs.best);
+    // the time targets are the fastest configuration's within the budget, with its resources
+    const best = result.configs.best;
+    const time = result.targets.find((t: { target: string }) => t.target === "time per frame");
+    assert.match(time.reached, /the fastest configuration within the budget/);
+    assert.match(time.reached, new RegExp(`^${best.microseconds.toFixed(3)} us`));
+    const budget = result.targets.find((t: { target: string }) => /XCKU060/.test(t.target));
+    assert.match(budget.reached, new RegExp(`${best.resources.bram36} BRAM36`));
+    assert.equal(budget.met, true);
     assert.match(
       await Deno.readTextFile(`${dir}/delta.md`),
       /Fastest within the budget: \*\*4 PEs/,
