@@ -278,10 +278,6 @@ module rnnfab_pe #(
   localparam DLW = 2 + KW + SQW;  // an S0: {issue, this copy's issue, cell, sequence}
   reg a_issue_q, a_my_issue_q;
   reg [KW+SQW-1:0] a_cell_q;
-  // kept apart (keep on the process: Yosys then does not merge its flip-flops): every PE computes
-  // the same issue and cell, and one merged copy drove the accumulators' read registers and read
-  // addresses of all PEs across the chip (gru-8pe's critical path, docs/timing.md)
-  (* keep *)
   always @(posedge clk) begin
     {a_issue_q, a_my_issue_q} <= rst ? 2'b00 :
         {ew_pre, ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0])};
