@@ -11,6 +11,7 @@
 
 import type { DeltaSummary } from "../model/delta.ts";
 import { namedMatrices, type RnnModel } from "../model/model.ts";
+import { countNonZeros } from "../prune/balance.ts";
 
 /** The work of a delta frame against the time targets (every figure computed). */
 export interface DeltaWorkBound {
@@ -56,19 +57,13 @@ export interface DeltaWorkBoundOptions {
   dspBudget: number;
 }
 
-function nonZeros(data: Float64Array): number {
-  let count = 0;
-  for (const value of data) if (value !== 0) count++;
-  return count;
-}
-
 /** The work a delta frame leaves and what the time targets ask (`DeltaWorkBound`). */
 export function deltaWorkBound(options: DeltaWorkBoundOptions): DeltaWorkBound {
   const { fired } = options;
   let without = 0;
   let withDelta = 0;
   for (const { name, layer, matrix } of namedMatrices(options.model)) {
-    const count = nonZeros(matrix.data);
+    const count = countNonZeros(matrix);
     const fraction = name.startsWith("weight_ih")
       ? fired.firedFractionX[layer]
       : name.startsWith("weight_hh")
