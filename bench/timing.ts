@@ -27,6 +27,7 @@ import {
   utilizationRowSchema,
 } from "../synth/pnr/schema.ts";
 import { formatHop } from "../synth/pnr/result.ts";
+import { DEFAULT_PORT_MODE, type PortMode, portsNote } from "../synth/pnr/ports.ts";
 
 /** Format tag of bench/results/timing.json. */
 export const TIMING_BENCH_FORMAT = "rnnfab-bench-timing-1";
@@ -93,6 +94,17 @@ export const TIMING_BENCH_DESIGNS: readonly TimingBenchDesign[] = [
 /** The place-and-route report's fields an entry repeats (null where the design does not fit). */
 const pnr = timingReportSchema.shape;
 
+/** One seed's run of a design. */
+const seedRunSchema = z.object({
+  seed: z.number().int(),
+  fmaxMhz: z.number(),
+  /** The critical path's delay, its start and end (netlist names), ns. */
+  criticalPathNs: z.number(),
+  from: z.string(),
+  to: z.string(),
+  runtimeSeconds: z.number(),
+});
+
 const entrySchema = z.object({
   id: z.string(),
   description: z.string(),
@@ -103,23 +115,37 @@ const entrySchema = z.object({
   /** "placed and routed" or "does not fit" (with the message of the flow). */
   status: z.enum(["placed and routed", "does not fit"]),
   message: z.string().nullable(),
+  /** The best seed's Fmax (a bitstream that reaches it exists); see `seeds` for every run. */
   fmaxMhz: pnr.fmaxMhz.nullable(),
+  /** Median, lowest and highest Fmax over the seeds (equal to fmaxMhz for one seed). */
+  fmaxMedianMhz: z.number().nullable().default(null),
+  fmaxMinMhz: z.number().nullable().default(null),
+  fmaxMaxMhz: z.number().nullable().default(null),
   requestedMhz: pnr.requestedMhz,
   passed: pnr.passed.nullable(),
   provenance: pnr.provenance.nullable(),
+  /** How the ports met the pins (synth/pnr/ports.ts; "direct" in files before the field). */
+  ports: pnr.ports,
   /** Cycles per frame of the cycle estimate (equal to simulation). */
   cyclesPerFrame: z.number(),
-  /** Microseconds per frame at the achieved Fmax. */
+  /** Microseconds per frame at the achieved (best seed's) Fmax. */
   usPerFrameAtFmax: z.number().nullable(),
+  /** Microseconds per frame at the median seed's Fmax. */
+  usPerFrameAtMedian: z.number().nullable().default(null),
   /** Microseconds per frame at the assumed 200 MHz, for comparison (assumed, not timing-closed). */
   usPerFrameAssumed: z.number(),
   assumedMhz: z.number(),
+  /** The best seed's critical path. */
   criticalPath: pnr.criticalPath.nullable(),
   /** The critical path, one line per RTL instance. */
   criticalPathText: z.array(z.string()),
   utilization: z.array(utilizationRowSchema),
+  /** Wall seconds of every seed's run together. */
   runtimeSeconds: z.number(),
+  /** The best seed. */
   seed: pnr.seed,
+  /** Every seed's run, in seed order (one entry in files before the field: `seed`). */
+  seeds: z.array(seedRunSchema).default([]),
   tools: z.record(z.string(), z.string()),
 });
 
@@ -141,18 +167,25 @@ export type TimingBench = z.infer<typeof timingBenchSchema>;
 /** One design's entry. */
 export type TimingBenchEntry = z.infer<typeof entrySchema>;
 
+/** One seed's run of a design. */
+export type TimingSeedRun = z.infer<typeof seedRunSchema>;
+
 /** Options of `runTimingBench`. */
 export interface TimingBenchOptions {
   /** Designs to run (default all). */
   designs?: readonly TimingBenchDesign[];
-  /** Where designs are generated. */
+  /** Where designs are generated (one folder per design and seed). */
   workDir: string;
   /** Part (default ecp5-85k). */
   target?: string;
   /** Clock target, MHz (default 200). */
   freqMhz?: number;
-  /** Placer seed (default 1). */
-  seed?: number;
+  /** Placer seeds, each a run of its own (default [1]). */
+  seeds?: readonly number[];
+  /** Runs at once (default 1; each is one nextpnr process, one core). */
+  jobs?: number;
+  /** How the ports meet the pins (default registered: synth/pnr/ports.ts). */
+  ports?: PortMode;
   /** Time limit of each tool, seconds. */
   timeoutSeconds?: number;
   /** Reuse a design's place-and-route result when it is for the same RTL (no new run). */
@@ -162,47 +195,78 @@ export interface TimingBenchOptions {
 }
 
 /** The design's earlier timing report when `reuse` is set and it is for the current RTL. */
-async function earlierReport(dir: string, target: string): Promise<TimingReport | null> {
+async function earlierReport(
+  dir: string,
+  target: string,
+  seed: number,
+  ports: PortMode,
+): Promise<TimingReport | null> {
   const clock = await clockForDesign(dir).catch(() => null);
   if (!clock?.placedAndRouted) return null;
   const report = await readTimingReport(timingReportPath(dir));
-  return report.target.id === target ? report : null;
+  const same = report.target.id === target && report.seed === seed && report.ports === ports;
+  return same ? report : null;
 }
 
-/** The entry of a design that was placed and routed. */
-export function entryOfReport(
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** The entry of a design placed and routed with one or more seeds (`reports` in seed order). */
+export function entryOfReports(
   spec: TimingBenchDesign,
   nonZeros: number,
-  timing: TimingReport,
+  reports: readonly TimingReport[],
   assumedMhz: number,
 ): TimingBenchEntry {
-  const cycles = timing.design.cyclesPerStep ?? 0;
+  const best = reports.reduce((a, b) => (b.fmaxMhz > a.fmaxMhz ? b : a));
+  const fmaxes = reports.map((report) => report.fmaxMhz);
+  const middle = round(median(fmaxes), 2);
+  const cycles = best.design.cyclesPerStep ?? 0;
   return {
     id: spec.id,
     description: spec.description,
     pes: spec.pes,
     density: spec.density,
     nonZeros,
-    target: timing.target.id,
+    target: best.target.id,
     status: "placed and routed",
     message: null,
-    fmaxMhz: timing.fmaxMhz,
-    requestedMhz: timing.requestedMhz,
-    passed: timing.passed,
-    provenance: timing.provenance,
+    fmaxMhz: best.fmaxMhz,
+    fmaxMedianMhz: middle,
+    fmaxMinMhz: Math.min(...fmaxes),
+    fmaxMaxMhz: Math.max(...fmaxes),
+    requestedMhz: best.requestedMhz,
+    passed: best.passed,
+    provenance: best.provenance,
+    ports: best.ports,
     cyclesPerFrame: cycles,
-    usPerFrameAtFmax: timing.usPerStepAtFmax,
+    usPerFrameAtFmax: best.usPerStepAtFmax,
+    usPerFrameAtMedian: round(cycles / middle, 4),
     usPerFrameAssumed: cycles / assumedMhz,
     assumedMhz,
-    criticalPath: timing.criticalPath,
-    criticalPathText: timing.criticalPath.hops.map(formatHop),
-    utilization: timing.utilization.summary,
-    runtimeSeconds: timing.runtime.totalSeconds,
-    seed: timing.seed,
+    criticalPath: best.criticalPath,
+    criticalPathText: best.criticalPath.hops.map(formatHop),
+    utilization: best.utilization.summary,
+    runtimeSeconds: round(reports.reduce((sum, r) => sum + r.runtime.totalSeconds, 0), 1),
+    seed: best.seed,
+    seeds: reports.map((report) => ({
+      seed: report.seed,
+      fmaxMhz: report.fmaxMhz,
+      criticalPathNs: report.criticalPath.totalNs,
+      from: report.criticalPath.from,
+      to: report.criticalPath.to,
+      runtimeSeconds: report.runtime.totalSeconds,
+    })),
     tools: {
-      yosys: timing.tools.yosys,
-      nextpnr: timing.tools.nextpnr,
-      ...timing.tools.packages,
+      yosys: best.tools.yosys,
+      nextpnr: best.tools.nextpnr,
+      ...best.tools.packages,
     },
   };
 }
@@ -212,14 +276,15 @@ async function designCycles(dir: string): Promise<number> {
   return design.estimate.cyclesPerStep;
 }
 
-/** Generate, place and route one design; a design that does not fit is recorded as such. */
-async function runOne(
-  spec: TimingBenchDesign,
-  options: TimingBenchOptions,
-): Promise<TimingBenchEntry> {
-  const target = options.target ?? "ecp5-85k";
-  const dense = randomModel(spec.model);
-  const { model, report } = pruneModelBcr(dense, {
+/** A design pruned and ready to generate. */
+interface PreparedDesign {
+  spec: TimingBenchDesign;
+  model: ReturnType<typeof pruneModelBcr>["model"];
+  nonZeros: number;
+}
+
+function prepare(spec: TimingBenchDesign, options: TimingBenchOptions): PreparedDesign {
+  const { model, report } = pruneModelBcr(randomModel(spec.model), {
     block: spec.block,
     rates: { density: spec.density },
     pes: spec.pes,
@@ -228,60 +293,120 @@ async function runOne(
     `${spec.id}: ${spec.description}: BCR ${formatBlock(spec.block)} -> density ` +
       `${(100 * report.density).toFixed(1)}%, ${report.nonZeros} non-zeros`,
   );
-  const dir = join(options.workDir, spec.id);
-  const assumedMhz = 200;
-  const earlier = options.reuse ? await earlierReport(dir, target) : null;
+  return { spec, model, nonZeros: report.nonZeros };
+}
+
+/** One seed's run: its timing report, or the flow's "does not fit" message and the cycles. */
+type SeedOutcome = { report: TimingReport } | { doesNotFit: string; cycles: number };
+
+/** Generate the design into its seed's folder, place and route it. */
+async function runSeed(
+  prepared: PreparedDesign,
+  seed: number,
+  options: TimingBenchOptions,
+): Promise<SeedOutcome> {
+  const { spec } = prepared;
+  const target = options.target ?? "ecp5-85k";
+  const ports = options.ports ?? DEFAULT_PORT_MODE;
+  const dir = join(options.workDir, spec.id, `seed-${seed}`);
+  const label = `${spec.id} seed ${seed}`;
+  const earlier = options.reuse ? await earlierReport(dir, target, seed, ports) : null;
   if (earlier) {
-    options.log?.(`${spec.id}: reusing ${timingReportPath(dir)}`);
-    return entryOfReport(spec, report.nonZeros, earlier, assumedMhz);
+    options.log?.(`${label}: reusing ${timingReportPath(dir)}`);
+    return { report: earlier };
   }
-  await generateDesignDir(model, dir, { pes: spec.pes, format: spec.format }, "bench:timing");
+  const settings = { pes: spec.pes, format: spec.format };
+  await generateDesignDir(prepared.model, dir, settings, "bench:timing");
   try {
-    const timing = await placeAndRoute(dir, {
+    const report = await placeAndRoute(dir, {
       target,
       freqMhz: options.freqMhz,
-      seed: options.seed,
+      seed,
+      ports,
       timeoutSeconds: options.timeoutSeconds,
-      log: (line) => options.log?.(`${spec.id}: ${line}`),
+      log: (line) => options.log?.(`${label}: ${line}`),
     });
-    return entryOfReport(spec, report.nonZeros, timing, assumedMhz);
+    options.log?.(`${label}: Fmax ${report.fmaxMhz.toFixed(2)} MHz`);
+    return { report };
   } catch (error) {
     if (!(error instanceof UserError) || !/does not fit/.test(error.message)) throw error;
-    const cycles = await designCycles(dir);
-    options.log?.(`${spec.id}: ${error.message}`);
-    return {
-      id: spec.id,
-      description: spec.description,
-      pes: spec.pes,
-      density: spec.density,
-      nonZeros: report.nonZeros,
-      target,
-      status: "does not fit",
-      message: error.message,
-      fmaxMhz: null,
-      requestedMhz: options.freqMhz ?? 200,
-      passed: null,
-      provenance: null,
-      cyclesPerFrame: cycles,
-      usPerFrameAtFmax: null,
-      usPerFrameAssumed: cycles / assumedMhz,
-      assumedMhz,
-      criticalPath: null,
-      criticalPathText: [],
-      utilization: [],
-      runtimeSeconds: 0,
-      seed: options.seed ?? 1,
-      tools: {},
-    };
+    options.log?.(`${label}: ${error.message}`);
+    return { doesNotFit: error.message, cycles: await designCycles(dir) };
   }
+}
+
+/** The entry of a design none of whose runs fit. */
+function doesNotFitEntry(
+  prepared: PreparedDesign,
+  outcome: { doesNotFit: string; cycles: number },
+  options: TimingBenchOptions,
+  assumedMhz: number,
+): TimingBenchEntry {
+  const { spec } = prepared;
+  return {
+    id: spec.id,
+    description: spec.description,
+    pes: spec.pes,
+    density: spec.density,
+    nonZeros: prepared.nonZeros,
+    target: options.target ?? "ecp5-85k",
+    status: "does not fit",
+    message: outcome.doesNotFit,
+    fmaxMhz: null,
+    fmaxMedianMhz: null,
+    fmaxMinMhz: null,
+    fmaxMaxMhz: null,
+    requestedMhz: options.freqMhz ?? 200,
+    passed: null,
+    provenance: null,
+    ports: options.ports ?? DEFAULT_PORT_MODE,
+    cyclesPerFrame: outcome.cycles,
+    usPerFrameAtFmax: null,
+    usPerFrameAtMedian: null,
+    usPerFrameAssumed: outcome.cycles / assumedMhz,
+    assumedMhz,
+    criticalPath: null,
+    criticalPathText: [],
+    utilization: [],
+    runtimeSeconds: 0,
+    seed: options.seeds?.[0] ?? 1,
+    seeds: [],
+    tools: {},
+  };
+}
+
+/** Run `tasks` with at most `limit` at once; results in task order. */
+async function pooled<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const at = next++;
+      results[at] = await tasks[at]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  return results;
 }
 
 /** Run the benchmark and return its results (not written). */
 export async function runTimingBench(options: TimingBenchOptions): Promise<TimingBench> {
-  const entries: TimingBenchEntry[] = [];
-  for (const spec of options.designs ?? TIMING_BENCH_DESIGNS) {
-    entries.push(await runOne(spec, options));
-  }
+  const assumedMhz = 200;
+  const seeds = options.seeds && options.seeds.length > 0 ? options.seeds : [1];
+  const designs = (options.designs ?? TIMING_BENCH_DESIGNS).map((spec) => prepare(spec, options));
+  const tasks = designs.flatMap((prepared) =>
+    seeds.map((seed) => () => runSeed(prepared, seed, options))
+  );
+  const outcomes = await pooled(tasks, options.jobs ?? 1);
+  const entries = designs.map((prepared, at) => {
+    const runs = outcomes.slice(at * seeds.length, (at + 1) * seeds.length);
+    const unfit = runs.find((run) => "doesNotFit" in run);
+    if (unfit && "doesNotFit" in unfit) {
+      return doesNotFitEntry(prepared, unfit, options, assumedMhz);
+    }
+    const reports = runs.map((run) => ("report" in run ? run.report : null)!);
+    return entryOfReports(prepared.spec, prepared.nonZeros, reports, assumedMhz);
+  });
   return timingBenchSchema.parse({
     format: TIMING_BENCH_FORMAT,
     generatedAt: new Date().toISOString(),
@@ -290,8 +415,13 @@ export async function runTimingBench(options: TimingBenchOptions): Promise<Timin
     goalMhz: 150,
     designs: entries,
     notes: [
-      "Fmax: nextpnr's timing analysis after routing (measured); cycles per frame: the design's " +
-      "cycle estimate, equal to the simulated cycles (docs/architecture.md)",
+      "Fmax: nextpnr's timing analysis after routing (measured); fmaxMhz is the best seed's " +
+      "(a bitstream that reaches it exists), fmaxMedianMhz / fmaxMinMhz / fmaxMaxMhz the spread " +
+      "over the seeds run; cycles per frame: the design's cycle estimate, equal to the simulated " +
+      "cycles (docs/architecture.md)",
+      `ports ${options.ports ?? DEFAULT_PORT_MODE}: ${
+        portsNote(options.ports ?? DEFAULT_PORT_MODE)
+      }`,
       "usPerFrameAssumed is at the assumed 200 MHz clock of design.json (assumed, not " +
       "timing-closed), for comparison only",
       "models are random (seeded), pruned with BCR and PE balance; see docs/timing.md",
@@ -312,12 +442,18 @@ export function formatTimingBench(results: TimingBench): string[] {
       lines.push(`${entry.id}: does not fit: ${entry.message}`);
       continue;
     }
+    const spread = entry.seeds.length > 1
+      ? ` (best of ${entry.seeds.length} seeds: ${
+        entry.seeds.map((run) => `seed ${run.seed} ${run.fmaxMhz.toFixed(2)}`).join(", ")
+      }; median ${entry.fmaxMedianMhz!.toFixed(2)} MHz = ` +
+        `${entry.usPerFrameAtMedian!.toFixed(3)} us per frame)`
+      : ` (seed ${entry.seed})`;
     lines.push(
-      `${entry.id}: Fmax ${entry.fmaxMhz!.toFixed(2)} MHz (goal ${results.goalMhz} MHz: ` +
-        `${entry.fmaxMhz! >= results.goalMhz ? "met" : "not met"}), ${entry.cyclesPerFrame} ` +
+      `${entry.id}: Fmax ${entry.fmaxMhz!.toFixed(2)} MHz${spread}, goal ${results.goalMhz} MHz: ` +
+        `${entry.fmaxMhz! >= results.goalMhz ? "met" : "not met"}; ${entry.cyclesPerFrame} ` +
         `cycles per frame = ${entry.usPerFrameAtFmax!.toFixed(3)} us at Fmax ` +
         `(${entry.usPerFrameAssumed.toFixed(3)} us at an assumed ${entry.assumedMhz} MHz), ` +
-        entry.provenance,
+        `${entry.provenance}, ports ${entry.ports}`,
       ...entry.criticalPathText.map((line) => `  ${line}`),
     );
   }

@@ -26,8 +26,8 @@ const IDS = TIMING_BENCH_DESIGNS.map((design) => design.id);
 
 const COMMAND = defineCommand({
   name: NAME,
-  synopsis: "[--only IDS] [--target T] [--freq MHZ] [--seed S] [--work-dir DIR] [--out FILE] " +
-    "[--reuse]",
+  synopsis: "[--only IDS] [--target T] [--freq MHZ] [--seed S | --seeds S,...] [--jobs N] " +
+    "[--ports registered|direct] [--work-dir DIR] [--out FILE] [--reuse]",
   description: `Generates, places and routes the timing benchmark's designs and writes FILE (default
 bench/results/timing.json): achieved Fmax, critical path (RTL instances), utilization, and
 microseconds per frame at the achieved clock. Takes tens of minutes per design on a small
@@ -53,6 +53,27 @@ machine. See docs/timing.md.`,
       help: "where designs are generated",
     },
     out: { type: "path", default: "bench/results/timing.json", help: "results file" },
+    seeds: {
+      type: "custom",
+      expected: "comma-separated placer seeds (positive integers)",
+      placeholder: "S[,S...]",
+      parse: (text: string) => {
+        const seeds = text.split(",").map((seed) => Number(seed.trim()));
+        return seeds.length > 0 && seeds.every((seed) => Number.isInteger(seed) && seed > 0)
+          ? seeds
+          : undefined;
+      },
+      help: "place and route each design once per seed; the best seed's Fmax is the entry's, " +
+        "with the median and spread beside it (overrides --seed)",
+      defaultText: "--seed",
+    },
+    jobs: {
+      type: "int",
+      min: 1,
+      max: 16,
+      default: 1,
+      help: "runs at once (each nextpnr run takes one core)",
+    },
     reuse: {
       type: "bool",
       help: "keep a design's earlier place and route when its RTL is unchanged",
@@ -69,7 +90,9 @@ await runCommand(async () => {
     workDir: resolve(flags["work-dir"]),
     target: flags.target,
     freqMhz: flags.freq,
-    seed: flags.seed,
+    seeds: flags.seeds ?? [flags.seed ?? 1],
+    jobs: flags.jobs,
+    ports: flags.ports,
     timeoutSeconds: flags.timeout,
     reuse: flags.reuse,
     log: (line) => console.error(`bench:timing: ${line}`),

@@ -59,6 +59,7 @@ await runCommand(async () => {
     freqMhz: flags.freq,
     seed: flags.seed,
     timeoutSeconds: flags.timeout,
+    ports: flags.ports,
     includeDirs: flags["include-dir"],
     log: (line) => console.error(`pnr: ${line}`),
   });

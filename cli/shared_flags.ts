@@ -10,6 +10,7 @@ import { ACCELERATOR_LIMITS } from "../rtl/config.ts";
 import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS } from "../model/fixed.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { DEFAULT_PNR_MHZ } from "../synth/pnr/flow.ts";
+import { DEFAULT_PORT_MODE, PORT_MODES } from "../synth/pnr/ports.ts";
 import { type BlockSize, parseBlock } from "../prune/mod.ts";
 import type { CustomFlag, FlagSpec, IntFlag, NumberFlag, PathFlag } from "./flags.ts";
 
@@ -155,6 +156,13 @@ export function pnrRunFlags() {
     }),
     seed: seedFlag({ help: "placer seed", defaultText: "1" }),
     timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
+    ports: {
+      type: "enum" as const,
+      values: PORT_MODES,
+      default: DEFAULT_PORT_MODE,
+      help: "registered: the design behind a register slice on each stream and a registered " +
+        "reset (rnnfab_pnr_top), so no I/O pin sets Fmax; direct: rnnfab_top on the pins",
+    },
   };
 }
 

@@ -77,13 +77,14 @@ export function placeTiny(target: string, freq: string): Promise<TimingReport> {
       "timing.json",
     );
     assert.equal(timing.target.id, target);
+    assert.equal(timing.ports, "registered", "the core behind registered ports by default");
     assert.ok(timing.fmaxMhz > 1 && timing.fmaxMhz < 1000, `${timing.fmaxMhz}`);
     assert.equal(timing.passed, timing.fmaxMhz >= Number(freq));
     const hops = timing.criticalPath.hops;
     assert.ok(hops.length >= 1);
     assert.ok(
       hops.some((hop) =>
-        /^(pe0|ctrl)(\.|$)/.test(hop.instance) && hop.module.startsWith("rnnfab_")
+        /^core\.(pe0|ctrl)(\.|$)/.test(hop.instance) && hop.module.startsWith("rnnfab_")
       ),
       JSON.stringify(hops),
     );

@@ -237,6 +237,7 @@ Deno.test("pnr: timing.json from a captured report, and the clock helper", async
     tools: { yosysVersion: "Yosys 0.70", nextpnrVersion: "nextpnr-0.11.1", packages: {} },
     digest: "0",
     seed: 1,
+    ports: "direct",
     freqMhz: 200,
     report,
     index,

@@ -10,6 +10,7 @@
 import { join, relative, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { UserError } from "../../util/errors.ts";
+import type { StreamBits } from "./ports.ts";
 import { type DesignMemory, designRtlPaths, readDesignJson } from "../../rtl/design_schema.ts";
 
 /** A design folder as place and route sees it (from design.json, rtl/design_schema.ts). */
@@ -34,6 +35,8 @@ export interface PnrDesign {
   clockMhz: number;
   /** Cycles per time step (the cycle estimate). */
   cyclesPerStep: number;
+  /** The stream widths of the top (for the registered-ports wrapper, ports.ts). */
+  streamBits: StreamBits;
 }
 
 /** Read a design folder; a missing folder, file or field is a UserError naming it. */
@@ -64,6 +67,10 @@ export async function readPnrDesign(dir: string): Promise<PnrDesign> {
     pes: design.accelerator.pes,
     clockMhz: design.accelerator.clockMhz,
     cyclesPerStep: design.estimate.cyclesPerStep,
+    streamBits: {
+      input: design.rtl.AB * design.rtl.BATCH,
+      output: design.rtl.AB * design.rtl.BATCH * design.rtl.OUT_WORDS,
+    },
   };
 }
 

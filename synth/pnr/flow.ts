@@ -33,6 +33,14 @@ import type { TimingReport } from "./schema.ts";
 import { pnrSynthesisScript, SCRIPT_NOTES } from "./script.ts";
 import { type PnrTarget, pnrTarget } from "./targets.ts";
 import { DEFAULT_VENV, findPnrTools, type PnrTools } from "./tools.ts";
+import {
+  DEFAULT_PORT_MODE,
+  type PortMode,
+  portsNote,
+  stageWrapper,
+  WRAPPER_TOP,
+  wrapperParameters,
+} from "./ports.ts";
 
 /** Default clock target, MHz (the clock rnnfab designs assume). */
 export const DEFAULT_PNR_MHZ = 200;
@@ -51,6 +59,8 @@ export interface PlaceAndRouteOptions {
   venv?: string;
   /** Further Verilog include folders (relative to the design folder or absolute). */
   includeDirs?: string[];
+  /** How the ports meet the pins (ports.ts; default "registered": the core behind slices). */
+  ports?: PortMode;
   /** Progress lines (the CLI prints them on stderr). */
   log?: (line: string) => void;
   /** Heartbeat interval, seconds (default 10). */
@@ -127,10 +137,14 @@ async function synthesize(
   options: PlaceAndRouteOptions & { lutMultipliers: boolean },
 ): Promise<Synthesis> {
   const path = (name: string) => join(files.work, name);
+  const wrapped = (options.ports ?? DEFAULT_PORT_MODE) === "registered";
+  const wrapperFiles = wrapped ? await stageWrapper(files.workDir, files.work) : [];
+  const top = wrapped ? WRAPPER_TOP : design.top;
   const script = pnrSynthesisScript({
     family: target.family,
-    files: design.rtlFiles,
-    top: design.top,
+    files: [...design.rtlFiles, ...wrapperFiles],
+    top,
+    parameters: wrapped ? wrapperParameters(design.streamBits) : undefined,
     includeDirs: options.includeDirs,
     lutMultipliers: options.lutMultipliers,
     outputs: {
@@ -141,7 +155,10 @@ async function synthesize(
   });
   await Deno.writeTextFile(join(design.dir, path(FILE_NAMES.script)), script);
   const label = `yosys synth_${target.family}`;
-  options.log?.(`${label}: synthesizing ${design.top} (${design.description})`);
+  options.log?.(
+    `${label}: synthesizing ${design.top}${wrapped ? ` inside ${WRAPPER_TOP}` : ""} ` +
+      `(${design.description})`,
+  );
   const run = await runLogged(tools.yosys, [
     "-q",
     "-l",
@@ -318,6 +335,7 @@ export async function placeAndRoute(
   const target = pnrTarget(options.target, "--target");
   const freqMhz = options.freqMhz ?? DEFAULT_PNR_MHZ;
   const seed = options.seed ?? 1;
+  const ports = options.ports ?? DEFAULT_PORT_MODE;
   const design = await readPnrDesign(dir);
   const early = designShortfalls(design.memories, target);
   if (early.length > 0) {
@@ -348,9 +366,14 @@ export async function placeAndRoute(
       tools,
       digest,
       seed,
+      ports,
       freqMhz,
       report,
-      index: scopeIndex(synthesis.scopes, design.top, design.peModule),
+      index: scopeIndex(
+        synthesis.scopes,
+        ports === "registered" ? WRAPPER_TOP : design.top,
+        design.peModule,
+      ),
       cells: synthesis.cells,
       seconds: {
         synthesis: synthesis.seconds,
@@ -360,7 +383,7 @@ export async function placeAndRoute(
       files: Object.fromEntries(
         Object.entries(FILE_NAMES).map(([key, name]) => [key, join(files.final, name)]),
       ),
-      notes: [...SCRIPT_NOTES[target.family], ...synthesis.notes],
+      notes: [portsNote(ports), ...SCRIPT_NOTES[target.family], ...synthesis.notes],
     });
     await writeJsonAtomic(join(files.workDir, FILE_NAMES.timing), timing);
     await replaceFolder(files.workDir, files.finalDir);

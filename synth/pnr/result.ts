@@ -12,6 +12,7 @@ import { achievedFmax, criticalPath, ioPaths, type NextpnrReport } from "./nextp
 import { TIMING_FORMAT, type TimingReport, timingReportSchema } from "./schema.ts";
 import { partLabel, type PnrTarget } from "./targets.ts";
 import type { PnrTools } from "./tools.ts";
+import type { PortMode } from "./ports.ts";
 
 /** What `timingReportFrom` combines. */
 export interface TimingInputs {
@@ -25,6 +26,8 @@ export interface TimingInputs {
   digest: string;
   /** Placer seed. */
   seed: number;
+  /** How the ports met the pins. */
+  ports: PortMode;
   /** Requested clock, MHz. */
   freqMhz: number;
   /** nextpnr's report. */
@@ -89,6 +92,7 @@ export function timingReportFrom(inputs: TimingInputs): TimingReport {
       speedGrade: target.speedGrade,
     },
     seed: inputs.seed,
+    ports: inputs.ports,
     provenance: pnrProvenance(target),
     requestedMhz: inputs.freqMhz,
     fmaxMhz: round(fmax.mhz, 2),
@@ -125,7 +129,7 @@ export function formatTimingReport(timing: TimingReport): string[] {
     `${timing.target.label} (${timing.target.part}, ${timing.target.package}` +
     `${
       timing.target.speedGrade ? `, speed ${timing.target.speedGrade}` : ""
-    }), seed ${timing.seed}: ` +
+    }), seed ${timing.seed}, ports ${timing.ports}: ` +
     `Fmax ${timing.fmaxMhz.toFixed(2)} MHz, target ${timing.requestedMhz} MHz: ` +
     `${timing.passed ? "PASS" : "FAIL"} (slack ${timing.slackNs.toFixed(2)} ns), ` +
     timing.provenance,

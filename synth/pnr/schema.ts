@@ -67,6 +67,12 @@ export const timingReportSchema = z.object({
     speedGrade: z.string().nullable(),
   }),
   seed: z.number().int(),
+  /**
+   * How the ports met the pins (ports.ts): "registered" (the core inside rnnfab_pnr_top, every
+   * stream port behind a register slice) or "direct" (rnnfab_top on the pins; files before the
+   * field).
+   */
+  ports: z.enum(["registered", "direct"]).default("direct"),
   /** "placed and routed (nextpnr, ECP5-85F, -8)". */
   provenance: z.string(),
   requestedMhz: z.number().positive(),

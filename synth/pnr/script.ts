@@ -39,6 +39,8 @@ export interface PnrScriptOptions {
   files: readonly string[];
   /** Top module. */
   top: string;
+  /** Parameters of the top module (`hierarchy -chparam`), e.g. the wrapper's widths. */
+  parameters?: Record<string, number>;
   /** Further include folders (the folders of `files` are always on the include path). */
   includeDirs?: readonly string[];
   /** Outputs. */
@@ -94,7 +96,12 @@ export function pnrSynthesisScript(options: PnrScriptOptions): string {
     ];
   return [
     readVerilog(options.files, options.includeDirs, defines),
-    `hierarchy -top ${options.top}`,
+    [
+      `hierarchy -top ${options.top}`,
+      ...Object.entries(options.parameters ?? {}).map(([name, value]) =>
+        `-chparam ${name} ${value}`
+      ),
+    ].join(" "),
     ...(options.lutMultipliers ? ["proc", `booth a:${LUT_MULTIPLIER_ATTRIBUTE}`] : []),
     ...synth,
     `tee -q -o ${quote(out.stat)} stat -json`,

@@ -1,0 +1,60 @@
+/**
+ * The timing benchmark's seeds (bench/timing.ts): an entry of several seeds' runs takes the best
+ * seed's Fmax and path, with the median and spread beside it; the median of even and odd counts.
+ * From a captured nextpnr report (tests/data/pnr), no place and route.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { entryOfReports, median, TIMING_BENCH_DESIGNS } from "../bench/timing.ts";
+import { parseScopes, scopeIndex } from "../synth/pnr/hierarchy.ts";
+import { parseNextpnrReport } from "../synth/pnr/nextpnr_report.ts";
+import { timingReportFrom } from "../synth/pnr/result.ts";
+import { pnrTarget } from "../synth/pnr/targets.ts";
+
+const DATA = new URL("./data/pnr/", import.meta.url).pathname;
+
+Deno.test("bench:timing: the median of odd and even counts", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([140, 120]), 130);
+  assert.equal(median([5]), 5);
+});
+
+Deno.test("bench:timing: an entry of three seeds is the best run's, with the spread", async () => {
+  const name = "ecp5-25k_gru_2pe";
+  const report = parseNextpnrReport(
+    JSON.parse(await Deno.readTextFile(join(DATA, `${name}.report.json`))),
+    name,
+  );
+  const scopes = parseScopes(await Deno.readTextFile(join(DATA, `${name}.scopes.txt`)));
+  const base = timingReportFrom({
+    design: { description: "GRU", top: "rnnfab_top", pes: 2, cyclesPerStep: 156 },
+    target: pnrTarget("ecp5-25k", "--target"),
+    tools: { yosysVersion: "Yosys 0.70", nextpnrVersion: "nextpnr-0.11.1", packages: {} },
+    digest: "0",
+    seed: 1,
+    ports: "registered",
+    freqMhz: 200,
+    report,
+    index: scopeIndex(scopes, "rnnfab_top", "rnnfab_pe"),
+    cells: {},
+    seconds: { synthesis: 1, placeAndRoute: 2, total: 3 },
+    files: {},
+    notes: [],
+  });
+  const runs = [[1, 58.37], [2, 70], [3, 61]].map(([seed, fmaxMhz]) => ({
+    ...base,
+    seed,
+    fmaxMhz,
+    usPerStepAtFmax: 156 / fmaxMhz,
+  }));
+  const entry = entryOfReports(TIMING_BENCH_DESIGNS[0], 100, runs, 200);
+  assert.equal(entry.fmaxMhz, 70);
+  assert.equal(entry.seed, 2);
+  assert.equal(entry.fmaxMedianMhz, 61);
+  assert.deepEqual([entry.fmaxMinMhz, entry.fmaxMaxMhz], [58.37, 70]);
+  assert.equal(entry.usPerFrameAtMedian, Math.round((156 / 61) * 1e4) / 1e4);
+  assert.deepEqual(entry.seeds.map((run) => run.seed), [1, 2, 3]);
+  assert.equal(entry.ports, "registered");
+  assert.equal(entry.runtimeSeconds, 9);
+});
