@@ -28,6 +28,7 @@ import {
 } from "../synth/pnr/schema.ts";
 import { formatHop } from "../synth/pnr/result.ts";
 import { DEFAULT_PORT_MODE, type PortMode, portsNote } from "../synth/pnr/ports.ts";
+import type { PnrRouter } from "../synth/pnr/targets.ts";
 
 /** Format tag of bench/results/timing.json. */
 export const TIMING_BENCH_FORMAT = "rnnfab-bench-timing-1";
@@ -126,6 +127,8 @@ const entrySchema = z.object({
   provenance: pnr.provenance.nullable(),
   /** How the ports met the pins (synth/pnr/ports.ts; "direct" in files before the field). */
   ports: pnr.ports,
+  /** nextpnr's router. */
+  router: pnr.router,
   /** Cycles per frame of the cycle estimate (equal to simulation). */
   cyclesPerFrame: z.number(),
   /** Microseconds per frame at the achieved (best seed's) Fmax. */
@@ -186,6 +189,8 @@ export interface TimingBenchOptions {
   jobs?: number;
   /** How the ports meet the pins (default registered: synth/pnr/ports.ts). */
   ports?: PortMode;
+  /** nextpnr's router (default router1). */
+  router?: PnrRouter;
   /** Time limit of each tool, seconds. */
   timeoutSeconds?: number;
   /** Reuse a design's place-and-route result when it is for the same RTL (no new run). */
@@ -245,6 +250,7 @@ export function entryOfReports(
     passed: best.passed,
     provenance: best.provenance,
     ports: best.ports,
+    router: best.router,
     cyclesPerFrame: cycles,
     usPerFrameAtFmax: best.usPerStepAtFmax,
     usPerFrameAtMedian: round(cycles / middle, 4),
@@ -323,6 +329,7 @@ async function runSeed(
       freqMhz: options.freqMhz,
       seed,
       ports,
+      router: options.router,
       timeoutSeconds: options.timeoutSeconds,
       log: (line) => options.log?.(`${label}: ${line}`),
     });
@@ -360,6 +367,7 @@ function doesNotFitEntry(
     passed: null,
     provenance: null,
     ports: options.ports ?? DEFAULT_PORT_MODE,
+    router: options.router ?? "router1",
     cyclesPerFrame: outcome.cycles,
     usPerFrameAtFmax: null,
     usPerFrameAtMedian: null,

@@ -93,6 +93,7 @@ await runCommand(async () => {
     seeds: flags.seeds ?? [flags.seed ?? 1],
     jobs: flags.jobs,
     ports: flags.ports,
+    router: flags.router,
     timeoutSeconds: flags.timeout,
     reuse: flags.reuse,
     log: (line) => console.error(`bench:timing: ${line}`),

@@ -60,6 +60,7 @@ await runCommand(async () => {
     seed: flags.seed,
     timeoutSeconds: flags.timeout,
     ports: flags.ports,
+    router: flags.router,
     includeDirs: flags["include-dir"],
     log: (line) => console.error(`pnr: ${line}`),
   });

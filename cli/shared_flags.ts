@@ -11,6 +11,7 @@ import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS } from "../model/fixed.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { DEFAULT_PNR_MHZ } from "../synth/pnr/flow.ts";
 import { DEFAULT_PORT_MODE, PORT_MODES } from "../synth/pnr/ports.ts";
+import { DEFAULT_ROUTER, PNR_ROUTERS } from "../synth/pnr/targets.ts";
 import { type BlockSize, parseBlock } from "../prune/mod.ts";
 import type { CustomFlag, FlagSpec, IntFlag, NumberFlag, PathFlag } from "./flags.ts";
 
@@ -156,6 +157,12 @@ export function pnrRunFlags() {
     }),
     seed: seedFlag({ help: "placer seed", defaultText: "1" }),
     timeout: positiveFlag("wall-clock limit of each tool in seconds", { defaultText: "7200" }),
+    router: {
+      type: "enum" as const,
+      values: PNR_ROUTERS,
+      default: DEFAULT_ROUTER,
+      help: "nextpnr's router (router2 copes better with congestion on large designs)",
+    },
     ports: {
       type: "enum" as const,
       values: PORT_MODES,

@@ -34,6 +34,7 @@ Deno.test("bench:timing: an entry of three seeds is the best run's, with the spr
     digest: "0",
     seed: 1,
     ports: "registered",
+    router: "router1",
     freqMhz: 200,
     report,
     index: scopeIndex(scopes, "rnnfab_top", "rnnfab_pe"),

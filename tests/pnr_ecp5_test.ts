@@ -10,6 +10,7 @@ import { PNR_TARGETS } from "../synth/pnr/targets.ts";
 
 Deno.test("pnr command: a tiny GRU placed and routed on the ECP5-25F", async () => {
   const timing = await placeTiny("ecp5-25k", "200");
+  assert.equal(timing.router, "router1");
   assert.equal(timing.provenance, "placed and routed (nextpnr, ECP5-25F, -8)");
   assert.equal(timing.target.speedGrade, "8");
   const bram = timing.utilization.summary.find((row) => row.resource === "DP16KD")!;

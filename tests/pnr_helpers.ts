@@ -64,11 +64,15 @@ export async function generate(
 }
 
 /** Place and route the tiny design on a part and check timing.json and the clock helper. */
-export function placeTiny(target: string, freq: string): Promise<TimingReport> {
+export function placeTiny(
+  target: string,
+  freq: string,
+  extraArgs: string[] = [],
+): Promise<TimingReport> {
   return withTempDir(`rnnfab-pnr-${target}-`, async (root) => {
     const design = await generate(root, "gru", TINY_GRU, { pes: 1, ...PNR_FORMATS });
     assert.equal((await clockForDesign(design)).provenance, ASSUMED_CLOCK);
-    const run = await pnr(["--design", design, "--target", target, "--freq", freq]);
+    const run = await pnr(["--design", design, "--target", target, "--freq", freq, ...extraArgs]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stderr, /pnr: nextpnr-(ecp5|ice40): \d+ s, /, "heartbeat lines");
     assert.match(run.stdout, /Fmax \d+\.\d+ MHz, target/);

@@ -7,8 +7,9 @@
 import assert from "node:assert/strict";
 import { placeTiny } from "./pnr_helpers.ts";
 
-Deno.test("pnr command: a tiny GRU placed and routed on the iCE40 UP5K", async () => {
-  const timing = await placeTiny("ice40-up5k", "50");
+Deno.test("pnr command: a tiny GRU placed and routed on the iCE40 UP5K, router2", async () => {
+  const timing = await placeTiny("ice40-up5k", "50", ["--router", "router2"]);
+  assert.equal(timing.router, "router2");
   assert.equal(timing.provenance, "placed and routed (nextpnr, iCE40 UP5K)");
   const dsp = timing.utilization.summary.find((row) => row.resource === "ICESTORM_DSP")!;
   assert.ok(dsp.used >= 1 && dsp.available === 8);

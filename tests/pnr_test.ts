@@ -238,6 +238,7 @@ Deno.test("pnr: timing.json from a captured report, and the clock helper", async
     digest: "0",
     seed: 1,
     ports: "direct",
+    router: "router1",
     freqMhz: 200,
     report,
     index,

@@ -31,7 +31,7 @@ import { nextpnrPhase, runLogged, yosysPhase } from "./run.ts";
 import { timingReportFrom } from "./result.ts";
 import type { TimingReport } from "./schema.ts";
 import { pnrSynthesisScript, SCRIPT_NOTES } from "./script.ts";
-import { type PnrTarget, pnrTarget } from "./targets.ts";
+import { DEFAULT_ROUTER, type PnrRouter, type PnrTarget, pnrTarget } from "./targets.ts";
 import { DEFAULT_VENV, findPnrTools, type PnrTools } from "./tools.ts";
 import {
   DEFAULT_PORT_MODE,
@@ -61,6 +61,8 @@ export interface PlaceAndRouteOptions {
   includeDirs?: string[];
   /** How the ports meet the pins (ports.ts; default "registered": the core behind slices). */
   ports?: PortMode;
+  /** nextpnr's router (default router1; router2 copes better with congestion on large designs). */
+  router?: PnrRouter;
   /** Progress lines (the CLI prints them on stderr). */
   log?: (line: string) => void;
   /** Heartbeat interval, seconds (default 10). */
@@ -279,7 +281,9 @@ async function placeAndRouteNetlist(
   const path = (name: string) => join(files.work, name);
   const label = `nextpnr-${target.family}`;
   options.log?.(
-    `${label}: placing and routing on ${target.part} (${target.package}) at ${options.freqMhz} MHz, seed ${options.seed}`,
+    `${label}: placing and routing on ${target.part} (${target.package}) at ${options.freqMhz} MHz, seed ${options.seed}, ${
+      options.router ?? DEFAULT_ROUTER
+    }`,
   );
   const args = [
     ...target.nextpnrArgs,
@@ -287,6 +291,8 @@ async function placeAndRouteNetlist(
     String(options.freqMhz),
     "--seed",
     String(options.seed),
+    "--router",
+    options.router ?? DEFAULT_ROUTER,
     "--json",
     path(FILE_NAMES.netlist),
     "--report",
@@ -367,6 +373,7 @@ export async function placeAndRoute(
       digest,
       seed,
       ports,
+      router: options.router ?? DEFAULT_ROUTER,
       freqMhz,
       report,
       index: scopeIndex(

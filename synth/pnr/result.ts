@@ -10,7 +10,7 @@ import type { PnrDesign } from "./design.ts";
 import type { ScopeIndex } from "./hierarchy.ts";
 import { achievedFmax, criticalPath, ioPaths, type NextpnrReport } from "./nextpnr_report.ts";
 import { TIMING_FORMAT, type TimingReport, timingReportSchema } from "./schema.ts";
-import { partLabel, type PnrTarget } from "./targets.ts";
+import { partLabel, type PnrRouter, type PnrTarget } from "./targets.ts";
 import type { PnrTools } from "./tools.ts";
 import type { PortMode } from "./ports.ts";
 
@@ -28,6 +28,8 @@ export interface TimingInputs {
   seed: number;
   /** How the ports met the pins. */
   ports: PortMode;
+  /** nextpnr's router. */
+  router: PnrRouter;
   /** Requested clock, MHz. */
   freqMhz: number;
   /** nextpnr's report. */
@@ -93,6 +95,7 @@ export function timingReportFrom(inputs: TimingInputs): TimingReport {
     },
     seed: inputs.seed,
     ports: inputs.ports,
+    router: inputs.router,
     provenance: pnrProvenance(target),
     requestedMhz: inputs.freqMhz,
     fmaxMhz: round(fmax.mhz, 2),
@@ -129,7 +132,7 @@ export function formatTimingReport(timing: TimingReport): string[] {
     `${timing.target.label} (${timing.target.part}, ${timing.target.package}` +
     `${
       timing.target.speedGrade ? `, speed ${timing.target.speedGrade}` : ""
-    }), seed ${timing.seed}, ports ${timing.ports}: ` +
+    }), seed ${timing.seed}, ports ${timing.ports}, ${timing.router}: ` +
     `Fmax ${timing.fmaxMhz.toFixed(2)} MHz, target ${timing.requestedMhz} MHz: ` +
     `${timing.passed ? "PASS" : "FAIL"} (slack ${timing.slackNs.toFixed(2)} ns), ` +
     timing.provenance,

@@ -73,6 +73,8 @@ export const timingReportSchema = z.object({
    * field).
    */
   ports: z.enum(["registered", "direct"]).default("direct"),
+  /** nextpnr's router (`--router`; router1 in files before the field). */
+  router: z.enum(["router1", "router2"]).default("router1"),
   /** "placed and routed (nextpnr, ECP5-85F, -8)". */
   provenance: z.string(),
   requestedMhz: z.number().positive(),

@@ -11,6 +11,15 @@
 
 import { UserError } from "../../util/errors.ts";
 
+/** nextpnr's routers. */
+export const PNR_ROUTERS = ["router1", "router2"] as const;
+
+/** A nextpnr router. */
+export type PnrRouter = typeof PNR_ROUTERS[number];
+
+/** nextpnr's default router. */
+export const DEFAULT_ROUTER: PnrRouter = "router1";
+
 /** FPGA family: which Yosys script (`synth_ecp5`, `synth_ice40`) and which nextpnr. */
 export type PnrFamily = "ecp5" | "ice40";
 
