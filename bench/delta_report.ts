@@ -91,6 +91,19 @@ function sweepLines(result: DeltaBenchResult): string[] {
   ];
 }
 
+/**
+ * The header's design: the built delta datapath's (PEs, ese, columns and output words per beat),
+ * and the analytical model's design where its settings differ (files before `cycles.built.design`
+ * name only the latter).
+ */
+function designLine(result: DeltaBenchResult, accelerator: Record<string, unknown>): string {
+  const modeled = `${accelerator.pes} PEs, ${accelerator.format}, ${accelerator.lanes} lane(s)`;
+  const built = result.cycles.built?.design;
+  if (!built) return `design: ${modeled}`;
+  return `built design: ${built.pes} PEs, ${built.format}, ${built.broadcast} column(s) per ` +
+    `beat, ${built.outWords} output word(s) per beat (the analytical model's: ${modeled})`;
+}
+
 /** The section as Markdown lines. */
 export function deltaMarkdown(result: DeltaBenchResult): string {
   const model = result.setup.model as Record<string, number | string>;
@@ -105,7 +118,7 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     `${Number(model.projSize) > 0 ? `/${model.projSize}` : ""}, ${model.numLayers} layer(s), ` +
     `trained on the speech set; ${result.setup.testSequences} test utterances ` +
     `(${result.setup.frames} frames); thresholds ${JSON.stringify(result.setup.delta)} (real ` +
-    `units); design: ${accelerator.pes} PEs, ${accelerator.format}, ${accelerator.lanes} lane(s).`,
+    `units); ${designLine(result, accelerator)}.`,
     "",
     "| model | density | accuracy | how |",
     "| --- | --- | --- | --- |",
