@@ -72,7 +72,7 @@ export interface AccuracyOptions {
 }
 
 /** Measure every variant on the data set; the RTL column from the FPGA run's bit-exactness. */
-export function accuracySection(options: AccuracyOptions): AccuracySection {
+export async function accuracySection(options: AccuracyOptions): Promise<AccuracySection> {
   const { given, pruned, finetuned, dataset, fpga } = options;
   const variants: Variant[] = [
     { name: pruned ? "dense (as given)" : "as given", model: given },
@@ -81,7 +81,7 @@ export function accuracySection(options: AccuracyOptions): AccuracySection {
   ];
   const fpgaIndex = pruned ? 1 : 0;
   const notes: string[] = [];
-  const measured = compareVariants(given, variants, { dataset, head: options.head?.head });
+  const measured = await compareVariants(given, variants, { dataset, head: options.head?.head });
   const simulated = !("missing" in fpga);
   if (!simulated) notes.push(`no RTL column: ${fpga.missing}`);
   else if (!fpga.passed) notes.push("no RTL column: the RTL simulation was not bit-exact");

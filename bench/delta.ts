@@ -40,6 +40,7 @@ import {
   deltaConfigTable,
   type DeltaDesignPoint,
 } from "./delta_configs.ts";
+import { yieldIfDue } from "../util/event_loop.ts";
 
 /** The targets of issue 19. */
 export const DELTA_TARGETS = {
@@ -126,22 +127,22 @@ export interface DeltaBenchResult {
 
 const MEASURED = "measured: rnnfab's fixed-point golden model on the test set";
 
-function fixedAccuracy(
+async function fixedAccuracy(
   model: RnnModel,
   options: Pick<DeltaBenchOptions, "head" | "test"> & { config: FixedPointConfig },
-): number {
-  const outputs = runSequences(model, options.test.sequences, {
+): Promise<number> {
+  const { outputs } = await runSequences(model, options.test.sequences, {
     mode: "fixed",
     config: options.config,
-  }).outputs;
+  });
   return taskMetrics(options.head, outputs, options.test.labels!).accuracy;
 }
 
 /** The delta golden model on the design's integer model: accuracy, fired counts, fired sets. */
-function deltaRun(
+async function deltaRun(
   design: ReturnType<typeof generateFromModel>["design"],
   options: DeltaBenchOptions,
-): { accuracy: number; frames: FiredStep[]; summary: ReturnType<typeof summarizeStats> } {
+): Promise<{ accuracy: number; frames: FiredStep[]; summary: ReturnType<typeof summarizeStats> }> {
   const quantized = design.quantized;
   const thresholds = fixedThresholds(options.delta, {
     numLayers: quantized.numLayers,
@@ -152,6 +153,7 @@ function deltaRun(
   const stats = [];
   const outputs: number[][][] = [];
   for (const sequence of options.test.sequences) {
+    await yieldIfDue(); // a signal is handled between sequences (util/event_loop.ts)
     const collector = firedStepCollector(quantized.numLayers);
     const inputs = quantizeInputs(sequence, quantized.format);
     const run = runFixedDelta(quantized, inputs, thresholds, { onFire: collector.onFire });
@@ -168,8 +170,8 @@ export function denseOpsPerFrame(model: RnnModel): number {
   return 2 * namedMatrices(model).reduce((sum, { matrix }) => sum + matrix.rows * matrix.cols, 0);
 }
 
-/** Run the benchmark. */
-export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
+/** Run the benchmark (asynchronous only to let an interrupt in between sequences). */
+export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBenchResult> {
   const log = options.log ?? (() => {});
   const config = options.accelerator.fixed;
   const { dense, bcr, bcrDelta } = options.models;
@@ -178,22 +180,22 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
     accuracy.push({ name, accuracy: value, density: weightDensity(model), label });
     log(`${name}: accuracy ${(value * 100).toFixed(2)}% (${label})`);
   };
-  add("dense", dense, fixedAccuracy(dense, { ...options, config }));
-  add("BCR only", bcr, fixedAccuracy(bcr, { ...options, config }));
+  add("dense", dense, await fixedAccuracy(dense, { ...options, config }));
+  add("BCR only", bcr, await fixedAccuracy(bcr, { ...options, config }));
   const bcrDesign = generateFromModel(bcr, options.accelerator).design;
-  const untrained = deltaRun(bcrDesign, options).accuracy;
+  const untrained = (await deltaRun(bcrDesign, options)).accuracy;
   add("BCR only, delta thresholds (not trained with them)", bcr, untrained);
   const { design } = generateFromModel(bcrDelta, options.accelerator);
   log(
     `design: ${design.accelerator.pes} PEs, ${design.accelerator.format}, estimate ` +
       `${design.estimate.cyclesPerStep} cycles per frame without delta`,
   );
-  const run = deltaRun(design, options);
+  const run = await deltaRun(design, options);
   add("BCR + delta (trained with the thresholds)", bcrDelta, run.accuracy);
   const delta = deltaCycles(design, run.frames);
   const serial = deltaCycles(design, run.frames, { encoder: "serial" });
   const broadcast = options.broadcast ?? 1;
-  const built = builtDeltaCycles(
+  const built = await builtDeltaCycles(
     builtDesigns(bcrDelta, options.accelerator, { delta: options.delta, broadcast }),
     options.test.sequences,
     broadcast,
@@ -209,7 +211,7 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
   const multipliers = design.accelerator.pes * design.accelerator.lanes;
   const denseAccuracy = accuracy[0].accuracy;
   const lossPoints = (denseAccuracy - run.accuracy) * 100;
-  const configs = configTableOf(options, ops);
+  const configs = await configTableOf(options, ops);
   const throughput = throughputOf({
     clockMhz,
     ops,
@@ -217,7 +219,7 @@ export function runDeltaBench(options: DeltaBenchOptions): DeltaBenchResult {
     modeled: { dense: design.estimate.cyclesPerStep, delta: delta.delta },
   });
   const sweep = options.sweep?.length
-    ? deltaSweep({
+    ? await deltaSweep({
       model: bcrDelta,
       path: options.paths.bcrDelta,
       thetas: options.sweep,
@@ -306,8 +308,11 @@ function boundOf(
 }
 
 /** The configuration table of `options.configs` (none: undefined). */
-function configTableOf(options: DeltaBenchOptions, denseOps: number): DeltaConfigTable | undefined {
-  if (!options.configs?.length) return undefined;
+function configTableOf(
+  options: DeltaBenchOptions,
+  denseOps: number,
+): Promise<DeltaConfigTable | undefined> {
+  if (!options.configs?.length) return Promise.resolve(undefined);
   return deltaConfigTable({
     model: options.models.bcrDelta,
     accelerator: options.accelerator,

@@ -18,6 +18,7 @@ import { firedColumnsOf, simulateDeltaTiming } from "../rtl/delta_timing.ts";
 import type { TimingRun } from "../rtl/timing.ts";
 import { type DesignParams, generateFromModel, writeDesign } from "../rtl/mod.ts";
 import { simulateDesign } from "../sim/simulate.ts";
+import { yieldIfDue } from "../util/event_loop.ts";
 
 /** The label of the built datapath's computed cycles. */
 export const BUILT_DELTA_LABEL = "computed: cycle model of the built delta datapath " +
@@ -101,17 +102,21 @@ export function stepPeriods(ends: (number | null)[]): number[] {
   return known.slice(1).map((end, t) => end - known[t]);
 }
 
-/** The delta design's cycles per frame on every test sequence, from its cycle model. */
-export function builtDeltaCycles(
+/**
+ * The delta design's cycles per frame on every test sequence, from its cycle model (asynchronous
+ * only to let an interrupt in between sequences: util/event_loop.ts).
+ */
+export async function builtDeltaCycles(
   designs: { dense: DesignParams; delta: DesignParams },
   sequences: number[][][],
   broadcast: number,
-): BuiltDeltaCycles {
+): Promise<BuiltDeltaCycles> {
   const { dense, delta } = designs;
   const periods: number[] = [];
   const runs: TimingRun[] = [];
   let steps = 0;
   for (const sequence of sequences) {
+    await yieldIfDue();
     const inputs = quantizeInputs(sequence, delta.quantized.format);
     const fired = firedColumnsOf(delta.quantized, inputs, delta.delta!);
     const run = simulateDeltaTiming(

@@ -150,8 +150,8 @@ export function widestOutWords(pes: number): number {
   return words;
 }
 
-/** Build and time every configuration on the test sequences (cycle model). */
-export function deltaConfigTable(options: {
+/** Build and time every configuration on the test sequences (cycle model; yields between them). */
+export async function deltaConfigTable(options: {
   model: RnnModel;
   accelerator: AcceleratorConfig;
   delta: DeltaConfig;
@@ -160,15 +160,16 @@ export function deltaConfigTable(options: {
   denseOps: number;
   budget: { lut: number; bram36: number; dsp: number };
   log?: (line: string) => void;
-}): DeltaConfigTable {
+}): Promise<DeltaConfigTable> {
   const clockMhz = options.accelerator.clockMhz;
-  const rows = options.points.map((point): DeltaConfigRow => {
+  const rows: DeltaConfigRow[] = [];
+  for (const point of options.points) {
     const accelerator = { ...options.accelerator, pes: point.pes, outWords: point.outWords };
     const designs = builtDesigns(options.model, accelerator, {
       delta: options.delta,
       broadcast: point.broadcast,
     });
-    const built = builtDeltaCycles(designs, options.sequences, point.broadcast);
+    const built = await builtDeltaCycles(designs, options.sequences, point.broadcast);
     const phases = built.phases;
     const limit = (Object.keys(phases) as (keyof DeltaPhases)[])
       .reduce((a, b) => phases[b] > phases[a] ? b : a);
@@ -195,8 +196,8 @@ export function deltaConfigTable(options: {
         `${row.delta.mean.toFixed(1)} cycles per frame (idle ${row.idleCyclesPerFrame}), ` +
         `${microseconds.toFixed(2)} us, limit ${limit}; ${row.resources.label}`,
     );
-    return row;
-  });
+    rows.push(row);
+  }
   const fitting = rows.filter((row) => row.resources.fits);
   const best = fitting.reduce<DeltaConfigRow | null>(
     (a, b) => a === null || b.delta.mean < a.delta.mean ? b : a,

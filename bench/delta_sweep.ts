@@ -25,6 +25,7 @@ import {
   simulateDeltaTiming,
 } from "../rtl/delta_timing.ts";
 import { builtDesigns, stepPeriods } from "./delta_built.ts";
+import { mapYielding, yieldIfDue } from "../util/event_loop.ts";
 
 /** One threshold of the sweep. */
 export interface SweepPoint {
@@ -86,20 +87,24 @@ export interface DeltaSweepOptions {
   log?: (line: string) => void;
 }
 
-/** Run the golden model once per sequence: outputs (real), fired counts, fired columns. */
-function goldenRun(
+/**
+ * Run the golden model once per sequence: outputs (real), fired counts, fired columns (letting
+ * an interrupt in between sequences: util/event_loop.ts).
+ */
+async function goldenRun(
   design: ReturnType<typeof builtDesigns>["delta"],
   sequences: number[][][],
-): {
+): Promise<{
   outputs: number[][][];
   stats: ReturnType<typeof runFixedDelta>["stats"][];
   fired: FiredColumns[];
-} {
+}> {
   const quantized = design.quantized;
   const outputs: number[][][] = [];
   const stats = [];
   const fired: FiredColumns[] = [];
   for (const sequence of sequences) {
+    await yieldIfDue();
     const inputs = quantizeInputs(sequence, quantized.format);
     const { run, fired: columns } = deltaRunWithColumns(quantized, inputs, design.delta!);
     outputs.push(run.outputs.map((step) => toReal(step, quantized.format)));
@@ -109,11 +114,12 @@ function goldenRun(
   return { outputs, stats, fired };
 }
 
-/** Sweep the thresholds. */
-export function deltaSweep(options: DeltaSweepOptions): DeltaSweep {
+/** Sweep the thresholds (asynchronous only to let an interrupt in: util/event_loop.ts). */
+export async function deltaSweep(options: DeltaSweepOptions): Promise<DeltaSweep> {
   const clock = options.accelerator.clockMhz;
   let denseCycles = 0;
-  const points = options.thetas.map((theta) => {
+  const points: SweepPoint[] = [];
+  for (const theta of options.thetas) {
     const designs = builtDesigns(options.model, options.accelerator, {
       delta: options.thetaM === undefined
         ? { thetaX: theta, thetaH: theta }
@@ -122,15 +128,14 @@ export function deltaSweep(options: DeltaSweepOptions): DeltaSweep {
     });
     denseCycles = designs.dense.estimate.cyclesPerStep;
     const design = designs.delta;
-    const run = goldenRun(design, options.sequences);
+    const run = await goldenRun(design, options.sequences);
     const accuracy = taskMetrics(options.head, run.outputs, options.labels).accuracy;
     const summary = summarizeStats(run.stats);
-    const periods = run.fired.flatMap((fired) =>
+    const periods = (await mapYielding(run.fired, (fired) =>
       stepPeriods(
         simulateDeltaTiming({ rtl: design.rtl, image: design.image, delta: design.delta! }, fired)
           .stepEndCycles,
-      )
-    );
+      ))).flat();
     const cycles = cycleStats(periods);
     const point: SweepPoint = {
       theta,
@@ -156,8 +161,8 @@ export function deltaSweep(options: DeltaSweepOptions): DeltaSweep {
         summary.firedFraction.map((f) => `${(f * 100).toFixed(1)}%`).join(" / ")
       }, ${cycles.mean.toFixed(1)} cycles per frame (${point.speedup.toFixed(2)}x)`,
     );
-    return point;
-  });
+    points.push(point);
+  }
   return {
     label: "accuracy measured (fixed-point delta golden model on the test set); fired fractions " +
       "computed by it; cycles computed by the built datapath's cycle model (rtl/delta_timing.ts, " +

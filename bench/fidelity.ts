@@ -144,30 +144,29 @@ export interface Context {
   rerunSelected?: DensityRow[];
 }
 
-function accuracy(context: Context, model: RnnModel): AccuracyPair {
-  const measure = (mode: "float" | "fixed") =>
-    evaluateTask(model, context.head, context.test, { mode }).accuracy;
-  return { float: measure("float"), fixed: measure("fixed"), density: weightDensity(model) };
+async function accuracy(context: Context, model: RnnModel): Promise<AccuracyPair> {
+  const measure = async (mode: "float" | "fixed") =>
+    (await evaluateTask(model, context.head, context.test, { mode })).accuracy;
+  const float = await measure("float");
+  return { float, fixed: await measure("fixed"), density: weightDensity(model) };
 }
 
-function log(line: string): void {
-  console.error(line);
-}
+const log = (line: string): void => console.error(line);
 
 /** The calibrated search, one shot, on the training data (its calibration subset). */
-function searchColumn(context: Context, density: number, tag: string) {
+async function searchColumn(context: Context, density: number, tag: string) {
   const { dense } = context;
   const started = performance.now();
   const calibration = calibrationSubset(dense, context.train);
   const objective = taskObjective(context.head, calibration);
-  const search = searchBcrHyperparameters(dense, {
+  const search = await searchBcrHyperparameters(dense, {
     density,
     calibration: calibration.sequences,
     objective,
   });
   const pruned = pruneModelBcr(dense, search.options).model;
   const bcrSearch = {
-    ...accuracy(context, pruned),
+    ...await accuracy(context, pruned),
     block: search.block,
     colShare: search.colShare,
     seconds: (performance.now() - started) / 1000,
@@ -181,26 +180,27 @@ function searchColumn(context: Context, density: number, tag: string) {
  * and the held-out selected one-shot results. Every choice is made on `context.train`; the test
  * set only measures the models chosen.
  */
-export function oneShotColumns(context: Context, density: number, tag: string) {
+export async function oneShotColumns(context: Context, density: number, tag: string) {
   const { dense } = context;
-  const magnitudePerMatrix = accuracy(context, magnitudePrune(dense, density, "per-matrix"));
+  const magnitudePerMatrix = await accuracy(context, magnitudePrune(dense, density, "per-matrix"));
   log(`${tag}: magnitude per matrix ${JSON.stringify(magnitudePerMatrix)}`);
-  const { calibration, objective, search, pruned, bcrSearch } = searchColumn(context, density, tag);
+  const searched = await searchColumn(context, density, tag);
+  const { calibration, objective, search, pruned, bcrSearch } = searched;
   let started = performance.now();
-  const refitted = refitKeptWeights(dense, pruned, calibration.sequences);
+  const refitted = await refitKeptWeights(dense, pruned, calibration.sequences);
   const bcrSearchRefit = {
-    ...accuracy(context, refitted),
+    ...await accuracy(context, refitted),
     seconds: (performance.now() - started) / 1000,
   };
   log(`${tag}: BCR search + refit ${JSON.stringify(bcrSearchRefit)}`);
   started = performance.now();
   const { sequences } = calibration;
-  const guarded = correctBiasesIfBetter(dense, refitted, {
+  const guarded = await correctBiasesIfBetter(dense, refitted, {
     sequences,
     loss: searchLoss(dense, sequences, objective),
   });
   const bcrSearchRefitBias = {
-    ...accuracy(context, guarded.corrected),
+    ...await accuracy(context, guarded.corrected),
     seconds: (performance.now() - started) / 1000,
   };
   log(`${tag}: BCR search + refit + bias correction ${JSON.stringify(bcrSearchRefitBias)}`);
@@ -208,7 +208,7 @@ export function oneShotColumns(context: Context, density: number, tag: string) {
   const { seconds: _, ...chosen } = applied ? bcrSearchRefitBias : bcrSearchRefit;
   const bcrSearchOneShot = { ...chosen, biasCorrection: { applied, lossBefore, lossAfter } };
   log(`${tag}: one-shot result ${JSON.stringify(bcrSearchOneShot)}`);
-  const bcrSearchSelected = selectedColumn(context, { search, calibration, tag });
+  const bcrSearchSelected = await selectedColumn(context, { search, calibration, tag });
   const columns = {
     magnitudePerMatrix,
     bcrSearch,
@@ -225,12 +225,12 @@ export function oneShotColumns(context: Context, density: number, tag: string) {
  * (`context.train`, of which `calibration` is the search's subset) and the head reach the
  * selection; the test set is used afterwards, to measure the chosen model.
  */
-function selectedColumn(
+async function selectedColumn(
   context: Context,
   run: { search: SearchResult; calibration: Dataset; tag: string },
 ) {
   const started = performance.now();
-  const selection = selectOneShot(context.dense, {
+  const selection = await selectOneShot(context.dense, {
     search: run.search,
     data: context.train,
     calibration: run.calibration,
@@ -239,7 +239,7 @@ function selectedColumn(
   });
   const { chosen, split, loss, rule, variants } = selection;
   const column = {
-    ...accuracy(context, selection.model),
+    ...await accuracy(context, selection.model),
     seconds: (performance.now() - started) / 1000,
     selection: {
       chosen,
@@ -302,7 +302,7 @@ async function trainedColumns(
   let started = performance.now();
   const tuned = await finetune({ ...common, epochs: example.epochs });
   const bcrFinetuned = {
-    ...accuracy(context, tuned.model),
+    ...await accuracy(context, tuned.model),
     seconds: (performance.now() - started) / 1000,
   };
   log(`${tag}: BCR + fine-tune ${JSON.stringify(bcrFinetuned)}`);
@@ -314,7 +314,7 @@ async function trainedColumns(
     admm: { epochs: half, block: start.block, colShare: start.colShare },
   });
   const bcrAdmm = {
-    ...accuracy(context, admm.model),
+    ...await accuracy(context, admm.model),
     seconds: (performance.now() - started) / 1000,
   };
   log(`${tag}: BCR + ADMM ${JSON.stringify(bcrAdmm)}`);
@@ -326,10 +326,10 @@ async function trainedColumns(
  * search runs again (the selection starts from its candidates) and must reproduce the earlier
  * search column exactly (structure and test accuracy), else the run stops.
  */
-function rerunSelectedRow(context: Context, density: number, tag: string): DensityRow {
+async function rerunSelectedRow(context: Context, density: number, tag: string) {
   const row = context.rerunSelected!.find((r) => r.density === density);
   if (!row) throw new Error(`--selected: the earlier report has no row at density ${density}`);
-  const { calibration, search, bcrSearch } = searchColumn(context, density, tag);
+  const { calibration, search, bcrSearch } = await searchColumn(context, density, tag);
   const { seconds: _, ...now } = bcrSearch;
   const { seconds: __, ...then } = row.bcrSearch;
   if (JSON.stringify(now) !== JSON.stringify(then)) {
@@ -339,13 +339,13 @@ function rerunSelectedRow(context: Context, density: number, tag: string): Densi
       } there, ${JSON.stringify(now)} now)`,
     );
   }
-  return { ...row, bcrSearchSelected: selectedColumn(context, { search, calibration, tag }) };
+  return { ...row, bcrSearchSelected: await selectedColumn(context, { search, calibration, tag }) };
 }
 
 async function densityRow(context: Context, density: number): Promise<DensityRow> {
   const tag = `${context.example.name} @ ${density}`;
   if (context.rerunSelected) return rerunSelectedRow(context, density, tag);
-  const { columns, search, refitted } = oneShotColumns(context, density, tag);
+  const { columns, search, refitted } = await oneShotColumns(context, density, tag);
   const trained = context.carried
     ? carriedColumns(context, density, columns.bcrSearchRefit)
     : await trainedColumns(context, density, {
@@ -392,7 +392,7 @@ export async function runExample(
     carried: options.carried,
     rerunSelected: options.rerunSelected,
   };
-  const denseAccuracy = accuracy(context, dense);
+  const denseAccuracy = await accuracy(context, dense);
   log(`${example.name}: dense ${JSON.stringify(denseAccuracy)}`);
   const rows: DensityRow[] = [];
   const result = () => ({

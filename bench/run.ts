@@ -342,7 +342,7 @@ async function benchInto(options: BenchOptions, finalDir: string): Promise<Bench
 
   const accuracy = options.accuracy
     ? (log(`accuracy: ${options.accuracy.dataPath}`),
-      accuracySection({
+      await accuracySection({
         ...options.accuracy,
         given: options.model,
         pruned: pruned

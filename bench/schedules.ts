@@ -133,9 +133,10 @@ const REPORT_HEAD = {
     "python/rnnfab/schedules.py through prune/schedules.ts: labels objective through the fixed head, Adam with cosine decay per stage, batch 32, 10% of the training data held out to keep the best epoch at the final density; every matrix at the target density (BCR: per-block counts, see docs/pruning.md); gap starts from random initialisation",
 };
 
-function accuracy(model: RnnModel, head: Head, test: Dataset): TestAccuracy {
-  const measure = (mode: "float" | "fixed") => evaluateTask(model, head, test, { mode }).accuracy;
-  return { float: measure("float"), fixed: measure("fixed") };
+async function accuracy(model: RnnModel, head: Head, test: Dataset): Promise<TestAccuracy> {
+  const measure = async (mode: "float" | "fixed") =>
+    (await evaluateTask(model, head, test, { mode })).accuracy;
+  return { float: await measure("float"), fixed: await measure("fixed") };
 }
 
 const SCHEDULES_FILES = reportFiles<SchedulesReport>({
@@ -217,7 +218,7 @@ async function runOne(
     ...(inputDensity ? { inputDensity } : {}),
     density: weightDensity(model),
     matrixDensities: measuredDensities(model),
-    accuracy: accuracy(model, head, test),
+    accuracy: await accuracy(model, head, test),
     seconds,
     epochsRun: result.summary!.epochsRun,
     epochs: setting.epochs,
@@ -251,7 +252,7 @@ export async function runSchedulesBench(options: SchedulesBenchOptions): Promise
       kind: dense.kind,
       block: formatBlock(example.block),
       sequences: { train: train.sequences.length, test: test.sequences.length },
-      dense: accuracy(dense, head, test),
+      dense: await accuracy(dense, head, test),
       rows: [],
     };
     report.examples.push(result);

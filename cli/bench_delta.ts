@@ -258,7 +258,7 @@ await runCommand(async () => {
       ? parseDesignPoints(ESE_CONFIGS)
       : undefined);
   const log = (line: string) => console.error(`bench:delta: ${line}`);
-  const result = runDeltaBench({
+  const result = await runDeltaBench({
     models: { dense, bcr, bcrDelta },
     paths: { dense: paths.dense, bcr: paths.bcr, bcrDelta: paths.bcrDelta, test: paths.test },
     head,

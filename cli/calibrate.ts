@@ -73,7 +73,7 @@ await runCommand(async () => {
       `${COMMAND.name}: ${flags.data}: sequences: expected at least one sequence`,
     );
   }
-  const ranges = activationRanges(model, dataset.sequences);
+  const ranges = await activationRanges(model, dataset.sequences);
   const choice = chooseActivationFrac(ranges, {
     activationBits,
     minimumFrac: minimumActivationFrac(fixed),

@@ -163,16 +163,16 @@ async function checkCheckpoint(flags: Flags): Promise<void> {
 }
 
 /** Float and fixed-point figures of the start and the result over the whole data file. */
-function summarise(
+async function summarise(
   models: [string, RnnModel][],
   context: { dense: RnnModel; data: Dataset; head?: Head; config: FixedPointConfig; path: string },
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
   const { dense, data, head, config } = context;
   const summary: Record<string, unknown> = {};
-  const reference = runSequences(dense, data.sequences).outputs;
+  const reference = (await runSequences(dense, data.sequences)).outputs;
   for (const [name, model] of models) {
     for (const mode of ["float", "fixed"] as const) {
-      const outputs = runSequences(model, data.sequences, { mode, config }).outputs;
+      const { outputs } = await runSequences(model, data.sequences, { mode, config });
       const error = compareOutputs(reference.flat(), outputs.flat()).relativeRmsError;
       const metrics = head && data.labels ? taskMetrics(head, outputs, data.labels) : undefined;
       summary[`${name}.${mode}`] = { relativeRmsError: error, ...(metrics ?? {}) };
@@ -312,7 +312,7 @@ await runCommand(async () => {
     return;
   }
   // Figures over the whole data file (training part included), float64 reference and fixed point.
-  const summary = summarise([["start", start], ["finetuned", result.model]], {
+  const summary = await summarise([["start", start], ["finetuned", result.model]], {
     dense,
     data,
     head,

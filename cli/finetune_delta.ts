@@ -86,11 +86,11 @@ export interface DeltaFinetuneRun {
 }
 
 /** Fixed-point delta figures of a model over the data file: accuracy and fired fractions. */
-function measureDelta(
+async function measureDelta(
   model: RnnModel,
   context: { data: Dataset; head?: Head; config: FixedPointConfig; delta: DeltaConfig },
-): { accuracy?: number; firedFraction: number[] } {
-  const run = runSequencesDelta(model, context.data.sequences, {
+): Promise<{ accuracy?: number; firedFraction: number[] }> {
+  const run = await runSequencesDelta(model, context.data.sequences, {
     mode: "fixed",
     delta: context.delta,
     config: context.config,
@@ -137,7 +137,7 @@ export async function runDeltaFinetune(run: DeltaFinetuneRun): Promise<void> {
   const summary: Record<string, unknown> = {};
   const context = { data: run.data, head: run.head, config: run.config, delta };
   for (const [name, model] of [["start", run.pruned], ["finetuned", result.model]] as const) {
-    const figures = measureDelta(model, context);
+    const figures = await measureDelta(model, context);
     summary[`${name}.fixed.delta`] = figures;
     const accuracy = figures.accuracy === undefined
       ? ""

@@ -150,7 +150,7 @@ await runCommand(async () => {
   const inputs = input.inputs;
   let outputs: number[][];
   if (delta) {
-    const run = runSequencesDelta(model, [inputs], {
+    const run = await runSequencesDelta(model, [inputs], {
       mode,
       config,
       delta: delta.config,

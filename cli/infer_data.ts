@@ -44,14 +44,14 @@ export async function inferDataFile(options: InferDataOptions): Promise<void> {
   const started = performance.now();
   const { delta } = options;
   const deltaRun = delta &&
-    runSequencesDelta(model, dataset.sequences, {
+    await runSequencesDelta(model, dataset.sequences, {
       mode,
       config,
       delta: delta.config,
       source: delta.source,
     });
   const run = deltaRun ??
-    runSequences(model, dataset.sequences, { mode, config, weights: options.weights });
+    await runSequences(model, dataset.sequences, { mode, config, weights: options.weights });
   const seconds = (performance.now() - started) / 1000;
   if (run.saturatedValues > 0) {
     console.error(
@@ -59,7 +59,7 @@ export async function inferDataFile(options: InferDataOptions): Promise<void> {
     );
   }
   if (mode === "fixed" && options.compare) {
-    const float = runSequences(model, dataset.sequences).outputs;
+    const float = (await runSequences(model, dataset.sequences)).outputs;
     const error = compareOutputs(float.flat(), run.outputs.flat());
     console.error(
       `error against float (computed): max abs ${error.maxAbsError.toExponential(3)}, rms ${

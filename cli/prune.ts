@@ -329,11 +329,11 @@ function balanceOf(flags: { balance?: string }): PeBalance {
 }
 
 /** The pruning options: the explicit rates, or the result of the hyperparameter search. */
-function chooseOptions(
+async function chooseOptions(
   context: Context,
   request: Exclude<Request, { mode: "check" }>,
   calibration: Calibration,
-): { options: ModelPruneOptions; search?: SearchResult } {
+): Promise<{ options: ModelPruneOptions; search?: SearchResult }> {
   const { flags, model } = context;
   const pes = flags.pes;
   if (request.mode === "explicit") {
@@ -361,7 +361,7 @@ function chooseOptions(
       calibration.objective?.name ?? "relative RMS output error"
     }`,
   );
-  const search = searchBcrHyperparameters(model, {
+  const search = await searchBcrHyperparameters(model, {
     density: request.density,
     calibration: calibration.sequences,
     pes,
@@ -427,28 +427,34 @@ async function pruneAndWrite(
   const { sequences, info, label } = calib;
   if (info.random) console.log(`note: ${RANDOM_INPUTS_NOTE}`);
   const started = performance.now();
-  const { options, search } = chooseOptions(context, request, calib);
+  const { options, search } = await chooseOptions(context, request, calib);
   const { model: bcrModel, report } = pruneModelBcr(model, options);
   const { select, refit } = flags;
   const corrected = refit || flags["bias-correct"] || select;
-  const outcome = correctOnCalibration(model, bcrModel, calib, {
+  const outcome = await correctOnCalibration(model, bcrModel, calib, {
     ...{ refit, biasCorrect: flags["bias-correct"], select, search },
   });
   const pruned = outcome.model;
   checkKeepsWeights(report.nonZeros, options.block, request.source);
   printMatrixTable(report, flags.pes);
   const { outputCheck, outputIsBcr } = checkOutput(pruned, flags["check-block"] ?? options.block);
-  const comparison = compareWithBaselines(model, pruned, report.density, sequences, flags.pes);
+  const comparison = await compareWithBaselines(
+    model,
+    pruned,
+    report.density,
+    sequences,
+    flags.pes,
+  );
   printFidelity(comparison, label);
   const task = calib.task
-    ? compareTaskBaselines(model, pruned, {
+    ? await compareTaskBaselines(model, pruned, {
       ...calib.task,
       density: report.density,
       pes: flags.pes,
     })
     : undefined;
   if (task) printTaskComparison(task, label);
-  const variants = compareVariants(model, [
+  const variants = await compareVariants(model, [
     { name: "dense", model },
     ...(corrected ? [{ name: "BCR, one shot (before the corrections)", model: bcrModel }] : []),
     {

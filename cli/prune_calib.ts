@@ -171,12 +171,12 @@ function printStep(what: string, calibration: Calibration, started: number, chan
  * lowers the search's loss on that data (`correctBiasesIfBetter`). With `--select`, the held-out
  * selection (`selectOnCalibration`) instead.
  */
-export function correctOnCalibration(
+export async function correctOnCalibration(
   dense: RnnModel,
   pruned: RnnModel,
   calibration: Calibration,
   request: CorrectionRequest,
-): CorrectionOutcome {
+): Promise<CorrectionOutcome> {
   if (request.select) return selectOnCalibration(dense, calibration, request);
   const { sequences } = calibration;
   let model = pruned;
@@ -184,9 +184,9 @@ export function correctOnCalibration(
   if (request.refit) {
     checkCalibrated(calibration, "--refit");
     const started = performance.now();
-    const refitted = refitKeptWeights(dense, model, sequences);
-    const before = outputFidelity(dense, model, sequences).relativeRmsError;
-    const after = outputFidelity(dense, refitted, sequences).relativeRmsError;
+    const refitted = await refitKeptWeights(dense, model, sequences);
+    const before = (await outputFidelity(dense, model, sequences)).relativeRmsError;
+    const after = (await outputFidelity(dense, refitted, sequences)).relativeRmsError;
     const change = `relative RMS error ${before.toFixed(5)} -> ${after.toFixed(5)}`;
     printStep("refit of the kept weights", calibration, started, change);
     model = refitted;
@@ -195,7 +195,7 @@ export function correctOnCalibration(
   checkCalibrated(calibration, "--bias-correct");
   const started = performance.now();
   const loss = calibration.objective?.name ?? "relative RMS error";
-  const guarded = correctBiasesIfBetter(dense, model, {
+  const guarded = await correctBiasesIfBetter(dense, model, {
     sequences,
     loss: searchLoss(dense, sequences, calibration.objective),
   });
@@ -217,11 +217,11 @@ export function correctOnCalibration(
  * and bias correction off/on by its score on a held-out split of the --calib data file
  * (prune/select.ts); printed with the split and the choice.
  */
-function selectOnCalibration(
+async function selectOnCalibration(
   dense: RnnModel,
   calibration: Calibration,
   request: CorrectionRequest,
-): CorrectionOutcome {
+): Promise<CorrectionOutcome> {
   checkCalibrated(calibration, "--select");
   if (!request.search) {
     throw new UserError("deno task prune: --select needs the search (--density or --compression)");
@@ -232,7 +232,7 @@ function selectOnCalibration(
     );
   }
   const started = performance.now();
-  const selection = selectOneShot(dense, {
+  const selection = await selectOneShot(dense, {
     search: request.search,
     data: calibration.data.full,
     calibration: calibration.data.subset,

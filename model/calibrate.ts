@@ -14,6 +14,7 @@
 import { accumulatorRowBiases, type FixedPointConfig } from "./fixed.ts";
 import { runFloat } from "./float.ts";
 import type { RnnModel } from "./model.ts";
+import { yieldIfDue } from "../util/event_loop.ts";
 
 /** The largest magnitude (float) of each quantity held in activation words. */
 export interface ActivationRanges {
@@ -38,14 +39,21 @@ function maxAbs(values: ArrayLike<number>, start = 0): number {
   return largest;
 }
 
-/** Measure `ActivationRanges` of `model` over `sequences` (each T x inputSize) with the float model. */
-export function activationRanges(model: RnnModel, sequences: number[][][]): ActivationRanges {
+/**
+ * Measure `ActivationRanges` of `model` over `sequences` (each T x inputSize) with the float model
+ * (asynchronous only to let an interrupt in between sequences: util/event_loop.ts).
+ */
+export async function activationRanges(
+  model: RnnModel,
+  sequences: number[][][],
+): Promise<ActivationRanges> {
   const ranges: ActivationRanges = { input: 0, bias: 0, cell: 0, hidden: 0, candidate: 0 };
   for (const layer of model.layers) {
     const rows = accumulatorRowBiases(model.kind, model.hiddenSize, layer.biasIh, layer.biasHh);
     ranges.bias = maxAbs(rows, ranges.bias);
   }
   for (const sequence of sequences) {
+    await yieldIfDue();
     for (const step of sequence) ranges.input = maxAbs(step, ranges.input);
     runFloat(model, sequence, {
       observe: (_layer, quantity, values) => {

@@ -29,6 +29,7 @@ import {
 } from "./delta.ts";
 import type { RunMode } from "./evaluate.ts";
 import { layerInputSize, outputSize, type RnnModel } from "./model.ts";
+import { mapYielding } from "../util/event_loop.ts";
 
 /** What a delta run returns: the outputs, the fired counts and the final encoder state. */
 export interface DeltaRun<V> {
@@ -257,12 +258,15 @@ export interface DeltaSequencesRun {
   saturatedValues: number;
 }
 
-/** Run a delta model over every sequence, each from a zero state (and zero x_hat, h_hat). */
-export function runSequencesDelta(
+/**
+ * Run a delta model over every sequence, each from a zero state (and zero x_hat, h_hat);
+ * asynchronous only to let the event loop in between sequences (util/event_loop.ts).
+ */
+export async function runSequencesDelta(
   model: RnnModel,
   sequences: number[][][],
   options: DeltaSequencesOptions,
-): DeltaSequencesRun {
+): Promise<DeltaSequencesRun> {
   const config = options.config ?? DEFAULT_FIXED_CONFIG;
   const units = {
     numLayers: model.numLayers,
@@ -272,7 +276,10 @@ export function runSequencesDelta(
   };
   if (options.mode === "float") {
     const thresholds = realThresholds(options.delta, units);
-    const runs = sequences.map((sequence) => runFloatDelta(model, sequence, thresholds));
+    const runs = await mapYielding(
+      sequences,
+      (sequence) => runFloatDelta(model, sequence, thresholds),
+    );
     return {
       outputs: runs.map((run) => run.outputs.map((step) => Array.from(step))),
       stats: runs.map((run) => run.stats),
@@ -281,8 +288,9 @@ export function runSequencesDelta(
   }
   const thresholds = fixedThresholds(options.delta, units);
   const quantized = quantizeModel(model, config);
-  const runs = sequences.map((sequence) =>
-    runFixedDelta(quantized, quantizeInputs(sequence, quantized.format), thresholds)
+  const runs = await mapYielding(
+    sequences,
+    (sequence) => runFixedDelta(quantized, quantizeInputs(sequence, quantized.format), thresholds),
   );
   return {
     outputs: runs.map((run) => run.outputs.map((step) => toReal(step, quantized.format))),

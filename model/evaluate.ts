@@ -19,6 +19,7 @@ import type { Dataset } from "./dataset.ts";
 import { type Head, type TaskMetrics, taskMetrics } from "./head.ts";
 import { type RnnModel, weightDensity } from "./model.ts";
 import { compareOutputs } from "./metrics.ts";
+import { mapYielding } from "../util/event_loop.ts";
 
 /** Which arithmetic runs the model. */
 export type RunMode = "float" | "fixed";
@@ -44,34 +45,41 @@ export interface SequencesRun {
   saturatedValues: number;
 }
 
-/** Run a model over every sequence, each from a zero state. */
-export function runSequences(
+/**
+ * Run a model over every sequence, each from a zero state (asynchronous only to let the event
+ * loop in between sequences, so that an interrupt is handled: util/event_loop.ts).
+ */
+export async function runSequences(
   model: RnnModel,
   sequences: number[][][],
   options: RunOptions = {},
-): SequencesRun {
+): Promise<SequencesRun> {
   if ((options.mode ?? "float") === "float") {
-    return { outputs: sequences.map((sequence) => runFloat(model, sequence)), saturatedValues: 0 };
+    const outputs = await mapYielding(sequences, (sequence) => runFloat(model, sequence));
+    return { outputs, saturatedValues: 0 };
   }
   const plain = quantizeModel(model, options.config ?? DEFAULT_FIXED_CONFIG);
   const quantized = options.weights ? options.weights(plain) : plain;
-  const outputs = sequences.map((sequence) =>
-    runFixed(quantized, quantizeInputs(sequence, quantized.format)).map((step) =>
-      toReal(step, quantized.format)
-    )
+  const outputs = await mapYielding(
+    sequences,
+    (sequence) =>
+      runFixed(quantized, quantizeInputs(sequence, quantized.format)).map((step) =>
+        toReal(step, quantized.format)
+      ),
   );
   return { outputs, saturatedValues: quantized.saturatedValues };
 }
 
 /** Accuracy and loss of a model with a head on a labelled data set. */
-export function evaluateTask(
+export async function evaluateTask(
   model: RnnModel,
   head: Head,
   dataset: Dataset,
   options: RunOptions = {},
-): TaskMetrics {
+): Promise<TaskMetrics> {
   if (!dataset.labels) throw new Error("evaluateTask: the data set has no labels");
-  return taskMetrics(head, runSequences(model, dataset.sequences, options).outputs, dataset.labels);
+  const { outputs } = await runSequences(model, dataset.sequences, options);
+  return taskMetrics(head, outputs, dataset.labels);
 }
 
 /** One model, and the arithmetic it runs in, for `compareVariants`. */
@@ -121,16 +129,18 @@ export interface CompareVariantsOptions {
  * point, on every sequence of a data set. The output error is against `reference` in float64
  * (the dense model: the error of the dense model's own float64 run is 0).
  */
-export function compareVariants(
+export async function compareVariants(
   reference: RnnModel,
   variants: Variant[],
   options: CompareVariantsOptions,
-): VariantRow[] {
+): Promise<VariantRow[]> {
   const { dataset, head } = options;
-  const referenceOutputs = runSequences(reference, dataset.sequences).outputs.flat();
-  const figures = (model: RnnModel, mode: RunMode): VariantFigures => {
-    const outputs = runSequences(model, dataset.sequences, { mode, config: options.config })
-      .outputs;
+  const referenceOutputs = (await runSequences(reference, dataset.sequences)).outputs.flat();
+  const figures = async (model: RnnModel, mode: RunMode): Promise<VariantFigures> => {
+    const { outputs } = await runSequences(model, dataset.sequences, {
+      mode,
+      config: options.config,
+    });
     const error = compareOutputs(referenceOutputs, outputs.flat());
     const task = head && dataset.labels ? taskMetrics(head, outputs, dataset.labels) : null;
     return {
@@ -140,10 +150,10 @@ export function compareVariants(
       cosine: error.cosine,
     };
   };
-  return variants.map(({ name, model }) => ({
-    name,
-    density: weightDensity(model),
-    float: figures(model, "float"),
-    fixed: figures(model, "fixed"),
-  }));
+  const rows: VariantRow[] = [];
+  for (const { name, model } of variants) {
+    const float = await figures(model, "float");
+    rows.push({ name, density: weightDensity(model), float, fixed: await figures(model, "fixed") });
+  }
+  return rows;
 }

@@ -20,8 +20,15 @@
  * @module
  */
 
-import { cloneModel, type RnnModel } from "../model/model.ts";
-import { correctLayerByLayer, type LayerFeatures, layerModel, rowDot } from "./refit.ts";
+import { cloneModel, type LayerWeights, type RnnModel } from "../model/model.ts";
+import {
+  correctLayerByLayer,
+  type LayerFeatures,
+  layerModel,
+  rowDot,
+  STEPS_PER_YIELD_CHECK,
+} from "./refit.ts";
+import { yieldIfDue } from "../util/event_loop.ts";
 
 /** The calibration data of `correctBiases`, and where the pruned model's terms are taken. */
 export interface BiasCalibration {
@@ -34,26 +41,43 @@ export interface BiasCalibration {
   inputs?: "pruned" | "dense";
 }
 
-/** Per-row mean shifts of one layer: dense minus pruned matrix-vector terms. */
-function meanShifts(
-  dense: RnnModel,
-  pruned: RnnModel,
-  features: LayerFeatures,
-): { ih: Float64Array; hh: Float64Array } {
-  const d = dense.layers[0];
-  const p = pruned.layers[0];
+/** Add the dense minus pruned terms of steps `from` to `to` (synchronous: the hot loop). */
+function addShifts(
+  sums: { ih: Float64Array; hh: Float64Array },
+  layers: { dense: LayerWeights; pruned: LayerWeights },
+  steps: { features: LayerFeatures; from: number; to: number },
+): void {
+  const { dense: d, pruned: p } = layers;
+  const { ih, hh } = sums;
   const rows = d.weightIh.rows;
   const width = d.weightIh.cols;
-  const ih = new Float64Array(rows);
-  const hh = new Float64Array(rows);
-  features.dense.forEach((v, s) => {
-    const u = features.pruned[s];
+  for (let s = steps.from; s < steps.to; s++) {
+    const v = steps.features.dense[s];
+    const u = steps.features.pruned[s];
     for (let r = 0; r < rows; r++) {
       ih[r] += rowDot(d.weightIh, r, v, 0) - rowDot(p.weightIh, r, u, 0);
       hh[r] += rowDot(d.weightHh, r, v, width) - rowDot(p.weightHh, r, u, width);
     }
-  });
-  const steps = Math.max(1, features.dense.length);
+  }
+}
+
+/** Per-row mean shifts of one layer: dense minus pruned matrix-vector terms. */
+async function meanShifts(
+  dense: RnnModel,
+  pruned: RnnModel,
+  features: LayerFeatures,
+): Promise<{ ih: Float64Array; hh: Float64Array }> {
+  const rows = dense.layers[0].weightIh.rows;
+  const ih = new Float64Array(rows);
+  const hh = new Float64Array(rows);
+  const layers = { dense: dense.layers[0], pruned: pruned.layers[0] };
+  const count = features.dense.length;
+  for (let from = 0; from < count; from += STEPS_PER_YIELD_CHECK) {
+    await yieldIfDue(); // a signal is handled between chunks of steps (util/event_loop.ts)
+    const to = Math.min(count, from + STEPS_PER_YIELD_CHECK);
+    addShifts({ ih, hh }, layers, { features, from, to });
+  }
+  const steps = Math.max(1, count);
   for (let r = 0; r < rows; r++) {
     ih[r] /= steps;
     hh[r] /= steps;
@@ -66,16 +90,16 @@ function meanShifts(
  * sequences match the dense model's. Returns a new model; weights, peepholes and projections are
  * `pruned`'s.
  */
-export function correctBiases(
+export async function correctBiases(
   dense: RnnModel,
   pruned: RnnModel,
   calibration: BiasCalibration,
-): RnnModel {
+): Promise<RnnModel> {
   const result = cloneModel(pruned);
   const { sequences } = calibration;
   const own = (calibration.inputs ?? "pruned") === "pruned";
-  correctLayerByLayer(dense, result, { sequences, own }, (layer, features) => {
-    const shifts = meanShifts(layerModel(dense, layer), layerModel(result, layer), features);
+  await correctLayerByLayer(dense, result, { sequences, own }, async (layer, features) => {
+    const shifts = await meanShifts(layerModel(dense, layer), layerModel(result, layer), features);
     const weights = result.layers[layer];
     shifts.ih.forEach((shift, r) => weights.biasIh[r] += shift);
     shifts.hh.forEach((shift, r) => weights.biasHh[r] += shift);
@@ -103,14 +127,14 @@ export interface GuardedBiasCorrection {
  * output error), so that it can never make the one-shot result worse on the data it was chosen
  * on. Nothing here looks at any other data.
  */
-export function correctBiasesIfBetter(
+export async function correctBiasesIfBetter(
   dense: RnnModel,
   pruned: RnnModel,
-  calibration: BiasCalibration & { loss: (model: RnnModel) => number },
-): GuardedBiasCorrection {
-  const corrected = correctBiases(dense, pruned, calibration);
-  const lossBefore = calibration.loss(pruned);
-  const lossAfter = calibration.loss(corrected);
+  calibration: BiasCalibration & { loss: (model: RnnModel) => number | Promise<number> },
+): Promise<GuardedBiasCorrection> {
+  const corrected = await correctBiases(dense, pruned, calibration);
+  const lossBefore = await calibration.loss(pruned);
+  const lossAfter = await calibration.loss(corrected);
   const applied = lossAfter < lossBefore;
   return { model: applied ? corrected : pruned, corrected, applied, lossBefore, lossAfter };
 }

@@ -70,20 +70,20 @@ export interface TaskComparisonOptions {
 }
 
 /** Measure accuracy and loss (float64 reference) of dense, result and baselines on labelled data. */
-export function compareTaskBaselines(
+export async function compareTaskBaselines(
   dense: RnnModel,
   pruned: RnnModel,
   options: TaskComparisonOptions,
-): TaskComparison {
+): Promise<TaskComparison> {
   const { head, dataset, density, pes } = options;
-  const measure = (model: RnnModel) =>
-    taskMetrics(head, runSequences(model, dataset.sequences).outputs, dataset.labels!);
+  const measure = async (model: RnnModel) =>
+    taskMetrics(head, (await runSequences(model, dataset.sequences)).outputs, dataset.labels!);
   const baselines = baselineModels(dense, density, pes);
   return {
-    dense: measure(dense),
-    result: measure(pruned),
-    bcrUniform: measure(baselines.bcrUniform),
-    magnitudePerMatrix: measure(baselines.magnitudePerMatrix),
-    magnitudeGlobal: measure(baselines.magnitudeGlobal),
+    dense: await measure(dense),
+    result: await measure(pruned),
+    bcrUniform: await measure(baselines.bcrUniform),
+    magnitudePerMatrix: await measure(baselines.magnitudePerMatrix),
+    magnitudeGlobal: await measure(baselines.magnitudeGlobal),
   };
 }

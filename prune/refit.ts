@@ -6,7 +6,9 @@
  * term (least squares with the dense trajectory as teacher).
  * The zero mask never changes; biases, peepholes and projections (weight_hr) are kept as they are.
  * For GRU the n gate is split as rnnfab computes it: the W_in row is fitted on x alone (target
- * W_in x), the W_hn row on h alone (target W_hn h). See docs/finetune.md.
+ * W_in x), the W_hn row on h alone (target W_hn h). See docs/finetune.md. The functions are
+ * asynchronous only to let the event loop in between sequences, steps and rows, so that an
+ * interrupt is handled during a long refit (util/event_loop.ts).
  *
  * @module
  */
@@ -19,6 +21,7 @@ import {
   outputSize,
   type RnnModel,
 } from "../model/model.ts";
+import { mapYielding, yieldIfDue } from "../util/event_loop.ts";
 
 /** Options of `refitKeptWeights`. */
 export interface RefitOptions {
@@ -99,20 +102,23 @@ interface Statistics {
   features: number;
 }
 
-function statistics(
-  pruned: Float64Array[],
-  dense: Float64Array[],
+/** Steps summed between two chances to yield (`yieldIfDue`). */
+export const STEPS_PER_YIELD_CHECK = 16;
+
+/** Add steps `from` to `to` (exclusive) to the statistics (synchronous: the hot loop). */
+function accumulateSteps(
+  stats: Statistics,
+  steps: { pruned: Float64Array[]; dense: Float64Array[]; from: number; to: number },
   weights: { ih: Matrix; hh: Matrix },
-): Statistics {
-  const features = pruned[0].length;
+): void {
+  const { gram, crossIh, crossHh, features } = stats;
+  const { pruned, dense } = steps;
   const rows = weights.ih.rows;
-  const gram = new Float64Array(features * features);
-  const crossIh = new Float64Array(features * rows);
-  const crossHh = new Float64Array(features * rows);
   const zIh = new Float64Array(rows);
   const zHh = new Float64Array(rows);
   const width = weights.ih.cols;
-  pruned.forEach((v, s) => {
+  for (let s = steps.from; s < steps.to; s++) {
+    const v = pruned[s];
     for (let r = 0; r < rows; r++) {
       zIh[r] = rowDot(weights.ih, r, dense[s], 0);
       zHh[r] = rowDot(weights.hh, r, dense[s], width);
@@ -127,11 +133,32 @@ function statistics(
         crossHh[base + r] += vf * zHh[r];
       }
     }
-  });
+  }
+}
+
+async function statistics(
+  pruned: Float64Array[],
+  dense: Float64Array[],
+  weights: { ih: Matrix; hh: Matrix },
+): Promise<Statistics> {
+  const features = pruned[0].length;
+  const rows = weights.ih.rows;
+  const stats: Statistics = {
+    gram: new Float64Array(features * features),
+    crossIh: new Float64Array(features * rows),
+    crossHh: new Float64Array(features * rows),
+    features,
+  };
+  for (let from = 0; from < pruned.length; from += STEPS_PER_YIELD_CHECK) {
+    await yieldIfDue();
+    const to = Math.min(pruned.length, from + STEPS_PER_YIELD_CHECK);
+    accumulateSteps(stats, { pruned, dense, from, to }, weights);
+  }
+  const { gram } = stats;
   for (let f = 0; f < features; f++) {
     for (let g = 0; g < f; g++) gram[g * features + f] = gram[f * features + g];
   }
-  return { gram, crossIh, crossHh, features };
+  return stats;
 }
 
 /** Options of `refitRowPart`. */
@@ -174,11 +201,17 @@ function keptColumns(matrix: Matrix, row: number, offset: number) {
   return kept;
 }
 
-function refitLayer(model: RnnModel, layer: number, stats: Statistics, ridge: number): void {
+async function refitLayer(
+  model: RnnModel,
+  layer: number,
+  stats: Statistics,
+  ridge: number,
+): Promise<void> {
   const { weightIh: ih, weightHh: hh } = model.layers[layer];
   const width = ih.cols;
   const split = model.kind === "gru" ? 2 * model.hiddenSize : ih.rows; // GRU n rows: apart
   for (let r = 0; r < ih.rows; r++) {
+    await yieldIfDue();
     const x = keptColumns(ih, r, 0);
     const h = keptColumns(hh, r, width);
     if (r < split) refitRowPart(stats, r, { kept: [...x, ...h], target: "both" }, ridge);
@@ -203,24 +236,27 @@ export interface LayerFeatures {
  * layer's pruned inputs are the corrected layer's outputs. With `own` false the pruned features are
  * the dense ones (no pruned run).
  */
-export function correctLayerByLayer(
+export async function correctLayerByLayer(
   dense: RnnModel,
   result: RnnModel,
   options: { sequences: number[][][]; own: boolean },
-  correct: (layer: number, features: LayerFeatures) => void,
-): void {
+  correct: (layer: number, features: LayerFeatures) => Promise<void>,
+): Promise<void> {
   let denseInputs = options.sequences;
   let prunedInputs = options.sequences;
   for (let layer = 0; layer < dense.numLayers; layer++) {
     const denseLayer = layerModel(dense, layer);
     const prunedLayer = layerModel(result, layer);
-    const denseOutputs = denseInputs.map((s) => runFloat(denseLayer, s));
+    const denseOutputs = await mapYielding(denseInputs, (s) => runFloat(denseLayer, s));
     const denseFeatures = layerFeatures(denseInputs, denseOutputs);
     const prunedFeatures = options.own
-      ? layerFeatures(prunedInputs, prunedInputs.map((s) => runFloat(prunedLayer, s)))
+      ? layerFeatures(
+        prunedInputs,
+        await mapYielding(prunedInputs, (s) => runFloat(prunedLayer, s)),
+      )
       : denseFeatures;
-    correct(layer, { dense: denseFeatures, pruned: prunedFeatures });
-    prunedInputs = prunedInputs.map((s) => runFloat(prunedLayer, s));
+    await correct(layer, { dense: denseFeatures, pruned: prunedFeatures });
+    prunedInputs = await mapYielding(prunedInputs, (s) => runFloat(prunedLayer, s));
     denseInputs = denseOutputs;
   }
 }
@@ -229,19 +265,19 @@ export function correctLayerByLayer(
  * Refit the kept weights of `pruned` (the zeros of `pruned` define the mask) to reproduce the
  * dense model's gate pre-activations on calibration sequences. Returns a new model.
  */
-export function refitKeptWeights(
+export async function refitKeptWeights(
   dense: RnnModel,
   pruned: RnnModel,
   sequences: number[][][],
   options: RefitOptions = {},
-): RnnModel {
+): Promise<RnnModel> {
   const ridge = options.ridge ?? 1e-3;
-  if (options.inputs !== "pruned") return refitRidges(dense, pruned, sequences, [ridge])[0];
+  if (options.inputs !== "pruned") return (await refitRidges(dense, pruned, sequences, [ridge]))[0];
   const result = cloneModel(pruned);
-  correctLayerByLayer(dense, result, { sequences, own: true }, (layer, features) => {
+  await correctLayerByLayer(dense, result, { sequences, own: true }, async (layer, features) => {
     const { weightIh: ih, weightHh: hh } = dense.layers[layer];
-    const stats = statistics(features.pruned, features.dense, { ih, hh });
-    refitLayer(result, layer, stats, ridge);
+    const stats = await statistics(features.pruned, features.dense, { ih, hh });
+    await refitLayer(result, layer, stats, ridge);
   });
   if (outputSize(result) !== outputSize(dense)) throw new Error("refit changed the output size");
   return result;
@@ -252,18 +288,19 @@ export function refitKeptWeights(
  * statistics are gathered once per layer and solved once per ridge. Result k equals
  * `refitKeptWeights(dense, pruned, sequences, { ridge: ridges[k] })` exactly.
  */
-export function refitRidges(
+export async function refitRidges(
   dense: RnnModel,
   pruned: RnnModel,
   sequences: number[][][],
   ridges: number[],
-): RnnModel[] {
+): Promise<RnnModel[]> {
   const results = ridges.map(() => cloneModel(pruned));
   if (results.length === 0) return results;
-  correctLayerByLayer(dense, results[0], { sequences, own: false }, (layer, features) => {
+  const walk = { sequences, own: false };
+  await correctLayerByLayer(dense, results[0], walk, async (layer, features) => {
     const { weightIh: ih, weightHh: hh } = dense.layers[layer];
-    const stats = statistics(features.pruned, features.dense, { ih, hh });
-    results.forEach((result, k) => refitLayer(result, layer, stats, ridges[k]));
+    const stats = await statistics(features.pruned, features.dense, { ih, hh });
+    for (const [k, result] of results.entries()) await refitLayer(result, layer, stats, ridges[k]);
   });
   return results;
 }

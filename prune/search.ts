@@ -15,6 +15,7 @@ import { type BlockSize, clipBlock, formatBlock } from "./block.ts";
 import { type DensityRate, type ModelPruneOptions, type PeBalance, pruneModelBcr } from "./bcr.ts";
 import { magnitudePrune } from "./magnitude.ts";
 import { randomInputs } from "../model/random.ts";
+import { mapYielding } from "../util/event_loop.ts";
 
 /** How close a pruned model's outputs are to the dense model's on calibration sequences. */
 export interface Fidelity {
@@ -24,29 +25,32 @@ export interface Fidelity {
   cosine: number;
 }
 
-/** Run a model over several sequences and concatenate the outputs (steps of all sequences). */
-function runSequences(model: RnnModel, sequences: number[][][]): number[][] {
-  return sequences.flatMap((sequence) => runFloat(model, sequence));
+/**
+ * Run a model over several sequences and concatenate the outputs (steps of all sequences),
+ * letting the event loop in between sequences (util/event_loop.ts).
+ */
+async function runSequences(model: RnnModel, sequences: number[][][]): Promise<number[][]> {
+  return (await mapYielding(sequences, (sequence) => runFloat(model, sequence))).flat();
 }
 
 /**
  * Output fidelity of `pruned` against `dense`: both run with the float64 reference from a zero
  * state over each sequence; errors are computed over all steps and outputs together.
  */
-export function outputFidelity(
+export async function outputFidelity(
   dense: RnnModel,
   pruned: RnnModel,
   sequences: number[][][],
-): Fidelity {
-  return fidelityAgainst(runSequences(dense, sequences), pruned, sequences);
+): Promise<Fidelity> {
+  return fidelityAgainst(await runSequences(dense, sequences), pruned, sequences);
 }
 
-function fidelityAgainst(
+async function fidelityAgainst(
   reference: number[][],
   pruned: RnnModel,
   sequences: number[][][],
-): Fidelity {
-  const error = compareOutputs(reference, runSequences(pruned, sequences));
+): Promise<Fidelity> {
+  const error = compareOutputs(reference, await runSequences(pruned, sequences));
   return { relativeRmsError: error.relativeRmsError, cosine: error.cosine };
 }
 
@@ -69,11 +73,11 @@ export function searchLoss(
   dense: RnnModel,
   sequences: number[][][],
   objective?: SearchObjective,
-): (model: RnnModel) => number {
-  return (model) =>
+): (model: RnnModel) => Promise<number> {
+  return async (model) =>
     objective
-      ? objective.score(sequences.map((sequence) => runFloat(model, sequence)))
-      : outputFidelity(dense, model, sequences).relativeRmsError;
+      ? objective.score(await mapYielding(sequences, (sequence) => runFloat(model, sequence)))
+      : (await outputFidelity(dense, model, sequences)).relativeRmsError;
 }
 
 /** Shape of the default calibration set. */
@@ -235,6 +239,22 @@ function rebalanceDensities(
   return out.every((d, j) => d * sizes[j] >= 1) ? out : null;
 }
 
+/** The pruning options of one search candidate (its block, column share, per-matrix densities). */
+function candidatePruneOptions(
+  options: SearchOptions,
+  candidate: { names: string[]; block: BlockSize; colShare: number; densities: number[] },
+): ModelPruneOptions {
+  const { names, block, colShare, densities } = candidate;
+  const perMatrix: Record<string, DensityRate> = {};
+  names.forEach((name, j) => perMatrix[name] = { density: densities[j], colShare });
+  return {
+    block,
+    rates: { density: options.density, colShare },
+    perMatrix,
+    ...{ pes: options.pes, lanes: options.lanes, balance: options.balance },
+  };
+}
+
 /**
  * GRIM-style decoupled hyperparameter search for a target density. Stage 1 tries each block
  * shape at a uniform density (column share 0.5); stage 2 tries column shares for the best block;
@@ -242,36 +262,31 @@ function rebalanceDensities(
  * multiplier, the others rescaled to keep the overall budget), keeping a change only when it
  * lowers the relative RMS output error. Deterministic for the same inputs.
  */
-export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions): SearchResult {
+export async function searchBcrHyperparameters(
+  model: RnnModel,
+  options: SearchOptions,
+): Promise<SearchResult> {
   const entries = namedMatrices(model);
   const names = entries.map(({ name }) => name);
   const sizes = entries.map(({ matrix }) => matrix.data.length);
   const budget = options.density * sizes.reduce((sum, size) => sum + size, 0);
-  const reference = runSequences(model, options.calibration);
+  const reference = await runSequences(model, options.calibration);
   const candidates: SearchCandidate[] = [];
   const progress = options.onProgress ?? (() => {});
 
   const toRecord = (densities: number[]) =>
     Object.fromEntries(names.map((name, j) => [name, densities[j]]));
-  const pruneOptions = (block: BlockSize, colShare: number, densities: number[]) => {
-    const perMatrix: Record<string, DensityRate> = {};
-    names.forEach((name, j) => perMatrix[name] = { density: densities[j], colShare });
-    return {
-      block,
-      rates: { density: options.density, colShare },
-      perMatrix,
-      ...{ pes: options.pes, lanes: options.lanes, balance: options.balance },
-    } satisfies ModelPruneOptions;
-  };
+  const pruneOptions = (block: BlockSize, colShare: number, densities: number[]) =>
+    candidatePruneOptions(options, { names, block, colShare, densities });
 
   const state: { best: BestCandidate | null } = { best: null };
   const evaluated = new Set<string>();
-  const evaluate = (
+  const evaluate = async (
     stage: SearchCandidate["stage"],
     block: BlockSize,
     colShare: number,
     densities: number[],
-  ): boolean => {
+  ): Promise<boolean> => {
     const key = `${blockKey(model, block)}|${colShare}|${densities.map((d) => d.toPrecision(6))}`;
     if (evaluated.has(key)) return false;
     evaluated.add(key);
@@ -279,7 +294,7 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
       model,
       pruneOptions(block, colShare, densities),
     );
-    const outputs = options.calibration.map((sequence) => runFloat(pruned, sequence));
+    const outputs = await mapYielding(options.calibration, (s) => runFloat(pruned, s));
     const error = compareOutputs(reference, outputs.flat());
     const fidelity = { relativeRmsError: error.relativeRmsError, cosine: error.cosine };
     const score = options.objective ? options.objective.score(outputs) : fidelity.relativeRmsError;
@@ -327,12 +342,12 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
     const key = blockKey(model, block);
     if (seen.has(key)) continue;
     seen.add(key);
-    evaluate("block", block, 0.5, uniform);
+    await evaluate("block", block, 0.5, uniform);
   }
   // Stage 2: column/row split for the chosen block.
   for (const colShare of options.colShares ?? [0.25, 0.5, 0.75]) {
     if (colShare === 0.5) continue;
-    evaluate("split", bestNow().block, colShare, uniform);
+    await evaluate("split", bestNow().block, colShare, uniform);
   }
   // Stage 3: per-matrix densities under the overall budget.
   const multipliers = options.rateMultipliers ?? [0.5, 0.7, 1.4, 2];
@@ -346,7 +361,7 @@ export function searchBcrHyperparameters(model: RnnModel, options: SearchOptions
         if (value === current.densities[index]) continue;
         const densities = rebalanceDensities(sizes, current.densities, index, value, budget);
         if (!densities) continue;
-        if (evaluate("rates", current.block, current.colShare, densities)) improved = true;
+        if (await evaluate("rates", current.block, current.colShare, densities)) improved = true;
       }
     }
     if (!improved) break;
@@ -381,21 +396,21 @@ export interface FidelityComparison {
  * Measure a pruned model's fidelity beside three baselines pruned to its achieved density:
  * uniform BCR with the default block, and unstructured magnitude pruning per matrix and global.
  */
-export function compareWithBaselines(
+export async function compareWithBaselines(
   dense: RnnModel,
   pruned: RnnModel,
   density: number,
   calibration: number[][][],
   pes?: number,
-): FidelityComparison {
-  const reference = runSequences(dense, calibration);
+): Promise<FidelityComparison> {
+  const reference = await runSequences(dense, calibration);
   const measure = (model: RnnModel) => fidelityAgainst(reference, model, calibration);
   const baselines = baselineModels(dense, density, pes);
   return {
-    result: measure(pruned),
-    bcrUniform: measure(baselines.bcrUniform),
-    magnitudePerMatrix: measure(baselines.magnitudePerMatrix),
-    magnitudeGlobal: measure(baselines.magnitudeGlobal),
+    result: await measure(pruned),
+    bcrUniform: await measure(baselines.bcrUniform),
+    magnitudePerMatrix: await measure(baselines.magnitudePerMatrix),
+    magnitudeGlobal: await measure(baselines.magnitudeGlobal),
     density,
   };
 }

@@ -264,12 +264,12 @@ export function meanKl(p: Float64Array[], q: Float64Array[]): number {
 }
 
 /** A scorer of models on the held-out split. */
-function heldOutScore(dense: RnnModel, heldOut: Dataset, head?: Head) {
+async function heldOutScore(dense: RnnModel, heldOut: Dataset, head?: Head) {
   const labels = head ? heldOut.labels : undefined;
-  const denseOutputs = runSequences(dense, heldOut.sequences).outputs;
+  const denseOutputs = (await runSequences(dense, heldOut.sequences)).outputs;
   const reference = labels ? scoredLogProbs(head!, denseOutputs, labels) : null;
-  return (model: RnnModel) => {
-    const outputs = runSequences(model, heldOut.sequences).outputs;
+  return async (model: RnnModel) => {
+    const { outputs } = await runSequences(model, heldOut.sequences);
     if (labels) {
       const metrics = taskMetrics(head!, outputs, labels);
       const distillation = meanKl(reference!, scoredLogProbs(head!, outputs, labels));
@@ -280,34 +280,41 @@ function heldOutScore(dense: RnnModel, heldOut: Dataset, head?: Head) {
   };
 }
 
-function refitVariants(
+async function refitVariants(
   dense: RnnModel,
   options: ModelPruneOptions,
   fit: Dataset,
   settings: { ridges: number[]; biasCorrection: boolean[] },
 ) {
   const pruned = pruneModelBcr(dense, options).model;
-  return refitRidges(dense, pruned, fit.sequences, settings.ridges).flatMap((refitted, k) =>
-    settings.biasCorrection.map((bias) => ({
-      ridge: settings.ridges[k],
-      bias,
-      model: bias ? correctBiases(dense, refitted, { sequences: fit.sequences }) : refitted,
-    }))
-  );
+  const variants: { ridge: number; bias: boolean; model: RnnModel }[] = [];
+  const refits = await refitRidges(dense, pruned, fit.sequences, settings.ridges);
+  for (const [k, refitted] of refits.entries()) {
+    for (const bias of settings.biasCorrection) {
+      const model = bias
+        ? await correctBiases(dense, refitted, { sequences: fit.sequences })
+        : refitted;
+      variants.push({ ridge: settings.ridges[k], bias, model });
+    }
+  }
+  return variants;
 }
 
 /**
  * Choose the one-shot result among the search's best structures, refit ridge terms and bias
  * correction off/on by their score on a held-out split of the training data (module comment).
  */
-export function selectOneShot(dense: RnnModel, options: SelectionOptions): Selection {
+export async function selectOneShot(
+  dense: RnnModel,
+  options: SelectionOptions,
+): Promise<Selection> {
   const split = heldOutSplit(dense, options.data, options.calibration, options);
   const settings = {
     ridges: options.ridges ?? [1e-3, 1e-2, 1e-1],
     biasCorrection: options.biasCorrection ?? [false, true],
   };
   const head = options.head && split.heldOut.labels ? options.head : undefined;
-  const score = heldOutScore(dense, split.heldOut, head);
+  const score = await heldOutScore(dense, split.heldOut, head);
   const structures = selectionStructures(
     options.search,
     options.structures ?? 3,
@@ -316,16 +323,17 @@ export function selectOneShot(dense: RnnModel, options: SelectionOptions): Selec
   const variants: SelectionVariant[] = [];
   let best: { variant: SelectionVariant; model: RnnModel; options: ModelPruneOptions } | null =
     null;
-  structures.forEach((candidate, structure) => {
+  for (const [structure, candidate] of structures.entries()) {
     const pruneOptions = candidateOptions(options.search, candidate);
-    for (const { ridge, bias, model } of refitVariants(dense, pruneOptions, split.fit, settings)) {
+    const refits = await refitVariants(dense, pruneOptions, split.fit, settings);
+    for (const { ridge, bias, model } of refits) {
       const variant: SelectionVariant = {
         block: candidate.block,
         colShare: candidate.colShare,
         structure,
         ridge,
         biasCorrection: bias,
-        ...score(model),
+        ...await score(model),
       };
       variants.push(variant);
       const accepted = !best || rankVariants(variant, best.variant) < 0;
@@ -340,14 +348,14 @@ export function selectOneShot(dense: RnnModel, options: SelectionOptions): Selec
         }loss ${variant.loss.toFixed(5)}${accepted ? " (best so far)" : ""}`,
       );
     }
-  });
+  }
   const chosen = best!;
-  const model = split.fitIsCalibration ? chosen.model : refitVariants(
+  const model = split.fitIsCalibration ? chosen.model : (await refitVariants(
     dense,
     chosen.options,
     options.calibration,
     { ridges: [chosen.variant.ridge], biasCorrection: [chosen.variant.biasCorrection] },
-  )[0].model;
+  ))[0].model;
   return {
     model,
     chosen: chosen.variant,

@@ -86,7 +86,7 @@ await runCommand(async () => {
     const head = await loadHead(`${folder}/models/${name}.head.json`, outputSize(model));
     for (const theta of thetas) {
       const started = performance.now();
-      const run = runSequencesDelta(model, test.sequences, {
+      const run = await runSequencesDelta(model, test.sequences, {
         mode,
         config,
         delta: { thetaX: theta, thetaH: theta },

@@ -28,6 +28,7 @@ import {
   type VerilatorProfileOptions,
   writeRunResult,
 } from "./options.ts";
+import { mapYielding } from "../util/event_loop.ts";
 
 /** Supported simulators. */
 export type Simulator = "verilator" | "icarus";
@@ -199,7 +200,7 @@ export async function simulateDesign(options: SimulateOptions): Promise<SimResul
   }
   const quantizedSequences = sequences.map((rows) => quantizeInputs(rows, quantized.format));
   const quantizedInputs = interleaveSequences(quantizedSequences);
-  const runs = quantizedSequences.map((q) => goldenRun(design, quantized, q));
+  const runs = await mapYielding(quantizedSequences, (q) => goldenRun(design, quantized, q));
   const golden = interleaveSequences(runs.map((run) => run.outputs));
   const firedFraction = runs[0].firedFraction;
   const steps = inputs.length;

@@ -66,7 +66,7 @@ Deno.test("designBlockRams: a tiny delta LSTMP's weights, pointers and activatio
   assert.ok(rams.bram36 >= rams.bram36FromBits);
 });
 
-Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bias ROM count; the table's fit check takes the larger BRAM36 figure", () => {
+Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bias ROM count; the table's fit check takes the larger BRAM36 figure", async () => {
   // one PE, 80 cells: K = 80 > 64, so the memories M (four gate fields), c, h and the bias ROM are
   // block RAM; 26,846 weight entries of 16 bits: 13.5 BRAM36 alone
   const { pruned } = densePrunedPair(
@@ -76,7 +76,7 @@ Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bia
   const sequences = [
     Array.from({ length: 4 }, (_, t) => Array.from({ length: 32 }, (_, j) => Math.sin(t + j))),
   ];
-  const table = deltaConfigTable({
+  const table = await deltaConfigTable({
     model: pruned,
     accelerator: DEFAULT_ACCELERATOR_CONFIG,
     delta: THETA,

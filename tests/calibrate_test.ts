@@ -55,9 +55,9 @@ function fixedError(
   return maxAbsDifference(outputs, runFloat(model, inputs));
 }
 
-Deno.test("calibrate: a cell state beyond Q16.12's range is seen, and the chosen format follows the float model", () => {
+Deno.test("calibrate: a cell state beyond Q16.12's range is seen, and the chosen format follows the float model", async () => {
   const { model, inputs } = climbingCell();
-  const ranges = activationRanges(model, [inputs]);
+  const ranges = await activationRanges(model, [inputs]);
   assert.ok(ranges.cell > 15 && ranges.cell < 21, `cell range ${ranges.cell}`);
   assert.equal(ranges.input, 1);
   assert.equal(ranges.bias, 12);

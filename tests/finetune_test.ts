@@ -70,8 +70,8 @@ testOnPair(
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /fine-tune epoch 8\/8/);
     const tuned = await loadModel(`${dir}/ft.json`);
-    const before = outputFidelity(dense, pruned, sequences).relativeRmsError;
-    const after = outputFidelity(dense, tuned, sequences).relativeRmsError;
+    const before = (await outputFidelity(dense, pruned, sequences)).relativeRmsError;
+    const after = (await outputFidelity(dense, tuned, sequences)).relativeRmsError;
     assert.ok(after < before, `relative RMS error ${before} -> ${after}`);
     namedMatrices(pruned).forEach(({ name, matrix }, i) => {
       const other = namedMatrices(tuned)[i].matrix.data;

@@ -111,6 +111,15 @@ export function propertyTest<Ts>(name: string, runs: number, property: fc.IPrope
   Deno.test(name, () => fc.assert(property, fcParameters(runs) as fc.Parameters<Ts>));
 }
 
+/** `propertyTest` of an asynchronous property (`fc.asyncProperty`). */
+export function asyncPropertyTest<Ts>(
+  name: string,
+  runs: number,
+  property: fc.IAsyncProperty<Ts>,
+): void {
+  Deno.test(name, () => fc.assert(property, fcParameters(runs) as fc.Parameters<Ts>));
+}
+
 /**
  * Whole numbers drawn together, by name: `integersIn({ pes: [1, 9], cols: [1, 5] })` draws
  * `{ pes, cols }`, each within its inclusive range.

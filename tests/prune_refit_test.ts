@@ -20,7 +20,7 @@ import {
 import { runFloat } from "../model/float.ts";
 import { cloneModel, namedMatrices, type RnnModel } from "../model/model.ts";
 import { randomInputs } from "../model/random.ts";
-import { densePrunedPair, modelShapeFields, propertyTest } from "./helpers.ts";
+import { asyncPropertyTest, densePrunedPair, modelShapeFields } from "./helpers.ts";
 
 const shapes = fc.record({
   ...modelShapeFields({ inputSize: 6, hiddenSize: 8, numLayers: 2, projSize: 3, seed: 1000 }),
@@ -56,15 +56,15 @@ function sameWeights(a: RnnModel, b: RnnModel): boolean {
   );
 }
 
-propertyTest(
+asyncPropertyTest(
   "refit and bias correction never change the zero mask; the bias correction changes biases only",
   25,
-  fc.property(shapes, (shape) => {
+  fc.asyncProperty(shapes, async (shape) => {
     const { dense, pruned, sequences } = pairOf(shape);
-    const refitted = refitKeptWeights(dense, pruned, sequences);
+    const refitted = await refitKeptWeights(dense, pruned, sequences);
     assert(sameMask(refitted, pruned));
     for (const inputs of ["pruned", "dense"] as const) {
-      const corrected = correctBiases(dense, refitted, { sequences, inputs });
+      const corrected = await correctBiases(dense, refitted, { sequences, inputs });
       assert(sameWeights(corrected, refitted));
       corrected.layers.forEach((layer, l) => {
         assert(layer.peephole?.join() === refitted.layers[l].peephole?.join());
@@ -73,13 +73,13 @@ propertyTest(
   }),
 );
 
-propertyTest(
+asyncPropertyTest(
   "with zero calibration error the bias correction is the identity",
   25,
-  fc.property(shapes, (shape) => {
+  fc.asyncProperty(shapes, async (shape) => {
     const { dense, sequences } = pairOf(shape);
     for (const inputs of ["pruned", "dense"] as const) {
-      const corrected = correctBiases(dense, cloneModel(dense), { sequences, inputs });
+      const corrected = await correctBiases(dense, cloneModel(dense), { sequences, inputs });
       corrected.layers.forEach((layer, l) => {
         assert(layer.biasIh.every((b, r) => b === dense.layers[l].biasIh[r]));
         assert(layer.biasHh.every((b, r) => b === dense.layers[l].biasHh[r]));
@@ -103,12 +103,12 @@ function meanTerms(model: RnnModel, layer: number, features: Float64Array[]) {
   return { ih, hh };
 }
 
-propertyTest(
+asyncPropertyTest(
   "on the dense trajectory the corrected mean terms equal the dense model's, row by row",
   20,
-  fc.property(shapes, (shape) => {
+  fc.asyncProperty(shapes, async (shape) => {
     const { dense, pruned, sequences } = pairOf({ ...shape, numLayers: 1 });
-    const corrected = correctBiases(dense, pruned, { sequences, inputs: "dense" });
+    const corrected = await correctBiases(dense, pruned, { sequences, inputs: "dense" });
     const outputs = sequences.map((s) => runFloat(layerModel(dense, 0), s));
     const features = layerFeatures(sequences, outputs);
     const want = meanTerms(dense, 0, features);
@@ -119,7 +119,7 @@ propertyTest(
   }),
 );
 
-Deno.test("the refit brings a pruned model's outputs closer to the dense model's on its data", () => {
+Deno.test("the refit brings a pruned model's outputs closer to the dense model's on its data", async () => {
   const shape = {
     kind: "lstm" as const,
     inputSize: 6,
@@ -133,36 +133,36 @@ Deno.test("the refit brings a pruned model's outputs closer to the dense model's
     steps: 12,
   };
   const { dense, pruned, sequences } = pairOf(shape);
-  const before = outputFidelity(dense, pruned, sequences).relativeRmsError;
-  const refitted = refitKeptWeights(dense, pruned, sequences);
-  const after = outputFidelity(dense, refitted, sequences).relativeRmsError;
+  const before = (await outputFidelity(dense, pruned, sequences)).relativeRmsError;
+  const refitted = await refitKeptWeights(dense, pruned, sequences);
+  const after = (await outputFidelity(dense, refitted, sequences)).relativeRmsError;
   assert(after < before, `relative RMS error ${before} -> ${after}`);
 });
 
-propertyTest(
+asyncPropertyTest(
   "the one-shot flow keeps the bias correction only when it lowers the search's loss",
   20,
-  fc.property(shapes, (shape) => {
+  fc.asyncProperty(shapes, async (shape) => {
     const { dense, pruned, sequences } = pairOf(shape);
     const loss = searchLoss(dense, sequences);
-    const guarded = correctBiasesIfBetter(dense, pruned, { sequences, loss });
-    assert.equal(guarded.lossBefore, loss(pruned));
-    assert.equal(guarded.lossAfter, loss(guarded.corrected));
+    const guarded = await correctBiasesIfBetter(dense, pruned, { sequences, loss });
+    assert.equal(guarded.lossBefore, await loss(pruned));
+    assert.equal(guarded.lossAfter, await loss(guarded.corrected));
     assert.equal(guarded.applied, guarded.lossAfter < guarded.lossBefore);
     assert.equal(guarded.model, guarded.applied ? guarded.corrected : pruned);
-    assert(loss(guarded.model) <= guarded.lossBefore);
+    assert(await loss(guarded.model) <= guarded.lossBefore);
   }),
 );
 
-propertyTest(
+asyncPropertyTest(
   "refitRidges: one statistics pass, each ridge equal to refitKeptWeights at that ridge",
   10,
-  fc.property(shapes, (shape) => {
+  fc.asyncProperty(shapes, async (shape) => {
     const { dense, pruned, sequences } = pairOf(shape);
     const ridges = [1e-3, 1e-1];
-    refitRidges(dense, pruned, sequences, ridges).forEach((model, k) => {
-      const single = refitKeptWeights(dense, pruned, sequences, { ridge: ridges[k] });
+    for (const [k, model] of (await refitRidges(dense, pruned, sequences, ridges)).entries()) {
+      const single = await refitKeptWeights(dense, pruned, sequences, { ridge: ridges[k] });
       assert(sameWeights(model, single));
-    });
+    }
   }),
 );

@@ -17,25 +17,26 @@ import {
 import { randomModel } from "../model/random.ts";
 import { REPO_ROOT, runDenoScript } from "./helpers.ts";
 
-Deno.test("outputFidelity: a model against itself is exact, a zeroed model is not", () => {
+Deno.test("outputFidelity: a model against itself is exact, a zeroed model is not", async () => {
   const model = randomModel({ kind: "lstm", inputSize: 4, hiddenSize: 6, numLayers: 2, seed: 4 });
   const calibration = calibrationSequences(model, 3, { sequences: 2, steps: 5 });
-  assert.deepEqual(outputFidelity(model, model, calibration), { relativeRmsError: 0, cosine: 1 });
+  const same = await outputFidelity(model, model, calibration);
+  assert.deepEqual(same, { relativeRmsError: 0, cosine: 1 });
   const pruned = pruneModelBcr(model, {
     block: { rows: 4, cols: 2 },
     rates: { colKeep: 0.5, rowKeep: 0.5 },
   }).model;
-  const fidelity = outputFidelity(model, pruned, calibration);
+  const fidelity = await outputFidelity(model, pruned, calibration);
   assert.ok(fidelity.relativeRmsError > 0 && fidelity.cosine < 1);
 });
 
 for (const [kind, seed] of [["lstm", 1], ["gru", 1], ["lstm", 3]] as const) {
-  Deno.test(`search on a small ${kind} (seed ${seed}): BCR, density met, deterministic, beats uniform BCR and magnitude pruning`, () => {
+  Deno.test(`search on a small ${kind} (seed ${seed}): BCR, density met, deterministic, beats uniform BCR and magnitude pruning`, async () => {
     const model = randomModel({ kind, inputSize: 8, hiddenSize: 16, numLayers: 1, seed });
     const calibration = calibrationSequences(model, 100 + seed);
     const density = 0.25;
-    const result = searchBcrHyperparameters(model, { density, calibration });
-    const again = searchBcrHyperparameters(model, { density, calibration });
+    const result = await searchBcrHyperparameters(model, { density, calibration });
+    const again = await searchBcrHyperparameters(model, { density, calibration });
     assert.deepEqual(again, result, "search is not deterministic");
     // Stage 1 evaluates the uniform 16x16 setting (the "no search" baseline), so the search can
     // only match or beat it; every accepted candidate improved on the previous best.
@@ -59,7 +60,7 @@ for (const [kind, seed] of [["lstm", 1], ["gru", 1], ["lstm", 3]] as const) {
     // matrices) beats uniform BCR and unstructured magnitude pruning at the same density, on the
     // calibration sequences and on held-out ones.
     for (const sequences of [calibration, calibrationSequences(model, 999)]) {
-      const comparison = compareWithBaselines(model, pruned, report.density, sequences);
+      const comparison = await compareWithBaselines(model, pruned, report.density, sequences);
       const error = comparison.result.relativeRmsError;
       assert.ok(error <= comparison.bcrUniform.relativeRmsError, JSON.stringify(comparison));
       assert.ok(
@@ -71,10 +72,10 @@ for (const [kind, seed] of [["lstm", 1], ["gru", 1], ["lstm", 3]] as const) {
   });
 }
 
-Deno.test("search with a fixed block and uniform rates evaluates one candidate", () => {
+Deno.test("search with a fixed block and uniform rates evaluates one candidate", async () => {
   const model = randomModel({ kind: "gru", inputSize: 5, hiddenSize: 8, numLayers: 2, seed: 2 });
   const calibration = calibrationSequences(model, 1, { sequences: 1, steps: 6 });
-  const result = searchBcrHyperparameters(model, {
+  const result = await searchBcrHyperparameters(model, {
     density: 0.5,
     calibration,
     block: { rows: 4, cols: 4 },

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import type { Dataset } from "../model/dataset.ts";
 import { runSequences } from "../model/evaluate.ts";
+import { runFloat } from "../model/float.ts";
 import { type Head, predictions, taskMetrics } from "../model/head.ts";
 import type { RnnModel } from "../model/model.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
@@ -44,7 +45,8 @@ function tinyTask(seed: number) {
       (_, n) => randomInputs(3 + (n % 3), 3, seed + offset + n),
     );
     // Labels: the dense model's own predictions, one in four moved to the next class.
-    const predicted = predictions(head, runSequences(dense, sequences).outputs, false) as number[];
+    const outputs = sequences.map((sequence) => runFloat(dense, sequence));
+    const predicted = predictions(head, outputs, false) as number[];
     const values = predicted.map((c, n) => n % 4 === 0 ? (c + 1) % weight.rows : c);
     return { sequences, inputSize: 3, labels: { kind: "sequence", values } };
   };
@@ -83,18 +85,24 @@ Deno.test("heldOutSplit: two disjoint parts of the training data, held-out outsi
   }
 });
 
-Deno.test("selectOneShot: variants scored on the held-out split only; its choice is the best there", () => {
+Deno.test("selectOneShot: variants scored on the held-out split only; its choice is the best there", async () => {
   const { dense, head, train } = tinyTask(2);
   const calibration = evenSubset(train, 10);
-  const search = searchOn(dense, head, calibration);
-  const selection = selectOneShot(dense, { search, data: train, calibration, head, structures: 2 });
+  const search = await searchOn(dense, head, calibration);
+  const selection = await selectOneShot(dense, {
+    search,
+    data: train,
+    calibration,
+    head,
+    structures: 2,
+  });
   const structures = selectionStructures(search, 2, [{ rows: 2, cols: 2 }]);
   assert.equal(selection.variants.length, structures.length * 3 * 2);
   // The chosen model's held-out figures are the ones it was chosen by.
   const { heldOut } = selection.split;
   const metrics = taskMetrics(
     head,
-    runSequences(selection.model, heldOut.sequences).outputs,
+    (await runSequences(selection.model, heldOut.sequences)).outputs,
     heldOut.labels!,
   );
   assert.equal(metrics.accuracy, selection.chosen.accuracy);
@@ -111,7 +119,7 @@ Deno.test("selectOneShot: variants scored on the held-out split only; its choice
     },
   });
   const held = new Set(selection.split.heldOutIndices);
-  const otherLabels = selectOneShot(dense, {
+  const otherLabels = await selectOneShot(dense, {
     search,
     data: relabel((i) => held.has(i)),
     calibration,
@@ -119,7 +127,7 @@ Deno.test("selectOneShot: variants scored on the held-out split only; its choice
     structures: 2,
   });
   assert.deepEqual(otherLabels.variants, selection.variants);
-  const heldLabels = selectOneShot(dense, {
+  const heldLabels = await selectOneShot(dense, {
     search,
     data: relabel((i) => !held.has(i)),
     calibration,
@@ -182,7 +190,7 @@ Deno.test("selectionStructures: the search's best, then its choice with finer bl
   assert.equal(selectionStructures(search, 1, [{ rows: 4, cols: 4 }]).length, 1);
 });
 
-Deno.test("bench:fidelity's one-shot columns: the test set changes no choice, only the figures", () => {
+Deno.test("bench:fidelity's one-shot columns: the test set changes no choice, only the figures", async () => {
   const { dense, head, train, test } = tinyTask(3);
   const other = tinyTask(4).test;
   const context = (testSet: Dataset): Context => ({
@@ -195,8 +203,8 @@ Deno.test("bench:fidelity's one-shot columns: the test set changes no choice, on
     test: testSet,
     work: "unused",
   });
-  const a = oneShotColumns(context(test), 0.5, "a");
-  const b = oneShotColumns(context(other), 0.5, "b");
+  const a = await oneShotColumns(context(test), 0.5, "a");
+  const b = await oneShotColumns(context(other), 0.5, "b");
   assert.ok(a.columns.bcrSearchSelected.selection.heldOutSequences > 0);
   assert.deepEqual(a.columns.bcrSearchSelected.selection, b.columns.bcrSearchSelected.selection);
   assert.deepEqual(a.search.candidates, b.search.candidates);

@@ -63,16 +63,16 @@ speechTest(
       numLayers: 1,
       seed: 1,
     });
-    const fired = (theta: number) =>
+    const fired = async (theta: number) =>
       summarizeStats(
-        runSequencesDelta(model, data.sequences, {
+        (await runSequencesDelta(model, data.sequences, {
           mode: "fixed",
           delta: { thetaX: theta, thetaH: 0 },
           source: "test",
-        }).stats,
+        })).stats,
       ).firedFractionX[0];
-    const dense = fired(0);
-    const sparse = fired(0.5);
+    const dense = await fired(0);
+    const sparse = await fired(0.5);
     assert.ok(dense > 0.95, `theta 0: ${dense}`);
     assert.ok(sparse < 0.5, `theta 0.5: ${sparse}`);
   },
