@@ -44,7 +44,7 @@ module rnnfab_pe #(
     parameter HDR_COL_BITS = 3,        // bcr: header colCount width
     parameter MAX_ROWS = 1,            // bcr: most kept rows of a block in one PE
     parameter BLOCK_COLS = 1,          // bcr: segment width
-    parameter LANES = 1,               // bcr: MAC lanes (1, 2, 4, 8, 16); K is a multiple
+    parameter LANES = 1,               // MAC lanes (1, 2, 4, 8, 16); K is a multiple
     parameter BCAST = 1,               // columns per broadcast beat (bcr; power of two)
     parameter BATCH = 1,               // sequences sharing the engine (bc_data: BATCH per column)
     parameter SEQ = 0,                 // this copy's sequence; > 0: no engine, takes lead_in
@@ -57,7 +57,7 @@ module rnnfab_pe #(
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
     parameter WEIGHT_FILE = "pe0_weights.hex",    // weight memory image
     parameter POINTER_FILE = "pe0_pointers.hex",  // ese pointer memory image
-    parameter INDEX_FILE = "pe0_index.hex",       // bcr index memory image
+    parameter INDEX_FILE = "pe0_index.hex",       // bcr index / ese line-delta memory image
     parameter CODEBOOK_FILE = "codebook.hex",     // codebook image
     parameter BIAS_FILE = "pe0_bias.hex",         // bias ROM image: {b3, b2, b1, b0} per cell
     parameter PEEP_FILE = "pe0_peephole.hex",     // peephole ROM image: {p_o, p_f, p_i} per cell
@@ -132,7 +132,7 @@ module rnnfab_pe #(
     if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
         (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0 ||
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
-        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
+        (K % LANES) != 0 || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
         DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || LANES != 1 || BATCH != 1)) ||
         BATCH < 1 || SEQ < 0 || SEQ >= BATCH || ACC_SERIAL < 0 || ACC_SERIAL > 1 || PDELTA > DELTA)
     begin
@@ -186,8 +186,9 @@ module rnnfab_pe #(
       rnnfab_mv_ese #(
           .AB(BATCH * AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
           .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
-          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
-          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE), .DELTA(DELTA),
+          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .LANES(LANES), .WEIGHT_FILE(WEIGHT_FILE),
+          .POINTER_FILE(POINTER_FILE), .INDEX_FILE(INDEX_FILE), .CODEBOOK_FILE(CODEBOOK_FILE),
+          .DELTA(DELTA),
           .BP_W(DPTR_W)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value), .bc_ptr(bc_ptr),
