@@ -133,7 +133,8 @@ module rnnfab_pe #(
         (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0 ||
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
         (K % LANES) != 0 || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
-        DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || LANES != 1 || BATCH != 1)) ||
+        DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || BATCH != 1)) ||
+        (PDELTA != 0 && LANES != 1) ||
         BATCH < 1 || SEQ < 0 || SEQ >= BATCH || ACC_SERIAL < 0 || ACC_SERIAL > 1 || PDELTA > DELTA)
     begin
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
@@ -319,15 +320,20 @@ module rnnfab_pe #(
   wire [ACC-1:0] merged_rq_word;
   generate
     if (DELTA != 0) begin : gen_acc_delta
-      // delta (LANES = 1): the memories M of every layer (cell k of layer l at l * K + k), kept
-      // across steps
-      wire [CA_W-1:0] mac_caddr = mac_cbase + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
+      // delta: the memories M of every layer (cell k of layer l at l * K + k), kept across steps;
+      // with lanes in LANES banks as without delta (K is a multiple of LANES, so cell l * K + k
+      // is in bank k mod LANES at word l * K / LANES + k div LANES: the MAC's line goes to word
+      // mac_cbase / LANES + line)
+      localparam LANE_SHIFT = (LANES > 1) ? `RNNFAB_BITS_FOR(LANES - 1) : 0;  // log2(LANES)
+      wire [CA_W-1:0] cbase_line = mac_cbase >> LANE_SHIFT;
+      wire [CA_W-1:0] mac_caddr = cbase_line + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
       rnnfab_acc_banks #(
-          .LANES(1), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
+          .LANES(LANES), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0), .mac_b(1'b0),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0),
+          .mac_b({LANES{1'b0}}),
           .read(my_issue_q), .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr),
           .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );

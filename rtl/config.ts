@@ -210,9 +210,6 @@ export function resolveAcceleratorConfig(
     }
     config.delta = merged.delta;
   }
-  if (config.lanes !== 1 && config.delta) {
-    throw new UserError(`${source}: delta needs lanes 1 (the delta engine has one MAC per PE)`);
-  }
   config.broadcast = broadcastOf(config, merged.broadcast, source);
   checkOutWords(config, source);
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {

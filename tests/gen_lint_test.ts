@@ -217,6 +217,14 @@ const LINT_CASES: E2eCase[] = [
     { delta: { thetaX: 0.1, thetaH: 0.1 }, broadcast: 4 },
   ),
   lintCase(
+    "gru 5->8 x3, 4 PEs x 4 lanes, delta, 4 columns per beat",
+    { kind: "gru", inputSize: 5, hiddenSize: 8, numLayers: 3 },
+    0.5,
+    4,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1 }, broadcast: 4, lanes: 4 },
+  ),
+  lintCase(
     "lstm 7->9 proj 4 peepholes x3, 4 PEs, delta with theta_m, 4 columns per beat",
     { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 3, projSize: 4, peepholes: true },
     0.5,

@@ -103,7 +103,7 @@ Deno.test("lane-aware pruning balances the PEs: whole lines move, the density st
   assert.ok(Math.max(...entries) / mean < 1.05, `lane slots per PE ${entries}`);
 });
 
-Deno.test("K is a multiple of the lanes; lanes with ese, not yet with delta", () => {
+Deno.test("K is a multiple of the lanes; lanes with ese", () => {
   assert.equal(cellsPerPe(10, 2, 1), 5);
   assert.equal(cellsPerPe(10, 2, 2), 6);
   assert.equal(cellsPerPe(11, 2, 8), 8);
