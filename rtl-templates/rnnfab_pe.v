@@ -134,7 +134,6 @@ module rnnfab_pe #(
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
         (K % LANES) != 0 || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
         DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || BATCH != 1)) ||
-        (PDELTA != 0 && LANES != 1) ||
         BATCH < 1 || SEQ < 0 || SEQ >= BATCH || ACC_SERIAL < 0 || ACC_SERIAL > 1 || PDELTA > DELTA)
     begin
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",

@@ -381,12 +381,6 @@ export function designDelta(
         "projection columns pass to the PEs one per cycle)",
     );
   }
-  if (config.delta.thetaM !== undefined && config.lanes > 1) {
-    throw new UserError(
-      "config: delta.thetaM needs lanes 1 (the kept projection memories M_r are not banked by " +
-        "lane yet: docs/delta.md)",
-    );
-  }
   if (config.delta.thetaM !== undefined && model.projSize > model.hiddenSize) {
     throw new UserError(
       `config: delta.thetaM needs a projection no larger than the cells (${model.projSize} > ` +

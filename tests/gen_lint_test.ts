@@ -225,6 +225,14 @@ const LINT_CASES: E2eCase[] = [
     { delta: { thetaX: 0.1, thetaH: 0.1 }, broadcast: 4, lanes: 4 },
   ),
   lintCase(
+    "lstm 7->9 proj 5 peepholes x3, 2 PEs x 2 lanes, delta with theta_m",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 3, projSize: 5, peepholes: true },
+    0.5,
+    2,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 2 },
+  ),
+  lintCase(
     "lstm 7->9 proj 4 peepholes x3, 4 PEs, delta with theta_m, 4 columns per beat",
     { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 3, projSize: 4, peepholes: true },
     0.5,
