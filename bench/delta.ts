@@ -366,7 +366,8 @@ function targetsOf(figures: {
   const mean = built.delta.mean;
   const how = built.verilator ? "Verilator-checked cycle model" : "cycle model";
   const on = best
-    ? `, ${best.pes} PEs x ${best.broadcast} columns per beat x ${best.outWords} output words, ` +
+    ? `, ${best.pes} PEs x ${best.lanes} lanes x ${best.broadcast} columns per beat x ` +
+      `${best.outWords} output words, ` +
       "the fastest configuration within the budget"
     : `, ${built.design.pes} PEs`;
   const frameUs = best ? best.microseconds : us(mean);

@@ -83,13 +83,17 @@ export function phasesOf(runs: { stateCycles: number[] }[], steps: number): Delt
   };
 }
 
-/** The two designs: the model on ese without delta, and with it at W columns per beat. */
+/**
+ * The two designs: the model on ese without delta, and with it at W columns per beat, both with
+ * `options.lanes` MAC lanes per PE (default 1; the accelerator's own lanes are bcr's).
+ */
 export function builtDesigns(
   model: RnnModel,
   accelerator: AcceleratorConfig,
-  options: { delta: DeltaConfig; broadcast: number },
+  options: { delta: DeltaConfig; broadcast: number; lanes?: number },
 ): { dense: DesignParams; delta: DesignParams } {
-  const base = { ...accelerator, format: "ese" as const, lanes: 1, broadcast: 1 };
+  const lanes = options.lanes ?? 1;
+  const base = { ...accelerator, format: "ese" as const, lanes, broadcast: 1 };
   const dense = generateFromModel(model, base).design;
   const deltaConfig = { ...base, delta: options.delta, broadcast: options.broadcast };
   const delta = generateFromModel(model, deltaConfig).design;

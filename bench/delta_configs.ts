@@ -17,10 +17,12 @@ import type { CycleStats } from "../rtl/delta_cycles.ts";
 import { builtDeltaCycles, builtDesigns, type DeltaPhases } from "./delta_built.ts";
 import { type DesignBlockRams, designBlockRams, MEMORY_BRAM_LABEL } from "./delta_memories.ts";
 
-/** One configuration: PEs, columns per beat, output elements per beat. */
+/** One configuration: PEs, MAC lanes per PE, columns per beat, output elements per beat. */
 export interface DeltaDesignPoint {
   /** PEs. */
   pes: number;
+  /** MAC lanes per PE (ese lines; 1, 2, 4, 8, 16). */
+  lanes: number;
   /** Columns per broadcast beat W (divides pes). */
   broadcast: number;
   /** Output elements per beat (divides pes). */
@@ -37,6 +39,17 @@ export const DELTA_PE_RESOURCES = {
   shared: { lut: 15045, bram36: 0, dsp: 2 },
   label: "computed: the Yosys per-PE estimate of a 64-PE, W = 8 delta design scaled by the PE " +
     "count (the wider beats' encoders and output multiplexer not counted)",
+} as const;
+
+/**
+ * What each MAC lane past the first adds to a PE: a DSP (its multiplier) and, assumed, about 270
+ * LUTs (its multiplier's registers, an accumulator bank's adder and forwarding): the difference
+ * of the Yosys estimates of the bcr 32 x 16 and 32 x 1 ESE-shaped designs per PE and extra lane
+ * (docs/architecture.md, "Scaling: PEs x MAC lanes"; different commits, so a rough figure).
+ */
+export const DELTA_LANE_RESOURCES = {
+  perLane: { lut: 270, bram36: 0, dsp: 1 },
+  label: "each lane past the first: 1 DSP and an assumed 270 LUTs (bcr lanes' Yosys estimates)",
 } as const;
 
 /** A resource estimate against a budget. */
@@ -67,13 +80,20 @@ export interface ResourceEstimate {
  */
 export function deltaResources(
   pes: number,
-  options: { budget: { lut: number; bram36: number; dsp: number }; memoryBram36: number },
+  options: {
+    budget: { lut: number; bram36: number; dsp: number };
+    memoryBram36: number;
+    /** MAC lanes per PE (default 1): each past the first adds DELTA_LANE_RESOURCES. */
+    lanes?: number;
+  },
 ): ResourceEstimate {
   const { perPe, shared } = DELTA_PE_RESOURCES;
   const { budget, memoryBram36 } = options;
-  const lut = shared.lut + pes * perPe.lut;
+  const extra = (options.lanes ?? 1) - 1;
+  const { perLane } = DELTA_LANE_RESOURCES;
+  const lut = shared.lut + pes * (perPe.lut + extra * perLane.lut);
   const bram36Estimate = shared.bram36 + pes * perPe.bram36;
-  const dsp = shared.dsp + pes * perPe.dsp;
+  const dsp = shared.dsp + pes * (perPe.dsp + extra * perLane.dsp);
   const bram36Decided = memoryBram36 > bram36Estimate ? "memories" : "estimate";
   const bram36 = Math.max(bram36Estimate, memoryBram36);
   return {
@@ -128,17 +148,22 @@ export interface DeltaConfigTable {
   best: DeltaConfigRow | null;
 }
 
-/** Parse "PxW" or "PxWoO" (O output elements per beat, else 1), comma-separated. */
+/**
+ * Parse "PxW", "PxWoO" or "PxLxWoO" (L MAC lanes per PE, else 1; O output elements per beat,
+ * else 1), comma-separated.
+ */
 export function parseDesignPoints(text: string): DeltaDesignPoint[] | undefined {
   const points: DeltaDesignPoint[] = [];
   for (const part of text.split(",")) {
-    const match = /^(\d+)x(\d+)(?:o(\d+))?$/.exec(part.trim());
+    const match = /^(\d+)x(?:(\d+)x)?(\d+)(?:o(\d+))?$/.exec(part.trim());
     if (!match) return undefined;
-    const [pes, broadcast, outWords] = [match[1], match[2], match[3] ?? "1"].map(Number);
+    const [pes, lanes, broadcast, outWords] = [match[1], match[2] ?? "1", match[3], match[4] ?? "1"]
+      .map(Number);
     const power = (n: number) => n >= 1 && (n & (n - 1)) === 0;
     if (pes < 1 || !power(broadcast) || !power(outWords)) return undefined;
+    if (!power(lanes) || lanes > 16) return undefined;
     if (pes % broadcast !== 0 || pes % outWords !== 0) return undefined;
-    points.push({ pes, broadcast, outWords });
+    points.push({ pes, lanes, broadcast, outWords });
   }
   return points;
 }
@@ -168,6 +193,7 @@ export async function deltaConfigTable(options: {
     const designs = builtDesigns(options.model, accelerator, {
       delta: options.delta,
       broadcast: point.broadcast,
+      lanes: point.lanes,
     });
     const built = await builtDeltaCycles(designs, options.sequences, point.broadcast);
     const phases = built.phases;
@@ -188,11 +214,13 @@ export async function deltaConfigTable(options: {
       resources: deltaResources(point.pes, {
         budget: options.budget,
         memoryBram36: memoryBlockRams.bram36,
+        lanes: point.lanes,
       }),
       memoryBlockRams,
     };
     options.log?.(
-      `config ${point.pes} PEs, W ${point.broadcast}, out ${point.outWords}: ` +
+      `config ${point.pes} PEs x ${point.lanes} lanes, W ${point.broadcast}, ` +
+        `out ${point.outWords}: ` +
         `${row.delta.mean.toFixed(1)} cycles per frame (idle ${row.idleCyclesPerFrame}), ` +
         `${microseconds.toFixed(2)} us, limit ${limit}; ${row.resources.label}`,
     );
@@ -209,7 +237,9 @@ export async function deltaConfigTable(options: {
     clockMhz,
     resourcesLabel: `computed: LUT and DSP ${
       DELTA_PE_RESOURCES.label.replace(/^computed: /, "")
-    }; BRAM36 the larger of that estimate and the ${MEMORY_BRAM_LABEL.replace(/^computed: /, "")}`,
+    }, ${DELTA_LANE_RESOURCES.label}; BRAM36 the larger of that estimate and the ${
+      MEMORY_BRAM_LABEL.replace(/^computed: /, "")
+    }`,
     rows,
     best,
   };
@@ -229,14 +259,14 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
   const lines = [
     `### Configurations (${table.label}, ${table.clockMhz} MHz assumed)`,
     "",
-    "| PEs | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / projection / output wait (per frame) | limit | us | TOp/s | LUT / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
-    "| --- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | --------------------------- | -------------------------------------------------------------- | ---- |",
+    "| PEs | lanes | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / projection / output wait (per frame) | limit | us | TOp/s | LUT / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
+    "| --- | ----- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | --------------------------- | -------------------------------------------------------------- | ---- |",
   ];
   for (const r of table.rows) {
     const d = r.delta;
     const p = r.phases;
     lines.push(
-      `| ${r.pes} | ${r.broadcast} | ${r.outWords} | ${r.denseCyclesPerFrame} | ` +
+      `| ${r.pes} | ${r.lanes} | ${r.broadcast} | ${r.outWords} | ${r.denseCyclesPerFrame} | ` +
         `${f(d.mean)} / ${d.p50} / ${d.p99} / ${d.worst} | ${f(r.idleCyclesPerFrame)} | ` +
         `${f(p.matvec)} / ${f(p.projection)} / ${f(p.outputWait)} | ${r.limit} | ` +
         `${r.microseconds.toFixed(2)} | ${r.effectiveTops.toFixed(2)} | ` +
@@ -248,7 +278,8 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
   lines.push(
     "",
     b
-      ? `Fastest within the budget: **${b.pes} PEs, W = ${b.broadcast}, ${b.outWords} output ` +
+      ? `Fastest within the budget: **${b.pes} PEs x ${b.lanes} lanes, W = ${b.broadcast}, ` +
+        `${b.outWords} output ` +
         `elements per beat: ${f(b.delta.mean)} cycles per frame, ${
           b.microseconds.toFixed(2)
         } us, ` +

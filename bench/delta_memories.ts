@@ -18,6 +18,7 @@
  */
 
 import type { DesignParams } from "../rtl/mod.ts";
+import { memoryWordsWide } from "../encode/mod.ts";
 import { usedWidth, XILINX_BRAM36_BITS, xilinxBram36 } from "../synth/xilinx_bram.ts";
 
 /** One memory of the design's RTL, summed over its copies. */
@@ -75,11 +76,14 @@ function stateMemories(design: DesignParams): Copy[] {
     }
   };
   const cDepth = r.LAYERS * r.K;
-  // the gate accumulators: one memory per field (delta: the memories M of every layer)
-  add("acc_mem (gates)", r.DELTA ? cDepth : Math.ceil(r.K / r.LANES), r.ACC, 1, 4 * r.LANES);
+  // the gate accumulators: one memory per field and lane bank (delta: the memories M of every
+  // layer)
+  add("acc_mem (gates)", Math.ceil((r.DELTA ? cDepth : r.K) / r.LANES), r.ACC, 1, 4 * r.LANES);
   if (r.PROJ) {
     const pdelta = design.delta?.thetaM !== undefined;
-    add("acc_mem (projection)", pdelta ? r.LAYERS * r.KP : Math.ceil(r.KP / r.LANES), r.ACC, 1);
+    // a bank per lane (theta_m: each layer's rows padded to whole lines, rnnfab_acc_proj.v)
+    const lines = Math.ceil(r.KP / r.LANES);
+    add("acc_mem (projection)", pdelta ? r.LAYERS * lines : lines, r.ACC, 1, r.LANES);
     add("m_mem", r.K, r.AB, 1);
   }
   add("h_mem", r.LAYERS * r.KO, r.AB, 2);
@@ -99,17 +103,19 @@ function stateMemories(design: DesignParams): Copy[] {
   return memories;
 }
 
-/** The memories with an image: weights, pointers (per PE), bias and peephole ROMs, tables. */
+/**
+ * The memories with an image: weights, pointers, index (ese with lanes: the line deltas; per PE),
+ * bias and peephole ROMs, tables.
+ */
 function imageMemories(design: DesignParams): Copy[] {
   const r = design.rtl;
   const copies: Copy[] = [];
-  for (const [pe, words] of design.image.peMemories.entries()) {
+  const encoded = new Map(design.image.manifest.memories.map((m) => [m.file, m]));
+  for (const pe of design.image.peMemories.keys()) {
     for (const info of design.memories.filter((m) => m.pe === pe)) {
-      const image = info.role === "weights"
-        ? words.weights
-        : info.role === "pointers"
-        ? words.pointers
-        : undefined;
+      const manifestMemory = encoded.get(info.file);
+      // the words as the memory holds them (with lanes: L weight slots packed per word)
+      const image = manifestMemory ? memoryWordsWide(design.image, manifestMemory) : undefined;
       const aux = design.auxMemories.find((m) => m.file === info.file);
       const romDeep = info.depth > r.LUT_RAM_DEPTH;
       if (!image && !(aux && romDeep && (aux.kind === "bias" || aux.kind === "peephole"))) {
@@ -121,8 +127,8 @@ function imageMemories(design: DesignParams): Copy[] {
         depth: Math.max(1, info.depth),
         width: info.width,
         usedWidth: usedWidth(data, info.width),
-        // delta: the pointer memory reads a column's start and end, the weight memory one entry
-        // a cycle; without delta the weight memory's prefetch reads two entries a cycle
+        // delta: the pointer memory reads a column's start and end, the weight memory (and the
+        // index memory beside it) one entry a cycle; without delta the prefetch reads two a cycle
         readPorts: (info.role === "pointers") === (r.DELTA !== 0) ? 2 : 1,
         copies: 1,
       });

@@ -69,7 +69,7 @@ format is docs/encoding.md. The limits are those of deno task gen.`,
       type: "enum",
       values: ["1", "2", "4", "8", "16"],
       placeholder: "L",
-      help: "bcr: MAC lanes per PE (L weights per weight word, as deno task gen --lanes)",
+      help: "MAC lanes per PE (L weights per weight word, as deno task gen --lanes)",
       defaultText: "1",
     },
     config: {
@@ -171,9 +171,6 @@ await runCommand(async () => {
     throw new UserError(`${NAME}: --block applies to --format bcr only`);
   }
   const lanes = flags.lanes === undefined ? 1 : Number(flags.lanes);
-  if (format === "ese" && lanes !== 1) {
-    throw new UserError(`${NAME}: --lanes applies to --format bcr only`);
-  }
   await guardPaths({
     command: NAME,
     inputs: [

@@ -99,7 +99,7 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       type: "enum",
       values: ["1", "2", "4", "8", "16"],
       group: OPTIONS,
-      help: "bcr: MAC lanes per PE (one weight word feeds L multipliers)",
+      help: "MAC lanes per PE (one weight word feeds L multipliers; bcr or ese)",
       defaultText: String(D.lanes),
       placeholder: "L",
     },

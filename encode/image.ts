@@ -279,12 +279,16 @@ export function placeSegment(
 
 /**
  * The finished image: per PE its weight memory (`lanes` weights of `weights` bits per word) and
- * its pointer or index memory (`second`), then the codebook words (weightBits wide) if any; the
+ * its pointer or index memory (`second`; ese with lanes: also its index memory, `third`), then the codebook words (weightBits wide) if any; the
  * manifest's counts and bit totals. `fields` are the format's manifest fields.
  */
 export function finishImage(
   builder: ImageBuilder,
-  widths: { weights: number; second: { kind: "pointers" | "index"; width: number } },
+  widths: {
+    weights: number;
+    second: { kind: "pointers" | "index"; width: number };
+    third?: { kind: "index"; width: number };
+  },
   fields: Omit<
     EncodingManifest,
     "memories" | "totalBits" | "nonZeros" | "bitsPerNonZero" | "perPe" | "segments"
@@ -304,6 +308,9 @@ export function finishImage(
       widths.weights * lanes,
     ),
     memoryInfo(memoryFile(pe, kind), kind, pe, memory[kind].length, width),
+    ...(widths.third
+      ? [memoryInfo(memoryFile(pe, "index"), "index", pe, memory.index.length, widths.third.width)]
+      : []),
   ]);
   if (codebook) {
     memories.push(memoryInfo(CODEBOOK_FILE, "codebook", null, codebook.length, fields.weightBits));

@@ -29,11 +29,12 @@ export type MemoryKind = z.infer<typeof memoryKindSchema>;
 
 /**
  * `manifest.json`: everything needed to read the memories back (docs/encoding.md, "Files").
- * - `lanes`: weights per weight-memory word (bcr: L multipliers fed by one word; 1 for ese);
+ * - `lanes`: weights per weight-memory word (L multipliers fed by one word; ese with lanes: the
+ *   weights of a line of L rows, its line delta in the index memory);
  * - `weightBits`: the width of a weight value or codebook word; `indexBits` (ese) and
  *   `codebookBits` (ese with weight sharing), null otherwise; `block`: bcr's block;
- * - `ese`: entry width = deltaBits + valueBits (the low field is the weight or its codebook code,
- *   the high field the relative row index), the delta of a padding entry (2^deltaBits - 1) and
+ * - `ese`: entry width = deltaBits + lanes * valueBits (one lane: the low field is the weight or its
+ *   codebook code, the high field the relative row index; lanes: two memories, docs/encoding.md), the delta of a padding entry (2^deltaBits - 1) and
  *   the pointer width (the same for all PEs); `bcr`: index-word width, the header fields
  *   rowCount (high) and colCount (low), the bits of an absolute column index and of a PE-local
  *   row index (with lanes: a line index, local row div L), the width of one weight (a weight

@@ -40,7 +40,7 @@ export interface ModelEncodeOptions {
   codebookBits?: number;
   /** bcr: the block; absent (or a side absent): chosen by `chooseBlock`. */
   block?: BcrBlock;
-  /** bcr: MAC lanes L (weights per weight word; default 1). */
+  /** MAC lanes L (weights per weight word; default 1; ese: one line of L rows per entry). */
   lanes?: number;
 }
 
@@ -78,9 +78,6 @@ function widestWeight(segments: Segment[]): string {
 function checkFormatOptions(options: ModelEncodeOptions): void {
   if (options.format === "ese" && options.block !== undefined) {
     throw new UserError("a block size only applies to the bcr format");
-  }
-  if (options.format === "ese" && (options.lanes ?? 1) !== 1) {
-    throw new UserError("MAC lanes are only available with the bcr format");
   }
   if (options.format === "bcr" && options.indexBits !== undefined) {
     throw new UserError("index bits only apply to the ese format");
@@ -140,16 +137,18 @@ export function encodeModel(model: QuantizedModel, options: ModelEncodeOptions):
     );
   }
   const codebook = sharing ? { bits: options.codebookBits!, values: sharing.codebook } : undefined;
+  const lanes = options.lanes ?? 1;
   if (format === "ese") {
-    const image = encodeEse(whole, {
+    const segments = lanes === 1 ? whole : hardwareSegments(held, pes, "ese", 1, lanes);
+    const image = encodeEse(segments, {
       pes,
       indexBits: options.indexBits ?? DEFAULT_INDEX_BITS,
       weightBits,
+      lanes,
       codebook,
     });
-    return { image, segments: whole, model: held, sharing, block: null };
+    return { image, segments, model: held, sharing, block: null };
   }
-  const lanes = options.lanes ?? 1;
   const padded = lanes === 1 ? whole : hardwareSegments(held, pes, "ese", 1, lanes);
   const block = resolveBlock(padded, pes, options.block, lanes);
   const segments = hardwareSegments(held, pes, "bcr", block.cols, lanes);

@@ -25,7 +25,7 @@ module rnnfab_acc_banks #(
     parameter ACC = 40,              // accumulator width
     parameter PW = 28,               // product width
     parameter LUT_RAM_DEPTH = 64,    // deepest memory left to LUT RAM
-    parameter KEEP = 0,              // 1: a take leaves the word (rnnfab_acc_mem; LANES = 1)
+    parameter KEEP = 0,              // 1: a take leaves the word (rnnfab_acc_mem)
     parameter FIELDS2 = 0,           // the last FIELDS2 fields: the second consumer's
     parameter MW = 1,                // width of mac_line (at least the bank address width)
     parameter IW = 1,                // width of read_k, take_k (holds 0 .. WORDS - 1)
@@ -63,7 +63,7 @@ module rnnfab_acc_banks #(
 
   initial begin
     if (!(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) || WORDS < 1 ||
-        MW < BAW || IW < 1 || IW2 < 1 || (KEEP != 0 && LANES != 1) ||
+        MW < BAW || IW < 1 || IW2 < 1 ||
         (SERIAL != 0 && (FIELDS != 5 || FIELDS2 != 1 || KEEP != 0))) begin
       $display("%m: bad parameters LANES=%0d WORDS=%0d MW=%0d IW=%0d BAW=%0d KEEP=%0d", LANES,
                WORDS, MW, IW, BAW, KEEP);

@@ -8,6 +8,11 @@
 //   C0: pop / issue weight address    C1: weight word -> row, weight: the MAC to the PE
 // Pointer and weight addresses wrap at the end of the memories: every time step walks all
 // segments of all layers in the order they were encoded.
+// MAC lanes (LANES > 1): an entry is a line of LANES local rows (line v: rows v*LANES ..
+// v*LANES + LANES-1); its LANES value fields fill a weight-memory word (lane 0 lowest) and its
+// relative line index is the index-memory word at the same address; the two are read together
+// into one entry {delta, fields}, and the engine walks lines exactly as it walks rows with one
+// lane (mac_row is then the line, mac_weight the LANES weights; docs/architecture.md).
 // Delta mode (DELTA = 1, docs/delta.md, "Hardware"): only the fired columns arrive, each with the
 // pointer address of its first entry (bc_ptr) and its delta (AB + 1 bits); P0 reads the column's
 // start and end from the pointer memory (two read ports), the queue holds both, and the consumer
@@ -24,8 +29,10 @@ module rnnfab_mv_ese #(
     parameter POINTER_DEPTH = 2,       // words of the pointer memory
     parameter QUEUE_DEPTH = 8,         // activation queue entries (at least 5 are built)
     parameter ROW_W = 4,               // PE-local row width (holds every local row of the PE)
+    parameter LANES = 1,               // MAC lanes: an entry holds the weights of a line of rows
     parameter WEIGHT_FILE = "pe0_weights.hex",  // weight memory image
     parameter POINTER_FILE = "pe0_pointers.hex",  // pointer memory image
+    parameter INDEX_FILE = "pe0_index.hex",  // LANES > 1: index memory image (line deltas)
     parameter CODEBOOK_FILE = "codebook.hex",  // codebook image (CODEBOOK = 1 only)
     parameter DELTA = 0,               // 1: delta mode (fired columns by pointer address)
     parameter BP_W = 1                 // delta: width of bc_ptr (a pointer memory address)
@@ -39,13 +46,14 @@ module rnnfab_mv_ese #(
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
     output wire               stall_req,    // registered: stop broadcasting (queue nearly full)
     output wire               mac_valid,    // C1: accumulate mac_weight * mac_value into mac_row
-    output wire [  ROW_W-1:0] mac_row,      // C1: PE-local row of the product
+    output wire [  ROW_W-1:0] mac_row,      // C1: PE-local row (LANES > 1: line) of the MAC
     output wire               mac_hpart,    // C1: the column is in the recurrent part
-    output wire [     WB-1:0] mac_weight,   // C1: the weight
+    output wire [LANES*WB-1:0] mac_weight,  // C1: the weight(s), lane l in [l*WB +: WB]
     output wire [AB+DELTA-1:0] mac_value,   // C1: the column's value (or delta)
     output wire               idle          // queue empty and pipeline drained
 );
-  localparam ENTRY_W = IDX_BITS + VAL_BITS;  // weight-memory word width
+  localparam LV_W = LANES * VAL_BITS;  // an entry's value fields
+  localparam ENTRY_W = IDX_BITS + LV_W;  // an entry: {delta, fields}
   localparam WEIGHT_ALLOC = (WEIGHT_DEPTH > 0) ? WEIGHT_DEPTH : 1;  // at least one word
   localparam PA_W = `RNNFAB_BITS_FOR(POINTER_DEPTH + 1);  // pointer address counter width
   localparam PM_W = `RNNFAB_BITS_FOR(POINTER_DEPTH - 1);  // pointer memory index width
@@ -62,9 +70,10 @@ module rnnfab_mv_ese #(
       $finish;
     end
     if (IDX_BITS < 1 || PTR_W < 1 || (CODEBOOK == 0 && VAL_BITS < WB) || DELTA < 0 ||
-        DELTA > 1 || (DELTA != 0 && BP_W != PM_W)) begin
-      $display("%m: bad entry format IDX_BITS=%0d VAL_BITS=%0d WB=%0d PTR_W=%0d DELTA=%0d",
-               IDX_BITS, VAL_BITS, WB, PTR_W, DELTA);
+        DELTA > 1 || (DELTA != 0 && BP_W != PM_W) ||
+        !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16)) begin
+      $display("%m: bad entry format IDX_BITS=%0d VAL_BITS=%0d WB=%0d PTR_W=%0d DELTA=%0d %s=%0d",
+               IDX_BITS, VAL_BITS, WB, PTR_W, DELTA, "LANES", LANES);
       $finish;
     end
     if (WEIGHT_DEPTH < 0 || WEIGHT_DEPTH >= (1 << PTR_W)) begin
@@ -73,12 +82,41 @@ module rnnfab_mv_ese #(
     end
   end
 
-  // ---------------- Memories (both read synchronously: the read data is registered directly,
-  // so they map to block RAM; the weight memory's two read ports make it a dual-port ROM)
-  (* ram_style = "block" *) reg [ENTRY_W-1:0] weight_mem[0:WEIGHT_ALLOC-1];
+  // ---------------- Memories (all read synchronously: the read data is registered directly,
+  // so they map to block RAM; the weight memory's two read ports make it a dual-port ROM). The
+  // entries (gen_entries below) are read at two prefetch addresses (dense) or at the delta
+  // consumer's address (delta mode) into mem_rd0, mem_rd1, mem_rdd, registers.
   (* ram_style = "block" *) reg [PTR_W-1:0] pointer_mem[0:POINTER_DEPTH-1];
-  initial $readmemh(WEIGHT_FILE, weight_mem);
   initial $readmemh(POINTER_FILE, pointer_mem);
+  wire [ENTRY_W-1:0] mem_rd0, mem_rd1, mem_rdd;
+
+  // ---------------- Entries: LANES = 1, one memory of {delta, value} words; LANES > 1, the weight
+  // memory (LANES value fields per word) beside the index memory (the line deltas), both read at
+  // the same addresses (mem_addr0, mem_addr1: prefetch; mem_addrd: delta mode)
+  wire [WM_W-1:0] mem_addr0, mem_addr1, mem_addrd;
+  reg [ENTRY_W-1:0] mem_rd0_q, mem_rd1_q, mem_rdd_q;
+  assign {mem_rd0, mem_rd1, mem_rdd} = {mem_rd0_q, mem_rd1_q, mem_rdd_q};
+  generate
+    if (LANES > 1) begin : gen_line_entries
+      (* ram_style = "block" *) reg [LV_W-1:0] weight_mem[0:WEIGHT_ALLOC-1];
+      (* ram_style = "block" *) reg [IDX_BITS-1:0] index_mem[0:WEIGHT_ALLOC-1];
+      initial $readmemh(WEIGHT_FILE, weight_mem);
+      initial $readmemh(INDEX_FILE, index_mem);
+      always @(posedge clk) begin
+        mem_rd0_q <= {index_mem[mem_addr0], weight_mem[mem_addr0]};
+        mem_rd1_q <= {index_mem[mem_addr1], weight_mem[mem_addr1]};
+        mem_rdd_q <= {index_mem[mem_addrd], weight_mem[mem_addrd]};
+      end
+    end else begin : gen_row_entries
+      (* ram_style = "block" *) reg [ENTRY_W-1:0] weight_mem[0:WEIGHT_ALLOC-1];
+      initial $readmemh(WEIGHT_FILE, weight_mem);
+      always @(posedge clk) begin
+        mem_rd0_q <= weight_mem[mem_addr0];
+        mem_rd1_q <= weight_mem[mem_addr1];
+        mem_rdd_q <= weight_mem[mem_addrd];
+      end
+    end
+  endgenerate
 
   // ---------------- Push side, in two stages (a block RAM's output only goes into a register):
   //   P0: the column on the bus; the pointer memory, addressed one column ahead, gives its end
@@ -212,7 +250,8 @@ module rnnfab_mv_ese #(
   reg pf_last0_q, pf_last0_d, pf_last1_q, pf_last1_d;
   reg pf_inflight_q;  // F1: a pair of words read last cycle is in pf_word0/1_q
   reg pf_ready_q;  // F2: the pair is in pf_word0/1_r and enters the buffer at the end of this cycle
-  reg [ENTRY_W-1:0] pf_word0_q, pf_word1_q, pf_word0_r, pf_word1_r;
+  reg [ENTRY_W-1:0] pf_word0_r, pf_word1_r;
+  wire [ENTRY_W-1:0] pf_word0_q = mem_rd0, pf_word1_q = mem_rd1;  // F1
   // the weight addresses a pair can move to from a (a + 2, 1 or 0 across the wrap), and whether
   // each is the last or the one before it; the wrap cases are constants
   localparam integer WD_I = WEIGHT_DEPTH;
@@ -231,8 +270,8 @@ module rnnfab_mv_ese #(
   wire [3:0] pf_filled = pf_count_q + (pf_ready_q ? 4'd2 : 4'd0);  // after F2's write
   wire pf_issue = (WEIGHT_DEPTH > 0) &&
       (pf_filled + (pf_inflight_q ? 4'd2 : 4'd0) + 4'd2 <= PF_DEPTH);
-  wire pad_word0 = (pf_word0_r[VAL_BITS-1:0] == {VAL_BITS{1'b0}});
-  wire pad_word1 = (pf_word1_r[VAL_BITS-1:0] == {VAL_BITS{1'b0}});
+  wire pad_word0 = (pf_word0_r[LV_W-1:0] == {LV_W{1'b0}});
+  wire pad_word1 = (pf_word1_r[LV_W-1:0] == {LV_W{1'b0}});
 
   // ---------------- Consumer side (C0): one entry per cycle while the queue has a column; a
   // padding entry (value field 0: it only moves the row cursor) is taken together with the
@@ -359,8 +398,6 @@ module rnnfab_mv_ese #(
     head_left_q <= head_left_d;
     head_left1_q <= head_left1_d;
     head_left2_q <= head_left2_d;
-    pf_word0_q <= weight_mem[pf_addr_q[WM_W-1:0]];
-    pf_word1_q <= weight_mem[pf_addr1[WM_W-1:0]];
     pf_word0_r <= pf_word0_q;
     pf_word1_r <= pf_word1_q;
     if (pf_ready_q) begin
@@ -405,12 +442,16 @@ module rnnfab_mv_ese #(
     end
   end
 
+  assign mem_addr0 = pf_addr_q[WM_W-1:0];
+  assign mem_addr1 = pf_addr1[WM_W-1:0];
+  assign mem_addrd = d_addr[WM_W-1:0];
+
   // ---------------- C0 -> C1
-  reg [ENTRY_W-1:0] c1_word0_q, c1_word1_q;
+  reg [ENTRY_W-1:0] c1_entry0_q, c1_word1_q;
   reg c1_valid_q, c1_first_q, c1_hpart_q, c1_pair_q;
   reg [VW-1:0] c1_value_q;
   always @(posedge clk) begin
-    c1_word0_q <= (DELTA != 0) ? weight_mem[d_addr[WM_W-1:0]] : entry0;
+    c1_entry0_q <= entry0;
     c1_word1_q <= entry1;
     c1_valid_q <= rst ? 1'b0 : fire;
     c1_pair_q <= take_two;
@@ -419,21 +460,35 @@ module rnnfab_mv_ese #(
     c1_value_q <= head_value_q;
   end
 
-  // ---------------- C1: row cursor and product (of the second entry of a padding pair)
-  wire [IDX_BITS-1:0] delta0 = c1_word0_q[ENTRY_W-1:VAL_BITS];
-  wire [IDX_BITS-1:0] delta1 = c1_word1_q[ENTRY_W-1:VAL_BITS];
-  wire [VAL_BITS-1:0] field = c1_pair_q ? c1_word1_q[VAL_BITS-1:0] : c1_word0_q[VAL_BITS-1:0];
-  wire unused_field0 = &{1'b0, c1_word0_q[VAL_BITS-1:0]};  // 0 when paired
-  wire [WB-1:0] weight;
+  // the first entry taken: delta mode reads it at d_addr in C0 (mem_rdd), dense takes entry0
+  wire [ENTRY_W-1:0] c1_word0_q = (DELTA != 0) ? mem_rdd : c1_entry0_q;
   generate
-    if (CODEBOOK != 0) begin : gen_codebook
-      reg [WB-1:0] codebook_rom[0:(1<<VAL_BITS)-1];
-      initial $readmemh(CODEBOOK_FILE, codebook_rom);
-      assign weight = codebook_rom[field];
-    end else begin : gen_linear
-      assign weight = field[WB-1:0];
-      if (VAL_BITS > WB) begin : gen_wide_field
-        wire unused_field = &{1'b0, field[VAL_BITS-1:WB]};
+    if (DELTA != 0) begin : gen_delta_word
+      wire unused_entry0 = &{1'b0, c1_entry0_q};
+    end else begin : gen_dense_word
+      wire unused_rdd = &{1'b0, mem_rdd};
+    end
+  endgenerate
+
+  // ---------------- C1: row cursor and product (of the second entry of a padding pair)
+  wire [IDX_BITS-1:0] delta0 = c1_word0_q[ENTRY_W-1:LV_W];
+  wire [IDX_BITS-1:0] delta1 = c1_word1_q[ENTRY_W-1:LV_W];
+  wire [LV_W-1:0] fields = c1_pair_q ? c1_word1_q[LV_W-1:0] : c1_word0_q[LV_W-1:0];
+  wire unused_field0 = &{1'b0, c1_word0_q[LV_W-1:0]};  // 0 when paired
+  wire [LANES*WB-1:0] weight;
+  genvar gl;
+  generate
+    for (gl = 0; gl < LANES; gl = gl + 1) begin : gen_lane
+      wire [VAL_BITS-1:0] field = fields[gl*VAL_BITS+:VAL_BITS];  // lane gl's value field
+      if (CODEBOOK != 0) begin : gen_codebook
+        reg [WB-1:0] codebook_rom[0:(1<<VAL_BITS)-1];
+        initial $readmemh(CODEBOOK_FILE, codebook_rom);
+        assign weight[gl*WB+:WB] = codebook_rom[field];
+      end else begin : gen_linear
+        assign weight[gl*WB+:WB] = field[WB-1:0];
+        if (VAL_BITS > WB) begin : gen_wide_field
+          wire unused_field = &{1'b0, field[VAL_BITS-1:WB]};
+        end
       end
     end
   endgenerate

@@ -44,7 +44,7 @@ module rnnfab_pe #(
     parameter HDR_COL_BITS = 3,        // bcr: header colCount width
     parameter MAX_ROWS = 1,            // bcr: most kept rows of a block in one PE
     parameter BLOCK_COLS = 1,          // bcr: segment width
-    parameter LANES = 1,               // bcr: MAC lanes (1, 2, 4, 8, 16); K is a multiple
+    parameter LANES = 1,               // MAC lanes (1, 2, 4, 8, 16); K is a multiple
     parameter BCAST = 1,               // columns per broadcast beat (bcr; power of two)
     parameter BATCH = 1,               // sequences sharing the engine (bc_data: BATCH per column)
     parameter SEQ = 0,                 // this copy's sequence; > 0: no engine, takes lead_in
@@ -57,7 +57,7 @@ module rnnfab_pe #(
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
     parameter WEIGHT_FILE = "pe0_weights.hex",    // weight memory image
     parameter POINTER_FILE = "pe0_pointers.hex",  // ese pointer memory image
-    parameter INDEX_FILE = "pe0_index.hex",       // bcr index memory image
+    parameter INDEX_FILE = "pe0_index.hex",       // bcr index / ese line-delta memory image
     parameter CODEBOOK_FILE = "codebook.hex",     // codebook image
     parameter BIAS_FILE = "pe0_bias.hex",         // bias ROM image: {b3, b2, b1, b0} per cell
     parameter PEEP_FILE = "pe0_peephole.hex",     // peephole ROM image: {p_o, p_f, p_i} per cell
@@ -132,8 +132,8 @@ module rnnfab_pe #(
     if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
         (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0 ||
         !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
-        (K % LANES) != 0 || (LANES > 1 && FORMAT != 1) || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
-        DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || LANES != 1 || BATCH != 1)) ||
+        (K % LANES) != 0 || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
+        DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || BATCH != 1)) ||
         BATCH < 1 || SEQ < 0 || SEQ >= BATCH || ACC_SERIAL < 0 || ACC_SERIAL > 1 || PDELTA > DELTA)
     begin
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
@@ -186,8 +186,9 @@ module rnnfab_pe #(
       rnnfab_mv_ese #(
           .AB(BATCH * AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
           .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
-          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
-          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE), .DELTA(DELTA),
+          .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .LANES(LANES), .WEIGHT_FILE(WEIGHT_FILE),
+          .POINTER_FILE(POINTER_FILE), .INDEX_FILE(INDEX_FILE), .CODEBOOK_FILE(CODEBOOK_FILE),
+          .DELTA(DELTA),
           .BP_W(DPTR_W)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value), .bc_ptr(bc_ptr),
@@ -318,15 +319,20 @@ module rnnfab_pe #(
   wire [ACC-1:0] merged_rq_word;
   generate
     if (DELTA != 0) begin : gen_acc_delta
-      // delta (LANES = 1): the memories M of every layer (cell k of layer l at l * K + k), kept
-      // across steps
-      wire [CA_W-1:0] mac_caddr = mac_cbase + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
+      // delta: the memories M of every layer (cell k of layer l at l * K + k), kept across steps;
+      // with lanes in LANES banks as without delta (K is a multiple of LANES, so cell l * K + k
+      // is in bank k mod LANES at word l * K / LANES + k div LANES: the MAC's line goes to word
+      // mac_cbase / LANES + line)
+      localparam LANE_SHIFT = (LANES > 1) ? `RNNFAB_BITS_FOR(LANES - 1) : 0;  // log2(LANES)
+      wire [CA_W-1:0] cbase_line = mac_cbase >> LANE_SHIFT;
+      wire [CA_W-1:0] mac_caddr = cbase_line + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
       rnnfab_acc_banks #(
-          .LANES(1), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
+          .LANES(LANES), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0), .mac_b(1'b0),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0),
+          .mac_b({LANES{1'b0}}),
           .read(my_issue_q), .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr),
           .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
       );

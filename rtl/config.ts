@@ -34,7 +34,7 @@ export interface AcceleratorConfig {
   blockRows?: number;
   /** bcr: block width (also the width of a PE's column segment); absent: chosen. */
   blockCols?: number;
-  /** bcr: MAC lanes L per PE (1, 2, 4, 8, 16): one weight word feeds L multipliers. */
+  /** MAC lanes L per PE (1, 2, 4, 8, 16): one weight word feeds L multipliers (bcr, ese). */
   lanes: number;
   /**
    * bcr: columns per broadcast beat W (1, 2, 4, 8, 16, dividing `pes`): the controller puts W
@@ -209,9 +209,6 @@ export function resolveAcceleratorConfig(
       );
     }
     config.delta = merged.delta;
-  }
-  if (config.lanes !== 1 && config.format !== "bcr") {
-    throw new UserError(`${source}: lanes needs format "bcr" (ese has one MAC per PE)`);
   }
   config.broadcast = broadcastOf(config, merged.broadcast, source);
   checkOutWords(config, source);

@@ -27,6 +27,7 @@
  */
 
 import { splitWord } from "../encode/image.ts";
+import { eseEntry } from "../encode/ese.ts";
 import type { DesignParams } from "./design.ts";
 
 /** The label every figure of this model carries. */
@@ -101,13 +102,12 @@ function eseColumnWork(design: DeltaCycleDesign, pe: number, segment: number): n
   const { manifest, peMemories } = design.image;
   const seg = manifest.segments[segment];
   const memory = peMemories[pe];
-  const valueBits = manifest.ese!.valueBits;
   const base = seg.pointerBase ?? 0;
   const work: number[] = [];
   for (let col = 0; col < seg.cols; col++) {
     let entries = 0;
     for (let a = memory.pointers[base + col]; a < memory.pointers[base + col + 1]; a++) {
-      if (splitWord(memory.weights[a], valueBits).low !== 0) entries++;
+      if (!eseEntry(design.image, pe, a).padding) entries++;
     }
     work.push(entries);
   }

@@ -122,6 +122,7 @@ export function encodeOptions(config: AcceleratorConfig): ModelEncodeOptions {
       format: "ese",
       pes: config.pes,
       indexBits: config.indexBits,
+      lanes: config.lanes,
       codebookBits: config.codebookBits,
     }
     : {

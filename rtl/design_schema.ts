@@ -74,7 +74,7 @@ export const rtlParametersSchema = z.object({
   HDR_COL_BITS: int.describe("bcr header colCount width"),
   MAX_ROWS: int.describe("bcr most row (line) words of a block record of one PE"),
   BLOCK_COLS: int.describe("bcr segment width"),
-  LANES: int.describe("bcr MAC lanes: weights per weight word, multipliers per PE"),
+  LANES: int.describe("MAC lanes: weights per weight word (bcr, ese lines), multipliers per PE"),
   BCAST: int.default(1).describe("bcr columns per broadcast beat (divides N)"),
   DELTA: int.default(0).describe("delta activations (ese): 1 skips the columns that did not fire"),
   DPTR_W: int.default(1).describe("delta: pointer memory address width of a fired column"),
@@ -133,7 +133,7 @@ export type MemoryRole = z.infer<typeof memoryRoleSchema>;
  * - `model`: kind, sizes, projection (0: none), a layer's output size, peepholes; `fixed`: the
  *   resolved number formats;
  * - `accelerator`: the options as used: PEs, weight format and its options (null where they do
- *   not apply), how the bcr block was set, the MAC lanes per PE (bcr; 1 for ese), the
+ *   not apply), how the bcr block was set, the MAC lanes per PE (bcr, or ese lines), the
  *   columns per broadcast beat (bcr; 1 for ese), the batch (sequences per stream beat), the
  *   number formats, the ese queue depth, the
  *   clock used for microseconds, the memory limit (null: none);

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { EncodedImage } from "../encode/mod.ts";
+import { type EncodedImage, esePaddingFlags } from "../encode/mod.ts";
 import type { CycleEstimate, RtlParameters, StepBreakdown } from "./design_schema.ts";
 import { BcrEngine, EseEngine, type PhaseInfo } from "./timing_engines.ts";
 
@@ -471,13 +471,8 @@ function peEngines(rtl: RtlParameters, image: EncodedImage): (EseEngine | BcrEng
       new BcrEngine(memory.index, rtl.HDR_COL_BITS, rtl.BLOCK_COLS)
     );
   }
-  const valueScale = 2 ** rtl.VAL_BITS;
-  return image.peMemories.map((memory) =>
-    new EseEngine(
-      memory.pointers,
-      Uint8Array.from(memory.weights, (word) => word % valueScale === 0 ? 1 : 0),
-      rtl.QUEUE_DEPTH,
-    )
+  return image.peMemories.map((memory, pe) =>
+    new EseEngine(memory.pointers, esePaddingFlags(image, pe), rtl.QUEUE_DEPTH)
   );
 }
 

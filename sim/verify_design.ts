@@ -254,11 +254,11 @@ async function imageProblems(derived: DesignParams, dir: string) {
 /** Decode the weight images as read and compare every weight with the quantized matrices. */
 function decodeProblems(derived: DesignParams, images: Map<string, bigint[]>, memDir: string) {
   const { manifest } = derived.image;
-  const words = (file: string, depth: number, lanes: number) =>
+  const words = (file: string, depth: number, lanes: number, width: number) =>
     depth === 0
       ? []
       : lanes > 1
-      ? unpackLanes(images.get(file) ?? [], lanes, manifest.bcr?.weightWidth ?? manifest.weightBits)
+      ? unpackLanes(images.get(file) ?? [], lanes, width / lanes)
       : (images.get(file) ?? []).map(Number);
   const image: EncodedImage = {
     manifest,
@@ -269,7 +269,8 @@ function decodeProblems(derived: DesignParams, images: Map<string, bigint[]>, me
     codebook: null,
   };
   for (const memory of manifest.memories) {
-    const read = words(memory.file, memory.depth, memory.kind === "weights" ? manifest.lanes : 1);
+    const lanes = memory.kind === "weights" ? manifest.lanes : 1;
+    const read = words(memory.file, memory.depth, lanes, memory.width);
     if (memory.kind === "codebook") image.codebook = read;
     else image.peMemories[memory.pe ?? 0][memory.kind] = read;
   }

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { builtDesigns } from "../bench/delta_built.ts";
 import {
+  DELTA_LANE_RESOURCES,
   DELTA_PE_RESOURCES,
   deltaConfigMarkdown,
   deltaConfigTable,
   deltaResources,
+  parseDesignPoints,
 } from "../bench/delta_configs.ts";
 import { designBlockRams } from "../bench/delta_memories.ts";
 import type { DeltaConfig } from "../model/delta.ts";
@@ -81,7 +83,7 @@ Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bia
     accelerator: DEFAULT_ACCELERATOR_CONFIG,
     delta: THETA,
     sequences,
-    points: [{ pes: 1, broadcast: 1, outWords: 1 }],
+    points: [{ pes: 1, lanes: 1, broadcast: 1, outWords: 1 }],
     denseOps: 1000,
     budget: { lut: 1e9, dsp: 1e9, bram36: 10 },
   });
@@ -124,4 +126,39 @@ Deno.test("deltaResources: the memories' bound or the scaled estimate, whichever
     /from this design's memories \(lower bound; the scaled estimate says 784\)/,
   );
   assert.match(over.label, /^LUT and DSP: the scaled Yosys estimate/);
+});
+
+Deno.test("design points with MAC lanes (PxLxWoO); resources and block RAM count the lanes", () => {
+  assert.deepEqual(parseDesignPoints("96x16o32, 32x8x16o32, 4x2x1"), [
+    { pes: 96, lanes: 1, broadcast: 16, outWords: 32 },
+    { pes: 32, lanes: 8, broadcast: 16, outWords: 32 },
+    { pes: 4, lanes: 2, broadcast: 1, outWords: 1 },
+  ]);
+  for (const bad of ["32x3x16", "32x32x16", "32x8x3", "30x8x16"]) {
+    assert.equal(parseDesignPoints(bad), undefined, bad);
+  }
+  const budget = { lut: 294_000, bram36: 947, dsp: 1504 };
+  const one = deltaResources(32, { budget, memoryBram36: 0 });
+  const sixteen = deltaResources(32, { budget, memoryBram36: 0, lanes: 16 });
+  assert.equal(sixteen.dsp - one.dsp, 32 * 15 * DELTA_LANE_RESOURCES.perLane.dsp);
+  assert.equal(sixteen.lut - one.lut, 32 * 15 * DELTA_LANE_RESOURCES.perLane.lut);
+  // a delta design with 4 lanes: weight words of 4 weights beside the line-delta index memory
+  const { pruned } = densePrunedPair(
+    { kind: "lstm", inputSize: 6, hiddenSize: 16, numLayers: 1, seed: 5 },
+    { rows: 4, cols: 2, density: 0.5 },
+  );
+  const { delta } = builtDesigns(pruned, { ...DEFAULT_ACCELERATOR_CONFIG, pes: 2 }, {
+    delta: THETA,
+    broadcast: 1,
+    lanes: 4,
+  });
+  assert.equal(delta.rtl.LANES, 4);
+  const rams = designBlockRams(delta);
+  const copies = (name: string) =>
+    rams.memories.filter((m) => m.memory === name).reduce((sum, m) => sum + m.copies, 0);
+  assert.equal(copies("weight_mem"), 2);
+  assert.equal(copies("index_mem"), 2);
+  for (const m of rams.memories.filter((m) => m.memory === "weight_mem")) {
+    assert.equal(m.width, 4 * delta.rtl.VAL_BITS);
+  }
 });

@@ -559,6 +559,35 @@ const VERILATOR: E2eCase[] = ([
     seed: 36,
     steps: 4,
   },
+  // ese with MAC lanes (an entry is a line of L rows): LSTMP with peepholes, two layers, 3 PEs x
+  // 4 lanes, 2-bit line indices (padding lines), a 4-bit codebook (a code per lane; 5-bit weights
+  // have at most 15 non-zero values, so sharing the shared weights again, as sim's check of the
+  // images does, keeps them: with more values it need not, docs/encoding.md); GRU of two
+  // layers on 2 PEs x 8 lanes (K padded from 6 to 8) with 8-bit weights.
+  {
+    name: "lstmp-peep-2layer-mag40-pe3-ese-lanes4-codebook4-q5.4",
+    ...LSTMP_PEEP_2LAYER,
+    hiddenSize: 29,
+    density: 0.4,
+    pes: 3,
+    format: "ese",
+    settings: { lanes: 4, indexBits: 2, codebookBits: 4, weightBits: 5, weightFrac: 4 },
+    seed: 37,
+    steps: 4,
+  },
+  {
+    name: "gru-2layer-mag50-pe2-ese-lanes8-q8.6",
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 11,
+    numLayers: 2,
+    density: 0.5,
+    pes: 2,
+    format: "ese",
+    settings: { lanes: 8, weightBits: 8, weightFrac: 6 },
+    seed: 38,
+    steps: 4,
+  },
   // Two layers, 70% magnitude, one PE.
   {
     name: "gru-2layer-mag70-pe1-ese",

@@ -177,3 +177,33 @@ Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 a
     }
   });
 });
+
+Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, GRU 2 layers on 2 PEs x 8 lanes, LSTMP 2 layers (dense projection) on 3 PEs x 2 lanes, LSTM 2 layers at 4 columns per beat on 4 PEs x 2 lanes, LSTMP 2 layers with theta_m on 2 PEs x 2 lanes (3 projection rows per PE: padded lines) and at 4 columns per beat on 4 PEs x 4 lanes: bit-exact with back-pressure, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    const thetaM = { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 } };
+    const cases: [string, Pick<E2eCase, "kind" | "numLayers"> & Partial<E2eCase>, object][] = [
+      ["lstm2-l4", { kind: "lstm", numLayers: 2, hiddenSize: 13 }, { lanes: 4 }],
+      ["gru2-l8", { kind: "gru", numLayers: 2, pes: 2, hiddenSize: 11 }, { lanes: 8 }],
+      ["lstmp2-l2", { kind: "lstm", numLayers: 2, projSize: 5, pes: 3, hiddenSize: 10 }, {
+        lanes: 2,
+      }],
+      ["lstm2-l2-w4", { kind: "lstm", numLayers: 2, inputSize: 7 }, { lanes: 2, broadcast: 4 }],
+      ["lstmp2-m-l2", { kind: "lstm", numLayers: 2, projSize: 5, pes: 2, inputSize: 7 }, {
+        ...thetaM,
+        lanes: 2,
+      }],
+      ["lstmp2-m-l4-w4", { kind: "lstm", numLayers: 2, projSize: 6, inputSize: 7 }, {
+        ...thetaM,
+        lanes: 4,
+        broadcast: 4,
+        outWords: 4,
+      }],
+    ];
+    for (const [name, shape, settings] of cases) {
+      const c = deltaCase(`delta-lanes-${name}`, shape, 0.05);
+      c.settings = { ...c.settings, ...settings };
+      const { design } = await checkDeltaCase(c, root, { backpressure: 0.3 });
+      assert.equal(design.rtl.LANES, c.settings.lanes);
+    }
+  });
+});

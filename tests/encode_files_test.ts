@@ -86,6 +86,7 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
       pes: c.pes,
       indexBits: c.indexBits,
       weightBits: c.weightBits,
+      lanes: c.lanes,
       codebook,
     })
     : encodeSegments(segments, {

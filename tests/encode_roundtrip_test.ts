@@ -102,6 +102,34 @@ const eseCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain(
   })
 );
 
+/** ese with MAC lanes (lines of L local rows per entry), half of the cases with a codebook. */
+const eseLanesCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain((weightBits) =>
+  fc.record({
+    specs: fc.array(matrixSpec(weightBits), { minLength: 1, maxLength: 3 }),
+    pes: peCount,
+    indexBits: fc.integer({ min: 1, max: 8 }),
+    lanes: fc.constantFrom(2, 4, 8, 16),
+    codebookBits: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+    codeSeed: fc.integer(),
+    vectorSeed: fc.integer(),
+  }).map(({ specs, pes, indexBits, lanes, codebookBits, codeSeed, vectorSeed }) => {
+    const codebook = codebookBits === undefined
+      ? undefined
+      : randomCodebook(weightBits, codebookBits, codeSeed);
+    const plain = makeSegments(specs);
+    const segments = codebook ? applyCodebook(plain, codebook, codeSeed + 1) : plain;
+    const image = encodeSegments(segments, {
+      format: "ese",
+      pes,
+      indexBits,
+      weightBits,
+      lanes,
+      codebook,
+    });
+    return { segments, image, vectorSeed };
+  })
+);
+
 const codebookCase: fc.Arbitrary<EncodeCase> = fc.integer({ min: 2, max: 16 }).chain((weightBits) =>
   fc.record({
     specs: fc.array(matrixSpec(weightBits), { minLength: 1, maxLength: 3 }),
@@ -204,6 +232,7 @@ function assertMatVec({ segments, image, vectorSeed }: EncodeCase): void {
 const PROPERTIES: [name: string, arbitrary: typeof eseCase, runs: number, productRuns: number][] = [
   ["ese", eseCase, 1000, 600],
   ["ese with codebook", codebookCase, 600, 400],
+  ["ese with lanes (with and without a codebook)", eseLanesCase, 600, 400],
   ["bcr (with and without a codebook)", bcrCase, 1000, 600],
 ];
 for (const [name, arbitrary, runs, productRuns] of PROPERTIES) {
@@ -230,6 +259,35 @@ Deno.test("ese: padding entries appear exactly when a gap exceeds the index rang
   assert.deepStrictEqual(image.peMemories[0].weights, [0x01, 0x30, 0x30, 0x0f]);
   assert.deepStrictEqual(image.peMemories[0].pointers, [0, 4]);
   assert.deepStrictEqual(image.manifest.perPe[0].zeroEntries, 2);
+});
+
+Deno.test("ese with lanes: lines, relative line indices, padding lines and the index memory", () => {
+  // One column, one PE, 2 lanes: non-zeros at rows 0, 1 (line 0) and 13 (line 6), 2-bit indices:
+  // line gap 5 > 3 -> one padding entry (delta 3), then line 6 at delta 1.
+  const data = new Int32Array(14);
+  data[0] = 1;
+  data[1] = -1;
+  data[13] = 2;
+  const image = encodeSegments([{ name: "w", matrix: { rows: 14, cols: 1, data } }], {
+    format: "ese",
+    pes: 1,
+    indexBits: 2,
+    weightBits: 4,
+    lanes: 2,
+  });
+  const pe = image.peMemories[0];
+  assert.deepStrictEqual(pe.weights, [0x1, 0xf, 0, 0, 0, 0x2]);
+  assert.deepStrictEqual(pe.index, [0, 3, 1]);
+  assert.deepStrictEqual(pe.pointers, [0, 3]);
+  const widths = image.manifest.memories.map((m) => [m.file, m.depth, m.width]);
+  assert.deepStrictEqual(widths, [
+    ["pe0_weights.hex", 3, 8],
+    ["pe0_pointers.hex", 2, 2],
+    ["pe0_index.hex", 3, 2],
+  ]);
+  assert.deepStrictEqual(image.manifest.ese?.entryWidth, 2 + 2 * 4);
+  assert.deepStrictEqual(image.manifest.perPe[0].zeroEntries, 3);
+  assert.deepStrictEqual(decodeImage(image)[0].matrix.data, data);
 });
 
 Deno.test("edge cases: 300x300 dense and empty, 1x1, more PEs than rows, 1-bit indices", () => {

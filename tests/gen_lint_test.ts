@@ -132,6 +132,32 @@ const LINT_CASES: E2eCase[] = [
     "bcr",
     { lanes: 16 },
   ),
+  // ese with MAC lanes (an entry is a line of L rows): 4 PEs x 4 lanes with a codebook and 2-bit
+  // line indices; 2 PEs x 16 lanes; 3 PEs x 2 lanes, batch 2
+  lintCase(
+    "lstm 13->29 proj 11 peepholes x2, 4 PEs x 4 lanes, codebook, 2-bit index",
+    LSTMP_13_29,
+    0.3,
+    4,
+    "ese",
+    { lanes: 4, codebookBits: 3, indexBits: 2 },
+  ),
+  lintCase(
+    "gru 5->9, 2 PEs x 16 lanes",
+    { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
+    0.5,
+    2,
+    "ese",
+    { lanes: 16 },
+  ),
+  lintCase(
+    "lstm 7->9 proj 4 x2, 3 PEs x 2 lanes, batch 2",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 2, projSize: 4 },
+    0.5,
+    3,
+    "ese",
+    { lanes: 2, batch: 2 },
+  ),
   // broadcast beats (bcr): 8 columns per beat on 8 PEs of one lane, 16 on 32 PEs of 2 lanes
   lintCase(
     "lstm 13->29 proj 11 peepholes x2, 8 PEs, broadcast 8",
@@ -189,6 +215,22 @@ const LINT_CASES: E2eCase[] = [
     4,
     "ese",
     { delta: { thetaX: 0.1, thetaH: 0.1 }, broadcast: 4 },
+  ),
+  lintCase(
+    "gru 5->8 x3, 4 PEs x 4 lanes, delta, 4 columns per beat",
+    { kind: "gru", inputSize: 5, hiddenSize: 8, numLayers: 3 },
+    0.5,
+    4,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1 }, broadcast: 4, lanes: 4 },
+  ),
+  lintCase(
+    "lstm 7->9 proj 5 peepholes x3, 2 PEs x 2 lanes, delta with theta_m",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 3, projSize: 5, peepholes: true },
+    0.5,
+    2,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 2 },
   ),
   lintCase(
     "lstm 7->9 proj 4 peepholes x3, 4 PEs, delta with theta_m, 4 columns per beat",

@@ -103,15 +103,33 @@ Deno.test("lane-aware pruning balances the PEs: whole lines move, the density st
   assert.ok(Math.max(...entries) / mean < 1.05, `lane slots per PE ${entries}`);
 });
 
-Deno.test("K is a multiple of the lanes; lanes need bcr", () => {
+Deno.test("K is a multiple of the lanes; lanes with ese", () => {
   assert.equal(cellsPerPe(10, 2, 1), 5);
   assert.equal(cellsPerPe(10, 2, 2), 6);
   assert.equal(cellsPerPe(11, 2, 8), 8);
   assert.equal(cellsPerPe(1024, 256, 8), 8);
-  assert.throws(
-    () => resolveAcceleratorConfig([{ settings: { format: "ese", lanes: 4 }, source: "flags" }]),
-    /lanes needs format "bcr"/,
-  );
+  const ese = resolveAcceleratorConfig([{
+    settings: { format: "ese", lanes: 4 },
+    source: "flags",
+  }]);
+  assert.equal(ese.lanes, 4);
+  assert.equal(ese.broadcast, 1);
+  // delta with lanes, with and without theta_m
+  const model = randomModel({
+    kind: "lstm",
+    inputSize: 5,
+    hiddenSize: 8,
+    numLayers: 1,
+    projSize: 4,
+    seed: 1,
+  });
+  const delta = (thetaM?: number) =>
+    resolveAcceleratorConfig([{
+      settings: { pes: 2, format: "ese", lanes: 2, delta: { thetaX: 0.1, thetaH: 0.1, thetaM } },
+      source: "flags",
+    }]);
+  assert.equal(generateFromModel(model, delta()).design.rtl.LANES, 2);
+  assert.equal(generateFromModel(model, delta(0.1)).design.delta?.thetaM?.length, 1);
 });
 
 Deno.test("broadcast width: default up to the lanes and dividing the PEs; checks", () => {
