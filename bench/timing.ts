@@ -113,8 +113,11 @@ const entrySchema = z.object({
   density: z.number(),
   nonZeros: z.number().int(),
   target: z.string(),
-  /** "placed and routed" or "does not fit" (with the message of the flow). */
-  status: z.enum(["placed and routed", "does not fit"]),
+  /**
+   * "placed and routed"; "does not fit" (with the message of the flow); "not finished": every
+   * seed's run passed the tools' time limit (`--timeout`), with the message.
+   */
+  status: z.enum(["placed and routed", "does not fit", "not finished"]),
   message: z.string().nullable(),
   /** The best seed's Fmax (a bitstream that reaches it exists); see `seeds` for every run. */
   fmaxMhz: pnr.fmaxMhz.nullable(),
@@ -302,8 +305,13 @@ function prepare(spec: TimingBenchDesign, options: TimingBenchOptions): Prepared
   return { spec, model, nonZeros: report.nonZeros };
 }
 
-/** One seed's run: its timing report, or the flow's "does not fit" message and the cycles. */
-type SeedOutcome = { report: TimingReport } | { doesNotFit: string; cycles: number };
+/**
+ * One seed's run: its timing report, or the flow's message and the cycles when the design does
+ * not fit (`unfit`) or a tool passed its time limit (`unfinished`).
+ */
+type SeedOutcome =
+  | { report: TimingReport }
+  | { failure: "does not fit" | "not finished"; message: string; cycles: number };
 
 /** Generate the design into its seed's folder, place and route it. */
 async function runSeed(
@@ -336,16 +344,22 @@ async function runSeed(
     options.log?.(`${label}: Fmax ${report.fmaxMhz.toFixed(2)} MHz`);
     return { report };
   } catch (error) {
-    if (!(error instanceof UserError) || !/does not fit/.test(error.message)) throw error;
+    if (!(error instanceof UserError)) throw error;
+    const failure = /does not fit/.test(error.message)
+      ? "does not fit"
+      : /ran past the time limit/.test(error.message)
+      ? "not finished"
+      : null;
+    if (failure === null) throw error;
     options.log?.(`${label}: ${error.message}`);
-    return { doesNotFit: error.message, cycles: await designCycles(dir) };
+    return { failure, message: `seed ${seed}: ${error.message}`, cycles: await designCycles(dir) };
   }
 }
 
-/** The entry of a design none of whose runs fit. */
-function doesNotFitEntry(
+/** The entry of a design none of whose runs was placed and routed. */
+function failedEntry(
   prepared: PreparedDesign,
-  outcome: { doesNotFit: string; cycles: number },
+  outcome: { failure: "does not fit" | "not finished"; message: string; cycles: number },
   options: TimingBenchOptions,
   assumedMhz: number,
 ): TimingBenchEntry {
@@ -357,8 +371,8 @@ function doesNotFitEntry(
     density: spec.density,
     nonZeros: prepared.nonZeros,
     target: options.target ?? "ecp5-85k",
-    status: "does not fit",
-    message: outcome.doesNotFit,
+    status: outcome.failure,
+    message: outcome.message,
     fmaxMhz: null,
     fmaxMedianMhz: null,
     fmaxMinMhz: null,
@@ -408,12 +422,17 @@ export async function runTimingBench(options: TimingBenchOptions): Promise<Timin
   const outcomes = await pooled(tasks, options.jobs ?? 1);
   const entries = designs.map((prepared, at) => {
     const runs = outcomes.slice(at * seeds.length, (at + 1) * seeds.length);
-    const unfit = runs.find((run) => "doesNotFit" in run);
-    if (unfit && "doesNotFit" in unfit) {
-      return doesNotFitEntry(prepared, unfit, options, assumedMhz);
+    const reports = runs.flatMap((run) => ("report" in run ? [run.report] : []));
+    const failures = runs.flatMap((run) => ("failure" in run ? [run] : []));
+    const unfit = failures.find((run) => run.failure === "does not fit");
+    if (unfit || reports.length === 0) {
+      return failedEntry(prepared, unfit ?? failures[0], options, assumedMhz);
     }
-    const reports = runs.map((run) => ("report" in run ? run.report : null)!);
-    return entryOfReports(prepared.spec, prepared.nonZeros, reports, assumedMhz);
+    const entry = entryOfReports(prepared.spec, prepared.nonZeros, reports, assumedMhz);
+    // seeds whose runs passed the time limit are named; the figures are the finished seeds'
+    return failures.length === 0
+      ? entry
+      : { ...entry, message: failures.map((run) => run.message).join("; ") };
   });
   return timingBenchSchema.parse({
     format: TIMING_BENCH_FORMAT,
@@ -446,8 +465,8 @@ export async function writeTimingBench(path: string, results: TimingBench): Prom
 export function formatTimingBench(results: TimingBench): string[] {
   const lines: string[] = [];
   for (const entry of results.designs) {
-    if (entry.status === "does not fit") {
-      lines.push(`${entry.id}: does not fit: ${entry.message}`);
+    if (entry.status !== "placed and routed") {
+      lines.push(`${entry.id}: ${entry.status}: ${entry.message}`);
       continue;
     }
     const spread = entry.seeds.length > 1

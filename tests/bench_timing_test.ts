@@ -6,11 +6,19 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { entryOfReports, median, TIMING_BENCH_DESIGNS } from "../bench/timing.ts";
+import {
+  entryOfReports,
+  formatTimingBench,
+  median,
+  runTimingBench,
+  TIMING_BENCH_DESIGNS,
+} from "../bench/timing.ts";
 import { parseScopes, scopeIndex } from "../synth/pnr/hierarchy.ts";
 import { parseNextpnrReport } from "../synth/pnr/nextpnr_report.ts";
 import { timingReportFrom } from "../synth/pnr/result.ts";
 import { pnrTarget } from "../synth/pnr/targets.ts";
+
+import { withTempDir } from "./helpers.ts";
 
 const DATA = new URL("./data/pnr/", import.meta.url).pathname;
 
@@ -58,4 +66,32 @@ Deno.test("bench:timing: an entry of three seeds is the best run's, with the spr
   assert.deepEqual(entry.seeds.map((run) => run.seed), [1, 2, 3]);
   assert.equal(entry.ports, "registered");
   assert.equal(entry.runtimeSeconds, 9);
+});
+
+Deno.test("bench:timing: runs past the time limit make a 'not finished' entry, not a crash", async () => {
+  await withTempDir("rnnfab-bench-timing-", async (workDir) => {
+    const tiny = {
+      id: "tiny",
+      description: "GRU 4 -> 4, 1 PE",
+      model: { kind: "gru" as const, inputSize: 4, hiddenSize: 4, numLayers: 1, seed: 5 },
+      density: 0.5,
+      block: { rows: 2, cols: 2 },
+      pes: 1,
+      format: "ese" as const,
+    };
+    const results = await runTimingBench({
+      designs: [tiny],
+      workDir,
+      target: "ecp5-25k",
+      seeds: [1, 2],
+      jobs: 2,
+      timeoutSeconds: 0.2,
+    });
+    const [entry] = results.designs;
+    assert.equal(entry.status, "not finished");
+    assert.match(entry.message!, /^seed 1: yosys ran past the time limit/);
+    assert.equal(entry.fmaxMhz, null);
+    assert.ok(entry.cyclesPerFrame > 0);
+    assert.match(formatTimingBench(results)[0], /^tiny: not finished: seed 1: /);
+  });
 });
