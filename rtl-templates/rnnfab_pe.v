@@ -278,12 +278,23 @@ module rnnfab_pe #(
   localparam ACC_DELAY = (ACC_SERIAL != 0) ? 3 : 0;  // ACC_SERIAL_DELAY of rtl/design.ts
   localparam DLW = 2 + KW + SQW;  // an S0: {issue, this copy's issue, cell, sequence}
   reg a_issue_q, a_my_issue_q;
-  reg [KW+SQW-1:0] a_cell_q;
+  reg [KW-1:0] a_k_q;
+  reg [SQW-1:0] a_seq_q;
   always @(posedge clk) begin
-    {a_issue_q, a_my_issue_q} <= rst ? 2'b00 :
-        {ew_pre, ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0])};
-    a_cell_q <= {ew_pre_k, ew_pre_seq};
+    a_issue_q <= !rst && ew_pre;
+    a_seq_q <= ew_pre_seq;
   end
+  // this copy's issue and its cell, kept apart in every PE (keep on the process, so that Yosys's
+  // opt_merge leaves its flip-flops; on a reg it does not): each PE computes the same values, and
+  // one merged copy drove the accumulators' read registers and read addresses of all PEs across
+  // the chip (gru-8pe's critical path, docs/timing.md). Only bits that change are kept (the
+  // sequence is constant at batch 1).
+  (* keep *)
+  always @(posedge clk) begin
+    a_my_issue_q <= !rst && ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0]);
+    a_k_q <= ew_pre_k;
+  end
+  wire [KW+SQW-1:0] a_cell_q = {a_k_q, a_seq_q};
   wire [(ACC_DELAY+1)*DLW-1:0] s0_line;  // S0 delayed d cycles at [d*DLW +: DLW]
   assign s0_line[DLW-1:0] = {a_issue_q, a_my_issue_q, a_cell_q};
   genvar dl;
