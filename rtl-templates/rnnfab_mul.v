@@ -4,8 +4,9 @@
 //   M1: the operands registered
 //   M2: p = a * b registered: the multiplier alone in its cycle
 //   M3: the product registered again (a fabric copy: the routing out of the multiplier has a
-//       cycle of its own; the adder after it reads this one)
-// y holds a * b of the operands presented three cycles earlier (LATENCY). en[k - 1] is the clock
+//       cycle of its own; the adder after it reads this one); STAGES = 2 leaves it out (the
+//       PE's MAC, whose accumulator registers the product again before its adder)
+// y holds a * b of the operands presented STAGES cycles earlier (LATENCY). en[k - 1] is the clock
 // enable of stage Mk (the owner's per-stage enables, rnnfab_ew_stages); no reset: datapath only.
 // On the ECP5 place-and-route flow M1 and M2 are a MULT18X18D's own registers (below).
 // LUT_MULTIPLIER = 1 marks the product for the place-and-route flow's LUT fallback (docs/timing.md,
@@ -14,7 +15,8 @@ module rnnfab_mul #(
     parameter AW = 16,             // width of a (signed)
     parameter BW = 16,             // width of b (signed)
     parameter LUT_MULTIPLIER = 0,  // 1: the flow may build this product from LUTs
-    parameter LATENCY = 3          // operands-to-y latency the instantiator assumes (checked)
+    parameter STAGES = 3,          // register stages: 3 (M1, M2, M3) or 2 (M1, M2)
+    parameter LATENCY = STAGES     // operands-to-y latency the instantiator assumes (checked)
 ) (
     input  wire             clk,  // clock
     input  wire [      2:0] en,   // en[k - 1]: clock enable of stage Mk (hold when low)
@@ -24,9 +26,10 @@ module rnnfab_mul #(
 );
   localparam PIPELINE_LATENCY = 3;  // the units count their stages with it (docs/timing.md)
   initial begin
-    if (LATENCY != PIPELINE_LATENCY || AW < 1 || BW < 1) begin
-      $display("%m: bad parameters AW=%0d BW=%0d LATENCY=%0d (the unit's latency is %0d)", AW,
-               BW, LATENCY, PIPELINE_LATENCY);
+    if ((STAGES != 2 && STAGES != PIPELINE_LATENCY) || LATENCY != STAGES || AW < 1 || BW < 1)
+    begin
+      $display("%m: bad parameters AW=%0d BW=%0d STAGES=%0d LATENCY=%0d (2 or %0d stages)", AW,
+               BW, STAGES, LATENCY, PIPELINE_LATENCY);
       $finish;
     end
   end
@@ -44,7 +47,7 @@ module rnnfab_mul #(
 `else
   localparam USE_ECP5 = 0;
 `endif
-  reg [AW+BW-1:0] m2_p_q, m3_p_q;
+  reg [AW+BW-1:0] m2_p_q;
   wire [AW+BW-1:0] m2_p;
   generate
     if (USE_ECP5) begin : gen_ecp5
@@ -95,7 +98,15 @@ module rnnfab_mul #(
       assign m2_p = m2_p_q;
     end
   endgenerate
-  always @(posedge clk) if (en[2]) m3_p_q <= m2_p;
-  assign y = m3_p_q;
+  generate
+    if (STAGES == 2) begin : gen_two_stages
+      wire unused_m3 = &{1'b0, en[2]};
+      assign y = m2_p;
+    end else begin : gen_three_stages
+      reg [AW+BW-1:0] m3_p_q;
+      always @(posedge clk) if (en[2]) m3_p_q <= m2_p;
+      assign y = m3_p_q;
+    end
+  endgenerate
 endmodule
 `default_nettype wire

@@ -137,12 +137,19 @@ module rnnfab_mv_ese #(
   localparam [QA_W-1:0] QUEUE_LAST = QUEUE_LAST_I[QA_W-1:0];  // last queue address
   localparam [PA_W-1:0] PA_ONE = {{(PA_W - 1) {1'b0}}, 1'b1};
   // The pointer address after `address`: the next column (plus one more word after a segment's
-  // last column), back to 1 at the end of the memory; {wrapped, address}.
+  // last column), back to 1 at the end of the memory; {wrapped, address}. The end test compares
+  // the address with a constant (address + 1 + seg_last >= depth), beside the adder rather than
+  // after it: one carry chain in the step's cycle, not two (gru-8pe's path, docs/timing.md).
+  localparam integer DEPTH_LESS1_I = POINTER_DEPTH - 1, DEPTH_LESS2_I = POINTER_DEPTH - 2;
+  localparam [PA_W-1:0] DEPTH_LESS1 = DEPTH_LESS1_I[PA_W-1:0];
+  localparam [PA_W-1:0] DEPTH_LESS2 = DEPTH_LESS2_I[PA_W-1:0];
   function [PA_W:0] pointer_step(input [PA_W-1:0] address, input seg_last);
     reg [PA_W-1:0] step;
+    reg wraps;
     begin
       step = address + PA_ONE + {{(PA_W - 1) {1'b0}}, seg_last};
-      pointer_step = (step >= POINTER_DEPTH[PA_W-1:0]) ? {1'b1, PA_ONE} : {1'b0, step};
+      wraps = seg_last ? (address >= DEPTH_LESS2) : (address >= DEPTH_LESS1);
+      pointer_step = wraps ? {1'b1, PA_ONE} : {1'b0, step};
     end
   endfunction
   localparam [PA_W:0] RESET_STEP1 = pointer_step(PA_ONE, 1'b0);

@@ -220,23 +220,33 @@ module rnnfab_pe #(
 
   // ---------------- C1 -> C2 -> C3: the products of the engine's MAC, one multiplier per lane,
   // in the DSP-block pattern: registered inputs (C2: A/B registers), registered product (C3: M
-  // register); the accumulator memory registers it once more before its adder (W).
+  // register), a two-stage rnnfab_mul (on the ECP5 flow both stages are the MULT18X18D's own
+  // registers, docs/timing.md); the accumulator memory registers it once more before its adder (W).
   localparam MAC_DSP = `RNNFAB_MAC_DSP(ACC_SERIAL, WB, VW, ACC);  // 1: banks multiply C1 in DSPs
   reg c2_valid_q, c2_hpart_q, c3_valid_q;
   reg [ROW_W-1:0] c2_row_q;
-  reg [LANES*WB-1:0] c2_weight_q;
-  reg [VW-1:0] c2_value_q;
-  reg [LANES*PW-1:0] c3_product_q;
-  integer lane;
+  wire [LANES*PW-1:0] c3_product;
   always @(posedge clk) begin
     {c2_valid_q, c3_valid_q} <= rst ? 2'b00 : {c1_valid, c2_valid_q};
-    {c2_hpart_q, c2_row_q, c2_weight_q, c2_value_q} <= {c1_hpart, c1_row, c1_weight, c1_value};
-    for (lane = 0; lane < LANES; lane = lane + 1)
-      c3_product_q[lane*PW+:PW] <= (MAC_DSP != 0) ? $signed({PW{1'b0}}) :
-          $signed(c2_weight_q[lane*WB+:WB]) * $signed(c2_value_q);
+    {c2_hpart_q, c2_row_q} <= {c1_hpart, c1_row};
   end
+  genvar lane;
+  generate
+    if (MAC_DSP != 0) begin : gen_mac_in_banks
+      assign c3_product = {LANES * PW{1'b0}};
+    end else begin : gen_mac
+      for (lane = 0; lane < LANES; lane = lane + 1) begin : gen_lane
+        rnnfab_mul #(
+            .AW(WB), .BW(VW), .STAGES(2)
+        ) mult (
+            .clk(clk), .en(3'b111), .a(c1_weight[lane*WB+:WB]), .b(c1_value),
+            .y(c3_product[lane*PW+:PW])
+        );
+      end
+    end
+  endgenerate
   wire mac_valid = c3_valid_q;  // C3: accumulate lane l's product into (mac_bank, mac_k, l)
-  wire [LANES*PW-1:0] mac_product = c3_product_q;
+  wire [LANES*PW-1:0] mac_product = c3_product;
   assign idle = engine_idle && !c2_valid_q && !c3_valid_q;
 
   // ---------------- C2: bank decode into C3 (mac_bank, mac_k) ("Hardware row order"): local row
@@ -278,12 +288,23 @@ module rnnfab_pe #(
   localparam ACC_DELAY = (ACC_SERIAL != 0) ? 3 : 0;  // ACC_SERIAL_DELAY of rtl/design.ts
   localparam DLW = 2 + KW + SQW;  // an S0: {issue, this copy's issue, cell, sequence}
   reg a_issue_q, a_my_issue_q;
-  reg [KW+SQW-1:0] a_cell_q;
+  reg [KW-1:0] a_k_q;
+  reg [SQW-1:0] a_seq_q;
   always @(posedge clk) begin
-    {a_issue_q, a_my_issue_q} <= rst ? 2'b00 :
-        {ew_pre, ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0])};
-    a_cell_q <= {ew_pre_k, ew_pre_seq};
+    a_issue_q <= !rst && ew_pre;
+    a_seq_q <= ew_pre_seq;
   end
+  // this copy's issue and its cell, kept apart in every PE (keep on the process, so that Yosys's
+  // opt_merge leaves its flip-flops; on a reg it does not): each PE computes the same values, and
+  // one merged copy drove the accumulators' read registers and read addresses of all PEs across
+  // the chip (gru-8pe's critical path, docs/timing.md). Only bits that change are kept (the
+  // sequence is constant at batch 1).
+  (* keep *)
+  always @(posedge clk) begin
+    a_my_issue_q <= !rst && ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0]);
+    a_k_q <= ew_pre_k;
+  end
+  wire [KW+SQW-1:0] a_cell_q = {a_k_q, a_seq_q};
   wire [(ACC_DELAY+1)*DLW-1:0] s0_line;  // S0 delayed d cycles at [d*DLW +: DLW]
   assign s0_line[DLW-1:0] = {a_issue_q, a_my_issue_q, a_cell_q};
   genvar dl;
