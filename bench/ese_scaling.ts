@@ -24,6 +24,7 @@ import {
   type WeightStorage,
   weightStorage,
 } from "./weight_storage.ts";
+import { runPool } from "../util/pool.ts";
 
 /** ESE's published XCKU060 budget (shared/REFERENCE.md): the design must fit it. */
 export const XCKU060_BUDGET = { dsps: 1504, blockRams: 947, luts: 294000 } as const;
@@ -280,20 +281,6 @@ function configName(config: ScalingConfig): string {
   return `${config.pes}x${config.lanes}${config.broadcast ? `w${config.broadcast}` : ""}${
     config.batch && config.batch > 1 ? `b${config.batch}` : ""
   }${config.modelOnly ? "m" : ""}`;
-}
-
-/** Run `tasks` at most `jobs` at a time; the results in task order. */
-export async function runPool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const index = next++;
-      results[index] = await tasks[index]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker));
-  return results;
 }
 
 /** Run every configuration; the table and its headline (bench/results/ese.json's `scaling`). */

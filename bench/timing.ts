@@ -29,6 +29,7 @@ import {
 import { formatHop } from "../synth/pnr/result.ts";
 import { DEFAULT_PORT_MODE, type PortMode, portsNote } from "../synth/pnr/ports.ts";
 import type { PnrRouter } from "../synth/pnr/targets.ts";
+import { runPool } from "../util/pool.ts";
 
 /** Format tag of bench/results/timing.json. */
 export const TIMING_BENCH_FORMAT = "rnnfab-bench-timing-1";
@@ -397,20 +398,6 @@ function failedEntry(
   };
 }
 
-/** Run `tasks` with at most `limit` at once; results in task order. */
-async function pooled<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const at = next++;
-      results[at] = await tasks[at]();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
-  return results;
-}
-
 /** Run the benchmark and return its results (not written). */
 export async function runTimingBench(options: TimingBenchOptions): Promise<TimingBench> {
   const assumedMhz = 200;
@@ -419,7 +406,7 @@ export async function runTimingBench(options: TimingBenchOptions): Promise<Timin
   const tasks = designs.flatMap((prepared) =>
     seeds.map((seed) => () => runSeed(prepared, seed, options))
   );
-  const outcomes = await pooled(tasks, options.jobs ?? 1);
+  const outcomes = await runPool(tasks, options.jobs ?? 1);
   const entries = designs.map((prepared, at) => {
     const runs = outcomes.slice(at * seeds.length, (at + 1) * seeds.length);
     const reports = runs.flatMap((run) => ("report" in run ? [run.report] : []));

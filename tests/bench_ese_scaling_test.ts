@@ -4,7 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { parseScalingConfigs, runPool } from "../bench/ese_scaling.ts";
+import { parseScalingConfigs } from "../bench/ese_scaling.ts";
+import { runPool } from "../util/pool.ts";
 
 Deno.test("scaling list: PEs x lanes, w broadcast width, b batch, m cycle model only; bad items refused", () => {
   assert.deepEqual(parseScalingConfigs("32x16, 64x8w4,128x4m,64x8w4m,32x4b4,32x8w4b2m"), [
