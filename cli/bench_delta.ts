@@ -32,6 +32,8 @@ import { parseDesignPoints, widestOutWords } from "../bench/delta_configs.ts";
 const NAME = "deno task bench:delta";
 /** The configuration table of `--set ese` (with --theta-m): within the budget, and 128 PEs over it. */
 const ESE_CONFIGS = "32x8o32,64x16o64,96x16o32,112x16o16,128x16o64";
+/** The configuration table of `--set ese-l16` (with --theta-m): the lanes the model was pruned for. */
+const ESE_LANES_CONFIGS = "32x16x16o32,32x16x8o32,32x8x16o32,64x8x16o64,32x1x16o32";
 const MODELS = ".cache/speech/models";
 
 /** The model sets of `deno task models:speech` (python/rnnfab/speech_models.py). */
@@ -42,6 +44,20 @@ const SETS = {
     data: ".cache/speech/speech153_test.safetensors",
     broadcast: 1,
   },
+  "ese-l16": {
+    name: "speech_lstmp1024x512_l16",
+    /** Its dense model and head are the ese set's (models:speech "denseOf"). */
+    denseName: "speech_lstmp1024x512",
+    data: ".cache/speech/speech153_test.safetensors",
+    broadcast: 1,
+  },
+} as const;
+
+/** Each set's default results file. */
+const OUT_FILES = {
+  small: "bench/results/delta-small.json",
+  ese: "bench/results/delta.json",
+  "ese-l16": "bench/results/delta-lanes.json",
 } as const;
 
 /** The --sweep flag: comma-separated non-negative thresholds. */
@@ -75,11 +91,12 @@ Verilator itself on the first K utterances) and of the older analytical model (m
   flags: {
     set: {
       type: "enum",
-      values: ["small", "ese"],
+      values: ["small", "ese", "ese-l16"],
       default: "small",
       help: "the model set of `deno task models:speech` whose files are the defaults of " +
         "--dense, --bcr, --delta-model, --head, --data (small: LSTM 40/64 x 2; ese: LSTMP " +
-        "153/1024/512) and of --broadcast (8; ese: 1, the projection, unless --theta-m) and --out",
+        "153/1024/512; ese-l16: the same dense model pruned for 32 PEs x 16 MAC lanes) and of " +
+        "--broadcast (8; ese: 1, the projection, unless --theta-m), --configs and --out",
     },
     dense: { type: "path", help: "the dense model", defaultText: `${MODELS}/NAME.json` },
     bcr: {
@@ -205,14 +222,14 @@ function thresholdsOf(
 function pathsOf(flags: FlagValues<typeof COMMAND.flags>) {
   const set = SETS[flags.set as keyof typeof SETS];
   const model = (suffix: string) => `${MODELS}/${set.name}${suffix}.json`;
+  const denseName = "denseName" in set ? set.denseName : set.name;
   return {
-    dense: flags.dense ?? model(""),
+    dense: flags.dense ?? `${MODELS}/${denseName}.json`,
     bcr: flags.bcr ?? model("_bcr"),
     bcrDelta: flags["delta-model"] ?? model("_bcr_delta"),
-    head: flags.head ?? model(".head"),
+    head: flags.head ?? `${MODELS}/${denseName}.head.json`,
     test: flags.data ?? set.data,
-    out: flags.out ??
-      (flags.set === "ese" ? "bench/results/delta.json" : "bench/results/delta-small.json"),
+    out: flags.out ?? OUT_FILES[flags.set as keyof typeof OUT_FILES],
     // a projection takes W > 1 only with a delta-coded input (--theta-m)
     broadcast: flags.broadcast ?? (flags["theta-m"] === undefined ? set.broadcast : 8),
   };
@@ -254,9 +271,10 @@ await runCommand(async () => {
     outWords: flags["out-words"] ?? widestOutWords(flags.pes),
     fixed,
   };
+  const setConfigs = { ese: ESE_CONFIGS, "ese-l16": ESE_LANES_CONFIGS }[flags.set as string];
   const configs = flags.configs ??
-    (flags.set === "ese" && flags["theta-m"] !== undefined
-      ? parseDesignPoints(ESE_CONFIGS)
+    (setConfigs !== undefined && flags["theta-m"] !== undefined
+      ? parseDesignPoints(setConfigs)
       : undefined);
   const log = (line: string) => console.error(`bench:delta: ${line}`);
   const result = await runDeltaBench({

@@ -43,6 +43,7 @@ import {
   compareWithBaselines,
   detectBcr,
   formatBlock,
+  laneOrderedMatrix,
   modelPeLoad,
   type ModelPruneOptions,
   type PeBalance,
@@ -383,7 +384,6 @@ async function chooseOptions(
   return { options: search.options, search };
 }
 
-/** Whether every pruned matrix is BCR for the block, printed with the matrices that are not. */
 /** " (refit + bias correction)" and the like: the corrections a result went through. */
 function correctionNames(corrections: Corrections): string {
   const names = [
@@ -393,10 +393,19 @@ function correctionNames(corrections: Corrections): string {
   return names.length ? ` (${names.join(" + ")})` : "";
 }
 
-function checkOutput(pruned: RnnModel, block: BlockSize) {
+/**
+ * Whether every pruned matrix is BCR for the block (rows in lane order with --lanes, as it was
+ * pruned), printed with the matrices that are not.
+ */
+function checkOutput(pruned: RnnModel, block: BlockSize, lanes?: { pes: number; lanes: number }) {
   const outputCheck = namedMatrices(pruned).map(({ name, matrix }) => ({
     name,
-    ...detectBcr(matrix, block),
+    ...detectBcr(
+      lanes && lanes.lanes > 1
+        ? laneOrderedMatrix(matrix, { name, model: pruned, ...lanes })
+        : matrix,
+      block,
+    ),
   }));
   const outputIsBcr = outputCheck.every((entry) => entry.isBcr);
   const holes = outputCheck.filter((e) => !e.isBcr).map((e) => `${e.name}: ${e.holes} holes`);
@@ -437,7 +446,11 @@ async function pruneAndWrite(
   const pruned = outcome.model;
   checkKeepsWeights(report.nonZeros, options.block, request.source);
   printMatrixTable(report, flags.pes);
-  const { outputCheck, outputIsBcr } = checkOutput(pruned, flags["check-block"] ?? options.block);
+  const { outputCheck, outputIsBcr } = checkOutput(
+    pruned,
+    flags["check-block"] ?? options.block,
+    flags.pes === undefined ? undefined : { pes: Number(flags.pes), lanes: laneCount(flags) },
+  );
   const comparison = await compareWithBaselines(
     model,
     pruned,

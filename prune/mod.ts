@@ -11,6 +11,7 @@ export {
   type BcrBlockPattern,
   type DensityRate,
   type KeepRates,
+  laneOrderedMatrix,
   type MatrixPruneOptions,
   type MatrixPruneResult,
   type MatrixPruneStats,

@@ -7,7 +7,13 @@
 
 import assert from "node:assert/strict";
 import { randomModel } from "../model/random.ts";
-import { laneRowOrder, modelLaneOrder, pruneModelBcr } from "../prune/mod.ts";
+import {
+  detectBcr,
+  laneOrderedMatrix,
+  laneRowOrder,
+  modelLaneOrder,
+  pruneModelBcr,
+} from "../prune/mod.ts";
 import { cellsPerPe } from "../encode/mod.ts";
 import {
   generateFromModel,
@@ -77,6 +83,25 @@ Deno.test("lane-aware pruning keeps or drops a line's rows together, at the dens
   assert.equal(design.rtl.LANES, lanes);
   assert.equal(design.rtl.K % lanes, 0);
   assert.equal(design.accelerator.lanes, lanes);
+});
+
+Deno.test("lane-aware pruning is BCR in lane order (what prune's output check reads)", () => {
+  const model = randomModel({ kind: "lstm", inputSize: 40, hiddenSize: 64, numLayers: 1, seed: 5 });
+  const block = { rows: 8, cols: 8 };
+  const { model: pruned } = pruneModelBcr(model, {
+    block,
+    rates: { colKeep: 0.5, rowKeep: 0.5 },
+    pes: 4,
+    lanes: 4,
+  });
+  const gates = namedMatrices(pruned).filter(({ name }) => name.startsWith("weight_"));
+  for (const { name, matrix } of gates) {
+    const ordered = laneOrderedMatrix(matrix, { name, model: pruned, pes: 4, lanes: 4 });
+    assert.ok(detectBcr(ordered, block).isBcr, `${name}: not BCR in lane order`);
+  }
+  // in the model's own row order a block of 8 lane-order positions (line v of PEs 0-1) is
+  // rows 16v + {0, 1, 4, 5, ...}: spread over two natural blocks, so not BCR there
+  assert.ok(gates.some(({ matrix }) => !detectBcr(matrix, block).isBcr));
 });
 
 Deno.test("lane-aware pruning balances the PEs: whole lines move, the density stays", () => {

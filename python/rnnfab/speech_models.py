@@ -65,6 +65,18 @@ RECIPES = {
         "bcr": {"epochs": 8, "lr": 1e-3, "batch": 16},
         "delta": {"theta": 0.3, "thetaM": 0.2, "epochs": 4, "lr": 5e-4, "batch": 16},
     },
+    # The ESE shape pruned for 32 PEs x 16 MAC lanes (``gen --format ese --lanes 16``): rows in
+    # lane order, whole lines of 16 rows kept or removed (``prune --lanes``; blocks of 16 lines x
+    # 16 columns), PEs balanced by lines. Same dense model as "ese" (its files, not a copy), same
+    # density and fine-tuning; docs/delta.md "Trained for MAC lanes".
+    "ese-l16": {
+        "name": "speech_lstmp1024x512_l16", "denseOf": "ese",
+        "features": 153, "hidden": 1024, "proj": 512, "layers": 1,
+        "dense": {"epochs": 12, "lr": 1.5e-3, "batch": 16},
+        "prune": {"block": "256x16", "colKeep": 0.5, "rowKeep": 0.5, "pes": 32, "lanes": 16},
+        "bcr": {"epochs": 8, "lr": 1e-3, "batch": 16},
+        "delta": {"theta": 0.3, "thetaM": 0.2, "epochs": 4, "lr": 5e-4, "batch": 16},
+    },
 }
 STAGES = ("dense", "prune", "bcr", "delta")
 
@@ -75,6 +87,14 @@ def _sha256(path: str) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _read_record(path: str) -> dict:
+    """A set's record (``NAME.models.json``), empty where there is none yet."""
+    if not os.path.exists(path):
+        return {"generator": "rnnfab python -m rnnfab.speech_models", "stages": {}}
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def _key(value) -> str:
@@ -95,10 +115,17 @@ class Pipeline:
                 raise SystemExit(f"{path}: missing; make the speech set first "
                                  "(deno task data:speech)")
         self.record_path = os.path.join(out, f"{self.name}.models.json")
-        self.record = {"generator": "rnnfab python -m rnnfab.speech_models", "stages": {}}
-        if os.path.exists(self.record_path):
-            with open(self.record_path, encoding="utf-8") as handle:
-                self.record = json.load(handle)
+        self.record = _read_record(self.record_path)
+        # a set that shares another's dense model ("denseOf") reads that set's files and record
+        self.dense_of = recipe.get("denseOf")
+        self.dense_name = self.name
+        if self.dense_of:
+            owner = RECIPES[self.dense_of]
+            shape_keys = ("features", "hidden", "proj", "layers", "trainSubset", "dense")
+            if any(owner.get(k) != recipe.get(k) for k in shape_keys):
+                raise SystemExit(f"recipe {self.name}: denseOf {self.dense_of} needs the same "
+                                 "shape and dense settings")
+            self.dense_name = owner["name"]
         data_key = [_sha256(self.train_path), _sha256(self.test_path)]
         shape = {k: recipe.get(k) for k in ("features", "hidden", "proj", "layers", "trainSubset")}
         self.keys, previous = {}, _key([shape, data_key])
@@ -107,14 +134,16 @@ class Pipeline:
         self._train = self._test = None
 
     def path(self, stage: str) -> str:
-        """The model file a stage writes."""
-        suffix = {"dense": "", "prune": "_bcr0", "bcr": "_bcr", "delta": "_bcr_delta"}[stage]
+        """The model file a stage writes (the dense one: the owner's, with ``denseOf``)."""
+        if stage == "dense":
+            return os.path.join(self.out, f"{self.dense_name}.json")
+        suffix = {"prune": "_bcr0", "bcr": "_bcr", "delta": "_bcr_delta"}[stage]
         return os.path.join(self.out, f"{self.name}{suffix}.json")
 
     @property
     def head_path(self) -> str:
         """The head file (written by the dense stage)."""
-        return os.path.join(self.out, f"{self.name}.head.json")
+        return os.path.join(self.out, f"{self.dense_name}.head.json")
 
     def data(self):
         """Training and test sets (loaded once)."""
@@ -128,7 +157,10 @@ class Pipeline:
 
     def fresh(self, stage: str) -> bool:
         """Whether the stage's output exists and was made with the current key."""
-        entry = self.record["stages"].get(stage)
+        record = self.record
+        if stage == "dense" and self.dense_of:
+            record = _read_record(os.path.join(self.out, f"{self.dense_name}.models.json"))
+        entry = record["stages"].get(stage)
         return bool(entry) and entry.get("key") == self.keys[stage] and os.path.exists(
             self.path(stage))
 
@@ -152,6 +184,9 @@ class Pipeline:
             if not stale:
                 self.log(f"{self.name} {stage}: cached ({self.path(stage)})")
                 continue
+            if stage == "dense" and self.dense_of:
+                raise SystemExit(f"{self.path(stage)}: missing or out of date; this set shares "
+                                 f"the dense model of --set {self.dense_of}: make that first")
             self._check_writable(stage)
             start, wall = time.process_time(), time.time()
             figures = getattr(self, f"_make_{stage}")()
@@ -196,6 +231,8 @@ class Pipeline:
                    "--out", self.path("prune")]
         if settings.get("balance"):
             command[-2:-2] = ["--balance", settings["balance"]]
+        if settings.get("lanes"):
+            command[-2:-2] = ["--lanes", str(settings["lanes"])]
         self.log(f"{self.name} prune: {' '.join(command)}")
         subprocess.run(command, check=True, cwd=ROOT)
         stack = RnnStack.from_rnnfab(load_model(self.path("prune")))

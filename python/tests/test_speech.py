@@ -83,3 +83,38 @@ def test_input_threshold_sets_layer_zero_theta_x_only():
     _, fired_high = float_accuracy(stack, head, data, 0.2, 5.0)
     # layer 0's inputs never fire above 5 (slow walks), so layer 0 fires less
     assert fired_high[0] < same[1][0]
+
+
+def test_a_set_sharing_a_dense_model_reads_the_owner_files_and_record(tmp_path, monkeypatch):
+    from rnnfab import speech_models
+    for split in ("train", "test"):
+        (tmp_path / f"speech5_{split}.safetensors").write_bytes(split.encode())
+    shape = {"features": 5, "hidden": 8, "proj": 0, "layers": 1, "dense": {"epochs": 1}}
+    stages = {"prune": {"block": "4x4"}, "bcr": {"epochs": 1}, "delta": {"theta": 0.1}}
+    owner = {"name": "owner", **shape, **stages}
+    lanes = {"name": "lanes", "denseOf": "owner", **shape, **stages,
+             "prune": {"block": "8x4", "lanes": 2}}
+    monkeypatch.setattr(speech_models, "RECIPES", {"owner": owner, "lanes": lanes})
+    logs = []
+    shared = speech_models.Pipeline(lanes, str(tmp_path), str(tmp_path), log=logs.append)
+    assert shared.path("dense") == str(tmp_path / "owner.json")
+    assert shared.head_path == str(tmp_path / "owner.head.json")
+    assert shared.path("prune") == str(tmp_path / "lanes_bcr0.json")
+    try:  # the owner has not made its dense model yet: no training under the sharer's name
+        shared.run()
+        raise AssertionError("expected SystemExit")
+    except SystemExit as stop:
+        assert "--set owner" in str(stop)
+    made = speech_models.Pipeline(owner, str(tmp_path), str(tmp_path))
+    assert made.keys["dense"] == shared.keys["dense"]
+    (tmp_path / "owner.json").write_text("{}")
+    made.record["stages"]["dense"] = {"key": made.keys["dense"]}
+    made._save_record()
+    assert shared.fresh("dense") and not shared.fresh("prune")
+    bad = {**lanes, "hidden": 16}
+    monkeypatch.setitem(speech_models.RECIPES, "lanes", bad)
+    try:
+        speech_models.Pipeline(bad, str(tmp_path), str(tmp_path))
+        raise AssertionError("expected SystemExit")
+    except SystemExit as stop:
+        assert "same shape" in str(stop)
