@@ -131,10 +131,19 @@ export function nearestCode(codebook: Int32Array, value: number): number {
   return best;
 }
 
+/** A 2^k codebook: code 0 = 0, codes 1.. the sorted levels, the last repeated to fill. */
+function codebookOf(levels: number[], codes: number): Int32Array {
+  const codebook = new Int32Array(codes);
+  for (let code = 1; code < codes; code++) {
+    codebook[code] = levels.length === 0 ? 0 : levels[Math.min(code - 1, levels.length - 1)];
+  }
+  return codebook;
+}
+
 /**
  * Share weights: build a 2^bits codebook (code 0 = 0; codes 1.. = k-means centroids of the non-zero
- * weights, rounded half up to integers, sorted ascending, duplicates removed and the last value
- * repeated to fill) and replace every non-zero weight of W_ih, W_hh, W_hr with its nearest
+ * weights, rounded half up to integers, sorted ascending, duplicates and levels no weight is
+ * nearest to removed, the last value repeated to fill) and replace every non-zero weight of W_ih, W_hh, W_hr with its nearest
  * codebook value among codes 1..2^bits-1. When the weights have at most 2^bits - 1 distinct
  * values, each gets its own code and nothing changes. Returns a new model; the input is untouched.
  */
@@ -167,14 +176,15 @@ export function shareWeights(model: QuantizedModel, bits: number): SharedWeights
     levels = [...new Set(result.centroids.map((c) => saturate(Math.floor(c + 0.5), weightBits)))]
       .sort((a, b) => a - b);
   }
-  const codebook = new Int32Array(codes);
-  for (let code = 1; code < codes; code++) {
-    codebook[code] = levels.length === 0 ? 0 : levels[Math.min(code - 1, levels.length - 1)];
-  }
-
-  // Map each distinct value once, then rewrite the matrices.
+  // Map each distinct value once (to its nearest level), then keep only the levels some weight
+  // took: a centroid can end up nearest to no value, and a codebook holding it would not be the
+  // one that sharing the shared model again builds (sharing is idempotent; removing a level no
+  // value is nearest to changes no value's nearest level).
   const shared = new Map<number, number>();
-  for (const value of values) shared.set(value, codebook[nearestCode(codebook, value)]);
+  const allLevels = codebookOf(levels, codes);
+  for (const value of values) shared.set(value, allLevels[nearestCode(allLevels, value)]);
+  levels = [...new Set(shared.values())].sort((a, b) => a - b);
+  const codebook = codebookOf(levels, codes);
   let zeroedWeights = 0;
   let maxAbsError = 0;
   let squaredError = 0;

@@ -178,3 +178,15 @@ Deno.test("weight sharing of a 12-bit model with 4-bit codes: 15 values, error r
   assert.ok(report.maxAbsError > 0 && report.rmsError > 0 && report.rmsError <= report.maxAbsError);
   assert.ok(report.iterations >= 1);
 });
+
+Deno.test("weight sharing is idempotent: sharing a shared model keeps its weights and codebook", () => {
+  fc.assert(
+    fc.property(modelCase, ({ model, codebookBits }) => {
+      const once = shareWeights(model, codebookBits);
+      const twice = shareWeights(once.model, codebookBits);
+      assert.deepEqual(weightMatrices(twice.model), weightMatrices(once.model));
+      assert.deepEqual(Array.from(twice.codebook), Array.from(once.codebook));
+    }),
+    fcParameters(300),
+  );
+});
