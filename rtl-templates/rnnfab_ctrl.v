@@ -108,7 +108,7 @@ module rnnfab_ctrl #(
   localparam [CA_W-1:0] K_CA = K[CA_W-1:0];
   localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
   localparam [CNT_W-1:0] IN0W_C = IN0W_I[CNT_W-1:0], OW_C = OW_I[CNT_W-1:0];
-  localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0], BEAT_LAST_C = BEAT_LAST_I[CNT_W-1:0];
+  localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0];
   localparam KS_I = K * EW_SEQS, SEQ_LAST_I = EW_SEQS - 1;
   localparam [WS_W-1:0] K_C = KS_I[WS_W-1:0], KP_C = KP[WS_W-1:0];
   localparam [WS_W-1:0] SEQ_LAST = SEQ_LAST_I[WS_W-1:0];
@@ -268,8 +268,7 @@ module rnnfab_ctrl #(
   assign ew_pre_k = ws_cell_d[KW-1:0];
   assign ew_pre_seq = ws_seq_d[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
   assign rq_k = ws_count_q[KPW-1:0];
-  // rq_pre, rq_pre_k (ws_active_d && ws_rq_d, ws_count_d): registers loaded a cycle ahead, at
-  // the end of the module (after the main sequence they depend on)
+  // rq_pre, rq_pre_k (ws_active_d && ws_rq_d, ws_count_d): registers at the end of the module
   assign ew_cbase = ew_cbase_q;
   assign ew_hbase = ew_hbase_q;
   assign rq_hbase = ew_hbase_q;
@@ -334,9 +333,16 @@ module rnnfab_ctrl #(
   wire cur_last = (job_e + BCAST_C >= cur_len);  // the beat holds the part's last element
   wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e[IB_W-1:0];
   wire [IB_W-1:0] in_rword = in_raddr >> LB;
-  wire [CNT_W-1:0] job_e_last = job_e + BEAT_LAST_C;  // the beat's last element
-  wire input_ready = in_full_q[in_rslot_q] ||
-      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e_last});
+  // The input part's beat is ready when its slot is full, or, while the slot is still being
+  // written, when its last element is (in_widx > e + BCAST - 1). That difference is kept in a
+  // register, in_avail_q = in_widx - e (exact while both walk the one slot: it is loaded where
+  // the walk restarts, and the slots become the same only at a restart, the read slot's
+  // release), so the issue's source test is a reduction, not an adder and a compare
+  // (docs/timing.md)
+  localparam [IB_W:0] BCAST_IB = BCAST[IB_W:0];  // (IN0W >= BCAST: it fits)
+  reg [IB_W:0] in_avail_q;
+  wire in_avail_beat = in_avail_q >= BCAST_IB;
+  wire input_ready = in_full_q[in_rslot_q] || (in_wslot_q == in_rslot_q && in_avail_beat);
   wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
       round_ready(cur_src == SRC_M, cur_layer, job_k, trk_on_q, trk_m_q,
                    trk_layer_q, trk_rounds_q);
@@ -439,6 +445,18 @@ module rnnfab_ctrl #(
       end
     end
   end
+  // in_avail_q's next value: in_widx's where the walk restarts (e = 0), else the written element
+  // in, the issued beat out (both terms from registers; the issue only selects)
+  reg [IB_W:0] in_avail_d;
+  wire walk_restart = job_start || (b0_issue && cur_last);
+  wire in_step = in_fire && in_widx_q != IN_LAST;  // in_widx + 1 (not the slot's wrap)
+  wire [IB_W:0] in_avail_kept = in_avail_q + {{IB_W{1'b0}}, in_step};
+  wire [IB_W:0] in_avail_issued = in_avail_kept - BCAST_IB;
+  always @* begin
+    if (walk_restart) in_avail_d = {1'b0, in_widx_d};
+    else if (b0_issue) in_avail_d = in_avail_issued;
+    else in_avail_d = in_avail_kept;
+  end
   always @(posedge clk) begin
     if (rst) begin
       job_active_q <= 1'b0;
@@ -458,6 +476,7 @@ module rnnfab_ctrl #(
     job_len1_q <= job_len1_d;
     job_at_q <= job_at_d;
     job_col_q <= job_col_d;
+    in_avail_q <= in_avail_d;
     b1_pe_q <= b1_pe_d;
     b1_from_input_q <= b1_from_input_d;
     b1_col_q <= b1_col_d;
@@ -519,7 +538,12 @@ module rnnfab_ctrl #(
   wire os_ready = round_ready(1'b0, LAST_LAYER, os_k, trk_on_q, trk_m_q, trk_layer_q,
                               trk_rounds_q);
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
-  wire os_last = ({{(32 - CNT_W) {1'b0}}, os_e} + OUT_WORDS >= O);  // (CNT_W < 32)
+  // the beat is the vector's last (e + OUT_WORDS >= O), a register that follows the position
+  // (element 0 after reset and the last beat, else the next beat's test): no adder for its users
+  reg os_last_q;
+  wire os_last = os_last_q;
+  wire os_last0 = (OUT_WORDS >= O);
+  wire os_last1 = ({{(32 - CNT_W) {1'b0}}, os_e} + 2 * OUT_WORDS >= O);  // (CNT_W < 32)
   assign out_en = os_load;  // the PEs read synchronously: their read data is the output
   always @* begin
     os_active_d = os_active_q;
@@ -544,10 +568,12 @@ module rnnfab_ctrl #(
     if (rst) begin
       os_active_q <= 1'b0;
       os_at_q <= {WALK_W{1'b0}};
+      os_last_q <= os_last0;
       out_valid_q <= 1'b0;
     end else begin
       os_active_q <= os_active_d;
       os_at_q <= os_at_d;
+      if (os_load) os_last_q <= os_last ? os_last0 : os_last1;
       out_valid_q <= out_valid_d;
     end
     out_pe_q <= out_pe_d;
@@ -659,18 +685,23 @@ module rnnfab_ctrl #(
     phase_nseg0_q <= phase_nseg0_d;
     phase_cbase1_q <= phase_cbase1_d;
   end
-  // The requantizer's read-ahead (rq_pre: ws_active_d && ws_rq_d; rq_pre_k: ws_count_d, its row
-  // while rq_pre), registered from the next state, so that the PEs' projection reads (and their
-  // read registers' clears) start from a register, not from the main sequence's decision
-  // (docs/timing.md). Next cycle the sequencer goes on with a requantization that is not at its
-  // last row, or the main sequence starts one in ST_D (the sequencer idle then; row 0).
+  // The requantizer's read-ahead (rq_pre: rq_issue next cycle; rq_pre_k: its row): registers
+  // loaded from registers alone, so that the PEs' projection reads (and their read registers'
+  // clears) start from a register (docs/timing.md). It starts when ST_D issues next cycle
+  // (rq_start_next: ST_D entered from ST_C_WAIT or kept, the layer not the last or the streamer
+  // idle next cycle: idle now or taking its last beat; os_ready holds in ST_C_WAIT and ST_D, the
+  // tracker on the m bank since ST_EW's start), and goes on while its row is not the last.
+  localparam KP_LAST_I = KP - 1;
+  localparam [KPW-1:0] KP_LAST = KP_LAST_I[KPW-1:0];
+  wire os_idle_next = !os_active_q || (os_last && (!out_valid_q || out_ready));
+  wire rq_start_next = (PROJ != 0) && (!last_layer || os_idle_next) &&
+      ((state_q == ST_C_WAIT && drained_q && ws_idle) ||
+       (state_q == ST_D && last_layer && os_active_q));
   reg rq_pre_q;
   reg [KPW-1:0] rq_pre_k_q;
-  wire [WS_W-1:0] ws_count_d1 = ws_count_d + 1'b1;
-  wire rq_start_next = state_d == ST_D && (layer_d != LAST_LAYER || !os_active_d);
   always @(posedge clk) begin
-    rq_pre_q <= !rst && (rq_start_next || (ws_active_d && ws_rq_d && ws_count_d1 != ws_total_d));
-    rq_pre_k_q <= rq_start_next ? {KPW{1'b0}} : ws_count_d1[KPW-1:0];
+    rq_pre_q <= !rst && (rq_start_next || (rq_pre_q && rq_pre_k_q != KP_LAST));
+    rq_pre_k_q <= rq_start_next ? {KPW{1'b0}} : rq_pre_k_q + 1'b1;  // (read only under rq_pre)
   end
   assign rq_pre = rq_pre_q;
   assign rq_pre_k = rq_pre_k_q;
