@@ -601,6 +601,24 @@ const VERILATOR: E2eCase[] = ([
     seed: 24,
     steps: 5,
   },
+  // Heavy output back-pressure on an LSTMP of two layers: the last layer's projection (ST_D)
+  // waits for the output streamer, and the requantizer's read-ahead starts as its last beat
+  // leaves (rnnfab_ctrl.v rq_start_next, os_last_q; session 13).
+  {
+    name: "lstmp-2layer-rand30-pe4-ese-backpressure95",
+    kind: "lstm",
+    inputSize: 5,
+    hiddenSize: 12,
+    projSize: 9,
+    numLayers: 2,
+    density: 0.3,
+    prune: { method: "random" },
+    pes: 4,
+    format: "ese",
+    seed: 5,
+    steps: 4,
+    backpressure: 0.95,
+  },
 ] as E2eCase[]).map((c) => ({ backpressure: 0.4, ...c, simulator: "verilator" }));
 
 /** Random shapes, PE counts and formats under Icarus (the same draws on every machine). */
