@@ -12,7 +12,7 @@
 
 import type { DeltaConfig } from "../model/delta.ts";
 import type { RnnModel } from "../model/model.ts";
-import type { AcceleratorConfig } from "../rtl/config.ts";
+import { type AcceleratorConfig, LANE_COUNTS } from "../rtl/config.ts";
 import type { CycleStats } from "../rtl/delta_cycles.ts";
 import { builtDeltaCycles, builtDesigns, type DeltaPhases } from "./delta_built.ts";
 import { type DesignBlockRams, designBlockRams, MEMORY_BRAM_LABEL } from "./delta_memories.ts";
@@ -21,7 +21,7 @@ import { type DesignBlockRams, designBlockRams, MEMORY_BRAM_LABEL } from "./delt
 export interface DeltaDesignPoint {
   /** PEs. */
   pes: number;
-  /** MAC lanes per PE (ese lines; 1, 2, 4, 8, 16). */
+  /** MAC lanes per PE (ese lines; LANE_COUNTS: 1, 2, 4, ..., 64). */
   lanes: number;
   /** Columns per broadcast beat W (divides pes). */
   broadcast: number;
@@ -161,7 +161,7 @@ export function parseDesignPoints(text: string): DeltaDesignPoint[] | undefined 
       .map(Number);
     const power = (n: number) => n >= 1 && (n & (n - 1)) === 0;
     if (pes < 1 || !power(broadcast) || !power(outWords)) return undefined;
-    if (!power(lanes) || lanes > 16) return undefined;
+    if (!(LANE_COUNTS as readonly number[]).includes(lanes)) return undefined;
     if (pes % broadcast !== 0 || pes % outWords !== 0) return undefined;
     points.push({ pes, lanes, broadcast, outWords });
   }

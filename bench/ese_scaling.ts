@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { RnnModel } from "../model/model.ts";
 import { type BlockSize, pruneModelBcr } from "../prune/mod.ts";
 import { generateDesignDir } from "../rtl/mod.ts";
+import { BATCH_SIZES, BROADCAST_WIDTHS, LANE_COUNTS } from "../rtl/config.ts";
 import { simulateFrames } from "./ese.ts";
 import { synthesizeDesign } from "../synth/mod.ts";
 import {
@@ -67,11 +68,12 @@ export function parseScalingConfigs(text: string): ScalingConfig[] | undefined {
     if (match[5] === "m") config.modelOnly = true;
     return config;
   });
-  const widths = [1, 2, 4, 8, 16];
+  const widths: readonly number[] = BROADCAST_WIDTHS;
+  const batches: readonly number[] = BATCH_SIZES;
   return configs.every((c) =>
-      c && c.pes >= 1 && c.pes <= 1024 && widths.includes(c.lanes) &&
+      c && c.pes >= 1 && c.pes <= 1024 && (LANE_COUNTS as readonly number[]).includes(c.lanes) &&
       (c.broadcast === undefined || (widths.includes(c.broadcast) && c.pes % c.broadcast === 0)) &&
-      (c.batch === undefined || widths.includes(c.batch))
+      (c.batch === undefined || batches.includes(c.batch))
     )
     ? configs as ScalingConfig[]
     : undefined;

@@ -177,8 +177,8 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       type: "custom" as const,
       placeholder: "LIST",
       expected: "comma-separated PxW, PxWoO or PxLxWoO (PEs x MAC lanes x columns per beat, " +
-        "O output elements per beat; L up to 16, W and O powers of two dividing P), e.g. " +
-        "96x16o32 or 64x16x16o64, or 'none'",
+        `O output elements per beat; L one of ${LANE_COUNTS.join(", ")}, W and O powers of two ` +
+        "dividing P), e.g. 96x16o32 or 64x16x16o64, or 'none'",
       parse: (text: string) => text === "none" ? [] : parseDesignPoints(text),
       help: "configuration table: the BCR + delta model built at each (cycle model on the test " +
         "set), its cycles, where they go, time, TOp/s, a resource estimate, and the fastest " +

@@ -72,7 +72,7 @@ const COMMAND = defineCommand({
     scaling: {
       type: "custom",
       placeholder: "LIST",
-      expected: "PEs x lanes pairs such as 32x1,64x4 (lanes 1, 2, 4, 8, 16), optionally with " +
+      expected: "PEs x lanes pairs such as 32x1,64x4 (lanes 1, 2, 4, ..., 64), optionally with " +
         "the broadcast width (64x8w4), b and the batch (32x4b4) and m for the cycle model only " +
         "(32x4m), comma-separated",
       parse: parseScalingConfigs,

@@ -8,7 +8,7 @@
 
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
-import { blockFlag, limitFlag, pesFlag } from "./shared_flags.ts";
+import { blockFlag, LANE_FLAG_VALUES, limitFlag, pesFlag } from "./shared_flags.ts";
 import { UserError } from "../util/errors.ts";
 import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS, quantizeModel } from "../model/fixed.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
@@ -67,7 +67,7 @@ format is docs/encoding.md. The limits are those of deno task gen.`,
     }),
     lanes: {
       type: "enum",
-      values: ["1", "2", "4", "8", "16"],
+      values: LANE_FLAG_VALUES,
       placeholder: "L",
       help: "MAC lanes per PE (L weights per weight word, as deno task gen --lanes)",
       defaultText: "1",

@@ -11,6 +11,7 @@ import { defineCommand, type FlagValues } from "./flags.ts";
 import {
   blockFlag,
   FIXED_POINT_FLAGS,
+  LANE_FLAG_VALUES,
   limitFlag,
   pesFlag,
   positiveFlag,
@@ -97,7 +98,7 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
     "block-cols": limitFlag(LIMITS.blockSide, "bcr: block width", { group: OPTIONS }),
     lanes: {
       type: "enum",
-      values: ["1", "2", "4", "8", "16"],
+      values: LANE_FLAG_VALUES,
       group: OPTIONS,
       help: "MAC lanes per PE (one weight word feeds L multipliers; bcr or ese)",
       defaultText: String(D.lanes),

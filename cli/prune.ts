@@ -9,7 +9,7 @@
 
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand, type FlagValues } from "./flags.ts";
-import { blockFlag, fractionFlag, pesFlag, seedFlag } from "./shared_flags.ts";
+import { blockFlag, fractionFlag, LANE_FLAG_VALUES, pesFlag, seedFlag } from "./shared_flags.ts";
 import { checkDensityRange, checkKeepsWeights, type DensityFlag } from "./density_limits.ts";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
@@ -110,7 +110,7 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
     }),
     lanes: {
       type: "enum",
-      values: ["1", "2", "4", "8", "16"],
+      values: LANE_FLAG_VALUES,
       group: COMMON,
       placeholder: "L",
       help: "with --pes: the PEs' MAC lanes (gen --lanes): prune in lane order, keeping whole " +

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ACCELERATOR_LIMITS } from "../rtl/config.ts";
+import { ACCELERATOR_LIMITS, LANE_COUNTS } from "../rtl/config.ts";
 import { DEFAULT_FIXED_CONFIG, FIXED_POINT_LIMITS } from "../model/fixed.ts";
 import { MAX_SIMULATION_STEPS } from "../sim/limits.ts";
 import { DEFAULT_PNR_MHZ } from "../synth/pnr/flow.ts";
@@ -238,6 +238,9 @@ export function wordsFlag<const T extends string>(
     help: options.help,
   };
 }
+
+/** The values of an enum `--lanes L` flag (gen, encode, prune): the lane counts gen builds. */
+export const LANE_FLAG_VALUES: readonly string[] = LANE_COUNTS.map(String);
 
 /** One number out of `allowed` (e.g. `--lanes L` among 1, 2, 4, 8, 16), `fallback` when absent. */
 export function numberChoiceFlag(

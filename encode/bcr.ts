@@ -28,7 +28,7 @@ import {
   startImage,
   WEIGHT_BITS_LIMIT,
 } from "./image.ts";
-import type { BcrLayout } from "./manifest.ts";
+import { type BcrLayout, MAC_LANE_COUNTS } from "./manifest.ts";
 import { type Codebook, codebookWords, weightFieldOf, weightOfField } from "./codes.ts";
 import { laneRowOrder } from "../prune/mod.ts";
 
@@ -54,7 +54,7 @@ export interface BcrOptions extends ImageOptions {
 export const BCR_LIMITS = {
   weightBits: WEIGHT_BITS_LIMIT,
   blockSide: { min: 1, max: 2 ** 20 },
-  lanes: [1, 2, 4, 8, 16],
+  lanes: MAC_LANE_COUNTS,
 } as const;
 
 /**

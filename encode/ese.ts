@@ -30,7 +30,7 @@ import {
   startImage,
   WEIGHT_BITS_LIMIT,
 } from "./image.ts";
-import type { EseLayout } from "./manifest.ts";
+import { type EseLayout, MAC_LANE_COUNTS } from "./manifest.ts";
 import {
   type Codebook,
   CODEBOOK_BITS_LIMIT,
@@ -60,7 +60,7 @@ export const ESE_LIMITS = {
   indexBits: { min: 1, max: 24 },
   weightBits: WEIGHT_BITS_LIMIT,
   codebookBits: CODEBOOK_BITS_LIMIT,
-  lanes: [1, 2, 4, 8, 16],
+  lanes: MAC_LANE_COUNTS,
 } as const;
 
 /** How one entry is written: the fields' widths and the weight (or code) of a value. */

@@ -15,6 +15,9 @@ import type {
   SegmentLayout,
 } from "./manifest.ts";
 
+// The weight width limit lives beside the manifest's word width limit, which derives from it.
+export { WEIGHT_BITS_LIMIT } from "./manifest.ts";
+
 /** One matrix to encode, with the name it carries in the manifest (e.g. `weight_ih_l0`). */
 export interface Segment {
   /** Name shown in the manifest and in messages. */
@@ -50,9 +53,6 @@ export interface ImageOptions {
   /** Width of one weight (two's complement). */
   weightBits: number;
 }
-
-/** The weight width every format accepts (keeps every word within 48 bits, exact in a float64). */
-export const WEIGHT_BITS_LIMIT = { min: 2, max: 24 } as const;
 
 /** Smallest two's-complement width that holds `value` (at least 1; 2 for -2 and 1). */
 export function signedBitsFor(value: number): number {

@@ -12,8 +12,20 @@ import { sameFields } from "../util/schema.ts";
 
 const count = z.number().int().nonnegative();
 
-/** Widest memory word of an image: a bcr weight word of 16 lanes of 24-bit weights. */
-export const MAX_WORD_BITS = 16 * 24;
+/** The weight width every format accepts (keeps every word within 48 bits, exact in a float64). */
+export const WEIGHT_BITS_LIMIT = { min: 2, max: 24 } as const;
+
+/**
+ * The MAC lane counts L both encodings (and the generator, `rtl/config.ts` LANE_COUNTS) accept:
+ * powers of two, since a PE banks its accumulators by local row mod L.
+ */
+export const MAC_LANE_COUNTS = [1, 2, 4, 8, 16, 32, 64] as const;
+
+/**
+ * Widest memory word of an image: a weight word of the most lanes of the widest weights (a weight
+ * word of lanes is read as BigInt, `memoryWordsWide`; every other word is within 48 bits).
+ */
+export const MAX_WORD_BITS = Math.max(...MAC_LANE_COUNTS) * WEIGHT_BITS_LIMIT.max;
 
 /** The two encodings. */
 export const ENCODING_FORMATS = ["ese", "bcr"] as const;

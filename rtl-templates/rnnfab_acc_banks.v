@@ -19,7 +19,7 @@
 // and adds in a DSP48E2 (rnnfab_acc_serial DSP) from the MAC's operands two cycles before M:
 // mac_a (every lane's), lane l's mac_b in [l*OPB_W +: OPB_W]; mac_product is then not used.
 module rnnfab_acc_banks #(
-    parameter LANES = 1,             // banks (MAC lanes: 1, 2, 4, 8, 16)
+    parameter LANES = 1,             // banks (MAC lanes: 1, 2, 4, ..., 64)
     parameter WORDS = 1,             // rows held (rounded up to whole lines)
     parameter FIELDS = 4,            // accumulator fields per word
     parameter ACC = 40,              // accumulator width
@@ -62,7 +62,7 @@ module rnnfab_acc_banks #(
   localparam DSP = `RNNFAB_MAC_DSP(SERIAL, OPB_W, OPA_W, ACC);  // the banks multiply and add
 
   initial begin
-    if (!(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) || WORDS < 1 ||
+    if (!`RNNFAB_LANES_OK(LANES) || WORDS < 1 ||
         MW < BAW || IW < 1 || IW2 < 1 ||
         (SERIAL != 0 && (FIELDS != 5 || FIELDS2 != 1 || KEEP != 0))) begin
       $display("%m: bad parameters LANES=%0d WORDS=%0d MW=%0d IW=%0d BAW=%0d KEEP=%0d", LANES,

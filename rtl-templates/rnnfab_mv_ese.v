@@ -71,7 +71,7 @@ module rnnfab_mv_ese #(
     end
     if (IDX_BITS < 1 || PTR_W < 1 || (CODEBOOK == 0 && VAL_BITS < WB) || DELTA < 0 ||
         DELTA > 1 || (DELTA != 0 && BP_W != PM_W) ||
-        !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16)) begin
+        !`RNNFAB_LANES_OK(LANES)) begin
       $display("%m: bad entry format IDX_BITS=%0d VAL_BITS=%0d WB=%0d PTR_W=%0d DELTA=%0d %s=%0d",
                IDX_BITS, VAL_BITS, WB, PTR_W, DELTA, "LANES", LANES);
       $finish;

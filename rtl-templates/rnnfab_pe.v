@@ -44,7 +44,7 @@ module rnnfab_pe #(
     parameter HDR_COL_BITS = 3,        // bcr: header colCount width
     parameter MAX_ROWS = 1,            // bcr: most kept rows of a block in one PE
     parameter BLOCK_COLS = 1,          // bcr: segment width
-    parameter LANES = 1,               // MAC lanes (1, 2, 4, 8, 16); K is a multiple
+    parameter LANES = 1,               // MAC lanes (1, 2, 4, ..., 64); K is a multiple
     parameter BCAST = 1,               // columns per broadcast beat (bcr; power of two)
     parameter BATCH = 1,               // sequences sharing the engine (bc_data: BATCH per column)
     parameter SEQ = 0,                 // this copy's sequence; > 0: no engine, takes lead_in
@@ -131,7 +131,7 @@ module rnnfab_pe #(
     end
     if (IN0 < 1 || O < 1 || H < 1 || (PROJ == 0 && O != H) ||
         (GRU != 0 && (PROJ != 0 || PEEP != 0)) || FORMAT < 0 || FORMAT > 1 || LUT_RAM_DEPTH < 0 ||
-        !(LANES == 1 || LANES == 2 || LANES == 4 || LANES == 8 || LANES == 16) ||
+        !`RNNFAB_LANES_OK(LANES) ||
         (K % LANES) != 0 || (BCAST > 1 && FORMAT != 1 && DELTA == 0) ||
         DELTA < 0 || DELTA > 1 || (DELTA != 0 && (FORMAT != 0 || BATCH != 1)) ||
         BATCH < 1 || SEQ < 0 || SEQ >= BATCH || ACC_SERIAL < 0 || ACC_SERIAL > 1 || PDELTA > DELTA)

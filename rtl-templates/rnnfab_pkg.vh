@@ -16,6 +16,9 @@
 `define RNNFAB_BITS_FOR(value) (((value) < 1) ? 1 : $clog2((value) + 1))
 // a rounded up to a multiple of the positive constant b.
 `define RNNFAB_ALIGN(a, b) (`RNNFAB_CEIL_DIV(a, b) * (b))
+// Whether L is a MAC lane count the cores build: a power of two (the accumulators are banked by
+// row mod L) from 1 to 64 (LANE_COUNTS of rtl/config.ts; the widths derive from L).
+`define RNNFAB_LANES_OK(L) ((L) >= 1 && (L) <= 64 && (((L) & ((L) - 1)) == 0))
 
 // ---------------- Widths of the controller-to-PE bus, derived from the primary parameters
 // IN0, O, H, LAYERS, PROJ, K, KP, KO, BLOCK_COLS and BCAST of the module that expands it.

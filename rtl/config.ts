@@ -12,6 +12,7 @@ import { parseWithSchema } from "../util/zod_error.ts";
 import { DEFAULT_FIXED_CONFIG, type FixedPointConfig } from "../model/fixed.ts";
 import { fixedConfigFields, fixedConfigFrom } from "../model/inputs.ts";
 import { type DeltaConfig, deltaConfigSchema } from "../model/delta.ts";
+import { MAC_LANE_COUNTS } from "../encode/manifest.ts";
 
 /** The weight formats the generator builds hardware for. */
 export type HardwareFormat = "ese" | "bcr";
@@ -34,7 +35,7 @@ export interface AcceleratorConfig {
   blockRows?: number;
   /** bcr: block width (also the width of a PE's column segment); absent: chosen. */
   blockCols?: number;
-  /** MAC lanes L per PE (1, 2, 4, 8, 16): one weight word feeds L multipliers (bcr, ese). */
+  /** MAC lanes L per PE (1, 2, 4, ..., 64): one weight word feeds L multipliers (bcr, ese). */
   lanes: number;
   /**
    * bcr: columns per broadcast beat W (1, 2, 4, 8, 16, dividing `pes`): the controller puts W
@@ -76,8 +77,11 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
   fixed: DEFAULT_FIXED_CONFIG,
 };
 
-/** The MAC lane counts the generator builds (powers of two: the PE banks by cell mod L). */
-export const LANE_COUNTS = [1, 2, 4, 8, 16] as const;
+/**
+ * The MAC lane counts the generator builds (powers of two: the PE banks by cell mod L), those the
+ * encoders take (`MAC_LANE_COUNTS`, encode/manifest.ts): 1 .. 64.
+ */
+export const LANE_COUNTS = MAC_LANE_COUNTS;
 
 /** The broadcast widths the generator builds (powers of two: a beat lives in W neighbouring PEs). */
 export const BROADCAST_WIDTHS = [1, 2, 4, 8, 16] as const;
@@ -86,13 +90,14 @@ export const BROADCAST_WIDTHS = [1, 2, 4, 8, 16] as const;
 export const MAX_OUT_WORDS = 64;
 
 /**
- * The default broadcast width of a bcr design: the largest power of two up to the MAC lanes that
- * divides the PE count (L lanes take a column's L weights per cycle, so the broadcast keeps up
- * with L columns per cycle where the PEs allow it).
+ * The default broadcast width of a bcr design: the largest power of two up to the MAC lanes (and
+ * the widest beat, 16) that divides the PE count (L lanes take a column's L weights per cycle, so
+ * the broadcast keeps up with L columns per cycle where the PEs and the beat allow it).
  */
 export function defaultBroadcast(pes: number, lanes: number): number {
+  const widest = Math.min(lanes, Math.max(...BROADCAST_WIDTHS));
   let width = 1;
-  while (width * 2 <= lanes && pes % (width * 2) === 0) width *= 2;
+  while (width * 2 <= widest && pes % (width * 2) === 0) width *= 2;
   return width;
 }
 
@@ -129,7 +134,7 @@ export const acceleratorFields = {
       z.ZodLiteral<2>,
       ...z.ZodLiteral<number>[],
     ],
-    { message: "lanes must be 1, 2, 4, 8 or 16" },
+    { message: `lanes must be one of ${LANE_COUNTS.join(", ")}` },
   ).optional(),
   broadcast: z.number().refine((n) => (BROADCAST_WIDTHS as readonly number[]).includes(n), {
     message: "broadcast must be 1, 2, 4, 8 or 16",

@@ -8,16 +8,19 @@ import { parseScalingConfigs } from "../bench/ese_scaling.ts";
 import { runPool } from "../util/pool.ts";
 
 Deno.test("scaling list: PEs x lanes, w broadcast width, b batch, m cycle model only; bad items refused", () => {
-  assert.deepEqual(parseScalingConfigs("32x16, 64x8w4,128x4m,64x8w4m,32x4b4,32x8w4b2m"), [
+  assert.deepEqual(parseScalingConfigs("32x16, 64x8w4,128x4m,64x8w4m,32x4b4,32x8w4b2m,32x32"), [
     { pes: 32, lanes: 16 },
     { pes: 64, lanes: 8, broadcast: 4 },
     { pes: 128, lanes: 4, modelOnly: true },
     { pes: 64, lanes: 8, broadcast: 4, modelOnly: true },
     { pes: 32, lanes: 4, batch: 4 },
     { pes: 32, lanes: 8, broadcast: 4, batch: 2, modelOnly: true },
+    { pes: 32, lanes: 32 },
   ]);
   assert.deepEqual(parseScalingConfigs("none"), []);
-  for (const bad of ["32x3", "0x4", "6x4w4", "32x4x", "32x4mm", "32x4n", "32x4b3", "32x4mb2"]) {
+  for (
+    const bad of ["32x3", "0x4", "6x4w4", "32x4x", "32x4mm", "32x4n", "32x4b3", "32x4mb2", "32x128"]
+  ) {
     assert.equal(parseScalingConfigs(bad), undefined, bad);
   }
 });

@@ -544,6 +544,21 @@ const VERILATOR: E2eCase[] = ([
     seed: 34,
     steps: 4,
   },
+  // GRU with 32 lanes (past 16): K padded from 20 to 32 cells per PE, beats of 2 columns.
+  {
+    name: "gru-2layer-blocks50-pe2-bcr-lanes32",
+    kind: "gru",
+    inputSize: 5,
+    hiddenSize: 40,
+    numLayers: 2,
+    density: 0.5,
+    prune: { method: "blocks", block: { rows: 4, cols: 2 } },
+    pes: 2,
+    format: "bcr",
+    settings: { lanes: 32 },
+    seed: 35,
+    steps: 4,
+  },
   // GRU, two layers, 2 lanes, beats of 4 columns on 4 PEs (5 inputs, 11 cells: partial beats).
   {
     name: "gru-2layer-blocks50-pe4-bcr-lanes2-bcast4",

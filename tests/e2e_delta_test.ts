@@ -207,3 +207,34 @@ Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, G
     }
   });
 });
+
+Deno.test("delta past 16 MAC lanes (ese lines): LSTMP 64 cells with theta_m on 2 PEs x 32 lanes (32 cells a PE, 4 projection rows padded to a line) at 2 columns per beat, GRU 2 layers of 64 cells on 1 PE x 64 lanes: bit-exact with back-pressure, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    const lstmp = deltaCase("delta-lanes-lstmp1-m-l32-w2", {
+      kind: "lstm",
+      numLayers: 1,
+      inputSize: 7,
+      hiddenSize: 64,
+      projSize: 8,
+      pes: 2,
+    }, 0.05);
+    lstmp.settings = {
+      delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 },
+      lanes: 32,
+      broadcast: 2,
+      outWords: 2,
+    };
+    const gru = deltaCase("delta-lanes-gru2-l64", {
+      kind: "gru",
+      numLayers: 2,
+      hiddenSize: 64,
+      pes: 1,
+    }, 0.05);
+    gru.settings = { ...gru.settings, lanes: 64 };
+    for (const [c, cells] of [[lstmp, 32], [gru, 64]] as const) {
+      const { design } = await checkDeltaCase(c, root, { backpressure: 0.3 });
+      assert.equal(design.rtl.LANES, c.settings!.lanes);
+      assert.equal(design.rtl.K, cells);
+    }
+  });
+});

@@ -42,7 +42,7 @@ const imageCase: fc.Arbitrary<{ segments: Segment[]; image: EncodedImage }> = fc
   ),
   pes: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 40 })),
   format: fc.constantFrom("ese", "ese-codebook", "bcr", "bcr-codebook"),
-  lanes: fc.constantFrom(1, 2, 4),
+  lanes: fc.constantFrom(1, 2, 4, 32, 64),
   indexBits: fc.integer({ min: 1, max: 8 }),
   codebookBits: fc.integer({ min: 1, max: 5 }),
   blockRows: fc.integer({ min: 1, max: 24 }),
@@ -119,7 +119,8 @@ Deno.test("the manifest's bit accounting equals the bits written to the .hex fil
           const digits = Math.ceil(memory.width / 4);
           for (const line of lines) {
             assert.match(line, new RegExp(`^[0-9a-f]{${digits}}$`), memory.file);
-            assert.ok(parseInt(line, 16) < 2 ** memory.width, `${line} fits ${memory.width} bits`);
+            const fits = BigInt(`0x${line}`) < 1n << BigInt(memory.width);
+            assert.ok(fits, `${line} fits ${memory.width} bits`);
           }
           if (memory.depth === 0) assert.equal(parseInt(lines[0], 16), 0);
           const usedBits = memory.depth === 0 ? 0 : lines.length * memory.width;
@@ -157,6 +158,38 @@ Deno.test("the manifest's bit accounting equals the bits written to the .hex fil
       }),
       fcParameters(300),
     );
+  });
+});
+
+Deno.test("the widest word: 64 lanes of 24-bit weights (ese and bcr) written and read back", async () => {
+  await withTempDir("rnnfab-encode-", async (root) => {
+    const matrix = randomSparseMatrix({
+      rows: 130,
+      cols: 5,
+      density: 0.7,
+      seed: 7,
+      emptyRowRate: 0,
+      emptyColRate: 0,
+      structure: "random",
+      blockRows: 1,
+      blockCols: 1,
+      valueBits: 24,
+    });
+    const segments = [{ name: "m0", matrix }];
+    const common = { pes: 2, weightBits: 24, lanes: 64 };
+    const images = [
+      encodeSegments(segments, { format: "ese", indexBits: 2, ...common }),
+      encodeSegments(segments, { format: "bcr", blockRows: 128, blockCols: 5, ...common }),
+    ];
+    for (const [index, image] of images.entries()) {
+      const weights = image.manifest.memories.find((m) => m.kind === "weights")!;
+      assert.equal(weights.width, 64 * 24);
+      const dir = join(root, `image${index}`);
+      await writeImageDir(dir, image);
+      const reread = await readImageDir(dir);
+      assert.deepStrictEqual(reread.manifest, image.manifest);
+      assert.deepStrictEqual(decodeImage(reread)[0].matrix.data, matrix.data);
+    }
   });
 });
 

@@ -232,6 +232,33 @@ const LINT_CASES: E2eCase[] = [
     "ese",
     { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 2 },
   ),
+  // past 16 lanes (the 32 PEs x 32 lanes of the ESE-shaped model's 1 us target): ese with delta,
+  // theta_m and 2 columns per beat on 2 PEs x 32 lanes (32 cells a PE, 6 projection rows padded to
+  // a line); ese on 1 PE x 64 lanes (9 cells padded to 64); bcr on 2 PEs x 32 lanes
+  lintCase(
+    "lstm 13->64 proj 11 peepholes x2, 2 PEs x 32 lanes, delta with theta_m, 2 columns per beat",
+    { ...LSTMP_13_29, hiddenSize: 64 },
+    0.3,
+    2,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 32, broadcast: 2 },
+  ),
+  lintCase(
+    "gru 5->9, 1 PE x 64 lanes",
+    { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
+    0.5,
+    1,
+    "ese",
+    { lanes: 64 },
+  ),
+  lintCase(
+    "gru 5->9, 2 PEs x 32 lanes",
+    { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
+    0.5,
+    2,
+    "bcr",
+    { lanes: 32 },
+  ),
   lintCase(
     "lstm 7->9 proj 4 peepholes x3, 4 PEs, delta with theta_m, 4 columns per beat",
     { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 3, projSize: 4, peepholes: true },

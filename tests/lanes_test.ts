@@ -163,6 +163,9 @@ Deno.test("broadcast width: default up to the lanes and dividing the PEs; checks
   assert.equal(resolve({ format: "bcr", pes: 32, lanes: 4 }), 4);
   assert.equal(resolve({ format: "bcr", pes: 6, lanes: 8 }), 2);
   assert.equal(resolve({ format: "bcr", pes: 3, lanes: 4 }), 1);
+  // past 16 lanes the default beat stops at the widest beat built (16)
+  assert.equal(resolve({ format: "bcr", pes: 32, lanes: 32 }), 16);
+  assert.equal(resolve({ format: "bcr", pes: 64, lanes: 64 }), 16);
   assert.equal(resolve({ format: "bcr", pes: 8 }), 1);
   assert.equal(resolve({ format: "ese", pes: 8 }), 1);
   assert.equal(resolve({ format: "bcr", pes: 8, broadcast: 8 }), 8);
@@ -171,5 +174,9 @@ Deno.test("broadcast width: default up to the lanes and dividing the PEs; checks
   assert.throws(
     () => parseAcceleratorSettings({ format: "bcr", broadcast: 3 }, "flags"),
     /1, 2, 4, 8 or 16/,
+  );
+  assert.throws(
+    () => parseAcceleratorSettings({ format: "ese", lanes: 128 }, "flags"),
+    /lanes must be one of 1, 2, 4, 8, 16, 32, 64/,
   );
 });
