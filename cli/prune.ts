@@ -30,6 +30,7 @@ import {
 import { namedMatrices, type RnnModel, weightDensity } from "../model/model.ts";
 import { saveModel } from "../model/model_io.ts";
 import {
+  checkOutput,
   percent,
   printFidelity,
   printMatrixTable,
@@ -41,9 +42,7 @@ import {
   type BlockSize,
   checkBlockFits,
   compareWithBaselines,
-  detectBcr,
   formatBlock,
-  laneOrderedMatrix,
   modelPeLoad,
   type ModelPruneOptions,
   type PeBalance,
@@ -393,32 +392,6 @@ function correctionNames(corrections: Corrections): string {
   return names.length ? ` (${names.join(" + ")})` : "";
 }
 
-/**
- * Whether every pruned matrix is BCR for the block (rows in lane order with --lanes, as it was
- * pruned), printed with the matrices that are not.
- */
-function checkOutput(pruned: RnnModel, block: BlockSize, lanes?: { pes: number; lanes: number }) {
-  const outputCheck = namedMatrices(pruned).map(({ name, matrix }) => ({
-    name,
-    ...detectBcr(
-      lanes && lanes.lanes > 1
-        ? laneOrderedMatrix(matrix, { name, model: pruned, ...lanes })
-        : matrix,
-      block,
-    ),
-  }));
-  const outputIsBcr = outputCheck.every((entry) => entry.isBcr);
-  const holes = outputCheck.filter((e) => !e.isBcr).map((e) => `${e.name}: ${e.holes} holes`);
-  console.log(
-    `output is ${outputIsBcr ? "" : "not "}BCR for block ${formatBlock(block)} in every matrix${
-      outputIsBcr
-        ? ""
-        : ` (${holes.join(", ")}; the input had exact zeros inside kept rows and columns)`
-    }`,
-  );
-  return { outputCheck, outputIsBcr };
-}
-
 /** Prune (explicit or searched), print the result and write the model and the report. */
 async function pruneAndWrite(
   context: Context,
@@ -446,18 +419,11 @@ async function pruneAndWrite(
   const pruned = outcome.model;
   checkKeepsWeights(report.nonZeros, options.block, request.source);
   printMatrixTable(report, flags.pes);
-  const { outputCheck, outputIsBcr } = checkOutput(
-    pruned,
-    flags["check-block"] ?? options.block,
-    flags.pes === undefined ? undefined : { pes: Number(flags.pes), lanes: laneCount(flags) },
-  );
-  const comparison = await compareWithBaselines(
-    model,
-    pruned,
-    report.density,
-    sequences,
-    flags.pes,
-  );
+  const lanes = flags.pes === undefined ? undefined : { pes: flags.pes, lanes: laneCount(flags) };
+  const checked = checkOutput(pruned, flags["check-block"] ?? options.block, lanes);
+  const { outputCheck, outputIsBcr } = checked;
+  const { pes } = flags;
+  const comparison = await compareWithBaselines(model, pruned, report.density, sequences, pes);
   printFidelity(comparison, label);
   const task = calib.task
     ? await compareTaskBaselines(model, pruned, {

@@ -14,6 +14,7 @@ import {
   type FidelityComparison,
   findBcrBlocks,
   formatBlock,
+  laneOrderedMatrix,
   type ModelPruneReport,
 } from "../prune/mod.ts";
 
@@ -153,4 +154,34 @@ export function printStructure(structure: ReturnType<typeof structureOf>): void 
       }: ${detected}${check}`,
     );
   }
+}
+
+/**
+ * Whether every pruned matrix is BCR for the block (rows in lane order with `lanes`, as
+ * `prune --pes N --lanes L` pruned them), printed with the matrices that are not.
+ */
+export function checkOutput(
+  pruned: RnnModel,
+  block: BlockSize,
+  lanes?: { pes: number; lanes: number },
+): { outputCheck: (BcrCheck & { name: string })[]; outputIsBcr: boolean } {
+  const outputCheck = namedMatrices(pruned).map(({ name, matrix }) => ({
+    name,
+    ...detectBcr(
+      lanes && lanes.lanes > 1
+        ? laneOrderedMatrix(matrix, { name, model: pruned, ...lanes })
+        : matrix,
+      block,
+    ),
+  }));
+  const outputIsBcr = outputCheck.every((entry) => entry.isBcr);
+  const holes = outputCheck.filter((e) => !e.isBcr).map((e) => `${e.name}: ${e.holes} holes`);
+  console.log(
+    `output is ${outputIsBcr ? "" : "not "}BCR for block ${formatBlock(block)} in every matrix${
+      outputIsBcr
+        ? ""
+        : ` (${holes.join(", ")}; the input had exact zeros inside kept rows and columns)`
+    }`,
+  );
+  return { outputCheck, outputIsBcr };
 }

@@ -10,13 +10,7 @@
  * @module
  */
 
-import {
-  cloneModel,
-  gateCount,
-  type Matrix,
-  namedMatrices,
-  type RnnModel,
-} from "../model/model.ts";
+import { cloneModel, type Matrix, namedMatrices, type RnnModel } from "../model/model.ts";
 import {
   blockColCount,
   blockRowCount,
@@ -26,14 +20,9 @@ import {
   makeGrid,
   validateFraction,
 } from "./block.ts";
-import {
-  balanceRows,
-  modelLaneOrder,
-  modelPeLoad,
-  type PeLoad,
-  peLoadImbalance,
-} from "./balance.ts";
+import { balanceRows, modelPeLoad, type PeLoad, peLoadImbalance } from "./balance.ts";
 import { balanceGroups } from "./balance_groups.ts";
+import { matrixLaneOrder, permuteRows } from "./lane_order.ts";
 import { balanceColumns } from "./balance_columns.ts";
 
 /** Explicit keep fractions: the fraction of columns, then of rows, kept inside each block. */
@@ -559,44 +548,6 @@ function pruneInLaneOrder(
     data.set(result.matrix.data.subarray(i * cols, (i + 1) * cols), row * cols)
   );
   return { ...result, matrix: { rows, cols, data } };
-}
-
-/** A weight matrix's rows in lane order (`modelLaneOrder`; gate matrices by their gates). */
-function matrixLaneOrder(
-  rows: number,
-  name: string,
-  model: RnnModel,
-  pes: number,
-  lanes: number,
-): { order: Int32Array; groups: Int32Array } {
-  const gate = name.startsWith("weight_ih") || name.startsWith("weight_hh")
-    ? { gates: gateCount(model.kind), hidden: model.hiddenSize }
-    : null;
-  return modelLaneOrder(rows, gate, pes, lanes);
-}
-
-/** The matrix with row `order[i]` at row i. */
-function permuteRows(matrix: Matrix, order: Int32Array): Float64Array {
-  const { cols } = matrix;
-  const permuted = new Float64Array(matrix.rows * cols);
-  order.forEach((row, i) =>
-    permuted.set(matrix.data.subarray(row * cols, (row + 1) * cols), i * cols)
-  );
-  return permuted;
-}
-
-/**
- * A model's weight matrix as `prune --pes N --lanes L` tiles it: rows in lane order (the lines of
- * L rows one weight word holds, consecutive), so that BCR blocks of the lane-aware pruning are
- * blocks of this matrix (for checks such as `detectBcr`).
- */
-export function laneOrderedMatrix(
-  matrix: Matrix,
-  options: { name: string; model: RnnModel; pes: number; lanes: number },
-): Matrix {
-  const { name, model, pes, lanes } = options;
-  const { order } = matrixLaneOrder(matrix.rows, name, model, pes, lanes);
-  return { rows: matrix.rows, cols: matrix.cols, data: permuteRows(matrix, order) };
 }
 
 function modelReport(model: RnnModel, matrices: MatrixReport[], pes?: number): ModelPruneReport {

@@ -11,7 +11,6 @@ export {
   type BcrBlockPattern,
   type DensityRate,
   type KeepRates,
-  laneOrderedMatrix,
   type MatrixPruneOptions,
   type MatrixPruneResult,
   type MatrixPruneStats,
@@ -45,3 +44,4 @@ export {
   findBcrBlocks,
 } from "./detect.ts";
 export * from "./search.ts";
+export { laneOrderedMatrix } from "./lane_order.ts";
