@@ -67,6 +67,8 @@ export interface DeltaBenchOptions {
   accelerator: AcceleratorConfig;
   /** Columns per beat of the built delta datapath (ese; default 1). */
   broadcast?: number;
+  /** MAC lanes per PE of the built delta datapath and its sweep (ese lines; default 1). */
+  builtLanes?: number;
   /** Thresholds of the sweep on the BCR + delta model (real units; none: no sweep). */
   sweep?: number[];
   /** Designs of the configuration table (PEs, W, output words; none: no table). */
@@ -195,13 +197,14 @@ export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBe
   const delta = deltaCycles(design, run.frames);
   const serial = deltaCycles(design, run.frames, { encoder: "serial" });
   const broadcast = options.broadcast ?? 1;
+  const lanes = options.builtLanes ?? 1;
   const built = await builtDeltaCycles(
-    builtDesigns(bcrDelta, options.accelerator, { delta: options.delta, broadcast }),
+    builtDesigns(bcrDelta, options.accelerator, { delta: options.delta, broadcast, lanes }),
     options.test.sequences,
     broadcast,
   );
   log(
-    `built datapath (ese, ${broadcast} columns per beat): ${built.denseCyclesPerFrame} cycles ` +
+    `built datapath (ese, ${lanes} lane(s), ${broadcast} columns per beat): ${built.denseCyclesPerFrame} cycles ` +
       `per frame without delta, ${built.delta.mean.toFixed(1)} with (${built.label})`,
   );
   const clockMhz = options.accelerator.clockMhz;
@@ -229,6 +232,7 @@ export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBe
       labels: options.test.labels!,
       accelerator: options.accelerator,
       broadcast,
+      lanes,
       denseOps: ops,
       log,
     })

@@ -28,8 +28,11 @@ export const BUILT_DELTA_LABEL = "computed: cycle model of the built delta datap
 export interface BuiltDeltaCycles {
   /** How the delta figures were obtained. */
   label: string;
-  /** PEs, format, columns per beat and output elements per beat of the delta design. */
-  design: { pes: number; format: "ese"; broadcast: number; outWords: number };
+  /**
+   * PEs, format, columns per beat, output elements per beat and MAC lanes per PE of the delta
+   * design (no `lanes` in files before session 13: 1).
+   */
+  design: { pes: number; format: "ese"; broadcast: number; outWords: number; lanes?: number };
   /** Cycles per frame of the same model generated without delta (ese, its cycle estimate). */
   denseCyclesPerFrame: number;
   /** Frames counted: the step ends after each sequence's first (the start-up is not a frame). */
@@ -143,6 +146,7 @@ export async function builtDeltaCycles(
       format: "ese",
       broadcast,
       outWords: delta.accelerator.outWords ?? 1,
+      lanes: delta.accelerator.lanes,
     },
     denseCyclesPerFrame: dense.estimate.cyclesPerStep,
     frames: periods.length,

@@ -100,7 +100,8 @@ function designLine(result: DeltaBenchResult, accelerator: Record<string, unknow
   const modeled = `${accelerator.pes} PEs, ${accelerator.format}, ${accelerator.lanes} lane(s)`;
   const built = result.cycles.built?.design;
   if (!built) return `design: ${modeled}`;
-  return `built design: ${built.pes} PEs, ${built.format}, ${built.broadcast} column(s) per ` +
+  return `built design: ${built.pes} PEs x ${built.lanes ?? 1} MAC lane(s), ${built.format}, ` +
+    `${built.broadcast} column(s) per ` +
     `beat, ${built.outWords} output word(s) per beat (the analytical model's: ${modeled})`;
 }
 

@@ -77,10 +77,12 @@ export interface DeltaSweepOptions {
   sequences: number[][][];
   /** Their labels. */
   labels: Labels;
-  /** The accelerator (PEs, fixed point, clock); format and lanes are set to ese, 1. */
+  /** The accelerator (PEs, fixed point, clock); format and lanes are set to ese, `lanes`. */
   accelerator: AcceleratorConfig;
   /** Columns per beat. */
   broadcast: number;
+  /** MAC lanes per PE (ese lines; default 1). */
+  lanes?: number;
   /** Dense operations per frame (for the effective throughput). */
   denseOps: number;
   /** Called with a line per point. */
@@ -125,6 +127,7 @@ export async function deltaSweep(options: DeltaSweepOptions): Promise<DeltaSweep
         ? { thetaX: theta, thetaH: theta }
         : { thetaX: theta, thetaH: theta, thetaM: options.thetaM },
       broadcast: options.broadcast,
+      lanes: options.lanes,
     });
     denseCycles = designs.dense.estimate.cyclesPerStep;
     const design = designs.delta;

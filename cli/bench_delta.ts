@@ -81,7 +81,8 @@ const SWEEP_FLAG = {
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
-    "[--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ] [--broadcast W] " +
+    "[--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] " +
+    "[--built-lanes L] [--clock MHZ] [--broadcast W] " +
     "[--out-words O] [--configs LIST] [--verilator K] [--limit N] [--out FILE]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
 "Benchmark"): accuracy of the dense, the BCR-pruned and the BCR + delta model (measured, fixed-point
@@ -150,7 +151,13 @@ Verilator itself on the first K utterances) and of the older analytical model (m
     pes: pesFlag({ default: 32 }),
     format: { type: "enum", values: ["ese", "bcr"], default: "bcr", help: "weight format" },
     lanes: numberChoiceFlag(LANE_COUNTS, {
-      help: "MAC lanes per PE (bcr)",
+      help: "MAC lanes per PE of the analytical model's design (bcr)",
+      placeholder: "L",
+      fallback: 1,
+    }),
+    "built-lanes": numberChoiceFlag(LANE_COUNTS, {
+      help: "MAC lanes per PE of the built delta designs (ese lines), their sweep and the " +
+        "Verilator run (a model pruned for them: `prune --lanes`, --set ese-l16)",
       placeholder: "L",
       fallback: 1,
     }),
@@ -285,6 +292,7 @@ await runCommand(async () => {
     delta: theta,
     accelerator,
     broadcast: paths.broadcast,
+    builtLanes: flags["built-lanes"],
     sweep: flags.sweep,
     configs,
     log,
@@ -293,6 +301,7 @@ await runCommand(async () => {
     const designs = builtDesigns(bcrDelta, { ...accelerator, format: "ese", lanes: 1 }, {
       delta: theta,
       broadcast: paths.broadcast,
+      lanes: flags["built-lanes"],
     });
     const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-delta-" });
     try {

@@ -157,5 +157,19 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
     ]);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /needs delta\.thetaM/);
+    // --built-lanes: the built designs (and the sweep) with 2 MAC lanes per PE; the same design
+    // as the configuration 4 PEs x 2 lanes x 2 columns per beat x 4 words, so the same cycles
+    const laned = await runDenoScript("cli/bench_delta.ts", [
+      ...args,
+      ...["--theta-m", "0.05", "--built-lanes", "2", "--configs", "4x2x2o4,4x2o4"],
+      ...["--out", `${dir}/lanes.json`],
+    ]);
+    assert.equal(laned.code, 0, laned.stderr);
+    const lanes = JSON.parse(await Deno.readTextFile(`${dir}/lanes.json`));
+    assert.equal(lanes.cycles.built.design.lanes, 2);
+    assert.equal(lanes.configs.rows[0].lanes, 2);
+    assert.equal(lanes.configs.rows[0].delta.mean, lanes.cycles.built.delta.mean);
+    assert.notEqual(lanes.configs.rows[1].delta.mean, lanes.cycles.built.delta.mean);
+    assert.match(await Deno.readTextFile(`${dir}/lanes.md`), /4 PEs x 2 MAC lane\(s\)/);
   });
 });
