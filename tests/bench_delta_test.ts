@@ -72,7 +72,10 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
     assert.match(markdown, /## Delta activations \(issue 19\)/);
     assert.match(markdown, /modeled \(column-skip datapath not built\)/);
     assert.match(markdown, /built datapath with delta \(ese, 2 columns per beat\)/);
-    assert.match(markdown, /; built design: 4 PEs, ese, 2 column\(s\) per beat, \d+ output word/);
+    assert.match(
+      markdown,
+      /; built design: 4 PEs x 1 MAC lane\(s\), ese, 2 column\(s\) per beat, \d+ output word/,
+    );
     assert.match(markdown, /no column fired \(what delta cannot remove\)/);
     assert.match(markdown, /measured \(Verilator; every step end equal to the cycle model\)/);
     assert.match(markdown, /What limits them/);
