@@ -108,7 +108,7 @@ module rnnfab_ctrl #(
   localparam [CA_W-1:0] K_CA = K[CA_W-1:0];
   localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
   localparam [CNT_W-1:0] IN0W_C = IN0W_I[CNT_W-1:0], OW_C = OW_I[CNT_W-1:0];
-  localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0];
+  localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0], BEAT_LAST_C = BEAT_LAST_I[CNT_W-1:0];
   localparam KS_I = K * EW_SEQS, SEQ_LAST_I = EW_SEQS - 1;
   localparam [WS_W-1:0] K_C = KS_I[WS_W-1:0], KP_C = KP[WS_W-1:0];
   localparam [WS_W-1:0] SEQ_LAST = SEQ_LAST_I[WS_W-1:0];
@@ -333,16 +333,9 @@ module rnnfab_ctrl #(
   wire cur_last = (job_e + BCAST_C >= cur_len);  // the beat holds the part's last element
   wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e[IB_W-1:0];
   wire [IB_W-1:0] in_rword = in_raddr >> LB;
-  // The input part's beat is ready when its slot is full, or, while the slot is still being
-  // written, when its last element is (in_widx > e + BCAST - 1). That difference is kept in a
-  // register, in_avail_q = in_widx - e (exact while both walk the one slot: it is loaded where
-  // the walk restarts, and the slots become the same only at a restart, the read slot's
-  // release), so the issue's source test is a reduction, not an adder and a compare
-  // (docs/timing.md)
-  localparam [IB_W:0] BCAST_IB = BCAST[IB_W:0];  // (IN0W >= BCAST: it fits)
-  reg [IB_W:0] in_avail_q;
-  wire in_avail_beat = in_avail_q >= BCAST_IB;
-  wire input_ready = in_full_q[in_rslot_q] || (in_wslot_q == in_rslot_q && in_avail_beat);
+  wire [CNT_W-1:0] job_e_last = job_e + BEAT_LAST_C;  // the beat's last element
+  wire input_ready = in_full_q[in_rslot_q] ||
+      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e_last});
   wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
       round_ready(cur_src == SRC_M, cur_layer, job_k, trk_on_q, trk_m_q,
                    trk_layer_q, trk_rounds_q);
@@ -445,18 +438,6 @@ module rnnfab_ctrl #(
       end
     end
   end
-  // in_avail_q's next value: in_widx's where the walk restarts (e = 0), else the written element
-  // in, the issued beat out (both terms from registers; the issue only selects)
-  reg [IB_W:0] in_avail_d;
-  wire walk_restart = job_start || (b0_issue && cur_last);
-  wire in_step = in_fire && in_widx_q != IN_LAST;  // in_widx + 1 (not the slot's wrap)
-  wire [IB_W:0] in_avail_kept = in_avail_q + {{IB_W{1'b0}}, in_step};
-  wire [IB_W:0] in_avail_issued = in_avail_kept - BCAST_IB;
-  always @* begin
-    if (walk_restart) in_avail_d = {1'b0, in_widx_d};
-    else if (b0_issue) in_avail_d = in_avail_issued;
-    else in_avail_d = in_avail_kept;
-  end
   always @(posedge clk) begin
     if (rst) begin
       job_active_q <= 1'b0;
@@ -476,7 +457,6 @@ module rnnfab_ctrl #(
     job_len1_q <= job_len1_d;
     job_at_q <= job_at_d;
     job_col_q <= job_col_d;
-    in_avail_q <= in_avail_d;
     b1_pe_q <= b1_pe_d;
     b1_from_input_q <= b1_from_input_d;
     b1_col_q <= b1_col_d;
