@@ -268,7 +268,8 @@ module rnnfab_ctrl #(
   assign ew_pre_k = ws_cell_d[KW-1:0];
   assign ew_pre_seq = ws_seq_d[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
   assign rq_k = ws_count_q[KPW-1:0];
-  // rq_pre, rq_pre_k (ws_active_d && ws_rq_d, ws_count_d): registers at the end of the module
+  // rq_pre, rq_pre_k (ws_active_d && ws_rq_d, ws_count_d): registers loaded a cycle ahead, at
+  // the end of the module (after the main sequence they depend on)
   assign ew_cbase = ew_cbase_q;
   assign ew_hbase = ew_hbase_q;
   assign rq_hbase = ew_hbase_q;
@@ -518,12 +519,7 @@ module rnnfab_ctrl #(
   wire os_ready = round_ready(1'b0, LAST_LAYER, os_k, trk_on_q, trk_m_q, trk_layer_q,
                               trk_rounds_q);
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
-  // the beat is the vector's last (e + OUT_WORDS >= O), a register that follows the position
-  // (element 0 after reset and the last beat, else the next beat's test): no adder for its users
-  reg os_last_q;
-  wire os_last = os_last_q;
-  wire os_last0 = (OUT_WORDS >= O);
-  wire os_last1 = ({{(32 - CNT_W) {1'b0}}, os_e} + 2 * OUT_WORDS >= O);  // (CNT_W < 32)
+  wire os_last = ({{(32 - CNT_W) {1'b0}}, os_e} + OUT_WORDS >= O);  // (CNT_W < 32)
   assign out_en = os_load;  // the PEs read synchronously: their read data is the output
   always @* begin
     os_active_d = os_active_q;
@@ -548,12 +544,10 @@ module rnnfab_ctrl #(
     if (rst) begin
       os_active_q <= 1'b0;
       os_at_q <= {WALK_W{1'b0}};
-      os_last_q <= os_last0;
       out_valid_q <= 1'b0;
     end else begin
       os_active_q <= os_active_d;
       os_at_q <= os_at_d;
-      if (os_load) os_last_q <= os_last ? os_last0 : os_last1;
       out_valid_q <= out_valid_d;
     end
     out_pe_q <= out_pe_d;
@@ -665,23 +659,18 @@ module rnnfab_ctrl #(
     phase_nseg0_q <= phase_nseg0_d;
     phase_cbase1_q <= phase_cbase1_d;
   end
-  // The requantizer's read-ahead (rq_pre: rq_issue next cycle; rq_pre_k: its row): registers
-  // loaded from registers alone, so that the PEs' projection reads (and their read registers'
-  // clears) start from a register (docs/timing.md). It starts when ST_D issues next cycle
-  // (rq_start_next: ST_D entered from ST_C_WAIT or kept, the layer not the last or the streamer
-  // idle next cycle: idle now or taking its last beat; os_ready holds in ST_C_WAIT and ST_D, the
-  // tracker on the m bank since ST_EW's start), and goes on while its row is not the last.
-  localparam KP_LAST_I = KP - 1;
-  localparam [KPW-1:0] KP_LAST = KP_LAST_I[KPW-1:0];
-  wire os_idle_next = !os_active_q || (os_last && (!out_valid_q || out_ready));
-  wire rq_start_next = (PROJ != 0) && (!last_layer || os_idle_next) &&
-      ((state_q == ST_C_WAIT && drained_q && ws_idle) ||
-       (state_q == ST_D && last_layer && os_active_q));
+  // The requantizer's read-ahead (rq_pre: ws_active_d && ws_rq_d; rq_pre_k: ws_count_d, its row
+  // while rq_pre), registered from the next state, so that the PEs' projection reads (and their
+  // read registers' clears) start from a register, not from the main sequence's decision
+  // (docs/timing.md). Next cycle the sequencer goes on with a requantization that is not at its
+  // last row, or the main sequence starts one in ST_D (the sequencer idle then; row 0).
   reg rq_pre_q;
   reg [KPW-1:0] rq_pre_k_q;
+  wire [WS_W-1:0] ws_count_d1 = ws_count_d + 1'b1;
+  wire rq_start_next = state_d == ST_D && (layer_d != LAST_LAYER || !os_active_d);
   always @(posedge clk) begin
-    rq_pre_q <= !rst && (rq_start_next || (rq_pre_q && rq_pre_k_q != KP_LAST));
-    rq_pre_k_q <= rq_start_next ? {KPW{1'b0}} : rq_pre_k_q + 1'b1;  // (read only under rq_pre)
+    rq_pre_q <= !rst && (rq_start_next || (ws_active_d && ws_rq_d && ws_count_d1 != ws_total_d));
+    rq_pre_k_q <= rq_start_next ? {KPW{1'b0}} : ws_count_d1[KPW-1:0];
   end
   assign rq_pre = rq_pre_q;
   assign rq_pre_k = rq_pre_k_q;
