@@ -35,6 +35,7 @@ import { type DeltaWorkBound, deltaWorkBound } from "./delta_bound.ts";
 import { type BuiltDeltaCycles, builtDeltaCycles, builtDesigns } from "./delta_built.ts";
 import { type DeltaSweep, deltaSweep, pickTheta, type SweepPoint } from "./delta_sweep.ts";
 import {
+  cyclesText,
   type DeltaConfigRow,
   type DeltaConfigTable,
   deltaConfigTable,
@@ -190,7 +191,7 @@ export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBe
   const { design } = generateFromModel(bcrDelta, options.accelerator);
   log(
     `design: ${design.accelerator.pes} PEs, ${design.accelerator.format}, estimate ` +
-      `${design.estimate.cyclesPerStep} cycles per frame without delta`,
+      `${cyclesText(design.estimate.cyclesPerStep)} cycles per frame without delta`,
   );
   const run = await deltaRun(design, options);
   add("BCR + delta (trained with the thresholds)", bcrDelta, run.accuracy);

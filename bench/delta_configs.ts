@@ -17,6 +17,11 @@ import type { CycleStats } from "../rtl/delta_cycles.ts";
 import { builtDeltaCycles, builtDesigns, type DeltaPhases } from "./delta_built.ts";
 import { type DesignBlockRams, designBlockRams, MEMORY_BRAM_LABEL } from "./delta_memories.ts";
 
+/** Cycles as printed: whole numbers as they are, a mean over steps with one decimal. */
+export function cyclesText(cycles: number): string {
+  return Number.isInteger(cycles) ? String(cycles) : cycles.toFixed(1);
+}
+
 /** One configuration: PEs, MAC lanes per PE, columns per beat, output elements per beat. */
 export interface DeltaDesignPoint {
   /** PEs. */
@@ -266,7 +271,9 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
     const d = r.delta;
     const p = r.phases;
     lines.push(
-      `| ${r.pes} | ${r.lanes} | ${r.broadcast} | ${r.outWords} | ${r.denseCyclesPerFrame} | ` +
+      `| ${r.pes} | ${r.lanes} | ${r.broadcast} | ${r.outWords} | ${
+        cyclesText(r.denseCyclesPerFrame)
+      } | ` +
         `${f(d.mean)} / ${d.p50} / ${d.p99} / ${d.worst} | ${f(r.idleCyclesPerFrame)} | ` +
         `${f(p.matvec)} / ${f(p.projection)} / ${f(p.outputWait)} | ${r.limit} | ` +
         `${r.microseconds.toFixed(2)} | ${r.effectiveTops.toFixed(2)} | ` +

@@ -7,7 +7,7 @@
 
 import type { DeltaBenchResult } from "./delta.ts";
 import type { DeltaPhases } from "./delta_built.ts";
-import { deltaConfigMarkdown } from "./delta_configs.ts";
+import { cyclesText, deltaConfigMarkdown } from "./delta_configs.ts";
 import { formatDeltaWorkBound } from "./delta_bound.ts";
 
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
@@ -141,15 +141,17 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     "| cycles per frame | mean | p50 | p99 | worst | how |",
     "| --- | --- | --- | --- | --- | --- |",
     ...builtRows(c.built),
-    `| without delta (${accelerator.format}) | ${c.dense.cyclesPerFrame} | | | | ${c.dense.label} |`,
+    `| without delta (${accelerator.format}) | ${
+      cyclesText(c.dense.cyclesPerFrame)
+    } | | | | ${c.dense.label} |`,
     ...[["with delta (encoder overlapped, assumed)", c.delta], [
       "with delta (encoder serial)",
       c.deltaSerialEncoder,
     ]].map(([name, r]) => {
       const report = r as typeof c.delta;
-      return `| ${name} | ${
-        report.delta.mean.toFixed(1)
-      } | ${report.delta.p50} | ${report.delta.p99} | ${report.delta.worst} | ${report.label} |`;
+      return `| ${name} | ${report.delta.mean.toFixed(1)} | ${cyclesText(report.delta.p50)} | ${
+        cyclesText(report.delta.p99)
+      } | ${cyclesText(report.delta.worst)} | ${report.label} |`;
     }),
     "",
     `At ${t.clockMhz} MHz (${t.clockLabel}), the built datapath: ${
@@ -183,7 +185,7 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     `test set's fires ${phaseText(c.built.phases)}), so delta alone ` +
     `gives at most ${(c.built.denseCyclesPerFrame / c.built.idleCyclesPerFrame).toFixed(2)}x ` +
     `there (the older analytical model's bound: ${fixed.cycles.toFixed(0)} of ` +
-    `${c.dense.cyclesPerFrame} cycles not matrix-vector work, at most ${
+    `${cyclesText(c.dense.cyclesPerFrame)} cycles not matrix-vector work, at most ${
       fixed.bound.toFixed(2)
     }x); a fired column costs the busiest PE ` +
     `${c.delta.columnBalance.busiestPe.toFixed(2)} cycles where the mean PE spends ` +
