@@ -36,25 +36,30 @@ export interface DeltaDesignPoint {
 
 /**
  * Resources per PE and shared, from the Yosys per-PE estimate (`synth --per-pe`, Yosys 0.23) of
- * the 64-PE, W = 8 delta design with theta_m of an ESE-shaped model (docs/delta.md, "Within ESE's
- * XCKU060 budget"): a fixed estimate, scaled by the PE count here.
+ * the 32-PE, W = 16, 32-word delta design with theta_m of the trained ESE-shaped model pruned for
+ * lanes, at 1 lane (docs/delta.md, "LUTs of the lanes design, synthesized"; session 11's 64-PE,
+ * W = 8 estimate of a density-0.125 model was 2,372 LUTs and 7 BRAM36 a PE): a fixed estimate,
+ * scaled by the PE count here.
  */
 export const DELTA_PE_RESOURCES = {
-  perPe: { lut: 2372, bram36: 7, dsp: 12 },
-  shared: { lut: 15045, bram36: 0, dsp: 2 },
-  label: "computed: the Yosys per-PE estimate of a 64-PE, W = 8 delta design scaled by the PE " +
-    "count (the wider beats' encoders and output multiplexer not counted)",
+  perPe: { lut: 2955, bram36: 15.5, dsp: 12 },
+  shared: { lut: 16549, bram36: 0, dsp: 0 },
+  label: "computed: the Yosys per-PE estimate of a 32-PE, W = 16, 32-word delta design (the " +
+    "trained ese-l16 model, session 13) scaled by the PE count (the encoders and output " +
+    "multiplexer of other beat widths not counted)",
 } as const;
 
 /**
- * What each MAC lane past the first adds to a PE: a DSP (its multiplier) and, assumed, about 270
- * LUTs (its multiplier's registers, an accumulator bank's adder and forwarding): the difference
- * of the Yosys estimates of the bcr 32 x 16 and 32 x 1 ESE-shaped designs per PE and extra lane
- * (docs/architecture.md, "Scaling: PEs x MAC lanes"; different commits, so a rough figure).
+ * What each MAC lane past the first adds to a PE: a DSP (its multiplier) and about 334 LUTs (209
+ * of logic: its multiplier's registers, an accumulator bank's adder and forwarding; 125 as LUT
+ * RAM: its share of the accumulator and state memories): the difference of the Yosys per-PE
+ * estimates of the same 32-PE delta design at 16 and at 1 lanes, per extra lane (docs/delta.md,
+ * "LUTs of the lanes design, synthesized").
  */
 export const DELTA_LANE_RESOURCES = {
-  perLane: { lut: 270, bram36: 0, dsp: 1 },
-  label: "each lane past the first: 1 DSP and an assumed 270 LUTs (bcr lanes' Yosys estimates)",
+  perLane: { lut: 334, bram36: 0, dsp: 1 },
+  label: "each lane past the first: 1 DSP and 334 LUTs (Yosys per-PE estimates of that design " +
+    "at 16 and 1 lanes)",
 } as const;
 
 /** A resource estimate against a budget. */

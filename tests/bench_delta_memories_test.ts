@@ -104,26 +104,35 @@ Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bia
   assert.match(r.label, /BRAM36: [\d.]+ from this design's memories/);
   assert.equal(table.best, null);
   const markdown = deltaConfigMarkdown(table).join("\n");
-  assert.match(markdown, new RegExp(`\\| 7 / \\*\\*${r.bram36}\\*\\* \\(memories\\) \\| no \\|`));
+  assert.match(
+    markdown,
+    new RegExp(`\\| ${r.bram36Estimate} / \\*\\*${r.bram36}\\*\\* \\(memories\\) \\| no \\|`),
+  );
   assert.match(markdown, /No configuration fits the budget/);
   assert.match(markdown, /the larger of that estimate and the lower bound from this design's/);
 });
 
 Deno.test("deltaResources: the memories' bound or the scaled estimate, whichever is larger, decides BRAM36 and the fit", () => {
   const budget = { lut: 294_000, bram36: 947, dsp: 1504 };
-  const under = deltaResources(112, { budget, memoryBram36: 700 });
-  assert.equal(under.bram36, 784);
+  const estimate = 40 * DELTA_PE_RESOURCES.perPe.bram36; // 620 (15.5 a PE)
+  const under = deltaResources(40, { budget, memoryBram36: 500 });
+  assert.equal(under.bram36, estimate);
   assert.equal(under.bram36Decided, "estimate");
   assert.ok(under.fits);
-  assert.match(under.label, /BRAM36: 784 from the scaled Yosys estimate .*at least 700/);
-  const over = deltaResources(112, { budget, memoryBram36: 1000 });
+  assert.match(
+    under.label,
+    new RegExp(`BRAM36: ${estimate} from the scaled Yosys estimate .*at least 500`),
+  );
+  const over = deltaResources(40, { budget, memoryBram36: 1000 });
   assert.equal(over.bram36, 1000);
-  assert.equal(over.bram36Estimate, 784);
+  assert.equal(over.bram36Estimate, estimate);
   assert.equal(over.bram36Decided, "memories");
   assert.equal(over.fits, false);
   assert.match(
     over.label,
-    /from this design's memories \(lower bound; the scaled estimate says 784\)/,
+    new RegExp(
+      `from this design's memories \\(lower bound; the scaled estimate says ${estimate}\\)`,
+    ),
   );
   assert.match(over.label, /^LUT and DSP: the scaled Yosys estimate/);
 });
