@@ -12,7 +12,7 @@
 
 import type { DeltaConfig } from "../model/delta.ts";
 import type { RnnModel } from "../model/model.ts";
-import { type AcceleratorConfig, LANE_COUNTS } from "../rtl/config.ts";
+import { type AcceleratorConfig, BROADCAST_WIDTHS, LANE_COUNTS } from "../rtl/config.ts";
 import type { CycleStats } from "../rtl/delta_cycles.ts";
 import { builtDeltaCycles, builtDesigns, type DeltaPhases } from "./delta_built.ts";
 import { type DesignBlockRams, designBlockRams, MEMORY_BRAM_LABEL } from "./delta_memories.ts";
@@ -170,7 +170,8 @@ export function parseDesignPoints(text: string): DeltaDesignPoint[] | undefined 
     const [pes, lanes, broadcast, outWords] = [match[1], match[2] ?? "1", match[3], match[4] ?? "1"]
       .map(Number);
     const power = (n: number) => n >= 1 && (n & (n - 1)) === 0;
-    if (pes < 1 || !power(broadcast) || !power(outWords)) return undefined;
+    const widths: readonly number[] = BROADCAST_WIDTHS;
+    if (pes < 1 || !widths.includes(broadcast) || !power(outWords)) return undefined;
     if (!(LANE_COUNTS as readonly number[]).includes(lanes)) return undefined;
     if (pes % broadcast !== 0 || pes % outWords !== 0) return undefined;
     points.push({ pes, lanes, broadcast, outWords });

@@ -50,6 +50,15 @@ const SETS = {
     denseName: "speech_lstmp1024x512",
     data: ".cache/speech/speech153_test.safetensors",
     broadcast: 1,
+    /** The MAC lanes it was pruned for: the default of --built-lanes. */
+    lanes: 16,
+  },
+  "ese-l16-d125": {
+    name: "speech_lstmp1024x512_l16_d125",
+    denseName: "speech_lstmp1024x512",
+    data: ".cache/speech/speech153_test.safetensors",
+    broadcast: 1,
+    lanes: 16,
   },
 } as const;
 
@@ -58,6 +67,7 @@ const OUT_FILES = {
   small: "bench/results/delta-small.json",
   ese: "bench/results/delta.json",
   "ese-l16": "bench/results/delta-lanes.json",
+  "ese-l16-d125": "bench/results/delta-lanes-d125.json",
 } as const;
 
 /** The --sweep flag: comma-separated non-negative thresholds. */
@@ -92,11 +102,12 @@ Verilator itself on the first K utterances) and of the older analytical model (m
   flags: {
     set: {
       type: "enum",
-      values: ["small", "ese", "ese-l16"],
+      values: ["small", "ese", "ese-l16", "ese-l16-d125"],
       default: "small",
       help: "the model set of `deno task models:speech` whose files are the defaults of " +
         "--dense, --bcr, --delta-model, --head, --data (small: LSTM 40/64 x 2; ese: LSTMP " +
-        "153/1024/512; ese-l16: the same dense model pruned for 32 PEs x 16 MAC lanes) and of " +
+        "153/1024/512; ese-l16: the same dense model pruned for 32 PEs x 16 MAC lanes; " +
+        "ese-l16-d125: the same at density 0.125) and of --built-lanes (the lanes sets: 16), " +
         "--broadcast (8; ese: 1, the projection, unless --theta-m), --configs and --out",
     },
     dense: { type: "path", help: "the dense model", defaultText: `${MODELS}/NAME.json` },
@@ -155,12 +166,16 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       placeholder: "L",
       fallback: 1,
     }),
-    "built-lanes": numberChoiceFlag(LANE_COUNTS, {
-      help: "MAC lanes per PE of the built delta designs (ese lines), their sweep and the " +
-        "Verilator run (a model pruned for them: `prune --lanes`, --set ese-l16)",
-      placeholder: "L",
-      fallback: 1,
-    }),
+    "built-lanes": {
+      ...numberChoiceFlag(LANE_COUNTS, {
+        help: "MAC lanes per PE of the built delta designs (ese lines), their sweep and the " +
+          "Verilator run (a model pruned for them: `prune --lanes`, the ese-l16 sets)",
+        placeholder: "L",
+        fallback: 1,
+      }),
+      default: undefined,
+      defaultText: "1 (--set ese-l16, ese-l16-d125: 16, the lanes they were pruned for)",
+    },
     clock: positiveFlag("assumed clock (MHz) for microseconds and TOp/s", { default: 200 }),
     broadcast: {
       ...numberChoiceFlag(BROADCAST_WIDTHS, {
@@ -239,6 +254,7 @@ function pathsOf(flags: FlagValues<typeof COMMAND.flags>) {
     out: flags.out ?? OUT_FILES[flags.set as keyof typeof OUT_FILES],
     // a projection takes W > 1 only with a delta-coded input (--theta-m)
     broadcast: flags.broadcast ?? (flags["theta-m"] === undefined ? set.broadcast : 8),
+    builtLanes: flags["built-lanes"] ?? ("lanes" in set ? set.lanes : 1),
   };
 }
 
@@ -278,7 +294,11 @@ await runCommand(async () => {
     outWords: flags["out-words"] ?? widestOutWords(flags.pes),
     fixed,
   };
-  const setConfigs = { ese: ESE_CONFIGS, "ese-l16": ESE_LANES_CONFIGS }[flags.set as string];
+  const setConfigs = {
+    ese: ESE_CONFIGS,
+    "ese-l16": ESE_LANES_CONFIGS,
+    "ese-l16-d125": ESE_LANES_CONFIGS,
+  }[flags.set as string];
   const configs = flags.configs ??
     (setConfigs !== undefined && flags["theta-m"] !== undefined
       ? parseDesignPoints(setConfigs)
@@ -292,7 +312,7 @@ await runCommand(async () => {
     delta: theta,
     accelerator,
     broadcast: paths.broadcast,
-    builtLanes: flags["built-lanes"],
+    builtLanes: paths.builtLanes,
     sweep: flags.sweep,
     configs,
     log,
@@ -301,7 +321,7 @@ await runCommand(async () => {
     const designs = builtDesigns(bcrDelta, { ...accelerator, format: "ese", lanes: 1 }, {
       delta: theta,
       broadcast: paths.broadcast,
-      lanes: flags["built-lanes"],
+      lanes: paths.builtLanes,
     });
     const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-delta-" });
     try {

@@ -22,7 +22,7 @@ import { loadAnyModel, modelInputPaths } from "../model/load.ts";
 import { UserError } from "../util/errors.ts";
 import { MAX_CONFIG_BYTES } from "../util/limits.ts";
 import { guardPaths } from "../util/output.ts";
-import { ACCELERATOR_LIMITS } from "../rtl/config.ts";
+import { ACCELERATOR_LIMITS, BROADCAST_WIDTHS } from "../rtl/config.ts";
 import {
   type AcceleratorSettings,
   DEFAULT_ACCELERATOR_CONFIG,
@@ -106,10 +106,10 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
     },
     broadcast: {
       type: "enum",
-      values: ["1", "2", "4", "8", "16"],
+      values: BROADCAST_WIDTHS.map(String),
       group: OPTIONS,
       help: "bcr, or ese with delta: vector elements broadcast per cycle (must divide --pes)",
-      defaultText: "the largest power of two up to --lanes that divides --pes",
+      defaultText: "the largest power of two up to --lanes and 16 that divides --pes",
       placeholder: "W",
     },
     batch: {

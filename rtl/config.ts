@@ -38,9 +38,9 @@ export interface AcceleratorConfig {
   /** MAC lanes L per PE (1, 2, 4, ..., 64): one weight word feeds L multipliers (bcr, ese). */
   lanes: number;
   /**
-   * bcr: columns per broadcast beat W (1, 2, 4, 8, 16, dividing `pes`): the controller puts W
-   * vector elements on the bus per cycle. Default: the largest power of two up to `lanes` that
-   * divides `pes` (`defaultBroadcast`); always 1 for ese.
+   * bcr, or ese with delta: columns per broadcast beat W (1, 2, 4, ..., 64, dividing `pes`): the
+   * controller puts W vector elements on the bus per cycle. Default: the largest power of two up
+   * to `lanes` and 16 that divides `pes` (`defaultBroadcast`); 1 for ese.
    */
   broadcast: number;
   /**
@@ -84,18 +84,18 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
 export const LANE_COUNTS = MAC_LANE_COUNTS;
 
 /** The broadcast widths the generator builds (powers of two: a beat lives in W neighbouring PEs). */
-export const BROADCAST_WIDTHS = [1, 2, 4, 8, 16] as const;
+export const BROADCAST_WIDTHS = [1, 2, 4, 8, 16, 32, 64] as const;
 
 /** The most output words per stream beat (a power of two that divides the PE count). */
 export const MAX_OUT_WORDS = 64;
 
 /**
  * The default broadcast width of a bcr design: the largest power of two up to the MAC lanes (and
- * the widest beat, 16) that divides the PE count (L lanes take a column's L weights per cycle, so
+ * 16, the widest default beat) that divides the PE count (L lanes take a column's L weights per cycle, so
  * the broadcast keeps up with L columns per cycle where the PEs and the beat allow it).
  */
 export function defaultBroadcast(pes: number, lanes: number): number {
-  const widest = Math.min(lanes, Math.max(...BROADCAST_WIDTHS));
+  const widest = Math.min(lanes, 16);
   let width = 1;
   while (width * 2 <= widest && pes % (width * 2) === 0) width *= 2;
   return width;

@@ -418,6 +418,18 @@ const VERILATOR: E2eCase[] = ([
     seed: 35,
     steps: 4,
   },
+  // Broadcast beats of 32 columns, every PE's bank in one beat (BCAST = N; IN0 = 13 and P = 19
+  // in one partial beat each), 32 output words per beat.
+  {
+    name: "lstmp-peep-bcr11-pe32-bcr-bcast32",
+    ...MINI_ESE,
+    pes: 32,
+    format: "bcr",
+    settings: { broadcast: 32, outWords: 32, blockRows: 8, blockCols: 8 },
+    seed: 36,
+    steps: 4,
+    backpressure: 0.3,
+  },
   // Projection, two layers, 5%: rows and columns left empty.
   {
     name: "lstmp-2layer-mag5-pe8-ese",

@@ -238,3 +238,24 @@ Deno.test("delta past 16 MAC lanes (ese lines): LSTMP 64 cells with theta_m on 2
     }
   });
 });
+
+Deno.test("delta at 32 columns per beat (every PE's bank in one beat): LSTMP 2 layers with theta_m on 32 PEs x 2 lanes, 32 output words: bit-exact with back-pressure, cycles exact", async () => {
+  await withTempDir("rnnfab-delta-e2e-", async (root) => {
+    const c = deltaCase("delta-lstmp2-m-l2-w32", {
+      kind: "lstm",
+      numLayers: 2,
+      inputSize: 40,
+      hiddenSize: 64,
+      projSize: 32,
+      pes: 32,
+    }, 0.1);
+    c.settings = {
+      delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 },
+      lanes: 2,
+      broadcast: 32,
+      outWords: 32,
+    };
+    const { design } = await checkDeltaCase(c, root, { backpressure: 0.3 });
+    assert.equal(design.rtl.BCAST, 32);
+  });
+});
