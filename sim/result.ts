@@ -93,8 +93,8 @@ const stimulusSchema = z.object({
  * - `estimate`: design.json's estimate for this sequence (`estimatedCycles`: the modelled step
  *   ends, past them the last two steps repeated), its relative error against the simulated cycles, and whether they are
  *   comparable (no back-pressure or input gaps applied);
- * - `usefulMacs` (non-zeros per step x steps x batch), `pes`, `peUtilization` (usefulMacs / (pes
- *   x lanes x batch x cycles), computed); a batch design's words (outputs, mismatch indices) are
+ * - `usefulMacs` (non-zeros per step x steps x batch), `pes`, `macsPerPe` (lanes x batch),
+ *   `peUtilization` (usefulMacs / (pes x macsPerPe x cycles), computed); a batch design's words (outputs, mismatch indices) are
  *   in stream order: word `i * B + s` of a step is element i of sequence s (sim/batch_stream.ts);
  * - measured stall counters: output back-pressure (out_valid && !out_ready), input starved
  *   (in_ready && !in_valid while inputs remained), input wait (in_valid && !in_ready);
@@ -141,6 +141,8 @@ export const simResultSchema = z.object({
   }),
   usefulMacs: count,
   pes: z.number().int().positive(),
+  /** Multiply-accumulate slots per PE and cycle: MAC lanes x batch (1 in results before lanes). */
+  macsPerPe: z.number().int().positive().default(1),
   peUtilization: z.number().nonnegative(),
   stalls: z.object({
     outputBackpressureCycles: count,
@@ -288,9 +290,9 @@ export function summarizeRun(
     },
     usefulMacs,
     pes: design.accelerator.pes,
+    macsPerPe: (design.accelerator.lanes ?? 1) * batch,
     peUtilization: cycles > 0
-      ? usefulMacs /
-        (design.accelerator.pes * (design.accelerator.lanes ?? 1) * batch * cycles)
+      ? usefulMacs / (design.accelerator.pes * (design.accelerator.lanes ?? 1) * batch * cycles)
       : 0,
     stalls: {
       outputBackpressureCycles: s.outputStallCycles,
@@ -378,9 +380,11 @@ export function formatResult(result: SimResult): string {
     );
   }
   lines.push(
-    `PE utilization (computed): ${
-      (100 * result.peUtilization).toFixed(1)
-    }% of ${result.pes} PEs; ` +
+    `PE utilization (computed): ${(100 * result.peUtilization).toFixed(1)}% of ${result.pes} PEs${
+      result.macsPerPe > 1
+        ? ` x ${result.macsPerPe} multiply-accumulates a cycle (lanes x batch)`
+        : ""
+    }; ` +
       `stalls (measured): output back-pressure ${result.stalls.outputBackpressureCycles}, ` +
       `input starved ${result.stalls.inputStarvedCycles}`,
   );

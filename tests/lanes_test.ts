@@ -163,12 +163,13 @@ Deno.test("broadcast width: default up to the lanes and dividing the PEs; checks
   assert.equal(resolve({ format: "bcr", pes: 32, lanes: 4 }), 4);
   assert.equal(resolve({ format: "bcr", pes: 6, lanes: 8 }), 2);
   assert.equal(resolve({ format: "bcr", pes: 3, lanes: 4 }), 1);
-  // past 16 lanes the default beat stops at the widest beat built (16)
+  // past 16 lanes the default beat stops at 16; wider beats (up to 64) only when asked
   assert.equal(resolve({ format: "bcr", pes: 32, lanes: 32 }), 16);
   assert.equal(resolve({ format: "bcr", pes: 64, lanes: 64 }), 16);
   assert.equal(resolve({ format: "bcr", pes: 8 }), 1);
   assert.equal(resolve({ format: "ese", pes: 8 }), 1);
   assert.equal(resolve({ format: "bcr", pes: 8, broadcast: 8 }), 8);
+  assert.equal(resolve({ format: "bcr", pes: 64, lanes: 64, broadcast: 64 }), 64);
   assert.throws(() => resolve({ format: "ese", pes: 8, broadcast: 2 }), /broadcast needs format/);
   assert.throws(() => resolve({ format: "bcr", pes: 6, broadcast: 4 }), /must divide pes/);
   assert.throws(
