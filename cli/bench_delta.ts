@@ -34,6 +34,8 @@ const NAME = "deno task bench:delta";
 const ESE_CONFIGS = "32x8o32,64x16o64,96x16o32,112x16o16,128x16o64";
 /** The configuration table of `--set ese-l16` (with --theta-m): the lanes the model was pruned for. */
 const ESE_LANES_CONFIGS = "32x16x16o32,32x16x8o32,32x8x16o32,64x8x16o64,32x1x16o32";
+/** The configuration table of `--set ese-l16-d125`: beats of 32 columns beside 16. */
+const ESE_LANES_D125_CONFIGS = "32x16x32o32,32x16x16o32,32x8x32o32,32x32x32o32,64x8x64o64";
 const MODELS = ".cache/speech/models";
 
 /** The model sets of `deno task models:speech` (python/rnnfab/speech_models.py). */
@@ -205,7 +207,8 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       help: "configuration table: the BCR + delta model built at each (cycle model on the test " +
         "set), its cycles, where they go, time, TOp/s, a resource estimate, and the fastest " +
         "within the XCKU060 budget",
-      defaultText: `none (--set ese with --theta-m: ${ESE_CONFIGS})`,
+      defaultText: `none (with --theta-m: --set ese ${ESE_CONFIGS}; ese-l16 ` +
+        `${ESE_LANES_CONFIGS}; ese-l16-d125 ${ESE_LANES_D125_CONFIGS})`,
     },
     verilator: limitFlag({ min: 0, max: 1000 }, "simulate the built delta design on K utterances", {
       default: 2,
@@ -297,7 +300,7 @@ await runCommand(async () => {
   const setConfigs = {
     ese: ESE_CONFIGS,
     "ese-l16": ESE_LANES_CONFIGS,
-    "ese-l16-d125": ESE_LANES_CONFIGS,
+    "ese-l16-d125": ESE_LANES_D125_CONFIGS,
   }[flags.set as string];
   const configs = flags.configs ??
     (setConfigs !== undefined && flags["theta-m"] !== undefined
