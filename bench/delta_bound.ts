@@ -35,6 +35,14 @@ export interface DeltaWorkBound {
   targetTops: number;
   /** Time per frame that target asks on this model: dense operations / target. */
   microsecondsForTops: number;
+  /**
+   * Fired columns per frame (mean; x, h and the projection input m of every layer, m all of its
+   * columns where it is not delta-coded). rnnfab's delta encoders give the PEs one fired column a
+   * cycle, so `total` cycles per frame is a floor of the built datapath at any PE or lane count.
+   */
+  firedColumnsPerFrame: { x: number; h: number; m: number; total: number };
+  /** `firedColumnsPerFrame.total` at the clock: the built datapath's floor, microseconds. */
+  microsecondsAtIssueFloor: number;
 }
 
 /** Options of `deltaWorkBound`. */
@@ -75,6 +83,7 @@ export function deltaWorkBound(options: DeltaWorkBoundOptions): DeltaWorkBound {
     withDelta += count * fraction;
   }
   const cyclesForTarget = options.targetMicroseconds * options.clockMhz;
+  const columns = firedColumns(options);
   return {
     label: "computed: non-zero weights of the BCR + delta model times the fired fraction of each " +
       "matrix's input (fixed-point delta golden model on the test set); lanes and times at the " +
@@ -88,17 +97,42 @@ export function deltaWorkBound(options: DeltaWorkBoundOptions): DeltaWorkBound {
     microsecondsAtBudget: withDelta / options.dspBudget / options.clockMhz,
     targetTops: options.targetTops,
     microsecondsForTops: options.denseOps / (options.targetTops * 1e12) * 1e6,
+    firedColumnsPerFrame: columns,
+    microsecondsAtIssueFloor: columns.total / options.clockMhz,
   };
+}
+
+/** Fired columns per frame: each layer's input, recurrent and projection-input columns. */
+function firedColumns(
+  options: DeltaWorkBoundOptions,
+): DeltaWorkBound["firedColumnsPerFrame"] {
+  const { model, fired } = options;
+  const outputs = model.projSize > 0 ? model.projSize : model.hiddenSize;
+  let x = 0, h = 0, m = 0;
+  for (let l = 0; l < model.numLayers; l++) {
+    x += fired.firedFractionX[l] * (l === 0 ? model.inputSize : outputs);
+    h += fired.firedFractionH[l] * outputs;
+    if (model.projSize > 0) {
+      m += (options.deltaCodedProjection ? fired.firedFractionM[l] : 1) * model.hiddenSize;
+    }
+  }
+  return { x, h, m, total: x + h + m };
 }
 
 /** One line for the report. */
 export function formatDeltaWorkBound(bound: DeltaWorkBound): string {
   const round = (value: number) => Math.round(value).toLocaleString("en-US");
+  const c = bound.firedColumnsPerFrame;
   return `A delta frame leaves ${round(bound.macsPerFrame)} MACs (${
     round(bound.macsPerFrameWithoutDelta)
   } without delta): ${bound.targetMicroseconds} us per frame at ${bound.clockMhz} MHz asks ` +
     `${Math.ceil(bound.lanesForTarget)} MAC lanes busy every cycle; all ${bound.dspBudget} DSPs ` +
     `of the budget as lanes give ${bound.microsecondsAtBudget.toFixed(3)} us at best; ` +
     `${bound.targetTops} TOp/s on this model asks ${bound.microsecondsForTops.toFixed(3)} us ` +
-    `per frame (${bound.label}).`;
+    `per frame (${bound.label}). The built datapath's encoders give the PEs one fired column a ` +
+    `cycle: the test set fires ${c.total.toFixed(1)} columns a frame (x ${c.x.toFixed(1)}, h ` +
+    `${c.h.toFixed(1)}, projection input m ${c.m.toFixed(1)}), so no PE or lane count of it ` +
+    `goes below ${c.total.toFixed(1)} cycles, ${bound.microsecondsAtIssueFloor.toFixed(3)} us ` +
+    "a frame at that clock (computed; below it takes fewer fired columns or several columns a " +
+    "cycle).";
 }

@@ -62,3 +62,19 @@ Deno.test("deltaWorkBound: without theta_m the projection is dense", () => {
   assert.ok(projection > 0);
   assert.ok(Math.abs(dense.macsPerFrame - coded.macsPerFrame - projection) < 1e-9);
 });
+
+Deno.test("deltaWorkBound: fired columns per frame, the one-column-a-cycle floor of the built datapath", () => {
+  const coded = deltaWorkBound({ ...COMMON, deltaCodedProjection: true });
+  // layer 0: 6 inputs, layer 1: 4 (the projection); h: 4 columns; m: 8 columns
+  const x = 0.5 * 6 + 0.25 * 4, h = 0.1 * 4 + 0.2 * 4, m = 0.3 * 8 + 0.4 * 8;
+  const columns = coded.firedColumnsPerFrame;
+  for (const [got, want] of [[columns.x, x], [columns.h, h], [columns.m, m]]) {
+    assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
+  }
+  assert.ok(Math.abs(columns.total - (x + h + m)) < 1e-12);
+  assert.ok(Math.abs(coded.microsecondsAtIssueFloor - (x + h + m) / 200) < 1e-12);
+  assert.match(formatDeltaWorkBound(coded), /one fired column a cycle/);
+  // without theta_m every projection-input column is walked
+  const dense = deltaWorkBound({ ...COMMON, deltaCodedProjection: false });
+  assert.equal(dense.firedColumnsPerFrame.m, 16);
+});
