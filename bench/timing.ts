@@ -17,7 +17,7 @@ import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { randomModel, type RandomModelOptions } from "../model/random.ts";
 import { formatBlock, pruneModelBcr } from "../prune/mod.ts";
-import { generateDesignDir } from "../rtl/mod.ts";
+import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
 import { placeAndRoute } from "../synth/pnr/flow.ts";
 import { clockForDesign, timingReportPath } from "../synth/pnr/clock.ts";
 import {
@@ -50,6 +50,11 @@ export interface TimingBenchDesign {
   pes: number;
   /** Weight format. */
   format: "ese" | "bcr";
+  /**
+   * Further accelerator settings (MAC lanes, beat width, output words, delta thresholds: a delta
+   * design, docs/delta.md); absent: the defaults.
+   */
+  extra?: Pick<AcceleratorSettings, "lanes" | "broadcast" | "outWords" | "delta">;
 }
 
 const GRU_29_48: RandomModelOptions = {
@@ -91,6 +96,23 @@ export const TIMING_BENCH_DESIGNS: readonly TimingBenchDesign[] = [
     pes,
     format: "ese" as const,
   })),
+  {
+    id: "delta-lstmp-8pe",
+    description: "the LSTMP of lstmp-8pe as a delta design (issue 19): theta_x = theta_h = " +
+      "theta_m = 0.1, 2 MAC lanes, beats of 8 columns, 8 output words, ese, 8 PEs; cycles per " +
+      "frame depend on the data (the design's estimate)",
+    model: LSTMP_29_48,
+    density: 0.25,
+    block: { rows: 8, cols: 8 },
+    pes: 8,
+    format: "ese",
+    extra: {
+      lanes: 2,
+      broadcast: 8,
+      outWords: 8,
+      delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 },
+    },
+  },
 ];
 
 /** The place-and-route report's fields an entry repeats (null where the design does not fit). */
@@ -330,7 +352,7 @@ async function runSeed(
     options.log?.(`${label}: reusing ${timingReportPath(dir)}`);
     return { report: earlier };
   }
-  const settings = { pes: spec.pes, format: spec.format };
+  const settings: AcceleratorSettings = { pes: spec.pes, format: spec.format, ...spec.extra };
   await generateDesignDir(prepared.model, dir, settings, "bench:timing");
   try {
     const report = await placeAndRoute(dir, {

@@ -137,7 +137,7 @@ export const acceleratorFields = {
     { message: `lanes must be one of ${LANE_COUNTS.join(", ")}` },
   ).optional(),
   broadcast: z.number().refine((n) => (BROADCAST_WIDTHS as readonly number[]).includes(n), {
-    message: "broadcast must be 1, 2, 4, 8 or 16",
+    message: `broadcast must be one of ${BROADCAST_WIDTHS.join(", ")}`,
   }).optional(),
   batch: z.number().refine((n) => (BATCH_SIZES as readonly number[]).includes(n), {
     message: "batch must be 1, 2, 4, 8 or 16",

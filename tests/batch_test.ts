@@ -44,6 +44,11 @@ Deno.test("batch: 1/2/4/8/16 for both formats, default 1", () => {
     () => parseAcceleratorSettings({ batch: 3 }, "c.json"),
     /batch must be 1, 2, 4, 8 or 16/,
   );
+  // the beat widths' message lists every width the generator builds (it said "... or 16")
+  assert.throws(
+    () => parseAcceleratorSettings({ broadcast: 3 }, "c.json"),
+    /broadcast must be one of 1, 2, 4, 8, 16, 32, 64/,
+  );
 });
 
 Deno.test("gen --batch: a one-line exit-2 error naming the flag, nothing written", async () => {
