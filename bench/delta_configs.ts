@@ -34,38 +34,107 @@ export interface DeltaDesignPoint {
   outWords: number;
 }
 
+/** A PE's resources at one MAC lane count: a Yosys per-PE estimate (`synth --per-pe`). */
+export interface PeResourcePoint {
+  /** MAC lanes per PE. */
+  lanes: number;
+  /** LUTs of one PE (logic and LUT RAM). */
+  lut: number;
+  /** Flip-flops of one PE. */
+  ff: number;
+  /** DSP slices of one PE. */
+  dsp: number;
+}
+
+/** The logic outside the PEs at one beat width W (encoders, broadcaster, controller). */
+export interface SharedResourcePoint {
+  /** Columns per beat. */
+  broadcast: number;
+  /** LUTs. */
+  lut: number;
+  /** Flip-flops. */
+  ff: number;
+}
+
 /**
- * Resources per PE and shared, from the Yosys per-PE estimate (`synth --per-pe`, Yosys 0.23) of
- * the 32-PE, W = 16, 32-word delta design with theta_m of the trained ESE-shaped model pruned for
- * lanes, at 1 lane (docs/delta.md, "LUTs of the lanes design, synthesized"; session 11's 64-PE,
- * W = 8 estimate of a density-0.125 model was 2,372 LUTs and 7 BRAM36 a PE): a fixed estimate,
- * scaled by the PE count here.
+ * Resources of the delta datapath, from Yosys per-PE estimates (`synth --per-pe`, Yosys 0.23, the
+ * XCKU060's family) of the trained ESE-shaped model pruned for lanes (`ese-l16`) built as a 32-PE
+ * delta design with theta_m and 32 output words (docs/delta.md, "What a lane costs, synthesized"):
+ * a PE at 1, 16 and 32 lanes (W = 16, 16, 32; a PE does not depend on W: 7,962 LUTs at 16 lanes and
+ * W = 32), the shared logic at W = 16 and 32 (16 lanes). Between the synthesized points the figures
+ * are interpolated linearly, past them extrapolated from the two nearest. A lane does not cost the
+ * same everywhere: at 32 lanes a PE's accumulator memories are one word deep and become
+ * flip-flops (LUT RAM at 16), so the flip-flops, not the LUTs, grow fastest. BRAM36: 15.5 a PE
+ * (the 1-lane design); the design's own memories' bound decides where it is larger.
  */
 export const DELTA_PE_RESOURCES = {
-  perPe: { lut: 2955, bram36: 15.5, dsp: 12 },
-  shared: { lut: 16549, bram36: 0, dsp: 0 },
-  label: "computed: the Yosys per-PE estimate of a 32-PE, W = 16, 32-word delta design (the " +
-    "trained ese-l16 model, session 13) scaled by the PE count (the encoders and output " +
-    "multiplexer of other beat widths not counted)",
+  perPe: [
+    { lanes: 1, lut: 2955, ff: 5355, dsp: 12 },
+    { lanes: 16, lut: 7969, ff: 12619, dsp: 27 },
+    { lanes: 32, lut: 9658, ff: 25869, dsp: 43 },
+  ] as readonly PeResourcePoint[],
+  bram36PerPe: 15.5,
+  shared: [
+    { broadcast: 16, lut: 16975, ff: 3599 },
+    { broadcast: 32, lut: 18935, ff: 5239 },
+  ] as readonly SharedResourcePoint[],
+  label: "computed: Yosys per-PE estimates of the 32-PE delta design of the trained ese-l16 " +
+    "model at 1, 16 and 32 lanes (W = 16 and 32; session 15), interpolated in lanes and beat " +
+    "width between them, extrapolated past them, scaled by the PE count",
 } as const;
 
 /**
- * What each MAC lane past the first adds to a PE: a DSP (its multiplier) and about 334 LUTs (209
- * of logic: its multiplier's registers, an accumulator bank's adder and forwarding; 125 as LUT
- * RAM: its share of the accumulator and state memories): the difference of the Yosys per-PE
- * estimates of the same 32-PE delta design at 16 and at 1 lanes, per extra lane (docs/delta.md,
- * "LUTs of the lanes design, synthesized").
+ * The value at `x` of the piecewise linear function through `points` (sorted by x): interpolated
+ * between the two points around x, extrapolated from the two nearest outside them; one point: its
+ * value everywhere.
  */
-export const DELTA_LANE_RESOURCES = {
-  perLane: { lut: 334, bram36: 0, dsp: 1 },
-  label: "each lane past the first: 1 DSP and 334 LUTs (Yosys per-PE estimates of that design " +
-    "at 16 and 1 lanes)",
-} as const;
+export function piecewiseLinear(points: readonly { x: number; y: number }[], x: number): number {
+  if (points.length === 1) return points[0].y;
+  let at = points.findIndex((point) => point.x >= x);
+  if (at <= 0) at = at === 0 ? 1 : points.length - 1;
+  const [a, b] = [points[at - 1], points[at]];
+  return a.y + ((b.y - a.y) * (x - a.x)) / (b.x - a.x);
+}
+
+/** A PE's LUTs, flip-flops and DSPs at a lane count (DELTA_PE_RESOURCES), whole numbers. */
+export function peResourcesAt(lanes: number): Omit<PeResourcePoint, "lanes"> {
+  const along = (field: "lut" | "ff" | "dsp") =>
+    Math.round(
+      piecewiseLinear(DELTA_PE_RESOURCES.perPe.map((p) => ({ x: p.lanes, y: p[field] })), lanes),
+    );
+  return { lut: along("lut"), ff: along("ff"), dsp: along("dsp") };
+}
+
+/** The shared logic's LUTs and flip-flops at a beat width (DELTA_PE_RESOURCES), whole numbers. */
+export function sharedResourcesAt(broadcast: number): { lut: number; ff: number } {
+  const along = (field: "lut" | "ff") =>
+    Math.round(
+      piecewiseLinear(
+        DELTA_PE_RESOURCES.shared.map((p) => ({ x: p.broadcast, y: p[field] })),
+        broadcast,
+      ),
+    );
+  return { lut: along("lut"), ff: along("ff") };
+}
+
+/** The budget a configuration must fit (ESE's resources on the XCKU060). */
+export interface ResourceBudget {
+  /** LUTs. */
+  lut: number;
+  /** Flip-flops. */
+  ff: number;
+  /** BRAM36 blocks. */
+  bram36: number;
+  /** DSP slices. */
+  dsp: number;
+}
 
 /** A resource estimate against a budget. */
 export interface ResourceEstimate {
   /** LUTs (the scaled Yosys estimate). */
   lut: number;
+  /** Flip-flops (the scaled Yosys estimate). */
+  ff: number;
   /** BRAM36 blocks: the larger of the two figures below (what `fits` uses). */
   bram36: number;
   /** DSP slices (the scaled Yosys estimate). */
@@ -78,43 +147,55 @@ export interface ResourceEstimate {
   bram36Decided: "estimate" | "memories";
   /** Within the budget. */
   fits: boolean;
+  /** The resources over the budget (empty when it fits), e.g. ["LUT", "FF"]. */
+  over: string[];
   /** How the figures were obtained. */
   label: string;
 }
 
 /**
- * The resources of a PE count against a budget: LUTs and DSPs the scaled Yosys estimate
- * (DELTA_PE_RESOURCES), BRAM36 the larger of that estimate and the design's memories' lower bound
- * (`memoryBram36`, computed from the built design: it follows the model's density, the estimate
- * does not).
+ * The resources of a PE count against a budget: LUTs, flip-flops and DSPs the scaled Yosys
+ * estimate (DELTA_PE_RESOURCES at the lanes and beat width), BRAM36 the larger of that estimate and
+ * the design's memories' lower bound (`memoryBram36`, computed from the built design: it follows
+ * the model's density, the estimate does not).
  */
 export function deltaResources(
   pes: number,
   options: {
-    budget: { lut: number; bram36: number; dsp: number };
+    budget: ResourceBudget;
     memoryBram36: number;
-    /** MAC lanes per PE (default 1): each past the first adds DELTA_LANE_RESOURCES. */
+    /** MAC lanes per PE (default 1). */
     lanes?: number;
+    /** Columns per beat (default 16). */
+    broadcast?: number;
   },
 ): ResourceEstimate {
-  const { perPe, shared } = DELTA_PE_RESOURCES;
   const { budget, memoryBram36 } = options;
-  const extra = (options.lanes ?? 1) - 1;
-  const { perLane } = DELTA_LANE_RESOURCES;
-  const lut = shared.lut + pes * (perPe.lut + extra * perLane.lut);
-  const bram36Estimate = shared.bram36 + pes * perPe.bram36;
-  const dsp = shared.dsp + pes * (perPe.dsp + extra * perLane.dsp);
+  const pe = peResourcesAt(options.lanes ?? 1);
+  const shared = sharedResourcesAt(options.broadcast ?? 16);
+  const lut = shared.lut + pes * pe.lut;
+  const ff = shared.ff + pes * pe.ff;
+  const dsp = pes * pe.dsp;
+  const bram36Estimate = pes * DELTA_PE_RESOURCES.bram36PerPe;
   const bram36Decided = memoryBram36 > bram36Estimate ? "memories" : "estimate";
   const bram36 = Math.max(bram36Estimate, memoryBram36);
+  const over = [
+    ...(lut > budget.lut ? ["LUT"] : []),
+    ...(ff > budget.ff ? ["FF"] : []),
+    ...(bram36 > budget.bram36 ? ["BRAM36"] : []),
+    ...(dsp > budget.dsp ? ["DSP"] : []),
+  ];
   return {
     lut,
+    ff,
     bram36,
     dsp,
     bram36Estimate,
     bram36FromMemories: memoryBram36,
     bram36Decided,
-    fits: lut <= budget.lut && bram36 <= budget.bram36 && dsp <= budget.dsp,
-    label: `LUT and DSP: the scaled Yosys estimate; BRAM36: ${bram36} from ${
+    fits: over.length === 0,
+    over,
+    label: `LUT, FF and DSP: the scaled Yosys estimate; BRAM36: ${bram36} from ${
       bram36Decided === "memories"
         ? `this design's memories (lower bound; the scaled estimate says ${bram36Estimate})`
         : `the scaled Yosys estimate (this design's memories need at least ${memoryBram36})`
@@ -194,7 +275,7 @@ export async function deltaConfigTable(options: {
   sequences: number[][][];
   points: DeltaDesignPoint[];
   denseOps: number;
-  budget: { lut: number; bram36: number; dsp: number };
+  budget: ResourceBudget;
   log?: (line: string) => void;
 }): Promise<DeltaConfigTable> {
   const clockMhz = options.accelerator.clockMhz;
@@ -226,6 +307,7 @@ export async function deltaConfigTable(options: {
         budget: options.budget,
         memoryBram36: memoryBlockRams.bram36,
         lanes: point.lanes,
+        broadcast: point.broadcast,
       }),
       memoryBlockRams,
     };
@@ -246,11 +328,9 @@ export async function deltaConfigTable(options: {
     label: "computed: cycle model of each built delta design (rtl/delta_timing.ts, equal to " +
       "Verilator) over the test frames; time and TOp/s at the assumed clock",
     clockMhz,
-    resourcesLabel: `computed: LUT and DSP ${
+    resourcesLabel: `computed: LUT, FF and DSP ${
       DELTA_PE_RESOURCES.label.replace(/^computed: /, "")
-    }, ${DELTA_LANE_RESOURCES.label}; BRAM36 the larger of that estimate and the ${
-      MEMORY_BRAM_LABEL.replace(/^computed: /, "")
-    }`,
+    }; BRAM36 the larger of that estimate and the ${MEMORY_BRAM_LABEL.replace(/^computed: /, "")}`,
     rows,
     best,
   };
@@ -270,8 +350,8 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
   const lines = [
     `### Configurations (${table.label}, ${table.clockMhz} MHz assumed)`,
     "",
-    "| PEs | lanes | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / projection / output wait (per frame) | limit | us | TOp/s | LUT / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
-    "| --- | ----- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | --------------------------- | -------------------------------------------------------------- | ---- |",
+    "| PEs | lanes | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / projection / output wait (per frame) | limit | us | TOp/s | LUT / FF / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
+    "| --- | ----- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | -------------------------------- | -------------------------------------------------------------- | ---- |",
   ];
   for (const r of table.rows) {
     const d = r.delta;
@@ -283,8 +363,10 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
         `${f(d.mean)} / ${d.p50} / ${d.p99} / ${d.worst} | ${f(r.idleCyclesPerFrame)} | ` +
         `${f(p.matvec)} / ${f(p.projection)} / ${f(p.outputWait)} | ${r.limit} | ` +
         `${r.microseconds.toFixed(2)} | ${r.effectiveTops.toFixed(2)} | ` +
-        `${r.resources.lut} / ${r.resources.dsp} | ${bramCell(r.resources)} | ` +
-        `${r.resources.fits ? "yes" : "no"} |`,
+        `${r.resources.lut} / ${r.resources.ff} / ${r.resources.dsp} | ${
+          bramCell(r.resources)
+        } | ` +
+        `${r.resources.fits ? "yes" : `no: ${r.resources.over.join(", ")}`} |`,
     );
   }
   const b = table.best;

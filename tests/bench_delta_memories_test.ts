@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { builtDesigns } from "../bench/delta_built.ts";
 import {
-  DELTA_LANE_RESOURCES,
   DELTA_PE_RESOURCES,
   deltaConfigMarkdown,
   deltaConfigTable,
   deltaResources,
   parseDesignPoints,
+  piecewiseLinear,
+  sharedResourcesAt,
 } from "../bench/delta_configs.ts";
 import { designBlockRams } from "../bench/delta_memories.ts";
 import type { DeltaConfig } from "../model/delta.ts";
@@ -85,7 +86,7 @@ Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bia
     sequences,
     points: [{ pes: 1, lanes: 1, broadcast: 1, outWords: 1 }],
     denseOps: 1000,
-    budget: { lut: 1e9, dsp: 1e9, bram36: 10 },
+    budget: { lut: 1e9, ff: 1e9, dsp: 1e9, bram36: 10 },
   });
   const [row] = table.rows;
   const names = row.memoryBlockRams.memories.map((m) => m.memory);
@@ -95,7 +96,7 @@ Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bia
   const gates = row.memoryBlockRams.memories.find((m) => m.memory === "acc_mem (gates)")!;
   assert.equal(gates.copies, 4);
   const r = row.resources;
-  assert.equal(r.bram36Estimate, DELTA_PE_RESOURCES.perPe.bram36);
+  assert.equal(r.bram36Estimate, DELTA_PE_RESOURCES.bram36PerPe);
   assert.equal(r.bram36FromMemories, row.memoryBlockRams.bram36);
   assert.ok(r.bram36FromMemories > r.bram36Estimate && r.bram36FromMemories > 10);
   assert.equal(r.bram36, r.bram36FromMemories);
@@ -106,15 +107,15 @@ Deno.test("designBlockRams: state memories deeper than LUT_RAM_DEPTH and the bia
   const markdown = deltaConfigMarkdown(table).join("\n");
   assert.match(
     markdown,
-    new RegExp(`\\| ${r.bram36Estimate} / \\*\\*${r.bram36}\\*\\* \\(memories\\) \\| no \\|`),
+    new RegExp(`\\| ${r.bram36Estimate} / \\*\\*${r.bram36}\\*\\* \\(memories\\) \\| no: BRAM36 \\|`),
   );
   assert.match(markdown, /No configuration fits the budget/);
   assert.match(markdown, /the larger of that estimate and the lower bound from this design's/);
 });
 
 Deno.test("deltaResources: the memories' bound or the scaled estimate, whichever is larger, decides BRAM36 and the fit", () => {
-  const budget = { lut: 294_000, bram36: 947, dsp: 1504 };
-  const estimate = 40 * DELTA_PE_RESOURCES.perPe.bram36; // 620 (15.5 a PE)
+  const budget = { lut: 294_000, ff: 453_000, bram36: 947, dsp: 1504 };
+  const estimate = 40 * DELTA_PE_RESOURCES.bram36PerPe; // 620 (15.5 a PE)
   const under = deltaResources(40, { budget, memoryBram36: 500 });
   assert.equal(under.bram36, estimate);
   assert.equal(under.bram36Decided, "estimate");
@@ -134,7 +135,8 @@ Deno.test("deltaResources: the memories' bound or the scaled estimate, whichever
       `from this design's memories \\(lower bound; the scaled estimate says ${estimate}\\)`,
     ),
   );
-  assert.match(over.label, /^LUT and DSP: the scaled Yosys estimate/);
+  assert.match(over.label, /^LUT, FF and DSP: the scaled Yosys estimate/);
+  assert.deepEqual(over.over, ["BRAM36"]);
 });
 
 Deno.test("design points with MAC lanes (PxLxWoO); resources and block RAM count the lanes", () => {
@@ -147,11 +149,33 @@ Deno.test("design points with MAC lanes (PxLxWoO); resources and block RAM count
   for (const bad of ["32x3x16", "32x128x16", "32x8x3", "30x8x16"]) {
     assert.equal(parseDesignPoints(bad), undefined, bad);
   }
-  const budget = { lut: 294_000, bram36: 947, dsp: 1504 };
-  const one = deltaResources(32, { budget, memoryBram36: 0 });
-  const sixteen = deltaResources(32, { budget, memoryBram36: 0, lanes: 16 });
-  assert.equal(sixteen.dsp - one.dsp, 32 * 15 * DELTA_LANE_RESOURCES.perLane.dsp);
-  assert.equal(sixteen.lut - one.lut, 32 * 15 * DELTA_LANE_RESOURCES.perLane.lut);
+  const budget = { lut: 294_000, ff: 453_000, bram36: 947, dsp: 1504 };
+  // the synthesized points themselves (32 PEs: the designs that were synthesized)
+  const [one, sixteen, thirtyTwo] = DELTA_PE_RESOURCES.perPe;
+  const at16 = deltaResources(32, { budget, memoryBram36: 0, lanes: 16, broadcast: 16 });
+  assert.equal(at16.lut, 16975 + 32 * sixteen.lut); // 271,983: session 13's synthesized total
+  assert.equal(at16.lut, 271_983);
+  assert.equal(at16.dsp, 864);
+  assert.ok(at16.fits);
+  const at32 = deltaResources(32, { budget, memoryBram36: 0, lanes: 32, broadcast: 32 });
+  assert.equal(at32.lut, 18935 + 32 * thirtyTwo.lut); // 327,982 synthesized (W = 32, 32 lanes)
+  assert.equal(at32.ff, 5239 + 32 * thirtyTwo.ff);
+  assert.deepEqual(at32.over, ["LUT", "FF"]);
+  // between points: linear; one lane a DSP
+  const at8 = deltaResources(1, { budget, memoryBram36: 0, lanes: 8 });
+  assert.equal(at8.dsp, one.dsp + 7);
+  assert.ok(at8.lut > one.lut && at8.lut < sixteen.lut + 16975);
+  // past the last point: extrapolated from the last two
+  const at64 = deltaResources(1, { budget, memoryBram36: 0, lanes: 64, broadcast: 64 });
+  assert.equal(
+    at64.lut - sharedResourcesAt(64).lut,
+    thirtyTwo.lut + 2 * (thirtyTwo.lut - sixteen.lut),
+  );
+  assert.equal(sharedResourcesAt(64).lut, 18935 + 2 * (18935 - 16975));
+  assert.equal(piecewiseLinear([{ x: 1, y: 10 }], 5), 10);
+  assert.equal(piecewiseLinear([{ x: 0, y: 0 }, { x: 2, y: 4 }, { x: 4, y: 6 }], 1), 2);
+  assert.equal(piecewiseLinear([{ x: 0, y: 0 }, { x: 2, y: 4 }, { x: 4, y: 6 }], -1), -2);
+  assert.equal(piecewiseLinear([{ x: 0, y: 0 }, { x: 2, y: 4 }, { x: 4, y: 6 }], 6), 8);
   // a delta design with 4 lanes: weight words of 4 weights beside the line-delta index memory
   const { pruned } = densePrunedPair(
     { kind: "lstm", inputSize: 6, hiddenSize: 16, numLayers: 1, seed: 5 },
