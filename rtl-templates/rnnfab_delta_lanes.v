@@ -9,10 +9,15 @@
 // bank i at word p / W (a beat reads and writes one word of every bank). Lanes past a part's end
 // are not columns.
 //
-//   S1: the beat registered with v_hat of its W columns (synchronous reads, forwarded when S1
-//       writes the same word); |d| compared, v_hat written where it fired; a beat with a fired
-//       column (or the step's last beat) goes into the queue as {last, recurrent, p, fired lanes,
-//       the W deltas}
+//   take: the beat's part, the lanes that are columns of it and its threshold, from its position;
+//       v_hat of its W columns read with the bounds v_hat + theta and v_hat - theta (a bank word
+//       holds all three: the compare then needs no subtraction first)
+//   S1: |d| > theta as v > v_hat + theta or v < v_hat - theta (one compare each, side by side),
+//       d = v - v_hat beside them; v_hat and its bounds written where it fired (forwarded when
+//       the take reads the same word); a beat with a fired column (or the step's last beat) is
+//       registered in S2 as {last, recurrent, p, fired lanes, the W deltas}
+//   S2: the beat written into the queue (`level` counts it already: the caller's stop sees
+//       the same occupancy as if it were in the queue; the head sees it a cycle later)
 //   out: the head beat's fired lanes leave one per cycle (lowest lane first) while out_ready; the
 //       beat leaves the queue with its last fired lane (a beat without one, the step's end
 //       marker, in one cycle with out_fire = 0).
@@ -52,6 +57,8 @@ module rnnfab_delta_lanes #(
   localparam XW = `RNNFAB_MAX(POS_W, IDX_W) + 1;  // position arithmetic width
   localparam [XW-1:0] IN_X = IN[XW-1:0], O_X = O[XW-1:0], ALIGN_X = ALIGN_IN[XW-1:0];
   localparam DW = AB + 1;  // delta width
+  localparam BW = AB + 2;  // bound width: v_hat +- theta (v_hat signed AB bits, theta < 2^AB)
+  localparam VW = AB + 2 * BW;  // a v_hat bank word: {v_hat, v_hat + theta, v_hat - theta}
   localparam EW = 2 + POS_W + W + W * DW;  // queue entry: last, hpart, pos, fired, deltas
   localparam integer LAST_SLOT_I = QUEUE_DEPTH - 1;
   localparam [QW-1:0] LAST_SLOT = LAST_SLOT_I[QW-1:0];
@@ -65,32 +72,48 @@ module rnnfab_delta_lanes #(
     end
   end
 
-  // ---------------- S1: the beat, its columns' v_hat, the compare
-  reg s1_valid_q, s1_last_q;
+  // ---------------- the beat's part, its lanes that are columns, its threshold: decided at the
+  // take (from in_pos) and registered beside the beat, so S1 only compares
+  wire [XW-1:0] in_pos_x = {{(XW - POS_W) {1'b0}}, in_pos};
+  wire in_hpart = (in_pos_x >= ALIGN_X);
+  wire [XW-1:0] in_part_pos = in_hpart ? in_pos_x - ALIGN_X : in_pos_x;  // position in its part
+  wire [XW-1:0] in_part_len = in_hpart ? O_X : IN_X;
+  wire [AB-1:0] in_theta = in_hpart ? theta_h : theta_x;
+  reg [W-1:0] in_columns;  // lanes that are columns of the part
+  integer k;
+  always @* begin
+    for (k = 0; k < W; k = k + 1) in_columns[k] = (in_part_pos + k[XW-1:0] < in_part_len);
+  end
+  // a column never fired holds v_hat = 0: the bounds are the part's +-theta
+  wire [BW-1:0] in_theta_b = {2'b00, in_theta};
+  wire [VW-1:0] in_unseen = {{AB{1'b0}}, in_theta_b, -in_theta_b};
+
+  // ---------------- S1: the beat, its columns' v_hat and bounds, the compare
+  reg s1_valid_q, s1_last_q, s1_hpart_q;
   reg [POS_W-1:0] s1_pos_q;
   reg [W*AB-1:0] s1_data_q;
-  wire [W*AB-1:0] s1_vhat;  // v_hat of the beat's columns (read when it was taken)
-  wire [XW-1:0] s1_pos_x = {{(XW - POS_W) {1'b0}}, s1_pos_q};
-  wire s1_hpart = (s1_pos_x >= ALIGN_X);
-  wire [XW-1:0] s1_part_pos = s1_hpart ? s1_pos_x - ALIGN_X : s1_pos_x;  // position in its part
-  wire [XW-1:0] s1_part_len = s1_hpart ? O_X : IN_X;
-  wire [AB-1:0] s1_theta = s1_hpart ? theta_h : theta_x;
+  reg [W-1:0] s1_columns_q;
+  reg [AB-1:0] s1_theta_q;
+  wire [W*VW-1:0] s1_vword;  // {v_hat, v_hat + theta, v_hat - theta} of the beat's columns
   wire [POS_W-1:0] s1_word_pos = s1_pos_q >> LB;
   wire [AW-1:0] s1_word = s1_word_pos[AW-1:0];
+  wire [BW-1:0] s1_theta_b = {2'b00, s1_theta_q};
   reg [W-1:0] s1_fired;
   reg [W*DW-1:0] s1_delta;
-  reg [AB:0] lane_delta;
-  reg [AB-1:0] lane_abs;
+  reg [W*VW-1:0] s1_new;  // the word a fired column writes: {v, v + theta, v - theta}
+  reg [AB-1:0] lane_v, lane_vhat;
+  reg [BW-1:0] lane_vb, lane_hi, lane_lo;
   integer i;
   always @* begin
     for (i = 0; i < W; i = i + 1) begin
-      lane_delta = {s1_data_q[i*AB+AB-1], s1_data_q[i*AB+:AB]} -
-          {s1_vhat[i*AB+AB-1], s1_vhat[i*AB+:AB]};
-      // |d| < 2^AB: its AB low bits are exact
-      lane_abs = lane_delta[AB] ? ~lane_delta[AB-1:0] + 1'b1 : lane_delta[AB-1:0];
-      s1_delta[i*DW+:DW] = lane_delta;
-      s1_fired[i] = s1_valid_q && (s1_part_pos + i[XW-1:0] < s1_part_len) &&
-          (lane_abs > s1_theta);
+      lane_v = s1_data_q[i*AB+:AB];
+      {lane_vhat, lane_hi, lane_lo} = s1_vword[i*VW+:VW];
+      lane_vb = {{2{lane_v[AB-1]}}, lane_v};
+      s1_delta[i*DW+:DW] = {lane_v[AB-1], lane_v} - {lane_vhat[AB-1], lane_vhat};
+      // |v - v_hat| > theta  <=>  v > v_hat + theta  or  v < v_hat - theta (exact in BW bits)
+      s1_fired[i] = s1_valid_q && s1_columns_q[i] &&
+          ($signed(lane_vb) > $signed(lane_hi) || $signed(lane_vb) < $signed(lane_lo));
+      s1_new[i*VW+:VW] = {lane_v, lane_vb + s1_theta_b, lane_vb - s1_theta_b};
     end
   end
   wire s1_push = s1_valid_q && ((|s1_fired) || s1_last_q);
@@ -101,18 +124,18 @@ module rnnfab_delta_lanes #(
   genvar b;
   generate
     for (b = 0; b < W; b = b + 1) begin : gen_bank
-      reg [AB-1:0] vhat_mem[0:DEPTH-1];
+      reg [VW-1:0] vhat_mem[0:DEPTH-1];
       reg [DEPTH-1:0] seen_q;
-      reg [AB-1:0] vhat_q;
-      assign s1_vhat[b*AB+:AB] = vhat_q;
+      reg [VW-1:0] vword_q;
+      assign s1_vword[b*VW+:VW] = vword_q;
       always @(posedge clk) begin
-        if (s1_fired[b]) vhat_mem[s1_word] <= s1_data_q[b*AB+:AB];
+        if (s1_fired[b]) vhat_mem[s1_word] <= s1_new[b*VW+:VW];
         if (rst) seen_q <= {DEPTH{1'b0}};
         else if (s1_fired[b]) seen_q[s1_word] <= 1'b1;
         if (in_valid) begin
-          if (s1_fired[b] && s1_word == in_word) vhat_q <= s1_data_q[b*AB+:AB];
-          else if (seen_q[in_word]) vhat_q <= vhat_mem[in_word];
-          else vhat_q <= {AB{1'b0}};
+          if (s1_fired[b] && s1_word == in_word) vword_q <= s1_new[b*VW+:VW];
+          else if (seen_q[in_word]) vword_q <= vhat_mem[in_word];
+          else vword_q <= in_unseen;
         end
       end
     end
@@ -123,14 +146,27 @@ module rnnfab_delta_lanes #(
       s1_pos_q <= in_pos;
       s1_data_q <= in_data;
       s1_last_q <= in_last;
+      s1_hpart_q <= in_hpart;
+      s1_columns_q <= in_columns;
+      s1_theta_q <= in_theta;
     end
   end
-  wire unused_pos = &{1'b0, s1_word_pos, in_word_pos, s1_part_pos};
+  wire unused_pos = &{1'b0, s1_word_pos, in_word_pos, in_part_pos};
+
+  // ---------------- S2: the beat S1 pushes, registered before the queue's write (so the compare
+  // does not fan out to the queue's write enables); `level` counts it as in the queue
+  reg s2_valid_q;
+  reg [EW-1:0] s2_entry_q;
+  always @(posedge clk) begin
+    s2_valid_q <= rst ? 1'b0 : s1_push;
+    s2_entry_q <= {s1_last_q, s1_hpart_q, s1_pos_q, s1_fired, s1_delta};
+  end
 
   // ---------------- the queue of beats and the serializer of the head beat
   reg [EW-1:0] queue_mem[0:QUEUE_DEPTH-1];
   reg [QW-1:0] rd_q, wr_q;
-  reg [QW:0] count_q;
+  reg [QW:0] count_q;  // beats in the queue
+  reg [QW:0] level_q;  // beats in the queue and S2
   reg [W-1:0] sent_q;  // lanes of the head beat already given
   wire [EW-1:0] head = queue_mem[rd_q];
   wire [W*DW-1:0] head_deltas = head[W*DW-1:0];
@@ -154,20 +190,22 @@ module rnnfab_delta_lanes #(
   assign out_index = head_index[IDX_W-1:0];
   assign out_hpart = head_hpart;
   assign out_delta = head_deltas[lane*DW+:DW];
-  assign level = count_q;
-  assign idle = !s1_valid_q && (count_q == 0);
+  assign level = level_q;
+  assign idle = !s1_valid_q && !s2_valid_q && (count_q == 0);
   wire unused_head = &{1'b0, head[EW-1], head_index, lane};
   always @(posedge clk) begin
-    if (s1_push) queue_mem[wr_q] <= {s1_last_q, s1_hpart, s1_pos_q, s1_fired, s1_delta};
+    if (s2_valid_q) queue_mem[wr_q] <= s2_entry_q;
     if (rst) begin
       rd_q <= {QW{1'b0}};
       wr_q <= {QW{1'b0}};
       count_q <= {(QW + 1) {1'b0}};
+      level_q <= {(QW + 1) {1'b0}};
       sent_q <= {W{1'b0}};
     end else begin
-      if (s1_push) wr_q <= (wr_q == LAST_SLOT) ? {QW{1'b0}} : wr_q + 1'b1;
+      if (s2_valid_q) wr_q <= (wr_q == LAST_SLOT) ? {QW{1'b0}} : wr_q + 1'b1;
       if (pop) rd_q <= (rd_q == LAST_SLOT) ? {QW{1'b0}} : rd_q + 1'b1;
-      count_q <= count_q + {{QW{1'b0}}, s1_push} - {{QW{1'b0}}, pop};
+      count_q <= count_q + {{QW{1'b0}}, s2_valid_q} - {{QW{1'b0}}, pop};
+      level_q <= level_q + {{QW{1'b0}}, s1_push} - {{QW{1'b0}}, pop};
       if (pop) sent_q <= {W{1'b0}};
       else if (give) sent_q <= sent_q | lowest;
     end

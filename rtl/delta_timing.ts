@@ -54,12 +54,22 @@ export function deltaRunWithColumns(
   return { run, fired };
 }
 
-/** One layer's rnnfab_delta_lanes: stage S1, the queue of beats (their fired encoder indices). */
+/** A beat of an encoder's queue: its fired encoder indices, lowest lane first. */
+interface EncoderBeat {
+  fired: number[];
+  hpart: boolean;
+}
+
+/**
+ * One layer's rnnfab_delta_lanes: stage S1, the beat S1 pushed (S2, on its way into the queue),
+ * the queue of beats.
+ */
 class EncoderModel {
   s1Valid = false;
   s1Pos = 0;
   s1Last = false;
-  queue: { fired: number[]; hpart: boolean }[] = [];
+  s2: EncoderBeat | null = null;
+  queue: EncoderBeat[] = [];
   /** Lanes of the head beat already given (sent_q), counted. */
   sent = 0;
   step = 0;
@@ -126,6 +136,11 @@ class EseDeltaEngine {
   }
 }
 
+/** An encoder's `level`: the beats in its queue and in S2. */
+function encoderLevel(encoder: EncoderModel): number {
+  return encoder.queue.length + (encoder.s2 ? 1 : 0);
+}
+
 /** The PE side of a delta design: rnnfab_delta_bc and every PE's delta engine. */
 class DeltaSide implements PeSide {
   private readonly encoders: EncoderModel[];
@@ -176,7 +191,7 @@ class DeltaSide implements PeSide {
 
   outputs(c: Controller): { bcStall: boolean; allIdle: boolean } {
     const encodersIdle = [...this.encoders, ...this.projEncoders]
-      .every((e) => !e.s1Valid && e.queue.length === 0);
+      .every((e) => !e.s1Valid && e.s2 === null && e.queue.length === 0);
     return {
       bcStall: this.passes(c) ? this.peStall() : this.stallQ,
       allIdle: this.engines.every((engine) => engine.idle()) && encodersIdle && !this.outValid,
@@ -201,7 +216,7 @@ class DeltaSide implements PeSide {
       peStall: this.peStall(),
       outValid: ready && index !== undefined,
       outPtr: base + column,
-      stall: head.queue.length >= DELTA_QUEUE_DEPTH - ESE_STALL_SLACK,
+      stall: encoderLevel(head) >= DELTA_QUEUE_DEPTH - ESE_STALL_SLACK,
       give: ready && beat !== undefined ? layer : -1,
       giveProj: coded,
       pop: ready && beat !== undefined && head.sent + 1 >= beat.fired.length,
@@ -253,13 +268,15 @@ class DeltaSide implements PeSide {
           encoder.sent++;
         }
       }
+      if (encoder.s2) encoder.queue.push(encoder.s2);
+      encoder.s2 = null;
       if (encoder.s1Valid) {
         const beat = this.s1Beat(l, encoder, proj);
-        if (beat.fired.length > 0 || encoder.s1Last) encoder.queue.push(beat);
+        if (beat.fired.length > 0 || encoder.s1Last) encoder.s2 = beat;
         if (encoder.s1Last) encoder.step++;
-        if (encoder.queue.length > DELTA_QUEUE_DEPTH) {
-          throw new Error(`delta encoder queue overflow: ${encoder.queue.length} beats`);
-        }
+      }
+      if (encoderLevel(encoder) > DELTA_QUEUE_DEPTH) {
+        throw new Error(`delta encoder queue overflow: ${encoderLevel(encoder)} beats`);
       }
       encoder.s1Valid = taking(l);
       if (taking(l)) {
