@@ -10,10 +10,10 @@
 // are not columns.
 //
 //   take: the beat's part, the lanes that are columns of it and its threshold, from its position;
-//       v_hat of its W columns read with the bounds v_hat + theta and v_hat - theta (a bank word
-//       holds all three: the compare then needs no subtraction first)
+//       v_hat of its W columns read as the bounds v_hat + theta and v_hat - theta (a bank word
+//       holds the two: the compare then needs no subtraction first)
 //   S1: |d| > theta as v > v_hat + theta or v < v_hat - theta (one compare each, side by side),
-//       d = v - v_hat beside them; v_hat and its bounds written where it fired (forwarded when
+//       d = (v + theta) - (v_hat + theta) beside them; the bounds written where it fired (forwarded when
 //       the take reads the same word); a beat with a fired column (or the step's last beat) is
 //       registered in S2 as {last, recurrent, p, fired lanes, the W deltas}
 //   S2: the beat written into the queue (`level` counts it already: the caller's stop sees
@@ -58,7 +58,7 @@ module rnnfab_delta_lanes #(
   localparam [XW-1:0] IN_X = IN[XW-1:0], O_X = O[XW-1:0], ALIGN_X = ALIGN_IN[XW-1:0];
   localparam DW = AB + 1;  // delta width
   localparam BW = AB + 2;  // bound width: v_hat +- theta (v_hat signed AB bits, theta < 2^AB)
-  localparam VW = AB + 2 * BW;  // a v_hat bank word: {v_hat, v_hat + theta, v_hat - theta}
+  localparam VW = 2 * BW;  // a v_hat bank word: {v_hat + theta, v_hat - theta}
   localparam EW = 2 + POS_W + W + W * DW;  // queue entry: last, hpart, pos, fired, deltas
   localparam integer LAST_SLOT_I = QUEUE_DEPTH - 1;
   localparam [QW-1:0] LAST_SLOT = LAST_SLOT_I[QW-1:0];
@@ -86,7 +86,7 @@ module rnnfab_delta_lanes #(
   end
   // a column never fired holds v_hat = 0: the bounds are the part's +-theta
   wire [BW-1:0] in_theta_b = {2'b00, in_theta};
-  wire [VW-1:0] in_unseen = {{AB{1'b0}}, in_theta_b, -in_theta_b};
+  wire [VW-1:0] in_unseen = {in_theta_b, -in_theta_b};
 
   // ---------------- S1: the beat, its columns' v_hat and bounds, the compare
   reg s1_valid_q, s1_last_q, s1_hpart_q;
@@ -94,26 +94,28 @@ module rnnfab_delta_lanes #(
   reg [W*AB-1:0] s1_data_q;
   reg [W-1:0] s1_columns_q;
   reg [AB-1:0] s1_theta_q;
-  wire [W*VW-1:0] s1_vword;  // {v_hat, v_hat + theta, v_hat - theta} of the beat's columns
+  wire [W*VW-1:0] s1_vword;  // {v_hat + theta, v_hat - theta} of the beat's columns
   wire [POS_W-1:0] s1_word_pos = s1_pos_q >> LB;
   wire [AW-1:0] s1_word = s1_word_pos[AW-1:0];
   wire [BW-1:0] s1_theta_b = {2'b00, s1_theta_q};
   reg [W-1:0] s1_fired;
   reg [W*DW-1:0] s1_delta;
-  reg [W*VW-1:0] s1_new;  // the word a fired column writes: {v, v + theta, v - theta}
-  reg [AB-1:0] lane_v, lane_vhat;
-  reg [BW-1:0] lane_vb, lane_hi, lane_lo;
+  reg [W*VW-1:0] s1_new;  // the word a fired column writes: {v + theta, v - theta}
+  reg [AB-1:0] lane_v;
+  reg [BW-1:0] lane_vb, lane_hi, lane_lo, lane_vt;
   integer i;
   always @* begin
     for (i = 0; i < W; i = i + 1) begin
       lane_v = s1_data_q[i*AB+:AB];
-      {lane_vhat, lane_hi, lane_lo} = s1_vword[i*VW+:VW];
+      {lane_hi, lane_lo} = s1_vword[i*VW+:VW];
       lane_vb = {{2{lane_v[AB-1]}}, lane_v};
-      s1_delta[i*DW+:DW] = {lane_v[AB-1], lane_v} - {lane_vhat[AB-1], lane_vhat};
+      lane_vt = lane_vb + s1_theta_b;  // v + theta
+      // d = v - v_hat fits AB + 1 bits: the difference of the low AB + 1 bits is exact
+      s1_delta[i*DW+:DW] = lane_vt[DW-1:0] - lane_hi[DW-1:0];
       // |v - v_hat| > theta  <=>  v > v_hat + theta  or  v < v_hat - theta (exact in BW bits)
       s1_fired[i] = s1_valid_q && s1_columns_q[i] &&
           ($signed(lane_vb) > $signed(lane_hi) || $signed(lane_vb) < $signed(lane_lo));
-      s1_new[i*VW+:VW] = {lane_v, lane_vb + s1_theta_b, lane_vb - s1_theta_b};
+      s1_new[i*VW+:VW] = {lane_vt, lane_vb - s1_theta_b};
     end
   end
   wire s1_push = s1_valid_q && ((|s1_fired) || s1_last_q);
