@@ -61,7 +61,8 @@ export interface SharedResourcePoint {
  * XCKU060's family) of the trained ESE-shaped model pruned for lanes (`ese-l16`) built as a 32-PE
  * delta design with theta_m and 32 output words (docs/delta.md, "What a lane costs, synthesized"):
  * a PE at 1, 16 and 32 lanes (W = 16, 16, 32; a PE does not depend on W: 7,962 LUTs at 16 lanes and
- * W = 32), the shared logic at W = 16 and 32 (16 lanes). Between the synthesized points the figures
+ * W = 32), the shared logic at W = 16 and 32 (16 lanes; the encoders of session 15, with the
+ * bounds v_hat +- theta and a registered push). Between the synthesized points the figures
  * are interpolated linearly, past them extrapolated from the two nearest. A lane does not cost the
  * same everywhere: at 32 lanes a PE's accumulator memories are one word deep and become
  * flip-flops (LUT RAM at 16), so the flip-flops, not the LUTs, grow fastest. BRAM36: 15.5 a PE
@@ -75,8 +76,8 @@ export const DELTA_PE_RESOURCES = {
   ] as readonly PeResourcePoint[],
   bram36PerPe: 15.5,
   shared: [
-    { broadcast: 16, lut: 16975, ff: 3599 },
-    { broadcast: 32, lut: 18935, ff: 5239 },
+    { broadcast: 16, lut: 19555, ff: 5179 },
+    { broadcast: 32, lut: 24508, ff: 8324 },
   ] as readonly SharedResourcePoint[],
   label: "computed: Yosys per-PE estimates of the 32-PE delta design of the trained ese-l16 " +
     "model at 1, 16 and 32 lanes (W = 16 and 32; session 15), interpolated in lanes and beat " +
