@@ -40,9 +40,8 @@ module rnnfab_delta_bc #(
     parameter PDELTA = 0,                    // 1: the projection input m is delta-coded
     parameter H = 1,                         // cells of a layer (projection input columns)
     parameter [LAYERS*AB-1:0] THETA_M = 0,   // theta_m of layer l in [l*AB +: AB] (PDELTA)
-    // derived: layer index width, encoder column index width; leave unset
-    parameter LW = `RNNFAB_BITS_FOR(LAYERS - 1),
-    parameter IDX_W = `RNNFAB_BITS_FOR(`RNNFAB_MAX(IN0, O) + O - 1)
+    // derived: layer index width; leave unset
+    parameter LW = `RNNFAB_BITS_FOR(LAYERS - 1)
 ) (
     input  wire             clk,          // clock
     input  wire             rst,          // synchronous reset: queues empty, every v_hat = 0
@@ -65,14 +64,13 @@ module rnnfab_delta_bc #(
   localparam STALL_SLACK = 4;  // queue entries past the stall threshold (as rnnfab_mv_ese.v)
   localparam STALL_AT_I = QUEUE_DEPTH - STALL_SLACK;
   localparam [QW:0] STALL_AT = STALL_AT_I[QW:0];  // stall from this level on
-  localparam XW = `RNNFAB_MAX(`RNNFAB_MAX(COL_W, IDX_W), BP_W) + 1;  // column arithmetic width
-  localparam [XW-1:0] IN0_X = IN0[XW-1:0], O_X = O[XW-1:0];
+  localparam XW = `RNNFAB_MAX(COL_W, BP_W) + 1;  // column arithmetic width
 
   initial begin
     if (LAYERS < 1 || IN0 < 1 || O < 1 || QUEUE_DEPTH < STALL_SLACK + 1 || BP_W < 1 ||
-        IDX_W < `RNNFAB_BITS_FOR(`RNNFAB_MAX(IN0, O) + O - 1) || COL_W < 1) begin
-      $display("%m: bad parameters LAYERS=%0d IN0=%0d O=%0d QUEUE_DEPTH=%0d BP_W=%0d IDX_W=%0d",
-               LAYERS, IN0, O, QUEUE_DEPTH, BP_W, IDX_W);
+        COL_W < 1) begin
+      $display("%m: bad parameters LAYERS=%0d IN0=%0d O=%0d QUEUE_DEPTH=%0d BP_W=%0d COL_W=%0d",
+               LAYERS, IN0, O, QUEUE_DEPTH, BP_W, COL_W);
       $finish;
     end
   end
@@ -81,7 +79,7 @@ module rnnfab_delta_bc #(
   wire gate_column = bc_valid && !phase_proj;
   wire [XW-1:0] bc_col_x = {{(XW - COL_W) {1'b0}}, bc_col};
   wire [LAYERS-1:0] enc_valid, enc_none, enc_idle;
-  wire [LAYERS*IDX_W-1:0] enc_index;
+  wire [LAYERS*BP_W-1:0] enc_ptr;
   wire [LAYERS*(AB+1)-1:0] enc_delta;
   wire [LAYERS*(QW+1)-1:0] enc_level;
   wire [LAYERS-1:0] enc_fire, enc_hpart_all;
@@ -95,19 +93,16 @@ module rnnfab_delta_bc #(
       // the step's last beat: the recurrent part's last, or the input part's where the controller
       // walks a layer l > 0's recurrent part first (rnnfab_ctrl RFIRST, set in delta designs)
       localparam RFIRST_L = (l > 0) ? 1'b1 : 1'b0;
-      localparam IW = `RNNFAB_BITS_FOR(IN_L + O - 1);  // this encoder's index width
-      wire [IW-1:0] out_index;
-      wire [IDX_W:0] index_wide = {{(IDX_W + 1 - IW) {1'b0}}, out_index};
-      assign enc_index[l*IDX_W+:IDX_W] = index_wide[IDX_W-1:0];
       assign enc_none[l] = !enc_fire[l];
-      wire unused_index_top = &{1'b0, index_wide[IDX_W]};
       rnnfab_delta_lanes #(
-          .AB(AB), .W(BCAST), .IN(IN_L), .O(O), .QUEUE_DEPTH(QUEUE_DEPTH), .POS_W(COL_W)
+          .AB(AB), .W(BCAST), .IN(IN_L), .O(O), .QUEUE_DEPTH(QUEUE_DEPTH), .POS_W(COL_W),
+          .PTR_W(BP_W)
       ) enc (
           .clk(clk), .rst(rst), .theta_x(THETA_X[l*AB+:AB]), .theta_h(THETA_H[l*AB+:AB]),
+          .base_x(BASE_X[l*BP_W+:BP_W]), .base_h(BASE_H[l*BP_W+:BP_W]),
           .in_valid(gate_column && phase_layer == LAYER), .in_pos(bc_col), .in_data(bc_data),
           .in_last(bc_seg_last && (bc_hpart ^ RFIRST_L)), .out_ready(pop && phase_layer == LAYER),
-          .out_valid(enc_valid[l]), .out_fire(enc_fire[l]), .out_index(out_index),
+          .out_valid(enc_valid[l]), .out_fire(enc_fire[l]), .out_ptr(enc_ptr[l*BP_W+:BP_W]),
           .out_hpart(enc_hpart_all[l]), .out_delta(enc_delta[l*(AB+1)+:AB+1]),
           .level(enc_level[l*(QW+1)+:QW+1]), .idle(enc_idle[l])
       );
@@ -116,10 +111,9 @@ module rnnfab_delta_bc #(
 
   // ---------------- PDELTA: one projection encoder per layer (m: H columns with theta_m; its
   // second part, one column that is never fed, is unused)
-  localparam PIDX_W = `RNNFAB_BITS_FOR(H);  // projection encoder index width
   wire proj_coded = (PDELTA != 0) && phase_proj;
   wire [LAYERS-1:0] penc_valid, penc_fire, penc_idle;
-  wire [LAYERS*PIDX_W-1:0] penc_index;
+  wire [LAYERS*BP_W-1:0] penc_ptr;
   wire [LAYERS*(AB+1)-1:0] penc_delta;
   wire [LAYERS*(QW+1)-1:0] penc_level;
   generate
@@ -128,19 +122,21 @@ module rnnfab_delta_bc #(
       if (PDELTA != 0) begin : gen_coded
         wire unused_hpart;
         rnnfab_delta_lanes #(
-            .AB(AB), .W(BCAST), .IN(H), .O(1), .QUEUE_DEPTH(QUEUE_DEPTH), .POS_W(COL_W + 1)
+            .AB(AB), .W(BCAST), .IN(H), .O(1), .QUEUE_DEPTH(QUEUE_DEPTH), .POS_W(COL_W + 1),
+            .PTR_W(BP_W)
         ) penc (
             .clk(clk), .rst(rst), .theta_x(THETA_M[l*AB+:AB]), .theta_h({AB{1'b1}}),
+            .base_x(BASE_P[l*BP_W+:BP_W]), .base_h({BP_W{1'b0}}),
             .in_valid(bc_valid && phase_proj && phase_layer == LAYER), .in_pos({1'b0, bc_col}),
             .in_data(bc_data), .in_last(bc_seg_last),
             .out_ready(pop && phase_proj && phase_layer == LAYER), .out_valid(penc_valid[l]),
-            .out_fire(penc_fire[l]), .out_index(penc_index[l*PIDX_W+:PIDX_W]),
+            .out_fire(penc_fire[l]), .out_ptr(penc_ptr[l*BP_W+:BP_W]),
             .out_hpart(unused_hpart), .out_delta(penc_delta[l*(AB+1)+:AB+1]),
             .level(penc_level[l*(QW+1)+:QW+1]), .idle(penc_idle[l])
         );
       end else begin : gen_dense
         assign {penc_valid[l], penc_fire[l], penc_idle[l]} = 3'b001;
-        assign penc_index[l*PIDX_W+:PIDX_W] = {PIDX_W{1'b0}};
+        assign penc_ptr[l*BP_W+:BP_W] = {BP_W{1'b0}};
         assign penc_delta[l*(AB+1)+:AB+1] = {(AB + 1) {1'b0}};
         assign penc_level[l*(QW+1)+:QW+1] = {(QW + 1) {1'b0}};
       end
@@ -148,22 +144,16 @@ module rnnfab_delta_bc #(
   endgenerate
 
   // ---------------- the phase's encoder head -> output register (pointer address of the column)
-  wire [IDX_W-1:0] head_index = enc_index[phase_layer*IDX_W+:IDX_W];
-  wire [PIDX_W-1:0] phead_index = penc_index[phase_layer*PIDX_W+:PIDX_W];
   wire [QW:0] head_level = proj_coded ? penc_level[phase_layer*(QW+1)+:QW+1] :
       enc_level[phase_layer*(QW+1)+:QW+1];
   wire head_valid = proj_coded ? penc_valid[phase_layer] : enc_valid[phase_layer];
   wire head_none = proj_coded ? !penc_fire[phase_layer] : enc_none[phase_layer];
   wire [AB:0] head_delta = proj_coded ? penc_delta[phase_layer*(AB+1)+:AB+1] :
       enc_delta[phase_layer*(AB+1)+:AB+1];
-  wire [XW-1:0] head_x = {{(XW - IDX_W) {1'b0}}, head_index};
-  wire [XW-1:0] phead_x = {{(XW - PIDX_W) {1'b0}}, phead_index};
-  wire [XW-1:0] in_cols = (phase_layer == {LW{1'b0}}) ? IN0_X : O_X;
-  wire head_hpart = !proj_coded && (head_x >= in_cols);
-  wire [XW-1:0] head_hcol = head_x - in_cols;  // its column of W_hh (recurrent part)
-  wire [BP_W-1:0] head_ptr = proj_coded ? BASE_P[phase_layer*BP_W+:BP_W] + phead_x[BP_W-1:0] :
-      head_hpart ? BASE_H[phase_layer*BP_W+:BP_W] + head_hcol[BP_W-1:0] :
-      BASE_X[phase_layer*BP_W+:BP_W] + head_x[BP_W-1:0];
+  // the encoders give the column's pointer address (their base + the column: one adder each)
+  wire head_hpart = !proj_coded && enc_hpart_all[phase_layer];
+  wire [BP_W-1:0] head_ptr = proj_coded ? penc_ptr[phase_layer*BP_W+:BP_W] :
+      enc_ptr[phase_layer*BP_W+:BP_W];
   reg out_valid_q, out_hpart_q, stall_q;
   reg [AB:0] out_delta_q;
   reg [BP_W-1:0] out_ptr_q;
@@ -186,6 +176,6 @@ module rnnfab_delta_bc #(
   assign dl_hpart = pass ? 1'b0 : out_hpart_q;
   assign stall = pass ? pe_stall : stall_q;
   assign idle = (&enc_idle) && (&penc_idle) && !out_valid_q;
-  wire unused_bc = &{1'b0, enc_hpart_all, head_hcol, head_x, phead_x, bc_col_x};
+  wire unused_bc = &{1'b0, bc_col_x};
 endmodule
 `default_nettype wire

@@ -29,14 +29,16 @@ module rnnfab_delta_lanes #(
     parameter O = 1,                 // recurrent columns (the second part's length)
     parameter QUEUE_DEPTH = 8,       // beats the queue holds
     parameter POS_W = 8,             // width of a column position (holds ALIGN(IN, W) + O - 1)
+    parameter PTR_W = 8,             // width of a column's address (base_x + p, base_h + j)
     // derived; leave unset
-    parameter IDX_W = `RNNFAB_BITS_FOR(IN + O - 1),  // encoder index width (x: p, h: IN + j)
     parameter QW = `RNNFAB_BITS_FOR(QUEUE_DEPTH - 1)  // queue pointer width
 ) (
     input  wire             clk,        // clock
     input  wire             rst,        // synchronous reset: the queue empties, every v_hat = 0
     input  wire [   AB-1:0] theta_x,    // threshold of the input part (activation LSBs)
     input  wire [   AB-1:0] theta_h,    // threshold of the recurrent part
+    input  wire [PTR_W-1:0] base_x,     // address of input column 0 (out_ptr = base_x + p)
+    input  wire [PTR_W-1:0] base_h,     // address of recurrent column 0 (out_ptr = base_h + j)
     input  wire             in_valid,   // a beat
     input  wire [POS_W-1:0] in_pos,     // position of its lane 0 (a multiple of W)
     input  wire [ W*AB-1:0] in_data,    // lane i in [i*AB +: AB]
@@ -44,7 +46,7 @@ module rnnfab_delta_lanes #(
     input  wire             out_ready,  // the head may give its next entry this cycle
     output wire             out_valid,  // the queue holds a beat
     output wire             out_fire,   // the entry is a fired column (else an end marker)
-    output wire [IDX_W-1:0] out_index,  // its index: x column p, or IN + h column j
+    output wire [PTR_W-1:0] out_ptr,    // its address: base_x + x column p, or base_h + h column j
     output wire             out_hpart,  // it is a recurrent column
     output wire [     AB:0] out_delta,  // its delta (AB + 1 bits)
     output wire [     QW:0] level,      // beats in the queue
@@ -54,18 +56,18 @@ module rnnfab_delta_lanes #(
   localparam ALIGN_IN = `RNNFAB_ALIGN(IN, W);  // first position of the recurrent part
   localparam DEPTH = (ALIGN_IN + `RNNFAB_ALIGN(O, W)) / W;  // words of a v_hat bank
   localparam AW = `RNNFAB_BITS_FOR(DEPTH - 1);  // bank address width
-  localparam XW = `RNNFAB_MAX(POS_W, IDX_W) + 1;  // position arithmetic width
+  localparam XW = `RNNFAB_MAX(POS_W, PTR_W) + 1;  // position arithmetic width
   localparam [XW-1:0] IN_X = IN[XW-1:0], O_X = O[XW-1:0], ALIGN_X = ALIGN_IN[XW-1:0];
   localparam DW = AB + 1;  // delta width
   localparam BW = AB + 2;  // bound width: v_hat +- theta (v_hat signed AB bits, theta < 2^AB)
   localparam VW = 2 * BW;  // a v_hat bank word: {v_hat + theta, v_hat - theta}
-  localparam EW = 2 + POS_W + W + W * DW;  // queue entry: last, hpart, pos, fired, deltas
+  localparam EW = 2 + PTR_W + W + W * DW;  // queue entry: last, hpart, lane 0's address, fired, deltas
   localparam integer LAST_SLOT_I = QUEUE_DEPTH - 1;
   localparam [QW-1:0] LAST_SLOT = LAST_SLOT_I[QW-1:0];
 
   initial begin
     if (AB < 2 || W < 1 || (1 << LB) != W || IN < 1 || O < 1 || QUEUE_DEPTH < 2 ||
-        (1 << POS_W) < ALIGN_IN + O) begin
+        (1 << POS_W) < ALIGN_IN + O || PTR_W < 1) begin
       $display("%m: bad parameters AB=%0d W=%0d IN=%0d O=%0d QUEUE_DEPTH=%0d POS_W=%0d", AB, W,
                IN, O, QUEUE_DEPTH, POS_W);
       $finish;
@@ -91,6 +93,7 @@ module rnnfab_delta_lanes #(
   // ---------------- S1: the beat, its columns' v_hat and bounds, the compare
   reg s1_valid_q, s1_last_q, s1_hpart_q;
   reg [POS_W-1:0] s1_pos_q;
+  reg [XW-1:0] s1_part_pos_q;  // lane 0's position in its part
   reg [W*AB-1:0] s1_data_q;
   reg [W-1:0] s1_columns_q;
   reg [AB-1:0] s1_theta_q;
@@ -149,11 +152,14 @@ module rnnfab_delta_lanes #(
       s1_data_q <= in_data;
       s1_last_q <= in_last;
       s1_hpart_q <= in_hpart;
+      s1_part_pos_q <= in_part_pos;
       s1_columns_q <= in_columns;
       s1_theta_q <= in_theta;
     end
   end
-  wire unused_pos = &{1'b0, s1_word_pos, in_word_pos, in_part_pos};
+  wire unused_pos = &{1'b0, s1_word_pos, in_word_pos, s1_part_pos_q[XW-1:PTR_W]};
+  // the address of lane 0's column (lane i's is this + i), so the head adds only the lane
+  wire [PTR_W-1:0] s1_ptr0 = (s1_hpart_q ? base_h : base_x) + s1_part_pos_q[PTR_W-1:0];
 
   // ---------------- S2: the beat S1 pushes, registered before the queue's write (so the compare
   // does not fan out to the queue's write enables); `level` counts it as in the queue
@@ -161,7 +167,7 @@ module rnnfab_delta_lanes #(
   reg [EW-1:0] s2_entry_q;
   always @(posedge clk) begin
     s2_valid_q <= rst ? 1'b0 : s1_push;
-    s2_entry_q <= {s1_last_q, s1_hpart_q, s1_pos_q, s1_fired, s1_delta};
+    s2_entry_q <= {s1_last_q, s1_hpart_q, s1_ptr0, s1_fired, s1_delta};
   end
 
   // ---------------- the queue of beats and the serializer of the head beat
@@ -173,7 +179,7 @@ module rnnfab_delta_lanes #(
   wire [EW-1:0] head = queue_mem[rd_q];
   wire [W*DW-1:0] head_deltas = head[W*DW-1:0];
   wire [W-1:0] head_fired = head[W*DW+:W];
-  wire [POS_W-1:0] head_pos = head[W*DW+W+:POS_W];
+  wire [PTR_W-1:0] head_ptr0 = head[W*DW+W+:PTR_W];
   wire head_hpart = head[EW-2];
   wire [W-1:0] remaining = head_fired & ~sent_q;
   wire [W-1:0] lowest = remaining & (~remaining + 1'b1);  // its lowest set bit
@@ -185,16 +191,15 @@ module rnnfab_delta_lanes #(
   end
   wire give = out_valid && out_ready;
   wire pop = give && ((remaining & ~lowest) == {W{1'b0}});
-  wire [XW-1:0] head_lane_pos = {{(XW - POS_W) {1'b0}}, head_pos} + {{(XW - LB - 1) {1'b0}}, lane};
-  wire [XW-1:0] head_index = head_hpart ? head_lane_pos - ALIGN_X + IN_X : head_lane_pos;
+  wire [XW-1:0] head_ptr = {{(XW - PTR_W) {1'b0}}, head_ptr0} + {{(XW - LB - 1) {1'b0}}, lane};
   assign out_valid = (count_q != 0);
   assign out_fire = (remaining != {W{1'b0}});
-  assign out_index = head_index[IDX_W-1:0];
+  assign out_ptr = head_ptr[PTR_W-1:0];
   assign out_hpart = head_hpart;
   assign out_delta = head_deltas[lane*DW+:DW];
   assign level = level_q;
   assign idle = !s1_valid_q && !s2_valid_q && (count_q == 0);
-  wire unused_head = &{1'b0, head[EW-1], head_index, lane};
+  wire unused_head = &{1'b0, head[EW-1], head_ptr[XW-1:PTR_W], lane};
   always @(posedge clk) begin
     if (s2_valid_q) queue_mem[wr_q] <= s2_entry_q;
     if (rst) begin
