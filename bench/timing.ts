@@ -15,6 +15,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
+import { readJsonFile } from "../util/read.ts";
+import { parseWithSchema } from "../util/zod_error.ts";
 import { randomModel, type RandomModelOptions } from "../model/random.ts";
 import { formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
@@ -176,6 +178,8 @@ const entrySchema = z.object({
   /** Every seed's run, in seed order (one entry in files before the field: `seed`). */
   seeds: z.array(seedRunSchema).default([]),
   tools: z.record(z.string(), z.string()),
+  /** When the run that made this entry began (ISO time; null in files before the field). */
+  runAt: z.string().nullable().default(null),
 });
 
 /** bench/results/timing.json. */
@@ -300,6 +304,7 @@ export function entryOfReports(
       nextpnr: best.tools.nextpnr,
       ...best.tools.packages,
     },
+    runAt: null,
   };
 }
 
@@ -417,12 +422,14 @@ function failedEntry(
     seed: options.seeds?.[0] ?? 1,
     seeds: [],
     tools: {},
+    runAt: null,
   };
 }
 
 /** Run the benchmark and return its results (not written). */
 export async function runTimingBench(options: TimingBenchOptions): Promise<TimingBench> {
   const assumedMhz = 200;
+  const runAt = new Date().toISOString();
   const seeds = options.seeds && options.seeds.length > 0 ? options.seeds : [1];
   const designs = (options.designs ?? TIMING_BENCH_DESIGNS).map((spec) => prepare(spec, options));
   const tasks = designs.flatMap((prepared) =>
@@ -445,11 +452,11 @@ export async function runTimingBench(options: TimingBenchOptions): Promise<Timin
   });
   return timingBenchSchema.parse({
     format: TIMING_BENCH_FORMAT,
-    generatedAt: new Date().toISOString(),
+    generatedAt: runAt,
     target: options.target ?? "ecp5-85k",
     targetMhz: options.freqMhz ?? 200,
     goalMhz: 150,
-    designs: entries,
+    designs: entries.map((entry) => ({ ...entry, runAt })),
     notes: [
       "Fmax: nextpnr's timing analysis after routing (measured); fmaxMhz is the best seed's " +
       "(a bitstream that reaches it exists), fmaxMedianMhz / fmaxMinMhz / fmaxMaxMhz the spread " +
@@ -463,6 +470,37 @@ export async function runTimingBench(options: TimingBenchOptions): Promise<Timin
       "models are random (seeded), pruned with BCR and PE balance; see docs/timing.md",
     ],
   });
+}
+
+/** Read and check a results file (one-line error naming the file when it is not one). */
+export async function readTimingBench(path: string): Promise<TimingBench> {
+  const value = await readJsonFile(path, "timing benchmark results");
+  return parseWithSchema(timingBenchSchema, value, path, "bench/results/timing.json");
+}
+
+/**
+ * A run's results merged into an earlier results file (`bench:timing --merge`): the run's entries
+ * replace the earlier file's of the same designs, the earlier entries of designs not run stay, in
+ * the benchmark's design order (designs the benchmark no longer has last); the notes are the
+ * run's, then the earlier file's not among them, then one naming what was kept from which file.
+ */
+export function mergeTimingBench(earlier: TimingBench, run: TimingBench): TimingBench {
+  const ranIds = new Set(run.designs.map((entry) => entry.id));
+  const kept = earlier.designs.filter((entry) => !ranIds.has(entry.id));
+  const order = TIMING_BENCH_DESIGNS.map((design) => design.id);
+  const rank = (id: string) => (order.includes(id) ? order.indexOf(id) : order.length);
+  const designs = [...run.designs, ...kept].sort((a, b) => rank(a.id) - rank(b.id));
+  const keptNote = kept.length === 0 ? [] : [
+    `merged (--merge): ${kept.map((entry) => entry.id).join(", ")} kept from the results of ` +
+    `${earlier.generatedAt} (each entry's runAt says when it ran, null before the field); ` +
+    `${run.designs.map((entry) => entry.id).join(", ")} from the run of ${run.generatedAt}`,
+  ];
+  const notes = [
+    ...run.notes,
+    ...earlier.notes.filter((note) => !run.notes.includes(note) && !note.startsWith("merged (")),
+    ...keptNote,
+  ];
+  return timingBenchSchema.parse({ ...run, designs, notes });
 }
 
 /** Write the results atomically. */

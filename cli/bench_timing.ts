@@ -8,6 +8,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
@@ -15,6 +16,8 @@ import { pnrRunFlags } from "./shared_flags.ts";
 import { UserError } from "../util/errors.ts";
 import {
   formatTimingBench,
+  mergeTimingBench,
+  readTimingBench,
   runTimingBench,
   TIMING_BENCH_DESIGNS,
   writeTimingBench,
@@ -27,7 +30,7 @@ const IDS = TIMING_BENCH_DESIGNS.map((design) => design.id);
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--only IDS] [--target T] [--freq MHZ] [--seed S | --seeds S,...] [--jobs N] " +
-    "[--ports registered|direct] [--work-dir DIR] [--out FILE] [--reuse]",
+    "[--ports registered|direct] [--work-dir DIR] [--out FILE] [--merge] [--reuse]",
   description: `Generates, places and routes the timing benchmark's designs and writes FILE (default
 bench/results/timing.json): achieved Fmax, critical path (RTL instances), utilization, and
 microseconds per frame at the achieved clock. Takes tens of minutes per design on a small
@@ -74,6 +77,10 @@ machine. See docs/timing.md.`,
       default: 1,
       help: "runs at once (each nextpnr run takes one core)",
     },
+    merge: {
+      type: "bool",
+      help: "keep FILE's entries of the designs not run (each entry's runAt says when it ran)",
+    },
     reuse: {
       type: "bool",
       help: "keep a design's earlier place and route when its RTL is unchanged",
@@ -85,6 +92,8 @@ await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const only: string[] = flags.only ?? IDS;
   if (only.length === 0) throw new UserError(`${NAME}: --only: expected at least one design`);
+  // read the file to merge into first: a bad one stops the benchmark before its long runs
+  const earlier = flags.merge && existsSync(flags.out) ? await readTimingBench(flags.out) : null;
   const results = await runTimingBench({
     designs: TIMING_BENCH_DESIGNS.filter((design) => only.includes(design.id)),
     workDir: resolve(flags["work-dir"]),
@@ -98,7 +107,7 @@ await runCommand(async () => {
     reuse: flags.reuse,
     log: (line) => console.error(`bench:timing: ${line}`),
   });
-  await writeTimingBench(flags.out, results);
+  await writeTimingBench(flags.out, earlier ? mergeTimingBench(earlier, results) : results);
   for (const line of formatTimingBench(results)) console.log(line);
   console.log(`wrote ${flags.out}`);
 });

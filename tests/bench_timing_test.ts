@@ -10,8 +10,11 @@ import {
   entryOfReports,
   formatTimingBench,
   median,
+  mergeTimingBench,
+  readTimingBench,
   runTimingBench,
   TIMING_BENCH_DESIGNS,
+  timingBenchSchema,
 } from "../bench/timing.ts";
 import { parseScopes, scopeIndex } from "../synth/pnr/hierarchy.ts";
 import { parseNextpnrReport } from "../synth/pnr/nextpnr_report.ts";
@@ -93,5 +96,45 @@ Deno.test("bench:timing: runs past the time limit make a 'not finished' entry, n
     assert.equal(entry.fmaxMhz, null);
     assert.ok(entry.cyclesPerFrame > 0);
     assert.match(formatTimingBench(results)[0], /^tiny: not finished: seed 1: /);
+  });
+});
+
+Deno.test("bench:timing --merge: the run's entries replace the file's, the others stay, in design order", async () => {
+  const committed = await readTimingBench(
+    new URL("../bench/results/timing.json", import.meta.url).pathname,
+  );
+  const lstmp = committed.designs.find((entry) => entry.id === "lstmp-8pe")!;
+  const run = timingBenchSchema.parse({
+    ...committed,
+    generatedAt: "2026-12-03T05:00:00.000Z",
+    designs: [
+      { ...lstmp, id: "delta-lstmp-8pe", runAt: "2026-12-03T05:00:00.000Z" },
+      { ...lstmp, fmaxMhz: 999, runAt: "2026-12-03T05:00:00.000Z" },
+    ],
+    notes: ["the run's note"],
+  });
+  const merged = mergeTimingBench(committed, run);
+  const ids = merged.designs.map((entry) => entry.id);
+  assert.deepEqual(ids, ["gru-8pe", "lstmp-8pe", "lstmp-16pe", "delta-lstmp-8pe"]);
+  assert.equal(merged.designs[1].fmaxMhz, 999);
+  assert.equal(merged.designs[0].fmaxMhz, committed.designs[0].fmaxMhz);
+  assert.equal(merged.generatedAt, run.generatedAt);
+  assert.equal(merged.notes[0], "the run's note");
+  assert.ok(committed.notes.every((note) => merged.notes.includes(note)));
+  assert.match(merged.notes.at(-1)!, /^merged \(--merge\): gru-8pe, lstmp-16pe kept from/);
+  // merging twice keeps one merge note
+  const again = mergeTimingBench(merged, run);
+  assert.equal(again.notes.filter((note) => note.startsWith("merged (")).length, 1);
+});
+
+Deno.test("bench:timing --merge: a file that is not results is a one-line error naming it", async () => {
+  await withTempDir("rnnfab-bench-timing-merge-", async (dir) => {
+    const path = join(dir, "timing.json");
+    await Deno.writeTextFile(path, JSON.stringify({ format: "something else" }));
+    await assert.rejects(() => readTimingBench(path), (error: Error) => {
+      assert.match(error.message, new RegExp(`^${path}: format: `));
+      assert.ok(!error.message.includes("\n"));
+      return true;
+    });
   });
 });
