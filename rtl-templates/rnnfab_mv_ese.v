@@ -397,11 +397,7 @@ module rnnfab_mv_ese #(
     // go to the head moves queue_wr_q past it; so the LUT RAM's write enables are the decode of
     // queue_wr_q alone, a register, not of the push and head decision (docs/timing.md)
     queue_mem[queue_wr_q] <= push_entry;
-    // the head registers load whenever the head is free (a register decision): with no entry to
-    // take they load a stale one that head_valid_q marks invalid, so the push decision (the
-    // column's pointers out of block RAM, compared) reaches only head_valid_q and the counters,
-    // not the enables of the head's many bits (docs/timing.md, session 15)
-    if (head_free) begin
+    if (load_mem || load_push) begin
       head_hpart_q <= load_entry[Q_W-1];
       head_fields_q <= load_fields;
       head_value_q <= load_entry[VW-1:0];
