@@ -174,7 +174,7 @@ Deno.test("broadcast width: default up to the lanes and dividing the PEs; checks
   assert.throws(() => resolve({ format: "bcr", pes: 6, broadcast: 4 }), /must divide pes/);
   assert.throws(
     () => parseAcceleratorSettings({ format: "bcr", broadcast: 3 }, "flags"),
-    /1, 2, 4, 8 or 16/,
+    /one of 1, 2, 4, 8, 16, 32, 64/,
   );
   assert.throws(
     () => parseAcceleratorSettings({ format: "ese", lanes: 128 }, "flags"),
