@@ -3,8 +3,9 @@
  * delta model built at several PE counts, columns per beat W and output elements per beat, each
  * design's cycles per frame over the test set from its cycle model (rtl/delta_timing.ts, equal to
  * Verilator), where the frame's cycles go (`DeltaPhases`), time and effective throughput at the
- * assumed clock, resources (LUTs and DSPs scaled from one synthesized design; BRAM36 the larger
- * of that estimate and the lower bound of the design's own memories, bench/delta_memories.ts), and
+ * assumed clock, resources (LUTs, flip-flops and DSPs interpolated between synthesized designs,
+ * DELTA_PE_RESOURCES; BRAM36 the larger of that estimate and the lower bound of the design's own
+ * memories, bench/delta_memories.ts), and
  * the fastest configuration within ESE's XCKU060 budget.
  *
  * @module

@@ -19,9 +19,10 @@
 // The OR of the PEs' registered stall requests is registered here (pe_stall_q) and stops the
 // queue's output; this block's own registered request (stall) stops the controller's issue while
 // the active encoder's queue holds STALL_SLACK entries less than it has (a column issued in cycle
-// t is queued at the end of t + 2, as in the PE). In a projection phase the PEs' request goes to
-// the controller directly (the pass-through adds no register).
-//   gate column: bus (B1) -> encoder S1 -> queue -> output register -> PEs (P0)
+// t counts in the encoder's level at the end of t + 2, as in the PE: in its S2, the queue a cycle
+// later). In a projection phase the PEs' request goes to the controller directly (the
+// pass-through adds no register).
+//   gate column: bus (B1) -> encoder S1 -> S2 -> queue -> output register -> PEs (P0)
 //   projection column: bus (B1) -> PEs (P0); PDELTA = 1: as a gate column, its own encoder
 module rnnfab_delta_bc #(
     parameter LAYERS = 1,                    // number of layers
