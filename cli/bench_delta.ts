@@ -28,6 +28,7 @@ import { runDeltaBench } from "../bench/delta.ts";
 import { builtDesigns, measureBuiltDelta } from "../bench/delta_built.ts";
 import { deltaMarkdown } from "../bench/delta_report.ts";
 import { parseDesignPoints, widestOutWords } from "../bench/delta_configs.ts";
+import { readRecordedThresholds, type RecordedThresholds } from "../bench/speech_record.ts";
 
 const NAME = "deno task bench:delta";
 /** The configuration table of `--set ese` (with --theta-m): within the budget, and 128 PEs over it. */
@@ -55,6 +56,15 @@ const SETS = {
     /** The MAC lanes it was pruned for: the default of --built-lanes. */
     lanes: 16,
   },
+  "ese-l16-s": {
+    name: "speech_lstmp1024x512_l16_s",
+    denseName: "speech_lstmp1024x512",
+    /** Its pruned and BCR models are ese-l16's (models:speech "bcrOf"). */
+    bcrName: "speech_lstmp1024x512_l16",
+    data: ".cache/speech/speech153_test.safetensors",
+    broadcast: 1,
+    lanes: 16,
+  },
   "ese-l16-d125": {
     name: "speech_lstmp1024x512_l16_d125",
     denseName: "speech_lstmp1024x512",
@@ -69,6 +79,7 @@ const OUT_FILES = {
   small: "bench/results/delta-small.json",
   ese: "bench/results/delta.json",
   "ese-l16": "bench/results/delta-lanes.json",
+  "ese-l16-s": "bench/results/delta-search.json",
   "ese-l16-d125": "bench/results/delta-lanes-d125.json",
 } as const;
 
@@ -104,13 +115,16 @@ Verilator itself on the first K utterances) and of the older analytical model (m
   flags: {
     set: {
       type: "enum",
-      values: ["small", "ese", "ese-l16", "ese-l16-d125"],
+      values: ["small", "ese", "ese-l16", "ese-l16-s", "ese-l16-d125"],
       default: "small",
       help: "the model set of `deno task models:speech` whose files are the defaults of " +
         "--dense, --bcr, --delta-model, --head, --data (small: LSTM 40/64 x 2; ese: LSTMP " +
         "153/1024/512; ese-l16: the same dense model pruned for 32 PEs x 16 MAC lanes; " +
-        "ese-l16-d125: the same at density 0.125) and of --built-lanes (the lanes sets: 16), " +
-        "--broadcast (8; ese: 1, the projection, unless --theta-m), --configs and --out",
+        "ese-l16-s: ese-l16 with the thresholds of the threshold search; ese-l16-d125: the " +
+        "same at density 0.125), of --theta, --theta-input, --theta-m (the thresholds in the " +
+        "set's record, NAME.models.json, unless --delta-model is given), of --built-lanes (the " +
+        "lanes sets: 16), --broadcast (8; ese: 1, the projection, unless theta_m), --configs " +
+        "and --out",
     },
     dense: { type: "path", help: "the dense model", defaultText: `${MODELS}/NAME.json` },
     bcr: {
@@ -133,7 +147,7 @@ Verilator itself on the first K utterances) and of the older analytical model (m
     theta: {
       ...DELTA_FLAG,
       help: "theta_x,theta_h (real units; the thresholds --delta-model was trained with)",
-      defaultText: "0.3,0.3",
+      defaultText: "the set's record, else 0.3,0.3",
     },
     "theta-input": {
       type: "number",
@@ -143,7 +157,7 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       help: "theta_x of layer 0 only (the input features, standardized to unit deviation, where " +
         "every other part holds hidden values in (-1, 1); real units); the sweep keeps " +
         "theta_x = theta_h everywhere",
-      defaultText: "theta_x",
+      defaultText: "the set's record, else theta_x",
     },
     "theta-m": {
       type: "number",
@@ -153,7 +167,7 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       help: "theta_m of every layer (real units): delta-code the projection input m of an LSTM " +
         "with projection (docs/delta.md), here and in every sweep point; without it the " +
         "projection stays dense",
-      defaultText: "none (dense projection)",
+      defaultText: "the set's record, else none (dense projection)",
     },
     config: {
       type: "path",
@@ -244,27 +258,50 @@ function thresholdsOf(
 }
 
 /** The flags' paths with the model set's defaults filled in. */
-function pathsOf(flags: FlagValues<typeof COMMAND.flags>) {
+function pathsOf(flags: FlagValues<typeof COMMAND.flags>, thetaM: number | undefined) {
   const set = SETS[flags.set as keyof typeof SETS];
   const model = (suffix: string) => `${MODELS}/${set.name}${suffix}.json`;
   const denseName = "denseName" in set ? set.denseName : set.name;
+  const bcrName = "bcrName" in set ? set.bcrName : set.name;
   return {
     dense: flags.dense ?? `${MODELS}/${denseName}.json`,
-    bcr: flags.bcr ?? model("_bcr"),
+    bcr: flags.bcr ?? `${MODELS}/${bcrName}_bcr.json`,
     bcrDelta: flags["delta-model"] ?? model("_bcr_delta"),
     head: flags.head ?? `${MODELS}/${denseName}.head.json`,
     test: flags.data ?? set.data,
     out: flags.out ?? OUT_FILES[flags.set as keyof typeof OUT_FILES],
-    // a projection takes W > 1 only with a delta-coded input (--theta-m)
-    broadcast: flags.broadcast ?? (flags["theta-m"] === undefined ? set.broadcast : 8),
+    // a projection takes W > 1 only with a delta-coded input (theta_m)
+    broadcast: flags.broadcast ?? (thetaM === undefined ? set.broadcast : 8),
     builtLanes: flags["built-lanes"] ?? ("lanes" in set ? set.lanes : 1),
   };
 }
 
+/**
+ * The thresholds: the flags, else the set's record (the thresholds its BCR + delta model was
+ * trained with or chosen by its search; only for the set's own --delta-model), else 0.3.
+ */
+async function flagThresholds(flags: FlagValues<typeof COMMAND.flags>) {
+  const set = SETS[flags.set as keyof typeof SETS];
+  const recorded: RecordedThresholds | undefined = flags["delta-model"] === undefined
+    ? await readRecordedThresholds(`${MODELS}/${set.name}.models.json`)
+    : undefined;
+  const uniform = flags.theta ??
+    (recorded ? { thetaX: recorded.theta, thetaH: recorded.theta } : { thetaX: 0.3, thetaH: 0.3 });
+  const input = flags["theta-input"] ??
+    (recorded && recorded.thetaInput !== recorded.theta ? recorded.thetaInput : undefined);
+  if (recorded) {
+    console.error(
+      `bench:delta: thresholds of ${set.name}.models.json (flags override): theta ` +
+        `${recorded.theta}, input ${recorded.thetaInput}, theta_m ${recorded.thetaM ?? "none"}`,
+    );
+  }
+  return { uniform, input, thetaM: flags["theta-m"] ?? recorded?.thetaM };
+}
+
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
-  const paths = pathsOf(flags);
-  const uniform = flags.theta ?? { thetaX: 0.3, thetaH: 0.3 };
+  const { uniform, input, thetaM } = await flagThresholds(flags);
+  const paths = pathsOf(flags, thetaM);
   const fixed = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : { ...DEFAULT_FIXED_CONFIG, activationBits: 20 };
@@ -274,7 +311,7 @@ await runCommand(async () => {
   const head = await loadHead(paths.head, outputSize(dense));
   const theta = thresholdsOf(
     uniform,
-    { input: flags["theta-input"], thetaM: flags["theta-m"] },
+    { input, thetaM },
     dense.numLayers,
   );
   const test = await loadDataset(paths.test, {
@@ -300,12 +337,11 @@ await runCommand(async () => {
   const setConfigs = {
     ese: ESE_CONFIGS,
     "ese-l16": ESE_LANES_CONFIGS,
+    "ese-l16-s": ESE_LANES_CONFIGS,
     "ese-l16-d125": ESE_LANES_D125_CONFIGS,
   }[flags.set as string];
   const configs = flags.configs ??
-    (setConfigs !== undefined && flags["theta-m"] !== undefined
-      ? parseDesignPoints(setConfigs)
-      : undefined);
+    (setConfigs !== undefined && thetaM !== undefined ? parseDesignPoints(setConfigs) : undefined);
   const log = (line: string) => console.error(`bench:delta: ${line}`);
   const result = await runDeltaBench({
     models: { dense, bcr, bcrDelta },

@@ -1,6 +1,7 @@
 """A small spoken-word data set that rnnfab makes itself (docs/delta.md, "The speech set").
 
-``deno task data:speech`` runs ``python scripts/make_speech.py [--out DIR] [--per-word N]``.
+``deno task data:speech`` runs ``python scripts/make_speech.py [--out DIR] [--per-word N]
+[--val-per-word V]``.
 
 Ten command words are spoken by espeak-ng (Debian package ``espeak-ng``) in eight English accents,
 twelve voice variants, random speeds and pitches; each utterance gets random silence before and
@@ -12,8 +13,14 @@ triangular mel bands from 20 Hz to 8 kHz, natural log of the band energies):
 - ``speech153_{train,test}.safetensors``: 51 log-mel bands with their first and second
   differences (regression over +-2 frames), 153 per frame (the ESE-shaped model).
 
+- ``speech{40,153}_val.safetensors``: a validation set for choosing hyperparameters (the delta
+  thresholds of ``rnnfab.delta_search``) without looking at the test set: V utterances a word of
+  the test set's voice variants, drawn from a generator of their own (seed + 1), so that the
+  train and test files are the same bytes with or without it.
+
 Every feature is standardized with the mean and standard deviation of the training frames. The
-split is by voice variant: the variants in ``TEST_VARIANTS`` are heard only in the test set. The
+split is by voice variant: the variants in ``TEST_VARIANTS`` are heard only in the test and
+validation sets (never in training). The
 files are rnnfab data files (safetensors: ``sequences`` [N, T, I] float32 padded with zeros,
 ``lengths`` [N], ``labels`` [N], one word id per sequence), read by ``infer``, ``finetune`` and
 python/rnnfab. ``manifest.json`` records every utterance's parameters, the normalization, the
@@ -72,8 +79,9 @@ def speak(word: str, voice: str, speed: int, pitch: int) -> tuple[np.ndarray, in
     return np.frombuffer(frames, dtype="<i2").astype(np.float64) / 32768.0, rate
 
 
-def utterance_plan(per_word: int, seed: int) -> list[dict]:
-    """The parameters of every utterance, drawn from one seeded generator (word-major order)."""
+def utterance_plan(per_word: int, seed: int, variants: list[str] = VARIANTS) -> list[dict]:
+    """The parameters of every utterance, drawn from one seeded generator (word-major order),
+    voices from ``variants``."""
     rng = np.random.default_rng(seed)
     plan = []
     for label, word in enumerate(WORDS):
@@ -82,7 +90,7 @@ def utterance_plan(per_word: int, seed: int) -> list[dict]:
                 "word": word,
                 "label": label,
                 "accent": ACCENTS[int(rng.integers(len(ACCENTS)))],
-                "variant": VARIANTS[int(rng.integers(len(VARIANTS)))],
+                "variant": variants[int(rng.integers(len(variants)))],
                 "speed": int(rng.integers(110, 221)),       # words per minute
                 "pitch": int(rng.integers(20, 81)),         # espeak-ng 0..99
                 "gain": float(np.round(rng.uniform(0.3, 1.0), 4)),
@@ -185,6 +193,9 @@ def check_output_folder(out: str) -> None:
         os.makedirs(out)
         return
     names = set(os.listdir(out))
+    # the trained models of `deno task models:speech` live in DIR/models (their own records)
+    if os.path.isdir(os.path.join(out, "models")):
+        names.discard("models")
     if not names:
         return
     manifest = os.path.join(out, "manifest.json")
@@ -211,13 +222,22 @@ def standardize(train: list[np.ndarray], sets: list[list[np.ndarray]]) -> dict:
     return {"mean": np.round(mean, 6).tolist(), "std": np.round(std, 6).tolist()}
 
 
-def make(out: str, per_word: int, seed: int) -> dict:
+SPLITS = ("train", "test", "val")
+
+
+def make(out: str, per_word: int, seed: int, val_per_word: int) -> dict:
     """Make the data set into ``out``; returns the manifest."""
     check_output_folder(out)
     plan = utterance_plan(per_word, seed)
+    for entry in plan:
+        entry["split"] = "test" if entry["variant"] in TEST_VARIANTS else "train"
+    val_plan = utterance_plan(val_per_word, seed + 1, sorted(TEST_VARIANTS))
+    for entry in val_plan:
+        entry["split"] = "val"
+    plan += val_plan
     filters = {}
-    feats = {40: {"train": [], "test": []}, 153: {"train": [], "test": []}}
-    labels = {"train": [], "test": []}
+    feats = {size: {split: [] for split in SPLITS} for size in (40, 153)}
+    labels = {split: [] for split in SPLITS}
     # espeak-ng runs in two processes at a time; the results are used in plan order.
     with ThreadPoolExecutor(max_workers=2) as pool:
         rendered = list(pool.map(render, plan))
@@ -225,8 +245,7 @@ def make(out: str, per_word: int, seed: int) -> dict:
         for bands in (40, 51):
             if (bands, rate) not in filters:
                 filters[(bands, rate)] = mel_filters(bands, rate)
-        split = "test" if entry["variant"] in TEST_VARIANTS else "train"
-        entry["split"] = split
+        split = entry["split"]
         small = log_mel(signal, rate, filters[(40, rate)])
         large = with_differences(log_mel(signal, rate, filters[(51, rate)]))
         entry["frames"] = len(small)
@@ -236,8 +255,8 @@ def make(out: str, per_word: int, seed: int) -> dict:
     normalization = {}
     files = {}
     for size, sets in feats.items():
-        normalization[str(size)] = standardize(sets["train"], [sets["train"], sets["test"]])
-        for split in ("train", "test"):
+        normalization[str(size)] = standardize(sets["train"], [sets[split] for split in SPLITS])
+        for split in SPLITS:
             name = f"speech{size}_{split}.safetensors"
             write_data(os.path.join(out, name), sets[split], labels[split])
             with open(os.path.join(out, name), "rb") as handle:
@@ -249,11 +268,13 @@ def make(out: str, per_word: int, seed: int) -> dict:
         "perWord": per_word,
         "words": WORDS,
         "testVariants": sorted(TEST_VARIANTS),
+        "valPerWord": val_per_word,
+        "valSeed": seed + 1,
         "frameHz": FRAME_HZ,
         "windowSeconds": WINDOW_S,
         "fftSize": FFT_SIZE,
         "melHz": [MEL_LOW_HZ, MEL_HIGH_HZ],
-        "counts": {split: len(labels[split]) for split in ("train", "test")},
+        "counts": {split: len(labels[split]) for split in SPLITS},
         "files": files,
         "normalization": normalization,
         "utterances": plan,
@@ -275,17 +296,23 @@ def main() -> None:
                         help="output folder (default .cache/speech)")
     parser.add_argument("--per-word", type=int, default=100,
                         help="utterances per word (default 100)")
+    parser.add_argument("--val-per-word", type=int, default=30,
+                        help="validation utterances per word (default 30)")
     parser.add_argument("--seed", type=int, default=19, help="seed of every random draw")
     args = parser.parse_args()
     if args.per_word < 1:
         parser.error("--per-word must be at least 1")
+    if args.val_per_word < 1:
+        parser.error("--val-per-word must be at least 1")
     try:
         espeak_version()
     except (OSError, subprocess.CalledProcessError):
         sys.exit("make_speech: espeak-ng is not installed (Debian: apt-get install espeak-ng)")
-    manifest = make(os.path.abspath(args.out), args.per_word, args.seed)
+    manifest = make(os.path.abspath(args.out), args.per_word, args.seed, args.val_per_word)
     frames = [u["frames"] for u in manifest["utterances"]]
-    print(f"make_speech: {manifest['counts']['train']} train and {manifest['counts']['test']} test "
+    counts = manifest["counts"]
+    print(f"make_speech: {counts['train']} train, {counts['test']} test and {counts['val']} "
+          "validation "
           f"utterances of {len(WORDS)} words, {min(frames)}..{max(frames)} frames "
           f"(mean {np.mean(frames):.1f}) of 40 and 153 features, in {args.out}")
 

@@ -119,6 +119,8 @@ Deno.test({
         join(root, "speech"),
         "--per-word",
         "1",
+        "--val-per-word",
+        "1",
       ]);
       assert.equal(made.code, 0, made.stderr);
       const data = await loadDataset(join(root, "speech", "speech40_test.safetensors"), {

@@ -20,14 +20,14 @@ function speechTest(name: string, fn: (dir: string) => Promise<void>): void {
 speechTest(
   "make_speech: the same bytes twice, rnnfab data files of 40 and 153 features, split by voice",
   async (dir) => {
-    const first = await makeSpeech(`${dir}/a`, "--per-word", "1");
+    const first = await makeSpeech(`${dir}/a`, "--per-word", "1", "--val-per-word", "2");
     assert.equal(first.code, 0, first.stderr);
-    const second = await makeSpeech(`${dir}/b`, "--per-word", "1");
+    const second = await makeSpeech(`${dir}/b`, "--per-word", "1", "--val-per-word", "2");
     assert.equal(second.code, 0, second.stderr);
     const a = JSON.parse(await Deno.readTextFile(`${dir}/a/manifest.json`));
     const b = JSON.parse(await Deno.readTextFile(`${dir}/b/manifest.json`));
     assert.deepEqual(a.files, b.files);
-    for (const [size, split] of [[40, "train"], [153, "test"]] as const) {
+    for (const [size, split] of [[40, "train"], [153, "test"], [153, "val"]] as const) {
       const data = await loadDataset(`${dir}/a/speech${size}_${split}.safetensors`, {
         inputSize: size,
         classes: 10,
@@ -35,16 +35,24 @@ speechTest(
       assert.equal(data.sequences.length, a.counts[split]);
       for (const sequence of data.sequences) assert.ok(sequence.length >= 10);
     }
+    // the validation split: its own utterances of the test set's voices (none heard in training)
     const testVariants = new Set(a.testVariants);
+    assert.equal(a.counts.val, 10 * 2);
     for (const utterance of a.utterances) {
-      assert.equal(utterance.split, testVariants.has(utterance.variant) ? "test" : "train");
+      const expected = utterance.split === "val"
+        ? "val"
+        : testVariants.has(utterance.variant)
+        ? "test"
+        : "train";
+      assert.equal(utterance.split, expected);
+      if (utterance.split === "val") assert.ok(testVariants.has(utterance.variant));
     }
     // Again into its own folder: allowed (it holds only what the script wrote).
-    assert.equal((await makeSpeech(`${dir}/a`, "--per-word", "1")).code, 0);
+    assert.equal((await makeSpeech(`${dir}/a`, "--per-word", "1", "--val-per-word", "2")).code, 0);
     // A folder with someone else's file: refused, nothing touched.
     await Deno.mkdir(`${dir}/c`);
     await Deno.writeTextFile(`${dir}/c/notes.txt`, "mine");
-    const refused = await makeSpeech(`${dir}/c`, "--per-word", "1");
+    const refused = await makeSpeech(`${dir}/c`, "--per-word", "1", "--val-per-word", "2");
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /holds files this script did not write \(notes\.txt/);
     assert.deepEqual([...Deno.readDirSync(`${dir}/c`)].map((e) => e.name), ["notes.txt"]);
@@ -54,7 +62,7 @@ speechTest(
 speechTest(
   "speech features change slowly: layer 0 of a delta model skips most input columns at theta 0.5",
   async (dir) => {
-    assert.equal((await makeSpeech(dir, "--per-word", "1")).code, 0);
+    assert.equal((await makeSpeech(dir, "--per-word", "1", "--val-per-word", "2")).code, 0);
     const data = await loadDataset(`${dir}/speech40_train.safetensors`, { inputSize: 40 });
     const model = randomModel({
       kind: "lstm",

@@ -12,7 +12,13 @@ committed), each stage from the one before, every random draw seeded:
    ``balance: columns`` every column's non-zeros spread evenly over them, for the delta datapath);
 3. ``NAME_bcr.json``: BCR only: fine-tuned with the mask held and the head fixed;
 4. ``NAME_bcr_delta.json``: BCR + delta: ``NAME_bcr`` fine-tuned further with the thresholds in
-   the forward pass (straight-through), the mask held, the head fixed.
+   the forward pass (straight-through), the mask held, the head fixed; with ``search`` in the
+   recipe's delta stage, then rounds of the threshold search on the validation split
+   (``rnnfab.delta_search``) and fine-tuning at the thresholds found, and a last search: the
+   thresholds the model is used with (recorded as ``stages.delta.thresholds``).
+
+A set may share another set's stages (its files and record, never copies): ``denseOf`` its dense
+model and head, ``bcrOf`` its dense, pruned and BCR models.
 
 ``NAME.models.json`` records each stage's recipe key (its settings, the key of the stage before
 and the SHA-256 of the data files), its CPU seconds and its float32 test accuracy (measured). A
@@ -38,6 +44,7 @@ from .data import load_data, load_head, save_head
 from .mask import bcr_masks, masks_hold
 from .model_io import load_model, save_model
 from .modules import RnnStack
+from .delta_search import Thresholds, column_costs, evaluate, search_thresholds
 from .speech import float_accuracy, train_delta_masked, train_lstm
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -88,6 +95,17 @@ RECIPES["ese-l16-d125"] = {
     **RECIPES["ese-l16"], "name": "speech_lstmp1024x512_l16_d125",
     "prune": {**RECIPES["ese-l16"]["prune"], "rowKeep": 0.25},
 }
+# As "ese-l16" (its dense, pruned and BCR models, not copies), the thresholds chosen by the
+# threshold search (rnnfab.delta_search) on the validation split instead of set by hand: the
+# fewest modeled MAC cycles a frame on 32 PEs x 16 lanes within 1 point of the dense model's
+# validation accuracy; two rounds of search then fine-tuning, then a last search (docs/delta.md,
+# "Choosing the thresholds").
+RECIPES["ese-l16-s"] = {
+    **RECIPES["ese-l16"], "name": "speech_lstmp1024x512_l16_s", "bcrOf": "ese-l16",
+    "delta": {**RECIPES["ese-l16"]["delta"], "search": {
+        "rounds": 2, "budgetPoints": 1.0, "pes": 32, "lanes": 16,
+        "steps": {"input": 0.1, "hidden": 0.05, "projection": 0.05}}},
+}
 STAGES = ("dense", "prune", "bcr", "delta")
 
 
@@ -111,6 +129,35 @@ def _key(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
 
 
+SHARING = {"denseOf": "dense", "bcrOf": "bcr"}  # recipe field: the last stage it shares
+
+
+def _set_of(name: str) -> str:
+    """The --set whose recipe has the model name ``name``."""
+    return next(key for key, recipe in RECIPES.items() if recipe["name"] == name)
+
+
+def _stage_owners(recipe: dict) -> dict:
+    """Stage -> the model name whose files and record hold it, for the stages ``recipe`` shares
+    (followed through the owner's own sharing). The shared stages' settings and the shape must
+    be the owner's."""
+    owners = {}
+    for field, through in SHARING.items():
+        owner_set = recipe.get(field)
+        if not owner_set:
+            continue
+        owner = RECIPES[owner_set]
+        stages = STAGES[:STAGES.index(through) + 1]
+        shape_keys = ("features", "hidden", "proj", "layers", "trainSubset") + stages
+        if any(owner.get(k) != recipe.get(k) for k in shape_keys):
+            raise SystemExit(f"recipe {recipe['name']}: {field} {owner_set} needs the same "
+                             f"shape and settings of {', '.join(stages)}")
+        inherited = _stage_owners(owner)
+        for stage in stages:
+            owners[stage] = inherited.get(stage, owner["name"])
+    return owners
+
+
 class Pipeline:
     """One model set's stages, their outputs and the record (``NAME.models.json``)."""
 
@@ -124,31 +171,33 @@ class Pipeline:
             if not os.path.exists(path):
                 raise SystemExit(f"{path}: missing; make the speech set first "
                                  "(deno task data:speech)")
+        self.val_path = os.path.join(data_dir, f"speech{features}_val.safetensors")
         self.record_path = os.path.join(out, f"{self.name}.models.json")
         self.record = _read_record(self.record_path)
-        # a set that shares another's dense model ("denseOf") reads that set's files and record
-        self.dense_of = recipe.get("denseOf")
-        self.dense_name = self.name
-        if self.dense_of:
-            owner = RECIPES[self.dense_of]
-            shape_keys = ("features", "hidden", "proj", "layers", "trainSubset", "dense")
-            if any(owner.get(k) != recipe.get(k) for k in shape_keys):
-                raise SystemExit(f"recipe {self.name}: denseOf {self.dense_of} needs the same "
-                                 "shape and dense settings")
-            self.dense_name = owner["name"]
+        # stages shared with another set ("denseOf": its dense model, "bcrOf": its dense, pruned
+        # and BCR models): this set reads that set's files and record for them
+        self.owners = _stage_owners(recipe)
+        self.dense_name = self.owners.get("dense", self.name)
         data_key = [_sha256(self.train_path), _sha256(self.test_path)]
         shape = {k: recipe.get(k) for k in ("features", "hidden", "proj", "layers", "trainSubset")}
         self.keys, previous = {}, _key([shape, data_key])
         for stage in STAGES:
-            previous = self.keys[stage] = _key([previous, stage, recipe[stage]])
-        self._train = self._test = None
+            settings = [previous, stage, recipe[stage]]
+            if stage == "delta" and recipe[stage].get("search"):
+                settings.append(self._val_key())
+            previous = self.keys[stage] = _key(settings)
+        self._train = self._test = self._val = None
+
+    def _val_key(self) -> str:
+        if not os.path.exists(self.val_path):
+            raise SystemExit(f"{self.val_path}: missing; the threshold search needs the speech "
+                             "set's validation split: make the set again (deno task data:speech)")
+        return _sha256(self.val_path)
 
     def path(self, stage: str) -> str:
-        """The model file a stage writes (the dense one: the owner's, with ``denseOf``)."""
-        if stage == "dense":
-            return os.path.join(self.out, f"{self.dense_name}.json")
-        suffix = {"prune": "_bcr0", "bcr": "_bcr", "delta": "_bcr_delta"}[stage]
-        return os.path.join(self.out, f"{self.name}{suffix}.json")
+        """The model file a stage writes (a shared stage's: the owner's)."""
+        suffix = {"dense": "", "prune": "_bcr0", "bcr": "_bcr", "delta": "_bcr_delta"}[stage]
+        return os.path.join(self.out, f"{self.owners.get(stage, self.name)}{suffix}.json")
 
     @property
     def head_path(self) -> str:
@@ -168,8 +217,8 @@ class Pipeline:
     def fresh(self, stage: str) -> bool:
         """Whether the stage's output exists and was made with the current key."""
         record = self.record
-        if stage == "dense" and self.dense_of:
-            record = _read_record(os.path.join(self.out, f"{self.dense_name}.models.json"))
+        if stage in self.owners:
+            record = _read_record(os.path.join(self.out, f"{self.owners[stage]}.models.json"))
         entry = record["stages"].get(stage)
         return bool(entry) and entry.get("key") == self.keys[stage] and os.path.exists(
             self.path(stage))
@@ -194,9 +243,10 @@ class Pipeline:
             if not stale:
                 self.log(f"{self.name} {stage}: cached ({self.path(stage)})")
                 continue
-            if stage == "dense" and self.dense_of:
+            if stage in self.owners:
                 raise SystemExit(f"{self.path(stage)}: missing or out of date; this set shares "
-                                 f"the dense model of --set {self.dense_of}: make that first")
+                                 f"the {stage} model of --set {_set_of(self.owners[stage])}: "
+                                 "make that first")
             self._check_writable(stage)
             start, wall = time.process_time(), time.time()
             figures = getattr(self, f"_make_{stage}")()
@@ -267,20 +317,61 @@ class Pipeline:
             stack, head, delta["theta"], delta.get("thetaInput"), delta.get("thetaM"))}
 
     def _make_delta(self) -> dict:
-        settings, (train, _) = self.recipe["delta"], self.data()
+        settings = self.recipe["delta"]
         stack = RnnStack.from_rnnfab(load_model(self.path("bcr")))
         masks = bcr_masks(stack)
         head = self._head()
-        train_delta_masked(stack, head, train, theta=settings["theta"], epochs=settings["epochs"],
-                           lr=settings["lr"], batch_size=settings["batch"], seed=22, masks=masks,
-                           theta_input=settings.get("thetaInput"), theta_m=settings.get("thetaM"),
+        thresholds = Thresholds(settings.get("thetaInput", settings["theta"]), settings["theta"],
+                                settings.get("thetaM"))
+        self._fine_tune_delta(stack, head, masks, thresholds, seed=22)
+        figures = {}
+        if settings.get("search"):
+            thresholds, figures["search"] = self._search(stack, head, masks, thresholds,
+                                                         settings["search"])
+        save_model(stack.to_rnnfab(), self.path("delta"), safetensors=True)
+        figures["thresholds"] = {"theta": thresholds.hidden, "thetaInput": thresholds.input,
+                                 "thetaM": thresholds.projection}
+        return {**figures, "testAtTheta": self._accuracy(
+            stack, head, thresholds.hidden, thresholds.input, thresholds.projection),
+            "test": self._accuracy(stack, head)}
+
+    def _fine_tune_delta(self, stack: RnnStack, head, masks: dict, thresholds: Thresholds,
+                         seed: int) -> None:
+        """Fine-tune with ``thresholds`` in the forward pass, the mask held, the head fixed."""
+        settings, (train, _) = self.recipe["delta"], self.data()
+        train_delta_masked(stack, head, train, theta=thresholds.hidden,
+                           epochs=settings["epochs"], lr=settings["lr"],
+                           batch_size=settings["batch"], seed=seed, masks=masks,
+                           theta_input=thresholds.input, theta_m=thresholds.projection,
                            log=lambda line: self.log(f"{self.name} delta {line}"))
         if not masks_hold(stack, masks):
             raise RuntimeError("the BCR mask changed during delta fine-tuning")
-        save_model(stack.to_rnnfab(), self.path("delta"), safetensors=True)
-        return {"testAtTheta": self._accuracy(stack, head, settings["theta"],
-                                              settings.get("thetaInput"), settings.get("thetaM")),
-                "test": self._accuracy(stack, head)}
+
+    def _search(self, stack: RnnStack, head, masks: dict, start: Thresholds,
+                search: dict) -> tuple[Thresholds, dict]:
+        """``rounds`` times: search the thresholds on the validation set, then fine-tune at
+        them; then search once more (the thresholds the model is used with). The accuracy
+        floor is the dense model's validation accuracy less ``budgetPoints``."""
+        val = load_data(self.val_path)
+        costs = column_costs(stack, search["pes"], search["lanes"])
+        dense = RnnStack.from_rnnfab(load_model(self.path("dense"))).to(torch.float32)
+        dense_accuracy = evaluate(dense, head, val, Thresholds(0.0, 0.0),
+                                  [{}] * dense.num_layers).accuracy
+        floor = dense_accuracy - search["budgetPoints"] / 100
+        self.log(f"{self.name} search: dense validation accuracy {dense_accuracy:.4f}, floor "
+                 f"{floor:.4f}, modeled cycles of a fired column {costs}")
+        rounds, current = [], start
+        for round_index in range(search["rounds"] + 1):
+            result = search_thresholds(
+                stack, head, val, start=current, floor=floor, steps=search["steps"],
+                costs=costs, limits=search.get("limits"),
+                log=lambda line: self.log(f"{self.name} search {round_index}: {line}"))
+            rounds.append(result.to_json())
+            current = result.best.thresholds
+            if round_index < search["rounds"]:
+                self._fine_tune_delta(stack, head, masks, current, seed=23 + round_index)
+        return current, {"denseValAccuracy": dense_accuracy, "validation": self.val_path,
+                         "columnCosts": costs, "rounds": rounds}
 
 
 def main(argv: list[str]) -> int:
