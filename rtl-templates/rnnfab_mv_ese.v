@@ -121,14 +121,21 @@ module rnnfab_mv_ese #(
   // ---------------- Push side, in two stages (a block RAM's output only goes into a register):
   //   P0: the column on the bus; the pointer memory, addressed one column ahead, gives its end
   //   P1: the column and its end registered; a non-empty column is pushed into the queue
+  // In delta mode (DELTA = 1) the pointer memory is read at the column's own pointer address in
+  // P0 (its start and its end), and its output is registered once more before the length test:
+  //   P1: the start and end out of the block RAM (its output register), the column registered
+  //   P2: all registered again; a non-empty column is pushed into the queue
+  // (the length test right after the block RAM's output was the delta datapath's critical path,
+  // docs/timing.md).
   // Every column on the bus is taken (the bus does not wait): the PE asks the controller to stop
   // broadcasting with a registered stall, raised while the queue holds STALL_SLACK entries less
   // than it has, which leaves room for the columns already on their way. The controller
   // registers the OR of the requests (bc_stall_q) before its issue stage sees it; a column issued
-  // in cycle t is pushed at the end of t + 2, and the issue in t needed a queue below STALL_AT
-  // in t - 2, so at most five columns (issued t - 4 ... t) land on a count of at most
-  // STALL_AT - 1: STALL_AT + 4 entries. The queue has QUEUE_DEPTH entries, at least 5.
-  localparam STALL_SLACK = 4;  // queue entries past the stall threshold
+  // in cycle t is pushed at the end of t + 2 (delta: t + 3), and the issue in t needed a queue
+  // below STALL_AT in t - 2, so at most five columns (issued t - 4 ... t; delta: six) land on a
+  // count of at most STALL_AT - 1: STALL_AT + 4 entries (delta: + 5). The queue has QUEUE_DEPTH
+  // entries, at least STALL_SLACK + 1.
+  localparam STALL_SLACK = (DELTA != 0) ? 5 : 4;  // queue entries past the stall threshold
   localparam QUEUE_ALLOC = `RNNFAB_MAX(QUEUE_DEPTH, STALL_SLACK + 1);  // queue entries
   localparam QA_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC - 1);  // queue address width
   localparam QC_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC);  // queue count width
@@ -175,23 +182,38 @@ module rnnfab_mv_ese #(
   reg stall_q;
 
   wire advance = bc_valid;
-  wire push = p1_valid_q && ((DELTA != 0) ? (d_start_q != d_end_q) : (p1_end_q != last_end_q));
+  wire push;  // a non-empty column enters the queue (P1; delta: P2)
+  wire pushing;  // a column is in that stage (idle)
   wire [Q_W-1:0] push_entry;  // {hpart, column fields, value}
   generate
     if (DELTA != 0) begin : gen_delta_push
-      // P0 reads the start and the end of the column on the bus (its pointer and the next)
+      // P0 reads the start and the end of the column on the bus (its pointer and the next); P2
+      // holds them, and the column, registered once more
       wire [BP_W-1:0] bc_ptr_next = bc_ptr + 1'b1;
+      reg p2_valid_q, p2_hpart_q;
+      reg [VW-1:0] p2_data_q;
+      reg [PTR_W-1:0] p2_start_q, p2_end_q;
       always @(posedge clk) begin
         d_start_q <= pointer_mem[bc_ptr];
         d_end_q <= pointer_mem[bc_ptr_next];
+        p2_valid_q <= !rst && p1_valid_q;
+        p2_hpart_q <= p1_hpart_q;
+        p2_data_q <= p1_data_q;
+        p2_start_q <= d_start_q;
+        p2_end_q <= d_end_q;
       end
-      assign push_entry = {p1_hpart_q, d_start_q, d_end_q, p1_data_q};
-      wire unused_dense_sums = &{1'b0, last_end1_q, last_end2_q};
+      assign push = p2_valid_q && (p2_start_q != p2_end_q);
+      assign pushing = p1_valid_q || p2_valid_q;
+      assign push_entry = {p2_hpart_q, p2_start_q, p2_end_q, p2_data_q};
+      wire unused_dense_sums = &{1'b0, last_end_q, last_end1_q, last_end2_q};
     end else begin : gen_dense_push
       always @(posedge clk) begin
         d_start_q <= {PTR_W{1'b0}};
         d_end_q <= {PTR_W{1'b0}};
       end
+      assign push = p1_valid_q && (p1_end_q != last_end_q);
+      assign pushing = p1_valid_q;
+      wire unused_start_end = &{1'b0, d_start_q, d_end_q};
       // the column's length, and whether it is 1 or 2 (compared with registered sums)
       wire [PTR_W-1:0] p1_length = p1_end_q - last_end_q;
       wire p1_length1 = ({1'b0, p1_end_q} == last_end1_q);
@@ -520,6 +542,6 @@ module rnnfab_mv_ese #(
   assign mac_hpart = c1_hpart_q;
   assign mac_weight = weight;
   assign mac_value = c1_value_q;
-  assign idle = !head_valid_q && !p1_valid_q && !c1_valid_q;
+  assign idle = !head_valid_q && !pushing && !c1_valid_q;
 endmodule
 `default_nettype wire

@@ -17,7 +17,7 @@ import { layerInputSize, outputSize } from "../model/model.ts";
 import { type FiredColumn, type FixedDeltaRun, runFixedDelta } from "../model/delta_run.ts";
 import { type DesignDelta, designThresholds, type RtlParameters } from "./design_schema.ts";
 import { type Controller, type PeSide, simulateTiming, type TimingRun } from "./timing.ts";
-import { ESE_STALL_SLACK, eseQueueEntries } from "./timing_engines.ts";
+import { ESE_STALL_SLACK } from "./timing_engines.ts";
 
 /**
  * Fired columns: `fired[t][l]` holds the positions in [x ; h ; m] (h at I_l + column, m, the
@@ -75,11 +75,21 @@ class EncoderModel {
   step = 0;
 }
 
+/**
+ * Queue entries of `rnnfab_mv_ese.v` in delta mode past its stall threshold (its STALL_SLACK): one
+ * more than the dense mode's, for the pointer memory's output register (P2).
+ */
+export const DELTA_ESE_STALL_SLACK = ESE_STALL_SLACK + 1;
+
 /** The delta mode of one PE's rnnfab_mv_ese (timing only) with the PE's stages C2 and C3. */
 class EseDeltaEngine {
   private p1Valid = false;
   private start = 0;
   private end = 0;
+  /** P2: the column, its start and end registered once more (pushed from here). */
+  private p2Valid = false;
+  private start2 = 0;
+  private end2 = 0;
   private queue: { start: number; end: number }[] = [];
   private stallQ = false;
   private weightAddr = 0;
@@ -97,7 +107,7 @@ class EseDeltaEngine {
   private nWeightAddr = 0;
 
   constructor(private readonly pointers: number[], queueDepth: number) {
-    this.entries = eseQueueEntries(queueDepth);
+    this.entries = Math.max(queueDepth, DELTA_ESE_STALL_SLACK + 1);
   }
 
   stallRequest(): boolean {
@@ -105,13 +115,14 @@ class EseDeltaEngine {
   }
 
   idle(): boolean {
-    return this.queue.length === 0 && !this.p1Valid && !this.c1 && !this.c2 && !this.c3;
+    return this.queue.length === 0 && !this.p1Valid && !this.p2Valid && !this.c1 && !this.c2 &&
+      !this.c3;
   }
 
   next(valid: boolean, ptr: number): void {
     this.nValid = valid;
     this.nPtr = ptr;
-    this.push = this.p1Valid && this.start !== this.end;
+    this.push = this.p2Valid && this.start2 !== this.end2;
     this.fire = this.queue.length > 0;
     const address = this.columnFirst && this.fire ? this.queue[0].start : this.weightAddr;
     this.pop = this.fire && address + 1 === this.queue[0].end;
@@ -119,14 +130,17 @@ class EseDeltaEngine {
   }
 
   commit(): void {
-    this.stallQ = this.queue.length >= this.entries - ESE_STALL_SLACK;
+    this.stallQ = this.queue.length >= this.entries - DELTA_ESE_STALL_SLACK;
     if (this.pop) this.queue.shift();
-    if (this.push) this.queue.push({ start: this.start, end: this.end });
+    if (this.push) this.queue.push({ start: this.start2, end: this.end2 });
     if (this.queue.length > this.entries) {
       throw new Error(`ese delta queue overflow: ${this.queue.length} entries`);
     }
     if (this.fire) this.columnFirst = this.pop;
     this.weightAddr = this.nWeightAddr;
+    this.p2Valid = this.p1Valid;
+    this.start2 = this.start;
+    this.end2 = this.end;
     this.p1Valid = this.nValid;
     this.start = this.pointers[this.nPtr] ?? 0;
     this.end = this.pointers[this.nPtr + 1] ?? 0;
