@@ -17,11 +17,13 @@ import { UserError } from "../util/errors.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { readJsonFile } from "../util/read.ts";
 import { parseWithSchema } from "../util/zod_error.ts";
+import type { RnnModel } from "../model/model.ts";
 import { randomModel, type RandomModelOptions } from "../model/random.ts";
 import { formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
 import { placeAndRoute } from "../synth/pnr/flow.ts";
 import { clockForDesign, timingReportPath } from "../synth/pnr/clock.ts";
+import { designDigest, readPnrDesign } from "../synth/pnr/design.ts";
 import {
   readTimingReport,
   type TimingReport,
@@ -229,18 +231,40 @@ export interface TimingBenchOptions {
   log?: (line: string) => void;
 }
 
-/** The design's earlier timing report when `reuse` is set and it is for the current RTL. */
+/**
+ * The digest (RTL and memory images, synth/pnr/design.ts `designDigest`) of the design folder
+ * that the current code generates for `model` and `settings`, made in a temporary folder.
+ */
+export async function generatedDigest(
+  model: RnnModel,
+  settings: AcceleratorSettings,
+): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "rnnfab-timing-digest-" });
+  try {
+    await generateDesignDir(model, dir, settings, "bench:timing");
+    const design = await readPnrDesign(dir);
+    return await designDigest(dir, design.rtlFiles);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
+ * The seed folder's earlier timing report when `reuse` is set: for the same target, seed and
+ * ports, for the folder's own RTL, and that RTL what the current code generates (`digest`), so
+ * that a change of the templates or the generator places and routes again.
+ */
 async function earlierReport(
   dir: string,
-  target: string,
-  seed: number,
-  ports: PortMode,
+  run: { target: string; seed: number; ports: PortMode },
+  digest: () => Promise<string>,
 ): Promise<TimingReport | null> {
   const clock = await clockForDesign(dir).catch(() => null);
   if (!clock?.placedAndRouted) return null;
   const report = await readTimingReport(timingReportPath(dir));
-  const same = report.target.id === target && report.seed === seed && report.ports === ports;
-  return same ? report : null;
+  const same = report.target.id === run.target && report.seed === run.seed &&
+    report.ports === run.ports;
+  return same && report.design.digest === await digest() ? report : null;
 }
 
 /** The median of a list of numbers (the mean of the middle two for an even count). */
@@ -352,12 +376,18 @@ async function runSeed(
   const ports = options.ports ?? DEFAULT_PORT_MODE;
   const dir = join(options.workDir, spec.id, `seed-${seed}`);
   const label = `${spec.id} seed ${seed}`;
-  const earlier = options.reuse ? await earlierReport(dir, target, seed, ports) : null;
+  const settings: AcceleratorSettings = { pes: spec.pes, format: spec.format, ...spec.extra };
+  const earlier = options.reuse
+    ? await earlierReport(
+      dir,
+      { target, seed, ports },
+      () => generatedDigest(prepared.model, settings),
+    )
+    : null;
   if (earlier) {
     options.log?.(`${label}: reusing ${timingReportPath(dir)}`);
     return { report: earlier };
   }
-  const settings: AcceleratorSettings = { pes: spec.pes, format: spec.format, ...spec.extra };
   await generateDesignDir(prepared.model, dir, settings, "bench:timing");
   try {
     const report = await placeAndRoute(dir, {

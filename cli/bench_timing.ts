@@ -83,7 +83,8 @@ machine. See docs/timing.md.`,
     },
     reuse: {
       type: "bool",
-      help: "keep a design's earlier place and route when its RTL is unchanged",
+      help: "keep a seed's earlier place and route when the current code generates the same " +
+        "RTL and memory images for it (else place and route it again)",
     },
   },
 });

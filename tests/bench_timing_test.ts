@@ -9,6 +9,7 @@ import { join } from "node:path";
 import {
   entryOfReports,
   formatTimingBench,
+  generatedDigest,
   median,
   mergeTimingBench,
   readTimingBench,
@@ -17,6 +18,9 @@ import {
   timingBenchSchema,
 } from "../bench/timing.ts";
 import { parseScopes, scopeIndex } from "../synth/pnr/hierarchy.ts";
+import { designDigest, readPnrDesign } from "../synth/pnr/design.ts";
+import { randomModel } from "../model/random.ts";
+import { generateDesignDir } from "../rtl/mod.ts";
 import { parseNextpnrReport } from "../synth/pnr/nextpnr_report.ts";
 import { timingReportFrom } from "../synth/pnr/result.ts";
 import { pnrTarget } from "../synth/pnr/targets.ts";
@@ -140,3 +144,29 @@ Deno.test("bench:timing --merge: a file that is not results is a one-line error 
     });
   });
 });
+
+Deno.test(
+  "bench:timing --reuse: the digest of what the current code generates, as a seed folder's own",
+  async () => {
+    await withTempDir("rnnfab-timing-reuse-", async (dir) => {
+      const model = randomModel({
+        kind: "gru",
+        inputSize: 3,
+        hiddenSize: 4,
+        numLayers: 1,
+        seed: 5,
+      });
+      const settings = { pes: 2, format: "ese" as const };
+      const folder = join(dir, "seed-1");
+      await generateDesignDir(model, folder, settings, "test");
+      const own = async () => designDigest(folder, (await readPnrDesign(folder)).rtlFiles);
+      // the same model and settings generated elsewhere: the same digest (no path inside)
+      assert.equal(await generatedDigest(model, settings), await own());
+      assert.notEqual(await generatedDigest(model, { ...settings, pes: 4 }), await own());
+      // a folder whose RTL the current code would not write (a template changed since): differs
+      const rtl = join(folder, (await readPnrDesign(folder)).rtlFiles[0]);
+      await Deno.writeTextFile(rtl, (await Deno.readTextFile(rtl)) + "\n// edited\n");
+      assert.notEqual(await generatedDigest(model, settings), await own());
+    });
+  },
+);
