@@ -14,8 +14,9 @@ committed), each stage from the one before, every random draw seeded:
 4. ``NAME_bcr_delta.json``: BCR + delta: ``NAME_bcr`` fine-tuned further with the thresholds in
    the forward pass (straight-through), the mask held, the head fixed; with ``search`` in the
    recipe's delta stage, then rounds of the threshold search on the validation split
-   (``rnnfab.delta_search``) and fine-tuning at the thresholds found, and a last search: the
-   thresholds the model is used with (recorded as ``stages.delta.thresholds``).
+   (``rnnfab.delta_search``) and fine-tuning at the thresholds found (with ``finalSearch``, one
+   more search after the last fine-tuning); the thresholds the model is used with are recorded
+   as ``stages.delta.thresholds``.
 
 A set may share another set's stages (its files and record, never copies): ``denseOf`` its dense
 model and head, ``bcrOf`` its dense, pruned and BCR models.
@@ -188,7 +189,7 @@ class Pipeline:
             if stage == "delta" and recipe[stage].get("search"):
                 settings.append(self._val_key())
             previous = self.keys[stage] = _key(settings)
-        self._train = self._test = self._val = None
+        self._train = self._test = None
 
     def _val_key(self) -> str:
         if not os.path.exists(self.val_path):

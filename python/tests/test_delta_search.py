@@ -6,38 +6,21 @@ from __future__ import annotations
 import os
 import sys
 
-import numpy as np
 import pytest
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from rnnfab import RnnStack  # noqa: E402
-from rnnfab.bcr import bcr_mask  # noqa: E402
-from rnnfab.data import DataSet  # noqa: E402
 from rnnfab.delta_search import (Thresholds, column_costs, evaluate,  # noqa: E402
                                  search_thresholds)
-from rnnfab.mask import apply_masks  # noqa: E402
+from test_speech import pruned_stack, words  # noqa: E402  (the same slow walks and stack)
 
 torch.set_num_threads(1)
 
 
-def walks(n=12, inputs=5, seed=0):
-    """Slow random walks labelled by their drift (3 classes)."""
-    rng = np.random.default_rng(seed)
-    sequences, labels = [], []
-    for k in range(n):
-        drift = (k % 3 - 1) * 0.2
-        steps = int(rng.integers(12, 20))
-        sequences.append(np.cumsum(rng.normal(drift, 0.05, size=(steps, inputs)), axis=0))
-        labels.append(k % 3)
-    return DataSet(sequences, labels)
-
-
 def lstmp():
-    stack = RnnStack("lstm", 5, 8, 1, proj_size=4, seed=3).to(torch.float32)
-    apply_masks(stack, {name: bcr_mask(getattr(stack, name), (4, 4), 0.5, 0.5)
-                        for name in stack.matrix_names()})
+    """A BCR-pruned LSTM with projection (test_speech's) and a head."""
+    stack, _ = pruned_stack(proj=4)
     torch.manual_seed(0)
     return stack, torch.nn.Linear(stack.output_size, 3)
 
@@ -54,7 +37,7 @@ def test_thresholds_per_layer_and_column_costs():
 
 def test_search_stays_within_the_floor_and_raises_thresholds_until_none_does():
     stack, head = lstmp()
-    data = walks()
+    data = words()
     costs = column_costs(stack, 1, 1)
     start = Thresholds(0.0, 0.0, 0.0)
     steps = {"input": 0.2, "hidden": 0.1, "projection": 0.1}
