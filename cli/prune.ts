@@ -122,7 +122,8 @@ norm, then whole rows. Biases and peepholes are kept. Pruned weights become exac
       group: COMMON,
       default: "rows",
       help: "with --pes: what to balance: rows (each PE's non-zeros over each matrix) or " +
-        "columns (each column's non-zeros over the PEs: for delta designs, docs/pruning.md)",
+        "columns (each column's non-zeros over the PEs, with --lanes its lines: for delta " +
+        "designs, docs/pruning.md)",
     },
     calib: {
       type: "path",
@@ -225,8 +226,8 @@ function pruneRequest(flags: Flags): Request {
       `${NAME}: --block needs --col-keep and --row-keep, or a target --density/--compression`,
     );
   }
-  if (flags.balance === "columns" && (flags.pes === undefined || flags.lanes !== undefined)) {
-    throw new UserError(`${NAME}: --balance columns needs --pes (and takes no --lanes)`);
+  if (flags.balance === "columns" && flags.pes === undefined) {
+    throw new UserError(`${NAME}: --balance columns needs --pes`);
   }
   if ((explicit || target !== undefined) && flags.out === undefined) {
     throw new UserError(`${NAME}: --out is required when pruning`);
@@ -418,7 +419,7 @@ async function pruneAndWrite(
   });
   const pruned = outcome.model;
   checkKeepsWeights(report.nonZeros, options.block, request.source);
-  printMatrixTable(report, flags.pes);
+  printMatrixTable(report, flags.pes, laneCount(flags));
   const lanes = flags.pes === undefined ? undefined : { pes: flags.pes, lanes: laneCount(flags) };
   const checked = checkOutput(pruned, flags["check-block"] ?? options.block, lanes);
   const { outputCheck, outputIsBcr } = checked;

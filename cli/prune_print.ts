@@ -44,20 +44,35 @@ export async function usesSafetensors(path: string): Promise<boolean> {
   }
 }
 
-/** The per-matrix table of a pruning report (keep rates, density, PE imbalance). */
-export function printMatrixTable(report: ModelPruneReport, pes?: number): void {
+/**
+ * The per-matrix table of a pruning report (keep rates, density; with `pes`, the PE imbalance and
+ * the column balance: per column the busiest and the mean PE's entries, in lines with `lanes`).
+ */
+export function printMatrixTable(report: ModelPruneReport, pes?: number, lanes = 1): void {
   console.log(
     `${pad("matrix", 14)}${pad("shape", 11)}${pad("block", 9)}${padLeft("colKeep", 8)}${
       padLeft("rowKeep", 9)
-    }${padLeft("non-zeros", 11)}${padLeft("density", 9)}${pes ? padLeft("PE imbalance", 14) : ""}`,
+    }${padLeft("non-zeros", 11)}${padLeft("density", 9)}${
+      pes ? `${padLeft("PE imbalance", 14)}${padLeft("column max/mean", 17)}` : ""
+    }`,
   );
   for (const m of report.matrices) {
+    const column = m.columnBalance;
     console.log(
       `${pad(m.name, 14)}${pad(`${m.rows}x${m.cols}`, 11)}${pad(formatBlock(m.block), 9)}${
         padLeft(m.colKeep.toFixed(3), 8)
       }${padLeft(m.rowKeep.toFixed(3), 9)}${padLeft(String(m.nonZeros), 11)}${
         padLeft(m.density.toFixed(4), 9)
-      }${m.peLoad ? padLeft(percent(m.peLoad.imbalance), 14) : ""}`,
+      }${m.peLoad ? padLeft(percent(m.peLoad.imbalance), 14) : ""}${
+        column ? padLeft(`${column.meanMax.toFixed(2)}/${column.meanMean.toFixed(2)}`, 17) : ""
+      }`,
+    );
+  }
+  if (pes) {
+    console.log(
+      `column max/mean: per column, the busiest and the mean PE's ${
+        lanes > 1 ? `lines of ${lanes} rows` : "non-zeros"
+      } (the cycles a fired column costs on a delta datapath), mean over columns (computed)`,
     );
   }
   console.log(

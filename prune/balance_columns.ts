@@ -5,10 +5,13 @@
  * this local search moves the kept rows and kept columns of BCR blocks (a kept row for a pruned
  * row of the same block, or a kept column for a pruned column of the same block: every block
  * keeps as many rows and columns as before, so the density is unchanged) so that every column's
- * non-zeros spread evenly over the PEs, as Spartus' column-balanced pruning does.
+ * non-zeros spread evenly over the PEs, as Spartus' column-balanced pruning does. With lane groups
+ * (`prune --pes N --lanes L`: the L rows of one weight word of a PE, kept or pruned together), a
+ * fired column costs a PE one cycle per line it holds of the column: the moves trade whole groups
+ * (a kept group for a pruned group of the same size and block) and the counts are in lines.
  *
  * The potential is phi = sum over columns c and PEs p of count[c][p]^3 (count: the kept positions
- * of column c in PE p's rows). It is smallest when every column's entries are spread evenly (and
+ * of column c in PE p's rows; with lane groups, its kept lines). It is smallest when every column's entries are spread evenly (and
  * columns hold equal shares); the cube weighs the busiest PEs more than a square would (on
  * random 256 x 64 matrices, 8x8 blocks at 0.5 x 0.5 on 32 PEs, it ends with no column above 3
  * entries in a PE where the square leaves 4s). Every move made lowers phi strictly, so the
@@ -35,13 +38,50 @@ export interface ColumnBalanceInput {
   keptCols: number[][];
   /** Per block, 1 for each kept row (block-relative). */
   keptRowFlags: Uint8Array[];
+  /**
+   * Lane group id of each row (`modelLaneOrder`: line * pes + PE, so id mod pes is the PE); the
+   * rows of one id inside a block are kept or pruned together and count one line. Without it
+   * every row is its own group (row r: PE r mod pes).
+   */
+  rowGroups?: Int32Array;
+}
+
+/** A run of a block's rows kept or pruned together: a lane group, or one row. */
+interface RowGroup {
+  /** First row (block-relative). */
+  start: number;
+  /** One past the last row. */
+  end: number;
+  /** The PE that holds it. */
+  pe: number;
+}
+
+/** The row groups of every block (row-major), in row order. */
+function blockRowGroups(
+  grid: Grid,
+  pes: number,
+  keptRowFlags: Uint8Array[],
+  rowGroups?: Int32Array,
+): RowGroup[][] {
+  return keptRowFlags.map((flags, unit) => {
+    const rowStart = Math.floor(unit / grid.gridCols) * grid.blockRows;
+    const groups: RowGroup[] = [];
+    for (let i = 0; i < flags.length; i++) {
+      const id = rowGroups ? rowGroups[rowStart + i] : rowStart + i;
+      if (i === 0 || !rowGroups || id !== rowGroups[rowStart + i - 1]) {
+        groups.push({ start: i, end: i, pe: id % pes });
+      }
+      groups[groups.length - 1].end = i + 1;
+    }
+    return groups;
+  });
 }
 
 /** One candidate move: a kept item of a block traded for a pruned one. */
 interface ColumnMove {
   unit: number;
   kind: "row" | "col";
-  /** Kept item given up (row: block-relative; col: absolute column). */
+  /** Kept item given up (row: group index in the block; col: absolute column). */
   give: number;
   /** Pruned item taken. */
   take: number;
@@ -51,21 +91,38 @@ interface ColumnMove {
   loss: number;
 }
 
-/** Kept positions per column and PE: `counts[c * pes + p]`. */
+/**
+ * Kept positions (with `rowGroups`: kept lines, a group counting once) per column and PE:
+ * `counts[c * pes + p]`.
+ */
 export function columnPeCounts(
   grid: Grid,
   pes: number,
   keptCols: number[][],
   keptRowFlags: Uint8Array[],
+  rowGroups?: Int32Array,
+): Int32Array {
+  return countsOfGroups(
+    grid,
+    pes,
+    keptCols,
+    keptRowFlags,
+    blockRowGroups(grid, pes, keptRowFlags, rowGroups),
+  );
+}
+
+function countsOfGroups(
+  grid: Grid,
+  pes: number,
+  keptCols: number[][],
+  keptRowFlags: Uint8Array[],
+  groups: RowGroup[][],
 ): Int32Array {
   const counts = new Int32Array(grid.cols * pes);
-  keptRowFlags.forEach((flags, unit) => {
-    const rowStart = Math.floor(unit / grid.gridCols) * grid.blockRows;
-    flags.forEach((flag, i) => {
-      if (!flag) return;
-      const pe = (rowStart + i) % pes;
-      for (const c of keptCols[unit]) counts[c * pes + pe]++;
-    });
+  groups.forEach((unitGroups, unit) => {
+    for (const { start, pe } of unitGroups) {
+      if (keptRowFlags[unit][start]) { for (const c of keptCols[unit]) counts[c * pes + pe]++; }
+    }
   });
   return counts;
 }
@@ -73,9 +130,19 @@ export function columnPeCounts(
 /** The column balancer's state. */
 class ColumnBalancer {
   readonly counts: Int32Array;
+  /** Per block, its row groups. */
+  private readonly groups: RowGroup[][];
 
   constructor(private readonly input: ColumnBalanceInput) {
-    this.counts = columnPeCounts(input.grid, input.pes, input.keptCols, input.keptRowFlags);
+    const { grid, pes, keptCols, keptRowFlags, rowGroups } = input;
+    this.groups = blockRowGroups(grid, pes, keptRowFlags, rowGroups);
+    this.counts = countsOfGroups(grid, pes, keptCols, keptRowFlags, this.groups);
+  }
+
+  /** The kept groups of a block. */
+  private keptGroups(unit: number): RowGroup[] {
+    const flags = this.input.keptRowFlags[unit];
+    return this.groups[unit].filter((g) => flags[g.start] === 1);
   }
 
   private rowStart(unit: number): number {
@@ -100,40 +167,45 @@ class ColumnBalancer {
 
   /** The (column, PE) changes of a move. */
   private changesOf(move: Pick<ColumnMove, "unit" | "kind" | "give" | "take">) {
-    const { pes, keptCols, keptRowFlags } = this.input;
+    const { pes, keptCols } = this.input;
     const changes = new Map<number, number>();
     const add = (key: number, delta: number) => changes.set(key, (changes.get(key) ?? 0) + delta);
-    const start = this.rowStart(move.unit);
     if (move.kind === "row") {
-      const give = (start + move.give) % pes;
-      const take = (start + move.take) % pes;
+      const give = this.groups[move.unit][move.give].pe;
+      const take = this.groups[move.unit][move.take].pe;
       for (const c of keptCols[move.unit]) {
         add(c * pes + give, -1);
         add(c * pes + take, 1);
       }
     } else {
-      keptRowFlags[move.unit].forEach((flag, i) => {
-        if (!flag) return;
-        const pe = (start + i) % pes;
+      for (const { pe } of this.keptGroups(move.unit)) {
         add(move.give * pes + pe, -1);
         add(move.take * pes + pe, 1);
-      });
+      }
     }
     return changes;
   }
 
   private lossOf(move: Pick<ColumnMove, "unit" | "kind" | "give" | "take">): number {
-    const { keptCols, keptRowFlags } = this.input;
     const start = this.rowStart(move.unit);
     let loss = 0;
     if (move.kind === "row") {
-      for (const c of keptCols[move.unit]) {
-        loss += this.weight(start + move.give, c) - this.weight(start + move.take, c);
-      }
+      const cols = this.input.keptCols[move.unit];
+      const squares = (g: RowGroup) => {
+        let sum = 0;
+        for (let i = g.start; i < g.end; i++) {
+          for (const c of cols) sum += this.weight(start + i, c);
+        }
+        return sum;
+      };
+      const groups = this.groups[move.unit];
+      loss = squares(groups[move.give]) - squares(groups[move.take]);
     } else {
-      keptRowFlags[move.unit].forEach((flag, i) => {
-        if (flag) loss += this.weight(start + i, move.give) - this.weight(start + i, move.take);
-      });
+      for (const g of this.keptGroups(move.unit)) {
+        for (let i = g.start; i < g.end; i++) {
+          loss += this.weight(start + i, move.give) - this.weight(start + i, move.take);
+        }
+      }
     }
     return loss;
   }
@@ -162,10 +234,14 @@ class ColumnBalancer {
     const kept = keptCols[unit];
     if (flags.length === 0 || kept.length === 0) return null;
     let best: ColumnMove | null = null;
-    for (let give = 0; give < flags.length; give++) {
-      if (!flags[give]) continue;
-      for (let take = 0; take < flags.length; take++) {
-        if (!flags[take]) best = this.consider({ unit, kind: "row", give, take }, best);
+    const groups = this.groups[unit];
+    const size = (g: RowGroup) => g.end - g.start;
+    for (let give = 0; give < groups.length; give++) {
+      if (!flags[groups[give].start]) continue;
+      for (let take = 0; take < groups.length; take++) {
+        // a group for a pruned group of the same size: the block keeps as many rows
+        if (flags[groups[take].start] || size(groups[take]) !== size(groups[give])) continue;
+        best = this.consider({ unit, kind: "row", give, take }, best);
       }
     }
     const colStart = (unit % grid.gridCols) * grid.blockCols;
@@ -186,8 +262,10 @@ class ColumnBalancer {
     for (const [key, delta] of changes) this.counts[key] += delta;
     const { keptCols, keptRowFlags } = this.input;
     if (move.kind === "row") {
-      keptRowFlags[move.unit][move.give] = 0;
-      keptRowFlags[move.unit][move.take] = 1;
+      const give = this.groups[move.unit][move.give];
+      const take = this.groups[move.unit][move.take];
+      keptRowFlags[move.unit].fill(0, give.start, give.end);
+      keptRowFlags[move.unit].fill(1, take.start, take.end);
     } else {
       const cols = keptCols[move.unit];
       cols[cols.indexOf(move.give)] = move.take;
@@ -198,10 +276,10 @@ class ColumnBalancer {
 }
 
 /**
- * Column-balanced selection: move kept rows and columns inside blocks, each move lowering
- * phi = sum of count[c][p]^3, cheapest in squared weight per unit of phi first, until no move
- * lowers it (or `maxRounds` rounds). Changes `keptCols` and `keptRowFlags` in place; returns the
- * number of moves made.
+ * Column-balanced selection: move kept rows (with `rowGroups`: whole groups) and columns inside
+ * blocks, each move lowering phi = sum of count[c][p]^3, cheapest in squared weight per unit of
+ * phi first, until no move lowers it (or `maxRounds` rounds). Changes `keptCols` and
+ * `keptRowFlags` in place; returns the number of moves made.
  */
 export function balanceColumns(input: ColumnBalanceInput, maxRounds = 200): number {
   const balancer = new ColumnBalancer(input);
@@ -222,7 +300,10 @@ export function balanceColumns(input: ColumnBalanceInput, maxRounds = 200): numb
   return moves;
 }
 
-/** Per column, the largest and the mean of its kept positions over the PEs. */
+/**
+ * Per column, the largest and the mean of its kept positions over the PEs (with lane groups: its
+ * lines, the cycles a fired column costs a PE with MAC lanes).
+ */
 export interface ColumnBalanceStats {
   /** Mean over columns of the busiest PE's count (the cycles a fired column costs). */
   meanMax: number;
@@ -232,12 +313,29 @@ export interface ColumnBalanceStats {
   worst: number;
 }
 
-/** Column balance of a matrix's non-zeros with rows interleaved over `pes` PEs. */
-export function columnBalanceOf(matrix: Matrix, pes: number): ColumnBalanceStats {
+/**
+ * Column balance of a matrix's non-zeros with rows interleaved over `pes` PEs (row r to PE r mod
+ * pes), or, with `rowGroups` (a lane group id per row, id mod pes its PE: `modelLaneOrder`), in
+ * lines: a PE's count of a column is the number of its groups with a non-zero in the column.
+ */
+export function columnBalanceOf(
+  matrix: Matrix,
+  pes: number,
+  rowGroups?: Int32Array,
+): ColumnBalanceStats {
   const { rows, cols, data } = matrix;
   const counts = new Int32Array(cols * pes);
+  const groupOf = (r: number) => rowGroups ? rowGroups[r] : r;
+  let groups = 0;
+  for (let r = 0; r < rows; r++) groups = Math.max(groups, groupOf(r) + 1);
+  const seen = new Uint8Array(groups * cols);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) if (data[r * cols + c] !== 0) counts[c * pes + (r % pes)]++;
+    const g = groupOf(r);
+    for (let c = 0; c < cols; c++) {
+      if (data[r * cols + c] === 0 || seen[g * cols + c]) continue;
+      seen[g * cols + c] = 1;
+      counts[c * pes + (g % pes)]++;
+    }
   }
   let sumMax = 0;
   let sumMean = 0;

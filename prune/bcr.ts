@@ -22,8 +22,8 @@ import {
 } from "./block.ts";
 import { balanceRows, modelPeLoad, type PeLoad, peLoadImbalance } from "./balance.ts";
 import { balanceGroups } from "./balance_groups.ts";
-import { matrixLaneOrder, permuteRows } from "./lane_order.ts";
-import { balanceColumns } from "./balance_columns.ts";
+import { matrixColumnBalance, matrixLaneOrder, permuteRows } from "./lane_order.ts";
+import { balanceColumns, type ColumnBalanceStats } from "./balance_columns.ts";
 
 /** Explicit keep fractions: the fraction of columns, then of rows, kept inside each block. */
 export interface KeepRates {
@@ -53,7 +53,8 @@ export type MatrixPruneOptions = (KeepRates | DensityRate) & {
   /**
    * Lane groups: rows with the same id inside a block are kept or pruned together (the rows one
    * weight word of a PE with MAC lanes holds; `modelLaneOrder`: id = line * pes + PE). With
-   * `pes`, whole groups are balanced over the PEs (balance_groups.ts) instead of rows.
+   * `pes`, whole groups are balanced over the PEs (balance_groups.ts, or with `balance: "columns"`
+   * every column's lines: balance_columns.ts) instead of rows.
    */
   rowGroups?: Int32Array;
   /**
@@ -129,7 +130,10 @@ export interface ModelPruneOptions {
    * (the rows that share a weight word), instead of balancing single rows.
    */
   lanes?: number;
-  /** What `pes` balances (default "rows"; "columns" for delta datapaths, not with lanes). */
+  /**
+   * What `pes` balances (default "rows"; "columns" for delta datapaths: with `lanes`, every
+   * column's lines).
+   */
   balance?: PeBalance;
 }
 
@@ -143,6 +147,11 @@ export interface MatrixReport extends MatrixPruneStats {
   cols: number;
   /** PE loads and imbalance, when `pes` was given. */
   peLoad?: PeLoad;
+  /**
+   * When `pes` was given: per column, the busiest and the mean PE's kept entries (with `lanes`,
+   * lines: what a fired column costs on a delta datapath), averaged over columns.
+   */
+  columnBalance?: ColumnBalanceStats;
 }
 
 /** Report of `pruneModelBcr`. */
@@ -464,12 +473,18 @@ export function pruneMatrixBcr(matrix: Matrix, options: MatrixPruneOptions): Mat
     keptRowFlags,
     rowSquares,
   };
+  const { rowGroups } = options;
+  const columnSwaps = pes > 1 && options.balance === "columns"
+    ? balanceColumns({ matrix, grid, pes, keptCols: columns.keptCols, keptRowFlags, rowGroups })
+    : 0;
+  // with lane groups, then whole groups over the PEs' loads: where no column move lowers the
+  // potential (a PE holding one line of each column), the loads still end even
   const balanceSwaps = pes <= 1
     ? 0
-    : options.rowGroups
-    ? balanceGroups({ ...balanceInput, rowGroups: options.rowGroups })
+    : rowGroups
+    ? columnSwaps + balanceGroups({ ...balanceInput, rowGroups })
     : options.balance === "columns"
-    ? balanceColumns({ matrix, grid, pes, keptCols: columns.keptCols, keptRowFlags })
+    ? columnSwaps
     : balanceRows(balanceInput);
   const { out, pattern, emptyBlocks } = keptPattern(matrix, grid, columns.keptCols, keptRowFlags);
   let nonZeros = 0;
@@ -510,7 +525,7 @@ export function pruneModelBcr(
         matrix,
         name,
         model,
-        { ...rates, block: options.block, pes: options.pes },
+        { ...rates, block: options.block, pes: options.pes, balance: options.balance },
         lanes,
       )
       : pruneMatrixBcr(matrix, {
@@ -521,7 +536,11 @@ export function pruneModelBcr(
       });
     prunedMatrices.get(name)!.data.set(result.matrix.data);
     const entry: MatrixReport = { name, rows: matrix.rows, cols: matrix.cols, ...result.stats };
-    if (options.pes) entry.peLoad = peLoadImbalance(result.matrix, options.pes);
+    if (options.pes) {
+      entry.peLoad = peLoadImbalance(result.matrix, options.pes);
+      const layout = { name, model, pes: options.pes, lanes };
+      entry.columnBalance = matrixColumnBalance(result.matrix, layout);
+    }
     matrices.push(entry);
   }
   return { model: pruned, report: modelReport(pruned, matrices, options.pes) };
