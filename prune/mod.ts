@@ -44,4 +44,4 @@ export {
   findBcrBlocks,
 } from "./detect.ts";
 export * from "./search.ts";
-export { laneOrderedMatrix } from "./lane_order.ts";
+export { laneOrderedMatrix, matrixColumnBalance, type MatrixLayout } from "./lane_order.ts";
