@@ -15,7 +15,7 @@ import type { RnnModel } from "../model/model.ts";
 import type { AcceleratorConfig } from "../rtl/config.ts";
 import { type CycleStats, cycleStats } from "../rtl/delta_cycles.ts";
 import { firedColumnsOf, simulateDeltaTiming } from "../rtl/delta_timing.ts";
-import type { TimingRun } from "../rtl/timing.ts";
+import { MAIN_STATES, type TimingRun } from "../rtl/timing.ts";
 import { type DesignParams, generateFromModel, writeDesign } from "../rtl/mod.ts";
 import { simulateDesign } from "../sim/simulate.ts";
 import { yieldIfDue } from "../util/event_loop.ts";
@@ -75,13 +75,14 @@ export interface DeltaPhases {
 
 /** The phases of cycle-model runs: main-state cycles summed over the runs, per step. */
 export function phasesOf(runs: { stateCycles: number[] }[], steps: number): DeltaPhases {
-  const sum = [0, 0, 0, 0, 0, 0];
+  const sum = new Array(MAIN_STATES).fill(0);
   for (const run of runs) run.stateCycles.forEach((cycles, i) => sum[i] += cycles);
   const per = (cycles: number) => steps > 0 ? cycles / steps : 0;
   return {
     other: per(sum[0]),
     matvec: per(sum[1]),
-    projection: per(sum[2] + sum[3] + sum[4]),
+    // (6, 7: XEARLY's wait for the element-wise reads and the next step's input part)
+    projection: per(sum[2] + sum[3] + sum[4] + sum[6] + sum[7]),
     outputWait: per(sum[5]),
   };
 }

@@ -33,6 +33,10 @@ module rnnfab_ctrl #(
     parameter EW_SEQS = 1,             // issues per element-wise cell (the batch; power of two)
     parameter RFIRST = 0,              // 1 (delta designs): a layer l > 0 walks its recurrent part first
     parameter OUT_WORDS = 1,           // output elements per beat (a power of two dividing N)
+    // 1 (delta designs with a delta-coded projection input): layer 0's input part of the next
+    // step is broadcast in this step's projection phase when that input is buffered ("early
+    // input", docs/delta.md)
+    parameter XEARLY = 0,
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -118,7 +122,7 @@ module rnnfab_ctrl #(
   localparam SRC_INPUT = 2'd0, SRC_H = 2'd1, SRC_M = 2'd2;
   // main states
   localparam ST_A = 3'd0, ST_A_WAIT = 3'd1, ST_EW = 3'd2, ST_EW_WAIT = 3'd3, ST_C_WAIT = 3'd4,
-      ST_D = 3'd5;
+      ST_D = 3'd5, ST_X_WAIT = 3'd6, ST_X = 3'd7;
 
   initial begin
     if (N < 1 || LAYERS < 1 || IN0 < 1 || H < 1 || O < 1 || EW_LAT < 2 || BLOCK_COLS < 1 ||
@@ -133,6 +137,10 @@ module rnnfab_ctrl #(
     end
     if (BCAST < 1 || (1 << LB) != BCAST || (N % BCAST) != 0) begin
       $display("%m: BCAST=%0d must be a power of two that divides N=%0d", BCAST, N);
+      $finish;
+    end
+    if (XEARLY != 0 && PROJ == 0) begin
+      $display("%m: XEARLY=1 needs a projection (PROJ=1)");
       $finish;
     end
     if (OUT_WORDS < 1 || (1 << $clog2(OUT_WORDS)) != OUT_WORDS || (N % OUT_WORDS) != 0) begin
@@ -326,6 +334,9 @@ module rnnfab_ctrl #(
   reg [COL_W-1:0] b1_col_q, b1_col_d;
   reg [CNT_W-1:0] bc_count_q, bc_count_d;
   reg job_start, job_start_proj;
+  // XEARLY: a job of layer 0's input part alone (the next step's), or of its recurrent part alone
+  // (the step whose input part went early)
+  reg job_start_xonly, job_start_honly;
   reg [LW-1:0] job_start_layer;
 
   wire [1:0] cur_src = job_part_q ? SRC_H : job_src0_q;
@@ -360,10 +371,12 @@ module rnnfab_ctrl #(
         {{(RA_W - HA_W) {1'b0}}, KO_HA * {{(HA_W - LW) {1'b0}}, layer}};
   endfunction
   wire start_rfirst = (RFIRST != 0) && (job_start_layer != {LW{1'b0}});
-  wire [1:0] start_src = job_start_proj ? SRC_M :
+  wire [1:0] start_src = job_start_proj ? SRC_M : job_start_honly ? SRC_H :
       (job_start_layer == {LW{1'b0}}) ? SRC_INPUT : SRC_H;
-  // (a projection's part 0 reads the m bank from 0, whatever its layer)
-  wire [LW-1:0] start_layer0 = start_rfirst ? job_start_layer : job_start_layer - 1'b1;
+  // (a projection's part 0 reads the m bank from 0, whatever its layer; a recurrent part alone
+  // is layer 0's own h)
+  wire [LW-1:0] start_layer0 = (start_rfirst || job_start_honly) ? job_start_layer :
+      job_start_layer - 1'b1;
   wire part_switch = !job_part_q && job_len1_q != {CNT_W{1'b0}};  // cur_last: on to part 1
   reg [RA_W-1:0] rd_addr_q;
   wire rd_word_next = (job_pe == BEAT_PE_LAST);  // the walk's next beat is in the next word
@@ -426,6 +439,17 @@ module rnnfab_ctrl #(
       if (job_start_proj) begin
         job_src0_d = SRC_M;
         job_len0_d = H_C;
+        job_len1_d = {CNT_W{1'b0}};
+      end else if (job_start_xonly) begin  // layer 0's input part alone (columns from 0)
+        job_src0_d = SRC_INPUT;
+        job_len0_d = IN0_C;
+        job_len1_d = {CNT_W{1'b0}};
+      end else if (job_start_honly) begin  // layer 0's recurrent part alone, as a first part
+        job_src0_d = SRC_H;
+        job_rfirst_d = 1'b1;  // (part 0 is the recurrent part: b1_hpart)
+        job_layer0_d = {LW{1'b0}};
+        job_col_d = IN0W_C;
+        job_len0_d = O_C;
         job_len1_d = {CNT_W{1'b0}};
       end else begin
         job_src0_d = (job_start_layer == {LW{1'b0}}) ? SRC_INPUT : SRC_H;
@@ -575,6 +599,12 @@ module rnnfab_ctrl #(
   always @(posedge clk) drained_q <= !rst && job_done && all_idle && !job_start;
   wire [LW-1:0] next_layer = last_layer ? {LW{1'b0}} : layer_q + 1'b1;
   wire [CNT_W-1:0] cbase1_full = (layer_q == {LW{1'b0}}) ? IN0W_C : OW_C;
+  // XEARLY: layer 0's input part of the next step was broadcast early (its gate phase walks the
+  // recurrent part alone); the next step's input is all buffered (a whole slot: the early job
+  // never waits for the stream, so the projection behind it never does)
+  reg x_early_q, x_early_d;
+  wire layer0 = (layer_q == {LW{1'b0}});
+  wire next_input_buffered = in_full_q[in_rslot_q];
   always @* begin
     state_d = state_q;
     layer_d = layer_q;
@@ -585,7 +615,10 @@ module rnnfab_ctrl #(
     phase_start_d = 1'b0;
     job_start = 1'b0;
     job_start_proj = 1'b0;
+    job_start_xonly = 1'b0;
+    job_start_honly = 1'b0;
     job_start_layer = layer_q;
+    x_early_d = x_early_q;
     ws_start = 1'b0;
     ws_start_rq = 1'b0;
     ws_start_layer = layer_q;
@@ -593,6 +626,8 @@ module rnnfab_ctrl #(
     case (state_q)
       ST_A: begin
         job_start = 1'b1;
+        job_start_honly = (XEARLY != 0) && layer0 && x_early_q;
+        if (layer0) x_early_d = 1'b0;
         phase_start_d = 1'b1;
         phase_proj_d = 1'b0;
         phase_nseg0_d = (layer_q == {LW{1'b0}}) ? SEG_X0_C : SEG_O_C;
@@ -606,7 +641,9 @@ module rnnfab_ctrl #(
       ST_EW: begin
         if (ws_idle && (PROJ != 0 || !last_layer || !os_active_q)) begin
           ws_start = 1'b1;
-          if (PROJ != 0) begin
+          if (XEARLY != 0 && layer0 && next_input_buffered) begin
+            state_d = ST_X_WAIT;
+          end else if (PROJ != 0) begin
             job_start = 1'b1;
             job_start_proj = 1'b1;
             phase_start_d = 1'b1;
@@ -625,6 +662,29 @@ module rnnfab_ctrl #(
         if (!ws_active_q) begin
           layer_d = next_layer;
           state_d = ST_A;
+        end
+      end
+      ST_X_WAIT: begin
+        // the element-wise issue has read its last cell's memories (2 cycles after its issue; a
+        // column issued now reaches them 10 cycles or more later): the next step's input part
+        if (!ws_active_q) begin
+          job_start = 1'b1;
+          job_start_xonly = 1'b1;
+          x_early_d = 1'b1;
+          state_d = ST_X;
+        end
+      end
+      ST_X: begin
+        // its columns issued (some still on their way to the PEs): the projection phase
+        if (job_done) begin
+          job_start = 1'b1;
+          job_start_proj = 1'b1;
+          phase_start_d = 1'b1;
+          phase_proj_d = 1'b1;
+          phase_nseg0_d = SEG_P_C;
+          phase_nseg_d = SEG_P_C;
+          phase_cbase1_d = {COL_W{1'b0}};
+          state_d = ST_C_WAIT;
         end
       end
       ST_C_WAIT: begin
@@ -646,11 +706,13 @@ module rnnfab_ctrl #(
     if (rst) begin
       state_q <= ST_A;
       layer_q <= {LW{1'b0}};
+      x_early_q <= 1'b0;
       last_layer_q <= (LAST_LAYER == {LW{1'b0}});
       phase_start_q <= 1'b0;
     end else begin
       state_q <= state_d;
       layer_q <= layer_d;
+      x_early_q <= x_early_d;
       last_layer_q <= (layer_d == LAST_LAYER);
       phase_start_q <= phase_start_d;
     end

@@ -15,6 +15,12 @@
 // walks a layer l > 0's recurrent part first (rnnfab_ctrl RFIRST, set in delta designs), so the
 // step's last beat there is the input part's.
 //
+// With PDELTA = 1 the controller broadcasts layer 0's input part of the next step before the
+// projection beats (rnnfab_ctrl XEARLY): both encoders of the layer may hold fired columns at
+// once. The gate encoder gives first (its columns were issued first); the stall request follows
+// the encoder the phase feeds; and the part bit to the PEs (dl_hpart) marks a projection column
+// instead of a recurrent one (an LSTM's MACs need no part; the PEs' bank is the projection's).
+//
 // Flow control, as between the controller and the PEs (rnnfab_mv_ese.v): the bus never waits.
 // The OR of the PEs' registered stall requests is registered here (pe_stall_q) and stops the
 // queue's output; this block's own registered request (stall) stops the controller's issue while
@@ -58,7 +64,7 @@ module rnnfab_delta_bc #(
     output wire             dl_valid,     // PEs: a column this cycle
     output wire [     AB:0] dl_delta,     // PEs: its delta (AB + 1 bits)
     output wire [ BP_W-1:0] dl_ptr,       // PEs: pointer address of its first entry
-    output wire             dl_hpart,     // PEs: column of the recurrent part
+    output wire             dl_hpart,     // PEs: recurrent column (PDELTA: projection column)
     output wire             idle          // every encoder drained, nothing on the way
 );
   localparam QW = `RNNFAB_BITS_FOR(QUEUE_DEPTH - 1);  // encoder queue pointer width
@@ -130,7 +136,8 @@ module rnnfab_delta_bc #(
             .base_x(BASE_P[l*BP_W+:BP_W]), .base_h({BP_W{1'b0}}),
             .in_valid(bc_valid && phase_proj && phase_layer == LAYER), .in_pos({1'b0, bc_col}),
             .in_data(bc_data), .in_last(bc_seg_last),
-            .out_ready(pop && phase_proj && phase_layer == LAYER), .out_valid(penc_valid[l]),
+            .out_ready(pop && phase_proj && phase_layer == LAYER && !enc_valid[l]),
+            .out_valid(penc_valid[l]),
             .out_fire(penc_fire[l]), .out_ptr(penc_ptr[l*BP_W+:BP_W]),
             .out_hpart(unused_hpart), .out_delta(penc_delta[l*(AB+1)+:AB+1]),
             .level(penc_level[l*(QW+1)+:QW+1]), .idle(penc_idle[l])
@@ -144,16 +151,18 @@ module rnnfab_delta_bc #(
     end
   endgenerate
 
-  // ---------------- the phase's encoder head -> output register (pointer address of the column)
+  // ---------------- the head -> output register (pointer address of the column): the gate
+  // encoder's while it holds a beat, else in a projection phase the projection encoder's
   wire [QW:0] head_level = proj_coded ? penc_level[phase_layer*(QW+1)+:QW+1] :
-      enc_level[phase_layer*(QW+1)+:QW+1];
-  wire head_valid = proj_coded ? penc_valid[phase_layer] : enc_valid[phase_layer];
-  wire head_none = proj_coded ? !penc_fire[phase_layer] : enc_none[phase_layer];
-  wire [AB:0] head_delta = proj_coded ? penc_delta[phase_layer*(AB+1)+:AB+1] :
+      enc_level[phase_layer*(QW+1)+:QW+1];  // the level of the encoder the phase feeds
+  wire use_penc = proj_coded && !enc_valid[phase_layer];
+  wire head_valid = use_penc ? penc_valid[phase_layer] : enc_valid[phase_layer];
+  wire head_none = use_penc ? !penc_fire[phase_layer] : enc_none[phase_layer];
+  wire [AB:0] head_delta = use_penc ? penc_delta[phase_layer*(AB+1)+:AB+1] :
       enc_delta[phase_layer*(AB+1)+:AB+1];
   // the encoders give the column's pointer address (their base + the column: one adder each)
-  wire head_hpart = !proj_coded && enc_hpart_all[phase_layer];
-  wire [BP_W-1:0] head_ptr = proj_coded ? penc_ptr[phase_layer*BP_W+:BP_W] :
+  wire head_hpart = (PDELTA != 0) ? use_penc : enc_hpart_all[phase_layer];
+  wire [BP_W-1:0] head_ptr = use_penc ? penc_ptr[phase_layer*BP_W+:BP_W] :
       enc_ptr[phase_layer*BP_W+:BP_W];
   reg out_valid_q, out_hpart_q, stall_q;
   reg [AB:0] out_delta_q;

@@ -255,11 +255,15 @@ module rnnfab_pe #(
   localparam [31:0] GATE1_ROW = K / LANES;  // first row (line) of gate 1
   localparam [31:0] GATE2_ROW = 2 * K / LANES;  // first row (line) of gate 2
   localparam [31:0] GATE3_ROW = 3 * K / LANES;  // first row (line) of gate 3
-  // (phase_proj holds while MACs are in flight: the controller changes phase when all are idle)
+  // A projection MAC: with a delta-coded projection input (PDELTA) the column's part bit marks it
+  // (rnnfab_delta_bc: layer 0's next input part and the projection share the engine's queue);
+  // else phase_proj, which holds while MACs are in flight (the controller changes phase when all
+  // are idle)
+  wire c2_proj = (PDELTA != 0) ? c2_hpart_q : phase_proj;
   reg [2:0] mac_bank, c2_bank;
   reg [ROW_W-1:0] mac_k, c2_k;
   always @* begin
-    if (phase_proj) begin
+    if (c2_proj) begin
       c2_bank = 3'd4;
       c2_k = c2_row_q;
     end else if ({1'b0, c2_row_q} >= GATE3_ROW[ROW_W:0]) begin

@@ -215,12 +215,18 @@ class DeltaSide implements PeSide {
   next(c: Controller): void {
     const layer = c.main.layer;
     const coded = c.main.phaseProj && !this.passes(c);
-    const head = coded ? this.projEncoders[layer] : this.encoders[layer];
+    // the gate encoder gives while it holds a beat (XEARLY: the next step's input part may still
+    // be there in the projection phase), else a projection phase's encoder; the stall request
+    // follows the encoder the phase feeds
+    const gate = this.encoders[layer];
+    const fed = coded ? this.projEncoders[layer] : gate;
+    const useProj = coded && gate.queue.length === 0;
+    const head = useProj ? this.projEncoders[layer] : gate;
     const ready = !this.peStallQ;
     const beat = head.queue[0];
     const index = beat?.fired[head.sent];
-    const hpart = !coded && index !== undefined && index >= this.inputs(layer);
-    const base = coded
+    const hpart = !useProj && index !== undefined && index >= this.inputs(layer);
+    const base = useProj
       ? this.delta.pointerBase.proj[layer]
       : hpart
       ? this.delta.pointerBase.h[layer]
@@ -230,9 +236,9 @@ class DeltaSide implements PeSide {
       peStall: this.peStall(),
       outValid: ready && index !== undefined,
       outPtr: base + column,
-      stall: encoderLevel(head) >= DELTA_QUEUE_DEPTH - ESE_STALL_SLACK,
+      stall: encoderLevel(fed) >= DELTA_QUEUE_DEPTH - ESE_STALL_SLACK,
       give: ready && beat !== undefined ? layer : -1,
-      giveProj: coded,
+      giveProj: useProj,
       pop: ready && beat !== undefined && head.sent + 1 >= beat.fired.length,
     };
     const bus = c.job.b1Valid;
@@ -242,7 +248,8 @@ class DeltaSide implements PeSide {
         pos: c.job.b1Col,
         last: c.main.phaseProj
           ? c.job.b1SegLast
-          : c.job.b1SegLast && c.job.b1Hpart !== c.job.rfirst,
+          // (the step's last beat: the recurrent part's, a layer l > 0's input part's: RFIRST)
+          : c.job.b1SegLast && c.job.b1Hpart !== layer > 0,
         proj: c.main.phaseProj,
       }
       : null;

@@ -357,6 +357,8 @@ export function rtlParameters(
     DELTA: config.delta ? 1 : 0,
     // the PEs' pointer memory address width (PM_W of rnnfab_mv_ese.v; every PE's has one depth)
     DPTR_W: config.delta ? bitsFor(Math.max(1, image.peMemories[0].pointers.length) - 1) : 1,
+    // the next step's input part early, in the projection phase (docs/delta.md, "Early input")
+    XEARLY: config.delta?.thetaM !== undefined && proj ? 1 : 0,
   };
 }
 

@@ -78,6 +78,9 @@ export const rtlParametersSchema = z.object({
   BCAST: int.default(1).describe("bcr columns per broadcast beat (divides N)"),
   DELTA: int.default(0).describe("delta activations (ese): 1 skips the columns that did not fire"),
   DPTR_W: int.default(1).describe("delta: pointer memory address width of a fired column"),
+  XEARLY: int.default(0).describe(
+    "delta with theta_m: 1 broadcasts layer 0's next input part in the projection phase",
+  ),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
   OUT_WORDS: int.default(1).describe("output stream elements per beat (divides N; batch 1)"),
   ACC_SERIAL: int.default(0).describe(

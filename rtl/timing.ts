@@ -34,6 +34,9 @@ export interface TimingRun {
 }
 
 const ST_A = 0, ST_A_WAIT = 1, ST_EW = 2, ST_EW_WAIT = 3, ST_C_WAIT = 4, ST_D = 5;
+const ST_X_WAIT = 6, ST_X = 7;
+/** Main states of rnnfab_ctrl.v (the size of `TimingRun.stateCycles`). */
+export const MAIN_STATES = 8;
 const SRC_INPUT = 0, SRC_H = 1, SRC_M = 2;
 
 /** The input buffer of rnnfab_ctrl: two slots of IN0 words. */
@@ -52,6 +55,8 @@ interface Broadcaster {
   part: number;
   /** job_rfirst_q: part 0 is the recurrent part (RFIRST: a delta design's layer l > 0). */
   rfirst: boolean;
+  /** The recurrent part's first column position (the job's layer's input part, aligned). */
+  rbase: number;
   src0: number;
   layer0: number;
   layer1: number;
@@ -106,6 +111,8 @@ interface MainSequence {
   phaseProj: boolean;
   /** drained_q: the previous cycle had every engine drained, no bus beat and no job started. */
   drained: boolean;
+  /** x_early_q (XEARLY): layer 0's input part of the next step was broadcast early. */
+  xEarly: boolean;
 }
 
 /** Every register of the controller model. */
@@ -125,6 +132,7 @@ function resetController(): Controller {
       active: false,
       part: 0,
       rfirst: false,
+      rbase: 0,
       src0: SRC_INPUT,
       layer0: 0,
       layer1: 0,
@@ -161,6 +169,7 @@ function resetController(): Controller {
       phaseCbase1: 0,
       phaseProj: false,
       drained: false,
+      xEarly: false,
     },
   };
 }
@@ -227,28 +236,52 @@ interface SequenceStep {
   main: MainSequence;
   jobStart: boolean;
   jobStartProj: boolean;
+  /** XEARLY: layer 0's input part alone (the next step's). */
+  jobStartXonly: boolean;
+  /** XEARLY: layer 0's recurrent part alone (its input part went early). */
+  jobStartHonly: boolean;
   wsStart: boolean;
   wsStartRq: boolean;
   osStart: boolean;
 }
 
-/** The main sequence (states A, A_WAIT, EW, EW_WAIT, C_WAIT, D of rnnfab_ctrl.v). */
+/** The projection job's start (ST_EW, or ST_X after an early input part). */
+function startProjection(step: SequenceStep, rtl: RtlParameters): void {
+  const segs = Math.ceil(rtl.H / rtl.BLOCK_COLS);
+  step.jobStart = true;
+  step.jobStartProj = true;
+  Object.assign(step.main, {
+    phaseStart: true,
+    phaseProj: true,
+    phaseNseg0: segs,
+    phaseNseg: segs,
+    phaseCbase1: 0,
+    state: ST_C_WAIT,
+  });
+}
+
+/** The main sequence (states A, A_WAIT, EW, EW_WAIT, C_WAIT, D, X_WAIT, X of rnnfab_ctrl.v). */
 function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): SequenceStep {
   const segs = (cols: number) => Math.ceil(cols / rtl.BLOCK_COLS);
   const align = (cols: number) => Math.ceil(cols / rtl.BCAST) * rtl.BCAST;
   const proj = rtl.PROJ !== 0;
   const main: MainSequence = { ...c.main, phaseStart: false };
-  const step = {
+  const step: SequenceStep = {
     main,
     jobStart: false,
     jobStartProj: false,
+    jobStartXonly: false,
+    jobStartHonly: false,
     wsStart: false,
     wsStartRq: false,
     osStart: false,
   };
+  const layer0 = c.main.layer === 0;
   switch (c.main.state) {
     case ST_A: {
       step.jobStart = true;
+      step.jobStartHonly = rtl.XEARLY === 1 && layer0 && c.main.xEarly;
+      if (layer0) main.xEarly = false;
       main.phaseStart = true;
       main.phaseProj = false;
       const inSegs = c.main.layer === 0 ? segs(rtl.IN0) : segs(rtl.O);
@@ -264,15 +297,10 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
     case ST_EW:
       if (s.wsIdle && (proj || !s.lastLayer || !c.os.active)) {
         step.wsStart = true;
-        if (proj) {
-          step.jobStart = true;
-          step.jobStartProj = true;
-          main.phaseStart = true;
-          main.phaseProj = true;
-          main.phaseNseg0 = segs(rtl.H);
-          main.phaseNseg = segs(rtl.H);
-          main.phaseCbase1 = 0;
-          main.state = ST_C_WAIT;
+        if (rtl.XEARLY === 1 && layer0 && c.input.full[c.input.rslot]) {
+          main.state = ST_X_WAIT;
+        } else if (proj) {
+          startProjection(step, rtl);
         } else {
           step.osStart = s.lastLayer;
           main.state = ST_EW_WAIT;
@@ -284,6 +312,17 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
         main.layer = s.nextLayer;
         main.state = ST_A;
       }
+      break;
+    case ST_X_WAIT:
+      if (!c.ws.active) {
+        step.jobStart = true;
+        step.jobStartXonly = true;
+        main.xEarly = true;
+        main.state = ST_X;
+      }
+      break;
+    case ST_X:
+      if (s.jobDone) startProjection(step, rtl);
       break;
     case ST_C_WAIT:
       if (c.main.drained && s.wsIdle) main.state = ST_D;
@@ -321,7 +360,7 @@ function broadcasterNext(
     next.b1Valid = true;
     next.b1SegLast = s.curLast;
     const recurrent = job.rfirst ? job.part === 0 : job.part === 1;
-    next.b1Col = (recurrent ? Math.ceil(job.len0 / rtl.BCAST) * rtl.BCAST : 0) + job.e;
+    next.b1Col = (recurrent ? job.rbase : 0) + job.e;
     next.b1Hpart = recurrent;
     if (s.curLast) {
       if (s.curSrc === SRC_INPUT) inRelease = true;
@@ -342,9 +381,23 @@ function broadcasterNext(
   }
   if (step.jobStart) {
     const layer = c.main.layer;
-    Object.assign(next, { active: true, part: 0, e: 0, pe: 0, k: 0, bcCount: 0, rfirst: false });
+    const rbase = Math.ceil((layer === 0 ? rtl.IN0 : rtl.O) / rtl.BCAST) * rtl.BCAST;
+    Object.assign(next, {
+      active: true,
+      part: 0,
+      e: 0,
+      pe: 0,
+      k: 0,
+      bcCount: 0,
+      rfirst: false,
+      rbase,
+    });
     if (step.jobStartProj) {
       Object.assign(next, { src0: SRC_M, len0: rtl.H, len1: 0 });
+    } else if (step.jobStartXonly) {
+      Object.assign(next, { src0: SRC_INPUT, len0: rtl.IN0, len1: 0 });
+    } else if (step.jobStartHonly) {
+      Object.assign(next, { src0: SRC_H, rfirst: true, layer0: 0, len0: rtl.O, len1: 0 });
     } else {
       next.src0 = layer === 0 ? SRC_INPUT : SRC_H;
       next.rfirst = rtl.DELTA === 1 && layer > 0;
@@ -515,9 +568,9 @@ export function simulateTiming(
   const { rtl } = options;
   let c = resetController();
   const stepEndCycles: number[] = [];
-  const stateCycles = [0, 0, 0, 0, 0, 0];
-  let lastStepStateCycles = [0, 0, 0, 0, 0, 0];
-  let stepStateCycles = [0, 0, 0, 0, 0, 0];
+  const stateCycles = new Array(MAIN_STATES).fill(0);
+  let lastStepStateCycles = new Array(MAIN_STATES).fill(0);
+  let stepStateCycles = new Array(MAIN_STATES).fill(0);
   const limit = 1e9;
   for (let cycle = 1; cycle < limit; cycle++) {
     stateCycles[c.main.state]++;
@@ -527,7 +580,7 @@ export function simulateTiming(
     if (c.os.outValid && OUT_READY && c.os.outLast) {
       stepEndCycles.push(cycle);
       lastStepStateCycles = stepStateCycles;
-      stepStateCycles = [0, 0, 0, 0, 0, 0];
+      stepStateCycles = new Array(MAIN_STATES).fill(0);
       if (stepEndCycles.length === steps) break;
     }
     const step = mainSequenceNext(c, s, rtl);
@@ -569,8 +622,9 @@ export function estimateCycles(
   const s = run.lastStepStateCycles;
   const breakdown: StepBreakdown = {
     matvec: s[ST_A_WAIT],
-    elementwise: s[ST_EW] + s[ST_EW_WAIT],
-    projection: s[ST_C_WAIT],
+    elementwise: s[ST_EW] + s[ST_EW_WAIT] + s[ST_X_WAIT],
+    // (ST_X: the next step's input part, broadcast before the projection's columns)
+    projection: s[ST_C_WAIT] + s[ST_X],
     other: s[ST_A] + s[ST_D],
   };
   const clockMhz = options.clockMhz ?? 200;

@@ -58,6 +58,10 @@ async function checkDeltaCase(
     fired,
   );
   assert.deepEqual(plain.stepEndCycles, model.stepEndCycles, `${c.name}: cycle model`);
+  if (design.rtl.XEARLY === 1) {
+    // the next step's input part went early (state ST_X) in the run the simulation equals
+    assert.ok(model.stateCycles[7] > 0, `${c.name}: the input part never went early`);
+  }
   // the report: fired fraction per layer, cycles per frame between the steps' last beats
   const frames = model.stepEndCycles.slice(1).map((end, t) => end - model.stepEndCycles[t]);
   assert.equal(plain.delta?.frames, frames.length);
@@ -70,7 +74,7 @@ async function checkDeltaCase(
       inputGaps: options.backpressure / 2,
     });
     assert.ok(stalled.bitExact, `${c.name} stalled: ${JSON.stringify(stalled.mismatches[0])}`);
-    assert.ok(stalled.stalls.outputBackpressureCycles > 0);
+    assert.ok(stalled.stalls.outputBackpressureCycles > 0, `${c.name}: the output was never held`);
   }
   return { plain, design, inputs, fired };
 }
@@ -204,7 +208,9 @@ Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, G
     for (const [name, shape, settings] of cases) {
       const c = deltaCase(`delta-lanes-${name}`, shape, 0.05);
       c.settings = { ...c.settings, ...settings };
-      const { design } = await checkDeltaCase(c, root, { backpressure: 0.3 });
+      // (0.4: at 0.3 the seeded ready draws of lstmp2-m-l4-w4 happen to hold none of its 16
+      // output beats since its input part goes early)
+      const { design } = await checkDeltaCase(c, root, { backpressure: 0.4 });
       assert.equal(design.rtl.LANES, c.settings.lanes);
     }
   });
