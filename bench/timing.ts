@@ -104,7 +104,8 @@ export const TIMING_BENCH_DESIGNS: readonly TimingBenchDesign[] = [
     id: "delta-lstmp-8pe",
     description: "the LSTMP of lstmp-8pe as a delta design (issue 19): theta_x = theta_h = " +
       "theta_m = 0.1, 2 MAC lanes, beats of 8 columns, 8 output words, ese, 8 PEs; cycles per " +
-      "frame depend on the data (the design's estimate)",
+      "frame depend on the data (the design's estimate: every column fired, the most a frame " +
+      "takes)",
     model: LSTMP_29_48,
     density: 0.25,
     block: { rows: 8, cols: 8 },

@@ -218,6 +218,10 @@ await runCommand(async () => {
   console.log(
     `estimate (computed by the cycle model): ${e.cyclesPerStep} cycles per step ` +
       (e.framesPerStep > 1 ? `of ${e.framesPerStep} sequences ` : "") +
+      (e.noneFiredCyclesPerStep !== undefined
+        ? `with every column fired, ${e.noneFiredCyclesPerStep} with none (delta: the inputs ` +
+          `decide between) `
+        : "") +
       `(${(e.cyclesPerStep / clock.mhz).toFixed(2)} us at ${formatClock(clock)}), first step ` +
       `${e.firstStepCycles}; ideal ${design.work.idealCyclesPerStep.toFixed(0)} ` +
       `(non-zeros / (PEs x lanes)); generated in ${seconds.toFixed(2)} s`,

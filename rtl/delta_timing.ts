@@ -15,8 +15,19 @@ import type { EncodedImage } from "../encode/mod.ts";
 import type { QuantizedModel } from "../model/fixed.ts";
 import { layerInputSize, outputSize } from "../model/model.ts";
 import { type FiredColumn, type FixedDeltaRun, runFixedDelta } from "../model/delta_run.ts";
-import { type DesignDelta, designThresholds, type RtlParameters } from "./design_schema.ts";
-import { type Controller, type PeSide, simulateTiming, type TimingRun } from "./timing.ts";
+import {
+  type CycleEstimate,
+  type DesignDelta,
+  designThresholds,
+  type RtlParameters,
+} from "./design_schema.ts";
+import {
+  type Controller,
+  estimateCycles,
+  type PeSide,
+  simulateTiming,
+  type TimingRun,
+} from "./timing.ts";
 import { ESE_STALL_SLACK } from "./timing_engines.ts";
 
 /**
@@ -358,4 +369,47 @@ export function simulateDeltaTiming(
 ): TimingRun {
   const side = new DeltaSide(options.rtl, options.image, options.delta, fired);
   return simulateTiming(options, fired.length, side);
+}
+
+/** Every column of every layer fired (x, h and, where it is delta-coded, m), for `steps` steps. */
+function everyColumn(rtl: RtlParameters, steps: number): FiredColumns {
+  const columns = (layer: number) => (layer === 0 ? rtl.IN0 : rtl.O) + rtl.O + rtl.H;
+  return Array.from(
+    { length: steps },
+    () =>
+      Array.from(
+        { length: rtl.LAYERS },
+        (_, layer) => new Set(Array.from({ length: columns(layer) }, (_, c) => c)),
+      ),
+  );
+}
+
+/** No column fired, for `steps` steps. */
+function noColumn(rtl: RtlParameters, steps: number): FiredColumns {
+  return Array.from({ length: steps }, () => Array.from({ length: rtl.LAYERS }, () => new Set()));
+}
+
+/**
+ * The cycle estimate of a delta design: its cycle model (inputs always offered, output always
+ * ready) with every column fired, the most a step can take, and `noneFiredCyclesPerStep`, the
+ * same with no column fired, the least; the data decide where between (`simulateDeltaTiming` on
+ * the fired columns of real inputs).
+ */
+export function estimateDeltaCycles(
+  options: { rtl: RtlParameters; image: EncodedImage; delta: DesignDelta; clockMhz?: number },
+): CycleEstimate {
+  const { rtl, image, delta } = options;
+  const sideOf = (fired: (rtl: RtlParameters, steps: number) => FiredColumns) => (steps: number) =>
+    new DeltaSide(rtl, image, delta, fired(rtl, steps));
+  const none = estimateCycles({ ...options, sideOf: sideOf(noColumn) });
+  return {
+    ...estimateCycles({
+      ...options,
+      sideOf: sideOf(everyColumn),
+      method: "cycle-level model of the delta design (rtl/delta_timing.ts) with every column " +
+        "fired (the most a step takes; noneFiredCyclesPerStep: with none), inputs always " +
+        "offered, output always ready",
+    }),
+    noneFiredCyclesPerStep: none.cyclesPerStep,
+  };
 }

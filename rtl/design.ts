@@ -31,6 +31,7 @@ import {
 } from "./design_schema.ts";
 import { auxMemories, type AuxMemory, modelGeometry } from "./hardware.ts";
 import { estimateCycles } from "./timing.ts";
+import { estimateDeltaCycles } from "./delta_timing.ts";
 
 /**
  * Element-wise pipeline latency (issue to readable) of the RTL units: the source of the number
@@ -257,7 +258,9 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
       peEntries,
       idealCyclesPerStep: nonZerosPerStep / (config.pes * config.lanes),
     },
-    estimate: estimateCycles({ rtl, image, clockMhz: config.clockMhz }),
+    estimate: delta
+      ? estimateDeltaCycles({ rtl, image, delta, clockMhz: config.clockMhz })
+      : estimateCycles({ rtl, image, clockMhz: config.clockMhz }),
     weightSharing: encoded.sharing?.report ?? null,
     ...(delta ? { delta } : {}),
     quantized: held,

@@ -225,6 +225,8 @@ export const designJsonSchema = z.object({
     breakdown: sameFields(count, "matvec", "elementwise", "projection", "other"),
     ...sameFields(z.number().positive(), "microsecondsPerStep", "clockMhz").shape,
     framesPerStep: positive.default(1),
+    /** Delta designs: cycles per step with no column fired (cyclesPerStep: with every one). */
+    noneFiredCyclesPerStep: z.number().positive().optional(),
   }),
   weightSharing: weightSharingReportSchema.nullable(),
   delta: designDeltaSchema.optional(),

@@ -604,22 +604,29 @@ export function simulateTiming(
  * least 3 steps, at most 8) and report the first step and the steady-state period.
  */
 export function estimateCycles(
-  options: TimingOptions & { clockMhz?: number },
+  options: TimingOptions & {
+    clockMhz?: number;
+    /** The PE side of a run of `steps` steps (default: the dense PEs' engines). */
+    sideOf?: (steps: number) => PeSide;
+    /** What the estimate is (default: the dense model's description). */
+    method?: string;
+  },
 ): CycleEstimate {
   const periodsOf = (ends: number[]) => ends.slice(1).map((end, i) => end - ends[i]);
-  let run = simulateTiming(options, 3);
-  let periods = periodsOf(run.stepEndCycles);
+  const run = (steps: number) => simulateTiming(options, steps, options.sideOf?.(steps));
+  let timed = run(3);
+  let periods = periodsOf(timed.stepEndCycles);
   if (periods[periods.length - 1] !== periods[periods.length - 2]) {
-    run = simulateTiming(options, 8);
-    periods = periodsOf(run.stepEndCycles);
+    timed = run(8);
+    periods = periodsOf(timed.stepEndCycles);
   }
   const last = periods.length - 1;
   const periodic = periods[last] === periods[last - 1];
   const cyclesPerStep = periodic
     ? periods[last]
-    : (run.stepEndCycles[run.stepEndCycles.length - 1] - run.stepEndCycles[0]) /
-      (run.stepEndCycles.length - 1);
-  const s = run.lastStepStateCycles;
+    : (timed.stepEndCycles[timed.stepEndCycles.length - 1] - timed.stepEndCycles[0]) /
+      (timed.stepEndCycles.length - 1);
+  const s = timed.lastStepStateCycles;
   const breakdown: StepBreakdown = {
     matvec: s[ST_A_WAIT],
     elementwise: s[ST_EW] + s[ST_EW_WAIT] + s[ST_X_WAIT],
@@ -630,11 +637,12 @@ export function estimateCycles(
   const clockMhz = options.clockMhz ?? 200;
   return {
     cyclesPerStep,
-    firstStepCycles: run.stepEndCycles[0],
+    firstStepCycles: timed.stepEndCycles[0],
     totalCyclesFormula: "firstStepCycles + (T-1) * cyclesPerStep",
-    method: "cycle-level model of the controller and PE engines (rtl/timing.ts), " +
-      "inputs always offered, output always ready",
-    stepEndCycles: run.stepEndCycles,
+    method: options.method ??
+      "cycle-level model of the controller and PE engines (rtl/timing.ts), " +
+        "inputs always offered, output always ready",
+    stepEndCycles: timed.stepEndCycles,
     periodic,
     breakdown,
     microsecondsPerStep: cyclesPerStep / clockMhz,

@@ -92,7 +92,8 @@ const stimulusSchema = z.object({
  *   Fmax, else the configured clock; `provenance` says which, rtl/clock.ts);
  * - `estimate`: design.json's estimate for this sequence (`estimatedCycles`: the modelled step
  *   ends, past them the last two steps repeated), its relative error against the simulated cycles, and whether they are
- *   comparable (no back-pressure or input gaps applied);
+ *   comparable (no back-pressure or input gaps applied, and not a delta design: its estimate is the
+ *   bound with every column fired);
  * - `usefulMacs` (non-zeros per step x steps x batch), `pes`, `macsPerPe` (lanes x batch),
  *   `peUtilization` (usefulMacs / (pes x macsPerPe x cycles), computed); a batch design's words (outputs, mismatch indices) are
  *   in stream order: word `i * B + s` of a step is element i of sequence s (sim/batch_stream.ts);
@@ -286,7 +287,9 @@ export function summarizeRun(
       cyclesPerStep: design.estimate.cyclesPerStep,
       firstStepCycles: design.estimate.firstStepCycles,
       relativeError: cycles > 0 ? (estimateCycles - cycles) / cycles : Number.NaN,
-      comparable: settings.backpressure === 0 && settings.inputGaps === 0,
+      // (a delta design's estimate is its bound, every column fired: the inputs decide)
+      comparable: settings.backpressure === 0 && settings.inputGaps === 0 &&
+        design.estimate.noneFiredCyclesPerStep === undefined,
     },
     usefulMacs,
     pes: design.accelerator.pes,
@@ -369,7 +372,11 @@ export function formatResult(result: SimResult): string {
   lines.push(
     `estimate (design.json): ${result.estimate.cycles} cycles, ` +
       `${sign}${(100 * result.estimate.relativeError).toFixed(2)}% vs simulated` +
-      (result.estimate.comparable ? "" : " (not comparable: back-pressure or input gaps applied)"),
+      (result.estimate.comparable
+        ? ""
+        : result.delta
+        ? " (not comparable: a delta design's estimate has every column fired)"
+        : " (not comparable: back-pressure or input gaps applied)"),
   );
   if (result.delta) {
     const { firedFraction, cyclesPerFrame: c } = result.delta;

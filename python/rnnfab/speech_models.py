@@ -109,6 +109,15 @@ RECIPES["ese-l16-s"] = {
         "rounds": 3, "finalSearch": False, "budgetPoints": 1.0, "pes": 32, "lanes": 16,
         "steps": {"input": 0.1, "hidden": 0.05, "projection": 0.05}}},
 }
+# As "ese-l16-s" (the same dense model, density, fine-tuning and threshold search), pruned with
+# column balance over lines (``prune --lanes 16 --balance columns``): every column's lines spread
+# over the 32 PEs, so a fired column costs the busiest PE ~3 cycles instead of ~4 (the mean PE's
+# 2); its own pruned and BCR models (docs/delta.md, "Column-balanced lanes").
+RECIPES["ese-l16-cb"] = {
+    **RECIPES["ese-l16-s"], "name": "speech_lstmp1024x512_l16_cb", "denseOf": "ese",
+    "prune": {**RECIPES["ese-l16"]["prune"], "balance": "columns"},
+}
+del RECIPES["ese-l16-cb"]["bcrOf"]
 STAGES = ("dense", "prune", "bcr", "delta")
 
 
