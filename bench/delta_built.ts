@@ -51,7 +51,8 @@ export interface BuiltDeltaCycles {
    * Where a frame's cycles go (the cycle model's main states, cycles per step over every step of
    * every sequence): `matvec` the gate phase (ST_A_WAIT: the walk of every column through the
    * encoders and the fired columns' work), `projection` the element-wise issue, its latency and
-   * the projection phase (ST_EW, ST_EW_WAIT, ST_C_WAIT), `outputWait` the wait for the previous
+   * the projection phase (ST_EW, ST_EW_WAIT, ST_C_WAIT; with early input also ST_X_WAIT and ST_X,
+   * and the next step's input part's work in it), `outputWait` the wait for the previous
    * step's output stream before h is overwritten (ST_D), `other` the phase starts (ST_A).
    */
   phases: DeltaPhases;
@@ -65,7 +66,10 @@ export interface BuiltDeltaCycles {
 export interface DeltaPhases {
   /** ST_A_WAIT: the gate matrix-vector phase. */
   matvec: number;
-  /** ST_EW, ST_EW_WAIT, ST_C_WAIT: element-wise issue and latency, the projection phase. */
+  /**
+   * ST_EW, ST_EW_WAIT, ST_C_WAIT (ST_X_WAIT, ST_X): element-wise issue and latency, the
+   * projection phase (with early input, the next step's input part).
+   */
   projection: number;
   /** ST_D: the wait for the output stream. */
   outputWait: number;

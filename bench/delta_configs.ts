@@ -352,7 +352,7 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
   const lines = [
     `### Configurations (${table.label}, ${table.clockMhz} MHz assumed)`,
     "",
-    "| PEs | lanes | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / projection / output wait (per frame) | limit | us | TOp/s | LUT / FF / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
+    "| PEs | lanes | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / EW + projection (+ next input part) / output wait (per frame) | limit | us | TOp/s | LUT / FF / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
     "| --- | ----- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | -------------------------------- | -------------------------------------------------------------- | ---- |",
   ];
   for (const r of table.rows) {

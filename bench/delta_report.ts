@@ -24,7 +24,8 @@ export function fixedPart(result: DeltaBenchResult): { cycles: number; bound: nu
 /** Where a frame's cycles go, as text. */
 function phaseText(p: DeltaPhases): string {
   return `${p.matvec.toFixed(1)} gate matrix-vector, ${p.projection.toFixed(1)} element-wise ` +
-    `and projection, ${p.outputWait.toFixed(1)} waiting for the output stream`;
+    `and projection (with theta_m also the next step's input part, which goes early), ` +
+    `${p.outputWait.toFixed(1)} waiting for the output stream`;
 }
 
 /** The built datapath's rows of the cycles table. */

@@ -65,6 +65,13 @@ const SETS = {
     broadcast: 1,
     lanes: 16,
   },
+  "ese-l16-cb": {
+    name: "speech_lstmp1024x512_l16_cb",
+    denseName: "speech_lstmp1024x512",
+    data: ".cache/speech/speech153_test.safetensors",
+    broadcast: 1,
+    lanes: 16,
+  },
   "ese-l16-d125": {
     name: "speech_lstmp1024x512_l16_d125",
     denseName: "speech_lstmp1024x512",
@@ -80,6 +87,7 @@ const OUT_FILES = {
   ese: "bench/results/delta.json",
   "ese-l16": "bench/results/delta-lanes.json",
   "ese-l16-s": "bench/results/delta-search.json",
+  "ese-l16-cb": "bench/results/delta-balanced.json",
   "ese-l16-d125": "bench/results/delta-lanes-d125.json",
 } as const;
 
@@ -115,12 +123,13 @@ Verilator itself on the first K utterances) and of the older analytical model (m
   flags: {
     set: {
       type: "enum",
-      values: ["small", "ese", "ese-l16", "ese-l16-s", "ese-l16-d125"],
+      values: ["small", "ese", "ese-l16", "ese-l16-s", "ese-l16-cb", "ese-l16-d125"],
       default: "small",
       help: "the model set of `deno task models:speech` whose files are the defaults of " +
         "--dense, --bcr, --delta-model, --head, --data (small: LSTM 40/64 x 2; ese: LSTMP " +
         "153/1024/512; ese-l16: the same dense model pruned for 32 PEs x 16 MAC lanes; " +
-        "ese-l16-s: ese-l16 with the thresholds of the threshold search; ese-l16-d125: the " +
+        "ese-l16-s: ese-l16 with the thresholds of the threshold search; ese-l16-cb: as " +
+        "ese-l16-s, pruned with every column's lines balanced over the PEs; ese-l16-d125: the " +
         "same at density 0.125), of --theta, --theta-input, --theta-m (the thresholds in the " +
         "set's record, NAME.models.json, unless --delta-model is given), of --built-lanes (the " +
         "lanes sets: 16), --broadcast (8; ese: 1, the projection, unless theta_m), --configs " +
@@ -338,6 +347,7 @@ await runCommand(async () => {
     ese: ESE_CONFIGS,
     "ese-l16": ESE_LANES_CONFIGS,
     "ese-l16-s": ESE_LANES_CONFIGS,
+    "ese-l16-cb": ESE_LANES_CONFIGS,
     "ese-l16-d125": ESE_LANES_D125_CONFIGS,
   }[flags.set as string];
   const configs = flags.configs ??
