@@ -51,7 +51,7 @@ export interface BuiltDeltaCycles {
    * Where a frame's cycles go (the cycle model's main states, cycles per step over every step of
    * every sequence): `matvec` the gate phase (ST_A_WAIT: the walk of every column through the
    * encoders and the fired columns' work), `projection` the element-wise issue, its latency and
-   * the projection phase (ST_EW, ST_EW_WAIT, ST_C_WAIT; with early input also ST_X_WAIT and ST_X,
+   * the projection phase (ST_EW, ST_EW_WAIT, ST_C_WAIT; with early input also ST_X,
    * and the next step's input part's work in it), `outputWait` the wait for the previous
    * step's output stream before h is overwritten (ST_D), `other` the phase starts (ST_A).
    */
@@ -67,7 +67,7 @@ export interface DeltaPhases {
   /** ST_A_WAIT: the gate matrix-vector phase. */
   matvec: number;
   /**
-   * ST_EW, ST_EW_WAIT, ST_C_WAIT (ST_X_WAIT, ST_X): element-wise issue and latency, the
+   * ST_EW, ST_EW_WAIT, ST_C_WAIT (ST_X): element-wise issue and latency, the
    * projection phase (with early input, the next step's input part).
    */
   projection: number;
@@ -85,8 +85,8 @@ export function phasesOf(runs: { stateCycles: number[] }[], steps: number): Delt
   return {
     other: per(sum[0]),
     matvec: per(sum[1]),
-    // (6, 7: XEARLY's wait for the element-wise reads and the next step's input part)
-    projection: per(sum[2] + sum[3] + sum[4] + sum[6] + sum[7]),
+    // (7: XEARLY's walk of the next step's input part)
+    projection: per(sum[2] + sum[3] + sum[4] + sum[7]),
     outputWait: per(sum[5]),
   };
 }

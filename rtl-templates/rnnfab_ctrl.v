@@ -76,6 +76,7 @@ module rnnfab_ctrl #(
     output wire [  HA_W-1:0] rq_hbase,      // layer * KO
     output wire [  RA_W-1:0] rd_addr,       // PE bank read address (read every cycle)
     output wire              rd_m,          // read the m bank
+    output wire              mac_hold,      // XEARLY: the PEs' engines take no column this cycle
     input  wire [N*AB-1:0]   rd_data_all,   // every PE's bank read data
     output wire              out_en,        // PE h bank read for the output (synchronous)
     output wire [  HA_W-1:0] out_addr,      // PE h bank read address for the output
@@ -122,7 +123,7 @@ module rnnfab_ctrl #(
   localparam SRC_INPUT = 2'd0, SRC_H = 2'd1, SRC_M = 2'd2;
   // main states
   localparam ST_A = 3'd0, ST_A_WAIT = 3'd1, ST_EW = 3'd2, ST_EW_WAIT = 3'd3, ST_C_WAIT = 3'd4,
-      ST_D = 3'd5, ST_X_WAIT = 3'd6, ST_X = 3'd7;
+      ST_D = 3'd5, ST_X = 3'd7;
 
   initial begin
     if (N < 1 || LAYERS < 1 || IN0 < 1 || H < 1 || O < 1 || EW_LAT < 2 || BLOCK_COLS < 1 ||
@@ -642,7 +643,12 @@ module rnnfab_ctrl #(
         if (ws_idle && (PROJ != 0 || !last_layer || !os_active_q)) begin
           ws_start = 1'b1;
           if (XEARLY != 0 && layer0 && next_input_buffered) begin
-            state_d = ST_X_WAIT;
+            // the next step's input part now, beside the element-wise issue; the PEs hold its
+            // columns until the issue has read every cell's memories M (mac_hold below)
+            job_start = 1'b1;
+            job_start_xonly = 1'b1;
+            x_early_d = 1'b1;
+            state_d = ST_X;
           end else if (PROJ != 0) begin
             job_start = 1'b1;
             job_start_proj = 1'b1;
@@ -662,16 +668,6 @@ module rnnfab_ctrl #(
         if (!ws_active_q) begin
           layer_d = next_layer;
           state_d = ST_A;
-        end
-      end
-      ST_X_WAIT: begin
-        // the element-wise issue has read its last cell's memories (2 cycles after its issue; a
-        // column issued now reaches them 10 cycles or more later): the next step's input part
-        if (!ws_active_q) begin
-          job_start = 1'b1;
-          job_start_xonly = 1'b1;
-          x_early_d = 1'b1;
-          state_d = ST_X;
         end
       end
       ST_X: begin
@@ -736,6 +732,17 @@ module rnnfab_ctrl #(
   end
   assign rq_pre = rq_pre_q;
   assign rq_pre_k = rq_pre_k_q;
+  // XEARLY: while layer 0's element-wise issue of a step whose next input part went early is on,
+  // the PEs' engines take no column: the issue reads cell k's memories M in the cycle after it
+  // issues k, and a column the engines take in cycle c adds to M in cycle c + 4 or later, so the
+  // input part's first MAC lands after the last read. (A register: the PEs see it from the same
+  // registers the cycle model reads, ws_active_q, ws_rq_q, x_early_q and layer_q.)
+  reg mac_hold_q;
+  always @(posedge clk) begin
+    mac_hold_q <= !rst && (XEARLY != 0) && ws_active_d && !ws_rq_d && x_early_d &&
+        (layer_d == {LW{1'b0}});
+  end
+  assign mac_hold = mac_hold_q;
   assign phase_start = phase_start_q;
   assign phase_proj = phase_proj_q;
   assign phase_layer = layer_q;

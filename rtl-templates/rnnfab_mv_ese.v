@@ -44,6 +44,7 @@ module rnnfab_mv_ese #(
     input  wire [   BP_W-1:0] bc_ptr,       // delta: pointer address of the column's first entry
     input  wire               bc_seg_last,  // it is the last column of its segment
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
+    input  wire               hold,         // delta: take no entry this cycle (queue still fills)
     output wire               stall_req,    // registered: stop broadcasting (queue nearly full)
     output wire               mac_valid,    // C1: accumulate mac_weight * mac_value into mac_row
     output wire [  ROW_W-1:0] mac_row,      // C1: PE-local row (LANES > 1: line) of the MAC
@@ -327,7 +328,7 @@ module rnnfab_mv_ese #(
   // delta mode: the address of this cycle's entry (the head's start when it is a column's first)
   wire [PTR_W-1:0] d_addr = column_first_q ? head_start : weight_addr_q;
   wire [PTR_W:0] d_addr_plus1 = {1'b0, d_addr} + {{PTR_W{1'b0}}, 1'b1};
-  wire fire = head_valid_q && ((DELTA != 0) || pf_some_q);
+  wire fire = head_valid_q && ((DELTA != 0) ? !hold : pf_some_q);
   wire take_two = (DELTA == 0) && fire && pf_pad_q[0] && pf_two_q;
   wire pop = fire && ((DELTA != 0) ? (d_addr_plus1 == {1'b0, head_end}) :
       (take_two ? head_left2_q : head_left1_q));

@@ -80,6 +80,7 @@ module rnnfab_pe #(
     output wire              stall_req,     // registered: stop broadcasting, queue full (ese)
     input  wire              phase_start,   // a matrix-vector phase begins (bcr)
     input  wire              phase_proj,    // the phase is the projection
+    input  wire              mac_hold,      // delta (XEARLY): the engine takes no column
     input  wire [ SEG_W-1:0] phase_nseg,    // segments of the phase (bcr)
     input  wire [ SEG_W-1:0] phase_nseg0,   // segments of the input part (bcr)
     input  wire [ COL_W-1:0] phase_cbase1,  // first column of the recurrent part (bcr)
@@ -168,6 +169,7 @@ module rnnfab_pe #(
       assign engine_idle = 1'b1;
       assign stall_req = 1'b0;
       wire unused_copy_inputs = &{1'b0, bc_valid, bc_data, bc_col, bc_count, phase_start,
+                                  mac_hold,
                                   phase_nseg, phase_nseg0, phase_cbase1, bc_seg_last, bc_hpart,
                                   bc_delta, bc_ptr};
     end else begin : gen_lead
@@ -192,7 +194,8 @@ module rnnfab_pe #(
           .BP_W(DPTR_W)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value), .bc_ptr(bc_ptr),
-          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .stall_req(stall_req),
+          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .hold(mac_hold),
+          .stall_req(stall_req),
           .mac_valid(e_valid), .mac_row(e_row), .mac_hpart(e_hpart),
           .mac_weight(e_weight), .mac_value(e_mac_value), .idle(engine_idle)
       );
@@ -214,7 +217,7 @@ module rnnfab_pe #(
           .idle(engine_idle)
       );
       assign stall_req = 1'b0;
-      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_delta, bc_ptr};
+      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_delta, bc_ptr, mac_hold};
     end
   endgenerate
 

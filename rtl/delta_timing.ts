@@ -130,11 +130,12 @@ class EseDeltaEngine {
       !this.c3;
   }
 
-  next(valid: boolean, ptr: number): void {
+  /** `hold`: the controller's mac_hold (XEARLY): take no entry this cycle. */
+  next(valid: boolean, ptr: number, hold: boolean): void {
     this.nValid = valid;
     this.nPtr = ptr;
     this.push = this.p2Valid && this.start2 !== this.end2;
-    this.fire = this.queue.length > 0;
+    this.fire = this.queue.length > 0 && !hold;
     const address = this.columnFirst && this.fire ? this.queue[0].start : this.weightAddr;
     this.pop = this.fire && address + 1 === this.queue[0].end;
     this.nWeightAddr = this.fire ? address + 1 : this.weightAddr;
@@ -267,7 +268,10 @@ class DeltaSide implements PeSide {
     const pass = this.passes(c);
     const valid = pass ? bus : this.outValid;
     const ptr = pass ? this.delta.pointerBase.proj[layer] + c.job.b1Col : this.outPtr;
-    for (const engine of this.engines) engine.next(valid, ptr);
+    // mac_hold: layer 0's element-wise issue of a step whose next input part went early
+    const hold = this.rtl.XEARLY === 1 && c.ws.active && !c.ws.rq && c.main.xEarly &&
+      c.main.layer === 0;
+    for (const engine of this.engines) engine.next(valid, ptr, hold);
   }
 
   private s1Beat(layer: number, encoder: EncoderModel, proj: boolean) {

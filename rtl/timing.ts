@@ -34,7 +34,7 @@ export interface TimingRun {
 }
 
 const ST_A = 0, ST_A_WAIT = 1, ST_EW = 2, ST_EW_WAIT = 3, ST_C_WAIT = 4, ST_D = 5;
-const ST_X_WAIT = 6, ST_X = 7;
+const ST_X = 7;
 /** Main states of rnnfab_ctrl.v (the size of `TimingRun.stateCycles`). */
 export const MAIN_STATES = 8;
 const SRC_INPUT = 0, SRC_H = 1, SRC_M = 2;
@@ -260,7 +260,7 @@ function startProjection(step: SequenceStep, rtl: RtlParameters): void {
   });
 }
 
-/** The main sequence (states A, A_WAIT, EW, EW_WAIT, C_WAIT, D, X_WAIT, X of rnnfab_ctrl.v). */
+/** The main sequence (states A, A_WAIT, EW, EW_WAIT, C_WAIT, D, X of rnnfab_ctrl.v). */
 function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): SequenceStep {
   const segs = (cols: number) => Math.ceil(cols / rtl.BLOCK_COLS);
   const align = (cols: number) => Math.ceil(cols / rtl.BCAST) * rtl.BCAST;
@@ -298,7 +298,10 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
       if (s.wsIdle && (proj || !s.lastLayer || !c.os.active)) {
         step.wsStart = true;
         if (rtl.XEARLY === 1 && layer0 && c.input.full[c.input.rslot]) {
-          main.state = ST_X_WAIT;
+          step.jobStart = true;
+          step.jobStartXonly = true;
+          main.xEarly = true;
+          main.state = ST_X;
         } else if (proj) {
           startProjection(step, rtl);
         } else {
@@ -311,14 +314,6 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
       if (!c.ws.active) {
         main.layer = s.nextLayer;
         main.state = ST_A;
-      }
-      break;
-    case ST_X_WAIT:
-      if (!c.ws.active) {
-        step.jobStart = true;
-        step.jobStartXonly = true;
-        main.xEarly = true;
-        main.state = ST_X;
       }
       break;
     case ST_X:
@@ -629,7 +624,7 @@ export function estimateCycles(
   const s = timed.lastStepStateCycles;
   const breakdown: StepBreakdown = {
     matvec: s[ST_A_WAIT],
-    elementwise: s[ST_EW] + s[ST_EW_WAIT] + s[ST_X_WAIT],
+    elementwise: s[ST_EW] + s[ST_EW_WAIT],
     // (ST_X: the next step's input part, broadcast before the projection's columns)
     projection: s[ST_C_WAIT] + s[ST_X],
     other: s[ST_A] + s[ST_D],
