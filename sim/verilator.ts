@@ -321,6 +321,11 @@ async function verilateAndCompile(
   const mainPath = join(dir, "harness_main.cpp");
   await Deno.writeTextFile(mainPath, key.harnessSource);
   const objDir = join(dir, "obj");
+  // The compilers' temporary files (gcc's .s, killed with the build on an interrupt, cannot remove
+  // them) go to a folder of this build's own, which the build cache removes with it.
+  const scratch = join(dir, "tmp");
+  await Deno.mkdir(scratch, { recursive: true });
+  const tmpEnv = `TMPDIR=${scratch}`;
   const includeDirs = [...new Set(design.rtlFiles.map((file) => dirname(file)))];
   const verilateArgs = [
     ...key.flags.verilator,
@@ -339,6 +344,7 @@ async function verilateAndCompile(
     ...timed([verilator, ...verilatorArgs]),
     {
       cwd: dir,
+      env: { TMPDIR: scratch },
       onHeartbeat: heartbeat("verilating"),
       timeoutSeconds: 3600,
     },
@@ -356,7 +362,7 @@ async function verilateAndCompile(
       tool,
       variables: key.flags.make,
       trace: options.trace,
-      env: ccache.env,
+      env: [...ccache.env, tmpEnv],
       wrap: timed,
     }).catch((error) => {
       log(`verilator: no precompiled header (${error.message.split("\n")[0]})`);
@@ -374,6 +380,7 @@ async function verilateAndCompile(
       ...timed([
         "env",
         ...ccache.env,
+        tmpEnv,
         "make",
         ...makeArgs,
       ]),
@@ -414,6 +421,7 @@ async function verilateAndCompile(
   await Deno.writeTextFile(join(dir, "warnings.json"), JSON.stringify(warnings) + "\n");
   await Deno.rename(join(objDir, "harness"), join(dir, "harness"));
   await Deno.remove(objDir, { recursive: true });
+  await Deno.remove(scratch, { recursive: true });
 }
 
 /** Build (or fetch from the cache) the Verilator harness of a design. */
