@@ -604,6 +604,7 @@ module rnnfab_ctrl #(
   // recurrent part alone); the next step's input is all buffered (a whole slot: the early job
   // never waits for the stream, so the projection behind it never does)
   reg x_early_q, x_early_d;
+  reg start_proj;  // the main sequence starts the projection phase
   wire layer0 = (layer_q == {LW{1'b0}});
   wire next_input_buffered = in_full_q[in_rslot_q];
   always @* begin
@@ -620,6 +621,7 @@ module rnnfab_ctrl #(
     job_start_honly = 1'b0;
     job_start_layer = layer_q;
     x_early_d = x_early_q;
+    start_proj = 1'b0;
     ws_start = 1'b0;
     ws_start_rq = 1'b0;
     ws_start_layer = layer_q;
@@ -650,14 +652,7 @@ module rnnfab_ctrl #(
             x_early_d = 1'b1;
             state_d = ST_X;
           end else if (PROJ != 0) begin
-            job_start = 1'b1;
-            job_start_proj = 1'b1;
-            phase_start_d = 1'b1;
-            phase_proj_d = 1'b1;
-            phase_nseg0_d = SEG_P_C;
-            phase_nseg_d = SEG_P_C;
-            phase_cbase1_d = {COL_W{1'b0}};
-            state_d = ST_C_WAIT;
+            start_proj = 1'b1;
           end else begin
             os_start = last_layer;
             state_d = ST_EW_WAIT;
@@ -672,16 +667,7 @@ module rnnfab_ctrl #(
       end
       ST_X: begin
         // its columns issued (some still on their way to the PEs): the projection phase
-        if (job_done) begin
-          job_start = 1'b1;
-          job_start_proj = 1'b1;
-          phase_start_d = 1'b1;
-          phase_proj_d = 1'b1;
-          phase_nseg0_d = SEG_P_C;
-          phase_nseg_d = SEG_P_C;
-          phase_cbase1_d = {COL_W{1'b0}};
-          state_d = ST_C_WAIT;
-        end
+        if (job_done) start_proj = 1'b1;
       end
       ST_C_WAIT: begin
         if (drained_q && ws_idle) state_d = ST_D;
@@ -696,6 +682,16 @@ module rnnfab_ctrl #(
         end
       end
     endcase
+    if (start_proj) begin  // the projection phase (from ST_EW, or ST_X after an early input part)
+      job_start = 1'b1;
+      job_start_proj = 1'b1;
+      phase_start_d = 1'b1;
+      phase_proj_d = 1'b1;
+      phase_nseg0_d = SEG_P_C;
+      phase_nseg_d = SEG_P_C;
+      phase_cbase1_d = {COL_W{1'b0}};
+      state_d = ST_C_WAIT;
+    end
   end
   reg phase_start_q;
   always @(posedge clk) begin
