@@ -32,7 +32,15 @@ export interface BuiltDeltaCycles {
    * PEs, format, columns per beat, output elements per beat and MAC lanes per PE of the delta
    * design (no `lanes` in files before session 13: 1).
    */
-  design: { pes: number; format: "ese"; broadcast: number; outWords: number; lanes?: number };
+  design: {
+    pes: number;
+    format: "ese";
+    broadcast: number;
+    outWords: number;
+    lanes?: number;
+    /** Input elements per beat (absent in files before session 18: 1). */
+    inWords?: number;
+  };
   /** Cycles per frame of the same model generated without delta (ese, its cycle estimate). */
   denseCyclesPerFrame: number;
   /** Frames counted: the step ends after each sequence's first (the start-up is not a frame). */
@@ -92,8 +100,10 @@ export function phasesOf(runs: { stateCycles: number[] }[], steps: number): Delt
 }
 
 /**
- * The two designs: the model on ese without delta, and with it at W columns per beat, both with
- * `options.lanes` MAC lanes per PE (default 1; the accelerator's own lanes are bcr's).
+ * The two designs: the model on ese without delta, and with it at W columns per beat and the
+ * accelerator's input words per beat, both with `options.lanes` MAC lanes per PE (default 1; the
+ * accelerator's own lanes are bcr's). The dense design streams one input word a beat (its
+ * engines take at most a column a cycle, as that stream brings them).
  */
 export function builtDesigns(
   model: RnnModel,
@@ -101,9 +111,14 @@ export function builtDesigns(
   options: { delta: DeltaConfig; broadcast: number; lanes?: number },
 ): { dense: DesignParams; delta: DesignParams } {
   const lanes = options.lanes ?? 1;
-  const base = { ...accelerator, format: "ese" as const, lanes, broadcast: 1 };
+  const base = { ...accelerator, format: "ese" as const, lanes, broadcast: 1, inWords: 1 };
   const dense = generateFromModel(model, base).design;
-  const deltaConfig = { ...base, delta: options.delta, broadcast: options.broadcast };
+  const deltaConfig = {
+    ...base,
+    delta: options.delta,
+    broadcast: options.broadcast,
+    inWords: accelerator.inWords ?? 1,
+  };
   const delta = generateFromModel(model, deltaConfig).design;
   return { dense, delta };
 }
@@ -152,6 +167,7 @@ export async function builtDeltaCycles(
       broadcast,
       outWords: delta.accelerator.outWords ?? 1,
       lanes: delta.accelerator.lanes,
+      inWords: delta.accelerator.inWords ?? 1,
     },
     denseCyclesPerFrame: dense.estimate.cyclesPerStep,
     frames: periods.length,

@@ -23,7 +23,10 @@ export function cyclesText(cycles: number): string {
   return Number.isInteger(cycles) ? String(cycles) : cycles.toFixed(1);
 }
 
-/** One configuration: PEs, MAC lanes per PE, columns per beat, output elements per beat. */
+/**
+ * One configuration: PEs, MAC lanes per PE, columns per beat, output and input elements per
+ * stream beat.
+ */
 export interface DeltaDesignPoint {
   /** PEs. */
   pes: number;
@@ -33,6 +36,8 @@ export interface DeltaDesignPoint {
   broadcast: number;
   /** Output elements per beat (divides pes). */
   outWords: number;
+  /** Input elements per beat (divides broadcast; absent in files before session 18: 1). */
+  inWords?: number;
 }
 
 /** A PE's resources at one MAC lane count: a Yosys per-PE estimate (`synth --per-pe`). */
@@ -242,22 +247,31 @@ export interface DeltaConfigTable {
 }
 
 /**
- * Parse "PxW", "PxWoO" or "PxLxWoO" (L MAC lanes per PE, else 1; O output elements per beat,
- * else 1), comma-separated.
+ * Parse "PxW", "PxWoO", "PxLxWoO" or "PxLxWoOiI" (L MAC lanes per PE, else 1; O output and I input
+ * elements per beat, else 1), comma-separated.
  */
 export function parseDesignPoints(text: string): DeltaDesignPoint[] | undefined {
   const points: DeltaDesignPoint[] = [];
   for (const part of text.split(",")) {
-    const match = /^(\d+)x(?:(\d+)x)?(\d+)(?:o(\d+))?$/.exec(part.trim());
+    const match = /^(\d+)x(?:(\d+)x)?(\d+)(?:o(\d+))?(?:i(\d+))?$/.exec(part.trim());
     if (!match) return undefined;
-    const [pes, lanes, broadcast, outWords] = [match[1], match[2] ?? "1", match[3], match[4] ?? "1"]
-      .map(Number);
+    const [pes, lanes, broadcast, outWords, inWords] = [
+      match[1],
+      match[2] ?? "1",
+      match[3],
+      match[4] ?? "1",
+      match[5] ?? "1",
+    ].map(Number);
     const power = (n: number) => n >= 1 && (n & (n - 1)) === 0;
     const widths: readonly number[] = BROADCAST_WIDTHS;
-    if (pes < 1 || !widths.includes(broadcast) || !power(outWords)) return undefined;
+    if (pes < 1 || !widths.includes(broadcast) || !power(outWords) || !power(inWords)) {
+      return undefined;
+    }
     if (!(LANE_COUNTS as readonly number[]).includes(lanes)) return undefined;
-    if (pes % broadcast !== 0 || pes % outWords !== 0) return undefined;
-    points.push({ pes, lanes, broadcast, outWords });
+    if (pes % broadcast !== 0 || pes % outWords !== 0 || broadcast % inWords !== 0) {
+      return undefined;
+    }
+    points.push({ pes, lanes, broadcast, outWords, inWords });
   }
   return points;
 }
@@ -283,7 +297,12 @@ export async function deltaConfigTable(options: {
   const clockMhz = options.accelerator.clockMhz;
   const rows: DeltaConfigRow[] = [];
   for (const point of options.points) {
-    const accelerator = { ...options.accelerator, pes: point.pes, outWords: point.outWords };
+    const accelerator = {
+      ...options.accelerator,
+      pes: point.pes,
+      outWords: point.outWords,
+      inWords: point.inWords ?? 1,
+    };
     const designs = builtDesigns(options.model, accelerator, {
       delta: options.delta,
       broadcast: point.broadcast,
@@ -315,7 +334,7 @@ export async function deltaConfigTable(options: {
     };
     options.log?.(
       `config ${point.pes} PEs x ${point.lanes} lanes, W ${point.broadcast}, ` +
-        `out ${point.outWords}: ` +
+        `out ${point.outWords}, in ${point.inWords ?? 1}: ` +
         `${row.delta.mean.toFixed(1)} cycles per frame (idle ${row.idleCyclesPerFrame}), ` +
         `${microseconds.toFixed(2)} us, limit ${limit}; ${row.resources.label}`,
     );
@@ -352,14 +371,14 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
   const lines = [
     `### Configurations (${table.label}, ${table.clockMhz} MHz assumed)`,
     "",
-    "| PEs | lanes | W | out words | dense | delta mean / p50 / p99 / worst | no fire | matvec / EW + projection (+ next input part) / output wait (per frame) | limit | us | TOp/s | LUT / FF / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
-    "| --- | ----- | - | --------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | -------------------------------- | -------------------------------------------------------------- | ---- |",
+    "| PEs | lanes | W | out / in words | dense | delta mean / p50 / p99 / worst | no fire | matvec / EW + projection (+ next input part) / output wait (per frame) | limit | us | TOp/s | LUT / FF / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
+    "| --- | ----- | - | -------------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | -------------------------------- | -------------------------------------------------------------- | ---- |",
   ];
   for (const r of table.rows) {
     const d = r.delta;
     const p = r.phases;
     lines.push(
-      `| ${r.pes} | ${r.lanes} | ${r.broadcast} | ${r.outWords} | ${
+      `| ${r.pes} | ${r.lanes} | ${r.broadcast} | ${r.outWords} / ${r.inWords ?? 1} | ${
         cyclesText(r.denseCyclesPerFrame)
       } | ` +
         `${f(d.mean)} / ${d.p50} / ${d.p99} / ${d.worst} | ${f(r.idleCyclesPerFrame)} | ` +
@@ -376,7 +395,7 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
     "",
     b
       ? `Fastest within the budget: **${b.pes} PEs x ${b.lanes} lanes, W = ${b.broadcast}, ` +
-        `${b.outWords} output ` +
+        `${b.outWords} output / ${b.inWords ?? 1} input ` +
         `elements per beat: ${f(b.delta.mean)} cycles per frame, ${
           b.microseconds.toFixed(2)
         } us, ` +

@@ -103,7 +103,8 @@ function designLine(result: DeltaBenchResult, accelerator: Record<string, unknow
   if (!built) return `design: ${modeled}`;
   return `built design: ${built.pes} PEs x ${built.lanes ?? 1} MAC lane(s), ${built.format}, ` +
     `${built.broadcast} column(s) per ` +
-    `beat, ${built.outWords} output word(s) per beat (the analytical model's: ${modeled})`;
+    `beat, ${built.outWords} output / ${built.inWords ?? 1} input word(s) per beat (the ` +
+    `analytical model's: ${modeled})`;
 }
 
 /** The section as Markdown lines. */

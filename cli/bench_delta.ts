@@ -1,7 +1,7 @@
 /**
  * `deno task bench:delta [--dense M] [--bcr B] [--delta-model D] [--head H] [--data T]
  * [--theta TX,TH] [--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
- * [--broadcast W] [--out-words O] [--configs LIST] [--verilator K] [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts,
+ * [--broadcast W] [--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts,
  * docs/delta.md "Benchmark"): accuracy dense / BCR only / BCR + delta, fired fraction per layer,
  * cycles per frame without and with delta (the built ese datapath: its cycle model, Verilator on
  * K utterances; and the older analytical model), microseconds per frame and effective TOp/s at an assumed clock, and the
@@ -114,7 +114,7 @@ const COMMAND = defineCommand({
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
     "[--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] " +
     "[--built-lanes L] [--clock MHZ] [--broadcast W] " +
-    "[--out-words O] [--configs LIST] [--verilator K] [--limit N] [--out FILE]",
+    "[--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
 "Benchmark"): accuracy of the dense, the BCR-pruned and the BCR + delta model (measured, fixed-point
 golden models on T), fired fraction per layer (computed), cycles per frame of the built delta
@@ -220,12 +220,22 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       default: undefined,
       defaultText: "the largest power of two up to 64 that divides --pes",
     },
+    "in-words": {
+      ...numberChoiceFlag([1, 2, 4, 8, 16], {
+        help: "input elements per beat of the built delta design (divides --broadcast)",
+        placeholder: "I",
+        fallback: 1,
+      }),
+      default: undefined,
+      defaultText: "1",
+    },
     configs: {
       type: "custom" as const,
       placeholder: "LIST",
-      expected: "comma-separated PxW, PxWoO or PxLxWoO (PEs x MAC lanes x columns per beat, " +
-        `O output elements per beat; L one of ${LANE_COUNTS.join(", ")}, W and O powers of two ` +
-        "dividing P), e.g. 96x16o32 or 64x16x16o64, or 'none'",
+      expected: "comma-separated PxW, PxWoO, PxLxWoO or PxLxWoOiI (PEs x MAC lanes x columns " +
+        `per beat, O output and I input elements per beat; L one of ${LANE_COUNTS.join(", ")}, ` +
+        "W and O powers of two dividing P, I one dividing W), e.g. 96x16o32, 64x16x16o64 or " +
+        "32x16x32o32i2, or 'none'",
       parse: (text: string) => text === "none" ? [] : parseDesignPoints(text),
       help: "configuration table: the BCR + delta model built at each (cycle model on the test " +
         "set), its cycles, where they go, time, TOp/s, a resource estimate, and the fastest " +
@@ -341,6 +351,7 @@ await runCommand(async () => {
     lanes: flags.lanes,
     clockMhz: flags.clock,
     outWords: flags["out-words"] ?? widestOutWords(flags.pes),
+    inWords: flags["in-words"] ?? 1,
     fixed,
   };
   const setConfigs = {

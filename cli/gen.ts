@@ -129,6 +129,15 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       defaultText: "1",
       placeholder: "W",
     },
+    "in-words": {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16"],
+      group: OPTIONS,
+      help: "input stream elements per beat (must divide --broadcast; batch 1): the input of a " +
+        "step takes ceil(I / W) beats",
+      defaultText: "1",
+      placeholder: "W",
+    },
     "max-memory-bits": positiveFlag("refuse designs whose memories need more bits", {
       group: OPTIONS,
       placeholder: "B",
@@ -152,6 +161,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     broadcast: flags.broadcast === undefined ? undefined : Number(flags.broadcast),
     batch: flags.batch === undefined ? undefined : Number(flags.batch),
     outWords: flags["out-words"] === undefined ? undefined : Number(flags["out-words"]),
+    inWords: flags["in-words"] === undefined ? undefined : Number(flags["in-words"]),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
     weightFrac: flags["weight-frac"],

@@ -33,6 +33,7 @@ module rnnfab_ctrl #(
     parameter EW_SEQS = 1,             // issues per element-wise cell (the batch; power of two)
     parameter RFIRST = 0,              // 1 (delta designs): a layer l > 0 walks its recurrent part first
     parameter OUT_WORDS = 1,           // output elements per beat (a power of two dividing N)
+    parameter IN_WORDS = 1,            // input elements per beat (a power of two dividing BCAST)
     // 1 (delta designs with a delta-coded projection input): layer 0's input part of the next
     // step is broadcast in this step's projection phase when that input is buffered ("early
     // input", docs/delta.md)
@@ -42,7 +43,7 @@ module rnnfab_ctrl #(
 ) (
     input  wire              clk,           // clock
     input  wire              rst,           // synchronous reset, active high
-    input  wire [    AB-1:0] in_data,       // input stream data
+    input  wire [IN_WORDS*AB-1:0] in_data,  // input stream data: element i + j in [j*AB +: AB]
     input  wire              in_valid,      // input stream valid
     output wire              in_ready,      // input stream ready
     output wire [OUT_WORDS*AB-1:0] out_data,  // output stream data: element e + i in [i*AB +: AB]
@@ -99,7 +100,10 @@ module rnnfab_ctrl #(
   localparam SEG_X0 = `RNNFAB_CEIL_DIV(IN0, BLOCK_COLS);  // layer 0's input part
   localparam SEG_O = `RNNFAB_CEIL_DIV(O, BLOCK_COLS);  // a later layer's input, a recurrent part
   localparam SEG_P = `RNNFAB_CEIL_DIV(H, BLOCK_COLS);  // a projection
-  localparam PE_LAST_I = N - 1, LAST_LAYER_I = LAYERS - 1, IN_LAST_I = IN0 - 1;
+  // the first element of a step's last input beat (a beat holds IN_WORDS elements; the last may
+  // hold fewer)
+  localparam PE_LAST_I = N - 1, LAST_LAYER_I = LAYERS - 1;
+  localparam IN_LAST_I = ((IN0 - 1) / IN_WORDS) * IN_WORDS;
   localparam BEAT_PE_LAST_I = N - BCAST, BEAT_LAST_I = BCAST - 1;
   localparam IN0W_I = IN0W, OW_I = `RNNFAB_ALIGN(O, BCAST);  // first column of part 1
   localparam OUT_BASE_I = KO * (LAYERS - 1);  // h bank address of the last layer's output
@@ -109,6 +113,7 @@ module rnnfab_ctrl #(
   localparam [LW-1:0] LAST_LAYER = LAST_LAYER_I[LW-1:0];
   localparam [IB_W-1:0] IN_LAST = IN_LAST_I[IB_W-1:0], IN_SLOT1 = IN0W_I[IB_W-1:0];
   localparam [IB_W-1:0] IN_LANE_MASK = BEAT_LAST_I[IB_W-1:0];
+  localparam [IB_W-1:0] IN_WORDS_C = IN_WORDS[IB_W-1:0];
   localparam [HA_W-1:0] OUT_BASE = OUT_BASE_I[HA_W-1:0], KO_HA = KO[HA_W-1:0];
   localparam [CA_W-1:0] K_CA = K[CA_W-1:0];
   localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
@@ -144,6 +149,10 @@ module rnnfab_ctrl #(
       $display("%m: XEARLY=1 needs a projection (PROJ=1)");
       $finish;
     end
+    if (IN_WORDS < 1 || (1 << $clog2(IN_WORDS)) != IN_WORDS || (BCAST % IN_WORDS) != 0) begin
+      $display("%m: IN_WORDS=%0d must be a power of two that divides BCAST=%0d", IN_WORDS, BCAST);
+      $finish;
+    end
     if (OUT_WORDS < 1 || (1 << $clog2(OUT_WORDS)) != OUT_WORDS || (N % OUT_WORDS) != 0) begin
       $display("%m: OUT_WORDS=%0d must be a power of two that divides N=%0d", OUT_WORDS, N);
       $finish;
@@ -158,7 +167,9 @@ module rnnfab_ctrl #(
   wire in_fire = in_valid && in_ready;
   assign in_ready = !in_full_q[in_wslot_q];
   // slot s holds element i at position s * IN0W + i: in bank i mod BCAST (one memory per beat
-  // lane, so that B0 reads a whole beat) at word (s * IN0W + i) div BCAST
+  // lane, so that B0 reads a whole beat) at word (s * IN0W + i) div BCAST. A stream beat's
+  // IN_WORDS elements (i a multiple of IN_WORDS, which divides BCAST) share one word address in
+  // IN_WORDS neighbouring banks: one write each
   wire [IB_W-1:0] in_waddr = (in_wslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + in_widx_q;
   wire [IB_W-1:0] in_wword = in_waddr >> LB;
   always @* begin
@@ -172,7 +183,7 @@ module rnnfab_ctrl #(
         in_wslot_d = !in_wslot_q;
         in_widx_d = {IB_W{1'b0}};
       end else begin
-        in_widx_d = in_widx_q + 1'b1;
+        in_widx_d = in_widx_q + IN_WORDS_C;
       end
     end
     if (in_release) begin
@@ -490,17 +501,19 @@ module rnnfab_ctrl #(
     b1_hpart_q <= b1_hpart_d;
   end
   assign bc_valid = b1_valid_q;
-  // input banks: written one element per cycle, read one beat per issue (synchronous, with the
-  // issue as read enable: block RAM)
+  // input banks: written IN_WORDS elements per cycle (each in its own bank), read one beat per
+  // issue (synchronous, with the issue as read enable: block RAM)
   genvar lane;
   generate
     for (lane = 0; lane < BCAST; lane = lane + 1) begin : gen_in_bank
-      localparam integer LANE_I = lane;
-      localparam [IB_W-1:0] LANE = LANE_I[IB_W-1:0];
+      localparam WORD = lane % IN_WORDS;  // the stream beat's element this bank takes
+      localparam GROUP_I = lane - WORD;  // the bank of the beat's first element
+      localparam [IB_W-1:0] GROUP = GROUP_I[IB_W-1:0];
       reg [AB-1:0] in_mem[0:IN_BANK-1];
       reg [AB-1:0] rd_q;
       always @(posedge clk) begin
-        if (in_fire && (in_waddr & IN_LANE_MASK) == LANE) in_mem[in_wword[IBA_W-1:0]] <= in_data;
+        if (in_fire && (in_waddr & IN_LANE_MASK) == GROUP)
+          in_mem[in_wword[IBA_W-1:0]] <= in_data[WORD*AB+:AB];
         if (b0_issue) rd_q <= in_mem[in_rword[IBA_W-1:0]];
       end
       assign b1_input[lane*AB+:AB] = rd_q;

@@ -55,6 +55,12 @@ export interface AcceleratorConfig {
    * ceil(P / outWords) beats (docs/architecture.md, "Streaming interface"). Absent: 1.
    */
   outWords?: number;
+  /**
+   * Input stream words per beat (1, 2, 4, ... dividing `broadcast`; batch 1): a beat's elements
+   * are written to the input buffer's banks side by side, so a step's I inputs take
+   * ceil(I / inWords) beats (docs/architecture.md, "Streaming interface"). Absent: 1.
+   */
+  inWords?: number;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
@@ -74,6 +80,7 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
   broadcast: 1,
   batch: 1,
   outWords: 1,
+  inWords: 1,
   fixed: DEFAULT_FIXED_CONFIG,
 };
 
@@ -88,6 +95,9 @@ export const BROADCAST_WIDTHS = [1, 2, 4, 8, 16, 32, 64] as const;
 
 /** The most output words per stream beat (a power of two that divides the PE count). */
 export const MAX_OUT_WORDS = 64;
+
+/** The most input words per stream beat (a power of two that divides the broadcast width). */
+export const MAX_IN_WORDS = 16;
 
 /**
  * The default broadcast width of a bcr design: the largest power of two up to the MAC lanes (and
@@ -144,6 +154,9 @@ export const acceleratorFields = {
   }).optional(),
   outWords: z.number().int().refine((n) => n >= 1 && n <= MAX_OUT_WORDS && (n & (n - 1)) === 0, {
     message: `outWords must be a power of two from 1 to ${MAX_OUT_WORDS}`,
+  }).optional(),
+  inWords: z.number().int().refine((n) => n >= 1 && n <= MAX_IN_WORDS && (n & (n - 1)) === 0, {
+    message: `inWords must be a power of two from 1 to ${MAX_IN_WORDS}`,
   }).optional(),
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
@@ -204,6 +217,7 @@ export function resolveAcceleratorConfig(
     broadcast: 1,
     batch: merged.batch ?? DEFAULT_ACCELERATOR_CONFIG.batch,
     outWords: merged.outWords ?? DEFAULT_ACCELERATOR_CONFIG.outWords,
+    inWords: merged.inWords ?? DEFAULT_ACCELERATOR_CONFIG.inWords,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };
@@ -216,7 +230,7 @@ export function resolveAcceleratorConfig(
     config.delta = merged.delta;
   }
   config.broadcast = broadcastOf(config, merged.broadcast, source);
-  checkOutWords(config, source);
+  checkStreamWords(config, source);
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {
     throw new UserError(
       `${source}: codebookBits (${config.codebookBits}) must not exceed weightBits (${fixed.weightBits})`,
@@ -225,16 +239,30 @@ export function resolveAcceleratorConfig(
   return config;
 }
 
-/** outWords: a beat's outputs live at one address of outWords neighbouring PEs (batch 1). */
-export function checkOutWords(config: AcceleratorConfig, source: string): void {
+/**
+ * The stream widths (batch 1): outWords, a beat's outputs live at one address of outWords
+ * neighbouring PEs; inWords, a beat's inputs are written to inWords neighbouring banks of the
+ * input buffer, which has one bank per broadcast lane.
+ */
+export function checkStreamWords(config: AcceleratorConfig, source: string): void {
   const words = config.outWords ?? 1;
   if (config.pes % words !== 0) {
     throw new UserError(
       `${source}: outWords (${words}) must divide pes (${config.pes}): a beat's outputs live in neighbouring PEs`,
     );
   }
-  if (words > 1 && config.batch > 1) {
-    throw new UserError(`${source}: outWords > 1 needs batch 1 (a batch beat carries B sequences)`);
+  const inWords = config.inWords ?? 1;
+  if (config.broadcast % inWords !== 0) {
+    throw new UserError(
+      `${source}: inWords (${inWords}) must divide broadcast (${config.broadcast}): a beat's inputs go to neighbouring banks of the input buffer, one bank per broadcast lane`,
+    );
+  }
+  if ((words > 1 || inWords > 1) && config.batch > 1) {
+    throw new UserError(
+      `${source}: ${
+        words > 1 ? "outWords" : "inWords"
+      } > 1 needs batch 1 (a batch beat carries B sequences)`,
+    );
   }
 }
 

@@ -19,7 +19,7 @@ import {
 import { outputSize } from "../model/model.ts";
 import { fixedThresholds } from "../model/delta.ts";
 import { bitsFor } from "../util/bits.ts";
-import { type AcceleratorConfig, checkOutWords } from "./config.ts";
+import { type AcceleratorConfig, checkStreamWords } from "./config.ts";
 import {
   type DesignDelta,
   type DesignJson,
@@ -192,6 +192,7 @@ function acceleratorOf(
     broadcast: config.broadcast,
     batch: config.batch,
     outWords: config.outWords ?? 1,
+    inWords: config.inWords ?? 1,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,
@@ -215,7 +216,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
   const config: AcceleratorConfig = block
     ? { ...requested, blockRows: block.rows, blockCols: block.cols }
     : requested;
-  checkOutWords(config, "config");
+  checkStreamWords(config, "config");
   const geometry = modelGeometry(held, config.pes, config.lanes);
   const aux = auxMemories(held, geometry);
   const delta = designDelta(held, config, encoded.segments);
@@ -356,6 +357,7 @@ export function rtlParameters(
     BCAST: config.broadcast,
     BATCH: config.batch,
     OUT_WORDS: config.outWords ?? 1,
+    IN_WORDS: config.inWords ?? 1,
     ACC_SERIAL: serial ? 1 : 0,
     DELTA: config.delta ? 1 : 0,
     // the PEs' pointer memory address width (PM_W of rnnfab_mv_ese.v; every PE's has one depth)

@@ -83,6 +83,7 @@ export const rtlParametersSchema = z.object({
   ),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
   OUT_WORDS: int.default(1).describe("output stream elements per beat (divides N; batch 1)"),
+  IN_WORDS: int.default(1).describe("input stream elements per beat (divides BCAST; batch 1)"),
   ACC_SERIAL: int.default(0).describe(
     "1: accumulator banks read one gate field a cycle (rnnfab_acc_serial; EW_LAT 3 longer)",
   ),
@@ -185,6 +186,7 @@ export const designJsonSchema = z.object({
     broadcast: positive.default(1),
     batch: positive.default(1),
     outWords: positive.default(1),
+    inWords: positive.default(1),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),

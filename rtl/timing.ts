@@ -286,22 +286,26 @@ function broadcasterNext(
   return { job: next, inRelease };
 }
 
-/** The input buffer's next registers: a word taken, then a slot released. */
+/**
+ * The input buffer's next registers: a beat of IN_WORDS elements taken (a step's last beat may
+ * hold fewer), then a slot released.
+ */
 function inputBufferNext(
   input: InputBuffer,
   inFire: boolean,
   inRelease: boolean,
-  inputSize: number,
+  rtl: RtlParameters,
 ): InputBuffer {
   const next: InputBuffer = { ...input, full: [input.full[0], input.full[1]] };
+  const words = rtl.IN_WORDS ?? 1;
   if (inFire) {
-    next.sent++;
-    if (next.widx === inputSize - 1) {
+    next.sent += Math.min(words, rtl.IN0 - next.widx);
+    if (next.widx + words >= rtl.IN0) {
       next.full[next.wslot] = true;
       next.wslot = 1 - next.wslot;
       next.widx = 0;
     } else {
-      next.widx++;
+      next.widx += words;
     }
   }
   if (inRelease) {
@@ -463,7 +467,7 @@ export function simulateTiming(
     side.next(c);
     const { job, inRelease } = broadcasterNext(c, s, step, rtl, pe.bcStall);
     const next: Controller = {
-      input: inputBufferNext(c.input, s.inFire, inRelease, rtl.IN0),
+      input: inputBufferNext(c.input, s.inFire, inRelease, rtl),
       job,
       ws: writeSequencerNext(c, step, rtl),
       os: outputStreamerNext(c.os, s, step.osStart, rtl),

@@ -81,6 +81,7 @@ export async function buildIcarusHarness(options: IcarusBuildOptions): Promise<I
     AB: design.accelerator.activationBits,
     BATCH: design.accelerator.batch ?? 1,
     OUT_WORDS: design.accelerator.outWords ?? 1,
+    IN_WORDS: design.accelerator.inWords ?? 1,
     STEPS: options.steps,
     INPUT_SIZE: design.model.inputSize * (design.accelerator.batch ?? 1),
     OUTPUT_SIZE: design.model.outputSize * (design.accelerator.batch ?? 1),

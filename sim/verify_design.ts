@@ -62,6 +62,7 @@ const acceleratorSchema = z.looseObject({
   broadcast: z.number().int().positive().optional(),
   batch: z.number().int().positive().optional(),
   outWords: z.number().int().positive().optional(),
+  inWords: z.number().int().positive().optional(),
   maxMemoryBits: z.number().positive().nullable(),
 });
 
@@ -91,6 +92,7 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     broadcast: a.broadcast ?? 1,
     batch: a.batch ?? 1,
     outWords: a.outWords ?? 1,
+    inWords: a.inWords ?? 1,
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };

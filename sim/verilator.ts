@@ -519,6 +519,9 @@ export function harnessArguments(options: VerilatorRunOptions): string[] {
     ...((options.design.accelerator.outWords ?? 1) > 1
       ? ["--out-words-per-beat", String(options.design.accelerator.outWords)]
       : []),
+    ...((options.design.accelerator.inWords ?? 1) > 1
+      ? ["--in-words-per-beat", String(options.design.accelerator.inWords)]
+      : []),
     ...(settings.initialValues === "random"
       ? ["+verilator+rand+reset+2", `+verilator+seed+${(settings.seed % 2147483646) + 1}`]
       : ["+verilator+rand+reset+0"]),

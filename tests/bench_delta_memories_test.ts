@@ -141,14 +141,15 @@ Deno.test("deltaResources: the memories' bound or the scaled estimate, whichever
   assert.deepEqual(over.over, ["BRAM36"]);
 });
 
-Deno.test("design points with MAC lanes (PxLxWoO); resources and block RAM count the lanes", () => {
-  assert.deepEqual(parseDesignPoints("96x16o32, 32x8x16o32, 4x2x1, 32x32x16o32"), [
-    { pes: 96, lanes: 1, broadcast: 16, outWords: 32 },
-    { pes: 32, lanes: 8, broadcast: 16, outWords: 32 },
-    { pes: 4, lanes: 2, broadcast: 1, outWords: 1 },
-    { pes: 32, lanes: 32, broadcast: 16, outWords: 32 },
+Deno.test("design points with MAC lanes and input words (PxLxWoOiI); resources and block RAM count the lanes", () => {
+  assert.deepEqual(parseDesignPoints("96x16o32, 32x8x16o32, 4x2x1, 32x32x16o32, 32x16x32o32i2"), [
+    { pes: 96, lanes: 1, broadcast: 16, outWords: 32, inWords: 1 },
+    { pes: 32, lanes: 8, broadcast: 16, outWords: 32, inWords: 1 },
+    { pes: 4, lanes: 2, broadcast: 1, outWords: 1, inWords: 1 },
+    { pes: 32, lanes: 32, broadcast: 16, outWords: 32, inWords: 1 },
+    { pes: 32, lanes: 16, broadcast: 32, outWords: 32, inWords: 2 },
   ]);
-  for (const bad of ["32x3x16", "32x128x16", "32x8x3", "30x8x16"]) {
+  for (const bad of ["32x3x16", "32x128x16", "32x8x3", "30x8x16", "32x8x4o4i8", "32x8x4o4i3"]) {
     assert.equal(parseDesignPoints(bad), undefined, bad);
   }
   const budget = { lut: 294_000, ff: 453_000, bram36: 947, dsp: 1504 };

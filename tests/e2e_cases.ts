@@ -270,14 +270,15 @@ const ICARUS: E2eCase[] = ([
   },
   {
     // broadcast beats under Icarus: 2 columns per beat, projection, two layers, odd sizes (the
-    // input part ends in half a beat)
-    name: "lstmp-peep-2layer-rand60-pe2-bcr-bcast2",
+    // input part ends in half a beat), and 2 input elements per stream beat (gen --in-words: the
+    // step's last input beat holds one)
+    name: "lstmp-peep-2layer-rand60-pe2-bcr-bcast2-in2",
     seed: 537,
     ...LSTMP_PEEP_2LAYER,
     density: 0.6,
     pes: 2,
     format: "bcr",
-    settings: { broadcast: 2 },
+    settings: { broadcast: 2, inWords: 2 },
     backpressure: 0.5,
   },
 ] as IcarusEntry[]).map(icarus);
@@ -419,16 +420,18 @@ const VERILATOR: E2eCase[] = ([
     steps: 4,
   },
   // Broadcast beats of 32 columns, every PE's bank in one beat (BCAST = N; IN0 = 13 and P = 19
-  // in one partial beat each), 32 output words per beat.
+  // in one partial beat each), 32 output words per beat, 4 input words per beat (gen --in-words:
+  // 13 inputs in beats of 4, 4, 4 and 1).
   {
-    name: "lstmp-peep-bcr11-pe32-bcr-bcast32",
+    name: "lstmp-peep-bcr11-pe32-bcr-bcast32-in4",
     ...MINI_ESE,
     pes: 32,
     format: "bcr",
-    settings: { broadcast: 32, outWords: 32, blockRows: 8, blockCols: 8 },
+    settings: { broadcast: 32, outWords: 32, inWords: 4, blockRows: 8, blockCols: 8 },
     seed: 36,
     steps: 4,
-    backpressure: 0.3,
+    // (a step's output is one beat: at 0.3 the seeded ready draws held none of the 4)
+    backpressure: 0.5,
   },
   // Projection, two layers, 5%: rows and columns left empty.
   {

@@ -198,11 +198,13 @@ Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, G
         ...thetaM,
         lanes: 2,
       }],
-      ["lstmp2-m-l4-w4", { kind: "lstm", numLayers: 2, projSize: 6, inputSize: 7 }, {
+      // (4 input elements per stream beat: 7 in beats of 4 and 3)
+      ["lstmp2-m-l4-w4-in4", { kind: "lstm", numLayers: 2, projSize: 6, inputSize: 7 }, {
         ...thetaM,
         lanes: 4,
         broadcast: 4,
         outWords: 4,
+        inWords: 4,
       }],
     ];
     for (const [name, shape, settings] of cases) {
@@ -247,7 +249,7 @@ Deno.test("delta past 16 MAC lanes (ese lines): LSTMP 64 cells with theta_m on 2
   });
 });
 
-Deno.test("delta at 32 columns per beat (every PE's bank in one beat): LSTMP 2 layers with theta_m on 32 PEs x 2 lanes, 32 output words: bit-exact with back-pressure, cycles exact", async () => {
+Deno.test("delta at 32 columns per beat (every PE's bank in one beat): LSTMP 2 layers with theta_m on 32 PEs x 2 lanes, 32 output words, 16 input words (40 inputs in beats of 16, 16 and 8): bit-exact with back-pressure, cycles exact", async () => {
   await withTempDir("rnnfab-delta-e2e-", async (root) => {
     const c = deltaCase("delta-lstmp2-m-l2-w32", {
       kind: "lstm",
@@ -262,8 +264,10 @@ Deno.test("delta at 32 columns per beat (every PE's bank in one beat): LSTMP 2 l
       lanes: 2,
       broadcast: 32,
       outWords: 32,
+      inWords: 16,
     };
     const { design } = await checkDeltaCase(c, root, { backpressure: 0.3 });
     assert.equal(design.rtl.BCAST, 32);
+    assert.equal(design.rtl.IN_WORDS, 16);
   });
 });

@@ -366,11 +366,13 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
   const log = options.log ?? (() => {});
   const { simulator, seed, backpressure, inputGaps, initialValues } = runParameters(options);
   const design = await readDesign(options.designDir);
-  if ((design.accelerator.outWords ?? 1) > 1) {
-    throw new UserError(
-      `${options.designDir}/design.json: accelerator.outWords is ${design.accelerator.outWords}; ` +
-        `the cocotb bench streams one output element per beat (use sim, Verilator or Icarus)`,
-    );
+  for (const field of ["outWords", "inWords"] as const) {
+    if ((design.accelerator[field] ?? 1) > 1) {
+      throw new UserError(
+        `${options.designDir}/design.json: accelerator.${field} is ${design.accelerator[field]}; ` +
+          `the cocotb bench streams one element per beat (use sim, Verilator or Icarus)`,
+      );
+    }
   }
   const model = await readDesignModel(design);
   const { sequences, input } = prepareInputs(options, design, seed);

@@ -7,12 +7,16 @@
 // stimulus lists the words beat by beat (INPUT_SIZE and OUTPUT_SIZE count words) and the result
 // has one "beat" line per word. Wide output (gen --out-words W, OUT_WORDS = W): an output beat
 // carries W consecutive elements, element e + j in [j*AB +: AB]; one "beat" line per element, a
-// step's last beat only its elements'.
+// step's last beat only its elements'. Wide input (gen --in-words W, IN_WORDS = W): an input beat
+// carries W consecutive elements of a step likewise, a step's last beat only its elements (the
+// lanes past the input size are zero).
 module rnnfab_tb #(
   parameter AB = 16,                          // activation width of a stream word
   parameter BATCH = 1,                        // words per stream beat (gen --batch)
   parameter OUT_WORDS = 1,                    // elements per output beat (gen --out-words)
   parameter OUT_BEAT = BATCH * OUT_WORDS,     // words of an output beat
+  parameter IN_WORDS = 1,                     // elements per input beat (gen --in-words)
+  parameter IN_BEAT = BATCH * IN_WORDS,       // words of an input beat
   parameter STEPS = 1,                        // time steps in the stimulus
   parameter INPUT_SIZE = 1,                   // input words per step
   parameter OUTPUT_SIZE = 1,                  // output words per step
@@ -27,7 +31,7 @@ module rnnfab_tb #(
 );
   reg clk = 1'b0;
   reg rst = 1'b1;
-  reg [BATCH*AB-1:0] in_data = {BATCH * AB{1'b0}};
+  reg [IN_BEAT*AB-1:0] in_data = {IN_BEAT * AB{1'b0}};
   reg in_valid = 1'b0;
   wire in_ready;
   wire [OUT_BEAT*AB-1:0] out_data;
@@ -54,7 +58,7 @@ module rnnfab_tb #(
   reg [8*1024-1:0] result_path;
   reg [8*32-1:0] magic;
   integer fd_in, fd_out, scanned, version, steps_read, input_size_read, output_size_read, value, k;
-  integer w, beat_words;
+  integer w, beat_words, in_beat_words;
   integer seed_ready, seed_gap;
   reg [31:0] draw;
   integer cycle, next_input, outputs, last_output_cycle, first_output_cycle, last_input_cycle;
@@ -120,8 +124,12 @@ module rnnfab_tb #(
         pending = GAPS_PER_65536 == 0 || draw[31:16] >= GAPS_PER_65536;
       end
       in_valid = pending;
-      for (w = 0; w < BATCH; w = w + 1)
-        in_data[w*AB+:AB] = next_input + w < TOTAL_INPUTS ? words[next_input+w] : {AB{1'b0}};
+      // a step's last beat may hold fewer inputs than lanes (wide input; batch beats are whole)
+      in_beat_words = INPUT_SIZE - next_input % INPUT_SIZE;
+      if (in_beat_words > IN_BEAT) in_beat_words = IN_BEAT;
+      for (w = 0; w < IN_BEAT; w = w + 1)
+        in_data[w*AB+:AB] = w < in_beat_words && next_input + w < TOTAL_INPUTS ?
+            words[next_input+w] : {AB{1'b0}};
       draw = $random(seed_ready);
       out_ready = BACKPRESSURE_PER_65536 == 0 || draw[31:16] >= BACKPRESSURE_PER_65536;
       #3;
@@ -151,7 +159,7 @@ module rnnfab_tb #(
       end
       if (in_fire) begin
         pending = 1'b0;
-        next_input = next_input + BATCH;
+        next_input = next_input + in_beat_words;
         last_input_cycle = cycle;
       end
       @(posedge clk);

@@ -19,6 +19,9 @@
 // elements of a step, element e + j in bits [j*AB, (j+1)*AB); the result has one "beat" line
 // per element, and a step's last beat only the lines of its elements (the lanes past the output
 // size carry no output).
+// Wide input (gen --in-words W, --in-words-per-beat W): an input beat carries W consecutive
+// elements of a step, element i + j in bits [j*AB, (j+1)*AB); a step's last beat carries only its
+// elements (the lanes past the input size are zero), so a step takes ceil(inputSize / W) beats.
 //
 // Result file (text): one "beat <cycle> <value> <last>" line per transferred output beat, then
 // "summary <key> <value>" lines ending with "summary end 1"; with a version-2 stimulus every
@@ -70,6 +73,7 @@ struct Options {
   int activationBits = 16;
   int wordsPerBeat = 1;  // batch: words of a stream beat
   int outWordsPerBeat = 0;  // words of an output beat (0: wordsPerBeat)
+  int inWordsPerBeat = 0;  // words of an input beat (0: wordsPerBeat)
   uint64_t resetCycles = 4;
   uint64_t betweenResetCycles = 2;
 };
@@ -117,6 +121,7 @@ Options parseOptions(int argc, char** argv) {
     else if (flag == "--activation-bits") options.activationBits = std::atoi(value.c_str());
     else if (flag == "--words-per-beat") options.wordsPerBeat = std::atoi(value.c_str());
     else if (flag == "--out-words-per-beat") options.outWordsPerBeat = std::atoi(value.c_str());
+    else if (flag == "--in-words-per-beat") options.inWordsPerBeat = std::atoi(value.c_str());
     else if (flag == "--reset-cycles") options.resetCycles = parseCount(flag, value);
     else if (flag == "--between-reset-cycles") options.betweenResetCycles = parseCount(flag, value);
     else fail("unknown flag " + flag);
@@ -130,6 +135,10 @@ Options parseOptions(int argc, char** argv) {
   if (options.outWordsPerBeat == 0) options.outWordsPerBeat = options.wordsPerBeat;
   if (options.outWordsPerBeat < 1 || options.outWordsPerBeat > kMaxWordsPerBeat) {
     fail("--out-words-per-beat: expected 1..64");
+  }
+  if (options.inWordsPerBeat == 0) options.inWordsPerBeat = options.wordsPerBeat;
+  if (options.inWordsPerBeat < 1 || options.inWordsPerBeat > kMaxWordsPerBeat) {
+    fail("--in-words-per-beat: expected 1..64");
   }
   return options;
 }
@@ -313,7 +322,7 @@ class Harness {
     top_->rst = 1;
     top_->in_valid = 0;
     const int64_t zeros[kMaxWordsPerBeat] = {};
-    packBeat(top_->in_data, zeros, options_.wordsPerBeat, options_.activationBits, inputMask_);
+    packBeat(top_->in_data, zeros, options_.inWordsPerBeat, options_.activationBits, inputMask_);
     top_->out_ready = 0;
     for (uint64_t i = 0; i < cycles; i++) {
       evalAt(0);
@@ -323,7 +332,7 @@ class Harness {
   }
 
   // Stream one sequence (reset already done) and write its beats; returns its counters.
-  Counters run(const Sequence& sequence, uint64_t outputSize) {
+  Counters run(const Sequence& sequence, uint64_t inputSize, uint64_t outputSize) {
     Counters c;
     const uint64_t totalInputs = sequence.words.size();
     const uint64_t expectedOutputs = sequence.steps * outputSize;
@@ -331,7 +340,7 @@ class Harness {
     const bool backpressure = options_.backpressure > 0.0;
     bool pending = false;
     bool previousOutputHeld = false;  // out_valid && !out_ready in the previous cycle
-    const int beatWords = options_.wordsPerBeat;
+    const int inBeatWords = options_.inWordsPerBeat;
     const int outBeatWords = options_.outWordsPerBeat;
     const int64_t zeros[kMaxWordsPerBeat] = {};
     uint64_t outWords[kMaxWordsPerBeat] = {};
@@ -343,7 +352,10 @@ class Harness {
       }
       const bool outReady = !backpressure || readyRandom_.uniform() >= options_.backpressure;
       top_->in_valid = pending ? 1 : 0;
-      packBeat(top_->in_data, c.nextInput < totalInputs ? &sequence.words[c.nextInput] : zeros, beatWords,
+      // a step's last beat may hold fewer inputs than lanes (wide input; batch beats are whole)
+      const uint64_t inStepLeft = inputSize - c.nextInput % inputSize;
+      const int inWords = inStepLeft < static_cast<uint64_t>(inBeatWords) ? static_cast<int>(inStepLeft) : inBeatWords;
+      packBeat(top_->in_data, c.nextInput < totalInputs ? &sequence.words[c.nextInput] : zeros, inWords,
                options_.activationBits, inputMask_);
       top_->out_ready = outReady ? 1 : 0;
       evalAt(0);
@@ -383,7 +395,7 @@ class Harness {
       }
       if (pending && inReady) {
         pending = false;
-        c.nextInput += beatWords;
+        c.nextInput += inWords;
         c.lastInputCycle = c.cycle;
       }
       evalAt(1);
@@ -507,7 +519,7 @@ int main(int argc, char** argv) {
     const double cpuStarted = cpuSecondsNow();
     if (stimulus.version == 2) std::fprintf(result, "sequence %zu\n", s);
     harness.reset(s == 0 ? options.resetCycles - 1 : options.betweenResetCycles);
-    const Counters counters = harness.run(sequence, stimulus.outputSize);
+    const Counters counters = harness.run(sequence, stimulus.inputSize, stimulus.outputSize);
     writeSummary(result, counters, sequence.steps * stimulus.outputSize, secondsSince(started),
                  cpuSecondsNow() - cpuStarted);
     if (s == 0) std::fprintf(result, "summary initSeconds %.6f\n", initSeconds);

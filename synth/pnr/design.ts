@@ -68,7 +68,7 @@ export async function readPnrDesign(dir: string): Promise<PnrDesign> {
     clockMhz: design.accelerator.clockMhz,
     cyclesPerStep: design.estimate.cyclesPerStep,
     streamBits: {
-      input: design.rtl.AB * design.rtl.BATCH,
+      input: design.rtl.AB * design.rtl.BATCH * design.rtl.IN_WORDS,
       output: design.rtl.AB * design.rtl.BATCH * design.rtl.OUT_WORDS,
     },
   };

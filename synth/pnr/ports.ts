@@ -33,7 +33,7 @@ const WRAPPER_DIR = new URL("./rtl/", import.meta.url);
 
 /** The stream widths of a generated top (design.json's rtl parameters). */
 export interface StreamBits {
-  /** in_data bits: AB x BATCH. */
+  /** in_data bits: AB x BATCH x IN_WORDS. */
   input: number;
   /** out_data bits: AB x BATCH x OUT_WORDS. */
   output: number;

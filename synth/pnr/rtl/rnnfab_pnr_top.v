@@ -7,7 +7,7 @@
 // one cycle of latency each way); the reset goes through two registers. The stream protocol at
 // the pins is the core's (docs/architecture.md); only its latency grows, by two cycles.
 module rnnfab_pnr_top #(
-    parameter IN_W = 8,  // in_data bits of rnnfab_top (AB x BATCH)
+    parameter IN_W = 8,  // in_data bits of rnnfab_top (AB x BATCH x IN_WORDS)
     parameter OUT_W = 8,  // out_data bits of rnnfab_top (AB x BATCH x OUT_WORDS)
     parameter MEM_DIR = "mem/"  // prefix of the core's memory image file names
 ) (
