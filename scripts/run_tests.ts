@@ -23,7 +23,12 @@ import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CACHE_ENV } from "../sim/cache.ts";
 import { TRAINING_INSTALL_ENV } from "../util/python.ts";
-import { markRequirementsInstalled, pipInstallCommand, requirementsInstalled } from "./setup.ts";
+import {
+  markRequirementsInstalled,
+  pipInstallCommand,
+  requirementsInstalled,
+  trainingSpaceProblem,
+} from "./setup.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -121,6 +126,14 @@ interface TrainingInstall {
 function startTrainingInstall(folder: string): TrainingInstall {
   const statusFile = join(folder, "training-install.status");
   const log = join(folder, "training-install.log");
+  const space = trainingSpaceProblem();
+  if (space) {
+    // too little disk: pip would fail part-way, and fill the disk under the running tests
+    console.error(`setup: not installing requirements-training.txt: ${space}`);
+    Deno.writeTextFileSync(log, `not installed: ${space}\n`);
+    Deno.writeTextFileSync(statusFile, `failed: ${space}\n`);
+    return { statusFile, done: Promise.resolve(false), stop: () => {} };
+  }
   console.error(
     `setup: installing requirements-training.txt (PyTorch with its CUDA libraries, about 4 GB, and Ray) into .venv in the background; the tests that need it start last and wait for it (log: ${log})`,
   );

@@ -173,6 +173,33 @@ export function pipInstallCommand(files: readonly string[]): [string, string[]] 
 }
 
 /**
+ * Disk space that installing requirements-training.txt into a new `.venv` needs, in GiB: the
+ * venv grows by ~6.5 GB (measured: PyTorch's CUDA libraries most of it) and pip holds the ~3 GB of
+ * downloaded wheels while it unpacks them.
+ */
+export const TRAINING_INSTALL_GIB = 10;
+
+/** Free bytes on the file system that holds `path` (`df -Pk`), or undefined when df cannot tell. */
+export function freeBytes(path: string): number | undefined {
+  const df = spawnSync("df", ["-Pk", path], { encoding: "utf8" });
+  const fields = df.status === 0 ? df.stdout.trim().split("\n").pop()?.split(/\s+/) : undefined;
+  const kib = fields && fields.length >= 4 ? Number(fields[3]) : NaN;
+  return Number.isFinite(kib) ? kib * 1024 : undefined;
+}
+
+/**
+ * Why the training packages cannot be installed now (one line: too little disk space, `free`
+ * bytes, where `.venv` is), or undefined when they fit (or df cannot tell: pip then tries).
+ */
+export function trainingSpaceProblem(free = freeBytes(root)): string | undefined {
+  if (free === undefined || free >= TRAINING_INSTALL_GIB * 2 ** 30) return undefined;
+  return `${(free / 2 ** 30).toFixed(1)} GiB free on the file system of ${root}; installing ` +
+    `requirements-training.txt (PyTorch with its CUDA libraries) into .venv needs about ` +
+    `${TRAINING_INSTALL_GIB} GiB: free some space (pip cache purge, the .venv of old checkouts) ` +
+    "and run again";
+}
+
+/**
  * Install the Python packages into `.venv` (made first when missing). With `deferTraining`,
  * only requirements.txt is installed here, and the training packages (PyTorch and the rest of
  * requirements-training.txt, minutes on a fresh machine) are left to the caller, which starts
@@ -183,6 +210,8 @@ function ensurePythonVenv(options: { deferTraining: boolean }): void {
   const wanted = options.deferTraining ? ["requirements.txt"] : [...REQUIREMENT_FILES];
   const stale = wanted.filter((file) => !requirementsInstalled(file));
   if (stale.length === 0) return;
+  const space = stale.includes("requirements-training.txt") ? trainingSpaceProblem() : undefined;
+  if (space) fail(space);
   if (!existsSync(python)) {
     console.error("setup: creating the Python virtual environment .venv");
     if (!run("python3", ["-m", "venv", `${root}.venv`])) {
