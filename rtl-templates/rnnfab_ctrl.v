@@ -1,8 +1,9 @@
 `include "rnnfab_pkg.vh"
 `default_nettype none
 // rnnfab_ctrl: the controller of the PE array (docs/architecture.md, "Controller").
-//   - input buffer: two slots of one time step's input; a step's columns can be broadcast as
-//     soon as they arrive, and the next step's input is taken while the current step computes
+//   - input buffer (rnnfab_in_buf): two slots of one time step's input; a step's columns can be
+//     broadcast as soon as they arrive, and the next step's input is taken while the current
+//     step computes
 //   - broadcaster: one beat of BCAST columns per cycle to all PEs (B0: read the source, B1: on
 //     the bus). A source element e lives in PE e mod N at bank address base + e div N, so the
 //     BCAST elements of a beat (e a multiple of BCAST, which divides N) live in BCAST
@@ -85,9 +86,6 @@ module rnnfab_ctrl #(
 );
   localparam PE_W = `RNNFAB_BITS_FOR(N - 1);  // PE index width
   localparam IN0W = `RNNFAB_ALIGN(IN0, BCAST);  // input buffer slot stride (whole beats)
-  localparam IB_W = `RNNFAB_BITS_FOR(2 * IN0W - 1);  // input buffer index width
-  localparam IN_BANK = 2 * IN0W / BCAST;  // words of an input buffer bank
-  localparam IBA_W = `RNNFAB_BITS_FOR(IN_BANK - 1);  // input buffer bank address width
   localparam LB = $clog2(BCAST);  // beat lane index width (0: one column per beat)
   localparam LW = `RNNFAB_BITS_FOR(LAYERS - 1);  // layer index width
   localparam CNT_W = COL_W + 1;  // column counts
@@ -100,25 +98,19 @@ module rnnfab_ctrl #(
   localparam SEG_X0 = `RNNFAB_CEIL_DIV(IN0, BLOCK_COLS);  // layer 0's input part
   localparam SEG_O = `RNNFAB_CEIL_DIV(O, BLOCK_COLS);  // a later layer's input, a recurrent part
   localparam SEG_P = `RNNFAB_CEIL_DIV(H, BLOCK_COLS);  // a projection
-  // the first element of a step's last input beat (a beat holds IN_WORDS elements; the last may
-  // hold fewer)
   localparam PE_LAST_I = N - 1, LAST_LAYER_I = LAYERS - 1;
-  localparam IN_LAST_I = ((IN0 - 1) / IN_WORDS) * IN_WORDS;
-  localparam BEAT_PE_LAST_I = N - BCAST, BEAT_LAST_I = BCAST - 1;
+  localparam BEAT_PE_LAST_I = N - BCAST;
   localparam IN0W_I = IN0W, OW_I = `RNNFAB_ALIGN(O, BCAST);  // first column of part 1
   localparam OUT_BASE_I = KO * (LAYERS - 1);  // h bank address of the last layer's output
   // the constants above and the sizes, at the widths of the registers they meet
   localparam [PE_W-1:0] PE_LAST = PE_LAST_I[PE_W-1:0], BEAT_PE_LAST = BEAT_PE_LAST_I[PE_W-1:0];
   localparam [PE_W-1:0] BCAST_PE = BCAST[PE_W-1:0];  // (unused when BCAST = N)
   localparam [LW-1:0] LAST_LAYER = LAST_LAYER_I[LW-1:0];
-  localparam [IB_W-1:0] IN_LAST = IN_LAST_I[IB_W-1:0], IN_SLOT1 = IN0W_I[IB_W-1:0];
-  localparam [IB_W-1:0] IN_LANE_MASK = BEAT_LAST_I[IB_W-1:0];
-  localparam [IB_W-1:0] IN_WORDS_C = IN_WORDS[IB_W-1:0];
   localparam [HA_W-1:0] OUT_BASE = OUT_BASE_I[HA_W-1:0], KO_HA = KO[HA_W-1:0];
   localparam [CA_W-1:0] K_CA = K[CA_W-1:0];
   localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
   localparam [CNT_W-1:0] IN0W_C = IN0W_I[CNT_W-1:0], OW_C = OW_I[CNT_W-1:0];
-  localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0], BEAT_LAST_C = BEAT_LAST_I[CNT_W-1:0];
+  localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0];
   localparam KS_I = K * EW_SEQS, SEQ_LAST_I = EW_SEQS - 1;
   localparam [WS_W-1:0] K_C = KS_I[WS_W-1:0], KP_C = KP[WS_W-1:0];
   localparam [WS_W-1:0] SEQ_LAST = SEQ_LAST_I[WS_W-1:0];
@@ -149,61 +141,25 @@ module rnnfab_ctrl #(
       $display("%m: XEARLY=1 needs a projection (PROJ=1)");
       $finish;
     end
-    if (IN_WORDS < 1 || (1 << $clog2(IN_WORDS)) != IN_WORDS || (BCAST % IN_WORDS) != 0) begin
-      $display("%m: IN_WORDS=%0d must be a power of two that divides BCAST=%0d", IN_WORDS, BCAST);
-      $finish;
-    end
     if (OUT_WORDS < 1 || (1 << $clog2(OUT_WORDS)) != OUT_WORDS || (N % OUT_WORDS) != 0) begin
       $display("%m: OUT_WORDS=%0d must be a power of two that divides N=%0d", OUT_WORDS, N);
       $finish;
     end
   end
 
-  // ================= Input buffer
-  reg [1:0] in_full_q, in_full_d;
-  reg in_wslot_q, in_wslot_d, in_rslot_q, in_rslot_d;
-  reg [IB_W-1:0] in_widx_q, in_widx_d;
+  // ================= Input buffer (rnnfab_in_buf: two slots of a step's input)
   reg in_release;  // the broadcaster took the last input column of the read slot
-  wire in_fire = in_valid && in_ready;
-  assign in_ready = !in_full_q[in_wslot_q];
-  // slot s holds element i at position s * IN0W + i: in bank i mod BCAST (one memory per beat
-  // lane, so that B0 reads a whole beat) at word (s * IN0W + i) div BCAST. A stream beat's
-  // IN_WORDS elements (i a multiple of IN_WORDS, which divides BCAST) share one word address in
-  // IN_WORDS neighbouring banks: one write each
-  wire [IB_W-1:0] in_waddr = (in_wslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + in_widx_q;
-  wire [IB_W-1:0] in_wword = in_waddr >> LB;
-  always @* begin
-    in_full_d = in_full_q;
-    in_wslot_d = in_wslot_q;
-    in_widx_d = in_widx_q;
-    in_rslot_d = in_rslot_q;
-    if (in_fire) begin
-      if (in_widx_q == IN_LAST) begin
-        in_full_d[in_wslot_q] = 1'b1;
-        in_wslot_d = !in_wslot_q;
-        in_widx_d = {IB_W{1'b0}};
-      end else begin
-        in_widx_d = in_widx_q + IN_WORDS_C;
-      end
-    end
-    if (in_release) begin
-      in_full_d[in_rslot_q] = 1'b0;
-      in_rslot_d = !in_rslot_q;
-    end
-  end
-  always @(posedge clk) begin
-    if (rst) begin
-      in_full_q <= 2'b00;
-      in_wslot_q <= 1'b0;
-      in_rslot_q <= 1'b0;
-      in_widx_q <= {IB_W{1'b0}};
-    end else begin
-      in_full_q <= in_full_d;
-      in_wslot_q <= in_wslot_d;
-      in_rslot_q <= in_rslot_d;
-      in_widx_q <= in_widx_d;
-    end
-  end
+  wire [BCAST*AB-1:0] b1_input;  // input elements: the input banks, read at the issue
+  wire input_ready;  // the beat at job_e of the read slot is buffered
+  wire next_input_buffered;  // the read slot holds a whole step
+  wire b0_issue;
+  rnnfab_in_buf #(
+      .IN0(IN0), .AB(AB), .BCAST(BCAST), .IN_WORDS(IN_WORDS), .CNT_W(CNT_W)
+  ) in_buf (
+      .clk(clk), .rst(rst), .in_data(in_data), .in_valid(in_valid), .in_ready(in_ready),
+      .rd_e(job_e), .rd_ready(input_ready), .slot_full(next_input_buffered), .rd_en(b0_issue),
+      .rd_data(b1_input), .rd_release(in_release)
+  );
 
   // ================= Write sequencer and tracker
   reg ws_active_q, ws_active_d;
@@ -341,7 +297,6 @@ module rnnfab_ctrl #(
   reg [CNT_W-1:0] job_col_q, job_col_d;  // position in the phase vector
   reg b1_valid_q, b1_valid_d, b1_seg_last_q, b1_seg_last_d, b1_hpart_q, b1_hpart_d;
   reg [PE_W-1:0] b1_pe_q, b1_pe_d;  // a PE bank element: the PE whose rd_data holds it
-  wire [BCAST*AB-1:0] b1_input;  // input elements: the input banks, read at the issue
   reg b1_from_input_q, b1_from_input_d;  // B1 holds input elements (b1_input)
   reg [COL_W-1:0] b1_col_q, b1_col_d;
   reg [CNT_W-1:0] bc_count_q, bc_count_d;
@@ -355,11 +310,6 @@ module rnnfab_ctrl #(
   wire [LW-1:0] cur_layer = job_part_q ? job_layer1_q : job_layer0_q;
   wire [CNT_W-1:0] cur_len = job_part_q ? job_len1_q : job_len0_q;
   wire cur_last = (job_e + BCAST_C >= cur_len);  // the beat holds the part's last element
-  wire [IB_W-1:0] in_raddr = (in_rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + job_e[IB_W-1:0];
-  wire [IB_W-1:0] in_rword = in_raddr >> LB;
-  wire [CNT_W-1:0] job_e_last = job_e + BEAT_LAST_C;  // the beat's last element
-  wire input_ready = in_full_q[in_rslot_q] ||
-      (in_wslot_q == in_rslot_q && {{CNT_W{1'b0}}, in_widx_q} > {{IB_W{1'b0}}, job_e_last});
   wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
       round_ready(cur_src == SRC_M, cur_layer, job_k, trk_on_q, trk_m_q,
                    trk_layer_q, trk_rounds_q);
@@ -369,7 +319,7 @@ module rnnfab_ctrl #(
   reg bc_stall_q;
   always @(posedge clk) bc_stall_q <= rst ? 1'b0 : bc_stall;
   wire b1_advance = b1_valid_q;
-  wire b0_issue = job_active_q && source_ready && !bc_stall_q;
+  assign b0_issue = job_active_q && source_ready && !bc_stall_q;
   wire job_done = !job_active_q && !b1_valid_q;
   // The PEs read their banks every cycle (synchronously: the read data of an issue is B1's
   // element) at rd_addr, a register that always holds the bank address of the walk position, so
@@ -501,24 +451,6 @@ module rnnfab_ctrl #(
     b1_hpart_q <= b1_hpart_d;
   end
   assign bc_valid = b1_valid_q;
-  // input banks: written IN_WORDS elements per cycle (each in its own bank), read one beat per
-  // issue (synchronous, with the issue as read enable: block RAM)
-  genvar lane;
-  generate
-    for (lane = 0; lane < BCAST; lane = lane + 1) begin : gen_in_bank
-      localparam WORD = lane % IN_WORDS;  // the stream beat's element this bank takes
-      localparam GROUP_I = lane - WORD;  // the bank of the beat's first element
-      localparam [IB_W-1:0] GROUP = GROUP_I[IB_W-1:0];
-      reg [AB-1:0] in_mem[0:IN_BANK-1];
-      reg [AB-1:0] rd_q;
-      always @(posedge clk) begin
-        if (in_fire && (in_waddr & IN_LANE_MASK) == GROUP)
-          in_mem[in_wword[IBA_W-1:0]] <= in_data[WORD*AB+:AB];
-        if (b0_issue) rd_q <= in_mem[in_rword[IBA_W-1:0]];
-      end
-      assign b1_input[lane*AB+:AB] = rd_q;
-    end
-  endgenerate
   assign bc_data = b1_from_input_q ? b1_input : rd_data_all[b1_pe_q*AB+:BCAST*AB];
   assign bc_col = b1_col_q;
   assign bc_seg_last = b1_seg_last_q;
@@ -619,7 +551,6 @@ module rnnfab_ctrl #(
   reg x_early_q, x_early_d;
   reg start_proj;  // the main sequence starts the projection phase
   wire layer0 = (layer_q == {LW{1'b0}});
-  wire next_input_buffered = in_full_q[in_rslot_q];
   always @* begin
     state_d = state_q;
     layer_d = layer_q;
@@ -762,7 +693,6 @@ module rnnfab_ctrl #(
   // bits not every parameter set uses: the high bits of the job's element, of the write
   // sequencer's count and of the output's bank address, the width of cbase1_full, the high bits
   // of the input banks' word addresses
-  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, ws_cell_d, ws_seq_d, os_k, in_wword,
-                       in_rword};
+  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, ws_cell_d, ws_seq_d, os_k};
 endmodule
 `default_nettype wire

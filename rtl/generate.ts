@@ -30,6 +30,7 @@ import { renderCocotbTestbench } from "./testbench.ts";
  */
 export const CORE_FILES = [
   "rnnfab_ctrl.v",
+  "rnnfab_in_buf.v",
   "rnnfab_pe.v",
   "rnnfab_mv_ese.v",
   "rnnfab_mv_bcr.v",
