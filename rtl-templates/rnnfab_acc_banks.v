@@ -18,6 +18,10 @@
 // RNNFAB_DSP48E2: docs/architecture.md, "(a) the adder in the DSP slice"): each bank multiplies
 // and adds in a DSP48E2 (rnnfab_acc_serial DSP) from the MAC's operands two cycles before M:
 // mac_a (every lane's), lane l's mac_b in [l*OPB_W +: OPB_W]; mac_product is then not used.
+// With PAIR = 1 (LANES >= 2, not SERIAL) a read reads two rows: read_k (even) and read_k + 1,
+// which live in neighbouring banks at one word; `word` is row read_k's (the OR of the even
+// banks' words) and `word2` row read_k + 1's (the odd banks'): the delta PE's element-wise
+// read-ahead (rnnfab_pe.v), two cells a cycle.
 module rnnfab_acc_banks #(
     parameter LANES = 1,             // banks (MAC lanes: 1, 2, 4, ..., 64)
     parameter WORDS = 1,             // rows held (rounded up to whole lines)
@@ -33,6 +37,7 @@ module rnnfab_acc_banks #(
     parameter SERIAL = 0,            // 1: rnnfab_acc_serial banks (one gate field per cycle)
     parameter OPA_W = 1,             // DSP: mac_a width
     parameter OPB_W = 1,             // DSP: mac_b width (a lane's)
+    parameter PAIR = 0,              // 1: a read reads rows read_k (even) and read_k + 1
     // derived: words per bank, bank address and field index widths; leave unset
     parameter BANK_DEPTH = (WORDS + LANES - 1) / LANES,
     parameter BAW = `RNNFAB_BITS_FOR(BANK_DEPTH - 1),
@@ -54,7 +59,8 @@ module rnnfab_acc_banks #(
     input  wire [     IW2-1:0]   read2_k,      // its row
     input  wire                  take2,        // the second consumer takes row take2_k
     input  wire [     IW2-1:0]   take2_k,      // its row
-    output wire [FIELDS*ACC-1:0] word          // the row read (zero if not live or not read)
+    output wire [FIELDS*ACC-1:0] word,         // the row read (zero if not live or not read)
+    output wire [FIELDS*ACC-1:0] word2         // PAIR: row read_k + 1 (zero otherwise)
 );
   localparam LB = `RNNFAB_BITS_FOR(LANES - 1);  // bank index width (1 for one bank)
   localparam WW = FIELDS * ACC;  // word width
@@ -64,7 +70,8 @@ module rnnfab_acc_banks #(
   initial begin
     if (!`RNNFAB_LANES_OK(LANES) || WORDS < 1 ||
         MW < BAW || IW < 1 || IW2 < 1 ||
-        (SERIAL != 0 && (FIELDS != 5 || FIELDS2 != 1 || KEEP != 0))) begin
+        (SERIAL != 0 && (FIELDS != 5 || FIELDS2 != 1 || KEEP != 0)) ||
+        (PAIR != 0 && (LANES < 2 || SERIAL != 0))) begin
       $display("%m: bad parameters LANES=%0d WORDS=%0d MW=%0d IW=%0d BAW=%0d KEEP=%0d", LANES,
                WORDS, MW, IW, BAW, KEEP);
       $finish;
@@ -131,7 +138,10 @@ module rnnfab_acc_banks #(
     for (b = 0; b < LANES; b = b + 1) begin : gen_bank
       localparam integer B_I = b;
       localparam [LB-1:0] BANK = B_I[LB-1:0];
-      wire here_read = LANES == 1 || read_ext[LB-1:0] == BANK;
+      // PAIR: the bank's pair (bank and its neighbour: the bank index without its low bit)
+      localparam integer PAIR_MASK_I = (PAIR != 0) ? (1 << LB) - 2 : (1 << LB) - 1;
+      localparam [LB-1:0] PAIR_MASK = PAIR_MASK_I[LB-1:0];
+      wire here_read = LANES == 1 || (read_ext[LB-1:0] & PAIR_MASK) == (BANK & PAIR_MASK);
       wire here_take = LANES == 1 || take_ext[LB-1:0] == BANK;
       wire here_read2 = LANES == 1 || read2_ext[LB-1:0] == BANK;
       wire here_take2 = LANES == 1 || take2_ext[LB-1:0] == BANK;
@@ -169,7 +179,7 @@ module rnnfab_acc_banks #(
 
   // only the bank read holds a word: OR the banks' words
   wire [BW-1:0] banks_or;
-  genvar ob, obit;
+  genvar ob, obit, pb, pbit;
   generate
     for (obit = 0; obit < BW; obit = obit + 1) begin : gen_or_bit
       wire [LANES-1:0] bit_of;  // bit obit of every bank's word
@@ -196,8 +206,22 @@ module rnnfab_acc_banks #(
         if (c_take && t_field == 2'd2) held2_q <= banks_or[ACC-1:0];
       end
       assign word = {banks_or[2*ACC-1:ACC], banks_or[ACC-1:0], held2_q, held1_q, held0_q};
+      assign word2 = {FIELDS * ACC{1'b0}};
+    end else if (PAIR != 0) begin : gen_pair_words
+      // the even banks' OR and the odd banks' (each holds one row after a pair read)
+      for (pbit = 0; pbit < BW; pbit = pbit + 1) begin : gen_pair_bit
+        wire [LANES/2-1:0] even_of, odd_of;
+        for (pb = 0; pb < LANES / 2; pb = pb + 1) begin : gen_pair_bank
+          assign even_of[pb] = bank_words[2*pb*BW+pbit];
+          assign odd_of[pb] = bank_words[(2*pb+1)*BW+pbit];
+        end
+        assign word[pbit] = |even_of;
+        assign word2[pbit] = |odd_of;
+      end
+      wire unused_banks_or = &{1'b0, banks_or};
     end else begin : gen_word
       assign word = banks_or;
+      assign word2 = {FIELDS * ACC{1'b0}};
     end
   endgenerate
 endmodule

@@ -46,6 +46,8 @@ module rnnfab_acc_proj #(
     end
   end
 
+  wire [ACC-1:0] unused_word2;  // the banks' second read port (PAIR; not used here)
+  wire unused_second = &{1'b0, unused_word2};
   generate
     if (KEEP != 0 && LANES == 1) begin : gen_kept
       wire [CA_W-1:0] mac_line = mac_cbase + {{(CA_W - KPW) {1'b0}}, mac_k[KPW-1:0]};
@@ -58,7 +60,8 @@ module rnnfab_acc_proj #(
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_line), .mac_field(1'b0),
           .mac_product(mac_product), .mac_a(1'b0), .mac_b(1'b0), .read(rq_pre), .read_k(read_k),
           .take(rq_issue), .take_k(take_k), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
-          .take2_k(1'b0), .word(word)
+          .take2_k(1'b0), .word(word),
+          .word2(unused_word2)
       );
       wire unused_kept = &{1'b0, mac_k};
     end else if (KEEP != 0) begin : gen_kept_lanes
@@ -102,7 +105,8 @@ module rnnfab_acc_proj #(
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_line_x[LW-1:0]),
           .mac_field(1'b0), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
           .read(rq_pre), .read_k(read_x[RW-1:0]), .take(rq_issue), .take_k(take_x[RW-1:0]),
-          .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(word)
+          .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(word),
+          .word2(unused_word2)
       );
     end else begin : gen_cleared
       rnnfab_acc_banks #(
@@ -112,7 +116,8 @@ module rnnfab_acc_proj #(
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(1'b0),
           .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}), .read(rq_pre),
           .read_k(rq_pre_k), .take(rq_issue), .take_k(rq_k), .read2(1'b0), .read2_k(1'b0),
-          .take2(1'b0), .take2_k(1'b0), .word(word)
+          .take2(1'b0), .take2_k(1'b0), .word(word),
+          .word2(unused_word2)
       );
       wire unused_cleared = &{1'b0, mac_cbase, rq_hbase};
     end

@@ -39,6 +39,9 @@ module rnnfab_ctrl #(
     // step is broadcast in this step's projection phase when that input is buffered ("early
     // input", docs/delta.md)
     parameter XEARLY = 0,
+    // 1 (XEARLY with MAC lanes): the PEs read the memories M two cells a cycle ahead of the
+    // element-wise issue (rnnfab_pe.v MPAIR), so mac_hold covers the first K / 2 cells
+    parameter MPAIR = 0,
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -677,10 +680,14 @@ module rnnfab_ctrl #(
   // issues k, and a column the engines take in cycle c adds to M in cycle c + 4 or later, so the
   // input part's first MAC lands after the last read. (A register: the PEs see it from the same
   // registers the cycle model reads, ws_active_q, ws_rq_q, x_early_q and layer_q.)
+  // (MPAIR: the PEs' reads of M run two cells a cycle from the issue's start, so the hold covers
+  // the issue of the first K / 2 cells, as it covers all K without)
+  localparam HOLD_I = (MPAIR != 0) ? K / 2 : K;
+  localparam [WS_W-1:0] HOLD_C = HOLD_I[WS_W-1:0];
   reg mac_hold_q;
   always @(posedge clk) begin
     mac_hold_q <= !rst && (XEARLY != 0) && ws_active_d && !ws_rq_d && x_early_d &&
-        (layer_d == {LW{1'b0}});
+        (layer_d == {LW{1'b0}}) && (ws_count_d < HOLD_C);
   end
   assign mac_hold = mac_hold_q;
   assign phase_start = phase_start_q;

@@ -52,6 +52,9 @@ module rnnfab_pe #(
     parameter DELTA = 0,               // 1: delta activations (ese; docs/delta.md, "Hardware")
     parameter PDELTA = 0,              // 1: delta-coded projection input (theta_m; DELTA = 1)
     parameter DPTR_W = 1,              // delta: pointer address width of bc_ptr
+    // 1 (delta, LANES >= 2): the element-wise issue's reads of the memories M run ahead, two
+    // cells a cycle (docs/delta.md, "Early input"), so the controller's mac_hold lasts K / 2
+    parameter MPAIR = 0,
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -354,22 +357,78 @@ module rnnfab_pe #(
       localparam LANE_SHIFT = (LANES > 1) ? `RNNFAB_BITS_FOR(LANES - 1) : 0;  // log2(LANES)
       wire [CA_W-1:0] cbase_line = mac_cbase >> LANE_SHIFT;
       wire [CA_W-1:0] mac_caddr = cbase_line + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
-      rnnfab_acc_banks #(
-          .LANES(LANES), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
-          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
-      ) acc_gate (
-          .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0),
-          .mac_b({LANES{1'b0}}),
-          .read(my_issue_q), .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr),
-          .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
-      );
+      if (MPAIR != 0) begin : gen_read_ahead
+        // the read-ahead: from S0 of cell 0 it reads cells 2j and 2j + 1 of the layer in cycle j
+        // (neighbouring banks, one word: rnnfab_acc_banks PAIR), so every read of M is done K / 2
+        // cycles after the issue's start (the controller's mac_hold ends then); the words wait
+        // in two LUT RAMs (even and odd cells) for their S1. Cell 0's S1 is the cycle after its
+        // read: it takes the banks' word itself.
+        localparam KH = K / 2;  // pairs
+        localparam JW = `RNNFAB_BITS_FOR(KH - 1);  // a pair's index
+        localparam [KW:0] K_LAST_PAIR = K - 2, TWO = 2;
+        reg ra_active_q;
+        reg [KW-1:0] ra_k_q;  // the next pair's first cell
+        reg ra_wr_q;
+        reg [JW-1:0] ra_wj_q;  // the pair read in the previous cycle
+        wire ra_start = my_issue_q && ew_k_q == {KW{1'b0}};
+        wire ra_read = ra_start || ra_active_q;
+        wire [KW-1:0] ra_k = ra_start ? {KW{1'b0}} : ra_k_q;
+        wire [KW:0] ra_k_x = {1'b0, ra_k};
+        wire [KW:0] ra_next = ra_k_x + TWO;
+        always @(posedge clk) begin
+          ra_active_q <= !rst && ra_read && (ra_k_x != K_LAST_PAIR);
+          ra_wr_q <= !rst && ra_read;
+          if (ra_read) ra_k_q <= ra_next[KW-1:0];
+          ra_wj_q <= ra_k_x[JW:1];
+        end
+        wire [GATES_W-1:0] pair_even, pair_odd;
+        rnnfab_acc_banks #(
+            .LANES(LANES), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
+            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W), .PAIR(1)
+        ) acc_gate (
+            .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
+            .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0),
+            .mac_b({LANES{1'b0}}),
+            .read(ra_read), .read_k(ew_cbase + {{(CA_W - KW) {1'b0}}, ra_k}), .take(1'b0),
+            .take_k({CA_W{1'b0}}), .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0),
+            .word(pair_even), .word2(pair_odd)
+        );
+        reg [GATES_W-1:0] even_mem[0:KH-1];
+        reg [GATES_W-1:0] odd_mem[0:KH-1];
+        always @(posedge clk) begin
+          if (ra_wr_q) begin
+            even_mem[ra_wj_q] <= pair_even;
+            odd_mem[ra_wj_q] <= pair_odd;
+          end
+        end
+        wire [KW:0] s1_k_x = {1'b0, s1_k_q};
+        wire [JW-1:0] s1_j = s1_k_x[JW:1];
+        assign ew_word = (s1_k_q == {KW{1'b0}}) ? pair_even :
+                         s1_k_q[0] ? odd_mem[s1_j] : even_mem[s1_j];
+        // (M with KEEP: a take changes nothing, so the read-ahead takes none)
+        wire unused_ra = &{1'b0, s0_caddr, s1_caddr, s1_valid_q, ra_next[KW], ra_k_x[0], s1_k_x};
+      end else begin : gen_read_s0
+        wire [GATES_W-1:0] unused_word2;
+        rnnfab_acc_banks #(
+            .LANES(LANES), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
+            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
+        ) acc_gate (
+            .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
+            .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0),
+            .mac_b({LANES{1'b0}}),
+            .read(my_issue_q), .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr),
+            .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word),
+            .word2(unused_word2)
+        );
+        wire unused_second = &{1'b0, unused_word2};
+      end
       wire unused_mac_k = &{1'b0, mac_k};  // the low KW bits are the cell
     end else if (MERGE_PROJ != 0) begin : gen_acc_proj
       // the projection rows as a fifth field of the gate banks (row q in bank q mod LANES at
       // q div LANES, as the cells): one adder per bank for both phases (rnnfab_acc_mem FIELDS2);
       // the requantizer reads its row one cycle ahead (rq_pre: no projection MAC in flight)
       wire [5*ACC-1:0] acc_word;
+      wire [5*ACC-1:0] unused_word2;  // the banks' second read (PAIR; not used here)
       rnnfab_acc_banks #(
           .LANES(LANES), .WORDS(`RNNFAB_MAX(K, KP)), .FIELDS(5), .ACC(ACC), .PW(PW),
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW),
@@ -378,14 +437,17 @@ module rnnfab_pe #(
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
           .mac_product(mac_product), .mac_a(c1_value), .mac_b(c1_weight), .read(a_my_issue_q),
           .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q), .take_k(s1_k_q), .read2(rq_pre),
-          .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k), .word(acc_word)
+          .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k), .word(acc_word),
+          .word2(unused_word2)
       );
+      wire unused_second = &{1'b0, unused_word2};
       assign ew_word = acc_word[4*ACC-1:0];
       assign merged_rq_word = acc_word[5*ACC-1:4*ACC];
       wire unused_cbase = &{1'b0, mac_cbase};
     end else begin : gen_acc
       // LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
       // element-wise unit reads one bank per cell, the lanes write all banks at once
+      wire [GATES_W-1:0] unused_word2;  // the banks' second read (PAIR; not used here)
       rnnfab_acc_banks #(
           .LANES(LANES), .WORDS(K), .FIELDS(4), .ACC(ACC), .PW(PW),
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW)
@@ -393,8 +455,10 @@ module rnnfab_pe #(
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
           .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
           .read(my_issue_q), .read_k(ew_k_q), .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0),
-          .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word)
+          .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word),
+          .word2(unused_word2)
       );
+      wire unused_second = &{1'b0, unused_word2};
       wire unused_cbase = &{1'b0, mac_cbase};
     end
     if (MERGE_PROJ == 0) begin : gen_no_merged_proj

@@ -269,8 +269,10 @@ class DeltaSide implements PeSide {
     const valid = pass ? bus : this.outValid;
     const ptr = pass ? this.delta.pointerBase.proj[layer] + c.job.b1Col : this.outPtr;
     // mac_hold: layer 0's element-wise issue of a step whose next input part went early
+    // (MPAIR: the PEs read M two cells a cycle, so the hold covers the first K / 2 cells' issue)
+    const holdCells = this.rtl.MPAIR === 1 ? this.rtl.K / 2 : this.rtl.K;
     const hold = this.rtl.XEARLY === 1 && c.ws.active && !c.ws.rq && c.main.xEarly &&
-      c.main.layer === 0;
+      c.main.layer === 0 && c.ws.count < holdCells;
     for (const engine of this.engines) engine.next(valid, ptr, hold);
   }
 

@@ -364,6 +364,8 @@ export function rtlParameters(
     DPTR_W: config.delta ? bitsFor(Math.max(1, image.peMemories[0].pointers.length) - 1) : 1,
     // the next step's input part early, in the projection phase (docs/delta.md, "Early input")
     XEARLY: config.delta?.thetaM !== undefined && proj ? 1 : 0,
+    // with lanes, the element-wise issue's reads of M two cells a cycle (docs/delta.md)
+    MPAIR: config.delta?.thetaM !== undefined && proj && config.lanes >= 2 ? 1 : 0,
   };
 }
 

@@ -81,6 +81,9 @@ export const rtlParametersSchema = z.object({
   XEARLY: int.default(0).describe(
     "delta with theta_m: 1 broadcasts layer 0's next input part in the projection phase",
   ),
+  MPAIR: int.default(0).describe(
+    "XEARLY with lanes: 1 reads the memories M two cells a cycle (mac_hold K / 2 cycles)",
+  ),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
   OUT_WORDS: int.default(1).describe("output stream elements per beat (divides N; batch 1)"),
   IN_WORDS: int.default(1).describe("input stream elements per beat (divides BCAST; batch 1)"),
