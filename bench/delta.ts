@@ -71,6 +71,8 @@ export interface DeltaBenchOptions {
   broadcast?: number;
   /** MAC lanes per PE of the built delta datapath and its sweep (ese lines; default 1). */
   builtLanes?: number;
+  /** Input elements per stream beat of the built delta datapath (divides broadcast; default 1). */
+  builtInWords?: number;
   /** Thresholds of the sweep on the BCR + delta model (real units; none: no sweep). */
   sweep?: number[];
   /** Designs of the configuration table (PEs, W, output words; none: no table). */
@@ -201,7 +203,12 @@ export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBe
   const broadcast = options.broadcast ?? 1;
   const lanes = options.builtLanes ?? 1;
   const built = await builtDeltaCycles(
-    builtDesigns(bcrDelta, options.accelerator, { delta: options.delta, broadcast, lanes }),
+    builtDesigns(bcrDelta, options.accelerator, {
+      delta: options.delta,
+      broadcast,
+      lanes,
+      inWords: options.builtInWords,
+    }),
     options.test.sequences,
     broadcast,
   );
@@ -235,6 +242,7 @@ export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBe
       accelerator: options.accelerator,
       broadcast,
       lanes,
+      inWords: options.builtInWords,
       denseOps: ops,
       log,
     })

@@ -100,15 +100,15 @@ export function phasesOf(runs: { stateCycles: number[] }[], steps: number): Delt
 }
 
 /**
- * The two designs: the model on ese without delta, and with it at W columns per beat and the
- * accelerator's input words per beat, both with `options.lanes` MAC lanes per PE (default 1; the
- * accelerator's own lanes are bcr's). The dense design streams one input word a beat (its
- * engines take at most a column a cycle, as that stream brings them).
+ * The two designs: the model on ese without delta, and with it at W columns per beat and
+ * `options.inWords` input elements per stream beat (default 1), both with `options.lanes` MAC
+ * lanes per PE (default 1; the accelerator's own lanes are bcr's). The dense design streams one
+ * input word a beat (its engines take at most a column a cycle, as that stream brings them).
  */
 export function builtDesigns(
   model: RnnModel,
   accelerator: AcceleratorConfig,
-  options: { delta: DeltaConfig; broadcast: number; lanes?: number },
+  options: { delta: DeltaConfig; broadcast: number; lanes?: number; inWords?: number },
 ): { dense: DesignParams; delta: DesignParams } {
   const lanes = options.lanes ?? 1;
   const base = { ...accelerator, format: "ese" as const, lanes, broadcast: 1, inWords: 1 };
@@ -117,7 +117,7 @@ export function builtDesigns(
     ...base,
     delta: options.delta,
     broadcast: options.broadcast,
-    inWords: accelerator.inWords ?? 1,
+    inWords: options.inWords ?? 1,
   };
   const delta = generateFromModel(model, deltaConfig).design;
   return { dense, delta };

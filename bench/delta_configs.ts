@@ -297,16 +297,12 @@ export async function deltaConfigTable(options: {
   const clockMhz = options.accelerator.clockMhz;
   const rows: DeltaConfigRow[] = [];
   for (const point of options.points) {
-    const accelerator = {
-      ...options.accelerator,
-      pes: point.pes,
-      outWords: point.outWords,
-      inWords: point.inWords ?? 1,
-    };
+    const accelerator = { ...options.accelerator, pes: point.pes, outWords: point.outWords };
     const designs = builtDesigns(options.model, accelerator, {
       delta: options.delta,
       broadcast: point.broadcast,
       lanes: point.lanes,
+      inWords: point.inWords,
     });
     const built = await builtDeltaCycles(designs, options.sequences, point.broadcast);
     const phases = built.phases;

@@ -83,6 +83,8 @@ export interface DeltaSweepOptions {
   broadcast: number;
   /** MAC lanes per PE (ese lines; default 1). */
   lanes?: number;
+  /** Input elements per stream beat of the built delta design (default 1). */
+  inWords?: number;
   /** Dense operations per frame (for the effective throughput). */
   denseOps: number;
   /** Called with a line per point. */
@@ -128,6 +130,7 @@ export async function deltaSweep(options: DeltaSweepOptions): Promise<DeltaSweep
         : { thetaX: theta, thetaH: theta, thetaM: options.thetaM },
       broadcast: options.broadcast,
       lanes: options.lanes,
+      inWords: options.inWords,
     });
     denseCycles = designs.dense.estimate.cyclesPerStep;
     const design = designs.delta;

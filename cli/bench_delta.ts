@@ -1,7 +1,8 @@
 /**
  * `deno task bench:delta [--dense M] [--bcr B] [--delta-model D] [--head H] [--data T]
  * [--theta TX,TH] [--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
- * [--broadcast W] [--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE]`: the delta benchmark (bench/delta.ts,
+ * [--broadcast W] [--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE]
+ * [--design-out DIR]`: the delta benchmark (bench/delta.ts,
  * docs/delta.md "Benchmark"): accuracy dense / BCR only / BCR + delta, fired fraction per layer,
  * cycles per frame without and with delta (the built ese datapath: its cycle model, Verilator on
  * K utterances; and the older analytical model), microseconds per frame and effective TOp/s at an assumed clock, and the
@@ -25,6 +26,7 @@ import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
 import { BROADCAST_WIDTHS, DEFAULT_ACCELERATOR_CONFIG, LANE_COUNTS } from "../rtl/config.ts";
 import { runDeltaBench } from "../bench/delta.ts";
+import { writeDesign } from "../rtl/mod.ts";
 import { builtDesigns, measureBuiltDelta } from "../bench/delta_built.ts";
 import { deltaMarkdown } from "../bench/delta_report.ts";
 import { parseDesignPoints, widestOutWords } from "../bench/delta_configs.ts";
@@ -114,7 +116,8 @@ const COMMAND = defineCommand({
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
     "[--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] " +
     "[--built-lanes L] [--clock MHZ] [--broadcast W] " +
-    "[--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE]",
+    "[--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE] " +
+    "[--design-out DIR]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
 "Benchmark"): accuracy of the dense, the BCR-pruned and the BCR + delta model (measured, fixed-point
 golden models on T), fired fraction per layer (computed), cycles per frame of the built delta
@@ -254,6 +257,12 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       defaultText: "bench/results/delta.json (small: delta-small.json)",
       help: "results file",
     },
+    "design-out": {
+      type: "path",
+      placeholder: "DIR",
+      help: "also write the built delta design (gen's output: Verilog, memory images, " +
+        "design.json) to DIR, for synth or pnr",
+    },
   },
 });
 
@@ -351,7 +360,6 @@ await runCommand(async () => {
     lanes: flags.lanes,
     clockMhz: flags.clock,
     outWords: flags["out-words"] ?? widestOutWords(flags.pes),
-    inWords: flags["in-words"] ?? 1,
     fixed,
   };
   const setConfigs = {
@@ -373,20 +381,28 @@ await runCommand(async () => {
     accelerator,
     broadcast: paths.broadcast,
     builtLanes: paths.builtLanes,
+    builtInWords: flags["in-words"],
     sweep: flags.sweep,
     configs,
     log,
   });
-  if (flags.verilator > 0) {
-    const designs = builtDesigns(bcrDelta, { ...accelerator, format: "ese", lanes: 1 }, {
+  const designs = () =>
+    builtDesigns(bcrDelta, { ...accelerator, format: "ese", lanes: 1 }, {
       delta: theta,
       broadcast: paths.broadcast,
       lanes: paths.builtLanes,
+      inWords: flags["in-words"],
     });
+  if (flags["design-out"] !== undefined) {
+    await writeDesign(flags["design-out"], designs().delta);
+    log(`wrote the built delta design to ${flags["design-out"]}`);
+  }
+  if (flags.verilator > 0) {
+    const built = designs();
     const dir = await Deno.makeTempDir({ prefix: "rnnfab-bench-delta-" });
     try {
       const sequences = test.sequences.slice(0, flags.verilator);
-      result.cycles.built.verilator = await measureBuiltDelta(designs.delta, sequences, dir);
+      result.cycles.built.verilator = await measureBuiltDelta(built.delta, sequences, dir);
       log(`Verilator: ${JSON.stringify(result.cycles.built.verilator)}`);
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -74,7 +74,7 @@ Deno.test("bench:delta on tiny models: labelled figures, the built delta datapat
     assert.match(markdown, /built datapath with delta \(ese, 2 columns per beat\)/);
     assert.match(
       markdown,
-      /; built design: 4 PEs x 1 MAC lane\(s\), ese, 2 column\(s\) per beat, \d+ output word/,
+      /; built design: 4 PEs x 1 MAC lane\(s\), ese, 2 column\(s\) per beat, \d+ output \/ 1 input word/,
     );
     assert.match(markdown, /no column fired \(what delta cannot remove\)/);
     assert.match(markdown, /measured \(Verilator; every step end equal to the cycle model\)/);
@@ -109,16 +109,23 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
     ];
     const run = await runDenoScript("cli/bench_delta.ts", [
       ...args,
-      ...["--theta-m", "0.05", "--out", `${dir}/delta.json`, "--configs", "4x2o4,4x4o2"],
+      ...["--theta-m", "0.05", "--out", `${dir}/delta.json`, "--configs", "4x2o4,4x4o2i2"],
+      ...["--in-words", "2", "--design-out", `${dir}/built`],
     ]);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(await Deno.readTextFile(`${dir}/delta.json`));
     assert.equal(result.setup.delta.thetaM, 0.05);
+    // --in-words: the built design's input beat; --design-out: that design, as gen writes it
+    assert.equal(result.cycles.built.design.inWords, 2);
+    const built = JSON.parse(await Deno.readTextFile(`${dir}/built/design.json`));
+    assert.equal(built.accelerator.inWords, 2);
+    assert.equal(built.rtl.BCAST, 2);
     // the configuration table: each design's cycles and where they go; the built design streams
     // the widest output beat that divides the PEs by default
     assert.equal(result.cycles.built.design.outWords, 4);
     const rows = result.configs.rows;
     assert.deepEqual(rows.map((r: { broadcast: number }) => r.broadcast), [2, 4]);
+    assert.deepEqual(rows.map((r: { inWords: number }) => r.inWords), [1, 2]);
     assert.equal(rows[0].delta.mean, result.cycles.built.delta.mean);
     for (const row of rows) {
       const p = row.phases;
