@@ -176,6 +176,46 @@ export function denseOpsPerFrame(model: RnnModel): number {
   return 2 * namedMatrices(model).reduce((sum, { matrix }) => sum + matrix.rows * matrix.cols, 0);
 }
 
+/** The built delta datapath's cycles on the test set (broadcast, lanes and input words set). */
+async function builtOf(options: DeltaBenchOptions) {
+  const broadcast = options.broadcast ?? 1;
+  const lanes = options.builtLanes ?? 1;
+  const built = await builtDeltaCycles(
+    builtDesigns(options.models.bcrDelta, options.accelerator, {
+      delta: options.delta,
+      broadcast,
+      lanes,
+      inWords: options.builtInWords,
+    }),
+    options.test.sequences,
+    broadcast,
+  );
+  options.log?.(
+    `built datapath (ese, ${lanes} lane(s), ${broadcast} columns per beat): ${built.denseCyclesPerFrame} cycles ` +
+      `per frame without delta, ${built.delta.mean.toFixed(1)} with (${built.label})`,
+  );
+  return built;
+}
+
+/** The threshold sweep on the built delta datapath (its broadcast, lanes and input words). */
+function sweepOf(options: DeltaBenchOptions, thetas: number[], denseOps: number) {
+  return deltaSweep({
+    model: options.models.bcrDelta,
+    path: options.paths.bcrDelta,
+    thetas,
+    thetaM: options.delta.thetaM,
+    head: options.head,
+    sequences: options.test.sequences,
+    labels: options.test.labels!,
+    accelerator: options.accelerator,
+    broadcast: options.broadcast ?? 1,
+    lanes: options.builtLanes ?? 1,
+    inWords: options.builtInWords,
+    denseOps,
+    log: options.log,
+  });
+}
+
 /** Run the benchmark (asynchronous only to let an interrupt in between sequences). */
 export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBenchResult> {
   const log = options.log ?? (() => {});
@@ -200,22 +240,7 @@ export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBe
   add("BCR + delta (trained with the thresholds)", bcrDelta, run.accuracy);
   const delta = deltaCycles(design, run.frames);
   const serial = deltaCycles(design, run.frames, { encoder: "serial" });
-  const broadcast = options.broadcast ?? 1;
-  const lanes = options.builtLanes ?? 1;
-  const built = await builtDeltaCycles(
-    builtDesigns(bcrDelta, options.accelerator, {
-      delta: options.delta,
-      broadcast,
-      lanes,
-      inWords: options.builtInWords,
-    }),
-    options.test.sequences,
-    broadcast,
-  );
-  log(
-    `built datapath (ese, ${lanes} lane(s), ${broadcast} columns per beat): ${built.denseCyclesPerFrame} cycles ` +
-      `per frame without delta, ${built.delta.mean.toFixed(1)} with (${built.label})`,
-  );
+  const built = await builtOf(options);
   const clockMhz = options.accelerator.clockMhz;
   const ops = denseOpsPerFrame(dense);
   const us = (cycles: number) => cycles / clockMhz;
@@ -230,23 +255,7 @@ export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBe
     builtCycles: { dense: built.denseCyclesPerFrame, delta: built.delta.mean },
     modeled: { dense: design.estimate.cyclesPerStep, delta: delta.delta },
   });
-  const sweep = options.sweep?.length
-    ? await deltaSweep({
-      model: bcrDelta,
-      path: options.paths.bcrDelta,
-      thetas: options.sweep,
-      thetaM: options.delta.thetaM,
-      head: options.head,
-      sequences: options.test.sequences,
-      labels: options.test.labels!,
-      accelerator: options.accelerator,
-      broadcast,
-      lanes,
-      inWords: options.builtInWords,
-      denseOps: ops,
-      log,
-    })
-    : undefined;
+  const sweep = options.sweep?.length ? await sweepOf(options, options.sweep, ops) : undefined;
   return {
     what: "issue 19 delta benchmark: accuracy dense / BCR / BCR + delta, fired fractions, cycles " +
       "per frame without and with delta on one design",
