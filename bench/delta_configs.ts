@@ -67,8 +67,11 @@ export interface SharedResourcePoint {
  * XCKU060's family) of the trained ESE-shaped model pruned for lanes (`ese-l16`) built as a 32-PE
  * delta design with theta_m and 32 output words (docs/delta.md, "What a lane costs, synthesized"):
  * a PE at 1, 16 and 32 lanes (W = 16, 16, 32; a PE does not depend on W: 7,962 LUTs at 16 lanes and
- * W = 32), the shared logic at W = 16 and 32 (16 lanes; the encoders of session 15, with the
- * bounds v_hat +- theta and a registered push). Between the synthesized points the figures
+ * W = 32 in session 15), the shared logic at W = 16 and 32 (16 lanes; the encoders of session 15,
+ * with the bounds v_hat +- theta and a registered push). The 16-lane PE and the W = 32 shared logic
+ * are session 18's synthesis of the `ese-l16-s` design with early input, the read-ahead of M
+ * (MPAIR) and 4 input words (`bench:delta --design-out`): 8,238 LUTs a PE (+276) and 22,716
+ * shared; the 1- and 32-lane PEs and the W = 16 shared logic are session 15's (without them). Between the synthesized points the figures
  * are interpolated linearly, past them extrapolated from the two nearest. A lane does not cost the
  * same everywhere: at 32 lanes a PE's accumulator memories are one word deep and become
  * flip-flops (LUT RAM at 16), so the flip-flops, not the LUTs, grow fastest. BRAM36: 15.5 a PE
@@ -77,17 +80,19 @@ export interface SharedResourcePoint {
 export const DELTA_PE_RESOURCES = {
   perPe: [
     { lanes: 1, lut: 2955, ff: 5355, dsp: 12 },
-    { lanes: 16, lut: 7969, ff: 12619, dsp: 27 },
+    { lanes: 16, lut: 8238, ff: 12676, dsp: 27 },
     { lanes: 32, lut: 9658, ff: 25869, dsp: 43 },
   ] as readonly PeResourcePoint[],
   bram36PerPe: 15.5,
   shared: [
     { broadcast: 16, lut: 19555, ff: 5179 },
-    { broadcast: 32, lut: 24508, ff: 8324 },
+    { broadcast: 32, lut: 22716, ff: 8334 },
   ] as readonly SharedResourcePoint[],
   label: "computed: Yosys per-PE estimates of the 32-PE delta design of the trained ese-l16 " +
-    "model at 1, 16 and 32 lanes (W = 16 and 32; session 15), interpolated in lanes and beat " +
-    "width between them, extrapolated past them, scaled by the PE count",
+    "model at 1, 16 and 32 lanes (W = 16 and 32; session 15; the 16-lane PE and the W = 32 " +
+    "shared logic: session 18's ese-l16-s design with early input, the read-ahead of M and 4 " +
+    "input words), interpolated in lanes and beat width between them, extrapolated past them, " +
+    "scaled by the PE count",
 } as const;
 
 /**
