@@ -698,8 +698,7 @@ module rnnfab_ctrl #(
   assign phase_nseg0 = phase_nseg0_q;
   assign phase_cbase1 = phase_cbase1_q;
   // bits not every parameter set uses: the high bits of the job's element, of the write
-  // sequencer's count and of the output's bank address, the width of cbase1_full, the high bits
-  // of the input banks' word addresses
+  // sequencer's count and of the output's bank address, the width of cbase1_full
   wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, ws_cell_d, ws_seq_d, os_k};
 endmodule
 `default_nettype wire

@@ -145,6 +145,10 @@ module rnnfab_pe #(
       $display("%m: BATCH=%0d SEQ=%0d", BATCH, SEQ);
       $finish;
     end
+    if (MPAIR != 0 && (DELTA == 0 || LANES < 2 || ACC_SERIAL != 0)) begin
+      $display("%m: MPAIR=1 needs DELTA=1, LANES >= 2 and ACC_SERIAL=0 (LANES=%0d)", LANES);
+      $finish;
+    end
   end
 
   `RNNFAB_FIXED_POINT_FUNCTIONS
