@@ -16,7 +16,8 @@ import { defineCommand, type FlagValues } from "./flags.ts";
 import { limitFlag, numberChoiceFlag, pesFlag, positiveFlag } from "./shared_flags.ts";
 import { DELTA_FLAG } from "./finetune_delta.ts";
 import { UserError } from "../util/errors.ts";
-import { writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
+import { checkOutputDir, writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
+import { guardPaths, MARKERS } from "../util/output.ts";
 import { loadDataset } from "../model/dataset.ts";
 import { loadHead } from "../model/head.ts";
 import type { DeltaConfig } from "../model/delta.ts";
@@ -330,6 +331,21 @@ await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const { uniform, input, thetaM } = await flagThresholds(flags);
   const paths = pathsOf(flags, thetaM);
+  await guardPaths({
+    command: NAME,
+    inputs: [
+      ...[paths.dense, paths.bcr, paths.bcrDelta].map((path) => ({ path, flag: "a model" })),
+      { path: paths.head, flag: "--head" },
+      { path: paths.test, flag: "--data" },
+    ],
+    outputs: [
+      { path: paths.out, flag: "--out", kind: "file" },
+      ...(flags["design-out"] !== undefined
+        ? [{ path: flags["design-out"], flag: "--design-out", kind: "dir" as const }]
+        : []),
+    ],
+  });
+  if (flags["design-out"] !== undefined) await checkOutputDir(flags["design-out"], MARKERS.gen);
   const fixed = typeof flags.config === "string"
     ? await loadFixedConfig(flags.config)
     : { ...DEFAULT_FIXED_CONFIG, activationBits: 20 };

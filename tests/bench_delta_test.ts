@@ -167,6 +167,29 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
     ]);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /needs delta\.thetaM/);
+    // --design-out: a user's folder, or an input as the results file, is refused before any work
+    await Deno.mkdir(`${dir}/mine`);
+    await Deno.writeTextFile(`${dir}/mine/notes.txt`, "mine");
+    for (
+      const [flags, message] of [
+        [
+          ["--design-out", `${dir}/mine`, "--out", `${dir}/mine.json`],
+          /mine: the folder exists and is not an earlier output/,
+        ],
+        [["--out", `${dir}/bcr.json`], /--out .*is the input/],
+      ] as const
+    ) {
+      const run = await runDenoScript("cli/bench_delta.ts", [
+        ...args,
+        "--theta-m",
+        "0.05",
+        ...flags,
+      ]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr.trim(), message);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    }
+    assert.equal(await Deno.readTextFile(`${dir}/mine/notes.txt`), "mine");
     // --built-lanes: the built designs (and the sweep) with 2 MAC lanes per PE; the same design
     // as the configuration 4 PEs x 2 lanes x 2 columns per beat x 4 words, so the same cycles
     const laned = await runDenoScript("cli/bench_delta.ts", [

@@ -182,6 +182,14 @@ async function checkReplaceable(dir: string, target: string, marker?: OutputMark
 }
 
 /**
+ * Refuse, before any work, an output folder that `writeDirAtomic` would refuse at the end (the
+ * current folder, a file, a link, a folder that is not an earlier output of `marker`'s command).
+ */
+export async function checkOutputDir(dir: string, marker?: OutputMarker): Promise<void> {
+  await checkReplaceable(dir, resolve(dir), marker);
+}
+
+/**
  * Populate a directory atomically: `fill` writes into a fresh temporary sibling directory; then
  * the old folder (if any) is renamed aside, the new one renamed in, and the old one deleted, so
  * that at every instant the old or the new output is whole (an interrupt puts the old one back
