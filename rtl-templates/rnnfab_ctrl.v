@@ -479,6 +479,11 @@ module rnnfab_ctrl #(
     end
   endfunction
   reg os_active_q, os_active_d;
+  // os_active_q of the cycle before: the main sequence's wait for the streamer (ST_D) reads it, so
+  // that the requantizer's read-ahead (rq_pre_q, from the next state) sees only registers of the
+  // streamer, not its load decision (docs/timing.md). The wait ends a cycle later than on
+  // os_active_q only while the streamer is finishing a step's outputs.
+  reg os_was_active_q;
   // walk position of the output element: back to element 0 after the last one (and at reset),
   // so that a start only sets os_active_q (the start is not a reset of the position's registers)
   reg [WALK_W-1:0] os_at_q, os_at_d;
@@ -516,10 +521,12 @@ module rnnfab_ctrl #(
   always @(posedge clk) begin
     if (rst) begin
       os_active_q <= 1'b0;
+      os_was_active_q <= 1'b0;
       os_at_q <= {WALK_W{1'b0}};
       out_valid_q <= 1'b0;
     end else begin
       os_active_q <= os_active_d;
+      os_was_active_q <= os_active_q;
       os_at_q <= os_at_d;
       out_valid_q <= out_valid_d;
     end
@@ -619,8 +626,8 @@ module rnnfab_ctrl #(
       ST_C_WAIT: begin
         if (drained_q && ws_idle) state_d = ST_D;
       end
-      default: begin  // ST_D
-        if (!last_layer || !os_active_q) begin
+      default: begin  // ST_D (the streamer idle since the cycle before: os_active_q is 0 too)
+        if (!last_layer || !os_was_active_q) begin
           ws_start = 1'b1;
           ws_start_rq = 1'b1;
           os_start = last_layer;
@@ -668,7 +675,7 @@ module rnnfab_ctrl #(
   reg rq_pre_q;
   reg [KPW-1:0] rq_pre_k_q;
   wire [WS_W-1:0] ws_count_d1 = ws_count_d + 1'b1;
-  wire rq_start_next = state_d == ST_D && (layer_d != LAST_LAYER || !os_active_d);
+  wire rq_start_next = state_d == ST_D && (layer_d != LAST_LAYER || !os_active_q);
   always @(posedge clk) begin
     rq_pre_q <= !rst && (rq_start_next || (ws_active_d && ws_rq_d && ws_count_d1 != ws_total_d));
     rq_pre_k_q <= rq_start_next ? {KPW{1'b0}} : ws_count_d1[KPW-1:0];

@@ -203,8 +203,8 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
     case ST_C_WAIT:
       if (c.main.drained && s.wsIdle) main.state = ST_D;
       break;
-    default:
-      if (!s.lastLayer || !c.os.active) {
+    default: // ST_D: waits on os_was_active_q, the streamer's activity a cycle before
+      if (!s.lastLayer || !c.os.wasActive) {
         step.wsStart = true;
         step.wsStartRq = true;
         step.osStart = s.lastLayer;
@@ -357,7 +357,11 @@ function outputStreamerNext(
   rtl: RtlParameters,
 ): OutputStreamer {
   const words = rtl.OUT_WORDS ?? 1;
-  const next: OutputStreamer = { ...os, outValid: os.outValid && OUT_READY ? false : os.outValid };
+  const next: OutputStreamer = {
+    ...os,
+    wasActive: os.active,
+    outValid: os.outValid && OUT_READY ? false : os.outValid,
+  };
   if (s.osLoad) {
     next.outValid = true;
     next.outLast = s.osLast;

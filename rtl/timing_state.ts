@@ -67,6 +67,8 @@ export interface WriteSequencer {
 /** The output streamer and the output register. */
 export interface OutputStreamer {
   active: boolean;
+  /** os_was_active_q: `active` a cycle before (the main sequence's ST_D waits on it). */
+  wasActive: boolean;
   e: number;
   pe: number;
   k: number;
@@ -134,7 +136,7 @@ export function resetController(): Controller {
       trkLayer: 0,
       trkRounds: 0,
     },
-    os: { active: false, e: 0, pe: 0, k: 0, outValid: false, outLast: false },
+    os: { active: false, wasActive: false, e: 0, pe: 0, k: 0, outValid: false, outLast: false },
     main: {
       state: ST_A,
       layer: 0,
