@@ -51,6 +51,8 @@ export function renderDesignConstants(design: CocotbDesignInfo): string {
     `PES = ${accelerator.pes}`,
     `LANES = ${accelerator.lanes ?? 1}`,
     `BATCH = ${accelerator.batch ?? 1}`,
+    `IN_WORDS = ${accelerator.inWords ?? 1}`,
+    `OUT_WORDS = ${accelerator.outWords ?? 1}`,
     `FORMAT = ${pythonString(accelerator.format)}`,
     `CLOCK_MHZ = ${accelerator.clockMhz}`,
     `BRIDGE_PROTOCOL = ${PROTOCOL_VERSION}`,

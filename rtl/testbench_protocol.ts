@@ -111,6 +111,10 @@ export interface WelcomeDesign {
   activationFrac: number;
   /** Sequences per stream beat (`gen --batch B`; 1 for a design without batch). */
   batch: number;
+  /** Elements of a step per input beat (`gen --in-words W`, batch 1; 1 otherwise). */
+  inWords: number;
+  /** Elements of a step per output beat (`gen --out-words W`, batch 1; 1 otherwise). */
+  outWords: number;
 }
 
 /** Server -> client: the answer to `hello`. */

@@ -46,10 +46,12 @@ const stats = withDefaults<SequenceStats>({
 });
 
 /** A sequence record whose words are the golden outputs (optionally changed by `edit`). */
-function recordOf(edit?: (values: number[]) => void): SequenceRecord {
+function recordOf(edit?: (values: number[]) => void, outWords = 1): SequenceRecord {
   const values = golden.flatMap((step) => Array.from(step));
   edit?.(values);
   const size = outputSize(model);
+  // out_last on every word of a step's last beat (beats of outWords elements)
+  const lastBeat = Math.floor((size - 1) / outWords);
   return {
     id: 0,
     slot: 0,
@@ -58,8 +60,13 @@ function recordOf(edit?: (values: number[]) => void): SequenceRecord {
     inputs: quantizeInputs(mainInputs, model.format),
     expected: golden,
     maxCycles: 1000,
+    outWords,
     stimulus: { backpressure: 0, inputGaps: 0 },
-    words: values.map((value, n) => ({ value, last: n % size === size - 1, cycle: 10 + n })),
+    words: values.map((value, n) => ({
+      value,
+      last: Math.floor((n % size) / outWords) === lastBeat,
+      cycle: 10 + n,
+    })),
     problems: [],
     end: { aborted: false, stats: stats({ outputs: values.length }) },
   };
@@ -70,6 +77,13 @@ Deno.test("checker: the golden words pass", () => {
   assert.deepEqual(check.mismatches, []);
   assert.deepEqual(check.failures, []);
   assert.deepEqual(check.compared, 24);
+});
+
+Deno.test("checker: wide output beats (outWords 4 of 6 outputs) flag out_last on the last beat's words", () => {
+  assert.deepEqual(checkSequence(recordOf(undefined, 4)).failures, []);
+  const lastOnOneWord = recordOf(undefined, 4);
+  lastOnOneWord.words[4].last = false; // element 4 of step 0: in the step's last beat (4, 5)
+  assertIncludes(checkSequence(lastOnOneWord).failures.join("\n"), "out_last wrong on 1 words");
 });
 
 Deno.test("checker: any single flipped bit of any word is one mismatch and a failed test", () => {
@@ -189,6 +203,8 @@ function startTestBridge(batch = 1): Promise<Bridge> {
       activationBits: 16,
       activationFrac: 12,
       batch,
+      inWords: 1,
+      outWords: 1,
     },
     model,
     mainInputs: Array.from({ length: batch }, (_, s) => randomInputs(4, 5, 11 + s)),

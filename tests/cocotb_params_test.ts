@@ -2,10 +2,12 @@
  * The cocotb flow on Icarus for the accelerator parameters the other cocotb files leave out, one
  * small design each and one cocotb run (the four tests): an LSTMP (projection) with peepholes, ese
  * weights with a 4-bit codebook of 8-bit values, at batch 2 (two tagged sequences per stream
- * beat); and a delta design (GRU of 2 layers, ese, thresholds 0.2: columns that did not fire are
- * skipped), checked against the delta golden model. test_sequence streams without stalls, so its cycles are compared with
- * the cycle model (design.json's for the batch design, the delta model of rtl/delta_timing.ts for
- * the delta design); the other three tests stall both streams at random.
+ * beat); a delta design (GRU of 2 layers, ese, thresholds 0.2: columns that did not fire are
+ * skipped), checked against the delta golden model; and wide streams (a delta LSTM with 4 input
+ * and 4 output elements a beat, each step's last beat partial). test_sequence streams without
+ * stalls, so its cycles are compared with the cycle model (design.json's for the batch design, the
+ * delta model of rtl/delta_timing.ts for the delta designs); the other three tests stall both
+ * streams at random.
  */
 
 import assert from "node:assert/strict";
@@ -72,11 +74,11 @@ const DELTA_GRU: E2eCase = {
 };
 const deltaDesign = lazyCaseDesign(DELTA_GRU).design;
 
-Deno.test("cocotb delta GRU, 2 layers (ese, theta 0.2) on Icarus: bit-exact against the delta golden model, cycles = delta model", async () => {
-  const result = await icarusPasses(DELTA_GRU, await deltaDesign());
-  const design = caseDesign(DELTA_GRU);
+/** The delta cycle model's step ends of a case's inputs (test_sequence streams them unstalled). */
+function deltaModelEnds(c: E2eCase) {
+  const design = caseDesign(c);
   const inputs = quantizeInputs(
-    randomInputs(DELTA_GRU.steps, DELTA_GRU.inputSize, DELTA_GRU.seed),
+    randomInputs(c.steps, c.inputSize, c.seed),
     design.quantized.format,
   );
   const fired = firedColumnsOf(design.quantized, inputs, design.delta!);
@@ -84,7 +86,13 @@ Deno.test("cocotb delta GRU, 2 layers (ese, theta 0.2) on Icarus: bit-exact agai
     { rtl: design.rtl, image: design.image, delta: design.delta! },
     fired,
   );
-  assert.deepEqual(result.stepEndCycles, model.stepEndCycles, "delta cycle model vs cocotb");
+  return { design, inputs, ends: model.stepEndCycles };
+}
+
+Deno.test("cocotb delta GRU, 2 layers (ese, theta 0.2) on Icarus: bit-exact against the delta golden model, cycles = delta model", async () => {
+  const result = await icarusPasses(DELTA_GRU, await deltaDesign());
+  const { design, inputs, ends } = deltaModelEnds(DELTA_GRU);
+  assert.deepEqual(result.stepEndCycles, ends, "delta cycle model vs cocotb");
   // some columns were skipped, and the delta golden outputs differ from the dense model's: the
   // delta datapath, not the dense one, was exercised and checked
   assert.ok(
@@ -95,4 +103,29 @@ Deno.test("cocotb delta GRU, 2 layers (ese, theta 0.2) on Icarus: bit-exact agai
     runFixed(design.quantized, inputs),
     goldenOutputs(design, design.quantized, inputs),
   );
+});
+
+/** 7 inputs in beats of 4 (4 + 3) and 6 outputs in beats of 4 (4 + 2) on a delta LSTM. */
+const WIDE: E2eCase = {
+  name: "cocotb-delta-lstm-in4-out4",
+  kind: "lstm",
+  inputSize: 7,
+  hiddenSize: 6,
+  numLayers: 1,
+  density: 0.7,
+  pes: 4,
+  format: "ese",
+  settings: { delta: { thetaX: 0.1, thetaH: 0.1 }, broadcast: 4, inWords: 4, outWords: 4 },
+  seed: 9,
+  steps: 5,
+};
+const wideDesign = lazyCaseDesign(WIDE).design;
+
+Deno.test("cocotb wide streams (4 input and 4 output elements a beat, partial last beats) on Icarus: bit-exact, cycles = delta model", async () => {
+  const result = await icarusPasses(WIDE, await wideDesign());
+  const { ends } = deltaModelEnds(WIDE);
+  assert.deepEqual(result.stepEndCycles, ends, "delta cycle model vs cocotb");
+  // every element was checked, 6 words a step in 2 beats (the bridge also checked that the bench
+  // counted 7 input words a step accepted, in 2 beats)
+  assert.equal(result.cocotb.tests[0].sequences[0].words, WIDE.steps * WIDE.hiddenSize);
 });

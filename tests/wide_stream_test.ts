@@ -1,12 +1,12 @@
 /**
  * Wide streams, `gen --out-words W` and `gen --in-words W` (docs/architecture.md "Streaming
- * interface"): the configuration's limits and refusals, the CLI's one-line errors (gen, and
- * `sim --cocotb`, whose bench streams one element per beat), the top's ports and the cycle model's
- * beats. The simulations are end-to-end cases (Verilator with back-pressure and input gaps,
- * Icarus): gru-rand5-pe8-ese-out4, gru-2layer-mag5-pe32-ese-out8,
+ * interface"): the configuration's limits and refusals, gen's one-line errors, the top's ports and
+ * the cycle model's beats. The simulations are end-to-end cases (Verilator with back-pressure and
+ * input gaps, Icarus): gru-rand5-pe8-ese-out4, gru-2layer-mag5-pe32-ese-out8,
  * lstmp-peep-2layer-rand60-pe2-bcr-bcast2-in2 (Icarus), lstmp-peep-bcr11-pe32-bcr-bcast32-in4
- * (tests/e2e_cases.ts), and the delta LSTMPs with theta_m at 4 and 32 columns per beat with wide
- * output and input (tests/e2e_delta_test.ts).
+ * (tests/e2e_cases.ts), the delta LSTMPs with theta_m at 4 and 32 columns per beat with wide
+ * output and input (tests/e2e_delta_test.ts), and the cocotb bench on a design with both
+ * (tests/cocotb_params_test.ts).
  */
 
 import assert from "node:assert/strict";
@@ -114,14 +114,13 @@ Deno.test("inWords: the top's input port, and the cycle model takes a step's inp
   assert.ok(period(wide) < period(narrow), `wide ${period(wide)}, narrow ${period(narrow)}`);
 });
 
-/** A wide stream's CLI checks: gen's refusal, the top's port, sim --cocotb's refusal. */
+/** A wide stream's CLI checks: gen's refusal and the top's port. */
 interface WideCliCase {
   /** The gen flags refused, and the message expected. */
   refused: { flags: string[]; message: RegExp };
-  /** A wide design, its top's port and the cocotb refusal's message. */
+  /** A wide design and its top's port. */
   design: E2eCase;
   port: RegExp;
-  cocotb: RegExp;
 }
 
 const CLI_CASES: [string, WideCliCase][] = [
@@ -132,7 +131,6 @@ const CLI_CASES: [string, WideCliCase][] = [
     },
     design: TINY,
     port: /output wire \[63:0\] out_data/, // 4 words of 16 bits
-    cocotb: /outWords is 4; the cocotb bench streams one element per beat/,
   }],
   ["in", {
     refused: {
@@ -141,12 +139,11 @@ const CLI_CASES: [string, WideCliCase][] = [
     },
     design: TINY_IN,
     port: /input {2}wire \[63:0\] in_data/,
-    cocotb: /inWords is 4; the cocotb bench streams one element per beat/,
   }],
 ];
 
 for (const [direction, c] of CLI_CASES) {
-  Deno.test(`gen --${direction}-words: one-line exit-2 errors; sim --cocotb refuses a wide design`, async () => {
+  Deno.test(`gen --${direction}-words: one-line exit-2 errors; the top's port`, async () => {
     await withTempDir("rnnfab-wide-cli-", async (dir) => {
       const out = join(dir, "design");
       const refused = await runDenoScript("cli/gen.ts", [
@@ -161,14 +158,6 @@ for (const [direction, c] of CLI_CASES) {
       await writeDesign(design, caseDesign(c.design));
       const top = await Deno.readTextFile(join(design, "rtl", "rnnfab_top.v"));
       assert.match(top, c.port);
-      const cocotb = await runDenoScript("cli/sim.ts", [
-        "--design",
-        design,
-        "--cocotb",
-        "--steps",
-        "2",
-      ]);
-      assert.match(expectUserError(cocotb), c.cocotb);
     });
   });
 }

@@ -102,13 +102,28 @@ class Stream:
         """Number of time steps (the same for every slot)."""
         return self.sequences[0].steps
 
-    def input_beats(self):
-        """The input beats in streaming order: per beat, one word per slot (slot order)."""
+    def input_beats(self, words=1):
+        """The input beats in streaming order: per beat, one word per slot (slot order); with
+        `words` > 1 (a wide input stream, batch 1) the next `words` elements of the step, its
+        last beat only the elements left."""
+        if words > 1:
+            return _step_beats(self.sequences[0].inputs, words)
         return list(zip(*(sequence.input_words() for sequence in self.sequences)))
 
-    def expected_beats(self):
-        """The golden output beats in streaming order: per beat, one word per slot."""
+    def expected_beats(self, words=1):
+        """The golden output beats in streaming order: per beat, one word per slot; with `words`
+        > 1 (a wide output stream, batch 1) the next `words` elements of the step, its last beat
+        only the elements left."""
+        if words > 1:
+            return _step_beats(self.sequences[0].expected, words)
         return list(zip(*(sequence.expected_words() for sequence in self.sequences)))
+
+
+def _step_beats(steps, words):
+    """Every step's elements in beats of `words` (a step's last beat holds the rest)."""
+    return [
+        tuple(step[first : first + words]) for step in steps for first in range(0, len(step), words)
+    ]
 
 
 class Plan:

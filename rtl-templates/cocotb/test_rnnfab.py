@@ -24,6 +24,12 @@ ACTIVATION_BITS). Every request then yields one stream of B sequences (`plan.str
 with its own inputs and golden outputs, and every output word is checked against its own
 sequence's. Counts of words below (steps, cuts) are counted in beats, one word per slot.
 
+Wide streams (`gen --in-words W`, `gen --out-words W`; batch 1): an input beat carries the next W
+elements of a step, element e + j in bits [j * ACTIVATION_BITS, (j + 1) * ACTIVATION_BITS), and
+an output beat likewise; a step's last beat holds only the elements left (its other lanes are zero
+on input and not outputs on output), and every element of an output beat is checked and reported
+on its own. The cuts below count beats.
+
 Timing of one cycle (clock period 10 ns, rising edge at t):
   t + 1 ns  drive in_valid/in_data, out_ready low   (the "drive point")
   t + 2 ns  sample out_valid with out_ready low, then raise out_ready if the beat is accepted
@@ -33,7 +39,7 @@ Cycle 1 is the first rising edge after reset release, as in the Verilator and Ic
 Fault injection (to prove the bench catches a single wrong bit): RNNFAB_FLIP_OUTPUT_BIT=TEST:N:B
 flips bit B of the N-th output word (0-based, counted over the whole test) that TEST reads from the
 DUT, before anything looks at it; several entries are separated by commas. On a batch design word N
-is slot N % B of output beat N // B.
+is slot N % B of output beat N // B; on a wide output stream word N is output element N.
 """
 
 import os
@@ -58,6 +64,14 @@ DRAIN_CYCLES = 64
 WORD_MASK = (1 << design.ACTIVATION_BITS) - 1
 #: Sequences per stream beat (gen --batch), each in its slot of ACTIVATION_BITS bits.
 BATCH = design.BATCH
+#: Elements of a step per input / output beat (gen --in-words / --out-words; batch 1).
+IN_WORDS = design.IN_WORDS
+OUT_WORDS = design.OUT_WORDS
+#: Beats of one step's inputs and outputs.
+IN_BEATS_PER_STEP = -(-design.INPUT_SIZE // IN_WORDS)
+OUT_BEATS_PER_STEP = -(-design.OUTPUT_SIZE // OUT_WORDS)
+#: Words of an output beat (its slots, or its lanes on a wide output stream).
+OUT_BEAT_WORDS = BATCH * OUT_WORDS
 
 
 class Stimulus:
@@ -87,12 +101,13 @@ class StreamStats:
     """What streaming one sequence measured; sent to the bridge with `sequence_end`."""
 
     def __init__(self, expected_outputs):
+        self.beats = 0  # output beats transferred
         self.cycles = 0  # cycle of the last expected output beat
         self.simulated_cycles = 0
         self.first_output_cycle = 0
         self.last_input_cycle = 0
-        self.inputs_accepted = 0
-        self.outputs = 0
+        self.inputs_accepted = 0  # input words of each sequence (elements on a wide stream)
+        self.outputs = 0  # output words of each sequence (elements on a wide stream)
         self.expected_outputs = expected_outputs
         self.output_stall_cycles = 0  # out_valid && !out_ready
         self.input_starved_cycles = 0  # in_ready && !in_valid while inputs remain
@@ -140,18 +155,18 @@ def signed_word(raw):
 
 
 def read_words(signal):
-    """The BATCH words of a stream beat (slot order) as signed integers, None for a word with x
-    or z bits."""
+    """The OUT_BEAT_WORDS words of an output beat (slot or lane order) as signed integers, None
+    for a word with x or z bits."""
     value = signal.value
     if value.is_resolvable:
         raw = value.to_unsigned()
         return tuple(
             signed_word((raw >> (slot * design.ACTIVATION_BITS)) & WORD_MASK)
-            for slot in range(BATCH)
+            for slot in range(OUT_BEAT_WORDS)
         )
     bits = str(value)  # most significant bit first
     words = []
-    for slot in range(BATCH):
+    for slot in range(OUT_BEAT_WORDS):
         end = len(bits) - slot * design.ACTIVATION_BITS
         word = bits[end - design.ACTIVATION_BITS : end]
         words.append(signed_word(int(word, 2)) if set(word) <= {"0", "1"} else None)
@@ -159,7 +174,7 @@ def read_words(signal):
 
 
 def pack_beat(words):
-    """The in_data value of one input beat: word s (signed) in slot s."""
+    """The in_data value of one input beat: word s (signed) in slot (or lane) s."""
     packed = 0
     for slot, word in enumerate(words):
         packed |= (word & WORD_MASK) << (slot * design.ACTIVATION_BITS)
@@ -261,27 +276,31 @@ class TestBench:
         dut.rst.value = 0
 
     async def stream(
-        self, stream, stimulus, abort_after_words=None, abort_after_inputs=None, drain_cycles=0
+        self, stream, stimulus, abort_after_beats=None, abort_after_inputs=None, drain_cycles=0
     ):
         """Stream one stream of a plan (one sequence, or B on a batch design) through the DUT,
         starting at a drive point right after a reset.
 
-        Every output word goes to the bridge as it transfers. `abort_after_words` /
-        `abort_after_inputs` (beats) stop early on purpose (the caller then resets the DUT); the
-        bridge then only checks the words that came. Returns the StreamStats.
+        Every output word goes to the bridge as it transfers. `abort_after_beats` (output beats)
+        / `abort_after_inputs` (input beats) stop early on purpose (the caller then resets the
+        DUT); the bridge then only checks the words that came. Returns the StreamStats.
         """
         dut = self.dut
-        inputs = [pack_beat(beat) for beat in stream.input_beats()]
-        expected = stream.expected_beats()
-        stats = StreamStats(len(expected))
+        input_beats = stream.input_beats(IN_WORDS)
+        inputs = [pack_beat(beat) for beat in input_beats]
+        # words of each sequence a beat carries: one per slot, or the beat's elements (wide)
+        input_words = [len(beat) if IN_WORDS > 1 else 1 for beat in input_beats]
+        expected = stream.expected_beats(OUT_WORDS)
+        expected_words = sum(len(beat) for beat in expected) if OUT_WORDS > 1 else len(expected)
+        stats = StreamStats(expected_words)
         started = time.monotonic()
         next_input = 0
         pending = False
         held = None  # (data, last) of the beat back-pressure held in the previous cycle
         aborted = False
         cycle = 0
-        while stats.outputs < len(expected):
-            if abort_after_words is not None and stats.outputs >= abort_after_words:
+        while stats.beats < len(expected):
+            if abort_after_beats is not None and stats.beats >= abort_after_beats:
                 aborted = True
                 break
             if abort_after_inputs is not None and next_input >= abort_after_inputs:
@@ -327,8 +346,8 @@ class TestBench:
                 self._receive(stream, expected, stats, data, last, cycle)
             if pending and in_ready:
                 pending = False
+                stats.inputs_accepted += input_words[next_input]
                 next_input += 1
-                stats.inputs_accepted += 1
                 stats.last_input_cycle = cycle
             if cycle % 256 == 0:
                 self.session.progress(cycle)
@@ -354,11 +373,22 @@ class TestBench:
 
     def _receive(self, stream, expected_beats, stats, data, last, cycle):
         """One transferred output beat: fault injection, out_last check, its words (one per
-        slot) checked against their own sequences and reported to the bridge."""
-        index = stats.outputs
-        if bool(last) != (index % design.OUTPUT_SIZE == design.OUTPUT_SIZE - 1):
+        slot, or its elements on a wide stream) checked against their own sequences and reported
+        to the bridge."""
+        index = stats.beats
+        step, step_beat = divmod(index, OUT_BEATS_PER_STEP)
+        if bool(last) != (step_beat == OUT_BEATS_PER_STEP - 1):
             stats.last_flag_errors += 1
-        for sequence, word in zip(stream.sequences, data):
+        if OUT_WORDS > 1:
+            # (sequence, lane of the beat, word index in the sequence) of the beat's elements
+            first = step_beat * OUT_WORDS
+            count = min(OUT_WORDS, design.OUTPUT_SIZE - first)
+            first += step * design.OUTPUT_SIZE
+            words = [(stream.sequences[0], lane, first + lane) for lane in range(count)]
+        else:
+            words = [(sequence, sequence.slot, index) for sequence in stream.sequences]
+        for sequence, lane, word_index in words:
+            word = data[lane]
             bit = self._flips.get(self.words_read)
             if bit is not None and word is not None:
                 word = flip_bit(word, bit)
@@ -367,18 +397,19 @@ class TestBench:
                 )
             self.words_read += 1
             if index < len(expected_beats):
-                expected = expected_beats[index][sequence.slot]
+                expected = expected_beats[index][lane]
                 if word != expected:
-                    step, element = divmod(index, design.OUTPUT_SIZE)
+                    step, element = divmod(word_index, design.OUTPUT_SIZE)
                     slot = f" (slot {sequence.slot})" if BATCH > 1 else ""
                     self.failures.append(
                         f"sequence {sequence.id}{slot} step {step} element {element}: expected "
                         f"{expected}, got {'x' if word is None else word} (cycle {cycle})"
                     )
-            self.session.send_word(sequence.id, index, word, last, cycle)
-        if stats.outputs == 0:
+            self.session.send_word(sequence.id, word_index, word, last, cycle)
+        if stats.beats == 0:
             stats.first_output_cycle = cycle
-        stats.outputs += 1
+        stats.beats += 1
+        stats.outputs += len(words) if OUT_WORDS > 1 else 1
         stats.cycles = cycle
 
     def _check_locally(self, stream, stats, aborted):
@@ -403,7 +434,7 @@ class TestBench:
             label,
             stream.source,
             stream.steps,
-            stats.outputs,
+            stats.beats,
             " (aborted on purpose)" if aborted else "",
             stats.simulated_cycles,
             stats.output_stall_cycles,
@@ -472,13 +503,13 @@ async def test_reset_mid_sequence(bench):
         random_sequence(3), random_sequence(3), random_sequence(2), stimulus=stimulus
     ).streams
     await bench.reset(INITIAL_RESET_CYCLES)
-    # In the middle of the second step's output words (the third step is being computed).
-    middle_of_step = design.OUTPUT_SIZE + max(1, design.OUTPUT_SIZE // 2)
-    await bench.stream(cut_outputs, stimulus, abort_after_words=middle_of_step)
+    # In the middle of the second step's output beats (the third step is being computed).
+    middle_of_step = OUT_BEATS_PER_STEP + max(1, OUT_BEATS_PER_STEP // 2)
+    await bench.stream(cut_outputs, stimulus, abort_after_beats=middle_of_step)
     await bench.reset(RESET_CYCLES)
-    # Half-way through the second step's input words (the first step is being computed).
+    # Half-way through the second step's input beats (the first step is being computed).
     await bench.stream(
-        cut_inputs, stimulus, abort_after_inputs=design.INPUT_SIZE + design.INPUT_SIZE // 2
+        cut_inputs, stimulus, abort_after_inputs=IN_BEATS_PER_STEP + IN_BEATS_PER_STEP // 2
     )
     await bench.reset(RESET_CYCLES)
     await bench.stream(clean, stimulus, drain_cycles=DRAIN_CYCLES)

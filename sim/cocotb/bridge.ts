@@ -172,6 +172,7 @@ function makeSequences(
       inputs,
       expected,
       maxCycles: options.cycleLimit(inputs.length, stimulus),
+      outWords: options.design.outWords,
       stimulus,
       words: [],
       problems: [],

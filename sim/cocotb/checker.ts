@@ -34,6 +34,8 @@ export interface SequenceRecord {
   expected: Int32Array[];
   /** Cycle limit given to the client. */
   maxCycles: number;
+  /** Elements per output beat (`gen --out-words`): every word of a beat carries its out_last. */
+  outWords: number;
   /** Stream timing the client declared for it. */
   stimulus: { backpressure: number; inputGaps: number };
   /** Words received, in order. */
@@ -98,8 +100,12 @@ export function checkSequence(record: SequenceRecord): SequenceCheck {
   const failures = [...record.problems];
   const compared = Math.min(record.words.length, expectedCount);
   let lastFlagErrors = 0;
+  // out_last is high on a step's last beat: the words of its last outWords-aligned group
+  const lastBeat = Math.floor((outputSize - 1) / record.outWords);
   record.words.forEach((word, n) => {
-    if (word.last !== (n % outputSize === outputSize - 1)) lastFlagErrors++;
+    if (word.last !== (Math.floor((n % outputSize) / record.outWords) === lastBeat)) {
+      lastFlagErrors++;
+    }
     if (n >= expectedCount) return;
     const step = Math.floor(n / outputSize);
     const index = n % outputSize;

@@ -366,14 +366,6 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
   const log = options.log ?? (() => {});
   const { simulator, seed, backpressure, inputGaps, initialValues } = runParameters(options);
   const design = await readDesign(options.designDir);
-  for (const field of ["outWords", "inWords"] as const) {
-    if ((design.accelerator[field] ?? 1) > 1) {
-      throw new UserError(
-        `${options.designDir}/design.json: accelerator.${field} is ${design.accelerator[field]}; ` +
-          `the cocotb bench streams one element per beat (use sim, Verilator or Icarus)`,
-      );
-    }
-  }
   const model = await readDesignModel(design);
   const { sequences, input } = prepareInputs(options, design, seed);
   const steps = sequences[0].length;
@@ -411,6 +403,8 @@ export async function runCocotb(options: CocotbOptions): Promise<CocotbResult> {
         activationBits: design.accelerator.activationBits,
         activationFrac: model.format.activationFrac,
         batch: design.accelerator.batch ?? 1,
+        inWords: design.accelerator.inWords ?? 1,
+        outWords: design.accelerator.outWords ?? 1,
       },
       model,
       golden: (quantized) => goldenRun(design, model, quantized).outputs,
