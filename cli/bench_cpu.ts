@@ -15,7 +15,8 @@ import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
 import { blockFlag, fractionFlag, stepsFlag } from "./shared_flags.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
-import { loadAnyModel } from "../model/load.ts";
+import { loadAnyModel, modelInputPaths } from "../model/load.ts";
+import { guardPaths } from "../util/output.ts";
 import { type BlockSize, parseBlock } from "../prune/mod.ts";
 import { runCpuBench, TARGET_SPEEDUP } from "../bench/cpu.ts";
 import { formatNumber } from "../bench/markdown.ts";
@@ -77,6 +78,11 @@ await runCommand(async () => {
   const { model: modelPath, density, block, steps, rounds, repeats, out: outPath, ...flags } =
     parseCommand(COMMAND);
   const others = flags["sweep-blocks"];
+  await guardPaths({
+    command: COMMAND.name,
+    inputs: await modelInputPaths(modelPath),
+    outputs: [{ path: outPath, flag: "--out", kind: "file" }],
+  });
 
   const workDir = await Deno.makeTempDir({ prefix: "rnnfab-bench-cpu-" });
   let result;

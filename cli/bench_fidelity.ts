@@ -49,7 +49,7 @@ fine-tuning and BCR + ADMM, at each density; writes bench/results/fidelity.json 
 
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
-  if (await mergeWhenAsked(flags, mergeFidelityReports)) return;
+  if (await mergeWhenAsked(flags, mergeFidelityReports, NAME)) return;
   const examples = selectExamples(NAME, flags.only, FIDELITY_EXAMPLES);
   const { densities, out, work } = flags;
   const { selected } = flags;

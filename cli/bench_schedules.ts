@@ -80,7 +80,7 @@ golden model and the training time; writes bench/results/schedules.json and sche
 
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
-  if (await mergeWhenAsked(flags, mergeSchedulesReports)) return;
+  if (await mergeWhenAsked(flags, mergeSchedulesReports, NAME)) return;
   const examples = selectExamples(NAME, flags.only, SCHEDULE_EXAMPLES);
   const markdown = await runSchedulesBench({
     examples,

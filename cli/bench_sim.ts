@@ -14,6 +14,7 @@ import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand } from "./flags.ts";
 import { benchOutputFlags, wordsFlag } from "./shared_flags.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
+import { guardPaths } from "../util/output.ts";
 import { UserError } from "../util/errors.ts";
 import {
   availableVerilators,
@@ -99,6 +100,11 @@ async function readResult(path: string): Promise<{ designs: DesignFigures[]; run
 }
 
 async function combine(paths: string[], outPath: string): Promise<void> {
+  await guardPaths({
+    command: COMMAND.name,
+    inputs: paths.map((path) => ({ path, flag: "--combine" })),
+    outputs: [{ path: outPath, flag: "--out", kind: "file" }],
+  });
   const results = await Promise.all(paths.map(readResult));
   const designs = results.flatMap((result) => result.designs);
   const output = {

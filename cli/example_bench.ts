@@ -7,6 +7,7 @@
  */
 
 import { UserError } from "../util/errors.ts";
+import { guardPaths } from "../util/output.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -82,15 +83,22 @@ export function selectExamples<E extends { name: string }>(
 }
 
 /**
- * With `--merge A,B`: combine the result files into `--out` with `merge`, print the table and
- * say so, and return true; without it, return false.
+ * With `--merge A,B`: combine the result files into `--out` with `merge` (`--out` may not be one
+ * of them), print the table and say so, and return true; without it, return false.
  */
 export async function mergeWhenAsked(
   flags: { merge?: string; out: string },
   merge: (files: string[], out: string) => Promise<string>,
+  command: string,
 ): Promise<boolean> {
   if (flags.merge === undefined) return false;
-  console.log(await merge(flags.merge.split(","), flags.out));
+  const files = flags.merge.split(",");
+  await guardPaths({
+    command,
+    inputs: files.map((path) => ({ path, flag: "--merge" })),
+    outputs: [{ path: flags.out, flag: "--out", kind: "file" }],
+  });
+  console.log(await merge(files, flags.out));
   console.log(`wrote ${flags.out}`);
   return true;
 }

@@ -182,6 +182,28 @@ Deno.test("output safety: an output is never an input", async (t) => {
         /--out .*design: is the input --design /,
       );
     });
+
+    await t.step("bench:* --out onto a merged, combined or model input", async () => {
+      const earlier = join(root, "a.json");
+      await Deno.writeTextFile(earlier, '{"mine": true}\n');
+      const cases: [string, string[], RegExp][] = [
+        [
+          "bench_schedules",
+          ["--merge", `${earlier},${model}`],
+          /--out .*a\.json: is the input --merge /,
+        ],
+        ["bench_fidelity", ["--merge", earlier], /--out .*a\.json: is the input --merge /],
+        ["bench_sim", ["--combine", earlier], /--out .*a\.json: is the input --combine /],
+      ];
+      for (const [command, args, message] of cases) {
+        await refusedUnchanged(root, () => rnnfab(command, [...args, "--out", earlier]), message);
+      }
+      await refusedUnchanged(
+        root,
+        () => rnnfab("bench_cpu", ["--model", model, "--out", model]),
+        /--out .*lstm\.json: is the input --model /,
+      );
+    });
   });
 });
 
