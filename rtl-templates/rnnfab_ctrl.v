@@ -40,7 +40,7 @@ module rnnfab_ctrl #(
     // input", docs/delta.md)
     parameter XEARLY = 0,
     // 1 (XEARLY with MAC lanes): the PEs read the memories M two cells a cycle ahead of the
-    // element-wise issue (rnnfab_pe.v MPAIR), so mac_hold covers the first K / 2 cells
+    // element-wise issue (rnnfab_pe.v MPAIR), so mac_hold covers the first K / 2 - 3 cells
     parameter MPAIR = 0,
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
@@ -683,20 +683,31 @@ module rnnfab_ctrl #(
   assign rq_pre = rq_pre_q;
   assign rq_pre_k = rq_pre_k_q;
   // XEARLY: while layer 0's element-wise issue of a step whose next input part went early is on,
-  // the PEs' engines take no column: the issue reads cell k's memories M in the cycle after it
-  // issues k, and a column the engines take in cycle c adds to M in cycle c + 4 or later, so the
-  // input part's first MAC lands after the last read. (A register: the PEs see it from the same
-  // registers the cycle model reads, ws_active_q, ws_rq_q, x_early_q and layer_q.)
-  // (MPAIR: the PEs' reads of M run two cells a cycle from the issue's start, so the hold covers
-  // the issue of the first K / 2 cells, as it covers all K without)
-  localparam HOLD_I = (MPAIR != 0) ? K / 2 : K;
+  // the PEs' engines take no column, so that no MAC of the input part reads or writes the
+  // memories M before the issue's reads of them are done. The PEs read M in cycles T0 .. T0 +
+  // READS - 1 (T0: the issue's first cycle, ws_count_q = 0; cell k in T0 + k, or with MPAIR cells
+  // 2j and 2j + 1 in T0 + j), through the read port the MACs' read-modify-write shares; a column
+  // the engines take in cycle c reads M in c + 3 (C3) and writes it in c + 4. The hold is on while
+  // ws_count_q < HOLD (cycles T0 .. T0 + HOLD - 1), so the first take is in T0 + HOLD, its read in
+  // T0 + HOLD + 3 = T0 + READS (after the last of the issue's reads) and its write a cycle later.
+  // (A register: the PEs see it from the same registers the cycle model reads, ws_active_q,
+  // ws_rq_q, x_early_q and layer_q.)
+  localparam READS_I = (MPAIR != 0) ? K / 2 : K;
+  localparam MAC_READ_LAG = 3;  // cycles from an engine's take to its MAC's read of M (C3)
+  localparam HOLD_I = (READS_I > MAC_READ_LAG) ? READS_I - MAC_READ_LAG : 0;
   localparam [WS_W-1:0] HOLD_C = HOLD_I[WS_W-1:0];
-  reg mac_hold_q;
-  always @(posedge clk) begin
-    mac_hold_q <= !rst && (XEARLY != 0) && ws_active_d && !ws_rq_d && x_early_d &&
-        (layer_d == {LW{1'b0}}) && (ws_count_d < HOLD_C);
-  end
-  assign mac_hold = mac_hold_q;
+  generate
+    if (XEARLY != 0 && HOLD_I > 0) begin : gen_mac_hold
+      reg mac_hold_q;
+      always @(posedge clk) begin
+        mac_hold_q <= !rst && ws_active_d && !ws_rq_d && x_early_d &&
+            (layer_d == {LW{1'b0}}) && (ws_count_d < HOLD_C);
+      end
+      assign mac_hold = mac_hold_q;
+    end else begin : gen_no_mac_hold
+      assign mac_hold = 1'b0;
+    end
+  endgenerate
   assign phase_start = phase_start_q;
   assign phase_proj = phase_proj_q;
   assign phase_layer = layer_q;

@@ -53,7 +53,7 @@ module rnnfab_pe #(
     parameter PDELTA = 0,              // 1: delta-coded projection input (theta_m; DELTA = 1)
     parameter DPTR_W = 1,              // delta: pointer address width of bc_ptr
     // 1 (delta, LANES >= 2): the element-wise issue's reads of the memories M run ahead, two
-    // cells a cycle (docs/delta.md, "Early input"), so the controller's mac_hold lasts K / 2
+    // cells a cycle (docs/delta.md, "Early input"), so the controller's mac_hold lasts K / 2 - 3
     parameter MPAIR = 0,
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory

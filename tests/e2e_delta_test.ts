@@ -61,7 +61,7 @@ async function checkDeltaCase(
   if (design.rtl.XEARLY === 1) {
     // the next step's input part went early (state ST_X) in the run the simulation equals
     assert.ok(model.stateCycles[7] > 0, `${c.name}: the input part never went early`);
-    // with lanes the PEs read M two cells a cycle, and mac_hold lasts K / 2 (rnnfab_pe.v MPAIR)
+    // with lanes the PEs read M two cells a cycle, and mac_hold lasts K / 2 - 3 (rnnfab_pe.v MPAIR)
     assert.equal(design.rtl.MPAIR, design.rtl.LANES >= 2 ? 1 : 0, `${c.name}: MPAIR`);
   }
   // the report: fired fraction per layer, cycles per frame between the steps' last beats
