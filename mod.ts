@@ -20,6 +20,7 @@ export {
 } from "./model/model_io.ts";
 export { readSafetensors, type Tensor, writeSafetensors } from "./model/safetensors.ts";
 export { loadAnyModel } from "./model/load.ts";
+export { cellsPermutable, isPermutation, permuteCells } from "./model/permute.ts";
 export { type FloatRunOptions, type ObservedQuantity, runFloat } from "./model/float.ts";
 export {
   type ActivationFracChoice,

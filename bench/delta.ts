@@ -42,6 +42,7 @@ import {
   type DeltaDesignPoint,
 } from "./delta_configs.ts";
 import { yieldIfDue } from "../util/event_loop.ts";
+import type { CellBalanceSummary } from "./delta_balance.ts";
 
 /** The targets of issue 19. */
 export const DELTA_TARGETS = {
@@ -77,6 +78,13 @@ export interface DeltaBenchOptions {
   sweep?: number[];
   /** Designs of the configuration table (PEs, W, output words; none: no table). */
   configs?: DeltaDesignPoint[];
+  /**
+   * The model the built delta design holds (default `models.bcrDelta`; `--balance-data`: its
+   * cells balanced over the PEs, the same function: bench/delta_balance.ts).
+   */
+  builtModel?: RnnModel;
+  /** What the cell balance did (reported in `setup`). */
+  cellBalance?: CellBalanceSummary;
   /** Called with progress lines. */
   log?: (line: string) => void;
 }
@@ -181,7 +189,7 @@ async function builtOf(options: DeltaBenchOptions) {
   const broadcast = options.broadcast ?? 1;
   const lanes = options.builtLanes ?? 1;
   const built = await builtDeltaCycles(
-    builtDesigns(options.models.bcrDelta, options.accelerator, {
+    builtDesigns(options.builtModel ?? options.models.bcrDelta, options.accelerator, {
       delta: options.delta,
       broadcast,
       lanes,
@@ -278,6 +286,7 @@ export async function runDeltaBench(options: DeltaBenchOptions): Promise<DeltaBe
         lanes: design.accelerator.lanes,
         block: [design.accelerator.blockRows ?? null, design.accelerator.blockCols ?? null],
       },
+      ...(options.cellBalance ? { cellBalance: options.cellBalance } : {}),
     },
     accuracy,
     fired: {

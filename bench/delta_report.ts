@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { CellBalanceSummary } from "./delta_balance.ts";
 import type { DeltaBenchResult } from "./delta.ts";
 import type { DeltaPhases } from "./delta_built.ts";
 import { cyclesText, deltaConfigMarkdown } from "./delta_configs.ts";
@@ -107,6 +108,29 @@ function designLine(result: DeltaBenchResult, accelerator: Record<string, unknow
     `analytical model's: ${modeled})`;
 }
 
+/** The cell balance of `--balance-data` (none: no lines). */
+function cellBalanceLines(result: DeltaBenchResult): string[] {
+  const balance = result.setup.cellBalance as CellBalanceSummary | undefined;
+  if (!balance) return [];
+  const layers = balance.layers.flatMap((figures, layer) =>
+    figures
+      ? [
+        `layer ${layer} ${figures.busiestBefore.toFixed(1)} -> ${
+          figures.busiestAfter.toFixed(1)
+        } (mean PE ${figures.meanPe.toFixed(1)}, ${figures.movedGroups} line groups moved)`,
+      ]
+      : []
+  );
+  return [
+    `The built design's cells are balanced over its PEs on ${balance.frames} frames of ` +
+    `${balance.sequences} sequences of ${balance.data} (the same function: its delta golden ` +
+    `outputs ${balance.outputsEqual ? "equal" : "DIFFER FROM"} the model's bit for bit); the ` +
+    `busiest PE's lines a frame there: ${layers.join("; ")} (${balance.label}). The accuracy ` +
+    "rows are the model's, the cycles the balanced design's.",
+    "",
+  ];
+}
+
 /** The section as Markdown lines. */
 export function deltaMarkdown(result: DeltaBenchResult): string {
   const model = result.setup.model as Record<string, number | string>;
@@ -123,6 +147,7 @@ export function deltaMarkdown(result: DeltaBenchResult): string {
     `(${result.setup.frames} frames); thresholds ${JSON.stringify(result.setup.delta)} (real ` +
     `units); ${designLine(result, accelerator)}.`,
     "",
+    ...cellBalanceLines(result),
     "| model | density | accuracy | how |",
     "| --- | --- | --- | --- |",
     ...result.accuracy.map((a) =>

@@ -17,18 +17,19 @@ import { limitFlag, numberChoiceFlag, pesFlag, positiveFlag } from "./shared_fla
 import { DELTA_FLAG } from "./finetune_delta.ts";
 import { UserError } from "../util/errors.ts";
 import { checkOutputDir, writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
-import { guardPaths, MARKERS } from "../util/output.ts";
+import { canonicalPath, guardPaths, MARKERS } from "../util/output.ts";
 import { loadDataset } from "../model/dataset.ts";
 import { loadHead } from "../model/head.ts";
 import type { DeltaConfig } from "../model/delta.ts";
 import { loadAnyModel } from "../model/load.ts";
-import { outputSize } from "../model/model.ts";
+import { outputSize, type RnnModel } from "../model/model.ts";
 import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
 import { BROADCAST_WIDTHS, DEFAULT_ACCELERATOR_CONFIG, LANE_COUNTS } from "../rtl/config.ts";
 import { runDeltaBench } from "../bench/delta.ts";
 import { writeDesign } from "../rtl/mod.ts";
 import { builtDesigns, measureBuiltDelta } from "../bench/delta_built.ts";
+import { balancedBuiltModel, type BuiltSettings } from "../bench/delta_balance.ts";
 import { deltaMarkdown } from "../bench/delta_report.ts";
 import { parseDesignPoints, widestOutWords } from "../bench/delta_configs.ts";
 import { readRecordedThresholds, type RecordedThresholds } from "../bench/speech_record.ts";
@@ -118,7 +119,7 @@ const COMMAND = defineCommand({
     "[--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] " +
     "[--built-lanes L] [--clock MHZ] [--broadcast W] " +
     "[--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE] " +
-    "[--design-out DIR]",
+    "[--design-out DIR] [--balance-data V] [--balance-sequences N]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
 "Benchmark"): accuracy of the dense, the BCR-pruned and the BCR + delta model (measured, fixed-point
 golden models on T), fired fraction per layer (computed), cycles per frame of the built delta
@@ -264,6 +265,19 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       help: "also write the built delta design (gen's output: Verilog, memory images, " +
         "design.json) to DIR, for synth or pnr",
     },
+    "balance-data": {
+      type: "path",
+      placeholder: "V",
+      help: "balance the built delta design's cells over its PEs on the columns that fire on " +
+        "the sequences of V (held out from --data, e.g. the set's validation split " +
+        ".cache/speech/speech153_val.safetensors): the same function, fewer cycles " +
+        '(docs/delta.md, "Balancing the cells over the PEs")',
+    },
+    "balance-sequences": limitFlag(
+      { min: 1, max: 100_000 },
+      "fit the balance on the first N sequences of --balance-data",
+      { default: 30 },
+    ),
   },
 });
 
@@ -327,6 +341,44 @@ async function flagThresholds(flags: FlagValues<typeof COMMAND.flags>) {
   return { uniform, input, thetaM: flags["theta-m"] ?? recorded?.thetaM };
 }
 
+/**
+ * --balance-data: the BCR + delta model with its cells balanced for the built design on the
+ * first N sequences of that file (bench/delta_balance.ts), which must not be the test set.
+ */
+async function balanceOf(
+  model: RnnModel,
+  built: BuiltSettings,
+  data: {
+    path: string;
+    test: string;
+    sequences: number;
+    check: number[][];
+    log: (line: string) => void;
+  },
+) {
+  if (await canonicalPath(data.path) === await canonicalPath(data.test)) {
+    throw new UserError(
+      `${NAME}: --balance-data ${data.path}: is the test set --data (expected held-out sequences)`,
+    );
+  }
+  const fit = (await loadDataset(data.path, { inputSize: model.inputSize })).sequences
+    .slice(0, data.sequences);
+  const balanced = balancedBuiltModel(model, built, { path: data.path, fit, check: data.check });
+  for (const [layer, figures] of balanced.summary.layers.entries()) {
+    if (!figures) continue;
+    data.log(
+      `cell balance, layer ${layer}: the busiest PE's lines a frame ` +
+        `${figures.busiestBefore.toFixed(1)} -> ${figures.busiestAfter.toFixed(1)} (mean PE ` +
+        `${figures.meanPe.toFixed(1)}; ${figures.movedGroups} line groups moved; ` +
+        `${balanced.summary.frames} frames of ${fit.length} sequences)`,
+    );
+  }
+  if (!balanced.summary.outputsEqual) {
+    throw new Error("cell balance: the renumbered model's outputs differ (a bug)");
+  }
+  return balanced;
+}
+
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const { uniform, input, thetaM } = await flagThresholds(flags);
@@ -337,6 +389,9 @@ await runCommand(async () => {
       ...[paths.dense, paths.bcr, paths.bcrDelta].map((path) => ({ path, flag: "a model" })),
       { path: paths.head, flag: "--head" },
       { path: paths.test, flag: "--data" },
+      ...(flags["balance-data"] !== undefined
+        ? [{ path: flags["balance-data"], flag: "--balance-data" }]
+        : []),
     ],
     outputs: [
       { path: paths.out, flag: "--out", kind: "file" },
@@ -388,6 +443,23 @@ await runCommand(async () => {
   const configs = flags.configs ??
     (setConfigs !== undefined && thetaM !== undefined ? parseDesignPoints(setConfigs) : undefined);
   const log = (line: string) => console.error(`bench:delta: ${line}`);
+  const built = {
+    accelerator: { ...accelerator, format: "ese" as const, lanes: 1 },
+    delta: theta,
+    broadcast: paths.broadcast,
+    lanes: paths.builtLanes,
+    inWords: flags["in-words"],
+  };
+  const balance = flags["balance-data"] === undefined
+    ? undefined
+    : await balanceOf(bcrDelta, built, {
+      path: flags["balance-data"],
+      test: paths.test,
+      sequences: flags["balance-sequences"],
+      check: test.sequences[0],
+      log,
+    });
+  const builtModel = balance?.model ?? bcrDelta;
   const result = await runDeltaBench({
     models: { dense, bcr, bcrDelta },
     paths: { dense: paths.dense, bcr: paths.bcr, bcrDelta: paths.bcrDelta, test: paths.test },
@@ -400,15 +472,11 @@ await runCommand(async () => {
     builtInWords: flags["in-words"],
     sweep: flags.sweep,
     configs,
+    builtModel,
+    cellBalance: balance?.summary,
     log,
   });
-  const designs = () =>
-    builtDesigns(bcrDelta, { ...accelerator, format: "ese", lanes: 1 }, {
-      delta: theta,
-      broadcast: paths.broadcast,
-      lanes: paths.builtLanes,
-      inWords: flags["in-words"],
-    });
+  const designs = () => builtDesigns(builtModel, built.accelerator, built);
   if (flags["design-out"] !== undefined) {
     await writeDesign(flags["design-out"], designs().delta);
     log(`wrote the built delta design to ${flags["design-out"]}`);

@@ -21,6 +21,7 @@ export * from "./codes.ts";
 export * from "./pe_model.ts";
 export * from "./hex.ts";
 export * from "./model_image.ts";
+export * from "./balance_cells.ts";
 
 /** Options of `encodeSegments`: the format and that format's options. */
 export type EncodeOptions =

@@ -101,6 +101,8 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
     );
     const head = { weight: [[1, 0, 0, 0], [0, 1, 0, 0]], bias: [0, 0] };
     await Deno.writeTextFile(`${dir}/head.json`, JSON.stringify(head));
+    const validation = Array.from({ length: 2 }, (_, k) => walk(8, 4, 60 + k));
+    await Deno.writeTextFile(`${dir}/val.json`, JSON.stringify({ sequences: validation }));
     const args = [
       ...["--dense", `${dir}/dense.json`, "--bcr", `${dir}/bcr.json`],
       ...["--delta-model", `${dir}/bcr.json`, "--head", `${dir}/head.json`],
@@ -111,10 +113,18 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
       ...args,
       ...["--theta-m", "0.05", "--out", `${dir}/delta.json`, "--configs", "4x2o4,4x4o2i2"],
       ...["--in-words", "2", "--design-out", `${dir}/built`],
+      ...["--balance-data", `${dir}/val.json`, "--balance-sequences", "2"],
     ]);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(await Deno.readTextFile(`${dir}/delta.json`));
     assert.equal(result.setup.delta.thetaM, 0.05);
+    // --balance-data: the built design's cells balanced on the validation walks' fired columns
+    const balance = result.setup.cellBalance;
+    assert.equal(balance.sequences, 2);
+    assert.equal(balance.frames, 16);
+    assert.equal(balance.outputsEqual, true);
+    assert.ok(balance.layers[0].busiestAfter <= balance.layers[0].busiestBefore);
+    assert.match(await Deno.readTextFile(`${dir}/delta.md`), /cells are balanced over its PEs/);
     // --in-words: the built design's input beat; --design-out: that design, as gen writes it
     assert.equal(result.cycles.built.design.inWords, 2);
     const built = JSON.parse(await Deno.readTextFile(`${dir}/built/design.json`));
@@ -177,6 +187,10 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
           /mine: the folder exists and is not an earlier output/,
         ],
         [["--out", `${dir}/bcr.json`], /--out .*is the input/],
+        [
+          ["--balance-data", `${dir}/test.json`, "--out", `${dir}/b.json`],
+          /--balance-data .*test\.json: is the test set --data/,
+        ],
       ] as const
     ) {
       const run = await runDenoScript("cli/bench_delta.ts", [
