@@ -108,19 +108,38 @@ export function phasesOf(runs: { stateCycles: number[] }[], steps: number): Delt
 export function builtDesigns(
   model: RnnModel,
   accelerator: AcceleratorConfig,
-  options: { delta: DeltaConfig; broadcast: number; lanes?: number; inWords?: number },
+  options: BuiltDeltaOptions,
 ): { dense: DesignParams; delta: DesignParams } {
+  const dense = generateFromModel(model, builtDenseConfig(accelerator, options)).design;
+  const delta = generateFromModel(model, builtDeltaConfig(accelerator, options)).design;
+  return { dense, delta };
+}
+
+/** The built delta design's settings beside the accelerator (`builtDesigns`). */
+export interface BuiltDeltaOptions {
+  delta: DeltaConfig;
+  broadcast: number;
+  lanes?: number;
+  inWords?: number;
+}
+
+/** The dense design of `builtDesigns`: ese, the lanes, one column and one input word a beat. */
+function builtDenseConfig(accelerator: AcceleratorConfig, options: BuiltDeltaOptions) {
   const lanes = options.lanes ?? 1;
-  const base = { ...accelerator, format: "ese" as const, lanes, broadcast: 1, inWords: 1 };
-  const dense = generateFromModel(model, base).design;
-  const deltaConfig = {
-    ...base,
+  return { ...accelerator, format: "ese" as const, lanes, broadcast: 1, inWords: 1 };
+}
+
+/** The delta design of `builtDesigns`: the dense one with the thresholds, W and input words. */
+export function builtDeltaConfig(
+  accelerator: AcceleratorConfig,
+  options: BuiltDeltaOptions,
+): AcceleratorConfig {
+  return {
+    ...builtDenseConfig(accelerator, options),
     delta: options.delta,
     broadcast: options.broadcast,
     inWords: options.inWords ?? 1,
   };
-  const delta = generateFromModel(model, deltaConfig).design;
-  return { dense, delta };
 }
 
 /** Cycles between consecutive known step ends. */

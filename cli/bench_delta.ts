@@ -25,11 +25,17 @@ import { loadAnyModel } from "../model/load.ts";
 import { outputSize, type RnnModel } from "../model/model.ts";
 import { DEFAULT_FIXED_CONFIG } from "../model/fixed.ts";
 import { loadFixedConfig } from "../rtl/config_file.ts";
-import { BROADCAST_WIDTHS, DEFAULT_ACCELERATOR_CONFIG, LANE_COUNTS } from "../rtl/config.ts";
+import {
+  type AcceleratorConfig,
+  BROADCAST_WIDTHS,
+  DEFAULT_ACCELERATOR_CONFIG,
+  LANE_COUNTS,
+} from "../rtl/config.ts";
 import { runDeltaBench } from "../bench/delta.ts";
 import { writeDesign } from "../rtl/mod.ts";
-import { builtDesigns, measureBuiltDelta } from "../bench/delta_built.ts";
-import { balancedBuiltModel, type BuiltSettings } from "../bench/delta_balance.ts";
+import { type BuiltDeltaOptions, builtDesigns, measureBuiltDelta } from "../bench/delta_built.ts";
+import { balancedBuiltModel } from "../bench/delta_balance.ts";
+import { describeCellBalance } from "../rtl/cell_balance.ts";
 import { deltaMarkdown } from "../bench/delta_report.ts";
 import { parseDesignPoints, widestOutWords } from "../bench/delta_configs.ts";
 import { readRecordedThresholds, type RecordedThresholds } from "../bench/speech_record.ts";
@@ -347,7 +353,7 @@ async function flagThresholds(flags: FlagValues<typeof COMMAND.flags>) {
  */
 async function balanceOf(
   model: RnnModel,
-  built: BuiltSettings,
+  built: BuiltDeltaOptions & { accelerator: AcceleratorConfig },
   data: {
     path: string;
     test: string;
@@ -364,15 +370,7 @@ async function balanceOf(
   const fit = (await loadDataset(data.path, { inputSize: model.inputSize })).sequences
     .slice(0, data.sequences);
   const balanced = balancedBuiltModel(model, built, { path: data.path, fit, check: data.check });
-  for (const [layer, figures] of balanced.summary.layers.entries()) {
-    if (!figures) continue;
-    data.log(
-      `cell balance, layer ${layer}: the busiest PE's lines a frame ` +
-        `${figures.busiestBefore.toFixed(1)} -> ${figures.busiestAfter.toFixed(1)} (mean PE ` +
-        `${figures.meanPe.toFixed(1)}; ${figures.movedGroups} line groups moved; ` +
-        `${balanced.summary.frames} frames of ${fit.length} sequences)`,
-    );
-  }
+  describeCellBalance(balanced.summary).forEach(data.log);
   if (!balanced.summary.outputsEqual) {
     throw new Error("cell balance: the renumbered model's outputs differ (a bug)");
   }

@@ -22,7 +22,10 @@ import { loadAnyModel, modelInputPaths } from "../model/load.ts";
 import { UserError } from "../util/errors.ts";
 import { MAX_CONFIG_BYTES } from "../util/limits.ts";
 import { guardPaths } from "../util/output.ts";
-import { ACCELERATOR_LIMITS, BROADCAST_WIDTHS } from "../rtl/config.ts";
+import { ACCELERATOR_LIMITS, type AcceleratorConfig, BROADCAST_WIDTHS } from "../rtl/config.ts";
+import { balanceModelCells, describeCellBalance } from "../rtl/cell_balance.ts";
+import { loadDataset } from "../model/dataset.ts";
+import type { RnnModel } from "../model/model.ts";
 import {
   type AcceleratorSettings,
   DEFAULT_ACCELERATOR_CONFIG,
@@ -138,6 +141,23 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       defaultText: "1",
       placeholder: "W",
     },
+    "balance-data": {
+      type: "path",
+      group: OPTIONS,
+      placeholder: "V",
+      help: "delta designs: renumber the cells so that the busiest PE's lines are fewest on the " +
+        "columns that fire on the sequences of V (a dataset like the design's inputs; the same " +
+        'function: docs/delta.md, "Balancing the cells over the PEs"); design.json records it',
+    },
+    "balance-sequences": {
+      type: "int",
+      min: 1,
+      max: 100_000,
+      default: 30,
+      group: OPTIONS,
+      placeholder: "N",
+      help: "--balance-data: fit on its first N sequences",
+    },
     "max-memory-bits": positiveFlag("refuse designs whose memories need more bits", {
       group: OPTIONS,
       placeholder: "B",
@@ -182,6 +202,20 @@ function withSource<T>(modelPath: string, make: () => T): T {
   }
 }
 
+/** --balance-data: the model with its cells balanced on the first `count` sequences of `path`. */
+async function balancedModel(
+  model: RnnModel,
+  config: AcceleratorConfig,
+  path: string,
+  count: number,
+) {
+  const sequences = (await loadDataset(path, { inputSize: model.inputSize })).sequences
+    .slice(0, count);
+  const balanced = balanceModelCells(model, config, { data: path, sequences });
+  describeCellBalance(balanced.record).forEach((line) => console.error(line));
+  return balanced;
+}
+
 await runCommand(async () => {
   const flags = parseCommand(COMMAND);
   const { model: modelPath, out: outDir } = flags;
@@ -190,6 +224,9 @@ await runCommand(async () => {
     inputs: [
       ...await modelInputPaths(modelPath),
       ...(flags.config !== undefined ? [{ path: flags.config, flag: "--config" }] : []),
+      ...(flags["balance-data"] !== undefined
+        ? [{ path: flags["balance-data"], flag: "--balance-data" }]
+        : []),
     ],
     outputs: [{ path: outDir, flag: "--out", kind: "dir" }],
   });
@@ -202,8 +239,13 @@ await runCommand(async () => {
   const config = resolveAcceleratorConfig(layers);
 
   const started = performance.now();
-  const model = await loadAnyModel(modelPath);
+  const loaded = await loadAnyModel(modelPath);
+  const balance = flags["balance-data"] === undefined
+    ? undefined
+    : await balancedModel(loaded, config, flags["balance-data"], flags["balance-sequences"]);
+  const model = balance?.model ?? loaded;
   const { design, saturatedBiases } = withSource(modelPath, () => generateFromModel(model, config));
+  if (balance) design.cellBalance = balance.record;
   await writeDesign(outDir, design);
   const seconds = (performance.now() - started) / 1000;
 

@@ -103,6 +103,7 @@ export interface DesignParams extends
     | "estimate"
     | "weightSharing"
     | "delta"
+    | "cellBalance"
   > {
   /** Per-PE parameters. */
   peParameters: PeParameters[];

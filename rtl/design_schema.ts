@@ -235,6 +235,24 @@ export const designJsonSchema = z.object({
   }),
   weightSharing: weightSharingReportSchema.nullable(),
   delta: designDeltaSchema.optional(),
+  /**
+   * `gen --balance-data`: every layer's cells renumbered so that the busiest PE's lines are fewest
+   * on the columns that fired on the fitting sequences (rtl/cell_balance.ts); `order[c]` is the
+   * model's cell at position c (quantized.json holds the renumbered model: the same function).
+   */
+  cellBalance: z.object({
+    data: z.string(),
+    sequences: count,
+    frames: count,
+    layers: z.array(
+      z.object({
+        order: z.array(count),
+        ...sameFields(z.number().nonnegative(), "busiestBefore", "busiestAfter", "meanPe").shape,
+        movedGroups: count,
+        evaluations: count,
+      }).nullable(),
+    ),
+  }).optional(),
   // The seal gen writes (rtl/integrity.ts, docs/reliability.md); verified before a design is used.
   tool: z.literal("rnnfab gen").optional(),
   files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),

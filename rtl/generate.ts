@@ -170,6 +170,7 @@ export function designJson(design: DesignParams): DesignJson {
     estimate: design.estimate,
     weightSharing: design.weightSharing,
     ...(design.delta ? { delta: design.delta } : {}),
+    ...(design.cellBalance ? { cellBalance: design.cellBalance } : {}),
   };
 }
 

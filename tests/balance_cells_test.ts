@@ -1,7 +1,8 @@
 /**
  * Renumbering a layer's cells (model/permute.ts) keeps the model's function, bit for bit in fixed
  * point (dense and delta golden models); the cell balance (encode/balance_cells.ts) moves whole
- * line groups, never raises the busiest PE's lines on its frames, and gives a permutation.
+ * line groups, never raises the busiest PE's lines on its frames, and gives a permutation;
+ * `gen --balance-data` builds the balanced model's delta design.
  */
 
 import assert from "node:assert/strict";
@@ -11,18 +12,20 @@ import { runFixedDelta } from "../model/delta_run.ts";
 import { fixedThresholds } from "../model/delta.ts";
 import { runFloat } from "../model/float.ts";
 import { randomInputs, randomModel } from "../model/random.ts";
+import { saveModel } from "../model/model_io.ts";
+import { readQuantizedModel } from "../model/quantized_io.ts";
+import { resolveAcceleratorConfig } from "../rtl/config.ts";
+import { designThresholds } from "../rtl/design_schema.ts";
+import { generateFromModel } from "../rtl/mod.ts";
+import { expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
 import type { RnnModel } from "../model/model.ts";
 import { cellsPermutable, isPermutation, permuteCells } from "../model/permute.ts";
 import { balanceCells, cellLineGroups, groupColumnWork } from "../encode/balance_cells.ts";
 
 /** A random permutation of 0 .. n - 1 from fast-check's shuffled keys. */
 function permutationOf(keys: number[]): Int32Array {
-  return Int32Array.from(
-    keys.map((key, i) => [key, i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]),
-    (
-      pair,
-    ) => pair[1],
-  );
+  const pairs = keys.map((key, i) => [key, i]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return Int32Array.from(pairs, (pair) => pair[1]);
 }
 
 const SHAPES: { kind: "lstm" | "gru"; projSize?: number; peepholes?: boolean }[] = [
@@ -119,4 +122,54 @@ Deno.test("balanceCells: whole groups move, the busiest PE's lines never rise, a
   const permuted = permuteCells(model, 0, balance.order);
   const again = balanceCells(permuted, 0, { pes: 2, lanes: 2, maxEvaluations: 0 }, frames);
   assert.equal(again.busiestBefore, balance.busiestAfter);
+});
+
+Deno.test("gen --balance-data: a delta design of the balanced model (its record in design.json, the same delta golden outputs); refused without delta", async () => {
+  await withTempDir("rnnfab-balance-gen-", async (dir) => {
+    const model = randomModel({
+      kind: "lstm",
+      inputSize: 4,
+      hiddenSize: 16,
+      projSize: 4,
+      numLayers: 1,
+      seed: 12,
+    });
+    // a sparse model: whatever fires costs the PEs unevenly
+    for (const matrix of [model.layers[0].weightIh, model.layers[0].weightHh]) {
+      matrix.data.forEach((value, i) => matrix.data[i] = Math.abs(value) < 0.15 ? 0 : value);
+    }
+    await saveModel(model, `${dir}/m.json`);
+    const walks = Array.from({ length: 3 }, (_, k) => randomInputs(12, 4, 70 + k));
+    await Deno.writeTextFile(`${dir}/v.json`, JSON.stringify({ sequences: walks }));
+    const delta = { thetaX: 0.05, thetaH: 0.05, thetaM: 0.05 };
+    await Deno.writeTextFile(`${dir}/c.json`, JSON.stringify({ delta }));
+    const args = ["--model", `${dir}/m.json`, "--pes", "4", "--format", "ese"];
+    const run = await runDenoScript("cli/gen.ts", [
+      ...args,
+      ...["--config", `${dir}/c.json`, "--out", `${dir}/d`, "--balance-data", `${dir}/v.json`],
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /cell balance, layer 0: the busiest PE's lines a frame/);
+    const design = JSON.parse(await Deno.readTextFile(`${dir}/d/design.json`));
+    const record = design.cellBalance;
+    assert.equal(record.sequences, 3);
+    assert.equal(record.frames, 36);
+    assert.ok(isPermutation(record.layers[0].order, 16));
+    assert.ok(record.layers[0].busiestAfter <= record.layers[0].busiestBefore);
+    const held = await readQuantizedModel(`${dir}/d/quantized.json`);
+    const original = generateFromModel(model, {
+      ...resolveAcceleratorConfig([{ settings: { pes: 4, format: "ese", delta }, source: "t" }]),
+    }).design;
+    const x = quantizeInputs(randomInputs(6, 4, 5), held.format);
+    const thresholds = designThresholds(design.delta);
+    assert.deepEqual(
+      runFixedDelta(held, x, thresholds).outputs,
+      runFixedDelta(original.quantized, x, thresholds).outputs,
+    );
+    const refused = await runDenoScript("cli/gen.ts", [
+      ...args,
+      ...["--out", `${dir}/e`, "--balance-data", `${dir}/v.json`],
+    ]);
+    assert.match(expectUserError(refused), /cell balance: expected a delta design/);
+  });
 });
