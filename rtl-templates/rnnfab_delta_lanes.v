@@ -174,7 +174,6 @@ module rnnfab_delta_lanes #(
   reg [EW-1:0] queue_mem[0:QUEUE_DEPTH-1];
   reg [QW-1:0] rd_q, wr_q;
   reg [QW:0] count_q;  // beats in the queue
-  reg [QW:0] level_q;  // beats in the queue and S2
   reg [W-1:0] sent_q;  // lanes of the head beat already given
   wire [EW-1:0] head = queue_mem[rd_q];
   wire [W*DW-1:0] head_deltas = head[W*DW-1:0];
@@ -197,7 +196,10 @@ module rnnfab_delta_lanes #(
   assign out_ptr = head_ptr[PTR_W-1:0];
   assign out_hpart = head_hpart;
   assign out_delta = head_deltas[lane*DW+:DW];
-  assign level = level_q;
+  // beats in the queue and S2: the same count a register of level + push - pop would hold (its
+  // recurrence is count's plus S2's), without the compare's push on an adder into a register
+  // (delta-lstmp-8pe's critical path ended there, docs/timing.md)
+  assign level = count_q + {{QW{1'b0}}, s2_valid_q};
   assign idle = !s1_valid_q && !s2_valid_q && (count_q == 0);
   wire unused_head = &{1'b0, head[EW-1], head_ptr[XW-1:PTR_W], lane};
   always @(posedge clk) begin
@@ -206,13 +208,11 @@ module rnnfab_delta_lanes #(
       rd_q <= {QW{1'b0}};
       wr_q <= {QW{1'b0}};
       count_q <= {(QW + 1) {1'b0}};
-      level_q <= {(QW + 1) {1'b0}};
       sent_q <= {W{1'b0}};
     end else begin
       if (s2_valid_q) wr_q <= (wr_q == LAST_SLOT) ? {QW{1'b0}} : wr_q + 1'b1;
       if (pop) rd_q <= (rd_q == LAST_SLOT) ? {QW{1'b0}} : rd_q + 1'b1;
       count_q <= count_q + {{QW{1'b0}}, s2_valid_q} - {{QW{1'b0}}, pop};
-      level_q <= level_q + {{QW{1'b0}}, s1_push} - {{QW{1'b0}}, pop};
       if (pop) sent_q <= {W{1'b0}};
       else if (give) sent_q <= sent_q | lowest;
     end
