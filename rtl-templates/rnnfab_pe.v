@@ -343,6 +343,23 @@ module rnnfab_pe #(
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k_q};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
+  // delta: the MACs' memory base (layer * K, or layer * KP in a projection phase), copied in every
+  // PE a cycle behind the controller's (keep: Yosys would merge the equal copies into one register
+  // routed to every PE, docs/timing.md). It changes only at a phase's start, when no MAC is in
+  // flight or its value stays (the early input part's MACs run into layer 0's projection phase:
+  // both bases of layer 0 are 0), and a phase's first MAC comes cycles after its start.
+  wire [CA_W-1:0] mac_cbase_pe;
+  generate
+    if (DELTA != 0) begin : gen_cbase_copy
+      reg [CA_W-1:0] mac_cbase_q;
+      (* keep *)
+      always @(posedge clk) mac_cbase_q <= mac_cbase;
+      assign mac_cbase_pe = mac_cbase_q;
+    end else begin : gen_cbase_wire
+      assign mac_cbase_pe = mac_cbase;
+    end
+  endgenerate
+
   // ---------------- Gate accumulators (rnnfab_acc_banks): a word of four gate fields per cell,
   // read in S0, taken (cleared) in S1; never read by the engine and the element-wise unit in one
   // cycle (EW after phase A drained, next phase A after the last EW read; projection: field 4).
@@ -359,7 +376,7 @@ module rnnfab_pe #(
       // is in bank k mod LANES at word l * K / LANES + k div LANES: the MAC's line goes to word
       // mac_cbase / LANES + line)
       localparam LANE_SHIFT = (LANES > 1) ? `RNNFAB_BITS_FOR(LANES - 1) : 0;  // log2(LANES)
-      wire [CA_W-1:0] cbase_line = mac_cbase >> LANE_SHIFT;
+      wire [CA_W-1:0] cbase_line = mac_cbase_pe >> LANE_SHIFT;
       wire [CA_W-1:0] mac_caddr = cbase_line + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
       if (MPAIR != 0) begin : gen_read_ahead
         // the read-ahead: from S0 of cell 0 it reads cells 2j and 2j + 1 of the layer in cycle j
@@ -447,7 +464,7 @@ module rnnfab_pe #(
       wire unused_second = &{1'b0, unused_word2};
       assign ew_word = acc_word[4*ACC-1:0];
       assign merged_rq_word = acc_word[5*ACC-1:4*ACC];
-      wire unused_cbase = &{1'b0, mac_cbase};
+      wire unused_cbase = &{1'b0, mac_cbase_pe};
     end else begin : gen_acc
       // LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
       // element-wise unit reads one bank per cell, the lanes write all banks at once
@@ -463,7 +480,7 @@ module rnnfab_pe #(
           .word2(unused_word2)
       );
       wire unused_second = &{1'b0, unused_word2};
-      wire unused_cbase = &{1'b0, mac_cbase};
+      wire unused_cbase = &{1'b0, mac_cbase_pe};
     end
     if (MERGE_PROJ == 0) begin : gen_no_merged_proj
       assign merged_rq_word = {ACC{1'b0}};
@@ -604,7 +621,7 @@ module rnnfab_pe #(
               .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .ROW_W(ROW_W), .KPW(KPW), .CA_W(CA_W), .HA_W(HA_W)
           ) acc_proj (
               .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_k(mac_k),
-              .mac_cbase(mac_cbase), .mac_product(mac_product), .rq_pre(rq_pre),
+              .mac_cbase(mac_cbase_pe), .mac_product(mac_product), .rq_pre(rq_pre),
               .rq_pre_k(rq_pre_k), .rq_issue(rq_issue), .rq_k(rq_k), .rq_hbase(rq_hbase),
               .word(rq_word)
           );
