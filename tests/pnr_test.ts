@@ -31,7 +31,13 @@ import {
 } from "../synth/pnr/nextpnr_report.ts";
 import { formatTimingReport, timingReportFrom } from "../synth/pnr/result.ts";
 import { parseTimingReport } from "../synth/pnr/schema.ts";
-import { nextpnrPhase, yosysPhase } from "../synth/pnr/run.ts";
+import {
+  nextpnrPhase,
+  router2Iterations,
+  router2StallWatch,
+  runLogged,
+  yosysPhase,
+} from "../synth/pnr/run.ts";
 import { pnrSynthesisScript } from "../synth/pnr/script.ts";
 import { pnrTarget } from "../synth/pnr/targets.ts";
 import { expectUserError, withTempDir } from "./helpers.ts";
@@ -220,6 +226,10 @@ Deno.test("pnr: progress lines say what the tools are doing", () => {
     ),
     "routing, 16787 arcs left",
   );
+  assert.equal(
+    nextpnrPhase("Info:     iter=19 wires=27830 overused=1 overuse=1 archfail=NA\n"),
+    "routing, iteration 19, 1 wires overused",
+  );
   assert.equal(nextpnrPhase(""), undefined);
   assert.equal(
     yosysPhase("11.37.4. Executing OPT_CLEAN pass (remove unused cells and wires).\n"),
@@ -299,3 +309,63 @@ Deno.test("pnr command: --help and one-line errors", async () => {
     await assert.rejects(Deno.stat(join(big, "pnr", "timing.json")));
   });
 });
+
+/** router2's iteration lines, as nextpnr writes them. */
+function router2Log(overused: number[], first = 1): string {
+  return overused.map((count, i) =>
+    `Info:     iter=${first + i} wires=27830 overused=${count} overuse=${count} archfail=NA\n`
+  ).join("");
+}
+
+Deno.test("pnr: router2's stall watch names a router that stopped making progress", () => {
+  assert.deepEqual(router2Iterations("Info: Routing..\n" + router2Log([821, 246])), [
+    { iteration: 1, overused: 821 },
+    { iteration: 2, overused: 246 },
+  ]);
+  // the captured convergence of the tiny GRU (tests/pnr_ice40_test.ts): a plateau of 4 at one wire
+  const converging = router2StallWatch(5);
+  assert.equal(converging(router2Log([821, 246, 147, 1, 1, 1, 1])), undefined);
+  assert.equal(converging(router2Log([0], 8)), undefined);
+  // one wire overused from iteration 3 on, seen in tails of successive heartbeats
+  const stuck = router2StallWatch(100);
+  assert.equal(stuck(router2Log([40, 3, 1, 2, 1])), undefined);
+  assert.equal(stuck(router2Log(Array(60).fill(1), 40)), undefined);
+  assert.equal(
+    stuck(router2Log([1, 2, 1], 101)),
+    "router2 stalled: 1 wire(s) still overused at iteration 103, no fewer than 1 since " +
+      "iteration 3; try --router router1 or another --seed",
+  );
+  // a new low restarts the count
+  const recovering = router2StallWatch(10);
+  assert.equal(recovering(router2Log([5, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 3])), undefined);
+  assert.equal(recovering(router2Log([3], 20)), undefined);
+  assert.match(
+    recovering(router2Log([3], 22)) ?? "",
+    /at iteration 22, no fewer than 3 since iteration 12/,
+  );
+});
+
+Deno.test("pnr: runLogged stops a tool whose log shows a stalled router2", () =>
+  withTempDir("rnnfab-pnr-stall-", async (dir) => {
+    // a stand-in for nextpnr: router2 lines with one wire overused, forever
+    const line = "Info:     iter=$i wires=9 overused=1 overuse=1 archfail=NA";
+    const script = `i=1; while true; do echo "${line}" >> log.txt; i=$((i+1)); sleep 0.01; done`;
+    const progress: string[] = [];
+    const run = await runLogged("sh", ["-c", script], {
+      cwd: dir,
+      log: "log.txt",
+      timeoutSeconds: 60,
+      heartbeatSeconds: 1,
+      onProgress: (text) => progress.push(text),
+      label: "stand-in",
+      phase: nextpnrPhase,
+      stalled: router2StallWatch(50),
+    });
+    assert.equal(run.timedOut, false);
+    assert.match(
+      run.killedBecause ?? "",
+      /^router2 stalled: 1 wire\(s\) still overused at iteration \d+/,
+    );
+    assert.ok(run.seconds < 30, `stopped after ${run.seconds} s`);
+    assert.match(progress.join("\n"), /stand-in: \d+ s, routing, iteration \d+, 1 wires overused/);
+  }));

@@ -27,7 +27,7 @@ import {
 } from "./fit.ts";
 import { parseScopes, type Scope, scopeIndex } from "./hierarchy.ts";
 import { parseNextpnrReport } from "./nextpnr_report.ts";
-import { nextpnrPhase, runLogged, yosysPhase } from "./run.ts";
+import { nextpnrPhase, router2StallWatch, runLogged, yosysPhase } from "./run.ts";
 import { timingReportFrom } from "./result.ts";
 import type { TimingReport } from "./schema.ts";
 import { pnrSynthesisScript, SCRIPT_NOTES } from "./script.ts";
@@ -108,6 +108,9 @@ async function replaceFolder(from: string, to: string): Promise<void> {
 function toolFailure(name: string, run: ToolRun, log: string, logPath: string): Error {
   if (run.timedOut) {
     return new UserError(`${name} ran past the time limit (raise --timeout); log: ${logPath}`);
+  }
+  if (run.killedBecause !== undefined) {
+    return new UserError(`${name} stopped: ${run.killedBecause}; log: ${logPath}`);
   }
   const error = firstError(log);
   const detail = error ?? tail(run, 3).replaceAll("\n", " | ");
@@ -311,6 +314,7 @@ async function placeAndRouteNetlist(
     onProgress: options.log,
     label,
     phase: nextpnrPhase,
+    stalled: (options.router ?? DEFAULT_ROUTER) === "router2" ? router2StallWatch() : undefined,
   });
   const logPath = join(design.given, files.final + ".failed", FILE_NAMES.nextpnrLog);
   const log = await Deno.readTextFile(join(design.dir, path(FILE_NAMES.nextpnrLog))).catch(() =>
