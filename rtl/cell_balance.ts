@@ -61,7 +61,10 @@ export function balanceModelCells(
   };
 }
 
-/** One line per balanced layer, for progress output (the record, with or without the orders). */
+/**
+ * One line per layer, for progress output (the record, with or without the orders): a balanced
+ * layer's figures, or why a layer was left as it is (its cells are the model's outputs).
+ */
 export function describeCellBalance(
   record: Pick<CellBalanceRecord, "data" | "sequences" | "frames"> & {
     layers: (
@@ -78,6 +81,9 @@ export function describeCellBalance(
         `${figures.meanPe.toFixed(1)}; ${figures.movedGroups} line groups moved; computed on ` +
         `${record.frames} frames of ${record.sequences} sequences of ${record.data})`,
       ]
-      : []
+      : [
+        `cell balance, layer ${layer}: left as it is (its cells are the model's outputs: the ` +
+        `last layer, without a projection, cannot be renumbered)`,
+      ]
   );
 }

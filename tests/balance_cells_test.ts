@@ -21,6 +21,7 @@ import { expectUserError, runDenoScript, withTempDir } from "./helpers.ts";
 import type { RnnModel } from "../model/model.ts";
 import { cellsPermutable, isPermutation, permuteCells } from "../model/permute.ts";
 import { balanceCells, cellLineGroups, groupColumnWork } from "../encode/balance_cells.ts";
+import { describeCellBalance } from "../rtl/cell_balance.ts";
 
 /** A random permutation of 0 .. n - 1 from fast-check's shuffled keys. */
 function permutationOf(keys: number[]): Int32Array {
@@ -172,4 +173,17 @@ Deno.test("gen --balance-data: a delta design of the balanced model (its record 
     ]);
     assert.match(expectUserError(refused), /cell balance: expected a delta design/);
   });
+});
+
+Deno.test("describeCellBalance: a line for every layer, the balanced ones' figures and why others are left", () => {
+  const figures = { busiestBefore: 148.6, busiestAfter: 144.2, meanPe: 128, movedGroups: 12 };
+  assert.deepEqual(
+    describeCellBalance({ data: "v.json", sequences: 30, frames: 900, layers: [figures, null] }),
+    [
+      "cell balance, layer 0: the busiest PE's lines a frame 148.6 -> 144.2 (mean PE 128.0; 12 " +
+      "line groups moved; computed on 900 frames of 30 sequences of v.json)",
+      "cell balance, layer 1: left as it is (its cells are the model's outputs: the last layer, " +
+      "without a projection, cannot be renumbered)",
+    ],
+  );
 });
