@@ -240,13 +240,9 @@ module rnnfab_ctrl #(
     ew_cbase_q <= ew_cbase_d;
     ew_hbase_q <= ew_hbase_d;
   end
-  assign ew_pre = ws_active_d && !ws_rq_d;
   assign rq_issue = ws_active_q && ws_rq_q;
-  wire [WS_W-1:0] ws_cell_d = ws_count_d >> SQB;  // the count is {cell, sequence}
-  wire [WS_W-1:0] ws_seq_d = ws_count_d & SEQ_LAST;
-  assign ew_pre_k = ws_cell_d[KW-1:0];
-  assign ew_pre_seq = ws_seq_d[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
   assign rq_k = ws_count_q[KPW-1:0];
+  // ew_pre, ew_pre_k, ew_pre_seq (ws_active_d && !ws_rq_d, ws_count_d's cell and sequence) and
   // rq_pre, rq_pre_k (ws_active_d && ws_rq_d, ws_count_d): registers loaded a cycle ahead, at
   // the end of the module (after the main sequence they depend on)
   assign ew_cbase = ew_cbase_q;
@@ -682,6 +678,30 @@ module rnnfab_ctrl #(
   end
   assign rq_pre = rq_pre_q;
   assign rq_pre_k = rq_pre_k_q;
+  // The element-wise issue the PEs register (ew_pre = ws_active_d && !ws_rq_d, and ws_count_d's
+  // cell and sequence), itself a register loaded from the cycle before's next state, so that the
+  // main sequence's start decision (ST_EW, ws_idle) does not route to every PE's issue registers
+  // in the cycle it is made (delta-lstmp-8pe's critical path at 4fd6452, docs/timing.md). Next
+  // cycle the sequencer goes on with an element-wise issue that is not at its last count, or the
+  // main sequence starts one in ST_EW (the sequencer idle then; count 0), or a requantization in
+  // ST_D (count 0); else the count holds. The same values as the combinational form, every cycle.
+  wire ws_idle_next = !ws_active_d && (ws_pipe_d == {EW_LAT{1'b0}});  // ws_idle_q's next value
+  wire ew_start_next =
+      state_d == ST_EW && ws_idle_next && (PROJ != 0 || layer_d != LAST_LAYER || !os_active_d);
+  wire ws_last_next = (ws_count_d1 == ws_total_d);  // ws_last_q's next value
+  reg ew_pre_q;
+  reg [WS_W-1:0] ew_pre_count_q;  // ws_count_d of the cycle: {cell, sequence}
+  always @(posedge clk) begin
+    ew_pre_q <= !rst && (ew_start_next || (ws_active_d && !ws_last_next && !ws_rq_d));
+    if (ew_start_next || rq_start_next) ew_pre_count_q <= {WS_W{1'b0}};
+    else if (ws_active_d) ew_pre_count_q <= ws_count_d1;
+    else ew_pre_count_q <= ws_count_d;
+  end
+  wire [WS_W-1:0] ew_pre_cell = ew_pre_count_q >> SQB;
+  wire [WS_W-1:0] ew_pre_seq_full = ew_pre_count_q & SEQ_LAST;
+  assign ew_pre = ew_pre_q;
+  assign ew_pre_k = ew_pre_cell[KW-1:0];
+  assign ew_pre_seq = ew_pre_seq_full[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
   // XEARLY: while layer 0's element-wise issue of a step whose next input part went early is on,
   // the PEs' engines take no column, so that no MAC of the input part reads or writes the
   // memories M before the issue's reads of them are done. The PEs read M in cycles T0 .. T0 +
@@ -717,6 +737,6 @@ module rnnfab_ctrl #(
   assign phase_cbase1 = phase_cbase1_q;
   // bits not every parameter set uses: the high bits of the job's element, of the write
   // sequencer's count and of the output's bank address, the width of cbase1_full
-  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, ws_cell_d, ws_seq_d, os_k};
+  wire unused_ctrl = &{1'b0, cbase1_full, job_e, ws_count_q, ew_pre_cell, ew_pre_seq_full, os_k};
 endmodule
 `default_nettype wire
