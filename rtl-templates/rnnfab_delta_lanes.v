@@ -18,9 +18,9 @@
 //       registered in S2 as {last, recurrent, p, fired lanes, the W deltas}
 //   S2: the beat written into the queue (`level` counts it already: the caller's stop sees
 //       the same occupancy as if it were in the queue; the head sees it a cycle later)
-//   out: the head beat (a register: the first word falls through) gives its fired lanes one per
-//       cycle (lowest lane first) while out_ready; the beat leaves the queue with its last fired
-//       lane (a beat without one, the step's end marker, in one cycle with out_fire = 0).
+//   out: the head beat's fired lanes leave one per cycle (lowest lane first) while out_ready; the
+//       beat leaves the queue with its last fired lane (a beat without one, the step's end
+//       marker, in one cycle with out_fire = 0).
 // The queue never refuses a beat: the caller stops the beats in time (it watches `level`).
 module rnnfab_delta_lanes #(
     parameter AB = 16,               // activation width (two's complement)
@@ -64,8 +64,6 @@ module rnnfab_delta_lanes #(
   localparam EW = 2 + PTR_W + W + W * DW;  // queue entry: last, hpart, lane 0's address, fired, deltas
   localparam integer LAST_SLOT_I = QUEUE_DEPTH - 1;
   localparam [QW-1:0] LAST_SLOT = LAST_SLOT_I[QW-1:0];
-  localparam integer FIRST_NEXT_I = 1;  // the read slot + 1 after reset (QUEUE_DEPTH >= 2)
-  localparam [QW-1:0] FIRST_NEXT = FIRST_NEXT_I[QW-1:0];
 
   initial begin
     if (AB < 2 || W < 1 || (1 << LB) != W || IN < 1 || O < 1 || QUEUE_DEPTH < 2 ||
@@ -173,19 +171,11 @@ module rnnfab_delta_lanes #(
   end
 
   // ---------------- the queue of beats and the serializer of the head beat
-  // The head beat is a register (first word falls through): head_q holds the beat at the queue's
-  // read slot whenever the queue holds one, loaded a cycle ahead: the beat S2 writes when the
-  // queue is empty or its last beat leaves (that write goes to the read slot), the next beat (at
-  // the read slot + 1, read from the LUT RAM at a register's address) when the head leaves, else
-  // itself. So the serializer and the broadcast register behind it start from flip-flops, not from
-  // the queue's read (delta-lstmp-8pe's critical path at aba5c19, docs/timing.md); same cycles.
   reg [EW-1:0] queue_mem[0:QUEUE_DEPTH-1];
-  reg [QW-1:0] rd1_q, wr_q;  // the read slot + 1 (the head's own slot is not read), write slot
+  reg [QW-1:0] rd_q, wr_q;
   reg [QW:0] count_q;  // beats in the queue
   reg [W-1:0] sent_q;  // lanes of the head beat already given
-  reg [EW-1:0] head_q;
-  wire [EW-1:0] head = head_q;
-  wire [EW-1:0] next_beat = queue_mem[rd1_q];
+  wire [EW-1:0] head = queue_mem[rd_q];
   wire [W*DW-1:0] head_deltas = head[W*DW-1:0];
   wire [W-1:0] head_fired = head[W*DW+:W];
   wire [PTR_W-1:0] head_ptr0 = head[W*DW+W+:PTR_W];
@@ -212,21 +202,16 @@ module rnnfab_delta_lanes #(
   assign level = count_q + {{QW{1'b0}}, s2_valid_q};
   assign idle = !s1_valid_q && !s2_valid_q && (count_q == 0);
   wire unused_head = &{1'b0, head[EW-1], head_ptr[XW-1:PTR_W], lane};
-  // the queue is empty after this cycle's pop: S2's beat (if any) goes to the read slot
-  wire empty_after_pop = (count_q == {(QW + 1) {1'b0}}) ||
-      (count_q == {{QW{1'b0}}, 1'b1} && pop);
   always @(posedge clk) begin
     if (s2_valid_q) queue_mem[wr_q] <= s2_entry_q;
-    if (empty_after_pop) head_q <= s2_entry_q;
-    else if (pop) head_q <= next_beat;
     if (rst) begin
-      rd1_q <= FIRST_NEXT;
+      rd_q <= {QW{1'b0}};
       wr_q <= {QW{1'b0}};
       count_q <= {(QW + 1) {1'b0}};
       sent_q <= {W{1'b0}};
     end else begin
       if (s2_valid_q) wr_q <= (wr_q == LAST_SLOT) ? {QW{1'b0}} : wr_q + 1'b1;
-      if (pop) rd1_q <= (rd1_q == LAST_SLOT) ? {QW{1'b0}} : rd1_q + 1'b1;
+      if (pop) rd_q <= (rd_q == LAST_SLOT) ? {QW{1'b0}} : rd_q + 1'b1;
       count_q <= count_q + {{QW{1'b0}}, s2_valid_q} - {{QW{1'b0}}, pop};
       if (pop) sent_q <= {W{1'b0}};
       else if (give) sent_q <= sent_q | lowest;
