@@ -141,6 +141,22 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       defaultText: "1",
       placeholder: "W",
     },
+    "early-input": {
+      type: "enum",
+      values: ["on", "off"],
+      group: OPTIONS,
+      help: "delta with theta_m and a projection: walk layer 0's next input part during the " +
+        'projection phase (docs/delta.md, "Early input"); off: it waits for the projection',
+      defaultText: "on",
+    },
+    "read-ahead-m": {
+      type: "enum",
+      values: ["on", "off"],
+      group: OPTIONS,
+      help: "with early input and 2 or more lanes: read the memories M two cells a cycle (a " +
+        "shorter hold; off saves LUT RAM in every PE)",
+      defaultText: "on",
+    },
     "balance-data": {
       type: "path",
       group: OPTIONS,
@@ -182,12 +198,19 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     batch: flags.batch === undefined ? undefined : Number(flags.batch),
     outWords: flags["out-words"] === undefined ? undefined : Number(flags["out-words"]),
     inWords: flags["in-words"] === undefined ? undefined : Number(flags["in-words"]),
+    earlyInput: onOff(flags["early-input"]),
+    readAheadM: onOff(flags["read-ahead-m"]),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
     weightFrac: flags["weight-frac"],
     activationBits: flags["activation-bits"],
     activationFrac: flags["activation-frac"],
   }, `${NAME} flags`);
+}
+
+/** An on/off flag as a boolean (absent: undefined, the default). */
+function onOff(value: "on" | "off" | undefined): boolean | undefined {
+  return value === undefined ? undefined : value === "on";
 }
 
 /** Run `make`, naming the model file in front of a UserError that does not name it yet. */

@@ -61,6 +61,17 @@ export interface AcceleratorConfig {
    * ceil(I / inWords) beats (docs/architecture.md, "Streaming interface"). Absent: 1.
    */
   inWords?: number;
+  /**
+   * Delta designs with theta_m and a projection: walk layer 0's next input part during the
+   * projection phase ("early input", docs/delta.md; rtl XEARLY). Absent: on where it applies.
+   */
+  earlyInput?: boolean;
+  /**
+   * With early input and 2 or more lanes: the element-wise issue reads the memories M two cells a
+   * cycle, halving the engines' hold (docs/delta.md; rtl MPAIR; LUT RAM per PE). Absent: on where
+   * it applies.
+   */
+  readAheadM?: boolean;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
@@ -158,6 +169,8 @@ export const acceleratorFields = {
   inWords: z.number().int().refine((n) => n >= 1 && n <= MAX_IN_WORDS && (n & (n - 1)) === 0, {
     message: `inWords must be a power of two from 1 to ${MAX_IN_WORDS}`,
   }).optional(),
+  earlyInput: z.boolean({ message: "earlyInput must be true or false" }).optional(),
+  readAheadM: z.boolean({ message: "readAheadM must be true or false" }).optional(),
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
 
@@ -218,6 +231,8 @@ export function resolveAcceleratorConfig(
     batch: merged.batch ?? DEFAULT_ACCELERATOR_CONFIG.batch,
     outWords: merged.outWords ?? DEFAULT_ACCELERATOR_CONFIG.outWords,
     inWords: merged.inWords ?? DEFAULT_ACCELERATOR_CONFIG.inWords,
+    earlyInput: merged.earlyInput,
+    readAheadM: merged.readAheadM,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };

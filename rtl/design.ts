@@ -194,6 +194,8 @@ function acceleratorOf(
     batch: config.batch,
     outWords: config.outWords ?? 1,
     inWords: config.inWords ?? 1,
+    earlyInput: config.earlyInput ?? true,
+    readAheadM: config.readAheadM ?? true,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,
@@ -310,6 +312,7 @@ export function rtlParameters(
   const KP = geometry.projRowsPerPe;
   const KO = geometry.outputsPerPe;
   const proj = model.projSize > 0;
+  const earlyInput = config.delta?.thetaM !== undefined && proj && config.earlyInput !== false;
   const bcr = config.format === "bcr";
   const blockCols = bcr ? config.blockCols ?? 1 : 1;
   const ese = image.manifest.ese;
@@ -364,9 +367,10 @@ export function rtlParameters(
     // the PEs' pointer memory address width (PM_W of rnnfab_mv_ese.v; every PE's has one depth)
     DPTR_W: config.delta ? bitsFor(Math.max(1, image.peMemories[0].pointers.length) - 1) : 1,
     // the next step's input part early, in the projection phase (docs/delta.md, "Early input")
-    XEARLY: config.delta?.thetaM !== undefined && proj ? 1 : 0,
-    // with lanes, the element-wise issue's reads of M two cells a cycle (docs/delta.md)
-    MPAIR: config.delta?.thetaM !== undefined && proj && config.lanes >= 2 ? 1 : 0,
+    XEARLY: earlyInput ? 1 : 0,
+    // with early input and lanes, the element-wise issue's reads of M two cells a cycle
+    // (docs/delta.md); it only shortens the hold that early input needs
+    MPAIR: earlyInput && config.lanes >= 2 && config.readAheadM !== false ? 1 : 0,
   };
 }
 

@@ -63,6 +63,8 @@ const acceleratorSchema = z.looseObject({
   batch: z.number().int().positive().optional(),
   outWords: z.number().int().positive().optional(),
   inWords: z.number().int().positive().optional(),
+  earlyInput: z.boolean().optional(),
+  readAheadM: z.boolean().optional(),
   maxMemoryBits: z.number().positive().nullable(),
 });
 
@@ -93,6 +95,8 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     batch: a.batch ?? 1,
     outWords: a.outWords ?? 1,
     inWords: a.inWords ?? 1,
+    earlyInput: a.earlyInput,
+    readAheadM: a.readAheadM,
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };

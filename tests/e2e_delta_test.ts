@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { caseDesign, type E2eCase, generateCase } from "./e2e.ts";
 import { firedColumnsOf, simulateDeltaTiming } from "../rtl/delta_timing.ts";
+import { parseAcceleratorSettings } from "../rtl/config.ts";
 import { quantizeInputs, runFixed } from "../model/fixed.ts";
 import { randomInputs } from "../model/random.ts";
 import { loadDataset } from "../model/dataset.ts";
@@ -62,7 +63,10 @@ async function checkDeltaCase(
     // the next step's input part went early (state ST_X) in the run the simulation equals
     assert.ok(model.stateCycles[7] > 0, `${c.name}: the input part never went early`);
     // with lanes the PEs read M two cells a cycle, and mac_hold lasts K / 2 - 3 (rnnfab_pe.v MPAIR)
-    assert.equal(design.rtl.MPAIR, design.rtl.LANES >= 2 ? 1 : 0, `${c.name}: MPAIR`);
+    const pair = design.rtl.LANES >= 2 && c.settings?.readAheadM !== false;
+    assert.equal(design.rtl.MPAIR, pair ? 1 : 0, `${c.name}: MPAIR`);
+  } else {
+    assert.equal(design.rtl.MPAIR, 0, `${c.name}: MPAIR without early input`);
   }
   // the report: fired fraction per layer, cycles per frame between the steps' last beats
   const frames = model.stepEndCycles.slice(1).map((end, t) => end - model.stepEndCycles[t]);
@@ -186,7 +190,30 @@ Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 a
   });
 });
 
-Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, GRU 2 layers on 2 PEs x 8 lanes, LSTMP 2 layers (dense projection) on 3 PEs x 2 lanes, LSTM 2 layers at 4 columns per beat on 4 PEs x 2 lanes, LSTMP 2 layers with theta_m on 2 PEs x 2 lanes (3 projection rows per PE: padded lines) and at 4 columns per beat on 4 PEs x 4 lanes: bit-exact with back-pressure, cycles exact", async () => {
+Deno.test("earlyInput / readAheadM: on by default where they apply, off by the config (gen --early-input, --read-ahead-m)", () => {
+  const c = deltaCase("switches", { kind: "lstm", numLayers: 2, projSize: 5, pes: 2 }, 0.05);
+  const rtl = (settings: object) =>
+    caseDesign({
+      ...c,
+      settings: { ...c.settings, delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 }, ...settings },
+    }).rtl;
+  assert.deepEqual([rtl({ lanes: 2 }).XEARLY, rtl({ lanes: 2 }).MPAIR], [1, 1]);
+  assert.deepEqual([
+    rtl({ lanes: 2, readAheadM: false }).XEARLY,
+    rtl({ lanes: 2, readAheadM: false }).MPAIR,
+  ], [1, 0]);
+  // the read-ahead only shortens the hold that early input needs: off with it
+  assert.deepEqual([
+    rtl({ lanes: 2, earlyInput: false }).XEARLY,
+    rtl({ lanes: 2, earlyInput: false }).MPAIR,
+  ], [0, 0]);
+  assert.throws(
+    () => parseAcceleratorSettings({ earlyInput: "no" }, "c.json"),
+    /c\.json: .*earlyInput must be true or false/,
+  );
+});
+
+Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, GRU 2 layers on 2 PEs x 8 lanes, LSTMP 2 layers (dense projection) on 3 PEs x 2 lanes, LSTM 2 layers at 4 columns per beat on 4 PEs x 2 lanes, LSTMP 2 layers with theta_m on 2 PEs x 2 lanes (3 projection rows per PE: padded lines; also with the read-ahead of M off and with early input off) and at 4 columns per beat on 4 PEs x 4 lanes: bit-exact with back-pressure, cycles exact", async () => {
   await withTempDir("rnnfab-delta-e2e-", async (root) => {
     const thetaM = { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 } };
     const cases: [string, Pick<E2eCase, "kind" | "numLayers"> & Partial<E2eCase>, object][] = [
@@ -199,6 +226,17 @@ Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, G
       ["lstmp2-m-l2", { kind: "lstm", numLayers: 2, projSize: 5, pes: 2, inputSize: 7 }, {
         ...thetaM,
         lanes: 2,
+      }],
+      // the same with the read-ahead of M off (gen --read-ahead-m off), and early input off
+      ["lstmp2-m-l2-nopair", { kind: "lstm", numLayers: 2, projSize: 5, pes: 2, inputSize: 7 }, {
+        ...thetaM,
+        lanes: 2,
+        readAheadM: false,
+      }],
+      ["lstmp2-m-l2-noearly", { kind: "lstm", numLayers: 2, projSize: 5, pes: 2, inputSize: 7 }, {
+        ...thetaM,
+        lanes: 2,
+        earlyInput: false,
       }],
       // (4 input elements per stream beat: 7 in beats of 4 and 3)
       ["lstmp2-m-l4-w4-in4", { kind: "lstm", numLayers: 2, projSize: 6, inputSize: 7 }, {
@@ -216,6 +254,8 @@ Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, G
       // output beats since its input part goes early)
       const { design } = await checkDeltaCase(c, root, { backpressure: 0.4 });
       assert.equal(design.rtl.LANES, c.settings.lanes);
+      if (name.endsWith("-nopair")) assert.equal(design.rtl.XEARLY, 1, name);
+      if (name.endsWith("-noearly")) assert.equal(design.rtl.XEARLY, 0, name);
     }
   });
 });
