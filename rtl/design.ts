@@ -194,8 +194,9 @@ function acceleratorOf(
     batch: config.batch,
     outWords: config.outWords ?? 1,
     inWords: config.inWords ?? 1,
-    earlyInput: config.earlyInput ?? true,
-    readAheadM: config.readAheadM ?? true,
+    // written only when off, so that a design.json of an earlier version still verifies
+    earlyInput: config.earlyInput === false ? false : undefined,
+    readAheadM: config.readAheadM === false ? false : undefined,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,

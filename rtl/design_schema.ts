@@ -190,9 +190,10 @@ export const designJsonSchema = z.object({
     batch: positive.default(1),
     outWords: positive.default(1),
     inWords: positive.default(1),
-    // delta designs with theta_m and a projection (absent in files before session 21: on)
-    earlyInput: z.boolean().default(true),
-    readAheadM: z.boolean().default(true),
+    // delta designs with theta_m and a projection: written only when off (absent: on, as in files
+    // before session 21)
+    earlyInput: z.literal(false).optional(),
+    readAheadM: z.literal(false).optional(),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),
