@@ -192,21 +192,16 @@ Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 a
 
 Deno.test("earlyInput / readAheadM: on by default where they apply, off by the config (gen --early-input, --read-ahead-m)", () => {
   const c = deltaCase("switches", { kind: "lstm", numLayers: 2, projSize: 5, pes: 2 }, 0.05);
-  const rtl = (settings: object) =>
-    caseDesign({
-      ...c,
-      settings: { ...c.settings, delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 }, ...settings },
-    }).rtl;
-  assert.deepEqual([rtl({ lanes: 2 }).XEARLY, rtl({ lanes: 2 }).MPAIR], [1, 1]);
-  assert.deepEqual([
-    rtl({ lanes: 2, readAheadM: false }).XEARLY,
-    rtl({ lanes: 2, readAheadM: false }).MPAIR,
-  ], [1, 0]);
+  // [XEARLY, MPAIR] of the design with these settings (one design each)
+  const switches = (settings: object) => {
+    const delta = { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 };
+    const { rtl } = caseDesign({ ...c, settings: { ...c.settings, delta, ...settings } });
+    return [rtl.XEARLY, rtl.MPAIR];
+  };
+  assert.deepEqual(switches({ lanes: 2 }), [1, 1]);
+  assert.deepEqual(switches({ lanes: 2, readAheadM: false }), [1, 0]);
   // the read-ahead only shortens the hold that early input needs: off with it
-  assert.deepEqual([
-    rtl({ lanes: 2, earlyInput: false }).XEARLY,
-    rtl({ lanes: 2, earlyInput: false }).MPAIR,
-  ], [0, 0]);
+  assert.deepEqual(switches({ lanes: 2, earlyInput: false }), [0, 0]);
   assert.throws(
     () => parseAcceleratorSettings({ earlyInput: "no" }, "c.json"),
     /c\.json: .*earlyInput must be true or false/,
