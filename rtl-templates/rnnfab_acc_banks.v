@@ -18,10 +18,11 @@
 // RNNFAB_DSP48E2: docs/architecture.md, "(a) the adder in the DSP slice"): each bank multiplies
 // and adds in a DSP48E2 (rnnfab_acc_serial DSP) from the MAC's operands two cycles before M:
 // mac_a (every lane's), lane l's mac_b in [l*OPB_W +: OPB_W]; mac_product is then not used.
-// With PAIR = 1 (LANES >= 2, not SERIAL) a read reads two rows: read_k (even) and read_k + 1,
-// which live in neighbouring banks at one word; `word` is row read_k's (the OR of the even
-// banks' words) and `word2` row read_k + 1's (the odd banks'): the delta PE's element-wise
-// read-ahead (rnnfab_pe.v), two cells a cycle.
+// With GROUP = G > 1 (a power of two up to LANES, not SERIAL) a read reads G rows: read_k (a
+// multiple of G) .. read_k + G - 1, which live in G neighbouring banks at one word; row
+// read_k + i is `group_words[i*FIELDS*ACC +: FIELDS*ACC]` (the OR of the banks b with
+// b mod G = i): the delta PE's element-wise read-ahead (rnnfab_pe.v MREAD), G cells a cycle.
+// With GROUP = 1 `group_words` is `word`.
 module rnnfab_acc_banks #(
     parameter LANES = 1,             // banks (MAC lanes: 1, 2, 4, ..., 64)
     parameter WORDS = 1,             // rows held (rounded up to whole lines)
@@ -37,7 +38,7 @@ module rnnfab_acc_banks #(
     parameter SERIAL = 0,            // 1: rnnfab_acc_serial banks (one gate field per cycle)
     parameter OPA_W = 1,             // DSP: mac_a width
     parameter OPB_W = 1,             // DSP: mac_b width (a lane's)
-    parameter PAIR = 0,              // 1: a read reads rows read_k (even) and read_k + 1
+    parameter GROUP = 1,             // rows a read reads: read_k .. read_k + GROUP - 1
     // derived: words per bank, bank address and field index widths; leave unset
     parameter BANK_DEPTH = (WORDS + LANES - 1) / LANES,
     parameter BAW = `RNNFAB_BITS_FOR(BANK_DEPTH - 1),
@@ -60,7 +61,7 @@ module rnnfab_acc_banks #(
     input  wire                  take2,        // the second consumer takes row take2_k
     input  wire [     IW2-1:0]   take2_k,      // its row
     output wire [FIELDS*ACC-1:0] word,         // the row read (zero if not live or not read)
-    output wire [FIELDS*ACC-1:0] word2         // PAIR: row read_k + 1 (zero otherwise)
+    output wire [GROUP*FIELDS*ACC-1:0] group_words  // GROUP: rows read_k .. read_k + GROUP - 1
 );
   localparam LB = `RNNFAB_BITS_FOR(LANES - 1);  // bank index width (1 for one bank)
   localparam WW = FIELDS * ACC;  // word width
@@ -71,9 +72,10 @@ module rnnfab_acc_banks #(
     if (!`RNNFAB_LANES_OK(LANES) || WORDS < 1 ||
         MW < BAW || IW < 1 || IW2 < 1 ||
         (SERIAL != 0 && (FIELDS != 5 || FIELDS2 != 1 || KEEP != 0)) ||
-        (PAIR != 0 && (LANES < 2 || SERIAL != 0))) begin
-      $display("%m: bad parameters LANES=%0d WORDS=%0d MW=%0d IW=%0d BAW=%0d KEEP=%0d", LANES,
-               WORDS, MW, IW, BAW, KEEP);
+        GROUP < 1 || (1 << $clog2(GROUP)) != GROUP || GROUP > LANES ||
+        (GROUP > 1 && SERIAL != 0)) begin
+      $display("%m: bad parameters LANES=%0d WORDS=%0d MW=%0d IW=%0d BAW=%0d KEEP=%0d GROUP=%0d",
+               LANES, WORDS, MW, IW, BAW, KEEP, GROUP);
       $finish;
     end
   end
@@ -138,10 +140,10 @@ module rnnfab_acc_banks #(
     for (b = 0; b < LANES; b = b + 1) begin : gen_bank
       localparam integer B_I = b;
       localparam [LB-1:0] BANK = B_I[LB-1:0];
-      // PAIR: the bank's pair (bank and its neighbour: the bank index without its low bit)
-      localparam integer PAIR_MASK_I = (PAIR != 0) ? (1 << LB) - 2 : (1 << LB) - 1;
-      localparam [LB-1:0] PAIR_MASK = PAIR_MASK_I[LB-1:0];
-      wire here_read = LANES == 1 || (read_ext[LB-1:0] & PAIR_MASK) == (BANK & PAIR_MASK);
+      // GROUP: the bank's group (the bank index without its low log2(GROUP) bits)
+      localparam integer GROUP_MASK_I = (1 << LB) - GROUP;
+      localparam [LB-1:0] GROUP_MASK = GROUP_MASK_I[LB-1:0];
+      wire here_read = LANES == 1 || (read_ext[LB-1:0] & GROUP_MASK) == (BANK & GROUP_MASK);
       wire here_take = LANES == 1 || take_ext[LB-1:0] == BANK;
       wire here_read2 = LANES == 1 || read2_ext[LB-1:0] == BANK;
       wire here_take2 = LANES == 1 || take2_ext[LB-1:0] == BANK;
@@ -179,7 +181,7 @@ module rnnfab_acc_banks #(
 
   // only the bank read holds a word: OR the banks' words
   wire [BW-1:0] banks_or;
-  genvar ob, obit, pb, pbit;
+  genvar ob, obit, gi, gb, gbit;
   generate
     for (obit = 0; obit < BW; obit = obit + 1) begin : gen_or_bit
       wire [LANES-1:0] bit_of;  // bit obit of every bank's word
@@ -206,22 +208,23 @@ module rnnfab_acc_banks #(
         if (c_take && t_field == 2'd2) held2_q <= banks_or[ACC-1:0];
       end
       assign word = {banks_or[2*ACC-1:ACC], banks_or[ACC-1:0], held2_q, held1_q, held0_q};
-      assign word2 = {FIELDS * ACC{1'b0}};
-    end else if (PAIR != 0) begin : gen_pair_words
-      // the even banks' OR and the odd banks' (each holds one row after a pair read)
-      for (pbit = 0; pbit < BW; pbit = pbit + 1) begin : gen_pair_bit
-        wire [LANES/2-1:0] even_of, odd_of;
-        for (pb = 0; pb < LANES / 2; pb = pb + 1) begin : gen_pair_bank
-          assign even_of[pb] = bank_words[2*pb*BW+pbit];
-          assign odd_of[pb] = bank_words[(2*pb+1)*BW+pbit];
+      assign group_words = word;
+    end else if (GROUP > 1) begin : gen_group_words
+      // row read_k + i: the OR of the banks b with b mod GROUP = i (one of them holds it)
+      for (gi = 0; gi < GROUP; gi = gi + 1) begin : gen_group_row
+        for (gbit = 0; gbit < BW; gbit = gbit + 1) begin : gen_group_bit
+          wire [LANES/GROUP-1:0] bit_of;
+          for (gb = 0; gb < LANES / GROUP; gb = gb + 1) begin : gen_group_bank
+            assign bit_of[gb] = bank_words[(gb*GROUP+gi)*BW+gbit];
+          end
+          assign group_words[gi*BW+gbit] = |bit_of;
         end
-        assign word[pbit] = |even_of;
-        assign word2[pbit] = |odd_of;
       end
+      assign word = group_words[BW-1:0];
       wire unused_banks_or = &{1'b0, banks_or};
     end else begin : gen_word
       assign word = banks_or;
-      assign word2 = {FIELDS * ACC{1'b0}};
+      assign group_words = word;
     end
   endgenerate
 endmodule

@@ -46,7 +46,7 @@ module rnnfab_acc_proj #(
     end
   end
 
-  wire [ACC-1:0] unused_word2;  // the banks' second read port (PAIR; not used here)
+  wire [ACC-1:0] unused_word2;  // the banks' second read port (GROUP; not used here)
   wire unused_second = &{1'b0, unused_word2};
   generate
     if (KEEP != 0 && LANES == 1) begin : gen_kept
@@ -61,7 +61,7 @@ module rnnfab_acc_proj #(
           .mac_product(mac_product), .mac_a(1'b0), .mac_b(1'b0), .read(rq_pre), .read_k(read_k),
           .take(rq_issue), .take_k(take_k), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
           .take2_k(1'b0), .word(word),
-          .word2(unused_word2)
+          .group_words(unused_word2)
       );
       wire unused_kept = &{1'b0, mac_k};
     end else if (KEEP != 0) begin : gen_kept_lanes
@@ -106,7 +106,7 @@ module rnnfab_acc_proj #(
           .mac_field(1'b0), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
           .read(rq_pre), .read_k(read_x[RW-1:0]), .take(rq_issue), .take_k(take_x[RW-1:0]),
           .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(word),
-          .word2(unused_word2)
+          .group_words(unused_word2)
       );
     end else begin : gen_cleared
       rnnfab_acc_banks #(
@@ -117,7 +117,7 @@ module rnnfab_acc_proj #(
           .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}), .read(rq_pre),
           .read_k(rq_pre_k), .take(rq_issue), .take_k(rq_k), .read2(1'b0), .read2_k(1'b0),
           .take2(1'b0), .take2_k(1'b0), .word(word),
-          .word2(unused_word2)
+          .group_words(unused_word2)
       );
       wire unused_cleared = &{1'b0, mac_cbase, rq_hbase};
     end

@@ -39,9 +39,9 @@ module rnnfab_ctrl #(
     // step is broadcast in this step's projection phase when that input is buffered ("early
     // input", docs/delta.md)
     parameter XEARLY = 0,
-    // 1 (XEARLY with MAC lanes): the PEs read the memories M two cells a cycle ahead of the
-    // element-wise issue (rnnfab_pe.v MPAIR), so mac_hold covers the first K / 2 - 3 cells
-    parameter MPAIR = 0,
+    // cells of the memories M the PEs read a cycle ahead of the element-wise issue (rnnfab_pe.v
+    // MREAD; 2 or 4 with XEARLY and MAC lanes), so mac_hold covers the first K / MREAD - 3 cells
+    parameter MREAD = 1,
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -705,14 +705,14 @@ module rnnfab_ctrl #(
   // XEARLY: while layer 0's element-wise issue of a step whose next input part went early is on,
   // the PEs' engines take no column, so that no MAC of the input part reads or writes the
   // memories M before the issue's reads of them are done. The PEs read M in cycles T0 .. T0 +
-  // READS - 1 (T0: the issue's first cycle, ws_count_q = 0; cell k in T0 + k, or with MPAIR cells
-  // 2j and 2j + 1 in T0 + j), through the read port the MACs' read-modify-write shares; a column
+  // READS - 1 (T0: the issue's first cycle, ws_count_q = 0; cell k in T0 + k, or with MREAD = G cells
+  // G j .. G j + G - 1 in T0 + j), through the read port the MACs' read-modify-write shares; a column
   // the engines take in cycle c reads M in c + 3 (C3) and writes it in c + 4. The hold is on while
   // ws_count_q < HOLD (cycles T0 .. T0 + HOLD - 1), so the first take is in T0 + HOLD, its read in
   // T0 + HOLD + 3 = T0 + READS (after the last of the issue's reads) and its write a cycle later.
   // (A register: the PEs see it from the same registers the cycle model reads, ws_active_q,
   // ws_rq_q, x_early_q and layer_q.)
-  localparam READS_I = (MPAIR != 0) ? K / 2 : K;
+  localparam READS_I = K / MREAD;
   localparam MAC_READ_LAG = 3;  // cycles from an engine's take to its MAC's read of M (C3)
   localparam HOLD_I = (READS_I > MAC_READ_LAG) ? READS_I - MAC_READ_LAG : 0;
   localparam [WS_W-1:0] HOLD_C = HOLD_I[WS_W-1:0];

@@ -52,9 +52,10 @@ module rnnfab_pe #(
     parameter DELTA = 0,               // 1: delta activations (ese; docs/delta.md, "Hardware")
     parameter PDELTA = 0,              // 1: delta-coded projection input (theta_m; DELTA = 1)
     parameter DPTR_W = 1,              // delta: pointer address width of bc_ptr
-    // 1 (delta, LANES >= 2): the element-wise issue's reads of the memories M run ahead, two
-    // cells a cycle (docs/delta.md, "Early input"), so the controller's mac_hold lasts K / 2 - 3
-    parameter MPAIR = 0,
+    // delta, LANES >= 2: > 1 runs the element-wise issue's reads of the memories M ahead, MREAD
+    // cells a cycle (2 or 4, up to LANES; docs/delta.md, "Early input"), so the controller's
+    // mac_hold lasts K / MREAD - 3; 1: none
+    parameter MREAD = 1,
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -145,8 +146,10 @@ module rnnfab_pe #(
       $display("%m: BATCH=%0d SEQ=%0d", BATCH, SEQ);
       $finish;
     end
-    if (MPAIR != 0 && (DELTA == 0 || LANES < 2 || ACC_SERIAL != 0)) begin
-      $display("%m: MPAIR=1 needs DELTA=1, LANES >= 2 and ACC_SERIAL=0 (LANES=%0d)", LANES);
+    if (MREAD < 1 || (1 << $clog2(MREAD)) != MREAD || MREAD > LANES ||
+        (MREAD > 1 && (DELTA == 0 || ACC_SERIAL != 0))) begin
+      $display("%m: MREAD=%0d must be a power of two up to LANES=%0d; > 1 needs DELTA=1 and %s",
+               MREAD, LANES, "ACC_SERIAL=0");
       $finish;
     end
   end
@@ -378,56 +381,62 @@ module rnnfab_pe #(
       localparam LANE_SHIFT = (LANES > 1) ? `RNNFAB_BITS_FOR(LANES - 1) : 0;  // log2(LANES)
       wire [CA_W-1:0] cbase_line = mac_cbase_pe >> LANE_SHIFT;
       wire [CA_W-1:0] mac_caddr = cbase_line + {{(CA_W - KW) {1'b0}}, mac_k[KW-1:0]};
-      if (MPAIR != 0) begin : gen_read_ahead
-        // the read-ahead: from S0 of cell 0 it reads cells 2j and 2j + 1 of the layer in cycle j
-        // (neighbouring banks, one word: rnnfab_acc_banks PAIR), so every read of M is done K / 2
-        // cycles after the issue's start (the controller's mac_hold ends then); the words wait
-        // in two LUT RAMs (even and odd cells) for their S1. Cell 0's S1 is the cycle after its
-        // read: it takes the banks' word itself.
-        localparam KH = K / 2;  // pairs
-        localparam JW = `RNNFAB_BITS_FOR(KH - 1);  // a pair's index
-        localparam [KW:0] K_LAST_PAIR = K - 2, TWO = 2;
+      if (MREAD > 1) begin : gen_read_ahead
+        // the read-ahead: from S0 of cell 0 it reads cells G j .. G j + G - 1 of the layer in
+        // cycle j (G = MREAD neighbouring banks, one word: rnnfab_acc_banks GROUP), so every
+        // read of M is done K / G cycles after the issue's start (the controller's mac_hold ends
+        // then); the words wait in G LUT RAMs (cell k in memory k mod G at k div G) for their
+        // S1. Cell 0's S1 is the cycle after its read: it takes the banks' word itself; every
+        // other cell's S1 is at least a cycle after its memory's write.
+        localparam GB = `RNNFAB_BITS_FOR(MREAD - 1);  // log2(G)
+        localparam KG = K / MREAD;  // groups
+        localparam JW = `RNNFAB_BITS_FOR(KG - 1);  // a group's index
+        localparam [KW:0] K_LAST_GROUP = K - MREAD, G_C = MREAD;
         reg ra_active_q;
-        reg [KW-1:0] ra_k_q;  // the next pair's first cell
+        reg [KW-1:0] ra_k_q;  // the next group's first cell
         reg ra_wr_q;
-        reg [JW-1:0] ra_wj_q;  // the pair read in the previous cycle
+        reg [JW-1:0] ra_wj_q;  // the group read in the previous cycle
         wire ra_start = my_issue_q && ew_k_q == {KW{1'b0}};
         wire ra_read = ra_start || ra_active_q;
         wire [KW-1:0] ra_k = ra_start ? {KW{1'b0}} : ra_k_q;
         wire [KW:0] ra_k_x = {1'b0, ra_k};
-        wire [KW:0] ra_next = ra_k_x + TWO;
+        wire [KW:0] ra_next = ra_k_x + G_C;
         always @(posedge clk) begin
-          ra_active_q <= !rst && ra_read && (ra_k_x != K_LAST_PAIR);
+          ra_active_q <= !rst && ra_read && (ra_k_x != K_LAST_GROUP);
           ra_wr_q <= !rst && ra_read;
           if (ra_read) ra_k_q <= ra_next[KW-1:0];
-          ra_wj_q <= ra_k_x[JW:1];
+          ra_wj_q <= ra_k_x[JW+GB-1:GB];
         end
-        wire [GATES_W-1:0] pair_even, pair_odd;
+        wire [MREAD*GATES_W-1:0] group_words;
+        wire [GATES_W-1:0] unused_first;  // (the group's first row: group_words[0] here)
         rnnfab_acc_banks #(
             .LANES(LANES), .WORDS(CDEPTH), .FIELDS(4), .ACC(ACC), .PW(PW),
-            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W), .PAIR(1)
+            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W), .GROUP(MREAD)
         ) acc_gate (
             .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
             .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0),
             .mac_b({LANES{1'b0}}),
             .read(ra_read), .read_k(ew_cbase + {{(CA_W - KW) {1'b0}}, ra_k}), .take(1'b0),
             .take_k({CA_W{1'b0}}), .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0),
-            .word(pair_even), .word2(pair_odd)
+            .word(unused_first), .group_words(group_words)
         );
-        reg [GATES_W-1:0] even_mem[0:KH-1];
-        reg [GATES_W-1:0] odd_mem[0:KH-1];
-        always @(posedge clk) begin
-          if (ra_wr_q) begin
-            even_mem[ra_wj_q] <= pair_even;
-            odd_mem[ra_wj_q] <= pair_odd;
-          end
-        end
         wire [KW:0] s1_k_x = {1'b0, s1_k_q};
-        wire [JW-1:0] s1_j = s1_k_x[JW:1];
-        assign ew_word = (s1_k_q == {KW{1'b0}}) ? pair_even :
-                         s1_k_q[0] ? odd_mem[s1_j] : even_mem[s1_j];
+        wire [JW-1:0] s1_j = s1_k_x[JW+GB-1:GB];
+        wire [MREAD*GATES_W-1:0] held_words;  // cell G s1_j + i's word in [i*GATES_W +: GATES_W]
+        genvar ri;
+        for (ri = 0; ri < MREAD; ri = ri + 1) begin : gen_ra_mem
+          reg [GATES_W-1:0] mem[0:KG-1];
+          always @(posedge clk) begin
+            if (ra_wr_q) mem[ra_wj_q] <= group_words[ri*GATES_W+:GATES_W];
+          end
+          assign held_words[ri*GATES_W+:GATES_W] = mem[s1_j];
+        end
+        wire [GB-1:0] s1_i = s1_k_q[GB-1:0];
+        assign ew_word = (s1_k_q == {KW{1'b0}}) ? group_words[GATES_W-1:0] :
+                         held_words[s1_i*GATES_W+:GATES_W];
         // (M with KEEP: a take changes nothing, so the read-ahead takes none)
-        wire unused_ra = &{1'b0, s0_caddr, s1_caddr, s1_valid_q, ra_next[KW], ra_k_x[0], s1_k_x};
+        wire unused_ra = &{1'b0, s0_caddr, s1_caddr, s1_valid_q, ra_next[KW], ra_k_x, s1_k_x,
+                           unused_first};
       end else begin : gen_read_s0
         wire [GATES_W-1:0] unused_word2;
         rnnfab_acc_banks #(
@@ -439,7 +448,7 @@ module rnnfab_pe #(
             .mac_b({LANES{1'b0}}),
             .read(my_issue_q), .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr),
             .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word),
-            .word2(unused_word2)
+            .group_words(unused_word2)
         );
         wire unused_second = &{1'b0, unused_word2};
       end
@@ -459,7 +468,7 @@ module rnnfab_pe #(
           .mac_product(mac_product), .mac_a(c1_value), .mac_b(c1_weight), .read(a_my_issue_q),
           .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q), .take_k(s1_k_q), .read2(rq_pre),
           .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k), .word(acc_word),
-          .word2(unused_word2)
+          .group_words(unused_word2)
       );
       wire unused_second = &{1'b0, unused_word2};
       assign ew_word = acc_word[4*ACC-1:0];
@@ -477,7 +486,7 @@ module rnnfab_pe #(
           .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
           .read(my_issue_q), .read_k(ew_k_q), .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0),
           .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word),
-          .word2(unused_word2)
+          .group_words(unused_word2)
       );
       wire unused_second = &{1'b0, unused_word2};
       wire unused_cbase = &{1'b0, mac_cbase_pe};

@@ -67,9 +67,9 @@ export interface AcceleratorConfig {
    */
   earlyInput?: boolean;
   /**
-   * With early input and 2 or more lanes: the element-wise issue reads the memories M two cells a
-   * cycle, halving the engines' hold (docs/delta.md; rtl MPAIR; LUT RAM per PE). Absent: on where
-   * it applies.
+   * With early input and 2 or more lanes: the element-wise issue reads the memories M ahead, up
+   * to four cells a cycle, shortening the engines' hold (docs/delta.md; rtl MREAD; LUT RAM per
+   * PE). Absent: on where it applies.
    */
   readAheadM?: boolean;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */

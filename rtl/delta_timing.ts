@@ -167,11 +167,11 @@ const MAC_READ_LAG = 3;
 
 /**
  * The element-wise issue's cells during which `mac_hold` keeps the engines from taking a column
- * (rnnfab_ctrl.v HOLD): the cycles the PEs read M (K, or K / 2 with MPAIR) less MAC_READ_LAG.
+ * (rnnfab_ctrl.v HOLD): the cycles the PEs read M (K / MREAD: MREAD cells a cycle) less
+ * MAC_READ_LAG.
  */
 function macHoldCells(rtl: RtlParameters): number {
-  const reads = rtl.MPAIR === 1 ? rtl.K / 2 : rtl.K;
-  return Math.max(0, reads - MAC_READ_LAG);
+  return Math.max(0, rtl.K / rtl.MREAD - MAC_READ_LAG);
 }
 
 /** An encoder's `level`: the beats in its queue and in S2. */
@@ -281,8 +281,8 @@ class DeltaSide implements PeSide {
     const valid = pass ? bus : this.outValid;
     const ptr = pass ? this.delta.pointerBase.proj[layer] + c.job.b1Col : this.outPtr;
     // mac_hold: layer 0's element-wise issue of a step whose next input part went early, while
-    // fewer than `holdCells` cells were issued: the issue's reads of M (K cycles, or K / 2 with
-    // MPAIR's two cells a cycle) less the 3 cycles from a take to its MAC's read (rnnfab_ctrl.v)
+    // fewer than `holdCells` cells were issued: the issue's reads of M (K / MREAD cycles:
+    // MREAD cells a cycle) less the 3 cycles from a take to its MAC's read (rnnfab_ctrl.v)
     const holdCells = macHoldCells(this.rtl);
     const hold = this.rtl.XEARLY === 1 && c.ws.active && !c.ws.rq && c.main.xEarly &&
       c.main.layer === 0 && c.ws.count < holdCells;

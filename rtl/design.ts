@@ -283,6 +283,15 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
 export const ACC_SERIAL_DELAY = 3;
 
 /**
+ * The most cells of the memories M a delta PE reads a cycle ahead of the element-wise issue (rtl
+ * MREAD, with early input and lanes; no more than the lanes): the engines' hold is K / MREAD - 3
+ * cycles. Four take the ESE shape's hold (K = 32) from 13 to 5 cycles, below which the cycle
+ * model found no gain on the speech set; each cell more a cycle is a LUT RAM of K / MREAD words
+ * per PE (docs/delta.md, "Early input").
+ */
+export const MREAD_CELLS = 4;
+
+/**
  * Whether a design's accumulator banks are read one gate field a cycle (docs/architecture.md,
  * "Batch"): an LSTM with projection whose projection rows are the banks' fifth field (LUT RAM
  * banks, no delta), with a batch of at least 4, so that each batch copy gets a cell every 4 or more
@@ -369,9 +378,11 @@ export function rtlParameters(
     DPTR_W: config.delta ? bitsFor(Math.max(1, image.peMemories[0].pointers.length) - 1) : 1,
     // the next step's input part early, in the projection phase (docs/delta.md, "Early input")
     XEARLY: earlyInput ? 1 : 0,
-    // with early input and lanes, the element-wise issue's reads of M two cells a cycle
-    // (docs/delta.md); it only shortens the hold that early input needs
-    MPAIR: earlyInput && config.lanes >= 2 && config.readAheadM !== false ? 1 : 0,
+    // with early input and lanes, the element-wise issue's reads of M, MREAD_CELLS cells a
+    // cycle (docs/delta.md); it only shortens the hold that early input needs
+    MREAD: earlyInput && config.lanes >= 2 && config.readAheadM !== false
+      ? Math.min(MREAD_CELLS, config.lanes)
+      : 1,
   };
 }
 

@@ -81,8 +81,9 @@ export const rtlParametersSchema = z.object({
   XEARLY: int.default(0).describe(
     "delta with theta_m: 1 broadcasts layer 0's next input part in the projection phase",
   ),
-  MPAIR: int.default(0).describe(
-    "XEARLY with lanes: 1 reads the memories M two cells a cycle (mac_hold K / 2 cycles)",
+  MREAD: int.default(1).describe(
+    "XEARLY with lanes: cells of the memories M read a cycle ahead of the element-wise issue " +
+      "(2 or 4; mac_hold K / MREAD - 3 cycles); 1: no read-ahead",
   ),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
   OUT_WORDS: int.default(1).describe("output stream elements per beat (divides N; batch 1)"),

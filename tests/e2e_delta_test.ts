@@ -62,11 +62,12 @@ async function checkDeltaCase(
   if (design.rtl.XEARLY === 1) {
     // the next step's input part went early (state ST_X) in the run the simulation equals
     assert.ok(model.stateCycles[7] > 0, `${c.name}: the input part never went early`);
-    // with lanes the PEs read M two cells a cycle, and mac_hold lasts K / 2 - 3 (rnnfab_pe.v MPAIR)
-    const pair = design.rtl.LANES >= 2 && c.settings?.readAheadM !== false;
-    assert.equal(design.rtl.MPAIR, pair ? 1 : 0, `${c.name}: MPAIR`);
+    // with lanes the PEs read M up to four cells a cycle (no more than the lanes), and mac_hold
+    // lasts K / MREAD - 3 (rnnfab_pe.v MREAD)
+    const ahead = design.rtl.LANES >= 2 && c.settings?.readAheadM !== false;
+    assert.equal(design.rtl.MREAD, ahead ? Math.min(4, design.rtl.LANES) : 1, `${c.name}: MREAD`);
   } else {
-    assert.equal(design.rtl.MPAIR, 0, `${c.name}: MPAIR without early input`);
+    assert.equal(design.rtl.MREAD, 1, `${c.name}: MREAD without early input`);
   }
   // the report: fired fraction per layer, cycles per frame between the steps' last beats
   const frames = model.stepEndCycles.slice(1).map((end, t) => end - model.stepEndCycles[t]);
@@ -192,16 +193,17 @@ Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 a
 
 Deno.test("earlyInput / readAheadM: on by default where they apply, off by the config (gen --early-input, --read-ahead-m)", () => {
   const c = deltaCase("switches", { kind: "lstm", numLayers: 2, projSize: 5, pes: 2 }, 0.05);
-  // [XEARLY, MPAIR] of the design with these settings (one design each)
+  // [XEARLY, MREAD] of the design with these settings (one design each)
   const switches = (settings: object) => {
     const delta = { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 };
     const { rtl } = caseDesign({ ...c, settings: { ...c.settings, delta, ...settings } });
-    return [rtl.XEARLY, rtl.MPAIR];
+    return [rtl.XEARLY, rtl.MREAD];
   };
-  assert.deepEqual(switches({ lanes: 2 }), [1, 1]);
-  assert.deepEqual(switches({ lanes: 2, readAheadM: false }), [1, 0]);
+  assert.deepEqual(switches({ lanes: 2 }), [1, 2]);
+  assert.deepEqual(switches({ lanes: 8 }), [1, 4]);
+  assert.deepEqual(switches({ lanes: 2, readAheadM: false }), [1, 1]);
   // the read-ahead only shortens the hold that early input needs: off with it
-  assert.deepEqual(switches({ lanes: 2, earlyInput: false }), [0, 0]);
+  assert.deepEqual(switches({ lanes: 2, earlyInput: false }), [0, 1]);
   assert.throws(
     () => parseAcceleratorSettings({ earlyInput: "no" }, "c.json"),
     /c\.json: .*earlyInput must be true or false/,
