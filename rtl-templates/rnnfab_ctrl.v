@@ -42,6 +42,10 @@ module rnnfab_ctrl #(
     // cells of the memories M the PEs read a cycle ahead of the element-wise issue (rnnfab_pe.v
     // MREAD; 2 or 4 with XEARLY and MAC lanes), so mac_hold covers the first K / MREAD - 3 cells
     parameter MREAD = 1,
+    // 1 (XEARLY, one layer): the PEs queue projection columns apart and take them first
+    // (rnnfab_mv_ese PQUEUE), so the projection phase ends when every projection column is done
+    // (all_proj_idle), while the next step's input part may still be in the engines
+    parameter PQUEUE = 0,
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -69,6 +73,7 @@ module rnnfab_ctrl #(
     output wire [ SEG_W-1:0] phase_nseg0,   // bcr: segments of the input part
     output wire [ COL_W-1:0] phase_cbase1,  // bcr: first column of the recurrent part
     input  wire              all_idle,      // every PE engine is drained
+    input  wire              all_proj_idle, // PQUEUE: no PE has a projection column left
     output wire              ew_pre,        // element-wise issue next cycle (the PEs register it)
     output wire [    KW-1:0] ew_pre_k,      // its cell
     output wire [`RNNFAB_SEQ_W(EW_SEQS)-1:0] ew_pre_seq,  // its sequence (batch copy)
@@ -142,6 +147,10 @@ module rnnfab_ctrl #(
     end
     if (XEARLY != 0 && PROJ == 0) begin
       $display("%m: XEARLY=1 needs a projection (PROJ=1)");
+      $finish;
+    end
+    if (PQUEUE != 0 && (XEARLY == 0 || LAYERS != 1)) begin
+      $display("%m: PQUEUE=1 needs XEARLY=1 and one layer (LAYERS=%0d)", LAYERS);
       $finish;
     end
     if (OUT_WORDS < 1 || (1 << $clog2(OUT_WORDS)) != OUT_WORDS || (N % OUT_WORDS) != 0) begin
@@ -549,6 +558,18 @@ module rnnfab_ctrl #(
   // Nothing is issued while it waits, so once drained the PEs stay drained.
   reg drained_q;
   always @(posedge clk) drained_q <= !rst && job_done && all_idle && !job_start;
+  // PQUEUE: the same for the projection columns alone (ST_C_WAIT); else drained_q
+  wire drained_proj;
+  generate
+    if (PQUEUE != 0) begin : gen_drained_proj
+      reg drained_proj_q;
+      always @(posedge clk) drained_proj_q <= !rst && job_done && all_proj_idle && !job_start;
+      assign drained_proj = drained_proj_q;
+    end else begin : gen_drained_all
+      assign drained_proj = drained_q;
+      wire unused_proj_idle = &{1'b0, all_proj_idle};
+    end
+  endgenerate
   wire [LW-1:0] next_layer = last_layer ? {LW{1'b0}} : layer_q + 1'b1;
   wire [CNT_W-1:0] cbase1_full = (layer_q == {LW{1'b0}}) ? IN0W_C : OW_C;
   // XEARLY: layer 0's input part of the next step was broadcast early (its gate phase walks the
@@ -620,7 +641,7 @@ module rnnfab_ctrl #(
         if (job_done) start_proj = 1'b1;
       end
       ST_C_WAIT: begin
-        if (drained_q && ws_idle) state_d = ST_D;
+        if (drained_proj && ws_idle) state_d = ST_D;
       end
       default: begin  // ST_D (the streamer idle since the cycle before: os_active_q is 0 too)
         if (!last_layer || !os_was_active_q) begin

@@ -17,7 +17,11 @@
 // pointer address of its first entry (bc_ptr) and its delta (AB + 1 bits); P0 reads the column's
 // start and end from the pointer memory (two read ports), the queue holds both, and the consumer
 // reads the weight memory at the column's own addresses (no sequential prefetch; a padding entry
-// costs a cycle here).
+// costs a cycle here). With PQUEUE = 1 (delta, early input, one layer) the projection columns
+// (bc_hpart, rnnfab_delta_bc PDELTA) have a queue of their own, taken before the gate queue at
+// every column's start, so that the projection's MACs, which the next step's recurrent part waits
+// for, do not wait behind the next step's input part (docs/delta.md); proj_idle says that no
+// projection column is queued or in the engine.
 module rnnfab_mv_ese #(
     parameter AB = 16,                 // activation width
     parameter WB = 12,                 // weight width (and codebook word width)
@@ -35,7 +39,8 @@ module rnnfab_mv_ese #(
     parameter INDEX_FILE = "pe0_index.hex",  // LANES > 1: index memory image (line deltas)
     parameter CODEBOOK_FILE = "codebook.hex",  // codebook image (CODEBOOK = 1 only)
     parameter DELTA = 0,               // 1: delta mode (fired columns by pointer address)
-    parameter BP_W = 1                 // delta: width of bc_ptr (a pointer memory address)
+    parameter BP_W = 1,                // delta: width of bc_ptr (a pointer memory address)
+    parameter PQUEUE = 0               // delta: 1: projection columns (bc_hpart) queued apart
 ) (
     input  wire               clk,          // clock
     input  wire               rst,          // synchronous reset
@@ -51,7 +56,8 @@ module rnnfab_mv_ese #(
     output wire               mac_hpart,    // C1: the column is in the recurrent part
     output wire [LANES*WB-1:0] mac_weight,  // C1: the weight(s), lane l in [l*WB +: WB]
     output wire [AB+DELTA-1:0] mac_value,   // C1: the column's value (or delta)
-    output wire               idle          // queue empty and pipeline drained
+    output wire               idle,         // queue empty and pipeline drained
+    output wire               proj_idle     // PQUEUE: no projection column queued or taken
 );
   localparam LV_W = LANES * VAL_BITS;  // an entry's value fields
   localparam ENTRY_W = IDX_BITS + LV_W;  // an entry: {delta, fields}
@@ -75,6 +81,10 @@ module rnnfab_mv_ese #(
         !`RNNFAB_LANES_OK(LANES)) begin
       $display("%m: bad entry format IDX_BITS=%0d VAL_BITS=%0d WB=%0d PTR_W=%0d DELTA=%0d %s=%0d",
                IDX_BITS, VAL_BITS, WB, PTR_W, DELTA, "LANES", LANES);
+      $finish;
+    end
+    if (PQUEUE != 0 && DELTA == 0) begin
+      $display("%m: PQUEUE=1 needs DELTA=1");
       $finish;
     end
     if (WEIGHT_DEPTH < 0 || WEIGHT_DEPTH >= (1 << PTR_W)) begin
@@ -183,8 +193,11 @@ module rnnfab_mv_ese #(
   reg stall_q;
 
   wire advance = bc_valid;
-  wire push;  // a non-empty column enters the queue (P1; delta: P2)
+  wire push_any;  // a non-empty column enters a queue (P1; delta: P2)
+  wire push_proj;  // PQUEUE: it is a projection column (the projection queue's)
+  wire push = push_any && !push_proj;  // it enters the (gate) queue
   wire pushing;  // a column is in that stage (idle)
+  wire proj_pushing;  // PQUEUE: a projection column is (proj_idle)
   wire [Q_W-1:0] push_entry;  // {hpart, column fields, value}
   generate
     if (DELTA != 0) begin : gen_delta_push
@@ -203,8 +216,11 @@ module rnnfab_mv_ese #(
         p2_start_q <= d_start_q;
         p2_end_q <= d_end_q;
       end
-      assign push = p2_valid_q && (p2_start_q != p2_end_q);
+      assign push_any = p2_valid_q && (p2_start_q != p2_end_q);
+      assign push_proj = (PQUEUE != 0) && p2_hpart_q;
       assign pushing = p1_valid_q || p2_valid_q;
+      // PQUEUE: a projection column in P1 or P2
+      assign proj_pushing = (PQUEUE != 0) && ((p1_valid_q && p1_hpart_q) || (p2_valid_q && p2_hpart_q));
       assign push_entry = {p2_hpart_q, p2_start_q, p2_end_q, p2_data_q};
       wire unused_dense_sums = &{1'b0, last_end_q, last_end1_q, last_end2_q};
     end else begin : gen_dense_push
@@ -212,8 +228,10 @@ module rnnfab_mv_ese #(
         d_start_q <= {PTR_W{1'b0}};
         d_end_q <= {PTR_W{1'b0}};
       end
-      assign push = p1_valid_q && (p1_end_q != last_end_q);
+      assign push_any = p1_valid_q && (p1_end_q != last_end_q);
+      assign push_proj = 1'b0;
       assign pushing = p1_valid_q;
+      assign proj_pushing = 1'b0;
       wire unused_start_end = &{1'b0, d_start_q, d_end_q};
       // the column's length, and whether it is 1 or 2 (compared with registered sums)
       wire [PTR_W-1:0] p1_length = p1_end_q - last_end_q;
@@ -259,7 +277,7 @@ module rnnfab_mv_ese #(
       last_end1_q <= p1_wrap_q ? END_ONE : {1'b0, p1_end_q} + END_ONE;
       last_end2_q <= p1_wrap_q ? END_TWO : {1'b0, p1_end_q} + END_TWO;
     end
-    stall_q <= rst ? 1'b0 : (queue_count_q >= STALL_AT);
+    stall_q <= rst ? 1'b0 : (queue_count_q >= STALL_AT) || pq_stall_at;
   end
 
   // ---------------- Weight prefetch: the weight memory is read in order (every step walks all
@@ -317,8 +335,16 @@ module rnnfab_mv_ese #(
   localparam integer THREE_I = 3, FOUR_I = 4;
   localparam [PTR_W-1:0] LEFT_ONE = ONE_I[PTR_W-1:0], LEFT_TWO = TWO_I[PTR_W-1:0];
   localparam [PTR_W-1:0] LEFT_THREE = THREE_I[PTR_W-1:0], LEFT_FOUR = FOUR_I[PTR_W-1:0];
-  wire [PTR_W-1:0] head_end = head_fields_q[PTR_W-1:0];  // delta mode only
-  wire [PTR_W-1:0] head_start = head_fields_q[QF_W-1-:PTR_W];  // delta mode only
+  // PQUEUE: the projection queue's head (gen_pqueue), taken before the gate head at a column's
+  // start; cur_proj_q: the column being taken (past its first entry) is the projection head's
+  wire ph_valid, pq_stall_at;
+  wire [QF_W-1:0] ph_fields;
+  wire [VW-1:0] ph_value;
+  reg cur_proj_q;
+  wire pick_proj = (PQUEUE != 0) && (column_first_q ? ph_valid : cur_proj_q);
+  wire [QF_W-1:0] take_fields = pick_proj ? ph_fields : head_fields_q;
+  wire [PTR_W-1:0] head_end = take_fields[PTR_W-1:0];  // delta mode only
+  wire [PTR_W-1:0] head_start = take_fields[QF_W-1-:PTR_W];  // delta mode only
   wire [ENTRY_W-1:0] entry0 = pf_mem[pf_rd_q];
   wire [2:0] pf_rd_plus = pf_rd_q + 3'd1;  // (a named 3-bit wire: indices must wrap at 8)
   wire [2:0] pf_wr_plus = pf_wr_q + 3'd1;
@@ -328,13 +354,16 @@ module rnnfab_mv_ese #(
   // delta mode: the address of this cycle's entry (the head's start when it is a column's first)
   wire [PTR_W-1:0] d_addr = column_first_q ? head_start : weight_addr_q;
   wire [PTR_W:0] d_addr_plus1 = {1'b0, d_addr} + {{PTR_W{1'b0}}, 1'b1};
-  wire fire = head_valid_q && ((DELTA != 0) ? !hold : pf_some_q);
+  // (a projection head is taken whatever the hold: the hold keeps the input part's MACs off M)
+  wire fire = pick_proj || (head_valid_q && ((DELTA != 0) ? !hold : pf_some_q));
   wire take_two = (DELTA == 0) && fire && pf_pad_q[0] && pf_two_q;
   wire pop = fire && ((DELTA != 0) ? (d_addr_plus1 == {1'b0, head_end}) :
       (take_two ? head_left2_q : head_left1_q));
+  wire pop_proj = pop && pick_proj;  // the projection head's column is done
+  wire pop_gate = pop && !pick_proj;  // the (gate) head's
   // the head registers take the next entry: the oldest in queue_mem, else the one pushed now
   wire queue_behind = (queue_count_q > {{(QC_W - 1) {1'b0}}, 1'b1});  // entries behind the head
-  wire head_free = !head_valid_q || pop;
+  wire head_free = !head_valid_q || pop_gate;
   wire load_mem = head_free && queue_behind;
   wire load_push = head_free && !queue_behind && push;
   wire [Q_W-1:0] load_entry = load_mem ? queue_mem[queue_rd_q] : push_entry;
@@ -388,8 +417,8 @@ module rnnfab_mv_ese #(
     if (push && !load_push)
       queue_wr_d = (queue_wr_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_wr_q + 1'b1;
     if (load_mem) queue_rd_d = (queue_rd_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_rd_q + 1'b1;
-    if (push && !pop) queue_count_d = queue_count_q + 1'b1;
-    else if (pop && !push) queue_count_d = queue_count_q - 1'b1;
+    if (push && !pop_gate) queue_count_d = queue_count_q + 1'b1;
+    else if (pop_gate && !push) queue_count_d = queue_count_q - 1'b1;
   end
   // The padding flag of the entry `position` places from the head once F2's pair has entered
   // (count: the entries before it; flags: theirs, from the head on; pad0, pad1: F2's pair).
@@ -408,6 +437,50 @@ module rnnfab_mv_ese #(
       wire keep1 = pad_at(P1, pf_count_q, {2'b00, pf_pad_q}, pad_word0, pad_word1);
       wire keep2 = pad_at(P2, pf_count_q, {2'b00, pf_pad_q}, pad_word0, pad_word1);
       assign pf_pad_d[gp] = fire ? (take_two ? keep2 : keep1) : keep0;
+    end
+  endgenerate
+  // ---------------- PQUEUE: the projection queue, as the queue above (its head in ph_*)
+  generate
+    if (PQUEUE != 0) begin : gen_pqueue
+      (* ram_style = "distributed" *)
+      reg [Q_W-1:0] pq_mem[0:QUEUE_ALLOC-1];
+      reg [QA_W-1:0] pq_wr_q, pq_rd_q;
+      reg [QC_W-1:0] pq_count_q;  // entries, the head's included
+      reg ph_valid_q;
+      reg [QF_W-1:0] ph_fields_q;
+      reg [VW-1:0] ph_value_q;
+      wire pq_push = push_any && push_proj;
+      wire pq_behind = (pq_count_q > {{(QC_W - 1) {1'b0}}, 1'b1});
+      wire ph_free = !ph_valid_q || pop_proj;
+      wire pq_load_mem = ph_free && pq_behind;
+      wire pq_load_push = ph_free && !pq_behind && pq_push;
+      wire [Q_W-1:0] pq_load = pq_load_mem ? pq_mem[pq_rd_q] : push_entry;
+      always @(posedge clk) begin
+        pq_mem[pq_wr_q] <= push_entry;  // (the slot at pq_wr_q is free, as queue_mem's)
+        if (pq_load_mem || pq_load_push) begin
+          ph_fields_q <= pq_load[VW+QF_W-1:VW];
+          ph_value_q <= pq_load[VW-1:0];
+        end
+        if (rst) begin
+          pq_wr_q <= {QA_W{1'b0}};
+          pq_rd_q <= {QA_W{1'b0}};
+          pq_count_q <= {QC_W{1'b0}};
+          ph_valid_q <= 1'b0;
+        end else begin
+          ph_valid_q <= ph_free ? (pq_behind || pq_push) : 1'b1;
+          if (pq_push && !pq_load_push)
+            pq_wr_q <= (pq_wr_q == QUEUE_LAST) ? {QA_W{1'b0}} : pq_wr_q + 1'b1;
+          if (pq_load_mem) pq_rd_q <= (pq_rd_q == QUEUE_LAST) ? {QA_W{1'b0}} : pq_rd_q + 1'b1;
+          if (pq_push && !pop_proj) pq_count_q <= pq_count_q + 1'b1;
+          else if (pop_proj && !pq_push) pq_count_q <= pq_count_q - 1'b1;
+        end
+      end
+      assign {ph_valid, ph_fields, ph_value} = {ph_valid_q, ph_fields_q, ph_value_q};
+      assign pq_stall_at = (pq_count_q >= STALL_AT);
+      wire unused_pq_part = &{1'b0, pq_load[Q_W-1]};  // (every entry here is a projection's)
+    end else begin : gen_no_pqueue
+      assign {ph_valid, ph_fields, ph_value, pq_stall_at} = {(QF_W + VW + 2) {1'b0}};
+      wire unused_pq = &{1'b0, pop_proj, push_proj, proj_pushing};
     end
   endgenerate
   wire [2:0] pf_wr_d = pf_ready_q ? pf_wr_q + 3'd2 : pf_wr_q;
@@ -442,6 +515,7 @@ module rnnfab_mv_ese #(
       head_valid_q <= 1'b0;
       weight_addr_q <= {PTR_W{1'b0}};
       column_first_q <= 1'b1;
+      cur_proj_q <= 1'b0;
       pf_wr_q <= 3'd0;
       pf_rd_q <= 3'd0;
       pf_count_q <= 4'd0;
@@ -459,6 +533,7 @@ module rnnfab_mv_ese #(
       head_valid_q <= head_valid_d;
       weight_addr_q <= weight_addr_d;
       column_first_q <= column_first_d;
+      if (fire) cur_proj_q <= pick_proj;
       pf_wr_q <= pf_wr_d;
       pf_rd_q <= pf_rd_d;
       pf_count_q <= pf_count_d;
@@ -486,8 +561,8 @@ module rnnfab_mv_ese #(
     c1_valid_q <= rst ? 1'b0 : fire;
     c1_pair_q <= take_two;
     c1_first_q <= column_first_q;
-    c1_hpart_q <= head_hpart_q;
-    c1_value_q <= head_value_q;
+    c1_hpart_q <= pick_proj || head_hpart_q;
+    c1_value_q <= pick_proj ? ph_value : head_value_q;
   end
 
   // the first entry taken: delta mode reads it at d_addr in C0 (mem_rdd), dense takes entry0
@@ -543,6 +618,8 @@ module rnnfab_mv_ese #(
   assign mac_hpart = c1_hpart_q;
   assign mac_weight = weight;
   assign mac_value = c1_value_q;
-  assign idle = !head_valid_q && !pushing && !c1_valid_q;
+  assign idle = !head_valid_q && !ph_valid && !pushing && !c1_valid_q;
+  assign proj_idle = (PQUEUE != 0) ? !ph_valid && !proj_pushing && !(c1_valid_q && c1_hpart_q) :
+      idle;
 endmodule
 `default_nettype wire

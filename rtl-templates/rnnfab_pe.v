@@ -56,6 +56,9 @@ module rnnfab_pe #(
     // cells a cycle (2 or 4, up to LANES; docs/delta.md, "Early input"), so the controller's
     // mac_hold lasts K / MREAD - 3; 1: none
     parameter MREAD = 1,
+    // 1 (delta, early input, one layer): projection columns have an engine queue of their own,
+    // taken first (rnnfab_mv_ese PQUEUE), and proj_idle says none is queued or in flight
+    parameter PQUEUE = 0,
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -89,6 +92,7 @@ module rnnfab_pe #(
     input  wire [ SEG_W-1:0] phase_nseg0,   // segments of the input part (bcr)
     input  wire [ COL_W-1:0] phase_cbase1,  // first column of the recurrent part (bcr)
     output wire              idle,          // engine drained
+    output wire              proj_idle,     // PQUEUE: no projection column queued or in flight
     input  wire              ew_pre,        // element-wise step next cycle: issue cell ew_pre_k
     input  wire [    KW-1:0] ew_pre_k,      // that local cell
     input  wire [`RNNFAB_SEQ_W(BATCH)-1:0] ew_pre_seq,  // its sequence: the copy that takes it
@@ -146,6 +150,10 @@ module rnnfab_pe #(
       $display("%m: BATCH=%0d SEQ=%0d", BATCH, SEQ);
       $finish;
     end
+    if (PQUEUE != 0 && (DELTA == 0 || PDELTA == 0 || FORMAT != 0 || BATCH != 1)) begin
+      $display("%m: PQUEUE=1 needs DELTA=1, PDELTA=1, FORMAT=0 (ese) and BATCH=1");
+      $finish;
+    end
     if (MREAD < 1 || (1 << $clog2(MREAD)) != MREAD || MREAD > LANES ||
         (MREAD > 1 && (DELTA == 0 || ACC_SERIAL != 0))) begin
       $display("%m: MREAD=%0d must be a power of two up to LANES=%0d; > 1 needs DELTA=1 and %s",
@@ -157,7 +165,7 @@ module rnnfab_pe #(
   `RNNFAB_FIXED_POINT_FUNCTIONS
 
   // ---------------- Matrix-vector engine (MAC out in C1; bcr: LANES weights of a line of rows)
-  wire c1_valid, c1_hpart, engine_idle;
+  wire c1_valid, c1_hpart, engine_idle, engine_proj_idle;
   wire [ROW_W-1:0] c1_row;
   wire [LANES*WB-1:0] c1_weight;
   wire [VW-1:0] c1_value;
@@ -177,6 +185,7 @@ module rnnfab_pe #(
       wire unused_lead_values = &{1'b0, lead_values};
       assign {e_valid, e_hpart, e_row, e_weight, e_mac_value} = {(LEAD_W + DELTA) {1'b0}};
       assign engine_idle = 1'b1;
+      assign engine_proj_idle = 1'b1;
       assign stall_req = 1'b0;
       wire unused_copy_inputs = &{1'b0, bc_valid, bc_data, bc_col, bc_count, phase_start,
                                   mac_hold,
@@ -201,13 +210,14 @@ module rnnfab_pe #(
           .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .LANES(LANES), .WEIGHT_FILE(WEIGHT_FILE),
           .POINTER_FILE(POINTER_FILE), .INDEX_FILE(INDEX_FILE), .CODEBOOK_FILE(CODEBOOK_FILE),
           .DELTA(DELTA),
-          .BP_W(DPTR_W)
+          .BP_W(DPTR_W), .PQUEUE(PQUEUE)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value), .bc_ptr(bc_ptr),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .hold(mac_hold),
           .stall_req(stall_req),
           .mac_valid(e_valid), .mac_row(e_row), .mac_hpart(e_hpart),
-          .mac_weight(e_weight), .mac_value(e_mac_value), .idle(engine_idle)
+          .mac_weight(e_weight), .mac_value(e_mac_value), .idle(engine_idle),
+          .proj_idle(engine_proj_idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
                                  phase_cbase1, bc_data};
@@ -226,6 +236,7 @@ module rnnfab_pe #(
           .mac_row(e_row), .mac_hpart(e_hpart), .mac_weight(e_weight), .mac_value(e_mac_value),
           .idle(engine_idle)
       );
+      assign engine_proj_idle = engine_idle;
       assign stall_req = 1'b0;
       wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_delta, bc_ptr, mac_hold};
     end
@@ -294,6 +305,9 @@ module rnnfab_pe #(
     end
   end
   always @(posedge clk) {mac_bank, mac_k} <= {c2_bank, c2_k};
+  // PQUEUE: no projection column in the engine, in C2 or in C3 (its bank: mac_bank[2])
+  assign proj_idle = (PQUEUE != 0) ?
+      engine_proj_idle && !(c2_valid_q && c2_proj) && !(c3_valid_q && mac_bank[2]) : idle;
 
   // ---------------- Element-wise issue (S0) -> S1: this copy's cells (my_issue_q), and in copy 0
   // every copy's (the shared unit's input). The issue, its cell and sequence are registered here
@@ -431,9 +445,18 @@ module rnnfab_pe #(
           end
           assign held_words[ri*GATES_W+:GATES_W] = mem[s1_j];
         end
+        // cell s1_k's word: memory s1_k mod G's, an AND-OR select (a variable part-select of
+        // held_words became a shifter over all of them in Yosys)
         wire [GB-1:0] s1_i = s1_k_q[GB-1:0];
-        assign ew_word = (s1_k_q == {KW{1'b0}}) ? group_words[GATES_W-1:0] :
-                         held_words[s1_i*GATES_W+:GATES_W];
+        reg [GATES_W-1:0] held_word;
+        integer hi;
+        always @* begin
+          held_word = {GATES_W{1'b0}};
+          for (hi = 0; hi < MREAD; hi = hi + 1) begin
+            if (s1_i == hi[GB-1:0]) held_word = held_word | held_words[hi*GATES_W+:GATES_W];
+          end
+        end
+        assign ew_word = (s1_k_q == {KW{1'b0}}) ? group_words[GATES_W-1:0] : held_word;
         // (M with KEEP: a take changes nothing, so the read-ahead takes none)
         wire unused_ra = &{1'b0, s0_caddr, s1_caddr, s1_valid_q, ra_next[KW], ra_k_x, s1_k_x,
                            unused_first};

@@ -92,32 +92,58 @@ class EncoderModel {
  */
 export const DELTA_ESE_STALL_SLACK = ESE_STALL_SLACK + 1;
 
-/** The delta mode of one PE's rnnfab_mv_ese (timing only) with the PE's stages C2 and C3. */
+/** A queued column: its first weight entry and the entry after its last. */
+interface QueuedColumn {
+  start: number;
+  end: number;
+}
+
+/**
+ * The delta mode of one PE's rnnfab_mv_ese (timing only) with the PE's stages C2 and C3. With
+ * PQUEUE the projection columns (the bus's part bit) have a queue of their own, taken first at a
+ * column's start, and `projIdle` says that none is queued or in flight.
+ */
 class EseDeltaEngine {
   private p1Valid = false;
+  private p1Proj = false;
   private start = 0;
   private end = 0;
   /** P2: the column, its start and end registered once more (pushed from here). */
   private p2Valid = false;
+  private p2Proj = false;
   private start2 = 0;
   private end2 = 0;
-  private queue: { start: number; end: number }[] = [];
+  private queue: QueuedColumn[] = [];
+  /** PQUEUE: the projection columns' queue. */
+  private projQueue: QueuedColumn[] = [];
   private stallQ = false;
   private weightAddr = 0;
   private columnFirst = true;
+  /** The column being taken (past its first entry) is the projection queue's. */
+  private currentProj = false;
+  /** C1 .. C3: a MAC in the stage, and whether it is a projection column's. */
   private c1 = false;
   private c2 = false;
   private c3 = false;
+  private c1Proj = false;
+  private c2Proj = false;
+  private c3Proj = false;
   private readonly entries: number;
   // next state
   private nValid = false;
+  private nProj = false;
   private nPtr = 0;
   private push = false;
   private fire = false;
+  private fireProj = false;
   private pop = false;
   private nWeightAddr = 0;
 
-  constructor(private readonly pointers: number[], queueDepth: number) {
+  constructor(
+    private readonly pointers: number[],
+    queueDepth: number,
+    private readonly projQueued: boolean,
+  ) {
     this.entries = Math.max(queueDepth, DELTA_ESE_STALL_SLACK + 1);
   }
 
@@ -126,39 +152,67 @@ class EseDeltaEngine {
   }
 
   idle(): boolean {
-    return this.queue.length === 0 && !this.p1Valid && !this.p2Valid && !this.c1 && !this.c2 &&
-      !this.c3;
+    return this.queue.length === 0 && this.projQueue.length === 0 && !this.p1Valid &&
+      !this.p2Valid && !this.c1 && !this.c2 && !this.c3;
   }
 
-  /** `hold`: the controller's mac_hold (XEARLY): take no entry this cycle. */
-  next(valid: boolean, ptr: number, hold: boolean): void {
+  /** No projection column queued or in flight (PQUEUE; else `idle`). */
+  projIdle(): boolean {
+    if (!this.projQueued) return this.idle();
+    return this.projQueue.length === 0 && !(this.p1Valid && this.p1Proj) &&
+      !(this.p2Valid && this.p2Proj) && !(this.c1 && this.c1Proj) && !(this.c2 && this.c2Proj) &&
+      !(this.c3 && this.c3Proj);
+  }
+
+  /**
+   * `hold`: the controller's mac_hold (XEARLY): take no entry of the (gate) queue this cycle;
+   * `proj`: the bus's column is a projection column (its part bit).
+   */
+  next(valid: boolean, ptr: number, hold: boolean, proj: boolean): void {
     this.nValid = valid;
+    this.nProj = proj;
     this.nPtr = ptr;
     this.push = this.p2Valid && this.start2 !== this.end2;
-    this.fire = this.queue.length > 0 && !hold;
-    const address = this.columnFirst && this.fire ? this.queue[0].start : this.weightAddr;
-    this.pop = this.fire && address + 1 === this.queue[0].end;
+    const takeProj = this.projQueued &&
+      (this.columnFirst ? this.projQueue.length > 0 : this.currentProj);
+    const queue = takeProj ? this.projQueue : this.queue;
+    this.fire = queue.length > 0 && (takeProj || !hold);
+    this.fireProj = takeProj;
+    const address = this.columnFirst && this.fire ? queue[0].start : this.weightAddr;
+    this.pop = this.fire && address + 1 === queue[0].end;
     this.nWeightAddr = this.fire ? address + 1 : this.weightAddr;
   }
 
   commit(): void {
-    this.stallQ = this.queue.length >= this.entries - DELTA_ESE_STALL_SLACK;
-    if (this.pop) this.queue.shift();
-    if (this.push) this.queue.push({ start: this.start2, end: this.end2 });
-    if (this.queue.length > this.entries) {
+    this.stallQ = Math.max(this.queue.length, this.projQueue.length) >=
+      this.entries - DELTA_ESE_STALL_SLACK;
+    if (this.pop) (this.fireProj ? this.projQueue : this.queue).shift();
+    if (this.push) {
+      const queue = this.projQueued && this.p2Proj ? this.projQueue : this.queue;
+      queue.push({ start: this.start2, end: this.end2 });
+    }
+    if (Math.max(this.queue.length, this.projQueue.length) > this.entries) {
       throw new Error(`ese delta queue overflow: ${this.queue.length} entries`);
     }
-    if (this.fire) this.columnFirst = this.pop;
+    if (this.fire) {
+      this.columnFirst = this.pop;
+      this.currentProj = this.fireProj;
+    }
     this.weightAddr = this.nWeightAddr;
     this.p2Valid = this.p1Valid;
+    this.p2Proj = this.p1Proj;
     this.start2 = this.start;
     this.end2 = this.end;
     this.p1Valid = this.nValid;
+    this.p1Proj = this.nProj;
     this.start = this.pointers[this.nPtr] ?? 0;
     this.end = this.pointers[this.nPtr + 1] ?? 0;
     this.c3 = this.c2;
     this.c2 = this.c1;
     this.c1 = this.fire;
+    this.c3Proj = this.c2Proj;
+    this.c2Proj = this.c1Proj;
+    this.c1Proj = this.fire && this.fireProj;
   }
 }
 
@@ -188,12 +242,14 @@ class DeltaSide implements PeSide {
   private peStallQ = false;
   private outValid = false;
   private outPtr = 0;
+  private outProj = false;
   private stallQ = false;
   // next state
   private n = {
     peStall: false,
     outValid: false,
     outPtr: 0,
+    outProj: false,
     stall: false,
     give: -1,
     giveProj: false,
@@ -211,7 +267,9 @@ class DeltaSide implements PeSide {
     this.projEncoders = delta.thetaM
       ? Array.from({ length: rtl.LAYERS }, () => new EncoderModel())
       : [];
-    this.engines = image.peMemories.map((m) => new EseDeltaEngine(m.pointers, rtl.QUEUE_DEPTH));
+    this.engines = image.peMemories.map((m) =>
+      new EseDeltaEngine(m.pointers, rtl.QUEUE_DEPTH, rtl.PQUEUE === 1)
+    );
   }
 
   private inputs(layer: number): number {
@@ -227,12 +285,13 @@ class DeltaSide implements PeSide {
     return c.main.phaseProj && this.projEncoders.length === 0;
   }
 
-  outputs(c: Controller): { bcStall: boolean; allIdle: boolean } {
+  outputs(c: Controller): { bcStall: boolean; allIdle: boolean; projIdle: boolean } {
     const encodersIdle = [...this.encoders, ...this.projEncoders]
       .every((e) => !e.s1Valid && e.s2 === null && e.queue.length === 0);
     return {
       bcStall: this.passes(c) ? this.peStall() : this.stallQ,
       allIdle: this.engines.every((engine) => engine.idle()) && encodersIdle && !this.outValid,
+      projIdle: this.engines.every((engine) => engine.projIdle()) && encodersIdle && !this.outValid,
     };
   }
 
@@ -260,6 +319,7 @@ class DeltaSide implements PeSide {
       peStall: this.peStall(),
       outValid: ready && index !== undefined,
       outPtr: base + column,
+      outProj: useProj,
       stall: encoderLevel(fed) >= DELTA_QUEUE_DEPTH - ESE_STALL_SLACK,
       give: ready && beat !== undefined ? layer : -1,
       giveProj: useProj,
@@ -286,7 +346,8 @@ class DeltaSide implements PeSide {
     const holdCells = macHoldCells(this.rtl);
     const hold = this.rtl.XEARLY === 1 && c.ws.active && !c.ws.rq && c.main.xEarly &&
       c.main.layer === 0 && c.ws.count < holdCells;
-    for (const engine of this.engines) engine.next(valid, ptr, hold);
+    const proj = pass ? c.main.phaseProj : this.outProj;
+    for (const engine of this.engines) engine.next(valid, ptr, hold, proj);
   }
 
   private s1Beat(layer: number, encoder: EncoderModel, proj: boolean) {
@@ -302,6 +363,7 @@ class DeltaSide implements PeSide {
     this.peStallQ = this.n.peStall;
     this.outValid = this.n.outValid;
     this.outPtr = this.n.outPtr;
+    this.outProj = this.n.outProj;
     this.stallQ = this.n.stall;
     for (const engine of this.engines) engine.commit();
   }

@@ -380,6 +380,10 @@ export function rtlParameters(
     XEARLY: earlyInput ? 1 : 0,
     // with early input and lanes, the element-wise issue's reads of M, MREAD_CELLS cells a
     // cycle (docs/delta.md); it only shortens the hold that early input needs
+    // with early input and one layer, a queue of the projection's own in every PE: the
+    // projection, which the next step's recurrent part waits for, does not wait behind the next
+    // step's input part (docs/delta.md)
+    PQUEUE: earlyInput && model.layers.length === 1 ? 1 : 0,
     MREAD: earlyInput && config.lanes >= 2 && config.readAheadM !== false
       ? Math.min(MREAD_CELLS, config.lanes)
       : 1,

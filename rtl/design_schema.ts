@@ -81,6 +81,9 @@ export const rtlParametersSchema = z.object({
   XEARLY: int.default(0).describe(
     "delta with theta_m: 1 broadcasts layer 0's next input part in the projection phase",
   ),
+  PQUEUE: int.default(0).describe(
+    "XEARLY, one layer: 1 queues projection columns apart in each PE and takes them first",
+  ),
   MREAD: int.default(1).describe(
     "XEARLY with lanes: cells of the memories M read a cycle ahead of the element-wise issue " +
       "(2 or 4; mac_hold K / MREAD - 3 cycles); 1: no read-ahead",

@@ -65,6 +65,8 @@ interface Signals {
   b0Issue: boolean;
   jobDone: boolean;
   allIdle: boolean;
+  /** No projection column in the PEs (PQUEUE; else allIdle). */
+  projIdle: boolean;
   osLoad: boolean;
   osLast: boolean;
   lastLayer: boolean;
@@ -77,7 +79,7 @@ const OUT_READY = true;
 /** The controller's combinational logic of one cycle. */
 function controllerSignals(
   c: Controller,
-  pe: { allIdle: boolean },
+  pe: { allIdle: boolean; projIdle?: boolean },
   rtl: RtlParameters,
   totalInputs: number,
 ): Signals {
@@ -105,6 +107,7 @@ function controllerSignals(
     b0Issue: job.active && sourceReady && !job.bcStall,
     jobDone: !job.active && !job.b1Valid,
     allIdle: pe.allIdle,
+    projIdle: pe.projIdle ?? pe.allIdle,
     osLoad: os.active && roundReady(false, rtl.LAYERS - 1, os.k) && (!os.outValid || OUT_READY),
     osLast: os.e + (rtl.OUT_WORDS ?? 1) >= rtl.O,
     lastLayer,
@@ -201,7 +204,7 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
       if (s.jobDone) startProjection(step, rtl);
       break;
     case ST_C_WAIT:
-      if (c.main.drained && s.wsIdle) main.state = ST_D;
+      if (c.main.drainedProj && s.wsIdle) main.state = ST_D;
       break;
     default: // ST_D: waits on os_was_active_q, the streamer's activity a cycle before
       if (!s.lastLayer || !c.os.wasActive) {
@@ -213,6 +216,7 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
       }
   }
   main.drained = s.jobDone && s.allIdle && !step.jobStart;
+  main.drainedProj = s.jobDone && s.projIdle && !step.jobStart;
   return step;
 }
 
@@ -384,7 +388,7 @@ function outputStreamerNext(
 /** The PE side as the controller sees it (the PEs, and a delta design's delta broadcast). */
 export interface PeSide {
   /** The stall request the controller registers (bc_stall), and every engine drained. */
-  outputs(c: Controller): { bcStall: boolean; allIdle: boolean };
+  outputs(c: Controller): { bcStall: boolean; allIdle: boolean; projIdle?: boolean };
   /** Compute the next state from the controller's registers of this cycle. */
   next(c: Controller): void;
   /** Clock edge. */

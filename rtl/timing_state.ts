@@ -88,6 +88,8 @@ export interface MainSequence {
   phaseProj: boolean;
   /** drained_q: the previous cycle had every engine drained, no bus beat and no job started. */
   drained: boolean;
+  /** drained_proj (PQUEUE, ST_C_WAIT): as `drained` for the projection columns alone. */
+  drainedProj: boolean;
   /** x_early_q (XEARLY): layer 0's input part of the next step was broadcast early. */
   xEarly: boolean;
 }
@@ -146,6 +148,7 @@ export function resetController(): Controller {
       phaseCbase1: 0,
       phaseProj: false,
       drained: false,
+      drainedProj: false,
       xEarly: false,
     },
   };

@@ -66,6 +66,8 @@ async function checkDeltaCase(
     // lasts K / MREAD - 3 (rnnfab_pe.v MREAD)
     const ahead = design.rtl.LANES >= 2 && c.settings?.readAheadM !== false;
     assert.equal(design.rtl.MREAD, ahead ? Math.min(4, design.rtl.LANES) : 1, `${c.name}: MREAD`);
+    // one layer: the projection's own queue in every PE (rnnfab_mv_ese PQUEUE)
+    assert.equal(design.rtl.PQUEUE, c.numLayers === 1 ? 1 : 0, `${c.name}: PQUEUE`);
   } else {
     assert.equal(design.rtl.MREAD, 1, `${c.name}: MREAD without early input`);
   }
@@ -210,7 +212,7 @@ Deno.test("earlyInput / readAheadM: on by default where they apply, off by the c
   );
 });
 
-Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, GRU 2 layers on 2 PEs x 8 lanes, LSTMP 2 layers (dense projection) on 3 PEs x 2 lanes, LSTM 2 layers at 4 columns per beat on 4 PEs x 2 lanes, LSTMP 2 layers with theta_m on 2 PEs x 2 lanes (3 projection rows per PE: padded lines; also with the read-ahead of M off and with early input off) and at 4 columns per beat on 4 PEs x 4 lanes: bit-exact with back-pressure, cycles exact", async () => {
+Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, GRU 2 layers on 2 PEs x 8 lanes, LSTMP 2 layers (dense projection) on 3 PEs x 2 lanes, LSTM 2 layers at 4 columns per beat on 4 PEs x 2 lanes, LSTMP 2 layers with theta_m on 2 PEs x 2 lanes (3 projection rows per PE: padded lines; also with the read-ahead of M off and with early input off) and at 4 columns per beat on 4 PEs x 4 lanes, LSTMP 1 layer with theta_m (the projection's own engine queue) on 2 PEs x 2 lanes and x 4 lanes at 2 columns per beat: bit-exact with back-pressure, cycles exact", async () => {
   await withTempDir("rnnfab-delta-e2e-", async (root) => {
     const thetaM = { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 } };
     const cases: [string, Pick<E2eCase, "kind" | "numLayers"> & Partial<E2eCase>, object][] = [
@@ -234,6 +236,17 @@ Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, G
         ...thetaM,
         lanes: 2,
         earlyInput: false,
+      }],
+      // one layer: the projection's own engine queue (PQUEUE), at 2 lanes and at 4 lanes with
+      // 2 columns per beat
+      ["lstmp1-m-l2", { kind: "lstm", numLayers: 1, projSize: 5, pes: 2, inputSize: 7 }, {
+        ...thetaM,
+        lanes: 2,
+      }],
+      ["lstmp1-m-l4-w2", { kind: "lstm", numLayers: 1, projSize: 6, pes: 2, inputSize: 9 }, {
+        ...thetaM,
+        lanes: 4,
+        broadcast: 2,
       }],
       // (4 input elements per stream beat: 7 in beats of 4 and 3)
       ["lstmp2-m-l4-w4-in4", { kind: "lstm", numLayers: 2, projSize: 6, inputSize: 7 }, {

@@ -232,6 +232,24 @@ const LINT_CASES: E2eCase[] = [
     "ese",
     { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 2 },
   ),
+  // one layer with theta_m: early input with the projection's own engine queue (PQUEUE), at 4
+  // lanes (MREAD 4) and at one lane
+  lintCase(
+    "lstm 7->9 proj 5 peepholes, 2 PEs x 4 lanes, delta with theta_m, 2 columns per beat",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 1, projSize: 5, peepholes: true },
+    0.5,
+    2,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 4, broadcast: 2 },
+  ),
+  lintCase(
+    "lstm 7->9 proj 5 x1, 3 PEs, delta with theta_m",
+    { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 1, projSize: 5 },
+    0.5,
+    3,
+    "ese",
+    { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 } },
+  ),
   // past 16 lanes (the 32 PEs x 32 lanes of the ESE-shaped model's 1 us target): ese with delta,
   // theta_m and 2 columns per beat on 2 PEs x 32 lanes (32 cells a PE, 6 projection rows padded to
   // a line); ese on 1 PE x 64 lanes (9 cells padded to 64); bcr on 2 PEs x 32 lanes
