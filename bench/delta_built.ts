@@ -121,6 +121,8 @@ export interface BuiltDeltaOptions {
   broadcast: number;
   lanes?: number;
   inWords?: number;
+  /** false: without the projection's own queue (rtl PQUEUE; default on where it applies). */
+  projQueue?: boolean;
 }
 
 /** The dense design of `builtDesigns`: ese, the lanes, one column and one input word a beat. */
@@ -139,6 +141,7 @@ export function builtDeltaConfig(
     delta: options.delta,
     broadcast: options.broadcast,
     inWords: options.inWords ?? 1,
+    projQueue: options.projQueue,
   };
 }
 

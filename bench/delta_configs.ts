@@ -38,6 +38,8 @@ export interface DeltaDesignPoint {
   outWords: number;
   /** Input elements per beat (divides broadcast; absent in files before session 18: 1). */
   inWords?: number;
+  /** false: without the projection's own queue ("q0"; absent: with it where it applies). */
+  projQueue?: false;
 }
 
 /** A PE's resources at one MAC lane count: a Yosys per-PE estimate (`synth --per-pe`). */
@@ -86,6 +88,13 @@ export const DELTA_PE_RESOURCES = {
     { lanes: 32, lut: 9658, ff: 25869, dsp: 43 },
   ] as readonly PeResourcePoint[],
   bram36PerPe: 15.5,
+  /**
+   * What the projection's own queue (rtl PQUEUE) adds to a PE: the 16-lane PE of the same
+   * `ese-l16-s` design synthesized with it in session 22 (8,824 LUTs, 12,751 FFs, with the
+   * read-ahead of M two cells a cycle) less session 21's without it (8,113, 12,681); added at
+   * every lane count.
+   */
+  projQueuePe: { lut: 711, ff: 70 },
   shared: [
     { broadcast: 16, lut: 19555, ff: 5179 },
     { broadcast: 32, lut: 22644, ff: 8333 },
@@ -182,10 +191,16 @@ export function deltaResources(
     lanes?: number;
     /** Columns per beat (default 16). */
     broadcast?: number;
+    /** The PEs have the projection's own queue (rtl PQUEUE). */
+    projQueue?: boolean;
   },
 ): ResourceEstimate {
   const { budget, memoryBram36 } = options;
-  const pe = peResourcesAt(options.lanes ?? 1);
+  const peBase = peResourcesAt(options.lanes ?? 1);
+  const queue = DELTA_PE_RESOURCES.projQueuePe;
+  const pe = options.projQueue
+    ? { ...peBase, lut: peBase.lut + queue.lut, ff: peBase.ff + queue.ff }
+    : peBase;
   const shared = sharedResourcesAt(options.broadcast ?? 16);
   const lut = shared.lut + pes * pe.lut;
   const ff = shared.ff + pes * pe.ff;
@@ -255,12 +270,13 @@ export interface DeltaConfigTable {
 
 /**
  * Parse "PxW", "PxWoO", "PxLxWoO" or "PxLxWoOiI" (L MAC lanes per PE, else 1; O output and I input
- * elements per beat, else 1), comma-separated.
+ * elements per beat, else 1), with "q0" at the end for a design without the projection's own queue
+ * (rtl PQUEUE), comma-separated.
  */
 export function parseDesignPoints(text: string): DeltaDesignPoint[] | undefined {
   const points: DeltaDesignPoint[] = [];
   for (const part of text.split(",")) {
-    const match = /^(\d+)x(?:(\d+)x)?(\d+)(?:o(\d+))?(?:i(\d+))?$/.exec(part.trim());
+    const match = /^(\d+)x(?:(\d+)x)?(\d+)(?:o(\d+))?(?:i(\d+))?(q0)?$/.exec(part.trim());
     if (!match) return undefined;
     const [pes, lanes, broadcast, outWords, inWords] = [
       match[1],
@@ -278,7 +294,14 @@ export function parseDesignPoints(text: string): DeltaDesignPoint[] | undefined 
     if (pes % broadcast !== 0 || pes % outWords !== 0 || broadcast % inWords !== 0) {
       return undefined;
     }
-    points.push({ pes, lanes, broadcast, outWords, inWords });
+    points.push({
+      pes,
+      lanes,
+      broadcast,
+      outWords,
+      inWords,
+      ...(match[6] ? { projQueue: false } : {}),
+    });
   }
   return points;
 }
@@ -310,6 +333,7 @@ export async function deltaConfigTable(options: {
       broadcast: point.broadcast,
       lanes: point.lanes,
       inWords: point.inWords,
+      projQueue: point.projQueue,
     });
     const built = await builtDeltaCycles(designs, options.sequences, point.broadcast);
     const phases = built.phases;
@@ -332,6 +356,7 @@ export async function deltaConfigTable(options: {
         memoryBram36: memoryBlockRams.bram36,
         lanes: point.lanes,
         broadcast: point.broadcast,
+        projQueue: designs.delta.rtl.PQUEUE === 1,
       }),
       memoryBlockRams,
     };
@@ -374,14 +399,16 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
   const lines = [
     `### Configurations (${table.label}, ${table.clockMhz} MHz assumed)`,
     "",
-    "| PEs | lanes | W | out / in words | dense | delta mean / p50 / p99 / worst | no fire | matvec / EW + projection (+ next input part) / output wait (per frame) | limit | us | TOp/s | LUT / FF / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
+    "| PEs | lanes (q0: no projection queue) | W | out / in words | dense | delta mean / p50 / p99 / worst | no fire | matvec / EW + projection (+ next input part) / output wait (per frame) | limit | us | TOp/s | LUT / FF / DSP (scaled estimate) | BRAM36: scaled estimate / memories' bound (the larger decides) | fits |",
     "| --- | ----- | - | -------------- | ----- | ------------------------------ | ------- | --------------------------------------------- | ----- | -- | ----- | -------------------------------- | -------------------------------------------------------------- | ---- |",
   ];
   for (const r of table.rows) {
     const d = r.delta;
     const p = r.phases;
     lines.push(
-      `| ${r.pes} | ${r.lanes} | ${r.broadcast} | ${r.outWords} / ${r.inWords ?? 1} | ${
+      `| ${r.pes} | ${r.lanes}${
+        r.projQueue === false ? " (q0)" : ""
+      } | ${r.broadcast} | ${r.outWords} / ${r.inWords ?? 1} | ${
         cyclesText(r.denseCyclesPerFrame)
       } | ` +
         `${f(d.mean)} / ${d.p50} / ${d.p99} / ${d.worst} | ${f(r.idleCyclesPerFrame)} | ` +

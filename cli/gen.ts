@@ -151,10 +151,19 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
     },
     "read-ahead-m": {
       type: "enum",
-      values: ["on", "off"],
+      values: ["on", "off", "4"],
       group: OPTIONS,
       help: "with early input and 2 or more lanes: read the memories M two cells a cycle (a " +
-        "shorter hold; off saves LUT RAM in every PE)",
+        "shorter hold; off saves LUT RAM in every PE; 4: four cells a cycle, up to the lanes, a " +
+        "shorter hold still for more LUTs)",
+      defaultText: "on",
+    },
+    "proj-queue": {
+      type: "enum",
+      values: ["on", "off"],
+      group: OPTIONS,
+      help: "delta with early input and one layer: a queue of the projection's own in every PE, " +
+        "taken first (fewer cycles; off saves about 700 LUTs a PE on the ESE shape)",
       defaultText: "on",
     },
     "balance-data": {
@@ -199,7 +208,8 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     outWords: flags["out-words"] === undefined ? undefined : Number(flags["out-words"]),
     inWords: flags["in-words"] === undefined ? undefined : Number(flags["in-words"]),
     earlyInput: onOff(flags["early-input"]),
-    readAheadM: onOff(flags["read-ahead-m"]),
+    readAheadM: flags["read-ahead-m"] === "4" ? 4 : onOff(flags["read-ahead-m"]),
+    projQueue: onOff(flags["proj-queue"]),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
     weightFrac: flags["weight-frac"],
@@ -209,7 +219,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
 }
 
 /** An on/off flag as a boolean (absent: undefined, the default). */
-function onOff(value: "on" | "off" | undefined): boolean | undefined {
+function onOff(value: "on" | "off" | "4" | undefined): boolean | undefined {
   return value === undefined ? undefined : value === "on";
 }
 

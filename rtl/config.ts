@@ -67,11 +67,18 @@ export interface AcceleratorConfig {
    */
   earlyInput?: boolean;
   /**
-   * With early input and 2 or more lanes: the element-wise issue reads the memories M ahead, up
-   * to four cells a cycle, shortening the engines' hold (docs/delta.md; rtl MREAD; LUT RAM per
-   * PE). Absent: on where it applies.
+   * With early input and 2 or more lanes: the element-wise issue reads the memories M ahead, two
+   * cells a cycle (true), or four (4; no more than the lanes), shortening the engines' hold
+   * (docs/delta.md; rtl MREAD; LUT RAM per PE); false: one cell a cycle. Absent: two where it
+   * applies.
    */
-  readAheadM?: boolean;
+  readAheadM?: boolean | 4;
+  /**
+   * Delta designs with early input and one layer: a queue of the projection's own in every PE,
+   * taken first (docs/delta.md; rtl PQUEUE; about 700 LUTs a PE on the ESE shape). Absent: on
+   * where it applies.
+   */
+  projQueue?: boolean;
   /** Optional limit on the bits of all generated memories (weights, indices, biases, states). */
   maxMemoryBits?: number;
   /** The fixed-point configuration the model is quantized with. */
@@ -170,7 +177,10 @@ export const acceleratorFields = {
     message: `inWords must be a power of two from 1 to ${MAX_IN_WORDS}`,
   }).optional(),
   earlyInput: z.boolean({ message: "earlyInput must be true or false" }).optional(),
-  readAheadM: z.boolean({ message: "readAheadM must be true or false" }).optional(),
+  readAheadM: z.union([z.boolean(), z.literal(4)], {
+    message: "readAheadM must be true, false or 4",
+  }).optional(),
+  projQueue: z.boolean({ message: "projQueue must be true or false" }).optional(),
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
 
@@ -233,6 +243,7 @@ export function resolveAcceleratorConfig(
     inWords: merged.inWords ?? DEFAULT_ACCELERATOR_CONFIG.inWords,
     earlyInput: merged.earlyInput,
     readAheadM: merged.readAheadM,
+    projQueue: merged.projQueue,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };

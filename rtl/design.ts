@@ -196,7 +196,10 @@ function acceleratorOf(
     inWords: config.inWords ?? 1,
     // written only when off, so that a design.json of an earlier version still verifies
     earlyInput: config.earlyInput === false ? false : undefined,
-    readAheadM: config.readAheadM === false ? false : undefined,
+    readAheadM: config.readAheadM === false || config.readAheadM === 4
+      ? config.readAheadM
+      : undefined,
+    projQueue: config.projQueue === false ? false : undefined,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,
@@ -283,13 +286,13 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
 export const ACC_SERIAL_DELAY = 3;
 
 /**
- * The most cells of the memories M a delta PE reads a cycle ahead of the element-wise issue (rtl
- * MREAD, with early input and lanes; no more than the lanes): the engines' hold is K / MREAD - 3
- * cycles. Four take the ESE shape's hold (K = 32) from 13 to 5 cycles, below which the cycle
- * model found no gain on the speech set; each cell more a cycle is a LUT RAM of K / MREAD words
- * per PE (docs/delta.md, "Early input").
+ * The cells of the memories M a delta PE reads a cycle ahead of the element-wise issue by default
+ * (rtl MREAD, with early input and lanes; no more than the lanes; `readAheadM: 4` asks for four):
+ * the engines' hold is K / MREAD - 3 cycles. On the ESE shape (K = 32) two take the hold from 29
+ * to 13 cycles and four to 5, which with the projection's own queue (PQUEUE) gained 0.9% cycles
+ * for about 900 LUTs a PE (docs/delta.md, "Reading M ahead").
  */
-export const MREAD_CELLS = 4;
+export const MREAD_CELLS = 2;
 
 /**
  * Whether a design's accumulator banks are read one gate field a cycle (docs/architecture.md,
@@ -383,9 +386,9 @@ export function rtlParameters(
     // with early input and one layer, a queue of the projection's own in every PE: the
     // projection, which the next step's recurrent part waits for, does not wait behind the next
     // step's input part (docs/delta.md)
-    PQUEUE: earlyInput && model.layers.length === 1 ? 1 : 0,
+    PQUEUE: earlyInput && model.layers.length === 1 && config.projQueue !== false ? 1 : 0,
     MREAD: earlyInput && config.lanes >= 2 && config.readAheadM !== false
-      ? Math.min(MREAD_CELLS, config.lanes)
+      ? Math.min(config.readAheadM === 4 ? 4 : MREAD_CELLS, config.lanes)
       : 1,
   };
 }

@@ -197,7 +197,8 @@ export const designJsonSchema = z.object({
     // delta designs with theta_m and a projection: written only when off (absent: on, as in files
     // before session 21)
     earlyInput: z.literal(false).optional(),
-    readAheadM: z.literal(false).optional(),
+    readAheadM: z.union([z.literal(false), z.literal(4)]).optional(),
+    projQueue: z.literal(false).optional(),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),

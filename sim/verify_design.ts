@@ -64,7 +64,8 @@ const acceleratorSchema = z.looseObject({
   outWords: z.number().int().positive().optional(),
   inWords: z.number().int().positive().optional(),
   earlyInput: z.boolean().optional(),
-  readAheadM: z.boolean().optional(),
+  readAheadM: z.union([z.boolean(), z.literal(4)]).optional(),
+  projQueue: z.boolean().optional(),
   maxMemoryBits: z.number().positive().nullable(),
 });
 
@@ -97,6 +98,7 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     inWords: a.inWords ?? 1,
     earlyInput: a.earlyInput,
     readAheadM: a.readAheadM,
+    projQueue: a.projQueue,
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };

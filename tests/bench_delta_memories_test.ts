@@ -141,7 +141,10 @@ Deno.test("deltaResources: the memories' bound or the scaled estimate, whichever
   assert.deepEqual(over.over, ["BRAM36"]);
 });
 
-Deno.test("design points with MAC lanes and input words (PxLxWoOiI); resources and block RAM count the lanes", () => {
+Deno.test("design points with MAC lanes, input words and no projection queue (PxLxWoOiIq0); resources and block RAM count the lanes", () => {
+  assert.deepEqual(parseDesignPoints("32x16x32o32i4q0"), [
+    { pes: 32, lanes: 16, broadcast: 32, outWords: 32, inWords: 4, projQueue: false },
+  ]);
   assert.deepEqual(parseDesignPoints("96x16o32, 32x8x16o32, 4x2x1, 32x32x16o32, 32x16x32o32i2"), [
     { pes: 96, lanes: 1, broadcast: 16, outWords: 32, inWords: 1 },
     { pes: 32, lanes: 8, broadcast: 16, outWords: 32, inWords: 1 },
@@ -149,7 +152,9 @@ Deno.test("design points with MAC lanes and input words (PxLxWoOiI); resources a
     { pes: 32, lanes: 32, broadcast: 16, outWords: 32, inWords: 1 },
     { pes: 32, lanes: 16, broadcast: 32, outWords: 32, inWords: 2 },
   ]);
-  for (const bad of ["32x3x16", "32x128x16", "32x8x3", "30x8x16", "32x8x4o4i8", "32x8x4o4i3"]) {
+  for (
+    const bad of ["32x3x16", "32x128x16", "32x8x3", "30x8x16", "32x8x4o4i8", "32x8x4o4i3", "32x8q1"]
+  ) {
     assert.equal(parseDesignPoints(bad), undefined, bad);
   }
   const budget = { lut: 294_000, ff: 453_000, bram36: 947, dsp: 1504 };
@@ -162,6 +167,16 @@ Deno.test("design points with MAC lanes and input words (PxLxWoOiI); resources a
   // 32 PEs x 16 lanes at W = 32: session 21's synthesis itself (282,260 LUTs, 414,125 FFs)
   const synthesized = deltaResources(32, { budget, memoryBram36: 0, lanes: 16, broadcast: 32 });
   assert.deepEqual([synthesized.lut, synthesized.ff], [282_260, 414_125]);
+  // with the projection's own queue (session 22: 8,824 LUTs, 12,751 FFs a PE): over the LUTs
+  const queued = deltaResources(32, {
+    budget,
+    memoryBram36: 0,
+    lanes: 16,
+    broadcast: 32,
+    projQueue: true,
+  });
+  assert.deepEqual([queued.lut, queued.ff], [22644 + 32 * 8824, 8333 + 32 * 12751]);
+  assert.deepEqual(queued.over, ["LUT"]);
   assert.equal(at16.dsp, 864);
   assert.ok(at16.fits);
   const at32 = deltaResources(32, { budget, memoryBram36: 0, lanes: 32, broadcast: 32 });

@@ -62,10 +62,11 @@ async function checkDeltaCase(
   if (design.rtl.XEARLY === 1) {
     // the next step's input part went early (state ST_X) in the run the simulation equals
     assert.ok(model.stateCycles[7] > 0, `${c.name}: the input part never went early`);
-    // with lanes the PEs read M up to four cells a cycle (no more than the lanes), and mac_hold
-    // lasts K / MREAD - 3 (rnnfab_pe.v MREAD)
+    // with lanes the PEs read M two cells a cycle (readAheadM 4: four, no more than the lanes),
+    // and mac_hold lasts K / MREAD - 3 (rnnfab_pe.v MREAD)
     const ahead = design.rtl.LANES >= 2 && c.settings?.readAheadM !== false;
-    assert.equal(design.rtl.MREAD, ahead ? Math.min(4, design.rtl.LANES) : 1, `${c.name}: MREAD`);
+    const cells = Math.min(c.settings?.readAheadM === 4 ? 4 : 2, design.rtl.LANES);
+    assert.equal(design.rtl.MREAD, ahead ? cells : 1, `${c.name}: MREAD`);
     // one layer: the projection's own queue in every PE (rnnfab_mv_ese PQUEUE)
     assert.equal(design.rtl.PQUEUE, c.numLayers === 1 ? 1 : 0, `${c.name}: PQUEUE`);
   } else {
@@ -193,7 +194,7 @@ Deno.test("delta LSTMP 2 layers with theta_m (delta-coded projection input), 1 a
   });
 });
 
-Deno.test("earlyInput / readAheadM: on by default where they apply, off by the config (gen --early-input, --read-ahead-m)", () => {
+Deno.test("earlyInput / readAheadM / projQueue: on by default where they apply, off by the config (gen --early-input, --read-ahead-m, --proj-queue)", () => {
   const c = deltaCase("switches", { kind: "lstm", numLayers: 2, projSize: 5, pes: 2 }, 0.05);
   // [XEARLY, MREAD] of the design with these settings (one design each)
   const switches = (settings: object) => {
@@ -202,7 +203,10 @@ Deno.test("earlyInput / readAheadM: on by default where they apply, off by the c
     return [rtl.XEARLY, rtl.MREAD];
   };
   assert.deepEqual(switches({ lanes: 2 }), [1, 2]);
-  assert.deepEqual(switches({ lanes: 8 }), [1, 4]);
+  assert.deepEqual(switches({ lanes: 8 }), [1, 2]);
+  // four cells a cycle where asked for, no more than the lanes
+  assert.deepEqual(switches({ lanes: 8, readAheadM: 4 }), [1, 4]);
+  assert.deepEqual(switches({ lanes: 2, readAheadM: 4 }), [1, 2]);
   assert.deepEqual(switches({ lanes: 2, readAheadM: false }), [1, 1]);
   // the read-ahead only shortens the hold that early input needs: off with it
   assert.deepEqual(switches({ lanes: 2, earlyInput: false }), [0, 1]);
@@ -210,9 +214,26 @@ Deno.test("earlyInput / readAheadM: on by default where they apply, off by the c
     () => parseAcceleratorSettings({ earlyInput: "no" }, "c.json"),
     /c\.json: .*earlyInput must be true or false/,
   );
+  assert.throws(
+    () => parseAcceleratorSettings({ readAheadM: 3 }, "c.json"),
+    /c\.json: .*readAheadM must be true, false or 4/,
+  );
+  // the projection's own queue: one layer with early input, unless off (gen --proj-queue off)
+  const one = deltaCase("switches1", { kind: "lstm", numLayers: 1, projSize: 5, pes: 2 }, 0.05);
+  const queue = (settings: object) => {
+    const delta = { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 };
+    return caseDesign({ ...one, settings: { ...one.settings, delta, ...settings } }).rtl.PQUEUE;
+  };
+  assert.equal(queue({}), 1);
+  assert.equal(queue({ projQueue: false }), 0);
+  assert.equal(queue({ earlyInput: false }), 0);
+  assert.throws(
+    () => parseAcceleratorSettings({ projQueue: 1 }, "c.json"),
+    /c\.json: .*projQueue must be true or false/,
+  );
 });
 
-Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, GRU 2 layers on 2 PEs x 8 lanes, LSTMP 2 layers (dense projection) on 3 PEs x 2 lanes, LSTM 2 layers at 4 columns per beat on 4 PEs x 2 lanes, LSTMP 2 layers with theta_m on 2 PEs x 2 lanes (3 projection rows per PE: padded lines; also with the read-ahead of M off and with early input off) and at 4 columns per beat on 4 PEs x 4 lanes, LSTMP 1 layer with theta_m (the projection's own engine queue) on 2 PEs x 2 lanes and x 4 lanes at 2 columns per beat: bit-exact with back-pressure, cycles exact", async () => {
+Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, GRU 2 layers on 2 PEs x 8 lanes, LSTMP 2 layers (dense projection) on 3 PEs x 2 lanes, LSTM 2 layers at 4 columns per beat on 4 PEs x 2 lanes, LSTMP 2 layers with theta_m on 2 PEs x 2 lanes (3 projection rows per PE: padded lines; also with the read-ahead of M off and with early input off) and at 4 columns per beat on 4 PEs x 4 lanes, LSTMP 1 layer with theta_m (the projection's own engine queue) on 2 PEs x 2 lanes and x 4 lanes at 2 columns per beat with M read four cells a cycle: bit-exact with back-pressure, cycles exact", async () => {
   await withTempDir("rnnfab-delta-e2e-", async (root) => {
     const thetaM = { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.05 } };
     const cases: [string, Pick<E2eCase, "kind" | "numLayers"> & Partial<E2eCase>, object][] = [
@@ -238,7 +259,7 @@ Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, G
         earlyInput: false,
       }],
       // one layer: the projection's own engine queue (PQUEUE), at 2 lanes and at 4 lanes with
-      // 2 columns per beat
+      // 2 columns per beat and M read four cells a cycle
       ["lstmp1-m-l2", { kind: "lstm", numLayers: 1, projSize: 5, pes: 2, inputSize: 7 }, {
         ...thetaM,
         lanes: 2,
@@ -247,6 +268,7 @@ Deno.test("delta with MAC lanes (ese lines): LSTM 2 layers on 4 PEs x 4 lanes, G
         ...thetaM,
         lanes: 4,
         broadcast: 2,
+        readAheadM: 4,
       }],
       // (4 input elements per stream beat: 7 in beats of 4 and 3)
       ["lstmp2-m-l4-w4-in4", { kind: "lstm", numLayers: 2, projSize: 6, inputSize: 7 }, {

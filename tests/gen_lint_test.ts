@@ -233,14 +233,14 @@ const LINT_CASES: E2eCase[] = [
     { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 2 },
   ),
   // one layer with theta_m: early input with the projection's own engine queue (PQUEUE), at 4
-  // lanes (MREAD 4) and at one lane
+  // lanes with M read four cells a cycle (MREAD 4) and at one lane
   lintCase(
-    "lstm 7->9 proj 5 peepholes, 2 PEs x 4 lanes, delta with theta_m, 2 columns per beat",
+    "lstm 7->9 proj 5 peepholes, 2 PEs x 4 lanes, delta with theta_m, 2 columns per beat, M 4 a cycle",
     { kind: "lstm", inputSize: 7, hiddenSize: 9, numLayers: 1, projSize: 5, peepholes: true },
     0.5,
     2,
     "ese",
-    { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 4, broadcast: 2 },
+    { delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 }, lanes: 4, broadcast: 2, readAheadM: 4 },
   ),
   lintCase(
     "lstm 7->9 proj 5 x1, 3 PEs, delta with theta_m",
