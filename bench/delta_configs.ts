@@ -72,12 +72,12 @@ export interface SharedResourcePoint {
  * W = 32 in session 15), the shared logic at W = 16 and 32 (16 lanes; the encoders of session 15,
  * with the bounds v_hat +- theta and a registered push). The 16-lane PE and the W = 32 shared logic
  * are session 21's synthesis of the `ese-l16-s` design with early input, the read-ahead of M
- * (MPAIR), 4 input words, the shorter hold and the registered element-wise issue
- * (`bench:delta --design-out`): 8,113 LUTs a PE (session 18: 8,238; session 15 without early
- * input and the read-ahead: 7,962) and 22,644 shared; the 1- and 32-lane PEs and the W = 16 shared
- * logic are session 15's (without them). Between the synthesized points the figures
- * are interpolated linearly, past them extrapolated from the two nearest. A lane does not cost the
- * same everywhere: at 32 lanes a PE's accumulator memories are one word deep and become
+ * (two cells a cycle, then rtl MPAIR), 4 input words, the shorter hold and the registered
+ * element-wise issue (`bench:delta --design-out`): 8,113 LUTs a PE (session 18: 8,238; session
+ * 15 without early input and the read-ahead: 7,962) and 22,644 shared; the 1- and 32-lane PEs and
+ * the W = 16 shared logic are session 15's (without them). Between the synthesized points the
+ * figures are interpolated linearly, past them extrapolated from the two nearest. A lane does not
+ * cost the same everywhere: at 32 lanes a PE's accumulator memories are one word deep and become
  * flip-flops (LUT RAM at 16), so the flip-flops, not the LUTs, grow fastest. BRAM36: 15.5 a PE
  * (the 1-lane design); the design's own memories' bound decides where it is larger.
  */

@@ -724,11 +724,11 @@ module rnnfab_ctrl #(
   assign ew_pre_k = ew_pre_cell[KW-1:0];
   assign ew_pre_seq = ew_pre_seq_full[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
   // XEARLY: while layer 0's element-wise issue of a step whose next input part went early is on,
-  // the PEs' engines take no column, so that no MAC of the input part reads or writes the
-  // memories M before the issue's reads of them are done. The PEs read M in cycles T0 .. T0 +
-  // READS - 1 (T0: the issue's first cycle, ws_count_q = 0; cell k in T0 + k, or with MREAD = G cells
-  // G j .. G j + G - 1 in T0 + j), through the read port the MACs' read-modify-write shares; a column
-  // the engines take in cycle c reads M in c + 3 (C3) and writes it in c + 4. The hold is on while
+  // the PEs' engines take no column, so that no MAC of the input part reads or writes the memories
+  // M before the issue's reads of them are done. The PEs read M in cycles T0 .. T0 + READS - 1 (T0:
+  // the issue's first cycle, ws_count_q = 0; cell k in T0 + k, or with MREAD = G cells G j .. G j +
+  // G - 1 in T0 + j), through the read port the MACs' read-modify-write shares; a column the
+  // engines take in cycle c reads M in c + 3 (C3) and writes it in c + 4. The hold is on while
   // ws_count_q < HOLD (cycles T0 .. T0 + HOLD - 1), so the first take is in T0 + HOLD, its read in
   // T0 + HOLD + 3 = T0 + READS (after the last of the issue's reads) and its write a cycle later.
   // (A register: the PEs see it from the same registers the cycle model reads, ws_active_q,

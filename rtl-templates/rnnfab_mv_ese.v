@@ -220,7 +220,8 @@ module rnnfab_mv_ese #(
       assign push_proj = (PQUEUE != 0) && p2_hpart_q;
       assign pushing = p1_valid_q || p2_valid_q;
       // PQUEUE: a projection column in P1 or P2
-      assign proj_pushing = (PQUEUE != 0) && ((p1_valid_q && p1_hpart_q) || (p2_valid_q && p2_hpart_q));
+      assign proj_pushing = (PQUEUE != 0) &&
+          ((p1_valid_q && p1_hpart_q) || (p2_valid_q && p2_hpart_q));
       assign push_entry = {p2_hpart_q, p2_start_q, p2_end_q, p2_data_q};
       wire unused_dense_sums = &{1'b0, last_end_q, last_end1_q, last_end2_q};
     end else begin : gen_dense_push
