@@ -107,6 +107,7 @@ module rnnfab_mv_tb #(
 
   generate
     if (FORMAT == 0) begin : gen_ese
+      wire proj_idle;  // (PQUEUE 0: the same as idle)
       rnnfab_mv_ese #(
           .AB(AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
           .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
@@ -116,9 +117,9 @@ module rnnfab_mv_tb #(
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_ptr(1'b0),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .hold(1'b0), .stall_req(stall_req),
           .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
-          .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle)
+          .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle), .proj_idle(proj_idle)
       );
-      wire unused_bcr = &{1'b0, bc_col, phase_nseg, phase_nseg0, phase_cbase1};
+      wire unused_bcr = &{1'b0, bc_col, phase_nseg, phase_nseg0, phase_cbase1, proj_idle};
     end else begin : gen_bcr
       rnnfab_mv_bcr #(
           .AB(AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
