@@ -399,7 +399,8 @@ function targetsOf(figures: {
   const how = built.verilator ? "Verilator-checked cycle model" : "cycle model";
   const on = best
     ? `, ${best.pes} PEs x ${best.lanes} lanes x ${best.broadcast} columns per beat x ` +
-      `${best.outWords} output / ${best.inWords ?? 1} input words, ` +
+      `${best.outWords} output / ${best.inWords ?? 1} input words` +
+      `${best.projQueue === false ? ", no projection queue" : ""}, ` +
       "the fastest configuration within the budget"
     : `, ${built.design.pes} PEs`;
   const frameUs = best ? best.microseconds : us(mean);

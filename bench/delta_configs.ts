@@ -103,7 +103,8 @@ export const DELTA_PE_RESOURCES = {
     "model at 1, 16 and 32 lanes (W = 16 and 32; session 15; the 16-lane PE and the W = 32 " +
     "shared logic: session 21's ese-l16-s design with early input, the read-ahead of M and 4 " +
     "input words), interpolated in lanes and beat width between them, extrapolated past them, " +
-    "scaled by the PE count",
+    "scaled by the PE count; the projection's own queue (rtl PQUEUE) adds 711 LUTs and 70 FFs a " +
+    "PE (session 22's synthesis of the 16-lane design with it)",
 } as const;
 
 /**
@@ -425,10 +426,9 @@ export function deltaConfigMarkdown(table: DeltaConfigTable): string[] {
     "",
     b
       ? `Fastest within the budget: **${b.pes} PEs x ${b.lanes} lanes, W = ${b.broadcast}, ` +
-        `${b.outWords} output / ${b.inWords ?? 1} input ` +
-        `elements per beat: ${f(b.delta.mean)} cycles per frame, ${
-          b.microseconds.toFixed(2)
-        } us, ` +
+        `${b.outWords} output / ${b.inWords ?? 1} input elements per beat` +
+        `${b.projQueue === false ? ", no projection queue" : ""}: ` +
+        `${f(b.delta.mean)} cycles per frame, ${b.microseconds.toFixed(2)} us, ` +
         `${b.effectiveTops.toFixed(2)} TOp/s** (assumed clock); limit: ${b.limit}; ` +
         `${b.resources.label}.`
       : "No configuration fits the budget.",
