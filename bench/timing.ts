@@ -58,7 +58,7 @@ export interface TimingBenchDesign {
    * Further accelerator settings (MAC lanes, beat width, output words, delta thresholds: a delta
    * design, docs/delta.md); absent: the defaults.
    */
-  extra?: Pick<AcceleratorSettings, "lanes" | "broadcast" | "outWords" | "delta">;
+  extra?: Pick<AcceleratorSettings, "lanes" | "broadcast" | "outWords" | "delta" | "projQueue">;
 }
 
 const GRU_29_48: RandomModelOptions = {
@@ -118,6 +118,24 @@ export const TIMING_BENCH_DESIGNS: readonly TimingBenchDesign[] = [
       delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 },
     },
   },
+  // one layer: the projection's own queue in every PE (rtl PQUEUE), and the same without it
+  ...[true, false].map((queue) => ({
+    id: queue ? "delta-lstmp1-8pe" : "delta-lstmp1-8pe-q0",
+    description: `delta-lstmp-8pe with one layer (29 -> 48, projection 24), ` +
+      (queue ? "with the projection's own queue in every PE" : "without the projection's queue"),
+    model: { ...LSTMP_29_48, numLayers: 1 },
+    density: 0.25,
+    block: { rows: 8, cols: 8 },
+    pes: 8,
+    format: "ese" as const,
+    extra: {
+      lanes: 2,
+      broadcast: 8,
+      outWords: 8,
+      delta: { thetaX: 0.1, thetaH: 0.1, thetaM: 0.1 },
+      ...(queue ? {} : { projQueue: false }),
+    },
+  })),
 ];
 
 /** The place-and-route report's fields an entry repeats (null where the design does not fit). */
