@@ -119,7 +119,14 @@ Deno.test("bench:timing --merge: the run's entries replace the file's, the other
   });
   const merged = mergeTimingBench(committed, run);
   const ids = merged.designs.map((entry) => entry.id);
-  assert.deepEqual(ids, ["gru-8pe", "lstmp-8pe", "lstmp-16pe", "delta-lstmp-8pe"]);
+  assert.deepEqual(ids, [
+    "gru-8pe",
+    "lstmp-8pe",
+    "lstmp-16pe",
+    "delta-lstmp-8pe",
+    "delta-lstmp1-8pe",
+    "delta-lstmp1-8pe-q0",
+  ]);
   assert.equal(merged.designs[1].fmaxMhz, 999);
   assert.equal(merged.designs[0].fmaxMhz, committed.designs[0].fmaxMhz);
   assert.equal(merged.generatedAt, run.generatedAt);
@@ -127,7 +134,10 @@ Deno.test("bench:timing --merge: the run's entries replace the file's, the other
   // the file's notes stay (an earlier merge note is replaced by this merge's)
   const earlierNotes = committed.notes.filter((note) => !note.startsWith("merged ("));
   assert.ok(earlierNotes.every((note) => merged.notes.includes(note)));
-  assert.match(merged.notes.at(-1)!, /^merged \(--merge\): gru-8pe, lstmp-16pe kept from/);
+  assert.match(
+    merged.notes.at(-1)!,
+    /^merged \(--merge\): gru-8pe, lstmp-16pe, delta-lstmp1-8pe, delta-lstmp1-8pe-q0 kept from/,
+  );
   // merging twice keeps one merge note
   const again = mergeTimingBench(merged, run);
   assert.equal(again.notes.filter((note) => note.startsWith("merged (")).length, 1);
