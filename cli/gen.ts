@@ -208,7 +208,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     outWords: flags["out-words"] === undefined ? undefined : Number(flags["out-words"]),
     inWords: flags["in-words"] === undefined ? undefined : Number(flags["in-words"]),
     earlyInput: onOff(flags["early-input"]),
-    readAheadM: flags["read-ahead-m"] === "4" ? 4 : onOff(flags["read-ahead-m"]),
+    readAheadM: readAheadOf(flags["read-ahead-m"]),
     projQueue: onOff(flags["proj-queue"]),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
@@ -219,8 +219,13 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
 }
 
 /** An on/off flag as a boolean (absent: undefined, the default). */
-function onOff(value: "on" | "off" | "4" | undefined): boolean | undefined {
+function onOff(value: "on" | "off" | undefined): boolean | undefined {
   return value === undefined ? undefined : value === "on";
+}
+
+/** `--read-ahead-m`: on / off, or 4 (four cells a cycle). */
+function readAheadOf(value: "on" | "off" | "4" | undefined): boolean | 4 | undefined {
+  return value === "4" ? 4 : onOff(value);
 }
 
 /** Run `make`, naming the model file in front of a UserError that does not name it yet. */
