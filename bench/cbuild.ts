@@ -110,14 +110,18 @@ export async function buildKernel(
   const executable = join(dir, `kernel-${toolchain.id}`);
   await Deno.writeTextFile(sourcePath, kernel.source);
   await Deno.writeFile(weightsPath, kernel.weights);
-  // Asynchronous, so that an interrupt ends the compiler at once (util/interrupt.ts).
+  // Asynchronous, so that an interrupt ends the compiler at once (util/interrupt.ts). Its
+  // temporaries (gcc's .s, collect2's cdtor files), which a killed compiler cannot remove, go to
+  // a folder inside `dir`, which goes with the output folder it belongs to.
+  const scratch = join(dir, "tmp");
+  await Deno.mkdir(scratch, { recursive: true });
   const result = await runTool(toolchain.compiler, [
     ...toolchain.flags,
     "-o",
     executable,
     sourcePath,
     "-lm",
-  ]);
+  ], { env: { TMPDIR: scratch } }).finally(() => Deno.remove(scratch, { recursive: true }));
   if (result.code !== 0) {
     throw new Error(`${toolchain.compiler} failed on ${sourcePath}:\n${result.stderr}`);
   }
