@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { UserError } from "../util/errors.ts";
 import type { IntMatrix, QuantizedModel } from "../model/fixed.ts";
+import { accumulatorBitsFor } from "../model/accumulator.ts";
 import { saturate } from "../model/fixed.ts";
 import { CODEBOOK_BITS_LIMIT } from "./codes.ts";
 
@@ -199,16 +200,19 @@ export function shareWeights(model: QuantizedModel, bits: number): SharedWeights
     cols: matrix.cols,
     data: matrix.data.map((value) => value === 0 ? 0 : shared.get(value)!),
   });
+  const layers = model.layers.map((layer) => ({
+    weightIh: replace(layer.weightIh),
+    weightHh: replace(layer.weightHh),
+    weightHr: layer.weightHr ? replace(layer.weightHr) : undefined,
+    bias: layer.bias.slice(),
+    peephole: layer.peephole?.slice(),
+  }));
+  // the shared weights' own accumulator width (a level can be larger than the values it stands for)
+  const accumulatorBits = accumulatorBitsFor({ ...model, layers });
   const sharedModel: QuantizedModel = {
     ...model,
-    format: { ...model.format },
-    layers: model.layers.map((layer) => ({
-      weightIh: replace(layer.weightIh),
-      weightHh: replace(layer.weightHh),
-      weightHr: layer.weightHr ? replace(layer.weightHr) : undefined,
-      bias: layer.bias.slice(),
-      peephole: layer.peephole?.slice(),
-    })),
+    format: { ...model.format, accumulatorBits },
+    layers,
   };
   return {
     model: sharedModel,

@@ -6,14 +6,8 @@
  * @module
  */
 
-import {
-  layerInputSize,
-  type Matrix,
-  outputSize,
-  type RnnKind,
-  type RnnModel,
-  weightArrays,
-} from "./model.ts";
+import { accumulatorBitsFor } from "./accumulator.ts";
+import { type Matrix, outputSize, type RnnKind, type RnnModel, weightArrays } from "./model.ts";
 
 /** Parameters of one piecewise-linear activation table (see docs/fixed-point.md). */
 export interface ActivationTableSpec {
@@ -41,7 +35,7 @@ export interface FixedPointConfig {
 
 /** A fully resolved format: every field known, including the derived accumulator width. */
 export interface FixedFormat extends Required<FixedPointConfig> {
-  /** Accumulator width, derived: WB + AB + ceil(log2(K + 2)). */
+  /** Accumulator width, derived from the quantized weights (accumulatorBitsFor). */
   accumulatorBits: number;
 }
 
@@ -127,26 +121,6 @@ function saturates(value: number, bits: number, frac: number): boolean {
   return raw !== saturate(raw, bits);
 }
 
-/** Longest row (number of terms) of any matrix-vector product of the model. */
-export function longestRow(
-  model: Pick<RnnModel, "inputSize" | "hiddenSize" | "projSize" | "numLayers">,
-): number {
-  let longest = model.hiddenSize; // projection rows have H terms
-  for (let layer = 0; layer < model.numLayers; layer++) {
-    longest = Math.max(longest, layerInputSize(model, layer) + outputSize(model));
-  }
-  return longest;
-}
-
-/** Accumulator width that makes every sum exact (docs/fixed-point.md). */
-export function accumulatorBits(
-  weightBits: number,
-  activationBits: number,
-  longestRowTerms: number,
-): number {
-  return weightBits + activationBits + Math.ceil(Math.log2(longestRowTerms + 2));
-}
-
 /** Largest |w| over the weight matrices and peepholes of a model. */
 function largestWeight(model: RnnModel): number {
   let largest = 0;
@@ -209,18 +183,15 @@ export function checkFixedConfig(config: FixedPointConfig): string[] {
   return problems;
 }
 
-/** Resolve a config for a model: choose weightFrac if absent and derive the accumulator width. */
+/**
+ * Resolve a config for a model: choose weightFrac if absent and derive the accumulator width
+ * from the quantized weights (quantizeModel's format).
+ */
 export function resolveFormat(
   model: RnnModel,
   config: FixedPointConfig = DEFAULT_FIXED_CONFIG,
 ): FixedFormat {
-  const weightFrac = config.weightFrac ?? chooseWeightFrac(model, config.weightBits);
-  const terms = longestRow(model);
-  return {
-    ...config,
-    weightFrac,
-    accumulatorBits: accumulatorBits(config.weightBits, config.activationBits, terms),
-  };
+  return quantizeModel(model, config).format;
 }
 
 function quantizeMatrix(
@@ -264,12 +235,9 @@ export function quantizeModel(
 ): QuantizedModel {
   const problems = checkFixedConfig(config);
   if (problems.length > 0) throw new Error(`invalid fixed-point config: ${problems.join("; ")}`);
-  const format = resolveFormat(model, config);
-  if (format.accumulatorBits > 52) {
-    throw new Error(
-      `accumulator would need ${format.accumulatorBits} bits; the golden model supports at most 52`,
-    );
-  }
+  const weightFrac = config.weightFrac ?? chooseWeightFrac(model, config.weightBits);
+  // the accumulator width follows from the quantized weights (below)
+  const format: FixedFormat = { ...config, weightFrac, accumulatorBits: 0 };
   const counter = { saturated: 0 };
   const { weightBits: wb, weightFrac: wf, activationBits: ab, activationFrac: af } = format;
   const layers = model.layers.map((w): QuantizedLayer => {
@@ -295,7 +263,7 @@ export function quantizeModel(
       peephole,
     };
   });
-  return {
+  const quantized: QuantizedModel = {
     kind: model.kind,
     inputSize: model.inputSize,
     hiddenSize: model.hiddenSize,
@@ -305,6 +273,13 @@ export function quantizeModel(
     layers,
     saturatedValues: counter.saturated,
   };
+  format.accumulatorBits = accumulatorBitsFor(quantized);
+  if (format.accumulatorBits > 52) {
+    throw new Error(
+      `accumulator would need ${format.accumulatorBits} bits; the golden model supports at most 52`,
+    );
+  }
+  return quantized;
 }
 
 /** Quantize an input sequence (T x inputSize reals) to activation format. */

@@ -6,6 +6,7 @@
  */
 
 import { z } from "zod";
+import { accumulatorBitsFor } from "./accumulator.ts";
 import type { FixedFormat, IntMatrix, QuantizedModel } from "./fixed.ts";
 import { writeJsonAtomic } from "../util/fs.ts";
 import { MAX_QUANTIZED_BYTES } from "../util/limits.ts";
@@ -54,6 +55,18 @@ export const quantizedModelSchema = z.object({
     peephole: int32Array.optional(),
   })),
   saturatedValues: z.number().int().nonnegative(),
+}).superRefine((model, context) => {
+  // every sum the hardware forms must fit (model/fixed.ts accumulatorBitsFor)
+  const needed = accumulatorBitsFor(model);
+  if (model.format.accumulatorBits < needed) {
+    context.addIssue({
+      code: "custom",
+      path: ["format", "accumulatorBits"],
+      message:
+        `${model.format.accumulatorBits} bits cannot hold these weights' sums: expected at ` +
+        `least ${needed}`,
+    });
+  }
 }) satisfies z.ZodType<QuantizedModel>;
 
 /** `quantized.json` as stored: plain JSON arrays of integers. */
