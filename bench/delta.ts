@@ -74,6 +74,8 @@ export interface DeltaBenchOptions {
   builtLanes?: number;
   /** Input elements per stream beat of the built delta datapath (divides broadcast; default 1). */
   builtInWords?: number;
+  /** false: the built delta datapath without the projection's own queue (rtl PQUEUE). */
+  builtProjQueue?: boolean;
   /** Thresholds of the sweep on the BCR + delta model (real units; none: no sweep). */
   sweep?: number[];
   /** Designs of the configuration table (PEs, W, output words; none: no table). */
@@ -194,6 +196,7 @@ async function builtOf(options: DeltaBenchOptions) {
       broadcast,
       lanes,
       inWords: options.builtInWords,
+      projQueue: options.builtProjQueue,
     }),
     options.test.sequences,
     broadcast,
@@ -219,6 +222,7 @@ function sweepOf(options: DeltaBenchOptions, thetas: number[], denseOps: number)
     broadcast: options.broadcast ?? 1,
     lanes: options.builtLanes ?? 1,
     inWords: options.builtInWords,
+    projQueue: options.builtProjQueue,
     denseOps,
     log: options.log,
   });

@@ -85,6 +85,8 @@ export interface DeltaSweepOptions {
   lanes?: number;
   /** Input elements per stream beat of the built delta design (default 1). */
   inWords?: number;
+  /** false: the built delta design without the projection's own queue (rtl PQUEUE). */
+  projQueue?: boolean;
   /** Dense operations per frame (for the effective throughput). */
   denseOps: number;
   /** Called with a line per point. */
@@ -131,6 +133,7 @@ export async function deltaSweep(options: DeltaSweepOptions): Promise<DeltaSweep
       broadcast: options.broadcast,
       lanes: options.lanes,
       inWords: options.inWords,
+      projQueue: options.projQueue,
     });
     denseCycles = designs.dense.estimate.cyclesPerStep;
     const design = designs.delta;

@@ -1,6 +1,7 @@
 /**
  * `deno task bench:delta [--dense M] [--bcr B] [--delta-model D] [--head H] [--data T]
- * [--theta TX,TH] [--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--clock MHZ]
+ * [--theta TX,TH] [--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] [--built-lanes L]
+ * [--proj-queue on|off] [--clock MHZ]
  * [--broadcast W] [--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE]
  * [--design-out DIR]`: the delta benchmark (bench/delta.ts,
  * docs/delta.md "Benchmark"): accuracy dense / BCR only / BCR + delta, fired fraction per layer,
@@ -123,7 +124,7 @@ const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--dense M] [--bcr B] [--delta-model D] [--head H] [--data T] [--theta TX,TH] " +
     "[--theta-input X] [--theta-m M] [--config C] [--pes N] [--format ese|bcr] [--lanes L] " +
-    "[--built-lanes L] [--clock MHZ] [--broadcast W] " +
+    "[--built-lanes L] [--proj-queue on|off] [--clock MHZ] [--broadcast W] " +
     "[--out-words O] [--in-words I] [--configs LIST] [--verilator K] [--limit N] [--out FILE] " +
     "[--design-out DIR] [--balance-data V] [--balance-sequences N]",
   description: `The delta benchmark on a model trained on the speech set (docs/delta.md,
@@ -239,6 +240,13 @@ Verilator itself on the first K utterances) and of the older analytical model (m
       }),
       default: undefined,
       defaultText: "1",
+    },
+    "proj-queue": {
+      type: "enum",
+      values: ["on", "off"],
+      help: "the built delta design's projection queue (rtl PQUEUE: one layer, early input; " +
+        "off: without it, the q0 designs of --configs)",
+      defaultText: "on",
     },
     configs: {
       type: "custom" as const,
@@ -447,6 +455,7 @@ await runCommand(async () => {
     broadcast: paths.broadcast,
     lanes: paths.builtLanes,
     inWords: flags["in-words"],
+    projQueue: flags["proj-queue"] === undefined ? undefined : flags["proj-queue"] === "on",
   };
   const balance = flags["balance-data"] === undefined
     ? undefined
@@ -468,6 +477,7 @@ await runCommand(async () => {
     broadcast: paths.broadcast,
     builtLanes: paths.builtLanes,
     builtInWords: flags["in-words"],
+    builtProjQueue: built.projQueue,
     sweep: flags.sweep,
     configs,
     builtModel,

@@ -130,6 +130,7 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
     const built = JSON.parse(await Deno.readTextFile(`${dir}/built/design.json`));
     assert.equal(built.accelerator.inWords, 2);
     assert.equal(built.rtl.BCAST, 2);
+    assert.equal(built.rtl.PQUEUE, 1, "one layer, early input: the projection's own queue");
     // the configuration table: each design's cycles and where they go; the built design streams
     // the widest output beat that divides the PEs by default
     assert.equal(result.cycles.built.design.outWords, 4);
@@ -204,17 +205,21 @@ Deno.test("bench:delta --theta-m on a tiny LSTMP: the projection input's fired f
       assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
     }
     assert.equal(await Deno.readTextFile(`${dir}/mine/notes.txt`), "mine");
-    // --built-lanes: the built designs (and the sweep) with 2 MAC lanes per PE; the same design
-    // as the configuration 4 PEs x 2 lanes x 2 columns per beat x 4 words, so the same cycles
+    // --built-lanes: the built designs (and the sweep) with 2 MAC lanes per PE; --proj-queue off:
+    // without the projection's queue; the same design as the configuration 4 PEs x 2 lanes x 2
+    // columns per beat x 4 words without it (q0), so the same cycles
     const laned = await runDenoScript("cli/bench_delta.ts", [
       ...args,
-      ...["--theta-m", "0.05", "--built-lanes", "2", "--configs", "4x2x2o4,4x2o4"],
-      ...["--out", `${dir}/lanes.json`],
+      ...["--theta-m", "0.05", "--built-lanes", "2", "--configs", "4x2x2o4q0,4x2o4"],
+      ...["--proj-queue", "off", "--out", `${dir}/lanes.json`, "--design-out", `${dir}/q0`],
     ]);
     assert.equal(laned.code, 0, laned.stderr);
     const lanes = JSON.parse(await Deno.readTextFile(`${dir}/lanes.json`));
     assert.equal(lanes.cycles.built.design.lanes, 2);
     assert.equal(lanes.configs.rows[0].lanes, 2);
+    const withoutQueue = JSON.parse(await Deno.readTextFile(`${dir}/q0/design.json`));
+    assert.equal(withoutQueue.rtl.PQUEUE, 0);
+    assert.equal(withoutQueue.accelerator.projQueue, false);
     assert.equal(lanes.configs.rows[0].delta.mean, lanes.cycles.built.delta.mean);
     assert.notEqual(lanes.configs.rows[1].delta.mean, lanes.cycles.built.delta.mean);
     assert.match(await Deno.readTextFile(`${dir}/lanes.md`), /4 PEs x 2 MAC lane\(s\)/);
