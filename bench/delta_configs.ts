@@ -52,6 +52,8 @@ export interface PeResourcePoint {
   ff: number;
   /** DSP slices of one PE. */
   dsp: number;
+  /** What the projection's own queue (rtl PQUEUE) adds to that PE: LUTs and flip-flops. */
+  projQueue: { lut: number; ff: number };
 }
 
 /** The logic outside the PEs at one beat width W (encoders, broadcaster, controller). */
@@ -66,45 +68,37 @@ export interface SharedResourcePoint {
 
 /**
  * Resources of the delta datapath, from Yosys per-PE estimates (`synth --per-pe`, Yosys 0.23, the
- * XCKU060's family) of the trained ESE-shaped model pruned for lanes (`ese-l16`) built as a 32-PE
- * delta design with theta_m and 32 output words (docs/delta.md, "What a lane costs, synthesized"):
- * a PE at 1, 16 and 32 lanes (W = 16, 16, 32; a PE does not depend on W: 7,962 LUTs at 16 lanes and
- * W = 32 in session 15), the shared logic at W = 16 and 32 (16 lanes; the encoders of session 15,
- * with the bounds v_hat +- theta and a registered push). The 16-lane PE and the W = 32 shared logic
- * are session 21's synthesis of the `ese-l16-s` design with early input, the read-ahead of M
- * (two cells a cycle, then rtl MPAIR), 4 input words, the shorter hold and the registered
- * element-wise issue (`bench:delta --design-out`): 8,113 LUTs a PE (session 18: 8,238; session
- * 15 without early input and the read-ahead: 7,962) and 22,644 shared; the 1- and 32-lane PEs and
- * the W = 16 shared logic are session 15's (without them). Between the synthesized points the
- * figures are interpolated linearly, past them extrapolated from the two nearest. A lane does not
- * cost the same everywhere: at 32 lanes a PE's accumulator memories are one word deep and become
- * flip-flops (LUT RAM at 16), so the flip-flops, not the LUTs, grow fastest. BRAM36: 15.5 a PE
- * (the 1-lane design); the design's own memories' bound decides where it is larger.
+ * XCKU060's family) of the trained ESE-shaped model pruned for lanes (`ese-l16-s`), balanced, built
+ * as a 32-PE delta design with theta_m, early input, 32 columns and 32 output words a beat and 4
+ * input words (`bench:delta --design-out`, with `--built-lanes` and `--proj-queue`; docs/delta.md,
+ * "What a lane costs, synthesized" and "Session 23"): session 23's synthesis, with the accumulator
+ * width from the weights (36 bits; 43 before), of a PE at 1, 16 and 32 lanes without the
+ * projection's own queue and what the queue adds at each, and the shared logic at W = 32 (the
+ * 16-lane design with the queue; the five other designs' shared logic, the same RTL, came out
+ * within 22,922 .. 24,486 LUTs: the synthesis's own spread). The shared logic at W = 16 is session
+ * 15's (its encoders, with the bounds v_hat +- theta and a registered push). Between the
+ * synthesized points the figures are interpolated linearly, past them extrapolated from the two
+ * nearest. A lane does not cost the same everywhere: at 32 lanes a PE's accumulator memories are
+ * one word deep and become flip-flops (LUT RAM at 16), so the flip-flops, not the LUTs, grow
+ * fastest. BRAM36: 15.5 a PE (the 1-lane design; 15 at 16 lanes, 20 at 32); the design's own
+ * memories' bound decides where it is larger.
  */
 export const DELTA_PE_RESOURCES = {
   perPe: [
-    { lanes: 1, lut: 2955, ff: 5355, dsp: 12 },
-    { lanes: 16, lut: 8113, ff: 12681, dsp: 27 },
-    { lanes: 32, lut: 9658, ff: 25869, dsp: 43 },
+    { lanes: 1, lut: 2335, ff: 5238, dsp: 12, projQueue: { lut: 620, ff: 78 } },
+    { lanes: 16, lut: 6662, ff: 11659, dsp: 27, projQueue: { lut: 590, ff: 71 } },
+    { lanes: 32, lut: 8995, ff: 23117, dsp: 43, projQueue: { lut: 446, ff: 70 } },
   ] as readonly PeResourcePoint[],
   bram36PerPe: 15.5,
-  /**
-   * What the projection's own queue (rtl PQUEUE) adds to a PE: the 16-lane PE of the same
-   * `ese-l16-s` design synthesized with it in session 22 (8,824 LUTs, 12,751 FFs, with the
-   * read-ahead of M two cells a cycle) less session 21's without it (8,113, 12,681); added at
-   * every lane count.
-   */
-  projQueuePe: { lut: 711, ff: 70 },
   shared: [
     { broadcast: 16, lut: 19555, ff: 5179 },
-    { broadcast: 32, lut: 22644, ff: 8333 },
+    { broadcast: 32, lut: 24349, ff: 8334 },
   ] as readonly SharedResourcePoint[],
-  label: "computed: Yosys per-PE estimates of the 32-PE delta design of the trained ese-l16 " +
-    "model at 1, 16 and 32 lanes (W = 16 and 32; session 15; the 16-lane PE and the W = 32 " +
-    "shared logic: session 21's ese-l16-s design with early input, the read-ahead of M and 4 " +
-    "input words), interpolated in lanes and beat width between them, extrapolated past them, " +
-    "scaled by the PE count; the projection's own queue (rtl PQUEUE) adds 711 LUTs and 70 FFs a " +
-    "PE (session 22's synthesis of the 16-lane design with it)",
+  label: "computed: Yosys per-PE estimates of the 32-PE delta design of the trained, balanced " +
+    "ese-l16-s model (early input, 4 input words, 36-bit accumulators) at 1, 16 and 32 lanes, " +
+    "with and without the projection's own queue (rtl PQUEUE), and of its shared logic at W = 32 " +
+    "(session 23; W = 16: session 15), interpolated in lanes and beat width between them, " +
+    "extrapolated past them, scaled by the PE count",
 } as const;
 
 /**
@@ -120,13 +114,24 @@ export function piecewiseLinear(points: readonly { x: number; y: number }[], x: 
   return a.y + ((b.y - a.y) * (x - a.x)) / (b.x - a.x);
 }
 
-/** A PE's LUTs, flip-flops and DSPs at a lane count (DELTA_PE_RESOURCES), whole numbers. */
-export function peResourcesAt(lanes: number): Omit<PeResourcePoint, "lanes"> {
-  const along = (field: "lut" | "ff" | "dsp") =>
+/**
+ * A PE's LUTs, flip-flops and DSPs at a lane count (DELTA_PE_RESOURCES), with or without the
+ * projection's own queue, whole numbers.
+ */
+export function peResourcesAt(
+  lanes: number,
+  projQueue = false,
+): Omit<PeResourcePoint, "lanes" | "projQueue"> {
+  const along = (value: (point: PeResourcePoint) => number) =>
     Math.round(
-      piecewiseLinear(DELTA_PE_RESOURCES.perPe.map((p) => ({ x: p.lanes, y: p[field] })), lanes),
+      piecewiseLinear(DELTA_PE_RESOURCES.perPe.map((p) => ({ x: p.lanes, y: value(p) })), lanes),
     );
-  return { lut: along("lut"), ff: along("ff"), dsp: along("dsp") };
+  const queue = (field: "lut" | "ff") => projQueue ? along((p) => p.projQueue[field]) : 0;
+  return {
+    lut: along((p) => p.lut) + queue("lut"),
+    ff: along((p) => p.ff) + queue("ff"),
+    dsp: along((p) => p.dsp),
+  };
 }
 
 /** The shared logic's LUTs and flip-flops at a beat width (DELTA_PE_RESOURCES), whole numbers. */
@@ -197,11 +202,7 @@ export function deltaResources(
   },
 ): ResourceEstimate {
   const { budget, memoryBram36 } = options;
-  const peBase = peResourcesAt(options.lanes ?? 1);
-  const queue = DELTA_PE_RESOURCES.projQueuePe;
-  const pe = options.projQueue
-    ? { ...peBase, lut: peBase.lut + queue.lut, ff: peBase.ff + queue.ff }
-    : peBase;
+  const pe = peResourcesAt(options.lanes ?? 1, options.projQueue);
   const shared = sharedResourcesAt(options.broadcast ?? 16);
   const lut = shared.lut + pes * pe.lut;
   const ff = shared.ff + pes * pe.ff;

@@ -163,7 +163,7 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       values: ["on", "off"],
       group: OPTIONS,
       help: "delta with early input and one layer: a queue of the projection's own in every PE, " +
-        "taken first (fewer cycles; off saves about 700 LUTs a PE on the ESE shape)",
+        "taken first (fewer cycles; off saves about 600 LUTs a PE on the ESE shape)",
       defaultText: "on",
     },
     "balance-data": {

@@ -6,6 +6,7 @@ import {
   deltaConfigTable,
   deltaResources,
   parseDesignPoints,
+  peResourcesAt,
   piecewiseLinear,
   sharedResourcesAt,
 } from "../bench/delta_configs.ts";
@@ -158,16 +159,14 @@ Deno.test("design points with MAC lanes, input words and no projection queue (Px
     assert.equal(parseDesignPoints(bad), undefined, bad);
   }
   const budget = { lut: 294_000, ff: 453_000, bram36: 947, dsp: 1504 };
-  // the synthesized points themselves (32 PEs: the designs that were synthesized)
+  // the synthesized points themselves (32 PEs: the designs that were synthesized, session 23)
   const [one, sixteen, thirtyTwo] = DELTA_PE_RESOURCES.perPe;
   const at16 = deltaResources(32, { budget, memoryBram36: 0, lanes: 16, broadcast: 16 });
-  // the W = 16 shared logic (session 15) and session 21's 16-lane PE
+  // the W = 16 shared logic (session 15) and the 16-lane PE without the projection's queue
   assert.equal(at16.lut, 19555 + 32 * sixteen.lut);
-  assert.equal(at16.lut, 19555 + 32 * 8113);
-  // 32 PEs x 16 lanes at W = 32: session 21's synthesis itself (282,260 LUTs, 414,125 FFs)
-  const synthesized = deltaResources(32, { budget, memoryBram36: 0, lanes: 16, broadcast: 32 });
-  assert.deepEqual([synthesized.lut, synthesized.ff], [282_260, 414_125]);
-  // with the projection's own queue (session 22: 8,824 LUTs, 12,751 FFs a PE): over the LUTs
+  assert.equal(at16.lut, 19555 + 32 * 6662);
+  // 32 PEs x 16 lanes at W = 32 with the projection's own queue: the built design's synthesis
+  // (7,252 LUTs and 11,730 FFs a PE, 24,349 and 8,334 shared), within the LUTs and FFs
   const queued = deltaResources(32, {
     budget,
     memoryBram36: 0,
@@ -175,15 +174,19 @@ Deno.test("design points with MAC lanes, input words and no projection queue (Px
     broadcast: 32,
     projQueue: true,
   });
-  assert.deepEqual([queued.lut, queued.ff], [22644 + 32 * 8824, 8333 + 32 * 12751]);
-  assert.deepEqual(queued.over, ["LUT"]);
+  assert.deepEqual([queued.lut, queued.ff], [24349 + 32 * 7252, 8334 + 32 * 11730]);
+  assert.deepEqual(queued.over, []);
+  const without = deltaResources(32, { budget, memoryBram36: 0, lanes: 16, broadcast: 32 });
+  assert.deepEqual([without.lut, without.ff], [24349 + 32 * 6662, 8334 + 32 * 11659]);
   assert.equal(at16.dsp, 864);
   assert.ok(at16.fits);
   const at32 = deltaResources(32, { budget, memoryBram36: 0, lanes: 32, broadcast: 32 });
-  // 32 lanes at W = 32: the PE synthesized (9,658), the shared logic of the W = 32 design
-  assert.equal(at32.lut, 22644 + 32 * thirtyTwo.lut);
-  assert.equal(at32.ff, 8333 + 32 * thirtyTwo.ff);
+  // 32 lanes at W = 32: the PE synthesized (8,995 LUTs, 23,117 FFs), over both
+  assert.equal(at32.lut, 24349 + 32 * thirtyTwo.lut);
+  assert.equal(at32.ff, 8334 + 32 * thirtyTwo.ff);
   assert.deepEqual(at32.over, ["LUT", "FF"]);
+  // the queue's cost interpolated between the points like the PE's
+  assert.equal(peResourcesAt(8, true).lut - peResourcesAt(8).lut, Math.round(620 - 30 * 7 / 15));
   // between points: linear; one lane a DSP
   const at8 = deltaResources(1, { budget, memoryBram36: 0, lanes: 8 });
   assert.equal(at8.dsp, one.dsp + 7);
@@ -194,7 +197,7 @@ Deno.test("design points with MAC lanes, input words and no projection queue (Px
     at64.lut - sharedResourcesAt(64).lut,
     thirtyTwo.lut + 2 * (thirtyTwo.lut - sixteen.lut),
   );
-  assert.equal(sharedResourcesAt(64).lut, 22644 + 2 * (22644 - 19555));
+  assert.equal(sharedResourcesAt(64).lut, 24349 + 2 * (24349 - 19555));
   assert.equal(piecewiseLinear([{ x: 1, y: 10 }], 5), 10);
   assert.equal(piecewiseLinear([{ x: 0, y: 0 }, { x: 2, y: 4 }, { x: 4, y: 6 }], 1), 2);
   assert.equal(piecewiseLinear([{ x: 0, y: 0 }, { x: 2, y: 4 }, { x: 4, y: 6 }], -1), -2);
