@@ -314,6 +314,18 @@ function thresholdsOf(
   };
 }
 
+/** The configuration table a model set runs by default (with theta_m only), or none. */
+function setConfigsOf(set: string, thetaM: number | undefined) {
+  const configs = ({
+    ese: ESE_CONFIGS,
+    "ese-l16": ESE_LANES_CONFIGS,
+    "ese-l16-s": ESE_LANES_CONFIGS,
+    "ese-l16-cb": ESE_LANES_CONFIGS,
+    "ese-l16-d125": ESE_LANES_D125_CONFIGS,
+  } as Record<string, string>)[set];
+  return configs !== undefined && thetaM !== undefined ? parseDesignPoints(configs) : undefined;
+}
+
 /** The flags' paths with the model set's defaults filled in. */
 function pathsOf(flags: FlagValues<typeof COMMAND.flags>, thetaM: number | undefined) {
   const set = SETS[flags.set as keyof typeof SETS];
@@ -439,15 +451,7 @@ await runCommand(async () => {
     outWords: flags["out-words"] ?? widestOutWords(flags.pes),
     fixed,
   };
-  const setConfigs = {
-    ese: ESE_CONFIGS,
-    "ese-l16": ESE_LANES_CONFIGS,
-    "ese-l16-s": ESE_LANES_CONFIGS,
-    "ese-l16-cb": ESE_LANES_CONFIGS,
-    "ese-l16-d125": ESE_LANES_D125_CONFIGS,
-  }[flags.set as string];
-  const configs = flags.configs ??
-    (setConfigs !== undefined && thetaM !== undefined ? parseDesignPoints(setConfigs) : undefined);
+  const configs = flags.configs ?? setConfigsOf(flags.set as string, thetaM);
   const log = (line: string) => console.error(`bench:delta: ${line}`);
   const built = {
     accelerator: { ...accelerator, format: "ese" as const, lanes: 1 },
