@@ -14,7 +14,7 @@
 
 import { parseCommand, runCommand } from "./common.ts";
 import { defineCommand, type FlagValues } from "./flags.ts";
-import { limitFlag, numberChoiceFlag, pesFlag, positiveFlag } from "./shared_flags.ts";
+import { limitFlag, numberChoiceFlag, onOff, pesFlag, positiveFlag } from "./shared_flags.ts";
 import { DELTA_FLAG } from "./finetune_delta.ts";
 import { UserError } from "../util/errors.ts";
 import { checkOutputDir, writeFileAtomic, writeJsonAtomic } from "../util/fs.ts";
@@ -459,7 +459,7 @@ await runCommand(async () => {
     broadcast: paths.broadcast,
     lanes: paths.builtLanes,
     inWords: flags["in-words"],
-    projQueue: flags["proj-queue"] === undefined ? undefined : flags["proj-queue"] === "on",
+    projQueue: onOff(flags["proj-queue"]),
   };
   const balance = flags["balance-data"] === undefined
     ? undefined

@@ -13,6 +13,7 @@ import {
   FIXED_POINT_FLAGS,
   LANE_FLAG_VALUES,
   limitFlag,
+  onOff,
   pesFlag,
   positiveFlag,
   withGroup,
@@ -216,11 +217,6 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     activationBits: flags["activation-bits"],
     activationFrac: flags["activation-frac"],
   }, `${NAME} flags`);
-}
-
-/** An on/off flag as a boolean (absent: undefined, the default). */
-function onOff(value: "on" | "off" | undefined): boolean | undefined {
-  return value === undefined ? undefined : value === "on";
 }
 
 /** `--read-ahead-m`: on / off, or 4 (four cells a cycle). */

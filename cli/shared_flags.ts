@@ -257,3 +257,8 @@ export function numberChoiceFlag(
     defaultText: String(options.fallback),
   };
 }
+
+/** An on/off flag's value as a boolean (absent: undefined, the default). */
+export function onOff(value: "on" | "off" | undefined): boolean | undefined {
+  return value === undefined ? undefined : value === "on";
+}

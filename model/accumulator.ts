@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { RnnKind } from "./model.ts";
+
 /** A row-major integer matrix (model/fixed.ts IntMatrix). */
 interface IntegerRows {
   rows: number;
@@ -18,7 +20,7 @@ interface IntegerRows {
  */
 export interface AccumulatorModel {
   /** Cell type. */
-  kind: "lstm" | "gru";
+  kind: RnnKind;
   /** Cells per layer. */
   hiddenSize: number;
   /** The formats: weight width and fraction, activation width. */
