@@ -499,11 +499,32 @@ module rnnfab_ctrl #(
   reg [PE_W-1:0] out_pe_q, out_pe_d;  // the PE whose out_data holds the output element
   reg os_start;
   assign out_addr = OUT_BASE + os_k[HA_W-1:0];
-  wire os_ready = round_ready(1'b0, LAST_LAYER, os_k, trk_on_q, trk_m_q, trk_layer_q,
-                              trk_rounds_q);
+  // The round of the position has been written (round_ready of os_k and the tracker) and the
+  // position holds the step's last beat: registers loaded from the next state, so that the load
+  // decision (which enables the walk's registers, the streamer's and every PE's output read) is
+  // one gate from registers (docs/timing.md). The compares run on this cycle's registers, one per
+  // next position and round count the cycle can give; the next state only selects among them.
+  reg os_ready_q, os_last_q;
+  wire os_ready = os_ready_q;
+  wire os_last = os_last_q;
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
-  wire os_last = ({{(32 - CNT_W) {1'b0}}, os_e} + OUT_WORDS >= O);  // (CNT_W < 32)
   assign out_en = os_load;  // the PEs read synchronously: their read data is the output
+  wire [RA_W-1:0] os_k1 = os_k + 1'b1;
+  wire [TRK_W-1:0] trk_rounds1 = trk_rounds_q + 1'b1;
+  wire [TRK_W-1:0] trk_rounds_n = ws_pipe_q[0] ? trk_rounds1 : trk_rounds_q;  // unless a start
+  wire os_lt_k = {{TRK_W{1'b0}}, os_k} < {{RA_W{1'b0}}, trk_rounds_n};
+  wire os_lt_k1 = {{TRK_W{1'b0}}, os_k1} < {{RA_W{1'b0}}, trk_rounds_n};
+  wire os_lt_0 = trk_rounds_n != {TRK_W{1'b0}};
+  wire os_to_0 = os_load && os_last;  // the next position is element 0
+  wire os_to_k1 = os_load && !os_last && os_pe == OUT_PE_LAST;  // the next is at round k + 1
+  wire os_lt_next = os_to_0 ? os_lt_0 : (os_to_k1 ? os_lt_k1 : os_lt_k);
+  wire trk_last_h = trk_on_q && !trk_m_q && trk_layer_q == LAST_LAYER;  // tracks the output bank
+  wire trk_last_h_start = !((PROJ != 0) && !ws_start_rq) && ws_start_layer == LAST_LAYER;
+  // round_ready(1'b0, LAST_LAYER, os_at_d's round, trk_on_d, trk_m_d, trk_layer_d, trk_rounds_d)
+  wire os_ready_next = ws_start ? !trk_last_h_start : (!trk_last_h || os_lt_next);
+  wire os_last_at0 = (OUT_WORDS >= O);  // element 0's beat is the last
+  wire os_last_after = ({{(32 - CNT_W) {1'b0}}, os_e} + 2 * OUT_WORDS >= O);  // (CNT_W < 32)
+  wire os_last_next = os_load ? (os_last ? os_last_at0 : os_last_after) : os_last;
   always @* begin
     os_active_d = os_active_q;
     os_at_d = os_at_q;
@@ -528,11 +549,15 @@ module rnnfab_ctrl #(
       os_active_q <= 1'b0;
       os_was_active_q <= 1'b0;
       os_at_q <= {WALK_W{1'b0}};
+      os_ready_q <= 1'b1;  // nothing is tracked after reset
+      os_last_q <= os_last_at0;
       out_valid_q <= 1'b0;
     end else begin
       os_active_q <= os_active_d;
       os_was_active_q <= os_active_q;
       os_at_q <= os_at_d;
+      os_ready_q <= os_ready_next;
+      os_last_q <= os_last_next;
       out_valid_q <= out_valid_d;
     end
     out_pe_q <= out_pe_d;
