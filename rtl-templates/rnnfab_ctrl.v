@@ -193,6 +193,11 @@ module rnnfab_ctrl #(
   // !ws_active_q && ws_pipe_q == 0 held (the main sequence reads it from one register)
   reg ws_idle_q;
   wire ws_idle = ws_idle_q;
+  // the tracker's next state in parts, which the readiness registers below (the broadcaster's,
+  // the output streamer's) also read: the rounds written by next cycle unless a start, and the
+  // bank a start tracks (the m bank, or else ws_start_layer's h bank)
+  wire [TRK_W-1:0] trk_rounds_n = trk_rounds_q + {{(TRK_W - 1) {1'b0}}, ws_pipe_q[0]};
+  wire trk_m_start = (PROJ != 0) && !ws_start_rq;
   always @* begin
     ws_active_d = ws_active_q;
     ws_rq_d = ws_rq_q;
@@ -202,7 +207,7 @@ module rnnfab_ctrl #(
     trk_on_d = trk_on_q;
     trk_m_d = trk_m_q;
     trk_layer_d = trk_layer_q;
-    trk_rounds_d = trk_rounds_q + {{(TRK_W - 1) {1'b0}}, ws_pipe_q[0]};
+    trk_rounds_d = trk_rounds_n;
     ew_cbase_d = ew_cbase_q;
     ew_hbase_d = ew_hbase_q;
     if (ws_active_q) begin
@@ -217,7 +222,7 @@ module rnnfab_ctrl #(
       ws_count_d = {WS_W{1'b0}};
       ws_total_d = ws_start_rq ? KP_C : K_C;
       trk_on_d = 1'b1;
-      trk_m_d = (PROJ != 0) && !ws_start_rq;
+      trk_m_d = trk_m_start;
       trk_layer_d = ws_start_layer;
       trk_rounds_d = {TRK_W{1'b0}};
       ew_cbase_d = K_CA * {{(CA_W - LW) {1'b0}}, ws_start_layer};
@@ -258,15 +263,12 @@ module rnnfab_ctrl #(
   assign ew_hbase = ew_hbase_q;
   assign rq_hbase = ew_hbase_q;
 
-  // Whether round k of the h bank of `layer` (or of the m bank) has been written. A function of
-  // its arguments only (the tracker state is passed in), so continuous assignments see changes.
-  function round_ready(input is_m, input [LW-1:0] layer, input [RA_W-1:0] round, input on,
-                       input tracked_m, input [LW-1:0] tracked_layer, input [TRK_W-1:0] rounds);
-    begin
-      if (on && is_m == tracked_m && (is_m || layer == tracked_layer))
-        round_ready = ({{TRK_W{1'b0}}, round} < {{RA_W{1'b0}}, rounds});
-      else round_ready = 1'b1;
-    end
+  // Whether the tracker follows the m bank (is_m) or the h bank of `layer`. Round k of a bank is
+  // ready (round_ready in the comments below) when the tracker does not follow it, or k is below
+  // the rounds written. A function of its arguments only (the tracker state is passed in).
+  function tracks(input is_m, input [LW-1:0] layer, input on, input tracked_m,
+                  input [LW-1:0] tracked_layer);
+    tracks = on && is_m == tracked_m && (is_m || layer == tracked_layer);
   endfunction
 
   // The broadcaster and the output streamer walk the elements of a vector: element e lives in
@@ -317,10 +319,15 @@ module rnnfab_ctrl #(
   wire [1:0] cur_src = job_part_q ? SRC_H : job_src0_q;
   wire [LW-1:0] cur_layer = job_part_q ? job_layer1_q : job_layer0_q;
   wire [CNT_W-1:0] cur_len = job_part_q ? job_len1_q : job_len0_q;
-  wire cur_last = (job_e + BCAST_C >= cur_len);  // the beat holds the part's last element
-  wire source_ready = (cur_src == SRC_INPUT) ? input_ready :
-      round_ready(cur_src == SRC_M, cur_layer, job_k, trk_on_q, trk_m_q,
-                   trk_layer_q, trk_rounds_q);
+  // The beat holds the part's last element (job_e + BCAST >= cur_len), and the round of the walk
+  // position has been written (round_ready of cur_src, cur_layer, job_k and the tracker; a part
+  // that reads the input asks the input buffer instead): registers loaded from the next state,
+  // so that the issue decision (the enable of the walk's registers and of the banks' read address
+  // in every PE) is a gate or two from registers (docs/timing.md). Their next values are computed
+  // below from this cycle's registers, one compare per next position the cycle can give.
+  reg job_last_q, job_ready_q;
+  wire cur_last = job_last_q;
+  wire source_ready = (cur_src == SRC_INPUT) ? input_ready : job_ready_q;
   // The bus never waits: every PE takes every column. A PE whose queue fills up raises its
   // registered stall request; their OR is registered once more here and stops the issue (B0);
   // the PEs' queues have room for the columns on their way (rnnfab_mv_ese.v, STALL_SLACK).
@@ -361,6 +368,40 @@ module rnnfab_ctrl #(
   end
   assign rd_addr = rd_addr_q;
   assign rd_m = rd_m_q;
+  // job_ready_q's next value, round_ready(the next source is the m bank, its bank layer, job_at_d's
+  // round; trk_on_d, trk_m_d, trk_layer_d, trk_rounds_d), for each thing the cycle can do: a
+  // start's first part (round 0), or an issue's next beat (the round + 1 when the walk wraps to
+  // the next bank word), the next part's first (round 0) or the job's end (round 0), or nothing;
+  // each against the tracker held (and its rounds written by next cycle) or a sequencer start's
+  // (rounds 0: ready only if it tracks another bank). All from this cycle's registers; the
+  // decisions (job_start, b0_issue, ws_start) only select, last (docs/timing.md).
+  wire [RA_W-1:0] job_k1 = job_k + 1'b1;
+  wire job_lt_k = {{TRK_W{1'b0}}, job_k} < {{RA_W{1'b0}}, trk_rounds_n};
+  wire job_lt_k1 = {{TRK_W{1'b0}}, job_k1} < {{RA_W{1'b0}}, trk_rounds_n};
+  wire job_lt_0 = trk_rounds_n != {TRK_W{1'b0}};
+  wire cur_is_m = (cur_src == SRC_M);
+  wire start_is_m = (start_src == SRC_M);
+  // the source is the tracked bank: as the tracker holds it (q), as a sequencer start sets it (s)
+  wire cur_tracked_q = tracks(cur_is_m, cur_layer, trk_on_q, trk_m_q, trk_layer_q);
+  wire cur_tracked_s = tracks(cur_is_m, cur_layer, 1'b1, trk_m_start, ws_start_layer);
+  wire part1_tracked_q = tracks(1'b0, job_layer1_q, trk_on_q, trk_m_q, trk_layer_q);
+  wire part1_tracked_s = tracks(1'b0, job_layer1_q, 1'b1, trk_m_start, ws_start_layer);
+  wire start_tracked_q = tracks(start_is_m, start_layer0, trk_on_q, trk_m_q, trk_layer_q);
+  wire start_tracked_s = tracks(start_is_m, start_layer0, 1'b1, trk_m_start, ws_start_layer);
+  wire ready_hold = ws_start ? !cur_tracked_s : (!cur_tracked_q || job_lt_k);
+  wire ready_beat = ws_start ? !cur_tracked_s :
+      (!cur_tracked_q || (rd_word_next ? job_lt_k1 : job_lt_k));
+  wire ready_part1 = ws_start ? !part1_tracked_s : (!part1_tracked_q || job_lt_0);
+  wire ready_end = ws_start ? !cur_tracked_s : (!cur_tracked_q || job_lt_0);
+  wire ready_start = ws_start ? !start_tracked_s : (!start_tracked_q || job_lt_0);
+  wire ready_issue = !cur_last ? ready_beat : (part_switch ? ready_part1 : ready_end);
+  wire job_ready_next = job_start ? ready_start : (b0_issue ? ready_issue : ready_hold);
+  // cur_last's next value: a start's part 0 (job_len0_d), the next part, the part's next beat
+  wire [31:0] job_e_32 = {{(32 - CNT_W) {1'b0}}, job_e};  // (CNT_W < 32)
+  wire job_last_next = job_start ? (BCAST_C >= job_len0_d) :
+      !b0_issue ? cur_last :
+      !cur_last ? (job_e_32 + 2 * BCAST >= {{(32 - CNT_W) {1'b0}}, cur_len}) :
+      part_switch ? (BCAST_C >= job_len1_q) : (BCAST_C >= cur_len);
 
   always @* begin
     job_active_d = job_active_q;
@@ -436,10 +477,14 @@ module rnnfab_ctrl #(
   always @(posedge clk) begin
     if (rst) begin
       job_active_q <= 1'b0;
+      job_ready_q <= 1'b1;  // nothing is tracked after reset
+      job_last_q <= 1'b0;  // (no job: read only under an issue)
       b1_valid_q <= 1'b0;
       bc_count_q <= {CNT_W{1'b0}};
     end else begin
       job_active_q <= job_active_d;
+      job_ready_q <= job_ready_next;
+      job_last_q <= job_last_next;
       b1_valid_q <= b1_valid_d;
       bc_count_q <= bc_count_d;
     end
@@ -510,16 +555,15 @@ module rnnfab_ctrl #(
   wire os_load = os_active_q && os_ready && (!out_valid_q || out_ready);
   assign out_en = os_load;  // the PEs read synchronously: their read data is the output
   wire [RA_W-1:0] os_k1 = os_k + 1'b1;
-  wire [TRK_W-1:0] trk_rounds1 = trk_rounds_q + 1'b1;
-  wire [TRK_W-1:0] trk_rounds_n = ws_pipe_q[0] ? trk_rounds1 : trk_rounds_q;  // unless a start
   wire os_lt_k = {{TRK_W{1'b0}}, os_k} < {{RA_W{1'b0}}, trk_rounds_n};
   wire os_lt_k1 = {{TRK_W{1'b0}}, os_k1} < {{RA_W{1'b0}}, trk_rounds_n};
   wire os_lt_0 = trk_rounds_n != {TRK_W{1'b0}};
   wire os_to_0 = os_load && os_last;  // the next position is element 0
   wire os_to_k1 = os_load && !os_last && os_pe == OUT_PE_LAST;  // the next is at round k + 1
   wire os_lt_next = os_to_0 ? os_lt_0 : (os_to_k1 ? os_lt_k1 : os_lt_k);
-  wire trk_last_h = trk_on_q && !trk_m_q && trk_layer_q == LAST_LAYER;  // tracks the output bank
-  wire trk_last_h_start = !((PROJ != 0) && !ws_start_rq) && ws_start_layer == LAST_LAYER;
+  // the tracker follows the output bank (the last layer's h bank): as it holds it, after a start
+  wire trk_last_h = tracks(1'b0, LAST_LAYER, trk_on_q, trk_m_q, trk_layer_q);
+  wire trk_last_h_start = tracks(1'b0, LAST_LAYER, 1'b1, trk_m_start, ws_start_layer);
   // round_ready(1'b0, LAST_LAYER, os_at_d's round, trk_on_d, trk_m_d, trk_layer_d, trk_rounds_d)
   wire os_ready_next = ws_start ? !trk_last_h_start : (!trk_last_h || os_lt_next);
   wire os_last_at0 = (OUT_WORDS >= O);  // element 0's beat is the last

@@ -367,7 +367,11 @@ module rnnfab_mv_ese #(
   wire head_free = !head_valid_q || pop_gate;
   wire load_mem = head_free && queue_behind;
   wire load_push = head_free && !queue_behind && push;
-  wire [Q_W-1:0] load_entry = load_mem ? queue_mem[queue_rd_q] : push_entry;
+  // The head registers (and the column's length left) load whenever the head is free: when no
+  // entry is there (none behind the head, none pushed) head_valid_q stays 0 and nothing reads
+  // what they took. So their enable is the pop decision alone, and the choice of entry is the
+  // queue's count alone, not the push side's end compare (docs/timing.md).
+  wire [Q_W-1:0] load_entry = queue_behind ? queue_mem[queue_rd_q] : push_entry;
   wire [QF_W-1:0] load_fields = load_entry[VW+QF_W-1:VW];
   always @* begin
     weight_addr_d = weight_addr_q;
@@ -380,7 +384,7 @@ module rnnfab_mv_ese #(
     head_left_d = head_left_q;
     head_left1_d = head_left1_q;
     head_left2_d = head_left2_q;
-    if (load_mem || load_push) begin
+    if (head_free) begin
       head_left_d = load_fields[QF_W-1-:PTR_W];
       head_left1_d = load_fields[1];
       head_left2_d = load_fields[0];
@@ -494,7 +498,7 @@ module rnnfab_mv_ese #(
     // go to the head moves queue_wr_q past it; so the LUT RAM's write enables are the decode of
     // queue_wr_q alone, a register, not of the push and head decision (docs/timing.md)
     queue_mem[queue_wr_q] <= push_entry;
-    if (load_mem || load_push) begin
+    if (head_free) begin
       head_hpart_q <= load_entry[Q_W-1];
       head_fields_q <= load_fields;
       head_value_q <= load_entry[VW-1:0];
