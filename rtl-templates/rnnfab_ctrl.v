@@ -165,11 +165,13 @@ module rnnfab_ctrl #(
   wire input_ready;  // the beat at job_e of the read slot is buffered
   wire next_input_buffered;  // the read slot holds a whole step
   wire b0_issue;
+  wire in_rd_step, in_rd_restart;  // job_e next cycle: job_e + BCAST, 0 (the walk, below)
   rnnfab_in_buf #(
       .IN0(IN0), .AB(AB), .BCAST(BCAST), .IN_WORDS(IN_WORDS), .CNT_W(CNT_W)
   ) in_buf (
       .clk(clk), .rst(rst), .in_data(in_data), .in_valid(in_valid), .in_ready(in_ready),
-      .rd_e(job_e), .rd_ready(input_ready), .slot_full(next_input_buffered), .rd_en(b0_issue),
+      .rd_e(job_e), .rd_step(in_rd_step), .rd_restart(in_rd_restart), .rd_ready(input_ready),
+      .slot_full(next_input_buffered), .rd_en(b0_issue),
       .rd_data(b1_input), .rd_release(in_release)
   );
 
@@ -336,6 +338,10 @@ module rnnfab_ctrl #(
   wire b1_advance = b1_valid_q;
   assign b0_issue = job_active_q && source_ready && !bc_stall_q;
   wire job_done = !job_active_q && !b1_valid_q;
+  // how job_e (the walk position's element) changes, for the input buffer's readiness register:
+  // to 0 at a start or after a part's last beat, by BCAST after another issue (job_at_d below)
+  assign in_rd_restart = job_start || (b0_issue && cur_last);
+  assign in_rd_step = !job_start && b0_issue && !cur_last;
   // The PEs read their banks every cycle (synchronously: the read data of an issue is B1's
   // element) at rd_addr, a register that always holds the bank address of the walk position, so
   // the address reaches every PE from a register (docs/timing.md). Its next value is chosen by
@@ -761,10 +767,17 @@ module rnnfab_ctrl #(
   reg rq_pre_q;
   reg [KPW-1:0] rq_pre_k_q;
   wire [WS_W-1:0] ws_count_d1 = ws_count_d + 1'b1;
+  // ws_count_d of the next cycle wherever the sequencer issues then (rq_pre, ew_pre; elsewhere
+  // nothing reads it): 0 at a start (the sequencer idle now), else ws_count_d + 1 (active now:
+  // ws_count_q + 2, or 1 after this cycle's start). From registers; ws_start selects last, and
+  // the main sequence's next state is not in it (docs/timing.md).
+  wire [WS_W-1:0] ws_count_q2 = ws_count_q + 1'b1 + 1'b1;
+  wire [WS_W-1:0] ws_pre_count = ws_start ? {{(WS_W - 1) {1'b0}}, 1'b1} :
+      ws_active_q ? ws_count_q2 : {WS_W{1'b0}};
   wire rq_start_next = state_d == ST_D && (layer_d != LAST_LAYER || !os_active_q);
   always @(posedge clk) begin
     rq_pre_q <= !rst && (rq_start_next || (ws_active_d && ws_rq_d && ws_count_d1 != ws_total_d));
-    rq_pre_k_q <= rq_start_next ? {KPW{1'b0}} : ws_count_d1[KPW-1:0];
+    rq_pre_k_q <= ws_pre_count[KPW-1:0];
   end
   assign rq_pre = rq_pre_q;
   assign rq_pre_k = rq_pre_k_q;
@@ -774,7 +787,8 @@ module rnnfab_ctrl #(
   // in the cycle it is made (delta-lstmp-8pe's critical path at 4fd6452, docs/timing.md). Next
   // cycle the sequencer goes on with an element-wise issue that is not at its last count, or the
   // main sequence starts one in ST_EW (the sequencer idle then; count 0), or a requantization in
-  // ST_D (count 0); else the count holds. The same values as the combinational form, every cycle.
+  // ST_D (count 0). The count (ws_pre_count) is the combinational form's in every cycle that
+  // issues; in the others it is 0 or the next count, which no PE reads.
   wire ws_idle_next = !ws_active_d && (ws_pipe_d == {EW_LAT{1'b0}});  // ws_idle_q's next value
   wire ew_start_next =
       state_d == ST_EW && ws_idle_next && (PROJ != 0 || layer_d != LAST_LAYER || !os_active_d);
@@ -783,9 +797,7 @@ module rnnfab_ctrl #(
   reg [WS_W-1:0] ew_pre_count_q;  // ws_count_d of the cycle: {cell, sequence}
   always @(posedge clk) begin
     ew_pre_q <= !rst && (ew_start_next || (ws_active_d && !ws_last_next && !ws_rq_d));
-    if (ew_start_next || rq_start_next) ew_pre_count_q <= {WS_W{1'b0}};
-    else if (ws_active_d) ew_pre_count_q <= ws_count_d1;
-    else ew_pre_count_q <= ws_count_d;
+    ew_pre_count_q <= ws_pre_count;
   end
   wire [WS_W-1:0] ew_pre_cell = ew_pre_count_q >> SQB;
   wire [WS_W-1:0] ew_pre_seq_full = ew_pre_count_q & SEQ_LAST;

@@ -9,7 +9,11 @@
 // IN_WORDS, which divides BCAST) goes to IN_WORDS neighbouring banks at one word address, one
 // write each; a step's last beat may hold fewer (its lanes past IN0 land in the padding, which no
 // read uses). The read side reads the beat at element rd_e of the read slot (synchronous, with
-// rd_en as read enable: block RAM), and `rd_release` frees the read slot.
+// rd_en as read enable: block RAM), and `rd_release` frees the read slot. `rd_ready` (the beat at
+// rd_e is all written) is a register loaded from the next state: the reader tells the buffer how
+// rd_e changes (rd_step: by BCAST, rd_restart: to 0, else it holds), and the compares run on this
+// cycle's registers, one for each value rd_e and the write index can take next; the write and
+// the reader's decisions only select (docs/timing.md).
 module rnnfab_in_buf #(
     parameter IN0 = 1,       // elements of a step's input
     parameter AB = 16,       // element width
@@ -28,6 +32,8 @@ module rnnfab_in_buf #(
     input  wire                  in_valid,    // stream valid
     output wire                  in_ready,    // stream ready (the write slot is not full)
     input  wire [     CNT_W-1:0] rd_e,        // the read beat's first element (a multiple of BCAST)
+    input  wire                  rd_step,     // rd_e is rd_e + BCAST next cycle
+    input  wire                  rd_restart,  // rd_e is 0 next cycle (before rd_step)
     output wire                  rd_ready,    // the read beat's elements are all written
     output wire                  slot_full,   // the read slot holds the whole step
     input  wire                  rd_en,       // read the beat at rd_e
@@ -41,7 +47,6 @@ module rnnfab_in_buf #(
   localparam [IB_W-1:0] IN_LAST = IN_LAST_I[IB_W-1:0], IN_SLOT1 = IN0W[IB_W-1:0];
   localparam [IB_W-1:0] IN_LANE_MASK = BEAT_LAST_I[IB_W-1:0];
   localparam [IB_W-1:0] IN_WORDS_C = IN_WORDS[IB_W-1:0];
-  localparam [CNT_W-1:0] BEAT_LAST_C = BEAT_LAST_I[CNT_W-1:0];
 
   initial begin
     if (IN0 < 1 || BCAST < 1 || (1 << LB) != BCAST) begin
@@ -98,12 +103,33 @@ module rnnfab_in_buf #(
     end
   end
 
-  // the read beat: every element written (the slot full, or the slot being written past it)
+  // the read beat is ready when every element is written: the slot full, or the slot being
+  // written past the beat's last element (widx > e + BCAST - 1). rd_ready_q holds that for this
+  // cycle's state; its next value compares both write indexes the next cycle can hold (widx_q, or
+  // widx_q + IN_WORDS after a write that is not the step's last; after the last one widx is 0 and
+  // the slot full or another) with the three next read elements (rd_e, rd_e + BCAST, 0).
   wire [IB_W-1:0] raddr = (rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + rd_e[IB_W-1:0];
   wire [IB_W-1:0] rword = raddr >> LB;
-  wire [CNT_W-1:0] rd_e_last = rd_e + BEAT_LAST_C;
-  assign rd_ready = full_q[rslot_q] ||
-      (wslot_q == rslot_q && {{CNT_W{1'b0}}, widx_q} > {{IB_W{1'b0}}, rd_e_last});
+  localparam RW = CNT_W + IB_W + 2;  // compares without overflow
+  localparam [RW-1:0] BEAT_LAST_R = BEAT_LAST_I[RW-1:0], BCAST_R = BCAST[RW-1:0];
+  localparam [RW-1:0] IN_WORDS_R = IN_WORDS[RW-1:0];
+  wire [RW-1:0] w_held = {{(RW - IB_W) {1'b0}}, widx_q};
+  wire [RW-1:0] w_written = w_held + IN_WORDS_R;
+  wire [RW-1:0] e_held_last = {{(RW - CNT_W) {1'b0}}, rd_e} + BEAT_LAST_R;
+  wire [RW-1:0] e_step_last = e_held_last + BCAST_R;
+  // past_*[i]: the write index held / after a write is past the last element of the beat at
+  // the read element held (i = 0), stepped (1), restarted (2)
+  wire [2:0] past_held = {w_held > BEAT_LAST_R, w_held > e_step_last, w_held > e_held_last};
+  wire [2:0] past_written = {w_written > BEAT_LAST_R, w_written > e_step_last,
+                             w_written > e_held_last};
+  wire [1:0] e_next = rd_restart ? 2'd2 : rd_step ? 2'd1 : 2'd0;
+  wire w_last = in_fire && widx_q == IN_LAST;  // widx is 0 next cycle
+  wire past_next = !w_last && (in_fire ? past_written[e_next] : past_held[e_next]);
+  reg rd_ready_q;
+  always @(posedge clk) begin
+    rd_ready_q <= !rst && (full_d[rslot_d] || (wslot_d == rslot_d && past_next));
+  end
+  assign rd_ready = rd_ready_q;
   assign slot_full = full_q[rslot_q];
 
   genvar lane;

@@ -658,11 +658,25 @@ module rnnfab_pe #(
               .word(rq_word)
           );
         end
+        // the requantized row, registered before the h bank's write (the accumulator's read
+        // word, the OR of its banks, the rounding add and the saturation take a cycle of their
+        // own): the row lands in the h bank a cycle after rq_issue. No reader sees the
+        // difference: the controller's tracker counts the round written the cycle after
+        // rq_issue, a readiness register takes it a cycle later, and the issue it allows reads
+        // the bank at the end of that cycle, after this write (docs/timing.md).
         wire [AB-1:0] rq_value = requant(extend_acc(rq_word));
+        reg rq_we_q;
+        reg [HA_W-1:0] rq_waddr_q;
+        reg [AB-1:0] rq_wdata_q;
+        always @(posedge clk) begin
+          rq_we_q <= !rst && rq_issue;
+          rq_waddr_q <= rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};
+          rq_wdata_q <= rq_value;
+        end
         always @* begin
-          h_we = rq_issue;
-          h_waddr = rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};
-          h_wdata = rq_value;
+          h_we = rq_we_q;
+          h_waddr = rq_waddr_q;
+          h_wdata = rq_wdata_q;
           h_raddr = rd_addr[HA_W-1:0];
         end
         assign rd_data = rd_m_q ? m_rd_q : h_rd_value;
