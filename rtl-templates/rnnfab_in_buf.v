@@ -10,10 +10,11 @@
 // write each; a step's last beat may hold fewer (its lanes past IN0 land in the padding, which no
 // read uses). The read side reads the beat at element rd_e of the read slot (synchronous, with
 // rd_en as read enable: block RAM), and `rd_release` frees the read slot. `rd_ready` (the beat at
-// rd_e is all written) is a register loaded from the next state: the reader tells the buffer how
-// rd_e changes (rd_step: by BCAST, rd_restart: to 0, else it holds), and the compares run on this
-// cycle's registers, one for each value rd_e and the write index can take next; the write and
-// the reader's decisions only select (docs/timing.md).
+// rd_e is all written) and the banks' read word are registers loaded from the next state: the
+// reader tells the buffer how rd_e changes (rd_step: by BCAST, rd_restart: to 0, else it holds;
+// rd_e starts with a restart), and the compares run on this cycle's registers, one for each value
+// rd_e and the write index can take next; the write and the reader's decisions only select
+// (docs/timing.md).
 module rnnfab_in_buf #(
     parameter IN0 = 1,       // elements of a step's input
     parameter AB = 16,       // element width
@@ -108,8 +109,6 @@ module rnnfab_in_buf #(
   // cycle's state; its next value compares both write indexes the next cycle can hold (widx_q, or
   // widx_q + IN_WORDS after a write that is not the step's last; after the last one widx is 0 and
   // the slot full or another) with the three next read elements (rd_e, rd_e + BCAST, 0).
-  wire [IB_W-1:0] raddr = (rslot_q ? IN_SLOT1 : {IB_W{1'b0}}) + rd_e[IB_W-1:0];
-  wire [IB_W-1:0] rword = raddr >> LB;
   localparam RW = CNT_W + IB_W + 2;  // compares without overflow
   localparam [RW-1:0] BEAT_LAST_R = BEAT_LAST_I[RW-1:0], BCAST_R = BCAST[RW-1:0];
   localparam [RW-1:0] IN_WORDS_R = IN_WORDS[RW-1:0];
@@ -130,6 +129,17 @@ module rnnfab_in_buf #(
     rd_ready_q <= !rst && (full_d[rslot_d] || (wslot_d == rslot_d && past_next));
   end
   assign rd_ready = rd_ready_q;
+  // the read beat's word in every bank, (slot * IN0W + rd_e) div BCAST, a register that follows
+  // rd_e as rd_ready_q does: the slot's first word at a restart (the slot read next cycle, after
+  // a release), the next word after a step (a beat is one word), else held
+  localparam integer SLOT1_WORD_I = IN0W / BCAST;
+  localparam [IBA_W-1:0] SLOT1_WORD = SLOT1_WORD_I[IBA_W-1:0];
+  reg [IBA_W-1:0] rword_q;
+  always @(posedge clk) begin
+    if (rst) rword_q <= {IBA_W{1'b0}};
+    else if (rd_restart) rword_q <= rslot_d ? SLOT1_WORD : {IBA_W{1'b0}};
+    else if (rd_step) rword_q <= rword_q + 1'b1;
+  end
   assign slot_full = full_q[rslot_q];
 
   genvar lane;
@@ -142,12 +152,12 @@ module rnnfab_in_buf #(
       reg [AB-1:0] rd_q;
       always @(posedge clk) begin
         if (in_fire && (waddr & IN_LANE_MASK) == GROUP) mem[wword[IBA_W-1:0]] <= in_data[WORD*AB+:AB];
-        if (rd_en) rd_q <= mem[rword[IBA_W-1:0]];
+        if (rd_en) rd_q <= mem[rword_q];
       end
       assign rd_data[lane*AB+:AB] = rd_q;
     end
   endgenerate
   // the high bits of the word addresses (beyond a bank's depth), and of rd_e
-  wire unused_in_buf = &{1'b0, wword, rword, rd_e};
+  wire unused_in_buf = &{1'b0, wword};
 endmodule
 `default_nettype wire
