@@ -479,7 +479,12 @@ module rnnfab_pe #(
     end else if (MERGE_PROJ != 0) begin : gen_acc_proj
       // the projection rows as a fifth field of the gate banks (row q in bank q mod LANES at
       // q div LANES, as the cells): one adder per bank for both phases (rnnfab_acc_mem FIELDS2);
-      // the requantizer reads its row one cycle ahead (rq_pre: no projection MAC in flight)
+      // the requantizer's row is read one cycle ahead, at rq_pre_k (no projection MAC in flight
+      // then). The fifth field has a read port of its own (rnnfab_acc_mem SPLIT) and its read
+      // register feeds the requantizer alone, so it reads at rq_pre_k in every cycle (a bank
+      // not addressed reads zero) instead of under rq_pre: the main sequence's requantization
+      // start no longer reaches every PE's read registers (docs/timing.md). ACC_SERIAL banks
+      // (rnnfab_acc_serial) share that port with the MACs: they read under rq_pre.
       wire [5*ACC-1:0] acc_word;
       wire [5*ACC-1:0] unused_word2;  // the banks' second read (PAIR; not used here)
       rnnfab_acc_banks #(
@@ -489,14 +494,15 @@ module rnnfab_pe #(
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
           .mac_product(mac_product), .mac_a(c1_value), .mac_b(c1_weight), .read(a_my_issue_q),
-          .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q), .take_k(s1_k_q), .read2(rq_pre),
+          .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q), .take_k(s1_k_q),
+          .read2((ACC_SERIAL != 0) ? rq_pre : 1'b1),
           .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k), .word(acc_word),
           .group_words(unused_word2)
       );
       wire unused_second = &{1'b0, unused_word2};
       assign ew_word = acc_word[4*ACC-1:0];
       assign merged_rq_word = acc_word[5*ACC-1:4*ACC];
-      wire unused_cbase = &{1'b0, mac_cbase_pe};
+      wire unused_cbase = &{1'b0, mac_cbase_pe, rq_pre};
     end else begin : gen_acc
       // LANES banks of K / LANES words: cell k in bank k mod LANES at k div LANES; the
       // element-wise unit reads one bank per cell, the lanes write all banks at once
