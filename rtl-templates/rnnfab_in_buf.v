@@ -157,7 +157,7 @@ module rnnfab_in_buf #(
       assign rd_data[lane*AB+:AB] = rd_q;
     end
   endgenerate
-  // the high bits of the word addresses (beyond a bank's depth), and of rd_e
+  // the high bits of the write word address (beyond a bank's depth)
   wire unused_in_buf = &{1'b0, wword};
 endmodule
 `default_nettype wire
