@@ -46,6 +46,10 @@ module rnnfab_ctrl #(
     // (rnnfab_mv_ese PQUEUE), so the projection phase ends when every projection column is done
     // (all_proj_idle), while the next step's input part may still be in the engines
     parameter PQUEUE = 0,
+    // 1: the PEs raise their stall requests a cycle ahead (rnnfab_mv_ese.v without DELTA), and
+    // their OR is registered twice here: the second register sits by the issue decision, so the
+    // long route from the PEs ends in a register instead of in the issue's logic; 0: once
+    parameter STALL_LATE = 0,
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -331,12 +335,25 @@ module rnnfab_ctrl #(
   wire cur_last = job_last_q;
   wire source_ready = (cur_src == SRC_INPUT) ? input_ready : job_ready_q;
   // The bus never waits: every PE takes every column. A PE whose queue fills up raises its
-  // registered stall request; their OR is registered once more here and stops the issue (B0);
-  // the PEs' queues have room for the columns on their way (rnnfab_mv_ese.v, STALL_SLACK).
+  // registered stall request; their OR is registered once more here (STALL_LATE: twice, the PEs
+  // raising theirs a cycle ahead) and stops the issue (B0); the PEs' queues have room for the
+  // columns on their way (rnnfab_mv_ese.v, STALL_SLACK).
   reg bc_stall_q;
   always @(posedge clk) bc_stall_q <= rst ? 1'b0 : bc_stall;
+  wire bc_stall_issue;  // the register the issue reads
+  generate
+    if (STALL_LATE != 0) begin : gen_stall_late
+      // the OR's register is placed between the PEs; this one by the issue (lstmp-8pe's path
+      // bc_stall_q -> b0_issue -> job_ready_q, 6.1 ns of its 7.6 ns routing, docs/timing.md)
+      reg bc_stall_late_q;
+      always @(posedge clk) bc_stall_late_q <= rst ? 1'b0 : bc_stall_q;
+      assign bc_stall_issue = bc_stall_late_q;
+    end else begin : gen_stall_once
+      assign bc_stall_issue = bc_stall_q;
+    end
+  endgenerate
   wire b1_advance = b1_valid_q;
-  assign b0_issue = job_active_q && source_ready && !bc_stall_q;
+  assign b0_issue = job_active_q && source_ready && !bc_stall_issue;
   wire job_done = !job_active_q && !b1_valid_q;
   // how job_e (the walk position's element) changes, for the input buffer's readiness register:
   // to 0 at a start or after a part's last beat, by BCAST after another issue (job_at_d below)

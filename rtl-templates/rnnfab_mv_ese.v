@@ -145,7 +145,9 @@ module rnnfab_mv_ese #(
   // in cycle t is pushed at the end of t + 2 (delta: t + 3), and the issue in t needed a queue
   // below STALL_AT in t - 2, so at most five columns (issued t - 4 ... t; delta: six) land on a
   // count of at most STALL_AT - 1: STALL_AT + 4 entries (delta: + 5). The queue has QUEUE_DEPTH
-  // entries, at least STALL_SLACK + 1.
+  // entries, at least STALL_SLACK + 1. Without DELTA the request is raised a cycle ahead (from
+  // the count the queue will hold: stall_q holds this cycle's count's test, not the last's) and
+  // the controller registers the OR twice (rnnfab_ctrl STALL_LATE): the same issues stop.
   localparam STALL_SLACK = (DELTA != 0) ? 5 : 4;  // queue entries past the stall threshold
   localparam QUEUE_ALLOC = `RNNFAB_MAX(QUEUE_DEPTH, STALL_SLACK + 1);  // queue entries
   localparam QA_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC - 1);  // queue address width
@@ -278,7 +280,6 @@ module rnnfab_mv_ese #(
       last_end1_q <= p1_wrap_q ? END_ONE : {1'b0, p1_end_q} + END_ONE;
       last_end2_q <= p1_wrap_q ? END_TWO : {1'b0, p1_end_q} + END_TWO;
     end
-    stall_q <= rst ? 1'b0 : (queue_count_q >= STALL_AT) || pq_stall_at;
   end
 
   // ---------------- Weight prefetch: the weight memory is read in order (every step walks all
@@ -425,6 +426,21 @@ module rnnfab_mv_ese #(
     if (push && !pop_gate) queue_count_d = queue_count_q + 1'b1;
     else if (pop_gate && !push) queue_count_d = queue_count_q - 1'b1;
   end
+  // the stall test on the count the queue holds next cycle (without DELTA: the compares are made
+  // on the count of this cycle, the push and the pop only select), else on this cycle's
+  wire stall_d;
+  generate
+    if (DELTA == 0) begin : gen_stall_ahead
+      localparam [QC_W-1:0] STALL_AT_M1 = STALL_AT - 1'b1, STALL_AT_P1 = STALL_AT + 1'b1;
+      wire count_up = push && !pop_gate, count_down = pop_gate && !push;
+      assign stall_d = count_up ? (queue_count_q >= STALL_AT_M1) :
+          count_down ? (queue_count_q >= STALL_AT_P1) : (queue_count_q >= STALL_AT);
+      wire unused_pq_stall = &{1'b0, pq_stall_at};  // (PQUEUE needs DELTA)
+    end else begin : gen_stall_now
+      assign stall_d = (queue_count_q >= STALL_AT) || pq_stall_at;
+    end
+  endgenerate
+  always @(posedge clk) stall_q <= rst ? 1'b0 : stall_d;
   // The padding flag of the entry `position` places from the head once F2's pair has entered
   // (count: the entries before it; flags: theirs, from the head on; pad0, pad1: F2's pair).
   function pad_at(input [3:0] position, input [3:0] count, input [9:0] flags, input pad0,

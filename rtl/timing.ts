@@ -104,7 +104,7 @@ function controllerSignals(
     curSrc,
     curLast: job.e + beat >= curLen,
     b1Advance,
-    b0Issue: job.active && sourceReady && !job.bcStall,
+    b0Issue: job.active && sourceReady && !(rtl.DELTA === 1 ? job.bcStall : job.bcStallLate),
     jobDone: !job.active && !job.b1Valid,
     allIdle: pe.allIdle,
     projIdle: pe.projIdle ?? pe.allIdle,
@@ -232,6 +232,7 @@ function broadcasterNext(
   const next: Broadcaster = {
     ...job,
     bcStall,
+    bcStallLate: job.bcStall,
     b1Valid: s.b1Advance ? false : job.b1Valid,
     bcCount: job.bcCount + (s.b1Advance ? rtl.BCAST : 0),
   };

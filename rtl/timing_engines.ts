@@ -19,8 +19,9 @@ export function eseQueueEntries(queueDepth: number): number {
 /**
  * The ESE engine of one PE (rnnfab_mv_ese.v), timing only: P0 (the column on the bus, its end
  * read from the pointer memory), P1 (registered; a non-empty column is pushed), the queue, C0
- * and C1, the registered stall request (the queue within ESE_STALL_SLACK of full), and the
- * weight prefetch (F1 out of the block RAM, F2 in the fabric, then the 8-entry buffer).
+ * and C1, the registered stall request (the queue within ESE_STALL_SLACK of full, tested a cycle
+ * ahead: on the count after the edge), and the weight prefetch (F1 out of the block RAM, F2 in
+ * the fabric, then the 8-entry buffer).
  */
 export class EseEngine {
   private pointerAddr = 1;
@@ -99,9 +100,11 @@ export class EseEngine {
 
   /** Clock edge. */
   commit(): void {
-    this.stallQ = this.queue.length >= this.entries - ESE_STALL_SLACK;
     if (this.pop) this.queue.shift();
     if (this.push) this.queue.push(this.p1End);
+    // raised a cycle ahead: the test of the count the queue holds after this edge (the
+    // controller registers the requests twice, rnnfab_ctrl STALL_LATE)
+    this.stallQ = this.queue.length >= this.entries - ESE_STALL_SLACK;
     if (this.queue.length > this.entries) {
       throw new Error(`ese queue overflow: ${this.queue.length} entries`);
     }

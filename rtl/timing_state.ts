@@ -48,6 +48,11 @@ export interface Broadcaster {
   bcCount: number;
   /** The OR of the PEs' registered stall requests, registered (bc_stall_q). */
   bcStall: boolean;
+  /**
+   * bc_stall_q registered once more (bc_stall_late_q, `rnnfab_ctrl` STALL_LATE: the designs
+   * without delta activations, whose PEs raise their requests a cycle ahead); the issue reads it.
+   */
+  bcStallLate: boolean;
 }
 
 /** The write sequencer (EW cells or requantization rows) and the write tracker. */
@@ -126,6 +131,7 @@ export function resetController(): Controller {
       b1Hpart: false,
       bcCount: 0,
       bcStall: false,
+      bcStallLate: false,
     },
     ws: {
       active: false,

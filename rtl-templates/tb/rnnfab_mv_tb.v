@@ -6,7 +6,7 @@
 // them. +in=<file> holds COUNT hex words, fields high to low:
 //   {kind[1:0], hpart, seg_last, nseg[15:0], nseg0[15:0], cbase1[15:0], value[AB-1:0]}
 //   kind 0: an idle cycle; kind 1: broadcast a column (value, the last of its segment, of the
-//   recurrent part), held while the engine's registered stall request (registered once more,
+//   recurrent part), held while the engine's registered stall request (registered twice,
 //   as the controller does) is up; kind 2: wait until the engine is idle, then start a phase
 //   (bcr: nseg segments, nseg0 of the input part, whose recurrent part starts at column cbase1). Columns are numbered from 0 in each phase.
 // +out=<file> gets "P" when a phase starts and "M <row> <hpart> <product>" (decimal) for every
@@ -60,8 +60,9 @@ module rnnfab_mv_tb #(
   // the current word, presented as the controller would
   wire [1:0] kind = more ? word[W-1-:2] : 2'd0;
   wire gap = more && !rst && (kind == 2'd0);
-  reg bc_stall_q = 1'b0;  // the engine's stall request, registered as the controller does
-  wire bc_valid = !rst && (kind == 2'd1) && !bc_stall_q;
+  // the engine's stall request (raised a cycle ahead), registered twice as the controller does
+  reg bc_stall_q = 1'b0, bc_stall_late_q = 1'b0;
+  wire bc_valid = !rst && (kind == 2'd1) && !bc_stall_late_q;
   wire phase_start = !rst && (kind == 2'd2) && idle;  // a phase starts once the last is done
   wire bc_hpart = word[W-3];
   wire bc_seg_last = word[W-4];
@@ -90,6 +91,7 @@ module rnnfab_mv_tb #(
   assign take = gap || bc_valid || phase_start;
   always @(posedge clk) begin
     bc_stall_q <= stall_req;
+    bc_stall_late_q <= bc_stall_q;
     phase_q <= phase;
     if (phase_start) bc_count_q <= {(COL_W + 1) {1'b0}};
     else if (bc_valid) bc_count_q <= bc_count_q + 1'b1;
