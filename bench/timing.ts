@@ -21,7 +21,7 @@ import type { RnnModel } from "../model/model.ts";
 import { randomModel, type RandomModelOptions } from "../model/random.ts";
 import { formatBlock, pruneModelBcr } from "../prune/mod.ts";
 import { type AcceleratorSettings, generateDesignDir } from "../rtl/mod.ts";
-import { placeAndRoute } from "../synth/pnr/flow.ts";
+import { placeAndRoute, PNR_FLOW_VERSION } from "../synth/pnr/flow.ts";
 import { clockForDesign, timingReportPath } from "../synth/pnr/clock.ts";
 import { designDigest, readPnrDesign } from "../synth/pnr/design.ts";
 import {
@@ -270,8 +270,9 @@ export async function generatedDigest(
 
 /**
  * The seed folder's earlier timing report when `reuse` is set: for the same target, seed and
- * ports, for the folder's own RTL, and that RTL what the current code generates (`digest`), so
- * that a change of the templates or the generator places and routes again.
+ * ports, by the current flow (`PNR_FLOW_VERSION`), for the folder's own RTL, and that RTL what the
+ * current code generates (`digest`), so that a change of the templates, the generator or the flow
+ * places and routes again.
  */
 async function earlierReport(
   dir: string,
@@ -282,7 +283,7 @@ async function earlierReport(
   if (!clock?.placedAndRouted) return null;
   const report = await readTimingReport(timingReportPath(dir));
   const same = report.target.id === run.target && report.seed === run.seed &&
-    report.ports === run.ports;
+    report.ports === run.ports && report.flow === PNR_FLOW_VERSION;
   return same && report.design.digest === await digest() ? report : null;
 }
 

@@ -50,6 +50,8 @@ Deno.test("bench:timing: an entry of three seeds is the best run's, with the spr
     seed: 1,
     ports: "registered",
     router: "router1",
+    flow: 2,
+    blockRamOutputRegisters: null,
     freqMhz: 200,
     report,
     index: scopeIndex(scopes, "rnnfab_top", "rnnfab_pe"),

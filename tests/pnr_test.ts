@@ -249,6 +249,8 @@ Deno.test("pnr: timing.json from a captured report, and the clock helper", async
     seed: 1,
     ports: "direct",
     router: "router1",
+    flow: 2,
+    blockRamOutputRegisters: null,
     freqMhz: 200,
     report,
     index,

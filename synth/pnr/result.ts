@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { OutputRegisterPacking } from "./bram_registers.ts";
 import type { PnrDesign } from "./design.ts";
 import type { ScopeIndex } from "./hierarchy.ts";
 import { achievedFmax, criticalPath, ioPaths, type NextpnrReport } from "./nextpnr_report.ts";
@@ -30,6 +31,10 @@ export interface TimingInputs {
   ports: PortMode;
   /** nextpnr's router. */
   router: PnrRouter;
+  /** The flow's version (flow.ts `PNR_FLOW_VERSION`). */
+  flow: number;
+  /** What moved into block RAM output registers (ECP5), else null. */
+  blockRamOutputRegisters: OutputRegisterPacking | null;
   /** Requested clock, MHz. */
   freqMhz: number;
   /** nextpnr's report. */
@@ -96,6 +101,8 @@ export function timingReportFrom(inputs: TimingInputs): TimingReport {
     seed: inputs.seed,
     ports: inputs.ports,
     router: inputs.router,
+    flow: inputs.flow,
+    blockRamOutputRegisters: inputs.blockRamOutputRegisters,
     provenance: pnrProvenance(target),
     requestedMhz: inputs.freqMhz,
     fmaxMhz: round(fmax.mhz, 2),
@@ -144,6 +151,13 @@ export function formatTimingReport(timing: TimingReport): string[] {
     lines.push(
       `${timing.design.cyclesPerStep} cycles per step: ${timing.usPerStepAtFmax.toFixed(3)} us ` +
         `per step at ${timing.fmaxMhz.toFixed(2)} MHz`,
+    );
+  }
+  const packed = timing.blockRamOutputRegisters;
+  if (packed !== null) {
+    lines.push(
+      `block RAM output registers: ${packed.flipFlops.toLocaleString("en-US")} flip-flops ` +
+        `moved into ${packed.ports} read ports (${packed.portsLeft} left)`,
     );
   }
   lines.push("utilization:");

@@ -75,6 +75,21 @@ export const timingReportSchema = z.object({
   ports: z.enum(["registered", "direct"]).default("direct"),
   /** nextpnr's router (`--router`; router1 in files before the field). */
   router: z.enum(["router1", "router2"]).default("router1"),
+  /**
+   * The flow's version (flow.ts `PNR_FLOW_VERSION`; 1 in files before the field): 2 moves the
+   * flip-flops after ECP5 block RAM reads into the block RAMs' output registers.
+   */
+  flow: z.number().int().positive().default(1),
+  /**
+   * ECP5 (flow 2): the flip-flops after block RAM reads moved into DP16KD output registers
+   * (bram_registers.ts): the read ports that took them, the flip-flops, the read ports left; null
+   * on other families and in files before the field.
+   */
+  blockRamOutputRegisters: z.object({
+    ports: z.number().int(),
+    flipFlops: z.number().int(),
+    portsLeft: z.number().int(),
+  }).nullable().default(null),
   /** "placed and routed (nextpnr, ECP5-85F, -8)". */
   provenance: z.string(),
   requestedMhz: z.number().positive(),
