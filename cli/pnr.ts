@@ -1,6 +1,6 @@
 /**
  * `deno task pnr --design DIR --target ecp5-25k|ecp5-45k|ecp5-85k|ice40-up5k [--freq MHZ]
- * [--seed S] [--timeout S] [--include-dir D,...] [--json]`: synthesize a generated accelerator with
+ * [--seed S] [--timeout S] [--include-dir D,...] [--bram-output-registers] [--json]`: synthesize a generated accelerator with
  * Yosys, place and route it with nextpnr (the YoWASP builds in .venv), and write the achieved
  * Fmax, the critical path in RTL terms and the utilization to DIR/pnr/timing.json.
  *
@@ -48,6 +48,11 @@ Takes minutes (progress every 10 s on stderr). See docs/timing.md.`,
       help: "further Verilog include folders (the folders of the design's Verilog files are " +
         "always on the include path)",
     },
+    "bram-output-registers": {
+      type: "bool",
+      help: "ECP5: move the flip-flops after block RAM reads into the block RAMs' output " +
+        "registers before nextpnr (measured no faster: docs/timing.md, session 26)",
+    },
     json: { type: "bool", help: "print timing.json instead of the summary" },
   },
 });
@@ -62,6 +67,7 @@ await runCommand(async () => {
     ports: flags.ports,
     router: flags.router,
     includeDirs: flags["include-dir"],
+    blockRamOutputRegisters: flags["bram-output-registers"],
     log: (line) => console.error(`pnr: ${line}`),
   });
   if (flags.json) {

@@ -51,11 +51,12 @@ import {
 export const DEFAULT_PNR_MHZ = 200;
 
 /**
- * The version of the flow between the RTL and nextpnr, recorded in timing.json (`flow`): 2 moves
- * the flip-flops after ECP5 block RAM reads into the block RAMs (bram_registers.ts). A result of
- * another version is placed and routed again by `bench:timing --reuse`.
+ * The version of the flow between the RTL and nextpnr, recorded in timing.json (`flow`): 2 moved
+ * the flip-flops after ECP5 block RAM reads into the block RAMs (bram_registers.ts) always, 3 only
+ * on request (`blockRamOutputRegisters`: measured no faster, docs/timing.md, session 26). A result
+ * of another version is placed and routed again by `bench:timing --reuse`.
  */
-export const PNR_FLOW_VERSION = 2;
+export const PNR_FLOW_VERSION = 3;
 
 /** Options of `placeAndRoute`. */
 export interface PlaceAndRouteOptions {
@@ -75,6 +76,11 @@ export interface PlaceAndRouteOptions {
   ports?: PortMode;
   /** nextpnr's router (default router1; router2 copes better with congestion on large designs). */
   router?: PnrRouter;
+  /**
+   * ECP5: move the flip-flops after block RAM reads into the DP16KD output registers before
+   * nextpnr (bram_registers.ts; default off: measured no faster, docs/timing.md, session 26).
+   */
+  blockRamOutputRegisters?: boolean;
   /** Progress lines (the CLI prints them on stderr). */
   log?: (line: string) => void;
   /** Heartbeat interval, seconds (default 10). */
@@ -278,7 +284,7 @@ async function synthesizeToFit(
 }
 
 /**
- * ECP5: move the flip-flops after block RAM reads into the DP16KD output registers
+ * ECP5, on request: move the flip-flops after block RAM reads into the DP16KD output registers
  * (bram_registers.ts), rewriting the netlist nextpnr reads; returns what moved and the note that
  * says so (null and none on other families).
  */
@@ -403,7 +409,9 @@ export async function placeAndRoute(
   const files = await runFiles(design, target);
   try {
     const synthesis = await synthesizeToFit(design, target, tools, files, options);
-    const packed = await packNetlist(design, target, files, options.log);
+    const packed = options.blockRamOutputRegisters
+      ? await packNetlist(design, target, files, options.log)
+      : { packing: null, notes: [] };
     const routed = await placeAndRouteNetlist(design, target, tools, files, {
       ...options,
       freqMhz,

@@ -76,14 +76,15 @@ export const timingReportSchema = z.object({
   /** nextpnr's router (`--router`; router1 in files before the field). */
   router: z.enum(["router1", "router2"]).default("router1"),
   /**
-   * The flow's version (flow.ts `PNR_FLOW_VERSION`; 1 in files before the field): 2 moves the
-   * flip-flops after ECP5 block RAM reads into the block RAMs' output registers.
+   * The flow's version (flow.ts `PNR_FLOW_VERSION`; 1 in files before the field): 2 moved the
+   * flip-flops after ECP5 block RAM reads into the block RAMs' output registers always, 3 only on
+   * request (`blockRamOutputRegisters` says whether it did).
    */
   flow: z.number().int().positive().default(1),
   /**
-   * ECP5 (flow 2): the flip-flops after block RAM reads moved into DP16KD output registers
-   * (bram_registers.ts): the read ports that took them, the flip-flops, the read ports left; null
-   * on other families and in files before the field.
+   * The flip-flops after block RAM reads moved into DP16KD output registers (bram_registers.ts;
+   * ECP5, flow 2, or flow 3 with `--bram-output-registers`): the read ports that took them, the
+   * flip-flops, the read ports left; null when not done and in files before the field.
    */
   blockRamOutputRegisters: z.object({
     ports: z.number().int(),
