@@ -1,8 +1,9 @@
 /**
  * `deno task pnr --design DIR --target ecp5-25k|ecp5-45k|ecp5-85k|ice40-up5k [--freq MHZ]
- * [--seed S] [--timeout S] [--include-dir D,...] [--bram-output-registers] [--json]`: synthesize a generated accelerator with
- * Yosys, place and route it with nextpnr (the YoWASP builds in .venv), and write the achieved
- * Fmax, the critical path in RTL terms and the utilization to DIR/pnr/timing.json.
+ * [--seed S] [--timeout S] [--include-dir D,...] [--bram-output-registers] [--json]`: synthesize
+ * a generated accelerator with Yosys, place and route it with nextpnr (the YoWASP builds in
+ * .venv), and write the achieved Fmax, the critical path in RTL terms and the utilization to
+ * DIR/pnr/timing.json.
  *
  * @module
  */

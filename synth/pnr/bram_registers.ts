@@ -82,7 +82,10 @@ function readersOf(
   return readers;
 }
 
-/** A flip-flop's clock enable as a bit ("1": always), or null when it cannot be an output register's. */
+/**
+ * A flip-flop's clock enable as a bit ("1": always), or null when the flip-flop cannot be a
+ * block RAM's output register.
+ */
 function registerEnable(flipFlop: NetlistCell, clock: (number | string)[]): string | null {
   const clockBits = flipFlop.connections.CLK ?? [];
   if (clockBits.length !== 1 || clock.length !== 1 || bitKey(clockBits[0]) !== bitKey(clock[0])) {
