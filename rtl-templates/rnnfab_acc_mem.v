@@ -98,10 +98,13 @@ module rnnfab_acc_mem #(
       w_base = w_base | mac_rd[field*ACC+:ACC];
     w_sum = {{(ACC - PW) {w_product_q[PW-1]}}, w_product_q} + w_base;
   end
+  // keep: the field is the same in every PE whose banks agree, and one merged copy drove the
+  // banks of all PEs (docs/timing.md, session 27)
+  (* keep *)
+  always @(posedge clk) w_field_q <= mac_field;
   always @(posedge clk) begin
     w_valid_q <= rst ? 1'b0 : mac_valid;
     w_addr_q <= mac_addr;
-    w_field_q <= mac_field;
     w_product_q <= mac_product;
     fw_q <= fw_match ? w_sum : {ACC{1'b0}};
   end

@@ -30,6 +30,9 @@ module rnnfab_ew_stages #(
     valid_d = valid_q << 1;
     valid_d[0] = in_valid;
   end
+  // keep: every PE's unit computes the same enables, and Yosys's opt_merge would leave one copy
+  // that drives the units of all PEs across the chip (docs/timing.md, session 27)
+  (* keep *)
   always @(posedge clk) valid_q <= rst ? {CYCLES{1'b0}} : valid_d;
   assign en = {valid_q, in_valid};
 endmodule

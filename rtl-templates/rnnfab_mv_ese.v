@@ -262,13 +262,18 @@ module rnnfab_mv_ese #(
           pointer_step(step1_q[PA_W-1:0], 1'b1);
     end
   end
+  // the broadcast word's register in this PE: keep, or Yosys's opt_merge leaves one copy of the
+  // equal registers of all PEs, routed to every PE (docs/timing.md, session 27)
+  (* keep *)
+  always @(posedge clk) begin
+    p1_valid_q <= rst ? 1'b0 : bc_valid;
+    p1_hpart_q <= bc_hpart;
+    p1_data_q <= bc_data;
+  end
   always @(posedge clk) begin
     pointer_addr_q <= pointer_addr_d;
     step1_q <= step1_d;
     step2_q <= step2_d;
-    p1_valid_q <= rst ? 1'b0 : bc_valid;
-    p1_hpart_q <= bc_hpart;
-    p1_data_q <= bc_data;
     p1_end_q <= pointer_q;
     p1_wrap_q <= bc_seg_last ? step2_q[PA_W] : step1_q[PA_W];
     if (rst) begin

@@ -304,6 +304,7 @@ module rnnfab_pe #(
       c2_k = c2_row_q;
     end
   end
+  (* keep *)  // the bank's projection bit is the same in every PE: one copy per PE (docs/timing.md)
   always @(posedge clk) {mac_bank, mac_k} <= {c2_bank, c2_k};
   // PQUEUE: no projection column in the engine, in C2 or in C3 (its bank: mac_bank[2])
   assign proj_idle = (PQUEUE != 0) ?
@@ -321,10 +322,9 @@ module rnnfab_pe #(
   reg a_issue_q, a_my_issue_q;
   reg [KW-1:0] a_k_q;
   reg [SQW-1:0] a_seq_q;
-  always @(posedge clk) begin
-    a_issue_q <= !rst && ew_pre;
-    a_seq_q <= ew_pre_seq;
-  end
+  (* keep *)  // the same in every PE: one copy per PE, not one for all (docs/timing.md)
+  always @(posedge clk) a_issue_q <= !rst && ew_pre;
+  always @(posedge clk) a_seq_q <= ew_pre_seq;
   // this copy's issue and its cell, kept apart in every PE (keep on the process, so that Yosys's
   // opt_merge leaves its flip-flops; on a reg it does not): each PE computes the same values, and
   // one merged copy drove the accumulators' read registers and read addresses of all PEs across
@@ -353,10 +353,9 @@ module rnnfab_pe #(
   reg s1_valid_q, s1_unit_q;
   reg [KW-1:0] s1_k_q;
   reg [SQW-1:0] s1_seq_q;
-  always @(posedge clk) begin
-    {s1_valid_q, s1_unit_q} <= rst ? 2'b00 : {my_issue_q, ew_issue_q};
-    {s1_k_q, s1_seq_q} <= {ew_k_q, ew_seq_q};
-  end
+  (* keep *)  // the unit's valid is the same in every PE: one copy per PE (docs/timing.md)
+  always @(posedge clk) {s1_valid_q, s1_unit_q} <= rst ? 2'b00 : {my_issue_q, ew_issue_q};
+  always @(posedge clk) {s1_k_q, s1_seq_q} <= {ew_k_q, ew_seq_q};
   wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k_q};
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
@@ -674,6 +673,7 @@ module rnnfab_pe #(
         reg rq_we_q;
         reg [HA_W-1:0] rq_waddr_q;
         reg [AB-1:0] rq_wdata_q;
+        (* keep *)  // the same in every PE: one copy per PE, not one for all (docs/timing.md)
         always @(posedge clk) begin
           rq_we_q <= !rst && rq_issue;
           rq_waddr_q <= rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};
