@@ -164,7 +164,7 @@ module rnnfab_act #(
   wire [AB-1:0] a7_base;
   wire a7_negative;
   rnnfab_delay #(.WIDTH(AB + 1), .STAGES(3)) a4_to_a7 (
-      .clk(clk), .en(en[6:4]), .in_data({a4_base_q, a4_negative_q}),
+      .clk(clk), .rst(1'b0), .en(en[6:4]), .in_data({a4_base_q, a4_negative_q}),
       .out_data({a7_base, a7_negative})
   );
 

@@ -22,6 +22,7 @@ module rnnfab_delay #(
     parameter RING_STAGES = 8  // from this many stages on, a LUT-RAM ring (0: always registers)
 ) (
     input  wire              clk,       // clock
+    input  wire              rst,       // synchronous reset: the ring's pointer (registers: unused)
     input  wire [STAGES-1:0] en,        // en[s]: stage s shifts (holds when low; registers only)
     input  wire [ WIDTH-1:0] in_data,   // data in
     output wire [ WIDTH-1:0] out_data   // in_data of STAGES cycles earlier
@@ -41,9 +42,9 @@ module rnnfab_delay #(
     if (RING != 0) begin : gen_ring
       localparam WORDS = STAGES - 1;  // the ring's words (the output register is the last stage)
       localparam PW = `RNNFAB_BITS_FOR(WORDS - 1);  // pointer bits (holds WORDS - 1)
-      // The pointer needs no reset: it starts at 0 (the flip-flops' configuration value in the
-      // FPGA); any start would do, the ring's delay is the same from every word.
-      reg [PW-1:0] pointer_q = {PW{1'b0}};
+      // The pointer's reset only gives it a defined value (any start would do: the ring's delay
+      // is the same from every word); the words need none (the valid bits travel outside).
+      reg [PW-1:0] pointer_q;
       wire [PW-1:0] pointer_d = (pointer_q >= WORDS[PW-1:0] - 1'b1) ? {PW{1'b0}} :
           pointer_q + 1'b1;
       (* ram_style = "distributed" *)
@@ -52,7 +53,7 @@ module rnnfab_delay #(
       always @(posedge clk) begin
         out_q <= ring_words[pointer_q];  // read before the write of this edge: WORDS cycles old
         ring_words[pointer_q] <= in_data;
-        pointer_q <= pointer_d;
+        pointer_q <= rst ? {PW{1'b0}} : pointer_d;
       end
       assign out_data = out_q;
       wire unused_en = &{1'b0, en};
@@ -66,6 +67,7 @@ module rnnfab_delay #(
         end
       end
       assign out_data = gen_stage[STAGES-1].data_q;
+      wire unused_rst = rst;
     end
   endgenerate
 endmodule

@@ -91,7 +91,7 @@ module rnnfab_ew_gru #(
   wire [TAG-1:0] h1_tag;
   wire [AB-1:0] h1_h;
   rnnfab_delay #(.WIDTH(TAG + AB), .STAGES(23)) e1_to_h1 (
-      .clk(clk), .en(en[22:0]), .in_data({in_tag, h_prev}), .out_data({h1_tag, h1_h})
+      .clk(clk), .rst(rst), .en(en[22:0]), .in_data({in_tag, h_prev}), .out_data({h1_tag, h1_h})
   );
 
   // ---- cycles 2-9: r, z (read in cycle 10)
@@ -103,10 +103,10 @@ module rnnfab_ew_gru #(
   // hn to N1 (cycle 10), xn to N2 (cycle 13)
   wire [AB-1:0] n1_hn, n2_xn;
   rnnfab_delay #(.WIDTH(AB), .STAGES(8)) e2_to_n1 (
-      .clk(clk), .en(en[9:2]), .in_data(e2_hn_q), .out_data(n1_hn)
+      .clk(clk), .rst(rst), .en(en[9:2]), .in_data(e2_hn_q), .out_data(n1_hn)
   );
   rnnfab_delay #(.WIDTH(AB), .STAGES(11)) e2_to_n2 (
-      .clk(clk), .en(en[12:2]), .in_data(e2_xn_q), .out_data(n2_xn)
+      .clk(clk), .rst(rst), .en(en[12:2]), .in_data(e2_xn_q), .out_data(n2_xn)
   );
 
   // ---- N1-N3: n input = sat(xn + rshr(r * hn, AF))
@@ -122,7 +122,7 @@ module rnnfab_ew_gru #(
   // z to H2 (cycle 24)
   wire [AB-1:0] h2_z;
   rnnfab_delay #(.WIDTH(AB), .STAGES(14)) n1_to_h2 (
-      .clk(clk), .en(en[23:10]), .in_data(gate_z), .out_data(h2_z)
+      .clk(clk), .rst(rst), .en(en[23:10]), .in_data(gate_z), .out_data(h2_z)
   );
 
   // ---- cycles 15-22: n = tanh (read in cycle 23)
@@ -139,7 +139,7 @@ module rnnfab_ew_gru #(
   // n to H3 (cycle 27)
   wire [AB-1:0] h3_n;
   rnnfab_delay #(.WIDTH(AB), .STAGES(4)) h1_to_h3 (
-      .clk(clk), .en(en[26:23]), .in_data(gate_n), .out_data(h3_n)
+      .clk(clk), .rst(rst), .en(en[26:23]), .in_data(gate_n), .out_data(h3_n)
   );
   wire [2*AB:0] h3_term;
   rnnfab_mul #(.AW(AB), .BW(AB + 1)) h2_mul (
@@ -151,7 +151,7 @@ module rnnfab_ew_gru #(
     if (en[27]) h3_sum_q <= rounded_sum(h3_n, {{(XW - 2 * AB - 1) {h3_term[2*AB]}}, h3_term});
   always @(posedge clk) if (en[28]) h4_value_q <= saturate($signed(h3_sum_q) >>> AF);
   rnnfab_delay #(.WIDTH(TAG), .STAGES(6)) h1_to_out (
-      .clk(clk), .en(en[28:23]), .in_data(h1_tag), .out_data(h_tag)
+      .clk(clk), .rst(rst), .en(en[28:23]), .in_data(h1_tag), .out_data(h_tag)
   );
   assign h_we = en[29];
   assign h_value = h4_value_q;

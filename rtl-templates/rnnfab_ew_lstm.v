@@ -128,7 +128,8 @@ module rnnfab_ew_lstm #(
   // v_i, v_f, v_g to L3 (cycle 4)
   wire [XW-1:0] l3_i, l3_f, l3_g;
   rnnfab_delay #(.WIDTH(3 * XW), .STAGES(3)) l1_to_l3 (
-      .clk(clk), .en(en[3:1]), .in_data({l1_g_q, l1_f_q, l1_i_q}), .out_data({l3_g, l3_f, l3_i})
+      .clk(clk), .rst(rst), .en(en[3:1]), .in_data({l1_g_q, l1_f_q, l1_i_q}),
+      .out_data({l3_g, l3_f, l3_i})
   );
   // ---- L3: add the peephole terms
   reg [XW-1:0] l3_i_q, l3_f_q, l3_g_q;
@@ -146,17 +147,17 @@ module rnnfab_ew_lstm #(
   // c(t-1) to C1 (cycle 14)
   wire [AB-1:0] c1_c;
   rnnfab_delay #(.WIDTH(AB), .STAGES(13)) l1_to_c1 (
-      .clk(clk), .en(en[13:1]), .in_data(l1_c_q), .out_data(c1_c)
+      .clk(clk), .rst(rst), .en(en[13:1]), .in_data(l1_c_q), .out_data(c1_c)
   );
   // tag to the c write (cycle 20), p_o to O1 (cycle 20), v_o to O2 (cycle 23)
   wire [XW-1:0] o1_v, o2_v;
   wire [WB-1:0] o1_po;
   rnnfab_delay #(.WIDTH(TAG + XW + WB), .STAGES(20)) l1_to_o1 (
-      .clk(clk), .en(en[19:0]), .in_data({in_tag, biased(acc_o, bias_o), peep_o}),
+      .clk(clk), .rst(rst), .en(en[19:0]), .in_data({in_tag, biased(acc_o, bias_o), peep_o}),
       .out_data({c_tag, o1_v, o1_po})
   );
   rnnfab_delay #(.WIDTH(XW), .STAGES(3)) o1_to_o2 (
-      .clk(clk), .en(en[22:20]), .in_data(o1_v), .out_data(o2_v)
+      .clk(clk), .rst(rst), .en(en[22:20]), .in_data(o1_v), .out_data(o2_v)
   );
   assign c_we = en[20];
 
@@ -201,7 +202,7 @@ module rnnfab_ew_lstm #(
   // c(t) beside zo (cycle 25)
   wire [AB-1:0] o3_c;
   rnnfab_delay #(.WIDTH(AB), .STAGES(5)) c4_to_o3 (
-      .clk(clk), .en(en[24:20]), .in_data(c4_c_q), .out_data(o3_c)
+      .clk(clk), .rst(rst), .en(en[24:20]), .in_data(c4_c_q), .out_data(o3_c)
   );
 
   // ---- cycles 25-32: o = sigmoid(zo), tanh(c(t)) (read in cycle 33)
@@ -222,7 +223,7 @@ module rnnfab_ew_lstm #(
   always @(posedge clk) if (en[37]) m3_m_q <= saturate($signed(m2_sum_q) >>> AF);
   assign m_value = m3_m_q;
   rnnfab_delay #(.WIDTH(TAG), .STAGES(18)) c_to_m (
-      .clk(clk), .en(en[37:20]), .in_data(c_tag), .out_data(m_tag)
+      .clk(clk), .rst(rst), .en(en[37:20]), .in_data(c_tag), .out_data(m_tag)
   );
   assign m_we = en[38];
 endmodule

@@ -44,8 +44,9 @@ async function checkDelay(stages: number, simulator: unit.UnitSimulator): Promis
     words.forEach((word, i) => {
       const [cycle, chain, ring] = lines[i + stages].split(" ");
       assert.equal(Number(cycle), i + stages);
-      // the ring (from 8 stages) carries every cycle's word; the chain the valid ones
-      if (stages >= 8) assert.equal(parseInt(ring, 16), word.data, `ring, word ${i}`);
+      // the ring (from 8 stages) carries every cycle's word after the reset cycle (its pointer
+      // starts there); the chain the valid ones
+      if (stages >= 8 && i > 0) assert.equal(parseInt(ring, 16), word.data, `ring, word ${i}`);
       if (!word.valid) return;
       assert.equal(parseInt(chain, 16), word.data, `chain, word ${i}`);
       assert.equal(parseInt(ring, 16), word.data, `delay, word ${i}`);

@@ -31,10 +31,12 @@ module rnnfab_delay_tb #(
       .clk(clk), .rst(rst), .in_valid(word[WIDTH]), .en(en)
   );
   rnnfab_delay #(.WIDTH(WIDTH), .STAGES(STAGES), .RING_STAGES(0)) u_chain (
-      .clk(clk), .en(en[STAGES-1:0]), .in_data(word[WIDTH-1:0]), .out_data(chain_out)
+      .clk(clk), .rst(rst), .en(en[STAGES-1:0]), .in_data(word[WIDTH-1:0]),
+      .out_data(chain_out)
   );
   rnnfab_delay #(.WIDTH(WIDTH), .STAGES(STAGES), .RING_STAGES(RING_STAGES)) u_ring (
-      .clk(clk), .en(en[STAGES-1:0]), .in_data(word[WIDTH-1:0]), .out_data(ring_out)
+      .clk(clk), .rst(rst), .en(en[STAGES-1:0]), .in_data(word[WIDTH-1:0]),
+      .out_data(ring_out)
   );
   wire unused_en = en[STAGES];
 endmodule
