@@ -55,6 +55,15 @@ module rnnfab_mul #(
       wire signed [17:0] a18 = $signed(a);  // sign-extended to the block's 18 bits
       wire signed [17:0] b18 = $signed(b);
       wire [35:0] p36;
+      // M1 and M2 run every cycle here (clock enables 1): the multipliers of one DSP block of the
+      // ECP5 share their clock-enable nets, so with one stage enable per multiplier (and per PE)
+      // nextpnr could pair none and the 8-PE LSTMP's 96 did not fit the 78 blocks (its placer
+      // found no legal place for the last ones; docs/timing.md, session 27). The same values reach
+      // y: the owners' pipelines never stall, and every register is read in the cycle after it is
+      // written (rnnfab_ew_stages), so a register that also loads in the other cycles loads only
+      // values nobody reads. RNNFAB_MUL_FREE_RUNNING gives the generic branch the same behaviour,
+      // so that simulation checks it (tests/rtl_ew_test.ts).
+      wire unused_en = &{1'b0, en[1:0]};
       // No parameters here: under the flow's read_verilog -defer, a parameterized blackbox
       // instance is re-derived after flattening and fails; the flow's script sets the register
       // parameters on the cells with this attribute (synth/pnr/script.ts, ECP5_MULT_REGISTERS).
@@ -71,7 +80,7 @@ module rnnfab_mul #(
         .C15(1'b0), .C16(1'b0), .C17(1'b0),
         .SIGNEDA(1'b1), .SIGNEDB(1'b1), .SOURCEA(1'b0), .SOURCEB(1'b0),
         .CLK0(clk), .CLK1(1'b0), .CLK2(1'b0), .CLK3(1'b0),
-        .CE0(en[0]), .CE1(en[1]), .CE2(1'b0), .CE3(1'b0),
+        .CE0(1'b1), .CE1(1'b1), .CE2(1'b0), .CE3(1'b0),
         .RST0(1'b0), .RST1(1'b0), .RST2(1'b0), .RST3(1'b0),
         .P0(p36[0]), .P1(p36[1]), .P2(p36[2]), .P3(p36[3]), .P4(p36[4]), .P5(p36[5]),
         .P6(p36[6]), .P7(p36[7]), .P8(p36[8]), .P9(p36[9]), .P10(p36[10]), .P11(p36[11]),
@@ -83,17 +92,24 @@ module rnnfab_mul #(
       assign m2_p = p36[AW+BW-1:0];
 `endif
     end else begin : gen_generic
+      // M1 and M2 enables: the owner's, or 1 (RNNFAB_MUL_FREE_RUNNING: as the ECP5 branch)
+`ifdef RNNFAB_MUL_FREE_RUNNING
+      wire [1:0] m_en = 2'b11;
+      wire unused_en = &{1'b0, en[1:0]};
+`else
+      wire [1:0] m_en = en[1:0];
+`endif
       reg [AW-1:0] m1_a_q;
       reg [BW-1:0] m1_b_q;
-      always @(posedge clk) if (en[0]) begin
+      always @(posedge clk) if (m_en[0]) begin
         m1_a_q <= a;
         m1_b_q <= b;
       end
       if (LUT_MULTIPLIER != 0) begin : gen_lut
         always @(posedge clk)
-          if (en[1]) m2_p_q <= $signed(m1_a_q) * (* rnnfab_lut_multiplier *) $signed(m1_b_q);
+          if (m_en[1]) m2_p_q <= $signed(m1_a_q) * (* rnnfab_lut_multiplier *) $signed(m1_b_q);
       end else begin : gen_dsp
-        always @(posedge clk) if (en[1]) m2_p_q <= $signed(m1_a_q) * $signed(m1_b_q);
+        always @(posedge clk) if (m_en[1]) m2_p_q <= $signed(m1_a_q) * $signed(m1_b_q);
       end
       assign m2_p = m2_p_q;
     end

@@ -24,6 +24,8 @@ export interface UnitBench {
   cores: readonly string[];
   /** Parameters of the bench: numbers, or strings (memory image paths). */
   parameters: Record<string, number | string>;
+  /** Verilog macros defined for the compile (`-D NAME`), none by default. */
+  defines?: readonly string[];
 }
 
 /** The simulators a bench runs on. */
@@ -57,6 +59,7 @@ export async function buildUnitBench(
       await runProgram("iverilog", [
         "-g2005",
         `-I${TEMPLATES}`,
+        ...(bench.defines ?? []).map((name) => `-D${name}`),
         "-s",
         bench.tb,
         ...params.map(([name, value]) => `-P${bench.tb}.${name}=${value}`),
@@ -85,6 +88,7 @@ export async function buildUnitBench(
         // warning of current Verilators (5.048); 5.006 would reject the option as unknown.
         ...(tool.versionNumber >= 5.034 ? ["-Wno-PROCASSINIT"] : []),
         `-I${TEMPLATES}`,
+        ...(bench.defines ?? []).map((name) => `-D${name}`),
         "--top-module",
         bench.tb,
         ...params.map(([name, value]) => `-G${name}=${value}`),
