@@ -15,6 +15,8 @@ import {
   nextpnrShortfalls,
   shortfalls,
   synthesisNeeds,
+  unplaceableCell,
+  unplaceableMessage,
 } from "../synth/pnr/fit.ts";
 import {
   locate,
@@ -165,6 +167,33 @@ Deno.test("pnr: fit checks before and after synthesis and from nextpnr's log", (
     { resource: "DP16KD", name: "block RAM (DP16KD, 18 Kbit)", needed: 70, available: 56 },
   ]);
   assert.throws(() => pnrTarget("ecp5-12k", "--target"), /--target: expected ecp5-25k, ecp5-45k/);
+});
+
+Deno.test("pnr: a cell nextpnr's placer finds no legal place for is one line naming it and why", () => {
+  // the error of nextpnr 0.11 on the 8-PE LSTMP whose 96 multipliers each had their own clock
+  // enables (session 27), with --placer-heap-cell-placement-timeout bounding its attempts
+  const cell = "core.pe2.gen_unit.unit.gen_lstm_unit.ew.gen_peep_out.po_mul.gen_ecp5.mult";
+  const log = [
+    "Info: Running main analytical placer, max placement attempts per cell = 11490000.",
+    `ERROR: Unable to find legal placement for cell '${cell}' of type 'MULT18X18D' after ` +
+    "11490001 attempts, check constraints and utilisation. Use " +
+    "`--placer-heap-cell-placement-timeout` to change the number of attempts.",
+    "0 warnings, 1 error",
+  ].join("\n");
+  const unplaced = unplaceableCell(log);
+  assert.deepEqual(unplaced, { cell, type: "MULT18X18D" });
+  const ecp85 = pnrTarget("ecp5-85k", "--target");
+  const message = unplaceableMessage(unplaced!, ecp85, "log: pnr/x/nextpnr.log");
+  assert.match(
+    message,
+    /^the design does not fit the ECP5-85F \(LFE5U-85F\): nextpnr found no legal/,
+  );
+  assert.match(
+    message,
+    /po_mul\.gen_ecp5\.mult \(MULT18X18D\): the multipliers of one ECP5 DSP block/,
+  );
+  assert.doesNotMatch(message, /\n/);
+  assert.equal(unplaceableCell("Info: Program finished normally."), null);
 });
 
 Deno.test("pnr: the Yosys script reads with include folders and leaves ice40_dsp out", () => {

@@ -116,6 +116,37 @@ export function parseUtilisationLog(
   return table;
 }
 
+/**
+ * nextpnr's analytical placer tries a bounded number of places for a cell before it gives up
+ * (`--placer-heap-cell-placement-timeout N`: max(10,000, cells^2 / N) attempts; nextpnr's default
+ * N = 8 allowed 356 million on the 8-PE LSTMP, so a cell with no legal place at all kept the
+ * placer busy for hours without a line of output; docs/timing.md, session 27). With N = 64 an
+ * unplaceable cell stops it within minutes while a legal design keeps ample room (a cell needs
+ * far fewer attempts than that where the part has a place for it).
+ */
+export const PLACER_CELL_ATTEMPTS_DIVISOR = 64;
+
+/** The cell nextpnr's placer found no legal place for (its log's error), or null. */
+export function unplaceableCell(log: string): { cell: string; type: string } | null {
+  const match = /Unable to find legal placement for cell '([^']+)' of type '([^']+)'/.exec(log);
+  return match ? { cell: match[1], type: match[2] } : null;
+}
+
+/** One line for a cell nextpnr could not place, with what limits its kind on the part. */
+export function unplaceableMessage(
+  unplaced: { cell: string; type: string },
+  target: PnrTarget,
+  basis: string,
+): string {
+  const why = unplaced.type === "MULT18X18D"
+    ? "the multipliers of one ECP5 DSP block (four MULT18X18D) share at most four distinct " +
+      "clock, four clock-enable and four reset nets, so multipliers with different clock " +
+      "enables take more blocks than the multiplier count suggests"
+    : "the part has no legal place left for its kind (utilization or placement constraints)";
+  return `the design does not fit the ${target.label} (${target.part}): nextpnr found no legal ` +
+    `place for ${unplaced.cell} (${unplaced.type}): ${why}; ${basis}`;
+}
+
 /** Check 3: what nextpnr's log says the design uses beyond the part. */
 export function nextpnrShortfalls(log: string, target: PnrTarget): Shortfall[] {
   const table = parseUtilisationLog(log);

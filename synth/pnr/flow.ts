@@ -26,9 +26,12 @@ import {
   designShortfalls,
   fitMessage,
   nextpnrShortfalls,
+  PLACER_CELL_ATTEMPTS_DIVISOR,
   type Shortfall,
   shortfalls,
   synthesisNeeds,
+  unplaceableCell,
+  unplaceableMessage,
 } from "./fit.ts";
 import { parseScopes, type Scope, scopeIndex } from "./hierarchy.ts";
 import { parseNextpnrReport } from "./nextpnr_report.ts";
@@ -347,6 +350,8 @@ async function placeAndRouteNetlist(
     path(FILE_NAMES.report),
     target.family === "ecp5" ? "--lpf-allow-unconstrained" : "--pcf-allow-unconstrained",
     "--timing-allow-fail",
+    "--placer-heap-cell-placement-timeout",
+    String(PLACER_CELL_ATTEMPTS_DIVISOR),
     "-q",
     "-l",
     path(FILE_NAMES.nextpnrLog),
@@ -370,6 +375,8 @@ async function placeAndRouteNetlist(
     if (missing.length > 0) {
       throw new UserError(fitMessage(missing, target, `nextpnr (log: ${logPath})`));
     }
+    const unplaced = unplaceableCell(log);
+    if (unplaced) throw new UserError(unplaceableMessage(unplaced, target, `log: ${logPath}`));
     throw toolFailure("nextpnr", run, log, logPath);
   }
   options.log?.(`${label}: done in ${run.seconds.toFixed(0)} s`);
