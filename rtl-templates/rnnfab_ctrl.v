@@ -64,6 +64,7 @@ module rnnfab_ctrl #(
     output wire              out_last,      // last element of a time step
     output wire              bc_valid,      // broadcast: column valid
     output wire [BCAST*AB-1:0] bc_data,     // broadcast: values, column bc_col + i in [i*AB +: AB]
+    output wire [BCAST*AB-1:0] bc_data_q,   // bc_data of the cycle before (one register for all)
     output wire [ COL_W-1:0] bc_col,        // broadcast: position of the beat's first column
     output wire              bc_seg_last,   // broadcast: last column of a segment
     output wire              bc_hpart,      // broadcast: column of the recurrent part
@@ -528,6 +529,13 @@ module rnnfab_ctrl #(
   end
   assign bc_valid = b1_valid_q;
   assign bc_data = b1_from_input_q ? b1_input : rd_data_all[b1_pe_q*AB+:BCAST*AB];
+  // The broadcast word registered once for every PE: the engines of a dense ese design take it as
+  // their P1 word (rnnfab_mv_ese P1_SHARED) instead of a register each, so that the path from a
+  // PE's bank read register through this multiplexer ends here, and the register's fan-out to
+  // the PEs is a path of its own (lstmp-8pe's limit with a register per PE, docs/timing.md).
+  reg [BCAST*AB-1:0] bc_data_r;
+  always @(posedge clk) bc_data_r <= bc_data;
+  assign bc_data_q = bc_data_r;
   assign bc_col = b1_col_q;
   assign bc_seg_last = b1_seg_last_q;
   assign bc_hpart = b1_hpart_q;

@@ -40,12 +40,16 @@ module rnnfab_mv_ese #(
     parameter CODEBOOK_FILE = "codebook.hex",  // codebook image (CODEBOOK = 1 only)
     parameter DELTA = 0,               // 1: delta mode (fired columns by pointer address)
     parameter BP_W = 1,                // delta: width of bc_ptr (a pointer memory address)
-    parameter PQUEUE = 0               // delta: 1: projection columns (bc_hpart) queued apart
+    parameter PQUEUE = 0,              // delta: 1: projection columns (bc_hpart) queued apart
+    // 1: the P1 word is bc_data_q, registered outside (one register for all PEs: the controller's
+    // bc_data_q), and bc_data is unused; 0: this engine registers bc_data
+    parameter P1_SHARED = 0
 ) (
     input  wire               clk,          // clock
     input  wire               rst,          // synchronous reset
     input  wire               bc_valid,     // a column is broadcast this cycle
     input  wire [AB+DELTA-1:0] bc_data,     // its value (delta mode: the delta, AB + 1 bits)
+    input  wire [AB+DELTA-1:0] bc_data_q,   // P1_SHARED: bc_data of the cycle before
     input  wire [   BP_W-1:0] bc_ptr,       // delta: pointer address of the column's first entry
     input  wire               bc_seg_last,  // it is the last column of its segment
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
@@ -85,6 +89,10 @@ module rnnfab_mv_ese #(
     end
     if (PQUEUE != 0 && DELTA == 0) begin
       $display("%m: PQUEUE=1 needs DELTA=1");
+      $finish;
+    end
+    if (P1_SHARED < 0 || P1_SHARED > 1) begin
+      $display("%m: P1_SHARED=%0d must be 0 or 1", P1_SHARED);
       $finish;
     end
     if (WEIGHT_DEPTH < 0 || WEIGHT_DEPTH >= (1 << PTR_W)) begin
@@ -180,7 +188,7 @@ module rnnfab_mv_ese #(
   reg [PA_W:0] step1_q, step1_d, step2_q, step2_d;
   reg [PTR_W-1:0] pointer_q;  // = pointer_mem[pointer_addr_q]: end of the offered column
   reg p1_valid_q, p1_hpart_q, p1_wrap_q;
-  reg [VW-1:0] p1_data_q;
+  wire [VW-1:0] p1_data_q;  // the P1 word: registered here, or outside (P1_SHARED)
   reg [PTR_W-1:0] d_start_q, d_end_q;  // delta: the column's start and end (read in P0)
   reg [PTR_W-1:0] p1_end_q;  // end of the column in P1
   reg [PTR_W-1:0] last_end_q;  // end of the column before it (0 at the start of the memory)
@@ -262,14 +270,26 @@ module rnnfab_mv_ese #(
           pointer_step(step1_q[PA_W-1:0], 1'b1);
     end
   end
-  // the broadcast word's register in this PE: keep, or Yosys's opt_merge leaves one copy of the
-  // equal registers of all PEs, routed to every PE (docs/timing.md, session 27)
+  // the broadcast column's P1 registers in this PE: keep, or Yosys's opt_merge leaves one copy of
+  // the equal registers of all PEs, routed to every PE (docs/timing.md, session 27). The word
+  // itself is registered once for all PEs where the controller offers it (P1_SHARED): its path
+  // from a PE's bank through the controller's multiplexer ends in that register.
   (* keep *)
   always @(posedge clk) begin
     p1_valid_q <= rst ? 1'b0 : bc_valid;
     p1_hpart_q <= bc_hpart;
-    p1_data_q <= bc_data;
   end
+  generate
+    if (P1_SHARED != 0) begin : gen_p1_shared
+      assign p1_data_q = bc_data_q;
+      wire unused_bc_data = &{1'b0, bc_data};
+    end else begin : gen_p1_own
+      (* keep *) reg [VW-1:0] p1_data_r;
+      always @(posedge clk) p1_data_r <= bc_data;
+      assign p1_data_q = p1_data_r;
+      wire unused_bc_data_q = &{1'b0, bc_data_q};
+    end
+  endgenerate
   always @(posedge clk) begin
     pointer_addr_q <= pointer_addr_d;
     step1_q <= step1_d;

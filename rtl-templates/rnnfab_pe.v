@@ -77,6 +77,7 @@ module rnnfab_pe #(
     input  wire              rst,           // synchronous reset
     input  wire              bc_valid,      // broadcast: a column this cycle
     input  wire [BCAST*BATCH*AB-1:0] bc_data,  // column bc_col + i, sequence s: [(i*B+s)*AB+:AB]
+    input  wire [BCAST*BATCH*AB-1:0] bc_data_q,  // bc_data of the cycle before (ese P1 word)
     input  wire [ COL_W-1:0] bc_col,        // broadcast: the position of its first column
     input  wire              bc_seg_last,   // broadcast: last column of a segment (ese)
     input  wire              bc_hpart,      // broadcast: column of the recurrent part
@@ -187,7 +188,8 @@ module rnnfab_pe #(
       assign engine_idle = 1'b1;
       assign engine_proj_idle = 1'b1;
       assign stall_req = 1'b0;
-      wire unused_copy_inputs = &{1'b0, bc_valid, bc_data, bc_col, bc_count, phase_start,
+      wire unused_copy_inputs = &{1'b0, bc_valid, bc_data, bc_data_q, bc_col, bc_count,
+                                  phase_start,
                                   mac_hold,
                                   phase_nseg, phase_nseg0, phase_cbase1, bc_seg_last, bc_hpart,
                                   bc_delta, bc_ptr};
@@ -198,10 +200,15 @@ module rnnfab_pe #(
     end
     if (SEQ == 0 && FORMAT == 0) begin : gen_ese
       wire [BATCH*AB+DELTA-1:0] engine_value;  // the broadcast value(s), or with delta the delta
+      // dense: the value(s) of the cycle before, registered once for all PEs (P1_SHARED)
+      wire [BATCH*AB+DELTA-1:0] engine_value_q;
       if (DELTA != 0) begin : gen_delta_value
         assign engine_value = bc_delta;
+        assign engine_value_q = {(BATCH * AB + DELTA) {1'b0}};
+        wire unused_shared_value = &{1'b0, bc_data_q};
       end else begin : gen_dense_value
         assign engine_value = bc_data[BATCH*AB-1:0];
+        assign engine_value_q = bc_data_q[BATCH*AB-1:0];
         wire unused_delta_value = &{1'b0, bc_delta};
       end
       rnnfab_mv_ese #(
@@ -210,9 +217,10 @@ module rnnfab_pe #(
           .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .LANES(LANES), .WEIGHT_FILE(WEIGHT_FILE),
           .POINTER_FILE(POINTER_FILE), .INDEX_FILE(INDEX_FILE), .CODEBOOK_FILE(CODEBOOK_FILE),
           .DELTA(DELTA),
-          .BP_W(DPTR_W), .PQUEUE(PQUEUE)
+          .BP_W(DPTR_W), .PQUEUE(PQUEUE), .P1_SHARED((DELTA != 0) ? 0 : 1)
       ) engine (
-          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value), .bc_ptr(bc_ptr),
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value),
+          .bc_data_q(engine_value_q), .bc_ptr(bc_ptr),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .hold(mac_hold),
           .stall_req(stall_req),
           .mac_valid(e_valid), .mac_row(e_row), .mac_hpart(e_hpart),
@@ -220,7 +228,7 @@ module rnnfab_pe #(
           .proj_idle(engine_proj_idle)
       );
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
-                                 phase_cbase1, bc_data};
+                                 phase_cbase1, bc_data, bc_data_q};
     end else if (SEQ == 0) begin : gen_bcr
       rnnfab_mv_bcr #(
           .AB(BATCH * AB), .WB(WB), .IDX_W(IDX_W), .HDR_ROW_BITS(HDR_ROW_BITS),
@@ -238,7 +246,8 @@ module rnnfab_pe #(
       );
       assign engine_proj_idle = engine_idle;
       assign stall_req = 1'b0;
-      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_delta, bc_ptr, mac_hold};
+      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_delta, bc_ptr, mac_hold,
+                                 bc_data_q};
     end
   endgenerate
 

@@ -67,6 +67,7 @@ module rnnfab_mv_tb #(
   wire bc_hpart = word[W-3];
   wire bc_seg_last = word[W-4];
   wire [AB-1:0] bc_data = word[AB-1:0];
+  reg [AB-1:0] bc_data_q = {AB{1'b0}};  // the controller's bc_data_q: the ese engine's P1 word
   // the phase's parameters hold from its start until the next phase starts
   reg [47:0] phase_q = 48'd0;
   wire [47:0] phase = phase_start ? word[AB+47-:48] : phase_q;
@@ -91,6 +92,7 @@ module rnnfab_mv_tb #(
   assign take = gap || bc_valid || phase_start;
   always @(posedge clk) begin
     bc_stall_q <= stall_req;
+    bc_data_q <= bc_data;
     bc_stall_late_q <= bc_stall_q;
     phase_q <= phase;
     if (phase_start) bc_count_q <= {(COL_W + 1) {1'b0}};
@@ -114,9 +116,10 @@ module rnnfab_mv_tb #(
           .AB(AB), .WB(WB), .IDX_BITS(IDX_BITS), .VAL_BITS(VAL_BITS), .CODEBOOK(CODEBOOK),
           .PTR_W(PTR_W), .WEIGHT_DEPTH(WEIGHT_DEPTH), .POINTER_DEPTH(POINTER_DEPTH),
           .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .WEIGHT_FILE(WEIGHT_FILE),
-          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE)
+          .POINTER_FILE(POINTER_FILE), .CODEBOOK_FILE(CODEBOOK_FILE), .P1_SHARED(1)
       ) dut (
-          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_ptr(1'b0),
+          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_data_q(bc_data_q),
+          .bc_ptr(1'b0),
           .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .hold(1'b0), .stall_req(stall_req),
           .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
           .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle), .proj_idle(proj_idle)
@@ -137,7 +140,7 @@ module rnnfab_mv_tb #(
           .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle)
       );
       assign stall_req = 1'b0;
-      wire unused_ese = &{1'b0, bc_seg_last, bc_hpart, phase_cbase1};
+      wire unused_ese = &{1'b0, bc_seg_last, bc_hpart, phase_cbase1, bc_data_q};
     end
   endgenerate
 
