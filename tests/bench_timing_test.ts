@@ -10,6 +10,7 @@ import {
   entryOfReports,
   formatTimingBench,
   generatedDigest,
+  goalVerdict,
   median,
   mergeTimingBench,
   readTimingBench,
@@ -33,6 +34,18 @@ Deno.test("bench:timing: the median of odd and even counts", () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([140, 120]), 130);
   assert.equal(median([5]), 5);
+});
+
+Deno.test("bench:timing: the goal's verdict says which seeds reached it and the median", () => {
+  assert.equal(goalVerdict([151], 150), "met");
+  assert.equal(goalVerdict([149.9], 150), "not met");
+  assert.equal(goalVerdict([151, 160, 155], 150), "met on every seed");
+  assert.equal(goalVerdict([151, 140, 155], 150), "met by the median (2 of 3 seeds)");
+  assert.equal(
+    goalVerdict([156.67, 145.94, 147.3], 150),
+    "met by the best seed, not by the median (1 of 3 seeds)",
+  );
+  assert.equal(goalVerdict([140, 145], 150), "not met on any seed");
 });
 
 Deno.test("bench:timing: an entry of three seeds is the best run's, with the spread", async () => {
