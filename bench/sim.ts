@@ -233,8 +233,11 @@ export async function measureConfig(options: {
 export interface AutoChoice {
   /** The profile auto picks with an empty cache. */
   profile: "build" | "run";
-  /** Computed: that profile's measured build seconds plus its measured process seconds. */
-  totalSeconds: number;
+  /**
+   * Computed: that profile's measured build seconds plus its measured process seconds; null when
+   * the run did not measure that profile (`--configs` left it out).
+   */
+  totalSeconds: number | null;
   /** Computed: the same for the old defaults. */
   oldTotalSeconds: number | null;
 }
@@ -251,7 +254,7 @@ export function autoChoices(
     const chosen = of(profile);
     return {
       profile,
-      totalSeconds: chosen ? chosen.buildSeconds + chosen[run].processSeconds : Number.NaN,
+      totalSeconds: chosen ? chosen.buildSeconds + chosen[run].processSeconds : null,
       oldTotalSeconds: old ? old.buildSeconds + old[run].processSeconds : null,
     };
   };

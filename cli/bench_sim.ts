@@ -145,8 +145,10 @@ await runCommand(async () => {
       console.log(
         `   new default for the ${run} (auto): profile ${choice.profile}, build + run ` +
           `${
-            choice.totalSeconds.toFixed(1)
-          } s (computed from the measured figures); old defaults ` +
+            choice.totalSeconds === null
+              ? "n/a (that profile was not measured: --configs)"
+              : `${choice.totalSeconds.toFixed(1)} s (computed from the measured figures)`
+          }; old defaults ` +
           `${choice.oldTotalSeconds === null ? "n/a" : `${choice.oldTotalSeconds.toFixed(1)} s`}`,
       );
     }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  autoChoices,
   type ConfigFigures,
   type DesignFigures,
   ESE_WIDTHS,
@@ -14,6 +15,7 @@ import {
   widthTrend,
 } from "../bench/sim.ts";
 import { runDenoScript } from "./helpers.ts";
+import { RUN_PROFILE_MIN_CYCLES } from "../sim/verilator.ts";
 
 function run(cycles: number, steps: number, cpuSeconds: number): RunFigures {
   return {
@@ -105,4 +107,17 @@ Deno.test("bench:sim --combine: the designs of two runs, each run's machine, the
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("bench:sim auto choice: a profile the run did not measure has no total (null, not NaN)", () => {
+  const figures = design("gru8", 8, 1, 837).configs[0] as ConfigFigures;
+  const choices = autoChoices([figures], {
+    check: 16,
+    fidelity: RUN_PROFILE_MIN_CYCLES,
+  });
+  assert.equal(choices.check.profile, "build");
+  assert.equal(choices.check.totalSeconds, null);
+  assert.equal(choices.fidelity.profile, "run");
+  assert.equal(choices.fidelity.totalSeconds, 100 + figures.fidelity.processSeconds);
+  assert.equal(choices.fidelity.oldTotalSeconds, null);
 });
