@@ -67,7 +67,8 @@ const ECP5_MULT_REGISTERS = ["REG_INPUTA_CLK", "REG_INPUTB_CLK", "REG_OUTPUT_CLK
 export const SCRIPT_NOTES: Record<PnrFamily, string[]> = {
   ecp5: [
     "element-wise and MAC multipliers (rnnfab_mul.v, operands up to 18 bits) instantiated as " +
-    "MULT18X18D with their input and output registers (CLK0; CE0 operands, CE1 product)",
+    "MULT18X18D with their input and output registers (CLK0; CE0 operands, CE1 product, both " +
+    "tied to 1: one set of control nets, so that four share a DSP block)",
   ],
   ice40: [
     "ice40_dsp left out (Yosys 0.70 ties the product register of our multiply-register-" +
