@@ -10,7 +10,10 @@
 // enable of stage Mk (the owner's per-stage enables, rnnfab_ew_stages); no reset: datapath only.
 // On the ECP5 place-and-route flow M1 and M2 are a MULT18X18D's own registers (below).
 // LUT_MULTIPLIER = 1 marks the product for the place-and-route flow's LUT fallback (docs/timing.md,
-// "The flow"); the arithmetic is the same.
+// "The flow"); the arithmetic is the same. Where the flow builds it from LUTs
+// (RNNFAB_LUT_MULTIPLIERS) with three stages, M2 holds two half products (a times the low and the
+// high half of b) and M3 their sum: each LUT multiplier is half as deep, the adder takes M3's
+// cycle, and y is the same product at the same latency.
 module rnnfab_mul #(
     parameter AW = 16,             // width of a (signed)
     parameter BW = 16,             // width of b (signed)
@@ -47,8 +50,12 @@ module rnnfab_mul #(
 `else
   localparam USE_ECP5 = 0;
 `endif
-  reg [AW+BW-1:0] m2_p_q;
-  wire [AW+BW-1:0] m2_p;
+`ifdef RNNFAB_LUT_MULTIPLIERS
+  localparam LUT_SPLIT = (LUT_MULTIPLIER != 0) && (STAGES == PIPELINE_LATENCY) && (BW >= 2);
+`else
+  localparam LUT_SPLIT = 0;
+`endif
+  wire [AW+BW-1:0] m2_p;  // M2's product (the split: the sum of its half products)
   generate
     if (USE_ECP5) begin : gen_ecp5
 `ifdef RNNFAB_ECP5_MULT
@@ -105,13 +112,28 @@ module rnnfab_mul #(
         m1_a_q <= a;
         m1_b_q <= b;
       end
-      if (LUT_MULTIPLIER != 0) begin : gen_lut
+      if (LUT_SPLIT) begin : gen_lut_split
+        // a * b = a * b_hi * 2^LO_W + a * b_lo (b_lo unsigned, b_hi signed), summed into M3
+        localparam LO_W = BW / 2, HI_W = BW - LO_W;
+        reg [AW+BW-1:0] m2_lo_q;  // a * b_lo (signed, in the product's width)
+        reg [AW+HI_W-1:0] m2_hi_q;  // a * b_hi (signed)
+        always @(posedge clk)
+          if (m_en[1]) begin
+            m2_lo_q <= $signed(m1_a_q) * (* rnnfab_lut_multiplier *)
+                $signed({1'b0, m1_b_q[LO_W-1:0]});
+            m2_hi_q <= $signed(m1_a_q) * (* rnnfab_lut_multiplier *) $signed(m1_b_q[BW-1:LO_W]);
+          end
+        assign m2_p = {m2_hi_q, {LO_W{1'b0}}} + m2_lo_q;
+      end else if (LUT_MULTIPLIER != 0) begin : gen_lut
+        reg [AW+BW-1:0] m2_p_q;
         always @(posedge clk)
           if (m_en[1]) m2_p_q <= $signed(m1_a_q) * (* rnnfab_lut_multiplier *) $signed(m1_b_q);
+        assign m2_p = m2_p_q;
       end else begin : gen_dsp
+        reg [AW+BW-1:0] m2_p_q;
         always @(posedge clk) if (m_en[1]) m2_p_q <= $signed(m1_a_q) * $signed(m1_b_q);
+        assign m2_p = m2_p_q;
       end
-      assign m2_p = m2_p_q;
     end
   endgenerate
   generate

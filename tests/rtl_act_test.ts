@@ -30,7 +30,17 @@ function inputWords(f: FixedFormat, seed: number): number[] {
   return [...words].filter((x) => x >= -(2 ** (ab - 1)) && x < 2 ** (ab - 1));
 }
 
-async function checkFormat(f: FixedFormat, simulator: unit.UnitSimulator, seed = 1): Promise<void> {
+/**
+ * Every input of `inputWords` through the unit against the golden model; `defines` are Verilog
+ * macros of the compile (RNNFAB_LUT_MULTIPLIERS: the sigmoid's interpolation product as the
+ * place-and-route flow's LUT fallback builds it, two half products summed, rnnfab_mul.v).
+ */
+async function checkFormat(
+  f: FixedFormat,
+  simulator: unit.UnitSimulator,
+  defines: readonly string[] = [],
+): Promise<void> {
+  const seed = 1;
   const dir = await Deno.makeTempDir({ prefix: "rnnfab-act-" });
   try {
     const ab = f.activationBits;
@@ -43,6 +53,7 @@ async function checkFormat(f: FixedFormat, simulator: unit.UnitSimulator, seed =
     const lines = await unit.simulateUnit(
       {
         tb: "rnnfab_act_tb",
+        defines,
         cores: ["rnnfab_act.v", "rnnfab_mul.v", "rnnfab_delay.v"],
         parameters: {
           AB: ab,
@@ -95,4 +106,24 @@ Deno.test("rnnfab_act, Icarus: every Q8.7 input, two-entry tables (S=0, R=0)", a
 
 Deno.test("rnnfab_act, Verilator (-Wall): every Q10.7 input, S=3/R=2 and S=5/R=1", async () => {
   await checkFormat(unit.unitFormat([10, 7], [12, 10], 40, [3, 2], [5, 1]), "verilator");
+});
+
+// The flow's LUT fallback (a design with more multipliers than the part): the sigmoid's product
+// as two half products summed in the next stage, bit for bit the same, at the same latency.
+const LUT_SPLIT = ["RNNFAB_LUT_MULTIPLIERS"];
+
+Deno.test("rnnfab_act, Icarus, LUT multipliers split: every Q16.12 input (S=4, R=3)", async () => {
+  await checkFormat(unit.unitFormat([16, 12], [12, 10], 40, [4, 3], [4, 3]), "icarus", LUT_SPLIT);
+});
+
+Deno.test("rnnfab_act, Icarus, LUT multipliers split: every Q11.6 input, S=6 (a 2-bit b)", async () => {
+  await checkFormat(unit.unitFormat([11, 6], [12, 10], 40, [6, 3], [1, 4]), "icarus", LUT_SPLIT);
+});
+
+Deno.test("rnnfab_act, Verilator (-Wall), LUT multipliers split: every Q10.7 input", async () => {
+  await checkFormat(
+    unit.unitFormat([10, 7], [12, 10], 40, [3, 2], [5, 1]),
+    "verilator",
+    LUT_SPLIT,
+  );
 });
