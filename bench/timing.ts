@@ -150,6 +150,11 @@ const seedRunSchema = z.object({
   from: z.string(),
   to: z.string(),
   runtimeSeconds: z.number(),
+  /**
+   * The digest of the generated RTL and memory images the run placed (its pnr/timing.json's; equal
+   * digests: the same design). Null in files before the field.
+   */
+  digest: z.string().nullable().default(null),
 });
 
 const entrySchema = z.object({
@@ -201,6 +206,12 @@ const entrySchema = z.object({
   tools: z.record(z.string(), z.string()),
   /** When the run that made this entry began (ISO time; null in files before the field). */
   runAt: z.string().nullable().default(null),
+  /**
+   * The rnnfab source the run was made from: `git describe --always --dirty` of the checkout
+   * (a commit, "-dirty" when files differed from it); null outside a git checkout and in files
+   * before the field.
+   */
+  source: z.string().nullable().default(null),
 });
 
 /** bench/results/timing.json. */
@@ -343,6 +354,7 @@ export function entryOfReports(
       from: report.criticalPath.from,
       to: report.criticalPath.to,
       runtimeSeconds: report.runtime.totalSeconds,
+      digest: report.design.digest,
     })),
     tools: {
       yosys: best.tools.yosys,
@@ -350,6 +362,7 @@ export function entryOfReports(
       ...best.tools.packages,
     },
     runAt: null,
+    source: null,
   };
 }
 
@@ -474,13 +487,36 @@ function failedEntry(
     seeds: [],
     tools: {},
     runAt: null,
+    source: null,
   };
+}
+
+/**
+ * The rnnfab source of this module's checkout, `git describe --always --dirty --abbrev=12` (a
+ * commit, with "-dirty" when the work tree differs from it), or null when it is not a git
+ * checkout or git is missing.
+ */
+export async function sourceRevision(
+  root: string = new URL("..", import.meta.url).pathname,
+): Promise<string | null> {
+  try {
+    const output = await new Deno.Command("git", {
+      args: ["-C", root, "describe", "--always", "--dirty", "--abbrev=12"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout).trim();
+    return output.success && text !== "" ? text : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Run the benchmark and return its results (not written). */
 export async function runTimingBench(options: TimingBenchOptions): Promise<TimingBench> {
   const assumedMhz = 200;
   const runAt = new Date().toISOString();
+  const source = await sourceRevision();
   const seeds = options.seeds && options.seeds.length > 0 ? options.seeds : [1];
   const designs = (options.designs ?? TIMING_BENCH_DESIGNS).map((spec) => prepare(spec, options));
   const tasks = designs.flatMap((prepared) =>
@@ -507,7 +543,7 @@ export async function runTimingBench(options: TimingBenchOptions): Promise<Timin
     target: options.target ?? "ecp5-85k",
     targetMhz: options.freqMhz ?? 200,
     goalMhz: 150,
-    designs: entries.map((entry) => ({ ...entry, runAt })),
+    designs: entries.map((entry) => ({ ...entry, runAt, source })),
     notes: [
       "Fmax: nextpnr's timing analysis after routing (measured); fmaxMhz is the best seed's " +
       "(a bitstream that reaches it exists), fmaxMedianMhz / fmaxMinMhz / fmaxMaxMhz the spread " +

@@ -15,6 +15,7 @@ import {
   mergeTimingBench,
   readTimingBench,
   runTimingBench,
+  sourceRevision,
   TIMING_BENCH_DESIGNS,
   timingBenchSchema,
 } from "../bench/timing.ts";
@@ -88,6 +89,24 @@ Deno.test("bench:timing: an entry of three seeds is the best run's, with the spr
   assert.deepEqual(entry.seeds.map((run) => run.seed), [1, 2, 3]);
   assert.equal(entry.ports, "registered");
   assert.equal(entry.runtimeSeconds, 9);
+  assert.deepEqual(entry.seeds.map((run) => run.digest), ["0", "0", "0"]);
+});
+
+Deno.test("bench:timing: an entry's source is the checkout's commit, null outside a checkout", async () => {
+  await withTempDir("rnnfab-source-", async (dir) => {
+    assert.equal(await sourceRevision(dir), null);
+    const git = (...args: string[]) =>
+      new Deno.Command("git", { args: ["-C", dir, ...args], stdout: "null", stderr: "null" })
+        .output();
+    await git("init", "-q");
+    await Deno.writeTextFile(join(dir, "a.txt"), "a\n");
+    await git("add", "a.txt");
+    await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a");
+    const clean = await sourceRevision(dir);
+    assert.match(clean ?? "", /^[0-9a-f]{12}$/);
+    await Deno.writeTextFile(join(dir, "a.txt"), "b\n");
+    assert.equal(await sourceRevision(dir), `${clean}-dirty`);
+  });
 });
 
 Deno.test("bench:timing: runs past the time limit make a 'not finished' entry, not a crash", async () => {
