@@ -284,7 +284,8 @@ module rnnfab_mv_ese #(
       assign p1_data_q = bc_data_q;
       wire unused_bc_data = &{1'b0, bc_data};
     end else begin : gen_p1_own
-      (* keep *) reg [VW-1:0] p1_data_r;
+      reg [VW-1:0] p1_data_r;
+      (* keep *)
       always @(posedge clk) p1_data_r <= bc_data;
       assign p1_data_q = p1_data_r;
       wire unused_bc_data_q = &{1'b0, bc_data_q};
