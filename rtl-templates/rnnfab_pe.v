@@ -205,7 +205,6 @@ module rnnfab_pe #(
       if (DELTA != 0) begin : gen_delta_value
         assign engine_value = bc_delta;
         assign engine_value_q = {(BATCH * AB + DELTA) {1'b0}};
-        wire unused_shared_value = &{1'b0, bc_data_q};
       end else begin : gen_dense_value
         assign engine_value = bc_data[BATCH*AB-1:0];
         assign engine_value_q = bc_data_q[BATCH*AB-1:0];
