@@ -50,6 +50,9 @@ module rnnfab_ctrl #(
     // their OR is registered twice here: the second register sits by the issue decision, so the
     // long route from the PEs ends in a register instead of in the issue's logic; 0: once
     parameter STALL_LATE = 0,
+    // 1: the engines' idle bits are ANDed in registered groups of IDLE_GROUP first, and drained_q
+    // is one cycle later (designs of many PEs: the AND spans the chip); 0: one AND into drained_q
+    parameter IDLE_PIPE = 0,
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -77,8 +80,10 @@ module rnnfab_ctrl #(
     output wire [ SEG_W-1:0] phase_nseg,    // bcr: segments of the phase
     output wire [ SEG_W-1:0] phase_nseg0,   // bcr: segments of the input part
     output wire [ COL_W-1:0] phase_cbase1,  // bcr: first column of the recurrent part
-    input  wire              all_idle,      // every PE engine is drained
-    input  wire              all_proj_idle, // PQUEUE: no PE has a projection column left
+    // engine e of the PEs (PE p, copy s: p * EW_SEQS + s) drained; the top bit: the delta
+    // broadcast's encoders drained (1 without delta)
+    input  wire [N*EW_SEQS:0] idle_all,
+    input  wire [N*EW_SEQS:0] proj_idle_all,  // PQUEUE: no projection column left, as idle_all
     output wire              ew_pre,        // element-wise issue next cycle (the PEs register it)
     output wire [    KW-1:0] ew_pre_k,      // its cell
     output wire [`RNNFAB_SEQ_W(EW_SEQS)-1:0] ew_pre_seq,  // its sequence (batch copy)
@@ -134,6 +139,10 @@ module rnnfab_ctrl #(
   // main states
   localparam ST_A = 3'd0, ST_A_WAIT = 3'd1, ST_EW = 3'd2, ST_EW_WAIT = 3'd3, ST_C_WAIT = 3'd4,
       ST_D = 3'd5, ST_X = 3'd7;
+  // IDLE_PIPE: the idle bits (every engine's and the delta encoders'), in registered groups
+  localparam IDLE_N = N * EW_SEQS + 1;
+  localparam IDLE_GROUP = 4;  // idle bits ANDed into one register (one LUT4)
+  localparam IDLE_GROUPS = (IDLE_N + IDLE_GROUP - 1) / IDLE_GROUP;
 
   initial begin
     if (N < 1 || LAYERS < 1 || IN0 < 1 || H < 1 || O < 1 || EW_LAT < 2 || BLOCK_COLS < 1 ||
@@ -156,6 +165,10 @@ module rnnfab_ctrl #(
     end
     if (PQUEUE != 0 && (XEARLY == 0 || LAYERS != 1)) begin
       $display("%m: PQUEUE=1 needs XEARLY=1 and one layer (LAYERS=%0d)", LAYERS);
+      $finish;
+    end
+    if (IDLE_PIPE != 0 && IDLE_PIPE != 1) begin
+      $display("%m: IDLE_PIPE=%0d must be 0 or 1", IDLE_PIPE);
       $finish;
     end
     if (OUT_WORDS < 1 || (1 << $clog2(OUT_WORDS)) != OUT_WORDS || (N % OUT_WORDS) != 0) begin
@@ -656,14 +669,45 @@ module rnnfab_ctrl #(
   // then and no job started: every PE's idle bit is ANDed into this register, and the waits of
   // the main sequence read it (one cycle later than the AND itself; the cycle model counts it).
   // Nothing is issued while it waits, so once drained the PEs stay drained.
+  // IDLE_PIPE: the idle bits are ANDed in groups into registers (idle_grp_q), the job's part of
+  // the test is registered beside them (job_idle_q), and drained_q ANDs the two a cycle later, not
+  // if a job started in between: the same test one cycle later (the cycle model's `drainedPre`).
+  wire all_idle, all_proj_idle;
+  wire drained_job;  // the job's part of the test, in step with all_idle
+  generate
+    if (IDLE_PIPE != 0) begin : gen_idle_pipe
+      reg [IDLE_GROUPS-1:0] idle_grp_q, proj_idle_grp_q;
+      reg job_idle_q;
+      // padded with drained bits to whole groups
+      wire [IDLE_GROUPS*IDLE_GROUP-1:0] idle_pad =
+          {{(IDLE_GROUPS * IDLE_GROUP - IDLE_N) {1'b1}}, idle_all};
+      wire [IDLE_GROUPS*IDLE_GROUP-1:0] proj_idle_pad =
+          {{(IDLE_GROUPS * IDLE_GROUP - IDLE_N) {1'b1}}, proj_idle_all};
+      genvar g;
+      for (g = 0; g < IDLE_GROUPS; g = g + 1) begin : gen_idle_grp
+        always @(posedge clk) begin
+          idle_grp_q[g] <= &idle_pad[g*IDLE_GROUP+:IDLE_GROUP];
+          proj_idle_grp_q[g] <= &proj_idle_pad[g*IDLE_GROUP+:IDLE_GROUP];
+        end
+      end
+      always @(posedge clk) job_idle_q <= !rst && job_done && !job_start;
+      assign all_idle = &idle_grp_q;
+      assign all_proj_idle = &proj_idle_grp_q;
+      assign drained_job = job_idle_q;
+    end else begin : gen_idle_and
+      assign all_idle = &idle_all;
+      assign all_proj_idle = &proj_idle_all;
+      assign drained_job = job_done;
+    end
+  endgenerate
   reg drained_q;
-  always @(posedge clk) drained_q <= !rst && job_done && all_idle && !job_start;
+  always @(posedge clk) drained_q <= !rst && drained_job && all_idle && !job_start;
   // PQUEUE: the same for the projection columns alone (ST_C_WAIT); else drained_q
   wire drained_proj;
   generate
     if (PQUEUE != 0) begin : gen_drained_proj
       reg drained_proj_q;
-      always @(posedge clk) drained_proj_q <= !rst && job_done && all_proj_idle && !job_start;
+      always @(posedge clk) drained_proj_q <= !rst && drained_job && all_proj_idle && !job_start;
       assign drained_proj = drained_proj_q;
     end else begin : gen_drained_all
       assign drained_proj = drained_q;

@@ -295,6 +295,13 @@ export const ACC_SERIAL_DELAY = 3;
 export const MREAD_CELLS = 2;
 
 /**
+ * The most PE engines (PEs times batch copies) whose idle bits the controller ANDs in its drained
+ * test in one cycle; past it they are ANDed in registered groups first (rtl IDLE_PIPE: one cycle
+ * more for every wait on the PEs; docs/timing.md).
+ */
+export const IDLE_PIPE_ENGINES = 8;
+
+/**
  * Whether a design's accumulator banks are read one gate field a cycle (docs/architecture.md,
  * "Batch"): an LSTM with projection whose projection rows are the banks' fifth field (LUT RAM
  * banks, no delta), with a batch of at least 4, so that each batch copy gets a cell every 4 or more
@@ -390,6 +397,9 @@ export function rtlParameters(
     MREAD: earlyInput && config.lanes >= 2 && config.readAheadM !== false
       ? Math.min(config.readAheadM === 4 ? 4 : MREAD_CELLS, config.lanes)
       : 1,
+    // past 8 engines the AND of every PE's idle bits is registered in groups before the
+    // controller's drained test (the 16-PE LSTMP's critical path, docs/timing.md)
+    IDLE_PIPE: N * config.batch > IDLE_PIPE_ENGINES ? 1 : 0,
   };
 }
 

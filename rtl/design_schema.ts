@@ -88,6 +88,10 @@ export const rtlParametersSchema = z.object({
     "XEARLY with lanes: cells of the memories M read a cycle ahead of the element-wise issue " +
       "(2 or 4; mac_hold K / MREAD - 3 cycles); 1: no read-ahead",
   ),
+  IDLE_PIPE: int.default(0).describe(
+    "1: the PEs' idle bits ANDed in registered groups of four before the drained test (one " +
+      "cycle more per wait; more than 8 engines); 0: one AND in the drained test",
+  ),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
   OUT_WORDS: int.default(1).describe("output stream elements per beat (divides N; batch 1)"),
   IN_WORDS: int.default(1).describe("input stream elements per beat (divides BCAST; batch 1)"),

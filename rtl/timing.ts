@@ -215,8 +215,18 @@ function mainSequenceNext(c: Controller, s: Signals, rtl: RtlParameters): Sequen
         main.state = ST_A;
       }
   }
-  main.drained = s.jobDone && s.allIdle && !step.jobStart;
-  main.drainedProj = s.jobDone && s.projIdle && !step.jobStart;
+  const drained = s.jobDone && s.allIdle && !step.jobStart;
+  const drainedProj = s.jobDone && s.projIdle && !step.jobStart;
+  if (rtl.IDLE_PIPE === 1) {
+    // the test's parts registered first: the same test a cycle later, not after a job start
+    main.drained = c.main.drainedPre && !step.jobStart;
+    main.drainedProj = c.main.drainedProjPre && !step.jobStart;
+    main.drainedPre = drained;
+    main.drainedProjPre = drainedProj;
+  } else {
+    main.drained = drained;
+    main.drainedProj = drainedProj;
+  }
   return step;
 }
 

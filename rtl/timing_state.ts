@@ -95,6 +95,13 @@ export interface MainSequence {
   drained: boolean;
   /** drained_proj (PQUEUE, ST_C_WAIT): as `drained` for the projection columns alone. */
   drainedProj: boolean;
+  /**
+   * IDLE_PIPE: the drained test's parts in registers (idle_grp_q and job_idle_q of rnnfab_ctrl.v):
+   * `drained` of the cycle before without its job-start term; `drained` is this and no job start.
+   */
+  drainedPre: boolean;
+  /** IDLE_PIPE: the same for `drainedProj`. */
+  drainedProjPre: boolean;
   /** x_early_q (XEARLY): layer 0's input part of the next step was broadcast early. */
   xEarly: boolean;
 }
@@ -155,6 +162,8 @@ export function resetController(): Controller {
       phaseProj: false,
       drained: false,
       drainedProj: false,
+      drainedPre: false,
+      drainedProjPre: false,
       xEarly: false,
     },
   };

@@ -9,7 +9,13 @@
 import assert from "node:assert/strict";
 import { caseDesign } from "./e2e.ts";
 import { e2eCase } from "./e2e_cases.ts";
-import { EW_LATENCY, LUT_RAM_DEPTH, readTemplate, renderTop } from "../rtl/mod.ts";
+import {
+  EW_LATENCY,
+  IDLE_PIPE_ENGINES,
+  LUT_RAM_DEPTH,
+  readTemplate,
+  renderTop,
+} from "../rtl/mod.ts";
 import { LUT_RAM_MAX_DEPTH } from "../synth/mod.ts";
 
 /** The value of `localparam NAME = <integer>;` in a template. */
@@ -40,5 +46,21 @@ Deno.test("the generated top passes EW_LAT and LUT_RAM_DEPTH to the controller a
     const pes = design.accelerator.pes;
     assert.equal(top.match(/\.EW_LAT\(EW_LAT\)/g)?.length, pes + 1, "controller and every PE");
     assert.equal(top.match(/\.LUT_RAM_DEPTH\(LUT_RAM_DEPTH\)/g)?.length, pes, "every PE");
+  }
+});
+
+Deno.test("past IDLE_PIPE_ENGINES engines the controller registers the idle AND (IDLE_PIPE)", async () => {
+  const template = await readTemplate("rnnfab_top.v.njk");
+  const cases = [
+    { name: "lstmp-blocks25-pe3-bcr-chosen", engines: 3 },
+    { name: "lstmp-peep-bcr11-pe32-ese", engines: 32 },
+  ];
+  for (const { name, engines } of cases) {
+    const design = caseDesign(e2eCase(name));
+    const expected = engines > IDLE_PIPE_ENGINES ? 1 : 0;
+    assert.equal(design.rtl.IDLE_PIPE, expected, name);
+    const top = renderTop(design, template);
+    assert.equal(localparam(top, "IDLE_PIPE"), expected, name);
+    assert.match(top, /\.IDLE_PIPE\(IDLE_PIPE\)/);
   }
 });
