@@ -198,7 +198,7 @@ async function earlierReport(
   const report = await readTimingReport(timingReportPath(dir));
   const same = report.target.id === run.target && report.seed === run.seed &&
     report.ports === run.ports && report.flow === PNR_FLOW_VERSION &&
-    report.blockRamOutputRegisters === null;
+    (report.blockRamOutputRegisters?.scope ?? "pipeline") === "pipeline";
   return same && report.design.digest === await digest() ? report : null;
 }
 

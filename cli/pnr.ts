@@ -51,8 +51,9 @@ Takes minutes (progress every 10 s on stderr). See docs/timing.md.`,
     },
     "bram-output-registers": {
       type: "bool",
-      help: "ECP5: move the flip-flops after block RAM reads into the block RAMs' output " +
-        "registers before nextpnr (measured no faster: docs/timing.md, session 26)",
+      help: "ECP5: move every flip-flop after a block RAM read into the block RAMs' output " +
+        "registers before nextpnr (default: only those that flip-flops alone read; moving all " +
+        "was measured no faster: docs/timing.md, session 26)",
     },
     json: { type: "bool", help: "print timing.json instead of the summary" },
   },

@@ -310,8 +310,10 @@ module rnnfab_mv_ese #(
 
   // ---------------- Weight prefetch: the weight memory is read in order (every step walks all
   // entries of all segments), two words per cycle (two read ports): F1 registers them out of the
-  // block RAM, F2 once more in the fabric, where their padding flags are formed, and at the end of
-  // F2 they enter an 8-entry buffer. The buffer's padding flags are kept in order from its head
+  // block RAM, F1B once more, a register that only loads the next (the place-and-route flow moves
+  // it into the block RAM's output register: synth/pnr/bram_registers.ts), F2 once more in the
+  // fabric, where their padding flags are formed, and at the end of F2 they enter an 8-entry
+  // buffer. The buffer's padding flags are kept in order from its head
   // (pf_pad_q[0] is the head's), so that the consumer's decision reads registers only.
   localparam [3:0] PF_DEPTH = 4'd8;
   reg [ENTRY_W-1:0] pf_mem[0:7];
@@ -325,8 +327,10 @@ module rnnfab_mv_ese #(
   // multiplexer, not two increments with a wrap compare each in a row (docs/timing.md)
   reg pf_last0_q, pf_last0_d, pf_last1_q, pf_last1_d;
   reg pf_inflight_q;  // F1: a pair of words read last cycle is in pf_word0/1_q
+  reg pf_mid_q;  // F1B: the pair is in pf_word0/1_b
   reg pf_ready_q;  // F2: the pair is in pf_word0/1_r and enters the buffer at the end of this cycle
-  reg [ENTRY_W-1:0] pf_word0_r, pf_word1_r;
+  reg [ENTRY_W-1:0] pf_word0_b, pf_word1_b;  // F1B
+  reg [ENTRY_W-1:0] pf_word0_r, pf_word1_r;  // F2
   wire [ENTRY_W-1:0] pf_word0_q = mem_rd0, pf_word1_q = mem_rd1;  // F1
   // the weight addresses a pair can move to from a (a + 2, 1 or 0 across the wrap), and whether
   // each is the last or the one before it; the wrap cases are constants
@@ -345,7 +349,7 @@ module rnnfab_mv_ese #(
   wire [PTR_W-1:0] pf_addr2 = pf_addr_q + PF_STEP;
   wire [3:0] pf_filled = pf_count_q + (pf_ready_q ? 4'd2 : 4'd0);  // after F2's write
   wire pf_issue = (WEIGHT_DEPTH > 0) &&
-      (pf_filled + (pf_inflight_q ? 4'd2 : 4'd0) + 4'd2 <= PF_DEPTH);
+      (pf_filled + (pf_inflight_q ? 4'd2 : 4'd0) + (pf_mid_q ? 4'd2 : 4'd0) + 4'd2 <= PF_DEPTH);
   wire pad_word0 = (pf_word0_r[LV_W-1:0] == {LV_W{1'b0}});
   wire pad_word1 = (pf_word1_r[LV_W-1:0] == {LV_W{1'b0}});
 
@@ -548,8 +552,10 @@ module rnnfab_mv_ese #(
     head_left_q <= head_left_d;
     head_left1_q <= head_left1_d;
     head_left2_q <= head_left2_d;
-    pf_word0_r <= pf_word0_q;
-    pf_word1_r <= pf_word1_q;
+    pf_word0_b <= pf_word0_q;
+    pf_word1_b <= pf_word1_q;
+    pf_word0_r <= pf_word0_b;
+    pf_word1_r <= pf_word1_b;
     if (pf_ready_q) begin
       pf_mem[pf_wr_q] <= pf_word0_r;
       pf_mem[pf_wr_plus] <= pf_word1_r;
@@ -572,6 +578,7 @@ module rnnfab_mv_ese #(
       pf_last0_q <= LAST0_AT_0;
       pf_last1_q <= LAST1_AT_0;
       pf_inflight_q <= 1'b0;
+      pf_mid_q <= 1'b0;
       pf_ready_q <= 1'b0;
     end else begin
       queue_wr_q <= queue_wr_d;
@@ -590,7 +597,8 @@ module rnnfab_mv_ese #(
       pf_last0_q <= pf_last0_d;
       pf_last1_q <= pf_last1_d;
       pf_inflight_q <= pf_issue;
-      pf_ready_q <= pf_inflight_q;
+      pf_mid_q <= pf_inflight_q;
+      pf_ready_q <= pf_mid_q;
     end
   end
 

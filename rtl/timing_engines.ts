@@ -20,8 +20,9 @@ export function eseQueueEntries(queueDepth: number): number {
  * The ESE engine of one PE (rnnfab_mv_ese.v), timing only: P0 (the column on the bus, its end
  * read from the pointer memory), P1 (registered; a non-empty column is pushed), the queue, C0
  * and C1, the registered stall request (the queue within ESE_STALL_SLACK of full, tested a cycle
- * ahead: on the count after the edge), and the weight prefetch (F1 out of the block RAM, F2 in
- * the fabric, then the 8-entry buffer).
+ * ahead: on the count after the edge), and the weight prefetch (F1 out of the block RAM, F1B, a
+ * register the place-and-route flow moves into the block RAM, F2 in the fabric, then the 8-entry
+ * buffer).
  */
 export class EseEngine {
   private pointerAddr = 1;
@@ -35,6 +36,7 @@ export class EseEngine {
   private weightAddr = 0;
   private pfCount = 0;
   private pfInflight = false;
+  private pfMid = false;
   private pfReady = false;
   private c1 = false;
   private c2 = false;
@@ -86,7 +88,8 @@ export class EseEngine {
       this.nPointerAddr = this.nP1Wrap ? 1 : step;
     }
     this.pfIssue = this.padding.length > 0 &&
-      this.pfCount + (this.pfReady ? 2 : 0) + (this.pfInflight ? 2 : 0) + 2 <= 8;
+      this.pfCount + (this.pfReady ? 2 : 0) + (this.pfInflight ? 2 : 0) +
+            (this.pfMid ? 2 : 0) + 2 <= 8;
     this.fire = this.queue.length > 0 && this.pfCount > 0;
     const takeTwo = this.fire && this.padding[this.weightAddr] === 1 && this.pfCount >= 2;
     this.taken = this.fire ? (takeTwo ? 2 : 1) : 0;
@@ -116,7 +119,8 @@ export class EseEngine {
     this.pointerQ = this.pointers[this.pointerAddr] ?? 0;
     this.weightAddr = this.nWeightAddr;
     this.pfCount = this.pfCount + (this.pfReady ? 2 : 0) - this.taken;
-    this.pfReady = this.pfInflight;
+    this.pfReady = this.pfMid;
+    this.pfMid = this.pfInflight;
     this.pfInflight = this.pfIssue;
     this.c3 = this.c2;
     this.c2 = this.c1;

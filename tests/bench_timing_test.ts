@@ -64,7 +64,7 @@ Deno.test("bench:timing: an entry of three seeds is the best run's, with the spr
     seed: 1,
     ports: "registered",
     router: "router1",
-    flow: 3,
+    flow: 4,
     blockRamOutputRegisters: null,
     freqMhz: 200,
     report,

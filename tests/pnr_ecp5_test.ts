@@ -17,8 +17,9 @@ Deno.test("pnr command: a tiny GRU placed and routed on the ECP5-25F", async () 
   assert.ok(bram.used >= 2 && bram.available === PNR_TARGETS[0].resources[2].available);
   // --bram-output-registers: the flip-flops after the block RAM reads went into their output
   // registers, so what nextpnr placed is Yosys's count less those
-  assert.equal(timing.flow, 3);
+  assert.equal(timing.flow, 4);
   const packed = timing.blockRamOutputRegisters!;
+  assert.equal(packed.scope, "all");
   assert.ok(packed.ports >= 2 && packed.flipFlops >= packed.ports, JSON.stringify(packed));
   assert.equal(
     timing.utilization.resources.TRELLIS_FF.used,

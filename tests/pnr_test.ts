@@ -278,7 +278,7 @@ Deno.test("pnr: timing.json from a captured report, and the clock helper", async
     seed: 1,
     ports: "direct",
     router: "router1",
-    flow: 3,
+    flow: 4,
     blockRamOutputRegisters: null,
     freqMhz: 200,
     report,

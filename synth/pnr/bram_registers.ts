@@ -13,6 +13,11 @@
  * are unchanged (the output register loads the read latch under the same enable, and starts at 0
  * as those flip-flops do).
  *
+ * Moving every such register made nothing faster (docs/timing.md, session 26): where logic reads
+ * the register, that logic's paths then start at the block RAM's site. So by default the pass
+ * moves only pipeline registers, flip-flops whose outputs only other flip-flops' data inputs read
+ * (the weight prefetch's F1B stage in rnnfab_mv_ese.v), and every register on request (`all`).
+ *
  * @module
  */
 
@@ -41,6 +46,8 @@ export interface Netlist {
 
 /** What `packBlockRamOutputRegisters` did. */
 export interface OutputRegisterPacking {
+  /** Which flip-flops were candidates: pipeline registers only, or all. */
+  scope: OutputRegisterScope;
   /** Block RAM read ports that took their flip-flops as output register. */
   ports: number;
   /** Flip-flops removed (moved into the block RAMs). */
@@ -61,15 +68,31 @@ function parameter(cell: NetlistCell, name: string): string | undefined {
 /** A net bit as a map key (net numbers and constants alike). */
 const bitKey = (bit: number | string) => String(bit);
 
+/** Which flip-flops `packBlockRamOutputRegisters` moves: pipeline registers only, or all. */
+export type OutputRegisterScope = "pipeline" | "all";
+
+/** The readers of a net bit: how many, the last one, and whether all are flip-flop data inputs. */
+interface BitReaders {
+  count: number;
+  cell?: string;
+  port?: string;
+  onlyRegisters: boolean;
+}
+
 /** For every net bit: how many cell inputs and module output ports read it, and the last one. */
-function readersOf(
-  module: NetlistModule,
-): Map<string, { count: number; cell?: string; port?: string }> {
-  const readers = new Map<string, { count: number; cell?: string; port?: string }>();
+function readersOf(module: NetlistModule): Map<string, BitReaders> {
+  const readers = new Map<string, BitReaders>();
   const add = (bit: number | string, cell?: string, port?: string) => {
     const key = bitKey(bit);
-    const entry = readers.get(key) ?? { count: 0 };
-    readers.set(key, { count: entry.count + 1, cell, port });
+    const entry = readers.get(key) ?? { count: 0, onlyRegisters: true };
+    const register = cell !== undefined && port === "DI" &&
+      module.cells[cell].type === FLIP_FLOP;
+    readers.set(key, {
+      count: entry.count + 1,
+      cell,
+      port,
+      onlyRegisters: entry.onlyRegisters && register,
+    });
   };
   for (const [name, cell] of Object.entries(module.cells)) {
     for (const [port, bits] of Object.entries(cell.connections)) {
@@ -104,6 +127,13 @@ function registerEnable(flipFlop: NetlistCell, clock: (number | string)[]): stri
   return enable.length === 1 ? bitKey(enable[0]) : null;
 }
 
+/** Whether a flip-flop's output is read, and only by flip-flops' data inputs. */
+function pipelineRegister(flipFlop: NetlistCell, readers: Map<string, BitReaders>): boolean {
+  const output = flipFlop.connections.Q ?? [];
+  const reader = output.length === 1 ? readers.get(bitKey(output[0])) : undefined;
+  return reader !== undefined && reader.count > 0 && reader.onlyRegisters;
+}
+
 /**
  * The packing of one read port (side "A" or "B") of a block RAM: the data bits to reconnect and
  * the flip-flops to remove with the enable they share; "skip" for a port with no data read or
@@ -114,8 +144,9 @@ function portPacking(
   ram: NetlistCell,
   side: "A" | "B",
   readers: ReturnType<typeof readersOf>,
+  scope: OutputRegisterScope,
 ): { moves: { port: string; flipFlop: string }[]; enable: (number | string)[] } | "skip" | "left" {
-  const used: { port: string; reader: { count: number; cell?: string; port?: string } }[] = [];
+  const used: { port: string; reader: BitReaders }[] = [];
   for (let bit = 0; bit < DATA_BITS; bit++) {
     const port = `DO${side}${bit}`;
     const bits = ram.connections[port];
@@ -135,6 +166,7 @@ function portPacking(
     if (reader.count !== 1 || reader.cell === undefined || reader.port !== "DI") return "left";
     const flipFlop = module.cells[reader.cell];
     if (flipFlop.type !== FLIP_FLOP) return "left";
+    if (scope === "pipeline" && !pipelineRegister(flipFlop, readers)) return "left";
     const bitEnable = registerEnable(flipFlop, clock);
     if (bitEnable === null || (enable !== null && bitEnable !== enable)) return "left";
     if (enable === null) {
@@ -148,12 +180,14 @@ function portPacking(
 
 /**
  * Move the flip-flops after ECP5 block RAM reads into the block RAMs' output registers (the
- * module doc says when). Returns a new netlist (the given one is not changed) and the counts.
+ * module doc says when): pipeline registers only (the default) or every one (`all`). Returns a
+ * new netlist (the given one is not changed) and the counts.
  */
 export function packBlockRamOutputRegisters(
   netlist: Netlist,
+  scope: OutputRegisterScope = "pipeline",
 ): { netlist: Netlist; packing: OutputRegisterPacking } {
-  const packing: OutputRegisterPacking = { ports: 0, flipFlops: 0, portsLeft: 0 };
+  const packing: OutputRegisterPacking = { scope, ports: 0, flipFlops: 0, portsLeft: 0 };
   const modules: Record<string, NetlistModule> = {};
   for (const [moduleName, module] of Object.entries(netlist.modules)) {
     const rams = Object.entries(module.cells).filter(([, cell]) => cell.type === BLOCK_RAM);
@@ -166,7 +200,7 @@ export function packBlockRamOutputRegisters(
     for (const [ramName, original] of rams) {
       let ram = original;
       for (const side of ["A", "B"] as const) {
-        const plan = portPacking(module, ram, side, readers);
+        const plan = portPacking(module, ram, side, readers, scope);
         if (plan === "skip") continue;
         if (plan === "left") {
           packing.portsLeft++;

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { type Netlist, type NetlistCell, packBlockRamOutputRegisters } from "./bram_registers.ts";
 
+/** The pass moving every register after a block RAM read (`all`). */
+const packAll = (netlist: Netlist) => packBlockRamOutputRegisters(netlist, "all");
+
 const CLOCK = 2;
 
 /** A DP16KD reading on port A (clock 2), its data bits 0..bits-1 on nets 100, 101, ... */
@@ -81,7 +84,7 @@ Deno.test("block RAM output registers: a read port's flip-flops move into the DP
     other: flipFlop(500, 501),
   });
   const before = JSON.stringify(netlist);
-  const { netlist: packed, packing } = packBlockRamOutputRegisters(netlist);
+  const { netlist: packed, packing } = packAll(netlist);
   assert.deepEqual(packing, { ports: 1, flipFlops: 3, portsLeft: 0 });
   const cells = packed.modules.top.cells;
   assert.deepEqual(Object.keys(cells).sort(), ["other", "ram"]);
@@ -95,7 +98,7 @@ Deno.test("block RAM output registers: a read port's flip-flops move into the DP
 });
 
 Deno.test("block RAM output registers: a shared clock enable becomes the output enable", () => {
-  const { netlist: packed, packing } = packBlockRamOutputRegisters(netlistOf({
+  const { netlist: packed, packing } = packAll(netlistOf({
     ram: blockRam(2),
     ff0: flipFlop(100, 200, { enable: 7 }),
     ff1: flipFlop(101, 201, { enable: 7 }),
@@ -126,7 +129,7 @@ Deno.test("block RAM output registers: a port is left when a data bit is not a p
   ];
   for (const [name, readers, ports] of cases) {
     const netlist = netlistOf({ ram: blockRam(2), ...readers }, ports ?? {});
-    const { netlist: packed, packing } = packBlockRamOutputRegisters(netlist);
+    const { netlist: packed, packing } = packAll(netlist);
     assert.deepEqual(packing, { ports: 0, flipFlops: 0, portsLeft: 1 }, name);
     assert.equal(packed.modules.top.cells.ram.parameters.REGMODE_A, "NOREG", name);
     assert.equal(Object.keys(packed.modules.top.cells).length, Object.keys(readers).length + 1);
@@ -139,18 +142,47 @@ Deno.test("block RAM output registers: a port with a reset or a register already
   const globalReset = blockRam(1);
   globalReset.parameters.GSR = "ENABLED";
   for (const ram of [inverted, globalReset]) {
-    const { packing } = packBlockRamOutputRegisters(netlistOf({ ram, ff0: flipFlop(100, 200) }));
+    const { packing } = packAll(netlistOf({ ram, ff0: flipFlop(100, 200) }));
     assert.deepEqual(packing, { ports: 0, flipFlops: 0, portsLeft: 1 });
   }
-  const withReset = packBlockRamOutputRegisters(netlistOf({
+  const withReset = packAll(netlistOf({
     ram: blockRam(1, { RSTA: [9] }),
     ff0: flipFlop(100, 200),
   }));
   assert.equal(withReset.packing.ports, 0);
   const registered = blockRam(1);
   registered.parameters.REGMODE_A = "OUTREG";
-  const already = packBlockRamOutputRegisters(
+  const already = packAll(
     netlistOf({ ram: registered, ff0: flipFlop(100, 200) }),
   );
   assert.deepEqual(already.packing, { ports: 0, flipFlops: 0, portsLeft: 0 });
+});
+
+Deno.test("block RAM output registers: by default only pipeline registers move (read by flip-flops alone)", () => {
+  const lut: NetlistCell = {
+    type: "LUT4",
+    parameters: {},
+    port_directions: { A: "input", Z: "output" },
+    connections: { A: [201], Z: [600] },
+  };
+  // ff0, ff1 feed only flip-flops (ff2, ff3): they move
+  const pipeline = netlistOf({
+    ram: blockRam(2),
+    ff0: flipFlop(100, 200),
+    ff1: flipFlop(101, 201),
+    ff2: flipFlop(200, 210),
+    ff3: flipFlop(201, 211),
+  });
+  const moved = packBlockRamOutputRegisters(pipeline);
+  assert.deepEqual(moved.packing, { ports: 1, flipFlops: 2, portsLeft: 0 });
+  assert.deepEqual(moved.netlist.modules.top.cells.ram.connections.DOA1, [201]);
+  assert.equal(moved.netlist.modules.top.cells.ram.parameters.REGMODE_A, "OUTREG");
+  // a logic reader of ff1's output, or an output nothing reads: the port stays as it was
+  const logic = netlistOf({ ...pipeline.modules.top.cells, lut });
+  const unread = netlistOf({ ram: blockRam(2), ff0: flipFlop(100, 200), ff1: flipFlop(101, 201) });
+  for (const [name, netlist] of [["logic", logic], ["unread", unread]] as const) {
+    const { packing } = packBlockRamOutputRegisters(netlist);
+    assert.deepEqual(packing, { ports: 0, flipFlops: 0, portsLeft: 1 }, name);
+    assert.deepEqual(packAll(netlist).packing, { ports: 1, flipFlops: 2, portsLeft: 0 }, name);
+  }
 });

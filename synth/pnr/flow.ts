@@ -19,6 +19,7 @@ import { firstError } from "../parse.ts";
 import {
   type Netlist,
   type OutputRegisterPacking,
+  type OutputRegisterScope,
   packBlockRamOutputRegisters,
 } from "./bram_registers.ts";
 import { designDigest, type PnrDesign, readPnrDesign } from "./design.ts";
@@ -56,10 +57,12 @@ export const DEFAULT_PNR_MHZ = 200;
 /**
  * The version of the flow between the RTL and nextpnr, recorded in timing.json (`flow`): 2 moved
  * the flip-flops after ECP5 block RAM reads into the block RAMs (bram_registers.ts) always, 3 only
- * on request (`blockRamOutputRegisters`: measured no faster, docs/timing.md, session 26). A result
- * of another version is placed and routed again by `bench:timing --reuse`.
+ * on request (`blockRamOutputRegisters`: measured no faster, docs/timing.md, session 26), 4 moves
+ * the pipeline registers among them always (those only flip-flops read: the weight prefetch's
+ * F1B stage) and every one on request. A result of another version is placed and routed again by
+ * `bench:timing --reuse`.
  */
-export const PNR_FLOW_VERSION = 3;
+export const PNR_FLOW_VERSION = 4;
 
 /** Options of `placeAndRoute`. */
 export interface PlaceAndRouteOptions {
@@ -80,8 +83,9 @@ export interface PlaceAndRouteOptions {
   /** nextpnr's router (default router1; router2 copes better with congestion on large designs). */
   router?: PnrRouter;
   /**
-   * ECP5: move the flip-flops after block RAM reads into the DP16KD output registers before
-   * nextpnr (bram_registers.ts; default off: measured no faster, docs/timing.md, session 26).
+   * ECP5: move every flip-flop after a block RAM read into the DP16KD output registers before
+   * nextpnr (bram_registers.ts; default: only the pipeline registers among them, those that only
+   * flip-flops read: moving all was measured no faster, docs/timing.md, session 26).
    */
   blockRamOutputRegisters?: boolean;
   /** Progress lines (the CLI prints them on stderr). */
@@ -287,27 +291,31 @@ async function synthesizeToFit(
 }
 
 /**
- * ECP5, on request: move the flip-flops after block RAM reads into the DP16KD output registers
- * (bram_registers.ts), rewriting the netlist nextpnr reads; returns what moved and the note that
- * says so (null and none on other families).
+ * ECP5: move the flip-flops after block RAM reads into the DP16KD output registers
+ * (bram_registers.ts: the pipeline registers among them, or every one with `scope` "all"),
+ * rewriting the netlist nextpnr reads; returns what moved and the note that says so (null and
+ * none on other families).
  */
 async function packNetlist(
   design: PnrDesign,
   target: PnrTarget,
   files: RunFiles,
-  log?: (line: string) => void,
+  options: { scope: OutputRegisterScope; log?: (line: string) => void },
 ): Promise<{ packing: OutputRegisterPacking | null; notes: string[] }> {
   if (target.family !== "ecp5") return { packing: null, notes: [] };
   const file = join(design.dir, files.work, FILE_NAMES.netlist);
   const netlist = JSON.parse(await Deno.readTextFile(file)) as Netlist;
-  const { netlist: packed, packing } = packBlockRamOutputRegisters(netlist);
+  const { netlist: packed, packing } = packBlockRamOutputRegisters(netlist, options.scope);
   await writeFileAtomic(file, JSON.stringify(packed));
-  const note = `block RAM output registers: ${packing.flipFlops} flip-flops after block RAM ` +
+  const which = options.scope === "all"
+    ? "flip-flops"
+    : "pipeline flip-flops (only flip-flops read them)";
+  const note = `block RAM output registers: ${packing.flipFlops} ${which} after block RAM ` +
     `reads moved into the output registers of ${packing.ports} DP16KD read ports after ` +
     `synthesis (REGMODE OUTREG; ${packing.portsLeft} read ports left as Yosys mapped them; ` +
     `synth/pnr/bram_registers.ts), so Yosys's flip-flop count is that much above what was placed`;
-  log?.(
-    `block RAM output registers: ${packing.flipFlops} flip-flops into ${packing.ports} ` +
+  options.log?.(
+    `block RAM output registers: ${packing.flipFlops} ${which} into ${packing.ports} ` +
       `DP16KD read ports`,
   );
   return { packing, notes: [note] };
@@ -416,9 +424,10 @@ export async function placeAndRoute(
   const files = await runFiles(design, target);
   try {
     const synthesis = await synthesizeToFit(design, target, tools, files, options);
-    const packed = options.blockRamOutputRegisters
-      ? await packNetlist(design, target, files, options.log)
-      : { packing: null, notes: [] };
+    const packed = await packNetlist(design, target, files, {
+      scope: options.blockRamOutputRegisters ? "all" : "pipeline",
+      log: options.log,
+    });
     const routed = await placeAndRouteNetlist(design, target, tools, files, {
       ...options,
       freqMhz,

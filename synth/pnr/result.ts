@@ -156,8 +156,9 @@ export function formatTimingReport(timing: TimingReport): string[] {
   const packed = timing.blockRamOutputRegisters;
   if (packed !== null) {
     lines.push(
-      `block RAM output registers: ${packed.flipFlops.toLocaleString("en-US")} flip-flops ` +
-        `moved into ${packed.ports} read ports (${packed.portsLeft} left)`,
+      `block RAM output registers: ${packed.flipFlops.toLocaleString("en-US")} ` +
+        `${packed.scope === "all" ? "" : "pipeline "}flip-flops moved into ${packed.ports} read ` +
+        `ports (${packed.portsLeft} left)`,
     );
   }
   lines.push("utilization:");

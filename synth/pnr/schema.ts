@@ -78,15 +78,19 @@ export const timingReportSchema = z.object({
   /**
    * The flow's version (flow.ts `PNR_FLOW_VERSION`; 1 in files before the field): 2 moved the
    * flip-flops after ECP5 block RAM reads into the block RAMs' output registers always, 3 only on
-   * request (`blockRamOutputRegisters` says whether it did).
+   * request (`blockRamOutputRegisters` says whether it did), 4 the pipeline registers among them
+   * always and every one on request.
    */
   flow: z.number().int().positive().default(1),
   /**
    * The flip-flops after block RAM reads moved into DP16KD output registers (bram_registers.ts;
-   * ECP5, flow 2, or flow 3 with `--bram-output-registers`): the read ports that took them, the
-   * flip-flops, the read ports left; null when not done and in files before the field.
+   * ECP5: flow 2, flow 3 with `--bram-output-registers`, flow 4): which flip-flops were
+   * candidates, the read ports that took them, the flip-flops, the read ports left; null when not
+   * done and in files before the field.
    */
   blockRamOutputRegisters: z.object({
+    /** "pipeline": only flip-flops that flip-flops alone read (flow 4's default); "all". */
+    scope: z.enum(["pipeline", "all"]).default("all"),
     ports: z.number().int(),
     flipFlops: z.number().int(),
     portsLeft: z.number().int(),
