@@ -299,7 +299,7 @@ export const MREAD_CELLS = 2;
  * test in one cycle; past it they are ANDed in registered groups first (rtl IDLE_PIPE: one cycle
  * more for every wait on the PEs; docs/timing.md).
  */
-export const IDLE_PIPE_ENGINES = 8;
+export const IDLE_PIPE_ENGINES = 4;
 
 /**
  * Whether a design's accumulator banks are read one gate field a cycle (docs/architecture.md,
@@ -397,8 +397,8 @@ export function rtlParameters(
     MREAD: earlyInput && config.lanes >= 2 && config.readAheadM !== false
       ? Math.min(config.readAheadM === 4 ? 4 : MREAD_CELLS, config.lanes)
       : 1,
-    // past 8 engines the AND of every PE's idle bits is registered in groups before the
-    // controller's drained test (the 16-PE LSTMP's critical path, docs/timing.md)
+    // past IDLE_PIPE_ENGINES engines the AND of every PE's idle bits is registered in groups
+    // before the controller's drained test (the 8- and 16-PE LSTMP's critical path, docs/timing.md)
     IDLE_PIPE: N * config.batch > IDLE_PIPE_ENGINES ? 1 : 0,
   };
 }

@@ -90,7 +90,7 @@ export const rtlParametersSchema = z.object({
   ),
   IDLE_PIPE: int.default(0).describe(
     "1: the PEs' idle bits ANDed in registered groups of four before the drained test (one " +
-      "cycle more per wait; more than 8 engines); 0: one AND in the drained test",
+      "cycle more per wait; more than 4 engines); 0: one AND in the drained test",
   ),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
   OUT_WORDS: int.default(1).describe("output stream elements per beat (divides N; batch 1)"),
