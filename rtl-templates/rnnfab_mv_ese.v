@@ -254,11 +254,23 @@ module rnnfab_mv_ese #(
   endgenerate
   assign stall_req = stall_q;
 
+  // The pointer walk's reset, registered in this PE (keep: Yosys's opt_merge would leave one copy
+  // for all PEs). The walk's next address goes straight into the pointer memory's address; with
+  // the global reset in it, the test `advance && !rst` was alike in every PE, and the one LUT left
+  // of it drove every PE's block RAM address across the chip (lstmp-8pe on fa8b575, seeds 1 and 2:
+  // the controller's `b1_valid_q` or `rst_q` -> that LUT -> another PE's pointer memory,
+  // docs/timing.md). The walk leaves reset a cycle after the global reset (held 2 cycles or
+  // more); no column is on the bus in that cycle (the controller's broadcast starts after a job),
+  // so every address is the same as with the global reset.
+  reg walk_rst_q;
+  (* keep *)
+  always @(posedge clk) walk_rst_q <= rst;
+
   always @* begin
     pointer_addr_d = pointer_addr_q;
     step1_d = step1_q;
     step2_d = step2_q;
-    if (rst) begin
+    if (walk_rst_q) begin
       pointer_addr_d = PA_ONE;
       step1_d = RESET_STEP1;
       step2_d = RESET_STEP2;
