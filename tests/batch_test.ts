@@ -79,7 +79,10 @@ Deno.test("batch: design.json and the top have B copies of each PE and B-word st
   // K x (B - 1) cycles more per step than at batch 1 (tests/e2e_batch_test.ts simulates them)
   const single = caseDesign({ ...TINY, settings: {} });
   assert.equal(single.estimate.framesPerStep, 1);
-  const more = design.rtl.K * 3;
+  // and past IDLE_PIPE_ENGINES engines (2 PEs x 4 copies) the step's one wait on the PEs takes a
+  // cycle more (the registered idle AND, rnnfab_ctrl.v IDLE_PIPE)
+  assert.equal(design.rtl.IDLE_PIPE - single.rtl.IDLE_PIPE, 1);
+  const more = design.rtl.K * 3 + 1;
   assert.equal(design.estimate.cyclesPerStep, single.estimate.cyclesPerStep + more);
   assert.ok(design.estimate.firstStepCycles > single.estimate.firstStepCycles);
   await withTempDir("rnnfab-batch-top-", async (dir) => {

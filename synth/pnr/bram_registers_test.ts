@@ -85,7 +85,7 @@ Deno.test("block RAM output registers: a read port's flip-flops move into the DP
   });
   const before = JSON.stringify(netlist);
   const { netlist: packed, packing } = packAll(netlist);
-  assert.deepEqual(packing, { ports: 1, flipFlops: 3, portsLeft: 0 });
+  assert.deepEqual(packing, { scope: "all", ports: 1, flipFlops: 3, portsLeft: 0 });
   const cells = packed.modules.top.cells;
   assert.deepEqual(Object.keys(cells).sort(), ["other", "ram"]);
   assert.equal(cells.ram.parameters.REGMODE_A, "OUTREG");
@@ -130,7 +130,7 @@ Deno.test("block RAM output registers: a port is left when a data bit is not a p
   for (const [name, readers, ports] of cases) {
     const netlist = netlistOf({ ram: blockRam(2), ...readers }, ports ?? {});
     const { netlist: packed, packing } = packAll(netlist);
-    assert.deepEqual(packing, { ports: 0, flipFlops: 0, portsLeft: 1 }, name);
+    assert.deepEqual(packing, { scope: "all", ports: 0, flipFlops: 0, portsLeft: 1 }, name);
     assert.equal(packed.modules.top.cells.ram.parameters.REGMODE_A, "NOREG", name);
     assert.equal(Object.keys(packed.modules.top.cells).length, Object.keys(readers).length + 1);
   }
@@ -143,7 +143,7 @@ Deno.test("block RAM output registers: a port with a reset or a register already
   globalReset.parameters.GSR = "ENABLED";
   for (const ram of [inverted, globalReset]) {
     const { packing } = packAll(netlistOf({ ram, ff0: flipFlop(100, 200) }));
-    assert.deepEqual(packing, { ports: 0, flipFlops: 0, portsLeft: 1 });
+    assert.deepEqual(packing, { scope: "all", ports: 0, flipFlops: 0, portsLeft: 1 });
   }
   const withReset = packAll(netlistOf({
     ram: blockRam(1, { RSTA: [9] }),
@@ -155,7 +155,7 @@ Deno.test("block RAM output registers: a port with a reset or a register already
   const already = packAll(
     netlistOf({ ram: registered, ff0: flipFlop(100, 200) }),
   );
-  assert.deepEqual(already.packing, { ports: 0, flipFlops: 0, portsLeft: 0 });
+  assert.deepEqual(already.packing, { scope: "all", ports: 0, flipFlops: 0, portsLeft: 0 });
 });
 
 Deno.test("block RAM output registers: by default only pipeline registers move (read by flip-flops alone)", () => {
@@ -174,7 +174,7 @@ Deno.test("block RAM output registers: by default only pipeline registers move (
     ff3: flipFlop(201, 211),
   });
   const moved = packBlockRamOutputRegisters(pipeline);
-  assert.deepEqual(moved.packing, { ports: 1, flipFlops: 2, portsLeft: 0 });
+  assert.deepEqual(moved.packing, { scope: "pipeline", ports: 1, flipFlops: 2, portsLeft: 0 });
   assert.deepEqual(moved.netlist.modules.top.cells.ram.connections.DOA1, [201]);
   assert.equal(moved.netlist.modules.top.cells.ram.parameters.REGMODE_A, "OUTREG");
   // a logic reader of ff1's output, or an output nothing reads: the port stays as it was
@@ -182,7 +182,11 @@ Deno.test("block RAM output registers: by default only pipeline registers move (
   const unread = netlistOf({ ram: blockRam(2), ff0: flipFlop(100, 200), ff1: flipFlop(101, 201) });
   for (const [name, netlist] of [["logic", logic], ["unread", unread]] as const) {
     const { packing } = packBlockRamOutputRegisters(netlist);
-    assert.deepEqual(packing, { ports: 0, flipFlops: 0, portsLeft: 1 }, name);
-    assert.deepEqual(packAll(netlist).packing, { ports: 1, flipFlops: 2, portsLeft: 0 }, name);
+    assert.deepEqual(packing, { scope: "pipeline", ports: 0, flipFlops: 0, portsLeft: 1 }, name);
+    assert.deepEqual(
+      packAll(netlist).packing,
+      { scope: "all", ports: 1, flipFlops: 2, portsLeft: 0 },
+      name,
+    );
   }
 });
