@@ -24,6 +24,7 @@ import { join, relative } from "node:path";
 import { CACHE_ENV } from "../sim/cache.ts";
 import { TRAINING_INSTALL_ENV } from "../util/python.ts";
 import {
+  freeBytes,
   markRequirementsInstalled,
   pipInstallCommand,
   requirementsInstalled,
@@ -126,7 +127,7 @@ interface TrainingInstall {
 function startTrainingInstall(folder: string): TrainingInstall {
   const statusFile = join(folder, "training-install.status");
   const log = join(folder, "training-install.log");
-  const space = trainingSpaceProblem();
+  const space = trainingSpaceProblem(freeBytes(root));
   if (space) {
     // too little disk: pip would fail part-way, and fill the disk under the running tests
     console.error(`setup: not installing requirements-training.txt: ${space}`);

@@ -189,9 +189,11 @@ export function freeBytes(path: string): number | undefined {
 
 /**
  * Why the training packages cannot be installed now (one line: too little disk space, `free`
- * bytes, where `.venv` is), or undefined when they fit (or df cannot tell: pip then tries).
+ * bytes, where `.venv` is: `freeBytes(root)`), or undefined when they fit (or df cannot tell,
+ * `free` undefined: pip then tries). `free` has no default, so that a test's undefined means
+ * "df could not tell", not "ask df".
  */
-export function trainingSpaceProblem(free = freeBytes(root)): string | undefined {
+export function trainingSpaceProblem(free: number | undefined): string | undefined {
   if (free === undefined || free >= TRAINING_INSTALL_GIB * 2 ** 30) return undefined;
   return `${(free / 2 ** 30).toFixed(1)} GiB free on the file system of ${root}; installing ` +
     `requirements-training.txt (PyTorch with its CUDA libraries) into .venv needs about ` +
@@ -210,7 +212,9 @@ function ensurePythonVenv(options: { deferTraining: boolean }): void {
   const wanted = options.deferTraining ? ["requirements.txt"] : [...REQUIREMENT_FILES];
   const stale = wanted.filter((file) => !requirementsInstalled(file));
   if (stale.length === 0) return;
-  const space = stale.includes("requirements-training.txt") ? trainingSpaceProblem() : undefined;
+  const space = stale.includes("requirements-training.txt")
+    ? trainingSpaceProblem(freeBytes(root))
+    : undefined;
   if (space) fail(space);
   if (!existsSync(python)) {
     console.error("setup: creating the Python virtual environment .venv");
