@@ -325,8 +325,8 @@ module rnnfab_mv_ese #(
   // block RAM, F1B once more, a register that only loads the next (the place-and-route flow moves
   // it into the block RAM's output register: synth/pnr/bram_registers.ts), F2 once more in the
   // fabric, where their padding flags are formed, and at the end of F2 they enter an 8-entry
-  // buffer. The buffer's padding flags are kept in order from its head
-  // (pf_pad_q[0] is the head's), so that the consumer's decision reads registers only.
+  // buffer. The buffer's padding flags are kept in order from its head (pf_pad_q[0] is the
+  // head's), so that the consumer's decision reads registers only.
   localparam [3:0] PF_DEPTH = 4'd8;
   reg [ENTRY_W-1:0] pf_mem[0:7];
   reg [2:0] pf_wr_q, pf_rd_q;

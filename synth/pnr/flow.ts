@@ -306,7 +306,7 @@ async function packNetlist(
   const file = join(design.dir, files.work, FILE_NAMES.netlist);
   const netlist = JSON.parse(await Deno.readTextFile(file)) as Netlist;
   const { netlist: packed, packing } = packBlockRamOutputRegisters(netlist, options.scope);
-  await writeFileAtomic(file, JSON.stringify(packed));
+  if (packing.ports > 0) await writeFileAtomic(file, JSON.stringify(packed)); // else unchanged
   const which = options.scope === "all"
     ? "flip-flops"
     : "pipeline flip-flops (only flip-flops read them)";
