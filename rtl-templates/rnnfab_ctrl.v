@@ -207,7 +207,7 @@ module rnnfab_ctrl #(
   reg [TRK_W-1:0] trk_rounds_q, trk_rounds_d;  // rounds written
   reg ws_start, ws_start_rq;
   reg [LW-1:0] ws_start_layer;
-  reg [CA_W-1:0] ew_cbase_q, ew_cbase_d;
+  reg [CA_W-1:0] ew_cbase_q;  // loaded in the cycle before an element-wise start (below)
   reg [HA_W-1:0] ew_hbase_q, ew_hbase_d;
   // the sequencer is idle: a register loaded from the next state, so it holds in cycle t what
   // !ws_active_q && ws_pipe_q == 0 held (the main sequence reads it from one register)
@@ -228,7 +228,6 @@ module rnnfab_ctrl #(
     trk_m_d = trk_m_q;
     trk_layer_d = trk_layer_q;
     trk_rounds_d = trk_rounds_n;
-    ew_cbase_d = ew_cbase_q;
     ew_hbase_d = ew_hbase_q;
     if (ws_active_q) begin
       if (ws_rq_q) ws_pipe_d[0] = 1'b1;
@@ -245,7 +244,6 @@ module rnnfab_ctrl #(
       trk_m_d = trk_m_start;
       trk_layer_d = ws_start_layer;
       trk_rounds_d = {TRK_W{1'b0}};
-      ew_cbase_d = K_CA * {{(CA_W - LW) {1'b0}}, ws_start_layer};
       ew_hbase_d = KO_HA * {{(HA_W - LW) {1'b0}}, ws_start_layer};
     end
   end
@@ -271,7 +269,6 @@ module rnnfab_ctrl #(
     ws_count_q <= ws_count_d;
     ws_total_q <= ws_total_d;
     ws_last_q <= (ws_count_d + 1'b1 == ws_total_d);
-    ew_cbase_q <= ew_cbase_d;
     ew_hbase_q <= ew_hbase_d;
   end
   assign rq_issue = ws_active_q && ws_rq_q;
@@ -867,6 +864,16 @@ module rnnfab_ctrl #(
   always @(posedge clk) begin
     ew_pre_q <= !rst && (ew_start_next || (ws_active_d && !ws_last_next && !ws_rq_d));
     ew_pre_count_q <= ws_pre_count;
+  end
+  // The element-wise cell base (layer * K) takes the layer of an element-wise start in the cycle
+  // before it, with ew_pre: so it holds the phase's base in the cycle of the first ew_pre, and a
+  // PE adds it to ew_pre_k there into a register (its S0 cell address, rnnfab_pe.v). The layer of
+  // ST_EW is layer_q from ST_A on (layer_d is layer_q then). The phase before wrote its last c in
+  // the cycle its last round landed (ws_pipe_q[0]), at the latest the cycle of this load, which
+  // it still reads: ew_start_next needs ws_idle_next. A requantization start (ST_D) keeps the
+  // layer of the element-wise start before it, so it leaves the base.
+  always @(posedge clk) begin
+    if (ew_start_next) ew_cbase_q <= phase_cbase;  // layer_q * K
   end
   wire [WS_W-1:0] ew_pre_cell = ew_pre_count_q >> SQB;
   wire [WS_W-1:0] ew_pre_seq_full = ew_pre_count_q & SEQ_LAST;

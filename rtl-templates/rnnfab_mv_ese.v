@@ -163,6 +163,9 @@ module rnnfab_mv_ese #(
   localparam STALL_AT_I = QUEUE_ALLOC - STALL_SLACK, QUEUE_LAST_I = QUEUE_ALLOC - 1;
   localparam [QC_W-1:0] STALL_AT = STALL_AT_I[QC_W-1:0];  // stall from this count on
   localparam [QA_W-1:0] QUEUE_LAST = QUEUE_LAST_I[QA_W-1:0];  // last queue address
+  localparam integer COUNT_ONE_I = 1, COUNT_TWO_I = 2, COUNT_THREE_I = 3;
+  localparam [QC_W-1:0] COUNT_ONE = COUNT_ONE_I[QC_W-1:0];  // (QUEUE_ALLOC >= 5: all fit QC_W)
+  localparam [QC_W-1:0] COUNT_TWO = COUNT_TWO_I[QC_W-1:0], COUNT_THREE = COUNT_THREE_I[QC_W-1:0];
   localparam [PA_W-1:0] PA_ONE = {{(PA_W - 1) {1'b0}}, 1'b1};
   // The pointer address after `address`: the next column (plus one more word after a segment's
   // last column), back to 1 at the end of the memory; {wrapped, address}. The end test compares
@@ -200,6 +203,7 @@ module rnnfab_mv_ese #(
   reg [Q_W-1:0] queue_mem[0:QUEUE_ALLOC-1];
   reg [QA_W-1:0] queue_wr_q, queue_wr_d, queue_rd_q, queue_rd_d;
   reg [QC_W-1:0] queue_count_q, queue_count_d;  // entries, the head's included
+  reg queue_behind_d;  // queue_count_d > 1 (queue_behind_q below)
   reg stall_q;
 
   wire advance = bc_valid;
@@ -406,7 +410,11 @@ module rnnfab_mv_ese #(
   wire pop_proj = pop && pick_proj;  // the projection head's column is done
   wire pop_gate = pop && !pick_proj;  // the (gate) head's
   // the head registers take the next entry: the oldest in queue_mem, else the one pushed now
-  wire queue_behind = (queue_count_q > {{(QC_W - 1) {1'b0}}, 1'b1});  // entries behind the head
+  // entries behind the head (queue_count_q > 1): a register loaded from the count's next state's
+  // flags, so that the head and push decisions (the queue's write pointer's enable among them)
+  // read one bit, not the count's compare (lstmp-8pe's critical path at 36de417, docs/timing.md)
+  reg queue_behind_q;
+  wire queue_behind = queue_behind_q;
   wire head_free = !head_valid_q || pop_gate;
   wire load_mem = head_free && queue_behind;
   wire load_push = head_free && !queue_behind && push;
@@ -467,6 +475,9 @@ module rnnfab_mv_ese #(
     if (load_mem) queue_rd_d = (queue_rd_q == QUEUE_LAST) ? {QA_W{1'b0}} : queue_rd_q + 1'b1;
     if (push && !pop_gate) queue_count_d = queue_count_q + 1'b1;
     else if (pop_gate && !push) queue_count_d = queue_count_q - 1'b1;
+    // queue_count_d > 1, from compares on this cycle's count (the push and the pop only select)
+    queue_behind_d = (push && !pop_gate) ? (queue_count_q >= COUNT_ONE) :
+        (pop_gate && !push) ? (queue_count_q >= COUNT_THREE) : (queue_count_q >= COUNT_TWO);
   end
   // the stall test on the count the queue holds next cycle (without DELTA: the compares are made
   // on the count of this cycle, the push and the pop only select), else on this cycle's
@@ -577,6 +588,7 @@ module rnnfab_mv_ese #(
       queue_wr_q <= {QA_W{1'b0}};
       queue_rd_q <= {QA_W{1'b0}};
       queue_count_q <= {QC_W{1'b0}};
+      queue_behind_q <= 1'b0;
       head_valid_q <= 1'b0;
       weight_addr_q <= {PTR_W{1'b0}};
       column_first_q <= 1'b1;
@@ -596,6 +608,7 @@ module rnnfab_mv_ese #(
       queue_wr_q <= queue_wr_d;
       queue_rd_q <= queue_rd_d;
       queue_count_q <= queue_count_d;
+      queue_behind_q <= queue_behind_d;
       head_valid_q <= head_valid_d;
       weight_addr_q <= weight_addr_d;
       column_first_q <= column_first_d;

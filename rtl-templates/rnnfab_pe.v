@@ -364,7 +364,23 @@ module rnnfab_pe #(
   (* keep *)  // the unit's valid is the same in every PE: one copy per PE (docs/timing.md)
   always @(posedge clk) {s1_valid_q, s1_unit_q} <= rst ? 2'b00 : {my_issue_q, ew_issue_q};
   always @(posedge clk) {s1_k_q, s1_seq_q} <= {ew_k_q, ew_seq_q};
-  wire [CA_W-1:0] s0_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, ew_k_q};
+  // S0's cell address (layer base + cell), a register loaded a cycle ahead from the line's stage
+  // before S0 (ew_pre_k itself when ACC_DELAY is 0): the add from the controller's base, routed
+  // across the chip, ends in this PE's register instead of in the c bank's read (lstmp-8pe's
+  // critical path, docs/timing.md). The base is the phase's from the cycle after ws_start, before
+  // the phase's first ew_pre, and holds until its last c is written.
+  wire [KW-1:0] pre_s0_k;
+  generate
+    if (ACC_DELAY == 0) begin : gen_pre_s0_k_input
+      assign pre_s0_k = ew_pre_k;
+    end else begin : gen_pre_s0_k_line
+      assign pre_s0_k = s0_line[(ACC_DELAY-1)*DLW+SQW+:KW];
+    end
+  endgenerate
+  reg [CA_W-1:0] s0_caddr_q;
+  (* keep *)  // ew_pre_k is the same in every PE: one copy per PE (docs/timing.md)
+  always @(posedge clk) s0_caddr_q <= ew_cbase + {{(CA_W - KW) {1'b0}}, pre_s0_k};
+  wire [CA_W-1:0] s0_caddr = s0_caddr_q;
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
   // delta: the MACs' memory base (layer * K, or layer * KP in a projection phase), copied in every
