@@ -395,24 +395,37 @@ function failedEntry(
 }
 
 /**
- * The rnnfab source of this module's checkout, `git describe --always --dirty --abbrev=12` (a
- * commit, with "-dirty" when the work tree differs from it), or null when it is not a git
- * checkout or git is missing.
+ * The rnnfab source of this module's checkout: the commit, `git describe --always --abbrev=12`,
+ * with "-dirty" when a tracked file differs from it, outside `bench/results/` (the benchmarks'
+ * own results: a run after an earlier run's `--merge` or `--reuse` still made its measurements
+ * from the commit's code); null when it is not a git checkout or git is missing.
  */
 export async function sourceRevision(
   root: string = new URL("..", import.meta.url).pathname,
 ): Promise<string | null> {
-  try {
-    const output = await new Deno.Command("git", {
-      args: ["-C", root, "describe", "--always", "--dirty", "--abbrev=12"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const text = new TextDecoder().decode(output.stdout).trim();
-    return output.success && text !== "" ? text : null;
-  } catch {
-    return null;
-  }
+  const git = async (...args: string[]): Promise<string | null> => {
+    try {
+      const output = await new Deno.Command("git", {
+        args: ["-C", root, ...args],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return output.success ? new TextDecoder().decode(output.stdout).trim() : null;
+    } catch {
+      return null;
+    }
+  };
+  const commit = await git("describe", "--always", "--abbrev=12");
+  if (commit === null || commit === "") return null;
+  const changed = await git(
+    "status",
+    "--porcelain",
+    "--untracked-files=no",
+    "--",
+    ".",
+    ":(exclude)bench/results",
+  );
+  return changed === "" ? commit : `${commit}-dirty`;
 }
 
 /** Run the benchmark and return its results (not written). */

@@ -104,8 +104,16 @@ Deno.test("bench:timing: an entry's source is the checkout's commit, null outsid
     await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a");
     const clean = await sourceRevision(dir);
     assert.match(clean ?? "", /^[0-9a-f]{12}$/);
+    // a benchmark's own results do not make the checkout dirty; other files do
+    await Deno.mkdir(join(dir, "bench", "results"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "bench", "results", "timing.json"), "{}\n");
+    await git("add", "bench");
+    await git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results");
+    const withResults = await sourceRevision(dir);
+    await Deno.writeTextFile(join(dir, "bench", "results", "timing.json"), "{ }\n");
+    assert.equal(await sourceRevision(dir), withResults);
     await Deno.writeTextFile(join(dir, "a.txt"), "b\n");
-    assert.equal(await sourceRevision(dir), `${clean}-dirty`);
+    assert.equal(await sourceRevision(dir), `${withResults}-dirty`);
   });
 });
 
