@@ -367,8 +367,8 @@ module rnnfab_pe #(
   // S0's cell address (layer base + cell), a register loaded a cycle ahead from the line's stage
   // before S0 (ew_pre_k itself when ACC_DELAY is 0): the add from the controller's base, routed
   // across the chip, ends in this PE's register instead of in the c bank's read (lstmp-8pe's
-  // critical path, docs/timing.md). The base is the phase's from the cycle after ws_start, before
-  // the phase's first ew_pre, and holds until its last c is written.
+  // critical path, docs/timing.md). The controller loads the base with the phase's first ew_pre
+  // (rnnfab_ctrl.v), and it holds until the phase's last c is written.
   wire [KW-1:0] pre_s0_k;
   generate
     if (ACC_DELAY == 0) begin : gen_pre_s0_k_input
