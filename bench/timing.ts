@@ -110,11 +110,17 @@ const entrySchema = z.object({
   /** When the run that made this entry began (ISO time; null in files before the field). */
   runAt: z.string().nullable().default(null),
   /**
-   * The rnnfab source the run was made from: `git describe --always --dirty` of the checkout
-   * (a commit, "-dirty" when files differed from it); null outside a git checkout and in files
+   * The rnnfab source the run was made from (`sourceRevision`: the commit, "-dirty" when tracked
+   * files outside bench/results/ differed from it); null outside a git checkout and in files
    * before the field.
    */
   source: z.string().nullable().default(null),
+  /**
+   * What the person who ran it said about the run (`bench:timing --note`: the RTL, how the runs
+   * were made); an entry's own, so a later run that replaces the entry replaces it too. Null
+   * when none was given and in files before the field.
+   */
+  note: z.string().nullable().default(null),
 });
 
 /** bench/results/timing.json. */
@@ -160,6 +166,8 @@ export interface TimingBenchOptions {
   timeoutSeconds?: number;
   /** Reuse a design's place-and-route result when it is for the same RTL (no new run). */
   reuse?: boolean;
+  /** A note kept with every entry of the run (`note`). */
+  note?: string;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -266,6 +274,7 @@ export function entryOfReports(
     },
     runAt: null,
     source: null,
+    note: null,
   };
 }
 
@@ -391,6 +400,7 @@ function failedEntry(
     tools: {},
     runAt: null,
     source: null,
+    note: null,
   };
 }
 
@@ -459,7 +469,7 @@ export async function runTimingBench(options: TimingBenchOptions): Promise<Timin
     target: options.target ?? "ecp5-85k",
     targetMhz: options.freqMhz ?? 200,
     goalMhz: 150,
-    designs: entries.map((entry) => ({ ...entry, runAt, source })),
+    designs: entries.map((entry) => ({ ...entry, runAt, source, note: options.note ?? null })),
     notes: [
       "Fmax: nextpnr's timing analysis after routing (measured); fmaxMhz is the best seed's " +
       "(a bitstream that reaches it exists), fmaxMedianMhz / fmaxMinMhz / fmaxMaxMhz the spread " +

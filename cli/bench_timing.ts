@@ -30,7 +30,7 @@ const IDS = TIMING_BENCH_DESIGNS.map((design) => design.id);
 const COMMAND = defineCommand({
   name: NAME,
   synopsis: "[--only IDS] [--target T] [--freq MHZ] [--seed S | --seeds S,...] [--jobs N] " +
-    "[--ports registered|direct] [--work-dir DIR] [--out FILE] [--merge] [--reuse]",
+    "[--ports registered|direct] [--work-dir DIR] [--out FILE] [--merge] [--reuse] [--note TEXT]",
   description: `Generates, places and routes the timing benchmark's designs and writes FILE (default
 bench/results/timing.json): achieved Fmax, critical path (RTL instances), utilization, and
 microseconds per frame at the achieved clock. Takes tens of minutes per design on a small
@@ -86,6 +86,11 @@ machine. See docs/timing.md.`,
       help: "keep a seed's earlier place and route when the current code generates the same " +
         "RTL and memory images for it (else place and route it again)",
     },
+    note: {
+      type: "string",
+      placeholder: "TEXT",
+      help: "a note kept with each entry of this run (what the RTL is, how the runs were made)",
+    },
   },
 });
 
@@ -106,6 +111,7 @@ await runCommand(async () => {
     router: flags.router,
     timeoutSeconds: flags.timeout,
     reuse: flags.reuse,
+    note: flags.note,
     log: (line) => console.error(`bench:timing: ${line}`),
   });
   await writeTimingBench(flags.out, earlier ? mergeTimingBench(earlier, results) : results);

@@ -135,9 +135,11 @@ Deno.test("bench:timing: runs past the time limit make a 'not finished' entry, n
       seeds: [1, 2],
       jobs: 2,
       timeoutSeconds: 0.2,
+      note: "the RTL of a test",
     });
     const [entry] = results.designs;
     assert.equal(entry.status, "not finished");
+    assert.equal(entry.note, "the RTL of a test"); // --note: kept with each entry of the run
     assert.match(entry.message!, /^seed 1: yosys ran past the time limit/);
     assert.equal(entry.fmaxMhz, null);
     assert.ok(entry.cyclesPerFrame > 0);
