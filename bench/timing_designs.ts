@@ -1,7 +1,8 @@
 /**
  * The designs of the timing benchmark (bench/timing.ts): the 8-PE GRU of issue 17 (29 inputs, 48
- * cells, 2 layers, 25% BCR, ese), an LSTM with projection and peepholes on 8 and 16 PEs, and that
- * LSTM as delta designs; random seeded models, BCR-pruned.
+ * cells, 2 layers, 25% BCR, ese), an LSTM with projection and peepholes on 8 and 16 PEs (on 16
+ * also with element-wise units shared by groups of 4 PEs), and that LSTM as delta designs; random
+ * seeded models, BCR-pruned.
  *
  * @module
  */
@@ -29,7 +30,10 @@ export interface TimingBenchDesign {
    * Further accelerator settings (MAC lanes, beat width, output words, delta thresholds: a delta
    * design, docs/delta.md); absent: the defaults.
    */
-  extra?: Pick<AcceleratorSettings, "lanes" | "broadcast" | "outWords" | "delta" | "projQueue">;
+  extra?: Pick<
+    AcceleratorSettings,
+    "lanes" | "broadcast" | "outWords" | "delta" | "projQueue" | "ewGroup"
+  >;
 }
 
 const GRU_29_48: RandomModelOptions = {
@@ -71,6 +75,17 @@ export const TIMING_BENCH_DESIGNS: readonly TimingBenchDesign[] = [
     pes,
     format: "ese" as const,
   })),
+  {
+    id: "lstmp-16pe-ewg4",
+    description: "lstmp-16pe with one element-wise unit per group of 4 PEs (gen --ew-group 4): " +
+      "4 units instead of 16, 12 element-wise issue cycles per layer step instead of 3",
+    model: LSTMP_29_48,
+    density: 0.25,
+    block: { rows: 8, cols: 8 },
+    pes: 16,
+    format: "ese",
+    extra: { ewGroup: 4 },
+  },
   {
     id: "delta-lstmp-8pe",
     description: "the LSTMP of lstmp-8pe as a delta design (issue 19): theta_x = theta_h = " +

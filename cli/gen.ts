@@ -124,6 +124,15 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
       defaultText: String(D.batch),
       placeholder: "B",
     },
+    "ew-group": {
+      type: "enum",
+      values: ["1", "2", "4", "8", "16"],
+      group: OPTIONS,
+      help: "PEs sharing one element-wise unit, fed in turn (must divide --pes; dense designs): " +
+        "G times fewer units for G x K element-wise issue cycles per layer",
+      defaultText: "1",
+      placeholder: "G",
+    },
     "out-words": {
       type: "enum",
       values: ["1", "2", "4", "8", "16", "32", "64"],
@@ -206,6 +215,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     lanes: flags.lanes === undefined ? undefined : Number(flags.lanes),
     broadcast: flags.broadcast === undefined ? undefined : Number(flags.broadcast),
     batch: flags.batch === undefined ? undefined : Number(flags.batch),
+    ewGroup: flags["ew-group"] === undefined ? undefined : Number(flags["ew-group"]),
     outWords: flags["out-words"] === undefined ? undefined : Number(flags["out-words"]),
     inWords: flags["in-words"] === undefined ? undefined : Number(flags["in-words"]),
     earlyInput: onOff(flags["early-input"]),

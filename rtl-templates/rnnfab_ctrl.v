@@ -11,8 +11,10 @@
 //     requantization step are waited for (write tracker)
 //   - write sequencer: issues the element-wise step (K cells) or the projection requantization
 //     (KP rows) to all PEs at one cell per cycle, and counts the rounds that have landed; with
-//     EW_SEQS > 1 (a batch whose copies share one element-wise unit per PE) each cell is issued
-//     EW_SEQS times, once per sequence (ew_pre_seq), and its round lands with the last sequence's
+//     EW_SEQS > 1 (a batch whose copies share one element-wise unit per PE) or EW_GROUP > 1 (PEs
+//     sharing one unit in groups) each cell is issued EW_SEQS * EW_GROUP times, once per slot
+//     (ew_pre_seq: sequence * EW_GROUP + the PE's place in its group), and its round lands with
+//     the last slot's
 //   - output streamer: reads the last layer's h, OUT_WORDS elements per beat (one bank address of
 //     OUT_WORDS neighbouring PEs), into the output register
 //   - main sequence per layer: A (matvec [x; h]) -> EW (with the projection matvec C overlapped)
@@ -31,7 +33,8 @@ module rnnfab_ctrl #(
     parameter EW_LAT = 9,              // element-wise latency, issue to readable
     parameter BLOCK_COLS = 1,          // bcr segment width (columns)
     parameter BCAST = 1,               // columns per broadcast beat (a power of two dividing N)
-    parameter EW_SEQS = 1,             // issues per element-wise cell (the batch; power of two)
+    parameter EW_SEQS = 1,             // engine copies per PE (the batch; power of two)
+    parameter EW_GROUP = 1,            // PEs sharing an element-wise unit (power of two)
     parameter RFIRST = 0,              // 1 (delta designs): a layer l > 0 walks its recurrent part first
     parameter OUT_WORDS = 1,           // output elements per beat (a power of two dividing N)
     parameter IN_WORDS = 1,            // input elements per beat (a power of two dividing BCAST)
@@ -86,7 +89,7 @@ module rnnfab_ctrl #(
     input  wire [N*EW_SEQS:0] proj_idle_all,  // PQUEUE: no projection column left, as idle_all
     output wire              ew_pre,        // element-wise issue next cycle (the PEs register it)
     output wire [    KW-1:0] ew_pre_k,      // its cell
-    output wire [`RNNFAB_SEQ_W(EW_SEQS)-1:0] ew_pre_seq,  // its sequence (batch copy)
+    output wire [`RNNFAB_SEQ_W(EW_SEQS*EW_GROUP)-1:0] ew_pre_seq,  // its slot (copy, group place)
     output wire [  CA_W-1:0] ew_cbase,      // layer * K
     output wire [  HA_W-1:0] ew_hbase,      // layer * KO
     output wire              rq_issue,      // requantization issue
@@ -107,8 +110,9 @@ module rnnfab_ctrl #(
   localparam LB = $clog2(BCAST);  // beat lane index width (0: one column per beat)
   localparam LW = `RNNFAB_BITS_FOR(LAYERS - 1);  // layer index width
   localparam CNT_W = COL_W + 1;  // column counts
-  localparam SQB = $clog2(EW_SEQS);  // sequence bits of a write sequencer count
-  localparam KX = `RNNFAB_MAX(K * EW_SEQS, KP);  // longest write job
+  localparam EW_ISSUES = EW_SEQS * EW_GROUP;  // issues per element-wise cell (its slots)
+  localparam SQB = $clog2(EW_ISSUES);  // slot bits of a write sequencer count
+  localparam KX = `RNNFAB_MAX(K * EW_ISSUES, KP);  // longest write job
   localparam WS_W = `RNNFAB_BITS_FOR(KX);  // write sequencer counter width
   localparam TRK_W = `RNNFAB_BITS_FOR(KX);  // write tracker rounds width
   // segments of the parts of a phase (a bcr segment is BLOCK_COLS columns wide, an ese one is
@@ -129,7 +133,7 @@ module rnnfab_ctrl #(
   localparam [CNT_W-1:0] IN0_C = IN0[CNT_W-1:0], O_C = O[CNT_W-1:0], H_C = H[CNT_W-1:0];
   localparam [CNT_W-1:0] IN0W_C = IN0W_I[CNT_W-1:0], OW_C = OW_I[CNT_W-1:0];
   localparam [CNT_W-1:0] BCAST_C = BCAST[CNT_W-1:0];
-  localparam KS_I = K * EW_SEQS, SEQ_LAST_I = EW_SEQS - 1;
+  localparam KS_I = K * EW_ISSUES, SEQ_LAST_I = EW_ISSUES - 1;
   localparam [WS_W-1:0] K_C = KS_I[WS_W-1:0], KP_C = KP[WS_W-1:0];
   localparam [WS_W-1:0] SEQ_LAST = SEQ_LAST_I[WS_W-1:0];
   localparam [SEG_W-1:0] SEG_X0_C = SEG_X0[SEG_W-1:0], SEG_O_C = SEG_O[SEG_W-1:0],
@@ -151,8 +155,9 @@ module rnnfab_ctrl #(
                KO, KP);
       $finish;
     end
-    if (EW_SEQS < 1 || (1 << SQB) != EW_SEQS) begin
-      $display("%m: EW_SEQS=%0d must be a power of two", EW_SEQS);
+    if (EW_SEQS < 1 || EW_GROUP < 1 || (1 << SQB) != EW_ISSUES || (N % EW_GROUP) != 0) begin
+      $display("%m: EW_SEQS=%0d and EW_GROUP=%0d must be powers of two, EW_GROUP dividing N=%0d",
+               EW_SEQS, EW_GROUP, N);
       $finish;
     end
     if (BCAST < 1 || (1 << LB) != BCAST || (N % BCAST) != 0) begin
@@ -879,7 +884,7 @@ module rnnfab_ctrl #(
   wire [WS_W-1:0] ew_pre_seq_full = ew_pre_count_q & SEQ_LAST;
   assign ew_pre = ew_pre_q;
   assign ew_pre_k = ew_pre_cell[KW-1:0];
-  assign ew_pre_seq = ew_pre_seq_full[`RNNFAB_SEQ_W(EW_SEQS)-1:0];
+  assign ew_pre_seq = ew_pre_seq_full[`RNNFAB_SEQ_W(EW_ISSUES)-1:0];
   // XEARLY: while layer 0's element-wise issue of a step whose next input part went early is on,
   // the PEs' engines take no column, so that no MAC of the input part reads or writes the memories
   // M before the issue's reads of them are done. The PEs read M in cycles T0 .. T0 + READS - 1 (T0:

@@ -10,7 +10,10 @@
 // each PE: copy SEQ = 0 owns the engine (B values per column) and hands its C1 MAC to the others
 // (lead_out -> lead_in); every copy keeps its sequence's accumulators and state and hands its
 // accumulator word and c(t-1) (GRU: h(t-1)) to copy 0's element-wise unit and ROMs (share_out ->
-// share_in), which returns results tagged with the sequence (ewr_out -> ewr_in) ("Batch").
+// share_in), which returns results tagged with the sequence (ewr_out -> ewr_in) ("Batch"). With
+// EW_GROUP > 1 the PEs share one element-wise unit in groups of EW_GROUP neighbours in the same
+// way: the unit is the group's first PE's (copy 0), a slot is sequence * EW_GROUP + PLACE, and the
+// controller issues each cell once per slot ("Shared element-wise units").
 module rnnfab_pe #(
     parameter FORMAT = 0,              // 0: ese, 1: bcr
     parameter GRU = 0,                 // 0: LSTM, 1: GRU
@@ -48,6 +51,8 @@ module rnnfab_pe #(
     parameter BCAST = 1,               // columns per broadcast beat (bcr; power of two)
     parameter BATCH = 1,               // sequences sharing the engine (bc_data: BATCH per column)
     parameter SEQ = 0,                 // this copy's sequence; > 0: no engine, takes lead_in
+    parameter EW_GROUP = 1,            // PEs sharing one element-wise unit (power of two)
+    parameter PLACE = 0,               // this PE's place in its group; > 0: no unit, no ROMs
     parameter ACC_SERIAL = 0,          // 1: accumulators read a gate field a cycle (rtl/design.ts)
     parameter DELTA = 0,               // 1: delta activations (ese; docs/delta.md, "Hardware")
     parameter PDELTA = 0,              // 1: delta-coded projection input (theta_m; DELTA = 1)
@@ -96,7 +101,7 @@ module rnnfab_pe #(
     output wire              proj_idle,     // PQUEUE: no projection column queued or in flight
     input  wire              ew_pre,        // element-wise step next cycle: issue cell ew_pre_k
     input  wire [    KW-1:0] ew_pre_k,      // that local cell
-    input  wire [`RNNFAB_SEQ_W(BATCH)-1:0] ew_pre_seq,  // its sequence: the copy that takes it
+    input  wire [`RNNFAB_SEQ_W(BATCH*EW_GROUP)-1:0] ew_pre_seq,  // its slot: the copy that takes it
     input  wire [  CA_W-1:0] ew_cbase,      // layer * K (c, bias, peephole base)
     input  wire [  HA_W-1:0] ew_hbase,      // layer * KO (h bank base)
     input  wire              rq_issue,      // projection requantization: issue row rq_k
@@ -112,10 +117,11 @@ module rnnfab_pe #(
     output wire [    AB-1:0] out_data,      // output read data of the last out_en (registered)
     output wire [`RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB)-1:0] lead_out,  // SEQ 0: the C1 MAC
     input  wire [`RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB)-1:0] lead_in,   // SEQ > 0: copy 0's
-    output wire [`RNNFAB_SHARE_W(ACC, AB)-1:0] share_out,  // SEQ > 0: its S1 cell for copy 0
-    input  wire [BATCH*`RNNFAB_SHARE_W(ACC, AB)-1:0] share_in,  // SEQ 0: copy s's at s (s > 0)
-    output wire [`RNNFAB_EWR_W(KW, BATCH, AB)-1:0] ewr_out,  // SEQ 0: the unit's results
-    input  wire [`RNNFAB_EWR_W(KW, BATCH, AB)-1:0] ewr_in    // SEQ > 0: copy 0's ewr_out
+    output wire [`RNNFAB_SHARE_W(ACC, AB)-1:0] share_out,  // slot > 0: its S1 cell for slot 0
+    // slot 0 (SEQ 0, PLACE 0): slot s's S1 cell at s (s > 0)
+    input  wire [BATCH*EW_GROUP*`RNNFAB_SHARE_W(ACC, AB)-1:0] share_in,
+    output wire [`RNNFAB_EWR_W(KW, BATCH*EW_GROUP, AB)-1:0] ewr_out,  // slot 0: the unit's results
+    input  wire [`RNNFAB_EWR_W(KW, BATCH*EW_GROUP, AB)-1:0] ewr_in    // slot > 0: slot 0's ewr_out
 );
   localparam HDEPTH = LAYERS * KO;  // words of the h bank
   localparam CDEPTH = LAYERS * K;  // words of the c bank and the bias/peephole ROMs
@@ -125,12 +131,15 @@ module rnnfab_pe #(
   localparam VW = AB + DELTA;  // broadcast value width (a delta has one bit more)
   localparam PW = WB + VW;  // product width
   localparam LEAD_W = `RNNFAB_LEAD_W(K, KP, LANES, WB, BATCH, AB);  // lead_out / lead_in width
-  localparam SHARE = (BATCH > 1) ? 1 : 0;  // the copies share copy 0's element-wise unit
-  localparam UNIT = (SEQ == 0) ? 1 : 0;  // this copy holds the element-wise unit and the ROMs
-  localparam SQW = `RNNFAB_SEQ_W(BATCH);  // sequence width
-  localparam TW = KW + SQW;  // a result's tag: {sequence, cell}
+  localparam SLOTS = BATCH * EW_GROUP;  // the element-wise unit's slots (copies of the group)
+  localparam SLOT = SEQ * EW_GROUP + PLACE;  // this copy's slot
+  localparam SHARE = (SLOTS > 1) ? 1 : 0;  // the slots share slot 0's element-wise unit
+  localparam UNIT = (SLOT == 0) ? 1 : 0;  // this copy holds the element-wise unit and the ROMs
+  localparam SQW = `RNNFAB_SEQ_W(SLOTS);  // slot width
+  localparam PLACE_W = `RNNFAB_BITS_FOR(EW_GROUP - 1);  // a place in the group (1 bit at 1)
+  localparam TW = KW + SQW;  // a result's tag: {slot, cell}
   localparam SHARE_W = `RNNFAB_SHARE_W(ACC, AB);  // share_out: {accumulator word, c or h}
-  localparam EWR_W = `RNNFAB_EWR_W(KW, BATCH, AB);  // ewr_out: the unit's results
+  localparam EWR_W = `RNNFAB_EWR_W(KW, SLOTS, AB);  // ewr_out: the unit's results
 
   initial begin
     if (K < 1 || KO < 1 || KP < 1 || LAYERS < 1 || ACC < WB + AB || AF > AB - 1 || WF > WB - 1)
@@ -149,6 +158,12 @@ module rnnfab_pe #(
       $display("%m: bad parameters IN0=%0d H=%0d O=%0d GRU=%0d PROJ=%0d PEEP=%0d FORMAT=%0d %s=%0d",
                IN0, H, O, GRU, PROJ, PEEP, FORMAT, "LANES", LANES);
       $display("%m: BATCH=%0d SEQ=%0d", BATCH, SEQ);
+      $finish;
+    end
+    if (EW_GROUP < 1 || (EW_GROUP > 1 && (1 << PLACE_W) != EW_GROUP) || PLACE < 0 ||
+        PLACE >= EW_GROUP || (EW_GROUP > 1 && DELTA != 0)) begin
+      $display("%m: EW_GROUP=%0d must be a power of two (1 with DELTA), PLACE=%0d below it",
+               EW_GROUP, PLACE);
       $finish;
     end
     if (PQUEUE != 0 && (DELTA == 0 || PDELTA == 0 || FORMAT != 0 || BATCH != 1)) begin
@@ -324,9 +339,9 @@ module rnnfab_pe #(
   // multiplexers start from a register inside the PE (docs/timing.md); same cycle as before.
   // ACC_SERIAL: the banks read a cell's gate fields in 4 cycles from this S0 (a_*), the rest of
   // S0 comes ACC_DELAY cycles later: the controller's and the cycle model's EW_LAT is that longer
-  localparam [31:0] SEQ_U = SEQ;  // SEQ as a vector
+  localparam [31:0] SLOT_U = SLOT;  // SLOT as a vector
   localparam ACC_DELAY = (ACC_SERIAL != 0) ? 3 : 0;  // ACC_SERIAL_DELAY of rtl/design.ts
-  localparam DLW = 2 + KW + SQW;  // an S0: {issue, this copy's issue, cell, sequence}
+  localparam DLW = 2 + KW + SQW;  // an S0: {issue, this copy's issue, cell, slot}
   reg a_issue_q, a_my_issue_q;
   reg [KW-1:0] a_k_q;
   reg [SQW-1:0] a_seq_q;
@@ -340,7 +355,7 @@ module rnnfab_pe #(
   // sequence is constant at batch 1).
   (* keep *)
   always @(posedge clk) begin
-    a_my_issue_q <= !rst && ew_pre && (SHARE == 0 || ew_pre_seq == SEQ_U[SQW-1:0]);
+    a_my_issue_q <= !rst && ew_pre && (SHARE == 0 || ew_pre_seq == SLOT_U[SQW-1:0]);
     a_k_q <= ew_pre_k;
   end
   wire [KW+SQW-1:0] a_cell_q = {a_k_q, a_seq_q};
@@ -369,17 +384,24 @@ module rnnfab_pe #(
   // across the chip, ends in this PE's register instead of in the c bank's read (lstmp-8pe's
   // critical path, docs/timing.md). The controller loads the base with the phase's first ew_pre
   // (rnnfab_ctrl.v), and it holds until the phase's last c is written.
+  // With a group, the unit's ROM address also takes S0's place in the group (the slot's low
+  // bits), a register loaded from the same stage.
   wire [KW-1:0] pre_s0_k;
+  wire [SQW-1:0] pre_s0_slot;
   generate
     if (ACC_DELAY == 0) begin : gen_pre_s0_k_input
-      assign pre_s0_k = ew_pre_k;
+      assign {pre_s0_k, pre_s0_slot} = {ew_pre_k, ew_pre_seq};
     end else begin : gen_pre_s0_k_line
-      assign pre_s0_k = s0_line[(ACC_DELAY-1)*DLW+SQW+:KW];
+      assign {pre_s0_k, pre_s0_slot} = s0_line[(ACC_DELAY-1)*DLW+:KW+SQW];
     end
   endgenerate
   reg [CA_W-1:0] s0_caddr_q;
+  reg [PLACE_W-1:0] s0_place_q;
   (* keep *)  // ew_pre_k is the same in every PE: one copy per PE (docs/timing.md)
   always @(posedge clk) s0_caddr_q <= ew_cbase + {{(CA_W - KW) {1'b0}}, pre_s0_k};
+  (* keep *)  // the same in every unit's PE: one copy per unit
+  always @(posedge clk) s0_place_q <= (EW_GROUP > 1) ? pre_s0_slot[PLACE_W-1:0] : {PLACE_W{1'b0}};
+  wire unused_pre_s0_slot = &{1'b0, pre_s0_slot};  // (its high bits: the sequence)
   wire [CA_W-1:0] s0_caddr = s0_caddr_q;
   wire [CA_W-1:0] s1_caddr = ew_cbase + {{(CA_W - KW) {1'b0}}, s1_k_q};
 
@@ -586,7 +608,7 @@ module rnnfab_pe #(
   // copy s1_seq_q's (share_in) and hands every result, tagged {sequence, cell}, to the copies.
   wire [AB-1:0] own_prev;  // c(t-1) or h(t-1) of the cell in S1
   wire [SHARE_W-1:0] own_cell = {ew_word, own_prev};
-  assign share_out = (SEQ != 0) ? own_cell : {SHARE_W{1'b0}};
+  assign share_out = (SLOT != 0) ? own_cell : {SHARE_W{1'b0}};
   wire r_c_we, r_m_we;  // the unit's results: c(t) (LSTM), m (LSTM) or h(t) (GRU)
   wire [TW-1:0] r_c_tag, r_m_tag;
   wire [AB-1:0] r_c_value, r_m_value;
@@ -595,12 +617,14 @@ module rnnfab_pe #(
       // bias and peephole ROMs (addressed in S0) and the unit (rnnfab_ew_unit.v)
       rnnfab_ew_unit #(
           .GRU(GRU), .PEEP(PEEP), .AB(AB), .AF(AF), .WB(WB), .WF(WF), .ACC(ACC),
-          .LATENCY(EW_LAT - ACC_DELAY), .BATCH(BATCH), .KW(KW), .CA_W(CA_W), .CDEPTH(CDEPTH),
+          .LATENCY(EW_LAT - ACC_DELAY), .SLOTS(SLOTS), .GROUP(EW_GROUP), .KW(KW), .CA_W(CA_W),
+          .CDEPTH(CDEPTH),
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .BIAS_FILE(BIAS_FILE), .PEEP_FILE(PEEP_FILE),
           .SIG_S(SIG_S), .SIG_R(SIG_R), .TANH_S(TANH_S), .TANH_R(TANH_R), .SIG_FILE(SIG_FILE),
           .TANH_FILE(TANH_FILE)
       ) unit (
-          .clk(clk), .rst(rst), .rom_addr(s0_caddr), .in_valid(s1_unit_q), .in_k(s1_k_q),
+          .clk(clk), .rst(rst), .rom_addr(s0_caddr), .rom_place(s0_place_q),
+          .in_valid(s1_unit_q), .in_k(s1_k_q),
           .in_seq(s1_seq_q), .own_cell(own_cell), .share_in(share_in), .ewr_out(ewr_out)
       );
       assign {r_c_we, r_c_tag, r_c_value, r_m_we, r_m_tag, r_m_value} = ewr_out;
@@ -608,12 +632,12 @@ module rnnfab_pe #(
     end else begin : gen_unit_copy
       assign {r_c_we, r_c_tag, r_c_value, r_m_we, r_m_tag, r_m_value} = ewr_in;
       assign ewr_out = {EWR_W{1'b0}};
-      wire unused_copy_unit = &{1'b0, share_in, s1_unit_q, s1_seq_q, s0_caddr};
+      wire unused_copy_unit = &{1'b0, share_in, s1_unit_q, s1_seq_q, s0_caddr, s0_place_q};
     end
   endgenerate
   // the results for this copy's sequence
-  wire c_we = r_c_we && (SHARE == 0 || r_c_tag[TW-1:KW] == SEQ_U[SQW-1:0]);
-  wire m_we = r_m_we && (SHARE == 0 || r_m_tag[TW-1:KW] == SEQ_U[SQW-1:0]);
+  wire c_we = r_c_we && (SHARE == 0 || r_c_tag[TW-1:KW] == SLOT_U[SQW-1:0]);
+  wire m_we = r_m_we && (SHARE == 0 || r_m_tag[TW-1:KW] == SLOT_U[SQW-1:0]);
   wire [KW-1:0] c_tag = r_c_tag[KW-1:0], m_tag = r_m_tag[KW-1:0];
 
   // ---------------- State and projection

@@ -50,6 +50,13 @@ export interface AcceleratorConfig {
    */
   batch: number;
   /**
+   * PEs that share one element-wise unit G (1, 2, 4, 8, 16, dividing `pes`; dense designs): the
+   * unit of a group's first PE takes the cells of all G in turn, so the element-wise step of a
+   * layer takes G x K issue cycles instead of K, for G times fewer units, multipliers and
+   * activation tables (docs/architecture.md, "Shared element-wise units"). Absent: 1.
+   */
+  ewGroup?: number;
+  /**
    * Output stream words per beat (1, 2, 4, ... dividing `pes`; batch 1): the streamer reads one
    * bank address of `outWords` neighbouring PEs per beat, so a step's P (or H) outputs take
    * ceil(P / outWords) beats (docs/architecture.md, "Streaming interface"). Absent: 1.
@@ -107,6 +114,9 @@ export const DEFAULT_ACCELERATOR_CONFIG: AcceleratorConfig = {
  * encoders take (`MAC_LANE_COUNTS`, encode/manifest.ts): 1 .. 64.
  */
 export const LANE_COUNTS = MAC_LANE_COUNTS;
+
+/** The element-wise group sizes the generator builds (PEs sharing one element-wise unit). */
+export const EW_GROUP_SIZES = [1, 2, 4, 8, 16] as const;
 
 /** The broadcast widths the generator builds (powers of two: a beat lives in W neighbouring PEs). */
 export const BROADCAST_WIDTHS = [1, 2, 4, 8, 16, 32, 64] as const;
@@ -169,6 +179,9 @@ export const acceleratorFields = {
   }).optional(),
   batch: z.number().refine((n) => (BATCH_SIZES as readonly number[]).includes(n), {
     message: "batch must be 1, 2, 4, 8 or 16",
+  }).optional(),
+  ewGroup: z.number().refine((n) => (EW_GROUP_SIZES as readonly number[]).includes(n), {
+    message: `ewGroup must be one of ${EW_GROUP_SIZES.join(", ")}`,
   }).optional(),
   outWords: z.number().int().refine((n) => n >= 1 && n <= MAX_OUT_WORDS && (n & (n - 1)) === 0, {
     message: `outWords must be a power of two from 1 to ${MAX_OUT_WORDS}`,
@@ -239,6 +252,7 @@ export function resolveAcceleratorConfig(
     lanes: merged.lanes ?? DEFAULT_ACCELERATOR_CONFIG.lanes,
     broadcast: 1,
     batch: merged.batch ?? DEFAULT_ACCELERATOR_CONFIG.batch,
+    ewGroup: merged.ewGroup ?? 1,
     outWords: merged.outWords ?? DEFAULT_ACCELERATOR_CONFIG.outWords,
     inWords: merged.inWords ?? DEFAULT_ACCELERATOR_CONFIG.inWords,
     earlyInput: merged.earlyInput,
@@ -255,6 +269,7 @@ export function resolveAcceleratorConfig(
     }
     config.delta = merged.delta;
   }
+  checkEwGroup(config, source);
   config.broadcast = broadcastOf(config, merged.broadcast, source);
   checkStreamWords(config, source);
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {
@@ -263,6 +278,22 @@ export function resolveAcceleratorConfig(
     );
   }
   return config;
+}
+
+/**
+ * The element-wise group: it divides the PE count (a group is G neighbouring PEs), and a delta
+ * design keeps a unit per PE (its issue reads the memories M per PE, docs/delta.md).
+ */
+export function checkEwGroup(config: AcceleratorConfig, source: string): void {
+  const group = config.ewGroup ?? 1;
+  if (config.pes % group !== 0) {
+    throw new UserError(
+      `${source}: ewGroup (${group}) must divide pes (${config.pes}): a group is that many neighbouring PEs`,
+    );
+  }
+  if (group > 1 && config.delta) {
+    throw new UserError(`${source}: ewGroup > 1 needs a dense design (delta keeps a unit per PE)`);
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 import { outputSize } from "../model/model.ts";
 import { fixedThresholds } from "../model/delta.ts";
 import { bitsFor } from "../util/bits.ts";
-import { type AcceleratorConfig, checkStreamWords } from "./config.ts";
+import { type AcceleratorConfig, checkEwGroup, checkStreamWords } from "./config.ts";
 import {
   type DesignDelta,
   type DesignJson,
@@ -192,6 +192,7 @@ function acceleratorOf(
     lanes: config.lanes,
     broadcast: config.broadcast,
     batch: config.batch,
+    ewGroup: config.ewGroup ?? 1,
     outWords: config.outWords ?? 1,
     inWords: config.inWords ?? 1,
     // written only when off, so that a design.json of an earlier version still verifies
@@ -224,8 +225,9 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
     ? { ...requested, blockRows: block.rows, blockCols: block.cols }
     : requested;
   checkStreamWords(config, "config");
+  checkEwGroup(config, "config");
   const geometry = modelGeometry(held, config.pes, config.lanes);
-  const aux = auxMemories(held, geometry);
+  const aux = auxMemories(held, geometry, config.ewGroup ?? 1);
   const delta = designDelta(held, config, encoded.segments);
   const rtl = rtlParameters(held, geometry, config, image);
   const peEntries = image.manifest.perPe.map((pe) => pe.entries);
@@ -284,6 +286,13 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
  * reads, the unit takes the cell after the last).
  */
 export const ACC_SERIAL_DELAY = 3;
+
+/**
+ * Cycles the element-wise unit's input comes later in a design whose PEs share units in groups
+ * (`EW_GROUP` > 1, rnnfab_ew_unit.v: the group's cell multiplexer and the ROM words are
+ * registered once more, S1b).
+ */
+export const EW_GROUP_DELAY = 1;
 
 /**
  * The cells of the memories M a delta PE reads a cycle ahead of the element-wise issue by default
@@ -361,7 +370,8 @@ export function rtlParameters(
     SIG_R: f.sigmoid.rangeLog2,
     TANH_S: f.tanh.stepLog2,
     TANH_R: f.tanh.rangeLog2,
-    EW_LAT: EW_LATENCY[model.kind] + (serial ? ACC_SERIAL_DELAY : 0),
+    EW_LAT: EW_LATENCY[model.kind] + (serial ? ACC_SERIAL_DELAY : 0) +
+      ((config.ewGroup ?? 1) > 1 ? EW_GROUP_DELAY : 0),
     LUT_RAM_DEPTH,
     IDX_BITS: ese ? config.indexBits : 1,
     VAL_BITS: ese ? ese.valueBits : layout ? layout.weightWidth : f.weightBits,
@@ -380,6 +390,7 @@ export function rtlParameters(
     LANES: config.lanes,
     BCAST: config.broadcast,
     BATCH: config.batch,
+    EW_GROUP: config.ewGroup ?? 1,
     OUT_WORDS: config.outWords ?? 1,
     IN_WORDS: config.inWords ?? 1,
     ACC_SERIAL: serial ? 1 : 0,

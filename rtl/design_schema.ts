@@ -93,6 +93,9 @@ export const rtlParametersSchema = z.object({
       "cycle more per wait; more than 4 engines); 0: one AND in the drained test",
   ),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
+  EW_GROUP: int.default(1).describe(
+    "PEs sharing one element-wise unit (divides N; EW_LAT 1 longer past 1)",
+  ),
   OUT_WORDS: int.default(1).describe("output stream elements per beat (divides N; batch 1)"),
   IN_WORDS: int.default(1).describe("input stream elements per beat (divides BCAST; batch 1)"),
   ACC_SERIAL: int.default(0).describe(
@@ -196,6 +199,7 @@ export const designJsonSchema = z.object({
     lanes: positive.default(1),
     broadcast: positive.default(1),
     batch: positive.default(1),
+    ewGroup: positive.default(1),
     outWords: positive.default(1),
     inWords: positive.default(1),
     // delta designs with theta_m and a projection: written only when off (absent: on, as in files

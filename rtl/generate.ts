@@ -14,6 +14,7 @@ import { MARKERS } from "../util/output.ts";
 import { sealDesignJson } from "./integrity.ts";
 import { serializeQuantizedModel } from "../model/quantized_io.ts";
 import type { DesignParams } from "./design.ts";
+import { ewUnitRomFiles } from "./hardware.ts";
 import {
   type DesignJson,
   PE_MODULE,
@@ -114,12 +115,19 @@ export function renderTop(design: DesignParams, template: string): string {
   const localparams = (Object.keys(shape) as (keyof RtlParameters)[])
     .filter((name) => !UNRENDERED.includes(name))
     .map((name) => [name, design.rtl[name], shape[name].description]);
-  const pes = design.peParameters.map((pe) => ({
-    ...pe,
-    weightFile: `pe${pe.pe}_weights.hex`,
-    pointerFile: `pe${pe.pe}_pointers.hex`,
-    indexFile: `pe${pe.pe}_index.hex`,
-  }));
+  const group = design.rtl.EW_GROUP;
+  const pes = design.peParameters.map((pe) => {
+    // the element-wise unit's ROMs (read only by the unit's PE, the first of its group)
+    const roms = ewUnitRomFiles(pe.pe - pe.pe % group, group);
+    return {
+      ...pe,
+      weightFile: `pe${pe.pe}_weights.hex`,
+      pointerFile: `pe${pe.pe}_pointers.hex`,
+      indexFile: `pe${pe.pe}_index.hex`,
+      biasFile: roms.bias,
+      peepholeFile: roms.peephole,
+    };
+  });
   return environment.renderString(template, {
     version: GENERATOR_VERSION,
     description: describeDesign(design),

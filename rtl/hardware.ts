@@ -61,32 +61,38 @@ export function packSignedFields(fields: number[], width: number): bigint {
 }
 
 /**
- * Per-PE bias and peephole ROMs and the two activation tables. Bias word of PE p at address
- * l*K + k (cell j = k*N + p): {b3, b2, b1, b0}, the four accumulator-row biases (LSTM i,f,g,o;
- * GRU r,z,xn,hn). Peephole word: {p_o, p_f, p_i}. Cells beyond H hold zeros.
+ * The bias and peephole ROMs of every element-wise unit and the two activation tables. With one
+ * unit per PE (`ewGroup` 1) the bias word of PE p is at address l*K + k (cell j = k*N + p):
+ * {b3, b2, b1, b0}, the four accumulator-row biases (LSTM i,f,g,o; GRU r,z,xn,hn); peephole
+ * word: {p_o, p_f, p_i}; files `pe<p>_bias.hex`, `pe<p>_peephole.hex`. With groups of G PEs the
+ * unit of PEs q .. q + G - 1 holds PE q + g's word of address a at a * G + g (rnnfab_ew_unit.v),
+ * in `ew<q>_bias.hex`, `ew<q>_peephole.hex` (owner: PE q). Cells beyond H hold zeros.
  */
-export function auxMemories(model: QuantizedModel, geometry: Geometry): AuxMemory[] {
+export function auxMemories(model: QuantizedModel, geometry: Geometry, ewGroup = 1): AuxMemory[] {
   const { pes, cellsPerPe } = geometry;
   const { activationBits: ab, weightBits: wb } = model.format;
   const hidden = model.hiddenSize;
   const memories: AuxMemory[] = [];
   const hasPeepholes = model.layers.some((layer) => layer.peephole !== undefined);
-  for (let pe = 0; pe < pes; pe++) {
+  for (let first = 0; first < pes; first += ewGroup) {
     const bias: bigint[] = [];
     const peephole: bigint[] = [];
     for (const layer of model.layers) {
       for (let k = 0; k < cellsPerPe; k++) {
-        const j = k * pes + pe;
-        const inside = j < hidden;
-        const rowBias = (g: number) => inside ? layer.bias[g * hidden + j] : 0;
-        bias.push(packSignedFields([rowBias(3), rowBias(2), rowBias(1), rowBias(0)], ab));
-        const p = (g: number) => inside && layer.peephole ? layer.peephole[g * hidden + j] : 0;
-        peephole.push(packSignedFields([p(2), p(1), p(0)], wb));
+        for (let place = 0; place < ewGroup; place++) {
+          const j = k * pes + first + place;
+          const inside = j < hidden;
+          const rowBias = (g: number) => inside ? layer.bias[g * hidden + j] : 0;
+          bias.push(packSignedFields([rowBias(3), rowBias(2), rowBias(1), rowBias(0)], ab));
+          const p = (g: number) => inside && layer.peephole ? layer.peephole[g * hidden + j] : 0;
+          peephole.push(packSignedFields([p(2), p(1), p(0)], wb));
+        }
       }
     }
-    memories.push(memory(`pe${pe}_bias.hex`, "bias", pe, 4 * ab, bias));
+    const files = ewUnitRomFiles(first, ewGroup);
+    memories.push(memory(files.bias, "bias", first, 4 * ab, bias));
     if (hasPeepholes) {
-      memories.push(memory(`pe${pe}_peephole.hex`, "peephole", pe, 3 * wb, peephole));
+      memories.push(memory(files.peephole, "peephole", first, 3 * wb, peephole));
     }
   }
   for (const fn of ["sigmoid", "tanh"] as const) {
@@ -96,6 +102,15 @@ export function auxMemories(model: QuantizedModel, geometry: Geometry): AuxMemor
     memories.push(memory(`${fn}.hex`, fn, null, ab, table));
   }
   return memories;
+}
+
+/**
+ * The ROM image files of the element-wise unit of PE `pe` (the first of its group): `pe<p>_*.hex`
+ * with a unit per PE, `ew<p>_*.hex` for a group's unit.
+ */
+export function ewUnitRomFiles(pe: number, ewGroup: number): { bias: string; peephole: string } {
+  const stem = ewGroup > 1 ? `ew${pe}` : `pe${pe}`;
+  return { bias: `${stem}_bias.hex`, peephole: `${stem}_peephole.hex` };
 }
 
 /**

@@ -342,9 +342,9 @@ function writeSequencerNext(
     pipe: ws.pipe >> 1n,
     trkRounds: ws.trkRounds + Number(ws.pipe & 1n),
   };
-  // a batch's copies share one element-wise unit per PE: each cell is issued once per sequence
-  // (count = cell x B + sequence) and its round lands with the last sequence's
-  const seqs = rtl.BATCH ?? 1;
+  // a batch's copies (and a group's PEs) share one element-wise unit: each cell is issued once
+  // per slot (count = cell x B x G + sequence x G + place) and its round lands with the last's
+  const seqs = (rtl.BATCH ?? 1) * (rtl.EW_GROUP ?? 1);
   if (ws.active) {
     if (ws.rq) next.pipe |= 1n;
     else if (ws.count % seqs === seqs - 1) next.pipe |= 1n << BigInt(rtl.EW_LAT - 1);

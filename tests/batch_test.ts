@@ -96,8 +96,8 @@ Deno.test("batch: design.json and the top have B copies of each PE and B-word st
     }
     assert.match(top, /\.lead_in\(pe1_lead\)/);
     // the element-wise unit of copy 0: every copy's S1 cell in, the results out to the copies
-    assert.match(top, /\.share_in\(pe1_share\), \.ewr_out\(pe1_ewr\)/);
-    assert.match(top, /\.ewr_in\(pe1_ewr\)/);
+    assert.match(top, /\.share_in\(ew1_share\), \.ewr_out\(ew1_ewr\)/);
+    assert.match(top, /\.ewr_in\(ew1_ewr\)/);
     assert.match(top, /\.EW_SEQS\(BATCH\)/);
   });
 });

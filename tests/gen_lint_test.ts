@@ -184,6 +184,23 @@ const LINT_CASES: E2eCase[] = [
     "bcr",
     { lanes: 2, batch: 4 },
   ),
+  // element-wise units shared by groups of PEs (ese; with a batch: slots of PEs times copies)
+  lintCase(
+    "lstm 13->29 proj 11 peepholes x2, 8 PEs, ese, ew group 4",
+    LSTMP_13_29,
+    0.3,
+    8,
+    "ese",
+    { ewGroup: 4 },
+  ),
+  lintCase(
+    "gru 5->9, 4 PEs, ew group 2, batch 2",
+    { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
+    0.5,
+    4,
+    "bcr",
+    { ewGroup: 2, batch: 2 },
+  ),
   lintCase(
     "gru 5->9, 2 PEs, broadcast 2, batch 16",
     { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
