@@ -103,7 +103,8 @@ export function describeDesign(design: DesignParams): string {
     ` x${m.numLayers}`;
   const lanes = (a.lanes > 1 ? ` x ${a.lanes} MAC lanes` : "") +
     (a.broadcast > 1 ? `, ${a.broadcast} columns per broadcast` : "") +
-    (a.batch > 1 ? `, batch ${a.batch}` : "");
+    (a.batch > 1 ? `, batch ${a.batch}` : "") +
+    ((a.ewGroup ?? 1) > 1 ? `, an element-wise unit per ${a.ewGroup} PEs` : "");
   return `${shape}; ${a.pes} PEs${lanes}, ${a.format}, Q${a.weightBits}.${a.weightFrac} weights, ` +
     `Q${a.activationBits}.${a.activationFrac} activations`;
 }

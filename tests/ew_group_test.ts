@@ -127,6 +127,7 @@ Deno.test("ew group: the top gives every group one unit, its PEs' cells in and i
     assert.match(top, /\.share_out\(ew4_share\[7\*SHARE_W\+:SHARE_W\]\)/); // PE 7, copy 1
     assert.match(top, /\.share_out\(ew0_share\[5\*SHARE_W\+:SHARE_W\]\)/); // PE 1, copy 1
     assert.match(top, /\.EW_GROUP\(EW_GROUP\), \.PLACE\(3\)/);
+    assert.match(top, /8 PEs, batch 2, an element-wise unit per 4 PEs, ese/);
     assert.match(top, /\.BIAS_FILE\(\{MEM_DIR, "ew4_bias\.hex"\}\)/);
     const files = [...Deno.readDirSync(join(dir, "mem"))].map((entry) => entry.name);
     assert.ok(files.includes("ew4_bias.hex") && !files.includes("pe4_bias.hex"), files.join());
