@@ -43,48 +43,68 @@ export interface RunData {
 }
 
 /**
- * The replicated PE module `name` in the elaborated hierarchy: its parameterizations and
- * instance count under `top`, or undefined when no module of that name is instantiated there.
+ * One kind of PE instance that the per-PE estimate synthesizes once and multiplies: "pe" (an
+ * engine and an element-wise unit), "pe-member" (an engine, its group's unit in another PE: `gen
+ * --ew-group`), "pe-copy" (a batch copy: neither; `gen --batch`).
+ */
+export interface PePart {
+  /** The run's name. */
+  run: "pe" | "pe-member" | "pe-copy";
+  /** The parameterization synthesized (the first of the part's). */
+  variant: string;
+  /** Every instance of the part's parameterizations. */
+  instances: number;
+}
+
+/**
+ * The replicated PE module `name` in the elaborated hierarchy: its parameterizations, its
+ * instances with an engine (the PEs) and the parts the per-PE estimate synthesizes apart, or
+ * undefined when no module of that name is instantiated under `top`.
  */
 export function findPeModule(
   modules: Map<string, ModuleCells>,
   top: string,
   name: string,
-): {
-  name: string;
-  variants: string[];
-  instances: number;
-  copyVariants: string[];
-  copyInstances: number;
-} | undefined {
+): { name: string; variants: string[]; instances: number; parts: PePart[] } | undefined {
   const counts = instanceCounts(modules, top);
   const variants: string[] = [];
-  let instances = 0;
-  for (const [module, count] of counts) {
+  for (const [module] of counts) {
     if (module === top || !modules.has(module) || baseModuleName(module) !== name) continue;
     variants.push(module);
-    instances += count;
   }
   if (variants.length === 0) return undefined;
-  // Batch designs (gen --batch B): a PE's B-1 copies have no matrix-vector engine of their own
-  // (docs/architecture.md, "Batch"); they are synthesized apart, the PE count is the engines'.
-  const hasEngine = (variant: string) =>
+  // Batch designs (gen --batch B): a PE's B-1 copies have no matrix-vector engine of their own;
+  // element-wise groups (gen --ew-group G): a group's PEs past the first have no element-wise
+  // unit (docs/architecture.md, "Batch", "Shared element-wise units"). Each kind is synthesized
+  // apart; a module without either kind of child (not a PE) is one part.
+  const has = (variant: string, pattern: RegExp) =>
     Object.keys(modules.get(variant)?.children ?? {}).some((child) =>
-      /^rnnfab_mv_/.test(baseModuleName(child))
+      pattern.test(baseModuleName(child))
     );
-  const leaders = variants.filter(hasEngine);
-  const copyVariants = variants.filter((variant) => !hasEngine(variant));
-  if (leaders.length === 0 || copyVariants.length === 0) {
-    return { name, variants, instances, copyVariants: [], copyInstances: 0 };
+  const engine = (variant: string) => has(variant, /^rnnfab_mv_/);
+  const unit = (variant: string) => has(variant, /^rnnfab_ew_(unit|lstm|gru)$/);
+  const anyEngine = variants.some(engine);
+  const anyUnit = variants.some((variant) => engine(variant) && unit(variant));
+  const runOf = (variant: string): PePart["run"] =>
+    !anyEngine
+      ? "pe"
+      : !engine(variant)
+      ? "pe-copy"
+      : unit(variant) || !anyUnit
+      ? "pe"
+      : "pe-member";
+  const parts: PePart[] = [];
+  const ordered: string[] = [];
+  for (const run of ["pe", "pe-member", "pe-copy"] as const) {
+    const members = variants.filter((variant) => runOf(variant) === run);
+    if (members.length === 0) continue;
+    ordered.push(...members);
+    const instances = members.reduce((sum, variant) => sum + (counts.get(variant) ?? 0), 0);
+    parts.push({ run, variant: members[0], instances });
   }
-  const copyInstances = copyVariants.reduce((sum, variant) => sum + (counts.get(variant) ?? 0), 0);
-  return {
-    name,
-    variants: [...leaders, ...copyVariants],
-    instances: instances - copyInstances,
-    copyVariants,
-    copyInstances,
-  };
+  const pes = parts.filter((part) => part.run !== "pe-copy")
+    .reduce((sum, part) => sum + part.instances, 0);
+  return { name, variants: ordered, instances: pes, parts };
 }
 
 /** Every memory of the runs, grouped by module, name, shape and mapping. */

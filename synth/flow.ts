@@ -167,24 +167,19 @@ async function runSynthesis(
   if (!perPe || !pe) {
     return [await synthesize(context, { name: "whole", synthTop: top, blackBoxes: [], copies: 1 })];
   }
-  const copies = pe.copyInstances > 0
-    ? [
+  const parts: RunData[] = [];
+  for (const part of pe.parts) {
+    parts.push(
       await synthesize(context, {
-        name: "pe-copy",
-        synthTop: pe.copyVariants[0],
+        name: part.run,
+        synthTop: part.variant,
         blackBoxes: [],
-        copies: pe.copyInstances,
+        copies: part.instances,
       }),
-    ]
-    : [];
+    );
+  }
   return [
-    await synthesize(context, {
-      name: "pe",
-      synthTop: pe.variants[0],
-      blackBoxes: [],
-      copies: pe.instances,
-    }),
-    ...copies,
+    ...parts,
     await synthesize(context, {
       name: "shared",
       synthTop: top,
@@ -223,13 +218,24 @@ function assembleReport(
     checks.warnings.push(`${multipliers.inRtl} multipliers in the RTL but no DSP in the netlist`);
   }
   const pes = pe?.instances ?? null;
-  // batch copies (per-PE runs of a batch design): the second run, subtracted from the shared part
-  const copyCells = perPe && pe && pe.copyInstances > 0
-    ? hierarchicalCells(runs[1].modules, runs[1].top, { primitivesOnly: true })
-    : undefined;
-  const copyNote = copyCells
-    ? ` and ${pe!.copyInstances} batch copies (one synthesized and multiplied)`
+  // the per-PE runs: one PE with its engine and element-wise unit (runs[0]), and where a design
+  // has them a group's PEs without a unit and batch copies, each subtracted from the shared part
+  const partRuns = perPe && pe ? runs.slice(0, pe.parts.length) : [];
+  let partsCells: CellCounts = {};
+  for (const run of partRuns) {
+    const cells = hierarchicalCells(run.modules, run.top, { primitivesOnly: true });
+    partsCells = addCells(partsCells, cells, run.copies);
+  }
+  const partNames: Record<string, string> = {
+    "pe-member": "PEs of element-wise groups without a unit",
+    "pe-copy": "batch copies",
+  };
+  const partsNote = perPe && pe
+    ? pe.parts.slice(1).map((part) =>
+      ` and ${part.instances} ${partNames[part.run]} (one synthesized and multiplied)`
+    ).join("")
     : "";
+  const leaders = pe?.parts[0]?.instances ?? 0;
   return {
     format: "rnnfab-synth-1",
     top: design.top,
@@ -239,22 +245,16 @@ function assembleReport(
     method: perPe ? "per-pe" : "whole",
     estimated: perPe,
     methodNote: perPe
-      ? `estimated: per-PE synthesis x ${pes} (one ${pe!.name} synthesized and multiplied by ` +
-        `${pes})${copyNote} plus the shared logic synthesized once with the PEs as black boxes`
+      ? `estimated: per-PE synthesis x ${leaders} (one ${pe!.name} synthesized and multiplied ` +
+        `by ${leaders})${partsNote} plus the shared logic synthesized once with the PEs as ` +
+        `black boxes`
       : `measured: whole-design synthesis (${runs[0].report.seconds} s)`,
     pes,
     peModule: pe?.name ?? null,
     total,
     perPe: perPeCells ? resourcesOf(perPeCells, target) : null,
     shared: perPeCells && pes
-      ? resourcesOf(
-        subtractCells(
-          subtractCells(totalCells, perPeCells, pes),
-          copyCells ?? {},
-          pe?.copyInstances ?? 0,
-        ),
-        target,
-      )
+      ? resourcesOf(subtractCells(totalCells, partsCells, 1), target)
       : null,
     modules,
     memories,
