@@ -39,6 +39,7 @@ module rnnfab_acc_banks #(
     parameter OPA_W = 1,             // DSP: mac_a width
     parameter OPB_W = 1,             // DSP: mac_b width (a lane's)
     parameter GROUP = 1,             // rows a read reads: read_k .. read_k + GROUP - 1
+    parameter SAME_IN = 0,           // 1: mac_same is the forwarding compare (rnnfab_acc_mem)
     // derived: words per bank, bank address and field index widths; leave unset
     parameter BANK_DEPTH = (WORDS + LANES - 1) / LANES,
     parameter BAW = `RNNFAB_BITS_FOR(BANK_DEPTH - 1),
@@ -50,6 +51,7 @@ module rnnfab_acc_banks #(
     input  wire [      MW-1:0]   mac_line,     // M: the line (its low BAW bits: the bank word)
     input  wire [      FW-1:0]   mac_field,    // M: the field
     input  wire [LANES*PW-1:0]   mac_product,  // M: the products, lane l in [l*PW +: PW]
+    input  wire                  mac_same,     // SAME_IN: M's line and field are the last MAC's
     input  wire [   OPA_W-1:0]   mac_a,        // DSP: M - 2: the first operand, every lane's
     input  wire [LANES*OPB_W-1:0] mac_b,       // DSP: M - 2: lane l's second operand
     input  wire                  read,         // the consumer reads row read_k
@@ -148,6 +150,7 @@ module rnnfab_acc_banks #(
       wire here_read2 = LANES == 1 || read2_ext[LB-1:0] == BANK;
       wire here_take2 = LANES == 1 || take2_ext[LB-1:0] == BANK;
       if (SERIAL != 0) begin : gen_serial
+        wire unused_same = &{1'b0, mac_same};  // (rnnfab_acc_serial compares itself)
         rnnfab_acc_serial #(
             .DEPTH(BANK_DEPTH), .ACC(ACC), .PW(PW), .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .DSP(DSP),
             .OPA_W(OPA_W), .OPB_W(OPB_W)
@@ -165,10 +168,10 @@ module rnnfab_acc_banks #(
         wire unused_operands = &{1'b0, mac_a, mac_b[b*OPB_W+:OPB_W]};
         rnnfab_acc_mem #(
             .DEPTH(BANK_DEPTH), .FIELDS(FIELDS), .ACC(ACC), .PW(PW),
-            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(KEEP), .FIELDS2(FIELDS2)
+            .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(KEEP), .FIELDS2(FIELDS2), .SAME_IN(SAME_IN)
         ) acc (
             .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_addr(mac_line[BAW-1:0]),
-            .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]),
+            .mac_field(mac_field), .mac_product(mac_product[b*PW+:PW]), .mac_same(mac_same),
             .read(c_read && here_read), .read_addr(read_word[BAW-1:0]),
             .take(c_take && here_take), .take_addr(take_word[BAW-1:0]),
             .read2(read2 && here_read2), .read2_addr(read2_word[BAW-1:0]),

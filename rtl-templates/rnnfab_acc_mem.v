@@ -28,6 +28,9 @@ module rnnfab_acc_mem #(
     parameter LUT_RAM_DEPTH = 64,    // deepest memory left to LUT RAM
     parameter KEEP = 0,              // 1: a take leaves the word (delta memories M, docs/delta.md)
     parameter FIELDS2 = 0,           // the last FIELDS2 fields: the second consumer's (read2)
+    // 1: mac_same says whether this MAC's word and field are the previous MAC's (both valid), a
+    // register of the caller's computed a stage ahead; 0: compared here
+    parameter SAME_IN = 0,
     // derived: word address and field index widths; leave unset
     parameter AW = `RNNFAB_BITS_FOR(DEPTH - 1),
     parameter FW = `RNNFAB_BITS_FOR(FIELDS - 1)
@@ -38,6 +41,7 @@ module rnnfab_acc_mem #(
     input  wire [      AW-1:0]   mac_addr,     // M: its word
     input  wire [      FW-1:0]   mac_field,    // M: its field
     input  wire [      PW-1:0]   mac_product,  // M: the product
+    input  wire                  mac_same,     // SAME_IN: M's word and field are W's (both MACs)
     input  wire                  read,         // the consumer reads word read_addr
     input  wire [      AW-1:0]   read_addr,    // its word
     input  wire                  take,         // the consumer takes word take_addr (read before)
@@ -76,7 +80,12 @@ module rnnfab_acc_mem #(
   // (reset unless forwarding) and the field's read register (reset when forwarding, when another
   // field is read, and when the word is not live). So the base of the W adder is the OR of the
   // fields' read registers and fw_q: no multiplexer before the adder.
-  (* keep *) wire fw_match = mac_valid && w_valid_q && mac_addr == w_addr_q && mac_field == w_field_q;
+  // With SAME_IN the compare comes from a register of the caller: the compare of the MAC's
+  // address (fanned out to every field memory's read port) led into the read registers' resets
+  // (lstmp-16pe-ewg4 seed 2: mac_addr -> fw_match -> mac_q, docs/timing.md).
+  wire fw_same = (SAME_IN != 0) ? mac_same :
+      w_valid_q && mac_addr == w_addr_q && mac_field == w_field_q;
+  (* keep *) wire fw_match = mac_valid && fw_same;
   reg [ACC-1:0] fw_q;
   reg [ACC-1:0] w_base, w_sum;
   // With a second consumer (LUT RAM only: the parameter check) each field has a read register

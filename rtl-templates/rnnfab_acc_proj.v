@@ -58,7 +58,8 @@ module rnnfab_acc_proj #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(HA_W)
       ) banks (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_line), .mac_field(1'b0),
-          .mac_product(mac_product), .mac_a(1'b0), .mac_b(1'b0), .read(rq_pre), .read_k(read_k),
+          .mac_product(mac_product), .mac_same(1'b0), .mac_a(1'b0), .mac_b(1'b0), .read(rq_pre),
+          .read_k(read_k),
           .take(rq_issue), .take_k(take_k), .read2(1'b0), .read2_k(1'b0), .take2(1'b0),
           .take2_k(1'b0), .word(word),
           .group_words(unused_word2)
@@ -103,7 +104,8 @@ module rnnfab_acc_proj #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(LW), .IW(RW)
       ) banks (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_line_x[LW-1:0]),
-          .mac_field(1'b0), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
+          .mac_field(1'b0), .mac_product(mac_product), .mac_same(1'b0), .mac_a(1'b0),
+          .mac_b({LANES{1'b0}}),
           .read(rq_pre), .read_k(read_x[RW-1:0]), .take(rq_issue), .take_k(take_x[RW-1:0]),
           .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(word),
           .group_words(unused_word2)
@@ -114,7 +116,8 @@ module rnnfab_acc_proj #(
           .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KPW)
       ) banks (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(1'b0),
-          .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}), .read(rq_pre),
+          .mac_product(mac_product), .mac_same(1'b0), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
+          .read(rq_pre),
           .read_k(rq_pre_k), .take(rq_issue), .take_k(rq_k), .read2(1'b0), .read2_k(1'b0),
           .take2(1'b0), .take2_k(1'b0), .word(word),
           .group_words(unused_word2)

@@ -73,6 +73,9 @@ module rnnfab_ctrl #(
     output wire [BCAST*AB-1:0] bc_data_q,   // bc_data of the cycle before (one register for all)
     output wire [ COL_W-1:0] bc_col,        // broadcast: position of the beat's first column
     output wire              bc_seg_last,   // broadcast: last column of a segment
+    // bc_seg_last a cycle ahead: the flag of the column issued next (equal to bc_seg_last in the
+    // cycle after an issue), for the PEs to register each (dense ese)
+    output wire              bc_seg_last_pre,
     output wire              bc_hpart,      // broadcast: column of the recurrent part
     output wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written
     input  wire              bc_stall,      // some PE asks to stop broadcasting (registered there)
@@ -553,6 +556,7 @@ module rnnfab_ctrl #(
   assign bc_data_q = bc_data_r;
   assign bc_col = b1_col_q;
   assign bc_seg_last = b1_seg_last_q;
+  assign bc_seg_last_pre = cur_last;
   assign bc_hpart = b1_hpart_q;
   assign bc_count = bc_count_q;
 

@@ -43,7 +43,11 @@ module rnnfab_mv_ese #(
     parameter PQUEUE = 0,              // delta: 1: projection columns (bc_hpart) queued apart
     // 1: the P1 word is bc_data_q, registered outside (one register for all PEs: the controller's
     // bc_data_q), and bc_data is unused; 0: this engine registers bc_data
-    parameter P1_SHARED = 0
+    parameter P1_SHARED = 0,
+    // 1: the segment-last flag comes a cycle ahead (bc_seg_last_pre, the controller's flag of the
+    // column it issues next) and this engine registers it, equal to bc_seg_last whenever bc_valid;
+    // 0: bc_seg_last itself
+    parameter SEG_LAST_PRE = 0
 ) (
     input  wire               clk,          // clock
     input  wire               rst,          // synchronous reset
@@ -52,6 +56,7 @@ module rnnfab_mv_ese #(
     input  wire [AB+DELTA-1:0] bc_data_q,   // P1_SHARED: bc_data of the cycle before
     input  wire [   BP_W-1:0] bc_ptr,       // delta: pointer address of the column's first entry
     input  wire               bc_seg_last,  // it is the last column of its segment
+    input  wire               bc_seg_last_pre,  // SEG_LAST_PRE: bc_seg_last a cycle ahead
     input  wire               bc_hpart,     // it belongs to the recurrent part (h) of the layer
     input  wire               hold,         // delta: take no entry this cycle (queue still fills)
     output wire               stall_req,    // registered: stop broadcasting (queue nearly full)
@@ -269,6 +274,24 @@ module rnnfab_mv_ese #(
   reg walk_rst_q;
   (* keep *)
   always @(posedge clk) walk_rst_q <= rst;
+  // The column's segment-last flag, from a register of this PE (SEG_LAST_PRE; keep, as above):
+  // the controller's bus register went to every PE's pointer memory address through the walk's
+  // multiplexer (lstmp-16pe-ewg4, seed 1: b1_seg_last_q -> PE 0's pointer memory, docs/timing.md).
+  // It is read only with bc_valid (the walk's step, p1_wrap_q under p1_valid_q), when it equals
+  // bc_seg_last.
+  wire seg_last;
+  generate
+    if (SEG_LAST_PRE != 0) begin : gen_seg_last_own
+      reg seg_last_q;
+      (* keep *)
+      always @(posedge clk) seg_last_q <= bc_seg_last_pre;
+      assign seg_last = seg_last_q;
+      wire unused_seg_last_bus = &{1'b0, bc_seg_last};
+    end else begin : gen_seg_last_bus
+      assign seg_last = bc_seg_last;
+      wire unused_seg_last_pre = &{1'b0, bc_seg_last_pre};
+    end
+  endgenerate
 
   always @* begin
     pointer_addr_d = pointer_addr_q;
@@ -279,10 +302,10 @@ module rnnfab_mv_ese #(
       step1_d = RESET_STEP1;
       step2_d = RESET_STEP2;
     end else if (advance) begin
-      pointer_addr_d = bc_seg_last ? step2_q[PA_W-1:0] : step1_q[PA_W-1:0];
-      step1_d = bc_seg_last ? pointer_step(step2_q[PA_W-1:0], 1'b0) :
+      pointer_addr_d = seg_last ? step2_q[PA_W-1:0] : step1_q[PA_W-1:0];
+      step1_d = seg_last ? pointer_step(step2_q[PA_W-1:0], 1'b0) :
           pointer_step(step1_q[PA_W-1:0], 1'b0);
-      step2_d = bc_seg_last ? pointer_step(step2_q[PA_W-1:0], 1'b1) :
+      step2_d = seg_last ? pointer_step(step2_q[PA_W-1:0], 1'b1) :
           pointer_step(step1_q[PA_W-1:0], 1'b1);
     end
   end
@@ -312,7 +335,7 @@ module rnnfab_mv_ese #(
     step1_q <= step1_d;
     step2_q <= step2_d;
     p1_end_q <= pointer_q;
-    p1_wrap_q <= bc_seg_last ? step2_q[PA_W] : step1_q[PA_W];
+    p1_wrap_q <= seg_last ? step2_q[PA_W] : step1_q[PA_W];
     if (rst) begin
       last_end_q <= {PTR_W{1'b0}};
       last_end1_q <= END_ONE;

@@ -85,6 +85,7 @@ module rnnfab_pe #(
     input  wire [BCAST*BATCH*AB-1:0] bc_data_q,  // bc_data of the cycle before (ese P1 word)
     input  wire [ COL_W-1:0] bc_col,        // broadcast: the position of its first column
     input  wire              bc_seg_last,   // broadcast: last column of a segment (ese)
+    input  wire              bc_seg_last_pre,  // dense ese: bc_seg_last a cycle ahead
     input  wire              bc_hpart,      // broadcast: column of the recurrent part
     input  wire [   COL_W:0] bc_count,      // broadcast: columns of this phase written (bcr)
     input  wire [      AB:0] bc_delta,      // delta: the column's delta (AB + 1 bits)
@@ -207,6 +208,7 @@ module rnnfab_pe #(
                                   phase_start,
                                   mac_hold,
                                   phase_nseg, phase_nseg0, phase_cbase1, bc_seg_last, bc_hpart,
+                                  bc_seg_last_pre,
                                   bc_delta, bc_ptr};
     end else begin : gen_lead
       assign {c1_valid, c1_hpart, c1_row, c1_weight} = {e_valid, e_hpart, e_row, e_weight};
@@ -231,11 +233,13 @@ module rnnfab_pe #(
           .QUEUE_DEPTH(QUEUE_DEPTH), .ROW_W(ROW_W), .LANES(LANES), .WEIGHT_FILE(WEIGHT_FILE),
           .POINTER_FILE(POINTER_FILE), .INDEX_FILE(INDEX_FILE), .CODEBOOK_FILE(CODEBOOK_FILE),
           .DELTA(DELTA),
-          .BP_W(DPTR_W), .PQUEUE(PQUEUE), .P1_SHARED((DELTA != 0) ? 0 : 1)
+          .BP_W(DPTR_W), .PQUEUE(PQUEUE), .P1_SHARED((DELTA != 0) ? 0 : 1),
+          .SEG_LAST_PRE((DELTA != 0) ? 0 : 1)
       ) engine (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value),
           .bc_data_q(engine_value_q), .bc_ptr(bc_ptr),
-          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .hold(mac_hold),
+          .bc_seg_last(bc_seg_last), .bc_seg_last_pre(bc_seg_last_pre), .bc_hpart(bc_hpart),
+          .hold(mac_hold),
           .stall_req(stall_req),
           .mac_valid(e_valid), .mac_row(e_row), .mac_hpart(e_hpart),
           .mac_weight(e_weight), .mac_value(e_mac_value), .idle(engine_idle),
@@ -260,7 +264,8 @@ module rnnfab_pe #(
       );
       assign engine_proj_idle = engine_idle;
       assign stall_req = 1'b0;
-      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_hpart, bc_delta, bc_ptr, mac_hold,
+      wire unused_ese_inputs = &{1'b0, bc_seg_last, bc_seg_last_pre, bc_hpart, bc_delta, bc_ptr,
+                                 mac_hold,
                                  bc_data_q};
     end
   endgenerate
@@ -329,6 +334,17 @@ module rnnfab_pe #(
   end
   (* keep *)  // the bank's projection bit is the same in every PE: one copy per PE (docs/timing.md)
   always @(posedge clk) {mac_bank, mac_k} <= {c2_bank, c2_k};
+  // The accumulator banks' forwarding compare, a stage ahead (rnnfab_acc_mem SAME_IN): the MAC in
+  // C2 adds into the bank (gate field) and row of the MAC now in C3, both valid. A bank and a row
+  // decide the line (the row less a constant of the bank), so no subtraction is compared. Dense
+  // designs; delta banks compare their memory addresses themselves.
+  reg [ROW_W-1:0] c3_row_q;
+  reg mac_same_q;
+  always @(posedge clk) c3_row_q <= c2_row_q;
+  (* keep *)  // the same in every PE whose MACs agree: one copy per PE
+  always @(posedge clk)
+    mac_same_q <= !rst && c2_valid_q && c3_valid_q && c2_row_q == c3_row_q &&
+        c2_bank == mac_bank;
   // PQUEUE: no projection column in the engine, in C2 or in C3 (its bank: mac_bank[2])
   assign proj_idle = (PQUEUE != 0) ?
       engine_proj_idle && !(c2_valid_q && c2_proj) && !(c3_valid_q && mac_bank[2]) : idle;
@@ -473,7 +489,8 @@ module rnnfab_pe #(
             .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W), .GROUP(MREAD)
         ) acc_gate (
             .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-            .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0),
+            .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_same(mac_same_q),
+            .mac_a(1'b0),
             .mac_b({LANES{1'b0}}),
             .read(ra_read), .read_k(ew_cbase + {{(CA_W - KW) {1'b0}}, ra_k}), .take(1'b0),
             .take_k({CA_W{1'b0}}), .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0),
@@ -512,7 +529,8 @@ module rnnfab_pe #(
             .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .KEEP(1), .MW(CA_W), .IW(CA_W)
         ) acc_gate (
             .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_caddr),
-            .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0),
+            .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_same(mac_same_q),
+            .mac_a(1'b0),
             .mac_b({LANES{1'b0}}),
             .read(my_issue_q), .read_k(s0_caddr), .take(s1_valid_q), .take_k(s1_caddr),
             .read2(1'b0), .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word),
@@ -534,11 +552,12 @@ module rnnfab_pe #(
       wire [5*ACC-1:0] unused_word2;  // the banks' second read (PAIR; not used here)
       rnnfab_acc_banks #(
           .LANES(LANES), .WORDS(`RNNFAB_MAX(K, KP)), .FIELDS(5), .ACC(ACC), .PW(PW),
-          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW),
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .FIELDS2(1), .MW(ROW_W), .IW(KW), .IW2(KPW), .SAME_IN(1),
           .SERIAL(ACC_SERIAL), .OPA_W(VW), .OPB_W(WB)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid), .mac_line(mac_k), .mac_field(mac_bank),
-          .mac_product(mac_product), .mac_a(c1_value), .mac_b(c1_weight), .read(a_my_issue_q),
+          .mac_product(mac_product), .mac_same(mac_same_q), .mac_a(c1_value), .mac_b(c1_weight),
+          .read(a_my_issue_q),
           .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q), .take_k(s1_k_q),
           .read2((ACC_SERIAL != 0) ? rq_pre : 1'b1),
           .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k), .word(acc_word),
@@ -554,10 +573,11 @@ module rnnfab_pe #(
       wire [GATES_W-1:0] unused_word2;  // the banks' second read (PAIR; not used here)
       rnnfab_acc_banks #(
           .LANES(LANES), .WORDS(K), .FIELDS(4), .ACC(ACC), .PW(PW),
-          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW)
+          .LUT_RAM_DEPTH(LUT_RAM_DEPTH), .MW(ROW_W), .IW(KW), .SAME_IN(1)
       ) acc_gate (
           .clk(clk), .rst(rst), .mac_valid(mac_valid && !mac_bank[2]), .mac_line(mac_k),
-          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_a(1'b0), .mac_b({LANES{1'b0}}),
+          .mac_field(mac_bank[1:0]), .mac_product(mac_product), .mac_same(mac_same_q),
+          .mac_a(1'b0), .mac_b({LANES{1'b0}}),
           .read(my_issue_q), .read_k(ew_k_q), .take(s1_valid_q), .take_k(s1_k_q), .read2(1'b0),
           .read2_k(1'b0), .take2(1'b0), .take2_k(1'b0), .word(ew_word),
           .group_words(unused_word2)

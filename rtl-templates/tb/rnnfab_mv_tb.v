@@ -120,7 +120,8 @@ module rnnfab_mv_tb #(
       ) dut (
           .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(bc_data), .bc_data_q(bc_data_q),
           .bc_ptr(1'b0),
-          .bc_seg_last(bc_seg_last), .bc_hpart(bc_hpart), .hold(1'b0), .stall_req(stall_req),
+          .bc_seg_last(bc_seg_last), .bc_seg_last_pre(1'b0), .bc_hpart(bc_hpart), .hold(1'b0),
+          .stall_req(stall_req),
           .mac_valid(mac_valid), .mac_row(mac_row), .mac_hpart(mac_hpart),
           .mac_weight(mac_weight), .mac_value(mac_value), .idle(idle), .proj_idle(proj_idle)
       );
