@@ -351,18 +351,15 @@ module rnnfab_mv_ese #(
   // entries of all segments), two words per cycle (two read ports): F1 registers them out of the
   // block RAM, F1B once more, a register that only loads the next (the place-and-route flow moves
   // it into the block RAM's output register: synth/pnr/bram_registers.ts), F2 once more in the
-  // fabric, F3 once more with their padding flags (formed from F2: the compare and its route
-  // from the block RAM's side of the PE end in F3's flags, not in the consumer's decision:
-  // lstmp-16pe-ewg4, seeds 1 and 3, docs/timing.md), and at the end of F3 they enter a 16-entry
-  // buffer (room for the four stages in flight besides the entries held). The buffer's padding
-  // flags are kept in order from its head (pf_pad_q[0] is the head's), so that the consumer's
-  // decision reads registers only.
-  localparam [4:0] PF_DEPTH = 5'd16;
-  reg [ENTRY_W-1:0] pf_mem[0:15];
-  reg [3:0] pf_wr_q, pf_rd_q;
-  reg [4:0] pf_count_q, pf_count_d;  // entries in the buffer
+  // fabric, where their padding flags are formed, and at the end of F2 they enter an 8-entry
+  // buffer. The buffer's padding flags are kept in order from its head (pf_pad_q[0] is the
+  // head's), so that the consumer's decision reads registers only.
+  localparam [3:0] PF_DEPTH = 4'd8;
+  reg [ENTRY_W-1:0] pf_mem[0:7];
+  reg [2:0] pf_wr_q, pf_rd_q;
+  reg [3:0] pf_count_q, pf_count_d;  // entries in the buffer
   reg pf_some_q, pf_some_d, pf_two_q, pf_two_d;  // pf_count_q != 0, pf_count_q >= 2
-  reg [15:0] pf_pad_q;  // padding flags of the buffered entries, from the head on
+  reg [7:0] pf_pad_q;  // padding flags of the buffered entries, from the head on
   reg [PTR_W-1:0] pf_addr_q, pf_addr_d;
   // pf_addr_q is the last weight address (pf_addr_q + 1 == WEIGHT_DEPTH), the one before (+ 2):
   // registers, so that the two addresses a cycle reads and the next pair's need one adder and a
@@ -370,12 +367,9 @@ module rnnfab_mv_ese #(
   reg pf_last0_q, pf_last0_d, pf_last1_q, pf_last1_d;
   reg pf_inflight_q;  // F1: a pair of words read last cycle is in pf_word0/1_q
   reg pf_mid_q;  // F1B: the pair is in pf_word0/1_b
-  reg pf_ready_q;  // F2: the pair is in pf_word0/1_r
-  reg pf_f3_q;  // F3: the pair is in pf_word0/1_t and enters the buffer at the end of this cycle
+  reg pf_ready_q;  // F2: the pair is in pf_word0/1_r and enters the buffer at the end of this cycle
   reg [ENTRY_W-1:0] pf_word0_b, pf_word1_b;  // F1B
   reg [ENTRY_W-1:0] pf_word0_r, pf_word1_r;  // F2
-  reg [ENTRY_W-1:0] pf_word0_t, pf_word1_t;  // F3
-  reg pad_word0, pad_word1;  // F3: their padding flags (value fields 0)
   wire [ENTRY_W-1:0] pf_word0_q = mem_rd0, pf_word1_q = mem_rd1;  // F1
   // the weight addresses a pair can move to from a (a + 2, 1 or 0 across the wrap), and whether
   // each is the last or the one before it; the wrap cases are constants
@@ -392,10 +386,11 @@ module rnnfab_mv_ese #(
   wire unused_pf_addr1 = &{1'b0, pf_addr1};  // (its high bits where the memory is smaller)
   localparam [PTR_W-1:0] PF_STEP = TWO_I[PTR_W-1:0];  // a pair's step
   wire [PTR_W-1:0] pf_addr2 = pf_addr_q + PF_STEP;
-  wire [4:0] pf_filled = pf_count_q + (pf_f3_q ? 5'd2 : 5'd0);  // after F3's write
+  wire [3:0] pf_filled = pf_count_q + (pf_ready_q ? 4'd2 : 4'd0);  // after F2's write
   wire pf_issue = (WEIGHT_DEPTH > 0) &&
-      (pf_filled + (pf_inflight_q ? 5'd2 : 5'd0) + (pf_mid_q ? 5'd2 : 5'd0) +
-       (pf_ready_q ? 5'd2 : 5'd0) + 5'd2 <= PF_DEPTH);
+      (pf_filled + (pf_inflight_q ? 4'd2 : 4'd0) + (pf_mid_q ? 4'd2 : 4'd0) + 4'd2 <= PF_DEPTH);
+  wire pad_word0 = (pf_word0_r[LV_W-1:0] == {LV_W{1'b0}});
+  wire pad_word1 = (pf_word1_r[LV_W-1:0] == {LV_W{1'b0}});
 
   // ---------------- Consumer side (C0): one entry per cycle while the queue has a column; a
   // padding entry (value field 0: it only moves the row cursor) is taken together with the
@@ -422,8 +417,8 @@ module rnnfab_mv_ese #(
   wire [PTR_W-1:0] head_end = take_fields[PTR_W-1:0];  // delta mode only
   wire [PTR_W-1:0] head_start = take_fields[QF_W-1-:PTR_W];  // delta mode only
   wire [ENTRY_W-1:0] entry0 = pf_mem[pf_rd_q];
-  wire [3:0] pf_rd_plus = pf_rd_q + 4'd1;  // (a named 4-bit wire: indices must wrap at 16)
-  wire [3:0] pf_wr_plus = pf_wr_q + 4'd1;
+  wire [2:0] pf_rd_plus = pf_rd_q + 3'd1;  // (a named 3-bit wire: indices must wrap at 8)
+  wire [2:0] pf_wr_plus = pf_wr_q + 3'd1;
   wire [ENTRY_W-1:0] entry1 = pf_mem[pf_rd_plus];
   reg [PTR_W-1:0] weight_addr_q, weight_addr_d;  // delta: index of the next entry to take
   reg column_first_q, column_first_d;  // the next entry is the first of its column
@@ -491,9 +486,9 @@ module rnnfab_mv_ese #(
         pf_last1_d = ({1'b0, pf_addr_q} == END_M4);
       end
     end
-    pf_count_d = pf_filled - (fire ? (take_two ? 5'd2 : 5'd1) : 5'd0);
-    pf_some_d = fire ? (take_two ? (pf_filled > 5'd2) : (pf_filled > 5'd1)) : (pf_filled != 5'd0);
-    pf_two_d = fire ? (take_two ? (pf_filled > 5'd3) : (pf_filled > 5'd2)) : (pf_filled > 5'd1);
+    pf_count_d = pf_filled - (fire ? (take_two ? 4'd2 : 4'd1) : 4'd0);
+    pf_some_d = fire ? (take_two ? (pf_filled > 4'd2) : (pf_filled > 4'd1)) : (pf_filled != 4'd0);
+    pf_two_d = fire ? (take_two ? (pf_filled > 4'd3) : (pf_filled > 4'd2)) : (pf_filled > 4'd1);
     queue_wr_d = queue_wr_q;
     queue_rd_d = queue_rd_q;
     queue_count_d = queue_count_q;
@@ -524,17 +519,17 @@ module rnnfab_mv_ese #(
   always @(posedge clk) stall_q <= rst ? 1'b0 : stall_d;
   // The padding flag of the entry `position` places from the head once F2's pair has entered
   // (count: the entries before it; flags: theirs, from the head on; pad0, pad1: F2's pair).
-  function pad_at(input [4:0] position, input [4:0] count, input [17:0] flags, input pad0,
+  function pad_at(input [3:0] position, input [3:0] count, input [9:0] flags, input pad0,
                   input pad1);
     pad_at = (position < count) ? flags[position] : (position == count) ? pad0 : pad1;
   endfunction
   // the head's padding flag next cycle: the entry taken_count places on
-  wire [15:0] pf_pad_d;
+  wire [7:0] pf_pad_d;
   genvar gp;
   generate
-    for (gp = 0; gp < 16; gp = gp + 1) begin : gen_pad
+    for (gp = 0; gp < 8; gp = gp + 1) begin : gen_pad
       localparam integer P0_I = gp, P1_I = gp + 1, P2_I = gp + 2;
-      localparam [4:0] P0 = P0_I[4:0], P1 = P1_I[4:0], P2 = P2_I[4:0];
+      localparam [3:0] P0 = P0_I[3:0], P1 = P1_I[3:0], P2 = P2_I[3:0];
       wire keep0 = pad_at(P0, pf_count_q, {2'b00, pf_pad_q}, pad_word0, pad_word1);
       wire keep1 = pad_at(P1, pf_count_q, {2'b00, pf_pad_q}, pad_word0, pad_word1);
       wire keep2 = pad_at(P2, pf_count_q, {2'b00, pf_pad_q}, pad_word0, pad_word1);
@@ -585,8 +580,8 @@ module rnnfab_mv_ese #(
       wire unused_pq = &{1'b0, pop_proj, push_proj, proj_pushing};
     end
   endgenerate
-  wire [3:0] pf_wr_d = pf_f3_q ? pf_wr_q + 4'd2 : pf_wr_q;
-  wire [3:0] pf_rd_d = fire ? pf_rd_q + (take_two ? 4'd2 : 4'd1) : pf_rd_q;
+  wire [2:0] pf_wr_d = pf_ready_q ? pf_wr_q + 3'd2 : pf_wr_q;
+  wire [2:0] pf_rd_d = fire ? pf_rd_q + (take_two ? 3'd2 : 3'd1) : pf_rd_q;
 
   always @(posedge clk) begin
     pointer_q <= pointer_mem[pointer_addr_d[PM_W-1:0]];
@@ -607,13 +602,9 @@ module rnnfab_mv_ese #(
     pf_word1_b <= pf_word1_q;
     pf_word0_r <= pf_word0_b;
     pf_word1_r <= pf_word1_b;
-    pf_word0_t <= pf_word0_r;
-    pf_word1_t <= pf_word1_r;
-    pad_word0 <= (pf_word0_r[LV_W-1:0] == {LV_W{1'b0}});
-    pad_word1 <= (pf_word1_r[LV_W-1:0] == {LV_W{1'b0}});
-    if (pf_f3_q) begin
-      pf_mem[pf_wr_q] <= pf_word0_t;
-      pf_mem[pf_wr_plus] <= pf_word1_t;
+    if (pf_ready_q) begin
+      pf_mem[pf_wr_q] <= pf_word0_r;
+      pf_mem[pf_wr_plus] <= pf_word1_r;
     end
     pf_pad_q <= pf_pad_d;
     if (rst) begin
@@ -625,9 +616,9 @@ module rnnfab_mv_ese #(
       weight_addr_q <= {PTR_W{1'b0}};
       column_first_q <= 1'b1;
       cur_proj_q <= 1'b0;
-      pf_wr_q <= 4'd0;
-      pf_rd_q <= 4'd0;
-      pf_count_q <= 5'd0;
+      pf_wr_q <= 3'd0;
+      pf_rd_q <= 3'd0;
+      pf_count_q <= 4'd0;
       pf_some_q <= 1'b0;
       pf_two_q <= 1'b0;
       pf_addr_q <= {PTR_W{1'b0}};
@@ -636,7 +627,6 @@ module rnnfab_mv_ese #(
       pf_inflight_q <= 1'b0;
       pf_mid_q <= 1'b0;
       pf_ready_q <= 1'b0;
-      pf_f3_q <= 1'b0;
     end else begin
       queue_wr_q <= queue_wr_d;
       queue_rd_q <= queue_rd_d;
@@ -657,7 +647,6 @@ module rnnfab_mv_ese #(
       pf_inflight_q <= pf_issue;
       pf_mid_q <= pf_inflight_q;
       pf_ready_q <= pf_mid_q;
-      pf_f3_q <= pf_ready_q;
     end
   end
 

@@ -335,16 +335,21 @@ module rnnfab_pe #(
   (* keep *)  // the bank's projection bit is the same in every PE: one copy per PE (docs/timing.md)
   always @(posedge clk) {mac_bank, mac_k} <= {c2_bank, c2_k};
   // The accumulator banks' forwarding compare, a stage ahead (rnnfab_acc_mem SAME_IN): the MAC in
-  // C2 adds into the bank (gate field) and row of the MAC now in C3, both valid. A bank and a row
-  // decide the line (the row less a constant of the bank), so no subtraction is compared. Dense
-  // designs; delta banks compare their memory addresses themselves.
+  // C2 adds into the bank (gate field) and line of the MAC now in C3, both valid. Both are in one
+  // phase (the controller changes phase with no MAC in flight), where the row decides the bank and
+  // the line, but for the part bit: a GRU's gate group 2 is xn or hn by the column's part, and with
+  // PDELTA the part marks a projection MAC. So the compare reads registers of this PE only, not
+  // the controller's phase_proj (lstmp-16pe-ewg4, a try that compared the banks: phase_proj_q ->
+  // mac_same_q, docs/timing.md). Delta banks compare their memory addresses themselves.
+  wire c2_part = (PDELTA != 0) ? c2_hpart_q :
+      (GRU != 0) && c2_hpart_q && ({1'b0, c2_row_q} >= GATE2_ROW[ROW_W:0]);
   reg [ROW_W-1:0] c3_row_q;
-  reg mac_same_q;
-  always @(posedge clk) c3_row_q <= c2_row_q;
+  reg c3_part_q, mac_same_q;
+  always @(posedge clk) {c3_row_q, c3_part_q} <= {c2_row_q, c2_part};
   (* keep *)  // the same in every PE whose MACs agree: one copy per PE
   always @(posedge clk)
     mac_same_q <= !rst && c2_valid_q && c3_valid_q && c2_row_q == c3_row_q &&
-        c2_bank == mac_bank;
+        c2_part == c3_part_q;
   // PQUEUE: no projection column in the engine, in C2 or in C3 (its bank: mac_bank[2])
   assign proj_idle = (PQUEUE != 0) ?
       engine_proj_idle && !(c2_valid_q && c2_proj) && !(c3_valid_q && mac_bank[2]) : idle;

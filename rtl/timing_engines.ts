@@ -11,9 +11,6 @@
 /** Queue entries of `rnnfab_mv_ese.v` past its stall threshold (its STALL_SLACK). */
 export const ESE_STALL_SLACK = 4;
 
-/** Entries of the ESE engine's weight prefetch buffer (PF_DEPTH of rnnfab_mv_ese.v). */
-export const ESE_PREFETCH_DEPTH = 16;
-
 /** The entries `rnnfab_mv_ese.v` builds for a queue depth (its QUEUE_ALLOC). */
 export function eseQueueEntries(queueDepth: number): number {
   return Math.max(queueDepth, ESE_STALL_SLACK + 1);
@@ -24,8 +21,8 @@ export function eseQueueEntries(queueDepth: number): number {
  * read from the pointer memory), P1 (registered; a non-empty column is pushed), the queue, C0
  * and C1, the registered stall request (the queue within ESE_STALL_SLACK of full, tested a cycle
  * ahead: on the count after the edge), and the weight prefetch (F1 out of the block RAM, F1B, a
- * register the place-and-route flow moves into the block RAM, F2 in the fabric, F3 with the
- * padding flags, then the 16-entry buffer).
+ * register the place-and-route flow moves into the block RAM, F2 in the fabric, then the 8-entry
+ * buffer).
  */
 export class EseEngine {
   private pointerAddr = 1;
@@ -41,7 +38,6 @@ export class EseEngine {
   private pfInflight = false;
   private pfMid = false;
   private pfReady = false;
-  private pfF3 = false;
   private c1 = false;
   private c2 = false;
   private c3 = false;
@@ -92,8 +88,8 @@ export class EseEngine {
       this.nPointerAddr = this.nP1Wrap ? 1 : step;
     }
     this.pfIssue = this.padding.length > 0 &&
-      this.pfCount + (this.pfF3 ? 2 : 0) + (this.pfReady ? 2 : 0) + (this.pfInflight ? 2 : 0) +
-            (this.pfMid ? 2 : 0) + 2 <= ESE_PREFETCH_DEPTH;
+      this.pfCount + (this.pfReady ? 2 : 0) + (this.pfInflight ? 2 : 0) +
+            (this.pfMid ? 2 : 0) + 2 <= 8;
     this.fire = this.queue.length > 0 && this.pfCount > 0;
     const takeTwo = this.fire && this.padding[this.weightAddr] === 1 && this.pfCount >= 2;
     this.taken = this.fire ? (takeTwo ? 2 : 1) : 0;
@@ -122,8 +118,7 @@ export class EseEngine {
     this.pointerAddr = this.nPointerAddr;
     this.pointerQ = this.pointers[this.pointerAddr] ?? 0;
     this.weightAddr = this.nWeightAddr;
-    this.pfCount = this.pfCount + (this.pfF3 ? 2 : 0) - this.taken;
-    this.pfF3 = this.pfReady;
+    this.pfCount = this.pfCount + (this.pfReady ? 2 : 0) - this.taken;
     this.pfReady = this.pfMid;
     this.pfMid = this.pfInflight;
     this.pfInflight = this.pfIssue;
