@@ -253,8 +253,15 @@ function assembleReport(
     peModule: pe?.name ?? null,
     total,
     perPe: perPeCells ? resourcesOf(perPeCells, target) : null,
+    // the rest of the design: the total less the per-PE runs' cells (per PE), or less one PE's
+    // average instance times the PEs (whole)
     shared: perPeCells && pes
-      ? resourcesOf(subtractCells(totalCells, partsCells, 1), target)
+      ? resourcesOf(
+        perPe
+          ? subtractCells(totalCells, partsCells, 1)
+          : subtractCells(totalCells, perPeCells, pes),
+        target,
+      )
       : null,
     modules,
     memories,
