@@ -55,7 +55,7 @@ module rnnfab_ew_unit #(
 
   initial begin
     if (CDEPTH < 1 || LUT_RAM_DEPTH < 0 || SLOTS < 1 || KW < 1 || CA_W < 1 || GROUP < 1 ||
-        (1 << GB) < GROUP || (GROUP > 1 && (1 << GB) != GROUP) || (SLOTS % GROUP) != 0 ||
+        (GROUP > 1 && (1 << GB) != GROUP) || (SLOTS % GROUP) != 0 ||
         LATENCY < S1B + 2) begin
       $display("%m: bad parameters CDEPTH=%0d LUT_RAM_DEPTH=%0d SLOTS=%0d GROUP=%0d KW=%0d %s=%0d",
                CDEPTH, LUT_RAM_DEPTH, SLOTS, GROUP, KW, "CA_W", CA_W);
@@ -63,8 +63,7 @@ module rnnfab_ew_unit #(
     end
   end
 
-  // ROMs, read in S0, registered into S1 (and with a group once more, into S1b: the flow packs
-  // that second register into a block RAM's output register)
+  // ROMs, read in S0, registered into S1 (and with a group once more, into S1b, below)
   wire [RA_W-1:0] rom_word_addr;  // a * GROUP + g: {a, g}
   generate
     if (GROUP > 1) begin : gen_group_addr
