@@ -1,8 +1,8 @@
 /**
  * The designs of the timing benchmark (bench/timing.ts): the 8-PE GRU of issue 17 (29 inputs, 48
  * cells, 2 layers, 25% BCR, ese), an LSTM with projection and peepholes on 8 and 16 PEs (on 16
- * also with element-wise units shared by groups of 4 PEs), and that LSTM as delta designs; random
- * seeded models, BCR-pruned.
+ * also with element-wise units shared by groups of 4 PEs, and with the bus stage on top), and
+ * that LSTM as delta designs; random seeded models, BCR-pruned.
  *
  * @module
  */
@@ -32,7 +32,7 @@ export interface TimingBenchDesign {
    */
   extra?: Pick<
     AcceleratorSettings,
-    "lanes" | "broadcast" | "outWords" | "delta" | "projQueue" | "ewGroup"
+    "lanes" | "broadcast" | "outWords" | "delta" | "projQueue" | "ewGroup" | "busStage"
   >;
 }
 
@@ -85,6 +85,17 @@ export const TIMING_BENCH_DESIGNS: readonly TimingBenchDesign[] = [
     pes: 16,
     format: "ese",
     extra: { ewGroup: 4 },
+  },
+  {
+    id: "lstmp-16pe-ewg4-bus",
+    description: "lstmp-16pe-ewg4 with the bus stage (gen --bus-stage on): every PE registers " +
+      "the broadcast bus and its bank read data once more (a column a cycle later)",
+    model: LSTMP_29_48,
+    density: 0.25,
+    block: { rows: 8, cols: 8 },
+    pes: 16,
+    format: "ese",
+    extra: { ewGroup: 4, busStage: true },
   },
   {
     id: "delta-lstmp-8pe",

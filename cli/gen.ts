@@ -168,6 +168,14 @@ DIR/quantized.json. DIR is replaced atomically, and only when generation succeed
         "shorter hold still for more LUTs)",
       defaultText: "on",
     },
+    "bus-stage": {
+      type: "enum",
+      values: ["on", "off"],
+      group: OPTIONS,
+      help: "dense ese: every PE registers the broadcast bus and its bank read data once more " +
+        "(designs of many PEs: the bus spans the chip; about a cycle more per phase)",
+      defaultText: "off",
+    },
     "proj-queue": {
       type: "enum",
       values: ["on", "off"],
@@ -221,6 +229,7 @@ function flagSettings(flags: FlagValues<typeof COMMAND.flags>): AcceleratorSetti
     earlyInput: onOff(flags["early-input"]),
     readAheadM: readAheadOf(flags["read-ahead-m"]),
     projQueue: onOff(flags["proj-queue"]),
+    busStage: onOff(flags["bus-stage"]),
     maxMemoryBits: flags["max-memory-bits"],
     weightBits: flags["weight-bits"],
     weightFrac: flags["weight-frac"],

@@ -56,6 +56,10 @@ module rnnfab_ctrl #(
     // 1: the engines' idle bits are ANDed in registered groups of IDLE_GROUP first, and drained_q
     // is one cycle later (designs of many PEs: the AND spans the chip); 0: one AND into drained_q
     parameter IDLE_PIPE = 0,
+    // 1 (dense ese designs of many PEs): every PE registers the bus and its bank read data once
+    // more (rnnfab_pe BUS_STAGE), so the broadcast word is chosen a cycle later here, from the
+    // PEs' registered read data or the input elements registered beside them (B2); 0: in B1
+    parameter BUS_STAGE = 0,
     // derived (rnnfab_pkg.vh): VEC_DEPTH, COL_W, SEG_W, KW, KPW, CA_W, HA_W, RA_W; leave unset
     parameter `RNNFAB_BUS_WIDTHS
 ) (
@@ -177,6 +181,11 @@ module rnnfab_ctrl #(
     end
     if (IDLE_PIPE != 0 && IDLE_PIPE != 1) begin
       $display("%m: IDLE_PIPE=%0d must be 0 or 1", IDLE_PIPE);
+      $finish;
+    end
+    if (BUS_STAGE < 0 || BUS_STAGE > 1 || (BUS_STAGE != 0 && (BCAST != 1 || RFIRST != 0))) begin
+      $display("%m: BUS_STAGE=%0d must be 0 or 1; 1 needs BCAST=1 and RFIRST=0 (dense ese)",
+               BUS_STAGE);
       $finish;
     end
     if (OUT_WORDS < 1 || (1 << $clog2(OUT_WORDS)) != OUT_WORDS || (N % OUT_WORDS) != 0) begin
@@ -546,7 +555,23 @@ module rnnfab_ctrl #(
     b1_hpart_q <= b1_hpart_d;
   end
   assign bc_valid = b1_valid_q;
-  assign bc_data = b1_from_input_q ? b1_input : rd_data_all[b1_pe_q*AB+:BCAST*AB];
+  generate
+    if (BUS_STAGE != 0) begin : gen_bus_stage
+      // B2: the PEs' read data of B1's element is in their registers (rnnfab_pe BUS_STAGE), the
+      // input elements in b2_input_q; the word goes on as the P1 word (bc_data_q) a cycle later
+      reg [PE_W-1:0] b2_pe_q;
+      reg b2_from_input_q;
+      reg [BCAST*AB-1:0] b2_input_q;
+      always @(posedge clk) begin
+        b2_pe_q <= b1_pe_q;
+        b2_from_input_q <= b1_from_input_q;
+        b2_input_q <= b1_input;
+      end
+      assign bc_data = b2_from_input_q ? b2_input_q : rd_data_all[b2_pe_q*AB+:BCAST*AB];
+    end else begin : gen_bus_direct
+      assign bc_data = b1_from_input_q ? b1_input : rd_data_all[b1_pe_q*AB+:BCAST*AB];
+    end
+  endgenerate
   // The broadcast word registered once for every PE: the engines of a dense ese design take it as
   // their P1 word (rnnfab_mv_ese P1_SHARED) instead of a register each, so that the path from a
   // PE's bank read register through this multiplexer ends here, and the register's fan-out to

@@ -47,7 +47,11 @@ module rnnfab_mv_ese #(
     // 1: the segment-last flag comes a cycle ahead (bc_seg_last_pre, the controller's flag of the
     // column it issues next) and this engine registers it, equal to bc_seg_last whenever bc_valid;
     // 0: bc_seg_last itself
-    parameter SEG_LAST_PRE = 0
+    parameter SEG_LAST_PRE = 0,
+    // 1: the bus reaches this engine through the PE's bus stage (rnnfab_pe BUS_STAGE), a cycle
+    // later: one more column is on its way when a stall request takes effect, so the queue has
+    // one entry more and the stall threshold stays QUEUE_DEPTH - 4; 0: from the controller
+    parameter BUS_STAGE = 0
 ) (
     input  wire               clk,          // clock
     input  wire               rst,          // synchronous reset
@@ -94,6 +98,10 @@ module rnnfab_mv_ese #(
     end
     if (PQUEUE != 0 && DELTA == 0) begin
       $display("%m: PQUEUE=1 needs DELTA=1");
+      $finish;
+    end
+    if (BUS_STAGE < 0 || BUS_STAGE > 1 || (BUS_STAGE != 0 && DELTA != 0)) begin
+      $display("%m: BUS_STAGE=%0d must be 0 or 1 (0 with DELTA)", BUS_STAGE);
       $finish;
     end
     if (P1_SHARED < 0 || P1_SHARED > 1) begin
@@ -161,8 +169,10 @@ module rnnfab_mv_ese #(
   // entries, at least STALL_SLACK + 1. Without DELTA the request is raised a cycle ahead (from
   // the count the queue will hold: stall_q holds this cycle's count's test, not the last's) and
   // the controller registers the OR twice (rnnfab_ctrl STALL_LATE): the same issues stop.
-  localparam STALL_SLACK = (DELTA != 0) ? 5 : 4;  // queue entries past the stall threshold
-  localparam QUEUE_ALLOC = `RNNFAB_MAX(QUEUE_DEPTH, STALL_SLACK + 1);  // queue entries
+  // (BUS_STAGE: a column issued in t is pushed at the end of t + 3, six columns on their way)
+  localparam STALL_SLACK = ((DELTA != 0) ? 5 : 4) + BUS_STAGE;  // entries past the threshold
+  // queue entries
+  localparam QUEUE_ALLOC = `RNNFAB_MAX(QUEUE_DEPTH + BUS_STAGE, STALL_SLACK + 1);
   localparam QA_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC - 1);  // queue address width
   localparam QC_W = `RNNFAB_BITS_FOR(QUEUE_ALLOC);  // queue count width
   localparam STALL_AT_I = QUEUE_ALLOC - STALL_SLACK, QUEUE_LAST_I = QUEUE_ALLOC - 1;

@@ -64,6 +64,11 @@ module rnnfab_pe #(
     // 1 (delta, early input, one layer): projection columns have an engine queue of their own,
     // taken first (rnnfab_mv_ese PQUEUE), and proj_idle says none is queued or in flight
     parameter PQUEUE = 0,
+    // 1 (dense ese designs of many PEs): the broadcast bus (valid, segment-last, part) and the
+    // bank read data are registered once more in this PE (BS), so that neither the controller's
+    // bus registers nor its read-data multiplexer reach across the chip into logic; a column
+    // reaches the engine a cycle later (docs/architecture.md, "Bus stage"); 0: none
+    parameter BUS_STAGE = 0,
     parameter WEIGHT_DEPTH = 1,        // words of this PE's weight memory
     parameter POINTER_DEPTH = 2,       // ese: words of this PE's pointer memory
     parameter INDEX_DEPTH = 1,         // bcr: words of this PE's index memory
@@ -171,6 +176,10 @@ module rnnfab_pe #(
       $display("%m: PQUEUE=1 needs DELTA=1, PDELTA=1, FORMAT=0 (ese) and BATCH=1");
       $finish;
     end
+    if (BUS_STAGE < 0 || BUS_STAGE > 1 || (BUS_STAGE != 0 && (FORMAT != 0 || DELTA != 0))) begin
+      $display("%m: BUS_STAGE=%0d must be 0 or 1; 1 needs FORMAT=0 (ese) and DELTA=0", BUS_STAGE);
+      $finish;
+    end
     if (MREAD < 1 || (1 << $clog2(MREAD)) != MREAD || MREAD > LANES ||
         (MREAD > 1 && (DELTA == 0 || ACC_SERIAL != 0))) begin
       $display("%m: MREAD=%0d must be a power of two up to LANES=%0d; > 1 needs DELTA=1 and %s",
@@ -216,6 +225,26 @@ module rnnfab_pe #(
       wire unused_lead_in = &{1'b0, lead_in};
     end
     if (SEQ == 0 && FORMAT == 0) begin : gen_ese
+      // the bus as the engine sees it: this PE's bus stage (BUS_STAGE; keep, or Yosys's opt_merge
+      // leaves one copy of the equal registers of all PEs), or the controller's registers
+      wire engine_bc_valid, engine_seg_last, engine_hpart, bus_busy;
+      wire engine_drained, engine_proj_drained;  // the engine's own idle outputs
+      if (BUS_STAGE != 0) begin : gen_bus_stage
+        reg bs_valid_q, bs_seg_last_q, bs_hpart_q;
+        (* keep *)
+        always @(posedge clk) begin
+          bs_valid_q <= !rst && bc_valid;
+          bs_seg_last_q <= bc_seg_last;
+          bs_hpart_q <= bc_hpart;
+        end
+        assign {engine_bc_valid, engine_seg_last, engine_hpart} =
+            {bs_valid_q, bs_seg_last_q, bs_hpart_q};
+        assign bus_busy = bs_valid_q;  // a column on its way to the engine: not idle
+        wire unused_seg_last_pre = &{1'b0, bc_seg_last_pre};
+      end else begin : gen_bus_direct
+        assign {engine_bc_valid, engine_seg_last, engine_hpart} = {bc_valid, bc_seg_last, bc_hpart};
+        assign bus_busy = 1'b0;
+      end
       wire [BATCH*AB+DELTA-1:0] engine_value;  // the broadcast value(s), or with delta the delta
       // dense: the value(s) of the cycle before, registered once for all PEs (P1_SHARED)
       wire [BATCH*AB+DELTA-1:0] engine_value_q;
@@ -234,17 +263,20 @@ module rnnfab_pe #(
           .POINTER_FILE(POINTER_FILE), .INDEX_FILE(INDEX_FILE), .CODEBOOK_FILE(CODEBOOK_FILE),
           .DELTA(DELTA),
           .BP_W(DPTR_W), .PQUEUE(PQUEUE), .P1_SHARED((DELTA != 0) ? 0 : 1),
-          .SEG_LAST_PRE((DELTA != 0) ? 0 : 1)
+          .SEG_LAST_PRE((DELTA != 0 || BUS_STAGE != 0) ? 0 : 1), .BUS_STAGE(BUS_STAGE)
       ) engine (
-          .clk(clk), .rst(rst), .bc_valid(bc_valid), .bc_data(engine_value),
+          .clk(clk), .rst(rst), .bc_valid(engine_bc_valid), .bc_data(engine_value),
           .bc_data_q(engine_value_q), .bc_ptr(bc_ptr),
-          .bc_seg_last(bc_seg_last), .bc_seg_last_pre(bc_seg_last_pre), .bc_hpart(bc_hpart),
+          .bc_seg_last(engine_seg_last), .bc_seg_last_pre(bc_seg_last_pre),
+          .bc_hpart(engine_hpart),
           .hold(mac_hold),
           .stall_req(stall_req),
           .mac_valid(e_valid), .mac_row(e_row), .mac_hpart(e_hpart),
-          .mac_weight(e_weight), .mac_value(e_mac_value), .idle(engine_idle),
-          .proj_idle(engine_proj_idle)
+          .mac_weight(e_weight), .mac_value(e_mac_value), .idle(engine_drained),
+          .proj_idle(engine_proj_drained)
       );
+      assign engine_idle = engine_drained && !bus_busy;
+      assign engine_proj_idle = engine_proj_drained && !bus_busy;
       wire unused_bcr_inputs = &{1'b0, bc_col, bc_count, phase_start, phase_nseg, phase_nseg0,
                                  phase_cbase1, bc_data, bc_data_q};
     end else if (SEQ == 0) begin : gen_bcr
@@ -627,6 +659,20 @@ module rnnfab_pe #(
   end
   wire [AB-1:0] h_rd_value = h_rd_live_q ? h_rd_q : {AB{1'b0}};
   assign out_data = out_rd_live_q ? out_rd_q : {AB{1'b0}};
+  // the bank read data for the broadcaster (h, or m for the projection): registered once more
+  // in this PE with BUS_STAGE (keep, as the bus stage), so that the route to the controller's
+  // multiplexer starts at a register, the bank choice (rd_m_q) before it
+  wire [AB-1:0] rd_value;
+  generate
+    if (BUS_STAGE != 0) begin : gen_rd_stage
+      reg [AB-1:0] rd_value_q;
+      (* keep *)
+      always @(posedge clk) rd_value_q <= rd_value;
+      assign rd_data = rd_value_q;
+    end else begin : gen_rd_direct
+      assign rd_data = rd_value;
+    end
+  endgenerate
 
   // ---------------- Element-wise unit (copy 0) and its results. A cell in S1: this copy's four
   // accumulators and c(t-1) (LSTM) or h(t-1) (GRU), own_cell; copy 0's unit takes its own or
@@ -680,7 +726,7 @@ module rnnfab_pe #(
         h_wdata = r_m_value;
         h_raddr = my_issue_q ? s0_haddr : rd_addr;
       end
-      assign rd_data = h_rd_value;
+      assign rd_value = h_rd_value;
       wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m,
                           c_we, c_tag, r_c_value};
     end else begin : gen_lstm
@@ -758,7 +804,7 @@ module rnnfab_pe #(
           h_wdata = rq_wdata_q;
           h_raddr = rd_addr[HA_W-1:0];
         end
-        assign rd_data = rd_m_q ? m_rd_q : h_rd_value;
+        assign rd_value = rd_m_q ? m_rd_q : h_rd_value;
         wire unused_proj = &{1'b0, ew_hbase};  // m goes to the m bank; h is written by rq
       end else begin : gen_no_proj
         always @* begin
@@ -767,7 +813,7 @@ module rnnfab_pe #(
           h_wdata = r_m_value;
           h_raddr = rd_addr;
         end
-        assign rd_data = h_rd_value;
+        assign rd_value = h_rd_value;
         wire unused_no_proj = &{1'b0, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m};
       end
     end

@@ -57,6 +57,14 @@ export interface AcceleratorConfig {
    */
   ewGroup?: number;
   /**
+   * Dense ese designs: every PE registers the broadcast bus and its bank read data once more (the
+   * bus stage, rtl BUS_STAGE; docs/architecture.md, "Bus stage"), so that no route between the
+   * controller and a PE ends in logic: for designs of many PEs, whose bus spans the chip. A column
+   * reaches the engines a cycle later (about one cycle more per matrix-vector phase); each
+   * engine's queue has one entry more. Absent: off.
+   */
+  busStage?: boolean;
+  /**
    * Output stream words per beat (1, 2, 4, ... dividing `pes`; batch 1): the streamer reads one
    * bank address of `outWords` neighbouring PEs per beat, so a step's P (or H) outputs take
    * ceil(P / outWords) beats (docs/architecture.md, "Streaming interface"). Absent: 1.
@@ -194,6 +202,7 @@ export const acceleratorFields = {
     message: "readAheadM must be true, false or 4",
   }).optional(),
   projQueue: z.boolean({ message: "projQueue must be true or false" }).optional(),
+  busStage: z.boolean({ message: "busStage must be true or false" }).optional(),
   maxMemoryBits: z.number().positive({ message: "maxMemoryBits must be positive" }).optional(),
 };
 
@@ -258,6 +267,7 @@ export function resolveAcceleratorConfig(
     earlyInput: merged.earlyInput,
     readAheadM: merged.readAheadM,
     projQueue: merged.projQueue,
+    busStage: merged.busStage,
     maxMemoryBits: merged.maxMemoryBits,
     fixed,
   };
@@ -270,6 +280,7 @@ export function resolveAcceleratorConfig(
     config.delta = merged.delta;
   }
   checkEwGroup(config, source);
+  checkBusStage(config, source);
   config.broadcast = broadcastOf(config, merged.broadcast, source);
   checkStreamWords(config, source);
   if (config.codebookBits !== undefined && config.codebookBits > fixed.weightBits) {
@@ -293,6 +304,18 @@ export function checkEwGroup(config: AcceleratorConfig, source: string): void {
   }
   if (group > 1 && config.delta) {
     throw new UserError(`${source}: ewGroup > 1 needs a dense design (delta keeps a unit per PE)`);
+  }
+}
+
+/** The bus stage is built for dense ese designs (bcr and delta broadcast other words). */
+export function checkBusStage(config: AcceleratorConfig, source: string): void {
+  if (config.busStage !== true) return;
+  if (config.format !== "ese" || config.delta) {
+    throw new UserError(
+      `${source}: busStage needs a dense ese design (format "ese" without delta), not ${
+        config.delta ? "a delta design" : `format "${config.format}"`
+      }`,
+    );
   }
 }
 

@@ -19,7 +19,7 @@ import {
 import { outputSize } from "../model/model.ts";
 import { fixedThresholds } from "../model/delta.ts";
 import { bitsFor } from "../util/bits.ts";
-import { type AcceleratorConfig, checkEwGroup, checkStreamWords } from "./config.ts";
+import { type AcceleratorConfig, checkBusStage, checkEwGroup, checkStreamWords } from "./config.ts";
 import {
   type DesignDelta,
   type DesignJson,
@@ -201,6 +201,8 @@ function acceleratorOf(
       ? config.readAheadM
       : undefined,
     projQueue: config.projQueue === false ? false : undefined,
+    // written only when on (absent: off, as in files before session 32)
+    busStage: config.busStage === true ? true : undefined,
     weightBits: format.weightBits,
     weightFrac: format.weightFrac,
     activationBits: format.activationBits,
@@ -226,6 +228,7 @@ export function deriveDesign(model: QuantizedModel, requested: AcceleratorConfig
     : requested;
   checkStreamWords(config, "config");
   checkEwGroup(config, "config");
+  checkBusStage(config, "config");
   const geometry = modelGeometry(held, config.pes, config.lanes);
   const aux = auxMemories(held, geometry, config.ewGroup ?? 1);
   const delta = designDelta(held, config, encoded.segments);
@@ -411,6 +414,8 @@ export function rtlParameters(
     // past IDLE_PIPE_ENGINES engines the AND of every PE's idle bits is registered in groups
     // before the controller's drained test (the 8- and 16-PE LSTMP's critical path, docs/timing.md)
     IDLE_PIPE: N * config.batch > IDLE_PIPE_ENGINES ? 1 : 0,
+    // the bus and the bank read data registered once more in every PE (docs/architecture.md)
+    BUS_STAGE: config.busStage === true ? 1 : 0,
   };
 }
 

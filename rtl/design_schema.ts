@@ -92,6 +92,10 @@ export const rtlParametersSchema = z.object({
     "1: the PEs' idle bits ANDed in registered groups of four before the drained test (one " +
       "cycle more per wait; more than 4 engines); 0: one AND in the drained test",
   ),
+  BUS_STAGE: int.default(0).describe(
+    "1 (dense ese): every PE registers the bus and its bank read data once more (a column a " +
+      "cycle later; each queue one entry more); 0: none",
+  ),
   BATCH: int.default(1).describe("sequences sharing every weight read (B elements per beat)"),
   EW_GROUP: int.default(1).describe(
     "PEs sharing one element-wise unit (divides N; EW_LAT 1 longer past 1)",
@@ -207,6 +211,7 @@ export const designJsonSchema = z.object({
     earlyInput: z.literal(false).optional(),
     readAheadM: z.union([z.literal(false), z.literal(4)]).optional(),
     projQueue: z.literal(false).optional(),
+    busStage: z.literal(true).optional(),
     ...sameFields(int, "weightFrac", "activationFrac").shape,
     queueDepth: positive.nullable(),
     clockMhz: z.number().positive(),

@@ -104,7 +104,8 @@ export function describeDesign(design: DesignParams): string {
   const lanes = (a.lanes > 1 ? ` x ${a.lanes} MAC lanes` : "") +
     (a.broadcast > 1 ? `, ${a.broadcast} columns per broadcast` : "") +
     (a.batch > 1 ? `, batch ${a.batch}` : "") +
-    ((a.ewGroup ?? 1) > 1 ? `, an element-wise unit per ${a.ewGroup} PEs` : "");
+    ((a.ewGroup ?? 1) > 1 ? `, an element-wise unit per ${a.ewGroup} PEs` : "") +
+    (a.busStage === true ? ", bus stage" : "");
   return `${shape}; ${a.pes} PEs${lanes}, ${a.format}, Q${a.weightBits}.${a.weightFrac} weights, ` +
     `Q${a.activationBits}.${a.activationFrac} activations`;
 }

@@ -424,7 +424,7 @@ function peEngines(rtl: RtlParameters, image: EncodedImage): (EseEngine | BcrEng
     );
   }
   return image.peMemories.map((memory, pe) =>
-    new EseEngine(memory.pointers, esePaddingFlags(image, pe), rtl.QUEUE_DEPTH)
+    new EseEngine(memory.pointers, esePaddingFlags(image, pe), rtl.QUEUE_DEPTH, rtl.BUS_STAGE === 1)
   );
 }
 

@@ -8,12 +8,16 @@
  * @module
  */
 
-/** Queue entries of `rnnfab_mv_ese.v` past its stall threshold (its STALL_SLACK). */
+/** Queue entries of `rnnfab_mv_ese.v` past its stall threshold (its STALL_SLACK, no bus stage). */
 export const ESE_STALL_SLACK = 4;
 
-/** The entries `rnnfab_mv_ese.v` builds for a queue depth (its QUEUE_ALLOC). */
-export function eseQueueEntries(queueDepth: number): number {
-  return Math.max(queueDepth, ESE_STALL_SLACK + 1);
+/**
+ * The entries `rnnfab_mv_ese.v` builds for a queue depth (its QUEUE_ALLOC): with the PE's bus
+ * stage (`busStage`, rtl BUS_STAGE) one more, and the stall slack one more.
+ */
+export function eseQueueEntries(queueDepth: number, busStage = false): number {
+  const stage = busStage ? 1 : 0;
+  return Math.max(queueDepth + stage, ESE_STALL_SLACK + stage + 1);
 }
 
 /**
@@ -22,7 +26,8 @@ export function eseQueueEntries(queueDepth: number): number {
  * and C1, the registered stall request (the queue within ESE_STALL_SLACK of full, tested a cycle
  * ahead: on the count after the edge), and the weight prefetch (F1 out of the block RAM, F1B, a
  * register the place-and-route flow moves into the block RAM, F2 in the fabric, then the 8-entry
- * buffer).
+ * buffer). With the PE's bus stage (rnnfab_pe BUS_STAGE) the bus reaches P0 a cycle later, through
+ * registers of the PE (bs_valid_q, bs_seg_last_q), which count as a column in flight for idle.
  */
 export class EseEngine {
   private pointerAddr = 1;
@@ -41,6 +46,8 @@ export class EseEngine {
   private c1 = false;
   private c2 = false;
   private c3 = false;
+  private busValid = false;
+  private busSegLast = false;
   // next state
   private nPointerAddr = 1;
   private nP1Valid = false;
@@ -52,15 +59,21 @@ export class EseEngine {
   private taken = 0;
   private pfIssue = false;
 
+  private nBusValid = false;
+  private nBusSegLast = false;
+
   private readonly entries: number;
+  private readonly stallSlack: number;
 
   constructor(
     private readonly pointers: number[],
     private readonly padding: Uint8Array,
     queueDepth: number,
+    private readonly busStage = false,
   ) {
     this.pointerQ = pointers[1] ?? 0;
-    this.entries = eseQueueEntries(queueDepth);
+    this.entries = eseQueueEntries(queueDepth, busStage);
+    this.stallSlack = ESE_STALL_SLACK + (busStage ? 1 : 0);
   }
 
   /** The registered stall request. */
@@ -70,7 +83,8 @@ export class EseEngine {
 
   /** Combinational: drained. */
   idle(): boolean {
-    return this.queue.length === 0 && !this.p1Valid && !this.c1 && !this.c2 && !this.c3;
+    return this.queue.length === 0 && !this.busValid && !this.p1Valid && !this.c1 && !this.c2 &&
+      !this.c3;
   }
 
   private next1(address: number): number {
@@ -78,7 +92,11 @@ export class EseEngine {
   }
 
   /** Compute the next state; every column on the bus is taken. */
-  next(bcValid: boolean, bcSegLast: boolean): void {
+  next(busValid: boolean, busSegLast: boolean): void {
+    this.nBusValid = busValid;
+    this.nBusSegLast = busSegLast;
+    const bcValid = this.busStage ? this.busValid : busValid;
+    const bcSegLast = this.busStage ? this.busSegLast : busSegLast;
     this.push = this.p1Valid && this.p1End !== this.lastEnd;
     this.nPointerAddr = this.pointerAddr;
     this.nP1Valid = bcValid;
@@ -107,7 +125,7 @@ export class EseEngine {
     if (this.push) this.queue.push(this.p1End);
     // raised a cycle ahead: the test of the count the queue holds after this edge (the
     // controller registers the requests twice, rnnfab_ctrl STALL_LATE)
-    this.stallQ = this.queue.length >= this.entries - ESE_STALL_SLACK;
+    this.stallQ = this.queue.length >= this.entries - this.stallSlack;
     if (this.queue.length > this.entries) {
       throw new Error(`ese queue overflow: ${this.queue.length} entries`);
     }
@@ -125,6 +143,8 @@ export class EseEngine {
     this.c3 = this.c2;
     this.c2 = this.c1;
     this.c1 = this.fire;
+    this.busValid = this.nBusValid;
+    this.busSegLast = this.nBusSegLast;
   }
 }
 

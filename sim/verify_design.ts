@@ -67,6 +67,7 @@ const acceleratorSchema = z.looseObject({
   earlyInput: z.boolean().optional(),
   readAheadM: z.union([z.boolean(), z.literal(4)]).optional(),
   projQueue: z.boolean().optional(),
+  busStage: z.boolean().optional(),
   maxMemoryBits: z.number().positive().nullable(),
 });
 
@@ -101,6 +102,7 @@ function candidateConfigs(json: Record<string, unknown>, source: string): Accele
     earlyInput: a.earlyInput,
     readAheadM: a.readAheadM,
     projQueue: a.projQueue,
+    busStage: a.busStage,
     maxMemoryBits: a.maxMemoryBits ?? undefined,
     fixed: DEFAULT_ACCELERATOR_CONFIG.fixed,
   };

@@ -193,6 +193,23 @@ const LINT_CASES: E2eCase[] = [
     "ese",
     { ewGroup: 4 },
   ),
+  // the bus stage (dense ese): LSTMP with groups, GRU with a batch
+  lintCase(
+    "lstm 13->29 proj 11 peepholes x2, 8 PEs, ese, ew group 4, bus stage",
+    LSTMP_13_29,
+    0.3,
+    8,
+    "ese",
+    { ewGroup: 4, busStage: true },
+  ),
+  lintCase(
+    "gru 5->9, 4 PEs, ese, bus stage, batch 2",
+    { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
+    0.5,
+    4,
+    "ese",
+    { busStage: true, batch: 2 },
+  ),
   lintCase(
     "gru 5->9, 4 PEs, ew group 2, batch 2",
     { kind: "gru", inputSize: 5, hiddenSize: 9, numLayers: 1 },
