@@ -302,6 +302,20 @@ module rnnfab_pe #(
     end
   endgenerate
 
+  // ---------------- The projection requantizer's issue (row rq_k_q), from this PE's registers of
+  // the controller's read-ahead (rq_pre, rq_pre_k: the issue and its row a cycle ahead, registers
+  // of the controller; keep, one copy per PE), not the controller's rq_issue, an AND of its
+  // sequencer's registers routed to every PE's accumulator live bits (lstmp-16pe-ewg4-bus, seed
+  // 2: the controller's ws_active_q -> PE 2's projection live bit, 6.65 ns of routing)
+  reg rq_issue_q;
+  reg [KPW-1:0] rq_k_q;
+  (* keep *)
+  always @(posedge clk) begin
+    rq_issue_q <= !rst && rq_pre;
+    rq_k_q <= rq_pre_k;
+  end
+  wire unused_rq_issue = &{1'b0, rq_issue, rq_k};  // (equal to rq_issue_q, rq_k_q)
+
   // ---------------- C1 -> C2 -> C3: the products of the engine's MAC, one multiplier per lane,
   // in the DSP-block pattern: registered inputs (C2: A/B registers), registered product (C3: M
   // register), a two-stage rnnfab_mul (on the ECP5 flow both stages are the MULT18X18D's own
@@ -431,6 +445,9 @@ module rnnfab_pe #(
   reg [SQW-1:0] s1_seq_q;
   (* keep *)  // the unit's valid is the same in every PE: one copy per PE (docs/timing.md)
   always @(posedge clk) {s1_valid_q, s1_unit_q} <= rst ? 2'b00 : {my_issue_q, ew_issue_q};
+  // kept too: equal in every PE, and Yosys's merged copy chose a group's cell for a unit of
+  // another group across the chip (lstmp-16pe-ewg4-bus, seed 3: PE 8's s1_seq_q -> PE 4's unit)
+  (* keep *)
   always @(posedge clk) {s1_k_q, s1_seq_q} <= {ew_k_q, ew_seq_q};
   // S0's cell address (layer base + cell), a register loaded a cycle ahead from the line's stage
   // before S0 (ew_pre_k itself when ACC_DELAY is 0): the add from the controller's base, routed
@@ -597,7 +614,7 @@ module rnnfab_pe #(
           .read(a_my_issue_q),
           .read_k(a_cell_q[KW+SQW-1:SQW]), .take(s1_valid_q), .take_k(s1_k_q),
           .read2((ACC_SERIAL != 0) ? rq_pre : 1'b1),
-          .read2_k(rq_pre_k), .take2(rq_issue), .take2_k(rq_k), .word(acc_word),
+          .read2_k(rq_pre_k), .take2(rq_issue_q), .take2_k(rq_k_q), .word(acc_word),
           .group_words(unused_word2)
       );
       wire unused_second = &{1'b0, unused_word2};
@@ -727,7 +744,7 @@ module rnnfab_pe #(
         h_raddr = my_issue_q ? s0_haddr : rd_addr;
       end
       assign rd_value = h_rd_value;
-      wire unused_gru = &{1'b0, s1_caddr, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m,
+      wire unused_gru = &{1'b0, s1_caddr, rq_issue_q, rq_k_q, rq_pre, rq_pre_k, rq_hbase, rd_m,
                           c_we, c_tag, r_c_value};
     end else begin : gen_lstm
       // cell state c, read synchronously in S0 (block-RAM capable); unwritten words read 0.
@@ -778,7 +795,7 @@ module rnnfab_pe #(
           ) acc_proj (
               .clk(clk), .rst(rst), .mac_valid(mac_valid && mac_bank[2]), .mac_k(mac_k),
               .mac_cbase(mac_cbase_pe), .mac_product(mac_product), .rq_pre(rq_pre),
-              .rq_pre_k(rq_pre_k), .rq_issue(rq_issue), .rq_k(rq_k), .rq_hbase(rq_hbase),
+              .rq_pre_k(rq_pre_k), .rq_issue(rq_issue_q), .rq_k(rq_k_q), .rq_hbase(rq_hbase),
               .word(rq_word)
           );
         end
@@ -794,8 +811,8 @@ module rnnfab_pe #(
         reg [AB-1:0] rq_wdata_q;
         (* keep *)  // the same in every PE: one copy per PE, not one for all (docs/timing.md)
         always @(posedge clk) begin
-          rq_we_q <= !rst && rq_issue;
-          rq_waddr_q <= rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k};
+          rq_we_q <= !rst && rq_issue_q;
+          rq_waddr_q <= rq_hbase + {{(HA_W - KPW) {1'b0}}, rq_k_q};
           rq_wdata_q <= rq_value;
         end
         always @* begin
@@ -814,7 +831,7 @@ module rnnfab_pe #(
           h_raddr = rd_addr;
         end
         assign rd_value = h_rd_value;
-        wire unused_no_proj = &{1'b0, rq_issue, rq_k, rq_pre, rq_pre_k, rq_hbase, rd_m};
+        wire unused_no_proj = &{1'b0, rq_issue_q, rq_k_q, rq_pre, rq_pre_k, rq_hbase, rd_m};
       end
     end
   endgenerate
