@@ -168,6 +168,7 @@ Deno.test("bench:timing --merge: the run's entries replace the file's, the other
     "lstmp-8pe",
     "lstmp-16pe",
     "lstmp-16pe-ewg4",
+    "lstmp-16pe-ewg4-bus",
     "delta-lstmp-8pe",
     "delta-lstmp1-8pe",
     "delta-lstmp1-8pe-q0",
@@ -181,7 +182,7 @@ Deno.test("bench:timing --merge: the run's entries replace the file's, the other
   assert.ok(earlierNotes.every((note) => merged.notes.includes(note)));
   assert.match(
     merged.notes.at(-1)!,
-    /^merged \(--merge\): gru-8pe, lstmp-16pe, lstmp-16pe-ewg4, delta-lstmp1-8pe, delta-lstmp1-8pe-q0 kept from/,
+    /^merged \(--merge\): gru-8pe, lstmp-16pe, lstmp-16pe-ewg4, lstmp-16pe-ewg4-bus, delta-lstmp1-8pe, delta-lstmp1-8pe-q0 kept from/,
   );
   // merging twice keeps one merge note
   const again = mergeTimingBench(merged, run);
